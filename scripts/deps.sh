@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install what kapsel needs to build and test, from Debian, where missing.
+# Usage: scripts/deps.sh [build|test]
+set -eu
+need="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libjson-c-dev"
+if [ "${1:-build}" = test ]; then
+	need="$need libcmocka-dev busybox-static python3-pytest crun runc iproute2 hyperfine"
+fi
+missing=""
+for p in $need; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "installing:$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Run the whole kapsel test suite: C unit tests (plain and under
+# ASan/UBSan), then the integration tests against the real binaries.
+# Ends with one summary line: "N passed, M failed".  Needs root.
+set -u
+cd "$(dirname "$0")/.."
+scripts/deps.sh test || exit 1
+scripts/build.sh build || exit 1
+scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || exit 1
+
+passed=0
+failed=0
+log=$(mktemp)
+count_meson() { # dir suite
+	meson test -C "$1" --suite "$2" --num-processes 2 --print-errorlogs >"$log" 2>&1
+	cat "$log" | grep -E '^ *[0-9]+/[0-9]+ |^Ok:|^Fail:|^Skipped:|FAIL|ERROR' || true
+	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+	ko=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+	to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+	passed=$((passed + ${ok:-0}))
+	failed=$((failed + ${ko:-0} + ${to:-0}))
+	[ -n "$ok" ] || { echo "meson test in $1 did not run"; cat "$log"; failed=$((failed + 1)); }
+}
+echo "== unit tests =="
+count_meson build unit
+echo "== unit tests under ASan/UBSan =="
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 count_meson build-asan unit
+
+echo "== integration tests =="
+KAPSEL_BUILD="$PWD/build" KAPSEL_BUILD_ASAN="$PWD/build-asan" \
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration "$@" >"$log" 2>&1
+cat "$log" | tail -40
+ip=$(grep -Eo '[0-9]+ passed' "$log" | tail -1 | cut -d' ' -f1)
+if_=$(grep -Eo '[0-9]+ failed' "$log" | tail -1 | cut -d' ' -f1)
+ie=$(grep -Eo '[0-9]+ error' "$log" | tail -1 | cut -d' ' -f1)
+passed=$((passed + ${ip:-0}))
+failed=$((failed + ${if_:-0} + ${ie:-0}))
+[ -n "$ip$if_$ie" ] || { echo "pytest did not run"; failed=$((failed + 1)); }
+rm -f "$log"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,411 @@
+/* The cgroup v2 driver: linux.resources as cgroup2 files, and v2 stats. */
+#include "cgroup/driver.h"
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define F(x) KCG_FIELD "." x
+
+static void num_or_max(char *out, size_t n, int64_t v)
+{
+	if (v < 0)
+		snprintf(out, n, "max");
+	else
+		snprintf(out, n, "%" PRId64, v);
+}
+
+static int plan_memory(const struct kcg_res *r, struct kcg_plan *p)
+{
+	const char *M = "memory";
+	char v[32];
+
+	if (r->has_limit) {
+		num_or_max(v, sizeof(v), r->limit);
+		if (kcg_plan_add(p, r->check_before_update ? KCG_W_CHECK_USAGE : 0, M, "memory.max", F("memory.limit"),
+				 "%s", v) < 0)
+			return -1;
+	}
+	/* OCI swap is memory+swap (the v1 meaning); memory.swap.max is swap alone */
+	if (r->has_swap) {
+		if (r->swap == -1) {
+			if (kcg_plan_add(p, 0, M, "memory.swap.max", F("memory.swap"), "max") < 0)
+				return -1;
+		} else if (!r->has_limit || r->limit == -1) {
+			if (kcg_plan_unsupported(p, M, F("memory.swap"),
+						 "a memory+swap limit needs memory.limit on cgroup v2 (swap is "
+						 "accounted apart from memory there)") < 0)
+				return -1;
+		} else if (kcg_plan_add(p, 0, M, "memory.swap.max", F("memory.swap"), "%" PRId64,
+					r->swap - r->limit) < 0) {
+			return -1;
+		}
+	} else if (r->has_limit && r->limit == -1) {
+		if (kcg_plan_add(p, KCG_W_OPTIONAL, M, "memory.swap.max", F("memory.limit"), "max") < 0)
+			return -1;
+	}
+	if (r->has_reservation) {
+		num_or_max(v, sizeof(v), r->reservation);
+		if (kcg_plan_add(p, 0, M, "memory.low", F("memory.reservation"), "%s", v) < 0)
+			return -1;
+	}
+	if (r->has_kernel &&
+	    kcg_plan_unsupported(p, M, F("memory.kernel"), "cgroup v2 has no separate kernel memory limit") < 0)
+		return -1;
+	if (r->has_kernel_tcp &&
+	    kcg_plan_unsupported(p, M, F("memory.kernelTCP"), "cgroup v2 has no separate TCP buffer limit") < 0)
+		return -1;
+	if (r->has_swappiness &&
+	    kcg_plan_unsupported(p, M, F("memory.swappiness"), "cgroup v2 has no per-cgroup swappiness") < 0)
+		return -1;
+	if (r->has_disable_oom && r->disable_oom &&
+	    kcg_plan_unsupported(p, M, F("memory.disableOOMKiller"), "cgroup v2 cannot disable the OOM killer") < 0)
+		return -1;
+	if (r->has_use_hierarchy && !r->use_hierarchy &&
+	    kcg_plan_unsupported(p, M, F("memory.useHierarchy"), "cgroup v2 is always hierarchical") < 0)
+		return -1;
+	return 0;
+}
+
+static int plan_cpu(const struct kcg_res *r, struct kcg_plan *p)
+{
+	const char *C = "cpu";
+	if (r->has_shares && kcg_plan_add(p, 0, C, "cpu.weight", F("cpu.shares"), "%" PRIu64,
+					  kcg_shares_to_weight(r->shares)) < 0)
+		return -1;
+	if (r->has_quota || r->has_period) {
+		char q[32] = "max", per[32] = "";
+		if (r->has_quota && r->quota > 0)
+			snprintf(q, sizeof(q), "%" PRId64, r->quota);
+		if (r->has_period)
+			snprintf(per, sizeof(per), " %" PRIu64, r->period);
+		if (kcg_plan_add(p, 0, C, "cpu.max", r->has_quota ? F("cpu.quota") : F("cpu.period"), "%s%s", q, per) < 0)
+			return -1;
+	}
+	if (r->has_burst && kcg_plan_add(p, 0, C, "cpu.max.burst", F("cpu.burst"), "%" PRIu64, r->burst) < 0)
+		return -1;
+	if (r->has_idle && kcg_plan_add(p, 0, C, "cpu.idle", F("cpu.idle"), "%" PRId64, r->idle) < 0)
+		return -1;
+	if (r->has_rt_period && kcg_plan_unsupported(p, C, F("cpu.realtimePeriod"),
+						     "cgroup v2 has no realtime scheduling budget") < 0)
+		return -1;
+	if (r->has_rt_runtime && kcg_plan_unsupported(p, C, F("cpu.realtimeRuntime"),
+						      "cgroup v2 has no realtime scheduling budget") < 0)
+		return -1;
+	if (r->cpus && kcg_plan_add(p, 0, "cpuset", "cpuset.cpus", F("cpu.cpus"), "%s", r->cpus) < 0)
+		return -1;
+	if (r->mems && kcg_plan_add(p, 0, "cpuset", "cpuset.mems", F("cpu.mems"), "%s", r->mems) < 0)
+		return -1;
+	return 0;
+}
+
+/* blkio weight (10..1000) on the io.weight scale (1..10000) */
+static uint64_t io_weight(uint16_t w)
+{
+	return 1 + ((uint64_t)w - 10) * 9999 / 990;
+}
+
+static int plan_io(const struct kcg_res *r, struct kcg_plan *p)
+{
+	static const char *const keys[KCG_T_N] = { "rbps", "wbps", "riops", "wiops" };
+	const char *I = "io";
+	char f[256];
+
+	if (r->has_blkio_weight) {
+		char raw[16];
+		snprintf(raw, sizeof(raw), "%u", r->blkio_weight);
+		/* iocost's io.weight, else BFQ's own scale */
+		if (kcg_plan_add(p, 0, I, "io.weight", F("blockIO.weight"), "%" PRIu64, io_weight(r->blkio_weight)) < 0 ||
+		    kcg_plan_alt(p, "io.bfq.weight", raw) < 0)
+			return -1;
+	}
+	if (r->has_blkio_leaf &&
+	    kcg_plan_unsupported(p, I, F("blockIO.leafWeight"), "cgroup v2 has no leaf weights") < 0)
+		return -1;
+	for (size_t i = 0; i < r->n_wdev; i++) {
+		const struct kcg_wdev *d = &r->wdev[i];
+		if (d->has_weight) {
+			snprintf(f, sizeof(f), F("blockIO.weightDevice[%zu].weight"), i);
+			if (kcg_plan_add(p, 0, I, "io.bfq.weight", f, "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
+					 d->weight) < 0)
+				return -1;
+		}
+		if (d->has_leaf) {
+			snprintf(f, sizeof(f), F("blockIO.weightDevice[%zu].leafWeight"), i);
+			if (kcg_plan_unsupported(p, I, f, "cgroup v2 has no leaf weights") < 0)
+				return -1;
+		}
+	}
+	/* io.max: one line per device with every limit given for it */
+	for (int t = 0; t < KCG_T_N; t++) {
+		for (size_t i = 0; i < r->n_tdev[t]; i++) {
+			int64_t ma = r->tdev[t][i].major, mi = r->tdev[t][i].minor;
+			int seen = 0;
+			for (int t2 = 0; t2 <= t && !seen; t2++)
+				for (size_t j = 0; j < (t2 < t ? r->n_tdev[t2] : i) && !seen; j++)
+					seen = r->tdev[t2][j].major == ma && r->tdev[t2][j].minor == mi;
+			if (seen)
+				continue;
+			char line[256];
+			size_t off = snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64, ma, mi);
+			for (int t2 = 0; t2 < KCG_T_N; t2++) {
+				const struct kcg_tdev *last = NULL;
+				for (size_t j = 0; j < r->n_tdev[t2]; j++)
+					if (r->tdev[t2][j].major == ma && r->tdev[t2][j].minor == mi)
+						last = &r->tdev[t2][j];
+				if (!last)
+					continue;
+				if (last->rate == 0) /* 0: no limit */
+					off += snprintf(line + off, sizeof(line) - off, " %s=max", keys[t2]);
+				else
+					off += snprintf(line + off, sizeof(line) - off, " %s=%" PRIu64, keys[t2], last->rate);
+			}
+			snprintf(f, sizeof(f), F("blockIO.%s[%zu]"), kcg_throttle_key[t], i);
+			if (kcg_plan_add(p, 0, I, "io.max", f, "%s", line) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int kcg_v2_plan(const struct kcg_res *r, struct kcg_plan *p)
+{
+	char f[512], file[128];
+	if (plan_memory(r, p) < 0 || plan_cpu(r, p) < 0)
+		return -1;
+	if (r->has_pids) {
+		int k = r->pids > 0 ? kcg_plan_add(p, 0, "pids", "pids.max", F("pids.limit"), "%" PRId64, r->pids)
+				    : kcg_plan_add(p, 0, "pids", "pids.max", F("pids.limit"), "max");
+		if (k < 0)
+			return -1;
+	}
+	if (plan_io(r, p) < 0)
+		return -1;
+	for (size_t i = 0; i < r->n_hp; i++) {
+		snprintf(f, sizeof(f), F("hugepageLimits[%zu]"), i);
+		snprintf(file, sizeof(file), "hugetlb.%s.max", r->hp[i].size);
+		if (kcg_plan_add(p, 0, "hugetlb", file, f, "%" PRIu64, r->hp[i].limit) < 0)
+			return -1;
+		snprintf(file, sizeof(file), "hugetlb.%s.rsvd.max", r->hp[i].size);
+		if (kcg_plan_add(p, KCG_W_OPTIONAL, "hugetlb", file, f, "%" PRIu64, r->hp[i].limit) < 0)
+			return -1;
+	}
+	if (r->has_classid && kcg_plan_unsupported(p, "net_cls", F("network.classID"),
+						   "cgroup v2 has no net_cls controller (match the cgroup path "
+						   "in nftables instead)") < 0)
+		return -1;
+	if (r->n_prio > 0 && kcg_plan_unsupported(p, "net_prio", F("network.priorities"),
+						  "cgroup v2 has no net_prio controller") < 0)
+		return -1;
+	if (r->n_dev > 0 && kcg_plan_unsupported(p, "devices", F("devices"),
+						 "device rules on cgroup v2 need an eBPF device program, which "
+						 "kapsel does not load yet") < 0)
+		return -1;
+	for (size_t i = 0; i < r->n_rdma; i++) {
+		const struct kcg_rdma *d = &r->rdma[i];
+		char hv[32] = "", ov[32] = "";
+		snprintf(f, sizeof(f), F("rdma.%s"), d->dev);
+		if (d->has_handles)
+			snprintf(hv, sizeof(hv), " hca_handle=%" PRIu32, d->handles);
+		if (d->has_objects)
+			snprintf(ov, sizeof(ov), " hca_object=%" PRIu32, d->objects);
+		if (kcg_plan_add(p, 0, "rdma", "rdma.max", f, "%s%s%s", d->dev, hv, ov) < 0)
+			return -1;
+	}
+	/* unified last, so it can refine what the fields above wrote */
+	for (size_t i = 0; i < r->n_unified; i++) {
+		const struct kcg_kv *kv = &r->unified[i];
+		char ctl[64];
+		snprintf(ctl, sizeof(ctl), "%.*s", (int)(strchr(kv->key, '.') - kv->key), kv->key);
+		kj_path(f, sizeof(f), F("unified"), kv->key);
+		if (kcg_plan_add(p, KCG_W_UNIFIED, ctl, kv->key, f, "%s", kv->value) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- stats */
+
+void kcg_v2_stats_cpu(const char *dir, json_object *out)
+{
+	json_object *cpu = kcg_json_child(out, "cpu");
+	json_object *u = kcg_json_child(cpu, "usage");
+	uint64_t v;
+	if (kcg_read_keyed(dir, "cpu.stat", "usage_usec", &v) == 0)
+		kcg_json_u64(u, "total", v * 1000);
+	if (kcg_read_keyed(dir, "cpu.stat", "system_usec", &v) == 0)
+		kcg_json_u64(u, "kernel", v * 1000);
+	if (kcg_read_keyed(dir, "cpu.stat", "user_usec", &v) == 0)
+		kcg_json_u64(u, "user", v * 1000);
+	/* the throttling counters exist only with the cpu controller enabled */
+	if (kcg_read_keyed(dir, "cpu.stat", "nr_periods", &v) == 0)
+		kcg_json_u64(kcg_json_child(cpu, "throttling"), "periods", v);
+	if (kcg_read_keyed(dir, "cpu.stat", "nr_throttled", &v) == 0)
+		kcg_json_u64(kcg_json_child(cpu, "throttling"), "throttledPeriods", v);
+	if (kcg_read_keyed(dir, "cpu.stat", "throttled_usec", &v) == 0)
+		kcg_json_u64(kcg_json_child(cpu, "throttling"), "throttledTime", v * 1000);
+}
+
+struct mem_vals {
+	int has_usage, has_limit, has_max, has_fail;
+	uint64_t usage, limit, max, fail;
+};
+
+static void mem_read(const char *dir, const char *pfx, struct mem_vals *m)
+{
+	char f[64];
+	snprintf(f, sizeof(f), "%s.current", pfx);
+	m->has_usage = kcg_read_u64(dir, f, &m->usage) == 0;
+	snprintf(f, sizeof(f), "%s.max", pfx);
+	m->has_limit = kcg_read_u64(dir, f, &m->limit) == 0;
+	snprintf(f, sizeof(f), "%s.peak", pfx);
+	m->has_max = kcg_read_u64(dir, f, &m->max) == 0;
+	snprintf(f, sizeof(f), "%s.events", pfx);
+	m->has_fail = kcg_read_keyed(dir, f, "max", &m->fail) == 0;
+}
+
+static void mem_put(json_object *mem, const char *key, const struct mem_vals *m)
+{
+	if (!m->has_usage && !m->has_limit)
+		return;
+	json_object *o = kcg_json_child(mem, key);
+	if (m->has_limit)
+		kcg_json_u64(o, "limit", m->limit);
+	if (m->has_usage)
+		kcg_json_u64(o, "usage", m->usage);
+	if (m->has_max)
+		kcg_json_u64(o, "max", m->max);
+	if (m->has_fail)
+		kcg_json_u64(o, "failcnt", m->fail);
+}
+
+void kcg_v2_stats_memory(const char *dir, json_object *out)
+{
+	json_object *mem = kcg_json_child(out, "memory");
+	struct mem_vals m, s;
+	mem_read(dir, "memory", &m);
+	mem_read(dir, "memory.swap", &s);
+	mem_put(mem, "usage", &m);
+	/* v1 reports swap as memory+swap; so does runc on v2 */
+	if (s.has_usage || s.has_limit) {
+		if (s.has_usage && m.has_usage)
+			s.usage += m.usage;
+		if (s.has_limit && s.limit != UINT64_MAX && m.has_limit && m.limit != UINT64_MAX)
+			s.limit += m.limit;
+		else if (s.has_limit)
+			s.limit = UINT64_MAX;
+		s.has_max = 0;
+		mem_put(mem, "swap", &s);
+	}
+	json_object *raw = json_object_new_object();
+	if (kcg_read_flat(dir, "memory.stat", raw) == 0) {
+		json_object *file = kj_get(raw, "file");
+		if (file)
+			kcg_json_u64(mem, "cache", json_object_get_uint64(file));
+		json_object_object_add(mem, "raw", raw);
+	} else {
+		json_object_put(raw);
+	}
+}
+
+void kcg_v2_stats_pids(const char *dir, json_object *out)
+{
+	json_object *p = kcg_json_child(out, "pids");
+	uint64_t v;
+	if (kcg_read_u64(dir, "pids.current", &v) == 0)
+		kcg_json_u64(p, "current", v);
+	if (kcg_read_u64(dir, "pids.max", &v) == 0 && v != UINT64_MAX)
+		kcg_json_u64(p, "limit", v);
+}
+
+static void io_entry(json_object *a, unsigned ma, unsigned mi, const char *op, uint64_t v)
+{
+	json_object *o = json_object_new_object();
+	kcg_json_u64(o, "major", ma);
+	kcg_json_u64(o, "minor", mi);
+	json_object_object_add(o, "op", json_object_new_string(op));
+	kcg_json_u64(o, "value", v);
+	json_object_array_add(a, o);
+}
+
+void kcg_v2_stats_io(const char *dir, json_object *out)
+{
+	char p[4096];
+	_cleanup_free_ char *buf = NULL;
+	kerr e;
+	snprintf(p, sizeof(p), "%s/io.stat", dir);
+	if (kfs_read_file(p, &buf, NULL, &e) < 0)
+		return;
+	json_object *b = kcg_json_child(out, "blkio");
+	json_object *bytes = json_object_new_array(), *ios = json_object_new_array();
+	/* "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=5 dios=6" */
+	for (char *line = buf; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		unsigned ma, mi;
+		int off = 0;
+		if (sscanf(line, "%u:%u%n", &ma, &mi, &off) == 2) {
+			char *save = NULL;
+			for (char *t = strtok_r(line + off, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+				char *eq = strchr(t, '=');
+				if (!eq)
+					continue;
+				*eq = '\0';
+				uint64_t v = strtoull(eq + 1, NULL, 10);
+				if (!strcmp(t, "rbytes"))
+					io_entry(bytes, ma, mi, "Read", v);
+				else if (!strcmp(t, "wbytes"))
+					io_entry(bytes, ma, mi, "Write", v);
+				else if (!strcmp(t, "dbytes"))
+					io_entry(bytes, ma, mi, "Discard", v);
+				else if (!strcmp(t, "rios"))
+					io_entry(ios, ma, mi, "Read", v);
+				else if (!strcmp(t, "wios"))
+					io_entry(ios, ma, mi, "Write", v);
+				else if (!strcmp(t, "dios"))
+					io_entry(ios, ma, mi, "Discard", v);
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (json_object_array_length(bytes))
+		json_object_object_add(b, "ioServiceBytesRecursive", bytes);
+	else
+		json_object_put(bytes);
+	if (json_object_array_length(ios))
+		json_object_object_add(b, "ioServicedRecursive", ios);
+	else
+		json_object_put(ios);
+}
+
+void kcg_v2_stats_hugetlb(const char *dir, json_object *out)
+{
+	json_object *hp = kcg_json_child(out, "hugetlb");
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		size_t l = strlen(n);
+		if (strncmp(n, "hugetlb.", 8) || l <= 16 || strcmp(n + l - 8, ".current") || strstr(n, ".rsvd."))
+			continue;
+		char size[32], file[128];
+		snprintf(size, sizeof(size), "%.*s", (int)(l - 16), n + 8);
+		json_object *o = kcg_json_child(hp, size);
+		uint64_t v;
+		if (kcg_read_u64(dir, n, &v) == 0)
+			kcg_json_u64(o, "usage", v);
+		/* v2 keeps no peak: "max" (max usage in v1) is left out */
+		snprintf(file, sizeof(file), "hugetlb.%s.events", size);
+		if (kcg_read_keyed(dir, file, "max", &v) == 0)
+			kcg_json_u64(o, "failcnt", v);
+	}
+}

@@ -1,0 +1,41 @@
+/* File and path helpers.  Everything that touches a path under a container
+ * root goes through kfs_*_in_root(), which resolves the path as if the root
+ * were "/" (openat2 RESOLVE_IN_ROOT, or a careful component walk on kernels
+ * without openat2): a symlink in an image can never lead outside it. */
+#ifndef KAPSEL_FS_H
+#define KAPSEL_FS_H
+
+#include "err.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Read a whole file (NUL-terminated).  *len may be NULL. */
+int kfs_read_file(const char *path, char **out, size_t *len, kerr *e);
+int kfs_read_fd(int fd, char **out, size_t *len, kerr *e);
+/* Write a whole file: O_CREAT|O_TRUNC (or, with atomic, via a temp + rename). */
+int kfs_write_file(const char *path, const char *data, size_t len, mode_t mode, int atomic, kerr *e);
+/* Write a string to an existing file (procfs, sysfs, cgroupfs). */
+int kfs_write_str(const char *path, const char *s, kerr *e);
+int kfs_write_str_at(int dirfd, const char *name, const char *s, kerr *e);
+int kfs_mkdir_p(const char *path, mode_t mode, kerr *e);
+
+/* Resolve PATH inside the root directory ROOTFD and open it with FLAGS
+ * (O_CLOEXEC is always added).  Returns an fd or -1 (errno set). */
+int kfs_open_in_root(int rootfd, const char *path, int flags, mode_t mode);
+/* Create every missing directory of PATH inside ROOTFD; returns an O_PATH fd
+ * to the final directory. */
+int kfs_mkdir_in_root(int rootfd, const char *path, mode_t mode);
+/* Make sure PATH exists inside ROOTFD as a directory (is_dir) or an empty
+ * regular file, creating parents; returns an O_PATH fd to it. */
+int kfs_mkpath_in_root(int rootfd, const char *path, int is_dir, mode_t mode);
+
+/* "/proc/self/fd/N" for mounting on or reopening an fd. */
+#define KFS_FDPATH_MAX 32
+const char *kfs_fdpath(int fd, char buf[KFS_FDPATH_MAX]);
+
+/* 1 if the kernel has openat2 (tests may force the fallback walk). */
+int kfs_have_openat2(void);
+void kfs_force_fallback(int on);
+
+#endif

@@ -1,0 +1,90 @@
+#include "log.h"
+
+#include "jsonw.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_fd = 2;
+static enum klog_format log_format = KLOG_TEXT;
+static int log_debug;
+
+static const char *const level_names[] = { "error", "warning", "info", "debug" };
+
+int klog_open(const char *path, enum klog_format fmt, int debug)
+{
+	log_format = fmt;
+	log_debug = debug;
+	if (path && *path) {
+		int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -1;
+		log_fd = fd;
+	}
+	return 0;
+}
+
+void klog_close(void)
+{
+	if (log_fd > 2)
+		close(log_fd);
+	log_fd = 2;
+}
+
+int klog_debug_enabled(void)
+{
+	return log_debug;
+}
+
+int klog_fd(void)
+{
+	return log_fd;
+}
+
+void klog(enum klog_level lvl, const char *fmt, ...)
+{
+	char msg[4096], ts[64];
+	struct timespec now;
+	struct tm tm;
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + n, sizeof(ts) - n, ".%09ldZ", now.tv_nsec);
+
+	if (log_format == KLOG_JSON) {
+		struct jsonw w;
+		jsonw_init(&w);
+		jsonw_obj_open(&w);
+		jsonw_key_str(&w, "level", level_names[lvl]);
+		jsonw_key_str(&w, "msg", msg);
+		jsonw_key_str(&w, "time", ts);
+		jsonw_obj_close(&w);
+		jsonw_raw(&w, "\n");
+		if (w.buf)
+			(void)!write(log_fd, w.buf, w.len);
+		jsonw_free(&w);
+	} else {
+		char line[4300];
+		int len = snprintf(line, sizeof(line), "%s %s: %s\n", ts, level_names[lvl], msg);
+		if (log_fd == 2) /* on a terminal keep it short */
+			len = snprintf(line, sizeof(line), "kapsel-runtime: %s%s%s\n",
+				       lvl == KLOG_ERROR ? "" : level_names[lvl],
+				       lvl == KLOG_ERROR ? "" : ": ", msg);
+		if (len > (int)sizeof(line) - 1)
+			len = sizeof(line) - 1;
+		(void)!write(log_fd, line, len);
+	}
+	errno = saved;
+}

@@ -1,0 +1,575 @@
+/* create: from a bundle to a process that waits for `start`.
+ *
+ * The parent (this command) validates everything it can, makes the state
+ * directory and the exec fifo, and clones the init with the new namespaces.
+ * The child joins its cgroup (the parent moves it), builds the rootfs,
+ * pivots, sets up its identity and blocks on the exec fifo; every failure is
+ * sent back to the parent with its message.  Joining namespaces by path, a
+ * time namespace or a user namespace together with joined ones takes the
+ * slow path: an intermediate child joins and unshares, then forks the init.
+ */
+#include "container.h"
+
+#include "cgroup/cgroup.h"
+#include "cgroup/resources.h"
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "container/sync.h"
+#include "linux/caps.h"
+#include "linux/exe.h"
+#include "linux/hooks.h"
+#include "linux/ns.h"
+#include "linux/process.h"
+#include "linux/rlimits.h"
+#include "linux/rootfs.h"
+#include "linux/seccomp.h"
+#include "linux/terminal.h"
+#include "oci/spec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+struct child_ctx {
+	const struct oci_spec *s;
+	struct kcreate_opts *o;
+	const struct kcg_host *cg;
+	const char *cg_path;
+	const char *fifo_path;
+	struct kseccomp *seccomp;
+	int sync;            /* child's end */
+	int console;         /* console socket or -1 */
+	int slow;            /* namespaces joined: intermediate process */
+	struct kcg_join *join;
+	int born_in_v2;      /* clone3 put us in the cgroup2 cgroup already */
+};
+
+extern char **environ;
+
+static int child_setup(struct child_ctx *c, kerr *e)
+{
+	const struct oci_spec *s = c->s;
+	const struct oci_process *p = &s->process;
+	struct ksync_msg m;
+	int in_userns = (s->ns_new_flags | s->ns_join_flags) & CLONE_NEWUSER;
+
+	if (ksync_expect(c->sync, KSYNC_GO, &m, e) < 0)
+		return -1;
+	/* into the container's cgroup before anything else (see cgroup.h), and
+	 * the cgroup namespace rooted there */
+	if (kcg_join_self(c->join, c->born_in_v2, e) < 0)
+		return -1;
+	kcg_join_close(c->join);
+	if ((s->ns_new_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		return kerr_errno(e, "create the cgroup namespace");
+	if ((s->ns_new_flags & CLONE_NEWUSER) && !c->slow) {
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			return kerr_errno(e, "become root in the new user namespace");
+	}
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return kerr_errno(e, "config.json: hostname: set \"%s\"", s->hostname);
+	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+		return kerr_errno(e, "config.json: domainname: set \"%s\"", s->domainname);
+	if (kproc_set_oom_score_adj(p, e) < 0)
+		return -1;
+	if (!c->o->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c->o->id) < 0 &&
+	    errno != ENOSYS && errno != EACCES && errno != EPERM)
+		return kerr_errno(e, "create a session keyring");
+	if (s->personality_domain &&
+	    personality(!strcmp(s->personality_domain, "LINUX32") ? PER_LINUX32 : PER_LINUX) < 0)
+		return kerr_errno(e, "config.json: linux.personality");
+
+	/* Handles we still need after pivot_root: the fifo, and the host's
+	 * /proc/self/fd to reopen it for writing. Both close on exec. */
+	_cleanup_close_ int fifo = open(c->fifo_path, O_PATH | O_CLOEXEC);
+	if (fifo < 0)
+		return kerr_errno(e, "open %s", c->fifo_path);
+	_cleanup_close_ int procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return kerr_errno(e, "open /proc/self/fd");
+
+	struct krootfs_opts ro = {
+		.no_pivot = c->o->no_pivot,
+		.in_userns = in_userns,
+		.cg = c->cg,
+		.cgroup_path = c->cg_path,
+	};
+	int new_mnt = s->ns_new_flags & CLONE_NEWNS;
+	if (new_mnt && krootfs_prepare(s, &ro, e) < 0)
+		return -1;
+	if (s->n_hooks[OCI_HOOK_PRESTART] || s->n_hooks[OCI_HOOK_CREATE_RUNTIME]) {
+		if (ksync_send(c->sync, KSYNC_HOOKS, 0, e) < 0 || ksync_expect(c->sync, KSYNC_HOOKS_DONE, &m, e) < 0)
+			return -1;
+	}
+	if (s->n_hooks[OCI_HOOK_CREATE_CONTAINER]) {
+		struct kstate st = { .id = (char *)c->o->id, .pid = getpid(), .bundle = s->bundle,
+				     .rootfs = s->root_path };
+		_cleanup_free_ char *json = kstate_oci_json(&st, KSTATUS_CREATING, 0);
+		if (khooks_run(s, OCI_HOOK_CREATE_CONTAINER, json ? json : "{}", e) < 0)
+			return -1;
+	}
+	if (new_mnt) {
+		if (krootfs_pivot(s, &ro, e) < 0 || krootfs_finish(s, e) < 0)
+			return -1;
+	} else if (s->n_sysctl || s->n_masked_paths || s->n_readonly_paths) {
+		if (krootfs_finish(s, e) < 0)
+			return -1;
+	}
+
+	if (p->terminal) {
+		if (kterm_setup(p, c->console, e) < 0)
+			return -1;
+		close(c->console);
+		c->console = -1;
+	} else if (setsid() < 0) {
+		return kerr_errno(e, "setsid");
+	}
+
+	char prog[PATH_MAX];
+	if (kproc_find_program(p, prog, e) < 0)
+		return -1;
+	_cleanup_close_ int cwdfd = kproc_open_cwd(p, e);
+	if (cwdfd < 0)
+		return -1;
+	if (krlimits_apply(p->rlimits, p->n_rlimits, e) < 0)
+		return kerr_wrap(e, "config.json: process.rlimits");
+
+	/* Without no_new_privs the filter must go in while we still hold
+	 * CAP_SYS_ADMIN; with it, as late as possible (fewer syscalls to allow). */
+	if (c->seccomp && !p->no_new_privileges && kseccomp_install(c->seccomp, e) < 0)
+		return -1;
+	if (kproc_set_identity(p, 1, e) < 0)
+		return -1;
+	if (kproc_enter_cwd(cwdfd, p->cwd, e) < 0)
+		return -1;
+	if (kproc_cloexec_fds(c->o->preserve_fds, e) < 0)
+		return -1;
+
+	prctl(PR_SET_PDEATHSIG, 0);
+	if (ksync_send(c->sync, KSYNC_READY, getpid(), e) < 0)
+		return -1;
+	close(c->sync);
+	c->sync = -1;
+
+	/* Wait for `start`: the open blocks until it opens the fifo. */
+	char name[16];
+	snprintf(name, sizeof(name), "%d", fifo);
+	int w;
+	do
+		w = openat(procfd, name, O_WRONLY | O_CLOEXEC);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return kerr_errno(e, "open the exec fifo");
+	if (write(w, "0", 1) != 1)
+		return kerr_errno(e, "write the exec fifo");
+	close(w);
+
+	if (s->n_hooks[OCI_HOOK_START_CONTAINER]) {
+		struct kstate st = { .id = (char *)c->o->id, .pid = getpid(), .bundle = s->bundle,
+				     .rootfs = s->root_path, .started = 1 };
+		_cleanup_free_ char *json = kstate_oci_json(&st, KSTATUS_RUNNING, 0);
+		if (khooks_run(s, OCI_HOOK_START_CONTAINER, json ? json : "{}", e) < 0)
+			return -1;
+	}
+	if (c->seccomp && p->no_new_privileges && kseccomp_install(c->seccomp, e) < 0)
+		return -1;
+
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	char *empty_env[] = { NULL };
+	execve(prog, p->args, p->env ? p->env : empty_env);
+	return kerr_errno(e, "exec %s", prog);
+}
+
+/* Runs in the init.  Never returns. */
+static void __attribute__((noreturn)) child_main(struct child_ctx *c)
+{
+	kerr e = { 0 };
+	if (child_setup(c, &e) < 0) {
+		if (c->sync >= 0 && ksync_send_error(c->sync, &e) == 0)
+			_exit(1);
+		/* after READY, nobody listens: stderr and the log */
+		klog_error("%s", e.msg);
+		if (klog_fd() != 2)
+			dprintf(2, "kapsel-runtime: %s\n", e.msg);
+		_exit(127);
+	}
+	_exit(127);
+}
+
+/* Slow path: join namespaces by path, unshare the new ones, then fork the
+ * init so that it lands in the pid (and time) namespace. */
+static void __attribute__((noreturn)) intermediate_main(struct child_ctx *c)
+{
+	const struct oci_spec *s = c->s;
+	kerr e = { 0 };
+	int fds[16], types[16], n = 0;
+	struct ksync_msg m;
+
+	prctl(PR_SET_DUMPABLE, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (size_t i = 0; i < s->n_namespaces && n < 16; i++) {
+		if (!s->namespaces[i].path)
+			continue;
+		int fd = kns_open(&s->namespaces[i], &e);
+		if (fd < 0)
+			goto fail;
+		/* the user namespace first: the others may belong to it */
+		if (s->namespaces[i].type == CLONE_NEWUSER && n > 0) {
+			fds[n] = fds[0];
+			types[n] = types[0];
+			fds[0] = fd;
+			types[0] = CLONE_NEWUSER;
+		} else {
+			fds[n] = fd;
+			types[n] = s->namespaces[i].type;
+		}
+		n++;
+	}
+	/* the mount namespace last: joining it changes our root */
+	for (int i = 0; i < n; i++) {
+		if (types[i] == CLONE_NEWNS && i != n - 1) {
+			int tf = fds[i], tt = types[i];
+			fds[i] = fds[n - 1];
+			types[i] = types[n - 1];
+			fds[n - 1] = tf;
+			types[n - 1] = tt;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (kns_join_fd(fds[i], types[i], &e) < 0)
+			goto fail;
+	if (s->ns_new_flags & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER) < 0) {
+			kerr_errno(&e, "create the user namespace");
+			goto fail;
+		}
+		if (ksync_send(c->sync, KSYNC_USERNS, getpid(), &e) < 0 ||
+		    ksync_expect(c->sync, KSYNC_MAPS_DONE, &m, &e) < 0)
+			goto fail;
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+			kerr_errno(&e, "become root in the new user namespace");
+			goto fail;
+		}
+	}
+	int flags = s->ns_new_flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
+	if (flags && unshare(flags) < 0) {
+		kerr_errno(&e, "create namespaces");
+		goto fail;
+	}
+	if ((flags & CLONE_NEWTIME) && kns_write_time_offsets(s, &e) < 0)
+		goto fail;
+	pid_t pid = fork();
+	if (pid < 0) {
+		kerr_errno(&e, "fork the container init");
+		goto fail;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_DUMPABLE, 0);
+		child_main(c);
+	}
+	if (ksync_send(c->sync, KSYNC_PID, pid, &e) < 0)
+		_exit(1);
+	_exit(0);
+fail:
+	ksync_send_error(c->sync, &e);
+	_exit(1);
+}
+
+static void iso8601_now(char *buf, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t l = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + l, n - l, ".%09ldZ", ts.tv_nsec);
+}
+
+static void remove_state_dir(const char *dir)
+{
+	_cleanup_close_ int fd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		unlinkat(fd, "exec.fifo", 0);
+		unlinkat(fd, "state.json", 0);
+		unlinkat(fd, "state.json.tmp", 0);
+	}
+	rmdir(dir);
+}
+
+static char **annotations_vector(const struct oci_spec *s)
+{
+	char **v = calloc(2 * s->n_annotations + 1, sizeof(char *));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < s->n_annotations; i++) {
+		v[2 * i] = s->annotations[i].key;
+		v[2 * i + 1] = s->annotations[i].value;
+	}
+	return v;
+}
+
+static int write_pid_file(const char *path, pid_t pid, kerr *e)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", pid);
+	return kfs_write_file(path, buf, n, 0644, 1, e);
+}
+
+int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
+{
+	struct oci_spec *s = NULL;
+	char dir[PATH_MAX], fifo[PATH_MAX + 16], cgpath[PATH_MAX], created[64];
+	struct kcg_host cg;
+	struct kseccomp *sc = NULL;
+	int sv[2] = { -1, -1 }, console = -1, console_pair[2] = { -1, -1 };
+	pid_t pid = -1, mid = -1;
+	int made_dir = 0, made_cg = 0, rc = -1;
+	struct kcg_join join = { .n = 0, .v2_dir = -1, .v2_procs = -1 };
+	_cleanup_free_ char **ann = NULL;
+	struct ksync_msg m;
+
+	if (kid_validate(o->id, e) < 0)
+		return -1;
+	if (oci_spec_load(o->bundle, &s, e) < 0)
+		return -1;
+	if (!s->has_process) {
+		kerr_msg(e, EINVAL, "config.json: process: missing (nothing to run)");
+		goto out;
+	}
+	if (!(s->ns_new_flags & CLONE_NEWNS) && !(s->ns_join_flags & CLONE_NEWNS)) {
+		kerr_msg(e, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
+		goto out;
+	}
+	/* A container that may ptrace us from the host's user namespace could
+	 * reach our binary through /proc/PID/exe: run from a sealed copy. */
+	const uint64_t ptrace_bit = 1ULL << 19; /* CAP_SYS_PTRACE */
+	int caps_ptrace = (s->process.caps[CAPS_BOUNDING] | s->process.caps[CAPS_PERMITTED] |
+			   s->process.caps[CAPS_EFFECTIVE] | s->process.caps[CAPS_AMBIENT]) & ptrace_bit;
+	if (caps_ptrace && !((s->ns_new_flags | s->ns_join_flags) & CLONE_NEWUSER) && o->argv && !kexe_is_sealed()) {
+		klog_debug("container holds CAP_SYS_PTRACE: re-executing from a sealed copy");
+		kexe_reexec_sealed(o->argv, e);
+		goto out;
+	}
+	if (s->seccomp && kseccomp_compile(s->seccomp, &sc, e) < 0)
+		goto out;
+	if (s->process.terminal) {
+		if (o->console_socket) {
+			console = kterm_connect(o->console_socket, e);
+			if (console < 0)
+				goto out;
+		} else if (o->keep_parent) {
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console_pair) < 0) {
+				kerr_errno(e, "socketpair");
+				goto out;
+			}
+			console = console_pair[1];
+		} else {
+			kerr_msg(e, EINVAL, "config.json: process.terminal is true: --console-socket is required");
+			goto out;
+		}
+	}
+	if (kcg_host_detect(&cg, e) < 0 || kcg_resolve_path(s->cgroups_path, o->id, cgpath, sizeof(cgpath), e) < 0)
+		goto out;
+
+	if (kfs_mkdir_p(o->root, 0700, e) < 0) {
+		kerr_wrap(e, "create the state root");
+		goto out;
+	}
+	if (kstate_dir(o->root, o->id, dir, sizeof(dir), e) < 0)
+		goto out;
+	if (mkdir(dir, 0700) < 0) {
+		if (errno == EEXIST)
+			kerr_msg(e, EEXIST, "container \"%s\" already exists", o->id);
+		else
+			kerr_errno(e, "create %s", dir);
+		goto out;
+	}
+	made_dir = 1;
+	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
+	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
+		kerr_errno(e, "create %s", fifo);
+		goto out;
+	}
+	if (kcg_create(&cg, cgpath, e) < 0)
+		goto out;
+	made_cg = 1;
+	if (kcg_apply_resources(&cg, cgpath, s->resources, e) < 0)
+		goto out;
+	if (kcg_join_open(&cg, cgpath, &join, e) < 0)
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		kerr_errno(e, "socketpair");
+		goto out;
+	}
+
+	struct child_ctx c = {
+		.s = s, .o = o, .cg = &cg, .cg_path = cgpath, .fifo_path = fifo, .seccomp = sc,
+		.sync = sv[1], .console = console, .slow = 0, .join = &join,
+	};
+	int joined = s->ns_join_flags;
+	c.slow = (joined & (CLONE_NEWUSER | CLONE_NEWPID)) || ((s->ns_new_flags & CLONE_NEWUSER) && joined) ||
+		 (s->ns_new_flags & CLONE_NEWTIME);
+
+	fflush(NULL);
+	if (c.slow) {
+		mid = fork();
+		if (mid == 0) {
+			close(sv[0]);
+			intermediate_main(&c);
+		}
+		if (mid < 0) {
+			kerr_errno(e, "fork");
+			goto out;
+		}
+	} else {
+		int flags = s->ns_new_flags & ~CLONE_NEWCGROUP;
+		struct clone_args ca = { .flags = flags, .exit_signal = SIGCHLD };
+		if (join.v2_dir >= 0) {
+			ca.flags |= CLONE_INTO_CGROUP;
+			ca.cgroup = join.v2_dir;
+		}
+		pid = syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) /* kernel < 5.7 */
+			pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+		else if (pid == 0)
+			c.born_in_v2 = join.v2_dir >= 0;
+		if (pid == 0) {
+			close(sv[0]);
+			prctl(PR_SET_DUMPABLE, 0);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			kerr ce = { 0 };
+			/* joined namespaces (not user or pid: those take the slow path) */
+			for (size_t i = 0; i < s->n_namespaces; i++) {
+				if (!s->namespaces[i].path)
+					continue;
+				int fd = kns_open(&s->namespaces[i], &ce);
+				if (fd < 0 || kns_join_fd(fd, s->namespaces[i].type, &ce) < 0) {
+					ksync_send_error(sv[1], &ce);
+					_exit(1);
+				}
+				close(fd);
+			}
+			child_main(&c);
+		}
+		if (pid < 0) {
+			kerr_errno(e, "create the container process (clone with namespaces %#x)", flags);
+			goto out;
+		}
+	}
+	close(sv[1]);
+	sv[1] = -1;
+
+	if (c.slow) {
+		if (s->ns_new_flags & CLONE_NEWUSER) {
+			if (ksync_expect(sv[0], KSYNC_USERNS, &m, e) < 0 || kns_write_idmaps(m.pid, s, e) < 0 ||
+			    ksync_send(sv[0], KSYNC_MAPS_DONE, 0, e) < 0)
+				goto out;
+		}
+		if (ksync_expect(sv[0], KSYNC_PID, &m, e) < 0)
+			goto out;
+		pid = m.pid;
+		int st;
+		waitpid(mid, &st, 0);
+		mid = -1;
+	} else if (s->ns_new_flags & CLONE_NEWUSER) {
+		if (kns_write_idmaps(pid, s, e) < 0)
+			goto out;
+	}
+	if (ksync_send(sv[0], KSYNC_GO, 0, e) < 0)
+		goto out;
+
+	struct kstate st = {
+		.id = (char *)o->id, .pid = pid, .bundle = s->bundle, .rootfs = s->root_path,
+		.owner = geteuid(), .cgroup_path = cgpath,
+	};
+	iso8601_now(created, sizeof(created));
+	st.created = created;
+	ann = annotations_vector(s);
+	st.annotations = ann;
+
+	for (;;) {
+		if (ksync_recv(sv[0], &m, e) < 0)
+			goto out;
+		if (m.type == KSYNC_HOOKS) {
+			_cleanup_free_ char *json = kstate_oci_json(&st, KSTATUS_CREATING, 0);
+			if (khooks_run(s, OCI_HOOK_PRESTART, json, e) < 0 ||
+			    khooks_run(s, OCI_HOOK_CREATE_RUNTIME, json, e) < 0)
+				goto out;
+			if (ksync_send(sv[0], KSYNC_HOOKS_DONE, 0, e) < 0)
+				goto out;
+			continue;
+		}
+		if (m.type != KSYNC_READY) {
+			kerr_msg(e, EPROTO, "sync: unexpected message %d", m.type);
+			goto out;
+		}
+		break;
+	}
+	kerr_clear(e);
+	if (console_pair[0] >= 0) {
+		o->console_fd_out = kterm_recv_fd(console_pair[0], e);
+		if (o->console_fd_out < 0)
+			goto out;
+	}
+
+	st.pid_start = kproc_start_time(pid);
+	if (kstate_write(o->root, &st, e) < 0)
+		goto out;
+	if (o->pid_file && write_pid_file(o->pid_file, pid, e) < 0) {
+		kerr_wrap(e, "--pid-file");
+		goto out;
+	}
+	*pidp = pid;
+	rc = 0;
+out:
+	if (rc < 0) {
+		if (mid > 0) {
+			kill(mid, SIGKILL);
+			waitpid(mid, NULL, 0);
+		}
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		if (made_cg) {
+			kerr ig;
+			kcg_destroy(&cg, cgpath, &ig);
+		}
+		if (made_dir)
+			remove_state_dir(dir);
+	}
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (console >= 0)
+		close(console);
+	if (console_pair[0] >= 0)
+		close(console_pair[0]);
+	kcg_join_close(&join);
+	kseccomp_free(sc);
+	oci_spec_free(s);
+	return rc;
+}

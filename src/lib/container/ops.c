@@ -1,0 +1,344 @@
+/* start, kill, delete, state, and waiting for a process we started. */
+#include "container.h"
+
+#include "cgroup/cgroup.h"
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "linux/hooks.h"
+#include "oci/spec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int kcontainer_state(const char *root, const char *id, struct kstate *st, enum kstatus *status, kerr *e)
+{
+	if (kstate_read(root, id, st, e) < 0)
+		return -1;
+	*status = kstate_status(st);
+	if (*status == KSTATUS_RUNNING && st->cgroup_path) {
+		/* a frozen cgroup is "paused" */
+		struct kcg_host h;
+		kerr ig;
+		if (kcg_host_detect(&h, &ig) == 0 && kcg_is_frozen(&h, st->cgroup_path) == 1)
+			*status = KSTATUS_PAUSED;
+	}
+	return 0;
+}
+
+/* Load the config a container was created from (for hooks). */
+static struct oci_spec *load_spec(const struct kstate *st)
+{
+	struct oci_spec *s = NULL;
+	kerr e;
+	if (!st->bundle || oci_spec_load(st->bundle, &s, &e) < 0)
+		return NULL;
+	return s;
+}
+
+int kcontainer_start(const char *root, const char *id, kerr *e)
+{
+	struct kstate st;
+	enum kstatus status;
+	char dir[PATH_MAX], fifo[PATH_MAX + 16];
+
+	if (kcontainer_state(root, id, &st, &status, e) < 0)
+		return -1;
+	if (status != KSTATUS_CREATED) {
+		kerr_msg(e, EINVAL, "cannot start container \"%s\": it is %s, not created", id, kstatus_names[status]);
+		kstate_free(&st);
+		return -1;
+	}
+	kstate_dir(root, id, dir, sizeof(dir), e);
+	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
+	/* Non-blocking open succeeds because the init is blocked opening the
+	 * other end; then the read waits for its byte. */
+	_cleanup_close_ int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		kerr_errno(e, "open %s", fifo);
+		kstate_free(&st);
+		return -1;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char b;
+	ssize_t n = -1;
+	/* the init holds the write end once it wakes; it may also die */
+	for (;;) {
+		int r = poll(&p, 1, 100);
+		if (r > 0) {
+			n = read(fd, &b, 1);
+			break;
+		}
+		if (r < 0 && errno != EINTR)
+			break;
+		if (!kstate_alive(&st))
+			break;
+	}
+	if (n != 1) {
+		kerr_msg(e, EIO, "start container \"%s\": its process exited before it could start", id);
+		kstate_free(&st);
+		return -1;
+	}
+	unlink(fifo);
+	st.started = 1;
+	if (kstate_write(root, &st, e) < 0) {
+		kstate_free(&st);
+		return -1;
+	}
+	struct oci_spec *s = load_spec(&st);
+	if (s && s->n_hooks[OCI_HOOK_POSTSTART]) {
+		_cleanup_free_ char *json = kstate_oci_json(&st, KSTATUS_RUNNING, 0);
+		if (khooks_run(s, OCI_HOOK_POSTSTART, json, e) < 0) {
+			/* spec: a failing poststart hook is logged, the container goes on */
+			klog_warn("%s", e->msg);
+			kerr_clear(e);
+		}
+	}
+	oci_spec_free(s);
+	kstate_free(&st);
+	return 0;
+}
+
+static int kill_all(const struct kstate *st, int sig, kerr *e)
+{
+	struct kcg_host h;
+	_cleanup_free_ pid_t *pids = NULL;
+	if (kcg_host_detect(&h, e) < 0)
+		return -1;
+	/* freeze first so that nothing forks away while we signal */
+	int frozen = kcg_freeze(&h, st->cgroup_path, 1, e) == 0;
+	int n = kcg_pids(&h, st->cgroup_path, &pids, e);
+	if (n < 0) {
+		if (frozen)
+			kcg_freeze(&h, st->cgroup_path, 0, e);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		kill(pids[i], sig);
+	if (frozen && kcg_freeze(&h, st->cgroup_path, 0, e) < 0)
+		return -1;
+	return 0;
+}
+
+int kcontainer_kill(const char *root, const char *id, int sig, int all, kerr *e)
+{
+	struct kstate st;
+	enum kstatus status;
+	int rc = 0;
+
+	if (kcontainer_state(root, id, &st, &status, e) < 0)
+		return -1;
+	if (status == KSTATUS_STOPPED || status == KSTATUS_CREATING) {
+		if (!(all && status == KSTATUS_STOPPED && st.cgroup_path))
+			rc = kerr_msg(e, ESRCH, "container \"%s\" is not running", id);
+		else
+			rc = kill_all(&st, sig, e);
+	} else if (all && st.cgroup_path) {
+		rc = kill_all(&st, sig, e);
+	} else {
+		/* pidfd: the signal cannot hit a reused pid */
+		int pfd = syscall(SYS_pidfd_open, st.pid, 0);
+		if (pfd >= 0 && kstate_alive(&st)) {
+			if (syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
+				rc = kerr_errno(e, "kill container \"%s\"", id);
+		} else {
+			rc = kerr_msg(e, ESRCH, "container \"%s\" is not running", id);
+		}
+		if (pfd >= 0)
+			close(pfd);
+	}
+	kstate_free(&st);
+	return rc;
+}
+
+/* Kill everything in the cgroup and wait until it is empty. */
+static int kill_and_wait(const struct kcg_host *h, const struct kstate *st, kerr *e)
+{
+	if (kstate_alive(st)) {
+		int pfd = syscall(SYS_pidfd_open, st->pid, 0);
+		if (pfd >= 0) {
+			syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+			poll(&p, 1, 10000);
+			close(pfd);
+		}
+	}
+	for (int round = 0; round < 1000; round++) {
+		_cleanup_free_ pid_t *pids = NULL;
+		int n = kcg_pids(h, st->cgroup_path, &pids, e);
+		if (n < 0)
+			return errno == ENOENT || e->errnum == ENOENT ? 0 : -1;
+		if (n == 0)
+			return 0;
+		for (int i = 0; i < n; i++) {
+			int pfd = syscall(SYS_pidfd_open, pids[i], 0);
+			if (pfd < 0)
+				continue;
+			syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+			poll(&p, 1, 1000);
+			close(pfd);
+		}
+	}
+	return kerr_msg(e, EBUSY, "processes of the container keep running");
+}
+
+int kcontainer_delete(const char *root, const char *id, int force, kerr *e)
+{
+	struct kstate st;
+	enum kstatus status;
+	char dir[PATH_MAX];
+	struct kcg_host h;
+
+	if (kcontainer_state(root, id, &st, &status, e) < 0)
+		return -1;
+	if (status != KSTATUS_STOPPED && status != KSTATUS_CREATED && !force) {
+		kerr_msg(e, EBUSY, "cannot delete container \"%s\": it is %s (stop it first or use --force)", id,
+			 kstatus_names[status]);
+		kstate_free(&st);
+		return -1;
+	}
+	if (kcg_host_detect(&h, e) < 0) {
+		kstate_free(&st);
+		return -1;
+	}
+	if (st.cgroup_path) {
+		if (status == KSTATUS_PAUSED)
+			kcg_freeze(&h, st.cgroup_path, 0, e);
+		if (kill_and_wait(&h, &st, e) < 0 || kcg_destroy(&h, st.cgroup_path, e) < 0) {
+			kstate_free(&st);
+			return -1;
+		}
+	} else if (kstate_alive(&st)) {
+		kill(st.pid, SIGKILL);
+	}
+	struct oci_spec *s = load_spec(&st);
+	kstate_dir(root, id, dir, sizeof(dir), e);
+	_cleanup_close_ int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (dfd >= 0) {
+		unlinkat(dfd, "exec.fifo", 0);
+		unlinkat(dfd, "state.json", 0);
+		unlinkat(dfd, "state.json.tmp", 0);
+	}
+	if (rmdir(dir) < 0 && errno != ENOENT) {
+		kerr_errno(e, "remove %s", dir);
+		oci_spec_free(s);
+		kstate_free(&st);
+		return -1;
+	}
+	int rc = 0;
+	if (s && s->n_hooks[OCI_HOOK_POSTSTOP]) {
+		_cleanup_free_ char *json = kstate_oci_json(&st, KSTATUS_STOPPED, 0);
+		if (khooks_run(s, OCI_HOOK_POSTSTOP, json, e) < 0) {
+			klog_warn("%s", e->msg);
+			kerr_clear(e);
+		}
+	}
+	oci_spec_free(s);
+	kstate_free(&st);
+	return rc;
+}
+
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 255;
+}
+
+int kcontainer_wait_forward(pid_t pid, int console_fd, kerr *e)
+{
+	sigset_t set;
+	sigfillset(&set);
+	sigdelset(&set, SIGSEGV);
+	sigdelset(&set, SIGBUS);
+	sigdelset(&set, SIGILL);
+	sigdelset(&set, SIGFPE);
+	sigdelset(&set, SIGTSTP); /* keep ^Z local? no: forward below */
+	sigaddset(&set, SIGTSTP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		return kerr_errno(e, "signalfd");
+
+	int code = -1;
+	char buf[8192];
+	int con = console_fd;
+	/* it may have exited before SIGCHLD was blocked: reap once up front */
+	int status0;
+	pid_t w0;
+	while ((w0 = waitpid(-1, &status0, WNOHANG)) > 0)
+		if (w0 == pid)
+			code = exit_code(status0);
+	while (code < 0) {
+		struct pollfd p[3] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = con, .events = POLLIN },
+			{ .fd = con >= 0 ? 0 : -1, .events = POLLIN },
+		};
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			close(sfd);
+			return kerr_errno(e, "poll");
+		}
+		if (p[1].revents & POLLIN) {
+			ssize_t n = read(con, buf, sizeof(buf));
+			if (n > 0)
+				(void)!write(1, buf, n);
+		} else if (p[1].revents & (POLLHUP | POLLERR)) {
+			con = -1;
+		}
+		if (p[2].revents & (POLLIN | POLLHUP)) {
+			ssize_t n = read(0, buf, sizeof(buf));
+			if (n > 0 && con >= 0)
+				(void)!write(con, buf, n);
+			else if (n <= 0)
+				p[2].fd = -1;
+		}
+		if (!(p[0].revents & POLLIN))
+			continue;
+		struct signalfd_siginfo si;
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo != SIGCHLD) {
+			if (si.ssi_signo == SIGWINCH && con >= 0) {
+				/* resize follows the local terminal */
+				continue;
+			}
+			kill(pid, si.ssi_signo);
+			continue;
+		}
+		int status;
+		pid_t w;
+		while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+			if (w == pid)
+				code = exit_code(status);
+	}
+	/* drain what the terminal still holds */
+	if (con >= 0) {
+		int fl = fcntl(con, F_GETFL);
+		fcntl(con, F_SETFL, fl | O_NONBLOCK);
+		ssize_t n;
+		while ((n = read(con, buf, sizeof(buf))) > 0)
+			(void)!write(1, buf, n);
+	}
+	close(sfd);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	return code;
+}

@@ -1,0 +1,127 @@
+#include "devices.h"
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "oci/spec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static const struct oci_device default_devices[] = {
+	{ .path = "/dev/null", .type = 'c', .major = 1, .minor = 3, .file_mode = 0666, .has_file_mode = 1 },
+	{ .path = "/dev/zero", .type = 'c', .major = 1, .minor = 5, .file_mode = 0666, .has_file_mode = 1 },
+	{ .path = "/dev/full", .type = 'c', .major = 1, .minor = 7, .file_mode = 0666, .has_file_mode = 1 },
+	{ .path = "/dev/random", .type = 'c', .major = 1, .minor = 8, .file_mode = 0666, .has_file_mode = 1 },
+	{ .path = "/dev/urandom", .type = 'c', .major = 1, .minor = 9, .file_mode = 0666, .has_file_mode = 1 },
+	{ .path = "/dev/tty", .type = 'c', .major = 5, .minor = 0, .file_mode = 0666, .has_file_mode = 1 },
+};
+
+static const struct {
+	const char *target, *link;
+} dev_links[] = {
+	{ "/proc/self/fd", "fd" },
+	{ "/proc/self/fd/0", "stdin" },
+	{ "/proc/self/fd/1", "stdout" },
+	{ "/proc/self/fd/2", "stderr" },
+};
+
+static mode_t type_bits(char t)
+{
+	return t == 'b' ? S_IFBLK : t == 'p' ? S_IFIFO : S_IFCHR;
+}
+
+static int make_node(int rootfd, const struct oci_device *d, int in_userns, kerr *e)
+{
+	char parent[PATH_MAX], fp[KFS_FDPATH_MAX];
+	const char *slash = strrchr(d->path, '/');
+	const char *name = slash + 1;
+
+	if (!*name || !strcmp(name, "..") || !strcmp(name, "."))
+		return kerr_msg(e, EINVAL, "device %s: not a file name", d->path);
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - d->path), d->path);
+	_cleanup_close_ int dfd = kfs_mkdir_in_root(rootfd, *parent ? parent : "/", 0755);
+	if (dfd < 0)
+		return kerr_errno(e, "device %s: create %s", d->path, parent);
+
+	mode_t perm = d->has_file_mode ? d->file_mode : 0666;
+	dev_t dev = makedev(d->major, d->minor);
+	/* a planted file or symlink with that name is replaced, never followed */
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
+		return kerr_errno(e, "device %s: remove what is there", d->path);
+
+	if (!in_userns || d->type == 'p') {
+		if (mknodat(dfd, name, type_bits(d->type) | perm, dev) < 0)
+			return kerr_errno(e, "device %s: mknod", d->path);
+		_cleanup_close_ int nfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0)
+			return kerr_errno(e, "device %s: open", d->path);
+		/* mknod applied the umask: set the exact mode, and the owner */
+		if (fchmodat(dfd, name, perm, 0) < 0)
+			return kerr_errno(e, "device %s: chmod", d->path);
+		if ((d->has_uid || d->has_gid) &&
+		    fchownat(nfd, "", d->has_uid ? d->uid : (uid_t)-1, d->has_gid ? d->gid : (gid_t)-1, AT_EMPTY_PATH) < 0)
+			return kerr_errno(e, "device %s: chown", d->path);
+		return 0;
+	}
+	/* user namespace: bind the host's node onto an empty file */
+	char host[64];
+	snprintf(host, sizeof(host), "/dev/%s/%u:%u", d->type == 'b' ? "block" : "char",
+		 (unsigned)d->major, (unsigned)d->minor);
+	int f = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (f < 0)
+		return kerr_errno(e, "device %s: create", d->path);
+	close(f);
+	_cleanup_close_ int nfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (nfd < 0)
+		return kerr_errno(e, "device %s: open", d->path);
+	if (mount(host, kfs_fdpath(nfd, fp), NULL, MS_BIND, NULL) < 0)
+		return kerr_errno(e, "device %s: bind %s", d->path, host);
+	return 0;
+}
+
+int kdev_setup(int rootfd, const struct oci_spec *s, int in_userns, int dev_is_mounted, kerr *e)
+{
+	int dev_is_bind = 0;
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (!strcmp(s->mounts[i].destination, "/dev") && s->mounts[i].is_bind)
+			dev_is_bind = 1;
+
+	if (!dev_is_bind) {
+		for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+			int overridden = 0;
+			for (size_t j = 0; j < s->n_devices; j++)
+				if (!strcmp(s->devices[j].path, default_devices[i].path))
+					overridden = 1;
+			if (!overridden && make_node(rootfd, &default_devices[i], in_userns, e) < 0)
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < s->n_devices; i++)
+		if (make_node(rootfd, &s->devices[i], in_userns, e) < 0)
+			return kerr_wrap(e, "config.json: linux.devices[%zu]", i);
+
+	if (dev_is_bind || !dev_is_mounted)
+		return 0;
+	_cleanup_close_ int dfd = kfs_mkdir_in_root(rootfd, "/dev", 0755);
+	if (dfd < 0)
+		return kerr_errno(e, "open /dev in the rootfs");
+	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
+		if (symlinkat(dev_links[i].target, dfd, dev_links[i].link) < 0 && errno != EEXIST)
+			return kerr_errno(e, "symlink /dev/%s", dev_links[i].link);
+	/* /dev/ptmx follows the container's devpts instance */
+	struct stat st;
+	if (fstatat(dfd, "pts/ptmx", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (unlinkat(dfd, "ptmx", 0) < 0 && errno != ENOENT)
+			return kerr_errno(e, "replace /dev/ptmx");
+		if (symlinkat("pts/ptmx", dfd, "ptmx") < 0)
+			return kerr_errno(e, "symlink /dev/ptmx");
+	}
+	return 0;
+}

@@ -1,0 +1,51 @@
+#include "exe.h"
+
+#include "common/cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+extern char **environ;
+
+int kexe_is_sealed(void)
+{
+	_cleanup_close_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	int seals = fcntl(fd, F_GET_SEALS);
+	return seals >= 0 && (seals & SEALS) == SEALS;
+}
+
+int kexe_reexec_sealed(char **argv, kerr *e)
+{
+	_cleanup_close_ int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return kerr_errno(e, "open /proc/self/exe");
+	struct stat st;
+	if (fstat(src, &st) < 0)
+		return kerr_errno(e, "stat /proc/self/exe");
+	_cleanup_close_ int mfd = memfd_create("kapsel-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		return kerr_errno(e, "memfd_create");
+	for (off_t left = st.st_size; left > 0;) {
+		ssize_t n = sendfile(mfd, src, NULL, left);
+		if (n <= 0)
+			return kerr_errno(e, "copy the runtime binary");
+		left -= n;
+	}
+	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
+		return kerr_errno(e, "seal the runtime copy");
+	fexecve(mfd, argv, environ);
+	return kerr_errno(e, "re-exec from the sealed copy");
+}

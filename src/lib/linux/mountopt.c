@@ -1,0 +1,143 @@
+#include "mountopt.h"
+
+#include <linux/mount.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+struct opt {
+	const char *name;
+	enum kmountopt_kind kind;
+	int clear;               /* for FLAG and RECURSIVE: the option clears */
+	unsigned long flag;      /* MS_* or propagation */
+	uint64_t attr;           /* MOUNT_ATTR_* for RECURSIVE */
+};
+
+static const struct opt opts[] = {
+	{ "async", KMOPT_FLAG, 1, MS_SYNCHRONOUS, 0 },
+	{ "atime", KMOPT_FLAG, 1, MS_NOATIME, 0 },
+	{ "bind", KMOPT_FLAG, 0, MS_BIND, 0 },
+	{ "defaults", KMOPT_FLAG, 0, 0, 0 },
+	{ "dev", KMOPT_FLAG, 1, MS_NODEV, 0 },
+	{ "diratime", KMOPT_FLAG, 1, MS_NODIRATIME, 0 },
+	{ "dirsync", KMOPT_FLAG, 0, MS_DIRSYNC, 0 },
+	{ "exec", KMOPT_FLAG, 1, MS_NOEXEC, 0 },
+	{ "iversion", KMOPT_FLAG, 0, MS_I_VERSION, 0 },
+	{ "lazytime", KMOPT_FLAG, 0, MS_LAZYTIME, 0 },
+	{ "loud", KMOPT_FLAG, 1, MS_SILENT, 0 },
+	{ "mand", KMOPT_FLAG, 0, MS_MANDLOCK, 0 },
+	{ "noatime", KMOPT_FLAG, 0, MS_NOATIME, 0 },
+	{ "nodev", KMOPT_FLAG, 0, MS_NODEV, 0 },
+	{ "nodiratime", KMOPT_FLAG, 0, MS_NODIRATIME, 0 },
+	{ "noexec", KMOPT_FLAG, 0, MS_NOEXEC, 0 },
+	{ "noiversion", KMOPT_FLAG, 1, MS_I_VERSION, 0 },
+	{ "nolazytime", KMOPT_FLAG, 1, MS_LAZYTIME, 0 },
+	{ "nomand", KMOPT_FLAG, 1, MS_MANDLOCK, 0 },
+	{ "norelatime", KMOPT_FLAG, 1, MS_RELATIME, 0 },
+	{ "nostrictatime", KMOPT_FLAG, 1, MS_STRICTATIME, 0 },
+	{ "nosuid", KMOPT_FLAG, 0, MS_NOSUID, 0 },
+	{ "nosymfollow", KMOPT_FLAG, 0, MS_NOSYMFOLLOW, 0 },
+	{ "rbind", KMOPT_FLAG, 0, MS_BIND | MS_REC, 0 },
+	{ "relatime", KMOPT_FLAG, 0, MS_RELATIME, 0 },
+	{ "remount", KMOPT_FLAG, 0, MS_REMOUNT, 0 },
+	{ "ro", KMOPT_FLAG, 0, MS_RDONLY, 0 },
+	{ "rw", KMOPT_FLAG, 1, MS_RDONLY, 0 },
+	{ "silent", KMOPT_FLAG, 0, MS_SILENT, 0 },
+	{ "strictatime", KMOPT_FLAG, 0, MS_STRICTATIME, 0 },
+	{ "suid", KMOPT_FLAG, 1, MS_NOSUID, 0 },
+	{ "sync", KMOPT_FLAG, 0, MS_SYNCHRONOUS, 0 },
+	{ "symfollow", KMOPT_FLAG, 1, MS_NOSYMFOLLOW, 0 },
+
+	{ "private", KMOPT_PROPAGATION, 0, MS_PRIVATE, 0 },
+	{ "rprivate", KMOPT_PROPAGATION, 0, MS_PRIVATE | MS_REC, 0 },
+	{ "shared", KMOPT_PROPAGATION, 0, MS_SHARED, 0 },
+	{ "rshared", KMOPT_PROPAGATION, 0, MS_SHARED | MS_REC, 0 },
+	{ "slave", KMOPT_PROPAGATION, 0, MS_SLAVE, 0 },
+	{ "rslave", KMOPT_PROPAGATION, 0, MS_SLAVE | MS_REC, 0 },
+	{ "unbindable", KMOPT_PROPAGATION, 0, MS_UNBINDABLE, 0 },
+	{ "runbindable", KMOPT_PROPAGATION, 0, MS_UNBINDABLE | MS_REC, 0 },
+
+	{ "rro", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_RDONLY },
+	{ "rrw", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_RDONLY },
+	{ "rnosuid", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_NOSUID },
+	{ "rsuid", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_NOSUID },
+	{ "rnodev", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_NODEV },
+	{ "rdev", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_NODEV },
+	{ "rnoexec", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_NOEXEC },
+	{ "rexec", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_NOEXEC },
+	{ "rnodiratime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_NODIRATIME },
+	{ "rdiratime", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_NODIRATIME },
+	{ "rrelatime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_RELATIME },
+	{ "rnorelatime", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_RELATIME },
+	{ "rnoatime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_NOATIME },
+	{ "ratime", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_NOATIME },
+	{ "rstrictatime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_STRICTATIME },
+	{ "rnostrictatime", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_STRICTATIME },
+	{ "rnosymfollow", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_NOSYMFOLLOW },
+	{ "rsymfollow", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_NOSYMFOLLOW },
+
+	/* idmapped mounts need an open_tree/mount_setattr userns dance that
+	 * kapsel does not do yet: refuse rather than ignore. */
+	{ "idmap", KMOPT_UNSUPPORTED, 0, 0, 0 },
+	{ "ridmap", KMOPT_UNSUPPORTED, 0, 0, 0 },
+};
+
+enum kmountopt_kind kmountopt_apply(const char *word, struct kmount_flags *f)
+{
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		const struct opt *o = &opts[i];
+		if (strcmp(o->name, word))
+			continue;
+		switch (o->kind) {
+		case KMOPT_FLAG:
+			if (o->clear) {
+				f->set &= ~o->flag;
+				f->clear |= o->flag;
+			} else {
+				f->set |= o->flag;
+				f->clear &= ~o->flag;
+			}
+			if (o->flag & MS_BIND)
+				f->bind = 1;
+			break;
+		case KMOPT_PROPAGATION:
+			f->propagation = o->flag;
+			break;
+		case KMOPT_RECURSIVE:
+			if (o->clear) {
+				f->attr_clr |= o->attr;
+				f->attr_set &= ~o->attr;
+			} else {
+				f->attr_set |= o->attr;
+				f->attr_clr &= ~o->attr;
+			}
+			break;
+		default:
+			break;
+		}
+		return o->kind;
+	}
+	return KMOPT_DATA;
+}
+
+unsigned long kmountopt_propagation(const char *word)
+{
+	struct kmount_flags f = { 0 };
+	if (kmountopt_apply(word, &f) == KMOPT_PROPAGATION)
+		return f.propagation;
+	return 0;
+}
+
+const char *const *kmountopt_names(void)
+{
+	static const char *names[sizeof(opts) / sizeof(opts[0]) + 1];
+	size_t n = 0;
+	if (!names[0])
+		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+			if (opts[i].kind != KMOPT_UNSUPPORTED)
+				names[n++] = opts[i].name;
+	return names;
+}

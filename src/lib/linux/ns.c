@@ -1,0 +1,82 @@
+#include "ns.h"
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "oci/spec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+int kns_open(const struct oci_ns *ns, kerr *e)
+{
+	int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kerr_errno(e, "config.json: linux.namespaces: %s namespace %s", oci_ns_name(ns->type), ns->path);
+	int t = ioctl(fd, NS_GET_NSTYPE);
+	if (t < 0) {
+		int err = errno;
+		close(fd);
+		return kerr_set(e, err == ENOTTY ? EINVAL : err,
+				"config.json: linux.namespaces: %s is not a namespace file", ns->path);
+	}
+	if (t != ns->type) {
+		close(fd);
+		return kerr_msg(e, EINVAL, "config.json: linux.namespaces: %s is a %s namespace, not a %s namespace",
+				ns->path, oci_ns_name(t), oci_ns_name(ns->type));
+	}
+	return fd;
+}
+
+int kns_join_fd(int fd, int type, kerr *e)
+{
+	if (setns(fd, type) < 0)
+		return kerr_errno(e, "join the %s namespace", oci_ns_name(type));
+	return 0;
+}
+
+static int write_map(pid_t pid, const char *file, const struct oci_idmap *m, size_t n, kerr *e)
+{
+	char path[64], buf[4096];
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		int r = snprintf(buf + off, sizeof(buf) - off, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
+		if (r < 0 || (size_t)r >= sizeof(buf) - off)
+			return kerr_set(e, E2BIG, "%s: too many mappings", file);
+		off += r;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kerr_errno(e, "open %s", path);
+	if (write(fd, buf, off) != (ssize_t)off)
+		return kerr_errno(e, "write %s (%.*s)", file, (int)(off ? off - 1 : 0), buf);
+	return 0;
+}
+
+int kns_write_idmaps(pid_t pid, const struct oci_spec *s, kerr *e)
+{
+	if (write_map(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, e) < 0)
+		return kerr_wrap(e, "config.json: linux.uidMappings");
+	if (write_map(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, e) < 0)
+		return kerr_wrap(e, "config.json: linux.gidMappings");
+	return 0;
+}
+
+int kns_write_time_offsets(const struct oci_spec *s, kerr *e)
+{
+	char buf[256];
+	if (!s->has_time_offsets)
+		return 0;
+	snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n",
+		 (long long)s->time_offset_mono_secs, s->time_offset_mono_nsecs,
+		 (long long)s->time_offset_boot_secs, s->time_offset_boot_nsecs);
+	if (kfs_write_str("/proc/self/timens_offsets", buf, e) < 0)
+		return kerr_wrap(e, "config.json: linux.timeOffsets");
+	return 0;
+}

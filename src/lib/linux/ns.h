@@ -1,0 +1,24 @@
+/* Namespaces: join one by path (its type checked), write id mappings. */
+#ifndef KAPSEL_NS_H
+#define KAPSEL_NS_H
+
+#include "common/err.h"
+
+#include <sys/types.h>
+
+struct oci_spec;
+struct oci_ns;
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* Open NS->path and check it is a namespace of NS->type. Returns an fd. */
+int kns_open(const struct oci_ns *ns, kerr *e);
+int kns_join_fd(int fd, int type, kerr *e);
+/* Write uid_map and gid_map of PID from the spec. */
+int kns_write_idmaps(pid_t pid, const struct oci_spec *s, kerr *e);
+/* Write /proc/self/timens_offsets (after unshare(CLONE_NEWTIME)). */
+int kns_write_time_offsets(const struct oci_spec *s, kerr *e);
+
+#endif

@@ -1,0 +1,28 @@
+/* The container process's identity and environment: user and groups,
+ * capabilities, no_new_privs, umask, cwd (verified inside the root), the
+ * program looked up on the container's PATH, and fd hygiene. */
+#ifndef KAPSEL_PROCESS_H
+#define KAPSEL_PROCESS_H
+
+#include "common/err.h"
+
+#include <limits.h>
+
+struct oci_process;
+
+/* Find ARGS[0] on PATH from ENV, inside the current root.  OUT receives the
+ * path to execve. */
+int kproc_find_program(const struct oci_process *p, char out[PATH_MAX], kerr *e);
+/* Open the cwd inside the current root (no magic links). Returns O_PATH fd. */
+int kproc_open_cwd(const struct oci_process *p, kerr *e);
+/* groups, gid, uid, capabilities (keeping caps across setuid). */
+int kproc_set_identity(const struct oci_process *p, int setgroups_allowed, kerr *e);
+/* fchdir to the fd from kproc_open_cwd and verify it is under "/". */
+int kproc_enter_cwd(int cwdfd, const char *cwd, kerr *e);
+int kproc_set_oom_score_adj(const struct oci_process *p, kerr *e);
+/* Mark every fd >= 3 close-on-exec except 3..3+preserve-1. */
+int kproc_cloexec_fds(int preserve, kerr *e);
+/* Default PATH when process.env has none. */
+#define KPROC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+#endif

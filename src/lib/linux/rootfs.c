@@ -1,0 +1,341 @@
+#include "rootfs.h"
+
+#include "cgroup/cgroup.h"
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "linux/devices.h"
+#include "oci/spec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+#define PROPAGATION_FLAGS (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
+/* flags a bind remount may change */
+#define REMOUNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | \
+		       MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW)
+
+/* Flags already on a mount that an unprivileged remount must keep. */
+static unsigned long locked_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+static int bind_remount(const char *target, unsigned long flags, kerr *e, const char *what)
+{
+	unsigned long f = MS_BIND | MS_REMOUNT | (flags & REMOUNT_FLAGS);
+	if (mount(NULL, target, NULL, f, NULL) == 0)
+		return 0;
+	if (errno == EPERM) {
+		/* in a user namespace, flags of the source are locked: keep them */
+		if (mount(NULL, target, NULL, f | locked_flags(target), NULL) == 0)
+			return 0;
+	}
+	return kerr_errno(e, "remount %s with its options", what);
+}
+
+static int mount_cgroup(const struct krootfs_opts *o, const char *tpath, const struct oci_mount *m,
+			int rootfd, kerr *e)
+{
+	const struct kcg_host *h = o->cg;
+	unsigned long ro = m->flags & MS_RDONLY;
+	unsigned long common = m->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+
+	if (!h)
+		return kerr_msg(e, ENOTSUP, "mount %s: no cgroup host information", m->destination);
+	if (h->layout == KCG_V2) {
+		char src[PATH_MAX];
+		snprintf(src, sizeof(src), "%s%s", h->hier[0].mount, o->cgroup_path ? o->cgroup_path : "");
+		if (mount(src, tpath, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return kerr_errno(e, "mount cgroup2 on %s", m->destination);
+		char fp[KFS_FDPATH_MAX];
+		_cleanup_close_ int mfd = kfs_open_in_root(rootfd, m->destination, O_PATH, 0);
+		if (mfd < 0)
+			return kerr_errno(e, "reopen %s", m->destination);
+		return bind_remount(kfs_fdpath(mfd, fp), m->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, e, m->destination);
+	}
+	/* v1 / hybrid: a tmpfs holding each hierarchy's slice of the container */
+	if (mount("tmpfs", tpath, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+		return kerr_errno(e, "mount tmpfs for cgroups on %s", m->destination);
+	for (int i = 0; i < h->n; i++) {
+		const char *name = h->hier[i].v2 ? "unified" : h->hier[i].mount + strlen("/sys/fs/cgroup/");
+		char dest[PATH_MAX], src[PATH_MAX], fp[KFS_FDPATH_MAX];
+		snprintf(dest, sizeof(dest), "%s/%s", m->destination, name);
+		_cleanup_close_ int fd = kfs_mkpath_in_root(rootfd, dest, 1, 0755);
+		if (fd < 0)
+			return kerr_errno(e, "create %s", dest);
+		snprintf(src, sizeof(src), "%s%s", h->hier[i].mount, o->cgroup_path ? o->cgroup_path : "");
+		if (mount(src, kfs_fdpath(fd, fp), NULL, MS_BIND | MS_REC, NULL) < 0)
+			return kerr_errno(e, "bind %s on %s", src, dest);
+		/* the fd still names the directory under the new mount */
+		_cleanup_close_ int mfd = kfs_open_in_root(rootfd, dest, O_PATH, 0);
+		if (mfd < 0)
+			return kerr_errno(e, "reopen %s", dest);
+		if (bind_remount(kfs_fdpath(mfd, fp), MS_NOSUID | MS_NODEV | MS_NOEXEC | ro | common, e, dest) < 0)
+			return -1;
+		/* "cpu,cpuacct" is reachable under both names, as on the host */
+		if (strchr(name, ',')) {
+			char copy[128];
+			snprintf(copy, sizeof(copy), "%s", name);
+			char *save = NULL;
+			for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				char link[PATH_MAX];
+				snprintf(link, sizeof(link), "%s/%s", m->destination, t);
+				_cleanup_close_ int dfd = kfs_mkdir_in_root(rootfd, m->destination, 0755);
+				if (dfd >= 0)
+					(void)!symlinkat(name, dfd, t);
+			}
+		}
+	}
+	if (ro) {
+		char fp[KFS_FDPATH_MAX];
+		_cleanup_close_ int mfd = kfs_open_in_root(rootfd, m->destination, O_PATH, 0);
+		if (mfd < 0 || mount(NULL, kfs_fdpath(mfd, fp), NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				     "mode=755") < 0)
+			return kerr_errno(e, "remount %s read-only", m->destination);
+	}
+	return 0;
+}
+
+static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, const struct oci_mount *m,
+		    int rootfd, kerr *e)
+{
+	char fp[KFS_FDPATH_MAX];
+	int is_dir = 1;
+
+	if (m->is_bind) {
+		struct stat st;
+		if (stat(m->source, &st) < 0)
+			return kerr_errno(e, "mount %s: source %s", m->destination, m->source);
+		is_dir = S_ISDIR(st.st_mode);
+	}
+	_cleanup_close_ int tfd = kfs_mkpath_in_root(rootfd, m->destination, is_dir, is_dir ? 0755 : 0644);
+	if (tfd < 0)
+		return kerr_errno(e, "mount %s: create the mount point inside the rootfs", m->destination);
+	/* the mount point must be what we meant: a dir for dirs */
+	struct stat tst;
+	if (fstat(tfd, &tst) < 0)
+		return kerr_errno(e, "stat %s", m->destination);
+	if (is_dir && !S_ISDIR(tst.st_mode))
+		return kerr_set(e, ENOTDIR, "mount %s: the destination in the rootfs is not a directory", m->destination);
+	const char *tpath = kfs_fdpath(tfd, fp);
+
+	if (m->is_bind) {
+		if (mount(m->source, tpath, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+			return kerr_errno(e, "bind mount %s on %s", m->source, m->destination);
+		/* the new mount replaced what tfd saw: reopen to act on it */
+		close(tfd);
+		tfd = kfs_open_in_root(rootfd, m->destination, O_PATH, 0);
+		if (tfd < 0)
+			return kerr_errno(e, "reopen %s", m->destination);
+		tpath = kfs_fdpath(tfd, fp);
+		if ((m->flags & REMOUNT_FLAGS) && bind_remount(tpath, m->flags, e, m->destination) < 0)
+			return -1;
+	} else if (!strcmp(m->type, "cgroup") || !strcmp(m->type, "cgroup2")) {
+		if (mount_cgroup(o, tpath, m, rootfd, e) < 0)
+			return -1;
+	} else {
+		unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | PROPAGATION_FLAGS);
+		const char *data = m->data;
+		if (mount(m->source ? m->source : m->type, tpath, m->type, flags, data) < 0) {
+			int err = errno;
+			if (err == EPERM && !strcmp(m->type, "sysfs")) {
+				/* sysfs of the host's network namespace cannot be mounted
+				 * from a user namespace: bind the host's read-only */
+				if (mount("/sys", tpath, NULL, MS_BIND | MS_REC, NULL) == 0 &&
+				    bind_remount(tpath, flags | MS_RDONLY, e, m->destination) == 0)
+					goto mounted;
+			}
+			return kerr_set(e, err, "mount %s (%s%s%s) on %s", m->source ? m->source : m->type,
+					m->type, data ? ", " : "", data ? data : "", m->destination);
+		}
+	}
+mounted:
+	if (m->propagation) {
+		_cleanup_close_ int fd = kfs_open_in_root(rootfd, m->destination, O_PATH, 0);
+		if (fd < 0 || mount(NULL, kfs_fdpath(fd, fp), NULL, m->propagation, NULL) < 0)
+			return kerr_errno(e, "set propagation of %s", m->destination);
+	}
+	if (m->attr_set || m->attr_clr) {
+		_cleanup_close_ int fd = kfs_open_in_root(rootfd, m->destination, O_PATH, 0);
+		struct mount_attr attr = { .attr_set = m->attr_set, .attr_clr = m->attr_clr };
+		if (fd < 0 || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+			return kerr_errno(e, "set recursive mount attributes of %s", m->destination);
+	}
+	(void)s;
+	return 0;
+}
+
+int krootfs_prepare(const struct oci_spec *s, const struct krootfs_opts *o, kerr *e)
+{
+	/* Nothing we do may reach the host: the whole tree becomes a slave
+	 * (or private) of the host's before the first mount. */
+	unsigned long prop = MS_SLAVE | MS_REC;
+	if (s->rootfs_propagation & MS_PRIVATE)
+		prop = MS_PRIVATE | MS_REC;
+	if (mount(NULL, "/", NULL, prop, NULL) < 0)
+		return kerr_errno(e, "make / %s", prop & MS_PRIVATE ? "rprivate" : "rslave");
+	if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return kerr_errno(e, "bind the rootfs %s onto itself", s->root_path);
+
+	_cleanup_close_ int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return kerr_errno(e, "open the rootfs %s", s->root_path);
+
+	int dev_is_mounted = 0;
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct oci_mount *m = &s->mounts[i];
+		if (do_mount(s, o, m, rootfd, e) < 0)
+			return -1;
+		if (!strcmp(m->destination, "/dev") || !strcmp(m->destination, "/dev/"))
+			dev_is_mounted = 1;
+	}
+	if (kdev_setup(rootfd, s, o->in_userns, dev_is_mounted, e) < 0)
+		return -1;
+	return 0;
+}
+
+int krootfs_pivot(const struct oci_spec *s, const struct krootfs_opts *o, kerr *e)
+{
+	if (chdir(s->root_path) < 0)
+		return kerr_errno(e, "chdir to the rootfs %s", s->root_path);
+	if (o->no_pivot) {
+		if (mount(s->root_path, "/", NULL, MS_MOVE, NULL) < 0)
+			return kerr_errno(e, "move the rootfs to /");
+		if (chroot(".") < 0)
+			return kerr_errno(e, "chroot into the rootfs");
+	} else {
+		/* pivot_root(".", "."): the old root ends up on top of the new
+		 * one, and is detached right away; no directory is needed. */
+		_cleanup_close_ int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+		_cleanup_close_ int newroot = open(".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+		if (oldroot < 0 || newroot < 0)
+			return kerr_errno(e, "open the old and new root");
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return kerr_errno(e, "pivot_root into %s", s->root_path);
+		if (fchdir(oldroot) < 0)
+			return kerr_errno(e, "fchdir to the old root");
+		/* the old root must not propagate its unmount to the host */
+		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+			return kerr_errno(e, "make the old root a slave");
+		if (umount2(".", MNT_DETACH) < 0)
+			return kerr_errno(e, "detach the old root");
+		if (fchdir(newroot) < 0)
+			return kerr_errno(e, "fchdir to the new root");
+	}
+	if (chdir("/") < 0)
+		return kerr_errno(e, "chdir /");
+	return 0;
+}
+
+static int write_sysctls(const struct oci_spec *s, kerr *e)
+{
+	for (size_t i = 0; i < s->n_sysctl; i++) {
+		char path[PATH_MAX] = "/proc/sys/";
+		const char *k = s->sysctl[i].key;
+		if (strstr(k, "..") || k[0] == '/' || k[0] == '.')
+			return kerr_msg(e, EINVAL, "config.json: linux.sysctl: invalid key \"%s\"", k);
+		size_t off = strlen(path);
+		for (const char *p = k; *p && off < sizeof(path) - 1; p++)
+			path[off++] = *p == '.' ? '/' : *p;
+		path[off] = '\0';
+		_cleanup_close_ int fd = kfs_open_in_root(AT_FDCWD, path, O_WRONLY | O_TRUNC, 0);
+		/* "/" is the container root now; resolution is plain but still
+		 * refuses magic links under /proc/sys */
+		if (fd < 0)
+			return kerr_errno(e, "config.json: linux.sysctl: %s", k);
+		const char *v = s->sysctl[i].value;
+		if (write(fd, v, strlen(v)) < 0)
+			return kerr_errno(e, "config.json: linux.sysctl: %s = \"%s\"", k, v);
+	}
+	return 0;
+}
+
+static int mask_path(const char *path, kerr *e)
+{
+	char fp[KFS_FDPATH_MAX];
+	_cleanup_close_ int fd = kfs_open_in_root(AT_FDCWD, path, O_PATH, 0);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return kerr_errno(e, "mask %s", path);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return kerr_errno(e, "mask %s", path);
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", kfs_fdpath(fd, fp), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k") < 0)
+			return kerr_errno(e, "mask %s", path);
+	} else if (mount("/dev/null", kfs_fdpath(fd, fp), NULL, MS_BIND, NULL) < 0) {
+		return kerr_errno(e, "mask %s", path);
+	}
+	return 0;
+}
+
+static int readonly_path(const char *path, kerr *e)
+{
+	char fp[KFS_FDPATH_MAX];
+	_cleanup_close_ int fd = kfs_open_in_root(AT_FDCWD, path, O_PATH, 0);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return kerr_errno(e, "make %s read-only", path);
+	}
+	if (mount(kfs_fdpath(fd, fp), kfs_fdpath(fd, fp), NULL, MS_BIND | MS_REC, NULL) < 0)
+		return kerr_errno(e, "make %s read-only: bind", path);
+	_cleanup_close_ int nfd = kfs_open_in_root(AT_FDCWD, path, O_PATH, 0);
+	if (nfd < 0)
+		return kerr_errno(e, "make %s read-only", path);
+	return bind_remount(kfs_fdpath(nfd, fp), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, e, path);
+}
+
+int krootfs_finish(const struct oci_spec *s, kerr *e)
+{
+	if (write_sysctls(s, e) < 0)
+		return -1;
+	for (size_t i = 0; i < s->n_masked_paths; i++)
+		if (mask_path(s->masked_paths[i], e) < 0)
+			return -1;
+	for (size_t i = 0; i < s->n_readonly_paths; i++)
+		if (readonly_path(s->readonly_paths[i], e) < 0)
+			return -1;
+	if (s->root_readonly && bind_remount("/", MS_RDONLY, e, "the root filesystem") < 0)
+		return -1;
+	if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)
+		return kerr_errno(e, "set rootfs propagation");
+	return 0;
+}

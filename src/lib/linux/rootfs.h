@@ -1,0 +1,28 @@
+/* The container's filesystem: mounts from config.json, default devices and
+ * /dev symlinks, pivot_root, masked and read-only paths, the read-only root.
+ * Runs in the container's new mount namespace.  Every destination is
+ * resolved inside the rootfs (kfs_*_in_root) and mounted through its fd. */
+#ifndef KAPSEL_ROOTFS_H
+#define KAPSEL_ROOTFS_H
+
+#include "common/err.h"
+
+struct oci_spec;
+struct kcg_host;
+
+struct krootfs_opts {
+	int no_pivot;
+	int in_userns;                  /* mknod impossible: bind host devices */
+	const struct kcg_host *cg;      /* for "cgroup" mounts */
+	const char *cgroup_path;
+};
+
+/* Before pivot: propagation, the rootfs bind, every mount, devices. */
+int krootfs_prepare(const struct oci_spec *s, const struct krootfs_opts *o, kerr *e);
+/* pivot_root (or MS_MOVE + chroot with no_pivot) into the rootfs. */
+int krootfs_pivot(const struct oci_spec *s, const struct krootfs_opts *o, kerr *e);
+/* After pivot: sysctl, masked paths, read-only paths, read-only root,
+ * rootfsPropagation. */
+int krootfs_finish(const struct oci_spec *s, kerr *e);
+
+#endif

@@ -1,0 +1,47 @@
+/* linux.seccomp: the whole runtime-spec object compiled to a BPF program
+ * (libseccomp), cached on disk keyed by a hash of the profile, installed in
+ * the container process.  Also kapsel's default profile. */
+
+/* With -Isrc/lib this file shadows the kernel's <linux/seccomp.h>, which
+ * libseccomp's <seccomp.h> includes: hand such an include on to the real
+ * one (outside the guard, so it works whichever is included first).
+ * Include this file as "linux/seccomp.h", never as "seccomp.h". */
+#include_next <linux/seccomp.h>
+
+#ifndef KAPSEL_SECCOMP_H
+#define KAPSEL_SECCOMP_H
+
+#include "common/err.h"
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+struct kseccomp;
+struct sock_filter;
+
+/* Translate and compile PROFILE (the linux.seccomp object).  Errors name the
+ * field: "config.json: linux.seccomp.syscalls[3].action: unknown action ...".
+ * Unknown syscall names are skipped (logged at debug level).
+ *
+ * The program is cached in $KAPSEL_SECCOMP_CACHE (default
+ * /run/kapsel/seccomp-cache; an empty value turns the cache off), keyed by
+ * a SHA-256 of the profile, the libseccomp version and the kernel; a hit
+ * skips libseccomp entirely.  When the profile has a listenerPath, *out
+ * holds an O_PATH fd to it (O_CLOEXEC) until kseccomp_free(). */
+int kseccomp_compile(json_object *profile, struct kseccomp **out, kerr *e);
+/* Install in the calling process: one seccomp(2) call with the profile's
+ * flags.  With a SCMP_ACT_NOTIFY rule, the listener fd is sent (SCM_RIGHTS)
+ * over a unix socket connected to listenerPath, with listenerMetadata as the
+ * payload.  Does not allocate: safe right before execve. */
+int kseccomp_install(struct kseccomp *sc, kerr *e);
+void kseccomp_free(struct kseccomp *sc);
+
+/* Diagnostics and tests: the compiled program and its length in
+ * instructions; whether it came from the on-disk cache. */
+const struct sock_filter *kseccomp_program(const struct kseccomp *sc, size_t *n_insns);
+int kseccomp_cached(const struct kseccomp *sc);
+
+/* kapsel's default profile as a linux.seccomp JSON object (new reference). */
+json_object *kseccomp_default_profile(void);
+
+#endif

@@ -1,0 +1,90 @@
+/* features: what this runtime implements, as the runtime-spec features
+ * document.  Every list is built from the tables the code itself uses. */
+#include "runtime.h"
+
+#include "linux/caps.h"
+#include "linux/mountopt.h"
+#include "oci/spec.h"
+
+#include <getopt.h>
+#include <json-c/json.h>
+#include <sched.h>
+#include <stdio.h>
+
+static json_object *strs(const char *const *v)
+{
+	json_object *a = json_object_new_array();
+	for (; *v; v++)
+		json_object_array_add(a, json_object_new_string(*v));
+	return a;
+}
+
+int cmd_features(struct globals *g, int argc, char **argv)
+{
+	static const struct option opts[] = { { 0 } };
+	(void)g;
+	if (getopt_long_only(argc, argv, "+", opts, NULL) != -1 || optind != argc)
+		return usage_error("features", "takes no options or arguments");
+
+	json_object *f = json_object_new_object();
+	json_object_object_add(f, "ociVersionMin", json_object_new_string("1.0.0"));
+	json_object_object_add(f, "ociVersionMax", json_object_new_string("1.2.0"));
+	json_object *hooks = json_object_new_array();
+	for (int k = 0; k < OCI_HOOK_KINDS; k++)
+		json_object_array_add(hooks, json_object_new_string(oci_hook_names[k]));
+	json_object_object_add(f, "hooks", hooks);
+	json_object_object_add(f, "mountOptions", strs(kmountopt_names()));
+
+	json_object *lx = json_object_new_object();
+	static const char *const nss[] = { "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL };
+	json_object_object_add(lx, "namespaces", strs(nss));
+	json_object *caps = json_object_new_array();
+	for (int c = 0; c <= kcap_last_cap() && kcap_name(c); c++)
+		json_object_array_add(caps, json_object_new_string(kcap_name(c)));
+	json_object_object_add(lx, "capabilities", caps);
+
+	json_object *cg = json_object_new_object();
+	json_object_object_add(cg, "v1", json_object_new_boolean(1));
+	json_object_object_add(cg, "v2", json_object_new_boolean(1));
+	json_object_object_add(cg, "systemd", json_object_new_boolean(0));
+	json_object_object_add(cg, "systemdUser", json_object_new_boolean(0));
+	json_object_object_add(cg, "rdma", json_object_new_boolean(0));
+	json_object_object_add(lx, "cgroup", cg);
+
+	json_object *sc = json_object_new_object();
+	static const char *const actions[] = { "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+					       "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE",
+					       "SCMP_ACT_TRAP", NULL };
+	static const char *const ops[] = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
+					   "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL };
+	static const char *const archs[] = { "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64",
+					     "SCMP_ARCH_ARM", NULL };
+	static const char *const flags[] = { "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+					     "SECCOMP_FILTER_FLAG_TSYNC", NULL };
+	json_object_object_add(sc, "enabled", json_object_new_boolean(1));
+	json_object_object_add(sc, "actions", strs(actions));
+	json_object_object_add(sc, "operators", strs(ops));
+	json_object_object_add(sc, "archs", strs(archs));
+	json_object_object_add(sc, "knownFlags", strs(flags));
+	json_object_object_add(sc, "supportedFlags", strs(flags));
+	json_object_object_add(lx, "seccomp", sc);
+
+	json_object *off = json_object_new_object();
+	json_object_object_add(off, "enabled", json_object_new_boolean(0));
+	json_object_object_add(lx, "apparmor", json_object_get(off));
+	json_object_object_add(lx, "selinux", json_object_get(off));
+	json_object_object_add(lx, "intelRdt", json_object_get(off));
+	json_object *me = json_object_new_object();
+	json_object_object_add(me, "idmap", json_object_get(off));
+	json_object_object_add(lx, "mountExtensions", me);
+	json_object_put(off);
+	json_object_object_add(f, "linux", lx);
+
+	json_object *ann = json_object_new_object();
+	json_object_object_add(ann, "io.kapsel.runtime.version", json_object_new_string("0.1.0"));
+	json_object_object_add(f, "annotations", ann);
+
+	printf("%s\n", json_object_to_json_string_ext(f, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(f);
+	return 0;
+}

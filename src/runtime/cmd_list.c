@@ -1,0 +1,96 @@
+#include "runtime.h"
+
+#include "common/cleanup.h"
+#include "common/jsonw.h"
+#include "container/container.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_list(struct globals *g, int argc, char **argv)
+{
+	int c, json = 0, quiet = 0;
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ 0 },
+	};
+	while ((c = getopt_long_only(argc, argv, "+f:q", opts, NULL)) != -1) {
+		if (c == 'f') {
+			if (!strcmp(optarg, "json"))
+				json = 1;
+			else if (strcmp(optarg, "table"))
+				return usage_error("list", "--format must be table or json, not \"%s\"", optarg);
+		} else if (c == 'q') {
+			quiet = 1;
+		} else {
+			return usage_error("list", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return usage_error("list", "takes no arguments");
+
+	struct jsonw w;
+	jsonw_init(&w);
+	jsonw_arr_open(&w);
+	if (!json && !quiet)
+		printf("%-20s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
+	_cleanup_closedir_ DIR *d = opendir(g->root);
+	if (!d && errno != ENOENT) {
+		kerr e;
+		kerr_errno(&e, "open %s", g->root);
+		return fail(&e);
+	}
+	/* sorted by id for a stable output */
+	struct dirent **names = NULL;
+	int n = d ? scandir(g->root, &names, NULL, alphasort) : 0;
+	for (int i = 0; i < n; i++) {
+		const char *id = names[i]->d_name;
+		struct kstate st;
+		enum kstatus status;
+		kerr e;
+		if (id[0] == '.' || names[i]->d_type != DT_DIR || kid_validate(id, &e) < 0 ||
+		    kcontainer_state(g->root, id, &st, &status, &e) < 0) {
+			free(names[i]);
+			continue;
+		}
+		struct passwd *pw = getpwuid(st.owner);
+		const char *owner = pw ? pw->pw_name : "";
+		pid_t pid = status == KSTATUS_STOPPED ? 0 : st.pid;
+		if (json) {
+			jsonw_obj_open(&w);
+			jsonw_key_str(&w, "ociVersion", "1.2.0");
+			jsonw_key_str(&w, "id", id);
+			jsonw_key_int(&w, "pid", pid);
+			jsonw_key_str(&w, "status", kstatus_names[status]);
+			jsonw_key_str(&w, "bundle", st.bundle ? st.bundle : "");
+			jsonw_key_str(&w, "rootfs", st.rootfs ? st.rootfs : "");
+			jsonw_key_str(&w, "created", st.created ? st.created : "");
+			jsonw_key_str(&w, "owner", owner);
+			jsonw_key(&w, "annotations");
+			jsonw_obj_open(&w);
+			for (char **a = st.annotations; a && a[0] && a[1]; a += 2)
+				jsonw_key_str(&w, a[0], a[1]);
+			jsonw_obj_close(&w);
+			jsonw_obj_close(&w);
+		} else if (quiet) {
+			printf("%s\n", id);
+		} else {
+			printf("%-20s %-8d %-10s %-40s %-30s %s\n", id, pid, kstatus_names[status],
+			       st.bundle ? st.bundle : "", st.created ? st.created : "", owner);
+		}
+		kstate_free(&st);
+		free(names[i]);
+	}
+	free(names);
+	jsonw_arr_close(&w);
+	if (json)
+		printf("%s\n", w.buf);
+	jsonw_free(&w);
+	return 0;
+}
