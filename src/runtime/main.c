@@ -29,6 +29,7 @@ static const struct {
 	{ "state", cmd_state, "print the state of a container as JSON" },
 	{ "kill", cmd_kill, "send a signal to the container's init (or all processes)" },
 	{ "delete", cmd_delete, "delete a container and everything it holds" },
+	{ "exec", cmd_exec, "run another process in a running container" },
 	{ "list", cmd_list, "list the containers" },
 	{ "spec", cmd_spec, "write kapsel's hardened default config.json" },
 	{ "features", cmd_features, "print the runtime-spec features document" },

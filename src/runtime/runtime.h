@@ -23,6 +23,7 @@ int cmd_run(struct globals *g, int argc, char **argv);
 int cmd_state(struct globals *g, int argc, char **argv);
 int cmd_kill(struct globals *g, int argc, char **argv);
 int cmd_delete(struct globals *g, int argc, char **argv);
+int cmd_exec(struct globals *g, int argc, char **argv);
 int cmd_list(struct globals *g, int argc, char **argv);
 int cmd_spec(struct globals *g, int argc, char **argv);
 int cmd_features(struct globals *g, int argc, char **argv);

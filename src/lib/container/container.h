@@ -9,6 +9,8 @@
 
 #include <sys/types.h>
 
+struct oci_spec;
+
 struct kcreate_opts {
 	const char *root;            /* state root, e.g. /run/kapsel */
 	const char *id;
@@ -35,6 +37,10 @@ int kcontainer_delete(const char *root, const char *id, int force, kerr *e);
 /* Wait for PID (our child), forwarding signals; returns the exit code the
  * shell convention gives (status, or 128+signal). */
 int kcontainer_wait_forward(pid_t pid, int console_fd, kerr *e);
+
+/* The config a container was created from, as saved in its state
+ * directory (NULL with *e set on failure). */
+struct oci_spec *kcontainer_load_spec(const char *root, const struct kstate *st, kerr *e);
 
 /* Read the state of ID and the derived status. */
 int kcontainer_state(const char *root, const char *id, struct kstate *st, enum kstatus *status, kerr *e);

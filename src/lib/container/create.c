@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "container/launch.h"
 #include "container/sync.h"
 #include "linux/caps.h"
 #include "linux/exe.h"
@@ -136,33 +137,12 @@ static int child_setup(struct child_ctx *c, kerr *e)
 			return -1;
 	}
 
-	if (p->terminal) {
-		if (kterm_setup(p, c->console, e) < 0)
-			return -1;
-		close(c->console);
-		c->console = -1;
-	} else if (setsid() < 0) {
-		return kerr_errno(e, "setsid");
-	}
-
-	char prog[PATH_MAX];
-	if (kproc_find_program(p, prog, e) < 0)
-		return -1;
-	_cleanup_close_ int cwdfd = kproc_open_cwd(p, e);
-	if (cwdfd < 0)
-		return -1;
-	if (krlimits_apply(p->rlimits, p->n_rlimits, e) < 0)
-		return kerr_wrap(e, "config.json: process.rlimits");
-
-	/* Without no_new_privs the filter must go in while we still hold
-	 * CAP_SYS_ADMIN; with it, as late as possible (fewer syscalls to allow). */
-	if (c->seccomp && !p->no_new_privileges && kseccomp_install(c->seccomp, e) < 0)
-		return -1;
-	if (kproc_set_identity(p, 1, e) < 0)
-		return -1;
-	if (kproc_enter_cwd(cwdfd, p->cwd, e) < 0)
-		return -1;
-	if (kproc_cloexec_fds(c->o->preserve_fds, e) < 0)
+	struct klaunch l = {
+		.p = p, .seccomp = c->seccomp, .console = c->console,
+		.preserve_fds = c->o->preserve_fds, .new_session = 1,
+	};
+	c->console = -1;
+	if (klaunch_prepare(&l, e) < 0)
 		return -1;
 
 	prctl(PR_SET_PDEATHSIG, 0);
@@ -191,15 +171,8 @@ static int child_setup(struct child_ctx *c, kerr *e)
 		if (khooks_run(s, OCI_HOOK_START_CONTAINER, json ? json : "{}", e) < 0)
 			return -1;
 	}
-	if (c->seccomp && p->no_new_privileges && kseccomp_install(c->seccomp, e) < 0)
-		return -1;
+	return klaunch_exec(&l, e);
 
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	char *empty_env[] = { NULL };
-	execve(prog, p->args, p->env ? p->env : empty_env);
-	return kerr_errno(e, "exec %s", prog);
 }
 
 /* Runs in the init.  Never returns. */
@@ -307,17 +280,6 @@ static void iso8601_now(char *buf, size_t n)
 	snprintf(buf + l, n - l, ".%09ldZ", ts.tv_nsec);
 }
 
-static void remove_state_dir(const char *dir)
-{
-	_cleanup_close_ int fd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		unlinkat(fd, "exec.fifo", 0);
-		unlinkat(fd, "state.json", 0);
-		unlinkat(fd, "state.json.tmp", 0);
-	}
-	rmdir(dir);
-}
-
 static char **annotations_vector(const struct oci_spec *s)
 {
 	char **v = calloc(2 * s->n_annotations + 1, sizeof(char *));
@@ -407,6 +369,11 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 		goto out;
 	}
 	made_dir = 1;
+	/* the config as created: exec and update read it, not the bundle's,
+	 * which may have changed since */
+	snprintf(fifo, sizeof(fifo), "%s/config.json", dir);
+	if (kfs_write_file(fifo, s->raw, s->raw_len, 0600, 0, e) < 0)
+		goto out;
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
 	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
 		kerr_errno(e, "create %s", fifo);
@@ -557,8 +524,10 @@ out:
 			kerr ig;
 			kcg_destroy(&cg, cgpath, &ig);
 		}
-		if (made_dir)
-			remove_state_dir(dir);
+		if (made_dir) {
+			kerr ig;
+			kstate_remove(o->root, o->id, &ig);
+		}
 	}
 	if (sv[0] >= 0)
 		close(sv[0]);

@@ -37,14 +37,28 @@ int kcontainer_state(const char *root, const char *id, struct kstate *st, enum k
 	return 0;
 }
 
-/* Load the config a container was created from (for hooks). */
-static struct oci_spec *load_spec(const struct kstate *st)
+/* The config a container was created from (saved in its state dir). */
+struct oci_spec *kcontainer_load_spec(const char *root, const struct kstate *st, kerr *e)
 {
+	char path[PATH_MAX];
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
 	struct oci_spec *s = NULL;
-	kerr e;
-	if (!st->bundle || oci_spec_load(st->bundle, &s, &e) < 0)
+	if (kstate_dir(root, st->id, path, sizeof(path) - 16, e) < 0)
 		return NULL;
+	strcat(path, "/config.json");
+	if (kfs_read_file(path, &buf, &len, e) < 0 || oci_spec_parse(path, buf, len, &s, e) < 0)
+		return NULL;
+	s->bundle = st->bundle ? strdup(st->bundle) : NULL;
+	free(s->root_path);
+	s->root_path = st->rootfs ? strdup(st->rootfs) : strdup("");
 	return s;
+}
+
+static struct oci_spec *load_spec(const char *root, const struct kstate *st)
+{
+	kerr e;
+	return kcontainer_load_spec(root, st, &e);
 }
 
 int kcontainer_start(const char *root, const char *id, kerr *e)
@@ -98,7 +112,7 @@ int kcontainer_start(const char *root, const char *id, kerr *e)
 		kstate_free(&st);
 		return -1;
 	}
-	struct oci_spec *s = load_spec(&st);
+	struct oci_spec *s = load_spec(root, &st);
 	if (s && s->n_hooks[OCI_HOOK_POSTSTART]) {
 		_cleanup_free_ char *json = kstate_oci_json(&st, KSTATUS_RUNNING, 0);
 		if (khooks_run(s, OCI_HOOK_POSTSTART, json, e) < 0) {
@@ -200,7 +214,6 @@ int kcontainer_delete(const char *root, const char *id, int force, kerr *e)
 {
 	struct kstate st;
 	enum kstatus status;
-	char dir[PATH_MAX];
 	struct kcg_host h;
 
 	if (kcontainer_state(root, id, &st, &status, e) < 0)
@@ -225,16 +238,8 @@ int kcontainer_delete(const char *root, const char *id, int force, kerr *e)
 	} else if (kstate_alive(&st)) {
 		kill(st.pid, SIGKILL);
 	}
-	struct oci_spec *s = load_spec(&st);
-	kstate_dir(root, id, dir, sizeof(dir), e);
-	_cleanup_close_ int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	if (dfd >= 0) {
-		unlinkat(dfd, "exec.fifo", 0);
-		unlinkat(dfd, "state.json", 0);
-		unlinkat(dfd, "state.json.tmp", 0);
-	}
-	if (rmdir(dir) < 0 && errno != ENOENT) {
-		kerr_errno(e, "remove %s", dir);
+	struct oci_spec *s = load_spec(root, &st);
+	if (kstate_remove(root, id, e) < 0) {
 		oci_spec_free(s);
 		kstate_free(&st);
 		return -1;

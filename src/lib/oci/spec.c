@@ -642,6 +642,8 @@ int oci_spec_load(const char *bundle, struct oci_spec **out, kerr *e)
 		return -1;
 	struct oci_spec *s = *out;
 	s->bundle = strdup(abs);
+	s->raw = steal_ptr(buf);
+	s->raw_len = len;
 	if (s->root_path[0] != '/') {
 		char *p;
 		if (asprintf(&p, "%s/%s", abs, s->root_path) < 0) {
@@ -683,6 +685,32 @@ static void strv_free(char **v)
 	cleanup_strvp(&v);
 }
 
+void oci_process_free(struct oci_process *p)
+{
+	free(p->additional_gids);
+	strv_free(p->args);
+	strv_free(p->env);
+	free(p->cwd);
+	free(p->rlimits);
+	free(p->apparmor_profile);
+	free(p->selinux_label);
+	memset(p, 0, sizeof(*p));
+}
+
+int oci_process_parse(const char *file, json_object *o, struct oci_process *p, kerr *e)
+{
+	struct jctx c = { .file = file, .e = e };
+	kerr_clear(e);
+	memset(p, 0, sizeof(*p));
+	if (!o || !json_object_is_type(o, json_type_object))
+		return kj_fail(&c, "process", "expected an object");
+	if (parse_process(&c, o, p) < 0) {
+		oci_process_free(p);
+		return -1;
+	}
+	return 0;
+}
+
 static void kv_free(struct oci_kv *kv, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -700,14 +728,8 @@ void oci_spec_free(struct oci_spec *s)
 	free(s->root_path);
 	free(s->hostname);
 	free(s->domainname);
-	struct oci_process *p = &s->process;
-	free(p->additional_gids);
-	strv_free(p->args);
-	strv_free(p->env);
-	free(p->cwd);
-	free(p->rlimits);
-	free(p->apparmor_profile);
-	free(p->selinux_label);
+	oci_process_free(&s->process);
+	free(s->raw);
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		free(s->mounts[i].destination);
 		free(s->mounts[i].type);

@@ -138,6 +138,8 @@ struct oci_spec {
 
 	json_object *root;              /* the whole document */
 	char *bundle;                   /* absolute bundle directory */
+	char *raw;                      /* the text it was parsed from */
+	size_t raw_len;
 };
 
 /* Parse the JSON text of a config.json.  FILE names it in errors. */
@@ -145,6 +147,10 @@ int oci_spec_parse(const char *file, const char *buf, size_t len, struct oci_spe
 /* Read BUNDLE/config.json, parse it and make root.path absolute. */
 int oci_spec_load(const char *bundle, struct oci_spec **out, kerr *e);
 void oci_spec_free(struct oci_spec *s);
+
+/* A process object alone (`exec --process FILE`); FILE names it in errors. */
+int oci_process_parse(const char *file, json_object *o, struct oci_process *p, kerr *e);
+void oci_process_free(struct oci_process *p);
 
 /* Lookup an annotation, NULL if absent. */
 const char *oci_spec_annotation(const struct oci_spec *s, const char *key);

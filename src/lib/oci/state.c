@@ -5,6 +5,7 @@
 #include "common/json.h"
 #include "common/jsonw.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -78,6 +79,24 @@ int kstate_write(const char *root, const struct kstate *st, kerr *e)
 	int r = kfs_write_file(path, w.buf, w.len, 0600, 1, e);
 	jsonw_free(&w);
 	return r;
+}
+
+int kstate_remove(const char *root, const char *id, kerr *e)
+{
+	char dir[PATH_MAX];
+	if (kstate_dir(root, id, dir, sizeof(dir), e) < 0)
+		return -1;
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : kerr_errno(e, "open %s", dir);
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+			return kerr_errno(e, "remove %s/%s", dir, de->d_name);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		return kerr_errno(e, "remove %s", dir);
+	return 0;
 }
 
 static char *dupstr(json_object *o, const char *key)
