@@ -83,6 +83,10 @@ static int get_range(struct jctx *c, json_object *o, const char *parent, const c
 	int r = kj_uint64(c, kj_get(o, key), p, out);
 	if (r <= 0)
 		return r;
+	/* 0 where 0 is not allowed means "not set", as in runc: Docker and
+	 * the CRI clients send shares 0, weight 0, period 0 for defaults */
+	if (*out == 0 && min > 0)
+		return 0;
 	if (max == UINT64_MAX && *out < min)
 		return kj_fail(c, p, "%" PRIu64 " is out of range (the least allowed is %" PRIu64 ")", *out, min);
 	if (*out < min || *out > max)
@@ -164,11 +168,17 @@ static int parse_memory(struct jctx *c, json_object *res, struct kcg_res *r)
 	    (r->has_use_hierarchy = get_bool(c, m, P, "useHierarchy", &r->use_hierarchy)) < 0 ||
 	    get_bool(c, m, P, "checkBeforeUpdate", &r->check_before_update) < 0)
 		return -1;
+	/* 0 means "not set" (runc; Docker sends zeros for defaults) */
 	if (r->has_limit && r->limit == 0)
-		return kj_fail(c, KCG_FIELD ".memory.limit", "0 would leave the container no memory (use -1 for no limit)");
+		r->has_limit = 0;
 	if (r->has_swap && r->swap == 0)
-		return kj_fail(c, KCG_FIELD ".memory.swap",
-			       "0 is not a memory+swap limit (use -1 for unlimited swap, or memory.limit for none)");
+		r->has_swap = 0;
+	if (r->has_reservation && r->reservation == 0)
+		r->has_reservation = 0;
+	if (r->has_kernel && r->kernel == 0)
+		r->has_kernel = 0;
+	if (r->has_kernel_tcp && r->kernel_tcp == 0)
+		r->has_kernel_tcp = 0;
 	if (r->has_limit && r->has_swap && r->limit > 0 && r->swap > 0 && r->swap < r->limit)
 		return kj_fail(c, KCG_FIELD ".memory.swap",
 			       "%" PRId64 " is below memory.limit %" PRId64 " (swap is the memory+swap total)",
@@ -523,6 +533,8 @@ int kcg_res_parse(struct jctx *c, json_object *res, struct kcg_res *r)
 		return -1;
 	if (k > 0 && (r->has_pids = get_i64(c, pids, KCG_FIELD ".pids", "limit", INT64_MIN, &r->pids)) < 0)
 		return -1;
+	if (r->has_pids && r->pids == 0) /* runc: 0 is "not set", below 0 is "max" */
+		r->has_pids = 0;
 	if (parse_blockio(c, res, r) < 0 || parse_hugepages(c, res, r) < 0 || parse_network(c, res, r) < 0 ||
 	    parse_devices(c, res, r) < 0 || parse_rdma(c, res, r) < 0 || parse_unified(c, res, r) < 0)
 		return -1;
