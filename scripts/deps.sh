@@ -4,7 +4,7 @@
 set -eu
 need="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libjson-c-dev"
 if [ "${1:-build}" = test ]; then
-	need="$need libcmocka-dev busybox-static python3-pytest crun runc iproute2 hyperfine"
+	need="$need libcmocka-dev busybox-static python3-pytest crun runc iproute2 hyperfine docker.io containerd podman"
 fi
 missing=""
 for p in $need; do

@@ -233,7 +233,7 @@ static void test_data_words(void **state)
 	static const char *data[] = {
 		"size=64k", "mode=1777", "uid=0", "gid=5", "lowerdir=/a:/b,upperdir=/u", "",
 		"RO", "Nosuid", "nosuid ", " nosuid", "ro=1", "context=\"system_u:object_r:tmp_t:s0\"",
-		"tmpcopyup", "newinstance", "ptmxmode=0666", "idmapped", "idmap=1", "rbind,ro", "x-systemd.automount",
+		"newinstance", "ptmxmode=0666", "idmapped", "idmap=1", "rbind,ro", "x-systemd.automount",
 	};
 	for (size_t i = 0; i < sizeof(data) / sizeof(data[0]); i++) {
 		struct kmount_flags f = { .set = MS_NODEV, .clear = MS_RDONLY, .propagation = MS_PRIVATE,
@@ -265,12 +265,23 @@ static void test_idmap_unsupported(void **state)
 	}
 }
 
+static void test_tmpcopyup(void **state)
+{
+	(void)state;
+	struct kmount_flags f = { 0 };
+	assert_int_equal(kmountopt_apply("tmpcopyup", &f), KMOPT_EXTENSION);
+	assert_int_equal(f.tmpcopyup, 1);
+	assert_int_equal(f.set | f.clear | f.propagation, 0);
+	assert_int_equal(kmountopt_apply("notmpcopyup", &f), KMOPT_EXTENSION);
+	assert_int_equal(f.tmpcopyup, 0);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
 	const char *const *names = kmountopt_names();
 	assert_non_null(names);
-	size_t n = 0;
+	size_t n = 0, n_ext = 0;
 	for (; names[n]; n++) {
 		assert_true(n < 1000);
 		/* every listed word is understood, none is refused */
@@ -283,6 +294,11 @@ static void test_names(void **state)
 		/* no duplicates */
 		for (size_t j = 0; j < n; j++)
 			assert_string_not_equal(names[j], names[n]);
+		/* crun's extensions are checked in test_tmpcopyup */
+		if (k == KMOPT_EXTENSION) {
+			n_ext++;
+			continue;
+		}
 		/* and it is in our table */
 		size_t i;
 		for (i = 0; i < N_TABLE; i++)
@@ -291,8 +307,9 @@ static void test_names(void **state)
 		if (i == N_TABLE)
 			fail_msg("kmountopt_names() lists \"%s\", which the test table lacks", names[n]);
 	}
-	/* every supported word of the table is listed */
-	assert_int_equal(n, N_TABLE);
+	/* every supported word of the table is listed, and the two extensions */
+	assert_int_equal(n - n_ext, N_TABLE);
+	assert_int_equal(n_ext, 2);
 	/* stable across calls */
 	const char *const *again = kmountopt_names();
 	assert_ptr_equal(again, names);
@@ -311,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_data_words),
 		cmocka_unit_test(test_idmap_unsupported),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_tmpcopyup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -425,3 +425,72 @@ int kfs_mkpath_in_root(int rootfd, const char *path, int is_dir, mode_t mode)
 		close(f);
 	return kfs_open_in_root(rootfd, path, O_PATH, 0);
 }
+
+int kfs_copy_tree(int src, int dst, kerr *e)
+{
+	int sfd = fcntl(src, F_DUPFD_CLOEXEC, 3);
+	if (sfd < 0)
+		return kerr_errno(e, "copy: dup");
+	DIR *d = fdopendir(sfd);
+	if (!d) {
+		close(sfd);
+		return kerr_errno(e, "copy: opendir");
+	}
+	_cleanup_closedir_ DIR *dd = d;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		struct stat st;
+		if (!strcmp(n, ".") || !strcmp(n, ".."))
+			continue;
+		if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return kerr_errno(e, "copy: stat %s", n);
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(dst, n, st.st_mode & 07777) < 0 && errno != EEXIST)
+				return kerr_errno(e, "copy: mkdir %s", n);
+			_cleanup_close_ int cs = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int cd = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cs < 0 || cd < 0)
+				return kerr_errno(e, "copy: open %s", n);
+			if (kfs_copy_tree(cs, cd, e) < 0)
+				return kerr_wrap(e, "%s", n);
+		} else if (S_ISREG(st.st_mode)) {
+			_cleanup_close_ int in = openat(dirfd(d), n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int out = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+							 st.st_mode & 07777);
+			if (in < 0 || out < 0)
+				return kerr_errno(e, "copy: open %s", n);
+			for (off_t left = st.st_size; left > 0;) {
+				ssize_t c = copy_file_range(in, NULL, out, NULL, left, 0);
+				if (c < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
+					char buf[65536];
+					c = read(in, buf, sizeof(buf));
+					if (c > 0 && write_all(out, buf, c) < 0)
+						c = -1;
+				}
+				if (c < 0)
+					return kerr_errno(e, "copy: %s", n);
+				if (c == 0)
+					break;
+				left -= c;
+			}
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t l = readlinkat(dirfd(d), n, target, sizeof(target) - 1);
+			if (l < 0)
+				return kerr_errno(e, "copy: readlink %s", n);
+			target[l] = '\0';
+			if (symlinkat(target, dst, n) < 0)
+				return kerr_errno(e, "copy: symlink %s", n);
+		} else if (mknodat(dst, n, st.st_mode, st.st_rdev) < 0) {
+			return kerr_errno(e, "copy: mknod %s", n);
+		}
+		if (fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM && errno != EINVAL)
+			return kerr_errno(e, "copy: chown %s", n);
+		if (!S_ISLNK(st.st_mode) && fchmodat(dst, n, st.st_mode & 07777, 0) < 0)
+			return kerr_errno(e, "copy: chmod %s", n);
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		utimensat(dst, n, ts, AT_SYMLINK_NOFOLLOW);
+	}
+	return 0;
+}

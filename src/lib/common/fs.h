@@ -30,6 +30,11 @@ int kfs_mkdir_in_root(int rootfd, const char *path, mode_t mode);
  * regular file, creating parents; returns an O_PATH fd to it. */
 int kfs_mkpath_in_root(int rootfd, const char *path, int is_dir, mode_t mode);
 
+/* Copy the tree under directory SRC into directory DST (files, dirs,
+ * symlinks, fifos; modes, owners and times kept).  Never follows a
+ * symlink. */
+int kfs_copy_tree(int src, int dst, kerr *e);
+
 /* "/proc/self/fd/N" for mounting on or reopening an fd. */
 #define KFS_FDPATH_MAX 32
 const char *kfs_fdpath(int fd, char buf[KFS_FDPATH_MAX]);

@@ -30,6 +30,10 @@ int klaunch_prepare(struct klaunch *l, kerr *e)
 	_cleanup_close_ int cwdfd = kproc_open_cwd(p, e);
 	if (cwdfd < 0)
 		return -1;
+	/* verified now, before a seccomp profile may forbid getcwd; entered
+	 * again after setuid so the user's permissions apply */
+	if (kproc_enter_cwd(cwdfd, p->cwd, e) < 0)
+		return -1;
 	if (krlimits_apply(p->rlimits, p->n_rlimits, e) < 0)
 		return kerr_wrap(e, "process.rlimits");
 	/* Without no_new_privs the filter must go in while we still hold
@@ -38,8 +42,8 @@ int klaunch_prepare(struct klaunch *l, kerr *e)
 		return -1;
 	if (kproc_set_identity(p, 1, e) < 0)
 		return -1;
-	if (kproc_enter_cwd(cwdfd, p->cwd, e) < 0)
-		return -1;
+	if (fchdir(cwdfd) < 0)
+		return kerr_errno(e, "chdir to %s as uid %u", p->cwd, p->uid);
 	if (kproc_cloexec_fds(l->preserve_fds, e) < 0)
 		return -1;
 	return 0;

@@ -79,6 +79,11 @@ static const struct opt opts[] = {
 	{ "rnosymfollow", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_NOSYMFOLLOW },
 	{ "rsymfollow", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_NOSYMFOLLOW },
 
+	/* crun's extension, used by Podman for --tmpfs: the tmpfs starts with
+	 * what the image has at that path */
+	{ "tmpcopyup", KMOPT_EXTENSION, 0, 0, 0 },
+	{ "notmpcopyup", KMOPT_EXTENSION, 1, 0, 0 },
+
 	/* idmapped mounts need an open_tree/mount_setattr userns dance that
 	 * kapsel does not do yet: refuse rather than ignore. */
 	{ "idmap", KMOPT_UNSUPPORTED, 0, 0, 0 },
@@ -105,6 +110,9 @@ enum kmountopt_kind kmountopt_apply(const char *word, struct kmount_flags *f)
 			break;
 		case KMOPT_PROPAGATION:
 			f->propagation = o->flag;
+			break;
+		case KMOPT_EXTENSION:
+			f->tmpcopyup = !o->clear;
 			break;
 		case KMOPT_RECURSIVE:
 			if (o->clear) {

@@ -10,9 +10,10 @@ struct kmount_flags {
 	unsigned long propagation;  /* MS_PRIVATE ... | MS_REC */
 	uint64_t attr_set, attr_clr;/* MOUNT_ATTR_* applied recursively */
 	int bind;
+	int tmpcopyup;              /* copy the directory's content into a new tmpfs */
 };
 
-enum kmountopt_kind { KMOPT_DATA = 0, KMOPT_FLAG, KMOPT_PROPAGATION, KMOPT_RECURSIVE, KMOPT_UNSUPPORTED };
+enum kmountopt_kind { KMOPT_DATA = 0, KMOPT_FLAG, KMOPT_PROPAGATION, KMOPT_RECURSIVE, KMOPT_EXTENSION, KMOPT_UNSUPPORTED };
 
 /* Fold one option into F.  Returns its kind. */
 enum kmountopt_kind kmountopt_apply(const char *opt, struct kmount_flags *f);

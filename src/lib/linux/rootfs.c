@@ -171,6 +171,13 @@ static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, cons
 	} else {
 		unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | PROPAGATION_FLAGS);
 		const char *data = m->data;
+		_cleanup_close_ int below = -1;
+		if (m->tmpcopyup) {
+			/* what the image has here, before the tmpfs hides it */
+			below = open(tpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (below < 0)
+				return kerr_errno(e, "mount %s: open the directory to copy up", m->destination);
+		}
 		if (mount(m->source ? m->source : m->type, tpath, m->type, flags, data) < 0) {
 			int err = errno;
 			if (err == EPERM && !strcmp(m->type, "sysfs")) {
@@ -182,6 +189,13 @@ static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, cons
 			}
 			return kerr_set(e, err, "mount %s (%s%s%s) on %s", m->source ? m->source : m->type,
 					m->type, data ? ", " : "", data ? data : "", m->destination);
+		}
+		if (below >= 0) {
+			_cleanup_close_ int top = kfs_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY, 0);
+			if (top < 0)
+				return kerr_errno(e, "mount %s: open the new tmpfs", m->destination);
+			if (kfs_copy_tree(below, top, e) < 0)
+				return kerr_wrap(e, "mount %s: tmpcopyup", m->destination);
 		}
 	}
 mounted:

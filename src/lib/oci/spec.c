@@ -284,6 +284,9 @@ static int parse_mounts(struct jctx *c, json_object *arr, struct oci_spec *s)
 		m->attr_set = f.attr_set;
 		m->attr_clr = f.attr_clr;
 		m->is_bind = f.bind;
+		m->tmpcopyup = f.tmpcopyup;
+		if (m->tmpcopyup && (!m->type || strcmp(m->type, "tmpfs")))
+			return kj_fail(c, P(fp, ip, "options"), "tmpcopyup is for tmpfs mounts only");
 		if (!m->is_bind && !m->type)
 			return kj_fail(c, P(fp, ip, "type"), "missing (required unless the mount is a bind mount)");
 		if (m->is_bind && !m->source)

@@ -19,6 +19,7 @@ struct oci_mount {
 	uint64_t attr_set, attr_clr;    /* recursive MOUNT_ATTR_* (rro, rnosuid ...) */
 	char *data;                     /* filesystem options: "size=64k,mode=755" */
 	int is_bind;
+	int tmpcopyup;
 };
 
 struct oci_rlimit {

@@ -1,0 +1,79 @@
+"""kapsel-runtime under containerd: `ctr run --runc-binary` uses
+containerd's runc shim (io.containerd.runc.v2) with kapsel-runtime as its
+BinaryName, the way a Kubernetes node's RuntimeClass handler does."""
+import json
+import subprocess
+
+import pytest
+
+from clients import dockerd, doc_snippet, image_rootfs_tar, runtime_bin  # noqa: F401
+
+NS = "kapsel-test"
+
+
+class Ctr:
+    def __init__(self, sock, runtime):
+        self.sock = sock
+        self.runtime = runtime
+
+    def __call__(self, *args, check=False, input=None, timeout=120):
+        p = subprocess.run(["ctr", "-a", self.sock, "-n", NS, *args], capture_output=True, text=True,
+                           input=input, timeout=timeout)
+        if check:
+            assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p
+
+
+@pytest.fixture(scope="session")
+def ctr(dockerd, tmp_path_factory):
+    # the image, saved from Docker and imported into containerd
+    tar = str(tmp_path_factory.mktemp("ctr") / "kbox.tar")
+    dockerd("save", "-o", tar, "kbox:latest", check=True)
+    c = Ctr(dockerd.containerd_sock, dockerd.runtime_path)
+    c("images", "import", tar, check=True)
+    yield c
+    for t in c("tasks", "ls", "-q").stdout.split():
+        c("tasks", "kill", "-s", "KILL", t)
+    for cid in c("containers", "ls", "-q").stdout.split():
+        c("tasks", "delete", "-f", cid)
+        c("containers", "delete", cid)
+
+
+IMG = "docker.io/library/kbox:latest"
+
+
+def test_docs_handler_config_is_the_runc_shim_with_our_binary():
+    conf = doc_snippet("containerd-config.toml")
+    assert 'runtime_type = "io.containerd.runc.v2"' in conf
+    assert 'BinaryName = "/usr/local/bin/kapsel-runtime"' in conf
+    rc = doc_snippet("runtimeclass.yaml")
+    assert "handler: kapsel" in rc and "kind: RuntimeClass" in rc
+    assert "runtimeClassName: kapsel" in doc_snippet("pod.yaml")
+    assert "ctr run --runc-binary /usr/local/bin/kapsel-runtime" in doc_snippet("ctr")
+
+
+def test_ctr_run_foreground(ctr):
+    p = ctr("run", "--rm", "--runc-binary", ctr.runtime, IMG, "fg1", "probe", "info")
+    assert p.returncode == 0, p.stderr
+    info = json.loads(p.stdout)
+    assert info["pid"] == 1
+    p = ctr("run", "--rm", "--runc-binary", ctr.runtime, IMG, "fg2", "sh", "-c", "exit 9")
+    assert p.returncode == 9
+
+
+def test_ctr_detached_exec_kill_delete_metrics(ctr):
+    ctr("run", "-d", "--runc-binary", ctr.runtime, IMG, "bg1", "probe", "signals", check=True)
+    p = ctr("tasks", "exec", "--exec-id", "e1", "bg1", "probe", "info")
+    assert p.returncode == 0, p.stderr
+    ex = json.loads(p.stdout)
+    assert ex["pid"] != 1
+    assert ctr("tasks", "exec", "--exec-id", "e2", "bg1", "sh", "-c", "exit 4").returncode == 4
+    m = ctr("tasks", "metrics", "--format", "json", "bg1")
+    assert m.returncode == 0, m.stderr
+    metrics = json.loads(m.stdout)
+    assert metrics, "no metrics"
+    ctr("tasks", "kill", "-s", "USR1", "bg1", check=True)
+    w = ctr("tasks", "ls")
+    ctr("tasks", "delete", "bg1")
+    ctr("containers", "delete", "bg1", check=True)
+    assert "bg1" not in ctr("containers", "ls", "-q").stdout.split()
