@@ -38,6 +38,11 @@ int cmd_run(struct globals *g, int argc, char **argv)
 		kcontainer_delete(g->root, o.id, 1, &ig);
 		return fail(&e);
 	}
+	/* killed by the OOM killer? (the cgroup still counts until delete) */
+	uint64_t ooms;
+	kerr ig;
+	if (code == 128 + SIGKILL && kcontainer_oom_kills(g->root, o.id, &ooms, &ig) == 0 && ooms > 0)
+		klog_warn("container %s was OOM-killed (its memory limit was reached)", o.id);
 	if (kcontainer_delete(g->root, o.id, 1, &e) < 0)
 		klog_warn("delete after run: %s", e.msg);
 	return code;

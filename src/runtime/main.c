@@ -18,6 +18,14 @@
 #define KAPSEL_VERSION "0.1.0"
 #endif
 
+/* ps, pause/resume, update, events (cmd_ps.c, cmd_pause.c, cmd_update.c,
+ * cmd_events.c) */
+int cmd_ps(struct globals *g, int argc, char **argv);
+int cmd_pause(struct globals *g, int argc, char **argv);
+int cmd_resume(struct globals *g, int argc, char **argv);
+int cmd_update(struct globals *g, int argc, char **argv);
+int cmd_events(struct globals *g, int argc, char **argv);
+
 static const struct {
 	const char *name;
 	cmd_fn fn;
@@ -33,6 +41,11 @@ static const struct {
 	{ "list", cmd_list, "list the containers" },
 	{ "spec", cmd_spec, "write kapsel's hardened default config.json" },
 	{ "features", cmd_features, "print the runtime-spec features document" },
+	{ "ps", cmd_ps, "list the processes of a container" },
+	{ "pause", cmd_pause, "freeze every process of a container" },
+	{ "resume", cmd_resume, "thaw a paused container" },
+	{ "update", cmd_update, "change the resource limits of a container live" },
+	{ "events", cmd_events, "stream a container's resource usage and OOM events" },
 };
 
 int fail(const kerr *e)

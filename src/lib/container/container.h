@@ -45,4 +45,42 @@ struct oci_spec *kcontainer_load_spec(const char *root, const struct kstate *st,
 /* Read the state of ID and the derived status. */
 int kcontainer_state(const char *root, const char *id, struct kstate *st, enum kstatus *status, kerr *e);
 
+/* ---- control.c: ps, pause, resume, update ---- */
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+/* Host pids of the processes in the container's cgroup; *out is malloc'ed.
+ * Returns the count (0 for a stopped container whose cgroup is gone). */
+int kcontainer_pids(const char *root, const char *id, pid_t **out, kerr *e);
+/* `ps` output PS_OUTPUT reduced to its header and the lines whose PID
+ * column is one of PIDS (what runc's `ps` prints); *out is malloc'ed. */
+int kps_filter(const char *ps_output, const pid_t *pids, int n, char **out, kerr *e);
+/* Freeze a running container / thaw a paused one (cgroup freezer). */
+int kcontainer_pause(const char *root, const char *id, kerr *e);
+int kcontainer_resume(const char *root, const char *id, kerr *e);
+/* Change the resources of a created, running or paused container live.
+ * RESOURCES is a linux.resources object holding the fields to change; the
+ * others keep their values.  The merged result is validated as a whole,
+ * only the given fields are written (device rules are never touched), a
+ * write the kernel refuses undoes the earlier ones, and the merged
+ * resources are recorded in ROOT/ID/resources.json. */
+int kcontainer_update(const char *root, const char *id, json_object *resources, kerr *e);
+/* The container's linux.resources: as last updated, else as configured. */
+int kcontainer_resources(const char *root, const char *id, json_object **out, kerr *e);
+
+/* ---- events.c: stats and OOM events ---- */
+
+/* {"type":TYPE,"id":ID[,"data":DATA]} as one line of JSON (malloc'ed). */
+char *kevent_json(const char *type, const char *id, json_object *data);
+/* Usage of a container that has not stopped (runc's `events --stats` data). */
+int kcontainer_stats(const char *root, const char *id, json_object **out, kerr *e);
+/* How often the OOM killer struck in the container's cgroup. */
+int kcontainer_oom_kills(const char *root, const char *id, uint64_t *count, kerr *e);
+/* Called with each event as one line of JSON; < 0 stops the stream. */
+typedef int (*kevent_fn)(void *ctx, const char *json);
+/* A "stats" event every INTERVAL_NS and an "oom" event whenever the OOM
+ * killer strikes, until the container's init exits (returns 0 then). */
+int kcontainer_events(const char *root, const char *id, int64_t interval_ns, kevent_fn emit, void *ctx, kerr *e);
+
 #endif
