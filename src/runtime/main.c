@@ -20,11 +20,6 @@
 
 /* ps, pause/resume, update, events (cmd_ps.c, cmd_pause.c, cmd_update.c,
  * cmd_events.c) */
-int cmd_ps(struct globals *g, int argc, char **argv);
-int cmd_pause(struct globals *g, int argc, char **argv);
-int cmd_resume(struct globals *g, int argc, char **argv);
-int cmd_update(struct globals *g, int argc, char **argv);
-int cmd_events(struct globals *g, int argc, char **argv);
 
 static const struct {
 	const char *name;

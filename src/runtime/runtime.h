@@ -27,6 +27,11 @@ int cmd_exec(struct globals *g, int argc, char **argv);
 int cmd_list(struct globals *g, int argc, char **argv);
 int cmd_spec(struct globals *g, int argc, char **argv);
 int cmd_features(struct globals *g, int argc, char **argv);
+int cmd_ps(struct globals *g, int argc, char **argv);
+int cmd_pause(struct globals *g, int argc, char **argv);
+int cmd_resume(struct globals *g, int argc, char **argv);
+int cmd_update(struct globals *g, int argc, char **argv);
+int cmd_events(struct globals *g, int argc, char **argv);
 
 /* Print the error (log + stderr) and return 1. */
 int fail(const kerr *e);

@@ -72,6 +72,11 @@ def test_ctr_detached_exec_kill_delete_metrics(ctr):
     assert m.returncode == 0, m.stderr
     metrics = json.loads(m.stdout)
     assert metrics, "no metrics"
+    ps = ctr("tasks", "ps", "bg1", check=True).stdout
+    assert len(ps.strip().splitlines()) >= 2
+    ctr("tasks", "pause", "bg1", check=True)
+    assert "PAUSED" in ctr("tasks", "ls").stdout
+    ctr("tasks", "resume", "bg1", check=True)
     ctr("tasks", "kill", "-s", "USR1", "bg1", check=True)
     w = ctr("tasks", "ls")
     ctr("tasks", "delete", "bg1")

@@ -195,3 +195,18 @@ def test_profile_denying_getcwd_still_starts(dockerd, tmp_path):
     p = dockerd("run", "--rm", *K, "--security-opt", f"seccomp={f}", "kbox", "sh", "-c", "pwd; echo started")
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[-1] == "started"
+
+
+def test_pause_update_stats(dockerd):
+    cid = dockerd("run", "-d", *K, "--memory", "64m", "kbox", "probe", "sleep", "600", check=True).stdout.strip()
+    dockerd("pause", cid, check=True)
+    assert dockerd("inspect", "-f", "{{.State.Status}}", cid).stdout.strip() == "paused"
+    dockerd("unpause", cid, check=True)
+    assert dockerd("inspect", "-f", "{{.State.Status}}", cid).stdout.strip() == "running"
+    dockerd("update", "--memory", "96m", "--memory-swap", "96m", "--pids-limit", "30", cid, check=True)
+    p = dockerd("exec", cid, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/pids/pids.max")
+    assert p.stdout.split() == [str(96 << 20), "30"]
+    st = json.loads(dockerd("stats", "--no-stream", "--format", "{{json .}}", cid, check=True).stdout)
+    assert st["MemUsage"].endswith("96MiB"), st
+    assert st["PIDs"] == "1"
+    dockerd("rm", "-f", cid, check=True)

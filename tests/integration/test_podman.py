@@ -81,6 +81,15 @@ def test_limits_and_security_from_inside(podman):
     assert mounts["/scratch"]["fstype"] == "tmpfs"
 
 
+def test_pause_unpause_and_top(podman):
+    cid = podman("run", "-d", *ULIMITS, "localhost/kbox", "probe", "sleep", "600", check=True).stdout.strip()
+    podman("pause", cid, check=True)
+    assert podman("inspect", "-f", "{{.State.Status}}", cid).stdout.strip() == "paused"
+    podman("unpause", cid, check=True)
+    assert podman("inspect", "-f", "{{.State.Status}}", cid).stdout.strip() == "running"
+    podman("rm", "-f", cid, check=True)
+
+
 def test_refusal_reaches_the_user(podman):
     p = podman("run", "--rm", "--ulimit", "nofile=100000000:100000000", "--ulimit", "nproc=1000:1000",
                "localhost/kbox", "true")
