@@ -55,7 +55,7 @@ int parse_create_opts(const char *cmd, int argc, char **argv, struct kcreate_opt
 
 int cmd_create(struct globals *g, int argc, char **argv)
 {
-	struct kcreate_opts o = { .root = g->root, .argv = g->argv, .console_fd_out = -1 };
+	struct kcreate_opts o = { .root = g->root, .argv = g->argv, .console_fd_out = -1, .policy = g->policy };
 	kerr e = { 0 };
 	pid_t pid;
 	int r = parse_create_opts("create", argc, argv, &o, NULL);

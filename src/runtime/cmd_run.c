@@ -12,7 +12,7 @@ int parse_create_opts(const char *cmd, int argc, char **argv, struct kcreate_opt
 
 int cmd_run(struct globals *g, int argc, char **argv)
 {
-	struct kcreate_opts o = { .root = g->root, .argv = g->argv, .console_fd_out = -1 };
+	struct kcreate_opts o = { .root = g->root, .argv = g->argv, .console_fd_out = -1, .policy = g->policy };
 	kerr e = { 0 };
 	pid_t pid;
 	int detach = 0;

@@ -36,6 +36,7 @@ static const struct {
 	{ "list", cmd_list, "list the containers" },
 	{ "spec", cmd_spec, "write kapsel's hardened default config.json" },
 	{ "features", cmd_features, "print the runtime-spec features document" },
+	{ "policy", cmd_policy, "check a policy file, explain a decision, list the rules" },
 	{ "ps", cmd_ps, "list the processes of a container" },
 	{ "pause", cmd_pause, "freeze every process of a container" },
 	{ "resume", cmd_resume, "thaw a paused container" },
@@ -76,7 +77,7 @@ const char *one_id(const char *cmd, int argc, char **argv, int optind_)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: kapsel-runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND ...\n\ncommands:\n");
+	fprintf(f, "usage: kapsel-runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] [--policy FILE] COMMAND ...\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 }
@@ -89,6 +90,7 @@ int main(int argc, char **argv)
 		{ "log", required_argument, NULL, 'l' },
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ "systemd-cgroup", no_argument, NULL, 's' },
 		{ "rootless", required_argument, NULL, 'R' },
 		{ "criu", required_argument, NULL, 'c' },
@@ -116,6 +118,7 @@ int main(int argc, char **argv)
 			g.log_format = optarg;
 			break;
 		case 'd': g.debug = 1; break;
+		case 'P': g.policy = optarg; break;
 		case 's': g.systemd_cgroup = 1; break;
 		case 'R': case 'c': break; /* accepted for runc compatibility */
 		case 'v':

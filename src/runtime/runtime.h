@@ -10,6 +10,7 @@ struct globals {
 	const char *log_format;
 	int debug;
 	int systemd_cgroup;
+	const char *policy;     /* --policy FILE */
 	char **argv;            /* the full argv, for a sealed re-exec */
 };
 
@@ -27,6 +28,7 @@ int cmd_exec(struct globals *g, int argc, char **argv);
 int cmd_list(struct globals *g, int argc, char **argv);
 int cmd_spec(struct globals *g, int argc, char **argv);
 int cmd_features(struct globals *g, int argc, char **argv);
+int cmd_policy(struct globals *g, int argc, char **argv);
 int cmd_ps(struct globals *g, int argc, char **argv);
 int cmd_pause(struct globals *g, int argc, char **argv);
 int cmd_resume(struct globals *g, int argc, char **argv);

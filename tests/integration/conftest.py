@@ -42,13 +42,27 @@ class Result:
         return f"rc={self.rc} out={self.out[-2000:]!r} err={self.err[-2000:]!r}"
 
 
+# The runtime-feature tests exercise configurations the hardening policy
+# would refuse (host namespaces, extra capabilities, shared propagation):
+# they run under a policy that enforces nothing and audits everything.
+# The policy itself is tested in test_policy.py; the client tests run
+# with the built-in policy, as a fresh install does.
+_POLICY_DIR = tempfile.mkdtemp(prefix="kapsel-test-policy-")
+PERMISSIVE_POLICY = os.path.join(_POLICY_DIR, "permissive.conf")
+with open(PERMISSIVE_POLICY, "w") as _f:
+    _f.write("[policy]\nenforce = privileged\nwarn = privileged\naudit = restricted\n"
+             f"log = {_POLICY_DIR}/decisions.log\nsyslog = no\n")
+
+
 class Runtime:
-    def __init__(self, root, binary=RUNTIME):
+    def __init__(self, root, binary=RUNTIME, policy=PERMISSIVE_POLICY):
         self.root = root
         self.binary = binary
+        self.policy = policy
 
     def cmd(self, *args, glob=(), **kw):
-        return [self.binary, "--root", self.root, *glob, *args]
+        pol = ["--policy", self.policy] if self.policy else []
+        return [self.binary, "--root", self.root, *pol, *glob, *args]
 
     def __call__(self, *args, input=None, timeout=60, glob=(), check=False, **kw):
         # stdio goes to files, not pipes: a created or detached container
@@ -192,3 +206,92 @@ def cgroup_procs(cid, controller="pids"):
     if not dirs:
         return []
     return [int(p) for p in open(dirs[0] + "/cgroup.procs").read().split()]
+
+
+# ---- helpers for test_config.py and test_security.py ----------------------
+
+def copy_rootfs(rootfs, dest):
+    """A private copy (cp -a) of the session rootfs that a test may change,
+    e.g. to plant symlinks.  Returns its path."""
+    subprocess.run(["cp", "-a", str(rootfs), str(dest)], check=True)
+    return str(dest)
+
+
+def procs_mentioning(word):
+    """Pids of the processes with WORD as one of their arguments (a
+    container's runtime processes carry its id on their command line)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if word.encode() in args:
+            found.append(int(pid))
+    return found
+
+
+def leftovers(runtime, cid):
+    """What a container left behind: its state dir, cgroups, processes."""
+    left = []
+    if os.path.exists(os.path.join(runtime.root, cid)):
+        left.append("state dir " + os.path.join(runtime.root, cid))
+    left += ["cgroup " + d for d in cgroup_dirs("/kapsel/" + cid)]
+    left += ["process %d" % p for p in procs_mentioning(cid)]
+    return left
+
+
+def probe_lines(bundle, *cmds, **kw):
+    """Run several probe commands, one after the other, in one container.
+    A command starting with "/" is run as given, any other is given to
+    /bin/probe.  Returns (Result, [one parsed JSON line per command])."""
+    script = "; ".join(c if c.startswith("/") else "/bin/probe " + c for c in cmds)
+    bundle.args("/bin/sh", "-c", script)
+    r = bundle.run(**kw)
+    lines = r.out.splitlines()
+    assert len(lines) == len(cmds), r
+    return r, [json.loads(line) for line in lines]
+
+
+class HostMounts:
+    """Mounts a test makes on the host; all undone (lazily) at teardown."""
+
+    def __init__(self):
+        self.targets = []
+
+    def mount(self, source, target, *args):
+        cmd = ["mount", *args] + ([source] if source is not None else []) + [str(target)]
+        subprocess.run(cmd, check=True)
+        if source is not None:
+            self.targets.append(str(target))
+
+    def cleanup(self):
+        for t in reversed(self.targets):
+            subprocess.run(["umount", "-l", t], check=False)
+        self.targets = []
+
+
+@pytest.fixture
+def host_mounts():
+    hm = HostMounts()
+    yield hm
+    hm.cleanup()
+
+
+def run_with_fds(runtime, args, fds, **kw):
+    """Run the runtime with extra open fds, as a careless or deliberate
+    caller would: FDS maps an fd number (3, 4, ...) to the path opened
+    there (O_RDONLY; directories too)."""
+    opened = {n: os.open(path, os.O_RDONLY) for n, path in fds.items()}
+
+    def place():
+        for n, fd in opened.items():
+            os.dup2(fd, n)
+    try:
+        return runtime(*args, preexec_fn=place, pass_fds=tuple(fds), **kw)
+    finally:
+        for fd in opened.values():
+            os.close(fd)

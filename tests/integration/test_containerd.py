@@ -52,17 +52,27 @@ def test_docs_handler_config_is_the_runc_shim_with_our_binary():
     assert "ctr run --runc-binary /usr/local/bin/kapsel-runtime" in doc_snippet("ctr")
 
 
+def test_ctr_without_seccomp_is_refused_by_the_policy(ctr):
+    # ctr applies no seccomp profile unless asked: the built-in policy
+    # (enforce baseline) refuses, and the reason reaches the ctr user
+    p = ctr("run", "--rm", "--runc-binary", ctr.runtime, IMG, "noseccomp", "true")
+    assert p.returncode != 0
+    assert "[B10 no-seccomp]" in p.stderr, p.stderr
+    assert "noseccomp" not in ctr("containers", "ls", "-q").stdout.split() or \
+        ctr("containers", "delete", "noseccomp").returncode == 0
+
+
 def test_ctr_run_foreground(ctr):
-    p = ctr("run", "--rm", "--runc-binary", ctr.runtime, IMG, "fg1", "probe", "info")
+    p = ctr("run", "--rm", "--seccomp", "--runc-binary", ctr.runtime, IMG, "fg1", "probe", "info")
     assert p.returncode == 0, p.stderr
     info = json.loads(p.stdout)
     assert info["pid"] == 1
-    p = ctr("run", "--rm", "--runc-binary", ctr.runtime, IMG, "fg2", "sh", "-c", "exit 9")
+    p = ctr("run", "--rm", "--seccomp", "--runc-binary", ctr.runtime, IMG, "fg2", "sh", "-c", "exit 9")
     assert p.returncode == 9
 
 
 def test_ctr_detached_exec_kill_delete_metrics(ctr):
-    ctr("run", "-d", "--runc-binary", ctr.runtime, IMG, "bg1", "probe", "signals", check=True)
+    ctr("run", "-d", "--seccomp", "--runc-binary", ctr.runtime, IMG, "bg1", "probe", "signals", check=True)
     p = ctr("tasks", "exec", "--exec-id", "e1", "bg1", "probe", "info")
     assert p.returncode == 0, p.stderr
     ex = json.loads(p.stdout)

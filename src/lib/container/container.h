@@ -21,6 +21,7 @@ struct kcreate_opts {
 	int no_pivot;
 	int no_new_keyring;
 	char **argv;                 /* our own argv, for the sealed re-exec */
+	const char *policy;          /* policy file (--policy), NULL: the default */
 	/* filled for `run` */
 	int keep_parent;             /* the caller waits for the process */
 	int console_fd_out;          /* run with a terminal and no socket: master */

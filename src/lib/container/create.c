@@ -27,6 +27,7 @@
 #include "linux/seccomp.h"
 #include "linux/terminal.h"
 #include "oci/spec.h"
+#include "policy/policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -299,6 +300,40 @@ static int write_pid_file(const char *path, pid_t pid, kerr *e)
 	return kfs_write_file(path, buf, n, 0644, 1, e);
 }
 
+/* The hardening policy, before anything of the container exists. */
+static int apply_policy(struct kcreate_opts *o, struct oci_spec **s, kerr *e)
+{
+	struct kpolicy pol;
+	struct kpol_decision d;
+	int rc = -1;
+
+	if (kpolicy_load(o->policy, &pol, e) < 0)
+		return -1;
+	if (kpolicy_decide(&pol, o->id, (*s)->root, &d, e) < 0)
+		goto out;
+	if (kpolicy_log(&pol, &d, o->id, (*s)->bundle, (*s)->root, e) < 0)
+		goto out;
+	if (d.verdict == KPOL_DENY) {
+		char msg[KERR_MSG_MAX];
+		kpolicy_refusal(&pol, &d, msg, sizeof(msg));
+		kerr_msg(e, EPERM, "%s", msg);
+		goto out;
+	}
+	for (size_t i = 0; i < d.n_findings; i++)
+		if (!d.exempt && d.findings[i].rule->level <= pol.warn &&
+		    (d.findings[i].rule->level > d.level || d.level == KPOL_PRIVILEGED))
+			klog_warn("policy (warn %s): [%s %s] %s: %s", kpol_level_name(pol.warn), d.findings[i].rule->id,
+				  d.findings[i].rule->slug, d.findings[i].rule->title, d.findings[i].evidence);
+	for (size_t i = 0; i < d.n_changes; i++)
+		klog_info("policy harden: %s", d.changes[i]);
+	if (d.modified && oci_spec_reparse(s, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	kpolicy_free(&pol);
+	return rc;
+}
+
 int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 {
 	struct oci_spec *s = NULL;
@@ -316,6 +351,8 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 		return -1;
 	if (oci_spec_load(o->bundle, &s, e) < 0)
 		return -1;
+	if (apply_policy(o, &s, e) < 0)
+		goto out;
 	if (!s->has_process) {
 		kerr_msg(e, EINVAL, "config.json: process: missing (nothing to run)");
 		goto out;

@@ -431,6 +431,13 @@ static int parse_devices(struct jctx *c, json_object *arr, struct oci_spec *s)
 		if ((r = kj_uint32(c, kj_get(it, "fileMode"), P(fp, ip, "fileMode"), &v)) < 0)
 			return -1;
 		if (r) {
+			/* Podman sends the type bits too (S_IFCHR|0644): they must
+			 * agree with "type" and are dropped */
+			mode_t fmt = v & S_IFMT;
+			mode_t want = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+			if (fmt && fmt != want)
+				return kj_fail(c, fp, "%#o has file type bits that contradict type \"%c\"", v, d->type);
+			v &= ~S_IFMT;
 			if (v & ~07777u)
 				return kj_fail(c, fp, "%u is not a permission mode", v);
 			d->file_mode = v;
@@ -664,6 +671,28 @@ int oci_spec_load(const char *bundle, struct oci_spec **out, kerr *e)
 		*out = NULL;
 		return -1;
 	}
+	return 0;
+}
+
+int oci_spec_reparse(struct oci_spec **sp, kerr *e)
+{
+	struct oci_spec *old = *sp, *s = NULL;
+	const char *txt = json_object_to_json_string_ext(old->root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t len = strlen(txt);
+	char *copy = strdup(txt);
+	if (!copy)
+		return kerr_set(e, ENOMEM, "config.json");
+	if (oci_spec_parse("config.json (hardened)", copy, len, &s, e) < 0) {
+		free(copy);
+		return -1;
+	}
+	s->raw = copy;
+	s->raw_len = len;
+	s->bundle = old->bundle ? strdup(old->bundle) : NULL;
+	free(s->root_path);
+	s->root_path = strdup(old->root_path);
+	oci_spec_free(old);
+	*sp = s;
 	return 0;
 }
 

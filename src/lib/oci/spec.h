@@ -148,6 +148,9 @@ int oci_spec_parse(const char *file, const char *buf, size_t len, struct oci_spe
 /* Read BUNDLE/config.json, parse it and make root.path absolute. */
 int oci_spec_load(const char *bundle, struct oci_spec **out, kerr *e);
 void oci_spec_free(struct oci_spec *s);
+/* Parse (*s)->root again after it was changed in place (the policy's
+ * harden action), keeping the bundle; replaces *s. */
+int oci_spec_reparse(struct oci_spec **s, kerr *e);
 
 /* A process object alone (`exec --process FILE`); FILE names it in errors. */
 int oci_process_parse(const char *file, json_object *o, struct oci_process *p, kerr *e);

@@ -1,0 +1,108 @@
+/* The hardening policy kapsel-runtime enforces on every container,
+ * whichever client created it.
+ *
+ * Levels are named as Kubernetes' Pod Security Standards: privileged (no
+ * checks), baseline (no known privilege escalation), restricted (the full
+ * hardening checklist).  Each level can be enforced (refuse), warned
+ * (run, warn on the runtime log) or audited (run, record), as in
+ * Kubernetes; the action "harden" fills in safe defaults instead of
+ * refusing.  Every decision is one JSON line in the decision log. */
+#ifndef KAPSEL_POLICY_H
+#define KAPSEL_POLICY_H
+
+#include "common/err.h"
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+enum kpol_level { KPOL_PRIVILEGED, KPOL_BASELINE, KPOL_RESTRICTED };
+enum kpol_action { KPOL_REFUSE, KPOL_HARDEN };
+enum kpol_syslog { KPOL_SYSLOG_NO, KPOL_SYSLOG_YES, KPOL_SYSLOG_REQUIRED };
+
+#define KPOL_MAX_PATTERNS 64
+#define KPOL_MAX_RULES 64
+
+struct kpolicy {
+	char *file;                     /* where it came from ("built-in" if none) */
+	enum kpol_level enforce, warn, audit;
+	enum kpol_action action;
+	char *log;                      /* decision log file, NULL: none */
+	enum kpol_syslog syslog;
+	enum kpol_level min_level;      /* lowest level an annotation may ask for */
+	int allow_annotation;
+	char *exempt_image[KPOL_MAX_PATTERNS];
+	char *exempt_name[KPOL_MAX_PATTERNS];
+	char *exempt_namespace[KPOL_MAX_PATTERNS];
+	size_t n_image, n_name, n_namespace;
+	char *disabled[KPOL_MAX_RULES]; /* rule ids switched off */
+	size_t n_disabled;
+	/* harden defaults */
+	long long harden_memory;        /* bytes */
+	long long harden_pids;
+	long long harden_cpu_quota, harden_cpu_period;
+	unsigned long long harden_nofile, harden_nproc;
+};
+
+const char *kpol_level_name(enum kpol_level l);
+int kpol_level_parse(const char *s, enum kpol_level *out);
+
+/* The built-in policy (used when no policy file exists). */
+void kpolicy_default(struct kpolicy *p);
+/* Parse TEXT of FILE; errors name the file, the line and the reason. */
+int kpolicy_parse(const char *file, const char *text, struct kpolicy *p, kerr *e);
+/* Load the policy: PATH (flag), else $KAPSEL_POLICY, else
+ * /etc/kapsel/policy.conf; the built-in default when the default path does
+ * not exist (a named file that is missing is an error). */
+int kpolicy_load(const char *path, struct kpolicy *p, kerr *e);
+void kpolicy_free(struct kpolicy *p);
+
+/* ---- rules ---- */
+
+struct kpol_rule {
+	const char *id;          /* "B4" */
+	const char *slug;        /* "host-network" */
+	enum kpol_level level;   /* the lowest level that checks it */
+	const char *title;
+	const char *cis;         /* CIS Docker Benchmark item, "" if none */
+	const char *remediation;
+	/* fills EVIDENCE and returns 1 when the config breaks the rule */
+	int (*check)(json_object *spec, char *evidence, size_t n);
+	/* makes the config comply when it safely can; 0 done, -1 not fixable */
+	int (*fix)(json_object *spec, const struct kpolicy *p, char *change, size_t n);
+};
+
+const struct kpol_rule *kpol_rules(size_t *n);
+const struct kpol_rule *kpol_rule_find(const char *id);
+
+/* ---- decisions ---- */
+
+struct kpol_finding {
+	const struct kpol_rule *rule;
+	char evidence[256];
+};
+
+enum kpol_verdict { KPOL_ALLOW, KPOL_ALLOW_WARN, KPOL_HARDENED, KPOL_DENY };
+
+struct kpol_decision {
+	enum kpol_level level;            /* the enforced level after exemptions/overrides */
+	const char *level_reason;         /* "policy", "exempt image ...", "annotation" */
+	char reason_buf[256];
+	enum kpol_verdict verdict;
+	struct kpol_finding findings[KPOL_MAX_RULES]; /* every failed rule, up to the audit level */
+	size_t n_findings;
+	char changes[KPOL_MAX_RULES][160];             /* what harden did */
+	size_t n_changes;
+	int modified;                     /* the spec was changed (harden) */
+	int exempt;                       /* an [exempt] pattern matched */
+};
+
+/* Decide on SPEC (a config.json tree, changed in place by harden) for
+ * container ID. */
+int kpolicy_decide(const struct kpolicy *p, const char *id, json_object *spec, struct kpol_decision *d, kerr *e);
+/* One readable message for a refusal (what the client shows). */
+void kpolicy_refusal(const struct kpolicy *p, const struct kpol_decision *d, char *buf, size_t n);
+/* Write the decision as one JSON line to the log file and to syslog. */
+int kpolicy_log(const struct kpolicy *p, const struct kpol_decision *d, const char *id, const char *bundle,
+		json_object *spec, kerr *e);
+
+#endif

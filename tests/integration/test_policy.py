@@ -1,0 +1,283 @@
+"""The hardening policy, from the attacker's side: the runtime refuses what
+a policy enforces, through kapsel-runtime itself and through Docker,
+Podman and containerd, with the right rule ids; harden turns a plain
+`docker run` into the hardened profile; every decision is logged."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401
+from conftest import Runtime, cgroup_dirs
+
+
+def policy_file(tmp_path, body, name="policy.conf"):
+    p = tmp_path / name
+    log = tmp_path / "decisions.log"
+    p.write_text(body.replace("@LOG@", str(log)))
+    return str(p), log
+
+
+def decisions(log):
+    return [json.loads(l) for l in open(log).read().splitlines()]
+
+
+ENFORCE_BASELINE = "[policy]\nenforce = baseline\nwarn = restricted\naudit = restricted\nlog = @LOG@\nsyslog = no\n"
+
+
+# ---- kapsel-runtime policy check / rules / explain ----
+
+def test_policy_check_good_and_bad(tmp_path):
+    rt = Runtime(str(tmp_path / "state"), policy=None)
+    good, _ = policy_file(tmp_path, ENFORCE_BASELINE + "[exempt]\nname = ci-*\n[rules]\ndisable = R8\n")
+    r = rt("policy", "check", good)
+    assert r.rc == 0 and "enforce baseline" in r.out and "1 rules disabled" in r.out, r
+    cases = {
+        "[policy]\nenforce = strict\n": ":2: enforce: \"strict\" is not a level",
+        "enforce = baseline\n": ":1: \"enforce\" is outside any [section]",
+        "[policy]\n\n# c\naction refuse\n": ":4: expected \"key = value\"",
+        "[polcy]\n": ":1: unknown section [polcy]",
+        "[policy]\nlog = relative/x\n": ":2: log: \"relative/x\" is not an absolute path or none",
+        "[rules]\ndisable = Z9\n": ":2: disable: \"Z9\" is not a rule id",
+        "[harden]\nmemory = 12x\n": ":2: memory: \"12x\" is not a size",
+        "[policy]\nbogus = 1\n": ":2: unknown key \"bogus\" in [policy]",
+    }
+    for body, msg in cases.items():
+        f, _ = policy_file(tmp_path, body, "bad.conf")
+        r = rt("policy", "check", f)
+        assert r.rc == 1 and f + msg in r.err, (body, r)
+    r = rt("policy", "check", str(tmp_path / "missing.conf"))
+    assert r.rc == 1 and "missing.conf" in r.err
+
+
+def test_policy_rules_list():
+    rt = Runtime("/tmp/unused", policy=None)
+    rules = json.loads(rt("policy", "rules", "--format", "json").out)
+    ids = [r["id"] for r in rules]
+    assert ids[:2] == ["B1", "B2"] and "R10" in ids
+    for r in rules:
+        assert r["title"] and r["remediation"] and r["level"] in ("baseline", "restricted")
+
+
+def test_policy_explain(bundle, tmp_path):
+    pol, _ = policy_file(tmp_path, ENFORCE_BASELINE)
+    rt = Runtime(bundle.runtime.root, policy=pol)
+    bundle.config["linux"]["namespaces"] = [n for n in bundle.config["linux"]["namespaces"]
+                                            if n["type"] != "network"]
+    bundle.write()
+    r = rt("policy", "explain", "--format", "json", bundle.path)
+    assert r.rc == 3, r  # would be refused
+    d = r.json()
+    res = {x["id"]: x for x in d["rules"]}
+    assert res["B4"]["result"] == "FAIL" and "network" in res["B4"]["evidence"]
+    assert res["B1"]["result"] == "PASS"
+    assert d["verdict"] == "deny"
+    r = rt("policy", "explain", bundle.path)
+    assert "FAIL      B4   host-network" in r.out and "verdict: deny" in r.out
+
+
+# ---- enforcement by kapsel-runtime itself ----
+
+ATTACKS = {
+    # name: (change to the default spec, rule id)
+    "host-network": (lambda c: c["linux"].update(namespaces=[n for n in c["linux"]["namespaces"]
+                                                               if n["type"] != "network"]), "B4"),
+    "host-pid": (lambda c: c["linux"].update(namespaces=[n for n in c["linux"]["namespaces"]
+                                                           if n["type"] != "pid"]), "B2"),
+    "sys-admin": (lambda c: c["process"]["capabilities"]["bounding"].append("CAP_SYS_ADMIN"), "B1"),
+    "host-root": (lambda c: c["mounts"].append({"destination": "/host", "type": "bind", "source": "/",
+                                                "options": ["rbind"]}), "B8"),
+    "no-seccomp": (lambda c: c["linux"].pop("seccomp"), "B10"),
+    "unmasked": (lambda c: c["linux"].update(maskedPaths=[], readonlyPaths=[]), "B11"),
+    "sysctl": (lambda c: c["linux"].update(sysctl={"kernel.msgmax": "65536"}), "B12"),
+    "device": (lambda c: c["linux"].update(devices=[{"path": "/dev/xvda", "type": "b", "major": 8, "minor": 0}]),
+               "B9"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_enforce_baseline_refuses(attack, bundle, tmp_path):
+    pol, log = policy_file(tmp_path, ENFORCE_BASELINE)
+    rt = Runtime(bundle.runtime.root, policy=pol)
+    change, rule = ATTACKS[attack]
+    change(bundle.config)
+    bundle.args("/bin/true")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc == 1, r
+    assert "refused by the kapsel policy" in r.err and f"[{rule} " in r.err, r.err
+    # nothing of the container was made
+    assert rt.ids() == [] and not cgroup_dirs("/kapsel/" + bundle.id)
+    d = decisions(log)[-1]
+    assert d["verdict"] == "deny" and d["id"] == bundle.id
+    assert rule in [f["rule"] for f in d["failed"] if f["mode"] == "enforce"]
+
+
+def test_compliant_container_runs_and_is_logged(bundle, tmp_path):
+    pol, log = policy_file(tmp_path, ENFORCE_BASELINE.replace("warn = restricted", "warn = restricted"))
+    rt = Runtime(bundle.runtime.root, policy=pol)
+    bundle.args("/bin/true")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc == 0, r
+    d = decisions(log)[-1]
+    assert d["verdict"] == "allow" and d["failed"] == [] and d["level"] == "baseline"
+
+
+def test_warn_and_audit_modes_run_and_record(bundle, tmp_path):
+    pol, log = policy_file(tmp_path, "[policy]\nenforce = privileged\nwarn = baseline\naudit = restricted\n"
+                                     "log = @LOG@\nsyslog = no\n")
+    rt = Runtime(bundle.runtime.root, policy=pol)
+    bundle.config["root"]["readonly"] = False           # restricted: audit only
+    bundle.config["process"]["capabilities"]["bounding"].append("CAP_SYS_ADMIN")  # baseline: warned
+    bundle.args("/bin/true")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc == 0, r
+    assert "policy (warn baseline): [B1 capabilities]" in r.err
+    assert "R5" not in r.err  # audit: recorded, not warned
+    d = decisions(log)[-1]
+    modes = {f["rule"]: f["mode"] for f in d["failed"]}
+    assert d["verdict"] == "allow-warn" and modes["B1"] == "warn" and modes["R5"] == "audit"
+
+
+def test_exemption_and_annotation(bundle, tmp_path):
+    pol, log = policy_file(tmp_path, ENFORCE_BASELINE + "[exempt]\nname = debug-*\n[override]\nannotation = yes\n"
+                                                         "min-level = privileged\n")
+    rt = Runtime(bundle.runtime.root, policy=pol)
+    bundle.config["process"]["capabilities"]["bounding"].append("CAP_SYS_ADMIN")
+    bundle.args("/bin/true")
+    bundle.write()
+    # an exempt name runs, and the log says why
+    r = rt("run", "--bundle", bundle.path, "debug-1")
+    assert r.rc == 0, r
+    d = decisions(log)[-1]
+    assert d["verdict"] == "allow" and d["level_reason"].startswith("exempt: name matches")
+    # the annotation may lower the level here...
+    bundle.config["annotations"] = {"io.kapsel.policy.level": "privileged"}
+    bundle.write()
+    assert rt("run", "--bundle", bundle.path, bundle.id).rc == 0
+    # ... but not under a policy that does not allow it
+    strict, _ = policy_file(tmp_path, ENFORCE_BASELINE, "strict.conf")
+    r = Runtime(bundle.runtime.root, policy=strict)("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc == 1 and "[B1 capabilities]" in r.err
+
+
+def test_unloggable_decision_is_refused_when_enforcing(bundle, tmp_path):
+    (tmp_path / "afile").write_text("")
+    pol, _ = policy_file(tmp_path, ENFORCE_BASELINE.replace("@LOG@", str(tmp_path / "afile" / "log")))
+    rt = Runtime(bundle.runtime.root, policy=pol)
+    bundle.args("/bin/true")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc == 1 and "cannot write the decision log" in r.err
+    assert rt.ids() == []
+
+
+def test_harden_fills_in_the_defaults(bundle, tmp_path):
+    pol, log = policy_file(tmp_path, ENFORCE_BASELINE + "action = harden\n")
+    rt = Runtime(bundle.runtime.root, policy=pol)
+    c = bundle.config
+    c["linux"].pop("seccomp")
+    c["linux"].pop("resources")
+    c["root"]["readonly"] = False
+    c["process"]["noNewPrivileges"] = False
+    c["process"]["rlimits"] = []
+    c["process"]["capabilities"] = {k: ["CAP_CHOWN", "CAP_NET_BIND_SERVICE"] for k in
+                                    ("bounding", "effective", "permitted")}
+    c["process"]["user"] = {"uid": 0, "gid": 0}
+    bundle.args("/bin/probe", "info")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc == 0, r
+    info = json.loads(r.out)
+    assert info["cap_names"]["bnd"] == ["CAP_NET_BIND_SERVICE"]
+    assert info["no_new_privs"] is True and info["seccomp"] == 2
+    assert {m["mountpoint"]: m for m in info["mounts"]}["/"]["options"].startswith("ro")
+    assert info["rlimits"]["RLIMIT_NOFILE"]["hard"] == 1024
+    d = decisions(log)[-1]
+    assert d["verdict"] == "hardened"
+    changed = " ".join(d["changes"])
+    for rule in ("R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9"):
+        assert rule + ":" in changed, rule
+    # R1 (root) has no safe fix: it stays a warning
+    assert [f["rule"] for f in d["failed"]] == ["R1"]
+    # the bundle's own config.json is untouched
+    assert json.load(open(bundle.config_path))["root"]["readonly"] is False
+
+
+# ---- through the clients, with the built-in policy (enforce baseline) ----
+
+DOCKER_ATTACKS = [
+    (["--privileged"], ["B1", "B9", "B11"]),
+    (["-v", "/:/host"], ["B8"]),
+    (["-v", "/var/run/docker.sock:/var/run/docker.sock"], ["B8"]),
+    (["--pid", "host"], ["B2"]),
+    (["--net", "host"], ["B4"]),
+    (["--cap-add", "SYS_ADMIN"], ["B1"]),
+    (["--security-opt", "seccomp=unconfined"], ["B10"]),
+    (["--device", "/dev/vda"], ["B9"]),
+]
+
+
+@pytest.mark.parametrize("opts,rules", DOCKER_ATTACKS, ids=[" ".join(o) for o, _ in DOCKER_ATTACKS])
+def test_docker_attacks_are_refused(dockerd, opts, rules):
+    if "/var/run/docker.sock:/var/run/docker.sock" in opts and not os.path.exists("/var/run/docker.sock"):
+        # a socket of the test daemon stands in for the system's
+        opts = ["-v", f"{dockerd.sock}:/var/run/docker.sock"]
+    if "/dev/vda" in opts and not os.path.exists("/dev/vda"):
+        pytest.skip("no /dev/vda on this machine")
+    p = dockerd("run", "--rm", "--runtime", "kapsel", *opts, "kbox", "true")
+    assert p.returncode != 0
+    assert "refused by the kapsel policy" in p.stderr, p.stderr
+    for r in rules:
+        assert f"[{r} " in p.stderr, (r, p.stderr)
+    assert "fix:" in p.stderr
+
+
+def test_docker_harden_runtime(dockerd, tmp_path_factory):
+    # a second runtime entry whose runtimeArgs name a harden policy
+    d = tmp_path_factory.mktemp("harden")
+    pol = d / "harden.conf"
+    pol.write_text(f"[policy]\nenforce = baseline\nwarn = restricted\naction = harden\nlog = {d}/decisions.log\n"
+                   "syslog = no\n")
+    conf = json.load(open(os.path.join(dockerd.base, "daemon.json")))
+    conf["runtimes"]["kapsel-harden"] = {"path": dockerd.runtime_path, "runtimeArgs": ["--policy", str(pol)]}
+    with open(os.path.join(dockerd.base, "daemon.json"), "w") as f:
+        json.dump(conf, f)
+    pid = int(open(os.path.join(dockerd.base, "docker.pid")).read())
+    os.kill(pid, 1)  # SIGHUP: dockerd reloads its runtimes
+    for _ in range(100):
+        if "kapsel-harden" in dockerd("info", "--format", "{{json .Runtimes}}").stdout:
+            break
+        subprocess.run(["sleep", "0.1"])
+    p = dockerd("run", "--rm", "--runtime", "kapsel-harden", "kbox", "sh", "-c",
+                "probe info; cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
+                "/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    info = json.loads(lines[0])
+    assert set(info["cap_names"]["eff"]) <= {"CAP_NET_BIND_SERVICE"}
+    assert set(info["cap_names"]["bnd"]) <= {"CAP_NET_BIND_SERVICE"}
+    assert info["no_new_privs"] is True and info["seccomp"] == 2
+    assert {m["mountpoint"]: m for m in info["mounts"]}["/"]["options"].startswith("ro")
+    assert lines[1:] == [str(256 << 20), "512", "100000"]
+    log = [json.loads(l) for l in open(d / "decisions.log").read().splitlines()]
+    assert log[-1]["verdict"] == "hardened"
+
+
+def test_podman_privileged_is_refused(tmp_path_factory, runtime_bin, image_rootfs_tar):
+    import shutil
+    if not shutil.which("podman"):
+        pytest.skip("podman is not installed")
+    base = str(tmp_path_factory.mktemp("podman-policy"))
+    pm = ["podman", "--root", f"{base}/storage", "--runroot", f"{base}/run", "--runtime", runtime_bin]
+    subprocess.run(pm + ["import", image_rootfs_tar, "localhost/kbox:latest"], check=True, capture_output=True)
+    for opts, rule in ((["--privileged"], "B1"), (["--pid", "host"], "B2"), (["--net", "host"], "B4"),
+                       (["-v", "/etc:/host-etc"], "B8")):
+        p = subprocess.run(pm + ["run", "--rm", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1000:1000",
+                                 *opts, "localhost/kbox", "true"], capture_output=True, text=True)
+        assert p.returncode != 0 and f"[{rule} " in p.stderr, (opts, p.stderr)
+    subprocess.run(pm + ["rm", "-af"], capture_output=True)
+    subprocess.run(["umount", "-R", f"{base}/storage"], capture_output=True)
