@@ -14,8 +14,10 @@ root = os.path.join(bundle, "state")
 
 
 def once(name, binary, i):
+    # "name=binary [global options...]"
+    binary, *glob = binary.split()
     cid = f"bench-{name}-{i}"
-    args = [binary, "--root", os.path.join(root, name), "run", "--bundle", bundle, cid]
+    args = [binary, "--root", os.path.join(root, name), *glob, "run", "--bundle", bundle, cid]
     out = subprocess.run([spawn, *args], stdout=subprocess.PIPE, text=True, check=True).stdout.split()
     ns, rss, code = int(out[0]), int(out[1]), int(out[2])
     if code != 0:
