@@ -119,12 +119,30 @@ static int has_word(const char *s, const char *w)
 	for (const struct kinstr *in = df->ins; in < df->ins + df->nins; in++) \
 		if (!strcmp(in->cmd, "RUN"))
 
+/* WORD used as a command: at the start or after ; && || | ( ` $( */
+static int has_command(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *p = strstr(s, w); p; p = strstr(p + 1, w)) {
+		char a = p[n];
+		if (!(isspace((unsigned char)a) || a == '\0' || a == ';'))
+			continue;
+		const char *b = p;
+		while (b > s && isspace((unsigned char)b[-1]))
+			b--;
+		if (b == s || b[-1] == ';' || b[-1] == '&' || b[-1] == '|' || b[-1] == '(' || b[-1] == '`' || b[-1] == '"' ||
+		    b[-1] == '[')
+			return 1;
+	}
+	return 0;
+}
+
 /* K3.4 */
 static void c_sudo(struct audit_ctx *ctx, struct audit_result *r)
 {
 	EACH_DF(df) {
 		EACH_RUN(df, in) {
-			if (has_word(in->args, "sudo"))
+			if (has_command(in->args, "sudo"))
 				df_ev(r, df, in, AUDIT_WARN, "sudo in RUN: %.120s", in->args, NULL);
 		}
 	}
