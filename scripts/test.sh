@@ -29,10 +29,12 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 cou
 echo "== integration tests =="
 KAPSEL_BUILD="$PWD/build" KAPSEL_BUILD_ASAN="$PWD/build-asan" \
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration "$@" >"$log" 2>&1
-cat "$log" | tail -40
-ip=$(grep -Eo '[0-9]+ passed' "$log" | tail -1 | cut -d' ' -f1)
-if_=$(grep -Eo '[0-9]+ failed' "$log" | tail -1 | cut -d' ' -f1)
-ie=$(grep -Eo '[0-9]+ error' "$log" | tail -1 | cut -d' ' -f1)
+grep -vE 'PytestWarning|OSError|warnings.warn' "$log" | tail -40
+# only pytest's own summary line counts ("3 failed, 140 passed, 2 xfailed in 40.1s")
+summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|xfailed|deselected).* in [0-9.]+s' "$log" | tail -1)
+ip=$(echo "$summary" | grep -Eo '[0-9]+ passed' | cut -d' ' -f1)
+if_=$(echo "$summary" | grep -Eo '[0-9]+ failed' | cut -d' ' -f1)
+ie=$(echo "$summary" | grep -Eo '[0-9]+ errors?' | cut -d' ' -f1)
 passed=$((passed + ${ip:-0}))
 failed=$((failed + ${if_:-0} + ${ie:-0}))
 [ -n "$ip$if_$ie" ] || { echo "pytest did not run"; failed=$((failed + 1)); }

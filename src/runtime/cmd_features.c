@@ -69,10 +69,13 @@ int cmd_features(struct globals *g, int argc, char **argv)
 	json_object_object_add(sc, "supportedFlags", strs(flags));
 	json_object_object_add(lx, "seccomp", sc);
 
+	/* applied where the host has them, refused where it does not */
+	json_object *on = json_object_new_object();
+	json_object_object_add(on, "enabled", json_object_new_boolean(1));
+	json_object_object_add(lx, "apparmor", json_object_get(on));
+	json_object_object_add(lx, "selinux", on);
 	json_object *off = json_object_new_object();
 	json_object_object_add(off, "enabled", json_object_new_boolean(0));
-	json_object_object_add(lx, "apparmor", json_object_get(off));
-	json_object_object_add(lx, "selinux", json_object_get(off));
 	json_object_object_add(lx, "intelRdt", json_object_get(off));
 	json_object *me = json_object_new_object();
 	json_object_object_add(me, "idmap", json_object_get(off));

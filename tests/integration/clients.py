@@ -27,6 +27,20 @@ def doc_snippet(label):
     return m.group(1)
 
 
+def umount_under(base):
+    """Detach every mount below BASE (daemons leave netns and overlay mounts
+    behind), deepest first, so the temporary directory can be removed."""
+    base = os.path.realpath(base)
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = line.split()[4].encode().decode("unicode_escape")
+            if mp == base or mp.startswith(base + "/"):
+                points.append(mp)
+    for mp in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "-l", mp], capture_output=True)
+
+
 def have(cmd):
     return shutil.which(cmd) is not None
 
@@ -121,4 +135,4 @@ def dockerd(tmp_path_factory, runtime_bin, image_rootfs_tar):
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
-    subprocess.run(["umount", "-R", os.path.join(base, "data")], capture_output=True)
+    umount_under(base)

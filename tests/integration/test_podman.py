@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from clients import doc_snippet, image_rootfs_tar, runtime_bin  # noqa: F401
+from clients import doc_snippet, image_rootfs_tar, runtime_bin, umount_under  # noqa: F401
 
 pytestmark = pytest.mark.skipif(shutil.which("podman") is None, reason="podman is not installed")
 ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1000:1000"]
@@ -36,7 +36,7 @@ def podman(tmp_path_factory, runtime_bin, image_rootfs_tar):
     pm("import", image_rootfs_tar, "localhost/kbox:latest", check=True)
     yield pm
     pm("rm", "-af")
-    subprocess.run(["umount", "-R", f"{base}/storage"], capture_output=True)
+    umount_under(base)
 
 
 def info(pm, *opts):

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401
+from clients import dockerd, image_rootfs_tar, runtime_bin, umount_under  # noqa: F401
 from conftest import Runtime, cgroup_dirs
 
 
@@ -280,4 +280,4 @@ def test_podman_privileged_is_refused(tmp_path_factory, runtime_bin, image_rootf
                                  *opts, "localhost/kbox", "true"], capture_output=True, text=True)
         assert p.returncode != 0 and f"[{rule} " in p.stderr, (opts, p.stderr)
     subprocess.run(pm + ["rm", "-af"], capture_output=True)
-    subprocess.run(["umount", "-R", f"{base}/storage"], capture_output=True)
+    umount_under(base)

@@ -20,6 +20,7 @@
 #include "linux/caps.h"
 #include "linux/exe.h"
 #include "linux/hooks.h"
+#include "linux/lsm.h"
 #include "linux/ns.h"
 #include "linux/process.h"
 #include "linux/rlimits.h"
@@ -64,6 +65,7 @@ struct child_ctx {
 	int slow;            /* namespaces joined: intermediate process */
 	struct kcg_join *join;
 	int born_in_v2;      /* clone3 put us in the cgroup2 cgroup already */
+	const struct klsm_host *lsm;
 };
 
 extern char **environ;
@@ -140,7 +142,7 @@ static int child_setup(struct child_ctx *c, kerr *e)
 
 	struct klaunch l = {
 		.p = p, .seccomp = c->seccomp, .console = c->console,
-		.preserve_fds = c->o->preserve_fds, .new_session = 1,
+		.preserve_fds = c->o->preserve_fds, .new_session = 1, .lsm = c->lsm,
 	};
 	c->console = -1;
 	if (klaunch_prepare(&l, e) < 0)
@@ -344,6 +346,7 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	pid_t pid = -1, mid = -1;
 	int made_dir = 0, made_cg = 0, rc = -1;
 	struct kcg_join join = { .n = 0, .v2_dir = -1, .v2_procs = -1 };
+	struct klsm_host lsm;
 	_cleanup_free_ char **ann = NULL;
 	struct ksync_msg m;
 
@@ -371,6 +374,9 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 		kexe_reexec_sealed(o->argv, e);
 		goto out;
 	}
+	klsm_detect("", &lsm);
+	if (klsm_check_spec(&lsm, s, e) < 0)
+		goto out;
 	if (s->seccomp && kseccomp_compile(s->seccomp, &sc, e) < 0)
 		goto out;
 	if (s->process.terminal) {
@@ -430,7 +436,7 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 
 	struct child_ctx c = {
 		.s = s, .o = o, .cg = &cg, .cg_path = cgpath, .fifo_path = fifo, .seccomp = sc,
-		.sync = sv[1], .console = console, .slow = 0, .join = &join,
+		.sync = sv[1], .console = console, .slow = 0, .join = &join, .lsm = &lsm,
 	};
 	int joined = s->ns_join_flags;
 	c.slow = (joined & (CLONE_NEWUSER | CLONE_NEWPID)) || ((s->ns_new_flags & CLONE_NEWUSER) && joined) ||

@@ -13,6 +13,7 @@
 #include "container/launch.h"
 #include "container/sync.h"
 #include "linux/caps.h"
+#include "linux/lsm.h"
 #include "linux/ns.h"
 #include "linux/seccomp.h"
 #include "linux/terminal.h"
@@ -198,6 +199,7 @@ struct exec_child {
 	struct oci_process *p;
 	struct kseccomp *sc;
 	struct kcg_join *join;
+	struct klsm_host lsm;
 	int nsfd[N_NS];
 	int sync;
 	int console;
@@ -229,7 +231,7 @@ static void __attribute__((noreturn)) exec_intermediate(struct exec_child *c)
 		prctl(PR_SET_DUMPABLE, 0);
 		struct klaunch l = {
 			.p = c->p, .seccomp = c->sc, .console = c->console,
-			.preserve_fds = c->o->preserve_fds, .new_session = c->p->terminal,
+			.preserve_fds = c->o->preserve_fds, .new_session = c->p->terminal, .lsm = &c->lsm,
 		};
 		if (klaunch_prepare(&l, &e) < 0)
 			goto fail;
@@ -289,6 +291,9 @@ int kcontainer_exec(struct kexec_opts *o, pid_t *pidp, kerr *e)
 	} else if (build_process(o, s, &p, e) < 0) {
 		goto out;
 	}
+	klsm_detect("", &c.lsm);
+	if (klsm_check_process(&c.lsm, &p, o->process_file ? o->process_file : "exec: process", e) < 0)
+		goto out;
 	if (s->seccomp && kseccomp_compile(s->seccomp, &sc, e) < 0)
 		goto out;
 	c.sc = sc;

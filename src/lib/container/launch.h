@@ -10,6 +10,7 @@
 
 struct oci_process;
 struct kseccomp;
+struct klsm_host;
 
 struct klaunch {
 	const struct oci_process *p;
@@ -17,6 +18,7 @@ struct klaunch {
 	int console;          /* console socket for process.terminal, or -1 */
 	int preserve_fds;
 	int new_session;      /* setsid even without a terminal (the init) */
+	const struct klsm_host *lsm;
 	char prog[PATH_MAX];  /* filled by klaunch_prepare */
 };
 

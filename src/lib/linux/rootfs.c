@@ -5,6 +5,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "linux/devices.h"
+#include "linux/lsm.h"
 #include "oci/spec.h"
 
 #include <errno.h>
@@ -171,6 +172,15 @@ static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, cons
 	} else {
 		unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | PROPAGATION_FLAGS);
 		const char *data = m->data;
+		/* linux.mountLabel on the filesystems that take a context */
+		char ctx[512], withctx[4096];
+		struct klsm_host lsm;
+		klsm_detect("", &lsm);
+		if (klsm_mount_context(&lsm, s, ctx, sizeof(ctx)) &&
+		    (!strcmp(m->type, "tmpfs") || !strcmp(m->type, "devpts") || !strcmp(m->type, "mqueue"))) {
+			snprintf(withctx, sizeof(withctx), "%s%s%s", data ? data : "", data ? "," : "", ctx);
+			data = withctx;
+		}
 		_cleanup_close_ int below = -1;
 		if (m->tmpcopyup) {
 			/* what the image has here, before the tmpfs hides it */

@@ -1,0 +1,92 @@
+#include "lsm.h"
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "oci/spec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void klsm_detect(const char *root, struct klsm_host *h)
+{
+	char path[PATH_MAX], buf[8] = "";
+	struct stat st;
+
+	h->apparmor = h->selinux = 0;
+	snprintf(path, sizeof(path), "%s/sys/module/apparmor/parameters/enabled", root);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && buf[0] == 'Y')
+		h->apparmor = 1;
+	snprintf(path, sizeof(path), "%s/sys/fs/selinux/enforce", root);
+	h->selinux = stat(path, &st) == 0;
+}
+
+static int set(const char *v)
+{
+	return v && *v;
+}
+
+int klsm_check_process(const struct klsm_host *h, const struct oci_process *p, const char *field, kerr *e)
+{
+	if (set(p->apparmor_profile) && strcmp(p->apparmor_profile, "unconfined") && !h->apparmor)
+		return kerr_msg(e, ENOTSUP, "%s.apparmorProfile: \"%s\" cannot be applied: this host has no AppArmor "
+				"(only \"unconfined\" is accepted)", field, p->apparmor_profile);
+	if (set(p->selinux_label) && !h->selinux)
+		return kerr_msg(e, ENOTSUP, "%s.selinuxLabel: \"%s\" cannot be applied: this host has no SELinux",
+				field, p->selinux_label);
+	return 0;
+}
+
+int klsm_check_spec(const struct klsm_host *h, const struct oci_spec *s, kerr *e)
+{
+	if (set(s->mount_label) && !h->selinux)
+		return kerr_msg(e, ENOTSUP, "config.json: linux.mountLabel: \"%s\" cannot be applied: this host has "
+				"no SELinux", s->mount_label);
+	return s->has_process ? klsm_check_process(h, &s->process, "config.json: process", e) : 0;
+}
+
+static int write_attr(const char *procroot, const char *file, const char *alt, const char *value, kerr *e)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/self/attr/%s", procroot, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && alt) {
+		snprintf(path, sizeof(path), "%s/self/attr/%s", procroot, alt);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return kerr_errno(e, "open %s", path);
+	ssize_t len = strlen(value);
+	ssize_t w = write(fd, value, len);
+	int err = errno;
+	close(fd);
+	if (w != len)
+		return kerr_set(e, w < 0 ? err : EIO, "write \"%s\" to %s", value, path);
+	return 0;
+}
+
+int klsm_apply_exec(const struct klsm_host *h, const struct oci_process *p, const char *procroot, kerr *e)
+{
+	if (h->apparmor && set(p->apparmor_profile)) {
+		char v[512];
+		snprintf(v, sizeof(v), "exec %s", p->apparmor_profile);
+		if (write_attr(procroot, "apparmor/exec", "exec", v, e) < 0)
+			return kerr_wrap(e, "apply AppArmor profile %s", p->apparmor_profile);
+	}
+	if (h->selinux && set(p->selinux_label) && write_attr(procroot, "exec", NULL, p->selinux_label, e) < 0)
+		return kerr_wrap(e, "apply SELinux label %s", p->selinux_label);
+	return 0;
+}
+
+const char *klsm_mount_context(const struct klsm_host *h, const struct oci_spec *s, char *buf, size_t n)
+{
+	if (!h->selinux || !set(s->mount_label))
+		return NULL;
+	snprintf(buf, n, "context=\"%s\"", s->mount_label);
+	return buf;
+}

@@ -1,0 +1,30 @@
+/* Linux security modules: AppArmor profiles and SELinux labels.  Applied
+ * where the kernel has the LSM; where it does not, a config that asks for
+ * one is refused with a clear error (only "unconfined" is accepted), never
+ * silently ignored. */
+#ifndef KAPSEL_LSM_H
+#define KAPSEL_LSM_H
+
+#include "common/err.h"
+
+struct oci_spec;
+struct oci_process;
+
+struct klsm_host {
+	int apparmor;   /* AppArmor enabled */
+	int selinux;    /* SELinux (selinuxfs) present */
+};
+
+/* Detect under ROOT ("" for the real system; tests pass a fake tree). */
+void klsm_detect(const char *root, struct klsm_host *h);
+/* Refuse what the host cannot do; FIELD prefix names where it came from
+ * ("config.json: process" or "exec"). */
+int klsm_check_process(const struct klsm_host *h, const struct oci_process *p, const char *field, kerr *e);
+int klsm_check_spec(const struct klsm_host *h, const struct oci_spec *s, kerr *e);
+/* In the container process before execve: set the exec label/profile
+ * through PROCROOT/self/attr ("/proc"). */
+int klsm_apply_exec(const struct klsm_host *h, const struct oci_process *p, const char *procroot, kerr *e);
+/* The mount data option for linux.mountLabel ("context=\"...\""), or NULL. */
+const char *klsm_mount_context(const struct klsm_host *h, const struct oci_spec *s, char *buf, size_t n);
+
+#endif

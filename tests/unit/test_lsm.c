@@ -1,0 +1,148 @@
+/* LSM handling: detection from a fake /sys, the refusal where the host has
+ * no LSM, and the writes to /proc/self/attr where it has one (a fake /proc
+ * tree stands in for the kernel's). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "linux/lsm.h"
+#include "oci/spec.h"
+
+static char root[PATH_MAX];
+
+static void mkfile(const char *rel, const char *content)
+{
+	char p[PATH_MAX * 2], cmd[PATH_MAX * 3];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", p);
+	assert_int_equal(system(cmd), 0);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+static char *slurp(const char *rel)
+{
+	static char buf[1024];
+	char p[PATH_MAX * 2];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/kapsel-lsm-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd);
+}
+
+static void test_detect(void **state)
+{
+	(void)state;
+	struct klsm_host h;
+	klsm_detect(root, &h);
+	assert_int_equal(h.apparmor, 0);
+	assert_int_equal(h.selinux, 0);
+	mkfile("sys/module/apparmor/parameters/enabled", "N\n");
+	klsm_detect(root, &h);
+	assert_int_equal(h.apparmor, 0);
+	mkfile("sys/module/apparmor/parameters/enabled", "Y\n");
+	mkfile("sys/fs/selinux/enforce", "1");
+	klsm_detect(root, &h);
+	assert_int_equal(h.apparmor, 1);
+	assert_int_equal(h.selinux, 1);
+}
+
+static void test_refused_without_lsm(void **state)
+{
+	(void)state;
+	struct klsm_host none = { 0 };
+	struct oci_process p = { 0 };
+	kerr e = { 0 };
+	p.apparmor_profile = "docker-default";
+	assert_int_equal(klsm_check_process(&none, &p, "config.json: process", &e), -1);
+	assert_string_equal(e.msg, "config.json: process.apparmorProfile: \"docker-default\" cannot be applied: "
+				   "this host has no AppArmor (only \"unconfined\" is accepted)");
+	p.apparmor_profile = "unconfined";
+	assert_int_equal(klsm_check_process(&none, &p, "config.json: process", &e), 0);
+	p.apparmor_profile = "";
+	assert_int_equal(klsm_check_process(&none, &p, "config.json: process", &e), 0);
+	p.apparmor_profile = NULL;
+	p.selinux_label = "system_u:system_r:container_t:s0";
+	assert_int_equal(klsm_check_process(&none, &p, "exec", &e), -1);
+	assert_non_null(strstr(e.msg, "exec.selinuxLabel"));
+	struct oci_spec s = { 0 };
+	s.mount_label = "system_u:object_r:container_file_t:s0";
+	assert_int_equal(klsm_check_spec(&none, &s, &e), -1);
+	assert_non_null(strstr(e.msg, "linux.mountLabel"));
+	struct klsm_host both = { 1, 1 };
+	assert_int_equal(klsm_check_spec(&both, &s, &e), 0);
+	assert_int_equal(klsm_check_process(&both, &p, "exec", &e), 0);
+}
+
+static void test_apply_writes_attr(void **state)
+{
+	(void)state;
+	struct klsm_host h = { 1, 1 };
+	struct oci_process p = { 0 };
+	kerr e = { 0 };
+	char proc[PATH_MAX + 8];
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+	mkfile("proc/self/attr/apparmor/exec", "");
+	mkfile("proc/self/attr/exec", "");
+	p.apparmor_profile = "kapsel-default";
+	p.selinux_label = "system_u:system_r:container_t:s0:c1,c2";
+	assert_int_equal(klsm_apply_exec(&h, &p, proc, &e), 0);
+	assert_string_equal(slurp("proc/self/attr/apparmor/exec"), "exec kapsel-default");
+	assert_string_equal(slurp("proc/self/attr/exec"), "system_u:system_r:container_t:s0:c1,c2");
+	/* without the host LSM nothing is written */
+	struct klsm_host none = { 0 };
+	mkfile("proc/self/attr/exec", "");
+	assert_int_equal(klsm_apply_exec(&none, &p, proc, &e), 0);
+	assert_string_equal(slurp("proc/self/attr/exec"), "");
+	/* a missing attr file is an error naming it */
+	char bad[PATH_MAX + 16];
+	snprintf(bad, sizeof(bad), "%s/nothing", root);
+	assert_int_equal(klsm_apply_exec(&h, &p, bad, &e), -1);
+	assert_non_null(strstr(e.msg, "apply AppArmor profile kapsel-default"));
+	char buf[64];
+	struct oci_spec s = { 0 };
+	s.mount_label = "lbl";
+	assert_string_equal(klsm_mount_context(&h, &s, buf, sizeof(buf)), "context=\"lbl\"");
+	assert_null(klsm_mount_context(&none, &s, buf, sizeof(buf)));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_refused_without_lsm),
+		cmocka_unit_test(test_apply_writes_attr),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
