@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void help(FILE *f)
@@ -223,7 +224,10 @@ int cmd_audit(int argc, char **argv)
 		kerr_set(&e, 12, "format the report");
 		rc = kapsel_fail(&e);
 	} else if (output) {
-		rc = kfs_write_file(output, text, strlen(text), 0644, 1, &e) < 0 ? kapsel_fail(&e) : 0;
+		/* a regular file is replaced atomically; /dev/null or a pipe is written to */
+		struct stat st;
+		int atomic = stat(output, &st) < 0 || S_ISREG(st.st_mode);
+		rc = kfs_write_file(output, text, strlen(text), 0644, atomic, &e) < 0 ? kapsel_fail(&e) : 0;
 	} else {
 		fputs(text, stdout);
 		rc = fflush(stdout) == 0 ? 0 : KAPSEL_EXIT_ERROR;

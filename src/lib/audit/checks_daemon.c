@@ -12,6 +12,7 @@
  * was read; otherwise the check is a SKIP. */
 static const struct daemon_cfg *cfg(struct audit_ctx *ctx, struct audit_result *r)
 {
+	ctx_info(ctx);
 	ctx_daemon(ctx);
 	if (!ctx->daemon.found && !ctx->daemon.json && !ctx->api_ok) {
 		res_skip(r, "dockerd's configuration is unknown: no dockerd serves %s and no daemon.json was read",

@@ -229,7 +229,9 @@ struct audit_ctx {
 	struct kdocker *api;
 	int api_ok;
 	char *api_error;
-	json_object *version, *info;
+	json_object *version;
+	struct lazy info_lazy;
+	json_object *info;       /* /info: call ctx_info() first */
 
 	struct lazy daemon_lazy;
 	struct daemon_cfg daemon;
@@ -267,6 +269,7 @@ struct audit_ctx {
 
 void lazy_run(struct lazy *l, struct audit_ctx *ctx, void (*fn)(struct audit_ctx *));
 /* Loaders (each runs once, whichever thread asks first). */
+void ctx_info(struct audit_ctx *ctx);
 void ctx_daemon(struct audit_ctx *ctx);
 void ctx_containers(struct audit_ctx *ctx);
 void ctx_images(struct audit_ctx *ctx);

@@ -10,9 +10,10 @@
 
 char *eff_data_root(struct audit_ctx *ctx)
 {
-	const char *r = js(ctx->info, "DockerRootDir");
 	struct dsetting s;
+	ctx_info(ctx);
 	ctx_daemon(ctx);
+	const char *r = js(ctx->info, "DockerRootDir");
 	if (!r && dcfg_get(&ctx->daemon, "data-root", "data-root", &s))
 		r = s.value;
 	if (!r && dcfg_get(&ctx->daemon, "graph", "graph", &s))

@@ -86,8 +86,27 @@ void ctx_parallel(struct audit_ctx *ctx, size_t n, void (*fn)(void *arg, size_t 
 
 /* ---- data loaders that live here ---- */
 
+static void load_info(struct audit_ctx *ctx)
+{
+	kerr e;
+	if (!ctx->api_ok)
+		return;
+	int st = kdocker_get(ctx->api, "/info", &ctx->info, &e);
+	if (st != 200) {
+		ctx_notice(ctx, "GET /info: %s", st < 0 ? e.msg : "unexpected answer");
+		json_object_put(ctx->info);
+		ctx->info = NULL;
+	}
+}
+
+void ctx_info(struct audit_ctx *ctx)
+{
+	lazy_run(&ctx->info_lazy, ctx, load_info);
+}
+
 static void load_daemon(struct audit_ctx *ctx)
 {
+	ctx_info(ctx);
 	daemon_cfg_load(&ctx->daemon, ctx->api ? kdocker_socket(ctx->api) : NULL, ctx->o->daemon_json, ctx->info);
 	if (ctx->daemon.json_error)
 		ctx_notice(ctx, "daemon.json: %s", ctx->daemon.json_error);
@@ -164,6 +183,7 @@ void ctx_dockerfiles(struct audit_ctx *ctx)
 
 const char *ctx_swarm_state(struct audit_ctx *ctx)
 {
+	ctx_info(ctx);
 	return js(jget(ctx->info, "Swarm"), "LocalNodeState");
 }
 
@@ -284,7 +304,7 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-#define NPREFETCH 6
+#define NPREFETCH 7
 
 static void run_one(void *arg, size_t i)
 {
@@ -299,6 +319,7 @@ static void run_one(void *arg, size_t i)
 		case 3: if (run->want_host) ctx_host(ctx); break;
 		case 4: if (run->want_fs) ctx_imagefs(ctx); break;
 		case 5: if (run->want_df) ctx_dockerfiles(ctx); break;
+		case 6: ctx_info(ctx); break;
 		}
 		return;
 	}
@@ -386,11 +407,7 @@ static void connect_daemon(struct audit_ctx *ctx, struct audit_report *rep)
 		ctx->api_error = st < 0 ? strdup(e.msg) : xasprintf("unix://%s: GET /version answered %d", kdocker_socket(ctx->api), st);
 		return;
 	}
-	st = kdocker_get(ctx->api, "/info", &ctx->info, &e);
-	if (st != 200 || !ctx->info) {
-		ctx->api_error = st < 0 ? strdup(e.msg) : xasprintf("unix://%s: GET /info answered %d", kdocker_socket(ctx->api), st);
-		return;
-	}
+	/* /info is slow to answer: it is fetched while the containers are */
 	ctx->api_ok = 1;
 	rep->daemon_reachable = 1;
 	rep->daemon_version = xstrdup(js(ctx->version, "Version"));
@@ -414,7 +431,7 @@ int audit_run(const struct audit_opts *o, struct audit_report **out, kerr *e)
 	rep->started = time(NULL);
 	ctx->o = o;
 	struct lazy init = LAZY_INIT;
-	ctx->daemon_lazy = ctx->cont_lazy = ctx->img_lazy = ctx->host_lazy = init;
+	ctx->info_lazy = ctx->daemon_lazy = ctx->cont_lazy = ctx->img_lazy = ctx->host_lazy = init;
 	ctx->fs_lazy = ctx->df_lazy = ctx->net_lazy = init;
 	pthread_mutex_init(&ctx->notice_m, NULL);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
