@@ -94,7 +94,9 @@ static int parse_size(const char *v, long long *out)
 	case 'g': mul = 1LL << 30; end++; break;
 	default: return -1;
 	}
-	if (*end == 'i' || *end == 'b' || *end == 'B')
+	if (mul > 1 && *end == 'i')
+		end++;
+	if (*end == 'b' || *end == 'B')
 		end++;
 	if (*end)
 		return -1;
@@ -239,7 +241,9 @@ int kpolicy_parse(const char *file, const char *text, struct kpolicy *p, kerr *e
 			if (!strcmp(k, "disable")) {
 				if (!kpol_rule_find(v))
 					bad = "a rule id (see `kapsel-runtime policy rules`)";
-				else if (p->n_disabled < KPOL_MAX_RULES)
+				else if (p->n_disabled >= KPOL_MAX_RULES)
+					bad = "a rule that fits: at most 64 disable lines";
+				else
 					p->disabled[p->n_disabled++] = strdup(v);
 			} else {
 				bad = "";
@@ -255,8 +259,9 @@ int kpolicy_parse(const char *file, const char *text, struct kpolicy *p, kerr *e
 			} else if (!strcmp(k, "cpus")) {
 				char *end;
 				double c = strtod(v, &end);
-				if (*end || c <= 0 || c > 1024)
-					bad = "a number of CPUs, e.g. 0.5 or 2";
+				/* the kernel's least quota is 1000 us of a 100 ms period */
+				if (*end || end == v || c != c || c < 0.01 || c > 1024)
+					bad = "a number of CPUs from 0.01 to 1024, e.g. 0.5 or 2";
 				else
 					p->harden_cpu_quota = (long long)(c * p->harden_cpu_period);
 			} else if (!strcmp(k, "nofile")) {

@@ -139,8 +139,10 @@ int kpolicy_decide(const struct kpolicy *p, const char *id, json_object *spec, s
 			char change[160] = "";
 			if (r->fix(spec, p, change, sizeof(change)) == 0) {
 				int dup = 0;
-				for (size_t k = 0; k < d->n_changes; k++)
-					dup |= !strcmp(d->changes[k], change);
+				for (size_t k = 0; k < d->n_changes; k++) {
+					const char *c = strchr(d->changes[k], ':'); /* "ID: change" */
+					dup |= c && !strcmp(c + 2, change);
+				}
 				if (!dup)
 					snprintf(d->changes[d->n_changes++], sizeof(d->changes[0]), "%s: %s", r->id, change);
 				d->modified = 1;

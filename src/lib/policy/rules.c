@@ -59,6 +59,23 @@ static int arr_has(json_object *arr, const char *s)
 	return 0;
 }
 
+/* Is the flag ON in effect?  Mount options are read left to right and the
+ * last of a pair ("ro"/"rw", "nosuid"/"suid" ...) wins. */
+static int opt_on(json_object *arr, const char *on, const char *off)
+{
+	int state = 0;
+	for (size_t i = 0; arr && json_object_is_type(arr, json_type_array) && i < json_object_array_length(arr); i++) {
+		const char *v = str(json_object_array_get_idx(arr, i));
+		if (!v)
+			continue;
+		if (!strcmp(v, on))
+			state = 1;
+		else if (off && !strcmp(v, off))
+			state = 0;
+	}
+	return state;
+}
+
 static void add(char *buf, size_t n, const char *fmt, const char *s)
 {
 	size_t l = strlen(buf);
@@ -195,7 +212,8 @@ static int cgroup_mount_rw(json_object *s, char *ev, size_t n)
 		const char *dst = str(get(m, "destination"));
 		int cg = (t && (!strcmp(t, "cgroup") || !strcmp(t, "cgroup2"))) ||
 			 (src && !strncmp(src, "/sys/fs/cgroup", 14));
-		if (cg && !arr_has(get(m, "options"), "ro") && !arr_has(get(m, "options"), "rro")) {
+		json_object *o = get(m, "options");
+		if (cg && !opt_on(o, "ro", "rw") && !opt_on(o, "rro", "rrw")) {
 			snprintf(ev, n, "the cgroup filesystem is mounted writable at %s", dst ? dst : "?");
 			return 1;
 		}
@@ -224,8 +242,14 @@ static int b_cgroup_fix(json_object *s, const struct kpolicy *p, char *ch, size_
 	for (size_t i = 0; ms && i < json_object_array_length(ms); i++) {
 		json_object *m = json_object_array_get_idx(ms, i);
 		const char *t = str(get(m, "type"));
-		if (t && (!strcmp(t, "cgroup") || !strcmp(t, "cgroup2")) && !arr_has(get(m, "options"), "ro"))
+		const char *src = str(get(m, "source"));
+		int cg = (t && (!strcmp(t, "cgroup") || !strcmp(t, "cgroup2"))) ||
+			 (src && !strncmp(src, "/sys/fs/cgroup", 14));
+		if (cg && !opt_on(get(m, "options"), "ro", "rw"))
 			json_object_array_add(need_arr(m, "options"), json_object_new_string("ro"));
+		/* a bind's submounts too */
+		if (cg && src && !strncmp(src, "/sys/fs/cgroup", 14) && !opt_on(get(m, "options"), "rro", "rrw"))
+			json_object_array_add(need_arr(m, "options"), json_object_new_string("rro"));
 	}
 	snprintf(ch, n, "mounted the cgroup filesystem read-only");
 	return 0;
@@ -235,32 +259,67 @@ static int b_cgroup_fix(json_object *s, const struct kpolicy *p, char *ch, size_
 
 static const char *const sensitive[] = {
 	"/", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/sys", "/usr", "/bin", "/sbin", "/root",
-	"/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet", "/var/lib/containers", "/run", "/var/run",
-	NULL,
+	"/var", "/var/lib", "/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet", "/var/lib/containers",
+	"/run", "/var/run", NULL,
 };
-/* below these, everything is sensitive (a subdirectory is as bad) */
-static const char *const sensitive_trees[] = { "/boot", "/dev", "/etc", "/proc", "/sys", "/usr", "/lib", "/lib64",
-					       "/root", "/bin", "/sbin", NULL };
+/* below these, everything is sensitive (a subdirectory is as bad), but for
+ * the engines' own per-container files listed next */
+static const char *const sensitive_trees[] = {
+	"/boot", "/dev", "/etc", "/proc", "/sys", "/usr", "/lib", "/lib64", "/root", "/bin", "/sbin",
+	"/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet", "/var/lib/containers", NULL,
+};
 static const char *const sockets[] = {
 	"docker.sock", "containerd.sock", "crio.sock", "podman.sock", "kubelet.sock", "dockershim.sock", NULL,
 };
-/* per-container files the engines themselves bind in: allowed */
+/* per-container files the engines themselves bind in: allowed (matched
+ * against the resolved path only) */
 static const char *const engine_files[] = {
-	"/var/lib/docker/containers/*", "/var/lib/docker/volumes/*/_data", "/var/lib/docker/volumes/*/_data/*",
+	"/var/lib/docker/containers/*", "/var/lib/docker/containers/*/*", "/var/lib/docker/containers/*/mounts/*",
+	"/var/lib/docker/volumes/*/_data", "/var/lib/docker/volumes/*/_data/*",
 	"/var/lib/containers/storage/overlay-containers/*/userdata/*", "/var/lib/containers/storage/volumes/*/_data",
-	"/var/lib/kubelet/pods/*", "/run/containers/storage/overlay-containers/*/userdata/*",
-	"/var/run/containers/storage/overlay-containers/*/userdata/*", "/run/secrets/*",
+	"/var/lib/kubelet/pods/*/volumes/*/*", "/var/lib/kubelet/pods/*/volumes/*/*/*", "/var/lib/kubelet/pods/*/etc-hosts",
+	"/var/lib/kubelet/pods/*/containers/*/*", "/run/containers/storage/overlay-containers/*/userdata/*",
+	"/run/secrets/*",
 	/* the init the engines inject (docker --init, podman --init) */
 	"/usr/bin/docker-init", "/usr/libexec/docker/docker-init", "/usr/bin/catatonit",
 	"/usr/libexec/podman/catatonit", "/usr/bin/tini", "/usr/bin/tini-static", NULL,
 };
 
-static int sensitive_path(const char *p, const char **why)
+/* The path as the kernel will resolve it: symlinks followed where it
+ * exists, ".." and "." folded where it does not. */
+static void canonical(const char *p, char *out, size_t n)
 {
 	char real[PATH_MAX];
-	const char *r = realpath(p, real) ? real : p;
+	if (realpath(p, real)) {
+		snprintf(out, n, "%s", real);
+		return;
+	}
+	char tmp[PATH_MAX], *save = NULL;
+	size_t len = 0;
+	snprintf(tmp, sizeof(tmp), "%s", p);
+	out[0] = '\0';
+	for (char *c = strtok_r(tmp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			char *sl = strrchr(out, '/');
+			if (sl)
+				*sl = '\0';
+			len = strlen(out);
+			continue;
+		}
+		len += snprintf(out + len, n > len ? n - len : 0, "/%s", c);
+	}
+	if (!out[0])
+		snprintf(out, n, "/");
+}
+
+static int sensitive_path(const char *p, const char **why)
+{
+	char r[PATH_MAX];
+	canonical(p, r, sizeof(r));
 	for (const char *const *g = engine_files; *g; g++)
-		if (!fnmatch(*g, r, FNM_PATHNAME) || !fnmatch(*g, p, FNM_PATHNAME))
+		if (!fnmatch(*g, r, FNM_PATHNAME))
 			return 0;
 	const char *base = strrchr(r, '/');
 	for (const char *const *s = sockets; *s; s++)
@@ -279,7 +338,7 @@ static int sensitive_path(const char *p, const char **why)
 		}
 	}
 	for (const char *const *s = sensitive; *s; s++)
-		if (!strcmp(r, *s) || !strcmp(p, *s)) {
+		if (!strcmp(r, *s)) {
 			*why = "a sensitive host directory";
 			return 1;
 		}
@@ -288,6 +347,30 @@ static int sensitive_path(const char *p, const char **why)
 		if (!strncmp(r, *s, l) && r[l] == '/') {
 			*why = "inside a sensitive host directory";
 			return 1;
+		}
+	}
+	return 0;
+}
+
+/* overlay lowerdir/upperdir/workdir options name host directories too */
+static int overlay_sensitive(json_object *m, char *one, size_t n)
+{
+	json_object *o = get(m, "options");
+	for (size_t i = 0; o && json_object_is_type(o, json_type_array) && i < json_object_array_length(o); i++) {
+		const char *v = str(json_object_array_get_idx(o, i));
+		static const char *const keys[] = { "lowerdir=", "upperdir=", "workdir=" };
+		for (int k = 0; v && k < 3; k++) {
+			if (strncmp(v, keys[k], strlen(keys[k])))
+				continue;
+			char dirs[PATH_MAX], *save = NULL;
+			snprintf(dirs, sizeof(dirs), "%s", v + strlen(keys[k]));
+			for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+				const char *why;
+				if (sensitive_path(d, &why)) {
+					snprintf(one, n, "overlay %.*s%s (%s)", (int)strlen(keys[k]) - 1, keys[k], d, why);
+					return 1;
+				}
+			}
 		}
 	}
 	return 0;
@@ -304,11 +387,16 @@ static int b_mounts(json_object *s, char *ev, size_t n)
 		json_object *o = get(m, "options");
 		int bind = (t && !strcmp(t, "bind")) || arr_has(o, "bind") || arr_has(o, "rbind");
 		const char *why;
+		char one[PATH_MAX];
 		if (bind && src && sensitive_path(src, &why)) {
-			char one[200];
 			snprintf(one, sizeof(one), "%s%s on %s (%s)", bad ? "; " : "", src,
 				 str(get(m, "destination")) ? str(get(m, "destination")) : "?", why);
 			add(ev, n, "%s", one);
+			bad = 1;
+		} else if (t && !strcmp(t, "overlay") && overlay_sensitive(m, one + 2, sizeof(one) - 2)) {
+			one[0] = bad ? ';' : ' ';
+			one[1] = ' ';
+			add(ev, n, "%s", bad ? one : one + 2);
 			bad = 1;
 		}
 	}
@@ -510,28 +598,52 @@ static int b_propagation(json_object *s, char *ev, size_t n)
 
 /* ---- restricted ---- */
 
-static int maps_root_away(json_object *s)
+/* The host uid the process runs as: through the new user namespace's
+ * uidMappings, or a joined one's /proc/PID/uid_map.  -1: cannot tell. */
+static long host_uid(json_object *s, long uid)
 {
 	const char *path = NULL;
-	if (ns_entry(s, "user", &path) != 1)
-		return 0;
-	json_object *um = get(get(s, "linux"), "uidMappings");
-	for (size_t i = 0; um && json_object_is_type(um, json_type_array) && i < json_object_array_length(um); i++) {
-		json_object *m = json_object_array_get_idx(um, i);
-		long c = num(get(m, "containerID"), -1), h = num(get(m, "hostID"), -1), sz = num(get(m, "size"), 0);
-		if (c <= 0 && c + sz > 0)
-			return h - c != 0;
+	int k = ns_entry(s, "user", &path);
+	if (k == 0)
+		return uid;
+	if (k == 1) {
+		json_object *um = get(get(s, "linux"), "uidMappings");
+		for (size_t i = 0; um && json_object_is_type(um, json_type_array) && i < json_object_array_length(um); i++) {
+			json_object *m = json_object_array_get_idx(um, i);
+			long c = num(get(m, "containerID"), -1), h = num(get(m, "hostID"), -1), sz = num(get(m, "size"), 0);
+			if (uid >= c && uid < c + sz)
+				return h + (uid - c);
+		}
+		return -1;
 	}
-	return 0;
+	/* joined: /proc/PID/ns/user -> /proc/PID/uid_map */
+	int pid;
+	char map[64];
+	if (sscanf(path, "/proc/%d/ns/user", &pid) != 1)
+		return -1;
+	snprintf(map, sizeof(map), "/proc/%d/uid_map", pid);
+	FILE *f = fopen(map, "re");
+	if (!f)
+		return -1;
+	long c, h, sz, r = -1;
+	while (fscanf(f, "%ld %ld %ld", &c, &h, &sz) == 3)
+		if (uid >= c && uid < c + sz)
+			r = h + (uid - c);
+	fclose(f);
+	return r;
 }
 
 static int r_root(json_object *s, char *ev, size_t n)
 {
 	json_object *u = get(get(s, "process"), "user");
 	long uid = num(get(u, "uid"), 0);
-	if (uid != 0 || maps_root_away(s))
+	long h = host_uid(s, uid);
+	if (h > 0)
 		return 0;
-	snprintf(ev, n, "runs as uid 0 on the host");
+	if (h == 0)
+		snprintf(ev, n, uid == 0 ? "runs as uid 0 on the host" : "uid %ld is mapped to uid 0 on the host", uid);
+	else
+		snprintf(ev, n, "cannot tell which host uid uid %ld is (no mapping for it)", uid);
 	return 1;
 }
 
@@ -722,8 +834,8 @@ static int r_mountopts(json_object *s, char *ev, size_t n)
 		json_object *o = get(m, "options");
 		const char *dst = str(get(m, "destination"));
 		const char *t = str(get(m, "type"));
-		int miss = !arr_has(o, "nosuid") || (!needs_dev(dst) && !arr_has(o, "nodev")) ||
-			   (t && !strcmp(t, "tmpfs") && !arr_has(o, "noexec"));
+		int miss = !opt_on(o, "nosuid", "suid") || (!needs_dev(dst) && !opt_on(o, "nodev", "dev")) ||
+			   (t && !strcmp(t, "tmpfs") && !opt_on(o, "noexec", "exec"));
 		if (miss) {
 			add(ev, n, bad ? ", %s" : "%s", dst ? dst : "?");
 			bad = 1;
@@ -743,11 +855,12 @@ static int r_mountopts_fix(json_object *s, const struct kpolicy *p, char *ch, si
 		json_object *o = need_arr(m, "options");
 		const char *dst = str(get(m, "destination"));
 		const char *t = str(get(m, "type"));
-		if (!arr_has(o, "nosuid"))
+		/* appended last, so they win over an earlier suid/dev/exec */
+		if (!opt_on(o, "nosuid", "suid"))
 			json_object_array_add(o, json_object_new_string("nosuid"));
-		if (!needs_dev(dst) && !arr_has(o, "nodev"))
+		if (!needs_dev(dst) && !opt_on(o, "nodev", "dev"))
 			json_object_array_add(o, json_object_new_string("nodev"));
-		if (t && !strcmp(t, "tmpfs") && !arr_has(o, "noexec"))
+		if (t && !strcmp(t, "tmpfs") && !opt_on(o, "noexec", "exec"))
 			json_object_array_add(o, json_object_new_string("noexec"));
 	}
 	snprintf(ch, n, "added nosuid and nodev to every mount, noexec to tmpfs");
@@ -769,7 +882,7 @@ static const struct kpol_rule rules[] = {
 	  "remove --userns host / the user namespace path", b_user, NULL },
 	{ "B7", "host-cgroup", KPOL_BASELINE, "The host's cgroup namespace is not shared with a writable cgroupfs", "5.30",
 	  "use --cgroupns private, or mount /sys/fs/cgroup read-only", b_cgroup, b_cgroup_fix },
-	{ "B8", "sensitive-mount", KPOL_BASELINE, "No sensitive host path or engine socket is mounted", "5.5, 5.32",
+	{ "B8", "sensitive-mount", KPOL_BASELINE, "No sensitive host path or engine socket is mounted (bind or overlay)", "5.5, 5.32",
 	  "remove the -v/--mount of that path / the hostPath volume", b_mounts, NULL },
 	{ "B9", "host-devices", KPOL_BASELINE, "No host devices beyond the default set", "5.17",
 	  "remove --device / --device-cgroup-rule / --privileged", b_devices, NULL },
@@ -783,7 +896,7 @@ static const struct kpol_rule rules[] = {
 	  "use rslave or rprivate instead of shared/rshared bind propagation", b_propagation, NULL },
 	{ "R1", "run-as-root", KPOL_RESTRICTED, "The process does not run as root on the host", "4.1, 5.31",
 	  "--user UID, USER in the Dockerfile, runAsNonRoot: true, or a user namespace (userns-remap)", r_root, NULL },
-	{ "R2", "capabilities", KPOL_RESTRICTED, "Capabilities are limited to NET_BIND_SERVICE", "5.3",
+	{ "R2", "minimal-capabilities", KPOL_RESTRICTED, "Capabilities are limited to NET_BIND_SERVICE", "5.3",
 	  "--cap-drop ALL --cap-add NET_BIND_SERVICE / capabilities.drop: [ALL]", r_caps, r_caps_fix },
 	{ "R3", "no-new-privileges", KPOL_RESTRICTED, "no_new_privs is set", "5.25",
 	  "--security-opt no-new-privileges / allowPrivilegeEscalation: false", r_nnp, r_nnp_fix },
