@@ -24,20 +24,34 @@ count_meson() { # dir suite
 echo "== unit tests =="
 count_meson build unit
 echo "== unit tests under ASan/UBSan =="
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 count_meson build-asan unit
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+count_meson build-asan unit
+unset ASAN_OPTIONS UBSAN_OPTIONS
 
+count_pytest() { # label, then pytest arguments
+	label=$1
+	shift
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider "$@" >"$log" 2>&1
+	grep -vE 'PytestWarning|OSError|warnings.warn' "$log" | tail -40
+	# only pytest's own summary line counts ("3 failed, 140 passed, 2 xfailed in 40.1s")
+	summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|xfailed|deselected).* in [0-9.]+s' "$log" | tail -1)
+	ip=$(echo "$summary" | grep -Eo '[0-9]+ passed' | cut -d' ' -f1)
+	if_=$(echo "$summary" | grep -Eo '[0-9]+ failed' | cut -d' ' -f1)
+	ie=$(echo "$summary" | grep -Eo '[0-9]+ errors?' | cut -d' ' -f1)
+	passed=$((passed + ${ip:-0}))
+	failed=$((failed + ${if_:-0} + ${ie:-0}))
+	[ -n "$summary" ] || { echo "pytest ($label) did not run"; failed=$((failed + 1)); }
+}
+
+export KAPSEL_BUILD="$PWD/build"
 echo "== integration tests =="
-KAPSEL_BUILD="$PWD/build" KAPSEL_BUILD_ASAN="$PWD/build-asan" \
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration "$@" >"$log" 2>&1
-grep -vE 'PytestWarning|OSError|warnings.warn' "$log" | tail -40
-# only pytest's own summary line counts ("3 failed, 140 passed, 2 xfailed in 40.1s")
-summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|xfailed|deselected).* in [0-9.]+s' "$log" | tail -1)
-ip=$(echo "$summary" | grep -Eo '[0-9]+ passed' | cut -d' ' -f1)
-if_=$(echo "$summary" | grep -Eo '[0-9]+ failed' | cut -d' ' -f1)
-ie=$(echo "$summary" | grep -Eo '[0-9]+ errors?' | cut -d' ' -f1)
-passed=$((passed + ${ip:-0}))
-failed=$((failed + ${if_:-0} + ${ie:-0}))
-[ -n "$ip$if_$ie" ] || { echo "pytest did not run"; failed=$((failed + 1)); }
+count_pytest integration tests/integration "$@"
+
+echo "== runtime tests against the ASan/UBSan build =="
+export ASAN_OPTIONS=detect_leaks=1:exitcode=99 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=98
+export KAPSEL_RUNTIME_BIN="$PWD/build-asan/src/runtime/kapsel-runtime"
+count_pytest asan tests/integration/test_lifecycle.py tests/integration/test_exec.py \
+	tests/integration/test_lsm.py tests/integration/test_policy.py -k "not docker and not podman"
 rm -f "$log"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -14,7 +14,9 @@ import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("KAPSEL_BUILD", os.path.join(REPO, "build"))
-RUNTIME = os.path.join(BUILD, "src", "runtime", "kapsel-runtime")
+# KAPSEL_RUNTIME_BIN: run the tests against another build of the runtime
+# (scripts/test.sh runs the lifecycle tests against the ASan/UBSan one)
+RUNTIME = os.environ.get("KAPSEL_RUNTIME_BIN") or os.path.join(BUILD, "src", "runtime", "kapsel-runtime")
 PROBE = os.path.join(BUILD, "tests", "probe")
 
 

@@ -355,13 +355,23 @@ int kcontainer_exec(struct kexec_opts *o, pid_t *pidp, kerr *e)
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	if (ksync_expect(sv[0], KSYNC_PID, &m, e) < 0)
-		goto out;
-	pid = m.pid;
-	waitpid(mid, NULL, 0);
-	mid = -1;
-	if (ksync_expect(sv[0], KSYNC_READY, &m, e) < 0)
-		goto out;
+	/* the intermediate's PID and the process's READY race: take both in
+	 * either order (READY's own pid is the one inside the pid namespace) */
+	for (int have_pid = 0, ready = 0; !have_pid || !ready;) {
+		if (ksync_recv(sv[0], &m, e) < 0)
+			goto out;
+		if (m.type == KSYNC_PID && !have_pid) {
+			pid = m.pid;
+			have_pid = 1;
+			waitpid(mid, NULL, 0);
+			mid = -1;
+		} else if (m.type == KSYNC_READY && !ready) {
+			ready = 1;
+		} else {
+			kerr_msg(e, EPROTO, "exec: unexpected sync message %d", m.type);
+			goto out;
+		}
+	}
 	if (pair[0] >= 0) {
 		o->console_fd_out = kterm_recv_fd(pair[0], e);
 		if (o->console_fd_out < 0)
