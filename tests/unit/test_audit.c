@@ -222,7 +222,7 @@ static void test_run_no_daemon(void **state)
 	struct audit_report *r;
 	kerr e;
 	assert_int_equal(audit_run(&o, &r, &e), 0);
-	assert_int_equal(r->n, 12);
+	assert_int_equal(r->n, 13);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct audit_result *res = &r->results[i];
 		if (!strcmp(res->check->id, "5.11"))

@@ -31,7 +31,7 @@ static int info_secopt(struct audit_ctx *ctx, const char *prefix)
 {
 	json_object *so = jget(ctx->info, "SecurityOptions");
 	for (size_t i = 0; so && json_object_is_type(so, json_type_array) && i < json_object_array_length(so); i++)
-		if (str_starts(json_object_get_string(json_object_array_get_idx(so, i)), prefix))
+		if (str_starts(jstr(json_object_array_get_idx(so, i)), prefix))
 			return 1;
 	return 0;
 }
@@ -113,7 +113,7 @@ static void c_insecure(struct audit_ctx *ctx, struct audit_result *r)
 	json_object *rc = jget(ctx->info, "RegistryConfig");
 	json_object *cidrs = jget(rc, "InsecureRegistryCIDRs");
 	for (size_t i = 0; cidrs && json_object_is_type(cidrs, json_type_array) && i < json_object_array_length(cidrs); i++) {
-		const char *x = json_object_get_string(json_object_array_get_idx(cidrs, i));
+		const char *x = jstr(json_object_array_get_idx(cidrs, i));
 		if (strcmp(x, "127.0.0.0/8") && strcmp(x, "::1/128") && !strv_contains(v, x))
 			ev_add(r, AUDIT_WARN, "daemon", "/info", 0, "insecure registry range %s (RegistryConfig)", x);
 	}
@@ -242,7 +242,7 @@ static void c_authz(struct audit_ctx *ctx, struct audit_result *r)
 	size_t n = az && json_object_is_type(az, json_type_array) ? json_object_array_length(az) : 0;
 	if ((v && v[0]) || n)
 		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "authorization plugin %s",
-		       v && v[0] ? v[0] : json_object_get_string(json_object_array_get_idx(az, 0)));
+		       v && v[0] ? v[0] : jstr(json_object_array_get_idx(az, 0)));
 	else
 		ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "no authorization plugin: every client of the socket may do everything");
 }

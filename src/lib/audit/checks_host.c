@@ -92,7 +92,7 @@ static int rule_watches(char **rules, const char *path)
 	return 0;
 }
 
-static void audit_paths(struct audit_ctx *ctx, struct audit_result *r, char **paths)
+void audit_paths(struct audit_ctx *ctx, struct audit_result *r, char **paths)
 {
 	ctx_host(ctx);
 	int any = 0;
@@ -225,6 +225,20 @@ static void c_audit_sysconfig(struct audit_ctx *ctx, struct audit_result *r)
 {
 	static const char *const p[] = { "/etc/sysconfig/docker", NULL };
 	paths_static(ctx, r, p);
+}
+
+/* Every NAME in the usual binary directories. */
+void bin_paths(char ***v, const char *name)
+{
+	static const char *const dirs[] = { "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin",
+					     "/usr/libexec/docker" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char p[256];
+		struct stat st;
+		snprintf(p, sizeof(p), "%s/%s", dirs[i], name);
+		if (lstat(p, &st) == 0)
+			push_unique(v, p);
+	}
 }
 
 static void c_audit_bin(struct audit_ctx *ctx, struct audit_result *r, const char *name, const char *running)

@@ -43,7 +43,7 @@ static int has_healthcheck(json_object *cfg)
 {
 	json_object *t = jget(jget(cfg, "Healthcheck"), "Test");
 	return t && json_object_is_type(t, json_type_array) && json_object_array_length(t) > 0 &&
-	       strcmp(json_object_get_string(json_object_array_get_idx(t, 0)), "NONE");
+	       strcmp(jstr(json_object_array_get_idx(t, 0)), "NONE");
 }
 
 /* 4.6: engine images and image tarballs */
@@ -162,7 +162,7 @@ static void c_secrets(struct audit_ctx *ctx, struct audit_result *r)
 		}
 		int found = 0;
 		for (size_t k = 0; env && json_object_is_type(env, json_type_array) && k < json_object_array_length(env); k++) {
-			const char *kv = json_object_get_string(json_object_array_get_idx(env, k));
+			const char *kv = jstr(json_object_array_get_idx(env, k));
 			const char *eq = strchr(kv, '=');
 			char key[256];
 			snprintf(key, sizeof(key), "%.*s", (int)(eq ? (size_t)(eq - kv) : strlen(kv)), kv);

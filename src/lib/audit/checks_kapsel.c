@@ -115,6 +115,33 @@ static void c_nofile(struct audit_ctx *ctx, struct audit_result *r)
 		       c->nofile_soft, c->nofile_hard);
 }
 
+/* K1.11: the Docker and containerd paths the benchmark does not list */
+static void c_audit_more(struct audit_ctx *ctx, struct audit_result *r)
+{
+	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
+	static const char *const dirs[] = { "/var/lib/containerd", "/etc/containerd" };
+	for (size_t i = 0; v && i < ARRAY_SIZE(dirs); i++)
+		strv_push(&v, dirs[i]);
+	static const char *const bins[] = { "docker", "docker-init", "docker-proxy", "ctr", "containerd-shim-runc-v2",
+					    "crun", "kapsel-runtime" };
+	for (size_t i = 0; v && i < ARRAY_SIZE(bins); i++)
+		bin_paths(&v, bins[i]);
+	/* the runtime binaries dockerd knows (/info Runtimes) */
+	ctx_info(ctx);
+	json_object *rt = jget(ctx->info, "Runtimes");
+	if (v && rt && json_object_is_type(rt, json_type_object)) {
+		json_object_object_foreach(rt, name, def) {
+			(void)name;
+			const char *path = js(def, "path");
+			if (path && path[0] == '/' && !strv_contains(v, path))
+				strv_push(&v, path);
+			else if (path && path[0] != '/')
+				bin_paths(&v, path);
+		}
+	}
+	audit_paths(ctx, r, v);
+}
+
 const struct audit_check audit_checks_kapsel[] = {
 	{ "K1.1", "Ensure kernel pointers are hidden from unprivileged users (kernel.kptr_restrict)", 1, 0, AUDIT_SEV_MEDIUM, 0,
 	  "sysctl -w kernel.kptr_restrict=1 (and persist it in /etc/sysctl.d).", c_kptr },
@@ -136,5 +163,7 @@ const struct audit_check audit_checks_kapsel[] = {
 	  "sysctl -w kernel.perf_event_paranoid=2 (or 3 where the kernel supports it).", c_perf },
 	{ "K1.10", "Ensure setuid programs do not dump core (fs.suid_dumpable)", 1, 0, AUDIT_SEV_LOW, 0,
 	  "sysctl -w fs.suid_dumpable=0.", c_suid_dump },
+	{ "K1.11", "Ensure auditing is configured for the other Docker and containerd paths (containerd's state and configuration, docker-init, docker-proxy, ctr, every runtime dockerd knows)", 1, 0, AUDIT_SEV_LOW, 0,
+	  "Add a watch for each path to the audit rules (-w PATH -k docker) and reload auditd.", c_audit_more },
 };
 const size_t audit_nchecks_kapsel = ARRAY_SIZE(audit_checks_kapsel);

@@ -384,6 +384,10 @@ static void execs(struct audit_ctx *ctx, struct audit_result *r, int root_check)
 	if (!begin(ctx, r))
 		return;
 	size_t n = 0;
+	if (!ctx->exec_info) {
+		res_skip(r, "the daemon's exec instances are unknown");
+		return;
+	}
 	json_object_object_foreach(ctx->exec_info, id, ex) {
 		n++;
 		const struct kcont *c = cont_by_id(ctx, js(ex, "ContainerID"));

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,9 +116,12 @@ int dcfg_get(const struct daemon_cfg *c, const char *flag, const char *json_key,
 	}
 	json_object *j = json_key ? jget(c->json, json_key) : NULL;
 	if (j && !json_object_is_type(j, json_type_null)) {
+		for (size_t i = 0; i < c->njflags; i++)
+			if (!strcmp(c->jflags[i].name, json_key))
+				s->value = c->jflags[i].value;
+		if (!s->value)
+			return 0;
 		s->jvalue = j;
-		s->value = json_object_is_type(j, json_type_string) ? json_object_get_string(j)
-			   : json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		snprintf(s->source, sizeof(s->source), "daemon.json \"%s\"", json_key);
 		return 1;
 	}
@@ -133,6 +137,9 @@ int dcfg_bool(const struct daemon_cfg *c, const char *flag, const char *json_key
 	return !strcasecmp(s->value, "true") || !strcmp(s->value, "1");
 }
 
+/* json-c serialises into a buffer inside the object: one at a time */
+static pthread_mutex_t serialise_m = PTHREAD_MUTEX_INITIALIZER;
+
 char **dcfg_list(const struct daemon_cfg *c, const char *flag, const char *short_flag, const char *json_key)
 {
 	char **v = calloc(1, sizeof(char *));
@@ -142,6 +149,7 @@ char **dcfg_list(const struct daemon_cfg *c, const char *flag, const char *short
 		if ((flag && !strcmp(c->flags[i].name, flag)) || (short_flag && !strcmp(c->flags[i].name, short_flag)))
 			strv_push(&v, c->flags[i].value);
 	json_object *j = json_key ? jget(c->json, json_key) : NULL;
+	pthread_mutex_lock(&serialise_m);
 	if (j && json_object_is_type(j, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(j); i++) {
 			json_object *x = json_object_array_get_idx(j, i);
@@ -157,6 +165,7 @@ char **dcfg_list(const struct daemon_cfg *c, const char *flag, const char *short
 			free(s);
 		}
 	}
+	pthread_mutex_unlock(&serialise_m);
 	return v;
 }
 
@@ -167,6 +176,11 @@ void daemon_cfg_free(struct daemon_cfg *c)
 		free(c->flags[i].value);
 	}
 	free(c->flags);
+	for (size_t i = 0; i < c->njflags; i++) {
+		free(c->jflags[i].name);
+		free(c->jflags[i].value);
+	}
+	free(c->jflags);
 	free(c->exe);
 	free(c->json_path);
 	free(c->json_error);
@@ -178,6 +192,13 @@ void daemon_cfg_free(struct daemon_cfg *c)
 static void read_daemon_json(struct daemon_cfg *c, const char *path)
 {
 	struct stat st;
+	for (size_t i = 0; i < c->njflags; i++) {
+		free(c->jflags[i].name);
+		free(c->jflags[i].value);
+	}
+	free(c->jflags);
+	c->jflags = NULL;
+	c->njflags = 0;
 	free(c->json_path);
 	c->json_path = strdup(path);
 	c->json_exists = stat(path, &st) == 0;
@@ -199,6 +220,19 @@ static void read_daemon_json(struct daemon_cfg *c, const char *path)
 		c->json_error = xasprintf("%s: expected a JSON object", path);
 		json_object_put(c->json);
 		c->json = NULL;
+	}
+	if (!c->json)
+		return;
+	json_object_object_foreach(c->json, k, val) {
+		struct dflag *n = realloc(c->jflags, (c->njflags + 1) * sizeof(*n));
+		if (!n)
+			break;
+		c->jflags = n;
+		n[c->njflags].name = strdup(k);
+		n[c->njflags].value = strdup(json_object_is_type(val, json_type_string) ? json_object_get_string(val)
+					     : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		if (n[c->njflags].name && n[c->njflags].value)
+			c->njflags++;
 	}
 }
 

@@ -47,6 +47,8 @@ struct daemon_cfg {
 	char *json_path;           /* the daemon.json in effect (may not exist) */
 	int json_exists;
 	json_object *json;         /* parsed daemon.json, or NULL */
+	struct dflag *jflags;      /* its top-level values as strings (serialised once, at load) */
+	size_t njflags;
 	char *json_error;          /* why it could not be read, or NULL */
 	unsigned long long nofile_soft, nofile_hard; /* RLIMIT_NOFILE of dockerd, ~0 for unlimited */
 	int limits_known;
@@ -308,6 +310,9 @@ extern const size_t audit_nchecks_host, audit_nchecks_daemon, audit_nchecks_file
 	audit_nchecks_dockerfile;
 
 void check_manual(struct audit_ctx *ctx, struct audit_result *r);
+/* Audit-rule evidence for each existing path (checks_host.c). */
+void audit_paths(struct audit_ctx *ctx, struct audit_result *r, char **paths);
+void bin_paths(char ***v, const char *name);
 /* A secret-looking variable name (PASSWORD, TOKEN, SECRET, API_KEY ...). */
 int secret_name(const char *name);
 
@@ -329,6 +334,9 @@ int strv_contains(char *const *v, const char *s);
 char **strv_split(const char *s, const char *seps);
 /* json helpers that tolerate NULL and wrong types */
 const char *js(json_object *o, const char *key);
+/* The string of V, "" for anything else: never serialises (json-c writes a
+ * shared buffer when it does, which is not safe across threads). */
+const char *jstr(json_object *v);
 int64_t ji(json_object *o, const char *key, int64_t def);
 int jb(json_object *o, const char *key);
 json_object *jget(json_object *o, const char *key);

@@ -88,6 +88,11 @@ const char *js(json_object *o, const char *key)
 	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
+const char *jstr(json_object *v)
+{
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+}
+
 int64_t ji(json_object *o, const char *key, int64_t def)
 {
 	json_object *v = jget(o, key);
