@@ -29,19 +29,6 @@
 
 #define CONFIG_FILE "config.json"
 
-/* An error whose message says it all: errnum kept, no strerror suffix. */
-static int host_fail(kerr *e, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int host_fail(kerr *e, int errnum, const char *fmt, ...)
-{
-	va_list ap;
-	if (!e)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	e->errnum = errnum;
-	return -1;
-}
 
 const char *const kcg_throttle_key[KCG_T_N] = {
 	"throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice", "throttleWriteIOPSDevice",
@@ -666,7 +653,7 @@ int kcg_plan_alt(struct kcg_plan *p, const char *alt, const char *alt_value)
 
 static int unsupported_error(kerr *e, const struct kcg_write *w)
 {
-	return host_fail(e, ENOTSUP, "%s: %s: %s", CONFIG_FILE, w->field, w->value);
+	return kerr_msg(e, ENOTSUP, "%s: %s: %s", CONFIG_FILE, w->field, w->value);
 }
 
 int kcg_plan_resources(int v2, json_object *resources, struct kcg_write **out, size_t *n, kerr *e)
@@ -794,12 +781,12 @@ static const struct ctlsel *select_ctl(const struct kcg_host *h, const char *pat
 static int no_controller(kerr *e, const struct kcg_host *h, const struct kcg_write *w, const char *ctl)
 {
 	if (h->unified < 0)
-		return host_fail(e, ENOTSUP, "%s: %s: no %s controller on this host (no cgroup v1 hierarchy has it)",
+		return kerr_msg(e, ENOTSUP, "%s: %s: no %s controller on this host (no cgroup v1 hierarchy has it)",
 				CONFIG_FILE, w->field, ctl);
 	if (h->layout == KCG_V2)
-		return host_fail(e, ENOTSUP, "%s: %s: no %s controller on this host (not available in %s)", CONFIG_FILE,
+		return kerr_msg(e, ENOTSUP, "%s: %s: no %s controller on this host (not available in %s)", CONFIG_FILE,
 				w->field, ctl, h->hier[h->unified].mount);
-	return host_fail(e, ENOTSUP,
+	return kerr_msg(e, ENOTSUP,
 			"%s: %s: no %s controller on this host (no cgroup v1 hierarchy under /sys/fs/cgroup has it, "
 			"and it is not enabled in the cgroup2 tree at %s)",
 			CONFIG_FILE, w->field, ctl, h->hier[h->unified].mount);
@@ -808,12 +795,12 @@ static int no_controller(kerr *e, const struct kcg_host *h, const struct kcg_wri
 static int missing_file(kerr *e, const struct kcg_write *w, const char *dir)
 {
 	if (!strcmp(w->file, "memory.memsw.limit_in_bytes") || !strcmp(w->file, "memory.swap.max"))
-		return host_fail(e, ENOTSUP, "%s: %s: this host has no swap accounting (%s missing)", CONFIG_FILE,
+		return kerr_msg(e, ENOTSUP, "%s: %s: this host has no swap accounting (%s missing)", CONFIG_FILE,
 				w->field, w->file);
 	if (!strncmp(w->file, "hugetlb.", 8))
-		return host_fail(e, ENOTSUP, "%s: %s: this host has no such huge page size (%s missing in %s)",
+		return kerr_msg(e, ENOTSUP, "%s: %s: this host has no such huge page size (%s missing in %s)",
 				CONFIG_FILE, w->field, w->file, dir);
-	return host_fail(e, ENOTSUP, "%s: %s: this host cannot set it (%s missing in %s)", CONFIG_FILE, w->field,
+	return kerr_msg(e, ENOTSUP, "%s: %s: this host cannot set it (%s missing in %s)", CONFIG_FILE, w->field,
 			w->file, dir);
 }
 
@@ -909,7 +896,7 @@ static int check_usage(const struct kcg_write *w, kerr *e)
 	if (read_num(up, &usage) < 0)
 		return 0;
 	if (limit < usage)
-		return host_fail(e, EBUSY, "%s: %s: %" PRId64 " is below the current usage %" PRId64 " (checkBeforeUpdate)",
+		return kerr_msg(e, EBUSY, "%s: %s: %" PRId64 " is below the current usage %" PRId64 " (checkBeforeUpdate)",
 				CONFIG_FILE, w->field, limit, usage);
 	return 0;
 }
@@ -994,7 +981,7 @@ int kcg_resolve_resources(const struct kcg_host *h, const char *path, json_objec
 			if (!kcg_exists(v2dir, w->file)) {
 				int idx = kcg_find(h, w->ctl);
 				if (idx >= 0 && !h->hier[idx].v2) {
-					host_fail(e, ENOTSUP,
+					kerr_msg(e, ENOTSUP,
 						 "%s: %s: %s is a cgroup v1 controller on this host (%s), not part of the "
 						 "cgroup2 tree at %s",
 						 CONFIG_FILE, w->field, w->ctl, h->hier[idx].mount, h->hier[h->unified].mount);
@@ -1003,7 +990,7 @@ int kcg_resolve_resources(const struct kcg_host *h, const char *path, json_objec
 				if (strcmp(w->ctl, "cgroup") && !v2_has(v2dir, w->ctl)) {
 					v2_enable(h->hier[h->unified].mount, path, w->ctl);
 					if (!v2_has(v2dir, w->ctl)) {
-						host_fail(e, ENOTSUP,
+						kerr_msg(e, ENOTSUP,
 							 "%s: %s: the %s controller is not enabled in the cgroup2 tree "
 							 "(%s/cgroup.controllers)",
 							 CONFIG_FILE, w->field, w->ctl, v2dir);

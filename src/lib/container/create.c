@@ -295,12 +295,6 @@ static char **annotations_vector(const struct oci_spec *s)
 	return v;
 }
 
-static int write_pid_file(const char *path, pid_t pid, kerr *e)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d", pid);
-	return kfs_write_file(path, buf, n, 0644, 1, e);
-}
 
 /* The hardening policy, before anything of the container exists. */
 static int apply_policy(struct kcreate_opts *o, struct oci_spec **s, kerr *e)
@@ -547,10 +541,8 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	st.pid_start = kproc_start_time(pid);
 	if (kstate_write(o->root, &st, e) < 0)
 		goto out;
-	if (o->pid_file && write_pid_file(o->pid_file, pid, e) < 0) {
-		kerr_wrap(e, "--pid-file");
+	if (o->pid_file && kstate_write_pid_file(o->pid_file, pid, e) < 0)
 		goto out;
-	}
 	*pidp = pid;
 	rc = 0;
 out:

@@ -377,14 +377,8 @@ int kcontainer_exec(struct kexec_opts *o, pid_t *pidp, kerr *e)
 		if (o->console_fd_out < 0)
 			goto out;
 	}
-	if (o->pid_file) {
-		char buf[32];
-		int n = snprintf(buf, sizeof(buf), "%d", pid);
-		if (kfs_write_file(o->pid_file, buf, n, 0644, 1, e) < 0) {
-			kerr_wrap(e, "--pid-file");
-			goto out;
-		}
-	}
+	if (o->pid_file && kstate_write_pid_file(o->pid_file, pid, e) < 0)
+		goto out;
 	*pidp = pid;
 	rc = 0;
 out:

@@ -45,6 +45,24 @@ int kstate_dir(const char *root, const char *id, char *out, size_t n, kerr *e)
 	return 0;
 }
 
+static void write_annotations(struct jsonw *w, char **a)
+{
+	jsonw_key(w, "annotations");
+	jsonw_obj_open(w);
+	for (; a && a[0] && a[1]; a += 2)
+		jsonw_key_str(w, a[0], a[1]);
+	jsonw_obj_close(w);
+}
+
+int kstate_write_pid_file(const char *path, pid_t pid, kerr *e)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", pid);
+	if (kfs_write_file(path, buf, n, 0644, 1, e) < 0)
+		return kerr_wrap(e, "--pid-file");
+	return 0;
+}
+
 int kstate_write(const char *root, const struct kstate *st, kerr *e)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
@@ -66,11 +84,7 @@ int kstate_write(const char *root, const struct kstate *st, kerr *e)
 	jsonw_key_bool(&w, "creating", st->creating);
 	jsonw_key_bool(&w, "systemd", st->use_systemd);
 	jsonw_key_str(&w, "cgroup_path", st->cgroup_path);
-	jsonw_key(&w, "annotations");
-	jsonw_obj_open(&w);
-	for (char **a = st->annotations; a && a[0] && a[1]; a += 2)
-		jsonw_key_str(&w, a[0], a[1]);
-	jsonw_obj_close(&w);
+	write_annotations(&w, st->annotations);
 	jsonw_obj_close(&w);
 	if (w.oom) {
 		jsonw_free(&w);
@@ -231,11 +245,7 @@ char *kstate_oci_json(const struct kstate *st, enum kstatus status, int pretty)
 	jsonw_key_str(&w, "rootfs", st->rootfs ? st->rootfs : "");
 	jsonw_key_str(&w, "created", st->created ? st->created : "");
 	jsonw_key_int(&w, "owner", st->owner);
-	jsonw_key(&w, "annotations");
-	jsonw_obj_open(&w);
-	for (char **a = st->annotations; a && a[0] && a[1]; a += 2)
-		jsonw_key_str(&w, a[0], a[1]);
-	jsonw_obj_close(&w);
+	write_annotations(&w, st->annotations);
 	jsonw_obj_close(&w);
 	if (w.oom) {
 		jsonw_free(&w);

@@ -35,6 +35,8 @@ int kid_validate(const char *id, kerr *e);
 int kstate_dir(const char *root, const char *id, char *out, size_t n, kerr *e);
 
 int kstate_write(const char *root, const struct kstate *st, kerr *e);
+/* Write PID to PATH (atomically), as --pid-file asks. */
+int kstate_write_pid_file(const char *path, pid_t pid, kerr *e);
 /* Remove the state directory of ID and every file in it. */
 int kstate_remove(const char *root, const char *id, kerr *e);
 /* Returns -1 with errnum ENOENT when the container does not exist. */
