@@ -50,8 +50,9 @@ def api_get(sock, path, timeout=5):
 
 
 class Dockerd:
-    def __init__(self, base):
+    def __init__(self, base, config=None):
         self.base = base
+        self.daemon_json = DAEMON_JSON if config is None else config
         self.sock = os.path.join(base, "docker.sock")
         self.config = os.path.join(base, "daemon.json")
         self.host = "unix://" + self.sock
@@ -59,7 +60,7 @@ class Dockerd:
 
     def start(self):
         with open(self.config, "w") as f:
-            json.dump(DAEMON_JSON, f)
+            json.dump(self.daemon_json, f)
         os.chmod(self.config, 0o644)
         self.log = open(os.path.join(self.base, "dockerd.log"), "w")
         self.proc = subprocess.Popen(
@@ -115,6 +116,46 @@ def audit_dockerd():
         d.start()
         yield d
     finally:
+        d.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def free_port(kind=socket.SOCK_STREAM, low=30000, high=49151):
+    """A port in [low, high] nothing is bound to now (swarm wants its data
+    path port below 49152)."""
+    import random
+    for _ in range(200):
+        port = random.randint(low, high)
+        s = socket.socket(socket.AF_INET, kind)
+        try:
+            s.bind(("0.0.0.0", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free port")
+
+
+@pytest.fixture(scope="module")
+def swarm_dockerd():
+    """A second dockerd, a single-node swarm manager on 127.0.0.1 with one
+    plain and one encrypted overlay network."""
+    if not shutil.which("dockerd"):
+        pytest.skip("dockerd is not installed (apt-get install docker.io)")
+    base = tempfile.mkdtemp(prefix="kas-", dir="/tmp")
+    d = Dockerd(base, config={})       # live-restore is incompatible with swarm mode
+    port = free_port()
+    try:
+        d.start()
+        d.docker("swarm", "init", "--advertise-addr", f"127.0.0.1:{port}", "--listen-addr", f"127.0.0.1:{port}",
+                 "--data-path-port", str(free_port(socket.SOCK_DGRAM)))
+        d.docker("network", "create", "-d", "overlay", "ka-plain")
+        d.docker("network", "create", "-d", "overlay", "--opt", "encrypted", "ka-enc")
+        yield d, port
+    finally:
+        if d.proc:
+            d.docker("swarm", "leave", "--force", check=False)
         d.stop()
         shutil.rmtree(base, ignore_errors=True)
 

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from audit_fixtures import (ALL, FIXTURES, KAPSEL, audit_containers, audit_dockerd, audit_image,  # noqa: F401
-                            audit_json, by_id, objects, run_audit)
+                            audit_json, by_id, objects, run_audit, swarm_dockerd)
 from conftest import BUILD
 
 # check -> the containers that must WARN; every other ka-* container must PASS
@@ -85,6 +85,26 @@ def test_text_output_is_docker_bench_style(audit_dockerd, audit_containers):
     assert not any("ka-good" in line for line in lines)   # PASS evidence only with -v
     p = run_audit("--check", "5.11", "-v", host=audit_dockerd.host)
     assert "[PASS]      * ka-good: memory limit 67108864 bytes" in p.stdout.splitlines()
+
+
+def test_swarm(swarm_dockerd):
+    d, port = swarm_dockerd
+    r = by_id(audit_json("--check", "5.1,7,2.15", host=d.host))
+    assert r["5.1"]["level"] == "WARN"
+    assert r["7.2"]["level"] == "PASS" and str(port) in r["7.2"]["evidence"][0]["message"]
+    assert objects(r["7.3"], "WARN") == {"ka-plain"} and objects(r["7.3"], "PASS") == {"ka-enc"}
+    assert r["7.5"]["level"] == "WARN"
+    assert r["7.1"]["level"] == "INFO" and "1 manager" in r["7.1"]["evidence"][0]["message"]
+    assert r["7.4"]["level"] == "NOTE"
+    assert r["2.15"]["level"] == "INFO"        # live restore does not apply to a swarm node
+    d.docker("swarm", "update", "--autolock=true")
+    assert by_id(audit_json("--check", "7.5", host=d.host))["7.5"]["level"] == "PASS"
+
+
+def test_no_swarm(audit_dockerd):
+    r = by_id(audit_json("--check", "5.1,7", host=audit_dockerd.host))
+    assert all(v["level"] == "PASS" for v in r.values()), r
+    assert r["7.3"]["reason"] == "swarm mode not enabled"
 
 
 def test_daemon_checks_from_the_effective_configuration(audit_dockerd):

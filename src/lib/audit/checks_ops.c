@@ -48,9 +48,11 @@ static void c_managers(struct audit_ctx *ctx, struct audit_result *r)
 	       "%lld manager nodes%s", (long long)m, m > 1 && m % 2 == 0 ? ": an even count adds no fault tolerance" : "");
 }
 
-/* 7.2: the swarm port 2377 listening on every address */
-static int listens_wild(const char *file, const char *zero)
+/* 7.2: the swarm management port listening on every address */
+static int listens_wild(const char *file, const char *zero, unsigned port)
 {
+	char want[8];
+	snprintf(want, sizeof(want), "%04X", port & 0xffff);
 	_cleanup_fclose_ FILE *f = fopen(file, "re");
 	char line[512];
 	while (f && fgets(line, sizeof(line), f)) {
@@ -58,7 +60,7 @@ static int listens_wild(const char *file, const char *zero)
 		if (sscanf(line, "%*s %127s %*s %7s", local, st) != 2)
 			continue;
 		char *colon = strrchr(local, ':');
-		if (colon && !strcmp(st, "0A") && !strcasecmp(colon + 1, "0949") && !strncmp(local, zero, strlen(zero)))
+		if (colon && !strcmp(st, "0A") && !strcasecmp(colon + 1, want) && !strncmp(local, zero, strlen(zero)))
 			return 1;
 	}
 	return 0;
@@ -68,10 +70,17 @@ static void c_swarm_iface(struct audit_ctx *ctx, struct audit_result *r)
 {
 	if (!swarm_on(ctx, r))
 		return;
-	if (listens_wild("/proc/net/tcp", "00000000:") || listens_wild("/proc/net/tcp6", "00000000000000000000000000000000:"))
-		ev_add(r, AUDIT_WARN, "daemon", "swarm", 0, "the swarm management port 2377 listens on every address");
+	/* the manager's port, from its address (default 2377) */
+	const char *addr = js(jget(ctx->node, "ManagerStatus"), "Addr");
+	const char *colon = addr ? strrchr(addr, ':') : NULL;
+	unsigned port = colon ? (unsigned)atoi(colon + 1) : 2377;
+	if (!port)
+		port = 2377;
+	if (listens_wild("/proc/net/tcp", "00000000:", port) ||
+	    listens_wild("/proc/net/tcp6", "00000000000000000000000000000000:", port))
+		ev_add(r, AUDIT_WARN, "daemon", "swarm", 0, "the swarm management port %u listens on every address", port);
 	else
-		ev_add(r, AUDIT_PASS, "daemon", "swarm", 0, "the swarm management port is bound to a specific address");
+		ev_add(r, AUDIT_PASS, "daemon", "swarm", 0, "the swarm management port %u is bound to a specific address", port);
 }
 
 /* 7.3 */

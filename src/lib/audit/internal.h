@@ -262,6 +262,7 @@ struct audit_ctx {
 	struct lazy net_lazy;
 	json_object *networks;   /* /networks when swarm is active */
 	json_object *swarm;      /* /swarm */
+	json_object *node;       /* /nodes/{this node} */
 
 	pthread_mutex_t notice_m;
 	char **notices;

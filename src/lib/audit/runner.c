@@ -201,6 +201,13 @@ static void load_swarm(struct audit_ctx *ctx)
 		json_object_put(ctx->swarm);
 		ctx->swarm = NULL;
 	}
+	const char *node = js(jget(ctx->info, "Swarm"), "NodeID");
+	char path[256];
+	snprintf(path, sizeof(path), "/nodes/%s", node ? node : "");
+	if (node && kdocker_get(ctx->api, path, &ctx->node, &e) != 200) {
+		json_object_put(ctx->node);
+		ctx->node = NULL;
+	}
 }
 
 void ctx_swarm(struct audit_ctx *ctx)
@@ -381,6 +388,7 @@ static void ctx_free(struct audit_ctx *ctx)
 	free(ctx->dfs);
 	json_object_put(ctx->networks);
 	json_object_put(ctx->swarm);
+	json_object_put(ctx->node);
 	free_strv(ctx->notices);
 	pthread_mutex_destroy(&ctx->notice_m);
 }
