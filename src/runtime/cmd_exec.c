@@ -98,6 +98,9 @@ int cmd_exec(struct globals *g, int argc, char **argv)
 	if (!detach)
 		prctl(PR_SET_CHILD_SUBREAPER, 1); /* the process is our grandchild */
 
+	sigset_t blocked;
+	if (o.keep_parent)
+		kcontainer_block_signals(&blocked);
 	pid_t pid;
 	int r = kcontainer_exec(&o, &pid, &e);
 	free(env);

@@ -23,6 +23,9 @@ int cmd_run(struct globals *g, int argc, char **argv)
 	if (!detach)
 		/* an init forked by an intermediate process is reparented to us */
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
+	sigset_t blocked;
+	if (o.keep_parent)
+		kcontainer_block_signals(&blocked);
 	if (kcontainer_create(&o, &pid, &e) < 0)
 		return fail(&e);
 	if (kcontainer_start(g->root, o.id, &e) < 0) {

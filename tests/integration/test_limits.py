@@ -271,11 +271,8 @@ def test_write_bps_throttle_caps_writes_to_a_block_device(make_bundle, runtime, 
     tc.delete()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: kapsel-runtime makes the linux.devices nodes (mknod) after the "
-                   "devices cgroup is in force, so a device whose resources.devices rule grants \"rw\" without "
-                   "\"m\" (what docker run --device SRC:DST:rw sends) fails create with \"linux.devices[0]: "
-                   "device /dev/kloop: mknod: Operation not permitted\"; runc 1.1.5 and crun 1.8.1 make the node "
-                   "and the container can write to it")
+# Regression: the device nodes are made before the device rules apply
+# (docker run --device SRC:DST:rw sends an allow rule without "m").
 def test_a_device_allowed_read_write_without_mknod_is_usable(bundle, runtime, tmp_path, loop_device):
     dev, major, minor = loop_device
     with_block_device(bundle, major, minor, access="rw", mb=1)

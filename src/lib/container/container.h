@@ -7,6 +7,7 @@
 #include "common/err.h"
 #include "oci/state.h"
 
+#include <signal.h>
 #include <sys/types.h>
 
 struct oci_spec;
@@ -35,6 +36,10 @@ int kcontainer_start(const char *root, const char *id, kerr *e);
 int kcontainer_kill(const char *root, const char *id, int sig, int all, kerr *e);
 /* Delete: refuse a running container unless FORCE (then SIGKILL all). */
 int kcontainer_delete(const char *root, const char *id, int force, kerr *e);
+/* Block the signals `run` and `exec` forward, from before the container
+ * exists: one arriving before the wait is queued, not fatal.  The
+ * container's processes restore their own mask before execve. */
+void kcontainer_block_signals(sigset_t *set);
 /* Wait for PID (our child), forwarding signals; returns the exit code the
  * shell convention gives (status, or 128+signal). */
 int kcontainer_wait_forward(pid_t pid, int console_fd, kerr *e);

@@ -419,8 +419,6 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	if (kcg_create(&cg, cgpath, e) < 0)
 		goto out;
 	made_cg = 1;
-	if (kcg_apply_resources(&cg, cgpath, s->resources, e) < 0)
-		goto out;
 	if (kcg_join_open(&cg, cgpath, &join, e) < 0)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -531,6 +529,10 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 		}
 		break;
 	}
+	/* The limits go in once the rootfs and its device nodes exist (the
+	 * device rules may not allow mknod), before the program can run. */
+	if (kcg_apply_resources(&cg, cgpath, s->resources, e) < 0)
+		goto out;
 	kerr_clear(e);
 	if (console_pair[0] >= 0) {
 		o->console_fd_out = kterm_recv_fd(console_pair[0], e);

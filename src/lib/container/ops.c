@@ -266,17 +266,21 @@ static int exit_code(int status)
 	return 255;
 }
 
+void kcontainer_block_signals(sigset_t *set)
+{
+	/* everything but the synchronous faults, which must stay fatal */
+	sigfillset(set);
+	sigdelset(set, SIGSEGV);
+	sigdelset(set, SIGBUS);
+	sigdelset(set, SIGILL);
+	sigdelset(set, SIGFPE);
+	sigprocmask(SIG_BLOCK, set, NULL);
+}
+
 int kcontainer_wait_forward(pid_t pid, int console_fd, kerr *e)
 {
 	sigset_t set;
-	sigfillset(&set);
-	sigdelset(&set, SIGSEGV);
-	sigdelset(&set, SIGBUS);
-	sigdelset(&set, SIGILL);
-	sigdelset(&set, SIGFPE);
-	sigdelset(&set, SIGTSTP); /* keep ^Z local? no: forward below */
-	sigaddset(&set, SIGTSTP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	kcontainer_block_signals(&set);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
 		return kerr_errno(e, "signalfd");
