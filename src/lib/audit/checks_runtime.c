@@ -155,7 +155,7 @@ static void c_sensitive(struct audit_ctx *ctx, struct audit_result *r)
 	}
 }
 
-/* 5.7: processes named sshd in the container's pid namespace (from the
+/* 5.7: processes named sshd in the container's mount namespace (from the
  * host's /proc), or sshd in the command of a stopped container */
 static void c_sshd(struct audit_ctx *ctx, struct audit_result *r)
 {

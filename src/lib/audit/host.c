@@ -1,5 +1,5 @@
 /* Host facts: audit rule files, sysctls, the LSM, and the processes in
- * each running container's pid namespace (read from the host's /proc, so
+ * each running container's mount namespace (read from the host's /proc, so
  * no exec into containers). */
 #include "internal.h"
 
@@ -72,11 +72,11 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static unsigned long long pidns_of(const char *pid)
+static unsigned long long mntns_of(const char *pid)
 {
 	char path[300];
 	struct stat st;
-	snprintf(path, sizeof(path), "/proc/%s/ns/pid", pid);
+	snprintf(path, sizeof(path), "/proc/%s/ns/mnt", pid);
 	return stat(path, &st) == 0 ? (unsigned long long)st.st_ino : 0;
 }
 
@@ -110,7 +110,7 @@ void host_facts_load(struct host_facts *h, const char *rules_file, pid_t *pids, 
 	for (size_t i = 0; i < npids; i++) {
 		char p[32];
 		snprintf(p, sizeof(p), "%d", (int)pids[i]);
-		unsigned long long ns = pidns_of(p);
+		unsigned long long ns = mntns_of(p);
 		if (!ns)
 			continue;
 		size_t k;
@@ -123,7 +123,7 @@ void host_facts_load(struct host_facts *h, const char *rules_file, pid_t *pids, 
 	while (d && (de = readdir(d))) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		unsigned long long ns = pidns_of(de->d_name);
+		unsigned long long ns = mntns_of(de->d_name);
 		for (size_t k = 0; k < h->npidns; k++) {
 			if (h->pidns[k].ns != ns)
 				continue;
@@ -153,7 +153,7 @@ const char *host_procs_of(const struct host_facts *h, pid_t pid)
 {
 	char p[32];
 	snprintf(p, sizeof(p), "%d", (int)pid);
-	unsigned long long ns = pid > 0 ? pidns_of(p) : 0;
+	unsigned long long ns = pid > 0 ? mntns_of(p) : 0;
 	for (size_t k = 0; ns && k < h->npidns; k++)
 		if (h->pidns[k].ns == ns)
 			return h->pidns[k].comms;

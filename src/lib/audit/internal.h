@@ -212,13 +212,15 @@ struct host_facts {
 	char **audit_rules;      /* every rule line from the audit rule files */
 	char **audit_files;      /* the files read */
 	int audit_rules_found;
-	/* pid namespace inode of each running container's init -> processes */
+	/* mount namespace inode of each running container's init -> the names
+	 * of the processes in it (a container with --pid=host still has its
+	 * own mount namespace) */
 	struct { unsigned long long ns; char *comms; } *pidns; /* comms: "\n"-joined names */
 	size_t npidns;
 };
 void host_facts_load(struct host_facts *h, const char *rules_file, pid_t *pids, size_t npids);
 void host_facts_free(struct host_facts *h);
-/* "\nsh\nsleep\n": the command names in the pid namespace of PID, or NULL. */
+/* "\nsh\nsleep\n": the command names in the mount namespace of PID, or NULL. */
 const char *host_procs_of(const struct host_facts *h, pid_t pid);
 /* sysctl under /proc/sys ("kernel/kptr_restrict"); 1 found, 0 missing */
 int read_sysctl(const char *name, long *out);
