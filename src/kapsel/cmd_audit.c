@@ -41,6 +41,7 @@ static void help(FILE *f)
 		"      --audit-rules FILE     read audit rules from FILE (e.g. auditctl -l) instead of /etc/audit\n"
 		"  -j, --threads N            threads for checks and API requests (default 4 per CPU)\n"
 		"  -v, --verbose              text: show PASS evidence too\n"
+		"  -r, --remediation          text: show the remediation (and severity) of each WARN\n"
 		"      --color WHEN           auto (default), always or never\n"
 		"      --list                 list the checks and exit\n"
 		"\n"
@@ -123,6 +124,7 @@ int cmd_audit(int argc, char **argv)
 		{ "audit-rules", required_argument, NULL, OPT_RULES },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "remediation", no_argument, NULL, 'r' },
 		{ "color", required_argument, NULL, OPT_COLOR },
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, 'h' },
@@ -137,7 +139,7 @@ int cmd_audit(int argc, char **argv)
 	audit_parse_fail_on("warn", &fail_on);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+H:f:o:c:e:j:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+H:f:o:c:e:j:vrh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H': o.docker_host = optarg; break;
 		case OPT_NO_DAEMON: o.no_daemon = 1; break;
@@ -179,6 +181,7 @@ int cmd_audit(int argc, char **argv)
 			break;
 		}
 		case 'v': flags |= AUDIT_TEXT_VERBOSE; break;
+		case 'r': flags |= AUDIT_TEXT_REMEDIATION; break;
 		case OPT_COLOR:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never")) {
 				kapsel_usage_error("audit", "--color must be auto, always or never");

@@ -85,6 +85,8 @@ def test_text_output_is_docker_bench_style(audit_dockerd, audit_containers):
     assert not any("ka-good" in line for line in lines)   # PASS evidence only with -v
     p = run_audit("--check", "5.11", "-v", host=audit_dockerd.host)
     assert "[PASS]      * ka-good: memory limit 67108864 bytes" in p.stdout.splitlines()
+    p = run_audit("--check", "5.11", "--remediation", host=audit_dockerd.host)
+    assert "[INFO]      Remediation (medium): Run with --memory (and --memory-swap)." in p.stdout.splitlines()
 
 
 def test_swarm(swarm_dockerd):

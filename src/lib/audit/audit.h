@@ -103,6 +103,7 @@ struct audit_report {
 enum audit_format { AUDIT_FMT_TEXT, AUDIT_FMT_JSON, AUDIT_FMT_SARIF, AUDIT_FMT_JUNIT };
 #define AUDIT_TEXT_VERBOSE 0x1u   /* text: PASS evidence too */
 #define AUDIT_TEXT_COLOR   0x2u
+#define AUDIT_TEXT_REMEDIATION 0x4u /* text: the remediation under each WARN */
 
 /* What makes the audit fail (the exit code for CI). */
 struct audit_fail_on {

@@ -95,6 +95,10 @@ char *audit_format_text(const struct audit_report *r, unsigned flags)
 			else
 				fprintf(f, "     * %s\n", ev->message);
 		}
+		if (lvl == AUDIT_WARN && (flags & AUDIT_TEXT_REMEDIATION)) {
+			tag(f, AUDIT_INFO, flags);
+			fprintf(f, "     Remediation (%s): %s\n", audit_severity_name(c->severity), c->remediation);
+		}
 		if (res->suppressed) {
 			tag(f, AUDIT_INFO, flags);
 			fprintf(f, "     * %zu finding%s ignored\n", res->suppressed, res->suppressed == 1 ? "" : "s");
