@@ -218,12 +218,12 @@ def audit_containers(audit_dockerd, audit_image, tmp_path_factory):
     audit_dockerd.docker("rm", "-f", *CONTAINERS, check=False)
 
 
-def run_audit(*args, host=None, env=None, binary=None):
+def run_audit(*args, host=None, env=None, binary=None, cwd=None):
     cmd = [binary or KAPSEL, "audit", "--color", "never"]
     if host:
         cmd += ["-H", host]
     p = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=120,
-                       env=dict(os.environ, **(env or {})))
+                       env=dict(os.environ, **(env or {})), cwd=cwd)
     return p
 
 

@@ -398,8 +398,18 @@ def test_sarif_output_validates(audit_dockerd, audit_containers, image_tars):
         assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
     k35 = [x for x in run["results"] if x["ruleId"] == "K3.5"]
     assert k35 and k35[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 5
+    assert k35[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("file:///")
     mem = [x for x in run["results"] if x["ruleId"] == "5.11"]
     assert {x["locations"][0]["logicalLocations"][0]["name"] for x in mem} >= {"ka-hostnet", "ka-priv"}
+    # a Dockerfile given by a relative path gets a relative URI (as code scanning wants)
+    from conftest import REPO
+    p = run_audit("--format", "sarif", "--no-daemon", "--dockerfile", "tests/fixtures/audit/dockerfiles/bad.Dockerfile",
+                  "--check", "K3.1", cwd=REPO)
+    log = json.loads(p.stdout)
+    jsonschema.Draft4Validator(schema).validate(log)
+    loc = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == "tests/fixtures/audit/dockerfiles/bad.Dockerfile"
+    assert loc["region"]["startLine"] == 18
 
 
 def test_junit_output(audit_dockerd, audit_containers, tmp_path):

@@ -112,13 +112,16 @@ char *audit_format_json(const struct audit_report *r)
 
 /* ---- SARIF 2.1.0 ---- */
 
+/* An absolute path as a file:// URI, a relative one as a relative
+ * reference (code scanning resolves it against the checkout). */
 static char *file_uri(const char *path)
 {
 	size_t n = strlen(path);
 	char *out = malloc(n * 3 + 16);
 	if (!out)
 		return NULL;
-	char *p = out + sprintf(out, "file://");
+	char *p = out + (path[0] == '/' ? sprintf(out, "file://") : 0);
+	*p = '\0';
 	for (const unsigned char *s = (const unsigned char *)path; *s; s++) {
 		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || strchr("/-._~", *s))
 			*p++ = (char)*s;
@@ -156,8 +159,7 @@ static json_object *sarif_result(const struct audit_result *res, size_t rule_ind
 	add(o, "message", msg);
 	if (ev && *ev->object) {
 		json_object *locs = json_object_new_array(), *loc = json_object_new_object();
-		if ((!strcmp(ev->kind, "file") || !strcmp(ev->kind, "dockerfile") || !strcmp(ev->kind, "bundle")) &&
-		    ev->object[0] == '/') {
+		if (!strcmp(ev->kind, "file") || !strcmp(ev->kind, "dockerfile") || !strcmp(ev->kind, "bundle")) {
 			json_object *phys = json_object_new_object(), *art = json_object_new_object();
 			char *uri = file_uri(ev->object);
 			add(art, "uri", str(uri));
