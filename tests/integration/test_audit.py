@@ -448,3 +448,28 @@ def test_sanitizer_build_is_clean(audit_dockerd, audit_containers, image_tars):
                   env={"ASAN_OPTIONS": "detect_leaks=1", "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"})
     assert p.returncode == 1, p.stderr[-3000:]
     assert "Sanitizer" not in p.stderr and "runtime error" not in p.stderr
+
+
+def test_containerd_bundles_of_docker_containers(audit_dockerd, audit_containers):
+    """The OCI bundles containerd made for the running containers get the
+    same verdicts as the containers themselves."""
+    ids = {n: audit_dockerd.docker("inspect", "--format", "{{.Id}}", n).stdout.strip()
+           for n in ("ka-good", "ka-hostnet", "ka-hostpid", "ka-seccomp")}
+    base = os.path.join(os.path.dirname(audit_dockerd.sock), "exec", "containerd", "daemon",
+                        "io.containerd.runtime.v2.task", "moby")
+    bundle = {n: os.path.join(base, i, "config.json") for n, i in ids.items()}
+    args = []
+    for path in bundle.values():
+        assert os.path.exists(path), path
+        args += ["--oci-bundle", path]
+    r = by_id(audit_json("--no-daemon", "--check", "4.1,5", *args))
+    want_warn = {"5.10": {"ka-hostnet"}, "5.16": {"ka-hostpid"}, "5.22": {"ka-seccomp"},
+                 "4.1": {"ka-hostnet", "ka-hostpid", "ka-seccomp"},
+                 "5.11": {"ka-hostnet", "ka-hostpid", "ka-seccomp"},
+                 "5.13": {"ka-hostnet", "ka-hostpid", "ka-seccomp"},
+                 "5.29": {"ka-hostnet", "ka-hostpid", "ka-seccomp"},
+                 "5.26": {"ka-hostnet", "ka-hostpid", "ka-seccomp"},
+                 "5.4": set()}
+    for check, names in want_warn.items():
+        assert objects(r[check], "WARN", "bundle") == {bundle[n] for n in names}, (check, r[check]["evidence"])
+        assert objects(r[check], "PASS", "bundle") == {bundle[n] for n in bundle if n not in names}, check

@@ -267,6 +267,30 @@ static uint64_t caps_of(json_object *arr)
 	return m;
 }
 
+/* Is the namespace file PATH the host's namespace of TYPE (e.g. Docker's
+ * --network=host bundle joins <exec-root>/netns/default)? */
+static int host_namespace(const char *type, const char *path)
+{
+	static const struct { const char *oci, *proc; } names[] = {
+		{ "network", "net" }, { "pid", "pid" }, { "ipc", "ipc" }, { "uts", "uts" },
+		{ "user", "user" }, { "cgroup", "cgroup" }, { "mount", "mnt" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (strcmp(type, names[i].oci))
+			continue;
+		char host[64];
+		struct stat a, b;
+		snprintf(host, sizeof(host), "/proc/1/ns/%s", names[i].proc);
+		if (stat(host, &b) < 0) {
+			snprintf(host, sizeof(host), "/proc/self/ns/%s", names[i].proc);
+			if (stat(host, &b) < 0)
+				return 0;
+		}
+		return stat(path, &a) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	}
+	return 0;
+}
+
 int kcont_from_oci(struct kcont *c, const char *path, kerr *e)
 {
 	memset(c, 0, sizeof(*c));
@@ -317,8 +341,9 @@ int kcont_from_oci(struct kcont *c, const char *path, kerr *e)
 	json_object *nss = jget(lin, "namespaces");
 	for (size_t i = 0; nss && json_object_is_type(nss, json_type_array) && i < json_object_array_length(nss); i++) {
 		const char *t = js(json_object_array_get_idx(nss, i), "type");
-		if (!t)
-			continue;
+		const char *nspath = js(json_object_array_get_idx(nss, i), "path");
+		if (!t || (nspath && host_namespace(t, nspath)))
+			continue; /* joining the host's own namespace is sharing it */
 		ns_net |= !strcmp(t, "network");
 		ns_pid |= !strcmp(t, "pid");
 		ns_ipc |= !strcmp(t, "ipc");
