@@ -29,6 +29,9 @@ cleanup() {
 	[ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
 	kill "$dpid" 2>/dev/null || true
 	wait "$dpid" 2>/dev/null || true
+	# dockerd leaves its data root bind mount and netns/default mounted
+	awk -v p="$base/" 'index($5, p) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+		while read -r mp; do umount -l "$mp" 2>/dev/null || true; done
 	rm -rf "$base" 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM

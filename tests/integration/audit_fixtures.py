@@ -103,6 +103,21 @@ class Dockerd:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
             self.log.close()
+            unmount_below(self.base)
+
+
+def unmount_below(base):
+    """dockerd leaves its data root bind mount and netns/default behind:
+    unmount everything below BASE, deepest first."""
+    prefix = os.path.realpath(base) + "/"
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = line.split()[4].replace("\\040", " ")
+            if mp.startswith(prefix):
+                points.append(mp)
+    for mp in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "-l", mp], capture_output=True)
 
 
 @pytest.fixture(scope="session")

@@ -481,7 +481,6 @@ def test_user_namespace_maps_ids(public_tmp):
     assert [line.split() for line in out.read().splitlines()] == [["0", "0", "1"], ["1", "100001", "65535"]]
 
 
-@pytest.mark.xfail(strict=True, reason=USERNS_BUG)
 def test_every_namespace_new_with_user_root_mapped_to_100000(public_tmp):
     b = userns_bundle(public_tmp)
     b.config["linux"]["namespaces"] = [{"type": t} for t in ALL_NS]
@@ -496,7 +495,6 @@ def test_every_namespace_new_with_user_root_mapped_to_100000(public_tmp):
     assert info["pid"] == 1 and info["uid"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=USERNS_BUG)
 def test_user_namespace_root_is_an_unprivileged_host_uid(public_tmp):
     b = userns_bundle(public_tmp)
     b.args("/bin/probe", "sleep", "600")
@@ -510,7 +508,6 @@ def test_user_namespace_root_is_an_unprivileged_host_uid(public_tmp):
     assert ids == [["100000"] * 4, ["100000"] * 4]
 
 
-@pytest.mark.xfail(strict=True, reason=DEV_CHAR_BUG)
 def test_user_namespace_with_the_default_dev(public_tmp):
     b = userns_bundle(public_tmp, mapping=[{"containerID": 0, "hostID": 0, "size": 65536}], host_dev=False)
     r = sh(b, "stat -c '%n %t:%T' /dev/null /dev/zero /dev/urandom")
@@ -588,7 +585,6 @@ SYNC_RACE_BUG = ("BUG: src/lib/container/create.c kcontainer_create(), fast path
                  "reads the child's error message whenever the child reported one")
 
 
-@pytest.mark.xfail(strict=True, reason=SYNC_RACE_BUG)
 def test_join_namespace_of_the_wrong_type_is_always_named_in_the_error(bundle, runtime):
     pidns = f"/proc/{os.getpid()}/ns/pid"
     bundle.config["linux"]["namespaces"] = [{"type": "pid"}, {"type": "mount"}, {"type": "uts"},
@@ -1028,7 +1024,6 @@ def test_spec_rootless_maps_the_caller(runtime, tmp_path):
     assert c["linux"]["gidMappings"] == [{"containerID": 0, "hostID": os.getegid(), "size": 1}]
 
 
-@pytest.mark.xfail(strict=True, reason=DEV_CHAR_BUG)
 def test_spec_rootless_config_runs(public_tmp):
     d, rt = public_tmp
     b = os.path.join(d, "rootless")
@@ -1109,7 +1104,6 @@ RATIME_BUG = ("BUG: src/lib/linux/mountopt.c (RECURSIVE table) + rootfs.c do_mou
               "a submount noatime")
 
 
-@pytest.mark.xfail(strict=True, reason=RATIME_BUG)
 def test_recursive_atime_options(runtime, bundle, tmp_path, host_mounts):
     refused = accepted_mount_options(runtime, bundle, tmp_path, list(RECURSIVE_ATIME))
     assert refused == {}

@@ -315,7 +315,6 @@ LONG_ID_BUG = ("BUG: src/lib/oci/state.c kid_validate() accepts ids up to KID_MA
                "'container id is longer than 255 bytes'")
 
 
-@pytest.mark.xfail(strict=True, reason=LONG_ID_BUG)
 def test_the_longest_documented_id_works(bundle, runtime):
     cid = "x" * 1024
     bundle.args("/bin/true")
@@ -343,7 +342,6 @@ LOG_INJECTION_BUG = ("BUG: src/lib/common/log.c klog() text format writes the me
                      "characters are escaped (as the json format does), one event = one line")
 
 
-@pytest.mark.xfail(strict=True, reason=LOG_INJECTION_BUG)
 def test_text_log_lines_cannot_be_forged(bundle, runtime, tmp_path):
     log = tmp_path / "runtime.log"
     forged = "2030-01-01T00:00:00.000000000Z info: container \"web\" started"

@@ -88,12 +88,14 @@ static const struct want table[] = {
 	R("rexec", 0, MOUNT_ATTR_NOEXEC),
 	R("rnodiratime", MOUNT_ATTR_NODIRATIME, 0),
 	R("rdiratime", 0, MOUNT_ATTR_NODIRATIME),
-	R("rrelatime", MOUNT_ATTR_RELATIME, 0),
-	R("rnorelatime", 0, MOUNT_ATTR_RELATIME),
-	R("rnoatime", MOUNT_ATTR_NOATIME, 0),
-	R("ratime", 0, MOUNT_ATTR_NOATIME),
-	R("rstrictatime", MOUNT_ATTR_STRICTATIME, 0),
-	R("rnostrictatime", 0, MOUNT_ATTR_STRICTATIME),
+	/* the atime modes are one field: the mode is set and the whole
+	 * MOUNT_ATTR__ATIME mask cleared, as mount_setattr(2) requires */
+	R("rrelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME),
+	R("rnorelatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME),
+	R("rnoatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME),
+	R("ratime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME),
+	R("rstrictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME),
+	R("rnostrictatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME),
 	R("rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0),
 	R("rsymfollow", 0, MOUNT_ATTR_NOSYMFOLLOW),
 };
@@ -134,6 +136,12 @@ static void test_every_option_over_state(void **state)
 		struct kmount_flags f = { .set = ~0UL, .clear = 0, .propagation = MS_SLAVE,
 					  .attr_set = ~0ULL, .attr_clr = 0, .bind = 0 };
 		kmountopt_apply(w->word, &f);
+		if (w->aclr == MOUNT_ATTR__ATIME) {
+			/* an atime mode replaces the atime bits, whatever was there */
+			assert_true((f.attr_set & MOUNT_ATTR__ATIME) == w->aset);
+			assert_true(f.attr_clr & MOUNT_ATTR__ATIME);
+			continue;
+		}
 		if (w->kind == KMOPT_FLAG) {
 			assert_true(f.set == (~0UL & ~w->clear));
 			assert_true(f.clear == w->clear);

@@ -89,7 +89,7 @@ static void test_id_valid(void **state)
 	kerr_clear(&e);
 	assert_int_equal(kid_validate(id, &e), -1);
 	assert_int_equal(e.errnum, EINVAL);
-	assert_non_null(strstr(e.msg, "container id is longer than 1024 bytes"));
+	assert_non_null(strstr(e.msg, "container id is longer than 255 bytes (it names a directory)"));
 	free(id);
 }
 

@@ -76,12 +76,27 @@ void klog(enum klog_level lvl, const char *fmt, ...)
 			(void)!write(log_fd, w.buf, w.len);
 		jsonw_free(&w);
 	} else {
-		char line[4300];
-		int len = snprintf(line, sizeof(line), "%s %s: %s\n", ts, level_names[lvl], msg);
+		/* one message, one line: control characters (a newline in an id
+		 * or a config string) are escaped, never written raw */
+		char clean[4096 * 4];
+		size_t o = 0;
+		for (const unsigned char *p = (const unsigned char *)msg; *p && o < sizeof(clean) - 5; p++) {
+			if (*p == '\n') {
+				clean[o++] = '\\';
+				clean[o++] = 'n';
+			} else if (*p < 0x20 || *p == 0x7f) {
+				o += snprintf(clean + o, sizeof(clean) - o, "\\x%02x", *p);
+			} else {
+				clean[o++] = *p;
+			}
+		}
+		clean[o] = '\0';
+		char line[4096 * 4 + 200];
+		int len = snprintf(line, sizeof(line), "%s %s: %s\n", ts, level_names[lvl], clean);
 		if (log_fd == 2) /* on a terminal keep it short */
 			len = snprintf(line, sizeof(line), "kapsel-runtime: %s%s%s\n",
 				       lvl == KLOG_ERROR ? "" : level_names[lvl],
-				       lvl == KLOG_ERROR ? "" : ": ", msg);
+				       lvl == KLOG_ERROR ? "" : ": ", clean);
 		if (len > (int)sizeof(line) - 1)
 			len = sizeof(line) - 1;
 		(void)!write(log_fd, line, len);

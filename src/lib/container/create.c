@@ -59,6 +59,7 @@ struct child_ctx {
 	const struct kcg_host *cg;
 	const char *cg_path;
 	const char *fifo_path;
+	int fifo_fd;         /* O_PATH, opened by the parent */
 	struct kseccomp *seccomp;
 	int sync;            /* child's end */
 	int console;         /* console socket or -1 */
@@ -103,11 +104,11 @@ static int child_setup(struct child_ctx *c, kerr *e)
 	    personality(!strcmp(s->personality_domain, "LINUX32") ? PER_LINUX32 : PER_LINUX) < 0)
 		return kerr_errno(e, "config.json: linux.personality");
 
-	/* Handles we still need after pivot_root: the fifo, and the host's
-	 * /proc/self/fd to reopen it for writing. Both close on exec. */
-	_cleanup_close_ int fifo = open(c->fifo_path, O_PATH | O_CLOEXEC);
-	if (fifo < 0)
-		return kerr_errno(e, "open %s", c->fifo_path);
+	/* Handles we still need after pivot_root: the fifo (opened by the
+	 * parent: in a user namespace the state directory is out of reach),
+	 * and the host's /proc/self/fd to reopen it for writing.  Both close
+	 * on exec. */
+	int fifo = c->fifo_fd;
 	_cleanup_close_ int procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (procfd < 0)
 		return kerr_errno(e, "open /proc/self/fd");
@@ -341,6 +342,7 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	int made_dir = 0, made_cg = 0, rc = -1;
 	struct kcg_join join = { .n = 0, .v2_dir = -1, .v2_procs = -1 };
 	struct klsm_host lsm;
+	_cleanup_close_ int fifo_fd = -1;
 	_cleanup_free_ char **ann = NULL;
 	struct ksync_msg m;
 
@@ -416,6 +418,11 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 		kerr_errno(e, "create %s", fifo);
 		goto out;
 	}
+	fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
+	if (fifo_fd < 0) {
+		kerr_errno(e, "open %s", fifo);
+		goto out;
+	}
 	if (kcg_create(&cg, cgpath, e) < 0)
 		goto out;
 	made_cg = 1;
@@ -427,7 +434,7 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	}
 
 	struct child_ctx c = {
-		.s = s, .o = o, .cg = &cg, .cg_path = cgpath, .fifo_path = fifo, .seccomp = sc,
+		.s = s, .o = o, .cg = &cg, .cg_path = cgpath, .fifo_path = fifo, .fifo_fd = fifo_fd, .seccomp = sc,
 		.sync = sv[1], .console = console, .slow = 0, .join = &join, .lsm = &lsm,
 	};
 	int joined = s->ns_join_flags;

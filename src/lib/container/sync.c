@@ -5,12 +5,26 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* The other side died: it may have said why before it went. */
+static int peer_error(int fd, int err, kerr *e)
+{
+	struct ksync_msg m;
+	ssize_t n = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
+	if (n > (ssize_t)offsetof(struct ksync_msg, msg) && m.type == KSYNC_ERROR) {
+		m.msg[sizeof(m.msg) - 1] = '\0';
+		e->errnum = m.errnum;
+		memcpy(e->msg, m.msg, sizeof(e->msg));
+		return -1;
+	}
+	return kerr_set(e, err, "sync (the container process exited during setup)");
+}
+
 int ksync_send(int fd, int type, pid_t pid, kerr *e)
 {
 	struct ksync_msg m = { .type = type, .pid = pid };
 	/* only the header matters for non-error messages */
 	if (send(fd, &m, offsetof(struct ksync_msg, msg), MSG_NOSIGNAL) < 0)
-		return kerr_errno(e, "sync");
+		return peer_error(fd, errno, e);
 	return 0;
 }
 
@@ -30,7 +44,7 @@ int ksync_recv(int fd, struct ksync_msg *m, kerr *e)
 		n = recv(fd, m, sizeof(*m), 0);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return kerr_errno(e, "sync");
+		return errno == ECONNRESET ? peer_error(fd, errno, e) : kerr_errno(e, "sync");
 	if (n == 0)
 		return kerr_msg(e, EPIPE, "the container process exited during setup");
 	if (m->type == KSYNC_ERROR) {

@@ -70,10 +70,21 @@ static int make_node(int rootfd, const struct oci_device *d, int in_userns, kerr
 			return kerr_errno(e, "device %s: chown", d->path);
 		return 0;
 	}
-	/* user namespace: bind the host's node onto an empty file */
-	char host[64];
+	/* user namespace: bind the host's node onto an empty file.  The host
+	 * node is /dev/char/M:m (udev) or the same path on the host, as long
+	 * as it is that very device. */
+	char host[PATH_MAX];
+	struct stat hs;
 	snprintf(host, sizeof(host), "/dev/%s/%u:%u", d->type == 'b' ? "block" : "char",
 		 (unsigned)d->major, (unsigned)d->minor);
+	if (stat(host, &hs) < 0 || hs.st_rdev != dev || (hs.st_mode & S_IFMT) != type_bits(d->type)) {
+		snprintf(host, sizeof(host), "%s", d->path);
+		if (stat(host, &hs) < 0 || hs.st_rdev != dev || (hs.st_mode & S_IFMT) != type_bits(d->type))
+			return kerr_msg(e, ENOENT, "device %s: in a user namespace the host's node is bound in, and "
+					"the host has no %c %lld:%lld at /dev/%s/%lld:%lld or %s", d->path, d->type,
+					(long long)d->major, (long long)d->minor, d->type == 'b' ? "block" : "char",
+					(long long)d->major, (long long)d->minor, d->path);
+	}
 	int f = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (f < 0)
 		return kerr_errno(e, "device %s: create", d->path);

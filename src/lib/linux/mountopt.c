@@ -14,6 +14,7 @@ struct opt {
 	int clear;               /* for FLAG and RECURSIVE: the option clears */
 	unsigned long flag;      /* MS_* or propagation */
 	uint64_t attr;           /* MOUNT_ATTR_* for RECURSIVE */
+	int atime;               /* one of the exclusive atime modes */
 };
 
 static const struct opt opts[] = {
@@ -70,12 +71,13 @@ static const struct opt opts[] = {
 	{ "rexec", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_NOEXEC },
 	{ "rnodiratime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_NODIRATIME },
 	{ "rdiratime", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_NODIRATIME },
-	{ "rrelatime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_RELATIME },
-	{ "rnorelatime", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_RELATIME },
-	{ "rnoatime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_NOATIME },
-	{ "ratime", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_NOATIME },
-	{ "rstrictatime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_STRICTATIME },
-	{ "rnostrictatime", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_STRICTATIME },
+	/* the atime modes are one field: set it, and clear the whole mask */
+	{ "rrelatime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_RELATIME, 1 },
+	{ "rnorelatime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_STRICTATIME, 1 },
+	{ "rnoatime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_NOATIME, 1 },
+	{ "ratime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_RELATIME, 1 },
+	{ "rstrictatime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_STRICTATIME, 1 },
+	{ "rnostrictatime", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_RELATIME, 1 },
 	{ "rnosymfollow", KMOPT_RECURSIVE, 0, 0, MOUNT_ATTR_NOSYMFOLLOW },
 	{ "rsymfollow", KMOPT_RECURSIVE, 1, 0, MOUNT_ATTR_NOSYMFOLLOW },
 
@@ -115,7 +117,10 @@ enum kmountopt_kind kmountopt_apply(const char *word, struct kmount_flags *f)
 			f->tmpcopyup = !o->clear;
 			break;
 		case KMOPT_RECURSIVE:
-			if (o->clear) {
+			if (o->atime) {
+				f->attr_set = (f->attr_set & ~(uint64_t)MOUNT_ATTR__ATIME) | o->attr;
+				f->attr_clr |= MOUNT_ATTR__ATIME;
+			} else if (o->clear) {
 				f->attr_clr |= o->attr;
 				f->attr_set &= ~o->attr;
 			} else {

@@ -224,6 +224,19 @@ mounted:
 	return 0;
 }
 
+/* The root filesystem itself is nosuid (setuid binaries in an image do
+ * not elevate), and nodev when /dev is a mount of its own, unless the
+ * annotation io.kapsel.rootfs.suid=true asks for setuid. */
+static unsigned long rootfs_flags(const struct oci_spec *s)
+{
+	const char *suid = oci_spec_annotation(s, "io.kapsel.rootfs.suid");
+	unsigned long f = suid && !strcmp(suid, "true") ? 0 : MS_NOSUID;
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (!strcmp(s->mounts[i].destination, "/dev"))
+			f |= MS_NODEV;
+	return f;
+}
+
 int krootfs_prepare(const struct oci_spec *s, const struct krootfs_opts *o, kerr *e)
 {
 	/* Nothing we do may reach the host: the whole tree becomes a slave
@@ -235,6 +248,8 @@ int krootfs_prepare(const struct oci_spec *s, const struct krootfs_opts *o, kerr
 		return kerr_errno(e, "make / %s", prop & MS_PRIVATE ? "rprivate" : "rslave");
 	if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return kerr_errno(e, "bind the rootfs %s onto itself", s->root_path);
+	if (rootfs_flags(s) && bind_remount(s->root_path, rootfs_flags(s), e, "the root filesystem") < 0)
+		return -1;
 
 	_cleanup_close_ int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -357,7 +372,7 @@ int krootfs_finish(const struct oci_spec *s, kerr *e)
 	for (size_t i = 0; i < s->n_readonly_paths; i++)
 		if (readonly_path(s->readonly_paths[i], e) < 0)
 			return -1;
-	if (s->root_readonly && bind_remount("/", MS_RDONLY, e, "the root filesystem") < 0)
+	if (s->root_readonly && bind_remount("/", MS_RDONLY | rootfs_flags(s), e, "the root filesystem") < 0)
 		return -1;
 	if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)
 		return kerr_errno(e, "set rootfs propagation");

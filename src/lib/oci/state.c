@@ -24,7 +24,7 @@ int kid_validate(const char *id, kerr *e)
 	if (n == 0)
 		return kerr_msg(e, EINVAL, "container id is empty");
 	if (n > KID_MAX)
-		return kerr_msg(e, EINVAL, "container id is longer than %d bytes", KID_MAX);
+		return kerr_msg(e, EINVAL, "container id is longer than %d bytes (it names a directory)", KID_MAX);
 	if (!strcmp(id, ".") || !strcmp(id, ".."))
 		return kerr_msg(e, EINVAL, "invalid container id \"%s\"", id);
 	for (const char *p = id; *p; p++) {

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define KID_MAX 1024
+#define KID_MAX 255 /* it names a directory */
 
 enum kstatus { KSTATUS_CREATING, KSTATUS_CREATED, KSTATUS_RUNNING, KSTATUS_PAUSED, KSTATUS_STOPPED };
 extern const char *const kstatus_names[];
