@@ -4,6 +4,7 @@
 #include "common/fs.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -312,10 +313,54 @@ int kcg_freeze(const struct kcg_host *h, const char *path, int on, kerr *e)
 		return on ? kerr_msg(e, EBUSY, "freeze %s: the cgroup did not freeze", path) : 0;
 	}
 	if (h->unified >= 0 && h->layout == KCG_V2) {
-		snprintf(file, sizeof(file), "%s%s/cgroup.freeze", h->hier[h->unified].mount, path);
-		return kfs_write_str(file, on ? "1" : "0", e);
+		snprintf(file, sizeof(file), "%s%s", h->hier[h->unified].mount, path);
+		return kcg_v2_freeze(file, on, e);
 	}
-	return kerr_msg(e, ENOTSUP, "no freezer cgroup on this host");
+	return kerr_set(e, ENOTSUP, "no freezer cgroup on this host");
+}
+
+/* cgroup.events changes raise POLLPRI on an open fd: wait for "frozen N"
+ * there instead of polling the file on a timer. */
+int kcg_v2_freeze(const char *dir, int on, kerr *e)
+{
+	char file[PATH_MAX + 32], want[16];
+	snprintf(file, sizeof(file), "%s/cgroup.freeze", dir);
+	if (kfs_write_str(file, on ? "1" : "0", e) < 0)
+		return -1;
+	snprintf(file, sizeof(file), "%s/cgroup.events", dir);
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kerr_errno(e, "open %s", file);
+	snprintf(want, sizeof(want), "frozen %d", on);
+	for (int rounds = 0; rounds < 1000; rounds++) {
+		char buf[512];
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n < 0)
+			return kerr_errno(e, "read %s", file);
+		buf[n] = '\0';
+		char *f = strstr(buf, "frozen ");
+		if (!f || !strncmp(f, want, strlen(want)))
+			return 0; /* no "frozen" key: an old kernel, nothing to wait for */
+		struct pollfd p = { .fd = fd, .events = POLLPRI };
+		if (poll(&p, 1, 10000) == 0)
+			return kerr_msg(e, ETIMEDOUT, "%s: the cgroup did not %s within 10 s", dir,
+					on ? "freeze" : "thaw");
+	}
+	return kerr_msg(e, EBUSY, "%s: the cgroup did not settle", dir);
+}
+
+/* Every process of the cgroup (and below) killed at once; 1 when the
+ * kernel has cgroup.kill, 0 when it does not (the caller signals each). */
+int kcg_v2_kill(const char *dir, kerr *e)
+{
+	char file[PATH_MAX + 32];
+	snprintf(file, sizeof(file), "%s/cgroup.kill", dir);
+	_cleanup_close_ int fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : kerr_errno(e, "open %s", file);
+	if (write(fd, "1", 1) != 1)
+		return kerr_errno(e, "write %s", file);
+	return 1;
 }
 
 int kcg_is_frozen(const struct kcg_host *h, const char *path)

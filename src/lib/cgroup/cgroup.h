@@ -69,6 +69,10 @@ void kcg_join_close(struct kcg_join *j);
 
 /* Freeze (1) or thaw (0) the cgroup: v1 freezer or v2 cgroup.freeze. */
 int kcg_freeze(const struct kcg_host *h, const char *path, int on, kerr *e);
+/* The v2 driver on one cgroup2 directory: cgroup.freeze (waiting for
+ * cgroup.events to say so) and cgroup.kill (1 done, 0 not supported). */
+int kcg_v2_freeze(const char *dir, int on, kerr *e);
+int kcg_v2_kill(const char *dir, kerr *e);
 /* 1 frozen, 0 not, -1 unknown. */
 int kcg_is_frozen(const struct kcg_host *h, const char *path);
 #endif

@@ -132,6 +132,14 @@ static int kill_all(const struct kstate *st, int sig, kerr *e)
 	_cleanup_free_ pid_t *pids = NULL;
 	if (kcg_host_detect(&h, e) < 0)
 		return -1;
+	/* pure cgroup2: the kernel kills the whole tree at once */
+	if (sig == SIGKILL && h.layout == KCG_V2) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s%s", h.hier[h.unified].mount, st->cgroup_path);
+		int r = kcg_v2_kill(dir, e);
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+	}
 	/* freeze first so that nothing forks away while we signal */
 	int frozen = kcg_freeze(&h, st->cgroup_path, 1, e) == 0;
 	int n = kcg_pids(&h, st->cgroup_path, &pids, e);
