@@ -231,12 +231,20 @@ static void c_audit_sysconfig(struct audit_ctx *ctx, struct audit_result *r)
 void bin_paths(char ***v, const char *name)
 {
 	static const char *const dirs[] = { "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin",
-					     "/usr/libexec/docker" };
+					     "/usr/libexec/docker", "/bin", "/sbin" };
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		char p[256];
 		struct stat st;
 		snprintf(p, sizeof(p), "%s/%s", dirs[i], name);
-		if (lstat(p, &st) == 0)
+		if (lstat(p, &st) < 0)
+			continue;
+		/* /bin is /usr/bin on merged-/usr systems: one file, once */
+		int dup = 0;
+		for (size_t k = 0; *v && (*v)[k] && !dup; k++) {
+			struct stat o;
+			dup = lstat((*v)[k], &o) == 0 && o.st_dev == st.st_dev && o.st_ino == st.st_ino;
+		}
+		if (!dup)
 			push_unique(v, p);
 	}
 }
@@ -245,14 +253,7 @@ static void c_audit_bin(struct audit_ctx *ctx, struct audit_result *r, const cha
 {
 	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
 	push_unique(&v, running);
-	static const char *const dirs[] = { "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin" };
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		char p[256];
-		struct stat st;
-		snprintf(p, sizeof(p), "%s/%s", dirs[i], name);
-		if (lstat(p, &st) == 0)
-			push_unique(&v, p);
-	}
+	bin_paths(&v, name);
 	if (!v[0]) {
 		char p[256];
 		snprintf(p, sizeof(p), "/usr/bin/%s", name);

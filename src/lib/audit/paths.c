@@ -26,12 +26,22 @@ char **unit_paths(const char *unit)
 	static const char *const dirs[] = { "/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system",
 					    "/usr/lib/systemd/system", "/usr/local/lib/systemd/system" };
 	char **v = calloc(1, sizeof(char *));
+	struct stat seen[8];
+	size_t nseen = 0;
 	for (size_t i = 0; v && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		char p[512];
 		struct stat st;
 		snprintf(p, sizeof(p), "%s/%s", dirs[i], unit);
-		if (lstat(p, &st) == 0)
-			strv_push(&v, p);
+		if (lstat(p, &st) < 0)
+			continue;
+		/* /lib is /usr/lib on merged-/usr systems: one file, once */
+		int dup = 0;
+		for (size_t k = 0; k < nseen; k++)
+			dup |= seen[k].st_dev == st.st_dev && seen[k].st_ino == st.st_ino;
+		if (dup)
+			continue;
+		seen[nseen++] = st;
+		strv_push(&v, p);
 	}
 	return v;
 }
