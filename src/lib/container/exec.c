@@ -9,6 +9,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/strv.h"
 #include "container/container.h"
 #include "container/launch.h"
 #include "container/sync.h"
@@ -57,29 +58,6 @@ static int parse_id(const char *s, const char *what, uint32_t *out, kerr *e)
 	return 0;
 }
 
-static int strv_add(char ***v, const char *s)
-{
-	size_t n = 0;
-	while (*v && (*v)[n])
-		n++;
-	char **nv = realloc(*v, (n + 2) * sizeof(char *));
-	if (!nv)
-		return -1;
-	nv[n] = strdup(s);
-	nv[n + 1] = NULL;
-	*v = nv;
-	return nv[n] ? 0 : -1;
-}
-
-static char **strv_copy(char **v)
-{
-	char **out = calloc(1, sizeof(char *));
-	for (; out && v && *v; v++)
-		if (strv_add(&out, *v) < 0)
-			return NULL;
-	return out;
-}
-
 /* The process from the container's own, with the command-line changes. */
 static int build_process(struct kexec_opts *o, const struct oci_spec *s, struct oci_process *p, kerr *e)
 {
@@ -87,8 +65,8 @@ static int build_process(struct kexec_opts *o, const struct oci_spec *s, struct 
 
 	memset(p, 0, sizeof(*p));
 	*p = *c; /* scalars and caps; the pointers are replaced below */
-	p->args = strv_copy(o->args);
-	p->env = strv_copy(c->env);
+	p->args = kstrv_copy(o->args);
+	p->env = kstrv_copy(c->env);
 	p->cwd = strdup(o->cwd ? o->cwd : c->cwd);
 	p->rlimits = NULL;
 	p->additional_gids = NULL;
@@ -129,7 +107,7 @@ static int build_process(struct kexec_opts *o, const struct oci_spec *s, struct 
 		if (p->env[i]) {
 			free(p->env[i]);
 			p->env[i] = strdup(*kv);
-		} else if (strv_add(&p->env, *kv) < 0) {
+		} else if (kstrv_add(&p->env, *kv) < 0) {
 			return kerr_set(e, ENOMEM, "exec");
 		}
 	}
