@@ -52,6 +52,29 @@ export ASAN_OPTIONS=detect_leaks=1:exitcode=99 UBSAN_OPTIONS=halt_on_error=1:pri
 export KAPSEL_RUNTIME_BIN="$PWD/build-asan/src/runtime/kapsel-runtime"
 count_pytest asan tests/integration/test_lifecycle.py tests/integration/test_exec.py \
 	tests/integration/test_lsm.py tests/integration/test_policy.py -k "not docker and not podman"
+unset ASAN_OPTIONS UBSAN_OPTIONS KAPSEL_RUNTIME_BIN
+
+echo "== fuzz targets (libFuzzer, ${KAPSEL_FUZZ_SECONDS:-15} s each from the seed corpus) =="
+if CC=clang scripts/build.sh build-fuzz -Dfuzz=enabled -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dbuildtype=debug; then
+	for t in config policy seccomp dockerfile; do
+		corpus=$(mktemp -d)
+		cp tests/fuzz/corpus/$t/* "$corpus"/
+		if build-fuzz/tests/fuzz/fuzz_$t -max_total_time="${KAPSEL_FUZZ_SECONDS:-15}" -rss_limit_mb=2048 \
+			-artifact_prefix="$corpus/" "$corpus" >"$log" 2>&1; then
+			echo "fuzz_$t: $(grep -E '^Done' "$log")"
+			passed=$((passed + 1))
+		else
+			echo "fuzz_$t FAILED:"
+			grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -5
+			failed=$((failed + 1))
+		fi
+		rm -rf "$corpus"
+	done
+else
+	echo "the fuzz build failed"
+	failed=$((failed + 1))
+fi
 rm -f "$log"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -256,11 +256,12 @@ static int parse_mounts(struct jctx *c, json_object *arr, struct oci_spec *s)
 		for (size_t j = 0; m->options && m->options[j]; j++) {
 			const char *o = m->options[j];
 			switch (kmountopt_apply(o, &f)) {
-			case KMOPT_UNSUPPORTED:
+			case KMOPT_UNSUPPORTED: {
 				char op[300];
 				P(op, ip, "options");
 				return kj_fail(c, PI(fp, op, j),
 					       "mount option \"%s\" is not supported by kapsel-runtime", o);
+			}
 			case KMOPT_DATA: {
 				size_t l = strlen(o);
 				char *d = realloc(m->data, dlen + l + 2);

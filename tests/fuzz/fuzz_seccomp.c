@@ -1,0 +1,27 @@
+/* libFuzzer target: a linux.seccomp object translated to a BPF program
+ * (no cache: every input compiles). */
+#include "common/json.h"
+#include "linux/seccomp.h"
+
+#include <stdlib.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	setenv("KAPSEL_SECCOMP_CACHE", "", 1);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	kerr e;
+	json_object *o = kj_parse("config.json", (const char *)data, size, &e);
+	if (!o)
+		return 0;
+	struct kseccomp *sc = NULL;
+	if (kseccomp_compile(o, &sc, &e) == 0)
+		kseccomp_free(sc);
+	json_object_put(o);
+	return 0;
+}
