@@ -135,7 +135,10 @@ def test_seccomp_default_and_custom(dockerd, tmp_path):
 def test_device_write_bps(dockerd):
     # the block device holding / on this machine
     dev = os.stat("/").st_dev
-    uevent = open("/sys/dev/block/%d:%d/uevent" % (os.major(dev), os.minor(dev))).read()
+    path = "/sys/dev/block/%d:%d/uevent" % (os.major(dev), os.minor(dev))
+    if not os.path.exists(path):
+        pytest.skip("/ is not on a block device here")
+    uevent = open(path).read()
     name = [l.split("=", 1)[1] for l in uevent.splitlines() if l.startswith("DEVNAME=")][0]
     p = dockerd("run", "--rm", *K, "--device-write-bps", f"/dev/{name}:1mb", "kbox", "cat",
                 "/sys/fs/cgroup/blkio/blkio.throttle.write_bps_device")
