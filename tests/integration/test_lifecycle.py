@@ -286,3 +286,30 @@ def test_run_with_a_terminal_relays_it(bundle, runtime):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 5, out
     assert b"/dev/pts/" in out and b"got:hello" in out
+
+
+def test_container_hooks_run_inside(bundle, runtime, tmp_path):
+    # createContainer: in the container's mount namespace, before
+    # pivot_root (host paths still reachable); startContainer: inside the
+    # container after start, its path resolved in the container
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    bundle.config["mounts"].append({"destination": "/shared", "type": "bind", "source": str(shared),
+                                    "options": ["bind", "rw"]})
+    bundle.config["hooks"] = {
+        "createContainer": [{"path": "/bin/sh", "args": [
+            "sh", "-c", f"cat > {shared}/create.json; readlink /proc/self/ns/mnt > {shared}/create.ns"]}],
+        "startContainer": [{"path": "/bin/sh", "args": [
+            "sh", "-c", "cat > /shared/start.json; hostname > /shared/start.host"]}],
+    }
+    bundle.args("/bin/true")
+    r = bundle.run()
+    assert r.rc == 0, r
+    created = json.loads((shared / "create.json").read_text())
+    assert created["id"] == bundle.id and created["status"] == "creating"
+    assert (shared / "create.ns").read_text().strip() != os.readlink("/proc/self/ns/mnt")
+    started = json.loads((shared / "start.json").read_text())
+    assert started["id"] == bundle.id and started["status"] == "running"
+    # the startContainer hook ran in the container's uts namespace
+    assert (shared / "start.host").read_text().strip() == "kapsel"

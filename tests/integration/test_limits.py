@@ -137,7 +137,22 @@ def test_memory_hog_is_oom_killed_and_the_cgroup_counts_it(bundle, runtime, tmp_
     # in memory or in swap
     assert 31 * MIB <= int(c.cg("memory", "memory.max_usage_in_bytes")) <= 32 * MIB
     assert 31 * MIB <= int(c.cg("memory", "memory.memsw.max_usage_in_bytes")) <= 32 * MIB
+    # and `state` says so
+    st = runtime.state(bundle.id)
+    assert st["status"] == "stopped" and st.get("oomKilled") is True, st
     c.delete()
+
+
+def test_a_plain_exit_is_not_an_oom_kill(bundle, runtime):
+    bundle.args("/bin/probe", "exit", "3")
+    assert bundle.create().rc == 0
+    pid = runtime.state(bundle.id)["pid"]
+    assert runtime("start", bundle.id).rc == 0
+    from conftest import wait_exit
+    assert wait_exit(pid)
+    st = runtime.state(bundle.id)
+    assert st["status"] == "stopped" and "oomKilled" not in st
+    assert runtime("delete", bundle.id).rc == 0
 
 
 # -------------------------------------------------------------------- pids

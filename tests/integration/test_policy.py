@@ -150,10 +150,15 @@ def test_exemption_and_annotation(bundle, tmp_path):
     bundle.args("/bin/true")
     bundle.write()
     # an exempt name runs, and the log says why
+    bundle.config["annotations"] = {"io.kubernetes.cri.image-name": "registry.example/debug:1",
+                                    "io.kubernetes.pod.namespace": "tools"}
+    bundle.write()
     r = rt("run", "--bundle", bundle.path, "debug-1")
     assert r.rc == 0, r
     d = decisions(log)[-1]
     assert d["verdict"] == "allow" and d["level_reason"].startswith("exempt: name matches")
+    assert d["image"] == "registry.example/debug:1"
+    assert d["hints"]["io.kubernetes.pod.namespace"] == "tools"
     # the annotation may lower the level here...
     bundle.config["annotations"] = {"io.kapsel.policy.level": "privileged"}
     bundle.write()

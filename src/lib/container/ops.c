@@ -2,6 +2,7 @@
 #include "container.h"
 
 #include "cgroup/cgroup.h"
+#include "cgroup/resources.h"
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -27,6 +28,14 @@ int kcontainer_state(const char *root, const char *id, struct kstate *st, enum k
 	if (kstate_read(root, id, st, e) < 0)
 		return -1;
 	*status = kstate_status(st);
+	if (*status == KSTATUS_STOPPED && st->cgroup_path) {
+		/* the cgroup lives until delete: did the kernel OOM-kill in it? */
+		struct kcg_host h;
+		uint64_t ooms = 0;
+		kerr ig;
+		if (kcg_host_detect(&h, &ig) == 0 && kcg_oom_count(&h, st->cgroup_path, &ooms, &ig) == 0)
+			st->oom_killed = ooms > 0;
+	}
 	if (*status == KSTATUS_RUNNING && st->cgroup_path) {
 		/* a frozen cgroup is "paused" */
 		struct kcg_host h;

@@ -246,6 +246,8 @@ char *kstate_oci_json(const struct kstate *st, enum kstatus status, int pretty)
 	jsonw_key_str(&w, "created", st->created ? st->created : "");
 	jsonw_key_int(&w, "owner", st->owner);
 	write_annotations(&w, st->annotations);
+	if (st->oom_killed) /* an extension: clients ignore keys they do not know */
+		jsonw_key_bool(&w, "oomKilled", 1);
 	jsonw_obj_close(&w);
 	if (w.oom) {
 		jsonw_free(&w);

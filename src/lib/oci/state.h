@@ -26,6 +26,7 @@ struct kstate {
 	char **annotations;        /* key, value, key, value, ..., NULL */
 	char *config_json;         /* the config, for exec/update/policy (raw text) */
 	int use_systemd;
+	int oom_killed;            /* derived: the kernel OOM-killed in it (not stored) */
 };
 
 /* Valid id: 1..KID_MAX bytes of [A-Za-z0-9_+.-], not "." or "..". */

@@ -222,6 +222,11 @@ int kpolicy_log(const struct kpolicy *p, const struct kpol_decision *d, const ch
 		if (annotation(spec, *k))
 			jsonw_key_str(&w, *k, annotation(spec, *k));
 	jsonw_obj_close(&w);
+	/* the image, when a client names it in an annotation */
+	const char *image = NULL;
+	for (const char *const *k = image_keys; *k && !image; k++)
+		image = annotation(spec, *k);
+	jsonw_key_str(&w, "image", image);
 	jsonw_key_str(&w, "level", kpol_level_name(d->level));
 	jsonw_key_str(&w, "level_reason", d->level_reason);
 	jsonw_key(&w, "mode");
