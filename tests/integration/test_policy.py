@@ -288,3 +288,43 @@ def test_podman_privileged_is_refused(tmp_path_factory, runtime_bin, image_rootf
         assert p.returncode != 0 and f"[{rule} " in p.stderr, (opts, p.stderr)
     subprocess.run(pm + ["rm", "-af"], capture_output=True)
     umount_under(base)
+
+
+def test_harden_maps_root_into_a_user_namespace(make_bundle, tmp_path):
+    import shutil
+    import tempfile
+    # the mapped root (host uid 100000) must reach the rootfs: a copy in a
+    # world-traversable directory
+    base = tempfile.mkdtemp(prefix="kapsel-userns-")
+    try:
+        os.chmod(base, 0o755)
+        rootfs = os.path.join(base, "rootfs")
+        subprocess.run(["cp", "-a", make_bundle().config["root"]["path"], rootfs], check=True)
+        b = make_bundle(rootfs)
+        pol, log = policy_file(tmp_path, ENFORCE_BASELINE + "action = harden\n[harden]\nuserns = 100000:65536\n")
+        rt = Runtime(b.runtime.root, policy=pol)
+        b.config["process"]["user"] = {"uid": 0, "gid": 0}
+        b.args("/bin/sh", "-c", "id -u; cat /proc/self/uid_map; exec /bin/probe sleep 600")
+        b.write()
+        r = rt("run", "--detach", "--bundle", b.path, b.id)
+        assert r.rc == 0, r
+        pid = rt.state(b.id)["pid"]
+        # on the host the container's root is uid 100000
+        status = open(f"/proc/{pid}/status").read()
+        assert "\nUid:\t100000\t100000\t100000\t100000\n" in status, status
+        d = decisions(log)[-1]
+        assert d["verdict"] == "hardened" and any(c.startswith("R1:") for c in d["changes"])
+        assert "R1" not in [f["rule"] for f in d["failed"]]
+        assert rt("delete", "--force", b.id).rc == 0
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_policy_userns_values(tmp_path):
+    rt = Runtime(str(tmp_path / "state"), policy=None)
+    for bad in ("0:65536", "100000", "100000:0", "x:y", "4294967295:2"):
+        f, _ = policy_file(tmp_path, f"[harden]\nuserns = {bad}\n", "u.conf")
+        r = rt("policy", "check", f)
+        assert r.rc == 1 and "userns" in r.err, (bad, r)
+    f, _ = policy_file(tmp_path, "[harden]\nuserns = no\n", "u.conf")
+    assert rt("policy", "check", f).rc == 0

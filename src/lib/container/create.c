@@ -95,8 +95,6 @@ static int child_setup(struct child_ctx *c, kerr *e)
 		return kerr_errno(e, "config.json: hostname: set \"%s\"", s->hostname);
 	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		return kerr_errno(e, "config.json: domainname: set \"%s\"", s->domainname);
-	if (kproc_set_oom_score_adj(p, e) < 0)
-		return -1;
 	if (!c->o->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c->o->id) < 0 &&
 	    errno != ENOSYS && errno != EACCES && errno != EPERM)
 		return kerr_errno(e, "create a session keyring");
@@ -506,6 +504,8 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 		if (kns_write_idmaps(pid, s, e) < 0)
 			goto out;
 	}
+	if (kproc_set_oom_score_adj(&s->process, pid, e) < 0)
+		goto out;
 	if (ksync_send(sv[0], KSYNC_GO, 0, e) < 0)
 		goto out;
 

@@ -120,13 +120,14 @@ int kproc_set_identity(const struct oci_process *p, int setgroups_allowed, kerr 
 	return 0;
 }
 
-int kproc_set_oom_score_adj(const struct oci_process *p, kerr *e)
+int kproc_set_oom_score_adj(const struct oci_process *p, pid_t pid, kerr *e)
 {
-	char buf[16];
+	char buf[16], path[64];
 	if (!p->has_oom_score_adj)
 		return 0;
 	snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
-	if (kfs_write_str("/proc/self/oom_score_adj", buf, e) < 0)
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
+	if (kfs_write_str(path, buf, e) < 0)
 		return kerr_wrap(e, "config.json: process.oomScoreAdj: %d%s", p->oom_score_adj,
 				 p->oom_score_adj < 0 ? " (lowering it needs CAP_SYS_RESOURCE)" : "");
 	return 0;

@@ -7,6 +7,7 @@
 #include "common/err.h"
 
 #include <limits.h>
+#include <sys/types.h>
 
 struct oci_process;
 
@@ -19,7 +20,10 @@ int kproc_open_cwd(const struct oci_process *p, kerr *e);
 int kproc_set_identity(const struct oci_process *p, int setgroups_allowed, kerr *e);
 /* fchdir to the fd from kproc_open_cwd and verify it is under "/". */
 int kproc_enter_cwd(int cwdfd, const char *cwd, kerr *e);
-int kproc_set_oom_score_adj(const struct oci_process *p, kerr *e);
+/* Written by the runtime for the container's init PID, from outside any
+ * user namespace the init may be in (where /proc/self/oom_score_adj would
+ * belong to an unmapped root). */
+int kproc_set_oom_score_adj(const struct oci_process *p, pid_t pid, kerr *e);
 /* Mark every fd >= 3 close-on-exec except 3..3+preserve-1. */
 int kproc_cloexec_fds(int preserve, kerr *e);
 /* Default PATH when process.env has none. */

@@ -51,6 +51,10 @@ void kpolicy_default(struct kpolicy *p)
 	p->harden_cpu_period = 100000;
 	p->harden_nofile = 1024;
 	p->harden_nproc = 4096;
+	/* off by default: the rootfs and every bind source must then be
+	 * reachable by the mapped uid (Docker needs its userns-remap root) */
+	p->harden_userns_base = 0;
+	p->harden_userns_size = 65536;
 }
 
 void kpolicy_free(struct kpolicy *p)
@@ -269,6 +273,19 @@ int kpolicy_parse(const char *file, const char *text, struct kpolicy *p, kerr *e
 					bad = "a positive count";
 				else
 					p->harden_nofile = n;
+			} else if (!strcmp(k, "userns")) {
+				/* "no", or BASE:SIZE: root in the container becomes host uid BASE */
+				long long b, z;
+				char extra;
+				if (!strcmp(v, "no"))
+					p->harden_userns_base = 0;
+				else if (sscanf(v, "%lld:%lld%c", &b, &z, &extra) != 2 || b <= 0 || z < 1 ||
+					 b + z > 4294967295LL)
+					bad = "no or BASE:SIZE (e.g. 100000:65536, BASE above 0)";
+				else {
+					p->harden_userns_base = b;
+					p->harden_userns_size = z;
+				}
 			} else if (!strcmp(k, "nproc")) {
 				if (parse_count(v, &n) < 0)
 					bad = "a positive count";

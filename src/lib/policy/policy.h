@@ -41,6 +41,8 @@ struct kpolicy {
 	long long harden_pids;
 	long long harden_cpu_quota, harden_cpu_period;
 	unsigned long long harden_nofile, harden_nproc;
+	long long harden_userns_base;   /* map root to this host uid (0: never) */
+	long long harden_userns_size;
 };
 
 const char *kpol_level_name(enum kpol_level l);

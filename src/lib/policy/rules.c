@@ -647,6 +647,43 @@ static int r_root(json_object *s, char *ev, size_t n)
 	return 1;
 }
 
+/* Root stays root inside, but on the host it is an unprivileged uid: a
+ * new user namespace maps the container's 0..SIZE-1 to BASE..  (The
+ * image's files, owned by host root, are then read as "nobody".) */
+static int r_root_fix(json_object *s, const struct kpolicy *p, char *ch, size_t n)
+{
+	const char *path = NULL;
+	json_object *u = get(get(s, "process"), "user");
+	long uid = num(get(u, "uid"), 0);
+	if (ns_entry(s, "user", &path) != 0) {
+		/* already in a user namespace: fine if it maps root away */
+		long h = host_uid(s, uid);
+		if (h <= 0)
+			return -1;
+		snprintf(ch, n, "mapped root to host uid %ld in a user namespace", h - uid);
+		return 0;
+	}
+	if (!p->harden_userns_base)
+		return -1;
+	if (uid >= p->harden_userns_size)
+		return -1;
+	json_object *lx = need_obj(s, "linux");
+	json_object *ns = json_object_new_object();
+	json_object_object_add(ns, "type", json_object_new_string("user"));
+	json_object_array_add(need_arr(lx, "namespaces"), ns);
+	static const char *const maps[] = { "uidMappings", "gidMappings" };
+	for (int i = 0; i < 2; i++) {
+		json_object *arr = json_object_new_array(), *m = json_object_new_object();
+		json_object_object_add(m, "containerID", json_object_new_int64(0));
+		json_object_object_add(m, "hostID", json_object_new_int64(p->harden_userns_base));
+		json_object_object_add(m, "size", json_object_new_int64(p->harden_userns_size));
+		json_object_array_add(arr, m);
+		json_object_object_add(lx, maps[i], arr);
+	}
+	snprintf(ch, n, "mapped root to host uid %lld in a user namespace", p->harden_userns_base);
+	return 0;
+}
+
 static int r_nnp(json_object *s, char *ev, size_t n)
 {
 	json_object *o = get(get(s, "process"), "noNewPrivileges");
@@ -895,7 +932,7 @@ static const struct kpol_rule rules[] = {
 	{ "B13", "shared-propagation", KPOL_BASELINE, "No mount propagates back to the host", "5.19",
 	  "use rslave or rprivate instead of shared/rshared bind propagation", b_propagation, NULL },
 	{ "R1", "run-as-root", KPOL_RESTRICTED, "The process does not run as root on the host", "4.1, 5.31",
-	  "--user UID, USER in the Dockerfile, runAsNonRoot: true, or a user namespace (userns-remap)", r_root, NULL },
+	  "--user UID, USER in the Dockerfile, runAsNonRoot: true, or a user namespace (userns-remap)", r_root, r_root_fix },
 	{ "R2", "minimal-capabilities", KPOL_RESTRICTED, "Capabilities are limited to NET_BIND_SERVICE", "5.3",
 	  "--cap-drop ALL --cap-add NET_BIND_SERVICE / capabilities.drop: [ALL]", r_caps, r_caps_fix },
 	{ "R3", "no-new-privileges", KPOL_RESTRICTED, "no_new_privs is set", "5.25",
