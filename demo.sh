@@ -16,7 +16,8 @@ import json, sys
 p = sys.argv[1]
 c = json.load(open(p))
 c["process"]["args"] = ["/bin/sh", "/demo.sh"]
-c["mounts"].append({"destination": "/demo.sh", "type": "bind", "source": p.replace("config.json", "inside.sh"), "options": ["bind", "ro"]})
+c["mounts"].append({"destination": "/demo.sh", "type": "bind", "source": p.replace("config.json", "inside.sh"),
+                    "options": ["bind", "ro", "nosuid", "nodev", "noexec"]})
 json.dump(c, open(p, "w"), indent=1)
 PY
 cat > "$work/inside.sh" <<'IN'
@@ -30,6 +31,7 @@ echo "  user: $(id)"
 grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status | sed 's/^/  /'
 echo "  hostname: $(hostname)"
 echo "  open files limit: $(ulimit -n)"
+echo "  memory limit: $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max) bytes, pids limit: $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)"
 echo "== what it may do =="
 try "write to /tmp (tmpfs, noexec)" probe try write /tmp/x
 try "write to / (read-only root)" probe try write /x
@@ -46,3 +48,15 @@ try "see a network besides loopback" sh -c 'ls /sys/class/net | grep -vx lo'
 IN
 echo "kapsel-runtime run (bundle $work)"
 "$rt" --root "$work/state" run --bundle "$work" demo
+echo
+echo "== and the policy refuses what the guides forbid, whoever asks =="
+python3 - "$work/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["capabilities"]["bounding"].append("CAP_SYS_ADMIN")
+c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
+c["process"]["args"] = ["true"]
+json.dump(c, open(sys.argv[1], "w"), indent=1)
+PY
+echo "kapsel-runtime run with CAP_SYS_ADMIN and the host's network:"
+"$rt" --root "$work/state" run --bundle "$work" demo-bad 2>&1 | sed 's/; \[/;\n  [/g' || true
