@@ -297,3 +297,31 @@ def run_with_fds(runtime, args, fds, **kw):
     finally:
         for fd in opened.values():
             os.close(fd)
+
+
+def run_in_pty(argv, env=None, answer=None):
+    """Run ARGV on a new pseudo-terminal, as from an interactive shell.
+    ANSWER = (prompt, reply): write REPLY once PROMPT has been seen.
+    Returns (exit code, everything the terminal showed)."""
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execvpe(argv[0], argv, env or os.environ)
+        finally:
+            os._exit(127)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the other side closed
+            break
+        if not chunk:
+            break
+        out += chunk
+        if answer and answer[0] in out:
+            os.write(fd, answer[1])
+            answer = None
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out

@@ -3,12 +3,12 @@ the container with the probe.  dockerd is the tests' own (clients.py) with
 kapsel-runtime registered from docs/clients.md and as its default runtime."""
 import json
 import os
-import pty
 import subprocess
 
 import pytest
 
 from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401 (fixtures)
+from conftest import run_in_pty
 
 K = ["--runtime", "kapsel"]
 
@@ -51,20 +51,8 @@ def test_exec_plain_and_interactive_tty(dockerd):
     p = dockerd("exec", "-i", cid, "probe", "cat", input="through stdin\n")
     assert p.stdout == "through stdin\n"
     # -it from a real terminal
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execvpe("docker", ["docker", "exec", "-it", cid, "sh", "-c", "tty; exit 4"], dockerd.env)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 4
+    code, out = run_in_pty(["docker", "exec", "-it", cid, "sh", "-c", "tty; exit 4"], env=dockerd.env)
+    assert code == 4
     assert b"/dev/pts/" in out
     # exec sees the container's restrictions
     ex = json.loads(dockerd("exec", cid, "probe", "info", check=True).stdout)

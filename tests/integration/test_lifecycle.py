@@ -6,7 +6,7 @@ import signal
 import subprocess
 import time
 
-from conftest import cgroup_dirs, cgroup_procs, wait_exit, wait_file
+from conftest import cgroup_dirs, cgroup_procs, run_in_pty, wait_exit, wait_file
 
 
 def test_run_default_spec_is_hardened(bundle):
@@ -263,28 +263,12 @@ def test_terminal_without_console_socket_is_refused_for_create(bundle, runtime):
 
 def test_run_with_a_terminal_relays_it(bundle, runtime):
     # no --console-socket: `run` holds the pty itself and relays our terminal
-    import pty
     bundle.config["process"]["terminal"] = True
     bundle.args("/bin/sh", "-c", "tty; read line; echo got:$line; exit 5")
     bundle.write()
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(runtime.binary, runtime.cmd("run", "--bundle", bundle.path, bundle.id))
-    out = b""
-    sent = False
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-        if not sent and b"/dev/pts/" in out:
-            os.write(fd, b"hello\n")
-            sent = True
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 5, out
+    code, out = run_in_pty(runtime.cmd("run", "--bundle", bundle.path, bundle.id),
+                           answer=(b"/dev/pts/", b"hello\n"))
+    assert code == 5, out
     assert b"/dev/pts/" in out and b"got:hello" in out
 
 
