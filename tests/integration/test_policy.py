@@ -328,3 +328,34 @@ def test_policy_userns_values(tmp_path):
         assert r.rc == 1 and "userns" in r.err, (bad, r)
     f, _ = policy_file(tmp_path, "[harden]\nuserns = no\n", "u.conf")
     assert rt("policy", "check", f).rc == 0
+
+
+def test_docker_harden_maps_root_away(dockerd, tmp_path_factory):
+    # harden with a uid range: Docker's root becomes host uid 100000, even
+    # though Docker's 0710 data root is out of that uid's reach (the
+    # runtime clones the rootfs and the bind sources before the user
+    # namespace exists)
+    d = tmp_path_factory.mktemp("harden-userns")
+    pol = d / "harden.conf"
+    pol.write_text(f"[policy]\nenforce = baseline\nwarn = restricted\naction = harden\nlog = {d}/decisions.log\n"
+                   "syslog = no\n[harden]\nuserns = 100000:65536\n")
+    conf = json.load(open(os.path.join(dockerd.base, "daemon.json")))
+    conf["runtimes"]["kapsel-userns"] = {"path": dockerd.runtime_path, "runtimeArgs": ["--policy", str(pol)]}
+    with open(os.path.join(dockerd.base, "daemon.json"), "w") as f:
+        json.dump(conf, f)
+    os.kill(int(open(os.path.join(dockerd.base, "docker.pid")).read()), 1)
+    for _ in range(100):
+        if "kapsel-userns" in dockerd("info", "--format", "{{json .Runtimes}}").stdout:
+            break
+        subprocess.run(["sleep", "0.1"])
+    cid = dockerd("run", "-d", "--runtime", "kapsel-userns", "kbox", "probe", "sleep", "600", check=True).stdout.strip()
+    p = dockerd("exec", cid, "sh", "-c", "id -u; cat /proc/self/uid_map; cat /etc/hostname")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.split("\n")
+    assert lines[0] == "0" and lines[1].split() == ["0", "100000", "65536"]
+    assert lines[2] == cid[:12]
+    pid = int(dockerd("inspect", "-f", "{{.State.Pid}}", cid, check=True).stdout)
+    assert "\nUid:\t100000\t100000\t100000\t100000\n" in open(f"/proc/{pid}/status").read()
+    log = [json.loads(l) for l in open(d / "decisions.log").read().splitlines()]
+    assert log[-1]["verdict"] == "hardened" and any(c.startswith("R1:") for c in log[-1]["changes"])
+    dockerd("rm", "-f", cid, check=True)

@@ -67,6 +67,7 @@ struct child_ctx {
 	struct kcg_join *join;
 	int born_in_v2;      /* clone3 put us in the cgroup2 cgroup already */
 	const struct klsm_host *lsm;
+	struct krootfs_opts *trees; /* mount trees cloned by the parent */
 };
 
 extern char **environ;
@@ -116,6 +117,8 @@ static int child_setup(struct child_ctx *c, kerr *e)
 		.in_userns = in_userns,
 		.cg = c->cg,
 		.cgroup_path = c->cg_path,
+		.root_tree = c->trees->root_tree,
+		.src_trees = c->trees->src_trees,
 	};
 	int new_mnt = s->ns_new_flags & CLONE_NEWNS;
 	if (new_mnt && krootfs_prepare(s, &ro, e) < 0)
@@ -340,6 +343,7 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	int made_dir = 0, made_cg = 0, rc = -1;
 	struct kcg_join join = { .n = 0, .v2_dir = -1, .v2_procs = -1 };
 	struct klsm_host lsm;
+	struct krootfs_opts trees = { .root_tree = -1 };
 	_cleanup_close_ int fifo_fd = -1;
 	_cleanup_free_ char **ann = NULL;
 	struct ksync_msg m;
@@ -426,6 +430,11 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	made_cg = 1;
 	if (kcg_join_open(&cg, cgpath, &join, e) < 0)
 		goto out;
+	/* a new user namespace may not reach the rootfs and bind sources by
+	 * path: clone them as mount trees now, while privileged */
+	if ((s->ns_new_flags & CLONE_NEWUSER) && (s->ns_new_flags & CLONE_NEWNS) &&
+	    krootfs_trees_open(s, &trees, e) < 0)
+		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		kerr_errno(e, "socketpair");
 		goto out;
@@ -433,7 +442,7 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 
 	struct child_ctx c = {
 		.s = s, .o = o, .cg = &cg, .cg_path = cgpath, .fifo_path = fifo, .fifo_fd = fifo_fd, .seccomp = sc,
-		.sync = sv[1], .console = console, .slow = 0, .join = &join, .lsm = &lsm,
+		.sync = sv[1], .console = console, .slow = 0, .join = &join, .lsm = &lsm, .trees = &trees,
 	};
 	int joined = s->ns_join_flags;
 	c.slow = (joined & (CLONE_NEWUSER | CLONE_NEWPID)) || ((s->ns_new_flags & CLONE_NEWUSER) && joined) ||
@@ -582,6 +591,8 @@ out:
 	if (console_pair[0] >= 0)
 		close(console_pair[0]);
 	kcg_join_close(&join);
+	if (s)
+		krootfs_trees_close(s, &trees);
 	kseccomp_free(sc);
 	oci_spec_free(s);
 	return rc;

@@ -9,6 +9,7 @@
 #include "oci/spec.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/mount.h>
@@ -133,14 +134,14 @@ static int mount_cgroup(const struct krootfs_opts *o, const char *tpath, const s
 }
 
 static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, const struct oci_mount *m,
-		    int rootfd, kerr *e)
+		    int tree, int rootfd, kerr *e)
 {
 	char fp[KFS_FDPATH_MAX];
 	int is_dir = 1;
 
 	if (m->is_bind) {
 		struct stat st;
-		if (stat(m->source, &st) < 0)
+		if ((tree >= 0 ? fstat(tree, &st) : stat(m->source, &st)) < 0)
 			return kerr_errno(e, "mount %s: source %s", m->destination, m->source);
 		is_dir = S_ISDIR(st.st_mode);
 	}
@@ -156,8 +157,12 @@ static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, cons
 	const char *tpath = kfs_fdpath(tfd, fp);
 
 	if (m->is_bind) {
-		if (mount(m->source, tpath, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+		if (tree >= 0) {
+			if (syscall(SYS_move_mount, tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+				return kerr_errno(e, "bind mount %s on %s", m->source, m->destination);
+		} else if (mount(m->source, tpath, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0) {
 			return kerr_errno(e, "bind mount %s on %s", m->source, m->destination);
+		}
 		/* the new mount replaced what tfd saw: reopen to act on it */
 		close(tfd);
 		tfd = kfs_open_in_root(rootfd, m->destination, O_PATH, 0);
@@ -224,6 +229,46 @@ mounted:
 	return 0;
 }
 
+static const char *root_of(const struct oci_spec *s, const struct krootfs_opts *o)
+{
+	return o && o->root_tree >= 0 && o->root_buf[0] ? o->root_buf : s->root_path;
+}
+
+int krootfs_trees_open(const struct oci_spec *s, struct krootfs_opts *o, kerr *e)
+{
+	o->root_tree = -1;
+	o->src_trees = calloc(s->n_mounts ? s->n_mounts : 1, sizeof(int));
+	if (!o->src_trees)
+		return kerr_set(e, ENOMEM, "mount trees");
+	for (size_t i = 0; i < s->n_mounts; i++)
+		o->src_trees[i] = -1;
+	o->root_tree = syscall(SYS_open_tree, AT_FDCWD, s->root_path, OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC);
+	if (o->root_tree < 0)
+		return kerr_errno(e, "clone the rootfs %s", s->root_path);
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct oci_mount *m = &s->mounts[i];
+		if (!m->is_bind)
+			continue;
+		unsigned int fl = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
+		o->src_trees[i] = syscall(SYS_open_tree, AT_FDCWD, m->source, fl);
+		if (o->src_trees[i] < 0)
+			return kerr_errno(e, "mount %s: source %s", m->destination, m->source);
+	}
+	return 0;
+}
+
+void krootfs_trees_close(const struct oci_spec *s, struct krootfs_opts *o)
+{
+	if (o->root_tree >= 0)
+		close(o->root_tree);
+	o->root_tree = -1;
+	for (size_t i = 0; o->src_trees && i < s->n_mounts; i++)
+		if (o->src_trees[i] >= 0)
+			close(o->src_trees[i]);
+	free(o->src_trees);
+	o->src_trees = NULL;
+}
+
 /* The root filesystem itself is nosuid (setuid binaries in an image do
  * not elevate), and nodev when /dev is a mount of its own, unless the
  * annotation io.kapsel.rootfs.suid=true asks for setuid. */
@@ -237,7 +282,7 @@ static unsigned long rootfs_flags(const struct oci_spec *s)
 	return f;
 }
 
-int krootfs_prepare(const struct oci_spec *s, const struct krootfs_opts *o, kerr *e)
+int krootfs_prepare(const struct oci_spec *s, struct krootfs_opts *o, kerr *e)
 {
 	/* Nothing we do may reach the host: the whole tree becomes a slave
 	 * (or private) of the host's before the first mount. */
@@ -246,19 +291,34 @@ int krootfs_prepare(const struct oci_spec *s, const struct krootfs_opts *o, kerr
 		prop = MS_PRIVATE | MS_REC;
 	if (mount(NULL, "/", NULL, prop, NULL) < 0)
 		return kerr_errno(e, "make / %s", prop & MS_PRIVATE ? "rprivate" : "rslave");
-	if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (o->root_tree >= 0) {
+		/* a place of our own for the cloned tree: a small tmpfs over
+		 * /tmp in this (private) mount namespace */
+		snprintf(o->root_buf, sizeof(o->root_buf), "/tmp/kapsel-rootfs");
+		if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16k,mode=755") < 0 ||
+		    mkdir(o->root_buf, 0755) < 0)
+			return kerr_errno(e, "make a place for the rootfs");
+		if (syscall(SYS_move_mount, o->root_tree, "", AT_FDCWD, o->root_buf, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return kerr_errno(e, "attach the rootfs %s", s->root_path);
+		/* a clone may carry the host's shared propagation: pivot_root
+		 * refuses that, and nothing of ours may propagate back */
+		if (mount(NULL, o->root_buf, NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			return kerr_errno(e, "make the rootfs private");
+	} else if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0) {
 		return kerr_errno(e, "bind the rootfs %s onto itself", s->root_path);
-	if (rootfs_flags(s) && bind_remount(s->root_path, rootfs_flags(s), e, "the root filesystem") < 0)
+	}
+	const char *root = root_of(s, o);
+	if (rootfs_flags(s) && bind_remount(root, rootfs_flags(s), e, "the root filesystem") < 0)
 		return -1;
 
-	_cleanup_close_ int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return kerr_errno(e, "open the rootfs %s", s->root_path);
 
 	int dev_is_mounted = 0;
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		const struct oci_mount *m = &s->mounts[i];
-		if (do_mount(s, o, m, rootfd, e) < 0)
+		if (do_mount(s, o, m, o->src_trees ? o->src_trees[i] : -1, rootfd, e) < 0)
 			return -1;
 		if (!strcmp(m->destination, "/dev") || !strcmp(m->destination, "/dev/"))
 			dev_is_mounted = 1;
@@ -268,12 +328,13 @@ int krootfs_prepare(const struct oci_spec *s, const struct krootfs_opts *o, kerr
 	return 0;
 }
 
-int krootfs_pivot(const struct oci_spec *s, const struct krootfs_opts *o, kerr *e)
+int krootfs_pivot(const struct oci_spec *s, struct krootfs_opts *o, kerr *e)
 {
-	if (chdir(s->root_path) < 0)
+	const char *root = root_of(s, o);
+	if (chdir(root) < 0)
 		return kerr_errno(e, "chdir to the rootfs %s", s->root_path);
 	if (o->no_pivot) {
-		if (mount(s->root_path, "/", NULL, MS_MOVE, NULL) < 0)
+		if (mount(root, "/", NULL, MS_MOVE, NULL) < 0)
 			return kerr_errno(e, "move the rootfs to /");
 		if (chroot(".") < 0)
 			return kerr_errno(e, "chroot into the rootfs");

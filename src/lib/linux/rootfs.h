@@ -15,12 +15,23 @@ struct krootfs_opts {
 	int in_userns;                  /* mknod impossible: bind host devices */
 	const struct kcg_host *cg;      /* for "cgroup" mounts */
 	const char *cgroup_path;
+	/* A new user namespace may not reach the rootfs and the bind sources
+	 * by path (an engine's 0700/0710 directories): krootfs_trees_open()
+	 * clones them as detached mount trees while still privileged, and
+	 * krootfs_prepare() attaches those instead. */
+	int root_tree;                  /* -1: bind the rootfs by path */
+	int *src_trees;                 /* per mount, -1 where not a bind */
+	char root_buf[64];              /* where the tree is attached */
 };
 
+/* In the runtime (host namespaces, privileged): open the trees. */
+int krootfs_trees_open(const struct oci_spec *s, struct krootfs_opts *o, kerr *e);
+void krootfs_trees_close(const struct oci_spec *s, struct krootfs_opts *o);
+
 /* Before pivot: propagation, the rootfs bind, every mount, devices. */
-int krootfs_prepare(const struct oci_spec *s, const struct krootfs_opts *o, kerr *e);
+int krootfs_prepare(const struct oci_spec *s, struct krootfs_opts *o, kerr *e);
 /* pivot_root (or MS_MOVE + chroot with no_pivot) into the rootfs. */
-int krootfs_pivot(const struct oci_spec *s, const struct krootfs_opts *o, kerr *e);
+int krootfs_pivot(const struct oci_spec *s, struct krootfs_opts *o, kerr *e);
 /* After pivot: sysctl, masked paths, read-only paths, read-only root,
  * rootfsPropagation. */
 int krootfs_finish(const struct oci_spec *s, kerr *e);

@@ -51,8 +51,8 @@ void kpolicy_default(struct kpolicy *p)
 	p->harden_cpu_period = 100000;
 	p->harden_nofile = 1024;
 	p->harden_nproc = 4096;
-	/* off by default: the rootfs and every bind source must then be
-	 * reachable by the mapped uid (Docker needs its userns-remap root) */
+	/* off by default: the files of the image and of volumes are then
+	 * seen as "nobody" by the container's root, which some images mind */
 	p->harden_userns_base = 0;
 	p->harden_userns_size = 65536;
 }

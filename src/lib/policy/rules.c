@@ -680,6 +680,14 @@ static int r_root_fix(json_object *s, const struct kpolicy *p, char *ch, size_t 
 		json_object_array_add(arr, m);
 		json_object_object_add(lx, maps[i], arr);
 	}
+	/* a gid range beyond the mapping is refused in a user namespace
+	 * (Docker asks for "0 2147483647"): keep it to the mapped gids */
+	json_object *sc = get(lx, "sysctl");
+	if (sc && get(sc, "net.ipv4.ping_group_range")) {
+		char range[48];
+		snprintf(range, sizeof(range), "0 %lld", p->harden_userns_size - 1);
+		json_object_object_add(sc, "net.ipv4.ping_group_range", json_object_new_string(range));
+	}
 	snprintf(ch, n, "mapped root to host uid %lld in a user namespace", p->harden_userns_base);
 	return 0;
 }
