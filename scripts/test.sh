@@ -51,7 +51,9 @@ echo "== runtime tests against the ASan/UBSan build =="
 export ASAN_OPTIONS=detect_leaks=1:exitcode=99 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=98
 export KAPSEL_RUNTIME_BIN="$PWD/build-asan/src/runtime/kapsel-runtime"
 count_pytest asan tests/integration/test_lifecycle.py tests/integration/test_exec.py \
-	tests/integration/test_lsm.py tests/integration/test_policy.py -k "not docker and not podman"
+	tests/integration/test_lsm.py tests/integration/test_policy.py tests/integration/test_config.py \
+	tests/integration/test_security.py tests/integration/test_control.py tests/integration/test_limits.py \
+	-k "not docker and not podman"
 unset ASAN_OPTIONS UBSAN_OPTIONS KAPSEL_RUNTIME_BIN
 
 echo "== fuzz targets (libFuzzer, ${KAPSEL_FUZZ_SECONDS:-15} s each from the seed corpus) =="
