@@ -1,6 +1,8 @@
 #!/bin/sh
 # Run the whole kapsel test suite: C unit tests (plain and under
-# ASan/UBSan), then the integration tests against the real binaries.
+# ASan/UBSan), the integration tests against the real binaries (with
+# Docker, Podman and containerd), the runtime tests again against the
+# ASan/UBSan build of kapsel-runtime, and each libFuzzer target briefly.
 # Ends with one summary line: "N passed, M failed".  Needs root.
 set -u
 cd "$(dirname "$0")/.."
