@@ -14,11 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-const char *kcg_layout_name(enum kcg_layout l)
-{
-	return l == KCG_V1 ? "v1" : l == KCG_V2 ? "v2" : "hybrid";
-}
-
 /* Field N (0-based) of a space-separated mountinfo line, in place. */
 static char *field(char *line, int n)
 {
@@ -156,14 +151,6 @@ int kcg_resolve_path(const char *cp, const char *id, char *out, size_t n, kerr *
 	return 0;
 }
 
-static int write_pid(const char *dir, pid_t pid, kerr *e)
-{
-	char path[PATH_MAX + 16], buf[32];
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	snprintf(buf, sizeof(buf), "%d", pid);
-	return kfs_write_str(path, buf, e);
-}
-
 /* v1 cpuset: a new cgroup starts with empty cpus/mems; copy the parent's. */
 static int cpuset_inherit(const char *mount, const char *path, kerr *e)
 {
@@ -212,24 +199,6 @@ int kcg_create(const struct kcg_host *h, const char *path, kerr *e)
 			return kerr_wrap(e, "create cgroup");
 		if (!h->hier[i].v2 && kcg_find(h, "cpuset") == i && cpuset_inherit(h->hier[i].mount, path, e) < 0)
 			return -1;
-	}
-	return 0;
-}
-
-int kcg_create_enter(const struct kcg_host *h, const char *path, pid_t pid, kerr *e)
-{
-	if (kcg_create(h, path, e) < 0)
-		return -1;
-	return kcg_enter(h, path, pid, e);
-}
-
-int kcg_enter(const struct kcg_host *h, const char *path, pid_t pid, kerr *e)
-{
-	char dir[PATH_MAX];
-	for (int i = 0; i < h->n; i++) {
-		snprintf(dir, sizeof(dir), "%s%s", h->hier[i].mount, path);
-		if (write_pid(dir, pid, e) < 0)
-			return kerr_wrap(e, "join cgroup");
 	}
 	return 0;
 }

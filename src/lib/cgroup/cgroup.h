@@ -26,7 +26,6 @@ struct kcg_host {
 };
 
 int kcg_host_detect(struct kcg_host *h, kerr *e);
-const char *kcg_layout_name(enum kcg_layout l);
 /* Index of the hierarchy holding CONTROLLER (v1) or -1. */
 int kcg_find(const struct kcg_host *h, const char *controller);
 
@@ -38,10 +37,6 @@ int kcg_resolve_path(const char *cgroups_path, const char *id, char *out, size_t
 /* Create the cgroup in every hierarchy (cpuset inherits its parent's cpus
  * and mems on v1). */
 int kcg_create(const struct kcg_host *h, const char *path, kerr *e);
-/* Create the cgroup in every hierarchy and move PID into it. */
-int kcg_create_enter(const struct kcg_host *h, const char *path, pid_t pid, kerr *e);
-/* Move PID into an existing cgroup. */
-int kcg_enter(const struct kcg_host *h, const char *path, pid_t pid, kerr *e);
 /* Pids in the cgroup (from the pids/freezer/v2 hierarchy). Returns count. */
 int kcg_pids(const struct kcg_host *h, const char *path, pid_t **out, kerr *e);
 /* Remove the cgroup everywhere (it must be empty); missing dirs are fine. */

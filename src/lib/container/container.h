@@ -72,8 +72,6 @@ int kcontainer_resume(const char *root, const char *id, kerr *e);
  * write the kernel refuses undoes the earlier ones, and the merged
  * resources are recorded in ROOT/ID/resources.json. */
 int kcontainer_update(const char *root, const char *id, json_object *resources, kerr *e);
-/* The container's linux.resources: as last updated, else as configured. */
-int kcontainer_resources(const char *root, const char *id, json_object **out, kerr *e);
 
 /* ---- events.c: stats and OOM events ---- */
 

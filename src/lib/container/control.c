@@ -217,17 +217,6 @@ static int current_resources(const char *root, const struct kstate *st, json_obj
 	return *out ? 0 : kerr_set(e, ENOMEM, "resources");
 }
 
-int kcontainer_resources(const char *root, const char *id, json_object **out, kerr *e)
-{
-	struct kstate st;
-	*out = NULL;
-	if (kstate_read(root, id, &st, e) < 0)
-		return -1;
-	int r = current_resources(root, &st, out, e);
-	kstate_free(&st);
-	return r;
-}
-
 /* The fields update takes: every linux.resources key, and inside the ones
  * with fixed members, those members (a typo is an error, not a no-op). */
 static const char *const top_keys[] = { "memory", "cpu", "pids", "blockIO", "hugepageLimits", "network",

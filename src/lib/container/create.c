@@ -521,6 +521,9 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	struct kstate st = {
 		.id = (char *)o->id, .pid = pid, .bundle = s->bundle, .rootfs = s->root_path,
 		.owner = geteuid(), .cgroup_path = cgpath,
+		/* start and delete read the config again only when it has hooks for them */
+		.later_hooks = (s->n_hooks[OCI_HOOK_POSTSTART] ? 1u << OCI_HOOK_POSTSTART : 0) |
+			       (s->n_hooks[OCI_HOOK_POSTSTOP] ? 1u << OCI_HOOK_POSTSTOP : 0),
 	};
 	iso8601_now(created, sizeof(created));
 	st.created = created;

@@ -7,6 +7,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "linux/hooks.h"
+#include "linux/terminal.h"
 #include "oci/spec.h"
 
 #include <errno.h>
@@ -121,7 +122,7 @@ int kcontainer_start(const char *root, const char *id, kerr *e)
 		kstate_free(&st);
 		return -1;
 	}
-	struct oci_spec *s = load_spec(root, &st);
+	struct oci_spec *s = st.later_hooks & (1u << OCI_HOOK_POSTSTART) ? load_spec(root, &st) : NULL;
 	if (s && s->n_hooks[OCI_HOOK_POSTSTART]) {
 		_cleanup_free_ char *json = kstate_oci_json(&st, KSTATUS_RUNNING, 0);
 		if (khooks_run(s, OCI_HOOK_POSTSTART, json, e) < 0) {
@@ -255,7 +256,7 @@ int kcontainer_delete(const char *root, const char *id, int force, kerr *e)
 	} else if (kstate_alive(&st)) {
 		kill(st.pid, SIGKILL);
 	}
-	struct oci_spec *s = load_spec(root, &st);
+	struct oci_spec *s = st.later_hooks & (1u << OCI_HOOK_POSTSTOP) ? load_spec(root, &st) : NULL;
 	if (kstate_remove(root, id, e) < 0) {
 		oci_spec_free(s);
 		kstate_free(&st);
@@ -304,7 +305,9 @@ int kcontainer_wait_forward(pid_t pid, int console_fd, kerr *e)
 
 	int code = -1;
 	char buf[8192];
-	int con = console_fd;
+	int con = console_fd, in_open = 1;
+	if (con >= 0)
+		kterm_local_raw(con);
 	/* it may have exited before SIGCHLD was blocked: reap once up front */
 	int status0;
 	pid_t w0;
@@ -315,7 +318,7 @@ int kcontainer_wait_forward(pid_t pid, int console_fd, kerr *e)
 		struct pollfd p[3] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = con, .events = POLLIN },
-			{ .fd = con >= 0 ? 0 : -1, .events = POLLIN },
+			{ .fd = con >= 0 && in_open ? 0 : -1, .events = POLLIN },
 		};
 		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
@@ -332,10 +335,13 @@ int kcontainer_wait_forward(pid_t pid, int console_fd, kerr *e)
 		}
 		if (p[2].revents & (POLLIN | POLLHUP)) {
 			ssize_t n = read(0, buf, sizeof(buf));
-			if (n > 0 && con >= 0)
+			if (n > 0) {
 				(void)!write(con, buf, n);
-			else if (n <= 0)
-				p[2].fd = -1;
+			} else {
+				/* end of our input: end of file for the terminal too */
+				in_open = 0;
+				(void)!write(con, "\x04", 1);
+			}
 		}
 		if (!(p[0].revents & POLLIN))
 			continue;
@@ -344,7 +350,7 @@ int kcontainer_wait_forward(pid_t pid, int console_fd, kerr *e)
 			continue;
 		if (si.ssi_signo != SIGCHLD) {
 			if (si.ssi_signo == SIGWINCH && con >= 0) {
-				/* resize follows the local terminal */
+				kterm_resize(con); /* the window follows ours */
 				continue;
 			}
 			kill(pid, si.ssi_signo);
@@ -365,6 +371,7 @@ int kcontainer_wait_forward(pid_t pid, int console_fd, kerr *e)
 			(void)!write(1, buf, n);
 	}
 	close(sfd);
+	kterm_local_restore();
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	return code;
 }

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,63 +98,31 @@ int kterm_setup(const struct oci_process *p, int sock, kerr *e)
 static struct termios saved_tio;
 static int saved_ok;
 
-static void restore_tty(void)
+void kterm_local_restore(void)
 {
 	if (saved_ok)
 		tcsetattr(0, TCSANOW, &saved_tio);
+	saved_ok = 0;
 }
 
-int kterm_relay(int master, kerr *e)
+void kterm_resize(int master)
 {
-	char buf[8192];
-	int in_open = 1;
+	struct winsize ws;
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
 
-	if (isatty(0) && tcgetattr(0, &saved_tio) == 0) {
-		struct termios raw = saved_tio;
-		cfmakeraw(&raw);
-		if (tcsetattr(0, TCSANOW, &raw) == 0) {
-			saved_ok = 1;
-			atexit(restore_tty);
-		}
-		struct winsize ws;
-		if (ioctl(0, TIOCGWINSZ, &ws) == 0)
-			ioctl(master, TIOCSWINSZ, &ws);
+void kterm_local_raw(int master)
+{
+	static int registered;
+	if (!isatty(0) || tcgetattr(0, &saved_tio) < 0)
+		return;
+	struct termios raw = saved_tio;
+	cfmakeraw(&raw);
+	if (tcsetattr(0, TCSANOW, &raw) == 0) {
+		saved_ok = 1;
+		if (!registered++)
+			atexit(kterm_local_restore);
 	}
-	for (;;) {
-		struct pollfd p[2] = { { .fd = master, .events = POLLIN }, { .fd = in_open ? 0 : -1, .events = POLLIN } };
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return kerr_errno(e, "poll the terminal");
-		}
-		if (p[0].revents & POLLIN) {
-			ssize_t n = read(master, buf, sizeof(buf));
-			if (n <= 0)
-				break;
-			for (ssize_t off = 0; off < n;) {
-				ssize_t w = write(1, buf + off, n - off);
-				if (w < 0) {
-					if (errno == EINTR)
-						continue;
-					break;
-				}
-				off += w;
-			}
-		} else if (p[0].revents & (POLLHUP | POLLERR)) {
-			break;
-		}
-		if (p[1].revents & (POLLIN | POLLHUP)) {
-			ssize_t n = read(0, buf, sizeof(buf));
-			if (n <= 0) {
-				in_open = 0;
-				/* end of input: send EOF to the terminal */
-				(void)!write(master, "\x04", 1);
-			} else {
-				(void)!write(master, buf, n);
-			}
-		}
-	}
-	restore_tty();
-	saved_ok = 0;
-	return 0;
+	kterm_resize(master);
 }

@@ -16,7 +16,12 @@ int kterm_connect(const char *path, kerr *e);
 /* Send / receive one fd with SCM_RIGHTS. */
 int kterm_send_fd(int sock, int fd, const char *name, kerr *e);
 int kterm_recv_fd(int sock, kerr *e);
-/* Relay between our stdio and MASTER until the master hangs up. */
-int kterm_relay(int master, kerr *e);
+/* While `run`/`exec` relay a container's pty MASTER: our terminal in raw
+ * mode (keys reach the container as typed) with MASTER's window size taken
+ * from it; restored by kterm_local_restore (and at exit).  kterm_resize
+ * follows a SIGWINCH. */
+void kterm_local_raw(int master);
+void kterm_local_restore(void);
+void kterm_resize(int master);
 
 #endif

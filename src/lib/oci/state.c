@@ -83,6 +83,7 @@ int kstate_write(const char *root, const struct kstate *st, kerr *e)
 	jsonw_key_bool(&w, "started", st->started);
 	jsonw_key_bool(&w, "creating", st->creating);
 	jsonw_key_bool(&w, "systemd", st->use_systemd);
+	jsonw_key_int(&w, "later_hooks", st->later_hooks);
 	jsonw_key_str(&w, "cgroup_path", st->cgroup_path);
 	write_annotations(&w, st->annotations);
 	jsonw_obj_close(&w);
@@ -155,6 +156,7 @@ int kstate_read(const char *root, const char *id, struct kstate *st, kerr *e)
 	st->started = json_object_get_boolean(kj_get(o, "started"));
 	st->creating = json_object_get_boolean(kj_get(o, "creating"));
 	st->use_systemd = json_object_get_boolean(kj_get(o, "systemd"));
+	st->later_hooks = json_object_get_int(kj_get(o, "later_hooks"));
 	st->cgroup_path = dupstr(o, "cgroup_path");
 	json_object *ann = kj_get(o, "annotations");
 	if (ann && !json_object_is_type(ann, json_type_object))

@@ -26,6 +26,7 @@ struct kstate {
 	char **annotations;        /* key, value, key, value, ..., NULL */
 	char *config_json;         /* the config, for exec/update/policy (raw text) */
 	int use_systemd;
+	unsigned later_hooks;      /* 1 << OCI_HOOK_POSTSTART | POSTSTOP the config has */
 	int oom_killed;            /* derived: the kernel OOM-killed in it (not stored) */
 };
 
