@@ -82,6 +82,29 @@ class Docker:
             assert p.returncode == 0, (args, p.stdout, p.stderr)
         return p
 
+    def add_runtime(self, name, runtime_args=()):
+        """Register kapsel-runtime again as NAME with RUNTIME_ARGS (e.g.
+        --policy FILE) and wait for dockerd's reload event."""
+        path = os.path.join(self.base, "daemon.json")
+        conf = json.load(open(path))
+        conf["runtimes"][name] = {"path": self.runtime_path, "runtimeArgs": list(runtime_args)}
+        with open(path, "w") as f:
+            json.dump(conf, f)
+        # the daemon keeps recent events: --since replays the reload even
+        # when it came before `docker events` subscribed
+        since = str(int(time.time()) - 1)
+        os.kill(int(open(os.path.join(self.base, "docker.pid")).read()), signal.SIGHUP)
+        ev = subprocess.Popen(["docker", "events", "--since", since, "--format", "{{.Action}}", "--filter",
+                               "type=daemon", "--filter", "event=reload"], env=self.env, stdout=subprocess.PIPE,
+                              text=True)
+        try:
+            # (a reload replayed from just before is not ours: wait on)
+            while name not in self("info", "--format", "{{json .Runtimes}}").stdout:
+                assert ev.stdout.readline().strip() == "reload", "docker events ended"
+        finally:
+            ev.kill()
+            ev.wait()
+
     @property
     def containerd_sock(self):
         return os.path.join(self.base, "exec", "containerd", "containerd.sock")

@@ -249,16 +249,7 @@ def test_docker_harden_runtime(dockerd, tmp_path_factory):
     pol = d / "harden.conf"
     pol.write_text(f"[policy]\nenforce = baseline\nwarn = restricted\naction = harden\nlog = {d}/decisions.log\n"
                    "syslog = no\n")
-    conf = json.load(open(os.path.join(dockerd.base, "daemon.json")))
-    conf["runtimes"]["kapsel-harden"] = {"path": dockerd.runtime_path, "runtimeArgs": ["--policy", str(pol)]}
-    with open(os.path.join(dockerd.base, "daemon.json"), "w") as f:
-        json.dump(conf, f)
-    pid = int(open(os.path.join(dockerd.base, "docker.pid")).read())
-    os.kill(pid, 1)  # SIGHUP: dockerd reloads its runtimes
-    for _ in range(100):
-        if "kapsel-harden" in dockerd("info", "--format", "{{json .Runtimes}}").stdout:
-            break
-        subprocess.run(["sleep", "0.1"])
+    dockerd.add_runtime("kapsel-harden", ["--policy", str(pol)])
     p = dockerd("run", "--rm", "--runtime", "kapsel-harden", "kbox", "sh", "-c",
                 "probe info; cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
                 "/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
@@ -339,15 +330,7 @@ def test_docker_harden_maps_root_away(dockerd, tmp_path_factory):
     pol = d / "harden.conf"
     pol.write_text(f"[policy]\nenforce = baseline\nwarn = restricted\naction = harden\nlog = {d}/decisions.log\n"
                    "syslog = no\n[harden]\nuserns = 100000:65536\n")
-    conf = json.load(open(os.path.join(dockerd.base, "daemon.json")))
-    conf["runtimes"]["kapsel-userns"] = {"path": dockerd.runtime_path, "runtimeArgs": ["--policy", str(pol)]}
-    with open(os.path.join(dockerd.base, "daemon.json"), "w") as f:
-        json.dump(conf, f)
-    os.kill(int(open(os.path.join(dockerd.base, "docker.pid")).read()), 1)
-    for _ in range(100):
-        if "kapsel-userns" in dockerd("info", "--format", "{{json .Runtimes}}").stdout:
-            break
-        subprocess.run(["sleep", "0.1"])
+    dockerd.add_runtime("kapsel-userns", ["--policy", str(pol)])
     cid = dockerd("run", "-d", "--runtime", "kapsel-userns", "kbox", "probe", "sleep", "600", check=True).stdout.strip()
     p = dockerd("exec", cid, "sh", "-c", "id -u; cat /proc/self/uid_map; cat /etc/hostname")
     assert p.returncode == 0, p.stderr
