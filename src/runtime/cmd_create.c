@@ -1,67 +1,49 @@
+/* create [OPTIONS] ID: build the container up to the point where its
+ * program waits for `start`.  Its options are run's too (cmd_run.c). */
 #include "runtime.h"
 
 #include "container/container.h"
 
-#include <getopt.h>
-#include <stdlib.h>
+const struct create_args create_defaults = { .k = { .bundle = ".", .console_fd_out = -1 } };
 
-/* Options shared by create and run. */
-int parse_create_opts(const char *cmd, int argc, char **argv, struct kcreate_opts *o, int *detach);
+#define A struct create_args
+const struct cli_option create_options[] = {
+	CLI_OPT_STRING('b', "bundle", A, k.bundle, "DIR", "the bundle: config.json and the root (default .)"),
+	CLI_OPT_STRING(0, "pid-file", A, k.pid_file, "FILE", "write the container's init pid to FILE"),
+	CLI_OPT_STRING(0, "console-socket", A, k.console_socket, "PATH", "send the terminal's master fd to this unix socket"),
+	CLI_OPT_INT(0, "preserve-fds", A, k.preserve_fds, "N", 0, 65536, "pass N more fds (from 3) to the program"),
+	CLI_OPT_FLAG(0, "no-pivot", A, k.no_pivot, "do not use pivot_root to enter the root"),
+	CLI_OPT_FLAG(0, "no-new-keyring", A, k.no_new_keyring, "keep the caller's session keyring"),
+	CLI_OPT_IGNORE(0, "keep", NULL, "accepted for runc compatibility; no effect"),
+	CLI_OPT_IGNORE(0, "no-subreaper", NULL, "accepted for runc compatibility; no effect"),
+	CLI_OPT_END,
+};
+#undef A
 
-int parse_create_opts(const char *cmd, int argc, char **argv, struct kcreate_opts *o, int *detach)
+static int create_run(const struct cli_call *c)
 {
-	static const struct option opts[] = {
-		{ "bundle", required_argument, NULL, 'b' },
-		{ "pid-file", required_argument, NULL, 'p' },
-		{ "console-socket", required_argument, NULL, 'c' },
-		{ "preserve-fds", required_argument, NULL, 'f' },
-		{ "no-pivot", no_argument, NULL, 'P' },
-		{ "no-new-keyring", no_argument, NULL, 'k' },
-		{ "detach", no_argument, NULL, 'd' },
-		{ "keep", no_argument, NULL, 'K' },
-		{ "no-subreaper", no_argument, NULL, 'S' },
-		{ 0 },
-	};
-	int c;
-	o->bundle = ".";
-	while ((c = getopt_long_only(argc, argv, "+b:d", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b': o->bundle = optarg; break;
-		case 'p': o->pid_file = optarg; break;
-		case 'c': o->console_socket = optarg; break;
-		case 'f': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 0 || n > 65536)
-				return usage_error(cmd, "--preserve-fds: \"%s\" is not a count", optarg);
-			o->preserve_fds = (int)n;
-			break;
-		}
-		case 'P': o->no_pivot = 1; break;
-		case 'k': o->no_new_keyring = 1; break;
-		case 'd':
-			if (!detach)
-				return usage_error(cmd, "unknown option --detach");
-			*detach = 1;
-			break;
-		case 'K': case 'S': break;
-		default:
-			return usage_error(cmd, "unknown option %s", argv[optind - 1]);
-		}
-	}
-	o->id = one_id(cmd, argc, argv, optind);
-	return o->id ? 0 : EXIT_USAGE;
-}
-
-int cmd_create(struct globals *g, int argc, char **argv)
-{
-	struct kcreate_opts o = { .root = g->root, .argv = g->argv, .console_fd_out = -1, .policy = g->policy };
+	const struct globals *g = c->globals;
+	struct create_args *a = c->opts;
 	kerr e = { 0 };
 	pid_t pid;
-	int r = parse_create_opts("create", argc, argv, &o, NULL);
-	if (r)
-		return r;
-	if (kcontainer_create(&o, &pid, &e) < 0)
+	a->k.root = g->root;
+	a->k.argv = g->argv;
+	a->k.policy = g->policy;
+	a->k.id = c->argv[0];
+	if (kcontainer_create(&a->k, &pid, &e) < 0)
 		return fail(&e);
 	return 0;
 }
+
+const struct cli_command cmd_create = {
+	.name = "create",
+	.run = create_run,
+	.min_args = 1,
+	.max_args = 1,
+	.args = "ID",
+	.summary = "create a container (the program waits for start)",
+	.description = "Checks the config against the hardening policy, then builds the container up to the\n"
+		       "point where its program waits: it never runs before 'start'.\n",
+	CLI_CMD_OPTIONS(struct create_args, create_options),
+	.defaults = &create_defaults,
+};

@@ -1,29 +1,40 @@
+/* delete [--force] ID: remove a container and everything it holds. */
 #include "runtime.h"
 
 #include "container/container.h"
 
 #include <errno.h>
-#include <getopt.h>
 
-int cmd_delete(struct globals *g, int argc, char **argv)
+struct delete_args {
+	int force;
+};
+
+static const struct cli_option delete_options[] = {
+	CLI_OPT_FLAG('f', "force", struct delete_args, force, "kill a running container first; a missing one is no error"),
+	CLI_OPT_END,
+};
+
+static int delete_run(const struct cli_call *c)
 {
+	const struct globals *g = c->globals;
+	const struct delete_args *a = c->opts;
 	kerr e = { 0 };
-	int force = 0, c;
-	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
-	while ((c = getopt_long_only(argc, argv, "+f", opts, NULL)) != -1) {
-		if (c == 'f')
-			force = 1;
-		else
-			return usage_error("delete", "unknown option %s", argv[optind - 1]);
-	}
-	const char *id = one_id("delete", argc, argv, optind);
-	if (!id)
-		return EXIT_USAGE;
-	if (kcontainer_delete(g->root, id, force, &e) < 0) {
+	if (kcontainer_delete(g->root, c->argv[0], a->force, &e) < 0) {
 		/* runc: deleting a missing container with --force is not an error */
-		if (force && e.errnum == ENOENT)
+		if (a->force && e.errnum == ENOENT)
 			return 0;
 		return fail(&e);
 	}
 	return 0;
 }
+
+const struct cli_command cmd_delete = {
+	.name = "delete",
+	.run = delete_run,
+	.min_args = 1,
+	.max_args = 1,
+	.args = "ID",
+	.summary = "delete a container and everything it holds",
+	.description = "Removes a stopped or created container: its processes, cgroup and state.\n",
+	CLI_CMD_OPTIONS(struct delete_args, delete_options),
+};

@@ -9,12 +9,9 @@
 #include "common/units.h"
 #include "container/container.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int cmd_events(struct globals *g, int argc, char **argv);
 
 static int print_line(void *ctx, const char *json)
 {
@@ -24,31 +21,28 @@ static int print_line(void *ctx, const char *json)
 	return 0;
 }
 
-int cmd_events(struct globals *g, int argc, char **argv)
+struct events_args {
+	int stats;
+	int64_t interval;
+};
+
+static const struct events_args events_defaults = { .interval = 5000000000LL };
+
+static const struct cli_option events_options[] = {
+	CLI_OPT_FLAG(0, "stats", struct events_args, stats, "print the resource usage once and exit"),
+	CLI_OPT_DURATION(0, "interval", struct events_args, interval, "DURATION", 1, CLI_NO_MAX,
+			 "time between two stats events (default 5s)"),
+	CLI_OPT_END,
+};
+
+static int events_run(const struct cli_call *c)
 {
-	static const struct option opts[] = {
-		{ "stats", no_argument, NULL, 's' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ 0 },
-	};
-	int c, stats = 0;
-	int64_t interval = 5000000000LL;
+	const struct globals *g = c->globals;
+	const struct events_args *a = c->opts;
+	const char *id = c->argv[0];
+	int stats = a->stats;
+	int64_t interval = a->interval;
 	kerr e = { 0 };
-	while ((c = getopt_long_only(argc, argv, "+", opts, NULL)) != -1) {
-		if (c == 's') {
-			stats = 1;
-		} else if (c == 'i') {
-			if (kunits_parse_duration("--interval", optarg, &interval, &e) < 0)
-				return usage_error("events", "%s", e.msg);
-			if (interval <= 0)
-				return usage_error("events", "--interval must be greater than 0, not \"%s\"", optarg);
-		} else {
-			return usage_error("events", "unknown option %s", argv[optind - 1]);
-		}
-	}
-	const char *id = one_id("events", argc, argv, optind);
-	if (!id)
-		return EXIT_USAGE;
 	if (stats) {
 		json_object *data;
 		if (kcontainer_stats(g->root, id, &data, &e) < 0)
@@ -67,3 +61,16 @@ int cmd_events(struct globals *g, int argc, char **argv)
 		return fail(&e);
 	return 0;
 }
+
+const struct cli_command cmd_events = {
+	.name = "events",
+	.run = events_run,
+	.min_args = 1,
+	.max_args = 1,
+	.args = "ID",
+	.summary = "stream a container's resource usage and OOM events",
+	.description = "One JSON object a line: {\"type\":\"stats\",...} every interval and {\"type\":\"oom\"} each time\n"
+		       "the OOM killer strikes in the container, until it stops.\n",
+	CLI_CMD_OPTIONS(struct events_args, events_options),
+	.defaults = &events_defaults,
+};

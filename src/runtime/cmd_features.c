@@ -6,7 +6,6 @@
 #include "linux/mountopt.h"
 #include "oci/spec.h"
 
-#include <getopt.h>
 #include <json-c/json.h>
 #include <sched.h>
 #include <stdio.h>
@@ -19,13 +18,9 @@ static json_object *strs(const char *const *v)
 	return a;
 }
 
-int cmd_features(struct globals *g, int argc, char **argv)
+static int features_run(const struct cli_call *call)
 {
-	static const struct option opts[] = { { 0 } };
-	(void)g;
-	if (getopt_long_only(argc, argv, "+", opts, NULL) != -1 || optind != argc)
-		return usage_error("features", "takes no options or arguments");
-
+	(void)call;
 	json_object *f = json_object_new_object();
 	json_object_object_add(f, "ociVersionMin", json_object_new_string("1.0.0"));
 	json_object_object_add(f, "ociVersionMax", json_object_new_string("1.2.0"));
@@ -91,3 +86,12 @@ int cmd_features(struct globals *g, int argc, char **argv)
 	json_object_put(f);
 	return 0;
 }
+
+const struct cli_command cmd_features = {
+	.name = "features",
+	.run = features_run,
+	.min_args = 0,
+	.max_args = 0,
+	.summary = "print the runtime-spec features document",
+	.description = "Built from the tables the code itself uses.\n",
+};

@@ -1,34 +1,43 @@
+/* kill [--all] ID [SIGNAL]: signal the init, or every process. */
 #include "runtime.h"
 
 #include "common/signals.h"
 #include "container/container.h"
 
-#include <getopt.h>
 #include <signal.h>
 
-int cmd_kill(struct globals *g, int argc, char **argv)
+struct kill_args {
+	int all;
+};
+
+static const struct cli_option kill_options[] = {
+	CLI_OPT_FLAG('a', "all", struct kill_args, all, "signal every process of the container's cgroup (frozen meanwhile)"),
+	CLI_OPT_END,
+};
+
+static int kill_run(const struct cli_call *c)
 {
+	const struct globals *g = c->globals;
+	const struct kill_args *a = c->opts;
 	kerr e = { 0 };
-	int all = 0, c;
-	static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, { 0 } };
-	while ((c = getopt_long_only(argc, argv, "+a", opts, NULL)) != -1) {
-		if (c == 'a')
-			all = 1;
-		else
-			return usage_error("kill", "unknown option %s", argv[optind - 1]);
-	}
-	int n = argc - optind;
-	if (n < 1 || n > 2)
-		return usage_error("kill", "usage: kill [--all] ID [SIGNAL]");
-	/* runc allows --all after the id too */
-	const char *id = argv[optind];
 	int sig = SIGTERM;
-	if (n == 2) {
-		sig = ksignal_parse(argv[optind + 1]);
+	if (c->argc == 2) {
+		sig = ksignal_parse(c->argv[1]);
 		if (sig < 0)
-			return usage_error("kill", "unknown signal \"%s\"", argv[optind + 1]);
+			return cli_usage_error(c, "unknown signal \"%s\"", c->argv[1]);
 	}
-	if (kcontainer_kill(g->root, id, sig, all, &e) < 0)
+	if (kcontainer_kill(g->root, c->argv[0], sig, a->all, &e) < 0)
 		return fail(&e);
 	return 0;
 }
+
+const struct cli_command cmd_kill = {
+	.name = "kill",
+	.run = kill_run,
+	.min_args = 1,
+	.max_args = 2,
+	.args = "ID [SIGNAL]",
+	.summary = "send a signal to the container's init (or all processes)",
+	.description = "SIGNAL: a name with or without SIG (TERM, SIGKILL), a number, or RTMIN+n; default TERM.\n",
+	CLI_CMD_OPTIONS(struct kill_args, kill_options),
+};

@@ -6,34 +6,29 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int cmd_list(struct globals *g, int argc, char **argv)
+struct list_args {
+	int format; /* 0 table, 1 json */
+	int quiet;
+};
+
+static const char *const formats[] = { "table", "json", NULL };
+
+static const struct cli_option list_options[] = {
+	CLI_OPT_CHOICE('f', "format", struct list_args, format, formats, "output format (default table)"),
+	CLI_OPT_FLAG('q', "quiet", struct list_args, quiet, "print the ids only"),
+	CLI_OPT_END,
+};
+
+static int list_run(const struct cli_call *c)
 {
-	int c, json = 0, quiet = 0;
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ 0 },
-	};
-	while ((c = getopt_long_only(argc, argv, "+f:q", opts, NULL)) != -1) {
-		if (c == 'f') {
-			if (!strcmp(optarg, "json"))
-				json = 1;
-			else if (strcmp(optarg, "table"))
-				return usage_error("list", "--format must be table or json, not \"%s\"", optarg);
-		} else if (c == 'q') {
-			quiet = 1;
-		} else {
-			return usage_error("list", "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return usage_error("list", "takes no arguments");
+	const struct globals *g = c->globals;
+	const struct list_args *args = c->opts;
+	int json = args->format == 1, quiet = args->quiet;
 
 	struct jsonw w;
 	jsonw_init(&w);
@@ -94,3 +89,13 @@ int cmd_list(struct globals *g, int argc, char **argv)
 	jsonw_free(&w);
 	return 0;
 }
+
+const struct cli_command cmd_list = {
+	.name = "list",
+	.run = list_run,
+	.min_args = 0,
+	.max_args = 0,
+	.summary = "list the containers",
+	.description = "The containers under --root, sorted by id.\n",
+	CLI_CMD_OPTIONS(struct list_args, list_options),
+};

@@ -3,32 +3,40 @@
 
 #include "container/container.h"
 
-#include <getopt.h>
-
-int cmd_pause(struct globals *g, int argc, char **argv);
-int cmd_resume(struct globals *g, int argc, char **argv);
-
-static int freeze_cmd(struct globals *g, int argc, char **argv, const char *name,
-		      int (*op)(const char *, const char *, kerr *))
+static int freeze_cmd(const struct cli_call *c, int (*op)(const char *, const char *, kerr *))
 {
+	const struct globals *g = c->globals;
 	kerr e = { 0 };
-	static const struct option opts[] = { { 0 } };
-	if (getopt_long_only(argc, argv, "+", opts, NULL) != -1)
-		return usage_error(name, "unknown option %s", argv[optind - 1]);
-	const char *id = one_id(name, argc, argv, optind);
-	if (!id)
-		return EXIT_USAGE;
-	if (op(g->root, id, &e) < 0)
+	if (op(g->root, c->argv[0], &e) < 0)
 		return fail(&e);
 	return 0;
 }
 
-int cmd_pause(struct globals *g, int argc, char **argv)
+static int pause_run(const struct cli_call *c)
 {
-	return freeze_cmd(g, argc, argv, "pause", kcontainer_pause);
+	return freeze_cmd(c, kcontainer_pause);
 }
 
-int cmd_resume(struct globals *g, int argc, char **argv)
+static int resume_run(const struct cli_call *c)
 {
-	return freeze_cmd(g, argc, argv, "resume", kcontainer_resume);
+	return freeze_cmd(c, kcontainer_resume);
 }
+
+const struct cli_command cmd_pause = {
+	.name = "pause",
+	.run = pause_run,
+	.min_args = 1,
+	.max_args = 1,
+	.args = "ID",
+	.summary = "freeze every process of a container",
+	.description = "Uses the v1 freezer or cgroup.freeze; 'resume' thaws.\n",
+};
+
+const struct cli_command cmd_resume = {
+	.name = "resume",
+	.run = resume_run,
+	.min_args = 1,
+	.max_args = 1,
+	.args = "ID",
+	.summary = "thaw a paused container",
+};

@@ -1,21 +1,20 @@
-/* policy check [FILE] | policy explain [--format json] BUNDLE | policy rules */
+/* policy check [FILE] | policy explain [--format text|json] BUNDLE |
+ * policy rules [--format text|json] */
 #include "runtime.h"
 
 #include "common/jsonw.h"
 #include "oci/spec.h"
 #include "policy/policy.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-static int check(struct globals *g, int argc, char **argv)
+static int check_run(const struct cli_call *c)
 {
+	const struct globals *g = c->globals;
 	struct kpolicy p;
 	kerr e = { 0 };
-	if (argc > 2)
-		return usage_error("policy check", "takes at most one file");
-	if (kpolicy_load(argc == 2 ? argv[1] : g->policy, &p, &e) < 0)
+	if (kpolicy_load(c->argc == 1 ? c->argv[0] : g->policy, &p, &e) < 0)
 		return fail(&e);
 	printf("%s: ok (enforce %s, warn %s, audit %s, action %s, %zu exemption patterns, %zu rules disabled)\n",
 	       p.file, kpol_level_name(p.enforce), kpol_level_name(p.warn), kpol_level_name(p.audit),
@@ -24,11 +23,20 @@ static int check(struct globals *g, int argc, char **argv)
 	return 0;
 }
 
-static int rules(int argc, char **argv)
+struct format_args {
+	int format; /* 0 text, 1 json */
+};
+
+static const char *const formats[] = { "text", "json", NULL };
+
+static const struct cli_option format_options[] = {
+	CLI_OPT_CHOICE(0, "format", struct format_args, format, formats, "output format (default text)"),
+	CLI_OPT_END,
+};
+
+static int rules_run(const struct cli_call *c)
 {
-	int json = argc == 3 && !strcmp(argv[1], "--format") && !strcmp(argv[2], "json");
-	if (argc != 1 && !json)
-		return usage_error("policy rules", "usage: policy rules [--format json]");
+	int json = ((const struct format_args *)c->opts)->format == 1;
 	size_t n;
 	const struct kpol_rule *r = kpol_rules(&n);
 	struct jsonw w;
@@ -58,30 +66,27 @@ static int rules(int argc, char **argv)
 	return 0;
 }
 
-static int explain(struct globals *g, int argc, char **argv)
+/* explain's verdict is an answer: 1 when the policy refuses, 3 when
+ * there is no answer (docs/cli.md) */
+static int no_verdict(const kerr *e)
 {
-	int json = 0, c;
-	static const struct option opts[] = { { "format", required_argument, NULL, 'f' }, { 0 } };
-	optind = 0;
-	while ((c = getopt_long_only(argc, argv, "+f:", opts, NULL)) != -1) {
-		if (c == 'f' && !strcmp(optarg, "json"))
-			json = 1;
-		else if (c == 'f' && !strcmp(optarg, "text"))
-			json = 0;
-		else
-			return usage_error("policy explain", "usage: policy explain [--format text|json] BUNDLE");
-	}
-	if (argc - optind != 1)
-		return usage_error("policy explain", "usage: policy explain [--format text|json] BUNDLE");
+	fail(e);
+	return CLI_EXIT_CHECK_ERROR;
+}
+
+static int explain_run(const struct cli_call *c)
+{
+	const struct globals *g = c->globals;
+	int json = ((const struct format_args *)c->opts)->format == 1;
 	struct kpolicy p;
 	struct oci_spec *s = NULL;
 	struct kpol_decision d;
 	kerr e = { 0 };
 	if (kpolicy_load(g->policy, &p, &e) < 0)
-		return fail(&e);
-	if (oci_spec_load(argv[optind], &s, &e) < 0) {
+		return no_verdict(&e);
+	if (oci_spec_load(c->argv[0], &s, &e) < 0) {
 		kpolicy_free(&p);
-		return fail(&e);
+		return no_verdict(&e);
 	}
 	/* the same tree twice: as handed in, and after harden */
 	json_object *orig = json_tokener_parse(json_object_to_json_string(s->root));
@@ -89,7 +94,7 @@ static int explain(struct globals *g, int argc, char **argv)
 		json_object_put(orig);
 		oci_spec_free(s);
 		kpolicy_free(&p);
-		return fail(&e);
+		return no_verdict(&e);
 	}
 	static const char *const verdicts[] = { "allow", "allow-warn", "hardened", "deny" };
 	size_t n;
@@ -159,18 +164,44 @@ static int explain(struct globals *g, int argc, char **argv)
 	json_object_put(orig);
 	oci_spec_free(s);
 	kpolicy_free(&p);
-	return d.verdict == KPOL_DENY ? 3 : 0;
+	return d.verdict == KPOL_DENY ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
-int cmd_policy(struct globals *g, int argc, char **argv)
-{
-	if (argc < 2)
-		return usage_error("policy", "usage: policy check [FILE] | explain [--format json] BUNDLE | rules");
-	if (!strcmp(argv[1], "check"))
-		return check(g, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "explain"))
-		return explain(g, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "rules"))
-		return rules(argc - 1, argv + 1);
-	return usage_error("policy", "unknown subcommand \"%s\" (check, explain, rules)", argv[1]);
-}
+static const struct cli_command policy_check = {
+	.name = "check",
+	.run = check_run,
+	.min_args = 0,
+	.max_args = 1,
+	.args = "[FILE]",
+	.summary = "validate a policy file (default: the one --policy names, else the built-in path)",
+};
+
+static const struct cli_command policy_explain = {
+	.name = "explain",
+	.run = explain_run,
+	.min_args = 1,
+	.max_args = 1,
+	.args = "BUNDLE",
+	.summary = "show the policy's decision for a bundle, rule by rule",
+	.description = "Exit status: 0 the bundle would run (maybe hardened), 1 the policy would refuse it,\n"
+		       "3 no decision (the policy or the config could not be read).\n",
+	CLI_CMD_OPTIONS(struct format_args, format_options),
+};
+
+static const struct cli_command policy_rules = {
+	.name = "rules",
+	.run = rules_run,
+	.min_args = 0,
+	.max_args = 0,
+	.summary = "list the rules",
+	CLI_CMD_OPTIONS(struct format_args, format_options),
+};
+
+static const struct cli_command *const policy_commands[] = { &policy_check, &policy_explain, &policy_rules, NULL };
+
+const struct cli_command cmd_policy = {
+	.name = "policy",
+	.summary = "check a policy file, explain a decision, list the rules",
+	.description = "The hardening policy that create and run apply (docs/policy.md).\n",
+	.subcommands = policy_commands,
+};

@@ -11,15 +11,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-int cmd_ps(struct globals *g, int argc, char **argv);
 
 extern char **environ;
 
@@ -71,30 +68,31 @@ static int run_ps(char **args, int nargs, char **out, kerr *e)
 	return 0;
 }
 
-int cmd_ps(struct globals *g, int argc, char **argv)
+struct ps_args {
+	int format; /* 0 table, 1 json */
+};
+
+static const char *const formats[] = { "table", "json", NULL };
+
+static const struct cli_option ps_options[] = {
+	CLI_OPT_CHOICE('f', "format", struct ps_args, format, formats, "table (ps(1) lines, default) or json (host pids)"),
+	CLI_OPT_END,
+};
+
+static int ps_run(const struct cli_call *c)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ 0 },
-	};
-	int c, json = 0;
+	const struct globals *g = c->globals;
+	const struct ps_args *a = c->opts;
+	int json = a->format == 1;
+	int argc = c->argc, next = 0;
+	char **argv = c->argv;
 	kerr e = { 0 };
-	while ((c = getopt_long_only(argc, argv, "+f:", opts, NULL)) != -1) {
-		if (c != 'f')
-			return usage_error("ps", "unknown option %s", argv[optind - 1]);
-		if (!strcmp(optarg, "json"))
-			json = 1;
-		else if (strcmp(optarg, "table"))
-			return usage_error("ps", "--format must be table or json, not \"%s\"", optarg);
-	}
-	if (optind >= argc)
-		return usage_error("ps", "a container id is required");
-	const char *id = argv[optind++];
+	const char *id = argv[next++];
 	/* what follows the id goes to ps; a "--" before it is ours */
-	if (optind < argc && !strcmp(argv[optind], "--"))
-		optind++;
-	if (json && optind < argc)
-		return usage_error("ps", "ps arguments are for --format table only");
+	if (next < argc && !strcmp(argv[next], "--"))
+		next++;
+	if (json && next < argc)
+		return cli_usage_error(c, "ps arguments are for --format table only");
 
 	_cleanup_free_ pid_t *pids = NULL;
 	int n = kcontainer_pids(g->root, id, &pids, &e);
@@ -108,8 +106,21 @@ int cmd_ps(struct globals *g, int argc, char **argv)
 		return 0;
 	}
 	_cleanup_free_ char *out = NULL, *table = NULL;
-	if (run_ps(argv + optind, argc - optind, &out, &e) < 0 || kps_filter(out, pids, n, &table, &e) < 0)
+	if (run_ps(argv + next, argc - next, &out, &e) < 0 || kps_filter(out, pids, n, &table, &e) < 0)
 		return fail(&e);
 	fputs(table, stdout);
 	return 0;
 }
+
+const struct cli_command cmd_ps = {
+	.name = "ps",
+	.run = ps_run,
+	.min_args = 1,
+	.max_args = -1,
+	.args = "ID [-- PS-ARGS...]",
+	.summary = "list the processes of a container",
+	.description = "table: ps(1) run with PS-ARGS (default -ef), its header and the lines of the container's\n"
+		       "processes; json: their host pids, as runc prints them.\n",
+	CLI_CMD_OPTIONS(struct ps_args, ps_options),
+	.flags = CLI_CMD_OPTIONS_FIRST,
+};

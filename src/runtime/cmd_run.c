@@ -1,3 +1,6 @@
+/* run [OPTIONS] ID: create + start; without --detach wait for the
+ * program, forward signals, delete the container and exit with its
+ * status. */
 #include "runtime.h"
 
 #include "common/log.h"
@@ -8,17 +11,24 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-int parse_create_opts(const char *cmd, int argc, char **argv, struct kcreate_opts *o, int *detach);
+static const struct cli_option run_options[] = {
+	CLI_OPT_INCLUDE(create_options),
+	CLI_OPT_FLAG('d', "detach", struct create_args, detach, "return once the program runs; do not wait for it"),
+	CLI_OPT_END,
+};
 
-int cmd_run(struct globals *g, int argc, char **argv)
+static int run_run(const struct cli_call *c)
 {
-	struct kcreate_opts o = { .root = g->root, .argv = g->argv, .console_fd_out = -1, .policy = g->policy };
+	const struct globals *g = c->globals;
+	struct create_args *a = c->opts;
+	struct kcreate_opts o = a->k;
 	kerr e = { 0 };
 	pid_t pid;
-	int detach = 0;
-	int r = parse_create_opts("run", argc, argv, &o, &detach);
-	if (r)
-		return r;
+	int detach = a->detach;
+	o.root = g->root;
+	o.argv = g->argv;
+	o.policy = g->policy;
+	o.id = c->argv[0];
 	o.keep_parent = !detach;
 	if (!detach)
 		/* an init forked by an intermediate process is reparented to us */
@@ -50,3 +60,16 @@ int cmd_run(struct globals *g, int argc, char **argv)
 		klog_warn("delete after run: %s", e.msg);
 	return code;
 }
+
+const struct cli_command cmd_run = {
+	.name = "run",
+	.run = run_run,
+	.min_args = 1,
+	.max_args = 1,
+	.args = "ID",
+	.summary = "create and start a container, wait for it",
+	.description = "Without --detach: waits for the program, forwards signals to it, deletes the container\n"
+		       "afterwards and exits with the program's status (128+N when killed by signal N).\n",
+	CLI_CMD_OPTIONS(struct create_args, run_options),
+	.defaults = &create_defaults,
+};

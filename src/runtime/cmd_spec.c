@@ -6,33 +6,29 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-int cmd_spec(struct globals *g, int argc, char **argv)
+struct spec_args {
+	const char *bundle;
+	int rootless;
+};
+
+static const struct spec_args spec_defaults = { .bundle = "." };
+
+static const struct cli_option spec_options[] = {
+	CLI_OPT_STRING('b', "bundle", struct spec_args, bundle, "DIR", "write DIR/config.json (default .)"),
+	CLI_OPT_FLAG(0, "rootless", struct spec_args, rootless, "add a user namespace mapping the caller to root"),
+	CLI_OPT_END,
+};
+
+static int spec_run(const struct cli_call *c)
 {
-	struct oci_default_opts o = { .host_uid = geteuid(), .host_gid = getegid() };
-	const char *bundle = ".";
-	int c;
-	static const struct option opts[] = {
-		{ "bundle", required_argument, NULL, 'b' },
-		{ "rootless", no_argument, NULL, 'r' },
-		{ 0 },
-	};
-	(void)g;
-	while ((c = getopt_long_only(argc, argv, "+b:", opts, NULL)) != -1) {
-		if (c == 'b')
-			bundle = optarg;
-		else if (c == 'r')
-			o.rootless = 1;
-		else
-			return usage_error("spec", "unknown option %s", argv[optind - 1]);
-	}
-	if (optind != argc)
-		return usage_error("spec", "takes no arguments");
+	const struct spec_args *a = c->opts;
+	struct oci_default_opts o = { .host_uid = geteuid(), .host_gid = getegid(), .rootless = a->rootless };
+	const char *bundle = a->bundle;
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/config.json", bundle);
 	json_object *s = oci_default_spec(&o);
@@ -57,3 +53,14 @@ int cmd_spec(struct globals *g, int argc, char **argv)
 	json_object_put(s);
 	return 0;
 }
+
+const struct cli_command cmd_spec = {
+	.name = "spec",
+	.run = spec_run,
+	.min_args = 0,
+	.max_args = 0,
+	.summary = "write kapsel's hardened default config.json",
+	.description = "Never overwrites a config.json that exists.\n",
+	CLI_CMD_OPTIONS(struct spec_args, spec_options),
+	.defaults = &spec_defaults,
+};

@@ -1,22 +1,18 @@
+/* state ID: the OCI state of a container as JSON. */
 #include "runtime.h"
 
 #include "container/container.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-int cmd_state(struct globals *g, int argc, char **argv)
+static int state_run(const struct cli_call *c)
 {
+	const struct globals *g = c->globals;
+	const char *id = c->argv[0];
 	kerr e = { 0 };
 	struct kstate st;
 	enum kstatus status;
-	static const struct option opts[] = { { 0 } };
-	if (getopt_long_only(argc, argv, "+", opts, NULL) != -1)
-		return usage_error("state", "unknown option %s", argv[optind - 1]);
-	const char *id = one_id("state", argc, argv, optind);
-	if (!id)
-		return EXIT_USAGE;
 	if (kcontainer_state(g->root, id, &st, &status, &e) < 0)
 		return fail(&e);
 	char *json = kstate_oci_json(&st, status, 1);
@@ -29,3 +25,14 @@ int cmd_state(struct globals *g, int argc, char **argv)
 	free(json);
 	return 0;
 }
+
+const struct cli_command cmd_state = {
+	.name = "state",
+	.run = state_run,
+	.min_args = 1,
+	.max_args = 1,
+	.args = "ID",
+	.summary = "print the state of a container as JSON",
+	.description = "Status creating, created, running, paused or stopped; a stopped container the kernel\n"
+		       "OOM-killed in also has \"oomKilled\": true.\n",
+};

@@ -15,13 +15,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int cmd_update(struct globals *g, int argc, char **argv);
 
 enum kind { K_SIZE, K_INT, K_UINT, K_STR, K_REFUSE };
 
@@ -67,13 +65,13 @@ static json_object *child(json_object *o, const char *key)
 }
 
 /* Read the value of flag F into RES.  Returns 0, or a usage error. */
-static int set_flag(const struct flag *f, const char *val, json_object *res)
+static int set_flag(const struct cli_call *c, const struct flag *f, const char *val, json_object *res)
 {
 	kerr e = { 0 };
 	char what[64];
 	snprintf(what, sizeof(what), "--%s", f->name);
 	if (f->kind == K_REFUSE)
-		return usage_error("update", "%s: %s", what, f->why);
+		return cli_usage_error(c, "%s: %s", what, f->why);
 	if (!*val) /* runc: an empty value leaves the field as it is */
 		return 0;
 	json_object *v = NULL;
@@ -82,7 +80,7 @@ static int set_flag(const struct flag *f, const char *val, json_object *res)
 	case K_SIZE: {
 		int64_t n;
 		if (kunits_parse_size(what, val, &n, &e) < 0)
-			return usage_error("update", "%s", e.msg);
+			return cli_usage_error(c, "%s", e.msg);
 		v = json_object_new_int64(n);
 		break;
 	}
@@ -90,9 +88,9 @@ static int set_flag(const struct flag *f, const char *val, json_object *res)
 		errno = 0;
 		long long n = strtoll(val, &end, 10);
 		if (errno || *end || end == val)
-			return usage_error("update", "%s: \"%s\" is not an integer", what, val);
+			return cli_usage_error(c, "%s: \"%s\" is not an integer", what, val);
 		if (!strcmp(f->name, "pids-limit") && n == 0)
-			return usage_error("update", "--pids-limit: 0 would leave the limit as it is (as in runc); "
+			return cli_usage_error(c, "--pids-limit: 0 would leave the limit as it is (as in runc); "
 						     "use -1 for no limit");
 		v = json_object_new_int64(n);
 		break;
@@ -101,7 +99,7 @@ static int set_flag(const struct flag *f, const char *val, json_object *res)
 		errno = 0;
 		unsigned long long n = strtoull(val, &end, 10);
 		if (errno || *end || end == val || val[0] == '-')
-			return usage_error("update", "%s: \"%s\" is not an unsigned integer", what, val);
+			return cli_usage_error(c, "%s: \"%s\" is not an unsigned integer", what, val);
 		v = json_object_new_uint64(n);
 		break;
 	}
@@ -155,39 +153,49 @@ static void name_flags(kerr *e, const int *given)
 	}
 }
 
-int cmd_update(struct globals *g, int argc, char **argv)
+struct update_args {
+	const char *file;          /* --resources */
+	const char *vals[N_FLAGS]; /* one per flag, NULL: not given */
+};
+
+/* The option table, one row per flag (built once from flags[]). */
+static const struct cli_option *update_options(void)
 {
-	struct option opts[N_FLAGS + 2];
+	static struct cli_option opts[N_FLAGS + 2];
+	static char help[N_FLAGS][96];
+	static const char *const args[] = { [K_SIZE] = "BYTES", [K_INT] = "N", [K_UINT] = "N", [K_STR] = "LIST",
+					    [K_REFUSE] = "VALUE" };
+	if (opts[0].type != CLI_T_END)
+		return opts;
+	opts[0] = (struct cli_option)CLI_OPT_STRING('r', "resources", struct update_args, file, "FILE",
+						    "a linux.resources object (runc's format; - reads stdin)");
+	for (size_t i = 0; i < N_FLAGS; i++) {
+		if (flags[i].obj)
+			snprintf(help[i], sizeof(help[i]), "set linux.resources.%s.%s", flags[i].obj, flags[i].key);
+		opts[i + 1] = (struct cli_option){ .type = CLI_T_STRING, .long_name = flags[i].name,
+						   .offset = offsetof(struct update_args, vals) + i * sizeof(char *),
+						   .arg = args[flags[i].kind], .help = flags[i].obj ? help[i] : flags[i].why };
+	}
+	return opts;
+}
+
+static int update_run(const struct cli_call *c)
+{
+	const struct globals *g = c->globals;
+	const struct update_args *a = c->opts;
 	int given[N_FLAGS] = { 0 };
-	const char *vals[N_FLAGS] = { 0 };
-	const char *file = NULL;
+	const char *const *vals = a->vals;
+	const char *file = a->file, *id = c->argv[0];
 	kerr e = { 0 };
-	int c, idx;
 
 	for (size_t i = 0; i < N_FLAGS; i++)
-		opts[i] = (struct option){ flags[i].name, required_argument, NULL, 0 };
-	opts[N_FLAGS] = (struct option){ "resources", required_argument, NULL, 'r' };
-	opts[N_FLAGS + 1] = (struct option){ 0 };
-	while ((c = getopt_long_only(argc, argv, "+r:", opts, &idx)) != -1) {
-		if (c == 'r') {
-			file = optarg;
-		} else if (c == 0 && idx < (int)N_FLAGS) {
-			given[idx] = 1;
-			vals[idx] = optarg;
-		} else {
-			return usage_error("update", "unknown option %s", argv[optind - 1]);
-		}
-	}
-	const char *id = one_id("update", argc, argv, optind);
-	if (!id)
-		return EXIT_USAGE;
-
+		given[i] = vals[i] != NULL;
 	json_object *res = file ? read_resources(file, &e) : json_object_new_object();
 	if (!res)
 		return fail(&e);
 	for (size_t i = 0; i < N_FLAGS; i++) {
 		int r;
-		if (given[i] && (r = set_flag(&flags[i], vals[i], res)) != 0) {
+		if (given[i] && (r = set_flag(c, &flags[i], vals[i], res)) != 0) {
 			json_object_put(res);
 			return r;
 		}
@@ -200,3 +208,18 @@ int cmd_update(struct globals *g, int argc, char **argv)
 	}
 	return 0;
 }
+
+const struct cli_command cmd_update = {
+	.name = "update",
+	.run = update_run,
+	.min_args = 1,
+	.max_args = 1,
+	.args = "ID",
+	.summary = "change the resource limits of a container live",
+	.description = "--resources takes a linux.resources object; the flags set single fields on top of it.\n"
+		       "Sizes: bytes, or k, m, g, t, p (powers of 1024), or -1; an empty value keeps the field.\n"
+		       "The merged resources are validated first, recorded, and a write the kernel refuses is\n"
+		       "rolled back.\n",
+	.options_fn = update_options,
+	.opts_size = sizeof(struct update_args),
+};

@@ -1,47 +1,36 @@
-/* kapsel-runtime: the runc command line on top of libkapsel. */
+/* kapsel-runtime: the runc command line on top of libkapsel.  Each
+ * cmd_<name>.c holds one command: its options struct and table, its row
+ * for the command table (src/cli/cli.h) and its .run. */
 #ifndef KAPSEL_RUNTIME_H
 #define KAPSEL_RUNTIME_H
 
+#include "cli.h"
 #include "common/err.h"
 
+/* The global options (before the command). */
 struct globals {
 	const char *root;
 	const char *log;
-	const char *log_format;
+	int log_json;           /* --log-format: 0 text, 1 json */
 	int debug;
 	int systemd_cgroup;
 	const char *policy;     /* --policy FILE */
 	char **argv;            /* the full argv, for a sealed re-exec */
 };
 
-/* Each command parses its own options from argc/argv (argv[0] is the
- * command name) and returns the process exit code. */
-typedef int (*cmd_fn)(struct globals *g, int argc, char **argv);
+extern const struct cli_command cmd_create, cmd_start, cmd_run, cmd_state, cmd_kill, cmd_delete, cmd_exec, cmd_list,
+	cmd_spec, cmd_features, cmd_policy, cmd_ps, cmd_pause, cmd_resume, cmd_update, cmd_events;
 
-int cmd_create(struct globals *g, int argc, char **argv);
-int cmd_start(struct globals *g, int argc, char **argv);
-int cmd_run(struct globals *g, int argc, char **argv);
-int cmd_state(struct globals *g, int argc, char **argv);
-int cmd_kill(struct globals *g, int argc, char **argv);
-int cmd_delete(struct globals *g, int argc, char **argv);
-int cmd_exec(struct globals *g, int argc, char **argv);
-int cmd_list(struct globals *g, int argc, char **argv);
-int cmd_spec(struct globals *g, int argc, char **argv);
-int cmd_features(struct globals *g, int argc, char **argv);
-int cmd_policy(struct globals *g, int argc, char **argv);
-int cmd_ps(struct globals *g, int argc, char **argv);
-int cmd_pause(struct globals *g, int argc, char **argv);
-int cmd_resume(struct globals *g, int argc, char **argv);
-int cmd_update(struct globals *g, int argc, char **argv);
-int cmd_events(struct globals *g, int argc, char **argv);
+/* create and run share their options (cmd_create.c). */
+#include "container/container.h"
+struct create_args {
+	struct kcreate_opts k;
+	int detach; /* run only */
+};
+extern const struct cli_option create_options[];
+extern const struct create_args create_defaults;
 
 /* Print the error (log + stderr) and return 1. */
 int fail(const kerr *e);
-/* Usage error for CMD: message and exit code 2. */
-int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Wants exactly one positional argument (the container id). */
-const char *one_id(const char *cmd, int argc, char **argv, int optind_);
-
-#define EXIT_USAGE 2
 
 #endif

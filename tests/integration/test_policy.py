@@ -67,7 +67,7 @@ def test_policy_explain(bundle, tmp_path):
                                             if n["type"] != "network"]
     bundle.write()
     r = rt("policy", "explain", "--format", "json", bundle.path)
-    assert r.rc == 3, r  # would be refused
+    assert r.rc == 1, r  # would be refused (docs/cli.md: a check's "no")
     d = r.json()
     res = {x["id"]: x for x in d["rules"]}
     assert res["B4"]["result"] == "FAIL" and "network" in res["B4"]["evidence"]
@@ -75,6 +75,9 @@ def test_policy_explain(bundle, tmp_path):
     assert d["verdict"] == "deny"
     r = rt("policy", "explain", bundle.path)
     assert "FAIL      B4   host-network" in r.out and "verdict: deny" in r.out
+    # no verdict at all: the bundle cannot be read
+    r = rt("policy", "explain", str(tmp_path / "nosuch"))
+    assert r.rc == 3 and "nosuch" in r.err, r
 
 
 # ---- enforcement by kapsel-runtime itself ----
