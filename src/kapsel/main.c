@@ -4,67 +4,40 @@
  */
 #include "kapsel.h"
 
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #ifndef KAPSEL_VERSION
 #define KAPSEL_VERSION "0.1.0"
 #endif
 
-static const struct {
-	const char *name;
-	kapsel_cmd_fn fn;
-	const char *help;
-} commands[] = {
-	{ "audit", cmd_audit, "audit the Docker host, its containers and images (CIS Docker Benchmark v1.6.0 and more)" },
+static int version_run(const struct cli_call *c)
+{
+	fputs(c->prog->version, stdout);
+	return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+}
+
+static const struct cli_command cmd_version = {
+	.name = "version",
+	.run = version_run,
+	.min_args = 0,
+	.max_args = 0,
+	.summary = "print the version",
 };
 
-int kapsel_fail(const kerr *e)
-{
-	fprintf(stderr, "kapsel: %s\n", e->msg);
-	return KAPSEL_EXIT_ERROR;
-}
+static const struct cli_command *const commands[] = { &cmd_audit, &cmd_version, NULL };
 
-int kapsel_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "kapsel %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	return KAPSEL_EXIT_USAGE;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: kapsel [--version] [--help] COMMAND [OPTIONS]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\n'kapsel COMMAND --help' describes a command.\n");
-}
+static const struct cli_program program = {
+	.name = "kapsel",
+	.summary = "Secure-by-default containers.",
+	.description = "Exit status: 0 success, 1 failure (or findings), 2 usage error, 3 a check could not run\n"
+		       "(docs/cli.md).\n",
+	.version = "kapsel version " KAPSEL_VERSION "\n",
+	.commands = commands,
+	.flags = CLI_PROG_ABBREV,
+};
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return KAPSEL_EXIT_USAGE;
-	}
-	const char *name = argv[1];
-	if (!strcmp(name, "--version") || !strcmp(name, "-v") || !strcmp(name, "version")) {
-		printf("kapsel version %s\n", KAPSEL_VERSION);
-		return 0;
-	}
-	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
-		usage(stdout);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(commands[i].name, name))
-			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "kapsel: unknown command \"%s\"\n", name);
-	usage(stderr);
-	return KAPSEL_EXIT_USAGE;
+	struct kapsel_globals g = { 0 };
+	return cli_main(&program, &g, argc, argv);
 }
