@@ -148,7 +148,6 @@ void cli_options_free(const struct cli_option *opts, void *dest);
 struct cli_call;
 
 #define CLI_CMD_OPTIONS_FIRST CLI_PARSE_OPTIONS_FIRST
-#define CLI_CMD_HIDDEN 0x100u /* not listed in the program's help */
 
 struct cli_command {
 	const char *name;
@@ -161,7 +160,7 @@ struct cli_command {
 	const struct cli_option *(*options_fn)(void); /* a table built at run time (used when !options) */
 	size_t opts_size;                       /* the struct the options fill */
 	const void *defaults;                   /* its initial value; NULL: zeroes */
-	unsigned flags;
+	unsigned flags;                         /* CLI_CMD_OPTIONS_FIRST */
 	const struct cli_command *const *subcommands; /* NULL-terminated; then .run is unused */
 };
 
@@ -187,7 +186,7 @@ struct cli_call {
 	const struct cli_program *prog;
 	const struct cli_command *cmd; /* NULL at the program level */
 	char path[128];                /* "kill", "policy explain" */
-	void *globals;                 /* the program's global options */
+	void *globals;                 /* the program's global options (may be NULL) */
 	void *opts;                    /* this command's options */
 	int argc;                      /* positional arguments */
 	char **argv;

@@ -82,8 +82,7 @@ static int unknown_command(const struct cli_call *c, const struct cli_command *c
 	char hint[512];
 	size_t k = 0;
 	for (size_t i = 0; names && i < n; i++)
-		if (!(cmds[i]->flags & CLI_CMD_HIDDEN))
-			names[k++] = cmds[i]->name;
+		names[k++] = cmds[i]->name;
 	int found = names ? cli_suggest(name, names, k, "'%s'", hint, sizeof(hint)) : 0;
 	free(names);
 	if (found)

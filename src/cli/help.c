@@ -58,12 +58,11 @@ static void print_commands(FILE *f, const char *title, const struct cli_command 
 {
 	size_t width = 4;
 	for (size_t i = 0; cmds[i]; i++)
-		if (!(cmds[i]->flags & CLI_CMD_HIDDEN) && strlen(cmds[i]->name) > width)
+		if (strlen(cmds[i]->name) > width)
 			width = strlen(cmds[i]->name);
 	fprintf(f, "\n%s:\n", title);
 	for (size_t i = 0; cmds[i]; i++)
-		if (!(cmds[i]->flags & CLI_CMD_HIDDEN))
-			fprintf(f, "  %-*s  %s\n", (int)width, cmds[i]->name, cmds[i]->summary);
+		fprintf(f, "  %-*s  %s\n", (int)width, cmds[i]->name, cmds[i]->summary);
 }
 
 static void usage_line(const struct cli_call *c, FILE *f)

@@ -7,9 +7,12 @@
 #include <string.h>
 
 /* --help / -h, answered by every command; -h only where the table leaves it free */
-static const struct cli_option help_row = { .type = CLI_T_FLAG, .short_name = 'h', .long_name = "help",
-					    .help = "show this help and exit" };
-static const struct cli_option help_long = { .type = CLI_T_FLAG, .long_name = "help", .help = "show this help and exit" };
+static const struct cli_option help_row[] = {
+	{ .type = CLI_T_FLAG, .short_name = 'h', .long_name = "help", .help = "show this help and exit" }, CLI_OPT_END
+};
+static const struct cli_option help_long[] = {
+	{ .type = CLI_T_FLAG, .long_name = "help", .help = "show this help and exit" }, CLI_OPT_END
+};
 
 static void add_rows(const struct cli_option *opts, const struct cli_option ***v, size_t *n, size_t *cap)
 {
@@ -39,7 +42,7 @@ const struct cli_option **cli_flatten(const struct cli_option *opts)
 	int h = 0;
 	for (size_t i = 0; i < n; i++)
 		h |= v[i]->short_name == 'h';
-	add_rows(h ? &help_long : &help_row, &v, &n, &cap);
+	add_rows(h ? help_long : help_row, &v, &n, &cap);
 	return v;
 }
 
@@ -119,7 +122,7 @@ static int apply(const struct cli_option *o, void *dest, const char *value, int 
 {
 	char name[128];
 	cli_option_name(o, name, sizeof(name));
-	if (o == &help_row || o == &help_long) {
+	if (o == help_row || o == help_long) {
 		if (has_inline)
 			return kerr_msg(e, EINVAL, "option --help takes no value");
 		return CLI_PARSE_HELP;

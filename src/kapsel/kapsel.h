@@ -6,11 +6,6 @@
 #include "cli.h"
 #include "common/err.h"
 
-/* kapsel has no global options yet besides --help and --version. */
-struct kapsel_globals {
-	int unused;
-};
-
 extern const struct cli_command cmd_audit;
 
 #endif

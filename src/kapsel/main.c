@@ -38,6 +38,6 @@ static const struct cli_program program = {
 
 int main(int argc, char **argv)
 {
-	struct kapsel_globals g = { 0 };
-	return cli_main(&program, &g, argc, argv);
+	/* no global options yet besides --help and --version */
+	return cli_main(&program, NULL, argc, argv);
 }
