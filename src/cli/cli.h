@@ -23,7 +23,8 @@
  * parses into it, checks the arity and calls .run; string values point
  * into argv, string lists are copies the dispatcher frees after .run.
  *
- * Parsing: `--name value` and `--name=value`; `-x value`, `-xvalue` and
+ * Parsing: `--name value` and `--name=value` (a flag: `--name`, or
+ * `--name=true|false` as Go's flag package reads it); `-x value`, `-xvalue` and
  * clusters of short flags (`-it`); `--` ends the options; a unique prefix
  * of a long name is accepted (as getopt does) when the program sets
  * CLI_PROG_ABBREV; with CLI_PROG_SINGLE_DASH_LONG a single dash also
@@ -52,7 +53,7 @@
 
 enum cli_type {
 	CLI_T_END,
-	CLI_T_FLAG,     /* int = 1; takes no value */
+	CLI_T_FLAG,     /* int = 1; takes no value, or =true / =false */
 	CLI_T_STRING,   /* const char * into argv */
 	CLI_T_INT,      /* int, decimal; range [min, max] when min < max */
 	CLI_T_UINT,     /* unsigned, decimal, no sign */

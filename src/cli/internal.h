@@ -4,7 +4,7 @@
 
 #include "cli.h"
 
-/* Store VALUE (NULL for a flag) for option O in DEST; NAME is how messages
+/* Store VALUE (for a flag NULL or "true", or "false") for option O in DEST; NAME is how messages
  * call the option ("--interval").  0, or -1 with *E set. */
 int cli_set_value(const struct cli_option *o, void *dest, const char *name, const char *value, kerr *e);
 

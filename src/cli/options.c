@@ -128,9 +128,11 @@ static int apply(const struct cli_option *o, void *dest, const char *value, int 
 		return CLI_PARSE_HELP;
 	}
 	if (!takes_value(o)) {
-		if (has_inline)
-			return kerr_msg(e, EINVAL, "option %s takes no value", name);
-		return cli_set_value(o, dest, name, NULL, e);
+		/* --flag=true and --flag=false, as Go's flag package (runc, Docker) reads them */
+		if (has_inline && (o->type != CLI_T_FLAG || (strcmp(value, "true") && strcmp(value, "false"))))
+			return kerr_msg(e, EINVAL, "option %s takes no value%s, not \"%s\"", name,
+					o->type == CLI_T_FLAG ? " (or =true, =false)" : "", value);
+		return cli_set_value(o, dest, name, has_inline ? value : NULL, e);
 	}
 	if (!has_inline) {
 		if (*i + 1 >= argc)

@@ -85,7 +85,7 @@ int cli_set_value(const struct cli_option *o, void *dest, const char *name, cons
 		return 0;
 	switch (o->type) {
 	case CLI_T_FLAG:
-		*AT(dest, o, int) = 1;
+		*AT(dest, o, int) = !value || strcmp(value, "false");
 		return 0;
 	case CLI_T_STRING:
 		*AT(dest, o, const char *) = value;

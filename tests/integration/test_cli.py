@@ -101,7 +101,7 @@ def test_usage_errors_print_the_usage(tmp_path):
         ((*R, "events", "--interval", "0s", "x"), "--interval must be greater than 0", "usage: kapsel-runtime events"),
         ((*R, "create", "--preserve-fds", "-1", "x"), "--preserve-fds must be from 0 to 65536", "usage: kapsel-runtime create"),
         ((*R, "create", "--pid-file"), "option --pid-file needs a value (FILE)", "usage: kapsel-runtime create"),
-        ((*R, "delete", "--force=yes", "x"), "option --force takes no value", "usage: kapsel-runtime delete"),
+        ((*R, "delete", "--force=yes", "x"), "option --force takes no value (or =true, =false), not \"yes\"", "usage: kapsel-runtime delete"),
         ((RUNTIME, "--ro", "/x", "list"), "option --ro is ambiguous (--root, --rootless)", "usage: kapsel-runtime [GLOBAL"),
         (R, "a command is required", "usage: kapsel-runtime [GLOBAL OPTIONS]"),
         ((RUNTIME, "--root", "rel", "list"), "--root must be an absolute path", "usage: kapsel-runtime [GLOBAL"),
@@ -137,6 +137,9 @@ def test_runc_forms_are_accepted(tmp_path):
     assert run(RUNTIME, "--root", root, "delete", "nosuch", "--force").returncode == 0
     assert run(RUNTIME, "--root", root, "delete", "-force", "nosuch").returncode == 0
     assert run(RUNTIME, "--root", root, "delete", "--fo", "nosuch").returncode == 0
+    assert run(RUNTIME, "--root", root, "delete", "--force=true", "nosuch").returncode == 0
+    p = run(RUNTIME, "--root", root, "delete", "--force=false", "nosuch")
+    assert p.returncode == 1 and 'container "nosuch" does not exist' in p.stderr, p
     for args in (("kill", "--all", "nosuch", "9"), ("kill", "nosuch", "KILL", "--all"), ("kill", "-a", "nosuch")):
         p = run(RUNTIME, "--root", root, *args)
         assert p.returncode == 1 and 'container "nosuch" does not exist' in p.stderr, (args, p)

@@ -132,6 +132,17 @@ static void test_every_type(void **state)
 	done(p);
 }
 
+static void test_flag_values(void **state)
+{
+	(void)state;
+	/* Go's flag package (runc's and Docker's parsers) takes --flag=true|false */
+	struct parsed *p = parse(0, "--flag=true", "--tty", "--tty=false", NULL);
+	assert_int_equal(p->r, 0);
+	assert_int_equal(p->o.flag, 1);
+	assert_int_equal(p->o.tty, 0);
+	done(p);
+}
+
 static void test_short_forms_and_clusters(void **state)
 {
 	(void)state;
@@ -247,7 +258,8 @@ static void test_errors(void **state)
 	done(p);
 	expect_error(parse(0, "-x", NULL), "unknown option -x");
 	expect_error(parse(0, "--bundle", NULL), "option --bundle needs a value (DIR)");
-	expect_error(parse(0, "--flag=1", NULL), "option --flag takes no value");
+	expect_error(parse(0, "--flag=1", NULL), "option --flag takes no value (or =true, =false), not \"1\"");
+	expect_error(parse(0, "--help=1", NULL), "option --help takes no value");
 	expect_error(parse(0, "--num", "x", NULL), "--num: \"x\" is not an integer");
 	expect_error(parse(0, "--num", "101", NULL), "--num must be from 0 to 100, not \"101\"");
 	expect_error(parse(0, "--num", "5x", NULL), "is not an integer");
@@ -465,6 +477,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_type),
+		cmocka_unit_test(test_flag_values),
 		cmocka_unit_test(test_short_forms_and_clusters),
 		cmocka_unit_test(test_double_dash_ends_options),
 		cmocka_unit_test(test_options_first),
