@@ -35,6 +35,8 @@ static void print_options(FILE *f, const char *title, const struct cli_option *o
 {
 	const struct cli_option **rows = cli_flatten(opts);
 	size_t width = 0;
+	if (!rows)
+		return;
 	char buf[320];
 	for (size_t i = 0; rows[i]; i++) {
 		left(rows[i], buf, sizeof(buf));

@@ -9,7 +9,8 @@
 int cli_set_value(const struct cli_option *o, void *dest, const char *name, const char *value, kerr *e);
 
 /* The rows of OPTS with the CLI_T_INCLUDE tables spliced in, in order,
- * NULL-terminated (malloc'ed; the rows are OPTS'). */
+ * then the --help row, NULL-terminated (malloc'ed; the rows are OPTS');
+ * NULL when out of memory. */
 const struct cli_option **cli_flatten(const struct cli_option *opts);
 
 /* The canonical name of O in messages: "--name", else "-x". */

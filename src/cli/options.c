@@ -14,36 +14,43 @@ static const struct cli_option help_long[] = {
 	{ .type = CLI_T_FLAG, .long_name = "help", .help = "show this help and exit" }, CLI_OPT_END
 };
 
-static void add_rows(const struct cli_option *opts, const struct cli_option ***v, size_t *n, size_t *cap)
+static int add_rows(const struct cli_option *opts, const struct cli_option ***v, size_t *n, size_t *cap)
 {
 	for (; opts && opts->type != CLI_T_END; opts++) {
 		if (opts->type == CLI_T_INCLUDE) {
-			add_rows(opts->data, v, n, cap);
+			if (add_rows(opts->data, v, n, cap) < 0)
+				return -1;
 			continue;
 		}
 		if (*n + 2 > *cap) {
 			size_t nc = *cap ? *cap * 2 : 16;
 			const struct cli_option **nv = realloc(*v, nc * sizeof(**v));
 			if (!nv)
-				abort(); /* a few dozen pointers: out of memory here is not recoverable */
+				return -1;
 			*v = nv;
 			*cap = nc;
 		}
 		(*v)[(*n)++] = opts;
 		(*v)[*n] = NULL;
 	}
+	return 0;
 }
 
 const struct cli_option **cli_flatten(const struct cli_option *opts)
 {
 	const struct cli_option **v = NULL;
 	size_t n = 0, cap = 0;
-	add_rows(opts, &v, &n, &cap);
 	int h = 0;
+	if (add_rows(opts, &v, &n, &cap) < 0)
+		goto oom;
 	for (size_t i = 0; i < n; i++)
 		h |= v[i]->short_name == 'h';
-	add_rows(h ? help_long : help_row, &v, &n, &cap);
+	if (add_rows(h ? help_long : help_row, &v, &n, &cap) < 0)
+		goto oom;
 	return v;
+oom:
+	free(v);
+	return NULL;
 }
 
 const char *cli_option_name(const struct cli_option *o, char *buf, size_t len)
@@ -180,7 +187,9 @@ int cli_parse(const struct cli_option *opts, unsigned flags, void *dest, int arg
 	int done = 0, r = 0;
 	pos->argc = 0;
 	pos->argv = calloc((size_t)argc + 1, sizeof(char *));
-	if (!pos->argv) {
+	if (!pos->argv || !rows) {
+		free(pos->argv);
+		pos->argv = NULL;
 		free(rows);
 		return kerr_set(e, ENOMEM, "parse the command line");
 	}
