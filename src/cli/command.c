@@ -42,7 +42,8 @@ int cli_usage_error(const struct cli_call *c, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
-/* The NAME-th word of the synopsis "ID [SIGNAL] ARGS...", without brackets. */
+/* Word INDEX of the synopsis ("ID [SIGNAL]"), without brackets and dots:
+ * what a missing argument is called. */
 static void arg_name(const char *args, int index, char *out, size_t len)
 {
 	const char *p = args ? args : "";

@@ -20,7 +20,7 @@ static void left(const struct cli_option *o, char *buf, size_t len)
 			if (w > 0 && (size_t)w < sizeof(arg) - l)
 				l += (size_t)w;
 		}
-	} else if (o->arg && (o->type != CLI_T_CALLBACK || o->arg)) {
+	} else if (o->arg) {
 		snprintf(arg, sizeof(arg), " %s", o->arg);
 	}
 	if (o->short_name && o->long_name)
