@@ -20,17 +20,23 @@ const struct cli_option create_options[] = {
 };
 #undef A
 
-static int create_run(const struct cli_call *c)
+void create_opts_fill(const struct cli_call *c, struct kcreate_opts *k)
 {
 	const struct globals *g = c->globals;
-	struct create_args *a = c->opts;
+	*k = ((const struct create_args *)c->opts)->k;
+	k->root = g->root;
+	k->argv = g->argv;
+	k->policy = g->policy;
+	k->id = c->argv[0];
+}
+
+static int create_run(const struct cli_call *c)
+{
+	struct kcreate_opts k;
 	kerr e = { 0 };
 	pid_t pid;
-	a->k.root = g->root;
-	a->k.argv = g->argv;
-	a->k.policy = g->policy;
-	a->k.id = c->argv[0];
-	if (kcontainer_create(&a->k, &pid, &e) < 0)
+	create_opts_fill(c, &k);
+	if (kcontainer_create(&k, &pid, &e) < 0)
 		return fail(&e);
 	return 0;
 }

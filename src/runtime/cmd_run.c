@@ -20,15 +20,11 @@ static const struct cli_option run_options[] = {
 static int run_run(const struct cli_call *c)
 {
 	const struct globals *g = c->globals;
-	struct create_args *a = c->opts;
-	struct kcreate_opts o = a->k;
+	struct kcreate_opts o;
 	kerr e = { 0 };
 	pid_t pid;
-	int detach = a->detach;
-	o.root = g->root;
-	o.argv = g->argv;
-	o.policy = g->policy;
-	o.id = c->argv[0];
+	int detach = ((const struct create_args *)c->opts)->detach;
+	create_opts_fill(c, &o);
 	o.keep_parent = !detach;
 	if (!detach)
 		/* an init forked by an intermediate process is reparented to us */

@@ -29,6 +29,8 @@ struct create_args {
 };
 extern const struct cli_option create_options[];
 extern const struct create_args create_defaults;
+/* The library's options of create/run C: the parsed ones, the globals, the id. */
+void create_opts_fill(const struct cli_call *c, struct kcreate_opts *k);
 
 /* Print the error (log + stderr) and return 1. */
 int fail(const kerr *e);
