@@ -192,7 +192,7 @@ int cmd_update(struct globals *g, int argc, char **argv)
 			return r;
 		}
 	}
-	int r = kcontainer_update(g->root, id, res, &e);
+	int r = kcontainer_update(g->root, id, res, g->policy, &e);
 	json_object_put(res);
 	if (r < 0) {
 		name_flags(&e, given);

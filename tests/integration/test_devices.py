@@ -1,0 +1,142 @@
+"""Device rules (linux.resources.devices) enforced on a container, seen from
+inside: the eBPF device program in the cgroup2 tree (on a pure cgroup v2
+host the only enforcer; on a hybrid host it runs beside the v1 devices
+controller), and `update` replacing it.  The node in the container is
+/dev/fuse (c 10:229), which none of the default rules allow and which opens
+without any capability."""
+import json
+import os
+import subprocess
+
+import pytest
+
+FUSE = {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666}
+ALLOW_FUSE = {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "rw"}
+
+
+def cgroup2_mount():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.split()[0] == "cgroup2":
+                return left.split()[4]
+    return None
+
+
+def kapsel_programs(cid):
+    """The device programs attached to the container's cgroup2 directory."""
+    d = os.path.join(cgroup2_mount(), "kapsel", cid)
+    r = subprocess.run(["bpftool", "-j", "cgroup", "show", d], capture_output=True, text=True, check=True)
+    progs = json.loads(r.stdout or "[]")
+    assert all(p["attach_type"] == "cgroup_device" for p in progs), progs
+    return [p for p in progs if p["name"] == "kapsel_devices"], progs
+
+
+def v1_devices_dir(cid):
+    d = "/sys/fs/cgroup/devices/kapsel/" + cid
+    return d if os.path.isdir(d) else None
+
+
+def try_open(runtime, cid, path):
+    r = runtime("exec", cid, "/bin/probe", "try", "open-dev", path)
+    assert r.out, r
+    return json.loads(r.out)
+
+
+def denied(res):
+    return not res["ok"] and res["errno"] == 1  # EPERM: the device cgroup
+
+
+needs = pytest.mark.skipif(not os.path.exists("/dev/fuse") or cgroup2_mount() is None,
+                           reason="needs /dev/fuse and a cgroup2 tree")
+
+
+@needs
+def test_rules_enforced_and_replaced_by_update(bundle, runtime, tmp_path):
+    bundle.config["process"]["user"] = {"uid": 0, "gid": 0}
+    bundle.config["linux"]["devices"] = [FUSE]
+    rules = bundle.config["linux"]["resources"]["devices"]
+    assert rules == [{"allow": False, "access": "rwm"}]  # the spec's deny-all
+    bundle.args("/bin/probe", "sleep", "600")
+    assert bundle.run("--detach").rc == 0
+    cid = bundle.id
+
+    mine, _ = kapsel_programs(cid)
+    assert len(mine) == 1, mine
+    first_id = mine[0]["id"]
+    assert denied(try_open(runtime, cid, "/dev/fuse"))
+    assert try_open(runtime, cid, "/dev/null")["ok"]  # a default rule
+
+    # on a hybrid host: open the v1 devices controller wide from the host;
+    # the program alone still refuses
+    v1 = v1_devices_dir(cid)
+    if v1:
+        with open(v1 + "/devices.allow", "w") as f:
+            f.write("a")
+        assert open(v1 + "/devices.list").read().split("\n")[0] == "a *:* rwm"
+        assert denied(try_open(runtime, cid, "/dev/fuse"))
+
+    f = tmp_path / "res.json"
+    f.write_text(json.dumps({"devices": rules + [ALLOW_FUSE]}))
+    r = runtime("update", "--resources", str(f), cid)
+    assert r.rc == 0, r
+    assert try_open(runtime, cid, "/dev/fuse")["ok"]
+    assert try_open(runtime, cid, "/dev/null")["ok"]
+    mine, _ = kapsel_programs(cid)
+    assert len(mine) == 1 and mine[0]["id"] != first_id, mine
+    rec = json.load(open(os.path.join(runtime.root, cid, "resources.json")))
+    assert rec["devices"] == rules + [ALLOW_FUSE]
+
+    # and back: denied again, still one program
+    f.write_text(json.dumps({"devices": rules}))
+    assert runtime("update", "--resources", str(f), cid).rc == 0
+    assert denied(try_open(runtime, cid, "/dev/fuse"))
+    assert len(kapsel_programs(cid)[0]) == 1
+    if v1:
+        assert "c 10:229" not in open(v1 + "/devices.list").read()
+
+
+@needs
+def test_update_moves_the_v1_rules_too(bundle, runtime, tmp_path):
+    # on a hybrid host both enforcers take the new rules (the order of the
+    # v1 writes, that never refuse what old and new allow, is unit-tested)
+    if not os.path.isdir("/sys/fs/cgroup/devices"):
+        pytest.skip("no v1 devices controller")
+    bundle.config["linux"]["resources"]["devices"].append(ALLOW_FUSE)
+    bundle.args("/bin/probe", "sleep", "600")
+    assert bundle.run("--detach").rc == 0
+    v1 = v1_devices_dir(bundle.id)
+    before = set(open(v1 + "/devices.list").read().split("\n")) - {""}
+    assert {"c 10:229 rw", "c 1:3 rwm", "c 1:5 rwm"} <= before
+    f = tmp_path / "res.json"
+    f.write_text(json.dumps({"devices": [{"allow": False, "access": "rwm"},
+                                         {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "rwm"},
+                                         {"allow": True, "type": "c", "major": 4, "minor": 1, "access": "rw"}]}))
+    r = runtime("update", "--resources", str(f), bundle.id)
+    assert r.rc == 0, r
+    after = set(open(v1 + "/devices.list").read().split("\n")) - {""}
+    assert after == (before - {"c 10:229 rw"}) | {"c 10:229 rwm", "c 4:1 rw"}
+    f.write_text(json.dumps({"devices": [{"allow": False, "access": "rwm"}]}))
+    assert runtime("update", "--resources", str(f), bundle.id).rc == 0
+    assert set(open(v1 + "/devices.list").read().split("\n")) - {""} == before - {"c 10:229 rw"}
+
+
+@needs
+def test_update_cannot_widen_device_rules_past_the_policy(bundle, runtime, tmp_path):
+    runtime.policy = None  # the built-in policy, as a fresh install has
+    rules = bundle.config["linux"]["resources"]["devices"]
+    bundle.args("/bin/probe", "sleep", "600")
+    r = bundle.run("--detach")
+    assert r.rc == 0, r
+    mine, _ = kapsel_programs(bundle.id)
+    f = tmp_path / "res.json"
+    f.write_text(json.dumps({"devices": rules + [ALLOW_FUSE]}))
+    r = runtime("update", "--resources", str(f), bundle.id)
+    assert r.rc == 1 and "[B9 host-devices]" in r.err and "c 10:229 rw" in r.err, r
+    # nothing changed
+    assert kapsel_programs(bundle.id)[0] == mine
+    assert not os.path.exists(os.path.join(runtime.root, bundle.id, "resources.json"))  # no update recorded
+    # the rules it has, sent back: nothing to decide
+    f.write_text(json.dumps({"devices": rules, "pids": {"limit": 99}}))
+    r = runtime("update", "--resources", str(f), bundle.id)
+    assert r.rc == 0, r
