@@ -45,16 +45,19 @@ static struct exc *find(struct excset *s, const char *key)
 	return NULL;
 }
 
+/* OUT = A | B (ADD) or A & ~B, in "rwm" order; OUT may be A. */
 static void acc_set(char out[4], const char *a, const char *b, int add)
 {
 	static const char order[] = "rwm";
+	char r[4];
 	size_t k = 0;
 	for (const char *o = order; *o; o++) {
 		int in_a = strchr(a, *o) != NULL, in_b = strchr(b, *o) != NULL;
 		if (add ? (in_a || in_b) : (in_a && !in_b))
-			out[k++] = *o;
+			r[k++] = *o;
 	}
-	out[k] = '\0';
+	r[k] = '\0';
+	memcpy(out, r, k + 1);
 }
 
 /* Apply one devices.allow / devices.deny line ("c 1:3 rw") to S. */
