@@ -4,9 +4,10 @@ host the only enforcer; on a hybrid host it runs beside the v1 devices
 controller), and `update` replacing it.  The node in the container is
 /dev/fuse (c 10:229), which none of the default rules allow and which opens
 without any capability."""
+import ctypes
 import json
 import os
-import subprocess
+import struct
 
 import pytest
 
@@ -23,12 +24,41 @@ def cgroup2_mount():
     return None
 
 
+_libc = ctypes.CDLL(None, use_errno=True)
+_SYS_BPF = {"x86_64": 321, "aarch64": 280}[os.uname().machine]
+BPF_PROG_GET_FD_BY_ID, BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_QUERY, BPF_CGROUP_DEVICE = 13, 15, 16, 6
+
+
+def _bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(bytes(attr), 128)
+    r = _libc.syscall(_SYS_BPF, cmd, buf, 128)
+    if r < 0:
+        raise OSError(ctypes.get_errno(), f"bpf({cmd})")
+    return r, buf.raw
+
+
 def kapsel_programs(cid):
-    """The device programs attached to the container's cgroup2 directory."""
-    d = os.path.join(cgroup2_mount(), "kapsel", cid)
-    r = subprocess.run(["bpftool", "-j", "cgroup", "show", d], capture_output=True, text=True, check=True)
-    progs = json.loads(r.stdout or "[]")
-    assert all(p["attach_type"] == "cgroup_device" for p in progs), progs
+    """(id, name) of the device programs attached to the container's
+    cgroup2 directory (BPF_PROG_QUERY, as bpftool cgroup show does), and
+    those named kapsel_devices."""
+    fd = os.open(os.path.join(cgroup2_mount(), "kapsel", cid), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        ids = (ctypes.c_uint32 * 64)()
+        attr = struct.pack("=IIIIQI", fd, BPF_CGROUP_DEVICE, 0, 0, ctypes.addressof(ids), 64)
+        _, out = _bpf(BPF_PROG_QUERY, attr)
+        count = struct.unpack_from("=I", out, 24)[0]
+    finally:
+        os.close(fd)
+    progs = []
+    for pid in ids[:count]:
+        pfd, _ = _bpf(BPF_PROG_GET_FD_BY_ID, struct.pack("=I", pid))
+        try:
+            info = ctypes.create_string_buffer(80)
+            _bpf(BPF_OBJ_GET_INFO_BY_FD, struct.pack("=IIQ", pfd, 80, ctypes.addressof(info)))
+            name = info.raw[64:80].split(b"\0")[0].decode()
+        finally:
+            os.close(pfd)
+        progs.append({"id": pid, "name": name})
     return [p for p in progs if p["name"] == "kapsel_devices"], progs
 
 
