@@ -1,9 +1,9 @@
 """Device rules (linux.resources.devices) enforced on a container, seen from
 inside: the eBPF device program in the cgroup2 tree (on a pure cgroup v2
 host the only enforcer; on a hybrid host it runs beside the v1 devices
-controller), and `update` replacing it.  The node in the container is
-/dev/fuse (c 10:229), which none of the default rules allow and which opens
-without any capability."""
+controller), and `update` replacing it.  The node in the container is a
+console (c 5:1), which none of kapsel's default rules allow, whose driver
+every kernel has, and which root opens without any capability."""
 import ctypes
 import json
 import os
@@ -11,8 +11,9 @@ import struct
 
 import pytest
 
-FUSE = {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666}
-ALLOW_FUSE = {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "rw"}
+NODE = {"path": "/dev/xconsole", "type": "c", "major": 5, "minor": 1, "fileMode": 0o600}
+ALLOW_NODE = {"allow": True, "type": "c", "major": 5, "minor": 1, "access": "rw"}
+ALLOW_FUSE = {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "rw"}  # a host device to the policy
 
 
 def cgroup2_mount():
@@ -77,14 +78,13 @@ def denied(res):
     return not res["ok"] and res["errno"] == 1  # EPERM: the device cgroup
 
 
-needs = pytest.mark.skipif(not os.path.exists("/dev/fuse") or cgroup2_mount() is None,
-                           reason="needs /dev/fuse and a cgroup2 tree")
+needs = pytest.mark.skipif(cgroup2_mount() is None, reason="needs a cgroup2 tree")
 
 
 @needs
 def test_rules_enforced_and_replaced_by_update(bundle, runtime, tmp_path):
     bundle.config["process"]["user"] = {"uid": 0, "gid": 0}
-    bundle.config["linux"]["devices"] = [FUSE]
+    bundle.config["linux"]["devices"] = [NODE]
     rules = bundle.config["linux"]["resources"]["devices"]
     assert rules == [{"allow": False, "access": "rwm"}]  # the spec's deny-all
     bundle.args("/bin/probe", "sleep", "600")
@@ -94,7 +94,7 @@ def test_rules_enforced_and_replaced_by_update(bundle, runtime, tmp_path):
     mine, _ = kapsel_programs(cid)
     assert len(mine) == 1, mine
     first_id = mine[0]["id"]
-    assert denied(try_open(runtime, cid, "/dev/fuse"))
+    assert denied(try_open(runtime, cid, "/dev/xconsole"))
     assert try_open(runtime, cid, "/dev/null")["ok"]  # a default rule
 
     # on a hybrid host: open the v1 devices controller wide from the host;
@@ -104,26 +104,26 @@ def test_rules_enforced_and_replaced_by_update(bundle, runtime, tmp_path):
         with open(v1 + "/devices.allow", "w") as f:
             f.write("a")
         assert open(v1 + "/devices.list").read().split("\n")[0] == "a *:* rwm"
-        assert denied(try_open(runtime, cid, "/dev/fuse"))
+        assert denied(try_open(runtime, cid, "/dev/xconsole"))
 
     f = tmp_path / "res.json"
-    f.write_text(json.dumps({"devices": rules + [ALLOW_FUSE]}))
+    f.write_text(json.dumps({"devices": rules + [ALLOW_NODE]}))
     r = runtime("update", "--resources", str(f), cid)
     assert r.rc == 0, r
-    assert try_open(runtime, cid, "/dev/fuse")["ok"]
+    assert try_open(runtime, cid, "/dev/xconsole")["ok"]
     assert try_open(runtime, cid, "/dev/null")["ok"]
     mine, _ = kapsel_programs(cid)
     assert len(mine) == 1 and mine[0]["id"] != first_id, mine
     rec = json.load(open(os.path.join(runtime.root, cid, "resources.json")))
-    assert rec["devices"] == rules + [ALLOW_FUSE]
+    assert rec["devices"] == rules + [ALLOW_NODE]
 
     # and back: denied again, still one program
     f.write_text(json.dumps({"devices": rules}))
     assert runtime("update", "--resources", str(f), cid).rc == 0
-    assert denied(try_open(runtime, cid, "/dev/fuse"))
+    assert denied(try_open(runtime, cid, "/dev/xconsole"))
     assert len(kapsel_programs(cid)[0]) == 1
     if v1:
-        assert "c 10:229" not in open(v1 + "/devices.list").read()
+        assert "c 5:1" not in open(v1 + "/devices.list").read()
 
 
 @needs
@@ -132,23 +132,23 @@ def test_update_moves_the_v1_rules_too(bundle, runtime, tmp_path):
     # v1 writes, that never refuse what old and new allow, is unit-tested)
     if not os.path.isdir("/sys/fs/cgroup/devices"):
         pytest.skip("no v1 devices controller")
-    bundle.config["linux"]["resources"]["devices"].append(ALLOW_FUSE)
+    bundle.config["linux"]["resources"]["devices"].append(ALLOW_NODE)
     bundle.args("/bin/probe", "sleep", "600")
     assert bundle.run("--detach").rc == 0
     v1 = v1_devices_dir(bundle.id)
     before = set(open(v1 + "/devices.list").read().split("\n")) - {""}
-    assert {"c 10:229 rw", "c 1:3 rwm", "c 1:5 rwm"} <= before
+    assert {"c 5:1 rw", "c 1:3 rwm", "c 1:5 rwm"} <= before
     f = tmp_path / "res.json"
     f.write_text(json.dumps({"devices": [{"allow": False, "access": "rwm"},
-                                         {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "rwm"},
+                                         {"allow": True, "type": "c", "major": 5, "minor": 1, "access": "rwm"},
                                          {"allow": True, "type": "c", "major": 4, "minor": 1, "access": "rw"}]}))
     r = runtime("update", "--resources", str(f), bundle.id)
     assert r.rc == 0, r
     after = set(open(v1 + "/devices.list").read().split("\n")) - {""}
-    assert after == (before - {"c 10:229 rw"}) | {"c 10:229 rwm", "c 4:1 rw"}
+    assert after == (before - {"c 5:1 rw"}) | {"c 5:1 rwm", "c 4:1 rw"}
     f.write_text(json.dumps({"devices": [{"allow": False, "access": "rwm"}]}))
     assert runtime("update", "--resources", str(f), bundle.id).rc == 0
-    assert set(open(v1 + "/devices.list").read().split("\n")) - {""} == before - {"c 10:229 rw"}
+    assert set(open(v1 + "/devices.list").read().split("\n")) - {""} == before - {"c 5:1 rw"}
 
 
 @needs

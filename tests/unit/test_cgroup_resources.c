@@ -354,17 +354,19 @@ static void test_pids(void **state)
 	assert_plan(0, "{\"pids\":{\"limit\":-5},\"devices\":[]}", "pids.max=max\ndevices.deny=a *:* rwm\n" DEFAULT_DEVICES);
 }
 
+static const char *const mixed_rules =
+	"{\"devices\":[{\"allow\":false,\"type\":\"a\",\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"r\"},"
+	"{\"allow\":true,\"type\":\"b\",\"major\":-1,\"minor\":-1,\"access\":\"mw\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":4},"
+	"{\"allow\":false,\"type\":\"a\",\"major\":4,\"minor\":5,\"access\":\"w\"},"
+	"{\"allow\":true}]}";
+
 static void test_devices(void **state)
 {
 	(void)state;
 	/* a leading deny-all is not written twice; '*' for -1 or absent numbers; 'a' ignores numbers */
-	assert_plan(0,
-		    "{\"devices\":[{\"allow\":false,\"type\":\"a\",\"access\":\"rwm\"},"
-		    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"r\"},"
-		    "{\"allow\":true,\"type\":\"b\",\"major\":-1,\"minor\":-1,\"access\":\"mw\"},"
-		    "{\"allow\":true,\"type\":\"c\",\"major\":4},"
-		    "{\"allow\":false,\"type\":\"a\",\"major\":4,\"minor\":5,\"access\":\"w\"},"
-		    "{\"allow\":true}]}",
+	assert_plan(0, mixed_rules,
 		    "devices.deny=a *:* rwm\n"
 		    "devices.allow=c 1:3 r\n"
 		    "devices.allow=b *:* mw\n"
@@ -392,13 +394,7 @@ static void test_devices(void **state)
 	assert_plan_error(0, "{\"devices\":{}}", "linux.resources.devices: expected an array");
 	/* v2: one program entry with the rules as given (its default is deny),
 	 * then the defaults; the same rules as the v1 writes above */
-	assert_plan(1,
-		    "{\"devices\":[{\"allow\":false,\"type\":\"a\",\"access\":\"rwm\"},"
-		    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"r\"},"
-		    "{\"allow\":true,\"type\":\"b\",\"major\":-1,\"minor\":-1,\"access\":\"mw\"},"
-		    "{\"allow\":true,\"type\":\"c\",\"major\":4},"
-		    "{\"allow\":false,\"type\":\"a\",\"major\":4,\"minor\":5,\"access\":\"w\"},"
-		    "{\"allow\":true}]}",
+	assert_plan(1, mixed_rules,
 		    DEVPROG("deny a *:* rwm;allow c 1:3 r;allow b *:* mw;allow c 4:* rwm;deny a *:* w;allow a *:* rwm;"));
 	json_object *o = J("{\"devices\":[{\"allow\":true,\"type\":\"c\",\"major\":10,\"minor\":200}]}");
 	struct kcg_write *w;
