@@ -262,6 +262,16 @@ static void test_build(void **state)
 	assert_int_equal(kcg_devbpf_build(one, ARRAY_SIZE(one), &p, &e), 0);
 	assert_int_equal(p.n, 6 + 3 + 4 + 2);
 	kcg_devbpf_free(&p);
+	/* rules a later one always decides first are left out; others stay */
+	static const struct kcg_dev_rule dup[] = {
+		{ 1, 'c', 1, 3, "rw" }, { 0, 'c', 1, 3, "r" }, { 1, 'c', 1, -1, "rw" }, /* shadowed by the last */
+		{ 1, 'c', 1, 3, "m" },                                              /* which does not name m */
+		{ 1, 'c', -1, -1, "rw" },
+	};
+	assert_int_equal(kcg_devbpf_build(dup, ARRAY_SIZE(dup), &p, &e), 0);
+	/* c *:* rw: 1 test + 4; c 1:3 m: 3 tests + 4; deny */
+	assert_int_equal(p.n, 6 + 5 + 7 + 2);
+	kcg_devbpf_free(&p);
 }
 
 /* A program the verifier refuses: its log is in the message. */

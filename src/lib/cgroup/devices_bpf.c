@@ -20,7 +20,8 @@
  *   per access: half the instructions, and the verifier, which is most of
  *   the load time, walks half as many).  A rule that matches every device
  *   and names every access ends the program (what is before it is
- *   unreachable, and the verifier refuses unreachable code). */
+ *   unreachable, and the verifier refuses unreachable code), and a rule that
+ *   a later one always decides before it is left out. */
 #include "cgroup/devices_bpf.h"
 
 #include "cgroup/driver.h"
@@ -156,6 +157,26 @@ static int emit_rule(struct kcg_devbpf *p, const struct kcg_dev_rule *r)
 	return 0;
 }
 
+/* Does A match every device B matches? */
+static int covers(const struct kcg_dev_rule *a, const struct kcg_dev_rule *b)
+{
+	if (a->type == 'a')
+		return 1;
+	return a->type == b->type && (a->major < 0 || a->major == b->major) && (a->minor < 0 || a->minor == b->minor);
+}
+
+/* A later rule matching all of rule I's devices and naming all of its
+ * accesses decides before it, always: rule I can go (Docker's rules and
+ * kapsel's defaults repeat the same nodes). */
+static int shadowed(const struct kcg_dev_rule *rules, size_t n, size_t i)
+{
+	int bits = access_bits(rules[i].access);
+	for (size_t j = i + 1; j < n; j++)
+		if (covers(&rules[j], &rules[i]) && (access_bits(rules[j].access) & bits) == bits)
+			return 1;
+	return 0;
+}
+
 int kcg_devbpf_build(const struct kcg_dev_rule *rules, size_t n, struct kcg_devbpf *out, kerr *e)
 {
 	struct kcg_devbpf p = { 0 };
@@ -166,6 +187,8 @@ int kcg_devbpf_build(const struct kcg_dev_rule *rules, size_t n, struct kcg_devb
 		  emit(&p, LDX_W(R5, R1, offsetof(struct bpf_cgroup_dev_ctx, minor))) < 0;
 	int ended = 0;
 	for (size_t i = n; !bad && !ended && i-- > 0;) {
+		if (shadowed(rules, n, i))
+			continue;
 		int r = emit_rule(&p, &rules[i]);
 		bad = r < 0;
 		ended = r > 0;
