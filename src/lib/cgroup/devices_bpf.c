@@ -480,7 +480,7 @@ int kcg_dev_rules_parse(const char *text, struct kcg_dev_rule **out, size_t *n, 
 		}
 		r[k].allow = !strcmp(verb, "allow");
 		r[k].type = type[0];
-		snprintf(r[k].access, sizeof(r[k].access), "%s", acc);
+		memcpy(r[k].access, acc, strlen(acc) + 1); /* at most 3 letters, checked above */
 		k++;
 		line = nl ? nl + 1 : line + len;
 	}
