@@ -200,7 +200,7 @@ static int update_run(const struct cli_call *c)
 			return r;
 		}
 	}
-	int r = kcontainer_update(g->root, id, res, &e);
+	int r = kcontainer_update(g->root, id, res, g->policy, &e);
 	json_object_put(res);
 	if (r < 0) {
 		name_flags(&e, given);

@@ -330,11 +330,11 @@ def test_update_from_a_file_and_stdin_keeps_device_rules(bundle, runtime, tmp_pa
     devices = limits(bundle.id)["devices"]
     assert "c 10:200 rwm" in devices.splitlines()
     f = tmp_path / "res.json"
-    # a client sending the whole linux.resources back, devices and zeros
-    # (Docker's "not set") included
+    # a client sending the whole linux.resources back, its device rules and
+    # zeros (Docker's "not set") included: the same rules change nothing
     f.write_text(json.dumps({"memory": {"limit": 128 * MIB, "swap": 128 * MIB, "reservation": 0},
                              "cpu": {"shares": 0, "quota": 20000, "period": 100000, "cpus": ""},
-                             "devices": [{"allow": True, "access": "rwm"}]}))
+                             "devices": bundle.config["linux"]["resources"]["devices"]}))
     r = runtime("update", "--resources", str(f), bundle.id)
     assert r.rc == 0, r
     lim = limits(bundle.id)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "cgroup/driver.h"
 #include "cgroup/resources.h"
 #include "common/cleanup.h"
 #include "common/fs.h"
@@ -33,14 +34,30 @@ static json_object *J(const char *s)
 	return o;
 }
 
+/* A write's value on one line: the device program's rules joined by ';'. */
+static void put_value(FILE *f, const struct kcg_write *w)
+{
+	if (!(w->flags & KCG_W_DEVPROG)) {
+		fputs(w->value, f);
+		return;
+	}
+	size_t l = strlen(w->value);
+	assert_true(l > 0 && w->value[l - 1] == '\n');
+	for (size_t i = 0; i + 1 < l; i++)
+		fputc(w->value[i] == '\n' ? ';' : w->value[i], f);
+}
+
 /* "file=value\n" for every write */
 static char *listing(const struct kcg_write *w, size_t n)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s=%s\n", w[i].file, w[i].value);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%s=", w[i].file);
+		put_value(f, &w[i]);
+		fputc('\n', f);
+	}
 	fclose(f);
 	return buf;
 }
@@ -77,6 +94,12 @@ static void assert_plan_error(int v2, const char *json, const char *expect)
 #define DEFAULT_DEVICES                                                                                       \
 	"devices.allow=c 1:3 rwm\ndevices.allow=c 1:5 rwm\ndevices.allow=c 1:7 rwm\ndevices.allow=c 1:8 rwm\n" \
 	"devices.allow=c 1:9 rwm\ndevices.allow=c 5:0 rwm\ndevices.allow=c 5:2 rwm\ndevices.allow=c 136:* rwm\n"
+
+/* The v2 driver's device program entry: RULES (each ending in ';'), then the defaults. */
+#define DEFAULT_DEVPROG_RULES                                                                           \
+	"allow c 1:3 rwm;allow c 1:5 rwm;allow c 1:7 rwm;allow c 1:8 rwm;allow c 1:9 rwm;allow c 5:0 rwm;" \
+	"allow c 5:2 rwm;allow c 136:* rwm"
+#define DEVPROG(rules) "BPF_CGROUP_DEVICE=" rules DEFAULT_DEVPROG_RULES "\n"
 
 /* ------------------------------------------------------------- plans */
 
@@ -208,7 +231,7 @@ static void test_plan_v2_full(void **state)
 		    "io.max=8:0 rbps=1048576 wbps=2097152 riops=100\n"
 		    "io.max=8:16 wbps=max wiops=50\n"
 		    "hugetlb.1GB.max=0\n"
-		    "hugetlb.1GB.rsvd.max=0\n"
+		    "hugetlb.1GB.rsvd.max=0\n" DEVPROG("")
 		    "rdma.max=mlx5_0 hca_object=1000\n"
 		    "memory.high=200000000\n"
 		    "memory.oom.group=1\n");
@@ -221,9 +244,13 @@ static void test_plan_v2_full(void **state)
 	assert_string_equal(w[10].ctl, "io");
 	assert_string_equal(w[10].alt, "io.bfq.weight");
 	assert_string_equal(w[10].alt_value, "500"); /* BFQ's own 1..1000 scale */
-	assert_string_equal(w[17].ctl, "memory");
-	assert_string_equal(w[17].field, "linux.resources.unified.memory.high");
-	assert_true(w[17].flags & KCG_W_UNIFIED);
+	/* no devices given: the defaults only, as the v1 driver does */
+	assert_string_equal(w[16].ctl, "devices");
+	assert_string_equal(w[16].field, "linux.resources.devices");
+	assert_int_equal(w[16].flags, KCG_W_DEVPROG | KCG_W_IMPLICIT);
+	assert_string_equal(w[18].ctl, "memory");
+	assert_string_equal(w[18].field, "linux.resources.unified.memory.high");
+	assert_true(w[18].flags & KCG_W_UNIFIED);
 	kcg_writes_free(w, n);
 	json_object_put(o);
 }
@@ -234,12 +261,12 @@ static void test_plan_empty(void **state)
 	/* no resources: v1 still starts from deny-all devices (like runc), v2 writes nothing */
 	assert_plan(0, NULL, "devices.deny=a *:* rwm\n" DEFAULT_DEVICES);
 	assert_plan(0, "{}", "devices.deny=a *:* rwm\n" DEFAULT_DEVICES);
-	assert_plan(1, NULL, "");
-	assert_plan(1, "{\"devices\":[]}", "");
+	assert_plan(1, NULL, DEVPROG(""));
+	assert_plan(1, "{\"devices\":[]}", DEVPROG(""));
 	assert_plan(0, "{\"cpu\":{\"cpus\":\"\",\"quota\":0}}", "devices.deny=a *:* rwm\n" DEFAULT_DEVICES);
-	assert_plan(1, "{\"cpu\":{\"cpus\":\"\",\"quota\":0}}", "");
+	assert_plan(1, "{\"cpu\":{\"cpus\":\"\",\"quota\":0}}", DEVPROG(""));
 	/* swappiness -1: the old clients' "kernel default" */
-	assert_plan(1, "{\"memory\":{\"swappiness\":-1}}", "");
+	assert_plan(1, "{\"memory\":{\"swappiness\":-1}}", DEVPROG(""));
 }
 
 static void test_shares_to_weight(void **state)
@@ -253,23 +280,23 @@ static void test_shares_to_weight(void **state)
 	assert_int_equal(kcg_shares_to_weight(262143), 9999);
 	assert_int_equal(kcg_shares_to_weight(262144), 10000);
 	assert_int_equal(kcg_shares_to_weight(0), 0);
-	assert_plan(1, "{\"cpu\":{\"shares\":2}}", "cpu.weight=1\n");
-	assert_plan(1, "{\"cpu\":{\"shares\":262144}}", "cpu.weight=10000\n");
-	assert_plan(1, "{\"cpu\":{\"shares\":100}}", "cpu.weight=4\n");
+	assert_plan(1, "{\"cpu\":{\"shares\":2}}", "cpu.weight=1\n" DEVPROG(""));
+	assert_plan(1, "{\"cpu\":{\"shares\":262144}}", "cpu.weight=10000\n" DEVPROG(""));
+	assert_plan(1, "{\"cpu\":{\"shares\":100}}", "cpu.weight=4\n" DEVPROG(""));
 	assert_plan_error(1, "{\"cpu\":{\"shares\":1}}", "linux.resources.cpu.shares: 1 is out of range (2..262144)");
 	assert_plan_error(1, "{\"cpu\":{\"shares\":262145}}", "linux.resources.cpu.shares: 262145 is out of range");
 	/* 0 is "not set" (runc, Docker): nothing written */
-	assert_plan(1, "{\"cpu\":{\"shares\":0}}", "");
+	assert_plan(1, "{\"cpu\":{\"shares\":0}}", DEVPROG(""));
 }
 
 static void test_cpu_max(void **state)
 {
 	(void)state;
-	assert_plan(1, "{\"cpu\":{\"quota\":-1,\"period\":100000}}", "cpu.max=max 100000\n");
-	assert_plan(1, "{\"cpu\":{\"period\":250000}}", "cpu.max=max 250000\n");
-	assert_plan(1, "{\"cpu\":{\"quota\":20000}}", "cpu.max=20000\n");
-	assert_plan(1, "{\"cpu\":{\"quota\":-1}}", "cpu.max=max\n");
-	assert_plan(1, "{\"cpu\":{\"quota\":0,\"period\":100000}}", "cpu.max=max 100000\n");
+	assert_plan(1, "{\"cpu\":{\"quota\":-1,\"period\":100000}}", "cpu.max=max 100000\n" DEVPROG(""));
+	assert_plan(1, "{\"cpu\":{\"period\":250000}}", "cpu.max=max 250000\n" DEVPROG(""));
+	assert_plan(1, "{\"cpu\":{\"quota\":20000}}", "cpu.max=20000\n" DEVPROG(""));
+	assert_plan(1, "{\"cpu\":{\"quota\":-1}}", "cpu.max=max\n" DEVPROG(""));
+	assert_plan(1, "{\"cpu\":{\"quota\":0,\"period\":100000}}", "cpu.max=max 100000\n" DEVPROG(""));
 	assert_plan(0, "{\"cpu\":{\"quota\":-1},\"devices\":[]}", "cpu.cfs_quota_us=-1\ndevices.deny=a *:* rwm\n" DEFAULT_DEVICES);
 }
 
@@ -281,18 +308,18 @@ static void test_swap_semantics(void **state)
 	/* swap == limit: v1 memsw = limit (no swap); v2 swap.max = 0 */
 	snprintf(j, sizeof(j), "{\"memory\":{\"limit\":1048576,\"swap\":1048576},%s}", dev);
 	assert_plan(0, j, "memory.limit_in_bytes=1048576\nmemory.memsw.limit_in_bytes=1048576\ndevices.deny=a *:* rwm\n" DEFAULT_DEVICES);
-	assert_plan(1, j, "memory.max=1048576\nmemory.swap.max=0\n");
+	assert_plan(1, j, "memory.max=1048576\nmemory.swap.max=0\n" DEVPROG(""));
 	/* swap > limit: v2 gets the difference */
 	snprintf(j, sizeof(j), "{\"memory\":{\"limit\":1048576,\"swap\":3145728},%s}", dev);
-	assert_plan(1, j, "memory.max=1048576\nmemory.swap.max=2097152\n");
+	assert_plan(1, j, "memory.max=1048576\nmemory.swap.max=2097152\n" DEVPROG(""));
 	/* swap -1: unlimited */
 	snprintf(j, sizeof(j), "{\"memory\":{\"limit\":1048576,\"swap\":-1},%s}", dev);
 	assert_plan(0, j, "memory.limit_in_bytes=1048576\nmemory.memsw.limit_in_bytes=-1\ndevices.deny=a *:* rwm\n" DEFAULT_DEVICES);
-	assert_plan(1, j, "memory.max=1048576\nmemory.swap.max=max\n");
+	assert_plan(1, j, "memory.max=1048576\nmemory.swap.max=max\n" DEVPROG(""));
 	/* limit -1 without swap: swap unlimited too (where swap is accounted) */
 	snprintf(j, sizeof(j), "{\"memory\":{\"limit\":-1},%s}", dev);
 	assert_plan(0, j, "memory.limit_in_bytes=-1\nmemory.memsw.limit_in_bytes=-1\ndevices.deny=a *:* rwm\n" DEFAULT_DEVICES);
-	assert_plan(1, j, "memory.max=max\nmemory.swap.max=max\n");
+	assert_plan(1, j, "memory.max=max\nmemory.swap.max=max\n" DEVPROG(""));
 	json_object *o = J(j);
 	struct kcg_write *w;
 	size_t n;
@@ -309,35 +336,37 @@ static void test_swap_semantics(void **state)
 	assert_plan_error(0, "{\"memory\":{\"limit\":2097152,\"swap\":1048576}}",
 			  "config.json: linux.resources.memory.swap: 1048576 is below memory.limit 2097152");
 	assert_plan_error(1, "{\"memory\":{\"limit\":2097152,\"swap\":1048576}}", "linux.resources.memory.swap");
-	assert_plan(1, "{\"memory\":{\"swap\":0}}", "");
-	assert_plan(1, "{\"memory\":{\"limit\":0,\"swap\":0,\"reservation\":0}}", "");
+	assert_plan(1, "{\"memory\":{\"swap\":0}}", DEVPROG(""));
+	assert_plan(1, "{\"memory\":{\"limit\":0,\"swap\":0,\"reservation\":0}}", DEVPROG(""));
 	assert_plan_error(1, "{\"memory\":{\"swap\":-2}}", "linux.resources.memory.swap: -2 is out of range");
 	/* reservation -1 on v2 */
-	assert_plan(1, "{\"memory\":{\"reservation\":-1}}", "memory.low=max\n");
+	assert_plan(1, "{\"memory\":{\"reservation\":-1}}", "memory.low=max\n" DEVPROG(""));
 }
 
 static void test_pids(void **state)
 {
 	(void)state;
-	assert_plan(1, "{\"pids\":{\"limit\":0}}", "");
-	assert_plan(1, "{\"pids\":{\"limit\":-1}}", "pids.max=max\n");
-	assert_plan(1, "{\"pids\":{\"limit\":-1}}", "pids.max=max\n");
-	assert_plan(1, "{\"pids\":{\"limit\":1}}", "pids.max=1\n");
-	assert_plan(1, "{\"pids\":{}}", "");
+	assert_plan(1, "{\"pids\":{\"limit\":0}}", DEVPROG(""));
+	assert_plan(1, "{\"pids\":{\"limit\":-1}}", "pids.max=max\n" DEVPROG(""));
+	assert_plan(1, "{\"pids\":{\"limit\":-1}}", "pids.max=max\n" DEVPROG(""));
+	assert_plan(1, "{\"pids\":{\"limit\":1}}", "pids.max=1\n" DEVPROG(""));
+	assert_plan(1, "{\"pids\":{}}", DEVPROG(""));
 	assert_plan(0, "{\"pids\":{\"limit\":-5},\"devices\":[]}", "pids.max=max\ndevices.deny=a *:* rwm\n" DEFAULT_DEVICES);
 }
+
+static const char *const mixed_rules =
+	"{\"devices\":[{\"allow\":false,\"type\":\"a\",\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"r\"},"
+	"{\"allow\":true,\"type\":\"b\",\"major\":-1,\"minor\":-1,\"access\":\"mw\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":4},"
+	"{\"allow\":false,\"type\":\"a\",\"major\":4,\"minor\":5,\"access\":\"w\"},"
+	"{\"allow\":true}]}";
 
 static void test_devices(void **state)
 {
 	(void)state;
 	/* a leading deny-all is not written twice; '*' for -1 or absent numbers; 'a' ignores numbers */
-	assert_plan(0,
-		    "{\"devices\":[{\"allow\":false,\"type\":\"a\",\"access\":\"rwm\"},"
-		    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"r\"},"
-		    "{\"allow\":true,\"type\":\"b\",\"major\":-1,\"minor\":-1,\"access\":\"mw\"},"
-		    "{\"allow\":true,\"type\":\"c\",\"major\":4},"
-		    "{\"allow\":false,\"type\":\"a\",\"major\":4,\"minor\":5,\"access\":\"w\"},"
-		    "{\"allow\":true}]}",
+	assert_plan(0, mixed_rules,
 		    "devices.deny=a *:* rwm\n"
 		    "devices.allow=c 1:3 r\n"
 		    "devices.allow=b *:* mw\n"
@@ -363,9 +392,120 @@ static void test_devices(void **state)
 	assert_plan_error(0, "{\"devices\":[\"c 1:3 rwm\"]}", "linux.resources.devices[0]: expected an object");
 	assert_plan_error(0, "{\"devices\":[null]}", "linux.resources.devices[0]: expected an object");
 	assert_plan_error(0, "{\"devices\":{}}", "linux.resources.devices: expected an array");
-	/* v2 device rules need eBPF: refused, never dropped */
-	assert_plan_error(1, "{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}",
-			  "config.json: linux.resources.devices: device rules on cgroup v2 need an eBPF device program");
+	/* v2: one program entry with the rules as given (its default is deny),
+	 * then the defaults; the same rules as the v1 writes above */
+	assert_plan(1, mixed_rules,
+		    DEVPROG("deny a *:* rwm;allow c 1:3 r;allow b *:* mw;allow c 4:* rwm;deny a *:* w;allow a *:* rwm;"));
+	json_object *o = J("{\"devices\":[{\"allow\":true,\"type\":\"c\",\"major\":10,\"minor\":200}]}");
+	struct kcg_write *w;
+	size_t n;
+	kerr e;
+	assert_int_equal(kcg_plan_resources(1, o, &w, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(w[0].flags, KCG_W_DEVPROG); /* given: not implicit */
+	kcg_writes_free(w, n);
+	json_object_put(o);
+}
+
+/* A model of a v1 devices cgroup whose default is deny: "c 1:3" -> bits. */
+struct v1model {
+	char key[32][24];
+	unsigned bits[32];
+	int n;
+};
+
+static unsigned bits_of(const char *acc)
+{
+	return (strchr(acc, 'r') ? 1u : 0) | (strchr(acc, 'w') ? 2u : 0) | (strchr(acc, 'm') ? 4u : 0);
+}
+
+static void model_write(struct v1model *m, const char *file, const char *value)
+{
+	const char *sp = strrchr(value, ' ');
+	char key[24];
+	snprintf(key, sizeof(key), "%.*s", (int)(sp - value), value);
+	assert_true(key[0] != 'a'); /* a transition never resets */
+	int i = 0;
+	while (i < m->n && strcmp(m->key[i], key))
+		i++;
+	if (i == m->n) {
+		assert_true(m->n < 32);
+		snprintf(m->key[m->n], sizeof(m->key[0]), "%s", key);
+		m->bits[m->n++] = 0;
+	}
+	if (!strcmp(file, "devices.allow"))
+		m->bits[i] |= bits_of(sp + 1);
+	else
+		m->bits[i] &= ~bits_of(sp + 1);
+}
+
+static unsigned model_get(const struct v1model *m, const char *key)
+{
+	for (int i = 0; i < m->n; i++)
+		if (!strcmp(m->key[i], key))
+			return m->bits[i];
+	return 0;
+}
+
+/* update: the v1 rules move to the new set without passing through a
+ * state that refuses what the old and the new rules both allow */
+static void test_v1_devices_transition(void **state)
+{
+	(void)state;
+	static const char *const old_list[] = { "c 1:3 rwm", "c 1:5 rwm", "c 10:229 rw", "c 4:1 rw", "c 136:* rwm" };
+	/* after: fuse with mknod, a disk read-only, tty 4:1 gone; null keeps
+	 * rwm (the default rules come after the deny, as at create) */
+	static const struct { const char *key, *acc; } want[] = {
+		{ "c 1:3", "rwm" }, { "c 1:5", "rwm" }, { "c 10:229", "rwm" }, { "b 8:0", "r" }, { "c 136:*", "rwm" },
+		{ "c 4:1", "" },
+	};
+	json_object *o = J("{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},"
+			   "{\"allow\":true,\"type\":\"c\",\"major\":10,\"minor\":229,\"access\":\"rwm\"},"
+			   "{\"allow\":false,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"w\"},"
+			   "{\"allow\":true,\"type\":\"b\",\"major\":8,\"minor\":0,\"access\":\"r\"}]}");
+	struct kcg_write *w;
+	size_t n;
+	kerr e = { 0 };
+	assert_int_equal(kcg_plan_resources(0, o, &w, &n, &e), 0);
+	json_object_put(o);
+	char list[256] = "";
+	struct v1model m = { .n = 0 };
+	for (size_t i = 0; i < ARRAY_SIZE(old_list); i++) {
+		strcat(list, old_list[i]);
+		strcat(list, "\n");
+		model_write(&m, "devices.allow", old_list[i]);
+	}
+	struct kcg_plan t = { .e = &e };
+	assert_int_equal(kcg_v1_devices_transition(w, n, list, &t), 0);
+	_cleanup_free_ char *got = listing(t.w, t.n);
+	assert_string_equal(got, "devices.allow=c 10:229 rwm\ndevices.allow=b 8:0 r\ndevices.allow=c 1:7 rwm\n"
+				 "devices.allow=c 1:8 rwm\ndevices.allow=c 1:9 rwm\ndevices.allow=c 5:0 rwm\n"
+				 "devices.allow=c 5:2 rwm\ndevices.deny=c 4:1 rw\n");
+	for (size_t i = 0; i < t.n; i++) {
+		model_write(&m, t.w[i].file, t.w[i].value);
+		/* what both allow, at every step */
+		assert_int_equal(model_get(&m, "c 1:3") & 7, 7);
+		assert_int_equal(model_get(&m, "c 1:5") & 7, 7);
+		assert_int_equal(model_get(&m, "c 10:229") & 3, 3);
+		assert_int_equal(model_get(&m, "c 136:*") & 7, 7);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		assert_int_equal(model_get(&m, want[i].key), bits_of(want[i].acc));
+	kcg_writes_free(t.w, t.n);
+
+	/* from allow-all (or to it): the writes in order */
+	struct kcg_plan t2 = { .e = &e };
+	assert_int_equal(kcg_v1_devices_transition(w, n, "a *:* rwm\n", &t2), 0);
+	assert_int_equal(t2.n, n);
+	assert_string_equal(t2.w[0].file, "devices.deny");
+	assert_string_equal(t2.w[0].value, "a *:* rwm");
+	kcg_writes_free(t2.w, t2.n);
+	/* a listing it cannot read: an error, nothing planned */
+	struct kcg_plan t3 = { .e = &e };
+	assert_int_equal(kcg_v1_devices_transition(w, n, "garbage\n", &t3), -1);
+	assert_string_equal(e.msg, "devices.list: unexpected line \"garbage\"");
+	kcg_writes_free(t3.w, t3.n);
+	kcg_writes_free(w, n);
 }
 
 /* Every bad value, with the field named, for both drivers. */
@@ -596,7 +736,9 @@ static char *resolved(struct fake *f, const char *json, kerr *e)
 		char hier[64];
 		snprintf(hier, sizeof(hier), "%s", w[i].path + rl + 1);
 		*strchr(hier, '/') = '\0';
-		fprintf(fp, "%s/%s=%s\n", hier, w[i].file, w[i].value);
+		fprintf(fp, "%s/%s=", hier, w[i].file);
+		put_value(fp, &w[i]);
+		fputc('\n', fp);
 	}
 	fclose(fp);
 	kcg_writes_free(w, n);
@@ -683,6 +825,8 @@ static void test_resolve_hybrid(void **state)
 			"devices/devices.allow=c 1:3 rwm\ndevices/devices.allow=c 1:5 rwm\ndevices/devices.allow=c 1:7 rwm\n"
 			"devices/devices.allow=c 1:8 rwm\ndevices/devices.allow=c 1:9 rwm\ndevices/devices.allow=c 5:0 rwm\n"
 			"devices/devices.allow=c 5:2 rwm\ndevices/devices.allow=c 136:* rwm\n"
+			/* the device program too, where the container's process is in the cgroup2 tree */
+			"unified/" DEVPROG("deny a *:* rwm;")
 			"unified/memory.pressure=x\n");
 	/* what this host lacks is an error naming the field */
 	assert_resolve_error(&f, "{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":1}]}",
@@ -730,6 +874,7 @@ static void test_resolve_hybrid_v2_controller(void **state)
 			"devices/devices.allow=c 1:8 rwm\ndevices/devices.allow=c 1:9 rwm\ndevices/devices.allow=c 5:0 rwm\n"
 			"devices/devices.allow=c 5:2 rwm\ndevices/devices.allow=c 136:* rwm\n"
 			"unified/hugetlb.2MB.max=4194304\n"
+			"unified/" DEVPROG("")
 			"unified/hugetlb.2MB.high=100\n");
 	assert_resolve_error(&f, "{\"hugepageLimits\":[{\"pageSize\":\"1GB\",\"limit\":1}]}",
 			     "config.json: linux.resources.hugepageLimits[0]: this host has no such huge page size "
@@ -785,6 +930,7 @@ static void test_resolve_v2(void **state)
 			"{\"memory\":{\"limit\":1048576,\"reservation\":4096},\"cpu\":{\"shares\":1024,\"quota\":1000},"
 			"\"blockIO\":{\"weight\":100},\"unified\":{\"memory.high\":\"900000\"}}",
 			"/memory.max=1048576\n/memory.low=4096\n/cpu.weight=39\n/cpu.max=1000\n/io.bfq.weight=100\n"
+			"/" DEVPROG("")
 			"/memory.high=900000\n");
 	/* swap not accounted; pids not enabled for the container: enabled from the top */
 	assert_resolve_error(&f, "{\"memory\":{\"limit\":1048576,\"swap\":2097152}}",
@@ -797,7 +943,7 @@ static void test_resolve_v2(void **state)
 	assert_int_equal(kfs_read_file(p, &sc, NULL, &e), 0);
 	assert_string_equal(sc, "+pids");
 	assert_resolve_error(&f, "{\"memory\":{\"swappiness\":1}}", "linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness");
-	assert_resolve_error(&f, "{\"devices\":[{\"allow\":false}]}", "linux.resources.devices: device rules on cgroup v2 need an eBPF");
+	assert_resolved(&f, "{\"devices\":[{\"allow\":false}]}", "/" DEVPROG("deny a *:* rwm;"));
 	fake_done(&f);
 }
 
@@ -1129,6 +1275,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_swap_semantics, teardown),
 		cmocka_unit_test_teardown(test_pids, teardown),
 		cmocka_unit_test_teardown(test_devices, teardown),
+		cmocka_unit_test_teardown(test_v1_devices_transition, teardown),
 		cmocka_unit_test_teardown(test_bad_input, teardown),
 		cmocka_unit_test_teardown(test_v2_unsupported, teardown),
 		cmocka_unit_test_teardown(test_resolve_hybrid, teardown),

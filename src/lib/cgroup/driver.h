@@ -18,6 +18,11 @@ struct kcg_dev_rule {
 	char access[4];    /* subset of "rwm" */
 };
 
+/* What every container may use (the nodes devices.c creates, and the pty
+ * pair), allowed after the container's own rules by both drivers, like runc. */
+extern const struct kcg_dev_rule kcg_default_devices[];
+extern const size_t kcg_n_default_devices;
+
 struct kcg_wdev {
 	int64_t major, minor;
 	int has_weight, has_leaf;
@@ -115,6 +120,15 @@ int kcg_plan_alt(struct kcg_plan *p, const char *alt, const char *alt_value);
 
 int kcg_v1_plan(const struct kcg_res *r, struct kcg_plan *p);
 int kcg_v2_plan(const struct kcg_res *r, struct kcg_plan *p);
+
+/* The v1 devices writes that move a cgroup whose devices.list reads LIST
+ * to the rules of W[0..N) (the v1 plan's devices writes), into OUT: what
+ * is missing allowed first, then what is no longer wanted denied; the
+ * writes of W in order where either side allows all by default. */
+int kcg_v1_devices_transition(const struct kcg_write *w, size_t n, const char *list, struct kcg_plan *out);
+
+/* Make one resolved write (a KCG_W_DEVPROG entry: attach its program). */
+int kcg_write_one(const struct kcg_write *w, kerr *e);
 
 /* v1 controller name for a v2 one ("io" -> "blkio"), else the same. */
 const char *kcg_v1_name(const char *v2ctl);

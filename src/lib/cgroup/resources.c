@@ -9,6 +9,7 @@
  *      it (v1 first, then the cgroup2 tree), every file is checked to exist
  *      before anything is written, and the writes are made in order.
  * Stats are read back by the same drivers. */
+#include "cgroup/devices_bpf.h"
 #include "cgroup/driver.h"
 
 #include "common/cleanup.h"
@@ -33,6 +34,18 @@
 const char *const kcg_throttle_key[KCG_T_N] = {
 	"throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice", "throttleWriteIOPSDevice",
 };
+
+const struct kcg_dev_rule kcg_default_devices[] = {
+	{ 1, 'c', 1, 3, "rwm" },    /* null */
+	{ 1, 'c', 1, 5, "rwm" },    /* zero */
+	{ 1, 'c', 1, 7, "rwm" },    /* full */
+	{ 1, 'c', 1, 8, "rwm" },    /* random */
+	{ 1, 'c', 1, 9, "rwm" },    /* urandom */
+	{ 1, 'c', 5, 0, "rwm" },    /* tty */
+	{ 1, 'c', 5, 2, "rwm" },    /* ptmx */
+	{ 1, 'c', 136, -1, "rwm" }, /* pts/N */
+};
+const size_t kcg_n_default_devices = ARRAY_SIZE(kcg_default_devices);
 
 /* ---------------------------------------------------------------- parse */
 
@@ -812,7 +825,7 @@ static int take(struct kcg_plan *out, struct kcg_write *w, const char *dir, kerr
 		return kerr_set(e, ENOMEM, "resolve cgroup writes");
 	*d = *w;
 	memset(w, 0, sizeof(*w));
-	if (asprintf(&d->path, "%s/%s", dir, d->file) < 0) {
+	if ((d->flags & KCG_W_DEVPROG) ? !(d->path = strdup(dir)) : asprintf(&d->path, "%s/%s", dir, d->file) < 0) {
 		d->path = NULL;
 		write_free(d);
 		return kerr_set(e, ENOMEM, "resolve cgroup writes");
@@ -824,6 +837,8 @@ static int take(struct kcg_plan *out, struct kcg_write *w, const char *dir, kerr
 /* Check FILE exists in DIR (else ALT, else skip an optional one) and add it. */
 static int place(struct kcg_plan *out, struct kcg_write *w, const char *dir, kerr *e)
 {
+	if (w->flags & KCG_W_DEVPROG) /* no file: attached to DIR itself */
+		return take(out, w, dir, e);
 	if (!kcg_exists(dir, w->file)) {
 		if (w->alt && kcg_exists(dir, w->alt)) {
 			free(w->file);
@@ -953,12 +968,21 @@ int kcg_resolve_resources(const struct kcg_host *h, const char *path, json_objec
 		if (place(&res, w, s->dir, e) < 0)
 			goto fail;
 	}
-	/* hybrid: controllers the v1 hierarchies lack, from the cgroup2 tree */
+	/* hybrid: controllers the v1 hierarchies lack, from the cgroup2 tree;
+	 * and the device program on top of the v1 devices controller (the
+	 * kernel runs both; see docs/kapsel-runtime.md) */
 	if (want1 && want2) {
 		for (size_t i = 0; i < p2.n; i++) {
 			struct kcg_write *w = &p2.w[i];
 			if (w->flags & KCG_W_UNIFIED)
 				continue;
+			if (w->flags & KCG_W_DEVPROG) {
+				char v2dir[PATH_MAX];
+				snprintf(v2dir, sizeof(v2dir), "%s%s", h->hier[h->unified].mount, path);
+				if (place(&res, w, v2dir, e) < 0)
+					goto fail;
+				continue;
+			}
 			const struct ctlsel *s = select_ctl(h, path, kcg_v1_name(w->ctl), sel, &nsel, ARRAY_SIZE(sel));
 			if (!s || s->version != 2)
 				continue;
@@ -1026,8 +1050,19 @@ fail:
 
 /* ---------------------------------------------------------------- apply */
 
-static int write_one(const struct kcg_write *w, kerr *e)
+static int attach_devprog(const struct kcg_write *w, kerr *e)
 {
+	_cleanup_free_ struct kcg_dev_rule *rules = NULL;
+	size_t n;
+	if (kcg_dev_rules_parse(w->value, &rules, &n, e) < 0 || kcg_devbpf_apply(w->path, rules, n, e) < 0)
+		return kerr_wrap(e, "%s: %s", CONFIG_FILE, w->field);
+	return 0;
+}
+
+int kcg_write_one(const struct kcg_write *w, kerr *e)
+{
+	if (w->flags & KCG_W_DEVPROG)
+		return attach_devprog(w, e);
 	_cleanup_close_ int fd = open(w->path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return kerr_errno(e, "%s: %s: open %s", CONFIG_FILE, w->field, w->path);
@@ -1052,7 +1087,7 @@ int kcg_apply_resources(const struct kcg_host *h, const char *path, json_object 
 		return -1;
 	int r = 0;
 	for (size_t i = 0; i < n && r == 0; i++)
-		r = write_one(&w[i], e);
+		r = kcg_write_one(&w[i], e);
 	kcg_writes_free(w, n);
 	return r;
 }

@@ -14,6 +14,13 @@
  * PATH.  A resource the host cannot honour is an error naming the field. */
 int kcg_apply_resources(const struct kcg_host *h, const char *path, json_object *resources, kerr *e);
 
+/* Replace the device rules of the running container whose cgroup is PATH
+ * with DEVICES (a linux.resources.devices array, the defaults added as at
+ * create): the cgroup2 device program is replaced in one step, the v1
+ * devices controller is moved to the new rules without a moment where an
+ * access that both the old and the new rules allow is refused. */
+int kcg_update_devices(const struct kcg_host *h, const char *path, json_object *devices, kerr *e);
+
 /* One cgroup file write, as planned from linux.resources. */
 struct kcg_write {
 	char *ctl;        /* controller, as the hierarchy names it: "memory", "blkio", "io" */
@@ -32,6 +39,11 @@ struct kcg_write {
 #define KCG_W_UNIFIED     0x08u /* from linux.resources.unified */
 #define KCG_W_IMPLICIT    0x10u /* not asked for (default device rules): skipped without the controller */
 #define KCG_W_CHECK_USAGE 0x20u /* memory.checkBeforeUpdate: refuse a limit below the usage */
+#define KCG_W_DEVPROG     0x40u /* no file: VALUE (device rules, one a line) becomes a cgroup-device
+				 * eBPF program attached to the cgroup2 directory PATH */
+
+/* The FILE of a KCG_W_DEVPROG entry (a name for messages; no such file). */
+#define KCG_DEVPROG_FILE "BPF_CGROUP_DEVICE"
 
 /* Translate RESOURCES (may be NULL) into the writes cgroup v1 (V2 = 0) or
  * v2 (V2 = 1) needs, in the order they are made, without touching the

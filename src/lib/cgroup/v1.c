@@ -146,22 +146,6 @@ static int plan_device_rule(struct kcg_plan *p, unsigned flags, const char *fiel
 			    ma, mi, access);
 }
 
-/* What every container may use (the nodes devices.c creates, and the pty
- * pair), allowed after the container's own rules, like runc. */
-static const struct {
-	char type;
-	int64_t major, minor;
-} default_allow[] = {
-	{ 'c', 1, 3 },    /* null */
-	{ 'c', 1, 5 },    /* zero */
-	{ 'c', 1, 7 },    /* full */
-	{ 'c', 1, 8 },    /* random */
-	{ 'c', 1, 9 },    /* urandom */
-	{ 'c', 5, 0 },    /* tty */
-	{ 'c', 5, 2 },    /* ptmx */
-	{ 'c', 136, -1 }, /* pts/N */
-};
-
 static int plan_devices(const struct kcg_res *r, struct kcg_plan *p)
 {
 	char f[128];
@@ -177,9 +161,9 @@ static int plan_devices(const struct kcg_res *r, struct kcg_plan *p)
 		if (plan_device_rule(p, 0, f, d->allow, d->type, d->major, d->minor, d->access) < 0)
 			return -1;
 	}
-	for (i = 0; i < ARRAY_SIZE(default_allow); i++) {
-		if (plan_device_rule(p, KCG_W_IMPLICIT, F("devices"), 1, default_allow[i].type, default_allow[i].major,
-				     default_allow[i].minor, "rwm") < 0)
+	for (i = 0; i < kcg_n_default_devices; i++) {
+		const struct kcg_dev_rule *d = &kcg_default_devices[i];
+		if (plan_device_rule(p, KCG_W_IMPLICIT, F("devices"), 1, d->type, d->major, d->minor, d->access) < 0)
 			return -1;
 	}
 	return 0;

@@ -1,4 +1,6 @@
-/* The cgroup v2 driver: linux.resources as cgroup2 files, and v2 stats. */
+/* The cgroup v2 driver: linux.resources as cgroup2 files (device rules as
+ * an eBPF program, devices_bpf.c), and v2 stats. */
+#include "cgroup/devices_bpf.h"
 #include "cgroup/driver.h"
 
 #include "common/cleanup.h"
@@ -174,6 +176,25 @@ static int plan_io(const struct kcg_res *r, struct kcg_plan *p)
 	return 0;
 }
 
+/* One entry: the device program of the rules, then the defaults (the
+ * program denies what no rule allows, so the v1 driver's leading deny-all
+ * is not needed).  Loaded and attached when the plan is applied. */
+static int plan_devices(const struct kcg_res *r, struct kcg_plan *p)
+{
+	size_t n = r->n_dev + kcg_n_default_devices;
+	_cleanup_free_ struct kcg_dev_rule *all = calloc(n, sizeof(*all));
+	_cleanup_free_ char *txt = NULL;
+	if (!all)
+		return kerr_set(p->e, ENOMEM, "plan the device program");
+	if (r->n_dev)
+		memcpy(all, r->dev, r->n_dev * sizeof(*all));
+	memcpy(all + r->n_dev, kcg_default_devices, kcg_n_default_devices * sizeof(*all));
+	if (kcg_dev_rules_format(all, n, &txt) < 0)
+		return kerr_set(p->e, ENOMEM, "plan the device program");
+	return kcg_plan_add(p, KCG_W_DEVPROG | (r->has_devices ? 0 : KCG_W_IMPLICIT), "devices", KCG_DEVPROG_FILE,
+			    F("devices"), "%s", txt);
+}
+
 int kcg_v2_plan(const struct kcg_res *r, struct kcg_plan *p)
 {
 	char f[512], file[128];
@@ -203,9 +224,7 @@ int kcg_v2_plan(const struct kcg_res *r, struct kcg_plan *p)
 	if (r->n_prio > 0 && kcg_plan_unsupported(p, "net_prio", F("network.priorities"),
 						  "cgroup v2 has no net_prio controller") < 0)
 		return -1;
-	if (r->n_dev > 0 && kcg_plan_unsupported(p, "devices", F("devices"),
-						 "device rules on cgroup v2 need an eBPF device program, which "
-						 "kapsel does not load yet") < 0)
+	if (plan_devices(r, p) < 0)
 		return -1;
 	for (size_t i = 0; i < r->n_rdma; i++) {
 		const struct kcg_rdma *d = &r->rdma[i];

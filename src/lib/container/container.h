@@ -68,10 +68,13 @@ int kcontainer_resume(const char *root, const char *id, kerr *e);
 /* Change the resources of a created, running or paused container live.
  * RESOURCES is a linux.resources object holding the fields to change; the
  * others keep their values.  The merged result is validated as a whole,
- * only the given fields are written (device rules are never touched), a
- * write the kernel refuses undoes the earlier ones, and the merged
- * resources are recorded in ROOT/ID/resources.json. */
-int kcontainer_update(const char *root, const char *id, json_object *resources, kerr *e);
+ * only the given fields are written, a write the kernel refuses undoes the
+ * earlier ones, and the merged resources are recorded in
+ * ROOT/ID/resources.json.  Device rules, when given, replace the old ones
+ * as a whole (the same rules again change nothing); new ones must pass the
+ * hardening policy POLICY (a file, NULL: the built-in one) as the bundle's
+ * config.json with them would at create. */
+int kcontainer_update(const char *root, const char *id, json_object *resources, const char *policy, kerr *e);
 
 /* ---- events.c: stats and OOM events ---- */
 

@@ -12,6 +12,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "policy/policy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -434,12 +435,58 @@ static json_object *without_devices(json_object *res)
 	return c;
 }
 
-static int do_update(const char *root, const struct kstate *st, json_object *update, kerr *e)
+/* New device rules pass the policy the container was created under: the
+ * bundle's config.json with the new rules is decided again (and the
+ * decision logged); a refusal names the rule. */
+static int check_device_policy(const char *policy, const struct kstate *st, json_object *devices, kerr *e)
+{
+	char p[PATH_MAX];
+	_cleanup_free_ char *txt = NULL;
+	struct kpolicy pol;
+	struct kpol_decision d;
+	int rc = -1;
+
+	snprintf(p, sizeof(p), "%s/config.json", st->bundle ? st->bundle : "");
+	if (kfs_read_file(p, &txt, NULL, e) < 0)
+		return kerr_wrap(e, "linux.resources.devices: the new rules are checked against the policy");
+	json_object *spec = json_tokener_parse(txt);
+	if (!spec || !json_object_is_type(spec, json_type_object)) {
+		json_object_put(spec);
+		return kerr_msg(e, EINVAL, "linux.resources.devices: the new rules are checked against the policy: %s: "
+					   "not a JSON object", p);
+	}
+	json_object *lx = kj_get(spec, "linux"), *res;
+	if (!lx || !json_object_is_type(lx, json_type_object))
+		json_object_object_add(spec, "linux", lx = json_object_new_object());
+	res = kj_get(lx, "resources");
+	if (!res || !json_object_is_type(res, json_type_object))
+		json_object_object_add(lx, "resources", res = json_object_new_object());
+	json_object_object_add(res, "devices", json_object_get(devices));
+	if (kpolicy_load(policy, &pol, e) < 0) {
+		json_object_put(spec);
+		return -1;
+	}
+	if (kpolicy_decide(&pol, st->id, spec, &d, e) < 0 || kpolicy_log(&pol, &d, st->id, st->bundle, spec, e) < 0)
+		goto out;
+	if (d.verdict == KPOL_DENY) {
+		char msg[KERR_MSG_MAX];
+		kpolicy_refusal(&pol, &d, msg, sizeof(msg));
+		kerr_msg(e, EPERM, "%s", msg);
+		goto out;
+	}
+	rc = 0;
+out:
+	kpolicy_free(&pol);
+	json_object_put(spec);
+	return rc;
+}
+
+static int do_update(const char *root, const struct kstate *st, json_object *update, const char *policy, kerr *e)
 {
 	struct kcg_host h;
 	struct kcg_write *w = NULL;
 	size_t n = 0;
-	json_object *cur = NULL, *delta = NULL, *check = NULL;
+	json_object *cur = NULL, *delta = NULL, *check = NULL, *devices = NULL, *old_devices = NULL;
 	char dir[PATH_MAX], path[PATH_MAX + 32], tmp[PATH_MAX + 48];
 	int rc = -1, made_tmp = 0;
 
@@ -451,11 +498,10 @@ static int do_update(const char *root, const struct kstate *st, json_object *upd
 		kerr_set(e, ENOMEM, "update");
 		goto out;
 	}
-	/* Device rules stay as created (runc's update does not change them
-	 * either): a client that sends the whole linux.resources back must not
-	 * reset them, and on v1 writing them means deny-all first. */
+	/* Device rules are replaced as a whole (crun does so too; the same
+	 * rules sent back change nothing); written apart from the rest. */
 	if (kj_get(delta, "devices")) {
-		klog_debug("update %s: linux.resources.devices ignored: device rules are fixed at create", st->id);
+		devices = json_object_get(kj_get(delta, "devices"));
 		json_object_object_del(delta, "devices");
 	}
 	drop_zeros(delta);
@@ -468,6 +514,13 @@ static int do_update(const char *root, const struct kstate *st, json_object *upd
 	if (merge(cur, delta) < 0) {
 		kerr_set(e, ENOMEM, "update");
 		goto out;
+	}
+	if (devices) {
+		json_object *od = kj_get(cur, "devices");
+		old_devices = od ? json_object_get(od) : json_object_new_array();
+		if (!json_object_equal(old_devices, devices) && check_device_policy(policy, st, devices, e) < 0)
+			goto out;
+		json_object_object_add(cur, "devices", json_object_get(devices));
 	}
 	/* the merged whole must hold together (swap >= limit, ranges) ... */
 	if (!(check = without_devices(cur))) {
@@ -491,8 +544,14 @@ static int do_update(const char *root, const struct kstate *st, json_object *upd
 	if (kfs_write_file(tmp, txt, strlen(txt), 0600, 0, e) < 0)
 		goto out;
 	made_tmp = 1;
-	if (write_all_or_none(w, n, e) < 0)
+	if (devices && kcg_update_devices(&h, st->cgroup_path, devices, e) < 0)
 		goto out;
+	if (write_all_or_none(w, n, e) < 0) {
+		kerr ig;
+		if (devices && kcg_update_devices(&h, st->cgroup_path, old_devices, &ig) < 0)
+			klog_warn("update %s: could not restore the device rules: %s", st->id, ig.msg);
+		goto out;
+	}
 	if (rename(tmp, path) < 0) {
 		kerr_errno(e, "rename %s", tmp);
 		goto out;
@@ -506,12 +565,14 @@ out:
 		unlink(tmp);
 	kcg_writes_free(w, n);
 	json_object_put(check);
+	json_object_put(devices);
+	json_object_put(old_devices);
 	json_object_put(delta);
 	json_object_put(cur);
 	return rc;
 }
 
-int kcontainer_update(const char *root, const char *id, json_object *resources, kerr *e)
+int kcontainer_update(const char *root, const char *id, json_object *resources, const char *policy, kerr *e)
 {
 	struct kstate st;
 	enum kstatus status;
@@ -533,7 +594,7 @@ int kcontainer_update(const char *root, const char *id, json_object *resources, 
 	int rc;
 	if (status == KSTATUS_STOPPED)
 		rc = kerr_msg(e, EINVAL, "cannot update container \"%s\": it is stopped", id);
-	else if ((rc = do_update(root, &st, resources, e)) < 0)
+	else if ((rc = do_update(root, &st, resources, policy, e)) < 0)
 		kerr_wrap(e, "update container \"%s\"", id);
 	kstate_free(&st);
 	return rc;

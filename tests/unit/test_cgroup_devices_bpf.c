@@ -1,0 +1,303 @@
+/* The cgroup-device eBPF program, enforced by the kernel: a scratch cgroup
+ * in this host's cgroup2 tree gets the program, a forked child moves in and
+ * tries open(2) and mknod(2); the rules decide, each access on its own, the
+ * last matching rule winning.  Applying other rules replaces the program
+ * (one kapsel program attached, a new id).  The kernel checks the cgroup2
+ * cgroup of a task also on a hybrid host, so this runs there too.  Needs
+ * root and a kernel with cgroup BPF; skipped elsewhere. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <linux/bpf.h>
+
+#include "cgroup/devices_bpf.h"
+#include "cgroup/driver.h"
+#include "common/cleanup.h"
+#include "common/fs.h"
+
+static char cg[PATH_MAX], tmp[PATH_MAX];
+
+static const char *v2_root(void)
+{
+	struct stat st;
+	if (stat("/sys/fs/cgroup/unified/cgroup.procs", &st) == 0)
+		return "/sys/fs/cgroup/unified";
+	if (stat("/sys/fs/cgroup/cgroup.procs", &st) == 0 && stat("/sys/fs/cgroup/cgroup.freeze", &st) == 0)
+		return "/sys/fs/cgroup";
+	return NULL;
+}
+
+/* One access a child in the cgroup tries: open PATH with FLAGS, or (PATH
+ * NULL) mknod a node of TYPE (S_IFCHR, S_IFBLK) MAJOR:MINOR in a temp dir. */
+struct try {
+	const char *path;
+	int flags;
+	mode_t type;
+	unsigned major, minor;
+	int want; /* 0 or the errno */
+};
+
+static void child(const struct try *t, size_t n, int out)
+{
+	char self[32];
+	int rs[64];
+	kerr e;
+	snprintf(self, sizeof(self), "%d", getpid());
+	char procs[PATH_MAX + 16];
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	if (kfs_write_str(procs, self, &e) < 0)
+		_exit(100);
+	for (size_t i = 0; i < n; i++) {
+		int r;
+		if (t[i].path) {
+			r = open(t[i].path, t[i].flags | O_CLOEXEC);
+			if (r >= 0)
+				close(r);
+		} else {
+			char node[PATH_MAX + 32];
+			snprintf(node, sizeof(node), "%s/n%zu", tmp, i);
+			r = mknod(node, t[i].type | 0600, makedev(t[i].major, t[i].minor));
+			if (r == 0)
+				unlink(node);
+		}
+		rs[i] = r < 0 ? errno : 0;
+	}
+	_exit(write(out, rs, n * sizeof(int)) == (ssize_t)(n * sizeof(int)) ? 0 : 101);
+}
+
+/* Run T in a child inside the cgroup; every result must be as wanted. */
+static void check(const struct try *t, size_t n)
+{
+	int p[2], rs[64], st;
+	assert_true(n <= ARRAY_SIZE(rs));
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		child(t, n, p[1]);
+	}
+	close(p[1]);
+	ssize_t got = read(p[0], rs, sizeof(rs));
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(got, (ssize_t)(n * sizeof(int)));
+	for (size_t i = 0; i < n; i++) {
+		if (rs[i] != t[i].want)
+			fail_msg("try %zu (%s %s%u:%u): got %s, want %s", i, t[i].path ? t[i].path : "mknod",
+				 t[i].type == S_IFBLK ? "b " : "", t[i].major, t[i].minor,
+				 rs[i] ? strerror(rs[i]) : "success", t[i].want ? strerror(t[i].want) : "success");
+	}
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *root = v2_root();
+	if (geteuid() != 0 || !root)
+		return 0;
+	snprintf(cg, sizeof(cg), "%s/kapsel-unit-devbpf-%d", root, getpid());
+	snprintf(tmp, sizeof(tmp), "/tmp/kapsel-unit-devbpf-XXXXXX");
+	if (mkdir(cg, 0755) < 0 || !mkdtemp(tmp))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (*cg)
+		rmdir(cg);
+	if (*tmp)
+		rmdir(tmp);
+	return 0;
+}
+
+#define NEED_CGROUP()         \
+	do {                  \
+		if (!*cg)     \
+			skip(); \
+	} while (0)
+
+static const struct kcg_dev_rule first[] = {
+	{ 0, 'a', -1, -1, "rwm" },
+	{ 1, 'c', 1, 3, "rwm" },  /* null */
+	{ 1, 'c', 1, 7, "r" },    /* full: read only */
+	{ 1, 'c', 1, 5, "rwm" },  /* zero, ... */
+	{ 0, 'c', 1, 5, "w" },    /* ... but a later rule takes write away */
+	{ 1, 'c', 1, 9, "m" },    /* urandom: mknod only */
+	{ 1, 'b', 7, -1, "m" },   /* loop devices: mknod only */
+};
+
+static void test_enforced(void **state)
+{
+	(void)state;
+	NEED_CGROUP();
+	kerr e = { 0 };
+	if (kcg_devbpf_apply(cg, first, ARRAY_SIZE(first), &e) < 0)
+		fail_msg("%s", e.msg);
+	static const struct try t[] = {
+		{ "/dev/null", O_RDWR, 0, 0, 0, 0 },
+		{ "/dev/full", O_RDONLY, 0, 0, 0, 0 },
+		{ "/dev/full", O_WRONLY, 0, 0, 0, EPERM },
+		{ "/dev/full", O_RDWR, 0, 0, 0, EPERM }, /* one of two accesses denied */
+		{ "/dev/zero", O_RDONLY, 0, 0, 0, 0 },
+		{ "/dev/zero", O_WRONLY, 0, 0, 0, EPERM },
+		{ "/dev/urandom", O_RDONLY, 0, 0, 0, EPERM },
+		{ "/dev/random", O_RDONLY, 0, 0, 0, EPERM }, /* no rule */
+		{ NULL, 0, S_IFCHR, 1, 3, 0 },
+		{ NULL, 0, S_IFCHR, 1, 9, 0 },
+		{ NULL, 0, S_IFCHR, 1, 7, EPERM },
+		{ NULL, 0, S_IFCHR, 1, 8, EPERM },
+		{ NULL, 0, S_IFBLK, 7, 0, 0 },
+		{ NULL, 0, S_IFBLK, 7, 12, 0 },
+		{ NULL, 0, S_IFCHR, 7, 0, EPERM }, /* the type counts */
+		{ NULL, 0, S_IFBLK, 8, 0, EPERM },
+		{ NULL, 0, S_IFBLK, 1, 3, EPERM },
+	};
+	check(t, ARRAY_SIZE(t));
+	/* outside the cgroup nothing changed */
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static void test_replaced(void **state)
+{
+	(void)state;
+	NEED_CGROUP();
+	kerr e = { 0 };
+	uint32_t ids[4], ids2[4];
+	if (kcg_devbpf_apply(cg, first, ARRAY_SIZE(first), &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(kcg_devbpf_query(cg, ids, ARRAY_SIZE(ids), &e), 1);
+	/* every char device of major 1 readable and writable; nothing else */
+	static const struct kcg_dev_rule wide[] = { { 1, 'c', 1, -1, "rw" } };
+	if (kcg_devbpf_apply(cg, wide, ARRAY_SIZE(wide), &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(kcg_devbpf_query(cg, ids2, ARRAY_SIZE(ids2), &e), 1);
+	assert_int_not_equal(ids[0], ids2[0]);
+	static const struct try t[] = {
+		{ "/dev/urandom", O_RDONLY, 0, 0, 0, 0 }, /* denied before */
+		{ "/dev/full", O_RDWR, 0, 0, 0, 0 },
+		{ "/dev/zero", O_WRONLY, 0, 0, 0, 0 },
+		{ NULL, 0, S_IFCHR, 1, 3, EPERM }, /* mknod no longer */
+		{ NULL, 0, S_IFBLK, 7, 0, EPERM },
+	};
+	check(t, ARRAY_SIZE(t));
+	/* the same rules again: still one */
+	if (kcg_devbpf_apply(cg, wide, ARRAY_SIZE(wide), &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(kcg_devbpf_query(cg, ids, ARRAY_SIZE(ids), &e), 1);
+	/* no rules at all: everything denied */
+	if (kcg_devbpf_apply(cg, NULL, 0, &e) < 0)
+		fail_msg("%s", e.msg);
+	static const struct try none[] = {
+		{ "/dev/null", O_RDONLY, 0, 0, 0, EPERM },
+		{ NULL, 0, S_IFCHR, 1, 3, EPERM },
+	};
+	check(none, ARRAY_SIZE(none));
+}
+
+/* The rules through the plan text the v2 driver writes. */
+static void test_rule_text(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *txt = NULL;
+	_cleanup_free_ struct kcg_dev_rule *back = NULL;
+	size_t n;
+	kerr e = { 0 };
+	assert_int_equal(kcg_dev_rules_format(first, ARRAY_SIZE(first), &txt), 0);
+	assert_string_equal(txt, "deny a *:* rwm\nallow c 1:3 rwm\nallow c 1:7 r\nallow c 1:5 rwm\ndeny c 1:5 w\n"
+				 "allow c 1:9 m\nallow b 7:* m\n");
+	assert_int_equal(kcg_dev_rules_parse(txt, &back, &n, &e), 0);
+	assert_int_equal(n, ARRAY_SIZE(first));
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(back[i].allow, first[i].allow);
+		assert_int_equal(back[i].type, first[i].type);
+		assert_int_equal(back[i].major, first[i].major);
+		assert_int_equal(back[i].minor, first[i].minor);
+		assert_string_equal(back[i].access, first[i].access);
+	}
+	struct kcg_dev_rule *bad = NULL;
+	assert_int_equal(kcg_dev_rules_parse("allow c 1:3 rwx\n", &bad, &n, &e), -1);
+	assert_string_equal(e.msg, "device rule \"allow c 1:3 rwx\": expected \"allow|deny TYPE MAJOR:MINOR ACCESS\"");
+	assert_int_equal(kcg_dev_rules_parse("permit c 1:3 r\n", &bad, &n, &e), -1);
+	assert_int_equal(kcg_dev_rules_parse("allow c 1 r\n", &bad, &n, &e), -1);
+}
+
+/* Program shape: a rule that matches every device and names every access
+ * ends the program; the verifier refuses unreachable instructions, so this
+ * must hold. */
+static void test_build(void **state)
+{
+	(void)state;
+	struct kcg_devbpf p;
+	kerr e = { 0 };
+	static const struct kcg_dev_rule all[] = { { 1, 'c', 1, 3, "rwm" }, { 1, 'a', -1, -1, "rwm" } };
+	assert_int_equal(kcg_devbpf_build(all, ARRAY_SIZE(all), &p, &e), 0);
+	/* 6 loads + return 1 */
+	assert_int_equal(p.n, 6 + 2);
+	kcg_devbpf_free(&p);
+	assert_int_equal(kcg_devbpf_build(NULL, 0, &p, &e), 0);
+	assert_int_equal(p.n, 6 + 2);
+	kcg_devbpf_free(&p);
+	/* c 1:3 rw: 3 tests, clear the bits, 1 test, return 1; then deny */
+	static const struct kcg_dev_rule one[] = { { 1, 'c', 1, 3, "rw" } };
+	assert_int_equal(kcg_devbpf_build(one, ARRAY_SIZE(one), &p, &e), 0);
+	assert_int_equal(p.n, 6 + 3 + 4 + 2);
+	kcg_devbpf_free(&p);
+	/* rules a later one always decides first are left out; others stay */
+	static const struct kcg_dev_rule dup[] = {
+		{ 1, 'c', 1, 3, "rw" }, { 0, 'c', 1, 3, "r" }, { 1, 'c', 1, -1, "rw" }, /* shadowed by the last */
+		{ 1, 'c', 1, 3, "m" },                                              /* which does not name m */
+		{ 1, 'c', -1, -1, "rw" },
+	};
+	assert_int_equal(kcg_devbpf_build(dup, ARRAY_SIZE(dup), &p, &e), 0);
+	/* c *:* rw: 1 test + 4; c 1:3 m: 3 tests + 4; deny */
+	assert_int_equal(p.n, 6 + 5 + 7 + 2);
+	kcg_devbpf_free(&p);
+}
+
+/* A program the verifier refuses: its log is in the message. */
+static void test_verifier_log(void **state)
+{
+	(void)state;
+	NEED_CGROUP();
+	struct bpf_insn bad[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = 0, .src_reg = 7 }, /* r0 = r7, never set */
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct kcg_devbpf p = { bad, ARRAY_SIZE(bad), ARRAY_SIZE(bad) };
+	kerr e = { 0 };
+	assert_int_equal(kcg_devbpf_load(&p, &e), -1);
+	assert_non_null(strstr(e.msg, "load the device program (2 instructions): the verifier refused it"));
+	assert_non_null(strstr(e.msg, "R7 !read_ok"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rule_text),
+		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_enforced),
+		cmocka_unit_test(test_replaced),
+		cmocka_unit_test(test_verifier_log),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
