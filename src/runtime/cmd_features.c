@@ -2,9 +2,10 @@
  * document.  Every list is built from the tables the code itself uses. */
 #include "runtime.h"
 
-#include "linux/caps.h"
-#include "linux/mountopt.h"
 #include "oci/spec.h"
+#include "vocab/caps.h"
+#include "vocab/mountopt.h"
+#include "vocab/ns.h"
 
 #include <json-c/json.h>
 #include <sched.h>
@@ -31,8 +32,7 @@ static int features_run(const struct cli_call *call)
 	json_object_object_add(f, "mountOptions", strs(kmountopt_names()));
 
 	json_object *lx = json_object_new_object();
-	static const char *const nss[] = { "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL };
-	json_object_object_add(lx, "namespaces", strs(nss));
+	json_object_object_add(lx, "namespaces", strs(kns_type_names()));
 	json_object *caps = json_object_new_array();
 	for (int c = 0; c <= kcap_last_cap() && kcap_name(c); c++)
 		json_object_array_add(caps, json_object_new_string(kcap_name(c)));

@@ -62,7 +62,7 @@ static int list_run(const struct cli_call *c)
 			jsonw_key_str(&w, "ociVersion", "1.2.0");
 			jsonw_key_str(&w, "id", id);
 			jsonw_key_int(&w, "pid", pid);
-			jsonw_key_str(&w, "status", kstatus_names[status]);
+			jsonw_key_str(&w, "status", kstatus_to_name(status));
 			jsonw_key_str(&w, "bundle", st.bundle ? st.bundle : "");
 			jsonw_key_str(&w, "rootfs", st.rootfs ? st.rootfs : "");
 			jsonw_key_str(&w, "created", st.created ? st.created : "");
@@ -76,7 +76,7 @@ static int list_run(const struct cli_call *c)
 		} else if (quiet) {
 			printf("%s\n", id);
 		} else {
-			printf("%-20s %-8d %-10s %-40s %-30s %s\n", id, pid, kstatus_names[status],
+			printf("%-20s %-8d %-10s %-40s %-30s %s\n", id, pid, kstatus_to_name(status),
 			       st.bundle ? st.bundle : "", st.created ? st.created : "", owner);
 		}
 		kstate_free(&st);

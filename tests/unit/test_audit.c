@@ -4,6 +4,7 @@
  * and the report formats on a run without a daemon. */
 #include "audit/audit.h"
 #include "audit/internal.h"
+#include "vocab/caps.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -137,7 +138,7 @@ static void test_kcont_docker(void **state)
 	assert_string_equal(c.name, "web");
 	assert_true(user_is_root(c.user));
 	/* CapDrop ALL then CapAdd: exactly NET_ADMIN and SYS_TIME */
-	assert_true(c.caps == ((1ull << cap_number("NET_ADMIN")) | (1ull << cap_number("SYS_TIME"))));
+	assert_true(c.caps == ((1ull << kcap_parse("NET_ADMIN")) | (1ull << kcap_parse("SYS_TIME"))));
 	assert_true(c.net_host && c.pid_host && !c.ipc_host);
 	assert_false(c.cpu_limited); /* 1024 is the default weight */
 	assert_true(c.pids_limit <= 0);
@@ -157,7 +158,7 @@ static void test_kcont_docker(void **state)
 	assert_int_equal(kcont_from_docker(&p, j, &e), 0);
 	json_object_put(j);
 	assert_true(p.privileged && p.seccomp_unconfined);
-	assert_true(p.caps & (1ull << cap_number("SYS_ADMIN")));
+	assert_true(p.caps & (1ull << kcap_parse("SYS_ADMIN")));
 	kcont_free(&p);
 	kcont_free(&c);
 }

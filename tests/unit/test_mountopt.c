@@ -4,7 +4,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "linux/mountopt.h"
+#include "vocab/mountopt.h"
 
 #include <linux/mount.h>
 #include <setjmp.h>

@@ -9,7 +9,8 @@
 #endif
 #include "oci/spec.h"
 
-#include "linux/caps.h"
+#include "vocab/caps.h"
+#include "vocab/ns.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -954,14 +955,14 @@ static void test_ns_names(void **state)
 		{ "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		assert_int_equal(oci_ns_type_from_name(t[i].name), t[i].type);
-		assert_string_equal(oci_ns_name(t[i].type), t[i].name);
+		assert_int_equal(kns_type_from_name(t[i].name), t[i].type);
+		assert_string_equal(kns_type_name(t[i].type), t[i].name);
 	}
-	assert_int_equal(oci_ns_type_from_name("net"), 0);
-	assert_int_equal(oci_ns_type_from_name("PID"), 0);
-	assert_int_equal(oci_ns_type_from_name(""), 0);
-	assert_string_equal(oci_ns_name(0), "?");
-	assert_string_equal(oci_ns_name(CLONE_NEWNS | CLONE_NEWPID), "?");
+	assert_int_equal(kns_type_from_name("net"), 0);
+	assert_int_equal(kns_type_from_name("PID"), 0);
+	assert_int_equal(kns_type_from_name(""), 0);
+	assert_string_equal(kns_type_name(0), "?");
+	assert_string_equal(kns_type_name(CLONE_NEWNS | CLONE_NEWPID), "?");
 	assert_string_equal(oci_hook_names[OCI_HOOK_CREATE_RUNTIME], "createRuntime");
 	assert_string_equal(oci_capset_names[CAPS_AMBIENT], "ambient");
 }

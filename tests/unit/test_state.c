@@ -603,7 +603,8 @@ static void test_oci_json(void **state)
 		{ KSTATUS_STOPPED, "stopped", 0 },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		assert_string_equal(kstatus_names[t[i].s], t[i].name);
+		assert_string_equal(kstatus_to_name(t[i].s), t[i].name);
+		assert_int_equal(kstatus_from_name(t[i].name), t[i].s);
 		for (int pretty = 0; pretty <= 1; pretty++) {
 			char *j = kstate_oci_json(&st, t[i].s, pretty);
 			assert_non_null(j);

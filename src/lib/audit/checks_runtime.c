@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include "common/cleanup.h"
+#include "vocab/caps.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,7 @@ static void caps_list(uint64_t m, char *buf, size_t n)
 	for (int i = 0; i < 64; i++)
 		if (m & (1ull << i)) {
 			size_t l = strlen(buf);
-			snprintf(buf + l, n - l, "%s%s", l ? "," : "", cap_short_name(i));
+			snprintf(buf + l, n - l, "%s%s", l ? "," : "", kcap_short_name(i) ? kcap_short_name(i) : "?");
 		}
 }
 

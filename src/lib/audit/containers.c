@@ -6,6 +6,9 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/json.h"
+#include "vocab/caps.h"
+#include "vocab/mountopt.h"
+#include "vocab/ns.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -140,14 +143,14 @@ int kcont_from_docker(struct kcont *c, json_object *j, kerr *e)
 	_cleanup_strv_ char **drop = json_strv(jget(hc, "CapDrop"));
 	uint64_t all = (1ull << 41) - 1, caps = docker_default_caps();
 	for (size_t i = 0; drop && drop[i]; i++) {
-		int n = cap_number(drop[i]);
+		int n = kcap_parse(drop[i]);
 		if (n == 64)
 			caps = 0;
 		else if (n >= 0)
 			caps &= ~(1ull << n);
 	}
 	for (size_t i = 0; add && add[i]; i++) {
-		int n = cap_number(add[i]);
+		int n = kcap_parse(add[i]);
 		if (n == 64)
 			caps = all;
 		else if (n >= 0)
@@ -248,19 +251,17 @@ int kcont_from_docker(struct kcont *c, json_object *j, kerr *e)
 	return 0;
 }
 
+/* Is the option WANT in effect, read as the runtime reads it? */
 static int has_opt(json_object *opts, const char *want)
 {
-	for (size_t i = 0; opts && json_object_is_type(opts, json_type_array) && i < json_object_array_length(opts); i++)
-		if (!strcmp(json_object_get_string(json_object_array_get_idx(opts, i)), want))
-			return 1;
-	return 0;
+	return kmountopt_in_effect(opts, want);
 }
 
 static uint64_t caps_of(json_object *arr)
 {
 	uint64_t m = 0;
 	for (size_t i = 0; arr && json_object_is_type(arr, json_type_array) && i < json_object_array_length(arr); i++) {
-		int n = cap_number(json_object_get_string(json_object_array_get_idx(arr, i)));
+		int n = kcap_parse(json_object_get_string(json_object_array_get_idx(arr, i)));
 		if (n >= 0 && n < 64)
 			m |= 1ull << n;
 	}
@@ -271,24 +272,18 @@ static uint64_t caps_of(json_object *arr)
  * --network=host bundle joins <exec-root>/netns/default)? */
 static int host_namespace(const char *type, const char *path)
 {
-	static const struct { const char *oci, *proc; } names[] = {
-		{ "network", "net" }, { "pid", "pid" }, { "ipc", "ipc" }, { "uts", "uts" },
-		{ "user", "user" }, { "cgroup", "cgroup" }, { "mount", "mnt" },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		if (strcmp(type, names[i].oci))
-			continue;
-		char host[64];
-		struct stat a, b;
-		snprintf(host, sizeof(host), "/proc/1/ns/%s", names[i].proc);
-		if (stat(host, &b) < 0) {
-			snprintf(host, sizeof(host), "/proc/self/ns/%s", names[i].proc);
-			if (stat(host, &b) < 0)
-				return 0;
-		}
-		return stat(path, &a) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	const char *proc = kns_proc_name(kns_type_from_name(type));
+	if (!proc)
+		return 0;
+	char host[64];
+	struct stat a, b;
+	snprintf(host, sizeof(host), "/proc/1/ns/%s", proc);
+	if (stat(host, &b) < 0) {
+		snprintf(host, sizeof(host), "/proc/self/ns/%s", proc);
+		if (stat(host, &b) < 0)
+			return 0;
 	}
-	return 0;
+	return stat(path, &a) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 int kcont_from_oci(struct kcont *c, const char *path, kerr *e)

@@ -349,8 +349,6 @@ int str_starts(const char *s, const char *prefix);
 int str_ends(const char *s, const char *suffix);
 int str_icontains(const char *hay, const char *needle);
 /* Docker-style capability name ("SYS_ADMIN", "CAP_SYS_ADMIN", "ALL") -> number, -1 unknown, 64 ALL */
-int cap_number(const char *name);
-const char *cap_short_name(int cap);
 uint64_t docker_default_caps(void);
 /* "0644" style mode string */
 void mode_str(unsigned mode, char buf[8]);

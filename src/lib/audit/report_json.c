@@ -2,6 +2,8 @@
  * and the SARIF 2.1.0 log, both built as json-c trees. */
 #include "internal.h"
 
+#include "common/time.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +37,10 @@ char *audit_format_json(const struct audit_report *r);
 char *audit_format_json(const struct audit_report *r)
 {
 	json_object *root = json_object_new_object();
-	char ts[64];
-	struct tm tm;
-	gmtime_r(&r->started, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char ts[KTIME_BUFSZ];
+	struct timespec started = { .tv_sec = r->started };
+	if (ktime_format(ts, sizeof(ts), &started, KTIME_SECONDS) < 0)
+		ts[0] = '\0';
 	json_object *tool = json_object_new_object();
 	add(tool, "name", str("kapsel audit"));
 	add(tool, "version", str(KAPSEL_VERSION));

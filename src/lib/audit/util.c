@@ -1,6 +1,8 @@
 /* Small string, vector and json-c helpers for the audit library. */
 #include "internal.h"
 
+#include "vocab/caps.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -147,34 +149,6 @@ int str_icontains(const char *hay, const char *needle)
 	return hay && strcasestr(hay, needle) != NULL;
 }
 
-static const char *const cap_names[] = {
-	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-	"SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-	"IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-	"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-	"LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-	"WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
-};
-
-int cap_number(const char *name)
-{
-	if (!name)
-		return -1;
-	if (!strncasecmp(name, "CAP_", 4))
-		name += 4;
-	if (!strcasecmp(name, "ALL"))
-		return 64;
-	for (size_t i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
-		if (!strcasecmp(name, cap_names[i]))
-			return (int)i;
-	return -1;
-}
-
-const char *cap_short_name(int cap)
-{
-	return cap >= 0 && (size_t)cap < sizeof(cap_names) / sizeof(cap_names[0]) ? cap_names[cap] : "?";
-}
-
 /* The capabilities Docker grants a container by default. */
 uint64_t docker_default_caps(void)
 {
@@ -183,7 +157,7 @@ uint64_t docker_default_caps(void)
 					   "SYS_CHROOT", "KILL", "AUDIT_WRITE" };
 	uint64_t m = 0;
 	for (size_t i = 0; i < sizeof(def) / sizeof(def[0]); i++)
-		m |= 1ull << cap_number(def[i]);
+		m |= 1ull << kcap_parse(def[i]);
 	return m;
 }
 

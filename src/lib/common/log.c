@@ -1,6 +1,7 @@
 #include "log.h"
 
 #include "jsonw.h"
+#include "time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,9 +49,7 @@ int klog_fd(void)
 
 void klog(enum klog_level lvl, const char *fmt, ...)
 {
-	char msg[4096], ts[64];
-	struct timespec now;
-	struct tm tm;
+	char msg[4096], ts[KTIME_BUFSZ];
 	va_list ap;
 	int saved = errno;
 
@@ -58,10 +57,8 @@ void klog(enum klog_level lvl, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + n, sizeof(ts) - n, ".%09ldZ", now.tv_nsec);
+	if (ktime_now(ts, sizeof(ts), KTIME_NANO) < 0)
+		ts[0] = '\0';
 
 	if (log_format == KLOG_JSON) {
 		struct jsonw w;

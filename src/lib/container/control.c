@@ -137,9 +137,9 @@ static int freeze(const char *root, const char *id, int on, kerr *e)
 	if (load(root, id, &st, &status, e) < 0)
 		return -1;
 	if (on && status != KSTATUS_RUNNING)
-		rc = kerr_msg(e, EINVAL, "cannot pause container \"%s\": it is %s, not running", id, kstatus_names[status]);
+		rc = kerr_msg(e, EINVAL, "cannot pause container \"%s\": it is %s, not running", id, kstatus_to_name(status));
 	else if (!on && status != KSTATUS_PAUSED)
-		rc = kerr_msg(e, EINVAL, "cannot resume container \"%s\": it is %s, not paused", id, kstatus_names[status]);
+		rc = kerr_msg(e, EINVAL, "cannot resume container \"%s\": it is %s, not paused", id, kstatus_to_name(status));
 	else if ((rc = kcg_host_detect(&h, e)) == 0 && (rc = kcg_freeze(&h, st.cgroup_path, on, e)) < 0) {
 		if (on) {
 			kerr ig; /* half frozen helps nobody */

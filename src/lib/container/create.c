@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "container/launch.h"
 #include "container/sync.h"
 #include "linux/caps.h"
@@ -277,12 +278,8 @@ fail:
 
 static void iso8601_now(char *buf, size_t n)
 {
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t l = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + l, n - l, ".%09ldZ", ts.tv_nsec);
+	if (ktime_now(buf, n, KTIME_NANO) < 0)
+		buf[0] = '\0';
 }
 
 static char **annotations_vector(const struct oci_spec *s)

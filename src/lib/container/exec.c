@@ -14,6 +14,7 @@
 #include "container/launch.h"
 #include "container/sync.h"
 #include "linux/caps.h"
+#include "vocab/caps.h"
 #include "linux/lsm.h"
 #include "linux/ns.h"
 #include "linux/seccomp.h"
@@ -138,13 +139,8 @@ static int build_process(struct kexec_opts *o, const struct oci_spec *s, struct 
 		p->additional_gids[p->n_additional_gids++] = v;
 	}
 	for (char **cap = o->caps; cap && *cap; cap++) {
-		int n = kcap_from_name(*cap);
-		if (n < 0 && strncasecmp(*cap, "CAP_", 4)) {
-			char full[64];
-			snprintf(full, sizeof(full), "CAP_%s", *cap);
-			n = kcap_from_name(full);
-		}
-		if (n < 0)
+		int n = kcap_parse(*cap);
+		if (n < 0 || n == KCAP_ALL)
 			return kerr_msg(e, EINVAL, "exec: --cap: unknown capability \"%s\"", *cap);
 		uint64_t bit = 1ULL << n;
 		p->caps[CAPS_BOUNDING] |= bit;
@@ -255,7 +251,7 @@ int kcontainer_exec(struct kexec_opts *o, pid_t *pidp, kerr *e)
 		goto out;
 	}
 	if (status != KSTATUS_RUNNING && status != KSTATUS_CREATED && status != KSTATUS_PAUSED) {
-		kerr_msg(e, EINVAL, "cannot exec in container \"%s\": it is %s", o->id, kstatus_names[status]);
+		kerr_msg(e, EINVAL, "cannot exec in container \"%s\": it is %s", o->id, kstatus_to_name(status));
 		goto out;
 	}
 	s = kcontainer_load_spec(o->root, &st, e);

@@ -80,7 +80,7 @@ int kcontainer_start(const char *root, const char *id, kerr *e)
 	if (kcontainer_state(root, id, &st, &status, e) < 0)
 		return -1;
 	if (status != KSTATUS_CREATED) {
-		kerr_msg(e, EINVAL, "cannot start container \"%s\": it is %s, not created", id, kstatus_names[status]);
+		kerr_msg(e, EINVAL, "cannot start container \"%s\": it is %s, not created", id, kstatus_to_name(status));
 		kstate_free(&st);
 		return -1;
 	}
@@ -238,7 +238,7 @@ int kcontainer_delete(const char *root, const char *id, int force, kerr *e)
 		return -1;
 	if (status != KSTATUS_STOPPED && status != KSTATUS_CREATED && !force) {
 		kerr_msg(e, EBUSY, "cannot delete container \"%s\": it is %s (stop it first or use --force)", id,
-			 kstatus_names[status]);
+			 kstatus_to_name(status));
 		kstate_free(&st);
 		return -1;
 	}

@@ -2,58 +2,13 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "vocab/caps.h"
 
 #include <errno.h>
 #include <linux/capability.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-static const char *const cap_names[KCAP_NAMES] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-	"CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
-	"CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
-	"CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
-};
-
-int kcap_from_name(const char *name)
-{
-	for (int i = 0; i < KCAP_NAMES; i++)
-		if (!strcasecmp(name, cap_names[i]))
-			return i;
-	return -1;
-}
-
-const char *kcap_name(int cap)
-{
-	return cap >= 0 && cap < KCAP_NAMES ? cap_names[cap] : NULL;
-}
-
-int kcap_last_cap(void)
-{
-	static int last = -1;
-	if (last < 0) {
-		char buf[16] = "";
-		FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-		if (f) {
-			if (!fgets(buf, sizeof(buf), f))
-				buf[0] = '\0';
-			fclose(f);
-		}
-		last = buf[0] ? atoi(buf) : KCAP_NAMES - 1;
-	}
-	return last;
-}
 
 int kcaps_drop_bounding(uint64_t keep, kerr *e)
 {

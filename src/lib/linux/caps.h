@@ -1,19 +1,11 @@
-/* Capability names and the application of the five capability sets. */
+/* Applying the five capability sets to the calling process.  The names
+ * are vocab/caps.h. */
 #ifndef KAPSEL_CAPS_H
 #define KAPSEL_CAPS_H
 
 #include "common/err.h"
 
 #include <stdint.h>
-
-#define KCAP_NAMES 41 /* CAP_CHOWN (0) .. CAP_CHECKPOINT_RESTORE (40) */
-
-/* "CAP_SYS_ADMIN" -> 21; -1 if unknown. */
-int kcap_from_name(const char *name);
-/* 21 -> "CAP_SYS_ADMIN"; NULL if out of the table. */
-const char *kcap_name(int cap);
-/* Highest capability the running kernel knows. */
-int kcap_last_cap(void);
 
 struct kcaps {
 	uint64_t bounding, effective, inheritable, permitted, ambient;

@@ -3,6 +3,7 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "oci/spec.h"
+#include "vocab/ns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +18,7 @@ int kns_open(const struct oci_ns *ns, kerr *e)
 {
 	int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return kerr_errno(e, "config.json: linux.namespaces: %s namespace %s", oci_ns_name(ns->type), ns->path);
+		return kerr_errno(e, "config.json: linux.namespaces: %s namespace %s", kns_type_name(ns->type), ns->path);
 	int t = ioctl(fd, NS_GET_NSTYPE);
 	if (t < 0) {
 		int err = errno;
@@ -28,7 +29,7 @@ int kns_open(const struct oci_ns *ns, kerr *e)
 	if (t != ns->type) {
 		close(fd);
 		return kerr_msg(e, EINVAL, "config.json: linux.namespaces: %s is a %s namespace, not a %s namespace",
-				ns->path, oci_ns_name(t), oci_ns_name(ns->type));
+				ns->path, kns_type_name(t), kns_type_name(ns->type));
 	}
 	return fd;
 }
@@ -36,7 +37,7 @@ int kns_open(const struct oci_ns *ns, kerr *e)
 int kns_join_fd(int fd, int type, kerr *e)
 {
 	if (setns(fd, type) < 0)
-		return kerr_errno(e, "join the %s namespace", oci_ns_name(type));
+		return kerr_errno(e, "join the %s namespace", kns_type_name(type));
 	return 0;
 }
 

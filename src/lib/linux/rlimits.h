@@ -1,4 +1,4 @@
-/* RLIMIT_* names and their application. */
+/* Applying a process's rlimits.  The RLIMIT_* names are vocab/rlimits.h. */
 #ifndef KAPSEL_RLIMITS_H
 #define KAPSEL_RLIMITS_H
 
@@ -6,9 +6,6 @@
 
 struct oci_rlimit;
 
-int krlimit_from_name(const char *name);   /* "RLIMIT_NOFILE" -> 7, -1 unknown */
-const char *krlimit_name(int resource);
-const char *const *krlimit_names(void);     /* NULL-terminated */
 int krlimits_apply(const struct oci_rlimit *r, size_t n, kerr *e);
 
 #endif

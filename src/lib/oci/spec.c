@@ -3,9 +3,10 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/json.h"
-#include "linux/caps.h"
-#include "linux/mountopt.h"
-#include "linux/rlimits.h"
+#include "vocab/caps.h"
+#include "vocab/mountopt.h"
+#include "vocab/ns.h"
+#include "vocab/rlimits.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -26,31 +27,6 @@ const char *const oci_hook_names[OCI_HOOK_KINDS] = {
 const char *const oci_capset_names[CAPS_SETS] = {
 	"bounding", "effective", "inheritable", "permitted", "ambient",
 };
-
-static const struct {
-	const char *name;
-	int type;
-} ns_types[] = {
-	{ "pid", CLONE_NEWPID }, { "network", CLONE_NEWNET }, { "mount", CLONE_NEWNS },
-	{ "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },     { "user", CLONE_NEWUSER },
-	{ "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
-};
-
-int oci_ns_type_from_name(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(ns_types); i++)
-		if (!strcmp(ns_types[i].name, name))
-			return ns_types[i].type;
-	return 0;
-}
-
-const char *oci_ns_name(int type)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(ns_types); i++)
-		if (ns_types[i].type == type)
-			return ns_types[i].name;
-	return "?";
-}
 
 #define P(buf, parent, key) (kj_path(buf, sizeof(buf), parent, key), buf)
 #define PI(buf, parent, i) (kj_path_idx(buf, sizeof(buf), parent, i), buf)
@@ -482,7 +458,7 @@ static int parse_namespaces(struct jctx *c, json_object *arr, struct oci_spec *s
 			return -1;
 		if (!r)
 			return kj_fail(c, fp, "missing");
-		ns->type = oci_ns_type_from_name(type);
+		ns->type = kns_type_from_name(type);
 		if (!ns->type)
 			return kj_fail(c, fp, "unknown namespace type \"%s\"", type);
 		if ((s->ns_new_flags | s->ns_join_flags) & ns->type)

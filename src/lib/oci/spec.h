@@ -161,8 +161,4 @@ const char *oci_spec_annotation(const struct oci_spec *s, const char *key);
 /* The namespace entry of TYPE or NULL. */
 const struct oci_ns *oci_spec_ns(const struct oci_spec *s, int type);
 
-/* Name tables shared with `features` and the policy. */
-int oci_ns_type_from_name(const char *name);
-const char *oci_ns_name(int type);
-
 #endif

@@ -16,7 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const kstatus_names[] = { "creating", "created", "running", "paused", "stopped" };
+static const char *const kstatus_table[] = {
+	[KSTATUS_CREATING] = "creating", [KSTATUS_CREATED] = "created", [KSTATUS_RUNNING] = "running",
+	[KSTATUS_PAUSED] = "paused",     [KSTATUS_STOPPED] = "stopped",
+};
+KAPSEL_DEFINE_NAME_TABLE(kstatus, enum kstatus, kstatus_table);
 
 int kid_validate(const char *id, kerr *e)
 {
@@ -241,7 +245,7 @@ char *kstate_oci_json(const struct kstate *st, enum kstatus status, int pretty)
 	jsonw_obj_open(&w);
 	jsonw_key_str(&w, "ociVersion", "1.2.0");
 	jsonw_key_str(&w, "id", st->id);
-	jsonw_key_str(&w, "status", kstatus_names[status]);
+	jsonw_key_str(&w, "status", kstatus_to_name(status));
 	jsonw_key_int(&w, "pid", status == KSTATUS_STOPPED ? 0 : st->pid);
 	jsonw_key_str(&w, "bundle", st->bundle ? st->bundle : "");
 	jsonw_key_str(&w, "rootfs", st->rootfs ? st->rootfs : "");

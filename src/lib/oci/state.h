@@ -4,6 +4,7 @@
 #define KAPSEL_OCI_STATE_H
 
 #include "common/err.h"
+#include "common/names.h"
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -11,7 +12,7 @@
 #define KID_MAX 255 /* it names a directory */
 
 enum kstatus { KSTATUS_CREATING, KSTATUS_CREATED, KSTATUS_RUNNING, KSTATUS_PAUSED, KSTATUS_STOPPED };
-extern const char *const kstatus_names[];
+KAPSEL_DECLARE_NAME_TABLE(kstatus, enum kstatus); /* "created" ... */
 
 struct kstate {
 	char *id;

@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "common/jsonw.h"
 #include "common/log.h"
+#include "common/time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -200,13 +201,9 @@ int kpolicy_log(const struct kpolicy *p, const struct kpol_decision *d, const ch
 {
 	struct jsonw w;
 	char ts[64];
-	struct timespec now;
-	struct tm tm;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	size_t l = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + l, sizeof(ts) - l, ".%06ldZ", now.tv_nsec / 1000);
+	if (ktime_now(ts, sizeof(ts), KTIME_MICRO) < 0)
+		ts[0] = '\0';
 
 	jsonw_init(&w);
 	jsonw_obj_open(&w);

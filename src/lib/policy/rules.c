@@ -5,8 +5,9 @@
 #include "policy/policy.h"
 
 #include "common/json.h"
-#include "linux/caps.h"
 #include "linux/seccomp.h"
+#include "vocab/caps.h"
+#include "vocab/mountopt.h"
 
 #include <fnmatch.h>
 #include <limits.h>
@@ -59,21 +60,14 @@ static int arr_has(json_object *arr, const char *s)
 	return 0;
 }
 
-/* Is the flag ON in effect?  Mount options are read left to right and the
- * last of a pair ("ro"/"rw", "nosuid"/"suid" ...) wins. */
+/* Is the option ON in effect?  The one reading of mount options
+ * (vocab/mountopt.h), the runtime's own: left to right, the last of a pair
+ * ("ro"/"rw", "nosuid"/"suid" ...) wins.  OFF names the other half of the
+ * pair for the reader; the vocabulary knows it. */
 static int opt_on(json_object *arr, const char *on, const char *off)
 {
-	int state = 0;
-	for (size_t i = 0; arr && json_object_is_type(arr, json_type_array) && i < json_object_array_length(arr); i++) {
-		const char *v = str(json_object_array_get_idx(arr, i));
-		if (!v)
-			continue;
-		if (!strcmp(v, on))
-			state = 1;
-		else if (off && !strcmp(v, off))
-			state = 0;
-	}
-	return state;
+	(void)off;
+	return kmountopt_in_effect(arr, on);
 }
 
 static void add(char *buf, size_t n, const char *fmt, const char *s)

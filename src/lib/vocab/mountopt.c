@@ -144,6 +144,51 @@ unsigned long kmountopt_propagation(const char *word)
 	return 0;
 }
 
+void kmountopt_fold_json(json_object *options, struct kmount_flags *f)
+{
+	if (!options || !json_object_is_type(options, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(options); i++) {
+		json_object *w = json_object_array_get_idx(options, i);
+		if (json_object_is_type(w, json_type_string))
+			kmountopt_apply(json_object_get_string(w), f);
+	}
+}
+
+static int data_present(json_object *options, const char *word)
+{
+	for (size_t i = 0; options && json_object_is_type(options, json_type_array) &&
+			   i < json_object_array_length(options); i++) {
+		json_object *w = json_object_array_get_idx(options, i);
+		if (json_object_is_type(w, json_type_string) && !strcmp(json_object_get_string(w), word))
+			return 1;
+	}
+	return 0;
+}
+
+int kmountopt_in_effect(json_object *options, const char *word)
+{
+	struct kmount_flags all = { 0 }, one = { 0 };
+	enum kmountopt_kind kind = kmountopt_apply(word, &one);
+	kmountopt_fold_json(options, &all);
+	switch (kind) {
+	case KMOPT_FLAG:
+		if (one.bind && !all.bind)
+			return 0;
+		return (all.set & one.set) == one.set && (all.clear & one.clear) == one.clear &&
+		       (one.set | one.clear) != 0;
+	case KMOPT_PROPAGATION:
+		return all.propagation == one.propagation;
+	case KMOPT_RECURSIVE:
+		return (all.attr_set & one.attr_set) == one.attr_set && (all.attr_clr & one.attr_clr) == one.attr_clr &&
+		       (!one.attr_set || (all.attr_set & one.attr_set));
+	case KMOPT_EXTENSION:
+		return all.tmpcopyup == one.tmpcopyup && data_present(options, word);
+	default:
+		return data_present(options, word);
+	}
+}
+
 const char *const *kmountopt_names(void)
 {
 	static const char *names[sizeof(opts) / sizeof(opts[0]) + 1];

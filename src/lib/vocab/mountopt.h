@@ -1,8 +1,13 @@
 /* mount(8)-style option words -> MS_* flags, propagation and recursive
- * mount attributes.  Words that are not flags are filesystem data. */
+ * mount attributes.  Words that are not flags are filesystem data.
+ *
+ * This is the one reading of a mount's options: the runtime-spec parser,
+ * the policy and the audit all fold the options left to right through
+ * kmountopt_apply, so "ro,rw" means writable everywhere. */
 #ifndef KAPSEL_MOUNTOPT_H
 #define KAPSEL_MOUNTOPT_H
 
+#include <json-c/json.h>
 #include <stdint.h>
 
 struct kmount_flags {
@@ -19,6 +24,13 @@ enum kmountopt_kind { KMOPT_DATA = 0, KMOPT_FLAG, KMOPT_PROPAGATION, KMOPT_RECUR
 enum kmountopt_kind kmountopt_apply(const char *opt, struct kmount_flags *f);
 /* Propagation word ("rslave") -> flags, 0 if not one. */
 unsigned long kmountopt_propagation(const char *word);
+/* Fold a runtime-spec "options" array (strings; other members and a
+ * non-array are ignored) into F, starting from F's current value. */
+void kmountopt_fold_json(json_object *options, struct kmount_flags *f);
+/* Is WORD's effect what the whole OPTIONS array ends with?  ("ro" in
+ * ["ro","rw"] is not; "nosuid" in ["suid","nosuid"] is; "rslave" in
+ * ["rprivate","rslave"] is.)  A data word is in effect when present. */
+int kmountopt_in_effect(json_object *options, const char *word);
 /* Every option word we understand, NULL-terminated (for `features`). */
 const char *const *kmountopt_names(void);
 
