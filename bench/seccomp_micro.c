@@ -4,7 +4,8 @@
  * prints the mean microseconds per compile for both.
  *
  *   seccomp_micro CACHE_DIR N */
-#include "linux/seccomp.h"
+#include "linux/kseccomp.h"
+#include "oci/seccomp_default.h"
 
 #include <stdio.h>
 #include <stdlib.h>

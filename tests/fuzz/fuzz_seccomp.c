@@ -1,7 +1,7 @@
 /* libFuzzer target: a linux.seccomp object translated to a BPF program
  * (no cache: every input compiles). */
 #include "common/json.h"
-#include "linux/seccomp.h"
+#include "linux/kseccomp.h"
 
 #include <stdlib.h>
 

@@ -5,7 +5,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "linux/seccomp.h"
+#include "linux/kseccomp.h"
+#include "oci/seccomp_default.h"
 
 #include "common/log.h"
 

@@ -26,7 +26,7 @@
 #include "linux/process.h"
 #include "linux/rlimits.h"
 #include "linux/rootfs.h"
-#include "linux/seccomp.h"
+#include "linux/kseccomp.h"
 #include "linux/terminal.h"
 #include "oci/spec.h"
 #include "policy/policy.h"

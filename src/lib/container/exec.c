@@ -17,7 +17,7 @@
 #include "vocab/caps.h"
 #include "linux/lsm.h"
 #include "linux/ns.h"
-#include "linux/seccomp.h"
+#include "linux/kseccomp.h"
 #include "linux/terminal.h"
 #include "oci/spec.h"
 

@@ -4,7 +4,7 @@
 #include "linux/lsm.h"
 #include "linux/process.h"
 #include "linux/rlimits.h"
-#include "linux/seccomp.h"
+#include "linux/kseccomp.h"
 #include "linux/terminal.h"
 #include "oci/spec.h"
 

@@ -20,7 +20,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "linux/seccomp.h"
+#include "linux/kseccomp.h"
 
 #include "common/cleanup.h"
 #include "common/fs.h"

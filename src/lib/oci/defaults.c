@@ -1,6 +1,6 @@
 #include "defaults.h"
 
-#include "linux/seccomp.h"
+#include "oci/seccomp_default.h"
 
 #include <stdio.h>
 

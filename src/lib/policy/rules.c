@@ -5,7 +5,7 @@
 #include "policy/policy.h"
 
 #include "common/json.h"
-#include "linux/seccomp.h"
+#include "oci/seccomp_default.h"
 #include "vocab/caps.h"
 #include "vocab/mountopt.h"
 

@@ -2,11 +2,8 @@
  * (libseccomp), cached on disk keyed by a hash of the profile, installed in
  * the container process.  Also kapsel's default profile. */
 
-/* With -Isrc/lib this file shadows the kernel's <linux/seccomp.h>, which
- * libseccomp's <seccomp.h> includes: hand such an include on to the real
- * one (outside the guard, so it works whichever is included first).
- * Include this file as "linux/seccomp.h", never as "seccomp.h". */
-#include_next <linux/seccomp.h>
+/* (Named kseccomp.h so that it never shadows the kernel's <linux/seccomp.h>
+ * under -Isrc/lib.)  The default profile is data: oci/seccomp_default.h. */
 
 #ifndef KAPSEL_SECCOMP_H
 #define KAPSEL_SECCOMP_H
@@ -40,8 +37,5 @@ void kseccomp_free(struct kseccomp *sc);
  * instructions; whether it came from the on-disk cache. */
 const struct sock_filter *kseccomp_program(const struct kseccomp *sc, size_t *n_insns);
 int kseccomp_cached(const struct kseccomp *sc);
-
-/* kapsel's default profile as a linux.seccomp JSON object (new reference). */
-json_object *kseccomp_default_profile(void);
 
 #endif

@@ -53,7 +53,7 @@
  * Architectures: the native one and its compat ABIs (x86_64: x86, x32;
  * aarch64: arm).  Names newer than the installed libseccomp are skipped at
  * compile time (debug log). */
-#include "linux/seccomp.h"
+#include "oci/seccomp_default.h"
 
 #include "common/cleanup.h"
 
