@@ -12,6 +12,7 @@
 
 #include "cgroup/driver.h"
 #include "cgroup/resources.h"
+#include "cgroup/stats.h"
 #include "common/cleanup.h"
 #include "common/fs.h"
 

@@ -13,6 +13,7 @@
  * allowed throughout.  A cgroup whose default is allow (a rule
  * "allow a"), before or after, is written in order instead. */
 #include "cgroup/driver.h"
+#include "cgroup/resources.h"
 
 #include "common/cleanup.h"
 #include "common/fs.h"

@@ -11,6 +11,7 @@
 
 #include "cgroup/cgroup.h"
 #include "cgroup/resources.h"
+#include "cgroup/stats.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 

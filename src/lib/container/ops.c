@@ -3,6 +3,7 @@
 
 #include "cgroup/cgroup.h"
 #include "cgroup/resources.h"
+#include "cgroup/stats.h"
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/log.h"
