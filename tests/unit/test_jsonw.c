@@ -57,9 +57,10 @@ static void test_structure(void **state)
 	jsonw_key_str(&w, "none", NULL);
 	jsonw_obj_close(&w);
 	assert_false(w.oom);
-	assert_string_equal(w.buf, "{\"a\":1,\"b\":[true,false,null,null,[],{}],\"c\":{\"d\":\"x\",\"e\":true},"
-				   "\"min\":-9223372036854775808,\"max\":9223372036854775807,\"zero\":0,"
-				   "\"neg\":-42,\"none\":null}");
+	assert_string_equal(w.buf,
+			    "{\"a\":1,\"b\":[true,false,null,null,[],{}],\"c\":{\"d\":\"x\",\"e\":true},"
+			    "\"min\":-9223372036854775808,\"max\":9223372036854775807,\"zero\":0,"
+			    "\"neg\":-42,\"none\":null}");
 	assert_int_equal(w.len, strlen(w.buf));
 	jsonw_free(&w);
 
@@ -98,7 +99,8 @@ static void test_escapes(void **state)
 		/* not escaped: slash, DEL, space */
 		{ "/ \x7f", "\"/ \x7f\"" },
 		/* UTF-8 passes through byte for byte */
-		{ "gr\xc3\xbc\xc3\x9f \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x90\xb3", "\"gr\xc3\xbc\xc3\x9f \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x90\xb3\"" },
+		{ "gr\xc3\xbc\xc3\x9f \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x90\xb3",
+		  "\"gr\xc3\xbc\xc3\x9f \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x90\xb3\"" },
 		{ "\xe2\x80\xa8", "\"\xe2\x80\xa8\"" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -192,7 +192,7 @@ static void test_stop_with_error(void **state)
 	assert_int_equal(kloop_run(l, &e), -1);
 	assert_int_equal(e.errnum, EIO);
 	assert_string_equal(e.msg, "reading the pipe went wrong");
-	assert_int_equal(r.calls, 1); /* stopped: not called again */
+	assert_int_equal(r.calls, 1);  /* stopped: not called again */
 	assert_int_equal(ex.calls, 1); /* exit callbacks still run */
 	/* the loop can run again; the error stops it again */
 	assert_int_equal(kloop_run(l, &e), -1);
@@ -476,7 +476,10 @@ static void test_timer_order(void **state)
 	static const struct {
 		int flags;
 		uint64_t off;
-	} spec[] = { { 0, 30 * MS }, { 0, 10 * MS }, { KLOOP_TIMER_ABS, 20 * MS }, { KLOOP_TIMER_ABS, 20 * MS },
+	} spec[] = { { 0, 30 * MS },
+		     { 0, 10 * MS },
+		     { KLOOP_TIMER_ABS, 20 * MS },
+		     { KLOOP_TIMER_ABS, 20 * MS },
 		     { KLOOP_TIMER_ABS, 0 } };
 	for (int i = 0; i < 5; i++) {
 		uint64_t when = spec[i].flags ? now + spec[i].off : spec[i].off;

@@ -53,10 +53,11 @@ static void test_pid_first_and_ppid_before(void **state)
 {
 	(void)state;
 	pid_t pids[] = { 7 };
-	char *out = filter("  PID TTY          TIME CMD\n"
-			   "    7 ?        00:00:00 sh\n"
-			   "   77 ?        00:00:00 ps", /* no final newline */
-			   pids, 1);
+	char *out =
+		filter("  PID TTY          TIME CMD\n"
+		       "    7 ?        00:00:00 sh\n"
+		       "   77 ?        00:00:00 ps", /* no final newline */
+		       pids, 1);
 	assert_string_equal(out, "  PID TTY          TIME CMD\n    7 ?        00:00:00 sh\n");
 	free(out);
 	pid_t last[] = { 77 };

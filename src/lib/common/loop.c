@@ -24,8 +24,8 @@ struct kloop_source {
 	struct kloop_source *next;
 	enum kind kind;
 	int dead;
-	int armed;       /* child, timer, defer: still to fire */
-	uint64_t gen;    /* timer: last pass it fired in; defer: iteration it was added in */
+	int armed;    /* child, timer, defer: still to fire */
+	uint64_t gen; /* timer: last pass it fired in; defer: iteration it was added in */
 	void *data;
 	union {
 		kloop_io_fn io;
@@ -35,10 +35,20 @@ struct kloop_source {
 		kloop_fn plain;
 	} fn;
 	union {
-		struct { int fd; uint32_t events; int always; } io;
+		struct {
+			int fd;
+			uint32_t events;
+			int always;
+		} io;
 		sigset_t sig;
-		struct { pid_t pid; int fd; int flags; } child;
-		struct { uint64_t deadline, interval; } timer;
+		struct {
+			pid_t pid;
+			int fd;
+			int flags;
+		} child;
+		struct {
+			uint64_t deadline, interval;
+		} timer;
 	} u;
 };
 
@@ -176,8 +186,7 @@ static int update_signals(struct kloop *l, kerr *e)
 	return 0;
 }
 
-struct kloop_source *kloop_add_signals(struct kloop *l, const sigset_t *set, kloop_signal_fn fn, void *data,
-				       kerr *e)
+struct kloop_source *kloop_add_signals(struct kloop *l, const sigset_t *set, kloop_signal_fn fn, void *data, kerr *e)
 {
 	struct kloop_source *s = add(l, K_SIGNAL, data, e);
 	if (!s)
@@ -202,8 +211,7 @@ struct kloop_source *kloop_add_signal(struct kloop *l, int signo, kloop_signal_f
 	return kloop_add_signals(l, &set, fn, data, e);
 }
 
-struct kloop_source *kloop_add_child(struct kloop *l, pid_t pid, int flags, kloop_child_fn fn, void *data,
-				     kerr *e)
+struct kloop_source *kloop_add_child(struct kloop *l, pid_t pid, int flags, kloop_child_fn fn, void *data, kerr *e)
 {
 	if (pid <= 0) {
 		kerr_msg(e, EINVAL, "event loop: %d is not a process id", (int)pid);
@@ -240,8 +248,8 @@ int kloop_child_signal(struct kloop_source *s, int sig, kerr *e)
 	return 0;
 }
 
-struct kloop_source *kloop_add_timer(struct kloop *l, int flags, uint64_t when, uint64_t interval,
-				     kloop_timer_fn fn, void *data, kerr *e)
+struct kloop_source *kloop_add_timer(struct kloop *l, int flags, uint64_t when, uint64_t interval, kloop_timer_fn fn,
+				     void *data, kerr *e)
 {
 	if (l->timerfd < 0) {
 		l->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);

@@ -69,21 +69,19 @@ KAPSEL_DEFINE_CLEANUP(struct kloop *, kloop_free)
 struct kloop_source *kloop_add_io(struct kloop *l, int fd, uint32_t events, kloop_io_fn fn, void *data, kerr *e);
 int kloop_io_set_events(struct kloop_source *s, uint32_t events, kerr *e);
 
-struct kloop_source *kloop_add_signals(struct kloop *l, const sigset_t *set, kloop_signal_fn fn, void *data,
-				       kerr *e);
+struct kloop_source *kloop_add_signals(struct kloop *l, const sigset_t *set, kloop_signal_fn fn, void *data, kerr *e);
 struct kloop_source *kloop_add_signal(struct kloop *l, int signo, kloop_signal_fn fn, void *data, kerr *e);
 
 /* ESRCH when PID is gone (or already reaped). */
-struct kloop_source *kloop_add_child(struct kloop *l, pid_t pid, int flags, kloop_child_fn fn, void *data,
-				     kerr *e);
+struct kloop_source *kloop_add_child(struct kloop *l, pid_t pid, int flags, kloop_child_fn fn, void *data, kerr *e);
 /* Signal the child through its pidfd (it cannot hit a reused pid); ESRCH
  * once it was reaped. */
 int kloop_child_signal(struct kloop_source *s, int sig, kerr *e);
 
 /* WHEN in ns from now (or absolute with KLOOP_TIMER_ABS; a time already
  * past fires at once), then every INTERVAL ns unless INTERVAL is 0. */
-struct kloop_source *kloop_add_timer(struct kloop *l, int flags, uint64_t when, uint64_t interval,
-				     kloop_timer_fn fn, void *data, kerr *e);
+struct kloop_source *kloop_add_timer(struct kloop *l, int flags, uint64_t when, uint64_t interval, kloop_timer_fn fn,
+				     void *data, kerr *e);
 /* Re-arm a timer source as kloop_add_timer would; kloop_timer_stop disarms. */
 void kloop_timer_set(struct kloop_source *s, int flags, uint64_t when, uint64_t interval);
 void kloop_timer_stop(struct kloop_source *s);
