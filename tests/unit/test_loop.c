@@ -43,6 +43,19 @@ static struct kloop *new_loop(void)
 	return l;
 }
 
+/* A pipe with one byte to read. */
+static void ready_pipe(int p[2])
+{
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+}
+
+static void close_pipe(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
 static void note(struct rec *r, int id)
 {
 	r->calls++;
@@ -71,15 +84,13 @@ static void test_io(void **state)
 	struct rec r = { 0 };
 	int p[2];
 	kerr e;
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	ready_pipe(p);
 	assert_non_null(kloop_add_io(l, p[0], EPOLLIN, io_exit_7, &r, &e));
-	assert_int_equal(write(p[1], "x", 1), 1);
 	assert_int_equal(kloop_run(l, &e), 7);
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(r.order[0], 'x');
 	assert_true(r.revents & EPOLLIN);
-	close(p[0]);
-	close(p[1]);
+	close_pipe(p);
 }
 
 static int io_count_remove(struct kloop_source *s, int fd, uint32_t revents, void *data, kerr *e)
@@ -107,6 +118,16 @@ static void test_io_always_ready(void **state)
 	assert_int_equal(kloop_run(l, &e), 0); /* ends: nothing left */
 	assert_int_equal(r.calls, 3);
 	assert_int_equal(r.revents, EPOLLIN);
+	/* a regular file never has EPOLLPRI: only the timer ends this wait */
+	struct rec never = { 0 };
+	int by_timer = 0;
+	_cleanup_close_ int file = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	assert_true(file >= 0);
+	assert_non_null(kloop_add_io(l, file, EPOLLPRI, io_count_remove, &never, &e));
+	assert_non_null(kloop_add_timer(l, 0, 5 * MS, 0, kloop_stop_timer, &by_timer, &e));
+	assert_int_equal(kloop_run(l, &e), 0);
+	assert_int_equal(by_timer, 1);
+	assert_int_equal(never.calls, 0);
 }
 
 static void test_io_bad_fd(void **state)
@@ -140,10 +161,8 @@ static void test_remove_other_inside(void **state)
 	_cleanup_(kloop_freep) struct kloop *l = new_loop();
 	int a[2], b[2];
 	kerr e;
-	assert_int_equal(pipe2(a, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(b, O_CLOEXEC), 0);
-	assert_int_equal(write(a[1], "a", 1), 1);
-	assert_int_equal(write(b[1], "b", 1), 1);
+	ready_pipe(a);
+	ready_pipe(b);
 	struct rec x = { 0 }, y = { 0 };
 	struct kloop_source *sa = kloop_add_io(l, a[0], EPOLLIN, io_remove_other, &x, &e);
 	struct kloop_source *sb = kloop_add_io(l, b[0], EPOLLIN, io_remove_other, &y, &e);
@@ -153,10 +172,8 @@ static void test_remove_other_inside(void **state)
 	y.other = sa;
 	assert_int_equal(kloop_run(l, &e), 0);
 	assert_int_equal(x.calls + y.calls, 1);
-	for (int i = 0; i < 2; i++) {
-		close(a[i]);
-		close(b[i]);
-	}
+	close_pipe(a);
+	close_pipe(b);
 }
 
 /* -------------------------------------------------------------- errors */
@@ -185,8 +202,7 @@ static void test_stop_with_error(void **state)
 	struct rec r = { 0 }, ex = { 0 };
 	int p[2];
 	kerr e = { 0 };
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	assert_int_equal(write(p[1], "x", 1), 1);
+	ready_pipe(p);
 	assert_non_null(kloop_add_io(l, p[0], EPOLLIN, io_fail, &r, &e));
 	assert_non_null(kloop_add_exit(l, plain_note, &ex, &e));
 	assert_int_equal(kloop_run(l, &e), -1);
@@ -198,8 +214,7 @@ static void test_stop_with_error(void **state)
 	assert_int_equal(kloop_run(l, &e), -1);
 	assert_int_equal(r.calls, 2);
 	assert_int_equal(ex.calls, 2);
-	close(p[0]);
-	close(p[1]);
+	close_pipe(p);
 }
 
 static int exit_fail(struct kloop_source *s, void *data, kerr *e)
@@ -281,8 +296,7 @@ static void test_defer(void **state)
 	struct defer_ctx c = { 0 };
 	int p[2];
 	kerr e;
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	assert_int_equal(write(p[1], "x", 1), 1);
+	ready_pipe(p);
 	assert_non_null(kloop_add_defer(l, defer_chain, &c, &e));
 	assert_non_null(kloop_add_io(l, p[0], EPOLLIN, io_count, &c, &e));
 	assert_int_equal(kloop_run(l, &e), 0);
@@ -292,8 +306,7 @@ static void test_defer(void **state)
 	assert_int_equal(c.r.order[0], 0);
 	assert_int_equal(c.r.order[1], 1);
 	assert_int_equal(c.io_seen_before_second, 1);
-	close(p[0]);
-	close(p[1]);
+	close_pipe(p);
 }
 
 /* ------------------------------------------------------------- signals */
@@ -558,6 +571,35 @@ static void test_timer_periodic(void **state)
 	assert_true(kloop_now() >= first + (p.expirations - 1) * 5 * MS);
 }
 
+/* The stock callbacks stop the wait and say which one ended it. */
+static void test_stock_callbacks(void **state)
+{
+	(void)state;
+	_cleanup_(kloop_freep) struct kloop *l = new_loop();
+	int p[2], by_io = 0, by_timer = 0, by_child = 0;
+	kerr e;
+	ready_pipe(p);
+	struct kloop_source *t = kloop_add_timer(l, 0, 60 * KLOOP_NSEC_PER_SEC, 0, kloop_stop_timer, &by_timer, &e);
+	struct kloop_source *io = kloop_add_io(l, p[0], EPOLLIN, kloop_stop_io, &by_io, &e);
+	assert_non_null(t);
+	assert_non_null(io);
+	assert_int_equal(kloop_run(l, &e), 0);
+	assert_int_equal(by_io, 1);
+	assert_int_equal(by_timer, 0);
+	kloop_remove(io);
+	kloop_timer_set(t, 0, 1 * MS, 0);
+	assert_int_equal(kloop_run(l, &e), 0);
+	assert_int_equal(by_timer, 1);
+	pid_t a = fork_exit(0);
+	assert_non_null(kloop_add_child(l, a, 0, kloop_stop_child, &by_child, &e));
+	kloop_timer_set(t, 0, 60 * KLOOP_NSEC_PER_SEC, 0);
+	by_timer = 0;
+	assert_int_equal(kloop_run(l, &e), 0);
+	assert_int_equal(by_child, 1);
+	assert_int_equal(by_timer, 0);
+	close_pipe(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_child_watch),
 		cmocka_unit_test(test_timer_order),
 		cmocka_unit_test(test_timer_periodic),
+		cmocka_unit_test(test_stock_callbacks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,13 +22,28 @@
 #define TI (GI * KI)
 #define PI (TI * KI)
 
+typedef int (*parse_fn)(const char *what, const char *s, int64_t *out, kerr *e);
+struct ok_case {
+	const char *in;
+	int64_t out;
+};
+
+static void check_ok(parse_fn parse, const struct ok_case *ok, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t v = 12345;
+		kerr e = { 0 };
+		if (parse("--opt", ok[i].in, &v, &e) != 0)
+			fail_msg("\"%s\": %s", ok[i].in, e.msg);
+		if (v != ok[i].out)
+			fail_msg("\"%s\": %lld, want %lld", ok[i].in, (long long)v, (long long)ok[i].out);
+	}
+}
+
 static void test_sizes(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *in;
-		int64_t out;
-	} ok[] = {
+	static const struct ok_case ok[] = {
 		{ "0", 0 },
 		{ "1024", 1024 },
 		{ "1024b", 1024 },
@@ -54,14 +69,7 @@ static void test_sizes(void **state)
 		{ "-1", -1 },
 		{ "8191p", 8191 * PI },
 	};
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		int64_t v = 12345;
-		kerr e = { 0 };
-		if (kunits_parse_size("memory", ok[i].in, &v, &e) != 0)
-			fail_msg("\"%s\": %s", ok[i].in, e.msg);
-		if (v != ok[i].out)
-			fail_msg("\"%s\": %lld, want %lld", ok[i].in, (long long)v, (long long)ok[i].out);
-	}
+	check_ok(kunits_parse_size, ok, sizeof(ok) / sizeof(ok[0]));
 }
 
 static void test_bad_sizes(void **state)
@@ -91,10 +99,7 @@ static void test_bad_sizes(void **state)
 static void test_durations(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *in;
-		int64_t out;
-	} ok[] = {
+	static const struct ok_case ok[] = {
 		{ "0", 0 },
 		{ "-0", 0 },
 		{ "100ns", 100 },
@@ -114,14 +119,7 @@ static void test_durations(void **state)
 		{ "-5s", -5000000000LL },
 		{ "2562047h", 2562047LL * 3600000000000LL },
 	};
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		int64_t v = 12345;
-		kerr e = { 0 };
-		if (kunits_parse_duration("--interval", ok[i].in, &v, &e) != 0)
-			fail_msg("\"%s\": %s", ok[i].in, e.msg);
-		if (v != ok[i].out)
-			fail_msg("\"%s\": %lld, want %lld", ok[i].in, (long long)v, (long long)ok[i].out);
-	}
+	check_ok(kunits_parse_duration, ok, sizeof(ok) / sizeof(ok[0]));
 }
 
 static void test_bad_durations(void **state)

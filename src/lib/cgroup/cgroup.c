@@ -288,25 +288,6 @@ int kcg_freeze(const struct kcg_host *h, const char *path, int on, kerr *e)
 	return kerr_set(e, ENOTSUP, "no freezer cgroup on this host");
 }
 
-static int on_events_changed(struct kloop_source *s, int fd, uint32_t revents, void *data, kerr *e)
-{
-	(void)fd;
-	(void)revents;
-	(void)data;
-	(void)e;
-	kloop_exit(kloop_source_loop(s), 0);
-	return 0;
-}
-
-static int on_settle_timeout(struct kloop_source *s, uint64_t n, void *data, kerr *e)
-{
-	(void)n;
-	(void)e;
-	*(int *)data = 1;
-	kloop_exit(kloop_source_loop(s), 0);
-	return 0;
-}
-
 /* cgroup.events changes raise POLLPRI on an open fd: wait for "frozen N"
  * there instead of polling the file on a timer. */
 int kcg_v2_freeze(const char *dir, int on, kerr *e)
@@ -334,8 +315,8 @@ int kcg_v2_freeze(const char *dir, int on, kerr *e)
 			return 0; /* no "frozen" key: an old kernel, nothing to wait for */
 		if (timer)
 			kloop_timer_set(timer, 0, 10 * KLOOP_NSEC_PER_SEC, 0);
-		else if (kloop_new(&l, e) < 0 || !kloop_add_io(l, fd, EPOLLPRI, on_events_changed, NULL, e) ||
-			 !(timer = kloop_add_timer(l, 0, 10 * KLOOP_NSEC_PER_SEC, 0, on_settle_timeout, &timed_out, e)))
+		else if (kloop_new(&l, e) < 0 || !kloop_add_io(l, fd, EPOLLPRI, kloop_stop_io, NULL, e) ||
+			 !(timer = kloop_add_timer(l, 0, 10 * KLOOP_NSEC_PER_SEC, 0, kloop_stop_timer, &timed_out, e)))
 			return -1;
 		if (kloop_run(l, e) < 0)
 			return -1;

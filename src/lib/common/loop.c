@@ -105,17 +105,6 @@ static struct kloop_source *add(struct kloop *l, enum kind kind, void *data, ker
 	return s;
 }
 
-static void unlink_free(struct kloop *l, struct kloop_source *s)
-{
-	struct kloop_source **pp = &l->head;
-	while (*pp != s)
-		pp = &(*pp)->next;
-	*pp = s->next;
-	if (l->tail == &s->next)
-		l->tail = pp;
-	free(s);
-}
-
 static int watch(struct kloop *l, int fd, uint32_t events, void *ptr)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = ptr };
@@ -131,12 +120,12 @@ struct kloop_source *kloop_add_io(struct kloop *l, int fd, uint32_t events, kloo
 	s->u.io.fd = fd;
 	s->u.io.events = events;
 	if (watch(l, fd, events, s) < 0) {
+		s->u.io.always = 1; /* epoll refuses files that are always ready */
 		if (errno != EPERM) {
 			kerr_errno(e, "event loop: watch fd %d", fd);
-			unlink_free(l, s);
+			kloop_remove(s);
 			return NULL;
 		}
-		s->u.io.always = 1; /* epoll refuses files that are always ready */
 	}
 	return s;
 }
@@ -223,11 +212,7 @@ struct kloop_source *kloop_add_child(struct kloop *l, pid_t pid, int flags, kloo
 		return NULL;
 	}
 	struct kloop_source *s = add(l, K_CHILD, data, e);
-	if (!s || watch(l, fd, EPOLLIN, s) < 0) {
-		if (s) {
-			kerr_errno(e, "event loop: watch process %d", (int)pid);
-			unlink_free(l, s);
-		}
+	if (!s) {
 		close(fd);
 		return NULL;
 	}
@@ -236,6 +221,11 @@ struct kloop_source *kloop_add_child(struct kloop *l, pid_t pid, int flags, kloo
 	s->u.child.fd = fd;
 	s->u.child.flags = flags;
 	s->armed = 1;
+	if (watch(l, fd, EPOLLIN, s) < 0) {
+		kerr_errno(e, "event loop: watch process %d", (int)pid);
+		kloop_remove(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -307,6 +297,22 @@ struct kloop *kloop_source_loop(const struct kloop_source *s)
 	return s->loop;
 }
 
+static void sweep(struct kloop *l)
+{
+	for (struct kloop_source **pp = &l->head; *pp;) {
+		struct kloop_source *s = *pp;
+		if (s->dead) {
+			*pp = s->next;
+			free(s);
+		} else {
+			pp = &s->next;
+		}
+	}
+	l->tail = &l->head;
+	while (*l->tail)
+		l->tail = &(*l->tail)->next;
+}
+
 static void close_child(struct kloop_source *s)
 {
 	if (s->u.child.fd >= 0) {
@@ -333,15 +339,17 @@ void kloop_remove(struct kloop_source *s)
 	} else if (s->kind == K_TIMER)
 		l->timers_dirty = 1;
 	if (!l->running)
-		unlink_free(l, s);
+		sweep(l);
 }
 
 struct kloop *kloop_free(struct kloop *l)
 {
 	if (!l)
 		return NULL;
-	while (l->head)
-		kloop_remove(l->head);
+	l->running = 1; /* sweep once, at the end */
+	for (struct kloop_source *s = l->head; s; s = s->next)
+		kloop_remove(s);
+	sweep(l);
 	if (l->sigfd >= 0)
 		close(l->sigfd);
 	if (l->timerfd >= 0)
@@ -355,6 +363,36 @@ void kloop_exit(struct kloop *l, int code)
 {
 	l->stop = 1;
 	l->code = code;
+}
+
+static int stop(struct kloop_source *s, void *flag)
+{
+	if (flag)
+		*(int *)flag = 1;
+	kloop_exit(s->loop, 0);
+	return 0;
+}
+
+int kloop_stop_io(struct kloop_source *s, int fd, uint32_t revents, void *data, kerr *e)
+{
+	(void)fd;
+	(void)revents;
+	(void)e;
+	return stop(s, data);
+}
+
+int kloop_stop_child(struct kloop_source *s, const siginfo_t *si, void *data, kerr *e)
+{
+	(void)si;
+	(void)e;
+	return stop(s, data);
+}
+
+int kloop_stop_timer(struct kloop_source *s, uint64_t expirations, void *data, kerr *e)
+{
+	(void)expirations;
+	(void)e;
+	return stop(s, data);
 }
 
 /* A callback's result: < 0 stops the loop with it. */
@@ -435,6 +473,15 @@ static int arm_timerfd(struct kloop *l, kerr *e)
 	return 0;
 }
 
+/* What an fd epoll refused reports, as poll() would: readable and writable,
+ * never EPOLLPRI. */
+static uint32_t always_ready(const struct kloop_source *s)
+{
+	if (s->kind != K_IO || !s->u.io.always || s->dead)
+		return 0;
+	return s->u.io.events & (EPOLLIN | EPOLLOUT);
+}
+
 /* One iteration: due defers, one wait, its events; 1 when the loop ends. */
 static int iterate(struct kloop *l, kerr *e)
 {
@@ -451,7 +498,7 @@ static int iterate(struct kloop *l, kerr *e)
 		if (s->dead || s->kind == K_EXIT)
 			continue;
 		busy |= s->kind == K_IO || s->kind == K_SIGNAL || s->armed;
-		pending |= (s->kind == K_DEFER && s->armed) || (s->kind == K_IO && s->u.io.always);
+		pending |= (s->kind == K_DEFER && s->armed) || always_ready(s);
 	}
 	if (!busy)
 		return 1;
@@ -478,26 +525,9 @@ static int iterate(struct kloop *l, kerr *e)
 		}
 	}
 	for (struct kloop_source *s = l->head; s; s = s->next)
-		if (s->kind == K_IO && s->u.io.always && !s->dead &&
-		    done(l, s->fn.io(s, s->u.io.fd, s->u.io.events & (EPOLLIN | EPOLLOUT), s->data, e)))
+		if (always_ready(s) && done(l, s->fn.io(s, s->u.io.fd, always_ready(s), s->data, e)))
 			return 1;
 	return l->stop;
-}
-
-static void sweep(struct kloop *l)
-{
-	for (struct kloop_source **pp = &l->head; *pp;) {
-		struct kloop_source *s = *pp;
-		if (s->dead) {
-			*pp = s->next;
-			free(s);
-		} else {
-			pp = &s->next;
-		}
-	}
-	l->tail = &l->head;
-	while (*l->tail)
-		l->tail = &(*l->tail)->next;
 }
 
 int kloop_run(struct kloop *l, kerr *e)

@@ -3,8 +3,9 @@
  * Source kinds:
  *   io      an fd and epoll events (EPOLLIN, EPOLLOUT, EPOLLPRI ...); level-
  *           triggered.  An fd epoll refuses (a regular file, /dev/null) is
- *           reported ready with the events asked for on every iteration, as
- *           poll() would.  The fd stays the caller's.
+ *           reported ready on every iteration, as poll() would: with the
+ *           EPOLLIN/EPOLLOUT asked for (never with EPOLLPRI alone, it then
+ *           never fires).  The fd stays the caller's.
  *   signal  a set of signals read from one signalfd.  The loop blocks them
  *           while a source owns them and restores the caller's mask when the
  *           source goes (a signal still pending then is delivered as usual).
@@ -100,6 +101,12 @@ struct kloop *kloop_source_loop(const struct kloop_source *s);
 int kloop_run(struct kloop *l, kerr *e);
 /* Stop after the current callback; kloop_run() returns CODE (>= 0). */
 void kloop_exit(struct kloop *l, int code);
+
+/* Stock callbacks for a wait on one thing: each stops the loop with 0 and
+ * sets *(int *)DATA to 1 when DATA is not NULL (which one ended the wait). */
+int kloop_stop_io(struct kloop_source *s, int fd, uint32_t revents, void *data, kerr *e);
+int kloop_stop_child(struct kloop_source *s, const siginfo_t *si, void *data, kerr *e);
+int kloop_stop_timer(struct kloop_source *s, uint64_t expirations, void *data, kerr *e);
 
 /* CLOCK_MONOTONIC now, in ns (the clock timers use). */
 uint64_t kloop_now(void);

@@ -225,34 +225,16 @@ int kcontainer_kill(const char *root, const char *id, int sig, int all, kerr *e)
 	return rc;
 }
 
-static int on_gone(struct kloop_source *s, const siginfo_t *si, void *data, kerr *e)
-{
-	(void)si;
-	(void)data;
-	(void)e;
-	kloop_exit(kloop_source_loop(s), 0);
-	return 0;
-}
-
-static int on_timeout(struct kloop_source *s, uint64_t n, void *data, kerr *e)
-{
-	(void)n;
-	(void)data;
-	(void)e;
-	kloop_exit(kloop_source_loop(s), 0);
-	return 0;
-}
-
 /* SIGKILL to PID and a wait of at most MS for it to be gone. */
 static void kill_wait(pid_t pid, uint64_t ms)
 {
 	_cleanup_(kloop_freep) struct kloop *l = NULL;
 	struct kloop_source *s;
 	kerr ig;
-	if (kloop_new(&l, &ig) < 0 || !(s = kloop_add_child(l, pid, KLOOP_CHILD_WATCH, on_gone, NULL, &ig)))
+	if (kloop_new(&l, &ig) < 0 || !(s = kloop_add_child(l, pid, KLOOP_CHILD_WATCH, kloop_stop_child, NULL, &ig)))
 		return;
 	kloop_child_signal(s, SIGKILL, &ig);
-	if (kloop_add_timer(l, 0, ms * KLOOP_NSEC_PER_MSEC, 0, on_timeout, NULL, &ig))
+	if (kloop_add_timer(l, 0, ms * KLOOP_NSEC_PER_MSEC, 0, kloop_stop_timer, NULL, &ig))
 		kloop_run(l, &ig);
 }
 
