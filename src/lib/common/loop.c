@@ -232,7 +232,7 @@ struct kloop_source *kloop_add_child(struct kloop *l, pid_t pid, int flags, kloo
 int kloop_child_signal(struct kloop_source *s, int sig, kerr *e)
 {
 	if (s->u.child.fd < 0)
-		return kerr_msg(e, ESRCH, "signal process %d: it was reaped", (int)s->u.child.pid);
+		return kerr_msg(e, ESRCH, "signal process %d: it has ended", (int)s->u.child.pid);
 	if (pidfd_send_signal(s->u.child.fd, sig, NULL, 0) < 0)
 		return kerr_errno(e, "signal process %d", (int)s->u.child.pid);
 	return 0;

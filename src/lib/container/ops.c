@@ -399,11 +399,12 @@ int kcontainer_wait_forward(pid_t pid, int console_fd, kerr *e)
 		return -1;
 	if (f.con >= 0) {
 		kterm_local_raw(f.con);
-		if (!(f.con_src = kloop_add_io(l, f.con, EPOLLIN, on_console, &f, e)) ||
-		    !(f.in_src = kloop_add_io(l, 0, EPOLLIN, on_stdin, &f, e))) {
+		if (!(f.con_src = kloop_add_io(l, f.con, EPOLLIN, on_console, &f, e))) {
 			kterm_local_restore();
 			return -1;
 		}
+		kerr ig; /* no stdin (closed): nothing to relay */
+		f.in_src = kloop_add_io(l, 0, EPOLLIN, on_stdin, &f, &ig);
 	}
 	/* it may have exited before SIGCHLD was blocked: reap once up front */
 	reap(&f);
