@@ -571,6 +571,89 @@ static void test_timer_periodic(void **state)
 	assert_true(kloop_now() >= first + (p.expirations - 1) * 5 * MS);
 }
 
+/* Sources of every kind ready in the same wait: whichever runs first
+ * removes all of them, itself included; no other callback may run (under
+ * ASan: nothing touches a removed source). */
+static struct kloop_source *all_src[4];
+static int all_calls;
+
+static void remove_all(void)
+{
+	all_calls++;
+	for (int i = 0; i < 4; i++)
+		kloop_remove(all_src[i]);
+}
+
+static int all_io(struct kloop_source *s, int fd, uint32_t revents, void *data, kerr *e)
+{
+	(void)s, (void)fd, (void)revents, (void)data, (void)e;
+	remove_all();
+	return 0;
+}
+
+static int all_timer(struct kloop_source *s, uint64_t n, void *data, kerr *e)
+{
+	(void)s, (void)n, (void)data, (void)e;
+	remove_all();
+	return 0;
+}
+
+static int all_child(struct kloop_source *s, const siginfo_t *si, void *data, kerr *e)
+{
+	(void)s, (void)si, (void)data, (void)e;
+	remove_all();
+	return 0;
+}
+
+static int all_signal(struct kloop_source *s, const struct signalfd_siginfo *si, void *data, kerr *e)
+{
+	(void)s, (void)si, (void)data, (void)e;
+	remove_all();
+	return 0;
+}
+
+static void test_remove_all_kinds_inside(void **state)
+{
+	(void)state;
+	struct kloop *l = new_loop();
+	int p[2];
+	kerr e;
+	ready_pipe(p);
+	pid_t child = fork_exit(0);
+	/* the child has exited once its pidfd is readable: wait for that first */
+	siginfo_t si;
+	assert_int_equal(waitid(P_PID, child, &si, WEXITED | WNOWAIT), 0);
+	/* blocked by us too, so that the loop gives it back blocked if it is
+	 * still pending when its source goes */
+	sigset_t one;
+	sigemptyset(&one);
+	sigaddset(&one, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &one, NULL);
+	all_src[0] = kloop_add_io(l, p[0], EPOLLIN, all_io, NULL, &e);
+	all_src[1] = kloop_add_timer(l, KLOOP_TIMER_ABS, 0, 0, all_timer, NULL, &e);
+	all_src[2] = kloop_add_child(l, child, 0, all_child, NULL, &e);
+	all_src[3] = kloop_add_signal(l, SIGUSR1, all_signal, NULL, &e);
+	for (int i = 0; i < 4; i++)
+		assert_non_null(all_src[i]);
+	kill(getpid(), SIGUSR1);
+	assert_int_equal(kloop_run(l, &e), 0); /* nothing left: it ends */
+	assert_int_equal(all_calls, 1);
+	kloop_free(l);
+	/* the child source went before reaping: the zombie is still ours */
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	/* SIGUSR1 is still blocked; unless its callback was the one that ran,
+	 * it is still pending: take it */
+	sigset_t pending;
+	sigpending(&pending);
+	if (sigismember(&pending, SIGUSR1)) {
+		int sig = 0;
+		assert_int_equal(sigwait(&one, &sig), 0);
+		assert_int_equal(sig, SIGUSR1);
+	}
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	close_pipe(p);
+}
+
 /* The stock callbacks stop the wait and say which one ended it. */
 static void test_stock_callbacks(void **state)
 {
@@ -616,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_timer_order),
 		cmocka_unit_test(test_timer_periodic),
 		cmocka_unit_test(test_stock_callbacks),
+		cmocka_unit_test(test_remove_all_kinds_inside),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
