@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "children.h"
+
 struct thing {
 	int *freed;
 };
@@ -81,20 +83,9 @@ static void test_cleanup_json(void **state)
 	assert_int_equal(json_object_put(held), 1);
 }
 
-static pid_t helper(void)
-{
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		for (;;)
-			pause();
-	}
-	return pid;
-}
-
 static pid_t scoped_helper(void)
 {
-	_cleanup_pid_ pid_t pid = helper();
+	_cleanup_pid_ pid_t pid = fork_pause();
 	return pid; /* the value, not the ownership: killed and reaped here */
 }
 
@@ -109,7 +100,7 @@ static void test_cleanup_pid(void **state)
 
 	pid_t kept;
 	{
-		_cleanup_pid_ pid_t pid = helper();
+		_cleanup_pid_ pid_t pid = fork_pause();
 		kept = steal_pid(pid);
 		assert_int_equal(pid, 0);
 	}

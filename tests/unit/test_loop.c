@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "children.h"
+
 #define MS KLOOP_NSEC_PER_MSEC
 
 struct rec {
@@ -379,26 +381,6 @@ static int on_child(struct kloop_source *s, const siginfo_t *si, void *data, ker
 	if (si)
 		r->si = *si;
 	return 0;
-}
-
-static pid_t fork_exit(int code)
-{
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(code);
-	return pid;
-}
-
-static pid_t fork_pause(void)
-{
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		for (;;)
-			pause();
-	}
-	return pid;
 }
 
 static void test_child_status(void **state)
