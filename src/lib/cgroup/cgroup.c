@@ -2,9 +2,9 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "common/loop.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -301,6 +301,9 @@ int kcg_v2_freeze(const char *dir, int on, kerr *e)
 	if (fd < 0)
 		return kerr_errno(e, "open %s", file);
 	snprintf(want, sizeof(want), "frozen %d", on);
+	_cleanup_(kloop_freep) struct kloop *l = NULL;
+	struct kloop_source *timer = NULL;
+	int timed_out = 0;
 	for (int rounds = 0; rounds < 1000; rounds++) {
 		char buf[512];
 		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
@@ -310,8 +313,14 @@ int kcg_v2_freeze(const char *dir, int on, kerr *e)
 		char *f = strstr(buf, "frozen ");
 		if (!f || !strncmp(f, want, strlen(want)))
 			return 0; /* no "frozen" key: an old kernel, nothing to wait for */
-		struct pollfd p = { .fd = fd, .events = POLLPRI };
-		if (poll(&p, 1, 10000) == 0)
+		if (timer)
+			kloop_timer_set(timer, 0, 10 * KLOOP_NSEC_PER_SEC, 0);
+		else if (kloop_new(&l, e) < 0 || !kloop_add_io(l, fd, EPOLLPRI, kloop_stop_io, NULL, e) ||
+			 !(timer = kloop_add_timer(l, 0, 10 * KLOOP_NSEC_PER_SEC, 0, kloop_stop_timer, &timed_out, e)))
+			return -1;
+		if (kloop_run(l, e) < 0)
+			return -1;
+		if (timed_out)
 			return kerr_msg(e, ETIMEDOUT, "%s: the cgroup did not %s within 10 s", dir,
 					on ? "freeze" : "thaw");
 	}

@@ -3,10 +3,15 @@
 #ifndef KAPSEL_JSON_H
 #define KAPSEL_JSON_H
 
+#include "cleanup.h"
 #include "err.h"
 
 #include <json-c/json.h>
 #include <stdint.h>
+
+/* _cleanup_json_ json_object *o: one json_object_put when O goes. */
+KAPSEL_DEFINE_CLEANUP(json_object *, json_object_put)
+#define _cleanup_json_ _cleanup_(json_object_putp)
 
 struct jctx {
 	const char *file;   /* "config.json" */

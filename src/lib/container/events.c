@@ -1,31 +1,30 @@
 /* events: the container's resource usage every interval, and the OOM
  * killer's work as it happens, until the container stops.
  *
- * Everything is an event the loop sleeps on: a timerfd for the interval, the
- * init's pidfd for the end, and for OOM kills the memory cgroup's own
- * notification (v1: an eventfd registered for memory.oom_control through
- * cgroup.event_control; v2: inotify on memory.events).  The kernel notifies
- * v1 listeners before the OOM killer has picked its victim, so after a
- * notification the kill counter is read again a few times until it moved. */
+ * Everything is an event the loop (common/loop.h) sleeps on: a timer for
+ * the interval, the init's pidfd for the end, and for OOM kills the memory
+ * cgroup's own notification (v1: an eventfd registered for memory.oom_control
+ * through cgroup.event_control; v2: inotify on memory.events).  The kernel
+ * notifies v1 listeners before the OOM killer has picked its victim, so after
+ * a notification the kill counter is read again a few times until it moved. */
 #include "container.h"
 
 #include "cgroup/cgroup.h"
 #include "cgroup/resources.h"
 #include "cgroup/stats.h"
 #include "common/cleanup.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/loop.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
-#include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 /* After an OOM notification: re-read the counter every RECHECK_MS, at most
@@ -35,16 +34,14 @@
 
 char *kevent_json(const char *type, const char *id, json_object *data)
 {
-	json_object *o = json_object_new_object();
+	_cleanup_json_ json_object *o = json_object_new_object();
 	if (!o)
 		return NULL;
 	json_object_object_add(o, "type", json_object_new_string(type));
 	json_object_object_add(o, "id", json_object_new_string(id));
 	if (data)
 		json_object_object_add(o, "data", json_object_get(data));
-	char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	return s;
+	return strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* The state of ID, which must have a cgroup and not have stopped. */
@@ -145,108 +142,124 @@ static int emit_event(const char *type, const char *id, json_object *data, keven
 	return 0;
 }
 
-int kcontainer_events(const char *root, const char *id, int64_t interval_ns, kevent_fn emit, void *ctx, kerr *e)
-{
+/* kcontainer_events' state, shared by its callbacks. */
+struct ev {
+	const char *id;
 	struct kstate st;
 	struct kcg_host h;
-	uint64_t last = 0, now;
-	int rc = -1, pending = 0;
+	kevent_fn emit;
+	void *ctx;
+	int have_count, have_notify, pending;
+	uint64_t last;
+	struct kloop_source *recheck;
+};
+
+/* Read the OOM kill counter again; an "oom" event when it moved.  While a
+ * notification is pending the re-check timer runs, at most RECHECKS times. */
+static int oom_check(struct ev *v, kerr *e)
+{
+	uint64_t now;
+	int r = 0;
+	if (v->have_count && kcg_oom_count(&v->h, v->st.cgroup_path, &now, e) == 0 && now > v->last) {
+		v->last = now;
+		v->pending = 0;
+		r = emit_event("oom", v->id, NULL, v->emit, v->ctx, e);
+	} else if (v->pending > 0) {
+		v->pending--;
+	}
+	if (!v->pending)
+		kloop_timer_stop(v->recheck);
+	if (r == 0)
+		kerr_clear(e);
+	return r;
+}
+
+static int on_oom_notify(struct kloop_source *s, int fd, uint32_t revents, void *data, kerr *e)
+{
+	(void)s;
+	(void)revents;
+	struct ev *v = data;
+	char buf[4096];
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	v->pending = RECHECKS;
+	kloop_timer_set(v->recheck, 0, RECHECK_MS * KLOOP_NSEC_PER_MSEC, RECHECK_MS * KLOOP_NSEC_PER_MSEC);
+	return oom_check(v, e);
+}
+
+static int on_recheck(struct kloop_source *s, uint64_t n, void *data, kerr *e)
+{
+	(void)s;
+	(void)n;
+	return oom_check(data, e);
+}
+
+static int on_exited(struct kloop_source *s, const siginfo_t *si, void *data, kerr *e)
+{
+	(void)si;
+	if (oom_check(data, e) < 0)
+		return -1;
+	kloop_exit(kloop_source_loop(s), 0);
+	return 0;
+}
+
+static int on_tick(struct kloop_source *s, uint64_t n, void *data, kerr *e)
+{
+	(void)n;
+	struct ev *v = data;
+	_cleanup_json_ json_object *stats = NULL;
+	if (!v->have_notify && oom_check(v, e) < 0) /* no notification: check every interval */
+		return -1;
+	if (kcg_stats(&v->h, v->st.cgroup_path, &stats, e) < 0) {
+		if (!kstate_alive(&v->st)) {
+			kloop_exit(kloop_source_loop(s), 0); /* deleted under us */
+			return 0;
+		}
+		klog_warn("events %s: %s", v->id, e->msg);
+		kerr_clear(e);
+		return 0;
+	}
+	return emit_event("stats", v->id, stats, v->emit, v->ctx, e);
+}
+
+int kcontainer_events(const char *root, const char *id, int64_t interval_ns, kevent_fn emit, void *ctx, kerr *e)
+{
+	struct ev v = { .id = id, .emit = emit, .ctx = ctx };
+	_cleanup_(kloop_freep) struct kloop *l = NULL;
+	_cleanup_close_ int ofd = -1;
+	int rc = -1;
 
 	if (interval_ns <= 0)
 		return kerr_msg(e, EINVAL, "events: the interval must be greater than 0");
-	if (load_live(root, id, &st, e) < 0)
+	if (load_live(root, id, &v.st, e) < 0)
 		return -1;
-	_cleanup_close_ int pfd = syscall(SYS_pidfd_open, st.pid, 0);
-	_cleanup_close_ int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	_cleanup_close_ int ofd = -1;
-	if (pfd < 0 || !kstate_alive(&st)) {
-		kstate_free(&st);
-		return kerr_msg(e, ESRCH, "container \"%s\" is not running", id);
-	}
-	if (tfd < 0) {
-		kerr_errno(e, "events: timerfd");
+	if (kloop_new(&l, e) < 0)
+		goto out;
+	kerr ig;
+	if (!kloop_add_child(l, v.st.pid, KLOOP_CHILD_WATCH, on_exited, &v, &ig) || !kstate_alive(&v.st)) {
+		kerr_msg(e, ESRCH, "container \"%s\" is not running", id);
 		goto out;
 	}
-	struct itimerspec its = {
-		.it_interval = { interval_ns / 1000000000, interval_ns % 1000000000 },
-		.it_value = { interval_ns / 1000000000, interval_ns % 1000000000 },
-	};
-	if (timerfd_settime(tfd, 0, &its, NULL) < 0) {
-		kerr_errno(e, "events: timerfd");
+	if (!kloop_add_timer(l, 0, interval_ns, interval_ns, on_tick, &v, e) ||
+	    !(v.recheck = kloop_add_timer(l, 0, 0, 0, on_recheck, &v, e)))
 		goto out;
-	}
-	if (kcg_host_detect(&h, e) < 0)
+	kloop_timer_stop(v.recheck);
+	if (kcg_host_detect(&v.h, e) < 0)
 		goto out;
-	int have_count = kcg_oom_count(&h, st.cgroup_path, &last, e) == 0;
-	if (!have_count)
+	v.have_count = kcg_oom_count(&v.h, v.st.cgroup_path, &v.last, e) == 0;
+	if (!v.have_count)
 		klog_debug("events %s: %s: no OOM events", id, e->msg);
 	kerr_clear(e);
-	if (have_count) {
-		ofd = oom_watch(&h, st.cgroup_path);
+	if (v.have_count) {
+		ofd = oom_watch(&v.h, v.st.cgroup_path);
 		if (ofd < 0)
 			klog_debug("events %s: no OOM notification from the kernel: checking every interval", id);
-	}
-
-	for (;;) {
-		struct pollfd p[3] = {
-			{ .fd = pfd, .events = POLLIN },
-			{ .fd = tfd, .events = POLLIN },
-			{ .fd = ofd, .events = POLLIN },
-		};
-		int r = poll(p, 3, pending > 0 ? RECHECK_MS : -1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			kerr_errno(e, "events: poll");
+		else if (!kloop_add_io(l, ofd, EPOLLIN, on_oom_notify, &v, e))
 			goto out;
-		}
-		int exited = p[0].revents != 0;
-		int tick = p[1].revents & POLLIN;
-		int check = exited || pending > 0 || (tick && ofd < 0);
-		if (p[2].revents & POLLIN) {
-			char buf[4096];
-			while (read(ofd, buf, sizeof(buf)) > 0)
-				;
-			pending = RECHECKS;
-			check = 1;
-		}
-		if (check && have_count && kcg_oom_count(&h, st.cgroup_path, &now, e) == 0) {
-			if (now > last) {
-				last = now;
-				pending = 0;
-				if (emit_event("oom", id, NULL, emit, ctx, e) < 0)
-					goto out;
-			} else if (pending > 0) {
-				pending--;
-			}
-		} else if (pending > 0) {
-			pending--;
-		}
-		kerr_clear(e);
-		if (exited)
-			break;
-		if (tick) {
-			uint64_t ticks;
-			json_object *stats = NULL;
-			if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN) {
-				kerr_errno(e, "events: timerfd");
-				goto out;
-			}
-			if (kcg_stats(&h, st.cgroup_path, &stats, e) < 0) {
-				if (!kstate_alive(&st))
-					break; /* deleted under us */
-				klog_warn("events %s: %s", id, e->msg);
-				kerr_clear(e);
-				continue;
-			}
-			r = emit_event("stats", id, stats, emit, ctx, e);
-			json_object_put(stats);
-			if (r < 0)
-				goto out;
-		}
+		v.have_notify = ofd >= 0;
 	}
-	rc = 0;
+	rc = kloop_run(l, e);
 out:
-	kstate_free(&st);
+	kstate_free(&v.st);
 	return rc;
 }

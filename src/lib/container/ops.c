@@ -6,6 +6,7 @@
 #include "cgroup/stats.h"
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "common/loop.h"
 #include "common/log.h"
 #include "linux/hooks.h"
 #include "linux/terminal.h"
@@ -14,12 +15,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -72,6 +71,48 @@ static struct oci_spec *load_spec(const char *root, const struct kstate *st)
 	return kcontainer_load_spec(root, st, &e);
 }
 
+/* The init's byte on the exec fifo: 1 when it came, 0 when the init ended
+ * (or closed the fifo) without sending it. */
+static int fifo_byte(int fd)
+{
+	char b;
+	return read(fd, &b, 1) == 1;
+}
+
+static int on_fifo(struct kloop_source *s, int fd, uint32_t revents, void *data, kerr *e)
+{
+	(void)data;
+	(void)e;
+	char b;
+	ssize_t n = read(fd, &b, 1);
+	(void)revents;
+	if (n == 1 || n == 0 || (errno != EAGAIN && errno != EINTR))
+		kloop_exit(kloop_source_loop(s), n == 1);
+	return 0;
+}
+
+static int on_init_gone(struct kloop_source *s, const siginfo_t *si, void *data, kerr *e)
+{
+	(void)si;
+	(void)e;
+	/* it may have written the byte just before it ended */
+	kloop_exit(kloop_source_loop(s), fifo_byte(*(int *)data));
+	return 0;
+}
+
+/* Wait for the init to send its byte on the exec fifo FD (non-blocking):
+ * it holds the write end once it wakes; it may also die. */
+static int wait_start_byte(int fd, const struct kstate *st, kerr *e)
+{
+	_cleanup_(kloop_freep) struct kloop *l = NULL;
+	if (kloop_new(&l, e) < 0 || !kloop_add_io(l, fd, EPOLLIN, on_fifo, NULL, e))
+		return -1;
+	kerr ig;
+	if (!kloop_add_child(l, st->pid, KLOOP_CHILD_WATCH, on_init_gone, &fd, &ig) || !kstate_alive(st))
+		return fifo_byte(fd);
+	return kloop_run(l, e);
+}
+
 int kcontainer_start(const char *root, const char *id, kerr *e)
 {
 	struct kstate st;
@@ -95,22 +136,10 @@ int kcontainer_start(const char *root, const char *id, kerr *e)
 		kstate_free(&st);
 		return -1;
 	}
-	int fl = fcntl(fd, F_GETFL);
-	fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char b;
-	ssize_t n = -1;
-	/* the init holds the write end once it wakes; it may also die */
-	for (;;) {
-		int r = poll(&p, 1, 100);
-		if (r > 0) {
-			n = read(fd, &b, 1);
-			break;
-		}
-		if (r < 0 && errno != EINTR)
-			break;
-		if (!kstate_alive(&st))
-			break;
+	int n = wait_start_byte(fd, &st, e);
+	if (n < 0) {
+		kstate_free(&st);
+		return -1;
 	}
 	if (n != 1) {
 		kerr_msg(e, EIO, "start container \"%s\": its process exited before it could start", id);
@@ -197,18 +226,24 @@ int kcontainer_kill(const char *root, const char *id, int sig, int all, kerr *e)
 	return rc;
 }
 
+/* SIGKILL to PID and a wait of at most MS for it to be gone. */
+static void kill_wait(pid_t pid, uint64_t ms)
+{
+	_cleanup_(kloop_freep) struct kloop *l = NULL;
+	struct kloop_source *s;
+	kerr ig;
+	if (kloop_new(&l, &ig) < 0 || !(s = kloop_add_child(l, pid, KLOOP_CHILD_WATCH, kloop_stop_child, NULL, &ig)))
+		return;
+	kloop_child_signal(s, SIGKILL, &ig);
+	if (kloop_add_timer(l, 0, ms * KLOOP_NSEC_PER_MSEC, 0, kloop_stop_timer, NULL, &ig))
+		kloop_run(l, &ig);
+}
+
 /* Kill everything in the cgroup and wait until it is empty. */
 static int kill_and_wait(const struct kcg_host *h, const struct kstate *st, kerr *e)
 {
-	if (kstate_alive(st)) {
-		int pfd = syscall(SYS_pidfd_open, st->pid, 0);
-		if (pfd >= 0) {
-			syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
-			struct pollfd p = { .fd = pfd, .events = POLLIN };
-			poll(&p, 1, 10000);
-			close(pfd);
-		}
-	}
+	if (kstate_alive(st))
+		kill_wait(st->pid, 10000);
 	for (int round = 0; round < 1000; round++) {
 		_cleanup_free_ pid_t *pids = NULL;
 		int n = kcg_pids(h, st->cgroup_path, &pids, e);
@@ -216,15 +251,8 @@ static int kill_and_wait(const struct kcg_host *h, const struct kstate *st, kerr
 			return errno == ENOENT || e->errnum == ENOENT ? 0 : -1;
 		if (n == 0)
 			return 0;
-		for (int i = 0; i < n; i++) {
-			int pfd = syscall(SYS_pidfd_open, pids[i], 0);
-			if (pfd < 0)
-				continue;
-			syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
-			struct pollfd p = { .fd = pfd, .events = POLLIN };
-			poll(&p, 1, 1000);
-			close(pfd);
-		}
+		for (int i = 0; i < n; i++)
+			kill_wait(pids[i], 1000);
 	}
 	return kerr_msg(e, EBUSY, "processes of the container keep running");
 }
@@ -296,83 +324,105 @@ void kcontainer_block_signals(sigset_t *set)
 	sigprocmask(SIG_BLOCK, set, NULL);
 }
 
+/* kcontainer_wait_forward's state: the process, the terminal relay. */
+struct fwd {
+	pid_t pid;
+	int code;
+	int con;
+	struct kloop_source *con_src, *in_src;
+	char buf[8192];
+};
+
+static int on_console(struct kloop_source *s, int fd, uint32_t revents, void *data, kerr *e)
+{
+	(void)s;
+	(void)e;
+	struct fwd *f = data;
+	if (revents & EPOLLIN) {
+		ssize_t n = read(fd, f->buf, sizeof(f->buf));
+		if (n > 0)
+			(void)!write(1, f->buf, n);
+	} else if (revents & (EPOLLHUP | EPOLLERR)) {
+		f->con = -1;
+		kloop_remove(f->con_src);
+		kloop_remove(f->in_src);
+	}
+	return 0;
+}
+
+static int on_stdin(struct kloop_source *s, int fd, uint32_t revents, void *data, kerr *e)
+{
+	(void)e;
+	(void)revents;
+	struct fwd *f = data;
+	ssize_t n = read(fd, f->buf, sizeof(f->buf));
+	if (n > 0) {
+		(void)!write(f->con, f->buf, n);
+	} else {
+		/* end of our input: end of file for the terminal too */
+		kloop_remove(s);
+		(void)!write(f->con, "\x04", 1);
+	}
+	return 0;
+}
+
+static void reap(struct fwd *f)
+{
+	int status;
+	pid_t w;
+	while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+		if (w == f->pid)
+			f->code = exit_code(status);
+}
+
+static int on_forward_signal(struct kloop_source *s, const struct signalfd_siginfo *si, void *data, kerr *e)
+{
+	(void)e;
+	struct fwd *f = data;
+	if (si->ssi_signo == SIGWINCH && f->con >= 0)
+		kterm_resize(f->con); /* the window follows ours */
+	else if (si->ssi_signo != SIGCHLD)
+		kill(f->pid, si->ssi_signo);
+	else
+		reap(f);
+	if (f->code >= 0)
+		kloop_exit(kloop_source_loop(s), 0);
+	return 0;
+}
+
 int kcontainer_wait_forward(pid_t pid, int console_fd, kerr *e)
 {
 	sigset_t set;
 	kcontainer_block_signals(&set);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (sfd < 0)
-		return kerr_errno(e, "signalfd");
-
-	int code = -1;
-	char buf[8192];
-	int con = console_fd, in_open = 1;
-	if (con >= 0)
-		kterm_local_raw(con);
+	struct fwd f = { .pid = pid, .code = -1, .con = console_fd };
+	_cleanup_(kloop_freep) struct kloop *l = NULL;
+	if (kloop_new(&l, e) < 0 || !kloop_add_signals(l, &set, on_forward_signal, &f, e))
+		return -1;
+	if (f.con >= 0) {
+		kterm_local_raw(f.con);
+		if (!(f.con_src = kloop_add_io(l, f.con, EPOLLIN, on_console, &f, e))) {
+			kterm_local_restore();
+			return -1;
+		}
+		kerr ig; /* no stdin (closed): nothing to relay */
+		f.in_src = kloop_add_io(l, 0, EPOLLIN, on_stdin, &f, &ig);
+	}
 	/* it may have exited before SIGCHLD was blocked: reap once up front */
-	int status0;
-	pid_t w0;
-	while ((w0 = waitpid(-1, &status0, WNOHANG)) > 0)
-		if (w0 == pid)
-			code = exit_code(status0);
-	while (code < 0) {
-		struct pollfd p[3] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = con, .events = POLLIN },
-			{ .fd = con >= 0 && in_open ? 0 : -1, .events = POLLIN },
-		};
-		if (poll(p, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			close(sfd);
-			return kerr_errno(e, "poll");
-		}
-		if (p[1].revents & POLLIN) {
-			ssize_t n = read(con, buf, sizeof(buf));
-			if (n > 0)
-				(void)!write(1, buf, n);
-		} else if (p[1].revents & (POLLHUP | POLLERR)) {
-			con = -1;
-		}
-		if (p[2].revents & (POLLIN | POLLHUP)) {
-			ssize_t n = read(0, buf, sizeof(buf));
-			if (n > 0) {
-				(void)!write(con, buf, n);
-			} else {
-				/* end of our input: end of file for the terminal too */
-				in_open = 0;
-				(void)!write(con, "\x04", 1);
-			}
-		}
-		if (!(p[0].revents & POLLIN))
-			continue;
-		struct signalfd_siginfo si;
-		if (read(sfd, &si, sizeof(si)) != sizeof(si))
-			continue;
-		if (si.ssi_signo != SIGCHLD) {
-			if (si.ssi_signo == SIGWINCH && con >= 0) {
-				kterm_resize(con); /* the window follows ours */
-				continue;
-			}
-			kill(pid, si.ssi_signo);
-			continue;
-		}
-		int status;
-		pid_t w;
-		while ((w = waitpid(-1, &status, WNOHANG)) > 0)
-			if (w == pid)
-				code = exit_code(status);
+	reap(&f);
+	if (f.code < 0 && kloop_run(l, e) < 0) {
+		kterm_local_restore();
+		return -1;
 	}
 	/* drain what the terminal still holds */
-	if (con >= 0) {
-		int fl = fcntl(con, F_GETFL);
-		fcntl(con, F_SETFL, fl | O_NONBLOCK);
+	if (f.con >= 0) {
+		int fl = fcntl(f.con, F_GETFL);
+		fcntl(f.con, F_SETFL, fl | O_NONBLOCK);
 		ssize_t n;
-		while ((n = read(con, buf, sizeof(buf))) > 0)
-			(void)!write(1, buf, n);
+		while ((n = read(f.con, f.buf, sizeof(f.buf))) > 0)
+			(void)!write(1, f.buf, n);
 	}
-	close(sfd);
+	l = kloop_free(l);
 	kterm_local_restore();
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	return code;
+	return f.code;
 }

@@ -2,24 +2,47 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/loop.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The hook's end, or its timeout: then SIGKILL, and the end follows. */
+struct hook_wait {
+	struct kloop_source *child;
+	siginfo_t si;
+	int timed_out;
+};
+
+static int on_hook_exit(struct kloop_source *s, const siginfo_t *si, void *data, kerr *e)
+{
+	(void)e;
+	((struct hook_wait *)data)->si = *si;
+	kloop_exit(kloop_source_loop(s), 0);
+	return 0;
+}
+
+static int on_hook_timeout(struct kloop_source *s, uint64_t n, void *data, kerr *e)
+{
+	(void)s;
+	(void)n;
+	struct hook_wait *w = data;
+	w->timed_out = 1;
+	return kloop_child_signal(w->child, SIGKILL, e);
+}
 
 static int run_one(const struct oci_hook *h, const char *state, kerr *e)
 {
 	int in[2];
 	if (pipe2(in, O_CLOEXEC) < 0)
 		return kerr_errno(e, "pipe");
-	pid_t pid = fork();
+	_cleanup_pid_ pid_t pid = fork();
 	if (pid < 0) {
 		close(in[0]);
 		close(in[1]);
@@ -50,31 +73,21 @@ static int run_one(const struct oci_hook *h, const char *state, kerr *e)
 	close(in[1]);
 	sigaction(SIGPIPE, &old, NULL);
 
-	int status;
-	if (h->timeout > 0) {
-		int pfd = syscall(SYS_pidfd_open, pid, 0);
-		if (pfd >= 0) {
-			struct pollfd p = { .fd = pfd, .events = POLLIN };
-			int r;
-			do
-				r = poll(&p, 1, h->timeout * 1000);
-			while (r < 0 && errno == EINTR);
-			close(pfd);
-			if (r == 0) {
-				kill(pid, SIGKILL);
-				waitpid(pid, &status, 0);
-				return kerr_msg(e, ETIMEDOUT, "hook %s did not finish within its timeout of %d s",
-						h->path, h->timeout);
-			}
-		}
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return kerr_errno(e, "wait for hook %s", h->path);
-	if (WIFSIGNALED(status))
-		return kerr_msg(e, EIO, "hook %s was killed by signal %d", h->path, WTERMSIG(status));
-	if (WEXITSTATUS(status))
-		return kerr_msg(e, EIO, "hook %s exited with status %d", h->path, WEXITSTATUS(status));
+	struct hook_wait w = { 0 };
+	_cleanup_(kloop_freep) struct kloop *l = NULL;
+	if (kloop_new(&l, e) < 0 || !(w.child = kloop_add_child(l, pid, 0, on_hook_exit, &w, e)) ||
+	    (h->timeout > 0 &&
+	     !kloop_add_timer(l, 0, (uint64_t)h->timeout * KLOOP_NSEC_PER_SEC, 0, on_hook_timeout, &w, e)) ||
+	    kloop_run(l, e) < 0)
+		return kerr_wrap(e, "wait for hook %s", h->path);
+	pid = 0; /* reaped */
+	if (w.timed_out)
+		return kerr_msg(e, ETIMEDOUT, "hook %s did not finish within its timeout of %d s", h->path,
+				h->timeout);
+	if (w.si.si_code != CLD_EXITED)
+		return kerr_msg(e, EIO, "hook %s was killed by signal %d", h->path, w.si.si_status);
+	if (w.si.si_status)
+		return kerr_msg(e, EIO, "hook %s exited with status %d", h->path, w.si.si_status);
 	return 0;
 }
 
