@@ -135,7 +135,7 @@ int user_is_root(const char *user);
 
 /* ---- images from the engine (in containers.c's loader) ---- */
 
-struct kimage {
+struct audit_image {
 	char *id, *name;     /* name: first RepoTag or the short id */
 	json_object *inspect;
 	json_object *history;/* array from /images/{id}/history */
@@ -236,7 +236,7 @@ struct audit_ctx {
 	json_object *exec_info;  /* exec id -> /exec/{id}/json */
 
 	struct lazy img_lazy;
-	struct kimage *imgs;
+	struct audit_image *imgs;
 	size_t nimgs;
 	size_t nimgs_total;
 
