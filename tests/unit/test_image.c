@@ -455,6 +455,88 @@ static void test_oci_directory(void **state)
 	free(big);
 }
 
+/* Layers named by digest are verified: held in memory (before any entry),
+ * streamed from a tar or from a directory (after the last entry). */
+static void test_layer_digests(void **state)
+{
+	(void)state;
+	char *big = big_file();
+	size_t n1, n2, nx;
+	char *t1 = layer1(&n1, 0, big), *t2 = layer2(&n2, 0);
+	static const struct tent other[] = { { "evil", S_IFREG | 0644, "planted", 0, NULL, NULL, NULL } };
+	char *tx = tar_build(other, 1, 0, &nx);
+	struct member m[8];
+	char *keep[4] = { 0 };
+	char path[256];
+	kerr e;
+	snprintf(path, sizeof(path), "%s/digest.tar", dir);
+
+	/* layer 2 (small, in memory) replaced by another tar under its name */
+	int n = oci_members(m, keep, t1, n1, t2, n2, "application/vnd.oci.image.layer.v1.tar", 0);
+	m[4].data = tx;
+	m[4].len = nx;
+	write_outer(path, m, (size_t)n);
+	assert_null(walk(path, &e, NULL));
+	assert_non_null(strstr(e.msg, "layer 2 (blobs/sha256/"));
+	assert_non_null(strstr(e.msg, "blob: digest mismatch"));
+	struct kimage *img;
+	struct rec r;
+	assert_int_equal(kimage_open(path, &img, &e), 0);
+	rec_init(&r);
+	assert_int_equal(kimage_walk(img, &visitor, &r, &e), -1);
+	char *log = rec_done(&r);
+	assert_null(strstr(log, "evil"));     /* refused before its first entry */
+	assert_non_null(strstr(log, "end 0\n"));
+	free(log);
+	kimage_close(img);
+
+	/* layer 1 (3 MiB, streamed from the tar): one byte of a file changed */
+	char *t1x = malloc(n1);
+	memcpy(t1x, t1, n1);
+	char *at = memmem(t1x, n1, big + 1000, 64);
+	assert_non_null(at);
+	at[10] ^= 1;
+	m[4].data = t2;
+	m[4].len = n2;
+	m[5].data = t1x;
+	write_outer(path, m, (size_t)n);
+	assert_null(walk(path, &e, NULL));
+	assert_non_null(strstr(e.msg, "layer 1 (blobs/sha256/"));
+	assert_non_null(strstr(e.msg, "blob: digest mismatch"));
+	unlink(path);
+
+	/* the same from a layout directory (every blob streamed from its fd) */
+	char root[256], p[600];
+	snprintf(root, sizeof(root), "%s/dlayout", dir);
+	snprintf(p, sizeof(p), "mkdir -p '%s/blobs/sha256'", root);
+	assert_int_equal(system(p), 0);
+	m[5].data = t1;
+	m[4].data = tx;
+	m[4].len = nx;
+	for (int i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/%s", root, m[i].name);
+		tar_write_file(p, m[i].data, m[i].len);
+	}
+	assert_int_equal(kimage_open(root, &img, &e), 0);
+	rec_init(&r);
+	assert_int_equal(kimage_walk(img, &visitor, &r, &e), -1);
+	log = rec_done(&r);
+	assert_non_null(strstr(log, "entry 'evil'"));   /* streamed: found at the end of the layer */
+	assert_null(strstr(log, "end 1"));
+	assert_non_null(strstr(e.msg, "layer 2"));
+	assert_non_null(strstr(e.msg, "blob: digest mismatch"));
+	free(log);
+	kimage_close(img);
+	rm_rf(root);
+	for (int i = 0; i < 4; i++)
+		free(keep[i]);
+	free(t1x);
+	free(t1);
+	free(t2);
+	free(tx);
+	free(big);
+}
+
 /* ---- hostile archives ---- */
 
 /* A docker save with one layer of ENTS; the open or walk error, or NULL. */
@@ -623,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_docker_save_legacy),
 		cmocka_unit_test(test_oci_tar_and_docker25),
 		cmocka_unit_test(test_oci_directory),
+		cmocka_unit_test(test_layer_digests),
 		cmocka_unit_test(test_hostile_entries),
 		cmocka_unit_test(test_visitor_stops_the_walk),
 	};

@@ -27,6 +27,13 @@
  * absolute path (entry or hard-link target), a whiteout of "." or "..", a
  * missing layer or config, JSON that does not parse or has the wrong shape,
  * a blob whose content does not match its digest, documents over 4 MiB.
+ * A layer named by digest (OCI, Docker >= 25) is verified: before its first
+ * entry when it is small enough to be held in memory (1 MiB), else as it
+ * streams, failing after its last entry, so a visitor must not make
+ * anything it wrote visible before kimage_walk() returned 0.  A legacy
+ * docker save names layers by id: nothing to verify them against but the
+ * config's diff_ids (of the uncompressed tar), which is left to the
+ * caller.
  * Audit's in-memory filesystem index (audit/imagefs.c) is one visitor; the
  * image store's layer applier and the scanner's package-database walk are
  * meant to be the others. */

@@ -11,6 +11,7 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "common/sha256.h"
 #include "image/image.h"
 
 #include <archive.h>
@@ -219,38 +220,48 @@ int ksrc_read(struct ksrc *s, const char *member, size_t max, char **out, size_t
 
 /* ---- layer streams ---- */
 
-/* The inner reader's client data: the outer archive positioned at the
- * member, or the member's fd in a directory. */
-struct stream {
+/* A layer being read: the inner reader and, for a streamed member, where
+ * its bytes come from (the outer archive positioned at the member, or its
+ * fd in a directory) and their running digest. */
+struct klayer {
+	struct archive *a;
+	char *member;
+	char *digest;       /* to verify at the end, or NULL */
+	int streamed;
 	struct archive *outer;
 	int fd;
+	struct ksha256 sha;
 	char buf[65536];
 };
 
 static la_ssize_t stream_read(struct archive *a, void *ud, const void **buf)
 {
 	(void)a;
-	struct stream *st = ud;
-	*buf = st->buf;
-	if (st->outer)
-		return archive_read_data(st->outer, st->buf, sizeof(st->buf));
+	struct klayer *l = ud;
 	ssize_t n;
-	do
-		n = read(st->fd, st->buf, sizeof(st->buf));
-	while (n < 0 && errno == EINTR);
+	*buf = l->buf;
+	if (l->outer) {
+		n = archive_read_data(l->outer, l->buf, sizeof(l->buf));
+	} else {
+		do
+			n = read(l->fd, l->buf, sizeof(l->buf));
+		while (n < 0 && errno == EINTR);
+	}
+	if (n > 0)
+		ksha256_update(&l->sha, l->buf, (size_t)n);
 	return n;
 }
 
+/* the stream belongs to the klayer: ksrc_layer_close releases it */
 static int stream_close(struct archive *a, void *ud)
 {
-	(void)a;
-	struct stream *st = ud;
-	if (st->outer)
-		archive_read_free(st->outer);
-	if (st->fd >= 0)
-		close(st->fd);
-	free(st);
+	(void)a, (void)ud;
 	return ARCHIVE_OK;
+}
+
+static int verify(const struct klayer *l, const uint8_t sum[KSHA256_LEN], kerr *e)
+{
+	return l->digest ? ksha256_verify(l->digest, sum, "blob", e) : 0;
 }
 
 /* The outer archive again, positioned at member M's data. */
@@ -279,51 +290,82 @@ static struct archive *seek_member(struct ksrc *s, const struct member *m, kerr 
 	}
 }
 
-struct archive *ksrc_layer_open(struct ksrc *s, const char *member, kerr *e)
+struct klayer *ksrc_layer_open(struct ksrc *s, const char *member, const char *digest, kerr *e)
 {
-	struct archive *a = reader();
-	struct stream *st = calloc(1, sizeof(*st));
-	if (!a || !st) {
-		archive_read_free(a);
-		free(st);
+	struct klayer *l = calloc(1, sizeof(*l));
+	if (!l || !(l->a = reader()) || !(l->member = strdup(member)) || (digest && !(l->digest = strdup(digest)))) {
+		ksrc_layer_close(l);
 		kerr_set(e, ENOMEM, "%s", member);
 		return NULL;
 	}
-	st->fd = -1;
+	l->fd = -1;
+	ksha256_init(&l->sha);
 	struct member *m = s->dirfd < 0 ? find(s, member) : NULL;
 	if (s->dirfd < 0 && !m) {
 		kerr_msg(e, ENOENT, "%s is missing from the archive", member);
 		goto fail;
 	}
 	if (m && m->data) {
-		free(st);
-		if (archive_read_open_memory(a, m->data, (size_t)m->size) != ARCHIVE_OK) {
-			kerr_msg(e, EINVAL, "%s: %s", member, aerr(a, "unreadable"));
-			archive_read_free(a);
-			return NULL;
+		/* in memory: verified before a single entry is read */
+		uint8_t sum[KSHA256_LEN];
+		ksha256(m->data, (size_t)m->size, sum);
+		if (verify(l, sum, e) < 0)
+			goto fail;
+		if (archive_read_open_memory(l->a, m->data, (size_t)m->size) != ARCHIVE_OK) {
+			kerr_msg(e, EINVAL, "%s: %s", member, aerr(l->a, "unreadable"));
+			goto fail;
 		}
-		return a;
+		return l;
 	}
+	l->streamed = 1;
 	if (m)
-		st->outer = seek_member(s, m, e);
+		l->outer = seek_member(s, m, e);
 	else
-		st->fd = dir_open(s, member, e);
-	if (!st->outer && st->fd < 0)
+		l->fd = dir_open(s, member, e);
+	if (!l->outer && l->fd < 0)
 		goto fail;
-	/* archive_read_open calls stream_close (which frees ST) on failure too */
-	if (archive_read_open(a, st, NULL, stream_read, stream_close) != ARCHIVE_OK) {
-		kerr_msg(e, EINVAL, "%s: %s", member, aerr(a, "unreadable"));
-		archive_read_free(a);
-		return NULL;
+	if (archive_read_open(l->a, l, NULL, stream_read, stream_close) != ARCHIVE_OK) {
+		kerr_msg(e, EINVAL, "%s: %s", member, aerr(l->a, "unreadable"));
+		goto fail;
 	}
-	return a;
+	return l;
 fail:
-	free(st);
-	archive_read_free(a);
+	ksrc_layer_close(l);
 	return NULL;
 }
 
-void ksrc_layer_close(struct archive *a)
+struct archive *ksrc_layer_archive(struct klayer *l)
 {
-	archive_read_free(a);
+	return l->a;
+}
+
+int ksrc_layer_end(struct klayer *l, kerr *e)
+{
+	if (!l->streamed || !l->digest)
+		return 0;
+	/* the bytes after the tar's end (padding) count too */
+	la_ssize_t n;
+	const void *buf;
+	while ((n = stream_read(NULL, l, &buf)) > 0)
+		;
+	if (n < 0)
+		return kerr_msg(e, EINVAL, "%s: %s", l->member, l->outer ? aerr(l->outer, "read error") : "read error");
+	uint8_t sum[KSHA256_LEN];
+	ksha256_final(&l->sha, sum);
+	return verify(l, sum, e);
+}
+
+void ksrc_layer_close(struct klayer *l)
+{
+	if (!l)
+		return;
+	if (l->a)
+		archive_read_free(l->a);
+	if (l->outer)
+		archive_read_free(l->outer);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->member);
+	free(l->digest);
+	free(l);
 }

@@ -21,9 +21,15 @@ int ksrc_check(const struct ksrc *s, const char *member, kerr *e);
 /* The member's content (NUL-terminated) if it is at most MAX bytes;
  * -1 with ENOENT when it is missing, EFBIG when larger. */
 int ksrc_read(struct ksrc *s, const char *member, size_t max, char **out, size_t *len, kerr *e);
-/* A libarchive reader (tar formats, every compression) over the member,
- * ready for archive_read_next_header; close it with ksrc_layer_close. */
-struct archive *ksrc_layer_open(struct ksrc *s, const char *member, kerr *e);
-void ksrc_layer_close(struct archive *a);
+/* A layer: a libarchive reader (tar formats, every compression) over the
+ * member, ready for archive_read_next_header.  DIGEST (may be NULL) is the
+ * member's sha256: a member held in memory is checked here, a streamed one
+ * by ksrc_layer_end once its entries are read. */
+struct klayer;
+struct klayer *ksrc_layer_open(struct ksrc *s, const char *member, const char *digest, kerr *e);
+struct archive *ksrc_layer_archive(struct klayer *l);
+/* After the last entry: read the rest of the member and check its digest. */
+int ksrc_layer_end(struct klayer *l, kerr *e);
+void ksrc_layer_close(struct klayer *l);
 
 #endif

@@ -130,10 +130,11 @@ static int visit_entry(const struct kimage_visitor *v, void *ud, const struct ki
 static int walk_layer(struct kimage *img, const struct kimage_layer *l, const struct kimage_visitor *v, void *ud,
 		      kerr *e)
 {
-	struct kimage_walker w = { .a = ksrc_layer_open(img->src, l->member, e) };
-	if (!w.a)
+	struct klayer *kl = ksrc_layer_open(img->src, l->member, l->digest, e);
+	if (!kl)
 		return -1;
-	int rc = v->layer_begin ? v->layer_begin(ud, l, e) : 0, r;
+	struct kimage_walker w = { .a = ksrc_layer_archive(kl) };
+	int rc = v->layer_begin ? v->layer_begin(ud, l, e) : 0, r = ARCHIVE_OK;
 	size_t n = 0;
 	while (rc == 0 && ((r = archive_read_next_header(w.a, &w.ent)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
 		n++;
@@ -143,7 +144,9 @@ static int walk_layer(struct kimage *img, const struct kimage_layer *l, const st
 		const char *msg = archive_error_string(w.a);
 		rc = kerr_msg(e, EINVAL, "%s", n ? (msg ? msg : "broken archive") : "not a layer archive");
 	}
-	ksrc_layer_close(w.a);
+	if (rc == 0)
+		rc = ksrc_layer_end(kl, e);
+	ksrc_layer_close(kl);
 	if (rc == 0 && v->layer_end)
 		rc = v->layer_end(ud, l, e);
 	return rc;
