@@ -1,6 +1,7 @@
-/* common/sha256: the FIPS 180-2 example vectors (one-shot and streamed in
- * pieces of every size), the lengths around the padding boundary, and the
- * "sha256:<hex>" digest strings the image reader and store verify. */
+/* common/sha256, both engines (built-in and libcrypto): the FIPS 180-2
+ * example vectors (one-shot and streamed in pieces of every size), the
+ * lengths around the padding boundary, and the "sha256:<hex>" digest
+ * strings the image reader and store verify. */
 #include "common/sha256.h"
 
 #include <setjmp.h>
@@ -24,11 +25,30 @@ static const struct {
 	  "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1" },
 };
 
+static int bulk;   /* the engine under test: 0 built-in, 1 libcrypto */
+
+static void start(struct ksha256 *s)
+{
+	kerr e;
+	if (bulk)
+		assert_int_equal(ksha256_init_bulk(s, &e), 0);
+	else
+		ksha256_init(s);
+}
+
 static void hex_of(const void *data, size_t len, char out[KSHA256_HEX])
 {
 	uint8_t sum[KSHA256_LEN];
-	ksha256(data, len, sum);
+	struct ksha256 s;
+	start(&s);
+	ksha256_update(&s, data, len);
+	ksha256_final(&s, sum);
 	ksha256_hex(sum, out);
+	if (!bulk) {   /* the one-shot helper is the built-in engine */
+		uint8_t one[KSHA256_LEN];
+		ksha256(data, len, one);
+		assert_memory_equal(one, sum, KSHA256_LEN);
+	}
 }
 
 static void test_vectors(void **state)
@@ -48,7 +68,7 @@ static void test_vectors(void **state)
 	/* the same million streamed in uneven pieces */
 	struct ksha256 s;
 	uint8_t sum[KSHA256_LEN];
-	ksha256_init(&s);
+	start(&s);
 	for (size_t off = 0, step = 1; off < 1000000; off += step, step = step * 3 % 997 + 1)
 		ksha256_update(&s, m + off, off + step > 1000000 ? 1000000 - off : step);
 	ksha256_final(&s, sum);
@@ -67,7 +87,7 @@ static void test_streamed_splits(void **state)
 	for (size_t cut = 0; cut <= n; cut++) {
 		struct ksha256 s;
 		uint8_t sum[KSHA256_LEN];
-		ksha256_init(&s);
+		start(&s);
 		ksha256_update(&s, in, cut);
 		ksha256_update(&s, in + cut, n - cut);
 		ksha256_final(&s, sum);
@@ -133,12 +153,49 @@ static void test_digest_strings(void **state)
 	assert_int_equal(ksha256_parse(NULL, NULL, "config", &e), -1);
 }
 
+/* an abandoned stream is released (ASan's leak check runs this test) */
+static void test_release(void **state)
+{
+	(void)state;
+	struct ksha256 s;
+	uint8_t sum[KSHA256_LEN];
+	start(&s);
+	ksha256_update(&s, "abc", 3);
+	ksha256_release(&s);
+	ksha256_release(&s);
+	start(&s);
+	ksha256_final(&s, sum);
+	ksha256_release(&s);   /* after final: nothing left to release */
+	char h[KSHA256_HEX];
+	ksha256_hex(sum, h);
+	assert_string_equal(h, vectors[0].want);
+}
+
+static int builtin(void **state)
+{
+	(void)state;
+	bulk = 0;
+	return 0;
+}
+
+static int libcrypto(void **state)
+{
+	(void)state;
+	bulk = 1;
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),
-		cmocka_unit_test(test_streamed_splits),
-		cmocka_unit_test(test_padding_boundary),
+		cmocka_unit_test_setup(test_vectors, builtin),
+		cmocka_unit_test_setup(test_streamed_splits, builtin),
+		cmocka_unit_test_setup(test_padding_boundary, builtin),
+		cmocka_unit_test_setup(test_release, builtin),
+		cmocka_unit_test_setup(test_vectors, libcrypto),
+		cmocka_unit_test_setup(test_streamed_splits, libcrypto),
+		cmocka_unit_test_setup(test_padding_boundary, libcrypto),
+		cmocka_unit_test_setup(test_release, libcrypto),
 		cmocka_unit_test(test_digest_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

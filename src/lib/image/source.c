@@ -228,6 +228,7 @@ struct klayer {
 	char *member;
 	char *digest;       /* to verify at the end, or NULL */
 	int streamed;
+	int hashing;        /* a streamed member with a digest: sha is running */
 	struct archive *outer;
 	int fd;
 	struct ksha256 sha;
@@ -247,7 +248,7 @@ static la_ssize_t stream_read(struct archive *a, void *ud, const void **buf)
 			n = read(l->fd, l->buf, sizeof(l->buf));
 		while (n < 0 && errno == EINTR);
 	}
-	if (n > 0)
+	if (n > 0 && l->hashing)
 		ksha256_update(&l->sha, l->buf, (size_t)n);
 	return n;
 }
@@ -299,7 +300,6 @@ struct klayer *ksrc_layer_open(struct ksrc *s, const char *member, const char *d
 		return NULL;
 	}
 	l->fd = -1;
-	ksha256_init(&l->sha);
 	struct member *m = s->dirfd < 0 ? find(s, member) : NULL;
 	if (s->dirfd < 0 && !m) {
 		kerr_msg(e, ENOENT, "%s is missing from the archive", member);
@@ -307,10 +307,15 @@ struct klayer *ksrc_layer_open(struct ksrc *s, const char *member, const char *d
 	}
 	if (m && m->data) {
 		/* in memory: verified before a single entry is read */
-		uint8_t sum[KSHA256_LEN];
-		ksha256(m->data, (size_t)m->size, sum);
-		if (verify(l, sum, e) < 0)
-			goto fail;
+		if (l->digest) {
+			uint8_t sum[KSHA256_LEN];
+			if (ksha256_init_bulk(&l->sha, e) < 0)
+				goto fail;
+			ksha256_update(&l->sha, m->data, (size_t)m->size);
+			ksha256_final(&l->sha, sum);
+			if (verify(l, sum, e) < 0)
+				goto fail;
+		}
 		if (archive_read_open_memory(l->a, m->data, (size_t)m->size) != ARCHIVE_OK) {
 			kerr_msg(e, EINVAL, "%s: %s", member, aerr(l->a, "unreadable"));
 			goto fail;
@@ -318,6 +323,11 @@ struct klayer *ksrc_layer_open(struct ksrc *s, const char *member, const char *d
 		return l;
 	}
 	l->streamed = 1;
+	if (l->digest) {
+		if (ksha256_init_bulk(&l->sha, e) < 0)
+			goto fail;
+		l->hashing = 1;
+	}
 	if (m)
 		l->outer = seek_member(s, m, e);
 	else
@@ -341,7 +351,7 @@ struct archive *ksrc_layer_archive(struct klayer *l)
 
 int ksrc_layer_end(struct klayer *l, kerr *e)
 {
-	if (!l->streamed || !l->digest)
+	if (!l->hashing)
 		return 0;
 	/* the bytes after the tar's end (padding) count too */
 	la_ssize_t n;
@@ -352,6 +362,7 @@ int ksrc_layer_end(struct klayer *l, kerr *e)
 		return kerr_msg(e, EINVAL, "%s: %s", l->member, l->outer ? aerr(l->outer, "read error") : "read error");
 	uint8_t sum[KSHA256_LEN];
 	ksha256_final(&l->sha, sum);
+	l->hashing = 0;
 	return verify(l, sum, e);
 }
 
@@ -365,6 +376,8 @@ void ksrc_layer_close(struct klayer *l)
 		archive_read_free(l->outer);
 	if (l->fd >= 0)
 		close(l->fd);
+	if (l->hashing)
+		ksha256_release(&l->sha);
 	free(l->member);
 	free(l->digest);
 	free(l);
