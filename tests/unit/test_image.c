@@ -416,6 +416,18 @@ static void rm_rf(const char *p)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The members as an OCI layout directory ROOT. */
+static void write_layout(const char *root, const struct member *m, int n)
+{
+	char p[600];
+	snprintf(p, sizeof(p), "mkdir -p '%s/blobs/sha256'", root);
+	assert_int_equal(system(p), 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/%s", root, m[i].name);
+		tar_write_file(p, m[i].data, m[i].len);
+	}
+}
+
 static void test_oci_directory(void **state)
 {
 	(void)state;
@@ -426,15 +438,8 @@ static void test_oci_directory(void **state)
 	char *keep[4] = { 0 };
 	char root[256], p[512];
 	snprintf(root, sizeof(root), "%s/layout", dir);
-	snprintf(p, sizeof(p), "%s/blobs/sha256", root);
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", p);
-	assert_int_equal(system(cmd), 0);
 	int n = oci_members(m, keep, t1, n1, t2, n2, "application/vnd.oci.image.layer.v1.tar+gzip", 0);
-	for (int i = 0; i < n; i++) {
-		snprintf(p, sizeof(p), "%s/%s", root, m[i].name);
-		tar_write_file(p, m[i].data, m[i].len);
-	}
+	write_layout(root, m, n);
 	check_oci(root, t1, n1, t2, n2, "oci", "oci/app:2", big);
 
 	/* a blob that is a symlink out of the layout is not followed */
@@ -506,17 +511,12 @@ static void test_layer_digests(void **state)
 	unlink(path);
 
 	/* the same from a layout directory (every blob streamed from its fd) */
-	char root[256], p[600];
+	char root[256];
 	snprintf(root, sizeof(root), "%s/dlayout", dir);
-	snprintf(p, sizeof(p), "mkdir -p '%s/blobs/sha256'", root);
-	assert_int_equal(system(p), 0);
 	m[5].data = t1;
 	m[4].data = tx;
 	m[4].len = nx;
-	for (int i = 0; i < n; i++) {
-		snprintf(p, sizeof(p), "%s/%s", root, m[i].name);
-		tar_write_file(p, m[i].data, m[i].len);
-	}
+	write_layout(root, m, n);
 	assert_int_equal(kimage_open(root, &img, &e), 0);
 	rec_init(&r);
 	assert_int_equal(kimage_walk(img, &visitor, &r, &e), -1);
