@@ -2,7 +2,7 @@
 # Install what kapsel needs to build and test, from Debian, where missing.
 # Usage: scripts/deps.sh [build|test]
 set -eu
-need="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libjson-c-dev libcurl4-openssl-dev libarchive-dev"
+need="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libjson-c-dev libcurl4-openssl-dev libarchive-dev libssl-dev"
 if [ "${1:-build}" = test ]; then
 	need="$need libcmocka-dev busybox-static python3-pytest crun runc iproute2 hyperfine clang docker.io containerd podman python3-jsonschema"
 fi

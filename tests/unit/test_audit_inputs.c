@@ -6,6 +6,8 @@
  * (this test also runs under ASan/UBSan). */
 #include "audit/internal.h"
 
+#include "tarbuild.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <setjmp.h>
@@ -22,43 +24,9 @@
 
 static char dir[] = "/tmp/kapsel-test-audit-inputs-XXXXXX";
 
-struct ent {
-	const char *path;
-	unsigned mode;   /* with the type bits */
-	const char *data;
-};
-
-/* A tar (optionally gzip) of ENTS, in memory. */
-static char *make_tar(const struct ent *ents, size_t n, int gz, size_t *len)
-{
-	size_t cap = 1 << 20;
-	char *buf = malloc(cap);
-	struct archive *a = archive_write_new();
-	archive_write_set_format_pax_restricted(a);
-	if (gz)
-		archive_write_add_filter_gzip(a);
-	assert_int_equal(archive_write_open_memory(a, buf, cap, len), ARCHIVE_OK);
-	for (size_t i = 0; i < n; i++) {
-		struct archive_entry *e = archive_entry_new();
-		archive_entry_set_pathname(e, ents[i].path);
-		archive_entry_set_mode(e, ents[i].mode);
-		size_t dl = ents[i].data ? strlen(ents[i].data) : 0;
-		archive_entry_set_size(e, S_ISREG(ents[i].mode) ? (la_int64_t)dl : 0);
-		if (S_ISLNK(ents[i].mode))
-			archive_entry_set_symlink(e, ents[i].data);
-		archive_write_header(a, e);
-		if (S_ISREG(ents[i].mode) && dl)
-			archive_write_data(a, ents[i].data, dl);
-		archive_entry_free(e);
-	}
-	archive_write_close(a);
-	archive_write_free(a);
-	return buf;
-}
-
 static char *image_tar(size_t *len)
 {
-	static const struct ent l1[] = {
+	static const struct tent l1[] = {
 		{ "etc", S_IFDIR | 0755, NULL },
 		{ "etc/shadow", S_IFREG | 0640, "root::1:0:::::\n" },
 		{ "etc/keys", S_IFDIR | 0700, NULL },
@@ -68,7 +36,7 @@ static char *image_tar(size_t *len)
 		{ "bin/sh", S_IFLNK | 0777, "busybox" },
 		{ "opt/dir/sub/file", S_IFREG | 0666, "x" },
 	};
-	static const struct ent l2[] = {
+	static const struct tent l2[] = {
 		{ "bin/.wh.gone", S_IFREG | 0644, "" },
 		{ "etc/keys/.wh..wh..opq", S_IFREG | 0644, "" },
 		{ "etc/keys/b.txt", S_IFREG | 0644, "public" },
@@ -76,41 +44,20 @@ static char *image_tar(size_t *len)
 		{ "bin/su", S_IFREG | 0755, "su-fixed" },
 	};
 	size_t n1, n2;
-	char *t1 = make_tar(l1, sizeof(l1) / sizeof(*l1), 0, &n1);
-	char *t2 = make_tar(l2, sizeof(l2) / sizeof(*l2), 1, &n2);
+	char *t1 = tar_build(l1, sizeof(l1) / sizeof(*l1), 0, &n1);
+	char *t2 = tar_build(l2, sizeof(l2) / sizeof(*l2), TAR_GZIP, &n2);
 	char *manifest = "[{\"Config\":\"c.json\",\"RepoTags\":[\"t/img:1\"],\"Layers\":[\"l1/layer.tar\",\"l2/layer.tar\"]}]";
 	char *config = "{\"config\":{\"Env\":[\"A=1\"]}}";
-	struct archive *a = archive_write_new();
-	size_t cap = 4 << 20;
-	char *buf = malloc(cap);
-	archive_write_set_format_pax_restricted(a);
-	archive_write_open_memory(a, buf, cap, len);
-	const struct { const char *name; const char *data; size_t n; } files[] = {
-		{ "manifest.json", manifest, strlen(manifest) }, { "c.json", config, strlen(config) },
-		{ "l1/layer.tar", t1, n1 }, { "l2/layer.tar", t2, n2 },
+	const struct tent files[] = {
+		{ "manifest.json", S_IFREG | 0644, manifest, 0, NULL, NULL, NULL },
+		{ "c.json", S_IFREG | 0644, config, 0, NULL, NULL, NULL },
+		{ "l1/layer.tar", S_IFREG | 0644, t1, n1, NULL, NULL, NULL },
+		{ "l2/layer.tar", S_IFREG | 0644, t2, n2, NULL, NULL, NULL },
 	};
-	for (size_t i = 0; i < 4; i++) {
-		struct archive_entry *e = archive_entry_new();
-		archive_entry_set_pathname(e, files[i].name);
-		archive_entry_set_mode(e, S_IFREG | 0644);
-		archive_entry_set_size(e, (la_int64_t)files[i].n);
-		archive_write_header(a, e);
-		archive_write_data(a, files[i].data, files[i].n);
-		archive_entry_free(e);
-	}
-	archive_write_close(a);
-	archive_write_free(a);
+	char *buf = tar_build(files, 4, 0, len);
 	free(t1);
 	free(t2);
 	return buf;
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	fclose(f);
 }
 
 static void test_layers_and_whiteouts(void **state)
@@ -120,7 +67,7 @@ static void test_layers_and_whiteouts(void **state)
 	char *tar = image_tar(&len);
 	char path[256];
 	snprintf(path, sizeof(path), "%s/img.tar", dir);
-	write_file(path, tar, len);
+	tar_write_file(path, tar, len);
 	free(tar);
 	struct kimagefs fs;
 	kerr e;
@@ -181,7 +128,7 @@ static void test_mutated_tarballs(void **state)
 		size_t n = len;
 		memcpy(copy, tar, len);
 		mutate(copy, &n);
-		write_file(path, copy, n);
+		tar_write_file(path, copy, n);
 		struct kimagefs fs;
 		kerr e;
 		if (kimagefs_load(&fs, path, &e) == 0)
@@ -249,7 +196,7 @@ static void test_mutated_oci_configs(void **state)
 		memcpy(buf, base, len);
 		if (i)
 			mutate(buf, &n);
-		write_file(path, buf, n);
+		tar_write_file(path, buf, n);
 		struct kcont c;
 		kerr e;
 		int rc = kcont_from_oci(&c, path, &e);

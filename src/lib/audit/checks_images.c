@@ -52,7 +52,7 @@ static void c_healthcheck(struct audit_ctx *ctx, struct audit_result *r)
 	ctx_images(ctx);
 	ctx_imagefs(ctx);
 	for (size_t i = 0; i < ctx->nimgs; i++) {
-		const struct kimage *im = &ctx->imgs[i];
+		const struct audit_image *im = &ctx->imgs[i];
 		if (has_healthcheck(jget(im->inspect, "Config")))
 			ev_add(r, AUDIT_PASS, "image", im->name, 0, "HEALTHCHECK set");
 		else
@@ -76,7 +76,7 @@ static void history_scan(struct audit_ctx *ctx, struct audit_result *r, int (*ma
 {
 	ctx_images(ctx);
 	for (size_t i = 0; i < ctx->nimgs; i++) {
-		const struct kimage *im = &ctx->imgs[i];
+		const struct audit_image *im = &ctx->imgs[i];
 		json_object *h = im->history;
 		int found = 0;
 		for (size_t k = 0; h && json_object_is_type(h, json_type_array) && k < json_object_array_length(h) && !found; k++) {

@@ -603,7 +603,7 @@ static void load_images(struct audit_ctx *ctx)
 			json_object_put(hist[i]);
 			continue;
 		}
-		struct kimage *im = &ctx->imgs[ctx->nimgs++];
+		struct audit_image *im = &ctx->imgs[ctx->nimgs++];
 		im->id = xstrdup(js(item, "Id"));
 		json_object *tags = jget(ins[i], "RepoTags");
 		const char *tag = tags && json_object_is_type(tags, json_type_array) && json_object_array_length(tags)

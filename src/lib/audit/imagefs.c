@@ -1,51 +1,23 @@
-/* Image tarballs (`docker save` or an OCI image layout), read with
- * libarchive without writing anything to disk: the layers are applied in
- * order, with whiteouts (.wh.NAME) and opaque directories (.wh..wh..opq),
- * into an in-memory index of the image's final filesystem.  Small files
+/* Image tarballs (`docker save` or an OCI image layout) as an in-memory
+ * index of the image's final filesystem: a visitor of the image reader
+ * (image/image.h), which streams the layers in order.  Entries go into a
+ * hash index over an array, each tagged with its layer; a whiteout or an
+ * opaque directory hides what the lower layers have there.  Small files
  * that checks read (passwd, shadow, credentials) keep their content; every
  * small file is scanned for private keys as it streams by. */
 #include "internal.h"
 
 #include "common/cleanup.h"
-#include "common/json.h"
+#include "image/image.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#define SMALL_BLOB (1u << 20)      /* outer entries kept in memory up to this size */
 #define SCAN_MAX (256u << 10)      /* files scanned for private keys up to this size */
 #define MAX_FILES 4000000
-
-struct blob {
-	char *name;
-	char *data;        /* small entries */
-	size_t len;
-	struct kfile *files; /* parsed layer (large entries, parsed while streaming) */
-	size_t nfiles;
-	int parsed;
-};
-
-static char *norm_path(const char *p)
-{
-	while (p[0] == '.' && p[1] == '/')
-		p += 2;
-	while (*p == '/')
-		p++;
-	if (!strcmp(p, "."))
-		p = "";
-	char *s = strdup(p);
-	if (s) {
-		size_t n = strlen(s);
-		while (n && s[n - 1] == '/')
-			s[--n] = '\0';
-	}
-	return s;
-}
 
 static const char *base_name(const char *p)
 {
@@ -98,89 +70,6 @@ static int has_private_key(const char *d, size_t n)
 	return 0;
 }
 
-/* Read one layer archive into a list of entries (whiteouts included). */
-static int parse_layer(struct archive *a, struct kfile **out, size_t *nout, kerr *e, const char *what)
-{
-	struct archive_entry *ent;
-	struct kfile *v = NULL;
-	size_t n = 0, cap = 0;
-	int r;
-	int first = 1;
-	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		first = 0;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			struct kfile *nv = ncap <= MAX_FILES ? realloc(v, ncap * sizeof(*nv)) : NULL;
-			if (!nv) {
-				files_free(v, n);
-				return kerr_set(e, ENOMEM, "%s: too many files", what);
-			}
-			v = nv;
-			cap = ncap;
-		}
-		struct kfile *f = &v[n];
-		memset(f, 0, sizeof(*f));
-		f->path = norm_path(archive_entry_pathname(ent) ? archive_entry_pathname(ent) : "");
-		if (!f->path)
-			continue;
-		f->mode = archive_entry_mode(ent);
-		f->uid = (uid_t)archive_entry_uid(ent);
-		f->gid = (gid_t)archive_entry_gid(ent);
-		f->size = archive_entry_size(ent);
-		if (archive_entry_symlink(ent))
-			f->link = strdup(archive_entry_symlink(ent));
-		if (archive_entry_hardlink(ent) && !S_ISREG(f->mode))
-			f->mode = (f->mode & 07777) | S_IFREG;
-		if (S_ISREG(f->mode) && f->size > 0 && (uint64_t)f->size <= SCAN_MAX) {
-			char *d = malloc((size_t)f->size + 1);
-			la_ssize_t got = d ? archive_read_data(a, d, (size_t)f->size) : -1;
-			if (got >= 0) {
-				d[got] = '\0';
-				f->private_key = has_private_key(d, (size_t)got);
-				if (kimagefs_wants_content(f->path, f->size)) {
-					f->data = d;
-					f->len = (size_t)got;
-					d = NULL;
-				}
-			}
-			free(d);
-		}
-		n++;
-	}
-	if (r != ARCHIVE_EOF) {
-		const char *msg = archive_error_string(a);
-		files_free(v, n);
-		return kerr_msg(e, EINVAL, "%s: %s", what, first ? "not a layer archive" : msg ? msg : "broken archive");
-	}
-	*out = v;
-	*nout = n;
-	return 0;
-}
-
-static struct archive *new_reader(void)
-{
-	struct archive *a = archive_read_new();
-	if (a) {
-		archive_read_support_filter_all(a);
-		archive_read_support_format_tar(a);
-		archive_read_support_format_gnutar(a);
-	}
-	return a;
-}
-
-struct nested {
-	struct archive *outer;
-	char buf[65536];
-};
-
-static la_ssize_t nested_read(struct archive *a, void *ud, const void **buf)
-{
-	(void)a;
-	struct nested *n = ud;
-	*buf = n->buf;
-	return archive_read_data(n->outer, n->buf, sizeof(n->buf));
-}
-
 /* ---- the merged filesystem: a hash index over an array ---- */
 
 struct merged {
@@ -189,6 +78,8 @@ struct merged {
 	size_t *tab;       /* index+1, 0 empty */
 	size_t tcap;
 	unsigned char *dead;
+	size_t *layer;     /* the layer each entry comes from */
+	size_t cur;        /* the layer being read */
 };
 
 static size_t hash(const char *s)
@@ -237,6 +128,7 @@ static int m_put(struct merged *m, struct kfile *f)
 		kfile_free(&m->v[at]);
 		m->v[at] = *f;
 		m->dead[at] = 0;
+		m->layer[at] = m->cur;
 		return 0;
 	}
 	if (m->n == m->cap) {
@@ -249,12 +141,17 @@ static int m_put(struct merged *m, struct kfile *f)
 		if (!nd)
 			return -1;
 		m->dead = nd;
+		size_t *nl = realloc(m->layer, cap * sizeof(*nl));
+		if (!nl)
+			return -1;
+		m->layer = nl;
 		m->cap = cap;
 	}
 	if ((m->n + 1) * 2 > m->tcap && m_grow(m) < 0)
 		return -1;
 	m->v[m->n] = *f;
 	m->dead[m->n] = 0;
+	m->layer[m->n] = m->cur;
 	size_t i = hash(f->path) & (m->tcap - 1);
 	while (m->tab[i])
 		i = (i + 1) & (m->tcap - 1);
@@ -263,12 +160,15 @@ static int m_put(struct merged *m, struct kfile *f)
 	return 0;
 }
 
-/* Remove PATH and everything below it (or only below, for opaque dirs). */
+/* Remove PATH and everything below it (or only below, for opaque dirs),
+ * as the lower layers have it: a whiteout never hides its own layer. */
 static void m_remove(struct merged *m, const char *path, int only_children)
 {
 	size_t l = strlen(path);
 	for (size_t k = 0; k < m->n; k++) {
 		const char *p = m->v[k].path;
+		if (m->layer[k] >= m->cur)
+			continue;
 		int below = l == 0 ? *p != '\0' : (!strncmp(p, path, l) && p[l] == '/');
 		int self = !strcmp(p, path);
 		if (below || (self && !only_children))
@@ -276,35 +176,68 @@ static void m_remove(struct merged *m, const char *path, int only_children)
 	}
 }
 
-static void apply_layer(struct merged *m, struct kfile *files, size_t n)
+/* ---- the visitor ---- */
+
+static int on_layer(void *ud, const struct kimage_layer *l, kerr *e)
 {
-	/* whiteouts first: they hide lower layers, not this one */
-	for (size_t i = 0; i < n; i++) {
-		const char *b = base_name(files[i].path);
-		if (!str_starts(b, ".wh."))
-			continue;
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%.*s", (int)(b - files[i].path), files[i].path);
-		size_t dl = strlen(dir);
-		if (dl && dir[dl - 1] == '/')
-			dir[dl - 1] = '\0';
-		if (!strcmp(b, ".wh..wh..opq")) {
-			m_remove(m, dir, 1);
+	(void)e;
+	((struct merged *)ud)->cur = l->index;
+	return 0;
+}
+
+static int on_whiteout(void *ud, const struct kimage_layer *l, const char *path, kerr *e)
+{
+	(void)l, (void)e;
+	m_remove(ud, path, 0);
+	return 0;
+}
+
+static int on_opaque(void *ud, const struct kimage_layer *l, const char *dir, kerr *e)
+{
+	(void)l, (void)e;
+	m_remove(ud, dir, 1);
+	return 0;
+}
+
+static int on_entry(void *ud, struct kimage_entry *ent, kerr *e)
+{
+	struct merged *m = ud;
+	if (!*ent->path)
+		return 0;
+	if (m->n >= MAX_FILES)
+		return kerr_msg(e, EFBIG, "more than %d files", MAX_FILES);
+	struct kfile f = {
+		.mode = ent->mode,
+		.uid = ent->uid,
+		.gid = ent->gid,
+		.size = ent->size,
+		.path = strdup(ent->path),
+		.link = ent->symlink ? strdup(ent->symlink) : NULL,
+	};
+	if (!f.path || (ent->symlink && !f.link)) {
+		kfile_free(&f);
+		return kerr_set(e, ENOMEM, "%s", ent->path);
+	}
+	if (S_ISREG(f.mode) && f.size > 0 && (uint64_t)f.size <= SCAN_MAX) {
+		char *d;
+		size_t len;
+		if (kimage_read_all(ent, SCAN_MAX, &d, &len, e) < 0) {
+			kfile_free(&f);
+			return -1;
+		}
+		f.private_key = has_private_key(d, len);
+		if (kimagefs_wants_content(f.path, f.size)) {
+			f.data = d;
+			f.len = len;
 		} else {
-			char target[4096];
-			snprintf(target, sizeof(target), "%s%s%s", dir, *dir ? "/" : "", b + 4);
-			m_remove(m, target, 0);
+			free(d);
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (str_starts(base_name(files[i].path), ".wh.") || !*files[i].path) {
-			kfile_free(&files[i]);
-			continue;
-		}
-		if (m_put(m, &files[i]) < 0)
-			kfile_free(&files[i]);
+	if (m_put(m, &f) < 0) {
+		kfile_free(&f);
+		return kerr_set(e, ENOMEM, "%s", ent->path);
 	}
-	free(files);
+	return 0;
 }
 
 static int cmp_file(const void *a, const void *b)
@@ -312,214 +245,38 @@ static int cmp_file(const void *a, const void *b)
 	return strcmp(((const struct kfile *)a)->path, ((const struct kfile *)b)->path);
 }
 
-/* ---- the outer tarball ---- */
-
-static struct blob *blob_find(struct blob *v, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i].name, name))
-			return &v[i];
-	return NULL;
-}
-
-static struct blob *blob_digest(struct blob *v, size_t n, const char *digest)
-{
-	char name[256];
-	if (!digest || !str_starts(digest, "sha256:"))
-		return NULL;
-	snprintf(name, sizeof(name), "blobs/sha256/%s", digest + 7);
-	return blob_find(v, n, name);
-}
-
-static json_object *blob_json(struct blob *b)
-{
-	kerr e;
-	return b && b->data && b->len ? kj_parse(b->name, b->data, b->len, &e) : NULL;
-}
-
-static int layer_files(struct blob *b, struct kfile **out, size_t *n, kerr *e, const char *tar)
-{
-	if (b->parsed) {
-		*out = b->files;
-		*n = b->nfiles;
-		b->files = NULL;
-		b->nfiles = 0;
-		b->parsed = 0;
-		return 0;
-	}
-	if (!b->data) {
-		*out = NULL;
-		*n = 0;
-		return 0;
-	}
-	struct archive *a = new_reader();
-	if (!a)
-		return kerr_set(e, ENOMEM, "%s", tar);
-	char what[512];
-	snprintf(what, sizeof(what), "%s: layer %s", tar, b->name);
-	int rc = archive_read_open_memory(a, b->data, b->len) == ARCHIVE_OK ? parse_layer(a, out, n, e, what)
-									      : kerr_msg(e, EINVAL, "%s: unreadable", what);
-	archive_read_free(a);
-	return rc;
-}
-
 int kimagefs_load(struct kimagefs *fs, const char *path, kerr *e)
 {
 	memset(fs, 0, sizeof(*fs));
-	fs->path = strdup(path);
-	fs->name = strdup(base_name(path));
-	struct archive *a = new_reader();
-	if (!a || !fs->path || !fs->name) {
-		if (a)
-			archive_read_free(a);
-		return kerr_set(e, ENOMEM, "%s", path);
-	}
-	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
-		kerr_msg(e, EINVAL, "image %s: %s", path, archive_error_string(a) ? archive_error_string(a) : "cannot open");
-		archive_read_free(a);
+	struct kimage *img;
+	if (kimage_open(path, &img, e) < 0)
 		return -1;
+	fs->path = strdup(path);
+	fs->name = strdup(img->name ? img->name : base_name(path));
+	fs->config = json_object_get(img->config);
+	static const struct kimage_visitor v = {
+		.layer_begin = on_layer, .entry = on_entry, .whiteout = on_whiteout, .opaque = on_opaque,
+	};
+	struct merged m = { 0 };
+	int rc = !fs->path || !fs->name ? kerr_set(e, ENOMEM, "image %s", path) : kimage_walk(img, &v, &m, e);
+	kimage_close(img);
+	size_t k = 0;
+	for (size_t i = 0; i < m.n; i++) {
+		if (m.dead[i])
+			kfile_free(&m.v[i]);
+		else
+			m.v[k++] = m.v[i];
 	}
-	struct blob *blobs = NULL;
-	size_t nb = 0;
-	struct archive_entry *ent;
-	int r, rc = 0;
-	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		if (!S_ISREG(archive_entry_mode(ent)))
-			continue;
-		struct blob *nbv = realloc(blobs, (nb + 1) * sizeof(*nbv));
-		if (!nbv) {
-			rc = kerr_set(e, ENOMEM, "%s", path);
-			break;
-		}
-		blobs = nbv;
-		struct blob *b = &blobs[nb++];
-		memset(b, 0, sizeof(*b));
-		b->name = norm_path(archive_entry_pathname(ent) ? archive_entry_pathname(ent) : "");
-		if (!b->name) {
-			nb--;
-			continue;
-		}
-		int64_t size = archive_entry_size(ent);
-		if (size >= 0 && size <= SMALL_BLOB) {
-			b->data = malloc((size_t)size + 1);
-			la_ssize_t got = b->data ? archive_read_data(a, b->data, (size_t)size) : -1;
-			if (got < 0) {
-				rc = kerr_msg(e, EINVAL, "image %s: %s: %s", path, b->name ? b->name : "?",
-					      archive_error_string(a) ? archive_error_string(a) : "read error");
-				break;
-			}
-			b->data[got] = '\0';
-			b->len = (size_t)got;
-		} else {
-			/* a large entry can only be a layer: parse it as it streams */
-			struct archive *in = new_reader();
-			struct nested *nest = malloc(sizeof(*nest));
-			char what[512];
-			snprintf(what, sizeof(what), "image %s: layer %s", path, b->name ? b->name : "?");
-			if (in && nest) {
-				nest->outer = a;
-				if (archive_read_open(in, nest, NULL, nested_read, NULL) == ARCHIVE_OK) {
-					kerr le;
-					if (parse_layer(in, &b->files, &b->nfiles, &le, what) == 0)
-						b->parsed = 1;
-				}
-			}
-			if (in)
-				archive_read_free(in);
-			free(nest);
-		}
+	if (rc) {
+		files_free(m.v, k);
+	} else {
+		qsort(m.v, k, sizeof(*m.v), cmp_file);
+		fs->files = m.v;
+		fs->nfiles = k;
 	}
-	if (!rc && r != ARCHIVE_EOF)
-		rc = kerr_msg(e, EINVAL, "image %s: %s", path, archive_error_string(a) ? archive_error_string(a) : "broken tar");
-	archive_read_free(a);
-
-	/* the manifest: docker save's manifest.json, else the OCI index */
-	json_object *layers = NULL, *man = NULL, *idx = NULL, *oman = NULL;
-	const char *config_name = NULL;
-	struct blob *cfgb = NULL;
-	if (!rc) {
-		struct blob *mb = blob_find(blobs, nb, "manifest.json");
-		if (mb && (man = blob_json(mb)) && json_object_is_type(man, json_type_array) && json_object_array_length(man)) {
-			json_object *m0 = json_object_array_get_idx(man, 0);
-			config_name = js(m0, "Config");
-			layers = jget(m0, "Layers");
-			json_object *tags = jget(m0, "RepoTags");
-			if (tags && json_object_is_type(tags, json_type_array) && json_object_array_length(tags)) {
-				free(fs->name);
-				fs->name = strdup(json_object_get_string(json_object_array_get_idx(tags, 0)));
-			}
-			cfgb = config_name ? blob_find(blobs, nb, config_name) : NULL;
-		} else if ((idx = blob_json(blob_find(blobs, nb, "index.json")))) {
-			json_object *ms = jget(idx, "manifests");
-			json_object *d0 = ms && json_object_is_type(ms, json_type_array) && json_object_array_length(ms)
-						  ? json_object_array_get_idx(ms, 0) : NULL;
-			const char *ref = js(jget(d0, "annotations"), "io.containerd.image.name");
-			if (!ref)
-				ref = js(jget(d0, "annotations"), "org.opencontainers.image.ref.name");
-			if (ref) {
-				free(fs->name);
-				fs->name = strdup(ref);
-			}
-			oman = blob_json(blob_digest(blobs, nb, js(d0, "digest")));
-			/* an index inside the index: take its first manifest */
-			json_object *inner = jget(oman, "manifests");
-			if (inner && json_object_is_type(inner, json_type_array) && json_object_array_length(inner)) {
-				json_object *m2 = blob_json(blob_digest(blobs, nb, js(json_object_array_get_idx(inner, 0), "digest")));
-				json_object_put(oman);
-				oman = m2;
-			}
-			cfgb = blob_digest(blobs, nb, js(jget(oman, "config"), "digest"));
-			layers = jget(oman, "layers");
-		}
-		if (!layers)
-			rc = kerr_msg(e, EINVAL, "image %s: neither a docker save tarball (manifest.json) nor an OCI image layout (index.json)", path);
-	}
-	if (!rc) {
-		fs->config = blob_json(cfgb);
-		struct merged m = { 0 };
-		for (size_t i = 0; i < json_object_array_length(layers) && !rc; i++) {
-			json_object *l = json_object_array_get_idx(layers, i);
-			struct blob *b = json_object_is_type(l, json_type_string) ? blob_find(blobs, nb, json_object_get_string(l))
-										   : blob_digest(blobs, nb, js(l, "digest"));
-			struct kfile *files = NULL;
-			size_t n = 0;
-			if (!b) {
-				rc = kerr_msg(e, EINVAL, "image %s: layer %s is missing from the tarball", path,
-					      json_object_is_type(l, json_type_string) ? json_object_get_string(l) : js(l, "digest"));
-				break;
-			}
-			if (layer_files(b, &files, &n, e, path) < 0) {
-				rc = -1;
-				break;
-			}
-			apply_layer(&m, files, n);
-		}
-		size_t k = 0;
-		for (size_t i = 0; i < m.n; i++) {
-			if (m.dead[i])
-				kfile_free(&m.v[i]);
-			else
-				m.v[k++] = m.v[i];
-		}
-		if (rc) {
-			files_free(m.v, k);
-		} else {
-			qsort(m.v, k, sizeof(*m.v), cmp_file);
-			fs->files = m.v;
-			fs->nfiles = k;
-		}
-		free(m.tab);
-		free(m.dead);
-	}
-	json_object_put(man);
-	json_object_put(idx);
-	json_object_put(oman);
-	for (size_t i = 0; i < nb; i++) {
-		free(blobs[i].name);
-		free(blobs[i].data);
-		files_free(blobs[i].files, blobs[i].nfiles);
-	}
-	free(blobs);
+	free(m.tab);
+	free(m.dead);
+	free(m.layer);
 	return rc;
 }
 

@@ -5,22 +5,12 @@
 #define KAPSEL_AUDIT_INTERNAL_H
 
 #include "audit.h"
+#include "docker/docker.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-/* ---- the Docker Engine API client (api.c) ---- */
-
-struct kdocker;
-/* HOST: "unix:///path" or "/path".  Connects lazily. */
-struct kdocker *kdocker_new(const char *host, kerr *e);
-void kdocker_free(struct kdocker *d);
-const char *kdocker_socket(const struct kdocker *d);
-/* GET PATH; returns the HTTP status and the parsed body in *out (NULL when
- * the body is not JSON), or -1 when the daemon cannot be reached. */
-int kdocker_get(struct kdocker *d, const char *path, json_object **out, kerr *e);
 
 /* ---- lazily loaded data ---- */
 
@@ -145,7 +135,7 @@ int user_is_root(const char *user);
 
 /* ---- images from the engine (in containers.c's loader) ---- */
 
-struct kimage {
+struct audit_image {
 	char *id, *name;     /* name: first RepoTag or the short id */
 	json_object *inspect;
 	json_object *history;/* array from /images/{id}/history */
@@ -246,7 +236,7 @@ struct audit_ctx {
 	json_object *exec_info;  /* exec id -> /exec/{id}/json */
 
 	struct lazy img_lazy;
-	struct kimage *imgs;
+	struct audit_image *imgs;
 	size_t nimgs;
 	size_t nimgs_total;
 

@@ -1,120 +1,115 @@
-/* JUnit XML: one testsuite per section, one testcase per check; WARN is a
- * failure, SKIP is skipped, PASS, INFO and NOTE pass (with their evidence
- * in system-out).  Plus the dispatcher for every format. */
+/* JUnit XML, written by report/: one testsuite per section, one testcase
+ * per check; WARN is a failure, SKIP is skipped, PASS, INFO and NOTE pass
+ * (with their evidence in system-out).  Plus the dispatcher for every
+ * format. */
 #include "internal.h"
+
+#include "report/report.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void xml(FILE *f, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&apos;", f); break;
-		default:
-			if (*p < 0x20 && *p != '\n' && *p != '\t')
-				fputc('?', f);
-			else
-				fputc(*p, f);
-		}
-	}
-}
 
 static void section(const char *id, char *buf, size_t n)
 {
 	snprintf(buf, n, "%.*s", (int)strcspn(id, "."), id);
 }
 
+/* The reason and the evidence, one per line (the writer escapes them). */
 static void evidence(FILE *f, const struct audit_result *res)
 {
-	if (res->reason) {
-		xml(f, res->reason);
-		fputc('\n', f);
-	}
+	if (res->reason)
+		fprintf(f, "%s\n", res->reason);
 	for (size_t k = 0; k < res->nev; k++) {
 		const struct audit_evidence *ev = &res->ev[k];
-		fprintf(f, "[%s] ", audit_level_name(ev->level));
-		xml(f, ev->object);
+		fprintf(f, "[%s] %s", audit_level_name(ev->level), ev->object ? ev->object : "");
 		if (ev->line)
 			fprintf(f, ":%d", ev->line);
-		fputs(": ", f);
-		xml(f, ev->message);
-		fputc('\n', f);
+		fprintf(f, ": %s\n", ev->message ? ev->message : "");
 	}
 }
 
+/* The strings of one test case (freed after the writer ran). */
+struct strs {
+	char *classname, *name, *message, *text;
+};
+
+static void fill_case(struct krep_case *kc, struct strs *st, const struct audit_result *res, const char *sec)
+{
+	const struct audit_check *c = res->check;
+	size_t len;
+	FILE *f = NULL;
+	st->classname = xasprintf("kapsel.audit.%s", sec);
+	st->name = xasprintf("%s - %s", c->id, c->title);
+	*kc = (struct krep_case){ .classname = st->classname, .name = st->name, .ms = res->ms, .status = KREP_PASSED };
+	if (res->level == AUDIT_WARN) {
+		kc->status = KREP_FAILED;
+		kc->type = "WARN";
+		kc->message = st->message = xasprintf("%s (severity %s)", c->title, audit_severity_name(c->severity));
+		if ((f = open_memstream(&st->text, &len))) {
+			evidence(f, res);
+			fprintf(f, "Remediation: %s", c->remediation ? c->remediation : "");
+		}
+	} else if (res->level == AUDIT_SKIP) {
+		kc->status = KREP_SKIPPED;
+		kc->message = res->reason ? res->reason : "skipped";
+	} else if (res->nev || res->reason) {
+		if ((f = open_memstream(&st->text, &len))) {
+			fprintf(f, "[%s] ", audit_level_name(res->level));
+			evidence(f, res);
+		}
+	}
+	if (f && fclose(f) != 0) {
+		free(st->text);
+		st->text = NULL;
+	}
+	kc->text = st->text;
+}
+
+/* JUnit: a testsuite per section (checks come grouped by section). */
 static char *format_junit(const struct audit_report *r)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
-	size_t fails = 0, skips = 0;
-	for (size_t i = 0; i < r->n; i++) {
-		fails += r->results[i].level == AUDIT_WARN;
-		skips += r->results[i].level == AUDIT_SKIP;
-	}
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(f, "<testsuites name=\"kapsel audit\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n",
-		r->n, fails, skips, r->duration_ms / 1000.0);
+	struct krep_case *cases = calloc(r->n + 1, sizeof(*cases));
+	struct strs *strs = calloc(r->n + 1, sizeof(*strs));
+	struct krep_suite *suites = calloc(r->n + 1, sizeof(*suites));
+	char **names = calloc(r->n + 1, sizeof(*names));
+	char *out = NULL;
+	size_t ns = 0;
+	if (!cases || !strs || !suites || !names)
+		goto out;
 	for (size_t i = 0; i < r->n;) {
 		char sec[16];
 		section(r->results[i].check->id, sec, sizeof(sec));
-		size_t j = i, sf = 0, ss = 0;
-		double t = 0;
+		size_t j = i;
 		for (; j < r->n; j++) {
 			char s2[16];
 			section(r->results[j].check->id, s2, sizeof(s2));
 			if (strcmp(s2, sec))
 				break;
-			sf += r->results[j].level == AUDIT_WARN;
-			ss += r->results[j].level == AUDIT_SKIP;
-			t += r->results[j].ms;
+			fill_case(&cases[j], &strs[j], &r->results[j], sec);
 		}
-		fprintf(f, "  <testsuite name=\"");
-		fprintf(f, "%s - ", sec);
-		xml(f, audit_section_title(sec));
-		fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n", j - i, sf, ss, t / 1000.0);
-		for (size_t k = i; k < j; k++) {
-			const struct audit_result *res = &r->results[k];
-			const struct audit_check *c = res->check;
-			fprintf(f, "    <testcase classname=\"kapsel.audit.%s\" name=\"%s - ", sec, c->id);
-			xml(f, c->title);
-			fprintf(f, "\" time=\"%.3f\">\n", res->ms / 1000.0);
-			if (res->level == AUDIT_WARN) {
-				fprintf(f, "      <failure type=\"WARN\" message=\"");
-				xml(f, c->title);
-				fprintf(f, " (severity %s)\">", audit_severity_name(c->severity));
-				evidence(f, res);
-				fprintf(f, "Remediation: ");
-				xml(f, c->remediation);
-				fprintf(f, "</failure>\n");
-			} else if (res->level == AUDIT_SKIP) {
-				fprintf(f, "      <skipped message=\"");
-				xml(f, res->reason ? res->reason : "skipped");
-				fprintf(f, "\"/>\n");
-			} else if (res->nev || res->reason) {
-				fprintf(f, "      <system-out>[%s] ", audit_level_name(res->level));
-				evidence(f, res);
-				fprintf(f, "</system-out>\n");
-			}
-			fprintf(f, "    </testcase>\n");
-		}
-		fprintf(f, "  </testsuite>\n");
+		const char *title = audit_section_title(sec);
+		names[ns] = xasprintf("%s - %s", sec, title ? title : "");
+		suites[ns] = (struct krep_suite){ .name = names[ns], .cases = &cases[i], .n = j - i };
+		ns++;
 		i = j;
 	}
-	fprintf(f, "</testsuites>\n");
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
+	const struct krep_junit j = { .name = "kapsel audit", .ms = r->duration_ms, .suites = suites, .n = ns };
+	out = krep_junit(&j);
+out:
+	for (size_t i = 0; strs && i < r->n; i++) {
+		free(strs[i].classname);
+		free(strs[i].name);
+		free(strs[i].message);
+		free(strs[i].text);
 	}
-	return buf;
+	for (size_t i = 0; names && i < ns; i++)
+		free(names[i]);
+	free(cases);
+	free(strs);
+	free(suites);
+	free(names);
+	return out;
 }
 
 char *audit_format_text(const struct audit_report *r, unsigned flags);

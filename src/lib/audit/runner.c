@@ -405,14 +405,13 @@ static void connect_daemon(struct audit_ctx *ctx, struct audit_report *rep)
 		return;
 	}
 	kerr e;
-	ctx->api = kdocker_new(host, &e);
+	ctx->api = kdocker_new(host, "kapsel-audit/" KAPSEL_VERSION, &e);
 	if (!ctx->api) {
 		ctx->api_error = strdup(e.msg);
 		return;
 	}
-	int st = kdocker_get(ctx->api, "/version", &ctx->version, &e);
-	if (st != 200 || !ctx->version) {
-		ctx->api_error = st < 0 ? strdup(e.msg) : xasprintf("unix://%s: GET /version answered %d", kdocker_socket(ctx->api), st);
+	if (kdocker_version(ctx->api, &ctx->version, &e) < 0) {
+		ctx->api_error = strdup(e.msg);
 		return;
 	}
 	/* /info is slow to answer: it is fetched while the containers are */

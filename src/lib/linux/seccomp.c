@@ -12,11 +12,7 @@
  * Install (in the container process, right before execve): one seccomp(2)
  * call, no libseccomp and no allocation.
  *
- * SHA-256 is written here rather than taken from libcrypto: this is the hot
- * path of container start, and OpenSSL 3's first digest costs 1.5-2 ms on the
- * test machine (provider and config loading) against ~30 us for the whole
- * hash here; the runtime also does not link libcrypto otherwise.  The unit
- * test checks it against the FIPS 180-4 example vectors. */
+ * The hash is common/sha256 (why it is not libcrypto: see sha256.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -26,6 +22,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/sha256.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -92,112 +89,6 @@ struct kseccomp {
 	socklen_t addr_path_len;
 	char *listener_path;
 };
-
-/* ---- SHA-256 (FIPS 180-4) ---- */
-
-struct sha256 {
-	uint32_t h[8];
-	uint64_t bytes;
-	uint8_t buf[64];
-	size_t n;
-};
-
-static const uint32_t sha256_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-#define ROR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-static void sha256_block(struct sha256 *s, const uint8_t *p)
-{
-	uint32_t w[64], a, b, c, d, e, f, g, h;
-
-	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (int i = 16; i < 64; i++) {
-		uint32_t s0 = ROR32(w[i - 15], 7) ^ ROR32(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = ROR32(w[i - 2], 17) ^ ROR32(w[i - 2], 19) ^ (w[i - 2] >> 10);
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-	}
-	a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
-	e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
-	for (int i = 0; i < 64; i++) {
-		uint32_t t1 = h + (ROR32(e, 6) ^ ROR32(e, 11) ^ ROR32(e, 25)) + ((e & f) ^ (~e & g)) + sha256_k[i] + w[i];
-		uint32_t t2 = (ROR32(a, 2) ^ ROR32(a, 13) ^ ROR32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-		h = g, g = f, f = e, e = d + t1;
-		d = c, c = b, b = a, a = t1 + t2;
-	}
-	s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d;
-	s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
-}
-
-static void sha256_init(struct sha256 *s)
-{
-	static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-	memcpy(s->h, h0, sizeof(h0));
-	s->bytes = 0;
-	s->n = 0;
-}
-
-static void sha256_update(struct sha256 *s, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	s->bytes += len;
-	if (s->n) {
-		size_t take = 64 - s->n < len ? 64 - s->n : len;
-		memcpy(s->buf + s->n, p, take);
-		s->n += take, p += take, len -= take;
-		if (s->n < 64)
-			return;
-		sha256_block(s, s->buf);
-		s->n = 0;
-	}
-	for (; len >= 64; p += 64, len -= 64)
-		sha256_block(s, p);
-	memcpy(s->buf, p, len);
-	s->n = len;
-}
-
-static void sha256_final(struct sha256 *s, uint8_t out[32])
-{
-	uint64_t bits = s->bytes * 8;
-
-	s->buf[s->n++] = 0x80;
-	if (s->n > 56) {
-		memset(s->buf + s->n, 0, 64 - s->n);
-		sha256_block(s, s->buf);
-		s->n = 0;
-	}
-	memset(s->buf + s->n, 0, 56 - s->n);
-	for (int i = 0; i < 8; i++)
-		s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha256_block(s, s->buf);
-	for (int i = 0; i < 8; i++) {
-		out[4 * i] = (uint8_t)(s->h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)s->h[i];
-	}
-}
-
-/* Not in the header: exported for the unit test's known-answer vectors. */
-void kseccomp_sha256(const void *data, size_t len, unsigned char out[32]);
-void kseccomp_sha256(const void *data, size_t len, unsigned char out[32])
-{
-	struct sha256 s;
-	sha256_init(&s);
-	sha256_update(&s, data, len);
-	sha256_final(&s, out);
-}
 
 /* ---- profile fields ---- */
 
@@ -622,9 +513,9 @@ struct cache_hdr {
 };
 _Static_assert(sizeof(struct cache_hdr) % sizeof(struct sock_filter) == 0, "header keeps the program aligned");
 
-static void hash_str(struct sha256 *s, const char *str)
+static void hash_str(struct ksha256 *s, const char *str)
 {
-	sha256_update(s, str, strlen(str) + 1);
+	ksha256_update(s, str, strlen(str) + 1);
 }
 
 /* The key: everything the program depends on.  The profile's JSON is hashed
@@ -635,10 +526,10 @@ static void cache_key(json_object *profile, uint8_t key[32])
 {
 	const struct scmp_version *v = seccomp_version();
 	struct utsname u;
-	struct sha256 s;
+	struct ksha256 s;
 	char buf[128];
 
-	sha256_init(&s);
+	ksha256_init(&s);
 	hash_str(&s, TRANSLATOR_VERSION);
 	snprintf(buf, sizeof(buf), "libseccomp %u.%u.%u native %#x", v ? v->major : 0, v ? v->minor : 0,
 		 v ? v->micro : 0, seccomp_arch_native());
@@ -653,29 +544,19 @@ static void cache_key(json_object *profile, uint8_t key[32])
 		hash_str(&s, k);
 		hash_str(&s, val ? json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN) : "null");
 	}
-	sha256_final(&s, key);
-}
-
-static void hexify(const uint8_t *b, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 15];
-	}
-	out[2 * n] = '\0';
+	ksha256_final(&s, key);
 }
 
 static void cache_sum(const struct cache_hdr *h, const struct sock_filter *prog, size_t n, uint8_t out[32])
 {
 	struct cache_hdr z = *h;
-	struct sha256 s;
+	struct ksha256 s;
 
 	memset(z.sum, 0, sizeof(z.sum));
-	sha256_init(&s);
-	sha256_update(&s, &z, sizeof(z));
-	sha256_update(&s, prog, n * sizeof(*prog));
-	sha256_final(&s, out);
+	ksha256_init(&s);
+	ksha256_update(&s, &z, sizeof(z));
+	ksha256_update(&s, prog, n * sizeof(*prog));
+	ksha256_final(&s, out);
 }
 
 /* The cache directory, created on demand.  It is only used when it belongs
@@ -862,7 +743,7 @@ int kseccomp_compile(json_object *profile, struct kseccomp **out, kerr *e)
 	dirfd = cache_dir_open();
 	if (dirfd >= 0) {
 		cache_key(profile, key);
-		hexify(key, sizeof(key), name);
+		ksha256_hex(key, name);
 		strcat(name, ".bpf");
 		if (cache_load(dirfd, name, key, sc) > 0) {
 			open_listener(sc);

@@ -1,7 +1,7 @@
-/* A small client for the Docker Engine API over its unix socket, on
- * libcurl (CURLOPT_UNIX_SOCKET_PATH).  Easy handles are pooled so that
- * concurrent requests each use their own connection and keep it alive. */
-#include "internal.h"
+/* The Docker Engine API client (docker.h) on libcurl
+ * (CURLOPT_UNIX_SOCKET_PATH).  Easy handles are pooled so that concurrent
+ * requests each use their own connection and keep it alive. */
+#include "docker/docker.h"
 
 #include "common/json.h"
 
@@ -17,6 +17,7 @@
 
 struct kdocker {
 	char *socket;
+	char *agent;
 	pthread_mutex_t m;
 	CURL *pool[POOL_MAX];
 	size_t npool;
@@ -28,13 +29,18 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_NOTHING);
 }
 
-struct kdocker *kdocker_new(const char *host, kerr *e)
+static int starts(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+struct kdocker *kdocker_new(const char *host, const char *agent, kerr *e)
 {
 	if (!host || !*host)
 		host = "unix:///var/run/docker.sock";
-	if (str_starts(host, "unix://"))
+	if (starts(host, "unix://"))
 		host += 7;
-	else if (str_starts(host, "tcp://") || str_starts(host, "ssh://") || str_starts(host, "http")) {
+	else if (starts(host, "tcp://") || starts(host, "ssh://") || starts(host, "http")) {
 		kerr_msg(e, EINVAL, "docker host %s: only unix sockets are supported", host);
 		return NULL;
 	}
@@ -44,7 +50,9 @@ struct kdocker *kdocker_new(const char *host, kerr *e)
 	}
 	pthread_once(&curl_once, curl_init_once);
 	struct kdocker *d = calloc(1, sizeof(*d));
-	if (!d || !(d->socket = strdup(host))) {
+	if (!d || !(d->socket = strdup(host)) || !(d->agent = strdup(agent ? agent : "kapsel/" KAPSEL_VERSION))) {
+		if (d)
+			free(d->socket);
 		free(d);
 		kerr_set(e, ENOMEM, "docker client");
 		return NULL;
@@ -61,6 +69,7 @@ void kdocker_free(struct kdocker *d)
 		curl_easy_cleanup(d->pool[i]);
 	pthread_mutex_destroy(&d->m);
 	free(d->socket);
+	free(d->agent);
 	free(d);
 }
 
@@ -85,7 +94,7 @@ static CURL *acquire(struct kdocker *d)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "kapsel-audit/" KAPSEL_VERSION);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, d->agent);
 	return c;
 }
 
@@ -175,4 +184,41 @@ int kdocker_get(struct kdocker *d, const char *path, json_object **out, kerr *e)
 	}
 	free(b.p);
 	return (int)status;
+}
+
+int kdocker_get_json(struct kdocker *d, const char *path, json_object **out, kerr *e)
+{
+	json_object *body = NULL;
+	int st = kdocker_get(d, path, &body, e);
+	*out = NULL;
+	if (st < 0)
+		return -1;
+	if (st < 200 || st > 299) {
+		json_object *m = kj_get(body, "message");
+		const char *msg = m && json_object_is_type(m, json_type_string) ? json_object_get_string(m) : NULL;
+		kerr_msg(e, st == 404 ? ENOENT : EIO, "unix://%s: GET %s answered %d%s%.200s", d->socket, path, st,
+			 msg ? ": " : "", msg ? msg : "");
+		json_object_put(body);
+		return -1;
+	}
+	if (!body)
+		return kerr_msg(e, EIO, "unix://%s: GET %s answered %d without a JSON body", d->socket, path, st);
+	*out = body;
+	return 0;
+}
+
+int kdocker_version(struct kdocker *d, json_object **out, kerr *e)
+{
+	json_object *v = NULL;
+	if (kdocker_get_json(d, "/version", &v, e) < 0)
+		return -1;
+	if (!json_object_is_type(v, json_type_object)) {
+		json_object_put(v);
+		return kerr_msg(e, EIO, "unix://%s: GET /version: expected a JSON object", d->socket);
+	}
+	if (out)
+		*out = v;
+	else
+		json_object_put(v);
+	return 0;
 }
