@@ -23,10 +23,10 @@ static void test_user_is_root(void **state)
 	const char *root[] = { "", "root", "0", "0:0", "root:root", "00", "0:1000", "root:staff" };
 	const char *not_root[] = { "1000", "nobody", "1000:0", "app:root", "10", "rooty" };
 	for (size_t i = 0; i < sizeof(root) / sizeof(*root); i++)
-		assert_true(user_is_root(root[i]));
+		assert_true(audit_user_is_root(root[i]));
 	for (size_t i = 0; i < sizeof(not_root) / sizeof(*not_root); i++)
-		assert_false(user_is_root(not_root[i]));
-	assert_true(user_is_root(NULL));
+		assert_false(audit_user_is_root(not_root[i]));
+	assert_true(audit_user_is_root(NULL));
 }
 
 static void test_id_matches(void **state)
@@ -136,7 +136,7 @@ static void test_kcont_docker(void **state)
 	assert_int_equal(kcont_from_docker(&c, j, &e), 0);
 	json_object_put(j);
 	assert_string_equal(c.name, "web");
-	assert_true(user_is_root(c.user));
+	assert_true(audit_user_is_root(c.user));
 	/* CapDrop ALL then CapAdd: exactly NET_ADMIN and SYS_TIME */
 	assert_true(c.caps == ((1ull << kcap_parse("NET_ADMIN")) | (1ull << kcap_parse("SYS_TIME"))));
 	assert_true(c.net_host && c.pid_host && !c.ipc_host);
@@ -149,7 +149,7 @@ static void test_kcont_docker(void **state)
 	assert_int_equal(c.nmounts, 1);
 	assert_string_equal(c.mounts[0].propagation, "rshared");
 	assert_string_equal(c.devices[0], "/dev/fuse:/dev/fuse:rwm");
-	assert_true(strv_contains(c.ignore, "5.11"));
+	assert_true(kstrv_contains(c.ignore, "5.11"));
 	assert_string_equal(c.cmd[0], "/usr/sbin/sshd");
 
 	/* privileged: every capability, whatever CapDrop says */
@@ -183,7 +183,7 @@ static void test_kcont_oci(void **state)
 	kerr e;
 	assert_int_equal(kcont_from_oci(&c, dir, &e), 0);
 	assert_string_equal(c.kind, "bundle");
-	assert_false(user_is_root(c.user));
+	assert_false(audit_user_is_root(c.user));
 	assert_true(c.net_host);     /* no network namespace */
 	assert_true(c.userns_host);
 	assert_false(c.pid_host);

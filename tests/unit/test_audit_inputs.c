@@ -203,7 +203,7 @@ static void test_mutated_oci_configs(void **state)
 		if (i == 0) {
 			assert_int_equal(rc, 0);
 			assert_true(c.seccomp_unconfined);
-			assert_true(strv_contains(c.ignore, "5.11"));
+			assert_true(kstrv_contains(c.ignore, "5.11"));
 		}
 		kcont_free(&c);
 	}

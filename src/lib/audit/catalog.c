@@ -175,18 +175,18 @@ int audit_score(const struct audit_report *r)
 	return s;
 }
 
-void check_manual(struct audit_ctx *ctx, struct audit_result *r)
+void audit_check_manual(struct audit_ctx *ctx, struct audit_result *r)
 {
 	(void)ctx;
-	res_set(r, AUDIT_NOTE, "manual check: review it by hand");
+	audit_res_set(r, AUDIT_NOTE, "manual check: review it by hand");
 }
 
-int secret_name(const char *name)
+int audit_secret_name(const char *name)
 {
 	static const char *const words[] = { "PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY",
 					     "ACCESS_KEY", "PRIVATE_KEY", "CREDENTIAL", "AUTH_KEY", "_PASS" };
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
-		if (str_icontains(name, words[i]))
+		if (kstr_icontains(name, words[i]))
 			return 1;
 	return 0;
 }

@@ -12,10 +12,10 @@
  * was read; otherwise the check is a SKIP. */
 static const struct daemon_cfg *cfg(struct audit_ctx *ctx, struct audit_result *r)
 {
-	ctx_info(ctx);
-	ctx_daemon(ctx);
+	audit_ctx_info(ctx);
+	audit_ctx_daemon(ctx);
 	if (!ctx->daemon.found && !ctx->daemon.json && !ctx->api_ok) {
-		res_skip(r, "dockerd's configuration is unknown: no dockerd serves %s and no daemon.json was read",
+		audit_res_skip(r, "dockerd's configuration is unknown: no dockerd serves %s and no daemon.json was read",
 			 ctx->api ? kdocker_socket(ctx->api) : "the audited socket");
 		return NULL;
 	}
@@ -29,9 +29,9 @@ static const char *obj(struct audit_ctx *ctx)
 
 static int info_secopt(struct audit_ctx *ctx, const char *prefix)
 {
-	json_object *so = jget(ctx->info, "SecurityOptions");
+	json_object *so = kj_get(ctx->info, "SecurityOptions");
 	for (size_t i = 0; so && json_object_is_type(so, json_type_array) && i < json_object_array_length(so); i++)
-		if (str_starts(jstr(json_object_array_get_idx(so, i)), prefix))
+		if (kstr_starts(kj_str(json_object_array_get_idx(so, i)), prefix))
 			return 1;
 	return 0;
 }
@@ -43,12 +43,12 @@ static void c_rootless(struct audit_ctx *ctx, struct audit_result *r)
 	if (!c)
 		return;
 	if (info_secopt(ctx, "name=rootless"))
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "the daemon runs rootless");
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "the daemon runs rootless");
 	else if (c->found)
-		ev_add(r, c->uid == 0 ? AUDIT_INFO : AUDIT_PASS, "daemon", obj(ctx), 0, "dockerd (pid %d) runs as uid %u",
+		audit_ev_add(r, c->uid == 0 ? AUDIT_INFO : AUDIT_PASS, "daemon", obj(ctx), 0, "dockerd (pid %d) runs as uid %u",
 		       (int)c->pid, (unsigned)c->uid);
 	else
-		res_set(r, AUDIT_NOTE, "whether the daemon can run rootless is a decision for its operator");
+		audit_res_set(r, AUDIT_NOTE, "whether the daemon can run rootless is a decision for its operator");
 }
 
 /* 2.2 */
@@ -58,14 +58,14 @@ static void c_icc(struct audit_ctx *ctx, struct audit_result *r)
 	struct dsetting s, b;
 	if (!c)
 		return;
-	if (dcfg_get(c, "bridge", "bridge", &b) && !strcmp(b.value, "none")) {
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "no default bridge (%s=none)", b.source);
+	if (audit_dcfg_get(c, "bridge", "bridge", &b) && !strcmp(b.value, "none")) {
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "no default bridge (%s=none)", b.source);
 		return;
 	}
-	if (!dcfg_bool(c, "icc", "icc", 1, &s))
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "%s=false", s.source);
+	if (!audit_dcfg_bool(c, "icc", "icc", 1, &s))
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "%s=false", s.source);
 	else
-		ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "containers on the default bridge can reach each other (%s)",
+		audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "containers on the default bridge can reach each other (%s)",
 		       s.value ? s.source : "icc is true by default");
 }
 
@@ -76,16 +76,16 @@ static void c_log_level(struct audit_ctx *ctx, struct audit_result *r)
 	struct dsetting s, d;
 	if (!c)
 		return;
-	if (dcfg_bool(c, "debug", "debug", 0, &d)) {
-		ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "debug logging is on (%s)", d.source);
+	if (audit_dcfg_bool(c, "debug", "debug", 0, &d)) {
+		audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "debug logging is on (%s)", d.source);
 		return;
 	}
-	if (!dcfg_get(c, "log-level", "log-level", &s))
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "log level is the default, info");
+	if (!audit_dcfg_get(c, "log-level", "log-level", &s))
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "log level is the default, info");
 	else if (!strcmp(s.value, "info"))
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "%s=info", s.source);
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "%s=info", s.source);
 	else
-		ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "%s=%s (want info)", s.source, s.value);
+		audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "%s=%s (want info)", s.source, s.value);
 }
 
 /* 2.4 */
@@ -95,10 +95,10 @@ static void c_iptables(struct audit_ctx *ctx, struct audit_result *r)
 	struct dsetting s;
 	if (!c)
 		return;
-	if (dcfg_bool(c, "iptables", "iptables", 1, &s))
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "%s", s.value ? s.source : "iptables is on by default");
+	if (audit_dcfg_bool(c, "iptables", "iptables", 1, &s))
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "%s", s.value ? s.source : "iptables is on by default");
 	else
-		ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "Docker may not change iptables (%s=false)", s.source);
+		audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "Docker may not change iptables (%s=false)", s.source);
 }
 
 /* 2.5 */
@@ -107,26 +107,26 @@ static void c_insecure(struct audit_ctx *ctx, struct audit_result *r)
 	const struct daemon_cfg *c = cfg(ctx, r);
 	if (!c)
 		return;
-	_cleanup_strv_ char **v = dcfg_list(c, "insecure-registry", NULL, "insecure-registries");
+	_cleanup_strv_ char **v = audit_dcfg_list(c, "insecure-registry", NULL, "insecure-registries");
 	for (size_t i = 0; v && v[i]; i++)
-		ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "insecure registry %s (configuration)", v[i]);
-	json_object *rc = jget(ctx->info, "RegistryConfig");
-	json_object *cidrs = jget(rc, "InsecureRegistryCIDRs");
+		audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "insecure registry %s (configuration)", v[i]);
+	json_object *rc = kj_get(ctx->info, "RegistryConfig");
+	json_object *cidrs = kj_get(rc, "InsecureRegistryCIDRs");
 	for (size_t i = 0; cidrs && json_object_is_type(cidrs, json_type_array) && i < json_object_array_length(cidrs); i++) {
-		const char *x = jstr(json_object_array_get_idx(cidrs, i));
-		if (strcmp(x, "127.0.0.0/8") && strcmp(x, "::1/128") && !strv_contains(v, x))
-			ev_add(r, AUDIT_WARN, "daemon", "/info", 0, "insecure registry range %s (RegistryConfig)", x);
+		const char *x = kj_str(json_object_array_get_idx(cidrs, i));
+		if (strcmp(x, "127.0.0.0/8") && strcmp(x, "::1/128") && !kstrv_contains(v, x))
+			audit_ev_add(r, AUDIT_WARN, "daemon", "/info", 0, "insecure registry range %s (RegistryConfig)", x);
 	}
-	json_object *idx = jget(rc, "IndexConfigs");
+	json_object *idx = kj_get(rc, "IndexConfigs");
 	if (idx && json_object_is_type(idx, json_type_object)) {
 		json_object_object_foreach(idx, name, ic) {
-			json_object *sec = jget(ic, "Secure");
-			if (sec && !json_object_get_boolean(sec) && !strv_contains(v, name))
-				ev_add(r, AUDIT_WARN, "daemon", "/info", 0, "insecure registry %s (RegistryConfig)", name);
+			json_object *sec = kj_get(ic, "Secure");
+			if (sec && !json_object_get_boolean(sec) && !kstrv_contains(v, name))
+				audit_ev_add(r, AUDIT_WARN, "daemon", "/info", 0, "insecure registry %s (RegistryConfig)", name);
 		}
 	}
 	if (!r->nev)
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "no insecure registries");
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "no insecure registries");
 }
 
 /* 2.6 */
@@ -136,18 +136,18 @@ static void c_aufs(struct audit_ctx *ctx, struct audit_result *r)
 	struct dsetting s;
 	if (!c)
 		return;
-	const char *drv = js(ctx->info, "Driver");
+	const char *drv = kj_get_str(ctx->info, "Driver");
 	const char *src = "/info Driver";
-	if (!drv && dcfg_get(c, "storage-driver", "storage-driver", &s)) {
+	if (!drv && audit_dcfg_get(c, "storage-driver", "storage-driver", &s)) {
 		drv = s.value;
 		src = s.source;
 	}
 	if (!drv)
-		res_skip(r, "the storage driver is unknown without the daemon");
+		audit_res_skip(r, "the storage driver is unknown without the daemon");
 	else if (!strcmp(drv, "aufs"))
-		ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "storage driver aufs (%s)", src);
+		audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "storage driver aufs (%s)", src);
 	else
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "storage driver %s (%s)", drv, src);
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "storage driver %s (%s)", drv, src);
 }
 
 /* 2.7 */
@@ -157,22 +157,22 @@ static void c_tls(struct audit_ctx *ctx, struct audit_result *r)
 	struct dsetting s, ca, cert, key;
 	if (!c)
 		return;
-	_cleanup_strv_ char **hosts = dcfg_list(c, "host", NULL, "hosts");
+	_cleanup_strv_ char **hosts = audit_dcfg_list(c, "host", NULL, "hosts");
 	int tcp = 0;
 	for (size_t i = 0; hosts && hosts[i]; i++)
-		if (str_starts(hosts[i], "tcp://")) {
+		if (kstr_starts(hosts[i], "tcp://")) {
 			tcp = 1;
-			int verify = dcfg_bool(c, "tlsverify", "tlsverify", 0, &s);
-			int have = dcfg_get(c, "tlscacert", "tlscacert", &ca) + dcfg_get(c, "tlscert", "tlscert", &cert) +
-				   dcfg_get(c, "tlskey", "tlskey", &key);
+			int verify = audit_dcfg_bool(c, "tlsverify", "tlsverify", 0, &s);
+			int have = audit_dcfg_get(c, "tlscacert", "tlscacert", &ca) + audit_dcfg_get(c, "tlscert", "tlscert", &cert) +
+				   audit_dcfg_get(c, "tlskey", "tlskey", &key);
 			if (verify && have == 3)
-				ev_add(r, AUDIT_PASS, "daemon", hosts[i], 0, "listens on %s with TLS client verification", hosts[i]);
+				audit_ev_add(r, AUDIT_PASS, "daemon", hosts[i], 0, "listens on %s with TLS client verification", hosts[i]);
 			else
-				ev_add(r, AUDIT_WARN, "daemon", hosts[i], 0, "listens on %s without %s", hosts[i],
+				audit_ev_add(r, AUDIT_WARN, "daemon", hosts[i], 0, "listens on %s without %s", hosts[i],
 				       verify ? "a CA, certificate and key" : "--tlsverify: anyone who reaches the port is root");
 		}
 	if (!tcp)
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "the daemon does not listen on TCP");
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "the daemon does not listen on TCP");
 }
 
 /* 2.8 */
@@ -181,12 +181,12 @@ static void c_default_ulimit(struct audit_ctx *ctx, struct audit_result *r)
 	const struct daemon_cfg *c = cfg(ctx, r);
 	if (!c)
 		return;
-	_cleanup_strv_ char **v = dcfg_list(c, "default-ulimit", NULL, "default-ulimits");
+	_cleanup_strv_ char **v = audit_dcfg_list(c, "default-ulimit", NULL, "default-ulimits");
 	if (v && v[0])
 		for (size_t i = 0; v[i]; i++)
-			ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "default ulimit %s", v[i]);
+			audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "default ulimit %s", v[i]);
 	else
-		ev_add(r, AUDIT_INFO, "daemon", obj(ctx), 0, "no default ulimits: containers inherit dockerd's limits");
+		audit_ev_add(r, AUDIT_INFO, "daemon", obj(ctx), 0, "no default ulimits: containers inherit dockerd's limits");
 }
 
 /* 2.9 */
@@ -196,12 +196,12 @@ static void c_userns(struct audit_ctx *ctx, struct audit_result *r)
 	struct dsetting s;
 	if (!c)
 		return;
-	if (dcfg_get(c, "userns-remap", "userns-remap", &s) && *s.value)
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "%s=%s", s.source, s.value);
+	if (audit_dcfg_get(c, "userns-remap", "userns-remap", &s) && *s.value)
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "%s=%s", s.source, s.value);
 	else if (info_secopt(ctx, "name=userns"))
-		ev_add(r, AUDIT_PASS, "daemon", "/info", 0, "user namespace remapping is on");
+		audit_ev_add(r, AUDIT_PASS, "daemon", "/info", 0, "user namespace remapping is on");
 	else
-		ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "no user namespace remapping: root in a container is root on the host");
+		audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "no user namespace remapping: root in a container is root on the host");
 }
 
 /* 2.10 */
@@ -211,10 +211,10 @@ static void c_cgroup_parent(struct audit_ctx *ctx, struct audit_result *r)
 	struct dsetting s;
 	if (!c)
 		return;
-	if (dcfg_get(c, "cgroup-parent", "cgroup-parent", &s))
-		ev_add(r, AUDIT_INFO, "daemon", obj(ctx), 0, "%s=%s: confirm this is intended", s.source, s.value);
+	if (audit_dcfg_get(c, "cgroup-parent", "cgroup-parent", &s))
+		audit_ev_add(r, AUDIT_INFO, "daemon", obj(ctx), 0, "%s=%s: confirm this is intended", s.source, s.value);
 	else
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "default cgroup parent");
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "default cgroup parent");
 }
 
 /* 2.11 */
@@ -223,12 +223,12 @@ static void c_basesize(struct audit_ctx *ctx, struct audit_result *r)
 	const struct daemon_cfg *c = cfg(ctx, r);
 	if (!c)
 		return;
-	_cleanup_strv_ char **v = dcfg_list(c, "storage-opt", NULL, "storage-opts");
+	_cleanup_strv_ char **v = audit_dcfg_list(c, "storage-opt", NULL, "storage-opts");
 	for (size_t i = 0; v && v[i]; i++)
-		if (str_starts(v[i], "dm.basesize"))
-			ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "base device size changed: %s", v[i]);
+		if (kstr_starts(v[i], "dm.basesize"))
+			audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "base device size changed: %s", v[i]);
 	if (!r->nev)
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "base device size not changed");
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "base device size not changed");
 }
 
 /* 2.12 */
@@ -237,14 +237,14 @@ static void c_authz(struct audit_ctx *ctx, struct audit_result *r)
 	const struct daemon_cfg *c = cfg(ctx, r);
 	if (!c)
 		return;
-	_cleanup_strv_ char **v = dcfg_list(c, "authorization-plugin", NULL, "authorization-plugins");
-	json_object *az = jget(jget(ctx->info, "Plugins"), "Authorization");
+	_cleanup_strv_ char **v = audit_dcfg_list(c, "authorization-plugin", NULL, "authorization-plugins");
+	json_object *az = kj_get(kj_get(ctx->info, "Plugins"), "Authorization");
 	size_t n = az && json_object_is_type(az, json_type_array) ? json_object_array_length(az) : 0;
 	if ((v && v[0]) || n)
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "authorization plugin %s",
-		       v && v[0] ? v[0] : jstr(json_object_array_get_idx(az, 0)));
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "authorization plugin %s",
+		       v && v[0] ? v[0] : kj_str(json_object_array_get_idx(az, 0)));
 	else
-		ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "no authorization plugin: every client of the socket may do everything");
+		audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "no authorization plugin: every client of the socket may do everything");
 }
 
 /* 2.13 */
@@ -255,11 +255,11 @@ static void c_remote_log(struct audit_ctx *ctx, struct audit_result *r)
 	if (!c)
 		return;
 	const char *drv = NULL, *src = "default";
-	if (dcfg_get(c, "log-driver", "log-driver", &s)) {
+	if (audit_dcfg_get(c, "log-driver", "log-driver", &s)) {
 		drv = s.value;
 		src = s.source;
-	} else if (js(ctx->info, "LoggingDriver")) {
-		drv = js(ctx->info, "LoggingDriver");
+	} else if (kj_get_str(ctx->info, "LoggingDriver")) {
+		drv = kj_get_str(ctx->info, "LoggingDriver");
 		src = "/info LoggingDriver";
 	} else {
 		drv = "json-file";
@@ -268,10 +268,10 @@ static void c_remote_log(struct audit_ctx *ctx, struct audit_result *r)
 					      "gcplogs", "logentries", "etwlogs" };
 	for (size_t i = 0; i < ARRAY_SIZE(remote); i++)
 		if (!strcmp(drv, remote[i])) {
-			ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "log driver %s (%s)", drv, src);
+			audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "log driver %s (%s)", drv, src);
 			return;
 		}
-	ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "log driver %s (%s) keeps the logs on this host", drv, src);
+	audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "log driver %s (%s) keeps the logs on this host", drv, src);
 }
 
 /* 2.14 */
@@ -281,10 +281,10 @@ static void c_nnp(struct audit_ctx *ctx, struct audit_result *r)
 	struct dsetting s;
 	if (!c)
 		return;
-	if (dcfg_bool(c, "no-new-privileges", "no-new-privileges", 0, &s))
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "%s=true", s.source);
+	if (audit_dcfg_bool(c, "no-new-privileges", "no-new-privileges", 0, &s))
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "%s=true", s.source);
 	else
-		ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "containers may gain privileges through setuid binaries (no-new-privileges is off)");
+		audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "containers may gain privileges through setuid binaries (no-new-privileges is off)");
 }
 
 /* 2.15 */
@@ -294,15 +294,15 @@ static void c_live_restore(struct audit_ctx *ctx, struct audit_result *r)
 	struct dsetting s;
 	if (!c)
 		return;
-	const char *sw = ctx_swarm_state(ctx);
+	const char *sw = audit_ctx_swarm_state(ctx);
 	if (sw && !strcmp(sw, "active")) {
-		ev_add(r, AUDIT_INFO, "daemon", obj(ctx), 0, "swarm mode is active: live restore does not apply");
+		audit_ev_add(r, AUDIT_INFO, "daemon", obj(ctx), 0, "swarm mode is active: live restore does not apply");
 		return;
 	}
-	if (dcfg_bool(c, "live-restore", "live-restore", 0, &s) || jb(ctx->info, "LiveRestoreEnabled"))
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "live restore is on (%s)", s.value ? s.source : "/info");
+	if (audit_dcfg_bool(c, "live-restore", "live-restore", 0, &s) || kj_get_bool(ctx->info, "LiveRestoreEnabled"))
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "live restore is on (%s)", s.value ? s.source : "/info");
 	else
-		ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "live restore is off: restarting dockerd stops every container");
+		audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "live restore is off: restarting dockerd stops every container");
 }
 
 /* 2.16 */
@@ -312,10 +312,10 @@ static void c_userland_proxy(struct audit_ctx *ctx, struct audit_result *r)
 	struct dsetting s;
 	if (!c)
 		return;
-	if (dcfg_bool(c, "userland-proxy", "userland-proxy", 1, &s))
-		ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "the userland proxy is on (%s)", s.value ? s.source : "default");
+	if (audit_dcfg_bool(c, "userland-proxy", "userland-proxy", 1, &s))
+		audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "the userland proxy is on (%s)", s.value ? s.source : "default");
 	else
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "%s=false", s.source);
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "%s=false", s.source);
 }
 
 /* 2.17 */
@@ -325,15 +325,15 @@ static void c_seccomp_profile(struct audit_ctx *ctx, struct audit_result *r)
 	struct dsetting s;
 	if (!c)
 		return;
-	if (dcfg_get(c, "seccomp-profile", "seccomp-profile", &s)) {
+	if (audit_dcfg_get(c, "seccomp-profile", "seccomp-profile", &s)) {
 		if (!strcmp(s.value, "unconfined"))
-			ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "%s=unconfined: no seccomp filter for any container", s.source);
+			audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "%s=unconfined: no seccomp filter for any container", s.source);
 		else
-			ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "daemon-wide profile %s (%s)", s.value, s.source);
+			audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "daemon-wide profile %s (%s)", s.value, s.source);
 	} else if (ctx->api_ok && !info_secopt(ctx, "name=seccomp")) {
-		ev_add(r, AUDIT_WARN, "daemon", "/info", 0, "seccomp is not available to the daemon");
+		audit_ev_add(r, AUDIT_WARN, "daemon", "/info", 0, "seccomp is not available to the daemon");
 	} else {
-		ev_add(r, AUDIT_INFO, "daemon", obj(ctx), 0, "Docker's default seccomp profile; a custom one may fit your workloads better");
+		audit_ev_add(r, AUDIT_INFO, "daemon", obj(ctx), 0, "Docker's default seccomp profile; a custom one may fit your workloads better");
 	}
 }
 
@@ -344,10 +344,10 @@ static void c_experimental(struct audit_ctx *ctx, struct audit_result *r)
 	struct dsetting s;
 	if (!c)
 		return;
-	if (dcfg_bool(c, "experimental", "experimental", 0, &s) || jb(ctx->info, "ExperimentalBuild"))
-		ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "experimental features are on");
+	if (audit_dcfg_bool(c, "experimental", "experimental", 0, &s) || kj_get_bool(ctx->info, "ExperimentalBuild"))
+		audit_ev_add(r, AUDIT_WARN, "daemon", obj(ctx), 0, "experimental features are on");
 	else
-		ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "experimental features are off");
+		audit_ev_add(r, AUDIT_PASS, "daemon", obj(ctx), 0, "experimental features are off");
 }
 
 const struct audit_check audit_checks_daemon[] = {

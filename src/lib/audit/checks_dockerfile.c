@@ -19,11 +19,11 @@ static void df_ev(struct audit_result *r, const struct kdockerfile *df, const st
 	}
 	char msg[1024];
 	snprintf(msg, sizeof(msg), fmt, a1 ? a1 : "", a2 ? a2 : "");
-	ev_add(r, lvl, "dockerfile", df->path, in ? in->line : 0, "%s", msg);
+	audit_ev_add(r, lvl, "dockerfile", df->path, in ? in->line : 0, "%s", msg);
 }
 
 #define EACH_DF(df) \
-	ctx_dockerfiles(ctx); \
+	audit_ctx_dockerfiles(ctx); \
 	for (const struct kdockerfile *df = ctx->dfs; df < ctx->dfs + ctx->ndfs; df++)
 
 static int last_stage(const struct kdockerfile *df)
@@ -41,7 +41,7 @@ static void c_user(struct audit_ctx *ctx, struct audit_result *r)
 				last = &df->ins[i];
 		if (!last)
 			df_ev(r, df, NULL, AUDIT_WARN, "no USER instruction in the final stage: the container runs as root", NULL, NULL);
-		else if (user_is_root(last->args))
+		else if (audit_user_is_root(last->args))
 			df_ev(r, df, last, AUDIT_WARN, "the last USER is %s", last->args, NULL);
 		else
 			df_ev(r, df, last, AUDIT_PASS, "runs as %s", last->args, NULL);
@@ -57,16 +57,16 @@ static void c_base(struct audit_ctx *ctx, struct audit_result *r)
 			const struct kinstr *in = &df->ins[i];
 			if (strcmp(in->cmd, "FROM"))
 				continue;
-			_cleanup_strv_ char **w = strv_split(in->args, " \t");
+			_cleanup_strv_ char **w = kstrv_split(in->args, " \t");
 			size_t k = 0;
-			while (w && w[k] && str_starts(w[k], "--"))
+			while (w && w[k] && kstr_starts(w[k], "--"))
 				k++;
 			const char *img = w ? w[k] : NULL;
 			if (w && w[k] && w[k + 1] && !strcasecmp(w[k + 1], "AS") && w[k + 2])
-				strv_push(&stages, w[k + 2]);
+				kstrv_add(&stages, w[k + 2]);
 			if (!img)
 				continue;
-			if (!strcmp(img, "scratch") || strv_contains(stages, img) || strchr(img, '$'))
+			if (!strcmp(img, "scratch") || kstrv_contains(stages, img) || strchr(img, '$'))
 				continue;
 			const char *slash = strrchr(img, '/');
 			const char *colon = strchr(slash ? slash : img, ':');
@@ -79,7 +79,7 @@ static void c_base(struct audit_ctx *ctx, struct audit_result *r)
 			else
 				df_ev(r, df, in, AUDIT_INFO, "base image %s is tagged but not pinned by digest", img, NULL);
 		}
-		free_strv(stages);
+		kstrv_free(stages);
 	}
 }
 
@@ -155,7 +155,7 @@ static void c_pipe_shell(struct audit_ctx *ctx, struct audit_result *r)
 					      "ruby", "sudo" };
 	EACH_DF(df) {
 		EACH_RUN(df, in) {
-			_cleanup_strv_ char **segs = strv_split(in->args, "|");
+			_cleanup_strv_ char **segs = kstrv_split(in->args, "|");
 			int fetch = 0;
 			for (size_t k = 0; segs && segs[k]; k++) {
 				if (k && fetch) {
@@ -204,12 +204,12 @@ static void c_secrets(struct audit_ctx *ctx, struct audit_result *r)
 		for (const struct kinstr *in = df->ins; in < df->ins + df->nins; in++) {
 			if (strcmp(in->cmd, "ENV") && strcmp(in->cmd, "ARG"))
 				continue;
-			_cleanup_strv_ char **w = strv_split(in->args, " \t");
+			_cleanup_strv_ char **w = kstrv_split(in->args, " \t");
 			int legacy = !strcmp(in->cmd, "ENV") && w && w[0] && !strchr(w[0], '=');
 			for (size_t k = 0; w && w[k]; k++) {
 				char name[256];
 				snprintf(name, sizeof(name), "%.*s", (int)strcspn(w[k], "="), w[k]);
-				if (secret_name(name))
+				if (audit_secret_name(name))
 					df_ev(r, df, in, AUDIT_WARN, "%s %s looks like a secret: it stays in the image", in->cmd, name);
 				if (legacy)
 					break;
@@ -242,9 +242,9 @@ static void c_expose22(struct audit_ctx *ctx, struct audit_result *r)
 		for (const struct kinstr *in = df->ins; in < df->ins + df->nins; in++) {
 			if (strcmp(in->cmd, "EXPOSE"))
 				continue;
-			_cleanup_strv_ char **w = strv_split(in->args, " \t");
+			_cleanup_strv_ char **w = kstrv_split(in->args, " \t");
 			for (size_t k = 0; w && w[k]; k++)
-				if (!strcmp(w[k], "22") || str_starts(w[k], "22/"))
+				if (!strcmp(w[k], "22") || kstr_starts(w[k], "22/"))
 					df_ev(r, df, in, AUDIT_WARN, "EXPOSE %s: SSH in a container", w[k], NULL);
 		}
 	}
@@ -294,7 +294,7 @@ static void c_update_alone(struct audit_ctx *ctx, struct audit_result *r)
 			for (size_t k = 0; k < r->nev && !any; k++) \
 				any = !strcmp(r->ev[k].object, ctx->dfs[i].path); \
 			if (!any) \
-				ev_add(r, AUDIT_PASS, "dockerfile", ctx->dfs[i].path, 0, "no finding"); \
+				audit_ev_add(r, AUDIT_PASS, "dockerfile", ctx->dfs[i].path, 0, "no finding"); \
 		} \
 	}
 DF_CHECK(c_user)

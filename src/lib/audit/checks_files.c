@@ -46,9 +46,9 @@ static void owner_one(struct audit_result *r, const char *path, int want)
 	int ok = st.st_uid == 0 &&
 		 (want == OWN_ROOT_ROOT ? st.st_gid == 0 : (gfound ? st.st_gid == dg : st.st_gid == 0));
 	if (ok)
-		ev_add(r, AUDIT_PASS, "file", path, 0, "owner %s", who);
+		audit_ev_add(r, AUDIT_PASS, "file", path, 0, "owner %s", who);
 	else
-		ev_add(r, AUDIT_WARN, "file", path, 0, "owner %s, want %s", who,
+		audit_ev_add(r, AUDIT_WARN, "file", path, 0, "owner %s, want %s", who,
 		       want == OWN_ROOT_ROOT ? "root:root" : "root:docker");
 }
 
@@ -59,13 +59,13 @@ static void mode_one(struct audit_result *r, const char *path, unsigned max)
 	if (lstat(path, &st) < 0)
 		return;
 	unsigned m = st.st_mode & 07777, bad = m & ~max;
-	mode_str(m, have);
-	mode_str(max, want);
-	mode_str(bad, extra);
+	audit_mode_str(m, have);
+	audit_mode_str(max, want);
+	audit_mode_str(bad, extra);
 	if (bad)
-		ev_add(r, AUDIT_WARN, "file", path, 0, "mode %s has bits %s beyond %s", have, extra, want);
+		audit_ev_add(r, AUDIT_WARN, "file", path, 0, "mode %s has bits %s beyond %s", have, extra, want);
 	else
-		ev_add(r, AUDIT_PASS, "file", path, 0, "mode %s (at most %s)", have, want);
+		audit_ev_add(r, AUDIT_PASS, "file", path, 0, "mode %s (at most %s)", have, want);
 }
 
 /* Run OWNER or MODE on each path that exists; INFO when none does. */
@@ -83,7 +83,7 @@ static void files(struct audit_result *r, char **paths, int is_mode, int want_ow
 			owner_one(r, paths[i], want_owner);
 	}
 	if (!any)
-		res_set(r, AUDIT_INFO, "%s not found", what);
+		audit_res_set(r, AUDIT_INFO, "%s not found", what);
 }
 
 static void one(struct audit_result *r, const char *path, int is_mode, int want_owner, unsigned max)
@@ -96,7 +96,7 @@ static void one(struct audit_result *r, const char *path, int is_mode, int want_
 	static void fn(struct audit_ctx *ctx, struct audit_result *r) \
 	{ \
 		(void)ctx; \
-		_cleanup_strv_ char **v = unit_paths(unit); \
+		_cleanup_strv_ char **v = audit_unit_paths(unit); \
 		files(r, v, is_mode, OWN_ROOT_ROOT, max, unit); \
 	}
 UNIT_CHECK(c_service_owner, "docker.service", 0, 0)
@@ -135,7 +135,7 @@ static char **registry_certs(void)
 				continue;
 			char p[1024];
 			snprintf(p, sizeof(p), "%s/%s", sub, fe->d_name);
-			strv_push(&v, p);
+			kstrv_add(&v, p);
 		}
 	}
 	return v;
@@ -158,9 +158,9 @@ static void c_certs_mode(struct audit_ctx *ctx, struct audit_result *r)
 static void tls_file(struct audit_ctx *ctx, struct audit_result *r, const char *key, int is_mode, unsigned max)
 {
 	struct dsetting s;
-	ctx_daemon(ctx);
-	if (!dcfg_get(&ctx->daemon, key, key, &s)) {
-		res_set(r, AUDIT_INFO, "no --%s configured", key);
+	audit_ctx_daemon(ctx);
+	if (!audit_dcfg_get(&ctx->daemon, key, key, &s)) {
+		audit_res_set(r, AUDIT_INFO, "no --%s configured", key);
 		return;
 	}
 	one(r, s.value, is_mode, OWN_ROOT_ROOT, max);
@@ -175,37 +175,37 @@ static void c_key_mode(struct audit_ctx *ctx, struct audit_result *r) { tls_file
 
 static void c_sock_owner(struct audit_ctx *ctx, struct audit_result *r)
 {
-	_cleanup_strv_ char **v = eff_docker_sockets(ctx);
+	_cleanup_strv_ char **v = audit_eff_docker_sockets(ctx);
 	files(r, v, 0, OWN_ROOT_DOCKER, 0, "Docker socket");
 }
 
 static void c_sock_mode(struct audit_ctx *ctx, struct audit_result *r)
 {
-	_cleanup_strv_ char **v = eff_docker_sockets(ctx);
+	_cleanup_strv_ char **v = audit_eff_docker_sockets(ctx);
 	files(r, v, 1, 0, 0660, "Docker socket");
 }
 
 static void c_json_owner(struct audit_ctx *ctx, struct audit_result *r)
 {
-	ctx_daemon(ctx);
+	audit_ctx_daemon(ctx);
 	one(r, ctx->daemon.json_path ? ctx->daemon.json_path : "/etc/docker/daemon.json", 0, OWN_ROOT_ROOT, 0);
 }
 
 static void c_json_mode(struct audit_ctx *ctx, struct audit_result *r)
 {
-	ctx_daemon(ctx);
+	audit_ctx_daemon(ctx);
 	one(r, ctx->daemon.json_path ? ctx->daemon.json_path : "/etc/docker/daemon.json", 1, OWN_ROOT_ROOT, 0644);
 }
 
 static void c_containerd_owner(struct audit_ctx *ctx, struct audit_result *r)
 {
-	_cleanup_strv_ char **v = eff_containerd_sockets(ctx);
+	_cleanup_strv_ char **v = audit_eff_containerd_sockets(ctx);
 	files(r, v, 0, OWN_ROOT_ROOT, 0, "containerd socket");
 }
 
 static void c_containerd_mode(struct audit_ctx *ctx, struct audit_result *r)
 {
-	_cleanup_strv_ char **v = eff_containerd_sockets(ctx);
+	_cleanup_strv_ char **v = audit_eff_containerd_sockets(ctx);
 	files(r, v, 1, OWN_ROOT_ROOT, 0660, "containerd socket");
 }
 

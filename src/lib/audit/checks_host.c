@@ -34,20 +34,20 @@ static void mount_of(const char *path, char *out, size_t n)
 /* 1.1.1 */
 static void c_partition(struct audit_ctx *ctx, struct audit_result *r)
 {
-	_cleanup_free_ char *root = eff_data_root(ctx);
+	_cleanup_free_ char *root = audit_eff_data_root(ctx);
 	struct stat a, b;
 	char mp[PATH_MAX];
 	if (stat(root, &a) < 0) {
-		res_set(r, AUDIT_INFO, "data root %s does not exist", root);
+		audit_res_set(r, AUDIT_INFO, "data root %s does not exist", root);
 		return;
 	}
 	stat("/", &b);
 	mount_of(root, mp, sizeof(mp));
 	if (a.st_dev == b.st_dev)
-		ev_add(r, AUDIT_WARN, "host", root, 0, "data root %s is on the root filesystem (mount %s, device %u:%u)", root,
+		audit_ev_add(r, AUDIT_WARN, "host", root, 0, "data root %s is on the root filesystem (mount %s, device %u:%u)", root,
 		       mp, major(a.st_dev), minor(a.st_dev));
 	else
-		ev_add(r, AUDIT_PASS, "host", root, 0, "data root %s is on its own filesystem (mount %s, device %u:%u)",
+		audit_ev_add(r, AUDIT_PASS, "host", root, 0, "data root %s is on its own filesystem (mount %s, device %u:%u)",
 		       root, mp, major(a.st_dev), minor(a.st_dev));
 }
 
@@ -58,17 +58,17 @@ static void c_docker_group(struct audit_ctx *ctx, struct audit_result *r)
 	_cleanup_fclose_ FILE *f = fopen("/etc/group", "re");
 	char line[4096];
 	while (f && fgets(line, sizeof(line), f)) {
-		if (!str_starts(line, "docker:"))
+		if (!kstr_starts(line, "docker:"))
 			continue;
 		line[strcspn(line, "\n")] = '\0';
 		char *members = strrchr(line, ':');
 		if (members && members[1])
-			ev_add(r, AUDIT_INFO, "host", "/etc/group", 0, "members of group docker (root on this host): %s", members + 1);
+			audit_ev_add(r, AUDIT_INFO, "host", "/etc/group", 0, "members of group docker (root on this host): %s", members + 1);
 		else
-			ev_add(r, AUDIT_PASS, "host", "/etc/group", 0, "group docker has no members");
+			audit_ev_add(r, AUDIT_PASS, "host", "/etc/group", 0, "group docker has no members");
 		return;
 	}
-	ev_add(r, AUDIT_PASS, "host", "/etc/group", 0, "no group docker: only root can use the socket");
+	audit_ev_add(r, AUDIT_PASS, "host", "/etc/group", 0, "no group docker: only root can use the socket");
 }
 
 /* ---- 1.1.3 - 1.1.18: audit rules ---- */
@@ -94,7 +94,7 @@ static int rule_watches(char **rules, const char *path)
 
 void audit_paths(struct audit_ctx *ctx, struct audit_result *r, char **paths)
 {
-	ctx_host(ctx);
+	audit_ctx_host(ctx);
 	int any = 0;
 	for (size_t i = 0; paths && paths[i]; i++) {
 		struct stat st;
@@ -105,28 +105,28 @@ void audit_paths(struct audit_ctx *ctx, struct audit_result *r, char **paths)
 		int watched = rule_watches(ctx->host.audit_rules, paths[i]) ||
 			      (realpath(paths[i], real) && rule_watches(ctx->host.audit_rules, real));
 		if (watched)
-			ev_add(r, AUDIT_PASS, "file", paths[i], 0, "an audit rule watches %s", paths[i]);
+			audit_ev_add(r, AUDIT_PASS, "file", paths[i], 0, "an audit rule watches %s", paths[i]);
 		else if (!ctx->host.audit_rules_found)
-			ev_add(r, AUDIT_WARN, "file", paths[i], 0, "no audit rules on this host (%s): %s is not watched",
+			audit_ev_add(r, AUDIT_WARN, "file", paths[i], 0, "no audit rules on this host (%s): %s is not watched",
 			       ctx->o->audit_rules ? ctx->o->audit_rules : "/etc/audit", paths[i]);
 		else
-			ev_add(r, AUDIT_WARN, "file", paths[i], 0, "no audit rule watches %s", paths[i]);
+			audit_ev_add(r, AUDIT_WARN, "file", paths[i], 0, "no audit rule watches %s", paths[i]);
 	}
 	if (!any) {
 		_cleanup_free_ char *list = NULL;
 		for (size_t i = 0; paths && paths[i]; i++) {
-			char *n = xasprintf("%s%s%s", list ? list : "", list ? ", " : "", paths[i]);
+			char *n = kstr_printf("%s%s%s", list ? list : "", list ? ", " : "", paths[i]);
 			free(list);
 			list = n;
 		}
-		res_set(r, AUDIT_INFO, "not present on this host: %s", list ? list : "-");
+		audit_res_set(r, AUDIT_INFO, "not present on this host: %s", list ? list : "-");
 	}
 }
 
 static void push_unique(char ***v, const char *p)
 {
-	if (p && !strv_contains(*v, p))
-		strv_push(v, p);
+	if (p && !kstrv_contains(*v, p))
+		kstrv_add(v, p);
 }
 
 static void paths_static(struct audit_ctx *ctx, struct audit_result *r, const char *const *list)
@@ -139,7 +139,7 @@ static void paths_static(struct audit_ctx *ctx, struct audit_result *r, const ch
 
 static void c_audit_dockerd(struct audit_ctx *ctx, struct audit_result *r)
 {
-	ctx_daemon(ctx);
+	audit_ctx_daemon(ctx);
 	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
 	push_unique(&v, ctx->daemon.exe);
 	static const char *const std[] = { "/usr/bin/dockerd", "/usr/sbin/dockerd", "/usr/local/bin/dockerd", NULL };
@@ -161,7 +161,7 @@ static void c_audit_run_containerd(struct audit_ctx *ctx, struct audit_result *r
 
 static void c_audit_data_root(struct audit_ctx *ctx, struct audit_result *r)
 {
-	_cleanup_free_ char *root = eff_data_root(ctx);
+	_cleanup_free_ char *root = audit_eff_data_root(ctx);
 	const char *p[] = { root, NULL };
 	paths_static(ctx, r, p);
 }
@@ -174,10 +174,10 @@ static void c_audit_etc_docker(struct audit_ctx *ctx, struct audit_result *r)
 
 static void c_audit_unit(struct audit_ctx *ctx, struct audit_result *r, const char *unit)
 {
-	_cleanup_strv_ char **v = unit_paths(unit);
+	_cleanup_strv_ char **v = audit_unit_paths(unit);
 	if (v && !v[0]) {
-		char *p = xasprintf("/lib/systemd/system/%s", unit);
-		strv_push(&v, p);
+		char *p = kstr_printf("/lib/systemd/system/%s", unit);
+		kstrv_add(&v, p);
 		free(p);
 	}
 	audit_paths(ctx, r, v);
@@ -195,9 +195,9 @@ static void c_audit_socket_unit(struct audit_ctx *ctx, struct audit_result *r)
 
 static void c_audit_containerd_sock(struct audit_ctx *ctx, struct audit_result *r)
 {
-	_cleanup_strv_ char **v = eff_containerd_sockets(ctx);
+	_cleanup_strv_ char **v = audit_eff_containerd_sockets(ctx);
 	if (v && !v[0])
-		strv_push(&v, "/run/containerd/containerd.sock");
+		kstrv_add(&v, "/run/containerd/containerd.sock");
 	audit_paths(ctx, r, v);
 }
 
@@ -209,7 +209,7 @@ static void c_audit_default(struct audit_ctx *ctx, struct audit_result *r)
 
 static void c_audit_daemon_json(struct audit_ctx *ctx, struct audit_result *r)
 {
-	ctx_daemon(ctx);
+	audit_ctx_daemon(ctx);
 	const char *p[] = { ctx->daemon.json_path ? ctx->daemon.json_path : "/etc/docker/daemon.json",
 			    "/etc/docker/daemon.json", NULL };
 	paths_static(ctx, r, p);
@@ -228,7 +228,7 @@ static void c_audit_sysconfig(struct audit_ctx *ctx, struct audit_result *r)
 }
 
 /* Every NAME in the usual binary directories. */
-void bin_paths(char ***v, const char *name)
+void audit_bin_paths(char ***v, const char *name)
 {
 	static const char *const dirs[] = { "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin",
 					     "/usr/libexec/docker", "/bin", "/sbin" };
@@ -253,7 +253,7 @@ static void c_audit_bin(struct audit_ctx *ctx, struct audit_result *r, const cha
 {
 	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
 	push_unique(&v, running);
-	bin_paths(&v, name);
+	audit_bin_paths(&v, name);
 	if (!v[0]) {
 		char p[256];
 		snprintf(p, sizeof(p), "/usr/bin/%s", name);
@@ -264,7 +264,7 @@ static void c_audit_bin(struct audit_ctx *ctx, struct audit_result *r, const cha
 
 static void c_audit_containerd(struct audit_ctx *ctx, struct audit_result *r)
 {
-	ctx_daemon(ctx);
+	audit_ctx_daemon(ctx);
 	c_audit_bin(ctx, r, "containerd", ctx->daemon.containerd_exe);
 }
 
@@ -291,9 +291,9 @@ static void c_audit_runc(struct audit_ctx *ctx, struct audit_result *r)
 /* 1.2.2 */
 static void c_version(struct audit_ctx *ctx, struct audit_result *r)
 {
-	ev_add(r, AUDIT_INFO, "daemon", "version", 0, "Docker Engine %s (API %s, containerd and runc as reported by /version); compare with your vendor's supported releases",
-	       js(ctx->version, "Version") ? js(ctx->version, "Version") : "?",
-	       js(ctx->version, "ApiVersion") ? js(ctx->version, "ApiVersion") : "?");
+	audit_ev_add(r, AUDIT_INFO, "daemon", "version", 0, "Docker Engine %s (API %s, containerd and runc as reported by /version); compare with your vendor's supported releases",
+	       kj_get_str(ctx->version, "Version") ? kj_get_str(ctx->version, "Version") : "?",
+	       kj_get_str(ctx->version, "ApiVersion") ? kj_get_str(ctx->version, "ApiVersion") : "?");
 }
 
 #define AUDIT_REM "Add a watch for the path to the audit rules (e.g. /etc/audit/rules.d/docker.rules: -w PATH -k docker) and reload auditd."
@@ -320,7 +320,7 @@ const struct audit_check audit_checks_host[] = {
 	{ "1.1.17", "Ensure auditing is configured for Docker files and directories - /usr/bin/containerd-shim-runc-v2", 1, 0, AUDIT_SEV_LOW, 0, AUDIT_REM, c_audit_shim_v2 },
 	{ "1.1.18", "Ensure auditing is configured for Docker files and directories - /usr/bin/runc", 1, 0, AUDIT_SEV_LOW, 0, AUDIT_REM, c_audit_runc },
 	{ "1.2.1", "Ensure the container host has been Hardened", 0, 1, AUDIT_SEV_MEDIUM, 0,
-	  "Harden the host by a hardening guide for its distribution; kapsel's own host checks (K1) cover part of it.", check_manual },
+	  "Harden the host by a hardening guide for its distribution; kapsel's own host checks (K1) cover part of it.", audit_check_manual },
 	{ "1.2.2", "Ensure that the version of Docker is up to date", 0, 1, AUDIT_SEV_MEDIUM, AUDIT_NEED_API,
 	  "Keep the engine on a release your vendor still supports with security fixes.", c_version },
 };

@@ -10,14 +10,14 @@
 #include <sys/stat.h>
 
 #define EACH_FS(fs) \
-	ctx_imagefs(ctx); \
+	audit_ctx_imagefs(ctx); \
 	for (const struct kimagefs *fs = ctx->fs; fs < ctx->fs + ctx->nfs; fs++) \
 		if (!fs->error)
 
 static void pass_if_clean(struct audit_result *r, const struct kimagefs *fs, size_t before, const char *what)
 {
 	if (r->nev == before)
-		ev_add(r, AUDIT_PASS, "image", fs->name, 0, "%s", what);
+		audit_ev_add(r, AUDIT_PASS, "image", fs->name, 0, "%s", what);
 }
 
 /* K2.1 */
@@ -30,8 +30,8 @@ static void c_setuid(struct audit_ctx *ctx, struct audit_result *r)
 			char m[8];
 			if (!S_ISREG(f->mode) || !(f->mode & 06000))
 				continue;
-			mode_str(f->mode, m);
-			ev_add(r, AUDIT_WARN, "image", fs->name, 0, "/%s is %s%s (mode %s, owner %u)", f->path,
+			audit_mode_str(f->mode, m);
+			audit_ev_add(r, AUDIT_WARN, "image", fs->name, 0, "/%s is %s%s (mode %s, owner %u)", f->path,
 			       f->mode & 04000 ? "setuid" : "", (f->mode & 06000) == 06000 ? " and setgid" : f->mode & 04000 ? "" : "setgid",
 			       m, (unsigned)f->uid);
 		}
@@ -53,8 +53,8 @@ static void c_world_writable(struct audit_ctx *ctx, struct audit_result *r)
 				continue; /* sticky, like /tmp */
 			if (S_ISCHR(f->mode) || S_ISSOCK(f->mode) || S_ISFIFO(f->mode))
 				continue;
-			mode_str(f->mode, m);
-			ev_add(r, AUDIT_WARN, "image", fs->name, 0, "/%s is world-writable (%s %s)", f->path,
+			audit_mode_str(f->mode, m);
+			audit_ev_add(r, AUDIT_WARN, "image", fs->name, 0, "/%s is world-writable (%s %s)", f->path,
 			       S_ISDIR(f->mode) ? "directory" : "file", m);
 		}
 		pass_if_clean(r, fs, before, "no world-writable files or directories without the sticky bit");
@@ -88,7 +88,7 @@ static void c_keys(struct audit_ctx *ctx, struct audit_result *r)
 			else if (!strcmp(b, ".env") && f->data && (strstr(f->data, "PASSWORD=") || strstr(f->data, "SECRET") || strstr(f->data, "TOKEN=")))
 				why = "holds secrets";
 			if (why)
-				ev_add(r, AUDIT_WARN, "image", fs->name, 0, "/%s %s", f->path, why);
+				audit_ev_add(r, AUDIT_WARN, "image", fs->name, 0, "/%s %s", f->path, why);
 		}
 		pass_if_clean(r, fs, before, "no private keys or credential files");
 	}
@@ -107,7 +107,7 @@ static void pw_fields(struct audit_result *r, const struct kimagefs *fs, const c
 		if (!c1 || line[0] == '#')
 			continue;
 		if (c1[1] == ':' || c1[1] == '\0')
-			ev_add(r, AUDIT_WARN, "image", fs->name, 0, "/%s: user %.*s has an empty %s field: login without a password",
+			audit_ev_add(r, AUDIT_WARN, "image", fs->name, 0, "/%s: user %.*s has an empty %s field: login without a password",
 			       path, (int)(c1 - line), line, what);
 	}
 }
@@ -144,13 +144,13 @@ static void c_caches(struct audit_ctx *ctx, struct audit_result *r)
 				if (!S_ISREG(f->mode) || strncmp(f->path, caches[c].dir, l) || f->path[l] != '/')
 					continue;
 				const char *rest = f->path + l + 1;
-				if ((caches[c].skip1 && str_starts(rest, caches[c].skip1)) || (caches[c].skip2 && str_starts(rest, caches[c].skip2)))
+				if ((caches[c].skip1 && kstr_starts(rest, caches[c].skip1)) || (caches[c].skip2 && kstr_starts(rest, caches[c].skip2)))
 					continue;
 				n++;
 				bytes += f->size;
 			}
 			if (n)
-				ev_add(r, AUDIT_WARN, "image", fs->name, 0, "%s left in /%s: %zu files, %lld bytes", caches[c].what,
+				audit_ev_add(r, AUDIT_WARN, "image", fs->name, 0, "%s left in /%s: %zu files, %lld bytes", caches[c].what,
 				       caches[c].dir, n, bytes);
 		}
 		pass_if_clean(r, fs, before, "no package manager caches");
@@ -171,7 +171,7 @@ static void c_sshd(struct audit_ctx *ctx, struct audit_result *r)
 		size_t before = r->nev;
 		for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
 			if (present(fs, paths[i]))
-				ev_add(r, AUDIT_WARN, "image", fs->name, 0, "sshd present: /%s", paths[i]);
+				audit_ev_add(r, AUDIT_WARN, "image", fs->name, 0, "sshd present: /%s", paths[i]);
 		pass_if_clean(r, fs, before, "no sshd");
 	}
 }
@@ -191,9 +191,9 @@ static void c_shells(struct audit_ctx *ctx, struct audit_result *r)
 					snprintf(found + strlen(found), sizeof(found) - strlen(found), "%s/%s", *found ? ", " : "", p);
 			}
 		if (*found)
-			ev_add(r, AUDIT_INFO, "image", fs->name, 0, "shells present: %s", found);
+			audit_ev_add(r, AUDIT_INFO, "image", fs->name, 0, "shells present: %s", found);
 		else
-			ev_add(r, AUDIT_PASS, "image", fs->name, 0, "no shell");
+			audit_ev_add(r, AUDIT_PASS, "image", fs->name, 0, "no shell");
 	}
 }
 

@@ -24,14 +24,14 @@ static void sysctls(struct audit_result *r, const struct sysctl_rule *rules, siz
 		for (char *p = key; *p; p++)
 			if (*p == '/')
 				*p = '.';
-		if (!read_sysctl(rules[i].name, &v)) {
-			ev_add(r, AUDIT_WARN, "host", key, 0, "%s does not exist on this kernel: %s", key, rules[i].why);
+		if (!audit_read_sysctl(rules[i].name, &v)) {
+			audit_ev_add(r, AUDIT_WARN, "host", key, 0, "%s does not exist on this kernel: %s", key, rules[i].why);
 			continue;
 		}
 		if (v >= rules[i].min && v <= rules[i].max)
-			ev_add(r, AUDIT_PASS, "host", key, 0, "%s = %ld", key, v);
+			audit_ev_add(r, AUDIT_PASS, "host", key, 0, "%s = %ld", key, v);
 		else
-			ev_add(r, AUDIT_WARN, "host", key, 0, "%s = %ld (want %s%ld): %s", key, v,
+			audit_ev_add(r, AUDIT_WARN, "host", key, 0, "%s = %ld (want %s%ld): %s", key, v,
 			       rules[i].min == rules[i].max ? "" : ">= ", rules[i].min, rules[i].why);
 	}
 }
@@ -61,17 +61,17 @@ static void c_userns(struct audit_ctx *ctx, struct audit_result *r)
 {
 	(void)ctx;
 	long v;
-	if (read_sysctl("kernel/unprivileged_userns_clone", &v)) {
-		ev_add(r, v ? AUDIT_WARN : AUDIT_PASS, "host", "kernel.unprivileged_userns_clone", 0,
+	if (audit_read_sysctl("kernel/unprivileged_userns_clone", &v)) {
+		audit_ev_add(r, v ? AUDIT_WARN : AUDIT_PASS, "host", "kernel.unprivileged_userns_clone", 0,
 		       "kernel.unprivileged_userns_clone = %ld", v);
 		return;
 	}
-	if (read_sysctl("user/max_user_namespaces", &v)) {
-		ev_add(r, v ? AUDIT_WARN : AUDIT_PASS, "host", "user.max_user_namespaces", 0,
+	if (audit_read_sysctl("user/max_user_namespaces", &v)) {
+		audit_ev_add(r, v ? AUDIT_WARN : AUDIT_PASS, "host", "user.max_user_namespaces", 0,
 		       "user.max_user_namespaces = %ld%s", v, v ? ": unprivileged users can create user namespaces" : "");
 		return;
 	}
-	ev_add(r, AUDIT_PASS, "host", "user.max_user_namespaces", 0, "no user namespaces in this kernel");
+	audit_ev_add(r, AUDIT_PASS, "host", "user.max_user_namespaces", 0, "no user namespaces in this kernel");
 }
 
 /* K1.7 */
@@ -80,38 +80,38 @@ static void c_lsm(struct audit_ctx *ctx, struct audit_result *r)
 	(void)ctx;
 	char lsm[256];
 	int aa, se;
-	lsm_state(lsm, sizeof(lsm), &aa, &se);
+	audit_lsm_state(lsm, sizeof(lsm), &aa, &se);
 	if (aa)
-		ev_add(r, AUDIT_PASS, "host", "lsm", 0, "AppArmor is enabled%s%s", *lsm ? "; LSMs: " : "", lsm);
+		audit_ev_add(r, AUDIT_PASS, "host", "lsm", 0, "AppArmor is enabled%s%s", *lsm ? "; LSMs: " : "", lsm);
 	else if (se == 1)
-		ev_add(r, AUDIT_PASS, "host", "lsm", 0, "SELinux is enforcing");
+		audit_ev_add(r, AUDIT_PASS, "host", "lsm", 0, "SELinux is enforcing");
 	else if (se == 0)
-		ev_add(r, AUDIT_WARN, "host", "lsm", 0, "SELinux is present but permissive");
+		audit_ev_add(r, AUDIT_WARN, "host", "lsm", 0, "SELinux is present but permissive");
 	else
-		ev_add(r, AUDIT_WARN, "host", "lsm", 0, "neither AppArmor nor SELinux is enabled%s%s", *lsm ? "; LSMs: " : "", lsm);
+		audit_ev_add(r, AUDIT_WARN, "host", "lsm", 0, "neither AppArmor nor SELinux is enabled%s%s", *lsm ? "; LSMs: " : "", lsm);
 }
 
 /* K1.8 */
 static void c_nofile(struct audit_ctx *ctx, struct audit_result *r)
 {
-	ctx_daemon(ctx);
+	audit_ctx_daemon(ctx);
 	const struct daemon_cfg *c = &ctx->daemon;
-	_cleanup_strv_ char **ul = dcfg_list(c, "default-ulimit", NULL, "default-ulimits");
+	_cleanup_strv_ char **ul = audit_dcfg_list(c, "default-ulimit", NULL, "default-ulimits");
 	for (size_t i = 0; ul && ul[i]; i++)
-		if (str_starts(ul[i], "nofile=")) {
-			ev_add(r, AUDIT_PASS, "daemon", "default-ulimits", 0, "containers get %s from the daemon", ul[i]);
+		if (kstr_starts(ul[i], "nofile=")) {
+			audit_ev_add(r, AUDIT_PASS, "daemon", "default-ulimits", 0, "containers get %s from the daemon", ul[i]);
 			return;
 		}
 	if (!c->found || !c->limits_known) {
-		res_skip(r, "dockerd's limits are unknown (no dockerd matched)");
+		audit_res_skip(r, "dockerd's limits are unknown (no dockerd matched)");
 		return;
 	}
 	if (c->nofile_hard == ~0ull || c->nofile_hard > 1048576 / 2)
-		ev_add(r, AUDIT_WARN, "daemon", "dockerd", 0,
+		audit_ev_add(r, AUDIT_WARN, "daemon", "dockerd", 0,
 		       "dockerd (pid %d) has an open-file limit of %llu (hard): containers inherit it unless default-ulimits sets nofile",
 		       (int)c->pid, c->nofile_hard);
 	else
-		ev_add(r, AUDIT_PASS, "daemon", "dockerd", 0, "dockerd (pid %d) open-file limit %llu/%llu", (int)c->pid,
+		audit_ev_add(r, AUDIT_PASS, "daemon", "dockerd", 0, "dockerd (pid %d) open-file limit %llu/%llu", (int)c->pid,
 		       c->nofile_soft, c->nofile_hard);
 }
 
@@ -121,22 +121,22 @@ static void c_audit_more(struct audit_ctx *ctx, struct audit_result *r)
 	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
 	static const char *const dirs[] = { "/var/lib/containerd", "/etc/containerd" };
 	for (size_t i = 0; v && i < ARRAY_SIZE(dirs); i++)
-		strv_push(&v, dirs[i]);
+		kstrv_add(&v, dirs[i]);
 	static const char *const bins[] = { "docker", "docker-init", "docker-proxy", "ctr", "containerd-shim-runc-v2",
 					    "crun", "kapsel-runtime" };
 	for (size_t i = 0; v && i < ARRAY_SIZE(bins); i++)
-		bin_paths(&v, bins[i]);
+		audit_bin_paths(&v, bins[i]);
 	/* the runtime binaries dockerd knows (/info Runtimes) */
-	ctx_info(ctx);
-	json_object *rt = jget(ctx->info, "Runtimes");
+	audit_ctx_info(ctx);
+	json_object *rt = kj_get(ctx->info, "Runtimes");
 	if (v && rt && json_object_is_type(rt, json_type_object)) {
 		json_object_object_foreach(rt, name, def) {
 			(void)name;
-			const char *path = js(def, "path");
-			if (path && path[0] == '/' && !strv_contains(v, path))
-				strv_push(&v, path);
+			const char *path = kj_get_str(def, "path");
+			if (path && path[0] == '/' && !kstrv_contains(v, path))
+				kstrv_add(&v, path);
 			else if (path && path[0] != '/')
-				bin_paths(&v, path);
+				audit_bin_paths(&v, path);
 		}
 	}
 	audit_paths(ctx, r, v);

@@ -10,31 +10,31 @@
 /* 6.1 */
 static void c_image_sprawl(struct audit_ctx *ctx, struct audit_result *r)
 {
-	ctx_images(ctx);
+	audit_ctx_images(ctx);
 	size_t unused = 0;
 	for (size_t i = 0; i < ctx->nimgs; i++)
 		unused += !ctx->imgs[i].used;
-	ev_add(r, AUDIT_INFO, "daemon", "images", 0, "%zu images, %zu not used by any container", ctx->nimgs_total, unused);
+	audit_ev_add(r, AUDIT_INFO, "daemon", "images", 0, "%zu images, %zu not used by any container", ctx->nimgs_total, unused);
 }
 
 /* 6.2 */
 static void c_container_sprawl(struct audit_ctx *ctx, struct audit_result *r)
 {
-	ctx_containers(ctx);
+	audit_ctx_containers(ctx);
 	size_t running = 0;
 	for (size_t i = 0; i < ctx->ndocker; i++)
 		running += ctx->conts[i].running;
-	ev_add(r, AUDIT_INFO, "daemon", "containers", 0, "%zu containers audited, %zu of them running", ctx->ndocker, running);
+	audit_ev_add(r, AUDIT_INFO, "daemon", "containers", 0, "%zu containers audited, %zu of them running", ctx->ndocker, running);
 }
 
 static int swarm_on(struct audit_ctx *ctx, struct audit_result *r)
 {
-	const char *st = ctx_swarm_state(ctx);
+	const char *st = audit_ctx_swarm_state(ctx);
 	if (!st || strcmp(st, "active")) {
-		res_set(r, AUDIT_PASS, "swarm mode not enabled");
+		audit_res_set(r, AUDIT_PASS, "swarm mode not enabled");
 		return 0;
 	}
-	ctx_swarm(ctx);
+	audit_ctx_swarm(ctx);
 	return 1;
 }
 
@@ -43,8 +43,8 @@ static void c_managers(struct audit_ctx *ctx, struct audit_result *r)
 {
 	if (!swarm_on(ctx, r))
 		return;
-	int64_t m = ji(jget(ctx->info, "Swarm"), "Managers", 0);
-	ev_add(r, m > 1 && m % 2 == 0 ? AUDIT_WARN : AUDIT_INFO, "daemon", "swarm", 0,
+	int64_t m = kj_get_i64(kj_get(ctx->info, "Swarm"), "Managers", 0);
+	audit_ev_add(r, m > 1 && m % 2 == 0 ? AUDIT_WARN : AUDIT_INFO, "daemon", "swarm", 0,
 	       "%lld manager nodes%s", (long long)m, m > 1 && m % 2 == 0 ? ": an even count adds no fault tolerance" : "");
 }
 
@@ -71,16 +71,16 @@ static void c_swarm_iface(struct audit_ctx *ctx, struct audit_result *r)
 	if (!swarm_on(ctx, r))
 		return;
 	/* the manager's port, from its address (default 2377) */
-	const char *addr = js(jget(ctx->node, "ManagerStatus"), "Addr");
+	const char *addr = kj_get_str(kj_get(ctx->node, "ManagerStatus"), "Addr");
 	const char *colon = addr ? strrchr(addr, ':') : NULL;
 	unsigned port = colon ? (unsigned)atoi(colon + 1) : 2377;
 	if (!port)
 		port = 2377;
 	if (listens_wild("/proc/net/tcp", "00000000:", port) ||
 	    listens_wild("/proc/net/tcp6", "00000000000000000000000000000000:", port))
-		ev_add(r, AUDIT_WARN, "daemon", "swarm", 0, "the swarm management port %u listens on every address", port);
+		audit_ev_add(r, AUDIT_WARN, "daemon", "swarm", 0, "the swarm management port %u listens on every address", port);
 	else
-		ev_add(r, AUDIT_PASS, "daemon", "swarm", 0, "the swarm management port %u is bound to a specific address", port);
+		audit_ev_add(r, AUDIT_PASS, "daemon", "swarm", 0, "the swarm management port %u is bound to a specific address", port);
 }
 
 /* 7.3 */
@@ -91,13 +91,13 @@ static void c_overlay_encrypted(struct audit_ctx *ctx, struct audit_result *r)
 	json_object *n = ctx->networks;
 	for (size_t i = 0; n && json_object_is_type(n, json_type_array) && i < json_object_array_length(n); i++) {
 		json_object *net = json_object_array_get_idx(n, i);
-		const char *drv = js(net, "Driver"), *name = js(net, "Name");
+		const char *drv = kj_get_str(net, "Driver"), *name = kj_get_str(net, "Name");
 		if (!drv || strcmp(drv, "overlay") || (name && !strcmp(name, "ingress")))
 			continue;
-		if (jget(jget(net, "Options"), "encrypted"))
-			ev_add(r, AUDIT_PASS, "network", name ? name : "?", 0, "overlay network is encrypted");
+		if (kj_get(kj_get(net, "Options"), "encrypted"))
+			audit_ev_add(r, AUDIT_PASS, "network", name ? name : "?", 0, "overlay network is encrypted");
 		else
-			ev_add(r, AUDIT_WARN, "network", name ? name : "?", 0, "overlay network is not encrypted");
+			audit_ev_add(r, AUDIT_WARN, "network", name ? name : "?", 0, "overlay network is not encrypted");
 	}
 }
 
@@ -106,17 +106,17 @@ static void c_autolock(struct audit_ctx *ctx, struct audit_result *r)
 {
 	if (!swarm_on(ctx, r))
 		return;
-	if (jb(jget(jget(ctx->swarm, "Spec"), "EncryptionConfig"), "AutoLockManagers"))
-		ev_add(r, AUDIT_PASS, "daemon", "swarm", 0, "managers auto-lock");
+	if (kj_get_bool(kj_get(kj_get(ctx->swarm, "Spec"), "EncryptionConfig"), "AutoLockManagers"))
+		audit_ev_add(r, AUDIT_PASS, "daemon", "swarm", 0, "managers auto-lock");
 	else
-		ev_add(r, AUDIT_WARN, "daemon", "swarm", 0, "managers do not auto-lock");
+		audit_ev_add(r, AUDIT_WARN, "daemon", "swarm", 0, "managers do not auto-lock");
 }
 
 static void c_swarm_manual(struct audit_ctx *ctx, struct audit_result *r)
 {
 	if (!swarm_on(ctx, r))
 		return;
-	res_set(r, AUDIT_NOTE, "manual check");
+	audit_res_set(r, AUDIT_NOTE, "manual check");
 }
 
 /* 7.7 */
@@ -124,8 +124,8 @@ static void c_node_certs(struct audit_ctx *ctx, struct audit_result *r)
 {
 	if (!swarm_on(ctx, r))
 		return;
-	int64_t exp = ji(jget(jget(ctx->swarm, "Spec"), "CAConfig"), "NodeCertExpiry", 0);
-	ev_add(r, AUDIT_INFO, "daemon", "swarm", 0, "node certificates expire after %lld hours", (long long)(exp / 3600000000000LL));
+	int64_t exp = kj_get_i64(kj_get(kj_get(ctx->swarm, "Spec"), "CAConfig"), "NodeCertExpiry", 0);
+	audit_ev_add(r, AUDIT_INFO, "daemon", "swarm", 0, "node certificates expire after %lld hours", (long long)(exp / 3600000000000LL));
 }
 
 const struct audit_check audit_checks_ops[] = {

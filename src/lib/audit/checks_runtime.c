@@ -13,13 +13,13 @@
 /* Loads the containers; 0 when there is nothing to look at (result set). */
 static int begin(struct audit_ctx *ctx, struct audit_result *r)
 {
-	ctx_containers(ctx);
+	audit_ctx_containers(ctx);
 	if (!ctx->api_ok && !ctx->o->oci_bundles) {
-		res_skip(r, "needs the Docker daemon: %s", ctx->api_error ? ctx->api_error : "no daemon");
+		audit_res_skip(r, "needs the Docker daemon: %s", ctx->api_error ? ctx->api_error : "no daemon");
 		return 0;
 	}
 	if (!ctx->nconts) {
-		res_set(r, AUDIT_PASS, "no containers");
+		audit_res_set(r, AUDIT_PASS, "no containers");
 		return 0;
 	}
 	return 1;
@@ -30,11 +30,11 @@ static int begin(struct audit_ctx *ctx, struct audit_result *r)
 /* 5.1 */
 static void c_swarm(struct audit_ctx *ctx, struct audit_result *r)
 {
-	const char *st = ctx_swarm_state(ctx);
+	const char *st = audit_ctx_swarm_state(ctx);
 	if (st && !strcmp(st, "active"))
-		ev_add(r, AUDIT_WARN, "daemon", "/info", 0, "swarm mode is active: disable it if this node needs no swarm");
+		audit_ev_add(r, AUDIT_WARN, "daemon", "/info", 0, "swarm mode is active: disable it if this node needs no swarm");
 	else
-		ev_add(r, AUDIT_PASS, "daemon", "/info", 0, "swarm mode is %s", st && *st ? st : "off");
+		audit_ev_add(r, AUDIT_PASS, "daemon", "/info", 0, "swarm mode is %s", st && *st ? st : "off");
 }
 
 /* 5.2 */
@@ -42,18 +42,18 @@ static void c_apparmor(struct audit_ctx *ctx, struct audit_result *r)
 {
 	char lsm[256];
 	int aa, se;
-	lsm_state(lsm, sizeof(lsm), &aa, &se);
+	audit_lsm_state(lsm, sizeof(lsm), &aa, &se);
 	if (!begin(ctx, r))
 		return;
 	if (!aa) {
-		res_set(r, AUDIT_INFO, "AppArmor is not enabled on this host (see K1.7)");
+		audit_res_set(r, AUDIT_INFO, "AppArmor is not enabled on this host (see K1.7)");
 		return;
 	}
 	EACH(c) {
 		if (!*c->apparmor || !strcmp(c->apparmor, "unconfined"))
-			ev_cont(r, c, AUDIT_WARN, "no AppArmor profile (%s)", *c->apparmor ? c->apparmor : "none");
+			audit_ev_cont(r, c, AUDIT_WARN, "no AppArmor profile (%s)", *c->apparmor ? c->apparmor : "none");
 		else
-			ev_cont(r, c, AUDIT_PASS, "AppArmor profile %s", c->apparmor);
+			audit_ev_cont(r, c, AUDIT_PASS, "AppArmor profile %s", c->apparmor);
 	}
 }
 
@@ -62,18 +62,18 @@ static void c_selinux(struct audit_ctx *ctx, struct audit_result *r)
 {
 	char lsm[256];
 	int aa, se;
-	lsm_state(lsm, sizeof(lsm), &aa, &se);
+	audit_lsm_state(lsm, sizeof(lsm), &aa, &se);
 	if (!begin(ctx, r))
 		return;
 	if (se != 1) {
-		res_set(r, AUDIT_INFO, "SELinux is not enforcing on this host (see K1.7)");
+		audit_res_set(r, AUDIT_INFO, "SELinux is not enforcing on this host (see K1.7)");
 		return;
 	}
 	EACH(c) {
 		if (!*c->selinux)
-			ev_cont(r, c, AUDIT_WARN, "no SELinux label options");
+			audit_ev_cont(r, c, AUDIT_WARN, "no SELinux label options");
 		else
-			ev_cont(r, c, AUDIT_PASS, "SELinux options %s", c->selinux);
+			audit_ev_cont(r, c, AUDIT_PASS, "SELinux options %s", c->selinux);
 	}
 }
 
@@ -92,20 +92,20 @@ static void c_caps(struct audit_ctx *ctx, struct audit_result *r)
 {
 	if (!begin(ctx, r))
 		return;
-	uint64_t def = docker_default_caps();
+	uint64_t def = audit_docker_default_caps();
 	EACH(c) {
 		char list[1024];
 		if (c->privileged) {
-			ev_cont(r, c, AUDIT_WARN, "privileged: every capability");
+			audit_ev_cont(r, c, AUDIT_WARN, "privileged: every capability");
 			continue;
 		}
 		uint64_t extra = c->caps & ~def;
 		if (extra) {
 			caps_list(extra, list, sizeof(list));
-			ev_cont(r, c, AUDIT_WARN, "capabilities beyond the default set: %s", list);
+			audit_ev_cont(r, c, AUDIT_WARN, "capabilities beyond the default set: %s", list);
 		} else {
 			caps_list(c->caps, list, sizeof(list));
-			ev_cont(r, c, AUDIT_PASS, "capabilities: %s", *list ? list : "none");
+			audit_ev_cont(r, c, AUDIT_PASS, "capabilities: %s", *list ? list : "none");
 		}
 	}
 }
@@ -117,9 +117,9 @@ static void c_privileged(struct audit_ctx *ctx, struct audit_result *r)
 		return;
 	EACH(c) {
 		if (c->privileged)
-			ev_cont(r, c, AUDIT_WARN, "privileged container");
+			audit_ev_cont(r, c, AUDIT_WARN, "privileged container");
 		else
-			ev_cont(r, c, AUDIT_PASS, "not privileged");
+			audit_ev_cont(r, c, AUDIT_PASS, "not privileged");
 	}
 }
 
@@ -148,11 +148,11 @@ static void c_sensitive(struct audit_ctx *ctx, struct audit_result *r)
 			const struct kmount *m = &c->mounts[i];
 			if (strcmp(m->type, "bind") || !sensitive(m->src))
 				continue;
-			ev_cont(r, c, AUDIT_WARN, "host %s mounted at %s (%s)", m->src, m->dst, m->rw ? "read-write" : "read-only");
+			audit_ev_cont(r, c, AUDIT_WARN, "host %s mounted at %s (%s)", m->src, m->dst, m->rw ? "read-write" : "read-only");
 			bad = 1;
 		}
 		if (!bad)
-			ev_cont(r, c, AUDIT_PASS, "no sensitive host directory mounted");
+			audit_ev_cont(r, c, AUDIT_PASS, "no sensitive host directory mounted");
 	}
 }
 
@@ -162,18 +162,18 @@ static void c_sshd(struct audit_ctx *ctx, struct audit_result *r)
 {
 	if (!begin(ctx, r))
 		return;
-	ctx_host(ctx);
+	audit_ctx_host(ctx);
 	EACH(c) {
-		const char *procs = c->running ? host_procs_of(&ctx->host, c->pid) : NULL;
+		const char *procs = c->running ? audit_host_procs_of(&ctx->host, c->pid) : NULL;
 		int in_cmd = 0;
 		for (size_t i = 0; c->cmd && c->cmd[i]; i++)
-			in_cmd |= !strcmp(c->cmd[i], "sshd") || str_ends(c->cmd[i], "/sshd");
+			in_cmd |= !strcmp(c->cmd[i], "sshd") || kstr_ends(c->cmd[i], "/sshd");
 		if (procs && strstr(procs, "\nsshd\n"))
-			ev_cont(r, c, AUDIT_WARN, "sshd is running in the container");
+			audit_ev_cont(r, c, AUDIT_WARN, "sshd is running in the container");
 		else if (in_cmd)
-			ev_cont(r, c, AUDIT_WARN, "the container's command starts sshd");
+			audit_ev_cont(r, c, AUDIT_WARN, "the container's command starts sshd");
 		else
-			ev_cont(r, c, AUDIT_PASS, c->running ? "no sshd process" : "no sshd in the command (not running)");
+			audit_ev_cont(r, c, AUDIT_PASS, c->running ? "no sshd process" : "no sshd in the command (not running)");
 	}
 }
 
@@ -188,11 +188,11 @@ static void c_priv_ports(struct audit_ctx *ctx, struct audit_result *r)
 		int bad = 0;
 		for (size_t i = 0; i < c->nports; i++)
 			if (c->ports[i].host_port > 0 && c->ports[i].host_port < 1024) {
-				ev_cont(r, c, AUDIT_WARN, "privileged host port %d mapped to %s", c->ports[i].host_port, c->ports[i].cport);
+				audit_ev_cont(r, c, AUDIT_WARN, "privileged host port %d mapped to %s", c->ports[i].host_port, c->ports[i].cport);
 				bad = 1;
 			}
 		if (!bad)
-			ev_cont(r, c, AUDIT_PASS, "no privileged host port");
+			audit_ev_cont(r, c, AUDIT_PASS, "no privileged host port");
 	}
 }
 
@@ -203,7 +203,7 @@ static void c_ports(struct audit_ctx *ctx, struct audit_result *r)
 		return;
 	EACH(c) {
 		for (size_t i = 0; c->ports_known && i < c->nports; i++)
-			ev_cont(r, c, AUDIT_INFO, "port %s published on %s:%d", c->ports[i].cport,
+			audit_ev_cont(r, c, AUDIT_INFO, "port %s published on %s:%d", c->ports[i].cport,
 				*c->ports[i].host_ip ? c->ports[i].host_ip : "*", c->ports[i].host_port);
 	}
 }
@@ -215,9 +215,9 @@ static void c_ports(struct audit_ctx *ctx, struct audit_result *r)
 			return; \
 		EACH(c) { \
 			if (c->field) \
-				ev_cont(r, c, AUDIT_WARN, "shares the host's " what " namespace"); \
+				audit_ev_cont(r, c, AUDIT_WARN, "shares the host's " what " namespace"); \
 			else \
-				ev_cont(r, c, AUDIT_PASS, "own " what " namespace"); \
+				audit_ev_cont(r, c, AUDIT_PASS, "own " what " namespace"); \
 		} \
 	}
 NS_CHECK(c_net_host, net_host, "network")
@@ -233,9 +233,9 @@ static void c_memory(struct audit_ctx *ctx, struct audit_result *r)
 		return;
 	EACH(c) {
 		if (c->memory <= 0)
-			ev_cont(r, c, AUDIT_WARN, "no memory limit");
+			audit_ev_cont(r, c, AUDIT_WARN, "no memory limit");
 		else
-			ev_cont(r, c, AUDIT_PASS, "memory limit %lld bytes", (long long)c->memory);
+			audit_ev_cont(r, c, AUDIT_PASS, "memory limit %lld bytes", (long long)c->memory);
 	}
 }
 
@@ -246,9 +246,9 @@ static void c_cpu(struct audit_ctx *ctx, struct audit_result *r)
 		return;
 	EACH(c) {
 		if (!c->cpu_limited)
-			ev_cont(r, c, AUDIT_WARN, "no CPU shares or limit (%s)", c->cpu_desc);
+			audit_ev_cont(r, c, AUDIT_WARN, "no CPU shares or limit (%s)", c->cpu_desc);
 		else
-			ev_cont(r, c, AUDIT_PASS, "CPU: %s", c->cpu_desc);
+			audit_ev_cont(r, c, AUDIT_PASS, "CPU: %s", c->cpu_desc);
 	}
 }
 
@@ -259,9 +259,9 @@ static void c_readonly(struct audit_ctx *ctx, struct audit_result *r)
 		return;
 	EACH(c) {
 		if (!c->readonly_root)
-			ev_cont(r, c, AUDIT_WARN, "root filesystem is writable");
+			audit_ev_cont(r, c, AUDIT_WARN, "root filesystem is writable");
 		else
-			ev_cont(r, c, AUDIT_PASS, "root filesystem is read-only");
+			audit_ev_cont(r, c, AUDIT_PASS, "root filesystem is read-only");
 	}
 }
 
@@ -281,12 +281,12 @@ static void c_bind_iface(struct audit_ctx *ctx, struct audit_result *r)
 		int bad = 0;
 		for (size_t i = 0; i < c->nports; i++)
 			if (wildcard(c->ports[i].host_ip)) {
-				ev_cont(r, c, AUDIT_WARN, "%s published on every interface (%s:%d)", c->ports[i].cport,
+				audit_ev_cont(r, c, AUDIT_WARN, "%s published on every interface (%s:%d)", c->ports[i].cport,
 					*c->ports[i].host_ip ? c->ports[i].host_ip : "\"\"", c->ports[i].host_port);
 				bad = 1;
 			}
 		if (!bad)
-			ev_cont(r, c, AUDIT_PASS, c->nports ? "ports bound to specific addresses" : "no published ports");
+			audit_ev_cont(r, c, AUDIT_PASS, c->nports ? "ports bound to specific addresses" : "no published ports");
 	}
 }
 
@@ -300,11 +300,11 @@ static void c_restart(struct audit_ctx *ctx, struct audit_result *r)
 			continue;
 		const char *n = c->restart_name;
 		if (!strcmp(n, "always") || !strcmp(n, "unless-stopped"))
-			ev_cont(r, c, AUDIT_WARN, "restart policy %s: restarts without end", n);
+			audit_ev_cont(r, c, AUDIT_WARN, "restart policy %s: restarts without end", n);
 		else if (!strcmp(n, "on-failure") && (c->restart_max <= 0 || c->restart_max > 5))
-			ev_cont(r, c, AUDIT_WARN, "restart policy on-failure with %s retries", c->restart_max <= 0 ? "unlimited" : "more than 5");
+			audit_ev_cont(r, c, AUDIT_WARN, "restart policy on-failure with %s retries", c->restart_max <= 0 ? "unlimited" : "more than 5");
 		else
-			ev_cont(r, c, AUDIT_PASS, "restart policy %s%s", *n ? n : "no",
+			audit_ev_cont(r, c, AUDIT_PASS, "restart policy %s%s", *n ? n : "no",
 				!strcmp(n, "on-failure") ? (c->restart_max <= 5 ? " (at most 5)" : "") : "");
 	}
 }
@@ -316,13 +316,13 @@ static void c_devices(struct audit_ctx *ctx, struct audit_result *r)
 		return;
 	EACH(c) {
 		if (c->privileged) {
-			ev_cont(r, c, AUDIT_WARN, "privileged: every host device");
+			audit_ev_cont(r, c, AUDIT_WARN, "privileged: every host device");
 			continue;
 		}
 		for (size_t i = 0; c->devices && c->devices[i]; i++)
-			ev_cont(r, c, AUDIT_WARN, "host device %s", c->devices[i]);
+			audit_ev_cont(r, c, AUDIT_WARN, "host device %s", c->devices[i]);
 		if (!c->devices || !c->devices[0])
-			ev_cont(r, c, AUDIT_PASS, "no host devices");
+			audit_ev_cont(r, c, AUDIT_PASS, "no host devices");
 	}
 }
 
@@ -335,9 +335,9 @@ static void c_ulimits(struct audit_ctx *ctx, struct audit_result *r)
 		if (!c->ulimits_known)
 			continue;
 		if (c->has_ulimits)
-			ev_cont(r, c, AUDIT_PASS, "ulimits set");
+			audit_ev_cont(r, c, AUDIT_PASS, "ulimits set");
 		else
-			ev_cont(r, c, AUDIT_INFO, "no ulimit override: the daemon's defaults apply");
+			audit_ev_cont(r, c, AUDIT_INFO, "no ulimit override: the daemon's defaults apply");
 	}
 }
 
@@ -350,11 +350,11 @@ static void c_propagation(struct audit_ctx *ctx, struct audit_result *r)
 		int bad = 0;
 		for (size_t i = 0; i < c->nmounts; i++)
 			if (strstr(c->mounts[i].propagation, "shared") && !strstr(c->mounts[i].propagation, "slave")) {
-				ev_cont(r, c, AUDIT_WARN, "mount %s has %s propagation", c->mounts[i].dst, c->mounts[i].propagation);
+				audit_ev_cont(r, c, AUDIT_WARN, "mount %s has %s propagation", c->mounts[i].dst, c->mounts[i].propagation);
 				bad = 1;
 			}
 		if (!bad)
-			ev_cont(r, c, AUDIT_PASS, "no shared mount propagation");
+			audit_ev_cont(r, c, AUDIT_PASS, "no shared mount propagation");
 	}
 }
 
@@ -365,9 +365,9 @@ static void c_seccomp(struct audit_ctx *ctx, struct audit_result *r)
 		return;
 	EACH(c) {
 		if (c->seccomp_unconfined)
-			ev_cont(r, c, AUDIT_WARN, "no seccomp filter (%s)", c->seccomp_desc);
+			audit_ev_cont(r, c, AUDIT_WARN, "no seccomp filter (%s)", c->seccomp_desc);
 		else
-			ev_cont(r, c, AUDIT_PASS, "seccomp: %s", c->seccomp_desc);
+			audit_ev_cont(r, c, AUDIT_PASS, "seccomp: %s", c->seccomp_desc);
 	}
 }
 
@@ -386,27 +386,27 @@ static void execs(struct audit_ctx *ctx, struct audit_result *r, int root_check)
 		return;
 	size_t n = 0;
 	if (!ctx->exec_info) {
-		res_skip(r, "the daemon's exec instances are unknown");
+		audit_res_skip(r, "the daemon's exec instances are unknown");
 		return;
 	}
 	json_object_object_foreach(ctx->exec_info, id, ex) {
 		n++;
-		const struct kcont *c = cont_by_id(ctx, js(ex, "ContainerID"));
-		json_object *pc = jget(ex, "ProcessConfig");
-		const char *user = js(pc, "user");
+		const struct kcont *c = cont_by_id(ctx, kj_get_str(ex, "ContainerID"));
+		json_object *pc = kj_get(ex, "ProcessConfig");
+		const char *user = kj_get_str(pc, "user");
 		if (!c)
 			continue;
 		if (!root_check) {
-			if (jb(pc, "privileged") || jb(ex, "Privileged"))
-				ev_cont(r, c, AUDIT_WARN, "exec %.12s runs privileged", id);
+			if (kj_get_bool(pc, "privileged") || kj_get_bool(ex, "Privileged"))
+				audit_ev_cont(r, c, AUDIT_WARN, "exec %.12s runs privileged", id);
 		} else {
 			const char *eff = user && *user ? user : c->user;
-			if (user_is_root(eff))
-				ev_cont(r, c, AUDIT_WARN, "exec %.12s runs as root (user \"%s\")", id, eff);
+			if (audit_user_is_root(eff))
+				audit_ev_cont(r, c, AUDIT_WARN, "exec %.12s runs as root (user \"%s\")", id, eff);
 		}
 	}
 	if (!r->nev)
-		res_set(r, AUDIT_PASS, "%zu exec instances known to the daemon, none %s; older ones are only in the audit log", n,
+		audit_res_set(r, AUDIT_PASS, "%zu exec instances known to the daemon, none %s; older ones are only in the audit log", n,
 			root_check ? "as root" : "privileged");
 }
 
@@ -420,9 +420,9 @@ static void c_cgroup(struct audit_ctx *ctx, struct audit_result *r)
 		return;
 	EACH(c) {
 		if (*c->cgroup_parent)
-			ev_cont(r, c, AUDIT_INFO, "cgroup parent %s: confirm it is intended", c->cgroup_parent);
+			audit_ev_cont(r, c, AUDIT_INFO, "cgroup parent %s: confirm it is intended", c->cgroup_parent);
 		else
-			ev_cont(r, c, AUDIT_PASS, "default cgroup parent");
+			audit_ev_cont(r, c, AUDIT_PASS, "default cgroup parent");
 	}
 }
 
@@ -432,16 +432,16 @@ static void c_nnp(struct audit_ctx *ctx, struct audit_result *r)
 	if (!begin(ctx, r))
 		return;
 	struct dsetting s;
-	ctx_daemon(ctx);
-	int daemon_nnp = dcfg_bool(&ctx->daemon, "no-new-privileges", "no-new-privileges", 0, &s);
+	audit_ctx_daemon(ctx);
+	int daemon_nnp = audit_dcfg_bool(&ctx->daemon, "no-new-privileges", "no-new-privileges", 0, &s);
 	EACH(c) {
 		int docker = !strcmp(c->source, "docker");
 		if (c->nnp)
-			ev_cont(r, c, AUDIT_PASS, "no-new-privileges set");
+			audit_ev_cont(r, c, AUDIT_PASS, "no-new-privileges set");
 		else if (docker && daemon_nnp)
-			ev_cont(r, c, AUDIT_PASS, "no-new-privileges from the daemon (%s)", s.source);
+			audit_ev_cont(r, c, AUDIT_PASS, "no-new-privileges from the daemon (%s)", s.source);
 		else
-			ev_cont(r, c, AUDIT_WARN, "may gain privileges (no-new-privileges not set)");
+			audit_ev_cont(r, c, AUDIT_WARN, "may gain privileges (no-new-privileges not set)");
 	}
 }
 
@@ -454,9 +454,9 @@ static void c_health(struct audit_ctx *ctx, struct audit_result *r)
 		if (!c->health_known)
 			continue;
 		if (c->has_health)
-			ev_cont(r, c, AUDIT_PASS, "health check set");
+			audit_ev_cont(r, c, AUDIT_PASS, "health check set");
 		else
-			ev_cont(r, c, AUDIT_WARN, "no health check");
+			audit_ev_cont(r, c, AUDIT_WARN, "no health check");
 	}
 }
 
@@ -467,9 +467,9 @@ static void c_pids(struct audit_ctx *ctx, struct audit_result *r)
 		return;
 	EACH(c) {
 		if (c->pids_limit <= 0)
-			ev_cont(r, c, AUDIT_WARN, "no PIDs limit");
+			audit_ev_cont(r, c, AUDIT_WARN, "no PIDs limit");
 		else
-			ev_cont(r, c, AUDIT_PASS, "PIDs limit %lld", (long long)c->pids_limit);
+			audit_ev_cont(r, c, AUDIT_PASS, "PIDs limit %lld", (long long)c->pids_limit);
 	}
 }
 
@@ -479,11 +479,11 @@ static void c_docker0(struct audit_ctx *ctx, struct audit_result *r)
 	if (!begin(ctx, r))
 		return;
 	EACH(c) {
-		if (strv_contains(c->networks, "bridge"))
-			ev_cont(r, c, AUDIT_INFO, "on the default bridge network (docker0)");
+		if (kstrv_contains(c->networks, "bridge"))
+			audit_ev_cont(r, c, AUDIT_INFO, "on the default bridge network (docker0)");
 	}
 	if (!r->nev)
-		res_set(r, AUDIT_PASS, "no container on the default bridge");
+		audit_res_set(r, AUDIT_PASS, "no container on the default bridge");
 }
 
 /* 5.32 */
@@ -491,22 +491,22 @@ static void c_docker_sock(struct audit_ctx *ctx, struct audit_result *r)
 {
 	if (!begin(ctx, r))
 		return;
-	_cleanup_strv_ char **socks = eff_docker_sockets(ctx);
-	_cleanup_strv_ char **csocks = eff_containerd_sockets(ctx);
+	_cleanup_strv_ char **socks = audit_eff_docker_sockets(ctx);
+	_cleanup_strv_ char **csocks = audit_eff_containerd_sockets(ctx);
 	EACH(c) {
 		int bad = 0;
 		for (size_t i = 0; i < c->nmounts; i++) {
 			const struct kmount *m = &c->mounts[i];
-			int hit = str_ends(m->src, "/docker.sock") || str_ends(m->src, "/containerd.sock") ||
-				  strv_contains(socks, m->src) || strv_contains(csocks, m->src) ||
-				  str_ends(m->dst, "/docker.sock");
+			int hit = kstr_ends(m->src, "/docker.sock") || kstr_ends(m->src, "/containerd.sock") ||
+				  kstrv_contains(socks, m->src) || kstrv_contains(csocks, m->src) ||
+				  kstr_ends(m->dst, "/docker.sock");
 			if (hit) {
-				ev_cont(r, c, AUDIT_WARN, "%s mounted at %s: the container controls the engine (root on the host)", m->src, m->dst);
+				audit_ev_cont(r, c, AUDIT_WARN, "%s mounted at %s: the container controls the engine (root on the host)", m->src, m->dst);
 				bad = 1;
 			}
 		}
 		if (!bad)
-			ev_cont(r, c, AUDIT_PASS, "no engine socket mounted");
+			audit_ev_cont(r, c, AUDIT_PASS, "no engine socket mounted");
 	}
 }
 
@@ -566,7 +566,7 @@ const struct audit_check audit_checks_runtime[] = {
 	{ "5.27", "Ensure that container health is checked at runtime", 1, 0, AUDIT_SEV_LOW, 0,
 	  "Give the image a HEALTHCHECK or run with --health-cmd.", c_health },
 	{ "5.28", "Ensure that Docker commands always make use of the latest version of their image", 0, 1, AUDIT_SEV_LOW, 0,
-	  "Pull images by digest and roll out rebuilt images deliberately.", check_manual },
+	  "Pull images by digest and roll out rebuilt images deliberately.", audit_check_manual },
 	{ "5.29", "Ensure that the PIDs cgroup limit is used", 1, 0, AUDIT_SEV_MEDIUM, 0,
 	  "Run with --pids-limit.", c_pids },
 	{ "5.30", "Ensure that Docker's default bridge 'docker0' is not used", 0, 1, AUDIT_SEV_LOW, 0,

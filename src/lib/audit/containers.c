@@ -26,7 +26,7 @@ void kcont_free(struct kcont *c)
 	free(c->name);
 	free(c->image);
 	json_object_put(c->raw);
-	free_strv(c->ignore);
+	kstrv_free(c->ignore);
 	free(c->user);
 	free(c->restart_name);
 	free(c->apparmor);
@@ -44,16 +44,16 @@ void kcont_free(struct kcont *c)
 		free(c->ports[i].cport);
 	}
 	free(c->ports);
-	free_strv(c->devices);
+	kstrv_free(c->devices);
 	free(c->cgroup_parent);
-	free_strv(c->cmd);
+	kstrv_free(c->cmd);
 	free(c->network_mode);
-	free_strv(c->networks);
-	free_strv(c->exec_ids);
+	kstrv_free(c->networks);
+	kstrv_free(c->exec_ids);
 	memset(c, 0, sizeof(*c));
 }
 
-int user_is_root(const char *user)
+int audit_user_is_root(const char *user)
 {
 	if (!user || !*user)
 		return 1;
@@ -69,7 +69,7 @@ static char **json_strv(json_object *a)
 		for (size_t i = 0; i < json_object_array_length(a); i++) {
 			json_object *x = json_object_array_get_idx(a, i);
 			if (json_object_is_type(x, json_type_string))
-				strv_push(&v, json_object_get_string(x));
+				kstrv_add(&v, json_object_get_string(x));
 		}
 	return v;
 }
@@ -80,8 +80,8 @@ static void add_mount(struct kcont *c, const char *type, const char *src, const 
 	if (!n)
 		return;
 	c->mounts = n;
-	n[c->nmounts++] = (struct kmount){ xstrdup(type ? type : ""), xstrdup(src ? src : ""), xstrdup(dst ? dst : ""),
-					   xstrdup(prop ? prop : ""), rw };
+	n[c->nmounts++] = (struct kmount){ kstr_dup(type ? type : ""), kstr_dup(src ? src : ""), kstr_dup(dst ? dst : ""),
+					   kstr_dup(prop ? prop : ""), rw };
 }
 
 static void add_port(struct kcont *c, const char *ip, int port, const char *cport)
@@ -94,7 +94,7 @@ static void add_port(struct kcont *c, const char *ip, int port, const char *cpor
 	if (!n)
 		return;
 	c->ports = n;
-	n[c->nports++] = (struct kport){ xstrdup(ip ? ip : ""), port, xstrdup(cport) };
+	n[c->nports++] = (struct kport){ kstr_dup(ip ? ip : ""), port, kstr_dup(cport) };
 }
 
 static void ports_from(struct kcont *c, json_object *map)
@@ -106,16 +106,16 @@ static void ports_from(struct kcont *c, json_object *map)
 			continue;
 		for (size_t i = 0; i < json_object_array_length(binds); i++) {
 			json_object *b = json_object_array_get_idx(binds, i);
-			const char *hp = js(b, "HostPort");
-			add_port(c, js(b, "HostIp"), hp ? atoi(hp) : 0, cport);
+			const char *hp = kj_get_str(b, "HostPort");
+			add_port(c, kj_get_str(b, "HostIp"), hp ? atoi(hp) : 0, cport);
 		}
 	}
 }
 
 static void set_ignore(struct kcont *c)
 {
-	const char *ig = js(c->labels, "kapsel.audit.ignore");
-	c->ignore = strv_split(ig, ", ");
+	const char *ig = kj_get_str(c->labels, "kapsel.audit.ignore");
+	c->ignore = kstrv_split(ig, ", ");
 }
 
 int kcont_from_docker(struct kcont *c, json_object *j, kerr *e)
@@ -124,24 +124,24 @@ int kcont_from_docker(struct kcont *c, json_object *j, kerr *e)
 	if (!j || !json_object_is_type(j, json_type_object))
 		return kerr_msg(e, EINVAL, "container inspect: not a JSON object");
 	c->raw = json_object_get(j);
-	json_object *hc = jget(j, "HostConfig"), *cfg = jget(j, "Config"), *st = jget(j, "State");
-	const char *name = js(j, "Name");
+	json_object *hc = kj_get(j, "HostConfig"), *cfg = kj_get(j, "Config"), *st = kj_get(j, "State");
+	const char *name = kj_get_str(j, "Name");
 	c->source = strdup("docker");
 	c->kind = strdup("container");
-	c->id = xstrdup(js(j, "Id") ? js(j, "Id") : "");
-	c->name = xstrdup(name ? (name[0] == '/' ? name + 1 : name) : c->id);
-	c->image = xstrdup(js(cfg, "Image") ? js(cfg, "Image") : "");
-	c->running = jb(st, "Running");
-	c->pid = (pid_t)ji(st, "Pid", 0);
-	c->labels = jget(cfg, "Labels");
+	c->id = kstr_dup(kj_get_str(j, "Id") ? kj_get_str(j, "Id") : "");
+	c->name = kstr_dup(name ? (name[0] == '/' ? name + 1 : name) : c->id);
+	c->image = kstr_dup(kj_get_str(cfg, "Image") ? kj_get_str(cfg, "Image") : "");
+	c->running = kj_get_bool(st, "Running");
+	c->pid = (pid_t)kj_get_i64(st, "Pid", 0);
+	c->labels = kj_get(cfg, "Labels");
 	set_ignore(c);
 
-	c->privileged = jb(hc, "Privileged");
-	c->user = xstrdup(js(cfg, "User") ? js(cfg, "User") : "");
+	c->privileged = kj_get_bool(hc, "Privileged");
+	c->user = kstr_dup(kj_get_str(cfg, "User") ? kj_get_str(cfg, "User") : "");
 	/* capabilities: Docker's default set, less CapDrop, plus CapAdd */
-	_cleanup_strv_ char **add = json_strv(jget(hc, "CapAdd"));
-	_cleanup_strv_ char **drop = json_strv(jget(hc, "CapDrop"));
-	uint64_t all = (1ull << 41) - 1, caps = docker_default_caps();
+	_cleanup_strv_ char **add = json_strv(kj_get(hc, "CapAdd"));
+	_cleanup_strv_ char **drop = json_strv(kj_get(hc, "CapDrop"));
+	uint64_t all = (1ull << 41) - 1, caps = audit_docker_default_caps();
 	for (size_t i = 0; drop && drop[i]; i++) {
 		int n = kcap_parse(drop[i]);
 		if (n == 64)
@@ -158,40 +158,40 @@ int kcont_from_docker(struct kcont *c, json_object *j, kerr *e)
 	}
 	c->caps = c->privileged ? all : caps;
 	c->caps_known = 1;
-	c->readonly_root = jb(hc, "ReadonlyRootfs");
-	const char *nm = js(hc, "NetworkMode");
-	c->network_mode = xstrdup(nm ? nm : "");
+	c->readonly_root = kj_get_bool(hc, "ReadonlyRootfs");
+	const char *nm = kj_get_str(hc, "NetworkMode");
+	c->network_mode = kstr_dup(nm ? nm : "");
 	c->net_host = nm && !strcmp(nm, "host");
-	c->pid_host = js(hc, "PidMode") && !strcmp(js(hc, "PidMode"), "host");
-	c->ipc_host = js(hc, "IpcMode") && !strcmp(js(hc, "IpcMode"), "host");
-	c->uts_host = js(hc, "UTSMode") && !strcmp(js(hc, "UTSMode"), "host");
-	c->userns_host = js(hc, "UsernsMode") && !strcmp(js(hc, "UsernsMode"), "host");
-	c->cgroupns_host = js(hc, "CgroupnsMode") && !strcmp(js(hc, "CgroupnsMode"), "host");
-	c->memory = ji(hc, "Memory", 0);
-	int64_t shares = ji(hc, "CpuShares", 0), nano = ji(hc, "NanoCpus", 0), quota = ji(hc, "CpuQuota", 0);
-	const char *cpuset = js(hc, "CpusetCpus");
+	c->pid_host = kj_get_str(hc, "PidMode") && !strcmp(kj_get_str(hc, "PidMode"), "host");
+	c->ipc_host = kj_get_str(hc, "IpcMode") && !strcmp(kj_get_str(hc, "IpcMode"), "host");
+	c->uts_host = kj_get_str(hc, "UTSMode") && !strcmp(kj_get_str(hc, "UTSMode"), "host");
+	c->userns_host = kj_get_str(hc, "UsernsMode") && !strcmp(kj_get_str(hc, "UsernsMode"), "host");
+	c->cgroupns_host = kj_get_str(hc, "CgroupnsMode") && !strcmp(kj_get_str(hc, "CgroupnsMode"), "host");
+	c->memory = kj_get_i64(hc, "Memory", 0);
+	int64_t shares = kj_get_i64(hc, "CpuShares", 0), nano = kj_get_i64(hc, "NanoCpus", 0), quota = kj_get_i64(hc, "CpuQuota", 0);
+	const char *cpuset = kj_get_str(hc, "CpusetCpus");
 	c->cpu_limited = (shares && shares != 1024) || nano > 0 || quota > 0 || (cpuset && *cpuset);
 	snprintf(c->cpu_desc, sizeof(c->cpu_desc), "CpuShares=%lld NanoCpus=%lld CpuQuota=%lld CpusetCpus=%s",
 		 (long long)shares, (long long)nano, (long long)quota, cpuset && *cpuset ? cpuset : "\"\"");
-	c->pids_limit = ji(hc, "PidsLimit", 0);
-	json_object *rp = jget(hc, "RestartPolicy");
+	c->pids_limit = kj_get_i64(hc, "PidsLimit", 0);
+	json_object *rp = kj_get(hc, "RestartPolicy");
 	c->restart_known = 1;
-	c->restart_name = xstrdup(js(rp, "Name") ? js(rp, "Name") : "");
-	c->restart_max = (int)ji(rp, "MaximumRetryCount", 0);
-	c->apparmor = xstrdup(js(j, "AppArmorProfile") ? js(j, "AppArmorProfile") : "");
+	c->restart_name = kstr_dup(kj_get_str(rp, "Name") ? kj_get_str(rp, "Name") : "");
+	c->restart_max = (int)kj_get_i64(rp, "MaximumRetryCount", 0);
+	c->apparmor = kstr_dup(kj_get_str(j, "AppArmorProfile") ? kj_get_str(j, "AppArmorProfile") : "");
 
-	_cleanup_strv_ char **secopt = json_strv(jget(hc, "SecurityOpt"));
+	_cleanup_strv_ char **secopt = json_strv(kj_get(hc, "SecurityOpt"));
 	char selinux[512] = "";
 	c->seccomp_desc = strdup(c->privileged ? "privileged: no seccomp filter" : "default profile");
 	for (size_t i = 0; secopt && secopt[i]; i++) {
 		const char *o = secopt[i];
-		if (str_starts(o, "label=") || str_starts(o, "label:")) {
+		if (kstr_starts(o, "label=") || kstr_starts(o, "label:")) {
 			if (strcmp(o + 6, "disable"))
 				snprintf(selinux + strlen(selinux), sizeof(selinux) - strlen(selinux), "%s%s",
 					 selinux[0] ? "," : "", o + 6);
-		} else if (str_starts(o, "seccomp=") || str_starts(o, "seccomp:")) {
+		} else if (kstr_starts(o, "seccomp=") || kstr_starts(o, "seccomp:")) {
 			free(c->seccomp_desc);
-			c->seccomp_desc = xasprintf("seccomp=%s", !strcmp(o + 8, "unconfined") ? "unconfined" : "custom profile");
+			c->seccomp_desc = kstr_printf("seccomp=%s", !strcmp(o + 8, "unconfined") ? "unconfined" : "custom profile");
 			if (!strcmp(o + 8, "unconfined"))
 				c->seccomp_unconfined = 1;
 		} else if (!strcmp(o, "no-new-privileges") || !strcmp(o, "no-new-privileges=true") ||
@@ -203,49 +203,49 @@ int kcont_from_docker(struct kcont *c, json_object *j, kerr *e)
 		c->seccomp_unconfined = 1;
 	c->selinux = strdup(selinux);
 
-	json_object *mounts = jget(j, "Mounts");
+	json_object *mounts = kj_get(j, "Mounts");
 	for (size_t i = 0; mounts && json_object_is_type(mounts, json_type_array) && i < json_object_array_length(mounts); i++) {
 		json_object *m = json_object_array_get_idx(mounts, i);
-		add_mount(c, js(m, "Type"), js(m, "Source"), js(m, "Destination"), js(m, "Propagation"), jb(m, "RW"));
+		add_mount(c, kj_get_str(m, "Type"), kj_get_str(m, "Source"), kj_get_str(m, "Destination"), kj_get_str(m, "Propagation"), kj_get_bool(m, "RW"));
 	}
 	c->ports_known = 1;
-	ports_from(c, jget(hc, "PortBindings"));
-	ports_from(c, jget(jget(j, "NetworkSettings"), "Ports"));
+	ports_from(c, kj_get(hc, "PortBindings"));
+	ports_from(c, kj_get(kj_get(j, "NetworkSettings"), "Ports"));
 
 	c->devices = calloc(1, sizeof(char *));
-	json_object *devs = jget(hc, "Devices");
+	json_object *devs = kj_get(hc, "Devices");
 	for (size_t i = 0; devs && json_object_is_type(devs, json_type_array) && i < json_object_array_length(devs); i++) {
 		json_object *dv = json_object_array_get_idx(devs, i);
-		char *s = xasprintf("%s:%s:%s", js(dv, "PathOnHost") ? js(dv, "PathOnHost") : "",
-				    js(dv, "PathInContainer") ? js(dv, "PathInContainer") : "",
-				    js(dv, "CgroupPermissions") ? js(dv, "CgroupPermissions") : "");
+		char *s = kstr_printf("%s:%s:%s", kj_get_str(dv, "PathOnHost") ? kj_get_str(dv, "PathOnHost") : "",
+				    kj_get_str(dv, "PathInContainer") ? kj_get_str(dv, "PathInContainer") : "",
+				    kj_get_str(dv, "CgroupPermissions") ? kj_get_str(dv, "CgroupPermissions") : "");
 		if (s)
-			strv_push(&c->devices, s);
+			kstrv_add(&c->devices, s);
 		free(s);
 	}
-	json_object *ul = jget(hc, "Ulimits");
+	json_object *ul = kj_get(hc, "Ulimits");
 	c->ulimits_known = 1;
 	c->has_ulimits = ul && json_object_is_type(ul, json_type_array) && json_object_array_length(ul) > 0;
-	json_object *hcheck = jget(jget(cfg, "Healthcheck"), "Test");
+	json_object *hcheck = kj_get(kj_get(cfg, "Healthcheck"), "Test");
 	c->health_known = 1;
 	c->has_health = hcheck && json_object_is_type(hcheck, json_type_array) && json_object_array_length(hcheck) > 0 &&
 			strcmp(json_object_get_string(json_object_array_get_idx(hcheck, 0)), "NONE");
-	if (jget(st, "Health"))
+	if (kj_get(st, "Health"))
 		c->has_health = 1;
-	c->cgroup_parent = xstrdup(js(hc, "CgroupParent") ? js(hc, "CgroupParent") : "");
-	c->cmd = json_strv(jget(cfg, "Entrypoint"));
-	_cleanup_strv_ char **cmd = json_strv(jget(cfg, "Cmd"));
+	c->cgroup_parent = kstr_dup(kj_get_str(hc, "CgroupParent") ? kj_get_str(hc, "CgroupParent") : "");
+	c->cmd = json_strv(kj_get(cfg, "Entrypoint"));
+	_cleanup_strv_ char **cmd = json_strv(kj_get(cfg, "Cmd"));
 	for (size_t i = 0; cmd && cmd[i]; i++)
-		strv_push(&c->cmd, cmd[i]);
+		kstrv_add(&c->cmd, cmd[i]);
 	c->networks = calloc(1, sizeof(char *));
-	json_object *nets = jget(jget(j, "NetworkSettings"), "Networks");
+	json_object *nets = kj_get(kj_get(j, "NetworkSettings"), "Networks");
 	if (nets && json_object_is_type(nets, json_type_object)) {
 		json_object_object_foreach(nets, k, v) {
 			(void)v;
-			strv_push(&c->networks, k);
+			kstrv_add(&c->networks, k);
 		}
 	}
-	c->exec_ids = json_strv(jget(j, "ExecIDs"));
+	c->exec_ids = json_strv(kj_get(j, "ExecIDs"));
 	if (!c->name || !c->user || !c->cmd || !c->networks || !c->devices)
 		return kerr_set(e, ENOMEM, "container %s", c->id ? c->id : "?");
 	return 0;
@@ -307,7 +307,7 @@ int kcont_from_oci(struct kcont *c, const char *path, kerr *e)
 		return kerr_msg(e, EINVAL, "%s: expected a JSON object", file);
 	}
 	c->raw = j;
-	json_object *proc = jget(j, "process"), *lin = jget(j, "linux"), *res = jget(lin, "resources");
+	json_object *proc = kj_get(j, "process"), *lin = kj_get(j, "linux"), *res = kj_get(lin, "resources");
 	c->source = strdup("oci");
 	c->kind = strdup("bundle");
 	c->name = strdup(file);
@@ -318,25 +318,25 @@ int kcont_from_oci(struct kcont *c, const char *path, kerr *e)
 		*slash = '\0';
 	slash = strrchr(dir, '/');
 	c->id = strdup(slash ? slash + 1 : dir);
-	c->image = strdup(js(jget(j, "root"), "path") ? js(jget(j, "root"), "path") : "");
-	c->labels = jget(j, "annotations");
+	c->image = strdup(kj_get_str(kj_get(j, "root"), "path") ? kj_get_str(kj_get(j, "root"), "path") : "");
+	c->labels = kj_get(j, "annotations");
 	set_ignore(c);
 
-	json_object *user = jget(proc, "user");
-	if (jget(user, "username"))
-		c->user = strdup(js(user, "username"));
+	json_object *user = kj_get(proc, "user");
+	if (kj_get(user, "username"))
+		c->user = strdup(kj_get_str(user, "username"));
 	else
-		c->user = xasprintf("%lld:%lld", (long long)ji(user, "uid", 0), (long long)ji(user, "gid", 0));
-	json_object *caps = jget(proc, "capabilities");
-	c->caps = caps_of(jget(caps, "bounding")) | caps_of(jget(caps, "effective")) | caps_of(jget(caps, "permitted")) |
-		  caps_of(jget(caps, "ambient"));
+		c->user = kstr_printf("%lld:%lld", (long long)kj_get_i64(user, "uid", 0), (long long)kj_get_i64(user, "gid", 0));
+	json_object *caps = kj_get(proc, "capabilities");
+	c->caps = caps_of(kj_get(caps, "bounding")) | caps_of(kj_get(caps, "effective")) | caps_of(kj_get(caps, "permitted")) |
+		  caps_of(kj_get(caps, "ambient"));
 	c->caps_known = 1;
-	c->readonly_root = jb(jget(j, "root"), "readonly");
+	c->readonly_root = kj_get_bool(kj_get(j, "root"), "readonly");
 	int ns_net = 0, ns_pid = 0, ns_ipc = 0, ns_uts = 0, ns_user = 0, ns_cg = 0;
-	json_object *nss = jget(lin, "namespaces");
+	json_object *nss = kj_get(lin, "namespaces");
 	for (size_t i = 0; nss && json_object_is_type(nss, json_type_array) && i < json_object_array_length(nss); i++) {
-		const char *t = js(json_object_array_get_idx(nss, i), "type");
-		const char *nspath = js(json_object_array_get_idx(nss, i), "path");
+		const char *t = kj_get_str(json_object_array_get_idx(nss, i), "type");
+		const char *nspath = kj_get_str(json_object_array_get_idx(nss, i), "path");
 		if (!t || (nspath && host_namespace(t, nspath)))
 			continue; /* joining the host's own namespace is sharing it */
 		ns_net |= !strcmp(t, "network");
@@ -353,38 +353,38 @@ int kcont_from_oci(struct kcont *c, const char *path, kerr *e)
 	c->userns_host = !ns_user;
 	c->cgroupns_host = !ns_cg;
 	c->network_mode = strdup(ns_net ? "private" : "host");
-	c->memory = ji(jget(res, "memory"), "limit", 0);
+	c->memory = kj_get_i64(kj_get(res, "memory"), "limit", 0);
 	if (c->memory < 0)
 		c->memory = 0;
-	json_object *cpu = jget(res, "cpu");
-	const char *cpus = js(cpu, "cpus");
-	c->cpu_limited = ji(cpu, "shares", 0) > 0 || ji(cpu, "quota", 0) > 0 || (cpus && *cpus);
-	snprintf(c->cpu_desc, sizeof(c->cpu_desc), "shares=%lld quota=%lld cpus=%s", (long long)ji(cpu, "shares", 0),
-		 (long long)ji(cpu, "quota", 0), cpus && *cpus ? cpus : "\"\"");
-	c->pids_limit = ji(jget(res, "pids"), "limit", 0);
+	json_object *cpu = kj_get(res, "cpu");
+	const char *cpus = kj_get_str(cpu, "cpus");
+	c->cpu_limited = kj_get_i64(cpu, "shares", 0) > 0 || kj_get_i64(cpu, "quota", 0) > 0 || (cpus && *cpus);
+	snprintf(c->cpu_desc, sizeof(c->cpu_desc), "shares=%lld quota=%lld cpus=%s", (long long)kj_get_i64(cpu, "shares", 0),
+		 (long long)kj_get_i64(cpu, "quota", 0), cpus && *cpus ? cpus : "\"\"");
+	c->pids_limit = kj_get_i64(kj_get(res, "pids"), "limit", 0);
 	c->restart_name = strdup("");
-	c->apparmor = xstrdup(js(proc, "apparmorProfile") ? js(proc, "apparmorProfile") : "");
-	c->selinux = xstrdup(js(proc, "selinuxLabel") ? js(proc, "selinuxLabel") : "");
-	json_object *sc = jget(lin, "seccomp");
-	json_object *scs = jget(sc, "syscalls");
+	c->apparmor = kstr_dup(kj_get_str(proc, "apparmorProfile") ? kj_get_str(proc, "apparmorProfile") : "");
+	c->selinux = kstr_dup(kj_get_str(proc, "selinuxLabel") ? kj_get_str(proc, "selinuxLabel") : "");
+	json_object *sc = kj_get(lin, "seccomp");
+	json_object *scs = kj_get(sc, "syscalls");
 	if (!sc) {
 		c->seccomp_unconfined = 1;
 		c->seccomp_desc = strdup("no linux.seccomp");
-	} else if (js(sc, "defaultAction") && !strcmp(js(sc, "defaultAction"), "SCMP_ACT_ALLOW") &&
+	} else if (kj_get_str(sc, "defaultAction") && !strcmp(kj_get_str(sc, "defaultAction"), "SCMP_ACT_ALLOW") &&
 		   (!scs || json_object_array_length(scs) == 0)) {
 		c->seccomp_unconfined = 1;
 		c->seccomp_desc = strdup("linux.seccomp allows every syscall");
 	} else {
-		c->seccomp_desc = xasprintf("linux.seccomp defaultAction %s", js(sc, "defaultAction") ? js(sc, "defaultAction") : "?");
+		c->seccomp_desc = kstr_printf("linux.seccomp defaultAction %s", kj_get_str(sc, "defaultAction") ? kj_get_str(sc, "defaultAction") : "?");
 	}
-	c->nnp = jb(proc, "noNewPrivileges");
-	const char *rprop = js(lin, "rootfsPropagation");
+	c->nnp = kj_get_bool(proc, "noNewPrivileges");
+	const char *rprop = kj_get_str(lin, "rootfsPropagation");
 	if (rprop && strstr(rprop, "shared"))
 		add_mount(c, "rootfs", "/", "/", rprop, !c->readonly_root);
-	json_object *mounts = jget(j, "mounts");
+	json_object *mounts = kj_get(j, "mounts");
 	for (size_t i = 0; mounts && json_object_is_type(mounts, json_type_array) && i < json_object_array_length(mounts); i++) {
-		json_object *m = json_object_array_get_idx(mounts, i), *opts = jget(m, "options");
-		const char *type = js(m, "type");
+		json_object *m = json_object_array_get_idx(mounts, i), *opts = kj_get(m, "options");
+		const char *type = kj_get_str(m, "type");
 		int bind = (type && !strcmp(type, "bind")) || has_opt(opts, "bind") || has_opt(opts, "rbind");
 		const char *prop = "";
 		static const char *const props[] = { "rshared", "shared", "rslave", "slave", "rprivate", "private" };
@@ -393,22 +393,22 @@ int kcont_from_oci(struct kcont *c, const char *path, kerr *e)
 				prop = props[k];
 				break;
 			}
-		add_mount(c, bind ? "bind" : type, js(m, "source"), js(m, "destination"), prop, !has_opt(opts, "ro"));
+		add_mount(c, bind ? "bind" : type, kj_get_str(m, "source"), kj_get_str(m, "destination"), prop, !has_opt(opts, "ro"));
 	}
 	c->ports_known = 0;
 	c->devices = calloc(1, sizeof(char *));
-	json_object *devs = jget(lin, "devices");
+	json_object *devs = kj_get(lin, "devices");
 	for (size_t i = 0; devs && json_object_is_type(devs, json_type_array) && i < json_object_array_length(devs); i++) {
-		const char *p = js(json_object_array_get_idx(devs, i), "path");
+		const char *p = kj_get_str(json_object_array_get_idx(devs, i), "path");
 		if (p)
-			strv_push(&c->devices, p);
+			kstrv_add(&c->devices, p);
 	}
-	json_object *rl = jget(proc, "rlimits");
+	json_object *rl = kj_get(proc, "rlimits");
 	c->ulimits_known = 1;
 	c->has_ulimits = rl && json_object_is_type(rl, json_type_array) && json_object_array_length(rl) > 0;
 	c->health_known = 0;
 	c->cgroup_parent = strdup("");
-	c->cmd = json_strv(jget(proc, "args"));
+	c->cmd = json_strv(kj_get(proc, "args"));
 	c->networks = calloc(1, sizeof(char *));
 	c->exec_ids = calloc(1, sizeof(char *));
 	if (!c->name || !c->user || !c->cmd || !c->networks || !c->devices || !c->seccomp_desc)
@@ -418,16 +418,16 @@ int kcont_from_oci(struct kcont *c, const char *path, kerr *e)
 
 static int pattern_matches(const char *pat, const struct kcont *c)
 {
-	if (str_starts(pat, "label=")) {
+	if (kstr_starts(pat, "label=")) {
 		const char *kv = pat + 6, *eq = strchr(kv, '=');
 		char key[256];
 		snprintf(key, sizeof(key), "%.*s", (int)(eq ? (size_t)(eq - kv) : strlen(kv)), kv);
-		const char *v = js(c->labels, key);
+		const char *v = kj_get_str(c->labels, key);
 		return v && (!eq || !strcmp(v, eq + 1));
 	}
 	if (!fnmatch(pat, c->name, 0))
 		return 1;
-	return strlen(pat) >= 12 && c->id && str_starts(c->id, pat);
+	return strlen(pat) >= 12 && c->id && kstr_starts(c->id, pat);
 }
 
 int kcont_selected(const struct kcont *c, const struct audit_opts *o)
@@ -460,7 +460,7 @@ static void inspect_one(void *arg, size_t i)
 {
 	struct inspect_job *j = arg;
 	json_object *item = json_object_array_get_idx(j->list, i);
-	const char *id = js(item, "Id");
+	const char *id = kj_get_str(item, "Id");
 	char path[512];
 	kerr e;
 	if (!id)
@@ -473,7 +473,7 @@ static void inspect_one(void *arg, size_t i)
 	else {
 		json_object_put(o);
 		if (st < 0)
-			ctx_notice(j->ctx, "%s", e.msg);
+			audit_ctx_notice(j->ctx, "%s", e.msg);
 	}
 	if (j->fmt2) {
 		snprintf(path, sizeof(path), j->fmt2, id);
@@ -506,13 +506,13 @@ static void load_containers(struct audit_ctx *ctx)
 	if (ctx->api_ok) {
 		int st = kdocker_get(ctx->api, "/containers/json?all=1", &list, &e);
 		if (st != 200 || !list || !json_object_is_type(list, json_type_array)) {
-			ctx_notice(ctx, "list containers: %s", st < 0 ? e.msg : "unexpected answer");
+			audit_ctx_notice(ctx, "list containers: %s", st < 0 ? e.msg : "unexpected answer");
 			json_object_put(list);
 			list = NULL;
 		}
 	}
 	size_t n = list ? json_object_array_length(list) : 0;
-	size_t nb = strv_len(ctx->o->oci_bundles);
+	size_t nb = kstrv_len(ctx->o->oci_bundles);
 	json_object **ins = calloc(n + 1, sizeof(*ins));
 	ctx->conts = calloc(n + nb + 1, sizeof(*ctx->conts));
 	if (!ins || !ctx->conts) {
@@ -521,14 +521,14 @@ static void load_containers(struct audit_ctx *ctx)
 		return;
 	}
 	struct inspect_job job = { ctx, list, ins, "/containers/%s/json", NULL, NULL };
-	ctx_parallel(ctx, n, inspect_one, &job);
+	audit_ctx_parallel(ctx, n, inspect_one, &job);
 	json_object *execs = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		if (!ins[i])
 			continue;
 		struct kcont *c = &ctx->conts[ctx->nconts];
 		if (kcont_from_docker(c, ins[i], &e) < 0) {
-			ctx_notice(ctx, "%s", e.msg);
+			audit_ctx_notice(ctx, "%s", e.msg);
 			kcont_free(c);
 		} else if (!kcont_selected(c, ctx->o)) {
 			kcont_free(c);
@@ -548,7 +548,7 @@ static void load_containers(struct audit_ctx *ctx)
 	ctx->exec_info = json_object_new_object();
 	if (eo && ne) {
 		struct inspect_job ej = { ctx, execs, eo, NULL, NULL, NULL };
-		ctx_parallel(ctx, ne, exec_one, &ej);
+		audit_ctx_parallel(ctx, ne, exec_one, &ej);
 		for (size_t i = 0; i < ne; i++)
 			if (eo[i])
 				json_object_object_add(ctx->exec_info, json_object_get_string(json_object_array_get_idx(execs, i)), eo[i]);
@@ -558,7 +558,7 @@ static void load_containers(struct audit_ctx *ctx)
 	for (size_t i = 0; i < nb; i++) {
 		struct kcont *c = &ctx->conts[ctx->nconts];
 		if (kcont_from_oci(c, ctx->o->oci_bundles[i], &e) < 0) {
-			ctx_notice(ctx, "%s", e.msg);
+			audit_ctx_notice(ctx, "%s", e.msg);
 			kcont_free(c);
 		} else if (!kcont_selected(c, ctx->o)) {
 			kcont_free(c);
@@ -568,9 +568,9 @@ static void load_containers(struct audit_ctx *ctx)
 	}
 }
 
-void ctx_containers(struct audit_ctx *ctx)
+void audit_ctx_containers(struct audit_ctx *ctx)
 {
-	lazy_run(&ctx->cont_lazy, ctx, load_containers);
+	audit_lazy_run(&ctx->cont_lazy, ctx, load_containers);
 }
 
 static void load_images(struct audit_ctx *ctx)
@@ -581,7 +581,7 @@ static void load_images(struct audit_ctx *ctx)
 		return;
 	int st = kdocker_get(ctx->api, "/images/json", &list, &e);
 	if (st != 200 || !list || !json_object_is_type(list, json_type_array)) {
-		ctx_notice(ctx, "list images: %s", st < 0 ? e.msg : "unexpected answer");
+		audit_ctx_notice(ctx, "list images: %s", st < 0 ? e.msg : "unexpected answer");
 		json_object_put(list);
 		return;
 	}
@@ -595,8 +595,8 @@ static void load_images(struct audit_ctx *ctx)
 		return;
 	}
 	struct inspect_job job = { ctx, list, ins, "/images/%s/json", "/images/%s/history", hist };
-	ctx_parallel(ctx, n, inspect_one, &job);
-	ctx_containers(ctx);
+	audit_ctx_parallel(ctx, n, inspect_one, &job);
+	audit_ctx_containers(ctx);
 	for (size_t i = 0; i < n; i++) {
 		json_object *item = json_object_array_get_idx(list, i);
 		if (!ins[i]) {
@@ -604,18 +604,18 @@ static void load_images(struct audit_ctx *ctx)
 			continue;
 		}
 		struct audit_image *im = &ctx->imgs[ctx->nimgs++];
-		im->id = xstrdup(js(item, "Id"));
-		json_object *tags = jget(ins[i], "RepoTags");
+		im->id = kstr_dup(kj_get_str(item, "Id"));
+		json_object *tags = kj_get(ins[i], "RepoTags");
 		const char *tag = tags && json_object_is_type(tags, json_type_array) && json_object_array_length(tags)
 					  ? json_object_get_string(json_object_array_get_idx(tags, 0)) : NULL;
 		if (tag && strcmp(tag, "<none>:<none>"))
 			im->name = strdup(tag);
 		else
-			im->name = xasprintf("%.19s", im->id ? im->id : "?");
+			im->name = kstr_printf("%.19s", im->id ? im->id : "?");
 		im->inspect = ins[i];
 		im->history = hist[i];
 		for (size_t k = 0; k < ctx->ndocker; k++) {
-			const char *cimg = js(ctx->conts[k].raw, "Image");
+			const char *cimg = kj_get_str(ctx->conts[k].raw, "Image");
 			if (cimg && im->id && !strcmp(cimg, im->id))
 				im->used = 1;
 		}
@@ -626,7 +626,7 @@ static void load_images(struct audit_ctx *ctx)
 	json_object_put(list);
 }
 
-void ctx_images(struct audit_ctx *ctx)
+void audit_ctx_images(struct audit_ctx *ctx)
 {
-	lazy_run(&ctx->img_lazy, ctx, load_images);
+	audit_lazy_run(&ctx->img_lazy, ctx, load_images);
 }

@@ -105,7 +105,7 @@ static const char *flag_value(const struct daemon_cfg *c, const char *name)
 	return v;
 }
 
-int dcfg_get(const struct daemon_cfg *c, const char *flag, const char *json_key, struct dsetting *s)
+int audit_dcfg_get(const struct daemon_cfg *c, const char *flag, const char *json_key, struct dsetting *s)
 {
 	memset(s, 0, sizeof(*s));
 	const char *v = flag ? flag_value(c, flag) : NULL;
@@ -114,7 +114,7 @@ int dcfg_get(const struct daemon_cfg *c, const char *flag, const char *json_key,
 		snprintf(s->source, sizeof(s->source), "dockerd --%s", flag);
 		return 1;
 	}
-	json_object *j = json_key ? jget(c->json, json_key) : NULL;
+	json_object *j = json_key ? kj_get(c->json, json_key) : NULL;
 	if (j && !json_object_is_type(j, json_type_null)) {
 		for (size_t i = 0; i < c->njflags; i++)
 			if (!strcmp(c->jflags[i].name, json_key))
@@ -128,9 +128,9 @@ int dcfg_get(const struct daemon_cfg *c, const char *flag, const char *json_key,
 	return 0;
 }
 
-int dcfg_bool(const struct daemon_cfg *c, const char *flag, const char *json_key, int def, struct dsetting *s)
+int audit_dcfg_bool(const struct daemon_cfg *c, const char *flag, const char *json_key, int def, struct dsetting *s)
 {
-	if (!dcfg_get(c, flag, json_key, s))
+	if (!audit_dcfg_get(c, flag, json_key, s))
 		return def;
 	if (s->jvalue && json_object_is_type(s->jvalue, json_type_boolean))
 		return json_object_get_boolean(s->jvalue);
@@ -140,28 +140,28 @@ int dcfg_bool(const struct daemon_cfg *c, const char *flag, const char *json_key
 /* json-c serialises into a buffer inside the object: one at a time */
 static pthread_mutex_t serialise_m = PTHREAD_MUTEX_INITIALIZER;
 
-char **dcfg_list(const struct daemon_cfg *c, const char *flag, const char *short_flag, const char *json_key)
+char **audit_dcfg_list(const struct daemon_cfg *c, const char *flag, const char *short_flag, const char *json_key)
 {
 	char **v = calloc(1, sizeof(char *));
 	if (!v)
 		return NULL;
 	for (size_t i = 0; i < c->nflags; i++)
 		if ((flag && !strcmp(c->flags[i].name, flag)) || (short_flag && !strcmp(c->flags[i].name, short_flag)))
-			strv_push(&v, c->flags[i].value);
-	json_object *j = json_key ? jget(c->json, json_key) : NULL;
+			kstrv_add(&v, c->flags[i].value);
+	json_object *j = json_key ? kj_get(c->json, json_key) : NULL;
 	pthread_mutex_lock(&serialise_m);
 	if (j && json_object_is_type(j, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(j); i++) {
 			json_object *x = json_object_array_get_idx(j, i);
-			strv_push(&v, json_object_is_type(x, json_type_string) ? json_object_get_string(x)
+			kstrv_add(&v, json_object_is_type(x, json_type_string) ? json_object_get_string(x)
 					: json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN));
 		}
 	} else if (j && json_object_is_type(j, json_type_object)) {
 		json_object_object_foreach(j, k, val) {
-			char *s = xasprintf("%s=%s", k, json_object_is_type(val, json_type_string) ? json_object_get_string(val)
+			char *s = kstr_printf("%s=%s", k, json_object_is_type(val, json_type_string) ? json_object_get_string(val)
 						: json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
 			if (s)
-				strv_push(&v, s);
+				kstrv_add(&v, s);
 			free(s);
 		}
 	}
@@ -169,7 +169,7 @@ char **dcfg_list(const struct daemon_cfg *c, const char *flag, const char *short
 	return v;
 }
 
-void daemon_cfg_free(struct daemon_cfg *c)
+void audit_daemon_cfg_free(struct daemon_cfg *c)
 {
 	for (size_t i = 0; i < c->nflags; i++) {
 		free(c->flags[i].name);
@@ -217,7 +217,7 @@ static void read_daemon_json(struct daemon_cfg *c, const char *path)
 	if (!c->json)
 		c->json_error = strdup(e.msg);
 	else if (!json_object_is_type(c->json, json_type_object)) {
-		c->json_error = xasprintf("%s: expected a JSON object", path);
+		c->json_error = kstr_printf("%s: expected a JSON object", path);
 		json_object_put(c->json);
 		c->json = NULL;
 	}
@@ -263,16 +263,16 @@ static int serves(const struct daemon_cfg *c, const char *socket)
 {
 	char want[PATH_MAX], have[PATH_MAX];
 	canon(socket, want, sizeof(want));
-	_cleanup_strv_ char **hosts = dcfg_list(c, "host", NULL, "hosts");
+	_cleanup_strv_ char **hosts = audit_dcfg_list(c, "host", NULL, "hosts");
 	if (!hosts || !hosts[0]) {
 		canon("/var/run/docker.sock", have, sizeof(have));
 		return !strcmp(want, have);
 	}
 	for (size_t i = 0; hosts[i]; i++) {
 		const char *h = hosts[i];
-		if (str_starts(h, "fd://")) {
+		if (kstr_starts(h, "fd://")) {
 			canon("/run/docker.sock", have, sizeof(have));
-		} else if (str_starts(h, "unix://")) {
+		} else if (kstr_starts(h, "unix://")) {
 			canon(h[7] ? h + 7 : "/var/run/docker.sock", have, sizeof(have));
 		} else if (h[0] == '/') {
 			canon(h, have, sizeof(have));
@@ -293,7 +293,7 @@ static void read_limits(struct daemon_cfg *c)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		if (!str_starts(line, "Max open files"))
+		if (!kstr_starts(line, "Max open files"))
 			continue;
 		char soft[32], hard[32];
 		if (sscanf(line + 14, "%31s %31s", soft, hard) == 2) {
@@ -336,15 +336,15 @@ static pid_t ppid_of(pid_t pid, uid_t *uid)
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f)) {
-		if (str_starts(line, "PPid:"))
+		if (kstr_starts(line, "PPid:"))
 			pp = (pid_t)atoi(line + 5);
-		else if (uid && str_starts(line, "Uid:"))
+		else if (uid && kstr_starts(line, "Uid:"))
 			*uid = (uid_t)strtoul(line + 4, NULL, 10);
 	}
 	return pp;
 }
 
-void daemon_cfg_load(struct daemon_cfg *c, const char *socket, const char *daemon_json, json_object *info)
+void audit_daemon_cfg_load(struct daemon_cfg *c, const char *socket, const char *daemon_json, json_object *info)
 {
 	pid_t cand[64];
 	size_t ncand = 0;
@@ -363,7 +363,7 @@ void daemon_cfg_load(struct daemon_cfg *c, const char *socket, const char *daemo
 			cand[ncand++] = (pid_t)atoi(de->d_name);
 	}
 
-	const char *want_root = info ? js(info, "DockerRootDir") : NULL;
+	const char *want_root = info ? kj_get_str(info, "DockerRootDir") : NULL;
 	struct daemon_cfg best = { 0 };
 	int best_score = 0;
 	for (size_t i = 0; i < ncand; i++) {
@@ -381,16 +381,16 @@ void daemon_cfg_load(struct daemon_cfg *c, const char *socket, const char *daemo
 			score = 2;
 		else if (want_root) {
 			struct dsetting s;
-			const char *root = dcfg_get(&t, "data-root", "data-root", &s) ? s.value : "/var/lib/docker";
+			const char *root = audit_dcfg_get(&t, "data-root", "data-root", &s) ? s.value : "/var/lib/docker";
 			if (!strcmp(root, want_root))
 				score = 1;
 		}
 		if (score > best_score) {
-			daemon_cfg_free(&best);
+			audit_daemon_cfg_free(&best);
 			best = t;
 			best_score = score;
 		} else {
-			daemon_cfg_free(&t);
+			audit_daemon_cfg_free(&t);
 		}
 	}
 	*c = best;
@@ -409,7 +409,7 @@ void daemon_cfg_load(struct daemon_cfg *c, const char *socket, const char *daemo
 				if (ppid_of(p, NULL) != c->pid)
 					continue;
 				char *exe = exe_of(p);
-				if (exe && str_ends(exe, "/containerd")) {
+				if (exe && kstr_ends(exe, "/containerd")) {
 					c->containerd_pid = p;
 					c->containerd_exe = exe;
 					break;

@@ -37,10 +37,10 @@ static void pragma(const char *comment, char ***v, char ***file_v)
 		while (isspace((unsigned char)*p))
 			p++;
 		char ***into = NULL;
-		if (str_starts(p, "ignore-file=")) {
+		if (kstr_starts(p, "ignore-file=")) {
 			p += 12;
 			into = file_v;
-		} else if (str_starts(p, "ignore=")) {
+		} else if (kstr_starts(p, "ignore=")) {
 			p += 7;
 			into = v;
 		} else {
@@ -48,10 +48,10 @@ static void pragma(const char *comment, char ***v, char ***file_v)
 		}
 		size_t n = strcspn(p, " \t");
 		char *list = strndup(p, n);
-		char **ids = strv_split(list, ",");
+		char **ids = kstrv_split(list, ",");
 		for (size_t i = 0; ids && ids[i]; i++)
-			strv_push(into, ids[i]);
-		free_strv(ids);
+			kstrv_add(into, ids[i]);
+		kstrv_free(ids);
 		free(list);
 		p += n;
 	}
@@ -120,11 +120,11 @@ int kdockerfile_parse(struct kdockerfile *df, const char *path, const char *text
 			continue;
 		}
 		if (*l == '#') {
-			if (directives && str_starts(l, "# escape=") && l[9]) {
+			if (directives && kstr_starts(l, "# escape=") && l[9]) {
 				escape = l[9];
 				continue;
 			}
-			if (directives && (str_starts(l, "# syntax=") || str_starts(l, "# check=")))
+			if (directives && (kstr_starts(l, "# syntax=") || kstr_starts(l, "# check=")))
 				continue;
 			directives = 0;
 			pragma(l, &pending, &df->ignore_file);
@@ -145,7 +145,7 @@ int kdockerfile_parse(struct kdockerfile *df, const char *path, const char *text
 			if (i + 1 >= nlines)
 				break;
 			i++;
-			char *j2 = xasprintf("%s%s", joined, trim(lines[i]));
+			char *j2 = kstr_printf("%s%s", joined, trim(lines[i]));
 			free(joined);
 			joined = j2;
 		}
@@ -164,11 +164,11 @@ int kdockerfile_parse(struct kdockerfile *df, const char *path, const char *text
 			i++;
 			if (!strcmp(trim(lines[i]), word))
 				break;
-			char *b2 = xasprintf("%s\n%s", body ? body : "", lines[i]);
+			char *b2 = kstr_printf("%s\n%s", body ? body : "", lines[i]);
 			free(body);
 			body = b2;
 		}
-		_cleanup_free_ char *full = body ? xasprintf("%s%s", args, body) : strdup(args);
+		_cleanup_free_ char *full = body ? kstr_printf("%s%s", args, body) : strdup(args);
 		if (!strcasecmp(cmd, "FROM"))
 			stage++;
 		if (add_instr(df, cmd, full ? full : args, start, stage < 0 ? 0 : stage, &pending) < 0) {
@@ -177,7 +177,7 @@ int kdockerfile_parse(struct kdockerfile *df, const char *path, const char *text
 		}
 		free(joined);
 	}
-	free_strv(pending);
+	kstrv_free(pending);
 	for (size_t i = 0; i < nlines; i++)
 		free(lines[i]);
 	free(lines);
@@ -204,11 +204,11 @@ void kdockerfile_free(struct kdockerfile *df)
 	for (size_t i = 0; i < df->nins; i++) {
 		free(df->ins[i].cmd);
 		free(df->ins[i].args);
-		free_strv(df->ins[i].ignore);
+		kstrv_free(df->ins[i].ignore);
 	}
 	free(df->ins);
 	free(df->path);
-	free_strv(df->ignore_file);
+	kstrv_free(df->ignore_file);
 	free(df->error);
 	memset(df, 0, sizeof(*df));
 }

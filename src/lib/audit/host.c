@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int read_sysctl(const char *name, long *out)
+int audit_read_sysctl(const char *name, long *out)
 {
 	char path[256], buf[64];
 	snprintf(path, sizeof(path), "/proc/sys/%s", name);
@@ -32,7 +32,7 @@ static int read_line(const char *path, char *buf, size_t n)
 	return 1;
 }
 
-int lsm_state(char *buf, size_t n, int *apparmor, int *selinux_enforcing)
+int audit_lsm_state(char *buf, size_t n, int *apparmor, int *selinux_enforcing)
 {
 	char v[64];
 	*apparmor = 0;
@@ -54,7 +54,7 @@ static void read_rules(struct host_facts *h, const char *path)
 	char line[4096];
 	if (!f)
 		return;
-	strv_push(&h->audit_files, path);
+	kstrv_add(&h->audit_files, path);
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		char *p = line;
@@ -62,7 +62,7 @@ static void read_rules(struct host_facts *h, const char *path)
 			p++;
 		if (!*p || *p == '#')
 			continue;
-		strv_push(&h->audit_rules, p);
+		kstrv_add(&h->audit_rules, p);
 		h->audit_rules_found = 1;
 	}
 }
@@ -80,7 +80,7 @@ static unsigned long long mntns_of(const char *pid)
 	return stat(path, &st) == 0 ? (unsigned long long)st.st_ino : 0;
 }
 
-void host_facts_load(struct host_facts *h, const char *rules_file, pid_t *pids, size_t npids)
+void audit_host_facts_load(struct host_facts *h, const char *rules_file, pid_t *pids, size_t npids)
 {
 	h->audit_rules = calloc(1, sizeof(char *));
 	h->audit_files = calloc(1, sizeof(char *));
@@ -90,7 +90,7 @@ void host_facts_load(struct host_facts *h, const char *rules_file, pid_t *pids, 
 	char *names[256];
 	size_t nn = 0;
 	while (rd && (de = readdir(rd)) && nn < ARRAY_SIZE(names))
-		if (str_ends(de->d_name, ".rules"))
+		if (kstr_ends(de->d_name, ".rules"))
 			names[nn++] = strdup(de->d_name);
 	qsort(names, nn, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < nn; i++) {
@@ -132,24 +132,24 @@ void host_facts_load(struct host_facts *h, const char *rules_file, pid_t *pids, 
 			if (!read_line(path, comm, sizeof(comm)))
 				break;
 			char *old = h->pidns[k].comms;
-			h->pidns[k].comms = xasprintf("%s%s\n", old ? old : "\n", comm);
+			h->pidns[k].comms = kstr_printf("%s%s\n", old ? old : "\n", comm);
 			free(old);
 			break;
 		}
 	}
 }
 
-void host_facts_free(struct host_facts *h)
+void audit_host_facts_free(struct host_facts *h)
 {
-	free_strv(h->audit_rules);
-	free_strv(h->audit_files);
+	kstrv_free(h->audit_rules);
+	kstrv_free(h->audit_files);
 	for (size_t i = 0; i < h->npidns; i++)
 		free(h->pidns[i].comms);
 	free(h->pidns);
 	memset(h, 0, sizeof(*h));
 }
 
-const char *host_procs_of(const struct host_facts *h, pid_t pid)
+const char *audit_host_procs_of(const struct host_facts *h, pid_t pid)
 {
 	char p[32];
 	snprintf(p, sizeof(p), "%d", (int)pid);

@@ -5,6 +5,9 @@
 #define KAPSEL_AUDIT_INTERNAL_H
 
 #include "audit.h"
+#include "common/json.h"
+#include "common/str.h"
+#include "common/strv.h"
 #include "docker/docker.h"
 
 #include <json-c/json.h>
@@ -53,16 +56,16 @@ struct dsetting {
 	json_object *jvalue;       /* the daemon.json value when it came from there */
 	char source[96];           /* "dockerd --iptables" or "daemon.json icc" */
 };
-int dcfg_get(const struct daemon_cfg *c, const char *flag, const char *json_key, struct dsetting *s);
+int audit_dcfg_get(const struct daemon_cfg *c, const char *flag, const char *json_key, struct dsetting *s);
 /* Booleans: returns 1/0 and fills s, or DEF when not set. */
-int dcfg_bool(const struct daemon_cfg *c, const char *flag, const char *json_key, int def, struct dsetting *s);
+int audit_dcfg_bool(const struct daemon_cfg *c, const char *flag, const char *json_key, int def, struct dsetting *s);
 /* Every value of a repeatable flag plus the daemon.json array; returns a
- * NULL-terminated vector (free with free_strv). */
-char **dcfg_list(const struct daemon_cfg *c, const char *flag, const char *short_flag, const char *json_key);
-void daemon_cfg_free(struct daemon_cfg *c);
+ * NULL-terminated vector (free with kstrv_free). */
+char **audit_dcfg_list(const struct daemon_cfg *c, const char *flag, const char *short_flag, const char *json_key);
+void audit_daemon_cfg_free(struct daemon_cfg *c);
 /* Find the dockerd serving SOCKET (its -H flags or the default) and read
  * its configuration; DAEMON_JSON overrides the file. */
-void daemon_cfg_load(struct daemon_cfg *c, const char *socket, const char *daemon_json, json_object *info);
+void audit_daemon_cfg_load(struct daemon_cfg *c, const char *socket, const char *daemon_json, json_object *info);
 
 /* ---- the normalised container (containers.c) ---- */
 
@@ -131,7 +134,7 @@ int kcont_from_oci(struct kcont *c, const char *path, kerr *e);
 /* Name and label filters of the options; 1 keeps the container. */
 int kcont_selected(const struct kcont *c, const struct audit_opts *o);
 /* Is the configured user root ("", "root", "0", "0:0", "root:root", "0:x") */
-int user_is_root(const char *user);
+int audit_user_is_root(const char *user);
 
 /* ---- images from the engine (in containers.c's loader) ---- */
 
@@ -208,13 +211,13 @@ struct host_facts {
 	struct { unsigned long long ns; char *comms; } *pidns; /* comms: "\n"-joined names */
 	size_t npidns;
 };
-void host_facts_load(struct host_facts *h, const char *rules_file, pid_t *pids, size_t npids);
-void host_facts_free(struct host_facts *h);
+void audit_host_facts_load(struct host_facts *h, const char *rules_file, pid_t *pids, size_t npids);
+void audit_host_facts_free(struct host_facts *h);
 /* "\nsh\nsleep\n": the command names in the mount namespace of PID, or NULL. */
-const char *host_procs_of(const struct host_facts *h, pid_t pid);
+const char *audit_host_procs_of(const struct host_facts *h, pid_t pid);
 /* sysctl under /proc/sys ("kernel/kptr_restrict"); 1 found, 0 missing */
-int read_sysctl(const char *name, long *out);
-int lsm_state(char *buf, size_t n, int *apparmor, int *selinux_enforcing);
+int audit_read_sysctl(const char *name, long *out);
+int audit_lsm_state(char *buf, size_t n, int *apparmor, int *selinux_enforcing);
 
 /* ---- the context ---- */
 
@@ -225,7 +228,7 @@ struct audit_ctx {
 	char *api_error;
 	json_object *version;
 	struct lazy info_lazy;
-	json_object *info;       /* /info: call ctx_info() first */
+	json_object *info;       /* /info: call audit_ctx_info() first */
 
 	struct lazy daemon_lazy;
 	struct daemon_cfg daemon;
@@ -262,35 +265,35 @@ struct audit_ctx {
 	int threads;
 };
 
-void lazy_run(struct lazy *l, struct audit_ctx *ctx, void (*fn)(struct audit_ctx *));
+void audit_lazy_run(struct lazy *l, struct audit_ctx *ctx, void (*fn)(struct audit_ctx *));
 /* Loaders (each runs once, whichever thread asks first). */
-void ctx_info(struct audit_ctx *ctx);
-void ctx_daemon(struct audit_ctx *ctx);
-void ctx_containers(struct audit_ctx *ctx);
-void ctx_images(struct audit_ctx *ctx);
-void ctx_host(struct audit_ctx *ctx);
-void ctx_imagefs(struct audit_ctx *ctx);
-void ctx_dockerfiles(struct audit_ctx *ctx);
-void ctx_swarm(struct audit_ctx *ctx);
-void ctx_notice(struct audit_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void audit_ctx_info(struct audit_ctx *ctx);
+void audit_ctx_daemon(struct audit_ctx *ctx);
+void audit_ctx_containers(struct audit_ctx *ctx);
+void audit_ctx_images(struct audit_ctx *ctx);
+void audit_ctx_host(struct audit_ctx *ctx);
+void audit_ctx_imagefs(struct audit_ctx *ctx);
+void audit_ctx_dockerfiles(struct audit_ctx *ctx);
+void audit_ctx_swarm(struct audit_ctx *ctx);
+void audit_ctx_notice(struct audit_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Run FN(i) for i in [0, n) on up to ctx->threads threads. */
-void ctx_parallel(struct audit_ctx *ctx, size_t n, void (*fn)(void *arg, size_t i), void *arg);
+void audit_ctx_parallel(struct audit_ctx *ctx, size_t n, void (*fn)(void *arg, size_t i), void *arg);
 /* Swarm state from /info: "active", "inactive", ... or NULL. */
-const char *ctx_swarm_state(struct audit_ctx *ctx);
+const char *audit_ctx_swarm_state(struct audit_ctx *ctx);
 
 /* ---- recording results (result.c) ---- */
 
-void ev_add(struct audit_result *r, enum audit_level lvl, const char *kind, const char *object, int line,
+void audit_ev_add(struct audit_result *r, enum audit_level lvl, const char *kind, const char *object, int line,
 	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-void res_set(struct audit_result *r, enum audit_level lvl, const char *fmt, ...)
+void audit_res_set(struct audit_result *r, enum audit_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* SKIP with a reason, unless the check already has a level. */
-void res_skip(struct audit_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void audit_res_skip(struct audit_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Level from the evidence: WARN > INFO > PASS. */
-void res_finish(struct audit_result *r);
-void res_clear(struct audit_result *r);
+void audit_res_finish(struct audit_result *r);
+void audit_res_clear(struct audit_result *r);
 /* Evidence for a container, unless its kapsel.audit.ignore label names the check. */
-void ev_cont(struct audit_result *r, const struct kcont *c, enum audit_level lvl, const char *fmt, ...)
+void audit_ev_cont(struct audit_result *r, const struct kcont *c, enum audit_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* ---- check tables (checks_*.c) and shared check helpers ---- */
@@ -302,45 +305,25 @@ extern const size_t audit_nchecks_host, audit_nchecks_daemon, audit_nchecks_file
 	audit_nchecks_runtime, audit_nchecks_ops, audit_nchecks_kapsel, audit_nchecks_imagefs,
 	audit_nchecks_dockerfile;
 
-void check_manual(struct audit_ctx *ctx, struct audit_result *r);
+void audit_check_manual(struct audit_ctx *ctx, struct audit_result *r);
 /* Audit-rule evidence for each existing path (checks_host.c). */
 void audit_paths(struct audit_ctx *ctx, struct audit_result *r, char **paths);
-void bin_paths(char ***v, const char *name);
+void audit_bin_paths(char ***v, const char *name);
 /* A secret-looking variable name (PASSWORD, TOKEN, SECRET, API_KEY ...). */
-int secret_name(const char *name);
+int audit_secret_name(const char *name);
 
 /* ---- paths of this host's Docker files (paths.c) ---- */
 
-char *eff_data_root(struct audit_ctx *ctx);
-char **unit_paths(const char *unit);
-char **eff_containerd_sockets(struct audit_ctx *ctx);
-char **eff_docker_sockets(struct audit_ctx *ctx);
+char *audit_eff_data_root(struct audit_ctx *ctx);
+char **audit_unit_paths(const char *unit);
+char **audit_eff_containerd_sockets(struct audit_ctx *ctx);
+char **audit_eff_docker_sockets(struct audit_ctx *ctx);
 
 /* ---- small helpers (util.c) ---- */
 
-char *xstrdup(const char *s);
-char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void free_strv(char **v);
-size_t strv_len(char *const *v);
-int strv_push(char ***v, const char *s);
-int strv_contains(char *const *v, const char *s);
-char **strv_split(const char *s, const char *seps);
-/* json helpers that tolerate NULL and wrong types */
-const char *js(json_object *o, const char *key);
-/* The string of V, "" for anything else: never serialises (json-c writes a
- * shared buffer when it does, which is not safe across threads). */
-const char *jstr(json_object *v);
-int64_t ji(json_object *o, const char *key, int64_t def);
-int jb(json_object *o, const char *key);
-json_object *jget(json_object *o, const char *key);
-/* Replace bytes that are not valid UTF-8 by '?' (in place). */
-void utf8_sanitize(char *s);
-int str_starts(const char *s, const char *prefix);
-int str_ends(const char *s, const char *suffix);
-int str_icontains(const char *hay, const char *needle);
 /* Docker-style capability name ("SYS_ADMIN", "CAP_SYS_ADMIN", "ALL") -> number, -1 unknown, 64 ALL */
-uint64_t docker_default_caps(void);
+uint64_t audit_docker_default_caps(void);
 /* "0644" style mode string */
-void mode_str(unsigned mode, char buf[8]);
+void audit_mode_str(unsigned mode, char buf[8]);
 
 #endif

@@ -8,20 +8,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
-char *eff_data_root(struct audit_ctx *ctx)
+char *audit_eff_data_root(struct audit_ctx *ctx)
 {
 	struct dsetting s;
-	ctx_info(ctx);
-	ctx_daemon(ctx);
-	const char *r = js(ctx->info, "DockerRootDir");
-	if (!r && dcfg_get(&ctx->daemon, "data-root", "data-root", &s))
+	audit_ctx_info(ctx);
+	audit_ctx_daemon(ctx);
+	const char *r = kj_get_str(ctx->info, "DockerRootDir");
+	if (!r && audit_dcfg_get(&ctx->daemon, "data-root", "data-root", &s))
 		r = s.value;
-	if (!r && dcfg_get(&ctx->daemon, "graph", "graph", &s))
+	if (!r && audit_dcfg_get(&ctx->daemon, "graph", "graph", &s))
 		r = s.value;
 	return strdup(r ? r : "/var/lib/docker");
 }
 
-char **unit_paths(const char *unit)
+char **audit_unit_paths(const char *unit)
 {
 	static const char *const dirs[] = { "/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system",
 					    "/usr/lib/systemd/system", "/usr/local/lib/systemd/system" };
@@ -41,49 +41,49 @@ char **unit_paths(const char *unit)
 		if (dup)
 			continue;
 		seen[nseen++] = st;
-		strv_push(&v, p);
+		kstrv_add(&v, p);
 	}
 	return v;
 }
 
-char **eff_containerd_sockets(struct audit_ctx *ctx)
+char **audit_eff_containerd_sockets(struct audit_ctx *ctx)
 {
 	char **v = calloc(1, sizeof(char *));
 	struct dsetting s;
-	ctx_daemon(ctx);
+	audit_ctx_daemon(ctx);
 	if (!v)
 		return NULL;
-	if (dcfg_get(&ctx->daemon, "containerd", "containerd", &s)) {
-		strv_push(&v, s.value);
+	if (audit_dcfg_get(&ctx->daemon, "containerd", "containerd", &s)) {
+		kstrv_add(&v, s.value);
 	} else if (ctx->daemon.containerd_pid) {
-		const char *exec_root = dcfg_get(&ctx->daemon, "exec-root", "exec-root", &s) ? s.value : "/var/run/docker";
-		char *p = xasprintf("%s/containerd/containerd.sock", exec_root);
+		const char *exec_root = audit_dcfg_get(&ctx->daemon, "exec-root", "exec-root", &s) ? s.value : "/var/run/docker";
+		char *p = kstr_printf("%s/containerd/containerd.sock", exec_root);
 		if (p)
-			strv_push(&v, p);
+			kstrv_add(&v, p);
 		free(p);
 	}
 	struct stat st;
-	if (stat("/run/containerd/containerd.sock", &st) == 0 && !strv_contains(v, "/run/containerd/containerd.sock"))
-		strv_push(&v, "/run/containerd/containerd.sock");
+	if (stat("/run/containerd/containerd.sock", &st) == 0 && !kstrv_contains(v, "/run/containerd/containerd.sock"))
+		kstrv_add(&v, "/run/containerd/containerd.sock");
 	return v;
 }
 
-char **eff_docker_sockets(struct audit_ctx *ctx)
+char **audit_eff_docker_sockets(struct audit_ctx *ctx)
 {
 	char **v = calloc(1, sizeof(char *));
-	ctx_daemon(ctx);
+	audit_ctx_daemon(ctx);
 	if (!v)
 		return NULL;
 	if (ctx->api)
-		strv_push(&v, kdocker_socket(ctx->api));
-	char **hosts = dcfg_list(&ctx->daemon, "host", NULL, "hosts");
+		kstrv_add(&v, kdocker_socket(ctx->api));
+	char **hosts = audit_dcfg_list(&ctx->daemon, "host", NULL, "hosts");
 	for (size_t i = 0; hosts && hosts[i]; i++) {
 		const char *h = hosts[i];
-		if (str_starts(h, "unix://") && h[7] && !strv_contains(v, h + 7))
-			strv_push(&v, h + 7);
+		if (kstr_starts(h, "unix://") && h[7] && !kstrv_contains(v, h + 7))
+			kstrv_add(&v, h + 7);
 	}
-	free_strv(hosts);
+	kstrv_free(hosts);
 	if (!v[0])
-		strv_push(&v, "/var/run/docker.sock");
+		kstrv_add(&v, "/var/run/docker.sock");
 	return v;
 }

@@ -39,13 +39,13 @@ static void fill_case(struct krep_case *kc, struct strs *st, const struct audit_
 	const struct audit_check *c = res->check;
 	size_t len;
 	FILE *f = NULL;
-	st->classname = xasprintf("kapsel.audit.%s", sec);
-	st->name = xasprintf("%s - %s", c->id, c->title);
+	st->classname = kstr_printf("kapsel.audit.%s", sec);
+	st->name = kstr_printf("%s - %s", c->id, c->title);
 	*kc = (struct krep_case){ .classname = st->classname, .name = st->name, .ms = res->ms, .status = KREP_PASSED };
 	if (res->level == AUDIT_WARN) {
 		kc->status = KREP_FAILED;
 		kc->type = "WARN";
-		kc->message = st->message = xasprintf("%s (severity %s)", c->title, audit_severity_name(c->severity));
+		kc->message = st->message = kstr_printf("%s (severity %s)", c->title, audit_severity_name(c->severity));
 		if ((f = open_memstream(&st->text, &len))) {
 			evidence(f, res);
 			fprintf(f, "Remediation: %s", c->remediation ? c->remediation : "");
@@ -89,7 +89,7 @@ static char *format_junit(const struct audit_report *r)
 			fill_case(&cases[j], &strs[j], &r->results[j], sec);
 		}
 		const char *title = audit_section_title(sec);
-		names[ns] = xasprintf("%s - %s", sec, title ? title : "");
+		names[ns] = kstr_printf("%s - %s", sec, title ? title : "");
 		suites[ns] = (struct krep_suite){ .name = names[ns], .cases = &cases[i], .n = j - i };
 		ns++;
 		i = j;

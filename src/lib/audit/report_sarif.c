@@ -37,10 +37,10 @@ static void fill(struct krep_result *out, struct slot *sl, const struct audit_re
 		 const struct audit_evidence *ev)
 {
 	const struct audit_check *c = res->check;
-	sl->text = ev ? (ev->line ? xasprintf("%s:%d: %s", ev->object, ev->line, ev->message)
-			 : (*ev->object && !strstr(ev->message, ev->object)) ? xasprintf("%s: %s", ev->object, ev->message)
-									      : xasprintf("%s", ev->message))
-		      : xasprintf("%s", res->reason ? res->reason : c->title);
+	sl->text = ev ? (ev->line ? kstr_printf("%s:%d: %s", ev->object, ev->line, ev->message)
+			 : (*ev->object && !strstr(ev->message, ev->object)) ? kstr_printf("%s: %s", ev->object, ev->message)
+									      : kstr_printf("%s", ev->message))
+		      : kstr_printf("%s", res->reason ? res->reason : c->title);
 	*out = (struct krep_result){ .rule = rule, .level = sarif_level(c), .message = sl->text,
 				     .fingerprint_key = "kapselAudit/v1", .fingerprint = sl->fp };
 	if (ev && *ev->object) {

@@ -11,7 +11,7 @@ static char *vfmt(const char *fmt, va_list ap)
 	char *s = NULL;
 	if (vasprintf(&s, fmt, ap) < 0)
 		return NULL;
-	utf8_sanitize(s);
+	kstr_utf8_sanitize(s);
 	return s;
 }
 
@@ -28,10 +28,10 @@ static void ev_addv(struct audit_result *r, enum audit_level lvl, const char *ki
 	}
 	struct audit_evidence *e = &r->ev[r->nev];
 	e->level = lvl;
-	e->kind = xstrdup(kind ? kind : "host");
-	e->object = xstrdup(object ? object : "");
+	e->kind = kstr_dup(kind ? kind : "host");
+	e->object = kstr_dup(object ? object : "");
 	if (e->object)
-		utf8_sanitize(e->object);
+		kstr_utf8_sanitize(e->object);
 	e->line = line;
 	e->message = vfmt(fmt, ap);
 	if (!e->kind || !e->object || !e->message) {
@@ -43,7 +43,7 @@ static void ev_addv(struct audit_result *r, enum audit_level lvl, const char *ki
 	r->nev++;
 }
 
-void ev_add(struct audit_result *r, enum audit_level lvl, const char *kind, const char *object, int line,
+void audit_ev_add(struct audit_result *r, enum audit_level lvl, const char *kind, const char *object, int line,
 	    const char *fmt, ...)
 {
 	va_list ap;
@@ -52,7 +52,7 @@ void ev_add(struct audit_result *r, enum audit_level lvl, const char *kind, cons
 	va_end(ap);
 }
 
-void ev_cont(struct audit_result *r, const struct kcont *c, enum audit_level lvl, const char *fmt, ...)
+void audit_ev_cont(struct audit_result *r, const struct kcont *c, enum audit_level lvl, const char *fmt, ...)
 {
 	for (size_t i = 0; c->ignore && c->ignore[i]; i++) {
 		if (audit_id_matches(c->ignore[i], r->check->id)) {
@@ -67,7 +67,7 @@ void ev_cont(struct audit_result *r, const struct kcont *c, enum audit_level lvl
 	va_end(ap);
 }
 
-void res_set(struct audit_result *r, enum audit_level lvl, const char *fmt, ...)
+void audit_res_set(struct audit_result *r, enum audit_level lvl, const char *fmt, ...)
 {
 	r->level = lvl;
 	if (fmt) {
@@ -79,7 +79,7 @@ void res_set(struct audit_result *r, enum audit_level lvl, const char *fmt, ...)
 	}
 }
 
-void res_skip(struct audit_result *r, const char *fmt, ...)
+void audit_res_skip(struct audit_result *r, const char *fmt, ...)
 {
 	if (r->level >= 0)
 		return;
@@ -91,7 +91,7 @@ void res_skip(struct audit_result *r, const char *fmt, ...)
 	r->level = AUDIT_SKIP;
 }
 
-void res_finish(struct audit_result *r)
+void audit_res_finish(struct audit_result *r)
 {
 	if (r->level >= 0)
 		return;
@@ -103,7 +103,7 @@ void res_finish(struct audit_result *r)
 	r->level = warn ? AUDIT_WARN : info ? AUDIT_INFO : AUDIT_PASS;
 }
 
-void res_clear(struct audit_result *r)
+void audit_res_clear(struct audit_result *r)
 {
 	for (size_t i = 0; i < r->nev; i++) {
 		free(r->ev[i].kind);

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-void lazy_run(struct lazy *l, struct audit_ctx *ctx, void (*fn)(struct audit_ctx *))
+void audit_lazy_run(struct lazy *l, struct audit_ctx *ctx, void (*fn)(struct audit_ctx *))
 {
 	pthread_mutex_lock(&l->m);
 	if (!l->done) {
@@ -26,7 +26,7 @@ void lazy_run(struct lazy *l, struct audit_ctx *ctx, void (*fn)(struct audit_ctx
 	pthread_mutex_unlock(&l->m);
 }
 
-void ctx_notice(struct audit_ctx *ctx, const char *fmt, ...)
+void audit_ctx_notice(struct audit_ctx *ctx, const char *fmt, ...)
 {
 	char *s = NULL;
 	va_list ap;
@@ -37,7 +37,7 @@ void ctx_notice(struct audit_ctx *ctx, const char *fmt, ...)
 	if (!s)
 		return;
 	pthread_mutex_lock(&ctx->notice_m);
-	if (!strv_contains(ctx->notices, s)) {
+	if (!kstrv_contains(ctx->notices, s)) {
 		char **n = realloc(ctx->notices, (ctx->nnotices + 2) * sizeof(char *));
 		if (n) {
 			ctx->notices = n;
@@ -65,7 +65,7 @@ static void *par_worker(void *p)
 	return NULL;
 }
 
-void ctx_parallel(struct audit_ctx *ctx, size_t n, void (*fn)(void *arg, size_t i), void *arg)
+void audit_ctx_parallel(struct audit_ctx *ctx, size_t n, void (*fn)(void *arg, size_t i), void *arg)
 {
 	struct par w = { .n = n, .fn = fn, .arg = arg };
 	atomic_init(&w.next, 0);
@@ -93,45 +93,45 @@ static void load_info(struct audit_ctx *ctx)
 		return;
 	int st = kdocker_get(ctx->api, "/info", &ctx->info, &e);
 	if (st != 200) {
-		ctx_notice(ctx, "GET /info: %s", st < 0 ? e.msg : "unexpected answer");
+		audit_ctx_notice(ctx, "GET /info: %s", st < 0 ? e.msg : "unexpected answer");
 		json_object_put(ctx->info);
 		ctx->info = NULL;
 	}
 }
 
-void ctx_info(struct audit_ctx *ctx)
+void audit_ctx_info(struct audit_ctx *ctx)
 {
-	lazy_run(&ctx->info_lazy, ctx, load_info);
+	audit_lazy_run(&ctx->info_lazy, ctx, load_info);
 }
 
 static void load_daemon(struct audit_ctx *ctx)
 {
-	ctx_info(ctx);
-	daemon_cfg_load(&ctx->daemon, ctx->api ? kdocker_socket(ctx->api) : NULL, ctx->o->daemon_json, ctx->info);
+	audit_ctx_info(ctx);
+	audit_daemon_cfg_load(&ctx->daemon, ctx->api ? kdocker_socket(ctx->api) : NULL, ctx->o->daemon_json, ctx->info);
 	if (ctx->daemon.json_error)
-		ctx_notice(ctx, "daemon.json: %s", ctx->daemon.json_error);
+		audit_ctx_notice(ctx, "daemon.json: %s", ctx->daemon.json_error);
 }
 
-void ctx_daemon(struct audit_ctx *ctx)
+void audit_ctx_daemon(struct audit_ctx *ctx)
 {
-	lazy_run(&ctx->daemon_lazy, ctx, load_daemon);
+	audit_lazy_run(&ctx->daemon_lazy, ctx, load_daemon);
 }
 
 static void load_host(struct audit_ctx *ctx)
 {
-	ctx_containers(ctx);
+	audit_ctx_containers(ctx);
 	pid_t *pids = calloc(ctx->nconts + 1, sizeof(pid_t));
 	size_t n = 0;
 	for (size_t i = 0; pids && i < ctx->ndocker; i++)
 		if (ctx->conts[i].running && ctx->conts[i].pid > 0)
 			pids[n++] = ctx->conts[i].pid;
-	host_facts_load(&ctx->host, ctx->o->audit_rules, pids, n);
+	audit_host_facts_load(&ctx->host, ctx->o->audit_rules, pids, n);
 	free(pids);
 }
 
-void ctx_host(struct audit_ctx *ctx)
+void audit_ctx_host(struct audit_ctx *ctx)
 {
-	lazy_run(&ctx->host_lazy, ctx, load_host);
+	audit_lazy_run(&ctx->host_lazy, ctx, load_host);
 }
 
 static void fs_one(void *arg, size_t i)
@@ -140,35 +140,35 @@ static void fs_one(void *arg, size_t i)
 	kerr e;
 	if (kimagefs_load(&ctx->fs[i], ctx->o->image_tars[i], &e) < 0) {
 		ctx->fs[i].error = strdup(e.msg);
-		ctx_notice(ctx, "%s", e.msg);
+		audit_ctx_notice(ctx, "%s", e.msg);
 	}
 }
 
 static void load_imagefs(struct audit_ctx *ctx)
 {
-	size_t n = strv_len(ctx->o->image_tars);
+	size_t n = kstrv_len(ctx->o->image_tars);
 	ctx->fs = calloc(n + 1, sizeof(*ctx->fs));
 	if (!ctx->fs)
 		return;
 	ctx->nfs = n;
-	ctx_parallel(ctx, n, fs_one, ctx);
+	audit_ctx_parallel(ctx, n, fs_one, ctx);
 }
 
-void ctx_imagefs(struct audit_ctx *ctx)
+void audit_ctx_imagefs(struct audit_ctx *ctx)
 {
-	lazy_run(&ctx->fs_lazy, ctx, load_imagefs);
+	audit_lazy_run(&ctx->fs_lazy, ctx, load_imagefs);
 }
 
 static void load_dockerfiles(struct audit_ctx *ctx)
 {
-	size_t n = strv_len(ctx->o->dockerfiles);
+	size_t n = kstrv_len(ctx->o->dockerfiles);
 	ctx->dfs = calloc(n + 1, sizeof(*ctx->dfs));
 	if (!ctx->dfs)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		kerr e;
 		if (kdockerfile_load(&ctx->dfs[ctx->ndfs], ctx->o->dockerfiles[i], &e) < 0) {
-			ctx_notice(ctx, "%s", e.msg);
+			audit_ctx_notice(ctx, "%s", e.msg);
 			kdockerfile_free(&ctx->dfs[ctx->ndfs]);
 			continue;
 		}
@@ -176,21 +176,21 @@ static void load_dockerfiles(struct audit_ctx *ctx)
 	}
 }
 
-void ctx_dockerfiles(struct audit_ctx *ctx)
+void audit_ctx_dockerfiles(struct audit_ctx *ctx)
 {
-	lazy_run(&ctx->df_lazy, ctx, load_dockerfiles);
+	audit_lazy_run(&ctx->df_lazy, ctx, load_dockerfiles);
 }
 
-const char *ctx_swarm_state(struct audit_ctx *ctx)
+const char *audit_ctx_swarm_state(struct audit_ctx *ctx)
 {
-	ctx_info(ctx);
-	return js(jget(ctx->info, "Swarm"), "LocalNodeState");
+	audit_ctx_info(ctx);
+	return kj_get_str(kj_get(ctx->info, "Swarm"), "LocalNodeState");
 }
 
 static void load_swarm(struct audit_ctx *ctx)
 {
 	kerr e;
-	const char *st = ctx_swarm_state(ctx);
+	const char *st = audit_ctx_swarm_state(ctx);
 	if (!ctx->api_ok || !st || strcmp(st, "active"))
 		return;
 	if (kdocker_get(ctx->api, "/networks", &ctx->networks, &e) != 200) {
@@ -201,7 +201,7 @@ static void load_swarm(struct audit_ctx *ctx)
 		json_object_put(ctx->swarm);
 		ctx->swarm = NULL;
 	}
-	const char *node = js(jget(ctx->info, "Swarm"), "NodeID");
+	const char *node = kj_get_str(kj_get(ctx->info, "Swarm"), "NodeID");
 	char path[256];
 	snprintf(path, sizeof(path), "/nodes/%s", node ? node : "");
 	if (node && kdocker_get(ctx->api, path, &ctx->node, &e) != 200) {
@@ -210,9 +210,9 @@ static void load_swarm(struct audit_ctx *ctx)
 	}
 }
 
-void ctx_swarm(struct audit_ctx *ctx)
+void audit_ctx_swarm(struct audit_ctx *ctx)
 {
-	lazy_run(&ctx->net_lazy, ctx, load_swarm);
+	audit_lazy_run(&ctx->net_lazy, ctx, load_swarm);
 }
 
 /* ---- the ignore file ---- */
@@ -259,7 +259,7 @@ static int read_ignore(const char *path, struct ignore_rule **out, size_t *nout,
 		r = nr;
 		r[n].id = strdup(id);
 		r[n].glob = glob ? strdup(glob) : NULL;
-		r[n].where = xasprintf("%s:%d", path, lineno);
+		r[n].where = kstr_printf("%s:%d", path, lineno);
 		n++;
 	}
 	*out = r;
@@ -273,8 +273,8 @@ static void apply_ignore(struct audit_result *r, const struct ignore_rule *rules
 		if (!audit_id_matches(rules[i].id, r->check->id))
 			continue;
 		if (!rules[i].glob) {
-			res_clear(r);
-			res_set(r, AUDIT_SKIP, "ignored (%s)", rules[i].where);
+			audit_res_clear(r);
+			audit_res_set(r, AUDIT_SKIP, "ignored (%s)", rules[i].where);
 			return;
 		}
 		size_t k = 0;
@@ -320,13 +320,13 @@ static void run_one(void *arg, size_t i)
 	if (i < NPREFETCH) {
 		/* data first: containers take longest, start them at once */
 		switch (i) {
-		case 0: ctx_containers(ctx); break;
-		case 1: if (run->want_daemon) ctx_daemon(ctx); break;
-		case 2: if (run->want_imgs) ctx_images(ctx); break;
-		case 3: if (run->want_host) ctx_host(ctx); break;
-		case 4: if (run->want_fs) ctx_imagefs(ctx); break;
-		case 5: if (run->want_df) ctx_dockerfiles(ctx); break;
-		case 6: ctx_info(ctx); break;
+		case 0: audit_ctx_containers(ctx); break;
+		case 1: if (run->want_daemon) audit_ctx_daemon(ctx); break;
+		case 2: if (run->want_imgs) audit_ctx_images(ctx); break;
+		case 3: if (run->want_host) audit_ctx_host(ctx); break;
+		case 4: if (run->want_fs) audit_ctx_imagefs(ctx); break;
+		case 5: if (run->want_df) audit_ctx_dockerfiles(ctx); break;
+		case 6: audit_ctx_info(ctx); break;
 		}
 		return;
 	}
@@ -334,15 +334,15 @@ static void run_one(void *arg, size_t i)
 	const struct audit_check *c = r->check;
 	double t0 = now_ms();
 	if ((c->needs & AUDIT_NEED_API) && !ctx->api_ok)
-		res_skip(r, "needs the Docker daemon: %s", ctx->api_error ? ctx->api_error : "not used (--no-daemon)");
+		audit_res_skip(r, "needs the Docker daemon: %s", ctx->api_error ? ctx->api_error : "not used (--no-daemon)");
 	else if ((c->needs & AUDIT_NEED_IMAGEFS) && !ctx->o->image_tars)
-		res_skip(r, "no image tarball given (--image)");
+		audit_res_skip(r, "no image tarball given (--image)");
 	else if ((c->needs & AUDIT_NEED_DOCKERFILE) && !ctx->o->dockerfiles)
-		res_skip(r, "no Dockerfile given (--dockerfile)");
+		audit_res_skip(r, "no Dockerfile given (--dockerfile)");
 	else
 		c->run(ctx, r);
 	apply_ignore(r, run->ign, run->nign);
-	res_finish(r);
+	audit_res_finish(r);
 	r->ms = now_ms() - t0;
 }
 
@@ -367,7 +367,7 @@ static void ctx_free(struct audit_ctx *ctx)
 	free(ctx->api_error);
 	json_object_put(ctx->version);
 	json_object_put(ctx->info);
-	daemon_cfg_free(&ctx->daemon);
+	audit_daemon_cfg_free(&ctx->daemon);
 	for (size_t i = 0; i < ctx->nconts; i++)
 		kcont_free(&ctx->conts[i]);
 	free(ctx->conts);
@@ -379,7 +379,7 @@ static void ctx_free(struct audit_ctx *ctx)
 		json_object_put(ctx->imgs[i].history);
 	}
 	free(ctx->imgs);
-	host_facts_free(&ctx->host);
+	audit_host_facts_free(&ctx->host);
 	for (size_t i = 0; i < ctx->nfs; i++)
 		kimagefs_free(&ctx->fs[i]);
 	free(ctx->fs);
@@ -389,7 +389,7 @@ static void ctx_free(struct audit_ctx *ctx)
 	json_object_put(ctx->networks);
 	json_object_put(ctx->swarm);
 	json_object_put(ctx->node);
-	free_strv(ctx->notices);
+	kstrv_free(ctx->notices);
 	pthread_mutex_destroy(&ctx->notice_m);
 }
 
@@ -417,7 +417,7 @@ static void connect_daemon(struct audit_ctx *ctx, struct audit_report *rep)
 	/* /info is slow to answer: it is fetched while the containers are */
 	ctx->api_ok = 1;
 	rep->daemon_reachable = 1;
-	rep->daemon_version = xstrdup(js(ctx->version, "Version"));
+	rep->daemon_version = kstr_dup(kj_get_str(ctx->version, "Version"));
 }
 
 int audit_run(const struct audit_opts *o, struct audit_report **out, kerr *e)
@@ -473,7 +473,7 @@ int audit_run(const struct audit_opts *o, struct audit_report **out, kerr *e)
 		run.want_fs |= !strncmp(t[i].id, "K2", 2) || !strcmp(t[i].id, "4.6");
 		run.want_df |= !strncmp(t[i].id, "K3", 2);
 	}
-	ctx_parallel(ctx, NPREFETCH + run.nres, run_one, &run);
+	audit_ctx_parallel(ctx, NPREFETCH + run.nres, run_one, &run);
 
 	rep->results = run.res;
 	rep->n = run.nres;
@@ -500,11 +500,11 @@ void audit_report_free(struct audit_report *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->n; i++)
-		res_clear(&r->results[i]);
+		audit_res_clear(&r->results[i]);
 	free(r->results);
 	free(r->docker_host);
 	free(r->daemon_error);
 	free(r->daemon_version);
-	free_strv(r->notices);
+	kstrv_free(r->notices);
 	free(r);
 }

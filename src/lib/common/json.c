@@ -217,3 +217,28 @@ int kj_strv(struct jctx *c, json_object *o, const char *path, char ***out, size_
 		*n = len;
 	return 1;
 }
+
+const char *kj_get_str(json_object *o, const char *key)
+{
+	json_object *v = kj_get(o, key);
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+const char *kj_str(json_object *v)
+{
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+}
+
+int64_t kj_get_i64(json_object *o, const char *key, int64_t def)
+{
+	json_object *v = kj_get(o, key);
+	if (!v || !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+		return def;
+	return json_object_get_int64(v);
+}
+
+int kj_get_bool(json_object *o, const char *key)
+{
+	json_object *v = kj_get(o, key);
+	return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}

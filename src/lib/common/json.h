@@ -49,4 +49,13 @@ static inline json_object *kj_get(json_object *o, const char *key)
 	return NULL;
 }
 
+/* Lenient readers for documents kapsel did not write (a daemon's inspect
+ * output): a missing key or a value of another type gives the default. */
+const char *kj_get_str(json_object *o, const char *key);       /* NULL */
+/* The string of V, "" for anything else: never serialises (json-c writes a
+ * shared buffer when it does, which is not safe across threads). */
+const char *kj_str(json_object *v);
+int64_t kj_get_i64(json_object *o, const char *key, int64_t def);
+int kj_get_bool(json_object *o, const char *key);              /* 0 unless true */
+
 #endif

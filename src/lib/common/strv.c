@@ -16,7 +16,7 @@ size_t kstrv_len(char *const *v)
 int kstrv_add(char ***v, const char *s)
 {
 	size_t n = kstrv_len(*v);
-	char *copy = strdup(s);
+	char *copy = strdup(s ? s : "");
 	if (!copy)
 		return -1;
 	char **nv = realloc(*v, (n + 2) * sizeof(char *));
@@ -39,4 +39,35 @@ char **kstrv_copy(char *const *v)
 			return NULL;
 		}
 	return out;
+}
+
+void kstrv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+int kstrv_contains(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (!strcmp(v[i], s))
+			return 1;
+	return 0;
+}
+
+char **kstrv_split(const char *s, const char *seps)
+{
+	char **v = calloc(1, sizeof(char *));
+	if (!v || !s)
+		return v;
+	char *copy = strdup(s), *save = NULL;
+	if (!copy)
+		return v;
+	for (char *t = strtok_r(copy, seps, &save); t; t = strtok_r(NULL, seps, &save))
+		kstrv_add(&v, t);
+	free(copy);
+	return v;
 }
