@@ -19,7 +19,7 @@ static int check(struct globals *g, int argc, char **argv)
 		return fail(&e);
 	printf("%s: ok (enforce %s, warn %s, audit %s, action %s, %zu exemption patterns, %zu rules disabled)\n",
 	       p.file, kpol_level_name(p.enforce), kpol_level_name(p.warn), kpol_level_name(p.audit),
-	       p.action == KPOL_HARDEN ? "harden" : "refuse", p.n_image + p.n_name + p.n_namespace, p.n_disabled);
+	       kpol_action_name(p.action), p.n_image + p.n_name + p.n_namespace, p.n_disabled);
 	kpolicy_free(&p);
 	return 0;
 }
@@ -105,7 +105,7 @@ static int explain(struct globals *g, int argc, char **argv)
 	jsonw_arr_open(&w);
 	if (!json)
 		printf("policy %s: level %s (%s), action %s\n", p.file, kpol_level_name(d.level), d.level_reason,
-		       p.action == KPOL_HARDEN ? "harden" : "refuse");
+		       kpol_action_name(p.action));
 	for (size_t i = 0; i < n; i++) {
 		char ev[256] = "";
 		int before = r[i].check(orig, ev, sizeof(ev));

@@ -322,8 +322,10 @@ static int apply_policy(struct kcreate_opts *o, struct oci_spec **s, kerr *e)
 		    (d.findings[i].rule->level > d.level || d.level == KPOL_PRIVILEGED))
 			klog_warn("policy (warn %s): [%s %s] %s: %s", kpol_level_name(pol.warn), d.findings[i].rule->id,
 				  d.findings[i].rule->slug, d.findings[i].rule->title, d.findings[i].evidence);
+	/* fixes the client did not ask for are warnings; harden was asked for */
 	for (size_t i = 0; i < d.n_changes; i++)
-		klog_info("policy harden: %s", d.changes[i]);
+		klog(pol.action == KPOL_FIX ? KLOG_WARN : KLOG_INFO, "policy %s: %s%s%s", kpol_action_name(pol.action),
+		     d.changes[i], pol.action == KPOL_FIX ? "; " : "", pol.action == KPOL_FIX ? d.exempt_hint : "");
 	if (d.modified && oci_spec_reparse(s, e) < 0)
 		goto out;
 	rc = 0;

@@ -508,7 +508,7 @@ static int r_seccomp(json_object *s, char *ev, size_t n)
 
 static const char *const masked_default[] = {
 	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-	"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", NULL,
+	"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap", NULL,
 };
 static const char *const readonly_default[] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
@@ -926,15 +926,15 @@ static const struct kpol_rule rules[] = {
 	{ "B6", "host-user", KPOL_BASELINE, "The host's user namespace is not joined", "5.31",
 	  "remove --userns host / the user namespace path", b_user, NULL },
 	{ "B7", "host-cgroup", KPOL_BASELINE, "The host's cgroup namespace is not shared with a writable cgroupfs", "5.30",
-	  "use --cgroupns private, or mount /sys/fs/cgroup read-only", b_cgroup, b_cgroup_fix },
+	  "use --cgroupns private, or mount /sys/fs/cgroup read-only", b_cgroup, b_cgroup_fix, 1 },
 	{ "B8", "sensitive-mount", KPOL_BASELINE, "No sensitive host path or engine socket is mounted (bind or overlay)", "5.5, 5.32",
 	  "remove the -v/--mount of that path / the hostPath volume", b_mounts, NULL },
 	{ "B9", "host-devices", KPOL_BASELINE, "No host devices beyond the default set", "5.17",
 	  "remove --device / --device-cgroup-rule / --privileged", b_devices, NULL },
 	{ "B10", "no-seccomp", KPOL_BASELINE, "A seccomp filter is applied", "5.21",
-	  "remove --security-opt seccomp=unconfined / set seccompProfile RuntimeDefault", b_seccomp, seccomp_fix },
+	  "remove --security-opt seccomp=unconfined / set seccompProfile RuntimeDefault", b_seccomp, seccomp_fix, 1 },
 	{ "B11", "unmasked-proc", KPOL_BASELINE, "/proc is masked and /proc/sys read-only", "5.4",
-	  "remove --privileged / --security-opt systempaths=unconfined / procMount: Unmasked", b_proc, b_proc_fix },
+	  "remove --privileged / --security-opt systempaths=unconfined / procMount: Unmasked", b_proc, b_proc_fix, 1 },
 	{ "B12", "unsafe-sysctl", KPOL_BASELINE, "Only namespaced, safe sysctls are set", "",
 	  "remove the --sysctl / securityContext.sysctls outside the safe set", b_sysctl, NULL },
 	{ "B13", "shared-propagation", KPOL_BASELINE, "No mount propagates back to the host", "5.19",
