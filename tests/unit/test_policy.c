@@ -333,7 +333,7 @@ static void test_rule_table(void **state)
 {
 	(void)state;
 	static const char *const ids[] = { "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12",
-					   "B13", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10" };
+					   "B13", "B14", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10" };
 	static const char *const fixable[] = { "B1", "B7", "B10", "B11", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
 					       "R10", NULL };
 	size_t n;
@@ -352,11 +352,15 @@ static void test_rule_table(void **state)
 			fx |= !strcmp(*f, rs[i].id);
 		if (fx != (rs[i].fix != NULL))
 			fail_msg("%s: expected %s", rs[i].id, fx ? "a fix" : "no fix");
+		/* the fixes action "fix" applies: they only add what is missing */
+		int fill = !strcmp(rs[i].id, "B7") || !strcmp(rs[i].id, "B10") || !strcmp(rs[i].id, "B11");
+		if (fill != rs[i].fill_in)
+			fail_msg("%s: expected %s", rs[i].id, fill ? "a fill-in fix" : "no fill-in fix");
 		assert_ptr_equal(kpol_rule_find(rs[i].id), &rs[i]);
 	}
 	assert_string_equal(kpol_rule_find("host-network")->id, "B4");
 	assert_string_equal(kpol_rule_find("no-new-privileges")->id, "R3");
-	assert_null(kpol_rule_find("B14"));
+	assert_null(kpol_rule_find("B15"));
 	assert_null(kpol_rule_find("b1"));
 	assert_null(kpol_rule_find(""));
 
@@ -846,6 +850,27 @@ static void test_namespaces(void **state)
 		print_message("only %d namespaces of another process could be joined\n", ns_others);
 		skip();
 	}
+}
+
+#define NO_MNT_NS "[{'type':'pid'},{'type':'network'},{'type':'ipc'},{'type':'uts'},{'type':'cgroup'}]"
+
+/* B14: the host's mount namespace, by omission or by path */
+static void test_host_mount_ns(void **state)
+{
+	(void)state;
+	char ev[256];
+	json_object *s = base();
+	expect_rule(s, "B14", PASS, "a new mount namespace");
+	patch(s, "linux.namespaces", NO_MNT_NS);
+	expect_rule(s, "B14", FAIL, "no mount namespace");
+	check(s, "B14", ev, sizeof(ev));
+	assert_string_equal(ev, "no mount namespace: the host's is shared");
+	patch(s, "linux.namespaces", "[{'type':'pid'},{'type':'network'},{'type':'mount','path':'/proc/self/ns/mnt'}]");
+	expect_rule(s, "B14", FAIL, "the host's joined by path");
+	check(s, "B14", ev, sizeof(ev));
+	assert_string_equal(ev, "joins the host's mount namespace (/proc/self/ns/mnt)");
+	assert_null(rule("B14")->fix);
+	json_object_put(s);
 }
 
 static void test_cgroup_ns(void **state)
@@ -2224,6 +2249,7 @@ int main(void)
 		cmocka_unit_test(test_evidence_overflow),
 		cmocka_unit_test(test_namespaces),
 		cmocka_unit_test(test_cgroup_ns),
+		cmocka_unit_test(test_host_mount_ns),
 		cmocka_unit_test(test_sensitive_mounts),
 		cmocka_unit_test(test_decide_verdicts),
 		cmocka_unit_test(test_decide_harden_content),

@@ -198,6 +198,8 @@ static int b_ipc(json_object *s, char *ev, size_t n) { return host_ns(s, "ipc", 
 static int b_net(json_object *s, char *ev, size_t n) { return host_ns(s, "network", "net", 1, ev, n); }
 static int b_uts(json_object *s, char *ev, size_t n) { return host_ns(s, "uts", "uts", 1, ev, n); }
 static int b_user(json_object *s, char *ev, size_t n) { return host_ns(s, "user", "user", 0, ev, n); }
+/* the host's mount table, and a chroot that CAP_SYS_CHROOT can leave */
+static int b_mnt(json_object *s, char *ev, size_t n) { return host_ns(s, "mount", "mnt", 1, ev, n); }
 
 /* The host's cgroup namespace is a risk when the cgroup tree is writable
  * from the container (release_agent, notify_on_release); Docker on cgroup
@@ -939,6 +941,8 @@ static const struct kpol_rule rules[] = {
 	  "remove the --sysctl / securityContext.sysctls outside the safe set", b_sysctl, NULL },
 	{ "B13", "shared-propagation", KPOL_BASELINE, "No mount propagates back to the host", "5.19",
 	  "use rslave or rprivate instead of shared/rshared bind propagation", b_propagation, NULL },
+	{ "B14", "host-mount", KPOL_BASELINE, "The host's mount namespace is not shared", "",
+	  "add {\"type\": \"mount\"} to linux.namespaces (every engine does)", b_mnt, NULL },
 	{ "R1", "run-as-root", KPOL_RESTRICTED, "The process does not run as root on the host", "4.1, 5.31",
 	  "--user UID, USER in the Dockerfile, runAsNonRoot: true, or a user namespace (userns-remap)", r_root, r_root_fix },
 	{ "R2", "minimal-capabilities", KPOL_RESTRICTED, "Capabilities are limited to NET_BIND_SERVICE", "5.3",
