@@ -981,6 +981,9 @@ static void test_sensitive_mounts(void **state)
 		/* a whole pod directory holds every volume and secret of the pod:
 		 * the kubelet binds only the volumes themselves */
 		"/var/lib/kubelet/pods/uid-1", "/var/lib/kubelet/pki",
+		/* a whole sandbox directory, or containerd's state */
+		"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/4c1f",
+		"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/4c1f/../../containers",
 		sockdir, sockpath, etclink,
 	};
 	const char *const good[] = {
@@ -988,6 +991,11 @@ static void test_sensitive_mounts(void **state)
 		"/var/lib/docker/volumes/v/_data", "/var/lib/docker/volumes/v/_data/sub", "/usr/bin/docker-init",
 		"/usr/bin/tini", "/run/secrets/token", "/var/lib/kubelet/pods/uid-1/volumes/kubernetes.io~secret/tok",
 		"/run/containers/storage/overlay-containers/abc/userdata/hosts", datadir, tmproot, "/srv/data",
+		/* what containerd's CRI binds into every Kubernetes container */
+		"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/4c1f/hosts",
+		"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/4c1f/resolv.conf",
+		"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/4c1f/hostname",
+		"/run/containerd/io.containerd.grpc.v1.cri/sandboxes/4c1f/shm",
 	};
 	char what[700];
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

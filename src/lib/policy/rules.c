@@ -282,6 +282,11 @@ static const char *const engine_files[] = {
 	"/var/lib/kubelet/pods/*/volumes/*/*", "/var/lib/kubelet/pods/*/volumes/*/*/*", "/var/lib/kubelet/pods/*/etc-hosts",
 	"/var/lib/kubelet/pods/*/containers/*/*", "/run/containers/storage/overlay-containers/*/userdata/*",
 	"/run/secrets/*",
+	/* containerd's CRI: a pod's hosts, resolv.conf, hostname (and /dev/shm) */
+	"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/*/hosts",
+	"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/*/resolv.conf",
+	"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/*/hostname",
+	"/run/containerd/io.containerd.grpc.v1.cri/sandboxes/*/shm",
 	/* the init the engines inject (docker --init, podman --init) */
 	"/usr/bin/docker-init", "/usr/libexec/docker/docker-init", "/usr/bin/catatonit",
 	"/usr/libexec/podman/catatonit", "/usr/bin/tini", "/usr/bin/tini-static", NULL,
