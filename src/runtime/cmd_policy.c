@@ -44,11 +44,13 @@ static int rules(int argc, char **argv)
 			jsonw_key_str(&w, "cis", r[i].cis);
 			jsonw_key_str(&w, "remediation", r[i].remediation);
 			jsonw_key_bool(&w, "harden", r[i].fix != NULL);
+			jsonw_key_bool(&w, "fix", r[i].fill_in); /* action fix (the default) applies it */
 			jsonw_obj_close(&w);
 		} else {
 			printf("%-4s %-21s %-10s %s%s%s%s\n     fix: %s%s\n", r[i].id, r[i].slug, kpol_level_name(r[i].level),
 			       r[i].title, *r[i].cis ? "  [CIS " : "", *r[i].cis ? r[i].cis : "", *r[i].cis ? "]" : "", r[i].remediation,
-			       r[i].fix ? " (harden fills this in)" : "");
+			       r[i].fill_in ? " (fixed by default: action fix or harden fills this in)"
+			       : r[i].fix ? " (harden fills this in)" : "");
 		}
 	}
 	jsonw_arr_close(&w);

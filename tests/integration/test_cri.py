@@ -8,7 +8,11 @@ with the rule's id."""
 import base64
 import json
 import os
+import select
+import socket
+import struct
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -26,13 +30,47 @@ def decisions_of(cid):
 
 
 def seccomp_mode(pid):
-    """Seccomp mode of PID, and what PID is (for the message)."""
-    status = open(f"/proc/{pid}/status").read()
-    cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
-    for line in status.splitlines():
+    """Seccomp mode of PID, and the program it runs."""
+    exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+    for line in open(f"/proc/{pid}/status"):
         if line.startswith("Seccomp:"):
-            return int(line.split()[1]), cmd
+            return int(line.split()[1]), exe
     raise AssertionError(f"no Seccomp line for {pid}")
+
+
+class ExecWatch:
+    """execve() events of every process (the kernel's proc connector), so
+    that a test can wait until a container's init has exec'd its program:
+    until then /proc/PID is the runtime's, whose filter is not loaded yet.
+    Subscribed before the container is made, so no exec is missed."""
+
+    def __enter__(self):
+        self.s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 11)  # NETLINK_CONNECTOR
+        self.s.bind((0, 1))                                               # CN_IDX_PROC
+        # nlmsghdr, cn_msg {idx CN_IDX_PROC, val CN_VAL_PROC, seq, ack, len 4, flags}, PROC_CN_MCAST_LISTEN
+        body = struct.pack("=IIIIHHI", 1, 1, 0, 0, 4, 0, 1)
+        self.s.send(struct.pack("=IHHII", 16 + len(body), 3, 0, 0, 0) + body)  # NLMSG_DONE
+        self.execs = set()
+        return self
+
+    def wait_exec(self, pid, timeout=60):
+        deadline = time.monotonic() + timeout
+        while pid not in self.execs:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.s], [], [], left)[0]:
+                return False
+            data = self.s.recv(65536)
+            off = 0
+            while off + 16 <= len(data):
+                length = struct.unpack_from("=I", data, off)[0]
+                ev = off + 16 + 20  # past nlmsghdr and cn_msg: struct proc_event
+                if length >= 16 + 20 + 24 and struct.unpack_from("=I", data, ev)[0] == 2:  # PROC_EVENT_EXEC
+                    self.execs.add(struct.unpack_from("=I", data, ev + 20)[0])          # process_tgid
+                off += (length + 3) & ~3 if length else len(data)
+        return True
+
+    def __exit__(self, *exc):
+        self.s.close()
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +88,8 @@ def cri(dockerd, runtime_bin, image_rootfs_tar, tmp_path_factory):
     base = str(tmp_path_factory.mktemp("cri"))
     # the images: the app, and a pause image whose entrypoint waits
     with open(image_rootfs_tar, "rb") as f:
-        p = subprocess.run(["docker", "import", "--change", 'ENTRYPOINT ["/bin/sleep", "3600"]', "-", PAUSE],
+        p = subprocess.run(["docker", "import", "--change",
+                            'ENTRYPOINT ["/bin/sleep", "3600"]', "-", PAUSE],
                            stdin=f, env=dockerd.env, capture_output=True)
     assert p.returncode == 0, p.stderr
     tar = os.path.join(base, "images.tar")
@@ -87,10 +126,12 @@ def verbose_pid(resp):
 
 def test_pod_without_seccomp_profile_runs_hardened(cri):
     from cri import container_config
-    conf, sid = run_pod(cri, "web")
-    # the pause container: kapsel's default profile was filled in
-    pause_pid = verbose_pid(cri.call("PodSandboxStatus", {"pod_sandbox_id": sid, "verbose": True}))
-    assert seccomp_mode(pause_pid) == (2, "/bin/sleep 3600 ")
+    with ExecWatch() as w:
+        conf, sid = run_pod(cri, "web")
+        # the pause container: kapsel's default profile was filled in
+        pause_pid = verbose_pid(cri.call("PodSandboxStatus", {"pod_sandbox_id": sid, "verbose": True}))
+        assert w.wait_exec(pause_pid), pause_pid
+    assert seccomp_mode(pause_pid) == (2, "busybox")
     d = decisions_of(sid)[-1]
     assert d["verdict"] == "hardened" and d["policy"] == "built-in"
     assert d["changes"] == ["B10: installed kapsel's default seccomp profile"], d
@@ -98,12 +139,14 @@ def test_pod_without_seccomp_profile_runs_hardened(cri):
     # the app container
     cid = cri.call("CreateContainer", {"pod_sandbox_id": sid, "sandbox_config": conf,
                                        "config": container_config("app", APP, ["/bin/sleep", "3600"])})["container_id"]
-    cri.call("StartContainer", {"container_id": cid})
+    with ExecWatch() as w:
+        cri.call("StartContainer", {"container_id": cid})
+        app_pid = verbose_pid(cri.call("ContainerStatus", {"container_id": cid, "verbose": True}))
+        assert w.wait_exec(app_pid), app_pid
     r = cri.call("ExecSync", {"container_id": cid, "cmd": ["grep", "^Seccomp:", "/proc/self/status"], "timeout": 60})
     assert r.get("exit_code", 0) == 0, r
     assert base64.b64decode(r["stdout"]).decode().split() == ["Seccomp:", "2"]
-    app_pid = verbose_pid(cri.call("ContainerStatus", {"container_id": cid, "verbose": True}))
-    assert seccomp_mode(app_pid) == (2, "/bin/sleep 3600 ")
+    assert seccomp_mode(app_pid) == (2, "busybox")
     d = decisions_of(cid)[-1]
     assert d["verdict"] == "hardened" and "B10: installed kapsel's default seccomp profile" in d["changes"]
     assert d["hints"]["io.kubernetes.cri.container-name"] == "app"

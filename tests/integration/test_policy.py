@@ -59,6 +59,11 @@ def test_policy_rules_list():
     assert ids[:2] == ["B1", "B2"] and "R10" in ids
     for r in rules:
         assert r["title"] and r["remediation"] and r["level"] in ("baseline", "restricted")
+    # what the default action fills in
+    assert [r["id"] for r in rules if r["fix"]] == ["B7", "B10", "B11"]
+    assert all(r["harden"] for r in rules if r["fix"])
+    text = rt("policy", "rules").out
+    assert "fix: remove --security-opt seccomp=unconfined / set seccompProfile RuntimeDefault (fixed by default" in text
 
 
 def test_policy_explain(bundle, tmp_path):
