@@ -55,6 +55,7 @@ export KAPSEL_RUNTIME_BIN="$PWD/build-asan/src/runtime/kapsel-runtime"
 count_pytest asan tests/integration/test_lifecycle.py tests/integration/test_exec.py \
 	tests/integration/test_lsm.py tests/integration/test_policy.py tests/integration/test_config.py \
 	tests/integration/test_security.py tests/integration/test_control.py tests/integration/test_limits.py \
+	tests/integration/test_spec_corners.py \
 	-k "not docker and not podman"
 unset ASAN_OPTIONS UBSAN_OPTIONS KAPSEL_RUNTIME_BIN
 

@@ -18,7 +18,7 @@ static int check_run(const struct cli_call *c)
 		return fail(&e);
 	printf("%s: ok (enforce %s, warn %s, audit %s, action %s, %zu exemption patterns, %zu rules disabled)\n",
 	       p.file, kpol_level_name(p.enforce), kpol_level_name(p.warn), kpol_level_name(p.audit),
-	       p.action == KPOL_HARDEN ? "harden" : "refuse", p.n_image + p.n_name + p.n_namespace, p.n_disabled);
+	       kpol_action_name(p.action), p.n_image + p.n_name + p.n_namespace, p.n_disabled);
 	kpolicy_free(&p);
 	return 0;
 }
@@ -52,11 +52,13 @@ static int rules_run(const struct cli_call *c)
 			jsonw_key_str(&w, "cis", r[i].cis);
 			jsonw_key_str(&w, "remediation", r[i].remediation);
 			jsonw_key_bool(&w, "harden", r[i].fix != NULL);
+			jsonw_key_bool(&w, "fix", r[i].fill_in); /* action fix (the default) applies it */
 			jsonw_obj_close(&w);
 		} else {
 			printf("%-4s %-21s %-10s %s%s%s%s\n     fix: %s%s\n", r[i].id, r[i].slug, kpol_level_name(r[i].level),
 			       r[i].title, *r[i].cis ? "  [CIS " : "", *r[i].cis ? r[i].cis : "", *r[i].cis ? "]" : "", r[i].remediation,
-			       r[i].fix ? " (harden fills this in)" : "");
+			       r[i].fill_in ? " (fixed by default: action fix or harden fills this in)"
+			       : r[i].fix ? " (harden fills this in)" : "");
 		}
 	}
 	jsonw_arr_close(&w);
@@ -110,7 +112,7 @@ static int explain_run(const struct cli_call *c)
 	jsonw_arr_open(&w);
 	if (!json)
 		printf("policy %s: level %s (%s), action %s\n", p.file, kpol_level_name(d.level), d.level_reason,
-		       p.action == KPOL_HARDEN ? "harden" : "refuse");
+		       kpol_action_name(p.action));
 	for (size_t i = 0; i < n; i++) {
 		char ev[256] = "";
 		int before = r[i].check(orig, ev, sizeof(ev));

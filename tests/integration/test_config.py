@@ -914,7 +914,7 @@ INVALID = [
     ("namespace-relative-path", _set("linux.namespaces", [{"type": "mount"}, {"type": "network", "path": "x/net"}]),
      ["linux.namespaces[1].path"]),
     ("no-mount-namespace", _set("linux.namespaces", [{"type": "pid"}, {"type": "uts"}]),
-     ["config.json: linux.namespaces: a mount namespace is required"]),
+     ["config.json: mounts: with no mount namespace it would change the runtime's mount table"]),
     ("mappings-without-userns", _set("linux.uidMappings", [{"containerID": 0, "hostID": 1000, "size": 1}]),
      ["linux.uidMappings"]),
     ("userns-without-mappings",

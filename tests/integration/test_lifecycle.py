@@ -194,7 +194,8 @@ def test_hooks_get_state_and_run_in_order(bundle, runtime, tmp_path):
     assert [l.split(" ", 1)[0] for l in lines] == ["prestart", "createRuntime", "poststart", "poststop"]
     states = [json.loads(l.split(" ", 1)[1]) for l in lines]
     assert all(s["id"] == bundle.id for s in states)
-    assert states[0]["status"] == "creating" and states[0]["pid"] > 0
+    # prestart and createRuntime: "created", as runtime-tools' hooks_stdin expects
+    assert states[0]["status"] == states[1]["status"] == "created" and states[0]["pid"] > 0
     assert states[2]["status"] == "running"
     assert states[3]["status"] == "stopped"
 

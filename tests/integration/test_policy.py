@@ -23,7 +23,8 @@ def decisions(log):
     return [json.loads(l) for l in open(log).read().splitlines()]
 
 
-ENFORCE_BASELINE = "[policy]\nenforce = baseline\nwarn = restricted\naudit = restricted\nlog = @LOG@\nsyslog = no\n"
+ENFORCE_BASELINE = ("[policy]\nenforce = baseline\nwarn = restricted\naudit = restricted\naction = refuse\nlog = @LOG@\n"
+                    "syslog = no\n")
 
 
 # ---- kapsel-runtime policy check / rules / explain ----
@@ -58,6 +59,11 @@ def test_policy_rules_list():
     assert ids[:2] == ["B1", "B2"] and "R10" in ids
     for r in rules:
         assert r["title"] and r["remediation"] and r["level"] in ("baseline", "restricted")
+    # what the default action fills in
+    assert [r["id"] for r in rules if r["fix"]] == ["B7", "B10", "B11"]
+    assert all(r["harden"] for r in rules if r["fix"])
+    text = rt("policy", "rules").out
+    assert "fix: remove --security-opt seccomp=unconfined / set seccompProfile RuntimeDefault (fixed by default" in text
 
 
 def test_policy_explain(bundle, tmp_path):
@@ -217,16 +223,99 @@ def test_harden_fills_in_the_defaults(bundle, tmp_path):
     assert json.load(open(bundle.config_path))["root"]["readonly"] is False
 
 
-# ---- through the clients, with the built-in policy (enforce baseline) ----
+# ---- the built-in policy: what baseline finds missing is filled in ----
+
+BUILTIN_LOG = "/var/log/kapsel/decisions.log"
+
+
+def builtin_runtime(bundle):
+    """kapsel-runtime with no policy file, as a fresh install runs."""
+    if os.path.exists("/etc/kapsel/policy.conf") or os.environ.get("KAPSEL_POLICY"):
+        pytest.skip("a policy file is installed here: the built-in policy does not apply")
+    return Runtime(bundle.runtime.root, policy=None)
+
+
+def builtin_decision(cid):
+    return [d for d in decisions(BUILTIN_LOG) if d["id"] == cid][-1]
+
+
+def test_builtin_policy_fills_in_seccomp_masks_and_a_readonly_cgroupfs(bundle):
+    rt = builtin_runtime(bundle)
+    c = bundle.config
+    c["linux"].pop("seccomp")                      # ctr's default, a pod without seccompProfile
+    c["linux"]["maskedPaths"] = []                 # an unmasked /proc
+    c["linux"]["readonlyPaths"] = []
+    c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "cgroup"]
+    for m in c["mounts"]:                          # the host's cgroup namespace, cgroupfs writable
+        if m["destination"] == "/sys/fs/cgroup":
+            m["options"] = [o for o in m["options"] if o != "ro"] + ["rw"]
+    bundle.args("/bin/sh", "-c", "probe info; echo 1 > /proc/sys/kernel/ns_last_pid || echo ro")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc == 0, r
+    lines = r.out.splitlines()
+    info = json.loads(lines[0])
+    assert info["seccomp"] == 2
+    mounts = {m["mountpoint"]: m for m in info["mounts"]}
+    assert mounts["/sys/fs/cgroup"]["options"].startswith("ro"), mounts["/sys/fs/cgroup"]
+    assert "/proc/keys" in mounts and "/proc/timer_list" in mounts and mounts["/proc/sys"]["options"].startswith("ro"), mounts  # masked
+    assert lines[1:] == ["ro"], r
+    # each fix is a warning naming the exemption, and is in the decision log
+    hint = f'to run it unchanged, exempt it: "[exempt] name = {bundle.id}" in /etc/kapsel/policy.conf'
+    for change in ("B7: mounted the cgroup filesystem read-only", "B10: installed kapsel's default seccomp profile",
+                   "B11: masked /proc and made /proc/sys read-only"):
+        assert f"warning: policy fix: {change}; {hint}" in r.err, (change, r.err)
+    d = builtin_decision(bundle.id)
+    assert d["verdict"] == "hardened" and d["mode"]["action"] == "fix" and d["policy"] == "built-in"
+    assert sorted(x.split(":")[0] for x in d["changes"]) == ["B10", "B11", "B7"]
+    assert d["exempt_hint"] == hint
+    assert not [f for f in d["failed"] if f["level"] == "baseline"]
+    # the bundle's config is the client's: untouched
+    assert "seccomp" not in json.load(open(bundle.config_path))["linux"]
+
+
+def test_builtin_policy_warns_restricted_without_applying_it(bundle):
+    rt = builtin_runtime(bundle)
+    bundle.config["process"]["noNewPrivileges"] = False
+    bundle.config["root"]["readonly"] = False
+    bundle.args("/bin/probe", "info")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc == 0, r
+    info = json.loads(r.out)
+    assert info["no_new_privs"] is False
+    assert {m["mountpoint"]: m for m in info["mounts"]}["/"]["options"].startswith("rw")
+    assert "policy (warn restricted): [R3 no-new-privileges]" in r.err
+    assert "policy (warn restricted): [R5 writable-rootfs]" in r.err
+    d = builtin_decision(bundle.id)
+    assert d["verdict"] == "allow-warn" and d["changes"] == []
+
+
+@pytest.mark.parametrize("attack", ["host-network", "host-pid", "sys-admin", "host-root", "sysctl", "device"])
+def test_builtin_policy_refuses_what_was_asked_for(attack, bundle):
+    rt = builtin_runtime(bundle)
+    change, rule = ATTACKS[attack]
+    change(bundle.config)
+    bundle.config["linux"].pop("seccomp")  # fillable: filled in, and still refused for the rest
+    bundle.args("/bin/true")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc == 1, r
+    assert "refused by the kapsel policy (enforce level baseline, built-in)" in r.err and f"[{rule} " in r.err, r.err
+    assert "[B10 " not in r.err
+    assert rt.ids() == [] and not cgroup_dirs("/kapsel/" + bundle.id)
+    assert builtin_decision(bundle.id)["verdict"] == "deny"
+
+
+# ---- through the clients, with the built-in policy (enforce baseline, fix) ----
 
 DOCKER_ATTACKS = [
-    (["--privileged"], ["B1", "B9", "B11"]),
+    (["--privileged"], ["B1", "B9"]),
     (["-v", "/:/host"], ["B8"]),
     (["-v", "/var/run/docker.sock:/var/run/docker.sock"], ["B8"]),
     (["--pid", "host"], ["B2"]),
     (["--net", "host"], ["B4"]),
     (["--cap-add", "SYS_ADMIN"], ["B1"]),
-    (["--security-opt", "seccomp=unconfined"], ["B10"]),
     (["--device", "/dev/vda"], ["B9"]),
 ]
 
@@ -244,6 +333,15 @@ def test_docker_attacks_are_refused(dockerd, opts, rules):
     for r in rules:
         assert f"[{r} " in p.stderr, (r, p.stderr)
     assert "fix:" in p.stderr
+
+
+def test_docker_unconfined_seccomp_gets_the_default_profile(dockerd):
+    # seccomp=unconfined reaches the runtime as a config without a filter,
+    # as ctr's default does: the built-in policy fills it in
+    p = dockerd("run", "--rm", "--runtime", "kapsel", "--security-opt", "seccomp=unconfined", "kbox",
+                "grep", "^Seccomp:", "/proc/self/status")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["Seccomp:", "2"]
 
 
 def test_docker_harden_runtime(dockerd, tmp_path_factory):

@@ -333,7 +333,7 @@ static void test_rule_table(void **state)
 {
 	(void)state;
 	static const char *const ids[] = { "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12",
-					   "B13", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10" };
+					   "B13", "B14", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10" };
 	static const char *const fixable[] = { "B1", "B7", "B10", "B11", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
 					       "R10", NULL };
 	size_t n;
@@ -352,11 +352,15 @@ static void test_rule_table(void **state)
 			fx |= !strcmp(*f, rs[i].id);
 		if (fx != (rs[i].fix != NULL))
 			fail_msg("%s: expected %s", rs[i].id, fx ? "a fix" : "no fix");
+		/* the fixes action "fix" applies: they only add what is missing */
+		int fill = !strcmp(rs[i].id, "B7") || !strcmp(rs[i].id, "B10") || !strcmp(rs[i].id, "B11");
+		if (fill != rs[i].fill_in)
+			fail_msg("%s: expected %s", rs[i].id, fill ? "a fill-in fix" : "no fill-in fix");
 		assert_ptr_equal(kpol_rule_find(rs[i].id), &rs[i]);
 	}
 	assert_string_equal(kpol_rule_find("host-network")->id, "B4");
 	assert_string_equal(kpol_rule_find("no-new-privileges")->id, "R3");
-	assert_null(kpol_rule_find("B14"));
+	assert_null(kpol_rule_find("B15"));
 	assert_null(kpol_rule_find("b1"));
 	assert_null(kpol_rule_find(""));
 
@@ -848,6 +852,27 @@ static void test_namespaces(void **state)
 	}
 }
 
+#define NO_MNT_NS "[{'type':'pid'},{'type':'network'},{'type':'ipc'},{'type':'uts'},{'type':'cgroup'}]"
+
+/* B14: the host's mount namespace, by omission or by path */
+static void test_host_mount_ns(void **state)
+{
+	(void)state;
+	char ev[256];
+	json_object *s = base();
+	expect_rule(s, "B14", PASS, "a new mount namespace");
+	patch(s, "linux.namespaces", NO_MNT_NS);
+	expect_rule(s, "B14", FAIL, "no mount namespace");
+	check(s, "B14", ev, sizeof(ev));
+	assert_string_equal(ev, "no mount namespace: the host's is shared");
+	patch(s, "linux.namespaces", "[{'type':'pid'},{'type':'network'},{'type':'mount','path':'/proc/self/ns/mnt'}]");
+	expect_rule(s, "B14", FAIL, "the host's joined by path");
+	check(s, "B14", ev, sizeof(ev));
+	assert_string_equal(ev, "joins the host's mount namespace (/proc/self/ns/mnt)");
+	assert_null(rule("B14")->fix);
+	json_object_put(s);
+}
+
 static void test_cgroup_ns(void **state)
 {
 	(void)state;
@@ -956,6 +981,9 @@ static void test_sensitive_mounts(void **state)
 		/* a whole pod directory holds every volume and secret of the pod:
 		 * the kubelet binds only the volumes themselves */
 		"/var/lib/kubelet/pods/uid-1", "/var/lib/kubelet/pki",
+		/* a whole sandbox directory, or containerd's state */
+		"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/4c1f",
+		"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/4c1f/../../containers",
 		sockdir, sockpath, etclink,
 	};
 	const char *const good[] = {
@@ -963,6 +991,11 @@ static void test_sensitive_mounts(void **state)
 		"/var/lib/docker/volumes/v/_data", "/var/lib/docker/volumes/v/_data/sub", "/usr/bin/docker-init",
 		"/usr/bin/tini", "/run/secrets/token", "/var/lib/kubelet/pods/uid-1/volumes/kubernetes.io~secret/tok",
 		"/run/containers/storage/overlay-containers/abc/userdata/hosts", datadir, tmproot, "/srv/data",
+		/* what containerd's CRI binds into every Kubernetes container */
+		"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/4c1f/hosts",
+		"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/4c1f/resolv.conf",
+		"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/4c1f/hostname",
+		"/run/containerd/io.containerd.grpc.v1.cri/sandboxes/4c1f/shm",
 	};
 	char what[700];
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1181,6 +1214,38 @@ static const struct dcase dcases[] = {
 	{ "harden: several restricted fixes", B, R, R, KPOL_HARDEN,
 	  { "linux.resources", "root.readonly", "process.rlimits" }, { "{}", "false", "[]" }, KPOL_HARDENED, "",
 	  "R5,R6,R7,R8,R9" },
+	/* fix: the enforced rules' fill-in fixes only */
+	{ "fix: compliant", B, R, R, KPOL_FIX, { NULL }, { NULL }, KPOL_ALLOW, "", "" },
+	{ "fix: B10 filled in", B, R, R, KPOL_FIX, { "linux.seccomp" }, { DEL }, KPOL_HARDENED, "", "B10" },
+	{ "fix: B11 filled in", B, R, R, KPOL_FIX, { "linux.maskedPaths", "linux.readonlyPaths" }, { "[]", "[]" },
+	  KPOL_HARDENED, "", "B11" },
+	{ "fix: B7 filled in", B, R, R, KPOL_FIX, { "linux.namespaces", "+mounts" },
+	  { "[{'type':'pid'},{'type':'network'},{'type':'ipc'},{'type':'uts'},{'type':'mount'}]",
+	    "{'destination':'/sys/fs/cgroup','type':'cgroup','source':'cgroup','options':['nosuid','nodev','rw']}" },
+	  KPOL_HARDENED, "", "B7" },
+	{ "fix: restricted stays warned", B, R, R, KPOL_FIX, { "process.noNewPrivileges", "root.readonly" },
+	  { "false", "false" }, KPOL_ALLOW_WARN, "R3,R5", "" },
+	{ "fix: B10 fixed, R3 warned", B, R, R, KPOL_FIX, { "linux.seccomp", "process.noNewPrivileges" },
+	  { DEL, "false" }, KPOL_HARDENED, "R3", "B10" },
+	{ "fix: asked-for capability refused", B, R, R, KPOL_FIX, { "process.capabilities.+bounding" },
+	  { "'CAP_SYS_ADMIN'" }, KPOL_DENY, "B1,R2", "" },
+	{ "fix: host pid refused", B, R, R, KPOL_FIX, { "linux.namespaces" }, { NO_PID_NS }, KPOL_DENY, "B2", "" },
+	{ "fix: sensitive mount refused", B, R, R, KPOL_FIX, { "+mounts" },
+	  { "{'destination':'/host','type':'bind','source':'/','options':['rbind','nosuid','nodev']}" },
+	  KPOL_DENY, "B8", "" },
+	{ "fix: host device refused", B, R, R, KPOL_FIX, { "linux.devices" },
+	  { "[{'path':'/dev/sda','type':'b','major':8,'minor':0}]" }, KPOL_DENY, "B9", "" },
+	{ "fix: unsafe sysctl refused", B, R, R, KPOL_FIX, { "linux.sysctl" }, { "{'kernel.msgmax':'1'}" },
+	  KPOL_DENY, "B12", "" },
+	{ "fix: shared propagation refused", B, R, R, KPOL_FIX, { "linux.rootfsPropagation" }, { "'rshared'" },
+	  KPOL_DENY, "B13", "" },
+	{ "fix: privileged (caps, no seccomp, unmasked): fills in, refuses the caps", B, R, R, KPOL_FIX,
+	  { "process.capabilities.+bounding", "linux.seccomp", "linux.maskedPaths" }, { "'CAP_SYS_ADMIN'", DEL, "[]" },
+	  KPOL_DENY, "B1,R2", "B10,B11" },
+	{ "fix: a restricted level gets no restricted fixes", R, R, R, KPOL_FIX,
+	  { "linux.seccomp", "process.noNewPrivileges" }, { DEL, "false" }, KPOL_DENY, "R3", "B10" },
+	{ "fix: warned baseline is not fixed", P, B, R, KPOL_FIX, { "linux.seccomp" }, { DEL }, KPOL_ALLOW_WARN,
+	  "B10,R4", "" },
 };
 
 static void test_decide_verdicts(void **state)
@@ -1281,6 +1346,97 @@ static void test_decide_harden_content(void **state)
 	/* the changes name the rule */
 	for (size_t i = 0; i < d.n_changes; i++)
 		assert_true(d.changes[i][0] == 'B' || d.changes[i][0] == 'R');
+	json_object_put(s);
+	kpolicy_free(&p);
+}
+
+/* The built-in policy as a default Kubernetes pod reaches it: no
+ * seccompProfile (no linux.seccomp), maskedPaths left out by a CRI client.
+ * The filter and the masks are filled in, the change and how to exempt
+ * the pod are recorded; an exempt pod is left as it is. */
+static void test_builtin_fixes_a_default_pod(void **state)
+{
+	(void)state;
+	struct kpolicy p;
+	struct kpol_decision d;
+	kerr e = { 0 };
+	kpolicy_default(&p);
+	free(p.log);
+	p.log = NULL;
+	p.syslog = KPOL_SYSLOG_NO;
+	json_object *s = base();
+	patch(s, "linux.seccomp", DEL);
+	patch(s, "linux.maskedPaths", DEL);
+	patch(s, "annotations", "{'io.kubernetes.cri.container-name':'app','io.kubernetes.pod.name':'web-1'}");
+	assert_int_equal(kpolicy_decide(&p, "4c1f", s, &d, &e), 0);
+	assert_int_equal(d.verdict, KPOL_HARDENED);
+	assert_int_equal(d.n_findings, 0);
+	assert_int_equal(d.n_changes, 2);
+	assert_string_equal(d.changes[0], "B10: installed kapsel's default seccomp profile");
+	assert_string_equal(d.changes[1], "B11: masked /proc and made /proc/sys read-only");
+	assert_string_equal(d.exempt_hint,
+			    "to run it unchanged, exempt it: \"[exempt] name = app\" in /etc/kapsel/policy.conf");
+	json_object *lx = NULL, *v = NULL;
+	json_object_object_get_ex(s, "linux", &lx);
+	assert_true(json_object_object_get_ex(lx, "seccomp", &v));
+	assert_true(json_object_object_get_ex(lx, "maskedPaths", &v));
+	int kcore = 0;
+	for (size_t i = 0; i < json_object_array_length(v); i++)
+		kcore |= !strcmp(json_object_get_string(json_object_array_get_idx(v, i)), "/proc/kcore");
+	assert_true(kcore);
+	/* the log line carries the hint */
+	char log[600];
+	snprintf(log, sizeof(log), "%s/builtin.log", tmproot);
+	p.log = strdup(log);
+	assert_int_equal(kpolicy_log(&p, &d, "4c1f", "/b", s, &e), 0);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(log, "re");
+	assert_non_null(f);
+	assert_true(getline(&text, &len, f) > 0);
+	fclose(f);
+	json_object *line = json_tokener_parse(text);
+	assert_non_null(line);
+	json_object_object_get_ex(line, "exempt_hint", &v);
+	assert_string_equal(json_object_get_string(v), d.exempt_hint);
+	json_object_object_get_ex(line, "mode", &v);
+	json_object_object_get_ex(v, "action", &v);
+	assert_string_equal(json_object_get_string(v), "fix");
+	json_object_put(line);
+	free(text);
+	json_object_put(s);
+
+	/* no client name: the container id; a policy file is named as it is */
+	free(p.file);
+	p.file = strdup("/etc/kapsel/other.conf");
+	s = base();
+	patch(s, "linux.seccomp", DEL);
+	assert_int_equal(kpolicy_decide(&p, "4c1f", s, &d, &e), 0);
+	assert_string_equal(d.exempt_hint,
+			    "to run it unchanged, exempt it: \"[exempt] name = 4c1f\" in /etc/kapsel/other.conf");
+	json_object_put(s);
+
+	/* exempt: nothing is filled in */
+	p.exempt_name[p.n_name++] = strdup("web-*");
+	s = base();
+	patch(s, "linux.seccomp", DEL);
+	patch(s, "annotations", "{'io.kubernetes.pod.name':'web-1'}");
+	char *before = strdup(dump(s));
+	assert_int_equal(kpolicy_decide(&p, "4c1f", s, &d, &e), 0);
+	assert_int_equal(d.verdict, KPOL_ALLOW);
+	assert_int_equal(d.n_changes, 0);
+	assert_string_equal(d.exempt_hint, "");
+	assert_string_equal(before, dump(s));
+	free(before);
+	json_object_put(s);
+
+	/* the same under action = refuse: refused */
+	p.action = KPOL_REFUSE;
+	s = base();
+	patch(s, "linux.seccomp", DEL);
+	assert_int_equal(kpolicy_decide(&p, "4c1f", s, &d, &e), 0);
+	assert_int_equal(d.verdict, KPOL_DENY);
+	assert_int_equal(d.n_changes, 0);
 	json_object_put(s);
 	kpolicy_free(&p);
 }
@@ -1779,7 +1935,7 @@ static void test_parse_defaults(void **state)
 	assert_int_equal(d.enforce, B);
 	assert_int_equal(d.warn, R);
 	assert_int_equal(d.audit, R);
-	assert_int_equal(d.action, KPOL_REFUSE);
+	assert_int_equal(d.action, KPOL_FIX);
 	assert_string_equal(d.log, "/var/log/kapsel/decisions.log");
 	assert_int_equal(d.syslog, KPOL_SYSLOG_YES);
 	assert_int_equal(d.min_level, B);
@@ -1868,7 +2024,7 @@ static const struct badpol bad_policies[] = {
 	  "policy.conf:4: enforce: \"strict\" is not a level: privileged, baseline or restricted" },
 	{ "[policy]\nwarn = Baseline\n", "policy.conf:2: warn: \"Baseline\" is not a level: privileged, baseline or restricted" },
 	{ "[policy]\naudit = all\n", "policy.conf:2: audit: \"all\" is not a level: privileged, baseline or restricted" },
-	{ "[policy]\naction = deny\n", "policy.conf:2: action: \"deny\" is not refuse or harden" },
+	{ "[policy]\naction = deny\n", "policy.conf:2: action: \"deny\" is not refuse, fix or harden" },
 	{ "[policy]\nlog = var/log/kapsel.log\n", "policy.conf:2: log: \"var/log/kapsel.log\" is not an absolute path or none" },
 	{ "[policy]\nsyslog = maybe\n", "policy.conf:2: syslog: \"maybe\" is not yes, no or required" },
 	{ "[policy]\ncolor = red\n", "policy.conf:2: unknown key \"color\" in [policy]" },
@@ -2101,9 +2257,11 @@ int main(void)
 		cmocka_unit_test(test_evidence_overflow),
 		cmocka_unit_test(test_namespaces),
 		cmocka_unit_test(test_cgroup_ns),
+		cmocka_unit_test(test_host_mount_ns),
 		cmocka_unit_test(test_sensitive_mounts),
 		cmocka_unit_test(test_decide_verdicts),
 		cmocka_unit_test(test_decide_harden_content),
+		cmocka_unit_test(test_builtin_fixes_a_default_pod),
 		cmocka_unit_test(test_decide_exemptions),
 		cmocka_unit_test(test_decide_annotation),
 		cmocka_unit_test(test_decide_disabled),

@@ -121,8 +121,10 @@ static int child_setup(struct child_ctx *c, kerr *e)
 		.root_tree = c->trees->root_tree,
 		.src_trees = c->trees->src_trees,
 	};
-	int new_mnt = s->ns_new_flags & CLONE_NEWNS;
-	if (new_mnt && krootfs_prepare(s, &ro, e) < 0)
+	/* a new mount namespace, or one joined by path (the init joined it
+	 * already): the root is built inside it, as in a new one */
+	int own_mnt = (s->ns_new_flags | s->ns_join_flags) & CLONE_NEWNS;
+	if (own_mnt && krootfs_prepare(s, &ro, e) < 0)
 		return -1;
 	if (s->n_hooks[OCI_HOOK_PRESTART] || s->n_hooks[OCI_HOOK_CREATE_RUNTIME]) {
 		if (ksync_send(c->sync, KSYNC_HOOKS, 0, e) < 0 || ksync_expect(c->sync, KSYNC_HOOKS_DONE, &m, e) < 0)
@@ -135,12 +137,13 @@ static int child_setup(struct child_ctx *c, kerr *e)
 		if (khooks_run(s, OCI_HOOK_CREATE_CONTAINER, json ? json : "{}", e) < 0)
 			return -1;
 	}
-	if (new_mnt) {
+	if (own_mnt) {
 		if (krootfs_pivot(s, &ro, e) < 0 || krootfs_finish(s, e) < 0)
 			return -1;
-	} else if (s->n_sysctl || s->n_masked_paths || s->n_readonly_paths) {
-		if (krootfs_finish(s, e) < 0)
-			return -1;
+	} else if (chroot(s->root_path) < 0 || chdir("/") < 0) {
+		/* the runtime's mount namespace (check_shared_mnt() made sure
+		 * nothing is to be mounted in it): only the root changes */
+		return kerr_errno(e, "config.json: root.path: chroot to %s", s->root_path);
 	}
 
 	struct klaunch l = {
@@ -295,6 +298,24 @@ static char **annotations_vector(const struct oci_spec *s)
 }
 
 
+/* No mount namespace listed: the container inherits the runtime's, as the
+ * spec says of every namespace type not listed, with its root changed to
+ * root.path.  Whatever the config would mount there would be mounted in
+ * the runtime's (the host's) mount table, where nothing undoes it at
+ * delete (runc and crun leave such mounts behind): refused, by field. */
+static int check_shared_mnt(const struct oci_spec *s, kerr *e)
+{
+	static const char why[] = "with no mount namespace it would change the runtime's mount table; "
+				  "add {\"type\": \"mount\"} to linux.namespaces";
+	const char *field = s->n_mounts ? "mounts" : s->n_masked_paths ? "linux.maskedPaths"
+			  : s->n_readonly_paths ? "linux.readonlyPaths" : s->root_readonly ? "root.readonly"
+			  : s->rootfs_propagation ? "linux.rootfsPropagation" : s->n_devices ? "linux.devices"
+			  : s->n_sysctl ? "linux.sysctl" : s->mount_label ? "linux.mountLabel" : NULL;
+	if (field)
+		return kerr_msg(e, EINVAL, "config.json: %s: %s", field, why);
+	return 0;
+}
+
 /* The hardening policy, before anything of the container exists. */
 static int apply_policy(struct kcreate_opts *o, struct oci_spec **s, kerr *e)
 {
@@ -319,8 +340,10 @@ static int apply_policy(struct kcreate_opts *o, struct oci_spec **s, kerr *e)
 		    (d.findings[i].rule->level > d.level || d.level == KPOL_PRIVILEGED))
 			klog_warn("policy (warn %s): [%s %s] %s: %s", kpol_level_name(pol.warn), d.findings[i].rule->id,
 				  d.findings[i].rule->slug, d.findings[i].rule->title, d.findings[i].evidence);
+	/* fixes the client did not ask for are warnings; harden was asked for */
 	for (size_t i = 0; i < d.n_changes; i++)
-		klog_info("policy harden: %s", d.changes[i]);
+		klog(pol.action == KPOL_FIX ? KLOG_WARN : KLOG_INFO, "policy %s: %s%s%s", kpol_action_name(pol.action),
+		     d.changes[i], pol.action == KPOL_FIX ? "; " : "", pol.action == KPOL_FIX ? d.exempt_hint : "");
 	if (d.modified && oci_spec_reparse(s, e) < 0)
 		goto out;
 	rc = 0;
@@ -355,10 +378,8 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 		kerr_msg(e, EINVAL, "config.json: process: missing (nothing to run)");
 		goto out;
 	}
-	if (!(s->ns_new_flags & CLONE_NEWNS) && !(s->ns_join_flags & CLONE_NEWNS)) {
-		kerr_msg(e, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
+	if (!((s->ns_new_flags | s->ns_join_flags) & CLONE_NEWNS) && check_shared_mnt(s, e) < 0)
 		goto out;
-	}
 	/* A container that may ptrace us from the host's user namespace could
 	 * reach our binary through /proc/PID/exe: run from a sealed copy. */
 	const uint64_t ptrace_bit = 1ULL << 19; /* CAP_SYS_PTRACE */
@@ -531,7 +552,9 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 		if (ksync_recv(sv[0], &m, e) < 0)
 			goto out;
 		if (m.type == KSYNC_HOOKS) {
-			_cleanup_free_ char *json = kstate_oci_json(&st, KSTATUS_CREATING, 0);
+			/* "created", as the runtime-tools validation (hooks_stdin)
+			 * expects and crun passes (runc 1.1 passes "creating") */
+			_cleanup_free_ char *json = kstate_oci_json(&st, KSTATUS_CREATED, 0);
 			if (khooks_run(s, OCI_HOOK_PRESTART, json, e) < 0 ||
 			    khooks_run(s, OCI_HOOK_CREATE_RUNTIME, json, e) < 0)
 				goto out;

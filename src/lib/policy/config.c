@@ -13,7 +13,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#define DEFAULT_POLICY "/etc/kapsel/policy.conf"
 #define DEFAULT_LOG "/var/log/kapsel/decisions.log"
 
 static const char *const level_names[] = { "privileged", "baseline", "restricted" };
@@ -33,6 +32,13 @@ int kpol_level_parse(const char *s, enum kpol_level *out)
 	return -1;
 }
 
+static const char *const action_names[] = { "refuse", "harden", "fix" };
+
+const char *kpol_action_name(enum kpol_action a)
+{
+	return action_names[a];
+}
+
 void kpolicy_default(struct kpolicy *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -40,7 +46,8 @@ void kpolicy_default(struct kpolicy *p)
 	p->enforce = KPOL_BASELINE;
 	p->warn = KPOL_RESTRICTED;
 	p->audit = KPOL_RESTRICTED;
-	p->action = KPOL_REFUSE;
+	/* fill in what baseline finds missing, refuse what a client asked for */
+	p->action = KPOL_FIX;
 	p->log = strdup(DEFAULT_LOG);
 	p->syslog = KPOL_SYSLOG_YES;
 	p->min_level = KPOL_BASELINE;
@@ -199,8 +206,10 @@ int kpolicy_parse(const char *file, const char *text, struct kpolicy *p, kerr *e
 					p->action = KPOL_REFUSE;
 				else if (!strcmp(v, "harden"))
 					p->action = KPOL_HARDEN;
+				else if (!strcmp(v, "fix"))
+					p->action = KPOL_FIX;
 				else
-					bad = "refuse or harden";
+					bad = "refuse, fix or harden";
 			} else if (!strcmp(k, "log")) {
 				free(p->log);
 				p->log = strcmp(v, "none") ? strdup(v) : NULL;
@@ -312,11 +321,11 @@ int kpolicy_parse(const char *file, const char *text, struct kpolicy *p, kerr *e
 int kpolicy_load(const char *path, struct kpolicy *p, kerr *e)
 {
 	const char *env = getenv("KAPSEL_POLICY");
-	const char *file = path && *path ? path : env && *env ? env : DEFAULT_POLICY;
+	const char *file = path && *path ? path : env && *env ? env : KPOL_DEFAULT_FILE;
 	_cleanup_free_ char *text = NULL;
 
 	if (kfs_read_file(file, &text, NULL, e) < 0) {
-		if (e->errnum == ENOENT && file == (const char *)DEFAULT_POLICY) {
+		if (e->errnum == ENOENT && file == (const char *)KPOL_DEFAULT_FILE) {
 			kpolicy_default(p);
 			return 0;
 		}

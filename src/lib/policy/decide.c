@@ -80,6 +80,18 @@ static void evaluate(const struct kpolicy *p, json_object *spec, enum kpol_level
 	}
 }
 
+/* How to run this container as its config says: an exemption by the
+ * most specific name a client gave it, in the policy file in use (the
+ * default path when the policy is the built-in one). */
+static void exempt_hint(const struct kpolicy *p, const char *id, json_object *spec, char *buf, size_t n)
+{
+	const char *name = NULL;
+	for (const char *const *k = name_keys; *k && !name; k++)
+		name = annotation(spec, *k);
+	snprintf(buf, n, "to run it unchanged, exempt it: \"[exempt] name = %s\" in %s", name ? name : id,
+		 strcmp(p->file, "built-in") ? p->file : KPOL_DEFAULT_FILE);
+}
+
 static enum kpol_level maxl(enum kpol_level a, enum kpol_level b)
 {
 	return a > b ? a : b;
@@ -130,11 +142,14 @@ int kpolicy_decide(const struct kpolicy *p, const char *id, json_object *spec, s
 		upto = maxl(p->warn, p->audit);
 	evaluate(p, spec, upto, d);
 
-	if (p->action == KPOL_HARDEN && d->level != KPOL_PRIVILEGED) {
-		/* fill in what is missing, up to the warned level */
+	if (p->action != KPOL_REFUSE && d->level != KPOL_PRIVILEGED) {
+		/* harden: fill in what is missing, up to the warned level; fix:
+		 * only the enforced rules' fill-in fixes */
 		for (size_t i = 0; i < d->n_findings; i++) {
 			const struct kpol_rule *r = d->findings[i].rule;
-			if (r->level > warn || !r->fix || d->n_changes >= KPOL_MAX_RULES)
+			if (!r->fix || d->n_changes >= KPOL_MAX_RULES)
+				continue;
+			if (p->action == KPOL_HARDEN ? r->level > warn : r->level > d->level || !r->fill_in)
 				continue;
 			/* the same fix serves two rules (seccomp): once */
 			char change[160] = "";
@@ -161,6 +176,8 @@ int kpolicy_decide(const struct kpolicy *p, const char *id, json_object *spec, s
 	}
 	if (d->verdict != KPOL_DENY && d->modified)
 		d->verdict = KPOL_HARDENED;
+	if (d->modified)
+		exempt_hint(p, id, spec, d->exempt_hint, sizeof(d->exempt_hint));
 	return 0;
 }
 
@@ -231,7 +248,7 @@ int kpolicy_log(const struct kpolicy *p, const struct kpol_decision *d, const ch
 	jsonw_key_str(&w, "enforce", kpol_level_name(p->enforce));
 	jsonw_key_str(&w, "warn", kpol_level_name(p->warn));
 	jsonw_key_str(&w, "audit", kpol_level_name(p->audit));
-	jsonw_key_str(&w, "action", p->action == KPOL_HARDEN ? "harden" : "refuse");
+	jsonw_key_str(&w, "action", kpol_action_name(p->action));
 	jsonw_obj_close(&w);
 	jsonw_key_str(&w, "verdict", verdict_names[d->verdict]);
 	jsonw_key(&w, "failed");
@@ -254,6 +271,8 @@ int kpolicy_log(const struct kpolicy *p, const struct kpol_decision *d, const ch
 	for (size_t i = 0; i < d->n_changes; i++)
 		jsonw_str(&w, d->changes[i]);
 	jsonw_arr_close(&w);
+	if (d->exempt_hint[0])
+		jsonw_key_str(&w, "exempt_hint", d->exempt_hint);
 	jsonw_key_str(&w, "policy", p->file);
 	jsonw_obj_close(&w);
 	if (w.oom) {

@@ -5,8 +5,13 @@
  * checks), baseline (no known privilege escalation), restricted (the full
  * hardening checklist).  Each level can be enforced (refuse), warned
  * (run, warn on the runtime log) or audited (run, record), as in
- * Kubernetes; the action "harden" fills in safe defaults instead of
- * refusing.  Every decision is one JSON line in the decision log. */
+ * Kubernetes.  The action says what happens to a rule that fails:
+ * "refuse" refuses it; "fix" (the default) first fills in the protections
+ * an enforced baseline rule finds missing and that nothing a client asked
+ * for depends on (a seccomp filter, a masked /proc, a read-only cgroupfs),
+ * as Kubernetes' SeccompDefault does, and refuses the rest; "harden"
+ * fills in every safe default up to the warned level.  Every decision is
+ * one JSON line in the decision log. */
 #ifndef KAPSEL_POLICY_H
 #define KAPSEL_POLICY_H
 
@@ -16,9 +21,10 @@
 #include <stddef.h>
 
 enum kpol_level { KPOL_PRIVILEGED, KPOL_BASELINE, KPOL_RESTRICTED };
-enum kpol_action { KPOL_REFUSE, KPOL_HARDEN };
+enum kpol_action { KPOL_REFUSE, KPOL_HARDEN, KPOL_FIX };
 enum kpol_syslog { KPOL_SYSLOG_NO, KPOL_SYSLOG_YES, KPOL_SYSLOG_REQUIRED };
 
+#define KPOL_DEFAULT_FILE "/etc/kapsel/policy.conf"
 #define KPOL_MAX_PATTERNS 64
 #define KPOL_MAX_RULES 64
 
@@ -47,6 +53,7 @@ struct kpolicy {
 
 const char *kpol_level_name(enum kpol_level l);
 int kpol_level_parse(const char *s, enum kpol_level *out);
+const char *kpol_action_name(enum kpol_action a);
 
 /* The built-in policy (used when no policy file exists). */
 void kpolicy_default(struct kpolicy *p);
@@ -71,6 +78,9 @@ struct kpol_rule {
 	int (*check)(json_object *spec, char *evidence, size_t n);
 	/* makes the config comply when it safely can; 0 done, -1 not fixable */
 	int (*fix)(json_object *spec, const struct kpolicy *p, char *change, size_t n);
+	/* the fix only adds a protection the config left out, taking nothing
+	 * away that a client asked for: the "fix" action applies it */
+	int fill_in;
 };
 
 const struct kpol_rule *kpol_rules(size_t *n);
@@ -96,6 +106,7 @@ struct kpol_decision {
 	size_t n_changes;
 	int modified;                     /* the spec was changed (harden) */
 	int exempt;                       /* an [exempt] pattern matched */
+	char exempt_hint[256];            /* after a change: how to run the container unchanged */
 };
 
 /* Decide on SPEC (a config.json tree, changed in place by harden) for

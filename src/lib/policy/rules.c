@@ -192,6 +192,8 @@ static int b_ipc(json_object *s, char *ev, size_t n) { return host_ns(s, "ipc", 
 static int b_net(json_object *s, char *ev, size_t n) { return host_ns(s, "network", "net", 1, ev, n); }
 static int b_uts(json_object *s, char *ev, size_t n) { return host_ns(s, "uts", "uts", 1, ev, n); }
 static int b_user(json_object *s, char *ev, size_t n) { return host_ns(s, "user", "user", 0, ev, n); }
+/* the host's mount table, and a chroot that CAP_SYS_CHROOT can leave */
+static int b_mnt(json_object *s, char *ev, size_t n) { return host_ns(s, "mount", "mnt", 1, ev, n); }
 
 /* The host's cgroup namespace is a risk when the cgroup tree is writable
  * from the container (release_agent, notify_on_release); Docker on cgroup
@@ -274,6 +276,11 @@ static const char *const engine_files[] = {
 	"/var/lib/kubelet/pods/*/volumes/*/*", "/var/lib/kubelet/pods/*/volumes/*/*/*", "/var/lib/kubelet/pods/*/etc-hosts",
 	"/var/lib/kubelet/pods/*/containers/*/*", "/run/containers/storage/overlay-containers/*/userdata/*",
 	"/run/secrets/*",
+	/* containerd's CRI: a pod's hosts, resolv.conf, hostname (and /dev/shm) */
+	"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/*/hosts",
+	"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/*/resolv.conf",
+	"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/*/hostname",
+	"/run/containerd/io.containerd.grpc.v1.cri/sandboxes/*/shm",
 	/* the init the engines inject (docker --init, podman --init) */
 	"/usr/bin/docker-init", "/usr/libexec/docker/docker-init", "/usr/bin/catatonit",
 	"/usr/libexec/podman/catatonit", "/usr/bin/tini", "/usr/bin/tini-static", NULL,
@@ -502,7 +509,7 @@ static int r_seccomp(json_object *s, char *ev, size_t n)
 
 static const char *const masked_default[] = {
 	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-	"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", NULL,
+	"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap", NULL,
 };
 static const char *const readonly_default[] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
@@ -920,19 +927,21 @@ static const struct kpol_rule rules[] = {
 	{ "B6", "host-user", KPOL_BASELINE, "The host's user namespace is not joined", "5.31",
 	  "remove --userns host / the user namespace path", b_user, NULL },
 	{ "B7", "host-cgroup", KPOL_BASELINE, "The host's cgroup namespace is not shared with a writable cgroupfs", "5.30",
-	  "use --cgroupns private, or mount /sys/fs/cgroup read-only", b_cgroup, b_cgroup_fix },
+	  "use --cgroupns private, or mount /sys/fs/cgroup read-only", b_cgroup, b_cgroup_fix, 1 },
 	{ "B8", "sensitive-mount", KPOL_BASELINE, "No sensitive host path or engine socket is mounted (bind or overlay)", "5.5, 5.32",
 	  "remove the -v/--mount of that path / the hostPath volume", b_mounts, NULL },
 	{ "B9", "host-devices", KPOL_BASELINE, "No host devices beyond the default set", "5.17",
 	  "remove --device / --device-cgroup-rule / --privileged", b_devices, NULL },
 	{ "B10", "no-seccomp", KPOL_BASELINE, "A seccomp filter is applied", "5.21",
-	  "remove --security-opt seccomp=unconfined / set seccompProfile RuntimeDefault", b_seccomp, seccomp_fix },
+	  "remove --security-opt seccomp=unconfined / set seccompProfile RuntimeDefault", b_seccomp, seccomp_fix, 1 },
 	{ "B11", "unmasked-proc", KPOL_BASELINE, "/proc is masked and /proc/sys read-only", "5.4",
-	  "remove --privileged / --security-opt systempaths=unconfined / procMount: Unmasked", b_proc, b_proc_fix },
+	  "remove --privileged / --security-opt systempaths=unconfined / procMount: Unmasked", b_proc, b_proc_fix, 1 },
 	{ "B12", "unsafe-sysctl", KPOL_BASELINE, "Only namespaced, safe sysctls are set", "",
 	  "remove the --sysctl / securityContext.sysctls outside the safe set", b_sysctl, NULL },
 	{ "B13", "shared-propagation", KPOL_BASELINE, "No mount propagates back to the host", "5.19",
 	  "use rslave or rprivate instead of shared/rshared bind propagation", b_propagation, NULL },
+	{ "B14", "host-mount", KPOL_BASELINE, "The host's mount namespace is not shared", "",
+	  "add {\"type\": \"mount\"} to linux.namespaces (every engine does)", b_mnt, NULL },
 	{ "R1", "run-as-root", KPOL_RESTRICTED, "The process does not run as root on the host", "4.1, 5.31",
 	  "--user UID, USER in the Dockerfile, runAsNonRoot: true, or a user namespace (userns-remap)", r_root, r_root_fix },
 	{ "R2", "minimal-capabilities", KPOL_RESTRICTED, "Capabilities are limited to NET_BIND_SERVICE", "5.3",
