@@ -4,6 +4,8 @@
  */
 #include "kapsel.h"
 
+#include "common/log.h"
+
 #include <stdio.h>
 
 #ifndef KAPSEL_VERSION
@@ -39,5 +41,6 @@ static const struct cli_program program = {
 int main(int argc, char **argv)
 {
 	/* no global options yet besides --help and --version */
+	klog_set_ident("kapsel");
 	return cli_main(&program, NULL, argc, argv);
 }

@@ -58,6 +58,12 @@ static int setup(const struct cli_call *c)
 	struct globals *g = c->globals;
 	if (g->root[0] != '/')
 		return cli_usage_error(c, "--root must be an absolute path, not \"%s\"", g->root);
+	/* the policy file: --policy, else $KAPSEL_POLICY, else the library's default */
+	if (!g->policy || !*g->policy) {
+		const char *env = getenv("KAPSEL_POLICY");
+		g->policy = env && *env ? env : NULL;
+	}
+	klog_set_ident("kapsel-runtime");
 	if (klog_open(g->log, g->log_json ? KLOG_JSON : KLOG_TEXT, g->debug) < 0) {
 		fprintf(stderr, "kapsel-runtime: open log %s: %m\n", g->log);
 		return CLI_EXIT_FAILURE;

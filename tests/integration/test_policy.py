@@ -443,3 +443,16 @@ def test_docker_harden_maps_root_away(dockerd, tmp_path_factory):
     log = [json.loads(l) for l in open(d / "decisions.log").read().splitlines()]
     assert log[-1]["verdict"] == "hardened" and any(c.startswith("R1:") for c in log[-1]["changes"])
     dockerd("rm", "-f", cid, check=True)
+
+
+def test_policy_file_from_the_environment(tmp_path):
+    """$KAPSEL_POLICY is read by kapsel-runtime (the program), and --policy
+    wins over it."""
+    env_file, _ = policy_file(tmp_path, "[policy]\nenforce = strict\n", "env.conf")
+    good, _ = policy_file(tmp_path, ENFORCE_BASELINE, "good.conf")
+    rt = Runtime(str(tmp_path / "state"), policy=None)
+    env = dict(os.environ, KAPSEL_POLICY=env_file)
+    r = rt("policy", "check", env=env)
+    assert r.rc == 1 and env_file + ":2: enforce: \"strict\" is not a level" in r.err, r
+    r = Runtime(str(tmp_path / "state"), policy=good)("policy", "check", env=env)
+    assert r.rc == 0 and "enforce baseline" in r.out, r

@@ -845,8 +845,8 @@ static void test_idmap_refused(void **state)
 		"{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"/x\",\"options\":[\"ridmap\"]}]}",
 	};
 	static const char *expect[] = {
-		"config.json: mounts[0].options[1]: mount option \"idmap\" is not supported by kapsel-runtime",
-		"config.json: mounts[1].options[0]: mount option \"ridmap\" is not supported by kapsel-runtime",
+		"config.json: mounts[0].options[1]: mount option \"idmap\" is not supported by kapsel",
+		"config.json: mounts[1].options[0]: mount option \"ridmap\" is not supported by kapsel",
 	};
 	for (size_t i = 0; i < 2; i++) {
 		struct oci_spec *s = NULL;
@@ -854,7 +854,7 @@ static void test_idmap_refused(void **state)
 		assert_int_equal(oci_spec_parse("config.json", docs[i], strlen(docs[i]), &s, &e), -1);
 		assert_int_equal(e.errnum, EINVAL);
 		assert_non_null(strstr(e.msg, "mount option \""));
-		assert_non_null(strstr(e.msg, "is not supported by kapsel-runtime"));
+		assert_non_null(strstr(e.msg, "is not supported by kapsel"));
 		/* Regression (found by this test, fixed): src/lib/oci/spec.c:260 parse_mounts() builds the path with
 		 * PI(fp, P(fp, ip, "options"), j), i.e. snprintf(fp, "%s[%zu]", fp, j)
 		 * with the destination aliasing the source (undefined behaviour); with

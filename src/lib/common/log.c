@@ -14,8 +14,20 @@
 static int log_fd = 2;
 static enum klog_format log_format = KLOG_TEXT;
 static int log_debug;
+static const char *log_ident = "kapsel";
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
+
+void klog_set_ident(const char *ident)
+{
+	if (ident && *ident)
+		log_ident = ident;
+}
+
+const char *klog_ident(void)
+{
+	return log_ident;
+}
 
 int klog_open(const char *path, enum klog_format fmt, int debug)
 {
@@ -91,7 +103,7 @@ void klog(enum klog_level lvl, const char *fmt, ...)
 		char line[4096 * 4 + 200];
 		int len = snprintf(line, sizeof(line), "%s %s: %s\n", ts, level_names[lvl], clean);
 		if (log_fd == 2) /* on a terminal keep it short */
-			len = snprintf(line, sizeof(line), "kapsel-runtime: %s%s%s\n",
+			len = snprintf(line, sizeof(line), "%s: %s%s%s\n", log_ident,
 				       lvl == KLOG_ERROR ? "" : level_names[lvl],
 				       lvl == KLOG_ERROR ? "" : ": ", clean);
 		if (len > (int)sizeof(line) - 1)

@@ -8,6 +8,11 @@ enum klog_level { KLOG_ERROR, KLOG_WARN, KLOG_INFO, KLOG_DEBUG };
 enum klog_format { KLOG_TEXT, KLOG_JSON };
 
 /* path NULL keeps stderr.  Returns -1 with errno if the file cannot be opened. */
+/* The program's name, set once by main: the prefix of the lines on stderr,
+ * the syslog tag, the prefix of errors a child process prints ("kapsel"
+ * until set; the string must outlive the process's use of the log). */
+void klog_set_ident(const char *ident);
+const char *klog_ident(void);
 int klog_open(const char *path, enum klog_format fmt, int debug);
 void klog_close(void);
 int klog_debug_enabled(void);

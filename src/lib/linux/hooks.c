@@ -56,7 +56,7 @@ static int run_one(const struct oci_hook *h, const char *state, kerr *e)
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		execve(h->path, h->args && h->args[0] ? h->args : def_args, h->env ? h->env : no_env);
-		dprintf(2, "kapsel-runtime: hook %s: %s\n", h->path, strerror(errno));
+		dprintf(2, "%s: hook %s: %s\n", klog_ident(), h->path, strerror(errno));
 		_exit(127);
 	}
 	close(in[0]);

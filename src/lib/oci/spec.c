@@ -236,7 +236,7 @@ static int parse_mounts(struct jctx *c, json_object *arr, struct oci_spec *s)
 				char op[300];
 				P(op, ip, "options");
 				return kj_fail(c, PI(fp, op, j),
-					       "mount option \"%s\" is not supported by kapsel-runtime", o);
+					       "mount option \"%s\" is not supported by kapsel", o);
 			}
 			case KMOPT_DATA: {
 				size_t l = strlen(o);

@@ -253,7 +253,7 @@ int kpolicy_parse(const char *file, const char *text, struct kpolicy *p, kerr *e
 		} else if (!strcmp(section, "rules")) {
 			if (!strcmp(k, "disable")) {
 				if (!kpol_rule_find(v))
-					bad = "a rule id (see `kapsel-runtime policy rules`)";
+					bad = "a rule id (see `policy rules`)";
 				else if (p->n_disabled >= KPOL_MAX_RULES)
 					bad = "a rule that fits: at most 64 disable lines";
 				else
@@ -320,8 +320,7 @@ int kpolicy_parse(const char *file, const char *text, struct kpolicy *p, kerr *e
 
 int kpolicy_load(const char *path, struct kpolicy *p, kerr *e)
 {
-	const char *env = getenv("KAPSEL_POLICY");
-	const char *file = path && *path ? path : env && *env ? env : KPOL_DEFAULT_FILE;
+	const char *file = path && *path ? path : KPOL_DEFAULT_FILE;
 	_cleanup_free_ char *text = NULL;
 
 	if (kfs_read_file(file, &text, NULL, e) < 0) {

@@ -205,7 +205,7 @@ static int send_syslog(int pri, const char *msg)
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	int len = snprintf(buf, sizeof(buf), "<%d>kapsel-runtime[%d]: %s", pri, getpid(), msg);
+	int len = snprintf(buf, sizeof(buf), "<%d>%s[%d]: %s", pri, klog_ident(), getpid(), msg);
 	if (len >= (int)sizeof(buf))
 		len = sizeof(buf) - 1;
 	int r = sendto(fd, buf, len, 0, (struct sockaddr *)&addr, sizeof(addr));

@@ -59,9 +59,10 @@ const char *kpol_action_name(enum kpol_action a);
 void kpolicy_default(struct kpolicy *p);
 /* Parse TEXT of FILE; errors name the file, the line and the reason. */
 int kpolicy_parse(const char *file, const char *text, struct kpolicy *p, kerr *e);
-/* Load the policy: PATH (flag), else $KAPSEL_POLICY, else
- * /etc/kapsel/policy.conf; the built-in default when the default path does
- * not exist (a named file that is missing is an error). */
+/* Load the policy: PATH, else (NULL or "") /etc/kapsel/policy.conf; the
+ * built-in default when the default path does not exist (a named file that
+ * is missing is an error).  The library reads no environment: a program
+ * that honours $KAPSEL_POLICY passes it as PATH. */
 int kpolicy_load(const char *path, struct kpolicy *p, kerr *e);
 void kpolicy_free(struct kpolicy *p);
 
