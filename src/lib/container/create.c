@@ -23,6 +23,7 @@
 #include "linux/lsm.h"
 #include "linux/ns.h"
 #include "linux/process.h"
+#include "linux/procfs.h"
 #include "linux/rlimits.h"
 #include "linux/rootfs.h"
 #include "linux/seccomp.h"
@@ -68,6 +69,7 @@ struct child_ctx {
 	int born_in_v2;      /* clone3 put us in the cgroup2 cgroup already */
 	const struct klsm_host *lsm;
 	struct krootfs_opts *trees; /* mount trees cloned by the parent */
+	int procfs;          /* verified procfs handle, opened by the parent */
 };
 
 extern char **environ;
@@ -108,9 +110,9 @@ static int child_setup(struct child_ctx *c, kerr *e)
 	 * and the host's /proc/self/fd to reopen it for writing.  Both close
 	 * on exec. */
 	int fifo = c->fifo_fd;
-	_cleanup_close_ int procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int procfd = kprocfs_openat(c->procfs, "self/fd", O_PATH | O_DIRECTORY, e);
 	if (procfd < 0)
-		return kerr_errno(e, "open /proc/self/fd");
+		return -1;
 
 	struct krootfs_opts ro = {
 		.no_pivot = c->o->no_pivot,
@@ -119,6 +121,8 @@ static int child_setup(struct child_ctx *c, kerr *e)
 		.cgroup_path = c->cg_path,
 		.root_tree = c->trees->root_tree,
 		.src_trees = c->trees->src_trees,
+		.procfs = c->procfs,
+		.fd_dir = procfd,
 	};
 	int new_mnt = s->ns_new_flags & CLONE_NEWNS;
 	if (new_mnt && krootfs_prepare(s, &ro, e) < 0)
@@ -135,16 +139,16 @@ static int child_setup(struct child_ctx *c, kerr *e)
 			return -1;
 	}
 	if (new_mnt) {
-		if (krootfs_pivot(s, &ro, e) < 0 || krootfs_finish(s, e) < 0)
+		if (krootfs_pivot(s, &ro, e) < 0 || krootfs_finish(s, &ro, e) < 0)
 			return -1;
 	} else if (s->n_sysctl || s->n_masked_paths || s->n_readonly_paths) {
-		if (krootfs_finish(s, e) < 0)
+		if (krootfs_finish(s, &ro, e) < 0)
 			return -1;
 	}
 
 	struct klaunch l = {
 		.p = p, .seccomp = c->seccomp, .console = c->console,
-		.preserve_fds = c->o->preserve_fds, .new_session = 1, .lsm = c->lsm,
+		.preserve_fds = c->o->preserve_fds, .new_session = 1, .lsm = c->lsm, .procfs = c->procfs,
 	};
 	c->console = -1;
 	if (klaunch_prepare(&l, e) < 0)
@@ -256,7 +260,7 @@ static void __attribute__((noreturn)) intermediate_main(struct child_ctx *c)
 		kerr_errno(&e, "create namespaces");
 		goto fail;
 	}
-	if ((flags & CLONE_NEWTIME) && kns_write_time_offsets(s, &e) < 0)
+	if ((flags & CLONE_NEWTIME) && kns_write_time_offsets(c->procfs, s, &e) < 0)
 		goto fail;
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -344,11 +348,16 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	struct kcg_join join = { .n = 0, .v2_dir = -1, .v2_procs = -1 };
 	struct klsm_host lsm;
 	struct krootfs_opts trees = { .root_tree = -1 };
-	_cleanup_close_ int fifo_fd = -1;
+	_cleanup_close_ int fifo_fd = -1, procfs = -1;
 	_cleanup_free_ char **ann = NULL;
 	struct ksync_msg m;
 
 	if (kid_validate(o->id, e) < 0)
+		return -1;
+	/* before any bundle is read or namespace joined: every write under
+	 * /proc goes through this */
+	procfs = kprocfs_open(e);
+	if (procfs < 0)
 		return -1;
 	if (oci_spec_load(o->bundle, &s, e) < 0)
 		return -1;
@@ -443,6 +452,7 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	struct child_ctx c = {
 		.s = s, .o = o, .cg = &cg, .cg_path = cgpath, .fifo_path = fifo, .fifo_fd = fifo_fd, .seccomp = sc,
 		.sync = sv[1], .console = console, .slow = 0, .join = &join, .lsm = &lsm, .trees = &trees,
+		.procfs = procfs,
 	};
 	int joined = s->ns_join_flags;
 	c.slow = (joined & (CLONE_NEWUSER | CLONE_NEWPID)) || ((s->ns_new_flags & CLONE_NEWUSER) && joined) ||
@@ -499,7 +509,7 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 
 	if (c.slow) {
 		if (s->ns_new_flags & CLONE_NEWUSER) {
-			if (ksync_expect(sv[0], KSYNC_USERNS, &m, e) < 0 || kns_write_idmaps(m.pid, s, e) < 0 ||
+			if (ksync_expect(sv[0], KSYNC_USERNS, &m, e) < 0 || kns_write_idmaps(procfs, m.pid, s, e) < 0 ||
 			    ksync_send(sv[0], KSYNC_MAPS_DONE, 0, e) < 0)
 				goto out;
 		}
@@ -510,10 +520,10 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 		waitpid(mid, &st, 0);
 		mid = -1;
 	} else if (s->ns_new_flags & CLONE_NEWUSER) {
-		if (kns_write_idmaps(pid, s, e) < 0)
+		if (kns_write_idmaps(procfs, pid, s, e) < 0)
 			goto out;
 	}
-	if (kproc_set_oom_score_adj(&s->process, pid, e) < 0)
+	if (kproc_set_oom_score_adj(procfs, &s->process, pid, e) < 0)
 		goto out;
 	if (ksync_send(sv[0], KSYNC_GO, 0, e) < 0)
 		goto out;

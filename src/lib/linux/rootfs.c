@@ -6,12 +6,14 @@
 #include "common/log.h"
 #include "linux/devices.h"
 #include "linux/lsm.h"
+#include "linux/procfs.h"
 #include "oci/spec.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #ifndef MS_NOSYMFOLLOW
@@ -133,11 +136,124 @@ static int mount_cgroup(const struct krootfs_opts *o, const char *tpath, const s
 	return 0;
 }
 
+/* ---- /proc belongs to the runtime ---- */
+
+/* The /proc files lxcfs replaces: the only mounts allowed inside /proc. */
+static const char *const lxcfs_files[] = {
+	"/proc/cpuinfo", "/proc/diskstats", "/proc/loadavg", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+	"/proc/uptime", NULL,
+};
+
+static int is_procfs(int fd)
+{
+	struct statfs sf;
+	return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+/* DEST lexically cleaned: no "//", ".", ".." or trailing "/". */
+static void clean_dest(const char *dest, char out[PATH_MAX])
+{
+	size_t n = 0;
+	for (const char *p = dest; *p;) {
+		while (*p == '/')
+			p++;
+		const char *end = strchrnul(p, '/');
+		size_t len = end - p;
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			while (n > 0 && out[--n] != '/')
+				;
+		} else if (len && !(len == 1 && p[0] == '.') && n + len + 2 < PATH_MAX) {
+			out[n++] = '/';
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p = end;
+	}
+	if (!n)
+		out[n++] = '/';
+	out[n] = '\0';
+}
+
+static int is_proc_mount(const struct oci_mount *m)
+{
+	char d[PATH_MAX];
+	clean_dest(m->destination, d);
+	return !strcmp(d, "/proc") && !strcmp(m->type, "proc");
+}
+
+/* Before anything is made for a mount on /proc: the rootfs's /proc is a
+ * directory, not a symlink that would take the mount (and every write the
+ * container then makes to "/proc") somewhere else; and only procfs goes
+ * there. */
+static int proc_guard_before(const struct oci_mount *m, const char *dest, int tree, int rootfd, kerr *e)
+{
+	struct stat st;
+	struct statfs sf;
+	if (strcmp(dest, "/proc"))
+		return 0;
+	if (fstatat(rootfd, "proc", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		char to[PATH_MAX];
+		ssize_t l = readlinkat(rootfd, "proc", to, sizeof(to) - 1);
+		to[l > 0 ? l : 0] = '\0';
+		return kerr_msg(e, ENOTDIR, "mount %s: /proc in the rootfs is a symlink (to \"%s\"), not a directory: refused",
+				m->destination, to);
+	}
+	int proc = !strcmp(m->type, "proc") ||
+		   (m->is_bind && (tree >= 0 ? fstatfs(tree, &sf) : statfs(m->source, &sf)) == 0 &&
+		    sf.f_type == PROC_SUPER_MAGIC);
+	if (!proc)
+		return kerr_msg(e, EINVAL, "mount %s: only a procfs may be mounted on /proc, not %s %s: refused",
+				m->destination, m->type, m->source ? m->source : "");
+	return 0;
+}
+
+/* Once the mount point TFD is resolved: /proc is still the rootfs's own
+ * directory; anything else must not land inside a procfs (through a
+ * symlink in the destination too) unless it is one of lxcfs's files. */
+static int proc_guard_after(const struct oci_mount *m, const char *dest, int rootfd, int tfd, kerr *e)
+{
+	struct stat st, there;
+	if (!strcmp(dest, "/proc")) {
+		if (fstat(tfd, &st) < 0 || fstatat(rootfd, "proc", &there, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_ino != there.st_ino || st.st_dev != there.st_dev)
+			return kerr_msg(e, EXDEV, "mount %s: /proc in the rootfs was replaced while it was set up: refused",
+					m->destination);
+		return 0;
+	}
+	if (strncmp(dest, "/proc/", 6) && !is_procfs(tfd))
+		return 0;
+	for (size_t i = 0; lxcfs_files[i]; i++)
+		if (!strcmp(dest, lxcfs_files[i]) && fstat(tfd, &st) == 0 && S_ISREG(st.st_mode) && is_procfs(tfd))
+			return 0;
+	return kerr_msg(e, EPERM, "mount %s: the destination is inside /proc, whose files the runtime writes and "
+			"masks: refused (only /proc/cpuinfo, diskstats, loadavg, meminfo, stat, swaps and uptime may be "
+			"mounted over, as lxcfs does)", m->destination);
+}
+
+/* After the mounts (and again after pivot_root): the container's /proc is
+ * the procfs mounted there, not a symlink a racing process swapped in. */
+static int proc_check(const struct oci_spec *s, int dirfd, const char *proc, kerr *e)
+{
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		if (!is_proc_mount(&s->mounts[i]))
+			continue;
+		_cleanup_close_ int fd = openat(dirfd, proc, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || !is_procfs(fd))
+			return kerr_msg(e, EXDEV, "/proc in the rootfs was replaced while the container was set up: refused");
+		return 0;
+	}
+	return 0;
+}
+
 static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, const struct oci_mount *m,
 		    int tree, int rootfd, kerr *e)
 {
-	char fp[KFS_FDPATH_MAX];
+	char fp[KFS_FDPATH_MAX], dest[PATH_MAX];
 	int is_dir = 1;
+
+	clean_dest(m->destination, dest);
+	if (proc_guard_before(m, dest, tree, rootfd, e) < 0)
+		return -1;
 
 	if (m->is_bind) {
 		struct stat st;
@@ -154,6 +270,8 @@ static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, cons
 		return kerr_errno(e, "stat %s", m->destination);
 	if (is_dir && !S_ISDIR(tst.st_mode))
 		return kerr_set(e, ENOTDIR, "mount %s: the destination in the rootfs is not a directory", m->destination);
+	if (proc_guard_after(m, dest, rootfd, tfd, e) < 0)
+		return -1;
 	const char *tpath = kfs_fdpath(tfd, fp);
 
 	if (m->is_bind) {
@@ -323,9 +441,9 @@ int krootfs_prepare(const struct oci_spec *s, struct krootfs_opts *o, kerr *e)
 		if (!strcmp(m->destination, "/dev") || !strcmp(m->destination, "/dev/"))
 			dev_is_mounted = 1;
 	}
-	if (kdev_setup(rootfd, s, o->in_userns, dev_is_mounted, e) < 0)
+	if (kdev_setup(rootfd, o->fd_dir, s, o->in_userns, dev_is_mounted, e) < 0)
 		return -1;
-	return 0;
+	return proc_check(s, rootfd, "proc", e);
 }
 
 int krootfs_pivot(const struct oci_spec *s, struct krootfs_opts *o, kerr *e)
@@ -362,10 +480,10 @@ int krootfs_pivot(const struct oci_spec *s, struct krootfs_opts *o, kerr *e)
 	return 0;
 }
 
-static int write_sysctls(const struct oci_spec *s, kerr *e)
+static int write_sysctls(const struct oci_spec *s, int procfs, kerr *e)
 {
 	for (size_t i = 0; i < s->n_sysctl; i++) {
-		char path[PATH_MAX] = "/proc/sys/";
+		char path[PATH_MAX] = "sys/";
 		const char *k = s->sysctl[i].key;
 		if (strstr(k, "..") || k[0] == '/' || k[0] == '.')
 			return kerr_msg(e, EINVAL, "config.json: linux.sysctl: invalid key \"%s\"", k);
@@ -373,21 +491,45 @@ static int write_sysctls(const struct oci_spec *s, kerr *e)
 		for (const char *p = k; *p && off < sizeof(path) - 1; p++)
 			path[off++] = *p == '.' ? '/' : *p;
 		path[off] = '\0';
-		_cleanup_close_ int fd = kfs_open_in_root(AT_FDCWD, path, O_WRONLY | O_TRUNC, 0);
-		/* "/" is the container root now; resolution is plain but still
-		 * refuses magic links under /proc/sys */
-		if (fd < 0)
-			return kerr_errno(e, "config.json: linux.sysctl: %s", k);
-		const char *v = s->sysctl[i].value;
-		if (write(fd, v, strlen(v)) < 0)
-			return kerr_errno(e, "config.json: linux.sysctl: %s = \"%s\"", k, v);
+		/* the runtime's own procfs, in the container's namespaces: a
+		 * symlink or mount the image or a volume put in the way is refused */
+		if (kprocfs_write(procfs, path, s->sysctl[i].value, e) < 0)
+			return kerr_wrap(e, "config.json: linux.sysctl: %s", k);
 	}
 	return 0;
 }
 
-static int mask_path(const char *path, kerr *e)
+/* The container's /dev/null, proven to be the null device. */
+static int open_null(kerr *e)
 {
-	char fp[KFS_FDPATH_MAX];
+	struct stat st;
+	_cleanup_close_ int dev = open("/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd = dev < 0 ? -1 : openat(dev, "null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		return kerr_msg(e, fd < 0 ? errno : ENODEV, "/dev/null in the container is not the null device (char "
+				"1:3, reached without a symlink), so nothing can be masked with it: refused");
+	return steal_fd(fd);
+}
+
+/* A new empty read-only tmpfs, detached. */
+static int empty_tmpfs(void)
+{
+	_cleanup_close_ int fs = syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -1;
+	return syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+		       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+}
+
+static int attach(int tree, int target)
+{
+	return syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+/* A directory gets an empty tmpfs, anything else a bind of *NULLFD (opened
+ * on first use).  Only fds: no path through the container's /proc. */
+static int mask_path(const char *path, int *nullfd, kerr *e)
+{
 	_cleanup_close_ int fd = kfs_open_in_root(AT_FDCWD, path, O_PATH, 0);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -397,38 +539,46 @@ static int mask_path(const char *path, kerr *e)
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return kerr_errno(e, "mask %s", path);
+	_cleanup_close_ int tree = -1;
 	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", kfs_fdpath(fd, fp), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k") < 0)
-			return kerr_errno(e, "mask %s", path);
-	} else if (mount("/dev/null", kfs_fdpath(fd, fp), NULL, MS_BIND, NULL) < 0) {
-		return kerr_errno(e, "mask %s", path);
+		tree = empty_tmpfs();
+	} else {
+		if (*nullfd < 0 && (*nullfd = open_null(e)) < 0)
+			return kerr_wrap(e, "mask %s", path);
+		tree = syscall(SYS_open_tree, *nullfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	}
+	if (tree < 0 || attach(tree, fd) < 0)
+		return kerr_errno(e, "mask %s", path);
 	return 0;
 }
 
 static int readonly_path(const char *path, kerr *e)
 {
-	char fp[KFS_FDPATH_MAX];
 	_cleanup_close_ int fd = kfs_open_in_root(AT_FDCWD, path, O_PATH, 0);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
 		return kerr_errno(e, "make %s read-only", path);
 	}
-	if (mount(kfs_fdpath(fd, fp), kfs_fdpath(fd, fp), NULL, MS_BIND | MS_REC, NULL) < 0)
-		return kerr_errno(e, "make %s read-only: bind", path);
-	_cleanup_close_ int nfd = kfs_open_in_root(AT_FDCWD, path, O_PATH, 0);
-	if (nfd < 0)
+	/* a read-only clone of the tree there, put on top of it */
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+	_cleanup_close_ int tree = syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+					   AT_EMPTY_PATH);
+	if (tree < 0 || syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ||
+	    attach(tree, fd) < 0)
 		return kerr_errno(e, "make %s read-only", path);
-	return bind_remount(kfs_fdpath(nfd, fp), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, e, path);
+	return 0;
 }
 
-int krootfs_finish(const struct oci_spec *s, kerr *e)
+int krootfs_finish(const struct oci_spec *s, const struct krootfs_opts *o, kerr *e)
 {
-	if (write_sysctls(s, e) < 0)
+	if (write_sysctls(s, o->procfs, e) < 0)
+		return -1;
+	_cleanup_close_ int nullfd = -1;
+	if (s->n_masked_paths && proc_check(s, AT_FDCWD, "/proc", e) < 0)
 		return -1;
 	for (size_t i = 0; i < s->n_masked_paths; i++)
-		if (mask_path(s->masked_paths[i], e) < 0)
+		if (mask_path(s->masked_paths[i], &nullfd, e) < 0)
 			return -1;
 	for (size_t i = 0; i < s->n_readonly_paths; i++)
 		if (readonly_path(s->readonly_paths[i], e) < 0)
