@@ -201,6 +201,15 @@ class Racer:
         return int(out.split()[-1])
 
 
+def attack_once(target, host, tmp_path, config, rootfs, args, refusal, inside=lambda r: {}):
+    """Run a bundle once; kapsel-runtime must refuse it with a message
+    holding every string of REFUSAL."""
+    r = target.run(write_bundle(tmp_path, config, rootfs, args), "a" + uuid.uuid4().hex[:10])
+    target.outcome(host, host.changes() | inside(r), r)
+    if target.kapsel:
+        assert r.rc != 0 and all(w in r.err for w in refusal), r
+
+
 def race(target, host, bundle, racer, inside=lambda r: {}):
     """Run the container again and again while RACER swaps; check the host
     after every attempt.  Returns {"attempts", "ran", "swaps"}."""
@@ -245,12 +254,9 @@ def test_mask_through_a_dev_volume_whose_null_is_a_symlink(target, host, spec, t
     os.symlink(SYSCTL, vdev / "null")
     c = without_dev_mounts(spec)
     c["mounts"].append(bind("/dev", vdev))
-    r = target.run(write_bundle(tmp_path, c, rootfs, MASK_PAYLOAD), "m" + uuid.uuid4().hex[:10])
-    target.outcome(host, host.changes() | mask_evidence(r), r)
-    if target.kapsel:
-        # /dev/null in the container is not the null device: nothing may be
-        # masked with it, and a mask that cannot be made fails the container
-        assert r.rc != 0 and "/dev/null" in r.err and "null device" in r.err, r
+    # /dev/null in the container is not the null device: nothing may be
+    # masked with it, and a mask that cannot be made fails the container
+    attack_once(target, host, tmp_path, c, rootfs, MASK_PAYLOAD, ["/dev/null", "null device"], mask_evidence)
 
 
 def test_mask_while_a_racer_swaps_dev_null(target, host, spec, tmp_path, rootfs):
@@ -300,10 +306,7 @@ def test_sysctl_through_a_volume_over_proc_sys(target, host, spec, tmp_path, roo
     c = json.loads(json.dumps(spec))
     c["mounts"].append(bind("/proc/sys/net/ipv4", trap_dir(host, tmp_path / "vnet")))
     c["linux"]["sysctl"] = SAFE_SYSCTLS
-    r = target.run(write_bundle(tmp_path, c, rootfs, ["/bin/true"]), "s" + uuid.uuid4().hex[:10])
-    target.outcome(host, host.changes(), r)
-    if target.kapsel:
-        assert r.rc != 0 and "/proc/sys/net/ipv4" in r.err and "inside /proc" in r.err, r
+    attack_once(target, host, tmp_path, c, rootfs, ["/bin/true"], ["mount /proc/sys/net/ipv4: ", "inside /proc"])
 
 
 def test_sysctl_through_a_mount_destination_that_leads_into_proc(target, host, spec, tmp_path, rootfs):
@@ -312,10 +315,7 @@ def test_sysctl_through_a_mount_destination_that_leads_into_proc(target, host, s
     c = json.loads(json.dumps(spec))
     c["mounts"].append(bind("/data", trap_dir(host, tmp_path / "vnet")))
     c["linux"]["sysctl"] = SAFE_SYSCTLS
-    r = target.run(write_bundle(tmp_path, c, root, ["/bin/true"]), "s" + uuid.uuid4().hex[:10])
-    target.outcome(host, host.changes(), r)
-    if target.kapsel:
-        assert r.rc != 0 and "/data" in r.err and "inside /proc" in r.err, r
+    attack_once(target, host, tmp_path, c, root, ["/bin/true"], ["mount /data: ", "inside /proc"])
 
 
 def proc_into_volume(host, spec, tmp_path, rootfs):
@@ -335,10 +335,7 @@ def test_sysctl_with_proc_a_symlink_into_a_volume(target, host, spec, tmp_path, 
     root, c = proc_into_volume(host, spec, tmp_path, rootfs)
     os.rmdir(os.path.join(root, "proc"))
     os.symlink("vol/p", os.path.join(root, "proc"))
-    r = target.run(write_bundle(tmp_path, c, root, ["/bin/true"]), "s" + uuid.uuid4().hex[:10])
-    target.outcome(host, host.changes(), r)
-    if target.kapsel:
-        assert r.rc != 0 and "/proc" in r.err and "symlink" in r.err, r
+    attack_once(target, host, tmp_path, c, root, ["/bin/true"], ["/proc in the rootfs is a symlink"])
 
 
 def test_sysctl_while_a_racer_swaps_proc(target, host, spec, tmp_path, rootfs):
@@ -359,3 +356,23 @@ def test_lxcfs_style_mounts_over_proc_files_still_work(runtime, spec, tmp_path, 
     r = runtime("run", "--bundle", write_bundle(tmp_path, c, rootfs, ["/bin/cat", "/proc/uptime"], uid=65534),
                 "l" + uuid.uuid4().hex[:10])
     assert r.rc == 0 and r.out == "12345.00 0.00\n", r
+
+
+@pytest.mark.parametrize("dest,kind", [("/proc/sys/", "bind"), ("//proc/./sys/net", "bind"),
+                                       ("/tmp/../proc/sys/kernel", "bind"), ("/proc", "tmpfs"),
+                                       ("/proc", "bind")])
+def test_mounts_over_proc_are_refused_however_spelled(runtime, spec, tmp_path, rootfs, dest, kind):
+    """kapsel-runtime only: a destination inside /proc, or a mount on /proc
+    that is not procfs, is refused before anything is mounted."""
+    vol = tmp_path / "vol"
+    vol.mkdir()
+    c = json.loads(json.dumps(spec))
+    if kind == "tmpfs":
+        c["mounts"].append({"destination": dest, "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]})
+    else:
+        c["mounts"].append(bind(dest, vol))
+    bundle = write_bundle(tmp_path, c, rootfs, ["/bin/true"], uid=65534)
+    r = runtime("run", "--bundle", bundle, "l" + uuid.uuid4().hex[:10])
+    want = "only a procfs may be mounted on /proc" if dest == "/proc" else "is inside /proc"
+    assert r.rc != 0 and f"mount {dest}: " in r.err and want in r.err and "refused" in r.err, r
+    assert os.listdir(vol) == []
