@@ -7,13 +7,13 @@
 #include "linux/devices.h"
 #include "linux/lsm.h"
 #include "linux/procfs.h"
+#include "linux/procmount.h"
 #include "oci/spec.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/magic.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <stdio.h>
@@ -136,123 +136,14 @@ static int mount_cgroup(const struct krootfs_opts *o, const char *tpath, const s
 	return 0;
 }
 
-/* ---- /proc belongs to the runtime ---- */
-
-/* The /proc files lxcfs replaces: the only mounts allowed inside /proc. */
-static const char *const lxcfs_files[] = {
-	"/proc/cpuinfo", "/proc/diskstats", "/proc/loadavg", "/proc/meminfo", "/proc/stat", "/proc/swaps",
-	"/proc/uptime", NULL,
-};
-
-static int is_procfs(int fd)
-{
-	struct statfs sf;
-	return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
-}
-
-/* DEST lexically cleaned: no "//", ".", ".." or trailing "/". */
-static void clean_dest(const char *dest, char out[PATH_MAX])
-{
-	size_t n = 0;
-	for (const char *p = dest; *p;) {
-		while (*p == '/')
-			p++;
-		const char *end = strchrnul(p, '/');
-		size_t len = end - p;
-		if (len == 2 && p[0] == '.' && p[1] == '.') {
-			while (n > 0 && out[--n] != '/')
-				;
-		} else if (len && !(len == 1 && p[0] == '.') && n + len + 2 < PATH_MAX) {
-			out[n++] = '/';
-			memcpy(out + n, p, len);
-			n += len;
-		}
-		p = end;
-	}
-	if (!n)
-		out[n++] = '/';
-	out[n] = '\0';
-}
-
-static int is_proc_mount(const struct oci_mount *m)
-{
-	char d[PATH_MAX];
-	clean_dest(m->destination, d);
-	return !strcmp(d, "/proc") && !strcmp(m->type, "proc");
-}
-
-/* Before anything is made for a mount on /proc: the rootfs's /proc is a
- * directory, not a symlink that would take the mount (and every write the
- * container then makes to "/proc") somewhere else; and only procfs goes
- * there. */
-static int proc_guard_before(const struct oci_mount *m, const char *dest, int tree, int rootfd, kerr *e)
-{
-	struct stat st;
-	struct statfs sf;
-	if (strcmp(dest, "/proc"))
-		return 0;
-	if (fstatat(rootfd, "proc", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-		char to[PATH_MAX];
-		ssize_t l = readlinkat(rootfd, "proc", to, sizeof(to) - 1);
-		to[l > 0 ? l : 0] = '\0';
-		return kerr_msg(e, ENOTDIR, "mount %s: /proc in the rootfs is a symlink (to \"%s\"), not a directory: refused",
-				m->destination, to);
-	}
-	int proc = !strcmp(m->type, "proc") ||
-		   (m->is_bind && (tree >= 0 ? fstatfs(tree, &sf) : statfs(m->source, &sf)) == 0 &&
-		    sf.f_type == PROC_SUPER_MAGIC);
-	if (!proc)
-		return kerr_msg(e, EINVAL, "mount %s: only a procfs may be mounted on /proc, not %s %s: refused",
-				m->destination, m->type, m->source ? m->source : "");
-	return 0;
-}
-
-/* Once the mount point TFD is resolved: /proc is still the rootfs's own
- * directory; anything else must not land inside a procfs (through a
- * symlink in the destination too) unless it is one of lxcfs's files. */
-static int proc_guard_after(const struct oci_mount *m, const char *dest, int rootfd, int tfd, kerr *e)
-{
-	struct stat st, there;
-	if (!strcmp(dest, "/proc")) {
-		if (fstat(tfd, &st) < 0 || fstatat(rootfd, "proc", &there, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    st.st_ino != there.st_ino || st.st_dev != there.st_dev)
-			return kerr_msg(e, EXDEV, "mount %s: /proc in the rootfs was replaced while it was set up: refused",
-					m->destination);
-		return 0;
-	}
-	if (strncmp(dest, "/proc/", 6) && !is_procfs(tfd))
-		return 0;
-	for (size_t i = 0; lxcfs_files[i]; i++)
-		if (!strcmp(dest, lxcfs_files[i]) && fstat(tfd, &st) == 0 && S_ISREG(st.st_mode) && is_procfs(tfd))
-			return 0;
-	return kerr_msg(e, EPERM, "mount %s: the destination is inside /proc, whose files the runtime writes and "
-			"masks: refused (only /proc/cpuinfo, diskstats, loadavg, meminfo, stat, swaps and uptime may be "
-			"mounted over, as lxcfs does)", m->destination);
-}
-
-/* After the mounts (and again after pivot_root): the container's /proc is
- * the procfs mounted there, not a symlink a racing process swapped in. */
-static int proc_check(const struct oci_spec *s, int dirfd, const char *proc, kerr *e)
-{
-	for (size_t i = 0; i < s->n_mounts; i++) {
-		if (!is_proc_mount(&s->mounts[i]))
-			continue;
-		_cleanup_close_ int fd = openat(dirfd, proc, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || !is_procfs(fd))
-			return kerr_msg(e, EXDEV, "/proc in the rootfs was replaced while the container was set up: refused");
-		return 0;
-	}
-	return 0;
-}
-
 static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, const struct oci_mount *m,
 		    int tree, int rootfd, kerr *e)
 {
 	char fp[KFS_FDPATH_MAX], dest[PATH_MAX];
 	int is_dir = 1;
 
-	clean_dest(m->destination, dest);
-	if (proc_guard_before(m, dest, tree, rootfd, e) < 0)
+	kprocmount_clean(m->destination, dest);
+	if (kprocmount_check_before(m, dest, tree, rootfd, e) < 0)
 		return -1;
 
 	if (m->is_bind) {
@@ -270,7 +161,7 @@ static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, cons
 		return kerr_errno(e, "stat %s", m->destination);
 	if (is_dir && !S_ISDIR(tst.st_mode))
 		return kerr_set(e, ENOTDIR, "mount %s: the destination in the rootfs is not a directory", m->destination);
-	if (proc_guard_after(m, dest, rootfd, tfd, e) < 0)
+	if (kprocmount_check_after(m, dest, rootfd, tfd, e) < 0)
 		return -1;
 	const char *tpath = kfs_fdpath(tfd, fp);
 
@@ -443,7 +334,7 @@ int krootfs_prepare(const struct oci_spec *s, struct krootfs_opts *o, kerr *e)
 	}
 	if (kdev_setup(rootfd, o->fd_dir, s, o->in_userns, dev_is_mounted, e) < 0)
 		return -1;
-	return proc_check(s, rootfd, "proc", e);
+	return kprocmount_verify(s, rootfd, "proc", e);
 }
 
 int krootfs_pivot(const struct oci_spec *s, struct krootfs_opts *o, kerr *e)
@@ -575,7 +466,7 @@ int krootfs_finish(const struct oci_spec *s, const struct krootfs_opts *o, kerr 
 	if (write_sysctls(s, o->procfs, e) < 0)
 		return -1;
 	_cleanup_close_ int nullfd = -1;
-	if (s->n_masked_paths && proc_check(s, AT_FDCWD, "/proc", e) < 0)
+	if (s->n_masked_paths && kprocmount_verify(s, AT_FDCWD, "/proc", e) < 0)
 		return -1;
 	for (size_t i = 0; i < s->n_masked_paths; i++)
 		if (mask_path(s->masked_paths[i], &nullfd, e) < 0)

@@ -7,9 +7,8 @@
  * handle (linux/procfs.h), never through the container's /proc: a rootfs
  * whose /proc is a symlink, a mount on /proc that is not a procfs, and a
  * mount over anything inside /proc (wherever its destination's symlinks
- * lead) are refused before anything is mounted there; only the files
- * lxcfs provides (/proc/cpuinfo, meminfo, stat, uptime, diskstats,
- * loadavg, swaps) may be replaced.  After pivot_root nothing is reached
+ * lead) are refused before anything is mounted there, but for the files
+ * lxcfs provides (linux/procmount.h).  After pivot_root nothing is reached
  * through a path in /proc: masks and read-only binds are made with the
  * mount API from fds, and a file is masked only with a /dev/null proven to
  * be the null device (char 1:3, opened without following a symlink); a
