@@ -7,6 +7,8 @@
 #     RUNS    runs per runtime (default 200), interleaved round-robin
 #     CONFIG  "plain" (runc's default spec, default) or "limits" (the same
 #             with memory/pids/cpu limits and kapsel's default seccomp profile)
+#   KAPSEL_BASE=PATH  also run another kapsel-runtime binary (an earlier
+#             build) as "kapsel-base", to measure a change before/after
 #
 # Needs root.  Debian's crun refuses this host's hybrid cgroup layout until
 # hugetlb is bound to a v1 hierarchy: done here when needed.
@@ -38,4 +40,5 @@ if [ "$config" = plain ]; then
 	policy="--policy $work/off.conf"
 fi
 python3 bench/runbench.py "$work/spawn" "$work" "$runs" \
-	"kapsel-runtime=$kapsel $policy" "crun=$(command -v crun)" "runc=$(command -v runc)"
+	"kapsel-runtime=$kapsel $policy" "crun=$(command -v crun)" "runc=$(command -v runc)" \
+	${KAPSEL_BASE:+"kapsel-base=$KAPSEL_BASE $policy"}

@@ -402,26 +402,22 @@ static int open_null(kerr *e)
 	return steal_fd(fd);
 }
 
-/* A new empty read-only tmpfs, detached. */
-static int empty_tmpfs(void)
+/* After pivot_root, a mount source or target is named by its fd number
+ * relative to the working directory, which is then the runtime's own
+ * /proc/PID/fd on the verified procfs (krootfs_finish): never a path
+ * through the container's /proc. */
+static const char *fdname(int fd, char buf[16])
 {
-	_cleanup_close_ int fs = syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -1;
-	return syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
-		       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	snprintf(buf, 16, "%d", fd);
+	return buf;
 }
 
-static int attach(int tree, int target)
+/* A directory gets an empty read-only tmpfs, anything else a bind of
+ * *NULLFD (opened on first use). */
+static int mask_path(int rootfd, const char *path, int *nullfd, kerr *e)
 {
-	return syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-}
-
-/* A directory gets an empty tmpfs, anything else a bind of *NULLFD (opened
- * on first use).  Only fds: no path through the container's /proc. */
-static int mask_path(const char *path, int *nullfd, kerr *e)
-{
-	_cleanup_close_ int fd = kfs_open_in_root(AT_FDCWD, path, O_PATH, 0);
+	char t[16], n[16];
+	_cleanup_close_ int fd = kfs_open_in_root(rootfd, path, O_PATH, 0);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -430,34 +426,45 @@ static int mask_path(const char *path, int *nullfd, kerr *e)
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return kerr_errno(e, "mask %s", path);
-	_cleanup_close_ int tree = -1;
 	if (S_ISDIR(st.st_mode)) {
-		tree = empty_tmpfs();
-	} else {
-		if (*nullfd < 0 && (*nullfd = open_null(e)) < 0)
-			return kerr_wrap(e, "mask %s", path);
-		tree = syscall(SYS_open_tree, *nullfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (mount("tmpfs", fdname(fd, t), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k") < 0)
+			return kerr_errno(e, "mask %s", path);
+		return 0;
 	}
-	if (tree < 0 || attach(tree, fd) < 0)
+	if (*nullfd < 0 && (*nullfd = open_null(e)) < 0)
+		return kerr_wrap(e, "mask %s", path);
+	if (mount(fdname(*nullfd, n), fdname(fd, t), NULL, MS_BIND, NULL) < 0)
 		return kerr_errno(e, "mask %s", path);
 	return 0;
 }
 
-static int readonly_path(const char *path, kerr *e)
+static int readonly_path(int rootfd, const char *path, kerr *e)
 {
-	_cleanup_close_ int fd = kfs_open_in_root(AT_FDCWD, path, O_PATH, 0);
+	char t[16];
+	_cleanup_close_ int fd = kfs_open_in_root(rootfd, path, O_PATH, 0);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
 		return kerr_errno(e, "make %s read-only", path);
 	}
-	/* a read-only clone of the tree there, put on top of it */
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
-	_cleanup_close_ int tree = syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-					   AT_EMPTY_PATH);
-	if (tree < 0 || syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ||
-	    attach(tree, fd) < 0)
+	if (mount(fdname(fd, t), t, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return kerr_errno(e, "make %s read-only: bind", path);
+	/* the bind is on top now: reopen to act on it */
+	_cleanup_close_ int nfd = kfs_open_in_root(rootfd, path, O_PATH, 0);
+	if (nfd < 0)
 		return kerr_errno(e, "make %s read-only", path);
+	return bind_remount(fdname(nfd, t), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, e, path);
+}
+
+static int mask_and_protect(const struct oci_spec *s, int rootfd, kerr *e)
+{
+	_cleanup_close_ int nullfd = -1;
+	for (size_t i = 0; i < s->n_masked_paths; i++)
+		if (mask_path(rootfd, s->masked_paths[i], &nullfd, e) < 0)
+			return -1;
+	for (size_t i = 0; i < s->n_readonly_paths; i++)
+		if (readonly_path(rootfd, s->readonly_paths[i], e) < 0)
+			return -1;
 	return 0;
 }
 
@@ -465,15 +472,18 @@ int krootfs_finish(const struct oci_spec *s, const struct krootfs_opts *o, kerr 
 {
 	if (write_sysctls(s, o->procfs, e) < 0)
 		return -1;
-	_cleanup_close_ int nullfd = -1;
-	if (s->n_masked_paths && kprocmount_verify(s, AT_FDCWD, "/proc", e) < 0)
-		return -1;
-	for (size_t i = 0; i < s->n_masked_paths; i++)
-		if (mask_path(s->masked_paths[i], &nullfd, e) < 0)
+	if (s->n_masked_paths || s->n_readonly_paths) {
+		if (s->n_masked_paths && kprocmount_verify(s, AT_FDCWD, "/proc", e) < 0)
 			return -1;
-	for (size_t i = 0; i < s->n_readonly_paths; i++)
-		if (readonly_path(s->readonly_paths[i], e) < 0)
+		_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0 || fchdir(o->fd_dir) < 0)
+			return kerr_errno(e, "enter the runtime's /proc/self/fd");
+		int r = mask_and_protect(s, root, e);
+		if (fchdir(root) < 0 && r == 0)
+			return kerr_errno(e, "chdir /");
+		if (r < 0)
 			return -1;
+	}
 	if (s->root_readonly && bind_remount("/", MS_RDONLY | rootfs_flags(s), e, "the root filesystem") < 0)
 		return -1;
 	if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)

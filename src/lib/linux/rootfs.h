@@ -9,10 +9,12 @@
  * mount over anything inside /proc (wherever its destination's symlinks
  * lead) are refused before anything is mounted there, but for the files
  * lxcfs provides (linux/procmount.h).  After pivot_root nothing is reached
- * through a path in /proc: masks and read-only binds are made with the
- * mount API from fds, and a file is masked only with a /dev/null proven to
- * be the null device (char 1:3, opened without following a symlink); a
- * masked path that exists and cannot be masked fails the container. */
+ * through the container's /proc: masks and read-only binds name their fds
+ * relative to the runtime's own /proc/PID/fd on the verified handle (the
+ * working directory meanwhile), and a file is masked only with a /dev/null
+ * proven to be the null device (char 1:3, opened without following a
+ * symlink); a masked path that exists and cannot be masked fails the
+ * container. */
 #ifndef KAPSEL_ROOTFS_H
 #define KAPSEL_ROOTFS_H
 
