@@ -54,8 +54,9 @@ static int expand_self(int procfd, const char *path, char *out, size_t n)
 	return snprintf(out, n, "%s%s", pid, rest) < (int)n ? 0 : (errno = ENAMETOOLONG, -1);
 }
 
-/* Without openat2: one component at a time, never a symlink, never onto
- * another mount (st_dev stays the handle's), never "..". */
+/* Without openat2: one component at a time, never a symlink, never "..",
+ * never onto another filesystem (st_dev stays the handle's; a bind mount
+ * of procfs onto itself is only seen by openat2's RESOLVE_NO_XDEV). */
 static int walk(int procfd, char *path, int flags)
 {
 	struct stat root, st;
@@ -95,7 +96,7 @@ int kprocfs_openat(int procfd, const char *path, int flags, kerr *e)
 		errno = EXDEV;
 		return kerr_errno(e, "open /proc/%s: not a path below /proc, refused", path);
 	}
-	if (expand_self(procfd, path, p, sizeof(p)) < 0)
+	if (expand_self(procfd, path, p, sizeof(p)) < 0 || (!*p && (errno = ENOENT)))
 		return kerr_errno(e, "open /proc/%s", path);
 	if (kfs_openat2_enabled()) {
 		struct open_how how = {

@@ -13,8 +13,8 @@
  *   - a path below it is resolved with openat2(RESOLVE_BENEATH |
  *     RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS): no
  *     symlink followed, no mount crossed, nothing outside (without openat2:
- *     a component walk with the same rules), and the file opened is checked
- *     to be on procfs as well;
+ *     a component walk that refuses symlinks, ".." and other filesystems),
+ *     and the file opened is checked to be on procfs as well;
  *   - a leading "self" or "thread-self" (symlinks inside procfs) is read
  *     with readlink on the handle, which gives the caller's pid as that
  *     procfs numbers it (the host's, from inside a pid namespace too).
