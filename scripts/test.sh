@@ -57,6 +57,8 @@ count_pytest asan tests/integration/test_lifecycle.py tests/integration/test_exe
 	tests/integration/test_security.py tests/integration/test_control.py tests/integration/test_limits.py \
 	tests/integration/test_spec_corners.py \
 	-k "not docker and not podman"
+# the escapes again, kapsel-runtime only (runc and crun ran above)
+count_pytest asan-escapes tests/integration/test_escapes.py -k "not runc and not crun"
 unset ASAN_OPTIONS UBSAN_OPTIONS KAPSEL_RUNTIME_BIN
 
 echo "== fuzz targets (libFuzzer, ${KAPSEL_FUZZ_SECONDS:-15} s each from the seed corpus) =="

@@ -1,6 +1,6 @@
 /* LSM handling: detection from a fake /sys, the refusal where the host has
- * no LSM, and the writes to /proc/self/attr where it has one (a fake /proc
- * tree stands in for the kernel's). */
+ * no LSM, and the writes to /proc/thread-self/attr where it has one: only
+ * through a verified procfs (a fake /proc tree is refused). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "linux/lsm.h"
+#include "linux/procfs.h"
 #include "oci/spec.h"
 
 static char root[PATH_MAX];
@@ -105,31 +106,45 @@ static void test_refused_without_lsm(void **state)
 	assert_int_equal(klsm_check_process(&both, &p, "exec", &e), 0);
 }
 
-static void test_apply_writes_attr(void **state)
+static void test_apply_only_through_procfs(void **state)
 {
 	(void)state;
 	struct klsm_host h = { 1, 1 };
 	struct oci_process p = { 0 };
 	kerr e = { 0 };
-	char proc[PATH_MAX + 8];
+	char proc[PATH_MAX + 8], link[PATH_MAX + 32];
+	/* a tree that looks like /proc is refused before anything is written */
+	mkfile("proc/1/task/1/attr/apparmor/exec", "");
+	mkfile("proc/1/task/1/attr/exec", "");
 	snprintf(proc, sizeof(proc), "%s/proc", root);
-	mkfile("proc/self/attr/apparmor/exec", "");
-	mkfile("proc/self/attr/exec", "");
+	snprintf(link, sizeof(link), "%s/thread-self", proc);
+	assert_int_equal(symlink("1/task/1", link), 0);
+	int fake = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fake >= 0);
 	p.apparmor_profile = "kapsel-default";
 	p.selinux_label = "system_u:system_r:container_t:s0:c1,c2";
-	assert_int_equal(klsm_apply_exec(&h, &p, proc, &e), 0);
-	assert_string_equal(slurp("proc/self/attr/apparmor/exec"), "exec kapsel-default");
-	assert_string_equal(slurp("proc/self/attr/exec"), "system_u:system_r:container_t:s0:c1,c2");
-	/* without the host LSM nothing is written */
-	struct klsm_host none = { 0 };
-	mkfile("proc/self/attr/exec", "");
-	assert_int_equal(klsm_apply_exec(&none, &p, proc, &e), 0);
-	assert_string_equal(slurp("proc/self/attr/exec"), "");
-	/* a missing attr file is an error naming it */
-	char bad[PATH_MAX + 16];
-	snprintf(bad, sizeof(bad), "%s/nothing", root);
-	assert_int_equal(klsm_apply_exec(&h, &p, bad, &e), -1);
+	assert_int_equal(klsm_apply_exec(&h, &p, fake, &e), -1);
 	assert_non_null(strstr(e.msg, "apply AppArmor profile kapsel-default"));
+	assert_non_null(strstr(e.msg, "/proc/thread-self/attr/apparmor/exec: not on procfs, refused"));
+	assert_string_equal(slurp("proc/1/task/1/attr/apparmor/exec"), "");
+	struct klsm_host selinux = { 0, 1 };
+	assert_int_equal(klsm_apply_exec(&selinux, &p, fake, &e), -1);
+	assert_non_null(strstr(e.msg, "apply SELinux label"));
+	assert_string_equal(slurp("proc/1/task/1/attr/exec"), "");
+	/* without the host LSM nothing is opened at all */
+	struct klsm_host none = { 0 };
+	assert_int_equal(klsm_apply_exec(&none, &p, fake, &e), 0);
+	assert_int_equal(klsm_apply_exec(&none, &p, -1, &e), 0);
+	close(fake);
+	/* the real procfs: a profile the kernel does not have (no AppArmor, or
+	 * no such profile) is an error naming it */
+	int pfd = kprocfs_open(&e);
+	assert_true(pfd >= 0);
+	struct klsm_host aa = { 1, 0 };
+	p.apparmor_profile = "kapsel-no-such-profile";
+	assert_int_equal(klsm_apply_exec(&aa, &p, pfd, &e), -1);
+	assert_non_null(strstr(e.msg, "apply AppArmor profile kapsel-no-such-profile"));
+	close(pfd);
 	char buf[64];
 	struct oci_spec s = { 0 };
 	s.mount_label = "lbl";
@@ -142,7 +157,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_refused_without_lsm),
-		cmocka_unit_test(test_apply_writes_attr),
+		cmocka_unit_test(test_apply_only_through_procfs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -166,6 +166,11 @@ int kfs_have_openat2(void)
 	return openat2_state;
 }
 
+int kfs_openat2_enabled(void)
+{
+	return !force_fallback && kfs_have_openat2();
+}
+
 #define MAX_SYMLINKS 40
 #define MAX_DEPTH 256
 
@@ -257,7 +262,7 @@ fail:;
 int kfs_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
 {
 	flags |= O_CLOEXEC;
-	if (!force_fallback && kfs_have_openat2()) {
+	if (kfs_openat2_enabled()) {
 		struct open_how how = {
 			.flags = flags,
 			.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,

@@ -42,5 +42,7 @@ const char *kfs_fdpath(int fd, char buf[KFS_FDPATH_MAX]);
 /* 1 if the kernel has openat2 (tests may force the fallback walk). */
 int kfs_have_openat2(void);
 void kfs_force_fallback(int on);
+/* 1 if openat2 is there and not switched off by kfs_force_fallback(). */
+int kfs_openat2_enabled(void);
 
 #endif

@@ -24,6 +24,7 @@
 #include "linux/lsm.h"
 #include "linux/ns.h"
 #include "linux/process.h"
+#include "linux/procfs.h"
 #include "linux/rlimits.h"
 #include "linux/rootfs.h"
 #include "linux/kseccomp.h"
@@ -69,6 +70,7 @@ struct child_ctx {
 	int born_in_v2;      /* clone3 put us in the cgroup2 cgroup already */
 	const struct klsm_host *lsm;
 	struct krootfs_opts *trees; /* mount trees cloned by the parent */
+	int procfs;          /* verified procfs handle, opened by the parent */
 };
 
 extern char **environ;
@@ -109,9 +111,9 @@ static int child_setup(struct child_ctx *c, kerr *e)
 	 * and the host's /proc/self/fd to reopen it for writing.  Both close
 	 * on exec. */
 	int fifo = c->fifo_fd;
-	_cleanup_close_ int procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int procfd = kprocfs_openat(c->procfs, "self/fd", O_PATH | O_DIRECTORY, e);
 	if (procfd < 0)
-		return kerr_errno(e, "open /proc/self/fd");
+		return -1;
 
 	struct krootfs_opts ro = {
 		.no_pivot = c->o->no_pivot,
@@ -120,6 +122,8 @@ static int child_setup(struct child_ctx *c, kerr *e)
 		.cgroup_path = c->cg_path,
 		.root_tree = c->trees->root_tree,
 		.src_trees = c->trees->src_trees,
+		.procfs = c->procfs,
+		.fd_dir = procfd,
 	};
 	/* a new mount namespace, or one joined by path (the init joined it
 	 * already): the root is built inside it, as in a new one */
@@ -138,7 +142,7 @@ static int child_setup(struct child_ctx *c, kerr *e)
 			return -1;
 	}
 	if (own_mnt) {
-		if (krootfs_pivot(s, &ro, e) < 0 || krootfs_finish(s, e) < 0)
+		if (krootfs_pivot(s, &ro, e) < 0 || krootfs_finish(s, &ro, e) < 0)
 			return -1;
 	} else if (chroot(s->root_path) < 0 || chdir("/") < 0) {
 		/* the runtime's mount namespace (check_shared_mnt() made sure
@@ -148,7 +152,7 @@ static int child_setup(struct child_ctx *c, kerr *e)
 
 	struct klaunch l = {
 		.p = p, .seccomp = c->seccomp, .console = c->console,
-		.preserve_fds = c->o->preserve_fds, .new_session = 1, .lsm = c->lsm,
+		.preserve_fds = c->o->preserve_fds, .new_session = 1, .lsm = c->lsm, .procfs = c->procfs,
 	};
 	c->console = -1;
 	if (klaunch_prepare(&l, e) < 0)
@@ -260,7 +264,7 @@ static void __attribute__((noreturn)) intermediate_main(struct child_ctx *c)
 		kerr_errno(&e, "create namespaces");
 		goto fail;
 	}
-	if ((flags & CLONE_NEWTIME) && kns_write_time_offsets(s, &e) < 0)
+	if ((flags & CLONE_NEWTIME) && kns_write_time_offsets(c->procfs, s, &e) < 0)
 		goto fail;
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -364,11 +368,16 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	struct kcg_join join = { .n = 0, .v2_dir = -1, .v2_procs = -1 };
 	struct klsm_host lsm;
 	struct krootfs_opts trees = { .root_tree = -1 };
-	_cleanup_close_ int fifo_fd = -1;
+	_cleanup_close_ int fifo_fd = -1, procfs = -1;
 	_cleanup_free_ char **ann = NULL;
 	struct ksync_msg m;
 
 	if (kid_validate(o->id, e) < 0)
+		return -1;
+	/* before any bundle is read or namespace joined: every write under
+	 * /proc goes through this */
+	procfs = kprocfs_open(e);
+	if (procfs < 0)
 		return -1;
 	if (oci_spec_load(o->bundle, &s, e) < 0)
 		return -1;
@@ -461,6 +470,7 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	struct child_ctx c = {
 		.s = s, .o = o, .cg = &cg, .cg_path = cgpath, .fifo_path = fifo, .fifo_fd = fifo_fd, .seccomp = sc,
 		.sync = sv[1], .console = console, .slow = 0, .join = &join, .lsm = &lsm, .trees = &trees,
+		.procfs = procfs,
 	};
 	int joined = s->ns_join_flags;
 	c.slow = (joined & (CLONE_NEWUSER | CLONE_NEWPID)) || ((s->ns_new_flags & CLONE_NEWUSER) && joined) ||
@@ -517,7 +527,7 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 
 	if (c.slow) {
 		if (s->ns_new_flags & CLONE_NEWUSER) {
-			if (ksync_expect(sv[0], KSYNC_USERNS, &m, e) < 0 || kns_write_idmaps(m.pid, s, e) < 0 ||
+			if (ksync_expect(sv[0], KSYNC_USERNS, &m, e) < 0 || kns_write_idmaps(procfs, m.pid, s, e) < 0 ||
 			    ksync_send(sv[0], KSYNC_MAPS_DONE, 0, e) < 0)
 				goto out;
 		}
@@ -528,10 +538,10 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 		waitpid(mid, &st, 0);
 		mid = -1;
 	} else if (s->ns_new_flags & CLONE_NEWUSER) {
-		if (kns_write_idmaps(pid, s, e) < 0)
+		if (kns_write_idmaps(procfs, pid, s, e) < 0)
 			goto out;
 	}
-	if (kproc_set_oom_score_adj(&s->process, pid, e) < 0)
+	if (kproc_set_oom_score_adj(procfs, &s->process, pid, e) < 0)
 		goto out;
 	if (ksync_send(sv[0], KSYNC_GO, 0, e) < 0)
 		goto out;

@@ -16,6 +16,7 @@
 #include "linux/caps.h"
 #include "vocab/caps.h"
 #include "linux/lsm.h"
+#include "linux/procfs.h"
 #include "linux/ns.h"
 #include "linux/kseccomp.h"
 #include "linux/terminal.h"
@@ -177,6 +178,7 @@ struct exec_child {
 	int nsfd[N_NS];
 	int sync;
 	int console;
+	int procfs;          /* verified procfs handle, opened before any setns */
 };
 
 static void __attribute__((noreturn)) exec_intermediate(struct exec_child *c)
@@ -206,6 +208,7 @@ static void __attribute__((noreturn)) exec_intermediate(struct exec_child *c)
 		struct klaunch l = {
 			.p = c->p, .seccomp = c->sc, .console = c->console,
 			.preserve_fds = c->o->preserve_fds, .new_session = c->p->terminal, .lsm = &c->lsm,
+			.procfs = c->procfs,
 		};
 		if (klaunch_prepare(&l, &e) < 0)
 			goto fail;
@@ -235,7 +238,7 @@ int kcontainer_exec(struct kexec_opts *o, pid_t *pidp, kerr *e)
 	struct kseccomp *sc = NULL;
 	struct kcg_host cg;
 	struct kcg_join join = { .n = 0, .v2_dir = -1, .v2_procs = -1 };
-	struct exec_child c = { .o = o, .p = &p, .join = &join, .sync = -1, .console = -1 };
+	struct exec_child c = { .o = o, .p = &p, .join = &join, .sync = -1, .console = -1, .procfs = -1 };
 	int sv[2] = { -1, -1 }, pair[2] = { -1, -1 };
 	pid_t mid = -1, pid = -1;
 	int rc = -1;
@@ -246,6 +249,11 @@ int kcontainer_exec(struct kexec_opts *o, pid_t *pidp, kerr *e)
 		c.nsfd[i] = -1;
 	if (kcontainer_state(o->root, o->id, &st, &status, e) < 0)
 		return -1;
+	c.procfs = kprocfs_open(e);
+	if (c.procfs < 0) {
+		kstate_free(&st);
+		return -1;
+	}
 	if (status == KSTATUS_PAUSED && !o->ignore_paused) {
 		kerr_msg(e, EINVAL, "cannot exec in container \"%s\": it is paused (--ignore-paused to try anyway)", o->id);
 		goto out;
@@ -376,6 +384,8 @@ out:
 	if (c.console >= 0)
 		close(c.console);
 	kcg_join_close(&join);
+	if (c.procfs >= 0)
+		close(c.procfs);
 	kseccomp_free(sc);
 	oci_process_free(&p);
 	oci_spec_free(s);

@@ -37,7 +37,7 @@ int klaunch_prepare(struct klaunch *l, kerr *e)
 		return -1;
 	if (krlimits_apply(p->rlimits, p->n_rlimits, e) < 0)
 		return kerr_wrap(e, "process.rlimits");
-	if (l->lsm && klsm_apply_exec(l->lsm, p, "/proc", e) < 0)
+	if (l->lsm && klsm_apply_exec(l->lsm, p, l->procfs, e) < 0)
 		return -1;
 	/* Without no_new_privs the filter must go in while we still hold
 	 * CAP_SYS_ADMIN; with it, as late as possible (fewer syscalls to allow). */

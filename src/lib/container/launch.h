@@ -19,6 +19,7 @@ struct klaunch {
 	int preserve_fds;
 	int new_session;      /* setsid even without a terminal (the init) */
 	const struct klsm_host *lsm;
+	int procfs;           /* verified procfs handle (linux/procfs.h) */
 	char prog[PATH_MAX];  /* filled by klaunch_prepare */
 };
 

@@ -37,7 +37,51 @@ static mode_t type_bits(char t)
 	return t == 'b' ? S_IFBLK : t == 'p' ? S_IFIFO : S_IFCHR;
 }
 
-static int make_node(int rootfd, const struct oci_device *d, int in_userns, kerr *e)
+/* The node made at DFD/NAME is still there, the same inode as NFD, and
+ * PATH inside the root leads to it: neither it nor its directory was moved
+ * out of the root meanwhile.  Else it is removed. */
+static int check_in_root(int rootfd, int dfd, const char *name, int nfd, const char *path, kerr *e)
+{
+	struct stat mine, there;
+	_cleanup_close_ int fd = kfs_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	if (fstat(nfd, &mine) == 0 && fd >= 0 && fstat(fd, &there) == 0 && mine.st_dev == there.st_dev &&
+	    mine.st_ino == there.st_ino)
+		return 0;
+	if (fstatat(dfd, name, &there, AT_SYMLINK_NOFOLLOW) == 0 && there.st_ino == mine.st_ino &&
+	    there.st_dev == mine.st_dev)
+		unlinkat(dfd, name, 0);
+	return kerr_msg(e, EXDEV, "device %s: moved out of the root while it was made: refused", path);
+}
+
+/* mknod, then mode and owner through the fd of the node made */
+static int mknod_exact(int dfd, int fd_dir, const struct oci_device *d, const char *name, int rootfd, kerr *e)
+{
+	mode_t perm = d->has_file_mode ? d->file_mode : 0666;
+	mode_t type = type_bits(d->type);
+	dev_t dev = makedev(d->major, d->minor);
+	struct stat st;
+	char num[16];
+
+	if (mknodat(dfd, name, type | perm, dev) < 0)
+		return kerr_errno(e, "device %s: mknod", d->path);
+	_cleanup_close_ int nfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (nfd < 0)
+		return kerr_errno(e, "device %s: open the node made", d->path);
+	if (fstat(nfd, &st) < 0)
+		return kerr_errno(e, "device %s: stat the node made", d->path);
+	if ((st.st_mode & S_IFMT) != type || (type != S_IFIFO && st.st_rdev != dev))
+		return kerr_msg(e, EEXIST, "device %s: replaced by something else while it was made: refused", d->path);
+	/* mknod applied the umask: the exact mode, through /proc/PID/fd/N */
+	snprintf(num, sizeof(num), "%d", nfd);
+	if ((st.st_mode & 07777) != perm && fchmodat(fd_dir, num, perm, 0) < 0)
+		return kerr_errno(e, "device %s: chmod", d->path);
+	if ((d->has_uid || d->has_gid) &&
+	    fchownat(nfd, "", d->has_uid ? d->uid : (uid_t)-1, d->has_gid ? d->gid : (gid_t)-1, AT_EMPTY_PATH) < 0)
+		return kerr_errno(e, "device %s: chown", d->path);
+	return check_in_root(rootfd, dfd, name, nfd, d->path, e);
+}
+
+static int make_node(int rootfd, int fd_dir, const struct oci_device *d, int in_userns, kerr *e)
 {
 	char parent[PATH_MAX], fp[KFS_FDPATH_MAX];
 	const char *slash = strrchr(d->path, '/');
@@ -50,26 +94,13 @@ static int make_node(int rootfd, const struct oci_device *d, int in_userns, kerr
 	if (dfd < 0)
 		return kerr_errno(e, "device %s: create %s", d->path, parent);
 
-	mode_t perm = d->has_file_mode ? d->file_mode : 0666;
 	dev_t dev = makedev(d->major, d->minor);
 	/* a planted file or symlink with that name is replaced, never followed */
 	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
 		return kerr_errno(e, "device %s: remove what is there", d->path);
 
-	if (!in_userns || d->type == 'p') {
-		if (mknodat(dfd, name, type_bits(d->type) | perm, dev) < 0)
-			return kerr_errno(e, "device %s: mknod", d->path);
-		_cleanup_close_ int nfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (nfd < 0)
-			return kerr_errno(e, "device %s: open", d->path);
-		/* mknod applied the umask: set the exact mode, and the owner */
-		if (fchmodat(dfd, name, perm, 0) < 0)
-			return kerr_errno(e, "device %s: chmod", d->path);
-		if ((d->has_uid || d->has_gid) &&
-		    fchownat(nfd, "", d->has_uid ? d->uid : (uid_t)-1, d->has_gid ? d->gid : (gid_t)-1, AT_EMPTY_PATH) < 0)
-			return kerr_errno(e, "device %s: chown", d->path);
-		return 0;
-	}
+	if (!in_userns || d->type == 'p')
+		return mknod_exact(dfd, fd_dir, d, name, rootfd, e);
 	/* user namespace: bind the host's node onto an empty file.  The host
 	 * node is /dev/char/M:m (udev) or the same path on the host, as long
 	 * as it is that very device. */
@@ -85,19 +116,19 @@ static int make_node(int rootfd, const struct oci_device *d, int in_userns, kerr
 					(long long)d->major, (long long)d->minor, d->type == 'b' ? "block" : "char",
 					(long long)d->major, (long long)d->minor, d->path);
 	}
-	int f = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (f < 0)
-		return kerr_errno(e, "device %s: create", d->path);
-	close(f);
-	_cleanup_close_ int nfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	/* the mount point is the file this open made, whatever the name
+	 * leads to meanwhile */
+	_cleanup_close_ int nfd = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (nfd < 0)
-		return kerr_errno(e, "device %s: open", d->path);
+		return kerr_errno(e, "device %s: create", d->path);
+	if (check_in_root(rootfd, dfd, name, nfd, d->path, e) < 0)
+		return -1;
 	if (mount(host, kfs_fdpath(nfd, fp), NULL, MS_BIND, NULL) < 0)
 		return kerr_errno(e, "device %s: bind %s", d->path, host);
 	return 0;
 }
 
-int kdev_setup(int rootfd, const struct oci_spec *s, int in_userns, int dev_is_mounted, kerr *e)
+int kdev_setup(int rootfd, int fd_dir, const struct oci_spec *s, int in_userns, int dev_is_mounted, kerr *e)
 {
 	int dev_is_bind = 0;
 	for (size_t i = 0; i < s->n_mounts; i++)
@@ -110,12 +141,12 @@ int kdev_setup(int rootfd, const struct oci_spec *s, int in_userns, int dev_is_m
 			for (size_t j = 0; j < s->n_devices; j++)
 				if (!strcmp(s->devices[j].path, default_devices[i].path))
 					overridden = 1;
-			if (!overridden && make_node(rootfd, &default_devices[i], in_userns, e) < 0)
+			if (!overridden && make_node(rootfd, fd_dir, &default_devices[i], in_userns, e) < 0)
 				return -1;
 		}
 	}
 	for (size_t i = 0; i < s->n_devices; i++)
-		if (make_node(rootfd, &s->devices[i], in_userns, e) < 0)
+		if (make_node(rootfd, fd_dir, &s->devices[i], in_userns, e) < 0)
 			return kerr_wrap(e, "config.json: linux.devices[%zu]", i);
 
 	if (dev_is_bind || !dev_is_mounted)

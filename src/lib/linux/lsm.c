@@ -2,6 +2,7 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "linux/procfs.h"
 #include "oci/spec.h"
 
 #include <errno.h>
@@ -61,35 +62,29 @@ int klsm_check_spec(const struct klsm_host *h, const struct oci_spec *s, kerr *e
 	return s->has_process ? klsm_check_process(h, &s->process, "config.json: process", e) : 0;
 }
 
-static int write_attr(const char *procroot, const char *file, const char *alt, const char *value, kerr *e)
+/* thread-self/attr/FILE, or ALT where FILE does not exist (AppArmor
+ * before the per-LSM directories) */
+static int write_attr(int procfd, const char *file, const char *alt, const char *value, kerr *e)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/self/attr/%s", procroot, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 && alt) {
-		snprintf(path, sizeof(path), "%s/self/attr/%s", procroot, alt);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "thread-self/attr/%s", file);
+	if (alt) {
+		_cleanup_close_ int fd = kprocfs_openat(procfd, path, O_PATH, e);
+		if (fd < 0 && e->errnum == ENOENT)
+			snprintf(path, sizeof(path), "thread-self/attr/%s", alt);
 	}
-	if (fd < 0)
-		return kerr_errno(e, "open %s", path);
-	ssize_t len = strlen(value);
-	ssize_t w = write(fd, value, len);
-	int err = errno;
-	close(fd);
-	if (w != len)
-		return kerr_set(e, w < 0 ? err : EIO, "write \"%s\" to %s", value, path);
-	return 0;
+	return kprocfs_write(procfd, path, value, e);
 }
 
-int klsm_apply_exec(const struct klsm_host *h, const struct oci_process *p, const char *procroot, kerr *e)
+int klsm_apply_exec(const struct klsm_host *h, const struct oci_process *p, int procfd, kerr *e)
 {
 	if (h->apparmor && set(p->apparmor_profile)) {
 		char v[512];
 		snprintf(v, sizeof(v), "exec %s", p->apparmor_profile);
-		if (write_attr(procroot, "apparmor/exec", "exec", v, e) < 0)
+		if (write_attr(procfd, "apparmor/exec", "exec", v, e) < 0)
 			return kerr_wrap(e, "apply AppArmor profile %s", p->apparmor_profile);
 	}
-	if (h->selinux && set(p->selinux_label) && write_attr(procroot, "exec", NULL, p->selinux_label, e) < 0)
+	if (h->selinux && set(p->selinux_label) && write_attr(procfd, "exec", NULL, p->selinux_label, e) < 0)
 		return kerr_wrap(e, "apply SELinux label %s", p->selinux_label);
 	return 0;
 }

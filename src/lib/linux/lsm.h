@@ -22,8 +22,9 @@ void klsm_detect(const char *root, struct klsm_host *h);
 int klsm_check_process(const struct klsm_host *h, const struct oci_process *p, const char *field, kerr *e);
 int klsm_check_spec(const struct klsm_host *h, const struct oci_spec *s, kerr *e);
 /* In the container process before execve: set the exec label/profile
- * through PROCROOT/self/attr ("/proc"). */
-int klsm_apply_exec(const struct klsm_host *h, const struct oci_process *p, const char *procroot, kerr *e);
+ * through thread-self/attr of the verified procfs handle PROCFD
+ * (linux/procfs.h). */
+int klsm_apply_exec(const struct klsm_host *h, const struct oci_process *p, int procfd, kerr *e);
 /* The mount data option for linux.mountLabel ("context=\"...\""), or NULL. */
 const char *klsm_mount_context(const struct klsm_host *h, const struct oci_spec *s, char *buf, size_t n);
 

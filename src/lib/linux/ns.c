@@ -1,7 +1,7 @@
 #include "ns.h"
 
 #include "common/cleanup.h"
-#include "common/fs.h"
+#include "linux/procfs.h"
 #include "oci/spec.h"
 #include "vocab/ns.h"
 
@@ -41,7 +41,7 @@ int kns_join_fd(int fd, int type, kerr *e)
 	return 0;
 }
 
-static int write_map(pid_t pid, const char *file, const struct oci_idmap *m, size_t n, kerr *e)
+static int write_map(int procfd, pid_t pid, const char *file, const struct oci_idmap *m, size_t n, kerr *e)
 {
 	char path[64], buf[4096];
 	size_t off = 0;
@@ -51,25 +51,20 @@ static int write_map(pid_t pid, const char *file, const struct oci_idmap *m, siz
 			return kerr_set(e, E2BIG, "%s: too many mappings", file);
 		off += r;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return kerr_errno(e, "open %s", path);
-	if (write(fd, buf, off) != (ssize_t)off)
-		return kerr_errno(e, "write %s (%.*s)", file, (int)(off ? off - 1 : 0), buf);
-	return 0;
+	snprintf(path, sizeof(path), "%d/%s", pid, file);
+	return kprocfs_write(procfd, path, buf, e);
 }
 
-int kns_write_idmaps(pid_t pid, const struct oci_spec *s, kerr *e)
+int kns_write_idmaps(int procfd, pid_t pid, const struct oci_spec *s, kerr *e)
 {
-	if (write_map(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, e) < 0)
+	if (write_map(procfd, pid, "uid_map", s->uid_mappings, s->n_uid_mappings, e) < 0)
 		return kerr_wrap(e, "config.json: linux.uidMappings");
-	if (write_map(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, e) < 0)
+	if (write_map(procfd, pid, "gid_map", s->gid_mappings, s->n_gid_mappings, e) < 0)
 		return kerr_wrap(e, "config.json: linux.gidMappings");
 	return 0;
 }
 
-int kns_write_time_offsets(const struct oci_spec *s, kerr *e)
+int kns_write_time_offsets(int procfd, const struct oci_spec *s, kerr *e)
 {
 	char buf[256];
 	if (!s->has_time_offsets)
@@ -77,7 +72,7 @@ int kns_write_time_offsets(const struct oci_spec *s, kerr *e)
 	snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n",
 		 (long long)s->time_offset_mono_secs, s->time_offset_mono_nsecs,
 		 (long long)s->time_offset_boot_secs, s->time_offset_boot_nsecs);
-	if (kfs_write_str("/proc/self/timens_offsets", buf, e) < 0)
+	if (kprocfs_write(procfd, "self/timens_offsets", buf, e) < 0)
 		return kerr_wrap(e, "config.json: linux.timeOffsets");
 	return 0;
 }

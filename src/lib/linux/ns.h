@@ -16,9 +16,10 @@ struct oci_ns;
 /* Open NS->path and check it is a namespace of NS->type. Returns an fd. */
 int kns_open(const struct oci_ns *ns, kerr *e);
 int kns_join_fd(int fd, int type, kerr *e);
-/* Write uid_map and gid_map of PID from the spec. */
-int kns_write_idmaps(pid_t pid, const struct oci_spec *s, kerr *e);
-/* Write /proc/self/timens_offsets (after unshare(CLONE_NEWTIME)). */
-int kns_write_time_offsets(const struct oci_spec *s, kerr *e);
+/* Write uid_map and gid_map of PID from the spec, through the verified
+ * procfs handle PROCFD (linux/procfs.h). */
+int kns_write_idmaps(int procfd, pid_t pid, const struct oci_spec *s, kerr *e);
+/* Write self/timens_offsets (after unshare(CLONE_NEWTIME)) through PROCFD. */
+int kns_write_time_offsets(int procfd, const struct oci_spec *s, kerr *e);
 
 #endif

@@ -3,6 +3,7 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "linux/caps.h"
+#include "linux/procfs.h"
 #include "oci/spec.h"
 
 #include <errno.h>
@@ -120,14 +121,14 @@ int kproc_set_identity(const struct oci_process *p, int setgroups_allowed, kerr 
 	return 0;
 }
 
-int kproc_set_oom_score_adj(const struct oci_process *p, pid_t pid, kerr *e)
+int kproc_set_oom_score_adj(int procfd, const struct oci_process *p, pid_t pid, kerr *e)
 {
 	char buf[16], path[64];
 	if (!p->has_oom_score_adj)
 		return 0;
 	snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
-	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
-	if (kfs_write_str(path, buf, e) < 0)
+	snprintf(path, sizeof(path), "%d/oom_score_adj", pid);
+	if (kprocfs_write(procfd, path, buf, e) < 0)
 		return kerr_wrap(e, "config.json: process.oomScoreAdj: %d%s", p->oom_score_adj,
 				 p->oom_score_adj < 0 ? " (lowering it needs CAP_SYS_RESOURCE)" : "");
 	return 0;

@@ -22,8 +22,8 @@ int kproc_set_identity(const struct oci_process *p, int setgroups_allowed, kerr 
 int kproc_enter_cwd(int cwdfd, const char *cwd, kerr *e);
 /* Written by the runtime for the container's init PID, from outside any
  * user namespace the init may be in (where /proc/self/oom_score_adj would
- * belong to an unmapped root). */
-int kproc_set_oom_score_adj(const struct oci_process *p, pid_t pid, kerr *e);
+ * belong to an unmapped root), through the verified procfs handle PROCFD. */
+int kproc_set_oom_score_adj(int procfd, const struct oci_process *p, pid_t pid, kerr *e);
 /* Mark every fd >= 3 close-on-exec except 3..3+preserve-1. */
 int kproc_cloexec_fds(int preserve, kerr *e);
 /* Default PATH when process.env has none. */

@@ -6,6 +6,8 @@
 #include "common/log.h"
 #include "linux/devices.h"
 #include "linux/lsm.h"
+#include "linux/procfs.h"
+#include "linux/procmount.h"
 #include "oci/spec.h"
 
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #ifndef MS_NOSYMFOLLOW
@@ -136,8 +139,12 @@ static int mount_cgroup(const struct krootfs_opts *o, const char *tpath, const s
 static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, const struct oci_mount *m,
 		    int tree, int rootfd, kerr *e)
 {
-	char fp[KFS_FDPATH_MAX];
+	char fp[KFS_FDPATH_MAX], dest[PATH_MAX];
 	int is_dir = 1;
+
+	kprocmount_clean(m->destination, dest);
+	if (kprocmount_check_before(m, dest, tree, rootfd, e) < 0)
+		return -1;
 
 	if (m->is_bind) {
 		struct stat st;
@@ -154,6 +161,8 @@ static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, cons
 		return kerr_errno(e, "stat %s", m->destination);
 	if (is_dir && !S_ISDIR(tst.st_mode))
 		return kerr_set(e, ENOTDIR, "mount %s: the destination in the rootfs is not a directory", m->destination);
+	if (kprocmount_check_after(m, dest, rootfd, tfd, e) < 0)
+		return -1;
 	const char *tpath = kfs_fdpath(tfd, fp);
 
 	if (m->is_bind) {
@@ -323,9 +332,9 @@ int krootfs_prepare(const struct oci_spec *s, struct krootfs_opts *o, kerr *e)
 		if (!strcmp(m->destination, "/dev") || !strcmp(m->destination, "/dev/"))
 			dev_is_mounted = 1;
 	}
-	if (kdev_setup(rootfd, s, o->in_userns, dev_is_mounted, e) < 0)
+	if (kdev_setup(rootfd, o->fd_dir, s, o->in_userns, dev_is_mounted, e) < 0)
 		return -1;
-	return 0;
+	return kprocmount_verify(s, rootfd, "proc", e);
 }
 
 int krootfs_pivot(const struct oci_spec *s, struct krootfs_opts *o, kerr *e)
@@ -362,10 +371,10 @@ int krootfs_pivot(const struct oci_spec *s, struct krootfs_opts *o, kerr *e)
 	return 0;
 }
 
-static int write_sysctls(const struct oci_spec *s, kerr *e)
+static int write_sysctls(const struct oci_spec *s, int procfs, kerr *e)
 {
 	for (size_t i = 0; i < s->n_sysctl; i++) {
-		char path[PATH_MAX] = "/proc/sys/";
+		char path[PATH_MAX] = "sys/";
 		const char *k = s->sysctl[i].key;
 		if (strstr(k, "..") || k[0] == '/' || k[0] == '.')
 			return kerr_msg(e, EINVAL, "config.json: linux.sysctl: invalid key \"%s\"", k);
@@ -373,22 +382,42 @@ static int write_sysctls(const struct oci_spec *s, kerr *e)
 		for (const char *p = k; *p && off < sizeof(path) - 1; p++)
 			path[off++] = *p == '.' ? '/' : *p;
 		path[off] = '\0';
-		_cleanup_close_ int fd = kfs_open_in_root(AT_FDCWD, path, O_WRONLY | O_TRUNC, 0);
-		/* "/" is the container root now; resolution is plain but still
-		 * refuses magic links under /proc/sys */
-		if (fd < 0)
-			return kerr_errno(e, "config.json: linux.sysctl: %s", k);
-		const char *v = s->sysctl[i].value;
-		if (write(fd, v, strlen(v)) < 0)
-			return kerr_errno(e, "config.json: linux.sysctl: %s = \"%s\"", k, v);
+		/* the runtime's own procfs, in the container's namespaces: a
+		 * symlink or mount the image or a volume put in the way is refused */
+		if (kprocfs_write(procfs, path, s->sysctl[i].value, e) < 0)
+			return kerr_wrap(e, "config.json: linux.sysctl: %s", k);
 	}
 	return 0;
 }
 
-static int mask_path(const char *path, kerr *e)
+/* The container's /dev/null, proven to be the null device. */
+static int open_null(kerr *e)
 {
-	char fp[KFS_FDPATH_MAX];
-	_cleanup_close_ int fd = kfs_open_in_root(AT_FDCWD, path, O_PATH, 0);
+	struct stat st;
+	_cleanup_close_ int dev = open("/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd = dev < 0 ? -1 : openat(dev, "null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		return kerr_msg(e, fd < 0 ? errno : ENODEV, "/dev/null in the container is not the null device (char "
+				"1:3, reached without a symlink), so nothing can be masked with it: refused");
+	return steal_fd(fd);
+}
+
+/* After pivot_root, a mount source or target is named by its fd number
+ * relative to the working directory, which is then the runtime's own
+ * /proc/PID/fd on the verified procfs (krootfs_finish): never a path
+ * through the container's /proc. */
+static const char *fdname(int fd, char buf[16])
+{
+	snprintf(buf, 16, "%d", fd);
+	return buf;
+}
+
+/* A directory gets an empty read-only tmpfs, anything else a bind of
+ * *NULLFD (opened on first use). */
+static int mask_path(int rootfd, const char *path, int *nullfd, kerr *e)
+{
+	char t[16], n[16];
+	_cleanup_close_ int fd = kfs_open_in_root(rootfd, path, O_PATH, 0);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -398,41 +427,63 @@ static int mask_path(const char *path, kerr *e)
 	if (fstat(fd, &st) < 0)
 		return kerr_errno(e, "mask %s", path);
 	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", kfs_fdpath(fd, fp), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k") < 0)
+		if (mount("tmpfs", fdname(fd, t), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k") < 0)
 			return kerr_errno(e, "mask %s", path);
-	} else if (mount("/dev/null", kfs_fdpath(fd, fp), NULL, MS_BIND, NULL) < 0) {
-		return kerr_errno(e, "mask %s", path);
+		return 0;
 	}
+	if (*nullfd < 0 && (*nullfd = open_null(e)) < 0)
+		return kerr_wrap(e, "mask %s", path);
+	if (mount(fdname(*nullfd, n), fdname(fd, t), NULL, MS_BIND, NULL) < 0)
+		return kerr_errno(e, "mask %s", path);
 	return 0;
 }
 
-static int readonly_path(const char *path, kerr *e)
+static int readonly_path(int rootfd, const char *path, kerr *e)
 {
-	char fp[KFS_FDPATH_MAX];
-	_cleanup_close_ int fd = kfs_open_in_root(AT_FDCWD, path, O_PATH, 0);
+	char t[16];
+	_cleanup_close_ int fd = kfs_open_in_root(rootfd, path, O_PATH, 0);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
 		return kerr_errno(e, "make %s read-only", path);
 	}
-	if (mount(kfs_fdpath(fd, fp), kfs_fdpath(fd, fp), NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (mount(fdname(fd, t), t, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return kerr_errno(e, "make %s read-only: bind", path);
-	_cleanup_close_ int nfd = kfs_open_in_root(AT_FDCWD, path, O_PATH, 0);
+	/* the bind is on top now: reopen to act on it */
+	_cleanup_close_ int nfd = kfs_open_in_root(rootfd, path, O_PATH, 0);
 	if (nfd < 0)
 		return kerr_errno(e, "make %s read-only", path);
-	return bind_remount(kfs_fdpath(nfd, fp), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, e, path);
+	return bind_remount(fdname(nfd, t), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, e, path);
 }
 
-int krootfs_finish(const struct oci_spec *s, kerr *e)
+static int mask_and_protect(const struct oci_spec *s, int rootfd, kerr *e)
 {
-	if (write_sysctls(s, e) < 0)
-		return -1;
+	_cleanup_close_ int nullfd = -1;
 	for (size_t i = 0; i < s->n_masked_paths; i++)
-		if (mask_path(s->masked_paths[i], e) < 0)
+		if (mask_path(rootfd, s->masked_paths[i], &nullfd, e) < 0)
 			return -1;
 	for (size_t i = 0; i < s->n_readonly_paths; i++)
-		if (readonly_path(s->readonly_paths[i], e) < 0)
+		if (readonly_path(rootfd, s->readonly_paths[i], e) < 0)
 			return -1;
+	return 0;
+}
+
+int krootfs_finish(const struct oci_spec *s, const struct krootfs_opts *o, kerr *e)
+{
+	if (write_sysctls(s, o->procfs, e) < 0)
+		return -1;
+	if (s->n_masked_paths || s->n_readonly_paths) {
+		if (s->n_masked_paths && kprocmount_verify(s, AT_FDCWD, "/proc", e) < 0)
+			return -1;
+		_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0 || fchdir(o->fd_dir) < 0)
+			return kerr_errno(e, "enter the runtime's /proc/self/fd");
+		int r = mask_and_protect(s, root, e);
+		if (fchdir(root) < 0 && r == 0)
+			return kerr_errno(e, "chdir /");
+		if (r < 0)
+			return -1;
+	}
 	if (s->root_readonly && bind_remount("/", MS_RDONLY | rootfs_flags(s), e, "the root filesystem") < 0)
 		return -1;
 	if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)

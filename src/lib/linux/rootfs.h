@@ -1,7 +1,20 @@
 /* The container's filesystem: mounts from config.json, default devices and
  * /dev symlinks, pivot_root, masked and read-only paths, the read-only root.
  * Runs in the container's new mount namespace.  Every destination is
- * resolved inside the rootfs (kfs_*_in_root) and mounted through its fd. */
+ * resolved inside the rootfs (kfs_*_in_root) and mounted through its fd.
+ *
+ * /proc is the runtime's to write to, through its own verified procfs
+ * handle (linux/procfs.h), never through the container's /proc: a rootfs
+ * whose /proc is a symlink, a mount on /proc that is not a procfs, and a
+ * mount over anything inside /proc (wherever its destination's symlinks
+ * lead) are refused before anything is mounted there, but for the files
+ * lxcfs provides (linux/procmount.h).  After pivot_root nothing is reached
+ * through the container's /proc: masks and read-only binds name their fds
+ * relative to the runtime's own /proc/PID/fd on the verified handle (the
+ * working directory meanwhile), and a file is masked only with a /dev/null
+ * proven to be the null device (char 1:3, opened without following a
+ * symlink); a masked path that exists and cannot be masked fails the
+ * container. */
 #ifndef KAPSEL_ROOTFS_H
 #define KAPSEL_ROOTFS_H
 
@@ -15,6 +28,8 @@ struct krootfs_opts {
 	int in_userns;                  /* mknod impossible: bind host devices */
 	const struct kcg_host *cg;      /* for "cgroup" mounts */
 	const char *cgroup_path;
+	int procfs;                     /* verified procfs handle: sysctls */
+	int fd_dir;                     /* our /proc/PID/fd on it, O_PATH: device modes */
 	/* A new user namespace may not reach the rootfs and the bind sources
 	 * by path (an engine's 0700/0710 directories): krootfs_trees_open()
 	 * clones them as detached mount trees while still privileged, and
@@ -34,6 +49,6 @@ int krootfs_prepare(const struct oci_spec *s, struct krootfs_opts *o, kerr *e);
 int krootfs_pivot(const struct oci_spec *s, struct krootfs_opts *o, kerr *e);
 /* After pivot: sysctl, masked paths, read-only paths, read-only root,
  * rootfsPropagation. */
-int krootfs_finish(const struct oci_spec *s, kerr *e);
+int krootfs_finish(const struct oci_spec *s, const struct krootfs_opts *o, kerr *e);
 
 #endif
