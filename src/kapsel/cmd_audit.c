@@ -102,6 +102,8 @@ static int audit_run_cmd(const struct cli_call *c)
 	if (!strcmp(color, "always") || (!strcmp(color, "auto") && !output && isatty(1) && !getenv("NO_COLOR")))
 		flags |= AUDIT_TEXT_COLOR;
 
+	if (!o.docker_host || !*o.docker_host)
+		o.docker_host = getenv("DOCKER_HOST");
 	kerr e = { 0 };
 	if (audit_validate_opts(&o, &e) < 0)
 		return no_verdict(c, &e);

@@ -24,9 +24,7 @@ void create_opts_fill(const struct cli_call *c, struct kcreate_opts *k)
 {
 	const struct globals *g = c->globals;
 	*k = ((const struct create_args *)c->opts)->k;
-	k->root = g->root;
-	k->argv = g->argv;
-	k->policy = g->policy;
+	k->ctx = &g->ctx;
 	k->id = c->argv[0];
 }
 

@@ -54,7 +54,7 @@ static int exec_run(const struct cli_call *c)
 		return cli_usage_error(c, "--process-label %s: this host has no SELinux", a->process_label);
 	if (a->cgroup)
 		return cli_usage_error(c, "--cgroup: joining a sub-cgroup is not supported");
-	o.root = g->root;
+	o.ctx = &g->ctx;
 	o.id = argv[next++];
 	if (!o.process_file && next >= argc)
 		return cli_usage_error(c, "a command (or --process FILE) is required");

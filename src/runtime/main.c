@@ -63,6 +63,10 @@ static int setup(const struct cli_call *c)
 		const char *env = getenv("KAPSEL_POLICY");
 		g->policy = env && *env ? env : NULL;
 	}
+	/* the compiled-seccomp cache: $KAPSEL_SECCOMP_CACHE ("" turns it off) */
+	const char *cache = getenv("KAPSEL_SECCOMP_CACHE");
+	g->ctx = (struct kctx){ .state_root = g->root, .policy = g->policy,
+				.seccomp_cache = cache ? cache : KCTX_SECCOMP_CACHE, .self_argv = g->argv };
 	klog_set_ident("kapsel-runtime");
 	if (klog_open(g->log, g->log_json ? KLOG_JSON : KLOG_TEXT, g->debug) < 0) {
 		fprintf(stderr, "kapsel-runtime: open log %s: %m\n", g->log);

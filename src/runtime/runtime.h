@@ -5,6 +5,7 @@
 #define KAPSEL_RUNTIME_H
 
 #include "cli.h"
+#include "common/context.h"
 #include "common/err.h"
 
 /* The global options (before the command). */
@@ -16,6 +17,7 @@ struct globals {
 	int systemd_cgroup;
 	const char *policy;     /* --policy FILE */
 	char **argv;            /* the full argv, for a sealed re-exec */
+	struct kctx ctx;        /* what the library is told (filled by setup) */
 };
 
 extern const struct cli_command cmd_create, cmd_start, cmd_run, cmd_state, cmd_kill, cmd_delete, cmd_exec, cmd_list,

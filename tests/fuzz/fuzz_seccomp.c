@@ -5,13 +5,6 @@
 
 #include <stdlib.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	setenv("KAPSEL_SECCOMP_CACHE", "", 1);
-	return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -20,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!o)
 		return 0;
 	struct kseccomp *sc = NULL;
-	if (kseccomp_compile(o, &sc, &e) == 0)
+	if (kseccomp_compile(o, NULL, &sc, &e) == 0)
 		kseccomp_free(sc);
 	json_object_put(o);
 	return 0;

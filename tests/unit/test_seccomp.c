@@ -54,9 +54,17 @@ static json_object *parse(const char *txt)
 	return o;
 }
 
+/* the cache directory the tests hand kseccomp_compile ("": none) */
+static char test_cache[1024];
+
+static void use_cache(const char *dir)
+{
+	snprintf(test_cache, sizeof(test_cache), "%s", dir);
+}
+
 static void cache_off(void)
 {
-	setenv("KAPSEL_SECCOMP_CACHE", "", 1);
+	use_cache("");
 }
 
 /* A fresh private cache directory (not created yet when !create). */
@@ -65,14 +73,14 @@ static void cache_fresh(char *out, size_t n, int create)
 	snprintf(out, n, "%s/cache%d", tmproot, ++dir_seq);
 	if (create)
 		assert_int_equal(mkdir(out, 0700), 0);
-	setenv("KAPSEL_SECCOMP_CACHE", out, 1);
+	use_cache(out);
 }
 
 static struct kseccomp *compile_ok(json_object *p)
 {
 	struct kseccomp *sc = NULL;
 	kerr e = { 0 };
-	if (kseccomp_compile(p, &sc, &e) < 0)
+	if (kseccomp_compile(p, test_cache, &sc, &e) < 0)
 		fail_msg("compile failed: %s", e.msg);
 	assert_non_null(sc);
 	return sc;
@@ -439,7 +447,7 @@ static void test_bad_input(void **state)
 		json_object *p = parse(bad[i].json);
 		struct kseccomp *sc = (struct kseccomp *)&sc; /* must be reset */
 		kerr e = { 0 };
-		int r = kseccomp_compile(p, &sc, &e);
+		int r = kseccomp_compile(p, test_cache, &sc, &e);
 		if (r != -1 || strncmp(e.msg, bad[i].msg, strlen(bad[i].msg)))
 			fail_msg("case %zu: %s\n  want: %s...\n  got:  %s (r=%d)", i, bad[i].json, bad[i].msg,
 				 r ? e.msg : "success", r);
@@ -449,7 +457,7 @@ static void test_bad_input(void **state)
 	}
 	kerr e = { 0 };
 	struct kseccomp *sc;
-	assert_int_equal(kseccomp_compile(NULL, &sc, &e), -1);
+	assert_int_equal(kseccomp_compile(NULL, test_cache, &sc, &e), -1);
 	assert_string_equal(e.msg, "config.json: linux.seccomp: expected an object");
 	assert_int_equal(count_entries(dir), 0);
 }
@@ -629,7 +637,7 @@ static void test_cache_unusable_dir(void **state)
 	struct kseccomp *ref = compile_ok(p);
 
 	/* cannot be created */
-	setenv("KAPSEL_SECCOMP_CACHE", "/proc/kapsel-no-such-dir/cache", 1);
+	use_cache("/proc/kapsel-no-such-dir/cache");
 	struct kseccomp *sc = compile_ok(p);
 	assert_int_equal(kseccomp_cached(sc), 0);
 	assert_same_program(ref, sc);
@@ -638,7 +646,7 @@ static void test_cache_unusable_dir(void **state)
 	/* a file, not a directory */
 	snprintf(dir, sizeof(dir), "%s/plainfile", tmproot);
 	write_bytes(dir, "x", 1, O_CREAT | O_TRUNC);
-	setenv("KAPSEL_SECCOMP_CACHE", dir, 1);
+	use_cache(dir);
 	sc = compile_ok(p);
 	assert_int_equal(kseccomp_cached(sc), 0);
 	kseccomp_free(sc);
@@ -659,7 +667,7 @@ static void test_cache_unusable_dir(void **state)
 	cache_fresh(real, sizeof(real), 1);
 	snprintf(link, sizeof(link), "%s-link", real);
 	assert_int_equal(symlink(real, link), 0);
-	setenv("KAPSEL_SECCOMP_CACHE", link, 1);
+	use_cache(link);
 	sc = compile_ok(p);
 	assert_int_equal(kseccomp_cached(sc), 0);
 	kseccomp_free(sc);
@@ -1130,7 +1138,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	unsetenv("KAPSEL_SECCOMP_CACHE");
+	use_cache("");
 	return nftw(tmproot, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 

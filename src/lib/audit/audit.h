@@ -71,7 +71,7 @@ struct audit_result {
 };
 
 struct audit_opts {
-	const char *docker_host;  /* "unix:///path" or a path; NULL: $DOCKER_HOST or /var/run/docker.sock */
+	const char *docker_host;  /* "unix:///path" or a path; NULL: /var/run/docker.sock */
 	int no_daemon;            /* do not talk to the Docker engine */
 	const char *daemon_json;  /* read this daemon.json instead of the daemon's own */
 	char **select;            /* NULL-terminated check ids or sections ("5", "1.1", "K3"); NULL: all */

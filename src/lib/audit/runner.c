@@ -396,7 +396,7 @@ static void ctx_free(struct audit_ctx *ctx)
 static void connect_daemon(struct audit_ctx *ctx, struct audit_report *rep)
 {
 	const struct audit_opts *o = ctx->o;
-	const char *host = o->docker_host ? o->docker_host : getenv("DOCKER_HOST");
+	const char *host = o->docker_host;
 	if (!host || !*host)
 		host = "unix:///var/run/docker.sock";
 	rep->docker_host = strdup(host);

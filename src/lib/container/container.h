@@ -4,6 +4,7 @@
 #ifndef KAPSEL_CONTAINER_H
 #define KAPSEL_CONTAINER_H
 
+#include "common/context.h"
 #include "common/err.h"
 #include "oci/state.h"
 
@@ -13,7 +14,7 @@
 struct oci_spec;
 
 struct kcreate_opts {
-	const char *root;            /* state root, e.g. /run/kapsel */
+	const struct kctx *ctx;      /* the program's context: state root, policy, caches */
 	const char *id;
 	const char *bundle;
 	const char *pid_file;
@@ -21,8 +22,6 @@ struct kcreate_opts {
 	int preserve_fds;
 	int no_pivot;
 	int no_new_keyring;
-	char **argv;                 /* our own argv, for the sealed re-exec */
-	const char *policy;          /* policy file (--policy), NULL: the default */
 	/* filled for `run` */
 	int keep_parent;             /* the caller waits for the process */
 	int console_fd_out;          /* run with a terminal and no socket: master */

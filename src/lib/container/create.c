@@ -198,7 +198,7 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c)
 		/* after READY, nobody listens: stderr and the log */
 		klog_error("%s", e.msg);
 		if (klog_fd() != 2)
-			dprintf(2, "kapsel-runtime: %s\n", e.msg);
+			dprintf(2, "%s: %s\n", klog_ident(), e.msg);
 		_exit(127);
 	}
 	_exit(127);
@@ -327,7 +327,7 @@ static int apply_policy(struct kcreate_opts *o, struct oci_spec **s, kerr *e)
 	struct kpol_decision d;
 	int rc = -1;
 
-	if (kpolicy_load(o->policy, &pol, e) < 0)
+	if (kpolicy_load(o->ctx->policy, &pol, e) < 0)
 		return -1;
 	if (kpolicy_decide(&pol, o->id, (*s)->root, &d, e) < 0)
 		goto out;
@@ -394,15 +394,15 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	const uint64_t ptrace_bit = 1ULL << 19; /* CAP_SYS_PTRACE */
 	int caps_ptrace = (s->process.caps[CAPS_BOUNDING] | s->process.caps[CAPS_PERMITTED] |
 			   s->process.caps[CAPS_EFFECTIVE] | s->process.caps[CAPS_AMBIENT]) & ptrace_bit;
-	if (caps_ptrace && !((s->ns_new_flags | s->ns_join_flags) & CLONE_NEWUSER) && o->argv && !kexe_is_sealed()) {
+	if (caps_ptrace && !((s->ns_new_flags | s->ns_join_flags) & CLONE_NEWUSER) && o->ctx->self_argv && !kexe_is_sealed()) {
 		klog_debug("container holds CAP_SYS_PTRACE: re-executing from a sealed copy");
-		kexe_reexec_sealed(o->argv, e);
+		kexe_reexec_sealed(o->ctx->self_argv, e);
 		goto out;
 	}
 	klsm_detect("", &lsm);
 	if (klsm_check_spec(&lsm, s, e) < 0)
 		goto out;
-	if (s->seccomp && kseccomp_compile(s->seccomp, &sc, e) < 0)
+	if (s->seccomp && kseccomp_compile(s->seccomp, o->ctx->seccomp_cache, &sc, e) < 0)
 		goto out;
 	if (s->process.terminal) {
 		if (o->console_socket) {
@@ -423,11 +423,11 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	if (kcg_host_detect(&cg, e) < 0 || kcg_resolve_path(s->cgroups_path, o->id, cgpath, sizeof(cgpath), e) < 0)
 		goto out;
 
-	if (kfs_mkdir_p(o->root, 0700, e) < 0) {
+	if (kfs_mkdir_p(o->ctx->state_root, 0700, e) < 0) {
 		kerr_wrap(e, "create the state root");
 		goto out;
 	}
-	if (kstate_dir(o->root, o->id, dir, sizeof(dir), e) < 0)
+	if (kstate_dir(o->ctx->state_root, o->id, dir, sizeof(dir), e) < 0)
 		goto out;
 	if (mkdir(dir, 0700) < 0) {
 		if (errno == EEXIST)
@@ -590,7 +590,7 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 	}
 
 	st.pid_start = kproc_start_time(pid);
-	if (kstate_write(o->root, &st, e) < 0)
+	if (kstate_write(o->ctx->state_root, &st, e) < 0)
 		goto out;
 	if (o->pid_file && kstate_write_pid_file(o->pid_file, pid, e) < 0)
 		goto out;
@@ -612,7 +612,7 @@ out:
 		}
 		if (made_dir) {
 			kerr ig;
-			kstate_remove(o->root, o->id, &ig);
+			kstate_remove(o->ctx->state_root, o->id, &ig);
 		}
 	}
 	if (sv[0] >= 0)

@@ -217,7 +217,7 @@ static void __attribute__((noreturn)) exec_intermediate(struct exec_child *c)
 			_exit(127);
 		close(c->sync);
 		klaunch_exec(&l, &e);
-		dprintf(2, "kapsel-runtime exec: %s\n", e.msg);
+		dprintf(2, "%s exec: %s\n", klog_ident(), e.msg);
 		_exit(127);
 	}
 	if (ksync_send(c->sync, KSYNC_PID, pid, &e) < 0)
@@ -247,7 +247,7 @@ int kcontainer_exec(struct kexec_opts *o, pid_t *pidp, kerr *e)
 	memset(&p, 0, sizeof(p));
 	for (size_t i = 0; i < N_NS; i++)
 		c.nsfd[i] = -1;
-	if (kcontainer_state(o->root, o->id, &st, &status, e) < 0)
+	if (kcontainer_state(o->ctx->state_root, o->id, &st, &status, e) < 0)
 		return -1;
 	c.procfs = kprocfs_open(e);
 	if (c.procfs < 0) {
@@ -262,7 +262,7 @@ int kcontainer_exec(struct kexec_opts *o, pid_t *pidp, kerr *e)
 		kerr_msg(e, EINVAL, "cannot exec in container \"%s\": it is %s", o->id, kstatus_to_name(status));
 		goto out;
 	}
-	s = kcontainer_load_spec(o->root, &st, e);
+	s = kcontainer_load_spec(o->ctx->state_root, &st, e);
 	if (!s)
 		goto out;
 	if (o->process_file) {
@@ -276,7 +276,7 @@ int kcontainer_exec(struct kexec_opts *o, pid_t *pidp, kerr *e)
 	klsm_detect("", &c.lsm);
 	if (klsm_check_process(&c.lsm, &p, o->process_file ? o->process_file : "exec: process", e) < 0)
 		goto out;
-	if (s->seccomp && kseccomp_compile(s->seccomp, &sc, e) < 0)
+	if (s->seccomp && kseccomp_compile(s->seccomp, o->ctx->seccomp_cache, &sc, e) < 0)
 		goto out;
 	c.sc = sc;
 	if (p.terminal) {

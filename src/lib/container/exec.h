@@ -4,12 +4,14 @@
 #ifndef KAPSEL_EXEC_H
 #define KAPSEL_EXEC_H
 
+#include "common/context.h"
 #include "common/err.h"
 
 #include <sys/types.h>
 
 struct kexec_opts {
-	const char *root, *id;
+	const struct kctx *ctx;       /* the program's context: state root, caches */
+	const char *id;
 	const char *process_file;     /* --process: an OCI process object */
 	char **args;                  /* the command, when no --process */
 	int tty;                      /* -1: unset, else --tty */

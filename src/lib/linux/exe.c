@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -27,7 +28,16 @@ int kexe_is_sealed(void)
 	return seals >= 0 && (seals & SEALS) == SEALS;
 }
 
-int kexe_reexec_sealed(char **argv, kerr *e)
+/* the program's own name for the copy (what /proc/PID/comm then shows) */
+static const char *memfd_name(char *const *argv)
+{
+	if (!argv || !argv[0] || !*argv[0])
+		return "kapsel";
+	const char *slash = strrchr(argv[0], '/');
+	return slash && slash[1] ? slash + 1 : argv[0];
+}
+
+int kexe_reexec_sealed(char *const *argv, kerr *e)
 {
 	_cleanup_close_ int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (src < 0)
@@ -35,7 +45,7 @@ int kexe_reexec_sealed(char **argv, kerr *e)
 	struct stat st;
 	if (fstat(src, &st) < 0)
 		return kerr_errno(e, "stat /proc/self/exe");
-	_cleanup_close_ int mfd = memfd_create("kapsel-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	_cleanup_close_ int mfd = memfd_create(memfd_name(argv), MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0)
 		return kerr_errno(e, "memfd_create");
 	for (off_t left = st.st_size; left > 0;) {

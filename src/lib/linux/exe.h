@@ -17,6 +17,6 @@
 /* 1 if /proc/self/exe is a sealed memfd. */
 int kexe_is_sealed(void);
 /* Re-exec from a sealed memfd copy of /proc/self/exe.  Returns only on error. */
-int kexe_reexec_sealed(char **argv, kerr *e);
+int kexe_reexec_sealed(char *const *argv, kerr *e);
 
 #endif

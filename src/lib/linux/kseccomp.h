@@ -20,12 +20,12 @@ struct sock_filter;
  * field: "config.json: linux.seccomp.syscalls[3].action: unknown action ...".
  * Unknown syscall names are skipped (logged at debug level).
  *
- * The program is cached in $KAPSEL_SECCOMP_CACHE (default
- * /run/kapsel/seccomp-cache; an empty value turns the cache off), keyed by
+ * The program is cached in CACHE_DIR (created on demand, used only when it
+ * is ours and nobody else can write to it; NULL or "" for no cache), keyed by
  * a SHA-256 of the profile, the libseccomp version and the kernel; a hit
  * skips libseccomp entirely.  When the profile has a listenerPath, *out
  * holds an O_PATH fd to it (O_CLOEXEC) until kseccomp_free(). */
-int kseccomp_compile(json_object *profile, struct kseccomp **out, kerr *e);
+int kseccomp_compile(json_object *profile, const char *cache_dir, struct kseccomp **out, kerr *e);
 /* Install in the calling process: one seccomp(2) call with the profile's
  * flags.  With a SCMP_ACT_NOTIFY rule, the listener fd is sent (SCM_RIGHTS)
  * over a unix socket connected to listenerPath, with listenerMetadata as the

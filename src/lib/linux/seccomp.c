@@ -65,7 +65,6 @@
 #define BPF_MAXINSNS 4096
 #endif
 
-#define DEFAULT_CACHE_DIR "/run/kapsel/seccomp-cache"
 /* Bump when the translation below changes what a profile compiles to:
  * it is part of the cache key, so old entries stop matching. */
 #define TRANSLATOR_VERSION "kapsel-seccomp-1"
@@ -562,15 +561,12 @@ static void cache_sum(const struct cache_hdr *h, const struct sock_filter *prog,
 /* The cache directory, created on demand.  It is only used when it belongs
  * to us and nobody else can write to it: a planted program would be
  * installed as the container's filter.  -1 when caching is off. */
-static int cache_dir_open(void)
+static int cache_dir_open(const char *dir)
 {
-	const char *dir = getenv("KAPSEL_SECCOMP_CACHE");
 	struct stat st;
 	int fd, created = 0;
 
-	if (!dir)
-		dir = DEFAULT_CACHE_DIR;
-	if (!*dir)
+	if (!dir || !*dir)
 		return -1;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
@@ -721,7 +717,7 @@ static void kseccomp_freep(struct kseccomp **sc)
 	kseccomp_free(*sc);
 }
 
-int kseccomp_compile(json_object *profile, struct kseccomp **out, kerr *e)
+int kseccomp_compile(json_object *profile, const char *cache_dir, struct kseccomp **out, kerr *e)
 {
 	struct jctx c = { .file = "config.json", .e = e };
 	__attribute__((cleanup(kseccomp_freep))) struct kseccomp *sc = NULL;
@@ -740,7 +736,7 @@ int kseccomp_compile(json_object *profile, struct kseccomp **out, kerr *e)
 	if (parse_listener(&c, profile, sc) < 0)
 		return -1;
 
-	dirfd = cache_dir_open();
+	dirfd = cache_dir_open(cache_dir);
 	if (dirfd >= 0) {
 		cache_key(profile, key);
 		ksha256_hex(key, name);
