@@ -466,14 +466,8 @@ static int check_device_policy(const char *policy, const struct kstate *st, json
 		json_object_put(spec);
 		return -1;
 	}
-	if (kpolicy_decide(&pol, st->id, spec, &d, e) < 0 || kpolicy_log(&pol, &d, st->id, st->bundle, spec, e) < 0)
+	if (kpolicy_enforce(&pol, st->id, st->bundle, spec, &d, e) < 0)
 		goto out;
-	if (d.verdict == KPOL_DENY) {
-		char msg[KERR_MSG_MAX];
-		kpolicy_refusal(&pol, &d, msg, sizeof(msg));
-		kerr_msg(e, EPERM, "%s", msg);
-		goto out;
-	}
 	rc = 0;
 out:
 	kpolicy_free(&pol);

@@ -329,16 +329,8 @@ static int apply_policy(struct kcreate_opts *o, struct oci_spec **s, kerr *e)
 
 	if (kpolicy_load(o->ctx->policy, &pol, e) < 0)
 		return -1;
-	if (kpolicy_decide(&pol, o->id, (*s)->root, &d, e) < 0)
+	if (kpolicy_enforce(&pol, o->id, (*s)->bundle, (*s)->root, &d, e) < 0)
 		goto out;
-	if (kpolicy_log(&pol, &d, o->id, (*s)->bundle, (*s)->root, e) < 0)
-		goto out;
-	if (d.verdict == KPOL_DENY) {
-		char msg[KERR_MSG_MAX];
-		kpolicy_refusal(&pol, &d, msg, sizeof(msg));
-		kerr_msg(e, EPERM, "%s", msg);
-		goto out;
-	}
 	for (size_t i = 0; i < d.n_findings; i++)
 		if (!d.exempt && d.findings[i].rule->level <= pol.warn &&
 		    (d.findings[i].rule->level > d.level || d.level == KPOL_PRIVILEGED))

@@ -317,3 +317,16 @@ int kpolicy_log(const struct kpolicy *p, const struct kpol_decision *d, const ch
 	jsonw_free(&w);
 	return rc;
 }
+
+int kpolicy_enforce(const struct kpolicy *p, const char *id, const char *bundle, json_object *spec,
+		    struct kpol_decision *d, kerr *e)
+{
+	if (kpolicy_decide(p, id, spec, d, e) < 0 || kpolicy_log(p, d, id, bundle, spec, e) < 0)
+		return -1;
+	if (d->verdict == KPOL_DENY) {
+		char msg[KERR_MSG_MAX];
+		kpolicy_refusal(p, d, msg, sizeof(msg));
+		return kerr_msg(e, EPERM, "%s", msg);
+	}
+	return 0;
+}

@@ -118,5 +118,10 @@ void kpolicy_refusal(const struct kpolicy *p, const struct kpol_decision *d, cha
 /* Write the decision as one JSON line to the log file and to syslog. */
 int kpolicy_log(const struct kpolicy *p, const struct kpol_decision *d, const char *id, const char *bundle,
 		json_object *spec, kerr *e);
+/* decide, log, and refuse: -1 with EPERM and the refusal message when the
+ * verdict is deny, -1 when the decision cannot be made or logged, else 0
+ * with D filled (SPEC changed in place where a fix applied). */
+int kpolicy_enforce(const struct kpolicy *p, const char *id, const char *bundle, json_object *spec,
+		    struct kpol_decision *d, kerr *e);
 
 #endif
