@@ -348,151 +348,209 @@ out:
 	return rc;
 }
 
-int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
-{
-	struct oci_spec *s = NULL;
+/* Everything one create holds, released by create_done(): the steps
+ * below fill it in order, and a failed step leaves it for create_done to
+ * undo (kill the processes, remove the cgroup and the state directory). */
+struct create_job {
+	struct kcreate_opts *o;
+	struct oci_spec *s;
 	char dir[PATH_MAX], fifo[PATH_MAX + 16], cgpath[PATH_MAX], created[64];
 	struct kcg_host cg;
-	struct kseccomp *sc = NULL;
-	int sv[2] = { -1, -1 }, console = -1, console_pair[2] = { -1, -1 };
-	pid_t pid = -1, mid = -1;
-	int made_dir = 0, made_cg = 0, rc = -1;
-	struct kcg_join join = { .n = 0, .v2_dir = -1, .v2_procs = -1 };
+	struct kseccomp *sc;
+	int sv[2], console, console_pair[2], fifo_fd, procfs;
+	pid_t pid, mid;
+	int made_dir, made_cg;
+	struct kcg_join join;
 	struct klsm_host lsm;
-	struct krootfs_opts trees = { .root_tree = -1 };
-	_cleanup_close_ int fifo_fd = -1, procfs = -1;
-	_cleanup_free_ char **ann = NULL;
-	struct ksync_msg m;
+	struct krootfs_opts trees;
+	struct child_ctx c;
+};
 
-	if (kid_validate(o->id, e) < 0)
-		return -1;
+static void create_job_init(struct create_job *j, struct kcreate_opts *o)
+{
+	memset(j, 0, sizeof(*j));
+	j->o = o;
+	j->sv[0] = j->sv[1] = j->console = j->console_pair[0] = j->console_pair[1] = -1;
+	j->fifo_fd = j->procfs = -1;
+	j->pid = j->mid = -1;
+	j->join = (struct kcg_join){ .n = 0, .v2_dir = -1, .v2_procs = -1 };
+	j->trees.root_tree = -1;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Undo what a failed create made (FAILED), and release what any create holds. */
+static void create_done(struct create_job *j, int failed)
+{
+	if (failed) {
+		if (j->mid > 0) {
+			kill(j->mid, SIGKILL);
+			waitpid(j->mid, NULL, 0);
+		}
+		if (j->pid > 0) {
+			kill(j->pid, SIGKILL);
+			waitpid(j->pid, NULL, 0);
+		}
+		if (j->made_cg) {
+			kerr ig;
+			kcg_destroy(&j->cg, j->cgpath, &ig);
+		}
+		if (j->made_dir) {
+			kerr ig;
+			kstate_remove(j->o->ctx->state_root, j->o->id, &ig);
+		}
+	}
+	close_fd(&j->sv[0]);
+	close_fd(&j->sv[1]);
+	close_fd(&j->console);
+	close_fd(&j->console_pair[0]);
+	close_fd(&j->fifo_fd);
+	close_fd(&j->procfs);
+	kcg_join_close(&j->join);
+	if (j->s)
+		krootfs_trees_close(j->s, &j->trees);
+	kseccomp_free(j->sc);
+	oci_spec_free(j->s);
+}
+
+/* Step 1, nothing made yet: the config read, the policy applied, every check
+ * that can fail before anything exists. */
+static int create_check(struct create_job *j, kerr *e)
+{
+	struct kcreate_opts *o = j->o;
+
 	/* before any bundle is read or namespace joined: every write under
 	 * /proc goes through this */
-	procfs = kprocfs_open(e);
-	if (procfs < 0)
+	j->procfs = kprocfs_open(e);
+	if (j->procfs < 0 || oci_spec_load(o->bundle, &j->s, e) < 0 || apply_policy(o, &j->s, e) < 0)
 		return -1;
-	if (oci_spec_load(o->bundle, &s, e) < 0)
-		return -1;
-	if (apply_policy(o, &s, e) < 0)
-		goto out;
-	if (!s->has_process) {
-		kerr_msg(e, EINVAL, "config.json: process: missing (nothing to run)");
-		goto out;
-	}
+	struct oci_spec *s = j->s;
+	if (!s->has_process)
+		return kerr_msg(e, EINVAL, "config.json: process: missing (nothing to run)");
 	if (!((s->ns_new_flags | s->ns_join_flags) & CLONE_NEWNS) && check_shared_mnt(s, e) < 0)
-		goto out;
+		return -1;
 	/* A container that may ptrace us from the host's user namespace could
 	 * reach our binary through /proc/PID/exe: run from a sealed copy. */
 	const uint64_t ptrace_bit = 1ULL << 19; /* CAP_SYS_PTRACE */
 	int caps_ptrace = (s->process.caps[CAPS_BOUNDING] | s->process.caps[CAPS_PERMITTED] |
 			   s->process.caps[CAPS_EFFECTIVE] | s->process.caps[CAPS_AMBIENT]) & ptrace_bit;
-	if (caps_ptrace && !((s->ns_new_flags | s->ns_join_flags) & CLONE_NEWUSER) && o->ctx->self_argv && !kexe_is_sealed()) {
+	if (caps_ptrace && !((s->ns_new_flags | s->ns_join_flags) & CLONE_NEWUSER) && o->ctx->self_argv &&
+	    !kexe_is_sealed()) {
 		klog_debug("container holds CAP_SYS_PTRACE: re-executing from a sealed copy");
-		kexe_reexec_sealed(o->ctx->self_argv, e);
-		goto out;
+		return kexe_reexec_sealed(o->ctx->self_argv, e); /* returns only on error */
 	}
-	klsm_detect("", &lsm);
-	if (klsm_check_spec(&lsm, s, e) < 0)
-		goto out;
-	if (s->seccomp && kseccomp_compile(s->seccomp, o->ctx->seccomp_cache, &sc, e) < 0)
-		goto out;
+	klsm_detect("", &j->lsm);
+	if (klsm_check_spec(&j->lsm, s, e) < 0)
+		return -1;
+	if (s->seccomp && kseccomp_compile(s->seccomp, o->ctx->seccomp_cache, &j->sc, e) < 0)
+		return -1;
 	if (s->process.terminal) {
 		if (o->console_socket) {
-			console = kterm_connect(o->console_socket, e);
-			if (console < 0)
-				goto out;
+			j->console = kterm_connect(o->console_socket, e);
+			if (j->console < 0)
+				return -1;
 		} else if (o->keep_parent) {
-			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console_pair) < 0) {
-				kerr_errno(e, "socketpair");
-				goto out;
-			}
-			console = console_pair[1];
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, j->console_pair) < 0)
+				return kerr_errno(e, "socketpair");
+			j->console = j->console_pair[1];
+			j->console_pair[1] = -1;
 		} else {
-			kerr_msg(e, EINVAL, "config.json: process.terminal is true: --console-socket is required");
-			goto out;
+			return kerr_msg(e, EINVAL, "config.json: process.terminal is true: --console-socket is required");
 		}
 	}
-	if (kcg_host_detect(&cg, e) < 0 || kcg_resolve_path(s->cgroups_path, o->id, cgpath, sizeof(cgpath), e) < 0)
-		goto out;
+	return kcg_host_detect(&j->cg, e) < 0 ||
+			       kcg_resolve_path(s->cgroups_path, o->id, j->cgpath, sizeof(j->cgpath), e) < 0
+		       ? -1
+		       : 0;
+}
 
-	if (kfs_mkdir_p(o->ctx->state_root, 0700, e) < 0) {
-		kerr_wrap(e, "create the state root");
-		goto out;
-	}
-	if (kstate_dir(o->ctx->state_root, o->id, dir, sizeof(dir), e) < 0)
-		goto out;
-	if (mkdir(dir, 0700) < 0) {
+/* Step 2: the state directory with the config and the exec fifo, the
+ * cgroup, the mount trees a new user namespace needs. */
+static int create_prepare(struct create_job *j, kerr *e)
+{
+	struct kcreate_opts *o = j->o;
+	struct oci_spec *s = j->s;
+
+	if (kfs_mkdir_p(o->ctx->state_root, 0700, e) < 0)
+		return kerr_wrap(e, "create the state root");
+	if (kstate_dir(o->ctx->state_root, o->id, j->dir, sizeof(j->dir), e) < 0)
+		return -1;
+	if (mkdir(j->dir, 0700) < 0) {
 		if (errno == EEXIST)
-			kerr_msg(e, EEXIST, "container \"%s\" already exists", o->id);
-		else
-			kerr_errno(e, "create %s", dir);
-		goto out;
+			return kerr_msg(e, EEXIST, "container \"%s\" already exists", o->id);
+		return kerr_errno(e, "create %s", j->dir);
 	}
-	made_dir = 1;
+	j->made_dir = 1;
 	/* the config as created: exec and update read it, not the bundle's,
 	 * which may have changed since */
-	snprintf(fifo, sizeof(fifo), "%s/config.json", dir);
-	if (kfs_write_file(fifo, s->raw, s->raw_len, 0600, 0, e) < 0)
-		goto out;
-	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
-	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
-		kerr_errno(e, "create %s", fifo);
-		goto out;
-	}
-	fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
-	if (fifo_fd < 0) {
-		kerr_errno(e, "open %s", fifo);
-		goto out;
-	}
-	if (kcg_create(&cg, cgpath, e) < 0)
-		goto out;
-	made_cg = 1;
-	if (kcg_join_open(&cg, cgpath, &join, e) < 0)
-		goto out;
+	snprintf(j->fifo, sizeof(j->fifo), "%s/config.json", j->dir);
+	if (kfs_write_file(j->fifo, s->raw, s->raw_len, 0600, 0, e) < 0)
+		return -1;
+	snprintf(j->fifo, sizeof(j->fifo), "%s/exec.fifo", j->dir);
+	if (mkfifo(j->fifo, 0622) < 0 || chmod(j->fifo, 0622) < 0)
+		return kerr_errno(e, "create %s", j->fifo);
+	j->fifo_fd = open(j->fifo, O_PATH | O_CLOEXEC);
+	if (j->fifo_fd < 0)
+		return kerr_errno(e, "open %s", j->fifo);
+	if (kcg_create(&j->cg, j->cgpath, e) < 0)
+		return -1;
+	j->made_cg = 1;
+	if (kcg_join_open(&j->cg, j->cgpath, &j->join, e) < 0)
+		return -1;
 	/* a new user namespace may not reach the rootfs and bind sources by
 	 * path: clone them as mount trees now, while privileged */
 	if ((s->ns_new_flags & CLONE_NEWUSER) && (s->ns_new_flags & CLONE_NEWNS) &&
-	    krootfs_trees_open(s, &trees, e) < 0)
-		goto out;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		kerr_errno(e, "socketpair");
-		goto out;
-	}
+	    krootfs_trees_open(s, &j->trees, e) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sv) < 0)
+		return kerr_errno(e, "socketpair");
+	return 0;
+}
 
-	struct child_ctx c = {
-		.s = s, .o = o, .cg = &cg, .cg_path = cgpath, .fifo_path = fifo, .fifo_fd = fifo_fd, .seccomp = sc,
-		.sync = sv[1], .console = console, .slow = 0, .join = &join, .lsm = &lsm, .trees = &trees,
-		.procfs = procfs,
+/* Step 3: the init, cloned with its namespaces (or through an intermediate
+ * process that joins and unshares first). */
+static int create_spawn(struct create_job *j, kerr *e)
+{
+	const struct oci_spec *s = j->s;
+	struct child_ctx *c = &j->c;
+
+	*c = (struct child_ctx){
+		.s = s, .o = j->o, .cg = &j->cg, .cg_path = j->cgpath, .fifo_path = j->fifo, .fifo_fd = j->fifo_fd,
+		.seccomp = j->sc, .sync = j->sv[1], .console = j->console, .slow = 0, .join = &j->join,
+		.lsm = &j->lsm, .trees = &j->trees, .procfs = j->procfs,
 	};
 	int joined = s->ns_join_flags;
-	c.slow = (joined & (CLONE_NEWUSER | CLONE_NEWPID)) || ((s->ns_new_flags & CLONE_NEWUSER) && joined) ||
-		 (s->ns_new_flags & CLONE_NEWTIME);
+	c->slow = (joined & (CLONE_NEWUSER | CLONE_NEWPID)) || ((s->ns_new_flags & CLONE_NEWUSER) && joined) ||
+		  (s->ns_new_flags & CLONE_NEWTIME);
 
 	fflush(NULL);
-	if (c.slow) {
-		mid = fork();
-		if (mid == 0) {
-			close(sv[0]);
-			intermediate_main(&c);
+	if (c->slow) {
+		j->mid = fork();
+		if (j->mid == 0) {
+			close(j->sv[0]);
+			intermediate_main(c);
 		}
-		if (mid < 0) {
-			kerr_errno(e, "fork");
-			goto out;
-		}
+		if (j->mid < 0)
+			return kerr_errno(e, "fork");
 	} else {
 		int flags = s->ns_new_flags & ~CLONE_NEWCGROUP;
 		struct clone_args ca = { .flags = flags, .exit_signal = SIGCHLD };
-		if (join.v2_dir >= 0) {
+		if (j->join.v2_dir >= 0) {
 			ca.flags |= CLONE_INTO_CGROUP;
-			ca.cgroup = join.v2_dir;
+			ca.cgroup = j->join.v2_dir;
 		}
-		pid = syscall(SYS_clone3, &ca, sizeof(ca));
+		pid_t pid = syscall(SYS_clone3, &ca, sizeof(ca));
 		if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) /* kernel < 5.7 */
 			pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 		else if (pid == 0)
-			c.born_in_v2 = join.v2_dir >= 0;
+			c->born_in_v2 = j->join.v2_dir >= 0;
 		if (pid == 0) {
-			close(sv[0]);
+			close(j->sv[0]);
 			prctl(PR_SET_DUMPABLE, 0);
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			kerr ce = { 0 };
@@ -502,123 +560,107 @@ int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
 					continue;
 				int fd = kns_open(&s->namespaces[i], &ce);
 				if (fd < 0 || kns_join_fd(fd, s->namespaces[i].type, &ce) < 0) {
-					ksync_send_error(sv[1], &ce);
+					ksync_send_error(j->sv[1], &ce);
 					_exit(1);
 				}
 				close(fd);
 			}
-			child_main(&c);
+			child_main(c);
 		}
-		if (pid < 0) {
-			kerr_errno(e, "create the container process (clone with namespaces %#x)", flags);
-			goto out;
-		}
+		if (pid < 0)
+			return kerr_errno(e, "create the container process (clone with namespaces %#x)", flags);
+		j->pid = pid;
 	}
-	close(sv[1]);
-	sv[1] = -1;
+	close_fd(&j->sv[1]);
+	return 0;
+}
 
-	if (c.slow) {
+/* Step 4: the parent's half of the setup, in step with the init over the
+ * sync socket: id maps, oom_score_adj, the hooks, the limits. */
+static int create_handshake(struct create_job *j, struct kstate *st, kerr *e)
+{
+	const struct oci_spec *s = j->s;
+	struct ksync_msg m;
+
+	if (j->c.slow) {
 		if (s->ns_new_flags & CLONE_NEWUSER) {
-			if (ksync_expect(sv[0], KSYNC_USERNS, &m, e) < 0 || kns_write_idmaps(procfs, m.pid, s, e) < 0 ||
-			    ksync_send(sv[0], KSYNC_MAPS_DONE, 0, e) < 0)
-				goto out;
+			if (ksync_expect(j->sv[0], KSYNC_USERNS, &m, e) < 0 ||
+			    kns_write_idmaps(j->procfs, m.pid, s, e) < 0 || ksync_send(j->sv[0], KSYNC_MAPS_DONE, 0, e) < 0)
+				return -1;
 		}
-		if (ksync_expect(sv[0], KSYNC_PID, &m, e) < 0)
-			goto out;
-		pid = m.pid;
-		int st;
-		waitpid(mid, &st, 0);
-		mid = -1;
-	} else if (s->ns_new_flags & CLONE_NEWUSER) {
-		if (kns_write_idmaps(procfs, pid, s, e) < 0)
-			goto out;
+		if (ksync_expect(j->sv[0], KSYNC_PID, &m, e) < 0)
+			return -1;
+		j->pid = m.pid;
+		waitpid(j->mid, NULL, 0);
+		j->mid = -1;
+	} else if ((s->ns_new_flags & CLONE_NEWUSER) && kns_write_idmaps(j->procfs, j->pid, s, e) < 0) {
+		return -1;
 	}
-	if (kproc_set_oom_score_adj(procfs, &s->process, pid, e) < 0)
-		goto out;
-	if (ksync_send(sv[0], KSYNC_GO, 0, e) < 0)
-		goto out;
-
-	struct kstate st = {
-		.id = (char *)o->id, .pid = pid, .bundle = s->bundle, .rootfs = s->root_path,
-		.owner = geteuid(), .cgroup_path = cgpath,
-		/* start and delete read the config again only when it has hooks for them */
-		.later_hooks = (s->n_hooks[OCI_HOOK_POSTSTART] ? 1u << OCI_HOOK_POSTSTART : 0) |
-			       (s->n_hooks[OCI_HOOK_POSTSTOP] ? 1u << OCI_HOOK_POSTSTOP : 0),
-	};
-	iso8601_now(created, sizeof(created));
-	st.created = created;
-	ann = annotations_vector(s);
-	st.annotations = ann;
-
+	if (kproc_set_oom_score_adj(j->procfs, &s->process, j->pid, e) < 0 || ksync_send(j->sv[0], KSYNC_GO, 0, e) < 0)
+		return -1;
+	st->pid = j->pid;
 	for (;;) {
-		if (ksync_recv(sv[0], &m, e) < 0)
-			goto out;
-		if (m.type == KSYNC_HOOKS) {
-			/* "created", as the runtime-tools validation (hooks_stdin)
-			 * expects and crun passes (runc 1.1 passes "creating") */
-			_cleanup_free_ char *json = kstate_oci_json(&st, KSTATUS_CREATED, 0);
-			if (khooks_run(s, OCI_HOOK_PRESTART, json, e) < 0 ||
-			    khooks_run(s, OCI_HOOK_CREATE_RUNTIME, json, e) < 0)
-				goto out;
-			if (ksync_send(sv[0], KSYNC_HOOKS_DONE, 0, e) < 0)
-				goto out;
-			continue;
-		}
-		if (m.type != KSYNC_READY) {
-			kerr_msg(e, EPROTO, "sync: unexpected message %d", m.type);
-			goto out;
-		}
-		break;
+		if (ksync_recv(j->sv[0], &m, e) < 0)
+			return -1;
+		if (m.type == KSYNC_READY)
+			break;
+		if (m.type != KSYNC_HOOKS)
+			return kerr_msg(e, EPROTO, "sync: unexpected message %d", m.type);
+		/* "created", as the runtime-tools validation (hooks_stdin)
+		 * expects and crun passes (runc 1.1 passes "creating") */
+		_cleanup_free_ char *json = kstate_oci_json(st, KSTATUS_CREATED, 0);
+		if (khooks_run(s, OCI_HOOK_PRESTART, json, e) < 0 || khooks_run(s, OCI_HOOK_CREATE_RUNTIME, json, e) < 0 ||
+		    ksync_send(j->sv[0], KSYNC_HOOKS_DONE, 0, e) < 0)
+			return -1;
 	}
 	/* The limits go in once the rootfs and its device nodes exist (the
 	 * device rules may not allow mknod), before the program can run. */
-	if (kcg_apply_resources(&cg, cgpath, s->resources, e) < 0)
-		goto out;
+	if (kcg_apply_resources(&j->cg, j->cgpath, s->resources, e) < 0)
+		return -1;
 	kerr_clear(e);
-	if (console_pair[0] >= 0) {
-		o->console_fd_out = kterm_recv_fd(console_pair[0], e);
-		if (o->console_fd_out < 0)
-			goto out;
+	if (j->console_pair[0] >= 0) {
+		j->o->console_fd_out = kterm_recv_fd(j->console_pair[0], e);
+		if (j->o->console_fd_out < 0)
+			return -1;
 	}
+	return 0;
+}
 
-	st.pid_start = kproc_start_time(pid);
+int kcontainer_create(struct kcreate_opts *o, pid_t *pidp, kerr *e)
+{
+	struct create_job j;
+	_cleanup_free_ char **ann = NULL;
+	int rc = -1;
+
+	if (kid_validate(o->id, e) < 0)
+		return -1;
+	create_job_init(&j, o);
+	if (create_check(&j, e) < 0 || create_prepare(&j, e) < 0 || create_spawn(&j, e) < 0)
+		goto out;
+
+	struct kstate st = {
+		.id = (char *)o->id, .bundle = j.s->bundle, .rootfs = j.s->root_path, .owner = geteuid(),
+		.cgroup_path = j.cgpath,
+		/* start and delete read the config again only when it has hooks for them */
+		.later_hooks = (j.s->n_hooks[OCI_HOOK_POSTSTART] ? 1u << OCI_HOOK_POSTSTART : 0) |
+			       (j.s->n_hooks[OCI_HOOK_POSTSTOP] ? 1u << OCI_HOOK_POSTSTOP : 0),
+	};
+	iso8601_now(j.created, sizeof(j.created));
+	st.created = j.created;
+	ann = annotations_vector(j.s);
+	st.annotations = ann;
+	if (create_handshake(&j, &st, e) < 0)
+		goto out;
+	st.pid_start = kproc_start_time(j.pid);
 	if (kstate_write(o->ctx->state_root, &st, e) < 0)
 		goto out;
-	if (o->pid_file && kstate_write_pid_file(o->pid_file, pid, e) < 0)
+	if (o->pid_file && kstate_write_pid_file(o->pid_file, j.pid, e) < 0)
 		goto out;
-	*pidp = pid;
+	*pidp = j.pid;
 	rc = 0;
 out:
-	if (rc < 0) {
-		if (mid > 0) {
-			kill(mid, SIGKILL);
-			waitpid(mid, NULL, 0);
-		}
-		if (pid > 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-		}
-		if (made_cg) {
-			kerr ig;
-			kcg_destroy(&cg, cgpath, &ig);
-		}
-		if (made_dir) {
-			kerr ig;
-			kstate_remove(o->ctx->state_root, o->id, &ig);
-		}
-	}
-	if (sv[0] >= 0)
-		close(sv[0]);
-	if (sv[1] >= 0)
-		close(sv[1]);
-	if (console >= 0)
-		close(console);
-	if (console_pair[0] >= 0)
-		close(console_pair[0]);
-	kcg_join_close(&join);
-	if (s)
-		krootfs_trees_close(s, &trees);
-	kseccomp_free(sc);
-	oci_spec_free(s);
+	create_done(&j, rc < 0);
+	if (rc < 0)
+		kerr_wrap(e, "create %s", o->id);
 	return rc;
 }
