@@ -322,7 +322,9 @@ static int get_int(json_object *o, const char *a, const char *b, int64_t *out)
 
 /* A new memory limit without a word on swap: unlimited memory makes swap
  * unlimited too (as runc does); a container that had no swap (swap equal to
- * the limit) keeps having none. */
+ * the limit) keeps having none; one that had some keeps its memory+swap
+ * limit, written again: cgroup v2 keeps swap apart (memory.swap.max is swap
+ * minus limit), so the new limit changes what that file must hold. */
 static void swap_follows_limit(json_object *delta, json_object *cur)
 {
 	int64_t limit, old_limit, old_swap;
@@ -332,8 +334,8 @@ static void swap_follows_limit(json_object *delta, json_object *cur)
 	if (limit == -1) /* the v1 driver lifts memsw with it, where there is one */
 		json_object_object_del(kj_get(cur, "memory"), "swap");
 	else if (get_int(cur, "memory", "limit", &old_limit) && get_int(cur, "memory", "swap", &old_swap) &&
-		 old_limit > 0 && old_swap == old_limit)
-		json_object_object_add(mem, "swap", json_object_new_int64(limit));
+		 old_limit > 0)
+		json_object_object_add(mem, "swap", json_object_new_int64(old_swap == old_limit ? limit : old_swap));
 }
 
 /* "config.json: linux.resources..." from the cgroup code: the file is not
