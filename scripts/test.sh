@@ -2,7 +2,9 @@
 # Run the whole kapsel test suite: C unit tests (plain and under
 # ASan/UBSan), the integration tests against the real binaries (with
 # Docker, Podman and containerd), the runtime tests again against the
-# ASan/UBSan build of kapsel-runtime, and each libFuzzer target briefly.
+# ASan/UBSan build of kapsel-runtime, the runtime's resource, control and
+# lifecycle tests on a pure cgroup v2 host (a qemu VM, tests/vm/run.sh),
+# and each libFuzzer target briefly.
 # Ends with one summary line: "N passed, M failed".  Needs root.
 set -u
 cd "$(dirname "$0")/.."
@@ -34,6 +36,10 @@ count_pytest() { # label, then pytest arguments
 	label=$1
 	shift
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider "$@" >"$log" 2>&1
+	count_summary "$label"
+}
+count_summary() { # label: add the counts of the pytest run whose output is in $log
+	label=$1
 	grep -vE 'PytestWarning|OSError|warnings.warn' "$log" | tail -40
 	# only pytest's own summary line counts ("3 failed, 140 passed, 2 xfailed in 40.1s")
 	summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|xfailed|deselected).* in [0-9.]+s' "$log" | tail -1)
@@ -60,6 +66,11 @@ count_pytest asan tests/integration/test_lifecycle.py tests/integration/test_exe
 # the escapes again, kapsel-runtime only (runc and crun ran above)
 count_pytest asan-escapes tests/integration/test_escapes.py -k "not runc and not crun"
 unset ASAN_OPTIONS UBSAN_OPTIONS KAPSEL_RUNTIME_BIN
+
+echo "== pure cgroup v2 VM =="
+# pytest runs in the guest; its summary line comes back in run.sh's output
+tests/vm/run.sh --build "$PWD/build" >"$log" 2>&1
+count_summary vm
 
 echo "== fuzz targets (libFuzzer, ${KAPSEL_FUZZ_SECONDS:-15} s each from the seed corpus) =="
 if CC=clang scripts/build.sh build-fuzz -Dfuzz=enabled -Db_sanitize=address,undefined -Db_lundef=false \

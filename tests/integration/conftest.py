@@ -20,15 +20,63 @@ RUNTIME = os.environ.get("KAPSEL_RUNTIME_BIN") or os.path.join(BUILD, "src", "ru
 PROBE = os.path.join(BUILD, "tests", "probe")
 
 
+CGROUP_BASE = "/sys/fs/cgroup"
+
+
+def _cgroup_layout():
+    """The host's cgroup layout, as the runtime detects it: "v2" (cgroup2
+    alone at /sys/fs/cgroup), "hybrid" (v1 controllers and a cgroup2 tree
+    at /sys/fs/cgroup/unified) or "v1"."""
+    fstypes = {}
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            fields = line.split()
+            fstypes[fields[1]] = fields[2]
+    if fstypes.get(CGROUP_BASE) == "cgroup2":
+        return "v2"
+    return "hybrid" if fstypes.get(CGROUP_BASE + "/unified") == "cgroup2" else "v1"
+
+
+CGROUP_LAYOUT = _cgroup_layout()
+# the cgroup2 tree: all of /sys/fs/cgroup on v2, a controller-less part on hybrid
+UNIFIED = {"v2": CGROUP_BASE, "hybrid": CGROUP_BASE + "/unified"}.get(CGROUP_LAYOUT)
+only_v2 = pytest.mark.skipif(CGROUP_LAYOUT != "v2", reason=f"cgroup v2 only (this host is {CGROUP_LAYOUT})")
+
+
 def cgroup_dirs(path):
-    """Every v1/v2 hierarchy directory that exists for a cgroup path."""
+    """Every directory of cgroup PATH that exists: one per v1 hierarchy
+    (and the cgroup2 tree's) on v1/hybrid, the cgroup2 one on v2."""
+    if CGROUP_LAYOUT == "v2":
+        return [CGROUP_BASE + path] if os.path.isdir(CGROUP_BASE + path) else []
     found = []
-    base = "/sys/fs/cgroup"
-    for h in sorted(os.listdir(base)):
-        d = os.path.join(base, h) + path
+    for h in sorted(os.listdir(CGROUP_BASE)):
+        d = os.path.join(CGROUP_BASE, h) + path
         if os.path.isdir(d):
             found.append(d)
     return found
+
+
+def cgroup_dir(path, controller):
+    """The directory holding CONTROLLER's files for cgroup PATH: its v1
+    hierarchy's, or on v2 the cgroup's own, where the controller must be
+    enabled.  None when the cgroup does not exist."""
+    if CGROUP_LAYOUT == "v2":
+        d = CGROUP_BASE + path
+        if not os.path.isdir(d):
+            return None
+        with open(d + "/cgroup.controllers") as f:
+            assert controller in f.read().split(), f"controller {controller} not enabled for {path}"
+        return d
+    d = f"{CGROUP_BASE}/{controller}{path}"
+    return d if d in cgroup_dirs(path) else None
+
+
+def cgroup_read(path, controller, name):
+    """The text of CONTROLLER's file NAME of cgroup PATH (which must exist)."""
+    d = cgroup_dir(path, controller)
+    assert d, f"no {controller} cgroup {path}"
+    with open(os.path.join(d, name)) as f:
+        return f.read()
 
 
 class Result:
@@ -204,10 +252,11 @@ def wait_file(path, timeout=30):
 
 
 def cgroup_procs(cid, controller="pids"):
-    dirs = [d for d in cgroup_dirs("/kapsel/" + cid) if f"/{controller}/" in d]
-    if not dirs:
+    d = cgroup_dir("/kapsel/" + cid, controller)
+    if not d:
         return []
-    return [int(p) for p in open(dirs[0] + "/cgroup.procs").read().split()]
+    with open(d + "/cgroup.procs") as f:
+        return [int(p) for p in f.read().split()]
 
 
 # ---- helpers for test_config.py and test_security.py ----------------------

@@ -1,6 +1,7 @@
 """ps, pause, resume, update, events: a client's controls over a container
 that runs, checked from outside (cgroup files, state) and from inside (what
-the container's processes can do)."""
+the container's processes can do).  The cgroup files are v1's on a hybrid
+host and cgroup2's on a pure v2 host (tests/vm/run.sh runs this file there)."""
 import json
 import os
 import select
@@ -9,16 +10,27 @@ import time
 
 import pytest
 
-from conftest import cgroup_dirs, cgroup_procs, wait_exit, wait_file
+from conftest import CGROUP_LAYOUT, UNIFIED, cgroup_procs, cgroup_read, wait_exit, wait_file
 
 MIB = 1024 * 1024
+V2 = CGROUP_LAYOUT == "v2"
 
 
 def cg_file(cid, controller, name):
-    dirs = [d for d in cgroup_dirs("/kapsel/" + cid) if f"/{controller}/" in d]
-    assert dirs, f"no {controller} cgroup for {cid}"
-    with open(os.path.join(dirs[0], name)) as f:
-        return f.read().strip()
+    return cgroup_read("/kapsel/" + cid, controller, name).strip()
+
+
+def frozen(cid):
+    """What the cgroup says of a freeze: v1 freezer.state, v2 cgroup.freeze
+    and the frozen key of cgroup.events."""
+    if V2:
+        d = f"{UNIFIED}/kapsel/{cid}"
+        with open(d + "/cgroup.events") as f:
+            events = dict(l.split() for l in f.read().splitlines())
+        with open(d + "/cgroup.freeze") as f:
+            asked = f.read().strip()
+        return {("1", "1"): "FROZEN", ("0", "0"): "THAWED"}.get((asked, events["frozen"]), "FREEZING")
+    return cg_file(cid, "freezer", "freezer.state")
 
 
 def shared_dir(bundle, tmp_path, name="shared", dest="/shared"):
@@ -31,15 +43,37 @@ def shared_dir(bundle, tmp_path, name="shared", dest="/shared"):
     return d
 
 
-def run_detached(bundle, runtime, tmp_path, script):
-    """Run SCRIPT (sh) detached; it must create /shared/ready when set up.
-    Returns the shared directory."""
+def run_detached(bundle, runtime, tmp_path, script, probes=None):
+    """Run SCRIPT (sh) detached; it must create /shared/ready when set up,
+    then be PROBES probe processes (wait_probes).  Returns the shared
+    directory."""
     shared = shared_dir(bundle, tmp_path)
     bundle.args("/bin/sh", "-c", script)
     r = bundle.run("--detach")
     assert r.rc == 0, r
     assert wait_file(shared / "ready")
+    if probes:
+        wait_probes(bundle.id, probes)
     return shared
+
+
+def wait_probes(cid, n, timeout=30):
+    """Wait until the processes of container CID are N probes and nothing
+    else: its `touch /shared/ready` has exited, its shell has exec'd.  No
+    event says so: this looks again every 10 ms.  Returns their pids."""
+    end = time.monotonic() + timeout
+    while True:
+        pids, names = cgroup_procs(cid), []
+        for p in pids:
+            try:
+                with open(f"/proc/{p}/comm") as f:
+                    names.append(f.read().strip())
+            except OSError:  # it has just exited
+                pass
+        if len(pids) == n and names == ["probe"] * n:
+            return pids
+        assert time.monotonic() < end, f"container {cid}: {names} after {timeout} s, not {n} probes"
+        time.sleep(0.01)
 
 
 class Lines:
@@ -115,7 +149,7 @@ def host_tmpfs(tmp_path):
 
 def test_ps_json_lists_exactly_the_containers_pids(bundle, runtime, tmp_path):
     run_detached(bundle, runtime, tmp_path,
-                 "/bin/probe sleep 600 & /bin/probe sleep 600 & touch /shared/ready; exec /bin/probe sleep 600")
+                 "/bin/probe sleep 600 & /bin/probe sleep 600 & touch /shared/ready; exec /bin/probe sleep 600", probes=3)
     r = runtime("ps", "--format", "json", bundle.id)
     assert r.rc == 0, r
     assert r.out.startswith("[") and " " not in r.out  # runc's compact form
@@ -128,7 +162,8 @@ def test_ps_json_lists_exactly_the_containers_pids(bundle, runtime, tmp_path):
 
 
 def test_ps_table_filters_ps_output(bundle, runtime, tmp_path):
-    run_detached(bundle, runtime, tmp_path, "/bin/probe sleep 600 & touch /shared/ready; exec /bin/probe sleep 600")
+    run_detached(bundle, runtime, tmp_path, "/bin/probe sleep 600 & touch /shared/ready; exec /bin/probe sleep 600",
+                 probes=2)
     pids = set(cgroup_procs(bundle.id))
     r = runtime("ps", bundle.id)
     assert r.rc == 0, r
@@ -150,7 +185,7 @@ def test_ps_errors(bundle, runtime, tmp_path):
     assert r.rc == 1 and 'container "nosuch" does not exist' in r.err, r
     assert runtime("ps", "--format", "yaml", "x").rc == 2
     assert runtime("ps").rc == 2
-    run_detached(bundle, runtime, tmp_path, "touch /shared/ready; exec /bin/probe sleep 600")
+    run_detached(bundle, runtime, tmp_path, "touch /shared/ready; exec /bin/probe sleep 600", probes=1)
     r = runtime("ps", "--format", "json", bundle.id, "-ef")
     assert r.rc == 2 and "table only" in r.err, r
     # ps itself failing: its message is passed on
@@ -187,7 +222,7 @@ def test_pause_freezes_every_process_and_resume_thaws(bundle, runtime, tmp_path,
 
         assert runtime("pause", bundle.id).rc == 0
         assert runtime.state(bundle.id)["status"] == "paused"
-        assert cg_file(bundle.id, "freezer", "freezer.state") == "FROZEN"
+        assert frozen(bundle.id) == "FROZEN"
         watch.drain()  # what was moved in before the freeze took hold
         frozen_at = int(counter.read_text())
         assert not watch.wait(1.5), "the counter moved while the container was paused"
@@ -198,7 +233,7 @@ def test_pause_freezes_every_process_and_resume_thaws(bundle, runtime, tmp_path,
 
         assert runtime("resume", bundle.id).rc == 0
         assert runtime.state(bundle.id)["status"] == "running"
-        assert cg_file(bundle.id, "freezer", "freezer.state") == "THAWED"
+        assert frozen(bundle.id) == "THAWED"
         assert watch.wait(30), "the counter did not move after resume"
         assert int(counter.read_text()) > frozen_at
     finally:
@@ -247,17 +282,55 @@ def test_pause_and_resume_refuse_a_stopped_container(bundle, runtime):
 
 
 def limits(cid):
+    """The container's limits as read from its cgroup, in the OCI's terms:
+    memsw is memory+swap, shares on v2 the cpu.weight they map to (weight()),
+    unlimited a number above 2^60.  Device rules are v1's devices.list (on v2
+    an eBPF program, proven from inside by the device tests)."""
+    if not V2:
+        return {
+            "memory": int(cg_file(cid, "memory", "memory.limit_in_bytes")),
+            "memsw": int(cg_file(cid, "memory", "memory.memsw.limit_in_bytes")),
+            "reservation": int(cg_file(cid, "memory", "memory.soft_limit_in_bytes")),
+            "pids": cg_file(cid, "pids", "pids.max"),
+            "quota": int(cg_file(cid, "cpu", "cpu.cfs_quota_us")),
+            "period": int(cg_file(cid, "cpu", "cpu.cfs_period_us")),
+            "shares": int(cg_file(cid, "cpu", "cpu.shares")),
+            "cpus": cg_file(cid, "cpuset", "cpuset.cpus"),
+            "devices": cg_file(cid, "devices", "devices.list"),
+        }
+
+    def num(v):
+        return float("inf") if v == "max" else int(v)
+    quota, period = cg_file(cid, "cpu", "cpu.max").split()
+    memory = num(cg_file(cid, "memory", "memory.max"))
     return {
-        "memory": int(cg_file(cid, "memory", "memory.limit_in_bytes")),
-        "memsw": int(cg_file(cid, "memory", "memory.memsw.limit_in_bytes")),
-        "reservation": int(cg_file(cid, "memory", "memory.soft_limit_in_bytes")),
+        "memory": memory,
+        "memsw": memory + num(cg_file(cid, "memory", "memory.swap.max")),
+        "reservation": num(cg_file(cid, "memory", "memory.low")),
         "pids": cg_file(cid, "pids", "pids.max"),
-        "quota": int(cg_file(cid, "cpu", "cpu.cfs_quota_us")),
-        "period": int(cg_file(cid, "cpu", "cpu.cfs_period_us")),
-        "shares": int(cg_file(cid, "cpu", "cpu.shares")),
-        "cpus": cg_file(cid, "cpuset", "cpuset.cpus"),
-        "devices": cg_file(cid, "devices", "devices.list"),
+        "quota": -1 if quota == "max" else int(quota),
+        "period": int(period),
+        "shares": int(cg_file(cid, "cpu", "cpu.weight")),
+        "cpus": effective_cpus(cid),
+        "devices": None,
     }
+
+
+def effective_cpus(cid):
+    """The cpus of the container's cgroup: its own cpuset.cpus.effective when
+    the cpuset controller is enabled for it (kapsel enables a v2 controller
+    when a limit needs it), else its nearest ancestor's."""
+    d = f"{UNIFIED}/kapsel/{cid}"
+    while not os.path.exists(d + "/cpuset.cpus.effective"):
+        d = os.path.dirname(d)
+    with open(d + "/cpuset.cpus.effective") as f:
+        return f.read().strip()
+
+
+def weight(shares):
+    """What limits() reads for cpu shares SHARES: v1 the shares, v2 the
+    cpu.weight (runc's and crun's mapping of 2..262144 onto 1..10000)."""
+    return 1 + (shares - 2) * 9999 // 262142 if V2 else shares
 
 
 def recorded(runtime, cid):
@@ -289,7 +362,7 @@ def test_update_changes_limits_live(bundle, runtime):
     assert after["memory"] == 64 * MIB
     assert after["memsw"] == 64 * MIB  # it had no swap, so it still has none
     assert after["reservation"] == 32 * MIB
-    assert after["pids"] == "20" and after["quota"] == 50000 and after["shares"] == 512
+    assert after["pids"] == "20" and after["quota"] == 50000 and after["shares"] == weight(512)
     assert after["period"] == before["period"] and after["cpus"] == before["cpus"]
     assert after["devices"] == before["devices"]  # device rules are not touched
     rec = recorded(runtime, bundle.id)
@@ -328,7 +401,7 @@ def test_update_from_a_file_and_stdin_keeps_device_rules(bundle, runtime, tmp_pa
     bundle.args("/bin/probe", "sleep", "600")
     assert bundle.create().rc == 0  # a created container can be updated too
     devices = limits(bundle.id)["devices"]
-    assert "c 10:200 rwm" in devices.splitlines()
+    assert V2 or "c 10:200 rwm" in devices.splitlines()
     f = tmp_path / "res.json"
     # a client sending the whole linux.resources back, its device rules and
     # zeros (Docker's "not set") included: the same rules change nothing
@@ -338,7 +411,7 @@ def test_update_from_a_file_and_stdin_keeps_device_rules(bundle, runtime, tmp_pa
     r = runtime("update", "--resources", str(f), bundle.id)
     assert r.rc == 0, r
     lim = limits(bundle.id)
-    assert lim["memory"] == 128 * MIB and lim["quota"] == 20000 and lim["shares"] == 1024
+    assert lim["memory"] == 128 * MIB and lim["quota"] == 20000 and lim["shares"] == weight(1024)
     assert lim["devices"] == devices
     rec = recorded(runtime, bundle.id)
     assert rec["devices"] == bundle.config["linux"]["resources"]["devices"]
@@ -380,8 +453,9 @@ def test_update_with_a_bad_value_changes_nothing(bundle, runtime, tmp_path):
         # the kernel refuses the second write: the first one is undone
         (("--memory", "128m", "--pids-limit", "30", "--cpuset-cpus", "999"), 1,
          "--cpuset-cpus (linux.resources.cpu.cpus): write \"999\""),
-        # below what the container uses: the kernel refuses
-        (("--memory", "4k"), 1, "linux.resources.memory.limit"),
+        # below what the container uses: the v1 kernel refuses (v2 takes
+        # it and OOM-kills; checkBeforeUpdate refuses there, below)
+        *([] if V2 else [(("--memory", "4k"), 1, "linux.resources.memory.limit")]),
         (("--resources", str(bad_json)), 1, "bad.json: line 1: invalid JSON"),
         (("--resources", str(tmp_path / "missing.json")), 1, "missing.json"),
     ]
@@ -394,6 +468,8 @@ def test_update_with_a_bad_value_changes_nothing(bundle, runtime, tmp_path):
                      ({"memory": {"limt": 1}}, "linux.resources.memory.limt: unknown field"),
                      ({"memory": {"limit": "1G"}}, "linux.resources.memory.limit: expected an integer"),
                      ({"memory": {"kernel": 1 << 20}}, "linux.resources.memory.kernel: kernel memory limits"),
+                     ({"memory": {"limit": 4096, "checkBeforeUpdate": True}},
+                      "linux.resources.memory.limit: 4096 is below the current usage"),
                      ([1], "expected a linux.resources object")]:
         r = runtime("update", "-r", "-", bundle.id, input=json.dumps(doc))
         assert r.rc == 1 and msg in r.err, (doc, r)
@@ -418,7 +494,8 @@ def test_update_refuses_the_wrong_state(bundle, runtime):
 
 
 def test_events_stats_once(bundle, runtime, tmp_path):
-    run_detached(bundle, runtime, tmp_path, "/bin/probe sleep 600 & touch /shared/ready; exec /bin/probe sleep 600")
+    run_detached(bundle, runtime, tmp_path, "/bin/probe sleep 600 & touch /shared/ready; exec /bin/probe sleep 600",
+                 probes=2)
     r = runtime("events", "--stats", bundle.id)
     assert r.rc == 0, r
     lines = r.out.splitlines()
@@ -508,13 +585,14 @@ def test_events_reports_an_oom_kill_while_the_container_runs(bundle, runtime, tm
     # no stats for an hour: only the kernel's OOM notification can make a line
     p = runtime.popen("events", "--interval", "1h", bundle.id, stdout=subprocess.PIPE)
     try:
-        assert waiting_for_oom_events(p.pid)
+        assert waiting_for_oom_events(p.pid), p.poll()
         (shared / "go").touch()
         ev = json.loads(Lines(p).next())
         assert ev == {"type": "oom", "id": bundle.id}
         assert wait_file(shared / "done")
         assert runtime.state(bundle.id)["status"] == "running"
-        assert int(cg_file(bundle.id, "memory", "memory.oom_control").split("oom_kill ")[1]) >= 1
+        oom_file = "memory.events" if V2 else "memory.oom_control"
+        assert int(cg_file(bundle.id, "memory", oom_file).split("oom_kill ")[1].split()[0]) >= 1
     finally:
         p.kill()
         p.wait()

@@ -1,9 +1,10 @@
 """linux.resources and process.rlimits, proven from inside the container:
 a memory hog is OOM-killed, a fork bomb stops at the PID limit, a CPU quota
 caps a busy loop, a write-bandwidth throttle caps writes to a block device,
-rlimits hold.  And the cgroup files of the container on this hybrid host
-(v1 controllers, a controller-less cgroup2 tree) say the same, read after
-the container's init died and before the container is deleted."""
+rlimits hold.  And the cgroup files of the container say the same, read
+after the container's init died and before the container is deleted: the v1
+files on a hybrid host (v1 controllers, a controller-less cgroup2 tree),
+the cgroup2 ones on a pure v2 host (tests/vm/run.sh runs this file there)."""
 import ctypes
 import json
 import os
@@ -14,24 +15,10 @@ import time
 
 import pytest
 
-from conftest import cgroup_dirs, wait_exit
+from conftest import CGROUP_LAYOUT, UNIFIED, cgroup_dir, cgroup_dirs, cgroup_read, wait_exit
 
 MIB = 1024 * 1024
-UNIFIED = "/sys/fs/cgroup/unified"
-
-
-def cg_dir(cid, controller, path=None):
-    """The container's directory in the v1 hierarchy of CONTROLLER (its
-    cgroup is PATH, by default the runtime's /kapsel/ID)."""
-    path = path or "/kapsel/" + cid
-    d = f"/sys/fs/cgroup/{controller}{path}"
-    assert d in cgroup_dirs(path), f"no {controller} cgroup {path} for {cid}"
-    return d
-
-
-def cg_read(cid, controller, name, path=None):
-    with open(os.path.join(cg_dir(cid, controller, path), name)) as f:
-        return f.read()
+V2 = CGROUP_LAYOUT == "v2"
 
 
 def keyed(text):
@@ -70,8 +57,11 @@ class Started:
         assert out, err
         return json.loads(out)
 
+    def cgroup_dir(self, controller):
+        return cgroup_dir(self.cgroup, controller)
+
     def cg(self, controller, name):
-        return cg_read(self.id, controller, name, self.cgroup)
+        return cgroup_read(self.cgroup, controller, name)
 
     def delete(self):
         self.runtime("delete", self.id, check=True)
@@ -127,16 +117,23 @@ def test_memory_hog_is_oom_killed_and_the_cgroup_counts_it(bundle, runtime, tmp_
     assert allocated, err
     assert 1 <= max(allocated) < 32, allocated
     assert out == "", out
-    # outside, before delete: the memory cgroup saw the kill
-    oom = keyed(c.cg("memory", "memory.oom_control"))
-    assert oom["oom_kill"] >= 1, oom
-    assert oom["under_oom"] == 0 and oom["oom_kill_disable"] == 0, oom
-    assert int(c.cg("memory", "memory.limit_in_bytes")) == 32 * MIB
-    assert int(c.cg("memory", "memory.memsw.limit_in_bytes")) == 32 * MIB
-    # it was killed at the limit, and swap = limit: not a byte beyond it,
-    # in memory or in swap
-    assert 31 * MIB <= int(c.cg("memory", "memory.max_usage_in_bytes")) <= 32 * MIB
-    assert 31 * MIB <= int(c.cg("memory", "memory.memsw.max_usage_in_bytes")) <= 32 * MIB
+    # outside, before delete: the memory cgroup saw the kill; it was killed
+    # at the limit, and swap = limit: not a byte beyond it, in memory or in
+    # swap (v2: no swap at all, memory.swap.max is swap alone)
+    if V2:
+        events = keyed(c.cg("memory", "memory.events"))
+        assert events["oom_kill"] >= 1 and events["max"] > 0, events
+        assert int(c.cg("memory", "memory.max")) == 32 * MIB
+        assert int(c.cg("memory", "memory.swap.max")) == 0
+        assert 31 * MIB <= int(c.cg("memory", "memory.peak")) <= 32 * MIB
+    else:
+        oom = keyed(c.cg("memory", "memory.oom_control"))
+        assert oom["oom_kill"] >= 1, oom
+        assert oom["under_oom"] == 0 and oom["oom_kill_disable"] == 0, oom
+        assert int(c.cg("memory", "memory.limit_in_bytes")) == 32 * MIB
+        assert int(c.cg("memory", "memory.memsw.limit_in_bytes")) == 32 * MIB
+        assert 31 * MIB <= int(c.cg("memory", "memory.max_usage_in_bytes")) <= 32 * MIB
+        assert 31 * MIB <= int(c.cg("memory", "memory.memsw.max_usage_in_bytes")) <= 32 * MIB
     # and `state` says so
     st = runtime.state(bundle.id)
     assert st["status"] == "stopped" and st.get("oomKilled") is True, st
@@ -174,8 +171,10 @@ def test_fork_bomb_stops_at_the_pids_limit_and_the_host_is_fine(bundle, runtime,
     assert c.cg("pids", "pids.max").strip() == "32"
     events = keyed(c.cg("pids", "pids.events"))
     assert events["max"] > 0, events
-    # and at no time were there more processes than that
-    assert int(c.cg("pids", "pids.peak")) == 32
+    # and at no time were there more processes than that (pids.peak: v1,
+    # and cgroup2 from Linux 6.13 on)
+    if not V2 or os.path.exists(os.path.join(c.cgroup_dir("pids"), "pids.peak")):
+        assert int(c.cg("pids", "pids.peak")) == 32
     c.delete()
 
 
@@ -211,15 +210,24 @@ def test_cpu_quota_caps_a_busy_loop(make_bundle, runtime, tmp_path, cleanup_cgro
           f"unlimited {fres['cpu_seconds']:.3f}")
     assert lres["ok"] and fres["ok"]
     assert lres["wall_seconds"] >= 2 and fres["wall_seconds"] >= 2
-    # 0.2 CPU for 2 s: 0.4 s of CPU, with slack
-    assert 0.05 <= lres["cpu_seconds"] <= 0.2 * 2 * 1.5, lres
+    assert lres["cpu_seconds"] >= 0.05, lres
     assert lres["cpu_seconds"] < 0.5 * fres["cpu_seconds"], (lres, fres)
+    # 0.2 CPU for 2 s: 0.4 s of CPU, with slack; when CPU time and wall
+    # time are on one clock (the unlimited loop got no more CPU than time
+    # passed: not so under qemu's emulation, the VM test)
+    if fres["cpu_seconds"] <= 1.05 * fres["wall_seconds"]:
+        assert lres["cpu_seconds"] <= 0.2 * 2 * 1.5, lres
     # outside: the limited one had its quota and was throttled, the other had none
-    assert int(lc.cg("cpu", "cpu.cfs_quota_us")) == 20000
-    assert int(lc.cg("cpu", "cpu.cfs_period_us")) == 100000
     stat = keyed(lc.cg("cpu", "cpu.stat"))
-    assert stat["nr_throttled"] > 0 and stat["throttled_time"] > 0, stat
-    assert int(fc.cg("cpu", "cpu.cfs_quota_us")) == -1
+    if V2:
+        assert lc.cg("cpu", "cpu.max").split() == ["20000", "100000"]
+        assert stat["nr_throttled"] > 0 and stat["throttled_usec"] > 0, stat
+        assert fc.cg("cpu", "cpu.max").split() == ["max", "100000"]
+    else:
+        assert int(lc.cg("cpu", "cpu.cfs_quota_us")) == 20000
+        assert int(lc.cg("cpu", "cpu.cfs_period_us")) == 100000
+        assert stat["nr_throttled"] > 0 and stat["throttled_time"] > 0, stat
+        assert int(fc.cg("cpu", "cpu.cfs_quota_us")) == -1
     assert keyed(fc.cg("cpu", "cpu.stat"))["nr_throttled"] == 0
     lc.delete()
     fc.delete()
@@ -278,11 +286,17 @@ def test_write_bps_throttle_caps_writes_to_a_block_device(make_bundle, runtime, 
     assert fres["bytes_per_second"] > 5 * MIB, fres
     assert tres["bytes_per_second"] <= 1.5 * MIB, tres
     # outside: the rule, and the bytes went through this cgroup to that device
-    rules = tc.cg("blkio", "blkio.throttle.write_bps_device").split("\n")
-    assert f"{major}:{minor} {MIB}" in rules, rules
-    served = [l.split() for l in tc.cg("blkio", "blkio.throttle.io_service_bytes").splitlines()]
-    written = [int(f[2]) for f in served if f[:2] == [f"{major}:{minor}", "Write"]]
-    assert written and written[0] >= 4 * MIB, served
+    if V2:
+        rules = tc.cg("io", "io.max").splitlines()
+        assert f"{major}:{minor} rbps=max wbps={MIB} riops=max wiops=max" in rules, rules
+        served = {l.split()[0]: dict(kv.split("=") for kv in l.split()[1:]) for l in tc.cg("io", "io.stat").splitlines()}
+        assert int(served[f"{major}:{minor}"]["wbytes"]) >= 4 * MIB, served
+    else:
+        rules = tc.cg("blkio", "blkio.throttle.write_bps_device").split("\n")
+        assert f"{major}:{minor} {MIB}" in rules, rules
+        served = [l.split() for l in tc.cg("blkio", "blkio.throttle.io_service_bytes").splitlines()]
+        written = [int(f[2]) for f in served if f[:2] == [f"{major}:{minor}", "Write"]]
+        assert written and written[0] >= 4 * MIB, served
     tc.delete()
 
 
@@ -294,13 +308,16 @@ def test_a_device_allowed_read_write_without_mknod_is_usable(bundle, runtime, tm
     c = Started(bundle, tmp_path)
     res = c.json()
     assert res["ok"] and res["bytes"] == MIB, res
-    assert f"b {major}:{minor} rw" in c.cg("devices", "devices.list").splitlines()
+    if not V2:  # v2: an eBPF program, no file to read
+        assert f"b {major}:{minor} rw" in c.cg("devices", "devices.list").splitlines()
     c.delete()
 
 
 # ------------------------------------------------------ cgroup2 on a hybrid host
+# (a pure v2 host's counterpart is in test_cgroup_v2.py)
 
 
+@pytest.mark.skipif(CGROUP_LAYOUT != "hybrid", reason=f"a hybrid host's cgroup2 tree (this host is {CGROUP_LAYOUT})")
 def test_the_container_lives_in_the_cgroup2_tree_too(bundle, runtime):
     bundle.args("/bin/probe", "sleep", "600")
     assert bundle.run("--detach").rc == 0
@@ -319,12 +336,12 @@ def test_the_container_lives_in_the_cgroup2_tree_too(bundle, runtime):
         assert watch.wait_for("populated 1", timeout=0)
         # pause on a hybrid host: the v1 freezer, not cgroup.freeze
         assert runtime("pause", bundle.id).rc == 0
-        assert cg_read(bundle.id, "freezer", "freezer.state").strip() == "FROZEN"
+        assert cgroup_read("/kapsel/" + bundle.id, "freezer", "freezer.state").strip() == "FROZEN"
         with open(f"{v2}/cgroup.freeze") as f:
             assert f.read().strip() == "0"
         assert "frozen 0" in watch.read().splitlines()
         assert runtime("resume", bundle.id).rc == 0
-        assert cg_read(bundle.id, "freezer", "freezer.state").strip() == "THAWED"
+        assert cgroup_read("/kapsel/" + bundle.id, "freezer", "freezer.state").strip() == "THAWED"
 
         assert runtime("kill", bundle.id, "KILL").rc == 0
         assert watch.wait_for("populated 0"), watch.read()

@@ -36,6 +36,8 @@ echo "$enable" >$cg/system.slice/cgroup.subtree_control || { say "cannot enable 
 
 hostname kapsel-vm
 ip link set lo up
+# what udev and systemd-modules-load would load: loop devices for the block IO tests
+modprobe loop || say "no loop module"
 # swap, so that memory.swap.max has something to limit
 if [ -b /dev/vdb ] && mkswap /dev/vdb >/dev/null && swapon /dev/vdb; then :; else say "no swap"; fi
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/vm/run.sh [--build DIR] [--cache DIR] [--timeout SECONDS] [--results DIR] [-- PYTEST_ARGS...]
+# tests/vm/run.sh [--build DIR] [--cache DIR] [--timeout SECONDS] [--results DIR] [--sh SCRIPT] [-- PYTEST_ARGS...]
 #
 # Run integration tests on a pure cgroup v2 host: a qemu VM (software
 # emulation, 2 vCPUs, 2 GiB) booting Debian's own kernel (the installed
@@ -7,7 +7,9 @@
 # image (tests/vm/mkguest.sh), this checkout and the build dir DIR (default
 # ./build) shared in read-only over 9p at their host paths, and pytest run
 # there on PYTEST_ARGS (default: the runtime's resource, control, lifecycle
-# and cgroup v2 tests).  The guest's output is streamed here; the exit status
+# and cgroup v2 tests), or the shell text SCRIPT instead (--sh, to look
+# around).  The guest's output is streamed here, and kept with the console's
+# in --results DIR when given; the exit status
 # is pytest's in the guest (124 when the VM ran out of time, 125 when it
 # never got to the tests).  Needs root, qemu-system-x86, mmdebstrap,
 # linux-image-amd64, busybox-static (scripts/deps.sh test installs them).
@@ -18,6 +20,7 @@ build=$repo/build
 cache=${KAPSEL_VM_CACHE:-/var/cache/kapsel-vm}
 timeout=1500
 keep=
+script=
 usage() {
 	sed -n '2p' "$0" | sed 's/^# //' >&2
 	exit 2
@@ -28,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--cache) [ $# -ge 2 ] || usage; cache=$2; shift 2 ;;
 	--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
 	--results) [ $# -ge 2 ] || usage; keep=$2; shift 2 ;;
+	--sh) [ $# -ge 2 ] || usage; script=$2; shift 2 ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
@@ -86,9 +90,13 @@ q() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
 	echo 'echo "vm: booted in $(cut -d" " -f1 /proc/uptime) s; kernel $(uname -r); $(nproc) cpus"'
 	echo "cd $(q "$repo") || exit 125"
 	echo "export KAPSEL_BUILD=$(q "$build") PYTHONDONTWRITEBYTECODE=1"
-	printf '/usr/bin/python3 -m pytest -q -p no:cacheprovider'
-	for a in "$@"; do printf ' %s' "$(q "$a")"; done
-	echo
+	if [ -n "$script" ]; then
+		printf '%s\n' "$script"
+	else
+		printf '/usr/bin/python3 -m pytest -q -p no:cacheprovider'
+		for a in "$@"; do printf ' %s' "$(q "$a")"; done
+		echo
+	fi
 } >"$results/cmd.sh"
 
 # 9p shares: the checkout, the build dir unless it is inside it, the results
@@ -107,7 +115,7 @@ start=$(date +%s)
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
 	-nodefaults -nographic -no-reboot -monitor none -serial "file:$results/console.log" \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 cgroup_no_v1=all kapsel.init=$repo/tests/vm/guest-init.sh kapsel.shares=$shares kapsel.modules=kmods" \
+	-append "console=ttyS0 panic=-1 clocksource=tsc tsc=reliable cgroup_no_v1=all kapsel.init=$repo/tests/vm/guest-init.sh kapsel.shares=$shares kapsel.modules=kmods" \
 	-drive "file=$image,if=virtio,format=raw,snapshot=on" \
 	-drive "file=$work/swap.img,if=virtio,format=raw" \
 	-device virtio-rng-pci $virtfs &
