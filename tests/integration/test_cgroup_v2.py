@@ -13,9 +13,9 @@ import uuid
 import pytest
 
 from conftest import (CGROUP_BASE, PERMISSIVE_POLICY, RUNTIME, Bundle, Runtime, cgroup_dirs, cgroup_read,
-                      leftovers, only_v2, wait_exit, wait_file)
-from test_control import DirWatch, Lines, shared_dir, wait_probes
-from test_limits import Started, keyed, loop_device, with_block_device  # noqa: F401 (loop_device: a fixture)
+                      leftovers, only_v2, wait_exit)
+from test_control import DirWatch, Lines, run_detached
+from test_limits import Started, keyed, loop_device, throttled_writes  # noqa: F401 (loop_device: a fixture)
 
 pytestmark = only_v2
 
@@ -202,50 +202,17 @@ def test_a_cpu_quota_measured_from_inside(mk, rt, tmp_path, request):
 
 
 def test_an_io_max_throttle_on_a_block_device(mk, rt, tmp_path, loop_device):
-    dev, major, minor = loop_device
-    free, throttled = mk(), mk()
-    with_block_device(free, major, minor)
-    with_block_device(throttled, major, minor)
-    throttled.config["linux"]["resources"]["blockIO"] = {
-        "throttleWriteBpsDevice": [{"major": major, "minor": minor, "rate": MIB}]}
-    fc = Started(free, tmp_path)
-    fres = fc.json()
-    fc.delete()
-    tc = Started(throttled, tmp_path)
-    tres = tc.json()
-    print(f"{rt.name}: writes to {dev}, O_DIRECT: {fres['bytes_per_second'] / MIB:.1f} MiB/s, "
-          f"throttled to 1 MiB/s: {tres['bytes_per_second'] / MIB:.2f} MiB/s")
-    for res in (fres, tres):
-        assert res["ok"] and res["direct"] and res["bytes"] == 4 * MIB, res
-    assert fres["bytes_per_second"] > 3 * MIB, fres
-    assert tres["bytes_per_second"] <= 1.5 * MIB, tres
-    assert f"{major}:{minor} rbps=max wbps={MIB} riops=max wiops=max" in cg(throttled, "io", "io.max").splitlines()
-    stat = {l.split()[0]: keyed("\n".join(kv.replace("=", " ") for kv in l.split()[1:]))
-            for l in cg(throttled, "io", "io.stat").splitlines()}
-    assert stat[f"{major}:{minor}"]["wbytes"] >= 4 * MIB, stat
+    tc = throttled_writes(mk, tmp_path, loop_device)
     tc.delete()
-    gone(rt, throttled)
+    gone(rt, tc.bundle)
 
 
 # ------------------------------------------------------- the control commands
 
 
-def detached(b, tmp_path, script, probes=None):
-    """Run SCRIPT detached; it creates /shared/ready once set up, then is
-    PROBES probe processes when given."""
-    shared = shared_dir(b, tmp_path, name=f"shared-{b.id}")
-    b.args("/bin/sh", "-c", script)
-    r = b.run("--detach")
-    assert r.rc == 0, r
-    assert wait_file(shared / "ready")
-    if probes:
-        wait_probes(b.id, probes)
-    return shared
-
-
 def test_update_changes_limits_live(mk, rt, tmp_path):
     b = mk()
-    detached(b, tmp_path, "touch /shared/ready; exec /bin/probe sleep 600", probes=1)
+    run_detached(b, rt, tmp_path, "touch /shared/ready; exec /bin/probe sleep 600", probes=1)
     assert int(cg(b, "memory", "memory.max")) == 256 * MIB
     r = rt("update", "--memory", str(64 * MIB), "--pids-limit", "20", "--cpu-quota", "50000", b.id)
     assert r.rc == 0, r
@@ -260,7 +227,7 @@ def test_update_changes_limits_live(mk, rt, tmp_path):
 
 def test_pause_and_resume_through_cgroup_freeze(mk, rt, tmp_path):
     b = mk()
-    shared = detached(b, tmp_path, "(i=0; while :; do i=$((i+1)); echo $i > /shared/n.tmp; "
+    shared = run_detached(b, rt, tmp_path, "(i=0; while :; do i=$((i+1)); echo $i > /shared/n.tmp; "
                       "mv /shared/n.tmp /shared/n; sleep 0.05; done) & touch /shared/ready; exec /bin/probe sleep 600")
     d = CGROUP_BASE + "/kapsel/" + b.id
     watch = DirWatch(shared)
@@ -286,7 +253,7 @@ def test_pause_and_resume_through_cgroup_freeze(mk, rt, tmp_path):
 def test_kill_all_empties_the_cgroup(mk, rt, tmp_path):
     # the init ignores TERM; a child forks all the time
     b = mk()
-    detached(b, tmp_path, "trap '' TERM; (while :; do /bin/true; done) & /bin/probe sleep 600 & "
+    run_detached(b, rt, tmp_path, "trap '' TERM; (while :; do /bin/true; done) & /bin/probe sleep 600 & "
              "touch /shared/ready; wait")
     procs = [int(p) for p in cg(b, "pids", "cgroup.procs").split()]
     assert len(procs) >= 3, procs
@@ -301,7 +268,7 @@ def test_kill_all_empties_the_cgroup(mk, rt, tmp_path):
 
 def test_ps_lists_the_cgroups_processes(mk, rt, tmp_path):
     b = mk()
-    detached(b, tmp_path, "/bin/probe sleep 600 & touch /shared/ready; exec /bin/probe sleep 600", probes=2)
+    run_detached(b, rt, tmp_path, "/bin/probe sleep 600 & touch /shared/ready; exec /bin/probe sleep 600", probes=2)
     r = rt("ps", "--format", "json", b.id)
     assert r.rc == 0, r
     assert sorted(r.json()) == sorted(int(p) for p in cg(b, "pids", "cgroup.procs").split())
@@ -311,7 +278,7 @@ def test_ps_lists_the_cgroups_processes(mk, rt, tmp_path):
 def test_events_stats(mk, rt, tmp_path, request):
     known(request, rt, "events")
     b = mk()
-    detached(b, tmp_path, "/bin/probe sleep 600 & touch /shared/ready; exec /bin/probe sleep 600", probes=2)
+    run_detached(b, rt, tmp_path, "/bin/probe sleep 600 & touch /shared/ready; exec /bin/probe sleep 600", probes=2)
     r = rt("events", "--stats", b.id)
     assert r.rc == 0, r
     ev = json.loads(r.out)

@@ -266,7 +266,11 @@ def with_block_device(bundle, major, minor, path="/dev/kloop", access="rwm", mb=
     bundle.args("/bin/probe", "try", "write-rate", path, str(mb))
 
 
-def test_write_bps_throttle_caps_writes_to_a_block_device(make_bundle, runtime, tmp_path, loop_device):
+def throttled_writes(make_bundle, tmp_path, loop_device):
+    """4 MiB written to the loop device from a container, then from one
+    whose writes to it are throttled to 1 MiB/s, measured inside, and the
+    throttled one's cgroup files read.  Returns that container, not yet
+    deleted."""
     dev, major, minor = loop_device
     free, throttled = make_bundle(), make_bundle()
     with_block_device(free, major, minor)
@@ -279,8 +283,8 @@ def test_write_bps_throttle_caps_writes_to_a_block_device(make_bundle, runtime, 
     fc.delete()
     tc = Started(throttled, tmp_path)
     tres = tc.json()
-    print(f"writes to {dev} ({major}:{minor}), O_DIRECT: unthrottled {fres['bytes_per_second'] / MIB:.1f} MiB/s, "
-          f"throttled to 1 MiB/s {tres['bytes_per_second'] / MIB:.2f} MiB/s")
+    print(f"{os.path.basename(tc.runtime.binary)}: writes to {dev} ({major}:{minor}), O_DIRECT: unthrottled "
+          f"{fres['bytes_per_second'] / MIB:.1f} MiB/s, throttled to 1 MiB/s {tres['bytes_per_second'] / MIB:.2f} MiB/s")
     for res in (fres, tres):
         assert res["ok"] and res["direct"] and res["bytes"] == 4 * MIB, res
     assert fres["bytes_per_second"] > 5 * MIB, fres
@@ -297,7 +301,11 @@ def test_write_bps_throttle_caps_writes_to_a_block_device(make_bundle, runtime, 
         served = [l.split() for l in tc.cg("blkio", "blkio.throttle.io_service_bytes").splitlines()]
         written = [int(f[2]) for f in served if f[:2] == [f"{major}:{minor}", "Write"]]
         assert written and written[0] >= 4 * MIB, served
-    tc.delete()
+    return tc
+
+
+def test_write_bps_throttle_caps_writes_to_a_block_device(make_bundle, runtime, tmp_path, loop_device):
+    throttled_writes(make_bundle, tmp_path, loop_device).delete()
 
 
 # Regression: the device nodes are made before the device rules apply

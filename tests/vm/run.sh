@@ -6,8 +6,8 @@
 # linux-image-amd64) with cgroup_no_v1=all, the guest root a cached Debian
 # image (tests/vm/mkguest.sh), this checkout and the build dir DIR (default
 # ./build) shared in read-only over 9p at their host paths, and pytest run
-# there on PYTEST_ARGS (default: the runtime's resource, control, lifecycle
-# and cgroup v2 tests), or the shell text SCRIPT instead (--sh, to look
+# there on PYTEST_ARGS (default: the runtime's resource, control, lifecycle,
+# cgroup v2 and device tests), or the shell text SCRIPT instead (--sh, to look
 # around).  The guest's output is streamed here, and kept with the console's
 # in --results DIR when given; the exit status
 # is pytest's in the guest (124 when the VM ran out of time, 125 when it
@@ -38,8 +38,12 @@ while [ $# -gt 0 ]; do
 	esac
 done
 if [ $# -eq 0 ]; then
-	set -- tests/integration/test_limits.py tests/integration/test_control.py \
-		tests/integration/test_lifecycle.py tests/integration/test_cgroup_v2.py -k "not docker and not podman"
+	# the runtime's tests that a cgroup layout changes (test_devices.py: the
+	# eBPF device program, where the checkout has it)
+	for t in limits control lifecycle cgroup_v2 devices; do
+		[ ! -f "$repo/tests/integration/test_$t.py" ] || set -- "$@" "tests/integration/test_$t.py"
+	done
+	set -- "$@" -k "not docker and not podman"
 fi
 die() {
 	echo "run.sh: $*" >&2
