@@ -43,7 +43,7 @@ if [ $# -eq 0 ]; then
 	for t in limits control lifecycle cgroup_v2 devices; do
 		[ ! -f "$repo/tests/integration/test_$t.py" ] || set -- "$@" "tests/integration/test_$t.py"
 	done
-	set -- "$@" -k "not docker and not podman"
+	set -- "$@" -k "not docker and not podman" -rsxX
 fi
 die() {
 	echo "run.sh: $*" >&2
