@@ -564,11 +564,17 @@ def waiting_for_oom_events(pid, timeout=30):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
-            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            fds = os.listdir(f"/proc/{pid}/fd")
             with open(f"/proc/{pid}/wchan") as f:
                 wchan = f.read()
-        except OSError:
+        except OSError:  # it is gone
             return False
+        links = []
+        for fd in fds:
+            try:
+                links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+            except OSError:  # closed since the listing (the VM's slowness widens that window)
+                pass
         if any(l in ("anon_inode:[eventfd]", "anon_inode:inotify") for l in links) and "poll" in wchan:
             return True
         time.sleep(0.01)
