@@ -4,6 +4,7 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "common/names.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,28 +16,31 @@
 
 #define DEFAULT_LOG "/var/log/kapsel/decisions.log"
 
-static const char *const level_names[] = { "privileged", "baseline", "restricted" };
+static const char *const level_table[] = {
+	[KPOL_PRIVILEGED] = "privileged", [KPOL_BASELINE] = "baseline", [KPOL_RESTRICTED] = "restricted",
+};
+KAPSEL_DEFINE_NAME_TABLE(kpol_level, enum kpol_level, level_table);
+
+static const char *const action_table[] = { [KPOL_REFUSE] = "refuse", [KPOL_HARDEN] = "harden", [KPOL_FIX] = "fix" };
+KAPSEL_DEFINE_NAME_TABLE(kpol_action, enum kpol_action, action_table);
 
 const char *kpol_level_name(enum kpol_level l)
 {
-	return level_names[l];
+	return kpol_level_to_name(l);
 }
 
 int kpol_level_parse(const char *s, enum kpol_level *out)
 {
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(s, level_names[i])) {
-			*out = i;
-			return 0;
-		}
-	return -1;
+	int l = kpol_level_from_name(s);
+	if (l < 0)
+		return -1;
+	*out = l;
+	return 0;
 }
-
-static const char *const action_names[] = { "refuse", "harden", "fix" };
 
 const char *kpol_action_name(enum kpol_action a)
 {
-	return action_names[a];
+	return kpol_action_to_name(a);
 }
 
 void kpolicy_default(struct kpolicy *p)
@@ -202,14 +206,11 @@ int kpolicy_parse(const char *file, const char *text, struct kpolicy *p, kerr *e
 				if (kpol_level_parse(v, l) < 0)
 					bad = "a level: privileged, baseline or restricted";
 			} else if (!strcmp(k, "action")) {
-				if (!strcmp(v, "refuse"))
-					p->action = KPOL_REFUSE;
-				else if (!strcmp(v, "harden"))
-					p->action = KPOL_HARDEN;
-				else if (!strcmp(v, "fix"))
-					p->action = KPOL_FIX;
-				else
+				int a = kpol_action_from_name(v);
+				if (a < 0)
 					bad = "refuse, fix or harden";
+				else
+					p->action = a;
 			} else if (!strcmp(k, "log")) {
 				free(p->log);
 				p->log = strcmp(v, "none") ? strdup(v) : NULL;

@@ -15,6 +15,7 @@
 #ifndef KAPSEL_POLICY_H
 #define KAPSEL_POLICY_H
 
+#include "common/names.h"
 #include "common/err.h"
 
 #include <json-c/json.h>
@@ -54,6 +55,9 @@ struct kpolicy {
 const char *kpol_level_name(enum kpol_level l);
 int kpol_level_parse(const char *s, enum kpol_level *out);
 const char *kpol_action_name(enum kpol_action a);
+/* the generated lookups behind them (common/names.h) */
+KAPSEL_DECLARE_NAME_TABLE(kpol_level, enum kpol_level);
+KAPSEL_DECLARE_NAME_TABLE(kpol_action, enum kpol_action);
 
 /* The built-in policy (used when no policy file exists). */
 void kpolicy_default(struct kpolicy *p);
