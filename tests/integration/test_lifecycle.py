@@ -273,6 +273,20 @@ def test_run_with_a_terminal_relays_it(bundle, runtime):
     assert b"/dev/pts/" in out and b"got:hello" in out
 
 
+def test_run_with_a_terminal_and_stdin_at_end_of_file(bundle, runtime):
+    # stdin ends at once (/dev/null), then the terminal hangs up as the
+    # program exits: the relay drops both sources without touching either
+    # again (a use-after-free the ASan run of this test catches)
+    bundle.config["process"]["terminal"] = True
+    bundle.args("/bin/sh", "-c", "echo out; read x; exit 3")  # read ends at our ^D
+    bundle.write()
+    for _ in range(3):
+        cid = bundle.id + "x" + str(_)
+        r = runtime("run", "--bundle", bundle.path, cid, stdin=subprocess.DEVNULL)
+        assert r.rc == 3 and "out" in r.out, r
+        assert "AddressSanitizer" not in r.err, r
+
+
 def test_container_hooks_run_inside(bundle, runtime, tmp_path):
     # createContainer: in the container's mount namespace, before
     # pivot_root (host paths still reachable); startContainer: inside the

@@ -343,9 +343,13 @@ static int on_console(struct kloop_source *s, int fd, uint32_t revents, void *da
 		if (n > 0)
 			(void)!write(1, f->buf, n);
 	} else if (revents & (EPOLLHUP | EPOLLERR)) {
+		/* a removed source is freed after this pass: forget it here */
 		f->con = -1;
 		kloop_remove(f->con_src);
-		kloop_remove(f->in_src);
+		f->con_src = NULL;
+		if (f->in_src)
+			kloop_remove(f->in_src);
+		f->in_src = NULL;
 	}
 	return 0;
 }
@@ -357,11 +361,14 @@ static int on_stdin(struct kloop_source *s, int fd, uint32_t revents, void *data
 	struct fwd *f = data;
 	ssize_t n = read(fd, f->buf, sizeof(f->buf));
 	if (n > 0) {
-		(void)!write(f->con, f->buf, n);
+		if (f->con >= 0)
+			(void)!write(f->con, f->buf, n);
 	} else {
 		/* end of our input: end of file for the terminal too */
 		kloop_remove(s);
-		(void)!write(f->con, "\x04", 1);
+		f->in_src = NULL;
+		if (f->con >= 0)
+			(void)!write(f->con, "\x04", 1);
 	}
 	return 0;
 }
