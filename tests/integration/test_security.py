@@ -422,6 +422,20 @@ def test_preserve_fds_passes_exactly_those(bundle, runtime, tmp_path):
     assert scan["fds"][0]["target"] == "/"  # the caller's fd 3 (the host's /, as the caller chose)
 
 
+def test_preserve_fds_over_closed_slots_hands_over_nothing_of_the_runtime(bundle, runtime, tmp_path):
+    # the caller's fds 3 and 4 are closed (subprocess closes them): the
+    # runtime's own fds (its procfs handle, the exec fifo, its log) must not
+    # land there and be handed to the container as "preserved"
+    bundle.args("/bin/probe", "try", "fd-scan")
+    bundle.write()
+    for glob, why in (((), "is not open"), (("--log", str(tmp_path / "log")), "is the runtime's own log file")):
+        cid = bundle.id + str(len(glob))
+        r = runtime("run", "--preserve-fds", "2", "--bundle", bundle.path, cid, glob=glob)
+        assert r.rc != 0 and "--preserve-fds 2: fd 3 " + why in r.err, r
+        assert '"fds"' not in r.out, r  # the probe never ran
+        assert leftovers(runtime, cid) == []
+
+
 # ---------------------------------------------------------------- inside a default container
 
 ATTACKS = [

@@ -424,6 +424,8 @@ static int create_check(struct create_job *j, kerr *e)
 {
 	struct kcreate_opts *o = j->o;
 
+	if (kproc_check_preserved_fds(o->preserve_fds, e) < 0)
+		return -1;
 	/* before any bundle is read or namespace joined: every write under
 	 * /proc goes through this */
 	j->procfs = kprocfs_open(e);

@@ -18,6 +18,7 @@
 #include "linux/lsm.h"
 #include "linux/procfs.h"
 #include "linux/ns.h"
+#include "linux/process.h"
 #include "linux/kseccomp.h"
 #include "linux/terminal.h"
 #include "oci/spec.h"
@@ -247,7 +248,8 @@ int kcontainer_exec(struct kexec_opts *o, pid_t *pidp, kerr *e)
 	memset(&p, 0, sizeof(p));
 	for (size_t i = 0; i < N_NS; i++)
 		c.nsfd[i] = -1;
-	if (kcontainer_state(o->ctx->state_root, o->id, &st, &status, e) < 0)
+	if (kproc_check_preserved_fds(o->preserve_fds, e) < 0 ||
+	    kcontainer_state(o->ctx->state_root, o->id, &st, &status, e) < 0)
 		return -1;
 	c.procfs = kprocfs_open(e);
 	if (c.procfs < 0) {

@@ -2,6 +2,7 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "common/log.h"
 #include "linux/caps.h"
 #include "linux/procfs.h"
 #include "oci/spec.h"
@@ -131,6 +132,19 @@ int kproc_set_oom_score_adj(int procfd, const struct oci_process *p, pid_t pid, 
 	if (kprocfs_write(procfd, path, buf, e) < 0)
 		return kerr_wrap(e, "config.json: process.oomScoreAdj: %d%s", p->oom_score_adj,
 				 p->oom_score_adj < 0 ? " (lowering it needs CAP_SYS_RESOURCE)" : "");
+	return 0;
+}
+
+int kproc_check_preserved_fds(int preserve, kerr *e)
+{
+	if (preserve < 0 || preserve > 65536 - 3)
+		return kerr_msg(e, EINVAL, "--preserve-fds %d: out of range", preserve);
+	for (int fd = 3; fd < 3 + preserve; fd++) {
+		if (fcntl(fd, F_GETFD) < 0)
+			return kerr_msg(e, EBADF, "--preserve-fds %d: fd %d is not open", preserve, fd);
+		if (fd == klog_fd())
+			return kerr_msg(e, EBADF, "--preserve-fds %d: fd %d is the runtime's own log file", preserve, fd);
+	}
 	return 0;
 }
 

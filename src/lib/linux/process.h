@@ -24,6 +24,12 @@ int kproc_enter_cwd(int cwdfd, const char *cwd, kerr *e);
  * user namespace the init may be in (where /proc/self/oom_score_adj would
  * belong to an unmapped root), through the verified procfs handle PROCFD. */
 int kproc_set_oom_score_adj(int procfd, const struct oci_process *p, pid_t pid, kerr *e);
+/* Before the runtime opens anything of its own: the fds 3..3+PRESERVE-1
+ * the caller hands the container are open, and none of them is the
+ * runtime's (its log file).  Otherwise a closed slot would later hold one
+ * of the runtime's fds (its procfs handle, the exec fifo) and hand it to
+ * the container. */
+int kproc_check_preserved_fds(int preserve, kerr *e);
 /* Mark every fd >= 3 close-on-exec except 3..3+preserve-1. */
 int kproc_cloexec_fds(int preserve, kerr *e);
 /* Default PATH when process.env has none. */
