@@ -438,17 +438,21 @@ static json_object *without_devices(json_object *res)
 }
 
 /* New device rules pass the policy the container was created under: the
- * bundle's config.json with the new rules is decided again (and the
+ * config saved at create (ROOT/ID/config.json, not the bundle's, which may
+ * have changed since) with the new rules is decided again (and the
  * decision logged); a refusal names the rule. */
-static int check_device_policy(const char *policy, const struct kstate *st, json_object *devices, kerr *e)
+static int check_device_policy(const char *root, const char *policy, const struct kstate *st, json_object *devices,
+			       kerr *e)
 {
-	char p[PATH_MAX];
+	char p[PATH_MAX + 16], dir[PATH_MAX];
 	_cleanup_free_ char *txt = NULL;
 	struct kpolicy pol;
 	struct kpol_decision d;
 	int rc = -1;
 
-	snprintf(p, sizeof(p), "%s/config.json", st->bundle ? st->bundle : "");
+	if (kstate_dir(root, st->id, dir, sizeof(dir), e) < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/config.json", dir);
 	if (kfs_read_file(p, &txt, NULL, e) < 0)
 		return kerr_wrap(e, "linux.resources.devices: the new rules are checked against the policy");
 	json_object *spec = json_tokener_parse(txt);
@@ -514,7 +518,7 @@ static int do_update(const char *root, const struct kstate *st, json_object *upd
 	if (devices) {
 		json_object *od = kj_get(cur, "devices");
 		old_devices = od ? json_object_get(od) : json_object_new_array();
-		if (!json_object_equal(old_devices, devices) && check_device_policy(policy, st, devices, e) < 0)
+		if (!json_object_equal(old_devices, devices) && check_device_policy(root, policy, st, devices, e) < 0)
 			goto out;
 		json_object_object_add(cur, "devices", json_object_get(devices));
 	}
