@@ -430,6 +430,8 @@ int kcontainer_wait_forward(pid_t pid, int console_fd, kerr *e)
 	}
 	l = kloop_free(l);
 	kterm_local_restore();
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	/* the signals stay blocked, as the caller blocked them: one arriving
+	 * now is for the container that has just exited, and must not kill us
+	 * before the caller reports its status */
 	return f.code;
 }
