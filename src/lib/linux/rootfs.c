@@ -449,10 +449,17 @@ static int readonly_path(int rootfd, const char *path, kerr *e)
 	}
 	if (mount(fdname(fd, t), t, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return kerr_errno(e, "make %s read-only: bind", path);
-	/* the bind is on top now: reopen to act on it */
+	/* the bind is on top now: reopen to act on it, and make sure it is the
+	 * same file (a path swapped in between through a shared volume would
+	 * leave the bind writable): fail closed */
 	_cleanup_close_ int nfd = kfs_open_in_root(rootfd, path, O_PATH, 0);
+	struct stat a, b;
 	if (nfd < 0)
 		return kerr_errno(e, "make %s read-only", path);
+	if (fstat(fd, &a) < 0 || fstat(nfd, &b) < 0)
+		return kerr_errno(e, "make %s read-only: stat", path);
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return kerr_msg(e, EXDEV, "make %s read-only: the path changed while it was being bound", path);
 	return bind_remount(fdname(nfd, t), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, e, path);
 }
 
