@@ -41,7 +41,7 @@ static int load(const char *root, const char *id, struct kstate *st, enum kstatu
 
 /* ------------------------------------------------------------------ ps */
 
-int kcontainer_pids(const char *root, const char *id, pid_t **out, kerr *e)
+static int pids_container(const char *root, const char *id, pid_t **out, kerr *e)
 {
 	struct kstate st;
 	enum kstatus status;
@@ -62,6 +62,15 @@ int kcontainer_pids(const char *root, const char *id, pid_t **out, kerr *e)
 	}
 	kstate_free(&st);
 	return n;
+}
+
+/* the public call: its error says which container */
+int kcontainer_pids(const char *root, const char *id, pid_t **out, kerr *e)
+{
+	int r = pids_container(root, id, out, e);
+	if (r < 0)
+		kerr_wrap(e, "ps %s", id);
+	return r;
 }
 
 int kps_filter(const char *ps_output, const pid_t *pids, int n, char **out, kerr *e)
@@ -572,7 +581,7 @@ out:
 	return rc;
 }
 
-int kcontainer_update(const char *root, const char *id, json_object *resources, const char *policy, kerr *e)
+static int update_container(const char *root, const char *id, json_object *resources, const char *policy, kerr *e)
 {
 	struct kstate st;
 	enum kstatus status;
@@ -598,4 +607,13 @@ int kcontainer_update(const char *root, const char *id, json_object *resources, 
 		kerr_wrap(e, "update container \"%s\"", id);
 	kstate_free(&st);
 	return rc;
+}
+
+/* the public call: its error says which container */
+int kcontainer_update(const char *root, const char *id, json_object *resources, const char *policy, kerr *e)
+{
+	int r = update_container(root, id, resources, policy, e);
+	if (r < 0)
+		kerr_wrap(e, "update %s", id);
+	return r;
 }

@@ -61,7 +61,7 @@ static int load_live(const char *root, const char *id, struct kstate *st, kerr *
 	return 0;
 }
 
-int kcontainer_stats(const char *root, const char *id, json_object **out, kerr *e)
+static int stats_container(const char *root, const char *id, json_object **out, kerr *e)
 {
 	struct kstate st;
 	struct kcg_host h;
@@ -72,6 +72,15 @@ int kcontainer_stats(const char *root, const char *id, json_object **out, kerr *
 	if (r == 0 && (r = kcg_stats(&h, st.cgroup_path, out, e)) < 0)
 		kerr_wrap(e, "stats of container \"%s\"", id);
 	kstate_free(&st);
+	return r;
+}
+
+/* the public call: its error says which container */
+int kcontainer_stats(const char *root, const char *id, json_object **out, kerr *e)
+{
+	int r = stats_container(root, id, out, e);
+	if (r < 0)
+		kerr_wrap(e, "stats of %s", id);
 	return r;
 }
 
@@ -222,7 +231,7 @@ static int on_tick(struct kloop_source *s, uint64_t n, void *data, kerr *e)
 	return emit_event("stats", v->id, stats, v->emit, v->ctx, e);
 }
 
-int kcontainer_events(const char *root, const char *id, int64_t interval_ns, kevent_fn emit, void *ctx, kerr *e)
+static int events_container(const char *root, const char *id, int64_t interval_ns, kevent_fn emit, void *ctx, kerr *e)
 {
 	struct ev v = { .id = id, .emit = emit, .ctx = ctx };
 	_cleanup_(kloop_freep) struct kloop *l = NULL;
@@ -262,4 +271,13 @@ int kcontainer_events(const char *root, const char *id, int64_t interval_ns, kev
 out:
 	kstate_free(&v.st);
 	return rc;
+}
+
+/* the public call: its error says which container */
+int kcontainer_events(const char *root, const char *id, int64_t interval_ns, kevent_fn emit, void *ctx, kerr *e)
+{
+	int r = events_container(root, id, interval_ns, emit, ctx, e);
+	if (r < 0)
+		kerr_wrap(e, "events of %s", id);
+	return r;
 }

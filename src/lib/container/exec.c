@@ -230,7 +230,7 @@ fail:
 	_exit(1);
 }
 
-int kcontainer_exec(struct kexec_opts *o, pid_t *pidp, kerr *e)
+static int exec_container(struct kexec_opts *o, pid_t *pidp, kerr *e)
 {
 	struct kstate st;
 	enum kstatus status;
@@ -393,4 +393,13 @@ out:
 	oci_spec_free(s);
 	kstate_free(&st);
 	return rc;
+}
+
+/* the public call: its error says which container */
+int kcontainer_exec(struct kexec_opts *o, pid_t *pidp, kerr *e)
+{
+	int r = exec_container(o, pidp, e);
+	if (r < 0)
+		kerr_wrap(e, "exec in %s", o->id);
+	return r;
 }

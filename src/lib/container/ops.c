@@ -113,7 +113,7 @@ static int wait_start_byte(int fd, const struct kstate *st, kerr *e)
 	return kloop_run(l, e);
 }
 
-int kcontainer_start(const char *root, const char *id, kerr *e)
+static int start_container(const char *root, const char *id, kerr *e)
 {
 	struct kstate st;
 	enum kstatus status;
@@ -166,6 +166,15 @@ int kcontainer_start(const char *root, const char *id, kerr *e)
 	return 0;
 }
 
+/* the public call: its error says which container */
+int kcontainer_start(const char *root, const char *id, kerr *e)
+{
+	int r = start_container(root, id, e);
+	if (r < 0)
+		kerr_wrap(e, "start %s", id);
+	return r;
+}
+
 static int kill_all(const struct kstate *st, int sig, kerr *e)
 {
 	struct kcg_host h;
@@ -195,7 +204,7 @@ static int kill_all(const struct kstate *st, int sig, kerr *e)
 	return 0;
 }
 
-int kcontainer_kill(const char *root, const char *id, int sig, int all, kerr *e)
+static int kill_container(const char *root, const char *id, int sig, int all, kerr *e)
 {
 	struct kstate st;
 	enum kstatus status;
@@ -224,6 +233,15 @@ int kcontainer_kill(const char *root, const char *id, int sig, int all, kerr *e)
 	}
 	kstate_free(&st);
 	return rc;
+}
+
+/* the public call: its error says which container */
+int kcontainer_kill(const char *root, const char *id, int sig, int all, kerr *e)
+{
+	int r = kill_container(root, id, sig, all, e);
+	if (r < 0)
+		kerr_wrap(e, "kill %s", id);
+	return r;
 }
 
 /* SIGKILL to PID and a wait of at most MS for it to be gone. */
@@ -257,7 +275,7 @@ static int kill_and_wait(const struct kcg_host *h, const struct kstate *st, kerr
 	return kerr_msg(e, EBUSY, "processes of the container keep running");
 }
 
-int kcontainer_delete(const char *root, const char *id, int force, kerr *e)
+static int delete_container(const char *root, const char *id, int force, kerr *e)
 {
 	struct kstate st;
 	enum kstatus status;
@@ -302,6 +320,15 @@ int kcontainer_delete(const char *root, const char *id, int force, kerr *e)
 	oci_spec_free(s);
 	kstate_free(&st);
 	return rc;
+}
+
+/* the public call: its error says which container */
+int kcontainer_delete(const char *root, const char *id, int force, kerr *e)
+{
+	int r = delete_container(root, id, force, e);
+	if (r < 0)
+		kerr_wrap(e, "delete %s", id);
+	return r;
 }
 
 static int exit_code(int status)
