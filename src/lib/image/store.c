@@ -1,6 +1,7 @@
 /* The image store: its directories and lock, index.json read at open and
  * written by rename, temp files, and the mark-and-sweep of blobs
  * (store.h). */
+#include "image/store.h"
 #include "image/store_int.h"
 
 #include "common/cleanup.h"

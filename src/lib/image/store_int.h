@@ -3,7 +3,11 @@
 #ifndef KAPSEL_IMAGE_STORE_INT_H
 #define KAPSEL_IMAGE_STORE_INT_H
 
-#include "image/store.h"
+#include "common/err.h"
+
+#include <stddef.h>
+
+struct kstore_image;
 
 struct kstore {
 	char *root;

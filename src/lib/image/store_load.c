@@ -10,6 +10,7 @@
  *   commit   the staged blobs are renamed into blobs/sha256, the directory
  *            fsync'ed, then index.json replaced (kstore_commit) and the
  *            blobs nothing names swept (kstore_gc). */
+#include "image/store.h"
 #include "image/store_int.h"
 
 #include "common/cleanup.h"

@@ -1,6 +1,7 @@
 /* Names and references of the image store (store.h): the name grammar
  * (Docker's reference syntax, docker.io/library/ dropped as Docker shows
  * it), resolving a reference, tag and rmi. */
+#include "image/store.h"
 #include "image/store_int.h"
 
 #include "common/cleanup.h"
