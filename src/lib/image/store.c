@@ -229,6 +229,19 @@ int kstore_tmpfile(struct kstore *s, const char *what, char name[64], kerr *e)
 	return fd;
 }
 
+int kstore_write(struct kstore *s, int fd, const char *name, const void *buf, size_t n, kerr *e)
+{
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(fd, (const char *)buf + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return kerr_errno(e, "write %s/tmp/%s", s->root, name);
+		off += (size_t)w;
+	}
+	return 0;
+}
+
 int kstore_publish(struct kstore *s, int fd, const char *name, int dirfd, const char *to, kerr *e)
 {
 	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
@@ -283,17 +296,9 @@ int kstore_commit(struct kstore *s, kerr *e)
 	int fd = kstore_tmpfile(s, "index", name, e);
 	if (fd < 0)
 		return -1;
-	size_t len = strlen(text);
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			kerr_errno(e, "write %s/tmp/%s", s->root, name);
-			close(fd);
-			return -1;
-		}
-		off += (size_t)w;
+	if (kstore_write(s, fd, name, text, strlen(text), e) < 0) {
+		close(fd);
+		return -1;
 	}
 	if (kstore_publish(s, fd, name, s->rootfd, INDEX, e) < 0)
 		return -1;

@@ -23,6 +23,8 @@ struct kstore {
 int kstore_commit(struct kstore *s, kerr *e);
 /* A fresh temp file in tmp/: its fd (write-only), its name in NAME. */
 int kstore_tmpfile(struct kstore *s, const char *what, char name[64], kerr *e);
+/* Write all of BUF to the temp file FD (tmp/NAME). */
+int kstore_write(struct kstore *s, int fd, const char *name, const void *buf, size_t n, kerr *e);
 /* fsync the file FD, close it and rename tmp/NAME to DIRFD/TO. */
 int kstore_publish(struct kstore *s, int fd, const char *name, int dirfd, const char *to, kerr *e);
 /* Release an image record's members. */

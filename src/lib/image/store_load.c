@@ -39,7 +39,9 @@ struct staged {
 struct feed {
 	struct ksrc_blob *b;
 	struct ksha256 raw;
-	int out;            /* the temp file, or -1 */
+	struct kstore *s;
+	int out;            /* the temp file, or -1 ... */
+	const char *name;   /* ... in tmp/ */
 	int64_t bytes;
 	kerr *e;
 	int failed;
@@ -56,15 +58,9 @@ static ssize_t feed_next(struct feed *f)
 	}
 	ksha256_update(&f->raw, f->buf, (size_t)n);
 	f->bytes += n;
-	for (ssize_t off = 0; f->out >= 0 && off < n;) {
-		ssize_t w = write(f->out, f->buf + off, (size_t)(n - off));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			f->failed = 1;
-			return kerr_errno(f->e, "write");
-		}
-		off += w;
+	if (f->out >= 0 && kstore_write(f->s, f->out, f->name, f->buf, (size_t)n, f->e) < 0) {
+		f->failed = 1;
+		return -1;
 	}
 	return n;
 }
@@ -134,6 +130,8 @@ static int stage(struct kstore *s, struct kimage *img, const char *member, const
 		return kerr_set(e, ENOMEM, "%s", member);
 	f->out = -1;
 	f->e = e;
+	f->s = s;
+	f->name = st->tmp;
 	int rc = -1;
 	uint8_t sum[KSHA256_LEN], dsum[KSHA256_LEN];
 	st->tmp[0] = '\0';
@@ -366,12 +364,7 @@ int kstore_load_fd(struct kstore *s, int fd, kstore_loaded_fn fn, void *ud, kerr
 			rc = kerr_errno(e, "load: read the archive");
 			break;
 		}
-		for (ssize_t off = 0; rc == 0 && off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno != EINTR)
-				rc = kerr_errno(e, "load: write %s/tmp/%s", s->root, name);
-			off += w > 0 ? w : 0;
-		}
+		rc = kstore_write(s, out, name, buf, (size_t)n, e);
 	}
 	close(out);
 	snprintf(path, sizeof(path), "%s/tmp/%s", s->root, name);
