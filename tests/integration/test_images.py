@@ -74,13 +74,18 @@ def test_every_format_gives_the_same_image_id(tmp_path):
     assert mkimages.oci_layout(b, [("demo/app:gz", layers)], "gzip") == [ident]
     assert mkimages.oci_layout(c, [("demo/app:zst", layers)], "zstd") == [ident]
     assert mkimages.oci_layout(d, [("demo/app:dir", layers)], "none", as_dir=True) == [ident]
+    e = str(tmp_path / "docker25.tar")
+    assert mkimages.oci_layout(e, [("demo/app:25", layers)], "none", docker25=True) == [ident]
     root = tmp_path / "store"
     assert kapsel(root, "load", "-i", a, check=True).stdout == "Loaded image: demo/app:1\n"
-    for path, tag in ((b, "gz"), (c, "zst"), (d, "dir")):
+    for path, tag in ((b, "gz"), (c, "zst"), (d, "dir"), (e, "25")):
         assert kapsel(root, "load", "-i", path, check=True).stdout == f"Loaded image: demo/app:{tag}\n"
     rows = images(root)
-    assert sorted(r["Tag"] for r in rows) == ["1", "dir", "gz", "zst"]
+    assert sorted(r["Tag"] for r in rows) == ["1", "25", "dir", "gz", "zst"]
     assert {r["ID"] for r in rows} == {ident}
+    # the manifest digest: of the OCI manifest, beside manifest.json too
+    [info] = json.loads(kapsel(root, "image", "inspect", "demo/app:25", check=True).stdout)
+    assert len(info["RepoDigests"]) == 1 and info["RepoDigests"][0].startswith("demo/app@sha256:")
     check_blobs(root)
     # from stdin too, and twice is once
     before = snapshot(root)

@@ -105,6 +105,40 @@ static int add_layer(struct kimage *img, const char *member, const char *digest,
 	return l->member ? 0 : kerr_set(e, ENOMEM, "layers");
 }
 
+/* Docker >= 25 writes an OCI layout beside manifest.json: the manifest in
+ * its index.json whose config is this image's gives the manifest digest.
+ * Nothing found is no error (a legacy archive has no manifest). */
+static int docker25_manifest(struct kimage *img, kerr *e)
+{
+	kerr ig;
+	if (!img->config_digest || ksrc_check(img->src, "index.json", &ig) < 0)
+		return 0;
+	json_object *idx = read_doc(img->src, "index.json", NULL, json_type_object, e);
+	json_object *ms = idx ? array_of(idx, "manifests") : NULL;
+	int rc = idx ? 0 : -1;
+	for (size_t i = 0; ms && rc == 0 && i < json_object_array_length(ms) && !img->manifest_digest; i++) {
+		const char *digest = str_of(json_object_array_get_idx(ms, i), "digest");
+		_cleanup_free_ char *member = NULL;
+		if (blob_member(digest, &member, "index.json: manifests[]", e) < 0) {
+			rc = -1;
+			break;
+		}
+		json_object *man = read_doc(img->src, member, digest, json_type_object, e);
+		if (!man) {
+			rc = -1;
+			break;
+		}
+		const char *cfg = str_of(kj_get(man, "config"), "digest");
+		if (cfg && !strcmp(cfg, img->config_digest) && !array_of(man, "manifests")) {
+			img->manifest_member = steal_ptr(member);
+			img->manifest_digest = strdup(digest);
+		}
+		json_object_put(man);
+	}
+	json_object_put(idx);
+	return rc;
+}
+
 static int docker_save(struct kimage *img, kerr *e)
 {
 	json_object *man = read_doc(img->src, "manifest.json", NULL, json_type_array, e);
@@ -152,7 +186,7 @@ static int docker_save(struct kimage *img, kerr *e)
 		if (!member || add_layer(img, member, NULL, NULL, e) < 0)
 			goto out;
 	}
-	rc = 0;
+	rc = docker25_manifest(img, e);
 out:
 	free(cfg_member);
 	json_object_put(man);
@@ -176,7 +210,7 @@ static int oci_layout(struct kimage *img, kerr *e)
 {
 	json_object *idx = read_doc(img->src, "index.json", NULL, json_type_object, e), *man = NULL, *inner = NULL;
 	char *member = NULL, *cfg_member = NULL;
-	const char *digest;
+	const char *digest = NULL;
 	int rc = -1;
 	img->format = "oci";
 	if (!idx || nth_manifest(idx, img->which, "index.json", &member, &digest, e) < 0)

@@ -252,7 +252,19 @@ static int stage_image(struct kstore *s, struct kimage *img, struct pending *p, 
 	return 0;
 }
 
-/* Add P's record to the index (or find the one it has). */
+static int same_layers(const struct kstore_image *a, const struct kstore_image *b)
+{
+	if (a->nlayers != b->nlayers)
+		return 0;
+	for (size_t i = 0; i < a->nlayers; i++)
+		if (strcmp(a->layers[i].digest, b->layers[i].digest))
+			return 0;
+	return 1;
+}
+
+/* Add P's record to the index, or give the image it has P's names: an
+ * image loaded again (from another archive, with other compressed blobs)
+ * keeps the blobs it has, which the sweep then keeps alone. */
 static struct kstore_image *merge(struct kstore *s, struct pending *p, kerr *e)
 {
 	size_t i;
@@ -272,7 +284,8 @@ static struct kstore_image *merge(struct kstore *s, struct pending *p, kerr *e)
 			kerr_set(e, ENOMEM, "index");
 			return NULL;
 		}
-	} else if (!s->img[i].manifest && p->rec.manifest) {
+	} else if (!s->img[i].manifest && p->rec.manifest && same_layers(&s->img[i], &p->rec)) {
+		/* the manifest names exactly the blobs the store keeps */
 		s->img[i].manifest = steal_ptr(p->rec.manifest);
 	}
 	for (char **n = p->names; n && *n; n++)
