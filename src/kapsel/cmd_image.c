@@ -82,7 +82,8 @@ static int inspect_run(const struct cli_call *c)
 		json_object_put(cfg);
 	}
 	kstore_close(s);
-	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(out);
 	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;
 }

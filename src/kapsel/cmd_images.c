@@ -34,7 +34,7 @@ static const struct cli_option images_options[] = {
 struct row {
 	const struct kstore_image *img;
 	time_t created;
-	char *col[NCOL];   /* repository, tag, digest, id, created, size */
+	char *col[NCOL]; /* repository, tag, digest, id, created, size */
 };
 
 static time_t created_of(const struct kstore_image *img)

@@ -56,9 +56,10 @@ const struct cli_command cmd_load = {
 	.min_args = 0,
 	.max_args = 0,
 	.summary = "load images from a docker save archive or an OCI layout",
-	.description = "Loads every image of a `docker save` archive (Docker <= 24 and podman's docker-archive,\n"
-		       "or Docker >= 25's OCI layout), or of an OCI image layout as a tar or a directory.\n"
-		       "Every blob is checked against its digest and every layer against the config's\n"
-		       "rootfs.diff_ids before anything enters the store (docs/images.md).\n",
+	.description =
+		"Loads every image of a `docker save` archive (Docker <= 24 and podman's docker-archive,\n"
+		"or Docker >= 25's OCI layout), or of an OCI image layout as a tar or a directory.\n"
+		"Every blob is checked against its digest and every layer against the config's\n"
+		"rootfs.diff_ids before anything enters the store (docs/images.md).\n",
 	CLI_CMD_OPTIONS(struct load_args, load_options),
 };

@@ -41,7 +41,8 @@ static char *save(const char *tag, const char *const *files, size_t nl, int tamp
 	size_t len[8];
 	char hex[8][KSHA256_HEX], chex[KSHA256_HEX];
 	char cfg[2048], man[2048], names[8][128], *p;
-	int off = snprintf(cfg, sizeof(cfg), "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2024-05-01T10:00:00Z\","
+	int off = snprintf(cfg, sizeof(cfg),
+			   "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2024-05-01T10:00:00Z\","
 			   "\"config\":{\"Cmd\":[\"/bin/sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[");
 	for (size_t i = 0; i < nl; i++) {
 		struct tent t = { .path = "f", .mode = S_IFREG | 0644, .data = files[i] };
@@ -133,7 +134,7 @@ static void test_load_verifies_and_renames(void **state)
 	char *good = save("web:1", files, 2, 0, id);
 	char *tampered = save("evil:1", evil, 2, 1, bad);
 	load_ok(good);
-	assert_int_equal(count("blobs/sha256"), 3);   /* config and two layers */
+	assert_int_equal(count("blobs/sha256"), 3); /* config and two layers */
 	assert_int_equal(count("tmp"), 0);
 	assert_true(has_blob(id));
 
@@ -146,7 +147,7 @@ static void test_load_verifies_and_renames(void **state)
 	kstore_images(s, &n);
 	assert_int_equal(n, 1);
 	kstore_close(s);
-	assert_int_equal(count("blobs/sha256"), 3);   /* nothing of the tampered image */
+	assert_int_equal(count("blobs/sha256"), 3); /* nothing of the tampered image */
 	assert_int_equal(count("tmp"), 0);
 	assert_false(has_blob(bad));
 
@@ -213,7 +214,7 @@ static void test_stale_temp_files(void **state)
 		tar_write_file(p, "half", 4);
 	}
 	assert_int_equal(count("tmp"), 3);
-	kstore_close(open_store(KSTORE_SHARED));   /* a read cleans up too */
+	kstore_close(open_store(KSTORE_SHARED)); /* a read cleans up too */
 	assert_int_equal(count("tmp"), 0);
 }
 
@@ -228,7 +229,8 @@ static void test_resolve(void **state)
 	(void)state;
 	char id[KSHA256_DIGEST], id2[KSHA256_DIGEST];
 	const char *f1[] = { "one\n" }, *f2[] = { "two\n" };
-	char *a = save("docker.io/library/busybox", f1, 1, 0, id), *b = save("localhost:5000/team/app:v2", f2, 1, 0, id2);
+	char *a = save("docker.io/library/busybox", f1, 1, 0, id),
+	     *b = save("localhost:5000/team/app:v2", f2, 1, 0, id2);
 	load_ok(a);
 	load_ok(b);
 	struct kstore *s = open_store(KSTORE_SHARED);
@@ -248,10 +250,10 @@ static void test_resolve(void **state)
 	snprintf(ref, sizeof(ref), "other@%s", id);
 	assert_null(resolve(s, ref, &e));
 	assert_int_equal(e.errnum, ENOENT);
-	assert_null(resolve(s, "localhost:5000/team/app", &e));   /* no tag latest */
+	assert_null(resolve(s, "localhost:5000/team/app", &e)); /* no tag latest */
 	assert_string_equal(e.msg, "No such image: localhost:5000/team/app");
 	snprintf(ref, sizeof(ref), "%.3s", id + 7);
-	assert_null(resolve(s, ref, &e));   /* too short to be an ID */
+	assert_null(resolve(s, ref, &e)); /* too short to be an ID */
 	assert_null(resolve(s, "Bad/Name", &e));
 	assert_int_equal(e.errnum, EINVAL);
 	assert_non_null(strstr(e.msg, "invalid reference format"));
@@ -291,15 +293,15 @@ static void test_rmi_sweeps_unused_blobs(void **state)
 	char *a = save("one:1", f1, 2, 0, id1), *b = save("two:1", f2, 2, 0, id2);
 	load_ok(a);
 	load_ok(b);
-	assert_int_equal(count("blobs/sha256"), 5);   /* 2 configs, the shared base, 2 layers */
+	assert_int_equal(count("blobs/sha256"), 5); /* 2 configs, the shared base, 2 layers */
 	struct kstore *s = open_store(KSTORE_EXCLUSIVE);
 	kerr e = { 0 };
 	assert_int_equal(kstore_tag(s, "one:1", "alias", &e), 0);
-	assert_int_equal(kstore_remove(s, id1, 0, NULL, NULL, &e), -1);   /* two names: must be forced */
+	assert_int_equal(kstore_remove(s, id1, 0, NULL, NULL, &e), -1); /* two names: must be forced */
 	assert_int_equal(e.errnum, EEXIST);
-	assert_int_equal(kstore_remove(s, "one:1", 0, NULL, NULL, &e), 0);   /* untag only */
+	assert_int_equal(kstore_remove(s, "one:1", 0, NULL, NULL, &e), 0); /* untag only */
 	assert_int_equal(count("blobs/sha256"), 5);
-	assert_int_equal(kstore_remove(s, "alias", 0, NULL, NULL, &e), 0);   /* the last name: deleted */
+	assert_int_equal(kstore_remove(s, "alias", 0, NULL, NULL, &e), 0); /* the last name: deleted */
 	assert_int_equal(count("blobs/sha256"), 3);
 	assert_false(has_blob(id1));
 	assert_true(has_blob(id2));

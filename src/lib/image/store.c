@@ -36,7 +36,7 @@ static int open_dir(int at, const char *name, const char *root, kerr *e)
  * we hold the lock, in either mode. */
 static int clean_tmp(struct kstore *s, kerr *e)
 {
-	int fd = openat(s->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);   /* its own offset */
+	int fd = openat(s->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* its own offset */
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
@@ -182,7 +182,8 @@ int kstore_open(const char *root, int mode, struct kstore **out, kerr *e)
 		kerr_errno(e, "lock %s/lock", root);
 		goto fail;
 	}
-	if ((blobs = open_dir(s->rootfd, "blobs", root, e)) < 0 || (s->blobfd = open_dir(blobs, "sha256", root, e)) < 0 ||
+	if ((blobs = open_dir(s->rootfd, "blobs", root, e)) < 0 ||
+	    (s->blobfd = open_dir(blobs, "sha256", root, e)) < 0 ||
 	    (s->tmpfd = open_dir(s->rootfd, "tmp", root, e)) < 0 || clean_tmp(s, e) < 0 || read_index(s, e) < 0)
 		goto fail;
 	close(blobs);
@@ -209,7 +210,7 @@ void kstore_close(struct kstore *s)
 	if (s->tmpfd >= 0)
 		close(s->tmpfd);
 	if (s->lockfd >= 0)
-		close(s->lockfd);   /* releases the lock */
+		close(s->lockfd); /* releases the lock */
 	free(s->root);
 	free(s);
 }

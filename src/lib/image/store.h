@@ -40,18 +40,18 @@
 struct kstore;
 
 struct kstore_layer {
-	char *digest;       /* the blob as stored */
-	char *diff_id;      /* sha256 of the uncompressed tar (config rootfs.diff_ids) */
-	char *media_type;   /* from the manifest, or NULL */
-	int64_t size;       /* bytes of the blob */
+	char *digest;     /* the blob as stored */
+	char *diff_id;    /* sha256 of the uncompressed tar (config rootfs.diff_ids) */
+	char *media_type; /* from the manifest, or NULL */
+	int64_t size;     /* bytes of the blob */
 };
 
 struct kstore_image {
-	char *id;           /* sha256:<hex> of the config */
-	char *manifest;     /* the OCI manifest's digest, or NULL (a legacy docker save has none) */
-	char **names;       /* repo:tag, NULL-terminated (maybe empty) */
-	char *created;      /* the config's "created", or NULL */
-	int64_t size;       /* bytes of the uncompressed layers */
+	char *id;       /* sha256:<hex> of the config */
+	char *manifest; /* the OCI manifest's digest, or NULL (a legacy docker save has none) */
+	char **names;   /* repo:tag, NULL-terminated (maybe empty) */
+	char *created;  /* the config's "created", or NULL */
+	int64_t size;   /* bytes of the uncompressed layers */
 	struct kstore_layer *layers;
 	size_t nlayers;
 };
@@ -68,8 +68,7 @@ const struct kstore_image *kstore_images(const struct kstore *s, size_t *n);
 /* Find REF (see above).  *how (may be NULL) is the name it matched, or NULL
  * when it matched by digest or ID.  ENOENT "no such image", EINVAL for a
  * malformed or ambiguous reference. */
-int kstore_resolve(const struct kstore *s, const char *ref, const struct kstore_image **out, const char **how,
-		   kerr *e);
+int kstore_resolve(const struct kstore *s, const char *ref, const struct kstore_image **out, const char **how, kerr *e);
 /* The image's config, parsed from its blob (verified again). */
 int kstore_config(const struct kstore *s, const struct kstore_image *img, json_object **out, kerr *e);
 /* "repo:tag" of NAME in the form the store keeps (the tag latest added,

@@ -11,12 +11,12 @@ struct kstore_image;
 
 struct kstore {
 	char *root;
-	int mode;           /* KSTORE_SHARED or KSTORE_EXCLUSIVE */
+	int mode; /* KSTORE_SHARED or KSTORE_EXCLUSIVE */
 	int lockfd;
-	int rootfd, blobfd, tmpfd;   /* ROOT, ROOT/blobs/sha256, ROOT/tmp */
+	int rootfd, blobfd, tmpfd; /* ROOT, ROOT/blobs/sha256, ROOT/tmp */
 	struct kstore_image *img;
 	size_t n;
-	unsigned seq;       /* temp file names of this process */
+	unsigned seq; /* temp file names of this process */
 };
 
 /* Write index.json from s->img (tmp + fsync + rename + fsync ROOT). */

@@ -32,7 +32,7 @@
 
 struct staged {
 	char digest[KSHA256_DIGEST];
-	char tmp[64];       /* the temp file, "" when the store has the blob */
+	char tmp[64]; /* the temp file, "" when the store has the blob */
 };
 
 /* The stream of one member: raw bytes hashed and copied as they are read. */
@@ -40,13 +40,13 @@ struct feed {
 	struct ksrc_blob *b;
 	struct ksha256 raw;
 	struct kstore *s;
-	int out;            /* the temp file, or -1 ... */
-	const char *name;   /* ... in tmp/ */
+	int out;          /* the temp file, or -1 ... */
+	const char *name; /* ... in tmp/ */
 	int64_t bytes;
 	kerr *e;
 	int failed;
 	char buf[CHUNK];
-	char obuf[CHUNK];   /* the decompressed data */
+	char obuf[CHUNK]; /* the decompressed data */
 };
 
 static ssize_t feed_next(struct feed *f)
@@ -147,7 +147,7 @@ static int stage(struct kstore *s, struct kimage *img, const char *member, const
 			goto out;
 	}
 	ssize_t n;
-	while ((n = feed_next(f)) > 0)   /* what the decompressor left (padding), or all of it */
+	while ((n = feed_next(f)) > 0) /* what the decompressor left (padding), or all of it */
 		;
 	if (n < 0)
 		goto out;
@@ -157,7 +157,7 @@ static int stage(struct kstore *s, struct kimage *img, const char *member, const
 	if ((digest && ksha256_verify(digest, sum, "blob", e) < 0) ||
 	    (diff_id && ksha256_verify(diff_id, dsum, "uncompressed layer (config rootfs.diff_ids)", e) < 0))
 		goto out_hashed;
-	if (f->out >= 0 && have_blob(s, st->digest)) {   /* a legacy layer named by id: now we know */
+	if (f->out >= 0 && have_blob(s, st->digest)) { /* a legacy layer named by id: now we know */
 		close(f->out);
 		f->out = -1;
 		unlinkat(s->tmpfd, st->tmp, 0);
@@ -212,9 +212,10 @@ static int stage_image(struct kstore *s, struct kimage *img, struct pending *p, 
 	json_object *ids = kj_get(kj_get(img->config, "rootfs"), "diff_ids");
 	size_t nids = json_object_is_type(ids, json_type_array) ? json_object_array_length(ids) : 0;
 	if (nids != img->nlayers || !img->nlayers)
-		return kerr_msg(e, EINVAL, "the manifest names %zu layers, the config's rootfs.diff_ids %zu%s", img->nlayers,
-				nids, img->nlayers ? "" : " (an image needs at least one layer)");
-	if (stage(s, img, img->config_member, img->config_digest, NULL, &st, &usize, &bytes, e) < 0 || add_staged(p, &st, e) < 0)
+		return kerr_msg(e, EINVAL, "the manifest names %zu layers, the config's rootfs.diff_ids %zu%s",
+				img->nlayers, nids, img->nlayers ? "" : " (an image needs at least one layer)");
+	if (stage(s, img, img->config_member, img->config_digest, NULL, &st, &usize, &bytes, e) < 0 ||
+	    add_staged(p, &st, e) < 0)
 		return -1;
 	p->rec.id = strdup(st.digest);
 	if (img->manifest_member) {
@@ -228,7 +229,8 @@ static int stage_image(struct kstore *s, struct kimage *img, struct pending *p, 
 		return kerr_set(e, ENOMEM, "layers");
 	for (size_t i = 0; i < img->nlayers; i++) {
 		const struct kimage_layer *l = &img->layers[i];
-		if (stage(s, img, l->member, l->digest, l->diff_id, &st, &usize, &bytes, e) < 0 || add_staged(p, &st, e) < 0)
+		if (stage(s, img, l->member, l->digest, l->diff_id, &st, &usize, &bytes, e) < 0 ||
+		    add_staged(p, &st, e) < 0)
 			return kerr_wrap(e, "layer %zu", i + 1);
 		struct kstore_layer *sl = &p->rec.layers[p->rec.nlayers++];
 		sl->digest = strdup(st.digest);
@@ -243,7 +245,8 @@ static int stage_image(struct kstore *s, struct kimage *img, struct pending *p, 
 			continue;
 		_cleanup_free_ char *n = kstore_norm_name(*t, e);
 		if (!n)
-			return kerr_wrap(e, "%s", img->format[0] == 'o' ? "index.json annotations" : "manifest.json RepoTags");
+			return kerr_wrap(e, "%s",
+					 img->format[0] == 'o' ? "index.json annotations" : "manifest.json RepoTags");
 		if (!kstrv_contains(p->names, n) && kstrv_add(&p->names, n) < 0)
 			return kerr_set(e, ENOMEM, "names");
 	}
@@ -302,7 +305,8 @@ static int commit(struct kstore *s, struct pending *p, size_t np, kstore_loaded_
 			if (!st->tmp[0])
 				continue;
 			if (renameat(s->tmpfd, st->tmp, s->blobfd, st->digest + 7) < 0)
-				return kerr_errno(e, "rename %s/tmp/%s to blobs/sha256/%s", s->root, st->tmp, st->digest + 7);
+				return kerr_errno(e, "rename %s/tmp/%s to blobs/sha256/%s", s->root, st->tmp,
+						  st->digest + 7);
 			st->tmp[0] = '\0';
 		}
 	if (fsync(s->blobfd) < 0)

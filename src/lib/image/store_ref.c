@@ -173,8 +173,7 @@ static int resolve_prefix(const struct kstore *s, const char *ref, const char *h
 	return kerr_msg(e, ENOENT, "No such image: %s", ref);
 }
 
-int kstore_resolve(const struct kstore *s, const char *ref, const struct kstore_image **out, const char **how,
-		   kerr *e)
+int kstore_resolve(const struct kstore *s, const char *ref, const struct kstore_image **out, const char **how, kerr *e)
 {
 	const char *dummy;
 	if (!how)
@@ -184,10 +183,13 @@ int kstore_resolve(const struct kstore *s, const char *ref, const struct kstore_
 	if (!strncmp(ref, "sha256:", 7)) {
 		const char *hex = ref + 7;
 		if (strlen(hex) < 4 || strlen(hex) > 64 || !is_hex(hex))
-			return kerr_msg(e, EINVAL, "invalid reference format: \"%.300s\": expected sha256: and 4 to 64 hex digits", ref);
+			return kerr_msg(e, EINVAL,
+					"invalid reference format: \"%.300s\": expected sha256: and 4 to 64 hex digits",
+					ref);
 		if (strlen(hex) == 64)
 			for (size_t i = 0; i < s->n; i++)
-				if (s->img[i].manifest && !strcmp(s->img[i].manifest, ref) && strcmp(s->img[i].id, ref)) {
+				if (s->img[i].manifest && !strcmp(s->img[i].manifest, ref) &&
+				    strcmp(s->img[i].id, ref)) {
 					*out = &s->img[i];
 					return 0;
 				}
@@ -266,9 +268,10 @@ int kstore_remove(struct kstore *s, const char *ref, int force, kstore_removed_f
 			return kerr_set(e, ENOMEM, "image %s", ref);
 		untag(img, name, fn, ud);
 	} else if (kstrv_len(img->names) > 1 && !force) {
-		return kerr_msg(e, EEXIST,
-				"image %s: conflict: unable to delete %.12s (must be forced) - image is referenced in multiple repositories",
-				ref, img->id + 7);
+		return kerr_msg(
+			e, EEXIST,
+			"image %s: conflict: unable to delete %.12s (must be forced) - image is referenced in multiple repositories",
+			ref, img->id + 7);
 	} else {
 		while (img->names && img->names[0]) {
 			_cleanup_free_ char *name = strdup(img->names[0]);
