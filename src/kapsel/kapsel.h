@@ -6,6 +6,23 @@
 #include "cli.h"
 #include "common/err.h"
 
+struct kstore;
+
+/* kapsel's global options (before the command). */
+struct kapsel_globals {
+	const char *root;   /* the image store (--root, default KSTORE_ROOT) */
+};
+
 extern const struct cli_command cmd_audit;
+extern const struct cli_command cmd_load;
+extern const struct cli_command cmd_images;
+extern const struct cli_command cmd_image;
+extern const struct cli_command cmd_tag;
+extern const struct cli_command cmd_rmi;
+
+/* Open the image store of --root with lock MODE (KSTORE_SHARED or
+ * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code
+ * returned (> 0). */
+int kapsel_store(const struct cli_call *c, int mode, struct kstore **out);
 
 #endif

@@ -5,6 +5,7 @@
 #include "kapsel.h"
 
 #include "common/log.h"
+#include "image/store.h"
 
 #include <stdio.h>
 
@@ -26,7 +27,31 @@ static const struct cli_command cmd_version = {
 	.summary = "print the version",
 };
 
-static const struct cli_command *const commands[] = { &cmd_audit, &cmd_version, NULL };
+static const struct cli_command *const commands[] = {
+	&cmd_audit, &cmd_images, &cmd_image, &cmd_load, &cmd_rmi, &cmd_tag, &cmd_version, NULL,
+};
+
+static const struct cli_option global_options[] = {
+	CLI_OPT_STRING(0, "root", struct kapsel_globals, root, "DIR", "image store (default " KSTORE_ROOT ")"),
+	CLI_OPT_END,
+};
+
+static int setup(const struct cli_call *c)
+{
+	const struct kapsel_globals *g = c->globals;
+	if (g->root[0] != '/')
+		return cli_usage_error(c, "--root must be an absolute path, not \"%s\"", g->root);
+	return 0;
+}
+
+int kapsel_store(const struct cli_call *c, int mode, struct kstore **out)
+{
+	const struct kapsel_globals *g = c->globals;
+	kerr e = { 0 };
+	if (kstore_open(g->root, mode, out, &e) < 0)
+		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
+	return 0;
+}
 
 static const struct cli_program program = {
 	.name = "kapsel",
@@ -34,13 +59,15 @@ static const struct cli_program program = {
 	.description = "Exit status: 0 success, 1 failure (or findings), 2 usage error, 3 a check could not run\n"
 		       "(docs/cli.md).\n",
 	.version = "kapsel version " KAPSEL_VERSION "\n",
+	.options = global_options,
 	.commands = commands,
+	.setup = setup,
 	.flags = CLI_PROG_ABBREV,
 };
 
 int main(int argc, char **argv)
 {
-	/* no global options yet besides --help and --version */
+	struct kapsel_globals g = { .root = KSTORE_ROOT };
 	klog_set_ident("kapsel");
-	return cli_main(&program, NULL, argc, argv);
+	return cli_main(&program, &g, argc, argv);
 }

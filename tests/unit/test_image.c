@@ -375,6 +375,9 @@ static void check_oci(const char *path, const char *l1, size_t n1, const char *l
 	assert_string_equal(img->layers[0].digest, d1);
 	assert_string_equal(img->layers[1].digest, d2);
 	assert_non_null(json_object_object_get(img->config, "rootfs"));
+	/* the OCI manifest (beside manifest.json for Docker >= 25) */
+	assert_non_null(img->manifest_digest);
+	assert_string_equal(img->manifest_member + 13, img->manifest_digest + 7);
 	kimage_close(img);
 	free(want);
 	free(log);

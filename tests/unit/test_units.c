@@ -158,6 +158,29 @@ static void test_bad_durations(void **state)
 	assert_string_equal(e.msg, "--interval: \"2562048h\" is too long");
 }
 
+/* Docker's columns: go-units HumanSize and HumanDuration */
+static void test_human(void **state)
+{
+	(void)state;
+	char b[32];
+	static const struct { int64_t v; const char *want; } sizes[] = {
+		{ 0, "0B" }, { 712, "712B" }, { 1000, "1kB" }, { 5242880, "5.243MB" }, { 4294967296LL, "4.295GB" },
+	};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		kunits_human_size(sizes[i].v, b, sizeof(b));
+		assert_string_equal(b, sizes[i].want);
+	}
+	static const struct { int64_t v; const char *want; } ages[] = {
+		{ 0, "Less than a second" }, { 1, "1 second" }, { 59, "59 seconds" }, { 60, "About a minute" },
+		{ 150, "2 minutes" }, { 3600, "About an hour" }, { 5 * 3600, "5 hours" }, { 3 * 86400, "3 days" },
+		{ 20 * 86400, "2 weeks" }, { 90 * 86400, "3 months" }, { 800 * 86400, "2 years" },
+	};
+	for (size_t i = 0; i < sizeof(ages) / sizeof(ages[0]); i++) {
+		kunits_human_duration(ages[i].v, b, sizeof(b));
+		assert_string_equal(b, ages[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_bad_sizes),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_bad_durations),
+		cmocka_unit_test(test_human),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

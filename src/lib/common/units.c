@@ -1,6 +1,7 @@
 #include "units.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,4 +110,43 @@ int kunits_parse_duration(const char *what, const char *s, int64_t *out_ns, kerr
 	return 0;
 bad:
 	return kerr_msg(e, EINVAL, "%s: \"%s\" is not a duration (like 5s, 500ms or 1m30s)", what, s);
+}
+
+void kunits_human_size(int64_t bytes, char *buf, size_t n)
+{
+	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
+	double v = (double)bytes;
+	size_t i = 0;
+	while (v >= 1000 && i < sizeof(unit) / sizeof(unit[0]) - 1) {
+		v /= 1000;
+		i++;
+	}
+	snprintf(buf, n, "%.4g%s", v, unit[i]);
+}
+
+void kunits_human_duration(int64_t sec, char *buf, size_t n)
+{
+	int64_t minutes = sec / 60, hours = (sec + 1800) / 3600;
+	if (sec < 1)
+		snprintf(buf, n, "Less than a second");
+	else if (sec == 1)
+		snprintf(buf, n, "1 second");
+	else if (sec < 60)
+		snprintf(buf, n, "%lld seconds", (long long)sec);
+	else if (minutes == 1)
+		snprintf(buf, n, "About a minute");
+	else if (minutes < 60)
+		snprintf(buf, n, "%lld minutes", (long long)minutes);
+	else if (hours == 1)
+		snprintf(buf, n, "About an hour");
+	else if (hours < 48)
+		snprintf(buf, n, "%lld hours", (long long)hours);
+	else if (hours < 24 * 7 * 2)
+		snprintf(buf, n, "%lld days", (long long)(hours / 24));
+	else if (hours < 24 * 30 * 2)
+		snprintf(buf, n, "%lld weeks", (long long)(hours / 24 / 7));
+	else if (hours < 24 * 365 * 2)
+		snprintf(buf, n, "%lld months", (long long)(hours / 24 / 30));
+	else
+		snprintf(buf, n, "%lld years", (long long)(sec / 3600 / 24 / 365));
 }

@@ -60,7 +60,12 @@ struct kimage {
 	char *path;               /* the archive or directory as given */
 	const char *format;       /* "docker-save" or "oci" */
 	char *name;               /* RepoTags[0] or the ref.name annotation, or NULL */
+	char **tags;              /* every RepoTags entry (or the name); NULL-terminated, maybe empty */
+	size_t which;             /* the image's place in the archive's manifest.json / index.json */
+	char *config_member;      /* where the config is */
 	char *config_digest;      /* "sha256:<hex>" when known, else NULL */
+	char *manifest_member;    /* an OCI layout's image manifest, else NULL ... */
+	char *manifest_digest;    /* ... and its digest */
 	json_object *config;      /* the image config (an object) */
 	struct kimage_layer *layers;
 	size_t nlayers;
@@ -70,6 +75,11 @@ struct kimage {
 /* Open PATH (a tar file or a directory).  *out is freed with kimage_close. */
 int kimage_open(const char *path, struct kimage **out, kerr *e);
 void kimage_close(struct kimage *img);
+/* Every image of PATH (the entries of manifest.json, or of index.json),
+ * read once: *out is an array of *n images (at least one), freed with
+ * kimage_close_all. */
+int kimage_open_all(const char *path, struct kimage ***out, size_t *n, kerr *e);
+void kimage_close_all(struct kimage **v, size_t n);
 
 /* One tar entry of a layer, valid during the entry callback. */
 struct kimage_entry {

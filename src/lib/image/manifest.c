@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/json.h"
 #include "common/sha256.h"
+#include "common/strv.h"
 #include "image/source.h"
 
 #include <errno.h>
@@ -104,6 +105,40 @@ static int add_layer(struct kimage *img, const char *member, const char *digest,
 	return l->member ? 0 : kerr_set(e, ENOMEM, "layers");
 }
 
+/* Docker >= 25 writes an OCI layout beside manifest.json: the manifest in
+ * its index.json whose config is this image's gives the manifest digest.
+ * Nothing found is no error (a legacy archive has no manifest). */
+static int docker25_manifest(struct kimage *img, kerr *e)
+{
+	kerr ig;
+	if (!img->config_digest || ksrc_check(img->src, "index.json", &ig) < 0)
+		return 0;
+	json_object *idx = read_doc(img->src, "index.json", NULL, json_type_object, e);
+	json_object *ms = idx ? array_of(idx, "manifests") : NULL;
+	int rc = idx ? 0 : -1;
+	for (size_t i = 0; ms && rc == 0 && i < json_object_array_length(ms) && !img->manifest_digest; i++) {
+		const char *digest = str_of(json_object_array_get_idx(ms, i), "digest");
+		_cleanup_free_ char *member = NULL;
+		if (blob_member(digest, &member, "index.json: manifests[]", e) < 0) {
+			rc = -1;
+			break;
+		}
+		json_object *man = read_doc(img->src, member, digest, json_type_object, e);
+		if (!man) {
+			rc = -1;
+			break;
+		}
+		const char *cfg = str_of(kj_get(man, "config"), "digest");
+		if (cfg && !strcmp(cfg, img->config_digest) && !array_of(man, "manifests")) {
+			img->manifest_member = steal_ptr(member);
+			img->manifest_digest = strdup(digest);
+		}
+		json_object_put(man);
+	}
+	json_object_put(idx);
+	return rc;
+}
+
 static int docker_save(struct kimage *img, kerr *e)
 {
 	json_object *man = read_doc(img->src, "manifest.json", NULL, json_type_array, e);
@@ -111,7 +146,7 @@ static int docker_save(struct kimage *img, kerr *e)
 		return -1;
 	int rc = -1;
 	char *cfg_member = NULL;
-	json_object *m0 = json_object_array_get_idx(man, 0);
+	json_object *m0 = json_object_array_get_idx(man, img->which);
 	const char *cfg = str_of(m0, "Config");
 	json_object *layers = array_of(m0, "Layers"), *tags = array_of(m0, "RepoTags");
 	img->format = "docker-save";
@@ -126,11 +161,16 @@ static int docker_save(struct kimage *img, kerr *e)
 	}
 	if (!(cfg_member = kimage_norm_path(cfg, "manifest.json[0].Config", e)))
 		goto out;
-	if (tags && json_object_array_length(tags)) {
-		json_object *t0 = json_object_array_get_idx(tags, 0);
-		if (json_object_is_type(t0, json_type_string))
-			img->name = strdup(json_object_get_string(t0));
+	for (size_t i = 0; tags && i < json_object_array_length(tags); i++) {
+		json_object *t = json_object_array_get_idx(tags, i);
+		if (json_object_is_type(t, json_type_string) && kstrv_add(&img->tags, json_object_get_string(t)) < 0) {
+			kerr_set(e, ENOMEM, "manifest.json");
+			goto out;
+		}
 	}
+	if (img->tags && img->tags[0])
+		img->name = strdup(img->tags[0]);
+	img->config_member = strdup(cfg_member);
 	img->config_digest = member_digest(cfg_member);
 	if (!(img->config = read_doc(img->src, cfg_member, img->config_digest, json_type_object, e)))
 		goto out;
@@ -146,23 +186,23 @@ static int docker_save(struct kimage *img, kerr *e)
 		if (!member || add_layer(img, member, NULL, NULL, e) < 0)
 			goto out;
 	}
-	rc = 0;
+	rc = docker25_manifest(img, e);
 out:
 	free(cfg_member);
 	json_object_put(man);
 	return rc;
 }
 
-/* The first descriptor of an index's manifests, as a member name. */
-static int first_manifest(json_object *idx, const char *what, char **member, const char **digest, kerr *e)
+/* Descriptor WHICH of an index's manifests, as a member name. */
+static int nth_manifest(json_object *idx, size_t which, const char *what, char **member, const char **digest, kerr *e)
 {
 	json_object *ms = array_of(idx, "manifests");
-	json_object *d0 = ms ? json_object_array_get_idx(ms, 0) : NULL;
+	json_object *d0 = ms ? json_object_array_get_idx(ms, which) : NULL;
 	if (!d0)
 		return kerr_msg(e, EINVAL, "%s: manifests: expected a non-empty array", what);
 	*digest = str_of(d0, "digest");
 	char w[128];
-	snprintf(w, sizeof(w), "%s: manifests[0]", what);
+	snprintf(w, sizeof(w), "%s: manifests[%zu]", what, which);
 	return blob_member(*digest, member, w, e);
 }
 
@@ -170,25 +210,35 @@ static int oci_layout(struct kimage *img, kerr *e)
 {
 	json_object *idx = read_doc(img->src, "index.json", NULL, json_type_object, e), *man = NULL, *inner = NULL;
 	char *member = NULL, *cfg_member = NULL;
-	const char *digest;
+	const char *digest = NULL;
 	int rc = -1;
 	img->format = "oci";
-	if (!idx || first_manifest(idx, "index.json", &member, &digest, e) < 0)
+	if (!idx || nth_manifest(idx, img->which, "index.json", &member, &digest, e) < 0)
 		goto out;
-	json_object *ann = kj_get(json_object_array_get_idx(array_of(idx, "manifests"), 0), "annotations");
+	json_object *ann = kj_get(json_object_array_get_idx(array_of(idx, "manifests"), img->which), "annotations");
 	const char *ref = str_of(ann, "io.containerd.image.name");
 	if (!ref)
 		ref = str_of(ann, "org.opencontainers.image.ref.name");
 	img->name = xdup(ref);
+	if (ref && kstrv_add(&img->tags, ref) < 0) {
+		kerr_set(e, ENOMEM, "index.json");
+		goto out;
+	}
 	if (!(man = read_doc(img->src, member, digest, json_type_object, e)))
 		goto out;
 	if (array_of(man, "manifests")) {   /* an image index: its first manifest */
 		inner = man;
 		free(member);
 		member = NULL;
-		if (first_manifest(inner, "the image index", &member, &digest, e) < 0 ||
+		if (nth_manifest(inner, 0, "the image index", &member, &digest, e) < 0 ||
 		    !(man = read_doc(img->src, member, digest, json_type_object, e)))
 			goto out;
+	}
+	img->manifest_member = strdup(member);
+	img->manifest_digest = strdup(digest);
+	if (!img->manifest_member || !img->manifest_digest) {
+		kerr_set(e, ENOMEM, "%s", member);
+		goto out;
 	}
 	const char *cfg = str_of(kj_get(man, "config"), "digest");
 	json_object *layers = array_of(man, "layers");
@@ -199,6 +249,7 @@ static int oci_layout(struct kimage *img, kerr *e)
 		goto out;
 	}
 	img->config_digest = strdup(cfg);
+	img->config_member = strdup(cfg_member);
 	if (!(img->config = read_doc(img->src, cfg_member, cfg, json_type_object, e)))
 		goto out;
 	for (size_t i = 0; i < json_object_array_length(layers); i++) {
@@ -243,7 +294,8 @@ static int config_layers(struct kimage *img, kerr *e)
 	return 0;
 }
 
-int kimage_open(const char *path, struct kimage **out, kerr *e)
+/* Image WHICH of the archive SRC (a reference is taken). */
+static int open_one(const char *path, struct ksrc *src, size_t which, struct kimage **out, kerr *e)
 {
 	struct kimage *img = calloc(1, sizeof(*img));
 	*out = NULL;
@@ -251,27 +303,95 @@ int kimage_open(const char *path, struct kimage **out, kerr *e)
 		free(img);
 		return kerr_set(e, ENOMEM, "image %s", path);
 	}
-	int rc = ksrc_open(path, &img->src, e);
-	if (rc == 0) {
-		kerr ig;
-		if (ksrc_check(img->src, "manifest.json", &ig) == 0)
-			rc = docker_save(img, e);
-		else if (ksrc_check(img->src, "index.json", &ig) == 0)
-			rc = oci_layout(img, e);
-		else
-			rc = kerr_msg(e, EINVAL, "neither a docker save archive (manifest.json) nor an OCI image layout (index.json)");
-		if (rc == 0)
-			rc = config_layers(img, e);
-		for (size_t i = 0; rc == 0 && i < img->nlayers; i++)
-			if (ksrc_check(img->src, img->layers[i].member, e) < 0)
-				rc = kerr_wrap(e, "layer %zu", i + 1);
-	}
+	img->src = ksrc_ref(src);
+	img->which = which;
+	kerr ig;
+	int rc;
+	if (ksrc_check(img->src, "manifest.json", &ig) == 0)
+		rc = docker_save(img, e);
+	else if (ksrc_check(img->src, "index.json", &ig) == 0)
+		rc = oci_layout(img, e);
+	else
+		rc = kerr_msg(e, EINVAL, "neither a docker save archive (manifest.json) nor an OCI image layout (index.json)");
+	if (rc == 0)
+		rc = config_layers(img, e);
+	for (size_t i = 0; rc == 0 && i < img->nlayers; i++)
+		if (ksrc_check(img->src, img->layers[i].member, e) < 0)
+			rc = kerr_wrap(e, "layer %zu", i + 1);
+	if (rc == 0 && !img->tags && !(img->tags = calloc(1, sizeof(char *))))
+		rc = kerr_set(e, ENOMEM, "image");
 	if (rc < 0) {
 		kimage_close(img);
-		return kerr_wrap(e, "image %s", path);
+		return which ? kerr_wrap(e, "image %s (#%zu)", path, which + 1) : kerr_wrap(e, "image %s", path);
 	}
 	*out = img;
 	return 0;
+}
+
+int kimage_open(const char *path, struct kimage **out, kerr *e)
+{
+	struct ksrc *src;
+	*out = NULL;
+	if (ksrc_open(path, &src, e) < 0)
+		return kerr_wrap(e, "image %s", path);
+	int rc = open_one(path, src, 0, out, e);
+	ksrc_free(src);
+	return rc;
+}
+
+/* How many images the archive holds: the entries of its top document. */
+static int count_images(struct ksrc *src, size_t *n, kerr *e)
+{
+	kerr ig;
+	int docker = ksrc_check(src, "manifest.json", &ig) == 0;
+	if (!docker && ksrc_check(src, "index.json", &ig) < 0) {
+		*n = 1;   /* neither: open_one says so */
+		return 0;
+	}
+	json_object *top = read_doc(src, docker ? "manifest.json" : "index.json", NULL,
+				    docker ? json_type_array : json_type_object, e);
+	if (!top)
+		return -1;
+	json_object *list = docker ? top : array_of(top, "manifests");
+	*n = list && json_object_array_length(list) ? json_object_array_length(list) : 1;
+	json_object_put(top);
+	return 0;
+}
+
+int kimage_open_all(const char *path, struct kimage ***out, size_t *n, kerr *e)
+{
+	struct ksrc *src;
+	size_t k = 0;
+	*out = NULL;
+	*n = 0;
+	if (ksrc_open(path, &src, e) < 0)
+		return kerr_wrap(e, "image %s", path);
+	if (count_images(src, &k, e) < 0) {
+		ksrc_free(src);
+		return kerr_wrap(e, "image %s", path);
+	}
+	struct kimage **v = calloc(k, sizeof(*v));
+	if (!v) {
+		ksrc_free(src);
+		return kerr_set(e, ENOMEM, "image %s", path);
+	}
+	for (size_t i = 0; i < k; i++)
+		if (open_one(path, src, i, &v[i], e) < 0) {
+			kimage_close_all(v, i);
+			ksrc_free(src);
+			return -1;
+		}
+	ksrc_free(src);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+void kimage_close_all(struct kimage **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		kimage_close(v[i]);
+	free(v);
 }
 
 void kimage_close(struct kimage *img)
@@ -289,6 +409,10 @@ void kimage_close(struct kimage *img)
 	free(img->layers);
 	json_object_put(img->config);
 	free(img->config_digest);
+	free(img->config_member);
+	free(img->manifest_member);
+	free(img->manifest_digest);
+	kstrv_free(img->tags);
 	free(img->name);
 	free(img->path);
 	ksrc_free(img->src);

@@ -35,6 +35,7 @@ struct member {
 };
 
 struct ksrc {
+	unsigned refs;
 	char *path;
 	int dirfd;          /* a directory layout, else -1 */
 	struct member *m;
@@ -130,6 +131,7 @@ int ksrc_open(const char *path, struct ksrc **out, kerr *e)
 		return kerr_set(e, ENOMEM, "%s", path);
 	}
 	s->dirfd = -1;
+	s->refs = 1;
 	struct stat st;
 	if (stat(path, &st) < 0) {
 		kerr_errno(e, "stat");
@@ -151,9 +153,15 @@ int ksrc_open(const char *path, struct ksrc **out, kerr *e)
 	return 0;
 }
 
+struct ksrc *ksrc_ref(struct ksrc *s)
+{
+	s->refs++;
+	return s;
+}
+
 void ksrc_free(struct ksrc *s)
 {
-	if (!s)
+	if (!s || --s->refs > 0)
 		return;
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->m[i].name);
@@ -381,4 +389,76 @@ void ksrc_layer_close(struct klayer *l)
 	free(l->member);
 	free(l->digest);
 	free(l);
+}
+
+/* ---- raw members ---- */
+
+struct ksrc_blob {
+	char *member;
+	const char *data;   /* a member held in memory ... */
+	size_t len, off;
+	struct archive *outer;  /* ... or the archive at the member ... */
+	int fd;                 /* ... or its file in a directory */
+};
+
+struct ksrc_blob *ksrc_blob_open(struct ksrc *s, const char *member, kerr *e)
+{
+	struct ksrc_blob *b = calloc(1, sizeof(*b));
+	if (!b || !(b->member = strdup(member))) {
+		free(b);
+		kerr_set(e, ENOMEM, "%s", member);
+		return NULL;
+	}
+	b->fd = -1;
+	if (s->dirfd >= 0) {
+		if ((b->fd = dir_open(s, member, e)) >= 0)
+			return b;
+	} else {
+		struct member *m = find(s, member);
+		if (!m)
+			kerr_msg(e, ENOENT, "%s is missing from the archive", member);
+		else if (m->data) {
+			b->data = m->data;
+			b->len = (size_t)m->size;
+			return b;
+		} else if ((b->outer = seek_member(s, m, e)))
+			return b;
+	}
+	ksrc_blob_close(b);
+	return NULL;
+}
+
+ssize_t ksrc_blob_read(struct ksrc_blob *b, void *buf, size_t n, kerr *e)
+{
+	ssize_t r;
+	if (b->data) {
+		size_t k = b->len - b->off < n ? b->len - b->off : n;
+		memcpy(buf, b->data + b->off, k);
+		b->off += k;
+		return (ssize_t)k;
+	}
+	if (b->outer) {
+		r = archive_read_data(b->outer, buf, n);
+		if (r < 0)
+			return kerr_msg(e, EINVAL, "%s: %s", b->member, aerr(b->outer, "read error"));
+		return r;
+	}
+	do
+		r = read(b->fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return kerr_set(e, errno, "read %s", b->member);
+	return r;
+}
+
+void ksrc_blob_close(struct ksrc_blob *b)
+{
+	if (!b)
+		return;
+	if (b->outer)
+		archive_read_free(b->outer);
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b->member);
+	free(b);
 }

@@ -7,6 +7,7 @@
 #include "common/err.h"
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct archive;
 struct ksrc;
@@ -15,6 +16,9 @@ struct ksrc;
 
 /* PATH: a directory (an OCI layout) or an archive.  Errors name PATH. */
 int ksrc_open(const char *path, struct ksrc **out, kerr *e);
+/* Another owner of S (the images of one archive share it); ksrc_free drops
+ * one and frees S with the last. */
+struct ksrc *ksrc_ref(struct ksrc *s);
 void ksrc_free(struct ksrc *s);
 /* 0 if MEMBER is there (a regular file), -1 with e saying why not. */
 int ksrc_check(const struct ksrc *s, const char *member, kerr *e);
@@ -31,5 +35,11 @@ struct archive *ksrc_layer_archive(struct klayer *l);
 /* After the last entry: read the rest of the member and check its digest. */
 int ksrc_layer_end(struct klayer *l, kerr *e);
 void ksrc_layer_close(struct klayer *l);
+/* A member's raw bytes, as stored (the store copies blobs unchanged). */
+struct ksrc_blob;
+struct ksrc_blob *ksrc_blob_open(struct ksrc *s, const char *member, kerr *e);
+/* The count read, 0 at the end, -1 (e names the member) on a read error. */
+ssize_t ksrc_blob_read(struct ksrc_blob *b, void *buf, size_t n, kerr *e);
+void ksrc_blob_close(struct ksrc_blob *b);
 
 #endif

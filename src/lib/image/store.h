@@ -1,0 +1,101 @@
+/* The image store: images loaded from archives, kept by digest.
+ *
+ *   ROOT/lock                 flock: shared for reads, exclusive for writes
+ *   ROOT/blobs/sha256/<hex>   every blob (configs, manifests, layers) as it
+ *                             came, named by the sha256 of its bytes
+ *   ROOT/index.json           the images (by config digest: the image ID),
+ *                             their layers, manifest digest and names
+ *   ROOT/tmp/                 blobs and documents being written
+ *
+ * Contract.  kstore_open() takes the lock for the whole life of the handle
+ * and removes what a killed command left in tmp/ (no writer can be running
+ * while any lock is held, so everything there is stale).  A blob is
+ * written to tmp/, fsync'ed and renamed into blobs/ only once its digest
+ * (and, for a layer, the digest of its uncompressed tar against the
+ * config's rootfs.diff_ids) is verified; index.json is replaced by rename
+ * after the blobs it names and their directory are on disk.  index.json is
+ * the one commit point: a crash at any moment leaves either the old index
+ * or the new one, never a half-loaded image.  Blobs no image of the index
+ * names (a crash between the renames and the commit, an rmi) are removed
+ * by kstore_gc (mark and sweep), which every write runs under the
+ * exclusive lock.  Layers are stored as blobs only: unpacking them is not
+ * part of the store yet.
+ *
+ * References (kstore_resolve): NAME[:TAG] (tag latest by default,
+ * docker.io/library/ dropped as Docker shows names), NAME@sha256:<hex>
+ * (the manifest digest or the image ID), sha256:<hex> (the ID, or a
+ * prefix), or a prefix of at least 4 hex digits of the ID; an ambiguous
+ * prefix is an error that lists the candidates. */
+#ifndef KAPSEL_IMAGE_STORE_H
+#define KAPSEL_IMAGE_STORE_H
+
+#include "common/err.h"
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KSTORE_ROOT "/var/lib/kapsel"
+
+struct kstore;
+
+struct kstore_layer {
+	char *digest;     /* the blob as stored */
+	char *diff_id;    /* sha256 of the uncompressed tar (config rootfs.diff_ids) */
+	char *media_type; /* from the manifest, or NULL */
+	int64_t size;     /* bytes of the blob */
+};
+
+struct kstore_image {
+	char *id;       /* sha256:<hex> of the config */
+	char *manifest; /* the OCI manifest's digest, or NULL (a legacy docker save has none) */
+	char **names;   /* repo:tag, NULL-terminated (maybe empty) */
+	char *created;  /* the config's "created", or NULL */
+	int64_t size;   /* bytes of the uncompressed layers */
+	struct kstore_layer *layers;
+	size_t nlayers;
+};
+
+#define KSTORE_SHARED 0
+#define KSTORE_EXCLUSIVE 1
+
+/* Open (creating) the store at ROOT with the lock MODE held until close. */
+int kstore_open(const char *root, int mode, struct kstore **out, kerr *e);
+void kstore_close(struct kstore *s);
+
+/* The images, newest created first; valid until the store changes. */
+const struct kstore_image *kstore_images(const struct kstore *s, size_t *n);
+/* Find REF (see above).  *how (may be NULL) is the name it matched, or NULL
+ * when it matched by digest or ID.  ENOENT "no such image", EINVAL for a
+ * malformed or ambiguous reference. */
+int kstore_resolve(const struct kstore *s, const char *ref, const struct kstore_image **out, const char **how, kerr *e);
+/* The image's config, parsed from its blob (verified again). */
+int kstore_config(const struct kstore *s, const struct kstore_image *img, json_object **out, kerr *e);
+/* "repo:tag" of NAME in the form the store keeps (the tag latest added,
+ * docker.io/library/ dropped); NULL with EINVAL naming it when malformed. */
+char *kstore_norm_name(const char *name, kerr *e);
+/* The length of the repository part of a stored "repo:tag". */
+size_t kstore_repo_len(const char *name);
+
+/* Load every image of the archive or OCI layout PATH (exclusive lock).
+ * Every blob of every image is verified before any is renamed into the
+ * store; loading an image again changes nothing.  FN (may be NULL) is
+ * told of each image loaded, with the names it got. */
+typedef void (*kstore_loaded_fn)(void *ud, const struct kstore_image *img, char *const *names);
+int kstore_load(struct kstore *s, const char *path, kstore_loaded_fn fn, void *ud, kerr *e);
+/* The same from an fd (a pipe): copied to tmp/ first, as tar archives
+ * are read twice. */
+int kstore_load_fd(struct kstore *s, int fd, kstore_loaded_fn fn, void *ud, kerr *e);
+
+/* Give the image REF the name NAME (taken from any image that had it). */
+int kstore_tag(struct kstore *s, const char *ref, const char *name, kerr *e);
+/* Remove REF: a name is untagged, and the image deleted when it has no
+ * name left; an ID or digest deletes the image, refused (EEXIST) when it
+ * has more than one name unless FORCE.  FN is told "Untagged" NAME and
+ * "Deleted" ID as Docker prints them.  Unreferenced blobs are removed. */
+typedef void (*kstore_removed_fn)(void *ud, const char *what, const char *name);
+int kstore_remove(struct kstore *s, const char *ref, int force, kstore_removed_fn fn, void *ud, kerr *e);
+/* Remove every blob no image names (the exclusive lock is held). */
+int kstore_gc(struct kstore *s, kerr *e);
+
+#endif

@@ -1,0 +1,341 @@
+"""The image store from the outside: `kapsel load` of every archive format
+(built here byte by byte, and written by a real `docker save` and `podman
+save`), images / image inspect / tag / rmi, a tampered layer refused with
+the store unchanged, loads killed with SIGKILL at random points, and
+concurrent loads."""
+import ctypes
+import hashlib
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from clients import dockerd, image_rootfs_tar, runtime_bin, umount_under  # noqa: F401
+from conftest import BUILD, REPO
+
+sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "images"))
+import mkimages  # noqa: E402
+
+KAPSEL = os.path.join(BUILD, "src", "kapsel", "kapsel")
+
+
+def kapsel(root, *args, input=None, check=False):
+    p = subprocess.run([KAPSEL, "--root", str(root), *args], capture_output=True, text=input is None or
+                       isinstance(input, str), input=input, timeout=120)
+    if check:
+        assert p.returncode == 0, (args, p.stdout, p.stderr)
+    return p
+
+
+def images(root):
+    p = kapsel(root, "images", "--format", "json", "--no-trunc", check=True)
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+def snapshot(root):
+    """What a command may change: the index and the blobs."""
+    idx = os.path.join(root, "index.json")
+    blobs = sorted(os.listdir(os.path.join(root, "blobs", "sha256")))
+    return (open(idx, "rb").read() if os.path.exists(idx) else None), blobs
+
+
+def check_blobs(root):
+    """Every blob is named by the sha256 of its bytes, and the store holds
+    exactly the blobs its images name."""
+    d = os.path.join(root, "blobs", "sha256")
+    for name in os.listdir(d):
+        with open(os.path.join(d, name), "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == name
+    named = set()
+    for img in json.load(open(os.path.join(root, "index.json")))["images"]:
+        named.add(img["id"][7:])
+        if img["manifest"]:
+            named.add(img["manifest"][7:])
+        named.update(layer["digest"][7:] for layer in img["layers"])
+    assert set(os.listdir(d)) == named
+
+
+def files(seed, n=2):
+    return [mkimages.layer({f"l{i}/data": f"{seed} layer {i}\n".encode()}) for i in range(n)]
+
+
+def test_every_format_gives_the_same_image_id(tmp_path):
+    layers = files("same")
+    a, b, c, d = (str(tmp_path / x) for x in ("save.tar", "oci-gzip.tar", "oci-zstd.tar", "oci-plain"))
+    [ident] = mkimages.docker_save(a, [("demo/app:1", layers)])
+    assert mkimages.oci_layout(b, [("demo/app:gz", layers)], "gzip") == [ident]
+    assert mkimages.oci_layout(c, [("demo/app:zst", layers)], "zstd") == [ident]
+    assert mkimages.oci_layout(d, [("demo/app:dir", layers)], "none", as_dir=True) == [ident]
+    e = str(tmp_path / "docker25.tar")
+    assert mkimages.oci_layout(e, [("demo/app:25", layers)], "none", docker25=True) == [ident]
+    root = tmp_path / "store"
+    assert kapsel(root, "load", "-i", a, check=True).stdout == "Loaded image: demo/app:1\n"
+    for path, tag in ((b, "gz"), (c, "zst"), (d, "dir"), (e, "25")):
+        assert kapsel(root, "load", "-i", path, check=True).stdout == f"Loaded image: demo/app:{tag}\n"
+    rows = images(root)
+    assert sorted(r["Tag"] for r in rows) == ["1", "25", "dir", "gz", "zst"]
+    assert {r["ID"] for r in rows} == {ident}
+    # the manifest digest: of the OCI manifest, beside manifest.json too
+    [info] = json.loads(kapsel(root, "image", "inspect", "demo/app:25", check=True).stdout)
+    assert len(info["RepoDigests"]) == 1 and info["RepoDigests"][0].startswith("demo/app@sha256:")
+    check_blobs(root)
+    # from stdin too, and twice is once
+    before = snapshot(root)
+    with open(a, "rb") as f:
+        p = kapsel(root, "load", input=f.read())
+    assert p.returncode == 0 and p.stdout == b"Loaded image: demo/app:1\n", p.stderr
+    assert snapshot(root) == before
+
+
+def test_several_images_per_archive_and_untagged(tmp_path):
+    a, b = str(tmp_path / "multi.tar"), str(tmp_path / "multi-oci.tar")
+    ids = mkimages.docker_save(a, [("one:1", files("one")), ("two:2", files("two", 3)), (None, files("three"))])
+    oids = mkimages.oci_layout(b, [("reg.example:5000/x/four:4", files("four")), ("latest", files("five"))])
+    root = tmp_path / "store"
+    out = kapsel(root, "load", "-i", a, check=True).stdout
+    assert out == f"Loaded image: one:1\nLoaded image: two:2\nLoaded image ID: {ids[2]}\n"
+    out = kapsel(root, "load", "-i", b, check=True).stdout
+    # a ref.name that is only a tag names nothing
+    assert out == f"Loaded image: reg.example:5000/x/four:4\nLoaded image ID: {oids[1]}\n"
+    rows = {(r["Repository"], r["Tag"]): r for r in images(root)}
+    assert rows[("two", "2")]["ID"] == ids[1]
+    assert rows[("<none>", "<none>")]["ID"] in (ids[2], oids[1])
+    assert rows[("reg.example:5000/x/four", "4")]["Digest"].startswith("sha256:")
+    assert rows[("one", "1")]["Digest"] == "<none>"   # a legacy docker save has no manifest
+    check_blobs(root)
+
+
+def test_images_inspect_tag_rmi(tmp_path):
+    a = str(tmp_path / "a.tar")
+    [ident] = mkimages.oci_layout(a, [("docker.io/library/web:1.0", files("web"))])
+    root = tmp_path / "store"
+    kapsel(root, "load", "-i", a, check=True)
+    table = kapsel(root, "images", "--digests", check=True).stdout.splitlines()
+    assert table[0].split() == ["REPOSITORY", "TAG", "DIGEST", "IMAGE", "ID", "CREATED", "SIZE"]
+    assert table[1].split()[:2] == ["web", "1.0"] and table[1].split()[3] == ident[7:19]
+    assert table[1].endswith("ago   20.48kB")
+    [info] = json.loads(kapsel(root, "image", "inspect", "web:1.0", check=True).stdout)
+    assert info["Id"] == ident and info["RepoTags"] == ["web:1.0"]
+    assert info["RepoDigests"][0].startswith("web@sha256:")
+    assert (info["Architecture"], info["Os"], info["Created"]) == ("amd64", "linux", "2024-05-01T10:00:00Z")
+    assert info["Config"]["Cmd"] == ["/bin/sh"] and info["Size"] == 20480
+    assert info["RootFS"]["Layers"] == ["sha256:" + mkimages.sha(x) for x in files("web")]
+    # every form of reference
+    for ref in ("web:1.0", "docker.io/library/web:1.0", ident, ident[7:11], ident[:13], info["RepoDigests"][0]):
+        [i] = json.loads(kapsel(root, "image", "inspect", ref, check=True).stdout)
+        assert i["Id"] == ident, ref
+    p = kapsel(root, "image", "inspect", "web")       # tag latest: not there
+    assert p.returncode == 1 and "No such image: web" in p.stderr
+    assert kapsel(root, "image", "inspect", "Not/Valid").returncode == 1
+    assert kapsel(root, "tag").returncode == 2
+    assert kapsel(root, "tag", "web:1.0", "web").returncode == 0
+    p = kapsel(root, "rmi", ident[7:19])
+    assert p.returncode == 1 and "must be forced" in p.stderr
+    assert kapsel(root, "rmi", "web:1.0", check=True).stdout == "Untagged: web:1.0\n"
+    assert [r["Tag"] for r in images(root)] == ["latest"]
+    check_blobs(root)
+    assert kapsel(root, "rmi", "web", check=True).stdout == f"Untagged: web:latest\nDeleted: {ident}\n"
+    assert images(root) == []
+    assert os.listdir(root / "blobs" / "sha256") == []
+
+
+def test_tampered_layer_is_refused_and_changes_nothing(tmp_path):
+    root = tmp_path / "store"
+    good = str(tmp_path / "good.tar")
+    mkimages.docker_save(good, [("kept:1", files("kept"))])
+    kapsel(root, "load", "-i", good, check=True)
+    before = snapshot(root)
+    # one byte of the second layer of the second image changed after the config was made
+    layers = files("bad")
+    diff_id = "sha256:" + mkimages.sha(layers[1])
+    bad = str(tmp_path / "bad.tar")
+    mkimages.docker_save(bad, [("first:1", files("first")), ("bad:1", layers)])
+    data = open(bad, "rb").read()
+    member = mkimages.sha(layers[1]) + "/layer.tar"
+    at = data.index(b"bad layer 1\n")
+    open(bad, "wb").write(data[:at] + b"B" + data[at + 1:])
+    p = kapsel(root, "load", "-i", bad)
+    assert p.returncode == 1 and p.stdout == ""
+    assert diff_id in p.stderr and member in p.stderr and "image 2" in p.stderr, p.stderr
+    assert snapshot(root) == before          # not even the good first image
+    assert os.listdir(root / "tmp") == []
+    # an OCI blob that does not match its digest
+    oci = str(tmp_path / "bad-oci.tar")
+    mkimages.oci_layout(oci, [("o:1", files("oci"))], "none")
+    data = open(oci, "rb").read()
+    at = data.index(b"oci layer 0\n")
+    open(oci, "wb").write(data[:at] + b"X" + data[at + 1:])
+    p = kapsel(root, "load", "-i", oci)
+    assert p.returncode == 1 and "digest mismatch" in p.stderr and "blobs/sha256/" in p.stderr, p.stderr
+    assert snapshot(root) == before
+
+
+# ---- kill -9 at random points ----
+
+IN_MODIFY, IN_CLOSE_WRITE, IN_MOVED_TO, IN_CREATE, IN_DELETE = 0x2, 0x8, 0x80, 0x100, 0x200
+libc = ctypes.CDLL("libc.so.6", use_errno=True)
+
+
+class Watch:
+    """inotify on the store's directories: the load's progress as events."""
+
+    def __init__(self, root):
+        self.fd = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
+        assert self.fd >= 0
+        for d in (root, root / "tmp", root / "blobs" / "sha256"):
+            assert libc.inotify_add_watch(self.fd, str(d).encode(),
+                                          IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE) >= 0
+
+    def events(self, mask):
+        """How many events of MASK arrived."""
+        n = 0
+        try:
+            buf = os.read(self.fd, 1 << 16)
+        except BlockingIOError:
+            return 0
+        off = 0
+        while off < len(buf):
+            _, m, _, ln = struct.unpack_from("iIII", buf, off)
+            off += 16 + ln
+            n += bool(m & mask)
+        return n
+
+    def close(self):
+        os.close(self.fd)
+
+
+ANY = IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE
+
+
+def load_until(root, archive, kill_at, mask=ANY):
+    """Run `kapsel load`, SIGKILL it at its KILL_AT-th event of MASK in the
+    store (None: let it finish).  Returns (returncode, events seen)."""
+    w = Watch(root)
+    proc = subprocess.Popen([KAPSEL, "--root", str(root), "load", "-i", archive],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    pidfd = os.pidfd_open(proc.pid)
+    seen = 0
+    while True:
+        ready, _, _ = select.select([w.fd, pidfd], [], [])
+        if w.fd in ready:
+            seen += w.events(mask)
+            if kill_at is not None and seen >= kill_at:
+                proc.send_signal(signal.SIGKILL)
+                break
+        if pidfd in ready:
+            seen += w.events(mask)
+            break
+    proc.wait()
+    os.close(pidfd)
+    w.close()
+    return proc.returncode, seen
+
+
+def test_kill_9_during_load_leaves_the_store_consistent(tmp_path):
+    rnd = random.Random(os.environ.get("KAPSEL_KILL_SEED", "11"))
+    big = [os.urandom(3 << 20) for _ in range(3)]
+    layers = [mkimages.layer({f"big{i}": data}) for i, data in enumerate(big)]
+    archive = str(tmp_path / "big.tar")
+    [ident] = mkimages.oci_layout(archive, [("big/image:1", layers)], "none")
+    probe = tmp_path / "probe"
+    kapsel(probe, "images", check=True)
+    rc, total = load_until(probe, archive, None)
+    assert rc == 0 and total > 20, total
+    # the commit phase: 5 blobs renamed into blobs/sha256, then index.json into ROOT
+    probe2 = tmp_path / "probe2"
+    kapsel(probe2, "images", check=True)
+    rc, renames = load_until(probe2, archive, None, IN_MOVED_TO)
+    assert rc == 0 and renames == 6, renames
+    killed = leftovers = complete = 0
+    for run in range(30):
+        root = tmp_path / f"s{run}"
+        kapsel(root, "images", check=True)          # the directories to watch
+        # two in three at a random event, the others at each rename of the commit phase in turn
+        if run % 3:
+            rc, _ = load_until(root, archive, rnd.randint(1, total))
+        else:
+            rc, _ = load_until(root, archive, run // 3 % renames + 1, IN_MOVED_TO)
+        killed += rc == -signal.SIGKILL
+        leftovers += bool(os.listdir(root / "tmp"))
+        rows = images(root)                            # the next command
+        assert os.listdir(root / "tmp") == [], run
+        assert rows == [] or [(r["ID"], r["Repository"], r["Tag"]) for r in rows] == [(ident, "big/image", "1")], rows
+        if rows:
+            complete += 1
+            [info] = json.loads(kapsel(root, "image", "inspect", "big/image:1", check=True).stdout)
+            for layer in json.load(open(root / "index.json"))["images"][0]["layers"]:
+                with open(root / "blobs" / "sha256" / layer["digest"][7:], "rb") as f:
+                    assert "sha256:" + hashlib.sha256(f.read()).hexdigest() == layer["digest"]
+        # and the store recovers: a load now completes and leaves nothing extra
+        kapsel(root, "load", "-i", archive, check=True)
+        assert [r["ID"] for r in images(root)] == [ident]
+        check_blobs(root)
+        shutil.rmtree(root)
+    print(f"kill -9: {killed} killed, {leftovers} left temp files, {complete} complete of 30 ({total} events)")
+    assert killed >= 20 and leftovers >= 5 and complete >= 1
+
+
+def test_concurrent_loads_both_succeed(tmp_path):
+    a, b = str(tmp_path / "a.tar"), str(tmp_path / "b.tar")
+    [ia] = mkimages.docker_save(a, [("con/a:1", [mkimages.layer({"a": os.urandom(1 << 20)})])])
+    [ib] = mkimages.oci_layout(b, [("con/b:1", [mkimages.layer({"b": os.urandom(1 << 20)})])], "gzip")
+    root = tmp_path / "store"
+    for _ in range(3):
+        procs = [subprocess.Popen([KAPSEL, "--root", str(root), "load", "-i", x], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for x in (a, b)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], outs
+        assert outs[0][0] == "Loaded image: con/a:1\n" and outs[1][0] == "Loaded image: con/b:1\n"
+        assert sorted(r["ID"] for r in images(root)) == sorted([ia, ib])
+        check_blobs(root)
+        kapsel(root, "rmi", "con/a:1", "con/b:1", check=True)
+
+
+# ---- real peers ----
+
+def podman(base, *args):
+    p = subprocess.run(["podman", "--root", f"{base}/storage", "--runroot", f"{base}/run", *args],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, (args, p.stderr)
+    return p
+
+
+@pytest.mark.skipif(shutil.which("podman") is None, reason="podman is not installed")
+def test_docker_save_and_podman_save_give_the_same_id(tmp_path, dockerd):  # noqa: F811
+    dsave = str(tmp_path / "docker.tar")
+    dockerd("save", "-o", dsave, "kbox:latest", check=True)
+    docker_id = dockerd("image", "inspect", "-f", "{{.Id}}", "kbox:latest", check=True).stdout.strip()
+    base = tempfile.mkdtemp(prefix="kimg-pm-")     # podman wants a short runroot
+    psave, poci = str(tmp_path / "podman.tar"), str(tmp_path / "podman-oci.tar")
+    try:
+        podman(base, "load", "-i", dsave)
+        podman(base, "save", "--format", "docker-archive", "-o", psave, "kbox:latest")
+        podman(base, "save", "--format", "oci-archive", "-o", poci, "kbox:latest")
+        # podman rewrites the config for an OCI archive: a new ID, which podman itself reports
+        podman(base + "/oci", "load", "-i", poci)
+        oci_id = "sha256:" + podman(base + "/oci", "image", "inspect", "--format", "{{.Id}}",
+                                    "localhost/kbox:latest").stdout.strip()
+    finally:
+        umount_under(base)
+        shutil.rmtree(base, ignore_errors=True)
+    root = tmp_path / "store"
+    assert kapsel(root, "load", "-i", dsave, check=True).stdout == "Loaded image: kbox:latest\n"
+    out = kapsel(root, "load", "-i", psave, check=True).stdout
+    assert out.startswith("Loaded image: ") and "kbox:latest" in out
+    ids = {r["ID"] for r in images(root)}
+    assert ids == {docker_id}, (ids, docker_id)
+    kapsel(root, "load", "-i", poci, check=True)
+    assert {r["ID"] for r in images(root)} == {docker_id, oci_id}
+    [info] = json.loads(kapsel(root, "image", "inspect", docker_id, check=True).stdout)
+    d = json.loads(dockerd("image", "inspect", "kbox:latest", check=True).stdout)[0]
+    assert info["RootFS"]["Layers"] == d["RootFS"]["Layers"]
+    assert (info["Architecture"], info["Os"], info["Created"]) == (d["Architecture"], d["Os"], d["Created"])
+    check_blobs(root)
