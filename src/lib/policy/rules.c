@@ -651,14 +651,20 @@ static int b_proc_fix(json_object *s, const struct kpolicy *p, char *ch, size_t 
 
 /* A writable sysfs: /sys/power/state, /sys/kernel/... of the host.  runc's
  * default spec and Docker (unprivileged) mount it read-only. */
+static int sysfs_writable(json_object *m)
+{
+	const char *t = str(get(m, "type"));
+	return t && !strcmp(t, "sysfs") && !opt_on(get(m, "options"), "ro", "rw");
+}
+
 static int b_sysfs(json_object *s, char *ev, size_t n)
 {
 	json_object *ms = get(s, "mounts");
 	int bad = 0;
 	for (size_t i = 0; ms && json_object_is_type(ms, json_type_array) && i < json_object_array_length(ms); i++) {
 		json_object *m = json_object_array_get_idx(ms, i);
-		const char *t = str(get(m, "type")), *dst = str(get(m, "destination"));
-		if (t && !strcmp(t, "sysfs") && !opt_on(get(m, "options"), "ro", "rw")) {
+		const char *dst = str(get(m, "destination"));
+		if (sysfs_writable(m)) {
 			add(ev, n, bad ? ", %s" : "sysfs is mounted writable at %s", dst ? dst : "?");
 			bad = 1;
 		}
@@ -672,9 +678,8 @@ static int b_sysfs_fix(json_object *s, const struct kpolicy *p, char *ch, size_t
 	json_object *ms = get(s, "mounts");
 	for (size_t i = 0; ms && json_object_is_type(ms, json_type_array) && i < json_object_array_length(ms); i++) {
 		json_object *m = json_object_array_get_idx(ms, i);
-		const char *t = str(get(m, "type"));
 		/* appended last, so it wins over an earlier rw */
-		if (t && !strcmp(t, "sysfs") && !opt_on(get(m, "options"), "ro", "rw"))
+		if (sysfs_writable(m))
 			json_object_array_add(need_arr(m, "options"), json_object_new_string("ro"));
 	}
 	snprintf(ch, n, "mounted sysfs read-only");
