@@ -134,7 +134,11 @@ def test_pod_without_seccomp_profile_runs_hardened(cri):
     assert seccomp_mode(pause_pid) == (2, "busybox")
     d = decisions_of(sid)[-1]
     assert d["verdict"] == "hardened" and d["policy"] == "built-in"
-    assert d["changes"] == ["B10: installed kapsel's default seccomp profile"], d
+    # (B11 completes the masked paths where containerd's list lacks some of
+    # kapsel's, e.g. 1.6's lacks /sys/devices/virtual/powercap)
+    assert d["changes"] in (["B10: installed kapsel's default seccomp profile"],
+                            ["B10: installed kapsel's default seccomp profile",
+                             "B11: masked /proc and made /proc/sys read-only"]), d
     assert not [f for f in d["failed"] if f["level"] == "baseline"]
     # the app container
     cid = cri.call("CreateContainer", {"pod_sandbox_id": sid, "sandbox_config": conf,

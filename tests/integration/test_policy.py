@@ -60,7 +60,7 @@ def test_policy_rules_list():
     for r in rules:
         assert r["title"] and r["remediation"] and r["level"] in ("baseline", "restricted")
     # what the default action fills in
-    assert [r["id"] for r in rules if r["fix"]] == ["B7", "B10", "B11"]
+    assert [r["id"] for r in rules if r["fix"]] == ["B7", "B10", "B11", "B15"]
     assert all(r["harden"] for r in rules if r["fix"])
     text = rt("policy", "rules").out
     assert "fix: remove --security-opt seccomp=unconfined / set seccompProfile RuntimeDefault (fixed by default" in text
@@ -88,6 +88,16 @@ def test_policy_explain(bundle, tmp_path):
 
 # ---- enforcement by kapsel-runtime itself ----
 
+# a second procfs: the runtime masks only /proc
+PROC_ELSEWHERE = {"type": "proc", "source": "proc", "destination": "/mnt/p", "options": ["nosuid", "noexec", "nodev"]}
+
+
+def writable_sysfs(c):
+    for m in c["mounts"]:
+        if m["type"] == "sysfs":
+            m["options"] = [o for o in m.get("options", []) if o != "ro"]
+
+
 ATTACKS = {
     # name: (change to the default spec, rule id)
     "host-network": (lambda c: c["linux"].update(namespaces=[n for n in c["linux"]["namespaces"]
@@ -99,6 +109,10 @@ ATTACKS = {
                                                 "options": ["rbind"]}), "B8"),
     "no-seccomp": (lambda c: c["linux"].pop("seccomp"), "B10"),
     "unmasked": (lambda c: c["linux"].update(maskedPaths=[], readonlyPaths=[]), "B11"),
+    "partly-masked": (lambda c: c["linux"].update(maskedPaths=["/proc/asound"]), "B11"),
+    "proc-elsewhere": (lambda c: c["mounts"].append(PROC_ELSEWHERE), "B11"),
+    "writable-sysfs": (lambda c: writable_sysfs(c), "B15"),
+    "allow-all-seccomp": (lambda c: c["linux"].update(seccomp={"defaultAction": "SCMP_ACT_ALLOW"}), "B10"),
     "sysctl": (lambda c: c["linux"].update(sysctl={"kernel.msgmax": "65536"}), "B12"),
     "device": (lambda c: c["linux"].update(devices=[{"path": "/dev/xvda", "type": "b", "major": 8, "minor": 0}]),
                "B9"),
@@ -291,7 +305,8 @@ def test_builtin_policy_warns_restricted_without_applying_it(bundle):
     assert d["verdict"] == "allow-warn" and d["changes"] == []
 
 
-@pytest.mark.parametrize("attack", ["host-network", "host-pid", "sys-admin", "host-root", "sysctl", "device"])
+@pytest.mark.parametrize("attack", ["host-network", "host-pid", "sys-admin", "host-root", "sysctl", "device",
+                                    "proc-elsewhere"])
 def test_builtin_policy_refuses_what_was_asked_for(attack, bundle):
     rt = builtin_runtime(bundle)
     change, rule = ATTACKS[attack]
@@ -305,6 +320,51 @@ def test_builtin_policy_refuses_what_was_asked_for(attack, bundle):
     assert "[B10 " not in r.err
     assert rt.ids() == [] and not cgroup_dirs("/kapsel/" + bundle.id)
     assert builtin_decision(bundle.id)["verdict"] == "deny"
+
+
+def test_builtin_policy_completes_a_partial_mask_list_and_makes_sysfs_readonly(bundle):
+    """A client that masked only /proc/asound and mounted /sys writable:
+    from inside, /proc/keys and /proc/timer_list read empty, /proc/irq and /sys
+    are read-only."""
+    rt = builtin_runtime(bundle)
+    c = bundle.config
+    c["linux"]["maskedPaths"] = ["/proc/asound"]
+    c["linux"]["readonlyPaths"] = ["/proc/sys"]
+    writable_sysfs(c)
+    # opening for writing and writing nothing: EROFS when read-only, and
+    # harmless (no store) if it were not
+    bundle.args("/bin/sh", "-c", "probe info; wc -c < /proc/timer_list; (: > /sys/power/state) && echo rw-sys; "
+                "(: > /proc/irq/default_smp_affinity) && echo rw-irq; true")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc == 0, r
+    lines = r.out.splitlines()
+    mounts = {m["mountpoint"]: m for m in json.loads(lines[0])["mounts"]}
+    for masked in ("/proc/keys", "/proc/timer_list", "/sys/firmware"):  # (the others this kernel lacks)
+        assert masked in mounts, (masked, sorted(mounts))
+    assert mounts["/sys"]["options"].split(",")[0] == "ro", mounts["/sys"]
+    assert mounts["/proc/irq"]["options"].split(",")[0] == "ro", mounts["/proc/irq"]
+    assert lines[1:] == ["0"], r
+    for path in ("/sys/power/state", "/proc/irq/default_smp_affinity"):
+        assert f"can't create {path}: Read-only file system" in r.err, r.err
+    d = builtin_decision(bundle.id)
+    assert d["verdict"] == "hardened"
+    assert sorted(x.split(":")[0] for x in d["changes"]) == ["B11", "B15"]
+
+
+def test_builtin_policy_refuses_an_allow_everything_seccomp_profile(bundle):
+    """An explicit profile is the client's: an unconfined one is refused, not replaced."""
+    rt = builtin_runtime(bundle)
+    bundle.config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_LOG",
+                                         "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_ALLOW"}]}
+    bundle.args("/bin/true")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc == 1, r
+    assert "[B10 no-seccomp]" in r.err and "allows every syscall (defaultAction SCMP_ACT_LOG" in r.err, r.err
+    assert rt.ids() == [] and not cgroup_dirs("/kapsel/" + bundle.id)
+    d = builtin_decision(bundle.id)
+    assert d["verdict"] == "deny" and d["changes"] == []
 
 
 # ---- through the clients, with the built-in policy (enforce baseline, fix) ----

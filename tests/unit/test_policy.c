@@ -221,6 +221,12 @@ static void patchf(json_object *doc, const char *path, const char *fmt, ...)
 	"['CAP_CHOWN','CAP_DAC_OVERRIDE','CAP_FSETID','CAP_FOWNER','CAP_MKNOD','CAP_NET_RAW','CAP_SETGID'," \
 	"'CAP_SETUID','CAP_SETFCAP','CAP_SETPCAP','CAP_NET_BIND_SERVICE','CAP_SYS_CHROOT','CAP_KILL','CAP_AUDIT_WRITE']"
 
+/* kapsel's default lists (oci/defaults.c), every entry B11 asks for */
+#define MASKED_ALL \
+	"['/proc/acpi','/proc/asound','/proc/kcore','/proc/keys','/proc/latency_stats','/proc/timer_list'," \
+	"'/proc/timer_stats','/proc/sched_debug','/proc/scsi','/sys/firmware','/sys/devices/virtual/powercap']"
+#define READONLY_ALL "['/proc/bus','/proc/fs','/proc/irq','/proc/sys','/proc/sysrq-trigger']"
+
 #define BASE_NS "{'type':'pid'},{'type':'network'},{'type':'ipc'},{'type':'uts'},{'type':'mount'},{'type':'cgroup'}"
 
 static const char base_config[] =
@@ -244,7 +250,7 @@ static const char base_config[] =
 	"   'memory':{'limit':268435456,'swap':268435456},'pids':{'limit':512},'cpu':{'quota':50000,'period':100000}},"
 	"  'seccomp':{'defaultAction':'SCMP_ACT_ERRNO','architectures':['SCMP_ARCH_X86_64'],"
 	"   'syscalls':[{'names':['read','write','exit_group'],'action':'SCMP_ACT_ALLOW'}]},"
-	"  'maskedPaths':['/proc/kcore','/proc/keys'],'readonlyPaths':['/proc/sys','/proc/sysrq-trigger'],"
+	"  'maskedPaths':" MASKED_ALL ",'readonlyPaths':" READONLY_ALL ","
 	"  'sysctl':{'net.ipv4.ip_unprivileged_port_start':'0'},"
 	"  'rootfsPropagation':'rprivate'}}";
 
@@ -333,8 +339,8 @@ static void test_rule_table(void **state)
 {
 	(void)state;
 	static const char *const ids[] = { "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12",
-					   "B13", "B14", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10" };
-	static const char *const fixable[] = { "B1", "B7", "B10", "B11", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
+					   "B13", "B14", "B15", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10" };
+	static const char *const fixable[] = { "B1", "B7", "B10", "B11", "B15", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
 					       "R10", NULL };
 	size_t n;
 	const struct kpol_rule *rs = kpol_rules(&n);
@@ -353,14 +359,15 @@ static void test_rule_table(void **state)
 		if (fx != (rs[i].fix != NULL))
 			fail_msg("%s: expected %s", rs[i].id, fx ? "a fix" : "no fix");
 		/* the fixes action "fix" applies: they only add what is missing */
-		int fill = !strcmp(rs[i].id, "B7") || !strcmp(rs[i].id, "B10") || !strcmp(rs[i].id, "B11");
+		int fill = !strcmp(rs[i].id, "B7") || !strcmp(rs[i].id, "B10") || !strcmp(rs[i].id, "B11") ||
+			   !strcmp(rs[i].id, "B15");
 		if (fill != rs[i].fill_in)
 			fail_msg("%s: expected %s", rs[i].id, fill ? "a fill-in fix" : "no fill-in fix");
 		assert_ptr_equal(kpol_rule_find(rs[i].id), &rs[i]);
 	}
 	assert_string_equal(kpol_rule_find("host-network")->id, "B4");
 	assert_string_equal(kpol_rule_find("no-new-privileges")->id, "R3");
-	assert_null(kpol_rule_find("B15"));
+	assert_null(kpol_rule_find("B16"));
 	assert_null(kpol_rule_find("b1"));
 	assert_null(kpol_rule_find(""));
 
@@ -455,12 +462,62 @@ static const struct edge edges[] = {
 	/* B10 */
 	{ "B10", "no seccomp", { "linux.seccomp" }, { DEL }, FAIL },
 	{ "B10", "seccomp is not an object", { "linux.seccomp" }, { "'unconfined'" }, FAIL },
+	/* an explicit profile that allows everything is unconfined: refused, not replaced */
+	{ "B10", "defaultAction ALLOW, no rules", { "linux.seccomp" }, { "{'defaultAction':'SCMP_ACT_ALLOW'}" }, FAIL_NOFIX },
+	{ "B10", "defaultAction LOG, only ALLOW and LOG rules", { "linux.seccomp" },
+	  { "{'defaultAction':'SCMP_ACT_LOG','syscalls':[{'names':['read'],'action':'SCMP_ACT_ALLOW'},"
+	    "{'names':['ptrace'],'action':'SCMP_ACT_LOG'}]}" }, FAIL_NOFIX },
+	{ "B10", "defaultAction ALLOW, an ERRNO rule naming no syscall", { "linux.seccomp" },
+	  { "{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'SCMP_ACT_ERRNO'}]}" }, FAIL_NOFIX },
+	{ "B10", "defaultAction ALLOW, ptrace denied (errno)", { "linux.seccomp" },
+	  { "{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['ptrace'],'action':'SCMP_ACT_ERRNO'}]}" }, PASS },
+	{ "B10", "defaultAction ALLOW, kexec_load killed", { "linux.seccomp" },
+	  { "{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['kexec_load'],'action':'SCMP_ACT_KILL_PROCESS'}]}" }, PASS },
+	{ "B10", "defaultAction ALLOW, mount handed to a supervisor", { "linux.seccomp" },
+	  { "{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['mount'],'action':'SCMP_ACT_NOTIFY'}]}" }, PASS },
+	{ "B10", "defaultAction KILL_PROCESS, no rules", { "linux.seccomp" }, { "{'defaultAction':'SCMP_ACT_KILL_PROCESS'}" }, PASS },
 	/* B11 */
 	{ "B11", "empty maskedPaths", { "linux.maskedPaths" }, { "[]" }, FAIL },
 	{ "B11", "no maskedPaths", { "linux.maskedPaths" }, { DEL }, FAIL },
 	{ "B11", "/proc/sys missing from readonlyPaths", { "linux.readonlyPaths" }, { "['/proc/sysrq-trigger']" }, FAIL },
 	{ "B11", "no readonlyPaths", { "linux.readonlyPaths" }, { DEL }, FAIL },
 	{ "B11", "/proc read-only as a whole", { "linux.readonlyPaths" }, { "['/proc']" }, PASS },
+	/* a partial list leaves the rest readable: the fill-in completes it */
+	{ "B11", "only /proc/asound masked", { "linux.maskedPaths" }, { "['/proc/asound']" }, FAIL },
+	{ "B11", "/proc/keys not masked", { "linux.maskedPaths" },
+	  { "['/proc/acpi','/proc/asound','/proc/kcore','/proc/latency_stats','/proc/timer_list','/proc/timer_stats',"
+	    "'/proc/sched_debug','/proc/scsi','/sys/firmware','/sys/devices/virtual/powercap']" }, FAIL },
+	{ "B11", "/proc/sysrq-trigger writable", { "linux.readonlyPaths" }, { "['/proc/bus','/proc/fs','/proc/irq','/proc/sys']" }, FAIL },
+	{ "B11", "/proc/sysrq-trigger masked instead of read-only", { "linux.maskedPaths", "linux.readonlyPaths" },
+	  { "['/proc/acpi','/proc/asound','/proc/kcore','/proc/keys','/proc/latency_stats','/proc/timer_list',"
+	    "'/proc/timer_stats','/proc/sched_debug','/proc/scsi','/sys/firmware','/sys/devices/virtual/powercap',"
+	    "'/proc/sysrq-trigger']", "['/proc/bus','/proc/fs','/proc/irq','/proc/sys']" }, PASS },
+	{ "B11", "/sys/firmware covered by its parent /sys/ masked", { "linux.maskedPaths" },
+	  { "['/proc/acpi','/proc/asound','/proc/kcore','/proc/keys','/proc/latency_stats','/proc/timer_list',"
+	    "'/proc/timer_stats','/proc/sched_debug','/proc/scsi','/sys/']" }, PASS },
+	{ "B11", "/proc/key (a prefix, not a parent) does not cover /proc/keys", { "linux.maskedPaths" },
+	  { "['/proc/acpi','/proc/asound','/proc/kcore','/proc/key','/proc/latency_stats','/proc/timer_list',"
+	    "'/proc/timer_stats','/proc/sched_debug','/proc/scsi','/sys/firmware','/sys/devices/virtual/powercap']" }, FAIL },
+	/* a second procfs is not masked by the runtime: no safe fix */
+	{ "B11", "a procfs at /mnt/p", { "+mounts" },
+	  { "{'destination':'/mnt/p','type':'proc','source':'proc','options':['nosuid','noexec','nodev']}" }, FAIL_NOFIX },
+	{ "B11", "a procfs at /proc/../mnt/p", { "+mounts" },
+	  { "{'destination':'/proc/../mnt/p','type':'proc','source':'proc','options':['nosuid','noexec','nodev']}" }, FAIL_NOFIX },
+	{ "B11", "a procfs at /proc/1/root (a path below /proc)", { "+mounts" },
+	  { "{'destination':'/proc/1/root','type':'proc','source':'proc','options':['nosuid','noexec','nodev']}" }, FAIL_NOFIX },
+	{ "B11", "the procfs at //proc/./", { "mounts" },
+	  { "[{'destination':'//proc/./','type':'proc','source':'proc','options':['nosuid','noexec','nodev']}]" }, PASS },
+	/* B15: a writable sysfs (/sys/power/state ...) is mounted read-only by the fix */
+	{ "B15", "sysfs without ro", { "mounts" },
+	  { "[{'destination':'/sys','type':'sysfs','source':'sysfs','options':['nosuid','noexec','nodev']}]" }, FAIL },
+	{ "B15", "sysfs ro then rw", { "mounts" },
+	  { "[{'destination':'/sys','type':'sysfs','source':'sysfs','options':['nosuid','noexec','nodev','ro','rw']}]" }, FAIL },
+	{ "B15", "sysfs without options", { "mounts" }, { "[{'destination':'/sys','type':'sysfs','source':'sysfs'}]" }, FAIL },
+	{ "B15", "a second sysfs at /mnt/s without ro", { "+mounts" },
+	  { "{'destination':'/mnt/s','type':'sysfs','source':'sysfs','options':['nosuid','noexec','nodev']}" }, FAIL },
+	{ "B15", "sysfs rw then ro", { "mounts" },
+	  { "[{'destination':'/sys','type':'sysfs','source':'sysfs','options':['nosuid','noexec','nodev','rw','ro']}]" }, PASS },
+	{ "B15", "no sysfs", { "mounts" }, { "[]" }, PASS },
 	/* B12 */
 	{ "B12", "kernel.msgmax", { "linux.sysctl" }, { "{'net.ipv4.ip_unprivileged_port_start':'0','kernel.msgmax':'65536'}" }, FAIL },
 	{ "B12", "net.ipv4.ip_forward (namespaced, not in the safe set)", { "linux.sysctl" }, { "{'net.ipv4.ip_forward':'1'}" }, FAIL },
@@ -583,6 +640,34 @@ static void test_evidence(void **state)
 	(void)state;
 	char ev[256];
 	json_object *s = base();
+	/* B11 names every default path the config leaves out */
+	patch(s, "linux.maskedPaths",
+	      "['/proc/acpi','/proc/asound','/proc/kcore','/proc/latency_stats','/proc/timer_stats',"
+	      "'/proc/sched_debug','/proc/scsi','/sys/devices/virtual/powercap']");
+	patch(s, "linux.readonlyPaths", "['/proc/bus','/proc/fs','/proc/irq','/proc/sys']");
+	assert_int_equal(check(s, "B11", ev, sizeof(ev)), 1);
+	assert_string_equal(ev, "not masked: /proc/keys, /proc/timer_list, /sys/firmware; not read-only: /proc/sysrq-trigger");
+	json_object_put(s);
+
+	s = base();
+	patch(s, "+mounts", "{'destination':'/mnt/p','type':'proc','source':'proc'}");
+	assert_int_equal(check(s, "B11", ev, sizeof(ev)), 1);
+	assert_string_equal(ev, "a procfs is mounted at /mnt/p: only /proc is masked, it is whole and writable");
+	json_object_put(s);
+
+	s = base();
+	patch(s, "+mounts", "{'destination':'/mnt/s','type':'sysfs','source':'sysfs','options':['rw']}");
+	assert_int_equal(check(s, "B15", ev, sizeof(ev)), 1);
+	assert_string_equal(ev, "sysfs is mounted writable at /mnt/s");
+	json_object_put(s);
+
+	s = base();
+	patch(s, "linux.seccomp", "{'defaultAction':'SCMP_ACT_LOG'}");
+	assert_int_equal(check(s, "B10", ev, sizeof(ev)), 1);
+	assert_string_equal(ev, "the filter allows every syscall (defaultAction SCMP_ACT_LOG, no rule denies one): unconfined");
+	json_object_put(s);
+
+	s = base();
 	patch(s, "process.capabilities.+bounding", "'CAP_SYS_ADMIN'");
 	patch(s, "process.capabilities.+effective", "'CAP_SYS_ADMIN'");
 	patch(s, "process.capabilities.+permitted", "'CAP_NET_ADMIN'");
@@ -1246,6 +1331,23 @@ static const struct dcase dcases[] = {
 	  { "linux.seccomp", "process.noNewPrivileges" }, { DEL, "false" }, KPOL_DENY, "R3", "B10" },
 	{ "fix: warned baseline is not fixed", P, B, R, KPOL_FIX, { "linux.seccomp" }, { DEL }, KPOL_ALLOW_WARN,
 	  "B10,R4", "" },
+	{ "fix: a partial maskedPaths is completed", B, R, R, KPOL_FIX, { "linux.maskedPaths" }, { "['/proc/asound']" },
+	  KPOL_HARDENED, "", "B11" },
+	{ "refuse: a partial maskedPaths is refused", B, R, R, KPOL_REFUSE, { "linux.maskedPaths" }, { "['/proc/asound']" },
+	  KPOL_DENY, "B11", "" },
+	{ "fix: a procfs at /mnt/p is refused", B, R, R, KPOL_FIX, { "+mounts" },
+	  { "{'destination':'/mnt/p','type':'proc','source':'proc','options':['nosuid','noexec','nodev']}" },
+	  KPOL_DENY, "B11", "" },
+	{ "fix: a writable sysfs is made read-only", B, R, R, KPOL_FIX, { "mounts" },
+	  { "[{'destination':'/sys','type':'sysfs','source':'sysfs','options':['nosuid','noexec','nodev']}]" },
+	  KPOL_HARDENED, "", "B15" },
+	{ "refuse: a writable sysfs is refused", B, R, R, KPOL_REFUSE, { "mounts" },
+	  { "[{'destination':'/sys','type':'sysfs','source':'sysfs','options':['nosuid','noexec','nodev']}]" },
+	  KPOL_DENY, "B15", "" },
+	{ "fix: an allow-everything profile is refused, not replaced", B, R, R, KPOL_FIX, { "linux.seccomp" },
+	  { "{'defaultAction':'SCMP_ACT_ALLOW'}" }, KPOL_DENY, "B10,R4", "" },
+	{ "harden: an allow-everything profile is replaced (R4)", B, R, R, KPOL_HARDEN, { "linux.seccomp" },
+	  { "{'defaultAction':'SCMP_ACT_ALLOW'}" }, KPOL_HARDENED, "", "R4" },
 };
 
 static void test_decide_verdicts(void **state)
@@ -1308,6 +1410,53 @@ static void test_bug_harden_seccomp_once(void **state)
 		seccomp += strstr(d.changes[i], "seccomp") != NULL;
 	if (seccomp != 1)
 		fail_msg("%zu seccomp changes: \"%s\" ...", seccomp, d.changes[0]);
+	json_object_put(s);
+	kpolicy_free(&p);
+}
+
+/* What "fix" leaves in the config: the client's partial maskedPaths
+ * completed (its own entry kept once), sysfs read-only, and an
+ * allow-everything seccomp profile left as it was (refused). */
+static int count_str(json_object *arr, const char *v)
+{
+	int k = 0;
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
+		k += !strcmp(json_object_get_string(json_object_array_get_idx(arr, i)), v);
+	return k;
+}
+
+static void test_fix_fills_in_proc_sysfs(void **state)
+{
+	(void)state;
+	struct kpolicy p;
+	struct kpol_decision d;
+	kerr e = { 0 };
+	pol(&p, B, R, R, KPOL_FIX);
+	json_object *s = base();
+	patch(s, "linux.maskedPaths", "['/proc/asound']");
+	patch(s, "linux.readonlyPaths", "['/proc/sys']");
+	patch(s, "mounts", "[{'destination':'/sys','type':'sysfs','source':'sysfs','options':['nosuid','rw']}]");
+	assert_int_equal(kpolicy_decide(&p, "web", s, &d, &e), 0);
+	assert_int_equal(d.verdict, KPOL_HARDENED);
+	json_object *lx = json_object_object_get(s, "linux");
+	json_object *mp = json_object_object_get(lx, "maskedPaths"), *rp = json_object_object_get(lx, "readonlyPaths");
+	static const char *const masked[] = { "/proc/keys", "/proc/timer_list", "/sys/firmware", "/proc/kcore", "/proc/asound" };
+	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++)
+		if (count_str(mp, masked[i]) != 1)
+			fail_msg("%s masked %d times: %s", masked[i], count_str(mp, masked[i]), dump(s));
+	assert_int_equal(count_str(rp, "/proc/sysrq-trigger"), 1);
+	assert_int_equal(count_str(rp, "/proc/sys"), 1);
+	json_object *o = json_object_object_get(json_object_array_get_idx(json_object_object_get(s, "mounts"), 0), "options");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(o, json_object_array_length(o) - 1)), "ro");
+	json_object_put(s);
+
+	s = base();
+	patch(s, "linux.seccomp", "{'defaultAction':'SCMP_ACT_ALLOW'}");
+	assert_int_equal(kpolicy_decide(&p, "web", s, &d, &e), 0);
+	assert_int_equal(d.verdict, KPOL_DENY);
+	assert_int_equal(d.n_changes, 0);
+	assert_string_equal(json_object_to_json_string(json_object_object_get(json_object_object_get(s, "linux"), "seccomp")),
+			    "{ \"defaultAction\": \"SCMP_ACT_ALLOW\" }");
 	json_object_put(s);
 	kpolicy_free(&p);
 }
@@ -2281,6 +2430,7 @@ int main(void)
 		cmocka_unit_test(test_bug_overlay_host_dirs),
 		cmocka_unit_test(test_bug_root_mapped_uid),
 		cmocka_unit_test(test_bug_harden_seccomp_once),
+		cmocka_unit_test(test_fix_fills_in_proc_sysfs),
 		cmocka_unit_test(test_bug_cpus_nan),
 		cmocka_unit_test(test_bug_cpus_tiny),
 	};

@@ -8,9 +8,9 @@
  * Kubernetes.  The action says what happens to a rule that fails:
  * "refuse" refuses it; "fix" (the default) first fills in the protections
  * an enforced baseline rule finds missing and that nothing a client asked
- * for depends on (a seccomp filter, a masked /proc, a read-only cgroupfs),
- * as Kubernetes' SeccompDefault does, and refuses the rest; "harden"
- * fills in every safe default up to the warned level.  Every decision is
+ * for depends on (a seccomp filter, a masked /proc, a read-only cgroupfs
+ * and sysfs), as Kubernetes' SeccompDefault does, and refuses the rest;
+ * "harden" fills in every safe default up to the warned level.  Every decision is
  * one JSON line in the decision log. */
 #ifndef KAPSEL_POLICY_H
 #define KAPSEL_POLICY_H

@@ -288,6 +288,8 @@ static const char *const engine_files[] = {
 
 /* The path as the kernel will resolve it: symlinks followed where it
  * exists, ".." and "." folded where it does not. */
+static void fold(const char *p, char *out, size_t n);
+
 static void canonical(const char *p, char *out, size_t n)
 {
 	char real[PATH_MAX];
@@ -295,6 +297,13 @@ static void canonical(const char *p, char *out, size_t n)
 		snprintf(out, n, "%s", real);
 		return;
 	}
+	fold(p, out, n);
+}
+
+/* P with "." and ".." folded and repeated slashes dropped, lexically (a
+ * path inside the container: nothing of the host is looked at). */
+static void fold(const char *p, char *out, size_t n)
+{
 	char tmp[PATH_MAX], *save = NULL;
 	size_t len = 0;
 	snprintf(tmp, sizeof(tmp), "%s", p);
@@ -469,11 +478,43 @@ static int b_devices(json_object *s, char *ev, size_t n)
 
 /* ---- seccomp ---- */
 
+static int allows(const char *action)
+{
+	return action && (!strcmp(action, "SCMP_ACT_ALLOW") || !strcmp(action, "SCMP_ACT_LOG"));
+}
+
+/* Does a syscalls entry of SC stop a syscall: an action that fails it
+ * (errno), kills, traps or hands it to a supervisor (notify)? */
+static int seccomp_denies_one(json_object *sc)
+{
+	static const char *const deny[] = {
+		"SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS",
+		"SCMP_ACT_TRAP", "SCMP_ACT_NOTIFY", NULL,
+	};
+	json_object *sys = get(sc, "syscalls");
+	for (size_t i = 0; sys && json_object_is_type(sys, json_type_array) && i < json_object_array_length(sys); i++) {
+		json_object *r = json_object_array_get_idx(sys, i);
+		json_object *names = get(r, "names");
+		const char *a = str(get(r, "action"));
+		if (!a || !names || !json_object_is_type(names, json_type_array) || !json_object_array_length(names))
+			continue;
+		for (const char *const *d = deny; *d; d++)
+			if (!strcmp(a, *d))
+				return 1;
+	}
+	return 0;
+}
+
 static int b_seccomp(json_object *s, char *ev, size_t n)
 {
 	json_object *sc = get(get(s, "linux"), "seccomp");
 	if (!sc || !json_object_is_type(sc, json_type_object)) {
 		snprintf(ev, n, "no seccomp filter");
+		return 1;
+	}
+	const char *a = str(get(sc, "defaultAction"));
+	if (allows(a) && !seccomp_denies_one(sc)) {
+		snprintf(ev, n, "the filter allows every syscall (defaultAction %s, no rule denies one): unconfined", a);
 		return 1;
 	}
 	return 0;
@@ -490,6 +531,18 @@ static int seccomp_fix(json_object *s, const struct kpolicy *p, char *ch, size_t
 	return 0;
 }
 
+/* B10 fills in a missing filter only: a profile in the config is the
+ * client's request, refused (-1) when it allows everything rather than
+ * replaced, kept (nothing to do) otherwise. */
+static int b_seccomp_fix(json_object *s, const struct kpolicy *p, char *ch, size_t n)
+{
+	json_object *sc = get(get(s, "linux"), "seccomp");
+	char ev[160];
+	if (sc && json_object_is_type(sc, json_type_object))
+		return b_seccomp(s, ev, sizeof(ev)) ? -1 : 0;
+	return seccomp_fix(s, p, ch, n);
+}
+
 static int r_seccomp(json_object *s, char *ev, size_t n)
 {
 	json_object *sc = get(get(s, "linux"), "seccomp");
@@ -498,7 +551,7 @@ static int r_seccomp(json_object *s, char *ev, size_t n)
 		snprintf(ev, n, "no seccomp filter");
 		return 1;
 	}
-	if (!strcmp(a, "SCMP_ACT_ALLOW") || !strcmp(a, "SCMP_ACT_LOG")) {
+	if (allows(a)) {
 		snprintf(ev, n, "the filter's default action is %s", a);
 		return 1;
 	}
@@ -515,33 +568,121 @@ static const char *const readonly_default[] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
+/* Is PATH, or a directory above it, in ARR? */
+static int covered(json_object *arr, const char *path)
+{
+	for (size_t i = 0; arr && json_object_is_type(arr, json_type_array) && i < json_object_array_length(arr); i++) {
+		const char *v = str(json_object_array_get_idx(arr, i));
+		size_t l = v ? strlen(v) : 0;
+		while (l > 1 && v[l - 1] == '/')
+			l--;
+		if (l && !strncmp(path, v, l) && (path[l] == '\0' || path[l] == '/' || l == 1))
+			return 1;
+	}
+	return 0;
+}
+
+/* A procfs mounted anywhere but /proc: the runtime masks only /proc, so
+ * it is whole and writable (/proc/sys/kernel/core_pattern ...). */
+static const char *proc_elsewhere(json_object *s)
+{
+	json_object *ms = get(s, "mounts");
+	for (size_t i = 0; ms && json_object_is_type(ms, json_type_array) && i < json_object_array_length(ms); i++) {
+		json_object *m = json_object_array_get_idx(ms, i);
+		const char *t = str(get(m, "type")), *dst = str(get(m, "destination"));
+		char where[PATH_MAX];
+		if (!t || strcmp(t, "proc"))
+			continue;
+		fold(dst ? dst : "", where, sizeof(where));
+		if (strcmp(where, "/proc"))
+			return dst ? dst : "?";
+	}
+	return NULL;
+}
+
 static int b_proc(json_object *s, char *ev, size_t n)
 {
 	json_object *lx = get(s, "linux");
 	json_object *mp = get(lx, "maskedPaths"), *rp = get(lx, "readonlyPaths");
+	const char *other = proc_elsewhere(s);
+	if (other) {
+		snprintf(ev, n, "a procfs is mounted at %s: only /proc is masked, it is whole and writable", other);
+		return 1;
+	}
 	if (!mp || !json_object_is_type(mp, json_type_array) || json_object_array_length(mp) == 0) {
 		snprintf(ev, n, "maskedPaths is empty: /proc/kcore, /proc/keys ... are visible");
 		return 1;
 	}
-	if (!arr_has(rp, "/proc/sys") && !arr_has(rp, "/proc")) {
-		snprintf(ev, n, "/proc/sys is writable (not in readonlyPaths)");
-		return 1;
-	}
-	return 0;
+	/* every default entry, as a client's partial list leaves the rest
+	 * readable; a masked path is read-only too */
+	int bad = 0;
+	for (const char *const *m = masked_default; *m; m++)
+		if (!covered(mp, *m)) {
+			add(ev, n, bad ? ", %s" : "not masked: %s", *m);
+			bad = 1;
+		}
+	int ro = 0;
+	for (const char *const *r = readonly_default; *r; r++)
+		if (!covered(rp, *r) && !covered(mp, *r)) {
+			add(ev, n, ro ? ", %s" : bad ? "; not read-only: %s" : "not read-only: %s", *r);
+			ro = bad = 1;
+		}
+	return bad;
 }
 
 static int b_proc_fix(json_object *s, const struct kpolicy *p, char *ch, size_t n)
 {
 	(void)p;
+	if (proc_elsewhere(s))
+		return -1;
 	json_object *lx = need_obj(s, "linux");
 	json_object *mp = need_arr(lx, "maskedPaths"), *rp = need_arr(lx, "readonlyPaths");
 	for (const char *const *m = masked_default; *m; m++)
-		if (!arr_has(mp, *m))
+		if (!covered(mp, *m))
 			json_object_array_add(mp, json_object_new_string(*m));
 	for (const char *const *r = readonly_default; *r; r++)
-		if (!arr_has(rp, *r))
+		if (!covered(rp, *r) && !covered(mp, *r))
 			json_object_array_add(rp, json_object_new_string(*r));
 	snprintf(ch, n, "masked /proc and made /proc/sys read-only");
+	return 0;
+}
+
+/* ---- sysfs ---- */
+
+/* A writable sysfs: /sys/power/state, /sys/kernel/... of the host.  runc's
+ * default spec and Docker (unprivileged) mount it read-only. */
+static int sysfs_writable(json_object *m)
+{
+	const char *t = str(get(m, "type"));
+	return t && !strcmp(t, "sysfs") && !opt_on(get(m, "options"), "ro", "rw");
+}
+
+static int b_sysfs(json_object *s, char *ev, size_t n)
+{
+	json_object *ms = get(s, "mounts");
+	int bad = 0;
+	for (size_t i = 0; ms && json_object_is_type(ms, json_type_array) && i < json_object_array_length(ms); i++) {
+		json_object *m = json_object_array_get_idx(ms, i);
+		const char *dst = str(get(m, "destination"));
+		if (sysfs_writable(m)) {
+			add(ev, n, bad ? ", %s" : "sysfs is mounted writable at %s", dst ? dst : "?");
+			bad = 1;
+		}
+	}
+	return bad;
+}
+
+static int b_sysfs_fix(json_object *s, const struct kpolicy *p, char *ch, size_t n)
+{
+	(void)p;
+	json_object *ms = get(s, "mounts");
+	for (size_t i = 0; ms && json_object_is_type(ms, json_type_array) && i < json_object_array_length(ms); i++) {
+		json_object *m = json_object_array_get_idx(ms, i);
+		/* appended last, so it wins over an earlier rw */
+		if (sysfs_writable(m))
+			json_object_array_add(need_arr(m, "options"), json_object_new_string("ro"));
+	}
+	snprintf(ch, n, "mounted sysfs read-only");
 	return 0;
 }
 
@@ -933,15 +1074,18 @@ static const struct kpol_rule rules[] = {
 	{ "B9", "host-devices", KPOL_BASELINE, "No host devices beyond the default set", "5.17",
 	  "remove --device / --device-cgroup-rule / --privileged", b_devices, NULL },
 	{ "B10", "no-seccomp", KPOL_BASELINE, "A seccomp filter is applied", "5.21",
-	  "remove --security-opt seccomp=unconfined / set seccompProfile RuntimeDefault", b_seccomp, seccomp_fix, 1 },
-	{ "B11", "unmasked-proc", KPOL_BASELINE, "/proc is masked and /proc/sys read-only", "5.4",
-	  "remove --privileged / --security-opt systempaths=unconfined / procMount: Unmasked", b_proc, b_proc_fix, 1 },
+	  "remove --security-opt seccomp=unconfined / set seccompProfile RuntimeDefault", b_seccomp, b_seccomp_fix, 1 },
+	{ "B11", "unmasked-proc", KPOL_BASELINE, "/proc is masked and /proc/sys read-only, and no procfs is mounted elsewhere", "5.4",
+	  "remove --privileged / --security-opt systempaths=unconfined / procMount: Unmasked / a proc mount outside /proc",
+	  b_proc, b_proc_fix, 1 },
 	{ "B12", "unsafe-sysctl", KPOL_BASELINE, "Only namespaced, safe sysctls are set", "",
 	  "remove the --sysctl / securityContext.sysctls outside the safe set", b_sysctl, NULL },
 	{ "B13", "shared-propagation", KPOL_BASELINE, "No mount propagates back to the host", "5.19",
 	  "use rslave or rprivate instead of shared/rshared bind propagation", b_propagation, NULL },
 	{ "B14", "host-mount", KPOL_BASELINE, "The host's mount namespace is not shared", "",
 	  "add {\"type\": \"mount\"} to linux.namespaces (every engine does)", b_mnt, NULL },
+	{ "B15", "writable-sysfs", KPOL_BASELINE, "sysfs is mounted read-only", "5.4",
+	  "remove --privileged / mount sysfs with \"ro\"", b_sysfs, b_sysfs_fix, 1 },
 	{ "R1", "run-as-root", KPOL_RESTRICTED, "The process does not run as root on the host", "4.1, 5.31",
 	  "--user UID, USER in the Dockerfile, runAsNonRoot: true, or a user namespace (userns-remap)", r_root, r_root_fix },
 	{ "R2", "minimal-capabilities", KPOL_RESTRICTED, "Capabilities are limited to NET_BIND_SERVICE", "5.3",
