@@ -7,6 +7,13 @@
  * type "a" for any) and names that access; an open or mknod is allowed only
  * if every access it asks for is.
  *
+ * One corner differs from cgroup v1, where a single rule must allow the
+ * whole request: here the accesses of one request may be allowed by
+ * different rules, so "allow c *:* r" followed by "allow c 1:3 w" lets an
+ * rw open of 1:3 through that v1 refuses.  The rules Docker, Podman,
+ * containerd and kubelets write never split an access that way; whether to
+ * follow v1 here is open (a review found it).
+ *
  * The program is attached with BPF_F_ALLOW_MULTI: programs of the ancestor
  * cgroups (the host's) still run, and a nested manager inside the container
  * can only add programs below ours, never widen what ours allows.  A cgroup
