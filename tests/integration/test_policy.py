@@ -516,3 +516,29 @@ def test_policy_file_from_the_environment(tmp_path):
     assert r.rc == 1 and env_file + ":2: enforce: \"strict\" is not a level" in r.err, r
     r = Runtime(str(tmp_path / "state"), policy=good)("policy", "check", env=env)
     assert r.rc == 0 and "enforce baseline" in r.out, r
+
+
+def test_builtin_policy_refuses_joining_another_containers_mount_namespace(make_bundle):
+    """B14: building a root inside another container's mount namespace
+    would change it for every process there (a failed create once left its
+    mounts in the other container's table): refused, nothing changes."""
+    a = make_bundle()
+    rt = builtin_runtime(a)
+    a.args("/bin/sleep", "30")
+    a.write()
+    r = rt("create", "--bundle", a.path, a.id)
+    assert r.rc == 0, r
+    try:
+        pid = rt.state(a.id)["pid"]
+        before = open(f"/proc/{pid}/mountinfo").read()
+        b = make_bundle()
+        b.config["linux"]["namespaces"] = [n if n["type"] != "mount" else {"type": "mount", "path": f"/proc/{pid}/ns/mnt"}
+                                           for n in b.config["linux"]["namespaces"]]
+        b.args("/bin/true")
+        b.write()
+        r = rt("run", "--bundle", b.path, b.id)
+        assert r.rc == 1 and "[B14 host-mount]" in r.err and "joins an existing mount namespace" in r.err, r
+        assert open(f"/proc/{pid}/mountinfo").read() == before
+        assert b.id not in rt.ids()
+    finally:
+        rt("delete", "--force", a.id)

@@ -939,7 +939,7 @@ static void test_namespaces(void **state)
 
 #define NO_MNT_NS "[{'type':'pid'},{'type':'network'},{'type':'ipc'},{'type':'uts'},{'type':'cgroup'}]"
 
-/* B14: the host's mount namespace, by omission or by path */
+/* B14: the host's mount namespace, by omission or by path, or any joined one */
 static void test_host_mount_ns(void **state)
 {
 	(void)state;
@@ -954,6 +954,11 @@ static void test_host_mount_ns(void **state)
 	expect_rule(s, "B14", FAIL, "the host's joined by path");
 	check(s, "B14", ev, sizeof(ev));
 	assert_string_equal(ev, "joins the host's mount namespace (/proc/self/ns/mnt)");
+	/* another process's: the root would be built inside it, changing it */
+	patch(s, "linux.namespaces", "[{'type':'pid'},{'type':'network'},{'type':'mount','path':'/run/netns/x'}]");
+	expect_rule(s, "B14", FAIL, "another mount namespace joined by path");
+	check(s, "B14", ev, sizeof(ev));
+	assert_string_equal(ev, "joins an existing mount namespace (/run/netns/x): the container's root would be built in it");
 	assert_null(rule("B14")->fix);
 	json_object_put(s);
 }

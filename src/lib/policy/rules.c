@@ -192,8 +192,21 @@ static int b_ipc(json_object *s, char *ev, size_t n) { return host_ns(s, "ipc", 
 static int b_net(json_object *s, char *ev, size_t n) { return host_ns(s, "network", "net", 1, ev, n); }
 static int b_uts(json_object *s, char *ev, size_t n) { return host_ns(s, "uts", "uts", 1, ev, n); }
 static int b_user(json_object *s, char *ev, size_t n) { return host_ns(s, "user", "user", 0, ev, n); }
-/* the host's mount table, and a chroot that CAP_SYS_CHROOT can leave */
-static int b_mnt(json_object *s, char *ev, size_t n) { return host_ns(s, "mount", "mnt", 1, ev, n); }
+/* the host's mount table, and a chroot that CAP_SYS_CHROOT can leave; or
+ * another process's mount namespace, joined by path: the container's root
+ * is built inside it, which changes that namespace for every process in it */
+static int b_mnt(json_object *s, char *ev, size_t n)
+{
+	const char *path = NULL;
+	if (host_ns(s, "mount", "mnt", 1, ev, n))
+		return 1;
+	if (ns_entry(s, "mount", &path) == 2) {
+		snprintf(ev, n, "joins an existing mount namespace (%s): the container's root would be built in it",
+			 path);
+		return 1;
+	}
+	return 0;
+}
 
 /* The host's cgroup namespace is a risk when the cgroup tree is writable
  * from the container (release_agent, notify_on_release); Docker on cgroup
@@ -1082,8 +1095,8 @@ static const struct kpol_rule rules[] = {
 	  "remove the --sysctl / securityContext.sysctls outside the safe set", b_sysctl, NULL },
 	{ "B13", "shared-propagation", KPOL_BASELINE, "No mount propagates back to the host", "5.19",
 	  "use rslave or rprivate instead of shared/rshared bind propagation", b_propagation, NULL },
-	{ "B14", "host-mount", KPOL_BASELINE, "The host's mount namespace is not shared", "",
-	  "add {\"type\": \"mount\"} to linux.namespaces (every engine does)", b_mnt, NULL },
+	{ "B14", "host-mount", KPOL_BASELINE, "The container has a mount namespace of its own", "",
+	  "add {\"type\": \"mount\"} without a path to linux.namespaces (every engine does)", b_mnt, NULL },
 	{ "B15", "writable-sysfs", KPOL_BASELINE, "sysfs is mounted read-only", "5.4",
 	  "remove --privileged / mount sysfs with \"ro\"", b_sysfs, b_sysfs_fix, 1 },
 	{ "R1", "run-as-root", KPOL_RESTRICTED, "The process does not run as root on the host", "4.1, 5.31",
