@@ -2,6 +2,7 @@
  * document.  Every list is built from the tables the code itself uses. */
 #include "runtime.h"
 
+#include "common/json.h"
 #include "oci/spec.h"
 #include "vocab/caps.h"
 #include "vocab/mountopt.h"
@@ -10,14 +11,6 @@
 #include <json-c/json.h>
 #include <sched.h>
 #include <stdio.h>
-
-static json_object *strs(const char *const *v)
-{
-	json_object *a = json_object_new_array();
-	for (; *v; v++)
-		json_object_array_add(a, json_object_new_string(*v));
-	return a;
-}
 
 static int features_run(const struct cli_call *call)
 {
@@ -29,10 +22,10 @@ static int features_run(const struct cli_call *call)
 	for (int k = 0; k < OCI_HOOK_KINDS; k++)
 		json_object_array_add(hooks, json_object_new_string(oci_hook_names[k]));
 	json_object_object_add(f, "hooks", hooks);
-	json_object_object_add(f, "mountOptions", strs(kmountopt_names()));
+	json_object_object_add(f, "mountOptions", kj_new_strv(kmountopt_names()));
 
 	json_object *lx = json_object_new_object();
-	json_object_object_add(lx, "namespaces", strs(kns_type_names()));
+	json_object_object_add(lx, "namespaces", kj_new_strv(kns_type_names()));
 	json_object *caps = json_object_new_array();
 	for (int c = 0; c <= kcap_last_cap() && kcap_name(c); c++)
 		json_object_array_add(caps, json_object_new_string(kcap_name(c)));
@@ -57,11 +50,11 @@ static int features_run(const struct cli_call *call)
 	static const char *const flags[] = { "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
 					     "SECCOMP_FILTER_FLAG_TSYNC", NULL };
 	json_object_object_add(sc, "enabled", json_object_new_boolean(1));
-	json_object_object_add(sc, "actions", strs(actions));
-	json_object_object_add(sc, "operators", strs(ops));
-	json_object_object_add(sc, "archs", strs(archs));
-	json_object_object_add(sc, "knownFlags", strs(flags));
-	json_object_object_add(sc, "supportedFlags", strs(flags));
+	json_object_object_add(sc, "actions", kj_new_strv(actions));
+	json_object_object_add(sc, "operators", kj_new_strv(ops));
+	json_object_object_add(sc, "archs", kj_new_strv(archs));
+	json_object_object_add(sc, "knownFlags", kj_new_strv(flags));
+	json_object_object_add(sc, "supportedFlags", kj_new_strv(flags));
 	json_object_object_add(lx, "seccomp", sc);
 
 	/* applied where the host has them, refused where it does not */

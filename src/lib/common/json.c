@@ -242,3 +242,11 @@ int kj_get_bool(json_object *o, const char *key)
 	json_object *v = kj_get(o, key);
 	return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
+
+json_object *kj_new_strv(const char *const *v)
+{
+	json_object *a = json_object_new_array();
+	for (; a && v && *v; v++)
+		json_object_array_add(a, json_object_new_string(*v));
+	return a;
+}

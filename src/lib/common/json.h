@@ -49,6 +49,9 @@ static inline json_object *kj_get(json_object *o, const char *key)
 	return NULL;
 }
 
+/* A new JSON array of the strings of V (NULL-terminated; NULL gives []). */
+json_object *kj_new_strv(const char *const *v);
+
 /* Lenient readers for documents kapsel did not write (a daemon's inspect
  * output): a missing key or a value of another type gives the default. */
 const char *kj_get_str(json_object *o, const char *key);       /* NULL */

@@ -1,16 +1,9 @@
 #include "defaults.h"
 
+#include "common/json.h"
 #include "oci/seccomp_default.h"
 
 #include <stdio.h>
-
-static json_object *strv(const char *const *v)
-{
-	json_object *a = json_object_new_array();
-	for (; *v; v++)
-		json_object_array_add(a, json_object_new_string(*v));
-	return a;
-}
 
 static json_object *mount(const char *dest, const char *type, const char *src, const char *const *opts)
 {
@@ -18,7 +11,7 @@ static json_object *mount(const char *dest, const char *type, const char *src, c
 	json_object_object_add(m, "destination", json_object_new_string(dest));
 	json_object_object_add(m, "type", json_object_new_string(type));
 	json_object_object_add(m, "source", json_object_new_string(src));
-	json_object_object_add(m, "options", strv(opts));
+	json_object_object_add(m, "options", kj_new_strv(opts));
 	return m;
 }
 
@@ -58,15 +51,15 @@ json_object *oci_default_spec(const struct oci_default_opts *o)
 	json_object_object_add(user, "uid", json_object_new_int(o->rootless ? 0 : 65534));
 	json_object_object_add(user, "gid", json_object_new_int(o->rootless ? 0 : 65534));
 	json_object_object_add(p, "user", user);
-	json_object_object_add(p, "args", strv(o->args ? o->args : def_args));
-	json_object_object_add(p, "env", strv(env));
+	json_object_object_add(p, "args", kj_new_strv(o->args ? o->args : def_args));
+	json_object_object_add(p, "env", kj_new_strv(env));
 	json_object_object_add(p, "cwd", json_object_new_string("/"));
 	json_object *c = json_object_new_object();
-	json_object_object_add(c, "bounding", strv(caps));
-	json_object_object_add(c, "effective", strv(caps));
-	json_object_object_add(c, "permitted", strv(caps));
-	json_object_object_add(c, "inheritable", strv(none));
-	json_object_object_add(c, "ambient", strv(none));
+	json_object_object_add(c, "bounding", kj_new_strv(caps));
+	json_object_object_add(c, "effective", kj_new_strv(caps));
+	json_object_object_add(c, "permitted", kj_new_strv(caps));
+	json_object_object_add(c, "inheritable", kj_new_strv(none));
+	json_object_object_add(c, "ambient", kj_new_strv(none));
 	json_object_object_add(p, "capabilities", c);
 	json_object *rl = json_object_new_array();
 	json_object_array_add(rl, rlimit("RLIMIT_NOFILE", 1024, 1024));
@@ -155,8 +148,8 @@ json_object *oci_default_spec(const struct oci_default_opts *o)
 		"/sys/firmware", "/sys/devices/virtual/powercap", NULL };
 	static const char *const ro[] = {
 		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL };
-	json_object_object_add(lx, "maskedPaths", strv(masked));
-	json_object_object_add(lx, "readonlyPaths", strv(ro));
+	json_object_object_add(lx, "maskedPaths", kj_new_strv(masked));
+	json_object_object_add(lx, "readonlyPaths", kj_new_strv(ro));
 	json_object_object_add(s, "linux", lx);
 	return s;
 }
