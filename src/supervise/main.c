@@ -125,8 +125,6 @@ int main(int argc, char **argv)
 	if (sup != 0)
 		_exit(sup < 0 ? 1 : 0);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	if (chdir("/") < 0)
-		_exit(1);
 	umask(077);
 	char logpath[PATH_MAX + 16];
 	snprintf(logpath, sizeof(logpath), "%s/supervise.log", absdir);

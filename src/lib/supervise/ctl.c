@@ -333,9 +333,9 @@ static int on_accept(struct kloop_source *src, int fd, uint32_t revents, void *d
 
 int ksup_ctl_open(struct ksup *s, kerr *e)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/ctl.sock", s->dir) >= sizeof(sa.sun_path))
-		return kerr_set(e, ENAMETOOLONG, "control socket %s/ctl.sock", s->dir);
+	/* relative to the working directory, DIR: a path under a deep --root
+	 * would not fit in sun_path */
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "ctl.sock" };
 	unlink(sa.sun_path); /* a dead supervisor's */
 	s->ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s->ctl_fd < 0)
@@ -344,7 +344,7 @@ int ksup_ctl_open(struct ksup *s, kerr *e)
 	int r = bind(s->ctl_fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (r < 0 || listen(s->ctl_fd, 16) < 0)
-		return kerr_errno(e, "control socket %s", sa.sun_path);
+		return kerr_errno(e, "control socket %s/ctl.sock", s->dir);
 	s->ctl_src = kloop_add_io(s->loop, s->ctl_fd, EPOLLIN, on_accept, s, e);
 	return s->ctl_src ? 0 : -1;
 }
@@ -359,9 +359,7 @@ void ksup_ctl_close(struct ksup *s)
 	s->ctl_src = NULL;
 	close(s->ctl_fd);
 	s->ctl_fd = -1;
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/ctl.sock", s->dir);
-	unlink(path);
+	unlink("ctl.sock");
 }
 
 void ksup_attach_output(struct ksup *s, int which, const char *buf, size_t n)

@@ -242,15 +242,14 @@ static int launch(struct ksup *s, kerr *e)
 	int p[2];
 
 	if (c->tty) {
-		snprintf(sock, sizeof(sock), "%s/console.sock", s->dir);
-		unlink(sock);
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		if (strlen(sock) >= sizeof(sa.sun_path))
-			return kerr_set(e, ENAMETOOLONG, "console socket %s", sock);
-		strcpy(sa.sun_path, sock);
+		/* bound relative to DIR (our working directory), named to the
+		 * runtime through /proc: both fit in sun_path whatever DIR is */
+		struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "console.sock" };
+		unlink(sa.sun_path);
+		snprintf(sock, sizeof(sock), "/proc/%d/cwd/console.sock", (int)getpid());
 		console = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (console < 0 || bind(console, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(console, 1) < 0)
-			return kerr_errno(e, "console socket %s", sock);
+			return kerr_errno(e, "console socket %s/console.sock", s->dir);
 	} else {
 		if (pipe2(p, O_CLOEXEC) < 0)
 			return kerr_errno(e, "pipe");
@@ -276,7 +275,7 @@ static int launch(struct ksup *s, kerr *e)
 		goto fail_nodelete;
 	if (c->tty) {
 		r = recv_console(s, console, e);
-		unlink(sock);
+		unlink("console.sock");
 		if (r < 0)
 			goto fail;
 	}
@@ -309,7 +308,7 @@ fail:
 	return -1;
 fail_nodelete:
 	if (sock[0])
-		unlink(sock);
+		unlink("console.sock");
 	close_fd(&s->out_fd);
 	close_fd(&s->err_fd);
 	close_fd(&s->in_fd);
@@ -503,6 +502,11 @@ int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, ker
 	int r = -1;
 	snprintf(s.runtime_log, sizeof(s.runtime_log), "%s/runtime.log", dir);
 	signal(SIGPIPE, SIG_IGN);
+	if (chdir(dir) < 0) {
+		kerr_errno(e, "supervise %s: %s", c->id, dir);
+		close_fd(&s.hs_fd);
+		return -1;
+	}
 	int had = ksup_status_read(dir, &s.st, e);
 	if (had < 0)
 		had = 0;
@@ -558,7 +562,8 @@ int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, ker
 	ksup_ctl_close(&s);
 	if (r >= 0 && c->auto_remove) {
 		klogs_close(steal_ptr(s.logs));
-		auto_remove(&s);
+		if (chdir("/") == 0)
+			auto_remove(&s);
 	}
 out:
 	ksup_ctl_close(&s);
