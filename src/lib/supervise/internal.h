@@ -1,4 +1,4 @@
-/* What supervise.c and ctl.c share (not for use outside src/lib/supervise). */
+/* What run.c and ctl.c share (not for use outside src/lib/supervise). */
 #ifndef KAPSEL_SUPERVISE_INTERNAL_H
 #define KAPSEL_SUPERVISE_INTERNAL_H
 

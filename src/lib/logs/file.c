@@ -1,5 +1,5 @@
-/* The driver-independent half of klogs: settings, line assembly as Docker's
- * copier does it, the log file with its rotation. */
+/* The driver-independent half of klogs (logs.h): settings, line assembly
+ * as Docker's copier does it, the log file with its rotation. */
 #include "logs/logs.h"
 #include "logs/internal.h"
 
