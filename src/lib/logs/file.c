@@ -175,42 +175,87 @@ static void file_rotate(struct klogs *l)
 	}
 }
 
-/* Write one formatted entry (its text piece was N payload bytes). */
-void klogs_emit(struct klogs *l, const char *entry, size_t len, size_t payload)
+/* Write out the gathered entries; a failed write (a full disk) drops
+ * them, counted. */
+static void write_out(struct klogs *l)
 {
-	if (l->fd >= 0 && l->cfg.max_size > 0 && l->size >= l->cfg.max_size)
-		file_rotate(l);
 	size_t off = 0;
-	while (l->fd >= 0 && off < len) {
-		ssize_t w = write(l->fd, entry + off, len - off);
+	while (l->fd >= 0 && off < l->outlen) {
+		ssize_t w = write(l->fd, l->out + off, l->outlen - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			break;
 		off += (size_t)w;
 	}
-	l->size += off;
-	if (off < len) {
-		l->dropped_lines++;
-		l->dropped_bytes += payload;
+	if (off < l->outlen) {
+		l->dropped_lines += l->outlines;
+		l->dropped_bytes += l->outpayload;
+		l->size -= (int64_t)(l->outlen - off);
 	}
+	l->outlen = l->outlines = l->outpayload = 0;
+}
+
+void klogs_begin(struct klogs *l)
+{
+	if (l->cfg.max_size > 0 && l->size >= l->cfg.max_size) {
+		write_out(l);
+		if (l->fd >= 0)
+			file_rotate(l);
+	}
+}
+
+char *klogs_room(struct klogs *l, size_t need)
+{
+	if (l->outlen + need > KLOGS_OUT_MAX)
+		write_out(l);
+	return l->out + l->outlen;
+}
+
+void klogs_wrote(struct klogs *l, size_t n)
+{
+	l->outlen += n;
+	l->size += (int64_t)n;
+}
+
+void klogs_end(struct klogs *l, size_t payload)
+{
+	l->outlines++;
+	l->outpayload += payload;
 }
 
 /* ---- line assembly ----------------------------------------------------- */
 
+static void feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n);
+
 static void piece(struct klogs *l, enum klogs_stream s, const char *p, size_t n, int partial)
 {
-	if (l->cfg.driver == KLOGS_NONE)
-		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	if (l->cfg.driver == KLOGS_JSON_FILE)
-		klogs_json_file_write(l, s, &ts, p, n, partial);
-	else
-		klogs_k8s_file_write(l, s, &ts, p, n, partial);
+		klogs_json_file_write(l, s, p, n, partial);
+	else if (l->cfg.driver == KLOGS_K8S_FILE)
+		klogs_k8s_file_write(l, s, p, n, partial);
+}
+
+/* The lines of one read share its time (Docker stamps each as it splits
+ * them, microseconds apart): one clock read and one formatting a read. */
+static void stamp(struct klogs *l)
+{
+	clock_gettime(CLOCK_REALTIME, &l->now);
+	l->now_len = ktime_format(l->now_text, sizeof(l->now_text), &l->now, KTIME_NANO_TRIM);
+	if (l->now_len < 0)
+		l->now_len = 0;
 }
 
 void klogs_feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n)
+{
+	if (l->cfg.driver == KLOGS_NONE)
+		return;
+	stamp(l);
+	feed(l, s, buf, n);
+	write_out(l);
+}
+
+static void feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n)
 {
 	struct klogs_pending *pd = &l->pending[s];
 	while (n > 0) {
@@ -247,8 +292,11 @@ void klogs_feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n)
 void klogs_flush(struct klogs *l, enum klogs_stream s)
 {
 	struct klogs_pending *pd = &l->pending[s];
-	if (pd->len)
+	if (pd->len) {
+		stamp(l);
 		piece(l, s, pd->buf, pd->len, 1);
+		write_out(l);
+	}
 	pd->len = 0;
 }
 
@@ -265,8 +313,8 @@ int klogs_open(struct klogs **out, const struct klogs_config *c, const char *dir
 			return kerr_set(e, ENAMETOOLONG, "logs of %s", id);
 		if (file_open(l, e) < 0)
 			return kerr_wrap(e, "logs of %s", id);
-		l->scratch = malloc(KLOGS_SCRATCH);
-		if (!l->scratch)
+		l->out = malloc(KLOGS_OUT_MAX);
+		if (!l->out)
 			return kerr_set(e, ENOMEM, "logs of %s", id);
 	}
 	*out = steal_ptr(l);
@@ -290,7 +338,7 @@ struct klogs *klogs_close(struct klogs *l)
 		return NULL;
 	if (l->fd >= 0)
 		close(l->fd);
-	free(l->scratch);
+	free(l->out);
 	free(l);
 	return NULL;
 }

@@ -6,7 +6,6 @@
  * rather than json-c: this runs once per log line. */
 #include "logs/internal.h"
 
-#include "common/time.h"
 
 #include <string.h>
 
@@ -41,13 +40,15 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-size_t klogs_json_quote(char *out, const unsigned char *s, size_t n)
+/* Escape from S[0..N) into OUT while at least 6 bytes of CAP are left
+ * (the most one input byte becomes); *USED gets the bytes consumed.  A
+ * UTF-8 sequence is never cut: it is consumed whole or not at all. */
+size_t klogs_json_escape(char *out, size_t cap, const unsigned char *s, size_t n, size_t *used)
 {
 	static const char hex[] = "0123456789abcdef";
-	char *o = out;
-	*o++ = '"';
+	char *o = out, *end = out + cap;
 	size_t i = 0;
-	while (i < n) {
+	while (i < n && end - o >= 6) {
 		unsigned char b = s[i];
 		if (b < 0x80) {
 			if (b >= 0x20 && b != '\\' && b != '"' && b != '<' && b != '>' && b != '&') {
@@ -87,28 +88,45 @@ size_t klogs_json_quote(char *out, const unsigned char *s, size_t n)
 		}
 		i += len;
 	}
-	*o++ = '"';
+	*used = i;
 	return (size_t)(o - out);
 }
 
-void klogs_json_file_write(struct klogs *l, enum klogs_stream s, const struct timespec *ts, const char *p, size_t n,
-			   int partial)
+size_t klogs_json_quote(char *out, const unsigned char *s, size_t n)
 {
-	char *o = l->scratch;
-	memcpy(o, "{\"log\":", 7);
-	o += 7;
-	o += klogs_json_quote(o, (const unsigned char *)p, n);
-	if (!partial) {
-		/* the closing quote moves behind the line's "\n" */
-		memcpy(o - 1, "\\n\"", 3);
-		o += 2;
+	size_t used;
+	out[0] = '"';
+	size_t len = 1 + klogs_json_escape(out + 1, 6 * n + 6, s, n, &used);
+	out[len++] = '"';
+	return len;
+}
+
+void klogs_json_file_write(struct klogs *l, enum klogs_stream s, const char *p, size_t n, int partial)
+{
+	klogs_begin(l);
+	memcpy(klogs_room(l, 8), "{\"log\":\"", 8);
+	klogs_wrote(l, 8);
+	const unsigned char *in = (const unsigned char *)p;
+	size_t left = n;
+	while (left) {
+		char *o = klogs_room(l, 64);
+		size_t used, w = klogs_json_escape(o, klogs_room_left(l), in, left, &used);
+		klogs_wrote(l, w);
+		in += used;
+		left -= used;
 	}
-	const char *stream = klogs_stream_to_name(s);
-	o += sprintf(o, ",\"stream\":\"%s\",\"time\":\"", stream);
-	int tl = ktime_format(o, KTIME_BUFSZ, ts, KTIME_NANO_TRIM);
-	if (tl > 0)
-		o += tl;
+	/* the text of a full line ends in its "\n"; a partial piece's does not */
+	static const char out_tail[] = "\\n\",\"stream\":\"stdout\",\"time\":\"";
+	static const char err_tail[] = "\\n\",\"stream\":\"stderr\",\"time\":\"";
+	const char *tail = (s == KLOGS_STDOUT ? out_tail : err_tail) + (partial ? 2 : 0);
+	size_t tl = sizeof(out_tail) - 1 - (partial ? 2 : 0);
+	char *o = klogs_room(l, tl + KTIME_BUFSZ + 3), *start = o;
+	memcpy(o, tail, tl);
+	o += tl;
+	memcpy(o, l->now_text, (size_t)l->now_len);
+	o += l->now_len;
 	memcpy(o, "\"}\n", 3);
 	o += 3;
-	klogs_emit(l, l->scratch, (size_t)(o - l->scratch), n);
+	klogs_wrote(l, (size_t)(o - start));
+	klogs_end(l, n);
 }

@@ -4,20 +4,24 @@
  * longer one.  The text is written as it came, unescaped. */
 #include "logs/internal.h"
 
-#include "common/time.h"
-
 #include <string.h>
 
-void klogs_k8s_file_write(struct klogs *l, enum klogs_stream s, const struct timespec *ts, const char *p, size_t n,
-			  int partial)
+void klogs_k8s_file_write(struct klogs *l, enum klogs_stream s, const char *p, size_t n, int partial)
 {
-	char *o = l->scratch;
-	int tl = ktime_format(o, KTIME_BUFSZ, ts, KTIME_NANO_TRIM);
-	if (tl > 0)
-		o += tl;
+	klogs_begin(l);
+	char *o = klogs_room(l, KTIME_BUFSZ + 16), *start = o;
+	memcpy(o, l->now_text, (size_t)l->now_len);
+	o += l->now_len;
 	o += sprintf(o, " %s %c ", klogs_stream_to_name(s), partial ? 'P' : 'F');
-	memcpy(o, p, n);
-	o += n;
-	*o++ = '\n';
-	klogs_emit(l, l->scratch, (size_t)(o - l->scratch), n);
+	klogs_wrote(l, (size_t)(o - start));
+	for (size_t left = n; left;) {
+		o = klogs_room(l, 1);
+		size_t k = klogs_room_left(l) < left ? klogs_room_left(l) : left;
+		memcpy(o, p + (n - left), k);
+		klogs_wrote(l, k);
+		left -= k;
+	}
+	memcpy(klogs_room(l, 1), "\n", 1);
+	klogs_wrote(l, 1);
+	klogs_end(l, n);
 }

@@ -9,7 +9,7 @@
 
 #include <limits.h>
 
-#define KSUP_IOBUF (32 * 1024)
+#define KSUP_IOBUF (16 * 1024)
 
 enum ksup_phase {
 	KSUP_PHASE_STARTING,
