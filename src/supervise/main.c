@@ -90,10 +90,12 @@ int main(int argc, char **argv)
 	kerr e = { 0 };
 	struct kconf *conf = NULL;
 	struct ksup_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
 	if (kconf_load(conf_path, !explicit_conf, &conf, &e) < 0 ||
 	    ksup_config_load(&cfg, absdir, conf, &e) < 0) {
 		fprintf(stderr, "kapsel-supervise: %s\n", e.msg);
 		kconf_free(conf);
+		ksup_config_done(&cfg);
 		return 1;
 	}
 	kconf_free(conf);
@@ -107,14 +109,17 @@ int main(int argc, char **argv)
 	 * closes the handshake: the supervisor then undoes the start */
 	pid_t parent = getppid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
+	if (getppid() != parent) {
+		ksup_config_done(&cfg);
 		return 1;
+	}
 	pid_t mid = fork();
 	if (mid < 0) {
 		perror("kapsel-supervise: fork");
 		return 1;
 	}
 	if (mid > 0) {
+		ksup_config_done(&cfg);
 		close(hs[1]);
 		return wait_start(hs[0], mid);
 	}
@@ -122,8 +127,10 @@ int main(int argc, char **argv)
 	prctl(PR_SET_PDEATHSIG, 0);
 	setsid();
 	pid_t sup = fork();
-	if (sup != 0)
+	if (sup != 0) {
+		ksup_config_done(&cfg);
 		_exit(sup < 0 ? 1 : 0);
+	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	umask(077);
 	char logpath[PATH_MAX + 16];
