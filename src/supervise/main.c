@@ -25,9 +25,10 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: kapsel-supervise --dir DIR [--config FILE]\n"
-		   "  --dir DIR      the container's directory (with supervise.json)\n"
-		   "  --config FILE  kapsel.conf for the log defaults (default " KCONF_PATH ")\n");
+	fprintf(f,
+		"usage: kapsel-supervise --dir DIR [--config FILE]\n"
+		"  --dir DIR      the container's directory (with supervise.json)\n"
+		"  --config FILE  kapsel.conf for the log defaults (default " KCONF_PATH ")\n");
 }
 
 /* The starting side: wait for the supervisor's word. */
@@ -50,8 +51,9 @@ static int wait_start(int fd, pid_t mid)
 	if (!strncmp(buf, "error: ", 7))
 		fprintf(stderr, "kapsel-supervise: %s", buf + 7);
 	else
-		fprintf(stderr, "kapsel-supervise: the supervisor ended before the container started (see "
-				"supervise.log)\n");
+		fprintf(stderr,
+			"kapsel-supervise: the supervisor ended before the container started (see "
+			"supervise.log)\n");
 	return 1;
 }
 
@@ -91,8 +93,7 @@ int main(int argc, char **argv)
 	struct kconf *conf = NULL;
 	struct ksup_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	if (kconf_load(conf_path, !explicit_conf, &conf, &e) < 0 ||
-	    ksup_config_load(&cfg, absdir, conf, &e) < 0) {
+	if (kconf_load(conf_path, !explicit_conf, &conf, &e) < 0 || ksup_config_load(&cfg, absdir, conf, &e) < 0) {
 		fprintf(stderr, "kapsel-supervise: %s\n", e.msg);
 		kconf_free(conf);
 		ksup_config_done(&cfg);

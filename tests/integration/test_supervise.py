@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from conftest import BUILD, RUNTIME, wait_exit, wait_file
+from conftest import BUILD, RUNTIME, wait_exit, wait_file, wait_gone
 from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401 (fixtures)
 
 SUPERVISE = os.environ.get("KAPSEL_SUPERVISE") or os.path.join(BUILD, "src", "supervise", "kapsel-supervise")
@@ -353,24 +353,6 @@ def test_k8s_file_format(ctr):
     pat = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z stdout ([FP]) (.*)$", re.S)
     recs = [pat.match(x).groups()[1:] for x in lines[:-1]]
     assert recs == [(b"F", b"one"), (b"P", b"y" * 16384), (b"F", b"y" * (20000 - 16384)), (b"P", b"tail")]
-
-
-def wait_gone(path, timeout=30):
-    """Wait until PATH is removed, with inotify on its parent."""
-    import ctypes
-    import select
-    libc = ctypes.CDLL(None, use_errno=True)
-    fd = libc.inotify_init1(os.O_CLOEXEC)
-    IN_DELETE, IN_MOVED_FROM = 0x200, 0x40
-    libc.inotify_add_watch(fd, os.path.dirname(path).encode(), IN_DELETE | IN_MOVED_FROM)
-    try:
-        while os.path.exists(path):
-            if not select.select([fd], [], [], timeout)[0]:
-                return False
-            os.read(fd, 65536)
-        return True
-    finally:
-        os.close(fd)
 
 
 def test_auto_remove_removes_the_directory(ctr, runtime):

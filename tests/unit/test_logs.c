@@ -36,10 +36,10 @@ static void test_quote(void **st)
 	quote_is("\0z", 2, "\"\\u0000z\"");
 	/* invalid UTF-8: each bad byte is one U+FFFD */
 	quote_is("\xff\xfe", 2, "\"\\ufffd\\ufffd\"");
-	quote_is("\xc0\x80", 2, "\"\\ufffd\\ufffd\"");         /* overlong */
-	quote_is("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
+	quote_is("\xc0\x80", 2, "\"\\ufffd\\ufffd\"");                       /* overlong */
+	quote_is("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");            /* surrogate */
 	quote_is("\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* above U+10FFFF */
-	quote_is("\xe2\x82", 2, "\"\\ufffd\\ufffd\"");         /* cut short */
+	quote_is("\xe2\x82", 2, "\"\\ufffd\\ufffd\"");                       /* cut short */
 	/* valid: as it is, but the JavaScript line separators */
 	quote_is("\xc3\xa9\xef\xbf\xbd\xf0\x9f\x98\x80", 9, "\"\xc3\xa9\xef\xbf\xbd\xf0\x9f\x98\x80\"");
 	quote_is("\xe2\x80\xa8\xe2\x80\xa9", 6, "\"\\u2028\\u2029\"");
@@ -78,8 +78,8 @@ static void test_split_k8s(void **st)
 	static char big[KLOGS_LINE_MAX + 10];
 	memset(big, 'x', sizeof(big));
 	klogs_feed(l, KLOGS_STDOUT, "a", 1);
-	klogs_feed(l, KLOGS_STDOUT, "b\nc\n", 4);      /* one line across two reads */
-	klogs_feed(l, KLOGS_STDERR, "e", 1);           /* streams kept apart */
+	klogs_feed(l, KLOGS_STDOUT, "b\nc\n", 4);         /* one line across two reads */
+	klogs_feed(l, KLOGS_STDERR, "e", 1);              /* streams kept apart */
 	klogs_feed(l, KLOGS_STDOUT, big, KLOGS_LINE_MAX); /* exactly full: partial, then an empty line */
 	klogs_feed(l, KLOGS_STDOUT, "\n", 1);
 	klogs_feed(l, KLOGS_STDOUT, big, 10);
@@ -158,7 +158,8 @@ static void test_config(void **st)
 	assert_int_equal(c.driver, KLOGS_JSON_FILE);
 	assert_int_equal(c.max_size, 20 * 1024 * 1024);
 	assert_int_equal(c.max_file, 5);
-	json_object *o = json_tokener_parse("{\"driver\":\"k8s-file\",\"opts\":{\"max-size\":\"1m\",\"max-file\":\"2\"}}");
+	json_object *o =
+		json_tokener_parse("{\"driver\":\"k8s-file\",\"opts\":{\"max-size\":\"1m\",\"max-file\":\"2\"}}");
 	assert_int_equal(klogs_config_parse(&c, o, "supervise.json", &e), 0);
 	json_object_put(o);
 	assert_int_equal(c.driver, KLOGS_K8S_FILE);
@@ -179,7 +180,8 @@ static void test_conf_defaults(void **st)
 	(void)st;
 	struct kconf *k = NULL;
 	kerr e = { 0 };
-	assert_int_equal(kconf_parse("kapsel.conf", "[logs]\nmax-size = 5m\nmax-file = 2\ndriver = k8s-file\n", &k, &e), 0);
+	assert_int_equal(kconf_parse("kapsel.conf", "[logs]\nmax-size = 5m\nmax-file = 2\ndriver = k8s-file\n", &k, &e),
+			 0);
 	struct klogs_config c;
 	assert_int_equal(klogs_config_defaults(&c, k, &e), 0);
 	assert_int_equal(c.max_size, 5 * 1024 * 1024);
@@ -197,11 +199,8 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quote),
-		cmocka_unit_test(test_split_k8s),
-		cmocka_unit_test(test_rotation),
-		cmocka_unit_test(test_config),
-		cmocka_unit_test(test_conf_defaults),
+		cmocka_unit_test(test_quote),  cmocka_unit_test(test_split_k8s),     cmocka_unit_test(test_rotation),
+		cmocka_unit_test(test_config), cmocka_unit_test(test_conf_defaults),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	clear();

@@ -75,7 +75,8 @@ static void parse_fails(const char *rest, const char *says)
 static void test_config(void **st)
 {
 	(void)st;
-	const char *ok = "{" BASE ",\"tty\":true,\"restart\":{\"policy\":\"on-failure\",\"max_retries\":5},"
+	const char *ok = "{" BASE
+			 ",\"tty\":true,\"restart\":{\"policy\":\"on-failure\",\"max_retries\":5},"
 			 "\"stop_signal\":\"SIGUSR1\",\"stop_timeout\":3,\"healthcheck\":null,\"auto_remove\":true}";
 	struct ksup_config c;
 	kerr e = { 0 };
@@ -94,7 +95,8 @@ static void test_config_errors(void **st)
 {
 	(void)st;
 	parse_fails(",\"restart\":{\"policy\":\"sometimes\"}", "supervise.json: restart.policy: \"sometimes\"");
-	parse_fails(",\"restart\":{\"policy\":\"always\",\"max_retries\":2}", "restart.max_retries: only the on-failure");
+	parse_fails(",\"restart\":{\"policy\":\"always\",\"max_retries\":2}",
+		    "restart.max_retries: only the on-failure");
 	parse_fails(",\"restart\":{\"policy\":\"on-failure\",\"max_retries\":-1}", "restart.max_retries: must not");
 	parse_fails(",\"stop_signal\":\"SIGFOO\"", "supervise.json: stop_signal: unknown signal");
 	parse_fails(",\"stop_timeout\":\"10\"", "stop_timeout");

@@ -64,7 +64,8 @@ int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr
 	if (d) {
 		int v = klogs_driver_from_name(d);
 		if (v < 0)
-			return kerr_msg(e, EINVAL, "%s: [logs] driver: unknown driver \"%s\" (json-file, k8s-file, none)",
+			return kerr_msg(e, EINVAL,
+					"%s: [logs] driver: unknown driver \"%s\" (json-file, k8s-file, none)",
 					kconf_path(conf), d);
 		c->driver = v;
 	}
@@ -125,7 +126,8 @@ int klogs_config_parse(struct klogs_config *c, json_object *log, const char *fil
 				return -1;
 		} else if (!strcmp(k, "compress")) {
 			if (strcmp(s, "false"))
-				return kj_fail(&j, path, "compression of rotated files is not supported (only \"false\")");
+				return kj_fail(&j, path,
+					       "compression of rotated files is not supported (only \"false\")");
 		} else {
 			return kj_fail(&j, path, "unknown option for the %s driver (max-size, max-file, compress)",
 				       klogs_driver_to_name(c->driver));

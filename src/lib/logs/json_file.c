@@ -6,7 +6,6 @@
  * rather than json-c: this runs once per log line. */
 #include "logs/internal.h"
 
-
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at S (as Go's utf8.DecodeRune accepts

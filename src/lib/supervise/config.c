@@ -21,8 +21,8 @@ static const char *const restart_table[] = {
 KAPSEL_DEFINE_NAME_TABLE(ksup_restart, enum ksup_restart, restart_table);
 
 static const char *const known_fields[] = {
-	"id", "name", "image", "image_id", "bundle", "runtime", "runtime_root", "tty", "stdin", "log",
-	"restart", "stop_signal", "stop_timeout", "healthcheck", "auto_remove", NULL,
+	"id",    "name", "image",   "image_id",    "bundle",       "runtime",     "runtime_root", "tty",
+	"stdin", "log",  "restart", "stop_signal", "stop_timeout", "healthcheck", "auto_remove",  NULL,
 };
 
 static int is_id(const char *s)
@@ -74,8 +74,8 @@ static int parse_restart(struct ksup_config *c, struct jctx *j, json_object *o)
 	if (pol) {
 		int v = ksup_restart_from_name(pol);
 		if (v < 0)
-			return kj_fail(j, "restart.policy", "\"%s\" is not one of no, on-failure, always, unless-stopped",
-				       pol);
+			return kj_fail(j, "restart.policy",
+				       "\"%s\" is not one of no, on-failure, always, unless-stopped", pol);
 		c->restart = v;
 	}
 	int rr = kj_int64(j, kj_get(r, "max_retries"), "restart.max_retries", &c->max_retries);
@@ -111,7 +111,8 @@ int ksup_config_parse(struct ksup_config *c, const char *file, const char *buf, 
 		return -1;
 	if (!is_id(c->id))
 		return kj_fail(&j, "id", "\"%s\" is not 64 lower-case hex digits", c->id);
-	if (kj_string(&j, kj_get(o, "name"), "name", &c->name) < 0 || kj_string(&j, kj_get(o, "image"), "image", &c->image) < 0 ||
+	if (kj_string(&j, kj_get(o, "name"), "name", &c->name) < 0 ||
+	    kj_string(&j, kj_get(o, "image"), "image", &c->image) < 0 ||
 	    kj_string(&j, kj_get(o, "image_id"), "image_id", &c->image_id) < 0)
 		return -1;
 	if (absolute(&j, o, "bundle", &c->bundle) < 0 || absolute(&j, o, "runtime", &c->runtime) < 0 ||
@@ -148,7 +149,8 @@ int ksup_config_parse(struct ksup_config *c, const char *file, const char *buf, 
 	if (kj_int64(&j, kj_get(o, "stop_timeout"), "stop_timeout", &c->stop_timeout) < 0)
 		return -1;
 	if (c->stop_timeout < 0 || c->stop_timeout > 86400 * 365)
-		return kj_fail(&j, "stop_timeout", "%lld is not a number of seconds from 0", (long long)c->stop_timeout);
+		return kj_fail(&j, "stop_timeout", "%lld is not a number of seconds from 0",
+			       (long long)c->stop_timeout);
 	json_object *hc = kj_get(o, "healthcheck");
 	if (hc && !json_object_is_type(hc, json_type_null))
 		return kj_fail(&j, "healthcheck", "health checks are not run by this kapsel-supervise yet: pass null");

@@ -373,8 +373,14 @@ void ksup_attach_output(struct ksup *s, int which, const char *buf, size_t n)
 			continue;
 		}
 		/* Docker's stdcopy frame: stream, 3 zero bytes, big-endian length */
-		unsigned char h[8] = { which == KLOGS_STDERR ? 2 : 1, 0, 0, 0, (unsigned char)(n >> 24),
-				       (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n };
+		unsigned char h[8] = { which == KLOGS_STDERR ? 2 : 1,
+				       0,
+				       0,
+				       0,
+				       (unsigned char)(n >> 24),
+				       (unsigned char)(n >> 16),
+				       (unsigned char)(n >> 8),
+				       (unsigned char)n };
 		char *frame = malloc(n + 8);
 		if (!frame)
 			continue;

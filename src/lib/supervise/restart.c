@@ -7,13 +7,10 @@ int ksup_should_restart(const struct ksup_config *c, int code, int64_t restarts,
 		return 0;
 	switch (c->restart) {
 	case KSUP_RESTART_ALWAYS:
-	case KSUP_RESTART_UNLESS_STOPPED:
-		return 1;
-	case KSUP_RESTART_ON_FAILURE:
-		return code != 0 && (c->max_retries == 0 || restarts < c->max_retries);
+	case KSUP_RESTART_UNLESS_STOPPED: return 1;
+	case KSUP_RESTART_ON_FAILURE: return code != 0 && (c->max_retries == 0 || restarts < c->max_retries);
 	case KSUP_RESTART_NO:
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 

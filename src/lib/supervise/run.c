@@ -267,8 +267,8 @@ static int launch(struct ksup *s, kerr *e)
 	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", s->dir);
 	int r;
 	if (c->tty)
-		r = runtime(s, -1, -1, -1, e, "create", "--bundle", c->bundle, "--pid-file", pidfile, "--console-socket",
-			    sock, c->id, NULL);
+		r = runtime(s, -1, -1, -1, e, "create", "--bundle", c->bundle, "--pid-file", pidfile,
+			    "--console-socket", sock, c->id, NULL);
 	else
 		r = runtime(s, cin, cout, cerr, e, "create", "--bundle", c->bundle, "--pid-file", pidfile, c->id, NULL);
 	if (r < 0)
@@ -462,8 +462,8 @@ void ksup_stop(struct ksup *s, int64_t timeout)
 	if (timeout > 0)
 		kloop_child_signal(s->child_src, s->c->stop_signal, &ig);
 	if (!s->kill_timer)
-		s->kill_timer = kloop_add_timer(s->loop, 0, (uint64_t)timeout * KLOOP_NSEC_PER_SEC, 0, on_kill_timer, s,
-						&ig);
+		s->kill_timer =
+			kloop_add_timer(s->loop, 0, (uint64_t)timeout * KLOOP_NSEC_PER_SEC, 0, on_kill_timer, s, &ig);
 	else
 		kloop_timer_set(s->kill_timer, 0, (uint64_t)timeout * KLOOP_NSEC_PER_SEC, 0);
 }
@@ -497,7 +497,12 @@ static void handshake(struct ksup *s, const char *msg)
 
 int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, kerr *e)
 {
-	struct ksup s = { .c = c, .dir = dir, .hs_fd = handshake_fd, .out_fd = -1, .err_fd = -1, .in_fd = -1,
+	struct ksup s = { .c = c,
+			  .dir = dir,
+			  .hs_fd = handshake_fd,
+			  .out_fd = -1,
+			  .err_fd = -1,
+			  .in_fd = -1,
 			  .ctl_fd = -1 };
 	int r = -1;
 	snprintf(s.runtime_log, sizeof(s.runtime_log), "%s/runtime.log", dir);

@@ -11,11 +11,8 @@
 #include <string.h>
 
 static const char *const state_table[] = {
-	[KSUP_CREATED] = "created",
-	[KSUP_RUNNING] = "running",
-	[KSUP_RESTARTING] = "restarting",
-	[KSUP_EXITED] = "exited",
-	[KSUP_DEAD] = "dead",
+	[KSUP_CREATED] = "created", [KSUP_RUNNING] = "running", [KSUP_RESTARTING] = "restarting",
+	[KSUP_EXITED] = "exited",   [KSUP_DEAD] = "dead",
 };
 KAPSEL_DEFINE_NAME_TABLE(ksup_state, enum ksup_state, state_table);
 
