@@ -127,14 +127,14 @@ for name, start in (("kapsel-supervise", kapsel_start), ("conmon", conmon_start)
     c = cpu(pid)
     stop(cid, pid)
     results[name] = dict(rss=statistics.median(x[0] for x in m), pss=statistics.median(x[1] for x in m),
-                         lps=LINES / t, cpu_us=c * 1e6 / LINES)
+                         lps=LINES / t, cpu=c, cpu_us=c * 1e6 / LINES)
 
 print(f"{N} idle containers each; {LINES} lines of 100 bytes")
-print(f"{'':18} {'RSS kB':>8} {'PSS kB':>8} {'lines/s':>10} {'CPU us/line':>12}")
+print(f"{'':18} {'RSS kB':>8} {'PSS kB':>8} {'lines/s':>10} {'CPU s':>8} {'CPU us/line':>12}")
 for name, r in results.items():
-    print(f"{name:18} {r['rss']:8.0f} {r['pss']:8.0f} {r['lps']:10.0f} {r['cpu_us']:12.2f}")
+    print(f"{name:18} {r['rss']:8.0f} {r['pss']:8.0f} {r['lps']:10.0f} {r['cpu']:8.2f} {r['cpu_us']:12.2f}")
 k, c = results["kapsel-supervise"], results["conmon"]
 print(f"{'ratio':18} {k['rss'] / c['rss']:8.2f} {k['pss'] / c['pss']:8.2f} {k['lps'] / c['lps']:10.2f} "
-      f"{k['cpu_us'] / c['cpu_us'] if c['cpu_us'] else 0:12.2f}")
+      f"{k['cpu'] / c['cpu'] if c['cpu'] else 0:8.2f} {k['cpu_us'] / c['cpu_us'] if c['cpu_us'] else 0:12.2f}")
 shutil.rmtree(os.path.join(WORK, "k"), ignore_errors=True)
 shutil.rmtree(os.path.join(WORK, "c"), ignore_errors=True)

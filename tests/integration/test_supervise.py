@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from conftest import BUILD, RUNTIME, wait_exit, wait_file, wait_gone
+from conftest import BUILD, RUNTIME, _inotify_wait, wait_exit, wait_file, wait_gone
 from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401 (fixtures)
 
 SUPERVISE = os.environ.get("KAPSEL_SUPERVISE") or os.path.join(BUILD, "src", "supervise", "kapsel-supervise")
@@ -93,6 +93,20 @@ class Container:
         """Wait until the supervisor has exited (pidfd)."""
         assert wait_exit(self.status()["supervisor_pid"], timeout), "the supervisor did not end"
         return self.status()
+
+    def until(self, pred, timeout=60):
+        """Wait (inotify on each rewrite of status.json) until PRED(status)."""
+        last = {}
+
+        def done():
+            try:
+                last["st"] = self.status()
+            except (OSError, ValueError):
+                return False
+            return pred(last["st"])
+        IN_MOVED_TO = 0x80
+        assert _inotify_wait(os.path.join(self.dir, "status.json"), IN_MOVED_TO, done, timeout), last
+        return last["st"]
 
     @property
     def log_path(self):
@@ -404,3 +418,54 @@ def test_json_file_is_byte_compatible_with_docker(ctr, dockerd):  # noqa: F811
         tag = b'"stream":"' + stream + b'"'
         assert [x for x in ours if tag in x] == [x for x in theirs if tag in x]
     assert len(theirs) >= 9
+
+
+MS = 1000000
+
+
+def test_health_check_healthy(ctr):
+    c = ctr()
+    hc = {"test": ["CMD-SHELL", "echo fine"], "interval_ns": 100 * MS, "timeout_ns": 5000 * MS, "retries": 2}
+    assert c.start(["sleep", "1000"], healthcheck=hc).returncode == 0
+    assert c.status()["health"]["status"] == "starting"
+    st = c.until(lambda s: s["health"]["status"] == "healthy")
+    r = st["health"]["log"][-1]
+    assert r["exit_code"] == 0 and r["output"] == "fine\n"
+    assert r["start"] <= r["end"]
+    # the results kept are the last 5
+    st = c.until(lambda s: len(s["health"]["log"]) == 5 and s["health"]["log"][0]["start"] != r["start"])
+    assert st["health"]["failing_streak"] == 0
+    assert c.ctl({"op": "stop", "timeout": 0})["ok"]
+
+
+def test_health_check_unhealthy_after_retries(ctr):
+    c = ctr()
+    hc = {"test": ["CMD", "sh", "-c", "echo broken; exit 3"], "interval_ns": 100 * MS, "retries": 3}
+    assert c.start(["sleep", "1000"], healthcheck=hc).returncode == 0
+    st = c.until(lambda s: s["health"]["failing_streak"] >= 1)
+    assert st["health"]["status"] == "starting"  # one failure is not yet unhealthy
+    st = c.until(lambda s: s["health"]["status"] == "unhealthy")
+    assert st["health"]["failing_streak"] == 3
+    assert [x["exit_code"] for x in st["health"]["log"]] == [3, 3, 3]
+    assert st["health"]["log"][-1]["output"] == "broken\n"
+    assert st["state"] == "running"  # unhealthy is reported, not acted on
+    assert c.ctl({"op": "stop", "timeout": 0})["ok"]
+
+
+def test_health_check_timeout_kills_the_probe(ctr):
+    c = ctr()
+    hc = {"test": ["CMD", "sleep", "100"], "interval_ns": 100 * MS, "timeout_ns": 300 * MS, "retries": 1}
+    assert c.start(["sleep", "1000"], healthcheck=hc).returncode == 0
+    st = c.until(lambda s: s["health"]["status"] == "unhealthy")
+    r = st["health"]["log"][-1]
+    assert r["output"] == "Health check exceeded timeout" and r["exit_code"] != 0
+    assert c.ctl({"op": "stop", "timeout": 0})["ok"]
+
+
+def test_health_check_start_period_does_not_count_failures(ctr):
+    c = ctr()
+    hc = {"test": ["CMD", "false"], "interval_ns": 100 * MS, "retries": 1, "start_period_ns": 600000 * MS}
+    assert c.start(["sleep", "1000"], healthcheck=hc).returncode == 0
+    st = c.until(lambda s: len(s["health"]["log"]) >= 3)
+    assert st["health"]["status"] == "starting" and st["health"]["failing_streak"] == 0
+    assert c.ctl({"op": "stop", "timeout": 0})["ok"]

@@ -88,6 +88,26 @@ static void test_config(void **st)
 	assert_int_equal(c.stop_signal, SIGUSR1);
 	assert_int_equal(c.stop_timeout, 3);
 	assert_int_equal(c.log.driver, KLOGS_JSON_FILE);
+	assert_null(c.health.argv);
+	ksup_config_done(&c);
+
+	const char *hc = "{" BASE
+			 ",\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"test -f /ok\"],\"interval_ns\":5,"
+			 "\"retries\":0}}";
+	if (ksup_config_parse(&c, "supervise.json", hc, strlen(hc), NULL, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_non_null(c.health.argv);
+	assert_string_equal(c.health.argv[0], "/bin/sh");
+	assert_string_equal(c.health.argv[1], "-c");
+	assert_string_equal(c.health.argv[2], "test -f /ok");
+	assert_null(c.health.argv[3]);
+	assert_int_equal(c.health.interval_ns, 5);
+	assert_int_equal(c.health.timeout_ns, KSUP_HEALTH_DEFAULT_TIMEOUT_NS); /* 0 or absent: Docker's */
+	assert_int_equal(c.health.retries, KSUP_HEALTH_DEFAULT_RETRIES);
+	ksup_config_done(&c);
+	hc = "{" BASE ",\"healthcheck\":{\"test\":[\"NONE\"]}}";
+	assert_int_equal(ksup_config_parse(&c, "supervise.json", hc, strlen(hc), NULL, &e), 0);
+	assert_null(c.health.argv);
 	ksup_config_done(&c);
 }
 
@@ -101,7 +121,12 @@ static void test_config_errors(void **st)
 	parse_fails(",\"stop_signal\":\"SIGFOO\"", "supervise.json: stop_signal: unknown signal");
 	parse_fails(",\"stop_timeout\":\"10\"", "stop_timeout");
 	parse_fails(",\"tty\":1", "supervise.json: tty: expected true or false");
-	parse_fails(",\"healthcheck\":{\"test\":[\"CMD\",\"true\"]}", "supervise.json: healthcheck");
+	parse_fails(",\"healthcheck\":{\"test\":[\"RUN\",\"true\"]}", "supervise.json: healthcheck.test[0]");
+	parse_fails(",\"healthcheck\":{\"test\":[\"CMD\"]}", "healthcheck.test: CMD needs a command");
+	parse_fails(",\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"a\",\"b\"]}", "healthcheck.test: CMD-SHELL takes one");
+	parse_fails(",\"healthcheck\":{\"test\":[\"CMD\",\"x\"],\"retries\":-2}", "healthcheck.retries");
+	parse_fails(",\"healthcheck\":{\"test\":[\"CMD\",\"x\"],\"interval_ns\":\"5s\"}", "healthcheck.interval_ns");
+	parse_fails(",\"healthcheck\":{\"interval_ns\":5}", "healthcheck.test: required");
 	parse_fails(",\"log\":{\"opts\":{\"max-size\":\"big\"}}", "supervise.json: log.opts.max-size");
 	parse_fails(",\"extra\":1", "supervise.json: extra: unknown field");
 	char buf[256] = "{\"id\":\"XYZ\",\"bundle\":\"/b\",\"runtime\":\"/r\",\"runtime_root\":\"/x\"}";

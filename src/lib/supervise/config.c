@@ -88,6 +88,87 @@ static int parse_restart(struct ksup_config *c, struct jctx *j, json_object *o)
 	return 0;
 }
 
+static int health_duration(struct jctx *j, json_object *h, const char *key, int64_t def, int64_t *out)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "healthcheck.%s", key);
+	*out = 0;
+	if (kj_int64(j, kj_get(h, key), path, out) < 0)
+		return -1;
+	if (*out < 0)
+		return kj_fail(j, path, "must not be negative");
+	if (*out == 0)
+		*out = def;
+	return 0;
+}
+
+/* Docker's HealthConfig: Test ["NONE"] | ["CMD", args...] | ["CMD-SHELL", cmd] */
+static int parse_health(struct ksup_config *c, struct jctx *j, json_object *h)
+{
+	if (!h || json_object_is_type(h, json_type_null))
+		return 0;
+	if (kj_object(j, h, "healthcheck") < 0)
+		return -1;
+	static const char *const known[] = { "test",    "interval_ns",     "timeout_ns",
+					     "retries", "start_period_ns", "start_interval_ns",
+					     NULL };
+	json_object_object_foreach(h, key, val)
+	{
+		(void)val;
+		int ok = 0;
+		for (const char *const *k = known; *k; k++)
+			ok |= !strcmp(*k, key);
+		if (!ok)
+			return kj_fail(j, "healthcheck", "unknown field \"%s\"", key);
+	}
+	char **test = NULL;
+	size_t n = 0;
+	if (kj_strv(j, kj_get(h, "test"), "healthcheck.test", &test, &n) < 0)
+		return -1;
+	_cleanup_strv_ char **t = test;
+	if (!t || n == 0)
+		return kj_fail(j, "healthcheck.test",
+			       "required: [\"CMD\", ...], [\"CMD-SHELL\", \"...\"] or [\"NONE\"]");
+	if (!strcmp(t[0], "NONE"))
+		return 0;
+	if (!strcmp(t[0], "CMD")) {
+		if (n < 2)
+			return kj_fail(j, "healthcheck.test", "CMD needs a command");
+		c->health.argv = calloc(n, sizeof(char *));
+		for (size_t i = 1; c->health.argv && i < n; i++)
+			c->health.argv[i - 1] = steal_ptr(t[i]);
+	} else if (!strcmp(t[0], "CMD-SHELL")) {
+		if (n != 2)
+			return kj_fail(j, "healthcheck.test", "CMD-SHELL takes one command string");
+		c->health.argv = calloc(4, sizeof(char *));
+		if (c->health.argv) {
+			c->health.argv[0] = strdup("/bin/sh");
+			c->health.argv[1] = strdup("-c");
+			c->health.argv[2] = steal_ptr(t[1]);
+		}
+	} else {
+		return kj_fail(j, "healthcheck.test[0]", "\"%s\" is not CMD, CMD-SHELL or NONE", t[0]);
+	}
+	if (!c->health.argv)
+		return kerr_set(j->e, ENOMEM, "healthcheck");
+	int64_t startint;
+	if (health_duration(j, h, "interval_ns", KSUP_HEALTH_DEFAULT_INTERVAL_NS, &c->health.interval_ns) < 0 ||
+	    health_duration(j, h, "timeout_ns", KSUP_HEALTH_DEFAULT_TIMEOUT_NS, &c->health.timeout_ns) < 0 ||
+	    health_duration(j, h, "start_period_ns", 0, &c->health.start_period_ns) < 0 ||
+	    health_duration(j, h, "start_interval_ns", 0, &startint) < 0)
+		return -1;
+	if (startint)
+		return kj_fail(j, "healthcheck.start_interval_ns", "not supported yet (leave it 0)");
+	c->health.retries = 0;
+	if (kj_int64(j, kj_get(h, "retries"), "healthcheck.retries", &c->health.retries) < 0)
+		return -1;
+	if (c->health.retries < 0)
+		return kj_fail(j, "healthcheck.retries", "must not be negative");
+	if (c->health.retries == 0)
+		c->health.retries = KSUP_HEALTH_DEFAULT_RETRIES;
+	return 0;
+}
+
 int ksup_config_parse(struct ksup_config *c, const char *file, const char *buf, size_t len, const struct kconf *conf,
 		      kerr *e)
 {
@@ -151,9 +232,8 @@ int ksup_config_parse(struct ksup_config *c, const char *file, const char *buf, 
 	if (c->stop_timeout < 0 || c->stop_timeout > 86400 * 365)
 		return kj_fail(&j, "stop_timeout", "%lld is not a number of seconds from 0",
 			       (long long)c->stop_timeout);
-	json_object *hc = kj_get(o, "healthcheck");
-	if (hc && !json_object_is_type(hc, json_type_null))
-		return kj_fail(&j, "healthcheck", "health checks are not run by this kapsel-supervise yet: pass null");
+	if (parse_health(c, &j, kj_get(o, "healthcheck")) < 0)
+		return -1;
 	return 0;
 }
 
@@ -178,5 +258,8 @@ void ksup_config_done(struct ksup_config *c)
 	free(c->bundle);
 	free(c->runtime);
 	free(c->runtime_root);
+	for (char **a = c->health.argv; a && *a; a++)
+		free(*a);
+	free(c->health.argv);
 	*c = (struct ksup_config){ 0 };
 }

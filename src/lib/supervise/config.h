@@ -15,6 +15,16 @@
 enum ksup_restart { KSUP_RESTART_NO, KSUP_RESTART_ON_FAILURE, KSUP_RESTART_ALWAYS, KSUP_RESTART_UNLESS_STOPPED };
 KAPSEL_DECLARE_NAME_TABLE(ksup_restart, enum ksup_restart);
 
+/* Docker's defaults for a field left 0 */
+#define KSUP_HEALTH_DEFAULT_INTERVAL_NS (30LL * 1000000000LL)
+#define KSUP_HEALTH_DEFAULT_TIMEOUT_NS (30LL * 1000000000LL)
+#define KSUP_HEALTH_DEFAULT_RETRIES 3
+
+struct ksup_healthcheck {
+	char **argv; /* NULL: none; ["/bin/sh", "-c", CMD] for CMD-SHELL */
+	int64_t interval_ns, timeout_ns, start_period_ns, retries;
+};
+
 struct ksup_config {
 	char *id, *name, *image, *image_id;
 	char *bundle, *runtime, *runtime_root;
@@ -24,6 +34,7 @@ struct ksup_config {
 	int64_t max_retries; /* on-failure: 0 is no limit */
 	int stop_signal;
 	int64_t stop_timeout; /* seconds */
+	struct ksup_healthcheck health;
 };
 
 /* Read DIR/supervise.json; CONF (may be NULL) gives the log defaults. */

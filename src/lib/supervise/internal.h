@@ -21,6 +21,17 @@ enum ksup_phase {
 
 struct ksup_conn;
 
+/* the running side of health checks (results are in struct ksup_status) */
+struct ksup_health {
+	struct kloop_source *interval, *timeout, *child, *out_src;
+	pid_t pid; /* the probe's exec while it runs, else 0 */
+	int out_fd;
+	int timed_out;
+	char cur_start[KTIME_BUFSZ];
+	char cur_out[KSUP_HEALTH_OUTPUT];
+	size_t cur_len;
+};
+
 struct ksup {
 	const struct ksup_config *c;
 	const char *dir;
@@ -40,11 +51,16 @@ struct ksup {
 	int stopping, aborted;
 	uint64_t started, backoff; /* CLOCK_MONOTONIC ns of the last start; the last delay */
 	char *iobuf;
+	struct ksup_health health;
 };
 
 void ksup_save(struct ksup *s);
 int ksup_signal(struct ksup *s, int sig, kerr *e);
 void ksup_stop(struct ksup *s, int64_t timeout);
+
+/* health.c: checks begin with a run (status "starting") and end with it */
+int ksup_health_start(struct ksup *s, kerr *e);
+void ksup_health_stop(struct ksup *s);
 
 /* ctl.c */
 int ksup_ctl_open(struct ksup *s, kerr *e);

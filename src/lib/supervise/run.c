@@ -301,6 +301,8 @@ static int launch(struct ksup *s, kerr *e)
 	now(s->st.started_at);
 	s->started = kloop_now();
 	s->phase = KSUP_PHASE_RUNNING;
+	if (ksup_health_start(s, e) < 0)
+		goto fail;
 	ksup_save(s);
 	return 0;
 fail:
@@ -363,6 +365,7 @@ static int on_restart(struct kloop_source *src, uint64_t exp, void *data, kerr *
 
 static void finish_run(struct ksup *s)
 {
+	ksup_health_stop(s);
 	kloop_remove(s->drain_timer);
 	s->drain_timer = NULL;
 	kloop_remove(s->kill_timer);
@@ -418,6 +421,7 @@ static int on_exit_child(struct kloop_source *src, const siginfo_t *si, void *da
 {
 	(void)src;
 	struct ksup *s = data;
+	ksup_health_stop(s);
 	s->st.exit_code = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
 	now(s->st.finished_at);
 	s->phase = KSUP_PHASE_DRAINING;
@@ -468,12 +472,34 @@ void ksup_stop(struct ksup *s, int64_t timeout)
 		kloop_timer_set(s->kill_timer, 0, (uint64_t)timeout * KLOOP_NSEC_PER_SEC, 0);
 }
 
+/* As a subreaper we inherit what others leave: a health probe's process
+ * whose `exec` was killed, a runtime's helpers.  Reap every child but the
+ * ones a pidfd source waits for (a zombie would keep the container's cgroup
+ * busy and its pids counted). */
+static void reap_strays(struct ksup *s)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)gettid());
+	_cleanup_free_ char *buf = NULL;
+	kerr ig;
+	if (kfs_read_file(path, &buf, NULL, &ig) < 0)
+		return;
+	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n")) {
+		pid_t pid = atoi(tok);
+		if (pid <= 0 || (s->child_src && pid == s->st.pid) || pid == s->health.pid)
+			continue;
+		waitpid(pid, NULL, WNOHANG);
+	}
+}
+
 static int on_signal(struct kloop_source *src, const struct signalfd_siginfo *si, void *data, kerr *e)
 {
 	(void)src, (void)e;
 	struct ksup *s = data;
 	if (si->ssi_signo == SIGTERM || si->ssi_signo == SIGINT)
 		ksup_stop(s, s->c->stop_timeout);
+	else if (si->ssi_signo == SIGCHLD)
+		reap_strays(s);
 	return 0;
 }
 
@@ -529,6 +555,7 @@ int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, ker
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
 	if (!kloop_add_signals(s.loop, &set, on_signal, &s, e))
 		goto out;
 	if (klogs_open(&s.logs, &c->log, dir, c->id, e) < 0)

@@ -42,7 +42,27 @@ int ksup_status_write(const char *dir, const struct ksup_status *st, kerr *e)
 	key_time(&w, "finished_at", st->finished_at);
 	jsonw_key_int(&w, "restart_count", st->restart_count);
 	jsonw_key(&w, "health");
-	jsonw_null(&w);
+	if (st->health == KSUP_HEALTH_NONE) {
+		jsonw_null(&w);
+	} else {
+		static const char *const names[] = { "", "starting", "healthy", "unhealthy" };
+		jsonw_obj_open(&w);
+		jsonw_key_str(&w, "status", names[st->health]);
+		jsonw_key_int(&w, "failing_streak", st->failing_streak);
+		jsonw_key(&w, "log");
+		jsonw_arr_open(&w);
+		for (int i = 0; i < st->health_nlog; i++) {
+			const struct ksup_health_result *r = &st->health_log[i];
+			jsonw_obj_open(&w);
+			key_time(&w, "start", r->start);
+			key_time(&w, "end", r->end);
+			jsonw_key_int(&w, "exit_code", r->exit_code);
+			jsonw_key_str(&w, "output", r->output);
+			jsonw_obj_close(&w);
+		}
+		jsonw_arr_close(&w);
+		jsonw_obj_close(&w);
+	}
 	jsonw_key_int(&w, "log_dropped_lines", (int64_t)st->log_dropped_lines);
 	jsonw_key_int(&w, "log_dropped_bytes", (int64_t)st->log_dropped_bytes);
 	key_time(&w, "error", st->error);

@@ -15,6 +15,16 @@
 enum ksup_state { KSUP_CREATED, KSUP_RUNNING, KSUP_RESTARTING, KSUP_EXITED, KSUP_DEAD };
 KAPSEL_DECLARE_NAME_TABLE(ksup_state, enum ksup_state);
 
+enum ksup_health_status { KSUP_HEALTH_NONE, KSUP_HEALTH_STARTING, KSUP_HEALTHY, KSUP_UNHEALTHY };
+#define KSUP_HEALTH_LOG 5       /* results kept, as Docker */
+#define KSUP_HEALTH_OUTPUT 4096 /* bytes of a probe's output kept, as Docker */
+
+struct ksup_health_result {
+	char start[KTIME_BUFSZ], end[KTIME_BUFSZ];
+	int exit_code;
+	char output[KSUP_HEALTH_OUTPUT + 1];
+};
+
 struct ksup_status {
 	enum ksup_state state;
 	pid_t pid, supervisor_pid;
@@ -24,7 +34,11 @@ struct ksup_status {
 	char finished_at[KTIME_BUFSZ]; /* "" (null) while running */
 	int64_t restart_count;
 	uint64_t log_dropped_lines, log_dropped_bytes;
-	char error[1024]; /* "" (null) when there is none */
+	char error[1024];               /* "" (null) when there is none */
+	enum ksup_health_status health; /* NONE: no health check (null) */
+	int64_t failing_streak;
+	struct ksup_health_result health_log[KSUP_HEALTH_LOG]; /* oldest first */
+	int health_nlog;
 };
 
 int ksup_status_write(const char *dir, const struct ksup_status *st, kerr *e);
