@@ -213,7 +213,9 @@ static int handle(struct ksup_conn *c, const char *line)
 		}
 		c->kind = CONN_STOP;
 		ksup_stop(s, timeout);
-		return 0;
+		/* stopped at once (it was waiting to restart): C got its answer
+		 * and is gone */
+		return s->phase == KSUP_PHASE_DONE ? -1 : 0;
 	}
 	if (!strcmp(op, "kill")) {
 		const char *name = kj_get_str(o, "signal");
