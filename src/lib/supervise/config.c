@@ -25,6 +25,22 @@ static const char *const known_fields[] = {
 	"stdin", "log",  "restart", "stop_signal", "stop_timeout", "healthcheck", "auto_remove",  NULL,
 };
 
+/* Fail on a member of object O not in KNOWN; PATH names O (NULL: the top
+ * level, where the member itself is named). */
+static int only_fields(struct jctx *j, json_object *o, const char *path, const char *const *known)
+{
+	json_object_object_foreach(o, key, val)
+	{
+		(void)val;
+		int ok = 0;
+		for (const char *const *k = known; *k; k++)
+			ok |= !strcmp(*k, key);
+		if (!ok)
+			return path ? kj_fail(j, path, "unknown field \"%s\"", key) : kj_fail(j, key, "unknown field");
+	}
+	return 0;
+}
+
 static int is_id(const char *s)
 {
 	size_t n = strlen(s);
@@ -62,12 +78,9 @@ static int parse_restart(struct ksup_config *c, struct jctx *j, json_object *o)
 		return -1;
 	if (!r)
 		return 0;
-	json_object_object_foreach(r, key, val)
-	{
-		(void)val;
-		if (strcmp(key, "policy") && strcmp(key, "max_retries"))
-			return kj_fail(j, "restart", "unknown field \"%s\"", key);
-	}
+	static const char *const known[] = { "policy", "max_retries", NULL };
+	if (only_fields(j, r, "restart", known) < 0)
+		return -1;
 	_cleanup_free_ char *pol = NULL;
 	if (kj_string(j, kj_get(r, "policy"), "restart.policy", &pol) < 0)
 		return -1;
@@ -112,15 +125,8 @@ static int parse_health(struct ksup_config *c, struct jctx *j, json_object *h)
 	static const char *const known[] = { "test",    "interval_ns",     "timeout_ns",
 					     "retries", "start_period_ns", "start_interval_ns",
 					     NULL };
-	json_object_object_foreach(h, key, val)
-	{
-		(void)val;
-		int ok = 0;
-		for (const char *const *k = known; *k; k++)
-			ok |= !strcmp(*k, key);
-		if (!ok)
-			return kj_fail(j, "healthcheck", "unknown field \"%s\"", key);
-	}
+	if (only_fields(j, h, "healthcheck", known) < 0)
+		return -1;
 	char **test = NULL;
 	size_t n = 0;
 	if (kj_strv(j, kj_get(h, "test"), "healthcheck.test", &test, &n) < 0)
@@ -179,15 +185,8 @@ int ksup_config_parse(struct ksup_config *c, const char *file, const char *buf, 
 		return -1;
 	if (!json_object_is_type(o, json_type_object))
 		return kj_fail(&j, "(top level)", "expected an object");
-	json_object_object_foreach(o, key, val)
-	{
-		(void)val;
-		int known = 0;
-		for (const char *const *k = known_fields; *k; k++)
-			known |= !strcmp(*k, key);
-		if (!known)
-			return kj_fail(&j, key, "unknown field");
-	}
+	if (only_fields(&j, o, NULL, known_fields) < 0)
+		return -1;
 	if (required_str(&j, o, "id", &c->id) < 0)
 		return -1;
 	if (!is_id(c->id))
