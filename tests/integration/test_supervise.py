@@ -473,3 +473,20 @@ def test_health_check_start_period_does_not_count_failures(ctr):
     st = c.until(lambda s: len(s["health"]["log"]) >= 3)
     assert st["health"]["status"] == "starting" and st["health"]["failing_streak"] == 0
     assert c.ctl({"op": "stop", "timeout": 0})["ok"]
+
+
+def test_a_new_supervisor_keeps_the_restart_count(ctr, runtime):
+    # `kapsel start` of an exited container: a new supervisor, the same DIR
+    c = ctr()
+    assert c.start(["sh", "-c", "exit 1"], restart={"policy": "on-failure", "max_retries": 1}).returncode == 0
+    first = c.wait_done()
+    assert first["restart_count"] == 1
+    p = c.launch()
+    assert p.returncode == 0, p.stderr
+    st = c.wait_done()
+    assert st["supervisor_pid"] != first["supervisor_pid"]
+    assert st["started_at"] > first["started_at"]
+    # max_retries limits the restarts since this start (Docker's restart
+    # manager begins again at a start), restart_count counts them all
+    assert st["restart_count"] == 2 and st["state"] == "exited" and st["exit_code"] == 1
+    assert runtime.ids() == []

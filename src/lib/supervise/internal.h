@@ -49,6 +49,7 @@ struct ksup {
 	struct ksup_conn *conns;
 	struct kloop_source *stdin_src; /* waiting for the container's stdin to take more */
 	int stopping, aborted;
+	int64_t restarts; /* by this supervisor: what max_retries limits (a new start begins again, as Docker's) */
 	uint64_t started, backoff; /* CLOCK_MONOTONIC ns of the last start; the last delay */
 	char *iobuf;
 	struct ksup_health health;

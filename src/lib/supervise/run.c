@@ -354,6 +354,7 @@ static int on_restart(struct kloop_source *src, uint64_t exp, void *data, kerr *
 	(void)src, (void)exp, (void)e;
 	struct ksup *s = data;
 	s->st.restart_count++;
+	s->restarts++;
 	kerr le;
 	if (launch(s, &le) < 0) {
 		s->st.state = KSUP_DEAD;
@@ -384,7 +385,7 @@ static void finish_run(struct ksup *s)
 		return;
 	}
 	uint64_t ran = kloop_now() - s->started;
-	if (!ksup_should_restart(s->c, s->st.exit_code, s->st.restart_count, s->stopping)) {
+	if (!ksup_should_restart(s->c, s->st.exit_code, s->restarts, s->stopping)) {
 		done(s);
 		return;
 	}
@@ -563,9 +564,7 @@ int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, ker
 	if (ksup_ctl_open(&s, e) < 0)
 		goto out;
 	if (launch(&s, e) < 0) {
-		char msg[KERR_MSG_MAX + 8];
-		snprintf(msg, sizeof(msg), "error: %s\n", e->msg);
-		handshake(&s, msg);
+		/* undone first: the starter returns on our word */
 		ksup_ctl_close(&s);
 		if (had) {
 			s.st.state = KSUP_EXITED;
@@ -576,6 +575,9 @@ int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, ker
 			snprintf(path, sizeof(path), "%s/status.json", dir);
 			unlink(path);
 		}
+		char msg[KERR_MSG_MAX + 8];
+		snprintf(msg, sizeof(msg), "error: %s\n", e->msg);
+		handshake(&s, msg);
 		goto out;
 	}
 	handshake(&s, "ok\n");
