@@ -119,7 +119,7 @@ start=$(date +%s)
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
 	-nodefaults -nographic -no-reboot -monitor none -serial "file:$results/console.log" \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 clocksource=tsc tsc=reliable cgroup_no_v1=all kapsel.init=$repo/tests/vm/guest-init.sh kapsel.shares=$shares kapsel.modules=kmods" \
+	-append "console=ttyS0 panic=-1 clocksource=tsc tsc=reliable cgroup_no_v1=all apparmor=1 security=apparmor kapsel.init=$repo/tests/vm/guest-init.sh kapsel.shares=$shares kapsel.modules=kmods" \
 	-drive "file=$image,if=virtio,format=raw,snapshot=on" \
 	-drive "file=$work/swap.img,if=virtio,format=raw" \
 	-device virtio-rng-pci $virtfs &
