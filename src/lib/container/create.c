@@ -327,8 +327,11 @@ static int apply_policy(struct kcreate_opts *o, struct oci_spec **s, kerr *e)
 	struct kpol_decision d;
 	int rc = -1;
 
+	struct klsm_host lsm;
 	if (kpolicy_load(o->ctx->policy, &pol, e) < 0)
 		return -1;
+	klsm_detect("", &lsm);
+	pol.apparmor_default = klsm_default_apparmor(&lsm);
 	if (kpolicy_enforce(&pol, o->id, (*s)->bundle, (*s)->root, &d, e) < 0)
 		goto out;
 	for (size_t i = 0; i < d.n_findings; i++)
@@ -447,7 +450,7 @@ static int create_check(struct create_job *j, kerr *e)
 		return kexe_reexec_sealed(o->ctx->self_argv, e); /* returns only on error */
 	}
 	klsm_detect("", &j->lsm);
-	if (klsm_check_spec(&j->lsm, s, e) < 0)
+	if (klsm_check_spec(&j->lsm, s, e) < 0 || klsm_prepare_process(&j->lsm, &s->process, "config.json: process", e) < 0)
 		return -1;
 	if (s->seccomp && kseccomp_compile(s->seccomp, o->ctx->seccomp_cache, &j->sc, e) < 0)
 		return -1;
