@@ -132,10 +132,18 @@ static void test_apply_only_through_procfs(void **state)
 	assert_int_equal(klsm_apply_exec(&selinux, &p, fake, &e), -1);
 	assert_non_null(strstr(e.msg, "apply SELinux label"));
 	assert_string_equal(slurp("proc/1/task/1/attr/exec"), "");
+	/* the session keyring's label: through the handle too */
+	mkfile("proc/1/task/1/attr/keycreate", "");
+	assert_int_equal(klsm_apply_keycreate(&selinux, &p, fake, &e), -1);
+	assert_non_null(strstr(e.msg, "apply SELinux key label system_u:system_r:container_t:s0:c1,c2"));
+	assert_non_null(strstr(e.msg, "/proc/thread-self/attr/keycreate: not on procfs, refused"));
+	assert_string_equal(slurp("proc/1/task/1/attr/keycreate"), "");
+	assert_int_equal(klsm_apply_keycreate(&h, &(struct oci_process){ 0 }, fake, &e), 0);
 	/* without the host LSM nothing is opened at all */
 	struct klsm_host none = { 0 };
 	assert_int_equal(klsm_apply_exec(&none, &p, fake, &e), 0);
 	assert_int_equal(klsm_apply_exec(&none, &p, -1, &e), 0);
+	assert_int_equal(klsm_apply_keycreate(&none, &p, -1, &e), 0);
 	close(fake);
 	/* the real procfs: a profile the kernel does not have (no AppArmor, or
 	 * no such profile) is an error naming it */

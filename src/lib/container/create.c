@@ -99,6 +99,8 @@ static int child_setup(struct child_ctx *c, kerr *e)
 		return kerr_errno(e, "config.json: hostname: set \"%s\"", s->hostname);
 	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		return kerr_errno(e, "config.json: domainname: set \"%s\"", s->domainname);
+	if (!c->o->no_new_keyring && klsm_apply_keycreate(c->lsm, p, c->procfs, e) < 0)
+		return -1;
 	if (!c->o->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c->o->id) < 0 &&
 	    errno != ENOSYS && errno != EACCES && errno != EPERM)
 		return kerr_errno(e, "create a session keyring");

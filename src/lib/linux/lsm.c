@@ -116,6 +116,13 @@ int klsm_apply_exec(const struct klsm_host *h, const struct oci_process *p, int 
 	return 0;
 }
 
+int klsm_apply_keycreate(const struct klsm_host *h, const struct oci_process *p, int procfd, kerr *e)
+{
+	if (h->selinux && set(p->selinux_label) && write_attr(procfd, "keycreate", NULL, p->selinux_label, e) < 0)
+		return kerr_wrap(e, "apply SELinux key label %s", p->selinux_label);
+	return 0;
+}
+
 int klsm_apparmor_current(int procfd, int pid, char *buf, size_t n, kerr *e)
 {
 	char path[64];

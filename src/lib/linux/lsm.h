@@ -33,6 +33,9 @@ int klsm_prepare_process(const struct klsm_host *h, const struct oci_process *p,
  * through thread-self/attr of the verified procfs handle PROCFD
  * (linux/procfs.h). */
 int klsm_apply_exec(const struct klsm_host *h, const struct oci_process *p, int procfd, kerr *e);
+/* Before the session keyring is made: its SELinux label (attr/keycreate,
+ * the process label, as runc sets it) through PROCFD. */
+int klsm_apply_keycreate(const struct klsm_host *h, const struct oci_process *p, int procfd, kerr *e);
 /* The AppArmor label the kernel gives process PID ("kapsel-default
  * (enforce)", "unconfined"), read from PID/attr/apparmor/current (or
  * attr/current) through the verified procfs handle PROCFD. */
