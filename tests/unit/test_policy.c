@@ -1356,6 +1356,11 @@ static const struct dcase dcases[] = {
 	  { "{'defaultAction':'SCMP_ACT_ALLOW'}" }, KPOL_HARDENED, "", "R4" },
 };
 
+static const char *profile_of(json_object *s)
+{
+	return json_object_get_string(json_object_object_get(json_object_object_get(s, "process"), "apparmorProfile"));
+}
+
 /* B16: where the host has AppArmor (the caller sets apparmor_default), a
  * config without a profile gets kapsel-default by the fix, "unconfined" is
  * refused at baseline, a named profile is left as named; where it has
@@ -1373,7 +1378,7 @@ static void test_apparmor_default(void **state)
 	assert_int_equal(kpolicy_decide(&p, "web", s, &d, &e), 0);
 	assert_true(d.verdict == KPOL_ALLOW || d.verdict == KPOL_ALLOW_WARN);
 	assert_int_equal(d.n_changes, 0);
-	assert_null(json_object_object_get(json_object_object_get(s, "process"), "apparmorProfile"));
+	assert_null(profile_of(s));
 	patch(s, "process.apparmorProfile", "'unconfined'");
 	assert_int_equal(kpol_rule_check(kpol_rule_find("B16"), &p, s, ev, sizeof(ev)), 0);
 	json_object_put(s);
@@ -1386,8 +1391,7 @@ static void test_apparmor_default(void **state)
 	assert_int_equal(d.verdict, KPOL_HARDENED);
 	assert_int_equal(d.n_changes, 1);
 	assert_string_equal(d.changes[0], "B16: applied AppArmor profile kapsel-default");
-	assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(s, "process"),
-									  "apparmorProfile")), "kapsel-default");
+	assert_string_equal(profile_of(s), "kapsel-default");
 	json_object_put(s);
 
 	s = base();
@@ -1395,8 +1399,7 @@ static void test_apparmor_default(void **state)
 	assert_int_equal(kpolicy_decide(&p, "web", s, &d, &e), 0);
 	assert_int_equal(d.n_changes, 0);
 	assert_true(d.verdict == KPOL_ALLOW || d.verdict == KPOL_ALLOW_WARN);
-	assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(s, "process"),
-									  "apparmorProfile")), "docker-default");
+	assert_string_equal(profile_of(s), "docker-default");
 	json_object_put(s);
 
 	s = base();
