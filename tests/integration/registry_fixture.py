@@ -125,10 +125,12 @@ def plain_registry(tmp_path_factory):
 class Proxy:
     """Plain HTTP in front of a plain registry.  bearer: demand a token from
     our /token (given for USER:PASSWORD only).  cut: the first GET of each
-    blob sends half its bytes and drops the connection."""
+    blob sends half its bytes and drops the connection.  flaky: the first
+    try of every request is answered 503 (manifests) or 429 (the rest)."""
 
-    def __init__(self, upstream, bearer=False, cut=False):
-        self.upstream, self.bearer, self.cut = upstream, bearer, cut
+    def __init__(self, upstream, bearer=False, cut=False, flaky=False):
+        self.upstream, self.bearer, self.cut, self.flaky = upstream, bearer, cut, flaky
+        self.refused = set()
         self.token = "tok-" + os.urandom(8).hex()
         self.seen, self.cuts, self.token_requests = [], set(), []
         proxy = self
@@ -145,7 +147,8 @@ class Proxy:
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if self.command != "HEAD":
+                    self.wfile.write(body)
 
             def handle_token(self):
                 import base64
@@ -168,7 +171,11 @@ class Proxy:
                     return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', [("WWW-Authenticate", ch)])
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "authorization")}
+                if proxy.flaky and (self.command, self.path) not in proxy.refused:
+                    proxy.refused.add((self.command, self.path))
+                    return self.reply(503 if "/manifests/" in self.path else 429, b"try again")
+                # Host kept: the registry writes upload Locations on the host it was asked as
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
                 c = http.client.HTTPConnection("127.0.0.1", proxy.upstream.port, timeout=30)
                 c.request(self.command, self.path, body=body, headers=headers)
                 r = c.getresponse()

@@ -338,6 +338,44 @@ def test_bearer_token_and_resume_after_cut(plain_registry, images, tmp_path):
         proxy.stop()
 
 
+def test_retries_docker_v2_manifest_and_push_scope(plain_registry, images, tmp_path):
+    reg = plain_registry
+    reg.skopeo_copy("oci:" + images["bb"] + ":1", f"docker://{reg.host}/v2s2/bb:1", "--format", "v2s2")
+    raw = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{reg.host}/v2s2/bb:1"],
+                         capture_output=True, check=True).stdout
+    assert json.loads(raw)["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    proxy = Proxy(reg, flaky=True)
+    try:
+        conf = tmp_path / "kapsel.conf"
+        conf.write_text(f"[registries]\ninsecure = {proxy.host}\n")
+        root = tmp_path / "store"
+        p = kapsel(root, "pull", f"{proxy.host}/v2s2/bb:1", conf=conf, check=True)
+        assert p.stdout.splitlines()[-1] == "Image: " + images["bb_id"]
+        assert p.stdout.splitlines()[-2] == "Digest: sha256:" + hashlib.sha256(raw).hexdigest()
+        # every request was refused once (503 or 429) and asked again
+        gets = [(m, path) for (m, path, r) in proxy.seen if m == "GET"]
+        assert gets and all(gets.count(x) == 2 for x in set(gets))
+        assert "Retrying" in p.stdout
+        check_blobs(root)
+    finally:
+        proxy.stop()
+    # a push through a Bearer registry asks for pull,push
+    proxy = Proxy(reg, bearer=True)
+    try:
+        conf = tmp_path / "kapsel.conf"
+        conf.write_text(f"[registries]\ninsecure = {proxy.host}\n")
+        auth = str(tmp_path / "auth.json")
+        kapsel(root, "login", "--authfile", auth, "-u", USER, "--password-stdin", proxy.host, input=PASSWORD,
+               conf=conf, check=True)
+        n = len(proxy.token_requests)
+        p = kapsel(root, "push", "--authfile", auth, images["bb_id"], f"{proxy.host}/scoped/bb:1", conf=conf,
+                   check=True)
+        assert {q["scope"][0] for q in proxy.token_requests[n:]} == {"repository:scoped/bb:pull,push"}
+        assert p.stdout.splitlines()[-1] == "Digest: sha256:" + hashlib.sha256(raw).hexdigest()
+    finally:
+        proxy.stop()
+
+
 def test_bad_references(tmp_path):
     for ref in ("UPPER/case", "a@sha256:12", "x:bad:tag", ""):
         p = kapsel(tmp_path / "s", "pull", ref)
