@@ -339,7 +339,9 @@ static int download(struct pull *pl)
 			double w = (next - now_s()) * 1000;
 			wait_ms = w < 0 ? 0 : w < 1000 ? (int)w : 1000;
 		}
-		curl_multi_poll(m, NULL, 0, wait_ms, NULL); /* waits out a back-off too */
+		/* wait for the transfers, or out a back-off; not when all just ended */
+		if (running || next)
+			curl_multi_poll(m, NULL, 0, wait_ms, NULL);
 	}
 out:
 	for (size_t i = 0; i < pl->ndl; i++)
