@@ -60,6 +60,15 @@ void kapsel_registry_done(struct kapsel_registry *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Every kapsel_registry_args is the first member of its command's struct. */
+const struct cli_option kapsel_registry_options[] = {
+	CLI_OPT_STRING(0, "authfile", struct kapsel_registry_args, auth_file, "FILE",
+		       "the credentials file (default $REGISTRY_AUTH_FILE or ~/.config/kapsel/auth.json)"),
+	CLI_OPT_STRING(0, "certs-dir", struct kapsel_registry_args, certs_dir, "DIR",
+		       "per-registry CA directories DIR/HOST:PORT/ca.crt (default /etc/kapsel/certs.d)"),
+	CLI_OPT_END,
+};
+
 struct login_args {
 	struct kapsel_registry_args reg;
 	const char *user;
@@ -72,10 +81,7 @@ static const struct cli_option login_options[] = {
 	CLI_OPT_STRING('p', "password", struct login_args, password, "PASSWORD",
 		       "the password (visible to other users in ps: prefer --password-stdin)"),
 	CLI_OPT_FLAG(0, "password-stdin", struct login_args, password_stdin, "read the password from stdin"),
-	CLI_OPT_STRING(0, "authfile", struct login_args, reg.auth_file, "FILE",
-		       "the credentials file (default $REGISTRY_AUTH_FILE or ~/.config/kapsel/auth.json)"),
-	CLI_OPT_STRING(0, "certs-dir", struct login_args, reg.certs_dir, "DIR",
-		       "per-registry CA directories DIR/HOST:PORT/ca.crt (default /etc/kapsel/certs.d)"),
+	CLI_OPT_INCLUDE(kapsel_registry_options),
 	CLI_OPT_END,
 };
 

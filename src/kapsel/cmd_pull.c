@@ -25,10 +25,7 @@ static const struct cli_option pull_options[] = {
 		       "the image of an index to pull (default this host's)"),
 	CLI_OPT_FLAG('q', "quiet", struct pull_args, quiet, "print only the image ID"),
 	CLI_OPT_INT(0, "parallel", struct pull_args, parallel, "N", 1, 32, "layers fetched at once (default 4)"),
-	CLI_OPT_STRING(0, "authfile", struct pull_args, reg.auth_file, "FILE",
-		       "the credentials file (default $REGISTRY_AUTH_FILE or ~/.config/kapsel/auth.json)"),
-	CLI_OPT_STRING(0, "certs-dir", struct pull_args, reg.certs_dir, "DIR",
-		       "per-registry CA directories DIR/HOST:PORT/ca.crt (default /etc/kapsel/certs.d)"),
+	CLI_OPT_INCLUDE(kapsel_registry_options),
 	CLI_OPT_END,
 };
 

@@ -14,10 +14,7 @@ struct push_args {
 
 static const struct cli_option push_options[] = {
 	CLI_OPT_FLAG('q', "quiet", struct push_args, quiet, "print only the manifest digest"),
-	CLI_OPT_STRING(0, "authfile", struct push_args, reg.auth_file, "FILE",
-		       "the credentials file (default $REGISTRY_AUTH_FILE or ~/.config/kapsel/auth.json)"),
-	CLI_OPT_STRING(0, "certs-dir", struct push_args, reg.certs_dir, "DIR",
-		       "per-registry CA directories DIR/HOST:PORT/ca.crt (default /etc/kapsel/certs.d)"),
+	CLI_OPT_INCLUDE(kapsel_registry_options),
 	CLI_OPT_END,
 };
 

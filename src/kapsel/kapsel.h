@@ -36,6 +36,9 @@ struct kapsel_registry_args {
 	const char *auth_file; /* --authfile */
 	const char *certs_dir; /* --certs-dir */
 };
+/* --authfile and --certs-dir, for a command struct whose first member is
+ * a struct kapsel_registry_args. */
+extern const struct cli_option kapsel_registry_options[];
 struct kapsel_registry {
 	struct kreg_opts o;
 	char *auth_file, *certs_dir;
