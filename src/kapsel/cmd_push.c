@@ -29,6 +29,8 @@ static void progress(void *ud, enum kreg_event ev, const char *digest, int64_t d
 		printf("%.12s: Layer already exists\n", digest + 7);
 	else if (ev == KREG_EV_DONE)
 		printf("%.12s: Pushed\n", digest + 7);
+	else if (ev == KREG_EV_MOUNTED)
+		printf("%.12s: Mounted from another repository\n", digest + 7);
 }
 
 static int push_run(const struct cli_call *c)

@@ -128,9 +128,11 @@ class Proxy:
     blob sends half its bytes and drops the connection.  flaky: the first
     try of every request is answered 503 (manifests) or 429 (the rest)."""
 
-    def __init__(self, upstream, bearer=False, cut=False, flaky=False):
+    def __init__(self, upstream, bearer=False, cut=False, flaky=False, stall=False):
         self.upstream, self.bearer, self.cut, self.flaky = upstream, bearer, cut, flaky
         self.refused = set()
+        # stall: a layer's first half is sent, then nothing until release is set
+        self.stall, self.stalled, self.release = stall, threading.Event(), threading.Event()
         self.token = "tok-" + os.urandom(8).hex()
         self.seen, self.cuts, self.token_requests = [], set(), []
         proxy = self
@@ -182,6 +184,16 @@ class Proxy:
                 data = r.read()
                 c.close()
                 blob = self.command == "GET" and "/blobs/sha256:" in self.path and r.status == 200
+                if proxy.stall and blob and len(data) > 4096 and not proxy.release.is_set():
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[:len(data) // 2])
+                    self.wfile.flush()
+                    proxy.stalled.set()
+                    proxy.release.wait(60)
+                    self.close_connection = True
+                    return
                 if proxy.cut and blob and self.path not in proxy.cuts and len(data) > 1:
                     proxy.cuts.add(self.path)
                     self.send_response(200)
@@ -212,5 +224,6 @@ class Proxy:
         self.thread.start()
 
     def stop(self):
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()

@@ -209,6 +209,12 @@ def test_push_read_back_by_skopeo(registry, images, tmp_path):
     # again: every blob is there already
     p = kapsel(root, "push", "--authfile", auth, "--certs-dir", registry.certs, images["bb_id"], dest, check=True)
     assert sum(x.endswith(": Layer already exists") for x in p.stdout.splitlines()) == 3
+    # to another repository of the same registry: mounted, not uploaded
+    kapsel(root, "tag", images["bb_id"], dest, check=True)
+    p = kapsel(root, "push", "--authfile", auth, "--certs-dir", registry.certs, dest,
+               f"{registry.host}/mounted/bb:1", check=True)
+    assert sum(x.endswith(": Mounted from another repository") for x in p.stdout.splitlines()) == 3, p.stdout
+    assert p.stdout.splitlines()[-1] == "Digest: " + digest
     # a legacy docker save (no manifest in the store): kapsel writes one
     legacy = str(tmp_path / "legacy.tar")
     [lid] = mkimages.docker_save(legacy, [("legacy:1", busybox_layers("legacy"))])
@@ -372,6 +378,38 @@ def test_retries_docker_v2_manifest_and_push_scope(plain_registry, images, tmp_p
                    check=True)
         assert {q["scope"][0] for q in proxy.token_requests[n:]} == {"repository:scoped/bb:pull,push"}
         assert p.stdout.splitlines()[-1] == "Digest: sha256:" + hashlib.sha256(raw).hexdigest()
+    finally:
+        proxy.stop()
+
+
+def test_pull_killed_midway_leaves_the_store_as_it_was(plain_registry, images, tmp_path):
+    reg = plain_registry
+    reg.skopeo_copy("oci:" + images["bb"] + ":1", f"docker://{reg.host}/killed/bb:1")
+    proxy = Proxy(reg, stall=True)
+    try:
+        conf = tmp_path / "kapsel.conf"
+        conf.write_text(f"[registries]\ninsecure = {proxy.host}\n")
+        root = tmp_path / "store"
+        kapsel(root, "load", "-i", images["multi"], check=True)
+        before = snapshot(root)
+        p = subprocess.Popen([KAPSEL, "--root", str(root), "--config", str(conf), "pull",
+                              f"{proxy.host}/killed/bb:1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            assert proxy.stalled.wait(30)
+            partial = os.listdir(root / "tmp")
+            assert any(x.startswith("pull-") and os.path.getsize(root / "tmp" / x) > 0 for x in partial), partial
+        finally:
+            p.kill()
+            p.wait()
+        assert snapshot(root) == before
+        # the next command (a reader, too) removes what the killed one left
+        assert image_ids(root) == {images["multi_ids"]["amd64"]}   # load took the index's first image
+        assert os.listdir(root / "tmp") == []
+        assert snapshot(root) == before
+        proxy.release.set()
+        p = kapsel(root, "pull", "-q", f"{proxy.host}/killed/bb:1", conf=conf, check=True)
+        assert p.stdout == images["bb_id"] + "\n"
+        check_blobs(root)
     finally:
         proxy.stop()
 

@@ -217,6 +217,8 @@ static int start(struct pull *pl, CURLM *m, struct dl *d)
 	if (!url)
 		return kerr_set(e, ENOMEM, "blob");
 	kreg_resp_clear(&d->resp);
+	if (!d->w.tmp[0] && kstore_blob_open(pl->s, &d->w, e) < 0)
+		return -1;
 	if (!(d->c = kreg_easy(pl->r, url, &d->resp, d->errbuf, e)))
 		return -1;
 	const char *hdr[2] = { NULL, NULL };
@@ -526,9 +528,7 @@ static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *r
 		struct dl *d = &j.dl[j.ndl++];
 		d->digest = j.digests[j.nblobs - 1];
 		d->size = lsize;
-		d->w.fd = -1;
-		if (kstore_blob_open(s, &d->w, e) < 0)
-			goto out;
+		d->w.fd = -1; /* its temp file is made when the transfer starts */
 		emit(o, KREG_EV_WAITING, ld, 0, lsize);
 	}
 	struct pull pl = { .s = s, .r = r, .o = o, .dl = j.dl, .ndl = j.ndl, .e = e };

@@ -20,12 +20,15 @@
 
 #define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
 
-/* Upload the blob DIGEST unless the repository has it. */
-static int push_blob(struct kreg *r, const struct kstore *s, const char *digest, const struct kreg_opts *o, kerr *e)
+/* Upload the blob DIGEST unless the repository has it; FROM (may be NULL)
+ * is a repository of the same registry that may have it to mount. */
+static int push_blob(struct kreg *r, const struct kstore *s, const char *digest, const char *from,
+		     const struct kreg_opts *o, kerr *e)
 {
 	struct kreg_resp p = { 0 };
 	_cleanup_free_ char *head = kreg_url(r, "/v2/%s/blobs/%s", r->repo, digest);
-	_cleanup_free_ char *post = kreg_url(r, "/v2/%s/blobs/uploads/", r->repo);
+	_cleanup_free_ char *post = from ? kreg_url(r, "/v2/%s/blobs/uploads/?mount=%s&from=%s", r->repo, digest, from)
+					 : kreg_url(r, "/v2/%s/blobs/uploads/", r->repo);
 	_cleanup_free_ char *put = NULL;
 	int64_t size;
 	if (!head || !post)
@@ -46,10 +49,17 @@ static int push_blob(struct kreg *r, const struct kstore *s, const char *digest,
 		o->progress(o->ud, KREG_EV_WAITING, digest, 0, size);
 	if (kreg_request(r, "POST", post, NULL, "", -1, 0, &p, e) < 0)
 		return -1;
-	if (p.status != 202 || !p.location[0]) {
+	if (from && p.status == 201) { /* mounted: no bytes moved (else 202: an upload as usual) */
 		kreg_resp_clear(&p);
-		return p.status != 202 ? kreg_status_error(&p, "start an upload", e)
-				       : kerr_msg(e, EPROTO, "start an upload: no Location");
+		if (o->progress)
+			o->progress(o->ud, KREG_EV_MOUNTED, digest, size, size);
+		return 0;
+	}
+	if (p.status != 202 || !p.location[0]) {
+		int rc = p.status != 202 ? kreg_status_error(&p, "start an upload", e)
+					 : kerr_msg(e, EPROTO, "start an upload: no Location");
+		kreg_resp_clear(&p);
+		return rc;
 	}
 	/* Location is absolute or a path on the registry, maybe with a query */
 	int n = p.location[0] == '/' ? asprintf(&put, "%s%s%sdigest=%s", r->base, p.location,
@@ -157,10 +167,21 @@ static int push_image(struct kstore *s, const struct kstore_image *img, struct k
 	uint8_t sum[KSHA256_LEN];
 	ksha256(man, mlen, sum);
 	ksha256_digest(sum, digest);
-	if (push_blob(r, s, img->id, o, e) < 0)
+	/* a repository of the same registry the image came from or went to */
+	_cleanup_free_ char *from = NULL;
+	for (char **n = img->names; n && *n && !from; n++) {
+		struct kreg_ref nr;
+		kerr ign;
+		if (kreg_ref_parse(*n, &nr, &ign) < 0)
+			continue;
+		if (!strcmp(nr.registry, r->registry) && strcmp(nr.repo, r->repo))
+			from = steal_ptr(nr.repo);
+		kreg_ref_clear(&nr);
+	}
+	if (push_blob(r, s, img->id, from, o, e) < 0)
 		return kerr_wrap(e, "config %s", img->id);
 	for (size_t i = 0; i < img->nlayers; i++)
-		if (push_blob(r, s, img->layers[i].digest, o, e) < 0)
+		if (push_blob(r, s, img->layers[i].digest, from, o, e) < 0)
 			return kerr_wrap(e, "layer %zu", i + 1);
 	char ct[160];
 	snprintf(ct, sizeof(ct), "Content-Type: %s", mt);
