@@ -170,6 +170,12 @@ def test_multiarch_index_platform(registry, images, tmp_path):
         root = tmp_path / f"store-{plat or 'host'}".replace("/", "-")
         p = kapsel(root, "pull", "-q", *base, *(["--platform", plat] if plat else []), ref, check=True)
         assert p.stdout == want + "\n"
+    # the same as a Docker manifest list (skopeo converts it)
+    registry.skopeo_copy("oci:" + images["multi"] + ":m", f"docker://{registry.host}/kapsel/multi-v2:1", "--all",
+                         "--format", "v2s2")
+    p = kapsel(tmp_path / "store-v2", "pull", "-q", *base, "--platform", "linux/arm64",
+               f"{registry.host}/kapsel/multi-v2:1", check=True)
+    assert p.stdout == ids["arm64"] + "\n"
     # by the index's digest
     p = kapsel(tmp_path / "bydigest", "pull", "-q", *base, f"{registry.host}/kapsel/multi@{ids['index']}",
                check=True)
