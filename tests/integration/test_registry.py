@@ -425,6 +425,80 @@ def test_pull_killed_midway_leaves_the_store_as_it_was(plain_registry, images, t
         proxy.stop()
 
 
+def push_raw(reg, repo, tag, blobs, manifest):
+    """Blobs and a manifest into the plain registry as they are (no
+    client's checks): for images that lie."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", reg.port, timeout=30)
+    for data in blobs:
+        c.request("POST", f"/v2/{repo}/blobs/uploads/")
+        r = c.getresponse()
+        r.read()
+        assert r.status == 202, r.status
+        loc = r.getheader("Location")
+        loc = loc[loc.index("/v2/"):]
+        c.request("PUT", f"{loc}{'&' if '?' in loc else '?'}digest=sha256:{mkimages.sha(data)}", body=data,
+                  headers={"Content-Type": "application/octet-stream"})
+        r = c.getresponse()
+        r.read()
+        assert r.status == 201, r.status
+    c.request("PUT", f"/v2/{repo}/manifests/{tag}", body=manifest,
+              headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    r = c.getresponse()
+    r.read()
+    assert r.status == 201, r.status
+    c.close()
+
+
+def lying_image(layers, diff_ids, layer_type="application/vnd.oci.image.layer.v1.tar+gzip"):
+    cfg = json.loads(mkimages.config(layers))
+    cfg["rootfs"]["diff_ids"] = diff_ids
+    cfg = json.dumps(cfg).encode()
+    gz = [mkimages.compress(x, "gzip")[0] for x in layers]
+    man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                      "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                 "digest": "sha256:" + mkimages.sha(cfg), "size": len(cfg)},
+                      "layers": [{"mediaType": layer_type, "digest": "sha256:" + mkimages.sha(x), "size": len(x)}
+                                 for x in gz]}).encode()
+    return [cfg, *gz], man
+
+
+def test_layers_checked_against_the_config(plain_registry, tmp_path):
+    reg = plain_registry
+    conf = tmp_path / "kapsel.conf"
+    conf.write_text(f"[registries]\ninsecure = {reg.host}\n")
+    root = tmp_path / "store"
+    layers = [mkimages.layer({"a": b"1\n"}), mkimages.layer({"b": b"2\n"})]
+    good = ["sha256:" + mkimages.sha(x) for x in layers]
+    cases = {
+        "wrong-diff-id": (good[:1] + ["sha256:" + mkimages.sha(b"not the layer")],
+                          "layer 2 (sha256:", "uncompressed (config rootfs.diff_ids): digest mismatch"),
+        "fewer-diff-ids": (good[:1], "the manifest names 2 layers, the config's rootfs.diff_ids 1", ""),
+        "bad-diff-id": (good[:1] + ["md5:00"], "config: rootfs.diff_ids[1]", ""),
+    }
+    kapsel(root, "images", check=True)   # an empty store
+    before = snapshot(root)
+    for tag, (ids, want, want2) in cases.items():
+        blobs, man = lying_image(layers, ids)
+        push_raw(reg, "lies/img", tag, blobs, man)
+        p = kapsel(root, "pull", f"{reg.host}/lies/img:{tag}", conf=conf)
+        assert p.returncode == 1 and want in p.stderr and want2 in p.stderr, (tag, p.stderr)
+        assert snapshot(root) == before, tag
+        assert os.listdir(root / "tmp") == []
+    # a foreign (non-distributable) layer is refused by its media type
+    blobs, man = lying_image(layers, good, "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip")
+    push_raw(reg, "lies/img", "foreign", blobs, man)
+    p = kapsel(root, "pull", f"{reg.host}/lies/img:foreign", conf=conf)
+    assert p.returncode == 1 and "is not a layer kapsel unpacks" in p.stderr, p.stderr
+    assert snapshot(root) == before
+    # and the honest one goes in
+    blobs, man = lying_image(layers, good)
+    push_raw(reg, "lies/img", "honest", blobs, man)
+    p = kapsel(root, "pull", "-q", f"{reg.host}/lies/img:honest", conf=conf, check=True)
+    assert p.stdout == "sha256:" + mkimages.sha(blobs[0]) + "\n"
+    check_blobs(root)
+
+
 def test_bad_references(tmp_path):
     for ref in ("UPPER/case", "a@sha256:12", "x:bad:tag", ""):
         p = kapsel(tmp_path / "s", "pull", ref)

@@ -372,7 +372,7 @@ static int get_small_blob(struct kreg *r, const char *digest, int64_t size, char
 		goto fail;
 	}
 	uint8_t sum[KSHA256_LEN];
-	char what[96];
+	char what[192];
 	snprintf(what, sizeof(what), "blob %s", digest);
 	ksha256(p.body ? p.body : "", p.len, sum);
 	if ((int64_t)p.len != size) {

@@ -61,7 +61,7 @@ int kstore_blob_rewind(struct kstore *s, struct kstore_blobw *w, kerr *e)
 int kstore_blob_verify(struct kstore *s, struct kstore_blobw *w, const char *digest, int64_t size, kerr *e)
 {
 	uint8_t sum[KSHA256_LEN];
-	char what[96];
+	char what[192];
 	ksha256_final(&w->h, sum);
 	snprintf(what, sizeof(what), "blob %s", digest);
 	if (size >= 0 && w->bytes != size)
@@ -199,7 +199,7 @@ static int verify_layers(struct kstore *s, struct kstore_pulled *p, kerr *e)
 		const char *tmp = tmp_of(p, l->digest);
 		_cleanup_close_ int fd = tmp ? openat(s->tmpfd, tmp, O_RDONLY | O_CLOEXEC)
 					     : openat(s->blobfd, l->digest + 7, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		char what[96];
+		char what[192];
 		uint8_t sum[KSHA256_LEN];
 		int64_t usize = 0;
 		snprintf(what, sizeof(what), "layer %zu (%s)", i + 1, l->digest);
