@@ -5,6 +5,7 @@
 
 #include "common/cleanup.h"
 #include "common/conf.h"
+#include "common/str.h"
 #include "common/strv.h"
 #include "image/registry.h"
 
@@ -18,12 +19,9 @@
 static char *default_auth_file(void)
 {
 	const char *env = getenv("REGISTRY_AUTH_FILE"), *home = getenv("HOME");
-	char *out;
 	if (env && *env)
 		return strdup(env);
-	if (asprintf(&out, "%s/.config/kapsel/auth.json", home && *home ? home : "/root") < 0)
-		return NULL;
-	return out;
+	return kstr_printf("%s/.config/kapsel/auth.json", home && *home ? home : "/root");
 }
 
 int kapsel_registry_setup(const struct cli_call *c, const struct kapsel_registry_args *a, struct kapsel_registry *out)

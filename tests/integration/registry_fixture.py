@@ -26,6 +26,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def client_cert(d, ca, ca_key):
+    """A client certificate signed by the CA (Docker's client.cert/client.key)."""
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa: E731
+    key, csr, crt = (os.path.join(d, x) for x in ("client.key", "client.csr", "client.cert"))
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=kapsel-client")
+    run("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", crt,
+        "-days", "2")
+    return crt, key
+
+
 def make_ca(d):
     """A CA and a server certificate for 127.0.0.1 signed by it."""
     run = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa: E731
@@ -42,7 +52,7 @@ def make_ca(d):
 
 
 class Registry:
-    def __init__(self, d, tls=True, auth=True):
+    def __init__(self, d, tls=True, auth=True, mtls=False):
         self.dir, self.tls, self.auth = str(d), tls, auth
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
@@ -56,7 +66,11 @@ class Registry:
             self.ca, crt, key = make_ca(self.dir)
             os.makedirs(os.path.join(self.certs, self.host))
             shutil.copy(self.ca, os.path.join(self.certs, self.host, "ca.crt"))
-            lines.append(f"  tls: {{certificate: {crt}, key: {key}}}")
+            if mtls:   # clients must show a certificate of the CA
+                client_cert(os.path.join(self.certs, self.host), self.ca, os.path.join(self.dir, "ca.key"))
+                lines.append(f"  tls: {{certificate: {crt}, key: {key}, clientcas: [{self.ca}]}}")
+            else:
+                lines.append(f"  tls: {{certificate: {crt}, key: {key}}}")
         if auth:
             htp = os.path.join(self.dir, "htpasswd")
             with open(htp, "w") as f:

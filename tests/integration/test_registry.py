@@ -9,6 +9,7 @@ proxy."""
 import hashlib
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import time
 import pytest
 
 from conftest import BUILD, REPO
-from registry_fixture import PASSWORD, USER, Proxy, plain_registry, registry  # noqa: F401
+from registry_fixture import PASSWORD, USER, Proxy, Registry, plain_registry, registry  # noqa: F401
 
 sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "images"))
 import mkimages  # noqa: E402
@@ -247,6 +248,28 @@ def test_wrong_password_and_untrusted_ca(registry, tmp_path):
     assert not os.path.exists(auth)
     p = kapsel(tmp_path / "s", "pull", "--certs-dir", str(tmp_path / "empty"), f"{registry.host}/kapsel/bb:1")
     assert p.returncode == 1 and "TLS certificate not trusted" in p.stderr
+
+
+def test_client_certificate_from_certs_dir(tmp_path, images):
+    reg = Registry(tmp_path / "mtls", auth=False, mtls=True)
+    try:
+        reg.skopeo_copy("oci:" + images["bb"] + ":1", f"docker://{reg.host}/mtls/bb:1")
+        ref = f"{reg.host}/mtls/bb:1"
+        p = kapsel(tmp_path / "s", "pull", "-q", "--certs-dir", reg.certs, ref, check=True)
+        assert p.stdout == images["bb_id"] + "\n"
+        # only the CA: the registry refuses the handshake
+        only_ca = tmp_path / "only-ca" / reg.host
+        os.makedirs(only_ca)
+        shutil.copy(os.path.join(reg.certs, reg.host, "ca.crt"), only_ca)
+        p = kapsel(tmp_path / "s2", "pull", "--certs-dir", str(only_ca.parent), ref)
+        assert p.returncode == 1 and f"https://{reg.host}/v2/mtls/bb/manifests/1: " in p.stderr, p.stderr
+        assert not os.path.exists(tmp_path / "s2" / "index.json")
+        # a certificate without its key is a configuration error, named
+        shutil.copy(os.path.join(reg.certs, reg.host, "client.cert"), only_ca)
+        p = kapsel(tmp_path / "s2", "pull", "--certs-dir", str(only_ca.parent), ref)
+        assert p.returncode == 1 and "needs both" in p.stderr and "client.key" in p.stderr, p.stderr
+    finally:
+        reg.stop()
 
 
 def test_plain_http_only_when_insecure(plain_registry, images, tmp_path):

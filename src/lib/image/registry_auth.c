@@ -8,6 +8,7 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/json.h"
+#include "common/str.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -104,7 +105,7 @@ int kreg_auth_store(const char *file, const char *registry, const char *user, co
 		json_object_object_add(j, "auths", auths);
 	}
 	_cleanup_free_ char *pair = NULL, *b = NULL;
-	if (asprintf(&pair, "%s:%s", user, password) < 0 || !(b = kreg_b64(pair, strlen(pair))))
+	if (!(pair = kstr_printf("%s:%s", user, password)) || !(b = kreg_b64(pair, strlen(pair))))
 		return kerr_set(e, ENOMEM, "%s", file);
 	json_object *ent = json_object_new_object();
 	json_object_object_add(ent, "auth", json_object_new_string(b));
@@ -145,7 +146,7 @@ int kreg_login(const char *registry, const char *user, const char *password, con
 	if (kreg_open(&r, registry, NULL, &anon, 0, e) < 0)
 		return kerr_wrap(e, "login %s", registry);
 	_cleanup_free_ char *pair = NULL;
-	if (asprintf(&pair, "%s:%s", user, password) < 0 || !(r.basic = kreg_b64(pair, strlen(pair)))) {
+	if (!(pair = kstr_printf("%s:%s", user, password)) || !(r.basic = kreg_b64(pair, strlen(pair)))) {
 		kreg_close(&r);
 		return kerr_set(e, ENOMEM, "login %s", registry);
 	}

@@ -6,6 +6,7 @@
 
 #include "common/cleanup.h"
 #include "common/json.h"
+#include "common/str.h"
 #include "common/strv.h"
 
 #include <ctype.h>
@@ -29,19 +30,31 @@ int kreg_open(struct kreg *r, const char *registry, const char *repo, const stru
 	const char *host = strcmp(registry, KREG_DOCKER_HUB) ? registry : KREG_DOCKER_HUB_API;
 	const char *certs = o->certs_dir ? o->certs_dir : KREG_CERTS_DIR;
 	if (!(r->registry = strdup(registry)) || (repo && !(r->repo = strdup(repo))) ||
-	    asprintf(&r->base, "%s://%s", insecure ? "http" : "https", host) < 0) {
-		r->base = NULL;
+	    !(r->base = kstr_printf("%s://%s", insecure ? "http" : "https", host))) {
 		kreg_close(r);
 		return kerr_set(e, ENOMEM, "%s", registry);
 	}
-	if (asprintf(&r->ca_file, "%s/%s/ca.crt", certs, registry) < 0) {
-		r->ca_file = NULL;
+	if (!(r->ca_file = kstr_printf("%s/%s/ca.crt", certs, registry)) ||
+	    !(r->client_cert = kstr_printf("%s/%s/client.cert", certs, registry)) ||
+	    !(r->client_key = kstr_printf("%s/%s/client.key", certs, registry))) {
 		kreg_close(r);
 		return kerr_set(e, ENOMEM, "%s", registry);
 	}
 	if (access(r->ca_file, F_OK) < 0) {
 		free(r->ca_file);
 		r->ca_file = NULL;
+	}
+	int cert = access(r->client_cert, F_OK) == 0, key = access(r->client_key, F_OK) == 0;
+	if (cert != key) {
+		kerr_msg(e, EINVAL, "%s: a client certificate needs both %s and %s", registry, r->client_cert,
+			 r->client_key);
+		kreg_close(r);
+		return -1;
+	}
+	if (!cert) {
+		free(r->client_cert);
+		free(r->client_key);
+		r->client_cert = r->client_key = NULL;
 	}
 	if (kreg_auth_lookup(o->auth_file, registry, &r->basic, e) < 0) {
 		kreg_close(r);
@@ -62,6 +75,8 @@ void kreg_close(struct kreg *r)
 	free(r->repo);
 	free(r->base);
 	free(r->ca_file);
+	free(r->client_cert);
+	free(r->client_key);
 	if (r->basic)
 		explicit_bzero(r->basic, strlen(r->basic));
 	free(r->basic);
@@ -89,12 +104,12 @@ char *kreg_url(const struct kreg *r, const char *fmt, ...)
 	int n = vasprintf(&path, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return NULL;
+		return NULL; /* path is undefined: not freed */
 	if (!strncmp(path, "http://", 7) || !strncmp(path, "https://", 8))
 		return path;
-	n = asprintf(&url, "%s%s", r->base, path);
+	url = kstr_printf("%s%s", r->base, path);
 	free(path);
-	return n < 0 ? NULL : url;
+	return url;
 }
 
 static void copy_value(char *dst, size_t n, const char *v, size_t len)
@@ -180,6 +195,10 @@ CURL *kreg_easy(struct kreg *r, const char *url, struct kreg_resp *p, char errbu
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (r->ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, r->ca_file);
+	if (r->client_cert) {
+		curl_easy_setopt(c, CURLOPT_SSLCERT, r->client_cert);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, r->client_key);
+	}
 	if (r->share)
 		curl_easy_setopt(c, CURLOPT_SHARE, r->share);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -350,10 +369,8 @@ static int set_authz(struct kreg *r, const char *scheme, const char *cred, kerr 
 	if (r->authz)
 		explicit_bzero(r->authz, strlen(r->authz));
 	free(r->authz);
-	if (asprintf(&r->authz, "Authorization: %s %s", scheme, cred) < 0) {
-		r->authz = NULL;
+	if (!(r->authz = kstr_printf("Authorization: %s %s", scheme, cred)))
 		return kerr_set(e, ENOMEM, "auth");
-	}
 	return 0;
 }
 
@@ -364,7 +381,7 @@ static int bearer(struct kreg *r, const char *ch, kerr *e)
 		return kerr_msg(e, EPROTO, "%s: a Bearer challenge without a realm: %s", r->registry, ch);
 	challenge_param(ch, "service", service, sizeof(service));
 	_cleanup_free_ char *ours = NULL;
-	if (r->repo && asprintf(&ours, "repository:%s:%s", r->repo, r->push ? "pull,push" : "pull") < 0)
+	if (r->repo && !(ours = kstr_printf("repository:%s:%s", r->repo, r->push ? "pull,push" : "pull")))
 		return kerr_set(e, ENOMEM, "auth");
 	if (!challenge_param(ch, "scope", scope, sizeof(scope)) || (ours && r->push))
 		snprintf(scope, sizeof(scope), "%s", ours ? ours : "");
@@ -373,12 +390,12 @@ static int bearer(struct kreg *r, const char *ch, kerr *e)
 		return kerr_set(e, ENOMEM, "auth");
 	char *s1 = curl_easy_escape(esc, service, 0), *s2 = curl_easy_escape(esc, scope, 0);
 	_cleanup_free_ char *url = NULL;
-	int n = asprintf(&url, "%s%sservice=%s%s%s", realm, strchr(realm, '?') ? "&" : "?", s1 ? s1 : "",
-			 *scope ? "&scope=" : "", *scope ? (s2 ? s2 : "") : "");
+	url = kstr_printf("%s%sservice=%s%s%s", realm, strchr(realm, '?') ? "&" : "?", s1 ? s1 : "",
+			  *scope ? "&scope=" : "", *scope ? (s2 ? s2 : "") : "");
 	curl_free(s1);
 	curl_free(s2);
 	curl_easy_cleanup(esc);
-	if (n < 0)
+	if (!url)
 		return kerr_set(e, ENOMEM, "auth");
 	if (strncmp(url, "https://", 8) && strncmp(r->base, "http:", 5))
 		return kerr_msg(e, EPROTO, "%s: the token realm %s is not HTTPS", r->registry, realm);

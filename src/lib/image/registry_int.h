@@ -23,6 +23,7 @@ struct kreg {
 	char *repo;
 	char *base;     /* "https://registry-1.docker.io" */
 	char *ca_file;  /* CERTS_DIR/HOST/ca.crt when it exists */
+	char *client_cert, *client_key; /* CERTS_DIR/HOST/client.{cert,key} when both exist */
 	char *basic;    /* base64(user:password) from the auth file, or NULL */
 	char *authz;    /* the Authorization header to send, or NULL */
 	int push;       /* ask for pull,push scope */

@@ -10,6 +10,7 @@
 
 #include "common/cleanup.h"
 #include "common/json.h"
+#include "common/str.h"
 #include "common/sha256.h"
 
 #include <errno.h>
@@ -62,11 +63,9 @@ static int push_blob(struct kreg *r, const struct kstore *s, const char *digest,
 		return rc;
 	}
 	/* Location is absolute or a path on the registry, maybe with a query */
-	int n = p.location[0] == '/' ? asprintf(&put, "%s%s%sdigest=%s", r->base, p.location,
-						 strchr(p.location, '?') ? "&" : "?", digest)
-				      : asprintf(&put, "%s%sdigest=%s", p.location, strchr(p.location, '?') ? "&" : "?",
-						 digest);
-	if (n < 0)
+	put = kstr_printf("%s%s%sdigest=%s", p.location[0] == '/' ? r->base : "", p.location,
+			  strchr(p.location, '?') ? "&" : "?", digest);
+	if (!put)
 		return kerr_set(e, ENOMEM, "push");
 	if (strncmp(put, r->base, strlen(r->base)))
 		return kerr_msg(e, EPROTO, "start an upload: Location %s is not on %s", p.location, r->base);

@@ -4,6 +4,7 @@
 
 #include "common/cleanup.h"
 #include "common/sha256.h"
+#include "common/str.h"
 #include "image/store.h"
 
 #include <errno.h>
@@ -63,8 +64,7 @@ int kreg_ref_parse(const char *ref, struct kreg_ref *out, kerr *e)
 	size_t plen = colon ? (size_t)(colon - path) : strlen(path);
 	int hub = !strcmp(out->registry, KREG_DOCKER_HUB);
 	if (hub && !memchr(path, '/', plen)) {
-		if (asprintf(&out->repo, "library/%.*s", (int)plen, path) < 0)
-			out->repo = NULL;
+		out->repo = kstr_printf("library/%.*s", (int)plen, path);
 	} else {
 		out->repo = strndup(path, plen);
 	}
