@@ -129,14 +129,16 @@ static int login_run(const struct cli_call *c)
 		return cli_usage_error(c, "no terminal to ask for the %s: give --username and --password-stdin",
 				       a->user ? "password" : "user name");
 	if (strchr(registry, '/'))
-		return cli_usage_error(c, "\"%s\": give the registry as HOST[:PORT], without a path or scheme", registry);
+		return cli_usage_error(c, "\"%s\": give the registry as HOST[:PORT], without a path or scheme",
+				       registry);
 	struct kapsel_registry reg;
 	int rc = kapsel_registry_setup(c, &a->reg, &reg);
 	if (rc)
 		return rc;
 	_cleanup_free_ char *user = a->user ? strdup(a->user) : prompt("Username", 1);
-	_cleanup_free_ char *pass = a->password ? strdup(a->password)
-				    : a->password_stdin ? read_line(stdin) : prompt("Password", 0);
+	_cleanup_free_ char *pass = a->password         ? strdup(a->password)
+				    : a->password_stdin ? read_line(stdin)
+							: prompt("Password", 0);
 	kerr e = { 0 };
 	if (!user || !pass)
 		rc = cli_error(c, CLI_EXIT_FAILURE, "login %s: no %s given", registry, user ? "password" : "user name");
@@ -157,8 +159,9 @@ const struct cli_command cmd_login = {
 	.max_args = 1,
 	.args = "REGISTRY",
 	.summary = "log in to a registry",
-	.description = "Checks the credentials against REGISTRY (HOST[:PORT]; docker.io for Docker Hub) and stores\n"
-		       "them in the auth file, in the shape of Docker's config.json, mode 0600 (docs/images.md).\n",
+	.description =
+		"Checks the credentials against REGISTRY (HOST[:PORT]; docker.io for Docker Hub) and stores\n"
+		"them in the auth file, in the shape of Docker's config.json, mode 0600 (docs/images.md).\n",
 	CLI_CMD_OPTIONS(struct login_args, login_options),
 };
 

@@ -68,7 +68,8 @@ const struct cli_command cmd_push = {
 	.max_args = 2,
 	.args = "IMAGE [DESTINATION]",
 	.summary = "push an image to a registry",
-	.description = "Uploads the blobs of IMAGE the registry lacks, then its manifest, to DESTINATION\n"
-		       "([REGISTRY/]NAME:TAG; default IMAGE's own name) (docs/images.md).\n",
+	.description =
+		"Uploads the blobs of IMAGE the registry lacks, then its manifest, to DESTINATION\n"
+		"([REGISTRY/]NAME:TAG; default IMAGE's own name) (docs/images.md).\n",
 	CLI_CMD_OPTIONS(struct push_args, push_options),
 };

@@ -60,8 +60,8 @@ static void references(void **state)
 			assert_null(r.name);
 		kreg_ref_clear(&r);
 	}
-	static const char *const bad[] = { "", "Busybox", "a//b", "x:", "x@sha256:12", "x@md5:0123", "x:-t",
-					   "host:port/x", "/x" };
+	static const char *const bad[] = { "",           "Busybox", "a//b",        "x:", "x@sha256:12",
+					   "x@md5:0123", "x:-t",    "host:port/x", "/x" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct kreg_ref r;
 		kerr e = { 0 };

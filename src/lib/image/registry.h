@@ -68,17 +68,17 @@ enum kreg_event {
 	KREG_EV_PROGRESS, /* bytes moved */
 	KREG_EV_RETRY,    /* a retry after a cut or a 429/5xx (DONE: bytes kept) */
 	KREG_EV_VERIFYING,
-	KREG_EV_DONE,   /* the blob is complete and verified */
+	KREG_EV_DONE,    /* the blob is complete and verified */
 	KREG_EV_MOUNTED, /* push: mounted from another repository */
 };
 typedef void (*kreg_progress_fn)(void *ud, enum kreg_event ev, const char *digest, int64_t done, int64_t total);
 
 struct kreg_opts {
-	const char *auth_file;  /* credentials (auth.json); NULL: anonymous */
-	const char *certs_dir;  /* NULL: KREG_CERTS_DIR */
-	char *const *insecure;  /* registries spoken to over plain HTTP (NULL-terminated, may be NULL) */
-	const char *platform;   /* for an index: os/arch[/variant]; NULL: this host's */
-	int parallel;           /* blob transfers at once; 0: 4 */
+	const char *auth_file; /* credentials (auth.json); NULL: anonymous */
+	const char *certs_dir; /* NULL: KREG_CERTS_DIR */
+	char *const *insecure; /* registries spoken to over plain HTTP (NULL-terminated, may be NULL) */
+	const char *platform;  /* for an index: os/arch[/variant]; NULL: this host's */
+	int parallel;          /* blob transfers at once; 0: 4 */
 	kreg_progress_fn progress;
 	void *ud;
 };
@@ -90,8 +90,7 @@ int kreg_pull(struct kstore *s, const char *ref, const struct kreg_opts *o, cons
 /* Push the store's image SRC (a reference kstore_resolve takes) to DEST
  * (a registry reference with a tag; NULL: SRC itself).  DIGEST gets the
  * manifest's digest. */
-int kreg_push(struct kstore *s, const char *src, const char *dest, const struct kreg_opts *o, char digest[72],
-	      kerr *e);
+int kreg_push(struct kstore *s, const char *src, const char *dest, const struct kreg_opts *o, char digest[72], kerr *e);
 
 /* Log in: check USER and PASSWORD against REGISTRY (GET /v2/, with
  * whatever auth it asks for), then store them in O->auth_file (created

@@ -130,8 +130,10 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
 		const char *name;
 		size_t off, len;
 	} keep[] = {
-		{ "content-type:", offsetof(struct kreg_resp, content_type), sizeof(((struct kreg_resp *)0)->content_type) },
-		{ "docker-content-digest:", offsetof(struct kreg_resp, digest), sizeof(((struct kreg_resp *)0)->digest) },
+		{ "content-type:", offsetof(struct kreg_resp, content_type),
+		  sizeof(((struct kreg_resp *)0)->content_type) },
+		{ "docker-content-digest:", offsetof(struct kreg_resp, digest),
+		  sizeof(((struct kreg_resp *)0)->digest) },
 		{ "location:", offsetof(struct kreg_resp, location), sizeof(((struct kreg_resp *)0)->location) },
 		{ "www-authenticate:", offsetof(struct kreg_resp, authenticate),
 		  sizeof(((struct kreg_resp *)0)->authenticate) },
@@ -229,8 +231,9 @@ void kreg_backoff(int n)
 /* A transport error worth another try: the connection was cut or stalled. */
 static int transient(CURLcode rc)
 {
-	return rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING ||
-	       rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM;
+	return rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+	       rc == CURLE_GOT_NOTHING || rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_HTTP2 ||
+	       rc == CURLE_HTTP2_STREAM;
 }
 
 int kreg_transport_error(struct kreg *r, const char *url, CURLcode rc, const char *errbuf, kerr *e)
@@ -242,8 +245,8 @@ int kreg_transport_error(struct kreg *r, const char *url, CURLcode rc, const cha
 				"in kapsel.conf [registries] insecure",
 				url, why);
 	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
-		return kerr_msg(e, EPROTO, "%s: TLS certificate not trusted (%s); put the registry's CA in %s", url, why,
-				r->ca_file ? r->ca_file : "CERTS_DIR/HOST:PORT/ca.crt");
+		return kerr_msg(e, EPROTO, "%s: TLS certificate not trusted (%s); put the registry's CA in %s", url,
+				why, r->ca_file ? r->ca_file : "CERTS_DIR/HOST:PORT/ca.crt");
 	return kerr_msg(e, EIO, "%s: %s", url, why);
 }
 
@@ -455,8 +458,8 @@ int kreg_auth(struct kreg *r, const struct kreg_resp *p, kerr *e)
 		return bearer(r, ch + 7, e);
 	if (!strncasecmp(ch, "Basic", 5)) {
 		if (!r->basic)
-			return kerr_msg(e, EACCES, "unauthorized: %s asks for credentials (kapsel login %s)", r->registry,
-					r->registry);
+			return kerr_msg(e, EACCES, "unauthorized: %s asks for credentials (kapsel login %s)",
+					r->registry, r->registry);
 		return set_authz(r, "Basic", r->basic, e);
 	}
 	return kerr_msg(e, EACCES, "unauthorized: %s answered 401 with %s%s%s", r->registry,

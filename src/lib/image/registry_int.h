@@ -21,13 +21,13 @@ struct kreg {
 	const struct kreg_opts *o;
 	char *registry; /* as named ("docker.io") */
 	char *repo;
-	char *base;     /* "https://registry-1.docker.io" */
-	char *ca_file;  /* CERTS_DIR/HOST/ca.crt when it exists */
+	char *base;                     /* "https://registry-1.docker.io" */
+	char *ca_file;                  /* CERTS_DIR/HOST/ca.crt when it exists */
 	char *client_cert, *client_key; /* CERTS_DIR/HOST/client.{cert,key} when both exist */
-	char *basic;    /* base64(user:password) from the auth file, or NULL */
-	char *authz;    /* the Authorization header to send, or NULL */
-	int push;       /* ask for pull,push scope */
-	CURLSH *share;  /* connections and TLS sessions across handles */
+	char *basic;                    /* base64(user:password) from the auth file, or NULL */
+	char *authz;                    /* the Authorization header to send, or NULL */
+	int push;                       /* ask for pull,push scope */
+	CURLSH *share;                  /* connections and TLS sessions across handles */
 };
 
 int kreg_open(struct kreg *r, const char *registry, const char *repo, const struct kreg_opts *o, int push, kerr *e);
@@ -39,7 +39,7 @@ struct kreg_resp {
 	char *body;
 	size_t len, max; /* max: refuse a longer body (0: discard it) */
 	char content_type[128];
-	char digest[80];      /* Docker-Content-Digest */
+	char digest[80]; /* Docker-Content-Digest */
 	char location[2048];
 	char authenticate[1024]; /* WWW-Authenticate */
 	char range[64];

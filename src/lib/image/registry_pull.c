@@ -65,8 +65,8 @@ static int get_manifest(struct kreg *r, const char *reference, const char *want,
 	ksha256(p->body ? p->body : "", p->len, sum);
 	ksha256_digest(sum, digest);
 	if (want && strcmp(want, digest))
-		return kerr_msg(e, EINVAL, "manifest digest mismatch: %s:%s should be %s, the registry sent %s", r->repo,
-				reference, want, digest);
+		return kerr_msg(e, EINVAL, "manifest digest mismatch: %s:%s should be %s, the registry sent %s",
+				r->repo, reference, want, digest);
 	if (p->digest[0] && !strncmp(p->digest, "sha256:", 7) && strcmp(p->digest, digest))
 		return kerr_msg(e, EINVAL,
 				"manifest digest mismatch: %s:%s: Docker-Content-Digest says %s, the body is %s",
@@ -90,8 +90,7 @@ static int descriptor(json_object *d, const char *what, const char **digest, int
 }
 
 /* The manifest of PF in the index IDX. */
-static int pick_platform(json_object *idx, const struct kreg_platform *pf, const char **digest, int64_t *size,
-			 kerr *e)
+static int pick_platform(json_object *idx, const struct kreg_platform *pf, const char **digest, int64_t *size, kerr *e)
 {
 	json_object *ms = kj_get(idx, "manifests");
 	if (!json_object_is_type(ms, json_type_array))
@@ -122,12 +121,9 @@ static int pick_platform(json_object *idx, const struct kreg_platform *pf, const
 }
 
 static const char *const layer_types[] = {
-	"application/vnd.oci.image.layer.v1.tar",
-	"application/vnd.oci.image.layer.v1.tar+gzip",
-	"application/vnd.oci.image.layer.v1.tar+zstd",
-	"application/vnd.docker.image.rootfs.diff.tar.gzip",
-	"application/vnd.docker.image.rootfs.diff.tar",
-	NULL,
+	"application/vnd.oci.image.layer.v1.tar",       "application/vnd.oci.image.layer.v1.tar+gzip",
+	"application/vnd.oci.image.layer.v1.tar+zstd",  "application/vnd.docker.image.rootfs.diff.tar.gzip",
+	"application/vnd.docker.image.rootfs.diff.tar", NULL,
 };
 
 /* One blob to download. */
@@ -190,14 +186,15 @@ static size_t on_blob(char *buf, size_t size, size_t nitems, void *ud)
 	if (status == 206 && d->range[0]) {
 		long long from = -1;
 		if (sscanf(d->resp.range, "bytes %lld-", &from) != 1 || from != d->w.bytes) {
-			kerr_msg(d->pl->e, EPROTO, "blob %s: the registry resumed at \"%s\", not at byte %lld", d->digest,
-				 d->resp.range, (long long)d->w.bytes);
+			kerr_msg(d->pl->e, EPROTO, "blob %s: the registry resumed at \"%s\", not at byte %lld",
+				 d->digest, d->resp.range, (long long)d->w.bytes);
 			goto fail;
 		}
 		d->range[0] = '\0';
 	}
 	if (d->w.bytes + (int64_t)n > d->size) {
-		kerr_msg(d->pl->e, EINVAL, "blob %s: size mismatch: the registry sends more than the %lld bytes the manifest says",
+		kerr_msg(d->pl->e, EINVAL,
+			 "blob %s: size mismatch: the registry sends more than the %lld bytes the manifest says",
 			 d->digest, (long long)d->size);
 		goto fail;
 	}
@@ -462,7 +459,8 @@ static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *r
 	int64_t csize;
 	json_object *layers = kj_get(man, "layers");
 	if (kj_get_i64(man, "schemaVersion", 0) != 2)
-		return kerr_msg(e, EINVAL, "manifest %s: schemaVersion: expected 2 (schema 1 manifests are not supported)",
+		return kerr_msg(e, EINVAL,
+				"manifest %s: schemaVersion: expected 2 (schema 1 manifests are not supported)",
 				mdigest);
 	if (descriptor(kj_get(man, "config"), "manifest: config", &cdigest, &csize, e) < 0)
 		return kerr_wrap(e, "%s", mdigest);
@@ -473,7 +471,7 @@ static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *r
 	_cleanup_free_ char *cbuf = NULL;
 	size_t clen;
 	if (kstore_has_blob(s, cdigest) ? kstore_blob_read(s, cdigest, CONFIG_MAX, &cbuf, &clen, e)
-					 : get_small_blob(r, cdigest, csize, &cbuf, &clen, e))
+					: get_small_blob(r, cdigest, csize, &cbuf, &clen, e))
 		return kerr_wrap(e, "config");
 	_cleanup_json_ json_object *cfg = kj_parse("config", cbuf, clen, e);
 	if (!cfg)
@@ -504,7 +502,8 @@ static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *r
 		for (size_t k = 0; mt && layer_types[k]; k++)
 			known |= !strcmp(mt, layer_types[k]);
 		if (!known) {
-			kerr_msg(e, EINVAL, "%s: mediaType \"%.100s\" is not a layer kapsel unpacks", what, mt ? mt : "");
+			kerr_msg(e, EINVAL, "%s: mediaType \"%.100s\" is not a layer kapsel unpacks", what,
+				 mt ? mt : "");
 			goto out;
 		}
 		snprintf(what, sizeof(what), "config: rootfs.diff_ids[%zu]", i);
@@ -569,8 +568,8 @@ int kreg_pull(struct kstore *s, const char *refs, const struct kreg_opts *o, con
 	_cleanup_json_ json_object *doc = NULL;
 	char mdigest[KSHA256_DIGEST], mt[128];
 	int rc = get_manifest(&r, ref.digest ? ref.digest : ref.tag, ref.digest, &p, mdigest, &doc, mt, sizeof(mt), e);
-	if (rc == 0 && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST) ||
-			(!*mt && kj_get(doc, "manifests")))) {
+	if (rc == 0 &&
+	    (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST) || (!*mt && kj_get(doc, "manifests")))) {
 		const char *child;
 		int64_t csize;
 		if ((rc = pick_platform(doc, &pf, &child, &csize, e)) == 0) {
@@ -580,13 +579,14 @@ int kreg_pull(struct kstore *s, const char *refs, const struct kreg_opts *o, con
 			rc = want ? get_manifest(&r, want, want, &p, mdigest, &doc, mt, sizeof(mt), e)
 				  : kerr_set(e, ENOMEM, "pull");
 			if (rc == 0 && (int64_t)p.len != csize)
-				rc = kerr_msg(e, EINVAL, "manifest %s: size mismatch: the index says %lld bytes, got %zu",
-					      want, (long long)csize, p.len);
+				rc = kerr_msg(e, EINVAL,
+					      "manifest %s: size mismatch: the index says %lld bytes, got %zu", want,
+					      (long long)csize, p.len);
 		}
 	}
 	if (rc == 0 && strcmp(mt, MT_OCI_MANIFEST) && strcmp(mt, MT_DOCKER_MANIFEST) && (*mt || !kj_get(doc, "layers")))
-		rc = kerr_msg(e, EINVAL, "manifest %s: media type \"%.100s\" is not an image manifest kapsel reads", mdigest,
-			      mt);
+		rc = kerr_msg(e, EINVAL, "manifest %s: media type \"%.100s\" is not an image manifest kapsel reads",
+			      mdigest, mt);
 	if (rc == 0) {
 		emit(o, KREG_EV_RESOLVED, mdigest, 0, 0);
 		rc = pull_image(s, &r, &ref, doc, mdigest, &p, o, &img, e);

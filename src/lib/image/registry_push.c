@@ -127,8 +127,8 @@ static char *write_manifest(const struct kstore *s, const struct kstore_image *i
 	for (size_t i = 0; i < img->nlayers; i++) {
 		const struct kstore_layer *l = &img->layers[i];
 		json_object *d = json_object_new_object();
-		const char *mt = l->media_type && strstr(l->media_type, ".layer.") ? l->media_type
-										     : sniff_layer(s, l->digest);
+		const char *mt =
+			l->media_type && strstr(l->media_type, ".layer.") ? l->media_type : sniff_layer(s, l->digest);
 		json_object_object_add(d, "mediaType", json_object_new_string(mt));
 		json_object_object_add(d, "digest", json_object_new_string(l->digest));
 		json_object_object_add(d, "size", json_object_new_int64(l->size));
@@ -200,8 +200,7 @@ static int push_image(struct kstore *s, const struct kstore_image *img, struct k
 	return rc;
 }
 
-int kreg_push(struct kstore *s, const char *src, const char *dest, const struct kreg_opts *o, char digest[72],
-	      kerr *e)
+int kreg_push(struct kstore *s, const char *src, const char *dest, const struct kreg_opts *o, char digest[72], kerr *e)
 {
 	const struct kstore_image *img;
 	struct kreg_ref ref;

@@ -207,8 +207,7 @@ static int verify_layers(struct kstore *s, struct kstore_pulled *p, kerr *e)
 			return kerr_errno(e, "%s", what);
 		if (uncompressed_digest(fd, what, sum, &usize, e) < 0)
 			return -1;
-		snprintf(what, sizeof(what), "layer %zu (%s): uncompressed (config rootfs.diff_ids)", i + 1,
-			 l->digest);
+		snprintf(what, sizeof(what), "layer %zu (%s): uncompressed (config rootfs.diff_ids)", i + 1, l->digest);
 		if (ksha256_verify(l->diff_id, sum, what, e) < 0)
 			return -1;
 		rec->size += usize;
