@@ -147,12 +147,41 @@ static void auth_file(void **state)
 	rmdir(dir);
 }
 
+static void challenges(void **state)
+{
+	(void)state;
+	const char *ch =
+		"realm=\"https://auth.example/token?x=realm=1\",service=\"reg, the one\","
+		"scope=\"repository:a/b:pull,push\", error=insufficient_scope";
+	char v[128];
+	assert_int_equal(kreg_challenge_param(ch, "realm", v, sizeof(v)), 1);
+	assert_string_equal(v, "https://auth.example/token?x=realm=1");
+	assert_int_equal(kreg_challenge_param(ch, "service", v, sizeof(v)), 1);
+	assert_string_equal(v, "reg, the one");
+	assert_int_equal(kreg_challenge_param(ch, "scope", v, sizeof(v)), 1);
+	assert_string_equal(v, "repository:a/b:pull,push");
+	assert_int_equal(kreg_challenge_param(ch, "error", v, sizeof(v)), 1);
+	assert_string_equal(v, "insufficient_scope");
+	assert_int_equal(kreg_challenge_param(ch, "account", v, sizeof(v)), 0);
+	assert_string_equal(v, "");
+	/* a key inside another key's name or value is not that key */
+	assert_int_equal(kreg_challenge_param("xrealm=\"a\",subscope=\"scope=b\"", "scope", v, sizeof(v)), 0);
+	assert_int_equal(kreg_challenge_param("Realm=\"A\"", "realm", v, sizeof(v)), 1);
+	assert_string_equal(v, "A");
+	/* an unterminated quote is no value; a long one is cut to the buffer */
+	assert_int_equal(kreg_challenge_param("realm=\"abc", "realm", v, sizeof(v)), 0);
+	char small[4];
+	assert_int_equal(kreg_challenge_param("realm=\"abcdef\"", "realm", small, sizeof(small)), 1);
+	assert_string_equal(small, "abc");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(references),
 		cmocka_unit_test(platforms),
 		cmocka_unit_test(auth_file),
+		cmocka_unit_test(challenges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -341,8 +341,7 @@ int kreg_request(struct kreg *r, const char *method, const char *path, const cha
 	}
 }
 
-/* One parameter of a challenge: key="value" (or key=token). */
-static int challenge_param(const char *ch, const char *key, char *out, size_t n)
+int kreg_challenge_param(const char *ch, const char *key, char *out, size_t n)
 {
 	size_t kl = strlen(key);
 	const char *p = ch;
@@ -380,13 +379,13 @@ static int set_authz(struct kreg *r, const char *scheme, const char *cred, kerr 
 static int bearer(struct kreg *r, const char *ch, kerr *e)
 {
 	char realm[1024], service[256], scope[512];
-	if (!challenge_param(ch, "realm", realm, sizeof(realm)) || !*realm)
+	if (!kreg_challenge_param(ch, "realm", realm, sizeof(realm)) || !*realm)
 		return kerr_msg(e, EPROTO, "%s: a Bearer challenge without a realm: %s", r->registry, ch);
-	challenge_param(ch, "service", service, sizeof(service));
+	kreg_challenge_param(ch, "service", service, sizeof(service));
 	_cleanup_free_ char *ours = NULL;
 	if (r->repo && !(ours = kstr_printf("repository:%s:%s", r->repo, r->push ? "pull,push" : "pull")))
 		return kerr_set(e, ENOMEM, "auth");
-	if (!challenge_param(ch, "scope", scope, sizeof(scope)) || (ours && r->push))
+	if (!kreg_challenge_param(ch, "scope", scope, sizeof(scope)) || (ours && r->push))
 		snprintf(scope, sizeof(scope), "%s", ours ? ours : "");
 	CURL *esc = curl_easy_init();
 	if (!esc)

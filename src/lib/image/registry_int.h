@@ -66,6 +66,9 @@ int kreg_request(struct kreg *r, const char *method, const char *url, const char
 int kreg_auth(struct kreg *r, const struct kreg_resp *p, kerr *e);
 /* The error of a failed transfer of URL (TLS ones say what to configure). */
 int kreg_transport_error(struct kreg *r, const char *url, CURLcode rc, const char *errbuf, kerr *e);
+/* The parameter KEY of the challenge CH (after the scheme): key="value"
+ * or key=token, into OUT; 0 when it is not there. */
+int kreg_challenge_param(const char *ch, const char *key, char *out, size_t n);
 /* Back-off before try N (1, 2, ...): 250 ms doubling. */
 void kreg_backoff(int n);
 /* A registry error body ({"errors":[{"code","message"}]}) as text, or "". */
