@@ -184,6 +184,10 @@ def test_multiarch_index_platform(registry, images, tmp_path):
     assert p.stdout == ids["amd64"] + "\n"
     p = kapsel(tmp_path / "none", "pull", *base, "--platform", "linux/s390x", ref)
     assert p.returncode == 1 and "no image for platform linux/s390x" in p.stderr
+    # a single image is the platform asked for, or refused
+    registry.skopeo_copy("oci:" + images["bb"] + ":1", f"docker://{registry.host}/kapsel/single:1")
+    p = kapsel(tmp_path / "none", "pull", *base, "--platform", "linux/arm64", f"{registry.host}/kapsel/single:1")
+    assert p.returncode == 1 and "the image is linux/amd64, not the platform asked for (linux/arm64)" in p.stderr
     p = kapsel(tmp_path / "none", "pull", *base, "--platform", "linux", ref)
     assert p.returncode == 1 and "invalid platform" in p.stderr
     # a digest reference that is not what the registry serves

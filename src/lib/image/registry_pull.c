@@ -449,9 +449,11 @@ static void job_free(struct kstore *s, struct job *j)
 
 /* The image manifest MAN (digest MDIGEST, its bytes BODY) of R into the
  * store. */
+/* PF: the platform asked for with --platform, which the config must
+ * name too (an image without an index, or an index that lies); NULL: any. */
 static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *ref, json_object *man,
 		      const char *mdigest, const struct kreg_resp *body, const struct kreg_opts *o,
-		      const struct kstore_image **out, kerr *e)
+		      const struct kreg_platform *pf, const struct kstore_image **out, kerr *e)
 {
 	struct job j = { 0 };
 	int rc = -1;
@@ -480,6 +482,12 @@ static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *r
 	size_t nids = json_object_is_type(ids, json_type_array) ? json_object_array_length(ids) : 0;
 	if (nids != nl)
 		return kerr_msg(e, EINVAL, "the manifest names %zu layers, the config's rootfs.diff_ids %zu", nl, nids);
+	if (pf && (strcmp(kj_get_str(cfg, "os") ? kj_get_str(cfg, "os") : "", pf->os) ||
+		   strcmp(kj_get_str(cfg, "architecture") ? kj_get_str(cfg, "architecture") : "", pf->arch)))
+		return kerr_msg(e, EINVAL, "the image is %s/%s, not the platform asked for (%s/%s)",
+				kj_get_str(cfg, "os") ? kj_get_str(cfg, "os") : "?",
+				kj_get_str(cfg, "architecture") ? kj_get_str(cfg, "architecture") : "?", pf->os,
+				pf->arch);
 	if (!(j.rec.id = strdup(cdigest)) || !(j.rec.manifest = strdup(mdigest)) ||
 	    !(j.rec.layers = calloc(nl, sizeof(*j.rec.layers))) || !(j.dl = calloc(nl, sizeof(*j.dl)))) {
 		kerr_set(e, ENOMEM, "pull");
@@ -589,7 +597,7 @@ int kreg_pull(struct kstore *s, const char *refs, const struct kreg_opts *o, con
 			      mdigest, mt);
 	if (rc == 0) {
 		emit(o, KREG_EV_RESOLVED, mdigest, 0, 0);
-		rc = pull_image(s, &r, &ref, doc, mdigest, &p, o, &img, e);
+		rc = pull_image(s, &r, &ref, doc, mdigest, &p, o, o->platform && *o->platform ? &pf : NULL, &img, e);
 	}
 	kreg_resp_clear(&p);
 	kreg_close(&r);
