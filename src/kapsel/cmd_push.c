@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 struct push_args {
 	struct kapsel_registry_args reg;
@@ -18,21 +19,6 @@ static const struct cli_option push_options[] = {
 	CLI_OPT_END,
 };
 
-static void progress(void *ud, enum kreg_event ev, const char *digest, int64_t done, int64_t total)
-{
-	const struct push_args *a = ud;
-	(void)done;
-	(void)total;
-	if (a->quiet)
-		return;
-	if (ev == KREG_EV_EXISTS)
-		printf("%.12s: Layer already exists\n", digest + 7);
-	else if (ev == KREG_EV_DONE)
-		printf("%.12s: Pushed\n", digest + 7);
-	else if (ev == KREG_EV_MOUNTED)
-		printf("%.12s: Mounted from another repository\n", digest + 7);
-}
-
 static int push_run(const struct cli_call *c)
 {
 	struct push_args *a = c->opts;
@@ -40,8 +26,9 @@ static int push_run(const struct cli_call *c)
 	int rc = kapsel_registry_setup(c, &a->reg, &reg);
 	if (rc)
 		return rc;
-	reg.o.progress = progress;
-	reg.o.ud = a;
+	struct kapsel_progress sh = { .tty = isatty(1), .quiet = a->quiet, .words = &kapsel_push_words };
+	reg.o.progress = kapsel_progress_event;
+	reg.o.ud = &sh;
 	struct kstore *s;
 	if ((rc = kapsel_store(c, KSTORE_SHARED, &s))) {
 		kapsel_registry_done(&reg);
@@ -50,12 +37,15 @@ static int push_run(const struct cli_call *c)
 	char digest[72];
 	kerr e = { 0 };
 	const char *dest = c->argc > 1 ? c->argv[1] : NULL;
-	if (kreg_push(s, c->argv[0], dest, &reg.o, digest, &e) < 0)
+	if (kreg_push(s, c->argv[0], dest, &reg.o, digest, &e) < 0) {
 		rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
-	else if (a->quiet)
+	} else if (a->quiet) {
 		printf("%s\n", digest);
-	else
+	} else {
+		kapsel_progress_end(&sh);
 		printf("Pushed %s\nDigest: %s\n", dest ? dest : c->argv[0], digest);
+	}
+	kapsel_progress_done(&sh);
 	kstore_close(s);
 	kapsel_registry_done(&reg);
 	return rc ? rc : fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;

@@ -49,4 +49,23 @@ struct kapsel_registry {
 int kapsel_registry_setup(const struct cli_call *c, const struct kapsel_registry_args *a, struct kapsel_registry *out);
 void kapsel_registry_done(struct kapsel_registry *r);
 
+/* The transfer display of pull and push (progress.c): a kreg_progress_fn
+ * with a struct kapsel_progress as its UD. */
+struct kapsel_progress_words {
+	const char *exists, *moving, *done; /* "Already exists", "Downloading", "Pull complete" */
+};
+extern const struct kapsel_progress_words kapsel_pull_words, kapsel_push_words;
+struct kapsel_progress_row;
+struct kapsel_progress {
+	int tty, quiet;
+	const struct kapsel_progress_words *words;
+	struct kapsel_progress_row *rows;
+	size_t n, drawn;
+	double last;
+};
+void kapsel_progress_event(void *ud, enum kreg_event ev, const char *digest, int64_t done, int64_t total);
+/* The last state on a terminal (after the transfers). */
+void kapsel_progress_end(struct kapsel_progress *p);
+void kapsel_progress_done(struct kapsel_progress *p);
+
 #endif

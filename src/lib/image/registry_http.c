@@ -279,6 +279,16 @@ static size_t on_read(char *out, size_t size, size_t nitems, void *ud)
 	return want;
 }
 
+static int on_xfer(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct kreg *r = ud;
+	(void)dltotal;
+	(void)dlnow;
+	if (ultotal > 0)
+		r->o->progress(r->o->ud, KREG_EV_PROGRESS, r->xfer, ulnow, ultotal);
+	return 0;
+}
+
 int kreg_request(struct kreg *r, const char *method, const char *path, const char *const *headers, const void *body,
 		 int fd, size_t len, struct kreg_resp *p, kerr *e)
 {
@@ -311,6 +321,11 @@ int kreg_request(struct kreg *r, const char *method, const char *path, const cha
 			}
 			curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
 			curl_easy_setopt(c, CURLOPT_READDATA, &u);
+			if (r->xfer && r->o->progress) {
+				curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+				curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xfer);
+				curl_easy_setopt(c, CURLOPT_XFERINFODATA, r);
+			}
 		}
 		CURLcode rc = curl_easy_perform(c);
 		if (rc == CURLE_OK)

@@ -27,6 +27,7 @@ struct kreg {
 	char *basic;                    /* base64(user:password) from the auth file, or NULL */
 	char *authz;                    /* the Authorization header to send, or NULL */
 	int push;                       /* ask for pull,push scope */
+	const char *xfer;               /* the blob an upload of kreg_request sends (progress events), or NULL */
 	CURLSH *share;                  /* connections and TLS sessions across handles */
 };
 

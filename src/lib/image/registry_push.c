@@ -70,7 +70,10 @@ static int push_blob(struct kreg *r, const struct kstore *s, const char *digest,
 	if (strncmp(put, r->base, strlen(r->base)))
 		return kerr_msg(e, EPROTO, "start an upload: Location %s is not on %s", p.location, r->base);
 	static const char *const octet[] = { "Content-Type: application/octet-stream", NULL };
-	if (kreg_request(r, "PUT", put, octet, NULL, fd, (size_t)size, &p, e) < 0)
+	r->xfer = digest;
+	int sent = kreg_request(r, "PUT", put, octet, NULL, fd, (size_t)size, &p, e);
+	r->xfer = NULL;
+	if (sent < 0)
 		return -1;
 	if (p.status != 201) {
 		char what[128];
