@@ -230,6 +230,8 @@ static int start(struct pull *pl, CURLM *m, struct dl *d)
 	curl_easy_setopt(d->c, CURLOPT_HTTPHEADER, d->hl);
 	curl_easy_setopt(d->c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(d->c, CURLOPT_MAXREDIRS, 5L);
+	/* big reads: fewer wake-ups per blob, which a busy machine makes costly */
+	curl_easy_setopt(d->c, CURLOPT_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(d->c, CURLOPT_WRITEFUNCTION, on_blob);
 	curl_easy_setopt(d->c, CURLOPT_WRITEDATA, d);
 	curl_easy_setopt(d->c, CURLOPT_PRIVATE, d);
