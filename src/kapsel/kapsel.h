@@ -11,6 +11,7 @@ struct kstore;
 /* kapsel's global options (before the command). */
 struct kapsel_globals {
 	const char *root;   /* the image store (--root, default KSTORE_ROOT) */
+	const char *config; /* kapsel.conf (--config, default KCONF_PATH) */
 };
 
 extern const struct cli_command cmd_audit;
@@ -19,10 +20,52 @@ extern const struct cli_command cmd_images;
 extern const struct cli_command cmd_image;
 extern const struct cli_command cmd_tag;
 extern const struct cli_command cmd_rmi;
+extern const struct cli_command cmd_pull;
+extern const struct cli_command cmd_push;
+extern const struct cli_command cmd_login;
+extern const struct cli_command cmd_logout;
 
 /* Open the image store of --root with lock MODE (KSTORE_SHARED or
  * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code
  * returned (> 0). */
 int kapsel_store(const struct cli_call *c, int mode, struct kstore **out);
+
+/* The registry options of pull, push and login (cmd_login.c). */
+#include "image/registry.h"
+struct kapsel_registry_args {
+	const char *auth_file; /* --authfile */
+	const char *certs_dir; /* --certs-dir */
+};
+/* --authfile and --certs-dir, for a command struct whose first member is
+ * a struct kapsel_registry_args. */
+extern const struct cli_option kapsel_registry_options[];
+struct kapsel_registry {
+	struct kreg_opts o;
+	char *auth_file, *certs_dir;
+	char **insecure; /* kapsel.conf [registries] insecure */
+};
+/* Fill OUT from kapsel.conf and A; on failure the error is reported and
+ * the exit code returned (> 0). */
+int kapsel_registry_setup(const struct cli_call *c, const struct kapsel_registry_args *a, struct kapsel_registry *out);
+void kapsel_registry_done(struct kapsel_registry *r);
+
+/* The transfer display of pull and push (progress.c): a kreg_progress_fn
+ * with a struct kapsel_progress as its UD. */
+struct kapsel_progress_words {
+	const char *exists, *moving, *done; /* "Already exists", "Downloading", "Pull complete" */
+};
+extern const struct kapsel_progress_words kapsel_pull_words, kapsel_push_words;
+struct kapsel_progress_row;
+struct kapsel_progress {
+	int tty, quiet;
+	const struct kapsel_progress_words *words;
+	struct kapsel_progress_row *rows;
+	size_t n, drawn;
+	double last;
+};
+void kapsel_progress_event(void *ud, enum kreg_event ev, const char *digest, int64_t done, int64_t total);
+/* The last state on a terminal (after the transfers). */
+void kapsel_progress_end(struct kapsel_progress *p);
+void kapsel_progress_done(struct kapsel_progress *p);
 
 #endif
