@@ -3,7 +3,6 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
-#include "common/json.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -81,42 +80,4 @@ int kcg_read_keyed(const char *dir, const char *file, const char *key, uint64_t 
 		line = nl ? nl + 1 : NULL;
 	}
 	return -1;
-}
-
-int kcg_read_flat(const char *dir, const char *file, json_object *into)
-{
-	_cleanup_free_ char *buf = NULL;
-	if (read_small(dir, file, &buf) < 0)
-		return -1;
-	for (char *line = buf; line && *line;) {
-		char *nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
-		char *sp = strchr(line, ' ');
-		if (sp) {
-			*sp = '\0';
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(sp + 1, &end, 10);
-			if (end != sp + 1 && !errno && *line)
-				kcg_json_u64(into, line, v);
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-	return 0;
-}
-
-void kcg_json_u64(json_object *obj, const char *key, uint64_t v)
-{
-	json_object_object_add(obj, key, json_object_new_uint64(v));
-}
-
-json_object *kcg_json_child(json_object *obj, const char *key)
-{
-	json_object *c = kj_get(obj, key);
-	if (!c) {
-		c = json_object_new_object();
-		json_object_object_add(obj, key, c);
-	}
-	return c;
 }
