@@ -77,7 +77,8 @@ int kcg_stats_read(const struct kcg_host *h, const char *path, struct kcg_stats 
 
 	uint64_t u = s->mem.usage.usage;
 	s->mem.working_set = (s->have & KCG_HAVE_MEMSTAT) && s->mem.inactive_file < u ? u - s->mem.inactive_file
-							: (s->have & KCG_HAVE_MEMSTAT) ? 0 : u;
+			     : (s->have & KCG_HAVE_MEMSTAT)                           ? 0
+										      : u;
 	return 0;
 }
 
@@ -150,7 +151,8 @@ json_object *kcg_stats_runc_json(const struct kcg_stats *s)
 		if (s->cpu.n_percpu)
 			json_object_object_add(u, "percpu", u64_array(s->cpu.percpu, s->cpu.n_percpu));
 		if (s->cpu.n_percpu_kernel)
-			json_object_object_add(u, "percpu_kernel", u64_array(s->cpu.percpu_kernel, s->cpu.n_percpu_kernel));
+			json_object_object_add(u, "percpu_kernel",
+					       u64_array(s->cpu.percpu_kernel, s->cpu.n_percpu_kernel));
 		if (s->cpu.n_percpu_user)
 			json_object_object_add(u, "percpu_user", u64_array(s->cpu.percpu_user, s->cpu.n_percpu_user));
 		if (s->have & KCG_HAVE_CPU_SPLIT) {

@@ -12,8 +12,8 @@
 #include <string.h>
 
 static const char *const io_op_table[] = {
-	[KCG_IO_READ] = "Read",       [KCG_IO_WRITE] = "Write",     [KCG_IO_SYNC] = "Sync",
-	[KCG_IO_ASYNC] = "Async",     [KCG_IO_DISCARD] = "Discard", [KCG_IO_TOTAL] = "Total",
+	[KCG_IO_READ] = "Read",   [KCG_IO_WRITE] = "Write",     [KCG_IO_SYNC] = "Sync",
+	[KCG_IO_ASYNC] = "Async", [KCG_IO_DISCARD] = "Discard", [KCG_IO_TOTAL] = "Total",
 };
 KAPSEL_DEFINE_NAME_TABLE(kcg_io_op, enum kcg_io_op, io_op_table);
 
@@ -35,8 +35,8 @@ int kcg_stats_memstat(const char *dir, struct kcg_stats *s)
 			errno = 0;
 			unsigned long long v = strtoull(sp + 1, &end, 10);
 			if (end != sp + 1 && !errno) {
-				snprintf(s->mem.raw[s->mem.n_raw].key, sizeof(s->mem.raw[0].key), "%.*s", (int)(sp - line),
-					 line);
+				snprintf(s->mem.raw[s->mem.n_raw].key, sizeof(s->mem.raw[0].key), "%.*s",
+					 (int)(sp - line), line);
 				s->mem.raw[s->mem.n_raw++].v = v;
 			}
 		}

@@ -20,16 +20,16 @@
 
 /* struct kcg_stats.have */
 enum {
-	KCG_HAVE_CPU = 1u << 0,          /* cpu.total */
-	KCG_HAVE_CPU_SPLIT = 1u << 1,    /* cpu.user, cpu.kernel */
-	KCG_HAVE_THROTTLE = 1u << 2,     /* cpu.periods, throttled_* */
-	KCG_HAVE_MEMORY = 1u << 3,       /* mem.usage (its own have bits) */
-	KCG_HAVE_MEMSTAT = 1u << 4,      /* memory.stat: cache, rss, mapped_file, working_set, raw */
-	KCG_HAVE_SWAP = 1u << 5,         /* mem.swap_bytes */
-	KCG_HAVE_OOM = 1u << 6,          /* mem.oom_kills */
-	KCG_HAVE_PIDS = 1u << 7,         /* pids.current, pids.limit */
-	KCG_HAVE_BLKIO = 1u << 8,        /* dev[] */
-	KCG_HAVE_HUGETLB = 1u << 9,      /* huge[] (may be empty) */
+	KCG_HAVE_CPU = 1u << 0,       /* cpu.total */
+	KCG_HAVE_CPU_SPLIT = 1u << 1, /* cpu.user, cpu.kernel */
+	KCG_HAVE_THROTTLE = 1u << 2,  /* cpu.periods, throttled_* */
+	KCG_HAVE_MEMORY = 1u << 3,    /* mem.usage (its own have bits) */
+	KCG_HAVE_MEMSTAT = 1u << 4,   /* memory.stat: cache, rss, mapped_file, working_set, raw */
+	KCG_HAVE_SWAP = 1u << 5,      /* mem.swap_bytes */
+	KCG_HAVE_OOM = 1u << 6,       /* mem.oom_kills */
+	KCG_HAVE_PIDS = 1u << 7,      /* pids.current, pids.limit */
+	KCG_HAVE_BLKIO = 1u << 8,     /* dev[] */
+	KCG_HAVE_HUGETLB = 1u << 9,   /* huge[] (may be empty) */
 };
 
 /* struct kcg_memc.have */
@@ -54,16 +54,15 @@ struct kcg_blkdev {
 struct kcg_hugetlb {
 	char size[16]; /* "2MB" */
 	uint64_t usage, max, failcnt;
-	unsigned have;  /* KCG_MC_USAGE | KCG_MC_MAX | KCG_MC_FAILCNT */
+	unsigned have; /* KCG_MC_USAGE | KCG_MC_MAX | KCG_MC_FAILCNT */
 };
 
 struct kcg_stats {
 	unsigned have;
-	int v2_memory;  /* the memory figures came from cgroup2 */
+	int v2_memory; /* the memory figures came from cgroup2 */
 	struct {
 		uint64_t total, user, kernel;
-		uint64_t percpu[KCG_STATS_MAX_CPUS], percpu_user[KCG_STATS_MAX_CPUS],
-			percpu_kernel[KCG_STATS_MAX_CPUS];
+		uint64_t percpu[KCG_STATS_MAX_CPUS], percpu_user[KCG_STATS_MAX_CPUS], percpu_kernel[KCG_STATS_MAX_CPUS];
 		unsigned n_percpu, n_percpu_user, n_percpu_kernel;
 		uint64_t periods, throttled_periods, throttled_ns;
 	} cpu;
@@ -77,8 +76,8 @@ struct kcg_stats {
 		uint64_t swap_bytes;  /* swap alone */
 		uint64_t swap_limit;  /* swap alone (v2 memory.swap.max; v1 memsw limit - limit) */
 		uint64_t pgfault, pgmajfault;
-		uint64_t oom_kills;   /* memory.events / memory.oom_control oom_kill */
-		uint64_t runc_cache;  /* what runc calls "cache": v1 "cache", v2 "file" */
+		uint64_t oom_kills;  /* memory.events / memory.oom_control oom_kill */
+		uint64_t runc_cache; /* what runc calls "cache": v1 "cache", v2 "file" */
 		unsigned n_raw;
 		struct {
 			char key[40];
