@@ -346,6 +346,7 @@ void kcg_v2_stats_io(const char *dir, struct kcg_stats *s)
 	if (kfs_read_file(p, &buf, NULL, &e) < 0)
 		return;
 	s->have |= KCG_HAVE_BLKIO;
+	s->v2_io = 1;
 	static const struct {
 		const char *key;
 		int op, ios;
