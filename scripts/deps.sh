@@ -8,6 +8,9 @@ if [ "${1:-build}" = test ]; then
 	# the cgroup v2 VM (tests/vm): Debian's kernel under qemu, its root made by mmdebstrap
 	need="$need qemu-system-x86 mmdebstrap linux-image-amd64 e2fsprogs kmod"
 fi
+# the monitor (kapsel monitor's HTTP server and gzip; promtool in its tests)
+need="$need libmicrohttpd-dev zlib1g-dev"
+[ "${1:-build}" = test ] && need="$need prometheus"
 missing=""
 for p in $need; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -20,6 +20,7 @@ extern const struct cli_command cmd_image;
 extern const struct cli_command cmd_tag;
 extern const struct cli_command cmd_rmi;
 extern const struct cli_command cmd_stats;
+extern const struct cli_command cmd_monitor;
 
 /* Where `stats` and `monitor` look for containers (monitor_src.c): the
  * options of struct kmon_sources.  A command's option struct has a struct

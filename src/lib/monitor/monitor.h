@@ -136,4 +136,33 @@ void kmon_size_decimal(uint64_t v, char *buf, size_t n);
 json_object *kmon_docker_json(const struct kmon_container *c, const struct kmon_sample *prev,
 			      const struct kmon_sample *cur);
 
+/* ------------------------------------------ Prometheus text (prom.c) */
+
+/* The exposition formats /metrics serves. */
+enum kmon_prom_format { KMON_PROM_TEXT, KMON_PROM_OPENMETRICS };
+/* Content-Type of each ("text/plain; version=0.0.4; charset=utf-8", ...). */
+const char *kmon_prom_content_type(enum kmon_prom_format f);
+/* The format an Accept header asks for: OpenMetrics when it names
+ * application/openmetrics-text (without q=0), else text 0.0.4. */
+enum kmon_prom_format kmon_prom_negotiate(const char *accept);
+
+/* The metrics of containers C[0..N) with their samples S[0..N), with
+ * cAdvisor's names, types, units and base labels (id = cgroup path, name,
+ * image; container, pod, namespace for Kubernetes pods), plus one
+ * kapsel_container_info{...} 1 series per container carrying its labels
+ * (as label_<name>, sanitized).  A stopped container (running 0) has only
+ * its info series.  Into a malloc'ed *OUT of *LEN bytes. */
+int kmon_prom_write(const struct kmon_container *c, const struct kmon_sample *s, size_t n, enum kmon_prom_format f,
+		    char **out, size_t *len, kerr *e);
+/* A growing text buffer (oom set when an append failed). */
+struct kmon_buf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+void kmon_buf_put(struct kmon_buf *b, const char *s, size_t n);
+void kmon_buf_printf(struct kmon_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append VALUE as a label value: \\, " and newline escaped. */
+void kmon_prom_escape(struct kmon_buf *b, const char *value);
+
 #endif
