@@ -360,7 +360,7 @@ static void scan_docker(struct disc *d, const char *host, struct moby *m)
 	 * are still listed, by id */
 	const char *sock = kstr_starts(host, "unix://") ? host + 7 : host;
 	struct stat st;
-	int have_sock = stat(sock, &st) == 0;
+	int have_sock = *host && stat(sock, &st) == 0;
 	_cleanup_json_ json_object *arr = NULL;
 	struct kdocker *cl = NULL;
 	if (have_sock && (cl = kdocker_new(host, NULL, &e)) &&
@@ -511,8 +511,7 @@ int kmon_discover(const struct kmon_sources *src, struct kmon_list *out, kerr *e
 		if (**t)
 			scan_tasks(&d, *t, &m);
 	const char *host = or_default(src->docker_host, "unix:///var/run/docker.sock");
-	if (*host)
-		scan_docker(&d, host, &m);
+	scan_docker(&d, host, &m); /* "": the moby tasks by id alone */
 	kstrv_free(m.ids);
 	const char *proot = or_default(src->podman_root, "/var/lib/containers/storage");
 	const char *prun = or_default(src->podman_runroot, "/run/containers/storage");
