@@ -114,7 +114,7 @@ static void put_memc(json_object *mem, const char *key, const struct kcg_memc *m
 	json_object_object_add(mem, key, o);
 }
 
-static json_object *blkio_array(const struct kcg_stats *s, int ios)
+json_object *kcg_stats_blkio_json(const struct kcg_stats *s, int ios, int lower)
 {
 	json_object *a = json_object_new_array();
 	for (unsigned i = 0; i < s->n_dev; i++) {
@@ -122,10 +122,14 @@ static json_object *blkio_array(const struct kcg_stats *s, int ios)
 		for (int k = 0; k < KCG_IO_N; k++) {
 			if (!((ios ? d->have_ios : d->have_bytes) & (1u << k)))
 				continue;
+			char op[16];
+			snprintf(op, sizeof(op), "%s", kcg_io_op_to_name(k));
+			if (lower)
+				op[0] = (char)(op[0] - 'A' + 'a');
 			json_object *o = json_object_new_object();
 			put_u64(o, "major", d->major);
 			put_u64(o, "minor", d->minor);
-			json_object_object_add(o, "op", json_object_new_string(kcg_io_op_to_name(k)));
+			json_object_object_add(o, "op", json_object_new_string(op));
 			put_u64(o, "value", (ios ? d->ios : d->bytes)[k]);
 			json_object_array_add(a, o);
 		}
@@ -190,12 +194,12 @@ json_object *kcg_stats_runc_json(const struct kcg_stats *s)
 			put_u64(pids, "limit", s->pids.limit);
 	}
 
-	json_object *a = blkio_array(s, 0);
+	json_object *a = kcg_stats_blkio_json(s, 0, 0);
 	if (json_object_array_length(a))
 		json_object_object_add(blkio, "ioServiceBytesRecursive", a);
 	else
 		json_object_put(a);
-	a = blkio_array(s, 1);
+	a = kcg_stats_blkio_json(s, 1, 0);
 	if (json_object_array_length(a))
 		json_object_object_add(blkio, "ioServicedRecursive", a);
 	else

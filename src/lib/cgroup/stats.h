@@ -22,6 +22,12 @@ int kcg_stats_read(const struct kcg_host *h, const char *path, struct kcg_stats 
  * {"cpu":{...},"memory":{...},"pids":{...},"blkio":{...},"hugetlb":{...}}. */
 json_object *kcg_stats_runc_json(const struct kcg_stats *s);
 
+/* The block IO entries of S as runc and Docker list them:
+ * [{"major":8,"minor":0,"op":"Read","value":N},...], per device in the
+ * kernel's order; IOS: operations, else bytes; LOWER: "read" (Docker's
+ * spelling on cgroup2). */
+json_object *kcg_stats_blkio_json(const struct kcg_stats *s, int ios, int lower);
+
 /* kcg_stats_read + kcg_stats_runc_json. */
 int kcg_stats(const struct kcg_host *h, const char *path, json_object **out, kerr *e);
 

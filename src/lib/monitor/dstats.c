@@ -125,30 +125,6 @@ static json_object *cpu_stats(const struct kmon_sample *s)
 	return o;
 }
 
-static json_object *blkio_list(const struct kcg_stats *s, int ios)
-{
-	json_object *a = json_object_new_array();
-	for (unsigned i = 0; i < s->n_dev; i++) {
-		const struct kcg_blkdev *d = &s->dev[i];
-		for (int k = 0; k < KCG_IO_N; k++) {
-			if (!((ios ? d->have_ios : d->have_bytes) & (1u << k)))
-				continue;
-			json_object *o = json_object_new_object();
-			put_u64(o, "major", d->major);
-			put_u64(o, "minor", d->minor);
-			/* Docker writes the v1 names capitalized, cgroup2's in lower case */
-			char op[16];
-			snprintf(op, sizeof(op), "%s", kcg_io_op_to_name(k));
-			if (s->v2_io)
-				op[0] = (char)(op[0] - 'A' + 'a');
-			json_object_object_add(o, "op", json_object_new_string(op));
-			put_u64(o, "value", (ios ? d->ios : d->bytes)[k]);
-			json_object_array_add(a, o);
-		}
-	}
-	return a;
-}
-
 json_object *kmon_docker_json(const struct kmon_container *c, const struct kmon_sample *prev,
 			      const struct kmon_sample *cur)
 {
@@ -177,8 +153,8 @@ json_object *kmon_docker_json(const struct kmon_container *c, const struct kmon_
 	json_object_object_add(o, "pids_stats", p);
 
 	json_object *b = json_object_new_object();
-	json_object_object_add(b, "io_service_bytes_recursive", blkio_list(s, 0));
-	json_object_object_add(b, "io_serviced_recursive", blkio_list(s, 1));
+	json_object_object_add(b, "io_service_bytes_recursive", kcg_stats_blkio_json(s, 0, s->v2_io));
+	json_object_object_add(b, "io_serviced_recursive", kcg_stats_blkio_json(s, 1, s->v2_io));
 	json_object_object_add(o, "blkio_stats", b);
 	put_u64(o, "num_procs", 0);
 	json_object_object_add(o, "storage_stats", json_object_new_object());
