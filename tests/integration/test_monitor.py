@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -305,4 +306,73 @@ def test_basic_auth(tmp_path):
         good = base64.b64encode(b"scraper:s3cret").decode()
         assert ex.get("/healthz", headers={"Authorization": "Basic " + good})[0] == 200
     finally:
+        ex.stop()
+
+
+RULES = os.path.join(os.path.dirname(__file__), "..", "..", "data", "prometheus")
+
+
+@need_promtool
+def test_shipped_alert_rules():
+    p = subprocess.run(["promtool", "check", "rules", "kapsel-alerts.yml"], cwd=RULES, capture_output=True, text=True)
+    assert p.returncode == 0 and "SUCCESS: 5 rules found" in p.stdout, p.stdout + p.stderr
+    p = subprocess.run(["promtool", "test", "rules", "kapsel-alerts.test.yml"], cwd=RULES, capture_output=True,
+                       text=True)
+    assert p.returncode == 0 and "SUCCESS" in p.stdout, p.stdout + p.stderr
+
+
+def prom_query(port, q):
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": q})
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r)["data"]["result"]
+
+
+@pytest.mark.skipif(shutil.which("prometheus") is None, reason="Debian's prometheus missing")
+def test_real_prometheus_scrapes_and_fires_the_oom_alert(dockerd, docker_ctr, tmp_path):
+    """Debian's Prometheus scrapes the exporter (it asks for OpenMetrics
+    first) with the shipped rules loaded; a real OOM kill fires
+    ContainerOOMKilled."""
+    ex = Exporter(src_args(dockerd))
+    port = free_port()
+    conf = tmp_path / "prometheus.yml"
+    conf.write_text(f"""global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [{os.path.abspath(os.path.join(RULES, "kapsel-alerts.yml"))}]
+scrape_configs:
+  - job_name: kapsel
+    static_configs: [{{targets: ["127.0.0.1:{ex.port}"]}}]
+""")
+    prom = subprocess.Popen(["prometheus", f"--config.file={conf}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                             f"--web.listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
+                            stderr=open(tmp_path / "prometheus.log", "w"))
+    try:
+        cid = docker_ctr("monitor-prom", "--memory", "32m", "--memory-swap", "32m")
+        deadline = time.monotonic() + 90
+        fired = up = seen = None
+        while time.monotonic() < deadline and not fired:
+            time.sleep(0.5)
+            try:
+                up = up or prom_query(port, 'up{job="kapsel"} == 1')
+                if not seen:
+                    # once Prometheus has the counter at 0, drive the container out of memory
+                    seen = prom_query(port, f'container_oom_events_total{{id="/docker/{cid}"}} == 0')
+                    if seen:
+                        dockerd("exec", cid, "probe", "try", "alloc", "100")
+                    continue
+                fired = prom_query(port, f'ALERTS{{alertname="ContainerOOMKilled",id="/docker/{cid}",'
+                                         f'alertstate="firing"}}')
+            except OSError:
+                continue  # Prometheus still starting
+        log = (tmp_path / "prometheus.log").read_text()[-2000:]
+        assert up, "Prometheus never scraped the exporter: " + log
+        assert seen and seen[0]["metric"]["name"] == "monitor-prom"
+        assert fired and fired[0]["metric"]["severity"] == "critical", log
+        # the scrape was OpenMetrics, and Prometheus found no fault in it
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/targets", timeout=10))
+        t = targets["data"]["activeTargets"][0]
+        assert t["health"] == "up" and t["lastError"] == ""
+    finally:
+        prom.terminate()
+        prom.wait(timeout=30)
         ex.stop()
