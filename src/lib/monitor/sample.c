@@ -37,9 +37,7 @@ int kmon_sample_read(const struct kcg_host *h, const char *proc, const struct km
 	struct timespec mono, wall;
 	memset(s, 0, sizeof(*s));
 	s->n_net = -1;
-	if (!c->running)
-		return 0; /* a stopped container: nothing to read, every figure absent */
-	if (kcg_stats_read(h, c->cgroup, &s->cg, e) < 0)
+	if (c->running && kcg_stats_read(h, c->cgroup, &s->cg, e) < 0)
 		return kerr_wrap(e, "stats of %s", c->name);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &wall);
@@ -48,6 +46,8 @@ int kmon_sample_read(const struct kcg_host *h, const char *proc, const struct km
 	s->system_ns = system_ns(proc);
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	s->online_cpus = n > 0 ? (unsigned)n : 1;
+	if (!c->running)
+		return 0; /* a stopped container: every figure absent */
 	kerr ne = { 0 };
 	s->n_net = kmon_net_read(proc, c->pid, &s->net, &ne); /* gone meanwhile: no network figures */
 	return 0;
