@@ -189,23 +189,23 @@ static enum MHD_Result metrics(struct mon *m, struct MHD_Connection *conn)
 	kerr e = { 0 };
 	if (kmon_discover(&m->src, &l, &e) < 0)
 		return text(conn, 500, e.msg);
-	struct kmon_sample *s = calloc(l.n ? l.n : 1, sizeof(*s));
-	if (!s) {
-		kmon_list_done(&l);
-		return text(conn, 500, "out of memory");
-	}
-	for (size_t i = 0; i < l.n; i++) {
-		kerr se = { 0 };
-		if (kmon_sample_read(&m->host, "/proc", &l.c[i], &s[i], &se) < 0)
-			l.c[i].running = 0; /* gone between discovery and reading */
-	}
 	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	enum kmon_prom_format f = kmon_prom_negotiate(accept);
+	struct kmon_prom *p = kmon_prom_new(f);
+	struct kmon_sample *s = malloc(sizeof(*s)); /* one at a time */
+	int r = p && s ? 0 : kerr_set(&e, ENOMEM, "metrics");
+	for (size_t i = 0; r == 0 && i < l.n; i++) {
+		kerr se = { 0 };
+		if (kmon_sample_read(&m->host, "/proc", &l.c[i], s, &se) < 0)
+			l.c[i].running = 0; /* gone between discovery and reading */
+		kmon_prom_add(p, &l.c[i], s);
+		kmon_sample_done(s);
+	}
 	char *body = NULL;
 	size_t len = 0;
-	int r = kmon_prom_write(l.c, s, l.n, f, &body, &len, &e);
-	for (size_t i = 0; i < l.n; i++)
-		kmon_sample_done(&s[i]);
+	if (r == 0)
+		r = kmon_prom_finish(p, &body, &len, &e);
+	kmon_prom_free(p);
 	free(s);
 	kmon_list_done(&l);
 	if (r < 0)

@@ -20,7 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define STATS_WINDOW (20 * KLOOP_NSEC_PER_MSEC) /* --no-stream: between the two samples */
+/* --no-stream: between the two samples.  One CFS period (100 ms, the
+ * kernel's default cpu.cfs_period_us): a shorter window can fall wholly in
+ * the throttled part of a quota-limited container's period and show 0 %. */
+#define STATS_WINDOW (100 * KLOOP_NSEC_PER_MSEC)
 #define STATS_PERIOD KLOOP_NSEC_PER_SEC         /* live refresh */
 
 struct stats_args {
@@ -261,35 +264,33 @@ static void round_free(struct stats_run *r)
 	r->n_prev = 0;
 }
 
-/* Discover, pick what to show, read each. */
-static int sample_round(struct stats_run *r, kerr *e)
+/* Discover and pick what to show (DISCOVER; else the last round's
+ * containers again), then read each. */
+static int sample_round(struct stats_run *r, int discover, kerr *e)
 {
-	kmon_list_done(&r->list);
-	free(r->show);
-	r->show = NULL;
-	r->n_show = 0;
-	if (kmon_discover(&r->src, &r->list, e) < 0)
-		return -1;
-	const struct cli_call *c = r->call;
-	r->show = calloc(c->argc ? (size_t)c->argc : r->list.n + 1, sizeof(*r->show));
-	struct kmon_sample *cur = calloc(c->argc ? (size_t)c->argc : r->list.n + 1, sizeof(*cur));
-	if (!r->show || !cur) {
-		free(cur);
-		return kerr_set(e, ENOMEM, "stats");
-	}
-	if (c->argc) {
+	if (discover) {
+		kmon_list_done(&r->list);
+		free(r->show);
+		r->show = NULL;
+		r->n_show = 0;
+		if (kmon_discover(&r->src, &r->list, e) < 0)
+			return -1;
+		const struct cli_call *c = r->call;
+		r->show = calloc(c->argc ? (size_t)c->argc : r->list.n + 1, sizeof(*r->show));
+		if (!r->show)
+			return kerr_set(e, ENOMEM, "stats");
 		for (int i = 0; i < c->argc; i++) {
 			const struct kmon_container *k = kmon_find(&r->list, c->argv[i], e);
-			if (!k) {
-				free(cur);
+			if (!k)
 				return -1;
-			}
 			r->show[r->n_show++] = k;
 		}
-	} else {
-		for (size_t i = 0; i < r->list.n; i++)
+		for (size_t i = 0; !c->argc && i < r->list.n; i++)
 			r->show[r->n_show++] = &r->list.c[i];
 	}
+	struct kmon_sample *cur = calloc(r->n_show + 1, sizeof(*cur));
+	if (!cur)
+		return kerr_set(e, ENOMEM, "stats");
 	for (size_t i = 0; i < r->n_show; i++) {
 		kerr se = { 0 };
 		if (kmon_sample_read(&r->host, "/proc", r->show[i], &cur[i], &se) < 0) {
@@ -353,7 +354,8 @@ static int on_tick(struct kloop_source *s, uint64_t n, void *data, kerr *e)
 {
 	(void)n;
 	struct stats_run *r = data;
-	if (sample_round(r, e) < 0)
+	/* --no-stream: the second sample is of the same containers */
+	if (sample_round(r, !(r->a->no_stream && r->rounds > 0), e) < 0)
 		return -1;
 	if (!r->a->no_stream || r->rounds > 0)
 		print_round(r);

@@ -159,8 +159,9 @@ def test_stats_cpu_percent_of_a_busy_container(dockerd, docker_ctr):
     docker_ctr("monitor-spin", "--cpus", "0.5", cmd=("probe", "try", "spin", "600"))
     row = kapsel("stats", "--no-stream", "--format", "{{.CPUPerc}}", "monitor-spin", *src_args(dockerd)).stdout
     pct = float(row.strip().rstrip("%"))
-    # capped at half a CPU by the quota; measured over the 20 ms window
-    assert 5 < pct < 100, row
+    # capped at half a CPU by the quota, measured over one 100 ms CFS period
+    # (a loaded host may give it less, never more)
+    assert 2 < pct <= 60, row
 
 
 def test_stats_all_shows_stopped(dockerd, docker_ctr):

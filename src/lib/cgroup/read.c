@@ -81,3 +81,30 @@ int kcg_read_keyed(const char *dir, const char *file, const char *key, uint64_t 
 	}
 	return -1;
 }
+
+int kcg_read_keys(const char *dir, const char *file, const char *const *keys, uint64_t *vals, unsigned n)
+{
+	_cleanup_free_ char *buf = NULL;
+	if (read_small(dir, file, &buf) < 0)
+		return -1;
+	int found = 0;
+	for (char *line = buf; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		char *sp = strchr(line, ' ');
+		for (unsigned i = 0; sp && i < n; i++) {
+			if ((size_t)(sp - line) != strlen(keys[i]) || strncmp(line, keys[i], (size_t)(sp - line)))
+				continue;
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(sp + 1, &end, 10);
+			if (end != sp + 1 && !errno) {
+				vals[i] = v;
+				found |= 1 << i;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return found;
+}

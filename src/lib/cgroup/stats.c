@@ -39,9 +39,15 @@ static int pick(const struct kcg_host *h, const char *path, const char *ctl, con
 
 int kcg_stats_read(const struct kcg_host *h, const char *path, struct kcg_stats *s, kerr *e)
 {
+	return kcg_stats_read_flags(h, path, 0, s, e);
+}
+
+int kcg_stats_read_flags(const struct kcg_host *h, const char *path, unsigned flags, struct kcg_stats *s, kerr *e)
+{
 	char dir[PATH_MAX];
 	int v2, found = 0;
 	memset(s, 0, sizeof(*s));
+	s->lean = !!(flags & KCG_STATS_LEAN);
 	for (int i = 0; i < h->n && !found; i++)
 		found = dir_of(h, i, path, dir, sizeof(dir)) == 0;
 	if (!found)

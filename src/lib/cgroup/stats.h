@@ -17,6 +17,10 @@
 /* Read the usage of the cgroup at PATH (relative to each hierarchy) into
  * *OUT.  ENOENT when no hierarchy has the cgroup. */
 int kcg_stats_read(const struct kcg_host *h, const char *path, struct kcg_stats *out, kerr *e);
+/* The same with FLAGS: KCG_STATS_LEAN leaves out what only runc's JSON
+ * shows (v1 kmem and kmem.tcp, per-CPU user/system), 10 files fewer. */
+#define KCG_STATS_LEAN 1u
+int kcg_stats_read_flags(const struct kcg_host *h, const char *path, unsigned flags, struct kcg_stats *out, kerr *e);
 
 /* runc's `events --stats` data of S:
  * {"cpu":{...},"memory":{...},"pids":{...},"blkio":{...},"hugetlb":{...}}. */

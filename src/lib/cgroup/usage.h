@@ -61,6 +61,7 @@ struct kcg_stats {
 	unsigned have;
 	int v2_memory; /* the memory figures came from cgroup2 */
 	int v2_io;     /* the block IO figures came from cgroup2 (io.stat) */
+	int lean;      /* read with KCG_STATS_LEAN: no kmem, no per-CPU user/system split */
 	struct {
 		uint64_t total, user, kernel;
 		uint64_t percpu[KCG_STATS_MAX_CPUS], percpu_user[KCG_STATS_MAX_CPUS], percpu_kernel[KCG_STATS_MAX_CPUS];

@@ -255,29 +255,33 @@ void kcg_v1_stats_cpuacct(const char *dir, struct kcg_stats *s)
 		s->have |= KCG_HAVE_CPU;
 	if ((n = read_list(dir, "cpuacct.usage_percpu", s->cpu.percpu, KCG_STATS_MAX_CPUS)) >= 0)
 		s->cpu.n_percpu = (unsigned)n;
-	if ((n = read_list(dir, "cpuacct.usage_percpu_sys", s->cpu.percpu_kernel, KCG_STATS_MAX_CPUS)) >= 0)
+	if (!s->lean && (n = read_list(dir, "cpuacct.usage_percpu_sys", s->cpu.percpu_kernel, KCG_STATS_MAX_CPUS)) >= 0)
 		s->cpu.n_percpu_kernel = (unsigned)n;
-	if ((n = read_list(dir, "cpuacct.usage_percpu_user", s->cpu.percpu_user, KCG_STATS_MAX_CPUS)) >= 0)
+	if (!s->lean && (n = read_list(dir, "cpuacct.usage_percpu_user", s->cpu.percpu_user, KCG_STATS_MAX_CPUS)) >= 0)
 		s->cpu.n_percpu_user = (unsigned)n;
 	/* cpuacct.stat counts USER_HZ ticks */
 	long hz = sysconf(_SC_CLK_TCK);
 	if (hz <= 0)
 		hz = 100;
-	uint64_t ns_per_tick = 1000000000ull / (uint64_t)hz, sys, user;
-	if (kcg_read_keyed(dir, "cpuacct.stat", "system", &sys) == 0 &&
-	    kcg_read_keyed(dir, "cpuacct.stat", "user", &user) == 0) {
-		s->cpu.kernel = sys * ns_per_tick;
-		s->cpu.user = user * ns_per_tick;
+	uint64_t ns_per_tick = 1000000000ull / (uint64_t)hz, v[2];
+	static const char *const keys[] = { "system", "user" };
+	if (kcg_read_keys(dir, "cpuacct.stat", keys, v, 2) == 3) {
+		s->cpu.kernel = v[0] * ns_per_tick;
+		s->cpu.user = v[1] * ns_per_tick;
 		s->have |= KCG_HAVE_CPU_SPLIT;
 	}
 }
 
 void kcg_v1_stats_cpu(const char *dir, struct kcg_stats *s)
 {
-	if (kcg_read_keyed(dir, "cpu.stat", "nr_periods", &s->cpu.periods) == 0 &&
-	    kcg_read_keyed(dir, "cpu.stat", "nr_throttled", &s->cpu.throttled_periods) == 0 &&
-	    kcg_read_keyed(dir, "cpu.stat", "throttled_time", &s->cpu.throttled_ns) == 0)
+	static const char *const keys[] = { "nr_periods", "nr_throttled", "throttled_time" };
+	uint64_t v[3];
+	if (kcg_read_keys(dir, "cpu.stat", keys, v, 3) == 7) {
+		s->cpu.periods = v[0];
+		s->cpu.throttled_periods = v[1];
+		s->cpu.throttled_ns = v[2];
 		s->have |= KCG_HAVE_THROTTLE;
+	}
 }
 
 static void mem_entry(const char *dir, const char *prefix, struct kcg_memc *m)
@@ -304,8 +308,10 @@ void kcg_v1_stats_memory(const char *dir, struct kcg_stats *s)
 {
 	mem_entry(dir, "memory.", &s->mem.usage);
 	mem_entry(dir, "memory.memsw.", &s->mem.memsw);
-	mem_entry(dir, "memory.kmem.", &s->mem.kernel);
-	mem_entry(dir, "memory.kmem.tcp.", &s->mem.kernel_tcp);
+	if (!s->lean) {
+		mem_entry(dir, "memory.kmem.", &s->mem.kernel);
+		mem_entry(dir, "memory.kmem.tcp.", &s->mem.kernel_tcp);
+	}
 	if (s->mem.usage.have)
 		s->have |= KCG_HAVE_MEMORY;
 	const struct kcg_memc *m = &s->mem.usage, *w = &s->mem.memsw;

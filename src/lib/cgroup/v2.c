@@ -253,23 +253,26 @@ int kcg_v2_plan(const struct kcg_res *r, struct kcg_plan *p)
 
 void kcg_v2_stats_cpu(const char *dir, struct kcg_stats *s)
 {
-	uint64_t v;
-	if (kcg_read_keyed(dir, "cpu.stat", "usage_usec", &v) == 0) {
-		s->cpu.total = v * 1000;
+	static const char *const keys[] = { "usage_usec",  "system_usec",  "user_usec",
+					    "nr_periods", "nr_throttled", "throttled_usec" };
+	uint64_t v[6];
+	int got = kcg_read_keys(dir, "cpu.stat", keys, v, 6);
+	if (got < 0)
+		return;
+	if (got & 1) {
+		s->cpu.total = v[0] * 1000;
 		s->have |= KCG_HAVE_CPU;
 	}
-	uint64_t sys, user;
-	if (kcg_read_keyed(dir, "cpu.stat", "system_usec", &sys) == 0 &&
-	    kcg_read_keyed(dir, "cpu.stat", "user_usec", &user) == 0) {
-		s->cpu.kernel = sys * 1000;
-		s->cpu.user = user * 1000;
+	if ((got & 6) == 6) {
+		s->cpu.kernel = v[1] * 1000;
+		s->cpu.user = v[2] * 1000;
 		s->have |= KCG_HAVE_CPU_SPLIT;
 	}
 	/* the throttling counters exist only with the cpu controller enabled */
-	if (kcg_read_keyed(dir, "cpu.stat", "nr_periods", &s->cpu.periods) == 0 &&
-	    kcg_read_keyed(dir, "cpu.stat", "nr_throttled", &s->cpu.throttled_periods) == 0 &&
-	    kcg_read_keyed(dir, "cpu.stat", "throttled_usec", &v) == 0) {
-		s->cpu.throttled_ns = v * 1000;
+	if ((got & 0x38) == 0x38) {
+		s->cpu.periods = v[3];
+		s->cpu.throttled_periods = v[4];
+		s->cpu.throttled_ns = v[5] * 1000;
 		s->have |= KCG_HAVE_THROTTLE;
 	}
 }

@@ -112,7 +112,7 @@ void kmon_sample_done(struct kmon_sample *s);
  *   CPU %  = (cpu delta / system delta) * online CPUs * 100, where the
  *            system delta is the monotonic time between the samples times
  *            the online CPUs (Docker reads it from /proc/stat in ticks of
- *            10 ms, too coarse for a short window; the two agree)
+ *            10 ms, too coarse for `--no-stream`'s 100 ms window)
  *   MEM    = usage - inactive_file (total_inactive_file on v1) when it is
  *            smaller, else usage; limit = the cgroup's, at most MEMTOTAL
  *   NET    = rx / tx bytes summed over the interfaces
@@ -154,6 +154,14 @@ enum kmon_prom_format kmon_prom_negotiate(const char *accept);
  * its info series.  Into a malloc'ed *OUT of *LEN bytes. */
 int kmon_prom_write(const struct kmon_container *c, const struct kmon_sample *s, size_t n, enum kmon_prom_format f,
 		    char **out, size_t *len, kerr *e);
+/* The same, one container at a time (a scrape then holds one sample,
+ * not all): new, add each, finish (the text into *OUT), free. */
+struct kmon_prom;
+struct kmon_prom *kmon_prom_new(enum kmon_prom_format f);
+void kmon_prom_add(struct kmon_prom *p, const struct kmon_container *c, const struct kmon_sample *s);
+int kmon_prom_finish(struct kmon_prom *p, char **out, size_t *len, kerr *e);
+void kmon_prom_free(struct kmon_prom *p);
+
 /* A growing text buffer (oom set when an append failed). */
 struct kmon_buf {
 	char *p;

@@ -63,7 +63,7 @@ int kmon_net_parse(const char *text, struct kmon_netif **out, kerr *e)
 		}
 		struct kmon_netif *it = &v[n++];
 		memset(it, 0, sizeof(*it));
-		snprintf(it->name, sizeof(it->name), "%s", name);
+		memcpy(it->name, name, strlen(name) + 1); /* fits: checked above */
 		it->rx_bytes = f[0];
 		it->rx_packets = f[1];
 		it->rx_errors = f[2];

@@ -510,44 +510,79 @@ static void info_series(struct em *m)
 	kmon_buf_put(b, "} 1\n", 4);
 }
 
-int kmon_prom_write(const struct kmon_container *c, const struct kmon_sample *s, size_t n, enum kmon_prom_format f,
-		    char **out, size_t *len, kerr *e)
+#define N_FAMILIES (sizeof(families) / sizeof(families[0]))
+
+static const struct family info_family = { "kapsel_container_info", T_GAUGE, NULL,
+					   "A container kapsel sees, with its labels (value always 1).", NULL };
+
+/* One buffer per family (and one for the info series): containers are
+ * added one at a time, and the families are joined in order at the end. */
+struct kmon_prom {
+	enum kmon_prom_format f;
+	struct kmon_buf fam[N_FAMILIES + 1];
+};
+
+struct kmon_prom *kmon_prom_new(enum kmon_prom_format f)
+{
+	struct kmon_prom *p = calloc(1, sizeof(*p));
+	if (p)
+		p->f = f;
+	return p;
+}
+
+void kmon_prom_free(struct kmon_prom *p)
+{
+	if (!p)
+		return;
+	for (size_t k = 0; k <= N_FAMILIES; k++)
+		free(p->fam[k].p);
+	free(p);
+}
+
+void kmon_prom_add(struct kmon_prom *p, const struct kmon_container *c, const struct kmon_sample *s)
+{
+	struct em m = { .f = p->f, .c = c, .s = s };
+	for (size_t k = 0; c->running && k < N_FAMILIES; k++) {
+		m.b = &p->fam[k];
+		m.fam = &families[k];
+		m.fam->fn(&m);
+	}
+	m.b = &p->fam[N_FAMILIES];
+	info_series(&m);
+}
+
+int kmon_prom_finish(struct kmon_prom *p, char **out, size_t *len, kerr *e)
 {
 	struct kmon_buf b = { 0 };
-	struct em m = { .b = &b, .f = f };
-	for (size_t k = 0; k < sizeof(families) / sizeof(families[0]); k++) {
-		m.fam = &families[k];
-		size_t before = b.len;
-		header(&m, m.fam);
-		size_t after_header = b.len;
-		for (size_t i = 0; i < n; i++) {
-			if (!c[i].running)
-				continue;
-			m.c = &c[i];
-			m.s = &s[i];
-			m.fam->fn(&m);
-		}
-		if (b.len == after_header && !b.oom) /* no samples: no family */
-			b.len = before;
+	struct em m = { .b = &b, .f = p->f };
+	for (size_t k = 0; k <= N_FAMILIES; k++) {
+		if (!p->fam[k].len) /* no samples: no family */
+			continue;
+		header(&m, k < N_FAMILIES ? &families[k] : &info_family);
+		kmon_buf_put(&b, p->fam[k].p, p->fam[k].len);
+		b.oom |= p->fam[k].oom;
+		free(p->fam[k].p);
+		p->fam[k] = (struct kmon_buf){ 0 }; /* as soon as copied: the peak is one copy */
 	}
-	static const struct family info = { "kapsel_container_info", T_GAUGE, NULL,
-					    "A container kapsel sees, with its labels (value always 1).", NULL };
-	if (n) {
-		header(&m, &info);
-		for (size_t i = 0; i < n; i++) {
-			m.c = &c[i];
-			info_series(&m);
-		}
-	}
-	if (f == KMON_PROM_OPENMETRICS)
-		kmon_buf_put(&b, "# EOF\n", 6);
-	else
-		kmon_buf_put(&b, "", 0);
-	if (b.oom) {
+	kmon_buf_put(&b, p->f == KMON_PROM_OPENMETRICS ? "# EOF\n" : "", p->f == KMON_PROM_OPENMETRICS ? 6 : 0);
+	if (b.oom || !b.p) {
 		free(b.p);
 		return kerr_set(e, ENOMEM, "metrics");
 	}
 	*out = b.p;
 	*len = b.len;
 	return 0;
+}
+
+int kmon_prom_write(const struct kmon_container *c, const struct kmon_sample *s, size_t n, enum kmon_prom_format f,
+		    char **out, size_t *len, kerr *e)
+{
+	struct kmon_prom *p = kmon_prom_new(f);
+	if (!p)
+		return kerr_set(e, ENOMEM, "metrics");
+	for (size_t i = 0; i < n; i++)
+		kmon_prom_add(p, &c[i], &s[i]);
+	int r = kmon_prom_finish(p, out, len, e);
+	kmon_prom_free(p);
+	return r;
 }

@@ -37,7 +37,7 @@ int kmon_sample_read(const struct kcg_host *h, const char *proc, const struct km
 	struct timespec mono, wall;
 	memset(s, 0, sizeof(*s));
 	s->n_net = -1;
-	if (c->running && kcg_stats_read(h, c->cgroup, &s->cg, e) < 0)
+	if (c->running && kcg_stats_read_flags(h, c->cgroup, KCG_STATS_LEAN, &s->cg, e) < 0)
 		return kerr_wrap(e, "stats of %s", c->name);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &wall);
