@@ -196,7 +196,7 @@ static enum MHD_Result metrics(struct mon *m, struct MHD_Connection *conn)
 	int r = p && s ? 0 : kerr_set(&e, ENOMEM, "metrics");
 	for (size_t i = 0; r == 0 && i < l.n; i++) {
 		kerr se = { 0 };
-		if (kmon_sample_read(&m->host, "/proc", &l.c[i], s, &se) < 0)
+		if (kmon_sample_read(&m->host, "/proc", &l.c[i], 0, s, &se) < 0)
 			l.c[i].running = 0; /* gone between discovery and reading */
 		kmon_prom_add(p, &l.c[i], s);
 		kmon_sample_done(s);

@@ -24,7 +24,7 @@
  * kernel's default cpu.cfs_period_us): a shorter window can fall wholly in
  * the throttled part of a quota-limited container's period and show 0 %. */
 #define STATS_WINDOW (100 * KLOOP_NSEC_PER_MSEC)
-#define STATS_PERIOD KLOOP_NSEC_PER_SEC         /* live refresh */
+#define STATS_PERIOD KLOOP_NSEC_PER_SEC /* live refresh */
 
 struct stats_args {
 	struct kmon_src_args src; /* first: see KMON_SRC_OPTIONS */
@@ -293,7 +293,8 @@ static int sample_round(struct stats_run *r, int discover, kerr *e)
 		return kerr_set(e, ENOMEM, "stats");
 	for (size_t i = 0; i < r->n_show; i++) {
 		kerr se = { 0 };
-		if (kmon_sample_read(&r->host, "/proc", r->show[i], &cur[i], &se) < 0) {
+		if (kmon_sample_read(&r->host, "/proc", r->show[i],
+				     KMON_SAMPLE_HOST_CPU | (r->json ? KMON_SAMPLE_PERCPU : 0), &cur[i], &se) < 0) {
 			/* gone between discovery and reading: show it without figures */
 			memset(&cur[i], 0, sizeof(cur[i]));
 			cur[i].n_net = -1;

@@ -26,13 +26,61 @@ int kcg_exists(const char *dir, const char *file)
 	return stat(p, &st) == 0;
 }
 
+/* Inside kcg_read_scope(1) .. (0) (one stats read) the directory of the
+ * last read stays open and a file is opened relative to it: one lookup
+ * instead of the walk down /sys/fs/cgroup/<ctl>/<path>, which is most of
+ * what a scrape costs.  Per thread; closed at the scope's end, before a
+ * later read could meet a directory removed and made again under the same
+ * name.  Outside a scope every read opens the full path. */
+static __thread struct {
+	char dir[PATH_MAX];
+	int fd;
+	int open, scoped;
+} last;
+
+void kcg_read_scope(int on)
+{
+	if (last.open)
+		close(last.fd);
+	last.open = 0;
+	last.scoped = on;
+}
+
+static int dir_fd(const char *dir)
+{
+	if (last.open && !strcmp(last.dir, dir))
+		return last.fd;
+	kcg_read_scope(last.scoped);
+	if (strlen(dir) >= sizeof(last.dir))
+		return -1;
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	strcpy(last.dir, dir);
+	last.fd = fd;
+	last.open = 1;
+	return fd;
+}
+
+int kcg_read_text(const char *dir, const char *file, char **out)
+{
+	kerr e;
+	if (!last.scoped) {
+		char p[PATH_MAX];
+		if (snprintf(p, sizeof(p), "%s/%s", dir, file) >= (int)sizeof(p))
+			return -1;
+		return kfs_read_file(p, out, NULL, &e);
+	}
+	int dfd = dir_fd(dir);
+	if (dfd < 0 || strchr(file, '/'))
+		return -1;
+	_cleanup_close_ int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -1 : kfs_read_fd(fd, out, NULL, &e);
+}
+
 static int read_small(const char *dir, const char *file, char **out)
 {
-	char p[PATH_MAX];
-	kerr e;
-	if (snprintf(p, sizeof(p), "%s/%s", dir, file) >= (int)sizeof(p))
-		return -1;
-	return kfs_read_file(p, out, NULL, &e);
+	return kcg_read_text(dir, file, out);
 }
 
 int kcg_read_u64(const char *dir, const char *file, uint64_t *out)

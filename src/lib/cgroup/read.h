@@ -14,5 +14,10 @@ int kcg_read_keyed(const char *dir, const char *file, const char *key, uint64_t 
  * -1 when the file is missing. */
 int kcg_read_keys(const char *dir, const char *file, const char *const *keys, uint64_t *vals, unsigned n);
 int kcg_exists(const char *dir, const char *file);
+/* DIR/FILE's text into a malloc'ed *OUT: 0, or -1 when missing. */
+int kcg_read_text(const char *dir, const char *file, char **out);
+/* Between kcg_read_scope(1) and kcg_read_scope(0) (this thread) the last
+ * directory read stays open and its files are opened relative to it. */
+void kcg_read_scope(int on);
 
 #endif

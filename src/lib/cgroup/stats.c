@@ -47,11 +47,13 @@ int kcg_stats_read_flags(const struct kcg_host *h, const char *path, unsigned fl
 	char dir[PATH_MAX];
 	int v2, found = 0;
 	memset(s, 0, sizeof(*s));
-	s->lean = !!(flags & KCG_STATS_LEAN);
+	s->no_kmem = !!(flags & KCG_STATS_NO_KMEM);
+	s->no_percpu = !!(flags & KCG_STATS_NO_PERCPU);
 	for (int i = 0; i < h->n && !found; i++)
 		found = dir_of(h, i, path, dir, sizeof(dir)) == 0;
 	if (!found)
 		return kerr_set(e, ENOENT, "stats: no cgroup %s in any hierarchy", path);
+	kcg_read_scope(1);
 
 	int have_cpuacct = 0;
 	if (pick(h, path, "cpuacct", "cpu.stat", dir, sizeof(dir), &v2) == 0 && !v2) {
@@ -85,6 +87,7 @@ int kcg_stats_read_flags(const struct kcg_host *h, const char *path, unsigned fl
 	s->mem.working_set = (s->have & KCG_HAVE_MEMSTAT) && s->mem.inactive_file < u ? u - s->mem.inactive_file
 			     : (s->have & KCG_HAVE_MEMSTAT)                           ? 0
 										      : u;
+	kcg_read_scope(0);
 	return 0;
 }
 

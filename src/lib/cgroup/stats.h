@@ -17,9 +17,11 @@
 /* Read the usage of the cgroup at PATH (relative to each hierarchy) into
  * *OUT.  ENOENT when no hierarchy has the cgroup. */
 int kcg_stats_read(const struct kcg_host *h, const char *path, struct kcg_stats *out, kerr *e);
-/* The same with FLAGS: KCG_STATS_LEAN leaves out what only runc's JSON
- * shows (v1 kmem and kmem.tcp, per-CPU user/system), 10 files fewer. */
-#define KCG_STATS_LEAN 1u
+/* The same with FLAGS leaving out what a caller does not show:
+ * KCG_STATS_NO_KMEM v1 kmem and kmem.tcp (8 files, runc's JSON only),
+ * KCG_STATS_NO_PERCPU the per-CPU lists (3 files). */
+#define KCG_STATS_NO_KMEM 1u
+#define KCG_STATS_NO_PERCPU 2u
 int kcg_stats_read_flags(const struct kcg_host *h, const char *path, unsigned flags, struct kcg_stats *out, kerr *e);
 
 /* runc's `events --stats` data of S:

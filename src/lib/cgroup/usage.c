@@ -1,6 +1,7 @@
 /* Building struct kcg_stats: memory.stat, the device and page-size tables. */
 #include "cgroup/usage.h"
 
+#include "cgroup/read.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/fs.h"
@@ -19,10 +20,8 @@ KAPSEL_DEFINE_NAME_TABLE(kcg_io_op, enum kcg_io_op, io_op_table);
 
 int kcg_stats_memstat(const char *dir, struct kcg_stats *s)
 {
-	char p[PATH_MAX];
 	_cleanup_free_ char *buf = NULL;
-	kerr e;
-	if (snprintf(p, sizeof(p), "%s/memory.stat", dir) >= (int)sizeof(p) || kfs_read_file(p, &buf, NULL, &e) < 0)
+	if (kcg_read_text(dir, "memory.stat", &buf) < 0)
 		return -1;
 	s->mem.n_raw = 0;
 	for (char *line = buf; line && *line && s->mem.n_raw < KCG_STATS_MAX_RAW;) {

@@ -59,9 +59,9 @@ struct kcg_hugetlb {
 
 struct kcg_stats {
 	unsigned have;
-	int v2_memory; /* the memory figures came from cgroup2 */
-	int v2_io;     /* the block IO figures came from cgroup2 (io.stat) */
-	int lean;      /* read with KCG_STATS_LEAN: no kmem, no per-CPU user/system split */
+	int v2_memory;          /* the memory figures came from cgroup2 */
+	int v2_io;              /* the block IO figures came from cgroup2 (io.stat) */
+	int no_kmem, no_percpu; /* read without them (stats.h KCG_STATS_NO_*) */
 	struct {
 		uint64_t total, user, kernel;
 		uint64_t percpu[KCG_STATS_MAX_CPUS], percpu_user[KCG_STATS_MAX_CPUS], percpu_kernel[KCG_STATS_MAX_CPUS];

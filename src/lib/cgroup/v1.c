@@ -229,11 +229,8 @@ int kcg_v1_plan(const struct kcg_res *r, struct kcg_plan *p)
 /* "v v v ..." into A[0..max): the count, or -1 when the file is missing */
 static int read_list(const char *dir, const char *file, uint64_t *a, unsigned max)
 {
-	char p[4096];
 	_cleanup_free_ char *buf = NULL;
-	kerr e;
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	if (kfs_read_file(p, &buf, NULL, &e) < 0)
+	if (kcg_read_text(dir, file, &buf) < 0)
 		return -1;
 	char *s = buf, *end;
 	unsigned n = 0;
@@ -253,11 +250,11 @@ void kcg_v1_stats_cpuacct(const char *dir, struct kcg_stats *s)
 	int n;
 	if (kcg_read_u64(dir, "cpuacct.usage", &s->cpu.total) == 0)
 		s->have |= KCG_HAVE_CPU;
-	if ((n = read_list(dir, "cpuacct.usage_percpu", s->cpu.percpu, KCG_STATS_MAX_CPUS)) >= 0)
+	if (!s->no_percpu && (n = read_list(dir, "cpuacct.usage_percpu", s->cpu.percpu, KCG_STATS_MAX_CPUS)) >= 0)
 		s->cpu.n_percpu = (unsigned)n;
-	if (!s->lean && (n = read_list(dir, "cpuacct.usage_percpu_sys", s->cpu.percpu_kernel, KCG_STATS_MAX_CPUS)) >= 0)
+	if (!s->no_percpu && (n = read_list(dir, "cpuacct.usage_percpu_sys", s->cpu.percpu_kernel, KCG_STATS_MAX_CPUS)) >= 0)
 		s->cpu.n_percpu_kernel = (unsigned)n;
-	if (!s->lean && (n = read_list(dir, "cpuacct.usage_percpu_user", s->cpu.percpu_user, KCG_STATS_MAX_CPUS)) >= 0)
+	if (!s->no_percpu && (n = read_list(dir, "cpuacct.usage_percpu_user", s->cpu.percpu_user, KCG_STATS_MAX_CPUS)) >= 0)
 		s->cpu.n_percpu_user = (unsigned)n;
 	/* cpuacct.stat counts USER_HZ ticks */
 	long hz = sysconf(_SC_CLK_TCK);
@@ -308,7 +305,7 @@ void kcg_v1_stats_memory(const char *dir, struct kcg_stats *s)
 {
 	mem_entry(dir, "memory.", &s->mem.usage);
 	mem_entry(dir, "memory.memsw.", &s->mem.memsw);
-	if (!s->lean) {
+	if (!s->no_kmem) {
 		mem_entry(dir, "memory.kmem.", &s->mem.kernel);
 		mem_entry(dir, "memory.kmem.tcp.", &s->mem.kernel_tcp);
 	}
@@ -360,11 +357,8 @@ void kcg_v1_stats_pids(const char *dir, struct kcg_stats *s)
  * file had any, else -1 */
 static int blkio_entries(const char *dir, const char *file, struct kcg_stats *s, int ios)
 {
-	char p[4096];
 	_cleanup_free_ char *buf = NULL;
-	kerr e;
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	if (kfs_read_file(p, &buf, NULL, &e) < 0)
+	if (kcg_read_text(dir, file, &buf) < 0)
 		return -1;
 	int any = 0;
 	for (char *line = buf; line && *line;) {

@@ -342,11 +342,8 @@ void kcg_v2_stats_pids(const char *dir, struct kcg_stats *s)
 
 void kcg_v2_stats_io(const char *dir, struct kcg_stats *s)
 {
-	char p[4096];
 	_cleanup_free_ char *buf = NULL;
-	kerr e;
-	snprintf(p, sizeof(p), "%s/io.stat", dir);
-	if (kfs_read_file(p, &buf, NULL, &e) < 0)
+	if (kcg_read_text(dir, "io.stat", &buf) < 0)
 		return;
 	s->have |= KCG_HAVE_BLKIO;
 	s->v2_io = 1;

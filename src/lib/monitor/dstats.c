@@ -38,7 +38,8 @@ void kmon_docker_figures(const struct kmon_sample *prev, const struct kmon_sampl
 {
 	const struct kcg_stats *s = &cur->cg;
 	memset(f, 0, sizeof(*f));
-	if (prev && (s->have & KCG_HAVE_CPU) && (prev->cg.have & KCG_HAVE_CPU) && cur->mono_ns > prev->mono_ns) {
+	if (prev && (s->have & KCG_HAVE_CPU) && (prev->cg.have & KCG_HAVE_CPU) && cur->mono_ns > prev->mono_ns &&
+	    cur->online_cpus) {
 		double cpu_delta = (double)s->cpu.total - (double)prev->cg.cpu.total;
 		double system_delta = (double)(cur->mono_ns - prev->mono_ns) * cur->online_cpus;
 		f->cpu_pct = cpu_delta > 0 ? cpu_delta / system_delta * cur->online_cpus * 100.0 : 0;

@@ -96,13 +96,18 @@ struct kmon_sample {
 	int n_net;              /* -1: the namespace could not be read */
 	uint64_t mono_ns;       /* CLOCK_MONOTONIC when read */
 	double wall;            /* unix time when read */
-	uint64_t system_ns;     /* /proc/stat: all CPUs' time, ns (Docker's system_cpu_usage) */
-	unsigned online_cpus;
+	uint64_t system_ns;     /* /proc/stat: all CPUs' time, ns (Docker's system_cpu_usage); */
+	unsigned online_cpus;   /* both 0 unless read with KMON_SAMPLE_HOST_CPU */
 };
 
-/* Read C's cgroup and network now (H: the host's layout). */
-int kmon_sample_read(const struct kcg_host *h, const char *proc, const struct kmon_container *c, struct kmon_sample *s,
-		     kerr *e);
+/* Read C's cgroup and network now (H: the host's layout).  FLAGS:
+ * KMON_SAMPLE_HOST_CPU also the host's CPU time and online CPUs (Docker's
+ * CPU %; /proc/stat is costly to generate), KMON_SAMPLE_PERCPU the
+ * per-CPU usage (Docker's percpu_usage). */
+#define KMON_SAMPLE_HOST_CPU 1u
+#define KMON_SAMPLE_PERCPU 2u
+int kmon_sample_read(const struct kcg_host *h, const char *proc, const struct kmon_container *c, unsigned flags,
+		     struct kmon_sample *s, kerr *e);
 void kmon_sample_done(struct kmon_sample *s);
 
 /* ------------------------------------------------ Docker's figures (dstats.c) */

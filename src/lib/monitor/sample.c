@@ -31,21 +31,24 @@ static uint64_t system_ns(const char *proc)
 	return ticks * (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
 }
 
-int kmon_sample_read(const struct kcg_host *h, const char *proc, const struct kmon_container *c, struct kmon_sample *s,
-		     kerr *e)
+int kmon_sample_read(const struct kcg_host *h, const char *proc, const struct kmon_container *c, unsigned flags,
+		     struct kmon_sample *s, kerr *e)
 {
 	struct timespec mono, wall;
 	memset(s, 0, sizeof(*s));
 	s->n_net = -1;
-	if (c->running && kcg_stats_read_flags(h, c->cgroup, KCG_STATS_LEAN, &s->cg, e) < 0)
+	unsigned cgf = KCG_STATS_NO_KMEM | (flags & KMON_SAMPLE_PERCPU ? 0 : KCG_STATS_NO_PERCPU);
+	if (c->running && kcg_stats_read_flags(h, c->cgroup, cgf, &s->cg, e) < 0)
 		return kerr_wrap(e, "stats of %s", c->name);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &wall);
 	s->mono_ns = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec;
 	s->wall = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
-	s->system_ns = system_ns(proc);
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	s->online_cpus = n > 0 ? (unsigned)n : 1;
+	if (flags & KMON_SAMPLE_HOST_CPU) {
+		s->system_ns = system_ns(proc);
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		s->online_cpus = n > 0 ? (unsigned)n : 1;
+	}
 	if (!c->running)
 		return 0; /* a stopped container: every figure absent */
 	kerr ne = { 0 };
