@@ -377,3 +377,35 @@ scrape_configs:
         prom.terminate()
         prom.wait(timeout=30)
         ex.stop()
+
+
+def test_tls_and_a_non_loopback_address_with_it(tmp_path):
+    """With a certificate the exporter serves HTTPS, and may then listen
+    beyond loopback (here on all addresses, reached through 127.0.0.1)."""
+    import ssl
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen([KAPSEL, "monitor", "--listen", f"0.0.0.0:{port}", "--tls-cert", str(cert), "--tls-key",
+                             str(key), *src_args()], stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        assert f"serving https://0.0.0.0:{port}/metrics" in line, line
+        ctx = ssl.create_default_context(cafile=str(cert))
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=ctx, timeout=30) as r:
+            assert r.status == 200 and r.read() == b"ok\n"
+        # plain HTTP on the TLS port gets no metrics
+        with pytest.raises((urllib.error.URLError, ConnectionError, http_client_errors())):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+    p = kapsel("monitor", "--tls-cert", str(cert), *src_args(), check=False)
+    assert p.returncode == 2 and "--tls-cert and --tls-key go together" in p.stderr
+
+
+def http_client_errors():
+    import http.client
+    return http.client.HTTPException
