@@ -22,7 +22,8 @@
 
 /* --no-stream: between the two samples.  One CFS period (100 ms, the
  * kernel's default cpu.cfs_period_us): a shorter window can fall wholly in
- * the throttled part of a quota-limited container's period and show 0 %. */
+ * the throttled part of a quota-limited container's period and show 0 %;
+ * unaligned with the periods, this one can show up to twice the quota. */
 #define STATS_WINDOW (100 * KLOOP_NSEC_PER_MSEC)
 #define STATS_PERIOD KLOOP_NSEC_PER_SEC /* live refresh */
 

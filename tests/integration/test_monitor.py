@@ -159,9 +159,11 @@ def test_stats_cpu_percent_of_a_busy_container(dockerd, docker_ctr):
     docker_ctr("monitor-spin", "--cpus", "0.5", cmd=("probe", "try", "spin", "600"))
     row = kapsel("stats", "--no-stream", "--format", "{{.CPUPerc}}", "monitor-spin", *src_args(dockerd)).stdout
     pct = float(row.strip().rstrip("%"))
-    # capped at half a CPU by the quota, measured over one 100 ms CFS period
-    # (a loaded host may give it less, never more)
-    assert 2 < pct <= 60, row
+    # half a CPU by the quota, measured over a 100 ms window that is not
+    # aligned with the CFS periods: it can hold the end of one period's
+    # quota and the start of the next, up to twice the quota, never more
+    # (a loaded host may give it less)
+    assert 2 < pct <= 100.5, row
 
 
 def test_stats_all_shows_stopped(dockerd, docker_ctr):
