@@ -10,7 +10,7 @@ if [ "${1:-build}" = test ]; then
 fi
 # the monitor (kapsel monitor's HTTP server and gzip; promtool in its tests)
 need="$need libmicrohttpd-dev zlib1g-dev"
-[ "${1:-build}" = test ] && need="$need prometheus"
+[ "${1:-build}" = test ] && need="$need prometheus python3-prometheus-client"
 missing=""
 for p in $need; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
