@@ -10,6 +10,9 @@ if [ "${1:-build}" = test ]; then
 	# the registry tests (tests/integration/test_registry.py)
 	need="$need docker-registry skopeo apache2-utils"
 fi
+# the monitor (kapsel monitor's HTTP server and gzip; promtool in its tests)
+need="$need libmicrohttpd-dev zlib1g-dev"
+[ "${1:-build}" = test ] && need="$need prometheus python3-prometheus-client"
 missing=""
 for p in $need; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
