@@ -499,3 +499,27 @@ int kfs_copy_tree(int src, int dst, kerr *e)
 	}
 	return 0;
 }
+
+int kfs_remove_at(int dirfd, const char *name, kerr *e)
+{
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return kerr_errno(e, "remove %s", name);
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : kerr_errno(e, "open %s", name);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return kerr_errno(e, "read %s", name);
+	}
+	_cleanup_closedir_ DIR *dd = d;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && kfs_remove_at(fd, de->d_name, e) < 0)
+			return kerr_wrap(e, "%s", name);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return kerr_errno(e, "remove %s", name);
+	return 0;
+}
