@@ -5,6 +5,7 @@ the store unchanged, loads killed with SIGKILL at random points, and
 concurrent loads."""
 import ctypes
 import hashlib
+import io
 import json
 import os
 import random
@@ -14,6 +15,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tarfile
 import tempfile
 
 import pytest
@@ -63,6 +65,29 @@ def check_blobs(root):
     assert set(os.listdir(d)) == named
 
 
+def check_layers(root, exact=True):
+    """Every image's layers are unpacked (each diff holds its layer tar's
+    files with their content: the plain layers of these tests), and, when
+    EXACT, nothing else is in layers/."""
+    want = set()
+    for img in json.load(open(os.path.join(root, "index.json")))["images"]:
+        chain = None
+        for layer in img["layers"]:
+            chain = layer["diff_id"] if chain is None else \
+                "sha256:" + hashlib.sha256(f"{chain} {layer['diff_id']}".encode()).hexdigest()
+            want.add(chain[7:])
+            assert os.path.isfile(os.path.join(root, "layers", chain[7:], "report.json"))
+            with open(os.path.join(root, "blobs", "sha256", layer["digest"][7:]), "rb") as f:
+                data = f.read()
+            with tarfile.open(fileobj=io.BytesIO(data)) as t:
+                for m in t.getmembers():
+                    if m.isfile():
+                        with open(os.path.join(root, "layers", chain[7:], "diff", m.name), "rb") as f:
+                            assert f.read() == t.extractfile(m).read(), m.name
+    have = set(os.listdir(os.path.join(root, "layers")))
+    assert have == want if exact else have >= want
+
+
 def files(seed, n=2):
     return [mkimages.layer({f"l{i}/data": f"{seed} layer {i}\n".encode()}) for i in range(n)]
 
@@ -87,6 +112,7 @@ def test_every_format_gives_the_same_image_id(tmp_path):
     [info] = json.loads(kapsel(root, "image", "inspect", "demo/app:25", check=True).stdout)
     assert len(info["RepoDigests"]) == 1 and info["RepoDigests"][0].startswith("demo/app@sha256:")
     check_blobs(root)
+    check_layers(root)
     # from stdin too, and twice is once
     before = snapshot(root)
     with open(a, "rb") as f:
@@ -190,7 +216,7 @@ class Watch:
     def __init__(self, root):
         self.fd = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
         assert self.fd >= 0
-        for d in (root, root / "tmp", root / "blobs" / "sha256"):
+        for d in (root, root / "tmp", root / "blobs" / "sha256", root / "layers"):
             assert libc.inotify_add_watch(self.fd, str(d).encode(),
                                           IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE) >= 0
 
@@ -249,11 +275,12 @@ def test_kill_9_during_load_leaves_the_store_consistent(tmp_path):
     kapsel(probe, "images", check=True)
     rc, total = load_until(probe, archive, None)
     assert rc == 0 and total > 20, total
-    # the commit phase: 5 blobs renamed into blobs/sha256, then index.json into ROOT
+    # the commit phase: 5 blobs renamed into blobs/sha256, 3 layer directories into layers/,
+    # then index.json into ROOT
     probe2 = tmp_path / "probe2"
     kapsel(probe2, "images", check=True)
     rc, renames = load_until(probe2, archive, None, IN_MOVED_TO)
-    assert rc == 0 and renames == 6, renames
+    assert rc == 0 and renames == 9, renames
     killed = leftovers = complete = 0
     for run in range(30):
         root = tmp_path / f"s{run}"
@@ -270,6 +297,7 @@ def test_kill_9_during_load_leaves_the_store_consistent(tmp_path):
         assert rows == [] or [(r["ID"], r["Repository"], r["Tag"]) for r in rows] == [(ident, "big/image", "1")], rows
         if rows:
             complete += 1
+            check_layers(root, exact=False)   # a killed load may have left unused ones: the next write sweeps
             [info] = json.loads(kapsel(root, "image", "inspect", "big/image:1", check=True).stdout)
             for layer in json.load(open(root / "index.json"))["images"][0]["layers"]:
                 with open(root / "blobs" / "sha256" / layer["digest"][7:], "rb") as f:
@@ -278,6 +306,7 @@ def test_kill_9_during_load_leaves_the_store_consistent(tmp_path):
         kapsel(root, "load", "-i", archive, check=True)
         assert [r["ID"] for r in images(root)] == [ident]
         check_blobs(root)
+        check_layers(root)
         shutil.rmtree(root)
     print(f"kill -9: {killed} killed, {leftovers} left temp files, {complete} complete of 30 ({total} events)")
     assert killed >= 20 and leftovers >= 5 and complete >= 1

@@ -209,8 +209,16 @@ static int open_dir(struct apply *a, const char *dir, kerr *e)
 		return -1;
 	if (r == 0 || !S_ISDIR(st.st_mode))
 		st = (struct stat){ .st_mode = S_IFDIR | 0755 };
-	if (mkdirat(pfd, name, 0700) < 0)
+	if (mkdirat(pfd, name, 0700) < 0) {
+		char target[256];
+		ssize_t n = errno == EEXIST ? readlinkat(pfd, name, target, sizeof(target) - 1) : -1;
+		if (n >= 0)
+			return kerr_msg(e, ENOENT,
+					"directory %.200s: a symlink to %.*s, which the layer does not have (symlinks are "
+					"resolved inside the layer)",
+					dir, (int)n, target);
 		return kerr_errno(e, "directory %.200s: create it", dir);
+	}
 	if (fchownat(pfd, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    fchmodat(pfd, name, st.st_mode & 07777, 0) < 0)
 		return kerr_errno(e, "directory %.200s: set its owner and mode", dir);
@@ -341,6 +349,9 @@ static int count_written(struct apply *a, const char *path, size_t n, kerr *e)
 
 static int make_file(struct apply *a, struct kimage_entry *ent, int pfd, const char *name, kerr *e)
 {
+	if ((uint64_t)ent->size > a->lim.max_bytes - a->written) /* before a byte of a bomb is written */
+		return kerr_msg(e, EFBIG, "entry %.200s: %lld bytes, more than the layer may hold (the limit is %llu)",
+				ent->path, (long long)ent->size, (unsigned long long)a->lim.max_bytes);
 	_cleanup_close_ int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return kerr_errno(e, "entry %.200s: create", ent->path);

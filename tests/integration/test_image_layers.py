@@ -1,0 +1,226 @@
+"""The store's unpacked layers from the outside: every hostile layer of
+tests/fixtures/images/hostile.py loaded with `kapsel load` and either
+refused with a named error and the store unchanged, or neutralised (and
+the host checked afterwards); layer directories shared per ChainID and
+swept when no image uses them; and the overlay of a real multi-layer
+image's layer directories compared with what Docker shows of the same
+archive (`docker create` + `docker export`)."""
+import hashlib
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+from clients import dockerd, image_rootfs_tar, runtime_bin, umount_under  # noqa: F401
+from conftest import BUILD, REPO
+
+sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "images"))
+import hostile  # noqa: E402
+import mkimages  # noqa: E402
+
+KAPSEL = os.path.join(BUILD, "src", "kapsel", "kapsel")
+
+
+def kapsel(root, *args, check=False):
+    p = subprocess.run([KAPSEL, "--root", str(root), *args], capture_output=True, text=True, timeout=300)
+    if check:
+        assert p.returncode == 0, (args, p.stdout, p.stderr)
+    return p
+
+
+def tree(root):
+    """Everything under ROOT a command may change: paths, types, modes, sizes."""
+    out = {}
+    for d, dirs, files in os.walk(root):
+        for n in dirs + files:
+            p = os.path.join(d, n)
+            st = os.lstat(p)
+            out[os.path.relpath(p, root)] = (st.st_mode, st.st_size if stat.S_ISREG(st.st_mode) else 0)
+    return out
+
+
+def layer_dir(root, diff_id):
+    return os.path.join(root, "layers", diff_id[7:], "diff")
+
+
+def inspect(root, ref):
+    [info] = json.loads(kapsel(root, "image", "inspect", ref, check=True).stdout)
+    return info
+
+
+def host_unchanged(host):
+    assert sorted(os.listdir(host)) == ["secret"]
+    st = os.lstat(os.path.join(host, "secret"))
+    assert st.st_nlink == 1 and stat.S_ISREG(st.st_mode)
+    assert open(os.path.join(host, "secret")).read() == "secret\n"
+
+
+def test_hostile_layers_are_refused_or_neutralised(tmp_path):
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "secret").write_text("secret\n")
+    root = tmp_path / "store"
+    good = str(tmp_path / "good.tar")
+    mkimages.docker_save(good, [("kept:1", [mkimages.layer({"kept": b"kept\n"})])])
+    kapsel(root, "load", "-i", good, check=True)
+    refused = loaded = 0
+    for i, (name, layers, (outcome, words)) in enumerate(hostile.cases(str(host))):
+        path = str(tmp_path / f"h{i}.tar")
+        hostile.archive(path, layers, tag=f"hostile/{i}:1")
+        before = tree(root)
+        p = kapsel(root, "load", "-i", path)
+        host_unchanged(host)
+        if outcome == "refused":
+            assert p.returncode == 1 and p.stdout == "", (name, p.stdout, p.stderr)
+            for w in words:
+                assert w in p.stderr, (name, w, p.stderr)
+            assert tree(root) == before, name       # the store exactly as it was
+            refused += 1
+            continue
+        assert p.returncode == 0, (name, p.stderr)
+        loaded += 1
+        diff = layer_dir(root, "sha256:" + mkimages.sha(layers[0]))
+        report = inspect(root, f"hostile/{i}:1")["KapselLayers"][0]
+        if name == "symlink then write, the target in the layer":
+            # resolved inside the layer: the file is in the layer's own copy of HOST's path
+            assert os.readlink(os.path.join(diff, "x")) == str(host)
+            assert open(os.path.join(diff, str(host)[1:], "pwned")).read() == "owned"
+        elif name == "symlink then replace it":
+            assert stat.S_ISREG(os.lstat(os.path.join(diff, "f")).st_mode)
+            assert open(os.path.join(diff, "f")).read() == "owned"
+        elif name == "setuid and setgid":
+            assert stat.S_IMODE(os.lstat(os.path.join(diff, "bin/su")).st_mode) == 0o755
+            assert stat.S_IMODE(os.lstat(os.path.join(diff, "bin/wall")).st_mode) == 0o755
+            st = os.lstat(os.path.join(diff, "var/mail"))          # a directory keeps its setgid
+            assert stat.S_IMODE(st.st_mode) == 0o2775 and st.st_gid == 8
+            assert report["SetuidRemoved"] == ["/bin/su", "/bin/wall"]
+        elif name == "file capabilities and foreign xattrs":
+            assert os.listxattr(os.path.join(diff, "bin/ping")) == []
+            assert os.listxattr(os.path.join(diff, "etc")) == []   # no trusted.overlay.* from a layer
+            assert os.listxattr(os.path.join(diff, "etc/motd")) == ["user.note"]
+            assert report["FileCapsRemoved"] == ["/bin/ping"] and report["XattrsDropped"] == 3
+        else:
+            raise AssertionError(f"no check for {name}")
+    assert (refused, loaded) == (13, 4)
+    # what the store holds is consistent: every image's layers are there
+    for img in json.load(open(root / "index.json"))["images"]:
+        for layer in img["layers"]:
+            assert os.path.isdir(layer_dir(root, layer["diff_id"])), img
+
+
+def test_layers_are_shared_per_chain_and_swept(tmp_path):
+    base = mkimages.layer({"base": b"shared base\n"})
+    one, two = mkimages.layer({"one": b"1\n"}), mkimages.layer({"two": b"2\n"})
+    a, b = str(tmp_path / "a.tar"), str(tmp_path / "b.tar")
+    mkimages.docker_save(a, [("one:1", [base, one])])
+    mkimages.oci_layout(b, [("two:1", [base, two])], "zstd")
+    root = tmp_path / "store"
+    kapsel(root, "load", "-i", a, check=True)
+    kapsel(root, "load", "-i", b, check=True)
+    chains = {layer["ChainID"] for r in ("one:1", "two:1") for layer in inspect(root, r)["KapselLayers"]}
+    assert len(chains) == 3                                   # the base once
+    assert set(os.listdir(root / "layers")) == {c[7:] for c in chains}
+    # ChainID(L1) = sha256(ChainID(L0) + " " + DiffID(L1)), as the image spec says
+    d0, d1 = ("sha256:" + mkimages.sha(x) for x in (base, one))
+    c1 = "sha256:" + hashlib.sha256(f"{d0} {d1}".encode()).hexdigest()
+    assert [x["ChainID"] for x in inspect(root, "one:1")["KapselLayers"]] == [d0, c1]
+    kapsel(root, "rmi", "one:1", check=True)
+    assert len(os.listdir(root / "layers")) == 2
+    kapsel(root, "rmi", "two:1", check=True)
+    assert os.listdir(root / "layers") == [] and os.listdir(root / "tmp") == []
+
+
+# ---- the overlay of the layer directories against Docker's view ----
+
+def member(name, kind="file", data=b"", mode=None, link="", uid=0, gid=0):
+    return hostile.entry(name, kind, data=data, mode=mode, link=link, uid=uid, gid=gid)
+
+
+def describe(root, skip=()):
+    """path -> (type and mode, uid, gid, content or link target, mtime of a non-directory)."""
+    out = {}
+    for d, dirs, files in os.walk(root):
+        for n in dirs + files:
+            p = os.path.join(d, n)
+            rel = os.path.relpath(p, root)
+            if rel.split("/")[0] in skip or rel in skip:
+                continue
+            st = os.lstat(p)
+            if stat.S_ISREG(st.st_mode):
+                what = hashlib.sha256(open(p, "rb").read()).hexdigest()
+            elif stat.S_ISLNK(st.st_mode):
+                what = os.readlink(p)
+            else:
+                what = None
+            mtime = None if stat.S_ISDIR(st.st_mode) else int(st.st_mtime)
+            out[rel] = (st.st_mode, st.st_uid, st.st_gid, what, mtime)
+    return out
+
+
+@pytest.mark.skipif(shutil.which("dockerd") is None, reason="docker.io is not installed")
+def test_overlay_of_the_layers_is_the_image(tmp_path, dockerd):  # noqa: F811
+    saved = str(tmp_path / "kbox.tar")
+    dockerd("save", "-o", saved, "kbox:latest", check=True)
+    with tarfile.open(saved) as t:
+        man = json.load(t.extractfile("manifest.json"))[0]
+        base = t.extractfile(man["Layers"][0]).read()
+    # layer 2 adds files, a same-layer hard link, FIFOs, symlinks, owners, a setgid directory
+    l2 = hostile.layer([
+        member("opt/", "dir"), member("opt/app/", "dir", mode=0o750, uid=1000, gid=1000),
+        member("opt/app/run.sh", data=b"#!/bin/sh\necho hi\n", mode=0o755, uid=1000, gid=1000),
+        member("opt/app/run2.sh", "hardlink", link="opt/app/run.sh", mode=0o755, uid=1000, gid=1000),
+        member("opt/app/current", "symlink", link="run.sh"),
+        member("opt/fifo", "fifo", mode=0o600),
+        member("srv/", "dir", mode=0o2775, gid=50),
+        member("srv/data/", "dir"), member("srv/data/a", data=b"a\n"), member("srv/data/b", data=b"b\n"),
+        member("etc/", "dir"), member("etc/motd", data=b"layer 2\n"),
+    ])
+    # layer 3 deletes (whiteouts), hides a directory's lower content (opaque), replaces a file
+    l3 = hostile.layer([
+        member("etc/", "dir"), member("etc/.wh.motd"),
+        member("opt/", "dir"), member("opt/.wh.fifo"),
+        member("srv/", "dir", mode=0o2775, gid=50), member("srv/data/", "dir"),
+        member("srv/data/.wh..wh..opq"), member("srv/data/c", data=b"c\n"),
+        member("opt/app/", "dir", mode=0o750, uid=1000, gid=1000),
+        member("opt/app/run.sh", data=b"#!/bin/sh\necho v3\n", mode=0o755, uid=1000, gid=1000),
+    ])
+    archive = str(tmp_path / "three.tar")
+    ident = hostile.archive(archive, [base, l2, l3], tag="klayers/three:1")
+    # Docker's view: load, create (nothing runs), export the container's filesystem
+    dockerd("load", "-i", archive, check=True)
+    cid = dockerd("create", "klayers/three:1", "/bin/sh", check=True).stdout.strip()
+    exported = str(tmp_path / "export.tar")
+    dockerd("export", "-o", exported, cid, check=True)
+    dockerd("rm", cid, check=True)
+    dockerd("rmi", "klayers/three:1", check=True)
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    subprocess.run(["tar", "-xpf", exported, "-C", str(flat), "--numeric-owner", "--xattrs"], check=True)
+    # kapsel's: the layer directories as overlay lowerdirs
+    root = tmp_path / "store"
+    kapsel(root, "load", "-i", archive, check=True)
+    info = inspect(root, ident)
+    dirs = [os.path.join(root, "layers", x["ChainID"][7:], "diff") for x in info["KapselLayers"]]
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + ":".join(reversed(dirs)), str(mnt)],
+                   check=True)
+    try:
+        # Docker's own additions to a container: its init layer (and /proc, /sys, /dev)
+        skip = ("proc", "sys", "dev", ".dockerenv", "etc/hostname", "etc/hosts", "etc/resolv.conf", "etc/mtab")
+        ours, theirs = describe(mnt, skip), describe(flat, skip)
+        assert ours == theirs, {k: (ours.get(k), theirs.get(k)) for k in set(ours) | set(theirs)
+                                if ours.get(k) != theirs.get(k)}
+        # and what the layers did shows
+        assert not os.path.exists(mnt / "etc/motd") and not os.path.exists(mnt / "opt/fifo")
+        assert sorted(os.listdir(mnt / "srv/data")) == ["c"]
+        assert open(mnt / "opt/app/run.sh").read().endswith("v3\n")
+        assert open(mnt / "opt/app/run2.sh").read().endswith("hi\n")   # the link was to layer 2's file
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
