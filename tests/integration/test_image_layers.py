@@ -104,7 +104,7 @@ def test_hostile_layers_are_refused_or_neutralised(tmp_path):
             assert os.listxattr(os.path.join(diff, "bin/ping")) == []
             assert os.listxattr(os.path.join(diff, "etc")) == []   # no trusted.overlay.* from a layer
             assert os.listxattr(os.path.join(diff, "etc/motd")) == ["user.note"]
-            assert report["FileCapsRemoved"] == ["/bin/ping"] and report["XattrsDropped"] == 3
+            assert report["FileCapsRemoved"] == ["/bin/ping"] and report["XattrsDropped"] == 4
         else:
             raise AssertionError(f"no check for {name}")
     assert (refused, loaded) == (13, 4)

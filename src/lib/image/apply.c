@@ -252,10 +252,12 @@ static int count_entry(struct apply *a, const char *path, kerr *e)
 	return 0;
 }
 
+/* user.* except overlay's own (user.overlay.*: a mount with userxattr
+ * reads whiteouts, opaque dirs and redirects from them), and ACLs. */
 static int is_kept_xattr(const char *name)
 {
-	return !strncmp(name, "user.", 5) || !strcmp(name, "system.posix_acl_access") ||
-	       !strcmp(name, "system.posix_acl_default");
+	return (!strncmp(name, "user.", 5) && strncmp(name, "user.overlay.", 13)) ||
+	       !strcmp(name, "system.posix_acl_access") || !strcmp(name, "system.posix_acl_default");
 }
 
 /* The entry's xattrs on FD (-1: a symlink or FIFO, which get none). */

@@ -36,8 +36,9 @@
  *     reported (a directory's setgid only makes new files inherit its
  *     group, and is kept); security.capability is dropped and reported;
  *     every other xattr outside user.* and system.posix_acl_* (trusted.*,
- *     which includes overlay's own, and the rest of security.*) is not
- *     applied and counted;
+ *     which includes overlay's own; user.overlay.*, which overlay reads
+ *     when mounted with userxattr; the rest of security.*) is not applied
+ *     and counted;
  *   - bounds: entries per layer, uncompressed tar bytes, bytes written to
  *     files (a sparse entry expands), an entry's path length (struct
  *     kapply_limits; the defaults below).

@@ -19,6 +19,7 @@
 #include "common/json.h"
 #include "common/sha256.h"
 #include "common/strv.h"
+#include "image/apply.h"
 #include "image/image.h"
 #include "image/source.h"
 
@@ -94,7 +95,13 @@ static int hash_uncompressed(struct feed *f, const char *member, uint8_t diff[KS
 		la_ssize_t n;
 		while ((n = archive_read_data(a, f->obuf, sizeof(f->obuf))) > 0) {
 			ksha256_update(&d, f->obuf, (size_t)n);
-			*usize += n;
+			if ((uint64_t)(*usize += n) > KAPPLY_MAX_BYTES) { /* a decompression bomb */
+				kerr_msg(e, EFBIG, "%s: the uncompressed layer is larger than %llu bytes (the limit of one layer)",
+					 member, (unsigned long long)KAPPLY_MAX_BYTES);
+				ksha256_release(&d);
+				archive_read_free(a);
+				return -1;
+			}
 		}
 		if (n < 0)
 			goto broken;
