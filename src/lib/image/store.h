@@ -95,6 +95,22 @@ int kstore_load(struct kstore *s, const char *path, kstore_loaded_fn fn, void *u
  * are read twice. */
 int kstore_load_fd(struct kstore *s, int fd, kstore_loaded_fn fn, void *ud, kerr *e);
 
+/* Import the root filesystem tarball read from FD (plain or compressed;
+ * WHAT names it in errors and in the history entry, "Imported from
+ * WHAT") as a one-layer image named NAME (may be NULL), as `docker import`
+ * does: the layer stored uncompressed, the config with the host's
+ * architecture, os linux and the time.  The layer is unpacked and checked
+ * like a loaded one.  FN is told of the image. */
+int kstore_import(struct kstore *s, int fd, const char *what, const char *name, kstore_loaded_fn fn, void *ud,
+		  kerr *e);
+
+/* Write the images REFS[0..N) to FD as one tar: an OCI image layout with
+ * Docker's manifest.json beside it (as Docker >= 25 saves), the blobs as
+ * stored (each hashed again), so loading it gives the same image IDs.  A
+ * reference by name saves that name, one by ID none (as docker save).
+ * The shared lock is enough. */
+int kstore_save(struct kstore *s, const char *const *refs, size_t n, int fd, kerr *e);
+
 /* Give the image REF the name NAME (taken from any image that had it). */
 int kstore_tag(struct kstore *s, const char *ref, const char *name, kerr *e);
 /* Remove REF: a name is untagged, and the image deleted when it has no
