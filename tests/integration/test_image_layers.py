@@ -4,7 +4,8 @@ refused with a named error and the store unchanged, or neutralised (and
 the host checked afterwards); layer directories shared per ChainID and
 swept when no image uses them; and the overlay of a real multi-layer
 image's layer directories compared with what Docker shows of the same
-archive (`docker create` + `docker export`)."""
+archive (`docker create` + `docker export`), and `kapsel save` of it
+loaded by Docker as the same image."""
 import hashlib
 import io
 import json
@@ -224,3 +225,9 @@ def test_overlay_of_the_layers_is_the_image(tmp_path, dockerd):  # noqa: F811
         assert open(mnt / "opt/app/run2.sh").read().endswith("hi\n")   # the link was to layer 2's file
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
+    # and `kapsel save` of it is an archive Docker loads as the same image
+    out = str(tmp_path / "saved.tar")
+    kapsel(root, "save", "-o", out, "klayers/three:1", check=True)
+    dockerd("load", "-i", out, check=True)
+    assert dockerd("image", "inspect", "-f", "{{.Id}}", "klayers/three:1", check=True).stdout.strip() == ident
+    dockerd("rmi", "klayers/three:1", check=True)

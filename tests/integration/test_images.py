@@ -79,6 +79,8 @@ def check_layers(root, exact=True):
             assert os.path.isfile(os.path.join(root, "layers", chain[7:], "report.json"))
             with open(os.path.join(root, "blobs", "sha256", layer["digest"][7:]), "rb") as f:
                 data = f.read()
+            if data[:4] == b"\x28\xb5\x2f\xfd":
+                data = subprocess.run(["zstd", "-dc"], input=data, capture_output=True, check=True).stdout
             with tarfile.open(fileobj=io.BytesIO(data)) as t:
                 for m in t.getmembers():
                     if m.isfile():
@@ -368,3 +370,83 @@ def test_docker_save_and_podman_save_give_the_same_id(tmp_path, dockerd):  # noq
     assert info["RootFS"]["Layers"] == d["RootFS"]["Layers"]
     assert (info["Architecture"], info["Os"], info["Created"]) == (d["Architecture"], d["Os"], d["Created"])
     check_blobs(root)
+
+
+# ---- save and import ----
+
+def test_save_then_load_gives_the_same_images(tmp_path):
+    legacy, oci = str(tmp_path / "legacy.tar"), str(tmp_path / "oci.tar")
+    [a] = mkimages.docker_save(legacy, [("save/a:1", files("a"))])
+    [b] = mkimages.oci_layout(oci, [("save/b:1", files("b", 3))], "zstd")
+    root = tmp_path / "store"
+    kapsel(root, "load", "-i", legacy, check=True)
+    kapsel(root, "load", "-i", oci, check=True)
+    kapsel(root, "tag", "save/a:1", "save/a:2", check=True)
+    out = str(tmp_path / "out.tar")
+    kapsel(root, "save", "-o", out, "save/a:1", "save/a:2", "save/b:1", check=True)
+    assert not [x for x in os.listdir(tmp_path) if "kapsel-save" in x]
+    with tarfile.open(out) as t:
+        names = t.getnames()
+        index = json.load(t.extractfile("index.json"))
+        docker = json.load(t.extractfile("manifest.json"))
+    assert {"oci-layout", "index.json", "manifest.json"} <= set(names)
+    assert [d["annotations"]["io.containerd.image.name"] for d in index["manifests"]] == \
+        ["save/a:1", "save/a:2", "save/b:1"]
+    assert [d["annotations"]["org.opencontainers.image.ref.name"] for d in index["manifests"]] == ["1", "2", "1"]
+    assert [m["RepoTags"] for m in docker] == [["save/a:1", "save/a:2"], ["save/b:1"]]
+    # every blob once, named by its content
+    with tarfile.open(out) as t:
+        for m in t.getmembers():
+            if m.isfile() and m.name.startswith("blobs/sha256/"):
+                assert hashlib.sha256(t.extractfile(m).read()).hexdigest() == m.name.split("/")[-1]
+    again = tmp_path / "again"
+    assert kapsel(again, "load", "-i", out, check=True).stdout == \
+        "Loaded image: save/a:1\nLoaded image: save/a:2\nLoaded image: save/b:1\n"
+    assert sorted((r["Repository"], r["Tag"], r["ID"]) for r in images(again)) == \
+        [("save/a", "1", a), ("save/a", "2", a), ("save/b", "1", b)]
+    check_blobs(again)
+    check_layers(again)
+    # by ID: the image without a name, to stdout
+    p = subprocess.run([KAPSEL, "--root", str(root), "save", b[7:19]], capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    third = tmp_path / "third"
+    p = subprocess.run([KAPSEL, "--root", str(third), "load"], input=p.stdout, capture_output=True, timeout=60)
+    assert p.stdout.decode() == f"Loaded image ID: {b}\n", p.stderr
+    # an unknown image saves nothing
+    p = kapsel(root, "save", "-o", str(tmp_path / "none.tar"), "save/a:1", "nosuch:1")
+    assert p.returncode == 1 and "No such image: nosuch:1" in p.stderr
+    assert not os.path.exists(tmp_path / "none.tar")
+
+
+def test_import_a_rootfs_tarball(tmp_path):
+    src = tmp_path / "rootfs"
+    (src / "bin").mkdir(parents=True)
+    (src / "etc").mkdir()
+    (src / "etc" / "os-release").write_text("ID=kapsel\n")
+    (src / "bin" / "su").write_bytes(b"su")
+    os.chmod(src / "bin" / "su", 0o4755)
+    tgz = str(tmp_path / "rootfs.tar.gz")
+    subprocess.run(["tar", "-C", str(src), "-czf", tgz, "."], check=True)
+    root = tmp_path / "store"
+    out = kapsel(root, "import", tgz, "imported/root:1", check=True).stdout
+    [row] = images(root)
+    assert out == row["ID"] + "\n" and (row["Repository"], row["Tag"]) == ("imported/root", "1")
+    [info] = json.loads(kapsel(root, "image", "inspect", "imported/root:1", check=True).stdout)
+    assert info["Os"] == "linux" and info["Architecture"] == "amd64"
+    [layer] = info["RootFS"]["Layers"]
+    raw = subprocess.run(["gzip", "-dc", tgz], capture_output=True, check=True).stdout
+    assert layer == "sha256:" + hashlib.sha256(raw).hexdigest()      # stored uncompressed
+    assert info["KapselLayers"][0]["SetuidRemoved"] == ["/bin/su"]
+    diff = root / "layers" / layer[7:] / "diff"
+    assert (diff / "etc" / "os-release").read_text() == "ID=kapsel\n"
+    assert os.stat(diff / "bin" / "su").st_mode & 0o7777 == 0o755
+    check_blobs(root)
+    # stdin, without a name; and something that is not a tar changes nothing
+    with open(tgz, "rb") as f:
+        p = subprocess.run([KAPSEL, "--root", str(root), "import", "-"], stdin=f, capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.startswith("sha256:")
+    before = snapshot(root)
+    p = subprocess.run([KAPSEL, "--root", str(root), "import", "-", "bad:1"], input="not a tar\n",
+                       capture_output=True, text=True)
+    assert p.returncode == 1 and "not a layer archive" in p.stderr, p.stderr
+    assert snapshot(root) == before and os.listdir(root / "tmp") == []
