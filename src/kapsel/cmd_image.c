@@ -105,12 +105,12 @@ static const struct cli_command cmd_image_inspect = {
 	.summary = "show images as JSON (docker image inspect's shape)",
 };
 
-static const struct cli_command *const image_commands[] = { &cmd_image_inspect, NULL };
+static const struct cli_command *const image_commands[] = { &cmd_image_inspect, &cmd_image_prune, NULL };
 
 const struct cli_command cmd_image = {
 	.name = "image",
 	.min_args = 0,
 	.max_args = -1,
-	.summary = "manage images (inspect)",
+	.summary = "manage images (inspect, prune)",
 	.subcommands = image_commands,
 };

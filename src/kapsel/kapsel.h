@@ -21,6 +21,8 @@ extern const struct cli_command cmd_tag;
 extern const struct cli_command cmd_rmi;
 extern const struct cli_command cmd_import;
 extern const struct cli_command cmd_save;
+extern const struct cli_command cmd_system;
+extern const struct cli_command cmd_image_prune;
 
 /* Open the image store of --root with lock MODE (KSTORE_SHARED or
  * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code

@@ -450,3 +450,28 @@ def test_import_a_rootfs_tarball(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode == 1 and "not a layer archive" in p.stderr, p.stderr
     assert snapshot(root) == before and os.listdir(root / "tmp") == []
+
+
+def test_image_prune_and_system_df(tmp_path):
+    a = str(tmp_path / "a.tar")
+    ids = mkimages.docker_save(a, [("prune/kept:1", files("kept")), (None, files("dangling"))])
+    root = tmp_path / "store"
+    kapsel(root, "load", "-i", a, check=True)
+    table = kapsel(root, "system", "df", check=True).stdout.splitlines()
+    assert table[0].split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+    assert table[1].split()[:3] == ["Images", "2", "0"] and table[1].endswith("(100%)")
+    [df] = [json.loads(x) for x in kapsel(root, "system", "df", "--format", "json", check=True).stdout.splitlines()]
+    assert df["TotalCount"] == "2" and df["SizeBytes"] == df["ReclaimableBytes"] > 0
+    # without -f it asks, and an answer other than y changes nothing
+    p = subprocess.run([KAPSEL, "--root", str(root), "image", "prune"], input="n\n", capture_output=True, text=True)
+    assert p.returncode == 0 and "Are you sure you want to continue? [y/N]" in p.stdout
+    assert len(images(root)) == 2
+    p = kapsel(root, "image", "prune", "-f", check=True)
+    assert p.stdout.startswith(f"Deleted Images:\ndeleted: {ids[1]}\n\nTotal reclaimed space: ")
+    assert [r["Tag"] for r in images(root)] == ["1"]
+    check_blobs(root)
+    check_layers(root)
+    p = kapsel(root, "image", "prune", "-a", "-f", check=True)
+    assert p.stdout.startswith(f"Deleted Images:\nuntagged: prune/kept:1\ndeleted: {ids[0]}\n")
+    assert images(root) == [] and os.listdir(root / "layers") == []
+    assert kapsel(root, "image", "prune", "-f", check=True).stdout == "Total reclaimed space: 0B\n"

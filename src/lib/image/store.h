@@ -136,6 +136,19 @@ int kstore_layer_dirs(struct kstore *s, const struct kstore_image *img, char ***
  * "FileCapsRemoved": [paths], "XattrsDropped": n}. */
 int kstore_layer_report(const struct kstore *s, const struct kstore_image *img, json_object **out, kerr *e);
 
+/* What the store takes on disk: blobs by their bytes, layer directories by
+ * the bytes of their uncompressed tar, each once.  ACTIVE images are held;
+ * RECLAIMABLE is what no held image uses. */
+struct kstore_df {
+	size_t images, active;
+	int64_t size, reclaimable;
+};
+int kstore_df(const struct kstore *s, struct kstore_df *out, kerr *e);
+/* Remove the images no container holds that have no name (with ALL: every
+ * one), as `docker image prune [-a]`; FN is told "untagged" NAME and
+ * "deleted" ID; *RECLAIMED the bytes given back.  Exclusive lock. */
+int kstore_prune(struct kstore *s, int all, kstore_removed_fn fn, void *ud, int64_t *reclaimed, kerr *e);
+
 /* Holds: HOLDER (a container ID or name: letters, digits, "_.-", at most
  * 128, not starting with ".") uses IMG, so kstore_remove refuses to delete
  * it ("image is being used by container HOLDER", EEXIST) and its layers
