@@ -19,11 +19,12 @@
  * with digest, diff_id, media_type and blob size) and the staged blobs
  * (config, manifest, every layer).  kstore_add then
  *   1. unpacks every layer whose ChainID the store has no directory for
- *      into tmp/ (apply.h), checking the blob's digest and the diff_id of
- *      its uncompressed tar again as it streams: a hostile or mismatched
- *      layer fails here, naming the image, the layer and the entry;
- *   2. syncs the file system, renames the blobs into blobs/sha256 and the
- *      layer directories into layers/, fsyncs both directories;
+ *      into tmp/ (apply.h): a hostile layer fails here, naming the image,
+ *      the layer, the entry and the rule.  A staged blob is trusted to be
+ *      what the caller verified; a blob the store had is checked again
+ *      (digest and diff_id) as it streams;
+ *   2. renames the blobs (fsync'ed) into blobs/sha256 and the layer
+ *      directories into layers/, fsyncs both directories;
  *   3. merges the records into the index (an image it has already gains
  *      the names), writes index.json (the commit point) and sweeps what no
  *      image names (kstore_gc).

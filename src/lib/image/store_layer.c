@@ -146,10 +146,12 @@ static int unpack(struct kstore *s, const struct kstore_image *img, size_t li, c
 		kerr_errno(e, "create %s/tmp/%s/diff", s->root, t->tmp);
 		goto out;
 	}
+	/* a staged blob was verified as it was staged (store_add.h); one of
+	 * the store is verified again as it is unpacked */
 	struct kapply_in in = {
 		.fd = blob,
-		.digest = l->digest,
-		.diff_id = l->diff_id,
+		.digest = staged ? NULL : l->digest,
+		.diff_id = staged ? NULL : l->diff_id,
 		.dirfd = diff,
 		.lower = lower,
 		.nlower = nlower,
@@ -216,13 +218,17 @@ static int unpack_missing(struct kstore *s, const struct kstore_image *img, cons
 	return rc;
 }
 
-/* Rename B's directories into layers/ (after a sync of what they hold). */
+/* Rename B's directories into layers/.  Their files are not fsync'ed (nor
+ * are Docker's or Podman's): a kill -9 cannot leave a half-unpacked layer
+ * visible, the page cache holds what was written; a power loss may (the
+ * blobs and index.json are fsync'ed, so removing layers/<chain> makes the
+ * next kstore_layer_dirs unpack it again from its verified blob).  A
+ * syncfs here would wait for every dirty page of the file system, other
+ * programs' too. */
 static int batch_publish(struct kstore *s, struct batch *b, kerr *e)
 {
 	if (!b->n)
 		return 0;
-	if (syncfs(s->tmpfd) < 0)
-		return kerr_errno(e, "sync %s", s->root);
 	for (size_t i = 0; i < b->n; i++) {
 		if (renameat(s->tmpfd, b->v[i].tmp, s->layerfd, b->v[i].chain + 7) < 0)
 			return kerr_errno(e, "rename %s/tmp/%s to layers/%s", s->root, b->v[i].tmp, b->v[i].chain + 7);
