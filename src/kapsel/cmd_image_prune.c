@@ -35,7 +35,8 @@ static int prune_run(const struct cli_call *c)
 		       a->all ? "images without at least one container associated to them" : "dangling images");
 		fflush(stdout);
 		char line[16];
-		if (!fgets(line, sizeof(line), stdin) || (strcmp(line, "y\n") && strcmp(line, "Y\n") && strcmp(line, "yes\n")))
+		if (!fgets(line, sizeof(line), stdin) ||
+		    (strcmp(line, "y\n") && strcmp(line, "Y\n") && strcmp(line, "yes\n")))
 			return CLI_EXIT_OK;
 	}
 	struct kstore *s;

@@ -49,6 +49,7 @@ const struct cli_command cmd_import = {
 	.max_args = 2,
 	.args = "FILE|- [REPOSITORY[:TAG]]",
 	.summary = "make a one-layer image from a root filesystem tarball",
-	.description = "Reads a tar archive (plain, gzip, zstd, xz ...) of a root filesystem and stores it as an\n"
-		       "image of one uncompressed layer, unpacked and checked like a loaded one (docs/images.md).\n",
+	.description =
+		"Reads a tar archive (plain, gzip, zstd, xz ...) of a root filesystem and stores it as an\n"
+		"image of one uncompressed layer, unpacked and checked like a loaded one (docs/images.md).\n",
 };

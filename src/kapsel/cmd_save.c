@@ -61,8 +61,9 @@ const struct cli_command cmd_save = {
 	.max_args = -1,
 	.args = "NAME|ID...",
 	.summary = "write images to a tar archive (OCI layout and docker-save manifest.json)",
-	.description = "Writes the images as Docker >= 25 saves them: an OCI image layout with a manifest.json\n"
-		       "beside it, which kapsel, docker, podman and skopeo load.  The blobs are written as\n"
-		       "stored, so loading the archive gives the same image IDs (docs/images.md).\n",
+	.description =
+		"Writes the images as Docker >= 25 saves them: an OCI image layout with a manifest.json\n"
+		"beside it, which kapsel, docker, podman and skopeo load.  The blobs are written as\n"
+		"stored, so loading the archive gives the same image IDs (docs/images.md).\n",
 	CLI_CMD_OPTIONS(struct save_args, save_options),
 };

@@ -50,8 +50,13 @@ static struct result apply(const struct tent *ents, size_t n, const int *lower, 
 	assert_int_equal(mkdir(p, 0755), 0);
 	r.fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(blob >= 0 && r.fd >= 0);
-	struct kapply_in in = { .fd = blob, .digest = digest, .diff_id = diff_id, .dirfd = r.fd, .lower = lower,
-				.nlower = nlower, .limits = lim };
+	struct kapply_in in = { .fd = blob,
+				.digest = digest,
+				.diff_id = diff_id,
+				.dirfd = r.fd,
+				.lower = lower,
+				.nlower = nlower,
+				.limits = lim };
 	r.rc = kapply_layer(&in, &r.rep, &r.e);
 	close(blob);
 	return r;
@@ -84,18 +89,28 @@ static int is_opaque(int fd, const char *path)
 	return getxattr(p, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
 }
 
-#define DIR_(p) { .path = p, .mode = S_IFDIR | 0755 }
-#define FILE_(p, d) { .path = p, .mode = S_IFREG | 0644, .data = d }
+#define DIR_(p) \
+	{ \
+		.path = p, .mode = S_IFDIR | 0755 \
+	}
+#define FILE_(p, d) \
+	{ \
+		.path = p, .mode = S_IFREG | 0644, .data = d \
+	}
 
 static void test_whiteouts_and_opaque_dirs(void **state)
 {
 	(void)state;
 	const struct tent ents[] = {
-		DIR_("d"), { .path = "d/.wh..wh..opq", .mode = S_IFREG | 0644 }, FILE_("d/new", "n"),
+		DIR_("d"),
+		{ .path = "d/.wh..wh..opq", .mode = S_IFREG | 0644 },
+		FILE_("d/new", "n"),
 		{ .path = ".wh.x", .mode = S_IFREG | 0644 },
-		{ .path = ".wh.y", .mode = S_IFREG | 0644 }, DIR_("y"),           /* deleted, then made again */
-		FILE_("z", "own"), { .path = ".wh.z", .mode = S_IFREG | 0644 },  /* the layer's own z stays */
-		{ .path = "deep/er/.wh.gone", .mode = S_IFREG | 0644 },          /* parents the layer omits */
+		{ .path = ".wh.y", .mode = S_IFREG | 0644 },
+		DIR_("y"), /* deleted, then made again */
+		FILE_("z", "own"),
+		{ .path = ".wh.z", .mode = S_IFREG | 0644 },            /* the layer's own z stays */
+		{ .path = "deep/er/.wh.gone", .mode = S_IFREG | 0644 }, /* parents the layer omits */
 	};
 	struct result r = apply_ok(ents, ARRAY_SIZE(ents), NULL, 0);
 	assert_true(is_opaque(r.fd, "d"));
@@ -112,12 +127,15 @@ static void test_hardlinks_into_lower_layers(void **state)
 {
 	(void)state;
 	const struct tent low[] = {
-		DIR_("bin"), { .path = "bin/busybox", .mode = S_IFREG | 0755, .data = "BB", .uid = 7, .gid = 8 },
-		FILE_("gone", "g"), DIR_("o"), FILE_("o/f", "f"),
+		DIR_("bin"),        { .path = "bin/busybox", .mode = S_IFREG | 0755, .data = "BB", .uid = 7, .gid = 8 },
+		FILE_("gone", "g"), DIR_("o"),
+		FILE_("o/f", "f"),
 	};
 	struct result base = apply_ok(low, ARRAY_SIZE(low), NULL, 0);
 	const struct tent mid[] = {
-		{ .path = ".wh.gone", .mode = S_IFREG | 0644 }, DIR_("o"), { .path = "o/.wh..wh..opq", .mode = S_IFREG | 0644 },
+		{ .path = ".wh.gone", .mode = S_IFREG | 0644 },
+		DIR_("o"),
+		{ .path = "o/.wh..wh..opq", .mode = S_IFREG | 0644 },
 	};
 	struct result m = apply_ok(mid, ARRAY_SIZE(mid), &base.fd, 1);
 	int lower[] = { m.fd, base.fd };
@@ -150,7 +168,9 @@ static void test_hardlinks_into_lower_layers(void **state)
 static void test_omitted_parent_takes_the_lower_owner(void **state)
 {
 	(void)state;
-	const struct tent low[] = { { .path = "srv", .mode = S_IFDIR | 0750, .uid = 33, .gid = 34, .mtime = 1500000000 } };
+	const struct tent low[] = {
+		{ .path = "srv", .mode = S_IFDIR | 0750, .uid = 33, .gid = 34, .mtime = 1500000000 }
+	};
 	struct result base = apply_ok(low, 1, NULL, 0);
 	const struct tent top[] = { FILE_("srv/x", "x"), FILE_("new/y", "y") };
 	struct result r = apply_ok(top, 2, &base.fd, 1);
@@ -173,7 +193,12 @@ static void test_owners_modes_mtimes(void **state)
 	const struct tent ents[] = {
 		{ .path = "d", .mode = S_IFDIR | 0711, .uid = 5, .gid = 6, .mtime = 1600000001 },
 		{ .path = "d/f", .mode = S_IFREG | 0640, .data = "x", .uid = 1234, .gid = 5678, .mtime = 1600000002 },
-		{ .path = "d/l", .mode = S_IFLNK | 0777, .data = "/nowhere", .uid = 42, .gid = 43, .mtime = 1600000003 },
+		{ .path = "d/l",
+		  .mode = S_IFLNK | 0777,
+		  .data = "/nowhere",
+		  .uid = 42,
+		  .gid = 43,
+		  .mtime = 1600000003 },
 		{ .path = "d/p", .mode = S_IFIFO | 0620, .uid = 9, .mtime = 1600000004 },
 		{ .path = "d/s", .mode = S_IFREG | 06755, .data = "su" },
 	};

@@ -39,10 +39,10 @@ struct apply {
 	struct kapply_report *rep;
 	struct archive *outer;
 	struct ksha256 raw, diff;
-	int raw_on, diff_on;  /* the hashes are running */
-	int outer_open;       /* the outer reader's one raw entry was read */
-	int failed;           /* a stream callback failed: CAUSE says why (libarchive's message echoes it) */
-	kerr cause, *e;       /* E: &cause */
+	int raw_on, diff_on; /* the hashes are running */
+	int outer_open;      /* the outer reader's one raw entry was read */
+	int failed;          /* a stream callback failed: CAUSE says why (libarchive's message echoes it) */
+	kerr cause, *e;      /* E: &cause */
 	uint64_t written;
 	struct dirtime *dirs;
 	size_t ndirs;
@@ -97,7 +97,8 @@ static la_ssize_t inner_read(struct archive *ar, void *ud, const void **buf)
 	a->rep->bytes += (uint64_t)n;
 	if (a->rep->bytes > a->lim.max_bytes) {
 		a->failed = 1;
-		return kerr_msg(a->e, EFBIG, "the uncompressed layer is larger than %llu bytes (the limit of one layer)",
+		return kerr_msg(a->e, EFBIG,
+				"the uncompressed layer is larger than %llu bytes (the limit of one layer)",
 				(unsigned long long)a->lim.max_bytes);
 	}
 	return n;
@@ -160,7 +161,9 @@ static int lookup_lower(struct apply *a, const char *path, struct stat *st, int 
 			if (nfd < 0 && errno == ENOENT)
 				break;
 			if (nfd < 0)
-				return errno == ENOTDIR || errno == ELOOP ? 0 : kerr_errno(e, "lower layer %zu: %s", k, path);
+				return errno == ENOTDIR || errno == ELOOP
+					       ? 0
+					       : kerr_errno(e, "lower layer %zu: %s", k, path);
 			close(dfd);
 			dfd = nfd;
 			char v;
@@ -213,10 +216,11 @@ static int open_dir(struct apply *a, const char *dir, kerr *e)
 		char target[256];
 		ssize_t n = errno == EEXIST ? readlinkat(pfd, name, target, sizeof(target) - 1) : -1;
 		if (n >= 0)
-			return kerr_msg(e, ENOENT,
-					"directory %.200s: a symlink to %.*s, which the layer does not have (symlinks are "
-					"resolved inside the layer)",
-					dir, (int)n, target);
+			return kerr_msg(
+				e, ENOENT,
+				"directory %.200s: a symlink to %.*s, which the layer does not have (symlinks are "
+				"resolved inside the layer)",
+				dir, (int)n, target);
 		return kerr_errno(e, "directory %.200s: create it", dir);
 	}
 	if (fchownat(pfd, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -394,20 +398,13 @@ static int copy_lower(struct apply *a, struct kimage_entry *ent, int from, const
 static const char *type_name(mode_t m)
 {
 	switch (m & S_IFMT) {
-	case S_IFDIR:
-		return "directory";
-	case S_IFLNK:
-		return "symlink";
-	case S_IFCHR:
-		return "character device (a whiteout)";
-	case S_IFBLK:
-		return "block device";
-	case S_IFIFO:
-		return "FIFO";
-	case S_IFSOCK:
-		return "socket";
-	default:
-		return "special file";
+	case S_IFDIR: return "directory";
+	case S_IFLNK: return "symlink";
+	case S_IFCHR: return "character device (a whiteout)";
+	case S_IFBLK: return "block device";
+	case S_IFIFO: return "FIFO";
+	case S_IFSOCK: return "socket";
+	default: return "special file";
 	}
 }
 
@@ -424,9 +421,10 @@ static int make_hardlink(struct apply *a, struct kimage_entry *ent, int pfd, con
 	struct stat st;
 	if (tp >= 0 && fstatat(tp, tname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISREG(st.st_mode))
-			return kerr_msg(e, EPERM,
-					"entry %.200s: a hard link to %.200s, a %s: refused (only regular files are linked)",
-					ent->path, ent->hardlink, type_name(st.st_mode));
+			return kerr_msg(
+				e, EPERM,
+				"entry %.200s: a hard link to %.200s, a %s: refused (only regular files are linked)",
+				ent->path, ent->hardlink, type_name(st.st_mode));
 		if (linkat(tp, tname, pfd, name, 0) < 0)
 			return kerr_errno(e, "entry %.200s: link to %.200s", ent->path, ent->hardlink);
 		return 0;
@@ -442,7 +440,8 @@ static int make_hardlink(struct apply *a, struct kimage_entry *ent, int pfd, con
 				"entry %.200s: a hard link to %.200s, which is neither in the layer nor in a lower one",
 				ent->path, ent->hardlink);
 	if (!S_ISREG(st.st_mode))
-		return kerr_msg(e, EPERM, "entry %.200s: a hard link to %.200s, a %s: refused (only regular files are linked)",
+		return kerr_msg(e, EPERM,
+				"entry %.200s: a hard link to %.200s, a %s: refused (only regular files are linked)",
 				ent->path, ent->hardlink, type_name(st.st_mode));
 	return copy_lower(a, ent, from, &st, pfd, name, e);
 }
@@ -478,9 +477,10 @@ static int on_entry(void *ud, struct kimage_entry *ent, kerr *e)
 	if (count_entry(a, ent->path, e) < 0)
 		return -1;
 	if (type == S_IFCHR || type == S_IFBLK)
-		return kerr_msg(e, EPERM,
-				"entry %.200s: a %s device node (%u:%u): refused (kapsel makes no device nodes from an image)",
-				ent->path, type == S_IFCHR ? "character" : "block", major(ent->rdev), minor(ent->rdev));
+		return kerr_msg(
+			e, EPERM,
+			"entry %.200s: a %s device node (%u:%u): refused (kapsel makes no device nodes from an image)",
+			ent->path, type == S_IFCHR ? "character" : "block", major(ent->rdev), minor(ent->rdev));
 	if (type != S_IFREG && type != S_IFDIR && type != S_IFLNK && type != S_IFIFO)
 		return kerr_msg(e, EPERM, "entry %.200s: a %s: refused (not a file, directory, symlink or FIFO)",
 				ent->path, type_name(ent->mode));
@@ -511,7 +511,8 @@ static int on_entry(void *ud, struct kimage_entry *ent, kerr *e)
 		return make_file(a, ent, pfd, name, e);
 	if (type == S_IFLNK) {
 		if (!ent->symlink || !*ent->symlink || strlen(ent->symlink) > a->lim.max_path)
-			return kerr_msg(e, EINVAL, "entry %.200s: a symlink without a target or with one over %zu bytes",
+			return kerr_msg(e, EINVAL,
+					"entry %.200s: a symlink without a target or with one over %zu bytes",
 					ent->path, a->lim.max_path);
 		if (symlinkat(ent->symlink, pfd, name) < 0)
 			return kerr_errno(e, "entry %.200s: create the symlink", ent->path);

@@ -53,9 +53,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KAPPLY_MAX_ENTRIES 1000000          /* entries of one layer */
-#define KAPPLY_MAX_BYTES (64ULL << 30)      /* uncompressed tar bytes, and file bytes written */
-#define KAPPLY_MAX_PATH 4095                /* bytes of an entry's path */
+#define KAPPLY_MAX_ENTRIES 1000000     /* entries of one layer */
+#define KAPPLY_MAX_BYTES (64ULL << 30) /* uncompressed tar bytes, and file bytes written */
+#define KAPPLY_MAX_PATH 4095           /* bytes of an entry's path */
 
 struct kapply_limits {
 	uint64_t max_entries;
@@ -64,11 +64,11 @@ struct kapply_limits {
 };
 
 struct kapply_in {
-	int fd;                  /* the layer blob, read from its current offset to its end */
-	const char *digest;      /* the blob's sha256 ("sha256:<hex>"), or NULL: not checked */
-	const char *diff_id;     /* the uncompressed tar's sha256, or NULL: not checked */
-	int dirfd;               /* the empty directory to unpack into */
-	const int *lower;        /* the lower layers' directories, the nearest first */
+	int fd;              /* the layer blob, read from its current offset to its end */
+	const char *digest;  /* the blob's sha256 ("sha256:<hex>"), or NULL: not checked */
+	const char *diff_id; /* the uncompressed tar's sha256, or NULL: not checked */
+	int dirfd;           /* the empty directory to unpack into */
+	const int *lower;    /* the lower layers' directories, the nearest first */
 	size_t nlower;
 	const struct kapply_limits *limits; /* NULL: the defaults above */
 };

@@ -36,7 +36,7 @@ static int blob_used(const struct kstore_image *const *used, const char *hex)
 static int chain_used(const struct kstore_image *const *used, const char *hex)
 {
 	for (; *used; used++) {
-		char (*c)[KSHA256_DIGEST] = calloc((*used)->nlayers + 1, sizeof(*c));
+		char(*c)[KSHA256_DIGEST] = calloc((*used)->nlayers + 1, sizeof(*c));
 		if (!c)
 			return 1;
 		kstore_chain_ids(*used, c);
@@ -120,9 +120,9 @@ int kstore_df(const struct kstore *s, struct kstore_df *out, kerr *e)
 	if (!used)
 		return kerr_wrap(e, "store %s", s->root);
 	int rc = sum_dir(s, s->blobfd, 0, used, &out->size, &out->reclaimable, e) < 0 ||
-			 sum_dir(s, s->layerfd, 1, used, &out->size, &out->reclaimable, e) < 0
-		 ? kerr_wrap(e, "store %s", s->root)
-		 : 0;
+				 sum_dir(s, s->layerfd, 1, used, &out->size, &out->reclaimable, e) < 0
+			 ? kerr_wrap(e, "store %s", s->root)
+			 : 0;
 	free(used);
 	return rc;
 }

@@ -32,9 +32,9 @@ static const char *go_arch(void)
 	static const struct {
 		const char *uname, *go;
 	} map[] = {
-		{ "x86_64", "amd64" }, { "aarch64", "arm64" }, { "armv7l", "arm" },     { "armv6l", "arm" },
-		{ "i686", "386" },     { "i386", "386" },      { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
-		{ "riscv64", "riscv64" },
+		{ "x86_64", "amd64" },    { "aarch64", "arm64" }, { "armv7l", "arm" },
+		{ "armv6l", "arm" },      { "i686", "386" },      { "i386", "386" },
+		{ "ppc64le", "ppc64le" }, { "s390x", "s390x" },   { "riscv64", "riscv64" },
 	};
 	struct utsname u;
 	if (uname(&u) == 0)
@@ -86,7 +86,8 @@ static int stage_layer(struct kstore *s, int fd, struct kstore_staged *st, int64
 	*size = 0;
 	if (archive_read_open(a, in, NULL, src_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
-		kerr_msg(e, EINVAL, "not a tar archive (%s)", archive_error_string(a) ? archive_error_string(a) : "empty");
+		kerr_msg(e, EINVAL, "not a tar archive (%s)",
+			 archive_error_string(a) ? archive_error_string(a) : "empty");
 		goto out_hash;
 	}
 	la_ssize_t n;
@@ -145,8 +146,8 @@ static int stage_doc(struct kstore *s, const char *text, struct kstore_staged *s
 static char *config_text(const char *diff_id, const char *what, const char *now)
 {
 	_cleanup_json_ json_object *c = json_object_new_object();
-	json_object *rootfs = json_object_new_object(), *ids = json_object_new_array(),
-		    *hist = json_object_new_array(), *h = json_object_new_object();
+	json_object *rootfs = json_object_new_object(), *ids = json_object_new_array(), *hist = json_object_new_array(),
+		    *h = json_object_new_object();
 	json_object_object_add(c, "architecture", json_object_new_string(go_arch()));
 	json_object_object_add(c, "os", json_object_new_string("linux"));
 	json_object_object_add(c, "created", json_object_new_string(now));
@@ -164,8 +165,7 @@ static char *config_text(const char *diff_id, const char *what, const char *now)
 	return strdup(json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-int kstore_import(struct kstore *s, int fd, const char *what, const char *name, kstore_loaded_fn fn, void *ud,
-		  kerr *e)
+int kstore_import(struct kstore *s, int fd, const char *what, const char *name, kstore_loaded_fn fn, void *ud, kerr *e)
 {
 	if (s->mode != KSTORE_EXCLUSIVE)
 		return kerr_msg(e, EPERM, "import %s: the store is not locked for writing", what);

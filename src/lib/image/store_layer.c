@@ -159,7 +159,9 @@ static int unpack(struct kstore *s, const struct kstore_image *img, size_t li, c
 	if (kapply_layer(&in, &rep, e) < 0)
 		goto out;
 	j = report_json(chains[li], l, &rep);
-	rc = write_report(s, dirfd, t->tmp, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE), e);
+	rc = write_report(s, dirfd, t->tmp,
+			  json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
+			  e);
 out:
 	kapply_report_clear(&rep);
 	for (size_t k = 0; k < nlower; k++)
@@ -201,7 +203,7 @@ static const char *staged_file(const struct kstore_pending *p, const char *diges
 static int unpack_missing(struct kstore *s, const struct kstore_image *img, const struct kstore_pending *p,
 			  struct batch *b, kerr *e)
 {
-	char (*chains)[KSHA256_DIGEST] = calloc(img->nlayers ? img->nlayers : 1, sizeof(*chains));
+	char(*chains)[KSHA256_DIGEST] = calloc(img->nlayers ? img->nlayers : 1, sizeof(*chains));
 	if (!chains)
 		return kerr_set(e, ENOMEM, "layers");
 	kstore_chain_ids(img, chains);
@@ -359,7 +361,7 @@ void kstore_pending_free(struct kstore *s, struct kstore_pending *p, size_t np)
 int kstore_layer_dirs(struct kstore *s, const struct kstore_image *img, char ***dirs, kerr *e)
 {
 	*dirs = NULL;
-	char (*chains)[KSHA256_DIGEST] = calloc(img->nlayers ? img->nlayers : 1, sizeof(*chains));
+	char(*chains)[KSHA256_DIGEST] = calloc(img->nlayers ? img->nlayers : 1, sizeof(*chains));
 	_cleanup_free_ char *abs = realpath(s->root, NULL);
 	if (!chains || !abs) {
 		free(chains);
@@ -369,7 +371,8 @@ int kstore_layer_dirs(struct kstore *s, const struct kstore_image *img, char ***
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < img->nlayers; i++)
 		if (!have_layer(s, chains[i]) && s->mode != KSTORE_EXCLUSIVE)
-			rc = kerr_msg(e, EAGAIN, "layer %zu (%s) is not unpacked yet: that needs the store's exclusive lock",
+			rc = kerr_msg(e, EAGAIN,
+				      "layer %zu (%s) is not unpacked yet: that needs the store's exclusive lock",
 				      i + 1, img->layers[i].digest);
 	struct batch b = { 0 };
 	if (rc == 0 && (unpack_missing(s, img, NULL, &b, e) < 0 || batch_publish(s, &b, e) < 0))
@@ -394,7 +397,7 @@ int kstore_layer_dirs(struct kstore *s, const struct kstore_image *img, char ***
 
 int kstore_layer_report(const struct kstore *s, const struct kstore_image *img, json_object **out, kerr *e)
 {
-	char (*chains)[KSHA256_DIGEST] = calloc(img->nlayers ? img->nlayers : 1, sizeof(*chains));
+	char(*chains)[KSHA256_DIGEST] = calloc(img->nlayers ? img->nlayers : 1, sizeof(*chains));
 	if (!chains)
 		return kerr_set(e, ENOMEM, "image %s", img->id);
 	kstore_chain_ids(img, chains);
@@ -416,7 +419,8 @@ int kstore_layer_report(const struct kstore *s, const struct kstore_image *img, 
 		if (r) {
 			json_object_object_add(o, "SetuidRemoved", json_object_get(kj_get(r, "setuid")));
 			json_object_object_add(o, "FileCapsRemoved", json_object_get(kj_get(r, "file_caps")));
-			json_object_object_add(o, "XattrsDropped", json_object_new_int64(kj_get_i64(r, "xattrs_dropped", 0)));
+			json_object_object_add(o, "XattrsDropped",
+					       json_object_new_int64(kj_get_i64(r, "xattrs_dropped", 0)));
 			json_object_put(r);
 		}
 		json_object_array_add(arr, o);
@@ -436,7 +440,7 @@ static int used_chain(const struct kstore *s, const char *hex)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const struct kstore_image *img = &s->img[i];
-		char (*chains)[KSHA256_DIGEST] = calloc(img->nlayers ? img->nlayers : 1, sizeof(*chains));
+		char(*chains)[KSHA256_DIGEST] = calloc(img->nlayers ? img->nlayers : 1, sizeof(*chains));
 		if (!chains)
 			return 1; /* keep it: never remove on a doubt */
 		kstore_chain_ids(img, chains);
@@ -483,9 +487,11 @@ int kstore_gc_layers(struct kstore *s, kerr *e)
 static int check_holder(const char *h, kerr *e)
 {
 	size_t n = strlen(h);
-	if (!n || n > 128 || h[0] == '.' || strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
-		return kerr_msg(e, EINVAL, "holder \"%.200s\": expected 1 to 128 letters, digits, \"_.-\", not starting with \".\"",
-				h);
+	if (!n || n > 128 || h[0] == '.' ||
+	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
+		return kerr_msg(
+			e, EINVAL,
+			"holder \"%.200s\": expected 1 to 128 letters, digits, \"_.-\", not starting with \".\"", h);
 	return 0;
 }
 

@@ -144,8 +144,8 @@ static int add_manifest(struct saver *w, const struct kstore_image *img, char di
 	json_object *layers = json_object_new_array();
 	json_object_object_add(m, "schemaVersion", json_object_new_int(2));
 	json_object_object_add(m, "mediaType", json_object_new_string(MT_MANIFEST));
-	json_object_object_add(m, "config",
-			       descriptor("application/vnd.oci.image.config.v1+json", img->id, blob_size(w->s, img->id)));
+	json_object_object_add(
+		m, "config", descriptor("application/vnd.oci.image.config.v1+json", img->id, blob_size(w->s, img->id)));
 	for (size_t i = 0; i < img->nlayers; i++) {
 		const struct kstore_layer *l = &img->layers[i];
 		json_object_array_add(layers, descriptor(l->media_type ? l->media_type : layer_type(w->s, l->digest),
@@ -216,7 +216,8 @@ static int save_all(struct saver *w, const char *const *refs, size_t n, kerr *e)
 	json_object_object_add(index, "schemaVersion", json_object_new_int(2));
 	json_object_object_add(index, "mediaType", json_object_new_string("application/vnd.oci.image.index.v1+json"));
 	json_object_object_add(index, "manifests", ms);
-	if (add_header(w, "blobs/", S_IFDIR | 0755, 0, e) < 0 || add_header(w, "blobs/sha256/", S_IFDIR | 0755, 0, e) < 0)
+	if (add_header(w, "blobs/", S_IFDIR | 0755, 0, e) < 0 ||
+	    add_header(w, "blobs/sha256/", S_IFDIR | 0755, 0, e) < 0)
 		return -1;
 	/* the images in the order given, each once, with the names the
 	 * references brought (none for an ID, as docker save does) */
