@@ -28,7 +28,9 @@ static const struct cli_command cmd_version = {
 };
 
 static const struct cli_command *const commands[] = {
-	&cmd_audit, &cmd_images, &cmd_image, &cmd_load, &cmd_rmi, &cmd_tag, &cmd_version, &cmd_import, &cmd_save, &cmd_system, NULL,
+	&cmd_audit, &cmd_images, &cmd_image, &cmd_load, &cmd_rmi, &cmd_tag, &cmd_version,
+	&cmd_import, &cmd_save, &cmd_system, /* image store: import, save, system df */
+	NULL,
 };
 
 static const struct cli_option global_options[] = {

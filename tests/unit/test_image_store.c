@@ -335,7 +335,8 @@ static void test_layer_dirs_and_holds(void **state)
 	char p[600];
 	snprintf(p, sizeof(p), "%s/f", dirs[1]);
 	assert_true(dirs[0][0] == '/' && strstr(dirs[0], "/layers/") && access(p, F_OK) == 0);
-	snprintf(p, sizeof(p), "rm -rf %.*s", (int)(strlen(dirs[1]) - 5), dirs[1]); /* as a kapsel that did not unpack */
+	snprintf(p, sizeof(p), "rm -rf %.*s", (int)(strlen(dirs[1]) - 5),
+		 dirs[1]); /* as a kapsel that did not unpack */
 	assert_int_equal(system(p), 0);
 	kstrv_free(dirs);
 	assert_int_equal(kstore_layer_dirs(s, img, &dirs, &e), -1);
@@ -384,7 +385,8 @@ static void test_prune_and_df(void **state)
 	(void)state;
 	char id1[KSHA256_DIGEST], id2[KSHA256_DIGEST], id3[KSHA256_DIGEST];
 	const char *f1[] = { "one\n" }, *f2[] = { "two\n" }, *f3[] = { "three\n" };
-	char *a = save("p/one:1", f1, 1, 0, id1), *b = save("p/two:1", f2, 1, 0, id2), *c = save("p/three:1", f3, 1, 0, id3);
+	char *a = save("p/one:1", f1, 1, 0, id1), *b = save("p/two:1", f2, 1, 0, id2),
+	     *c = save("p/three:1", f3, 1, 0, id3);
 	load_ok(a);
 	load_ok(b);
 	load_ok(c);

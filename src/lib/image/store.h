@@ -101,8 +101,7 @@ int kstore_load_fd(struct kstore *s, int fd, kstore_loaded_fn fn, void *ud, kerr
  * does: the layer stored uncompressed, the config with the host's
  * architecture, os linux and the time.  The layer is unpacked and checked
  * like a loaded one.  FN is told of the image. */
-int kstore_import(struct kstore *s, int fd, const char *what, const char *name, kstore_loaded_fn fn, void *ud,
-		  kerr *e);
+int kstore_import(struct kstore *s, int fd, const char *what, const char *name, kstore_loaded_fn fn, void *ud, kerr *e);
 
 /* Write the images REFS[0..N) to FD as one tar: an OCI image layout with
  * Docker's manifest.json beside it (as Docker >= 25 saves), the blobs as

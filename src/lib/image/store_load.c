@@ -96,8 +96,10 @@ static int hash_uncompressed(struct feed *f, const char *member, uint8_t diff[KS
 		while ((n = archive_read_data(a, f->obuf, sizeof(f->obuf))) > 0) {
 			ksha256_update(&d, f->obuf, (size_t)n);
 			if ((uint64_t)(*usize += n) > KAPPLY_MAX_BYTES) { /* a decompression bomb */
-				kerr_msg(e, EFBIG, "%s: the uncompressed layer is larger than %llu bytes (the limit of one layer)",
-					 member, (unsigned long long)KAPPLY_MAX_BYTES);
+				kerr_msg(
+					e, EFBIG,
+					"%s: the uncompressed layer is larger than %llu bytes (the limit of one layer)",
+					member, (unsigned long long)KAPPLY_MAX_BYTES);
 				ksha256_release(&d);
 				archive_read_free(a);
 				return -1;

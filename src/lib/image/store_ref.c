@@ -268,9 +268,10 @@ int kstore_remove(struct kstore *s, const char *ref, int force, kstore_removed_f
 	/* a held image is never deleted: untagging its last name needs FORCE and keeps it */
 	int last = !how || kstrv_len(img->names) <= 1;
 	if (holders[0] && last && !force)
-		return kerr_msg(e, EEXIST,
-				"image %s: conflict: unable to %s %.12s (must be forced) - image is being used by container %s",
-				ref, how ? "remove repository reference of" : "delete", img->id + 7, holders[0]);
+		return kerr_msg(
+			e, EEXIST,
+			"image %s: conflict: unable to %s %.12s (must be forced) - image is being used by container %s",
+			ref, how ? "remove repository reference of" : "delete", img->id + 7, holders[0]);
 	if (how) {
 		_cleanup_free_ char *name = strdup(how);
 		if (!name)
