@@ -313,16 +313,21 @@ int kstore_commit(struct kstore *s, kerr *e)
 	return 0;
 }
 
+int kstore_image_uses_blob(const struct kstore_image *img, const char *hex)
+{
+	if (!strcmp(img->id + 7, hex) || (img->manifest && !strcmp(img->manifest + 7, hex)))
+		return 1;
+	for (size_t k = 0; k < img->nlayers; k++)
+		if (!strcmp(img->layers[k].digest + 7, hex))
+			return 1;
+	return 0;
+}
+
 static int referenced(const struct kstore *s, const char *hex)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		const struct kstore_image *img = &s->img[i];
-		if (!strcmp(img->id + 7, hex) || (img->manifest && !strcmp(img->manifest + 7, hex)))
+	for (size_t i = 0; i < s->n; i++)
+		if (kstore_image_uses_blob(&s->img[i], hex))
 			return 1;
-		for (size_t k = 0; k < img->nlayers; k++)
-			if (!strcmp(img->layers[k].digest + 7, hex))
-				return 1;
-	}
 	return 0;
 }
 

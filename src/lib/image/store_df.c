@@ -19,34 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* 1 if any image of USED (a NULL-terminated list of records) names blob HEX. */
-static int blob_used(const struct kstore_image *const *used, const char *hex)
+/* 1 if an image of USED (a NULL-terminated list) uses blob or chain HEX. */
+static int used_by(const struct kstore_image *const *used, int layers, const char *hex)
 {
-	for (; *used; used++) {
-		const struct kstore_image *img = *used;
-		if (!strcmp(img->id + 7, hex) || (img->manifest && !strcmp(img->manifest + 7, hex)))
+	for (; *used; used++)
+		if (layers ? kstore_image_uses_chain(*used, hex) : kstore_image_uses_blob(*used, hex))
 			return 1;
-		for (size_t k = 0; k < img->nlayers; k++)
-			if (!strcmp(img->layers[k].digest + 7, hex))
-				return 1;
-	}
-	return 0;
-}
-
-static int chain_used(const struct kstore_image *const *used, const char *hex)
-{
-	for (; *used; used++) {
-		char(*c)[KSHA256_DIGEST] = calloc((*used)->nlayers + 1, sizeof(*c));
-		if (!c)
-			return 1;
-		kstore_chain_ids(*used, c);
-		int hit = 0;
-		for (size_t k = 0; k < (*used)->nlayers && !hit; k++)
-			hit = !strcmp(c[k] + 7, hex);
-		free(c);
-		if (hit)
-			return 1;
-	}
 	return 0;
 }
 
@@ -84,7 +62,7 @@ static int sum_dir(const struct kstore *s, int dirfd, int layers, const struct k
 		int64_t n = layers ? layer_bytes(s, de->d_name)
 				   : (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_size : 0);
 		*total += n;
-		if (!(layers ? chain_used(used, de->d_name) : blob_used(used, de->d_name)))
+		if (!used_by(used, layers, de->d_name))
 			*unused += n;
 	}
 	return 0;

@@ -45,6 +45,10 @@ void kstore_drop(struct kstore *s, size_t i);
  * ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))), base first;
  * OUT has img->nlayers slots. */
 void kstore_chain_ids(const struct kstore_image *img, char (*out)[KSHA256_DIGEST]);
+/* 1 if IMG names the blob HEX (its config, manifest or a layer), or uses
+ * the layer directory of ChainID HEX (a hex digest without "sha256:"). */
+int kstore_image_uses_blob(const struct kstore_image *img, const char *hex);
+int kstore_image_uses_chain(const struct kstore_image *img, const char *hex);
 /* Remove the layer directories no image uses (the exclusive lock is held). */
 int kstore_gc_layers(struct kstore *s, kerr *e);
 /* The holders of image ID (NULL-terminated, maybe empty), or NULL with e. */

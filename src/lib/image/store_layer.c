@@ -436,21 +436,24 @@ int kstore_layer_report(const struct kstore *s, const struct kstore_image *img, 
 
 /* ---- gc of layer directories ---- */
 
+int kstore_image_uses_chain(const struct kstore_image *img, const char *hex)
+{
+	char(*chains)[KSHA256_DIGEST] = calloc(img->nlayers ? img->nlayers : 1, sizeof(*chains));
+	if (!chains)
+		return 1; /* keep it: never remove on a doubt */
+	kstore_chain_ids(img, chains);
+	int used = 0;
+	for (size_t k = 0; k < img->nlayers && !used; k++)
+		used = !strcmp(chains[k] + 7, hex);
+	free(chains);
+	return used;
+}
+
 static int used_chain(const struct kstore *s, const char *hex)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		const struct kstore_image *img = &s->img[i];
-		char(*chains)[KSHA256_DIGEST] = calloc(img->nlayers ? img->nlayers : 1, sizeof(*chains));
-		if (!chains)
-			return 1; /* keep it: never remove on a doubt */
-		kstore_chain_ids(img, chains);
-		int used = 0;
-		for (size_t k = 0; k < img->nlayers && !used; k++)
-			used = !strcmp(chains[k] + 7, hex);
-		free(chains);
-		if (used)
+	for (size_t i = 0; i < s->n; i++)
+		if (kstore_image_uses_chain(&s->img[i], hex))
 			return 1;
-	}
 	return 0;
 }
 
