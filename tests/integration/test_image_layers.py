@@ -231,3 +231,50 @@ def test_overlay_of_the_layers_is_the_image(tmp_path, dockerd):  # noqa: F811
     dockerd("load", "-i", out, check=True)
     assert dockerd("image", "inspect", "-f", "{{.Id}}", "klayers/three:1", check=True).stdout.strip() == ident
     dockerd("rmi", "klayers/three:1", check=True)
+
+
+def test_kill_9_at_random_delays_while_layers_unpack(tmp_path):
+    """kill -9 at a random moment of a load whose time goes into unpacking
+    (three layers of many small files, one with hard links and whiteouts),
+    then the next command: the store holds the whole image or nothing,
+    every indexed image's layer directories are there with every file,
+    nothing stays in tmp/, and a load then completes."""
+    import random
+    import signal
+    import time
+    rnd = random.Random(os.environ.get("KAPSEL_KILL_SEED", "7"))
+    l1 = mkimages.layer({f"a/{i:04d}": os.urandom(64) for i in range(400)})
+    l2 = mkimages.layer({f"b/{i:04d}": b"%d\n" % i for i in range(400)})
+    l3 = hostile.layer([hostile.entry("a/.wh.0001"), hostile.entry("b/", "dir"), hostile.entry("b/.wh..wh..opq")] +
+                       [hostile.entry(f"c/{i:04d}", data=b"c") for i in range(150)] +
+                       [hostile.entry(f"c/l{i:04d}", "hardlink", link=f"c/{i:04d}") for i in range(150)])
+    archive = str(tmp_path / "many.tar")
+    ident = hostile.archive(archive, [l1, l2, l3], tag="many/files:1")
+    probe = tmp_path / "probe"
+    t = time.monotonic()
+    kapsel(probe, "load", "-i", archive, check=True)
+    full = time.monotonic() - t
+    want = tree(probe / "layers")
+    killed = partial = complete = 0
+    for run in range(15):
+        root = tmp_path / f"k{run}"
+        kapsel(root, "images", check=True)
+        proc = subprocess.Popen([KAPSEL, "--root", str(root), "load", "-i", archive],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rnd.uniform(0, 1.5 * full))       # past the end too: a load may finish first
+        proc.send_signal(signal.SIGKILL)
+        killed += proc.wait() == -signal.SIGKILL
+        partial += bool(os.listdir(root / "tmp"))
+        rows = kapsel(root, "images", "-q", "--no-trunc", check=True).stdout.split()
+        assert os.listdir(root / "tmp") == [], run
+        assert rows in ([], [ident]), rows
+        if rows:
+            complete += 1
+            # the layers of an indexed image are complete (unused ones a killed load left are allowed)
+            assert {k: v for k, v in tree(root / "layers").items() if k in want} == want
+        kapsel(root, "load", "-i", archive, check=True)
+        assert tree(root / "layers") == want                 # swept to exactly the image's layers
+        shutil.rmtree(root)
+    print(f"kill -9 at random delays: {killed} killed, {partial} with temp files, {complete} complete of 15 "
+          f"(a load takes {full * 1000:.0f} ms)")
+    assert killed >= 8 and partial >= 3
