@@ -509,12 +509,11 @@ int kfs_remove_at(int dirfd, const char *name, kerr *e)
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : kerr_errno(e, "open %s", name);
-	DIR *d = fdopendir(fd);
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
 		return kerr_errno(e, "read %s", name);
 	}
-	_cleanup_closedir_ DIR *dd = d;
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && kfs_remove_at(fd, de->d_name, e) < 0)

@@ -47,13 +47,12 @@ static int sum_dir(const struct kstore *s, int dirfd, int layers, const struct k
 		   int64_t *total, int64_t *unused, kerr *e)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	_cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
 		return kerr_errno(e, "read %s/%s", s->root, layers ? "layers" : "blobs/sha256");
 	}
-	_cleanup_closedir_ DIR *dd = d;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		struct stat st;

@@ -460,13 +460,12 @@ static int used_chain(const struct kstore *s, const char *hex)
 int kstore_gc_layers(struct kstore *s, kerr *e)
 {
 	int fd = openat(s->layerfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	_cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
 		return kerr_errno(e, "read %s/layers", s->root);
 	}
-	_cleanup_closedir_ DIR *dd = d;
 	struct dirent *de;
 	int removed = 0;
 	while ((de = readdir(d))) {
@@ -540,15 +539,14 @@ char **kstore_holders(const struct kstore *s, const char *id, kerr *e)
 {
 	char **out = calloc(1, sizeof(char *));
 	int fd = openat(s->holdfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	_cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d || !out) {
-		if (fd >= 0)
+		if (!d && fd >= 0)
 			close(fd);
 		free(out);
 		kerr_errno(e, "read %s/holds", s->root);
 		return NULL;
 	}
-	_cleanup_closedir_ DIR *dd = d;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
