@@ -18,7 +18,8 @@ RUNTIME_COMMANDS = {
 }
 POLICY_COMMANDS = {"check": "[FILE]", "explain": "BUNDLE", "rules": ""}
 KAPSEL_COMMANDS = {"audit": "", "images": "", "image": "COMMAND ...", "load": "", "rmi": "NAME|ID...",
-                   "tag": "SOURCE[:TAG]|ID TARGET[:TAG]", "version": ""}
+                   "tag": "SOURCE[:TAG]|ID TARGET[:TAG]", "version": "",
+                   "import": "FILE|- [REPOSITORY[:TAG]]", "save": "NAME|ID...", "system": "COMMAND ..."}
 
 
 def run(binary, *args, **kw):
@@ -46,7 +47,7 @@ def test_every_command_answers_help():
                 p = run(binary, cmd, flag)
                 assert p.returncode == 0 and p.stderr == "", (cmd, flag, p)
                 assert p.stdout.startswith(synopsis(prog, cmd, args)), (cmd, p.stdout)
-                if cmd not in ("policy", "image"):   # command groups
+                if cmd not in ("policy", "image", "system"):   # command groups
                     assert "  -h, --help " in p.stdout or "      --help " in p.stdout, (cmd, p.stdout)
             # help COMMAND says the same
             assert run(binary, "help", cmd).stdout == p.stdout, cmd
