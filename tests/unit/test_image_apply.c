@@ -12,6 +12,7 @@
 
 #include "common/cleanup.h"
 #include "common/sha256.h"
+#include "common/strv.h"
 #include "image/apply.h"
 #include "tarbuild.h"
 
@@ -259,6 +260,22 @@ static void test_limits(void **state)
 	done(&r);
 }
 
+static void test_report_lists_are_bounded(void **state)
+{
+	(void)state;
+	enum { N = KAPPLY_REPORT_MAX + 5 };
+	static struct tent ents[N];
+	static char names[N][16];
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "s%d", i);
+		ents[i] = (struct tent){ .path = names[i], .mode = S_IFREG | 04755, .data = "x" };
+	}
+	struct result r = apply_ok(ents, N, NULL, 0);
+	assert_int_equal(r.rep.nsetuid, N);
+	assert_int_equal(kstrv_len(r.rep.setuid), KAPPLY_REPORT_MAX);
+	done(&r);
+}
+
 static void test_digests_are_checked(void **state)
 {
 	(void)state;
@@ -296,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_omitted_parent_takes_the_lower_owner),
 		cmocka_unit_test(test_owners_modes_mtimes),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_report_lists_are_bounded),
 		cmocka_unit_test(test_digests_are_checked),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

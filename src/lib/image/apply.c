@@ -118,9 +118,11 @@ static int root_fd(struct apply *a)
 	return a->in->dirfd;
 }
 
-static int add_report(char ***v, const char *path, kerr *e)
+static int add_report(char ***v, uint64_t *n, const char *path, kerr *e)
 {
 	char buf[KAPPLY_MAX_PATH + 2];
+	if ((*n)++ >= KAPPLY_REPORT_MAX)
+		return 0;
 	snprintf(buf, sizeof(buf), "/%s", path);
 	return kstrv_add(v, buf) < 0 ? kerr_set(e, ENOMEM, "report") : 0;
 }
@@ -280,7 +282,7 @@ static int set_xattrs(struct apply *a, struct kimage_entry *ent, int fd, kerr *e
 			return kerr_errno(e, "entry %.200s: set xattr %.100s", ent->path, name);
 		}
 	}
-	return caps ? add_report(&a->rep->file_caps, ent->path, e) : 0;
+	return caps ? add_report(&a->rep->file_caps, &a->rep->nfile_caps, ent->path, e) : 0;
 }
 
 /* The permission bits to set: setuid/setgid removed (and reported) from
@@ -290,7 +292,7 @@ static int perm_of(struct apply *a, const struct kimage_entry *ent, mode_t *out,
 	mode_t m = ent->mode & 07777;
 	if (!S_ISDIR(ent->mode) && (m & (S_ISUID | S_ISGID))) {
 		m &= ~(mode_t)(S_ISUID | S_ISGID);
-		if (add_report(&a->rep->setuid, ent->path, e) < 0)
+		if (add_report(&a->rep->setuid, &a->rep->nsetuid, ent->path, e) < 0)
 			return -1;
 	}
 	*out = m;

@@ -56,6 +56,7 @@
 #define KAPPLY_MAX_ENTRIES 1000000     /* entries of one layer */
 #define KAPPLY_MAX_BYTES (64ULL << 30) /* uncompressed tar bytes, and file bytes written */
 #define KAPPLY_MAX_PATH 4095           /* bytes of an entry's path */
+#define KAPPLY_REPORT_MAX 1000         /* paths listed per kind in a report */
 
 struct kapply_limits {
 	uint64_t max_entries;
@@ -75,11 +76,12 @@ struct kapply_in {
 
 /* What the applier changed, to be shown to the user. */
 struct kapply_report {
-	char **setuid;           /* paths whose setuid/setgid bits were removed (NULL-terminated, maybe NULL) */
-	char **file_caps;        /* paths whose security.capability was dropped */
-	uint64_t xattrs_dropped; /* other xattrs not applied */
-	uint64_t entries;        /* entries of the layer */
-	uint64_t bytes;          /* uncompressed tar bytes */
+	char **setuid;                /* paths whose setuid/setgid bits were removed (NULL-terminated, maybe NULL) */
+	char **file_caps;             /* paths whose security.capability was dropped */
+	uint64_t nsetuid, nfile_caps; /* how many: the lists stop at KAPPLY_REPORT_MAX paths */
+	uint64_t xattrs_dropped;      /* other xattrs not applied */
+	uint64_t entries;             /* entries of the layer */
+	uint64_t bytes;               /* uncompressed tar bytes */
 };
 
 /* Unpack IN->fd into IN->dirfd.  OUT is filled (and must be cleared with

@@ -132,7 +132,9 @@ int kstore_gc(struct kstore *s, kerr *e);
 int kstore_layer_dirs(struct kstore *s, const struct kstore_image *img, char ***dirs, kerr *e);
 /* Per layer of IMG, what the applier removed: a JSON array (base first) of
  * {"ChainID", "Unpacked": bool, "SetuidRemoved": [paths],
- * "FileCapsRemoved": [paths], "XattrsDropped": n}. */
+ * "FileCapsRemoved": [paths], "SetuidRemovedCount": n,
+ * "FileCapsRemovedCount": n, "XattrsDropped": n}; the lists stop at
+ * KAPPLY_REPORT_MAX (1000) paths, the counts do not. */
 int kstore_layer_report(const struct kstore *s, const struct kstore_image *img, json_object **out, kerr *e);
 
 /* What the store takes on disk: blobs by their bytes, layer directories by

@@ -101,6 +101,8 @@ static json_object *report_json(const char *chain, const struct kstore_layer *l,
 	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)r->bytes));
 	json_object_object_add(o, "setuid", kj_new_strv((const char *const *)r->setuid));
 	json_object_object_add(o, "file_caps", kj_new_strv((const char *const *)r->file_caps));
+	json_object_object_add(o, "setuid_count", json_object_new_int64((int64_t)r->nsetuid));
+	json_object_object_add(o, "file_caps_count", json_object_new_int64((int64_t)r->nfile_caps));
 	json_object_object_add(o, "xattrs_dropped", json_object_new_int64((int64_t)r->xattrs_dropped));
 	return o;
 }
@@ -419,6 +421,10 @@ int kstore_layer_report(const struct kstore *s, const struct kstore_image *img, 
 		if (r) {
 			json_object_object_add(o, "SetuidRemoved", json_object_get(kj_get(r, "setuid")));
 			json_object_object_add(o, "FileCapsRemoved", json_object_get(kj_get(r, "file_caps")));
+			json_object_object_add(o, "SetuidRemovedCount",
+					       json_object_new_int64(kj_get_i64(r, "setuid_count", 0)));
+			json_object_object_add(o, "FileCapsRemovedCount",
+					       json_object_new_int64(kj_get_i64(r, "file_caps_count", 0)));
 			json_object_object_add(o, "XattrsDropped",
 					       json_object_new_int64(kj_get_i64(r, "xattrs_dropped", 0)));
 			json_object_put(r);
