@@ -45,7 +45,7 @@ struct apply {
 	kerr cause, *e;      /* E: &cause */
 	uint64_t written;
 	struct dirtime *dirs;
-	size_t ndirs;
+	size_t ndirs, capdirs;
 	char rbuf[CHUNK], dbuf[CHUNK], fbuf[CHUNK];
 };
 
@@ -181,10 +181,14 @@ static int lookup_lower(struct apply *a, const char *path, struct stat *st, int 
 
 static int remember_dir(struct apply *a, const char *path, int64_t mtime, kerr *e)
 {
-	struct dirtime *n = realloc(a->dirs, (a->ndirs + 1) * sizeof(*n));
-	if (!n)
-		return kerr_set(e, ENOMEM, "%s", path);
-	a->dirs = n;
+	if (a->ndirs == a->capdirs) {
+		size_t cap = a->capdirs ? 2 * a->capdirs : 64;
+		struct dirtime *n = realloc(a->dirs, cap * sizeof(*n));
+		if (!n)
+			return kerr_set(e, ENOMEM, "%s", path);
+		a->dirs = n;
+		a->capdirs = cap;
+	}
 	if (!(a->dirs[a->ndirs].path = strdup(path)))
 		return kerr_set(e, ENOMEM, "%s", path);
 	a->dirs[a->ndirs++].mtime = mtime;
