@@ -36,14 +36,12 @@ def kapsel(root, *args, check=False):
 
 
 def tree(root):
-    """Everything under ROOT a command may change: paths, types, modes, sizes."""
-    out = {}
-    for d, dirs, files in os.walk(root):
-        for n in dirs + files:
-            p = os.path.join(d, n)
-            st = os.lstat(p)
-            out[os.path.relpath(p, root)] = (st.st_mode, st.st_size if stat.S_ISREG(st.st_mode) else 0)
-    return out
+    """Everything under ROOT a command may change: paths, types, modes, sizes
+    (by find(1): a hostile layer's tree may be deeper than PATH_MAX)."""
+    out = subprocess.run(["find", str(root), "-mindepth", "1", "-printf", "%P\\0%y %m %s\\0"],
+                         capture_output=True, check=True).stdout.split(b"\0")
+    return {out[i]: out[i + 1] if not out[i + 1].startswith(b"d") else out[i + 1].rsplit(b" ", 1)[0]
+            for i in range(0, len(out) - 1, 2)}
 
 
 def layer_dir(root, diff_id):
@@ -53,6 +51,11 @@ def layer_dir(root, diff_id):
 def inspect(root, ref):
     [info] = json.loads(kapsel(root, "image", "inspect", ref, check=True).stdout)
     return info
+
+
+def images_of(root):
+    p = kapsel(root, "images", "--format", "json", check=True)
+    return [json.loads(line) for line in p.stdout.splitlines()]
 
 
 def host_unchanged(host):
@@ -107,13 +110,27 @@ def test_hostile_layers_are_refused_or_neutralised(tmp_path):
             assert os.listxattr(os.path.join(diff, "etc/motd")) == ["user.note"]
             assert report["FileCapsRemoved"] == ["/bin/ping"] and report["FileCapsRemovedCount"] == 1
             assert report["XattrsDropped"] == 4
+        elif name == "a tree 2000 deep":
+            fd = os.open(diff, os.O_RDONLY)                  # deeper than PATH_MAX: 500 levels at a time
+            for _ in range(4):
+                nfd = os.open("/".join(["d"] * 500), os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+                os.close(fd)
+                fd = nfd
+            with os.fdopen(os.open("f", os.O_RDONLY, dir_fd=fd)) as f:
+                assert f.read() == "deep"
+            os.close(fd)
         else:
             raise AssertionError(f"no check for {name}")
-    assert (refused, loaded) == (13, 4)
+    assert (refused, loaded) == (13, 5)
     # what the store holds is consistent: every image's layers are there
     for img in json.load(open(root / "index.json"))["images"]:
         for layer in img["layers"]:
             assert os.path.isdir(layer_dir(root, layer["diff_id"])), img
+    # and the neutralised layers go again (the 2000-deep one too) when their images do
+    kept = inspect(root, "kept:1")["KapselLayers"][0]["ChainID"][7:]
+    names = [f"{r['Repository']}:{r['Tag']}" for r in images_of(root) if r["Repository"].startswith("hostile/")]
+    kapsel(root, "rmi", *names, check=True)
+    assert os.listdir(root / "layers") == [kept] and os.listdir(root / "tmp") == []
 
 
 def test_layers_are_shared_per_chain_and_swept(tmp_path):
