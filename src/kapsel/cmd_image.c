@@ -1,6 +1,7 @@
 /* kapsel image inspect REF...: a JSON array shaped like `docker image
  * inspect` (Id, RepoTags, RepoDigests, Created, Architecture, Os, Config,
- * RootFS.Layers, Size ...). */
+ * RootFS.Layers, Size ...), plus KapselLayers: per unpacked layer, what
+ * the applier removed (setuid bits, file capabilities, xattrs). */
 #include "kapsel.h"
 
 #include "common/json.h"
@@ -78,8 +79,15 @@ static int inspect_run(const struct cli_call *c)
 			rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
 			continue;
 		}
-		json_object_array_add(out, inspect_one(img, cfg));
+		json_object *o = inspect_one(img, cfg), *layers;
 		json_object_put(cfg);
+		if (kstore_layer_report(s, img, &layers, &e) < 0) {
+			json_object_put(o);
+			rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
+			continue;
+		}
+		json_object_object_add(o, "KapselLayers", layers);
+		json_object_array_add(out, o);
 	}
 	kstore_close(s);
 	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
@@ -97,12 +105,12 @@ static const struct cli_command cmd_image_inspect = {
 	.summary = "show images as JSON (docker image inspect's shape)",
 };
 
-static const struct cli_command *const image_commands[] = { &cmd_image_inspect, NULL };
+static const struct cli_command *const image_commands[] = { &cmd_image_inspect, &cmd_image_prune, NULL };
 
 const struct cli_command cmd_image = {
 	.name = "image",
 	.min_args = 0,
 	.max_args = -1,
-	.summary = "manage images (inspect)",
+	.summary = "manage images (inspect, prune)",
 	.subcommands = image_commands,
 };

@@ -43,6 +43,10 @@ extern const struct cli_option kmon_src_options[];
 	  .offset = CLI_TYPE_IS(T, m, struct kmon_src_args) +                                            \
 		    0 * sizeof(char[offsetof(T, m) == 0 ? 1 : -1]) }
 void kmon_src_from_args(const struct kmon_src_args *a, struct kmon_sources *out);
+extern const struct cli_command cmd_import;
+extern const struct cli_command cmd_save;
+extern const struct cli_command cmd_system;
+extern const struct cli_command cmd_image_prune;
 
 /* Open the image store of --root with lock MODE (KSTORE_SHARED or
  * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code

@@ -1,5 +1,6 @@
 /* Test helper: tar archives built in memory with libarchive, for the image
- * reader's tests (test_image.c, test_audit_inputs.c).  Header-only. */
+ * reader's tests (test_image.c, test_audit_inputs.c, test_image_apply.c).
+ * Header-only. */
 #ifndef KAPSEL_TEST_TARBUILD_H
 #define KAPSEL_TEST_TARBUILD_H
 
@@ -18,6 +19,8 @@ struct tent {
 	const char *hardlink;   /* a hard link to this path */
 	const char *xattr;      /* one extended attribute: name ... */
 	const char *xval;       /* ... and value */
+	unsigned uid, gid;      /* owner */
+	long long mtime;        /* 0: none */
 };
 
 #define TAR_GZIP 1
@@ -42,6 +45,10 @@ static inline char *tar_build(const struct tent *ents, size_t n, int filter, siz
 		size_t dl = t->len ? t->len : t->data ? strlen(t->data) : 0;
 		archive_entry_set_pathname(e, t->path);
 		archive_entry_set_mode(e, t->mode);
+		archive_entry_set_uid(e, t->uid);
+		archive_entry_set_gid(e, t->gid);
+		if (t->mtime)
+			archive_entry_set_mtime(e, t->mtime, 0);
 		archive_entry_set_size(e, S_ISREG(t->mode) && !t->hardlink ? (la_int64_t)dl : 0);
 		if (S_ISLNK(t->mode))
 			archive_entry_set_symlink(e, t->data);

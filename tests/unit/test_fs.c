@@ -896,6 +896,54 @@ static void test_mkdir_p_and_fdpath(void **state)
 	assert_string_equal(buf, "/proc/self/fd/2147483647");
 }
 
+/* kfs_remove_at: a tree far deeper than the fds the process may open
+ * (a hostile layer can make one) goes, and a symlink in it is not followed. */
+static void test_remove_deep_tree(void **state)
+{
+	(void)state;
+	char top[] = "/tmp/kapsel-test-rm-XXXXXX", outside[] = "/tmp/kapsel-test-rm-out-XXXXXX";
+	assert_non_null(mkdtemp(top));
+	assert_non_null(mkdtemp(outside));
+	int tfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
+	assert_true(tfd >= 0);
+	assert_int_equal(mkdirat(tfd, "t", 0755), 0);
+	fd = openat(tfd, "t", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (int i = 0; i < 3000; i++) {
+		assert_int_equal(mkdirat(fd, "d", 0755), 0);
+		int nfd = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (i % 100 == 0) {
+			close(openat(fd, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+			assert_int_equal(symlinkat(outside, fd, "out"), 0);
+		}
+		close(fd);
+		fd = nfd;
+	}
+	close(fd);
+	char keep[300];
+	snprintf(keep, sizeof(keep), "%s/keep", outside);
+	close(open(keep, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+	struct rlimit old, low = { 64, 64 };
+	getrlimit(RLIMIT_NOFILE, &old);
+	low.rlim_max = old.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	kerr e = { 0 };
+	int rc = kfs_remove_at(tfd, "t", &e);
+	setrlimit(RLIMIT_NOFILE, &old);
+	if (rc < 0)
+		fail_msg("remove: %s", e.msg);
+	assert_int_equal(faccessat(tfd, "t", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	DIR *d = fdopendir(tfd);
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		n += de->d_name[0] != '.' || strncmp(de->d_name, ".kapsel-rm-", 11) == 0;
+	closedir(d);
+	assert_int_equal(n, 0); /* nothing moved up was left behind */
+	assert_int_equal(access(keep, F_OK), 0);
+	assert_int_equal(kfs_remove_at(AT_FDCWD, top, &e), 0);
+	unlink(keep);
+	rmdir(outside);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -913,6 +961,7 @@ int main(void)
 		cmocka_unit_test(test_write_atomic),
 		cmocka_unit_test(test_write_atomic_failure),
 		cmocka_unit_test(test_mkdir_p_and_fdpath),
+		cmocka_unit_test(test_remove_deep_tree),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -315,6 +315,112 @@ static void test_rmi_sweeps_unused_blobs(void **state)
 	free(b);
 }
 
+/* The layer directories for `kapsel run`, and holds that keep an image in
+ * use from being removed. */
+static void test_layer_dirs_and_holds(void **state)
+{
+	(void)state;
+	char id[KSHA256_DIGEST];
+	const char *files[] = { "base\n", "top\n" };
+	char *a = save("web:1", files, 2, 0, id);
+	load_ok(a);
+	assert_int_equal(count("layers"), 2);
+	struct kstore *s = open_store(KSTORE_SHARED);
+	const struct kstore_image *img;
+	kerr e = { 0 };
+	char **dirs;
+	assert_int_equal(kstore_resolve(s, "web:1", &img, NULL, &e), 0);
+	assert_int_equal(kstore_layer_dirs(s, img, &dirs, &e), 0);
+	assert_int_equal(kstrv_len(dirs), 2);
+	char p[600];
+	snprintf(p, sizeof(p), "%s/f", dirs[1]);
+	assert_true(dirs[0][0] == '/' && strstr(dirs[0], "/layers/") && access(p, F_OK) == 0);
+	snprintf(p, sizeof(p), "rm -rf %.*s", (int)(strlen(dirs[1]) - 5),
+		 dirs[1]); /* as a kapsel that did not unpack */
+	assert_int_equal(system(p), 0);
+	kstrv_free(dirs);
+	assert_int_equal(kstore_layer_dirs(s, img, &dirs, &e), -1);
+	assert_int_equal(e.errnum, EAGAIN);
+	assert_int_equal(kstore_hold(s, img, "web1", &e), -1); /* a write */
+	kstore_close(s);
+
+	s = open_store(KSTORE_EXCLUSIVE);
+	assert_int_equal(kstore_resolve(s, "web:1", &img, NULL, &e), 0);
+	assert_int_equal(kstore_layer_dirs(s, img, &dirs, &e), 0); /* unpacked again, from the blob */
+	snprintf(p, sizeof(p), "%s/f", dirs[1]);
+	assert_int_equal(access(p, F_OK), 0);
+	kstrv_free(dirs);
+	assert_int_equal(kstore_hold(s, img, "../evil", &e), -1);
+	assert_int_equal(e.errnum, EINVAL);
+	assert_int_equal(kstore_hold(s, img, "web1", &e), 0);
+	assert_int_equal(kstore_remove(s, "web:1", 0, NULL, NULL, &e), -1);
+	assert_int_equal(e.errnum, EEXIST);
+	assert_non_null(strstr(e.msg, "image is being used by container web1"));
+	assert_int_equal(kstore_remove(s, id, 0, NULL, NULL, &e), -1);
+	kstore_close(s);
+
+	/* the hold is on disk: another command sees it; gc keeps the layers */
+	s = open_store(KSTORE_EXCLUSIVE);
+	assert_int_equal(kstore_remove(s, "web:1", 1, NULL, NULL, &e), 0); /* forced: untagged, kept */
+	size_t n;
+	kstore_images(s, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(kstore_gc(s, &e), 0);
+	assert_int_equal(count("layers"), 2);
+	assert_int_equal(kstore_release(s, "web1", &e), 0);
+	assert_int_equal(kstore_release(s, "web1", &e), 0); /* nothing held: fine */
+	assert_int_equal(kstore_remove(s, id, 0, NULL, NULL, &e), 0);
+	kstore_images(s, &n);
+	assert_int_equal(n, 0);
+	assert_int_equal(count("layers"), 0);
+	assert_int_equal(count("blobs/sha256"), 0);
+	assert_int_equal(count("holds"), 0);
+	kstore_close(s);
+	free(a);
+}
+
+/* prune removes what no container holds; df counts what a prune gives back. */
+static void test_prune_and_df(void **state)
+{
+	(void)state;
+	char id1[KSHA256_DIGEST], id2[KSHA256_DIGEST], id3[KSHA256_DIGEST];
+	const char *f1[] = { "one\n" }, *f2[] = { "two\n" }, *f3[] = { "three\n" };
+	char *a = save("p/one:1", f1, 1, 0, id1), *b = save("p/two:1", f2, 1, 0, id2),
+	     *c = save("p/three:1", f3, 1, 0, id3);
+	load_ok(a);
+	load_ok(b);
+	load_ok(c);
+	struct kstore *s = open_store(KSTORE_EXCLUSIVE);
+	kerr e = { 0 };
+	const struct kstore_image *img;
+	assert_int_equal(kstore_resolve(s, "p/two:1", &img, NULL, &e), 0);
+	assert_int_equal(kstore_hold(s, img, "c2", &e), 0);
+	assert_int_equal(kstore_remove(s, "p/two:1", 1, NULL, NULL, &e), 0); /* unnamed, but held */
+	assert_int_equal(kstore_tag(s, id3, "p/three:2", &e), 0);
+	assert_int_equal(kstore_remove(s, "p/three:1", 0, NULL, NULL, &e), 0); /* p/three:2 stays */
+	struct kstore_df df;
+	assert_int_equal(kstore_df(s, &df, &e), 0);
+	assert_int_equal(df.images, 3);
+	assert_int_equal(df.active, 1);
+	assert_true(df.size > 0 && df.reclaimable > 0 && df.reclaimable < df.size);
+	int64_t freed;
+	assert_int_equal(kstore_prune(s, 0, NULL, NULL, &freed, &e), 0); /* dangling: none but the held one */
+	size_t n;
+	kstore_images(s, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(freed, 0);
+	assert_int_equal(kstore_prune(s, 1, NULL, NULL, &freed, &e), 0); /* -a: all but the held one */
+	const struct kstore_image *left = kstore_images(s, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(left[0].id, id2);
+	assert_int_equal(freed, df.reclaimable);
+	assert_int_equal(count("layers"), 1);
+	kstore_close(s);
+	free(a);
+	free(b);
+	free(c);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -326,6 +432,8 @@ int main(void)
 		cmocka_unit_test_setup(test_resolve, setup),
 		cmocka_unit_test_setup(test_ambiguous_prefix, setup),
 		cmocka_unit_test_setup(test_rmi_sweeps_unused_blobs, setup),
+		cmocka_unit_test_setup(test_layer_dirs_and_holds, setup),
+		cmocka_unit_test_setup(test_prune_and_df, setup),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[300];

@@ -499,3 +499,102 @@ int kfs_copy_tree(int src, int dst, kerr *e)
 	}
 	return 0;
 }
+
+/* Empty and remove the directory NAME of TOP without holding an fd per
+ * level (a hostile tree may be thousands deep): each subdirectory met is
+ * renamed up into TOP under a fresh name and handled in turn. */
+static int remove_tree(int top, const char *name, kerr *e)
+{
+	char **work = NULL;
+	size_t nw = 0, cap = 0;
+	unsigned seq = 0;
+	int rc = 0;
+	char *first = strdup(name);
+	if (!first)
+		return kerr_set(e, ENOMEM, "remove %s", name);
+	work = malloc(sizeof(*work));
+	if (!work) {
+		free(first);
+		return kerr_set(e, ENOMEM, "remove %s", name);
+	}
+	work[nw++] = first;
+	cap = 1;
+	while (rc == 0 && nw) {
+		char *cur = work[nw - 1];
+		int fd = openat(top, cur, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno != ENOENT && errno != ENOTDIR)
+				rc = kerr_errno(e, "open %s", cur);
+			else if (errno == ENOTDIR && unlinkat(top, cur, 0) < 0 && errno != ENOENT)
+				rc = kerr_errno(e, "remove %s", cur);
+			free(work[--nw]);
+			continue;
+		}
+		_cleanup_closedir_ DIR *d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			rc = kerr_errno(e, "read %s", cur);
+			break;
+		}
+		struct dirent *de;
+		int moved = 0;
+		while (rc == 0 && (de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			if (unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
+				continue;
+			if (errno != EISDIR && errno != EPERM) {
+				rc = kerr_errno(e, "remove %s/%s", cur, de->d_name);
+				break;
+			}
+			char up[64];
+			int r;
+			do {
+				snprintf(up, sizeof(up), ".kapsel-rm-%d-%u", (int)getpid(), seq++);
+				r = renameat2(fd, de->d_name, top, up, RENAME_NOREPLACE);
+			} while (r < 0 && errno == EEXIST);
+			if (r < 0) {
+				rc = kerr_errno(e, "move %s/%s out to remove it", cur, de->d_name);
+				break;
+			}
+			if (nw == cap) {
+				char **nv = realloc(work, 2 * cap * sizeof(*nv));
+				if (!nv) {
+					rc = kerr_set(e, ENOMEM, "remove %s", name);
+					break;
+				}
+				work = nv;
+				cap *= 2;
+			}
+			if (!(work[nw++] = strdup(up))) {
+				nw--;
+				rc = kerr_set(e, ENOMEM, "remove %s", name);
+			}
+			moved = 1;
+		}
+		if (rc < 0)
+			break;
+		if (moved)
+			continue; /* the directories moved up come first; CUR is emptied again after them */
+		if (unlinkat(top, cur, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+			if (errno == ENOTEMPTY)
+				continue; /* something readdir did not show yet: read it again */
+			rc = kerr_errno(e, "remove %s", cur);
+			break;
+		}
+		free(work[--nw]);
+	}
+	while (nw)
+		free(work[--nw]);
+	free(work);
+	return rc;
+}
+
+int kfs_remove_at(int dirfd, const char *name, kerr *e)
+{
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return kerr_errno(e, "remove %s", name);
+	return remove_tree(dirfd, name, e);
+}

@@ -35,6 +35,11 @@ int kfs_mkpath_in_root(int rootfd, const char *path, int is_dir, mode_t mode);
  * symlink. */
 int kfs_copy_tree(int src, int dst, kerr *e);
 
+/* Remove NAME in DIRFD, a file or a whole directory tree, never
+ * following a symlink; a missing NAME is fine.  Errors name the path
+ * below DIRFD. */
+int kfs_remove_at(int dirfd, const char *name, kerr *e);
+
 /* "/proc/self/fd/N" for mounting on or reopening an fd. */
 #define KFS_FDPATH_MAX 32
 const char *kfs_fdpath(int fd, char buf[KFS_FDPATH_MAX]);

@@ -105,6 +105,9 @@ int kimage_read_all(struct kimage_entry *ent, size_t max, char **out, size_t *le
 /* An extended attribute ("security.capability"): its value and size, or
  * NULL when the entry has none of that name. */
 const void *kimage_xattr(const struct kimage_entry *ent, const char *name, size_t *len);
+/* The entry's extended attributes in turn: *I starts at 0; 1 with the
+ * name, value and size of the next one, 0 after the last. */
+int kimage_xattr_next(const struct kimage_entry *ent, size_t *i, const char **name, const void **val, size_t *len);
 
 struct kimage_visitor {
 	int (*layer_begin)(void *ud, const struct kimage_layer *l, kerr *e);
@@ -115,6 +118,14 @@ struct kimage_visitor {
 };
 
 int kimage_walk(struct kimage *img, const struct kimage_visitor *v, void *ud, kerr *e);
+/* The same for one layer already open as a libarchive reader A (ready for
+ * archive_read_next_header): its entries through V, between V's
+ * layer_begin and layer_end, with the same normalisation and whiteout
+ * events.  L is what the callbacks are told (l->index, l->member).  The
+ * caller verifies A's bytes; errors are not wrapped. */
+struct archive;
+int kimage_walk_archive(struct archive *a, const struct kimage_layer *l, const struct kimage_visitor *v, void *ud,
+			kerr *e);
 
 /* Normalise a path of an image ("./a//b/" -> "a/b", "." -> ""); NULL with
  * e filled for ".." components, an absolute path, or ENOMEM.  WHAT names

@@ -46,9 +46,8 @@ static int clean_tmp(struct kstore *s, kerr *e)
 	struct dirent *de;
 	int rc = 0;
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && unlinkat(s->tmpfd, de->d_name, 0) < 0 &&
-		    errno != ENOENT) {
-			rc = kerr_errno(e, "remove %s/tmp/%s", s->root, de->d_name);
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && kfs_remove_at(s->tmpfd, de->d_name, e) < 0) {
+			rc = kerr_wrap(e, "%s/tmp", s->root);
 			break;
 		}
 	closedir(d);
@@ -161,7 +160,7 @@ int kstore_open(const char *root, int mode, struct kstore **out, kerr *e)
 		return kerr_set(e, ENOMEM, "store %s", root);
 	}
 	s->mode = mode;
-	s->rootfd = s->lockfd = s->blobfd = s->tmpfd = -1;
+	s->rootfd = s->lockfd = s->blobfd = s->tmpfd = s->layerfd = s->holdfd = -1;
 	int blobs = -1;
 	if (kfs_mkdir_p(root, 0700, e) < 0)
 		goto fail;
@@ -184,7 +183,9 @@ int kstore_open(const char *root, int mode, struct kstore **out, kerr *e)
 	}
 	if ((blobs = open_dir(s->rootfd, "blobs", root, e)) < 0 ||
 	    (s->blobfd = open_dir(blobs, "sha256", root, e)) < 0 ||
-	    (s->tmpfd = open_dir(s->rootfd, "tmp", root, e)) < 0 || clean_tmp(s, e) < 0 || read_index(s, e) < 0)
+	    (s->tmpfd = open_dir(s->rootfd, "tmp", root, e)) < 0 ||
+	    (s->layerfd = open_dir(s->rootfd, "layers", root, e)) < 0 ||
+	    (s->holdfd = open_dir(s->rootfd, "holds", root, e)) < 0 || clean_tmp(s, e) < 0 || read_index(s, e) < 0)
 		goto fail;
 	close(blobs);
 	*out = s;
@@ -209,6 +210,10 @@ void kstore_close(struct kstore *s)
 		close(s->blobfd);
 	if (s->tmpfd >= 0)
 		close(s->tmpfd);
+	if (s->layerfd >= 0)
+		close(s->layerfd);
+	if (s->holdfd >= 0)
+		close(s->holdfd);
 	if (s->lockfd >= 0)
 		close(s->lockfd); /* releases the lock */
 	free(s->root);
@@ -308,16 +313,21 @@ int kstore_commit(struct kstore *s, kerr *e)
 	return 0;
 }
 
+int kstore_image_uses_blob(const struct kstore_image *img, const char *hex)
+{
+	if (!strcmp(img->id + 7, hex) || (img->manifest && !strcmp(img->manifest + 7, hex)))
+		return 1;
+	for (size_t k = 0; k < img->nlayers; k++)
+		if (!strcmp(img->layers[k].digest + 7, hex))
+			return 1;
+	return 0;
+}
+
 static int referenced(const struct kstore *s, const char *hex)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		const struct kstore_image *img = &s->img[i];
-		if (!strcmp(img->id + 7, hex) || (img->manifest && !strcmp(img->manifest + 7, hex)))
+	for (size_t i = 0; i < s->n; i++)
+		if (kstore_image_uses_blob(&s->img[i], hex))
 			return 1;
-		for (size_t k = 0; k < img->nlayers; k++)
-			if (!strcmp(img->layers[k].digest + 7, hex))
-				return 1;
-	}
 	return 0;
 }
 
@@ -346,7 +356,7 @@ int kstore_gc(struct kstore *s, kerr *e)
 	closedir(d);
 	if (rc == 0 && removed && fsync(s->blobfd) < 0)
 		rc = kerr_errno(e, "fsync %s/blobs/sha256", s->root);
-	return rc;
+	return rc < 0 ? rc : kstore_gc_layers(s, e);
 }
 
 int kstore_config(const struct kstore *s, const struct kstore_image *img, json_object **out, kerr *e)

@@ -5,7 +5,13 @@
  *                             came, named by the sha256 of its bytes
  *   ROOT/index.json           the images (by config digest: the image ID),
  *                             their layers, manifest digest and names
- *   ROOT/tmp/                 blobs and documents being written
+ *   ROOT/layers/<chain-hex>/  each layer unpacked once per ChainID (apply.h):
+ *                             diff/ (an overlay lowerdir) and report.json
+ *                             (what the applier removed: setuid bits, file
+ *                             capabilities, xattrs)
+ *   ROOT/holds/<holder>       an image in use (the ID it holds), kstore_hold
+ *   ROOT/tmp/                 blobs, documents and layer directories being
+ *                             written
  *
  * Contract.  kstore_open() takes the lock for the whole life of the handle
  * and removes what a killed command left in tmp/ (no writer can be running
@@ -18,8 +24,10 @@
  * or the new one, never a half-loaded image.  Blobs no image of the index
  * names (a crash between the renames and the commit, an rmi) are removed
  * by kstore_gc (mark and sweep), which every write runs under the
- * exclusive lock.  Layers are stored as blobs only: unpacking them is not
- * part of the store yet.
+ * exclusive lock.  Layers are unpacked when an image enters the store,
+ * into tmp/, and renamed into layers/ (one rename each, after the blob's
+ * digest and the diff_id are verified) before index.json is written; the
+ * same sweep removes layer directories no image uses.
  *
  * References (kstore_resolve): NAME[:TAG] (tag latest by default,
  * docker.io/library/ dropped as Docker shows names), NAME@sha256:<hex>
@@ -87,6 +95,21 @@ int kstore_load(struct kstore *s, const char *path, kstore_loaded_fn fn, void *u
  * are read twice. */
 int kstore_load_fd(struct kstore *s, int fd, kstore_loaded_fn fn, void *ud, kerr *e);
 
+/* Import the root filesystem tarball read from FD (plain or compressed;
+ * WHAT names it in errors and in the history entry, "Imported from
+ * WHAT") as a one-layer image named NAME (may be NULL), as `docker import`
+ * does: the layer stored uncompressed, the config with the host's
+ * architecture, os linux and the time.  The layer is unpacked and checked
+ * like a loaded one.  FN is told of the image. */
+int kstore_import(struct kstore *s, int fd, const char *what, const char *name, kstore_loaded_fn fn, void *ud, kerr *e);
+
+/* Write the images REFS[0..N) to FD as one tar: an OCI image layout with
+ * Docker's manifest.json beside it (as Docker >= 25 saves), the blobs as
+ * stored (each hashed again), so loading it gives the same image IDs.  A
+ * reference by name saves that name, one by ID none (as docker save).
+ * The shared lock is enough. */
+int kstore_save(struct kstore *s, const char *const *refs, size_t n, int fd, kerr *e);
+
 /* Give the image REF the name NAME (taken from any image that had it). */
 int kstore_tag(struct kstore *s, const char *ref, const char *name, kerr *e);
 /* Remove REF: a name is untagged, and the image deleted when it has no
@@ -95,7 +118,46 @@ int kstore_tag(struct kstore *s, const char *ref, const char *name, kerr *e);
  * "Deleted" ID as Docker prints them.  Unreferenced blobs are removed. */
 typedef void (*kstore_removed_fn)(void *ud, const char *what, const char *name);
 int kstore_remove(struct kstore *s, const char *ref, int force, kstore_removed_fn fn, void *ud, kerr *e);
-/* Remove every blob no image names (the exclusive lock is held). */
+/* Remove every blob and layer directory no image names (the exclusive
+ * lock is held). */
 int kstore_gc(struct kstore *s, kerr *e);
+
+/* The unpacked layer directories of IMG, for overlayfs: *dirs gets the
+ * absolute paths of ROOT/layers/<chain>/diff, base layer first (overlay's
+ * lowerdir= wants them top first), NULL-terminated; free with
+ * kstrv_free.  A layer not unpacked yet (an image loaded by an older
+ * kapsel) is unpacked from its blob, verified, which needs the exclusive
+ * lock: with the shared one that is an error with errnum EAGAIN (open the
+ * store exclusively and call again). */
+int kstore_layer_dirs(struct kstore *s, const struct kstore_image *img, char ***dirs, kerr *e);
+/* Per layer of IMG, what the applier removed: a JSON array (base first) of
+ * {"ChainID", "Unpacked": bool, "SetuidRemoved": [paths],
+ * "FileCapsRemoved": [paths], "SetuidRemovedCount": n,
+ * "FileCapsRemovedCount": n, "XattrsDropped": n}; the lists stop at
+ * KAPPLY_REPORT_MAX (1000) paths, the counts do not. */
+int kstore_layer_report(const struct kstore *s, const struct kstore_image *img, json_object **out, kerr *e);
+
+/* What the store takes on disk: blobs by their bytes, layer directories by
+ * the bytes of their uncompressed tar, each once.  ACTIVE images are held;
+ * RECLAIMABLE is what no held image uses. */
+struct kstore_df {
+	size_t images, active;
+	int64_t size, reclaimable;
+};
+int kstore_df(const struct kstore *s, struct kstore_df *out, kerr *e);
+/* Remove the images no container holds that have no name (with ALL: every
+ * one), as `docker image prune [-a]`; FN is told "untagged" NAME and
+ * "deleted" ID; *RECLAIMED the bytes given back.  Exclusive lock. */
+int kstore_prune(struct kstore *s, int all, kstore_removed_fn fn, void *ud, int64_t *reclaimed, kerr *e);
+
+/* Holds: HOLDER (a container ID or name: letters, digits, "_.-", at most
+ * 128, not starting with ".") uses IMG, so kstore_remove refuses to delete
+ * it ("image is being used by container HOLDER", EEXIST) and its layers
+ * stay.  One image per holder: holding again replaces the hold.  Persisted
+ * as ROOT/holds/HOLDER (written by rename: a crash leaves the old hold or
+ * the new one).  Both need the exclusive lock; releasing a holder that
+ * holds nothing is not an error. */
+int kstore_hold(struct kstore *s, const struct kstore_image *img, const char *holder, kerr *e);
+int kstore_release(struct kstore *s, const char *holder, kerr *e);
 
 #endif

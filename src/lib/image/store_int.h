@@ -1,9 +1,13 @@
 /* Inside image/: the store's handle, shared by store.c (lock, index,
- * commit, gc), store_ref.c (names and references) and store_load.c. */
+ * commit, gc), store_ref.c (names and references), store_load.c (load),
+ * store_layer.c (unpacked layers, holds, kstore_add) and the registry's
+ * pull (store_pull.c).  (store_add.h is apart because it needs store.h's
+ * types, and store.c includes this header.) */
 #ifndef KAPSEL_IMAGE_STORE_INT_H
 #define KAPSEL_IMAGE_STORE_INT_H
 
 #include "common/err.h"
+#include "common/sha256.h"
 
 #include <stddef.h>
 
@@ -14,6 +18,7 @@ struct kstore {
 	int mode; /* KSTORE_SHARED or KSTORE_EXCLUSIVE */
 	int lockfd;
 	int rootfd, blobfd, tmpfd; /* ROOT, ROOT/blobs/sha256, ROOT/tmp */
+	int layerfd, holdfd;       /* ROOT/layers, ROOT/holds */
 	struct kstore_image *img;
 	size_t n;
 	unsigned seq; /* temp file names of this process */
@@ -33,5 +38,20 @@ void kstore_image_clear(struct kstore_image *img);
 int kstore_add_name(struct kstore *s, struct kstore_image *img, const char *name, kerr *e);
 /* Drop image I from the index (its members released). */
 void kstore_drop(struct kstore *s, size_t i);
+
+/* Adding images (load, pull): store_add.h. */
+
+/* The ChainIDs of IMG's layers (image-spec: ChainID(L0) = DiffID(L0),
+ * ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))), base first;
+ * OUT has img->nlayers slots. */
+void kstore_chain_ids(const struct kstore_image *img, char (*out)[KSHA256_DIGEST]);
+/* 1 if IMG names the blob HEX (its config, manifest or a layer), or uses
+ * the layer directory of ChainID HEX (a hex digest without "sha256:"). */
+int kstore_image_uses_blob(const struct kstore_image *img, const char *hex);
+int kstore_image_uses_chain(const struct kstore_image *img, const char *hex);
+/* Remove the layer directories no image uses (the exclusive lock is held). */
+int kstore_gc_layers(struct kstore *s, kerr *e);
+/* The holders of image ID (NULL-terminated, maybe empty), or NULL with e. */
+char **kstore_holders(const struct kstore *s, const char *id, kerr *e);
 
 #endif

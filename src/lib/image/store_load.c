@@ -7,16 +7,19 @@
  *            raw format) to compute its diff_id; both are checked against
  *            what the manifest and the config say, and the file fsync'ed.
  *            A blob the store has already is hashed, not written.
- *   commit   the staged blobs are renamed into blobs/sha256, the directory
- *            fsync'ed, then index.json replaced (kstore_commit) and the
- *            blobs nothing names swept (kstore_gc). */
+ *   add      kstore_add (store_layer.c): the layers unpacked (and
+ *            verified again as they are), the staged blobs and layer
+ *            directories renamed in, index.json replaced, and what nothing
+ *            names swept. */
 #include "image/store.h"
+#include "image/store_add.h"
 #include "image/store_int.h"
 
 #include "common/cleanup.h"
 #include "common/json.h"
 #include "common/sha256.h"
 #include "common/strv.h"
+#include "image/apply.h"
 #include "image/image.h"
 #include "image/source.h"
 
@@ -29,11 +32,6 @@
 #include <unistd.h>
 
 #define CHUNK 65536
-
-struct staged {
-	char digest[KSHA256_DIGEST];
-	char tmp[64]; /* the temp file, "" when the store has the blob */
-};
 
 /* The stream of one member: raw bytes hashed and copied as they are read. */
 struct feed {
@@ -97,7 +95,15 @@ static int hash_uncompressed(struct feed *f, const char *member, uint8_t diff[KS
 		la_ssize_t n;
 		while ((n = archive_read_data(a, f->obuf, sizeof(f->obuf))) > 0) {
 			ksha256_update(&d, f->obuf, (size_t)n);
-			*usize += n;
+			if ((uint64_t)(*usize += n) > KAPPLY_MAX_BYTES) { /* a decompression bomb */
+				kerr_msg(
+					e, EFBIG,
+					"%s: the uncompressed layer is larger than %llu bytes (the limit of one layer)",
+					member, (unsigned long long)KAPPLY_MAX_BYTES);
+				ksha256_release(&d);
+				archive_read_free(a);
+				return -1;
+			}
 		}
 		if (n < 0)
 			goto broken;
@@ -123,7 +129,7 @@ static int have_blob(const struct kstore *s, const char *digest)
 /* Stream MEMBER of IMG into a temp file; check it against DIGEST and
  * DIFF_ID (either may be NULL).  *usize: the uncompressed size of a layer. */
 static int stage(struct kstore *s, struct kimage *img, const char *member, const char *digest, const char *diff_id,
-		 struct staged *st, int64_t *usize, int64_t *bytes, kerr *e)
+		 struct kstore_staged *st, int64_t *usize, int64_t *bytes, kerr *e)
 {
 	struct feed *f = calloc(1, sizeof(*f));
 	if (!f)
@@ -187,27 +193,9 @@ out_hashed:
 	return 0;
 }
 
-/* One image of the archive, staged: its record and its blobs. */
-struct pending {
-	struct kstore_image rec;
-	struct staged *blobs;
-	size_t nblobs;
-	char **names;
-};
-
-static int add_staged(struct pending *p, const struct staged *st, kerr *e)
+static int stage_image(struct kstore *s, struct kimage *img, struct kstore_pending *p, kerr *e)
 {
-	struct staged *nb = realloc(p->blobs, (p->nblobs + 1) * sizeof(*nb));
-	if (!nb)
-		return kerr_set(e, ENOMEM, "stage");
-	p->blobs = nb;
-	p->blobs[p->nblobs++] = *st;
-	return 0;
-}
-
-static int stage_image(struct kstore *s, struct kimage *img, struct pending *p, kerr *e)
-{
-	struct staged st;
+	struct kstore_staged st;
 	int64_t usize, bytes;
 	json_object *ids = kj_get(kj_get(img->config, "rootfs"), "diff_ids");
 	size_t nids = json_object_is_type(ids, json_type_array) ? json_object_array_length(ids) : 0;
@@ -215,12 +203,12 @@ static int stage_image(struct kstore *s, struct kimage *img, struct pending *p, 
 		return kerr_msg(e, EINVAL, "the manifest names %zu layers, the config's rootfs.diff_ids %zu%s",
 				img->nlayers, nids, img->nlayers ? "" : " (an image needs at least one layer)");
 	if (stage(s, img, img->config_member, img->config_digest, NULL, &st, &usize, &bytes, e) < 0 ||
-	    add_staged(p, &st, e) < 0)
+	    kstore_add_staged(p, &st, e) < 0)
 		return -1;
 	p->rec.id = strdup(st.digest);
 	if (img->manifest_member) {
 		if (stage(s, img, img->manifest_member, img->manifest_digest, NULL, &st, &usize, &bytes, e) < 0 ||
-		    add_staged(p, &st, e) < 0)
+		    kstore_add_staged(p, &st, e) < 0)
 			return -1;
 		p->rec.manifest = strdup(st.digest);
 	}
@@ -230,7 +218,7 @@ static int stage_image(struct kstore *s, struct kimage *img, struct pending *p, 
 	for (size_t i = 0; i < img->nlayers; i++) {
 		const struct kimage_layer *l = &img->layers[i];
 		if (stage(s, img, l->member, l->digest, l->diff_id, &st, &usize, &bytes, e) < 0 ||
-		    add_staged(p, &st, e) < 0)
+		    kstore_add_staged(p, &st, e) < 0)
 			return kerr_wrap(e, "layer %zu", i + 1);
 		struct kstore_layer *sl = &p->rec.layers[p->rec.nlayers++];
 		sl->digest = strdup(st.digest);
@@ -255,93 +243,6 @@ static int stage_image(struct kstore *s, struct kimage *img, struct pending *p, 
 	return 0;
 }
 
-static int same_layers(const struct kstore_image *a, const struct kstore_image *b)
-{
-	if (a->nlayers != b->nlayers)
-		return 0;
-	for (size_t i = 0; i < a->nlayers; i++)
-		if (strcmp(a->layers[i].digest, b->layers[i].digest))
-			return 0;
-	return 1;
-}
-
-/* Add P's record to the index, or give the image it has P's names: an
- * image loaded again (from another archive, with other compressed blobs)
- * keeps the blobs it has, which the sweep then keeps alone. */
-static struct kstore_image *merge(struct kstore *s, struct pending *p, kerr *e)
-{
-	size_t i;
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->img[i].id, p->rec.id))
-			break;
-	if (i == s->n) {
-		struct kstore_image *ni = realloc(s->img, (s->n + 1) * sizeof(*ni));
-		if (!ni) {
-			kerr_set(e, ENOMEM, "index");
-			return NULL;
-		}
-		s->img = ni;
-		s->img[s->n++] = p->rec;
-		memset(&p->rec, 0, sizeof(p->rec));
-		if (!s->img[i].names && !(s->img[i].names = calloc(1, sizeof(char *)))) {
-			kerr_set(e, ENOMEM, "index");
-			return NULL;
-		}
-	} else if (!s->img[i].manifest && p->rec.manifest && same_layers(&s->img[i], &p->rec)) {
-		/* the manifest names exactly the blobs the store keeps */
-		s->img[i].manifest = steal_ptr(p->rec.manifest);
-	}
-	for (char **n = p->names; n && *n; n++)
-		if (kstore_add_name(s, &s->img[i], *n, e) < 0)
-			return NULL;
-	return &s->img[i];
-}
-
-static int commit(struct kstore *s, struct pending *p, size_t np, kstore_loaded_fn fn, void *ud, kerr *e)
-{
-	for (size_t i = 0; i < np; i++)
-		for (size_t k = 0; k < p[i].nblobs; k++) {
-			struct staged *st = &p[i].blobs[k];
-			if (!st->tmp[0])
-				continue;
-			if (renameat(s->tmpfd, st->tmp, s->blobfd, st->digest + 7) < 0)
-				return kerr_errno(e, "rename %s/tmp/%s to blobs/sha256/%s", s->root, st->tmp,
-						  st->digest + 7);
-			st->tmp[0] = '\0';
-		}
-	if (fsync(s->blobfd) < 0)
-		return kerr_errno(e, "fsync %s/blobs/sha256", s->root);
-	struct kstore_image **done = calloc(np, sizeof(*done));
-	if (!done)
-		return kerr_set(e, ENOMEM, "index");
-	for (size_t i = 0; i < np; i++)
-		if (!(done[i] = merge(s, &p[i], e))) {
-			free(done);
-			return -1;
-		}
-	if (kstore_commit(s, e) < 0 || kstore_gc(s, e) < 0) {
-		free(done);
-		return -1;
-	}
-	for (size_t i = 0; fn && i < np; i++)
-		fn(ud, done[i], p[i].names);
-	free(done);
-	return 0;
-}
-
-static void pending_free(struct kstore *s, struct pending *p, size_t np)
-{
-	for (size_t i = 0; i < np; i++) {
-		for (size_t k = 0; k < p[i].nblobs; k++)
-			if (p[i].blobs[k].tmp[0])
-				unlinkat(s->tmpfd, p[i].blobs[k].tmp, 0);
-		free(p[i].blobs);
-		kstrv_free(p[i].names);
-		kstore_image_clear(&p[i].rec);
-	}
-	free(p);
-}
-
 int kstore_load(struct kstore *s, const char *path, kstore_loaded_fn fn, void *ud, kerr *e)
 {
 	struct kimage **imgs;
@@ -350,15 +251,14 @@ int kstore_load(struct kstore *s, const char *path, kstore_loaded_fn fn, void *u
 		return kerr_msg(e, EPERM, "load %s: the store is not locked for writing", path);
 	if (kimage_open_all(path, &imgs, &n, e) < 0)
 		return -1;
-	struct pending *p = calloc(n, sizeof(*p));
+	struct kstore_pending *p = calloc(n, sizeof(*p));
 	int rc = p ? 0 : kerr_set(e, ENOMEM, "load %s", path);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (stage_image(s, imgs[i], &p[i], e) < 0)
 			rc = n > 1 ? kerr_wrap(e, "%s: image %zu", path, i + 1) : kerr_wrap(e, "%s", path);
-	if (rc == 0 && commit(s, p, n, fn, ud, e) < 0)
+	if (rc == 0 && kstore_add(s, p, n, fn, ud, e) < 0)
 		rc = kerr_wrap(e, "%s", path);
-	if (p)
-		pending_free(s, p, n);
+	kstore_pending_free(s, p, n);
 	kimage_close_all(imgs, n);
 	return rc;
 }

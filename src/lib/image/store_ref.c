@@ -262,6 +262,16 @@ int kstore_remove(struct kstore *s, const char *ref, int force, kstore_removed_f
 	if (kstore_resolve(s, ref, &found, &how, e) < 0)
 		return kerr_wrap(e, "image %s", ref);
 	struct kstore_image *img = (struct kstore_image *)found;
+	_cleanup_strv_ char **holders = kstore_holders(s, img->id, e);
+	if (!holders)
+		return kerr_wrap(e, "image %s", ref);
+	/* a held image is never deleted: untagging its last name needs FORCE and keeps it */
+	int last = !how || kstrv_len(img->names) <= 1;
+	if (holders[0] && last && !force)
+		return kerr_msg(
+			e, EEXIST,
+			"image %s: conflict: unable to %s %.12s (must be forced) - image is being used by container %s",
+			ref, how ? "remove repository reference of" : "delete", img->id + 7, holders[0]);
 	if (how) {
 		_cleanup_free_ char *name = strdup(how);
 		if (!name)
@@ -280,7 +290,7 @@ int kstore_remove(struct kstore *s, const char *ref, int force, kstore_removed_f
 			untag(img, name, fn, ud);
 		}
 	}
-	if (!img->names || !img->names[0]) {
+	if ((!img->names || !img->names[0]) && !holders[0]) {
 		if (fn)
 			fn(ud, "Deleted", img->id);
 		kstore_drop(s, (size_t)(img - s->img));

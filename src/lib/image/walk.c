@@ -127,13 +127,10 @@ static int visit_entry(const struct kimage_visitor *v, void *ud, const struct ki
 	return v->entry(ud, &ke, e);
 }
 
-static int walk_layer(struct kimage *img, const struct kimage_layer *l, const struct kimage_visitor *v, void *ud,
-		      kerr *e)
+int kimage_walk_archive(struct archive *a, const struct kimage_layer *l, const struct kimage_visitor *v, void *ud,
+			kerr *e)
 {
-	struct klayer *kl = ksrc_layer_open(img->src, l->member, l->digest, e);
-	if (!kl)
-		return -1;
-	struct kimage_walker w = { .a = ksrc_layer_archive(kl) };
+	struct kimage_walker w = { .a = a };
 	int rc = v->layer_begin ? v->layer_begin(ud, l, e) : 0, r = ARCHIVE_OK;
 	size_t n = 0;
 	while (rc == 0 && ((r = archive_read_next_header(w.a, &w.ent)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
@@ -144,6 +141,20 @@ static int walk_layer(struct kimage *img, const struct kimage_layer *l, const st
 		const char *msg = archive_error_string(w.a);
 		rc = kerr_msg(e, EINVAL, "%s", n ? (msg ? msg : "broken archive") : "not a layer archive");
 	}
+	if (rc == 0 && v->layer_end)
+		rc = v->layer_end(ud, l, e);
+	return rc;
+}
+
+static int walk_layer(struct kimage *img, const struct kimage_layer *l, const struct kimage_visitor *v, void *ud,
+		      kerr *e)
+{
+	struct klayer *kl = ksrc_layer_open(img->src, l->member, l->digest, e);
+	if (!kl)
+		return -1;
+	struct kimage_visitor inner = *v;
+	inner.layer_end = NULL; /* after the digest check below */
+	int rc = kimage_walk_archive(ksrc_layer_archive(kl), l, &inner, ud, e);
 	if (rc == 0)
 		rc = ksrc_layer_end(kl, e);
 	ksrc_layer_close(kl);
@@ -209,4 +220,16 @@ const void *kimage_xattr(const struct kimage_entry *ent, const char *name, size_
 			return val;
 		}
 	return NULL;
+}
+
+int kimage_xattr_next(const struct kimage_entry *ent, size_t *i, const char **name, const void **val, size_t *len)
+{
+	struct archive_entry *ae = ent->w->ent;
+	archive_entry_xattr_reset(ae);
+	for (size_t k = 0; archive_entry_xattr_next(ae, name, val, len) == ARCHIVE_OK; k++)
+		if (k == *i) {
+			(*i)++;
+			return 1;
+		}
+	return 0;
 }
