@@ -28,7 +28,7 @@ static const struct cli_command cmd_version = {
 };
 
 static const struct cli_command *const commands[] = {
-	&cmd_audit, &cmd_images, &cmd_image, &cmd_load, &cmd_rmi, &cmd_tag, &cmd_version, NULL,
+	&cmd_audit, &cmd_images, &cmd_image, &cmd_load, &cmd_rmi, &cmd_scan, &cmd_tag, &cmd_version, NULL,
 };
 
 static const struct cli_option global_options[] = {
