@@ -248,7 +248,8 @@ static int make_layout(const char *root, const struct kstore_image *img, const c
 	const char *ix = json_object_to_json_string_ext(index, JSON_C_TO_STRING_PLAIN);
 	if (kfs_write_file(ixp, ix, strlen(ix), 0644, 0, e) < 0)
 		return -1;
-	return kfs_write_str(olp, "{\"imageLayoutVersion\":\"1.0.0\"}", e);
+	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+	return kfs_write_file(olp, layout, sizeof(layout) - 1, 0644, 0, e);
 }
 
 static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, struct kscan_inventory *inv,

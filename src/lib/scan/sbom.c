@@ -492,7 +492,7 @@ json_object *kscan_doc_spdx(const struct kscan_meta *m, const struct kscan_inven
 	put(o, "creationInfo", ci);
 	json_object *pkgs = json_object_new_array(), *rels = json_object_new_array();
 	json_object_array_add(pkgs, spdx_pkg("SPDXRef-Target", m->target, m->digest, NULL,
-					     !strcmp(m->target_kind, "rootfs") ? "OPERATING-SYSTEM" : "CONTAINER", NULL));
+					     !strcmp(m->target_kind, "rootfs") ? "OPERATING_SYSTEM" : "CONTAINER", NULL));
 	json_object_array_add(rels, rel("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Target"));
 	/* source packages once each, in order of first use */
 	char **seen = NULL;
