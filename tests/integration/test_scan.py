@@ -498,3 +498,76 @@ def test_store_image(debian, tmp_path):
     assert a["findings"] == b["findings"] and len(a["packages"]) == 97
     assert a["target"]["digest"] == b["target"]["digest"]
     assert [p for p in os.listdir(tmp_path / "scan") if p.startswith("layout-")] == []
+
+
+# ---- rpm ----
+
+SPEC = """Name: {name}
+Version: {version}
+Release: {release}
+{epoch}Summary: kapsel scan test package
+License: MIT
+BuildArch: noarch
+%description
+A package for kapsel's rpmdb.sqlite test.
+%files
+"""
+
+
+@pytest.mark.skipif(not shutil.which("rpmbuild"), reason="rpm is not installed (scripts/deps.sh test)")
+def test_rpm_sqlite_equals_rpm_qa(tmp_path):
+    """An rpmdb.sqlite made by Debian's rpm (rpmbuild, then rpm -i --justdb),
+    read from an image layer: the packages rpm -qa lists, with epochs and
+    source rpms."""
+    top = tmp_path / "top"
+    rpms = []
+    for name, version, release, epoch in (("kapsel-a", "1.2.3", "4.el9", 2), ("kapsel-b", "0.9~rc1", "1.el9", None),
+                                          ("kapsel-c", "10", "1.el9_3", 0)):
+        spec = tmp_path / f"{name}.spec"
+        spec.write_text(SPEC.format(name=name, version=version, release=release,
+                                    epoch=f"Epoch: {epoch}\n" if epoch is not None else ""))
+        subprocess.run(["rpmbuild", "-bb", "--define", f"_topdir {top}", str(spec)], check=True, capture_output=True)
+    rpms = sorted(str(p) for p in top.rglob("*.rpm"))
+    root = tmp_path / "root"
+    root.mkdir()
+    subprocess.run(["rpm", "--root", str(root), "--dbpath", "/var/lib/rpm", "-i", "--justdb", "--nodeps",
+                    "--ignorearch", "--ignoreos", *rpms], check=True, capture_output=True)
+    (root / "etc").mkdir()
+    (root / "etc" / "os-release").write_text('ID="rocky"\nVERSION_ID="9.3"\n')
+    qa = subprocess.run(["rpm", "-qa", "--root", str(root), "--dbpath", "/var/lib/rpm", "--qf",
+                         "%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n"],
+                        capture_output=True, text=True, check=True).stdout
+    want = sorted(tuple(line.split("\t")[:3]) for line in qa.splitlines())
+    doc = inventory(tmp_path, "--rootfs", str(root))
+    assert sorted((p["name"], p["version"], p["arch"]) for p in doc["packages"]) == want
+    assert doc["database"] == "var/lib/rpm/rpmdb.sqlite"
+    a = [p for p in doc["packages"] if p["name"] == "kapsel-a"][0]
+    assert (a["version"], a["source"], a["source_version"]) == ("2:1.2.3-4.el9", "kapsel-a", "2:1.2.3-4.el9")
+    assert a["purl"] == "pkg:rpm/rocky/kapsel-a@1.2.3-4.el9?arch=noarch&distro=rocky-9.3&epoch=2"
+    # the same database inside an image layer: read in memory, not unpacked
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        t.add(str(root / "etc" / "os-release"), "etc/os-release")
+        t.add(str(root / "var" / "lib" / "rpm" / "rpmdb.sqlite"), "var/lib/rpm/rpmdb.sqlite")
+    layer = buf.getvalue()
+    import hashlib
+    cfg = json.dumps({"architecture": "amd64", "os": "linux",
+                      "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
+    img = tmp_path / "rpm.tar"
+    with tarfile.open(img, "w") as t:
+        for name, data in [("manifest.json", json.dumps([{"Config": "c.json", "RepoTags": ["scan-rpm:1"],
+                                                           "Layers": ["l/layer.tar"]}]).encode()),
+                           ("c.json", cfg), ("l/layer.tar", layer)]:
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    doc2 = inventory(tmp_path, "--archive", str(img))
+    assert [(p["name"], p["version"]) for p in doc2["packages"]] == [(p["name"], p["version"]) for p in doc["packages"]]
+
+
+def test_rpm_berkeleydb_is_refused_by_name(tmp_path):
+    root = tmp_path / "root"
+    (root / "var" / "lib" / "rpm").mkdir(parents=True)
+    (root / "var" / "lib" / "rpm" / "Packages").write_bytes(b"\0" * 4096)
+    r = kapsel("scan", "--rootfs", str(root), "--inventory", root=tmp_path, check=3)
+    assert "var/lib/rpm/Packages" in r.stderr and "BerkeleyDB" in r.stderr

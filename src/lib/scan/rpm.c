@@ -141,6 +141,11 @@ int kscan_rpm_sqlite(const void *buf, size_t len, const char *file, struct kscan
 	if (!copy)
 		return kerr_set(e, ENOMEM, "%s", file);
 	memcpy(copy, buf, len);
+	/* rpm keeps the database in WAL mode (header bytes 18 and 19 are 2); a
+	 * deserialized database cannot be, and the image's checkpointed file
+	 * is all there is to read: mark the copy as a rollback-journal one */
+	if (len >= 100 && copy[18] == 2 && copy[19] == 2)
+		copy[18] = copy[19] = 1;
 	/* the copy belongs to sqlite now, read-only: nothing goes to disk */
 	if (sqlite3_deserialize(db, "main", copy, (sqlite3_int64)len, (sqlite3_int64)len,
 				SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY) != SQLITE_OK)
