@@ -62,13 +62,15 @@ static const struct cli_option scan_options[] = {
 	CLI_OPT_STRING(0, "db", A, db, "DIR", "vulnerability index directory (default ROOT/scan)"),
 	CLI_OPT_CHOICE(0, "fail-on", A, fail_on, severities,
 		       "exit 1 on actionable findings (a fix exists) of this severity or above (default unknown: all)"),
-	CLI_OPT_LIST(0, "fail-on-state", A, fail_on_state, "STATE[,STATE]",
-		     "exit 1 on findings in these states too (open, no-dsa, postponed, ignored, undetermined, end-of-life)"),
+	CLI_OPT_LIST(
+		0, "fail-on-state", A, fail_on_state, "STATE[,STATE]",
+		"exit 1 on findings in these states too (open, no-dsa, postponed, ignored, undetermined, end-of-life)"),
 	CLI_OPT_DURATION(0, "max-data-age", A, max_age, "DURATION", 0, 0,
 			 "refuse vulnerability data older than this (default 168h)"),
 	CLI_OPT_FLAG(0, "allow-stale", A, allow_stale, "scan with data older than --max-data-age, saying so"),
 	CLI_OPT_FLAG(0, "inventory", A, inventory, "packages only: no vulnerability matching (no index needed)"),
-	CLI_OPT_STRING(0, "explain", A, explain, "ID", "print every record of vulnerability ID and the rule that decided"),
+	CLI_OPT_STRING(0, "explain", A, explain, "ID",
+		       "print every record of vulnerability ID and the rule that decided"),
 	CLI_OPT_STRV(0, "from", A, from, "FILE|DIR", "db update: import this tracker JSON, OSV file/dir/zip or secdb"),
 	CLI_OPT_END,
 };
@@ -92,7 +94,8 @@ static char *db_dir(const struct cli_call *c, const struct scan_args *a)
 static int db_update(const struct cli_call *c, const struct scan_args *a)
 {
 	if (c->argc != 2 || strcmp(c->argv[1], "update"))
-		return cli_usage_error(c, "db: the only sub-command is \"update\" (kapsel scan db update --from FILE|DIR)");
+		return cli_usage_error(
+			c, "db: the only sub-command is \"update\" (kapsel scan db update --from FILE|DIR)");
 	if (!a->from || !a->from[0])
 		return cli_usage_error(c, "db update: --from FILE|DIR is required");
 	_cleanup_free_ char *dir = db_dir(c, a);
@@ -119,7 +122,8 @@ static int db_update(const struct cli_call *c, const struct scan_args *a)
 	for (size_t i = 0; i < kvuln_db_nsources(db); i++) {
 		struct kvuln_source s;
 		kvuln_db_source(db, i, &s);
-		printf("  %-14s %8u records  %s  %s\n", kvuln_source_kind_to_name(s.kind), s.records, s.digest, s.origin);
+		printf("  %-14s %8u records  %s  %s\n", kvuln_source_kind_to_name(s.kind), s.records, s.digest,
+		       s.origin);
 	}
 	kvuln_db_close(db);
 	return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
@@ -143,7 +147,7 @@ static void rm_layout(const char *dir)
 	if (d)
 		closedir(d);
 	_cleanup_free_ char *b1 = kstr_printf("%s/blobs", dir), *ix = kstr_printf("%s/index.json", dir),
-			       *ol = kstr_printf("%s/oci-layout", dir);
+			    *ol = kstr_printf("%s/oci-layout", dir);
 	if (blobs)
 		rmdir(blobs);
 	if (b1)
@@ -223,7 +227,9 @@ static int make_layout(const char *root, const struct kstore_image *img, const c
 			return -1;
 		json_object *x = json_object_new_object();
 		json_object_object_add(x, "mediaType",
-				       json_object_new_string(l->media_type ? l->media_type : "application/vnd.oci.image.layer.v1.tar"));
+				       json_object_new_string(l->media_type
+								      ? l->media_type
+								      : "application/vnd.oci.image.layer.v1.tar"));
 		json_object_object_add(x, "digest", json_object_new_string(l->digest));
 		json_object_object_add(x, "size", json_object_new_int64(l->size));
 		json_object_array_add(layers, x);
@@ -253,7 +259,7 @@ static int make_layout(const char *root, const struct kstore_image *img, const c
 }
 
 static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, struct kscan_inventory *inv,
-			    struct kscan_meta *m, char **digest, kerr *e)
+				   struct kscan_meta *m, char **digest, kerr *e)
 {
 	const struct kapsel_globals *g = c->globals;
 	struct kstore *s;
@@ -336,7 +342,10 @@ static int load_target(const struct cli_call *c, const struct scan_args *a, stru
 
 static void table(FILE *f, const struct kscan_inventory *inv, const struct kscan_result *res, int inventory_only)
 {
-	fprintf(f, "%s (%s) %zu %s packages from %s\n", inv->os_pretty ? inv->os_pretty : inv->os_id ? inv->os_id : "unknown OS",
+	fprintf(f, "%s (%s) %zu %s packages from %s\n",
+		inv->os_pretty ? inv->os_pretty
+		: inv->os_id   ? inv->os_id
+			       : "unknown OS",
 		res ? res->release : "no release", inv->npkgs, kscan_eco_to_name(inv->eco), inv->db);
 	if (inventory_only || !res) {
 		fprintf(f, "%-32s %-32s %-24s %s\n", "PACKAGE", "VERSION", "SOURCE", "LAYER");
@@ -379,8 +388,8 @@ static void table(FILE *f, const struct kscan_inventory *inv, const struct kscan
 	}
 }
 
-static int explain(FILE *f, const struct kscan_inventory *inv, const struct kscan_result *res, const struct kvuln_db *db,
-		   const char *id)
+static int explain(FILE *f, const struct kscan_inventory *inv, const struct kscan_result *res,
+		   const struct kvuln_db *db, const char *id)
 {
 	if (!res->n) {
 		fprintf(f, "%s: no record for any installed package's source in %s\n", id, res->release);
@@ -392,12 +401,14 @@ static int explain(FILE *f, const struct kscan_inventory *inv, const struct ksca
 		struct kvuln_source s;
 		kvuln_db_source(db, x->rec.source, &s);
 		fprintf(f, "%s in %s %s (source %s %s):\n", id, p->name, p->version, p->source, p->source_version);
-		fprintf(f, "  record   %s %s %s: state %s, fixed %s, urgency %s%s%s\n", kvuln_source_kind_to_name(s.kind),
-			x->rec.release, x->rec.package, kvuln_state_to_name(x->rec.state), *x->rec.fixed ? x->rec.fixed : "-",
+		fprintf(f, "  record   %s %s %s: state %s, fixed %s, urgency %s%s%s\n",
+			kvuln_source_kind_to_name(s.kind), x->rec.release, x->rec.package,
+			kvuln_state_to_name(x->rec.state), *x->rec.fixed ? x->rec.fixed : "-",
 			*x->rec.urgency ? x->rec.urgency : "-", *x->rec.severity ? ", cvss " : "", x->rec.severity);
 		if (*x->rec.note)
 			fprintf(f, "  note     %s\n", x->rec.note);
-		fprintf(f, "  rule     compared the source version with %s's rules: %s\n", kscan_eco_to_name(p->eco), x->rule);
+		fprintf(f, "  rule     compared the source version with %s's rules: %s\n", kscan_eco_to_name(p->eco),
+			x->rule);
 		fprintf(f, "  verdict  %s%s, severity %s\n", kscan_verdict_to_name(x->verdict),
 			x->actionable ? " (actionable: a fix exists)" : "", kscan_severity_to_name(x->severity));
 	}
@@ -418,7 +429,10 @@ static int scan_run(const struct cli_call *c)
 		return cli_usage_error(c, "unexpected argument \"%s\"", c->argv[1]);
 	for (char **s = a->fail_on_state; s && *s; s++)
 		if (kvuln_state_from_name(*s) < 0 || !strcmp(*s, "fixed") || !strcmp(*s, "not-affected"))
-			return cli_usage_error(c, "--fail-on-state: \"%s\" is not one of open, no-dsa, postponed, ignored, undetermined, end-of-life", *s);
+			return cli_usage_error(
+				c,
+				"--fail-on-state: \"%s\" is not one of open, no-dsa, postponed, ignored, undetermined, end-of-life",
+				*s);
 	int inventory_only = a->inventory || a->format == F_SPDX;
 	if (a->explain && inventory_only)
 		return cli_usage_error(c, "--explain needs the vulnerability index (not with --inventory or spdx)");
@@ -454,11 +468,13 @@ static int scan_run(const struct cli_call *c)
 		if (a->max_age > 0 && age > a->max_age / 1000000000LL) {
 			if (!a->allow_stale) {
 				kvuln_db_close(db);
-				return cli_error(c, CLI_EXIT_CHECK_ERROR,
-						 "vulnerability data in %s is %lld hours old (over --max-data-age): run `kapsel scan db update`, or pass --allow-stale",
-						 dir, (long long)(age / 3600));
+				return cli_error(
+					c, CLI_EXIT_CHECK_ERROR,
+					"vulnerability data in %s is %lld hours old (over --max-data-age): run `kapsel scan db update`, or pass --allow-stale",
+					dir, (long long)(age / 3600));
 			}
-			snprintf(stale_note, sizeof(stale_note), "kapsel scan: warning: the vulnerability data is %lld hours old\n",
+			snprintf(stale_note, sizeof(stale_note),
+				 "kapsel scan: warning: the vulnerability data is %lld hours old\n",
 				 (long long)(age / 3600));
 		}
 	}
@@ -492,7 +508,8 @@ static int scan_run(const struct cli_call *c)
 	else if (a->format == F_JSON)
 		text = krep_json(kscan_doc_json(&m, &inv, db ? &res : NULL, db));
 	else if (a->format == F_CDX || a->format == F_CDX16)
-		text = krep_json(kscan_doc_cyclonedx(&m, &inv, db ? &res : NULL, db, a->format == F_CDX16 ? "1.6" : "1.5"));
+		text = krep_json(
+			kscan_doc_cyclonedx(&m, &inv, db ? &res : NULL, db, a->format == F_CDX16 ? "1.6" : "1.5"));
 	else if (a->format == F_SPDX)
 		text = krep_json(kscan_doc_spdx(&m, &inv));
 	else if (a->format == F_SARIF)
@@ -529,10 +546,11 @@ const struct cli_command cmd_scan = {
 	.max_args = 2,
 	.args = "[IMAGE | db update]",
 	.summary = "list an image's packages, match known vulnerabilities, write SBOMs",
-	.description = "Targets: IMAGE (in the store), --archive FILE, --rootfs DIR, --sbom FILE.\n"
-		       "`kapsel scan db update --from FILE|DIR` compiles the vulnerability index.\n"
-		       "Exit status: 0 nothing actionable, 1 actionable findings at --fail-on, 2 usage error,\n"
-		       "3 no verdict (unreadable input, missing or stale data), 4 no package database (docs/scan.md).\n",
+	.description =
+		"Targets: IMAGE (in the store), --archive FILE, --rootfs DIR, --sbom FILE.\n"
+		"`kapsel scan db update --from FILE|DIR` compiles the vulnerability index.\n"
+		"Exit status: 0 nothing actionable, 1 actionable findings at --fail-on, 2 usage error,\n"
+		"3 no verdict (unreadable input, missing or stale data), 4 no package database (docs/scan.md).\n",
 	CLI_CMD_OPTIONS(struct scan_args, scan_options),
 	.defaults = &scan_defaults,
 };

@@ -79,7 +79,8 @@ static void test_dpkg_bad(void **state)
 		{ " leading continuation\n", "line 1: continuation line outside a stanza" },
 		{ "Package: a\nno colon here\n", "line 2: not a \"Field: value\" line" },
 		{ "Package: a\nStatus: install ok installed\nVersion: 1\nSource: x (1\n", "Source \"x (1\"" },
-		{ "Package: a\nStatus: install ok installed\nVersion: 1\nSource: two words\n", "is not a package name" },
+		{ "Package: a\nStatus: install ok installed\nVersion: 1\nSource: two words\n",
+		  "is not a package name" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		struct kscan_pkgs ps = { 0 };
@@ -116,8 +117,9 @@ static void test_binnmu(void **state)
 static void test_apk(void **state)
 {
 	(void)state;
-	const char db[] = "C:Q1=\nP:libcrypto3\nV:3.1.4-r1\nA:x86_64\no:openssl\nF:usr/lib\nR:libcrypto.so.3\n\n"
-			  "P:musl\nV:1.2.4-r2\nF:lib\nR:ld-musl.so\nR:libc.so\n";
+	const char db[] =
+		"C:Q1=\nP:libcrypto3\nV:3.1.4-r1\nA:x86_64\no:openssl\nF:usr/lib\nR:libcrypto.so.3\n\n"
+		"P:musl\nV:1.2.4-r2\nF:lib\nR:ld-musl.so\nR:libc.so\n";
 	struct kscan_pkgs ps = { 0 };
 	char *files = NULL;
 	size_t nf = 0;
@@ -142,7 +144,8 @@ static void test_apk(void **state)
 
 static void be32(unsigned char *p, uint32_t v)
 {
-	p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16), p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
+	p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16), p[2] = (unsigned char)(v >> 8),
+	p[3] = (unsigned char)v;
 }
 
 /* A header blob: NAME VERSION RELEASE ARCH SOURCERPM strings and EPOCH. */
@@ -158,7 +161,8 @@ static size_t make_header(unsigned char *b, uint32_t bad_off)
 	dl = 4;
 	for (size_t i = 0; i < 5; i++) {
 		unsigned char *x = ix + 16 * (i + 1);
-		be32(x, tags[i]), be32(x + 4, 6), be32(x + 8, i == 0 && bad_off ? bad_off : (uint32_t)dl), be32(x + 12, 1);
+		be32(x, tags[i]), be32(x + 4, 6), be32(x + 8, i == 0 && bad_off ? bad_off : (uint32_t)dl),
+			be32(x + 12, 1);
 		memcpy(data + dl, strs[i], strlen(strs[i]) + 1);
 		dl += strlen(strs[i]) + 1;
 	}
@@ -200,8 +204,9 @@ static void test_rpm_header(void **state)
 static void test_osrelease(void **state)
 {
 	(void)state;
-	const char in[] = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n# c\nVERSION_ID=\"12\"\n"
-			  "VERSION_CODENAME=bookworm\nID=debian\nBAD LINE\nX='a \\\" b'\n";
+	const char in[] =
+		"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n# c\nVERSION_ID=\"12\"\n"
+		"VERSION_CODENAME=bookworm\nID=debian\nBAD LINE\nX='a \\\" b'\n";
 	struct kscan_inventory inv = { 0 };
 	kerr e = { 0 };
 	assert_int_equal(kscan_osrelease_parse(in, strlen(in), &inv, &e), 0);
@@ -231,7 +236,9 @@ static void test_fcaps(void **state)
 	s = kscan_fcaps_text(v2, 7);
 	assert_string_equal(s, "(malformed security.capability)");
 	free(s);
-	unsigned char v3[24] = { 0x01, 0, 0, 0x03, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xe8, 0x03, 0, 0 };
+	unsigned char v3[24] = {
+		0x01, 0, 0, 0x03, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xe8, 0x03, 0, 0
+	};
 	s = kscan_fcaps_text(v3, sizeof(v3));
 	assert_string_equal(s, "cap_net_raw=ep [rootid=1000]");
 	free(s);
@@ -261,9 +268,9 @@ static void test_release_key(void **state)
 {
 	(void)state;
 	const char *cases[][4] = {
-		{ "debian", "12", "bookworm", "debian:12" },   { "debian", NULL, "trixie", "debian:13" },
-		{ "debian", "11.9", NULL, "debian:11" },       { "alpine", "3.19.1", NULL, "alpine:v3.19" },
-		{ "alpine", "3.20", NULL, "alpine:v3.20" },    { "debian", NULL, "sid", "debian:sid" },
+		{ "debian", "12", "bookworm", "debian:12" }, { "debian", NULL, "trixie", "debian:13" },
+		{ "debian", "11.9", NULL, "debian:11" },     { "alpine", "3.19.1", NULL, "alpine:v3.19" },
+		{ "alpine", "3.20", NULL, "alpine:v3.20" },  { "debian", NULL, "sid", "debian:sid" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		char *k = kvuln_release_key(cases[i][0], cases[i][1], cases[i][2]);
@@ -278,13 +285,15 @@ static void test_index_roundtrip(void **state)
 	(void)state;
 	char dir[] = "/tmp/kscan-test-XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	const char tracker[] = "{\"util-linux\": {\"CVE-1\": {\"releases\": {\"bookworm\": {\"status\": \"resolved\", "
-			       "\"fixed_version\": \"2.38.1-5+deb12u1\", \"urgency\": \"low\"}, \"bullseye\": {\"status\": "
-			       "\"open\", \"nodsa\": \"Minor\", \"nodsa_reason\": \"postponed\", \"urgency\": \"low\"}}}}}";
-	const char osv[] = "{\"id\": \"DEBIAN-CVE-2\", \"modified\": \"2026-01-02T03:04:05Z\", \"affected\": [{\"package\": "
-			   "{\"ecosystem\": \"Debian:12\", \"name\": \"util-linux\"}, \"ranges\": [{\"type\": \"ECOSYSTEM\", "
-			   "\"events\": [{\"introduced\": \"0\"}, {\"fixed\": \"2.39\"}]}]}], \"severity\": [{\"type\": "
-			   "\"CVSS_V3\", \"score\": \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}]}";
+	const char tracker[] =
+		"{\"util-linux\": {\"CVE-1\": {\"releases\": {\"bookworm\": {\"status\": \"resolved\", "
+		"\"fixed_version\": \"2.38.1-5+deb12u1\", \"urgency\": \"low\"}, \"bullseye\": {\"status\": "
+		"\"open\", \"nodsa\": \"Minor\", \"nodsa_reason\": \"postponed\", \"urgency\": \"low\"}}}}}";
+	const char osv[] =
+		"{\"id\": \"DEBIAN-CVE-2\", \"modified\": \"2026-01-02T03:04:05Z\", \"affected\": [{\"package\": "
+		"{\"ecosystem\": \"Debian:12\", \"name\": \"util-linux\"}, \"ranges\": [{\"type\": \"ECOSYSTEM\", "
+		"\"events\": [{\"introduced\": \"0\"}, {\"fixed\": \"2.39\"}]}]}], \"severity\": [{\"type\": "
+		"\"CVSS_V3\", \"score\": \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}]}";
 	struct kvuln_builder *b;
 	kerr e = { 0 };
 	assert_int_equal(kvuln_builder_new(&b, &e), 0);
@@ -331,10 +340,11 @@ static void test_index_roundtrip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dpkg),       cmocka_unit_test(test_dpkg_bad),       cmocka_unit_test(test_binnmu),
-		cmocka_unit_test(test_apk),        cmocka_unit_test(test_rpm_header),     cmocka_unit_test(test_osrelease),
-		cmocka_unit_test(test_fcaps),      cmocka_unit_test(test_cvss),           cmocka_unit_test(test_release_key),
-		cmocka_unit_test(test_index_roundtrip),
+		cmocka_unit_test(test_dpkg),        cmocka_unit_test(test_dpkg_bad),
+		cmocka_unit_test(test_binnmu),      cmocka_unit_test(test_apk),
+		cmocka_unit_test(test_rpm_header),  cmocka_unit_test(test_osrelease),
+		cmocka_unit_test(test_fcaps),       cmocka_unit_test(test_cvss),
+		cmocka_unit_test(test_release_key), cmocka_unit_test(test_index_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

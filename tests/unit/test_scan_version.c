@@ -74,8 +74,9 @@ static void test_deb_valid(void **state)
 {
 	(void)state;
 	const char *good[] = { "0", "1:0", "0:09azAZ.-+~:-0", "0:0-azAZ09.+~", "1:2.38.1-5+deb12u3", "  0:0-1\t" };
-	const char *bad[] = { "", "0:", "0:0 0-1", "-1:0-1", "999999999999999999999999:0-1", "a:0-0", "A:0-0",
-			      "-0", "0:-0", "0:0-", "0:abc3-0", "0:0_-0", "0:0-0:0", "0:0-0_" };
+	const char *bad[] = { "",         "0:",     "0:0 0-1", "-1:0-1", "999999999999999999999999:0-1",
+			      "a:0-0",    "A:0-0",  "-0",      "0:-0",   "0:0-",
+			      "0:abc3-0", "0:0_-0", "0:0-0:0", "0:0-0_" };
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
 		assert_true(kver_deb_valid(good[i]));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {

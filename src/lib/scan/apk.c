@@ -29,7 +29,8 @@ static void para_done(struct para *p)
 static int flush(struct para *a, const char *file, struct kscan_pkgs *out, kerr *e)
 {
 	if (!a->name || !a->version) {
-		kerr_msg(e, EINVAL, "%s: line %zu: package without %s", file, a->line, a->name ? "V: (version)" : "P: (name)");
+		kerr_msg(e, EINVAL, "%s: line %zu: package without %s", file, a->line,
+			 a->name ? "V: (version)" : "P: (name)");
 		para_done(a);
 		return -1;
 	}
@@ -102,8 +103,9 @@ int kscan_apk_parse(const char *buf, size_t len, const char *file, struct kscan_
 						*files = nb;
 						fcap = cap;
 					}
-					flen += (size_t)snprintf(*files + flen, fcap - flen, "%s%s%.*s\t%s\n", dir ? dir : "",
-								 dir ? "/" : "", (int)(n - 2), p + 2, a.name);
+					flen += (size_t)snprintf(*files + flen, fcap - flen, "%s%s%.*s\t%s\n",
+								 dir ? dir : "", dir ? "/" : "", (int)(n - 2), p + 2,
+								 a.name);
 					(*nfiles)++;
 				}
 				break;
@@ -111,7 +113,8 @@ int kscan_apk_parse(const char *buf, size_t len, const char *file, struct kscan_
 			}
 			if (slot) {
 				if (*slot) {
-					kerr_msg(e, EINVAL, "%s: line %zu: %c: repeated in one package", file, line, p[0]);
+					kerr_msg(e, EINVAL, "%s: line %zu: %c: repeated in one package", file, line,
+						 p[0]);
 					goto fail;
 				}
 				if (!(*slot = strndup(p + 2, n - 2)))

@@ -15,7 +15,7 @@
 struct stanza {
 	const char *f[6]; /* Package Version Architecture Source Status Essential-free slot */
 	size_t n[6];
-	size_t line;      /* where it starts */
+	size_t line; /* where it starts */
 };
 
 enum { F_PACKAGE, F_VERSION, F_ARCH, F_SOURCE, F_STATUS };
@@ -76,8 +76,8 @@ static int add_stanza(const struct stanza *st, const char *file, int no_status_o
 			char *close = strchr(paren, ')');
 			if (!close || close[1]) {
 				kscan_pkg_done(&p);
-				return kerr_msg(e, EINVAL, "%s: line %zu: Source \"%s\": want NAME or NAME (VERSION)", file,
-						st->line, src);
+				return kerr_msg(e, EINVAL, "%s: line %zu: Source \"%s\": want NAME or NAME (VERSION)",
+						file, st->line, src);
 			}
 			p.source_version = trimmed(paren + 1, (size_t)(close - paren - 1));
 			p.source = trimmed(src, (size_t)(paren - src));

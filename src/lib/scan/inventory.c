@@ -48,7 +48,7 @@ struct map {
 	size_t n, cap;
 	size_t *slots; /* open addressing: index + 1, 0 empty */
 	size_t nslots;
-	size_t cur;    /* the layer being walked */
+	size_t cur; /* the layer being walked */
 	struct snap *snaps;
 	size_t nsnaps;
 	int has_db;
@@ -492,7 +492,8 @@ static int os_release(struct map *m, struct kscan_inventory *inv, kerr *e)
 		}
 		char target[4096] = "";
 		for (int i = 0; i < n; i++)
-			snprintf(target + strlen(target), sizeof(target) - strlen(target), "%s%s", i ? "/" : "", parts[i]);
+			snprintf(target + strlen(target), sizeof(target) - strlen(target), "%s%s", i ? "/" : "",
+				 parts[i]);
 		(void)out;
 		k = live(m, target);
 		if (k && !k->data)
@@ -562,13 +563,15 @@ static int assemble(struct map *m, struct kscan_inventory *inv, kerr *e)
 	if (!inv->db) {
 		for (size_t i = 0; i < m->n; i++)
 			if (!m->v[i].dead && m->v[i].kind == K_RPM_OTHER) {
-				kerr_msg(e, ENOTSUP,
-					 "%s: rpm database in the BerkeleyDB or NDB format: only rpmdb.sqlite (rpm >= 4.16) is read",
-					 m->v[i].path);
+				kerr_msg(
+					e, ENOTSUP,
+					"%s: rpm database in the BerkeleyDB or NDB format: only rpmdb.sqlite (rpm >= 4.16) is read",
+					m->v[i].path);
 				goto fail;
 			}
-		kerr_msg(e, ENOPKG,
-			 "no package database (var/lib/dpkg/status, var/lib/dpkg/status.d/, lib/apk/db/installed, rpmdb.sqlite)");
+		kerr_msg(
+			e, ENOPKG,
+			"no package database (var/lib/dpkg/status, var/lib/dpkg/status.d/, lib/apk/db/installed, rpmdb.sqlite)");
 		goto fail;
 	}
 	inv->pkgs = ps.v;
@@ -609,7 +612,10 @@ int kscan_inventory_image(struct kimage *img, struct kscan_inventory *inv, kerr 
 	memset(inv, 0, sizeof(*inv));
 	struct map m = { 0 };
 	static const struct kimage_visitor v = {
-		.layer_begin = on_layer, .entry = on_entry, .whiteout = on_whiteout, .opaque = on_opaque,
+		.layer_begin = on_layer,
+		.entry = on_entry,
+		.whiteout = on_whiteout,
+		.opaque = on_opaque,
 	};
 	inv->layers = calloc(img->nlayers ? img->nlayers : 1, sizeof(*inv->layers));
 	if (!inv->layers)

@@ -40,12 +40,12 @@ KAPSEL_DECLARE_NAME_TABLE(kscan_eco, enum kscan_eco); /* "deb", "apk", "rpm" */
 
 /* A setuid, setgid or file-capability file. */
 struct kscan_file {
-	char *path;       /* "usr/bin/su" */
-	unsigned mode;    /* as stored (S_IFREG | permission bits) */
+	char *path;    /* "usr/bin/su" */
+	unsigned mode; /* as stored (S_IFREG | permission bits) */
 	uid_t uid;
 	gid_t gid;
-	char *caps;       /* the capabilities ("cap_net_raw=ep"), or NULL */
-	size_t layer;     /* where it came from, or KSCAN_NO_LAYER */
+	char *caps;   /* the capabilities ("cap_net_raw=ep"), or NULL */
+	size_t layer; /* where it came from, or KSCAN_NO_LAYER */
 };
 
 struct kscan_pkg {
@@ -55,7 +55,7 @@ struct kscan_pkg {
 	char *source;         /* the source package (deb Source, apk origin, rpm SOURCERPM name) */
 	char *source_version; /* deb: Source's "(version)", else the version without a binNMU "+bN" */
 	char *arch;
-	size_t layer;         /* the layer that installed this version, or KSCAN_NO_LAYER */
+	size_t layer;             /* the layer that installed this version, or KSCAN_NO_LAYER */
 	struct kscan_file *files; /* its setuid/setgid/capability files, by path */
 	size_t nfiles;
 };
@@ -66,12 +66,12 @@ struct kscan_layer_info {
 };
 
 struct kscan_inventory {
-	char *os_id;          /* os-release ID ("debian"), or NULL */
-	char *os_version_id;  /* VERSION_ID ("12"), or NULL */
-	char *os_codename;    /* VERSION_CODENAME ("bookworm"), or NULL */
-	char *os_pretty;      /* PRETTY_NAME, or NULL */
-	enum kscan_eco eco;   /* the database found */
-	char *db;             /* its path ("var/lib/dpkg/status") */
+	char *os_id;            /* os-release ID ("debian"), or NULL */
+	char *os_version_id;    /* VERSION_ID ("12"), or NULL */
+	char *os_codename;      /* VERSION_CODENAME ("bookworm"), or NULL */
+	char *os_pretty;        /* PRETTY_NAME, or NULL */
+	enum kscan_eco eco;     /* the database found */
+	char *db;               /* its path ("var/lib/dpkg/status") */
 	struct kscan_pkg *pkgs; /* sorted by name, then arch */
 	size_t npkgs;
 	struct kscan_file *unowned; /* special files no package lists, by path */

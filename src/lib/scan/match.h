@@ -34,24 +34,24 @@ enum kscan_verdict { KSCAN_AFFECTED, KSCAN_RESOLVED, KSCAN_NOT_AFFECTED };
 KAPSEL_DECLARE_NAME_TABLE(kscan_verdict, enum kscan_verdict);
 
 struct kscan_finding {
-	size_t pkg;               /* index into the inventory's packages */
+	size_t pkg; /* index into the inventory's packages */
 	enum kscan_verdict verdict;
-	struct kvuln_rec rec;     /* the record that decided (strings in the index map) */
+	struct kvuln_rec rec; /* the record that decided (strings in the index map) */
 	enum kscan_severity severity;
-	double cvss_score;        /* from OSV's CVSS 3.x vector, else 0 */
-	int actionable;           /* a fixed version exists and is not installed */
-	char *rule;               /* one line: how the verdict was reached */
+	double cvss_score; /* from OSV's CVSS 3.x vector, else 0 */
+	int actionable;    /* a fixed version exists and is not installed */
+	char *rule;        /* one line: how the verdict was reached */
 };
 
 struct kscan_result {
-	char *release;            /* "debian:12" */
-	struct kscan_finding *v;  /* by package, then vulnerability id */
+	char *release;           /* "debian:12" */
+	struct kscan_finding *v; /* by package, then vulnerability id */
 	size_t n;
 	size_t by_state[KVULN_STATE_MAX]; /* findings (affected) per state */
 	size_t actionable;
 };
 
-#define KSCAN_MATCH_ALL 0x1u  /* keep resolved and not-affected verdicts too */
+#define KSCAN_MATCH_ALL 0x1u /* keep resolved and not-affected verdicts too */
 
 /* ONLY_ID (may be NULL): match this vulnerability only (--explain). */
 int kscan_match(const struct kscan_inventory *inv, const struct kvuln_db *db, unsigned flags, const char *only_id,

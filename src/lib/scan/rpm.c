@@ -17,7 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { TAG_NAME = 1000, TAG_VERSION = 1001, TAG_RELEASE = 1002, TAG_EPOCH = 1003, TAG_ARCH = 1022, TAG_SOURCERPM = 1044 };
+enum {
+	TAG_NAME = 1000,
+	TAG_VERSION = 1001,
+	TAG_RELEASE = 1002,
+	TAG_EPOCH = 1003,
+	TAG_ARCH = 1022,
+	TAG_SOURCERPM = 1044
+};
 enum { TYPE_INT32 = 4, TYPE_STRING = 6, TYPE_I18NSTRING = 9 };
 
 static uint32_t be32(const unsigned char *p)
@@ -76,8 +83,8 @@ int kscan_rpm_header(const void *blob, size_t len, struct kscan_pkg *out, kerr *
 		return kerr_msg(e, EINVAL, "header of %zu bytes", len);
 	struct hdr h = { .il = be32(b), .dl = be32(b + 4) };
 	if (h.il < 1 || h.il > 0xffff || h.dl > 256u << 20 || 8 + 16 * (uint64_t)h.il + h.dl > len)
-		return kerr_msg(e, EINVAL, "header index of %u entries and %u data bytes does not fit its %zu bytes", h.il,
-				h.dl, len);
+		return kerr_msg(e, EINVAL, "header index of %u entries and %u data bytes does not fit its %zu bytes",
+				h.il, h.dl, len);
 	h.index = b + 8;
 	h.data = h.index + 16 * (size_t)h.il;
 	const char *name, *ver, *rel, *arch, *srpm;

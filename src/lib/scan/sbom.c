@@ -37,7 +37,8 @@ static char *enc(const char *s)
 	if (!out)
 		return NULL;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr(".-_~", *p))
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr(".-_~", *p))
 			*o++ = (char)*p;
 		else
 			o += sprintf(o, "%%%02X", *p);
@@ -53,7 +54,10 @@ static const char *purl_type(enum kscan_eco e)
 
 char *kscan_purl(const struct kscan_inventory *inv, const struct kscan_pkg *p, int source)
 {
-	const char *ns = inv->os_id ? inv->os_id : (p->eco == KSCAN_DEB ? "debian" : p->eco == KSCAN_APK ? "alpine" : "rpm");
+	const char *ns = inv->os_id ? inv->os_id
+				    : (p->eco == KSCAN_DEB   ? "debian"
+				       : p->eco == KSCAN_APK ? "alpine"
+							     : "rpm");
 	const char *ver = source ? p->source_version : p->version;
 	const char *epoch_end = p->eco == KSCAN_RPM ? strchr(ver, ':') : NULL;
 	_cleanup_free_ char *name = enc(source ? p->source : p->name);
@@ -214,8 +218,8 @@ static void uuid_of(const char *s, char out[37])
 	ksha256(s, strlen(s), h);
 	h[6] = (uint8_t)((h[6] & 0x0f) | 0x50);
 	h[8] = (uint8_t)((h[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2], h[3],
-		 h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2],
+		 h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]);
 }
 
 /* The content key the serial number and namespace come from. */
@@ -290,8 +294,9 @@ json_object *kscan_doc_cyclonedx(const struct kscan_meta *m, const struct kscan_
 	_cleanup_free_ char *key = content_key(m, inv);
 	uuid_of(key ? key : "", uuid);
 	_cleanup_free_ char *serial = kstr_printf("urn:uuid:%s", uuid);
-	put_str(o, "$schema", !strcmp(spec, "1.6") ? "http://cyclonedx.org/schema/bom-1.6.schema.json"
-						    : "http://cyclonedx.org/schema/bom-1.5.schema.json");
+	put_str(o, "$schema",
+		!strcmp(spec, "1.6") ? "http://cyclonedx.org/schema/bom-1.6.schema.json"
+				     : "http://cyclonedx.org/schema/bom-1.5.schema.json");
 	put_str(o, "bomFormat", "CycloneDX");
 	put_str(o, "specVersion", spec);
 	put_str(o, "serialNumber", serial);
@@ -332,7 +337,8 @@ json_object *kscan_doc_cyclonedx(const struct kscan_meta *m, const struct kscan_
 		put_str(c, "name", p->name);
 		put_str(c, "version", p->version);
 		put(c, "purl", jstr(purl));
-		json_object *ped = json_object_new_object(), *anc = json_object_new_array(), *a = json_object_new_object();
+		json_object *ped = json_object_new_object(), *anc = json_object_new_array(),
+			    *a = json_object_new_object();
 		put_str(a, "type", "library");
 		put_str(a, "name", p->source);
 		put_str(a, "version", p->source_version);
@@ -346,13 +352,16 @@ json_object *kscan_doc_cyclonedx(const struct kscan_meta *m, const struct kscan_
 		json_object_array_add(props, prop("kapsel:arch", p->arch));
 		if (p->layer < inv->nlayers) {
 			if (inv->layers[p->layer].diff_id)
-				json_object_array_add(props, prop("kapsel:layer:diff_id", inv->layers[p->layer].diff_id));
+				json_object_array_add(props,
+						      prop("kapsel:layer:diff_id", inv->layers[p->layer].diff_id));
 			if (inv->layers[p->layer].created_by)
-				json_object_array_add(props, prop("kapsel:layer:created_by", inv->layers[p->layer].created_by));
+				json_object_array_add(
+					props, prop("kapsel:layer:created_by", inv->layers[p->layer].created_by));
 		}
 		for (size_t j = 0; j < p->nfiles; j++) {
-			_cleanup_free_ char *v = kstr_printf("%s %04o%s%s", p->files[j].path, p->files[j].mode & 07777,
-							     p->files[j].caps ? " " : "", p->files[j].caps ? p->files[j].caps : "");
+			_cleanup_free_ char *v =
+				kstr_printf("%s %04o%s%s", p->files[j].path, p->files[j].mode & 07777,
+					    p->files[j].caps ? " " : "", p->files[j].caps ? p->files[j].caps : "");
 			json_object_array_add(props, prop("kapsel:special_file", v ? v : ""));
 		}
 		put(c, "properties", props);
@@ -383,7 +392,8 @@ json_object *kscan_doc_cyclonedx(const struct kscan_meta *m, const struct kscan_
 			kvuln_db_source(db, f->rec.source, &s);
 			put_str(src, "name", kvuln_source_kind_to_name(s.kind));
 			if (s.kind == KVULN_SRC_DEBIAN) {
-				_cleanup_free_ char *url = kstr_printf("https://security-tracker.debian.org/tracker/%s", f->rec.id);
+				_cleanup_free_ char *url =
+					kstr_printf("https://security-tracker.debian.org/tracker/%s", f->rec.id);
 				put_str(src, "url", url);
 			}
 			put(v, "source", src);
@@ -403,8 +413,8 @@ json_object *kscan_doc_cyclonedx(const struct kscan_meta *m, const struct kscan_
 			if (*f->rec.note)
 				put_str(v, "description", f->rec.note);
 			if (f->actionable) {
-				_cleanup_free_ char *rec = kstr_printf("upgrade %s to %s %s or later", p->name, p->source,
-								       f->rec.fixed);
+				_cleanup_free_ char *rec =
+					kstr_printf("upgrade %s to %s %s or later", p->name, p->source, f->rec.fixed);
 				put_str(v, "recommendation", rec ? rec : "");
 			}
 			put(v, "analysis", cdx_analysis(f));
@@ -436,8 +446,8 @@ static char *spdx_id(const char *purl)
 	return kstr_printf("SPDXRef-Package-%.16s", hex);
 }
 
-static json_object *spdx_pkg(const char *id, const char *name, const char *version, const char *purl, const char *purpose,
-			     const char *source_info)
+static json_object *spdx_pkg(const char *id, const char *name, const char *version, const char *purl,
+			     const char *purpose, const char *source_info)
 {
 	json_object *o = json_object_new_object();
 	put_str(o, "SPDXID", id);
@@ -491,8 +501,9 @@ json_object *kscan_doc_spdx(const struct kscan_meta *m, const struct kscan_inven
 	put(ci, "creators", creators);
 	put(o, "creationInfo", ci);
 	json_object *pkgs = json_object_new_array(), *rels = json_object_new_array();
-	json_object_array_add(pkgs, spdx_pkg("SPDXRef-Target", m->target, m->digest, NULL,
-					     !strcmp(m->target_kind, "rootfs") ? "OPERATING_SYSTEM" : "CONTAINER", NULL));
+	json_object_array_add(pkgs,
+			      spdx_pkg("SPDXRef-Target", m->target, m->digest, NULL,
+				       !strcmp(m->target_kind, "rootfs") ? "OPERATING_SYSTEM" : "CONTAINER", NULL));
 	json_object_array_add(rels, rel("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Target"));
 	/* source packages once each, in order of first use */
 	char **seen = NULL;
@@ -514,7 +525,8 @@ json_object *kscan_doc_spdx(const struct kscan_meta *m, const struct kscan_inven
 			if (v && (v[nseen] = strdup(sid))) {
 				seen = v;
 				nseen++;
-				json_object_array_add(pkgs, spdx_pkg(sid, p->source, p->source_version, spurl, "SOURCE", NULL));
+				json_object_array_add(
+					pkgs, spdx_pkg(sid, p->source, p->source_version, spurl, "SOURCE", NULL));
 			} else if (v) {
 				seen = v;
 			}
@@ -550,7 +562,8 @@ char *kscan_doc_sarif(const struct kscan_meta *m, const struct kscan_inventory *
 		size_t r = 0;
 		while (r < n && strcmp(rules[r].id, f->rec.id))
 			r++;
-		enum krep_level lvl = f->actionable ? (f->severity >= KSEV_HIGH ? KREP_ERROR : KREP_WARNING) : KREP_NOTE;
+		enum krep_level lvl =
+			f->actionable ? (f->severity >= KSEV_HIGH ? KREP_ERROR : KREP_WARNING) : KREP_NOTE;
 		if (r == n) {
 			rules[n].id = f->rec.id;
 			descs[n] = kstr_printf("%s in %s", f->rec.id, inv->pkgs[f->pkg].source);
@@ -570,13 +583,20 @@ char *kscan_doc_sarif(const struct kscan_meta *m, const struct kscan_inventory *
 			krep_fingerprint(parts, 2, fps[nres]);
 		locs[nres].name = p->name;
 		locs[nres].kind = "package";
-		results[nres] = (struct krep_result){ .rule = r, .level = lvl, .message = msgs[nres] ? msgs[nres] : "",
-						      .location = &locs[nres], .fingerprint_key = "kapsel/v1",
+		results[nres] = (struct krep_result){ .rule = r,
+						      .level = lvl,
+						      .message = msgs[nres] ? msgs[nres] : "",
+						      .location = &locs[nres],
+						      .fingerprint_key = "kapsel/v1",
 						      .fingerprint = fps[nres] };
 		nres++;
 	}
-	struct krep_sarif s = { .tool = "kapsel scan", .version = m->tool_version, .rules = rules, .nrules = n,
-				.results = results, .nresults = nres };
+	struct krep_sarif s = { .tool = "kapsel scan",
+				.version = m->tool_version,
+				.rules = rules,
+				.nrules = n,
+				.results = results,
+				.nresults = nres };
 	out = krep_sarif(&s);
 done:
 	for (size_t i = 0; i < nres; i++) {

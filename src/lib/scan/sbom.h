@@ -25,7 +25,7 @@ struct kscan_meta {
 	const char *target_kind; /* "image", "archive", "rootfs", "sbom" */
 	const char *digest;      /* the image config digest, or NULL */
 	const char *tool_version;
-	int64_t time;            /* Unix seconds for every timestamp */
+	int64_t time; /* Unix seconds for every timestamp */
 };
 
 /* The purl of package P of INV (SOURCE: of its source package); malloc'ed. */

@@ -80,8 +80,10 @@ static int purl_parse(const char *s, struct purl *p)
 		size_t kl = amp ? (size_t)(amp - k) : strlen(k);
 		const char *eq = memchr(k, '=', kl);
 		if (eq) {
-			char **slot = !strncmp(k, "arch=", 5) ? &p->arch : !strncmp(k, "distro=", 7) ? &p->distro
-				    : !strncmp(k, "epoch=", 6) ? &p->epoch : NULL;
+			char **slot = !strncmp(k, "arch=", 5)     ? &p->arch
+				      : !strncmp(k, "distro=", 7) ? &p->distro
+				      : !strncmp(k, "epoch=", 6)  ? &p->epoch
+								  : NULL;
 			if (slot && !*slot)
 				*slot = dec(eq + 1, (size_t)(k + kl - eq - 1));
 		}
@@ -111,7 +113,8 @@ static int eco_of(const char *type, enum kscan_eco *out)
 static const char *cdx_prop(json_object *c, const char *name)
 {
 	json_object *props = kj_get(c, "properties");
-	for (size_t i = 0; props && json_object_is_type(props, json_type_array) && i < json_object_array_length(props); i++) {
+	for (size_t i = 0; props && json_object_is_type(props, json_type_array) && i < json_object_array_length(props);
+	     i++) {
 		json_object *x = json_object_array_get_idx(props, i);
 		const char *n = kj_get_str(x, "name");
 		if (n && !strcmp(n, name))
@@ -153,8 +156,9 @@ static int add_purl(struct kscan_pkgs *ps, struct kscan_inventory *inv, const ch
 	k.version = p.epoch ? kstr_printf("%s:%s", p.epoch, p.version) : strdup(p.version);
 	k.arch = strdup(p.arch ? p.arch : "");
 	k.source = strdup(src && *src ? src : p.name);
-	k.source_version = srcver && *srcver ? strdup(srcver)
-			   : eco == KSCAN_DEB && k.version ? kscan_deb_strip_binnmu(k.version) : kstr_dup(k.version);
+	k.source_version = srcver && *srcver               ? strdup(srcver)
+			   : eco == KSCAN_DEB && k.version ? kscan_deb_strip_binnmu(k.version)
+							   : kstr_dup(k.version);
 	int r = take_distro(inv, &p);
 	purl_done(&p);
 	if (r < 0 || !k.name || !k.version || !k.arch || !k.source || !k.source_version) {
@@ -176,7 +180,8 @@ static int read_cdx(json_object *o, const char *file, struct kscan_pkgs *ps, str
 			continue;
 		const char *src = cdx_prop(c, "kapsel:source:name"), *sv = cdx_prop(c, "kapsel:source:version");
 		if (!src)
-			src = cdx_prop(c, "aquasecurity:trivy:SrcName"), sv = cdx_prop(c, "aquasecurity:trivy:SrcVersion");
+			src = cdx_prop(c, "aquasecurity:trivy:SrcName"),
+			sv = cdx_prop(c, "aquasecurity:trivy:SrcVersion");
 		json_object *anc = kj_get(kj_get(c, "pedigree"), "ancestors");
 		if (!src && anc && json_object_is_type(anc, json_type_array) && json_object_array_length(anc)) {
 			json_object *a = json_object_array_get_idx(anc, 0);
@@ -192,7 +197,8 @@ static int read_cdx(json_object *o, const char *file, struct kscan_pkgs *ps, str
 static const char *spdx_purl(json_object *p)
 {
 	json_object *refs = kj_get(p, "externalRefs");
-	for (size_t i = 0; refs && json_object_is_type(refs, json_type_array) && i < json_object_array_length(refs); i++) {
+	for (size_t i = 0; refs && json_object_is_type(refs, json_type_array) && i < json_object_array_length(refs);
+	     i++) {
 		json_object *r = json_object_array_get_idx(refs, i);
 		const char *t = kj_get_str(r, "referenceType");
 		if (t && !strcmp(t, "purl"))
@@ -223,7 +229,8 @@ static int read_spdx(json_object *o, const char *file, struct kscan_pkgs *ps, st
 		if (!purl || !id)
 			continue;
 		const char *src = NULL, *sv = NULL;
-		for (size_t j = 0; rels && json_object_is_type(rels, json_type_array) && j < json_object_array_length(rels); j++) {
+		for (size_t j = 0;
+		     rels && json_object_is_type(rels, json_type_array) && j < json_object_array_length(rels); j++) {
 			json_object *r = json_object_array_get_idx(rels, j);
 			const char *a = kj_get_str(r, "spdxElementId"), *t = kj_get_str(r, "relationshipType");
 			const char *b = kj_get_str(r, "relatedSpdxElement");
@@ -260,7 +267,8 @@ int kscan_sbom_read(const char *buf, size_t len, const char *file, struct kscan_
 	else if (kj_get_str(o, "spdxVersion"))
 		r = read_spdx(o, file, &ps, inv, e);
 	else
-		r = kerr_msg(e, EINVAL, "%s: neither a CycloneDX (bomFormat) nor an SPDX (spdxVersion) JSON document", file);
+		r = kerr_msg(e, EINVAL, "%s: neither a CycloneDX (bomFormat) nor an SPDX (spdxVersion) JSON document",
+			     file);
 	if (r == 0 && !ps.n)
 		r = kerr_msg(e, ENOPKG, "%s: no OS packages (pkg:deb, pkg:apk or pkg:rpm purls)", file);
 	if (r < 0) {

@@ -103,9 +103,7 @@ static long token(enum tok *t, struct cur *c)
 			i++;
 		}
 		break;
-	case T_LETTER:
-		v = (unsigned char)c->p[i++];
-		break;
+	case T_LETTER: v = (unsigned char)c->p[i++]; break;
 	case T_SUFFIX: {
 		int k = prefix_in(pre, 4, c, &i);
 		if (k >= 0) {
@@ -120,9 +118,7 @@ static long token(enum tok *t, struct cur *c)
 		*t = T_INVALID;
 		return -1;
 	}
-	default:
-		*t = T_INVALID;
-		return -1;
+	default: *t = T_INVALID; return -1;
 	}
 	advance(c, i);
 	if (!c->n)

@@ -16,14 +16,10 @@
 #include <unistd.h>
 
 static const char *const state_names[] = {
-	[KVULN_FIXED] = "fixed",
-	[KVULN_OPEN] = "open",
-	[KVULN_NO_DSA] = "no-dsa",
-	[KVULN_POSTPONED] = "postponed",
-	[KVULN_IGNORED] = "ignored",
-	[KVULN_UNDETERMINED] = "undetermined",
-	[KVULN_EOL] = "end-of-life",
-	[KVULN_NOT_AFFECTED] = "not-affected",
+	[KVULN_FIXED] = "fixed",     [KVULN_OPEN] = "open",
+	[KVULN_NO_DSA] = "no-dsa",   [KVULN_POSTPONED] = "postponed",
+	[KVULN_IGNORED] = "ignored", [KVULN_UNDETERMINED] = "undetermined",
+	[KVULN_EOL] = "end-of-life", [KVULN_NOT_AFFECTED] = "not-affected",
 };
 KAPSEL_DEFINE_NAME_TABLE(kvuln_state, enum kvuln_state, state_names);
 
@@ -52,7 +48,8 @@ int kvuln_db_open(const char *dir, struct kvuln_db **out, kerr *e)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return kerr_msg(e, ENOENT, "%s: no vulnerability index: run `kapsel scan db update --from FILE|DIR`",
+			return kerr_msg(e, ENOENT,
+					"%s: no vulnerability index: run `kapsel scan db update --from FILE|DIR`",
 					path);
 		return kerr_errno(e, "open %s", path);
 	}
@@ -78,8 +75,9 @@ int kvuln_db_open(const char *dir, struct kvuln_db **out, kerr *e)
 	uint64_t recs_end = (uint64_t)h->records_off + (uint64_t)h->nrecords * sizeof(struct kvuln_disk_rec);
 	if (memcmp(h->magic, KVULN_MAGIC, 8) || h->version != KVULN_VERSION) {
 		kvuln_db_close(db);
-		return kerr_msg(e, EINVAL, "%s: not a kapsel vulnerability index of version %d: run `kapsel scan db update`",
-				path, KVULN_VERSION);
+		return kerr_msg(e, EINVAL,
+				"%s: not a kapsel vulnerability index of version %d: run `kapsel scan db update`", path,
+				KVULN_VERSION);
 	}
 	if (srcs_end > len || recs_end > len || h->sources_off % 8 || h->records_off % 4 ||
 	    (uint64_t)h->pool_off + h->pool_len > len || !h->pool_len || db->map[h->pool_off + h->pool_len - 1]) {
@@ -144,8 +142,8 @@ void kvuln_db_source(const struct kvuln_db *db, size_t i, struct kvuln_source *o
 void kvuln_db_get(const struct kvuln_db *db, size_t i, struct kvuln_rec *out)
 {
 	const struct kvuln_disk_rec *r = &db->recs[i];
-	const char **s[KVULN_NSTR] = { &out->release, &out->package, &out->id, &out->introduced,
-				       &out->fixed, &out->urgency, &out->severity, &out->note };
+	const char **s[KVULN_NSTR] = { &out->release, &out->package, &out->id,       &out->introduced,
+				       &out->fixed,   &out->urgency, &out->severity, &out->note };
 	for (int k = 0; k < KVULN_NSTR; k++)
 		*s[k] = str(db, r->str[k]);
 	out->state = r->state < KVULN_STATE_MAX ? (enum kvuln_state)r->state : KVULN_UNDETERMINED;
@@ -181,8 +179,8 @@ char *kvuln_release_key(const char *os_id, const char *version_id, const char *c
 	static const struct {
 		const char *codename, *version;
 	} debian[] = {
-		{ "buzz", "1.1" }, { "jessie", "8" }, { "stretch", "9" }, { "buster", "10" }, { "bullseye", "11" },
-		{ "bookworm", "12" }, { "trixie", "13" }, { "forky", "14" }, { "duke", "15" },
+		{ "buzz", "1.1" },    { "jessie", "8" },  { "stretch", "9" }, { "buster", "10" }, { "bullseye", "11" },
+		{ "bookworm", "12" }, { "trixie", "13" }, { "forky", "14" },  { "duke", "15" },
 	};
 	if (!os_id)
 		return NULL;

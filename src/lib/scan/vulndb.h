@@ -46,23 +46,23 @@ KAPSEL_DECLARE_NAME_TABLE(kvuln_source_kind, enum kvuln_source_kind); /* "debian
 
 struct kvuln_source {
 	enum kvuln_source_kind kind;
-	const char *origin;  /* the file, directory or URL it was read from */
-	const char *digest;  /* "sha256:<hex>" of its bytes (a directory: of its files' names and digests) */
-	int64_t date;        /* its date (newest OSV "modified", else the file's or HTTP Last-Modified), Unix seconds */
+	const char *origin; /* the file, directory or URL it was read from */
+	const char *digest; /* "sha256:<hex>" of its bytes (a directory: of its files' names and digests) */
+	int64_t date;       /* its date (newest OSV "modified", else the file's or HTTP Last-Modified), Unix seconds */
 	uint32_t records;
 };
 
 struct kvuln_rec {
-	const char *release;     /* "debian:12", "alpine:v3.19" */
-	const char *package;     /* source package name */
-	const char *id;          /* "CVE-2024-28085", "DSA-5650-1", "GHSA-..." */
-	const char *introduced;  /* "" or "0": from the beginning */
-	const char *fixed;       /* the fixed version, "" when none */
-	const char *urgency;     /* Debian's word as it is ("low", "unimportant", "not yet assigned"), or "" */
-	const char *severity;    /* OSV's CVSS vector or score, or "" */
-	const char *note;        /* nodsa text, a description line, or "" */
+	const char *release;    /* "debian:12", "alpine:v3.19" */
+	const char *package;    /* source package name */
+	const char *id;         /* "CVE-2024-28085", "DSA-5650-1", "GHSA-..." */
+	const char *introduced; /* "" or "0": from the beginning */
+	const char *fixed;      /* the fixed version, "" when none */
+	const char *urgency;    /* Debian's word as it is ("low", "unimportant", "not yet assigned"), or "" */
+	const char *severity;   /* OSV's CVSS vector or score, or "" */
+	const char *note;       /* nodsa text, a description line, or "" */
 	enum kvuln_state state;
-	unsigned source;         /* index into the sources */
+	unsigned source; /* index into the sources */
 };
 
 /* ---- building (db update) ---- */

@@ -150,7 +150,8 @@ static int add_rec(struct kvuln_builder *b, const struct rec_in *r, kerr *e)
 	}
 	struct kvuln_disk_rec *d = &b->recs[b->nrecs];
 	memset(d, 0, sizeof(*d));
-	const char *s[KVULN_NSTR] = { r->release, r->package, r->id, r->introduced, r->fixed, r->urgency, r->severity, r->note };
+	const char *s[KVULN_NSTR] = { r->release, r->package, r->id,       r->introduced,
+				      r->fixed,   r->urgency, r->severity, r->note };
 	for (int i = 0; i < KVULN_NSTR; i++)
 		if ((d->str[i] = intern(b, s[i])) == UINT32_MAX)
 			return kerr_set(e, ENOMEM, "vulnerability index: string pool");
@@ -230,10 +231,11 @@ static int import_tracker(struct kvuln_builder *b, json_object *root, const char
 				const char *reason = kj_get_str(r, "nodsa_reason");
 				enum kvuln_state st;
 				if (!status || tracker_state(status, fixed, urgency, nodsa, reason, &st) < 0)
-					return kerr_msg(e, EINVAL,
-							"%s: %s.%s.releases.%s: status \"%s\"%s: want resolved (with a fixed_version), open or undetermined",
-							origin, pkg, cve, codename, status ? status : "(missing)",
-							status && !strcmp(status, "resolved") ? " without fixed_version" : "");
+					return kerr_msg(
+						e, EINVAL,
+						"%s: %s.%s.releases.%s: status \"%s\"%s: want resolved (with a fixed_version), open or undetermined",
+						origin, pkg, cve, codename, status ? status : "(missing)",
+						status && !strcmp(status, "resolved") ? " without fixed_version" : "");
 				_cleanup_free_ char *rel = kvuln_release_key("debian", NULL, codename);
 				struct rec_in ri = {
 					.release = rel,
@@ -300,13 +302,15 @@ static int import_osv(struct kvuln_builder *b, json_object *o, const char *origi
 		json_object *a = json_object_array_get_idx(aff, i), *pkg = kj_get(a, "package");
 		const char *eco = kj_get_str(pkg, "ecosystem"), *name = kj_get_str(pkg, "name");
 		if (!eco || !name)
-			return kerr_msg(e, EINVAL, "%s: %s: affected[%zu].package: want ecosystem and name", origin, id, i);
+			return kerr_msg(e, EINVAL, "%s: %s: affected[%zu].package: want ecosystem and name", origin, id,
+					i);
 		_cleanup_free_ char *rel = ecosystem_key(eco);
 		if (!rel)
 			return kerr_set(e, ENOMEM, "%s", origin);
 		const char *urg = kj_get_str(kj_get(a, "ecosystem_specific"), "urgency");
 		json_object *ranges = kj_get(a, "ranges");
-		for (size_t j = 0; ranges && json_object_is_type(ranges, json_type_array) && j < json_object_array_length(ranges);
+		for (size_t j = 0;
+		     ranges && json_object_is_type(ranges, json_type_array) && j < json_object_array_length(ranges);
 		     j++) {
 			json_object *r = json_object_array_get_idx(ranges, j), *ev = kj_get(r, "events");
 			const char *type = kj_get_str(r, "type");
@@ -332,7 +336,8 @@ static int import_osv(struct kvuln_builder *b, json_object *o, const char *origi
 					.urgency = urg ? urg : "",
 					.severity = sev,
 					.note = summary ? summary : "",
-					.state = fx ? (!strcmp(fx, "0") ? KVULN_NOT_AFFECTED : KVULN_FIXED) : KVULN_OPEN,
+					.state =
+						fx ? (!strcmp(fx, "0") ? KVULN_NOT_AFFECTED : KVULN_FIXED) : KVULN_OPEN,
 				};
 				if (add_rec(b, &ri, e) < 0)
 					return -1;
@@ -360,6 +365,8 @@ static int import_secdb(struct kvuln_builder *b, json_object *o, const char *ori
 		json_object *fixes = kj_get(p, "secfixes");
 		if (!name || (fixes && !json_object_is_type(fixes, json_type_object)))
 			return kerr_msg(e, EINVAL, "%s: packages[%zu].pkg: want name and a secfixes object", origin, i);
+		if (!fixes)
+			continue;
 		json_object_object_foreach(fixes, ver, ids)
 		{
 			if (!json_object_is_type(ids, json_type_array))
@@ -372,8 +379,14 @@ static int import_secdb(struct kvuln_builder *b, json_object *o, const char *ori
 				if (!*id)
 					continue;
 				struct rec_in ri = {
-					.release = rel, .package = name, .id = id, .introduced = "", .fixed = ver,
-					.urgency = "", .severity = "", .note = "",
+					.release = rel,
+					.package = name,
+					.id = id,
+					.introduced = "",
+					.fixed = ver,
+					.urgency = "",
+					.severity = "",
+					.note = "",
 					.state = !strcmp(ver, "0") ? KVULN_NOT_AFFECTED : KVULN_FIXED,
 				};
 				if (add_rec(b, &ri, e) < 0)
@@ -402,7 +415,8 @@ static int add_json(struct kvuln_builder *b, const char *buf, size_t len, const 
 		return kerr_msg(e, EINVAL, "%s: not a tracker, OSV or secdb document (expected an object)", origin);
 	if (is_osv(o)) {
 		int64_t newest = 0;
-		if (add_source(b, KVULN_SRC_OSV, origin, digest, date, e) < 0 || import_osv(b, o, origin, &newest, e) < 0)
+		if (add_source(b, KVULN_SRC_OSV, origin, digest, date, e) < 0 ||
+		    import_osv(b, o, origin, &newest, e) < 0)
 			return -1;
 		if (newest)
 			b->srcs[b->nsrcs - 1].date = newest;
@@ -459,7 +473,8 @@ static int add_zip(struct kvuln_builder *b, const char *buf, size_t len, const c
 		}
 		la_ssize_t got = archive_read_data(a, data, (size_t)size);
 		if (got != size) {
-			kerr_msg(e, EINVAL, "%s: %s: %s", origin, name, got < 0 ? archive_error_string(a) : "short read");
+			kerr_msg(e, EINVAL, "%s: %s: %s", origin, name,
+				 got < 0 ? archive_error_string(a) : "short read");
 			goto out;
 		}
 		_cleanup_free_ char *what = kstr_printf("%s: %s", origin, name);
@@ -660,8 +675,10 @@ int kvuln_builder_write(struct kvuln_builder *b, const char *dir, kerr *e)
 		return kerr_errno(e, "create %s", tmp);
 	int ok = write_all(fd, &h, sizeof(h)) == 0;
 	for (size_t i = 0; ok && i < b->nsrcs; i++) {
-		struct kvuln_disk_src s = { .kind = b->srcs[i].kind, .origin = b->srcs[i].origin,
-					    .digest = b->srcs[i].digest, .records = b->srcs[i].records,
+		struct kvuln_disk_src s = { .kind = b->srcs[i].kind,
+					    .origin = b->srcs[i].origin,
+					    .digest = b->srcs[i].digest,
+					    .records = b->srcs[i].records,
 					    .date = b->srcs[i].date };
 		ok = write_all(fd, &s, sizeof(s)) == 0;
 	}
