@@ -183,7 +183,9 @@ json_object *kscan_doc_json(const struct kscan_meta *m, const struct kscan_inven
 		put_str(x, "source", p->source);
 		put_str(x, "source_version", p->source_version);
 		put_str(x, "arch", p->arch);
-		put(x, "purl", json_object_new_string(kscan_purl(inv, p, 0) ?: ""));
+		char *purl = kscan_purl(inv, p, 0);
+		put(x, "purl", jstr(purl));
+		free(purl);
 		put(x, "layer", layer_json(inv, p->layer));
 		for (size_t j = 0; j < p->nfiles; j++)
 			json_object_array_add(files, file_json(&p->files[j], inv));
