@@ -1,5 +1,5 @@
 /* libFuzzer target: apk's installed-database parser and rpm header blobs. */
-#include "scan/internal.h"
+#include "scan/inventory.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* libFuzzer target: dpkg's status parser (both modes) and os-release. */
-#include "scan/internal.h"
+#include "scan/inventory.h"
 
 #include <stdint.h>
 #include <string.h>

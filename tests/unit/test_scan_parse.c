@@ -3,7 +3,8 @@
  * vulnerability index built and read back, each from the attacker's side
  * too (truncated, repeated, out-of-range input gives an error naming the
  * place, never a crash). */
-#include "scan/internal.h"
+#include "scan/fcaps.h"
+#include "scan/inventory.h"
 #include "scan/match.h"
 #include "scan/vulndb.h"
 

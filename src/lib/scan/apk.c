@@ -2,7 +2,7 @@
  * paragraph, one "K:value" per line (apk-tools' apk_db_index_read
  * letters): P name, V version, A arch, o origin (the source package the
  * security data names), F a directory, R a file in the last F. */
-#include "scan/internal.h"
+#include "scan/inventory.h"
 
 #include "common/cleanup.h"
 #include "common/str.h"

@@ -3,7 +3,7 @@
  * images.  Field names are case-insensitive; continuation lines (a
  * leading space or tab) belong to the field before and are skipped, as
  * none of the fields read here is multi-line. */
-#include "scan/internal.h"
+#include "scan/inventory.h"
 
 #include "common/cleanup.h"
 

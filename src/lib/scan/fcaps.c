@@ -3,7 +3,7 @@
  * sets, 2 and 3: 64-bit, 3 with a namespace root uid) and whose bit 0 is
  * "effective", then permitted and inheritable words.  Formatted the way
  * getcap(8) prints it: "cap_net_admin,cap_net_raw=ep". */
-#include "scan/internal.h"
+#include "scan/fcaps.h"
 
 #include "common/str.h"
 #include "vocab/caps.h"

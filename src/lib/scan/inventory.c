@@ -1,7 +1,8 @@
 /* The inventory (inventory.h): an image visitor that keeps the package
  * databases, os-release and the special files' headers in a small map of
  * paths, honouring whiteouts, then the same assembly for a directory. */
-#include "scan/internal.h"
+#include "scan/fcaps.h"
+#include "scan/inventory.h"
 
 #include "common/cleanup.h"
 #include "common/fs.h"

@@ -110,6 +110,8 @@ int kscan_rpm_header(const void *blob, size_t len, struct kscan_pkg *out, kerr *
 /* os-release: the fields of the inventory. */
 int kscan_osrelease_parse(const char *buf, size_t len, struct kscan_inventory *inv, kerr *e);
 
+/* Append *P to PS, taking its strings (on ENOMEM *P is freed). */
+int kscan_pkgs_add(struct kscan_pkgs *ps, struct kscan_pkg *p, kerr *e);
 void kscan_pkg_done(struct kscan_pkg *p);
 void kscan_pkgs_done(struct kscan_pkgs *p);
 /* deb: VERSION without a trailing binNMU "+bN" (a copy). */

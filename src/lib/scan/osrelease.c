@@ -1,7 +1,7 @@
 /* os-release(5): newline-separated VAR=value, the value maybe quoted
  * ("..." with \" \\ \$ \` escapes, or '...'); comments and blank lines
  * ignored.  Only ID, VERSION_ID, VERSION_CODENAME and PRETTY_NAME are kept. */
-#include "scan/internal.h"
+#include "scan/inventory.h"
 
 #include "common/cleanup.h"
 

@@ -5,7 +5,7 @@
  * {tag, type, offset, count}, then the data store), of which the NAME,
  * VERSION, RELEASE, EPOCH, ARCH and SOURCERPM tags are read.  The
  * BerkeleyDB and NDB formats are not read (inventory.c says so). */
-#include "scan/internal.h"
+#include "scan/inventory.h"
 
 #include "common/cleanup.h"
 #include "common/str.h"

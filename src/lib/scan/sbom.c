@@ -6,7 +6,7 @@
 #include "common/sha256.h"
 #include "common/str.h"
 #include "common/time.h"
-#include "scan/internal.h"
+#include "scan/inventory.h"
 
 #include <errno.h>
 #include <stdio.h>

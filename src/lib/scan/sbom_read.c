@@ -8,7 +8,7 @@
 #include "common/cleanup.h"
 #include "common/json.h"
 #include "common/str.h"
-#include "scan/internal.h"
+#include "scan/inventory.h"
 
 #include <errno.h>
 #include <stdlib.h>
