@@ -1,6 +1,7 @@
 /* The inventory (inventory.h): an image visitor that keeps the package
  * databases, os-release and the special files' headers in a small map of
  * paths, honouring whiteouts, then the same assembly for a directory. */
+#include "scan/strhash.h"
 #include "scan/fcaps.h"
 #include "scan/inventory.h"
 
@@ -55,19 +56,11 @@ struct map {
 	int has_db;
 };
 
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 static struct kept *m_get(struct map *m, const char *path)
 {
 	if (!m->nslots)
 		return NULL;
-	for (size_t i = hash(path) & (m->nslots - 1);; i = (i + 1) & (m->nslots - 1)) {
+	for (size_t i = kscan_strhash(path) & (m->nslots - 1);; i = (i + 1) & (m->nslots - 1)) {
 		if (!m->slots[i])
 			return NULL;
 		struct kept *k = &m->v[m->slots[i] - 1];
@@ -95,7 +88,7 @@ static int m_rehash(struct map *m, size_t nslots)
 	m->slots = s;
 	m->nslots = nslots;
 	for (size_t k = 0; k < m->n; k++) {
-		size_t i = hash(m->v[k].path) & (nslots - 1);
+		size_t i = kscan_strhash(m->v[k].path) & (nslots - 1);
 		while (s[i])
 			i = (i + 1) & (nslots - 1);
 		s[i] = k + 1;
@@ -126,7 +119,7 @@ static struct kept *m_put(struct map *m, const char *path)
 	memset(k, 0, sizeof(*k));
 	if (!(k->path = strdup(path)))
 		return NULL;
-	size_t i = hash(path) & (m->nslots - 1);
+	size_t i = kscan_strhash(path) & (m->nslots - 1);
 	while (m->slots[i])
 		i = (i + 1) & (m->nslots - 1);
 	m->slots[i] = ++m->n;
@@ -307,13 +300,6 @@ static int on_entry(void *ud, struct kimage_entry *ent, kerr *e)
 }
 
 /* ---- assembly ---- */
-
-static int cmp_pkg(const void *a, const void *b)
-{
-	const struct kscan_pkg *x = a, *y = b;
-	int r = strcmp(x->name, y->name);
-	return r ? r : strcmp(x->arch, y->arch);
-}
 
 static int cmp_file(const void *a, const void *b)
 {
@@ -578,7 +564,7 @@ static int assemble(struct map *m, struct kscan_inventory *inv, kerr *e)
 	inv->pkgs = ps.v;
 	inv->npkgs = ps.n;
 	memset(&ps, 0, sizeof(ps));
-	qsort(inv->pkgs, inv->npkgs, sizeof(*inv->pkgs), cmp_pkg);
+	qsort(inv->pkgs, inv->npkgs, sizeof(*inv->pkgs), kscan_pkg_cmp);
 	return attribute(m, inv, apk_files, e);
 fail:
 	kscan_pkgs_done(&ps);

@@ -113,6 +113,8 @@ int kscan_osrelease_parse(const char *buf, size_t len, struct kscan_inventory *i
 /* Append *P to PS, taking its strings (on ENOMEM *P is freed). */
 int kscan_pkgs_add(struct kscan_pkgs *ps, struct kscan_pkg *p, kerr *e);
 void kscan_pkg_done(struct kscan_pkg *p);
+/* qsort order of packages: name, then architecture. */
+int kscan_pkg_cmp(const void *a, const void *b);
 void kscan_pkgs_done(struct kscan_pkgs *p);
 /* deb: VERSION without a trailing binNMU "+bN" (a copy). */
 char *kscan_deb_strip_binnmu(const char *version);

@@ -59,3 +59,10 @@ char *kscan_deb_strip_binnmu(const char *v)
 		n = i - 2;
 	return strndup(v, n);
 }
+
+int kscan_pkg_cmp(const void *a, const void *b)
+{
+	const struct kscan_pkg *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+	return r ? r : strcmp(x->arch, y->arch);
+}

@@ -246,13 +246,6 @@ static int read_spdx(json_object *o, const char *file, struct kscan_pkgs *ps, st
 	return 0;
 }
 
-static int cmp_pkg(const void *a, const void *b)
-{
-	const struct kscan_pkg *x = a, *y = b;
-	int r = strcmp(x->name, y->name);
-	return r ? r : strcmp(x->arch, y->arch);
-}
-
 int kscan_sbom_read(const char *buf, size_t len, const char *file, struct kscan_inventory *inv, kerr *e)
 {
 	memset(inv, 0, sizeof(*inv));
@@ -280,6 +273,6 @@ int kscan_sbom_read(const char *buf, size_t len, const char *file, struct kscan_
 	inv->db = strdup(file);
 	inv->pkgs = ps.v;
 	inv->npkgs = ps.n;
-	qsort(inv->pkgs, inv->npkgs, sizeof(*inv->pkgs), cmp_pkg);
+	qsort(inv->pkgs, inv->npkgs, sizeof(*inv->pkgs), kscan_pkg_cmp);
 	return 0;
 }

@@ -12,6 +12,7 @@
  *                        "ecosystem_specific": {"urgency"}}]}
  *   Alpine secdb         {"distroversion", "packages": [{"pkg": {"name",
  *                        "secfixes": {VERSION: [ID ...]}}}]} */
+#include "scan/strhash.h"
 #include "scan/vulndb.h"
 #include "scan/vulndb_int.h"
 
@@ -53,14 +54,6 @@ struct kvuln_builder {
 	size_t nsrcs;
 };
 
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 static int regrow(struct kvuln_builder *b)
 {
 	size_t n = b->nslots ? b->nslots * 2 : 1 << 16;
@@ -70,7 +63,7 @@ static int regrow(struct kvuln_builder *b)
 	for (size_t i = 0; i < b->nslots; i++) {
 		if (!b->slots[i])
 			continue;
-		size_t j = hash(b->pool + b->slots[i] - 1) & (n - 1);
+		size_t j = kscan_strhash(b->pool + b->slots[i] - 1) & (n - 1);
 		while (s[j])
 			j = (j + 1) & (n - 1);
 		s[j] = b->slots[i];
@@ -88,7 +81,7 @@ static uint32_t intern(struct kvuln_builder *b, const char *s)
 		s = "";
 	if ((b->nstr + 1) * 2 > b->nslots && regrow(b) < 0)
 		return UINT32_MAX;
-	size_t j = hash(s) & (b->nslots - 1);
+	size_t j = kscan_strhash(s) & (b->nslots - 1);
 	for (; b->slots[j]; j = (j + 1) & (b->nslots - 1))
 		if (!strcmp(b->pool + b->slots[j] - 1, s))
 			return b->slots[j] - 1;
