@@ -16,6 +16,7 @@
 #include "image/image.h"
 #include "image/store.h"
 #include "report/report.h"
+#include "scan/fetch.h"
 #include "scan/inventory.h"
 #include "scan/match.h"
 #include "scan/sbom.h"
@@ -45,7 +46,7 @@ struct scan_args {
 	char **fail_on_state;
 	int64_t max_age;
 	int allow_stale, inventory;
-	char **from;
+	char **from, **url;
 };
 
 static const char *const formats[] = { "table", "json", "cyclonedx", "cyclonedx-1.6", "spdx", "sarif", NULL };
@@ -72,6 +73,8 @@ static const struct cli_option scan_options[] = {
 	CLI_OPT_STRING(0, "explain", A, explain, "ID",
 		       "print every record of vulnerability ID and the rule that decided"),
 	CLI_OPT_STRV(0, "from", A, from, "FILE|DIR", "db update: import this tracker JSON, OSV file/dir/zip or secdb"),
+	CLI_OPT_STRV(0, "url", A, url, "URL",
+		     "db update: fetch this source (https; ETag and Last-Modified kept, a 304 reuses the last copy)"),
 	CLI_OPT_END,
 };
 #undef A
@@ -96,15 +99,34 @@ static int db_update(const struct cli_call *c, const struct scan_args *a)
 	if (c->argc != 2 || strcmp(c->argv[1], "update"))
 		return cli_usage_error(
 			c, "db: the only sub-command is \"update\" (kapsel scan db update --from FILE|DIR)");
-	if (!a->from || !a->from[0])
-		return cli_usage_error(c, "db update: --from FILE|DIR is required");
+	if ((!a->from || !a->from[0]) && (!a->url || !a->url[0]))
+		return cli_usage_error(c, "db update: --from FILE|DIR or --url URL is required");
 	_cleanup_free_ char *dir = db_dir(c, a);
 	struct kvuln_builder *b;
 	kerr e = { 0 };
 	if (!dir || kvuln_builder_new(&b, &e) < 0)
 		return data_error(c, &e);
-	for (char **f = a->from; *f; f++) {
+	for (char **f = a->from; f && *f; f++) {
 		if (kvuln_builder_add_path(b, *f, NULL, 0, &e) < 0) {
+			kvuln_builder_free(b);
+			kerr_wrap(&e, "db update");
+			return data_error(c, &e);
+		}
+	}
+	for (char **u = a->url; u && *u; u++) {
+		char *path;
+		int64_t date;
+		int changed;
+		if (kscan_fetch(dir, *u, &path, &date, &changed, &e) < 0) {
+			kvuln_builder_free(b);
+			kerr_wrap(&e, "db update");
+			return data_error(c, &e);
+		}
+		fprintf(stderr, "%s: %s\n", *u, changed ? "fetched" : "not modified (304): the last copy is used");
+		/* no Last-Modified: the data is as fresh as this answer */
+		int r = kvuln_builder_add_path(b, path, *u, date ? date : (int64_t)time(NULL), &e);
+		free(path);
+		if (r < 0) {
 			kvuln_builder_free(b);
 			kerr_wrap(&e, "db update");
 			return data_error(c, &e);
@@ -420,8 +442,8 @@ static int scan_run(const struct cli_call *c)
 	const struct scan_args *a = c->opts;
 	if (c->argc >= 1 && !strcmp(c->argv[0], "db"))
 		return db_update(c, a);
-	if (a->from)
-		return cli_usage_error(c, "--from belongs to `kapsel scan db update`");
+	if (a->from || a->url)
+		return cli_usage_error(c, "--from and --url belong to `kapsel scan db update`");
 	int targets = !!a->archive + !!a->rootfs + !!a->sbom + (c->argc > 0);
 	if (targets != 1)
 		return cli_usage_error(c, "give one target: IMAGE, --archive FILE, --rootfs DIR or --sbom FILE");
@@ -548,7 +570,7 @@ const struct cli_command cmd_scan = {
 	.summary = "list an image's packages, match known vulnerabilities, write SBOMs",
 	.description =
 		"Targets: IMAGE (in the store), --archive FILE, --rootfs DIR, --sbom FILE.\n"
-		"`kapsel scan db update --from FILE|DIR` compiles the vulnerability index.\n"
+		"`kapsel scan db update --from FILE|DIR --url URL` compiles the vulnerability index.\n"
 		"Exit status: 0 nothing actionable, 1 actionable findings at --fail-on, 2 usage error,\n"
 		"3 no verdict (unreadable input, missing or stale data), 4 no package database (docs/scan.md).\n",
 	CLI_CMD_OPTIONS(struct scan_args, scan_options),

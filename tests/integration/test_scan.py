@@ -571,3 +571,95 @@ def test_rpm_berkeleydb_is_refused_by_name(tmp_path):
     (root / "var" / "lib" / "rpm" / "Packages").write_bytes(b"\0" * 4096)
     r = kapsel("scan", "--rootfs", str(root), "--inventory", root=tmp_path, check=3)
     assert "var/lib/rpm/Packages" in r.stderr and "BerkeleyDB" in r.stderr
+
+
+# ---- db update over HTTP ----
+
+class Served:
+    """An HTTP server on 127.0.0.1 serving FILES {path: bytes} with strong
+    ETags and If-None-Match, counting what it answered."""
+
+    def __init__(self, files):
+        import http.server
+        import threading
+        self.files, self.log = files, []
+        served = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == "/moved":
+                    served.log.append((self.path, 302))
+                    self.send_response(302)
+                    self.send_header("Location", "http://example.invalid/tracker.json")
+                    self.end_headers()
+                    return
+                body = served.files.get(self.path)
+                if body is None:
+                    served.log.append((self.path, 404))
+                    self.send_error(404)
+                    return
+                import hashlib
+                tag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+                if self.headers.get("If-None-Match") == tag:
+                    served.log.append((self.path, 304))
+                    self.send_response(304)
+                    self.send_header("ETag", tag)
+                    self.end_headers()
+                    return
+                served.log.append((self.path, 200))
+                self.send_response(200)
+                self.send_header("ETag", tag)
+                self.send_header("Last-Modified", self.date_time_string(time.time() - 3600))
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_db_update_url_etag_and_failures(debian, tmp_path):
+    srv = Served({"/tracker.json": json.dumps(tracker_fixture()).encode(),
+                  "/main.json": json.dumps({"distroversion": "v3.19", "packages": []}).encode()})
+    try:
+        up = lambda *urls, check=0: kapsel("scan", "db", "update", *[a for u in urls for a in ("--url", srv.url + u)],
+                                           root=tmp_path, check=check)
+        r = up("/tracker.json", "/main.json")
+        assert "fetched" in r.stderr and srv.log == [("/tracker.json", 200), ("/main.json", 200)]
+        _, a = findings(tmp_path, ["--archive", f"{debian}/image.tar"], check=1)
+        src = a["index"]["sources"][0]
+        assert src["origin"] == srv.url + "/tracker.json" and src["kind"] == "debian-tracker"
+        # unchanged: one 304 each, the same index content
+        before = (tmp_path / "scan" / "index").read_bytes()
+        r = up("/tracker.json", "/main.json")
+        assert "not modified (304)" in r.stderr and srv.log[2:] == [("/tracker.json", 304), ("/main.json", 304)]
+        _, b = findings(tmp_path, ["--archive", f"{debian}/image.tar"], check=1)
+        assert a["findings"] == b["findings"]
+        # changed upstream: a new ETag, the new data
+        fixed = tracker_fixture()
+        fixed["util-linux"]["CVE-2099-0001"]["releases"]["bookworm"]["fixed_version"] = "2.38.1-5+deb12u2"
+        srv.files["/tracker.json"] = json.dumps(fixed).encode()
+        up("/tracker.json")
+        assert srv.log[-1] == ("/tracker.json", 200)
+        _, c = findings(tmp_path, ["--archive", f"{debian}/image.tar"], check=0)
+        assert "CVE-2099-0001" not in {f["id"] for f in c["findings"]}
+        # failures change nothing: a 404, a redirect to plain http elsewhere, a non-loopback http URL
+        now = (tmp_path / "scan" / "index").read_bytes()
+        r = up("/missing.json", check=3)
+        assert "HTTP 404" in r.stderr and "/missing.json" in r.stderr
+        r = up("/moved", check=3)
+        assert "redirect" in r.stderr
+        r = kapsel("scan", "db", "update", "--url", "http://example.invalid/x.json", root=tmp_path, check=3)
+        assert "only for loopback" in r.stderr
+        assert (tmp_path / "scan" / "index").read_bytes() == now != before
+    finally:
+        srv.close()

@@ -49,7 +49,7 @@ int kvuln_db_open(const char *dir, struct kvuln_db **out, kerr *e)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return kerr_msg(e, ENOENT,
-					"%s: no vulnerability index: run `kapsel scan db update --from FILE|DIR`",
+					"%s: no vulnerability index: run `kapsel scan db update --from FILE|DIR` or `--url URL`",
 					path);
 		return kerr_errno(e, "open %s", path);
 	}

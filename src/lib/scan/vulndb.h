@@ -4,7 +4,8 @@
  *
  *   DIR/index        the compiled index (written to DIR/index.tmp, fsync'ed,
  *                    renamed: a scan sees the old index or the new one)
- *   DIR/http.json    the ETag and Last-Modified of each URL fetched
+ *   DIR/http.json    the ETag and Last-Modified of each URL fetched (fetch.h)
+ *   DIR/sources/     the last copy of each URL fetched
  *
  * The index is a header, a table of sources (kind, where it came from,
  * sha256 of its bytes, its date), fixed-size records sorted by (release,
