@@ -20,6 +20,7 @@
 #include "scan/inventory.h"
 #include "scan/match.h"
 #include "scan/sbom.h"
+#include "scan/vex.h"
 #include "scan/vulndb.h"
 
 #include <errno.h>
@@ -46,7 +47,7 @@ struct scan_args {
 	char **fail_on_state;
 	int64_t max_age;
 	int allow_stale, inventory;
-	char **from, **url;
+	char **from, **url, **vex;
 };
 
 static const char *const formats[] = { "table", "json", "cyclonedx", "cyclonedx-1.6", "spdx", "sarif", NULL };
@@ -70,6 +71,8 @@ static const struct cli_option scan_options[] = {
 			 "refuse vulnerability data older than this (default 168h)"),
 	CLI_OPT_FLAG(0, "allow-stale", A, allow_stale, "scan with data older than --max-data-age, saying so"),
 	CLI_OPT_FLAG(0, "inventory", A, inventory, "packages only: no vulnerability matching (no index needed)"),
+	CLI_OPT_STRV(0, "vex", A, vex, "FILE",
+		     "apply VEX statements (OpenVEX 0.2 or CycloneDX): not_affected/fixed suppress, others annotate"),
 	CLI_OPT_STRING(0, "explain", A, explain, "ID",
 		       "print every record of vulnerability ID and the rule that decided"),
 	CLI_OPT_STRV(0, "from", A, from, "FILE|DIR", "db update: import this tracker JSON, OSV file/dir/zip or secdb"),
@@ -390,7 +393,7 @@ static void table(FILE *f, const struct kscan_inventory *inv, const struct kscan
 	for (int s = 0; s < KVULN_STATE_MAX; s++)
 		if (s != KVULN_NOT_AFFECTED)
 			fprintf(f, " %s %zu,", kvuln_state_to_name(s), res->by_state[s]);
-	fprintf(f, " actionable %zu\n", res->actionable);
+	fprintf(f, " actionable %zu, suppressed by VEX %zu\n", res->actionable, res->suppressed);
 	for (size_t i = 0; i < res->n;) {
 		const struct kscan_pkg *p = &inv->pkgs[res->v[i].pkg];
 		size_t j = i, counts[KVULN_STATE_MAX] = { 0 };
@@ -403,9 +406,13 @@ static void table(FILE *f, const struct kscan_inventory *inv, const struct kscan
 		fputc('\n', f);
 		for (; i < j; i++) {
 			const struct kscan_finding *x = &res->v[i];
-			fprintf(f, "  %-18s %-13s %-10s %-18s %s%s\n", x->rec.id, kvuln_state_to_name(x->rec.state),
+			fprintf(f, "  %-18s %-13s %-10s %-18s %s%s", x->rec.id, kvuln_state_to_name(x->rec.state),
 				kscan_severity_to_name(x->severity), *x->rec.urgency ? x->rec.urgency : "-",
 				x->actionable ? "fixed in " : "", x->actionable ? x->rec.fixed : "");
+			if (x->vex)
+				fprintf(f, " [vex %s%s%s]", x->vex->status, x->vex->justification ? ": " : "",
+					x->vex->justification ? x->vex->justification : "");
+			fputc('\n', f);
 		}
 	}
 }
@@ -513,9 +520,24 @@ static int scan_run(const struct cli_call *c)
 		kvuln_db_close(db);
 		return data_error(c, &e);
 	}
+	struct kscan_vex vex = { 0 };
+	for (char **v = a->vex; db && v && *v; v++) {
+		_cleanup_free_ char *buf = NULL;
+		size_t len;
+		if (kfs_read_file(*v, &buf, &len, &e) < 0 || kscan_vex_read(&vex, buf, len, *v, &e) < 0) {
+			kscan_vex_done(&vex);
+			kscan_result_done(&res);
+			kscan_inventory_done(&inv);
+			kvuln_db_close(db);
+			return data_error(c, &e);
+		}
+	}
+	if (vex.n)
+		kscan_vex_apply(&vex, &inv, &res);
 	FILE *out = stdout;
 	if (a->output && !(out = fopen(a->output, "we"))) {
 		kscan_result_done(&res);
+		kscan_vex_done(&vex);
 		kscan_inventory_done(&inv);
 		kvuln_db_close(db);
 		return cli_error(c, CLI_EXIT_FAILURE, "open %s: %s", a->output, strerror(errno));
@@ -543,7 +565,7 @@ static int scan_run(const struct cli_call *c)
 	if (db && !a->explain) {
 		for (size_t i = 0; i < res.n; i++) {
 			const struct kscan_finding *x = &res.v[i];
-			if (x->verdict != KSCAN_AFFECTED)
+			if (x->verdict != KSCAN_AFFECTED || x->suppressed)
 				continue;
 			if (x->actionable && (int)x->severity >= a->fail_on)
 				rc = CLI_EXIT_FAILURE;
@@ -554,6 +576,7 @@ static int scan_run(const struct cli_call *c)
 	}
 	int werr = out != stdout ? fclose(out) : fflush(stdout);
 	kscan_result_done(&res);
+	kscan_vex_done(&vex);
 	kscan_inventory_done(&inv);
 	kvuln_db_close(db);
 	if (werr)

@@ -663,3 +663,52 @@ def test_db_update_url_etag_and_failures(debian, tmp_path):
         assert (tmp_path / "scan" / "index").read_bytes() == now != before
     finally:
         srv.close()
+
+
+def test_vex_suppresses_and_annotates(debian, tmp_path):
+    tr = tmp_path / "tracker.json"
+    tr.write_text(json.dumps(tracker_fixture()))
+    db_update(tmp_path, tr)
+    img = ["--archive", f"{debian}/image.tar"]
+    _, plain = findings(tmp_path, img, check=1)
+    hit = sorted({f["package"] for f in plain["findings"] if f["id"] == "CVE-2099-0001"})
+    one = tmp_path / "one.openvex.json"
+    one.write_text(json.dumps({
+        "@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.invalid/vex/1", "author": "test",
+        "timestamp": "2026-11-30T00:00:00Z", "version": 1,
+        "statements": [{"vulnerability": {"name": "CVE-2099-0001"}, "products": [{"@id": "pkg:deb/debian/bsdutils"}],
+                        "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"},
+                       {"vulnerability": {"name": "CVE-2099-0008"},
+                        "products": [{"@id": "pkg:deb/debian/util-linux@2.38.1-5%2Bdeb12u3"}],
+                        "status": "under_investigation"}]}))
+    _, doc = findings(tmp_path, img, "--vex", str(one), check=1)  # the other binaries still fail
+    f = by_id(doc)
+    assert f["CVE-2099-0001"]["bsdutils"]["suppressed"]
+    assert f["CVE-2099-0001"]["bsdutils"]["vex"] == {"status": "not_affected",
+                                                     "justification": "vulnerable_code_not_in_execute_path",
+                                                     "source": str(one)}
+    assert not f["CVE-2099-0001"]["util-linux"]["suppressed"] and f["CVE-2099-0001"]["util-linux"]["vex"] is None
+    assert f["CVE-2099-0008"]["util-linux"]["vex"]["status"] == "under_investigation"
+    assert not f["CVE-2099-0008"]["util-linux"]["suppressed"]
+    assert doc["counts"]["suppressed"] == 1
+    # every affected package covered (a CycloneDX VEX this time): nothing actionable is left
+    cdx = tmp_path / "all.cdx.json"
+    cdx.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [
+        {"type": "library", "bom-ref": "c1", "name": "x", "purl": "pkg:deb/debian/mount?arch=amd64"}],
+        "vulnerabilities": [{"id": "CVE-2099-0001", "analysis": {"state": "not_affected", "justification": "code_not_reachable",
+                                                                  "detail": "mount is not used"},
+                             "affects": [{"ref": "c1"}] + [{"ref": f"pkg:deb/debian/{p}"} for p in hit]}]}))
+    r = kapsel("scan", *img, "--vex", str(cdx), root=tmp_path, check=0)
+    assert "[vex not_affected: mount is not used]" in r.stdout
+    r = kapsel("scan", *img, "--vex", str(cdx), "--format", "cyclonedx", root=tmp_path, check=0)
+    bom = json.loads(r.stdout)
+    v = [x for x in bom["vulnerabilities"] if x["id"] == "CVE-2099-0001"]
+    assert v and all(x["analysis"]["state"] == "not_affected" for x in v)
+    lib = schemas()
+    errors = list(validator(os.path.join(lib, "bom-1.5.SNAPSHOT.schema.json"), lib).iter_errors(bom))
+    assert not errors, errors[:3]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"@context": "https://openvex.dev/ns/v0.2.0", "statements": [
+        {"vulnerability": {"name": "CVE-1"}, "products": [{"@id": "pkg:deb/debian/x"}], "status": "maybe"}]}))
+    r = kapsel("scan", *img, "--vex", str(bad), root=tmp_path, check=3)
+    assert "statements[0].status \"maybe\"" in r.stderr

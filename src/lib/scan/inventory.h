@@ -113,6 +113,9 @@ int kscan_osrelease_parse(const char *buf, size_t len, struct kscan_inventory *i
 /* Append *P to PS, taking its strings (on ENOMEM *P is freed). */
 int kscan_pkgs_add(struct kscan_pkgs *ps, struct kscan_pkg *p, kerr *e);
 void kscan_pkg_done(struct kscan_pkg *p);
+/* The purl of package P of INV (SOURCE: of its source package), as the
+ * purl spec's deb, apk and rpm types write it; malloc'ed (NULL: ENOMEM). */
+char *kscan_purl(const struct kscan_inventory *inv, const struct kscan_pkg *p, int source);
 /* qsort order of packages: name, then architecture. */
 int kscan_pkg_cmp(const void *a, const void *b);
 void kscan_pkgs_done(struct kscan_pkgs *p);

@@ -27,6 +27,8 @@
 #include "scan/inventory.h"
 #include "scan/vulndb.h"
 
+struct kscan_vex_stmt;
+
 enum kscan_severity { KSEV_UNKNOWN, KSEV_NEGLIGIBLE, KSEV_LOW, KSEV_MEDIUM, KSEV_HIGH, KSEV_CRITICAL };
 KAPSEL_DECLARE_NAME_TABLE(kscan_severity, enum kscan_severity); /* "unknown", "negligible", "low", ... */
 
@@ -38,9 +40,11 @@ struct kscan_finding {
 	enum kscan_verdict verdict;
 	struct kvuln_rec rec; /* the record that decided (strings in the index map) */
 	enum kscan_severity severity;
-	double cvss_score; /* from OSV's CVSS 3.x vector, else 0 */
-	int actionable;    /* a fixed version exists and is not installed */
-	char *rule;        /* one line: how the verdict was reached */
+	double cvss_score;                /* from OSV's CVSS 3.x vector, else 0 */
+	int actionable;                   /* a fixed version exists and is not installed */
+	char *rule;                       /* one line: how the verdict was reached */
+	const struct kscan_vex_stmt *vex; /* the VEX statement that applies (vex.h), or NULL */
+	int suppressed;                   /* VEX says not_affected or fixed: reported, never fails the run */
 };
 
 struct kscan_result {
@@ -49,6 +53,7 @@ struct kscan_result {
 	size_t n;
 	size_t by_state[KVULN_STATE_MAX]; /* findings (affected) per state */
 	size_t actionable;
+	size_t suppressed; /* by VEX (counted in by_state and actionable too) */
 };
 
 #define KSCAN_MATCH_ALL 0x1u /* keep resolved and not-affected verdicts too */

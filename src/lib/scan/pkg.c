@@ -1,8 +1,12 @@
-/* The package records of the inventory: freeing, growing, the ecosystem
- * names and the binNMU rule. */
+/* The package records of the inventory: freeing, growing, ordering, the
+ * ecosystem names, the binNMU rule and purls. */
 #include "scan/inventory.h"
 
+#include "common/cleanup.h"
+#include "common/str.h"
+
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,3 +70,48 @@ int kscan_pkg_cmp(const void *a, const void *b)
 	int r = strcmp(x->name, y->name);
 	return r ? r : strcmp(x->arch, y->arch);
 }
+
+static char *enc(const char *s)
+{
+	/* purl: percent-encode all but the unreserved characters */
+	size_t n = strlen(s);
+	char *out = malloc(3 * n + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr(".-_~", *p))
+			*o++ = (char)*p;
+		else
+			o += sprintf(o, "%%%02X", *p);
+	}
+	*o = 0;
+	return out;
+}
+
+static const char *purl_type(enum kscan_eco e)
+{
+	return e == KSCAN_DEB ? "deb" : e == KSCAN_APK ? "apk" : "rpm";
+}
+
+char *kscan_purl(const struct kscan_inventory *inv, const struct kscan_pkg *p, int source)
+{
+	const char *ns = inv->os_id ? inv->os_id
+				    : (p->eco == KSCAN_DEB   ? "debian"
+				       : p->eco == KSCAN_APK ? "alpine"
+							     : "rpm");
+	const char *ver = source ? p->source_version : p->version;
+	const char *epoch_end = p->eco == KSCAN_RPM ? strchr(ver, ':') : NULL;
+	_cleanup_free_ char *name = enc(source ? p->source : p->name);
+	_cleanup_free_ char *v = enc(epoch_end ? epoch_end + 1 : ver);
+	_cleanup_free_ char *arch = enc(source ? "source" : p->arch);
+	_cleanup_free_ char *distro = inv->os_version_id ? kstr_printf("%s-%s", ns, inv->os_version_id) : NULL;
+	_cleanup_free_ char *d = distro ? enc(distro) : NULL;
+	_cleanup_free_ char *epoch = epoch_end ? strndup(ver, (size_t)(epoch_end - ver)) : NULL;
+	if (!name || !v || !arch || (distro && !d))
+		return NULL;
+	/* qualifiers sorted by key, as the purl spec's canonical form wants */
+	return kstr_printf("pkg:%s/%s/%s@%s?arch=%s%s%s%s%s", purl_type(p->eco), ns, name, v, arch, d ? "&distro=" : "",
+			   d ? d : "", epoch ? "&epoch=" : "", epoch ? epoch : "");
+}
+

@@ -1,5 +1,6 @@
 /* The scan documents (sbom.h). */
 #include "scan/sbom.h"
+#include "scan/vex.h"
 
 #include "common/cleanup.h"
 #include "common/json.h"
@@ -27,50 +28,6 @@ static void put(json_object *o, const char *k, json_object *v)
 static void put_str(json_object *o, const char *k, const char *v)
 {
 	put(o, k, jstr(v));
-}
-
-static char *enc(const char *s)
-{
-	/* purl: percent-encode all but the unreserved characters */
-	size_t n = strlen(s);
-	char *out = malloc(3 * n + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr(".-_~", *p))
-			*o++ = (char)*p;
-		else
-			o += sprintf(o, "%%%02X", *p);
-	}
-	*o = 0;
-	return out;
-}
-
-static const char *purl_type(enum kscan_eco e)
-{
-	return e == KSCAN_DEB ? "deb" : e == KSCAN_APK ? "apk" : "rpm";
-}
-
-char *kscan_purl(const struct kscan_inventory *inv, const struct kscan_pkg *p, int source)
-{
-	const char *ns = inv->os_id ? inv->os_id
-				    : (p->eco == KSCAN_DEB   ? "debian"
-				       : p->eco == KSCAN_APK ? "alpine"
-							     : "rpm");
-	const char *ver = source ? p->source_version : p->version;
-	const char *epoch_end = p->eco == KSCAN_RPM ? strchr(ver, ':') : NULL;
-	_cleanup_free_ char *name = enc(source ? p->source : p->name);
-	_cleanup_free_ char *v = enc(epoch_end ? epoch_end + 1 : ver);
-	_cleanup_free_ char *arch = enc(source ? "source" : p->arch);
-	_cleanup_free_ char *distro = inv->os_version_id ? kstr_printf("%s-%s", ns, inv->os_version_id) : NULL;
-	_cleanup_free_ char *d = distro ? enc(distro) : NULL;
-	_cleanup_free_ char *epoch = epoch_end ? strndup(ver, (size_t)(epoch_end - ver)) : NULL;
-	if (!name || !v || !arch || (distro && !d))
-		return NULL;
-	/* qualifiers sorted by key, as the purl spec's canonical form wants */
-	return kstr_printf("pkg:%s/%s/%s@%s?arch=%s%s%s%s%s", purl_type(p->eco), ns, name, v, arch, d ? "&distro=" : "",
-			   d ? d : "", epoch ? "&epoch=" : "", epoch ? epoch : "");
 }
 
 static json_object *file_json(const struct kscan_file *f, const struct kscan_inventory *inv)
@@ -152,6 +109,16 @@ static json_object *finding_json(const struct kscan_inventory *inv, const struct
 	kvuln_db_source(db, f->rec.source, &s);
 	put_str(o, "data_source", kvuln_source_kind_to_name(s.kind));
 	put_str(o, "rule", f->rule);
+	put(o, "suppressed", json_object_new_boolean(f->suppressed));
+	if (f->vex) {
+		json_object *v = json_object_new_object();
+		put_str(v, "status", f->vex->status);
+		put(v, "justification", f->vex->justification ? jstr(f->vex->justification) : NULL);
+		put_str(v, "source", f->vex->source);
+		put(o, "vex", v);
+	} else {
+		put(o, "vex", NULL);
+	}
 	return o;
 }
 
@@ -205,6 +172,7 @@ json_object *kscan_doc_json(const struct kscan_meta *m, const struct kscan_inven
 			if (s != KVULN_NOT_AFFECTED)
 				put(counts, kvuln_state_to_name(s), json_object_new_int64((int64_t)res->by_state[s]));
 		put(counts, "actionable", json_object_new_int64((int64_t)res->actionable));
+		put(counts, "suppressed", json_object_new_int64((int64_t)res->suppressed));
 		put(o, "counts", counts);
 		for (size_t i = 0; i < res->n; i++)
 			json_object_array_add(fs, finding_json(inv, &res->v[i], db));
@@ -258,6 +226,21 @@ static json_object *cdx_analysis(const struct kscan_finding *f)
 {
 	json_object *a = json_object_new_object(), *resp = json_object_new_array();
 	const char *state = "in_triage";
+	if (f->vex) {
+		/* the VEX statement's word, mapped to CycloneDX's */
+		const char *st = f->vex->status;
+		put_str(a, "state",
+			!strcmp(st, "not_affected") ? "not_affected"
+			: !strcmp(st, "fixed")      ? "resolved"
+			: !strcmp(st, "affected")   ? "exploitable"
+						    : "in_triage");
+		_cleanup_free_ char *d = kstr_printf(
+			"VEX %s (%s)%s%s; %s: %s", st, f->vex->source, f->vex->justification ? ": " : "",
+			f->vex->justification ? f->vex->justification : "", kvuln_state_to_name(f->rec.state), f->rule);
+		put_str(a, "detail", d ? d : "");
+		json_object_put(resp);
+		return a;
+	}
 	if (f->rec.state == KVULN_FIXED) {
 		state = "exploitable";
 		json_object_array_add(resp, jstr("update"));
@@ -564,8 +547,9 @@ char *kscan_doc_sarif(const struct kscan_meta *m, const struct kscan_inventory *
 		size_t r = 0;
 		while (r < n && strcmp(rules[r].id, f->rec.id))
 			r++;
-		enum krep_level lvl =
-			f->actionable ? (f->severity >= KSEV_HIGH ? KREP_ERROR : KREP_WARNING) : KREP_NOTE;
+		enum krep_level lvl = f->suppressed   ? KREP_NONE
+				      : f->actionable ? (f->severity >= KSEV_HIGH ? KREP_ERROR : KREP_WARNING)
+						      : KREP_NOTE;
 		if (r == n) {
 			rules[n].id = f->rec.id;
 			descs[n] = kstr_printf("%s in %s", f->rec.id, inv->pkgs[f->pkg].source);
@@ -575,10 +559,11 @@ char *kscan_doc_sarif(const struct kscan_meta *m, const struct kscan_inventory *
 			n++;
 		}
 		const struct kscan_pkg *p = &inv->pkgs[f->pkg];
-		msgs[nres] = kstr_printf("%s %s (source %s %s): %s [%s, %s]%s%s", p->name, p->version, p->source,
+		msgs[nres] = kstr_printf("%s %s (source %s %s): %s [%s, %s]%s%s%s%s", p->name, p->version, p->source,
 					 p->source_version, f->rec.id, kvuln_state_to_name(f->rec.state),
 					 kscan_severity_to_name(f->severity), f->actionable ? ": fixed in " : "",
-					 f->actionable ? f->rec.fixed : "");
+					 f->actionable ? f->rec.fixed : "", f->vex ? "; VEX: " : "",
+					 f->vex ? f->vex->status : "");
 		_cleanup_free_ char *purl = kscan_purl(inv, p, 0);
 		const char *parts[] = { f->rec.id, purl };
 		if ((fps[nres] = malloc(17)))

@@ -28,8 +28,6 @@ struct kscan_meta {
 	int64_t time; /* Unix seconds for every timestamp */
 };
 
-/* The purl of package P of INV (SOURCE: of its source package); malloc'ed. */
-char *kscan_purl(const struct kscan_inventory *inv, const struct kscan_pkg *p, int source);
 
 /* RES and DB may be NULL (an inventory only). */
 json_object *kscan_doc_json(const struct kscan_meta *m, const struct kscan_inventory *inv,

@@ -48,9 +48,10 @@ int kvuln_db_open(const char *dir, struct kvuln_db **out, kerr *e)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return kerr_msg(e, ENOENT,
-					"%s: no vulnerability index: run `kapsel scan db update --from FILE|DIR` or `--url URL`",
-					path);
+			return kerr_msg(
+				e, ENOENT,
+				"%s: no vulnerability index: run `kapsel scan db update --from FILE|DIR` or `--url URL`",
+				path);
 		return kerr_errno(e, "open %s", path);
 	}
 	struct stat st;
