@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/sha256.h"
 #include "common/str.h"
+#include "common/time.h"
 #include "image/image.h"
 #include "image/store.h"
 #include "report/report.h"
@@ -365,7 +366,8 @@ static int load_target(const struct cli_call *c, const struct scan_args *a, stru
 
 /* ---- output ---- */
 
-static void table(FILE *f, const struct kscan_inventory *inv, const struct kscan_result *res, int inventory_only)
+static void table(FILE *f, const struct kscan_inventory *inv, const struct kscan_result *res, const struct kvuln_db *db,
+		  int inventory_only)
 {
 	fprintf(f, "%s (%s) %zu %s packages from %s\n",
 		inv->os_pretty ? inv->os_pretty
@@ -388,6 +390,15 @@ static void table(FILE *f, const struct kscan_inventory *inv, const struct kscan
 			fprintf(f, "  (no package) %s %04o%s%s\n", inv->unowned[j].path, inv->unowned[j].mode & 07777,
 				inv->unowned[j].caps ? " " : "", inv->unowned[j].caps ? inv->unowned[j].caps : "");
 		return;
+	}
+	for (size_t i = 0; db && i < kvuln_db_nsources(db); i++) {
+		struct kvuln_source s;
+		char t[KTIME_BUFSZ];
+		struct timespec ts = { .tv_sec = 0 };
+		kvuln_db_source(db, i, &s);
+		ts.tv_sec = s.date;
+		ktime_format(t, sizeof(t), &ts, KTIME_SECONDS);
+		fprintf(f, "data: %s %s of %s (%s)\n", kvuln_source_kind_to_name(s.kind), s.origin, t, s.digest);
 	}
 	fprintf(f, "findings:");
 	for (int s = 0; s < KVULN_STATE_MAX; s++)
@@ -548,7 +559,7 @@ static int scan_run(const struct cli_call *c)
 	if (a->explain)
 		explain(out, &inv, &res, db, a->explain);
 	else if (a->format == F_TABLE)
-		table(out, &inv, db ? &res : NULL, inventory_only);
+		table(out, &inv, db ? &res : NULL, db, inventory_only);
 	else if (a->format == F_JSON)
 		text = krep_json(kscan_doc_json(&m, &inv, db ? &res : NULL, db));
 	else if (a->format == F_CDX || a->format == F_CDX16)

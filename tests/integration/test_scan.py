@@ -445,6 +445,10 @@ def test_sboms_validate_and_are_deterministic(debian, tmp_path):
         bs = [c for c in doc["components"] if c["name"] == "bsdutils"][0]
         assert bs["pedigree"]["ancestors"][0]["purl"] == \
             "pkg:deb/debian/util-linux@2.38.1-5%2Bdeb12u3?arch=source&distro=debian-12"
+        props = {p["name"]: p["value"] for p in doc["metadata"]["properties"] if p["name"] != "kapsel:index:source"}
+        assert props["kapsel:index:digest"].startswith("sha256:")
+        src = [p["value"] for p in doc["metadata"]["properties"] if p["name"] == "kapsel:index:source"]
+        assert len(src) == 1 and src[0].startswith("debian-tracker sha256:") and src[0].endswith(str(tr))
         v = [x for x in doc["vulnerabilities"] if x["id"] == "CVE-2099-0003"][0]
         assert {"name": "kapsel:state", "value": "no-dsa"} in v["properties"]
         again = kapsel("scan", "--archive", f"{debian}/image.tar", "--format", fmt, root=tmp_path, env=env).stdout
@@ -700,6 +704,7 @@ def test_vex_suppresses_and_annotates(debian, tmp_path):
                              "affects": [{"ref": "c1"}] + [{"ref": f"pkg:deb/debian/{p}"} for p in hit]}]}))
     r = kapsel("scan", *img, "--vex", str(cdx), root=tmp_path, check=0)
     assert "[vex not_affected: mount is not used]" in r.stdout
+    assert f"data: debian-tracker {tr} of " in r.stdout
     r = kapsel("scan", *img, "--vex", str(cdx), "--format", "cyclonedx", root=tmp_path, check=0)
     bom = json.loads(r.stdout)
     v = [x for x in bom["vulnerabilities"] if x["id"] == "CVE-2099-0001"]

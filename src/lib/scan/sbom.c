@@ -310,6 +310,21 @@ json_object *kscan_doc_cyclonedx(const struct kscan_meta *m, const struct kscan_
 		json_object_array_add(rprops, prop("kapsel:os:codename", inv->os_codename));
 	put(root, "properties", rprops);
 	put(meta, "component", root);
+	if (res && db) {
+		/* the data the findings came from: the index and each source, by digest and date */
+		json_object *mp = json_object_new_array();
+		json_object_array_add(mp, prop("kapsel:index:digest", kvuln_db_digest(db)));
+		for (size_t i = 0; i < kvuln_db_nsources(db); i++) {
+			struct kvuln_source s;
+			char t[KTIME_BUFSZ];
+			kvuln_db_source(db, i, &s);
+			time_str(s.date, t);
+			_cleanup_free_ char *v =
+				kstr_printf("%s %s %s %s", kvuln_source_kind_to_name(s.kind), s.digest, t, s.origin);
+			json_object_array_add(mp, prop("kapsel:index:source", v ? v : ""));
+		}
+		put(meta, "properties", mp);
+	}
 	put(o, "metadata", meta);
 	json_object *comps = json_object_new_array(), *deps = json_object_new_array(), *on = json_object_new_array();
 	for (size_t i = 0; i < inv->npkgs; i++) {
