@@ -717,3 +717,31 @@ def test_vex_suppresses_and_annotates(debian, tmp_path):
         {"vulnerability": {"name": "CVE-1"}, "products": [{"@id": "pkg:deb/debian/x"}], "status": "maybe"}]}))
     r = kapsel("scan", *img, "--vex", str(bad), root=tmp_path, check=3)
     assert "statements[0].status \"maybe\"" in r.stderr
+
+
+def test_hostile_rootfs_symlinks_stay_inside(tmp_path):
+    """A root whose package database and file list point outside it: the
+    scan reads inside the root only (openat2 RESOLVE_IN_ROOT), so the
+    outside files are never read or reported."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "status").write_text("Package: stolen\nStatus: install ok installed\nVersion: 1\n\n")
+    suid = outside / "suid"
+    suid.write_bytes(b"x")
+    os.chmod(suid, 0o4755)
+    root = tmp_path / "root"
+    (root / "var/lib/dpkg/info").mkdir(parents=True)
+    (root / "etc").mkdir()
+    (root / "etc/os-release").write_text("ID=debian\nVERSION_ID=12\n")
+    os.symlink("../../../../outside/status", root / "var/lib/dpkg/status")
+    r = kapsel("scan", "--rootfs", str(root), "--inventory", "--format", "json", root=tmp_path, check=4)
+    assert "stolen" not in r.stdout + r.stderr
+    # a real database, and a file list naming the outside setuid file by a path that climbs out
+    os.unlink(root / "var/lib/dpkg/status")
+    (root / "var/lib/dpkg/status").write_text("Package: evil\nStatus: install ok installed\nVersion: 1\n\n")
+    (root / "var/lib/dpkg/info/evil.list").write_text(f"/../../../../{outside.name}/suid\n{suid}\n")
+    os.symlink(str(outside), root / "escape")
+    (root / "var/lib/dpkg/info/evil.list").write_text(f"/../../{outside.name}/suid\n{suid}\n/escape/suid\n")
+    doc = inventory(tmp_path, "--rootfs", str(root))
+    assert [p["name"] for p in doc["packages"]] == ["evil"]
+    assert doc["packages"][0]["special_files"] == [] and doc["unowned_special_files"] == []
