@@ -9,7 +9,8 @@
 #            offline, in-memory cache; trivy is not in Debian 12)
 #   list     kapsel scan --inventory  vs  dpkg-query --admindir on an
 #            unpacked copy (and the unpacking itself, tar -x of the layers)
-#   warm     a full scan with a tracker-sized index (bench/scan_inputs.py)
+#   warm     a full scan with a tracker-sized index (bench/scan_inputs.py), of
+#            the archive and of the image in the store (inventory cached)
 #   gzip     the same image with gzip layers  vs  gzip -dc of its layers
 # with hyperfine over RUNS (default 10) runs after 2 warm-ups; peak RSS
 # with /usr/bin/time.  The numbers go to docs/benchmarks.md.
@@ -75,5 +76,12 @@ echo "package list: kapsel $1 s (from the archive), dpkg-query $2 s (on an unpac
 hyperfine --warmup 2 --runs "$runs" --export-json "$base/warm.json" -n warm "$warm" -n gzip "$gz" -n gunzip "$gunzip" >/dev/null
 set -- $(mean warm)
 echo "warm scan (index of $(stat -c %s "$base/root/scan/index") bytes): $1 s; gzip layers $2 s vs gzip -dc alone $3 s"
+# an image of the store, its inventory cached by config digest after the first scan
+"$k" --root "$base/root" load -i "$img" >/dev/null
+"$k" --root "$base/root" scan scan-debian:12 -o /dev/null || true
+store="$k --root $base/root scan scan-debian:12 --format json --fail-on critical -o /dev/null"
+hyperfine -N --warmup 3 --runs "$((runs * 4))" --export-json "$base/store.json" -n store "$store" >/dev/null
+set -- $(mean store)
+echo "warm scan of the image in the store (inventory cached): $1 s, peak RSS $(rss $store) KiB"
 echo "peak RSS: warm scan $(rss $warm) KiB, gzip scan $(rss $gz) KiB, SBOM $(rss $sbom_k) KiB$([ -x "$trivy" ] && echo ", trivy $(rss $sbom_t) KiB")"
 echo "db update of the tracker-sized JSON ($(stat -c %s "$base/tracker.json") bytes): $(/usr/bin/time -f '%e s, %M KiB' "$k" --root "$base/root" scan db update --from "$base/tracker.json" 2>&1 >/dev/null | tail -1)"

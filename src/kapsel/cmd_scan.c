@@ -18,6 +18,7 @@
 #include "image/store.h"
 #include "report/report.h"
 #include "scan/fetch.h"
+#include "scan/invcache.h"
 #include "scan/inventory.h"
 #include "scan/match.h"
 #include "scan/sbom.h"
@@ -47,7 +48,7 @@ struct scan_args {
 	int fail_on;
 	char **fail_on_state;
 	int64_t max_age;
-	int allow_stale, inventory;
+	int allow_stale, inventory, no_cache;
 	char **from, **url, **vex;
 };
 
@@ -71,6 +72,8 @@ static const struct cli_option scan_options[] = {
 	CLI_OPT_DURATION(0, "max-data-age", A, max_age, "DURATION", 0, 0,
 			 "refuse vulnerability data older than this (default 168h)"),
 	CLI_OPT_FLAG(0, "allow-stale", A, allow_stale, "scan with data older than --max-data-age, saying so"),
+	CLI_OPT_FLAG(0, "no-cache", A, no_cache,
+		     "an image of the store: read its layers even when its inventory is cached"),
 	CLI_OPT_FLAG(0, "inventory", A, inventory, "packages only: no vulnerability matching (no index needed)"),
 	CLI_OPT_STRV(0, "vex", A, vex, "FILE",
 		     "apply VEX statements (OpenVEX 0.2 or CycloneDX): not_affected/fixed suppress, others annotate"),
@@ -304,6 +307,12 @@ static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, st
 	_cleanup_free_ char *scan_dir = kstr_printf("%s/scan", g->root);
 	_cleanup_free_ char *dir = kstr_printf("%s/scan/layout-%d", g->root, (int)getpid());
 	int r = -1;
+	const struct scan_args *a = c->opts;
+	if (scan_dir && *digest && !a->no_cache && kscan_invcache_load(scan_dir, img->id, inv) == 1) {
+		/* the store verified every layer against the config's diff_ids at load */
+		kstore_close(s);
+		return 0;
+	}
 	if (!scan_dir || !dir || !*digest) {
 		kerr_set(e, ENOMEM, "layout");
 	} else {
@@ -314,6 +323,10 @@ static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, st
 			r = kscan_inventory_image(ki, inv, e);
 			kimage_close(ki);
 		}
+		kerr ig = { 0 };
+		/* a cache that cannot be written costs the next scan a walk, nothing more */
+		if (r == 0)
+			kscan_invcache_store(scan_dir, img->id, inv, &ig);
 		rm_layout(dir);
 	}
 	kstore_close(s);

@@ -502,6 +502,19 @@ def test_store_image(debian, tmp_path):
     assert a["findings"] == b["findings"] and len(a["packages"]) == 97
     assert a["target"]["digest"] == b["target"]["digest"]
     assert [p for p in os.listdir(tmp_path / "scan") if p.startswith("layout-")] == []
+    # the inventory is kept by config digest: the next scan reads no layer
+    cache = tmp_path / "scan" / "cache" / (a["target"]["digest"][7:] + ".json")
+    assert json.loads(cache.read_text())["version"] == 1
+    strip = lambda d: {k: v for k, v in d.items() if k != "created"}
+    _, again = findings(tmp_path, ["scan-debian:12"], check=1)
+    _, walked = findings(tmp_path, ["scan-debian:12", "--no-cache"], check=1)
+    assert strip(again) == strip(a) == strip(walked)
+    # a cache entry that does not parse, or of another version, is a miss and is rewritten
+    for junk in ('{"version": 1, "packages": 7}', '{"version": 99}', "{"):
+        cache.write_text(junk)
+        _, c = findings(tmp_path, ["scan-debian:12"], check=1)
+        assert strip(c) == strip(a)
+        assert json.loads(cache.read_text())["version"] == 1
 
 
 # ---- rpm ----
