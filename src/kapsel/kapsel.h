@@ -47,6 +47,7 @@ extern const struct cli_command cmd_import;
 extern const struct cli_command cmd_save;
 extern const struct cli_command cmd_system;
 extern const struct cli_command cmd_image_prune;
+extern const struct cli_command cmd_scan;
 
 /* Open the image store of --root with lock MODE (KSTORE_SHARED or
  * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code

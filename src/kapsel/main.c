@@ -29,7 +29,7 @@ static const struct cli_command cmd_version = {
 };
 
 static const struct cli_command *const commands[] = {
-	&cmd_audit, &cmd_images, &cmd_image, &cmd_load, &cmd_monitor, &cmd_rmi, &cmd_stats, &cmd_tag, &cmd_version,
+	&cmd_audit, &cmd_images, &cmd_image, &cmd_load, &cmd_monitor, &cmd_rmi, &cmd_scan, &cmd_stats, &cmd_tag, &cmd_version,
 	&cmd_pull, &cmd_push, &cmd_login, &cmd_logout, &cmd_import, &cmd_save, &cmd_system, NULL,
 };
 

@@ -18,7 +18,7 @@ RUNTIME_COMMANDS = {
 }
 POLICY_COMMANDS = {"check": "[FILE]", "explain": "BUNDLE", "rules": ""}
 KAPSEL_COMMANDS = {"audit": "", "images": "", "image": "COMMAND ...", "load": "", "monitor": "", "rmi": "NAME|ID...",
-                   "stats": "[CONTAINER...]", "tag": "SOURCE[:TAG]|ID TARGET[:TAG]", "version": ""}
+                   "scan": "[IMAGE | db update]", "stats": "[CONTAINER...]", "tag": "SOURCE[:TAG]|ID TARGET[:TAG]", "version": ""}
 KAPSEL_COMMANDS.update({"pull": "[REGISTRY/]NAME[:TAG|@DIGEST]", "push": "IMAGE [DESTINATION]",
                         "login": "REGISTRY", "logout": "REGISTRY"})
 KAPSEL_COMMANDS.update({"import": "FILE|- [REPOSITORY[:TAG]]", "save": "NAME|ID...", "system": "COMMAND ..."})
