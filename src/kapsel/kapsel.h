@@ -6,11 +6,15 @@
 #include "cli.h"
 #include "common/err.h"
 
+#include "engine/engine.h"
+
 struct kstore;
+struct keng;
 
 /* kapsel's global options (before the command). */
 struct kapsel_globals {
 	const char *root;   /* the image store (--root, default KSTORE_ROOT) */
+	const char *config; /* kapsel.conf (--config, default KCONF_PATH) */
 };
 
 extern const struct cli_command cmd_audit;
@@ -19,10 +23,45 @@ extern const struct cli_command cmd_images;
 extern const struct cli_command cmd_image;
 extern const struct cli_command cmd_tag;
 extern const struct cli_command cmd_rmi;
+extern const struct cli_command cmd_create;
+extern const struct cli_command cmd_run;
+extern const struct cli_command cmd_start;
+extern const struct cli_command cmd_stop;
+extern const struct cli_command cmd_kill;
+extern const struct cli_command cmd_rm;
+extern const struct cli_command cmd_ps;
+extern const struct cli_command cmd_inspect;
+extern const struct cli_command cmd_wait;
 
 /* Open the image store of --root with lock MODE (KSTORE_SHARED or
  * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code
  * returned (> 0). */
 int kapsel_store(const struct cli_call *c, int mode, struct kstore **out);
+
+/* ---- containers (src/lib/engine) ---- */
+
+/* kapsel run's own failures exit with 125, as Docker's (the container's
+ * exit code is everything else); the other commands with 1. */
+#define KAPSEL_RUN_FAILED 125
+int kapsel_run_failed(const struct cli_call *c);
+
+/* create's and run's options (cmd_create.c). */
+struct create_args {
+	struct keng_opts o;
+	char **env, **env_files;
+	int cpu_shares, pids_limit;
+};
+extern const struct cli_option create_options[];
+/* Create the container of C's IMAGE [COMMAND...] with C's create_args:
+ * its ID in ID, or the exit code (> 0) after reporting the error. */
+int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65]);
+
+/* Open the container store of --root with lock MODE (KENG_SHARED or
+ * KENG_EXCLUSIVE), kapsel-runtime and kapsel-supervise found beside this
+ * program (KAPSEL_RUNTIME, KAPSEL_SUPERVISE override). */
+int kapsel_engine(const struct cli_call *c, int mode, struct keng **out);
+const char *kapsel_conf_path(const struct cli_call *c);
+/* Resolve REF to an ID, reporting a failure (returns the exit code). */
+int kapsel_container(const struct cli_call *c, struct keng *g, const char *ref, char id[65]);
 
 #endif

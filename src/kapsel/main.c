@@ -5,6 +5,7 @@
 #include "kapsel.h"
 
 #include "common/log.h"
+#include "common/conf.h"
 #include "image/store.h"
 
 #include <stdio.h>
@@ -28,11 +29,13 @@ static const struct cli_command cmd_version = {
 };
 
 static const struct cli_command *const commands[] = {
-	&cmd_audit, &cmd_images, &cmd_image, &cmd_load, &cmd_rmi, &cmd_tag, &cmd_version, NULL,
+	&cmd_audit, &cmd_images, &cmd_image, &cmd_load, &cmd_rmi, &cmd_tag, &cmd_version,
+	&cmd_create, &cmd_run, &cmd_start, &cmd_stop, &cmd_kill, &cmd_rm, &cmd_ps, &cmd_inspect, &cmd_wait, NULL,
 };
 
 static const struct cli_option global_options[] = {
 	CLI_OPT_STRING(0, "root", struct kapsel_globals, root, "DIR", "image store (default " KSTORE_ROOT ")"),
+	CLI_OPT_STRING(0, "config", struct kapsel_globals, config, "FILE", "kapsel.conf (default " KCONF_PATH ")"),
 	CLI_OPT_END,
 };
 
@@ -67,7 +70,7 @@ static const struct cli_program program = {
 
 int main(int argc, char **argv)
 {
-	struct kapsel_globals g = { .root = KSTORE_ROOT };
+	struct kapsel_globals g = { .root = KSTORE_ROOT, .config = KCONF_PATH };
 	klog_set_ident("kapsel");
 	return cli_main(&program, &g, argc, argv);
 }

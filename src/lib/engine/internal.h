@@ -1,0 +1,27 @@
+/* Inside engine/: the store handle shared by store.c and lifecycle.c. */
+#ifndef KAPSEL_ENGINE_INTERNAL_H
+#define KAPSEL_ENGINE_INTERNAL_H
+
+#include "engine.h"
+
+struct keng {
+	char *root;         /* kapsel --root */
+	char *cdir;         /* ROOT/containers */
+	char *runtime, *supervise, *runtime_root;
+	int lockfd, mode;
+};
+
+/* ROOT/containers/<id>/NAME (NAME may be NULL: the directory); free it. */
+char *keng_path(const struct keng *g, const char *id, const char *name);
+/* container.json / status.json of ID, parsed; status.json missing is NULL
+ * with 0. */
+int keng_record(const struct keng *g, const char *id, json_object **out, kerr *e);
+int keng_status_read(const struct keng *g, const char *id, json_object **out, kerr *e);
+/* Write status.json (temp + rename). */
+int keng_status_write(const struct keng *g, const char *id, json_object *st, kerr *e);
+/* Run the runtime with ARGS (after --root); its stdio the caller's unless
+ * QUIET (stdout and stderr then collected into E's message on failure).
+ * Returns its exit status (>= 0) or -1. */
+int keng_runtime(const struct keng *g, const char *const *args, bool quiet, kerr *e);
+
+#endif

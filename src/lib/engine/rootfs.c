@@ -1,0 +1,326 @@
+/* The root filesystem: overlayfs over the image's layers with the
+ * container's own upper layer, and the loopback-only network namespace.
+ *
+ * The private unpack below (unpack_layer) is temporary: the image store is
+ * getting kstore_layer_dirs() (layers unpacked once per ChainID, shared
+ * by every container and held against rmi); keng_layers_for_image is the
+ * one function that changes then. */
+#include "rootfs.h"
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/str.h"
+#include "common/strv.h"
+#include "image/image.h"
+#include "image/store.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+KAPSEL_DEFINE_CLEANUP(struct archive *, archive_read_free)
+KAPSEL_DEFINE_CLEANUP(struct archive *, archive_write_free)
+
+/* The whiteout of entry PATH ("a/b/.wh.c") under DIR in overlayfs' form:
+ * a 0:0 character device "a/b/c", or for "a/b/.wh..wh..opq" the
+ * directory's trusted.overlay.opaque. */
+static int whiteout(const char *dir, const char *path, kerr *e)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	_cleanup_free_ char *pdir = kstr_printf("%s/%.*s", dir, (int)(base - path), path);
+	if (!pdir)
+		return kerr_errno(e, "whiteout %s", path);
+	if (kfs_mkdir_p(pdir, 0755, e) < 0)
+		return -1;
+	if (strcmp(base, ".wh..wh..opq") == 0) {
+		if (setxattr(pdir, "trusted.overlay.opaque", "y", 1, 0) < 0)
+			return kerr_errno(e, "mark %.*s opaque", (int)(base - path), path);
+		return 0;
+	}
+	if (!base[4] || strcmp(base + 4, ".") == 0 || strcmp(base + 4, "..") == 0)
+		return kerr_msg(e, EINVAL, "whiteout %s: no name", path);
+	_cleanup_free_ char *p = kstr_printf("%s%s", pdir, base + 4);
+	if (!p)
+		return kerr_errno(e, "whiteout %s", path);
+	if (mknod(p, S_IFCHR | 0600, makedev(0, 0)) < 0 && errno != EEXIST)
+		return kerr_errno(e, "whiteout %s", path);
+	return 0;
+}
+
+/* Extract the layer blob BLOB into the new directory DIR.  Paths are
+ * normalised and refused with ".." or absolute (kimage_norm_path), and
+ * libarchive refuses to write through a symlink (SECURE_SYMLINKS), so an
+ * entry cannot land outside DIR. */
+static int unpack_layer(const char *blob, const char *dir, kerr *e)
+{
+	_cleanup_(archive_read_freep) struct archive *r = archive_read_new();
+	_cleanup_(archive_write_freep) struct archive *w = archive_write_disk_new();
+	if (!r || !w)
+		return kerr_errno(e, "unpack %s", blob);
+	archive_read_support_filter_all(r);
+	archive_read_support_format_tar(r);
+	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
+						  ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+						  ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+	if (archive_read_open_filename(r, blob, 1 << 16) != ARCHIVE_OK)
+		return kerr_msg(e, EIO, "unpack %s: %s", blob, archive_error_string(r));
+	struct archive_entry *ent;
+	int rc;
+	while ((rc = archive_read_next_header(r, &ent)) == ARCHIVE_OK) {
+		_cleanup_free_ char *path = kimage_norm_path(archive_entry_pathname(ent), "entry", e);
+		if (!path)
+			return kerr_wrap(e, "unpack %s", blob);
+		if (!*path)
+			continue;
+		const char *base = strrchr(path, '/');
+		if (kstr_starts(base ? base + 1 : path, ".wh.")) {
+			if (whiteout(dir, path, e) < 0)
+				return kerr_wrap(e, "unpack %s", blob);
+			continue;
+		}
+		_cleanup_free_ char *full = kstr_printf("%s/%s", dir, path);
+		if (!full)
+			return kerr_errno(e, "unpack %s", blob);
+		archive_entry_set_pathname(ent, full);
+		const char *hl = archive_entry_hardlink(ent);
+		_cleanup_free_ char *hfull = NULL;
+		if (hl) {
+			_cleanup_free_ char *hn = kimage_norm_path(hl, "hard link", e);
+			if (!hn || !(hfull = kstr_printf("%s/%s", dir, hn)))
+				return kerr_wrap(e, "unpack %s: %s", blob, path);
+			archive_entry_set_hardlink(ent, hfull);
+		}
+		if (archive_write_header(w, ent) < ARCHIVE_WARN)
+			return kerr_msg(e, EIO, "unpack %s: %s: %s", blob, path, archive_error_string(w));
+		const void *buf;
+		size_t n;
+		la_int64_t off;
+		while ((rc = archive_read_data_block(r, &buf, &n, &off)) == ARCHIVE_OK)
+			if (archive_write_data_block(w, buf, n, off) < ARCHIVE_WARN)
+				return kerr_msg(e, EIO, "unpack %s: %s: %s", blob, path, archive_error_string(w));
+		if (rc != ARCHIVE_EOF)
+			return kerr_msg(e, EIO, "unpack %s: %s: %s", blob, path, archive_error_string(r));
+		if (archive_write_finish_entry(w) < ARCHIVE_WARN)
+			return kerr_msg(e, EIO, "unpack %s: %s: %s", blob, path, archive_error_string(w));
+	}
+	if (rc != ARCHIVE_EOF)
+		return kerr_msg(e, EIO, "unpack %s: %s", blob, archive_error_string(r));
+	if (archive_write_close(w) != ARCHIVE_OK)
+		return kerr_msg(e, EIO, "unpack %s: %s", blob, archive_error_string(w));
+	return 0;
+}
+
+static int rm_tree(const char *path)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execlp("rm", "rm", "-rf", "--one-file-system", "--", path, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+int keng_layers_for_image(struct kstore *s, const char *root, const struct kstore_image *img, char ***dirs, kerr *e)
+{
+	(void)s;
+	_cleanup_strv_ char **v = NULL;
+	_cleanup_free_ char *base = kstr_printf("%s/engine-layers", root);
+	if (!base || !(v = calloc(1, sizeof(char *))))
+		return kerr_errno(e, "layers");
+	if (kfs_mkdir_p(base, 0700, e) < 0)
+		return -1;
+	for (size_t i = 0; i < img->nlayers; i++) {
+		const struct kstore_layer *l = &img->layers[i];
+		if (!kstr_starts(l->diff_id, "sha256:") || !kstr_starts(l->digest, "sha256:"))
+			return kerr_msg(e, EINVAL, "layer %zu: not a sha256 digest", i);
+		_cleanup_free_ char *dir = kstr_printf("%s/%s", base, l->diff_id + 7);
+		if (!dir)
+			return kerr_errno(e, "layers");
+		struct stat st;
+		if (stat(dir, &st) < 0) {
+			_cleanup_free_ char *tmp = kstr_printf("%s/.tmp-%s-%d", base, l->diff_id + 7, (int)getpid());
+			_cleanup_free_ char *blob = kstr_printf("%s/blobs/sha256/%s", root, l->digest + 7);
+			if (!tmp || !blob)
+				return kerr_errno(e, "layers");
+			rm_tree(tmp);
+			if (mkdir(tmp, 0755) < 0)
+				return kerr_errno(e, "mkdir %s", tmp);
+			if (unpack_layer(blob, tmp, e) < 0 || (rename(tmp, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY)) {
+				if (!e->msg[0])
+					kerr_errno(e, "rename %s", tmp);
+				rm_tree(tmp);
+				return kerr_wrap(e, "layer %zu (%s)", i, l->diff_id);
+			}
+			rm_tree(tmp);
+		}
+		if (kstrv_add(&v, dir) < 0)
+			return kerr_errno(e, "layers");
+	}
+	if (!v[0])
+		return kerr_msg(e, EINVAL, "the image has no layers");
+	*dirs = steal_ptr(v);
+	return 0;
+}
+
+/* The kernel's message for a failed fsconfig (the fs context's log). */
+static const char *fs_log(int fd, char *buf, size_t n)
+{
+	ssize_t r = read(fd, buf, n - 1);
+	if (r <= 0)
+		return "";
+	buf[r] = 0;
+	if (r > 2 && buf[1] == ' ')
+		memmove(buf, buf + 2, (size_t)r - 1);
+	return buf;
+}
+
+/* "lowerdir" as one string, top first, ':' and '\' escaped. */
+static char *lower_string(char *const *lower)
+{
+	size_t n = kstrv_len(lower), len = 1;
+	for (size_t i = 0; i < n; i++)
+		len += 2 * strlen(lower[i]) + 1;
+	char *s = malloc(len), *p = s;
+	if (!s)
+		return NULL;
+	for (size_t i = n; i-- > 0;) {
+		for (const char *c = lower[i]; *c; c++) {
+			if (*c == ':' || *c == '\\' || *c == ',')
+				*p++ = '\\';
+			*p++ = *c;
+		}
+		if (i)
+			*p++ = ':';
+	}
+	*p = 0;
+	return s;
+}
+
+int keng_overlay_open(char *const *lower, const char *upper, const char *work, kerr *e)
+{
+	char log[512];
+	_cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return kerr_errno(e, "fsopen overlay");
+	size_t n = kstrv_len(lower);
+	/* lowerdir+ appends below the layers given so far: top first */
+	int plus = 1;
+	for (size_t i = n; plus && i-- > 0;)
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lower[i], 0) < 0) {
+			if (errno != EINVAL || i != n - 1)
+				return kerr_errno(e, "overlay lowerdir+ %s (%s)", lower[i], fs_log(fs, log, sizeof(log)));
+			plus = 0; /* before Linux 6.8 */
+		}
+	if (!plus) {
+		_cleanup_free_ char *s = lower_string(lower);
+		if (!s)
+			return kerr_errno(e, "overlay lowerdir");
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", s, 0) < 0)
+			return kerr_errno(e, "overlay lowerdir (%zu layers) (%s)", n, fs_log(fs, log, sizeof(log)));
+	}
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
+		return kerr_errno(e, "overlay upperdir %s, workdir %s (%s)", upper, work, fs_log(fs, log, sizeof(log)));
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return kerr_errno(e, "mount overlay (%s)", fs_log(fs, log, sizeof(log)));
+	int mfd = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (mfd < 0)
+		return kerr_errno(e, "fsmount overlay");
+	return mfd;
+}
+
+int keng_overlay_attach(int mfd, bool ro, const char *target, kerr *e)
+{
+	if (ro) {
+		struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+		if (mount_setattr(mfd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+			return kerr_errno(e, "make the root filesystem read-only");
+	}
+	if (move_mount(mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return kerr_errno(e, "attach the root filesystem at %s", target);
+	return 0;
+}
+
+int keng_netns_create(const char *path, kerr *e)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return kerr_errno(e, "create %s", path);
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return kerr_errno(e, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return kerr_errno(e, "fork");
+	}
+	if (pid == 0) {
+		/* a child: the namespace must not stick to the caller */
+		char r = 1;
+		close(pipefd[0]);
+		if (unshare(CLONE_NEWNET) == 0) {
+			int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			struct ifreq ifr = { 0 };
+			strcpy(ifr.ifr_name, "lo");
+			if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+				ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+				if (ioctl(s, SIOCSIFFLAGS, &ifr) == 0 &&
+				    mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) == 0)
+					r = 0;
+			}
+		}
+		if (r)
+			r = (char)errno;
+		if (write(pipefd[1], &r, 1) != 1)
+			_exit(1);
+		_exit(r ? 1 : 0);
+	}
+	close(pipefd[1]);
+	char r = EIO;
+	ssize_t got = read(pipefd[0], &r, 1);
+	close(pipefd[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (got != 1 || r) {
+		unlink(path);
+		return kerr_set(e, got == 1 ? r : EIO, "network namespace with loopback at %s", path);
+	}
+	return 0;
+}
+
+int keng_umount(const char *path, kerr *e)
+{
+	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+		return kerr_errno(e, "unmount %s", path);
+	return 0;
+}
+
+int keng_rm_tree(const char *path, kerr *e)
+{
+	if (rm_tree(path) < 0)
+		return kerr_msg(e, EIO, "remove %s", path);
+	return 0;
+}
