@@ -387,3 +387,13 @@ def test_detached_needs_the_supervisor(images):
     p = images("run", "-d", "kt/plain:1", "sleep", "5", env={"KAPSEL_SUPERVISE": ""})
     assert p.returncode == 125 and "kapsel-supervise" in p.stderr
     assert images("ps", "-aq").stdout == ""
+
+
+def test_tty(images):
+    from conftest import run_in_pty
+    code, out = run_in_pty(images.argv("run", "--rm", "-t", "kt/plain:1", "sh", "-c", "tty; exit 4"))
+    assert code == 4 and re.search(rb"^/dev/pts/\d+\r$", out, re.M), out
+    # -it: what is typed reaches the shell, its answer comes back
+    code, out = run_in_pty(images.argv("run", "--rm", "-it", "kt/plain:1", "sh"),
+                           answer=(b"$ ", b"echo typed-$((40+2)); exit 6\r"))
+    assert code == 6 and b"typed-42" in out, out

@@ -10,6 +10,7 @@
 #include "common/signals.h"
 #include "common/str.h"
 #include "common/time.h"
+#include "linux/terminal.h"
 #include "rootfs.h"
 
 #include <errno.h>
@@ -149,6 +150,11 @@ struct fg {
 	struct kloop_source *child;
 	int status;
 	bool done;
+	/* with a terminal: the pty master the runtime sent, relayed to our stdio */
+	int master;
+	struct kloop_source *listen_src, *create_src, *in_src, *out_src;
+	int create_status;
+	bool create_done;
 };
 
 static int fg_signal(struct kloop_source *s, const struct signalfd_siginfo *si, void *data, kerr *e)
@@ -157,8 +163,126 @@ static int fg_signal(struct kloop_source *s, const struct signalfd_siginfo *si, 
 	struct fg *f = data;
 	kerr ig = { 0 };
 	(void)e;
-	kloop_child_signal(f->child, (int)si->ssi_signo, &ig);
+	if (si->ssi_signo == SIGWINCH) {
+		if (f->master >= 0)
+			kterm_resize(f->master);
+		return 0;
+	}
+	if (f->child)
+		kloop_child_signal(f->child, (int)si->ssi_signo, &ig);
 	return 0;
+}
+
+/* The runtime connects to the console socket and sends the master. */
+static int fg_accept(struct kloop_source *s, int fd, uint32_t ev, void *data, kerr *e)
+{
+	(void)ev;
+	struct fg *f = data;
+	_cleanup_close_ int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : kerr_errno(e, "accept on the console socket");
+	if ((f->master = kterm_recv_fd(c, e)) < 0)
+		return -1;
+	kloop_remove(s);
+	f->listen_src = NULL;
+	if (f->create_done)
+		kloop_exit(kloop_source_loop(s), 0);
+	return 0;
+}
+
+static int fg_create_exit(struct kloop_source *s, const siginfo_t *si, void *data, kerr *e)
+{
+	(void)e;
+	struct fg *f = data;
+	f->create_status = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
+	f->create_done = true;
+	if (f->master >= 0 || f->create_status != 0)
+		kloop_exit(kloop_source_loop(s), 0);
+	return 0;
+}
+
+/* Copy what is readable on FROM to TO (all of it); 0 at EOF. */
+static ssize_t relay(int from, int to)
+{
+	char buf[8192];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n <= 0)
+		return n < 0 && (errno == EINTR || errno == EAGAIN) ? 1 : 0;
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return 0;
+		off += w;
+	}
+	return n;
+}
+
+static int fg_out(struct kloop_source *s, int fd, uint32_t ev, void *data, kerr *e)
+{
+	(void)ev;
+	(void)e;
+	struct fg *f = data;
+	if (relay(fd, 1) == 0) {
+		kloop_remove(s);
+		f->out_src = NULL;
+	}
+	return 0;
+}
+
+static int fg_in(struct kloop_source *s, int fd, uint32_t ev, void *data, kerr *e)
+{
+	(void)ev;
+	(void)e;
+	struct fg *f = data;
+	if (relay(fd, f->master) == 0) {
+		kloop_remove(s);
+		f->in_src = NULL;
+	}
+	return 0;
+}
+
+/* Run the runtime's create with a console socket and wait for both the
+ * master and create's exit.  Returns create's status (>= 0) or -1. */
+static int create_with_console(struct kloop *l, struct fg *f, const char **argv, size_t argc, bool interactive,
+			       kerr *e)
+{
+	char dir[] = "/tmp/kapsel-console-XXXXXX";
+	if (!mkdtemp(dir))
+		return kerr_errno(e, "console socket directory");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+	int rc = -1;
+	_cleanup_close_ int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 1) < 0) {
+		kerr_errno(e, "console socket %s", sa.sun_path);
+		goto out;
+	}
+	argv[argc] = "--console-socket";
+	argv[argc + 1] = sa.sun_path;
+	pid_t rt = spawn((char *const *)argv, interactive ? 0 : -1, -1, e);
+	if (rt < 0)
+		goto out;
+	if (!(f->listen_src = kloop_add_io(l, ls, EPOLLIN, fg_accept, f, e)) ||
+	    !(f->create_src = kloop_add_child(l, rt, 0, fg_create_exit, f, e))) {
+		kill(rt, SIGKILL);
+		reap(rt, e);
+		goto out;
+	}
+	if (kloop_run(l, e) < 0)
+		goto out;
+	kloop_remove(f->listen_src);
+	kloop_remove(f->create_src);
+	f->listen_src = f->create_src = NULL;
+	if (f->create_status == 0 && f->master < 0)
+		kerr_msg(e, EIO, "kapsel-runtime create sent no terminal");
+	else
+		rc = f->create_status;
+out:
+	unlink(sa.sun_path);
+	rmdir(dir);
+	return rc;
 }
 
 static int fg_child(struct kloop_source *s, const siginfo_t *si, void *data, kerr *e)
@@ -192,8 +316,12 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 {
 	_cleanup_free_ char *dir = keng_path(g, id, NULL), *bundle = keng_path(g, id, "bundle"),
 			    *pidf = keng_path(g, id, "init.pid");
+	_cleanup_json_ json_object *rec = NULL;
 	if (!dir || !bundle || !pidf)
 		return kerr_errno(e, "run");
+	if (keng_record(g, id, &rec, e) < 0)
+		return -1;
+	bool tty = kj_get_bool(kj_get(rec, "Config"), "Tty");
 	if (keng_relock(g, -1, e) < 0)
 		return -1;
 	_cleanup_(kloop_freep) struct kloop *l = NULL;
@@ -201,21 +329,28 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 		return -1;
 	sigset_t fwd;
 	sigemptyset(&fwd);
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaddset(&fwd, sigs[i]);
-	struct fg f = { 0 };
+	struct fg f = { .master = -1 };
 	if (!kloop_add_signals(l, &fwd, fg_signal, &f, e))
 		return -1;
 	/* the container's init is reparented to us when the runtime exits */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return kerr_errno(e, "PR_SET_CHILD_SUBREAPER");
-	const char *argv[] = { g->runtime, "--root", g->runtime_root, "create", "--bundle", bundle, "--pid-file",
-			       pidf, id, NULL };
-	pid_t rt = spawn((char *const *)argv, interactive ? 0 : -1, -1, e);
-	if (rt < 0)
-		return -1;
-	int rc = reap(rt, e);
+	const char *argv[16] = { g->runtime, "--root", g->runtime_root, "create", "--bundle", bundle, "--pid-file",
+				 pidf };
+	size_t argc = 8;
+	int rc;
+	if (tty) {
+		argv[argc + 2] = id;
+		rc = create_with_console(l, &f, argv, argc, interactive, e);
+	} else {
+		argv[argc] = id;
+		pid_t rt = spawn((char *const *)argv, interactive ? 0 : -1, -1, e);
+		rc = rt < 0 ? -1 : reap(rt, e);
+	}
+	_cleanup_close_ int master = f.master;
 	if (rc != 0)
 		return rc < 0 ? -1 : kerr_msg(e, EIO, "kapsel-runtime create failed (exit %d)", rc);
 	_cleanup_free_ char *pidtxt = NULL;
@@ -226,23 +361,39 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 	ktime_now(now, sizeof(now), KTIME_NANO_TRIM);
 	_cleanup_json_ json_object *st = status_obj("running", pid, getpid(), 0, now, NULL);
 	kerr ig = { 0 };
+	const char *del[] = { "delete", "--force", id, NULL };
 	if (keng_status_write(g, id, st, e) < 0 || !(f.child = kloop_add_child(l, pid, 0, fg_child, &f, e))) {
-		const char *del[] = { "delete", "--force", id, NULL };
 		keng_runtime(g, del, true, &ig);
 		return -1;
 	}
+	if (master >= 0) {
+		if (!(f.out_src = kloop_add_io(l, master, EPOLLIN, fg_out, &f, e)) ||
+		    (interactive && !(f.in_src = kloop_add_io(l, 0, EPOLLIN, fg_in, &f, e)))) {
+			keng_runtime(g, del, true, &ig);
+			return -1;
+		}
+		kterm_local_raw(master);
+	}
 	const char *start[] = { "start", id, NULL };
 	if (keng_runtime(g, start, true, e) != 0) {
-		const char *del[] = { "delete", "--force", id, NULL };
+		kterm_local_restore();
 		keng_runtime(g, del, true, &ig);
 		json_object_put(st);
 		st = status_obj("exited", 0, 0, 128, now, now);
 		keng_status_write(g, id, st, &ig);
 		return kerr_wrap(e, "start %.12s", id);
 	}
-	if (kloop_run(l, e) < 0)
+	rc = kloop_run(l, e);
+	if (master >= 0) {
+		/* what the container wrote before it exited */
+		int fl = fcntl(master, F_GETFL);
+		if (fl >= 0 && fcntl(master, F_SETFL, fl | O_NONBLOCK) == 0 && f.out_src)
+			while (relay(master, 1) > 1)
+				;
+		kterm_local_restore();
+	}
+	if (rc < 0)
 		return -1;
-	const char *del[] = { "delete", "--force", id, NULL };
 	if (keng_runtime(g, del, true, &ig) != 0)
 		kerr_clear(&ig);
 	char end[KTIME_BUFSZ];
