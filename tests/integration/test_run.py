@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401
 from conftest import BUILD, PERMISSIVE_POLICY, PROBE, REPO
 
 sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "images"))
@@ -76,10 +77,12 @@ def images(tmp_path_factory):
     }
     root = base / "store"
     k = Kapsel(root)
+    k.tars = {}
     for tag, (layers, cfg) in imgs.items():
         tar = str(base / (tag.replace("/", "_").replace(":", "_") + ".tar"))
         mkrunimage.oci_image(tar, tag, layers, cfg)
         k.out("load", "-i", tar)
+        k.tars[tag] = tar
     yield k
     for cid in k.out("ps", "-aq", "--no-trunc").split():
         k("rm", "-f", cid)
@@ -397,3 +400,27 @@ def test_tty(images):
     code, out = run_in_pty(images.argv("run", "--rm", "-it", "kt/plain:1", "sh"),
                            answer=(b"$ ", b"echo typed-$((40+2)); exit 6\r"))
     assert code == 6 and b"typed-42" in out, out
+
+
+def test_same_config_as_docker(images, dockerd):
+    """docker create and kapsel create of the same image with the same
+    flags: Config.Cmd, Entrypoint, WorkingDir, User and Env agree (kapsel
+    adds HOME, which Docker only puts in the process's environment)."""
+    p = dockerd("load", "-i", images.tars["kt/conv:1"])
+    if p.returncode != 0:
+        pytest.skip("this Docker cannot load an OCI layout: " + p.stderr)
+    cases = (([], []), (["-e", "FOO=flag", "-e", "NEW=1"], []), (["-w", "/other", "--user", "1000:2000"], []),
+             (["--entrypoint", "/bin/echo"], []), (["--entrypoint", "/bin/echo"], ["x", "y"]), ([], ["z"]),
+             (["--stop-signal", "SIGINT"], []))
+    for flags, args in cases:
+        d = dockerd("create", *flags, "kt/conv:1", *args, check=True).stdout.strip()
+        try:
+            dc = json.loads(dockerd("inspect", d, check=True).stdout)[0]["Config"]
+        finally:
+            dockerd("rm", d)
+        k = images.out("create", *flags, "kt/conv:1", *args).strip()
+        kc = images.inspect(k)["Config"]
+        images.out("rm", k)
+        for key in ("Cmd", "Entrypoint", "WorkingDir", "User", "StopSignal", "Image", "Labels", "Volumes"):
+            assert kc[key] == dc[key], (flags, args, key, kc[key], dc[key])
+        assert [e for e in kc["Env"] if not e.startswith("HOME=")] == dc["Env"], (flags, args)

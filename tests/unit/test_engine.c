@@ -49,13 +49,19 @@ static void test_env_merge(void **state)
 	_cleanup_strv_ char **env = NULL;
 	kerr e = { 0 };
 	assert_int_equal(keng_env_merge(img, over, "/home/app", &env, &e), 0);
-	/* later wins in place; PATH kept from the image; HOME added */
+	/* the flags' first, then the image's they did not set (Docker's
+	 * order); PATH kept from the image; HOME added */
 	assert_int_equal(kstrv_len(env), 5);
-	assert_string_equal(env[0], "PATH=/img/bin");
-	assert_string_equal(env[1], "A=flag");
-	assert_string_equal(env[2], "B=image");
-	assert_string_equal(env[3], "C=new");
+	assert_string_equal(env[0], "A=flag");
+	assert_string_equal(env[1], "C=new");
+	assert_string_equal(env[2], "PATH=/img/bin");
+	assert_string_equal(env[3], "B=image");
 	assert_string_equal(env[4], "HOME=/home/app");
+	char *twice[] = { "X=1", "Y=2", "X=3", NULL };
+	_cleanup_strv_ char **env3 = NULL;
+	assert_int_equal(keng_env_merge(img, twice, NULL, &env3, &e), 0);
+	assert_string_equal(env3[0], "X=3");
+	assert_string_equal(env3[1], "Y=2");
 }
 
 static void test_env_defaults(void **state)

@@ -50,10 +50,15 @@ int keng_env_merge(char *const *base, char *const *over, const char *home, char 
 	_cleanup_strv_ char **env = NULL;
 	if (!(env = calloc(1, sizeof(char *))))
 		return kerr_errno(e, "environment");
+	/* Docker's order: the user's entries, then the image's it did not set */
 	for (int pass = 0; pass < 2; pass++)
-		for (char *const *p = pass ? over : base; p && *p; p++) {
+		for (char *const *p = pass ? base : over; p && *p; p++) {
 			if (!strchr(*p, '=') || **p == '=')
 				return kerr_msg(e, EINVAL, "environment entry \"%s\": expected KEY=VALUE", *p);
+			char key[256];
+			snprintf(key, sizeof(key), "%.*s", (int)key_len(*p), *p);
+			if (pass && has_key(env, key))
+				continue;
 			if (set_env(&env, *p) < 0)
 				return kerr_errno(e, "environment");
 		}

@@ -2,9 +2,10 @@
  * (config.md, "Properties" and conversion.md): pure functions over text and
  * vectors, so every rule is unit-tested without a container.
  *
- *   env        the image's Env, then --env-file, then --env (a later KEY
- *              replaces an earlier one in place); PATH and HOME added when
- *              absent (HOME from the user's passwd entry, else "/")
+ *   env        --env-file's and --env's entries (a later KEY replaces an
+ *              earlier one in place), then the image's Env entries they did
+ *              not set, in Docker's order; PATH and HOME added when absent
+ *              (HOME from the user's passwd entry, else "/")
  *   args       Entrypoint + Cmd; --entrypoint replaces the Entrypoint and
  *              drops the image's Cmd; arguments after the image replace Cmd
  *   user       "name|uid[:group|gid]" looked up in the image's own
@@ -23,8 +24,8 @@
 
 #define KENG_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* Merge environments (each NULL-terminated, NULL = none): BASE, then every
- * entry of OVER in order.  An entry without '=' is refused (EINVAL naming
+/* Merge environments (each NULL-terminated, NULL = none): OVER in order,
+ * then the entries of BASE whose KEY OVER does not set.  An entry without '=' is refused (EINVAL naming
  * it): the program layer resolves Docker's "-e KEY" from its own
  * environment before calling.  PATH and HOME are added when absent. */
 int keng_env_merge(char *const *base, char *const *over, const char *home, char ***out, kerr *e);
