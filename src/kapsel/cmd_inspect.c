@@ -4,8 +4,6 @@
  * --format json, or a Go template per container (engine/template.h). */
 #include "kapsel.h"
 
-#include "engine/template.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +21,9 @@ static int inspect_run(const struct cli_call *c)
 {
 	const struct inspect_args *a = c->opts;
 	kerr e = { 0 };
-	bool json = a->format && !strcmp(a->format, "json");
-	if (a->format && !json && keng_template_check(a->format, &e) < 0)
-		return cli_usage_error(c, "--format: %s", e.msg);
 	struct keng *g;
-	int rc = kapsel_engine(c, KENG_SHARED, &g);
-	if (rc)
+	int rc = kapsel_format_check(c, a->format);
+	if (rc || (rc = kapsel_engine(c, KENG_SHARED, &g)))
 		return rc;
 	json_object *all = json_object_new_array();
 	for (int i = 0; i < c->argc; i++) {
@@ -42,18 +37,10 @@ static int inspect_run(const struct cli_call *c)
 			rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
 			continue;
 		}
-		if (json) {
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		if (a->format) {
+			int r = kapsel_format_print(c, a->format, o);
+			rc = r ? r : rc;
 			json_object_put(o);
-		} else if (a->format) {
-			char *s = keng_template_apply(a->format, o, &e);
-			json_object_put(o);
-			if (!s) {
-				rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
-				continue;
-			}
-			printf("%s\n", s);
-			free(s);
 		} else
 			json_object_array_add(all, o);
 	}

@@ -4,10 +4,9 @@
 
 #include "common/signals.h"
 
-#include <stdio.h>
-
 struct kill_args {
 	const char *signal;
+	int signo;
 };
 
 static const struct kill_args kill_defaults = { .signal = "KILL" };
@@ -17,30 +16,18 @@ static const struct cli_option kill_options[] = {
 	CLI_OPT_END,
 };
 
-static int kill_run(const struct cli_call *c)
+static int kill_one(const struct cli_call *c, struct keng *g, const char *id, kerr *e)
 {
 	const struct kill_args *a = c->opts;
-	int sig = ksignal_parse(a->signal);
-	if (sig <= 0)
+	return keng_kill(g, id, a->signo, e);
+}
+
+static int kill_run(const struct cli_call *c)
+{
+	struct kill_args *a = c->opts;
+	if ((a->signo = ksignal_parse(a->signal)) <= 0)
 		return cli_usage_error(c, "--signal %s: unknown signal", a->signal);
-	struct keng *g;
-	int rc = kapsel_engine(c, KENG_SHARED, &g);
-	if (rc)
-		return rc;
-	for (int i = 0; i < c->argc; i++) {
-		char id[65];
-		kerr e = { 0 };
-		if (kapsel_container(c, g, c->argv[i], id)) {
-			rc = CLI_EXIT_FAILURE;
-			continue;
-		}
-		if (keng_kill(g, id, sig, &e) < 0)
-			rc = cli_error(c, CLI_EXIT_FAILURE, "kill %s: %s", c->argv[i], e.msg);
-		else
-			printf("%s\n", c->argv[i]);
-	}
-	keng_close(g);
-	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;
+	return kapsel_each_container(c, kill_one, true);
 }
 
 const struct cli_command cmd_kill = {

@@ -8,7 +8,6 @@
 #include "common/strv.h"
 #include "common/time.h"
 #include "common/units.h"
-#include "engine/template.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,12 +115,9 @@ static int ps_run(const struct cli_call *c)
 {
 	const struct ps_args *a = c->opts;
 	kerr e = { 0 };
-	bool json = a->format && !strcmp(a->format, "json");
-	if (a->format && !json && keng_template_check(a->format, &e) < 0)
-		return cli_usage_error(c, "--format: %s", e.msg);
 	struct keng *g;
-	int rc = kapsel_engine(c, KENG_SHARED, &g);
-	if (rc)
+	int rc = kapsel_format_check(c, a->format);
+	if (rc || (rc = kapsel_engine(c, KENG_SHARED, &g)))
 		return rc;
 	char **ids = NULL;
 	if (keng_list(g, &ids, &e) < 0) {
@@ -145,15 +141,9 @@ static int ps_run(const struct cli_call *c)
 		json_object *r = row(o, !a->no_trunc);
 		if (a->quiet)
 			printf("%s\n", kj_get_str(r, "ID"));
-		else if (json)
-			printf("%s\n", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		else if (a->format) {
-			char *s = keng_template_apply(a->format, r, &e);
-			if (s)
-				printf("%s\n", s);
-			else
-				rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
-			free(s);
+			int fr = kapsel_format_print(c, a->format, r);
+			rc = fr ? fr : rc;
 		} else
 			printf("%-12s   %-20s %-22s %-15s %-26s %-10s %s\n", kj_get_str(r, "ID"), kj_get_str(r, "Image"),
 			       kj_get_str(r, "Command"), kj_get_str(r, "RunningFor"), kj_get_str(r, "Status"), "",

@@ -2,30 +2,15 @@
  * kapsel-supervise; prints each name as given, as Docker does. */
 #include "kapsel.h"
 
-#include <stdio.h>
+static int start_one(const struct cli_call *c, struct keng *g, const char *id, kerr *e)
+{
+	(void)c;
+	return keng_start(g, id, e);
+}
 
 static int start_run(const struct cli_call *c)
 {
-	struct keng *g;
-	int rc = kapsel_engine(c, KENG_SHARED, &g);
-	if (rc)
-		return rc;
-	for (int i = 0; i < c->argc; i++) {
-		char id[65];
-		kerr e = { 0 };
-		if (kapsel_container(c, g, c->argv[i], id)) {
-			rc = CLI_EXIT_FAILURE;
-			continue;
-		}
-		if (keng_start(g, id, &e) < 0) {
-			rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
-			continue;
-		}
-		printf("%s\n", c->argv[i]);
-		keng_relock(g, KENG_SHARED, &e);
-	}
-	keng_close(g);
-	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;
+	return kapsel_each_container(c, start_one, true);
 }
 
 const struct cli_command cmd_start = {

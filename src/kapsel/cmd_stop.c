@@ -2,8 +2,6 @@
  * after the timeout (default: the container's --stop-timeout, else 10). */
 #include "kapsel.h"
 
-#include <stdio.h>
-
 struct stop_args {
 	int timeout;
 };
@@ -16,29 +14,16 @@ static const struct cli_option stop_options[] = {
 	CLI_OPT_END,
 };
 
-static int stop_run(const struct cli_call *c)
+static int stop_one(const struct cli_call *c, struct keng *g, const char *id, kerr *e)
 {
 	const struct stop_args *a = c->opts;
-	struct keng *g;
-	int rc = kapsel_engine(c, KENG_SHARED, &g);
-	if (rc)
-		return rc;
-	for (int i = 0; i < c->argc; i++) {
-		char id[65];
-		kerr e = { 0 };
-		if (kapsel_container(c, g, c->argv[i], id)) {
-			rc = CLI_EXIT_FAILURE;
-			continue;
-		}
-		keng_relock(g, -1, &e);
-		if (keng_stop(g, id, a->timeout, &e) < 0)
-			rc = cli_error(c, CLI_EXIT_FAILURE, "stop %s: %s", c->argv[i], e.msg);
-		else
-			printf("%s\n", c->argv[i]);
-		keng_relock(g, KENG_SHARED, &e);
-	}
-	keng_close(g);
-	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;
+	/* no lock while waiting: the holder records the exit */
+	return keng_relock(g, -1, e) < 0 ? -1 : keng_stop(g, id, a->timeout, e);
+}
+
+static int stop_run(const struct cli_call *c)
+{
+	return kapsel_each_container(c, stop_one, true);
 }
 
 const struct cli_command cmd_stop = {

@@ -3,30 +3,19 @@
 
 #include <stdio.h>
 
+static int wait_one(const struct cli_call *c, struct keng *g, const char *id, kerr *e)
+{
+	(void)c;
+	int code;
+	if (keng_relock(g, -1, e) < 0 || keng_wait(g, id, &code, e) < 0)
+		return -1;
+	printf("%d\n", code);
+	return 0;
+}
+
 static int wait_run(const struct cli_call *c)
 {
-	struct keng *g;
-	int rc = kapsel_engine(c, KENG_SHARED, &g);
-	if (rc)
-		return rc;
-	for (int i = 0; i < c->argc; i++) {
-		char id[65];
-		kerr e = { 0 };
-		int code;
-		keng_relock(g, KENG_SHARED, &e);
-		if (kapsel_container(c, g, c->argv[i], id)) {
-			rc = CLI_EXIT_FAILURE;
-			continue;
-		}
-		keng_relock(g, -1, &e);
-		if (keng_wait(g, id, &code, &e) < 0)
-			rc = cli_error(c, CLI_EXIT_FAILURE, "wait %s: %s", c->argv[i], e.msg);
-		else
-			printf("%d\n", code);
-		fflush(stdout);
-	}
-	keng_close(g);
-	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;
+	return kapsel_each_container(c, wait_one, false);
 }
 
 const struct cli_command cmd_wait = {

@@ -3,9 +3,11 @@
 #include "kapsel.h"
 
 #include "common/str.h"
+#include "engine/template.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,5 +72,52 @@ int kapsel_container(const struct cli_call *c, struct keng *g, const char *ref, 
 	kerr e = { 0 };
 	if (keng_resolve(g, ref, id, &e) < 0)
 		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
+	return 0;
+}
+
+int kapsel_each_container(const struct cli_call *c, kapsel_container_fn fn, bool print_ref)
+{
+	struct keng *g;
+	int rc = kapsel_engine(c, KENG_SHARED, &g);
+	if (rc)
+		return rc;
+	for (int i = 0; i < c->argc; i++) {
+		char id[65];
+		kerr e = { 0 };
+		keng_relock(g, KENG_SHARED, &e);
+		if (kapsel_container(c, g, c->argv[i], id)) {
+			rc = CLI_EXIT_FAILURE;
+			continue;
+		}
+		if (fn(c, g, id, &e) < 0)
+			rc = cli_error(c, CLI_EXIT_FAILURE, "%s: %s", c->argv[i], e.msg);
+		else if (print_ref)
+			printf("%s\n", c->argv[i]);
+		fflush(stdout);
+	}
+	keng_close(g);
+	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;
+}
+
+int kapsel_format_check(const struct cli_call *c, const char *format)
+{
+	kerr e = { 0 };
+	if (format && strcmp(format, "json") && keng_template_check(format, &e) < 0)
+		return cli_usage_error(c, "--format: %s", e.msg);
+	return 0;
+}
+
+int kapsel_format_print(const struct cli_call *c, const char *format, json_object *o)
+{
+	if (!strcmp(format, "json")) {
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		return 0;
+	}
+	kerr e = { 0 };
+	char *s = keng_template_apply(format, o, &e);
+	if (!s)
+		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
+	printf("%s\n", s);
+	free(s);
 	return 0;
 }

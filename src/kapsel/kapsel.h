@@ -63,5 +63,16 @@ int kapsel_engine(const struct cli_call *c, int mode, struct keng **out);
 const char *kapsel_conf_path(const struct cli_call *c);
 /* Resolve REF to an ID, reporting a failure (returns the exit code). */
 int kapsel_container(const struct cli_call *c, struct keng *g, const char *ref, char id[65]);
+/* The loop of start/stop/kill/rm/wait: open the store (shared), resolve
+ * each argument and call FN with the store locked shared; print the
+ * argument when FN returns 0 and PRINT_REF, report E when it fails.
+ * Returns the exit code (1 when any failed). */
+/* --format json|TEMPLATE of ps and inspect: check it once (a usage error
+ * returns its exit code), then print O as one JSON line or through the
+ * template (returns 0 or the exit code). */
+int kapsel_format_check(const struct cli_call *c, const char *format);
+int kapsel_format_print(const struct cli_call *c, const char *format, json_object *o);
+typedef int (*kapsel_container_fn)(const struct cli_call *c, struct keng *g, const char *id, kerr *e);
+int kapsel_each_container(const struct cli_call *c, kapsel_container_fn fn, bool print_ref);
 
 #endif
