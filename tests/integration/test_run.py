@@ -165,6 +165,19 @@ def test_user_0_is_root_in_a_user_namespace(images):
     assert lines[0] == "0", p.stderr
     assert lines[1:4] == ["0", "100000", "65536"]
     assert status(p.stdout, "CapEff") == "0000000000000000"
+    # the image's files are root's inside (idmapped layers, nothing copied
+    # or chowned), and what root writes belongs to host uid 100000
+    p = images("run", "--name", "kt-root", "--user", "0", "--read-only=false", "-w", "/srv/w", "kt/plain:1", "sh",
+               "-c", "stat -c '%u %g' /etc/passwd /root; touch /root/made /srv/w/f && echo wrote")
+    assert p.stdout == "0 0\n0 0\nwrote\n", p.stderr
+    upper = images.inspect("kt-root")["GraphDriver"]["Data"]["UpperDir"]
+    st = os.stat(os.path.join(upper, "root", "made"))
+    assert (st.st_uid, st.st_gid) == (100000, 100000)
+    st = os.stat(os.path.join(upper, "srv", "w", "f"))
+    assert st.st_uid == 100000
+    layer = images.inspect("kt-root")["GraphDriver"]["Data"]["LowerDir"].split(":")[0]
+    assert os.stat(os.path.join(layer, "etc", "passwd")).st_uid == 0  # the shared layer is unchanged
+    images.out("rm", "kt-root")
 
 
 def test_cap_add(images):

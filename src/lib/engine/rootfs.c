@@ -18,6 +18,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
@@ -217,12 +218,120 @@ static char *lower_string(char *const *lower)
 	return s;
 }
 
-int keng_overlay_open(char *const *lower, const char *upper, const char *work, kerr *e)
+static int overlay_config(int fs, char *const *lower, const char *upper, const char *work, kerr *e);
+
+/* A detached idmapped copy of the mount at PATH; its fd. */
+static int idmapped(const char *path, int userns, kerr *e)
 {
-	char log[512];
+	int t = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (t < 0)
+		return kerr_errno(e, "open_tree %s", path);
+	struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
+	if (mount_setattr(t, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0) {
+		close(t);
+		return kerr_errno(e, "idmap %s", path);
+	}
+	return t;
+}
+
+int keng_userns_fd(int64_t host, int64_t size, kerr *e)
+{
+	int sync[2];
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return kerr_errno(e, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sync[0]);
+		close(sync[1]);
+		return kerr_errno(e, "fork");
+	}
+	if (pid == 0) {
+		char c = unshare(CLONE_NEWUSER) == 0 ? 0 : 1;
+		if (write(sync[1], &c, 1) == 1 && c == 0)
+			pause();
+		_exit(1);
+	}
+	_cleanup_pid_ pid_t child = pid;
+	close(sync[1]);
+	char c = 1;
+	ssize_t n = read(sync[0], &c, 1);
+	close(sync[0]);
+	if (n != 1 || c)
+		return kerr_msg(e, EPERM, "unshare a user namespace for the idmapped layers");
+	char map[64], path[64];
+	snprintf(map, sizeof(map), "0 %lld %lld\n", (long long)host, (long long)size);
+	static const char *const files[] = { "uid_map", "gid_map" };
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)child, files[i]);
+		if (kfs_write_str(path, map, e) < 0)
+			return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)child);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kerr_errno(e, "open %s", path);
+	return fd;
+}
+
+static int64_t shift_host, shift_size;
+
+static int shift_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)flag;
+	(void)f;
+	uid_t u = st->st_uid < (uid_t)shift_size ? (uid_t)(st->st_uid + shift_host) : st->st_uid;
+	gid_t g = st->st_gid < (gid_t)shift_size ? (gid_t)(st->st_gid + shift_host) : st->st_gid;
+	if ((u != st->st_uid || g != st->st_gid) && lchown(path, u, g) < 0)
+		return -1;
+	/* lchown clears set-id bits; none of ours has them */
+	return 0;
+}
+
+int keng_shift_tree(const char *dir, int64_t host, int64_t size, kerr *e)
+{
+	shift_host = host;
+	shift_size = size;
+	if (nftw(dir, shift_one, 16, FTW_PHYS | FTW_MOUNT) != 0)
+		return kerr_errno(e, "shift the owners under %s", dir);
+	return 0;
+}
+
+int keng_overlay_open(char *const *lower_in, const char *upper, const char *work, int userns, kerr *e)
+{
 	_cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return kerr_errno(e, "fsopen overlay");
+	size_t n = kstrv_len(lower_in);
+	/* idmapped layers are named by their detached mounts' fds */
+	_cleanup_strv_ char **lower = calloc(n + 1, sizeof(char *));
+	_cleanup_free_ int *fds = calloc(n + 1, sizeof(int));
+	if (!lower || !fds)
+		return kerr_errno(e, "overlay");
+	int rc = 0;
+	for (size_t i = 0; i < n; i++)
+		fds[i] = -1;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (userns >= 0 && (fds[i] = idmapped(lower_in[i], userns, e)) < 0)
+			rc = -1;
+		else if (!(lower[i] = userns >= 0 ? kstr_printf("/proc/self/fd/%d", fds[i]) : strdup(lower_in[i])))
+			rc = kerr_errno(e, "overlay");
+	}
+	if (rc == 0)
+		rc = overlay_config(fs, lower, upper, work, e);
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (rc < 0)
+		return -1;
+	int mfd = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (mfd < 0)
+		return kerr_errno(e, "fsmount overlay");
+	return mfd;
+}
+
+static int overlay_config(int fs, char *const *lower, const char *upper, const char *work, kerr *e)
+{
+	char log[512];
 	size_t n = kstrv_len(lower);
 	/* lowerdir+ appends below the layers given so far: top first */
 	int plus = 1;
@@ -244,10 +353,7 @@ int keng_overlay_open(char *const *lower, const char *upper, const char *work, k
 		return kerr_errno(e, "overlay upperdir %s, workdir %s (%s)", upper, work, fs_log(fs, log, sizeof(log)));
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return kerr_errno(e, "mount overlay (%s)", fs_log(fs, log, sizeof(log)));
-	int mfd = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-	if (mfd < 0)
-		return kerr_errno(e, "fsmount overlay");
-	return mfd;
+	return 0;
 }
 
 int keng_overlay_attach(int mfd, bool ro, const char *target, kerr *e)

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct kstore;
 struct kstore_image;
@@ -19,9 +20,18 @@ int keng_layers_for_image(struct kstore *s, const char *root, const struct kstor
 
 /* Mount overlayfs over LOWER (base first) with UPPER and WORK, with the
  * new mount API: fsconfig "lowerdir+" per layer (Linux 6.8+), else one
- * "lowerdir" string.  The mount is nosuid,nodev and detached: the
- * returned fd is its root, writable until keng_overlay_attach. */
-int keng_overlay_open(char *const *lower, const char *upper, const char *work, kerr *e);
+ * "lowerdir" string.  With USERNS >= 0 (a user namespace fd) every layer
+ * is first an idmapped mount through it, so what the host's root owns in
+ * the image the namespace's root owns: no copy, no chown of the shared
+ * layers (the container's own UPPER is shifted by keng_shift_tree).  The
+ * mount is nosuid,nodev and detached: the returned fd is its root,
+ * writable until keng_overlay_attach. */
+int keng_overlay_open(char *const *lower, const char *upper, const char *work, int userns, kerr *e);
+/* A user namespace mapping 0..SIZE-1 to HOST.. (uids and gids); its fd. */
+int keng_userns_fd(int64_t host, int64_t size, kerr *e);
+/* Shift the owners of everything under DIR (the container's own upper
+ * layer) from 0..SIZE-1 to HOST.. (lchown, no symlink followed). */
+int keng_shift_tree(const char *dir, int64_t host, int64_t size, kerr *e);
 /* Make the detached mount MFD read-only when RO, and attach it at TARGET. */
 int keng_overlay_attach(int mfd, bool ro, const char *target, kerr *e);
 

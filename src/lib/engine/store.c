@@ -398,7 +398,7 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 			return -1;
 		}
 	}
-	if ((j->mfd = keng_overlay_open(layers, upper, work, e)) < 0)
+	if ((j->mfd = keng_overlay_open(layers, upper, work, -1, e)) < 0)
 		return -1;
 	char created[KTIME_BUFSZ];
 	ktime_now(created, sizeof(created), KTIME_NANO_TRIM);
@@ -406,13 +406,27 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 				.created = created, .rootfd = j->mfd, .netns = j->netns };
 	if (keng_build(&b, &spec, &rec, e) < 0)
 		return -1;
-	if (b.userns && j->netns) {
+	if (b.userns) {
+		/* root in a user namespace: the same root again over idmapped
+		 * layers, so the namespace's root owns what the host's root owns
+		 * in the image; the container's own upper layer (what keng_build
+		 * made in it included) is shifted to match */
+		_cleanup_close_ int ns = keng_userns_fd(d->userns_host_uid, d->userns_size, e);
+		if (ns < 0)
+			return -1;
+		close(j->mfd);
+		j->mfd = -1;
+		if (keng_shift_tree(upper, d->userns_host_uid, d->userns_size, e) < 0 ||
+		    (j->mfd = keng_overlay_open(layers, upper, work, ns, e)) < 0)
+			return -1;
 		/* the runtime makes the user namespace's own network namespace */
-		kerr ig = { 0 };
-		keng_umount(j->netns, &ig);
-		unlink(j->netns);
-		free(j->netns);
-		j->netns = NULL;
+		if (j->netns) {
+			kerr ig = { 0 };
+			keng_umount(j->netns, &ig);
+			unlink(j->netns);
+			free(j->netns);
+			j->netns = NULL;
+		}
 	}
 	_cleanup_free_ char *dir = keng_path(g, id, NULL);
 	_cleanup_free_ char *mdir = kstr_printf("%s/bundle/rootfs", dir ? dir : "");
