@@ -386,23 +386,73 @@ def test_kill_signal_and_interactive(images):
 def test_rm_cleans_the_overlay_and_the_directory(images):
     cid = images.out("create", "kt/plain:1", "true").strip()
     d = os.path.join(images.root, "containers", cid)
-    assert len(mounts_under(d)) == 2  # the overlay root and the network namespace
+    ns = os.path.join(images.root, "netns", cid)
+    assert mounts_under(d) == [d + "/bundle/rootfs"] and mounts_under(ns) == [ns]
     assert images.out("rm", cid[:10]) == cid[:10] + "\n"
     assert not os.path.exists(d) and mounts_under(d) == []
+    assert not os.path.exists(ns) and mounts_under(ns) == []
     # a foreground --rm leaves nothing either
     before = set(os.listdir(os.path.join(images.root, "containers")))
     images.out("run", "--rm", "kt/plain:1", "true")
     assert set(os.listdir(os.path.join(images.root, "containers"))) == before
     assert mounts_under(os.path.join(images.root, "containers")) == []
+    assert mounts_under(os.path.join(images.root, "netns")) == []
+
+
+def supervise_bin():
+    return os.environ.get("KAPSEL_SUPERVISE") or next(
+        (p for p in [os.path.join(BUILD, "src", "supervise", "kapsel-supervise")] if os.path.exists(p)), None)
 
 
 def test_detached_needs_the_supervisor(images):
-    sup = os.path.join(BUILD, "src", "supervise", "kapsel-supervise")
-    if os.path.exists(sup):
+    if supervise_bin():
         pytest.skip("kapsel-supervise is built: test_run_detached covers -d")
     p = images("run", "-d", "kt/plain:1", "sleep", "5", env={"KAPSEL_SUPERVISE": ""})
     assert p.returncode == 125 and "kapsel-supervise" in p.stderr
     assert images("ps", "-aq").stdout == ""
+
+
+def test_run_detached(images):
+    if not supervise_bin():
+        pytest.skip("kapsel-supervise is not built")
+    env = {"KAPSEL_SUPERVISE": supervise_bin()}
+    p = images("run", "-d", "--restart", "no", "--name", "kt-d", "kt/plain:1", "sh", "-c",
+               "trap 'exit 3' TERM; echo out; echo err >&2; while :; do sleep 0.1; done", env=env)
+    assert p.returncode == 0, p.stderr
+    cid = p.stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", cid)
+    i = images.inspect("kt-d")
+    assert i["State"]["Status"] == "running" and i["State"]["Pid"] > 0
+    assert images.out("ps", "--format", "{{.ID}} {{.Names}}") == f"{cid[:12]} kt-d\n"
+    log = os.path.join(images.root, "containers", cid, cid + "-json.log")
+    assert wait_for(lambda: os.path.exists(log) and open(log).read().count("\n") >= 2)
+    lines = [json.loads(x) for x in open(log).read().splitlines()]
+    assert {(x["stream"], x["log"]) for x in lines} == {("stdout", "out\n"), ("stderr", "err\n")}
+    w = subprocess.Popen(images.argv("wait", "kt-d"), stdout=subprocess.PIPE, text=True, env=dict(os.environ, **env))
+    # the stop signal (SIGTERM) reaches the trap, through the supervisor
+    assert images.out("stop", "-t", "20", "kt-d", env=env) == "kt-d\n"
+    assert w.communicate(timeout=30)[0] == "3\n"
+    i = images.inspect("kt-d")
+    assert i["State"]["Status"] == "exited" and i["State"]["ExitCode"] == 3
+    # start again, kill, remove with -f while it runs
+    assert images.out("start", "kt-d", env=env) == "kt-d\n"
+    assert images.inspect("kt-d")["State"]["Running"] is True
+    time.sleep(0.3)  # the trap is set
+    assert images.out("kill", "-s", "TERM", "kt-d", env=env) == "kt-d\n"
+    assert images.out("wait", "kt-d", env=env) == "3\n"
+    assert images.out("start", "kt-d", env=env) == "kt-d\n"
+    assert images.out("rm", "-f", "kt-d", env=env) == "kt-d\n"
+    assert not os.path.exists(os.path.join(images.root, "containers", cid))
+    assert mounts_under(os.path.join(images.root, "containers", cid)) == []
+    assert mounts_under(os.path.join(images.root, "netns", cid)) == []
+    # -d --rm: the supervisor removes it when it exits
+    cid = images.out("run", "-d", "--rm", "kt/plain:1", "true", env=env).strip()
+    assert wait_for(lambda: not os.path.exists(os.path.join(images.root, "containers", cid)))
+    assert images("inspect", cid).returncode == 1
+    images.out("create", "kt/plain:1", "true")  # a create releases the network namespace left behind
+    assert mounts_under(os.path.join(images.root, "netns", cid)) == []
+    assert not os.path.exists(os.path.join(images.root, "netns", cid))
+
 
 
 def test_tty(images):

@@ -8,11 +8,13 @@
  *     bundle/config.json, rootfs/     the OCI bundle kapsel-runtime runs; rootfs
  *                                     is the overlay mounted at create
  *     upper/, work/                   the overlay's writable layer
- *     netns                           the network namespace (loopback up)
  *     supervise.json                  for kapsel-supervise (SUPERVISE_CONTRACT.md)
  *     status.json                     the state, written by whoever holds the
  *                                     container (the supervisor, or a foreground
  *                                     `kapsel run`), temp + rename
+ *   ROOT/netns/<id>                   its network namespace (loopback up), bind-
+ *                                     mounted; released by rm, or by the next
+ *                                     create once the directory is gone
  *
  * Contract.  keng_create builds everything before anything is visible:
  * the image is resolved and its layers found, the overlay is mounted

@@ -13,6 +13,12 @@ struct keng {
 
 /* ROOT/containers/<id>/NAME (NAME may be NULL: the directory); free it. */
 char *keng_path(const struct keng *g, const char *id, const char *name);
+/* ROOT/netns/<id>: the container's network namespace.  Outside its
+ * directory, so kapsel-supervise's auto_remove (which unmounts only the
+ * rootfs) can remove the directory; keng_sweep_netns releases the ones
+ * whose container is gone. */
+char *keng_netns_path(const struct keng *g, const char *id);
+void keng_sweep_netns(const struct keng *g);
 /* container.json / status.json of ID, parsed; status.json missing is NULL
  * with 0. */
 int keng_record(const struct keng *g, const char *id, json_object **out, kerr *e);

@@ -93,13 +93,15 @@ int keng_runtime(const struct keng *g, const char *const *args, bool quiet, kerr
 
 static int ctl_call(const struct keng *g, const char *id, json_object *req, json_object **reply, kerr *e)
 {
-	_cleanup_free_ char *path = keng_path(g, id, "ctl.sock");
-	if (!path)
+	_cleanup_free_ char *path = keng_path(g, id, "ctl.sock"), *dir = keng_path(g, id, NULL);
+	if (!path || !dir)
 		return kerr_errno(e, "ctl.sock");
+	/* through the directory's fd: ROOT may be longer than sun_path */
+	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return kerr_errno(e, "open %s", dir);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return kerr_msg(e, ENAMETOOLONG, "%s: path too long for a unix socket", path);
-	strcpy(sa.sun_path, path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/ctl.sock", dfd);
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return kerr_errno(e, "connect %s", path);
@@ -591,7 +593,7 @@ int keng_remove(struct keng *g, const char *id, bool force, kerr *e)
 	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
 		return -1;
 	_cleanup_free_ char *dir = keng_path(g, id, NULL), *rootfs = keng_path(g, id, "bundle/rootfs"),
-			    *netns = keng_path(g, id, "netns");
+			    *netns = keng_netns_path(g, id);
 	if (!dir || !rootfs || !netns)
 		return kerr_errno(e, "remove");
 	struct stat sb;
@@ -602,5 +604,9 @@ int keng_remove(struct keng *g, const char *id, bool force, kerr *e)
 	keng_runtime(g, del, true, &ig);
 	if (keng_umount(rootfs, e) < 0 || keng_umount(netns, e) < 0)
 		return kerr_wrap(e, "remove %.12s", id);
-	return keng_rm_tree(dir, e) < 0 ? kerr_wrap(e, "remove %.12s", id) : 0;
+	unlink(netns);
+	if (keng_rm_tree(dir, e) < 0)
+		return kerr_wrap(e, "remove %.12s", id);
+	keng_sweep_netns(g);
+	return 0;
 }

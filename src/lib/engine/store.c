@@ -27,6 +27,39 @@
 
 KAPSEL_DEFINE_CLEANUP(struct kstore *, kstore_close)
 
+static bool is_id(const char *s)
+{
+	if (strlen(s) != 64)
+		return false;
+	for (; *s; s++)
+		if (!isxdigit((unsigned char)*s) || isupper((unsigned char)*s))
+			return false;
+	return true;
+}
+
+char *keng_netns_path(const struct keng *g, const char *id)
+{
+	return kstr_printf("%s/netns/%s", g->root, id);
+}
+
+void keng_sweep_netns(const struct keng *g)
+{
+	_cleanup_free_ char *nsdir = kstr_printf("%s/netns", g->root);
+	_cleanup_closedir_ DIR *d = nsdir ? opendir(nsdir) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!is_id(de->d_name))
+			continue;
+		_cleanup_free_ char *cdir = keng_path(g, de->d_name, NULL), *ns = keng_netns_path(g, de->d_name);
+		struct stat st;
+		if (!cdir || !ns || stat(cdir, &st) == 0 || errno != ENOENT)
+			continue;
+		kerr ig = { 0 };
+		keng_umount(ns, &ig);
+		unlink(ns);
+	}
+}
+
 char *keng_path(const struct keng *g, const char *id, const char *name)
 {
 	return name ? kstr_printf("%s/%s/%s", g->cdir, id, name) : kstr_printf("%s/%s", g->cdir, id);
@@ -132,15 +165,6 @@ int keng_status_write(const struct keng *g, const char *id, json_object *st, ker
 	return kfs_write_file(p, s, strlen(s), 0600, 1, e);
 }
 
-static bool is_id(const char *s)
-{
-	if (strlen(s) != 64)
-		return false;
-	for (; *s; s++)
-		if (!isxdigit((unsigned char)*s) || isupper((unsigned char)*s))
-			return false;
-	return true;
-}
 
 int keng_list(const struct keng *g, char ***ids, kerr *e)
 {
@@ -359,8 +383,10 @@ static void create_undo(struct create_job *j)
 	kerr ig = { 0 };
 	if (j->mounted)
 		keng_umount(j->rootfs, &ig);
-	if (j->netns)
+	if (j->netns) {
 		keng_umount(j->netns, &ig);
+		unlink(j->netns);
+	}
 	if (j->mfd >= 0)
 		close(j->mfd);
 	if (j->tmp)
@@ -390,8 +416,11 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 		return -1;
 	const char *net = o->network ? o->network : d->network;
 	if (!strcmp(net, "none")) {
-		if (!(j->netns = kstr_printf("%s/netns", j->tmp)))
+		_cleanup_free_ char *nsdir = kstr_printf("%s/netns", g->root);
+		if (!nsdir || !(j->netns = keng_netns_path(g, id)))
 			return kerr_errno(e, "create");
+		if (kfs_mkdir_p(nsdir, 0700, e) < 0)
+			return -1;
 		if (keng_netns_create(j->netns, e) < 0) {
 			free(j->netns);
 			j->netns = NULL;
@@ -472,7 +501,7 @@ static void sweep(struct keng *g)
 			continue;
 		struct create_job j = { .mfd = -1, .mounted = true, .tmp = keng_path(g, de->d_name, NULL),
 					.rootfs = keng_path(g, de->d_name, "bundle/rootfs"),
-					.netns = keng_path(g, de->d_name, "netns") };
+					.netns = keng_netns_path(g, de->d_name) };
 		create_undo(&j);
 		free(j.tmp);
 		free(j.rootfs);
@@ -491,6 +520,7 @@ int keng_create(struct keng *g, const struct keng_opts *o, const struct keng_def
 	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
 		return -1;
 	sweep(g);
+	keng_sweep_netns(g);
 	if (o->name) {
 		if (!name_ok(o->name))
 			return kerr_msg(e, EINVAL, "--name %s: a name is [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
