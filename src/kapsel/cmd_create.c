@@ -17,9 +17,16 @@
 #define A struct create_args
 
 const struct create_args create_defaults = {
-	.o = { .read_only = -1, .memory = KENG_UNSET, .memory_swap = KENG_UNSET, .cpu_shares = KENG_UNSET,
-	       .pids_limit = KENG_UNSET, .stop_timeout = -1, .health_interval = KENG_UNSET,
-	       .health_timeout = KENG_UNSET, .health_start_period = KENG_UNSET, .health_retries = -1 },
+	.o = { .read_only = -1,
+	       .memory = KENG_UNSET,
+	       .memory_swap = KENG_UNSET,
+	       .cpu_shares = KENG_UNSET,
+	       .pids_limit = KENG_UNSET,
+	       .stop_timeout = -1,
+	       .health_interval = KENG_UNSET,
+	       .health_timeout = KENG_UNSET,
+	       .health_start_period = KENG_UNSET,
+	       .health_retries = -1 },
 	.cpu_shares = -1,
 	.pids_limit = INT32_MIN,
 };
@@ -30,8 +37,9 @@ const struct cli_option create_options[] = {
 	CLI_OPT_STRV(0, "env-file", A, env_files, "FILE", "read variables from FILE (KEY=VALUE lines)"),
 	CLI_OPT_STRING(0, "entrypoint", A, o.entrypoint, "CMD", "replace the image's ENTRYPOINT (\"\" clears it)"),
 	CLI_OPT_STRING('w', "workdir", A, o.workdir, "DIR", "working directory inside the container (created)"),
-	CLI_OPT_STRING('u', "user", A, o.user, "USER[:GROUP]", "run as USER (default: the image's USER, else 65534); "
-							       "0 or root runs in a user namespace"),
+	CLI_OPT_STRING('u', "user", A, o.user, "USER[:GROUP]",
+		       "run as USER (default: the image's USER, else 65534); "
+		       "0 or root runs in a user namespace"),
 	CLI_OPT_STRV(0, "group-add", A, o.group_add, "GROUP", "an additional group"),
 	CLI_OPT_FLAG(0, "read-only", A, o.read_only, "the root filesystem read-only (default true; --read-only=false)"),
 	CLI_OPT_LIST(0, "cap-add", A, o.cap_add, "CAP", "add a capability (all are dropped by default)"),
@@ -39,7 +47,8 @@ const struct cli_option create_options[] = {
 	CLI_OPT_STRV(0, "security-opt", A, o.security_opt, "OPT",
 		     "seccomp=unconfined|PROFILE.json, no-new-privileges=false"),
 	CLI_OPT_SIZE('m', "memory", A, o.memory, "BYTES", "memory limit (0: none; default from kapsel.conf)"),
-	CLI_OPT_SIZE(0, "memory-swap", A, o.memory_swap, "BYTES", "memory plus swap (-1: unlimited swap; default = --memory)"),
+	CLI_OPT_SIZE(0, "memory-swap", A, o.memory_swap, "BYTES",
+		     "memory plus swap (-1: unlimited swap; default = --memory)"),
 	CLI_OPT_STRING(0, "cpus", A, o.cpus, "N", "CPU limit (0: none)"),
 	CLI_OPT_INT('c', "cpu-shares", A, cpu_shares, "N", 0, 262144, "CPU weight"),
 	CLI_OPT_INT(0, "pids-limit", A, pids_limit, "N", -1, INT32_MAX, "process limit (-1 or 0: none)"),
@@ -49,11 +58,13 @@ const struct cli_option create_options[] = {
 	CLI_OPT_STRV(0, "tmpfs", A, o.tmpfs, "PATH[:OPTS]", "a tmpfs (noexec,nosuid,nodev unless OPTS say exec)"),
 	CLI_OPT_STRV('l', "label", A, o.labels, "KEY=VALUE", "a label"),
 	CLI_OPT_STRING('h', "hostname", A, o.hostname, "NAME", "the container's hostname (default: its short ID)"),
-	CLI_OPT_STRING(0, "stop-signal", A, o.stop_signal, "SIGNAL", "signal for kapsel stop (default: the image's, "
-								    "else SIGTERM)"),
+	CLI_OPT_STRING(0, "stop-signal", A, o.stop_signal, "SIGNAL",
+		       "signal for kapsel stop (default: the image's, "
+		       "else SIGTERM)"),
 	CLI_OPT_INT(0, "stop-timeout", A, o.stop_timeout, "SECONDS", 0, 86400, "wait before SIGKILL on stop"),
-	CLI_OPT_STRING(0, "restart", A, o.restart, "POLICY", "no, on-failure[:N] (default on-failure:5), always, "
-							     "unless-stopped"),
+	CLI_OPT_STRING(0, "restart", A, o.restart, "POLICY",
+		       "no, on-failure[:N] (default on-failure:5), always, "
+		       "unless-stopped"),
 	CLI_OPT_FLAG('t', "tty", A, o.tty, "give the container a terminal"),
 	CLI_OPT_FLAG('i', "interactive", A, o.interactive, "keep stdin open"),
 	CLI_OPT_FLAG(0, "rm", A, o.auto_remove, "remove the container when it exits"),

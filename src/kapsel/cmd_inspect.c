@@ -47,7 +47,7 @@ static int inspect_run(const struct cli_call *c)
 	keng_close(g);
 	if (!a->format)
 		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-									JSON_C_TO_STRING_NOSLASHESCAPE));
+									   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(all);
 	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;
 }

@@ -145,9 +145,9 @@ static int ps_run(const struct cli_call *c)
 			int fr = kapsel_format_print(c, a->format, r);
 			rc = fr ? fr : rc;
 		} else
-			printf("%-12s   %-20s %-22s %-15s %-26s %-10s %s\n", kj_get_str(r, "ID"), kj_get_str(r, "Image"),
-			       kj_get_str(r, "Command"), kj_get_str(r, "RunningFor"), kj_get_str(r, "Status"), "",
-			       kj_get_str(r, "Names"));
+			printf("%-12s   %-20s %-22s %-15s %-26s %-10s %s\n", kj_get_str(r, "ID"),
+			       kj_get_str(r, "Image"), kj_get_str(r, "Command"), kj_get_str(r, "RunningFor"),
+			       kj_get_str(r, "Status"), "", kj_get_str(r, "Names"));
 		json_object_put(r);
 		json_object_put(o);
 	}

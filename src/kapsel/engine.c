@@ -110,7 +110,8 @@ int kapsel_format_check(const struct cli_call *c, const char *format)
 int kapsel_format_print(const struct cli_call *c, const char *format, json_object *o)
 {
 	if (!strcmp(format, "json")) {
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		return 0;
 	}
 	kerr e = { 0 };

@@ -26,18 +26,20 @@
 
 #include <cmocka.h>
 
-static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
-			     "# a comment\n"
-			     "app:x:1000:1001:app:/home/app:/bin/sh\n"
-			     "broken line\n"
-			     "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
-			     "nohome:x:1200:1200:::/bin/sh\n";
-static const char group[] = "root:x:0:\n"
-			    "app:x:1001:\n"
-			    "wheel:x:10:app,other\n"
-			    "video:x:44:other\n"
-			    "staff:x:50:app\n"
-			    "nogroup:x:65534:\n";
+static const char passwd[] =
+	"root:x:0:0:root:/root:/bin/sh\n"
+	"# a comment\n"
+	"app:x:1000:1001:app:/home/app:/bin/sh\n"
+	"broken line\n"
+	"nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
+	"nohome:x:1200:1200:::/bin/sh\n";
+static const char group[] =
+	"root:x:0:\n"
+	"app:x:1001:\n"
+	"wheel:x:10:app,other\n"
+	"video:x:44:other\n"
+	"staff:x:50:app\n"
+	"nogroup:x:65534:\n";
 
 /* ---- env ---- */
 
@@ -443,9 +445,10 @@ static void test_template(void **state)
 {
 	(void)state;
 	kerr e = { 0 };
-	json_object *o = json_tokener_parse("{\"State\":{\"Status\":\"running\",\"Pid\":42,\"Running\":true},"
-					    "\"Config\":{\"Cmd\":[\"sh\",\"-c\"],\"Labels\":{\"a.b\":\"x\"}},"
-					    "\"Name\":\"/web\",\"Null\":null}");
+	json_object *o = json_tokener_parse(
+		"{\"State\":{\"Status\":\"running\",\"Pid\":42,\"Running\":true},"
+		"\"Config\":{\"Cmd\":[\"sh\",\"-c\"],\"Labels\":{\"a.b\":\"x\"}},"
+		"\"Name\":\"/web\",\"Null\":null}");
 	assert_non_null(o);
 	char *s = keng_template_apply("{{.State.Status}} {{ .State.Pid }} {{.State.Running}} {{.Name}}", o, &e);
 	assert_string_equal(s, "running 42 true /web");

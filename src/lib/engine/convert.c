@@ -108,8 +108,8 @@ int keng_env_file_parse(const char *name, const char *text, char ***out, kerr *e
 	return 0;
 }
 
-int keng_args(char *const *img_entrypoint, char *const *img_cmd, const char *entrypoint, char *const *args,
-	      char ***out, kerr *e)
+int keng_args(char *const *img_entrypoint, char *const *img_cmd, const char *entrypoint, char *const *args, char ***out,
+	      kerr *e)
 {
 	_cleanup_strv_ char **v = NULL;
 	if (!(v = calloc(1, sizeof(char *))))
@@ -128,7 +128,8 @@ int keng_args(char *const *img_entrypoint, char *const *img_cmd, const char *ent
 		if (kstrv_add(&v, *p) < 0)
 			return kerr_errno(e, "args");
 	if (!v[0])
-		return kerr_msg(e, EINVAL, "no command: the image has no Entrypoint or Cmd; give one after the image name");
+		return kerr_msg(e, EINVAL,
+				"no command: the image has no Entrypoint or Cmd; give one after the image name");
 	*out = steal_ptr(v);
 	return 0;
 }
@@ -270,8 +271,8 @@ static long long group_id(const char *spec, const char *group, const char *what,
 		return gid;
 	struct gr_find q = { .name = spec, .gid = -1 };
 	if (!group || each_entry(group, 4, gr_by_name, &q) <= 0 || q.gid < 0) {
-		kerr_msg(e, ENOENT, "%s: unable to find group %s: no matching entries in the image's /etc/group%s", what,
-			 spec, group ? "" : " (the image has none)");
+		kerr_msg(e, ENOENT, "%s: unable to find group %s: no matching entries in the image's /etc/group%s",
+			 what, spec, group ? "" : " (the image has none)");
 		return -1;
 	}
 	return q.gid;

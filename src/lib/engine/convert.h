@@ -40,16 +40,16 @@ int keng_env_file_parse(const char *name, const char *text, char ***out, kerr *e
  * to clear the image's, else the new one (a single word, as Docker's
  * flag).  ARGS: after the image (NULL or empty: the image's Cmd, unless
  * --entrypoint was given).  An empty result is EINVAL. */
-int keng_args(char *const *img_entrypoint, char *const *img_cmd, const char *entrypoint, char *const *args,
-	      char ***out, kerr *e);
+int keng_args(char *const *img_entrypoint, char *const *img_cmd, const char *entrypoint, char *const *args, char ***out,
+	      kerr *e);
 
 struct keng_user {
 	uid_t uid;
 	gid_t gid;
-	gid_t *gids;   /* additional gids, the primary one first; ngids >= 1 */
+	gid_t *gids; /* additional gids, the primary one first; ngids >= 1 */
 	size_t ngids;
-	char *name;    /* from passwd, or NULL */
-	char *home;    /* from passwd, else "/" */
+	char *name; /* from passwd, or NULL */
+	char *home; /* from passwd, else "/" */
 };
 
 void keng_user_clear(struct keng_user *u);

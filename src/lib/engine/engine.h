@@ -42,20 +42,20 @@
 /* The defaults of kapsel.conf [run] (docs/run.md); keng_defaults_load
  * starts from the built-in values below and applies the file. */
 struct keng_defaults {
-	char *user;             /* "65534:65534" when the image has no USER */
-	int64_t memory;         /* bytes; swap = memory (no extra swap) */
-	int64_t nano_cpus;      /* 1e9 = one CPU */
+	char *user;        /* "65534:65534" when the image has no USER */
+	int64_t memory;    /* bytes; swap = memory (no extra swap) */
+	int64_t nano_cpus; /* 1e9 = one CPU */
 	int64_t cpu_shares;
 	int64_t pids_limit;
-	int64_t nofile, nproc;  /* rlimits, soft = hard */
+	int64_t nofile, nproc; /* rlimits, soft = hard */
 	bool read_only;
-	char *network;          /* "none" */
-	int64_t tmp_size;       /* /tmp and /var/tmp */
-	int64_t run_size;       /* /run */
-	int64_t volume_size;    /* each image Volume (a tmpfs) */
-	char *restart;          /* "on-failure:5" */
-	int64_t stop_timeout;   /* seconds */
-	char *log_driver;       /* "json-file" */
+	char *network;        /* "none" */
+	int64_t tmp_size;     /* /tmp and /var/tmp */
+	int64_t run_size;     /* /run */
+	int64_t volume_size;  /* each image Volume (a tmpfs) */
+	char *restart;        /* "on-failure:5" */
+	int64_t stop_timeout; /* seconds */
+	char *log_driver;     /* "json-file" */
 	char *log_max_size, *log_max_file;
 	int64_t userns_host_uid, userns_size; /* --user 0: 0..size-1 -> host_uid.. */
 };
@@ -67,36 +67,36 @@ int keng_cpus_parse(const char *s, int64_t *nano, kerr *e);
 
 /* What the user asked for (Docker's flags); strings point into argv. */
 struct keng_opts {
-	const char *image;       /* the reference */
-	char **args;             /* after the image (may be NULL) */
-	const char *name;        /* NULL: a generated one */
-	char **env;              /* KEY=VALUE, --env-file first then -e */
-	const char *entrypoint;  /* NULL: the image's */
+	const char *image;      /* the reference */
+	char **args;            /* after the image (may be NULL) */
+	const char *name;       /* NULL: a generated one */
+	char **env;             /* KEY=VALUE, --env-file first then -e */
+	const char *entrypoint; /* NULL: the image's */
 	const char *workdir;
 	const char *user;
 	char **group_add;
-	int read_only;           /* -1: the default */
+	int read_only; /* -1: the default */
 	char **cap_add, **cap_drop;
 	char **security_opt;
 	int64_t memory, memory_swap, cpu_shares, pids_limit; /* KENG_UNSET */
 	const char *cpus;
-	char **ulimits;          /* "nofile=1024[:2048]" */
+	char **ulimits; /* "nofile=1024[:2048]" */
 	const char *network;
-	char **tmpfs;            /* "/path[:opts]" */
-	char **labels;           /* KEY=VALUE */
+	char **tmpfs;  /* "/path[:opts]" */
+	char **labels; /* KEY=VALUE */
 	const char *hostname;
 	const char *stop_signal;
-	int stop_timeout;        /* -1: the default */
+	int stop_timeout; /* -1: the default */
 	const char *restart;
 	int tty, interactive, auto_remove;
 	/* health checks, for the supervisor */
 	const char *health_cmd;
 	int64_t health_interval, health_timeout, health_start_period; /* ns, KENG_UNSET */
-	int health_retries;      /* -1 */
+	int health_retries;                                           /* -1 */
 	int no_healthcheck;
 };
 
-struct keng;                  /* the container store, locked */
+struct keng; /* the container store, locked */
 #define KENG_SHARED 0
 #define KENG_EXCLUSIVE 1
 
@@ -121,9 +121,9 @@ int keng_list(const struct keng *g, char ***ids, kerr *e);
  * processes: a holder that is gone while status.json says running is
  * reported as "dead" (with Error saying so). */
 struct keng_state {
-	char status[16];   /* Docker's: created running restarting exited dead */
-	pid_t pid;         /* container init, 0 when not running */
-	pid_t holder;      /* supervisor or foreground kapsel run, 0 if none */
+	char status[16]; /* Docker's: created running restarting exited dead */
+	pid_t pid;       /* container init, 0 when not running */
+	pid_t holder;    /* supervisor or foreground kapsel run, 0 if none */
 	int exit_code;
 	bool oom_killed;
 	char started_at[48], finished_at[48];

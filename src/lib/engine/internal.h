@@ -5,8 +5,8 @@
 #include "engine.h"
 
 struct keng {
-	char *root;         /* kapsel --root */
-	char *cdir;         /* ROOT/containers */
+	char *root; /* kapsel --root */
+	char *cdir; /* ROOT/containers */
 	char *runtime, *supervise, *runtime_root;
 	int lockfd, mode;
 };

@@ -247,8 +247,7 @@ static int fg_in(struct kloop_source *s, int fd, uint32_t ev, void *data, kerr *
 
 /* Run the runtime's create with a console socket and wait for both the
  * master and create's exit.  Returns create's status (>= 0) or -1. */
-static int create_with_console(struct kloop *l, struct fg *f, const char **argv, size_t argc, bool interactive,
-			       kerr *e)
+static int create_with_console(struct kloop *l, struct fg *f, const char **argv, size_t argc, bool interactive, kerr *e)
 {
 	char dir[] = "/tmp/kapsel-console-XXXXXX";
 	if (!mkdtemp(dir))
@@ -340,8 +339,9 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 	/* the container's init is reparented to us when the runtime exits */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return kerr_errno(e, "PR_SET_CHILD_SUBREAPER");
-	const char *argv[16] = { g->runtime, "--root", g->runtime_root, "create", "--bundle", bundle, "--pid-file",
-				 pidf };
+	const char *argv[16] = {
+		g->runtime, "--root", g->runtime_root, "create", "--bundle", bundle, "--pid-file", pidf
+	};
 	size_t argc = 8;
 	int rc;
 	if (tty) {
@@ -417,8 +417,9 @@ int keng_start(struct keng *g, const char *id, kerr *e)
 	if (!strcmp(st.status, "running") || !strcmp(st.status, "restarting"))
 		return 0;
 	if (!g->supervise)
-		return kerr_msg(e, ENOENT, "kapsel-supervise is not installed beside kapsel (or set KAPSEL_SUPERVISE): a "
-					   "detached container needs it");
+		return kerr_msg(e, ENOENT,
+				"kapsel-supervise is not installed beside kapsel (or set KAPSEL_SUPERVISE): a "
+				"detached container needs it");
 	_cleanup_free_ char *dir = keng_path(g, id, NULL);
 	if (!dir)
 		return kerr_errno(e, "start");
@@ -573,8 +574,8 @@ int keng_remove(struct keng *g, const char *id, bool force, kerr *e)
 	if (!strcmp(st.status, "running") || !strcmp(st.status, "restarting")) {
 		if (!force)
 			return kerr_msg(e, EBUSY,
-					"container %.12s is %s: stop it first (kapsel stop) or remove it with rm -f", id,
-					st.status);
+					"container %.12s is %s: stop it first (kapsel stop) or remove it with rm -f",
+					id, st.status);
 		kerr ig = { 0 };
 		int code;
 		keng_relock(g, -1, &ig);

@@ -167,7 +167,8 @@ int keng_layers_for_image(struct kstore *s, const char *root, const struct kstor
 			rm_tree(tmp);
 			if (mkdir(tmp, 0755) < 0)
 				return kerr_errno(e, "mkdir %s", tmp);
-			if (unpack_layer(blob, tmp, e) < 0 || (rename(tmp, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY)) {
+			if (unpack_layer(blob, tmp, e) < 0 ||
+			    (rename(tmp, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY)) {
 				if (!e->msg[0])
 					kerr_errno(e, "rename %s", tmp);
 				rm_tree(tmp);
@@ -338,7 +339,8 @@ static int overlay_config(int fs, char *const *lower, const char *upper, const c
 	for (size_t i = n; plus && i-- > 0;)
 		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lower[i], 0) < 0) {
 			if (errno != EINVAL || i != n - 1)
-				return kerr_errno(e, "overlay lowerdir+ %s (%s)", lower[i], fs_log(fs, log, sizeof(log)));
+				return kerr_errno(e, "overlay lowerdir+ %s (%s)", lower[i],
+						  fs_log(fs, log, sizeof(log)));
 			plus = 0; /* before Linux 6.8 */
 		}
 	if (!plus) {

@@ -50,9 +50,13 @@ static char **img_strv(json_object *cfg, const char *key)
 
 bool keng_label_reserved(const char *k)
 {
-	static const char *const prefixes[] = { "io.kapsel.", "io.kubernetes.", "io.containerd.", "io.podman.",
+	static const char *const prefixes[] = { "io.kapsel.",
+						"io.kubernetes.",
+						"io.containerd.",
+						"io.podman.",
 						"org.opencontainers.image.ref.name",
-						"org.opencontainers.image.base.digest", NULL };
+						"org.opencontainers.image.base.digest",
+						NULL };
 	for (const char *const *p = prefixes; *p; p++)
 		if (kstr_starts(k, *p))
 			return true;
@@ -69,7 +73,8 @@ static int caps_set(const struct keng_opts *o, bool caps[KCAP_ALL], kerr *e)
 		for (char **p = pass ? o->cap_add : o->cap_drop; p && *p; p++) {
 			int c = kcap_parse(*p);
 			if (c < 0)
-				return kerr_msg(e, EINVAL, "--cap-%s %s: unknown capability", pass ? "add" : "drop", *p);
+				return kerr_msg(e, EINVAL, "--cap-%s %s: unknown capability", pass ? "add" : "drop",
+						*p);
 			for (int i = 0; i <= last; i++)
 				if (c == KCAP_ALL || c == i)
 					caps[i] = pass;
@@ -174,7 +179,8 @@ static int mounts(struct keng_build *b, json_object *spec, json_object *host, js
 	struct {
 		const char *dest, *mode;
 		int64_t size;
-	} std[] = { { "/tmp", "mode=1777", d->tmp_size }, { "/var/tmp", "mode=1777", d->tmp_size },
+	} std[] = { { "/tmp", "mode=1777", d->tmp_size },
+		    { "/var/tmp", "mode=1777", d->tmp_size },
 		    { "/run", "mode=755", d->run_size } };
 	for (size_t i = 0; i < ARRAY_SIZE(std); i++)
 		if (!kj_get(tm, std[i].dest))
@@ -187,20 +193,21 @@ static int mounts(struct keng_build *b, json_object *spec, json_object *host, js
 	if (volumes) {
 		json_object_object_foreach(volumes, vdest, vval)
 		{
-		(void)vval;
-		if (check_dest("image Volumes", vdest, e) < 0)
-			return -1;
-		if (kj_get(tm, vdest) || !strcmp(vdest, "/tmp") || !strcmp(vdest, "/var/tmp") || !strcmp(vdest, "/run"))
-			continue;
-		json_object_array_add(ms, tmpfs(vdest, "mode=1777", d->volume_size, NULL));
-		json_object *rm = json_object_new_object();
-		json_object_object_add(rm, "Type", json_object_new_string("tmpfs"));
-		json_object_object_add(rm, "Source", json_object_new_string(""));
-		json_object_object_add(rm, "Destination", json_object_new_string(vdest));
-		json_object_object_add(rm, "Mode", json_object_new_string(""));
-		json_object_object_add(rm, "RW", json_object_new_boolean(1));
-		json_object_object_add(rm, "Propagation", json_object_new_string(""));
-		json_object_array_add(record_mounts, rm);
+			(void)vval;
+			if (check_dest("image Volumes", vdest, e) < 0)
+				return -1;
+			if (kj_get(tm, vdest) || !strcmp(vdest, "/tmp") || !strcmp(vdest, "/var/tmp") ||
+			    !strcmp(vdest, "/run"))
+				continue;
+			json_object_array_add(ms, tmpfs(vdest, "mode=1777", d->volume_size, NULL));
+			json_object *rm = json_object_new_object();
+			json_object_object_add(rm, "Type", json_object_new_string("tmpfs"));
+			json_object_object_add(rm, "Source", json_object_new_string(""));
+			json_object_object_add(rm, "Destination", json_object_new_string(vdest));
+			json_object_object_add(rm, "Mode", json_object_new_string(""));
+			json_object_object_add(rm, "RW", json_object_new_boolean(1));
+			json_object_object_add(rm, "Propagation", json_object_new_string(""));
+			json_object_array_add(record_mounts, rm);
 		}
 	}
 	/* mount points exist before the root turns read-only */
@@ -348,8 +355,10 @@ static int security(const struct keng_opts *o, json_object *proc, json_object *l
 			json_object_object_add(lx, "seccomp", prof);
 		} else if (k == 17 && !strncmp(*p, "no-new-privileges", 17)) {
 			if (v && strcmp(v, "true") && strcmp(v, "false"))
-				return kerr_msg(e, EINVAL, "--security-opt %s: expected no-new-privileges=true|false", *p);
-			json_object_object_add(proc, "noNewPrivileges", json_object_new_boolean(!v || !strcmp(v, "true")));
+				return kerr_msg(e, EINVAL, "--security-opt %s: expected no-new-privileges=true|false",
+						*p);
+			json_object_object_add(proc, "noNewPrivileges",
+					       json_object_new_boolean(!v || !strcmp(v, "true")));
 		} else {
 			return kerr_msg(e, EINVAL,
 					"--security-opt %s: kapsel knows seccomp=unconfined|PROFILE.json and "
@@ -409,10 +418,12 @@ static int restart_policy(const char *s, bool auto_remove, json_object *host, ke
 		if (*end || end == colon + 1 || max < 0 || strcmp(name, "on-failure"))
 			return kerr_msg(e, EINVAL, "--restart %s: a count only follows on-failure (on-failure:5)", s);
 	}
-	if (strcmp(name, "no") && strcmp(name, "always") && strcmp(name, "unless-stopped") && strcmp(name, "on-failure"))
+	if (strcmp(name, "no") && strcmp(name, "always") && strcmp(name, "unless-stopped") &&
+	    strcmp(name, "on-failure"))
 		return kerr_msg(e, EINVAL, "--restart %s: expected no, on-failure[:N], always or unless-stopped", s);
 	if (auto_remove && strcmp(name, "no"))
-		return kerr_msg(e, EINVAL, "--restart %s and --rm conflict: a container removed at exit cannot restart", s);
+		return kerr_msg(e, EINVAL, "--restart %s and --rm conflict: a container removed at exit cannot restart",
+				s);
 	json_object *r = json_object_new_object();
 	json_object_object_add(r, "Name", json_object_new_string(name));
 	json_object_object_add(r, "MaximumRetryCount", json_object_new_int((int)max));
@@ -426,7 +437,8 @@ static json_object *labels_obj(json_object *img_labels, char **user, kerr *e, in
 {
 	json_object *l = json_object_new_object();
 	if (img_labels && json_object_is_type(img_labels, json_type_object)) {
-		json_object_object_foreach(img_labels, k, v) json_object_object_add(l, k, json_object_new_string(kj_str(v)));
+		json_object_object_foreach(img_labels, k, v)
+			json_object_object_add(l, k, json_object_new_string(kj_str(v)));
 	}
 	for (char **p = user; p && *p; p++) {
 		const char *eq = strchr(*p, '=');
@@ -459,7 +471,10 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 	const char *uspec = o->user ? o->user : img_user && *img_user ? img_user : d->user;
 	struct keng_user u = { 0 };
 	if (keng_user_in_root(b->rootfd, uspec, o->group_add, &u, e) < 0)
-		return kerr_wrap(e, "%s", o->user ? "--user" : img_user && *img_user ? "the image's USER" : "[run] user");
+		return kerr_wrap(e, "%s",
+				 o->user                 ? "--user"
+				 : img_user && *img_user ? "the image's USER"
+							 : "[run] user");
 	json_object *user = json_object_new_object();
 	json_object_object_add(user, "uid", json_object_new_int64(u.uid));
 	json_object_object_add(user, "gid", json_object_new_int64(u.gid));
@@ -521,7 +536,10 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 		return kerr_errno(e, "create the working directory %s inside the image", wd);
 	close(wfd);
 	json_object_object_add(proc, "cwd", json_object_new_string(wd));
-	json_object_object_add(config, "WorkingDir", json_object_new_string(o->workdir ? o->workdir : img_wd ? img_wd : ""));
+	json_object_object_add(config, "WorkingDir",
+			       json_object_new_string(o->workdir ? o->workdir
+						      : img_wd   ? img_wd
+								 : ""));
 
 	/* terminal, hostname */
 	json_object_object_add(proc, "terminal", json_object_new_boolean(o->tty));
@@ -570,8 +588,10 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 		json_object_object_add(sc, "net.ipv4.ip_unprivileged_port_start", json_object_new_string("0"));
 		json_object_object_add(lx, "sysctl", sc);
 	} else {
-		return kerr_msg(e, EINVAL, "--network %s: kapsel has none (the default) and host; bridge networks are not "
-					   "built yet", net);
+		return kerr_msg(e, EINVAL,
+				"--network %s: kapsel has none (the default) and host; bridge networks are not "
+				"built yet",
+				net);
 	}
 
 	/* root filesystem */
@@ -607,8 +627,8 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 	const char *sig = o->stop_signal ? o->stop_signal : img_sig && *img_sig ? img_sig : "SIGTERM";
 	int signo = ksignal_parse(sig);
 	if (signo <= 0)
-		return kerr_msg(e, EINVAL, "%s %s: unknown signal", o->stop_signal ? "--stop-signal" : "the image's StopSignal",
-				sig);
+		return kerr_msg(e, EINVAL, "%s %s: unknown signal",
+				o->stop_signal ? "--stop-signal" : "the image's StopSignal", sig);
 	json_object_object_add(config, "StopSignal", json_object_new_string(ksignal_name(signo)));
 	json_object_object_add(ann, "org.opencontainers.image.stopSignal", json_object_new_string(ksignal_name(signo)));
 	json_object_object_add(spec, "annotations", ann);

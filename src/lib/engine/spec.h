@@ -8,12 +8,12 @@
 struct keng_build {
 	const struct keng_opts *o;
 	const struct keng_defaults *d;
-	json_object *image;      /* the image config document */
+	json_object *image; /* the image config document */
 	const char *id, *name, *image_id, *created;
-	int rootfd;              /* the container's root, still writable */
-	const char *netns;       /* the namespace file (network none) */
-	bool userns;             /* out: the process runs as root in a user namespace */
-	bool read_only;          /* out: mount the root read-only */
+	int rootfd;        /* the container's root, still writable */
+	const char *netns; /* the namespace file (network none) */
+	bool userns;       /* out: the process runs as root in a user namespace */
+	bool read_only;    /* out: mount the root read-only */
 };
 
 /* Build config.json (*spec) and container.json (*record).  Resolves the

@@ -165,7 +165,6 @@ int keng_status_write(const struct keng *g, const char *id, json_object *st, ker
 	return kfs_write_file(p, s, strlen(s), 0600, 1, e);
 }
 
-
 int keng_list(const struct keng *g, char ***ids, kerr *e)
 {
 	_cleanup_closedir_ DIR *d = opendir(g->cdir);
@@ -287,11 +286,11 @@ static int name_taken(const struct keng *g, const char *name, char other[65], ke
 
 static int make_name(const struct keng *g, const unsigned char *rnd, char *out, size_t n, kerr *e)
 {
-	static const char *const adj[] = { "brave", "calm", "eager", "fair", "gentle", "keen", "lucid", "noble",
-					   "quiet", "sharp", "steady", "swift", "tidy", "wise", "bold", "clever" };
-	static const char *const noun[] = { "lovelace", "hopper", "ritchie", "thompson", "torvalds", "knuth",
-					    "dijkstra", "turing", "liskov", "hamilton", "kernighan", "perlman",
-					    "cerf", "lamport", "allen", "wirth" };
+	static const char *const adj[] = { "brave", "calm",  "eager",  "fair",  "gentle", "keen", "lucid", "noble",
+					   "quiet", "sharp", "steady", "swift", "tidy",   "wise", "bold",  "clever" };
+	static const char *const noun[] = { "lovelace", "hopper",  "ritchie", "thompson", "torvalds",  "knuth",
+					    "dijkstra", "turing",  "liskov",  "hamilton", "kernighan", "perlman",
+					    "cerf",     "lamport", "allen",   "wirth" };
 	for (int i = 0; i < 32; i++) {
 		snprintf(out, n, "%s_%s", adj[rnd[i] & 15], noun[rnd[i] >> 4]);
 		if (i >= 16)
@@ -431,8 +430,15 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 		return -1;
 	char created[KTIME_BUFSZ];
 	ktime_now(created, sizeof(created), KTIME_NANO_TRIM);
-	struct keng_build b = { .o = o, .d = d, .image = icfg, .id = id, .name = name, .image_id = img->id,
-				.created = created, .rootfd = j->mfd, .netns = j->netns };
+	struct keng_build b = { .o = o,
+				.d = d,
+				.image = icfg,
+				.id = id,
+				.name = name,
+				.image_id = img->id,
+				.created = created,
+				.rootfd = j->mfd,
+				.netns = j->netns };
 	if (keng_build(&b, &spec, &rec, e) < 0)
 		return -1;
 	if (b.userns) {
@@ -499,7 +505,9 @@ static void sweep(struct keng *g)
 		snprintf(rec, sizeof(rec), "%.64s/container.json", de->d_name);
 		if (!is_id(de->d_name) || faccessat(dirfd(d), rec, F_OK, 0) == 0)
 			continue;
-		struct create_job j = { .mfd = -1, .mounted = true, .tmp = keng_path(g, de->d_name, NULL),
+		struct create_job j = { .mfd = -1,
+					.mounted = true,
+					.tmp = keng_path(g, de->d_name, NULL),
 					.rootfs = keng_path(g, de->d_name, "bundle/rootfs"),
 					.netns = keng_netns_path(g, de->d_name) };
 		create_undo(&j);
@@ -529,8 +537,10 @@ int keng_create(struct keng *g, const struct keng_opts *o, const struct keng_def
 		if (r < 0)
 			return -1;
 		if (r)
-			return kerr_msg(e, EEXIST, "the container name \"%s\" is in use by container %.12s: remove it or "
-						   "pick another name", o->name, other);
+			return kerr_msg(e, EEXIST,
+					"the container name \"%s\" is in use by container %.12s: remove it or "
+					"pick another name",
+					o->name, other);
 		snprintf(name, sizeof(name), "%s", o->name);
 	} else if (make_name(g, rnd, name, sizeof(name), e) < 0)
 		return -1;
@@ -575,8 +585,8 @@ int keng_state(const struct keng *g, const char *id, struct keng_state *st, kerr
 	bool up = !strcmp(st->status, "running") || !strcmp(st->status, "restarting");
 	if (up && !alive(st->holder)) {
 		if (alive(st->pid))
-			snprintf(st->error, sizeof(st->error), "its supervisor (pid %d) is gone; the container still runs",
-				 (int)st->holder);
+			snprintf(st->error, sizeof(st->error),
+				 "its supervisor (pid %d) is gone; the container still runs", (int)st->holder);
 		else {
 			snprintf(st->status, sizeof(st->status), "dead");
 			snprintf(st->error, sizeof(st->error),
@@ -650,8 +660,8 @@ int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *
 	json_object_object_add(o, "HostsPath", json_object_new_string(""));
 	json_object *ns = json_object_new_object(), *nets = json_object_new_object(), *n = json_object_new_object();
 	const char *mode = kj_get_str(kj_get(rec, "HostConfig"), "NetworkMode") ?: "none";
-	static const char *const empty[] = { "NetworkID", "EndpointID", "Gateway", "IPAddress", "IPv6Gateway",
-					     "GlobalIPv6Address", "MacAddress", NULL };
+	static const char *const empty[] = { "NetworkID",   "EndpointID",        "Gateway",    "IPAddress",
+					     "IPv6Gateway", "GlobalIPv6Address", "MacAddress", NULL };
 	for (const char *const *f = empty; *f; f++)
 		json_object_object_add(n, *f, json_object_new_string(""));
 	json_object_object_add(n, "IPPrefixLen", json_object_new_int(0));

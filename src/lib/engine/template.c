@@ -61,17 +61,16 @@ static int emit(struct buf *b, json_object *v, int missing, int as_json)
 {
 	char num[64];
 	if (as_json) {
-		const char *s = v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-				  : "null";
+		const char *s =
+			v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+			  : "null";
 		return put(b, s, strlen(s));
 	}
 	if (missing)
 		return put(b, "<no value>", 10);
 	switch (v ? json_object_get_type(v) : json_type_null) {
-	case json_type_null:
-		return put(b, "<nil>", 5);
-	case json_type_string:
-		return put(b, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+	case json_type_null: return put(b, "<nil>", 5);
+	case json_type_string: return put(b, json_object_get_string(v), (size_t)json_object_get_string_len(v));
 	case json_type_boolean:
 		return put(b, json_object_get_boolean(v) ? "true" : "false", json_object_get_boolean(v) ? 4 : 5);
 	case json_type_int:
@@ -81,7 +80,8 @@ static int emit(struct buf *b, json_object *v, int missing, int as_json)
 		snprintf(num, sizeof(num), "%g", json_object_get_double(v));
 		return put(b, num, strlen(num));
 	default: {
-		const char *s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		const char *s =
+			json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		return put(b, s, strlen(s));
 	}
 	}
@@ -122,7 +122,8 @@ static int action(struct buf *b, const char *a, size_t n, json_object *v, kerr *
 			sp++;
 		const char *k = skip(sp, end);
 		if (!is_path(q, (size_t)(sp - q)) || end - k < 2 || *k != '"' || end[-1] != '"')
-			return kerr_msg(e, EINVAL, "template action {{%.*s}}: expected index .Field \"key\"", (int)n, a);
+			return kerr_msg(e, EINVAL, "template action {{%.*s}}: expected index .Field \"key\"", (int)n,
+					a);
 		if (!v)
 			return 0;
 		int missing;
@@ -134,8 +135,10 @@ static int action(struct buf *b, const char *a, size_t n, json_object *v, kerr *
 		return emit(b, c, missing, 0) < 0 ? kerr_errno(e, "template") : 0;
 	}
 	if (!is_path(p, len))
-		return kerr_msg(e, EINVAL, "template action {{%.*s}}: kapsel knows {{.Field}}, {{json .Field}} and "
-					   "{{index .Field \"key\"}}", (int)n, a);
+		return kerr_msg(e, EINVAL,
+				"template action {{%.*s}}: kapsel knows {{.Field}}, {{json .Field}} and "
+				"{{index .Field \"key\"}}",
+				(int)n, a);
 	if (!v)
 		return 0;
 	int missing;
