@@ -62,6 +62,8 @@ def images(tmp_path_factory):
     evil = str(base / "host-passwd")
     with open(evil, "w") as f:
         f.write("evil:x:0:0:evil:/:/bin/sh\n")
+    victim = str(base / "victim")
+    os.mkdir(victim)
     imgs = {
         "kt/plain:1": ([bb], {"Cmd": ["sh"]}),
         "kt/conv:1": ([bb, mkrunimage.files_layer({"srv/data/file": b"layer two\n"})],
@@ -74,6 +76,10 @@ def images(tmp_path_factory):
         "kt/evil:1": ([bb, mkrunimage.files_layer({"etc/passwd": ("symlink", "../../../../../../.." + evil)})],
                       {"Cmd": ["id"], "User": "evil"}),
         "kt/white:1": ([bb, mkrunimage.files_layer({"etc/hostname": ("whiteout",)})], {"Cmd": ["sh"]}),
+        # whiteouts through a symlink the same layer made, pointing at a host directory
+        "kt/escape:1": ([bb, mkrunimage.files_layer({"esc": ("symlink", victim), "esc/planted": ("whiteout",),
+                                                     "esc2": ("symlink", victim), "esc2/.wh..wh..opq": b""})],
+                        {"Cmd": ["sh"]}),
     }
     root = base / "store"
     k = Kapsel(root)
@@ -83,6 +89,7 @@ def images(tmp_path_factory):
         mkrunimage.oci_image(tar, tag, layers, cfg)
         k.out("load", "-i", tar)
         k.tars[tag] = tar
+    k.victim = victim
     yield k
     for cid in k.out("ps", "-aq", "--no-trunc").split():
         k("rm", "-f", cid)
@@ -269,6 +276,15 @@ def test_env_entrypoint_cmd_workdir(images):
 def test_whiteout_hides_a_lower_file(images):
     p = images("run", "--rm", "kt/white:1", "sh", "-c", "ls /etc/hostname 2>&1; ls /etc/passwd")
     assert "No such file" in p.stdout and "/etc/passwd" in p.stdout
+
+
+def test_whiteout_through_a_symlink_stays_in_the_layer(images):
+    p = images("run", "--rm", "kt/escape:1", "true")
+    assert p.returncode == 0, p.stderr
+    # nothing was planted in the host directory the symlinks name
+    assert os.listdir(images.victim) == []
+    with pytest.raises(OSError):
+        os.getxattr(images.victim, "trusted.overlay.opaque")
 
 
 def test_volumes_labels_stop_signal(images):

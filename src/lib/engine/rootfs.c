@@ -38,27 +38,30 @@ KAPSEL_DEFINE_CLEANUP(struct archive *, archive_write_free)
 
 /* The whiteout of entry PATH ("a/b/.wh.c") under DIR in overlayfs' form:
  * a 0:0 character device "a/b/c", or for "a/b/.wh..wh..opq" the
- * directory's trusted.overlay.opaque. */
-static int whiteout(const char *dir, const char *path, kerr *e)
+ * directory's trusted.overlay.opaque.  The parent is resolved inside DIR
+ * (RESOLVE_IN_ROOT): a symlink the layer made there cannot lead the
+ * whiteout out of it. */
+static int whiteout(int dirfd, const char *path, kerr *e)
 {
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	_cleanup_free_ char *pdir = kstr_printf("%s/%.*s", dir, (int)(base - path), path);
-	if (!pdir)
+	_cleanup_free_ char *parent = strndup(path, (size_t)(base - path));
+	if (!parent)
 		return kerr_errno(e, "whiteout %s", path);
-	if (kfs_mkdir_p(pdir, 0755, e) < 0)
-		return -1;
+	_cleanup_close_ int pfd = kfs_mkdir_in_root(dirfd, *parent ? parent : "/", 0755);
+	if (pfd < 0)
+		return kerr_errno(e, "whiteout %s: its directory", path);
 	if (strcmp(base, ".wh..wh..opq") == 0) {
-		if (setxattr(pdir, "trusted.overlay.opaque", "y", 1, 0) < 0)
-			return kerr_errno(e, "mark %.*s opaque", (int)(base - path), path);
+		char fdp[KFS_FDPATH_MAX];
+		_cleanup_close_ int d = open(kfs_fdpath(pfd, fdp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (d < 0 || fsetxattr(d, "trusted.overlay.opaque", "y", 1, 0) < 0)
+			return kerr_errno(e, "mark %s opaque", *parent ? parent : "/");
 		return 0;
 	}
-	if (!base[4] || strcmp(base + 4, ".") == 0 || strcmp(base + 4, "..") == 0)
+	const char *name = base + 4;
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return kerr_msg(e, EINVAL, "whiteout %s: no name", path);
-	_cleanup_free_ char *p = kstr_printf("%s%s", pdir, base + 4);
-	if (!p)
-		return kerr_errno(e, "whiteout %s", path);
-	if (mknod(p, S_IFCHR | 0600, makedev(0, 0)) < 0 && errno != EEXIST)
+	if (mknodat(pfd, name, S_IFCHR | 0600, makedev(0, 0)) < 0 && errno != EEXIST)
 		return kerr_errno(e, "whiteout %s", path);
 	return 0;
 }
@@ -69,6 +72,9 @@ static int whiteout(const char *dir, const char *path, kerr *e)
  * entry cannot land outside DIR. */
 static int unpack_layer(const char *blob, const char *dir, kerr *e)
 {
+	_cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return kerr_errno(e, "open %s", dir);
 	_cleanup_(archive_read_freep) struct archive *r = archive_read_new();
 	_cleanup_(archive_write_freep) struct archive *w = archive_write_disk_new();
 	if (!r || !w)
@@ -90,7 +96,7 @@ static int unpack_layer(const char *blob, const char *dir, kerr *e)
 			continue;
 		const char *base = strrchr(path, '/');
 		if (kstr_starts(base ? base + 1 : path, ".wh.")) {
-			if (whiteout(dir, path, e) < 0)
+			if (whiteout(dirfd, path, e) < 0)
 				return kerr_wrap(e, "unpack %s", blob);
 			continue;
 		}
@@ -146,11 +152,14 @@ int keng_layers_for_image(struct kstore *s, const char *root, const struct kstor
 {
 	(void)s;
 	_cleanup_strv_ char **v = NULL;
-	_cleanup_free_ char *base = kstr_printf("%s/engine-layers", root);
-	if (!base || !(v = calloc(1, sizeof(char *))))
+	_cleanup_free_ char *want = kstr_printf("%s/engine-layers", root), *base = NULL;
+	if (!want || !(v = calloc(1, sizeof(char *))))
 		return kerr_errno(e, "layers");
-	if (kfs_mkdir_p(base, 0700, e) < 0)
+	if (kfs_mkdir_p(want, 0700, e) < 0)
 		return -1;
+	/* libarchive refuses a symlink anywhere in the path it writes to */
+	if (!(base = realpath(want, NULL)))
+		return kerr_errno(e, "realpath %s", want);
 	for (size_t i = 0; i < img->nlayers; i++) {
 		const struct kstore_layer *l = &img->layers[i];
 		if (!kstr_starts(l->diff_id, "sha256:") || !kstr_starts(l->digest, "sha256:"))
