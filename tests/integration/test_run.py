@@ -64,6 +64,10 @@ def images(tmp_path_factory):
         f.write("evil:x:0:0:evil:/:/bin/sh\n")
     victim = str(base / "victim")
     os.mkdir(victim)
+    secret = str(base / "secret")
+    os.mkdir(secret)
+    with open(os.path.join(secret, "key"), "w") as f:
+        f.write("host secret\n")
     imgs = {
         "kt/plain:1": ([bb], {"Cmd": ["sh"]}),
         "kt/conv:1": ([bb, mkrunimage.files_layer({"srv/data/file": b"layer two\n"})],
@@ -80,6 +84,9 @@ def images(tmp_path_factory):
         "kt/escape:1": ([bb, mkrunimage.files_layer({"esc": ("symlink", victim), "esc/planted": ("whiteout",),
                                                      "esc2": ("symlink", victim), "esc2/.wh..wh..opq": b""})],
                         {"Cmd": ["sh"]}),
+        # a hard link through a symlink to a host file
+        "kt/steal:1": ([bb, mkrunimage.files_layer({"sec": ("symlink", secret), "stolen": ("hardlink", "sec/key")})],
+                       {"Cmd": ["sh"]}),
     }
     root = base / "store"
     k = Kapsel(root)
@@ -285,6 +292,13 @@ def test_whiteout_through_a_symlink_stays_in_the_layer(images):
     assert os.listdir(images.victim) == []
     with pytest.raises(OSError):
         os.getxattr(images.victim, "trusted.overlay.opaque")
+
+
+def test_hardlink_through_a_symlink_is_refused(images):
+    p = images("run", "--rm", "kt/steal:1", "cat", "/stolen")
+    assert "host secret" not in p.stdout
+    assert p.returncode == 125 and "stolen" in p.stderr, p.stderr
+    assert os.stat(os.path.join(os.path.dirname(images.victim), "secret", "key")).st_nlink == 1
 
 
 def test_volumes_labels_stop_signal(images):
