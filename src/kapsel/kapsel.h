@@ -32,6 +32,8 @@ extern const struct cli_command cmd_rm;
 extern const struct cli_command cmd_ps;
 extern const struct cli_command cmd_inspect;
 extern const struct cli_command cmd_wait;
+extern const struct cli_command cmd_rename;
+extern const struct cli_command cmd_restart;
 
 /* Open the image store of --root with lock MODE (KSTORE_SHARED or
  * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code

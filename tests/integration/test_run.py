@@ -360,6 +360,23 @@ def test_inspect_and_ps_fields(images):
     images.out("rm", "kt-exit")
 
 
+def test_rename(images):
+    cid = images.out("create", "--name", "kt-old", "kt/plain:1", "true").strip()
+    images.out("create", "--name", "kt-other", "kt/plain:1", "true")
+    assert images.out("rename", "kt-old", "kt-new") == ""
+    assert images.inspect("kt-new")["Id"] == cid and images.inspect("kt-new")["Name"] == "/kt-new"
+    assert images("inspect", "kt-old").returncode == 1
+    spec = json.load(open(os.path.join(images.root, "containers", cid, "bundle", "config.json")))
+    assert spec["annotations"]["io.kapsel.name"] == "kt-new"
+    sup = json.load(open(os.path.join(images.root, "containers", cid, "supervise.json")))
+    assert sup["name"] == "kt-new"
+    p = images("rename", "kt-new", "kt-other")
+    assert p.returncode == 1 and "in use" in p.stderr
+    p = images("rename", "kt-new", "bad/name")
+    assert p.returncode == 1 and "a name is" in p.stderr
+    images.out("rm", "kt-new", "kt-other")
+
+
 def wait_for(pred, timeout=30):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -471,6 +488,10 @@ def test_run_detached(images):
     assert images.out("kill", "-s", "TERM", "kt-d", env=env) == "kt-d\n"
     assert images.out("wait", "kt-d", env=env) == "3\n"
     assert images.out("start", "kt-d", env=env) == "kt-d\n"
+    pid = images.inspect("kt-d")["State"]["Pid"]
+    assert images.out("restart", "-t", "20", "kt-d", env=env) == "kt-d\n"
+    i = images.inspect("kt-d")
+    assert i["State"]["Running"] is True and i["State"]["Pid"] not in (0, pid)
     assert images.out("rm", "-f", "kt-d", env=env) == "kt-d\n"
     assert not os.path.exists(os.path.join(images.root, "containers", cid))
     assert mounts_under(os.path.join(images.root, "containers", cid)) == []

@@ -148,6 +148,8 @@ int keng_kill(struct keng *g, const char *id, int sig, kerr *e);
 int keng_stop(struct keng *g, const char *id, int timeout, kerr *e);
 /* Wait until it exited for good; *code its exit code. */
 int keng_wait(struct keng *g, const char *id, int *code, kerr *e);
+/* Give the container the name NAME (exclusive lock; unique, as create's). */
+int keng_rename(struct keng *g, const char *id, const char *name, kerr *e);
 /* Remove (FORCE: kill a running one first): unmount the overlay and the
  * network namespace, delete it from the runtime, remove the directory. */
 int keng_remove(struct keng *g, const char *id, bool force, kerr *e);

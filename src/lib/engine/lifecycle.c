@@ -550,10 +550,13 @@ int keng_wait(struct keng *g, const char *id, int *code, kerr *e)
 	if (supervised(g, id, &st)) {
 		_cleanup_json_ json_object *req = json_object_new_object(), *rep = NULL;
 		json_object_object_add(req, "op", json_object_new_string("wait"));
-		if (ctl_call(g, id, req, &rep, e) < 0)
-			return -1;
-		*code = (int)kj_get_i64(rep, "exit_code", 0);
-		return 0;
+		if (ctl_call(g, id, req, &rep, e) == 0) {
+			*code = (int)kj_get_i64(rep, "exit_code", 0);
+			return 0;
+		}
+		/* a supervisor exiting as we asked closes without a reply: its
+		 * status.json has the answer once it is gone */
+		kerr_clear(e);
 	}
 	if (watch(st.holder > 0 ? st.holder : st.pid, 0, e) < 0)
 		return -1;

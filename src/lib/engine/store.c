@@ -560,6 +560,41 @@ int keng_create(struct keng *g, const struct keng_opts *o, const struct keng_def
 	return rc;
 }
 
+int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
+{
+	if (!name_ok(name))
+		return kerr_msg(e, EINVAL, "rename: \"%s\": a name is [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
+	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
+		return -1;
+	char other[65];
+	int r = name_taken(g, name, other, e);
+	if (r < 0)
+		return -1;
+	if (r)
+		return kerr_msg(e, EEXIST, "rename: the container name \"%s\" is in use by container %.12s", name,
+				other);
+	/* the record, the supervisor's copy and the annotation the policy reads */
+	static const char *const files[] = { "container.json", "supervise.json", "bundle/config.json" };
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *p = keng_path(g, id, files[i]), *slashed = kstr_printf("/%s", name);
+		_cleanup_json_ json_object *o = NULL;
+		if (!p || !slashed)
+			return kerr_errno(e, "rename");
+		if (read_json(p, &o, false, e) < 0)
+			return -1;
+		if (i == 0)
+			json_object_object_add(o, "Name", json_object_new_string(slashed));
+		else if (i == 1)
+			json_object_object_add(o, "name", json_object_new_string(name));
+		else if (kj_get(o, "annotations"))
+			json_object_object_add(kj_get(o, "annotations"), "io.kapsel.name",
+					       json_object_new_string(name));
+		if (write_json(p, o, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- state and inspect ---- */
 
 static bool alive(pid_t pid)
