@@ -34,6 +34,7 @@ extern const struct cli_command cmd_inspect;
 extern const struct cli_command cmd_wait;
 extern const struct cli_command cmd_rename;
 extern const struct cli_command cmd_restart;
+extern const struct cli_command cmd_container;
 
 /* Open the image store of --root with lock MODE (KSTORE_SHARED or
  * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code

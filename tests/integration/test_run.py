@@ -377,6 +377,22 @@ def test_rename(images):
     images.out("rm", "kt-new", "kt-other")
 
 
+def test_container_prune(images):
+    a = images.out("create", "kt/plain:1", "true").strip()
+    images("run", "--name", "kt-pruned", "kt/plain:1", "true")
+    b = images.inspect("kt-pruned")["Id"]
+    fg = subprocess.Popen(images.argv("run", "--rm", "--name", "kt-alive", "kt/plain:1", "sleep", "30"),
+                          stdin=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: images("ps", "--format", "{{.Names}}").stdout == "kt-alive\n")
+        out = images.out("container", "prune", "-f")
+        assert out.splitlines()[0] == "Deleted Containers:" and set(out.splitlines()[1:]) == {a, b}
+        assert images.out("ps", "-a", "--format", "{{.Names}}") == "kt-alive\n"
+    finally:
+        images("kill", "kt-alive")
+        fg.wait(timeout=30)
+
+
 def wait_for(pred, timeout=30):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
