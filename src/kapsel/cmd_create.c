@@ -16,20 +16,7 @@
 
 #define A struct create_args
 
-const struct create_args create_defaults = {
-	.o = { .read_only = -1,
-	       .memory = KENG_UNSET,
-	       .memory_swap = KENG_UNSET,
-	       .cpu_shares = KENG_UNSET,
-	       .pids_limit = KENG_UNSET,
-	       .stop_timeout = -1,
-	       .health_interval = KENG_UNSET,
-	       .health_timeout = KENG_UNSET,
-	       .health_start_period = KENG_UNSET,
-	       .health_retries = -1 },
-	.cpu_shares = -1,
-	.pids_limit = INT32_MIN,
-};
+static const struct create_args create_defaults = CREATE_DEFAULTS;
 
 const struct cli_option create_options[] = {
 	CLI_OPT_STRING(0, "name", A, o.name, "NAME", "the container's name (unique)"),

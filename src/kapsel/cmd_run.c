@@ -15,20 +15,7 @@ struct run_args {
 	int detach;
 };
 
-static const struct run_args run_defaults = {
-	.c = { .o = { .read_only = -1,
-		      .memory = KENG_UNSET,
-		      .memory_swap = KENG_UNSET,
-		      .cpu_shares = KENG_UNSET,
-		      .pids_limit = KENG_UNSET,
-		      .stop_timeout = -1,
-		      .health_interval = KENG_UNSET,
-		      .health_timeout = KENG_UNSET,
-		      .health_start_period = KENG_UNSET,
-		      .health_retries = -1 },
-	       .cpu_shares = -1,
-	       .pids_limit = INT32_MIN },
-};
+static const struct run_args run_defaults = { .c = CREATE_DEFAULTS };
 
 static const struct cli_option run_options[] = {
 	CLI_OPT_INCLUDE(create_options),

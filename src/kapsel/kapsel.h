@@ -55,6 +55,14 @@ struct create_args {
 	int cpu_shares, pids_limit;
 };
 extern const struct cli_option create_options[];
+/* What create_args start as: every limit "not given" (kapsel.conf's then). */
+#define CREATE_DEFAULTS                                                                                           \
+	{                                                                                                          \
+		.o = { .read_only = -1, .memory = KENG_UNSET, .memory_swap = KENG_UNSET, .cpu_shares = KENG_UNSET, \
+		       .pids_limit = KENG_UNSET, .stop_timeout = -1, .health_interval = KENG_UNSET,                \
+		       .health_timeout = KENG_UNSET, .health_start_period = KENG_UNSET, .health_retries = -1 },    \
+		.cpu_shares = -1, .pids_limit = INT32_MIN,                                                         \
+	}
 /* Create the container of C's IMAGE [COMMAND...] with C's create_args:
  * its ID in ID, or the exit code (> 0) after reporting the error. */
 int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65]);
