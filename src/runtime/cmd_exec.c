@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "container/container.h"
 #include "container/exec.h"
+#include "linux/lsm.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static const struct cli_option exec_options[] = {
 	CLI_OPT_FLAG(0, "no-new-privs", A, k.no_new_privs, "set no_new_privs for the process"),
 	CLI_OPT_INT(0, "preserve-fds", A, k.preserve_fds, "N", 0, 65536, "pass N more fds (from 3) to the process"),
 	CLI_OPT_FLAG(0, "ignore-paused", A, k.ignore_paused, "exec in a paused container too"),
-	CLI_OPT_STRING(0, "apparmor", A, apparmor, "PROFILE", "AppArmor profile (only unconfined on this host)"),
+	CLI_OPT_STRING(0, "apparmor", A, apparmor, "PROFILE", "AppArmor profile (default: the container's)"),
 	CLI_OPT_STRING(0, "process-label", A, process_label, "LABEL", "SELinux label (none on this host)"),
 	CLI_OPT_STRING(0, "cgroup", A, cgroup, "PATH", "join a sub-cgroup (not supported)"),
 	CLI_OPT_END,
@@ -48,13 +49,16 @@ static int exec_run(const struct cli_call *c)
 	char **argv = c->argv;
 	kerr e = { 0 };
 
-	if (a->apparmor && strcmp(a->apparmor, "unconfined"))
+	struct klsm_host lsm;
+	klsm_detect("", &lsm);
+	if (a->apparmor && strcmp(a->apparmor, "unconfined") && !lsm.apparmor)
 		return cli_usage_error(c, "--apparmor %s: this host has no AppArmor", a->apparmor);
 	if (a->process_label && *a->process_label)
 		return cli_usage_error(c, "--process-label %s: this host has no SELinux", a->process_label);
 	if (a->cgroup)
 		return cli_usage_error(c, "--cgroup: joining a sub-cgroup is not supported");
 	o.ctx = &g->ctx;
+	o.apparmor = a->apparmor;
 	o.id = argv[next++];
 	if (!o.process_file && next >= argc)
 		return cli_usage_error(c, "a command (or --process FILE) is required");

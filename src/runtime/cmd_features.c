@@ -3,6 +3,7 @@
 #include "runtime.h"
 
 #include "common/json.h"
+#include "linux/lsm.h"
 #include "oci/spec.h"
 #include "vocab/caps.h"
 #include "vocab/mountopt.h"
@@ -73,6 +74,16 @@ static int features_run(const struct cli_call *call)
 
 	json_object *ann = json_object_new_object();
 	json_object_object_add(ann, "io.kapsel.runtime.version", json_object_new_string("0.1.0"));
+	/* linux.apparmor.enabled says the support is built in (the spec's
+	 * meaning); whether this host has AppArmor, and so whether a config
+	 * without a profile gets one, is said here */
+	struct klsm_host lsm;
+	klsm_detect("", &lsm);
+	json_object_object_add(ann, "io.kapsel.apparmor.host",
+			       json_object_new_string(lsm.apparmor ? "enabled" : "disabled"));
+	json_object_object_add(ann, "io.kapsel.apparmor.defaultProfile",
+			       json_object_new_string(lsm.apparmor ? klsm_default_apparmor(&lsm) : ""));
+	json_object_object_add(ann, "io.kapsel.selinux.host", json_object_new_string(lsm.selinux ? "enabled" : "disabled"));
 	json_object_object_add(f, "annotations", ann);
 
 	printf("%s\n", json_object_to_json_string_ext(f, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -3,6 +3,7 @@
 #include "runtime.h"
 
 #include "common/jsonw.h"
+#include "linux/lsm.h"
 #include "oci/spec.h"
 #include "policy/policy.h"
 
@@ -86,6 +87,10 @@ static int explain_run(const struct cli_call *c)
 	kerr e = { 0 };
 	if (kpolicy_load(g->policy, &p, &e) < 0)
 		return no_verdict(&e);
+	/* the host's facts, as create has them */
+	struct klsm_host lsm;
+	klsm_detect("", &lsm);
+	p.apparmor_default = klsm_default_apparmor(&lsm);
 	if (oci_spec_load(c->argv[0], &s, &e) < 0) {
 		kpolicy_free(&p);
 		return no_verdict(&e);
@@ -115,7 +120,7 @@ static int explain_run(const struct cli_call *c)
 		       kpol_action_name(p.action));
 	for (size_t i = 0; i < n; i++) {
 		char ev[256] = "";
-		int before = r[i].check(orig, ev, sizeof(ev));
+		int before = kpol_rule_check(&r[i], &p, orig, ev, sizeof(ev));
 		const struct kpol_finding *f = NULL;
 		for (size_t k = 0; k < d.n_findings; k++)
 			if (d.findings[k].rule == &r[i])

@@ -53,3 +53,29 @@ def test_exec_with_a_profile_is_refused(bundle, runtime, tmp_path):
     r = runtime("exec", "--process", str(pf), bundle.id)
     assert r.rc == 1 and "selinuxLabel" in r.err and "no SELinux" in r.err
     assert runtime("delete", "--force", bundle.id).rc == 0
+
+
+def test_features_say_the_host_has_no_lsm(runtime):
+    """linux.apparmor.enabled is the spec's "support built in"; the
+    annotations say what this host has, and so that no profile is filled in."""
+    r = runtime("features")
+    assert r.rc == 0, r
+    f = r.json()
+    assert f["linux"]["apparmor"]["enabled"] is True
+    ann = f["annotations"]
+    assert ann["io.kapsel.apparmor.host"] == "disabled" and ann["io.kapsel.apparmor.defaultProfile"] == ""
+    assert ann["io.kapsel.selinux.host"] == "disabled"
+
+
+def test_no_profile_is_filled_in_without_apparmor(bundle, runtime, tmp_path):
+    """The built-in policy's levels: B16 never fails here, nothing is added."""
+    conf = tmp_path / "baseline.conf"
+    conf.write_text(f"[policy]\nenforce = baseline\nwarn = baseline\naudit = restricted\n"
+                    f"log = {tmp_path}/decisions.log\nsyslog = no\n")
+    runtime.policy = str(conf)
+    bundle.config["process"].pop("apparmorProfile", None)
+    bundle.args("/bin/true")
+    r = bundle.run()
+    assert r.rc == 0 and "B16" not in r.err, r
+    d = json.loads((tmp_path / "decisions.log").read_text().splitlines()[-1])
+    assert not any(c.startswith("B16") for c in d["changes"]) and "B16" not in [x["rule"] for x in d["failed"]], d

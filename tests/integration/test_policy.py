@@ -60,7 +60,7 @@ def test_policy_rules_list():
     for r in rules:
         assert r["title"] and r["remediation"] and r["level"] in ("baseline", "restricted")
     # what the default action fills in
-    assert [r["id"] for r in rules if r["fix"]] == ["B7", "B10", "B11", "B15"]
+    assert [r["id"] for r in rules if r["fix"]] == ["B7", "B10", "B11", "B15", "B16"]
     assert all(r["harden"] for r in rules if r["fix"])
     text = rt("policy", "rules").out
     assert "fix: remove --security-opt seccomp=unconfined / set seccompProfile RuntimeDefault (fixed by default" in text

@@ -1,8 +1,9 @@
 /* The cgroup-device eBPF program, enforced by the kernel: a scratch cgroup
  * in this host's cgroup2 tree gets the program, a forked child moves in and
- * tries open(2) and mknod(2); the rules decide, each access on its own, the
- * last matching rule winning.  Applying other rules replaces the program
- * (one kapsel program attached, a new id).  The kernel checks the cgroup2
+ * tries open(2) and mknod(2); the rules decide as cgroup v1 would, and on
+ * a host that has the v1 devices controller too, random rule lists are
+ * tried on both and must give the same answers.  Applying other rules
+ * replaces the program (one kapsel program attached, a new id).  The kernel checks the cgroup2
  * cgroup of a task also on a hybrid host, so this runs there too.  Needs
  * root and a kernel with cgroup BPF; skipped elsewhere. */
 #include <errno.h>
@@ -42,7 +43,8 @@ static const char *v2_root(void)
 
 /* One access a child in the cgroup tries: open PATH with FLAGS, or (PATH
  * NULL) mknod a node of TYPE (S_IFCHR, S_IFBLK) MAJOR:MINOR in a temp dir. */
-struct try {
+struct
+try {
 	const char *path;
 	int flags;
 	mode_t type;
@@ -128,20 +130,19 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define NEED_CGROUP()         \
-	do {                  \
-		if (!*cg)     \
+#define NEED_CGROUP() \
+	do { \
+		if (!*cg) \
 			skip(); \
 	} while (0)
 
 static const struct kcg_dev_rule first[] = {
-	{ 0, 'a', -1, -1, "rwm" },
-	{ 1, 'c', 1, 3, "rwm" },  /* null */
-	{ 1, 'c', 1, 7, "r" },    /* full: read only */
-	{ 1, 'c', 1, 5, "rwm" },  /* zero, ... */
-	{ 0, 'c', 1, 5, "w" },    /* ... but a later rule takes write away */
-	{ 1, 'c', 1, 9, "m" },    /* urandom: mknod only */
-	{ 1, 'b', 7, -1, "m" },   /* loop devices: mknod only */
+	{ 0, 'a', -1, -1, "rwm" }, { 1, 'c', 1, 3, "rwm" }, /* null */
+	{ 1, 'c', 1, 7, "r" },                              /* full: read only */
+	{ 1, 'c', 1, 5, "rwm" },                            /* zero, ... */
+	{ 0, 'c', 1, 5, "w" },                              /* ... but a later rule takes write away */
+	{ 1, 'c', 1, 9, "m" },                              /* urandom: mknod only */
+	{ 1, 'b', 7, -1, "m" },                             /* loop devices: mknod only */
 };
 
 static void test_enforced(void **state)
@@ -194,8 +195,7 @@ static void test_replaced(void **state)
 	assert_int_not_equal(ids[0], ids2[0]);
 	static const struct try t[] = {
 		{ "/dev/urandom", O_RDONLY, 0, 0, 0, 0 }, /* denied before */
-		{ "/dev/full", O_RDWR, 0, 0, 0, 0 },
-		{ "/dev/zero", O_WRONLY, 0, 0, 0, 0 },
+		{ "/dev/full", O_RDWR, 0, 0, 0, 0 },      { "/dev/zero", O_WRONLY, 0, 0, 0, 0 },
 		{ NULL, 0, S_IFCHR, 1, 3, EPERM }, /* mknod no longer */
 		{ NULL, 0, S_IFBLK, 7, 0, EPERM },
 	};
@@ -223,8 +223,9 @@ static void test_rule_text(void **state)
 	size_t n;
 	kerr e = { 0 };
 	assert_int_equal(kcg_dev_rules_format(first, ARRAY_SIZE(first), &txt), 0);
-	assert_string_equal(txt, "deny a *:* rwm\nallow c 1:3 rwm\nallow c 1:7 r\nallow c 1:5 rwm\ndeny c 1:5 w\n"
-				 "allow c 1:9 m\nallow b 7:* m\n");
+	assert_string_equal(txt,
+			    "deny a *:* rwm\nallow c 1:3 rwm\nallow c 1:7 r\nallow c 1:5 rwm\ndeny c 1:5 w\n"
+			    "allow c 1:9 m\nallow b 7:* m\n");
 	assert_int_equal(kcg_dev_rules_parse(txt, &back, &n, &e), 0);
 	assert_int_equal(n, ARRAY_SIZE(first));
 	for (size_t i = 0; i < n; i++) {
@@ -257,21 +258,166 @@ static void test_build(void **state)
 	assert_int_equal(kcg_devbpf_build(NULL, 0, &p, &e), 0);
 	assert_int_equal(p.n, 6 + 2);
 	kcg_devbpf_free(&p);
-	/* c 1:3 rw: 3 tests, clear the bits, 1 test, return 1; then deny */
+	/* c 1:3 rw: 3 tests, "asks for m" test, return 1; then deny */
 	static const struct kcg_dev_rule one[] = { { 1, 'c', 1, 3, "rw" } };
 	assert_int_equal(kcg_devbpf_build(one, ARRAY_SIZE(one), &p, &e), 0);
-	assert_int_equal(p.n, 6 + 3 + 4 + 2);
+	assert_int_equal(p.n, 6 + 3 + 1 + 2 + 2);
 	kcg_devbpf_free(&p);
-	/* rules a later one always decides first are left out; others stay */
+	/* exceptions as v1 keeps them: merged per node, taken away by a rule
+	 * that agrees with the default, left out when another covers them */
 	static const struct kcg_dev_rule dup[] = {
-		{ 1, 'c', 1, 3, "rw" }, { 0, 'c', 1, 3, "r" }, { 1, 'c', 1, -1, "rw" }, /* shadowed by the last */
-		{ 1, 'c', 1, 3, "m" },                                              /* which does not name m */
+		{ 1, 'c', 1, 3, "rw" },   { 0, 'c', 1, 3, "r" }, /* c 1:3 w */
+		{ 1, 'c', 1, -1, "rw" },                         /* covered by c *:* rw */
+		{ 1, 'c', 1, 3, "m" },                           /* c 1:3 wm */
 		{ 1, 'c', -1, -1, "rw" },
 	};
+	struct kcg_dev_state st;
+	assert_int_equal(kcg_dev_reduce(dup, ARRAY_SIZE(dup), &st, &e), 0);
+	assert_int_equal(st.allow, 0);
+	assert_int_equal(st.n, 3);
+	assert_int_equal(st.ex[0].access, BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD);
+	assert_int_equal(st.ex[1].major, 1);
+	assert_int_equal(st.ex[1].minor, -1);
+	free(st.ex);
 	assert_int_equal(kcg_devbpf_build(dup, ARRAY_SIZE(dup), &p, &e), 0);
-	/* c *:* rw: 1 test + 4; c 1:3 m: 3 tests + 4; deny */
-	assert_int_equal(p.n, 6 + 5 + 7 + 2);
+	/* c 1:3 wm: 3 tests + 1 + 2; c *:* rw: 1 test + 1 + 2; deny */
+	assert_int_equal(p.n, 6 + 6 + 4 + 2);
 	kcg_devbpf_free(&p);
+	/* "a" sets the default whatever it names; a default-allow list's
+	 * exceptions deny */
+	static const struct kcg_dev_rule open_list[] = {
+		{ 1, 'c', 1, 3, "r" }, { 1, 'a', 1, 3, "r" }, { 0, 'b', -1, -1, "rwm" },
+		{ 0, 'c', 1, 5, "w" }, { 1, 'c', 1, 5, "w" }, /* agrees with the default: c 1:5 w taken out again */
+	};
+	assert_int_equal(kcg_dev_reduce(open_list, ARRAY_SIZE(open_list), &st, &e), 0);
+	assert_int_equal(st.allow, 1);
+	assert_int_equal(st.n, 1);
+	assert_int_equal(st.ex[0].type, 'b');
+	free(st.ex);
+}
+
+/* ---------------------------------------------- v1 and the program agree */
+
+#define V1_DEVICES "/sys/fs/cgroup/devices"
+
+/* One child moved into CGPROCS tries every access of T; the errnos. */
+static int try_in(const char *cgprocs, const struct try *t, size_t n, int *rs)
+{
+	int p[2], st;
+	if (pipe(p) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(p[0]);
+		char self[32];
+		kerr e;
+		snprintf(self, sizeof(self), "%d", getpid());
+		if (kfs_write_str(cgprocs, self, &e) < 0)
+			_exit(100);
+		for (size_t i = 0; i < n; i++) {
+			int r;
+			if (t[i].path) {
+				r = open(t[i].path, t[i].flags | O_CLOEXEC);
+				if (r >= 0)
+					close(r);
+			} else {
+				char node[PATH_MAX + 32];
+				snprintf(node, sizeof(node), "%s/d%zu", tmp, i);
+				r = mknod(node, t[i].type | 0600, makedev(t[i].major, t[i].minor));
+				if (r == 0)
+					unlink(node);
+			}
+			rs[i] = r < 0 ? errno : 0;
+		}
+		_exit(write(p[1], rs, n * sizeof(int)) == (ssize_t)(n * sizeof(int)) ? 0 : 101);
+	}
+	close(p[1]);
+	ssize_t got = read(p[0], rs, n * sizeof(int));
+	close(p[0]);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || got != (ssize_t)(n * sizeof(int)))
+		return -1;
+	return 0;
+}
+
+static void format_rule(const struct kcg_dev_rule *r, char *buf, size_t n)
+{
+	char ma[24] = "*", mi[24] = "*";
+	if (r->major >= 0)
+		snprintf(ma, sizeof(ma), "%lld", (long long)r->major);
+	if (r->minor >= 0)
+		snprintf(mi, sizeof(mi), "%lld", (long long)r->minor);
+	snprintf(buf, n, "%s %c %s:%s %s", r->allow ? "allow" : "deny", r->type, ma, mi, r->access);
+}
+
+static void test_same_as_v1(void **state)
+{
+	(void)state;
+	NEED_CGROUP();
+	struct stat sb;
+	if (stat(V1_DEVICES "/devices.allow", &sb) < 0)
+		skip(); /* a pure cgroup v2 host: nothing to compare with */
+	char v1[PATH_MAX], procs1[PATH_MAX + 16], procs2[PATH_MAX + 16], file[PATH_MAX + 16];
+	snprintf(v1, sizeof(v1), V1_DEVICES "/kapsel-unit-devdiff-%d", getpid());
+	assert_int_equal(mkdir(v1, 0755), 0);
+	snprintf(procs1, sizeof(procs1), "%s/cgroup.procs", v1);
+	snprintf(procs2, sizeof(procs2), "%s/cgroup.procs", cg);
+	static const struct try t[] = {
+		{ "/dev/null", O_RDONLY, 0, 0, 0, 0 }, { "/dev/null", O_WRONLY, 0, 0, 0, 0 },
+		{ "/dev/null", O_RDWR, 0, 0, 0, 0 },   { "/dev/zero", O_RDONLY, 0, 0, 0, 0 },
+		{ "/dev/zero", O_RDWR, 0, 0, 0, 0 },   { "/dev/full", O_WRONLY, 0, 0, 0, 0 },
+		{ NULL, 0, S_IFCHR, 1, 3, 0 },         { NULL, 0, S_IFCHR, 1, 9, 0 },
+		{ NULL, 0, S_IFBLK, 7, 3, 0 },         { NULL, 0, S_IFBLK, 1, 5, 0 },
+		{ NULL, 0, S_IFCHR, 7, 3, 0 },
+	};
+	static const int64_t majors[] = { 1, 1, 7, -1 }, minors[] = { 3, 5, 7, -1 };
+	static const char types[] = "ccbba";
+	static const char *const accs[] = { "r", "w", "m", "rw", "rm", "wm", "rwm" };
+	unsigned seed = (unsigned)getpid();
+	kerr e = { 0 };
+	for (int round = 0; round < 150; round++) {
+		struct kcg_dev_rule rules[6];
+		size_t n = 1 + (size_t)(rand_r(&seed) % 6);
+		char text[512] = "";
+		for (size_t i = 0; i < n; i++) {
+			struct kcg_dev_rule *r = &rules[i];
+			r->allow = rand_r(&seed) % 3 != 0;
+			r->type = types[rand_r(&seed) % 5];
+			if (r->type == 'a' && rand_r(&seed) % 2)
+				r->type = 'c'; /* "a" rarely: it wipes the list */
+			r->major = majors[rand_r(&seed) % 4];
+			r->minor = minors[rand_r(&seed) % 4];
+			snprintf(r->access, sizeof(r->access), "%s", accs[rand_r(&seed) % 7]);
+			char line[64];
+			format_rule(r, line, sizeof(line));
+			size_t l = strlen(text);
+			snprintf(text + l, sizeof(text) - l, "%s\n", line);
+		}
+		/* v1: deny-all, then each rule, as the v1 driver writes them */
+		snprintf(file, sizeof(file), "%s/devices.deny", v1);
+		if (kfs_write_str(file, "a *:* rwm", &e) < 0)
+			fail_msg("%s", e.msg);
+		for (size_t i = 0; i < n; i++) {
+			char line[64];
+			format_rule(&rules[i], line, sizeof(line));
+			snprintf(file, sizeof(file), "%s/devices.%s", v1, rules[i].allow ? "allow" : "deny");
+			if (kfs_write_str(file, strchr(line, ' ') + 1, &e) < 0)
+				fail_msg("%s", e.msg);
+		}
+		if (kcg_devbpf_apply(cg, rules, n, &e) < 0)
+			fail_msg("%s\n%s", e.msg, text);
+		int a[ARRAY_SIZE(t)], b[ARRAY_SIZE(t)];
+		assert_int_equal(try_in(procs1, t, ARRAY_SIZE(t), a), 0);
+		assert_int_equal(try_in(procs2, t, ARRAY_SIZE(t), b), 0);
+		for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+			if (a[i] != b[i])
+				fail_msg("round %d, try %zu (%s %s%u:%u flags %d): v1 %s, program %s; rules:\n%s",
+					 round, i, t[i].path ? t[i].path : "mknod", t[i].type == S_IFBLK ? "b " : "",
+					 t[i].major, t[i].minor, t[i].flags, a[i] ? strerror(a[i]) : "allowed",
+					 b[i] ? strerror(b[i]) : "allowed", text);
+	}
+	rmdir(v1);
 }
 
 /* A program the verifier refuses: its log is in the message. */
@@ -293,11 +439,9 @@ static void test_verifier_log(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rule_text),
-		cmocka_unit_test(test_build),
-		cmocka_unit_test(test_enforced),
-		cmocka_unit_test(test_replaced),
-		cmocka_unit_test(test_verifier_log),
+		cmocka_unit_test(test_rule_text),  cmocka_unit_test(test_build),
+		cmocka_unit_test(test_enforced),   cmocka_unit_test(test_replaced),
+		cmocka_unit_test(test_same_as_v1), cmocka_unit_test(test_verifier_log),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

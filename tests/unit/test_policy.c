@@ -272,7 +272,7 @@ static const struct kpol_rule *rule(const char *id)
 static int check(json_object *spec, const char *id, char *ev, size_t n)
 {
 	ev[0] = '\0';
-	return rule(id)->check(spec, ev, n);
+	return kpol_rule_check(rule(id), &defpol, spec, ev, n);
 }
 
 /* bit i: rule i fails */
@@ -283,7 +283,7 @@ static uint64_t failing(json_object *spec)
 	uint64_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		char ev[256] = "";
-		if (rs[i].check(spec, ev, sizeof(ev)))
+		if (kpol_rule_check(&rs[i], &defpol, spec, ev, sizeof(ev)))
 			m |= 1ULL << i;
 	}
 	return m;
@@ -313,7 +313,7 @@ static void expect_fix(json_object *spec, const struct kpol_rule *r, const char 
 	if (!*ch)
 		fail_msg("%s %s: fix did not say what it changed", r->id, what);
 	char ev[256] = "";
-	if (r->check(spec, ev, sizeof(ev)))
+	if (kpol_rule_check(r, &defpol, spec, ev, sizeof(ev)))
 		fail_msg("%s %s: still fails after its fix \"%s\": %s\n--- config\n%s", r->id, what, ch, ev, dump(spec));
 	uint64_t after = failing(spec);
 	if (after & ~before) {
@@ -339,8 +339,8 @@ static void test_rule_table(void **state)
 {
 	(void)state;
 	static const char *const ids[] = { "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12",
-					   "B13", "B14", "B15", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10" };
-	static const char *const fixable[] = { "B1", "B7", "B10", "B11", "B15", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
+					   "B13", "B14", "B15", "B16", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10" };
+	static const char *const fixable[] = { "B1", "B7", "B10", "B11", "B15", "B16", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
 					       "R10", NULL };
 	size_t n;
 	const struct kpol_rule *rs = kpol_rules(&n);
@@ -352,7 +352,8 @@ static void test_rule_table(void **state)
 		assert_non_null(rs[i].cis);
 		assert_true(rs[i].title && *rs[i].title);
 		assert_true(rs[i].remediation && *rs[i].remediation);
-		assert_non_null(rs[i].check);
+		/* B16 alone depends on the host (AppArmor) */
+		assert_true(!strcmp(rs[i].id, "B16") ? !rs[i].check && rs[i].check_host : rs[i].check && !rs[i].check_host);
 		int fx = 0;
 		for (const char *const *f = fixable; *f; f++)
 			fx |= !strcmp(*f, rs[i].id);
@@ -360,14 +361,14 @@ static void test_rule_table(void **state)
 			fail_msg("%s: expected %s", rs[i].id, fx ? "a fix" : "no fix");
 		/* the fixes action "fix" applies: they only add what is missing */
 		int fill = !strcmp(rs[i].id, "B7") || !strcmp(rs[i].id, "B10") || !strcmp(rs[i].id, "B11") ||
-			   !strcmp(rs[i].id, "B15");
+			   !strcmp(rs[i].id, "B15") || !strcmp(rs[i].id, "B16");
 		if (fill != rs[i].fill_in)
 			fail_msg("%s: expected %s", rs[i].id, fill ? "a fill-in fix" : "no fill-in fix");
 		assert_ptr_equal(kpol_rule_find(rs[i].id), &rs[i]);
 	}
 	assert_string_equal(kpol_rule_find("host-network")->id, "B4");
 	assert_string_equal(kpol_rule_find("no-new-privileges")->id, "R3");
-	assert_null(kpol_rule_find("B16"));
+	assert_null(kpol_rule_find("B17"));
 	assert_null(kpol_rule_find("b1"));
 	assert_null(kpol_rule_find(""));
 
@@ -734,7 +735,7 @@ static void test_evidence_overflow(void **state)
 		char ev[64];
 		memset(ev, 'x', sizeof(ev));
 		ev[0] = '\0';
-		rs[i].check(s, ev, sizeof(ev));
+		kpol_rule_check(&rs[i], &defpol, s, ev, sizeof(ev));
 		assert_true(memchr(ev, '\0', sizeof(ev)) != NULL);
 	}
 	json_object_put(s);
@@ -784,7 +785,7 @@ static void ns_expect(json_object *s, const char *id, int want, const char *what
 {
 	char ev[256] = "";
 	const struct kpol_rule *r = kpol_rule_find(id);
-	int got = r ? r->check(s, ev, sizeof(ev)) : -1;
+	int got = r ? kpol_rule_check(r, &defpol, s, ev, sizeof(ev)) : -1;
 	if (got != want || (want && !*ev)) {
 		size_t l = strlen(nserr);
 		snprintf(nserr + l, sizeof(nserr) - l, "%s %s: expected %s, got %s (evidence \"%s\")\n", id, what,
@@ -1165,7 +1166,7 @@ static void test_bug_allowlist_symlink(void **state)
 		    symlink("/etc", "/run/secrets/evil") < 0)
 			_exit(77);
 		char ev[256] = "";
-		_exit(rule("B8")->check(s, ev, sizeof(ev)) ? 0 : 1);
+		_exit(kpol_rule_check(rule("B8"), &defpol, s, ev, sizeof(ev)) ? 0 : 1);
 	}
 	int st = 0;
 	waitpid(c, &st, 0);
@@ -1355,6 +1356,80 @@ static const struct dcase dcases[] = {
 	  { "{'defaultAction':'SCMP_ACT_ALLOW'}" }, KPOL_HARDENED, "", "R4" },
 };
 
+static const char *profile_of(json_object *s)
+{
+	return json_object_get_string(json_object_object_get(json_object_object_get(s, "process"), "apparmorProfile"));
+}
+
+/* B16: where the host has AppArmor (the caller sets apparmor_default), a
+ * config without a profile gets kapsel-default by the fix, "unconfined" is
+ * refused at baseline, a named profile is left as named; where it has
+ * none, nothing is checked or changed. */
+static void test_apparmor_default(void **state)
+{
+	(void)state;
+	struct kpolicy p;
+	struct kpol_decision d;
+	kerr e = { 0 };
+	char ev[256];
+	pol(&p, B, R, R, KPOL_FIX);
+	json_object *s = base();
+	/* no AppArmor on the host: no finding, nothing filled in */
+	assert_int_equal(kpolicy_decide(&p, "web", s, &d, &e), 0);
+	assert_true(d.verdict == KPOL_ALLOW || d.verdict == KPOL_ALLOW_WARN);
+	assert_int_equal(d.n_changes, 0);
+	assert_null(profile_of(s));
+	patch(s, "process.apparmorProfile", "'unconfined'");
+	assert_int_equal(kpol_rule_check(kpol_rule_find("B16"), &p, s, ev, sizeof(ev)), 0);
+	json_object_put(s);
+
+	p.apparmor_default = "kapsel-default";
+	s = base();
+	assert_int_equal(kpol_rule_check(kpol_rule_find("apparmor"), &p, s, ev, sizeof(ev)), 1);
+	assert_string_equal(ev, "no AppArmor profile: the process would run unconfined");
+	assert_int_equal(kpolicy_decide(&p, "web", s, &d, &e), 0);
+	assert_int_equal(d.verdict, KPOL_HARDENED);
+	assert_int_equal(d.n_changes, 1);
+	assert_string_equal(d.changes[0], "B16: applied AppArmor profile kapsel-default");
+	assert_string_equal(profile_of(s), "kapsel-default");
+	json_object_put(s);
+
+	s = base();
+	patch(s, "process.apparmorProfile", "'docker-default'");
+	assert_int_equal(kpolicy_decide(&p, "web", s, &d, &e), 0);
+	assert_int_equal(d.n_changes, 0);
+	assert_true(d.verdict == KPOL_ALLOW || d.verdict == KPOL_ALLOW_WARN);
+	assert_string_equal(profile_of(s), "docker-default");
+	json_object_put(s);
+
+	s = base();
+	patch(s, "process.apparmorProfile", "'unconfined'");
+	assert_int_equal(kpolicy_decide(&p, "web", s, &d, &e), 0);
+	assert_int_equal(d.verdict, KPOL_DENY);
+	assert_int_equal(d.n_changes, 0);
+	char msg[1024];
+	kpolicy_refusal(&p, &d, msg, sizeof(msg));
+	assert_non_null(strstr(msg, "[B16 apparmor]"));
+	assert_non_null(strstr(msg, "process.apparmorProfile is \"unconfined\""));
+	/* an explicit choice the privileged level allows */
+	kpolicy_free(&p);
+	pol(&p, P, R, R, KPOL_FIX);
+	p.apparmor_default = "kapsel-default";
+	assert_int_equal(kpolicy_decide(&p, "web", s, &d, &e), 0);
+	assert_int_not_equal(d.verdict, KPOL_DENY);
+	json_object_put(s);
+	kpolicy_free(&p);
+
+	/* action refuse fills nothing in: a config without a profile is refused */
+	pol(&p, B, R, R, KPOL_REFUSE);
+	p.apparmor_default = "kapsel-default";
+	s = base();
+	assert_int_equal(kpolicy_decide(&p, "web", s, &d, &e), 0);
+	assert_int_equal(d.verdict, KPOL_DENY);
+	json_object_put(s);
+	kpolicy_free(&p);
+}
+
 static void test_decide_verdicts(void **state)
 {
 	(void)state;
@@ -1384,7 +1459,7 @@ static void test_decide_verdicts(void **state)
 		/* what is left is what the rules say of the changed spec */
 		for (size_t k = 0; k < d.n_findings; k++) {
 			char ev[256] = "";
-			assert_int_equal(d.findings[k].rule->check(s, ev, sizeof(ev)), 1);
+			assert_int_equal(kpol_rule_check(d.findings[k].rule, &defpol, s, ev, sizeof(ev)), 1);
 			assert_string_equal(ev, d.findings[k].evidence);
 		}
 		free(before);
@@ -2308,7 +2383,7 @@ static void test_bug_cpus_tiny(void **state)
 		patch(s, "linux.resources.cpu", DEL);
 		char ch[160] = "", ev[256] = "";
 		assert_int_equal(rule("R8")->fix(s, &p, ch, sizeof(ch)), 0);
-		assert_int_equal(rule("R8")->check(s, ev, sizeof(ev)), 0);
+		assert_int_equal(kpol_rule_check(rule("R8"), &defpol, s, ev, sizeof(ev)), 0);
 		json_object_put(s);
 		kpolicy_free(&p);
 	}
@@ -2411,6 +2486,7 @@ int main(void)
 		cmocka_unit_test(test_host_mount_ns),
 		cmocka_unit_test(test_sensitive_mounts),
 		cmocka_unit_test(test_decide_verdicts),
+		cmocka_unit_test(test_apparmor_default),
 		cmocka_unit_test(test_decide_harden_content),
 		cmocka_unit_test(test_builtin_fixes_a_default_pod),
 		cmocka_unit_test(test_decide_exemptions),

@@ -20,6 +20,10 @@ say() {
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
+# securityfs: AppArmor's policy interface (apparmor_parser loads through it)
+mount -t securityfs securityfs /sys/kernel/security || say "no securityfs"
+# every AppArmor denial reaches the kernel log (no auditd here): no printk rate limit
+echo 0 >/proc/sys/kernel/printk_ratelimit
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
@@ -42,6 +46,7 @@ modprobe loop || say "no loop module"
 if [ -b /dev/vdb ] && mkswap /dev/vdb >/dev/null && swapon /dev/vdb; then :; else say "no swap"; fi
 
 say "cgroup2 controllers: $(cat $cg/cgroup.subtree_control); $(grep -c cgroup /proc/mounts) cgroup mount(s)"
+say "LSMs: $(cat /sys/kernel/security/lsm 2>/dev/null); AppArmor enabled: $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)"
 /bin/sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; exec /bin/sh /results/cmd.sh' \
 	sh $cg/system.slice/kapsel-vm-tests.service >/results/output.log 2>&1 </dev/null
 echo $? >/results/rc

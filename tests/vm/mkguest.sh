@@ -16,9 +16,12 @@ cache=$1
 suite=bookworm
 # kapsel-runtime links libjson-c and libseccomp (libbpf for the eBPF device
 # program); the tests want python3 and pytest, busybox-static for their
-# rootfs, procps for `ps`, mount for losetup, crun and runc to compare with.
+# rootfs, procps for `ps`, mount for losetup, crun and runc to compare with;
+# apparmor for apparmor_parser, the abstractions kapsel-default includes and
+# the profiles runc and crun are compared with; libcurl4, libarchive13 and
+# libssl3 for `kapsel audit` (what the kapsel binary links).
 packages="python3 python3-pytest busybox-static crun runc kmod iproute2 procps mount util-linux
-libjson-c5 libseccomp2 libbpf1"
+libjson-c5 libseccomp2 libbpf1 apparmor libcurl4 libarchive13 libssl3"
 
 key=$( (echo "$suite $packages"; cat "$0") | sha256sum | cut -c1-16)
 dir="$cache/guest-$key"

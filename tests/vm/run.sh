@@ -39,8 +39,9 @@ while [ $# -gt 0 ]; do
 done
 if [ $# -eq 0 ]; then
 	# the runtime's tests that a cgroup layout changes (test_devices.py: the
-	# eBPF device program, where the checkout has it)
-	for t in limits control lifecycle cgroup_v2 devices; do
+	# eBPF device program, where the checkout has it), and AppArmor's
+	# (the guest's kernel has it, this machine's does not)
+	for t in limits control lifecycle cgroup_v2 devices apparmor; do
 		[ ! -f "$repo/tests/integration/test_$t.py" ] || set -- "$@" "tests/integration/test_$t.py"
 	done
 	set -- "$@" -k "not docker and not podman" -rsxX
@@ -94,6 +95,8 @@ q() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
 	echo 'echo "vm: booted in $(cut -d" " -f1 /proc/uptime) s; kernel $(uname -r); $(nproc) cpus"'
 	echo "cd $(q "$repo") || exit 125"
 	echo "export KAPSEL_BUILD=$(q "$build") PYTHONDONTWRITEBYTECODE=1"
+	# what meson install puts in /etc/apparmor.d (the guest root is a snapshot)
+	echo "[ ! -f data/apparmor/kapsel-default ] || install -m 0644 data/apparmor/kapsel-default /etc/apparmor.d/"
 	if [ -n "$script" ]; then
 		printf '%s\n' "$script"
 	else
@@ -119,7 +122,7 @@ start=$(date +%s)
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
 	-nodefaults -nographic -no-reboot -monitor none -serial "file:$results/console.log" \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 clocksource=tsc tsc=reliable cgroup_no_v1=all kapsel.init=$repo/tests/vm/guest-init.sh kapsel.shares=$shares kapsel.modules=kmods" \
+	-append "console=ttyS0 panic=-1 clocksource=tsc tsc=reliable cgroup_no_v1=all apparmor=1 security=apparmor kapsel.init=$repo/tests/vm/guest-init.sh kapsel.shares=$shares kapsel.modules=kmods" \
 	-drive "file=$image,if=virtio,format=raw,snapshot=on" \
 	-drive "file=$work/swap.img,if=virtio,format=raw" \
 	-device virtio-rng-pci $virtfs &

@@ -4,11 +4,14 @@
 #include "internal.h"
 
 #include "common/cleanup.h"
+#include "linux/lsm.h"
+#include "linux/procfs.h"
 #include "vocab/caps.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Loads the containers; 0 when there is nothing to look at (result set). */
 static int begin(struct audit_ctx *ctx, struct audit_result *r)
@@ -49,8 +52,21 @@ static void c_apparmor(struct audit_ctx *ctx, struct audit_result *r)
 		audit_res_set(r, AUDIT_INFO, "AppArmor is not enabled on this host (see K1.7)");
 		return;
 	}
+	kerr e = { 0 };
+	_cleanup_close_ int procfd = kprocfs_open(&e);
 	EACH(c) {
-		if (!*c->apparmor || !strcmp(c->apparmor, "unconfined"))
+		/* a running container: what the kernel says of its init, the
+		 * source the runtime writes to (linux/lsm.h) */
+		char live[128] = "";
+		if (c->running && c->pid > 0 && procfd >= 0 && klsm_apparmor_current(procfd, c->pid, live, sizeof(live), &e) < 0)
+			live[0] = '\0';
+		if (*live && !strncmp(live, "unconfined", 10))
+			audit_ev_cont(r, c, AUDIT_WARN, "pid %d runs unconfined (the kernel's attr/current)%s%s", (int)c->pid,
+				      *c->apparmor ? "; the config names " : "", c->apparmor);
+		else if (*live)
+			audit_ev_cont(r, c, AUDIT_PASS, "AppArmor profile %s (the kernel's attr/current of pid %d)", live,
+				      (int)c->pid);
+		else if (!*c->apparmor || !strcmp(c->apparmor, "unconfined"))
 			audit_ev_cont(r, c, AUDIT_WARN, "no AppArmor profile (%s)", *c->apparmor ? c->apparmor : "none");
 		else
 			audit_ev_cont(r, c, AUDIT_PASS, "AppArmor profile %s", c->apparmor);

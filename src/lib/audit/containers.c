@@ -286,6 +286,31 @@ static int host_namespace(const char *type, const char *path)
 	return stat(path, &a) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* A kapsel-runtime state directory (config.json with state.json beside
+ * it): the container's init, where it still runs, so the checks that look
+ * at the process (the AppArmor label the kernel gives it) see it. */
+static void oci_live_pid(struct kcont *c, const char *config)
+{
+	char state[PATH_MAX];
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	kerr ig = { 0 };
+	snprintf(state, sizeof(state), "%s", config);
+	char *slash = strrchr(state, '/');
+	snprintf(slash ? slash + 1 : state, sizeof(state) - (slash ? (size_t)(slash + 1 - state) : 0), "state.json");
+	if (access(state, R_OK) < 0 || kfs_read_file(state, &buf, &len, &ig) < 0)
+		return;
+	json_object *j = kj_parse(state, buf, len, &ig);
+	int64_t pid = j ? kj_get_i64(j, "pid", 0) : 0;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/%lld", (long long)pid);
+	if (pid > 0 && access(proc, F_OK) == 0) {
+		c->running = 1;
+		c->pid = (pid_t)pid;
+	}
+	json_object_put(j);
+}
+
 int kcont_from_oci(struct kcont *c, const char *path, kerr *e)
 {
 	memset(c, 0, sizeof(*c));
@@ -318,6 +343,7 @@ int kcont_from_oci(struct kcont *c, const char *path, kerr *e)
 		*slash = '\0';
 	slash = strrchr(dir, '/');
 	c->id = strdup(slash ? slash + 1 : dir);
+	oci_live_pid(c, file);
 	c->image = strdup(kj_get_str(kj_get(j, "root"), "path") ? kj_get_str(kj_get(j, "root"), "path") : "");
 	c->labels = kj_get(j, "annotations");
 	set_ignore(c);

@@ -9,19 +9,18 @@
  * kapsel-runtime command, the start path included.  libbpf installs no
  * instruction macros either, so the emitter below is needed with it too.
  *
- * The program (R1 = struct bpf_cgroup_dev_ctx):
- *     w2 = access_type >> 16 (the access bits asked for, still undecided)
+ * The rules are first reduced to what cgroup v1 would hold after the same
+ * writes to devices.allow and devices.deny (kcg_dev_reduce): a default and
+ * a list of exceptions.  The program (R1 = struct bpf_cgroup_dev_ctx):
+ *     w2 = access_type >> 16 (the access bits asked for)
  *     w3 = access_type & 0xffff (type)   w4 = major   w5 = minor
- *   then the rules from the last to the first; one that matches the device
- *   decides the undecided bits it names: a deny rule naming one of them
- *   returns 0; an allow rule clears them, and returns 1 once none is left.
- *   After the first rule: 0 (default deny).  This is the last matching rule
- *   deciding each access on its own, in one pass (one pass rather than one
- *   per access: half the instructions, and the verifier, which is most of
- *   the load time, walks half as many).  A rule that matches every device
- *   and names every access ends the program (what is before it is
- *   unreachable, and the verifier refuses unreachable code), and a rule that
- *   a later one always decides before it is left out. */
+ *   then one block per exception that matches the device: a default-deny
+ *   list returns 1 when the exception grants every bit asked for, a
+ *   default-allow list returns 0 when it names any of them; after the last
+ *   one, the default.  An exception another one always decides the same
+ *   way is left out.  Exceptions are never of type "a" (v1 turns those into
+ *   the default), so no block ends the program early and the verifier,
+ *   which refuses unreachable code, sees none. */
 #include "cgroup/devices_bpf.h"
 
 #include "cgroup/driver.h"
@@ -103,27 +102,53 @@ static int access_bits(const char *acc)
 	       (strchr(acc, 'w') ? BPF_DEVCG_ACC_WRITE : 0);
 }
 
-/* The tests of one rule, each jumping past the rule when it fails.
- * Returns how many were emitted (0: the rule matches every device). */
-static int emit_match(struct kcg_devbpf *p, const struct kcg_dev_rule *r, struct fixups *skip)
+#define ACC_ALL (BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE)
+
+static int same_dev(const struct kcg_dev_ex *a, const struct kcg_dev_rule *r)
 {
-	int k = 0;
-	if (r->type == 'a')
-		return 0;
-	if (emit_fwd(p, skip, JMP32_IMM(BPF_JNE, R3, r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, 0)) < 0)
+	return a->type == r->type && a->major == r->major && a->minor == r->minor;
+}
+
+int kcg_dev_reduce(const struct kcg_dev_rule *rules, size_t n, struct kcg_dev_state *out, kerr *e)
+{
+	struct kcg_dev_state st = { .allow = 0, .ex = NULL, .n = 0 };
+	if (n && !(st.ex = calloc(n, sizeof(*st.ex))))
+		return kerr_set(e, ENOMEM, "build the device program");
+	for (size_t i = 0; i < n; i++) {
+		const struct kcg_dev_rule *r = &rules[i];
+		if (r->type == 'a') { /* the whole list, whatever the numbers and access */
+			st.allow = r->allow;
+			st.n = 0;
+			continue;
+		}
+		int bits = access_bits(r->access);
+		size_t k = 0;
+		while (k < st.n && !same_dev(&st.ex[k], r))
+			k++;
+		if (r->allow == st.allow) {
+			/* what the default already says: taken out of the exception */
+			if (k < st.n && !(st.ex[k].access &= ~bits))
+				memmove(&st.ex[k], &st.ex[k + 1], (--st.n - k) * sizeof(*st.ex));
+		} else if (k < st.n) {
+			st.ex[k].access |= bits;
+		} else if (bits) {
+			st.ex[st.n++] = (struct kcg_dev_ex){ r->type, r->major, r->minor, bits };
+		}
+	}
+	*out = st;
+	return 0;
+}
+
+/* The tests of one exception, each jumping past it when it fails. */
+static int emit_match(struct kcg_devbpf *p, const struct kcg_dev_ex *x, struct fixups *skip)
+{
+	if (emit_fwd(p, skip, JMP32_IMM(BPF_JNE, R3, x->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, 0)) < 0)
 		return -1;
-	k++;
-	if (r->major >= 0) {
-		if (emit_fwd(p, skip, JMP32_IMM(BPF_JNE, R4, (int32_t)(uint32_t)r->major, 0)) < 0)
-			return -1;
-		k++;
-	}
-	if (r->minor >= 0) {
-		if (emit_fwd(p, skip, JMP32_IMM(BPF_JNE, R5, (int32_t)(uint32_t)r->minor, 0)) < 0)
-			return -1;
-		k++;
-	}
-	return k;
+	if (x->major >= 0 && emit_fwd(p, skip, JMP32_IMM(BPF_JNE, R4, (int32_t)(uint32_t)x->major, 0)) < 0)
+		return -1;
+	if (x->minor >= 0 && emit_fwd(p, skip, JMP32_IMM(BPF_JNE, R5, (int32_t)(uint32_t)x->minor, 0)) < 0)
+		return -1;
+	return 0;
 }
 
 static int emit_return(struct kcg_devbpf *p, int v)
@@ -131,75 +156,72 @@ static int emit_return(struct kcg_devbpf *p, int v)
 	return emit(p, MOV64_IMM(R0, v)) < 0 || emit(p, EXIT()) < 0 ? -1 : 0;
 }
 
-/* One rule: 1 when it ends the program. */
-static int emit_rule(struct kcg_devbpf *p, const struct kcg_dev_rule *r)
+/* One exception of a default-deny list allows a request it covers whole;
+ * one of a default-allow list denies a request naming any of its bits. */
+static int emit_ex(struct kcg_devbpf *p, const struct kcg_dev_ex *x, int default_allow)
 {
-	const int all = BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE;
 	struct fixups skip = { .n = 0 };
-	int bits = access_bits(r->access);
-	int k = emit_match(p, r, &skip);
-	if (k < 0)
+	if (emit_match(p, x, &skip) < 0)
 		return -1;
-	if (k == 0 && bits == all) /* decides whatever is left */
-		return emit_return(p, r->allow) < 0 ? -1 : 1;
-	if (r->allow) {
-		/* w2 &= ~bits; none left: allowed */
-		if (emit(p, ALU32_IMM(BPF_AND, R2, ~bits)) < 0 || emit_fwd(p, &skip, JMP32_IMM(BPF_JNE, R2, 0, 0)) < 0 ||
-		    emit_return(p, 1) < 0)
+	if (!default_allow) {
+		int missing = ~x->access & ACC_ALL;
+		if (missing && emit_fwd(p, &skip, JMP32_IMM(BPF_JSET, R2, missing, 0)) < 0)
+			return -1;
+		if (emit_return(p, 1) < 0)
 			return -1;
 	} else {
-		/* an undecided bit it names: denied */
-		if (emit(p, JMP32_IMM(BPF_JSET, R2, bits, 1)) < 0 || emit_fwd(p, &skip, JA(0)) < 0 ||
-		    emit_return(p, 0) < 0)
+		if (x->access != ACC_ALL &&
+		    (emit(p, JMP32_IMM(BPF_JSET, R2, x->access, 1)) < 0 || emit_fwd(p, &skip, JA(0)) < 0))
+			return -1;
+		if (emit_return(p, 0) < 0)
 			return -1;
 	}
 	bind(p, &skip);
 	return 0;
 }
 
-/* Does A match every device B matches? */
-static int covers(const struct kcg_dev_rule *a, const struct kcg_dev_rule *b)
+/* Does exception A decide everything exception B would, the same way?
+ * (Same list, A's devices a superset of B's; a default-deny list's A
+ * grants every access B grants, a default-allow list's A denies every
+ * access B denies.)  B can go then: Docker's rules and kapsel's defaults
+ * repeat the same nodes. */
+static int covers(const struct kcg_dev_ex *a, const struct kcg_dev_ex *b)
 {
-	if (a->type == 'a')
-		return 1;
-	return a->type == b->type && (a->major < 0 || a->major == b->major) && (a->minor < 0 || a->minor == b->minor);
+	return a->type == b->type && (a->major < 0 || a->major == b->major) && (a->minor < 0 || a->minor == b->minor) &&
+	       (a->access & b->access) == b->access;
 }
 
-/* A later rule matching all of rule I's devices and naming all of its
- * accesses decides before it, always: rule I can go (Docker's rules and
- * kapsel's defaults repeat the same nodes). */
-static int shadowed(const struct kcg_dev_rule *rules, size_t n, size_t i)
+static int redundant(const struct kcg_dev_state *st, size_t i)
 {
-	int bits = access_bits(rules[i].access);
-	for (size_t j = i + 1; j < n; j++)
-		if (covers(&rules[j], &rules[i]) && (access_bits(rules[j].access) & bits) == bits)
+	for (size_t j = 0; j < st->n; j++)
+		if (j != i && covers(&st->ex[j], &st->ex[i]) &&
+		    (!covers(&st->ex[i], &st->ex[j]) || j < i)) /* of two equal ones, the first stays */
 			return 1;
 	return 0;
 }
 
 int kcg_devbpf_build(const struct kcg_dev_rule *rules, size_t n, struct kcg_devbpf *out, kerr *e)
 {
+	struct kcg_dev_state st;
+	if (kcg_dev_reduce(rules, n, &st, e) < 0)
+		return -1;
 	struct kcg_devbpf p = { 0 };
 	int bad = emit(&p, LDX_W(R2, R1, offsetof(struct bpf_cgroup_dev_ctx, access_type))) < 0 ||
 		  emit(&p, MOV32_REG(R3, R2)) < 0 || emit(&p, ALU32_IMM(BPF_AND, R3, 0xffff)) < 0 ||
 		  emit(&p, ALU32_IMM(BPF_RSH, R2, 16)) < 0 ||
 		  emit(&p, LDX_W(R4, R1, offsetof(struct bpf_cgroup_dev_ctx, major))) < 0 ||
 		  emit(&p, LDX_W(R5, R1, offsetof(struct bpf_cgroup_dev_ctx, minor))) < 0;
-	int ended = 0;
-	for (size_t i = n; !bad && !ended && i-- > 0;) {
-		if (shadowed(rules, n, i))
-			continue;
-		int r = emit_rule(&p, &rules[i]);
-		bad = r < 0;
-		ended = r > 0;
-	}
-	if (!bad && !ended)
-		bad = emit_return(&p, 0) < 0; /* default deny */
+	for (size_t i = 0; !bad && i < st.n; i++)
+		if (!redundant(&st, i))
+			bad = emit_ex(&p, &st.ex[i], st.allow) < 0;
+	if (!bad)
+		bad = emit_return(&p, st.allow) < 0; /* the default */
+	free(st.ex);
 	if (bad) {
 		kcg_devbpf_free(&p);
 		return kerr_set(e, ENOMEM, "build the device program");
 	}
-	/* jump offsets are 16 bits, but no jump goes further than one rule */
+	/* jump offsets are 16 bits, but no jump goes further than one exception */
 	*out = p;
 	return 0;
 }
@@ -285,11 +307,13 @@ static int query_fds(int cg, const char *cgdir, int *fds, uint32_t *ids, size_t 
 		if (fd < 0) {
 			if (errno == ENOENT) /* detached and freed meanwhile */
 				continue;
-			kerr_errno(e, "open device program %" PRIu32 " of %s (bpf BPF_PROG_GET_FD_BY_ID)", all[i], cgdir);
+			kerr_errno(e, "open device program %" PRIu32 " of %s (bpf BPF_PROG_GET_FD_BY_ID)", all[i],
+				   cgdir);
 			goto fail;
 		}
 		if (prog_name_of(fd, name) < 0) {
-			kerr_errno(e, "read device program %" PRIu32 " of %s (bpf BPF_OBJ_GET_INFO_BY_FD)", all[i], cgdir);
+			kerr_errno(e, "read device program %" PRIu32 " of %s (bpf BPF_OBJ_GET_INFO_BY_FD)", all[i],
+				   cgdir);
 			close(fd);
 			goto fail;
 		}
@@ -475,7 +499,8 @@ int kcg_dev_rules_parse(const char *text, struct kcg_dev_rule **out, size_t *n, 
 		    parse_num(ma, &r[k].major) < 0 || parse_num(mi, &r[k].minor) < 0 || strlen(acc) > 3 ||
 		    acc[strspn(acc, "rwm")] != '\0') {
 			free(r);
-			return kerr_msg(e, EINVAL, "device rule \"%.*s\": expected \"allow|deny TYPE MAJOR:MINOR ACCESS\"",
+			return kerr_msg(e, EINVAL,
+					"device rule \"%.*s\": expected \"allow|deny TYPE MAJOR:MINOR ACCESS\"",
 					(int)len, line);
 		}
 		r[k].allow = !strcmp(verb, "allow");

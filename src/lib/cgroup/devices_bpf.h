@@ -1,18 +1,21 @@
 /* Device rules on the cgroup2 tree: a BPF_PROG_TYPE_CGROUP_DEVICE program
  * built from linux.resources.devices and attached to the container's cgroup.
  *
- * Semantics (the same rules the v1 driver writes to devices.allow/deny):
- * default deny; each requested access (m, r, w) is decided on its own by
- * the LAST rule that matches the device (type a/c/b, major and minor, -1 or
- * type "a" for any) and names that access; an open or mknod is allowed only
- * if every access it asks for is.
- *
- * One corner differs from cgroup v1, where a single rule must allow the
- * whole request: here the accesses of one request may be allowed by
- * different rules, so "allow c *:* r" followed by "allow c 1:3 w" lets an
- * rw open of 1:3 through that v1 refuses.  The rules Docker, Podman,
- * containerd and kubelets write never split an access that way; whether to
- * follow v1 here is open (a review found it).
+ * Semantics: exactly cgroup v1's, where the v1 driver writes the same rules
+ * to devices.allow and devices.deny after a leading deny-all.  The rules,
+ * in order, are reduced to a default and exceptions as the v1 kernel
+ * keeps them: a rule of type "a" sets the default (allow or deny) and
+ * drops every exception, whatever its numbers and access say; a rule that
+ * agrees with the default takes its accesses out of the exception for
+ * exactly that type:major:minor (wildcards compared as written); one that
+ * disagrees adds them to it.  Then, as v1 decides: under default deny a
+ * request (open for r and/or w, mknod for m) is allowed only when ONE
+ * exception matching the device grants every access it asks for; under
+ * default allow it is denied when any matching exception names any of
+ * them.  So "allow c *:* r" then "allow c 1:3 w" refuses an rw open of
+ * 1:3 as v1 does, and on a hybrid host the program and the v1 controller
+ * give the same answers (tests/unit/test_cgroup_devices_bpf.c compares
+ * the two on random rule lists).
  *
  * The program is attached with BPF_F_ALLOW_MULTI: programs of the ancestor
  * cgroups (the host's) still run, and a nested manager inside the container
@@ -40,6 +43,21 @@ struct kcg_devbpf {
 	struct bpf_insn *insn;
 	size_t n, cap;
 };
+
+/* One exception: devices of TYPE ('c' or 'b') MAJOR:MINOR (-1: any) and
+ * the access bits (BPF_DEVCG_ACC_*) it names. */
+struct kcg_dev_ex {
+	char type;
+	int64_t major, minor;
+	int access;
+};
+struct kcg_dev_state {
+	int allow; /* the default */
+	struct kcg_dev_ex *ex;
+	size_t n;
+};
+/* RULES[0..N) after a deny-all, reduced as v1 does (above); free out->ex. */
+int kcg_dev_reduce(const struct kcg_dev_rule *rules, size_t n, struct kcg_dev_state *out, kerr *e);
 
 /* Build the program for RULES[0..N) (in the order given; the caller puts
  * the default devices last).  Pure: touches no kernel object. */

@@ -99,6 +99,8 @@ static int child_setup(struct child_ctx *c, kerr *e)
 		return kerr_errno(e, "config.json: hostname: set \"%s\"", s->hostname);
 	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		return kerr_errno(e, "config.json: domainname: set \"%s\"", s->domainname);
+	if (!c->o->no_new_keyring && klsm_apply_keycreate(c->lsm, p, c->procfs, e) < 0)
+		return -1;
 	if (!c->o->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c->o->id) < 0 &&
 	    errno != ENOSYS && errno != EACCES && errno != EPERM)
 		return kerr_errno(e, "create a session keyring");
@@ -327,8 +329,11 @@ static int apply_policy(struct kcreate_opts *o, struct oci_spec **s, kerr *e)
 	struct kpol_decision d;
 	int rc = -1;
 
+	struct klsm_host lsm;
 	if (kpolicy_load(o->ctx->policy, &pol, e) < 0)
 		return -1;
+	klsm_detect("", &lsm);
+	pol.apparmor_default = klsm_default_apparmor(&lsm);
 	if (kpolicy_enforce(&pol, o->id, (*s)->bundle, (*s)->root, &d, e) < 0)
 		goto out;
 	for (size_t i = 0; i < d.n_findings; i++)
@@ -447,7 +452,7 @@ static int create_check(struct create_job *j, kerr *e)
 		return kexe_reexec_sealed(o->ctx->self_argv, e); /* returns only on error */
 	}
 	klsm_detect("", &j->lsm);
-	if (klsm_check_spec(&j->lsm, s, e) < 0)
+	if (klsm_check_spec(&j->lsm, s, e) < 0 || klsm_prepare_process(&j->lsm, &s->process, "config.json: process", e) < 0)
 		return -1;
 	if (s->seccomp && kseccomp_compile(s->seccomp, o->ctx->seccomp_cache, &j->sc, e) < 0)
 		return -1;

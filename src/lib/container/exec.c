@@ -170,6 +170,31 @@ static int load_process_file(const char *path, struct oci_process *p, kerr *e)
 	return r;
 }
 
+/* The AppArmor profile of an exec'd process: --apparmor, else the
+ * process's own, else the container's (as runc), so a process exec'd into
+ * a confined container is confined the same way.  Where the host has
+ * AppArmor, leaving a confined container's profile for "unconfined" is a
+ * way out of it: refused. */
+static int exec_profile(const struct kexec_opts *o, const struct oci_spec *s, struct oci_process *p,
+			const struct klsm_host *lsm, kerr *e)
+{
+	const char *cur = s->process.apparmor_profile;
+	if (o->apparmor) {
+		free(p->apparmor_profile);
+		if (!(p->apparmor_profile = strdup(o->apparmor)))
+			return kerr_set(e, ENOMEM, "exec");
+	} else if ((!p->apparmor_profile || !*p->apparmor_profile) && cur && *cur) {
+		free(p->apparmor_profile);
+		if (!(p->apparmor_profile = strdup(cur)))
+			return kerr_set(e, ENOMEM, "exec");
+	}
+	if (lsm->apparmor && cur && *cur && strcmp(cur, "unconfined") && p->apparmor_profile &&
+	    !strcmp(p->apparmor_profile, "unconfined"))
+		return kerr_msg(e, EPERM, "exec: apparmorProfile \"unconfined\": the container runs under AppArmor "
+				"profile \"%s\"; a process exec'd into it is confined the same way (refused)", cur);
+	return 0;
+}
+
 struct exec_child {
 	struct kexec_opts *o;
 	struct oci_process *p;
@@ -276,7 +301,9 @@ static int exec_container(struct kexec_opts *o, pid_t *pidp, kerr *e)
 		goto out;
 	}
 	klsm_detect("", &c.lsm);
-	if (klsm_check_process(&c.lsm, &p, o->process_file ? o->process_file : "exec: process", e) < 0)
+	if (exec_profile(o, s, &p, &c.lsm, e) < 0 ||
+	    klsm_check_process(&c.lsm, &p, o->process_file ? o->process_file : "exec: process", e) < 0 ||
+	    klsm_prepare_process(&c.lsm, &p, o->process_file ? o->process_file : "exec: process", e) < 0)
 		goto out;
 	if (s->seccomp && kseccomp_compile(s->seccomp, o->ctx->seccomp_cache, &sc, e) < 0)
 		goto out;

@@ -21,6 +21,7 @@ struct kexec_opts {
 	char **caps;                  /* --cap NAME, NULL-terminated */
 	char **additional_gids;       /* --additional-gids, NULL-terminated */
 	int no_new_privs;             /* --no-new-privs */
+	const char *apparmor;         /* --apparmor PROFILE, instead of the process's */
 	int preserve_fds;
 	int ignore_paused;
 	const char *pid_file;

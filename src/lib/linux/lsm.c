@@ -2,6 +2,7 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "linux/apparmor.h"
 #include "linux/procfs.h"
 #include "oci/spec.h"
 
@@ -62,6 +63,32 @@ int klsm_check_spec(const struct klsm_host *h, const struct oci_spec *s, kerr *e
 	return s->has_process ? klsm_check_process(h, &s->process, "config.json: process", e) : 0;
 }
 
+const char *klsm_default_apparmor(const struct klsm_host *h)
+{
+	return h->apparmor ? KAA_DEFAULT_PROFILE : NULL;
+}
+
+int klsm_prepare_process(const struct klsm_host *h, const struct oci_process *p, const char *field, kerr *e)
+{
+	const char *name = p->apparmor_profile;
+	if (!h->apparmor || !set(name) || !strcmp(name, "unconfined"))
+		return 0;
+	if (!strcmp(name, KAA_DEFAULT_PROFILE)) {
+		struct kaa_default d = { .securityfs = KAA_SECURITYFS, .file = KAA_PROFILE_DIR "/" KAA_DEFAULT_PROFILE,
+					 .state_dir = KAA_STATE_DIR };
+		int reloaded;
+		return kaa_ensure_default(&d, &reloaded, e) < 0 ? kerr_wrap(e, "%s.apparmorProfile", field) : 0;
+	}
+	struct kaa_profile prof;
+	kerr ig = { 0 };
+	/* without a readable securityfs the write to attr/exec is the check */
+	if (kaa_profile_find(KAA_SECURITYFS, name, &prof, &ig) == 0 && !prof.loaded)
+		return kerr_msg(e, ENOENT, "%s.apparmorProfile: AppArmor profile \"%s\" is not loaded (the kernel lists "
+				"no such profile in %s/policy/profiles; load it with apparmor_parser --replace %s/%s)",
+				field, name, KAA_SECURITYFS, KAA_PROFILE_DIR, name);
+	return 0;
+}
+
 /* thread-self/attr/FILE, or ALT where FILE does not exist (AppArmor
  * before the per-LSM directories) */
 static int write_attr(int procfd, const char *file, const char *alt, const char *value, kerr *e)
@@ -86,6 +113,32 @@ int klsm_apply_exec(const struct klsm_host *h, const struct oci_process *p, int 
 	}
 	if (h->selinux && set(p->selinux_label) && write_attr(procfd, "exec", NULL, p->selinux_label, e) < 0)
 		return kerr_wrap(e, "apply SELinux label %s", p->selinux_label);
+	return 0;
+}
+
+int klsm_apply_keycreate(const struct klsm_host *h, const struct oci_process *p, int procfd, kerr *e)
+{
+	if (h->selinux && set(p->selinux_label) && write_attr(procfd, "keycreate", NULL, p->selinux_label, e) < 0)
+		return kerr_wrap(e, "apply SELinux key label %s", p->selinux_label);
+	return 0;
+}
+
+int klsm_apparmor_current(int procfd, int pid, char *buf, size_t n, kerr *e)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "%d/attr/apparmor/current", pid);
+	_cleanup_close_ int fd = kprocfs_openat(procfd, path, O_RDONLY, e);
+	if (fd < 0 && e->errnum == ENOENT) {
+		snprintf(path, sizeof(path), "%d/attr/current", pid);
+		fd = kprocfs_openat(procfd, path, O_RDONLY, e);
+	}
+	if (fd < 0)
+		return -1;
+	ssize_t l = read(fd, buf, n - 1);
+	if (l < 0)
+		return kerr_errno(e, "read /proc/%s", path);
+	buf[l] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
 }
 

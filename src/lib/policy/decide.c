@@ -73,7 +73,7 @@ static void evaluate(const struct kpolicy *p, json_object *spec, enum kpol_level
 			continue;
 		struct kpol_finding *f = &d->findings[d->n_findings];
 		f->evidence[0] = '\0';
-		if (rules[i].check(spec, f->evidence, sizeof(f->evidence))) {
+		if (kpol_rule_check(&rules[i], p, spec, f->evidence, sizeof(f->evidence))) {
 			f->rule = &rules[i];
 			d->n_findings++;
 		}

@@ -50,6 +50,9 @@ struct kpolicy {
 	unsigned long long harden_nofile, harden_nproc;
 	long long harden_userns_base;   /* map root to this host uid (0: never) */
 	long long harden_userns_size;
+	/* host facts the caller sets after load (the policy reads no host) */
+	const char *apparmor_default;   /* the profile a config without one gets
+					 * (kapsel-default), NULL: the host has no AppArmor */
 };
 
 const char *kpol_level_name(enum kpol_level l);
@@ -86,10 +89,15 @@ struct kpol_rule {
 	/* the fix only adds a protection the config left out, taking nothing
 	 * away that a client asked for: the "fix" action applies it */
 	int fill_in;
+	/* instead of CHECK, for a rule that depends on the host facts in the
+	 * policy (AppArmor): fills EVIDENCE and returns 1 when broken */
+	int (*check_host)(json_object *spec, const struct kpolicy *p, char *evidence, size_t n);
 };
 
 const struct kpol_rule *kpol_rules(size_t *n);
 const struct kpol_rule *kpol_rule_find(const char *id);
+/* Run R's check on SPEC under policy P (the one way to call a check). */
+int kpol_rule_check(const struct kpol_rule *r, const struct kpolicy *p, json_object *spec, char *evidence, size_t n);
 
 /* ---- decisions ---- */
 

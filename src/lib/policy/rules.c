@@ -1067,6 +1067,39 @@ static int r_mountopts_fix(json_object *s, const struct kpolicy *p, char *ch, si
 	return 0;
 }
 
+/* ---- AppArmor ---- */
+
+/* Where the host has AppArmor: a process without a profile runs
+ * unconfined (the fix gives it the default profile, as Docker gives
+ * docker-default), and "unconfined" asks for exactly that (refused: the
+ * client asked for it, so it is not filled over).  Where the host has no
+ * AppArmor there is nothing to confine with: no finding. */
+static int b_apparmor(json_object *s, const struct kpolicy *p, char *ev, size_t n)
+{
+	const char *prof = str(get(get(s, "process"), "apparmorProfile"));
+	if (!p->apparmor_default)
+		return 0;
+	if (!prof || !*prof) {
+		snprintf(ev, n, "no AppArmor profile: the process would run unconfined");
+		return 1;
+	}
+	if (!strcmp(prof, "unconfined")) {
+		snprintf(ev, n, "process.apparmorProfile is \"unconfined\"");
+		return 1;
+	}
+	return 0;
+}
+
+static int b_apparmor_fix(json_object *s, const struct kpolicy *p, char *ch, size_t n)
+{
+	const char *prof = str(get(get(s, "process"), "apparmorProfile"));
+	if (!p->apparmor_default || (prof && *prof))
+		return -1;
+	json_object_object_add(need_obj(s, "process"), "apparmorProfile", json_object_new_string(p->apparmor_default));
+	snprintf(ch, n, "applied AppArmor profile %s", p->apparmor_default);
+	return 0;
+}
+
 static const struct kpol_rule rules[] = {
 	{ "B1", "capabilities", KPOL_BASELINE, "No capabilities beyond the default set", "5.3",
 	  "drop them: docker/podman --cap-drop, Kubernetes securityContext.capabilities", b_caps, b_caps_fix },
@@ -1099,6 +1132,9 @@ static const struct kpol_rule rules[] = {
 	  "add {\"type\": \"mount\"} without a path to linux.namespaces (every engine does)", b_mnt, NULL },
 	{ "B15", "writable-sysfs", KPOL_BASELINE, "sysfs is mounted read-only", "5.4",
 	  "remove --privileged / mount sysfs with \"ro\"", b_sysfs, b_sysfs_fix, 1 },
+	{ "B16", "apparmor", KPOL_BASELINE, "The process is confined by AppArmor where the host has it", "5.1",
+	  "remove --security-opt apparmor=unconfined / appArmorProfile type Unconfined: name a profile, or leave it "
+	  "to kapsel-default", NULL, b_apparmor_fix, 1, b_apparmor },
 	{ "R1", "run-as-root", KPOL_RESTRICTED, "The process does not run as root on the host", "4.1, 5.31",
 	  "--user UID, USER in the Dockerfile, runAsNonRoot: true, or a user namespace (userns-remap)", r_root, r_root_fix },
 	{ "R2", "minimal-capabilities", KPOL_RESTRICTED, "Capabilities are limited to NET_BIND_SERVICE", "5.3",
@@ -1125,6 +1161,11 @@ const struct kpol_rule *kpol_rules(size_t *n)
 {
 	*n = sizeof(rules) / sizeof(rules[0]);
 	return rules;
+}
+
+int kpol_rule_check(const struct kpol_rule *r, const struct kpolicy *p, json_object *spec, char *evidence, size_t n)
+{
+	return r->check_host ? r->check_host(spec, p, evidence, n) : r->check(spec, evidence, n);
 }
 
 const struct kpol_rule *kpol_rule_find(const char *id)
