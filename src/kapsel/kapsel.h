@@ -35,6 +35,10 @@ extern const struct cli_command cmd_wait;
 extern const struct cli_command cmd_rename;
 extern const struct cli_command cmd_restart;
 extern const struct cli_command cmd_container;
+extern const struct cli_command cmd_pull;
+extern const struct cli_command cmd_push;
+extern const struct cli_command cmd_login;
+extern const struct cli_command cmd_logout;
 
 /* Open the image store of --root with lock MODE (KSTORE_SHARED or
  * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code
@@ -74,16 +78,53 @@ int kapsel_engine(const struct cli_call *c, int mode, struct keng **out);
 const char *kapsel_conf_path(const struct cli_call *c);
 /* Resolve REF to an ID, reporting a failure (returns the exit code). */
 int kapsel_container(const struct cli_call *c, struct keng *g, const char *ref, char id[65]);
-/* The loop of start/stop/kill/rm/wait: open the store (shared), resolve
- * each argument and call FN with the store locked shared; print the
- * argument when FN returns 0 and PRINT_REF, report E when it fails.
- * Returns the exit code (1 when any failed). */
 /* --format json|TEMPLATE of ps and inspect: check it once (a usage error
  * returns its exit code), then print O as one JSON line or through the
  * template (returns 0 or the exit code). */
 int kapsel_format_check(const struct cli_call *c, const char *format);
 int kapsel_format_print(const struct cli_call *c, const char *format, json_object *o);
+/* The loop of start/stop/kill/rm/wait: open the store (shared), resolve
+ * each argument and call FN with the store locked shared; print the
+ * argument when FN returns 0 and PRINT_REF, report E when it fails.
+ * Returns the exit code (1 when any failed). */
 typedef int (*kapsel_container_fn)(const struct cli_call *c, struct keng *g, const char *id, kerr *e);
 int kapsel_each_container(const struct cli_call *c, kapsel_container_fn fn, bool print_ref);
+/* The registry options of pull, push and login (cmd_login.c). */
+#include "image/registry.h"
+struct kapsel_registry_args {
+	const char *auth_file; /* --authfile */
+	const char *certs_dir; /* --certs-dir */
+};
+/* --authfile and --certs-dir, for a command struct whose first member is
+ * a struct kapsel_registry_args. */
+extern const struct cli_option kapsel_registry_options[];
+struct kapsel_registry {
+	struct kreg_opts o;
+	char *auth_file, *certs_dir;
+	char **insecure; /* kapsel.conf [registries] insecure */
+};
+/* Fill OUT from kapsel.conf and A; on failure the error is reported and
+ * the exit code returned (> 0). */
+int kapsel_registry_setup(const struct cli_call *c, const struct kapsel_registry_args *a, struct kapsel_registry *out);
+void kapsel_registry_done(struct kapsel_registry *r);
+
+/* The transfer display of pull and push (progress.c): a kreg_progress_fn
+ * with a struct kapsel_progress as its UD. */
+struct kapsel_progress_words {
+	const char *exists, *moving, *done; /* "Already exists", "Downloading", "Pull complete" */
+};
+extern const struct kapsel_progress_words kapsel_pull_words, kapsel_push_words;
+struct kapsel_progress_row;
+struct kapsel_progress {
+	int tty, quiet;
+	const struct kapsel_progress_words *words;
+	struct kapsel_progress_row *rows;
+	size_t n, drawn;
+	double last;
+};
+void kapsel_progress_event(void *ud, enum kreg_event ev, const char *digest, int64_t done, int64_t total);
+/* The last state on a terminal (after the transfers). */
+void kapsel_progress_end(struct kapsel_progress *p);
+void kapsel_progress_done(struct kapsel_progress *p);
 
 #endif

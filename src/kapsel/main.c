@@ -4,6 +4,7 @@
  */
 #include "kapsel.h"
 
+#include "common/conf.h"
 #include "common/log.h"
 #include "common/conf.h"
 #include "image/store.h"
@@ -30,13 +31,14 @@ static const struct cli_command cmd_version = {
 
 static const struct cli_command *const commands[] = {
 	&cmd_audit, &cmd_images, &cmd_image, &cmd_load, &cmd_rmi, &cmd_tag, &cmd_version,
+	&cmd_pull, &cmd_push, &cmd_login, &cmd_logout,
 	&cmd_create, &cmd_run, &cmd_start, &cmd_stop, &cmd_kill, &cmd_rm, &cmd_ps, &cmd_inspect, &cmd_wait,
 	&cmd_rename, &cmd_restart, &cmd_container, NULL,
 };
 
 static const struct cli_option global_options[] = {
 	CLI_OPT_STRING(0, "root", struct kapsel_globals, root, "DIR", "image store (default " KSTORE_ROOT ")"),
-	CLI_OPT_STRING(0, "config", struct kapsel_globals, config, "FILE", "kapsel.conf (default " KCONF_PATH ")"),
+	CLI_OPT_STRING(0, "config", struct kapsel_globals, config, "FILE", "settings (default " KCONF_PATH ")"),
 	CLI_OPT_END,
 };
 

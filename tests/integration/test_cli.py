@@ -19,6 +19,8 @@ RUNTIME_COMMANDS = {
 POLICY_COMMANDS = {"check": "[FILE]", "explain": "BUNDLE", "rules": ""}
 KAPSEL_COMMANDS = {"audit": "", "images": "", "image": "COMMAND ...", "load": "", "rmi": "NAME|ID...",
                    "tag": "SOURCE[:TAG]|ID TARGET[:TAG]", "version": ""}
+KAPSEL_COMMANDS.update({"pull": "[REGISTRY/]NAME[:TAG|@DIGEST]", "push": "IMAGE [DESTINATION]",
+                        "login": "REGISTRY", "logout": "REGISTRY"})
 
 
 def run(binary, *args, **kw):

@@ -1,0 +1,77 @@
+/* kapsel pull: an image from a registry into the store, with Docker's
+ * progress display on a terminal (one line per layer: bytes and rate) and
+ * one line per finished layer otherwise. */
+#include "kapsel.h"
+
+#include "image/registry.h"
+#include "image/store.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+struct pull_args {
+	struct kapsel_registry_args reg;
+	const char *platform;
+	int quiet;
+	int parallel;
+};
+
+static const struct cli_option pull_options[] = {
+	CLI_OPT_STRING(0, "platform", struct pull_args, platform, "OS/ARCH[/VARIANT]",
+		       "the image of an index to pull (default this host's)"),
+	CLI_OPT_FLAG('q', "quiet", struct pull_args, quiet, "print only the image ID"),
+	CLI_OPT_INT(0, "parallel", struct pull_args, parallel, "N", 1, 32, "layers fetched at once (default 4)"),
+	CLI_OPT_INCLUDE(kapsel_registry_options),
+	CLI_OPT_END,
+};
+
+static int pull_run(const struct cli_call *c)
+{
+	struct pull_args *a = c->opts;
+	struct kapsel_registry reg;
+	int rc = kapsel_registry_setup(c, &a->reg, &reg);
+	if (rc)
+		return rc;
+	struct kapsel_progress sh = { .tty = isatty(1), .quiet = a->quiet, .words = &kapsel_pull_words };
+	reg.o.platform = a->platform;
+	reg.o.parallel = a->parallel;
+	reg.o.progress = kapsel_progress_event;
+	reg.o.ud = &sh;
+	struct kstore *s;
+	if ((rc = kapsel_store(c, KSTORE_EXCLUSIVE, &s))) {
+		kapsel_registry_done(&reg);
+		return rc;
+	}
+	const struct kstore_image *img;
+	char digest[72];
+	kerr e = { 0 };
+	if (!a->quiet)
+		printf("Pulling %s\n", c->argv[0]);
+	if (kreg_pull(s, c->argv[0], &reg.o, &img, digest, &e) < 0) {
+		rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
+	} else if (a->quiet) {
+		printf("%s\n", img->id);
+	} else {
+		kapsel_progress_end(&sh);
+		printf("Digest: %s\nImage: %s\n", digest, img->id);
+	}
+	kstore_close(s);
+	kapsel_progress_done(&sh);
+	kapsel_registry_done(&reg);
+	return rc ? rc : fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+}
+
+const struct cli_command cmd_pull = {
+	.name = "pull",
+	.run = pull_run,
+	.min_args = 1,
+	.max_args = 1,
+	.args = "[REGISTRY/]NAME[:TAG|@DIGEST]",
+	.summary = "pull an image from a registry",
+	.description =
+		"Fetches the manifest (from an index, the image of --platform), the config and the layers\n"
+		"the store lacks, in parallel; every blob is checked against its digest and every layer\n"
+		"against the config's rootfs.diff_ids before anything enters the store (docs/images.md).\n"
+		"HTTPS only, unless kapsel.conf [registries] insecure names the registry.\n",
+	CLI_CMD_OPTIONS(struct pull_args, pull_options),
+};

@@ -1,0 +1,89 @@
+/* Inside image/: the registry client's connection to one registry and
+ * repository (registry_http.c), shared by registry_pull.c and
+ * registry_push.c; credentials (registry_auth.c). */
+#ifndef KAPSEL_IMAGE_REGISTRY_INT_H
+#define KAPSEL_IMAGE_REGISTRY_INT_H
+
+#include "common/err.h"
+#include "image/registry.h"
+
+#include <curl/curl.h>
+#include <stddef.h>
+
+#define KREG_MANIFEST_MAX (4 << 20) /* the spec's recommended limit for a manifest */
+
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+
+struct kreg {
+	const struct kreg_opts *o;
+	char *registry; /* as named ("docker.io") */
+	char *repo;
+	char *base;                     /* "https://registry-1.docker.io" */
+	char *ca_file;                  /* CERTS_DIR/HOST/ca.crt when it exists */
+	char *client_cert, *client_key; /* CERTS_DIR/HOST/client.{cert,key} when both exist */
+	char *basic;                    /* base64(user:password) from the auth file, or NULL */
+	char *authz;                    /* the Authorization header to send, or NULL */
+	int push;                       /* ask for pull,push scope */
+	const char *xfer;               /* the blob an upload of kreg_request sends (progress events), or NULL */
+	CURLSH *share;                  /* connections and TLS sessions across handles */
+};
+
+int kreg_open(struct kreg *r, const char *registry, const char *repo, const struct kreg_opts *o, int push, kerr *e);
+void kreg_close(struct kreg *r);
+
+/* A response: status, the headers we read, the body when it was kept. */
+struct kreg_resp {
+	long status;
+	char *body;
+	size_t len, max; /* max: refuse a longer body (0: discard it) */
+	char content_type[128];
+	char digest[80]; /* Docker-Content-Digest */
+	char location[2048];
+	char authenticate[1024]; /* WWW-Authenticate */
+	char range[64];
+	int too_big;
+};
+void kreg_resp_clear(struct kreg_resp *p);
+
+/* A curl handle set up for URL on R: TLS, auth, user agent, header capture
+ * into P. */
+CURL *kreg_easy(struct kreg *r, const char *url, struct kreg_resp *p, char errbuf[CURL_ERROR_SIZE], kerr *e);
+/* curl_slist of HEADERS plus R's Authorization (NULL-terminated HEADERS). */
+struct curl_slist *kreg_headers(struct kreg *r, const char *const *headers);
+
+/* One request, synchronous: METHOD ("GET", "HEAD", "PUT", "POST",
+ * "PATCH") on URL (absolute, or a path on R's base), with BODY (LEN
+ * bytes) or the file FD (LEN bytes) when fd >= 0.  401 is answered once
+ * (kreg_auth), 429/5xx and transport errors retried with back-off.  The
+ * status is the caller's to judge. */
+int kreg_request(struct kreg *r, const char *method, const char *url, const char *const *headers, const void *body,
+		 int fd, size_t len, struct kreg_resp *p, kerr *e);
+/* Answer the challenge in P (WWW-Authenticate): a Bearer token from the
+ * realm, or Basic with our credentials.  EACCES when there are none or
+ * the realm refuses them. */
+int kreg_auth(struct kreg *r, const struct kreg_resp *p, kerr *e);
+/* The error of a failed transfer of URL (TLS ones say what to configure). */
+int kreg_transport_error(struct kreg *r, const char *url, CURLcode rc, const char *errbuf, kerr *e);
+/* The parameter KEY of the challenge CH (after the scheme): key="value"
+ * or key=token, into OUT; 0 when it is not there. */
+int kreg_challenge_param(const char *ch, const char *key, char *out, size_t n);
+/* Back-off before try N (1, 2, ...): 250 ms doubling. */
+void kreg_backoff(int n);
+/* A registry error body ({"errors":[{"code","message"}]}) as text, or "". */
+void kreg_errors(const struct kreg_resp *p, char *out, size_t n);
+/* An error for an unexpected status of WHAT. */
+int kreg_status_error(const struct kreg_resp *p, const char *what, kerr *e);
+/* The URL of PATH ("/v2/...") on R. */
+char *kreg_url(const struct kreg *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Credentials (registry_auth.c). */
+/* base64(user:password) for REGISTRY from FILE, or NULL (none, or no file). */
+int kreg_auth_lookup(const char *file, const char *registry, char **out, kerr *e);
+int kreg_auth_store(const char *file, const char *registry, const char *user, const char *password, kerr *e);
+/* base64 of N bytes / its decoding (NUL-terminated, *n its length). */
+char *kreg_b64(const void *buf, size_t n);
+
+#endif
