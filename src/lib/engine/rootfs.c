@@ -132,20 +132,21 @@ static int unpack_layer(const char *blob, const char *dir, kerr *e)
 	return 0;
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	/* FTW_MOUNT: a mount point below is not entered, and its removal fails */
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* rm -rf PATH, never crossing into another filesystem. */
 static int rm_tree(const char *path)
 {
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		execlp("rm", "rm", "-rf", "--one-file-system", "--", path, (char *)NULL);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 int keng_layers_for_image(struct kstore *s, const char *root, const struct kstore_image *img, char ***dirs, kerr *e)
@@ -438,6 +439,6 @@ int keng_umount(const char *path, kerr *e)
 int keng_rm_tree(const char *path, kerr *e)
 {
 	if (rm_tree(path) < 0)
-		return kerr_msg(e, EIO, "remove %s", path);
+		return kerr_errno(e, "remove %s", path);
 	return 0;
 }

@@ -39,7 +39,7 @@ int keng_overlay_attach(int mfd, bool ro, const char *target, kerr *e);
  * empty file is made). */
 int keng_netns_create(const char *path, kerr *e);
 
-/* rm -rf --one-file-system PATH. */
+/* rm -rf PATH without crossing into a mount below it (nftw FTW_MOUNT). */
 int keng_rm_tree(const char *path, kerr *e);
 
 /* Detach whatever is mounted on PATH (ENOENT and "not mounted" are fine). */
