@@ -229,6 +229,14 @@ static char *record_name(const struct keng *g, const char *id)
 
 int keng_resolve(const struct keng *g, const char *ref, char id[65], kerr *e)
 {
+	if (is_id(ref)) {
+		/* a full ID: no need to read every record */
+		_cleanup_free_ char *rec = keng_path(g, ref, "container.json");
+		if (rec && access(rec, F_OK) == 0) {
+			snprintf(id, 65, "%s", ref);
+			return 0;
+		}
+	}
 	_cleanup_strv_ char **ids = NULL;
 	if (keng_list(g, &ids, e) < 0)
 		return -1;
