@@ -4,12 +4,15 @@
 set -eu
 need="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libjson-c-dev libcurl4-openssl-dev libarchive-dev libssl-dev"
 if [ "${1:-build}" = test ]; then
-	need="$need libcmocka-dev busybox-static python3-pytest crun runc iproute2 hyperfine clang docker.io containerd podman python3-jsonschema python3-grpcio python3-protobuf containernetworking-plugins zstd"
+	need="$need libcmocka-dev busybox-static python3-pytest crun runc iproute2 hyperfine clang docker.io containerd podman python3-jsonschema python3-grpcio python3-protobuf containernetworking-plugins zstd conmon"
 	# the cgroup v2 VM (tests/vm): Debian's kernel under qemu, its root made by mmdebstrap
 	need="$need qemu-system-x86 mmdebstrap linux-image-amd64 e2fsprogs kmod"
 	# the registry tests (tests/integration/test_registry.py)
 	need="$need docker-registry skopeo apache2-utils"
 fi
+# the monitor (kapsel monitor's HTTP server and gzip; promtool in its tests)
+need="$need libmicrohttpd-dev zlib1g-dev"
+[ "${1:-build}" = test ] && need="$need prometheus python3-prometheus-client"
 missing=""
 for p in $need; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

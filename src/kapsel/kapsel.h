@@ -39,6 +39,25 @@ extern const struct cli_command cmd_pull;
 extern const struct cli_command cmd_push;
 extern const struct cli_command cmd_login;
 extern const struct cli_command cmd_logout;
+extern const struct cli_command cmd_stats;
+extern const struct cli_command cmd_monitor;
+
+/* Where `stats` and `monitor` look for containers (monitor_src.c): the
+ * options of struct kmon_sources.  A command's option struct has a struct
+ * kmon_src_args as its FIRST member (the included rows' offsets are
+ * relative to it) and includes them with KMON_SRC_OPTIONS(T, member). */
+struct kmon_sources;
+struct kmon_src_args {
+	const char *runtime_root, *docker_host, *podman_root, *podman_runroot;
+	char **task_roots;
+};
+extern const struct cli_option kmon_src_options[];
+#define KMON_SRC_OPTIONS(T, m)                                                                           \
+	{ .type = CLI_T_INCLUDE,                                                                         \
+	  .data = kmon_src_options,                                                                      \
+	  .offset = CLI_TYPE_IS(T, m, struct kmon_src_args) +                                            \
+		    0 * sizeof(char[offsetof(T, m) == 0 ? 1 : -1]) }
+void kmon_src_from_args(const struct kmon_src_args *a, struct kmon_sources *out);
 
 /* Open the image store of --root with lock MODE (KSTORE_SHARED or
  * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code

@@ -232,23 +232,33 @@ def wait_exit(pid, timeout=30):
         os.close(fd)
 
 
-def wait_file(path, timeout=30):
-    """Wait until PATH exists, with inotify on its directory (Linux)."""
+def _inotify_wait(path, mask, done, timeout):
+    """Wait on inotify events MASK of PATH's directory until done()."""
     import ctypes
     import select
-    d, name = os.path.split(str(path))
     libc = ctypes.CDLL(None, use_errno=True)
     fd = libc.inotify_init1(os.O_CLOEXEC)
-    IN_CREATE, IN_MOVED_TO, IN_CLOSE_WRITE = 0x100, 0x80, 0x8
-    libc.inotify_add_watch(fd, d.encode(), IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE)
+    libc.inotify_add_watch(fd, os.path.dirname(str(path)).encode(), mask)
     try:
-        while not os.path.exists(path):
+        while not done():
             if not select.select([fd], [], [], timeout)[0]:
                 return False
             os.read(fd, 65536)
         return True
     finally:
         os.close(fd)
+
+
+def wait_file(path, timeout=30):
+    """Wait until PATH exists, with inotify on its directory (Linux)."""
+    IN_CREATE, IN_MOVED_TO, IN_CLOSE_WRITE = 0x100, 0x80, 0x8
+    return _inotify_wait(path, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE, lambda: os.path.exists(path), timeout)
+
+
+def wait_gone(path, timeout=30):
+    """Wait until PATH is removed, with inotify on its directory."""
+    IN_DELETE, IN_MOVED_FROM = 0x200, 0x40
+    return _inotify_wait(path, IN_DELETE | IN_MOVED_FROM, lambda: not os.path.exists(path), timeout)
 
 
 def cgroup_procs(cid, controller="pids"):

@@ -17,8 +17,8 @@ RUNTIME_COMMANDS = {
     "ps": "ID [-- PS-ARGS...]", "pause": "ID", "resume": "ID", "update": "ID", "events": "ID",
 }
 POLICY_COMMANDS = {"check": "[FILE]", "explain": "BUNDLE", "rules": ""}
-KAPSEL_COMMANDS = {"audit": "", "images": "", "image": "COMMAND ...", "load": "", "rmi": "NAME|ID...",
-                   "tag": "SOURCE[:TAG]|ID TARGET[:TAG]", "version": ""}
+KAPSEL_COMMANDS = {"audit": "", "images": "", "image": "COMMAND ...", "load": "", "monitor": "", "rmi": "NAME|ID...",
+                   "stats": "[CONTAINER...]", "tag": "SOURCE[:TAG]|ID TARGET[:TAG]", "version": ""}
 KAPSEL_COMMANDS.update({"pull": "[REGISTRY/]NAME[:TAG|@DIGEST]", "push": "IMAGE [DESTINATION]",
                         "login": "REGISTRY", "logout": "REGISTRY"})
 KAPSEL_COMMANDS.update({"create": "IMAGE [COMMAND [ARG...]]", "run": "IMAGE [COMMAND [ARG...]]", "start": "CONTAINER...",

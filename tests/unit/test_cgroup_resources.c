@@ -1118,6 +1118,35 @@ static void test_stats_v1(void **state)
 	uint64_t n;
 	assert_int_equal(kcg_oom_count(&f.h, CG, &n, &e), 0);
 	assert_int_equal(n, 2);
+
+	/* the typed figures behind it */
+	static struct kcg_stats t;
+	knob(&f, "memory", "memory.stat",
+	     "cache 100\nrss 200\nmapped_file 7\ninactive_file 50\ntotal_cache 1100\ntotal_rss 1200\n"
+	     "total_mapped_file 70\ntotal_inactive_file 5000\ntotal_pgfault 9\n");
+	assert_int_equal(kcg_stats_read(&f.h, CG, &t, &e), 0);
+	assert_true(t.have & KCG_HAVE_CPU_SPLIT);
+	assert_int_equal(t.cpu.throttled_ns, 999);
+	assert_int_equal(t.mem.cache, 1100); /* hierarchical totals */
+	assert_int_equal(t.mem.rss, 1200);
+	assert_int_equal(t.mem.mapped_file, 70);
+	assert_int_equal(t.mem.pgfault, 9);
+	assert_int_equal(t.mem.working_set, 0); /* 4096 - 5000 clamped */
+	assert_int_equal(t.mem.swap_bytes, 5000 - 4096);
+	assert_int_equal(t.mem.swap_limit, UINT64_MAX); /* memory itself unlimited */
+	assert_true(t.have & KCG_HAVE_OOM);
+	assert_int_equal(t.mem.oom_kills, 2);
+	assert_int_equal(t.pids.limit, UINT64_MAX);
+	assert_int_equal(t.n_dev, 1);
+	assert_int_equal(t.dev[0].bytes[KCG_IO_WRITE], 200);
+	assert_int_equal(t.dev[0].ios[KCG_IO_READ], 1);
+	assert_false(t.dev[0].have_bytes & (1u << KCG_IO_SYNC));
+	knob(&f, "memory", "memory.stat", "total_inactive_file 96\n");
+	knob(&f, "memory", "memory.limit_in_bytes", "67108864\n");
+	knob(&f, "memory", "memory.memsw.limit_in_bytes", "100663296\n");
+	assert_int_equal(kcg_stats_read(&f.h, CG, &t, &e), 0);
+	assert_int_equal(t.mem.working_set, 4000);
+	assert_int_equal(t.mem.swap_limit, 100663296 - 67108864);
 	assert_int_equal(kcg_stats(&f.h, "/kapsel/nope", &s, &e), -1);
 	assert_non_null(strstr(e.msg, "no cgroup /kapsel/nope"));
 	fake_done(&f);
@@ -1172,6 +1201,26 @@ static void test_stats_v2(void **state)
 	uint64_t n;
 	assert_int_equal(kcg_oom_count(&f.h, CG, &n, &e), 0);
 	assert_int_equal(n, 3);
+
+	static struct kcg_stats t;
+	knob(&f, "", "memory.stat", "anon 6\nfile 5\nfile_mapped 3\ninactive_file 96\npgmajfault 2\n");
+	assert_int_equal(kcg_stats_read(&f.h, CG, &t, &e), 0);
+	assert_true(t.v2_memory);
+	assert_int_equal(t.mem.rss, 6);
+	assert_int_equal(t.mem.cache, 5);
+	assert_int_equal(t.mem.mapped_file, 3);
+	assert_int_equal(t.mem.pgmajfault, 2);
+	assert_int_equal(t.mem.working_set, 4000);
+	assert_int_equal(t.mem.swap_bytes, 10);
+	assert_int_equal(t.mem.swap_limit, 1000);
+	assert_int_equal(t.mem.oom_kills, 3); /* oom_kill, not oom */
+	assert_int_equal(t.cpu.user, 600000);
+	assert_int_equal(t.n_dev, 2);
+	assert_int_equal(t.dev[1].bytes[KCG_IO_READ], 7);
+	assert_int_equal(t.dev[0].ios[KCG_IO_WRITE], 4);
+	assert_int_equal(t.n_huge, 1);
+	assert_string_equal(t.huge[0].size, "2MB");
+	assert_int_equal(t.huge[0].failcnt, 6);
 	fake_done(&f);
 }
 

@@ -7,6 +7,7 @@
 #include "cgroup/parse.h"
 #include "cgroup/plan.h"
 #include "cgroup/read.h"
+#include "cgroup/usage.h"
 #include "common/json.h"
 
 #include <stdint.h>
@@ -20,18 +21,18 @@ int kcg_v2_plan(const struct kcg_res *r, struct kcg_plan *p);
  * writes of W in order where either side allows all by default. */
 int kcg_v1_devices_transition(const struct kcg_write *w, size_t n, const char *list, struct kcg_plan *out);
 
-/* Stats drivers: fill the sections of OUT from DIR.  Missing files leave
- * the fields out. */
-void kcg_v1_stats_cpuacct(const char *dir, json_object *out);
-void kcg_v1_stats_cpu(const char *dir, json_object *out);
-void kcg_v1_stats_memory(const char *dir, json_object *out);
-void kcg_v1_stats_pids(const char *dir, json_object *out);
-void kcg_v1_stats_blkio(const char *dir, json_object *out);
-void kcg_v1_stats_hugetlb(const char *dir, json_object *out);
-void kcg_v2_stats_cpu(const char *dir, json_object *out);
-void kcg_v2_stats_memory(const char *dir, json_object *out);
-void kcg_v2_stats_pids(const char *dir, json_object *out);
-void kcg_v2_stats_io(const char *dir, json_object *out);
-void kcg_v2_stats_hugetlb(const char *dir, json_object *out);
+/* Stats drivers: fill what DIR holds into S and set its have bits.
+ * Missing files leave the fields out. */
+void kcg_v1_stats_cpuacct(const char *dir, struct kcg_stats *s);
+void kcg_v1_stats_cpu(const char *dir, struct kcg_stats *s);
+void kcg_v1_stats_memory(const char *dir, struct kcg_stats *s);
+void kcg_v1_stats_pids(const char *dir, struct kcg_stats *s);
+void kcg_v1_stats_blkio(const char *dir, struct kcg_stats *s);
+void kcg_v1_stats_hugetlb(const char *dir, struct kcg_stats *s);
+void kcg_v2_stats_cpu(const char *dir, struct kcg_stats *s);
+void kcg_v2_stats_memory(const char *dir, struct kcg_stats *s);
+void kcg_v2_stats_pids(const char *dir, struct kcg_stats *s);
+void kcg_v2_stats_io(const char *dir, struct kcg_stats *s);
+void kcg_v2_stats_hugetlb(const char *dir, struct kcg_stats *s);
 
 #endif

@@ -3,7 +3,6 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
-#include "common/json.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -27,13 +26,61 @@ int kcg_exists(const char *dir, const char *file)
 	return stat(p, &st) == 0;
 }
 
+/* Inside kcg_read_scope(1) .. (0) (one stats read) the directory of the
+ * last read stays open and a file is opened relative to it: one lookup
+ * instead of the walk down /sys/fs/cgroup/<ctl>/<path>, which is most of
+ * what a scrape costs.  Per thread; closed at the scope's end, before a
+ * later read could meet a directory removed and made again under the same
+ * name.  Outside a scope every read opens the full path. */
+static __thread struct {
+	char dir[PATH_MAX];
+	int fd;
+	int open, scoped;
+} last;
+
+void kcg_read_scope(int on)
+{
+	if (last.open)
+		close(last.fd);
+	last.open = 0;
+	last.scoped = on;
+}
+
+static int dir_fd(const char *dir)
+{
+	if (last.open && !strcmp(last.dir, dir))
+		return last.fd;
+	kcg_read_scope(last.scoped);
+	if (strlen(dir) >= sizeof(last.dir))
+		return -1;
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	strcpy(last.dir, dir);
+	last.fd = fd;
+	last.open = 1;
+	return fd;
+}
+
+int kcg_read_text(const char *dir, const char *file, char **out)
+{
+	kerr e;
+	if (!last.scoped) {
+		char p[PATH_MAX];
+		if (snprintf(p, sizeof(p), "%s/%s", dir, file) >= (int)sizeof(p))
+			return -1;
+		return kfs_read_file(p, out, NULL, &e);
+	}
+	int dfd = dir_fd(dir);
+	if (dfd < 0 || strchr(file, '/'))
+		return -1;
+	_cleanup_close_ int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -1 : kfs_read_fd(fd, out, NULL, &e);
+}
+
 static int read_small(const char *dir, const char *file, char **out)
 {
-	char p[PATH_MAX];
-	kerr e;
-	if (snprintf(p, sizeof(p), "%s/%s", dir, file) >= (int)sizeof(p))
-		return -1;
-	return kfs_read_file(p, out, NULL, &e);
+	return kcg_read_text(dir, file, out);
 }
 
 int kcg_read_u64(const char *dir, const char *file, uint64_t *out)
@@ -83,40 +130,29 @@ int kcg_read_keyed(const char *dir, const char *file, const char *key, uint64_t 
 	return -1;
 }
 
-int kcg_read_flat(const char *dir, const char *file, json_object *into)
+int kcg_read_keys(const char *dir, const char *file, const char *const *keys, uint64_t *vals, unsigned n)
 {
 	_cleanup_free_ char *buf = NULL;
 	if (read_small(dir, file, &buf) < 0)
 		return -1;
+	int found = 0;
 	for (char *line = buf; line && *line;) {
 		char *nl = strchr(line, '\n');
 		if (nl)
 			*nl = '\0';
 		char *sp = strchr(line, ' ');
-		if (sp) {
-			*sp = '\0';
+		for (unsigned i = 0; sp && i < n; i++) {
+			if ((size_t)(sp - line) != strlen(keys[i]) || strncmp(line, keys[i], (size_t)(sp - line)))
+				continue;
 			char *end;
 			errno = 0;
 			unsigned long long v = strtoull(sp + 1, &end, 10);
-			if (end != sp + 1 && !errno && *line)
-				kcg_json_u64(into, line, v);
+			if (end != sp + 1 && !errno) {
+				vals[i] = v;
+				found |= 1 << i;
+			}
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	return 0;
-}
-
-void kcg_json_u64(json_object *obj, const char *key, uint64_t v)
-{
-	json_object_object_add(obj, key, json_object_new_uint64(v));
-}
-
-json_object *kcg_json_child(json_object *obj, const char *key)
-{
-	json_object *c = kj_get(obj, key);
-	if (!c) {
-		c = json_object_new_object();
-		json_object_object_add(obj, key, c);
-	}
-	return c;
+	return found;
 }

@@ -226,130 +226,141 @@ int kcg_v1_plan(const struct kcg_res *r, struct kcg_plan *p)
 
 /* ---------------------------------------------------------------- stats */
 
-/* "v v v ..." into a JSON array */
-static json_object *read_list(const char *dir, const char *file)
+/* "v v v ..." into A[0..max): the count, or -1 when the file is missing */
+static int read_list(const char *dir, const char *file, uint64_t *a, unsigned max)
 {
-	char p[4096];
 	_cleanup_free_ char *buf = NULL;
-	kerr e;
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	if (kfs_read_file(p, &buf, NULL, &e) < 0)
-		return NULL;
-	json_object *a = json_object_new_array();
+	if (kcg_read_text(dir, file, &buf) < 0)
+		return -1;
 	char *s = buf, *end;
-	for (;;) {
+	unsigned n = 0;
+	while (n < max) {
 		errno = 0;
 		unsigned long long v = strtoull(s, &end, 10);
 		if (end == s || errno)
 			break;
-		json_object_array_add(a, json_object_new_uint64(v));
+		a[n++] = v;
 		s = end;
 	}
-	return a;
+	return (int)n;
 }
 
-void kcg_v1_stats_cpuacct(const char *dir, json_object *out)
+void kcg_v1_stats_cpuacct(const char *dir, struct kcg_stats *s)
 {
-	json_object *u = kcg_json_child(kcg_json_child(out, "cpu"), "usage");
-	uint64_t v;
-	if (kcg_read_u64(dir, "cpuacct.usage", &v) == 0)
-		kcg_json_u64(u, "total", v);
-	static const struct {
-		const char *file, *key;
-	} lists[] = {
-		{ "cpuacct.usage_percpu", "percpu" },
-		{ "cpuacct.usage_percpu_sys", "percpu_kernel" },
-		{ "cpuacct.usage_percpu_user", "percpu_user" },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
-		json_object *a = read_list(dir, lists[i].file);
-		if (a)
-			json_object_object_add(u, lists[i].key, a);
-	}
+	int n;
+	if (kcg_read_u64(dir, "cpuacct.usage", &s->cpu.total) == 0)
+		s->have |= KCG_HAVE_CPU;
+	if (!s->no_percpu && (n = read_list(dir, "cpuacct.usage_percpu", s->cpu.percpu, KCG_STATS_MAX_CPUS)) >= 0)
+		s->cpu.n_percpu = (unsigned)n;
+	if (!s->no_percpu && (n = read_list(dir, "cpuacct.usage_percpu_sys", s->cpu.percpu_kernel, KCG_STATS_MAX_CPUS)) >= 0)
+		s->cpu.n_percpu_kernel = (unsigned)n;
+	if (!s->no_percpu && (n = read_list(dir, "cpuacct.usage_percpu_user", s->cpu.percpu_user, KCG_STATS_MAX_CPUS)) >= 0)
+		s->cpu.n_percpu_user = (unsigned)n;
 	/* cpuacct.stat counts USER_HZ ticks */
 	long hz = sysconf(_SC_CLK_TCK);
 	if (hz <= 0)
 		hz = 100;
-	uint64_t ns_per_tick = 1000000000ull / (uint64_t)hz;
-	if (kcg_read_keyed(dir, "cpuacct.stat", "system", &v) == 0)
-		kcg_json_u64(u, "kernel", v * ns_per_tick);
-	if (kcg_read_keyed(dir, "cpuacct.stat", "user", &v) == 0)
-		kcg_json_u64(u, "user", v * ns_per_tick);
+	uint64_t ns_per_tick = 1000000000ull / (uint64_t)hz, v[2];
+	static const char *const keys[] = { "system", "user" };
+	if (kcg_read_keys(dir, "cpuacct.stat", keys, v, 2) == 3) {
+		s->cpu.kernel = v[0] * ns_per_tick;
+		s->cpu.user = v[1] * ns_per_tick;
+		s->have |= KCG_HAVE_CPU_SPLIT;
+	}
 }
 
-void kcg_v1_stats_cpu(const char *dir, json_object *out)
+void kcg_v1_stats_cpu(const char *dir, struct kcg_stats *s)
 {
-	json_object *t = kcg_json_child(kcg_json_child(out, "cpu"), "throttling");
-	uint64_t v;
-	if (kcg_read_keyed(dir, "cpu.stat", "nr_periods", &v) == 0)
-		kcg_json_u64(t, "periods", v);
-	if (kcg_read_keyed(dir, "cpu.stat", "nr_throttled", &v) == 0)
-		kcg_json_u64(t, "throttledPeriods", v);
-	if (kcg_read_keyed(dir, "cpu.stat", "throttled_time", &v) == 0)
-		kcg_json_u64(t, "throttledTime", v);
+	static const char *const keys[] = { "nr_periods", "nr_throttled", "throttled_time" };
+	uint64_t v[3];
+	if (kcg_read_keys(dir, "cpu.stat", keys, v, 3) == 7) {
+		s->cpu.periods = v[0];
+		s->cpu.throttled_periods = v[1];
+		s->cpu.throttled_ns = v[2];
+		s->have |= KCG_HAVE_THROTTLE;
+	}
 }
 
-static void mem_entry(const char *dir, const char *prefix, json_object *mem, const char *key)
+static void mem_entry(const char *dir, const char *prefix, struct kcg_memc *m)
 {
 	static const struct {
-		const char *suffix, *key;
+		const char *suffix;
+		size_t off;
+		unsigned bit;
 	} f[] = {
-		{ "limit_in_bytes", "limit" },
-		{ "usage_in_bytes", "usage" },
-		{ "max_usage_in_bytes", "max" },
-		{ "failcnt", "failcnt" },
+		{ "limit_in_bytes", offsetof(struct kcg_memc, limit), KCG_MC_LIMIT },
+		{ "usage_in_bytes", offsetof(struct kcg_memc, usage), KCG_MC_USAGE },
+		{ "max_usage_in_bytes", offsetof(struct kcg_memc, max), KCG_MC_MAX },
+		{ "failcnt", offsetof(struct kcg_memc, failcnt), KCG_MC_FAILCNT },
 	};
 	char file[128];
-	uint64_t v;
-	json_object *o = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
 		snprintf(file, sizeof(file), "%s%s", prefix, f[i].suffix);
-		if (kcg_read_u64(dir, file, &v) < 0)
-			continue;
-		if (!o)
-			o = kcg_json_child(mem, key);
-		kcg_json_u64(o, f[i].key, v);
+		if (kcg_read_u64(dir, file, (uint64_t *)((char *)m + f[i].off)) == 0)
+			m->have |= f[i].bit;
 	}
 }
 
-void kcg_v1_stats_memory(const char *dir, json_object *out)
+void kcg_v1_stats_memory(const char *dir, struct kcg_stats *s)
 {
-	json_object *mem = kcg_json_child(out, "memory");
-	mem_entry(dir, "memory.", mem, "usage");
-	mem_entry(dir, "memory.memsw.", mem, "swap");
-	mem_entry(dir, "memory.kmem.", mem, "kernel");
-	mem_entry(dir, "memory.kmem.tcp.", mem, "kernelTCP");
-	json_object *raw = json_object_new_object();
-	if (kcg_read_flat(dir, "memory.stat", raw) == 0) {
-		json_object *cache = kj_get(raw, "cache");
-		if (cache)
-			kcg_json_u64(mem, "cache", json_object_get_uint64(cache));
-		json_object_object_add(mem, "raw", raw);
-	} else {
-		json_object_put(raw);
+	mem_entry(dir, "memory.", &s->mem.usage);
+	mem_entry(dir, "memory.memsw.", &s->mem.memsw);
+	if (!s->no_kmem) {
+		mem_entry(dir, "memory.kmem.", &s->mem.kernel);
+		mem_entry(dir, "memory.kmem.tcp.", &s->mem.kernel_tcp);
 	}
+	if (s->mem.usage.have)
+		s->have |= KCG_HAVE_MEMORY;
+	const struct kcg_memc *m = &s->mem.usage, *w = &s->mem.memsw;
+	if ((w->have & KCG_MC_USAGE) && (m->have & KCG_MC_USAGE)) {
+		s->mem.swap_bytes = w->usage > m->usage ? w->usage - m->usage : 0;
+		s->mem.swap_limit = UINT64_MAX;
+		/* a memsw limit far above memory's is "no swap limit" too */
+		if ((w->have & KCG_MC_LIMIT) && (m->have & KCG_MC_LIMIT) && w->limit >= m->limit && w->limit < (1ull << 62))
+			s->mem.swap_limit = w->limit - m->limit;
+		s->have |= KCG_HAVE_SWAP;
+	}
+	if (kcg_read_keyed(dir, "memory.oom_control", "oom_kill", &s->mem.oom_kills) == 0)
+		s->have |= KCG_HAVE_OOM;
+	if (kcg_stats_memstat(dir, s) < 0)
+		return;
+	/* the hierarchical totals where the kernel keeps them */
+	static const struct {
+		const char *total, *local;
+		size_t off;
+	} f[] = {
+		{ "total_cache", "cache", offsetof(struct kcg_stats, mem.cache) },
+		{ "total_rss", "rss", offsetof(struct kcg_stats, mem.rss) },
+		{ "total_mapped_file", "mapped_file", offsetof(struct kcg_stats, mem.mapped_file) },
+		{ "total_inactive_file", "inactive_file", offsetof(struct kcg_stats, mem.inactive_file) },
+		{ "total_pgfault", "pgfault", offsetof(struct kcg_stats, mem.pgfault) },
+		{ "total_pgmajfault", "pgmajfault", offsetof(struct kcg_stats, mem.pgmajfault) },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		uint64_t *v = (uint64_t *)((char *)s + f[i].off);
+		if (kcg_stats_raw(s, f[i].total, v) < 0)
+			kcg_stats_raw(s, f[i].local, v);
+	}
+	kcg_stats_raw(s, "cache", &s->mem.runc_cache);
 }
 
-void kcg_v1_stats_pids(const char *dir, json_object *out)
+void kcg_v1_stats_pids(const char *dir, struct kcg_stats *s)
 {
-	json_object *p = kcg_json_child(out, "pids");
-	uint64_t v;
-	if (kcg_read_u64(dir, "pids.current", &v) == 0)
-		kcg_json_u64(p, "current", v);
-	if (kcg_read_u64(dir, "pids.max", &v) == 0 && v != UINT64_MAX)
-		kcg_json_u64(p, "limit", v);
+	if (kcg_read_u64(dir, "pids.current", &s->pids.current) < 0)
+		return;
+	if (kcg_read_u64(dir, "pids.max", &s->pids.limit) < 0)
+		s->pids.limit = UINT64_MAX;
+	s->have |= KCG_HAVE_PIDS;
 }
 
-/* "MAJ:MIN Op value" lines (a last "Total N" line is skipped). */
-static int blkio_entries(const char *dir, const char *file, json_object *blkio, const char *key)
+/* "MAJ:MIN Op value" lines (a last "Total N" line is skipped): 0 when the
+ * file had any, else -1 */
+static int blkio_entries(const char *dir, const char *file, struct kcg_stats *s, int ios)
 {
-	char p[4096];
 	_cleanup_free_ char *buf = NULL;
-	kerr e;
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	if (kfs_read_file(p, &buf, NULL, &e) < 0)
+	if (kcg_read_text(dir, file, &buf) < 0)
 		return -1;
-	json_object *a = json_object_new_array();
+	int any = 0;
 	for (char *line = buf; line && *line;) {
 		char *nl = strchr(line, '\n');
 		if (nl)
@@ -357,47 +368,44 @@ static int blkio_entries(const char *dir, const char *file, json_object *blkio, 
 		unsigned ma, mi;
 		char op[32];
 		unsigned long long v;
-		if (sscanf(line, "%u:%u %31s %llu", &ma, &mi, op, &v) == 4) {
-			json_object *o = json_object_new_object();
-			kcg_json_u64(o, "major", ma);
-			kcg_json_u64(o, "minor", mi);
-			json_object_object_add(o, "op", json_object_new_string(op));
-			kcg_json_u64(o, "value", v);
-			json_object_array_add(a, o);
+		int k;
+		struct kcg_blkdev *d;
+		if (sscanf(line, "%u:%u %31s %llu", &ma, &mi, op, &v) == 4 && (k = kcg_io_op_from_name(op)) >= 0 &&
+		    (d = kcg_stats_dev(s, ma, mi))) {
+			(ios ? d->ios : d->bytes)[k] = v;
+			*(ios ? &d->have_ios : &d->have_bytes) |= 1u << k;
+			any = 1;
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	if (json_object_array_length(a) == 0) {
-		json_object_put(a);
-		return -1;
-	}
-	json_object_object_add(blkio, key, a);
-	return 0;
+	return any ? 0 : -1;
 }
 
-void kcg_v1_stats_blkio(const char *dir, json_object *out)
+void kcg_v1_stats_blkio(const char *dir, struct kcg_stats *s)
 {
-	json_object *b = kcg_json_child(out, "blkio");
 	/* CFQ's counters, else BFQ's, else the throttle layer's (every device) */
 	static const char *const prefixes[] = { "blkio.", "blkio.bfq.", "blkio.throttle." };
 	char f1[128], f2[128];
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
 		snprintf(f1, sizeof(f1), "%sio_service_bytes_recursive", prefixes[i]);
 		snprintf(f2, sizeof(f2), "%sio_serviced_recursive", prefixes[i]);
-		if (blkio_entries(dir, f1, b, "ioServiceBytesRecursive") == 0) {
-			blkio_entries(dir, f2, b, "ioServicedRecursive");
+		if (blkio_entries(dir, f1, s, 0) == 0) {
+			blkio_entries(dir, f2, s, 1);
+			s->have |= KCG_HAVE_BLKIO;
 			return;
 		}
 	}
+	if (kcg_exists(dir, "blkio.throttle.io_service_bytes_recursive"))
+		s->have |= KCG_HAVE_BLKIO; /* no IO yet */
 }
 
-void kcg_v1_stats_hugetlb(const char *dir, json_object *out)
+void kcg_v1_stats_hugetlb(const char *dir, struct kcg_stats *s)
 {
-	json_object *hp = kcg_json_child(out, "hugetlb");
 	_cleanup_closedir_ DIR *d = opendir(dir);
 	struct dirent *de;
 	if (!d)
 		return;
+	s->have |= KCG_HAVE_HUGETLB;
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
 		size_t l = strlen(n);
@@ -405,17 +413,17 @@ void kcg_v1_stats_hugetlb(const char *dir, json_object *out)
 		size_t sl = strlen(suf);
 		if (strncmp(n, "hugetlb.", 8) || l <= 8 + sl || strcmp(n + l - sl, suf) || strstr(n, ".rsvd."))
 			continue;
-		char size[32], file[128];
-		snprintf(size, sizeof(size), "%.*s", (int)(l - 8 - sl), n + 8);
-		json_object *o = kcg_json_child(hp, size);
-		uint64_t v;
-		if (kcg_read_u64(dir, n, &v) == 0)
-			kcg_json_u64(o, "usage", v);
-		snprintf(file, sizeof(file), "hugetlb.%s.max_usage_in_bytes", size);
-		if (kcg_read_u64(dir, file, &v) == 0)
-			kcg_json_u64(o, "max", v);
-		snprintf(file, sizeof(file), "hugetlb.%s.failcnt", size);
-		if (kcg_read_u64(dir, file, &v) == 0)
-			kcg_json_u64(o, "failcnt", v);
+		struct kcg_hugetlb *hp = kcg_stats_huge(s, n + 8, l - 8 - sl);
+		if (!hp)
+			continue;
+		char file[128];
+		if (kcg_read_u64(dir, n, &hp->usage) == 0)
+			hp->have |= KCG_MC_USAGE;
+		snprintf(file, sizeof(file), "hugetlb.%s.max_usage_in_bytes", hp->size);
+		if (kcg_read_u64(dir, file, &hp->max) == 0)
+			hp->have |= KCG_MC_MAX;
+		snprintf(file, sizeof(file), "hugetlb.%s.failcnt", hp->size);
+		if (kcg_read_u64(dir, file, &hp->failcnt) == 0)
+			hp->have |= KCG_MC_FAILCNT;
 	}
 }

@@ -251,118 +251,109 @@ int kcg_v2_plan(const struct kcg_res *r, struct kcg_plan *p)
 
 /* ---------------------------------------------------------------- stats */
 
-void kcg_v2_stats_cpu(const char *dir, json_object *out)
+void kcg_v2_stats_cpu(const char *dir, struct kcg_stats *s)
 {
-	json_object *cpu = kcg_json_child(out, "cpu");
-	json_object *u = kcg_json_child(cpu, "usage");
-	uint64_t v;
-	if (kcg_read_keyed(dir, "cpu.stat", "usage_usec", &v) == 0)
-		kcg_json_u64(u, "total", v * 1000);
-	if (kcg_read_keyed(dir, "cpu.stat", "system_usec", &v) == 0)
-		kcg_json_u64(u, "kernel", v * 1000);
-	if (kcg_read_keyed(dir, "cpu.stat", "user_usec", &v) == 0)
-		kcg_json_u64(u, "user", v * 1000);
+	static const char *const keys[] = { "usage_usec",  "system_usec",  "user_usec",
+					    "nr_periods", "nr_throttled", "throttled_usec" };
+	uint64_t v[6];
+	int got = kcg_read_keys(dir, "cpu.stat", keys, v, 6);
+	if (got < 0)
+		return;
+	if (got & 1) {
+		s->cpu.total = v[0] * 1000;
+		s->have |= KCG_HAVE_CPU;
+	}
+	if ((got & 6) == 6) {
+		s->cpu.kernel = v[1] * 1000;
+		s->cpu.user = v[2] * 1000;
+		s->have |= KCG_HAVE_CPU_SPLIT;
+	}
 	/* the throttling counters exist only with the cpu controller enabled */
-	if (kcg_read_keyed(dir, "cpu.stat", "nr_periods", &v) == 0)
-		kcg_json_u64(kcg_json_child(cpu, "throttling"), "periods", v);
-	if (kcg_read_keyed(dir, "cpu.stat", "nr_throttled", &v) == 0)
-		kcg_json_u64(kcg_json_child(cpu, "throttling"), "throttledPeriods", v);
-	if (kcg_read_keyed(dir, "cpu.stat", "throttled_usec", &v) == 0)
-		kcg_json_u64(kcg_json_child(cpu, "throttling"), "throttledTime", v * 1000);
+	if ((got & 0x38) == 0x38) {
+		s->cpu.periods = v[3];
+		s->cpu.throttled_periods = v[4];
+		s->cpu.throttled_ns = v[5] * 1000;
+		s->have |= KCG_HAVE_THROTTLE;
+	}
 }
 
-struct mem_vals {
-	int has_usage, has_limit, has_max, has_fail;
-	uint64_t usage, limit, max, fail;
-};
-
-static void mem_read(const char *dir, const char *pfx, struct mem_vals *m)
+static void mem_read(const char *dir, const char *pfx, struct kcg_memc *m)
 {
 	char f[64];
 	snprintf(f, sizeof(f), "%s.current", pfx);
-	m->has_usage = kcg_read_u64(dir, f, &m->usage) == 0;
+	if (kcg_read_u64(dir, f, &m->usage) == 0)
+		m->have |= KCG_MC_USAGE;
 	snprintf(f, sizeof(f), "%s.max", pfx);
-	m->has_limit = kcg_read_u64(dir, f, &m->limit) == 0;
+	if (kcg_read_u64(dir, f, &m->limit) == 0)
+		m->have |= KCG_MC_LIMIT;
 	snprintf(f, sizeof(f), "%s.peak", pfx);
-	m->has_max = kcg_read_u64(dir, f, &m->max) == 0;
+	if (kcg_read_u64(dir, f, &m->max) == 0)
+		m->have |= KCG_MC_MAX;
 	snprintf(f, sizeof(f), "%s.events", pfx);
-	m->has_fail = kcg_read_keyed(dir, f, "max", &m->fail) == 0;
+	if (kcg_read_keyed(dir, f, "max", &m->failcnt) == 0)
+		m->have |= KCG_MC_FAILCNT;
 }
 
-static void mem_put(json_object *mem, const char *key, const struct mem_vals *m)
+void kcg_v2_stats_memory(const char *dir, struct kcg_stats *s)
 {
-	if (!m->has_usage && !m->has_limit)
-		return;
-	json_object *o = kcg_json_child(mem, key);
-	if (m->has_limit)
-		kcg_json_u64(o, "limit", m->limit);
-	if (m->has_usage)
-		kcg_json_u64(o, "usage", m->usage);
-	if (m->has_max)
-		kcg_json_u64(o, "max", m->max);
-	if (m->has_fail)
-		kcg_json_u64(o, "failcnt", m->fail);
-}
-
-void kcg_v2_stats_memory(const char *dir, json_object *out)
-{
-	json_object *mem = kcg_json_child(out, "memory");
-	struct mem_vals m, s;
-	mem_read(dir, "memory", &m);
-	mem_read(dir, "memory.swap", &s);
-	mem_put(mem, "usage", &m);
+	struct kcg_memc *m = &s->mem.usage, sw = { 0 };
+	mem_read(dir, "memory", m);
+	mem_read(dir, "memory.swap", &sw);
+	if (m->have)
+		s->have |= KCG_HAVE_MEMORY;
+	s->v2_memory = 1;
+	if (sw.have & KCG_MC_USAGE) {
+		s->mem.swap_bytes = sw.usage;
+		s->mem.swap_limit = (sw.have & KCG_MC_LIMIT) ? sw.limit : UINT64_MAX;
+		s->have |= KCG_HAVE_SWAP;
+	}
 	/* v1 reports swap as memory+swap; so does runc on v2 */
-	if (s.has_usage || s.has_limit) {
-		if (s.has_usage && m.has_usage)
-			s.usage += m.usage;
-		if (s.has_limit && s.limit != UINT64_MAX && m.has_limit && m.limit != UINT64_MAX)
-			s.limit += m.limit;
-		else if (s.has_limit)
-			s.limit = UINT64_MAX;
-		s.has_max = 0;
-		mem_put(mem, "swap", &s);
+	if (sw.have & (KCG_MC_USAGE | KCG_MC_LIMIT)) {
+		struct kcg_memc *w = &s->mem.memsw;
+		w->have = sw.have & (KCG_MC_USAGE | KCG_MC_LIMIT | KCG_MC_FAILCNT);
+		w->usage = sw.usage + ((m->have & KCG_MC_USAGE) ? m->usage : 0);
+		w->failcnt = sw.failcnt;
+		if ((sw.have & KCG_MC_LIMIT) && sw.limit != UINT64_MAX && (m->have & KCG_MC_LIMIT) && m->limit != UINT64_MAX)
+			w->limit = sw.limit + m->limit;
+		else
+			w->limit = UINT64_MAX;
 	}
-	json_object *raw = json_object_new_object();
-	if (kcg_read_flat(dir, "memory.stat", raw) == 0) {
-		json_object *file = kj_get(raw, "file");
-		if (file)
-			kcg_json_u64(mem, "cache", json_object_get_uint64(file));
-		json_object_object_add(mem, "raw", raw);
-	} else {
-		json_object_put(raw);
-	}
-}
-
-void kcg_v2_stats_pids(const char *dir, json_object *out)
-{
-	json_object *p = kcg_json_child(out, "pids");
-	uint64_t v;
-	if (kcg_read_u64(dir, "pids.current", &v) == 0)
-		kcg_json_u64(p, "current", v);
-	if (kcg_read_u64(dir, "pids.max", &v) == 0 && v != UINT64_MAX)
-		kcg_json_u64(p, "limit", v);
-}
-
-static void io_entry(json_object *a, unsigned ma, unsigned mi, const char *op, uint64_t v)
-{
-	json_object *o = json_object_new_object();
-	kcg_json_u64(o, "major", ma);
-	kcg_json_u64(o, "minor", mi);
-	json_object_object_add(o, "op", json_object_new_string(op));
-	kcg_json_u64(o, "value", v);
-	json_object_array_add(a, o);
-}
-
-void kcg_v2_stats_io(const char *dir, json_object *out)
-{
-	char p[4096];
-	_cleanup_free_ char *buf = NULL;
-	kerr e;
-	snprintf(p, sizeof(p), "%s/io.stat", dir);
-	if (kfs_read_file(p, &buf, NULL, &e) < 0)
+	if (kcg_read_keyed(dir, "memory.events", "oom_kill", &s->mem.oom_kills) == 0)
+		s->have |= KCG_HAVE_OOM;
+	if (kcg_stats_memstat(dir, s) < 0)
 		return;
-	json_object *b = kcg_json_child(out, "blkio");
-	json_object *bytes = json_object_new_array(), *ios = json_object_new_array();
+	kcg_stats_raw(s, "file", &s->mem.cache);
+	kcg_stats_raw(s, "anon", &s->mem.rss);
+	kcg_stats_raw(s, "file_mapped", &s->mem.mapped_file);
+	kcg_stats_raw(s, "inactive_file", &s->mem.inactive_file);
+	kcg_stats_raw(s, "pgfault", &s->mem.pgfault);
+	kcg_stats_raw(s, "pgmajfault", &s->mem.pgmajfault);
+	s->mem.runc_cache = s->mem.cache;
+}
+
+void kcg_v2_stats_pids(const char *dir, struct kcg_stats *s)
+{
+	if (kcg_read_u64(dir, "pids.current", &s->pids.current) < 0)
+		return;
+	if (kcg_read_u64(dir, "pids.max", &s->pids.limit) < 0)
+		s->pids.limit = UINT64_MAX;
+	s->have |= KCG_HAVE_PIDS;
+}
+
+void kcg_v2_stats_io(const char *dir, struct kcg_stats *s)
+{
+	_cleanup_free_ char *buf = NULL;
+	if (kcg_read_text(dir, "io.stat", &buf) < 0)
+		return;
+	s->have |= KCG_HAVE_BLKIO;
+	s->v2_io = 1;
+	static const struct {
+		const char *key;
+		int op, ios;
+	} keys[] = {
+		{ "rbytes", KCG_IO_READ, 0 }, { "wbytes", KCG_IO_WRITE, 0 }, { "dbytes", KCG_IO_DISCARD, 0 },
+		{ "rios", KCG_IO_READ, 1 },   { "wios", KCG_IO_WRITE, 1 },   { "dios", KCG_IO_DISCARD, 1 },
+	};
 	/* "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=5 dios=6" */
 	for (char *line = buf; line && *line;) {
 		char *nl = strchr(line, '\n');
@@ -370,61 +361,48 @@ void kcg_v2_stats_io(const char *dir, json_object *out)
 			*nl = '\0';
 		unsigned ma, mi;
 		int off = 0;
-		if (sscanf(line, "%u:%u%n", &ma, &mi, &off) == 2) {
+		struct kcg_blkdev *d;
+		if (sscanf(line, "%u:%u%n", &ma, &mi, &off) == 2 && (d = kcg_stats_dev(s, ma, mi))) {
 			char *save = NULL;
 			for (char *t = strtok_r(line + off, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
 				char *eq = strchr(t, '=');
 				if (!eq)
 					continue;
 				*eq = '\0';
-				uint64_t v = strtoull(eq + 1, NULL, 10);
-				if (!strcmp(t, "rbytes"))
-					io_entry(bytes, ma, mi, "Read", v);
-				else if (!strcmp(t, "wbytes"))
-					io_entry(bytes, ma, mi, "Write", v);
-				else if (!strcmp(t, "dbytes"))
-					io_entry(bytes, ma, mi, "Discard", v);
-				else if (!strcmp(t, "rios"))
-					io_entry(ios, ma, mi, "Read", v);
-				else if (!strcmp(t, "wios"))
-					io_entry(ios, ma, mi, "Write", v);
-				else if (!strcmp(t, "dios"))
-					io_entry(ios, ma, mi, "Discard", v);
+				for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+					if (strcmp(t, keys[i].key))
+						continue;
+					uint64_t v = strtoull(eq + 1, NULL, 10);
+					(keys[i].ios ? d->ios : d->bytes)[keys[i].op] = v;
+					*(keys[i].ios ? &d->have_ios : &d->have_bytes) |= 1u << keys[i].op;
+				}
 			}
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	if (json_object_array_length(bytes))
-		json_object_object_add(b, "ioServiceBytesRecursive", bytes);
-	else
-		json_object_put(bytes);
-	if (json_object_array_length(ios))
-		json_object_object_add(b, "ioServicedRecursive", ios);
-	else
-		json_object_put(ios);
 }
 
-void kcg_v2_stats_hugetlb(const char *dir, json_object *out)
+void kcg_v2_stats_hugetlb(const char *dir, struct kcg_stats *s)
 {
-	json_object *hp = kcg_json_child(out, "hugetlb");
 	_cleanup_closedir_ DIR *d = opendir(dir);
 	struct dirent *de;
 	if (!d)
 		return;
+	s->have |= KCG_HAVE_HUGETLB;
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
 		size_t l = strlen(n);
 		if (strncmp(n, "hugetlb.", 8) || l <= 16 || strcmp(n + l - 8, ".current") || strstr(n, ".rsvd."))
 			continue;
-		char size[32], file[128];
-		snprintf(size, sizeof(size), "%.*s", (int)(l - 16), n + 8);
-		json_object *o = kcg_json_child(hp, size);
-		uint64_t v;
-		if (kcg_read_u64(dir, n, &v) == 0)
-			kcg_json_u64(o, "usage", v);
+		struct kcg_hugetlb *hp = kcg_stats_huge(s, n + 8, l - 16);
+		if (!hp)
+			continue;
+		char file[128];
+		if (kcg_read_u64(dir, n, &hp->usage) == 0)
+			hp->have |= KCG_MC_USAGE;
 		/* v2 keeps no peak: "max" (max usage in v1) is left out */
-		snprintf(file, sizeof(file), "hugetlb.%s.events", size);
-		if (kcg_read_keyed(dir, file, "max", &v) == 0)
-			kcg_json_u64(o, "failcnt", v);
+		snprintf(file, sizeof(file), "hugetlb.%s.events", hp->size);
+		if (kcg_read_keyed(dir, file, "max", &hp->failcnt) == 0)
+			hp->have |= KCG_MC_FAILCNT;
 	}
 }

@@ -1,0 +1,346 @@
+/* The driver-independent half of klogs (logs.h): settings, line assembly
+ * as Docker's copier does it, the log file with its rotation. */
+#include "logs/logs.h"
+#include "logs/internal.h"
+
+#include "common/cleanup.h"
+#include "common/str.h"
+#include "common/units.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const driver_table[] = {
+	[KLOGS_JSON_FILE] = "json-file",
+	[KLOGS_K8S_FILE] = "k8s-file",
+	[KLOGS_NONE] = "none",
+};
+KAPSEL_DEFINE_NAME_TABLE(klogs_driver, enum klogs_driver, driver_table);
+
+static const char *const stream_table[] = {
+	[KLOGS_STDOUT] = "stdout",
+	[KLOGS_STDERR] = "stderr",
+};
+KAPSEL_DEFINE_NAME_TABLE(klogs_stream, enum klogs_stream, stream_table);
+
+static int set_max_file(int64_t *out, const char *what, const char *s, kerr *e)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 1000)
+		return kerr_msg(e, EINVAL, "%s: \"%s\" is not a number of files from 1 to 1000", what, s);
+	*out = v;
+	return 0;
+}
+
+static int set_max_size(int64_t *out, const char *what, const char *s, kerr *e)
+{
+	int64_t v;
+	if (kunits_parse_size(what, s, &v, e) < 0)
+		return -1;
+	if (v == 0 || v < -1)
+		return kerr_msg(e, EINVAL, "%s: \"%s\": a size must be positive (or -1 for no rotation)", what, s);
+	*out = v;
+	return 0;
+}
+
+int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr *e)
+{
+	static const char *const known[] = { "driver", "max-size", "max-file", NULL };
+	*c = (struct klogs_config){ KLOGS_JSON_FILE, KLOGS_DEFAULT_MAX_SIZE, KLOGS_DEFAULT_MAX_FILE };
+	if (!conf)
+		return 0;
+	if (kconf_check(conf, "logs", known, e) < 0)
+		return -1;
+	const char *d = kconf_get(conf, "logs", "driver");
+	if (d) {
+		int v = klogs_driver_from_name(d);
+		if (v < 0)
+			return kerr_msg(e, EINVAL,
+					"%s: [logs] driver: unknown driver \"%s\" (json-file, k8s-file, none)",
+					kconf_path(conf), d);
+		c->driver = v;
+	}
+	char what[PATH_MAX + 32];
+	const char *s = kconf_get(conf, "logs", "max-size");
+	snprintf(what, sizeof(what), "%s: [logs] max-size", kconf_path(conf));
+	if (s && set_max_size(&c->max_size, what, s, e) < 0)
+		return -1;
+	s = kconf_get(conf, "logs", "max-file");
+	snprintf(what, sizeof(what), "%s: [logs] max-file", kconf_path(conf));
+	if (s && set_max_file(&c->max_file, what, s, e) < 0)
+		return -1;
+	return 0;
+}
+
+int klogs_config_parse(struct klogs_config *c, json_object *log, const char *file, kerr *e)
+{
+	struct jctx j = { file, e };
+	if (!log || json_object_is_type(log, json_type_null))
+		return 0;
+	if (!json_object_is_type(log, json_type_object))
+		return kj_fail(&j, "log", "expected an object");
+	json_object_object_foreach(log, key, val)
+	{
+		(void)val;
+		if (strcmp(key, "driver") && strcmp(key, "opts"))
+			return kj_fail(&j, "log", "unknown field \"%s\"", key);
+	}
+	_cleanup_free_ char *drv = NULL;
+	if (kj_string(&j, kj_get(log, "driver"), "log.driver", &drv) < 0)
+		return -1;
+	if (drv) {
+		int v = klogs_driver_from_name(drv);
+		if (v < 0)
+			return kj_fail(&j, "log.driver", "unknown driver \"%s\" (json-file, k8s-file, none)", drv);
+		c->driver = v;
+	}
+	json_object *opts = kj_get(log, "opts");
+	if (kj_object(&j, opts, "log.opts") < 0)
+		return -1;
+	if (!opts)
+		return 0;
+	json_object_object_foreach(opts, k, v)
+	{
+		char path[128], what[PATH_MAX + 160];
+		snprintf(path, sizeof(path), "log.opts.%s", k);
+		if (!json_object_is_type(v, json_type_string))
+			return kj_fail(&j, path, "expected a string");
+		const char *s = json_object_get_string(v);
+		snprintf(what, sizeof(what), "%s: %s", file, path);
+		if (c->driver == KLOGS_NONE)
+			return kj_fail(&j, path, "the none driver takes no options");
+		if (!strcmp(k, "max-size")) {
+			if (set_max_size(&c->max_size, what, s, e) < 0)
+				return -1;
+		} else if (!strcmp(k, "max-file")) {
+			if (set_max_file(&c->max_file, what, s, e) < 0)
+				return -1;
+		} else if (!strcmp(k, "compress")) {
+			if (strcmp(s, "false"))
+				return kj_fail(&j, path,
+					       "compression of rotated files is not supported (only \"false\")");
+		} else {
+			return kj_fail(&j, path, "unknown option for the %s driver (max-size, max-file, compress)",
+				       klogs_driver_to_name(c->driver));
+		}
+	}
+	return 0;
+}
+
+/* ---- the log file ------------------------------------------------------ */
+
+static int file_open(struct klogs *l, kerr *e)
+{
+	l->fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (l->fd < 0)
+		return kerr_errno(e, "open %s", l->path);
+	struct stat st;
+	if (fstat(l->fd, &st) < 0)
+		return kerr_errno(e, "stat %s", l->path);
+	l->size = st.st_size;
+	return 0;
+}
+
+/* Docker's order: <path>.N-1 -> .N ... <path> -> .1, then a new <path>.
+ * With max-file 1 the full file is replaced by a new one (a reader that has
+ * it open still reads it to its end). */
+static void file_rotate(struct klogs *l)
+{
+	char from[PATH_MAX + 24], to[PATH_MAX + 24];
+	if (l->cfg.max_file < 2) {
+		unlink(l->path);
+	} else {
+		for (int64_t i = l->cfg.max_file - 1; i >= 1; i--) {
+			snprintf(to, sizeof(to), "%s.%" PRId64, l->path, i);
+			if (i == 1)
+				snprintf(from, sizeof(from), "%s", l->path);
+			else
+				snprintf(from, sizeof(from), "%s.%" PRId64, l->path, i - 1);
+			if (rename(from, to) < 0 && errno != ENOENT)
+				break;
+		}
+	}
+	close(l->fd);
+	kerr ig;
+	if (file_open(l, &ig) < 0) {
+		close(l->fd);
+		l->fd = -1;
+	}
+}
+
+/* Write out the gathered entries; a failed write (a full disk) drops
+ * them, counted. */
+static void write_out(struct klogs *l)
+{
+	size_t off = 0;
+	while (l->fd >= 0 && off < l->outlen) {
+		ssize_t w = write(l->fd, l->out + off, l->outlen - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off < l->outlen) {
+		l->dropped_lines += l->outlines;
+		l->dropped_bytes += l->outpayload;
+		l->size -= (int64_t)(l->outlen - off);
+	}
+	l->outlen = l->outlines = l->outpayload = 0;
+}
+
+void klogs_begin(struct klogs *l)
+{
+	if (l->cfg.max_size > 0 && l->size >= l->cfg.max_size) {
+		write_out(l);
+		if (l->fd >= 0)
+			file_rotate(l);
+	}
+}
+
+char *klogs_room(struct klogs *l, size_t need)
+{
+	if (l->outlen + need > KLOGS_OUT_MAX)
+		write_out(l);
+	return l->out + l->outlen;
+}
+
+void klogs_wrote(struct klogs *l, size_t n)
+{
+	l->outlen += n;
+	l->size += (int64_t)n;
+}
+
+void klogs_end(struct klogs *l, size_t payload)
+{
+	l->outlines++;
+	l->outpayload += payload;
+}
+
+/* ---- line assembly ----------------------------------------------------- */
+
+static void feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n);
+
+static void piece(struct klogs *l, enum klogs_stream s, const char *p, size_t n, int partial)
+{
+	if (l->cfg.driver == KLOGS_JSON_FILE)
+		klogs_json_file_write(l, s, p, n, partial);
+	else if (l->cfg.driver == KLOGS_K8S_FILE)
+		klogs_k8s_file_write(l, s, p, n, partial);
+}
+
+/* The lines of one read share its time (Docker stamps each as it splits
+ * them, microseconds apart): one clock read and one formatting a read. */
+static void stamp(struct klogs *l)
+{
+	clock_gettime(CLOCK_REALTIME, &l->now);
+	l->now_len = ktime_format(l->now_text, sizeof(l->now_text), &l->now, KTIME_NANO_TRIM);
+	if (l->now_len < 0)
+		l->now_len = 0;
+}
+
+void klogs_feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n)
+{
+	if (l->cfg.driver == KLOGS_NONE)
+		return;
+	stamp(l);
+	feed(l, s, buf, n);
+	write_out(l);
+}
+
+static void feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n)
+{
+	struct klogs_pending *pd = &l->pending[s];
+	while (n > 0) {
+		const char *nl = memchr(buf, '\n', n);
+		size_t upto = nl ? (size_t)(nl - buf) : n;
+		if (pd->len + upto >= KLOGS_LINE_MAX) {
+			/* the piece fills Docker's 16 KiB buffer: out it goes, partial
+			 * (a '\n' right after a full buffer still ends a line of its own) */
+			size_t take = KLOGS_LINE_MAX - pd->len;
+			memcpy(pd->buf + pd->len, buf, take);
+			piece(l, s, pd->buf, KLOGS_LINE_MAX, 1);
+			pd->len = 0;
+			buf += take;
+			n -= take;
+			continue;
+		}
+		if (!nl) {
+			memcpy(pd->buf + pd->len, buf, n);
+			pd->len += n;
+			return;
+		}
+		if (pd->len) {
+			memcpy(pd->buf + pd->len, buf, upto);
+			piece(l, s, pd->buf, pd->len + upto, 0);
+			pd->len = 0;
+		} else {
+			piece(l, s, buf, upto, 0);
+		}
+		buf += upto + 1;
+		n -= upto + 1;
+	}
+}
+
+void klogs_flush(struct klogs *l, enum klogs_stream s)
+{
+	struct klogs_pending *pd = &l->pending[s];
+	if (pd->len) {
+		stamp(l);
+		piece(l, s, pd->buf, pd->len, 1);
+		write_out(l);
+	}
+	pd->len = 0;
+}
+
+int klogs_open(struct klogs **out, const struct klogs_config *c, const char *dir, const char *id, kerr *e)
+{
+	_cleanup_(klogs_closep) struct klogs *l = calloc(1, sizeof(*l));
+	if (!l)
+		return kerr_set(e, ENOMEM, "logs of %s", id);
+	l->cfg = *c;
+	l->fd = -1;
+	if (c->driver != KLOGS_NONE) {
+		const char *suffix = c->driver == KLOGS_JSON_FILE ? "-json.log" : "-k8s.log";
+		if (snprintf(l->path, sizeof(l->path), "%s/%s%s", dir, id, suffix) >= (int)sizeof(l->path))
+			return kerr_set(e, ENAMETOOLONG, "logs of %s", id);
+		if (file_open(l, e) < 0)
+			return kerr_wrap(e, "logs of %s", id);
+		l->out = malloc(KLOGS_OUT_MAX);
+		if (!l->out)
+			return kerr_set(e, ENOMEM, "logs of %s", id);
+	}
+	*out = steal_ptr(l);
+	return 0;
+}
+
+void klogs_counters(const struct klogs *l, uint64_t *dropped_lines, uint64_t *dropped_bytes)
+{
+	*dropped_lines = l ? l->dropped_lines : 0;
+	*dropped_bytes = l ? l->dropped_bytes : 0;
+}
+
+const char *klogs_path(const struct klogs *l)
+{
+	return l->path;
+}
+
+struct klogs *klogs_close(struct klogs *l)
+{
+	if (!l)
+		return NULL;
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->out);
+	free(l);
+	return NULL;
+}

@@ -1,0 +1,413 @@
+"""kapsel stats and kapsel monitor against real containers: Docker's
+(the tests' private dockerd, kapsel-runtime its runtime), Podman's and
+kapsel-runtime's own.  Figures are compared with `docker stats` and the
+cgroup files; every /metrics output goes through promtool (text) and
+prometheus_client's strict OpenMetrics parser."""
+import gzip
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401 (fixtures)
+from conftest import BUILD, cgroup_read
+from test_podman import ULIMITS, podman  # noqa: F401 (fixture)
+
+KAPSEL = os.path.join(BUILD, "src", "kapsel", "kapsel")
+EVIL = 'quote" back\\slash\nnewline'
+
+
+def src_args(dockerd=None, podman=None, runtime_root=""):
+    a = ["--runtime-root", runtime_root]
+    if dockerd is not None:
+        a += ["--docker-host", "unix://" + dockerd.sock, "--task-root",
+              os.path.join(dockerd.base, "exec", "containerd", "daemon", "io.containerd.runtime.v2.task")]
+    else:
+        a += ["--docker-host", "", "--task-root", ""]
+    if podman is not None:
+        a += ["--podman-root", podman.base + "/storage", "--podman-runroot", podman.base + "/run"]
+    else:
+        a += ["--podman-root", ""]
+    return a
+
+
+def kapsel(*args, check=True):
+    p = subprocess.run([KAPSEL, *args], capture_output=True, text=True, timeout=60)
+    if check:
+        assert p.returncode == 0, (args, p.stdout, p.stderr)
+    return p
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Exporter:
+    def __init__(self, args):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([KAPSEL, "monitor", "--listen", f"127.0.0.1:{self.port}", *args],
+                                     stderr=subprocess.PIPE, text=True)
+        # it says so once it listens
+        line = self.proc.stderr.readline()
+        assert "serving" in line, line + self.proc.stderr.read()
+
+    def get(self, path="/metrics", headers=None):
+        req = urllib.request.Request(self.url + path, headers=headers or {})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, dict(r.headers), r.read()
+
+    def stop(self):
+        self.proc.terminate()
+        assert self.proc.wait(timeout=30) == 0
+
+
+def promtool(text):
+    p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return p
+
+
+def openmetrics(text):
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+    return {f.name: f for f in text_string_to_metric_families(text)}
+
+
+def series(text, name):
+    """{labels-text: value} of the samples of NAME."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(name + "{"):
+            labels, value = line[len(name) + 1:].rsplit("} ", 1)
+            out[labels] = float(value)
+    return out
+
+
+need_promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (Debian's prometheus) missing")
+
+
+@pytest.fixture
+def docker_ctr(dockerd):
+    made = []
+
+    def run(name, *opts, cmd=("probe", "sleep", "600")):
+        cid = dockerd("run", "-d", "--name", name, *opts, "kbox", *cmd, check=True).stdout.strip()
+        made.append(cid)
+        return cid
+    yield run
+    if made:
+        dockerd("rm", "-f", *made)
+
+
+def test_stats_no_stream_matches_docker(dockerd, docker_ctr):
+    cid = docker_ctr("monitor-s1", "--memory", "64m", "--pids-limit", "40")
+    docker_ctr("monitor-s2")
+    p = kapsel("stats", "--no-stream", *src_args(dockerd))
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["CONTAINER", "ID", "NAME", "CPU", "%", "MEM", "USAGE", "/", "LIMIT", "MEM", "%",
+                                "NET", "I/O", "BLOCK", "I/O", "PIDS"]
+    row = next(line for line in lines if "monitor-s1" in line).split()
+    assert row[0] == cid[:12]
+    assert row[5] == "64MiB"  # MEM USAGE / LIMIT: limit
+    assert row[-1] == "1"     # PIDS
+    # Docker's own view of the same cgroup
+    d = dockerd("stats", "--no-stream", "--format", "{{.ID}} {{.MemUsage}} {{.PIDs}}", "monitor-s1", check=True)
+    did, dusage, _, dlimit, dpids = d.stdout.split()
+    assert (did, dlimit, dpids) == (cid[:12], row[5], row[-1])
+
+    # --format json: the Engine API's object; memory equal to Docker's
+    # answer within a page (the container is asleep)
+    mine = json.loads(kapsel("stats", "--no-stream", "--format", "json", "monitor-s1", *src_args(dockerd)).stdout)
+    api = json.loads(subprocess.run(
+        ["curl", "-s", "--unix-socket", dockerd.sock, f"http://d/containers/{cid}/stats?stream=false"],
+        capture_output=True, text=True, check=True).stdout)
+    for key in ("read", "preread", "pids_stats", "blkio_stats", "cpu_stats", "precpu_stats", "memory_stats",
+                "name", "id", "networks"):
+        assert key in mine, key
+    assert mine["name"] == api["name"] == "/monitor-s1"
+    assert mine["id"] == cid
+    assert abs(mine["memory_stats"]["usage"] - api["memory_stats"]["usage"]) <= 4096
+    assert mine["memory_stats"]["limit"] == api["memory_stats"]["limit"] == 64 << 20
+    assert mine["pids_stats"] == api["pids_stats"] == {"current": 1, "limit": 40}
+    assert mine["cpu_stats"]["cpu_usage"]["total_usage"] >= api["cpu_stats"]["cpu_usage"]["total_usage"]
+    assert set(api["memory_stats"]["stats"]) <= set(mine["memory_stats"]["stats"])  # every key Docker shows
+    # and the cgroup file itself
+    usage = int(cgroup_read(f"/docker/{cid}", "memory", "memory.usage_in_bytes"))
+    assert abs(mine["memory_stats"]["usage"] - usage) <= 4096
+
+    # a template, and a bad one
+    t = kapsel("stats", "--no-stream", "--format", "table {{.Name}}\\t{{.PIDs}}", "monitor-s1", *src_args(dockerd))
+    assert t.stdout.splitlines() == ["NAME         PIDS", "monitor-s1   1"]
+    bad = kapsel("stats", "--no-stream", "--format", "{{.Nope}}", *src_args(dockerd), check=False)
+    assert bad.returncode == 2 and 'unknown placeholder ".Nope"' in bad.stderr
+    gone = kapsel("stats", "--no-stream", "no-such-ctr", *src_args(dockerd), check=False)
+    assert gone.returncode == 1 and "no such container: no-such-ctr" in gone.stderr
+
+
+def test_stats_cpu_percent_of_a_busy_container(dockerd, docker_ctr):
+    docker_ctr("monitor-spin", "--cpus", "0.5", cmd=("probe", "try", "spin", "600"))
+    row = kapsel("stats", "--no-stream", "--format", "{{.CPUPerc}}", "monitor-spin", *src_args(dockerd)).stdout
+    pct = float(row.strip().rstrip("%"))
+    # half a CPU by the quota, measured over a 100 ms window that is not
+    # aligned with the CFS periods: it can hold the end of one period's
+    # quota and the start of the next, up to twice the quota, never more
+    # (a loaded host may give it less)
+    assert 2 < pct <= 100.5, row
+
+
+def test_stats_all_shows_stopped(dockerd, docker_ctr):
+    docker_ctr("monitor-stopped", cmd=("true",))
+    dockerd("wait", "monitor-stopped", check=True)
+    names = kapsel("stats", "--no-stream", "--format", "{{.Name}}", *src_args(dockerd)).stdout.split()
+    assert "monitor-stopped" not in names
+    names = kapsel("stats", "--no-stream", "--all", "--format", "{{.Name}} {{.CPUPerc}} {{.PIDs}}",
+                   *src_args(dockerd)).stdout.splitlines()
+    assert "monitor-stopped 0.00% 0" in names
+
+
+def test_stats_live_refresh_in_a_terminal(dockerd, docker_ctr):
+    from conftest import run_in_pty
+    docker_ctr("monitor-live")
+    # a terminal gets the screen cleared and redrawn every second; the
+    # refresh loop ends here with the terminal's SIGHUP... so bound it
+    code, out = run_in_pty(["timeout", "-s", "INT", "3", KAPSEL, "stats", "monitor-live", *src_args(dockerd)])
+    assert out.count(b"\x1b[2J\x1b[H") >= 2, out
+    assert out.count(b"monitor-live") >= 2
+
+
+@need_promtool
+def test_metrics_real_containers(dockerd, docker_ctr, podman, tmp_path):
+    cid = docker_ctr("monitor-m1", "--memory", "64m", "--label", "role=" + EVIL, "--label", "env.secret.not=1")
+    pm = podman("run", "-d", "--name", "monitor-pm1", *ULIMITS, "--memory", "32m", "localhost/kbox", "probe",
+                "sleep", "600", check=True).stdout.strip()
+    ex = Exporter(src_args(dockerd, podman))
+    try:
+        status, headers, body = ex.get()
+        text = body.decode()
+        assert status == 200
+        assert headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+        promtool(text)
+        ws = series(text, "container_memory_working_set_bytes")
+        mine = [k for k in ws if f'id="/docker/{cid}"' in k]
+        assert mine and 'name="monitor-m1"' in mine[0] and 'image="kbox"' in mine[0]
+        pms = [k for k in ws if f"libpod-{pm}" in k]
+        assert pms and 'name="monitor-pm1"' in pms[0] and 'image="localhost/kbox:latest"' in pms[0]
+        limit = series(text, "container_spec_memory_limit_bytes")
+        assert [v for k, v in limit.items() if f"/docker/{cid}" in k] == [64 << 20]
+        assert [v for k, v in limit.items() if f"libpod-{pm}" in k] == [32 << 20]
+        assert any(f"/docker/{cid}" in k for k in series(text, "container_oom_events_total"))
+        assert any(f"/docker/{cid}" in k for k in series(text, "container_threads"))
+        # labels only in the info series, escaped
+        info = [k for k in series(text, "kapsel_container_info") if f"/docker/{cid}" in k][0]
+        assert 'label_role="quote\\" back\\\\slash\\nnewline"' in info
+        assert 'label_env_secret_not="1"' in info
+        assert "label_role" not in "".join(ws)
+
+        # OpenMetrics by Accept: the strict parser reads it back
+        status, headers, body = ex.get(headers={"Accept": "application/openmetrics-text;version=1.0.0,"
+                                                          "text/plain;version=0.0.4;q=0.5"})
+        assert headers["Content-Type"].startswith("application/openmetrics-text; version=1.0.0")
+        fams = openmetrics(body.decode())
+        assert fams["container_cpu_usage_seconds"].type == "counter"
+        assert fams["container_cpu_usage_seconds"].unit == "seconds"
+        info = [s for s in fams["kapsel_container_info"].samples if s.labels["id"] == f"/docker/{cid}"][0]
+        assert info.labels["label_role"] == EVIL
+
+        # gzip when asked
+        status, headers, body = ex.get(headers={"Accept-Encoding": "gzip"})
+        assert headers["Content-Encoding"] == "gzip"
+        promtool(gzip.decompress(body).decode())
+
+        # a container started and one removed are seen by the next scrape
+        new = docker_ctr("monitor-m2")
+        dockerd("rm", "-f", cid, check=True)
+        text = ex.get()[2].decode()
+        ids = "".join(series(text, "container_last_seen"))
+        assert f"/docker/{new}" in ids and f"/docker/{cid}" not in ids
+        assert ex.get("/healthz")[2] == b"ok\n"
+        with pytest.raises(urllib.error.HTTPError) as err:
+            ex.get("/nope")
+        assert err.value.code == 404
+    finally:
+        ex.stop()
+        podman("rm", "-f", pm)
+
+
+@need_promtool
+def test_oom_kill_is_counted(dockerd, docker_ctr):
+    cid = docker_ctr("monitor-oom", "--memory", "32m", "--memory-swap", "32m", cmd=("sh", "-c",
+                     "probe try alloc 100; exec probe sleep 600"))
+    path = f"/docker/{cid}"
+    deadline = time.monotonic() + 60
+    while int(dict(l.split() for l in cgroup_read(path, "memory", "memory.oom_control").splitlines())["oom_kill"]) < 1:
+        assert time.monotonic() < deadline, "no OOM kill"
+        time.sleep(0.2)
+    ex = Exporter(src_args(dockerd))
+    try:
+        text = ex.get()[2].decode()
+        promtool(text)
+        oom = [v for k, v in series(text, "container_oom_events_total").items() if path in k]
+        assert oom and oom[0] >= 1
+    finally:
+        ex.stop()
+
+
+def test_kapsel_runtime_containers(bundle, runtime):
+    bundle.args("/bin/probe", "sleep", "600")
+    bundle.config["annotations"] = {"io.kapsel.name": "monitor-own", "org.opencontainers.image.ref.name": "kbox:1"}
+    assert bundle.run("--detach").rc == 0
+    try:
+        p = kapsel("stats", "--no-stream", "--no-trunc", "--format", "{{.ID}} {{.Name}} {{.PIDs}}",
+                   *src_args(runtime_root=runtime.root))
+        assert p.stdout.splitlines() == [f"{bundle.id} monitor-own 1"]
+    finally:
+        runtime("delete", "--force", bundle.id)
+    p = kapsel("stats", "--no-stream", "--format", "{{.Name}}", *src_args(runtime_root=runtime.root))
+    assert p.stdout == ""
+
+
+def test_listen_refuses_non_loopback_without_tls_or_auth(tmp_path):
+    p = kapsel("monitor", "--listen", f"0.0.0.0:{free_port()}", *src_args(), check=False)
+    assert p.returncode == 2
+    assert "refusing to serve metrics on non-loopback 0.0.0.0" in p.stderr
+    p = kapsel("monitor", "--listen", "localhost:9338", check=False)
+    assert p.returncode == 2 and "not a numeric IPv4 or IPv6 address" in p.stderr
+    p = kapsel("monitor", "--listen", "127.0.0.1:99999", check=False)
+    assert p.returncode == 2 and "port must be 1..65535" in p.stderr
+    loose = tmp_path / "auth"
+    loose.write_text("u:p\n")
+    loose.chmod(0o644)
+    p = kapsel("monitor", "--basic-auth-file", str(loose), check=False)
+    assert p.returncode == 1 and "readable by group or others" in p.stderr
+
+
+def test_basic_auth(tmp_path):
+    auth = tmp_path / "auth"
+    auth.write_text("scraper:s3cret\n")
+    auth.chmod(0o600)
+    ex = Exporter(["--basic-auth-file", str(auth), *src_args()])
+    try:
+        with pytest.raises(urllib.error.HTTPError) as err:
+            ex.get()
+        assert err.value.code == 401
+        import base64
+        bad = base64.b64encode(b"scraper:wrong").decode()
+        with pytest.raises(urllib.error.HTTPError) as err:
+            ex.get(headers={"Authorization": "Basic " + bad})
+        assert err.value.code == 401
+        good = base64.b64encode(b"scraper:s3cret").decode()
+        assert ex.get("/healthz", headers={"Authorization": "Basic " + good})[0] == 200
+    finally:
+        ex.stop()
+
+
+RULES = os.path.join(os.path.dirname(__file__), "..", "..", "data", "prometheus")
+
+
+@need_promtool
+def test_shipped_alert_rules():
+    p = subprocess.run(["promtool", "check", "rules", "kapsel-alerts.yml"], cwd=RULES, capture_output=True, text=True)
+    assert p.returncode == 0 and "SUCCESS: 5 rules found" in p.stdout, p.stdout + p.stderr
+    p = subprocess.run(["promtool", "test", "rules", "kapsel-alerts.test.yml"], cwd=RULES, capture_output=True,
+                       text=True)
+    assert p.returncode == 0 and "SUCCESS" in p.stdout, p.stdout + p.stderr
+
+
+def prom_query(port, q):
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": q})
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r)["data"]["result"]
+
+
+@pytest.mark.skipif(shutil.which("prometheus") is None, reason="Debian's prometheus missing")
+def test_real_prometheus_scrapes_and_fires_the_oom_alert(dockerd, docker_ctr, tmp_path):
+    """Debian's Prometheus scrapes the exporter (it asks for OpenMetrics
+    first) with the shipped rules loaded; a real OOM kill fires
+    ContainerOOMKilled."""
+    ex = Exporter(src_args(dockerd))
+    port = free_port()
+    conf = tmp_path / "prometheus.yml"
+    conf.write_text(f"""global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [{os.path.abspath(os.path.join(RULES, "kapsel-alerts.yml"))}]
+scrape_configs:
+  - job_name: kapsel
+    static_configs: [{{targets: ["127.0.0.1:{ex.port}"]}}]
+""")
+    prom = subprocess.Popen(["prometheus", f"--config.file={conf}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                             f"--web.listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
+                            stderr=open(tmp_path / "prometheus.log", "w"))
+    try:
+        cid = docker_ctr("monitor-prom", "--memory", "32m", "--memory-swap", "32m")
+        deadline = time.monotonic() + 90
+        fired = up = seen = None
+        while time.monotonic() < deadline and not fired:
+            time.sleep(0.5)
+            try:
+                up = up or prom_query(port, 'up{job="kapsel"} == 1')
+                if not seen:
+                    # once Prometheus has the counter at 0, drive the container out of memory
+                    seen = prom_query(port, f'container_oom_events_total{{id="/docker/{cid}"}} == 0')
+                    if seen:
+                        dockerd("exec", cid, "probe", "try", "alloc", "100")
+                    continue
+                fired = prom_query(port, f'ALERTS{{alertname="ContainerOOMKilled",id="/docker/{cid}",'
+                                         f'alertstate="firing"}}')
+            except OSError:
+                continue  # Prometheus still starting
+        log = (tmp_path / "prometheus.log").read_text()[-2000:]
+        assert up, "Prometheus never scraped the exporter: " + log
+        assert seen and seen[0]["metric"]["name"] == "monitor-prom"
+        assert fired and fired[0]["metric"]["severity"] == "critical", log
+        # the scrape was OpenMetrics, and Prometheus found no fault in it
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/targets", timeout=10))
+        t = targets["data"]["activeTargets"][0]
+        assert t["health"] == "up" and t["lastError"] == ""
+    finally:
+        prom.terminate()
+        prom.wait(timeout=30)
+        ex.stop()
+
+
+def test_tls_and_a_non_loopback_address_with_it(tmp_path):
+    """With a certificate the exporter serves HTTPS, and may then listen
+    beyond loopback (here on all addresses, reached through 127.0.0.1)."""
+    import ssl
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen([KAPSEL, "monitor", "--listen", f"0.0.0.0:{port}", "--tls-cert", str(cert), "--tls-key",
+                             str(key), *src_args()], stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        assert f"serving https://0.0.0.0:{port}/metrics" in line, line
+        ctx = ssl.create_default_context(cafile=str(cert))
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=ctx, timeout=30) as r:
+            assert r.status == 200 and r.read() == b"ok\n"
+        # plain HTTP on the TLS port gets no metrics
+        with pytest.raises((urllib.error.URLError, ConnectionError, http_client_errors())):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+    p = kapsel("monitor", "--tls-cert", str(cert), *src_args(), check=False)
+    assert p.returncode == 2 and "--tls-cert and --tls-key go together" in p.stderr
+
+
+def http_client_errors():
+    import http.client
+    return http.client.HTTPException
