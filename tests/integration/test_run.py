@@ -522,6 +522,20 @@ def test_run_detached(images):
 
 
 
+def test_health_check_through_the_supervisor(images):
+    if not supervise_bin():
+        pytest.skip("kapsel-supervise is not built")
+    env = {"KAPSEL_SUPERVISE": supervise_bin()}
+    images.out("run", "-d", "--name", "kt-hc", "--health-cmd", "test -e /tmp/ok", "--health-interval", "1s",
+               "--health-retries", "1", "kt/plain:1", "sh", "-c", "sleep 2; touch /tmp/ok; sleep 60", env=env)
+    try:
+        assert images.inspect("kt-hc")["Config"]["Healthcheck"]["Test"] == ["CMD-SHELL", "test -e /tmp/ok"]
+        assert wait_for(lambda: (images.inspect("kt-hc")["State"].get("Health") or {}).get("Status") == "unhealthy")
+        assert wait_for(lambda: images.inspect("kt-hc")["State"]["Health"]["Status"] == "healthy")
+    finally:
+        images("rm", "-f", "kt-hc", env=env)
+
+
 def test_tty(images):
     from conftest import run_in_pty
     code, out = run_in_pty(images.argv("run", "--rm", "-t", "kt/plain:1", "sh", "-c", "tty; exit 4"))
