@@ -6,7 +6,10 @@
 #include "cli.h"
 #include "common/err.h"
 
+#include "engine/engine.h"
+
 struct kstore;
+struct keng;
 
 /* kapsel's global options (before the command). */
 struct kapsel_globals {
@@ -20,6 +23,18 @@ extern const struct cli_command cmd_images;
 extern const struct cli_command cmd_image;
 extern const struct cli_command cmd_tag;
 extern const struct cli_command cmd_rmi;
+extern const struct cli_command cmd_create;
+extern const struct cli_command cmd_run;
+extern const struct cli_command cmd_start;
+extern const struct cli_command cmd_stop;
+extern const struct cli_command cmd_kill;
+extern const struct cli_command cmd_rm;
+extern const struct cli_command cmd_ps;
+extern const struct cli_command cmd_inspect;
+extern const struct cli_command cmd_wait;
+extern const struct cli_command cmd_rename;
+extern const struct cli_command cmd_restart;
+extern const struct cli_command cmd_container;
 extern const struct cli_command cmd_pull;
 extern const struct cli_command cmd_push;
 extern const struct cli_command cmd_login;
@@ -54,6 +69,50 @@ extern const struct cli_command cmd_scan;
  * returned (> 0). */
 int kapsel_store(const struct cli_call *c, int mode, struct kstore **out);
 
+/* ---- containers (src/lib/engine) ---- */
+
+/* kapsel run's own failures exit with 125, as Docker's (the container's
+ * exit code is everything else); the other commands with 1. */
+#define KAPSEL_RUN_FAILED 125
+int kapsel_run_failed(const struct cli_call *c);
+
+/* create's and run's options (cmd_create.c). */
+struct create_args {
+	struct keng_opts o;
+	char **env, **env_files;
+	int cpu_shares, pids_limit;
+};
+extern const struct cli_option create_options[];
+/* What create_args start as: every limit "not given" (kapsel.conf's then). */
+#define CREATE_DEFAULTS                                                                                           \
+	{                                                                                                          \
+		.o = { .read_only = -1, .memory = KENG_UNSET, .memory_swap = KENG_UNSET, .cpu_shares = KENG_UNSET, \
+		       .pids_limit = KENG_UNSET, .stop_timeout = -1, .health_interval = KENG_UNSET,                \
+		       .health_timeout = KENG_UNSET, .health_start_period = KENG_UNSET, .health_retries = -1 },    \
+		.cpu_shares = -1, .pids_limit = INT32_MIN,                                                         \
+	}
+/* Create the container of C's IMAGE [COMMAND...] with C's create_args:
+ * its ID in ID, or the exit code (> 0) after reporting the error. */
+int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65]);
+
+/* Open the container store of --root with lock MODE (KENG_SHARED or
+ * KENG_EXCLUSIVE), kapsel-runtime and kapsel-supervise found beside this
+ * program (KAPSEL_RUNTIME, KAPSEL_SUPERVISE override). */
+int kapsel_engine(const struct cli_call *c, int mode, struct keng **out);
+const char *kapsel_conf_path(const struct cli_call *c);
+/* Resolve REF to an ID, reporting a failure (returns the exit code). */
+int kapsel_container(const struct cli_call *c, struct keng *g, const char *ref, char id[65]);
+/* --format json|TEMPLATE of ps and inspect: check it once (a usage error
+ * returns its exit code), then print O as one JSON line or through the
+ * template (returns 0 or the exit code). */
+int kapsel_format_check(const struct cli_call *c, const char *format);
+int kapsel_format_print(const struct cli_call *c, const char *format, json_object *o);
+/* The loop of start/stop/kill/rm/wait: open the store (shared), resolve
+ * each argument and call FN with the store locked shared; print the
+ * argument when FN returns 0 and PRINT_REF, report E when it fails.
+ * Returns the exit code (1 when any failed). */
+typedef int (*kapsel_container_fn)(const struct cli_call *c, struct keng *g, const char *id, kerr *e);
+int kapsel_each_container(const struct cli_call *c, kapsel_container_fn fn, bool print_ref);
 /* The registry options of pull, push and login (cmd_login.c). */
 #include "image/registry.h"
 struct kapsel_registry_args {

@@ -1,0 +1,156 @@
+/* kapsel create IMAGE [COMMAND [ARG...]]: a container with kapsel's
+ * defaults (docs/run.md), Docker's flags; prints its ID.  The option
+ * table is shared with `kapsel run` (cmd_run.c). */
+#include "kapsel.h"
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/strv.h"
+#include "engine/convert.h"
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define A struct create_args
+
+static const struct create_args create_defaults = CREATE_DEFAULTS;
+
+const struct cli_option create_options[] = {
+	CLI_OPT_STRING(0, "name", A, o.name, "NAME", "the container's name (unique)"),
+	CLI_OPT_STRV('e', "env", A, env, "KEY=VALUE", "set a variable (a bare KEY takes kapsel's own value)"),
+	CLI_OPT_STRV(0, "env-file", A, env_files, "FILE", "read variables from FILE (KEY=VALUE lines)"),
+	CLI_OPT_STRING(0, "entrypoint", A, o.entrypoint, "CMD", "replace the image's ENTRYPOINT (\"\" clears it)"),
+	CLI_OPT_STRING('w', "workdir", A, o.workdir, "DIR", "working directory inside the container (created)"),
+	CLI_OPT_STRING('u', "user", A, o.user, "USER[:GROUP]",
+		       "run as USER (default: the image's USER, else 65534); "
+		       "0 or root runs in a user namespace"),
+	CLI_OPT_STRV(0, "group-add", A, o.group_add, "GROUP", "an additional group"),
+	CLI_OPT_FLAG(0, "read-only", A, o.read_only, "the root filesystem read-only (default true; --read-only=false)"),
+	CLI_OPT_LIST(0, "cap-add", A, o.cap_add, "CAP", "add a capability (all are dropped by default)"),
+	CLI_OPT_LIST(0, "cap-drop", A, o.cap_drop, "CAP", "drop a capability"),
+	CLI_OPT_STRV(0, "security-opt", A, o.security_opt, "OPT",
+		     "seccomp=unconfined|PROFILE.json, no-new-privileges=false"),
+	CLI_OPT_SIZE('m', "memory", A, o.memory, "BYTES", "memory limit (0: none; default from kapsel.conf)"),
+	CLI_OPT_SIZE(0, "memory-swap", A, o.memory_swap, "BYTES",
+		     "memory plus swap (-1: unlimited swap; default = --memory)"),
+	CLI_OPT_STRING(0, "cpus", A, o.cpus, "N", "CPU limit (0: none)"),
+	CLI_OPT_INT('c', "cpu-shares", A, cpu_shares, "N", 0, 262144, "CPU weight"),
+	CLI_OPT_INT(0, "pids-limit", A, pids_limit, "N", -1, INT32_MAX, "process limit (-1 or 0: none)"),
+	CLI_OPT_STRV(0, "ulimit", A, o.ulimits, "NAME=SOFT[:HARD]", "an rlimit (nofile, nproc ...)"),
+	CLI_OPT_STRING(0, "network", A, o.network, "MODE", "none (default, loopback only) or host"),
+	CLI_OPT_STRING(0, "net", A, o.network, "MODE", "the same as --network"),
+	CLI_OPT_STRV(0, "tmpfs", A, o.tmpfs, "PATH[:OPTS]", "a tmpfs (noexec,nosuid,nodev unless OPTS say exec)"),
+	CLI_OPT_STRV('l', "label", A, o.labels, "KEY=VALUE", "a label"),
+	CLI_OPT_STRING('h', "hostname", A, o.hostname, "NAME", "the container's hostname (default: its short ID)"),
+	CLI_OPT_STRING(0, "stop-signal", A, o.stop_signal, "SIGNAL",
+		       "signal for kapsel stop (default: the image's, "
+		       "else SIGTERM)"),
+	CLI_OPT_INT(0, "stop-timeout", A, o.stop_timeout, "SECONDS", 0, 86400, "wait before SIGKILL on stop"),
+	CLI_OPT_STRING(0, "restart", A, o.restart, "POLICY",
+		       "no, on-failure[:N] (default on-failure:5), always, "
+		       "unless-stopped"),
+	CLI_OPT_FLAG('t', "tty", A, o.tty, "give the container a terminal"),
+	CLI_OPT_FLAG('i', "interactive", A, o.interactive, "keep stdin open"),
+	CLI_OPT_FLAG(0, "rm", A, o.auto_remove, "remove the container when it exits"),
+	CLI_OPT_STRING(0, "health-cmd", A, o.health_cmd, "CMD", "health check command (run by the supervisor)"),
+	CLI_OPT_DURATION(0, "health-interval", A, o.health_interval, "DURATION", 0, 0, "time between checks"),
+	CLI_OPT_DURATION(0, "health-timeout", A, o.health_timeout, "DURATION", 0, 0, "time a check may take"),
+	CLI_OPT_DURATION(0, "health-start-period", A, o.health_start_period, "DURATION", 0, 0,
+			 "failures not counted before"),
+	CLI_OPT_INT(0, "health-retries", A, o.health_retries, "N", 0, 1000, "failures before unhealthy"),
+	CLI_OPT_FLAG(0, "no-healthcheck", A, o.no_healthcheck, "disable the image's HEALTHCHECK"),
+	CLI_OPT_END,
+};
+
+/* -e and --env-file into o->env: files first, then -e, a bare KEY from
+ * our environment (dropped when we have none, as Docker does). */
+static int build_env(const struct cli_call *c, struct create_args *a)
+{
+	_cleanup_strv_ char **all = NULL, **env = NULL;
+	if (!(env = calloc(1, sizeof(char *))))
+		return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+	for (char **f = a->env_files; f && *f; f++) {
+		kerr e = { 0 };
+		_cleanup_free_ char *text = NULL;
+		_cleanup_strv_ char **lines = NULL;
+		if (kfs_read_file(*f, &text, NULL, &e) < 0 || keng_env_file_parse(*f, text, &lines, &e) < 0)
+			return cli_error(c, CLI_EXIT_USAGE, "--env-file: %s", e.msg);
+		for (char **l = lines; *l; l++)
+			kstrv_add(&all, *l);
+	}
+	for (char **p = a->env; p && *p; p++)
+		kstrv_add(&all, *p);
+	for (char **p = all; p && *p; p++) {
+		if (strchr(*p, '=')) {
+			if (**p == '=')
+				return cli_usage_error(c, "-e %s: an empty variable name", *p);
+			kstrv_add(&env, *p);
+			continue;
+		}
+		const char *v = getenv(*p);
+		if (v) {
+			_cleanup_free_ char *kv = NULL;
+			if (asprintf(&kv, "%s=%s", *p, v) < 0 || kstrv_add(&env, kv) < 0)
+				return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+		}
+	}
+	a->o.env = steal_ptr(env);
+	return 0;
+}
+
+int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65])
+{
+	struct create_args *a = c->opts;
+	a->o.image = c->argv[0];
+	a->o.args = c->argc > 1 ? c->argv + 1 : NULL;
+	if (a->cpu_shares >= 0)
+		a->o.cpu_shares = a->cpu_shares;
+	if (a->pids_limit != INT32_MIN)
+		a->o.pids_limit = a->pids_limit;
+	int rc = build_env(c, a);
+	if (rc)
+		return rc;
+	struct keng_defaults d;
+	kerr e = { 0 };
+	if (keng_defaults_load(kapsel_conf_path(c), &d, &e) < 0) {
+		keng_defaults_clear(&d);
+		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
+	}
+	rc = keng_create(g, &a->o, &d, id, &e);
+	keng_defaults_clear(&d);
+	kstrv_free(a->o.env);
+	a->o.env = NULL;
+	if (rc < 0)
+		return cli_error(c, kapsel_run_failed(c), "%s", e.msg);
+	return 0;
+}
+
+static int create_run(const struct cli_call *c)
+{
+	struct keng *g;
+	int rc = kapsel_engine(c, KENG_EXCLUSIVE, &g);
+	if (rc)
+		return rc;
+	char id[65];
+	rc = kapsel_create_container(c, g, id);
+	keng_close(g);
+	if (rc)
+		return rc;
+	printf("%s\n", id);
+	return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+}
+
+const struct cli_command cmd_create = {
+	.name = "create",
+	.run = create_run,
+	.min_args = 1,
+	.max_args = -1,
+	.args = "IMAGE [COMMAND [ARG...]]",
+	.summary = "create a container with the hardened defaults (docs/run.md)",
+	.flags = CLI_CMD_OPTIONS_FIRST,
+	.defaults = &create_defaults,
+	CLI_CMD_OPTIONS(struct create_args, create_options),
+};

@@ -1,0 +1,658 @@
+/* The runtime config of a kapsel container: kapsel's default spec
+ * (oci/defaults.c) with every default of kapsel.conf applied, then the
+ * image config converted (convert.h), then the user's flags.  Each
+ * loosening is one flag, and the record keeps Docker's field names. */
+#include "spec.h"
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/signals.h"
+#include "common/str.h"
+#include "common/strv.h"
+#include "common/units.h"
+#include "convert.h"
+#include "oci/defaults.h"
+#include "oci/seccomp_default.h"
+#include "vocab/caps.h"
+#include "vocab/rlimits.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+KAPSEL_DEFINE_CLEANUP(char **, kstrv_free)
+
+static json_object *jstrv(char *const *v)
+{
+	return v ? kj_new_strv((const char *const *)v) : NULL;
+}
+
+/* The image config's "config" strings vector KEY, NULL when absent. */
+static char **img_strv(json_object *cfg, const char *key)
+{
+	json_object *a = kj_get(cfg, key);
+	if (!a || !json_object_is_type(a, json_type_array))
+		return NULL;
+	char **v = NULL;
+	v = calloc(1, sizeof(char *));
+	for (size_t i = 0; v && i < json_object_array_length(a); i++)
+		if (kstrv_add(&v, kj_str(json_object_array_get_idx(a, i))) < 0) {
+			kstrv_free(v);
+			return NULL;
+		}
+	return v;
+}
+
+bool keng_label_reserved(const char *k)
+{
+	static const char *const prefixes[] = { "io.kapsel.",
+						"io.kubernetes.",
+						"io.containerd.",
+						"io.podman.",
+						"org.opencontainers.image.ref.name",
+						"org.opencontainers.image.base.digest",
+						NULL };
+	for (const char *const *p = prefixes; *p; p++)
+		if (kstr_starts(k, *p))
+			return true;
+	return false;
+}
+
+/* ---- capabilities ---- */
+
+static int caps_set(const struct keng_opts *o, bool caps[KCAP_ALL], kerr *e)
+{
+	memset(caps, 0, sizeof(bool) * KCAP_ALL);
+	int last = kcap_last_cap();
+	for (int pass = 0; pass < 2; pass++)
+		for (char **p = pass ? o->cap_add : o->cap_drop; p && *p; p++) {
+			int c = kcap_parse(*p);
+			if (c < 0)
+				return kerr_msg(e, EINVAL, "--cap-%s %s: unknown capability", pass ? "add" : "drop",
+						*p);
+			for (int i = 0; i <= last; i++)
+				if (c == KCAP_ALL || c == i)
+					caps[i] = pass;
+		}
+	return 0;
+}
+
+static json_object *caps_json(const bool caps[KCAP_ALL], bool full_name)
+{
+	json_object *a = json_object_new_array();
+	for (int i = 0; i <= kcap_last_cap(); i++)
+		if (caps[i])
+			json_object_array_add(a, json_object_new_string(full_name ? kcap_name(i) : kcap_short_name(i)));
+	return a;
+}
+
+static void set_caps(json_object *proc, const bool caps[KCAP_ALL], bool ambient)
+{
+	json_object *c = json_object_new_object();
+	static const char *const sets[] = { "bounding", "effective", "permitted", "inheritable", "ambient", NULL };
+	for (const char *const *s = sets; *s; s++) {
+		bool want = strcmp(*s, "inheritable") && strcmp(*s, "ambient") ? true : ambient;
+		bool none[KCAP_ALL] = { 0 };
+		json_object_object_add(c, *s, caps_json(want ? caps : none, true));
+	}
+	json_object_object_add(proc, "capabilities", c);
+}
+
+/* ---- mounts ---- */
+
+static json_object *tmpfs(const char *dest, const char *mode, int64_t size, const char *extra)
+{
+	json_object *m = json_object_new_object(), *opts = json_object_new_array();
+	json_object_object_add(m, "destination", json_object_new_string(dest));
+	json_object_object_add(m, "type", json_object_new_string("tmpfs"));
+	json_object_object_add(m, "source", json_object_new_string("tmpfs"));
+	bool exec = false;
+	_cleanup_strv_ char **x = extra ? kstrv_split(extra, ",") : NULL;
+	for (char **p = x; p && *p; p++)
+		if (!strcmp(*p, "exec"))
+			exec = true;
+	json_object_array_add(opts, json_object_new_string("nosuid"));
+	json_object_array_add(opts, json_object_new_string("nodev"));
+	if (!exec)
+		json_object_array_add(opts, json_object_new_string("noexec"));
+	bool has_size = false, has_mode = false;
+	for (char **p = x; p && *p; p++) {
+		has_size |= kstr_starts(*p, "size=");
+		has_mode |= kstr_starts(*p, "mode=");
+	}
+	if (!has_mode)
+		json_object_array_add(opts, json_object_new_string(mode));
+	if (!has_size && size > 0) {
+		char b[48];
+		snprintf(b, sizeof(b), "size=%lldk", (long long)(size / 1024));
+		json_object_array_add(opts, json_object_new_string(b));
+	}
+	for (char **p = x; p && *p; p++)
+		if (strcmp(*p, "exec") && strcmp(*p, "noexec"))
+			json_object_array_add(opts, json_object_new_string(*p));
+	json_object_object_add(m, "options", opts);
+	return m;
+}
+
+static void drop_mount(json_object *ms, const char *dest)
+{
+	for (size_t i = json_object_array_length(ms); i-- > 0;)
+		if (!strcmp(kj_get_str(json_object_array_get_idx(ms, i), "destination") ?: "", dest))
+			json_object_array_del_idx(ms, i, 1);
+}
+
+/* A clean absolute path for a mount destination. */
+static int check_dest(const char *what, const char *p, kerr *e)
+{
+	if (keng_workdir_check(p, e) < 0)
+		return kerr_msg(e, EINVAL, "%s %s: expected an absolute path without \"..\"", what, p);
+	if (!strcmp(p, "/"))
+		return kerr_msg(e, EINVAL, "%s %s: not on the root", what, p);
+	return 0;
+}
+
+static int mounts(struct keng_build *b, json_object *spec, json_object *host, json_object *record_mounts,
+		  json_object *volumes, kerr *e)
+{
+	const struct keng_defaults *d = b->d;
+	json_object *ms = kj_get(spec, "mounts");
+	drop_mount(ms, "/tmp");
+	drop_mount(ms, "/run");
+	json_object *tm = json_object_new_object();
+	json_object_object_add(host, "Tmpfs", tm);
+	for (char **p = b->o->tmpfs; p && *p; p++) {
+		_cleanup_free_ char *dest = strdup(*p);
+		if (!dest)
+			return kerr_errno(e, "--tmpfs");
+		char *opts = strchr(dest, ':');
+		if (opts)
+			*opts++ = 0;
+		if (check_dest("--tmpfs", dest, e) < 0)
+			return -1;
+		json_object_object_add(tm, dest, json_object_new_string(opts ? opts : ""));
+	}
+	struct {
+		const char *dest, *mode;
+		int64_t size;
+	} std[] = { { "/tmp", "mode=1777", d->tmp_size },
+		    { "/var/tmp", "mode=1777", d->tmp_size },
+		    { "/run", "mode=755", d->run_size } };
+	for (size_t i = 0; i < ARRAY_SIZE(std); i++)
+		if (!kj_get(tm, std[i].dest))
+			json_object_array_add(ms, tmpfs(std[i].dest, std[i].mode, std[i].size, NULL));
+	json_object_object_foreach(tm, dest, val)
+		json_object_array_add(ms, tmpfs(dest, "mode=1777", d->tmp_size, kj_str(val)));
+	/* the image's Volumes: a tmpfs each (named volumes are not built yet) */
+	if (!volumes || !json_object_is_type(volumes, json_type_object))
+		volumes = NULL;
+	if (volumes) {
+		json_object_object_foreach(volumes, vdest, vval)
+		{
+			(void)vval;
+			if (check_dest("image Volumes", vdest, e) < 0)
+				return -1;
+			if (kj_get(tm, vdest) || !strcmp(vdest, "/tmp") || !strcmp(vdest, "/var/tmp") ||
+			    !strcmp(vdest, "/run"))
+				continue;
+			json_object_array_add(ms, tmpfs(vdest, "mode=1777", d->volume_size, NULL));
+			json_object *rm = json_object_new_object();
+			json_object_object_add(rm, "Type", json_object_new_string("tmpfs"));
+			json_object_object_add(rm, "Source", json_object_new_string(""));
+			json_object_object_add(rm, "Destination", json_object_new_string(vdest));
+			json_object_object_add(rm, "Mode", json_object_new_string(""));
+			json_object_object_add(rm, "RW", json_object_new_boolean(1));
+			json_object_object_add(rm, "Propagation", json_object_new_string(""));
+			json_object_array_add(record_mounts, rm);
+		}
+	}
+	/* mount points exist before the root turns read-only */
+	static const char *const base[] = { "/proc", "/sys", "/dev", NULL };
+	for (const char *const *p = base; *p; p++) {
+		int fd = kfs_mkpath_in_root(b->rootfd, *p, 1, 0755);
+		if (fd < 0)
+			return kerr_errno(e, "mount point %s in the image", *p);
+		close(fd);
+	}
+	for (size_t i = 0; i < json_object_array_length(ms); i++) {
+		const char *mp = kj_get_str(json_object_array_get_idx(ms, i), "destination");
+		if (!mp || kstr_starts(mp, "/dev/") || kstr_starts(mp, "/sys/") || kstr_starts(mp, "/proc/"))
+			continue;
+		int fd = kfs_mkpath_in_root(b->rootfd, mp, 1, 0755);
+		if (fd < 0)
+			return kerr_errno(e, "mount point %s in the image", mp);
+		close(fd);
+	}
+	return 0;
+}
+
+/* ---- resources ---- */
+
+static json_object *rlimit(int res, int64_t soft, int64_t hard)
+{
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "type", json_object_new_string(krlimit_name(res)));
+	json_object_object_add(r, "hard", json_object_new_uint64((uint64_t)hard));
+	json_object_object_add(r, "soft", json_object_new_uint64((uint64_t)soft));
+	return r;
+}
+
+static int rlimits(const struct keng_opts *o, const struct keng_defaults *d, json_object *proc, json_object *host,
+		   kerr *e)
+{
+	int64_t soft[RLIMIT_NLIMITS], hard[RLIMIT_NLIMITS];
+	bool set[RLIMIT_NLIMITS] = { 0 };
+	soft[RLIMIT_NOFILE] = hard[RLIMIT_NOFILE] = d->nofile;
+	soft[RLIMIT_NPROC] = hard[RLIMIT_NPROC] = d->nproc;
+	soft[RLIMIT_CORE] = hard[RLIMIT_CORE] = 0;
+	set[RLIMIT_NOFILE] = set[RLIMIT_NPROC] = set[RLIMIT_CORE] = true;
+	json_object *ul = json_object_new_array();
+	json_object_object_add(host, "Ulimits", ul);
+	for (char **p = o->ulimits; p && *p; p++) {
+		char name[32], *eq = strchr(*p, '=');
+		if (!eq || eq == *p || (size_t)(eq - *p) > 20)
+			return kerr_msg(e, EINVAL, "--ulimit %s: expected NAME=SOFT[:HARD]", *p);
+		snprintf(name, sizeof(name), "RLIMIT_%.*s", (int)(eq - *p), *p);
+		for (char *c = name; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		int res = krlimit_from_name(name);
+		if (res < 0)
+			return kerr_msg(e, EINVAL, "--ulimit %s: unknown limit %.*s", *p, (int)(eq - *p), *p);
+		char *end;
+		long long s = strtoll(eq + 1, &end, 10), h = s;
+		if (*end == ':')
+			h = strtoll(end + 1, &end, 10);
+		if (*end || end == eq + 1 || s < -1 || h < -1 || (h != -1 && (s == -1 || s > h)))
+			return kerr_msg(e, EINVAL, "--ulimit %s: expected SOFT[:HARD] numbers with SOFT <= HARD", *p);
+		soft[res] = s;
+		hard[res] = h;
+		set[res] = true;
+		json_object *u = json_object_new_object();
+		json_object_object_add(u, "Name", json_object_new_string_len(*p, (int)(eq - *p)));
+		json_object_object_add(u, "Hard", json_object_new_int64(h));
+		json_object_object_add(u, "Soft", json_object_new_int64(s));
+		json_object_array_add(ul, u);
+	}
+	json_object *rl = json_object_new_array();
+	for (int r = 0; r < RLIMIT_NLIMITS; r++)
+		if (set[r] && krlimit_name(r))
+			json_object_array_add(rl, rlimit(r, soft[r], hard[r]));
+	json_object_object_add(proc, "rlimits", rl);
+	return 0;
+}
+
+static int resources(const struct keng_opts *o, const struct keng_defaults *d, json_object *lx, json_object *host,
+		     kerr *e)
+{
+	json_object *res = kj_get(lx, "resources");
+	int64_t mem = o->memory != KENG_UNSET ? o->memory : d->memory;
+	int64_t swap = o->memory_swap != KENG_UNSET ? o->memory_swap : mem;
+	if (mem < 0)
+		mem = 0;
+	if (mem > 0 && mem < (6 << 20))
+		return kerr_msg(e, EINVAL, "--memory %lld: the minimum is 6m", (long long)mem);
+	if (mem > 0 && swap >= 0 && swap < mem)
+		return kerr_msg(e, EINVAL, "--memory-swap %lld is below --memory %lld (it counts memory plus swap)",
+				(long long)swap, (long long)mem);
+	json_object_object_del(res, "memory");
+	if (mem > 0) {
+		json_object *m = json_object_new_object();
+		json_object_object_add(m, "limit", json_object_new_int64(mem));
+		json_object_object_add(m, "swap", json_object_new_int64(swap));
+		json_object_object_add(res, "memory", m);
+	}
+	json_object_object_add(host, "Memory", json_object_new_int64(mem));
+	json_object_object_add(host, "MemorySwap", json_object_new_int64(mem > 0 ? swap : 0));
+	int64_t nano = d->nano_cpus;
+	if (o->cpus && keng_cpus_parse(o->cpus, &nano, e) < 0)
+		return -1;
+	int64_t shares = o->cpu_shares != KENG_UNSET ? o->cpu_shares : d->cpu_shares;
+	json_object *cpu = json_object_new_object();
+	if (shares > 0)
+		json_object_object_add(cpu, "shares", json_object_new_int64(shares));
+	if (nano > 0) {
+		json_object_object_add(cpu, "quota", json_object_new_int64(nano / 10000));
+		json_object_object_add(cpu, "period", json_object_new_int64(100000));
+	}
+	json_object_object_add(res, "cpu", cpu);
+	json_object_object_add(host, "NanoCpus", json_object_new_int64(nano));
+	json_object_object_add(host, "CpuShares", json_object_new_int64(shares));
+	int64_t pids = o->pids_limit != KENG_UNSET ? o->pids_limit : d->pids_limit;
+	json_object_object_del(res, "pids");
+	if (pids > 0) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "limit", json_object_new_int64(pids));
+		json_object_object_add(res, "pids", p);
+	}
+	json_object_object_add(host, "PidsLimit", pids > 0 ? json_object_new_int64(pids) : NULL);
+	return 0;
+}
+
+/* ---- security options ---- */
+
+static int security(const struct keng_opts *o, json_object *proc, json_object *lx, json_object *host, kerr *e)
+{
+	json_object_object_add(host, "SecurityOpt", jstrv(o->security_opt));
+	for (char **p = o->security_opt; p && *p; p++) {
+		const char *v = strpbrk(*p, "=:");
+		size_t k = v ? (size_t)(v - *p) : strlen(*p);
+		v = v ? v + 1 : NULL;
+		if (k == 7 && !strncmp(*p, "seccomp", 7) && v) {
+			json_object_object_del(lx, "seccomp");
+			if (!strcmp(v, "unconfined"))
+				continue;
+			_cleanup_free_ char *buf = NULL;
+			size_t len;
+			if (kfs_read_file(v, &buf, &len, e) < 0)
+				return kerr_wrap(e, "--security-opt seccomp=%s", v);
+			json_object *prof = kj_parse(v, buf, len, e);
+			if (!prof)
+				return kerr_wrap(e, "--security-opt seccomp");
+			json_object_object_add(lx, "seccomp", prof);
+		} else if (k == 17 && !strncmp(*p, "no-new-privileges", 17)) {
+			if (v && strcmp(v, "true") && strcmp(v, "false"))
+				return kerr_msg(e, EINVAL, "--security-opt %s: expected no-new-privileges=true|false",
+						*p);
+			json_object_object_add(proc, "noNewPrivileges",
+					       json_object_new_boolean(!v || !strcmp(v, "true")));
+		} else {
+			return kerr_msg(e, EINVAL,
+					"--security-opt %s: kapsel knows seccomp=unconfined|PROFILE.json and "
+					"no-new-privileges=true|false",
+					*p);
+		}
+	}
+	return 0;
+}
+
+/* ---- health and restart (for the supervisor) ---- */
+
+static int healthcheck(const struct keng_opts *o, json_object *cfg, json_object *config, kerr *e)
+{
+	json_object *hc = NULL;
+	json_object *img = kj_get(cfg, "Healthcheck");
+	if (img && json_object_deep_copy(img, &hc, NULL) != 0)
+		return kerr_errno(e, "Healthcheck");
+	if (o->no_healthcheck) {
+		json_object_put(hc);
+		hc = json_object_new_object();
+		const char *none[] = { "NONE", NULL };
+		json_object_object_add(hc, "Test", kj_new_strv(none));
+	}
+	if (!hc && !o->health_cmd && o->health_interval == KENG_UNSET && o->health_timeout == KENG_UNSET &&
+	    o->health_start_period == KENG_UNSET && o->health_retries < 0)
+		return 0;
+	if (!hc)
+		hc = json_object_new_object();
+	if (o->health_cmd) {
+		const char *t[] = { "CMD-SHELL", o->health_cmd, NULL };
+		json_object_object_add(hc, "Test", kj_new_strv(t));
+	}
+	if (o->health_interval != KENG_UNSET)
+		json_object_object_add(hc, "Interval", json_object_new_int64(o->health_interval));
+	if (o->health_timeout != KENG_UNSET)
+		json_object_object_add(hc, "Timeout", json_object_new_int64(o->health_timeout));
+	if (o->health_start_period != KENG_UNSET)
+		json_object_object_add(hc, "StartPeriod", json_object_new_int64(o->health_start_period));
+	if (o->health_retries >= 0)
+		json_object_object_add(hc, "Retries", json_object_new_int(o->health_retries));
+	if (!kj_get(hc, "Test"))
+		return json_object_put(hc), kerr_msg(e, EINVAL, "--health-*: no --health-cmd and no image HEALTHCHECK");
+	json_object_object_add(config, "Healthcheck", hc);
+	return 0;
+}
+
+static int restart_policy(const char *s, bool auto_remove, json_object *host, kerr *e)
+{
+	char name[32];
+	long max = 0;
+	const char *colon = strchr(s, ':');
+	snprintf(name, sizeof(name), "%.*s", colon ? (int)(colon - s) : (int)strlen(s), s);
+	if (colon) {
+		char *end;
+		max = strtol(colon + 1, &end, 10);
+		if (*end || end == colon + 1 || max < 0 || strcmp(name, "on-failure"))
+			return kerr_msg(e, EINVAL, "--restart %s: a count only follows on-failure (on-failure:5)", s);
+	}
+	if (strcmp(name, "no") && strcmp(name, "always") && strcmp(name, "unless-stopped") &&
+	    strcmp(name, "on-failure"))
+		return kerr_msg(e, EINVAL, "--restart %s: expected no, on-failure[:N], always or unless-stopped", s);
+	if (auto_remove && strcmp(name, "no"))
+		return kerr_msg(e, EINVAL, "--restart %s and --rm conflict: a container removed at exit cannot restart",
+				s);
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "Name", json_object_new_string(name));
+	json_object_object_add(r, "MaximumRetryCount", json_object_new_int((int)max));
+	json_object_object_add(host, "RestartPolicy", r);
+	return 0;
+}
+
+/* ---- the whole ---- */
+
+static json_object *labels_obj(json_object *img_labels, char **user, kerr *e, int *bad)
+{
+	json_object *l = json_object_new_object();
+	if (img_labels && json_object_is_type(img_labels, json_type_object)) {
+		json_object_object_foreach(img_labels, k, v)
+			json_object_object_add(l, k, json_object_new_string(kj_str(v)));
+	}
+	for (char **p = user; p && *p; p++) {
+		const char *eq = strchr(*p, '=');
+		_cleanup_free_ char *key = strndup(*p, eq ? (size_t)(eq - *p) : strlen(*p));
+		if (!key || !*key) {
+			*bad = 1;
+			kerr_msg(e, EINVAL, "--label %s: expected KEY=VALUE", *p);
+			return l;
+		}
+		json_object_object_add(l, key, json_object_new_string(eq ? eq + 1 : ""));
+	}
+	return l;
+}
+
+int keng_build(struct keng_build *b, json_object **spec_out, json_object **record_out, kerr *e)
+{
+	const struct keng_opts *o = b->o;
+	const struct keng_defaults *d = b->d;
+	json_object *cfg = kj_get(b->image, "config");
+	struct oci_default_opts dopt = { 0 };
+	_cleanup_json_ json_object *spec = oci_default_spec(&dopt);
+	_cleanup_json_ json_object *rec = json_object_new_object();
+	json_object *config = json_object_new_object(), *host = json_object_new_object();
+	json_object_object_add(rec, "Config", config);
+	json_object_object_add(rec, "HostConfig", host);
+	json_object *proc = kj_get(spec, "process"), *lx = kj_get(spec, "linux");
+
+	/* user */
+	const char *img_user = kj_get_str(cfg, "User");
+	const char *uspec = o->user ? o->user : img_user && *img_user ? img_user : d->user;
+	struct keng_user u = { 0 };
+	if (keng_user_in_root(b->rootfd, uspec, o->group_add, &u, e) < 0)
+		return kerr_wrap(e, "%s",
+				 o->user                 ? "--user"
+				 : img_user && *img_user ? "the image's USER"
+							 : "[run] user");
+	json_object *user = json_object_new_object();
+	json_object_object_add(user, "uid", json_object_new_int64(u.uid));
+	json_object_object_add(user, "gid", json_object_new_int64(u.gid));
+	json_object *ag = json_object_new_array();
+	for (size_t i = 0; i < u.ngids; i++)
+		json_object_array_add(ag, json_object_new_int64(u.gids[i]));
+	json_object_object_add(user, "additionalGids", ag);
+	json_object_object_add(proc, "user", user);
+	json_object_object_add(config, "User", json_object_new_string(o->user ? o->user : img_user ? img_user : ""));
+	b->userns = u.uid == 0;
+	if (b->userns) {
+		/* root only inside a user namespace mapped to an unprivileged range */
+		json_object *ns = kj_get(lx, "namespaces"), *un = json_object_new_object();
+		json_object_object_add(un, "type", json_object_new_string("user"));
+		json_object_array_add(ns, un);
+		for (int g = 0; g < 2; g++) {
+			json_object *maps = json_object_new_array(), *m = json_object_new_object();
+			json_object_object_add(m, "containerID", json_object_new_int64(0));
+			json_object_object_add(m, "hostID", json_object_new_int64(d->userns_host_uid));
+			json_object_object_add(m, "size", json_object_new_int64(d->userns_size));
+			json_object_array_add(maps, m);
+			json_object_object_add(lx, g ? "gidMappings" : "uidMappings", maps);
+		}
+		/* devpts' gid=5 must be mapped: it is, inside the range */
+	}
+	char umode[32];
+	snprintf(umode, sizeof(umode), "%s", b->userns ? "private" : "");
+	json_object_object_add(host, "UsernsMode", json_object_new_string(umode));
+	json_object_object_add(host, "GroupAdd", jstrv(o->group_add));
+
+	/* env, args, workdir */
+	_cleanup_strv_ char **img_env = img_strv(cfg, "Env"), **env = NULL;
+	if (keng_env_merge(img_env, o->env, u.home, &env, e) < 0) {
+		keng_user_clear(&u);
+		return -1;
+	}
+	keng_user_clear(&u);
+	json_object_object_add(proc, "env", jstrv(env));
+	json_object_object_add(config, "Env", jstrv(env));
+	_cleanup_strv_ char **ep = img_strv(cfg, "Entrypoint"), **cmd = img_strv(cfg, "Cmd"), **args = NULL;
+	if (keng_args(ep, cmd, o->entrypoint, o->args, &args, e) < 0)
+		return -1;
+	json_object_object_add(proc, "args", jstrv(args));
+	char *const *ccmd = o->args && *o->args ? o->args : o->entrypoint ? NULL : cmd;
+	json_object_object_add(config, "Cmd", jstrv(ccmd));
+	if (o->entrypoint) {
+		const char *epv[] = { o->entrypoint, NULL };
+		json_object_object_add(config, "Entrypoint", *o->entrypoint ? kj_new_strv(epv) : NULL);
+	} else
+		json_object_object_add(config, "Entrypoint", jstrv(ep));
+	json_object_object_add(rec, "Path", json_object_new_string(args[0]));
+	json_object_object_add(rec, "Args", jstrv(args + 1));
+	const char *img_wd = kj_get_str(cfg, "WorkingDir");
+	const char *wd = o->workdir ? o->workdir : img_wd && *img_wd ? img_wd : "/";
+	if (keng_workdir_check(wd, e) < 0)
+		return kerr_wrap(e, "%s", o->workdir ? "-w" : "the image's WorkingDir");
+	int wfd = kfs_mkdir_in_root(b->rootfd, wd, 0755);
+	if (wfd < 0)
+		return kerr_errno(e, "create the working directory %s inside the image", wd);
+	close(wfd);
+	json_object_object_add(proc, "cwd", json_object_new_string(wd));
+	json_object_object_add(config, "WorkingDir",
+			       json_object_new_string(o->workdir ? o->workdir
+						      : img_wd   ? img_wd
+								 : ""));
+
+	/* terminal, hostname */
+	json_object_object_add(proc, "terminal", json_object_new_boolean(o->tty));
+	char hn[13];
+	snprintf(hn, sizeof(hn), "%.12s", b->id);
+	const char *hostname = o->hostname ? o->hostname : hn;
+	json_object_object_add(spec, "hostname", json_object_new_string(hostname));
+	json_object_object_add(config, "Hostname", json_object_new_string(hostname));
+	json_object_object_add(config, "Domainname", json_object_new_string(""));
+	json_object_object_add(config, "AttachStdin", json_object_new_boolean(o->interactive));
+	json_object_object_add(config, "AttachStdout", json_object_new_boolean(1));
+	json_object_object_add(config, "AttachStderr", json_object_new_boolean(1));
+	json_object_object_add(config, "Tty", json_object_new_boolean(o->tty));
+	json_object_object_add(config, "OpenStdin", json_object_new_boolean(o->interactive));
+	json_object_object_add(config, "StdinOnce", json_object_new_boolean(o->interactive));
+	json_object_object_add(config, "Image", json_object_new_string(o->image));
+
+	/* capabilities: none unless added */
+	bool caps[KCAP_ALL];
+	if (caps_set(o, caps, e) < 0)
+		return -1;
+	set_caps(proc, caps, !b->userns);
+	json_object_object_add(host, "CapAdd", jstrv(o->cap_add));
+	json_object_object_add(host, "CapDrop", jstrv(o->cap_drop));
+	json_object_object_add(host, "Privileged", json_object_new_boolean(0));
+	if (security(o, proc, lx, host, e) < 0 || rlimits(o, d, proc, host, e) < 0 || resources(o, d, lx, host, e) < 0)
+		return -1;
+
+	/* network */
+	const char *net = o->network ? o->network : d->network;
+	json_object_object_add(host, "NetworkMode", json_object_new_string(net));
+	json_object *ns = kj_get(lx, "namespaces");
+	if (!strcmp(net, "host")) {
+		for (size_t i = json_object_array_length(ns); i-- > 0;)
+			if (!strcmp(kj_get_str(json_object_array_get_idx(ns, i), "type") ?: "", "network"))
+				json_object_array_del_idx(ns, i, 1);
+	} else if (!strcmp(net, "none")) {
+		if (b->netns && !b->userns)
+			for (size_t i = 0; i < json_object_array_length(ns); i++) {
+				json_object *n = json_object_array_get_idx(ns, i);
+				if (!strcmp(kj_get_str(n, "type") ?: "", "network"))
+					json_object_object_add(n, "path", json_object_new_string(b->netns));
+			}
+		/* non-root servers may bind ports below 1024, as in Docker */
+		json_object *sc = json_object_new_object();
+		json_object_object_add(sc, "net.ipv4.ip_unprivileged_port_start", json_object_new_string("0"));
+		json_object_object_add(lx, "sysctl", sc);
+	} else {
+		return kerr_msg(e, EINVAL,
+				"--network %s: kapsel has none (the default) and host; bridge networks are not "
+				"built yet",
+				net);
+	}
+
+	/* root filesystem */
+	b->read_only = o->read_only >= 0 ? o->read_only : d->read_only;
+	json_object_object_add(kj_get(spec, "root"), "readonly", json_object_new_boolean(b->read_only));
+	json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(b->read_only));
+	json_object *rmounts = json_object_new_array();
+	json_object_object_add(rec, "Mounts", rmounts);
+	json_object *vols = kj_get(cfg, "Volumes");
+	if (mounts(b, spec, host, rmounts, vols, e) < 0)
+		return -1;
+	if (vols) {
+		json_object *vc = NULL;
+		json_object_deep_copy(vols, &vc, NULL);
+		json_object_object_add(config, "Volumes", vc);
+	} else
+		json_object_object_add(config, "Volumes", NULL);
+
+	/* labels: copied as annotations, never read by kapsel */
+	int bad = 0;
+	json_object *labels = labels_obj(kj_get(cfg, "Labels"), o->labels, e, &bad);
+	json_object_object_add(config, "Labels", labels);
+	if (bad)
+		return -1;
+	json_object *ann = json_object_new_object();
+	json_object_object_foreach(labels, lk, lv) if (!keng_label_reserved(lk))
+		json_object_object_add(ann, lk, json_object_new_string(kj_str(lv)));
+	json_object_object_add(ann, "io.kapsel.name", json_object_new_string(b->name));
+	json_object_object_add(ann, "io.kapsel.image", json_object_new_string(o->image));
+
+	/* stop signal, health, restart, logs */
+	const char *img_sig = kj_get_str(cfg, "StopSignal");
+	const char *sig = o->stop_signal ? o->stop_signal : img_sig && *img_sig ? img_sig : "SIGTERM";
+	int signo = ksignal_parse(sig);
+	if (signo <= 0)
+		return kerr_msg(e, EINVAL, "%s %s: unknown signal",
+				o->stop_signal ? "--stop-signal" : "the image's StopSignal", sig);
+	json_object_object_add(config, "StopSignal", json_object_new_string(ksignal_name(signo)));
+	json_object_object_add(ann, "org.opencontainers.image.stopSignal", json_object_new_string(ksignal_name(signo)));
+	json_object_object_add(spec, "annotations", ann);
+	json_object_object_add(config, "StopTimeout",
+			       json_object_new_int(o->stop_timeout >= 0 ? o->stop_timeout : (int)d->stop_timeout));
+	if (healthcheck(o, cfg, config, e) < 0)
+		return -1;
+	if (restart_policy(o->restart ? o->restart : o->auto_remove ? "no" : d->restart, o->auto_remove, host, e) < 0)
+		return -1;
+	json_object_object_add(host, "AutoRemove", json_object_new_boolean(o->auto_remove));
+	json_object *lc = json_object_new_object(), *lo = json_object_new_object();
+	json_object_object_add(lc, "Type", json_object_new_string(d->log_driver));
+	json_object_object_add(lo, "max-size", json_object_new_string(d->log_max_size));
+	json_object_object_add(lo, "max-file", json_object_new_string(d->log_max_file));
+	json_object_object_add(lc, "Config", lo);
+	json_object_object_add(host, "LogConfig", lc);
+
+	json_object_object_add(rec, "Id", json_object_new_string(b->id));
+	char nm[256];
+	snprintf(nm, sizeof(nm), "/%s", b->name);
+	json_object_object_add(rec, "Name", json_object_new_string(nm));
+	json_object_object_add(rec, "Created", json_object_new_string(b->created));
+	json_object_object_add(rec, "Image", json_object_new_string(b->image_id));
+	*spec_out = steal_ptr(spec);
+	*record_out = steal_ptr(rec);
+	return 0;
+}

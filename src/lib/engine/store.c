@@ -1,0 +1,723 @@
+/* The container store: ROOT/containers, its lock, the records, names and
+ * IDs, create, state and inspect. */
+#include "internal.h"
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/str.h"
+#include "common/strv.h"
+#include "common/time.h"
+#include "image/store.h"
+#include "rootfs.h"
+#include "spec.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+KAPSEL_DEFINE_CLEANUP(struct kstore *, kstore_close)
+
+static bool is_id(const char *s)
+{
+	if (strlen(s) != 64)
+		return false;
+	for (; *s; s++)
+		if (!isxdigit((unsigned char)*s) || isupper((unsigned char)*s))
+			return false;
+	return true;
+}
+
+char *keng_netns_path(const struct keng *g, const char *id)
+{
+	return kstr_printf("%s/netns/%s", g->root, id);
+}
+
+void keng_sweep_netns(const struct keng *g)
+{
+	_cleanup_free_ char *nsdir = kstr_printf("%s/netns", g->root);
+	_cleanup_closedir_ DIR *d = nsdir ? opendir(nsdir) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!is_id(de->d_name))
+			continue;
+		_cleanup_free_ char *cdir = keng_path(g, de->d_name, NULL), *ns = keng_netns_path(g, de->d_name);
+		struct stat st;
+		if (!cdir || !ns || stat(cdir, &st) == 0 || errno != ENOENT)
+			continue;
+		kerr ig = { 0 };
+		keng_umount(ns, &ig);
+		unlink(ns);
+	}
+}
+
+char *keng_path(const struct keng *g, const char *id, const char *name)
+{
+	return name ? kstr_printf("%s/%s/%s", g->cdir, id, name) : kstr_printf("%s/%s", g->cdir, id);
+}
+
+int keng_open(const char *root, int mode, const char *runtime, const char *supervise, struct keng **out, kerr *e)
+{
+	struct keng *g = calloc(1, sizeof(*g));
+	if (!g)
+		return kerr_errno(e, "containers");
+	g->lockfd = -1;
+	g->mode = -1;
+	g->root = strdup(root);
+	g->cdir = kstr_printf("%s/containers", root);
+	g->runtime = strdup(runtime);
+	g->supervise = supervise ? strdup(supervise) : NULL;
+	g->runtime_root = strcmp(root, KSTORE_ROOT) ? kstr_printf("%s/run", root) : strdup("/run/kapsel");
+	if (!g->root || !g->cdir || !g->runtime || (supervise && !g->supervise) || !g->runtime_root) {
+		keng_close(g);
+		return kerr_errno(e, "containers");
+	}
+	_cleanup_free_ char *lock = kstr_printf("%s/lock", g->cdir);
+	if (!lock || kfs_mkdir_p(g->cdir, 0700, e) < 0 ||
+	    (g->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 || keng_relock(g, mode, e) < 0) {
+		if (!e->msg[0])
+			kerr_errno(e, "open %s", lock ? lock : "lock");
+		keng_close(g);
+		return -1;
+	}
+	*out = g;
+	return 0;
+}
+
+int keng_relock(struct keng *g, int mode, kerr *e)
+{
+	if (mode == g->mode)
+		return 0;
+	while (flock(g->lockfd, mode == KENG_EXCLUSIVE ? LOCK_EX : mode == KENG_SHARED ? LOCK_SH : LOCK_UN) < 0)
+		if (errno != EINTR)
+			return kerr_errno(e, "lock %s/lock", g->cdir);
+	g->mode = mode;
+	return 0;
+}
+
+void keng_close(struct keng *g)
+{
+	if (!g)
+		return;
+	if (g->lockfd >= 0)
+		close(g->lockfd);
+	free(g->root);
+	free(g->cdir);
+	free(g->runtime);
+	free(g->supervise);
+	free(g->runtime_root);
+	free(g);
+}
+
+const char *keng_runtime_root(const struct keng *g)
+{
+	return g->runtime_root;
+}
+
+static int read_json(const char *path, json_object **out, bool missing_ok, kerr *e)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	*out = NULL;
+	if (kfs_read_file(path, &buf, &len, e) < 0) {
+		if (missing_ok && e->errnum == ENOENT) {
+			kerr_clear(e);
+			return 0;
+		}
+		return -1;
+	}
+	if (!(*out = kj_parse(path, buf, len, e)))
+		return -1;
+	return 0;
+}
+
+int keng_record(const struct keng *g, const char *id, json_object **out, kerr *e)
+{
+	_cleanup_free_ char *p = keng_path(g, id, "container.json");
+	if (!p)
+		return kerr_errno(e, "container %s", id);
+	return read_json(p, out, false, e);
+}
+
+int keng_status_read(const struct keng *g, const char *id, json_object **out, kerr *e)
+{
+	_cleanup_free_ char *p = keng_path(g, id, "status.json");
+	if (!p)
+		return kerr_errno(e, "container %s", id);
+	return read_json(p, out, true, e);
+}
+
+int keng_status_write(const struct keng *g, const char *id, json_object *st, kerr *e)
+{
+	_cleanup_free_ char *p = keng_path(g, id, "status.json");
+	if (!p)
+		return kerr_errno(e, "container %s", id);
+	const char *s = json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	return kfs_write_file(p, s, strlen(s), 0600, 1, e);
+}
+
+int keng_list(const struct keng *g, char ***ids, kerr *e)
+{
+	_cleanup_closedir_ DIR *d = opendir(g->cdir);
+	if (!d)
+		return kerr_errno(e, "open %s", g->cdir);
+	struct ent {
+		char id[65];
+		char created[48];
+	} *v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char recpath[80];
+		snprintf(recpath, sizeof(recpath), "%.64s/container.json", de->d_name);
+		if (!is_id(de->d_name) || faccessat(dirfd(d), recpath, F_OK, 0) < 0)
+			continue; /* being created, or a create that failed */
+		struct ent *nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return kerr_errno(e, "containers");
+		}
+		v = nv;
+		snprintf(v[n].id, sizeof(v[n].id), "%.64s", de->d_name);
+		v[n].created[0] = 0;
+		kerr ig = { 0 };
+		json_object *rec = NULL;
+		if (keng_record(g, de->d_name, &rec, &ig) == 0)
+			snprintf(v[n].created, sizeof(v[n].created), "%s", kj_get_str(rec, "Created") ?: "");
+		json_object_put(rec);
+		n++;
+	}
+	/* newest first (RFC 3339 in UTC sorts as text) */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(v[j - 1].created, v[j].created) < 0; j--) {
+			struct ent t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	char **out = calloc(1, sizeof(char *));
+	int rc = out ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = kstrv_add(&out, v[i].id);
+	free(v);
+	if (rc < 0) {
+		kstrv_free(out);
+		return kerr_errno(e, "containers");
+	}
+	*ids = out;
+	return 0;
+}
+
+/* The name in container.json, without Docker's leading '/'. */
+static char *record_name(const struct keng *g, const char *id)
+{
+	kerr ig = { 0 };
+	_cleanup_json_ json_object *rec = NULL;
+	if (keng_record(g, id, &rec, &ig) < 0)
+		return NULL;
+	const char *n = kj_get_str(rec, "Name");
+	return n ? strdup(*n == '/' ? n + 1 : n) : NULL;
+}
+
+int keng_resolve(const struct keng *g, const char *ref, char id[65], kerr *e)
+{
+	if (is_id(ref)) {
+		/* a full ID: no need to read every record */
+		_cleanup_free_ char *rec = keng_path(g, ref, "container.json");
+		if (rec && access(rec, F_OK) == 0) {
+			snprintf(id, 65, "%s", ref);
+			return 0;
+		}
+	}
+	_cleanup_strv_ char **ids = NULL;
+	if (keng_list(g, &ids, e) < 0)
+		return -1;
+	const char *r = *ref == '/' ? ref + 1 : ref;
+	for (char **p = ids; *p; p++) {
+		_cleanup_free_ char *n = record_name(g, *p);
+		if (!strcmp(*p, r) || (n && !strcmp(n, r))) {
+			snprintf(id, 65, "%s", *p);
+			return 0;
+		}
+	}
+	size_t len = strlen(r), hits = 0;
+	bool hex = len > 0;
+	for (const char *c = r; *c; c++)
+		hex = hex && isxdigit((unsigned char)*c);
+	for (char **p = ids; hex && *p; p++)
+		if (!strncmp(*p, r, len)) {
+			if (hits++ == 0)
+				snprintf(id, 65, "%s", *p);
+		}
+	if (hits == 1)
+		return 0;
+	if (hits > 1)
+		return kerr_msg(e, EINVAL, "%s matches %zu containers: give more of the ID", ref, hits);
+	return kerr_msg(e, ENOENT, "no such container: %s", ref);
+}
+
+/* ---- create ---- */
+
+static bool name_ok(const char *n)
+{
+	if (!isalnum((unsigned char)n[0]) || strlen(n) > 200)
+		return false;
+	for (const char *c = n; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '.' && *c != '-')
+			return false;
+	return true;
+}
+
+/* 1 when a container has NAME (its ID in OTHER), 0 when none has. */
+static int name_taken(const struct keng *g, const char *name, char other[65], kerr *e)
+{
+	_cleanup_strv_ char **ids = NULL;
+	if (keng_list(g, &ids, e) < 0)
+		return -1;
+	for (char **p = ids; *p; p++) {
+		_cleanup_free_ char *n = record_name(g, *p);
+		if (n && !strcmp(n, name)) {
+			snprintf(other, 65, "%s", *p);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int make_name(const struct keng *g, const unsigned char *rnd, char *out, size_t n, kerr *e)
+{
+	static const char *const adj[] = { "brave", "calm",  "eager",  "fair",  "gentle", "keen", "lucid", "noble",
+					   "quiet", "sharp", "steady", "swift", "tidy",   "wise", "bold",  "clever" };
+	static const char *const noun[] = { "lovelace", "hopper",  "ritchie", "thompson", "torvalds",  "knuth",
+					    "dijkstra", "turing",  "liskov",  "hamilton", "kernighan", "perlman",
+					    "cerf",     "lamport", "allen",   "wirth" };
+	for (int i = 0; i < 32; i++) {
+		snprintf(out, n, "%s_%s", adj[rnd[i] & 15], noun[rnd[i] >> 4]);
+		if (i >= 16)
+			snprintf(out + strlen(out), n - strlen(out), "%d", i);
+		char id[65];
+		int r = name_taken(g, out, id, e);
+		if (r <= 0)
+			return r;
+	}
+	return kerr_msg(e, EEXIST, "no free container name: give one with --name");
+}
+
+static int write_json(const char *path, json_object *o, kerr *e)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	return kfs_write_file(path, s, strlen(s), 0600, 1, e);
+}
+
+static json_object *supervise_json(const struct keng *g, const char *id, const char *dir, json_object *rec)
+{
+	json_object *c = kj_get(rec, "Config"), *h = kj_get(rec, "HostConfig");
+	json_object *s = json_object_new_object();
+	const char *name = kj_get_str(rec, "Name");
+	json_object_object_add(s, "id", json_object_new_string(id));
+	json_object_object_add(s, "name", json_object_new_string(name && *name == '/' ? name + 1 : name ?: ""));
+	json_object_object_add(s, "image", json_object_new_string(kj_get_str(c, "Image") ?: ""));
+	json_object_object_add(s, "image_id", json_object_new_string(kj_get_str(rec, "Image") ?: ""));
+	char *b = kstr_printf("%s/bundle", dir);
+	json_object_object_add(s, "bundle", json_object_new_string(b ? b : ""));
+	free(b);
+	json_object_object_add(s, "runtime", json_object_new_string(g->runtime));
+	json_object_object_add(s, "runtime_root", json_object_new_string(g->runtime_root));
+	json_object_object_add(s, "tty", json_object_new_boolean(kj_get_bool(c, "Tty")));
+	json_object_object_add(s, "stdin", json_object_new_boolean(kj_get_bool(c, "OpenStdin")));
+	json_object *log = json_object_new_object(), *lc = kj_get(h, "LogConfig"), *opts = NULL;
+	json_object_object_add(log, "driver", json_object_new_string(kj_get_str(lc, "Type") ?: "json-file"));
+	json_object_deep_copy(kj_get(lc, "Config"), &opts, NULL);
+	json_object_object_add(log, "opts", opts ? opts : json_object_new_object());
+	json_object_object_add(s, "log", log);
+	json_object *rp = kj_get(h, "RestartPolicy"), *r = json_object_new_object();
+	json_object_object_add(r, "policy", json_object_new_string(kj_get_str(rp, "Name") ?: "no"));
+	json_object_object_add(r, "max_retries", json_object_new_int64(kj_get_i64(rp, "MaximumRetryCount", 0)));
+	json_object_object_add(s, "restart", r);
+	json_object_object_add(s, "stop_signal", json_object_new_string(kj_get_str(c, "StopSignal") ?: "SIGTERM"));
+	json_object_object_add(s, "stop_timeout", json_object_new_int64(kj_get_i64(c, "StopTimeout", 10)));
+	json_object *hc = kj_get(c, "Healthcheck"), *sh = NULL;
+	json_object *test = kj_get(hc, "Test");
+	if (test && strcmp(kj_str(json_object_array_get_idx(test, 0)), "NONE")) {
+		sh = json_object_new_object();
+		json_object *t = NULL;
+		json_object_deep_copy(test, &t, NULL);
+		json_object_object_add(sh, "test", t);
+		/* Docker's defaults where the image says 0 */
+		int64_t iv = kj_get_i64(hc, "Interval", 0), to = kj_get_i64(hc, "Timeout", 0);
+		int64_t rt = kj_get_i64(hc, "Retries", 0), sp = kj_get_i64(hc, "StartPeriod", 0);
+		json_object_object_add(sh, "interval_ns", json_object_new_int64(iv > 0 ? iv : 30000000000LL));
+		json_object_object_add(sh, "timeout_ns", json_object_new_int64(to > 0 ? to : 30000000000LL));
+		json_object_object_add(sh, "retries", json_object_new_int64(rt > 0 ? rt : 3));
+		json_object_object_add(sh, "start_period_ns", json_object_new_int64(sp));
+	}
+	json_object_object_add(s, "healthcheck", sh);
+	json_object_object_add(s, "auto_remove", json_object_new_boolean(kj_get_bool(h, "AutoRemove")));
+	return s;
+}
+
+static char *join(char *const *v, char sep)
+{
+	size_t len = 1;
+	for (char *const *p = v; *p; p++)
+		len += strlen(*p) + 1;
+	char *s = calloc(1, len);
+	for (char *const *p = v; s && *p; p++) {
+		size_t at = strlen(s);
+		if (p != v)
+			s[at++] = sep;
+		strcpy(s + at, *p);
+	}
+	return s;
+}
+
+struct create_job {
+	char *tmp, *rootfs, *netns;
+	int mfd;
+	bool mounted;
+};
+
+static void create_undo(struct create_job *j)
+{
+	kerr ig = { 0 };
+	if (j->mounted)
+		keng_umount(j->rootfs, &ig);
+	if (j->netns) {
+		keng_umount(j->netns, &ig);
+		unlink(j->netns);
+	}
+	if (j->mfd >= 0)
+		close(j->mfd);
+	if (j->tmp)
+		keng_rm_tree(j->tmp, &ig);
+}
+
+static int create_steps(struct keng *g, const struct keng_opts *o, const struct keng_defaults *d, const char *id,
+			const char *name, struct create_job *j, kerr *e)
+{
+	_cleanup_(kstore_closep) struct kstore *s = NULL;
+	const struct kstore_image *img;
+	_cleanup_json_ json_object *icfg = NULL, *spec = NULL, *rec = NULL, *sup = NULL;
+	_cleanup_strv_ char **layers = NULL;
+	if (kstore_open(g->root, KSTORE_SHARED, &s, e) < 0 || kstore_resolve(s, o->image, &img, NULL, e) < 0 ||
+	    kstore_config(s, img, &icfg, e) < 0 || keng_layers_for_image(s, g->root, img, &layers, e) < 0)
+		return -1;
+	/* the directory has its final name from the start; container.json,
+	 * written last, is what makes it a container (keng_list) */
+	if (!(j->tmp = kstr_printf("%s/%s", g->cdir, id)) || !(j->rootfs = kstr_printf("%s/bundle/rootfs", j->tmp)))
+		return kerr_errno(e, "create");
+	_cleanup_free_ char *upper = kstr_printf("%s/upper", j->tmp), *work = kstr_printf("%s/work", j->tmp);
+	if (!upper || !work)
+		return kerr_errno(e, "create");
+	if (mkdir(j->tmp, 0700) < 0)
+		return kerr_errno(e, "mkdir %s", j->tmp);
+	if (kfs_mkdir_p(j->rootfs, 0755, e) < 0 || kfs_mkdir_p(upper, 0755, e) < 0 || kfs_mkdir_p(work, 0700, e) < 0)
+		return -1;
+	const char *net = o->network ? o->network : d->network;
+	if (!strcmp(net, "none")) {
+		_cleanup_free_ char *nsdir = kstr_printf("%s/netns", g->root);
+		if (!nsdir || !(j->netns = keng_netns_path(g, id)))
+			return kerr_errno(e, "create");
+		if (kfs_mkdir_p(nsdir, 0700, e) < 0)
+			return -1;
+		if (keng_netns_create(j->netns, e) < 0) {
+			free(j->netns);
+			j->netns = NULL;
+			return -1;
+		}
+	}
+	if ((j->mfd = keng_overlay_open(layers, upper, work, -1, e)) < 0)
+		return -1;
+	char created[KTIME_BUFSZ];
+	ktime_now(created, sizeof(created), KTIME_NANO_TRIM);
+	struct keng_build b = { .o = o,
+				.d = d,
+				.image = icfg,
+				.id = id,
+				.name = name,
+				.image_id = img->id,
+				.created = created,
+				.rootfd = j->mfd,
+				.netns = j->netns };
+	if (keng_build(&b, &spec, &rec, e) < 0)
+		return -1;
+	if (b.userns) {
+		/* root in a user namespace: the same root again over idmapped
+		 * layers, so the namespace's root owns what the host's root owns
+		 * in the image; the container's own upper layer (what keng_build
+		 * made in it included) is shifted to match */
+		_cleanup_close_ int ns = keng_userns_fd(d->userns_host_uid, d->userns_size, e);
+		if (ns < 0)
+			return -1;
+		close(j->mfd);
+		j->mfd = -1;
+		if (keng_shift_tree(upper, d->userns_host_uid, d->userns_size, e) < 0 ||
+		    (j->mfd = keng_overlay_open(layers, upper, work, ns, e)) < 0)
+			return -1;
+		/* the runtime makes the user namespace's own network namespace */
+		if (j->netns) {
+			kerr ig = { 0 };
+			keng_umount(j->netns, &ig);
+			unlink(j->netns);
+			free(j->netns);
+			j->netns = NULL;
+		}
+	}
+	_cleanup_free_ char *dir = keng_path(g, id, NULL);
+	_cleanup_free_ char *mdir = kstr_printf("%s/bundle/rootfs", dir ? dir : "");
+	_cleanup_free_ char *cj = kstr_printf("%s/bundle/config.json", j->tmp);
+	_cleanup_free_ char *rj = kstr_printf("%s/container.json", j->tmp);
+	_cleanup_free_ char *sj = kstr_printf("%s/supervise.json", j->tmp);
+	_cleanup_free_ char *lower = join(layers, ':');
+	if (!dir || !mdir || !cj || !rj || !sj || !lower)
+		return kerr_errno(e, "create");
+	json_object *gd = json_object_new_object(), *gdd = json_object_new_object();
+	json_object_object_add(gd, "Name", json_object_new_string("overlay"));
+	json_object_object_add(gdd, "LowerDir", json_object_new_string(lower));
+	char *x;
+	json_object_object_add(gdd, "UpperDir", json_object_new_string((x = kstr_printf("%s/upper", dir)) ? x : ""));
+	free(x);
+	json_object_object_add(gdd, "WorkDir", json_object_new_string((x = kstr_printf("%s/work", dir)) ? x : ""));
+	free(x);
+	json_object_object_add(gdd, "MergedDir", json_object_new_string(mdir));
+	json_object_object_add(gd, "Data", gdd);
+	json_object_object_add(rec, "GraphDriver", gd);
+	json_object_object_add(rec, "Driver", json_object_new_string("overlay"));
+	json_object_object_add(rec, "Runtime", json_object_new_string(g->runtime));
+	if (!(sup = supervise_json(g, id, dir, rec)))
+		return kerr_errno(e, "supervise.json");
+	if (write_json(cj, spec, e) < 0 || write_json(sj, sup, e) < 0)
+		return -1;
+	if (keng_overlay_attach(j->mfd, b.read_only, j->rootfs, e) < 0)
+		return -1;
+	j->mounted = true;
+	return write_json(rj, rec, e);
+}
+
+/* Directories without container.json: creates that were killed (no
+ * create runs while we hold the exclusive lock). */
+static void sweep(struct keng *g)
+{
+	_cleanup_closedir_ DIR *d = opendir(g->cdir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char rec[80];
+		snprintf(rec, sizeof(rec), "%.64s/container.json", de->d_name);
+		if (!is_id(de->d_name) || faccessat(dirfd(d), rec, F_OK, 0) == 0)
+			continue;
+		struct create_job j = { .mfd = -1,
+					.mounted = true,
+					.tmp = keng_path(g, de->d_name, NULL),
+					.rootfs = keng_path(g, de->d_name, "bundle/rootfs"),
+					.netns = keng_netns_path(g, de->d_name) };
+		create_undo(&j);
+		free(j.tmp);
+		free(j.rootfs);
+		free(j.netns);
+	}
+}
+
+int keng_create(struct keng *g, const struct keng_opts *o, const struct keng_defaults *d, char id_out[65], kerr *e)
+{
+	unsigned char rnd[32];
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return kerr_errno(e, "getrandom");
+	char id[65], name[256];
+	for (int i = 0; i < 32; i++)
+		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
+		return -1;
+	sweep(g);
+	keng_sweep_netns(g);
+	if (o->name) {
+		if (!name_ok(o->name))
+			return kerr_msg(e, EINVAL, "--name %s: a name is [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
+		char other[65];
+		int r = name_taken(g, o->name, other, e);
+		if (r < 0)
+			return -1;
+		if (r)
+			return kerr_msg(e, EEXIST,
+					"the container name \"%s\" is in use by container %.12s: remove it or "
+					"pick another name",
+					o->name, other);
+		snprintf(name, sizeof(name), "%s", o->name);
+	} else if (make_name(g, rnd, name, sizeof(name), e) < 0)
+		return -1;
+	struct create_job j = { .mfd = -1 };
+	int rc = create_steps(g, o, d, id, name, &j, e);
+	if (rc < 0) {
+		create_undo(&j);
+		kerr_wrap(e, "create %s", name);
+	} else {
+		if (j.mfd >= 0)
+			close(j.mfd);
+		snprintf(id_out, 65, "%s", id);
+	}
+	free(j.tmp);
+	free(j.rootfs);
+	free(j.netns);
+	return rc;
+}
+
+int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
+{
+	if (!name_ok(name))
+		return kerr_msg(e, EINVAL, "rename: \"%s\": a name is [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
+	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
+		return -1;
+	char other[65];
+	int r = name_taken(g, name, other, e);
+	if (r < 0)
+		return -1;
+	if (r)
+		return kerr_msg(e, EEXIST, "rename: the container name \"%s\" is in use by container %.12s", name,
+				other);
+	/* the record, the supervisor's copy and the annotation the policy reads */
+	static const char *const files[] = { "container.json", "supervise.json", "bundle/config.json" };
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *p = keng_path(g, id, files[i]), *slashed = kstr_printf("/%s", name);
+		_cleanup_json_ json_object *o = NULL;
+		if (!p || !slashed)
+			return kerr_errno(e, "rename");
+		if (read_json(p, &o, false, e) < 0)
+			return -1;
+		if (i == 0)
+			json_object_object_add(o, "Name", json_object_new_string(slashed));
+		else if (i == 1)
+			json_object_object_add(o, "name", json_object_new_string(name));
+		else if (kj_get(o, "annotations"))
+			json_object_object_add(kj_get(o, "annotations"), "io.kapsel.name",
+					       json_object_new_string(name));
+		if (write_json(p, o, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- state and inspect ---- */
+
+static bool alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+int keng_state(const struct keng *g, const char *id, struct keng_state *st, kerr *e)
+{
+	memset(st, 0, sizeof(*st));
+	_cleanup_json_ json_object *s = NULL;
+	if (keng_status_read(g, id, &s, e) < 0)
+		return -1;
+	snprintf(st->status, sizeof(st->status), "%s", s ? kj_get_str(s, "state") ?: "created" : "created");
+	st->pid = (pid_t)kj_get_i64(s, "pid", 0);
+	st->holder = (pid_t)kj_get_i64(s, "supervisor_pid", 0);
+	st->exit_code = (int)kj_get_i64(s, "exit_code", 0);
+	st->oom_killed = kj_get_bool(s, "oom_killed");
+	st->restart_count = (int)kj_get_i64(s, "restart_count", 0);
+	snprintf(st->started_at, sizeof(st->started_at), "%s", kj_get_str(s, "started_at") ?: "");
+	snprintf(st->finished_at, sizeof(st->finished_at), "%s", kj_get_str(s, "finished_at") ?: "");
+	snprintf(st->error, sizeof(st->error), "%s", kj_get_str(s, "error") ?: "");
+	bool up = !strcmp(st->status, "running") || !strcmp(st->status, "restarting");
+	if (up && !alive(st->holder)) {
+		if (alive(st->pid))
+			snprintf(st->error, sizeof(st->error),
+				 "its supervisor (pid %d) is gone; the container still runs", (int)st->holder);
+		else {
+			snprintf(st->status, sizeof(st->status), "dead");
+			snprintf(st->error, sizeof(st->error),
+				 "its supervisor (pid %d) and the container are gone; the exit code is unknown",
+				 (int)st->holder);
+		}
+	}
+	if (strcmp(st->status, "running"))
+		st->pid = 0;
+	return 0;
+}
+
+static const char *docker_time(const char *t)
+{
+	return t && *t ? t : "0001-01-01T00:00:00Z";
+}
+
+int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *e)
+{
+	json_object *rec;
+	struct keng_state st;
+	if (keng_record(g, id, &rec, e) < 0)
+		return -1;
+	if (keng_state(g, id, &st, e) < 0) {
+		json_object_put(rec);
+		return -1;
+	}
+	json_object *s = json_object_new_object();
+	json_object_object_add(s, "Status", json_object_new_string(st.status));
+	json_object_object_add(s, "Running", json_object_new_boolean(!strcmp(st.status, "running")));
+	json_object_object_add(s, "Paused", json_object_new_boolean(0));
+	json_object_object_add(s, "Restarting", json_object_new_boolean(!strcmp(st.status, "restarting")));
+	json_object_object_add(s, "OOMKilled", json_object_new_boolean(st.oom_killed));
+	json_object_object_add(s, "Dead", json_object_new_boolean(!strcmp(st.status, "dead")));
+	json_object_object_add(s, "Pid", json_object_new_int(st.pid));
+	json_object_object_add(s, "ExitCode", json_object_new_int(st.exit_code));
+	json_object_object_add(s, "Error", json_object_new_string(st.error));
+	json_object_object_add(s, "StartedAt", json_object_new_string(docker_time(st.started_at)));
+	json_object_object_add(s, "FinishedAt", json_object_new_string(docker_time(st.finished_at)));
+	_cleanup_json_ json_object *raw = NULL;
+	kerr ig = { 0 };
+	if (keng_status_read(g, id, &raw, &ig) == 0 && kj_get(raw, "health")) {
+		json_object *h = kj_get(raw, "health"), *dh = json_object_new_object(), *lg = NULL;
+		json_object_object_add(dh, "Status", json_object_new_string(kj_get_str(h, "status") ?: "starting"));
+		json_object_object_add(dh, "FailingStreak", json_object_new_int64(kj_get_i64(h, "failing_streak", 0)));
+		json_object_deep_copy(kj_get(h, "log"), &lg, NULL);
+		json_object_object_add(dh, "Log", lg ? lg : json_object_new_array());
+		json_object_object_add(s, "Health", dh);
+	}
+	/* Docker's order: Id, Created, Path, Args, State, Image ... */
+	json_object *o = json_object_new_object();
+	static const char *const head[] = { "Id", "Created", "Path", "Args", NULL };
+	for (const char *const *k = head; *k; k++) {
+		json_object *v = kj_get(rec, *k);
+		json_object_object_add(o, *k, v ? json_object_get(v) : NULL);
+	}
+	json_object_object_add(o, "State", s);
+	json_object_object_foreach(rec, k, v)
+	{
+		if (!kj_get(o, k))
+			json_object_object_add(o, k, json_object_get(v));
+	}
+	json_object_object_add(o, "RestartCount", json_object_new_int(st.restart_count));
+	char *lp = keng_path(g, id, NULL);
+	char *log = lp ? kstr_printf("%s/%s-json.log", lp, id) : NULL;
+	json_object_object_add(o, "LogPath", json_object_new_string(log ? log : ""));
+	free(log);
+	free(lp);
+	json_object_object_add(o, "ResolvConfPath", json_object_new_string(""));
+	json_object_object_add(o, "HostnamePath", json_object_new_string(""));
+	json_object_object_add(o, "HostsPath", json_object_new_string(""));
+	json_object *ns = json_object_new_object(), *nets = json_object_new_object(), *n = json_object_new_object();
+	const char *mode = kj_get_str(kj_get(rec, "HostConfig"), "NetworkMode") ?: "none";
+	static const char *const empty[] = { "NetworkID",   "EndpointID",        "Gateway",    "IPAddress",
+					     "IPv6Gateway", "GlobalIPv6Address", "MacAddress", NULL };
+	for (const char *const *f = empty; *f; f++)
+		json_object_object_add(n, *f, json_object_new_string(""));
+	json_object_object_add(n, "IPPrefixLen", json_object_new_int(0));
+	json_object_object_add(nets, mode, n);
+	json_object_object_add(ns, "Bridge", json_object_new_string(""));
+	json_object_object_add(ns, "SandboxKey", json_object_new_string(""));
+	json_object_object_add(ns, "Ports", json_object_new_object());
+	json_object_object_add(ns, "IPAddress", json_object_new_string(""));
+	json_object_object_add(ns, "Gateway", json_object_new_string(""));
+	json_object_object_add(ns, "MacAddress", json_object_new_string(""));
+	json_object_object_add(ns, "Networks", nets);
+	json_object_object_add(o, "NetworkSettings", ns);
+	json_object_put(rec);
+	*out = o;
+	return 0;
+}

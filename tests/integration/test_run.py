@@ -1,0 +1,571 @@
+"""kapsel create/run/start/stop/kill/rm/ps/inspect/wait from the outside,
+with real images (a busybox root from tests/fixtures/mkrootfs.sh, made an
+OCI layout by tests/fixtures/images/mkrunimage.py) loaded into a temporary
+--root: the hardened defaults with no flag, each way out, the image config
+conversion, the symlinked /etc/passwd attack, Docker's JSON fields, and a
+clean rm."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401
+from conftest import BUILD, PERMISSIVE_POLICY, PROBE, REPO
+
+sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "images"))
+import mkrunimage  # noqa: E402
+
+KAPSEL = os.path.join(BUILD, "src", "kapsel", "kapsel")
+CONF = os.path.join(REPO, "data", "kapsel.conf")
+
+
+class Kapsel:
+    def __init__(self, root):
+        self.root = str(root)
+
+    def argv(self, *args):
+        return [KAPSEL, "--root", self.root, "--config", CONF, *args]
+
+    def __call__(self, *args, check=False, env=None, input=None, timeout=120):
+        e = dict(os.environ)
+        e.pop("KAPSEL_POLICY", None)
+        e.update(env or {})
+        p = subprocess.run(self.argv(*args), capture_output=True, text=True, env=e, input=input,
+                           timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL)
+        if check:
+            assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p
+
+    def out(self, *args, **kw):
+        p = self(*args, **kw)
+        assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p.stdout
+
+    def inspect(self, ref):
+        return json.loads(self.out("inspect", ref))[0]
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    """Every image the tests run, loaded into one store."""
+    base = tmp_path_factory.mktemp("run")
+    rootfs = str(base / "rootfs")
+    subprocess.run(["sh", os.path.join(REPO, "tests", "fixtures", "mkrootfs.sh"), rootfs, PROBE], check=True)
+    bb = mkrunimage.dir_layer(rootfs)
+    # the attacker's "host" file: a passwd with a root user the image lacks
+    evil = str(base / "host-passwd")
+    with open(evil, "w") as f:
+        f.write("evil:x:0:0:evil:/:/bin/sh\n")
+    victim = str(base / "victim")
+    os.mkdir(victim)
+    secret = str(base / "secret")
+    os.mkdir(secret)
+    with open(os.path.join(secret, "key"), "w") as f:
+        f.write("host secret\n")
+    imgs = {
+        "kt/plain:1": ([bb], {"Cmd": ["sh"]}),
+        "kt/conv:1": ([bb, mkrunimage.files_layer({"srv/data/file": b"layer two\n"})],
+                      {"Env": ["PATH=/bin:/usr/bin", "FOO=image", "KEEP=yes"], "Entrypoint": ["/bin/sh", "-c"],
+                       "Cmd": ["echo $FOO"], "WorkingDir": "/srv/app", "Labels": {"maint": "kt",
+                       "io.kapsel.policy.level": "privileged"}, "StopSignal": "SIGUSR1",
+                       "Volumes": {"/data": {}}}),
+        "kt/user:1": ([bb], {"Cmd": ["id"], "User": "user"}),
+        "kt/uid:1": ([bb], {"Cmd": ["id"], "User": "4321"}),
+        "kt/evil:1": ([bb, mkrunimage.files_layer({"etc/passwd": ("symlink", "../../../../../../.." + evil)})],
+                      {"Cmd": ["id"], "User": "evil"}),
+        "kt/white:1": ([bb, mkrunimage.files_layer({"etc/hostname": ("whiteout",)})], {"Cmd": ["sh"]}),
+        # whiteouts through a symlink the same layer made, pointing at a host directory
+        "kt/escape:1": ([bb, mkrunimage.files_layer({"esc": ("symlink", victim), "esc/planted": ("whiteout",),
+                                                     "esc2": ("symlink", victim), "esc2/.wh..wh..opq": b""})],
+                        {"Cmd": ["sh"]}),
+        # a hard link through a symlink to a host file
+        "kt/steal:1": ([bb, mkrunimage.files_layer({"sec": ("symlink", secret), "stolen": ("hardlink", "sec/key")})],
+                       {"Cmd": ["sh"]}),
+    }
+    root = base / "store"
+    k = Kapsel(root)
+    k.tars = {}
+    for tag, (layers, cfg) in imgs.items():
+        tar = str(base / (tag.replace("/", "_").replace(":", "_") + ".tar"))
+        mkrunimage.oci_image(tar, tag, layers, cfg)
+        k.out("load", "-i", tar)
+        k.tars[tag] = tar
+    k.victim = victim
+    yield k
+    for cid in k.out("ps", "-aq", "--no-trunc").split():
+        k("rm", "-f", cid)
+    from clients import umount_under
+    umount_under(str(root))
+
+
+def mounts_under(path):
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4] for line in f if line.split()[4].startswith(str(path))]
+
+
+def status(out, key):
+    m = re.search(r"^%s:\s*(\S+)" % key, out, re.M)
+    return m and m.group(1)
+
+
+# ---- the defaults, with no flag ----
+
+def test_no_flags_runs_as_65534(images):
+    p = images("run", "--rm", "kt/plain:1", "id")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)"
+
+
+def test_no_flags_hardening_from_inside(images):
+    script = ("grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status;"
+              "grep -E ' / | /tmp | /var/tmp | /run ' /proc/mounts;"
+              "touch /x 2>&1; echo ok > /tmp/w && echo tmp-writable;"
+              "cp /bin/busybox /tmp/busybox && /tmp/busybox true 2>&1 || echo tmp-noexec;"
+              "echo sysctl > /proc/sys/kernel/hostname 2>&1 || echo procsys-ro;"
+              "ls /sys/class/net; cat /sys/class/net/lo/operstate;"
+              "echo nofile=$(ulimit -n) nproc=$(ulimit -u);"
+              "echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max);"
+              "echo pids=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max);"
+              "cat /proc/keys | wc -c")
+    p = images("run", "--rm", "kt/plain:1", "sh", "-c", script)
+    out = p.stdout
+    for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert status(out, cap) == "0000000000000000", out
+    assert status(out, "NoNewPrivs") == "1"
+    assert status(out, "Seccomp") == "2"
+    root = [line for line in out.splitlines() if " / " in line][0]
+    assert re.search(r"\bro\b", root) and "nosuid" in root and "nodev" in root and root.split()[2] == "overlay"
+    for d in ("/tmp", "/var/tmp", "/run"):
+        m = [line for line in out.splitlines() if line.split()[1:2] == [d]]
+        assert m and all(o in m[0] for o in ("nosuid", "nodev", "noexec", "size=")), (d, out)
+    assert "Read-only file system" in out
+    assert "tmp-writable" in out and "/tmp/busybox: Permission denied\ntmp-noexec" in out and "procsys-ro" in out
+    nets = out.split("procsys-ro\n", 1)[1].splitlines()
+    assert nets[0] == "lo" and nets[1] == "unknown"  # loopback, and up (operstate of lo is "unknown")
+    assert "nofile=1024 nproc=512" in out
+    assert "mem=268435456" in out and "pids=512" in out
+    assert out.strip().endswith("0")  # /proc/keys masked
+
+
+def test_the_runtime_policy_still_checks(images):
+    # host networking is refused by the runtime's built-in policy (B4), and
+    # the error names the rule and the fix
+    p = images("run", "--rm", "--network", "host", "kt/plain:1", "true")
+    assert p.returncode == 125
+    assert "B4" in p.stderr and "host-network" in p.stderr
+
+
+# ---- the ways out ----
+
+def test_read_only_false(images):
+    p = images("run", "--rm", "--user", "1000", "kt/plain:1", "sh", "-c", "touch /home/user/x 2>&1; echo $?")
+    assert "Read-only file system" in p.stdout
+    p = images("run", "--rm", "--read-only=false", "--user", "1000", "kt/plain:1", "sh", "-c",
+               "touch /home/user/x && echo written; grep ' / ' /proc/mounts")
+    assert "written" in p.stdout, p.stderr
+    assert re.search(r"overlay \S*\brw\b", p.stdout)
+
+
+def test_user_0_is_root_in_a_user_namespace(images):
+    p = images("run", "--rm", "--user", "0", "kt/plain:1", "sh", "-c",
+               "id -u; cat /proc/self/uid_map; grep CapEff /proc/self/status")
+    lines = p.stdout.split()
+    assert lines[0] == "0", p.stderr
+    assert lines[1:4] == ["0", "100000", "65536"]
+    assert status(p.stdout, "CapEff") == "0000000000000000"
+    # the image's files are root's inside (idmapped layers, nothing copied
+    # or chowned), and what root writes belongs to host uid 100000
+    p = images("run", "--name", "kt-root", "--user", "0", "--read-only=false", "-w", "/srv/w", "kt/plain:1", "sh",
+               "-c", "stat -c '%u %g' /etc/passwd /root; touch /root/made /srv/w/f && echo wrote")
+    assert p.stdout == "0 0\n0 0\nwrote\n", p.stderr
+    upper = images.inspect("kt-root")["GraphDriver"]["Data"]["UpperDir"]
+    st = os.stat(os.path.join(upper, "root", "made"))
+    assert (st.st_uid, st.st_gid) == (100000, 100000)
+    st = os.stat(os.path.join(upper, "srv", "w", "f"))
+    assert st.st_uid == 100000
+    layer = images.inspect("kt-root")["GraphDriver"]["Data"]["LowerDir"].split(":")[0]
+    assert os.stat(os.path.join(layer, "etc", "passwd")).st_uid == 0  # the shared layer is unchanged
+    images.out("rm", "kt-root")
+
+
+def test_cap_add(images):
+    p = images("run", "--rm", "--cap-add", "NET_BIND_SERVICE", "kt/plain:1", "grep", "CapEff", "/proc/self/status")
+    assert status(p.stdout, "CapEff") == "0000000000000400", p.stderr
+
+
+def test_limits_flags(images):
+    p = images("run", "--rm", "--memory", "64m", "--pids-limit", "100", "--ulimit", "nofile=256:512", "kt/plain:1",
+               "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max;"
+               "ulimit -n; ulimit -Hn")
+    assert p.stdout.split() == ["67108864", "100", "256", "512"], p.stderr
+
+
+def test_tmpfs_exec(images):
+    p = images("run", "--rm", "--tmpfs", "/tmp:exec,size=8m", "kt/plain:1", "sh", "-c",
+               "cp /bin/busybox /tmp/busybox && /tmp/busybox echo ran; grep ' /tmp ' /proc/mounts")
+    assert "ran" in p.stdout, p.stderr
+    assert "noexec" not in p.stdout and "size=8192k" in p.stdout
+
+
+def test_seccomp_unconfined_and_host_network_under_a_policy_that_allows_them(images):
+    env = {"KAPSEL_POLICY": PERMISSIVE_POLICY}
+    p = images("run", "--rm", "--security-opt", "seccomp=unconfined", "kt/plain:1", "grep", "Seccomp:",
+               "/proc/self/status", env=env)
+    assert status(p.stdout, "Seccomp") == "0", p.stderr
+    p = images("run", "--rm", "--network", "host", "kt/plain:1", "ls", "/sys/class/net", env=env)
+    assert sorted(p.stdout.split()) == sorted(os.listdir("/sys/class/net")), p.stderr
+    # under the built-in policy the filter is put back, and it says how to exempt
+    p = images("run", "--rm", "--security-opt", "seccomp=unconfined", "kt/plain:1", "grep", "Seccomp:",
+               "/proc/self/status")
+    assert status(p.stdout, "Seccomp") == "2"
+    assert "B10" in p.stderr and "exempt" in p.stderr
+
+
+def test_bad_flags_name_themselves(images):
+    for args, words in ((["--cap-add", "NOPE"], "--cap-add NOPE"), (["--ulimit", "nofile"], "--ulimit"),
+                        (["--network", "bridge"], "--network bridge"),
+                        (["--security-opt", "apparmor=x"], "--security-opt"),
+                        (["--memory", "64m", "--memory-swap", "32m"], "--memory-swap"),
+                        (["--restart", "always", "--rm"], "--rm"), (["-w", "rel"], "absolute"),
+                        (["--user", "ghost"], "unable to find user ghost"), (["--name", "-bad"], "--name")):
+        p = images("run", *args, "kt/plain:1", "true")
+        assert p.returncode in (2, 125), (args, p.stderr)
+        assert words in p.stderr, (args, p.stderr)
+    assert images("ps", "-aq").stdout == ""
+
+
+# ---- the image config ----
+
+def test_user_from_image(images):
+    p = images("run", "--rm", "kt/user:1")
+    # the image's /etc/group lists user in "extra" (2000)
+    assert p.stdout.strip() == "uid=1000(user) gid=1000(user) groups=1000(user),2000(extra)", p.stderr
+    p = images("run", "--rm", "kt/uid:1")
+    assert p.stdout.strip() == "uid=4321 gid=4321 groups=4321", p.stderr
+    p = images("run", "--rm", "--user", "user:extra", "--group-add", "nogroup", "kt/plain:1", "id")
+    assert p.stdout.strip() == "uid=1000(user) gid=2000(extra) groups=2000(extra),65534(nogroup)", p.stderr
+
+
+def test_symlinked_passwd_does_not_read_the_host(images):
+    # /etc/passwd in the image points at a host file naming "evil" as uid 0
+    p = images("run", "--rm", "kt/evil:1")
+    assert p.returncode == 125
+    assert "unable to find user evil" in p.stderr and "USER" in p.stderr
+    p = images("run", "--rm", "--user", "evil", "kt/plain:1", "id")
+    assert p.returncode == 125 and "unable to find user evil" in p.stderr
+    assert images("ps", "-aq").stdout == ""
+
+
+def test_env_entrypoint_cmd_workdir(images):
+    assert images.out("run", "--rm", "kt/conv:1") == "image\n"
+    assert images.out("run", "--rm", "-e", "FOO=flag", "kt/conv:1") == "flag\n"
+    envf = os.path.join(images.root, "..", "e.env")
+    with open(envf, "w") as f:
+        f.write("# comment\nFOO=file\nFROMHOST\n")
+    out = images.out("run", "--rm", "--env-file", envf, "kt/conv:1", "echo $FOO $FROMHOST", env={"FROMHOST": "h"})
+    assert out == "file h\n"
+    out = images.out("run", "--rm", "kt/conv:1", "pwd; echo $PATH $HOME $KEEP; cat /srv/data/file")
+    assert out == "/srv/app\n/bin:/usr/bin /nonexistent yes\nlayer two\n"  # HOME from nobody's passwd entry
+    assert images.out("run", "--rm", "--entrypoint", "/bin/echo", "kt/conv:1", "a", "b") == "a b\n"
+    assert images.out("run", "--rm", "--entrypoint", "", "kt/conv:1", "echo", "c") == "c\n"
+    assert images.out("run", "--rm", "-w", "/made/here", "kt/conv:1", "pwd") == "/made/here\n"
+    # an image without PATH gets the default one
+    out = images.out("run", "--rm", "kt/plain:1", "sh", "-c", "echo $PATH")
+    assert out == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+
+
+def test_whiteout_hides_a_lower_file(images):
+    p = images("run", "--rm", "kt/white:1", "sh", "-c", "ls /etc/hostname 2>&1; ls /etc/passwd")
+    assert "No such file" in p.stdout and "/etc/passwd" in p.stdout
+
+
+def test_whiteout_through_a_symlink_stays_in_the_layer(images):
+    p = images("run", "--rm", "kt/escape:1", "true")
+    assert p.returncode == 0, p.stderr
+    # nothing was planted in the host directory the symlinks name
+    assert os.listdir(images.victim) == []
+    with pytest.raises(OSError):
+        os.getxattr(images.victim, "trusted.overlay.opaque")
+
+
+def test_hardlink_through_a_symlink_is_refused(images):
+    p = images("run", "--rm", "kt/steal:1", "cat", "/stolen")
+    assert "host secret" not in p.stdout
+    assert p.returncode == 125 and "stolen" in p.stderr, p.stderr
+    assert os.stat(os.path.join(os.path.dirname(images.victim), "secret", "key")).st_nlink == 1
+
+
+def test_volumes_labels_stop_signal(images):
+    cid = images.out("create", "--name", "kt-conv", "-l", "extra=1", "kt/conv:1").strip()
+    i = images.inspect("kt-conv")
+    assert i["Config"]["Labels"] == {"maint": "kt", "io.kapsel.policy.level": "privileged", "extra": "1"}
+    assert i["Config"]["StopSignal"] == "SIGUSR1"
+    assert i["Config"]["Volumes"] == {"/data": {}}
+    assert [m["Destination"] for m in i["Mounts"]] == ["/data"] and i["Mounts"][0]["Type"] == "tmpfs"
+    spec = json.load(open(os.path.join(images.root, "containers", cid, "bundle", "config.json")))
+    ann = spec["annotations"]
+    # labels are copied as annotations, except keys the policy reads
+    assert ann["maint"] == "kt" and ann["extra"] == "1" and "io.kapsel.policy.level" not in ann
+    assert ann["org.opencontainers.image.stopSignal"] == "SIGUSR1" and ann["io.kapsel.name"] == "kt-conv"
+    data = [m for m in spec["mounts"] if m["destination"] == "/data"][0]
+    assert data["type"] == "tmpfs" and {"nosuid", "nodev", "noexec"} <= set(data["options"])
+    assert spec["process"]["user"]["additionalGids"][0] == spec["process"]["user"]["gid"]
+    images.out("rm", "kt-conv")
+
+
+# ---- Docker's names and JSON ----
+
+def test_inspect_and_ps_fields(images):
+    p = images("run", "--name", "kt-exit", "kt/plain:1", "sh", "-c", "exit 3")
+    assert p.returncode == 3
+    i = images.inspect("kt-exit")
+    assert re.fullmatch(r"[0-9a-f]{64}", i["Id"]) and i["Name"] == "/kt-exit"
+    st = i["State"]
+    assert st["Status"] == "exited" and st["Running"] is False and st["ExitCode"] == 3 and st["Pid"] == 0
+    assert re.match(r"\d{4}-\d\d-\d\dT", st["StartedAt"]) and st["FinishedAt"] >= st["StartedAt"]
+    assert i["Path"] == "sh" and i["Args"] == ["-c", "exit 3"]
+    assert i["Config"]["Cmd"] == ["sh", "-c", "exit 3"] and i["Config"]["Image"] == "kt/plain:1"
+    assert i["Config"]["User"] == "" and i["Config"]["WorkingDir"] == ""
+    assert "HOME=/nonexistent" in i["Config"]["Env"]
+    h = i["HostConfig"]
+    assert h["ReadonlyRootfs"] is True and h["CapAdd"] is None and h["Memory"] == 268435456
+    assert h["MemorySwap"] == 268435456 and h["NanoCpus"] == 10**9 and h["PidsLimit"] == 512
+    assert h["NetworkMode"] == "none" and h["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 5}
+    assert "none" in i["NetworkSettings"]["Networks"] and i["GraphDriver"]["Name"] == "overlay"
+    assert i["Image"].startswith("sha256:")
+    assert images.out("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}} {{json .Config.Cmd}}",
+                      "kt-exit") == 'exited 3 ["sh","-c","exit 3"]\n'
+    rows = [json.loads(line) for line in images.out("ps", "-a", "--format", "json").splitlines()]
+    row = [r for r in rows if r["Names"] == "kt-exit"][0]
+    assert row["ID"] == i["Id"][:12] and row["State"] == "exited" and row["Image"] == "kt/plain:1"
+    assert row["Status"].startswith("Exited (3) ") and row["Command"] == '"sh -c exit 3"'
+    assert set(row) >= {"Command", "CreatedAt", "ID", "Image", "Labels", "Mounts", "Names", "Networks", "Ports",
+                        "RunningFor", "State", "Status"}
+    assert images.out("ps", "--format", "{{.Names}}") == ""  # not running
+    assert i["Id"][:12] in images.out("ps", "-aq").split()
+    # resolved by name, ID and unique prefix
+    for ref in ("kt-exit", i["Id"], i["Id"][:6]):
+        assert images.inspect(ref)["Id"] == i["Id"]
+    assert images("inspect", "nosuch").returncode == 1
+    # names are unique
+    p = images("create", "--name", "kt-exit", "kt/plain:1")
+    assert p.returncode == 1 and "in use" in p.stderr
+    assert images("inspect", "--format", "{{range .Mounts}}{{end}}", "kt-exit").returncode == 2
+    images.out("rm", "kt-exit")
+
+
+def test_rename(images):
+    cid = images.out("create", "--name", "kt-old", "kt/plain:1", "true").strip()
+    images.out("create", "--name", "kt-other", "kt/plain:1", "true")
+    assert images.out("rename", "kt-old", "kt-new") == ""
+    assert images.inspect("kt-new")["Id"] == cid and images.inspect("kt-new")["Name"] == "/kt-new"
+    assert images("inspect", "kt-old").returncode == 1
+    spec = json.load(open(os.path.join(images.root, "containers", cid, "bundle", "config.json")))
+    assert spec["annotations"]["io.kapsel.name"] == "kt-new"
+    sup = json.load(open(os.path.join(images.root, "containers", cid, "supervise.json")))
+    assert sup["name"] == "kt-new"
+    p = images("rename", "kt-new", "kt-other")
+    assert p.returncode == 1 and "in use" in p.stderr
+    p = images("rename", "kt-new", "bad/name")
+    assert p.returncode == 1 and "a name is" in p.stderr
+    images.out("rm", "kt-new", "kt-other")
+
+
+def test_container_prune(images):
+    a = images.out("create", "kt/plain:1", "true").strip()
+    images("run", "--name", "kt-pruned", "kt/plain:1", "true")
+    b = images.inspect("kt-pruned")["Id"]
+    fg = subprocess.Popen(images.argv("run", "--rm", "--name", "kt-alive", "kt/plain:1", "sleep", "30"),
+                          stdin=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: images("ps", "--format", "{{.Names}}").stdout == "kt-alive\n")
+        out = images.out("container", "prune", "-f")
+        assert out.splitlines()[0] == "Deleted Containers:" and set(out.splitlines()[1:]) == {a, b}
+        assert images.out("ps", "-a", "--format", "{{.Names}}") == "kt-alive\n"
+    finally:
+        images("kill", "kt-alive")
+        fg.wait(timeout=30)
+
+
+def wait_for(pred, timeout=30):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_foreground_stop_kill_wait(images):
+    fg = subprocess.Popen(images.argv("run", "--name", "kt-fg", "--stop-timeout", "1", "kt/plain:1", "sleep", "60"),
+                          stdin=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: images("ps", "--format", "{{.Names}}").stdout == "kt-fg\n")
+        i = images.inspect("kt-fg")
+        assert i["State"]["Running"] is True and i["State"]["Pid"] > 0
+        with open(f"/proc/{i['State']['Pid']}/status") as f:
+            assert status(f.read(), "Uid") == "65534"
+        # rm of a running container is refused
+        p = images("rm", "kt-fg")
+        assert p.returncode == 1 and "rm -f" in p.stderr
+        w = subprocess.Popen(images.argv("wait", "kt-fg"), stdout=subprocess.PIPE, text=True)
+        # sleep as pid 1 ignores SIGTERM: stop kills it after the timeout
+        assert images.out("stop", "kt-fg") == "kt-fg\n"
+        assert fg.wait(timeout=30) == 137
+        assert w.communicate(timeout=30)[0] == "137\n"
+        assert images.inspect("kt-fg")["State"]["Status"] == "exited"
+        p = images("kill", "kt-fg")
+        assert p.returncode == 1 and "not running" in p.stderr
+    finally:
+        if fg.poll() is None:
+            fg.kill()
+    images.out("rm", "kt-fg")
+
+
+def test_kill_signal_and_interactive(images):
+    fg = subprocess.Popen(images.argv("run", "--rm", "--name", "kt-kill", "kt/plain:1", "sh", "-c",
+                                      "trap 'exit 7' USR1; while :; do sleep 0.1; done"), stdin=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: images("ps", "--format", "{{.Names}}").stdout == "kt-kill\n")
+        time.sleep(0.3)  # the trap is set
+        assert images.out("kill", "-s", "USR1", "kt-kill") == "kt-kill\n"
+        assert fg.wait(timeout=30) == 7
+    finally:
+        if fg.poll() is None:
+            fg.kill()
+    # --rm removed it
+    assert images("inspect", "kt-kill").returncode == 1
+    # -i: stdin reaches the container
+    assert images.out("run", "--rm", "-i", "kt/plain:1", "cat", input="through\n") == "through\n"
+    assert images.out("run", "--rm", "kt/plain:1", "cat", input="not-passed\n") == ""
+
+
+def test_rm_cleans_the_overlay_and_the_directory(images):
+    cid = images.out("create", "kt/plain:1", "true").strip()
+    d = os.path.join(images.root, "containers", cid)
+    ns = os.path.join(images.root, "netns", cid)
+    assert mounts_under(d) == [d + "/bundle/rootfs"] and mounts_under(ns) == [ns]
+    assert images.out("rm", cid[:10]) == cid[:10] + "\n"
+    assert not os.path.exists(d) and mounts_under(d) == []
+    assert not os.path.exists(ns) and mounts_under(ns) == []
+    # a foreground --rm leaves nothing either
+    before = set(os.listdir(os.path.join(images.root, "containers")))
+    images.out("run", "--rm", "kt/plain:1", "true")
+    assert set(os.listdir(os.path.join(images.root, "containers"))) == before
+    assert mounts_under(os.path.join(images.root, "containers")) == []
+    assert mounts_under(os.path.join(images.root, "netns")) == []
+
+
+def supervise_bin():
+    return os.environ.get("KAPSEL_SUPERVISE") or next(
+        (p for p in [os.path.join(BUILD, "src", "supervise", "kapsel-supervise")] if os.path.exists(p)), None)
+
+
+def test_detached_needs_the_supervisor(images):
+    if supervise_bin():
+        pytest.skip("kapsel-supervise is built: test_run_detached covers -d")
+    p = images("run", "-d", "kt/plain:1", "sleep", "5", env={"KAPSEL_SUPERVISE": ""})
+    assert p.returncode == 125 and "kapsel-supervise" in p.stderr
+    assert images("ps", "-aq").stdout == ""
+
+
+def test_run_detached(images):
+    if not supervise_bin():
+        pytest.skip("kapsel-supervise is not built")
+    env = {"KAPSEL_SUPERVISE": supervise_bin()}
+    p = images("run", "-d", "--restart", "no", "--name", "kt-d", "kt/plain:1", "sh", "-c",
+               "trap 'exit 3' TERM; echo out; echo err >&2; while :; do sleep 0.1; done", env=env)
+    assert p.returncode == 0, p.stderr
+    cid = p.stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", cid)
+    i = images.inspect("kt-d")
+    assert i["State"]["Status"] == "running" and i["State"]["Pid"] > 0
+    assert images.out("ps", "--format", "{{.ID}} {{.Names}}") == f"{cid[:12]} kt-d\n"
+    log = os.path.join(images.root, "containers", cid, cid + "-json.log")
+    assert wait_for(lambda: os.path.exists(log) and open(log).read().count("\n") >= 2)
+    lines = [json.loads(x) for x in open(log).read().splitlines()]
+    assert {(x["stream"], x["log"]) for x in lines} == {("stdout", "out\n"), ("stderr", "err\n")}
+    w = subprocess.Popen(images.argv("wait", "kt-d"), stdout=subprocess.PIPE, text=True, env=dict(os.environ, **env))
+    # the stop signal (SIGTERM) reaches the trap, through the supervisor
+    assert images.out("stop", "-t", "20", "kt-d", env=env) == "kt-d\n"
+    assert w.communicate(timeout=30)[0] == "3\n"
+    i = images.inspect("kt-d")
+    assert i["State"]["Status"] == "exited" and i["State"]["ExitCode"] == 3
+    # start again, kill, remove with -f while it runs
+    assert images.out("start", "kt-d", env=env) == "kt-d\n"
+    assert images.inspect("kt-d")["State"]["Running"] is True
+    time.sleep(0.3)  # the trap is set
+    assert images.out("kill", "-s", "TERM", "kt-d", env=env) == "kt-d\n"
+    assert images.out("wait", "kt-d", env=env) == "3\n"
+    assert images.out("start", "kt-d", env=env) == "kt-d\n"
+    pid = images.inspect("kt-d")["State"]["Pid"]
+    assert images.out("restart", "-t", "20", "kt-d", env=env) == "kt-d\n"
+    i = images.inspect("kt-d")
+    assert i["State"]["Running"] is True and i["State"]["Pid"] not in (0, pid)
+    assert images.out("rm", "-f", "kt-d", env=env) == "kt-d\n"
+    assert not os.path.exists(os.path.join(images.root, "containers", cid))
+    assert mounts_under(os.path.join(images.root, "containers", cid)) == []
+    assert mounts_under(os.path.join(images.root, "netns", cid)) == []
+    # -d --rm: the supervisor removes it when it exits
+    cid = images.out("run", "-d", "--rm", "kt/plain:1", "true", env=env).strip()
+    assert wait_for(lambda: not os.path.exists(os.path.join(images.root, "containers", cid)))
+    assert images("inspect", cid).returncode == 1
+    images.out("create", "kt/plain:1", "true")  # a create releases the network namespace left behind
+    assert mounts_under(os.path.join(images.root, "netns", cid)) == []
+    assert not os.path.exists(os.path.join(images.root, "netns", cid))
+
+
+
+def test_health_check_through_the_supervisor(images):
+    if not supervise_bin():
+        pytest.skip("kapsel-supervise is not built")
+    env = {"KAPSEL_SUPERVISE": supervise_bin()}
+    images.out("run", "-d", "--name", "kt-hc", "--health-cmd", "test -e /tmp/ok", "--health-interval", "1s",
+               "--health-retries", "1", "kt/plain:1", "sh", "-c", "sleep 2; touch /tmp/ok; sleep 60", env=env)
+    try:
+        assert images.inspect("kt-hc")["Config"]["Healthcheck"]["Test"] == ["CMD-SHELL", "test -e /tmp/ok"]
+        assert wait_for(lambda: (images.inspect("kt-hc")["State"].get("Health") or {}).get("Status") == "unhealthy")
+        assert wait_for(lambda: images.inspect("kt-hc")["State"]["Health"]["Status"] == "healthy")
+    finally:
+        images("rm", "-f", "kt-hc", env=env)
+
+
+def test_tty(images):
+    from conftest import run_in_pty
+    code, out = run_in_pty(images.argv("run", "--rm", "-t", "kt/plain:1", "sh", "-c", "tty; exit 4"))
+    assert code == 4 and re.search(rb"^/dev/pts/\d+\r$", out, re.M), out
+    # -it: what is typed reaches the shell, its answer comes back
+    code, out = run_in_pty(images.argv("run", "--rm", "-it", "kt/plain:1", "sh"),
+                           answer=(b"$ ", b"echo typed-$((40+2)); exit 6\r"))
+    assert code == 6 and b"typed-42" in out, out
+
+
+def test_same_config_as_docker(images, dockerd):
+    """docker create and kapsel create of the same image with the same
+    flags: Config.Cmd, Entrypoint, WorkingDir, User and Env agree (kapsel
+    adds HOME, which Docker only puts in the process's environment)."""
+    p = dockerd("load", "-i", images.tars["kt/conv:1"])
+    if p.returncode != 0:
+        pytest.skip("this Docker cannot load an OCI layout: " + p.stderr)
+    cases = (([], []), (["-e", "FOO=flag", "-e", "NEW=1"], []), (["-w", "/other", "--user", "1000:2000"], []),
+             (["--entrypoint", "/bin/echo"], []), (["--entrypoint", "/bin/echo"], ["x", "y"]), ([], ["z"]),
+             (["--stop-signal", "SIGINT"], []))
+    for flags, args in cases:
+        d = dockerd("create", *flags, "kt/conv:1", *args, check=True).stdout.strip()
+        try:
+            dc = json.loads(dockerd("inspect", d, check=True).stdout)[0]["Config"]
+        finally:
+            dockerd("rm", d)
+        k = images.out("create", *flags, "kt/conv:1", *args).strip()
+        kc = images.inspect(k)["Config"]
+        images.out("rm", k)
+        for key in ("Cmd", "Entrypoint", "WorkingDir", "User", "StopSignal", "Image", "Labels", "Volumes"):
+            assert kc[key] == dc[key], (flags, args, key, kc[key], dc[key])
+        # (Docker's order of the flags' entries varies from run to run: a Go map)
+        assert sorted(e for e in kc["Env"] if not e.startswith("HOME=")) == sorted(dc["Env"]), (flags, args)
