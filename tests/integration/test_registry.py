@@ -532,3 +532,27 @@ def test_bad_references(tmp_path):
         assert p.returncode == 1 and "invalid reference" in p.stderr, (ref, p.stderr)
     p = kapsel(tmp_path / "s", "push", "nosuch:1")
     assert p.returncode == 1 and "No such image" in p.stderr
+
+
+def test_a_layer_in_a_compression_the_spec_has_not_is_refused(plain_registry, tmp_path):
+    """A layer labelled tar+gzip but compressed with xz (the right diff_id):
+    only gzip and zstd are read, in-process (libarchive's "all" filters run
+    lrzip, lzop, grzip as external programs on the registry's bytes), so the
+    xz bytes are hashed as they are and refused against the diff_id."""
+    import lzma
+    reg = plain_registry
+    conf = tmp_path / "kapsel.conf"
+    conf.write_text(f"[registries]\ninsecure = {reg.host}\n")
+    root = tmp_path / "store"
+    layer = mkimages.layer({"a": b"xz\n"})
+    blobs, man = lying_image([layer], ["sha256:" + mkimages.sha(layer)])
+    xz = lzma.compress(layer)
+    blobs[1] = xz
+    m = json.loads(man)
+    m["layers"][0].update(digest="sha256:" + mkimages.sha(xz), size=len(xz))
+    push_raw(reg, "lies/img", "xz", blobs, json.dumps(m).encode())
+    kapsel(root, "images", check=True)
+    before = snapshot(root)
+    p = kapsel(root, "pull", f"{reg.host}/lies/img:xz", conf=conf)
+    assert p.returncode == 1 and "uncompressed (config rootfs.diff_ids): digest mismatch" in p.stderr, p.stderr
+    assert snapshot(root) == before

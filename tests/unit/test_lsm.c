@@ -107,6 +107,30 @@ static void test_refused_without_lsm(void **state)
 	assert_int_equal(klsm_check_process(&both, &p, "exec", &e), 0);
 }
 
+/* The kernel trims the value written to attr/exec and splits it at a
+ * space: " unconfined" or "unconfined\n" would run the container unconfined
+ * past a policy that refuses "unconfined".  Such names are refused. */
+static void test_profile_name_with_odd_bytes(void **state)
+{
+	(void)state;
+	static const char *const bad[] = { " unconfined", "unconfined\n", "unconfined ", "\tunconfined",
+					   "kapsel-default x", "a\x01b", NULL };
+	struct klsm_host both = { 1, 1 };
+	struct oci_process p = { 0 };
+	kerr e = { 0 };
+	for (const char *const *b = bad; *b; b++) {
+		p.apparmor_profile = *b;
+		assert_int_equal(klsm_check_process(&both, &p, "config.json: process", &e), -1);
+		assert_int_equal(e.errnum, EINVAL);
+		assert_non_null(strstr(e.msg, "config.json: process.apparmorProfile: "));
+		assert_non_null(strstr(e.msg, "space or control character"));
+	}
+	p.apparmor_profile = "kapsel-default";
+	assert_int_equal(klsm_check_process(&both, &p, "config.json: process", &e), 0);
+	p.apparmor_profile = "parent//child";
+	assert_int_equal(klsm_check_process(&both, &p, "config.json: process", &e), 0);
+}
+
 static void test_apply_only_through_procfs(void **state)
 {
 	(void)state;
@@ -288,6 +312,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_refused_without_lsm),
+		cmocka_unit_test(test_profile_name_with_odd_bytes),
 		cmocka_unit_test(test_apply_only_through_procfs),
 		cmocka_unit_test(test_profile_find),
 		cmocka_unit_test(test_ensure_default),

@@ -83,8 +83,13 @@ int kfs_write_file(const char *path, const char *data, size_t len, mode_t mode, 
 		if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 			return kerr_set(e, ENAMETOOLONG, "write %s", path);
 		target = tmp;
+		/* the temp file is ours, new, with MODE: not a file (or a symlink)
+		 * someone left at that name, whose mode O_TRUNC would keep */
+		if (unlink(tmp) < 0 && errno != ENOENT)
+			return kerr_errno(e, "remove %s", tmp);
 	}
-	_cleanup_close_ int fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int flags = atomic ? O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC : O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+	_cleanup_close_ int fd = open(target, flags, mode);
 	if (fd < 0)
 		return kerr_errno(e, "open %s", target);
 	if (write_all(fd, data, len) < 0) {

@@ -13,7 +13,8 @@
 /* Read a whole file (NUL-terminated).  *len may be NULL. */
 int kfs_read_file(const char *path, char **out, size_t *len, kerr *e);
 int kfs_read_fd(int fd, char **out, size_t *len, kerr *e);
-/* Write a whole file: O_CREAT|O_TRUNC (or, with atomic, via a temp + rename). */
+/* Write a whole file: O_CREAT|O_TRUNC (or, with atomic, via PATH.tmp, made
+ * anew with MODE (O_EXCL|O_NOFOLLOW, whatever was there removed), + rename). */
 int kfs_write_file(const char *path, const char *data, size_t len, mode_t mode, int atomic, kerr *e);
 /* Write a string to an existing file (procfs, sysfs, cgroupfs). */
 int kfs_write_str(const char *path, const char *s, kerr *e);

@@ -67,7 +67,11 @@ static int push_blob(struct kreg *r, const struct kstore *s, const char *digest,
 			  strchr(p.location, '?') ? "&" : "?", digest);
 	if (!put)
 		return kerr_set(e, ENOMEM, "push");
-	if (strncmp(put, r->base, strlen(r->base)))
+	/* the registry's own origin: its base URL, then a path or a query (not
+	 * "https://HOST:PORT@elsewhere/" or "https://HOST:PORT0/", which start
+	 * alike but are other hosts, where the Authorization must not go) */
+	size_t bl = strlen(r->base);
+	if (strncmp(put, r->base, bl) || (put[bl] != '/' && put[bl] != '?'))
 		return kerr_msg(e, EPROTO, "start an upload: Location %s is not on %s", p.location, r->base);
 	static const char *const octet[] = { "Content-Type: application/octet-stream", NULL };
 	r->xfer = digest;
@@ -83,8 +87,9 @@ static int push_blob(struct kreg *r, const struct kstore *s, const char *digest,
 		return rc;
 	}
 	if (p.digest[0] && strcmp(p.digest, digest)) {
+		kerr_msg(e, EPROTO, "upload blob %s: the registry stored it as %s", digest, p.digest);
 		kreg_resp_clear(&p);
-		return kerr_msg(e, EPROTO, "upload blob %s: the registry stored it as %s", digest, p.digest);
+		return -1;
 	}
 	kreg_resp_clear(&p);
 	if (o->progress)

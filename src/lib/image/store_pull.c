@@ -138,7 +138,7 @@ struct kstore_image *kstore_find_image(struct kstore *s, const char *id)
 }
 
 /* The sha256 and length of the uncompressed stream of the layer file FD
- * (gzip, zstd or none: libarchive's filters and raw format). */
+ * (gzip, zstd or none: libarchive's gzip and zstd filters, raw format). */
 static int uncompressed_digest(int fd, const char *what, uint8_t sum[KSHA256_LEN], int64_t *usize, kerr *e)
 {
 	struct archive *a = archive_read_new();
@@ -153,8 +153,16 @@ static int uncompressed_digest(int fd, const char *what, uint8_t sum[KSHA256_LEN
 		archive_read_free(a);
 		return -1;
 	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_raw(a);
+	/* the layer compressions of the image-spec, in-process (ARCHIVE_WARN:
+	 * an external program), and no others: "all" would run lrzip, lzop or
+	 * grzip on the registry's bytes */
+	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK || archive_read_support_filter_zstd(a) != ARCHIVE_OK ||
+	    archive_read_support_format_raw(a) != ARCHIVE_OK) {
+		kerr_msg(e, ENOTSUP, "%s: libarchive reads gzip or zstd only through an external program", what);
+		ksha256_release(&d);
+		archive_read_free(a);
+		return -1;
+	}
 	*usize = 0;
 	int r = archive_read_open_fd(a, fd, CHUNK);
 	if (r == ARCHIVE_OK)

@@ -6,6 +6,7 @@
 #include "linux/procfs.h"
 #include "oci/spec.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -44,8 +45,21 @@ static int set(const char *v)
 	return v && *v;
 }
 
+/* A name written to attr/exec as it is: the kernel trims the value and
+ * splits it at a space, so " unconfined" would be read as "unconfined". */
+static int plain_name(const char *v)
+{
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+		if (isspace(*c) || iscntrl(*c))
+			return 0;
+	return 1;
+}
+
 int klsm_check_process(const struct klsm_host *h, const struct oci_process *p, const char *field, kerr *e)
 {
+	if (set(p->apparmor_profile) && !plain_name(p->apparmor_profile))
+		return kerr_msg(e, EINVAL, "%s.apparmorProfile: \"%.200s\": a profile name has no space or control "
+				"character (the kernel would trim or split it)", field, p->apparmor_profile);
 	if (set(p->apparmor_profile) && strcmp(p->apparmor_profile, "unconfined") && !h->apparmor)
 		return kerr_msg(e, ENOTSUP, "%s.apparmorProfile: \"%s\" cannot be applied: this host has no AppArmor "
 				"(only \"unconfined\" is accepted)", field, p->apparmor_profile);
