@@ -94,7 +94,8 @@ def images(tmp_path_factory):
     for tag, (layers, cfg) in imgs.items():
         tar = str(base / (tag.replace("/", "_").replace(":", "_") + ".tar"))
         mkrunimage.oci_image(tar, tag, layers, cfg)
-        k.out("load", "-i", tar)
+        if tag not in HOSTILE:  # the store's layer applier refuses those at load
+            k.out("load", "-i", tar)
         k.tars[tag] = tar
     k.victim = victim
     yield k
@@ -285,9 +286,13 @@ def test_whiteout_hides_a_lower_file(images):
     assert "No such file" in p.stdout and "/etc/passwd" in p.stdout
 
 
+HOSTILE = ("kt/escape:1", "kt/steal:1")
+
+
 def test_whiteout_through_a_symlink_stays_in_the_layer(images):
-    p = images("run", "--rm", "kt/escape:1", "true")
-    assert p.returncode == 0, p.stderr
+    p = images("load", "-i", images.tars["kt/escape:1"])
+    assert p.returncode == 1 and "which the layer does not have" in p.stderr, p.stderr
+    assert "kt/escape" not in images("images").stdout
     # nothing was planted in the host directory the symlinks name
     assert os.listdir(images.victim) == []
     with pytest.raises(OSError):
@@ -295,9 +300,10 @@ def test_whiteout_through_a_symlink_stays_in_the_layer(images):
 
 
 def test_hardlink_through_a_symlink_is_refused(images):
+    p = images("load", "-i", images.tars["kt/steal:1"])
+    assert p.returncode == 1 and "stolen" in p.stderr, p.stderr
     p = images("run", "--rm", "kt/steal:1", "cat", "/stolen")
-    assert "host secret" not in p.stdout
-    assert p.returncode == 125 and "stolen" in p.stderr, p.stderr
+    assert "host secret" not in p.stdout and p.returncode == 125, p
     assert os.stat(os.path.join(os.path.dirname(images.victim), "secret", "key")).st_nlink == 1
 
 
