@@ -52,53 +52,16 @@ try {
 	int want; /* 0 or the errno */
 };
 
-static void child(const struct try *t, size_t n, int out)
-{
-	char self[32];
-	int rs[64];
-	kerr e;
-	snprintf(self, sizeof(self), "%d", getpid());
-	char procs[PATH_MAX + 16];
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-	if (kfs_write_str(procs, self, &e) < 0)
-		_exit(100);
-	for (size_t i = 0; i < n; i++) {
-		int r;
-		if (t[i].path) {
-			r = open(t[i].path, t[i].flags | O_CLOEXEC);
-			if (r >= 0)
-				close(r);
-		} else {
-			char node[PATH_MAX + 32];
-			snprintf(node, sizeof(node), "%s/n%zu", tmp, i);
-			r = mknod(node, t[i].type | 0600, makedev(t[i].major, t[i].minor));
-			if (r == 0)
-				unlink(node);
-		}
-		rs[i] = r < 0 ? errno : 0;
-	}
-	_exit(write(out, rs, n * sizeof(int)) == (ssize_t)(n * sizeof(int)) ? 0 : 101);
-}
-
 /* Run T in a child inside the cgroup; every result must be as wanted. */
+static int try_in(const char *cgprocs, const struct try *t, size_t n, int *rs);
+
 static void check(const struct try *t, size_t n)
 {
-	int p[2], rs[64], st;
+	int rs[64];
+	char procs[PATH_MAX + 16];
 	assert_true(n <= ARRAY_SIZE(rs));
-	assert_int_equal(pipe(p), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(p[0]);
-		child(t, n, p[1]);
-	}
-	close(p[1]);
-	ssize_t got = read(p[0], rs, sizeof(rs));
-	close(p[0]);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-	assert_int_equal(got, (ssize_t)(n * sizeof(int)));
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	assert_int_equal(try_in(procs, t, n, rs), 0);
 	for (size_t i = 0; i < n; i++) {
 		if (rs[i] != t[i].want)
 			fail_msg("try %zu (%s %s%u:%u): got %s, want %s", i, t[i].path ? t[i].path : "mknod",
