@@ -70,6 +70,7 @@ def images(tmp_path_factory):
         f.write("host secret\n")
     imgs = {
         "kt/plain:1": ([bb], {"Cmd": ["sh"]}),
+        "kt/held:1": ([bb], {"Cmd": ["true"], "Labels": {"only": "test_an_image_in_use_is_held_against_rmi"}}),
         "kt/conv:1": ([bb, mkrunimage.files_layer({"srv/data/file": b"layer two\n"})],
                       {"Env": ["PATH=/bin:/usr/bin", "FOO=image", "KEEP=yes"], "Entrypoint": ["/bin/sh", "-c"],
                        "Cmd": ["echo $FOO"], "WorkingDir": "/srv/app", "Labels": {"maint": "kt",
@@ -466,6 +467,26 @@ def test_rm_cleans_the_overlay_and_the_directory(images):
     assert set(os.listdir(os.path.join(images.root, "containers"))) == before
     assert mounts_under(os.path.join(images.root, "containers")) == []
     assert mounts_under(os.path.join(images.root, "netns")) == []
+
+
+def test_an_image_in_use_is_held_against_rmi(images):
+    cid = images.out("create", "kt/held:1").strip()
+    p = images("rmi", "kt/held:1")  # its only name: the image would go
+    assert p.returncode != 0 and "being used by container " + cid in p.stderr, p
+    lower = images.inspect(cid)["GraphDriver"]["Data"]["LowerDir"].split(":")
+    assert all(os.path.isdir(d) and "/layers/" in d for d in lower)
+    images.out("rm", cid)
+    # a container removed behind kapsel's back: the next create releases it
+    cid2 = images.out("create", "kt/held:1").strip()
+    holds = os.path.join(images.root, "holds")
+    assert cid2 in os.listdir(holds)
+    subprocess.run(["umount", os.path.join(images.root, "containers", cid2, "bundle", "rootfs")], check=True)
+    shutil.rmtree(os.path.join(images.root, "containers", cid2))
+    cid3 = images.out("create", "kt/plain:1", "true").strip()
+    assert cid2 not in os.listdir(holds) and cid3 in os.listdir(holds)
+    images.out("rm", cid3)
+    assert cid3 not in os.listdir(holds)
+    assert images("rmi", "kt/held:1").returncode == 0
 
 
 def supervise_bin():

@@ -19,6 +19,11 @@ char *keng_path(const struct keng *g, const char *id, const char *name);
  * whose container is gone. */
 char *keng_netns_path(const struct keng *g, const char *id);
 void keng_sweep_netns(const struct keng *g);
+/* Release the image holds (kstore_hold, one per container, named by its
+ * ID) of containers whose directory is gone: removed by kapsel-supervise's
+ * auto_remove, or by a create that was killed.  S is locked exclusively. */
+struct kstore;
+int keng_release_gone(const struct keng *g, struct kstore *s, kerr *e);
 /* container.json / status.json of ID, parsed; status.json missing is NULL
  * with 0. */
 int keng_record(const struct keng *g, const char *id, json_object **out, kerr *e);

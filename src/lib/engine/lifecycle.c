@@ -3,6 +3,8 @@
  * and its control socket (SUPERVISE_CONTRACT.md, docs/supervise.md). */
 #include "internal.h"
 
+#include "image/store.h"
+
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/json.h"
@@ -612,5 +614,9 @@ int keng_remove(struct keng *g, const char *id, bool force, kerr *e)
 	if (keng_rm_tree(dir, e) < 0)
 		return kerr_wrap(e, "remove %.12s", id);
 	keng_sweep_netns(g);
-	return 0;
+	/* the image is free for rmi again (and any other container gone) */
+	struct kstore *s = NULL;
+	int rc = kstore_open(g->root, KSTORE_EXCLUSIVE, &s, e) < 0 || keng_release_gone(g, s, e) < 0 ? -1 : 0;
+	kstore_close(s);
+	return rc < 0 ? kerr_wrap(e, "remove %.12s: release its image", id) : 0;
 }

@@ -1,21 +1,15 @@
 /* The root filesystem: overlayfs over the image's layers with the
  * container's own upper layer, and the loopback-only network namespace.
- *
- * The private unpack below (unpack_layer) is temporary: the image store is
- * getting kstore_layer_dirs() (layers unpacked once per ChainID, shared
- * by every container and held against rmi); keng_layers_for_image is the
- * one function that changes then. */
+ * The layers themselves are the image store's (kstore_layer_dirs:
+ * unpacked once per ChainID by its hostile-layer-proof applier, held
+ * against rmi while a container uses them). */
 #include "rootfs.h"
 
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/str.h"
 #include "common/strv.h"
-#include "image/image.h"
-#include "image/store.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -28,109 +22,8 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
-#include <sys/xattr.h>
 #include <unistd.h>
-
-KAPSEL_DEFINE_CLEANUP(struct archive *, archive_read_free)
-KAPSEL_DEFINE_CLEANUP(struct archive *, archive_write_free)
-
-/* The whiteout of entry PATH ("a/b/.wh.c") under DIR in overlayfs' form:
- * a 0:0 character device "a/b/c", or for "a/b/.wh..wh..opq" the
- * directory's trusted.overlay.opaque.  The parent is resolved inside DIR
- * (RESOLVE_IN_ROOT): a symlink the layer made there cannot lead the
- * whiteout out of it. */
-static int whiteout(int dirfd, const char *path, kerr *e)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	_cleanup_free_ char *parent = strndup(path, (size_t)(base - path));
-	if (!parent)
-		return kerr_errno(e, "whiteout %s", path);
-	_cleanup_close_ int pfd = kfs_mkdir_in_root(dirfd, *parent ? parent : "/", 0755);
-	if (pfd < 0)
-		return kerr_errno(e, "whiteout %s: its directory", path);
-	if (strcmp(base, ".wh..wh..opq") == 0) {
-		char fdp[KFS_FDPATH_MAX];
-		_cleanup_close_ int d = open(kfs_fdpath(pfd, fdp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (d < 0 || fsetxattr(d, "trusted.overlay.opaque", "y", 1, 0) < 0)
-			return kerr_errno(e, "mark %s opaque", *parent ? parent : "/");
-		return 0;
-	}
-	const char *name = base + 4;
-	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return kerr_msg(e, EINVAL, "whiteout %s: no name", path);
-	if (mknodat(pfd, name, S_IFCHR | 0600, makedev(0, 0)) < 0 && errno != EEXIST)
-		return kerr_errno(e, "whiteout %s", path);
-	return 0;
-}
-
-/* Extract the layer blob BLOB into the new directory DIR.  Paths are
- * normalised and refused with ".." or absolute (kimage_norm_path), and
- * libarchive refuses to write through a symlink (SECURE_SYMLINKS), so an
- * entry cannot land outside DIR. */
-static int unpack_layer(const char *blob, const char *dir, kerr *e)
-{
-	_cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return kerr_errno(e, "open %s", dir);
-	_cleanup_(archive_read_freep) struct archive *r = archive_read_new();
-	_cleanup_(archive_write_freep) struct archive *w = archive_write_disk_new();
-	if (!r || !w)
-		return kerr_errno(e, "unpack %s", blob);
-	archive_read_support_filter_all(r);
-	archive_read_support_format_tar(r);
-	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
-						  ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-						  ARCHIVE_EXTRACT_SECURE_NODOTDOT);
-	if (archive_read_open_filename(r, blob, 1 << 16) != ARCHIVE_OK)
-		return kerr_msg(e, EIO, "unpack %s: %s", blob, archive_error_string(r));
-	struct archive_entry *ent;
-	int rc;
-	while ((rc = archive_read_next_header(r, &ent)) == ARCHIVE_OK) {
-		_cleanup_free_ char *path = kimage_norm_path(archive_entry_pathname(ent), "entry", e);
-		if (!path)
-			return kerr_wrap(e, "unpack %s", blob);
-		if (!*path)
-			continue;
-		const char *base = strrchr(path, '/');
-		if (kstr_starts(base ? base + 1 : path, ".wh.")) {
-			if (whiteout(dirfd, path, e) < 0)
-				return kerr_wrap(e, "unpack %s", blob);
-			continue;
-		}
-		_cleanup_free_ char *full = kstr_printf("%s/%s", dir, path);
-		if (!full)
-			return kerr_errno(e, "unpack %s", blob);
-		archive_entry_set_pathname(ent, full);
-		const char *hl = archive_entry_hardlink(ent);
-		_cleanup_free_ char *hfull = NULL;
-		if (hl) {
-			_cleanup_free_ char *hn = kimage_norm_path(hl, "hard link", e);
-			if (!hn || !(hfull = kstr_printf("%s/%s", dir, hn)))
-				return kerr_wrap(e, "unpack %s: %s", blob, path);
-			archive_entry_set_hardlink(ent, hfull);
-		}
-		if (archive_write_header(w, ent) < ARCHIVE_WARN)
-			return kerr_msg(e, EIO, "unpack %s: %s: %s", blob, path, archive_error_string(w));
-		const void *buf;
-		size_t n;
-		la_int64_t off;
-		while ((rc = archive_read_data_block(r, &buf, &n, &off)) == ARCHIVE_OK)
-			if (archive_write_data_block(w, buf, n, off) < ARCHIVE_WARN)
-				return kerr_msg(e, EIO, "unpack %s: %s: %s", blob, path, archive_error_string(w));
-		if (rc != ARCHIVE_EOF)
-			return kerr_msg(e, EIO, "unpack %s: %s: %s", blob, path, archive_error_string(r));
-		if (archive_write_finish_entry(w) < ARCHIVE_WARN)
-			return kerr_msg(e, EIO, "unpack %s: %s: %s", blob, path, archive_error_string(w));
-	}
-	if (rc != ARCHIVE_EOF)
-		return kerr_msg(e, EIO, "unpack %s: %s", blob, archive_error_string(r));
-	if (archive_write_close(w) != ARCHIVE_OK)
-		return kerr_msg(e, EIO, "unpack %s: %s", blob, archive_error_string(w));
-	return 0;
-}
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
 {
@@ -147,52 +40,6 @@ static int rm_tree(const char *path)
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : -1;
 	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
-int keng_layers_for_image(struct kstore *s, const char *root, const struct kstore_image *img, char ***dirs, kerr *e)
-{
-	(void)s;
-	_cleanup_strv_ char **v = NULL;
-	_cleanup_free_ char *want = kstr_printf("%s/engine-layers", root), *base = NULL;
-	if (!want || !(v = calloc(1, sizeof(char *))))
-		return kerr_errno(e, "layers");
-	if (kfs_mkdir_p(want, 0700, e) < 0)
-		return -1;
-	/* libarchive refuses a symlink anywhere in the path it writes to */
-	if (!(base = realpath(want, NULL)))
-		return kerr_errno(e, "realpath %s", want);
-	for (size_t i = 0; i < img->nlayers; i++) {
-		const struct kstore_layer *l = &img->layers[i];
-		if (!kstr_starts(l->diff_id, "sha256:") || !kstr_starts(l->digest, "sha256:"))
-			return kerr_msg(e, EINVAL, "layer %zu: not a sha256 digest", i);
-		_cleanup_free_ char *dir = kstr_printf("%s/%s", base, l->diff_id + 7);
-		if (!dir)
-			return kerr_errno(e, "layers");
-		struct stat st;
-		if (stat(dir, &st) < 0) {
-			_cleanup_free_ char *tmp = kstr_printf("%s/.tmp-%s-%d", base, l->diff_id + 7, (int)getpid());
-			_cleanup_free_ char *blob = kstr_printf("%s/blobs/sha256/%s", root, l->digest + 7);
-			if (!tmp || !blob)
-				return kerr_errno(e, "layers");
-			rm_tree(tmp);
-			if (mkdir(tmp, 0755) < 0)
-				return kerr_errno(e, "mkdir %s", tmp);
-			if (unpack_layer(blob, tmp, e) < 0 ||
-			    (rename(tmp, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY)) {
-				if (!e->msg[0])
-					kerr_errno(e, "rename %s", tmp);
-				rm_tree(tmp);
-				return kerr_wrap(e, "layer %zu (%s)", i, l->diff_id);
-			}
-			rm_tree(tmp);
-		}
-		if (kstrv_add(&v, dir) < 0)
-			return kerr_errno(e, "layers");
-	}
-	if (!v[0])
-		return kerr_msg(e, EINVAL, "the image has no layers");
-	*dirs = steal_ptr(v);
-	return 0;
 }
 
 /* The kernel's message for a failed fsconfig (the fs context's log). */

@@ -8,16 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct kstore;
-struct kstore_image;
-
-/* The image's layer directories, base first, usable as overlayfs
- * lowerdirs (whiteouts in overlay format).  The one place the engine
- * gets layers: the image store's kstore_layer_dirs() when it has it; until
- * then a private unpack under ROOT/engine-layers/<diff-id hex>/ (see
- * rootfs.c).  Free with kstrv_free. */
-int keng_layers_for_image(struct kstore *s, const char *root, const struct kstore_image *img, char ***dirs, kerr *e);
-
 /* Mount overlayfs over LOWER (base first) with UPPER and WORK, with the
  * new mount API: fsconfig "lowerdir+" per layer (Linux 6.8+), else one
  * "lowerdir" string.  With USERNS >= 0 (a user namespace fd) every layer

@@ -60,6 +60,24 @@ void keng_sweep_netns(const struct keng *g)
 	}
 }
 
+int keng_release_gone(const struct keng *g, struct kstore *s, kerr *e)
+{
+	_cleanup_strv_ char **h = kstore_holders(s, NULL, e);
+	if (!h)
+		return -1;
+	for (size_t i = 0; h[i]; i++) {
+		if (!is_id(h[i]))
+			continue; /* not a container's */
+		_cleanup_free_ char *cdir = keng_path(g, h[i], NULL);
+		struct stat st;
+		if (!cdir)
+			return kerr_errno(e, "holds");
+		if (stat(cdir, &st) < 0 && errno == ENOENT && kstore_release(s, h[i], e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 char *keng_path(const struct keng *g, const char *id, const char *name)
 {
 	return name ? kstr_printf("%s/%s/%s", g->cdir, id, name) : kstr_printf("%s/%s", g->cdir, id);
@@ -407,9 +425,14 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	const struct kstore_image *img;
 	_cleanup_json_ json_object *icfg = NULL, *spec = NULL, *rec = NULL, *sup = NULL;
 	_cleanup_strv_ char **layers = NULL;
-	if (kstore_open(g->root, KSTORE_SHARED, &s, e) < 0 || kstore_resolve(s, o->image, &img, NULL, e) < 0 ||
-	    kstore_config(s, img, &icfg, e) < 0 || keng_layers_for_image(s, g->root, img, &layers, e) < 0)
+	/* exclusive: an image loaded by an older kapsel has its layers unpacked
+	 * here, and the hold taken at the end keeps rmi off them */
+	if (kstore_open(g->root, KSTORE_EXCLUSIVE, &s, e) < 0 || keng_release_gone(g, s, e) < 0 ||
+	    kstore_resolve(s, o->image, &img, NULL, e) < 0 || kstore_config(s, img, &icfg, e) < 0 ||
+	    kstore_layer_dirs(s, img, &layers, e) < 0)
 		return -1;
+	if (!layers[0])
+		return kerr_msg(e, EINVAL, "image %s has no layers", o->image);
 	/* the directory has its final name from the start; container.json,
 	 * written last, is what makes it a container (keng_list) */
 	if (!(j->tmp = kstr_printf("%s/%s", g->cdir, id)) || !(j->rootfs = kstr_printf("%s/bundle/rootfs", j->tmp)))
@@ -499,7 +522,15 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	if (keng_overlay_attach(j->mfd, b.read_only, j->rootfs, e) < 0)
 		return -1;
 	j->mounted = true;
-	return write_json(rj, rec, e);
+	/* the store is still locked: nothing removed the layers since */
+	if (kstore_hold(s, img, id, e) < 0)
+		return -1;
+	if (write_json(rj, rec, e) < 0) {
+		kerr ig = { 0 };
+		kstore_release(s, id, &ig);
+		return -1;
+	}
+	return 0;
 }
 
 /* Directories without container.json: creates that were killed (no

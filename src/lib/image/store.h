@@ -159,5 +159,8 @@ int kstore_prune(struct kstore *s, int all, kstore_removed_fn fn, void *ud, int6
  * holds nothing is not an error. */
 int kstore_hold(struct kstore *s, const struct kstore_image *img, const char *holder, kerr *e);
 int kstore_release(struct kstore *s, const char *holder, kerr *e);
+/* The holders of image ID (every holder when ID is NULL), a new
+ * NULL-terminated vector; NULL with E filled on an error. */
+char **kstore_holders(const struct kstore *s, const char *id, kerr *e);
 
 #endif

@@ -51,7 +51,5 @@ int kstore_image_uses_blob(const struct kstore_image *img, const char *hex);
 int kstore_image_uses_chain(const struct kstore_image *img, const char *hex);
 /* Remove the layer directories no image uses (the exclusive lock is held). */
 int kstore_gc_layers(struct kstore *s, kerr *e);
-/* The holders of image ID (NULL-terminated, maybe empty), or NULL with e. */
-char **kstore_holders(const struct kstore *s, const char *id, kerr *e);
 
 #endif

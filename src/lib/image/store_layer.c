@@ -566,7 +566,7 @@ char **kstore_holders(const struct kstore *s, const char *id, kerr *e)
 			return NULL;
 		}
 		buf[strcspn(buf, "\n")] = '\0';
-		if (!strcmp(buf, id) && kstrv_add(&out, de->d_name) < 0) {
+		if ((!id || !strcmp(buf, id)) && kstrv_add(&out, de->d_name) < 0) {
 			kerr_set(e, ENOMEM, "holds");
 			kstrv_free(out);
 			return NULL;
