@@ -305,3 +305,25 @@ def test_kill_9_at_random_delays_while_layers_unpack(tmp_path):
     print(f"kill -9 at random delays: {killed} killed, {partial} with temp files, {complete} complete of 15 "
           f"(a load takes {full * 1000:.0f} ms)")
     assert killed >= 5 and partial >= 3
+
+
+def test_a_layer_compression_that_needs_an_outside_program_runs_none(tmp_path):
+    """libarchive reads lrzip, lzop and grzip by running the programs of
+    those names: a layer that claims to be lrzip must not start one (an
+    lrzip on PATH that leaves a mark says whether it ran)."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    mark = tmp_path / "ran"
+    for prog in ("lrzip", "lzop", "grzip", "lz4"):
+        (bindir / prog).write_text(f"#!/bin/sh\ntouch {mark}\ncat >/dev/null\n")
+        (bindir / prog).chmod(0o755)
+    layer = b"LRZI\x00\x06" + b"\x00" * 64 + hostile.layer([hostile.entry("a", data=b"x")])
+    tar = tmp_path / "lrzip.tar"
+    hostile.archive(str(tar), [layer], tag="hostile/lrzip:1")
+    root = tmp_path / "store"
+    env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}")
+    p = subprocess.run([KAPSEL, "--root", str(root), "load", "-i", str(tar)], capture_output=True, text=True,
+                       timeout=120, env=env)
+    assert p.returncode == 1, p
+    assert not mark.exists()
+    assert kapsel(root, "images", "-q", check=True).stdout == ""

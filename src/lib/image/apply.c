@@ -6,6 +6,7 @@
  * writes the files.  Entries come from kimage_walk_archive (the reader's
  * normalisation and whiteout events). */
 #include "image/apply.h"
+#include "image/source.h"
 
 #include "common/cleanup.h"
 #include "common/fs.h"
@@ -612,7 +613,12 @@ static int run(struct apply *a, kerr *e)
 		archive_read_free(inner);
 		return kerr_set(e, ENOMEM, "layer");
 	}
-	archive_read_support_filter_all(a->outer);
+	if (ksrc_filters(a->outer, 0, "layer", e) < 0) {
+		archive_read_free(inner);
+		archive_read_free(a->outer);
+		a->outer = NULL;
+		return -1;
+	}
 	archive_read_support_format_raw(a->outer);
 	archive_read_support_format_tar(inner);
 	int rc = -1;

@@ -29,24 +29,47 @@
 
 struct member {
 	char *name;
-	size_t ordinal;     /* header number in the archive */
+	size_t ordinal; /* header number in the archive */
 	int64_t size;
-	char *data;         /* small members */
+	char *data; /* small members */
 };
 
 struct ksrc {
 	unsigned refs;
 	char *path;
-	int dirfd;          /* a directory layout, else -1 */
+	int dirfd; /* a directory layout, else -1 */
 	struct member *m;
 	size_t n;
 };
 
+int ksrc_filters(struct archive *a, int flags, const char *what, kerr *e)
+{
+	static const struct {
+		const char *name;
+		int (*add)(struct archive *);
+		int layer;
+	} f[] = {
+		{ "gzip", archive_read_support_filter_gzip, 1 },
+		{ "zstd", archive_read_support_filter_zstd, 1 },
+		{ "xz", archive_read_support_filter_xz, 0 },
+		{ "bzip2", archive_read_support_filter_bzip2, 0 },
+	};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if ((f[i].layer || !(flags & KSRC_LAYER_ONLY)) && f[i].add(a) != ARCHIVE_OK)
+			return kerr_msg(e, ENOTSUP, "%s: this libarchive reads %s only through an external program",
+					what, f[i].name);
+	return 0;
+}
+
 static struct archive *reader(void)
 {
 	struct archive *a = archive_read_new();
+	kerr ig = { 0 };
+	if (a && ksrc_filters(a, 0, "archive", &ig) < 0) {
+		archive_read_free(a);
+		return NULL; /* Debian's libarchive has all four in-process */
+	}
 	if (a) {
-		archive_read_support_filter_all(a);
 		archive_read_support_format_tar(a);
 		archive_read_support_format_gnutar(a);
 	}
@@ -61,7 +84,7 @@ static const char *aerr(struct archive *a, const char *def)
 
 static struct member *find(const struct ksrc *s, const char *name)
 {
-	for (size_t i = s->n; i-- > 0;)   /* the last of duplicate names wins, as when extracting */
+	for (size_t i = s->n; i-- > 0;) /* the last of duplicate names wins, as when extracting */
 		if (!strcmp(s->m[i].name, name))
 			return &s->m[i];
 	return NULL;
@@ -86,7 +109,7 @@ static int scan_tar(struct ksrc *s, kerr *e)
 		const char *raw = archive_entry_pathname(ent);
 		kerr ne;
 		_cleanup_free_ char *name = kimage_norm_path(raw ? raw : "", "member", &ne);
-		if (!name)   /* a member nothing can name: never used */
+		if (!name) /* a member nothing can name: never used */
 			continue;
 		if (s->n == MAX_MEMBERS) {
 			rc = kerr_msg(e, EFBIG, "more than %d members", MAX_MEMBERS);
@@ -234,9 +257,9 @@ int ksrc_read(struct ksrc *s, const char *member, size_t max, char **out, size_t
 struct klayer {
 	struct archive *a;
 	char *member;
-	char *digest;       /* to verify at the end, or NULL */
+	char *digest; /* to verify at the end, or NULL */
 	int streamed;
-	int hashing;        /* a streamed member with a digest: sha is running */
+	int hashing; /* a streamed member with a digest: sha is running */
 	struct archive *outer;
 	int fd;
 	struct ksha256 sha;
@@ -395,10 +418,10 @@ void ksrc_layer_close(struct klayer *l)
 
 struct ksrc_blob {
 	char *member;
-	const char *data;   /* a member held in memory ... */
+	const char *data; /* a member held in memory ... */
 	size_t len, off;
-	struct archive *outer;  /* ... or the archive at the member ... */
-	int fd;                 /* ... or its file in a directory */
+	struct archive *outer; /* ... or the archive at the member ... */
+	int fd;                /* ... or its file in a directory */
 };
 
 struct ksrc_blob *ksrc_blob_open(struct ksrc *s, const char *member, kerr *e)

@@ -12,7 +12,16 @@
 struct archive;
 struct ksrc;
 
-#define KSRC_DOC_MAX (4u << 20)   /* JSON documents are read up to this size */
+#define KSRC_DOC_MAX (4u << 20) /* JSON documents are read up to this size */
+
+/* Give reader A the decompressions kapsel reads, all in-process: gzip and
+ * zstd (the image-spec's layer compressions) and, unless LAYER_ONLY, xz
+ * and bzip2 too (archives such as `docker save | xz`, rootfs tarballs).
+ * Never libarchive's "all": it would run lrzip, lzop or grzip as external
+ * programs on an image's bytes.  A filter libarchive could only run as an
+ * external program (ARCHIVE_WARN) is ENOTSUP naming WHAT. */
+#define KSRC_LAYER_ONLY 1
+int ksrc_filters(struct archive *a, int flags, const char *what, kerr *e);
 
 /* PATH: a directory (an OCI layout) or an archive.  Errors name PATH. */
 int ksrc_open(const char *path, struct ksrc **out, kerr *e);
@@ -25,7 +34,7 @@ int ksrc_check(const struct ksrc *s, const char *member, kerr *e);
 /* The member's content (NUL-terminated) if it is at most MAX bytes;
  * -1 with ENOENT when it is missing, EFBIG when larger. */
 int ksrc_read(struct ksrc *s, const char *member, size_t max, char **out, size_t *len, kerr *e);
-/* A layer: a libarchive reader (tar formats, every compression) over the
+/* A layer: a libarchive reader (tar formats, ksrc_filters) over the
  * member, ready for archive_read_next_header.  DIGEST (may be NULL) is the
  * member's sha256: a member held in memory is checked here, a streamed one
  * by ksrc_layer_end once its entries are read. */

@@ -13,6 +13,7 @@
 #include "common/strv.h"
 #include "common/time.h"
 #include "image/apply.h"
+#include "image/source.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -74,7 +75,10 @@ static int stage_layer(struct kstore *s, int fd, struct kstore_staged *st, int64
 		return kerr_set(e, ENOMEM, "import");
 	}
 	in->fd = fd;
-	archive_read_support_filter_all(a);
+	if (ksrc_filters(a, 0, "import", e) < 0) {
+		archive_read_free(a);
+		return -1;
+	}
 	archive_read_support_format_raw(a);
 	int blob = kstore_tmpfile(s, "import", st->tmp, e), rc = -1;
 	if (blob < 0) {

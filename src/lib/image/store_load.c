@@ -84,7 +84,11 @@ static int hash_uncompressed(struct feed *f, const char *member, uint8_t diff[KS
 		archive_read_free(a);
 		return -1;
 	}
-	archive_read_support_filter_all(a);
+	if (ksrc_filters(a, 0, member, e) < 0) {
+		ksha256_release(&d);
+		archive_read_free(a);
+		return -1;
+	}
 	archive_read_support_format_raw(a);
 	struct archive_entry *ent;
 	*usize = 0;

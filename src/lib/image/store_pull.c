@@ -1,6 +1,7 @@
 /* The store's side of a pull (store_pull.h): blobs streamed into tmp/ and
  * verified, then the image committed into the index. */
 #include "image/store_pull.h"
+#include "image/source.h"
 #include "image/store.h"
 #include "image/store_int.h"
 
@@ -153,12 +154,10 @@ static int uncompressed_digest(int fd, const char *what, uint8_t sum[KSHA256_LEN
 		archive_read_free(a);
 		return -1;
 	}
-	/* the layer compressions of the image-spec, in-process (ARCHIVE_WARN:
-	 * an external program), and no others: "all" would run lrzip, lzop or
-	 * grzip on the registry's bytes */
-	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK || archive_read_support_filter_zstd(a) != ARCHIVE_OK ||
-	    archive_read_support_format_raw(a) != ARCHIVE_OK) {
-		kerr_msg(e, ENOTSUP, "%s: libarchive reads gzip or zstd only through an external program", what);
+	/* the layer compressions of the image-spec, in-process, and no others */
+	if (ksrc_filters(a, KSRC_LAYER_ONLY, what, e) < 0 || archive_read_support_format_raw(a) != ARCHIVE_OK) {
+		if (!e->msg[0])
+			kerr_msg(e, ENOTSUP, "%s: libarchive reads no raw format", what);
 		ksha256_release(&d);
 		archive_read_free(a);
 		return -1;
