@@ -30,16 +30,8 @@ cat > "$work/daemon.json" <<JSON
 {"runtimes": {"kapsel": {"path": "$work/kapsel-runtime"},
               "crun": {"path": "$(command -v crun)"}}}
 JSON
-dockerd --config-file "$work/daemon.json" --data-root "$work/data" --exec-root "$work/exec" \
-	--pidfile "$work/docker.pid" -H "unix://$work/docker.sock" --iptables=false --bridge=none \
-	>"$work/dockerd.log" 2>&1 &
-export DOCKER_HOST="unix://$work/docker.sock"
-i=0
-until docker version >/dev/null 2>&1; do
-	i=$((i + 1)); [ $i -lt 300 ] || { cat "$work/dockerd.log"; exit 1; }
-	sleep 0.1
-done
-docker import "$work/rootfs.tar" kbox:latest >/dev/null
+. bench/dockerd.sh
+bench_dockerd "$work" --config-file "$work/daemon.json"
 pm="podman --root $work/podman/storage --runroot $work/podman/run"
 $pm import "$work/rootfs.tar" localhost/kbox:latest >/dev/null 2>&1
 python3 bench/clients.py "$n" "$work" "$(command -v crun)" "$(command -v runc)"

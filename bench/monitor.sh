@@ -26,15 +26,8 @@ cleanup() {
 trap cleanup EXIT
 sh tests/fixtures/mkrootfs.sh "$work/rootfs"
 tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
-dockerd --data-root "$work/data" --exec-root "$work/exec" --pidfile "$work/docker.pid" \
-	-H "unix://$work/docker.sock" --iptables=false --bridge=none >"$work/dockerd.log" 2>&1 &
-export DOCKER_HOST="unix://$work/docker.sock"
-i=0
-until docker version >/dev/null 2>&1; do
-	i=$((i + 1)); [ $i -lt 300 ] || { cat "$work/dockerd.log"; exit 1; }
-	sleep 0.1
-done
-docker import "$work/rootfs.tar" kbox:latest >/dev/null
+. bench/dockerd.sh
+bench_dockerd "$work"
 i=0
 while [ $i -lt "$n" ]; do
 	docker run -d --name "bench-monitor-$i" --memory 64m kbox sleep 3600 >/dev/null
