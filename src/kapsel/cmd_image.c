@@ -97,12 +97,12 @@ static const struct cli_command cmd_image_inspect = {
 	.summary = "show images as JSON (docker image inspect's shape)",
 };
 
-static const struct cli_command *const image_commands[] = { &cmd_image_inspect, NULL };
+static const struct cli_command *const image_commands[] = { &cmd_image_inspect, &cmd_image_sign, &cmd_image_verify, NULL };
 
 const struct cli_command cmd_image = {
 	.name = "image",
 	.min_args = 0,
 	.max_args = -1,
-	.summary = "manage images (inspect)",
+	.summary = "manage images (inspect, sign, verify)",
 	.subcommands = image_commands,
 };

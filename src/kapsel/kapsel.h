@@ -19,6 +19,8 @@ extern const struct cli_command cmd_images;
 extern const struct cli_command cmd_image;
 extern const struct cli_command cmd_tag;
 extern const struct cli_command cmd_rmi;
+extern const struct cli_command cmd_image_sign;
+extern const struct cli_command cmd_image_verify;
 
 /* Open the image store of --root with lock MODE (KSTORE_SHARED or
  * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code

@@ -34,4 +34,7 @@ int kstore_add_name(struct kstore *s, struct kstore_image *img, const char *name
 /* Drop image I from the index (its members released). */
 void kstore_drop(struct kstore *s, size_t i);
 
+/* Remove the signatures of manifests no image has (store_sig.c). */
+int kstore_gc_signatures(struct kstore *s, kerr *e);
+
 #endif
