@@ -121,7 +121,7 @@ static int parse_identity(json_object *o, struct req *r, const char *where, kerr
 	const char *t = kj_get_str(o, "type");
 	if (!json_object_is_type(o, json_type_object) || !t)
 		return kerr_msg(e, EINVAL, "%s.signedIdentity: expected an object with a type", where);
-	char what[512];
+	char what[700];
 	snprintf(what, sizeof(what), "%s.signedIdentity", where);
 	const char *field = NULL;
 	if (!strcmp(t, "matchRepoDigestOrExact"))
@@ -183,7 +183,7 @@ static int parse_req(json_object *o, struct req *r, const char *where, kerr *e)
 	json_object *path = kj_get(o, "keyPath"), *data = kj_get(o, "keyData"), *id = kj_get(o, "signedIdentity");
 	if (!path == !data)
 		return kerr_msg(e, EINVAL, "%s: sigstoreSigned needs exactly one of keyPath and keyData", where);
-	char what[512];
+	char what[700];
 	if (path) {
 		const char *p = json_object_is_type(path, json_type_string) ? json_object_get_string(path) : "";
 		if (p[0] != '/')
@@ -271,6 +271,8 @@ int ktrust_parse(const char *what, const char *buf, size_t len, struct ktrust_po
 		kerr_msg(e, EINVAL, "%s: transports: expected an object", what);
 		goto fail;
 	}
+	if (!tr)
+		goto done;
 	json_object_object_foreach(tr, tname, scopes)
 	{
 		if (!json_object_is_type(scopes, json_type_object)) {
@@ -301,6 +303,7 @@ int ktrust_parse(const char *what, const char *buf, size_t len, struct ktrust_po
 			p->docker[p->ndocker++] = tmp;
 		}
 	}
+done:
 	*out = p;
 	return 0;
 fail:
@@ -409,7 +412,7 @@ static int check_req(const struct req *r, const char *full, const char *manifest
 	if (n == 0)
 		return kerr_msg(e, EPERM, "%s: sigstoreSigned: the image (manifest %s) is not signed", r->where,
 				manifest);
-	char why[1024] = "";
+	char why[KERR_MSG_MAX + 128] = "";
 	for (size_t i = 0; i < n; i++) {
 		kerr ve = { 0 };
 		struct ksign_claim c;
