@@ -105,12 +105,12 @@ static const struct cli_command cmd_image_inspect = {
 	.summary = "show images as JSON (docker image inspect's shape)",
 };
 
-static const struct cli_command *const image_commands[] = { &cmd_image_inspect, &cmd_image_prune, NULL };
+static const struct cli_command *const image_commands[] = { &cmd_image_inspect, &cmd_image_prune, &cmd_image_sign, &cmd_image_verify, NULL };
 
 const struct cli_command cmd_image = {
 	.name = "image",
 	.min_args = 0,
 	.max_args = -1,
-	.summary = "manage images (inspect, prune)",
+	.summary = "manage images (inspect, prune, sign, verify)",
 	.subcommands = image_commands,
 };

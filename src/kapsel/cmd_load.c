@@ -3,14 +3,22 @@
  * Docker prints them. */
 #include "kapsel.h"
 
+#include "common/cleanup.h"
+#include "image/image.h"
 #include "image/store.h"
+#include "image/trust.h"
+
+#include <fcntl.h>
+#include <errno.h>
 
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 struct load_args {
 	const char *input;
+	const char *trust_policy;
 	int quiet;
 };
 
@@ -18,6 +26,8 @@ static const struct cli_option load_options[] = {
 	CLI_OPT_STRING('i', "input", struct load_args, input, "FILE",
 		       "read from FILE (a tar archive or an OCI layout directory) instead of stdin; - is stdin"),
 	CLI_OPT_FLAG('q', "quiet", struct load_args, quiet, "print nothing"),
+	CLI_OPT_STRING(0, "trust-policy", struct load_args, trust_policy, "FILE",
+		       "the trust policy every image must satisfy (default " KTRUST_POLICY ")"),
 	CLI_OPT_END,
 };
 
@@ -32,6 +42,61 @@ static void loaded(void *ud, const struct kstore_image *img, char *const *names)
 		printf("Loaded image: %s\n", *n);
 }
 
+/* Every image of PATH, under each name it brings (or none), must satisfy
+ * the policy before anything is loaded; the signatures are those the store
+ * keeps for its manifest digest. */
+static int check_trust(const struct ktrust_policy *pol, const struct kstore *s, const char *path, kerr *e)
+{
+	struct kimage **imgs;
+	size_t n;
+	if (kimage_open_all(path, &imgs, &n, e) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char **t = imgs[i]->tags;
+		size_t k = 0;
+		do {
+			/* an OCI ref.name that is only a tag names nothing (as the store reads it) */
+			const char *tag = t && t[k] && !(!strcmp(imgs[i]->format, "oci") && !strchr(t[k], '/') &&
+							 !strchr(t[k], ':'))
+						  ? t[k]
+						  : NULL;
+			_cleanup_free_ char *name = tag ? kstore_norm_name(tag, e) : NULL;
+			if (tag && !name) {
+				rc = -1;
+				break;
+			}
+			if (ktrust_check_stored(pol, s, name, imgs[i]->manifest_digest, NULL, 0, e) < 0)
+				rc = n > 1 ? kerr_wrap(e, "image %zu", i + 1) : -1;
+		} while (rc == 0 && t && t[k] && t[++k]);
+	}
+	kimage_close_all(imgs, n);
+	return rc;
+}
+
+/* stdin copied to an unlinked temp file, named by /proc/self/fd: the
+ * archive is read twice (the policy check, the load). */
+static int spool_stdin(char path[64], kerr *e)
+{
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return kerr_errno(e, "load: temp file in %s", dir);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(0, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(fd, buf, (size_t)n) != n) {
+			kerr_errno(e, "load: copy stdin to %s", dir);
+			close(fd);
+			return -1;
+		}
+	}
+	snprintf(path, 64, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
 static int load_run(const struct cli_call *c)
 {
 	struct load_args *a = c->opts;
@@ -43,7 +108,23 @@ static int load_run(const struct cli_call *c)
 	if (rc)
 		return rc;
 	kerr e = { 0 };
-	rc = from_stdin ? kstore_load_fd(s, 0, loaded, a, &e) : kstore_load(s, a->input, loaded, a, &e);
+	struct ktrust_policy *pol = NULL;
+	char spooled[64];
+	_cleanup_close_ int spool = -1;
+	const char *path = a->input;
+	if (ktrust_load(a->trust_policy, &pol, &e) < 0 || (from_stdin && (spool = spool_stdin(spooled, &e)) < 0)) {
+		ktrust_free(pol);
+		kstore_close(s);
+		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
+	}
+	if (from_stdin)
+		path = spooled;
+	rc = check_trust(pol, s, path, &e);
+	if (rc < 0)
+		kerr_wrap(&e, "load %s", from_stdin ? "stdin" : path);
+	else
+		rc = kstore_load(s, path, loaded, a, &e);
+	ktrust_free(pol);
 	kstore_close(s);
 	if (rc < 0)
 		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);

@@ -63,6 +63,8 @@ extern const struct cli_command cmd_save;
 extern const struct cli_command cmd_system;
 extern const struct cli_command cmd_image_prune;
 extern const struct cli_command cmd_scan;
+extern const struct cli_command cmd_image_sign;
+extern const struct cli_command cmd_image_verify;
 
 /* Open the image store of --root with lock MODE (KSTORE_SHARED or
  * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code

@@ -356,7 +356,9 @@ int kstore_gc(struct kstore *s, kerr *e)
 	closedir(d);
 	if (rc == 0 && removed && fsync(s->blobfd) < 0)
 		rc = kerr_errno(e, "fsync %s/blobs/sha256", s->root);
-	return rc < 0 ? rc : kstore_gc_layers(s, e);
+	if (rc == 0)
+		rc = kstore_gc_layers(s, e);
+	return rc < 0 ? rc : kstore_gc_signatures(s, e);
 }
 
 int kstore_config(const struct kstore *s, const struct kstore_image *img, json_object **out, kerr *e)

@@ -51,5 +51,7 @@ int kstore_image_uses_blob(const struct kstore_image *img, const char *hex);
 int kstore_image_uses_chain(const struct kstore_image *img, const char *hex);
 /* Remove the layer directories no image uses (the exclusive lock is held). */
 int kstore_gc_layers(struct kstore *s, kerr *e);
+/* Remove the signatures of manifests no image has (store_sig.c). */
+int kstore_gc_signatures(struct kstore *s, kerr *e);
 
 #endif
