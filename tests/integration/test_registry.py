@@ -556,3 +556,50 @@ def test_a_layer_in_a_compression_the_spec_has_not_is_refused(plain_registry, tm
     p = kapsel(root, "pull", f"{reg.host}/lies/img:xz", conf=conf)
     assert p.returncode == 1 and "uncompressed (config rootfs.diff_ids): digest mismatch" in p.stderr, p.stderr
     assert snapshot(root) == before
+
+
+def test_concurrent_logins_all_kept(tmp_path):
+    """Sixteen `kapsel login`s to sixteen registries at once: every one is
+    in the auth file afterwards (the read-modify-write is under a lock)."""
+    import http.server
+    import threading
+
+    barrier = threading.Barrier(16, timeout=30)
+
+    class V2(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):   # all sixteen answered at once: the writes race
+            if self.path == "/v2/":
+                barrier.wait()
+            self.send_response(200 if self.path == "/v2/" else 404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), V2) for _ in range(16)]
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    hosts = [f"127.0.0.1:{s.server_address[1]}" for s in servers]
+    conf = tmp_path / "kapsel.conf"
+    conf.write_text("[registries]\ninsecure = " + " ".join(hosts) + "\n")
+    auth = str(tmp_path / "auth" / "auth.json")
+    try:
+        for _ in range(3):
+            barrier.reset()
+            if os.path.exists(auth):
+                os.unlink(auth)
+            procs = [subprocess.Popen([KAPSEL, "--root", str(tmp_path / "r"), "--config", str(conf), "login",
+                                       "--authfile", auth, "-u", f"u{i}", "--password-stdin", h],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                     for i, h in enumerate(hosts)]
+            for p in procs:
+                p.stdin.write(PASSWORD + "\n")
+                p.stdin.close()
+            for p in procs:
+                p.wait(60)
+                assert p.returncode == 0, p.stderr.read()
+            assert sorted(json.load(open(auth))["auths"]) == sorted(hosts)
+    finally:
+        for s in servers:
+            s.shutdown()

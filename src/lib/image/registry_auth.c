@@ -1,7 +1,9 @@
 /* Credentials of `kapsel login` (registry.h): the auth file in the shape
  * of Docker's config.json, {"auths": {"HOST[:PORT]": {"auth":
  * base64("user:password")}}}, written 0600 by rename; other keys of the
- * file are kept as they are. */
+ * file are kept as they are.  A read-modify-write (login, logout) holds
+ * an exclusive flock on FILE.lock beside it, so two concurrent logins to
+ * different registries both end up in the file. */
 #include "image/registry.h"
 #include "image/registry_int.h"
 
@@ -11,11 +13,14 @@
 #include "common/str.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 char *kreg_b64(const void *buf, size_t n)
 {
@@ -83,19 +88,40 @@ int kreg_auth_lookup(const char *file, const char *registry, char **out, kerr *e
 	return (*out = strdup(a)) ? 0 : kerr_set(e, ENOMEM, "%s", file);
 }
 
-static int write_auth(const char *file, json_object *j, kerr *e)
+/* The exclusive lock of FILE's read-modify-write: FILE.lock, made 0600
+ * (never through a symlink) in FILE's directory, made 0700. */
+static int lock_auth(const char *file, kerr *e)
 {
-	_cleanup_free_ char *dir = strdup(file);
-	if (!dir)
+	_cleanup_free_ char *dir = strdup(file), *lock = kstr_printf("%s.lock", file);
+	if (!dir || !lock)
 		return kerr_set(e, ENOMEM, "%s", file);
 	if (kfs_mkdir_p(dirname(dir), 0700, e) < 0)
 		return -1;
+	int fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return kerr_errno(e, "open %s", lock);
+	int r;
+	while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		kerr_errno(e, "flock %s", lock);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int write_auth(const char *file, json_object *j, kerr *e)
+{
 	const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	return kfs_write_file(file, text, strlen(text), 0600, 1, e);
 }
 
 int kreg_auth_store(const char *file, const char *registry, const char *user, const char *password, kerr *e)
 {
+	_cleanup_close_ int lk = lock_auth(file, e);
+	if (lk < 0)
+		return -1;
 	_cleanup_json_ json_object *j = read_auth(file, e);
 	if (!j)
 		return -1;
@@ -116,6 +142,9 @@ int kreg_auth_store(const char *file, const char *registry, const char *user, co
 
 int kreg_logout(const char *registry, const char *auth_file, kerr *e)
 {
+	_cleanup_close_ int lk = lock_auth(auth_file, e);
+	if (lk < 0)
+		return -1;
 	_cleanup_json_ json_object *j = read_auth(auth_file, e);
 	if (!j)
 		return -1;
