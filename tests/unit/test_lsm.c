@@ -119,7 +119,7 @@ static void test_profile_name_with_odd_bytes(void **state)
 	struct oci_process p = { 0 };
 	kerr e = { 0 };
 	for (const char *const *b = bad; *b; b++) {
-		p.apparmor_profile = *b;
+		p.apparmor_profile = (char *)*b;
 		assert_int_equal(klsm_check_process(&both, &p, "config.json: process", &e), -1);
 		assert_int_equal(e.errnum, EINVAL);
 		assert_non_null(strstr(e.msg, "config.json: process.apparmorProfile: "));
@@ -272,6 +272,24 @@ static void test_ensure_default(void **state)
 	assert_int_equal(runs(), 3);
 	assert_int_equal(kaa_ensure_default(&d, &reloaded, &e), 0);
 	assert_int_equal(runs(), 3);
+	/* switched to complain mode (same record): reloaded, enforce again */
+	mkfile("sfs/policy/profiles/kapsel-default.0/mode", "complain\n");
+	assert_int_equal(kaa_ensure_default(&d, &reloaded, &e), 0);
+	assert_int_equal(reloaded, 1);
+	assert_int_equal(runs(), 4);
+	/* a file that loads in complain mode is refused */
+	mkfile("etc/kapsel-default", "profile kapsel-default flags=(complain) { file, }\n");
+	snprintf(body, sizeof(body), "#!/bin/sh\necho \"$3\" >>'%s/runs'\nd='%s/policy/profiles/kapsel-default.0'\n"
+		 "echo complain >\"$d/mode\"\nsha1sum \"$3\" | cut -c1-40 >\"$d/raw_sha1\"\n", root, sfs);
+	mkfile("parser-complain", body);
+	char complain[PATH_MAX + 24];
+	snprintf(complain, sizeof(complain), "%s/parser-complain", root);
+	assert_int_equal(chmod(complain, 0755), 0);
+	d.parser = complain;
+	assert_int_equal(kaa_ensure_default(&d, &reloaded, &e), -1);
+	assert_non_null(strstr(e.msg, "as loaded from its file is in complain mode, not enforce"));
+	assert_int_equal(runs(), 5);
+	d.parser = parser;
 	/* a profile the parser refuses: its message in the error */
 	mkfile("etc/kapsel-default", "broken\n");
 	assert_int_equal(kaa_ensure_default(&d, &reloaded, &e), -1);
@@ -283,8 +301,12 @@ static void test_ensure_default(void **state)
 	d.parser = gone;
 	assert_int_equal(kaa_ensure_default(&d, &reloaded, &e), -1);
 	assert_non_null(strstr(e.msg, "apparmor package"));
-	/* no file, but loaded by other means: that copy is used */
+	/* no file, but loaded by other means: that copy is used, in enforce
+	 * mode only */
 	assert_int_equal(unlink(file), 0);
+	assert_int_equal(kaa_ensure_default(&d, &reloaded, &e), -1);
+	assert_non_null(strstr(e.msg, "(loaded by other means) is in complain mode"));
+	mkfile("sfs/policy/profiles/kapsel-default.0/mode", "enforce\n");
 	assert_int_equal(kaa_ensure_default(&d, &reloaded, &e), 0);
 	assert_int_equal(reloaded, 0);
 }

@@ -125,6 +125,17 @@ static int run_parser(const char *parser, const char *file, kerr *e)
 	return 0;
 }
 
+/* A kapsel-default that only logs (complain, kill is fine: it denies
+ * too) is not the confinement B16 promises. */
+static int check_mode(const struct kaa_profile *p, const char *how, kerr *e)
+{
+	if (!strcmp(p->mode, "enforce") || !strcmp(p->mode, "kill"))
+		return 0;
+	return kerr_msg(e, EPERM, "AppArmor profile %s %s is in %s mode, not enforce: it would log what it "
+			"must deny (put it back: aa-enforce %s, or apparmor_parser --replace of kapsel's file)",
+			KAA_DEFAULT_PROFILE, how, *p->mode ? p->mode : "an unknown", KAA_DEFAULT_PROFILE);
+}
+
 int kaa_ensure_default(const struct kaa_default *d, int *reloaded, kerr *e)
 {
 	struct kaa_profile now;
@@ -135,7 +146,7 @@ int kaa_ensure_default(const struct kaa_default *d, int *reloaded, kerr *e)
 		if (kaa_profile_find(d->securityfs, KAA_DEFAULT_PROFILE, &now, e) < 0)
 			return -1;
 		if (now.loaded) /* loaded by other means: the kernel's copy is the profile */
-			return 0;
+			return check_mode(&now, "(loaded by other means)", e);
 		return kerr_errno(e, "AppArmor profile %s is not loaded and %s cannot be read (install it: meson "
 				  "install puts kapsel's data/apparmor/%s there)", KAA_DEFAULT_PROFILE, d->file,
 				  KAA_DEFAULT_PROFILE);
@@ -159,8 +170,9 @@ int kaa_ensure_default(const struct kaa_default *d, int *reloaded, kerr *e)
 		read_line(sd, KAA_DEFAULT_PROFILE ".loaded", have, sizeof(have));
 	char current[256];
 	snprintf(current, sizeof(current), "%s %s", want, now.raw_sha1);
-	if (now.loaded && !strcmp(have, current))
+	if (now.loaded && !strcmp(have, current) && check_mode(&now, "", e) == 0)
 		return 0;
+	kerr_clear(e);
 	const char *parser = find_parser(d->parser);
 	if (!parser)
 		return kerr_msg(e, ENOENT, "AppArmor profile %s must be (re)loaded from %s, but %s is not there "
@@ -174,6 +186,8 @@ int kaa_ensure_default(const struct kaa_default *d, int *reloaded, kerr *e)
 		return kerr_msg(e, ENOENT, "load AppArmor profile %s: %s loaded %s but the kernel does not list a "
 				"profile of that name", KAA_DEFAULT_PROFILE, parser, d->file);
 	*reloaded = 1;
+	if (check_mode(&now, "as loaded from its file", e) < 0)
+		return -1;
 	snprintf(current, sizeof(current), "%s %s\n", want, now.raw_sha1);
 	return kfs_write_file(rec, current, strlen(current), 0600, 1, e);
 }
