@@ -172,6 +172,17 @@ def test_an_updated_profile_is_reloaded(installed, runtime, bundle, tmp_path):
         assert f.read().split() == before
 
 
+def test_complain_mode_is_put_back_to_enforce(installed, runtime, bundle):
+    """Someone switched kapsel-default to complain mode (it would log what it
+    must deny): the next create reloads it from its file, in enforce mode."""
+    subprocess.run([PARSER, "--complain", "--replace", PROFILE_FILE], check=True, capture_output=True)
+    assert loaded_profiles().get("kapsel-default") == "complain"
+    confined(bundle).args("/bin/cat", "/proc/self/attr/current")
+    r = bundle.run()
+    assert r.rc == 0 and r.out == "kapsel-default (enforce)\n", r
+    assert loaded_profiles().get("kapsel-default") == "enforce"
+
+
 def test_denied_from_inside(installed, runtime, bundle):
     """With CAP_SYS_ADMIN added and the runtime's other walls taken down
     (no seccomp filter, /proc/sysrq-trigger not read-only), AppArmor alone
