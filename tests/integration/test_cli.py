@@ -162,3 +162,30 @@ def test_runc_forms_are_accepted(tmp_path):
     for args in (("--version",), ("-v",), ("version",)):
         p = run(KAPSEL, *args)
         assert p.returncode == 0 and p.stdout.startswith("kapsel version "), (args, p)
+
+
+def test_heavy_libraries_are_loaded_at_first_use(tmp_path):
+    """kapsel links neither libcurl, libarchive nor libmicrohttpd (their
+    forty dependencies cost every command ~9 ms to bind): a command that
+    needs none runs without them, one that needs libcurl loads it, and a
+    libcurl that cannot be loaded is one line naming it and the package,
+    exit 127, as the dynamic loader would have said."""
+    needed = subprocess.run(["readelf", "-d", KAPSEL], capture_output=True, text=True, check=True).stdout
+    for lib in ("libcurl", "libarchive", "libmicrohttpd"):
+        assert lib not in needed, needed
+    real = subprocess.run(["sh", "-c", "readlink -f $(ldconfig -p | awk '/libcurl.so.4 .*x86-64/ {print $NF; exit}')"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    assert os.path.exists(real), real
+    root = tmp_path / "root"
+    script = (f"mount --bind /dev/null {real} && "
+              f"{KAPSEL} --root {root} images -q && echo images-ok && "
+              f"{KAPSEL} --root {root} pull 127.0.0.1:1/nothing:1; echo rc=$?")
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                       capture_output=True, text=True, timeout=60)
+    assert "images-ok" in p.stdout, (p.stdout, p.stderr)
+    assert "rc=127" in p.stdout, (p.stdout, p.stderr)
+    assert "kapsel: libcurl.so.4: " in p.stderr and "install Debian's libcurl4 package" in p.stderr, p.stderr
+    # and where it loads, pull gets as far as the network
+    p = subprocess.run([KAPSEL, "--root", str(root), "pull", "127.0.0.1:1/nothing:1"], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 1 and "127.0.0.1:1" in p.stderr, p.stderr

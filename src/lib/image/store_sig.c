@@ -227,8 +227,8 @@ int kstore_gc_signatures(struct kstore *s, kerr *e)
 		char digest[KSHA256_DIGEST + 8];
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		snprintf(digest, sizeof(digest), "sha256:%s", de->d_name);
-		if (known_manifest(s, digest))
+		snprintf(digest, sizeof(digest), "sha256:%.64s", de->d_name);
+		if (strlen(de->d_name) == 64 && known_manifest(s, digest))
 			continue;
 		if (remove_dir(top, de->d_name, e) < 0)
 			rc = kerr_wrap(e, "%s/" SIGDIR, s->root);

@@ -219,8 +219,10 @@ static int parse_list(json_object *a, struct scope *s, const char *where, kerr *
 	for (size_t i = 0; i < n; i++, s->n++) {
 		char w[600];
 		snprintf(w, sizeof(w), "%s[%zu]", where, i);
-		if (parse_req(json_object_array_get_idx(a, i), &s->reqs[i], w, e) < 0)
+		if (parse_req(json_object_array_get_idx(a, i), &s->reqs[i], w, e) < 0) {
+			s->n++; /* what it holds so far is freed with the rest */
 			return -1;
+		}
 	}
 	return 0;
 }
