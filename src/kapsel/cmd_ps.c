@@ -119,20 +119,17 @@ static int ps_run(const struct cli_call *c)
 	int rc = kapsel_format_check(c, a->format);
 	if (rc || (rc = kapsel_engine(c, KENG_SHARED, &g)))
 		return rc;
-	char **ids = NULL;
-	if (keng_list(g, &ids, &e) < 0) {
+	json_object **all;
+	size_t n;
+	if (keng_inspect_all(g, &all, &n, &e) < 0) {
 		keng_close(g);
 		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
 	}
 	if (!a->quiet && !a->format)
 		printf("%-12s   %-20s %-22s %-15s %-26s %-10s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
 		       "STATUS", "PORTS", "NAMES");
-	for (char **p = ids; *p; p++) {
-		json_object *o;
-		if (keng_inspect(g, *p, &o, &e) < 0) {
-			kerr_clear(&e);
-			continue; /* removed meanwhile */
-		}
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = all[i];
 		const char *status = kj_get_str(kj_get(o, "State"), "Status") ?: "";
 		if (!a->all && strcmp(status, "running") && strcmp(status, "restarting")) {
 			json_object_put(o);
@@ -151,7 +148,7 @@ static int ps_run(const struct cli_call *c)
 		json_object_put(r);
 		json_object_put(o);
 	}
-	kstrv_free(ids);
+	free(all);
 	keng_close(g);
 	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;
 }

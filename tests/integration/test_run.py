@@ -384,6 +384,43 @@ def test_rename(images):
     images.out("rm", "kt-new", "kt-other")
 
 
+def test_the_name_index(images, tmp_path):
+    names = os.path.join(images.root, "container-names")
+    a = images.out("create", "--name", "kt-ix-a", "kt/plain:1", "true").strip()
+    assert os.readlink(os.path.join(names, "kt-ix-a")) == a
+    # the index is believed only where the record agrees: a link planted
+    # beside it names nothing, and does not keep the name from a create
+    os.symlink(a, os.path.join(names, "kt-ix-planted"))
+    p = images("inspect", "kt-ix-planted")
+    assert p.returncode == 1 and "no such container" in p.stderr, p.stderr
+    b = images.out("create", "--name", "kt-ix-planted", "kt/plain:1", "true").strip()
+    assert images.inspect("kt-ix-planted")["Id"] == b != a
+    # a container gone behind the index (kapsel-supervise's --rm does not
+    # know it) leaves a link to nothing: the name is free
+    images.out("rm", "kt-ix-planted")
+    assert not os.path.lexists(os.path.join(names, "kt-ix-planted"))
+    os.symlink("f" * 64, os.path.join(names, "kt-ix-gone"))
+    assert images("inspect", "kt-ix-gone").returncode == 1
+    c = images.out("create", "--name", "kt-ix-gone", "kt/plain:1", "true").strip()
+    assert os.readlink(os.path.join(names, "kt-ix-gone")) == c
+    # rename moves the link; the old name is free at once
+    images.out("rename", "kt-ix-a", "kt-ix-b")
+    assert not os.path.lexists(os.path.join(names, "kt-ix-a"))
+    assert images.inspect("kt-ix-b")["Id"] == a
+    assert images.out("create", "--name", "kt-ix-a", "kt/plain:1", "true").strip() not in (a, c)
+    # a store from before the index: readers scan the records, the next
+    # create builds the index from them
+    shutil.rmtree(names)
+    assert images.inspect("kt-ix-b")["Id"] == a
+    assert not os.path.exists(names)
+    d = images.out("create", "kt/plain:1", "true").strip()
+    assert os.readlink(os.path.join(names, "kt-ix-b")) == a
+    assert os.readlink(os.path.join(names, "kt-ix-gone")) == c
+    listed = set(images.out("ps", "-a", "--format", "{{.Names}}").split())
+    assert listed == set(os.listdir(names))
+    images.out("rm", "kt-ix-a", "kt-ix-b", "kt-ix-gone", d)
+
+
 def test_container_prune(images):
     a = images.out("create", "kt/plain:1", "true").strip()
     images("run", "--name", "kt-pruned", "kt/plain:1", "true")

@@ -135,6 +135,10 @@ int keng_state(const struct keng *g, const char *id, struct keng_state *st, kerr
 /* Docker's inspect object (Id, Name, State, Config, HostConfig, Mounts,
  * NetworkSettings ...). */
 int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *e);
+/* The inspect objects of every container, newest first, each record and
+ * status read once (ps); *out has *n entries and a NULL after them: put
+ * each and free the array. */
+int keng_inspect_all(const struct keng *g, json_object ***out, size_t *n, kerr *e);
 
 /* Run the container in the foreground: kapsel-runtime run with this
  * process's stdio, status.json kept by this process, the exit code

@@ -30,6 +30,16 @@ int keng_record(const struct keng *g, const char *id, json_object **out, kerr *e
 int keng_status_read(const struct keng *g, const char *id, json_object **out, kerr *e);
 /* Write status.json (temp + rename). */
 int keng_status_write(const struct keng *g, const char *id, json_object *st, kerr *e);
+/* The name in ID's container.json, without Docker's '/'; NULL if none. */
+char *keng_record_name(const struct keng *g, const char *id);
+/* The name index (names.c).  get: 1 with the ID of the container NAME
+ * names, 0 when none does, -1 when the store has no index yet (scan the
+ * records).  ensure builds it if missing (exclusive lock held); set
+ * points NAME at ID; drop removes NAME if it points at ID. */
+int keng_names_get(const struct keng *g, const char *name, char id[65]);
+int keng_names_ensure(const struct keng *g, kerr *e);
+int keng_names_set(const struct keng *g, const char *name, const char *id, kerr *e);
+void keng_names_drop(const struct keng *g, const char *name, const char *id);
 /* Run the runtime with ARGS (after --root); its stdio the caller's unless
  * QUIET (stdout and stderr then collected into E's message on failure).
  * Returns its exit status (>= 0) or -1. */

@@ -606,6 +606,7 @@ int keng_remove(struct keng *g, const char *id, bool force, kerr *e)
 	if (stat(dir, &sb) < 0)
 		return errno == ENOENT ? 0 : kerr_errno(e, "stat %s", dir);
 	kerr ig = { 0 };
+	_cleanup_free_ char *name = keng_record_name(g, id);
 	const char *del[] = { "delete", "--force", id, NULL };
 	keng_runtime(g, del, true, &ig);
 	if (keng_umount(rootfs, e) < 0 || keng_umount(netns, e) < 0)
@@ -613,6 +614,8 @@ int keng_remove(struct keng *g, const char *id, bool force, kerr *e)
 	unlink(netns);
 	if (keng_rm_tree(dir, e) < 0)
 		return kerr_wrap(e, "remove %.12s", id);
+	if (name) /* after the record: until then the name is taken */
+		keng_names_drop(g, name, id);
 	keng_sweep_netns(g);
 	/* the image is free for rmi again (and any other container gone) */
 	struct kstore *s = NULL;

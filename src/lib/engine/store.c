@@ -183,48 +183,41 @@ int keng_status_write(const struct keng *g, const char *id, json_object *st, ker
 	return kfs_write_file(p, s, strlen(s), 0600, 1, e);
 }
 
-int keng_list(const struct keng *g, char ***ids, kerr *e)
+/* IDs of the containers, in directory order (no record is read). */
+static int ids_unsorted(const struct keng *g, char ***ids, kerr *e)
 {
 	_cleanup_closedir_ DIR *d = opendir(g->cdir);
 	if (!d)
 		return kerr_errno(e, "open %s", g->cdir);
-	struct ent {
-		char id[65];
-		char created[48];
-	} *v = NULL;
-	size_t n = 0;
+	_cleanup_strv_ char **out = calloc(1, sizeof(char *));
+	if (!out)
+		return kerr_errno(e, "containers");
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		char recpath[80];
 		snprintf(recpath, sizeof(recpath), "%.64s/container.json", de->d_name);
 		if (!is_id(de->d_name) || faccessat(dirfd(d), recpath, F_OK, 0) < 0)
-			continue; /* being created, or a create that failed */
-		struct ent *nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv) {
-			free(v);
+			continue;
+		if (kstrv_add(&out, de->d_name) < 0)
 			return kerr_errno(e, "containers");
-		}
-		v = nv;
-		snprintf(v[n].id, sizeof(v[n].id), "%.64s", de->d_name);
-		v[n].created[0] = 0;
-		kerr ig = { 0 };
-		json_object *rec = NULL;
-		if (keng_record(g, de->d_name, &rec, &ig) == 0)
-			snprintf(v[n].created, sizeof(v[n].created), "%s", kj_get_str(rec, "Created") ?: "");
-		json_object_put(rec);
-		n++;
 	}
-	/* newest first (RFC 3339 in UTC sorts as text) */
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && strcmp(v[j - 1].created, v[j].created) < 0; j--) {
-			struct ent t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
+	*ids = steal_ptr(out);
+	return 0;
+}
+
+int keng_list(const struct keng *g, char ***ids, kerr *e)
+{
+	json_object **v;
+	size_t n;
+	if (keng_inspect_all(g, &v, &n, e) < 0)
+		return -1;
 	char **out = calloc(1, sizeof(char *));
 	int rc = out ? 0 : -1;
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = kstrv_add(&out, v[i].id);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = kstrv_add(&out, kj_get_str(v[i], "Id") ?: "");
+		json_object_put(v[i]);
+	}
 	free(v);
 	if (rc < 0) {
 		kstrv_free(out);
@@ -234,15 +227,17 @@ int keng_list(const struct keng *g, char ***ids, kerr *e)
 	return 0;
 }
 
-/* The name in container.json, without Docker's leading '/'. */
-static char *record_name(const struct keng *g, const char *id)
+/* Every record read for NAME: for a store whose name index is not built. */
+static int name_scan(const struct keng *g, char *const *ids, const char *name, char id[65])
 {
-	kerr ig = { 0 };
-	_cleanup_json_ json_object *rec = NULL;
-	if (keng_record(g, id, &rec, &ig) < 0)
-		return NULL;
-	const char *n = kj_get_str(rec, "Name");
-	return n ? strdup(*n == '/' ? n + 1 : n) : NULL;
+	for (char *const *p = ids; *p; p++) {
+		_cleanup_free_ char *n = keng_record_name(g, *p);
+		if (n && !strcmp(n, name)) {
+			snprintf(id, 65, "%s", *p);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int keng_resolve(const struct keng *g, const char *ref, char id[65], kerr *e)
@@ -255,17 +250,16 @@ int keng_resolve(const struct keng *g, const char *ref, char id[65], kerr *e)
 			return 0;
 		}
 	}
-	_cleanup_strv_ char **ids = NULL;
-	if (keng_list(g, &ids, e) < 0)
-		return -1;
 	const char *r = *ref == '/' ? ref + 1 : ref;
-	for (char **p = ids; *p; p++) {
-		_cleanup_free_ char *n = record_name(g, *p);
-		if (!strcmp(*p, r) || (n && !strcmp(n, r))) {
-			snprintf(id, 65, "%s", *p);
-			return 0;
-		}
-	}
+	/* Docker's order: a name before an ID prefix */
+	int hit = keng_names_get(g, r, id);
+	if (hit > 0)
+		return 0;
+	_cleanup_strv_ char **ids = NULL;
+	if (ids_unsorted(g, &ids, e) < 0)
+		return -1;
+	if (hit < 0 && name_scan(g, ids, r, id) > 0)
+		return 0;
 	size_t len = strlen(r), hits = 0;
 	bool hex = len > 0;
 	for (const char *c = r; *c; c++)
@@ -294,20 +288,14 @@ static bool name_ok(const char *n)
 	return true;
 }
 
-/* 1 when a container has NAME (its ID in OTHER), 0 when none has. */
+/* 1 when a container has NAME (its ID in OTHER), 0 when none has.  The
+ * exclusive lock is held and keng_names_ensure has built the index. */
 static int name_taken(const struct keng *g, const char *name, char other[65], kerr *e)
 {
-	_cleanup_strv_ char **ids = NULL;
-	if (keng_list(g, &ids, e) < 0)
-		return -1;
-	for (char **p = ids; *p; p++) {
-		_cleanup_free_ char *n = record_name(g, *p);
-		if (n && !strcmp(n, name)) {
-			snprintf(other, 65, "%s", *p);
-			return 1;
-		}
-	}
-	return 0;
+	int r = keng_names_get(g, name, other);
+	if (r < 0)
+		return kerr_errno(e, "the name index of %s", g->root);
+	return r;
 }
 
 static int make_name(const struct keng *g, const unsigned char *rnd, char *out, size_t n, kerr *e)
@@ -522,10 +510,11 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	if (keng_overlay_attach(j->mfd, b.read_only, j->rootfs, e) < 0)
 		return -1;
 	j->mounted = true;
-	/* the store is still locked: nothing removed the layers since */
+	/* the store is still locked: nothing removed the layers since; the
+	 * name's link comes before the record that makes the container */
 	if (kstore_hold(s, img, id, e) < 0)
 		return -1;
-	if (write_json(rj, rec, e) < 0) {
+	if (keng_names_set(g, name, id, e) < 0 || write_json(rj, rec, e) < 0) {
 		kerr ig = { 0 };
 		kstore_release(s, id, &ig);
 		return -1;
@@ -568,6 +557,8 @@ int keng_create(struct keng *g, const struct keng_opts *o, const struct keng_def
 		return -1;
 	sweep(g);
 	keng_sweep_netns(g);
+	if (keng_names_ensure(g, e) < 0)
+		return -1;
 	if (o->name) {
 		if (!name_ok(o->name))
 			return kerr_msg(e, EINVAL, "--name %s: a name is [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
@@ -603,7 +594,7 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
 {
 	if (!name_ok(name))
 		return kerr_msg(e, EINVAL, "rename: \"%s\": a name is [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
-	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
+	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0 || keng_names_ensure(g, e) < 0)
 		return -1;
 	char other[65];
 	int r = name_taken(g, name, other, e);
@@ -612,6 +603,9 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
 	if (r)
 		return kerr_msg(e, EEXIST, "rename: the container name \"%s\" is in use by container %.12s", name,
 				other);
+	_cleanup_free_ char *old = keng_record_name(g, id);
+	if (keng_names_set(g, name, id, e) < 0)
+		return -1;
 	/* the record, the supervisor's copy and the annotation the policy reads */
 	static const char *const files[] = { "container.json", "supervise.json", "bundle/config.json" };
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -631,6 +625,8 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
 		if (write_json(p, o, e) < 0)
 			return -1;
 	}
+	if (old && strcmp(old, name))
+		keng_names_drop(g, old, id);
 	return 0;
 }
 
@@ -641,12 +637,10 @@ static bool alive(pid_t pid)
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
-int keng_state(const struct keng *g, const char *id, struct keng_state *st, kerr *e)
+/* The state of status.json S (NULL: never started). */
+static void state_of(json_object *s, struct keng_state *st)
 {
 	memset(st, 0, sizeof(*st));
-	_cleanup_json_ json_object *s = NULL;
-	if (keng_status_read(g, id, &s, e) < 0)
-		return -1;
 	snprintf(st->status, sizeof(st->status), "%s", s ? kj_get_str(s, "state") ?: "created" : "created");
 	st->pid = (pid_t)kj_get_i64(s, "pid", 0);
 	st->holder = (pid_t)kj_get_i64(s, "supervisor_pid", 0);
@@ -670,6 +664,14 @@ int keng_state(const struct keng *g, const char *id, struct keng_state *st, kerr
 	}
 	if (strcmp(st->status, "running"))
 		st->pid = 0;
+}
+
+int keng_state(const struct keng *g, const char *id, struct keng_state *st, kerr *e)
+{
+	_cleanup_json_ json_object *s = NULL;
+	if (keng_status_read(g, id, &s, e) < 0)
+		return -1;
+	state_of(s, st);
 	return 0;
 }
 
@@ -678,16 +680,16 @@ static const char *docker_time(const char *t)
 	return t && *t ? t : "0001-01-01T00:00:00Z";
 }
 
-int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *e)
+/* The inspect object of ID from its record REC (taken). */
+static int inspect_of(const struct keng *g, const char *id, json_object *rec, json_object **out, kerr *e)
 {
-	json_object *rec;
 	struct keng_state st;
-	if (keng_record(g, id, &rec, e) < 0)
-		return -1;
-	if (keng_state(g, id, &st, e) < 0) {
+	_cleanup_json_ json_object *raw = NULL;
+	if (keng_status_read(g, id, &raw, e) < 0) {
 		json_object_put(rec);
 		return -1;
 	}
+	state_of(raw, &st);
 	json_object *s = json_object_new_object();
 	json_object_object_add(s, "Status", json_object_new_string(st.status));
 	json_object_object_add(s, "Running", json_object_new_boolean(!strcmp(st.status, "running")));
@@ -700,9 +702,7 @@ int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *
 	json_object_object_add(s, "Error", json_object_new_string(st.error));
 	json_object_object_add(s, "StartedAt", json_object_new_string(docker_time(st.started_at)));
 	json_object_object_add(s, "FinishedAt", json_object_new_string(docker_time(st.finished_at)));
-	_cleanup_json_ json_object *raw = NULL;
-	kerr ig = { 0 };
-	if (keng_status_read(g, id, &raw, &ig) == 0 && kj_get(raw, "health")) {
+	if (kj_get(raw, "health")) {
 		json_object *h = kj_get(raw, "health"), *dh = json_object_new_object(), *lg = NULL;
 		json_object_object_add(dh, "Status", json_object_new_string(kj_get_str(h, "status") ?: "starting"));
 		json_object_object_add(dh, "FailingStreak", json_object_new_int64(kj_get_i64(h, "failing_streak", 0)));
@@ -750,5 +750,43 @@ int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *
 	json_object_object_add(o, "NetworkSettings", ns);
 	json_object_put(rec);
 	*out = o;
+	return 0;
+}
+
+int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *e)
+{
+	json_object *rec;
+	if (keng_record(g, id, &rec, e) < 0)
+		return -1;
+	return inspect_of(g, id, rec, out, e);
+}
+
+static int by_created(const void *a, const void *b)
+{
+	const char *ca = kj_get_str(*(json_object *const *)a, "Created") ?: "";
+	const char *cb = kj_get_str(*(json_object *const *)b, "Created") ?: "";
+	return strcmp(cb, ca);
+}
+
+int keng_inspect_all(const struct keng *g, json_object ***out, size_t *n, kerr *e)
+{
+	_cleanup_strv_ char **ids = NULL;
+	if (ids_unsorted(g, &ids, e) < 0)
+		return -1;
+	size_t cnt = kstrv_len(ids), k = 0;
+	json_object **v = calloc(cnt + 1, sizeof(*v));
+	if (!v)
+		return kerr_errno(e, "containers");
+	for (char **p = ids; *p; p++) {
+		kerr ig = { 0 };
+		json_object *rec;
+		/* one removed meanwhile is left out */
+		if (keng_record(g, *p, &rec, &ig) == 0 && inspect_of(g, *p, rec, &v[k], &ig) == 0)
+			k++;
+	}
+	/* newest first (RFC 3339 in UTC sorts as text) */
+	qsort(v, k, sizeof(*v), by_created);
+	*out = v;
+	*n = k;
 	return 0;
 }
