@@ -633,3 +633,89 @@ def test_same_config_as_docker(images, dockerd):
             assert kc[key] == dc[key], (flags, args, key, kc[key], dc[key])
         # (Docker's order of the flags' entries varies from run to run: a Go map)
         assert sorted(e for e in kc["Env"] if not e.startswith("HOME=")) == sorted(dc["Env"]), (flags, args)
+
+
+def test_start_all_restartable_after_a_reboot(images):
+    """A reboot as the store sees it: every process gone (the supervisors
+    and the containers killed), every mount gone (the overlay roots and the
+    network namespaces), /run gone (the runtime's state).  Then what the
+    shipped systemd unit runs: start --all-restartable."""
+    if not supervise_bin():
+        pytest.skip("kapsel-supervise is not built")
+    env = {"KAPSEL_SUPERVISE": supervise_bin()}
+    # only root (in its user namespace) may write to /: the others only run
+    loop = ["sh", "-c", "[ $(id -u) = 0 ] && echo here >/kept; while :; do sleep 1; done"]
+    made = {}
+    for name, flags in [("always", ["--restart", "always"]), ("always-stopped", ["--restart", "always"]),
+                        ("unless", ["--restart", "unless-stopped"]),
+                        ("unless-stopped", ["--restart", "unless-stopped"]),
+                        ("onfail", ["--restart", "on-failure:3"]), ("no", ["--restart", "no"]),
+                        ("root", ["--restart", "always", "--user", "0"])]:
+        made[name] = images.out("run", "-d", "--read-only=false", "--name", "kt-rb-" + name, *flags,
+                                "kt/plain:1", *loop, env=env).strip()
+    for name in ("always-stopped", "unless-stopped"):
+        images.out("stop", "-t", "0", "kt-rb-" + name, env=env)
+    try:
+        for name, cid in made.items():
+            cdir = os.path.join(images.root, "containers", cid)
+            if name == "root":
+                assert wait_for(lambda: os.path.exists(os.path.join(cdir, "upper", "kept"))), name
+            st = json.load(open(os.path.join(cdir, "status.json")))
+            for pid in (st["supervisor_pid"], st["pid"]):
+                if st["state"] == "running" and pid > 0:
+                    os.kill(pid, signal.SIGKILL)
+        for name, cid in made.items():
+            st = json.load(open(os.path.join(images.root, "containers", cid, "status.json")))
+            if st["state"] == "running":
+                assert wait_for(lambda: not os.path.exists(f"/proc/{st['pid']}")), name
+        for cid in made.values():
+            for m in (os.path.join(images.root, "containers", cid, "bundle", "rootfs"),
+                      os.path.join(images.root, "netns", cid)):
+                subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
+            assert mounts_under(os.path.join(images.root, "containers", cid)) == []
+        shutil.rmtree(os.path.join(images.root, "run"), ignore_errors=True)
+        assert images.inspect("kt-rb-always")["State"]["Status"] == "dead"
+
+        # the shipped init script (the systemd unit runs the same command)
+        p = subprocess.run(["sh", os.path.join(REPO, "data", "init.d", "kapsel"), "start"], capture_output=True,
+                           text=True, timeout=120, env=dict(os.environ, KAPSEL=KAPSEL, **env,
+                                                            KAPSEL_OPTS=f"--root {images.root} --config {CONF}"))
+        assert p.returncode == 0, p.stderr
+        out = p.stdout.removeprefix("Starting kapsel containers:\n")
+        assert sorted(out.split()) == sorted("kt-rb-" + n for n in ("always", "always-stopped", "unless",
+                                                                     "onfail", "root")), out
+        for name in ("always", "always-stopped", "unless", "onfail", "root"):
+            i = images.inspect("kt-rb-" + name)
+            assert i["State"]["Running"] is True and os.path.exists(f"/proc/{i['State']['Pid']}"), name
+            # its own root again, in its own network namespace again
+            assert os.path.exists(f"/proc/{i['State']['Pid']}/root/bin/busybox"), name
+            assert os.readlink(f"/proc/{i['State']['Pid']}/ns/net") != os.readlink("/proc/self/ns/net")
+        for name in ("unless-stopped", "no"):
+            assert images.inspect("kt-rb-" + name)["State"]["Running"] is False, name
+        # root in a user namespace: the layers idmapped again, not the
+        # host's root, and what it wrote before the reboot still there
+        i = images.inspect("kt-rb-root")
+        with open(f"/proc/{i['State']['Pid']}/root/kept") as f:
+            assert f.read() == "here\n"
+        with open(f"/proc/{i['State']['Pid']}/uid_map") as f:
+            assert f.read().split()[:2] == ["0", str(os.stat(f"/proc/{i['State']['Pid']}").st_uid)]
+        assert os.stat(f"/proc/{i['State']['Pid']}/root/bin").st_uid != 0
+        # what is up is left alone
+        assert images.out("start", "--all-restartable", env=env) == ""
+        p = images("start", "--all-restartable", "kt-rb-no")
+        assert p.returncode == 2 and "takes no CONTAINER" in p.stderr, p.stderr
+    finally:
+        for cid in made.values():
+            images("rm", "-f", cid, env=env)
+
+
+def test_the_systemd_unit(tmp_path):
+    unit = open(os.path.join(REPO, "data", "systemd", "kapsel.service")).read()
+    assert "\nExecStart=/usr/bin/kapsel $KAPSEL_OPTS start --all-restartable\n" in unit
+    assert "\nType=oneshot\n" in unit and "\nKillMode=process\n" in unit
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("no systemd-analyze")
+    mine = tmp_path / "kapsel.service"
+    mine.write_text(unit.replace("/usr/bin/kapsel", KAPSEL))
+    p = subprocess.run(["systemd-analyze", "verify", str(mine)], capture_output=True, text=True)
+    assert "kapsel.service" not in p.stderr, p.stderr

@@ -112,6 +112,15 @@ const char *keng_runtime_root(const struct keng *g);
 /* Create the container (exclusive lock): *id_out is its ID (65 bytes). */
 int keng_create(struct keng *g, const struct keng_opts *o, const struct keng_defaults *d, char id_out[65], kerr *e);
 
+/* Mount what a container runs on and a reboot took away: its overlay root
+ * (from the image's layers, idmapped again for a user namespace) and its
+ * network namespace.  What is mounted is left alone (start calls it). */
+int keng_mounts_ensure(struct keng *g, const char *id, kerr *e);
+
+/* Whether the container was last stopped by stop or kill (and not
+ * started since): unless-stopped leaves it down after a reboot. */
+bool keng_stopped_by_user(const struct keng *g, const char *id);
+
 /* Find a container by name, ID or unique ID prefix; *id 65 bytes. */
 int keng_resolve(const struct keng *g, const char *ref, char id[65], kerr *e);
 /* Every container ID, newest first (free with kstrv_free). */

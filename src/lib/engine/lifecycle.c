@@ -411,6 +411,23 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 
 /* ---- detached, under kapsel-supervise ---- */
 
+/* Made by stop (and kill with the stop signal or SIGKILL), removed by
+ * start: what unless-stopped asks after a reboot (Docker's
+ * HasBeenManuallyStopped). */
+#define STOPPED_MARK "stopped-by-user"
+
+static void mark_stopped(const struct keng *g, const char *id)
+{
+	_cleanup_free_ char *mark = keng_path(g, id, STOPPED_MARK);
+	_cleanup_close_ int fd = mark ? open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600) : -1;
+}
+
+bool keng_stopped_by_user(const struct keng *g, const char *id)
+{
+	_cleanup_free_ char *mark = keng_path(g, id, STOPPED_MARK);
+	return mark && access(mark, F_OK) == 0;
+}
+
 int keng_start(struct keng *g, const char *id, kerr *e)
 {
 	struct keng_state st;
@@ -422,9 +439,13 @@ int keng_start(struct keng *g, const char *id, kerr *e)
 		return kerr_msg(e, ENOENT,
 				"kapsel-supervise is not installed beside kapsel (or set KAPSEL_SUPERVISE): a "
 				"detached container needs it");
-	_cleanup_free_ char *dir = keng_path(g, id, NULL);
-	if (!dir)
+	_cleanup_free_ char *dir = keng_path(g, id, NULL), *mark = keng_path(g, id, STOPPED_MARK);
+	if (!dir || !mark)
 		return kerr_errno(e, "start");
+	if (keng_mounts_ensure(g, id, e) < 0)
+		return kerr_wrap(e, "start %.12s", id);
+	if (unlink(mark) < 0 && errno != ENOENT)
+		return kerr_errno(e, "unlink %s", mark);
 	if (keng_relock(g, -1, e) < 0)
 		return -1;
 	const char *argv[] = { g->supervise, "--dir", dir, NULL };
@@ -442,13 +463,16 @@ int keng_start(struct keng *g, const char *id, kerr *e)
 int keng_kill(struct keng *g, const char *id, int sig, kerr *e)
 {
 	struct keng_state st;
-	if (keng_state(g, id, &st, e) < 0)
+	_cleanup_json_ json_object *rec = NULL;
+	if (keng_state(g, id, &st, e) < 0 || keng_record(g, id, &rec, e) < 0)
 		return -1;
 	if (strcmp(st.status, "running"))
 		return kerr_msg(e, EINVAL, "container %.12s is not running (%s)", id, st.status);
 	const char *name = ksignal_name(sig);
 	if (!name)
 		return kerr_msg(e, EINVAL, "signal %d: unknown", sig);
+	if (sig == SIGKILL || sig == ksignal_parse(kj_get_str(kj_get(rec, "Config"), "StopSignal") ?: "SIGTERM"))
+		mark_stopped(g, id);
 	if (supervised(g, id, &st)) {
 		_cleanup_json_ json_object *req = json_object_new_object();
 		json_object_object_add(req, "op", json_object_new_string("kill"));
@@ -513,6 +537,7 @@ int keng_stop(struct keng *g, const char *id, int timeout, kerr *e)
 		return -1;
 	if (strcmp(st.status, "running"))
 		return 0;
+	mark_stopped(g, id);
 	json_object *cfg = kj_get(rec, "Config");
 	if (timeout < 0)
 		timeout = (int)kj_get_i64(cfg, "StopTimeout", 10);

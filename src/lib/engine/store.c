@@ -23,6 +23,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 KAPSEL_DEFINE_CLEANUP(struct kstore *, kstore_close)
@@ -520,6 +521,72 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- after a reboot ---- */
+
+#define OVERLAYFS_MAGIC 0x794c7630
+#define NSFS_MAGIC_ 0x6e736673
+
+static bool fs_is(const char *path, long magic)
+{
+	struct statfs sf;
+	return statfs(path, &sf) == 0 && sf.f_type == magic;
+}
+
+int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
+{
+	_cleanup_free_ char *rootfs = keng_path(g, id, "bundle/rootfs"), *cfgp = keng_path(g, id, "bundle/config.json");
+	_cleanup_free_ char *upper = keng_path(g, id, "upper"), *work = keng_path(g, id, "work");
+	_cleanup_free_ char *netns = keng_netns_path(g, id);
+	if (!rootfs || !cfgp || !upper || !work || !netns)
+		return kerr_errno(e, "mounts");
+	_cleanup_json_ json_object *rec = NULL, *spec = NULL;
+	if (keng_record(g, id, &rec, e) < 0 || read_json(cfgp, &spec, false, e) < 0)
+		return -1;
+	/* the user namespace and the network namespace the container was made with */
+	json_object *lx = kj_get(spec, "linux"), *uml = kj_get(lx, "uidMappings"), *nss = kj_get(lx, "namespaces");
+	json_object *um = json_object_is_type(uml, json_type_array) ? json_object_array_get_idx(uml, 0) : NULL;
+	bool userns = um != NULL;
+	bool want_netns = false;
+	for (size_t i = 0; json_object_is_type(nss, json_type_array) && i < json_object_array_length(nss); i++) {
+		json_object *ns = json_object_array_get_idx(nss, i);
+		const char *path = kj_get_str(ns, "path");
+		if (!strcmp(kj_get_str(ns, "type") ?: "", "network") && path && !strcmp(path, netns))
+			want_netns = true;
+	}
+	if (want_netns && !fs_is(netns, NSFS_MAGIC_)) {
+		if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
+			return -1;
+		_cleanup_free_ char *nsdir = kstr_printf("%s/netns", g->root);
+		if (!nsdir || kfs_mkdir_p(nsdir, 0700, e) < 0)
+			return -1;
+		if (unlink(netns) < 0 && errno != ENOENT)
+			return kerr_errno(e, "unlink %s", netns);
+		if (keng_netns_create(netns, e) < 0)
+			return -1;
+	}
+	if (fs_is(rootfs, OVERLAYFS_MAGIC))
+		return 0;
+	/* the image is held for the container (kstore_hold): its layers are
+	 * there, and the store's lock keeps rmi off them meanwhile */
+	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
+		return -1;
+	_cleanup_(kstore_closep) struct kstore *s = NULL;
+	const struct kstore_image *img;
+	_cleanup_strv_ char **layers = NULL;
+	const char *image = kj_get_str(rec, "Image") ?: "";
+	if (kstore_open(g->root, KSTORE_EXCLUSIVE, &s, e) < 0 || kstore_resolve(s, image, &img, NULL, e) < 0 ||
+	    kstore_layer_dirs(s, img, &layers, e) < 0)
+		return -1;
+	_cleanup_close_ int ns = -1;
+	if (userns && (ns = keng_userns_fd(kj_get_i64(um, "hostID", -1), kj_get_i64(um, "size", 0), e)) < 0)
+		return -1;
+	_cleanup_close_ int mfd = keng_overlay_open(layers, upper, work, ns, e);
+	if (mfd < 0)
+		return -1;
+	bool ro = kj_get_bool(kj_get(rec, "HostConfig"), "ReadonlyRootfs");
+	return keng_overlay_attach(mfd, ro, rootfs, e);
 }
 
 /* Directories without container.json: creates that were killed (no
