@@ -99,6 +99,7 @@ def images(tmp_path_factory):
             k.out("load", "-i", tar)
         k.tars[tag] = tar
     k.victim = victim
+    k.base_layer = bb  # the busybox root, for other modules' images
     yield k
     for cid in k.out("ps", "-aq", "--no-trunc").split():
         k("rm", "-f", cid)

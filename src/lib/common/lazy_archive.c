@@ -4,6 +4,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/stat.h>
 
 static struct klazy_lib la = { .soname = "libarchive.so.13", .package = "libarchive13" };
 
@@ -13,6 +14,7 @@ typedef struct archive ar;
 typedef struct archive_entry ae;
 
 A(ar *, archive_read_new, (void), ())
+V(archive_entry_copy_stat, (ae * e, const struct stat *st), (e, st))
 A(ar *, archive_write_new, (void), ())
 A(int, archive_read_free, (ar * a), (a))
 A(int, archive_write_free, (ar * a), (a))

@@ -141,6 +141,19 @@ struct keng_state {
 };
 int keng_state(const struct keng *g, const char *id, struct keng_state *st, kerr *e);
 
+/* `docker top`: the runtime's ps of the running container, ps(1) run with
+ * PS_ARGS (NULL or empty: -ef), its header and the container's lines on
+ * this process's stdout. */
+int keng_top(const struct keng *g, const char *id, char *const *ps_args, kerr *e);
+
+/* `docker diff`: the changes of the container's root filesystem against
+ * its image, "A /path", "C /path", "D /path", sorted by path (free with
+ * kstrv_free). */
+int keng_diff(const struct keng *g, const char *id, char ***lines, kerr *e);
+
+/* `docker export`: the container's root filesystem as a tar on OUT. */
+int keng_export(struct keng *g, const char *id, int out, kerr *e);
+
 /* Docker's inspect object (Id, Name, State, Config, HostConfig, Mounts,
  * NetworkSettings ...). */
 int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *e);

@@ -30,6 +30,8 @@ int keng_record(const struct keng *g, const char *id, json_object **out, kerr *e
 int keng_status_read(const struct keng *g, const char *id, json_object **out, kerr *e);
 /* Write status.json (temp + rename). */
 int keng_status_write(const struct keng *g, const char *id, json_object *st, kerr *e);
+/* Parse the JSON file PATH; with MISSING_OK a missing file is NULL with 0. */
+int keng_read_json(const char *path, json_object **out, bool missing_ok, kerr *e);
 /* The name in ID's container.json, without Docker's '/'; NULL if none. */
 char *keng_record_name(const struct keng *g, const char *id);
 /* The name index (names.c).  get: 1 with the ID of the container NAME

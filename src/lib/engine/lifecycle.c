@@ -11,6 +11,7 @@
 #include "common/loop.h"
 #include "common/signals.h"
 #include "common/str.h"
+#include "common/strv.h"
 #include "common/time.h"
 #include "linux/terminal.h"
 #include "rootfs.h"
@@ -89,6 +90,34 @@ int keng_runtime(const struct keng *g, const char *const *args, bool quiet, kerr
 			kerr_msg(e, EIO, "%s %s exited with %d", g->runtime, argv[3], rc);
 	}
 	return rc;
+}
+
+int keng_top(const struct keng *g, const char *id, char *const *ps_args, kerr *e)
+{
+	struct keng_state st;
+	if (keng_state(g, id, &st, e) < 0)
+		return -1;
+	if (strcmp(st.status, "running"))
+		return kerr_msg(e, EINVAL, "container %.12s is not running (%s)", id, st.status);
+	size_t n = kstrv_len(ps_args);
+	_cleanup_free_ const char **argv = calloc(n + 8, sizeof(char *));
+	if (!argv)
+		return kerr_errno(e, "top");
+	size_t k = 0;
+	argv[k++] = g->runtime;
+	argv[k++] = "--root";
+	argv[k++] = g->runtime_root;
+	argv[k++] = "ps";
+	argv[k++] = id;
+	if (n)
+		argv[k++] = "--";
+	for (size_t i = 0; i < n; i++)
+		argv[k++] = ps_args[i];
+	pid_t pid = spawn((char *const *)argv, -1, -1, e);
+	if (pid < 0)
+		return -1;
+	int rc = reap(pid, e);
+	return rc < 0 ? -1 : rc ? kerr_msg(e, EIO, "top %.12s: %s ps exited with %d", id, g->runtime, rc) : 0;
 }
 
 /* ---- the supervisor's control socket ---- */

@@ -142,7 +142,7 @@ const char *keng_runtime_root(const struct keng *g)
 	return g->runtime_root;
 }
 
-static int read_json(const char *path, json_object **out, bool missing_ok, kerr *e)
+int keng_read_json(const char *path, json_object **out, bool missing_ok, kerr *e)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
@@ -164,7 +164,7 @@ int keng_record(const struct keng *g, const char *id, json_object **out, kerr *e
 	_cleanup_free_ char *p = keng_path(g, id, "container.json");
 	if (!p)
 		return kerr_errno(e, "container %s", id);
-	return read_json(p, out, false, e);
+	return keng_read_json(p, out, false, e);
 }
 
 int keng_status_read(const struct keng *g, const char *id, json_object **out, kerr *e)
@@ -172,7 +172,7 @@ int keng_status_read(const struct keng *g, const char *id, json_object **out, ke
 	_cleanup_free_ char *p = keng_path(g, id, "status.json");
 	if (!p)
 		return kerr_errno(e, "container %s", id);
-	return read_json(p, out, true, e);
+	return keng_read_json(p, out, true, e);
 }
 
 int keng_status_write(const struct keng *g, const char *id, json_object *st, kerr *e)
@@ -542,7 +542,7 @@ int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
 	if (!rootfs || !cfgp || !upper || !work || !netns)
 		return kerr_errno(e, "mounts");
 	_cleanup_json_ json_object *rec = NULL, *spec = NULL;
-	if (keng_record(g, id, &rec, e) < 0 || read_json(cfgp, &spec, false, e) < 0)
+	if (keng_record(g, id, &rec, e) < 0 || keng_read_json(cfgp, &spec, false, e) < 0)
 		return -1;
 	/* the user namespace and the network namespace the container was made with */
 	json_object *lx = kj_get(spec, "linux"), *uml = kj_get(lx, "uidMappings"), *nss = kj_get(lx, "namespaces");
@@ -680,7 +680,7 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
 		_cleanup_json_ json_object *o = NULL;
 		if (!p || !slashed)
 			return kerr_errno(e, "rename");
-		if (read_json(p, &o, false, e) < 0)
+		if (keng_read_json(p, &o, false, e) < 0)
 			return -1;
 		if (i == 0)
 			json_object_object_add(o, "Name", json_object_new_string(slashed));

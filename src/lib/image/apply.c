@@ -128,14 +128,10 @@ static int add_report(char ***v, uint64_t *n, const char *path, kerr *e)
 	return kstrv_add(v, buf) < 0 ? kerr_set(e, ENOMEM, "report") : 0;
 }
 
-/* PATH as the lower layers show it, never following a symlink: 1 with *st
- * (and, when FD is not NULL, an O_RDONLY fd of a regular file), 0 when no
- * layer has it or it is whited out or hidden by an opaque directory, -1 on
- * an error. */
-static int lookup_lower(struct apply *a, const char *path, struct stat *st, int *fd, kerr *e)
+int kapply_lookup(const int *lower, size_t nlower, const char *path, struct stat *st, int *fd, kerr *e)
 {
-	for (size_t k = 0; k < a->in->nlower; k++) {
-		_cleanup_close_ int dfd = fcntl(a->in->lower[k], F_DUPFD_CLOEXEC, 3);
+	for (size_t k = 0; k < nlower; k++) {
+		_cleanup_close_ int dfd = fcntl(lower[k], F_DUPFD_CLOEXEC, 3);
 		if (dfd < 0)
 			return kerr_errno(e, "lower layer %zu", k);
 		int opaque = 0;
@@ -178,6 +174,11 @@ static int lookup_lower(struct apply *a, const char *path, struct stat *st, int 
 			return 0;
 	}
 	return 0;
+}
+
+static int lookup_lower(struct apply *a, const char *path, struct stat *st, int *fd, kerr *e)
+{
+	return kapply_lookup(a->in->lower, a->in->nlower, path, st, fd, e);
 }
 
 static int remember_dir(struct apply *a, const char *path, int64_t mtime, kerr *e)

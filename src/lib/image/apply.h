@@ -52,6 +52,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #define KAPPLY_MAX_ENTRIES 1000000     /* entries of one layer */
 #define KAPPLY_MAX_BYTES (64ULL << 30) /* uncompressed tar bytes, and file bytes written */
@@ -83,6 +84,13 @@ struct kapply_report {
 	uint64_t entries;             /* entries of the layer */
 	uint64_t bytes;               /* uncompressed tar bytes */
 };
+
+/* PATH (relative, no leading '/') as the layers LOWER (directory fds,
+ * topmost first) show it together, never following a symlink: 1 with *st
+ * (and, when FD is not NULL, an O_RDONLY fd of a regular file), 0 when no
+ * layer has it or it is whited out or hidden by an opaque directory, -1 on
+ * an error. */
+int kapply_lookup(const int *lower, size_t nlower, const char *path, struct stat *st, int *fd, kerr *e);
 
 /* Unpack IN->fd into IN->dirfd.  OUT is filled (and must be cleared with
  * kapply_report_clear) whatever the result. */

@@ -1,0 +1,212 @@
+/* `kapsel export`: the container's root filesystem as it sees it (the
+ * overlay of the image's layers and its own upper layer) as one tar.
+ *
+ * The tree is walked by kapsel with O_NOFOLLOW directory fds from the
+ * mounted root (never a path the container could redirect with a
+ * symlink: each name is opened in its parent's fd, a symlink is stored as
+ * a symlink), and written with libarchive (pax).  Owners are the
+ * container's own: a root-in-a-user-namespace container's files, which the
+ * host sees shifted into its range, are written shifted back.  Hard links
+ * inside the tree stay hard links; extended attributes are not kept
+ * (Docker's export keeps none either). */
+#include "internal.h"
+
+#include "common/cleanup.h"
+#include "common/json.h"
+#include "common/str.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct link {
+	dev_t dev;
+	ino_t ino;
+	char *path;
+};
+
+struct exp {
+	struct archive *a;
+	dev_t dev;
+	int64_t map_host, map_size; /* the user namespace's range, size 0: none */
+	struct link *links;
+	size_t nlinks;
+};
+
+static int64_t unshift(const struct exp *x, int64_t id)
+{
+	return x->map_size && id >= x->map_host && id < x->map_host + x->map_size ? id - x->map_host : id;
+}
+
+static int ar_fail(const struct exp *x, const char *path, kerr *e)
+{
+	return kerr_msg(e, EIO, "export /%s: %s", path, archive_error_string(x->a));
+}
+
+/* The path an earlier entry of the same inode was written as, or NULL
+ * (and this one remembered). */
+static const char *hardlink_of(struct exp *x, const struct stat *st, const char *path, kerr *e)
+{
+	for (size_t i = 0; i < x->nlinks; i++)
+		if (x->links[i].dev == st->st_dev && x->links[i].ino == st->st_ino)
+			return x->links[i].path;
+	struct link *v = realloc(x->links, (x->nlinks + 1) * sizeof(*v));
+	char *p = strdup(path);
+	if (!v || !p) {
+		free(p);
+		if (v)
+			x->links = v;
+		kerr_errno(e, "export");
+		return (const char *)-1;
+	}
+	x->links = v;
+	x->links[x->nlinks++] = (struct link){ st->st_dev, st->st_ino, p };
+	return NULL;
+}
+
+static int put(struct exp *x, int dfd, const char *name, const char *path, const struct stat *st, kerr *e)
+{
+	struct archive_entry *ent = archive_entry_new();
+	if (!ent)
+		return kerr_errno(e, "export");
+	int rc = 0, fd = -1;
+	archive_entry_copy_stat(ent, st);
+	archive_entry_set_uid(ent, unshift(x, st->st_uid));
+	archive_entry_set_gid(ent, unshift(x, st->st_gid));
+	_cleanup_free_ char *tp = S_ISDIR(st->st_mode) ? kstr_printf("%s/", path) : strdup(path);
+	if (!tp) {
+		archive_entry_free(ent);
+		return kerr_errno(e, "export");
+	}
+	archive_entry_set_pathname(ent, tp);
+	if (S_ISLNK(st->st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
+		if (n < 0)
+			rc = kerr_errno(e, "export: readlink /%s", path);
+		else {
+			target[n] = 0;
+			archive_entry_set_symlink(ent, target);
+		}
+	} else if (S_ISREG(st->st_mode) && st->st_nlink > 1) {
+		const char *first = hardlink_of(x, st, path, e);
+		if (first == (const char *)-1)
+			rc = -1;
+		else if (first) {
+			archive_entry_set_hardlink(ent, first);
+			archive_entry_set_size(ent, 0);
+		}
+	}
+	if (rc == 0 && S_ISREG(st->st_mode) && archive_entry_size(ent) > 0 &&
+	    (fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		rc = kerr_errno(e, "export: open /%s", path);
+	if (rc == 0 && archive_write_header(x->a, ent) != ARCHIVE_OK)
+		rc = ar_fail(x, path, e);
+	int64_t left = archive_entry_size(ent);
+	static char buf[1 << 16];
+	while (rc == 0 && fd >= 0 && left > 0) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = kerr_errno(e, "export: read /%s", path);
+		else if (n == 0)
+			rc = kerr_msg(e, EIO, "export: /%s shrank while being read", path);
+		else if (archive_write_data(x->a, buf, (size_t)(n > left ? left : n)) < 0)
+			rc = ar_fail(x, path, e);
+		else
+			left -= n;
+	}
+	if (fd >= 0)
+		close(fd);
+	archive_entry_free(ent);
+	return rc;
+}
+
+static int walk(struct exp *x, int fd, const char *path, int depth, kerr *e)
+{
+	if (depth > 4096)
+		return kerr_msg(e, ELOOP, "export: /%s: too deep", path);
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return kerr_errno(e, "export: /%s", path);
+	}
+	struct dirent *de;
+	while ((errno = 0, de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		_cleanup_free_ char *p = *path ? kstr_printf("%s/%s", path, de->d_name) : strdup(de->d_name);
+		struct stat st;
+		if (!p)
+			return kerr_errno(e, "export");
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return kerr_errno(e, "export: /%s", p);
+		if (st.st_dev != x->dev)
+			continue; /* something mounted on the root from outside */
+		if (put(x, dirfd(d), de->d_name, p, &st, e) < 0)
+			return -1;
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			return kerr_errno(e, "export: /%s", p);
+		if (walk(x, sub, p, depth + 1, e) < 0)
+			return -1;
+	}
+	return errno ? kerr_errno(e, "export: /%s", path) : 0;
+}
+
+int keng_export(struct keng *g, const char *id, int out, kerr *e)
+{
+	_cleanup_free_ char *rootfs = keng_path(g, id, "bundle/rootfs"), *cfg = keng_path(g, id, "bundle/config.json");
+	_cleanup_json_ json_object *spec = NULL;
+	if (!rootfs || !cfg)
+		return kerr_errno(e, "export");
+	if (keng_mounts_ensure(g, id, e) < 0 || keng_read_json(cfg, &spec, false, e) < 0)
+		return kerr_wrap(e, "export %.12s", id);
+	struct exp x = { 0 };
+	json_object *uml = kj_get(kj_get(spec, "linux"), "uidMappings");
+	json_object *um = json_object_is_type(uml, json_type_array) ? json_object_array_get_idx(uml, 0) : NULL;
+	if (um) {
+		x.map_host = kj_get_i64(um, "hostID", 0);
+		x.map_size = kj_get_i64(um, "size", 0);
+	}
+	int fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		kerr_errno(e, "open %s", rootfs);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	x.dev = st.st_dev;
+	int rc = 0;
+	if (!(x.a = archive_write_new()))
+		rc = kerr_errno(e, "export");
+	else {
+		archive_write_set_format_pax_restricted(x.a);
+		archive_write_set_bytes_in_last_block(x.a, 1);
+		if (archive_write_open_fd(x.a, out) != ARCHIVE_OK)
+			rc = ar_fail(&x, "", e);
+	}
+	if (rc == 0)
+		rc = walk(&x, fd, "", 0, e);
+	else
+		close(fd);
+	if (rc == 0 && archive_write_close(x.a) != ARCHIVE_OK)
+		rc = ar_fail(&x, "", e);
+	if (x.a)
+		archive_write_free(x.a);
+	for (size_t i = 0; i < x.nlinks; i++)
+		free(x.links[i].path);
+	free(x.links);
+	return rc < 0 ? kerr_wrap(e, "export %.12s", id) : 0;
+}
