@@ -436,73 +436,135 @@ int kfs_mkpath_in_root(int rootfd, const char *path, int is_dir, mode_t mode)
 	return kfs_open_in_root(rootfd, path, O_PATH, 0);
 }
 
-int kfs_copy_tree(int src, int dst, kerr *e)
+static int copy_data(int in, int out, off_t size)
 {
-	int sfd = fcntl(src, F_DUPFD_CLOEXEC, 3);
-	if (sfd < 0)
-		return kerr_errno(e, "copy: dup");
-	DIR *d = fdopendir(sfd);
+	for (off_t left = size; left > 0;) {
+		ssize_t c = copy_file_range(in, NULL, out, NULL, left, 0);
+		if (c < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
+			char buf[65536];
+			c = read(in, buf, sizeof(buf));
+			if (c > 0 && write_all(out, buf, c) < 0)
+				c = -1;
+		}
+		if (c < 0)
+			return -1;
+		if (c == 0)
+			break;
+		left -= c;
+	}
+	return 0;
+}
+
+static const char *special_name(mode_t m)
+{
+	return S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : S_ISFIFO(m) ? "a fifo" : "a socket";
+}
+
+static int copy_at(int sdir, const char *sname, int ddir, const char *dname, const struct kfs_copy_opts *o, int depth,
+		   kerr *e);
+
+static int copy_children(int sfd, int dfd, const struct kfs_copy_opts *o, int depth, kerr *e)
+{
+	int fd = fcntl(sfd, F_DUPFD_CLOEXEC, 3);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
-		close(sfd);
+		if (fd >= 0)
+			close(fd);
 		return kerr_errno(e, "copy: opendir");
 	}
 	_cleanup_closedir_ DIR *dd = d;
 	struct dirent *de;
-	while ((de = readdir(d))) {
-		const char *n = de->d_name;
-		struct stat st;
-		if (!strcmp(n, ".") || !strcmp(n, ".."))
+	while ((errno = 0, de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return kerr_errno(e, "copy: stat %s", n);
-		if (S_ISDIR(st.st_mode)) {
-			if (mkdirat(dst, n, st.st_mode & 07777) < 0 && errno != EEXIST)
-				return kerr_errno(e, "copy: mkdir %s", n);
-			_cleanup_close_ int cs = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			_cleanup_close_ int cd = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (cs < 0 || cd < 0)
-				return kerr_errno(e, "copy: open %s", n);
-			if (kfs_copy_tree(cs, cd, e) < 0)
-				return kerr_wrap(e, "%s", n);
-		} else if (S_ISREG(st.st_mode)) {
-			_cleanup_close_ int in = openat(dirfd(d), n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			_cleanup_close_ int out = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-							 st.st_mode & 07777);
-			if (in < 0 || out < 0)
-				return kerr_errno(e, "copy: open %s", n);
-			for (off_t left = st.st_size; left > 0;) {
-				ssize_t c = copy_file_range(in, NULL, out, NULL, left, 0);
-				if (c < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
-					char buf[65536];
-					c = read(in, buf, sizeof(buf));
-					if (c > 0 && write_all(out, buf, c) < 0)
-						c = -1;
-				}
-				if (c < 0)
-					return kerr_errno(e, "copy: %s", n);
-				if (c == 0)
-					break;
-				left -= c;
-			}
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t l = readlinkat(dirfd(d), n, target, sizeof(target) - 1);
-			if (l < 0)
-				return kerr_errno(e, "copy: readlink %s", n);
-			target[l] = '\0';
-			if (symlinkat(target, dst, n) < 0)
-				return kerr_errno(e, "copy: symlink %s", n);
-		} else if (mknodat(dst, n, st.st_mode, st.st_rdev) < 0) {
-			return kerr_errno(e, "copy: mknod %s", n);
-		}
-		if (fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM && errno != EINVAL)
-			return kerr_errno(e, "copy: chown %s", n);
-		if (!S_ISLNK(st.st_mode) && fchmodat(dst, n, st.st_mode & 07777, 0) < 0)
-			return kerr_errno(e, "copy: chmod %s", n);
-		struct timespec ts[2] = { st.st_atim, st.st_mtim };
-		utimensat(dst, n, ts, AT_SYMLINK_NOFOLLOW);
+		if (copy_at(dirfd(d), de->d_name, dfd, de->d_name, o, depth + 1, e) < 0)
+			return -1;
 	}
+	return errno ? kerr_errno(e, "copy: readdir") : 0;
+}
+
+static int64_t owner(int64_t set, int64_t have, const struct kfs_copy_opts *o)
+{
+	if (set >= 0)
+		return set;
+	return o->map_size && have >= o->map_from && have < o->map_from + o->map_size ? have - o->map_from + o->map_to
+										       : have;
+}
+
+static int copy_at(int sdir, const char *sname, int ddir, const char *dname, const struct kfs_copy_opts *o, int depth,
+		   kerr *e)
+{
+	struct stat st, have;
+	if (depth > 4096)
+		return kerr_msg(e, ELOOP, "copy %s: too deep", sname);
+	if (fstatat(sdir, sname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return kerr_errno(e, "copy: stat %s", sname);
+	bool exists = fstatat(ddir, dname, &have, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!exists && errno != ENOENT)
+		return kerr_errno(e, "copy: stat %s", dname);
+	if (exists && S_ISDIR(have.st_mode) != S_ISDIR(st.st_mode)) {
+		if (S_ISDIR(have.st_mode))
+			return kerr_msg(e, EISDIR, "copy %s: a directory is in the way", dname);
+		if (!o->replace)
+			return kerr_msg(e, EEXIST, "copy %s: it exists", dname);
+	}
+	if (exists && !S_ISDIR(have.st_mode) && !S_ISDIR(st.st_mode) && !o->replace)
+		return kerr_msg(e, EEXIST, "copy %s: it exists", dname);
+	if (exists && !S_ISDIR(have.st_mode) && unlinkat(ddir, dname, 0) < 0)
+		return kerr_errno(e, "copy: replace %s", dname);
+	if (S_ISDIR(st.st_mode)) {
+		if ((!exists || !S_ISDIR(have.st_mode)) && mkdirat(ddir, dname, 0700) < 0)
+			return kerr_errno(e, "copy: mkdir %s", dname);
+		_cleanup_close_ int cs = openat(sdir, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int cd = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cs < 0 || cd < 0)
+			return kerr_errno(e, "copy: open %s", cs < 0 ? sname : dname);
+		if (copy_children(cs, cd, o, depth, e) < 0)
+			return kerr_wrap(e, "%s", sname);
+	} else if (S_ISREG(st.st_mode)) {
+		_cleanup_close_ int in = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int out = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (in < 0 || out < 0)
+			return kerr_errno(e, "copy: open %s", in < 0 ? sname : dname);
+		if (copy_data(in, out, st.st_size) < 0)
+			return kerr_errno(e, "copy: %s", sname);
+	} else if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t l = readlinkat(sdir, sname, target, sizeof(target) - 1);
+		if (l < 0)
+			return kerr_errno(e, "copy: readlink %s", sname);
+		target[l] = '\0';
+		if (symlinkat(target, ddir, dname) < 0)
+			return kerr_errno(e, "copy: symlink %s", dname);
+	} else if (o->no_special) {
+		return kerr_msg(e, EPERM, "copy %s: %s is not copied", sname, special_name(st.st_mode));
+	} else if (mknodat(ddir, dname, st.st_mode, st.st_rdev) < 0) {
+		return kerr_errno(e, "copy: mknod %s", dname);
+	}
+	if (fchownat(ddir, dname, owner(o->uid, st.st_uid, o), owner(o->gid, st.st_gid, o), AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno != EPERM && errno != EINVAL)
+		return kerr_errno(e, "copy: chown %s", dname);
+	if (!S_ISLNK(st.st_mode) && fchmodat(ddir, dname, st.st_mode & 07777 & ~o->strip, 0) < 0)
+		return kerr_errno(e, "copy: chmod %s", dname);
+	struct timespec ts[2] = { st.st_atim, st.st_mtim };
+	utimensat(ddir, dname, ts, AT_SYMLINK_NOFOLLOW);
 	return 0;
+}
+
+int kfs_copy_at(int sdir, const char *sname, int ddir, const char *dname, const struct kfs_copy_opts *o, kerr *e)
+{
+	return copy_at(sdir, sname, ddir, dname, o, 0, e);
+}
+
+int kfs_copy_into(int src, int dst, const struct kfs_copy_opts *o, kerr *e)
+{
+	return copy_children(src, dst, o, 0, e);
+}
+
+int kfs_copy_tree(int src, int dst, kerr *e)
+{
+	static const struct kfs_copy_opts keep = { .uid = -1, .gid = -1 };
+	return kfs_copy_into(src, dst, &keep, e);
 }
 
 /* Empty and remove the directory NAME of TOP without holding an fd per

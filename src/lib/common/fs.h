@@ -7,7 +7,9 @@
 
 #include "err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Read a whole file (NUL-terminated).  *len may be NULL. */
@@ -35,6 +37,25 @@ int kfs_mkpath_in_root(int rootfd, const char *path, int is_dir, mode_t mode);
  * symlinks, fifos; modes, owners and times kept).  Never follows a
  * symlink. */
 int kfs_copy_tree(int src, int dst, kerr *e);
+
+/* How kfs_copy_at copies.  Owners: UID/GID when >= 0, else the source's,
+ * those in MAP_FROM..+MAP_SIZE moved to MAP_TO.. (into or out of a user
+ * namespace's range; MAP_SIZE 0: none).  STRIP: mode bits removed (S_ISUID | S_ISGID).  REPLACE: an
+ * existing non-directory at the destination is replaced (a directory is
+ * never replaced, a directory copied onto one merges).  NO_SPECIAL:
+ * devices, fifos and sockets are refused. */
+struct kfs_copy_opts {
+	int64_t uid, gid;
+	int64_t map_from, map_to, map_size;
+	mode_t strip;
+	bool replace, no_special;
+};
+/* Copy SNAME of directory SDIR (a file, a symlink as a symlink, or a whole
+ * tree) to DNAME of directory DDIR, never following a symlink on either
+ * side below the two directories. */
+int kfs_copy_at(int sdir, const char *sname, int ddir, const char *dname, const struct kfs_copy_opts *o, kerr *e);
+/* Copy what directory SRC holds into directory DST. */
+int kfs_copy_into(int src, int dst, const struct kfs_copy_opts *o, kerr *e);
 
 /* Remove NAME in DIRFD, a file or a whole directory tree, never
  * following a symlink; a missing NAME is fine.  Errors name the path
