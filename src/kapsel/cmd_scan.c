@@ -43,7 +43,7 @@
 #define SCAN_EXIT_NO_PACKAGES 4
 
 struct scan_args {
-	const char *archive, *rootfs, *sbom, *db, *explain, *output;
+	const char *archive, *rootfs, *sbom, *container, *db, *explain, *output;
 	int format;
 	int fail_on;
 	char **fail_on_state;
@@ -61,6 +61,8 @@ static const struct cli_option scan_options[] = {
 	CLI_OPT_STRING(0, "archive", A, archive, "FILE", "scan a docker save archive or OCI layout (tar or directory)"),
 	CLI_OPT_STRING(0, "rootfs", A, rootfs, "DIR", "scan a root filesystem (--rootfs / for the host)"),
 	CLI_OPT_STRING(0, "sbom", A, sbom, "FILE", "re-match an SBOM (CycloneDX or SPDX JSON)"),
+	CLI_OPT_STRING(0, "container", A, container, "NAME|ID",
+		       "scan a kapsel container's root filesystem as it is now (running or not)"),
 	CLI_OPT_CHOICE('f', "format", A, format, formats, "output format (default table)"),
 	CLI_OPT_STRING('o', "output", A, output, "FILE", "write the report to FILE instead of stdout"),
 	CLI_OPT_STRING(0, "db", A, db, "DIR", "vulnerability index directory (default ROOT/scan)"),
@@ -335,6 +337,33 @@ static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, st
 	return r;
 }
 
+/* ---- a container ---- */
+
+/* The container's tree as it is now (its upper layer over the image's):
+ * packages installed since the image was made are there.  Read through
+ * the engine's fd of its overlay, every open under it RESOLVE_IN_ROOT. */
+static int scan_container(const struct cli_call *c, const char *ref, struct kscan_inventory *inv,
+			  struct kscan_meta *m, kerr *e)
+{
+	const struct kapsel_globals *g = c->globals;
+	struct keng *eng;
+	char id[65];
+	m->target = ref;
+	m->target_kind = "container";
+	/* the runtime is never run here: its name only fills the handle */
+	if (keng_open(g->root, KENG_SHARED, "kapsel-runtime", NULL, &eng, e) < 0)
+		return -1;
+	int fd = -1;
+	if (keng_resolve(eng, ref, id, e) == 0)
+		fd = keng_rootfs_open(eng, id, e);
+	keng_close(eng);
+	if (fd < 0)
+		return kerr_wrap(e, "container %s", ref);
+	int r = kscan_inventory_rootfd(fd, ref, inv, e);
+	close(fd);
+	return r;
+}
+
 /* ---- the target ---- */
 
 static int load_target(const struct cli_call *c, const struct scan_args *a, struct kscan_inventory *inv,
@@ -345,6 +374,8 @@ static int load_target(const struct cli_call *c, const struct scan_args *a, stru
 		m->target_kind = "rootfs";
 		return kscan_inventory_root(a->rootfs, inv, e);
 	}
+	if (a->container)
+		return scan_container(c, a->container, inv, m, e);
 	if (a->sbom) {
 		m->target = a->sbom;
 		m->target_kind = "sbom";
@@ -475,9 +506,10 @@ static int scan_run(const struct cli_call *c)
 		return db_update(c, a);
 	if (a->from || a->url)
 		return cli_usage_error(c, "--from and --url belong to `kapsel scan db update`");
-	int targets = !!a->archive + !!a->rootfs + !!a->sbom + (c->argc > 0);
+	int targets = !!a->archive + !!a->rootfs + !!a->sbom + !!a->container + (c->argc > 0);
 	if (targets != 1)
-		return cli_usage_error(c, "give one target: IMAGE, --archive FILE, --rootfs DIR or --sbom FILE");
+		return cli_usage_error(
+			c, "give one target: IMAGE, --archive FILE, --rootfs DIR, --container NAME|ID or --sbom FILE");
 	if (c->argc > 1)
 		return cli_usage_error(c, "unexpected argument \"%s\"", c->argv[1]);
 	for (char **s = a->fail_on_state; s && *s; s++)
@@ -616,7 +648,7 @@ const struct cli_command cmd_scan = {
 	.args = "[IMAGE | db update]",
 	.summary = "list an image's packages, match known vulnerabilities, write SBOMs",
 	.description =
-		"Targets: IMAGE (in the store), --archive FILE, --rootfs DIR, --sbom FILE.\n"
+		"Targets: IMAGE (in the store), --archive FILE, --rootfs DIR, --container NAME|ID, --sbom FILE.\n"
 		"`kapsel scan db update --from FILE|DIR --url URL` compiles the vulnerability index.\n"
 		"Exit status: 0 nothing actionable, 1 actionable findings at --fail-on, 2 usage error,\n"
 		"3 no verdict (unreadable input, missing or stale data), 4 no package database (docs/scan.md).\n",

@@ -758,3 +758,90 @@ def test_hostile_rootfs_symlinks_stay_inside(tmp_path):
     doc = inventory(tmp_path, "--rootfs", str(root))
     assert [p["name"] for p in doc["packages"]] == ["evil"]
     assert doc["packages"][0]["special_files"] == [] and doc["unowned_special_files"] == []
+
+
+# ---- a container ----
+
+STATUS_HELLO = """Package: hello
+Status: install ok installed
+Architecture: amd64
+Version: 2.10-3
+Source: hello-src (2.10-3)
+
+"""
+
+
+@pytest.fixture(scope="module")
+def container_store(tmp_path_factory):
+    """A busybox image (tests/fixtures/mkrootfs.sh) with a dpkg status of one
+    package, loaded into a store of its own, for `kapsel run`."""
+    import sys
+    from clients import umount_under
+    from conftest import PROBE
+    sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "images"))
+    import mkrunimage
+    base = tmp_path_factory.mktemp("scanc")
+    rootfs = str(base / "rootfs")
+    subprocess.run(["sh", os.path.join(REPO, "tests", "fixtures", "mkrootfs.sh"), rootfs, PROBE], check=True)
+    layers = [mkrunimage.dir_layer(rootfs),
+              mkrunimage.files_layer({"etc/os-release": b'ID=debian\nVERSION_ID="12"\n',
+                                      "var/lib/dpkg": ("dir", 0o777),
+                                      "var/lib/dpkg/status": (STATUS_HELLO.encode(), 0o666)})]
+    tar = str(base / "img.tar")
+    mkrunimage.oci_image(tar, "scan-ctr:1", layers, {"Cmd": ["sh"]})
+    root = base / "store"
+    kapsel("load", "-i", tar, root=root, check=0)
+    # the host file a hostile container points its status at
+    host = base / "host-status"
+    host.write_text(STATUS_HELLO.replace("hello", "host-only"))
+    yield root, tar, str(host)
+    ids = kapsel("ps", "-aq", "--no-trunc", root=root, check=0).stdout.split()
+    for cid in ids:
+        kapsel("rm", "-f", cid, root=root)
+    umount_under(str(root))
+
+
+def names_of(doc):
+    return sorted((p["name"], p["version"], p["source"]) for p in doc["packages"])
+
+
+def test_container_scan_sees_what_was_installed_since(container_store, tmp_path):
+    root, tar, _ = container_store
+    conf = os.path.join(REPO, "data", "kapsel.conf")
+    added = "Package: added\\nStatus: install ok installed\\nArchitecture: all\\nVersion: 1.0-1\\n\\n"
+    r = kapsel("--config", conf, "run", "--name", "sc-added", "--read-only=false", "scan-ctr:1", "sh", "-c",
+               f"printf '{added}' >> /var/lib/dpkg/status", root=root)
+    assert r.returncode == 0, r.stderr
+    image = inventory(root, "--archive", tar)
+    assert names_of(image) == [("hello", "2.10-3", "hello-src")]
+    doc = inventory(root, "--container", "sc-added")
+    assert names_of(doc) == [("added", "1.0-1", "added"), ("hello", "2.10-3", "hello-src")]
+    assert doc["target"]["kind"] == "container" and doc["target"]["name"] == "sc-added"
+    assert doc["os"]["id"] == "debian"
+    # by ID too
+    cid = kapsel("--config", conf, "inspect", "sc-added", root=root, check=0).stdout
+    cid = json.loads(cid)[0]["Id"]
+    assert names_of(inventory(root, "--container", cid[:12])) == names_of(doc)
+    # a stopped container whose overlay is gone (a reboot): its upper directory over the image's layers
+    rootfs = root / "containers" / cid / "bundle" / "rootfs"
+    subprocess.run(["umount", "-l", str(rootfs)], check=True)
+    assert not os.path.ismount(rootfs)
+    assert names_of(inventory(root, "--container", "sc-added")) == names_of(doc)
+    assert not os.path.ismount(rootfs)  # the read-only overlay was detached, never attached
+    kapsel("--config", conf, "rm", "sc-added", root=root, check=0)
+    r = kapsel("scan", "--container", "sc-added", "--inventory", root=root, check=3)
+    assert "sc-added" in r.stderr
+
+
+def test_container_symlink_to_the_host_stays_inside(container_store, tmp_path):
+    """The container replaces its dpkg status by a symlink to a host file:
+    the scan resolves it inside the container's root, where there is none."""
+    root, _, host = container_store
+    conf = os.path.join(REPO, "data", "kapsel.conf")
+    r = kapsel("--config", conf, "run", "--name", "sc-evil", "--read-only=false", "scan-ctr:1", "sh", "-c",
+               f"rm /var/lib/dpkg/status && ln -s ../../../../../../../..{host} /var/lib/dpkg/status", root=root)
+    assert r.returncode == 0, r.stderr
+    r = kapsel("scan", "--container", "sc-evil", "--inventory", "--format", "json", root=root)
+    assert "host-only" not in r.stdout
+    assert r.returncode == 4, (r.returncode, r.stderr)
+    kapsel("--config", conf, "rm", "sc-evil", root=root, check=0)

@@ -775,10 +775,16 @@ static int probe_lists(struct map *m, int root, kerr *e)
 int kscan_inventory_root(const char *dir, struct kscan_inventory *inv, kerr *e)
 {
 	memset(inv, 0, sizeof(*inv));
-	struct map m = { 0 };
 	_cleanup_close_ int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return kerr_errno(e, "open %s", dir);
+	return kscan_inventory_rootfd(root, dir, inv, e);
+}
+
+int kscan_inventory_rootfd(int root, const char *dir, struct kscan_inventory *inv, kerr *e)
+{
+	memset(inv, 0, sizeof(*inv));
+	struct map m = { 0 };
 	static const struct {
 		const char *path;
 		enum kind kind;

@@ -85,6 +85,9 @@ struct kscan_inventory {
 struct kimage;
 int kscan_inventory_image(struct kimage *img, struct kscan_inventory *out, kerr *e);
 int kscan_inventory_root(const char *dir, struct kscan_inventory *out, kerr *e);
+/* The same for the directory ROOT (an fd: a container's mounted or
+ * detached overlay), NAME naming it in errors. */
+int kscan_inventory_rootfd(int root, const char *name, struct kscan_inventory *out, kerr *e);
 void kscan_inventory_done(struct kscan_inventory *inv);
 
 /* ---- the database parsers (pure: a buffer in, packages out) ---- */
