@@ -9,6 +9,7 @@
 #include "kapsel.h"
 
 #include "common/cleanup.h"
+#include "common/conf.h"
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/sha256.h"
@@ -26,6 +27,7 @@
 #include "scan/vulndb.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,8 +291,8 @@ static int make_layout(const char *root, const struct kstore_image *img, const c
 	return kfs_write_file(olp, layout, sizeof(layout) - 1, 0644, 0, e);
 }
 
-static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, struct kscan_inventory *inv,
-				   struct kscan_meta *m, char **digest, kerr *e)
+static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, int no_cache,
+				   struct kscan_inventory *inv, struct kscan_meta *m, char **digest, kerr *e)
 {
 	const struct kapsel_globals *g = c->globals;
 	struct kstore *s;
@@ -309,8 +311,7 @@ static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, st
 	_cleanup_free_ char *scan_dir = kstr_printf("%s/scan", g->root);
 	_cleanup_free_ char *dir = kstr_printf("%s/scan/layout-%d", g->root, (int)getpid());
 	int r = -1;
-	const struct scan_args *a = c->opts;
-	if (scan_dir && *digest && !a->no_cache && kscan_invcache_load(scan_dir, img->id, inv) == 1) {
+	if (scan_dir && *digest && !no_cache && kscan_invcache_load(scan_dir, img->id, inv) == 1) {
 		/* the store verified every layer against the config's diff_ids at load */
 		kstore_close(s);
 		return 0;
@@ -390,7 +391,7 @@ static int load_target(const struct cli_call *c, const struct scan_args *a, stru
 	_cleanup_free_ char *layout = NULL;
 	if (!path) {
 		m->target_kind = "image";
-		return kapsel_scan_store_image(c, c->argv[0], inv, m, digest, e);
+		return kapsel_scan_store_image(c, c->argv[0], a->no_cache, inv, m, digest, e);
 	}
 	m->target_kind = "archive";
 	if (kimage_open(path, &img, e) < 0)
@@ -638,6 +639,80 @@ static int scan_run(const struct cli_call *c)
 	if (werr)
 		return cli_error(c, CLI_EXIT_FAILURE, "write the report: %s", strerror(errno));
 	return rc;
+}
+
+/* ---- the gate of create and run ---- */
+
+KAPSEL_DEFINE_CLEANUP(struct kconf *, kconf_free)
+
+int kapsel_scan_gate(const struct cli_call *c, const char *image, kerr *e)
+{
+	const struct kapsel_globals *g = c->globals;
+	static const char *const keys[] = { "refuse_on", "max_data_age", NULL };
+	_cleanup_(kconf_freep) struct kconf *conf = NULL;
+	if (kconf_load(g->config, true, &conf, e) < 0 || kconf_check(conf, "scan", keys, e) < 0)
+		return -1;
+	const char *on = kconf_get(conf, "scan", "refuse_on");
+	if (!on || !strcmp(on, "none"))
+		return 0;
+	int sev = kscan_severity_from_name(on);
+	if (sev < 0)
+		return kerr_msg(e, EINVAL, "%s: [scan] refuse_on: \"%s\" is not none, %s", g->config, on,
+				"unknown, negligible, low, medium, high or critical");
+	int64_t max_age = 168LL * 3600 * 1000000000LL;
+	const char *age = kconf_get(conf, "scan", "max_data_age");
+	if (age && kconf_get_duration(conf, "scan", "max_data_age", &max_age, e) < 0)
+		return -1;
+	/* fail closed: without a verdict the image does not run */
+	_cleanup_free_ char *dir = kstr_printf("%s/scan", g->root);
+	struct kvuln_db *db;
+	if (!dir)
+		return kerr_set(e, ENOMEM, "scan");
+	if (kvuln_db_open(dir, &db, e) < 0)
+		return kerr_wrap(e, "image %s: [scan] refuse_on = %s needs the vulnerability index", image, on);
+	int64_t oldest = INT64_MAX;
+	for (size_t i = 0; i < kvuln_db_nsources(db); i++) {
+		struct kvuln_source src;
+		kvuln_db_source(db, i, &src);
+		oldest = src.date < oldest ? src.date : oldest;
+	}
+	if (max_age > 0 && time(NULL) - oldest > max_age / 1000000000LL) {
+		kvuln_db_close(db);
+		return kerr_msg(e, EPERM,
+				"image %s: [scan] refuse_on = %s: the vulnerability data in %s is older than %s (run `kapsel scan db update`)",
+				image, on, dir, age ? age : "168h");
+	}
+	struct kscan_inventory inv;
+	struct kscan_meta m = { 0 };
+	_cleanup_free_ char *digest = NULL;
+	if (kapsel_scan_store_image(c, image, 0, &inv, &m, &digest, e) < 0) {
+		kvuln_db_close(db);
+		return kerr_wrap(e, "image %s: [scan] refuse_on = %s: no verdict", image, on);
+	}
+	struct kscan_result res = { 0 };
+	int r = kscan_match(&inv, db, 0, NULL, &res, e);
+	size_t worst = SIZE_MAX, n = 0;
+	for (size_t i = 0; r == 0 && i < res.n; i++) {
+		const struct kscan_finding *x = &res.v[i];
+		if (x->verdict != KSCAN_AFFECTED || x->suppressed || !x->actionable || (int)x->severity < sev)
+			continue;
+		n++;
+		if (worst == SIZE_MAX || x->severity > res.v[worst].severity)
+			worst = i;
+	}
+	if (r == 0 && n) {
+		const struct kscan_finding *x = &res.v[worst];
+		const struct kscan_pkg *p = &inv.pkgs[x->pkg];
+		r = kerr_msg(e, EPERM,
+			     "image %s refused by [scan] refuse_on = %s: %s (%s) in %s %s (source %s %s), fixed in %s%s%.0zu%s",
+			     image, on, x->rec.id, kscan_severity_to_name(x->severity), p->name, p->version, p->source,
+			     p->source_version, x->rec.fixed, n > 1 ? ", and " : "", n > 1 ? n - 1 : 0,
+			     n > 1 ? " more (kapsel scan IMAGE)" : "");
+	}
+	kscan_result_done(&res);
+	kscan_inventory_done(&inv);
+	kvuln_db_close(db);
+	return r;
 }
 
 const struct cli_command cmd_scan = {

@@ -1021,3 +1021,51 @@ def test_container_symlink_to_the_host_stays_inside(container_store, tmp_path):
     assert "host-only" not in r.stdout
     assert r.returncode == 4, (r.returncode, r.stderr)
     kapsel("--config", conf, "rm", "sc-evil", root=root, check=0)
+
+
+def test_run_refuses_an_image_over_scan_refuse_on(container_store, tmp_path):
+    """kapsel.conf [scan] refuse_on = high: create and run refuse an image
+    with an actionable high finding, naming it; a threshold above it, or a
+    finding whose fix is installed, lets it run; no index is no verdict,
+    refused too."""
+    root, _, _ = container_store
+    base = open(os.path.join(REPO, "data", "kapsel.conf")).read()
+
+    def conf(**scan):
+        p = tmp_path / f"kapsel-{len(list(tmp_path.iterdir()))}.conf"
+        p.write_text(base + "\n[scan]\n" + "".join(f"{k} = {v}\n" for k, v in scan.items()))
+        return str(p)
+
+    def run(cfg):
+        return kapsel("--config", cfg, "run", "--rm", "scan-ctr:1", "true", root=root)
+
+    shutil.rmtree(root / "scan" / "index", ignore_errors=True)
+    r = run(conf(refuse_on="high"))
+    assert r.returncode == 125 and "needs the vulnerability index" in r.stderr, r.stderr
+    tracker = {"hello-src": {
+        "CVE-2099-0900": {"releases": {"bookworm": {"status": "resolved", "fixed_version": "2.10-4",
+                                                    "urgency": "high"}}},
+        "CVE-2099-0901": {"releases": {"bookworm": {"status": "resolved", "fixed_version": "2.10-5",
+                                                    "urgency": "medium"}}},
+        "CVE-2099-0902": {"releases": {"bookworm": {"status": "resolved", "fixed_version": "2.10-2",
+                                                    "urgency": "high"}}}}}
+    tr = tmp_path / "tracker.json"
+    tr.write_text(json.dumps(tracker))
+    db_update(root, tr)
+    r = run(conf(refuse_on="high"))
+    assert r.returncode == 125, (r.stdout, r.stderr)
+    assert "refused by [scan] refuse_on = high: CVE-2099-0900 (high) in hello 2.10-3" in r.stderr
+    assert "fixed in 2.10-4" in r.stderr and "CVE-2099-0902" not in r.stderr
+    r = kapsel("--config", conf(refuse_on="medium"), "create", "scan-ctr:1", root=root)
+    assert r.returncode != 0 and "CVE-2099-0900" in r.stderr and "and 1 more" in r.stderr
+    assert run(conf(refuse_on="critical")).returncode == 0
+    assert run(conf(refuse_on="none")).returncode == 0
+    assert run(conf()).returncode == 0
+    # stale data is no verdict
+    os.utime(tr, (time.time() - 30 * 86400,) * 2)
+    db_update(root, tr)
+    r = run(conf(refuse_on="critical"))
+    assert r.returncode == 125 and "older than 168h" in r.stderr, r.stderr
+    assert run(conf(refuse_on="critical", max_data_age="1000h")).returncode == 0
+    r = run(conf(refuse_on="bad"))
+    assert r.returncode == 125 and "refuse_on" in r.stderr
