@@ -291,8 +291,8 @@ static int make_layout(const char *root, const struct kstore_image *img, const c
 	return kfs_write_file(olp, layout, sizeof(layout) - 1, 0644, 0, e);
 }
 
-static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, int no_cache,
-				   struct kscan_inventory *inv, struct kscan_meta *m, char **digest, kerr *e)
+static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, int no_cache, struct kscan_inventory *inv,
+				   struct kscan_meta *m, char **digest, kerr *e)
 {
 	const struct kapsel_globals *g = c->globals;
 	struct kstore *s;
@@ -343,8 +343,8 @@ static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, in
 /* The container's tree as it is now (its upper layer over the image's):
  * packages installed since the image was made are there.  Read through
  * the engine's fd of its overlay, every open under it RESOLVE_IN_ROOT. */
-static int scan_container(const struct cli_call *c, const char *ref, struct kscan_inventory *inv,
-			  struct kscan_meta *m, kerr *e)
+static int scan_container(const struct cli_call *c, const char *ref, struct kscan_inventory *inv, struct kscan_meta *m,
+			  kerr *e)
 {
 	const struct kapsel_globals *g = c->globals;
 	struct keng *eng;
@@ -678,9 +678,10 @@ int kapsel_scan_gate(const struct cli_call *c, const char *image, kerr *e)
 	}
 	if (max_age > 0 && time(NULL) - oldest > max_age / 1000000000LL) {
 		kvuln_db_close(db);
-		return kerr_msg(e, EPERM,
-				"image %s: [scan] refuse_on = %s: the vulnerability data in %s is older than %s (run `kapsel scan db update`)",
-				image, on, dir, age ? age : "168h");
+		return kerr_msg(
+			e, EPERM,
+			"image %s: [scan] refuse_on = %s: the vulnerability data in %s is older than %s (run `kapsel scan db update`)",
+			image, on, dir, age ? age : "168h");
 	}
 	struct kscan_inventory inv;
 	struct kscan_meta m = { 0 };
@@ -703,11 +704,12 @@ int kapsel_scan_gate(const struct cli_call *c, const char *image, kerr *e)
 	if (r == 0 && n) {
 		const struct kscan_finding *x = &res.v[worst];
 		const struct kscan_pkg *p = &inv.pkgs[x->pkg];
-		r = kerr_msg(e, EPERM,
-			     "image %s refused by [scan] refuse_on = %s: %s (%s) in %s %s (source %s %s), fixed in %s%s%.0zu%s",
-			     image, on, x->rec.id, kscan_severity_to_name(x->severity), p->name, p->version, p->source,
-			     p->source_version, x->rec.fixed, n > 1 ? ", and " : "", n > 1 ? n - 1 : 0,
-			     n > 1 ? " more (kapsel scan IMAGE)" : "");
+		r = kerr_msg(
+			e, EPERM,
+			"image %s refused by [scan] refuse_on = %s: %s (%s) in %s %s (source %s %s), fixed in %s%s%.0zu%s",
+			image, on, x->rec.id, kscan_severity_to_name(x->severity), p->name, p->version, p->source,
+			p->source_version, x->rec.fixed, n > 1 ? ", and " : "", n > 1 ? n - 1 : 0,
+			n > 1 ? " more (kapsel scan IMAGE)" : "");
 	}
 	kscan_result_done(&res);
 	kscan_inventory_done(&inv);

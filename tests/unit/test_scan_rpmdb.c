@@ -96,8 +96,8 @@ static size_t make_bdb(unsigned char *f, const unsigned char *blob, size_t blen)
 	le32(f + 12, 0x061561), le32(f + 16, 9), le32(f + 20, PS);
 	f[25] = 8;
 	le32(f + 32, (uint32_t)npages - 1);
-	le32(f + 72, 0);      /* max_bucket */
-	le32(f + 96, 1);      /* spares[0]: bucket 0 on page 1 */
+	le32(f + 72, 0); /* max_bucket */
+	le32(f + 96, 1); /* spares[0]: bucket 0 on page 1 */
 	unsigned char *p = f + PS;
 	le32(p + 8, 1);
 	p[25] = 13;
@@ -210,7 +210,7 @@ static void test_bdb(void **state)
 		{ 20, 1000, 4, "page size 1000" },
 		{ 72, 100, 4, "buckets in" },
 		{ 96, 50, 4, "past its" },
-		{ PS + 16, 1, 4, "reached twice" },            /* the bucket page points at itself */
+		{ PS + 16, 1, 4, "reached twice" }, /* the bucket page points at itself */
 		{ PS + 25, 7, 1, "not a hash page" },
 		{ PS + 20, 5, 2, "5 items" },
 		{ PS + 26, 3, 2, "outside the page" },
@@ -266,7 +266,7 @@ static void test_ndb(void **state)
 		{ 4, 1, "NDB version 1" },
 		{ 12, 9, "slot pages" },
 		{ 48, 0x12345678, "no \"Slot\" magic" },
-		{ 40, 1, "outside the file's blob area" },  /* a blob inside the slot pages */
+		{ 40, 1, "outside the file's blob area" }, /* a blob inside the slot pages */
 		{ 40, 0xffffff00, "outside the file's blob area" },
 		{ 44, 1000, "outside the file's blob area" },
 		{ 36, 7, "no blob of package 7" },

@@ -22,7 +22,19 @@
 
 #define DB_MAX (512u << 20) /* the largest database read (an rpmdb.sqlite) */
 
-enum kind { K_NONE, K_STATUS, K_STATUSD, K_LIST, K_APK, K_RPM_SQLITE, K_RPM_BDB, K_RPM_NDB, K_OSREL, K_SPECIAL, K_TOPLINK };
+enum kind {
+	K_NONE,
+	K_STATUS,
+	K_STATUSD,
+	K_LIST,
+	K_APK,
+	K_RPM_SQLITE,
+	K_RPM_BDB,
+	K_RPM_NDB,
+	K_OSREL,
+	K_SPECIAL,
+	K_TOPLINK
+};
 
 /* rpm's databases, in the order one is preferred when an image has
  * several (a converted database leaves the old file behind) */
@@ -30,9 +42,12 @@ static const struct {
 	const char *path;
 	enum kind kind;
 } rpm_dbs[] = {
-	{ "var/lib/rpm/rpmdb.sqlite", K_RPM_SQLITE },	  { "usr/lib/sysimage/rpm/rpmdb.sqlite", K_RPM_SQLITE },
-	{ "usr/lib/sysimage/rpm/Packages.db", K_RPM_NDB }, { "var/lib/rpm/Packages.db", K_RPM_NDB },
-	{ "var/lib/rpm/Packages", K_RPM_BDB },		  { "usr/lib/sysimage/rpm/Packages", K_RPM_BDB },
+	{ "var/lib/rpm/rpmdb.sqlite", K_RPM_SQLITE },
+	{ "usr/lib/sysimage/rpm/rpmdb.sqlite", K_RPM_SQLITE },
+	{ "usr/lib/sysimage/rpm/Packages.db", K_RPM_NDB },
+	{ "var/lib/rpm/Packages.db", K_RPM_NDB },
+	{ "var/lib/rpm/Packages", K_RPM_BDB },
+	{ "usr/lib/sysimage/rpm/Packages", K_RPM_BDB },
 };
 
 struct kept {

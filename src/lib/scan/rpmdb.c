@@ -155,7 +155,8 @@ static int bdb_page_items(const struct bdb *d, const unsigned char *p, uint32_t 
 	for (uint16_t i = 0; i < n; i += 2) {
 		const unsigned char *key = NULL, *val = NULL;
 		uint32_t klen = 0, vlen = 0;
-		if (bdb_item(d, p, pgno, n, i, &key, &klen, e) < 0 || bdb_item(d, p, pgno, n, i + 1, &val, &vlen, e) < 0)
+		if (bdb_item(d, p, pgno, n, i, &key, &klen, e) < 0 ||
+		    bdb_item(d, p, pgno, n, i + 1, &val, &vlen, e) < 0)
 			return -1;
 		if (key[0] != H_KEYDATA || klen != 5)
 			return kerr_msg(e, EINVAL, "%s: page %u: key %u is not a 4-byte header number", d->file, pgno,
@@ -303,8 +304,8 @@ int kscan_rpm_ndb(const void *buf, size_t len, const char *file, struct kscan_pk
 		if (!blkoff)
 			continue;
 		if (blkoff < (uint64_t)npages * NDB_PAGE / NDB_BLK || (uint64_t)blkoff + blkcnt > nblks || blkcnt < 2) {
-			kerr_msg(e, EINVAL, "%s: slot %u: blocks %u+%u outside the file's blob area", file, slot, blkoff,
-				 blkcnt);
+			kerr_msg(e, EINVAL, "%s: slot %u: blocks %u+%u outside the file's blob area", file, slot,
+				 blkoff, blkcnt);
 			goto fail;
 		}
 		const unsigned char *h = b + (size_t)blkoff * NDB_BLK;
