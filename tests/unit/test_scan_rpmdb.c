@@ -232,6 +232,7 @@ static void test_bdb(void **state)
 		if (r == 0 || !strstr(e.msg, bad[i].msg) || ps.n)
 			fail_msg("case %zu: r %d, \"%s\" (want \"%s\")", i, r, e.msg, bad[i].msg);
 	}
+	kscan_pkgs_done(&ps);
 }
 
 static void test_ndb(void **state)
@@ -280,6 +281,7 @@ static void test_ndb(void **state)
 		if (r == 0 || !strstr(e.msg, bad[i].msg) || ps.n)
 			fail_msg("case %zu: r %d, \"%s\" (want \"%s\")", i, r, e.msg, bad[i].msg);
 	}
+	kscan_pkgs_done(&ps);
 }
 
 static void test_file_lists(void **state)
