@@ -319,9 +319,14 @@ static int on_entry(void *ud, struct kimage_entry *ent, kerr *e)
 		return kerr_wrap(e, "%s", ent->path);
 	if (kind == K_STATUS || kind == K_APK || is_rpm(kind)) {
 		struct kscan_pkgs ps = { 0 };
-		int r = parse_db(kind, ent->path, k->data, k->len, &ps, NULL, e);
+		kerr pe = { 0 };
+		int r = parse_db(kind, ent->path, k->data, k->len, &ps, NULL, &pe);
 		if (r == 0)
 			r = snapshot(m, &ps, e);
+		else if (is_rpm(kind))
+			r = 0; /* maybe a leftover next to the database used: assemble() reports it if it is the one */
+		else
+			*e = pe;
 		kscan_pkgs_done(&ps);
 		if (r < 0)
 			return -1;
