@@ -483,9 +483,12 @@ static int attribute(struct map *m, struct kscan_inventory *inv, const char *apk
 	free(owner);
 	if (r < 0)
 		return -1;
+	/* qsort's array may not be NULL, even with nothing in it */
 	for (size_t i = 0; i < inv->npkgs; i++)
-		qsort(inv->pkgs[i].files, inv->pkgs[i].nfiles, sizeof(struct kscan_file), cmp_file);
-	qsort(inv->unowned, inv->nunowned, sizeof(struct kscan_file), cmp_file);
+		if (inv->pkgs[i].nfiles)
+			qsort(inv->pkgs[i].files, inv->pkgs[i].nfiles, sizeof(struct kscan_file), cmp_file);
+	if (inv->nunowned)
+		qsort(inv->unowned, inv->nunowned, sizeof(struct kscan_file), cmp_file);
 	return 0;
 }
 
