@@ -9,6 +9,8 @@ if [ "${1:-build}" = test ]; then
 	need="$need qemu-system-x86 mmdebstrap linux-image-amd64 e2fsprogs kmod"
 	# the registry tests (tests/integration/test_registry.py)
 	need="$need docker-registry skopeo apache2-utils"
+	# kapsel scan's rpm BerkeleyDB tests: real CentOS 5-8 Packages files, and db_load for made ones
+	need="$need golang-github-knqyf263-go-rpmdb-dev db5.3-util"
 fi
 # the monitor (kapsel monitor's HTTP server and gzip; promtool in its tests)
 need="$need libmicrohttpd-dev zlib1g-dev"

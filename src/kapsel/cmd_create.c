@@ -115,6 +115,8 @@ int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65
 		return rc;
 	struct keng_defaults d;
 	kerr e = { 0 };
+	if (kapsel_scan_gate(c, a->o.image, &e) < 0)
+		return cli_error(c, kapsel_run_failed(c), "%s", e.msg);
 	if (keng_defaults_load(kapsel_conf_path(c), &d, &e) < 0) {
 		keng_defaults_clear(&d);
 		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);

@@ -9,6 +9,7 @@
 #include "kapsel.h"
 
 #include "common/cleanup.h"
+#include "common/conf.h"
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/sha256.h"
@@ -26,6 +27,7 @@
 #include "scan/vulndb.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +45,7 @@
 #define SCAN_EXIT_NO_PACKAGES 4
 
 struct scan_args {
-	const char *archive, *rootfs, *sbom, *db, *explain, *output;
+	const char *archive, *rootfs, *sbom, *container, *db, *explain, *output;
 	int format;
 	int fail_on;
 	char **fail_on_state;
@@ -61,6 +63,8 @@ static const struct cli_option scan_options[] = {
 	CLI_OPT_STRING(0, "archive", A, archive, "FILE", "scan a docker save archive or OCI layout (tar or directory)"),
 	CLI_OPT_STRING(0, "rootfs", A, rootfs, "DIR", "scan a root filesystem (--rootfs / for the host)"),
 	CLI_OPT_STRING(0, "sbom", A, sbom, "FILE", "re-match an SBOM (CycloneDX or SPDX JSON)"),
+	CLI_OPT_STRING(0, "container", A, container, "NAME|ID",
+		       "scan a kapsel container's root filesystem as it is now (running or not)"),
 	CLI_OPT_CHOICE('f', "format", A, format, formats, "output format (default table)"),
 	CLI_OPT_STRING('o', "output", A, output, "FILE", "write the report to FILE instead of stdout"),
 	CLI_OPT_STRING(0, "db", A, db, "DIR", "vulnerability index directory (default ROOT/scan)"),
@@ -287,7 +291,7 @@ static int make_layout(const char *root, const struct kstore_image *img, const c
 	return kfs_write_file(olp, layout, sizeof(layout) - 1, 0644, 0, e);
 }
 
-static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, struct kscan_inventory *inv,
+static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, int no_cache, struct kscan_inventory *inv,
 				   struct kscan_meta *m, char **digest, kerr *e)
 {
 	const struct kapsel_globals *g = c->globals;
@@ -307,8 +311,7 @@ static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, st
 	_cleanup_free_ char *scan_dir = kstr_printf("%s/scan", g->root);
 	_cleanup_free_ char *dir = kstr_printf("%s/scan/layout-%d", g->root, (int)getpid());
 	int r = -1;
-	const struct scan_args *a = c->opts;
-	if (scan_dir && *digest && !a->no_cache && kscan_invcache_load(scan_dir, img->id, inv) == 1) {
+	if (scan_dir && *digest && !no_cache && kscan_invcache_load(scan_dir, img->id, inv) == 1) {
 		/* the store verified every layer against the config's diff_ids at load */
 		kstore_close(s);
 		return 0;
@@ -335,6 +338,33 @@ static int kapsel_scan_store_image(const struct cli_call *c, const char *ref, st
 	return r;
 }
 
+/* ---- a container ---- */
+
+/* The container's tree as it is now (its upper layer over the image's):
+ * packages installed since the image was made are there.  Read through
+ * the engine's fd of its overlay, every open under it RESOLVE_IN_ROOT. */
+static int scan_container(const struct cli_call *c, const char *ref, struct kscan_inventory *inv, struct kscan_meta *m,
+			  kerr *e)
+{
+	const struct kapsel_globals *g = c->globals;
+	struct keng *eng;
+	char id[65];
+	m->target = ref;
+	m->target_kind = "container";
+	/* the runtime is never run here: its name only fills the handle */
+	if (keng_open(g->root, KENG_SHARED, "kapsel-runtime", NULL, &eng, e) < 0)
+		return -1;
+	int fd = -1;
+	if (keng_resolve(eng, ref, id, e) == 0)
+		fd = keng_rootfs_open(eng, id, e);
+	keng_close(eng);
+	if (fd < 0)
+		return kerr_wrap(e, "container %s", ref);
+	int r = kscan_inventory_rootfd(fd, ref, inv, e);
+	close(fd);
+	return r;
+}
+
 /* ---- the target ---- */
 
 static int load_target(const struct cli_call *c, const struct scan_args *a, struct kscan_inventory *inv,
@@ -345,6 +375,8 @@ static int load_target(const struct cli_call *c, const struct scan_args *a, stru
 		m->target_kind = "rootfs";
 		return kscan_inventory_root(a->rootfs, inv, e);
 	}
+	if (a->container)
+		return scan_container(c, a->container, inv, m, e);
 	if (a->sbom) {
 		m->target = a->sbom;
 		m->target_kind = "sbom";
@@ -359,7 +391,7 @@ static int load_target(const struct cli_call *c, const struct scan_args *a, stru
 	_cleanup_free_ char *layout = NULL;
 	if (!path) {
 		m->target_kind = "image";
-		return kapsel_scan_store_image(c, c->argv[0], inv, m, digest, e);
+		return kapsel_scan_store_image(c, c->argv[0], a->no_cache, inv, m, digest, e);
 	}
 	m->target_kind = "archive";
 	if (kimage_open(path, &img, e) < 0)
@@ -475,9 +507,10 @@ static int scan_run(const struct cli_call *c)
 		return db_update(c, a);
 	if (a->from || a->url)
 		return cli_usage_error(c, "--from and --url belong to `kapsel scan db update`");
-	int targets = !!a->archive + !!a->rootfs + !!a->sbom + (c->argc > 0);
+	int targets = !!a->archive + !!a->rootfs + !!a->sbom + !!a->container + (c->argc > 0);
 	if (targets != 1)
-		return cli_usage_error(c, "give one target: IMAGE, --archive FILE, --rootfs DIR or --sbom FILE");
+		return cli_usage_error(
+			c, "give one target: IMAGE, --archive FILE, --rootfs DIR, --container NAME|ID or --sbom FILE");
 	if (c->argc > 1)
 		return cli_usage_error(c, "unexpected argument \"%s\"", c->argv[1]);
 	for (char **s = a->fail_on_state; s && *s; s++)
@@ -608,6 +641,82 @@ static int scan_run(const struct cli_call *c)
 	return rc;
 }
 
+/* ---- the gate of create and run ---- */
+
+KAPSEL_DEFINE_CLEANUP(struct kconf *, kconf_free)
+
+int kapsel_scan_gate(const struct cli_call *c, const char *image, kerr *e)
+{
+	const struct kapsel_globals *g = c->globals;
+	static const char *const keys[] = { "refuse_on", "max_data_age", NULL };
+	_cleanup_(kconf_freep) struct kconf *conf = NULL;
+	if (kconf_load(g->config, true, &conf, e) < 0 || kconf_check(conf, "scan", keys, e) < 0)
+		return -1;
+	const char *on = kconf_get(conf, "scan", "refuse_on");
+	if (!on || !strcmp(on, "none"))
+		return 0;
+	int sev = kscan_severity_from_name(on);
+	if (sev < 0)
+		return kerr_msg(e, EINVAL, "%s: [scan] refuse_on: \"%s\" is not none, %s", g->config, on,
+				"unknown, negligible, low, medium, high or critical");
+	int64_t max_age = 168LL * 3600 * 1000000000LL;
+	const char *age = kconf_get(conf, "scan", "max_data_age");
+	if (age && kconf_get_duration(conf, "scan", "max_data_age", &max_age, e) < 0)
+		return -1;
+	/* fail closed: without a verdict the image does not run */
+	_cleanup_free_ char *dir = kstr_printf("%s/scan", g->root);
+	struct kvuln_db *db;
+	if (!dir)
+		return kerr_set(e, ENOMEM, "scan");
+	if (kvuln_db_open(dir, &db, e) < 0)
+		return kerr_wrap(e, "image %s: [scan] refuse_on = %s needs the vulnerability index", image, on);
+	int64_t oldest = INT64_MAX;
+	for (size_t i = 0; i < kvuln_db_nsources(db); i++) {
+		struct kvuln_source src;
+		kvuln_db_source(db, i, &src);
+		oldest = src.date < oldest ? src.date : oldest;
+	}
+	if (max_age > 0 && time(NULL) - oldest > max_age / 1000000000LL) {
+		kvuln_db_close(db);
+		return kerr_msg(
+			e, EPERM,
+			"image %s: [scan] refuse_on = %s: the vulnerability data in %s is older than %s (run `kapsel scan db update`)",
+			image, on, dir, age ? age : "168h");
+	}
+	struct kscan_inventory inv;
+	struct kscan_meta m = { 0 };
+	_cleanup_free_ char *digest = NULL;
+	if (kapsel_scan_store_image(c, image, 0, &inv, &m, &digest, e) < 0) {
+		kvuln_db_close(db);
+		return kerr_wrap(e, "image %s: [scan] refuse_on = %s: no verdict", image, on);
+	}
+	struct kscan_result res = { 0 };
+	int r = kscan_match(&inv, db, 0, NULL, &res, e);
+	size_t worst = SIZE_MAX, n = 0;
+	for (size_t i = 0; r == 0 && i < res.n; i++) {
+		const struct kscan_finding *x = &res.v[i];
+		if (x->verdict != KSCAN_AFFECTED || x->suppressed || !x->actionable || (int)x->severity < sev)
+			continue;
+		n++;
+		if (worst == SIZE_MAX || x->severity > res.v[worst].severity)
+			worst = i;
+	}
+	if (r == 0 && n) {
+		const struct kscan_finding *x = &res.v[worst];
+		const struct kscan_pkg *p = &inv.pkgs[x->pkg];
+		r = kerr_msg(
+			e, EPERM,
+			"image %s refused by [scan] refuse_on = %s: %s (%s) in %s %s (source %s %s), fixed in %s%s%.0zu%s",
+			image, on, x->rec.id, kscan_severity_to_name(x->severity), p->name, p->version, p->source,
+			p->source_version, x->rec.fixed, n > 1 ? ", and " : "", n > 1 ? n - 1 : 0,
+			n > 1 ? " more (kapsel scan IMAGE)" : "");
+	}
+	kscan_result_done(&res);
+	kscan_inventory_done(&inv);
+	kvuln_db_close(db);
+	return r;
+}
+
 const struct cli_command cmd_scan = {
 	.name = "scan",
 	.run = scan_run,
@@ -616,7 +725,7 @@ const struct cli_command cmd_scan = {
 	.args = "[IMAGE | db update]",
 	.summary = "list an image's packages, match known vulnerabilities, write SBOMs",
 	.description =
-		"Targets: IMAGE (in the store), --archive FILE, --rootfs DIR, --sbom FILE.\n"
+		"Targets: IMAGE (in the store), --archive FILE, --rootfs DIR, --container NAME|ID, --sbom FILE.\n"
 		"`kapsel scan db update --from FILE|DIR --url URL` compiles the vulnerability index.\n"
 		"Exit status: 0 nothing actionable, 1 actionable findings at --fail-on, 2 usage error,\n"
 		"3 no verdict (unreadable input, missing or stale data), 4 no package database (docs/scan.md).\n",

@@ -99,6 +99,11 @@ extern const struct cli_option create_options[];
 /* Create the container of C's IMAGE [COMMAND...] with C's create_args:
  * its ID in ID, or the exit code (> 0) after reporting the error. */
 int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65]);
+/* kapsel.conf [scan] refuse_on = SEVERITY (cmd_scan.c): 0 when the image may
+ * run; -1 (EPERM, naming the worst finding) when the scan finds an
+ * actionable vulnerability at or above it, or reaches no verdict (no or
+ * stale index, no package database). */
+int kapsel_scan_gate(const struct cli_call *c, const char *image, kerr *e);
 
 /* Open the container store of --root with lock MODE (KENG_SHARED or
  * KENG_EXCLUSIVE), kapsel-runtime and kapsel-supervise found beside this

@@ -582,12 +582,193 @@ def test_rpm_sqlite_equals_rpm_qa(tmp_path):
     assert [(p["name"], p["version"]) for p in doc2["packages"]] == [(p["name"], p["version"]) for p in doc["packages"]]
 
 
-def test_rpm_berkeleydb_is_refused_by_name(tmp_path):
+def test_rpm_garbage_packages_is_an_error_naming_it(tmp_path):
     root = tmp_path / "root"
     (root / "var" / "lib" / "rpm").mkdir(parents=True)
     (root / "var" / "lib" / "rpm" / "Packages").write_bytes(b"\0" * 4096)
     r = kapsel("scan", "--rootfs", str(root), "--inventory", root=tmp_path, check=3)
-    assert "var/lib/rpm/Packages" in r.stderr and "BerkeleyDB" in r.stderr
+    assert "var/lib/rpm/Packages" in r.stderr and "not a BerkeleyDB hash database" in r.stderr
+    (root / "var" / "lib" / "rpm" / "Packages").unlink()
+    (root / "usr" / "lib" / "sysimage" / "rpm").mkdir(parents=True)
+    (root / "usr" / "lib" / "sysimage" / "rpm" / "Packages.db").write_bytes(b"RpmP" + b"\0" * 28)
+    r = kapsel("scan", "--rootfs", str(root), "--inventory", root=tmp_path, check=3)
+    assert "usr/lib/sysimage/rpm/Packages.db" in r.stderr and "slot pages" in r.stderr
+
+
+GO_RPMDB = "/usr/share/gocode/src/github.com/knqyf263/go-rpmdb/pkg/testdata"
+RPM_QF = "%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\t%{ARCH}\n"
+
+
+def rpm_qa(dbpath, backend=None):
+    defs = ["--define", f"_db_backend {backend}"] if backend else []
+    out = subprocess.run(["rpm", "-qa", "--dbpath", str(dbpath), *defs, "--qf", RPM_QF], capture_output=True,
+                         text=True, check=True).stdout
+    return sorted(tuple(line.split("\t")) for line in out.splitlines() if not line.startswith("gpg-pubkey\t"))
+
+
+def nva(doc):
+    return sorted((p["name"], p["version"], p["arch"]) for p in doc["packages"])
+
+
+@pytest.mark.skipif(not os.path.isdir(GO_RPMDB) or not shutil.which("rpm"),
+                    reason="golang-github-knqyf263-go-rpmdb-dev or rpm missing (scripts/deps.sh test)")
+@pytest.mark.parametrize("name", ["centos5-plain", "centos6-many", "centos7-python35", "centos8-modularitylabel"])
+def test_rpm_berkeleydb_of_centos_equals_rpm_qa(tmp_path, name):
+    """Real CentOS BerkeleyDB Packages files (shipped by Debian's
+    golang-github-knqyf263-go-rpmdb-dev), against Debian's rpm reading them
+    with its read-only bdb_ro backend."""
+    dbdir = tmp_path / "root" / "var" / "lib" / "rpm"
+    dbdir.mkdir(parents=True)
+    shutil.copy(f"{GO_RPMDB}/{name}/Packages", dbdir / "Packages")
+    want = rpm_qa(dbdir, "bdb_ro")
+    assert len(want) > 100
+    doc = inventory(tmp_path, "--rootfs", str(tmp_path / "root"))
+    assert doc["database"] == "var/lib/rpm/Packages"
+    assert nva(doc) == want
+
+
+SETUID_SPEC = """Name: kapsel-su
+Version: 3.1
+Release: 2.el9
+Epoch: 1
+Summary: kapsel scan test package with a setuid file
+License: MIT
+BuildArch: noarch
+%description
+A setuid file for kapsel's rpm file list test.
+%install
+mkdir -p %{buildroot}/usr/bin %{buildroot}/usr/share/kapsel-su
+echo su > %{buildroot}/usr/bin/kapsel-su
+echo doc > %{buildroot}/usr/share/kapsel-su/README
+%files
+%attr(4755,root,root) /usr/bin/kapsel-su
+/usr/share/kapsel-su/README
+"""
+
+
+def ndb_file(blobs):
+    """rpm's NDB Packages.db (lib/backend/ndb/rpmpkg.c's layout), written by
+    hand: Debian's rpm has no NDB backend to make one.  One slot page."""
+    import struct
+    import zlib
+    slots, data, blk = [], b"", 4096 // 16
+    for idx, blob in enumerate(blobs, 1):
+        head = struct.pack("<4sIII", b"BlbS", idx, 1, len(blob))
+        cnt = (16 + len(blob) + 12 + 15) // 16
+        body = head + blob
+        body += b"\0" * (cnt * 16 - 12 - len(body))
+        body += struct.pack("<II4s", zlib.adler32(head + blob), len(blob), b"BlbE")
+        slots.append(struct.pack("<4sIII", b"Slot", idx, blk, cnt))
+        data += body
+        blk += cnt
+    page = struct.pack("<4sIIII12x", b"RpmP", 0, 1, 1, len(blobs) + 1) + b"".join(slots)
+    page += struct.pack("<4sIII", b"Slot", 0, 0, 0) * ((4096 - len(page)) // 16)
+    assert len(page) == 4096
+    return page + data
+
+
+def bdb_file(path, blobs, *opts):
+    """A BerkeleyDB hash Packages made by db5.3_load from the header blobs,
+    keyed by header number as rpm keys them (native order) plus rpm's
+    counter record 0."""
+    import struct
+    esc = lambda b: "".join("\\%02x" % c for c in b)
+    lines = [esc(struct.pack("=I", 0)), esc(struct.pack("=I", len(blobs) + 1))]
+    for i, blob in enumerate(blobs, 1):
+        lines += [esc(struct.pack("=I", i)), esc(blob)]
+    src = path.parent / (path.name + ".txt")
+    src.write_text("\n".join(lines) + "\n")
+    subprocess.run(["db5.3_load", "-T", "-t", "hash", *opts, "-f", str(src), str(path)], check=True)
+    src.unlink()
+
+
+@pytest.mark.skipif(not shutil.which("rpmbuild") or not shutil.which("db5.3_load"),
+                    reason="rpm or db5.3-util missing (scripts/deps.sh test)")
+def test_rpm_bdb_ndb_and_file_lists(tmp_path):
+    """The headers of rpms built here (one with a setuid file), put by rpm
+    into an rpmdb.sqlite, then recast as BerkeleyDB hash files (db5.3_load:
+    both byte orders, 512-byte pages so every header is an overflow chain)
+    and as an NDB file: each reads as the same packages rpm -qa lists, and
+    the setuid file is the package's, not "unowned"."""
+    import sqlite3
+    top = tmp_path / "top"
+    specs = [(tmp_path / "kapsel-su.spec", SETUID_SPEC)]
+    for name, version, release, epoch in (("kapsel-a", "1.2.3", "4.el9", 2), ("kapsel-b", "0.9~rc1", "1.el9", None)):
+        specs.append((tmp_path / f"{name}.spec", SPEC.format(name=name, version=version, release=release,
+                                                            epoch=f"Epoch: {epoch}\n" if epoch is not None else "")))
+    for spec, text in specs:
+        spec.write_text(text)
+        subprocess.run(["rpmbuild", "-bb", "--define", f"_topdir {top}", str(spec)], check=True, capture_output=True)
+    rpms = sorted(str(p) for p in top.rglob("*.rpm"))
+    sq = tmp_path / "sq"
+    sq.mkdir()
+    subprocess.run(["rpm", "--root", str(sq), "--dbpath", "/var/lib/rpm", "-i", "--justdb", "--nodeps", "--ignorearch",
+                    "--ignoreos", *rpms], check=True, capture_output=True)
+    want = rpm_qa(sq / "var" / "lib" / "rpm")
+    assert len(want) == 3
+    con = sqlite3.connect(sq / "var" / "lib" / "rpm" / "rpmdb.sqlite")
+    blobs = [bytes(b) for _, b in con.execute("SELECT hnum, blob FROM Packages ORDER BY hnum")]
+    con.close()
+
+    def special(doc):
+        return ({p["name"]: [f["path"] for f in p["special_files"]] for p in doc["packages"]},
+                [f["path"] for f in doc["unowned_special_files"]])
+
+    variants = {"bdb-le": ("var/lib/rpm/Packages", ()), "bdb-be": ("var/lib/rpm/Packages", ("-c", "db_lorder=4321")),
+                "bdb-512": ("usr/lib/sysimage/rpm/Packages", ("-c", "db_pagesize=512")),
+                "ndb": ("usr/lib/sysimage/rpm/Packages.db", None)}
+    for variant, (dbfile, opts) in variants.items():
+        root = tmp_path / variant
+        (root / dbfile).parent.mkdir(parents=True)
+        if opts is None:
+            (root / dbfile).write_bytes(ndb_file(blobs))
+        else:
+            bdb_file(root / dbfile, blobs, *opts)
+            # Debian's rpm reads the made file the same (an independent check of the fixture)
+            assert rpm_qa((root / dbfile).parent, "bdb_ro") == want, variant
+        (root / "usr" / "bin").mkdir(parents=True, exist_ok=True)
+        (root / "usr" / "local").mkdir(parents=True)
+        for f in ("usr/bin/kapsel-su", "usr/local/stray"):
+            (root / f).write_text("x\n")
+            os.chmod(root / f, 0o4755)
+        doc = inventory(tmp_path, "--rootfs", str(root))
+        assert doc["database"] == dbfile and nva(doc) == want, variant
+        owned, unowned = special(doc)
+        assert owned["kapsel-su"] == ["usr/bin/kapsel-su"] and unowned == [], variant
+        su = [p for p in doc["packages"] if p["name"] == "kapsel-su"][0]
+        assert (su["version"], su["source"], su["source_version"]) == ("1:3.1-2.el9", "kapsel-su", "1:3.1-2.el9")
+    # from an image layer (NDB, and the BerkeleyDB one), with the setuid files in the tar headers
+    import hashlib
+    for variant in ("ndb", "bdb-be"):
+        dbfile = variants[variant][0]
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+            t.add(str(tmp_path / variant / dbfile), dbfile)
+            if variant == "ndb":
+                # a broken leftover BerkeleyDB file beside the NDB one: not the database used, not an error
+                ti = tarfile.TarInfo("var/lib/rpm/Packages")
+                ti.size = 4096
+                t.addfile(ti, io.BytesIO(b"\0" * 4096))
+            for f in ("usr/bin/kapsel-su", "usr/local/bin/stray"):
+                ti = tarfile.TarInfo(f)
+                ti.size, ti.mode = 2, 0o4755
+                t.addfile(ti, io.BytesIO(b"x\n"))
+        layer = buf.getvalue()
+        cfg = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {
+            "type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
+        img = tmp_path / f"{variant}.tar"
+        with tarfile.open(img, "w") as t:
+            for name, data in [("manifest.json", json.dumps([{"Config": "c.json", "RepoTags": ["scan-rpm:2"],
+                                                               "Layers": ["l/layer.tar"]}]).encode()),
+                               ("c.json", cfg), ("l/layer.tar", layer)]:
+                ti = tarfile.TarInfo(name)
+                ti.size = len(data)
+                t.addfile(ti, io.BytesIO(data))
+        doc = inventory(tmp_path, "--archive", str(img))
+        assert doc["database"] == dbfile and nva(doc) == want, variant
+        owned, unowned = special(doc)
+        assert owned["kapsel-su"] == ["usr/bin/kapsel-su"] and unowned == ["usr/local/bin/stray"], variant
+        assert all(p["layer"]["index"] == 0 for p in doc["packages"])
 
 
 # ---- db update over HTTP ----
@@ -758,3 +939,138 @@ def test_hostile_rootfs_symlinks_stay_inside(tmp_path):
     doc = inventory(tmp_path, "--rootfs", str(root))
     assert [p["name"] for p in doc["packages"]] == ["evil"]
     assert doc["packages"][0]["special_files"] == [] and doc["unowned_special_files"] == []
+
+
+# ---- a container ----
+
+STATUS_HELLO = """Package: hello
+Status: install ok installed
+Architecture: amd64
+Version: 2.10-3
+Source: hello-src (2.10-3)
+
+"""
+
+
+@pytest.fixture(scope="module")
+def container_store(tmp_path_factory):
+    """A busybox image (tests/fixtures/mkrootfs.sh) with a dpkg status of one
+    package, loaded into a store of its own, for `kapsel run`."""
+    import sys
+    from clients import umount_under
+    from conftest import PROBE
+    sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "images"))
+    import mkrunimage
+    base = tmp_path_factory.mktemp("scanc")
+    rootfs = str(base / "rootfs")
+    subprocess.run(["sh", os.path.join(REPO, "tests", "fixtures", "mkrootfs.sh"), rootfs, PROBE], check=True)
+    layers = [mkrunimage.dir_layer(rootfs),
+              mkrunimage.files_layer({"etc/os-release": b'ID=debian\nVERSION_ID="12"\n',
+                                      "var/lib/dpkg": ("dir", 0o777),
+                                      "var/lib/dpkg/status": (STATUS_HELLO.encode(), 0o666)})]
+    tar = str(base / "img.tar")
+    mkrunimage.oci_image(tar, "scan-ctr:1", layers, {"Cmd": ["sh"]})
+    root = base / "store"
+    kapsel("load", "-i", tar, root=root, check=0)
+    # the host file a hostile container points its status at
+    host = base / "host-status"
+    host.write_text(STATUS_HELLO.replace("hello", "host-only"))
+    yield root, tar, str(host)
+    ids = kapsel("ps", "-aq", "--no-trunc", root=root, check=0).stdout.split()
+    for cid in ids:
+        kapsel("rm", "-f", cid, root=root)
+    umount_under(str(root))
+
+
+def names_of(doc):
+    return sorted((p["name"], p["version"], p["source"]) for p in doc["packages"])
+
+
+def test_container_scan_sees_what_was_installed_since(container_store, tmp_path):
+    root, tar, _ = container_store
+    conf = os.path.join(REPO, "data", "kapsel.conf")
+    added = "Package: added\\nStatus: install ok installed\\nArchitecture: all\\nVersion: 1.0-1\\n\\n"
+    r = kapsel("--config", conf, "run", "--name", "sc-added", "--read-only=false", "scan-ctr:1", "sh", "-c",
+               f"printf '{added}' >> /var/lib/dpkg/status", root=root)
+    assert r.returncode == 0, r.stderr
+    image = inventory(root, "--archive", tar)
+    assert names_of(image) == [("hello", "2.10-3", "hello-src")]
+    doc = inventory(root, "--container", "sc-added")
+    assert names_of(doc) == [("added", "1.0-1", "added"), ("hello", "2.10-3", "hello-src")]
+    assert doc["target"]["kind"] == "container" and doc["target"]["name"] == "sc-added"
+    assert doc["os"]["id"] == "debian"
+    # by ID too
+    cid = kapsel("--config", conf, "inspect", "sc-added", root=root, check=0).stdout
+    cid = json.loads(cid)[0]["Id"]
+    assert names_of(inventory(root, "--container", cid[:12])) == names_of(doc)
+    # a stopped container whose overlay is gone (a reboot): its upper directory over the image's layers
+    rootfs = root / "containers" / cid / "bundle" / "rootfs"
+    subprocess.run(["umount", "-l", str(rootfs)], check=True)
+    assert not os.path.ismount(rootfs)
+    assert names_of(inventory(root, "--container", "sc-added")) == names_of(doc)
+    assert not os.path.ismount(rootfs)  # the read-only overlay was detached, never attached
+    kapsel("--config", conf, "rm", "sc-added", root=root, check=0)
+    r = kapsel("scan", "--container", "sc-added", "--inventory", root=root, check=3)
+    assert "sc-added" in r.stderr
+
+
+def test_container_symlink_to_the_host_stays_inside(container_store, tmp_path):
+    """The container replaces its dpkg status by a symlink to a host file:
+    the scan resolves it inside the container's root, where there is none."""
+    root, _, host = container_store
+    conf = os.path.join(REPO, "data", "kapsel.conf")
+    r = kapsel("--config", conf, "run", "--name", "sc-evil", "--read-only=false", "scan-ctr:1", "sh", "-c",
+               f"rm /var/lib/dpkg/status && ln -s ../../../../../../../..{host} /var/lib/dpkg/status", root=root)
+    assert r.returncode == 0, r.stderr
+    r = kapsel("scan", "--container", "sc-evil", "--inventory", "--format", "json", root=root)
+    assert "host-only" not in r.stdout
+    assert r.returncode == 4, (r.returncode, r.stderr)
+    kapsel("--config", conf, "rm", "sc-evil", root=root, check=0)
+
+
+def test_run_refuses_an_image_over_scan_refuse_on(container_store, tmp_path):
+    """kapsel.conf [scan] refuse_on = high: create and run refuse an image
+    with an actionable high finding, naming it; a threshold above it, or a
+    finding whose fix is installed, lets it run; no index is no verdict,
+    refused too."""
+    root, _, _ = container_store
+    base = open(os.path.join(REPO, "data", "kapsel.conf")).read()
+
+    def conf(**scan):
+        p = tmp_path / f"kapsel-{len(list(tmp_path.iterdir()))}.conf"
+        p.write_text(base + "\n[scan]\n" + "".join(f"{k} = {v}\n" for k, v in scan.items()))
+        return str(p)
+
+    def run(cfg):
+        return kapsel("--config", cfg, "run", "--rm", "scan-ctr:1", "true", root=root)
+
+    shutil.rmtree(root / "scan" / "index", ignore_errors=True)
+    r = run(conf(refuse_on="high"))
+    assert r.returncode == 125 and "needs the vulnerability index" in r.stderr, r.stderr
+    tracker = {"hello-src": {
+        "CVE-2099-0900": {"releases": {"bookworm": {"status": "resolved", "fixed_version": "2.10-4",
+                                                    "urgency": "high"}}},
+        "CVE-2099-0901": {"releases": {"bookworm": {"status": "resolved", "fixed_version": "2.10-5",
+                                                    "urgency": "medium"}}},
+        "CVE-2099-0902": {"releases": {"bookworm": {"status": "resolved", "fixed_version": "2.10-2",
+                                                    "urgency": "high"}}}}}
+    tr = tmp_path / "tracker.json"
+    tr.write_text(json.dumps(tracker))
+    db_update(root, tr)
+    r = run(conf(refuse_on="high"))
+    assert r.returncode == 125, (r.stdout, r.stderr)
+    assert "refused by [scan] refuse_on = high: CVE-2099-0900 (high) in hello 2.10-3" in r.stderr
+    assert "fixed in 2.10-4" in r.stderr and "CVE-2099-0902" not in r.stderr
+    r = kapsel("--config", conf(refuse_on="medium"), "create", "scan-ctr:1", root=root)
+    assert r.returncode != 0 and "CVE-2099-0900" in r.stderr and "and 1 more" in r.stderr
+    assert run(conf(refuse_on="critical")).returncode == 0
+    assert run(conf(refuse_on="none")).returncode == 0
+    assert run(conf()).returncode == 0
+    # stale data is no verdict
+    os.utime(tr, (time.time() - 30 * 86400,) * 2)
+    db_update(root, tr)
+    r = run(conf(refuse_on="critical"))
+    assert r.returncode == 125 and "older than 168h" in r.stderr, r.stderr
+    assert run(conf(refuse_on="critical", max_data_age="1000h")).returncode == 0
+    r = run(conf(refuse_on="bad"))
+    assert r.returncode == 125 and "refuse_on" in r.stderr

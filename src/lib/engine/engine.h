@@ -154,6 +154,14 @@ int keng_diff(const struct keng *g, const char *id, char ***lines, kerr *e);
 /* `docker export`: the container's root filesystem as a tar on OUT. */
 int keng_export(struct keng *g, const char *id, int out, kerr *e);
 
+/* The container's root filesystem as it is now, for reading (kapsel
+ * scan): a directory fd of the overlay at bundle/rootfs while it is
+ * mounted (from create to rm), else (after a reboot unmounted it) a
+ * detached read-only overlay of its upper directory over the image's
+ * layers (nosuid, nodev; gone when the fd is closed).  Open files under
+ * it with openat2 RESOLVE_IN_ROOT: it is the container's tree. */
+int keng_rootfs_open(const struct keng *g, const char *id, kerr *e);
+
 /* Docker's inspect object (Id, Name, State, Config, HostConfig, Mounts,
  * NetworkSettings ...). */
 int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *e);

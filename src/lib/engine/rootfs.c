@@ -207,8 +207,9 @@ static int overlay_config(int fs, char *const *lower, const char *upper, const c
 		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", s, 0) < 0)
 			return kerr_errno(e, "overlay lowerdir (%zu layers) (%s)", n, fs_log(fs, log, sizeof(log)));
 	}
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
+	/* no upper layer: a read-only overlay of the lower ones */
+	if (upper && (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+		      fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0))
 		return kerr_errno(e, "overlay upperdir %s, workdir %s (%s)", upper, work, fs_log(fs, log, sizeof(log)));
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return kerr_errno(e, "mount overlay (%s)", fs_log(fs, log, sizeof(log)));

@@ -15,7 +15,8 @@
  * the image the namespace's root owns: no copy, no chown of the shared
  * layers (the container's own UPPER is shifted by keng_shift_tree).  The
  * mount is nosuid,nodev and detached: the returned fd is its root,
- * writable until keng_overlay_attach. */
+ * writable until keng_overlay_attach.  UPPER and WORK NULL: a read-only
+ * overlay of LOWER alone. */
 int keng_overlay_open(char *const *lower, const char *upper, const char *work, int userns, kerr *e);
 /* A user namespace mapping 0..SIZE-1 to HOST.. (uids and gids); its fd. */
 int keng_userns_fd(int64_t host, int64_t size, kerr *e);

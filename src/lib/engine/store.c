@@ -857,3 +857,47 @@ int keng_inspect_all(const struct keng *g, json_object ***out, size_t *n, kerr *
 	*n = k;
 	return 0;
 }
+
+int keng_rootfs_open(const struct keng *g, const char *id, kerr *e)
+{
+	_cleanup_free_ char *bundle = keng_path(g, id, "bundle"), *upper = keng_path(g, id, "upper");
+	if (!bundle || !upper)
+		return kerr_errno(e, "container %s", id);
+	_cleanup_close_ int bfd = open(bundle, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bfd < 0)
+		return kerr_errno(e, "container %s: open %s", id, bundle);
+	int rfd = openat(bfd, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rfd < 0)
+		return kerr_errno(e, "container %s: open %s/rootfs", id, bundle);
+	struct stat bs, rs;
+	if (fstat(bfd, &bs) < 0 || fstat(rfd, &rs) < 0) {
+		kerr_errno(e, "container %s: stat %s/rootfs", id, bundle);
+		close(rfd);
+		return -1;
+	}
+	if (bs.st_dev != rs.st_dev)
+		return rfd; /* the overlay is mounted there */
+	close(rfd);
+	/* unmounted: the same tree again, read-only, with the upper directory
+	 * as the topmost lower layer (its whiteouts and opaque directories
+	 * hide what they hid) */
+	_cleanup_json_ json_object *rec = NULL;
+	_cleanup_(kstore_closep) struct kstore *s = NULL;
+	const struct kstore_image *img;
+	_cleanup_strv_ char **layers = NULL;
+	const char *image;
+	if (keng_record(g, id, &rec, e) < 0)
+		return kerr_wrap(e, "container %s", id);
+	if (!(image = kj_get_str(rec, "Image")))
+		return kerr_msg(e, EINVAL, "container %s: container.json has no Image", id);
+	if (kstore_open(g->root, KSTORE_SHARED, &s, e) < 0 || kstore_resolve(s, image, &img, NULL, e) < 0 ||
+	    kstore_layer_dirs(s, img, &layers, e) < 0)
+		return kerr_wrap(e, "container %s", id);
+	if (kstrv_add(&layers, upper) < 0)
+		return kerr_errno(e, "container %s", id);
+	int mfd = keng_overlay_open(layers, NULL, NULL, -1, e);
+	if (mfd < 0)
+		return kerr_wrap(e, "container %s: its root, from %zu layers and its upper directory", id,
+				 kstrv_len(layers) - 1);
+	return mfd;
+}

@@ -22,7 +22,33 @@
 
 #define DB_MAX (512u << 20) /* the largest database read (an rpmdb.sqlite) */
 
-enum kind { K_NONE, K_STATUS, K_STATUSD, K_LIST, K_APK, K_RPM_SQLITE, K_RPM_OTHER, K_OSREL, K_SPECIAL, K_TOPLINK };
+enum kind {
+	K_NONE,
+	K_STATUS,
+	K_STATUSD,
+	K_LIST,
+	K_APK,
+	K_RPM_SQLITE,
+	K_RPM_BDB,
+	K_RPM_NDB,
+	K_OSREL,
+	K_SPECIAL,
+	K_TOPLINK
+};
+
+/* rpm's databases, in the order one is preferred when an image has
+ * several (a converted database leaves the old file behind) */
+static const struct {
+	const char *path;
+	enum kind kind;
+} rpm_dbs[] = {
+	{ "var/lib/rpm/rpmdb.sqlite", K_RPM_SQLITE },
+	{ "usr/lib/sysimage/rpm/rpmdb.sqlite", K_RPM_SQLITE },
+	{ "usr/lib/sysimage/rpm/Packages.db", K_RPM_NDB },
+	{ "var/lib/rpm/Packages.db", K_RPM_NDB },
+	{ "var/lib/rpm/Packages", K_RPM_BDB },
+	{ "usr/lib/sysimage/rpm/Packages", K_RPM_BDB },
+};
 
 struct kept {
 	char *path;
@@ -167,11 +193,9 @@ static enum kind kind_of(const char *p)
 		return K_LIST;
 	if (!strcmp(p, "lib/apk/db/installed"))
 		return K_APK;
-	if (!strcmp(p, "var/lib/rpm/rpmdb.sqlite") || !strcmp(p, "usr/lib/sysimage/rpm/rpmdb.sqlite"))
-		return K_RPM_SQLITE;
-	if (!strcmp(p, "var/lib/rpm/Packages") || !strcmp(p, "var/lib/rpm/Packages.db") ||
-	    !strcmp(p, "usr/lib/sysimage/rpm/Packages") || !strcmp(p, "usr/lib/sysimage/rpm/Packages.db"))
-		return K_RPM_OTHER;
+	for (size_t i = 0; i < ARRAY_SIZE(rpm_dbs); i++)
+		if (!strcmp(p, rpm_dbs[i].path))
+			return rpm_dbs[i].kind;
 	if (!strcmp(p, "etc/os-release") || !strcmp(p, "usr/lib/os-release"))
 		return K_OSREL;
 	return K_NONE;
@@ -207,15 +231,23 @@ static int snapshot(struct map *m, const struct kscan_pkgs *ps, kerr *e)
 	return 0;
 }
 
-static int parse_db(enum kind kind, const char *path, const char *data, size_t len, struct kscan_pkgs *out, kerr *e)
+static int parse_db(enum kind kind, const char *path, const char *data, size_t len, struct kscan_pkgs *out,
+		    struct kscan_buf *files, kerr *e)
 {
 	switch (kind) {
 	case K_STATUS: return kscan_dpkg_parse(data, len, path, 0, out, e);
 	case K_STATUSD: return kscan_dpkg_parse(data, len, path, 1, out, e);
 	case K_APK: return kscan_apk_parse(data, len, path, out, NULL, NULL, e);
-	case K_RPM_SQLITE: return kscan_rpm_sqlite(data, len, path, out, e);
+	case K_RPM_SQLITE: return kscan_rpm_sqlite(data, len, path, out, files, e);
+	case K_RPM_BDB: return kscan_rpm_bdb(data, len, path, out, files, e);
+	case K_RPM_NDB: return kscan_rpm_ndb(data, len, path, out, files, e);
 	default: return 0;
 	}
+}
+
+static int is_rpm(enum kind k)
+{
+	return k == K_RPM_SQLITE || k == K_RPM_BDB || k == K_RPM_NDB;
 }
 
 /* ---- the visitor ---- */
@@ -283,15 +315,18 @@ static int on_entry(void *ud, struct kimage_entry *ent, kerr *e)
 		k->dead = 1; /* a directory or link where a database would be: nothing to read */
 		return 0;
 	}
-	if (kind == K_RPM_OTHER)
-		return 0;
 	if (kimage_read_all(ent, DB_MAX, &k->data, &k->len, e) < 0)
 		return kerr_wrap(e, "%s", ent->path);
-	if (kind == K_STATUS || kind == K_APK || kind == K_RPM_SQLITE) {
+	if (kind == K_STATUS || kind == K_APK || is_rpm(kind)) {
 		struct kscan_pkgs ps = { 0 };
-		int r = parse_db(kind, ent->path, k->data, k->len, &ps, e);
+		kerr pe = { 0 };
+		int r = parse_db(kind, ent->path, k->data, k->len, &ps, NULL, &pe);
 		if (r == 0)
 			r = snapshot(m, &ps, e);
+		else if (is_rpm(kind))
+			r = 0; /* maybe a leftover next to the database used: assemble() reports it if it is the one */
+		else
+			*e = pe;
 		kscan_pkgs_done(&ps);
 		if (r < 0)
 			return -1;
@@ -375,7 +410,8 @@ static const char *canon(struct map *m, const char *path, char *out, size_t n)
 	return out;
 }
 
-/* Give each special file to the package whose file list names it. */
+/* Give each special file to the package whose file list names it
+ * (PKG_FILES: apk's and rpm's "path\tname[:arch]" lines). */
 static int attribute(struct map *m, struct kscan_inventory *inv, const char *apk_files, kerr *e)
 {
 	/* owner[i]: the package of special file m->v[i] */
@@ -447,9 +483,12 @@ static int attribute(struct map *m, struct kscan_inventory *inv, const char *apk
 	free(owner);
 	if (r < 0)
 		return -1;
+	/* qsort's array may not be NULL, even with nothing in it */
 	for (size_t i = 0; i < inv->npkgs; i++)
-		qsort(inv->pkgs[i].files, inv->pkgs[i].nfiles, sizeof(struct kscan_file), cmp_file);
-	qsort(inv->unowned, inv->nunowned, sizeof(struct kscan_file), cmp_file);
+		if (inv->pkgs[i].nfiles)
+			qsort(inv->pkgs[i].files, inv->pkgs[i].nfiles, sizeof(struct kscan_file), cmp_file);
+	if (inv->nunowned)
+		qsort(inv->unowned, inv->nunowned, sizeof(struct kscan_file), cmp_file);
 	return 0;
 }
 
@@ -536,29 +575,25 @@ static int assemble(struct map *m, struct kscan_inventory *inv, kerr *e)
 		for (size_t i = 0; i < ps.n; i++)
 			ps.v[i].layer = intro_layer(m, &ps.v[i]);
 	}
-	static const char *const rpm_sqlite[] = { "var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite" };
-	for (size_t i = 0; !inv->db && i < ARRAY_SIZE(rpm_sqlite); i++) {
-		if (!(k = live(m, rpm_sqlite[i])) || !k->data)
+	struct kscan_buf rpm_files = { 0 };
+	for (size_t i = 0; !inv->db && i < ARRAY_SIZE(rpm_dbs); i++) {
+		if (!(k = live(m, rpm_dbs[i].path)) || !k->data)
 			continue;
 		inv->eco = KSCAN_RPM;
 		inv->db = strdup(k->path);
-		if (kscan_rpm_sqlite(k->data, k->len, k->path, &ps, e) < 0)
+		if (parse_db(k->kind, k->path, k->data, k->len, &ps, &rpm_files, e) < 0) {
+			free(rpm_files.s);
 			goto fail;
+		}
 		for (size_t j = 0; j < ps.n; j++)
 			ps.v[j].layer = intro_layer(m, &ps.v[j]);
+		free(apk_files);
+		apk_files = steal_ptr(rpm_files.s);
 	}
 	if (!inv->db) {
-		for (size_t i = 0; i < m->n; i++)
-			if (!m->v[i].dead && m->v[i].kind == K_RPM_OTHER) {
-				kerr_msg(
-					e, ENOTSUP,
-					"%s: rpm database in the BerkeleyDB or NDB format: only rpmdb.sqlite (rpm >= 4.16) is read",
-					m->v[i].path);
-				goto fail;
-			}
 		kerr_msg(
 			e, ENOPKG,
-			"no package database (var/lib/dpkg/status, var/lib/dpkg/status.d/, lib/apk/db/installed, rpmdb.sqlite)");
+			"no package database (var/lib/dpkg/status, var/lib/dpkg/status.d/, lib/apk/db/installed, rpm's rpmdb.sqlite, Packages.db or Packages)");
 		goto fail;
 	}
 	inv->pkgs = ps.v;
@@ -772,37 +807,66 @@ static int probe_lists(struct map *m, int root, kerr *e)
 	return 0;
 }
 
+/* The files apk's or rpm's database lists ("path\tpackage" lines):
+ * stat'ed for setuid, setgid and capabilities. */
+static int probe_pkg_files(struct map *m, int root, kerr *e)
+{
+	struct kscan_pkgs ps = { 0 };
+	_cleanup_free_ char *list = NULL;
+	int r = 0;
+	const struct kept *k = live(m, "lib/apk/db/installed");
+	if (k && k->data) {
+		size_t nf = 0;
+		r = kscan_apk_parse(k->data, k->len, k->path, &ps, &list, &nf, e);
+	} else {
+		for (size_t i = 0; i < ARRAY_SIZE(rpm_dbs); i++) {
+			if (!(k = live(m, rpm_dbs[i].path)) || !k->data)
+				continue;
+			struct kscan_buf b = { 0 };
+			r = parse_db(k->kind, k->path, k->data, k->len, &ps, &b, e);
+			list = b.s;
+			break;
+		}
+	}
+	kscan_pkgs_done(&ps);
+	for (char *s = list; r == 0 && s && *s;) {
+		char *tab = strchr(s, '\t'), *nl = strchr(s, '\n');
+		if (!tab || !nl)
+			break;
+		*tab = 0;
+		r = probe_special(m, root, s, e);
+		s = nl + 1;
+	}
+	return r;
+}
+
 int kscan_inventory_root(const char *dir, struct kscan_inventory *inv, kerr *e)
 {
 	memset(inv, 0, sizeof(*inv));
-	struct map m = { 0 };
 	_cleanup_close_ int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return kerr_errno(e, "open %s", dir);
+	return kscan_inventory_rootfd(root, dir, inv, e);
+}
+
+int kscan_inventory_rootfd(int root, const char *dir, struct kscan_inventory *inv, kerr *e)
+{
+	memset(inv, 0, sizeof(*inv));
+	struct map m = { 0 };
 	static const struct {
 		const char *path;
 		enum kind kind;
 	} files[] = {
 		{ "var/lib/dpkg/status", K_STATUS },
 		{ "lib/apk/db/installed", K_APK },
-		{ "var/lib/rpm/rpmdb.sqlite", K_RPM_SQLITE },
-		{ "usr/lib/sysimage/rpm/rpmdb.sqlite", K_RPM_SQLITE },
 		{ "etc/os-release", K_OSREL },
 		{ "usr/lib/os-release", K_OSREL },
 	};
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(files); i++)
 		r = keep_file(&m, root, files[i].path, files[i].kind, e);
-	static const char *const other[] = { "var/lib/rpm/Packages", "var/lib/rpm/Packages.db",
-					     "usr/lib/sysimage/rpm/Packages", "usr/lib/sysimage/rpm/Packages.db" };
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(other); i++) {
-		_cleanup_close_ int fd = kfs_open_in_root(root, other[i], O_PATH | O_NOFOLLOW, 0);
-		struct kept *k;
-		if (fd >= 0 && !(k = m_put(&m, other[i])))
-			r = kerr_set(e, ENOMEM, "%s", other[i]);
-		else if (fd >= 0)
-			k->kind = K_RPM_OTHER, k->layer = KSCAN_NO_LAYER;
-	}
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(rpm_dbs); i++)
+		r = keep_file(&m, root, rpm_dbs[i].path, rpm_dbs[i].kind, e);
 	if (r == 0)
 		r = keep_toplinks(&m, root, e);
 	if (r == 0)
@@ -811,24 +875,8 @@ int kscan_inventory_root(const char *dir, struct kscan_inventory *inv, kerr *e)
 		r = keep_dir(&m, root, "var/lib/dpkg/info", K_LIST, ".list", e);
 	if (r == 0)
 		r = probe_lists(&m, root, e);
-	if (r == 0) {
-		const struct kept *apk = live(&m, "lib/apk/db/installed");
-		if (apk && apk->data) {
-			struct kscan_pkgs ps = { 0 };
-			_cleanup_free_ char *files_list = NULL;
-			size_t nf = 0;
-			r = kscan_apk_parse(apk->data, apk->len, apk->path, &ps, &files_list, &nf, e);
-			kscan_pkgs_done(&ps);
-			for (char *s = files_list; r == 0 && s && *s;) {
-				char *tab = strchr(s, '\t'), *nl = strchr(s, '\n');
-				if (!tab || !nl)
-					break;
-				*tab = 0;
-				r = probe_special(&m, root, s, e);
-				s = nl + 1;
-			}
-		}
-	}
+	if (r == 0)
+		r = probe_pkg_files(&m, root, e);
 	if (r == 0)
 		r = assemble(&m, inv, e);
 	m_free(&m);

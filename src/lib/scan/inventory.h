@@ -7,7 +7,7 @@
  * the image reader (image/image.h) once and keeps only what it needs: the
  * package databases (var/lib/dpkg/status, var/lib/dpkg/status.d/ of
  * distroless images, var/lib/dpkg/info/<pkg>.list, lib/apk/db/installed,
- * rpmdb.sqlite), os-release, and the tar headers of setuid, setgid and
+ * rpmdb.sqlite, Packages, Packages.db), os-release, and the tar headers of setuid, setgid and
  * security.capability files.  Nothing is written to disk: an rpmdb.sqlite
  * is opened in memory (sqlite3_deserialize).  Whiteouts and opaque
  * directories of upper layers remove what they hide, so a package an
@@ -19,10 +19,8 @@
  * databases list to find the setuid ones.
  *
  * Errors: no package database at all is ENOPKG ("no package database"),
- * never an empty inventory; a database in a format kapsel does not read
- * (rpm's BerkeleyDB "Packages" or NDB "Packages.db") is ENOTSUP naming the
- * file; a malformed database is EINVAL naming the file, the line and the
- * field. */
+ * never an empty inventory; a malformed database is EINVAL naming the
+ * file, the line (or page) and the field. */
 #ifndef KAPSEL_SCAN_INVENTORY_H
 #define KAPSEL_SCAN_INVENTORY_H
 
@@ -85,6 +83,9 @@ struct kscan_inventory {
 struct kimage;
 int kscan_inventory_image(struct kimage *img, struct kscan_inventory *out, kerr *e);
 int kscan_inventory_root(const char *dir, struct kscan_inventory *out, kerr *e);
+/* The same for the directory ROOT (an fd: a container's mounted or
+ * detached overlay), NAME naming it in errors. */
+int kscan_inventory_rootfd(int root, const char *name, struct kscan_inventory *out, kerr *e);
 void kscan_inventory_done(struct kscan_inventory *inv);
 
 /* ---- the database parsers (pure: a buffer in, packages out) ---- */
@@ -103,10 +104,30 @@ int kscan_dpkg_parse(const char *buf, size_t len, const char *file, int no_statu
  * lines appended for each file of each package (F: dir + R: name). */
 int kscan_apk_parse(const char *buf, size_t len, const char *file, struct kscan_pkgs *out, char **files, size_t *nfiles,
 		    kerr *e);
-/* rpm's rpmdb.sqlite held in memory. */
-int kscan_rpm_sqlite(const void *buf, size_t len, const char *file, struct kscan_pkgs *out, kerr *e);
-/* One rpm header blob (as rpmdb.sqlite's Packages.blob holds it). */
+/* A growing text buffer (NUL-terminated once anything was appended). */
+struct kscan_buf {
+	char *s;
+	size_t len, cap;
+};
+/* rpm's package databases held in memory: rpmdb.sqlite (rpm >= 4.16),
+ * the BerkeleyDB hash file Packages (CentOS/RHEL 5-8, older SUSE and
+ * Fedora) and the NDB Packages.db (SUSE).  FILES (may be NULL) gets
+ * "path\tname:arch" lines appended for every file of every package (paths
+ * without the leading '/'), as apk's. */
+int kscan_rpm_sqlite(const void *buf, size_t len, const char *file, struct kscan_pkgs *out, struct kscan_buf *files,
+		     kerr *e);
+int kscan_rpm_bdb(const void *buf, size_t len, const char *file, struct kscan_pkgs *out, struct kscan_buf *files,
+		  kerr *e);
+int kscan_rpm_ndb(const void *buf, size_t len, const char *file, struct kscan_pkgs *out, struct kscan_buf *files,
+		  kerr *e);
+/* One rpm header blob (as every rpm database holds them). */
 int kscan_rpm_header(const void *blob, size_t len, struct kscan_pkg *out, kerr *e);
+/* The files of header BLOB (BASENAMES, DIRNAMES, DIRINDEXES, or the old
+ * OLDFILENAMES), appended to FILES as "path\tOWNER" lines. */
+int kscan_rpm_files(const void *blob, size_t len, const char *owner, struct kscan_buf *files, kerr *e);
+/* Parse BLOB and add its package to OUT (gpg-pubkey entries are skipped),
+ * its files to FILES (may be NULL). */
+int kscan_rpm_add(const void *blob, size_t len, struct kscan_pkgs *out, struct kscan_buf *files, kerr *e);
 /* os-release: the fields of the inventory. */
 int kscan_osrelease_parse(const char *buf, size_t len, struct kscan_inventory *inv, kerr *e);
 

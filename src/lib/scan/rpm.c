@@ -1,10 +1,11 @@
 /* rpm's package database in its SQLite form (rpm >= 4.16: rpmdb.sqlite,
  * table Packages(hnum, blob)), opened in memory with sqlite3_deserialize,
- * and the header blobs it holds: the header structure of rpm's file
- * format (big-endian: index count, data length, 16-byte index entries
- * {tag, type, offset, count}, then the data store), of which the NAME,
- * VERSION, RELEASE, EPOCH, ARCH and SOURCERPM tags are read.  The
- * BerkeleyDB and NDB formats are not read (inventory.c says so). */
+ * and the header blobs every rpm database holds: the header structure of
+ * rpm's file format (big-endian: index count, data length, 16-byte index
+ * entries {tag, type, offset, count}, then the data store), of which the
+ * NAME, VERSION, RELEASE, EPOCH, ARCH and SOURCERPM tags are read, and
+ * the file list (BASENAMES, DIRNAMES, DIRINDEXES; OLDFILENAMES in very
+ * old packages).  The BerkeleyDB and NDB files are rpmdb.c. */
 #include "scan/inventory.h"
 
 #include "common/cleanup.h"
@@ -23,9 +24,13 @@ enum {
 	TAG_RELEASE = 1002,
 	TAG_EPOCH = 1003,
 	TAG_ARCH = 1022,
-	TAG_SOURCERPM = 1044
+	TAG_SOURCERPM = 1044,
+	TAG_OLDFILENAMES = 1027,
+	TAG_DIRINDEXES = 1116,
+	TAG_BASENAMES = 1117,
+	TAG_DIRNAMES = 1118
 };
-enum { TYPE_INT32 = 4, TYPE_STRING = 6, TYPE_I18NSTRING = 9 };
+enum { TYPE_INT32 = 4, TYPE_STRING = 6, TYPE_STRING_ARRAY = 8, TYPE_I18NSTRING = 9 };
 
 static uint32_t be32(const unsigned char *p)
 {
@@ -75,18 +80,149 @@ static int hdr_int(const struct hdr *h, uint32_t tag, int *found, uint32_t *out,
 	return 0;
 }
 
-int kscan_rpm_header(const void *blob, size_t len, struct kscan_pkg *out, kerr *e)
+static int hdr_open(struct hdr *h, const void *blob, size_t len, kerr *e)
 {
 	const unsigned char *b = blob;
-	memset(out, 0, sizeof(*out));
 	if (len < 8)
 		return kerr_msg(e, EINVAL, "header of %zu bytes", len);
-	struct hdr h = { .il = be32(b), .dl = be32(b + 4) };
-	if (h.il < 1 || h.il > 0xffff || h.dl > 256u << 20 || 8 + 16 * (uint64_t)h.il + h.dl > len)
+	h->il = be32(b);
+	h->dl = be32(b + 4);
+	if (h->il < 1 || h->il > 0xffff || h->dl > 256u << 20 || 8 + 16 * (uint64_t)h->il + h->dl > len)
 		return kerr_msg(e, EINVAL, "header index of %u entries and %u data bytes does not fit its %zu bytes",
-				h.il, h.dl, len);
-	h.index = b + 8;
-	h.data = h.index + 16 * (size_t)h.il;
+				h->il, h->dl, len);
+	h->index = b + 8;
+	h->data = h->index + 16 * (size_t)h->il;
+	return 0;
+}
+
+/* The COUNT strings of array TAG: *OUT points at the first (they follow
+ * each other, NUL-terminated, all inside the data); *COUNT 0 when absent. */
+static int hdr_strs(const struct hdr *h, uint32_t tag, const char **out, uint32_t *count, kerr *e)
+{
+	*out = NULL;
+	*count = 0;
+	for (uint32_t i = 0; i < h->il; i++) {
+		const unsigned char *ent = h->index + 16 * (size_t)i;
+		if (be32(ent) != tag)
+			continue;
+		uint32_t type = be32(ent + 4), off = be32(ent + 8), n = be32(ent + 12);
+		if (type != TYPE_STRING_ARRAY)
+			return kerr_msg(e, EINVAL, "tag %u: type %u, want a string array", tag, type);
+		if (off > h->dl)
+			return kerr_msg(e, EINVAL, "tag %u: strings outside the header's data", tag);
+		const char *p = (const char *)h->data + off, *end = (const char *)h->data + h->dl;
+		for (uint32_t k = 0; k < n; k++) {
+			const char *z = p < end ? memchr(p, '\0', (size_t)(end - p)) : NULL;
+			if (!z)
+				return kerr_msg(e, EINVAL, "tag %u: string %u of %u outside the header's data", tag, k,
+						n);
+			p = z + 1;
+		}
+		*out = (const char *)h->data + off;
+		*count = n;
+		return 0;
+	}
+	return 0;
+}
+
+static int buf_add(struct kscan_buf *b, const char *dir, const char *base, const char *owner)
+{
+	while (*dir == '/')
+		dir++;
+	if (!*dir)
+		while (*base == '/')
+			base++;
+	size_t n = strlen(dir) + strlen(base) + strlen(owner) + 3;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		char *s = realloc(b->s, cap);
+		if (!s)
+			return -1;
+		b->s = s;
+		b->cap = cap;
+	}
+	b->len += (size_t)snprintf(b->s + b->len, b->cap - b->len, "%s%s\t%s\n", dir, base, owner);
+	return 0;
+}
+
+int kscan_rpm_files(const void *blob, size_t len, const char *owner, struct kscan_buf *files, kerr *e)
+{
+	struct hdr h;
+	if (hdr_open(&h, blob, len, e) < 0)
+		return -1;
+	const char *base, *dirs, *old;
+	uint32_t nbase, ndirs, nold;
+	if (hdr_strs(&h, TAG_BASENAMES, &base, &nbase, e) < 0 || hdr_strs(&h, TAG_DIRNAMES, &dirs, &ndirs, e) < 0 ||
+	    hdr_strs(&h, TAG_OLDFILENAMES, &old, &nold, e) < 0)
+		return -1;
+	if (!nbase) {
+		for (uint32_t i = 0; i < nold; i++, old += strlen(old) + 1)
+			if (buf_add(files, "", old, owner) < 0)
+				return kerr_set(e, ENOMEM, "rpm file list");
+		return 0;
+	}
+	/* DIRINDEXES: one int32 per basename, naming its directory */
+	const unsigned char *ix = NULL;
+	for (uint32_t i = 0; i < h.il; i++) {
+		const unsigned char *ent = h.index + 16 * (size_t)i;
+		if (be32(ent) != TAG_DIRINDEXES)
+			continue;
+		uint32_t type = be32(ent + 4), off = be32(ent + 8), n = be32(ent + 12);
+		if (type != TYPE_INT32 || n != nbase || off % 4 || (uint64_t)off + 4 * (uint64_t)n > h.dl)
+			return kerr_msg(e, EINVAL, "tag %u: want %u int32s inside the header's data", TAG_DIRINDEXES,
+					nbase);
+		ix = h.data + off;
+	}
+	if (!ix)
+		return kerr_msg(e, EINVAL, "BASENAMES without DIRINDEXES");
+	_cleanup_free_ const char **dv = calloc(ndirs ? ndirs : 1, sizeof(*dv));
+	if (!dv)
+		return kerr_set(e, ENOMEM, "rpm file list");
+	for (uint32_t i = 0; i < ndirs; i++, dirs += strlen(dirs) + 1)
+		dv[i] = dirs;
+	for (uint32_t i = 0; i < nbase; i++, base += strlen(base) + 1) {
+		uint32_t d = be32(ix + 4 * (size_t)i);
+		if (d >= ndirs)
+			return kerr_msg(e, EINVAL, "file %u: directory %u of %u", i, d, ndirs);
+		if (buf_add(files, dv[d], base, owner) < 0)
+			return kerr_set(e, ENOMEM, "rpm file list");
+	}
+	return 0;
+}
+
+int kscan_rpm_add(const void *blob, size_t len, struct kscan_pkgs *out, struct kscan_buf *files, kerr *e)
+{
+	struct kscan_pkg p;
+	if (kscan_rpm_header(blob, len, &p, e) < 0)
+		return -1;
+	/* gpg-pubkey entries are keys, not packages */
+	if (!strcmp(p.name, "gpg-pubkey")) {
+		kscan_pkg_done(&p);
+		return 0;
+	}
+	if (files) {
+		_cleanup_free_ char *owner = *p.arch ? kstr_printf("%s:%s", p.name, p.arch) : strdup(p.name);
+		if (!owner) {
+			kscan_pkg_done(&p);
+			return kerr_set(e, ENOMEM, "rpm file list");
+		}
+		if (kscan_rpm_files(blob, len, owner, files, e) < 0) {
+			kerr_wrap(e, "%s", p.name);
+			kscan_pkg_done(&p);
+			return -1;
+		}
+	}
+	return kscan_pkgs_add(out, &p, e);
+}
+
+int kscan_rpm_header(const void *blob, size_t len, struct kscan_pkg *out, kerr *e)
+{
+	memset(out, 0, sizeof(*out));
+	struct hdr h;
+	if (hdr_open(&h, blob, len, e) < 0)
+		return -1;
 	const char *name, *ver, *rel, *arch, *srpm;
 	uint32_t epoch = 0;
 	int has_epoch;
@@ -96,7 +232,6 @@ int kscan_rpm_header(const void *blob, size_t len, struct kscan_pkg *out, kerr *
 		return -1;
 	if (!name || !ver || !rel)
 		return kerr_msg(e, EINVAL, "header without %s", !name ? "NAME" : !ver ? "VERSION" : "RELEASE");
-	/* gpg-pubkey entries are keys, not packages; the caller skips them */
 	out->eco = KSCAN_RPM;
 	out->layer = KSCAN_NO_LAYER;
 	out->name = strdup(name);
@@ -139,7 +274,8 @@ static void close_db(sqlite3 **db)
 		sqlite3_close(*db);
 }
 
-int kscan_rpm_sqlite(const void *buf, size_t len, const char *file, struct kscan_pkgs *out, kerr *e)
+int kscan_rpm_sqlite(const void *buf, size_t len, const char *file, struct kscan_pkgs *out, struct kscan_buf *files,
+		     kerr *e)
 {
 	__attribute__((cleanup(close_db))) sqlite3 *db = NULL;
 	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
@@ -163,19 +299,12 @@ int kscan_rpm_sqlite(const void *buf, size_t len, const char *file, struct kscan
 	size_t start = out->n;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct kscan_pkg p;
 		const void *blob = sqlite3_column_blob(st, 1);
 		int n = sqlite3_column_bytes(st, 1);
-		if (kscan_rpm_header(blob, blob ? (size_t)n : 0, &p, e) < 0) {
+		if (kscan_rpm_add(blob, blob ? (size_t)n : 0, out, files, e) < 0) {
 			kerr_wrap(e, "%s: package %lld", file, (long long)sqlite3_column_int64(st, 0));
 			goto fail;
 		}
-		if (!strcmp(p.name, "gpg-pubkey")) {
-			kscan_pkg_done(&p);
-			continue;
-		}
-		if (kscan_pkgs_add(out, &p, e) < 0)
-			goto fail;
 	}
 	if (rc != SQLITE_DONE) {
 		kerr_msg(e, EINVAL, "%s: reading Packages: %s", file, sqlite3_errmsg(db));

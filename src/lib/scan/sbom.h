@@ -22,7 +22,7 @@
 
 struct kscan_meta {
 	const char *target;      /* the image name, archive or directory */
-	const char *target_kind; /* "image", "archive", "rootfs", "sbom" */
+	const char *target_kind; /* "image", "archive", "rootfs", "container", "sbom" */
 	const char *digest;      /* the image config digest, or NULL */
 	const char *tool_version;
 	int64_t time; /* Unix seconds for every timestamp */
