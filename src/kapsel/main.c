@@ -34,7 +34,7 @@ static const struct cli_command *const commands[] = {
 	&cmd_pull, &cmd_push, &cmd_login, &cmd_logout, &cmd_import, &cmd_save, &cmd_system,
 	&cmd_create, &cmd_run, &cmd_start, &cmd_stop, &cmd_kill, &cmd_rm, &cmd_ps, &cmd_inspect, &cmd_wait,
 	&cmd_rename, &cmd_restart, &cmd_container,
-	&cmd_top, &cmd_diff, &cmd_export, NULL,
+	&cmd_top, &cmd_diff, &cmd_export, &cmd_cp, NULL,
 };
 
 static const struct cli_option global_options[] = {

@@ -26,7 +26,8 @@ KAPSEL_COMMANDS.update({"create": "IMAGE [COMMAND [ARG...]]", "run": "IMAGE [COM
                         "stop": "CONTAINER...", "kill": "CONTAINER...", "rm": "CONTAINER...", "ps": "",
                         "inspect": "CONTAINER...", "wait": "CONTAINER...", "rename": "CONTAINER NEW_NAME",
                         "restart": "CONTAINER...", "container": "COMMAND ..."})
-KAPSEL_COMMANDS.update({"top": "CONTAINER [PS-OPTIONS...]", "diff": "CONTAINER", "export": "CONTAINER"})
+KAPSEL_COMMANDS.update({"top": "CONTAINER [PS-OPTIONS...]", "diff": "CONTAINER", "export": "CONTAINER",
+                        "cp": "CONTAINER:SRC DEST|-  or  SRC|- CONTAINER:DEST"})
 # -h is Docker's --hostname there
 HOSTNAME_H = ("create", "run")
 

@@ -14,6 +14,11 @@ typedef struct archive ar;
 typedef struct archive_entry ae;
 
 A(ar *, archive_read_new, (void), ())
+A(ar *, archive_write_disk_new, (void), ())
+A(int, archive_write_disk_set_options, (ar * a, int flags), (a, flags))
+A(int, archive_read_data_block, (ar * a, const void **buf, size_t *len, la_int64_t *off), (a, buf, len, off))
+A(la_ssize_t, archive_write_data_block, (ar * a, const void *buf, size_t len, la_int64_t off), (a, buf, len, off))
+A(int, archive_write_finish_entry, (ar * a), (a))
 V(archive_entry_copy_stat, (ae * e, const struct stat *st), (e, st))
 A(ar *, archive_write_new, (void), ())
 A(int, archive_read_free, (ar * a), (a))

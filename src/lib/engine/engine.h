@@ -162,6 +162,25 @@ int keng_export(struct keng *g, const char *id, int out, kerr *e);
  * it with openat2 RESOLVE_IN_ROOT: it is the container's tree. */
 int keng_rootfs_open(const struct keng *g, const char *id, kerr *e);
 
+/* PATH as a tar on OUT: NAME of directory DFD, a whole tree without
+ * following a symlink ("." the directory's content); owners in
+ * MAP_HOST..+MAP_SIZE shifted back to 0.. (MAP_SIZE 0: none). */
+int keng_tar_at(int dfd, const char *name, int out, int64_t map_host, int64_t map_size, kerr *e);
+
+/* `docker cp` (engine/cp.c for the rules).  ARCHIVE: -a, owners and modes
+ * kept; FOLLOW: -L, the source's last symlinks followed. */
+struct keng_cp {
+	bool archive, follow;
+};
+/* From the container's SRC to the host's DEST, or as a tar on OUT when
+ * DEST is NULL. */
+int keng_cp_out(struct keng *g, const char *id, const char *src, const char *dest, int out, const struct keng_cp *c,
+		kerr *e);
+/* From the host's SRC, or the tar on IN when SRC is NULL, to the
+ * container's DEST. */
+int keng_cp_in(struct keng *g, const char *id, const char *src, int in, const char *dest, const struct keng_cp *c,
+	       kerr *e);
+
 /* Docker's inspect object (Id, Name, State, Config, HostConfig, Mounts,
  * NetworkSettings ...). */
 int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *e);

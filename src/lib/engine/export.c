@@ -1,4 +1,5 @@
-/* `kapsel export`: the container's root filesystem as it sees it (the
+/* `kapsel export` (and `kapsel cp CONTAINER:PATH -`): the container's root
+ * filesystem (or a path of it) as it sees it (the
  * overlay of the image's layers and its own upper layer) as one tar.
  *
  * The tree is walked by kapsel with O_NOFOLLOW directory fds from the
@@ -164,6 +165,46 @@ static int walk(struct exp *x, int fd, const char *path, int depth, kerr *e)
 	return errno ? kerr_errno(e, "export: /%s", path) : 0;
 }
 
+static int tar_open(struct exp *x, int out, kerr *e)
+{
+	if (!(x->a = archive_write_new()))
+		return kerr_errno(e, "tar");
+	archive_write_set_format_pax_restricted(x->a);
+	archive_write_set_bytes_in_last_block(x->a, 1);
+	return archive_write_open_fd(x->a, out) == ARCHIVE_OK ? 0 : ar_fail(x, "", e);
+}
+
+static int tar_close(struct exp *x, int rc, kerr *e)
+{
+	if (rc == 0 && archive_write_close(x->a) != ARCHIVE_OK)
+		rc = ar_fail(x, "", e);
+	if (x->a)
+		archive_write_free(x->a);
+	for (size_t i = 0; i < x->nlinks; i++)
+		free(x->links[i].path);
+	free(x->links);
+	return rc;
+}
+
+int keng_tar_at(int dfd, const char *name, int out, int64_t map_host, int64_t map_size, kerr *e)
+{
+	struct exp x = { .map_host = map_host, .map_size = map_size };
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return kerr_errno(e, "%s", name);
+	x.dev = st.st_dev;
+	int rc = tar_open(&x, out, e);
+	/* the root itself ("."): its content, as the tar of a directory's */
+	bool top = !strcmp(name, ".");
+	if (rc == 0 && !top)
+		rc = put(&x, dfd, name, name, &st, e);
+	if (rc == 0 && S_ISDIR(st.st_mode)) {
+		int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		rc = sub < 0 ? kerr_errno(e, "%s", name) : walk(&x, sub, top ? "" : name, 0, e);
+	}
+	return tar_close(&x, rc, e);
+}
+
 int keng_export(struct keng *g, const char *id, int out, kerr *e)
 {
 	_cleanup_free_ char *rootfs = keng_path(g, id, "bundle/rootfs"), *cfg = keng_path(g, id, "bundle/config.json");
@@ -188,25 +229,11 @@ int keng_export(struct keng *g, const char *id, int out, kerr *e)
 		return -1;
 	}
 	x.dev = st.st_dev;
-	int rc = 0;
-	if (!(x.a = archive_write_new()))
-		rc = kerr_errno(e, "export");
-	else {
-		archive_write_set_format_pax_restricted(x.a);
-		archive_write_set_bytes_in_last_block(x.a, 1);
-		if (archive_write_open_fd(x.a, out) != ARCHIVE_OK)
-			rc = ar_fail(&x, "", e);
-	}
+	int rc = tar_open(&x, out, e);
 	if (rc == 0)
 		rc = walk(&x, fd, "", 0, e);
 	else
 		close(fd);
-	if (rc == 0 && archive_write_close(x.a) != ARCHIVE_OK)
-		rc = ar_fail(&x, "", e);
-	if (x.a)
-		archive_write_free(x.a);
-	for (size_t i = 0; i < x.nlinks; i++)
-		free(x.links[i].path);
-	free(x.links);
+	rc = tar_close(&x, rc, e);
 	return rc < 0 ? kerr_wrap(e, "export %.12s", id) : 0;
 }
