@@ -9,6 +9,8 @@ if [ "${1:-build}" = test ]; then
 	need="$need qemu-system-x86 mmdebstrap linux-image-amd64 e2fsprogs kmod"
 	# the registry tests (tests/integration/test_registry.py)
 	need="$need docker-registry skopeo apache2-utils"
+	# the monitor's dashboard in a real browser, its alerts at a real Alertmanager
+	need="$need chromium prometheus-alertmanager"
 fi
 # the monitor (kapsel monitor's HTTP server and gzip; promtool in its tests)
 need="$need libmicrohttpd-dev zlib1g-dev"
