@@ -21,6 +21,7 @@ import pytest
 from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401 (fixtures)
 from conftest import BUILD, cgroup_read
 from test_podman import ULIMITS, podman  # noqa: F401 (fixture)
+from test_run import images  # noqa: F401 (fixture)
 
 KAPSEL = os.path.join(BUILD, "src", "kapsel", "kapsel")
 EVIL = 'quote" back\\slash\nnewline'
@@ -660,3 +661,37 @@ def test_alerts_config_errors(tmp_path):
     assert p.returncode == 1 and f'{bad}: [memory] threshold: "lots" is not a number' in p.stderr, p.stderr
     p = kapsel("monitor", "--alerts", str(tmp_path / "missing.conf"), *src_args(), check=False)
     assert p.returncode == 1 and "missing.conf" in p.stderr
+
+
+def test_kapsel_run_containers_health_and_restarts(images, tmp_path):
+    """kapsel's own containers: health and the restart count from the
+    supervisor's status.json; a crash loop fires ContainerRestarting."""
+    from test_run import supervise_bin
+    if not supervise_bin():
+        pytest.skip("kapsel-supervise is not built")
+    env = {"KAPSEL_SUPERVISE": supervise_bin()}
+    images.out("run", "-d", "--name", "mon-hc", "--label", "app=<b>x</b>", "--health-cmd", "test -e /tmp/ok",
+               "--health-interval", "1s", "--health-retries", "1", "kt/plain:1", "sh", "-c",
+               "sleep 4; touch /tmp/ok; exec sleep 600", env=env)
+    images.out("run", "-d", "--name", "mon-loop", "--restart", "on-failure:20", "kt/plain:1", "sh", "-c",
+               "sleep 0.3; exit 3", env=env)
+    conf = tmp_path / "alerts.conf"
+    conf.write_text("[restarts]\nthreshold = 1\nwindow = 60\n[log_disk]\nenabled = false\n[syslog]\nenabled = false\n")
+    ex = Exporter(["--interval", "250ms", "--alerts", str(conf), *src_args(runtime_root=os.path.join(images.root,
+                                                                                                     "run"))])
+    try:
+        doc = ex.wait_json("/api/containers", lambda d: (ctr_of(d, "mon-hc") or {}).get("health") == "unhealthy")
+        c = ctr_of(doc, "mon-hc")
+        assert c["engine"] == "kapsel" and c["image"] == "kt/plain:1" and c["restarts"] == 0
+        assert c["labels"]["app"] == "<b>x</b>" and c["state"] == "running"
+        # /tmp/ok made after 4 s: healthy
+        ex.wait_json("/api/containers/mon-hc", lambda d: d["health"] == "healthy")
+        doc = ex.wait_json("/api/alerts", lambda d: any(a["alertname"] == "ContainerRestarting" and
+                                                         a["state"] == "firing" for a in d["alerts"]), timeout=60)
+        a = next(a for a in doc["alerts"] if a["alertname"] == "ContainerRestarting")
+        assert a["labels"]["name"] == "mon-loop" and a["value"] >= 2
+        assert ex.json("/api/containers/mon-loop")["restarts"] >= 2
+        assert any("ContainerRestarting firing: mon-loop restarted" in x for x in ex.log)
+    finally:
+        ex.stop()
+        images("rm", "-f", "mon-hc", "mon-loop", env=env)

@@ -273,6 +273,8 @@ static void scan_kapsel(struct disc *d, const char *root)
 			if (c) {
 				add_labels_from(c, st.annotations);
 				const char *img = kv_get(st.annotations, "org.opencontainers.image.ref.name");
+				if (!img) /* kapsel run's */
+					img = kv_get(st.annotations, "io.kapsel.image");
 				const char *name = kv_get(st.annotations, "io.kapsel.name");
 				c->image = img ? kstr_dup(img) : NULL;
 				c->name = name ? kstr_dup(name) : NULL;
