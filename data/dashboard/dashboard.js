@@ -70,6 +70,8 @@ function row(c) {
   td(tr, "pids num", c.pids === null ? "–" : String(c.pids) + (c.pids_limit ? " / " + c.pids_limit : ""));
   td(tr, "rx num", rate(c.net_rx_rate));
   td(tr, "tx num", rate(c.net_tx_rate));
+  td(tr, "blk-read num", rate(c.blk_read_rate));
+  td(tr, "blk-write num", rate(c.blk_write_rate));
   td(tr, "restarts num", c.restarts === null ? "–" : c.restarts);
   return tr;
 }

@@ -47,7 +47,9 @@ static struct kmon_reading rd(double t, double cpu_s, uint64_t mem, uint64_t lim
 				      .pids_limit = 10,
 				      .rx = rx,
 				      .tx = rx / 2,
-				      .have = KMON_RD_CPU | KMON_RD_MEM | KMON_RD_PIDS | KMON_RD_NET };
+				      .blk_read = rx * 4,
+				      .blk_write = 0,
+				      .have = KMON_RD_CPU | KMON_RD_MEM | KMON_RD_PIDS | KMON_RD_NET | KMON_RD_BLK };
 }
 
 /* one round: containers (id, name) all running, one reading each */
@@ -103,6 +105,8 @@ static void test_store_and_api(void **state)
 	assert_int_equal(kj_get_i64(web, "pids_limit", 0), 10);
 	assert_true(json_object_get_double(kj_get(web, "net_rx_rate")) == 1000.0);
 	assert_true(json_object_get_double(kj_get(web, "net_tx_rate")) == 500.0);
+	assert_true(json_object_get_double(kj_get(web, "blk_read_rate")) == 4000.0);
+	assert_true(json_object_get_double(kj_get(web, "blk_write_rate")) == 0.0);
 	assert_true(json_object_get_double(kj_get(o, "time")) == 104.0);
 	/* hostile strings come back as the same text (valid UTF-8: \xff replaced) */
 	const char *img = kj_get_str(web, "image");

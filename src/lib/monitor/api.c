@@ -76,6 +76,8 @@ static void container(struct jsonw *w, const struct kmon_entry *en, int history)
 	u64(w, "pids_limit", pids ? p->pids_limit : 0, pids && p->pids_limit);
 	num(w, "net_rx_rate", live ? p->rx_rate : 0, live && p->rx_rate >= 0);
 	num(w, "net_tx_rate", live ? p->tx_rate : 0, live && p->tx_rate >= 0);
+	num(w, "blk_read_rate", live ? p->blk_read_rate : 0, live && p->blk_read_rate >= 0);
+	num(w, "blk_write_rate", live ? p->blk_write_rate : 0, live && p->blk_write_rate >= 0);
 	int oom = live && (p->have & KMON_P_OOM);
 	u64(w, "oom_kills", oom ? p->oom_kills : 0, oom);
 	jsonw_key(w, "labels");
@@ -103,6 +105,8 @@ static void container(struct jsonw *w, const struct kmon_entry *en, int history)
 			u64(w, "pids", q->pids, q->have & KMON_P_PIDS);
 			num(w, "net_rx_rate", q->rx_rate, q->rx_rate >= 0);
 			num(w, "net_tx_rate", q->tx_rate, q->tx_rate >= 0);
+			num(w, "blk_read_rate", q->blk_read_rate, q->blk_read_rate >= 0);
+			num(w, "blk_write_rate", q->blk_write_rate, q->blk_write_rate >= 0);
 			jsonw_obj_close(w);
 		}
 		jsonw_arr_close(w);

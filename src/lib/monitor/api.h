@@ -6,10 +6,12 @@
  *        "health" ("" none), "restarts" (null unknown), "started" (unix s),
  *        "cpu_percent", "memory_usage", "memory_limit" (null: none),
  *        "memory_percent", "pids", "pids_limit" (null: none),
- *        "net_rx_rate", "net_tx_rate" (bytes/s), "oom_kills",
+ *        "net_rx_rate", "net_tx_rate", "blk_read_rate", "blk_write_rate"
+        (bytes/s), "oom_kills",
  *        "labels": {k: v}}          a figure not known is null
  *   /api/containers/ID: C plus "history": [{"t", "cpu_percent",
- *        "memory_usage", "pids", "net_rx_rate", "net_tx_rate"}, ...] oldest first
+ *        "memory_usage", "pids", "net_rx_rate", "net_tx_rate", "blk_read_rate",
+ *        "blk_write_rate"}, ...] oldest first
  *
  * Strings are made valid UTF-8 and JSON-escaped; the page that shows
  * them inserts them as text. */

@@ -116,6 +116,11 @@ void kmon_reading_from(const struct kmon_sample *s, uint64_t memtotal, struct km
 	}
 	struct kmon_dfig f;
 	kmon_docker_figures(NULL, s, memtotal, &f);
+	if (f.have_blk) {
+		r->have |= KMON_RD_BLK;
+		r->blk_read = f.blk_read;
+		r->blk_write = f.blk_write;
+	}
 	if (f.have_mem) {
 		r->have |= KMON_RD_MEM;
 		r->mem = f.mem_usage;
@@ -133,7 +138,13 @@ void kmon_reading_from(const struct kmon_sample *s, uint64_t memtotal, struct km
 /* The point of reading R of E (against E's previous one). */
 static void take_reading(struct kmon_entry *e, const struct kmon_reading *r, double now)
 {
-	struct kmon_point p = { .t = now, .cpu_pct = -1, .throttled_pct = -1, .rx_rate = -1, .tx_rate = -1 };
+	struct kmon_point p = { .t = now,
+				.cpu_pct = -1,
+				.throttled_pct = -1,
+				.rx_rate = -1,
+				.tx_rate = -1,
+				.blk_read_rate = -1,
+				.blk_write_rate = -1 };
 	const struct kmon_reading *q = &e->prev;
 	unsigned both = e->have_prev ? q->have & r->have : 0;
 	double dt = e->have_prev && r->mono_ns > q->mono_ns ? (double)(r->mono_ns - q->mono_ns) / 1e9 : 0;
@@ -144,6 +155,10 @@ static void take_reading(struct kmon_entry *e, const struct kmon_reading *r, dou
 	if (dt > 0 && (both & KMON_RD_NET) && r->rx >= q->rx && r->tx >= q->tx) {
 		p.rx_rate = (double)(r->rx - q->rx) / dt;
 		p.tx_rate = (double)(r->tx - q->tx) / dt;
+	}
+	if (dt > 0 && (both & KMON_RD_BLK) && r->blk_read >= q->blk_read && r->blk_write >= q->blk_write) {
+		p.blk_read_rate = (double)(r->blk_read - q->blk_read) / dt;
+		p.blk_write_rate = (double)(r->blk_write - q->blk_write) / dt;
 	}
 	if (r->have & KMON_RD_MEM) {
 		p.have |= KMON_P_MEM;

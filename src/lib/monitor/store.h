@@ -26,6 +26,7 @@ struct kmon_point {
 	double cpu_pct;       /* % of one CPU, -1 unknown */
 	double throttled_pct; /* % of CFS periods throttled, -1 unknown (no quota, or first sample) */
 	double rx_rate, tx_rate; /* bytes/s summed over the interfaces, -1 unknown */
+	double blk_read_rate, blk_write_rate; /* bytes/s summed over the devices, -1 unknown */
 	uint64_t mem, mem_limit; /* Docker's MEM USAGE; limit 0: none (or not below the host's memory) */
 	uint64_t pids, pids_limit; /* limit 0: none */
 	uint64_t oom_kills;
@@ -36,7 +37,7 @@ enum { KMON_P_MEM = 1u, KMON_P_PIDS = 2u, KMON_P_OOM = 4u };
 /* What the store keeps of one sample: its counters (a kmon_sample holds
  * kilobytes; the daemon reads one at a time and keeps this). */
 struct kmon_reading {
-	uint64_t mono_ns, cpu_ns, periods, throttled, oom_kills, rx, tx;
+	uint64_t mono_ns, cpu_ns, periods, throttled, oom_kills, rx, tx, blk_read, blk_write;
 	uint64_t mem, mem_limit, pids, pids_limit; /* limits 0: none */
 	unsigned have; /* KMON_R_CPU, ... */
 };
@@ -47,6 +48,7 @@ enum {
 	KMON_RD_NET = 8u,
 	KMON_RD_MEM = 16u,
 	KMON_RD_PIDS = 32u,
+	KMON_RD_BLK = 64u,
 };
 /* The reading of S (MEMTOTAL: the host's memory; a memory limit not
  * below it is none). */
