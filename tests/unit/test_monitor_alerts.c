@@ -128,6 +128,8 @@ static void test_store_and_api(void **state)
 	assert_true(json_object_get_double(kj_get(json_object_array_get_idx(h, 0), "t")) == 102.0);
 	assert_true(json_object_get_double(kj_get(json_object_array_get_idx(h, 2), "t")) == 104.0);
 	assert_int_equal(kj_get_i64(json_object_array_get_idx(h, 2), "memory_usage", 0), 500);
+	assert_true(json_object_get_double(kj_get(json_object_array_get_idx(h, 2), "cpu_percent")) == 50.0);
+	assert_true(json_object_get_double(kj_get(json_object_array_get_idx(h, 2), "net_rx_rate")) == 1000.0);
 	json_object_put(o);
 	o = parse(kmon_api_containers_history(&st));
 	assert_int_equal(json_object_array_length(kj_get(json_object_array_get_idx(kj_get(o, "containers"), 1), "history")),

@@ -21,7 +21,7 @@ static void str(struct jsonw *w, const char *key, const char *s)
 	free(copy);
 }
 
-static void num(struct jsonw *w, const char *key, double v, int known)
+static void num_fmt(struct jsonw *w, const char *key, const char *fmt, double v, int known)
 {
 	char buf[64];
 	jsonw_key(w, key);
@@ -29,9 +29,20 @@ static void num(struct jsonw *w, const char *key, double v, int known)
 		jsonw_null(w);
 		return;
 	}
-	snprintf(buf, sizeof(buf), "%.15g", v);
+	snprintf(buf, sizeof(buf), fmt, v);
 	jsonw_raw(w, buf);
 	w->need_comma = 1;
+}
+
+static void num(struct jsonw *w, const char *key, double v, int known)
+{
+	num_fmt(w, key, "%.15g", v, known);
+}
+
+/* a float of the history: its 6 digits */
+static void numf(struct jsonw *w, const char *key, float v)
+{
+	num_fmt(w, key, "%.6g", v, v >= 0);
 }
 
 static void u64(struct jsonw *w, const char *key, uint64_t v, int known)
@@ -97,16 +108,16 @@ static void container(struct jsonw *w, const struct kmon_entry *en, int history)
 		jsonw_key(w, "history");
 		jsonw_arr_open(w);
 		for (size_t i = 0; i < en->n; i++) {
-			const struct kmon_point *q = kmon_entry_point(en, i);
+			const struct kmon_hpoint *q = kmon_entry_point(en, i);
 			jsonw_obj_open(w);
 			num(w, "t", q->t, 1);
-			num(w, "cpu_percent", q->cpu_pct, q->cpu_pct >= 0);
+			numf(w, "cpu_percent", q->cpu_pct);
 			u64(w, "memory_usage", q->mem, q->have & KMON_P_MEM);
 			u64(w, "pids", q->pids, q->have & KMON_P_PIDS);
-			num(w, "net_rx_rate", q->rx_rate, q->rx_rate >= 0);
-			num(w, "net_tx_rate", q->tx_rate, q->tx_rate >= 0);
-			num(w, "blk_read_rate", q->blk_read_rate, q->blk_read_rate >= 0);
-			num(w, "blk_write_rate", q->blk_write_rate, q->blk_write_rate >= 0);
+			numf(w, "net_rx_rate", q->rx_rate);
+			numf(w, "net_tx_rate", q->tx_rate);
+			numf(w, "blk_read_rate", q->blk_read_rate);
+			numf(w, "blk_write_rate", q->blk_write_rate);
 			jsonw_obj_close(w);
 		}
 		jsonw_arr_close(w);

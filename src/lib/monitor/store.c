@@ -45,14 +45,14 @@ void kmon_store_done(struct kmon_store *st)
 	memset(st, 0, sizeof(*st));
 }
 
-const struct kmon_point *kmon_entry_point(const struct kmon_entry *e, size_t i)
+const struct kmon_hpoint *kmon_entry_point(const struct kmon_entry *e, size_t i)
 {
 	return i < e->n ? &e->ring[(e->head + i) % e->cap] : NULL;
 }
 
 const struct kmon_point *kmon_entry_last(const struct kmon_entry *e)
 {
-	return e->n ? kmon_entry_point(e, e->n - 1) : NULL;
+	return e->have_last ? &e->last : NULL;
 }
 
 size_t kmon_entry_restarts_since(const struct kmon_entry *e, double now, double window)
@@ -78,8 +78,20 @@ static struct kmon_entry *find_id(struct kmon_store *st, const char *id, enum km
 	return NULL;
 }
 
-static void push_point(struct kmon_entry *e, const struct kmon_point *p)
+static void push_point(struct kmon_entry *e, const struct kmon_point *q)
 {
+	struct kmon_hpoint hp = { .t = q->t,
+				  .cpu_pct = (float)q->cpu_pct,
+				  .rx_rate = (float)q->rx_rate,
+				  .tx_rate = (float)q->tx_rate,
+				  .blk_read_rate = (float)q->blk_read_rate,
+				  .blk_write_rate = (float)q->blk_write_rate,
+				  .mem = q->mem,
+				  .pids = (uint32_t)q->pids,
+				  .have = (uint8_t)(q->have & (KMON_P_MEM | KMON_P_PIDS)) };
+	const struct kmon_hpoint *p = &hp;
+	e->last = *q;
+	e->have_last = 1;
 	if (e->n < e->cap) {
 		e->ring[(e->head + e->n) % e->cap] = *p;
 		e->n++;
