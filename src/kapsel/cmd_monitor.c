@@ -320,8 +320,7 @@ static enum MHD_Result api(struct mon *m, struct MHD_Connection *conn, const cha
 static enum MHD_Result asset(struct MHD_Connection *conn, const struct kmon_asset *a)
 {
 	/* static bytes: no copy */
-	struct MHD_Response *r =
-		MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", a->type);
@@ -417,7 +416,10 @@ static void on_transition(const struct kmon_alert *a, void *data)
 	char line[1024];
 	kmon_alert_line(a, line, sizeof(line));
 	fprintf(stderr, "kapsel monitor: alert %s\n", line);
-	to_syslog(m, a->state == KMON_A_FIRING ? LOG_WARNING : a->state == KMON_A_RESOLVED ? LOG_NOTICE : LOG_INFO,
+	to_syslog(m,
+		  a->state == KMON_A_FIRING     ? LOG_WARNING
+		  : a->state == KMON_A_RESOLVED ? LOG_NOTICE
+						: LOG_INFO,
 		  line);
 }
 
@@ -463,8 +465,8 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	}
 	free(s);
 	size_t nd = kstrv_len(m->conf.log_paths);
-	struct kmon_disk disks[16];
-	for (size_t i = 0; i < nd && i < 16; i++) {
+	struct kmon_disk disks[KMON_ALERTS_MAX_PATHS];
+	for (size_t i = 0; i < nd; i++) {
 		kerr fe = { 0 };
 		disks[i].path = m->conf.log_paths[i];
 		if (kmon_disk_usage(disks[i].path, &disks[i].used_pct, &fe) < 0)
@@ -475,14 +477,12 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	kerr ue = { 0 };
 	pthread_mutex_lock(&m->lock);
 	if (kmon_store_update(&m->store, &l, rd, now, &ue) < 0 ||
-	    kmon_alerts_eval(&m->alerts, &m->conf, &m->store, disks, nd < 16 ? nd : 16, now, on_transition, m,
-			     &ue) < 0)
+	    kmon_alerts_eval(&m->alerts, &m->conf, &m->store, disks, nd, now, on_transition, m, &ue) < 0)
 		fprintf(stderr, "kapsel monitor: %s\n", ue.msg);
 	int firing = 0;
 	for (int k = 0; k < KMON_R_N; k++)
 		firing |= kmon_alerts_firing(&m->alerts, k) > 0;
-	if (m->conf.alertmanager &&
-	    (m->alerts.dirty || (firing && now - m->alerts.last_sent >= m->conf.resend))) {
+	if (m->conf.alertmanager && (m->alerts.dirty || (firing && now - m->alerts.last_sent >= m->conf.resend))) {
 		payload = kmon_alerts_alertmanager_json(&m->alerts, now, m->conf.resend, m->generator);
 		m->alerts.dirty = 0;
 		m->alerts.last_sent = now;

@@ -132,8 +132,8 @@ static void test_store_and_api(void **state)
 	assert_true(json_object_get_double(kj_get(json_object_array_get_idx(h, 2), "net_rx_rate")) == 1000.0);
 	json_object_put(o);
 	o = parse(kmon_api_containers_history(&st));
-	assert_int_equal(json_object_array_length(kj_get(json_object_array_get_idx(kj_get(o, "containers"), 1), "history")),
-			 3);
+	assert_int_equal(
+		json_object_array_length(kj_get(json_object_array_get_idx(kj_get(o, "containers"), 1), "history")), 3);
 	json_object_put(o);
 
 	/* lookup: id, name, unique prefix; ambiguous and unknown are errors */
@@ -210,12 +210,13 @@ static void test_alerts_conf(void **state)
 	assert_null(c.alertmanager);
 	kmon_alerts_conf_done(&c);
 
-	assert_int_equal(kmon_alerts_conf_parse("a.conf",
-						"[memory]\nthreshold = 80%\nfor = 1.5\n[unhealthy]\nfor = 2m\n"
-						"[oom]\nenabled = false\n[alertmanager]\nurl = http://127.0.0.1:9093\n"
-						"resend = 10s\n[syslog]\nsocket = /tmp/x.sock\n[log_disk]\npaths = /a /b\n",
-						&c, &e),
-			 0);
+	assert_int_equal(
+		kmon_alerts_conf_parse("a.conf",
+				       "[memory]\nthreshold = 80%\nfor = 1.5\n[unhealthy]\nfor = 2m\n"
+				       "[oom]\nenabled = false\n[alertmanager]\nurl = http://127.0.0.1:9093\n"
+				       "resend = 10s\n[syslog]\nsocket = /tmp/x.sock\n[log_disk]\npaths = /a /b\n",
+				       &c, &e),
+		0);
 	assert_true(c.r[KMON_R_MEMORY].threshold == 80 && c.r[KMON_R_MEMORY].for_s == 1.5);
 	assert_true(c.r[KMON_R_UNHEALTHY].for_s == 120);
 	assert_false(c.r[KMON_R_OOM].enabled);
@@ -235,6 +236,7 @@ static void test_alerts_conf(void **state)
 		{ "[down]\nthreshold = 3\n", "threshold" },
 		{ "[alertmanager]\nurl = file:///etc/passwd\n", "not an http:// or https:// URL" },
 		{ "[syslog]\nsocket = dev/log\n", "not an absolute path" },
+		{ "[log_disk]\npaths = 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n", "at most 16" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		e = (kerr){ 0 };
@@ -321,9 +323,8 @@ static void test_alerts_down_unhealthy_disk(void **state)
 	(void)state;
 	struct kmon_alerts_conf c;
 	kerr e = { 0 };
-	assert_int_equal(kmon_alerts_conf_parse("t", "[down]\nfor = 0\n[unhealthy]\nfor = 1\n[log_disk]\nfor = 0\n",
-						&c, &e),
-			 0);
+	assert_int_equal(
+		kmon_alerts_conf_parse("t", "[down]\nfor = 0\n[unhealthy]\nfor = 1\n[log_disk]\nfor = 0\n", &c, &e), 0);
 	struct kmon_store st;
 	kmon_store_init(&st, 4, 60, 1);
 	struct kmon_alerts al = { 0 };

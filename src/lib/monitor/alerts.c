@@ -141,6 +141,9 @@ static int apply(const struct kconf *k, struct kmon_alerts_conf *c, kerr *e)
 			return -1;
 		kstrv_free(c->log_paths);
 		c->log_paths = l;
+		if (kstrv_len(l) > KMON_ALERTS_MAX_PATHS)
+			return kerr_msg(e, EINVAL, "%s: [log_disk] paths: at most %d", kconf_path(k),
+					KMON_ALERTS_MAX_PATHS);
 	}
 	static const char *const am_keys[] = { "url", "resend", NULL };
 	static const char *const sl_keys[] = { "enabled", "socket", NULL };
@@ -389,8 +392,10 @@ static int eval_container(struct eval *v, const struct kmon_entry *en)
 		snprintf(sum, sizeof(sum), "%s is %s", name, en->state);
 		r |= holds(v, KMON_R_DOWN, c->id, labels, 0, sum);
 	}
-	if (R[KMON_R_LOG_DROPPED].enabled && en->last_drop_t && v->now - en->last_drop_t < R[KMON_R_LOG_DROPPED].window) {
-		snprintf(sum, sizeof(sum), "the log of %s dropped lines (%lld in all)", name, (long long)c->log_dropped);
+	if (R[KMON_R_LOG_DROPPED].enabled && en->last_drop_t &&
+	    v->now - en->last_drop_t < R[KMON_R_LOG_DROPPED].window) {
+		snprintf(sum, sizeof(sum), "the log of %s dropped lines (%lld in all)", name,
+			 (long long)c->log_dropped);
 		r |= holds(v, KMON_R_LOG_DROPPED, c->id, labels, (double)c->log_dropped, sum);
 	}
 	return r;

@@ -35,6 +35,7 @@
 #include <stddef.h>
 
 #define KMON_ALERTS_CONF "/etc/kapsel/alerts.conf"
+#define KMON_ALERTS_MAX_PATHS 16 /* log_disk paths */
 
 enum kmon_rule {
 	KMON_R_MEMORY,
@@ -62,7 +63,7 @@ struct kmon_alerts_conf {
 	double resend;      /* seconds between re-sends of firing alerts */
 	bool syslog;
 	char *syslog_socket; /* "/dev/log" */
-	char **log_paths; /* log_disk: the filesystems of these paths */
+	char **log_paths;    /* log_disk: the filesystems of these paths */
 };
 
 /* The built-in rules (the table above). */

@@ -201,8 +201,7 @@ static void set_state(struct kmon_entry *e, const char *state, double now)
 	}
 }
 
-int kmon_store_update(struct kmon_store *st, struct kmon_list *l, const struct kmon_reading *r, double now,
-		      kerr *e)
+int kmon_store_update(struct kmon_store *st, struct kmon_list *l, const struct kmon_reading *r, double now, kerr *e)
 {
 	for (size_t i = 0; i < st->n; i++)
 		st->e[i].touched = 0;

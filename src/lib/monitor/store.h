@@ -22,13 +22,13 @@
 /* One sample's figures (the rates and percentages between it and the
  * previous one; -1 where there was no previous one). */
 struct kmon_point {
-	double t;             /* unix time */
-	double cpu_pct;       /* % of one CPU, -1 unknown */
-	double throttled_pct; /* % of CFS periods throttled, -1 unknown (no quota, or first sample) */
-	double rx_rate, tx_rate; /* bytes/s summed over the interfaces, -1 unknown */
+	double t;                             /* unix time */
+	double cpu_pct;                       /* % of one CPU, -1 unknown */
+	double throttled_pct;                 /* % of CFS periods throttled, -1 unknown (no quota, or first sample) */
+	double rx_rate, tx_rate;              /* bytes/s summed over the interfaces, -1 unknown */
 	double blk_read_rate, blk_write_rate; /* bytes/s summed over the devices, -1 unknown */
-	uint64_t mem, mem_limit; /* Docker's MEM USAGE; limit 0: none (or not below the host's memory) */
-	uint64_t pids, pids_limit; /* limit 0: none */
+	uint64_t mem, mem_limit;              /* Docker's MEM USAGE; limit 0: none (or not below the host's memory) */
+	uint64_t pids, pids_limit;            /* limit 0: none */
 	uint64_t oom_kills;
 	unsigned have; /* KMON_P_* */
 };
@@ -49,7 +49,7 @@ struct kmon_hpoint {
 struct kmon_reading {
 	uint64_t mono_ns, cpu_ns, periods, throttled, oom_kills, rx, tx, blk_read, blk_write;
 	uint64_t mem, mem_limit, pids, pids_limit; /* limits 0: none */
-	unsigned have; /* KMON_R_CPU, ... */
+	unsigned have;                             /* KMON_R_CPU, ... */
 };
 enum {
 	KMON_RD_CPU = 1u,
@@ -71,15 +71,15 @@ struct kmon_entry {
 	const char *state;       /* "running", "stopped", "gone" */
 	double state_since;      /* unix time it took that state */
 	int seen_running;        /* this monitor saw it running */
-	struct kmon_point last;   /* the newest sample's figures (have_last) */
+	struct kmon_point last;  /* the newest sample's figures (have_last) */
 	int have_last;
 	struct kmon_hpoint *ring; /* the last HIST points, oldest at head */
 	size_t head, n, cap;
-	int64_t restarts;                       /* the engine's count, or what this monitor saw */
+	int64_t restarts;                     /* the engine's count, or what this monitor saw */
 	double restart_t[KMON_RESTARTS_KEPT]; /* when the last restarts were seen (a ring) */
 	size_t n_restart_t;
-	double last_oom_t;  /* when the OOM-kill counter last rose (0 never) */
-	double last_drop_t; /* when the supervisor's dropped log lines last rose (0 never) */
+	double last_oom_t;        /* when the OOM-kill counter last rose (0 never) */
+	double last_drop_t;       /* when the supervisor's dropped log lines last rose (0 never) */
 	struct kmon_reading prev; /* for the next deltas */
 	int have_prev;
 	int touched; /* in this update's list */
@@ -98,8 +98,7 @@ struct kmon_store {
 void kmon_store_init(struct kmon_store *st, size_t hist, double keep_gone, double interval);
 void kmon_store_done(struct kmon_store *st);
 /* R[i] is the reading of L->c[i] (running 0 where it could not be read). */
-int kmon_store_update(struct kmon_store *st, struct kmon_list *l, const struct kmon_reading *r, double now,
-		      kerr *e);
+int kmon_store_update(struct kmon_store *st, struct kmon_list *l, const struct kmon_reading *r, double now, kerr *e);
 /* The newest point of E, NULL before its first sample. */
 const struct kmon_point *kmon_entry_last(const struct kmon_entry *e);
 /* The I-th point of E's history, oldest first (I < E->n). */
