@@ -719,3 +719,28 @@ def test_a_real_oom_kill_fires_the_daemons_alert(dockerd, docker_ctr):
         assert any("ContainerOOMKilled firing: a process of monitor-oom2 was killed" in x for x in ex.log)
     finally:
         ex.stop()
+
+
+def test_cpu_throttling_and_pids_near_the_limit_fire(dockerd, docker_ctr, tmp_path):
+    """A busy loop under --cpus 0.1 is throttled in most CFS periods; nine
+    sleepers and their shell under --pids-limit 10 are at 100 % of it."""
+    docker_ctr("monitor-thr", "--cpus", "0.1", cmd=("sh", "-c", "while :; do :; done"))
+    docker_ctr("monitor-pids", "--pids-limit", "10",
+               cmd=("sh", "-c", "for i in 1 2 3 4 5 6 7 8 9; do probe sleep 600 & done; wait"))
+    conf = tmp_path / "alerts.conf"
+    conf.write_text("[cpu_throttled]\nfor = 0.5\n[pids]\nfor = 0\n[log_disk]\nenabled = false\n")
+    ex = Exporter(["--interval", "300ms", "--alerts", str(conf), *src_args(dockerd)])
+    try:
+        def fired(d):
+            return {(a["alertname"], a["labels"]["name"]) for a in d["alerts"] if a["state"] == "firing"} >= {
+                ("ContainerCPUThrottled", "monitor-thr"), ("ContainerPidsNearLimit", "monitor-pids")}
+        doc = ex.wait_json("/api/alerts", fired)
+        names = {(a["alertname"], a["labels"]["name"]) for a in doc["alerts"]}
+        assert ("ContainerCPUThrottled", "monitor-pids") not in names  # asleep: never throttled
+        assert ("ContainerPidsNearLimit", "monitor-thr") not in names  # no pids limit
+        thr = next(a for a in doc["alerts"] if a["alertname"] == "ContainerCPUThrottled")
+        assert thr["value"] > 25 and "throttled" in thr["summary"]
+        c = ex.json("/api/containers/monitor-pids")
+        assert c["pids"] == 10 and c["pids_limit"] == 10
+    finally:
+        ex.stop()
