@@ -744,3 +744,22 @@ def test_cpu_throttling_and_pids_near_the_limit_fire(dockerd, docker_ctr, tmp_pa
         assert c["pids"] == 10 and c["pids_limit"] == 10
     finally:
         ex.stop()
+
+
+def test_memory_near_the_limit_fires(dockerd, docker_ctr, tmp_path):
+    """36 MB in a tmpfs (/dev/shm: memory the kernel cannot drop) under
+    --memory 40m: more than 80 % of the limit, ContainerMemoryNearLimit."""
+    docker_ctr("monitor-mem", "--memory", "40m", "--memory-swap", "40m",
+               cmd=("sh", "-c", "head -c 36000000 /dev/zero > /dev/shm/fill; exec probe sleep 600"))
+    conf = tmp_path / "alerts.conf"
+    conf.write_text("[memory]\nthreshold = 80\nfor = 0.5\n[log_disk]\nenabled = false\n")
+    ex = Exporter(["--interval", "300ms", "--alerts", str(conf), *src_args(dockerd)])
+    try:
+        doc = ex.wait_json("/api/alerts", lambda d: any(a["alertname"] == "ContainerMemoryNearLimit" and
+                                                         a["state"] == "firing" for a in d["alerts"]))
+        a = next(a for a in doc["alerts"] if a["alertname"] == "ContainerMemoryNearLimit")
+        assert a["labels"]["name"] == "monitor-mem" and 80 < a["value"] <= 100
+        c = ex.json("/api/containers/monitor-mem")
+        assert c["memory_limit"] == 40 << 20 and c["memory_percent"] > 80
+    finally:
+        ex.stop()
