@@ -763,3 +763,29 @@ def test_memory_near_the_limit_fires(dockerd, docker_ctr, tmp_path):
         assert c["memory_limit"] == 40 << 20 and c["memory_percent"] > 80
     finally:
         ex.stop()
+
+
+def test_a_full_log_disk_fires_and_resolves(tmp_path):
+    """A 1 MiB tmpfs as the log filesystem: filled to 90 % it fires
+    KapselLogDiskFull, emptied it resolves."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(logs)], check=True)
+    conf = tmp_path / "alerts.conf"
+    conf.write_text(f"[log_disk]\nthreshold = 80\nfor = 0\npaths = {logs}\n[syslog]\nenabled = false\n")
+    ex = None
+    try:
+        (logs / "big.log").write_bytes(b"x" * (900 << 10))
+        ex = Exporter(["--interval", "200ms", "--alerts", str(conf), *src_args()])
+        doc = ex.wait_json("/api/alerts", lambda d: len(d["alerts"]) == 1)
+        a = doc["alerts"][0]
+        assert a["alertname"] == "KapselLogDiskFull" and a["state"] == "firing"
+        assert a["labels"] == {"alertname": "KapselLogDiskFull", "severity": "warning", "path": str(logs)}
+        assert 80 < a["value"] <= 100
+        (logs / "big.log").unlink()
+        ex.wait_json("/api/alerts", lambda d: d["alerts"] == [])
+        assert any("KapselLogDiskFull resolved" in x for x in ex.log)
+    finally:
+        if ex:
+            ex.stop()
+        subprocess.run(["umount", str(logs)], check=True)
