@@ -11,6 +11,9 @@ if [ "${1:-build}" = test ]; then
 	need="$need docker-registry skopeo apache2-utils"
 	# kapsel scan's rpm BerkeleyDB tests: real CentOS 5-8 Packages files, and db_load for made ones
 	need="$need golang-github-knqyf263-go-rpmdb-dev db5.3-util"
+
+	# the monitor's dashboard in a real browser, its alerts at a real Alertmanager
+	need="$need chromium prometheus-alertmanager"
 fi
 # the monitor (kapsel monitor's HTTP server and gzip; promtool in its tests)
 need="$need libmicrohttpd-dev zlib1g-dev"

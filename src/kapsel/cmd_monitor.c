@@ -1,29 +1,47 @@
-/* kapsel monitor: the Prometheus exporter (libmicrohttpd).
+/* kapsel monitor: the Prometheus exporter, the dashboard, its JSON API and
+ * the alert rules (libmicrohttpd).
  *
  *   GET /metrics   every container on the host, cAdvisor's metric names
  *                  (src/lib/monitor/prom.c); Prometheus text 0.0.4, or
  *                  OpenMetrics 1.0.0 when Accept asks; gzip when
- *                  Accept-Encoding allows it
+ *                  Accept-Encoding allows it; kapsel_alerts_firing
+ *   GET /          the dashboard (data/dashboard, embedded at build time)
+ *   GET /api/containers[?history=1], /api/containers/ID, /api/alerts
+ *                  JSON (src/lib/monitor/api.h, alerts.h)
  *   GET /healthz   "ok"
  *
  * Only loopback is served unless TLS (--tls-cert/--tls-key) or basic auth
- * (--basic-auth-file) is configured, or --insecure-listen is given.  The
- * daemon reads cgroupfs, /proc and the engines' state on each scrape; it
- * keeps nothing between scrapes but the host's cgroup layout.  The HTTP
- * side is libmicrohttpd's own thread; the main thread waits for SIGINT or
- * SIGTERM on the event loop. */
+ * (--basic-auth-file) is configured, or --insecure-listen is given.
+ * /metrics reads cgroupfs, /proc and the engines' state on each scrape.
+ * The main thread's event loop also samples every container each
+ * --interval into the store (a history of --history), evaluates the alert
+ * rules (--alerts FILE) and sends their transitions to syslog and an
+ * Alertmanager; the API and dashboard read the store.  The HTTP side is
+ * libmicrohttpd's own thread; one mutex guards the store and alerts. */
 #include "kapsel.h"
 
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/loop.h"
+#include "common/jsonw.h"
 #include "common/str.h"
+#include "common/strv.h"
+#include "monitor/alerts.h"
+#include "monitor/api.h"
 #include "monitor/monitor.h"
+#include "monitor/store.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <math.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +50,24 @@
 
 struct monitor_args {
 	struct kmon_src_args src; /* first: see KMON_SRC_OPTIONS */
-	const char *listen, *tls_cert, *tls_key, *auth_file;
+	const char *listen, *tls_cert, *tls_key, *auth_file, *alerts;
 	int insecure;
+	int64_t interval, history; /* ns */
 };
 
-static const struct monitor_args monitor_defaults = { .listen = "127.0.0.1:9338" };
+static const struct monitor_args monitor_defaults = {
+	.listen = "127.0.0.1:9338",
+	.interval = 5000000000ll,
+	.history = 600000000000ll,
+};
+
+/* the dashboard's files (generated from data/dashboard by embed.py) */
+struct kmon_asset {
+	const char *path, *type;
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct kmon_asset kmon_assets[];
 
 static const struct cli_option monitor_options[] = {
 	CLI_OPT_STRING(0, "listen", struct monitor_args, listen, "ADDR:PORT",
@@ -47,6 +78,12 @@ static const struct cli_option monitor_options[] = {
 		       "require HTTP basic auth: one USER:PASSWORD line (the file must not be readable by others)"),
 	CLI_OPT_FLAG(0, "insecure-listen", struct monitor_args, insecure,
 		     "allow a non-loopback address without TLS or auth"),
+	CLI_OPT_STRING(0, "alerts", struct monitor_args, alerts, "FILE",
+		       "alert rules (default " KMON_ALERTS_CONF ", built-in rules when it is missing)"),
+	CLI_OPT_DURATION(0, "interval", struct monitor_args, interval, "DURATION", 100000000ll, 3600000000000ll,
+			 "time between samples for the dashboard, API and alerts (default 5s)"),
+	CLI_OPT_DURATION(0, "history", struct monitor_args, history, "DURATION", 0, 86400000000000ll,
+			 "samples kept per container for the dashboard's charts (default 10m)"),
 	KMON_SRC_OPTIONS(struct monitor_args, src),
 	CLI_OPT_END,
 };
@@ -55,6 +92,12 @@ struct mon {
 	struct kmon_sources src;
 	struct kcg_host host;
 	char *user, *password; /* basic auth, or NULL */
+	pthread_mutex_t lock;  /* store and alerts */
+	struct kmon_store store;
+	struct kmon_alerts alerts;
+	struct kmon_alerts_conf conf;
+	int syslog_fd; /* -1 */
+	char generator[96];
 };
 
 /* ------------------------------------------------------------ address */
@@ -130,6 +173,9 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
 	if (encoding)
 		MHD_add_response_header(r, "Content-Encoding", encoding);
 	MHD_add_response_header(r, "Vary", "Accept, Accept-Encoding");
@@ -201,6 +247,16 @@ static enum MHD_Result metrics(struct mon *m, struct MHD_Connection *conn)
 		kmon_prom_add(p, &l.c[i], s);
 		kmon_sample_done(s);
 	}
+	const char *names[KMON_R_N];
+	size_t counts[KMON_R_N];
+	pthread_mutex_lock(&m->lock);
+	for (int k = 0; k < KMON_R_N; k++) {
+		names[k] = kmon_rule_alertname(k);
+		counts[k] = kmon_alerts_firing(&m->alerts, k);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (p)
+		kmon_prom_alerts(p, names, counts, KMON_R_N);
 	char *body = NULL;
 	size_t len = 0;
 	if (r == 0)
@@ -220,6 +276,61 @@ static enum MHD_Result metrics(struct mon *m, struct MHD_Connection *conn)
 		}
 	}
 	return reply(conn, 200, kmon_prom_content_type(f), body, len, NULL);
+}
+
+static enum MHD_Result json(struct MHD_Connection *conn, unsigned status, char *body)
+{
+	if (!body)
+		return text(conn, 500, "out of memory\n");
+	return reply(conn, status, "application/json", body, strlen(body), NULL);
+}
+
+static enum MHD_Result api(struct mon *m, struct MHD_Connection *conn, const char *url)
+{
+	char *body = NULL;
+	unsigned status = 200;
+	pthread_mutex_lock(&m->lock);
+	if (!strcmp(url, "/api/containers")) {
+		const char *h = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "history");
+		body = h && strcmp(h, "0") ? kmon_api_containers_history(&m->store) : kmon_api_containers(&m->store);
+	} else if (!strcmp(url, "/api/alerts")) {
+		body = kmon_api_alerts(&m->alerts);
+	} else if (kstr_starts(url, "/api/containers/") && url[16]) {
+		kerr e = { 0 };
+		const struct kmon_entry *en = kmon_store_find(&m->store, url + 16, &e);
+		if (en) {
+			body = kmon_api_container(&m->store, en);
+		} else {
+			struct jsonw w;
+			jsonw_init(&w);
+			jsonw_obj_open(&w);
+			jsonw_key_str(&w, "message", e.msg);
+			jsonw_obj_close(&w);
+			body = w.buf;
+			status = e.errnum == ENOENT ? 404 : 400;
+		}
+	} else {
+		pthread_mutex_unlock(&m->lock);
+		return text(conn, 404, "not found\n");
+	}
+	pthread_mutex_unlock(&m->lock);
+	return json(conn, status, body);
+}
+
+static enum MHD_Result asset(struct MHD_Connection *conn, const struct kmon_asset *a)
+{
+	/* static bytes: no copy */
+	struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", a->type);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	enum MHD_Result ret = MHD_queue_response(conn, 200, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 static int authorized(struct mon *m, struct MHD_Connection *conn)
@@ -269,7 +380,125 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return metrics(m, conn);
 	if (!strcmp(url, "/healthz"))
 		return text(conn, 200, "ok\n");
-	return text(conn, 404, "not found: /metrics and /healthz are served\n");
+	if (kstr_starts(url, "/api/"))
+		return api(m, conn, url);
+	for (const struct kmon_asset *a = kmon_assets; a->path; a++)
+		if (!strcmp(url, a->path))
+			return asset(conn, a);
+	return text(conn, 404, "not found: /, /api/containers, /api/alerts, /metrics and /healthz are served\n");
+}
+
+/* ------------------------------------------------------ samples, alerts */
+
+/* One RFC 3164 line to the syslog socket (what syslog(3) sends, to a
+ * socket the config may name): <daemon.PRI>TIMESTAMP TAG[PID]: MSG */
+static void to_syslog(struct mon *m, int prio, const char *msg)
+{
+	if (m->syslog_fd < 0)
+		return;
+	char stamp[32], line[1200];
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+	int n = snprintf(line, sizeof(line), "<%d>%s kapsel-monitor[%d]: %s", LOG_DAEMON | prio, stamp, (int)getpid(),
+			 msg);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", m->conf.syslog_socket);
+	if (n > 0)
+		(void)sendto(m->syslog_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, MSG_DONTWAIT,
+			     (struct sockaddr *)&sa, sizeof(sa));
+}
+
+static void on_transition(const struct kmon_alert *a, void *data)
+{
+	struct mon *m = data;
+	char line[1024];
+	kmon_alert_line(a, line, sizeof(line));
+	fprintf(stderr, "kapsel monitor: alert %s\n", line);
+	to_syslog(m,
+		  a->state == KMON_A_FIRING     ? LOG_WARNING
+		  : a->state == KMON_A_RESOLVED ? LOG_NOTICE
+						: LOG_INFO,
+		  line);
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr *e)
+{
+	(void)src;
+	(void)expirations;
+	(void)e;
+	struct mon *m = data;
+	struct kmon_sources all = m->src;
+	all.all = 1;
+	struct kmon_list l;
+	kerr de = { 0 };
+	if (kmon_discover(&all, &l, &de) < 0) {
+		fprintf(stderr, "kapsel monitor: %s\n", de.msg);
+		return 0;
+	}
+	struct kmon_reading *rd = calloc(l.n + 1, sizeof(*rd));
+	struct kmon_sample *s = malloc(sizeof(*s)); /* one at a time */
+	if (!rd || !s) {
+		free(rd);
+		free(s);
+		kmon_list_done(&l);
+		return 0;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		kerr se = { 0 };
+		if (!l.c[i].running)
+			continue;
+		if (kmon_sample_read(&m->host, "/proc", &l.c[i], 0, s, &se) < 0) {
+			l.c[i].running = 0; /* gone between discovery and reading */
+			continue;
+		}
+		kmon_reading_from(s, m->store.memtotal, &rd[i]);
+		kmon_sample_done(s);
+	}
+	free(s);
+	size_t nd = kstrv_len(m->conf.log_paths);
+	struct kmon_disk disks[KMON_ALERTS_MAX_PATHS];
+	for (size_t i = 0; i < nd; i++) {
+		kerr fe = { 0 };
+		disks[i].path = m->conf.log_paths[i];
+		if (kmon_disk_usage(disks[i].path, &disks[i].used_pct, &fe) < 0)
+			disks[i].used_pct = -1;
+	}
+	double now = wall_now();
+	char *payload = NULL;
+	kerr ue = { 0 };
+	pthread_mutex_lock(&m->lock);
+	if (kmon_store_update(&m->store, &l, rd, now, &ue) < 0 ||
+	    kmon_alerts_eval(&m->alerts, &m->conf, &m->store, disks, nd, now, on_transition, m, &ue) < 0)
+		fprintf(stderr, "kapsel monitor: %s\n", ue.msg);
+	int firing = 0;
+	for (int k = 0; k < KMON_R_N; k++)
+		firing |= kmon_alerts_firing(&m->alerts, k) > 0;
+	if (m->conf.alertmanager && (m->alerts.dirty || (firing && now - m->alerts.last_sent >= m->conf.resend))) {
+		payload = kmon_alerts_alertmanager_json(&m->alerts, now, m->conf.resend, m->generator);
+		m->alerts.dirty = 0;
+		m->alerts.last_sent = now;
+	}
+	pthread_mutex_unlock(&m->lock);
+	free(rd);
+	kmon_list_done(&l);
+	if (payload) {
+		kerr pe = { 0 };
+		if (kmon_alerts_post(m->conf.alertmanager, payload, &pe) < 0) {
+			fprintf(stderr, "kapsel monitor: %s\n", pe.msg);
+			to_syslog(m, LOG_ERR, pe.msg);
+		}
+		free(payload);
+	}
+	return 0;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -290,7 +519,7 @@ static int on_signal(struct kloop_source *s, const struct signalfd_siginfo *si, 
 static int monitor_run(const struct cli_call *c)
 {
 	const struct monitor_args *a = c->opts;
-	struct mon m = { 0 };
+	struct mon m = { .syslog_fd = -1 };
 	struct sockaddr_storage sa;
 	int loopback = 0, rc = CLI_EXIT_FAILURE;
 	kerr e = { 0 };
@@ -318,9 +547,18 @@ static int monitor_run(const struct cli_call *c)
 	kmon_src_from_args(&a->src, &m.src);
 	if (kcg_host_detect(&m.host, &e) < 0)
 		goto out;
+	if (kmon_alerts_conf_load(a->alerts ? a->alerts : KMON_ALERTS_CONF, !a->alerts, &m.conf, &e) < 0)
+		goto out;
+	if (m.conf.syslog)
+		m.syslog_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	double interval = (double)a->interval / 1e9;
+	size_t hist = (size_t)(a->history / a->interval) + 1;
+	kmon_store_init(&m.store, hist, fmax(600, m.conf.r[KMON_R_DOWN].for_s * 2), interval);
+	pthread_mutex_init(&m.lock, NULL);
 	/* the signals are blocked before libmicrohttpd's thread inherits the mask */
 	if (kloop_new(&l, &e) < 0 || !kloop_add_signal(l, SIGINT, on_signal, NULL, &e) ||
-	    !kloop_add_signal(l, SIGTERM, on_signal, NULL, &e))
+	    !kloop_add_signal(l, SIGTERM, on_signal, NULL, &e) ||
+	    !kloop_add_timer(l, 0, 1, (uint64_t)a->interval, tick, &m, &e))
 		goto out;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0) |
 			 (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
@@ -335,6 +573,7 @@ static int monitor_run(const struct cli_call *c)
 		kerr_set(&e, errno ? errno : EADDRINUSE, "listen on %s", a->listen);
 		goto out;
 	}
+	snprintf(m.generator, sizeof(m.generator), "%s://%s/", cert ? "https" : "http", a->listen);
 	fprintf(stderr, "kapsel monitor: serving %s://%s/metrics\n", cert ? "https" : "http", a->listen);
 	if (kloop_run(l, &e) < 0)
 		goto out;
@@ -345,6 +584,11 @@ out:
 done:
 	if (d)
 		MHD_stop_daemon(d);
+	kmon_store_done(&m.store);
+	kmon_alerts_done(&m.alerts);
+	kmon_alerts_conf_done(&m.conf);
+	if (m.syslog_fd >= 0)
+		close(m.syslog_fd);
 	free(m.user);
 	free(m.password);
 	return rc;
@@ -355,11 +599,13 @@ const struct cli_command cmd_monitor = {
 	.run = monitor_run,
 	.min_args = 0,
 	.max_args = 0,
-	.summary = "serve every container's metrics to Prometheus (cAdvisor's names)",
+	.summary = "serve every container's metrics, a dashboard and alerts",
 	.description =
 		"GET /metrics (Prometheus text 0.0.4, or OpenMetrics 1.0.0 by Accept; gzip by\n"
-		"Accept-Encoding) and GET /healthz.  A non-loopback --listen needs TLS or basic auth,\n"
-		"or --insecure-listen (docs/monitoring.md).\n",
+		"Accept-Encoding), the dashboard at /, JSON at /api/containers[/ID] and /api/alerts,\n"
+		"and GET /healthz.  Alert rules (--alerts) go to syslog and an Alertmanager.\n"
+		"A non-loopback --listen needs TLS or basic auth, or --insecure-listen\n"
+		"(docs/monitoring.md).\n",
 	.defaults = &monitor_defaults,
 	CLI_CMD_OPTIONS(struct monitor_args, monitor_options),
 };

@@ -6,9 +6,11 @@ prometheus_client's strict OpenMetrics parser."""
 import gzip
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -19,6 +21,7 @@ import pytest
 from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401 (fixtures)
 from conftest import BUILD, cgroup_read
 from test_podman import ULIMITS, podman  # noqa: F401 (fixture)
+from test_run import images  # noqa: F401 (fixture)
 
 KAPSEL = os.path.join(BUILD, "src", "kapsel", "kapsel")
 EVIL = 'quote" back\\slash\nnewline'
@@ -57,11 +60,36 @@ class Exporter:
     def __init__(self, args):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([KAPSEL, "monitor", "--listen", f"127.0.0.1:{self.port}", *args],
+        # KAPSEL_MONITOR_WRAP="valgrind -q --error-exitcode=9 --leak-check=full": the daemon under a checker
+        wrap = os.environ.get("KAPSEL_MONITOR_WRAP", "").split()
+        self.proc = subprocess.Popen([*wrap, KAPSEL, "monitor", "--listen", f"127.0.0.1:{self.port}", *args],
                                      stderr=subprocess.PIPE, text=True)
         # it says so once it listens
         line = self.proc.stderr.readline()
         assert "serving" in line, line + self.proc.stderr.read()
+        # the rest (alert lines) is read on, so the pipe never fills
+        self.log = []
+        threading.Thread(target=lambda: self.log.extend(iter(self.proc.stderr.readline, "")), daemon=True).start()
+
+    def json(self, path):
+        status, headers, body = self.get(path)
+        assert headers["Content-Type"] == "application/json"
+        return json.loads(body)
+
+    def wait_json(self, path, pred, timeout=30):
+        """PATH's JSON once PRED holds for it (polled; the daemon samples
+        every --interval)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                doc = self.json(path)
+            except urllib.error.HTTPError as err:  # not sampled yet
+                assert err.code == 404, err
+                doc = None
+            if doc is not None and pred(doc):
+                return doc
+            assert time.monotonic() < deadline, (path, doc, self.log)
+            time.sleep(0.1)
 
     def get(self, path="/metrics", headers=None):
         req = urllib.request.Request(self.url + path, headers=headers or {})
@@ -411,3 +439,353 @@ def test_tls_and_a_non_loopback_address_with_it(tmp_path):
 def http_client_errors():
     import http.client
     return http.client.HTTPException
+
+
+# ------------------------------------------------- the API, the dashboard
+
+HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>"
+
+
+def ctr_of(doc, name):
+    return next((c for c in doc["containers"] if c["name"] == name), None)
+
+
+def test_api_containers_and_history(dockerd, docker_ctr):
+    """/api/containers: the figures of the daemon's samples; /api/containers/ID
+    the same with the history ring; a removed container turns "gone"."""
+    cid = docker_ctr("monitor-api1", "--memory", "64m", "--pids-limit", "40", "--label", "role=" + EVIL)
+    ex = Exporter(["--interval", "200ms", "--history", "1s", *src_args(dockerd)])
+    try:
+        doc = ex.wait_json("/api/containers", lambda d: (ctr_of(d, "monitor-api1") or {}).get("cpu_percent")
+                           is not None)
+        assert doc["interval"] == 0.2 and doc["time"] > time.time() - 60
+        c = ctr_of(doc, "monitor-api1")
+        assert c["id"] == cid and c["image"] == "kbox" and c["engine"] == "docker"
+        assert c["state"] == "running" and c["health"] == "" and c["restarts"] == 0
+        assert c["memory_limit"] == 64 << 20 and 0 < c["memory_usage"] < 64 << 20
+        assert 0 < c["memory_percent"] < 100
+        assert c["pids"] == 1 and c["pids_limit"] == 40
+        assert 0 <= c["cpu_percent"] < 50  # asleep
+        assert c["net_rx_rate"] is None or c["net_rx_rate"] >= 0
+        assert c["labels"]["role"] == EVIL
+        assert "history" not in c
+        # by name and by id prefix, with the ring: at most 1s / 200ms + 1 points
+        one = ex.wait_json("/api/containers/monitor-api1", lambda d: len(d["history"]) >= 6)
+        assert one["id"] == cid and len(one["history"]) == 6
+        ts = [p["t"] for p in one["history"]]
+        assert ts == sorted(ts) and 0.1 < ts[-1] - ts[-2] < 1
+        assert all(p["memory_usage"] > 0 and p["pids"] == 1 for p in one["history"])
+        assert ex.json(f"/api/containers/{cid[:12]}")["name"] == "monitor-api1"
+        assert len(ex.json("/api/containers?history=1")["containers"][0]["history"]) >= 1
+        with pytest.raises(urllib.error.HTTPError) as err:
+            ex.get("/api/containers/no-such-container")
+        assert err.value.code == 404 and "no such container" in json.loads(err.value.read())["message"]
+        assert ex.json("/api/alerts") == {"alerts": []}
+        # every answer carries the headers that keep a browser from guessing
+        _, headers, _ = ex.get("/api/containers")
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Content-Security-Policy"].startswith("default-src 'self'")
+        dockerd("rm", "-f", cid, check=True)
+        ex.wait_json("/api/containers", lambda d: ctr_of(d, "monitor-api1")["state"] == "gone")
+    finally:
+        ex.stop()
+
+
+def dom_rows(html):
+    """The dashboard's container rows: [{class: text}] per <tr class="container ...">,
+    and every tag name seen."""
+    from html.parser import HTMLParser
+
+    class P(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.tags, self.cell, self.title, self.in_title = [], [], None, "", False
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            self.tags.append(tag)
+            self.in_title = tag == "title"
+            if tag == "tr" and "container" in (a.get("class") or "").split():
+                self.rows.append({"_id": a.get("data-id")})
+            elif tag == "td" and self.rows:
+                self.cell = (a.get("class") or "").split()[0]
+                self.rows[-1][self.cell] = ""
+            elif tag == "svg" and self.rows and self.cell:
+                self.rows[-1][self.cell + "_points"] = int(a.get("data-points", "0"))
+
+        def handle_endtag(self, tag):
+            if tag == "td":
+                self.cell = None
+            self.in_title = False
+
+        def handle_data(self, data):
+            if self.cell and self.rows:
+                self.rows[-1][self.cell] += data
+            if self.in_title:
+                self.title += data
+    p = P()
+    p.feed(html)
+    return p
+
+
+def chromium(*args):
+    return subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                           "--no-first-run", "--user-data-dir=" + args[0], *args[1:]],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium missing")
+def test_dashboard_in_headless_chromium(dockerd, docker_ctr, tmp_path):
+    """The page at / in a real browser, after its script ran: a row per
+    running container with its figures; a hostile label shows as text, and
+    the payload neither makes an element nor runs."""
+    web = docker_ctr("monitor-dash1", "--memory", "64m", "--pids-limit", "40", "--label", "note=" + HOSTILE)
+    docker_ctr("monitor-dash2", cmd=("sh", "-c", "while :; do :; done"))
+    ex = Exporter(["--interval", "300ms", *src_args(dockerd)])
+    try:
+        ex.wait_json("/api/containers", lambda d: all((ctr_of(d, n) or {}).get("cpu_percent") is not None
+                                                      for n in ("monitor-dash1", "monitor-dash2")))
+        _, headers, page = ex.get("/")
+        assert headers["Content-Type"] == "text/html; charset=utf-8"
+        assert headers["Content-Security-Policy"].startswith("default-src 'self'")
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert b"<script src=\"/dashboard.js\"" in page and b"http" not in page.split(b"<body>")[0]  # no CDN
+        assert ex.get("/dashboard.js")[1]["Content-Type"].startswith("text/javascript")
+        p = chromium(str(tmp_path / "profile"), "--virtual-time-budget=8000", "--dump-dom", ex.url + "/")
+        assert p.returncode == 0, p.stderr[-2000:]
+        dom = dom_rows(p.stdout)
+        rows = {r["name"].split("note=")[0]: r for r in dom.rows}
+        assert set(rows) >= {"monitor-dash1", "monitor-dash2"}, p.stdout[-3000:]
+        r1, r2 = rows["monitor-dash1"], rows["monitor-dash2"]
+        assert r1["_id"] == web
+        assert r1["image"] == "kbox" and r1["state"] == "running"
+        assert r1["memory"].endswith("/ 64.0 MiB") and r1["pids"] == "1 / 40"
+        assert r1["restarts"] == "0"
+        # the busy loop against the sleeper (2 shared cores: not a full one);
+        # the sparklines drawn from the history
+        assert float(r2["cpu"].split()[0]) > 5 > float(r1["cpu"].split()[0]), (r1, r2)
+        assert r2["cpu-chart_points"] >= 2 and r1["memory-chart_points"] >= 2
+        # the label as text: all of it there, no element made of it, nothing ran
+        assert HOSTILE in r1["name"]
+        assert "img" not in dom.tags and dom.tags.count("script") == 1
+        assert dom.title == "kapsel monitor"
+        shot = os.path.join(os.environ.get("KAPSEL_TEST_ARTIFACTS", str(tmp_path)), "dashboard.png")
+        p = chromium(str(tmp_path / "profile"), "--virtual-time-budget=8000", "--window-size=1400,600",
+                     "--screenshot=" + shot, ex.url + "/")
+        assert p.returncode == 0 and os.path.getsize(shot) > 1000, p.stderr[-2000:]
+    finally:
+        ex.stop()
+
+
+# ----------------------------------------------------------------- alerts
+
+@pytest.mark.skipif(shutil.which("prometheus-alertmanager") is None, reason="Debian's prometheus-alertmanager missing")
+def test_alerts_to_alertmanager_and_syslog(dockerd, docker_ctr, tmp_path):
+    """A container failing its health check fires ContainerUnhealthy (for =
+    1 s): a real Alertmanager receives it, syslog gets one line per
+    transition, /api/alerts and /metrics show it; removed, the container
+    fires ContainerDown and ContainerUnhealthy resolves."""
+    am_port = free_port()
+    (tmp_path / "am.yml").write_text("route: {receiver: none, group_wait: 1s}\nreceivers: [{name: none}]\n")
+    am = subprocess.Popen(["prometheus-alertmanager", f"--config.file={tmp_path / 'am.yml'}",
+                           f"--storage.path={tmp_path / 'am'}", f"--web.listen-address=127.0.0.1:{am_port}",
+                           "--cluster.listen-address="], stdout=subprocess.DEVNULL,
+                          stderr=open(tmp_path / "am.log", "w"))
+    log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    log.bind(str(tmp_path / "log.sock"))
+    conf = tmp_path / "alerts.conf"
+    conf.write_text(f"""[unhealthy]
+for = 1
+[down]
+for = 0
+[log_disk]
+enabled = false
+[alertmanager]
+url = http://127.0.0.1:{am_port}
+resend = 1
+[syslog]
+socket = {tmp_path / "log.sock"}
+""")
+    cid = docker_ctr("monitor-sick", "--health-cmd", "exit 1", "--health-interval", "1s", "--health-retries", "1")
+    ex = Exporter(["--interval", "250ms", "--alerts", str(conf), *src_args(dockerd)])
+
+    def am_alerts():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{am_port}/api/v2/alerts", timeout=5) as r:
+                return json.load(r)
+        except OSError:
+            return []  # still starting
+
+    def wait(pred, what, timeout=60):
+        deadline = time.monotonic() + timeout
+        while not (v := pred()):
+            assert time.monotonic() < deadline, (what, ex.log, (tmp_path / "am.log").read_text()[-2000:])
+            time.sleep(0.2)
+        return v
+    try:
+        doc = ex.wait_json("/api/alerts", lambda d: any(a["state"] == "firing" for a in d["alerts"]), timeout=60)
+        a = doc["alerts"][0]
+        assert a["alertname"] == "ContainerUnhealthy" and a["labels"]["name"] == "monitor-sick"
+        assert a["labels"]["id"] == cid and "fails its health check" in a["summary"]
+        assert ex.json("/api/containers/monitor-sick")["health"] == "unhealthy"
+        text = ex.get()[2].decode()
+        promtool(text)
+        assert series(text, "kapsel_alerts_firing")['alertname="ContainerUnhealthy"'] == 1
+        assert series(text, "kapsel_alerts_firing")['alertname="ContainerDown"'] == 0
+        got = wait(lambda: [x for x in am_alerts() if x["labels"].get("alertname") == "ContainerUnhealthy"],
+                   "the alert at Alertmanager")
+        assert got[0]["labels"]["name"] == "monitor-sick" and got[0]["labels"]["severity"] == "warning"
+        assert got[0]["status"]["state"] == "active"
+        assert "fails its health check" in got[0]["annotations"]["summary"]
+
+        dockerd("rm", "-f", cid, check=True)
+        wait(lambda: [x for x in am_alerts() if x["labels"].get("alertname") == "ContainerDown"],
+             "ContainerDown at Alertmanager")
+        wait(lambda: not [x for x in am_alerts() if x["labels"].get("alertname") == "ContainerUnhealthy"],
+             "ContainerUnhealthy resolved at Alertmanager")
+        log.settimeout(5)
+        lines = []
+        while not any("ContainerUnhealthy resolved" in x for x in lines):
+            lines.append(log.recv(4096).decode())
+        mine = [x for x in lines if "monitor-sick" in x]
+        assert [x.split(": ", 1)[1].split(":")[0] for x in mine if "Unhealthy" in x] == [
+            "ContainerUnhealthy pending", "ContainerUnhealthy firing", "ContainerUnhealthy resolved"], mine
+        assert mine[1].startswith("<28>") and "kapsel-monitor[" in mine[1]  # daemon.warning
+        # Docker may list it exited for a moment before it is gone
+        assert any(re.search("ContainerDown firing: monitor-sick is (stopped|gone)", x) for x in mine), mine
+    finally:
+        ex.stop()
+        am.terminate()
+        am.wait(timeout=30)
+        log.close()
+
+
+def test_alerts_config_errors(tmp_path):
+    bad = tmp_path / "alerts.conf"
+    bad.write_text("[memory]\nthreshold = lots\n")
+    p = kapsel("monitor", "--alerts", str(bad), *src_args(), check=False)
+    assert p.returncode == 1 and f'{bad}: [memory] threshold: "lots" is not a number' in p.stderr, p.stderr
+    p = kapsel("monitor", "--alerts", str(tmp_path / "missing.conf"), *src_args(), check=False)
+    assert p.returncode == 1 and "missing.conf" in p.stderr
+
+
+def test_kapsel_run_containers_health_and_restarts(images, tmp_path):
+    """kapsel's own containers: health and the restart count from the
+    supervisor's status.json; a crash loop fires ContainerRestarting."""
+    from test_run import supervise_bin
+    if not supervise_bin():
+        pytest.skip("kapsel-supervise is not built")
+    env = {"KAPSEL_SUPERVISE": supervise_bin()}
+    images.out("run", "-d", "--name", "mon-hc", "--label", "app=<b>x</b>", "--health-cmd", "test -e /tmp/ok",
+               "--health-interval", "1s", "--health-retries", "1", "kt/plain:1", "sh", "-c",
+               "sleep 4; touch /tmp/ok; exec sleep 600", env=env)
+    images.out("run", "-d", "--name", "mon-loop", "--restart", "on-failure:20", "kt/plain:1", "sh", "-c",
+               "sleep 0.3; exit 3", env=env)
+    conf = tmp_path / "alerts.conf"
+    conf.write_text("[restarts]\nthreshold = 1\nwindow = 60\n[log_disk]\nenabled = false\n[syslog]\nenabled = false\n")
+    ex = Exporter(["--interval", "250ms", "--alerts", str(conf), *src_args(runtime_root=os.path.join(images.root,
+                                                                                                     "run"))])
+    try:
+        doc = ex.wait_json("/api/containers", lambda d: (ctr_of(d, "mon-hc") or {}).get("health") == "unhealthy")
+        c = ctr_of(doc, "mon-hc")
+        assert c["engine"] == "kapsel" and c["image"] == "kt/plain:1" and c["restarts"] == 0
+        assert c["labels"]["app"] == "<b>x</b>" and c["state"] == "running"
+        # /tmp/ok made after 4 s: healthy
+        ex.wait_json("/api/containers/mon-hc", lambda d: d["health"] == "healthy")
+        doc = ex.wait_json("/api/alerts", lambda d: any(a["alertname"] == "ContainerRestarting" and
+                                                         a["state"] == "firing" for a in d["alerts"]), timeout=60)
+        a = next(a for a in doc["alerts"] if a["alertname"] == "ContainerRestarting")
+        assert a["labels"]["name"] == "mon-loop" and a["value"] >= 2
+        assert ex.json("/api/containers/mon-loop")["restarts"] >= 2
+        assert any("ContainerRestarting firing: mon-loop restarted" in x for x in ex.log)
+    finally:
+        ex.stop()
+        images("rm", "-f", "mon-hc", "mon-loop", env=env)
+
+
+def test_a_real_oom_kill_fires_the_daemons_alert(dockerd, docker_ctr):
+    """A process driven past --memory 32m is OOM-killed: the daemon's own
+    ContainerOOMKilled fires (no Prometheus needed), severity critical."""
+    cid = docker_ctr("monitor-oom2", "--memory", "32m", "--memory-swap", "32m")
+    ex = Exporter(["--interval", "250ms", *src_args(dockerd)])
+    try:
+        # two samples first: the rise is seen against a counter already read
+        ex.wait_json("/api/containers/monitor-oom2", lambda d: len(d["history"]) >= 2 and d["oom_kills"] == 0)
+        dockerd("exec", cid, "probe", "try", "alloc", "100")
+        doc = ex.wait_json("/api/alerts", lambda d: any(a["alertname"] == "ContainerOOMKilled" for a in d["alerts"]))
+        a = next(a for a in doc["alerts"] if a["alertname"] == "ContainerOOMKilled")
+        assert a["state"] == "firing" and a["labels"]["name"] == "monitor-oom2" and a["labels"]["severity"] == "critical"
+        assert ex.json("/api/containers/monitor-oom2")["oom_kills"] >= 1
+        assert any("ContainerOOMKilled firing: a process of monitor-oom2 was killed" in x for x in ex.log)
+    finally:
+        ex.stop()
+
+
+def test_cpu_throttling_and_pids_near_the_limit_fire(dockerd, docker_ctr, tmp_path):
+    """A busy loop under --cpus 0.1 is throttled in most CFS periods; nine
+    sleepers and their shell under --pids-limit 10 are at 100 % of it."""
+    docker_ctr("monitor-thr", "--cpus", "0.1", cmd=("sh", "-c", "while :; do :; done"))
+    docker_ctr("monitor-pids", "--pids-limit", "10",
+               cmd=("sh", "-c", "for i in 1 2 3 4 5 6 7 8 9; do probe sleep 600 & done; wait"))
+    conf = tmp_path / "alerts.conf"
+    conf.write_text("[cpu_throttled]\nfor = 0.5\n[pids]\nfor = 0\n[log_disk]\nenabled = false\n")
+    ex = Exporter(["--interval", "300ms", "--alerts", str(conf), *src_args(dockerd)])
+    try:
+        def fired(d):
+            return {(a["alertname"], a["labels"]["name"]) for a in d["alerts"] if a["state"] == "firing"} >= {
+                ("ContainerCPUThrottled", "monitor-thr"), ("ContainerPidsNearLimit", "monitor-pids")}
+        doc = ex.wait_json("/api/alerts", fired)
+        names = {(a["alertname"], a["labels"]["name"]) for a in doc["alerts"]}
+        assert ("ContainerCPUThrottled", "monitor-pids") not in names  # asleep: never throttled
+        assert ("ContainerPidsNearLimit", "monitor-thr") not in names  # no pids limit
+        thr = next(a for a in doc["alerts"] if a["alertname"] == "ContainerCPUThrottled")
+        assert thr["value"] > 25 and "throttled" in thr["summary"]
+        c = ex.json("/api/containers/monitor-pids")
+        assert c["pids"] == 10 and c["pids_limit"] == 10
+    finally:
+        ex.stop()
+
+
+def test_memory_near_the_limit_fires(dockerd, docker_ctr, tmp_path):
+    """36 MB in a tmpfs (/dev/shm: memory the kernel cannot drop) under
+    --memory 40m: more than 80 % of the limit, ContainerMemoryNearLimit."""
+    docker_ctr("monitor-mem", "--memory", "40m", "--memory-swap", "40m",
+               cmd=("sh", "-c", "head -c 36000000 /dev/zero > /dev/shm/fill; exec probe sleep 600"))
+    conf = tmp_path / "alerts.conf"
+    conf.write_text("[memory]\nthreshold = 80\nfor = 0.5\n[log_disk]\nenabled = false\n")
+    ex = Exporter(["--interval", "300ms", "--alerts", str(conf), *src_args(dockerd)])
+    try:
+        doc = ex.wait_json("/api/alerts", lambda d: any(a["alertname"] == "ContainerMemoryNearLimit" and
+                                                         a["state"] == "firing" for a in d["alerts"]))
+        a = next(a for a in doc["alerts"] if a["alertname"] == "ContainerMemoryNearLimit")
+        assert a["labels"]["name"] == "monitor-mem" and 80 < a["value"] <= 100
+        c = ex.json("/api/containers/monitor-mem")
+        assert c["memory_limit"] == 40 << 20 and c["memory_percent"] > 80
+    finally:
+        ex.stop()
+
+
+def test_a_full_log_disk_fires_and_resolves(tmp_path):
+    """A 1 MiB tmpfs as the log filesystem: filled to 90 % it fires
+    KapselLogDiskFull, emptied it resolves."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(logs)], check=True)
+    conf = tmp_path / "alerts.conf"
+    conf.write_text(f"[log_disk]\nthreshold = 80\nfor = 0\npaths = {logs}\n[syslog]\nenabled = false\n")
+    ex = None
+    try:
+        (logs / "big.log").write_bytes(b"x" * (900 << 10))
+        ex = Exporter(["--interval", "200ms", "--alerts", str(conf), *src_args()])
+        doc = ex.wait_json("/api/alerts", lambda d: len(d["alerts"]) == 1)
+        a = doc["alerts"][0]
+        assert a["alertname"] == "KapselLogDiskFull" and a["state"] == "firing"
+        assert a["labels"] == {"alertname": "KapselLogDiskFull", "severity": "warning", "path": str(logs)}
+        assert 80 < a["value"] <= 100
+        (logs / "big.log").unlink()
+        ex.wait_json("/api/alerts", lambda d: d["alerts"] == [])
+        assert any("KapselLogDiskFull resolved" in x for x in ex.log)
+    finally:
+        if ex:
+            ex.stop()
+        subprocess.run(["umount", str(logs)], check=True)

@@ -154,6 +154,7 @@ static struct kmon_container *add(struct disc *d, enum kmon_engine engine, const
 	c->id = kstr_dup(id);
 	c->cgroup = steal_ptr(cg);
 	c->started = pid > 0 ? pid_started(d, pid) : 0;
+	c->restarts = c->log_dropped = -1;
 	c->labels = calloc(1, sizeof(char *));
 	if (!c->id || !c->labels) {
 		container_done(c);
@@ -214,6 +215,42 @@ static const char *kv_get(char *const *kv, const char *key)
 	return NULL;
 }
 
+static void set_health(struct kmon_container *c, const char *h)
+{
+	static const char *const known[] = { "starting", "healthy", "unhealthy" };
+	for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
+		if (!strcmp(h, known[i]))
+			snprintf(c->health, sizeof(c->health), "%s", h);
+}
+
+/* kapsel's engine keeps the bundle at ROOT/containers/<id>/bundle and
+ * the supervisor's status.json beside it: restarts, health, dropped log
+ * lines. */
+static void kapsel_status(struct kmon_container *c, const char *bundle)
+{
+	size_t n = bundle ? strlen(bundle) : 0;
+	if (n < 7 || strcmp(bundle + n - 7, "/bundle"))
+		return;
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%.*s/status.json", (int)(n - 7), bundle) >= (int)sizeof(path))
+		return;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	kerr e = { 0 };
+	if (kfs_read_file(path, &buf, &len, &e) < 0)
+		return;
+	_cleanup_json_ json_object *o = kj_parse(path, buf, len, &e);
+	if (!o)
+		return;
+	c->restarts = kj_get_i64(o, "restart_count", -1);
+	json_object *ld = kj_get(o, "log_dropped_lines");
+	if (ld && json_object_is_type(ld, json_type_int))
+		c->log_dropped = json_object_get_int64(ld);
+	const char *h = kj_get_str(kj_get(o, "health"), "status");
+	if (h)
+		set_health(c, h);
+}
+
 static void scan_kapsel(struct disc *d, const char *root)
 {
 	_cleanup_closedir_ DIR *dir = opendir(root);
@@ -236,9 +273,12 @@ static void scan_kapsel(struct disc *d, const char *root)
 			if (c) {
 				add_labels_from(c, st.annotations);
 				const char *img = kv_get(st.annotations, "org.opencontainers.image.ref.name");
+				if (!img) /* kapsel run's */
+					img = kv_get(st.annotations, "io.kapsel.image");
 				const char *name = kv_get(st.annotations, "io.kapsel.name");
 				c->image = img ? kstr_dup(img) : NULL;
 				c->name = name ? kstr_dup(name) : NULL;
+				kapsel_status(c, st.bundle);
 			}
 		}
 		kstate_free(&st);
@@ -405,6 +445,14 @@ static void scan_docker(struct disc *d, const char *host, struct moby *m)
 		c->image = img ? kstr_dup(img) : NULL;
 		c->ns = kstr_dup("moby");
 		docker_labels(c, kj_get(o, "Labels"));
+		/* "Up 3 minutes (healthy)", "(unhealthy)", "(health: starting)" */
+		const char *status = kj_get_str(o, "Status");
+		const char *paren = status ? strrchr(status, '(') : NULL;
+		if (paren) {
+			char h[16];
+			snprintf(h, sizeof(h), "%.*s", (int)strcspn(paren + 1, ")"), paren + 1);
+			set_health(c, strncmp(h, "health: ", 8) ? h : h + 8);
+		}
 	}
 	kdocker_free(cl);
 	/* moby tasks Docker did not list (no API): by id */

@@ -45,6 +45,11 @@ struct kmon_container {
 	char *pod, *pod_namespace, *k8s_container;
 	double started; /* unix time the init process started (0 unknown) */
 	int running;    /* 0: stopped (listed with kmon_sources.all; pid 0, cgroup "") */
+	/* from kapsel's supervisor (status.json next to the bundle) or Docker's
+	 * list ("Up 3 minutes (unhealthy)"): */
+	char health[16];     /* "", "starting", "healthy", "unhealthy" */
+	int64_t restarts;    /* restart count, -1 unknown */
+	int64_t log_dropped; /* log lines the supervisor dropped, -1 unknown */
 };
 
 /* Where to look; a NULL member is the engine's default, "" turns it off. */
@@ -165,6 +170,9 @@ struct kmon_prom;
 struct kmon_prom *kmon_prom_new(enum kmon_prom_format f);
 void kmon_prom_add(struct kmon_prom *p, const struct kmon_container *c, const struct kmon_sample *s);
 int kmon_prom_finish(struct kmon_prom *p, char **out, size_t *len, kerr *e);
+/* kapsel_alerts_firing{alertname=NAMES[i]} COUNTS[i], a gauge family after
+ * the containers' (the monitor's own rules, alerts.h). */
+void kmon_prom_alerts(struct kmon_prom *p, const char *const *names, const size_t *counts, size_t n);
 void kmon_prom_free(struct kmon_prom *p);
 
 /* A growing text buffer (oom set when an append failed). */

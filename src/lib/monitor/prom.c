@@ -520,7 +520,24 @@ static const struct family info_family = { "kapsel_container_info", T_GAUGE, NUL
 struct kmon_prom {
 	enum kmon_prom_format f;
 	struct kmon_buf fam[N_FAMILIES + 1];
+	struct kmon_buf alerts; /* kapsel_alerts_firing, with its header */
 };
+
+static const struct family alerts_family = { "kapsel_alerts_firing", T_GAUGE, NULL,
+					     "Alerts the monitor's own rules have firing, by alert name.", NULL };
+
+void kmon_prom_alerts(struct kmon_prom *p, const char *const *names, const size_t *counts, size_t n)
+{
+	struct em m = { .b = &p->alerts, .f = p->f };
+	free(p->alerts.p);
+	p->alerts = (struct kmon_buf){ 0 };
+	header(&m, &alerts_family);
+	for (size_t i = 0; i < n; i++) {
+		kmon_buf_printf(&p->alerts, "kapsel_alerts_firing{alertname=\"");
+		kmon_prom_escape(&p->alerts, names[i]);
+		kmon_buf_printf(&p->alerts, "\"} %zu\n", counts[i]);
+	}
+}
 
 struct kmon_prom *kmon_prom_new(enum kmon_prom_format f)
 {
@@ -536,6 +553,7 @@ void kmon_prom_free(struct kmon_prom *p)
 		return;
 	for (size_t k = 0; k <= N_FAMILIES; k++)
 		free(p->fam[k].p);
+	free(p->alerts.p);
 	free(p);
 }
 
@@ -564,6 +582,8 @@ int kmon_prom_finish(struct kmon_prom *p, char **out, size_t *len, kerr *e)
 		free(p->fam[k].p);
 		p->fam[k] = (struct kmon_buf){ 0 }; /* as soon as copied: the peak is one copy */
 	}
+	kmon_buf_put(&b, p->alerts.p ? p->alerts.p : "", p->alerts.len);
+	b.oom |= p->alerts.oom;
 	kmon_buf_put(&b, p->f == KMON_PROM_OPENMETRICS ? "# EOF\n" : "", p->f == KMON_PROM_OPENMETRICS ? 6 : 0);
 	if (b.oom || !b.p) {
 		free(b.p);
