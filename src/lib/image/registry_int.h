@@ -79,6 +79,12 @@ int kreg_status_error(const struct kreg_resp *p, const char *what, kerr *e);
 /* The URL of PATH ("/v2/...") on R. */
 char *kreg_url(const struct kreg *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The cosign signatures R's repository has for the manifest MDIGEST (the
+ * tag sha256-<hex>.sig, cosign.h), each payload checked against its
+ * descriptor; none (no such tag) is not an error (registry_pull.c). */
+struct kstore_sig;
+int kreg_get_signatures(struct kreg *r, const char *mdigest, struct kstore_sig **out, size_t *n, kerr *e);
+
 /* Credentials (registry_auth.c). */
 /* base64(user:password) for REGISTRY from FILE, or NULL (none, or no file). */
 int kreg_auth_lookup(const char *file, const char *registry, char **out, kerr *e);

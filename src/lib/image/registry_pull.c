@@ -3,11 +3,14 @@
  * in parallel on one curl multi handle into the store's tmp/, each hashed
  * as it streams and resumed with Range where a connection was cut; then
  * kstore_pull_commit. */
+#include "image/cosign.h"
 #include "image/registry.h"
 #include "image/registry_int.h"
 #include "image/store.h"
 #include "image/store_int.h"
 #include "image/store_pull.h"
+#include "image/store_sig.h"
+#include "image/trust.h"
 
 #include "common/cleanup.h"
 #include "common/json.h"
@@ -406,6 +409,73 @@ static int stage_buffer(struct kstore *s, const char *digest, const char *buf, s
 	return 0;
 }
 
+/* The cosign signatures the registry has for MDIGEST: the manifest tagged
+ * sha256-<hex>.sig in R's repository (404: none), each simple-signing
+ * payload fetched and checked against its descriptor. */
+int kreg_get_signatures(struct kreg *r, const char *mdigest, struct kstore_sig **out, size_t *n, kerr *e)
+{
+	char tag[80], mdig[KSHA256_DIGEST], mt[128];
+	struct kreg_resp p = { 0 };
+	_cleanup_json_ json_object *doc = NULL;
+	*out = NULL;
+	*n = 0;
+	kcosign_tag(mdigest, tag);
+	if (get_manifest(r, tag, NULL, &p, mdig, &doc, mt, sizeof(mt), e) < 0) {
+		int missing = p.status == 404;
+		kreg_resp_clear(&p);
+		if (missing)
+			*e = (kerr){ 0 };
+		return missing ? 0 : kerr_wrap(e, "signatures %s", tag);
+	}
+	struct kcosign_layer *l;
+	size_t nl;
+	char what[128];
+	snprintf(what, sizeof(what), "signatures %s:%s", r->repo, tag);
+	int rc = kcosign_parse(p.body ? p.body : "", p.len, what, &l, &nl, e);
+	kreg_resp_clear(&p);
+	if (rc < 0)
+		return -1;
+	struct kstore_sig *v = nl ? calloc(nl, sizeof(*v)) : NULL;
+	if (nl && !v)
+		rc = kerr_set(e, ENOMEM, "signatures");
+	for (size_t i = 0; rc == 0 && i < nl; i++) {
+		if (get_small_blob(r, l[i].digest, l[i].size, &v[i].payload, &v[i].payload_len, e) < 0 ||
+		    !(v[i].signature = strdup(l[i].signature)))
+			rc = e->msg[0] ? kerr_wrap(e, "%s", what) : kerr_set(e, ENOMEM, "signatures");
+		*n = i + 1;
+	}
+	kcosign_layers_free(l, nl);
+	if (rc < 0) {
+		kstore_sigs_free(v, *n);
+		*n = 0;
+		return -1;
+	}
+	*out = v;
+	*n = nl;
+	return 0;
+}
+
+/* The policy O->trust for the image (NAME, or REPO@MDIGEST when pulled by
+ * digest alone) with the registry's signatures SIGS; FETCH_ERR (may be
+ * empty) is why there are none, told when the policy wanted some. */
+static int check_trust(const struct kreg_opts *o, const struct kreg *r, const char *name, const char *mdigest,
+		       const struct kstore_sig *sigs, size_t n, const kerr *fetch_err, kerr *e)
+{
+	if (!o->trust)
+		return 0;
+	_cleanup_free_ char *byd = NULL;
+	if (!name && asprintf(&byd, "%s/%s@%s", r->registry, r->repo, mdigest) < 0)
+		return kerr_set(e, ENOMEM, "trust");
+	if (ktrust_check(o->trust, name ? name : byd, mdigest, sigs, n, NULL, 0, e) == 0)
+		return 0;
+	if (fetch_err->msg[0]) {
+		char why[KERR_MSG_MAX];
+		snprintf(why, sizeof(why), "%s", e->msg);
+		kerr_msg(e, EPERM, "%.1000s (reading the registry's signatures failed: %.900s)", why, fetch_err->msg);
+	}
+	return -1;
+}
+
 /* What the pull builds: the record, the blobs and their temp files. */
 struct job {
 	struct kstore_image rec;
@@ -458,6 +528,9 @@ static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *r
 		      const struct kreg_platform *pf, const struct kstore_image **out, kerr *e)
 {
 	struct job j = { 0 };
+	struct kstore_sig *sigs = NULL;
+	size_t nsig = 0;
+	kerr fetch_err = { 0 };
 	int rc = -1;
 	const char *cdigest;
 	int64_t csize;
@@ -490,6 +563,11 @@ static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *r
 				kj_get_str(cfg, "os") ? kj_get_str(cfg, "os") : "?",
 				kj_get_str(cfg, "architecture") ? kj_get_str(cfg, "architecture") : "?", pf->os,
 				pf->arch);
+	/* the trust policy, before a layer is fetched */
+	if (kreg_get_signatures(r, mdigest, &sigs, &nsig, &fetch_err) < 0)
+		nsig = 0;
+	if (check_trust(o, r, ref->name, mdigest, sigs, nsig, &fetch_err, e) < 0)
+		goto out;
 	if (!(j.rec.id = strdup(cdigest)) || !(j.rec.manifest = strdup(mdigest)) ||
 	    !(j.rec.layers = calloc(nl, sizeof(*j.rec.layers))) || !(j.dl = calloc(nl, sizeof(*j.dl)))) {
 		kerr_set(e, ENOMEM, "pull");
@@ -554,7 +632,13 @@ static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *r
 		goto out;
 	struct kstore_pulled p = { &j.rec, j.digests, j.tmp, j.nblobs, ref->name };
 	rc = kstore_pull_commit(s, &p, out, e);
+	/* the signatures kept with it: those that claim this manifest */
+	for (size_t i = 0; rc == 0 && i < nsig; i++)
+		if (kcosign_claims(&sigs[i], mdigest) &&
+		    kstore_sig_add(s, mdigest, sigs[i].payload, sigs[i].payload_len, sigs[i].signature, e) < 0)
+			rc = kerr_wrap(e, "keep the signatures of %s", mdigest);
 out:
+	kstore_sigs_free(sigs, nsig);
 	job_free(s, &j);
 	return rc;
 }
