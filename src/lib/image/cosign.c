@@ -4,6 +4,7 @@
 #include "common/cleanup.h"
 #include "common/json.h"
 #include "image/sign.h"
+#include "image/source.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -134,4 +135,93 @@ int kcosign_claims(const struct kstore_sig *sig, const char *manifest)
 	int ok = !strcmp(c.digest, manifest);
 	ksign_claim_clear(&c);
 	return ok;
+}
+
+/* MEMBER blobs/sha256/<hex of DIGEST> of IMG's archive, checked against
+ * DIGEST (and SIZE unless -1). */
+static int read_blob(struct kimage *img, const char *digest, int64_t size, size_t max, char **out, size_t *len,
+		     kerr *e)
+{
+	char member[96];
+	uint8_t sum[KSHA256_LEN];
+	if (ksha256_parse(digest, NULL, "signature blob", e) < 0)
+		return -1;
+	snprintf(member, sizeof(member), "blobs/sha256/%s", digest + 7);
+	if (ksrc_read(img->src, member, max, out, len, e) < 0)
+		return -1;
+	ksha256(*out, *len, sum);
+	if (ksha256_verify(digest, sum, member, e) < 0 ||
+	    (size >= 0 && (int64_t)*len != size && kerr_msg(e, EINVAL, "%s: %zu bytes, the descriptor says %lld",
+							    member, *len, (long long)size))) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int kcosign_archive_sigs(struct kimage *img, struct kstore_sig **out, size_t *n, kerr *e)
+{
+	*out = NULL;
+	*n = 0;
+	kerr ig;
+	if (!img->manifest_digest || ksrc_check(img->src, "index.json", &ig) < 0)
+		return 0;
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (ksrc_read(img->src, "index.json", KSRC_DOC_MAX, &buf, &len, e) < 0)
+		return -1;
+	_cleanup_json_ json_object *idx = kj_parse("index.json", buf, len, e);
+	if (!idx)
+		return -1;
+	char tag[80];
+	kcosign_tag(img->manifest_digest, tag);
+	json_object *ms = kj_get(idx, "manifests");
+	size_t nm = json_object_is_type(ms, json_type_array) ? json_object_array_length(ms) : 0;
+	struct kstore_sig *v = NULL;
+	size_t nv = 0;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < nm; i++) {
+		json_object *d = json_object_array_get_idx(ms, i), *ann = kj_get(d, "annotations");
+		const char *kind = kj_get_str(ann, "kind"), *ref = kj_get_str(ann, "org.opencontainers.image.ref.name");
+		const char *digest = kj_get_str(d, "digest");
+		if (!kind || strcmp(kind, KCOSIGN_KIND_SIGS) || !ref || strcmp(ref, tag) || !digest)
+			continue;
+		_cleanup_free_ char *man = NULL;
+		size_t mlen;
+		struct kcosign_layer *l = NULL;
+		size_t nl = 0;
+		char what[128];
+		snprintf(what, sizeof(what), "index.json: manifests[%zu] (%s)", i, tag);
+		if (read_blob(img, digest, -1, KSRC_DOC_MAX, &man, &mlen, e) < 0 ||
+		    kcosign_parse(man, mlen, what, &l, &nl, e) < 0) {
+			rc = kerr_wrap(e, "%s", what);
+			break;
+		}
+		struct kstore_sig *nvv = nl ? realloc(v, (nv + nl) * sizeof(*nvv)) : v;
+		if (nl && !nvv)
+			rc = kerr_set(e, ENOMEM, "signatures");
+		else
+			v = nvv;
+		for (size_t k = 0; rc == 0 && k < nl; k++) {
+			struct kstore_sig *sg = &v[nv];
+			*sg = (struct kstore_sig){ 0 };
+			if (read_blob(img, l[k].digest, l[k].size, KCOSIGN_MAX_PAYLOAD, &sg->payload, &sg->payload_len,
+				      e) < 0) {
+				rc = kerr_wrap(e, "%s: layers[%zu]", what, k);
+				break;
+			}
+			nv++;
+			if (!(sg->signature = strdup(l[k].signature)))
+				rc = kerr_set(e, ENOMEM, "signatures");
+		}
+		kcosign_layers_free(l, nl);
+	}
+	if (rc < 0) {
+		kstore_sigs_free(v, nv);
+		return -1;
+	}
+	*out = v;
+	*n = nv;
+	return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "common/err.h"
 #include "common/sha256.h"
+#include "image/image.h"
 #include "image/store_sig.h"
 
 #include <stddef.h>
@@ -21,7 +22,7 @@
 
 #define KCOSIGN_LAYER "application/vnd.dev.cosign.simplesigning.v1+json"
 #define KCOSIGN_ANNOTATION "dev.cosignproject.cosign/signature"
-#define KCOSIGN_KIND_SIGS "dev.cosignproject.cosign/sigs"
+#define KCOSIGN_KIND_SIGS KIMAGE_KIND_SIGS
 #define KCOSIGN_KIND_IMAGE "dev.cosignproject.cosign/image"
 #define KCOSIGN_MAX_LAYERS 256  /* signatures read from one manifest */
 #define KCOSIGN_MAX_PAYLOAD 65536
@@ -43,6 +44,13 @@ void kcosign_tag(const char *manifest, char out[80]);
 /* The signature manifest of SIGS[0..N): *CONFIG the config blob's text,
  * *MANIFEST the manifest's (malloc'ed); the payloads are the other blobs. */
 int kcosign_build(const struct kstore_sig *sigs, size_t n, char **config, char **manifest, kerr *e);
+
+/* The signatures an archive brings for IMG's manifest: the index.json
+ * entry annotated kind dev.cosignproject.cosign/sigs and
+ * org.opencontainers.image.ref.name sha256-<manifest hex>.sig (what
+ * kstore_save and cosign save write), its manifest and payloads each
+ * checked against their digests.  None is not an error. */
+int kcosign_archive_sigs(struct kimage *img, struct kstore_sig **out, size_t *n, kerr *e);
 
 /* Is SIG (a payload and signature fetched from elsewhere) worth keeping
  * for MANIFEST: a cosign payload whose digest is MANIFEST?  (Whether it
