@@ -21,6 +21,7 @@ struct load_args {
 	const char *input;
 	const char *trust_policy;
 	int quiet;
+	int keep_setuid, keep_file_caps;
 };
 
 static const struct cli_option load_options[] = {
@@ -29,6 +30,7 @@ static const struct cli_option load_options[] = {
 	CLI_OPT_FLAG('q', "quiet", struct load_args, quiet, "print nothing"),
 	CLI_OPT_STRING(0, "trust-policy", struct load_args, trust_policy, "FILE",
 		       "the trust policy every image must satisfy (default " KTRUST_POLICY ")"),
+	KAPSEL_KEEP_OPTIONS(struct load_args),
 	CLI_OPT_END,
 };
 
@@ -142,6 +144,7 @@ static int load_run(const struct cli_call *c)
 	int rc = kapsel_store(c, KSTORE_EXCLUSIVE, &s);
 	if (rc)
 		return rc;
+	kstore_set_keep(s, KAPSEL_KEEP(a));
 	kerr e = { 0 };
 	struct ktrust_policy *pol = NULL;
 	char spooled[64];

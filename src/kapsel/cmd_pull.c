@@ -16,6 +16,7 @@ struct pull_args {
 	const char *trust_policy;
 	int quiet;
 	int parallel;
+	int keep_setuid, keep_file_caps;
 };
 
 static const struct cli_option pull_options[] = {
@@ -25,6 +26,7 @@ static const struct cli_option pull_options[] = {
 	CLI_OPT_INT(0, "parallel", struct pull_args, parallel, "N", 1, 32, "layers fetched at once (default 4)"),
 	CLI_OPT_STRING(0, "trust-policy", struct pull_args, trust_policy, "FILE",
 		       "the trust policy the image must satisfy (default " KTRUST_POLICY ")"),
+	KAPSEL_KEEP_OPTIONS(struct pull_args),
 	CLI_OPT_INCLUDE(kapsel_registry_options),
 	CLI_OPT_END,
 };
@@ -54,6 +56,7 @@ static int pull_run(const struct cli_call *c)
 		kapsel_registry_done(&reg);
 		return rc;
 	}
+	kstore_set_keep(s, KAPSEL_KEEP(a));
 	const struct kstore_image *img;
 	char digest[72];
 	if (!a->quiet)

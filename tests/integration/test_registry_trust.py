@@ -182,3 +182,26 @@ def test_unsigned_tampered_and_by_digest_refused(plain_registry, tmp_path):
     assert snapshot(b) == before
     # without a policy asking for signatures the pull goes through
     kapsel(b, conf, "pull", "-q", ref, check=0)
+
+
+def test_pull_keep_setuid(plain_registry, tmp_path):
+    import stat
+    import hostile
+    reg = plain_registry
+    conf = tmp_path / "kapsel.conf"
+    conf.write_text(f"[registries]\ninsecure = {reg.host}\n")
+    layer = hostile.layer([hostile.entry("bin/", "dir"), hostile.entry("bin/su", data=b"su", mode=0o4755)])
+    tar = str(tmp_path / "su.tar")
+    mkimages.oci_layout(tar, [(f"{reg.host}/keep/su:1", [layer])], "gzip")
+    a = tmp_path / "a"
+    kapsel(a, conf, "load", "-i", tar, check=0)
+    kapsel(a, conf, "push", "-q", f"{reg.host}/keep/su:1", check=0)
+    b = tmp_path / "b"
+    kapsel(b, conf, "pull", "-q", "--keep-setuid", f"{reg.host}/keep/su:1", check=0)
+    [info] = json.loads(kapsel(b, conf, "image", "inspect", f"{reg.host}/keep/su:1", check=0).stdout)
+    [r] = info["KapselLayers"]
+    assert r["Unpacked"] and r["SetuidKept"] == ["/bin/su"]
+    assert stat.S_IMODE(os.lstat(os.path.join(b, "layers", r["ChainID"][7:], "diff", "bin/su")).st_mode) == 0o4755
+    # the store that unpacked it the default way refuses to keep the bits for a second name
+    p = kapsel(a, conf, "pull", "--keep-setuid", f"{reg.host}/keep/su:1", check=1)
+    assert "setuid/setgid bits removed" in p.stderr, p.stderr
