@@ -371,6 +371,17 @@ int kreg_get_signatures(struct kreg *r, const char *mdigest, struct kstore_sig *
 	*out = NULL;
 	*n = 0;
 	kcosign_tag(mdigest, tag);
+	/* HEAD first: most images are unsigned, and Docker Hub counts GETs of
+	 * manifests against its pull limit, not HEADs */
+	_cleanup_free_ char *path = kreg_url(r, "/v2/%s/manifests/%s", r->repo, tag);
+	if (!path)
+		return kerr_set(e, ENOMEM, "signatures");
+	if (kreg_request(r, "HEAD", path, accept_manifests, NULL, -1, 0, &p, e) < 0)
+		return kerr_wrap(e, "signatures %s", tag);
+	long head = p.status;
+	kreg_resp_clear(&p);
+	if (head == 404)
+		return 0;
 	if (get_manifest(r, tag, NULL, &p, mdig, &doc, mt, sizeof(mt), e) < 0) {
 		int missing = p.status == 404;
 		kreg_resp_clear(&p);
