@@ -125,9 +125,9 @@ static json_object *row_object(const struct row *r)
 static json_object *header_object(void)
 {
 	static const char *const h[][2] = {
-		{ "ID", "IMAGE ID" },	       { "Repository", "REPOSITORY" }, { "Tag", "TAG" },
-		{ "Digest", "DIGEST" },	       { "CreatedSince", "CREATED" },  { "CreatedAt", "CREATED AT" },
-		{ "Size", "SIZE" },	       { "VirtualSize", "VIRTUAL SIZE" },
+		{ "ID", "IMAGE ID" },   { "Repository", "REPOSITORY" },    { "Tag", "TAG" },
+		{ "Digest", "DIGEST" }, { "CreatedSince", "CREATED" },     { "CreatedAt", "CREATED AT" },
+		{ "Size", "SIZE" },     { "VirtualSize", "VIRTUAL SIZE" },
 	};
 	json_object *o = json_object_new_object();
 	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++)

@@ -82,8 +82,8 @@ struct kapply_in {
 
 /* What the applier changed, to be shown to the user. */
 struct kapply_report {
-	char **setuid;                /* paths with setuid/setgid bits, removed unless kept (NULL-terminated, maybe NULL) */
-	char **file_caps;             /* paths with security.capability, dropped unless kept */
+	char **setuid;    /* paths with setuid/setgid bits, removed unless kept (NULL-terminated, maybe NULL) */
+	char **file_caps; /* paths with security.capability, dropped unless kept */
 	uint64_t nsetuid, nfile_caps; /* how many: the lists stop at KAPPLY_REPORT_MAX paths */
 	uint64_t xattrs_dropped;      /* other xattrs not applied */
 	uint64_t entries;             /* entries of the layer */

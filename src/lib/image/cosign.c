@@ -47,10 +47,10 @@ int kcosign_parse(const char *buf, size_t len, const char *what, struct kcosign_
 		if (!d || ksha256_parse(d, NULL, where, e) < 0 || !json_object_is_type(sz, json_type_int) ||
 		    json_object_get_int64(sz) < 0 || json_object_get_int64(sz) > KCOSIGN_MAX_PAYLOAD || !sig) {
 			kcosign_layers_free(v, k);
-			return kerr_msg(e, EINVAL,
-					"%s: expected a sha256 digest, a size of at most %d bytes and the annotation "
-					KCOSIGN_ANNOTATION,
-					where, KCOSIGN_MAX_PAYLOAD);
+			return kerr_msg(
+				e, EINVAL,
+				"%s: expected a sha256 digest, a size of at most %d bytes and the annotation " KCOSIGN_ANNOTATION,
+				where, KCOSIGN_MAX_PAYLOAD);
 		}
 		snprintf(v[k].digest, sizeof(v[k].digest), "%s", d);
 		v[k].size = json_object_get_int64(sz);
@@ -139,8 +139,7 @@ int kcosign_claims(const struct kstore_sig *sig, const char *manifest)
 
 /* MEMBER blobs/sha256/<hex of DIGEST> of IMG's archive, checked against
  * DIGEST (and SIZE unless -1). */
-static int read_blob(struct kimage *img, const char *digest, int64_t size, size_t max, char **out, size_t *len,
-		     kerr *e)
+static int read_blob(struct kimage *img, const char *digest, int64_t size, size_t max, char **out, size_t *len, kerr *e)
 {
 	char member[96];
 	uint8_t sum[KSHA256_LEN];
@@ -151,8 +150,8 @@ static int read_blob(struct kimage *img, const char *digest, int64_t size, size_
 		return -1;
 	ksha256(*out, *len, sum);
 	if (ksha256_verify(digest, sum, member, e) < 0 ||
-	    (size >= 0 && (int64_t)*len != size && kerr_msg(e, EINVAL, "%s: %zu bytes, the descriptor says %lld",
-							    member, *len, (long long)size))) {
+	    (size >= 0 && (int64_t)*len != size &&
+	     kerr_msg(e, EINVAL, "%s: %zu bytes, the descriptor says %lld", member, *len, (long long)size))) {
 		free(*out);
 		*out = NULL;
 		return -1;

@@ -24,7 +24,7 @@
 #define KCOSIGN_ANNOTATION "dev.cosignproject.cosign/signature"
 #define KCOSIGN_KIND_SIGS KIMAGE_KIND_SIGS
 #define KCOSIGN_KIND_IMAGE "dev.cosignproject.cosign/image"
-#define KCOSIGN_MAX_LAYERS 256  /* signatures read from one manifest */
+#define KCOSIGN_MAX_LAYERS 256 /* signatures read from one manifest */
 #define KCOSIGN_MAX_PAYLOAD 65536
 
 /* One signature layer: the payload blob's descriptor and the signature. */

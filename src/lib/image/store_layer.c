@@ -264,10 +264,10 @@ int kstore_layers_check(struct kstore *s, const struct kstore_image *img, kerr *
 			rc = -1;
 			break;
 		}
-		if (r && (check_kind(img, i, r, "setuid", !!(s->keep & KSTORE_KEEP_SETUID),
-				     "setuid/setgid bits", "--keep-setuid", e) < 0 ||
-			  check_kind(img, i, r, "file_caps", !!(s->keep & KSTORE_KEEP_FILE_CAPS),
-				     "file capabilities", "--keep-file-caps", e) < 0))
+		if (r && (check_kind(img, i, r, "setuid", !!(s->keep & KSTORE_KEEP_SETUID), "setuid/setgid bits",
+				     "--keep-setuid", e) < 0 ||
+			  check_kind(img, i, r, "file_caps", !!(s->keep & KSTORE_KEEP_FILE_CAPS), "file capabilities",
+				     "--keep-file-caps", e) < 0))
 			rc = -1;
 		json_object_put(r);
 	}
@@ -496,7 +496,8 @@ int kstore_layer_report(const struct kstore *s, const struct kstore_image *img, 
 			/* the paths under Removed or Kept, as the layer was unpacked */
 			int sk = kj_get_bool(r, "setuid_kept"), fk = kj_get_bool(r, "file_caps_kept");
 			json_object *none = json_object_new_array(), *none2 = json_object_new_array();
-			json_object *su = json_object_get(kj_get(r, "setuid")), *fc = json_object_get(kj_get(r, "file_caps"));
+			json_object *su = json_object_get(kj_get(r, "setuid")),
+				    *fc = json_object_get(kj_get(r, "file_caps"));
 			int64_t nsu = kj_get_i64(r, "setuid_count", 0), nfc = kj_get_i64(r, "file_caps_count", 0);
 			json_object_object_add(o, "SetuidRemoved", sk ? none : su);
 			json_object_object_add(o, "SetuidKept", sk ? su : none);

@@ -274,7 +274,8 @@ int kstore_load(struct kstore *s, const char *path, kstore_loaded_fn fn, void *u
 			const char *md = imgs[i]->manifest_digest;
 			if (!kcosign_claims(&sigs[i][k], md))
 				continue;
-			if (kstore_sig_add(s, md, sigs[i][k].payload, sigs[i][k].payload_len, sigs[i][k].signature, e) < 0) {
+			if (kstore_sig_add(s, md, sigs[i][k].payload, sigs[i][k].payload_len, sigs[i][k].signature, e) <
+			    0) {
 				if (e->errnum == ENOENT) /* the store kept the image under another manifest */
 					*e = (kerr){ 0 };
 				else

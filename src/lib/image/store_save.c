@@ -198,7 +198,8 @@ static int add_signatures(struct saver *w, const char *md, json_object *index, k
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = add_text_blob(w, sigs[i].payload, sigs[i].payload_len, d, e);
-	if (rc == 0 && n && (add_text_blob(w, cfg, strlen(cfg), d, e) < 0 || add_text_blob(w, man, strlen(man), d, e) < 0))
+	if (rc == 0 && n &&
+	    (add_text_blob(w, cfg, strlen(cfg), d, e) < 0 || add_text_blob(w, man, strlen(man), d, e) < 0))
 		rc = -1;
 	if (rc == 0 && n) {
 		json_object *desc = descriptor(MT_MANIFEST, d, (int64_t)strlen(man)), *ann = json_object_new_object();
