@@ -74,7 +74,7 @@ def test_keep_setuid_and_file_caps(tmp_path):
     assert "layer 1 (sha256:" in p.stderr and "setuid/setgid bits kept (2 files, /bin/su among them)" in p.stderr
     assert "add --keep-setuid" in p.stderr, p.stderr
     p = kapsel(root, "load", "--keep-setuid", "-i", b, check=1)
-    assert "file capabilities kept (1 files" in p.stderr and "add --keep-file-caps" in p.stderr, p.stderr
+    assert "file capabilities kept (1 file," in p.stderr and "add --keep-file-caps" in p.stderr, p.stderr
     assert index(root) == before and "keep/b" not in before.decode()
     kapsel(root, "load", "--keep-setuid", "--keep-file-caps", "-i", b, check=0)
 

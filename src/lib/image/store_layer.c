@@ -243,10 +243,11 @@ static int check_kind(const struct kstore_image *img, size_t i, json_object *r, 
 				    ? json_object_get_string(json_object_array_get_idx(list, 0))
 				    : "?";
 	return kerr_msg(e, EEXIST,
-			"layer %zu (%s) is unpacked already with its %s %s (%lld files, %s among them) and another "
-			"image shares it: %s %s, or remove the images that use that layer first",
-			i + 1, img->layers[i].digest, what, kept ? "kept" : "removed", (long long)n, first,
-			want ? "drop" : "add", flag);
+			"layer %zu (%s) is unpacked in the store already with its %s %s (%lld file%s, %s among "
+			"them), and a layer is unpacked once for every image that has it: %s %s, or remove the "
+			"images that use that layer first",
+			i + 1, img->layers[i].digest, what, kept ? "kept" : "removed", (long long)n, n == 1 ? "" : "s",
+			first, want ? "drop" : "add", flag);
 }
 
 int kstore_layers_check(struct kstore *s, const struct kstore_image *img, kerr *e)
