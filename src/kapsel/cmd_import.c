@@ -16,8 +16,18 @@ static void imported(void *ud, const struct kstore_image *img, char *const *name
 	printf("%s\n", img->id);
 }
 
+struct import_args {
+	int keep_setuid, keep_file_caps;
+};
+
+static const struct cli_option import_options[] = {
+	KAPSEL_KEEP_OPTIONS(struct import_args),
+	CLI_OPT_END,
+};
+
 static int import_run(const struct cli_call *c)
 {
+	const struct import_args *a = c->opts;
 	const char *file = c->argv[0], *name = c->argc > 1 ? c->argv[1] : NULL;
 	int from_stdin = !strcmp(file, "-");
 	if (from_stdin && isatty(0))
@@ -32,6 +42,7 @@ static int import_run(const struct cli_call *c)
 			close(fd);
 		return rc;
 	}
+	kstore_set_keep(s, KAPSEL_KEEP(a));
 	kerr e = { 0 };
 	rc = kstore_import(s, fd, from_stdin ? "-" : file, name, imported, NULL, &e);
 	kstore_close(s);
@@ -52,4 +63,5 @@ const struct cli_command cmd_import = {
 	.description =
 		"Reads a tar archive (plain, gzip, zstd, xz ...) of a root filesystem and stores it as an\n"
 		"image of one uncompressed layer, unpacked and checked like a loaded one (docs/images.md).\n",
+	CLI_CMD_OPTIONS(struct import_args, import_options),
 };

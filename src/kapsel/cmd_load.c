@@ -4,6 +4,7 @@
 #include "kapsel.h"
 
 #include "common/cleanup.h"
+#include "image/cosign.h"
 #include "image/image.h"
 #include "image/store.h"
 #include "image/trust.h"
@@ -20,6 +21,7 @@ struct load_args {
 	const char *input;
 	const char *trust_policy;
 	int quiet;
+	int keep_setuid, keep_file_caps;
 };
 
 static const struct cli_option load_options[] = {
@@ -28,6 +30,7 @@ static const struct cli_option load_options[] = {
 	CLI_OPT_FLAG('q', "quiet", struct load_args, quiet, "print nothing"),
 	CLI_OPT_STRING(0, "trust-policy", struct load_args, trust_policy, "FILE",
 		       "the trust policy every image must satisfy (default " KTRUST_POLICY ")"),
+	KAPSEL_KEEP_OPTIONS(struct load_args),
 	CLI_OPT_END,
 };
 
@@ -42,9 +45,36 @@ static void loaded(void *ud, const struct kstore_image *img, char *const *names)
 		printf("Loaded image: %s\n", *n);
 }
 
+/* The signatures of IMG: those the store keeps for its manifest digest
+ * and those the archive brings (kstore_save, cosign save). */
+static int signatures(const struct kstore *s, struct kimage *img, struct kstore_sig **out, size_t *n, kerr *e)
+{
+	struct kstore_sig *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	*out = NULL;
+	*n = 0;
+	if (!img->manifest_digest)
+		return 0;
+	if (kstore_sigs(s, img->manifest_digest, &a, &na, e) < 0 || kcosign_archive_sigs(img, &b, &nb, e) < 0) {
+		kstore_sigs_free(a, na);
+		return -1;
+	}
+	struct kstore_sig *all = realloc(a, (na + nb ? na + nb : 1) * sizeof(*all));
+	if (!all) {
+		kstore_sigs_free(a, na);
+		kstore_sigs_free(b, nb);
+		return kerr_set(e, ENOMEM, "signatures");
+	}
+	if (nb)
+		memcpy(all + na, b, nb * sizeof(*b));
+	free(b);
+	*out = all;
+	*n = na + nb;
+	return 0;
+}
+
 /* Every image of PATH, under each name it brings (or none), must satisfy
- * the policy before anything is loaded; the signatures are those the store
- * keeps for its manifest digest. */
+ * the policy before anything is loaded, with its signatures. */
 static int check_trust(const struct ktrust_policy *pol, const struct kstore *s, const char *path, kerr *e)
 {
 	struct kimage **imgs;
@@ -53,6 +83,12 @@ static int check_trust(const struct ktrust_policy *pol, const struct kstore *s, 
 		return -1;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct kstore_sig *sigs;
+		size_t ns;
+		if (signatures(s, imgs[i], &sigs, &ns, e) < 0) {
+			rc = n > 1 ? kerr_wrap(e, "image %zu", i + 1) : -1;
+			break;
+		}
 		char **t = imgs[i]->tags;
 		size_t k = 0;
 		do {
@@ -66,9 +102,10 @@ static int check_trust(const struct ktrust_policy *pol, const struct kstore *s, 
 				rc = -1;
 				break;
 			}
-			if (ktrust_check_stored(pol, s, name, imgs[i]->manifest_digest, NULL, 0, e) < 0)
+			if (ktrust_check(pol, name, imgs[i]->manifest_digest, sigs, ns, NULL, 0, e) < 0)
 				rc = n > 1 ? kerr_wrap(e, "image %zu", i + 1) : -1;
 		} while (rc == 0 && t && t[k] && t[++k]);
+		kstore_sigs_free(sigs, ns);
 	}
 	kimage_close_all(imgs, n);
 	return rc;
@@ -107,6 +144,7 @@ static int load_run(const struct cli_call *c)
 	int rc = kapsel_store(c, KSTORE_EXCLUSIVE, &s);
 	if (rc)
 		return rc;
+	kstore_set_keep(s, KAPSEL_KEEP(a));
 	kerr e = { 0 };
 	struct ktrust_policy *pol = NULL;
 	char spooled[64];

@@ -5,6 +5,7 @@
 
 #include "image/registry.h"
 #include "image/store.h"
+#include "image/trust.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -12,8 +13,10 @@
 struct pull_args {
 	struct kapsel_registry_args reg;
 	const char *platform;
+	const char *trust_policy;
 	int quiet;
 	int parallel;
+	int keep_setuid, keep_file_caps;
 };
 
 static const struct cli_option pull_options[] = {
@@ -21,6 +24,9 @@ static const struct cli_option pull_options[] = {
 		       "the image of an index to pull (default this host's)"),
 	CLI_OPT_FLAG('q', "quiet", struct pull_args, quiet, "print only the image ID"),
 	CLI_OPT_INT(0, "parallel", struct pull_args, parallel, "N", 1, 32, "layers fetched at once (default 4)"),
+	CLI_OPT_STRING(0, "trust-policy", struct pull_args, trust_policy, "FILE",
+		       "the trust policy the image must satisfy (default " KTRUST_POLICY ")"),
+	KAPSEL_KEEP_OPTIONS(struct pull_args),
 	CLI_OPT_INCLUDE(kapsel_registry_options),
 	CLI_OPT_END,
 };
@@ -32,6 +38,13 @@ static int pull_run(const struct cli_call *c)
 	int rc = kapsel_registry_setup(c, &a->reg, &reg);
 	if (rc)
 		return rc;
+	struct ktrust_policy *pol = NULL;
+	kerr e = { 0 };
+	if (ktrust_load(a->trust_policy, &pol, &e) < 0) {
+		kapsel_registry_done(&reg);
+		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
+	}
+	reg.o.trust = pol;
 	struct kapsel_progress sh = { .tty = isatty(1), .quiet = a->quiet, .words = &kapsel_pull_words };
 	reg.o.platform = a->platform;
 	reg.o.parallel = a->parallel;
@@ -39,12 +52,13 @@ static int pull_run(const struct cli_call *c)
 	reg.o.ud = &sh;
 	struct kstore *s;
 	if ((rc = kapsel_store(c, KSTORE_EXCLUSIVE, &s))) {
+		ktrust_free(pol);
 		kapsel_registry_done(&reg);
 		return rc;
 	}
+	kstore_set_keep(s, KAPSEL_KEEP(a));
 	const struct kstore_image *img;
 	char digest[72];
-	kerr e = { 0 };
 	if (!a->quiet)
 		printf("Pulling %s\n", c->argv[0]);
 	if (kreg_pull(s, c->argv[0], &reg.o, &img, digest, &e) < 0) {
@@ -58,6 +72,7 @@ static int pull_run(const struct cli_call *c)
 	kstore_close(s);
 	kapsel_progress_done(&sh);
 	kapsel_registry_done(&reg);
+	ktrust_free(pol);
 	return rc ? rc : fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
@@ -72,6 +87,8 @@ const struct cli_command cmd_pull = {
 		"Fetches the manifest (from an index, the image of --platform), the config and the layers\n"
 		"the store lacks, in parallel; every blob is checked against its digest and every layer\n"
 		"against the config's rootfs.diff_ids before anything enters the store (docs/images.md).\n"
+		"The trust policy is checked, with the cosign signatures the registry has for the\n"
+		"manifest (the tag sha256-<hex>.sig), before a layer is fetched; they are kept in the store.\n"
 		"HTTPS only, unless kapsel.conf [registries] insecure names the registry.\n",
 	CLI_CMD_OPTIONS(struct pull_args, pull_options),
 };

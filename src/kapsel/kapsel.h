@@ -124,6 +124,15 @@ int kapsel_format_print(const struct cli_call *c, const char *format, json_objec
  * Returns the exit code (1 when any failed). */
 typedef int (*kapsel_container_fn)(const struct cli_call *c, struct keng *g, const char *id, kerr *e);
 int kapsel_each_container(const struct cli_call *c, kapsel_container_fn fn, bool print_ref);
+/* --keep-setuid and --keep-file-caps of load, import and pull: fields
+ * keep_setuid and keep_file_caps of the command's struct TYPE. */
+#define KAPSEL_KEEP_OPTIONS(type)                                                                               \
+	CLI_OPT_FLAG(0, "keep-setuid", type, keep_setuid,                                                      \
+		     "keep the setuid/setgid bits of the image's files (removed by default)"),                   \
+		CLI_OPT_FLAG(0, "keep-file-caps", type, keep_file_caps,                                        \
+			     "keep the file capabilities (security.capability) of the image's files (dropped by default)")
+#define KAPSEL_KEEP(a) (((a)->keep_setuid ? KSTORE_KEEP_SETUID : 0u) | ((a)->keep_file_caps ? KSTORE_KEEP_FILE_CAPS : 0u))
+
 /* The registry options of pull, push and login (cmd_login.c). */
 #include "image/registry.h"
 struct kapsel_registry_args {

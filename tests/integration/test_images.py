@@ -475,3 +475,31 @@ def test_image_prune_and_system_df(tmp_path):
     assert p.stdout.startswith(f"Deleted Images:\nuntagged: prune/kept:1\ndeleted: {ids[0]}\n")
     assert images(root) == [] and os.listdir(root / "layers") == []
     assert kapsel(root, "image", "prune", "-f", check=True).stdout == "Total reclaimed space: 0B\n"
+
+
+def test_images_format_template_and_table(tmp_path):
+    root = tmp_path / "store"
+    path = str(tmp_path / "two.tar")
+    ids = mkimages.oci_layout(path, [("localhost:5000/a/one:1", [mkimages.layer({"f": b"1"})]),
+                                     ("localhost:5000/b/two:v2", [mkimages.layer({"f": b"22"})])], "gzip")
+    kapsel(root, "load", "-i", path, check=True)
+    rows = {json.loads(x)["Repository"]: json.loads(x) for x in
+            kapsel(root, "images", "--format", "json", check=True).stdout.splitlines()}
+    out = kapsel(root, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}} {{.Digest}} {{.Size}}",
+                 check=True).stdout.splitlines()
+    want = sorted(f"{r}:{j['Tag']} {j['ID']} {j['Digest']} {j['Size']}" for r, j in rows.items())
+    assert sorted(out) == want
+    assert {x[len("localhost:5000/a/one:1 "):][:12] for x in out if "one" in x} <= {i[7:19] for i in ids}
+    out = kapsel(root, "images", "--format", "{{.CreatedAt}}|{{.CreatedSince}}|{{json .Tag}}", check=True).stdout
+    assert out.splitlines()[0] == f"{rows['localhost:5000/a/one']['CreatedAt']}|" \
+                                  f"{rows['localhost:5000/a/one']['CreatedSince']}|\"1\""
+    # table TEMPLATE: a header row and the tab-separated columns aligned (\t as the shell leaves it)
+    out = kapsel(root, "images", "--format", r"table {{.Repository}}\t{{.Tag}}\t{{.ID}}", check=True).stdout
+    lines = out.splitlines()
+    assert lines[0].split() == ["REPOSITORY", "TAG", "IMAGE", "ID"] and len(lines) == 3
+    assert lines[0].index("TAG") == lines[1].index(" v2" if "two" in lines[1] else " 1") + 1
+    assert kapsel(root, "images", "--format", "table", check=True).stdout == kapsel(root, "images", check=True).stdout
+    # a bad template is a usage error before anything is printed
+    p = kapsel(root, "images", "--format", "{{.Repository")
+    assert p.returncode == 2 and p.stdout == "" and "--format" in p.stderr
+    assert kapsel(root, "images", "--format", "{{.Nope}}", check=True).stdout == "<no value>\n<no value>\n"

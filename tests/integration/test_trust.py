@@ -98,3 +98,98 @@ def test_malformed_policy_named_with_the_field(tmp_path):
     assert "default[0].keyPath: expected an absolute path" in p.stderr
     pol = policy(tmp_path, {"default": [{"type": "reject"}], "transports": {"docker": {"busybox": [{"type": "reject"}]}}})
     assert 'transports.docker["busybox"]' in kapsel(root, "load", "--trust-policy", pol, "-i", a, check=1).stderr
+
+
+def rewrite_tar(src, dst, change):
+    """Copy the tar SRC to DST with change(name, data) -> data (None drops it)
+    applied to every member; change may add members via the returned dict."""
+    import io
+    import tarfile
+    extra = {}
+    with tarfile.open(src) as t, tarfile.open(dst, "w") as out:
+        for m in t.getmembers():
+            data = t.extractfile(m).read() if m.isfile() else None
+            if data is not None:
+                data = change(m.name, data, extra)
+                if data is None:
+                    continue
+                m.size = len(data)
+                out.addfile(m, io.BytesIO(data))
+            else:
+                out.addfile(m)
+        for name, data in extra.items():
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            out.addfile(ti, io.BytesIO(data))
+
+
+def test_save_load_carries_signatures(tmp_path):
+    import base64
+    import hashlib
+    root, fresh = tmp_path / "store", tmp_path / "fresh"
+    key, pub = keypair(tmp_path, "k")
+    ref = "localhost:5000/team/app:1"
+    kapsel(root, "load", "-i", archive(tmp_path, ref, "a"), check=0)
+    kapsel(root, "image", "sign", "--key", key, ref, check=0)
+    out = str(tmp_path / "out.tar")
+    kapsel(root, "save", "-o", out, ref, check=0)
+    import tarfile
+    with tarfile.open(out) as t:
+        index = json.load(t.extractfile("index.json"))
+        [img] = [m for m in index["manifests"] if "kind" not in m.get("annotations", {})]
+        [sig] = [m for m in index["manifests"] if m.get("annotations", {}).get("kind") == "dev.cosignproject.cosign/sigs"]
+        assert sig["annotations"]["org.opencontainers.image.ref.name"] == "sha256-" + img["digest"][7:] + ".sig"
+        sigman = json.load(t.extractfile("blobs/sha256/" + sig["digest"][7:]))
+        assert [l["mediaType"] for l in sigman["layers"]] == ["application/vnd.dev.cosign.simplesigning.v1+json"]
+    sig_policy = [{"type": "sigstoreSigned", "keyPath": pub, "signedIdentity": {"type": "matchRepository"}}]
+    pol = policy(tmp_path, {"default": [{"type": "reject"}], "transports": {"docker": {"localhost:5000/team": sig_policy}}})
+    # a fresh store: the archive's signature satisfies the policy, and is kept
+    kapsel(fresh, "load", "--trust-policy", pol, "-i", out, check=0)
+    # the signature entry of index.json is no image
+    assert len(kapsel(fresh, "images", "-q", check=0).stdout.split()) == 1
+    assert "Verified" in kapsel(fresh, "image", "verify", "--key", pub, ref, check=0).stdout
+    # saved again from there, the signature still goes along
+    again = str(tmp_path / "again.tar")
+    kapsel(fresh, "save", "-o", again, ref, check=0)
+    kapsel(tmp_path / "third", "load", "--trust-policy", pol, "-i", again, check=0)
+
+    # the attacker rewrites the signature and index.json to match: refused, nothing loaded
+    def tamper(name, data, extra):
+        if name == "blobs/sha256/" + sig["digest"][7:]:
+            doc = json.loads(data)
+            der = bytearray(base64.b64decode(doc["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"]))
+            der[-2] ^= 1
+            doc["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"] = base64.b64encode(der).decode()
+            new = json.dumps(doc).encode()
+            tamper.digest = "sha256:" + hashlib.sha256(new).hexdigest()
+            extra["blobs/sha256/" + tamper.digest[7:]] = new
+            tamper.size = len(new)
+            return None
+        return data
+
+    mid = str(tmp_path / "mid.tar")
+    rewrite_tar(out, mid, tamper)
+
+    def fix_index(name, data, extra):
+        if name != "index.json":
+            return data
+        doc = json.loads(data)
+        for m in doc["manifests"]:
+            if m["digest"] == sig["digest"]:
+                m["digest"], m["size"] = tamper.digest, tamper.size
+        return json.dumps(doc).encode()
+
+    bad = str(tmp_path / "bad.tar")
+    rewrite_tar(mid, bad, fix_index)
+    victim = tmp_path / "victim"
+    p = kapsel(victim, "load", "--trust-policy", pol, "-i", bad, check=1)
+    assert "sigstoreSigned: no signature of 1 is accepted" in p.stderr, p.stderr
+    assert not os.path.exists(victim / "index.json") or "app" not in (victim / "index.json").read_text()
+    # a signature manifest that does not match its digest: the archive is refused
+    def corrupt(name, data, extra):
+        return data.replace(b"simplesigning", b"simplesignin9") if name == "blobs/sha256/" + sig["digest"][7:] else data
+
+    broken = str(tmp_path / "broken.tar")
+    rewrite_tar(out, broken, corrupt)
+    p = kapsel(victim, "load", "-i", broken, check=1)
+    assert "digest mismatch" in p.stderr, p.stderr

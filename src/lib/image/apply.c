@@ -282,6 +282,9 @@ static int set_xattrs(struct apply *a, struct kimage_entry *ent, int fd, kerr *e
 	while (kimage_xattr_next(ent, &i, &name, &val, &len)) {
 		if (!strcmp(name, "security.capability")) {
 			caps = 1;
+			/* kept on request, on what can carry it (not a symlink or FIFO) */
+			if (fd >= 0 && (a->in->keep & KAPPLY_KEEP_FILE_CAPS) && fsetxattr(fd, name, val, len, 0) < 0)
+				return kerr_errno(e, "entry %.200s: set xattr %.100s", ent->path, name);
 		} else if (fd < 0 || !is_kept_xattr(name)) {
 			a->rep->xattrs_dropped++;
 		} else if (fsetxattr(fd, name, val, len, 0) < 0) {
@@ -297,7 +300,8 @@ static int perm_of(struct apply *a, const struct kimage_entry *ent, mode_t *out,
 {
 	mode_t m = ent->mode & 07777;
 	if (!S_ISDIR(ent->mode) && (m & (S_ISUID | S_ISGID))) {
-		m &= ~(mode_t)(S_ISUID | S_ISGID);
+		if (!(a->in->keep & KAPPLY_KEEP_SETUID))
+			m &= ~(mode_t)(S_ISUID | S_ISGID);
 		if (add_report(&a->rep->setuid, &a->rep->nsetuid, ent->path, e) < 0)
 			return -1;
 	}

@@ -65,6 +65,11 @@ struct kapply_limits {
 	size_t max_path;
 };
 
+/* kapply_in.keep: what the applier keeps instead of removing (reported
+ * all the same, in the same lists). */
+#define KAPPLY_KEEP_SETUID 1u    /* setuid/setgid bits of files */
+#define KAPPLY_KEEP_FILE_CAPS 2u /* security.capability */
+
 struct kapply_in {
 	int fd;              /* the layer blob, read from its current offset to its end */
 	const char *digest;  /* the blob's sha256 ("sha256:<hex>"), or NULL: not checked */
@@ -73,12 +78,13 @@ struct kapply_in {
 	const int *lower;    /* the lower layers' directories, the nearest first */
 	size_t nlower;
 	const struct kapply_limits *limits; /* NULL: the defaults above */
+	unsigned keep;                      /* KAPPLY_KEEP_*; 0: the rules above */
 };
 
 /* What the applier changed, to be shown to the user. */
 struct kapply_report {
-	char **setuid;                /* paths whose setuid/setgid bits were removed (NULL-terminated, maybe NULL) */
-	char **file_caps;             /* paths whose security.capability was dropped */
+	char **setuid;    /* paths with setuid/setgid bits, removed unless kept (NULL-terminated, maybe NULL) */
+	char **file_caps; /* paths with security.capability, dropped unless kept */
 	uint64_t nsetuid, nfile_caps; /* how many: the lists stop at KAPPLY_REPORT_MAX paths */
 	uint64_t xattrs_dropped;      /* other xattrs not applied */
 	uint64_t entries;             /* entries of the layer */

@@ -56,6 +56,10 @@ struct kimage_layer {
 	char *created_by;         /* the config history entry that made the layer, or NULL */
 };
 
+/* An index.json entry annotated "kind" with this is a signature manifest
+ * (cosign save's layout, cosign.h), not an image. */
+#define KIMAGE_KIND_SIGS "dev.cosignproject.cosign/sigs"
+
 struct kimage {
 	char *path;               /* the archive or directory as given */
 	const char *format;       /* "docker-save" or "oci" */

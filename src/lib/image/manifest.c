@@ -193,6 +193,25 @@ out:
 	return rc;
 }
 
+/* A signature manifest's entry (not an image). */
+static int is_sigs(json_object *d)
+{
+	const char *k = str_of(kj_get(d, "annotations"), "kind");
+	return k && !strcmp(k, KIMAGE_KIND_SIGS);
+}
+
+/* The place in index.json's manifests of image WHICH (signature entries
+ * skipped). */
+static size_t image_entry(json_object *idx, size_t which)
+{
+	json_object *ms = array_of(idx, "manifests");
+	size_t n = ms ? json_object_array_length(ms) : 0;
+	for (size_t i = 0; i < n; i++)
+		if (!is_sigs(json_object_array_get_idx(ms, i)) && which-- == 0)
+			return i;
+	return n;
+}
+
 /* Descriptor WHICH of an index's manifests, as a member name. */
 static int nth_manifest(json_object *idx, size_t which, const char *what, char **member, const char **digest, kerr *e)
 {
@@ -213,9 +232,10 @@ static int oci_layout(struct kimage *img, kerr *e)
 	const char *digest = NULL;
 	int rc = -1;
 	img->format = "oci";
-	if (!idx || nth_manifest(idx, img->which, "index.json", &member, &digest, e) < 0)
+	size_t at = idx ? image_entry(idx, img->which) : 0;
+	if (!idx || nth_manifest(idx, at, "index.json", &member, &digest, e) < 0)
 		goto out;
-	json_object *ann = kj_get(json_object_array_get_idx(array_of(idx, "manifests"), img->which), "annotations");
+	json_object *ann = kj_get(json_object_array_get_idx(array_of(idx, "manifests"), at), "annotations");
 	const char *ref = str_of(ann, "io.containerd.image.name");
 	if (!ref)
 		ref = str_of(ann, "org.opencontainers.image.ref.name");
@@ -353,7 +373,10 @@ static int count_images(struct ksrc *src, size_t *n, kerr *e)
 	if (!top)
 		return -1;
 	json_object *list = docker ? top : array_of(top, "manifests");
-	*n = list && json_object_array_length(list) ? json_object_array_length(list) : 1;
+	size_t k = 0;
+	for (size_t i = 0; list && i < json_object_array_length(list); i++)
+		k += docker || !is_sigs(json_object_array_get_idx(list, i));
+	*n = k ? k : 1;
 	json_object_put(top);
 	return 0;
 }

@@ -36,6 +36,7 @@
 
 struct kstore;
 struct kstore_image;
+struct ktrust_policy;
 
 #define KREG_DOCKER_HUB "docker.io"
 #define KREG_DOCKER_HUB_API "registry-1.docker.io"
@@ -81,6 +82,11 @@ struct kreg_opts {
 	int parallel;          /* blob transfers at once; 0: 4 */
 	kreg_progress_fn progress;
 	void *ud;
+	/* pull: the policy the image must satisfy, with the cosign signatures
+	 * the registry has for its manifest (the tag sha256-<hex>.sig), checked
+	 * before a layer is fetched; NULL: none.  The signatures are kept in
+	 * the store (store_sig.h) either way. */
+	const struct ktrust_policy *trust;
 };
 
 /* Pull REF into the store S (locked exclusive): *out (may be NULL) is the

@@ -79,6 +79,39 @@ int kreg_status_error(const struct kreg_resp *p, const char *what, kerr *e);
 /* The URL of PATH ("/v2/...") on R. */
 char *kreg_url(const struct kreg *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The documents (registry_manifest.c), without the store or the network. */
+#include <json-c/json.h>
+/* A descriptor's digest (sha256:<hex>) and size, checked; WHAT names it. */
+int kreg_descriptor(json_object *d, const char *what, const char **digest, int64_t *size, kerr *e);
+/* The manifest of platform PF in the index IDX (an exact variant first,
+ * then one without); ENOENT when there is none. */
+int kreg_pick_platform(json_object *idx, const struct kreg_platform *pf, const char **digest, int64_t *size, kerr *e);
+struct kreg_desc {
+	const char *digest, *media_type; /* into the document */
+	int64_t size;
+};
+struct kreg_manifest {
+	struct kreg_desc config;
+	struct kreg_desc *layers;
+	size_t nlayers;
+};
+/* The image manifest MAN (digest MDIGEST, for errors): schemaVersion 2, a
+ * config, at least one layer, each of a media type kapsel unpacks.  OUT
+ * points into MAN; free with kreg_manifest_clear. */
+int kreg_manifest_parse(json_object *man, const char *mdigest, struct kreg_manifest *out, kerr *e);
+void kreg_manifest_clear(struct kreg_manifest *m);
+/* The config CFG against M: as many rootfs.diff_ids as layers, each a
+ * sha256 digest (*DIFF_IDS, pointing into CFG, free the array), and the
+ * platform PF when not NULL. */
+int kreg_config_check(json_object *cfg, const struct kreg_manifest *m, const struct kreg_platform *pf,
+		      const char ***diff_ids, kerr *e);
+
+/* The cosign signatures R's repository has for the manifest MDIGEST (the
+ * tag sha256-<hex>.sig, cosign.h), each payload checked against its
+ * descriptor; none (no such tag) is not an error (registry_pull.c). */
+struct kstore_sig;
+int kreg_get_signatures(struct kreg *r, const char *mdigest, struct kstore_sig **out, size_t *n, kerr *e);
+
 /* Credentials (registry_auth.c). */
 /* base64(user:password) for REGISTRY from FILE, or NULL (none, or no file). */
 int kreg_auth_lookup(const char *file, const char *registry, char **out, kerr *e);

@@ -3,11 +3,14 @@
  * in parallel on one curl multi handle into the store's tmp/, each hashed
  * as it streams and resumed with Range where a connection was cut; then
  * kstore_pull_commit. */
+#include "image/cosign.h"
 #include "image/registry.h"
 #include "image/registry_int.h"
 #include "image/store.h"
 #include "image/store_int.h"
 #include "image/store_pull.h"
+#include "image/store_sig.h"
+#include "image/trust.h"
 
 #include "common/cleanup.h"
 #include "common/json.h"
@@ -76,55 +79,6 @@ static int get_manifest(struct kreg *r, const char *reference, const char *want,
 	media_type(p, *doc, mt, mtn);
 	return 0;
 }
-
-/* A descriptor's digest and size, checked. */
-static int descriptor(json_object *d, const char *what, const char **digest, int64_t *size, kerr *e)
-{
-	json_object *sz = kj_get(d, "size");
-	*digest = kj_get_str(d, "digest");
-	if (!*digest || ksha256_parse(*digest, NULL, what, e) < 0)
-		return kerr_msg(e, EINVAL, "%s: digest: expected sha256:<64 hex digits>", what);
-	if (!json_object_is_type(sz, json_type_int) || (*size = json_object_get_int64(sz)) < 0)
-		return kerr_msg(e, EINVAL, "%s: size: expected a non-negative integer", what);
-	return 0;
-}
-
-/* The manifest of PF in the index IDX. */
-static int pick_platform(json_object *idx, const struct kreg_platform *pf, const char **digest, int64_t *size, kerr *e)
-{
-	json_object *ms = kj_get(idx, "manifests");
-	if (!json_object_is_type(ms, json_type_array))
-		return kerr_msg(e, EINVAL, "index: manifests: expected an array");
-	int best = -1, best_score = 0;
-	size_t n = json_object_array_length(ms);
-	for (size_t i = 0; i < n; i++) {
-		json_object *m = json_object_array_get_idx(ms, i), *p = kj_get(m, "platform");
-		const char *os = kj_get_str(p, "os"), *arch = kj_get_str(p, "architecture");
-		const char *variant = kj_get_str(p, "variant");
-		if (!os || !arch || strcmp(os, pf->os) || strcmp(arch, pf->arch))
-			continue;
-		/* an exact variant first, then an entry without one */
-		int score = variant && !strcmp(variant, pf->variant) ? 3 : !variant || !*variant ? 2 : 0;
-		if (!*pf->variant && variant && *variant)
-			score = 1;
-		if (score > best_score) {
-			best = (int)i;
-			best_score = score;
-		}
-	}
-	if (best < 0)
-		return kerr_msg(e, ENOENT, "no image for platform %s/%s%s%s in the index (%zu manifests)", pf->os,
-				pf->arch, *pf->variant ? "/" : "", pf->variant, n);
-	char what[64];
-	snprintf(what, sizeof(what), "index: manifests[%d]", best);
-	return descriptor(json_object_array_get_idx(ms, (size_t)best), what, digest, size, e);
-}
-
-static const char *const layer_types[] = {
-	"application/vnd.oci.image.layer.v1.tar",       "application/vnd.oci.image.layer.v1.tar+gzip",
-	"application/vnd.oci.image.layer.v1.tar+zstd",  "application/vnd.docker.image.rootfs.diff.tar.gzip",
-	"application/vnd.docker.image.rootfs.diff.tar", NULL,
-};
 
 /* One blob to download. */
 struct dl {
@@ -406,6 +360,84 @@ static int stage_buffer(struct kstore *s, const char *digest, const char *buf, s
 	return 0;
 }
 
+/* The cosign signatures the registry has for MDIGEST: the manifest tagged
+ * sha256-<hex>.sig in R's repository (404: none), each simple-signing
+ * payload fetched and checked against its descriptor. */
+int kreg_get_signatures(struct kreg *r, const char *mdigest, struct kstore_sig **out, size_t *n, kerr *e)
+{
+	char tag[80], mdig[KSHA256_DIGEST], mt[128];
+	struct kreg_resp p = { 0 };
+	_cleanup_json_ json_object *doc = NULL;
+	*out = NULL;
+	*n = 0;
+	kcosign_tag(mdigest, tag);
+	/* HEAD first: most images are unsigned, and Docker Hub counts GETs of
+	 * manifests against its pull limit, not HEADs */
+	_cleanup_free_ char *path = kreg_url(r, "/v2/%s/manifests/%s", r->repo, tag);
+	if (!path)
+		return kerr_set(e, ENOMEM, "signatures");
+	if (kreg_request(r, "HEAD", path, accept_manifests, NULL, -1, 0, &p, e) < 0)
+		return kerr_wrap(e, "signatures %s", tag);
+	long head = p.status;
+	kreg_resp_clear(&p);
+	if (head == 404)
+		return 0;
+	if (get_manifest(r, tag, NULL, &p, mdig, &doc, mt, sizeof(mt), e) < 0) {
+		int missing = p.status == 404;
+		kreg_resp_clear(&p);
+		if (missing)
+			*e = (kerr){ 0 };
+		return missing ? 0 : kerr_wrap(e, "signatures %s", tag);
+	}
+	struct kcosign_layer *l;
+	size_t nl;
+	char what[128];
+	snprintf(what, sizeof(what), "signatures %s:%s", r->repo, tag);
+	int rc = kcosign_parse(p.body ? p.body : "", p.len, what, &l, &nl, e);
+	kreg_resp_clear(&p);
+	if (rc < 0)
+		return -1;
+	struct kstore_sig *v = nl ? calloc(nl, sizeof(*v)) : NULL;
+	if (nl && !v)
+		rc = kerr_set(e, ENOMEM, "signatures");
+	for (size_t i = 0; rc == 0 && i < nl; i++) {
+		if (get_small_blob(r, l[i].digest, l[i].size, &v[i].payload, &v[i].payload_len, e) < 0 ||
+		    !(v[i].signature = strdup(l[i].signature)))
+			rc = e->msg[0] ? kerr_wrap(e, "%s", what) : kerr_set(e, ENOMEM, "signatures");
+		*n = i + 1;
+	}
+	kcosign_layers_free(l, nl);
+	if (rc < 0) {
+		kstore_sigs_free(v, *n);
+		*n = 0;
+		return -1;
+	}
+	*out = v;
+	*n = nl;
+	return 0;
+}
+
+/* The policy O->trust for the image (NAME, or REPO@MDIGEST when pulled by
+ * digest alone) with the registry's signatures SIGS; FETCH_ERR (may be
+ * empty) is why there are none, told when the policy wanted some. */
+static int check_trust(const struct kreg_opts *o, const struct kreg *r, const char *name, const char *mdigest,
+		       const struct kstore_sig *sigs, size_t n, const kerr *fetch_err, kerr *e)
+{
+	if (!o->trust)
+		return 0;
+	_cleanup_free_ char *byd = NULL;
+	if (!name && asprintf(&byd, "%s/%s@%s", r->registry, r->repo, mdigest) < 0)
+		return kerr_set(e, ENOMEM, "trust");
+	if (ktrust_check(o->trust, name ? name : byd, mdigest, sigs, n, NULL, 0, e) == 0)
+		return 0;
+	if (fetch_err->msg[0]) {
+		char why[KERR_MSG_MAX];
+		snprintf(why, sizeof(why), "%s", e->msg);
+		kerr_msg(e, EPERM, "%.1000s (reading the registry's signatures failed: %.900s)", why, fetch_err->msg);
+	}
+	return -1;
+}
+
 /* What the pull builds: the record, the blobs and their temp files. */
 struct job {
 	struct kstore_image rec;
@@ -458,38 +490,36 @@ static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *r
 		      const struct kreg_platform *pf, const struct kstore_image **out, kerr *e)
 {
 	struct job j = { 0 };
+	struct kstore_sig *sigs = NULL;
+	size_t nsig = 0;
+	kerr fetch_err = { 0 };
 	int rc = -1;
-	const char *cdigest;
-	int64_t csize;
-	json_object *layers = kj_get(man, "layers");
-	if (kj_get_i64(man, "schemaVersion", 0) != 2)
-		return kerr_msg(e, EINVAL,
-				"manifest %s: schemaVersion: expected 2 (schema 1 manifests are not supported)",
-				mdigest);
-	if (descriptor(kj_get(man, "config"), "manifest: config", &cdigest, &csize, e) < 0)
-		return kerr_wrap(e, "%s", mdigest);
-	size_t nl = json_object_is_type(layers, json_type_array) ? json_object_array_length(layers) : 0;
-	if (!nl)
-		return kerr_msg(e, EINVAL, "manifest %s: layers: expected at least one layer", mdigest);
+	struct kreg_manifest m;
+	_cleanup_free_ const char **diff_ids = NULL;
+	if (kreg_manifest_parse(man, mdigest, &m, e) < 0)
+		return -1;
+	const char *cdigest = m.config.digest;
+	size_t nl = m.nlayers;
 	/* the config: from the store, or the registry */
 	_cleanup_free_ char *cbuf = NULL;
 	size_t clen;
+	_cleanup_json_ json_object *cfg = NULL;
 	if (kstore_has_blob(s, cdigest) ? kstore_blob_read(s, cdigest, CONFIG_MAX, &cbuf, &clen, e)
-					: get_small_blob(r, cdigest, csize, &cbuf, &clen, e))
-		return kerr_wrap(e, "config");
-	_cleanup_json_ json_object *cfg = kj_parse("config", cbuf, clen, e);
-	if (!cfg)
-		return kerr_wrap(e, "%s", cdigest);
-	json_object *ids = kj_get(kj_get(cfg, "rootfs"), "diff_ids");
-	size_t nids = json_object_is_type(ids, json_type_array) ? json_object_array_length(ids) : 0;
-	if (nids != nl)
-		return kerr_msg(e, EINVAL, "the manifest names %zu layers, the config's rootfs.diff_ids %zu", nl, nids);
-	if (pf && (strcmp(kj_get_str(cfg, "os") ? kj_get_str(cfg, "os") : "", pf->os) ||
-		   strcmp(kj_get_str(cfg, "architecture") ? kj_get_str(cfg, "architecture") : "", pf->arch)))
-		return kerr_msg(e, EINVAL, "the image is %s/%s, not the platform asked for (%s/%s)",
-				kj_get_str(cfg, "os") ? kj_get_str(cfg, "os") : "?",
-				kj_get_str(cfg, "architecture") ? kj_get_str(cfg, "architecture") : "?", pf->os,
-				pf->arch);
+					: get_small_blob(r, cdigest, m.config.size, &cbuf, &clen, e)) {
+		kerr_wrap(e, "config");
+		goto out;
+	}
+	if (!(cfg = kj_parse("config", cbuf, clen, e))) {
+		kerr_wrap(e, "%s", cdigest);
+		goto out;
+	}
+	if (kreg_config_check(cfg, &m, pf, &diff_ids, e) < 0)
+		goto out;
+	/* the trust policy, before a layer is fetched */
+	if (kreg_get_signatures(r, mdigest, &sigs, &nsig, &fetch_err) < 0)
+		nsig = 0;
+	if (check_trust(o, r, ref->name, mdigest, sigs, nsig, &fetch_err, e) < 0)
+		goto out;
 	if (!(j.rec.id = strdup(cdigest)) || !(j.rec.manifest = strdup(mdigest)) ||
 	    !(j.rec.layers = calloc(nl, sizeof(*j.rec.layers))) || !(j.dl = calloc(nl, sizeof(*j.dl)))) {
 		kerr_set(e, ENOMEM, "pull");
@@ -501,24 +531,8 @@ static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *r
 		goto out;
 	struct kstore_image *have = kstore_find_image(s, cdigest);
 	for (size_t i = 0; i < nl; i++) {
-		json_object *l = json_object_array_get_idx(layers, i);
-		const char *mt = kj_get_str(l, "mediaType"), *ld, *diff = kj_str(json_object_array_get_idx(ids, i));
-		int64_t lsize;
-		char what[64];
-		snprintf(what, sizeof(what), "manifest: layers[%zu]", i);
-		if (descriptor(l, what, &ld, &lsize, e) < 0)
-			goto out;
-		int known = 0;
-		for (size_t k = 0; mt && layer_types[k]; k++)
-			known |= !strcmp(mt, layer_types[k]);
-		if (!known) {
-			kerr_msg(e, EINVAL, "%s: mediaType \"%.100s\" is not a layer kapsel unpacks", what,
-				 mt ? mt : "");
-			goto out;
-		}
-		snprintf(what, sizeof(what), "config: rootfs.diff_ids[%zu]", i);
-		if (ksha256_parse(diff, NULL, what, e) < 0)
-			goto out;
+		const char *mt = m.layers[i].media_type, *ld = m.layers[i].digest, *diff = diff_ids[i];
+		int64_t lsize = m.layers[i].size;
 		struct kstore_layer *sl = &j.rec.layers[j.rec.nlayers++];
 		if (!(sl->digest = strdup(ld)) || !(sl->diff_id = strdup(diff)) || !(sl->media_type = strdup(mt))) {
 			kerr_set(e, ENOMEM, "pull");
@@ -554,8 +568,15 @@ static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *r
 		goto out;
 	struct kstore_pulled p = { &j.rec, j.digests, j.tmp, j.nblobs, ref->name };
 	rc = kstore_pull_commit(s, &p, out, e);
+	/* the signatures kept with it: those that claim this manifest */
+	for (size_t i = 0; rc == 0 && i < nsig; i++)
+		if (kcosign_claims(&sigs[i], mdigest) &&
+		    kstore_sig_add(s, mdigest, sigs[i].payload, sigs[i].payload_len, sigs[i].signature, e) < 0)
+			rc = kerr_wrap(e, "keep the signatures of %s", mdigest);
 out:
+	kstore_sigs_free(sigs, nsig);
 	job_free(s, &j);
+	kreg_manifest_clear(&m);
 	return rc;
 }
 
@@ -582,7 +603,7 @@ int kreg_pull(struct kstore *s, const char *refs, const struct kreg_opts *o, con
 	    (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST) || (!*mt && kj_get(doc, "manifests")))) {
 		const char *child;
 		int64_t csize;
-		if ((rc = pick_platform(doc, &pf, &child, &csize, e)) == 0) {
+		if ((rc = kreg_pick_platform(doc, &pf, &child, &csize, e)) == 0) {
 			_cleanup_free_ char *want = strdup(child);
 			json_object_put(steal_ptr(doc));
 			kreg_resp_clear(&p);

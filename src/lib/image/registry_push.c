@@ -3,10 +3,12 @@
  * manifest: the very bytes the store keeps, so the registry's digest is
  * the store's, or for an image loaded from a legacy `docker save` (which
  * has none) an OCI manifest written here. */
+#include "image/cosign.h"
 #include "image/registry.h"
 #include "image/registry_int.h"
 #include "image/store.h"
 #include "image/store_pull.h"
+#include "image/store_sig.h"
 
 #include "common/cleanup.h"
 #include "common/json.h"
@@ -21,10 +23,11 @@
 
 #define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
 
-/* Upload the blob DIGEST unless the repository has it; FROM (may be NULL)
- * is a repository of the same registry that may have it to mount. */
-static int push_blob(struct kreg *r, const struct kstore *s, const char *digest, const char *from,
-		     const struct kreg_opts *o, kerr *e)
+/* Upload the blob DIGEST unless the repository has it: the store's, or
+ * BUF (BLEN bytes) when BUF is not NULL; FROM (may be NULL) is a
+ * repository of the same registry that may have it to mount. */
+static int push_blob(struct kreg *r, const struct kstore *s, const char *digest, const char *from, const char *buf,
+		     size_t blen, const struct kreg_opts *o, kerr *e)
 {
 	struct kreg_resp p = { 0 };
 	_cleanup_free_ char *head = kreg_url(r, "/v2/%s/blobs/%s", r->repo, digest);
@@ -43,8 +46,9 @@ static int push_blob(struct kreg *r, const struct kstore *s, const char *digest,
 	}
 	if (p.status != 404)
 		return kreg_status_error(&p, "HEAD blob", e);
-	_cleanup_close_ int fd = kstore_blob_fd(s, digest, &size, e);
-	if (fd < 0)
+	_cleanup_close_ int fd = -1;
+	size = (int64_t)blen;
+	if (!buf && (fd = kstore_blob_fd(s, digest, &size, e)) < 0)
 		return -1;
 	if (o->progress)
 		o->progress(o->ud, KREG_EV_WAITING, digest, 0, size);
@@ -75,7 +79,7 @@ static int push_blob(struct kreg *r, const struct kstore *s, const char *digest,
 		return kerr_msg(e, EPROTO, "start an upload: Location %s is not on %s", p.location, r->base);
 	static const char *const octet[] = { "Content-Type: application/octet-stream", NULL };
 	r->xfer = digest;
-	int sent = kreg_request(r, "PUT", put, octet, NULL, fd, (size_t)size, &p, e);
+	int sent = kreg_request(r, "PUT", put, octet, buf, fd, (size_t)size, &p, e);
 	r->xfer = NULL;
 	if (sent < 0)
 		return -1;
@@ -149,6 +153,101 @@ static char *write_manifest(const struct kstore *s, const struct kstore_image *i
 	return out;
 }
 
+/* PUT the manifest MAN (MLEN bytes, media type MT) as REFERENCE; the
+ * registry must store it as DIGEST. */
+static int put_manifest(struct kreg *r, const char *reference, const char *mt, const char *man, size_t mlen,
+			const char *digest, kerr *e)
+{
+	char ct[160];
+	snprintf(ct, sizeof(ct), "Content-Type: %s", mt);
+	const char *const hdr[] = { ct, NULL };
+	_cleanup_free_ char *url = kreg_url(r, "/v2/%s/manifests/%s", r->repo, reference);
+	struct kreg_resp p = { 0 };
+	if (!url)
+		return kerr_set(e, ENOMEM, "push");
+	if (kreg_request(r, "PUT", url, hdr, man, -1, mlen, &p, e) < 0)
+		return -1;
+	int rc = 0;
+	if (p.status != 201)
+		rc = kreg_status_error(&p, "put manifest", e);
+	else if (p.digest[0] && strcmp(p.digest, digest))
+		rc = kerr_msg(e, EPROTO, "put manifest: the registry stored it as %s, not %s", p.digest, digest);
+	kreg_resp_clear(&p);
+	return rc;
+}
+
+static int same_sig(const struct kstore_sig *a, const struct kstore_sig *b)
+{
+	return a->payload_len == b->payload_len && !memcmp(a->payload, b->payload, a->payload_len) &&
+	       !strcmp(a->signature, b->signature);
+}
+
+/* The signatures the store keeps for MDIGEST, with those the registry
+ * has already (cosign adds to the tag too), as the tag sha256-<hex>.sig:
+ * the payloads, the config, the manifest. */
+static int push_signatures(struct kstore *s, struct kreg *r, const char *mdigest, const struct kreg_opts *o, kerr *e)
+{
+	struct kstore_sig *mine = NULL, *have = NULL;
+	size_t nm = 0, nh = 0;
+	char *cfg = NULL, *man = NULL;
+	int rc = -1;
+	if (kstore_sigs(s, mdigest, &mine, &nm, e) < 0)
+		return kerr_wrap(e, "signatures");
+	if (!nm)
+		return 0;
+	if (kreg_get_signatures(r, mdigest, &have, &nh, e) < 0)
+		goto out;
+	/* the registry's first, then ours it lacks: the union, in one array */
+	struct kstore_sig *all = realloc(have, (nh + nm) * sizeof(*all));
+	if (!all) {
+		kerr_set(e, ENOMEM, "signatures");
+		goto out;
+	}
+	have = all;
+	size_t nall = nh;
+	for (size_t i = 0; i < nm; i++) {
+		int dup = 0;
+		for (size_t k = 0; k < nall && !dup; k++)
+			dup = same_sig(&all[k], &mine[i]);
+		if (!dup) {
+			all[nall++] = mine[i];
+			mine[i] = (struct kstore_sig){ 0 };
+		}
+	}
+	if (nall == nh) { /* the registry has them all */
+		nh = nall;
+		rc = 0;
+		goto out;
+	}
+	nh = nall;
+	if (kcosign_build(all, nall, &cfg, &man, e) < 0)
+		goto out;
+	struct kreg_opts q = *o;
+	q.progress = NULL;
+	uint8_t sum[KSHA256_LEN];
+	char d[KSHA256_DIGEST], tag[80];
+	for (size_t i = 0; i < nall; i++) {
+		ksha256(all[i].payload, all[i].payload_len, sum);
+		ksha256_digest(sum, d);
+		if (push_blob(r, s, d, NULL, all[i].payload, all[i].payload_len, &q, e) < 0)
+			goto out;
+	}
+	ksha256(cfg, strlen(cfg), sum);
+	ksha256_digest(sum, d);
+	if (push_blob(r, s, d, NULL, cfg, strlen(cfg), &q, e) < 0)
+		goto out;
+	ksha256(man, strlen(man), sum);
+	ksha256_digest(sum, d);
+	kcosign_tag(mdigest, tag);
+	rc = put_manifest(r, tag, MT_OCI_MANIFEST, man, strlen(man), d, e);
+out:
+	free(cfg);
+	free(man);
+	kstore_sigs_free(mine, nm);
+	kstore_sigs_free(have, nh);
+	return rc < 0 ? kerr_wrap(e, "signatures of %s", mdigest) : 0;
+}
+
 static int push_image(struct kstore *s, const struct kstore_image *img, struct kreg *r, const char *reference,
 		      const struct kreg_opts *o, char digest[KSHA256_DIGEST], kerr *e)
 {
@@ -185,27 +284,14 @@ static int push_image(struct kstore *s, const struct kstore_image *img, struct k
 			from = steal_ptr(nr.repo);
 		kreg_ref_clear(&nr);
 	}
-	if (push_blob(r, s, img->id, from, o, e) < 0)
+	if (push_blob(r, s, img->id, from, NULL, 0, o, e) < 0)
 		return kerr_wrap(e, "config %s", img->id);
 	for (size_t i = 0; i < img->nlayers; i++)
-		if (push_blob(r, s, img->layers[i].digest, from, o, e) < 0)
+		if (push_blob(r, s, img->layers[i].digest, from, NULL, 0, o, e) < 0)
 			return kerr_wrap(e, "layer %zu", i + 1);
-	char ct[160];
-	snprintf(ct, sizeof(ct), "Content-Type: %s", mt);
-	const char *const hdr[] = { ct, NULL };
-	_cleanup_free_ char *url = kreg_url(r, "/v2/%s/manifests/%s", r->repo, reference);
-	struct kreg_resp p = { 0 };
-	if (!url)
-		return kerr_set(e, ENOMEM, "push");
-	if (kreg_request(r, "PUT", url, hdr, man, -1, mlen, &p, e) < 0)
+	if (put_manifest(r, reference, mt, man, mlen, digest, e) < 0)
 		return -1;
-	int rc = 0;
-	if (p.status != 201)
-		rc = kreg_status_error(&p, "put manifest", e);
-	else if (p.digest[0] && strcmp(p.digest, digest))
-		rc = kerr_msg(e, EPROTO, "put manifest: the registry stored it as %s, not %s", p.digest, digest);
-	kreg_resp_clear(&p);
-	return rc;
+	return img->manifest && !strcmp(img->manifest, digest) ? push_signatures(s, r, digest, o, e) : 0;
 }
 
 int kreg_push(struct kstore *s, const char *src, const char *dest, const struct kreg_opts *o, char digest[72], kerr *e)

@@ -69,6 +69,17 @@ struct kstore_image {
 
 /* Open (creating) the store at ROOT with the lock MODE held until close. */
 int kstore_open(const char *root, int mode, struct kstore **out, kerr *e);
+
+/* How the images this handle adds are unpacked (load, import, pull): by
+ * default setuid/setgid bits are removed and security.capability dropped;
+ * KSTORE_KEEP_SETUID / KSTORE_KEEP_FILE_CAPS keep them.  A layer is one
+ * directory per ChainID, so an image whose layer is unpacked already the
+ * other way, and has such files, is refused (EEXIST, naming the layer):
+ * the flag never changes what another image's layer gives, nor does the
+ * default hand out what an earlier --keep-setuid kept. */
+#define KSTORE_KEEP_SETUID 1u
+#define KSTORE_KEEP_FILE_CAPS 2u
+void kstore_set_keep(struct kstore *s, unsigned keep);
 void kstore_close(struct kstore *s);
 
 /* The images, newest created first; valid until the store changes. */

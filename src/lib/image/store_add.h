@@ -43,6 +43,11 @@ struct kstore_pending {
 	char **names; /* repo:tag as kstore_norm_name gives them, NULL-terminated (may be NULL) */
 };
 
+/* The layers of IMG the store has unpacked already must have been unpacked
+ * as s->keep asks, or hold no file it concerns (EEXIST naming the layer);
+ * kstore_add checks this, the pull before its commit. */
+int kstore_layers_check(struct kstore *s, const struct kstore_image *img, kerr *e);
+
 int kstore_add_staged(struct kstore_pending *p, const struct kstore_staged *st, kerr *e);
 int kstore_add(struct kstore *s, struct kstore_pending *p, size_t n, kstore_loaded_fn fn, void *ud, kerr *e);
 void kstore_pending_free(struct kstore *s, struct kstore_pending *p, size_t n);

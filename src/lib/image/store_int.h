@@ -21,7 +21,8 @@ struct kstore {
 	int layerfd, holdfd;       /* ROOT/layers, ROOT/holds */
 	struct kstore_image *img;
 	size_t n;
-	unsigned seq; /* temp file names of this process */
+	unsigned seq;  /* temp file names of this process */
+	unsigned keep; /* KSTORE_KEEP_* for the layers this handle unpacks */
 };
 
 /* Write index.json from s->img (tmp + fsync + rename + fsync ROOT). */

@@ -91,9 +91,12 @@ static int open_diff(struct kstore *s, const struct batch *b, const char *chain,
 	return fd >= 0 ? fd : kerr_errno(e, "open %s/%s/%s", s->root, t ? "tmp" : "layers", p);
 }
 
-static json_object *report_json(const char *chain, const struct kstore_layer *l, const struct kapply_report *r)
+static json_object *report_json(const char *chain, const struct kstore_layer *l, const struct kapply_report *r,
+				unsigned keep)
 {
 	json_object *o = json_object_new_object();
+	json_object_object_add(o, "setuid_kept", json_object_new_boolean(!!(keep & KSTORE_KEEP_SETUID)));
+	json_object_object_add(o, "file_caps_kept", json_object_new_boolean(!!(keep & KSTORE_KEEP_FILE_CAPS)));
 	json_object_object_add(o, "chain_id", json_object_new_string(chain));
 	json_object_object_add(o, "diff_id", json_object_new_string(l->diff_id));
 	json_object_object_add(o, "digest", json_object_new_string(l->digest));
@@ -157,10 +160,12 @@ static int unpack(struct kstore *s, const struct kstore_image *img, size_t li, c
 		.dirfd = diff,
 		.lower = lower,
 		.nlower = nlower,
+		.keep = (s->keep & KSTORE_KEEP_SETUID ? KAPPLY_KEEP_SETUID : 0) |
+			(s->keep & KSTORE_KEEP_FILE_CAPS ? KAPPLY_KEEP_FILE_CAPS : 0),
 	};
 	if (kapply_layer(&in, &rep, e) < 0)
 		goto out;
-	j = report_json(chains[li], l, &rep);
+	j = report_json(chains[li], l, &rep, s->keep);
 	rc = write_report(s, dirfd, t->tmp,
 			  json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
 			  e);
@@ -199,6 +204,76 @@ static const char *staged_file(const struct kstore_pending *p, const char *diges
 		if (p->blobs[i].tmp[0] && !strcmp(p->blobs[i].digest, digest))
 			return p->blobs[i].tmp;
 	return NULL;
+}
+
+void kstore_set_keep(struct kstore *s, unsigned keep)
+{
+	s->keep = keep;
+}
+
+/* The report.json of the layer directory CHAIN into *OUT (NULL when it
+ * has none). */
+static int read_report(const struct kstore *s, const char *chain, json_object **out, kerr *e)
+{
+	char p[128];
+	_cleanup_free_ char *buf = NULL;
+	*out = NULL;
+	snprintf(p, sizeof(p), "%s/" REPORT, chain + 7);
+	_cleanup_close_ int fd = openat(s->layerfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : kerr_errno(e, "open %s/layers/%s", s->root, p);
+	if (kfs_read_fd(fd, &buf, NULL, e) < 0)
+		return -1;
+	return (*out = kj_parse(p, buf, strlen(buf), e)) ? 0 : -1;
+}
+
+/* One kind of file (setuid, file caps) of layer I against the wanted mode. */
+static int check_kind(const struct kstore_image *img, size_t i, json_object *r, const char *key, int want,
+		      const char *what, const char *flag, kerr *e)
+{
+	char kept_key[64], count_key[64];
+	snprintf(kept_key, sizeof(kept_key), "%s_kept", key);
+	snprintf(count_key, sizeof(count_key), "%s_count", key);
+	int kept = kj_get_bool(r, kept_key);
+	int64_t n = kj_get_i64(r, count_key, 0);
+	if (kept == want || n == 0)
+		return 0;
+	json_object *list = kj_get(r, key);
+	const char *first = json_object_is_type(list, json_type_array) && json_object_array_length(list)
+				    ? json_object_get_string(json_object_array_get_idx(list, 0))
+				    : "?";
+	return kerr_msg(e, EEXIST,
+			"layer %zu (%s) is unpacked in the store already with its %s %s (%lld file%s, %s among "
+			"them), and a layer is unpacked once for every image that has it: %s %s, or remove the "
+			"images that use that layer first",
+			i + 1, img->layers[i].digest, what, kept ? "kept" : "removed", (long long)n, n == 1 ? "" : "s",
+			first, want ? "drop" : "add", flag);
+}
+
+int kstore_layers_check(struct kstore *s, const struct kstore_image *img, kerr *e)
+{
+	char(*chains)[KSHA256_DIGEST] = calloc(img->nlayers ? img->nlayers : 1, sizeof(*chains));
+	if (!chains)
+		return kerr_set(e, ENOMEM, "layers");
+	kstore_chain_ids(img, chains);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < img->nlayers; i++) {
+		if (!have_layer(s, chains[i]))
+			continue;
+		json_object *r;
+		if (read_report(s, chains[i], &r, e) < 0) {
+			rc = -1;
+			break;
+		}
+		if (r && (check_kind(img, i, r, "setuid", !!(s->keep & KSTORE_KEEP_SETUID), "setuid/setgid bits",
+				     "--keep-setuid", e) < 0 ||
+			  check_kind(img, i, r, "file_caps", !!(s->keep & KSTORE_KEEP_FILE_CAPS), "file capabilities",
+				     "--keep-file-caps", e) < 0))
+			rc = -1;
+		json_object_put(r);
+	}
+	free(chains);
+	return rc;
 }
 
 /* Every layer of IMG the store has no directory for, into B. */
@@ -318,7 +393,7 @@ int kstore_add(struct kstore *s, struct kstore_pending *p, size_t np, kstore_loa
 		return kerr_msg(e, EPERM, "store %s: adding an image needs the exclusive lock", s->root);
 	struct batch b = { 0 };
 	for (size_t i = 0; i < np; i++)
-		if (unpack_missing(s, &p[i].rec, &p[i], &b, e) < 0) {
+		if (kstore_layers_check(s, &p[i].rec, e) < 0 || unpack_missing(s, &p[i].rec, &p[i], &b, e) < 0) {
 			batch_undo(s, &b);
 			return np > 1 ? kerr_wrap(e, "image %zu", i + 1) : -1;
 		}
@@ -419,12 +494,20 @@ int kstore_layer_report(const struct kstore *s, const struct kstore_image *img, 
 			break;
 		}
 		if (r) {
-			json_object_object_add(o, "SetuidRemoved", json_object_get(kj_get(r, "setuid")));
-			json_object_object_add(o, "FileCapsRemoved", json_object_get(kj_get(r, "file_caps")));
-			json_object_object_add(o, "SetuidRemovedCount",
-					       json_object_new_int64(kj_get_i64(r, "setuid_count", 0)));
-			json_object_object_add(o, "FileCapsRemovedCount",
-					       json_object_new_int64(kj_get_i64(r, "file_caps_count", 0)));
+			/* the paths under Removed or Kept, as the layer was unpacked */
+			int sk = kj_get_bool(r, "setuid_kept"), fk = kj_get_bool(r, "file_caps_kept");
+			json_object *none = json_object_new_array(), *none2 = json_object_new_array();
+			json_object *su = json_object_get(kj_get(r, "setuid")),
+				    *fc = json_object_get(kj_get(r, "file_caps"));
+			int64_t nsu = kj_get_i64(r, "setuid_count", 0), nfc = kj_get_i64(r, "file_caps_count", 0);
+			json_object_object_add(o, "SetuidRemoved", sk ? none : su);
+			json_object_object_add(o, "SetuidKept", sk ? su : none);
+			json_object_object_add(o, "FileCapsRemoved", fk ? none2 : fc);
+			json_object_object_add(o, "FileCapsKept", fk ? fc : none2);
+			json_object_object_add(o, "SetuidRemovedCount", json_object_new_int64(sk ? 0 : nsu));
+			json_object_object_add(o, "SetuidKeptCount", json_object_new_int64(sk ? nsu : 0));
+			json_object_object_add(o, "FileCapsRemovedCount", json_object_new_int64(fk ? 0 : nfc));
+			json_object_object_add(o, "FileCapsKeptCount", json_object_new_int64(fk ? nfc : 0));
 			json_object_object_add(o, "XattrsDropped",
 					       json_object_new_int64(kj_get_i64(r, "xattrs_dropped", 0)));
 			json_object_put(r);

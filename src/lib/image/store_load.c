@@ -20,6 +20,8 @@
 #include "common/sha256.h"
 #include "common/strv.h"
 #include "image/apply.h"
+#include "image/cosign.h"
+#include "image/store_sig.h"
 #include "image/image.h"
 #include "image/source.h"
 
@@ -256,12 +258,34 @@ int kstore_load(struct kstore *s, const char *path, kstore_loaded_fn fn, void *u
 	if (kimage_open_all(path, &imgs, &n, e) < 0)
 		return -1;
 	struct kstore_pending *p = calloc(n, sizeof(*p));
-	int rc = p ? 0 : kerr_set(e, ENOMEM, "load %s", path);
+	struct kstore_sig **sigs = calloc(n, sizeof(*sigs));
+	size_t *nsig = calloc(n, sizeof(*nsig));
+	int rc = p && sigs && nsig ? 0 : kerr_set(e, ENOMEM, "load %s", path);
+	/* the signatures the archive brings, verified against their digests
+	 * with the rest before anything is visible */
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		if (stage_image(s, imgs[i], &p[i], e) < 0)
+		if (stage_image(s, imgs[i], &p[i], e) < 0 || kcosign_archive_sigs(imgs[i], &sigs[i], &nsig[i], e) < 0)
 			rc = n > 1 ? kerr_wrap(e, "%s: image %zu", path, i + 1) : kerr_wrap(e, "%s", path);
 	if (rc == 0 && kstore_add(s, p, n, fn, ud, e) < 0)
 		rc = kerr_wrap(e, "%s", path);
+	/* kept for the manifest they claim, when the store's image has it */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		for (size_t k = 0; rc == 0 && k < nsig[i]; k++) {
+			const char *md = imgs[i]->manifest_digest;
+			if (!kcosign_claims(&sigs[i][k], md))
+				continue;
+			if (kstore_sig_add(s, md, sigs[i][k].payload, sigs[i][k].payload_len, sigs[i][k].signature, e) <
+			    0) {
+				if (e->errnum == ENOENT) /* the store kept the image under another manifest */
+					*e = (kerr){ 0 };
+				else
+					rc = kerr_wrap(e, "%s: signatures", path);
+			}
+		}
+	for (size_t i = 0; sigs && i < n; i++)
+		kstore_sigs_free(sigs[i], nsig[i]);
+	free(sigs);
+	free(nsig);
 	kstore_pending_free(s, p, n);
 	kimage_close_all(imgs, n);
 	return rc;

@@ -1,6 +1,7 @@
 /* The store's side of a pull (store_pull.h): blobs streamed into tmp/ and
  * verified, then the image committed into the index. */
 #include "image/store_pull.h"
+#include "image/store_add.h"
 #include "image/source.h"
 #include "image/store.h"
 #include "image/store_int.h"
@@ -262,7 +263,16 @@ int kstore_pull_commit(struct kstore *s, struct kstore_pulled *p, const struct k
 	if (s->mode != KSTORE_EXCLUSIVE)
 		return kerr_msg(e, EPERM, "the store is not locked for writing");
 	struct kstore_image *have = kstore_find_image(s, p->rec->id);
-	if (!have && verify_layers(s, p, e) < 0)
+	if (kstore_layers_check(s, p->rec, e) < 0 || (!have && verify_layers(s, p, e) < 0))
 		return -1;
-	return commit_pulled(s, p, out, e);
+	if (commit_pulled(s, p, out, e) < 0)
+		return -1;
+	/* layers are unpacked at first use, by default; kept bits must be kept now */
+	if (s->keep) {
+		char **dirs;
+		if (kstore_layer_dirs(s, *out, &dirs, e) < 0)
+			return -1;
+		kstrv_free(dirs);
+	}
+	return 0;
 }

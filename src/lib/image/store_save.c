@@ -7,8 +7,10 @@
  * out and a blob that no longer matches its name fails the save.  An
  * image loaded from a legacy docker save has no manifest: one is made
  * (OCI media types; a layer's by the magic of its blob). */
+#include "image/cosign.h"
 #include "image/store.h"
 #include "image/store_int.h"
+#include "image/store_sig.h"
 
 #include "common/cleanup.h"
 #include "common/json.h"
@@ -166,6 +168,53 @@ static int add_manifest(struct saver *w, const struct kstore_image *img, char di
 	return kstrv_add(&w->written, digest) < 0 ? kerr_set(e, ENOMEM, "save") : 0;
 }
 
+/* TEXT (LEN bytes) as the blob of its digest, once per archive. */
+static int add_text_blob(struct saver *w, const char *text, size_t len, char digest[KSHA256_DIGEST], kerr *e)
+{
+	uint8_t sum[KSHA256_LEN];
+	char name[96];
+	ksha256(text, len, sum);
+	ksha256_digest(sum, digest);
+	if (kstrv_contains(w->written, digest))
+		return 0;
+	snprintf(name, sizeof(name), "blobs/sha256/%s", digest + 7);
+	if (add_header(w, name, S_IFREG | 0644, (int64_t)len, e) < 0 || add_data(w, name, text, len, e) < 0)
+		return -1;
+	return kstrv_add(&w->written, digest) < 0 ? kerr_set(e, ENOMEM, "save") : 0;
+}
+
+/* The signatures kept for the manifest MD, as cosign save writes them: a
+ * signature manifest (cosign.h) in the index, annotated kind
+ * dev.cosignproject.cosign/sigs and ref.name sha256-<hex>.sig. */
+static int add_signatures(struct saver *w, const char *md, json_object *index, kerr *e)
+{
+	struct kstore_sig *sigs;
+	size_t n;
+	if (kstore_sigs(w->s, md, &sigs, &n, e) < 0)
+		return kerr_wrap(e, "signatures");
+	int rc = 0;
+	char *cfg = NULL, *man = NULL, d[KSHA256_DIGEST], tag[80];
+	if (n && kcosign_build(sigs, n, &cfg, &man, e) < 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = add_text_blob(w, sigs[i].payload, sigs[i].payload_len, d, e);
+	if (rc == 0 && n &&
+	    (add_text_blob(w, cfg, strlen(cfg), d, e) < 0 || add_text_blob(w, man, strlen(man), d, e) < 0))
+		rc = -1;
+	if (rc == 0 && n) {
+		json_object *desc = descriptor(MT_MANIFEST, d, (int64_t)strlen(man)), *ann = json_object_new_object();
+		kcosign_tag(md, tag);
+		json_object_object_add(ann, "kind", json_object_new_string(KCOSIGN_KIND_SIGS));
+		json_object_object_add(ann, "org.opencontainers.image.ref.name", json_object_new_string(tag));
+		json_object_object_add(desc, "annotations", ann);
+		json_object_array_add(index, desc);
+	}
+	free(cfg);
+	free(man);
+	kstore_sigs_free(sigs, n);
+	return rc;
+}
+
 /* One image: its blobs, its index.json entries (one per name, as Docker
  * writes them) and its manifest.json entry. */
 static int save_image(struct saver *w, const struct kstore_image *img, char *const *names, json_object *index,
@@ -206,7 +255,7 @@ static int save_image(struct saver *w, const struct kstore_image *img, char *con
 		}
 		json_object_array_add(index, d);
 	}
-	return 0;
+	return img->manifest ? add_signatures(w, img->manifest, index, e) : 0;
 }
 
 static int save_all(struct saver *w, const char *const *refs, size_t n, kerr *e)

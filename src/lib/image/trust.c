@@ -386,7 +386,9 @@ static int identity_ok(const struct req *r, const char *full, const char *claime
 	}
 	if (!full)
 		return snprintf(why, wlen, "the image has no name to match its identity %s against", claimed), 0;
-	if (r->ident == ID_REPOSITORY) {
+	/* matchRepoDigestOrExact for an image named by digest (a pull by
+	 * digest): the repositories must match */
+	if (r->ident == ID_REPOSITORY || (r->ident == ID_REPO_DIGEST_OR_EXACT && strchr(full, '@'))) {
 		if (repo_len(c) == repo_len(full) && !strncmp(c, full, repo_len(c)))
 			return 1;
 		return snprintf(why, wlen, "it names repository %.*s, the image is %s", (int)repo_len(c), c, full), 0;
