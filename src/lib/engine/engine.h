@@ -157,6 +157,19 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e);
  * with VOLUMES its anonymous volumes too (those no other container uses). */
 int keng_remove(struct keng *g, const char *id, bool force, bool volumes, kerr *e);
 
+/* Run CMD in the running container ID (kapsel-runtime exec, with the
+ * container's process settings): the command's exit status (>= 0), or -1.
+ * USER is NAME|UID[:GROUP|GID] looked up in the container's own
+ * /etc/passwd and /etc/group; ENV adds to the container's environment.
+ * DETACH returns once it runs (0). */
+struct keng_exec {
+	char **cmd;
+	char **env;
+	const char *user, *workdir;
+	bool tty, interactive, detach;
+};
+int keng_exec(struct keng *g, const char *id, const struct keng_exec *x, kerr *e);
+
 /* ---- named volumes: ROOT/volumes/NAME/{volume.json,_data} ----
  * Docker's local driver: created by `volume create` or at a container's
  * first -v NAME:/path; a volume a container's record mounts is in use and
