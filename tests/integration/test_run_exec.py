@@ -51,6 +51,9 @@ def test_output_and_exit_code(k):
     assert k("exec", "kx", "true").returncode == 0
     p = k("exec", "kx", "/no/such/program")
     assert p.returncode != 0
+    # stdin only with -i
+    assert k("exec", "-i", "kx", "cat", input="typed\n").stdout == "typed\n"
+    assert k("exec", "kx", "cat", input="typed\n").stdout == ""
 
 
 def test_the_containers_restrictions(k):

@@ -15,6 +15,8 @@
  *   ROOT/netns/<id>                   its network namespace (loopback up), bind-
  *                                     mounted; released by rm, or by the next
  *                                     create once the directory is gone
+ *   ROOT/volumes/<name>/              a named volume (0700): volume.json and
+ *                                     _data, the directory -v NAME mounts
  *
  * Contract.  keng_create builds everything before anything is visible:
  * the image is resolved and its layers found, the overlay is mounted
