@@ -71,9 +71,10 @@ static int exec_run(const struct cli_call *c)
 {
 	const struct exec_args *a = c->opts;
 	if (a->privileged)
-		return cli_usage_error(c, "--privileged: kapsel never runs a process with every capability and no "
-					  "confinement; create the container with the one capability it needs "
-					  "(--cap-add)");
+		return cli_usage_error(c,
+				       "--privileged: kapsel never runs a process with every capability and no "
+				       "confinement; create the container with the one capability it needs "
+				       "(--cap-add)");
 	if (a->detach && (a->tty || a->interactive))
 		return cli_usage_error(c, "-d with -t or -i: a detached process has no terminal or stdin here");
 	struct keng_exec x = { .cmd = c->argv + 1,

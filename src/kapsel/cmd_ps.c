@@ -105,7 +105,9 @@ static json_object *row(json_object *o, bool trunc)
 	for (size_t i = 0; ms && json_object_is_type(ms, json_type_array) && i < json_object_array_length(ms); i++) {
 		json_object *m = json_object_array_get_idx(ms, i);
 		const char *t = kj_get_str(m, "Type") ?: "";
-		const char *what = !strcmp(t, "volume") ? kj_get_str(m, "Name") : !strcmp(t, "bind") ? kj_get_str(m, "Source") : NULL;
+		const char *what = !strcmp(t, "volume") ? kj_get_str(m, "Name")
+				   : !strcmp(t, "bind") ? kj_get_str(m, "Source")
+							: NULL;
 		vols += !strcmp(t, "volume");
 		size_t l = strlen(mounts);
 		if (what)

@@ -60,7 +60,8 @@ static json_object *ls_obj(json_object *v)
 		json_object_object_foreach(l, k, val)
 		{
 			size_t n = strlen(labels);
-			snprintf(labels + n, sizeof(labels) - n, "%s%s=%s", n ? "," : "", k, json_object_get_string(val));
+			snprintf(labels + n, sizeof(labels) - n, "%s%s=%s", n ? "," : "", k,
+				 json_object_get_string(val));
 		}
 	}
 	static const char *const na[] = { "Availability", "Group", "Links", "Size", "Status", NULL };

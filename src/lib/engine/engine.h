@@ -84,10 +84,10 @@ struct keng_opts {
 	const char *cpus;
 	char **ulimits; /* "nofile=1024[:2048]" */
 	const char *network;
-	char **tmpfs;  /* "/path[:opts]" */
+	char **tmpfs;   /* "/path[:opts]" */
 	char **volumes; /* -v SRC:DST[:OPTS] (engine/mounts.h) */
 	char **mounts;  /* --mount type=...,target=... */
-	char **labels; /* KEY=VALUE */
+	char **labels;  /* KEY=VALUE */
 	const char *hostname;
 	const char *stop_signal;
 	int stop_timeout; /* -1: the default */

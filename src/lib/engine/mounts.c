@@ -81,7 +81,8 @@ static int source_check(const char *what, struct keng_mount *m, kerr *e)
 					"directory, use absolute path",
 					what, m->source);
 	} else if (m->source && *m->source) {
-		return kerr_msg(e, EINVAL, "%s: invalid mount config for type \"tmpfs\": field Source must not be specified",
+		return kerr_msg(e, EINVAL,
+				"%s: invalid mount config for type \"tmpfs\": field Source must not be specified",
 				what);
 	}
 	return 0;
@@ -140,11 +141,15 @@ int keng_mount_parse_v(const char *spec, struct keng_mount *m, kerr *e)
 			if (!(m->propagation = strdup(*p)))
 				return kerr_errno(e, "-v");
 		} else if (!strcmp(*p, "z") || !strcmp(*p, "Z")) {
-			return kerr_msg(e, EINVAL, "-v %s: invalid mode: %s (z and Z relabel for SELinux, which this host "
-					"does not use)", spec, *p);
+			return kerr_msg(e, EINVAL,
+					"-v %s: invalid mode: %s (z and Z relabel for SELinux, which this host "
+					"does not use)",
+					spec, *p);
 		} else {
-			return kerr_msg(e, EINVAL, "-v %s: invalid mode: %s (kapsel knows ro, rw, nocopy for a volume, "
-					"and [r]private, [r]slave, [r]shared for a bind)", spec, *p);
+			return kerr_msg(e, EINVAL,
+					"-v %s: invalid mode: %s (kapsel knows ro, rw, nocopy for a volume, "
+					"and [r]private, [r]slave, [r]shared for a bind)",
+					spec, *p);
 		}
 	}
 	return 0;
@@ -196,15 +201,16 @@ int keng_mount_parse_mount(const char *spec, struct keng_mount *m, kerr *e)
 				return -1;
 			nocopy_set = true;
 		} else if (KEY("tmpfs-size")) {
-			if (!v || kunits_parse_size("--mount tmpfs-size", v, &m->tmpfs_size, e) < 0 || m->tmpfs_size <= 0)
+			if (!v || kunits_parse_size("--mount tmpfs-size", v, &m->tmpfs_size, e) < 0 ||
+			    m->tmpfs_size <= 0)
 				return kerr_msg(e, EINVAL, "%s: invalid value for tmpfs-size: %s", what, v ? v : "");
 			size_set = true;
 		} else if (KEY("tmpfs-mode")) {
 			char *end;
 			long md = v ? strtol(v, &end, 8) : -1;
 			if (!v || !*v || *end || md < 0 || md > 07777)
-				return kerr_msg(e, EINVAL, "%s: invalid value for tmpfs-mode: %s (octal, as 1770)", what,
-						v ? v : "");
+				return kerr_msg(e, EINVAL, "%s: invalid value for tmpfs-mode: %s (octal, as 1770)",
+						what, v ? v : "");
 			m->tmpfs_mode = (int)md;
 			mode_set = true;
 		} else if (KEY("bind-propagation")) {
@@ -231,13 +237,17 @@ int keng_mount_parse_mount(const char *spec, struct keng_mount *m, kerr *e)
 	else if (!strcmp(type, "tmpfs"))
 		m->type = KENG_MOUNT_TMPFS;
 	else
-		return kerr_msg(e, EINVAL, "%s: invalid mount config: mount type unknown: \"%s\" (kapsel has bind, "
-				"volume and tmpfs)", what, type);
+		return kerr_msg(e, EINVAL,
+				"%s: invalid mount config: mount type unknown: \"%s\" (kapsel has bind, "
+				"volume and tmpfs)",
+				what, type);
 	const char *tn = keng_mount_type_name(m->type);
 	if ((nocopy_set && m->type != KENG_MOUNT_VOLUME) || ((size_set || mode_set) && m->type != KENG_MOUNT_TMPFS) ||
 	    (prop_set && m->type != KENG_MOUNT_BIND))
-		return kerr_msg(e, EINVAL, "%s: invalid mount config for type \"%s\": an option of another type "
-				"(volume-nocopy is for volume, tmpfs-* for tmpfs, bind-propagation for bind)", what, tn);
+		return kerr_msg(e, EINVAL,
+				"%s: invalid mount config for type \"%s\": an option of another type "
+				"(volume-nocopy is for volume, tmpfs-* for tmpfs, bind-propagation for bind)",
+				what, tn);
 	if (m->type == KENG_MOUNT_VOLUME && m->source && !*m->source) {
 		free(m->source);
 		m->source = NULL;

@@ -21,11 +21,11 @@ enum keng_mount_type { KENG_MOUNT_BIND, KENG_MOUNT_VOLUME, KENG_MOUNT_TMPFS };
 
 struct keng_mount {
 	enum keng_mount_type type;
-	char *source;      /* bind: the host path; volume: its name, NULL for an anonymous one */
-	char *target;      /* absolute, clean */
+	char *source; /* bind: the host path; volume: its name, NULL for an anonymous one */
+	char *target; /* absolute, clean */
 	bool ro, nocopy;
-	bool anonymous;    /* a volume named by kapsel (-v DST, --mount without source) */
-	char *propagation; /* bind: NULL is rprivate */
+	bool anonymous;     /* a volume named by kapsel (-v DST, --mount without source) */
+	char *propagation;  /* bind: NULL is rprivate */
 	int64_t tmpfs_size; /* bytes, 0: kapsel.conf's */
 	int tmpfs_mode;     /* -1: 1777 */
 	char *mode;         /* -v's OPTS as given (inspect's Mode), "" for --mount */

@@ -13,6 +13,7 @@
 #include "common/units.h"
 #include "convert.h"
 #include "mounts.h"
+#include "volume.h"
 #include "oci/defaults.h"
 #include "oci/seccomp_default.h"
 #include "vocab/caps.h"
@@ -24,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -203,11 +203,8 @@ static int umounts_parse(struct keng_build *b, kerr *e)
 			return -1;
 		if (m->type == KENG_MOUNT_VOLUME && !m->source) {
 			char anon[65];
-			unsigned char rnd[32];
-			if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-				return kerr_errno(e, "getrandom");
-			for (int k = 0; k < 32; k++)
-				snprintf(anon + 2 * k, 3, "%02x", rnd[k]);
+			if (keng_volume_anon_name(anon, e) < 0)
+				return -1;
 			if (!(m->source = strdup(anon)))
 				return kerr_errno(e, "mounts");
 			m->anonymous = true;
@@ -220,7 +217,8 @@ static int umounts_parse(struct keng_build *b, kerr *e)
 				break;
 			size_t l = strcspn(*t, ":");
 			if (strlen(m->target) == l && !strncmp(*t, m->target, l))
-				return kerr_msg(e, EINVAL, "Duplicate mount point: %s (--tmpfs and a volume)", m->target);
+				return kerr_msg(e, EINVAL, "Duplicate mount point: %s (--tmpfs and a volume)",
+						m->target);
 		}
 	}
 	/* parents first, else a later mount hides an earlier one's child */
@@ -272,7 +270,8 @@ static int umount_add(struct keng_build *b, const struct keng_mount *m, json_obj
 		json_object_array_add(opts, json_object_new_string(m->ro ? "ro" : "rw"));
 		if (m->ro)
 			json_object_array_add(opts, json_object_new_string("rro"));
-		const char *prop = m->type == KENG_MOUNT_BIND ? m->propagation ? m->propagation : "rprivate" : "rprivate";
+		const char *prop =
+			m->type == KENG_MOUNT_BIND ? m->propagation ? m->propagation : "rprivate" : "rprivate";
 		json_object_array_add(opts, json_object_new_string(prop));
 		json_object_object_add(sm, "options", opts);
 		json_object_array_add(ms, sm);
@@ -285,10 +284,9 @@ static int umount_add(struct keng_build *b, const struct keng_mount *m, json_obj
 		json_object_object_add(rm, "Driver", json_object_new_string("local"));
 	json_object_object_add(rm, "Mode", json_object_new_string(m->mode ? m->mode : ""));
 	json_object_object_add(rm, "RW", json_object_new_boolean(!m->ro));
-	json_object_object_add(rm, "Propagation",
-			       json_object_new_string(m->type == KENG_MOUNT_BIND
-							      ? m->propagation ? m->propagation : "rprivate"
-							      : ""));
+	json_object_object_add(
+		rm, "Propagation",
+		json_object_new_string(m->type == KENG_MOUNT_BIND ? m->propagation ? m->propagation : "rprivate" : ""));
 	return 0;
 }
 

@@ -13,15 +13,15 @@ struct keng_build {
 	const struct keng_defaults *d;
 	json_object *image; /* the image config document */
 	const char *id, *name, *image_id, *created;
-	int rootfd;        /* the container's root, still writable */
-	const char *netns; /* the namespace file (network none) */
-	const char *volumes_dir; /* ROOT/volumes: a named volume is DIR/NAME/_data */
+	int rootfd;                 /* the container's root, still writable */
+	const char *netns;          /* the namespace file (network none) */
+	const char *volumes_dir;    /* ROOT/volumes: a named volume is DIR/NAME/_data */
 	struct keng_mount *umounts; /* out: -v's and --mount's, parents first (free with keng_build_clear) */
 	size_t n_umounts;
-	uid_t uid;         /* out: the process's uid and gid (inside) */
+	uid_t uid; /* out: the process's uid and gid (inside) */
 	gid_t gid;
-	bool userns;       /* out: the process runs as root in a user namespace */
-	bool read_only;    /* out: mount the root read-only */
+	bool userns;    /* out: the process runs as root in a user namespace */
+	bool read_only; /* out: mount the root read-only */
 };
 
 /* Build config.json (*spec) and container.json (*record).  Resolves the

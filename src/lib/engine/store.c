@@ -426,8 +426,8 @@ static void create_undo(struct create_job *j)
  * namespace, then the named volumes (made, populated from the image at
  * their first use, given to the container's user). */
 static int create_mounted(struct keng *g, const struct keng_opts *o, const struct keng_defaults *d,
-			  struct keng_build *bp, char **layers, const char *upper, const char *work, struct create_job *j,
-			  kerr *e)
+			  struct keng_build *bp, char **layers, const char *upper, const char *work,
+			  struct create_job *j, kerr *e)
 {
 	(void)o;
 	struct keng_build b = *bp;
@@ -460,8 +460,8 @@ static int create_mounted(struct keng *g, const struct keng_opts *o, const struc
 		bool created = false;
 		if (m->type != KENG_MOUNT_VOLUME)
 			continue;
-		int r = keng_volume_prepare(g, m->source, m->anonymous, !m->nocopy, j->mfd, m->target, vu, vg,
-					    &created, e);
+		int r = keng_volume_prepare(g, m->source, m->anonymous, !m->nocopy, j->mfd, m->target, vu, vg, &created,
+					    e);
 		if (created) {
 			_cleanup_free_ char *vp = keng_volume_path(g, m->source, NULL);
 			if (!vp || kstrv_add(&j->new_volumes, vp) < 0)

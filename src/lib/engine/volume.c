@@ -207,7 +207,8 @@ int keng_volume_users(const struct keng *g, const char *name, char ***ids, kerr 
 		json_object *ms = kj_get(rec, "Mounts");
 		for (size_t i = 0; ms && i < json_object_array_length(ms); i++) {
 			json_object *m = json_object_array_get_idx(ms, i);
-			if (!strcmp(kj_get_str(m, "Type") ?: "", "volume") && !strcmp(kj_get_str(m, "Name") ?: "", name)) {
+			if (!strcmp(kj_get_str(m, "Type") ?: "", "volume") &&
+			    !strcmp(kj_get_str(m, "Name") ?: "", name)) {
 				if (kstrv_add(&out, *id) < 0)
 					return kerr_errno(e, "volume %s", name);
 				break;
