@@ -126,7 +126,9 @@ def test_bind_source_must_exist_and_bad_specs(k):
         assert p.returncode != 0 and msg in p.stderr, (val, p.stderr)
     p = k("create", "-v", f"{d}:/m", "-v", "x1:/m", "kv/plain:1", "true")
     assert "Duplicate mount point: /m" in p.stderr
-    # shared propagation is the runtime policy's to refuse
+    # a sensitive host path is the runtime policy's to refuse, so is shared propagation
+    p = k("run", "--rm", "-v", "/etc:/hostetc:ro", "kv/plain:1", "true")
+    assert p.returncode == 125 and "B8" in p.stderr, p.stderr
     p = k("run", "--rm", "-v", f"{d}:/m:rshared", "kv/plain:1", "true")
     assert p.returncode == 125 and "B13" in p.stderr, p.stderr
     assert k.out("ps", "-aq") == ""
