@@ -88,6 +88,20 @@ def test_bind_ro_refuses_writes(k, flag):
     assert "ro" in opts and "nosuid" in opts and "nodev" in opts and "noexec" not in opts
 
 
+def test_bind_submounts_are_nosuid_nodev_too(k):
+    d = hostdir(k)
+    sub = os.path.join(d, "sub")
+    os.mkdir(sub)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "suid,dev,size=1m", "kv-sub", sub], check=True)
+    try:
+        p = k("run", "--rm", "-v", f"{d}:/mnt:ro", "kv/plain:1", "grep", " /mnt/sub ", "/proc/mounts")
+        assert p.returncode == 0, p.stderr
+        opts = p.stdout.split()[3].split(",")
+        assert "nosuid" in opts and "nodev" in opts and "ro" in opts, p.stdout
+    finally:
+        subprocess.run(["umount", sub], check=True)
+
+
 def test_bind_file(k):
     d = hostdir(k)
     f = os.path.join(d, "conf")
