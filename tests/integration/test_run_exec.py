@@ -107,6 +107,15 @@ def test_tty(k):
     assert code == 3 and re.search(rb"^/dev/pts/\d+\r$", out, re.M), out
     code, out = run_in_pty(k.argv("exec", "-it", "kx", "sh"), answer=(b"$ ", b"echo typed-$((40+2)); exit 5\r"))
     assert code == 5 and b"typed-42" in out, out
+    # a container made with -t: exec without -t has no terminal
+    k.out("run", "-d", "-t", "--name", "kx-tty", "--restart", "no", "kx/plain:1", "sleep", "1000", env=k.env)
+    try:
+        p = k("exec", "kx-tty", "sh", "-c", "tty; echo out")
+        assert p.stdout == "not a tty\nout\n", (p.stdout, p.stderr)
+        code, out = run_in_pty(k.argv("exec", "-t", "kx-tty", "tty"))
+        assert code == 0 and re.search(rb"^/dev/pts/\d+\r$", out, re.M), out
+    finally:
+        k("rm", "-f", "kx-tty", env=k.env)
 
 
 def test_stopped_or_created_container_is_refused(k):

@@ -234,6 +234,9 @@ int keng_exec(struct keng *g, const char *id, const struct keng_exec *x, kerr *e
 		if (add(&argv, "--tty", e) < 0 || add(&argv, "--console-socket", e) < 0 || add(&argv, sock, e) < 0)
 			goto fail;
 	}
+	/* no -t: no terminal, even in a container made with -t (as Docker's) */
+	if (!x->tty && add(&argv, "--tty=false", e) < 0)
+		goto fail;
 	if (x->detach && add(&argv, "--detach", e) < 0)
 		goto fail;
 	if (add(&argv, id, e) < 0)
