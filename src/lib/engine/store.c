@@ -425,13 +425,10 @@ static void create_undo(struct create_job *j)
 /* After keng_build: the root again over idmapped layers for a user
  * namespace, then the named volumes (made, populated from the image at
  * their first use, given to the container's user). */
-static int create_mounted(struct keng *g, const struct keng_opts *o, const struct keng_defaults *d,
-			  struct keng_build *bp, char **layers, const char *upper, const char *work,
-			  struct create_job *j, kerr *e)
+static int create_mounted(struct keng *g, const struct keng_defaults *d, const struct keng_build *b, char **layers,
+			  const char *upper, const char *work, struct create_job *j, kerr *e)
 {
-	(void)o;
-	struct keng_build b = *bp;
-	if (b.userns) {
+	if (b->userns) {
 		/* root in a user namespace: the same root again over idmapped
 		 * layers, so the namespace's root owns what the host's root owns
 		 * in the image; the container's own upper layer (what keng_build
@@ -453,10 +450,10 @@ static int create_mounted(struct keng *g, const struct keng_opts *o, const struc
 			j->netns = NULL;
 		}
 	}
-	uid_t vu = b.userns ? (uid_t)d->userns_host_uid : b.uid;
-	gid_t vg = b.userns ? (gid_t)d->userns_host_uid : b.gid;
-	for (size_t i = 0; i < b.n_umounts; i++) {
-		const struct keng_mount *m = &b.umounts[i];
+	uid_t vu = b->userns ? (uid_t)d->userns_host_uid : b->uid;
+	gid_t vg = b->userns ? (gid_t)d->userns_host_uid : b->gid;
+	for (size_t i = 0; i < b->n_umounts; i++) {
+		const struct keng_mount *m = &b->umounts[i];
 		bool created = false;
 		if (m->type != KENG_MOUNT_VOLUME)
 			continue;
@@ -529,7 +526,7 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 				.rootfd = j->mfd,
 				.netns = j->netns,
 				.volumes_dir = vdir };
-	int rc = keng_build(&b, &spec, &rec, e) < 0 ? -1 : create_mounted(g, o, d, &b, layers, upper, work, j, e);
+	int rc = keng_build(&b, &spec, &rec, e) < 0 ? -1 : create_mounted(g, d, &b, layers, upper, work, j, e);
 	keng_build_clear(&b);
 	if (rc < 0)
 		return -1;
