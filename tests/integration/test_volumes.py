@@ -33,6 +33,7 @@ def k(tmp_path_factory):
         "kv/seed:1": ([bb, mkrunimage.files_layer({"data": ("dir", 0o750), "data/seed": b"from the image\n",
                                                    "data/sub/deep": b"deep\n", "data/link": ("symlink", "/etc/passwd")})],
                       {"Cmd": ["sh"], "Volumes": {"/cache": {}}}),
+        "kv/nest:1": ([bb], {"Cmd": ["sh"], "Volumes": {"/srv/cache": {}}}),
         # the attack: the mount target is a symlink out of the root
         "kv/evil:1": ([bb, mkrunimage.files_layer({"data": ("symlink", "/etc"),
                                                    "data2": ("symlink", "../../../../../../etc"),
@@ -188,6 +189,21 @@ def test_image_volume_is_tmpfs_unless_named(k):
     assert p.stdout.split()[2] == "tmpfs", p.stdout
     p = k("run", "--rm", "-v", "kv-cache:/cache", "kv/seed:1", "grep", " /cache ", "/proc/mounts")
     assert p.returncode == 0 and p.stdout.split()[2] != "tmpfs", p.stdout
+
+
+def test_mounts_go_parents_first(k):
+    # the image's /srv/cache tmpfs goes on top of -v DIR:/srv, not under it
+    d = hostdir(k)
+    p = k("run", "--rm", "-v", f"{d}:/srv", "kv/nest:1", "sh", "-c",
+          "echo x > /srv/cache/f && echo wrote; grep -c ' /srv/cache tmpfs ' /proc/mounts")
+    assert p.stdout == "wrote\n1\n", (p.stdout, p.stderr)
+    assert not os.path.exists(os.path.join(d, "cache", "f"))
+    # and -v order does not matter
+    p = k("run", "--rm", "-v", "kv-child:/a/b", "-v", "kv-parent:/a", "kv/plain:1", "sh", "-c",
+          "echo c > /a/b/f; echo p > /a/g")
+    assert p.returncode == 0, p.stderr
+    assert os.path.exists(os.path.join(data(k, "kv-child"), "f"))
+    assert os.path.exists(os.path.join(data(k, "kv-parent"), "g"))
 
 
 def test_tmpfs_mount(k):

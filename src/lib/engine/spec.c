@@ -186,6 +186,33 @@ static const struct keng_mount *umount_at(const struct keng_build *b, const char
 	return NULL;
 }
 
+/* Order the mounts of MS from FROM on parents first (stable): a tmpfs
+ * for an image's /data/cache after -v x:/data, not hidden by it. */
+static int sort_by_depth(json_object *ms, size_t from)
+{
+	size_t n = json_object_array_length(ms);
+	if (n <= from + 1)
+		return 0;
+	json_object **v = calloc(n - from, sizeof(*v));
+	if (!v)
+		return -1;
+	for (size_t i = from; i < n; i++)
+		v[i - from] = json_object_get(json_object_array_get_idx(ms, i));
+	for (size_t i = 1; i < n - from; i++)
+		for (size_t j = i; j > 0 && depth(kj_get_str(v[j - 1], "destination") ?: "") >
+						    depth(kj_get_str(v[j], "destination") ?: "");
+		     j--) {
+			json_object *t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	json_object_array_del_idx(ms, from, n - from);
+	for (size_t i = 0; i < n - from; i++)
+		json_object_array_add(ms, v[i]);
+	free(v);
+	return 0;
+}
+
 /* -v and --mount into b->umounts: parsed, anonymous volumes named, no two
  * at one place, parents before children. */
 static int umounts_parse(struct keng_build *b, kerr *e)
@@ -212,9 +239,7 @@ static int umounts_parse(struct keng_build *b, kerr *e)
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(b->umounts[j].target, m->target))
 				return kerr_msg(e, EINVAL, "Duplicate mount point: %s", m->target);
-		for (char **t = b->o->tmpfs; t; t++) {
-			if (!*t)
-				break;
+		for (char **t = b->o->tmpfs; t && *t; t++) {
 			size_t l = strcspn(*t, ":");
 			if (strlen(m->target) == l && !strncmp(*t, m->target, l))
 				return kerr_msg(e, EINVAL, "Duplicate mount point: %s (--tmpfs and a volume)",
@@ -322,6 +347,7 @@ static int mounts(struct keng_build *b, json_object *spec, json_object *host, js
 	for (size_t i = 0; i < ARRAY_SIZE(std); i++)
 		if (!kj_get(tm, std[i].dest) && !umount_at(b, std[i].dest))
 			json_object_array_add(ms, tmpfs(std[i].dest, std[i].mode, std[i].size, NULL));
+	size_t custom = json_object_array_length(ms); /* --tmpfs, Volumes, -v, --mount from here */
 	json_object_object_foreach(tm, dest, val)
 		json_object_array_add(ms, tmpfs(dest, "mode=1777", d->tmp_size, kj_str(val)));
 	/* the image's Volumes: a tmpfs each, unless -v or --mount puts one there */
@@ -350,6 +376,8 @@ static int mounts(struct keng_build *b, json_object *spec, json_object *host, js
 	for (size_t i = 0; i < b->n_umounts; i++)
 		if (umount_add(b, &b->umounts[i], ms, record_mounts, e) < 0)
 			return -1;
+	if (sort_by_depth(ms, custom) < 0)
+		return kerr_errno(e, "mounts");
 	/* mount points exist before the root turns read-only; resolved inside
 	 * the root (an image's /data -> /etc is its own /etc) */
 	static const char *const base[] = { "/proc", "/sys", "/dev", NULL };
