@@ -38,7 +38,7 @@ static int prune_run(const struct cli_call *c)
 		}
 		if (!strcmp(st.status, "running") || !strcmp(st.status, "restarting"))
 			continue;
-		if (keng_remove(g, *p, false, &e) < 0)
+		if (keng_remove(g, *p, false, false, &e) < 0)
 			rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
 		else
 			printf("%s\n", *p);

@@ -98,8 +98,24 @@ static json_object *row(json_object *o, bool trunc)
 		}
 	}
 	json_object_object_add(r, "Labels", json_object_new_string(labels));
-	json_object_object_add(r, "LocalVolumes", json_object_new_string("0"));
-	json_object_object_add(r, "Mounts", json_object_new_string(""));
+	/* Docker's: the volumes' names and the binds' sources; the count of volumes */
+	char mounts[1024] = "", nvol[16];
+	int vols = 0;
+	json_object *ms = kj_get(o, "Mounts");
+	for (size_t i = 0; ms && json_object_is_type(ms, json_type_array) && i < json_object_array_length(ms); i++) {
+		json_object *m = json_object_array_get_idx(ms, i);
+		const char *t = kj_get_str(m, "Type") ?: "";
+		const char *what = !strcmp(t, "volume") ? kj_get_str(m, "Name")
+				   : !strcmp(t, "bind") ? kj_get_str(m, "Source")
+							: NULL;
+		vols += !strcmp(t, "volume");
+		size_t l = strlen(mounts);
+		if (what)
+			snprintf(mounts + l, sizeof(mounts) - l, "%s%s", l ? "," : "", what);
+	}
+	snprintf(nvol, sizeof(nvol), "%d", vols);
+	json_object_object_add(r, "LocalVolumes", json_object_new_string(nvol));
+	json_object_object_add(r, "Mounts", json_object_new_string(mounts));
 	json_object_object_add(r, "Names", json_object_new_string(*name == '/' ? name + 1 : name));
 	json_object_object_add(r, "Networks",
 			       json_object_new_string(kj_get_str(kj_get(o, "HostConfig"), "NetworkMode") ?: ""));

@@ -1,20 +1,22 @@
-/* kapsel rm [-f] CONTAINER...: remove containers: the overlay unmounted,
- * the network namespace released, the directory gone. */
+/* kapsel rm [-f] [-v] CONTAINER...: remove containers: the overlay
+ * unmounted, the network namespace released, the directory gone; with -v
+ * its anonymous volumes too. */
 #include "kapsel.h"
 
 struct rm_args {
-	int force;
+	int force, volumes;
 };
 
 static const struct cli_option rm_options[] = {
 	CLI_OPT_FLAG('f', "force", struct rm_args, force, "kill a running container first"),
+	CLI_OPT_FLAG('v', "volumes", struct rm_args, volumes, "remove its anonymous volumes too"),
 	CLI_OPT_END,
 };
 
 static int rm_one(const struct cli_call *c, struct keng *g, const char *id, kerr *e)
 {
 	const struct rm_args *a = c->opts;
-	return keng_remove(g, id, a->force, e);
+	return keng_remove(g, id, a->force, a->volumes, e);
 }
 
 static int rm_run(const struct cli_call *c)

@@ -39,7 +39,7 @@ static int run_run(const struct cli_call *c)
 	if (a->detach) {
 		if (keng_start(g, id, &e) < 0) {
 			kerr ig = { 0 };
-			keng_remove(g, id, true, &ig);
+			keng_remove(g, id, true, true, &ig);
 			keng_close(g);
 			return cli_error(c, KAPSEL_RUN_FAILED, "%s", e.msg);
 		}
@@ -53,7 +53,7 @@ static int run_run(const struct cli_call *c)
 		cli_error(c, KAPSEL_RUN_FAILED, "%s", e.msg);
 	if (a->c.o.auto_remove) {
 		kerr re = { 0 };
-		if (keng_remove(g, id, true, &re) < 0)
+		if (keng_remove(g, id, true, true, &re) < 0)
 			cli_error(c, KAPSEL_RUN_FAILED, "%s", re.msg);
 	}
 	keng_close(g);

@@ -39,6 +39,8 @@ extern const struct cli_command cmd_cp;
 extern const struct cli_command cmd_rename;
 extern const struct cli_command cmd_restart;
 extern const struct cli_command cmd_container;
+extern const struct cli_command cmd_volume;
+extern const struct cli_command cmd_exec;
 extern const struct cli_command cmd_pull;
 extern const struct cli_command cmd_push;
 extern const struct cli_command cmd_login;

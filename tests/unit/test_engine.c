@@ -9,6 +9,7 @@
 #include "common/strv.h"
 #include "engine/convert.h"
 #include "engine/engine.h"
+#include "engine/mounts.h"
 #include "engine/spec.h"
 #include "engine/template.h"
 
@@ -472,6 +473,105 @@ static void test_template(void **state)
 	json_object_put(o);
 }
 
+/* ---- -v and --mount ---- */
+
+static void test_mount_v(void **state)
+{
+	(void)state;
+	kerr e = { 0 };
+	struct keng_mount m = { 0 };
+	assert_int_equal(keng_mount_parse_v("/host/dir:/data:ro,rslave", &m, &e), 0);
+	assert_int_equal(m.type, KENG_MOUNT_BIND);
+	assert_string_equal(m.source, "/host/dir");
+	assert_string_equal(m.target, "/data");
+	assert_true(m.ro);
+	assert_string_equal(m.propagation, "rslave");
+	assert_string_equal(m.mode, "ro,rslave");
+	assert_int_equal(keng_mount_parse_v("cache:/var/cache:nocopy", &m, &e), 0);
+	assert_int_equal(m.type, KENG_MOUNT_VOLUME);
+	assert_string_equal(m.source, "cache");
+	assert_true(m.nocopy && !m.ro);
+	assert_int_equal(keng_mount_parse_v("/anon", &m, &e), 0);
+	assert_int_equal(m.type, KENG_MOUNT_VOLUME);
+	assert_null(m.source);
+	assert_string_equal(m.target, "/anon");
+	static const char *const bad[][2] = {
+		{ "/a:/b:z", "invalid mode: z" },
+		{ "/a:/b:nocopy", "invalid mode: nocopy" }, /* a volume's option, not a bind's */
+		{ "vv:/b:rshared", "invalid mode: rshared" },
+		{ "/a:/b:ro,rw", "conflict" },
+		{ "/a:/b:", "invalid volume specification" },
+		{ ":/b", "invalid volume specification" },
+		{ "a:b:c:d", "invalid volume specification: 'a:b:c:d'" },
+		{ "vv:rel", "mount path must be absolute" },
+		{ "vv:/", "invalid mount path" },
+		{ "vv:/a/../etc", "invalid mount path" },
+		{ "../x:/b", "invalid characters for a local volume name" },
+		{ "x:/b", "invalid characters for a local volume name" }, /* one character: too short */
+		{ "", "invalid volume specification" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		kerr_clear(&e);
+		assert_int_equal(keng_mount_parse_v(bad[i][0], &m, &e), -1);
+		if (!strstr(e.msg, bad[i][1]))
+			fail_msg("-v %s: %s", bad[i][0], e.msg);
+		assert_int_equal(e.errnum, EINVAL);
+	}
+	keng_mount_clear(&m);
+}
+
+static void test_mount_flag(void **state)
+{
+	(void)state;
+	kerr e = { 0 };
+	struct keng_mount m = { 0 };
+	assert_int_equal(keng_mount_parse_mount("type=bind,src=/h,dst=/c,readonly,bind-propagation=rslave", &m, &e), 0);
+	assert_int_equal(m.type, KENG_MOUNT_BIND);
+	assert_string_equal(m.source, "/h");
+	assert_string_equal(m.target, "/c");
+	assert_true(m.ro);
+	assert_string_equal(m.propagation, "rslave");
+	assert_int_equal(keng_mount_parse_mount("target=/v,source=data,readonly=false,volume-nocopy=true", &m, &e), 0);
+	assert_int_equal(m.type, KENG_MOUNT_VOLUME); /* Docker's default type */
+	assert_string_equal(m.source, "data");
+	assert_true(!m.ro && m.nocopy);
+	assert_int_equal(keng_mount_parse_mount("type=volume,target=/v", &m, &e), 0);
+	assert_null(m.source);
+	assert_int_equal(keng_mount_parse_mount("type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=1770", &m, &e), 0);
+	assert_int_equal(m.type, KENG_MOUNT_TMPFS);
+	assert_int_equal(m.tmpfs_size, 1 << 20);
+	assert_int_equal(m.tmpfs_mode, 01770);
+	static const char *const bad[][2] = {
+		{ "type=bind,source=/h,target=/c,colour=red", "unexpected key 'colour' in 'colour=red'" },
+		{ "type=nfs,target=/c", "mount type unknown: \"nfs\"" },
+		{ "type=bind,source=/h", "field Target must not be empty" },
+		{ "type=bind,target=/c", "field Source must not be empty" },
+		{ "type=bind,source=rel,target=/c", "'rel' mount path must be absolute" },
+		{ "type=tmpfs,source=x,target=/c", "field Source must not be specified" },
+		{ "type=bind,source=/h,target=/c,volume-nocopy", "an option of another type" },
+		{ "type=volume,target=/c,tmpfs-size=1m", "an option of another type" },
+		{ "type=tmpfs,target=/c,tmpfs-mode=99", "invalid value for tmpfs-mode" },
+		{ "type=tmpfs,target=/c,tmpfs-size=lots", "invalid value for tmpfs-size" },
+		{ "type=bind,source=/h,target=/c,readonly=maybe", "expected true or false" },
+		{ "type=bind,source=/h,target=/c,bind-propagation=up", "invalid value for bind-propagation" },
+		{ "type=bind,,source=/h,target=/c", "an empty field" },
+		{ "type=volume,source=a/b,target=/c", "invalid characters" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		kerr_clear(&e);
+		assert_int_equal(keng_mount_parse_mount(bad[i][0], &m, &e), -1);
+		if (!strstr(e.msg, bad[i][1]))
+			fail_msg("--mount %s: %s", bad[i][0], e.msg);
+	}
+	assert_true(keng_volume_name_ok("ab"));
+	assert_true(keng_volume_name_ok("my_vol.1-x"));
+	assert_false(keng_volume_name_ok("a"));
+	assert_false(keng_volume_name_ok("-ab"));
+	assert_false(keng_volume_name_ok(".."));
+	assert_false(keng_volume_name_ok("a/b"));
+	keng_mount_clear(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +591,8 @@ int main(void)
 		cmocka_unit_test(test_defaults_file),
 		cmocka_unit_test(test_label_reserved),
 		cmocka_unit_test(test_template),
+		cmocka_unit_test(test_mount_v),
+		cmocka_unit_test(test_mount_flag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

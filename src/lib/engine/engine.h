@@ -15,6 +15,8 @@
  *   ROOT/netns/<id>                   its network namespace (loopback up), bind-
  *                                     mounted; released by rm, or by the next
  *                                     create once the directory is gone
+ *   ROOT/volumes/<name>/              a named volume (0700): volume.json and
+ *                                     _data, the directory -v NAME mounts
  *
  * Contract.  keng_create builds everything before anything is visible:
  * the image is resolved and its layers found, the overlay is mounted
@@ -82,8 +84,10 @@ struct keng_opts {
 	const char *cpus;
 	char **ulimits; /* "nofile=1024[:2048]" */
 	const char *network;
-	char **tmpfs;  /* "/path[:opts]" */
-	char **labels; /* KEY=VALUE */
+	char **tmpfs;   /* "/path[:opts]" */
+	char **volumes; /* -v SRC:DST[:OPTS] (engine/mounts.h) */
+	char **mounts;  /* --mount type=...,target=... */
+	char **labels;  /* KEY=VALUE */
 	const char *hostname;
 	const char *stop_signal;
 	int stop_timeout; /* -1: the default */
@@ -204,7 +208,38 @@ int keng_wait(struct keng *g, const char *id, int *code, kerr *e);
 /* Give the container the name NAME (exclusive lock; unique, as create's). */
 int keng_rename(struct keng *g, const char *id, const char *name, kerr *e);
 /* Remove (FORCE: kill a running one first): unmount the overlay and the
- * network namespace, delete it from the runtime, remove the directory. */
-int keng_remove(struct keng *g, const char *id, bool force, kerr *e);
+ * network namespace, delete it from the runtime, remove the directory;
+ * with VOLUMES its anonymous volumes too (those no other container uses). */
+int keng_remove(struct keng *g, const char *id, bool force, bool volumes, kerr *e);
+
+/* Run CMD in the running container ID (kapsel-runtime exec, with the
+ * container's process settings): the command's exit status (>= 0), or -1.
+ * USER is NAME|UID[:GROUP|GID] looked up in the container's own
+ * /etc/passwd and /etc/group; ENV adds to the container's environment.
+ * DETACH returns once it runs (0). */
+struct keng_exec {
+	char **cmd;
+	char **env;
+	const char *user, *workdir;
+	bool tty, interactive, detach;
+};
+int keng_exec(struct keng *g, const char *id, const struct keng_exec *x, kerr *e);
+
+/* ---- named volumes: ROOT/volumes/NAME/{volume.json,_data} ----
+ * Docker's local driver: created by `volume create` or at a container's
+ * first -v NAME:/path; a volume a container's record mounts is in use and
+ * cannot be removed. */
+/* NAME NULL: an anonymous name; an existing NAME is that volume. */
+int keng_volume_create(struct keng *g, const char *name, char *const *labels, char name_out[256], kerr *e);
+/* Every volume name, sorted. */
+int keng_volume_list(const struct keng *g, char ***names, kerr *e);
+/* Docker's volume inspect object (ENOENT: "no such volume"). */
+int keng_volume_inspect(const struct keng *g, const char *name, json_object **out, kerr *e);
+/* The IDs of the containers that mount NAME. */
+int keng_volume_users(const struct keng *g, const char *name, char ***ids, kerr *e);
+/* EBUSY while a container uses it (Docker's "volume is in use"). */
+int keng_volume_remove(struct keng *g, const char *name, kerr *e);
+/* Remove the unused anonymous volumes (ALL: every unused one). */
+int keng_volume_prune(struct keng *g, bool all, char ***removed, kerr *e);
 
 #endif

@@ -4,6 +4,8 @@
 
 #include "engine.h"
 
+#include <sys/types.h>
+
 struct keng {
 	char *root; /* kapsel --root */
 	char *cdir; /* ROOT/containers */
@@ -46,5 +48,13 @@ void keng_names_drop(const struct keng *g, const char *name, const char *id);
  * QUIET (stdout and stderr then collected into E's message on failure).
  * Returns its exit status (>= 0) or -1. */
 int keng_runtime(const struct keng *g, const char *const *args, bool quiet, kerr *e);
+
+/* fork + exec ARGV with stdin from STDIN_FD (-1: /dev/null) and, when
+ * OUT_FD >= 0, stdout and stderr to it; signals unblocked in the child. */
+pid_t keng_spawn(char *const *argv, int stdin_fd, int out_fd, kerr *e);
+/* Wait for PID: its exit status, 128 + signal, or -1. */
+int keng_reap(pid_t pid, kerr *e);
+/* Copy what is readable on FROM to TO; 0 at EOF (or a write failure). */
+ssize_t keng_relay(int from, int to);
 
 #endif

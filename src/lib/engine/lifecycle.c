@@ -15,6 +15,8 @@
 #include "common/time.h"
 #include "linux/terminal.h"
 #include "rootfs.h"
+#include "volume.h"
+#include "common/strv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,9 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* fork + exec ARGV with stdin from STDIN_FD (-1: /dev/null) and, when
- * OUT_FD >= 0, stdout and stderr to it; signals unblocked in the child. */
-static pid_t spawn(char *const *argv, int stdin_fd, int out_fd, kerr *e)
+pid_t keng_spawn(char *const *argv, int stdin_fd, int out_fd, kerr *e)
 {
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -55,7 +55,7 @@ static pid_t spawn(char *const *argv, int stdin_fd, int out_fd, kerr *e)
 	return pid;
 }
 
-static int reap(pid_t pid, kerr *e)
+int keng_reap(pid_t pid, kerr *e)
 {
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
@@ -74,10 +74,10 @@ int keng_runtime(const struct keng *g, const char *const *args, bool quiet, kerr
 	_cleanup_close_ int out = -1;
 	if (quiet && (out = memfd_create("runtime-out", MFD_CLOEXEC)) < 0)
 		return kerr_errno(e, "memfd");
-	pid_t pid = spawn((char *const *)argv, -1, out >= 0 ? dup(out) : -1, e);
+	pid_t pid = keng_spawn((char *const *)argv, -1, out >= 0 ? dup(out) : -1, e);
 	if (pid < 0)
 		return -1;
-	int rc = reap(pid, e);
+	int rc = keng_reap(pid, e);
 	if (rc > 0 && quiet) {
 		char buf[1024] = { 0 };
 		ssize_t r = pread(out, buf, sizeof(buf) - 1, 0);
@@ -113,10 +113,10 @@ int keng_top(const struct keng *g, const char *id, char *const *ps_args, kerr *e
 		argv[k++] = "--";
 	for (size_t i = 0; i < n; i++)
 		argv[k++] = ps_args[i];
-	pid_t pid = spawn((char *const *)argv, -1, -1, e);
+	pid_t pid = keng_spawn((char *const *)argv, -1, -1, e);
 	if (pid < 0)
 		return -1;
-	int rc = reap(pid, e);
+	int rc = keng_reap(pid, e);
 	return rc < 0 ? -1 : rc ? kerr_msg(e, EIO, "top %.12s: %s ps exited with %d", id, g->runtime, rc) : 0;
 }
 
@@ -234,8 +234,7 @@ static int fg_create_exit(struct kloop_source *s, const siginfo_t *si, void *dat
 	return 0;
 }
 
-/* Copy what is readable on FROM to TO (all of it); 0 at EOF. */
-static ssize_t relay(int from, int to)
+ssize_t keng_relay(int from, int to)
 {
 	char buf[8192];
 	ssize_t n = read(from, buf, sizeof(buf));
@@ -257,7 +256,7 @@ static int fg_out(struct kloop_source *s, int fd, uint32_t ev, void *data, kerr 
 	(void)ev;
 	(void)e;
 	struct fg *f = data;
-	if (relay(fd, 1) == 0) {
+	if (keng_relay(fd, 1) == 0) {
 		kloop_remove(s);
 		f->out_src = NULL;
 	}
@@ -269,7 +268,7 @@ static int fg_in(struct kloop_source *s, int fd, uint32_t ev, void *data, kerr *
 	(void)ev;
 	(void)e;
 	struct fg *f = data;
-	if (relay(fd, f->master) == 0) {
+	if (keng_relay(fd, f->master) == 0) {
 		kloop_remove(s);
 		f->in_src = NULL;
 	}
@@ -293,13 +292,13 @@ static int create_with_console(struct kloop *l, struct fg *f, const char **argv,
 	}
 	argv[argc] = "--console-socket";
 	argv[argc + 1] = sa.sun_path;
-	pid_t rt = spawn((char *const *)argv, interactive ? 0 : -1, -1, e);
+	pid_t rt = keng_spawn((char *const *)argv, interactive ? 0 : -1, -1, e);
 	if (rt < 0)
 		goto out;
 	if (!(f->listen_src = kloop_add_io(l, ls, EPOLLIN, fg_accept, f, e)) ||
 	    !(f->create_src = kloop_add_child(l, rt, 0, fg_create_exit, f, e))) {
 		kill(rt, SIGKILL);
-		reap(rt, e);
+		keng_reap(rt, e);
 		goto out;
 	}
 	if (kloop_run(l, e) < 0)
@@ -380,8 +379,8 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 		rc = create_with_console(l, &f, argv, argc, interactive, e);
 	} else {
 		argv[argc] = id;
-		pid_t rt = spawn((char *const *)argv, interactive ? 0 : -1, -1, e);
-		rc = rt < 0 ? -1 : reap(rt, e);
+		pid_t rt = keng_spawn((char *const *)argv, interactive ? 0 : -1, -1, e);
+		rc = rt < 0 ? -1 : keng_reap(rt, e);
 	}
 	_cleanup_close_ int master = f.master;
 	if (rc != 0)
@@ -421,7 +420,7 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 		/* what the container wrote before it exited */
 		int fl = fcntl(master, F_GETFL);
 		if (fl >= 0 && fcntl(master, F_SETFL, fl | O_NONBLOCK) == 0 && f.out_src)
-			while (relay(master, 1) > 1)
+			while (keng_relay(master, 1) > 1)
 				;
 		kterm_local_restore();
 	}
@@ -478,10 +477,10 @@ int keng_start(struct keng *g, const char *id, kerr *e)
 	if (keng_relock(g, -1, e) < 0)
 		return -1;
 	const char *argv[] = { g->supervise, "--dir", dir, NULL };
-	pid_t pid = spawn((char *const *)argv, -1, -1, e);
+	pid_t pid = keng_spawn((char *const *)argv, -1, -1, e);
 	if (pid < 0)
 		return -1;
-	int rc = reap(pid, e);
+	int rc = keng_reap(pid, e);
 	if (rc != 0)
 		return rc < 0 ? -1 : kerr_msg(e, EIO, "start %.12s: kapsel-supervise failed (exit %d)", id, rc);
 	return 0;
@@ -625,7 +624,7 @@ int keng_wait(struct keng *g, const char *id, int *code, kerr *e)
 	return 0;
 }
 
-int keng_remove(struct keng *g, const char *id, bool force, kerr *e)
+int keng_remove(struct keng *g, const char *id, bool force, bool volumes, kerr *e)
 {
 	struct keng_state st;
 	if (keng_state(g, id, &st, e) < 0)
@@ -661,6 +660,21 @@ int keng_remove(struct keng *g, const char *id, bool force, kerr *e)
 		return errno == ENOENT ? 0 : kerr_errno(e, "stat %s", dir);
 	kerr ig = { 0 };
 	_cleanup_free_ char *name = keng_record_name(g, id);
+	/* its anonymous volumes, from the record, before it is gone */
+	_cleanup_strv_ char **vols = calloc(1, sizeof(char *));
+	_cleanup_json_ json_object *rec = NULL;
+	if (!vols)
+		return kerr_errno(e, "remove");
+	if (volumes && keng_record(g, id, &rec, &ig) == 0) {
+		json_object *ms = kj_get(rec, "Mounts");
+		for (size_t i = 0; ms && i < json_object_array_length(ms); i++) {
+			json_object *m = json_object_array_get_idx(ms, i);
+			if (!strcmp(kj_get_str(m, "Type") ?: "", "volume") && kj_get_str(m, "Name") &&
+			    kstrv_add(&vols, kj_get_str(m, "Name")) < 0)
+				return kerr_errno(e, "remove");
+		}
+	}
+	kerr_clear(&ig);
 	const char *del[] = { "delete", "--force", id, NULL };
 	keng_runtime(g, del, true, &ig);
 	if (keng_umount(rootfs, e) < 0 || keng_umount(netns, e) < 0)
@@ -671,6 +685,8 @@ int keng_remove(struct keng *g, const char *id, bool force, kerr *e)
 	if (name) /* after the record: until then the name is taken */
 		keng_names_drop(g, name, id);
 	keng_sweep_netns(g);
+	if (keng_volume_remove_anonymous(g, vols, e) < 0)
+		return kerr_wrap(e, "remove %.12s", id);
 	/* the image is free for rmi again (and any other container gone) */
 	struct kstore *s = NULL;
 	int rc = kstore_open(g->root, KSTORE_EXCLUSIVE, &s, e) < 0 || keng_release_gone(g, s, e) < 0 ? -1 : 0;

@@ -12,6 +12,8 @@
 #include "common/strv.h"
 #include "common/units.h"
 #include "convert.h"
+#include "mounts.h"
+#include "volume.h"
 #include "oci/defaults.h"
 #include "oci/seccomp_default.h"
 #include "vocab/caps.h"
@@ -24,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 KAPSEL_DEFINE_CLEANUP(char **, kstrv_free)
 
@@ -156,11 +160,169 @@ static int check_dest(const char *what, const char *p, kerr *e)
 	return 0;
 }
 
+void keng_build_clear(struct keng_build *b)
+{
+	for (size_t i = 0; i < b->n_umounts; i++)
+		keng_mount_clear(&b->umounts[i]);
+	free(b->umounts);
+	b->umounts = NULL;
+	b->n_umounts = 0;
+}
+
+static size_t depth(const char *p)
+{
+	size_t n = 0;
+	for (; *p; p++)
+		n += *p == '/' && p[1] && p[1] != '/';
+	return n;
+}
+
+/* A user mount (-v, --mount) at DEST. */
+static const struct keng_mount *umount_at(const struct keng_build *b, const char *dest)
+{
+	for (size_t i = 0; i < b->n_umounts; i++)
+		if (!strcmp(b->umounts[i].target, dest))
+			return &b->umounts[i];
+	return NULL;
+}
+
+/* Order the mounts of MS from FROM on parents first (stable): a tmpfs
+ * for an image's /data/cache after -v x:/data, not hidden by it. */
+static int sort_by_depth(json_object *ms, size_t from)
+{
+	size_t n = json_object_array_length(ms);
+	if (n <= from + 1)
+		return 0;
+	json_object **v = calloc(n - from, sizeof(*v));
+	if (!v)
+		return -1;
+	for (size_t i = from; i < n; i++)
+		v[i - from] = json_object_get(json_object_array_get_idx(ms, i));
+	for (size_t i = 1; i < n - from; i++)
+		for (size_t j = i; j > 0 && depth(kj_get_str(v[j - 1], "destination") ?: "") >
+						    depth(kj_get_str(v[j], "destination") ?: "");
+		     j--) {
+			json_object *t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	json_object_array_del_idx(ms, from, n - from);
+	for (size_t i = 0; i < n - from; i++)
+		json_object_array_add(ms, v[i]);
+	free(v);
+	return 0;
+}
+
+/* -v and --mount into b->umounts: parsed, anonymous volumes named, no two
+ * at one place, parents before children. */
+static int umounts_parse(struct keng_build *b, kerr *e)
+{
+	size_t n = kstrv_len(b->o->volumes) + kstrv_len(b->o->mounts);
+	if (!(b->umounts = calloc(n + 1, sizeof(*b->umounts))))
+		return kerr_errno(e, "mounts");
+	for (size_t i = 0; i < n; i++) {
+		struct keng_mount *m = &b->umounts[i];
+		size_t nv = kstrv_len(b->o->volumes);
+		int r = i < nv ? keng_mount_parse_v(b->o->volumes[i], m, e)
+			       : keng_mount_parse_mount(b->o->mounts[i - nv], m, e);
+		b->n_umounts++;
+		if (r < 0)
+			return -1;
+		if (m->type == KENG_MOUNT_VOLUME && !m->source) {
+			char anon[65];
+			if (keng_volume_anon_name(anon, e) < 0)
+				return -1;
+			if (!(m->source = strdup(anon)))
+				return kerr_errno(e, "mounts");
+			m->anonymous = true;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(b->umounts[j].target, m->target))
+				return kerr_msg(e, EINVAL, "Duplicate mount point: %s", m->target);
+		for (char **t = b->o->tmpfs; t && *t; t++) {
+			size_t l = strcspn(*t, ":");
+			if (strlen(m->target) == l && !strncmp(*t, m->target, l))
+				return kerr_msg(e, EINVAL, "Duplicate mount point: %s (--tmpfs and a volume)",
+						m->target);
+		}
+	}
+	/* parents first, else a later mount hides an earlier one's child */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && depth(b->umounts[j - 1].target) > depth(b->umounts[j].target); j--) {
+			struct keng_mount t = b->umounts[j];
+			b->umounts[j] = b->umounts[j - 1];
+			b->umounts[j - 1] = t;
+		}
+	return 0;
+}
+
+/* A bind or volume in config.json and the record. */
+static int umount_add(struct keng_build *b, const struct keng_mount *m, json_object *ms, json_object *rms, kerr *e)
+{
+	const struct keng_defaults *d = b->d;
+	json_object *rm = json_object_new_object();
+	json_object_array_add(rms, rm);
+	json_object_object_add(rm, "Type", json_object_new_string(keng_mount_type_name(m->type)));
+	if (m->type == KENG_MOUNT_TMPFS) {
+		char mode[32], extra[8] = "";
+		snprintf(mode, sizeof(mode), "mode=%o", m->tmpfs_mode >= 0 ? m->tmpfs_mode : 01777);
+		if (m->ro)
+			snprintf(extra, sizeof(extra), "ro");
+		json_object_array_add(ms, tmpfs(m->target, mode, m->tmpfs_size ? m->tmpfs_size : d->tmp_size,
+						extra[0] ? extra : NULL));
+		json_object_object_add(rm, "Source", json_object_new_string(""));
+	} else {
+		_cleanup_free_ char *src = m->type == KENG_MOUNT_VOLUME
+						   ? kstr_printf("%s/%s/_data", b->volumes_dir, m->source)
+						   : strdup(m->source);
+		if (!src)
+			return kerr_errno(e, "mounts");
+		struct stat st;
+		if (m->type == KENG_MOUNT_BIND && stat(src, &st) < 0)
+			return errno == ENOENT ? kerr_msg(e, ENOENT,
+							  "invalid mount config for type \"bind\": bind source path "
+							  "does not exist: %s",
+							  src)
+					       : kerr_errno(e, "bind source %s", src);
+		json_object *sm = json_object_new_object(), *opts = json_object_new_array();
+		json_object_object_add(sm, "destination", json_object_new_string(m->target));
+		json_object_object_add(sm, "type", json_object_new_string("bind"));
+		json_object_object_add(sm, "source", json_object_new_string(src));
+		/* nosuid,nodev on the bind and every mount below it; exec stays */
+		static const char *const base[] = { "rbind", "nosuid", "nodev", "rnosuid", "rnodev", NULL };
+		for (const char *const *o = base; *o; o++)
+			json_object_array_add(opts, json_object_new_string(*o));
+		json_object_array_add(opts, json_object_new_string(m->ro ? "ro" : "rw"));
+		if (m->ro)
+			json_object_array_add(opts, json_object_new_string("rro"));
+		const char *prop =
+			m->type == KENG_MOUNT_BIND ? m->propagation ? m->propagation : "rprivate" : "rprivate";
+		json_object_array_add(opts, json_object_new_string(prop));
+		json_object_object_add(sm, "options", opts);
+		json_object_array_add(ms, sm);
+		if (m->type == KENG_MOUNT_VOLUME)
+			json_object_object_add(rm, "Name", json_object_new_string(m->source));
+		json_object_object_add(rm, "Source", json_object_new_string(src));
+	}
+	json_object_object_add(rm, "Destination", json_object_new_string(m->target));
+	if (m->type == KENG_MOUNT_VOLUME)
+		json_object_object_add(rm, "Driver", json_object_new_string("local"));
+	json_object_object_add(rm, "Mode", json_object_new_string(m->mode ? m->mode : ""));
+	json_object_object_add(rm, "RW", json_object_new_boolean(!m->ro));
+	json_object_object_add(
+		rm, "Propagation",
+		json_object_new_string(m->type == KENG_MOUNT_BIND ? m->propagation ? m->propagation : "rprivate" : ""));
+	return 0;
+}
+
 static int mounts(struct keng_build *b, json_object *spec, json_object *host, json_object *record_mounts,
 		  json_object *volumes, kerr *e)
 {
 	const struct keng_defaults *d = b->d;
 	json_object *ms = kj_get(spec, "mounts");
+	if (umounts_parse(b, e) < 0)
+		return -1;
+	json_object_object_add(host, "Binds", jstrv(b->o->volumes));
 	drop_mount(ms, "/tmp");
 	drop_mount(ms, "/run");
 	json_object *tm = json_object_new_object();
@@ -183,11 +345,12 @@ static int mounts(struct keng_build *b, json_object *spec, json_object *host, js
 		    { "/var/tmp", "mode=1777", d->tmp_size },
 		    { "/run", "mode=755", d->run_size } };
 	for (size_t i = 0; i < ARRAY_SIZE(std); i++)
-		if (!kj_get(tm, std[i].dest))
+		if (!kj_get(tm, std[i].dest) && !umount_at(b, std[i].dest))
 			json_object_array_add(ms, tmpfs(std[i].dest, std[i].mode, std[i].size, NULL));
+	size_t custom = json_object_array_length(ms); /* --tmpfs, Volumes, -v, --mount from here */
 	json_object_object_foreach(tm, dest, val)
 		json_object_array_add(ms, tmpfs(dest, "mode=1777", d->tmp_size, kj_str(val)));
-	/* the image's Volumes: a tmpfs each (named volumes are not built yet) */
+	/* the image's Volumes: a tmpfs each, unless -v or --mount puts one there */
 	if (!volumes || !json_object_is_type(volumes, json_type_object))
 		volumes = NULL;
 	if (volumes) {
@@ -196,8 +359,8 @@ static int mounts(struct keng_build *b, json_object *spec, json_object *host, js
 			(void)vval;
 			if (check_dest("image Volumes", vdest, e) < 0)
 				return -1;
-			if (kj_get(tm, vdest) || !strcmp(vdest, "/tmp") || !strcmp(vdest, "/var/tmp") ||
-			    !strcmp(vdest, "/run"))
+			if (kj_get(tm, vdest) || umount_at(b, vdest) || !strcmp(vdest, "/tmp") ||
+			    !strcmp(vdest, "/var/tmp") || !strcmp(vdest, "/run"))
 				continue;
 			json_object_array_add(ms, tmpfs(vdest, "mode=1777", d->volume_size, NULL));
 			json_object *rm = json_object_new_object();
@@ -210,7 +373,13 @@ static int mounts(struct keng_build *b, json_object *spec, json_object *host, js
 			json_object_array_add(record_mounts, rm);
 		}
 	}
-	/* mount points exist before the root turns read-only */
+	for (size_t i = 0; i < b->n_umounts; i++)
+		if (umount_add(b, &b->umounts[i], ms, record_mounts, e) < 0)
+			return -1;
+	if (sort_by_depth(ms, custom) < 0)
+		return kerr_errno(e, "mounts");
+	/* mount points exist before the root turns read-only; resolved inside
+	 * the root (an image's /data -> /etc is its own /etc) */
 	static const char *const base[] = { "/proc", "/sys", "/dev", NULL };
 	for (const char *const *p = base; *p; p++) {
 		int fd = kfs_mkpath_in_root(b->rootfd, *p, 1, 0755);
@@ -220,9 +389,14 @@ static int mounts(struct keng_build *b, json_object *spec, json_object *host, js
 	}
 	for (size_t i = 0; i < json_object_array_length(ms); i++) {
 		const char *mp = kj_get_str(json_object_array_get_idx(ms, i), "destination");
+		json_object *m = json_object_array_get_idx(ms, i);
 		if (!mp || kstr_starts(mp, "/dev/") || kstr_starts(mp, "/sys/") || kstr_starts(mp, "/proc/"))
 			continue;
-		int fd = kfs_mkpath_in_root(b->rootfd, mp, 1, 0755);
+		struct stat st;
+		const char *src = kj_get_str(m, "source");
+		int is_dir = strcmp(kj_get_str(m, "type") ?: "", "bind") || !src || stat(src, &st) < 0 ||
+			     S_ISDIR(st.st_mode);
+		int fd = kfs_mkpath_in_root(b->rootfd, mp, is_dir, is_dir ? 0755 : 0644);
 		if (fd < 0)
 			return kerr_errno(e, "mount point %s in the image", mp);
 		close(fd);
@@ -485,6 +659,8 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 	json_object_object_add(proc, "user", user);
 	json_object_object_add(config, "User", json_object_new_string(o->user ? o->user : img_user ? img_user : ""));
 	b->userns = u.uid == 0;
+	b->uid = u.uid;
+	b->gid = u.gid;
 	if (b->userns) {
 		/* root only inside a user namespace mapped to an unprivileged range */
 		json_object *ns = kj_get(lx, "namespaces"), *un = json_object_new_object();

@@ -4,16 +4,24 @@
 #define KAPSEL_ENGINE_SPEC_H
 
 #include "engine.h"
+#include "mounts.h"
+
+#include <sys/types.h>
 
 struct keng_build {
 	const struct keng_opts *o;
 	const struct keng_defaults *d;
 	json_object *image; /* the image config document */
 	const char *id, *name, *image_id, *created;
-	int rootfd;        /* the container's root, still writable */
-	const char *netns; /* the namespace file (network none) */
-	bool userns;       /* out: the process runs as root in a user namespace */
-	bool read_only;    /* out: mount the root read-only */
+	int rootfd;                 /* the container's root, still writable */
+	const char *netns;          /* the namespace file (network none) */
+	const char *volumes_dir;    /* ROOT/volumes: a named volume is DIR/NAME/_data */
+	struct keng_mount *umounts; /* out: -v's and --mount's, parents first (free with keng_build_clear) */
+	size_t n_umounts;
+	uid_t uid; /* out: the process's uid and gid (inside) */
+	gid_t gid;
+	bool userns;    /* out: the process runs as root in a user namespace */
+	bool read_only; /* out: mount the root read-only */
 };
 
 /* Build config.json (*spec) and container.json (*record).  Resolves the
@@ -24,6 +32,8 @@ int keng_build(struct keng_build *b, json_object **spec, json_object **record, k
 /* A label key the policy reads (io.kapsel.*, io.kubernetes.*, ...): an
  * image's label with such a key is not copied into the annotations, so an
  * image cannot name itself into a policy exemption. */
+void keng_build_clear(struct keng_build *b);
+
 bool keng_label_reserved(const char *key);
 
 #endif

@@ -11,6 +11,7 @@
 #include "image/store.h"
 #include "rootfs.h"
 #include "spec.h"
+#include "volume.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -390,11 +391,14 @@ struct create_job {
 	char *tmp, *rootfs, *netns;
 	int mfd;
 	bool mounted;
+	char **new_volumes; /* ROOT/volumes/NAME made by this create */
 };
 
 static void create_undo(struct create_job *j)
 {
 	kerr ig = { 0 };
+	for (char **v = j->new_volumes; v && *v; v++)
+		keng_rm_tree(*v, &ig);
 	if (j->mounted)
 		keng_umount(j->rootfs, &ig);
 	if (j->netns) {
@@ -407,6 +411,54 @@ static void create_undo(struct create_job *j)
 		keng_rm_tree(j->tmp, &ig);
 }
 
+/* After keng_build: the root again over idmapped layers for a user
+ * namespace, then the named volumes (made, populated from the image at
+ * their first use, given to the container's user). */
+static int create_mounted(struct keng *g, const struct keng_defaults *d, const struct keng_build *b, char **layers,
+			  const char *upper, const char *work, struct create_job *j, kerr *e)
+{
+	if (b->userns) {
+		/* root in a user namespace: the same root again over idmapped
+		 * layers, so the namespace's root owns what the host's root owns
+		 * in the image; the container's own upper layer (what keng_build
+		 * made in it included) is shifted to match */
+		_cleanup_close_ int ns = keng_userns_fd(d->userns_host_uid, d->userns_size, e);
+		if (ns < 0)
+			return -1;
+		close(j->mfd);
+		j->mfd = -1;
+		if (keng_shift_tree(upper, d->userns_host_uid, d->userns_size, e) < 0 ||
+		    (j->mfd = keng_overlay_open(layers, upper, work, ns, e)) < 0)
+			return -1;
+		/* the runtime makes the user namespace's own network namespace */
+		if (j->netns) {
+			kerr ig = { 0 };
+			keng_umount(j->netns, &ig);
+			unlink(j->netns);
+			free(j->netns);
+			j->netns = NULL;
+		}
+	}
+	uid_t vu = b->userns ? (uid_t)d->userns_host_uid : b->uid;
+	gid_t vg = b->userns ? (gid_t)d->userns_host_uid : b->gid;
+	for (size_t i = 0; i < b->n_umounts; i++) {
+		const struct keng_mount *m = &b->umounts[i];
+		bool created = false;
+		if (m->type != KENG_MOUNT_VOLUME)
+			continue;
+		int r = keng_volume_prepare(g, m->source, m->anonymous, !m->nocopy, j->mfd, m->target, vu, vg, &created,
+					    e);
+		if (created) {
+			_cleanup_free_ char *vp = keng_volume_path(g, m->source, NULL);
+			if (!vp || kstrv_add(&j->new_volumes, vp) < 0)
+				return kerr_errno(e, "create");
+		}
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int create_steps(struct keng *g, const struct keng_opts *o, const struct keng_defaults *d, const char *id,
 			const char *name, struct create_job *j, kerr *e)
 {
@@ -414,6 +466,9 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	const struct kstore_image *img;
 	_cleanup_json_ json_object *icfg = NULL, *spec = NULL, *rec = NULL, *sup = NULL;
 	_cleanup_strv_ char **layers = NULL;
+	_cleanup_free_ char *vdir = kstr_printf("%s/volumes", g->root);
+	if (!vdir)
+		return kerr_errno(e, "create");
 	/* exclusive: an image loaded by an older kapsel has its layers unpacked
 	 * here, and the hold taken at the end keeps rmi off them */
 	if (kstore_open(g->root, KSTORE_EXCLUSIVE, &s, e) < 0 || keng_release_gone(g, s, e) < 0 ||
@@ -458,31 +513,12 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 				.image_id = img->id,
 				.created = created,
 				.rootfd = j->mfd,
-				.netns = j->netns };
-	if (keng_build(&b, &spec, &rec, e) < 0)
+				.netns = j->netns,
+				.volumes_dir = vdir };
+	int rc = keng_build(&b, &spec, &rec, e) < 0 ? -1 : create_mounted(g, d, &b, layers, upper, work, j, e);
+	keng_build_clear(&b);
+	if (rc < 0)
 		return -1;
-	if (b.userns) {
-		/* root in a user namespace: the same root again over idmapped
-		 * layers, so the namespace's root owns what the host's root owns
-		 * in the image; the container's own upper layer (what keng_build
-		 * made in it included) is shifted to match */
-		_cleanup_close_ int ns = keng_userns_fd(d->userns_host_uid, d->userns_size, e);
-		if (ns < 0)
-			return -1;
-		close(j->mfd);
-		j->mfd = -1;
-		if (keng_shift_tree(upper, d->userns_host_uid, d->userns_size, e) < 0 ||
-		    (j->mfd = keng_overlay_open(layers, upper, work, ns, e)) < 0)
-			return -1;
-		/* the runtime makes the user namespace's own network namespace */
-		if (j->netns) {
-			kerr ig = { 0 };
-			keng_umount(j->netns, &ig);
-			unlink(j->netns);
-			free(j->netns);
-			j->netns = NULL;
-		}
-	}
 	_cleanup_free_ char *dir = keng_path(g, id, NULL);
 	_cleanup_free_ char *mdir = kstr_printf("%s/bundle/rootfs", dir ? dir : "");
 	_cleanup_free_ char *cj = kstr_printf("%s/bundle/config.json", j->tmp);
@@ -654,6 +690,7 @@ int keng_create(struct keng *g, const struct keng_opts *o, const struct keng_def
 	free(j.tmp);
 	free(j.rootfs);
 	free(j.netns);
+	kstrv_free(j.new_volumes);
 	return rc;
 }
 
