@@ -138,7 +138,9 @@ static int ctl_call(const struct keng *g, const char *id, json_object *req, json
 		return kerr_errno(e, "connect %s", path);
 	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	_cleanup_free_ char *line = kstr_printf("%s\n", s);
-	if (!line || write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+	/* MSG_NOSIGNAL: a supervisor exiting as we connect is an error here
+	 * (the callers fall back to status.json), not SIGPIPE */
+	if (!line || send(fd, line, strlen(line), MSG_NOSIGNAL) != (ssize_t)strlen(line))
 		return kerr_errno(e, "write %s", path);
 	char buf[4096];
 	size_t n = 0;
