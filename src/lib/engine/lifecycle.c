@@ -677,8 +677,12 @@ int keng_remove(struct keng *g, const char *id, bool force, bool volumes, kerr *
 		}
 	}
 	kerr_clear(&ig);
+	/* the runtime's state, unless its holder deleted it already (a
+	 * foreground run --rm: one runtime less on the path) */
+	_cleanup_free_ char *rstate = kstr_printf("%s/%s", g->runtime_root, id);
 	const char *del[] = { "delete", "--force", id, NULL };
-	keng_runtime(g, del, true, &ig);
+	if (!rstate || access(rstate, F_OK) == 0 || errno != ENOENT)
+		keng_runtime(g, del, true, &ig);
 	if (keng_umount(rootfs, e) < 0 || keng_umount(netns, e) < 0)
 		return kerr_wrap(e, "remove %.12s", id);
 	unlink(netns);
