@@ -17,39 +17,18 @@ static const struct cli_option inspect_options[] = {
 	CLI_OPT_END,
 };
 
+static int inspect_one(const struct cli_call *c, struct keng *g, const char *ref, json_object **out, kerr *e)
+{
+	char id[65];
+	if (kapsel_container(c, g, ref, id))
+		return 1;
+	return keng_inspect(g, id, out, e) < 0 ? -1 : 0;
+}
+
 static int inspect_run(const struct cli_call *c)
 {
 	const struct inspect_args *a = c->opts;
-	kerr e = { 0 };
-	struct keng *g;
-	int rc = kapsel_format_check(c, a->format);
-	if (rc || (rc = kapsel_engine(c, KENG_SHARED, &g)))
-		return rc;
-	json_object *all = json_object_new_array();
-	for (int i = 0; i < c->argc; i++) {
-		char id[65];
-		json_object *o;
-		if (kapsel_container(c, g, c->argv[i], id)) {
-			rc = CLI_EXIT_FAILURE;
-			continue;
-		}
-		if (keng_inspect(g, id, &o, &e) < 0) {
-			rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
-			continue;
-		}
-		if (a->format) {
-			int r = kapsel_format_print(c, a->format, o);
-			rc = r ? r : rc;
-			json_object_put(o);
-		} else
-			json_object_array_add(all, o);
-	}
-	keng_close(g);
-	if (!a->format)
-		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-									   JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(all);
-	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;
+	return kapsel_inspect_each(c, a->format, inspect_one);
 }
 
 const struct cli_command cmd_inspect = {

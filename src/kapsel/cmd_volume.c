@@ -133,34 +133,16 @@ struct vinspect_args {
 	const char *format;
 };
 
+static int vinspect_one(const struct cli_call *c, struct keng *g, const char *ref, json_object **out, kerr *e)
+{
+	(void)c;
+	return keng_volume_inspect(g, ref, out, e) < 0 ? -1 : 0;
+}
+
 static int vinspect_run(const struct cli_call *c)
 {
 	const struct vinspect_args *a = c->opts;
-	struct keng *g;
-	int rc = kapsel_format_check(c, a->format);
-	if (rc || (rc = kapsel_engine(c, KENG_SHARED, &g)))
-		return rc;
-	json_object *all = json_object_new_array();
-	for (int i = 0; i < c->argc; i++) {
-		json_object *v;
-		kerr e = { 0 };
-		if (keng_volume_inspect(g, c->argv[i], &v, &e) < 0) {
-			rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
-			continue;
-		}
-		if (a->format) {
-			int r = kapsel_format_print(c, a->format, v);
-			rc = r ? r : rc;
-			json_object_put(v);
-		} else
-			json_object_array_add(all, v);
-	}
-	keng_close(g);
-	if (!a->format)
-		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-									   JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(all);
-	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;
+	return kapsel_inspect_each(c, a->format, vinspect_one);
 }
 
 static const struct cli_option vinspect_options[] = {

@@ -107,6 +107,36 @@ int kapsel_format_check(const struct cli_call *c, const char *format)
 	return 0;
 }
 
+int kapsel_inspect_each(const struct cli_call *c, const char *format, kapsel_inspect_fn fn)
+{
+	struct keng *g;
+	int rc = kapsel_format_check(c, format);
+	if (rc || (rc = kapsel_engine(c, KENG_SHARED, &g)))
+		return rc;
+	json_object *all = json_object_new_array();
+	for (int i = 0; i < c->argc; i++) {
+		json_object *o;
+		kerr e = { 0 };
+		int r = fn(c, g, c->argv[i], &o, &e);
+		if (r) {
+			rc = r > 0 ? CLI_EXIT_FAILURE : cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
+			continue;
+		}
+		if (format) {
+			int fr = kapsel_format_print(c, format, o);
+			rc = fr ? fr : rc;
+			json_object_put(o);
+		} else
+			json_object_array_add(all, o);
+	}
+	keng_close(g);
+	if (!format)
+		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+									   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(all);
+	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;
+}
+
 int kapsel_format_print(const struct cli_call *c, const char *format, json_object *o)
 {
 	if (!strcmp(format, "json")) {

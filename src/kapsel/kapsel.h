@@ -120,6 +120,13 @@ int kapsel_container(const struct cli_call *c, struct keng *g, const char *ref, 
  * template (returns 0 or the exit code). */
 int kapsel_format_check(const struct cli_call *c, const char *format);
 int kapsel_format_print(const struct cli_call *c, const char *format, json_object *o);
+/* The loop of inspect and volume inspect: FN gives the object of each
+ * argument (or fails: 1 when it reported the failure itself, -1 with E);
+ * printed as a JSON array, or each one through FORMAT.  Returns the exit
+ * code. */
+typedef int (*kapsel_inspect_fn)(const struct cli_call *c, struct keng *g, const char *ref, json_object **out,
+				 kerr *e);
+int kapsel_inspect_each(const struct cli_call *c, const char *format, kapsel_inspect_fn fn);
 /* The loop of start/stop/kill/rm/wait: open the store (shared), resolve
  * each argument and call FN with the store locked shared; print the
  * argument when FN returns 0 and PRINT_REF, report E when it fails.

@@ -174,22 +174,6 @@ static int copy(const struct side *from, const char *src, const struct side *to,
 	return kfs_copy_at(sfd, sname, pfd, dname, o, e);
 }
 
-/* The container's user namespace range (size 0: none) from its config.json. */
-static int userns_of(const struct keng *g, const char *id, int64_t *host, int64_t *size, kerr *e)
-{
-	_cleanup_free_ char *cfg = keng_path(g, id, "bundle/config.json");
-	_cleanup_json_ json_object *spec = NULL;
-	if (!cfg)
-		return kerr_errno(e, "cp");
-	if (keng_read_json(cfg, &spec, false, e) < 0)
-		return -1;
-	json_object *uml = kj_get(kj_get(spec, "linux"), "uidMappings");
-	json_object *um = json_object_is_type(uml, json_type_array) ? json_object_array_get_idx(uml, 0) : NULL;
-	*host = um ? kj_get_i64(um, "hostID", 0) : 0;
-	*size = um ? kj_get_i64(um, "size", 0) : 0;
-	return 0;
-}
-
 static int open_root(struct keng *g, const char *id, kerr *e)
 {
 	_cleanup_free_ char *rootfs = keng_path(g, id, "bundle/rootfs");
@@ -205,7 +189,7 @@ int keng_cp_out(struct keng *g, const char *id, const char *src, const char *des
 		kerr *e)
 {
 	int64_t host, size;
-	if (userns_of(g, id, &host, &size, e) < 0)
+	if (keng_userns_range(g, id, &host, &size, e) < 0)
 		return kerr_wrap(e, "cp %.12s", id);
 	_cleanup_close_ int root = open_root(g, id, e);
 	if (root < 0)
@@ -305,7 +289,7 @@ int keng_cp_in(struct keng *g, const char *id, const char *src, int in, const ch
 	       kerr *e)
 {
 	int64_t host, size;
-	if (userns_of(g, id, &host, &size, e) < 0)
+	if (keng_userns_range(g, id, &host, &size, e) < 0)
 		return kerr_wrap(e, "cp %.12s", id);
 	_cleanup_close_ int root = open_root(g, id, e);
 	if (root < 0)

@@ -13,7 +13,6 @@
 #include "internal.h"
 
 #include "common/cleanup.h"
-#include "common/json.h"
 #include "common/str.h"
 
 #include <archive.h>
@@ -207,33 +206,14 @@ int keng_tar_at(int dfd, const char *name, int out, int64_t map_host, int64_t ma
 
 int keng_export(struct keng *g, const char *id, int out, kerr *e)
 {
-	_cleanup_free_ char *rootfs = keng_path(g, id, "bundle/rootfs"), *cfg = keng_path(g, id, "bundle/config.json");
-	_cleanup_json_ json_object *spec = NULL;
-	if (!rootfs || !cfg)
+	_cleanup_free_ char *rootfs = keng_path(g, id, "bundle/rootfs");
+	int64_t host, size;
+	if (!rootfs)
 		return kerr_errno(e, "export");
-	if (keng_mounts_ensure(g, id, e) < 0 || keng_read_json(cfg, &spec, false, e) < 0)
+	if (keng_mounts_ensure(g, id, e) < 0 || keng_userns_range(g, id, &host, &size, e) < 0)
 		return kerr_wrap(e, "export %.12s", id);
-	struct exp x = { 0 };
-	json_object *uml = kj_get(kj_get(spec, "linux"), "uidMappings");
-	json_object *um = json_object_is_type(uml, json_type_array) ? json_object_array_get_idx(uml, 0) : NULL;
-	if (um) {
-		x.map_host = kj_get_i64(um, "hostID", 0);
-		x.map_size = kj_get_i64(um, "size", 0);
-	}
-	int fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		kerr_errno(e, "open %s", rootfs);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	x.dev = st.st_dev;
-	int rc = tar_open(&x, out, e);
-	if (rc == 0)
-		rc = walk(&x, fd, "", 0, e);
-	else
-		close(fd);
-	rc = tar_close(&x, rc, e);
-	return rc < 0 ? kerr_wrap(e, "export %.12s", id) : 0;
+	_cleanup_close_ int fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return kerr_errno(e, "open %s", rootfs);
+	return keng_tar_at(fd, ".", out, host, size, e) < 0 ? kerr_wrap(e, "export %.12s", id) : 0;
 }

@@ -559,6 +559,22 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	return 0;
 }
 
+/* The container's user namespace range (size 0: none) from its config.json. */
+int keng_userns_range(const struct keng *g, const char *id, int64_t *host, int64_t *size, kerr *e)
+{
+	_cleanup_free_ char *cfg = keng_path(g, id, "bundle/config.json");
+	_cleanup_json_ json_object *spec = NULL;
+	if (!cfg)
+		return kerr_errno(e, "config.json");
+	if (keng_read_json(cfg, &spec, false, e) < 0)
+		return -1;
+	json_object *uml = kj_get(kj_get(spec, "linux"), "uidMappings");
+	json_object *um = json_object_is_type(uml, json_type_array) ? json_object_array_get_idx(uml, 0) : NULL;
+	*host = um ? kj_get_i64(um, "hostID", 0) : 0;
+	*size = um ? kj_get_i64(um, "size", 0) : 0;
+	return 0;
+}
+
 /* ---- after a reboot ---- */
 
 #define OVERLAYFS_MAGIC 0x794c7630
