@@ -59,6 +59,7 @@ const struct cli_option create_options[] = {
 	CLI_OPT_FLAG('t', "tty", A, o.tty, "give the container a terminal"),
 	CLI_OPT_FLAG('i', "interactive", A, o.interactive, "keep stdin open"),
 	CLI_OPT_FLAG(0, "rm", A, o.auto_remove, "remove the container when it exits"),
+	CLI_OPT_FLAG(0, "init", A, init, "run kapsel-init as PID 1: signals passed on, orphans reaped"),
 	CLI_OPT_STRING(0, "health-cmd", A, o.health_cmd, "CMD", "health check command (run by the supervisor)"),
 	CLI_OPT_DURATION(0, "health-interval", A, o.health_interval, "DURATION", 0, 0, "time between checks"),
 	CLI_OPT_DURATION(0, "health-timeout", A, o.health_timeout, "DURATION", 0, 0, "time a check may take"),
@@ -117,6 +118,10 @@ int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65
 	int rc = build_env(c, a);
 	if (rc)
 		return rc;
+	_cleanup_free_ char *init = NULL;
+	if (a->init && !(init = kapsel_find_beside("kapsel-init", "init")))
+		return cli_error(c, kapsel_run_failed(c), "--init: kapsel-init is not installed beside kapsel");
+	a->o.init = init;
 	struct keng_defaults d;
 	kerr e = { 0 };
 	if (kapsel_scan_gate(c, a->o.image, &e) < 0)

@@ -24,7 +24,7 @@ const char *kapsel_conf_path(const struct cli_call *c)
 
 /* PROG beside /proc/self/exe, or in the build tree's SUBDIR; NULL if
  * neither exists. */
-static char *find_beside(const char *prog, const char *subdir)
+char *kapsel_find_beside(const char *prog, const char *subdir)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -50,8 +50,8 @@ int kapsel_engine(const struct cli_call *c, int mode, struct keng **out)
 {
 	const struct kapsel_globals *gl = c->globals;
 	const char *rt_env = getenv("KAPSEL_RUNTIME"), *sup_env = getenv("KAPSEL_SUPERVISE");
-	char *rt = rt_env && *rt_env ? strdup(rt_env) : find_beside("kapsel-runtime", "runtime");
-	char *sup = sup_env && *sup_env ? strdup(sup_env) : find_beside("kapsel-supervise", "supervise");
+	char *rt = rt_env && *rt_env ? strdup(rt_env) : kapsel_find_beside("kapsel-runtime", "runtime");
+	char *sup = sup_env && *sup_env ? strdup(sup_env) : kapsel_find_beside("kapsel-supervise", "supervise");
 	if (!rt) {
 		free(sup);
 		return cli_error(c, kapsel_run_failed(c),

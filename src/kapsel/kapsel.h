@@ -89,6 +89,7 @@ struct create_args {
 	struct keng_opts o;
 	char **env, **env_files;
 	int cpu_shares, pids_limit;
+	int init;
 };
 extern const struct cli_option create_options[];
 /* What create_args start as: every limit "not given" (kapsel.conf's then). */
@@ -113,6 +114,8 @@ int kapsel_scan_gate(const struct cli_call *c, const char *image, kerr *e);
  * program (KAPSEL_RUNTIME, KAPSEL_SUPERVISE override). */
 int kapsel_engine(const struct cli_call *c, int mode, struct keng **out);
 const char *kapsel_conf_path(const struct cli_call *c);
+/* PROG beside kapsel (or in the build tree's SUBDIR); NULL if neither. */
+char *kapsel_find_beside(const char *prog, const char *subdir);
 /* Resolve REF to an ID, reporting a failure (returns the exit code). */
 int kapsel_container(const struct cli_call *c, struct keng *g, const char *ref, char id[65]);
 /* --format json|TEMPLATE of ps and inspect: check it once (a usage error

@@ -720,3 +720,56 @@ def test_the_systemd_unit(tmp_path):
     mine.write_text(unit.replace("/usr/bin/kapsel", KAPSEL))
     p = subprocess.run(["systemd-analyze", "verify", str(mine)], capture_output=True, text=True)
     assert "kapsel.service" not in p.stderr, p.stderr
+
+
+def zombies_under(pid):
+    """The zombie children of PID (from /proc, as the host sees them)."""
+    kids = open(f"/proc/{pid}/task/{pid}/children").read().split()
+    out = []
+    for k in kids:
+        try:
+            if open(f"/proc/{k}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
+                out.append(k)
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def test_init_passes_the_stop_signal_and_reaps_orphans(images):
+    if not supervise_bin():
+        pytest.skip("kapsel-supervise is not built")
+    env = {"KAPSEL_SUPERVISE": supervise_bin()}
+    # an orphan exits at once; PID 1 then `sleep`, which has no SIGTERM handler
+    cmd = ["sh", "-c", 'sh -c "sleep 0.1 &"; exec sleep 1000']
+    for init in (False, True):
+        name = "kt-init" if init else "kt-noinit"
+        images.out("run", "-d", "--restart", "no", "--name", name, *(["--init"] if init else []), "kt/plain:1",
+                   *cmd, env=env)
+        try:
+            i = images.inspect(name)
+            assert i["HostConfig"]["Init"] is (True if init else None)
+            pid1 = i["State"]["Pid"]
+            comm = open(f"/proc/{pid1}/comm").read().strip()
+            assert comm == ("kapsel-init" if init else "sleep")
+            if init:
+                # the orphan was reaped by kapsel-init
+                assert wait_for(lambda: len(open(f"/proc/{pid1}/task/{pid1}/children").read().split()) == 1)
+                assert zombies_under(pid1) == []
+            else:
+                # the kernel gives PID 1 no SIGTERM it has no handler for: and the orphan stays a zombie
+                assert wait_for(lambda: zombies_under(pid1) != [])
+            images.out("stop", "-t", "2", name, env=env)
+            # with kapsel-init the stop signal reached sleep (143); without, SIGKILL after the timeout
+            assert images.inspect(name)["State"]["ExitCode"] == (143 if init else 137)
+        finally:
+            images("rm", "-f", name, env=env)
+    # the binary in the container is read-only and the image's own layer is untouched
+    cid = images.out("create", "--init", "kt/plain:1", "true").strip()
+    try:
+        spec = json.load(open(os.path.join(images.root, "containers", cid, "bundle", "config.json")))
+        assert spec["process"]["args"][:3] == ["/sbin/kapsel-init", "--", "true"]
+        m = [x for x in spec["mounts"] if x["destination"] == "/sbin/kapsel-init"][0]
+        assert "ro" in m["options"] and "nosuid" in m["options"]
+        assert images.out("diff", cid) == ""
+    finally:
+        images("rm", cid)

@@ -92,7 +92,7 @@ static int walk(struct diff *d, int fd, const char *path, bool hidden, int depth
 				return -1;
 			continue;
 		}
-		int mp = S_ISDIR(st.st_mode) && !in_lower ? mount_point(d, p) : 0;
+		int mp = !in_lower ? mount_point(d, p) : 0;
 		if (mp == 2)
 			continue; /* what create made for a mount, not the container */
 		size_t at = kstrv_len(d->lines);

@@ -98,7 +98,11 @@ struct keng_opts {
 	int64_t health_interval, health_timeout, health_start_period; /* ns, KENG_UNSET */
 	int health_retries;                                           /* -1 */
 	int no_healthcheck;
+	const char *init; /* --init: kapsel-init on the host, run as PID 1; NULL: none */
 };
+
+/* Where --init's kapsel-init is in the container. */
+#define KENG_INIT_PATH "/sbin/kapsel-init"
 
 struct keng; /* the container store, locked */
 #define KENG_SHARED 0

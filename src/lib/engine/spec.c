@@ -404,6 +404,27 @@ static int mounts(struct keng_build *b, json_object *spec, json_object *host, js
 	return 0;
 }
 
+/* --init: kapsel-init bound read-only at KENG_INIT_PATH (the mount point
+ * made in the container's own layer, inside its root) */
+static int init_mount(struct keng_build *b, json_object *spec, json_object *host, kerr *e)
+{
+	json_object_object_add(host, "Init", b->o->init ? json_object_new_boolean(1) : NULL);
+	if (!b->o->init)
+		return 0;
+	json_object *m = json_object_new_object();
+	const char *opts[] = { "bind", "ro", "nosuid", "nodev", NULL };
+	json_object_object_add(m, "destination", json_object_new_string(KENG_INIT_PATH));
+	json_object_object_add(m, "type", json_object_new_string("bind"));
+	json_object_object_add(m, "source", json_object_new_string(b->o->init));
+	json_object_object_add(m, "options", kj_new_strv(opts));
+	json_object_array_add(kj_get(spec, "mounts"), m);
+	int fd = kfs_mkpath_in_root(b->rootfd, KENG_INIT_PATH, 0, 0755);
+	if (fd < 0)
+		return kerr_errno(e, "--init: the mount point %s in the image", KENG_INIT_PATH);
+	close(fd);
+	return 0;
+}
+
 /* ---- resources ---- */
 
 static json_object *rlimit(int res, int64_t soft, int64_t hard)
@@ -693,7 +714,17 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 	_cleanup_strv_ char **ep = img_strv(cfg, "Entrypoint"), **cmd = img_strv(cfg, "Cmd"), **args = NULL;
 	if (keng_args(ep, cmd, o->entrypoint, o->args, &args, e) < 0)
 		return -1;
-	json_object_object_add(proc, "args", jstrv(args));
+	if (o->init) {
+		/* kapsel-init -- ARGS: the container's command as its child */
+		_cleanup_strv_ char **withinit = calloc(1, sizeof(char *));
+		if (!withinit || kstrv_add(&withinit, KENG_INIT_PATH) < 0 || kstrv_add(&withinit, "--") < 0)
+			return kerr_errno(e, "--init");
+		for (char **p = args; *p; p++)
+			if (kstrv_add(&withinit, *p) < 0)
+				return kerr_errno(e, "--init");
+		json_object_object_add(proc, "args", jstrv(withinit));
+	} else
+		json_object_object_add(proc, "args", jstrv(args));
 	char *const *ccmd = o->args && *o->args ? o->args : o->entrypoint ? NULL : cmd;
 	json_object_object_add(config, "Cmd", jstrv(ccmd));
 	if (o->entrypoint) {
@@ -777,7 +808,7 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 	json_object *rmounts = json_object_new_array();
 	json_object_object_add(rec, "Mounts", rmounts);
 	json_object *vols = kj_get(cfg, "Volumes");
-	if (mounts(b, spec, host, rmounts, vols, e) < 0)
+	if (mounts(b, spec, host, rmounts, vols, e) < 0 || init_mount(b, spec, host, e) < 0)
 		return -1;
 	if (vols) {
 		json_object *vc = NULL;
