@@ -99,6 +99,7 @@ struct keng_opts {
 	int health_retries;                                           /* -1 */
 	int no_healthcheck;
 	const char *init; /* --init: kapsel-init on the host, run as PID 1; NULL: none */
+	char **devices;   /* --device HOST[:CONTAINER][:PERMS] */
 };
 
 /* Where --init's kapsel-init is in the container. */

@@ -772,7 +772,8 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 	json_object_object_add(host, "CapAdd", jstrv(o->cap_add));
 	json_object_object_add(host, "CapDrop", jstrv(o->cap_drop));
 	json_object_object_add(host, "Privileged", json_object_new_boolean(0));
-	if (security(o, proc, lx, host, e) < 0 || rlimits(o, d, proc, host, e) < 0 || resources(o, d, lx, host, e) < 0)
+	if (security(o, proc, lx, host, e) < 0 || rlimits(o, d, proc, host, e) < 0 ||
+	    resources(o, d, lx, host, e) < 0 || keng_devices(o->devices, b->userns, lx, host, e) < 0)
 		return -1;
 
 	/* network */

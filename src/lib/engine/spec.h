@@ -36,4 +36,9 @@ void keng_build_clear(struct keng_build *b);
 
 bool keng_label_reserved(const char *key);
 
+/* --device: SPECS into config.json's linux (nodes and cgroup rules) and
+ * HostConfig.Devices (devices.c).  USERNS: the runtime binds the host's
+ * node in (no mknod there), from the same path only. */
+int keng_devices(char **specs, bool userns, json_object *lx, json_object *host, kerr *e);
+
 #endif
