@@ -32,6 +32,7 @@ extern const struct cli_command cmd_rm;
 extern const struct cli_command cmd_ps;
 extern const struct cli_command cmd_inspect;
 extern const struct cli_command cmd_wait;
+extern const struct cli_command cmd_logs;
 extern const struct cli_command cmd_rename;
 extern const struct cli_command cmd_restart;
 extern const struct cli_command cmd_container;
