@@ -615,7 +615,8 @@ static int open_all(struct rd *r, struct lfile **out, size_t *nout)
 	if (rc < 0)
 		goto fail;
 	n = 1;
-	for (int64_t k = 1; k <= MAX_ROTATED; k++) {
+	/* a rotation going on leaves one name missing for a moment: step over one */
+	for (int64_t k = 1, missing = 0; k <= MAX_ROTATED && missing < 2; k++) {
 		if (n == cap) {
 			struct lfile *nv = realloc(v, 2 * cap * sizeof(*v));
 			if (!nv) {
@@ -627,8 +628,9 @@ static int open_all(struct rd *r, struct lfile **out, size_t *nout)
 		}
 		if ((rc = rotated_open(r, k, &v[n])) < 0)
 			goto fail;
+		missing = rc == 0 ? missing + 1 : 0;
 		if (rc == 0)
-			break;
+			continue;
 		bool dup = false;
 		for (size_t i = 0; i < n; i++)
 			dup |= v[i].fd >= 0 && v[i].dev == v[n].dev && v[i].ino == v[n].ino;
@@ -1053,11 +1055,17 @@ struct follow {
 	struct lfile live;
 	struct fwd f;
 	bool have_f;
-	/* the newest file read: the scan for newer rotated files stops there */
-	bool have_mark;
-	dev_t mdev;
-	ino_t mino;
+	/* the newest file read: the scan for newer rotated files stops there
+	 * (held open, so that its inode is not reused by a newer file) */
+	struct lfile mark;
 };
+
+static void set_mark(struct follow *fl, const struct lfile *f)
+{
+	lfile_close(&fl->mark);
+	fl->mark = *f;
+	fl->mark.fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+}
 
 /* Our live file was rotated away (or there was none): read the files
  * rotated after the newest one read (the mark), oldest first, and open the
@@ -1091,7 +1099,7 @@ static int read_rotated_since(struct follow *fl)
 				continue;
 			}
 			missing = 0;
-			if (fl->have_mark && f.dev == fl->mdev && f.ino == fl->mino) {
+			if (fl->mark.fd >= 0 && f.dev == fl->mark.dev && f.ino == fl->mark.ino) {
 				lfile_close(&f);
 				break;
 			}
@@ -1115,11 +1123,8 @@ static int read_rotated_since(struct follow *fl)
 		}
 		break;
 	}
-	if (n) {
-		fl->have_mark = true;
-		fl->mdev = v[0].dev;
-		fl->mino = v[0].ino;
-	}
+	if (n)
+		set_mark(fl, &v[0]);
 	for (size_t i = n; i-- > 0;) {
 		struct fwd f;
 		if (rc == 0 && !r->past_until && (rc = fwd_init(r, &f, &v[i], 0)) == 0) {
@@ -1164,9 +1169,7 @@ static int catch_up(struct follow *fl, bool final)
 			 * the files rotated since, then the new live file */
 			if (read_forward(r, &fl->f, true) < 0)
 				return -1;
-			fl->have_mark = true;
-			fl->mdev = fl->live.dev;
-			fl->mino = fl->live.ino;
+			set_mark(fl, &fl->live);
 		}
 		/* (with no live file before: what was rotated since the first read) */
 		if (read_rotated_since(fl) < 0)
@@ -1221,14 +1224,13 @@ static int on_until(struct kloop_source *s, uint64_t n, void *data, kerr *e)
 static int follow(struct rd *r, struct lfile *v, size_t nv, off_t from)
 {
 	struct lfile *live = &v[0];
-	struct follow fl = { .r = r, .live = *live };
+	struct follow fl = { .r = r, .live = *live, .mark = { .fd = -1 } };
 	live->fd = -1; /* ours now */
 	/* the newest file read (the rotated ones were read before a follow) */
-	if (fl.live.fd >= 0 || nv > 1) {
-		fl.have_mark = true;
-		fl.mdev = fl.live.fd >= 0 ? fl.live.dev : v[1].dev;
-		fl.mino = fl.live.fd >= 0 ? fl.live.ino : v[1].ino;
-	}
+	if (fl.live.fd >= 0)
+		set_mark(&fl, &fl.live);
+	else if (nv > 1)
+		set_mark(&fl, &v[1]);
 	int rc = -1;
 	_cleanup_close_ int ifd = -1;
 	_cleanup_(kloop_freep) struct kloop *l = NULL;
@@ -1279,6 +1281,7 @@ out:
 	if (fl.have_f)
 		fwd_done(&fl.f);
 	lfile_close(&fl.live);
+	lfile_close(&fl.mark);
 	return rc < 0 ? -1 : 0;
 }
 
