@@ -192,6 +192,32 @@ static void test_tail_big_file(void **st)
 	same(g.out, "o:line 39997\no:line 39998\no:line 39999\n");
 }
 
+/* --since on a file of many blocks: bisected, not read from the start
+ * (the corrupt line at its start is never seen) */
+static void test_since_big_file(void **st)
+{
+	(void)st;
+	clear();
+	char path[256], line[256];
+	snprintf(path, sizeof(path), "%s/" ID "-json.log", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("corrupt\n", f);
+	for (int i = 0; i < 40000; i++) {
+		char text[32];
+		snprintf(text, sizeof(text), "line %05d\\n", i);
+		fputs(jl(line, i / 700, "stdout", text), f);
+	}
+	fclose(f);
+	struct timespec since;
+	assert_int_equal(ktime_parse("2026-12-02T10:00:50Z", &since), 0);
+	struct got g;
+	struct klogs_read_counts n = rd(KLOGS_JSON_FILE, -1, &since, NULL, &g);
+	assert_int_equal(n.entries, 40000 - 50 * 700);
+	assert_int_equal(n.corrupt, 0);
+	assert_int_equal(strncmp(g.out, "o:line 35000\n", 13), 0);
+}
+
 static void test_since_until(void **st)
 {
 	(void)st;
@@ -408,7 +434,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_partial_pieces),   cmocka_unit_test(test_cri),
 		cmocka_unit_test(test_tail_across_rotation), cmocka_unit_test(test_tail_big_file),
-		cmocka_unit_test(test_since_until),      cmocka_unit_test(test_corrupt_and_cut),
+		cmocka_unit_test(test_since_until), cmocka_unit_test(test_since_big_file),     cmocka_unit_test(test_corrupt_and_cut),
 		cmocka_unit_test(test_gz_rotated),       cmocka_unit_test(test_time_args),
 		cmocka_unit_test(test_not_a_file_driver), cmocka_unit_test(test_follow_through_rotation),
 	};

@@ -902,6 +902,47 @@ static int file_bounds(struct rd *r, const struct lfile *lf, struct timespec *fi
 	return found;
 }
 
+/* Where to start reading a big plain file for --since: a bisection on
+ * the times of lines (the writer stamps them in order), ending at the
+ * start of a line before since (or 0) within a block of the first line
+ * at or after it.  A few reads instead of the whole file. */
+static off_t seek_since(struct rd *r, const struct lfile *lf)
+{
+	off_t lo = 0, hi = lf->size;
+	char *blk = malloc(BLOCK);
+	if (!blk)
+		return 0;
+	while (hi - lo > BLOCK) {
+		off_t mid = lo + (hi - lo) / 2;
+		ssize_t k = pread(lf->fd, blk, BLOCK, mid);
+		if (k <= 0)
+			break;
+		char *p = memchr(blk, '\n', (size_t)k), *end = blk + k;
+		struct piece pc;
+		bool found = false;
+		off_t at = 0;
+		while (p && p + 1 < end) {
+			char *q = memchr(p + 1, '\n', (size_t)(end - p - 1));
+			if (!q)
+				break;
+			if (parse_line(r, p + 1, (size_t)(q - p - 1), &pc) == 0) {
+				found = true;
+				at = mid + (p + 1 - blk);
+				break;
+			}
+			p = q;
+		}
+		if (!found)
+			break; /* no line to go by: read from lo */
+		if (ts_cmp(&pc.t, r->o->since) < 0)
+			lo = at;
+		else
+			hi = mid;
+	}
+	free(blk);
+	return lo;
+}
+
 /* ---- the whole log, oldest first ---------------------------------------- */
 
 static int read_all(struct rd *r, struct lfile *v, size_t n)
@@ -924,7 +965,8 @@ static int read_all(struct rd *r, struct lfile *v, size_t n)
 		if (i == 0 && r->o->follow_pid > 0)
 			continue;
 		struct fwd f;
-		if (fwd_init(r, &f, &v[i], 0) < 0)
+		off_t start = r->o->since && !v[i].gz && v[i].size > 4 * BLOCK ? seek_since(r, &v[i]) : 0;
+		if (fwd_init(r, &f, &v[i], start) < 0)
 			return -1;
 		int rc = read_forward(r, &f, true);
 		fwd_done(&f);
@@ -1305,8 +1347,11 @@ int klogs_read(const char *dir, const char *id, const struct klogs_read_opts *o,
 		r.n->files += v[i].fd >= 0;
 	off_t live_end = 0;
 	int rc = o->tail >= 0 ? read_tail(&r, v, nv, &live_end) : read_all(&r, v, nv);
-	if (rc == 0 && o->follow_pid > 0 && !r.past_until)
+	if (rc == 0 && o->follow_pid > 0 && !r.past_until) {
+		if (o->tail < 0 && o->since && v[0].fd >= 0 && v[0].size > 4 * BLOCK)
+			live_end = seek_since(&r, &v[0]);
 		rc = follow(&r, v, nv, live_end);
+	}
 	else if (rc == 0)
 		rc = flush_assemblies(&r);
 	for (size_t i = 0; i < nv; i++)
