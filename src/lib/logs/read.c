@@ -92,6 +92,13 @@ struct assembly {
 	char *attrs;
 };
 
+/* the seconds of the last time parsed */
+struct tcache {
+	char prefix[19]; /* 2026-12-02T10:00:01 */
+	time_t sec;
+	bool ok;
+};
+
 struct rd {
 	const struct klogs_read_opts *o;
 	struct klogs_read_counts *n;
@@ -99,6 +106,7 @@ struct rd {
 	char base[PATH_MAX];
 	struct buf dec, key, val, attrs; /* json-file parsing */
 	struct assembly as[_KLOGS_STREAM_MAX];
+	struct tcache tc;
 	bool past_until;
 };
 
@@ -167,18 +175,23 @@ static int jstring(struct jp *j, struct buf *out)
 	j->p++;
 	if (out)
 		out->len = 0;
+	/* runs between escapes copied at once: memchr finds the quote and
+	 * the backslashes (the quote found stays valid until an escape
+	 * swallows it) */
+	const char *q = memchr(j->p, '"', (size_t)(j->end - j->p));
 	for (;;) {
-		const char *s = j->p;
-		while (j->p < j->end && *j->p != '"' && *j->p != '\\')
-			j->p++;
-		if (out && buf_add(out, s, (size_t)(j->p - s)) < 0)
+		if (!q)
 			return -1;
-		if (j->p >= j->end)
+		const char *s = j->p, *bs = memchr(s, '\\', (size_t)(q - s));
+		j->p = bs ? bs : q;
+		if (out && buf_add(out, s, (size_t)(j->p - s)) < 0)
 			return -1;
 		if (*j->p++ == '"')
 			break;
 		if (j->p >= j->end)
 			return -1;
+		if (j->p == q) /* an escaped quote: the closing one is further */
+			q = j->p + 1 < j->end ? memchr(j->p + 1, '"', (size_t)(j->end - j->p - 1)) : NULL;
 		char c = *j->p++, lit;
 		switch (c) {
 		case '"':
@@ -378,14 +391,42 @@ out:
 	return rc;
 }
 
-static int parse_time(const char *s, size_t n, struct timespec *t)
+/* The seconds of the last time parsed: the lines of one second share
+ * them, and only the fraction is read (timegm is most of a line's cost). */
+static int parse_time(struct tcache *tc, const char *s, size_t n, struct timespec *t)
 {
 	char tb[64];
+	if (n >= 20 && n <= 30 && s[n - 1] == 'Z' && tc->ok && !memcmp(s, tc->prefix, 19)) {
+		long ns = 0;
+		size_t nd = 0;
+		if (n > 20) {
+			if (s[19] != '.' || n == 21)
+				goto slow;
+			for (size_t i = 20; i < n - 1; i++, nd++) {
+				if (!isdigit((unsigned char)s[i]))
+					goto slow;
+				ns = ns * 10 + (s[i] - '0');
+			}
+			for (; nd < 9; nd++)
+				ns *= 10;
+		}
+		t->tv_sec = tc->sec;
+		t->tv_nsec = ns;
+		return 0;
+	}
+slow:
 	if (n == 0 || n >= sizeof(tb))
 		return -1;
 	memcpy(tb, s, n);
 	tb[n] = 0;
-	return ktime_parse(tb, t);
+	if (ktime_parse(tb, t) < 0)
+		return -1;
+	tc->ok = n >= 20 && s[n - 1] == 'Z';
+	if (tc->ok) {
+		memcpy(tc->prefix, s, 19);
+		tc->sec = t->tv_sec;
+	}
+	return 0;
 }
 
 static int parse_json(struct rd *r, const char *line, size_t n, struct piece *pc)
@@ -420,7 +461,7 @@ static int parse_json(struct rd *r, const char *line, size_t n, struct piece *pc
 				return -1;
 			have_stream = true;
 		} else if (r->key.len == 4 && !memcmp(k, "time", 4)) {
-			if (jstring(&j, &r->val) < 0 || parse_time(r->val.p, r->val.len, &pc->t) < 0)
+			if (jstring(&j, &r->val) < 0 || parse_time(&r->tc, r->val.p, r->val.len, &pc->t) < 0)
 				return -1;
 			have_time = true;
 		} else if (r->key.len == 5 && !memcmp(k, "attrs", 5)) {
@@ -454,10 +495,10 @@ static int parse_json(struct rd *r, const char *line, size_t n, struct piece *pc
 
 /* ---- k8s-file (CRI) lines: TIME STREAM F|P[:more] TEXT ------------------ */
 
-static int parse_cri(const char *line, size_t n, struct piece *pc)
+static int parse_cri(struct rd *r, const char *line, size_t n, struct piece *pc)
 {
 	const char *end = line + n, *sp = memchr(line, ' ', n);
-	if (!sp || parse_time(line, (size_t)(sp - line), &pc->t) < 0)
+	if (!sp || parse_time(&r->tc, line, (size_t)(sp - line), &pc->t) < 0)
 		return -1;
 	const char *s = sp + 1;
 	if (end - s >= 7 && !memcmp(s, "stdout ", 7))
@@ -483,7 +524,7 @@ static int parse_cri(const char *line, size_t n, struct piece *pc)
 
 static int parse_line(struct rd *r, const char *line, size_t n, struct piece *pc)
 {
-	return r->o->driver == KLOGS_K8S_FILE ? parse_cri(line, n, pc) : parse_json(r, line, n, pc);
+	return r->o->driver == KLOGS_K8S_FILE ? parse_cri(r, line, n, pc) : parse_json(r, line, n, pc);
 }
 
 /* ---- entries ------------------------------------------------------------- */
