@@ -15,7 +15,7 @@ Measured (wall time, median of RUNS, page cache warm):
                                     container store, so it is not run here)
 and once, the whole file: kapsel logs > /dev/null (MB/s).
 
-Usage: python3 bench/logs_tail.py BUILD WORK [SIZE_MB] [RUNS]"""
+Usage: python3 bench/logs_tail.py BUILD WORK [SIZE_MB] [RUNS]   (see logs_tail.sh)"""
 import os
 import statistics
 import subprocess
@@ -78,6 +78,13 @@ def main():
     mkrunimage.oci_image(tar, "bench/plain:1", [mkrunimage.dir_layer(rootfs)], {"Cmd": ["sh"]})
     kapsel("load", "-i", tar)
     cid = kapsel("create", "--name", "big", "bench/plain:1", "true").stdout.decode().strip()
+    try:
+        measure(cid)
+    finally:
+        kapsel("rm", "-f", "big")
+
+
+def measure(cid):
     log = os.path.join(ROOT, "containers", cid, cid + "-json.log")
     t = time.perf_counter()
     lines, last = generate(log, SIZE_MB * 1024 * 1024)
@@ -106,7 +113,6 @@ def main():
     dt = time.perf_counter() - t
     print("  %-34s %8.1f s  (%.0f MB/s, %.0f lines/s)" % ("kapsel logs (the whole file)", dt, size / 1e6 / dt,
                                                           lines / dt))
-    kapsel("rm", "big")
 
 
 main()
