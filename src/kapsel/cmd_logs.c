@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct logs_args {
 	int follow, timestamps, details;
@@ -136,6 +137,11 @@ static int logs_run(const struct cli_call *c)
 	json_object_put(ins);
 
 	bool up = !strcmp(st.status, "running") || !strcmp(st.status, "restarting");
+	/* a running container without a supervisor's socket is held by a
+	 * foreground kapsel run: nothing is logged, nothing to follow */
+	char sock[PATH_MAX + 16];
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	bool foreground = up && access(sock, F_OK) != 0;
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
 	struct printer p = { a, NULL };
@@ -144,7 +150,7 @@ static int logs_run(const struct cli_call *c)
 		.since = a->since ? &since : NULL,
 		.until = a->until ? &until : NULL,
 		.tail = tail,
-		.follow_pid = a->follow && up ? st.holder : 0,
+		.follow_pid = a->follow && up && !foreground ? st.holder : 0,
 		.fn = print_entry,
 		.idle = flush_out,
 		.data = &p,
@@ -159,7 +165,7 @@ static int logs_run(const struct cli_call *c)
 	if (n.corrupt)
 		cli_error(c, 0, "%s: %" PRIu64 " line%s of the log could not be read (corrupt or cut short): skipped",
 			  ref, n.corrupt, n.corrupt == 1 ? "" : "s");
-	if (!n.files && started && !up)
+	if (!n.files && ((started && !up) || foreground))
 		cli_error(c, 0,
 			  "%s: no log: a container run in the foreground (kapsel run without -d) is not logged, its "
 			  "output went to that terminal",

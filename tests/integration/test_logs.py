@@ -182,3 +182,13 @@ def test_errors(k):
     assert k.out("run", "--name", "kt-fg", "kt/plain:1", "echo", "fg") == "fg\n"
     p = k("logs", "kt-fg")
     assert p.returncode == 0 and p.stdout == b"" and b"foreground" in p.stderr
+    # and while it runs: -f does not wait for a log that never comes
+    fg = subprocess.Popen(k.argv("run", "--name", "kt-fg2", "kt/plain:1", "sh", "-c", "echo up; exec sleep 60"),
+                          stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=k.env())
+    try:
+        assert fg.stdout.readline() == b"up\n"
+        p = k("logs", "-f", "kt-fg2", timeout=20)
+        assert p.returncode == 0 and p.stdout == b"" and b"foreground" in p.stderr
+    finally:
+        k("kill", "kt-fg2")
+        fg.wait(timeout=30)

@@ -28,6 +28,9 @@
 #define LINE_CAP (8 * 1024 * 1024) /* a longer line is corrupt */
 #define MAX_ROTATED 10000
 #define MAX_ATTRS 64
+/* a follow this many rotated files behind reads the newest of them only
+ * (each is an open fd while they are read) */
+#define FOLLOW_BEHIND 256
 
 /* ---- growing buffers ----------------------------------------------------- */
 
@@ -1162,7 +1165,7 @@ static void set_mark(struct follow *fl, const struct lfile *f)
 static int read_rotated_since(struct follow *fl)
 {
 	struct rd *r = fl->r;
-	struct lfile v[64], live;
+	struct lfile v[FOLLOW_BEHIND], live;
 	size_t n = 0;
 	int rc = 0;
 	for (int attempt = 0;; attempt++) {
@@ -1172,7 +1175,7 @@ static int read_rotated_since(struct follow *fl)
 			return kerr_errno(r->e, "stat %s", r->base);
 		n = 0;
 		int missing = 0;
-		for (int64_t k = 1; k <= MAX_ROTATED && n < 64 && missing < 2; k++) {
+		for (int64_t k = 1; k <= MAX_ROTATED && n < FOLLOW_BEHIND && missing < 2; k++) {
 			struct lfile f;
 			int o = rotated_open(r, k, &f);
 			if (o < 0)
