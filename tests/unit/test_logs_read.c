@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -297,6 +298,46 @@ static void test_corrupt_and_cut(void **st)
 	same(g.out, "o:a\\0b @a+b=x%26y,z=1\n");
 }
 
+/* garbage, a FIFO and a line longer than any: skipped and counted, no
+ * crash, the good lines still read */
+static void test_hostile_files(void **st)
+{
+	(void)st;
+	clear();
+	char path[256], line[256];
+	snprintf(path, sizeof(path), "%s/" ID "-json.log", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	srand(7);
+	for (int i = 0; i < 1 << 20; i++)
+		putc(rand() % 7 ? rand() % 256 : '\n', f);
+	putc('\n', f);
+	for (int i = 0; i < 9 << 20; i++) /* 9 MiB without a newline */
+		putc(i % 2 ? '"' : '\\', f);
+	putc('\n', f);
+	fputs(jl(line, 1, "stdout", "survivor\\n"), f);
+	fclose(f);
+	struct got g;
+	struct klogs_read_counts n = rd(KLOGS_JSON_FILE, -1, NULL, NULL, &g);
+	assert_true(n.corrupt > 1000);
+	assert_non_null(strstr(g.out, "o:survivor\n"));
+	rd(KLOGS_JSON_FILE, 1, NULL, NULL, &g);
+	same(g.out, "o:survivor\n");
+	rd(KLOGS_JSON_FILE, 5, NULL, NULL, &g); /* backwards into the long line: the rest is given up */
+	same(g.out, "o:survivor\n");
+	n = rd(KLOGS_K8S_FILE, 5, NULL, NULL, &g);
+	assert_int_equal(n.files, 0);
+	/* a FIFO where a rotated file would be: an error, not a hang */
+	char fifo[300];
+	snprintf(fifo, sizeof(fifo), "%s.1", path);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	struct klogs_read_opts o = { .driver = KLOGS_JSON_FILE, .tail = -1, .fn = collect, .data = &g };
+	kerr e;
+	assert_int_equal(klogs_read(dir, ID, &o, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+	unlink(fifo);
+}
+
 static void test_gz_rotated(void **st)
 {
 	(void)st;
@@ -435,7 +476,7 @@ int main(void)
 		cmocka_unit_test(test_partial_pieces),   cmocka_unit_test(test_cri),
 		cmocka_unit_test(test_tail_across_rotation), cmocka_unit_test(test_tail_big_file),
 		cmocka_unit_test(test_since_until), cmocka_unit_test(test_since_big_file),     cmocka_unit_test(test_corrupt_and_cut),
-		cmocka_unit_test(test_gz_rotated),       cmocka_unit_test(test_time_args),
+		cmocka_unit_test(test_hostile_files), cmocka_unit_test(test_gz_rotated),       cmocka_unit_test(test_time_args),
 		cmocka_unit_test(test_not_a_file_driver), cmocka_unit_test(test_follow_through_rotation),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

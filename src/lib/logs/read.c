@@ -619,7 +619,7 @@ static int lfile_open(struct rd *r, const char *path, bool gz, struct lfile *f)
 {
 	struct stat st;
 	*f = (struct lfile){ .fd = -1, .gz = gz };
-	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* a FIFO planted there does not block */
 	if (f->fd < 0)
 		return errno == ENOENT ? 0 : kerr_errno(r->e, "open %s", path);
 	if (fstat(f->fd, &st) < 0)
