@@ -85,7 +85,12 @@ static struct klogs_read_counts rd(enum klogs_driver d, int64_t tail, const stru
 				   const struct timespec *until, struct got *g)
 {
 	memset(g, 0, sizeof(*g));
-	struct klogs_read_opts o = { .driver = d, .since = since, .until = until, .tail = tail, .fn = collect, .data = g };
+	struct klogs_read_opts o = { .driver = d,
+				     .since = since,
+				     .until = until,
+				     .tail = tail,
+				     .fn = collect,
+				     .data = g };
 	struct klogs_read_counts n;
 	kerr e;
 	if (klogs_read(dir, ID, &o, &n, &e) < 0)
@@ -107,7 +112,8 @@ static void test_partial_pieces(void **st)
 	char all[2048];
 	/* stdout's line comes in three pieces, stderr's line between them */
 	snprintf(all, sizeof(all), "%s%s%s%s%s", jl(a, 1, "stdout", "aaa"), jl(b, 2, "stderr", "E\\n"),
-		 jl(c, 3, "stdout", "bbb"), jl(d, 4, "stdout", "ccc\\n"), jl(f, 5, "stdout", "\\u003cq\\\"\\u00e9\\ud83d\\ude00\\n"));
+		 jl(c, 3, "stdout", "bbb"), jl(d, 4, "stdout", "ccc\\n"),
+		 jl(f, 5, "stdout", "\\u003cq\\\"\\u00e9\\ud83d\\ude00\\n"));
 	put("-json.log", all);
 	struct got g;
 	struct klogs_read_counts n = rd(KLOGS_JSON_FILE, -1, NULL, NULL, &g);
@@ -127,14 +133,15 @@ static void test_cri(void **st)
 {
 	(void)st;
 	clear();
-	put("-k8s.log", "2026-12-02T10:00:01.1Z stdout P aaa\n"
-			"2026-12-02T10:00:02Z stderr F err line\n"
-			"2026-12-02T10:00:03Z stdout P bbb\n"
-			"2026-12-02T10:00:04Z stdout F ccc\n"
-			"2026-12-02T10:00:05Z stdout F \n"
-			"2026-12-02T10:00:06Z stdout F:x with  spaces \n"
-			"2026-12-02T10:00:07Z stdout X bad tag\n"
-			"2026-12-02T10:00:08Z stdio F bad stream\n");
+	put("-k8s.log",
+	    "2026-12-02T10:00:01.1Z stdout P aaa\n"
+	    "2026-12-02T10:00:02Z stderr F err line\n"
+	    "2026-12-02T10:00:03Z stdout P bbb\n"
+	    "2026-12-02T10:00:04Z stdout F ccc\n"
+	    "2026-12-02T10:00:05Z stdout F \n"
+	    "2026-12-02T10:00:06Z stdout F:x with  spaces \n"
+	    "2026-12-02T10:00:07Z stdout X bad tag\n"
+	    "2026-12-02T10:00:08Z stdio F bad stream\n");
 	struct got g;
 	struct klogs_read_counts n = rd(KLOGS_K8S_FILE, -1, NULL, NULL, &g);
 	same(g.out, "e:err line\no:aaabbbccc\no:\no:with  spaces \n");
@@ -249,7 +256,7 @@ static void test_since_until(void **st)
 	struct got g;
 	struct klogs_read_counts n = rd(KLOGS_JSON_FILE, -1, &since, &until, &g);
 	same(g.out, "o:4\no:5\no:6\no:7\n"); /* both ends included */
-	assert_int_equal(n.corrupt, 0);     /* .2 was not read */
+	assert_int_equal(n.corrupt, 0);      /* .2 was not read */
 	n = rd(KLOGS_JSON_FILE, -1, NULL, NULL, &g);
 	assert_int_equal(n.corrupt, 1);
 	assert_int_equal(n.entries, 9);
@@ -271,7 +278,8 @@ static void test_corrupt_and_cut(void **st)
 	clear();
 	char a[256], b[256], all[2048];
 	/* a corrupt line between good ones, then a last line without '\n' */
-	snprintf(all, sizeof(all), "%snot json at all\n{\"log\":\"x\\n\",\"stream\":\"stdin\",\"time\":\"2026-12-02T10:00:01Z\"}\n"
+	snprintf(all, sizeof(all),
+		 "%snot json at all\n{\"log\":\"x\\n\",\"stream\":\"stdin\",\"time\":\"2026-12-02T10:00:01Z\"}\n"
 		 "{\"log\":\"x\\n\",\"stream\":\"stdout\",\"time\":\"yesterday\"}\n\n%s",
 		 jl(a, 1, "stdout", "good\\n"), jl(b, 2, "stderr", "last\\n"));
 	all[strlen(all) - 1] = 0; /* no trailing newline: still a whole line */
@@ -292,8 +300,9 @@ static void test_corrupt_and_cut(void **st)
 	same(g.out, "o:good\n");
 	assert_int_equal(n.corrupt, 1);
 	/* NUL bytes and other fields (Docker's attrs, for --details) */
-	put("-json.log", "{\"log\":\"a\\u0000b\\n\",\"stream\":\"stdout\",\"attrs\":{\"z\":\"1\",\"a b\":\"x&y\"},"
-			 "\"extra\":[1,{\"k\":null}],\"time\":\"2026-12-02T10:00:01Z\"}\n");
+	put("-json.log",
+	    "{\"log\":\"a\\u0000b\\n\",\"stream\":\"stdout\",\"attrs\":{\"z\":\"1\",\"a b\":\"x&y\"},"
+	    "\"extra\":[1,{\"k\":null}],\"time\":\"2026-12-02T10:00:01Z\"}\n");
 	rd(KLOGS_JSON_FILE, -1, NULL, NULL, &g);
 	same(g.out, "o:a\\0b @a+b=x%26y,z=1\n");
 }
@@ -453,9 +462,12 @@ static void test_follow_through_rotation(void **st)
 	 * rotations must lose nothing (collect keeps the first lines only:
 	 * the counts are what matter) */
 	static struct got g;
-	struct klogs_read_opts o = {
-		.driver = KLOGS_JSON_FILE, .tail = -1, .follow_pid = pid, .fn = collect, .idle = release_writer, .data = &g
-	};
+	struct klogs_read_opts o = { .driver = KLOGS_JSON_FILE,
+				     .tail = -1,
+				     .follow_pid = pid,
+				     .fn = collect,
+				     .idle = release_writer,
+				     .data = &g };
 	struct klogs_read_counts n;
 	kerr e;
 	if (klogs_read(dir, ID, &o, &n, &e) < 0)
@@ -473,11 +485,12 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_partial_pieces),   cmocka_unit_test(test_cri),
+		cmocka_unit_test(test_partial_pieces),       cmocka_unit_test(test_cri),
 		cmocka_unit_test(test_tail_across_rotation), cmocka_unit_test(test_tail_big_file),
-		cmocka_unit_test(test_since_until), cmocka_unit_test(test_since_big_file),     cmocka_unit_test(test_corrupt_and_cut),
-		cmocka_unit_test(test_hostile_files), cmocka_unit_test(test_gz_rotated),       cmocka_unit_test(test_time_args),
-		cmocka_unit_test(test_not_a_file_driver), cmocka_unit_test(test_follow_through_rotation),
+		cmocka_unit_test(test_since_until),          cmocka_unit_test(test_since_big_file),
+		cmocka_unit_test(test_corrupt_and_cut),      cmocka_unit_test(test_hostile_files),
+		cmocka_unit_test(test_gz_rotated),           cmocka_unit_test(test_time_args),
+		cmocka_unit_test(test_not_a_file_driver),    cmocka_unit_test(test_follow_through_rotation),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[128];

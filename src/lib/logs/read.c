@@ -199,32 +199,20 @@ static int jstring(struct jp *j, struct buf *out)
 		switch (c) {
 		case '"':
 		case '\\':
-		case '/':
-			lit = c;
-			break;
-		case 'b':
-			lit = '\b';
-			break;
-		case 'f':
-			lit = '\f';
-			break;
-		case 'n':
-			lit = '\n';
-			break;
-		case 'r':
-			lit = '\r';
-			break;
-		case 't':
-			lit = '\t';
-			break;
+		case '/': lit = c; break;
+		case 'b': lit = '\b'; break;
+		case 'f': lit = '\f'; break;
+		case 'n': lit = '\n'; break;
+		case 'r': lit = '\r'; break;
+		case 't': lit = '\t'; break;
 		case 'u': {
 			unsigned cp, lo;
 			if (j->end - j->p < 4 || hex4(j->p, &cp) < 0)
 				return -1;
 			j->p += 4;
 			if (cp >= 0xd800 && cp < 0xdc00) {
-				if (j->end - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u' && hex4(j->p + 2, &lo) == 0 &&
-				    lo >= 0xdc00 && lo < 0xe000) {
+				if (j->end - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u' &&
+				    hex4(j->p + 2, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
 					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 					j->p += 6;
 				} else {
@@ -237,8 +225,7 @@ static int jstring(struct jp *j, struct buf *out)
 				return -1;
 			continue;
 		}
-		default:
-			return -1;
+		default: return -1;
 		}
 		if (out && buf_add(out, &lit, 1) < 0)
 			return -1;
@@ -532,8 +519,8 @@ static int parse_line(struct rd *r, const char *line, size_t n, struct piece *pc
 
 /* ---- entries ------------------------------------------------------------- */
 
-static int emit(struct rd *r, const struct timespec *t, enum klogs_stream s, const char *text, size_t len,
-		bool partial, const char *attrs)
+static int emit(struct rd *r, const struct timespec *t, enum klogs_stream s, const char *text, size_t len, bool partial,
+		const char *attrs)
 {
 	if (r->o->since && ts_cmp(t, r->o->since) < 0)
 		return 0;
@@ -914,7 +901,8 @@ static int back_line(struct rd *r, struct back *b, const char **line, size_t *le
 }
 
 /* The times of a file's first and last entries (0 when it has none). */
-static int file_bounds(struct rd *r, const struct lfile *lf, struct timespec *first, struct timespec *last, bool *have_last)
+static int file_bounds(struct rd *r, const struct lfile *lf, struct timespec *first, struct timespec *last,
+		       bool *have_last)
 {
 	const char *line;
 	size_t len;
@@ -1056,8 +1044,8 @@ static int read_tail(struct rd *r, struct lfile *v, size_t n, off_t *live_end)
 		bool last = true;
 		while (!done && (k = back_line(r, &b, &line, &len)) > 0) {
 			/* the live file's unfinished last line: a follow reads it when it is done */
-			bool cut = last && i == 0 && !v[i].gz && (off_t)(line - b.buf) + b.pos + (off_t)len == v[i].size &&
-				   len > 0;
+			bool cut = last && i == 0 && !v[i].gz &&
+				   (off_t)(line - b.buf) + b.pos + (off_t)len == v[i].size && len > 0;
 			if (cut && r->o->follow_pid > 0) {
 				char c = 0;
 				if (pread(v[i].fd, &c, 1, v[i].size - 1) == 1 && c != '\n') {
@@ -1101,7 +1089,9 @@ static int read_tail(struct rd *r, struct lfile *v, size_t n, off_t *live_end)
 					ck = nc;
 				}
 				struct kept *p = &kv[nk];
-				*p = (struct kept){ pc.t, pc.s, pc.partial, malloc(pc.len + 1), strdup(pc.attrs), pc.len };
+				*p =
+					(struct kept){ pc.t,  pc.s, pc.partial, malloc(pc.len + 1), strdup(pc.attrs),
+						       pc.len };
 				if (!p->text || !p->attrs) {
 					free(p->text);
 					free(p->attrs);
@@ -1200,7 +1190,8 @@ static int read_rotated_since(struct follow *fl)
 		int o = lfile_open(r, r->base, false, &live);
 		if (o < 0)
 			goto fail;
-		if (attempt < 100 && (had != (o == 1) || (had && (live.ino != before.st_ino || live.dev != before.st_dev)))) {
+		if (attempt < 100 &&
+		    (had != (o == 1) || (had && (live.ino != before.st_ino || live.dev != before.st_dev)))) {
 			/* the live file moved (or is between rename and create): again */
 			lfile_close(&live);
 			for (size_t i = 0; i < n; i++)
@@ -1352,7 +1343,8 @@ static int follow(struct rd *r, struct lfile *v, size_t nv, off_t from)
 	if (r->o->until) {
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
-		int64_t d = (int64_t)(r->o->until->tv_sec - now.tv_sec) * 1000000000LL + (r->o->until->tv_nsec - now.tv_nsec);
+		int64_t d = (int64_t)(r->o->until->tv_sec - now.tv_sec) * 1000000000LL +
+			    (r->o->until->tv_nsec - now.tv_nsec);
 		if (!kloop_add_timer(l, 0, d > 0 ? (uint64_t)d : 1, 0, on_until, &fl, r->e))
 			goto out;
 	}
@@ -1371,8 +1363,7 @@ out:
 	return rc < 0 ? -1 : 0;
 }
 
-int klogs_read(const char *dir, const char *id, const struct klogs_read_opts *o, struct klogs_read_counts *n,
-	       kerr *e)
+int klogs_read(const char *dir, const char *id, const struct klogs_read_opts *o, struct klogs_read_counts *n, kerr *e)
 {
 	struct klogs_read_counts ign;
 	struct rd r = { .o = o, .n = n ? n : &ign, .e = e };
@@ -1395,8 +1386,7 @@ int klogs_read(const char *dir, const char *id, const struct klogs_read_opts *o,
 		if (o->tail < 0 && o->since && v[0].fd >= 0 && v[0].size > 4 * BLOCK)
 			live_end = seek_since(&r, &v[0]);
 		rc = follow(&r, v, nv, live_end);
-	}
-	else if (rc == 0)
+	} else if (rc == 0)
 		rc = flush_assemblies(&r);
 	for (size_t i = 0; i < nv; i++)
 		lfile_close(&v[i]);
@@ -1458,8 +1448,13 @@ static int local_time(const char *s, struct timespec *out)
 	}
 	if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
 		return -1;
-	struct tm tm = { .tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D, .tm_hour = h, .tm_min = m,
-			 .tm_sec = sec, .tm_isdst = -1 };
+	struct tm tm = { .tm_year = Y - 1900,
+			 .tm_mon = M - 1,
+			 .tm_mday = D,
+			 .tm_hour = h,
+			 .tm_min = m,
+			 .tm_sec = sec,
+			 .tm_isdst = -1 };
 	time_t t = mktime(&tm);
 	if (t == (time_t)-1 && errno == EOVERFLOW)
 		return -1;

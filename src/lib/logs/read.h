@@ -52,13 +52,13 @@ typedef int (*klogs_entry_fn)(const struct klogs_entry *en, void *data, kerr *e)
 typedef int (*klogs_idle_fn)(void *data, kerr *e);
 
 struct klogs_read_opts {
-	enum klogs_driver driver;         /* KLOGS_JSON_FILE or KLOGS_K8S_FILE */
-	const struct timespec *since;     /* NULL: from the start */
-	const struct timespec *until;     /* NULL: to the end */
-	int64_t tail;                     /* < 0: every entry */
-	pid_t follow_pid;                 /* > 0: follow until it exits */
+	enum klogs_driver driver;     /* KLOGS_JSON_FILE or KLOGS_K8S_FILE */
+	const struct timespec *since; /* NULL: from the start */
+	const struct timespec *until; /* NULL: to the end */
+	int64_t tail;                 /* < 0: every entry */
+	pid_t follow_pid;             /* > 0: follow until it exits */
 	klogs_entry_fn fn;
-	klogs_idle_fn idle;               /* may be NULL */
+	klogs_idle_fn idle; /* may be NULL */
 	void *data;
 };
 
@@ -70,8 +70,7 @@ struct klogs_read_counts {
 
 /* Read the log of ID in DIR.  A log that does not exist (yet) is empty;
  * with a follow, it is waited for. */
-int klogs_read(const char *dir, const char *id, const struct klogs_read_opts *o, struct klogs_read_counts *n,
-	       kerr *e);
+int klogs_read(const char *dir, const char *id, const struct klogs_read_opts *o, struct klogs_read_counts *n, kerr *e);
 
 /* A --since/--until value as Docker reads it, against NOW: an RFC 3339
  * time (2026-12-02T13:04:05.5Z, with an offset; without one, or a date
