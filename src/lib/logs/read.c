@@ -609,8 +609,11 @@ static int lfile_open(struct rd *r, const char *path, bool gz, struct lfile *f)
 	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* a FIFO planted there does not block */
 	if (f->fd < 0)
 		return errno == ENOENT ? 0 : kerr_errno(r->e, "open %s", path);
-	if (fstat(f->fd, &st) < 0)
-		return kerr_errno(r->e, "stat %s", path);
+	if (fstat(f->fd, &st) < 0) {
+		kerr_errno(r->e, "stat %s", path);
+		lfile_close(f);
+		return -1;
+	}
 	if (!S_ISREG(st.st_mode)) {
 		lfile_close(f);
 		return kerr_msg(r->e, EINVAL, "%s: not a regular file", path);
