@@ -36,6 +36,7 @@ extern const struct cli_command cmd_top;
 extern const struct cli_command cmd_diff;
 extern const struct cli_command cmd_export;
 extern const struct cli_command cmd_cp;
+extern const struct cli_command cmd_logs;
 extern const struct cli_command cmd_rename;
 extern const struct cli_command cmd_restart;
 extern const struct cli_command cmd_container;

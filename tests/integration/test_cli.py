@@ -24,7 +24,8 @@ KAPSEL_COMMANDS.update({"pull": "[REGISTRY/]NAME[:TAG|@DIGEST]", "push": "IMAGE 
 KAPSEL_COMMANDS.update({"import": "FILE|- [REPOSITORY[:TAG]]", "save": "NAME|ID...", "system": "COMMAND ..."})
 KAPSEL_COMMANDS.update({"create": "IMAGE [COMMAND [ARG...]]", "run": "IMAGE [COMMAND [ARG...]]", "start": "CONTAINER...",
                         "stop": "CONTAINER...", "kill": "CONTAINER...", "rm": "CONTAINER...", "ps": "",
-                        "inspect": "CONTAINER...", "wait": "CONTAINER...", "rename": "CONTAINER NEW_NAME",
+                        "inspect": "CONTAINER...", "wait": "CONTAINER...", "logs": "CONTAINER",
+                        "rename": "CONTAINER NEW_NAME",
                         "restart": "CONTAINER...", "container": "COMMAND ...", "volume": "COMMAND ...",
                         "exec": "CONTAINER COMMAND [ARG...]"})
 KAPSEL_COMMANDS.update({"top": "CONTAINER [PS-OPTIONS...]", "diff": "CONTAINER", "export": "CONTAINER",

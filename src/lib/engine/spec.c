@@ -849,8 +849,11 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(o->auto_remove));
 	json_object *lc = json_object_new_object(), *lo = json_object_new_object();
 	json_object_object_add(lc, "Type", json_object_new_string(d->log_driver));
-	json_object_object_add(lo, "max-size", json_object_new_string(d->log_max_size));
-	json_object_object_add(lo, "max-file", json_object_new_string(d->log_max_file));
+	/* rotation is the file drivers' (the supervisor refuses options a driver does not take) */
+	if (!strcmp(d->log_driver, "json-file") || !strcmp(d->log_driver, "k8s-file")) {
+		json_object_object_add(lo, "max-size", json_object_new_string(d->log_max_size));
+		json_object_object_add(lo, "max-file", json_object_new_string(d->log_max_file));
+	}
 	json_object_object_add(lc, "Config", lo);
 	json_object_object_add(host, "LogConfig", lc);
 
