@@ -62,6 +62,7 @@ const struct cli_option create_options[] = {
 	CLI_OPT_FLAG(0, "init", A, init, "run kapsel-init as PID 1: signals passed on, orphans reaped"),
 	CLI_OPT_STRV(0, "device", A, o.devices, "HOST[:CONTAINER][:PERMS]",
 		     "a host device (PERMS some of rwm, default rwm; the policy decides)"),
+	CLI_OPT_STRV(0, "sysctl", A, o.sysctls, "KEY=VALUE", "a setting of the container's namespaces (net.*, kernel.shm* ...)"),
 	CLI_OPT_STRING(0, "health-cmd", A, o.health_cmd, "CMD", "health check command (run by the supervisor)"),
 	CLI_OPT_DURATION(0, "health-interval", A, o.health_interval, "DURATION", 0, 0, "time between checks"),
 	CLI_OPT_DURATION(0, "health-timeout", A, o.health_timeout, "DURATION", 0, 0, "time a check may take"),

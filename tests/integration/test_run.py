@@ -807,3 +807,33 @@ def test_device(images, tmp_path):
         assert p.returncode != 0 and msg in p.stderr, (spec, p.stderr)
     p = images("create", "--user", "0", "--device", "/dev/zero:/dev/other", "kt/plain:1", "true")
     assert p.returncode != 0 and "give --device /dev/zero" in p.stderr, p.stderr
+
+
+def test_sysctl(images):
+    host_range = open("/proc/sys/net/ipv4/ip_local_port_range").read()
+    p = images("run", "--rm", "--sysctl", "net.ipv4.ip_local_port_range=40000 50000", "--sysctl",
+               "kernel.shm_rmid_forced=1", "kt/plain:1", "sh", "-c",
+               "cat /proc/sys/net/ipv4/ip_local_port_range /proc/sys/kernel/shm_rmid_forced "
+               "/proc/sys/net/ipv4/ip_unprivileged_port_start")
+    assert p.returncode == 0 and p.stdout.split() == ["40000", "50000", "1", "0"], p.stderr
+    assert open("/proc/sys/net/ipv4/ip_local_port_range").read() == host_range
+    # namespaced but outside the safe set: the runtime's policy decides (B12)
+    p = images("run", "--rm", "--sysctl", "net.ipv4.ip_forward=1", "kt/plain:1", "true")
+    assert p.returncode != 0 and "B12" in p.stderr, p.stderr
+    # a policy that allows it: set in the container's namespace only
+    host_fwd = open("/proc/sys/net/ipv4/ip_forward").read()
+    p = images("run", "--rm", "--sysctl", "net/ipv4/ip_forward=1", "kt/plain:1", "cat",
+               "/proc/sys/net/ipv4/ip_forward", env={"KAPSEL_POLICY": PERMISSIVE_POLICY})
+    assert p.returncode == 0 and p.stdout == "1\n", p.stderr
+    assert open("/proc/sys/net/ipv4/ip_forward").read() == host_fwd
+    # the host's settings are refused by kapsel itself, whatever the policy
+    for kv, msg in (("kernel.core_pattern=|/x", "would change the host"), ("vm.swappiness=1", "would change"),
+                    ("net.ipv4.ip_forward", "KEY=VALUE"), ("net..x=1", "not a sysctl name")):
+        p = images("create", "--sysctl", kv, "kt/plain:1", "true", env={"KAPSEL_POLICY": PERMISSIVE_POLICY})
+        assert p.returncode != 0 and msg in p.stderr, (kv, p.stderr)
+    p = images("create", "--network", "host", "--sysctl", "net.ipv4.ip_forward=1", "kt/plain:1", "true",
+               env={"KAPSEL_POLICY": PERMISSIVE_POLICY})
+    assert p.returncode != 0 and "--network host" in p.stderr, p.stderr
+    cid = images.out("create", "--sysctl", "kernel.shm_rmid_forced=1", "kt/plain:1", "true").strip()
+    assert images.inspect(cid)["HostConfig"]["Sysctls"] == {"kernel.shm_rmid_forced": "1"}
+    images("rm", cid)

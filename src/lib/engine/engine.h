@@ -100,6 +100,7 @@ struct keng_opts {
 	int no_healthcheck;
 	const char *init; /* --init: kapsel-init on the host, run as PID 1; NULL: none */
 	char **devices;   /* --device HOST[:CONTAINER][:PERMS] */
+	char **sysctls;   /* --sysctl KEY=VALUE */
 };
 
 /* Where --init's kapsel-init is in the container. */

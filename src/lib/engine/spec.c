@@ -802,6 +802,9 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 				net);
 	}
 
+	if (keng_sysctls(o->sysctls, net, lx, host, e) < 0)
+		return -1;
+
 	/* root filesystem */
 	b->read_only = o->read_only >= 0 ? o->read_only : d->read_only;
 	json_object_object_add(kj_get(spec, "root"), "readonly", json_object_new_boolean(b->read_only));

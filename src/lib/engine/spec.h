@@ -40,5 +40,8 @@ bool keng_label_reserved(const char *key);
  * HostConfig.Devices (devices.c).  USERNS: the runtime binds the host's
  * node in (no mknod there), from the same path only. */
 int keng_devices(char **specs, bool userns, json_object *lx, json_object *host, kerr *e);
+/* --sysctl: KVS into config.json's linux.sysctl (added to what is there)
+ * and HostConfig.Sysctls, the namespaced keys only (sysctl.c). */
+int keng_sysctls(char **kvs, const char *network, json_object *lx, json_object *host, kerr *e);
 
 #endif
