@@ -347,6 +347,9 @@ static void test_defaults_builtin(void **state)
 	assert_true(d.read_only);
 	assert_string_equal(d.network, "none");
 	assert_string_equal(d.restart, "on-failure:5");
+	assert_string_equal(d.bridge_name, "kapsel0");
+	assert_string_equal(d.bridge_subnet, "10.89.0.0/16");
+	assert_string_equal(d.publish_address, "127.0.0.1");
 	keng_defaults_clear(&d);
 }
 
@@ -382,6 +385,10 @@ static void test_defaults_shipped(void **state)
 	assert_string_equal(a.log_max_file, b.log_max_file);
 	assert_int_equal(a.userns_host_uid, b.userns_host_uid);
 	assert_int_equal(a.userns_size, b.userns_size);
+	assert_string_equal(a.bridge_name, b.bridge_name);
+	assert_string_equal(a.bridge_subnet, b.bridge_subnet);
+	assert_string_equal(a.publish_address, b.publish_address);
+	assert_string_equal(a.cni_path, b.cni_path);
 	keng_defaults_clear(&a);
 	keng_defaults_clear(&b);
 }

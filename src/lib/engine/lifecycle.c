@@ -13,6 +13,7 @@
 #include "common/str.h"
 #include "common/time.h"
 #include "linux/terminal.h"
+#include "network.h"
 #include "rootfs.h"
 
 #include <errno.h>
@@ -637,6 +638,9 @@ int keng_remove(struct keng *g, const char *id, bool force, kerr *e)
 	if (keng_umount(rootfs, e) < 0 || keng_umount(netns, e) < 0)
 		return kerr_wrap(e, "remove %.12s", id);
 	unlink(netns);
+	/* its lease and port rules (CNI DEL; the veth went with the namespace) */
+	if (keng_net_detach(g, id, e) < 0)
+		return kerr_wrap(e, "remove %.12s", id);
 	if (keng_rm_tree(dir, e) < 0)
 		return kerr_wrap(e, "remove %.12s", id);
 	if (name) /* after the record: until then the name is taken */

@@ -11,7 +11,8 @@ struct keng_build {
 	json_object *image; /* the image config document */
 	const char *id, *name, *image_id, *created;
 	int rootfd;        /* the container's root, still writable */
-	const char *netns; /* the namespace file (network none) */
+	const char *netns; /* the namespace file (network none, or a CNI network) */
+	bool cni;          /* a CNI network (bridge or a user network): netns joined even in a user namespace */
 	bool userns;       /* out: the process runs as root in a user namespace */
 	bool read_only;    /* out: mount the root read-only */
 };
