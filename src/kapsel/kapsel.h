@@ -35,6 +35,8 @@ extern const struct cli_command cmd_wait;
 extern const struct cli_command cmd_rename;
 extern const struct cli_command cmd_restart;
 extern const struct cli_command cmd_container;
+extern const struct cli_command cmd_network;
+extern const struct cli_command cmd_port;
 extern const struct cli_command cmd_pull;
 extern const struct cli_command cmd_push;
 extern const struct cli_command cmd_login;

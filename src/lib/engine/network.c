@@ -1069,16 +1069,16 @@ int keng_network_create(struct keng *g, const struct keng_defaults *d, const cha
 			const char *gateway, char id[65], kerr *e)
 {
 	if (!net_name_ok(name))
-		return kerr_msg(e, EINVAL, "network create %s: a name is [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64", name);
+		return kerr_msg(e, EINVAL, "network %s: a name is [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64", name);
 	if (!strcmp(name, "bridge") || !strcmp(name, "host") || !strcmp(name, "none"))
-		return kerr_msg(e, EPERM, "network create %s: a predefined network", name);
+		return kerr_msg(e, EPERM, "network %s: a predefined network", name);
 	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
 		return -1;
 	_cleanup_strv_ char **names = NULL;
 	if (user_networks(g, &names, e) < 0)
 		return -1;
 	if (kstrv_contains(names, name))
-		return kerr_msg(e, EEXIST, "network create %s: a network with that name exists", name);
+		return kerr_msg(e, EEXIST, "network %s: a network with that name exists", name);
 	/* what the others use: subnets, bridge names */
 	uint32_t used[300];
 	int usedp[300];
@@ -1118,7 +1118,7 @@ int keng_network_create(struct keng *g, const struct keng_defaults *d, const cha
 				ok = !cidr_overlap(base, pfx, used[i], usedp[i]);
 		}
 		if (!ok)
-			return kerr_msg(e, ENOSPC, "network create %s: no free subnet in 10.90.0.0/16: give --subnet", name);
+			return kerr_msg(e, ENOSPC, "network %s: no free subnet in 10.90.0.0/16: give --subnet", name);
 		char ipb[INET_ADDRSTRLEN];
 		ip_str(base, ipb);
 		snprintf(sbuf, sizeof(sbuf), "%s/%d", ipb, pfx);
@@ -1165,13 +1165,13 @@ int keng_network_remove(struct keng *g, const char *ref, kerr *e)
 	if (resolve(g, ref, &name, e) < 0)
 		return -1;
 	if (!strcmp(name, "bridge") || !strcmp(name, "host") || !strcmp(name, "none"))
-		return kerr_msg(e, EPERM, "network rm %s: a predefined network cannot be removed", name);
+		return kerr_msg(e, EPERM, "network %s: a predefined network cannot be removed", name);
 	keng_net_sweep(g);
 	_cleanup_json_ json_object *all = attachments(g), *l = NULL;
 	json_object_object_foreach(all, cid, a)
 	{
 		if (!strcmp(kj_get_str(a, "network") ?: "", name))
-			return kerr_msg(e, EBUSY, "network rm %s: container %s (%.12s) is on it: remove it first", name,
+			return kerr_msg(e, EBUSY, "network %s: container %s (%.12s) is on it: remove it first", name,
 					kj_get_str(a, "name") ?: "", cid);
 	}
 	_cleanup_free_ char *p = network_file(g, name);
@@ -1180,7 +1180,7 @@ int keng_network_remove(struct keng *g, const char *ref, kerr *e)
 	kerr ig = { 0 };
 	load_user(g, name, &l, &ig);
 	if (unlink(p) < 0)
-		return kerr_errno(e, "network rm %s: remove %s", name, p);
+		return kerr_errno(e, "network %s: remove %s", name, p);
 	if (l)
 		rules_drop(g, l);
 	/* the bridge the plugin made (kapsel's own name) goes with it */
