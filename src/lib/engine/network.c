@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <ifaddrs.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1098,6 +1099,20 @@ int keng_network_create(struct keng *g, const struct keng_defaults *d, const cha
 		if (bridge_of(l))
 			kstrv_add(&bridges, bridge_of(l));
 	}
+	/* and the host's own addresses: another root's networks, Docker's, podman's */
+	struct ifaddrs *ifa = NULL;
+	if (getifaddrs(&ifa) == 0) {
+		for (struct ifaddrs *i = ifa; i && nu < 300; i = i->ifa_next)
+			if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && i->ifa_netmask &&
+			    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr != htonl(INADDR_LOOPBACK)) {
+				uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+				uint32_t m = ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
+				int p = __builtin_popcount(m);
+				used[nu] = a & m;
+				usedp[nu++] = p ? p : 32;
+			}
+		freeifaddrs(ifa);
+	}
 	uint32_t base;
 	int pfx;
 	char sbuf[40];
@@ -1107,7 +1122,8 @@ int keng_network_create(struct keng *g, const struct keng_defaults *d, const cha
 					subnet);
 		for (size_t i = 0; i < nu; i++)
 			if (cidr_overlap(base, pfx, used[i], usedp[i]))
-				return kerr_msg(e, EEXIST, "--subnet %s overlaps a subnet in use", subnet);
+				return kerr_msg(e, EEXIST, "--subnet %s overlaps a subnet in use (a network's or the host's)",
+						subnet);
 	} else {
 		bool ok = false;
 		for (uint32_t n = 0; n < 256 && !ok; n++) {
