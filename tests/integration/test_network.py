@@ -283,6 +283,13 @@ def test_user_network_members_talk(k):
     assert "hello-from-" in http_get(ip, 8000)
     p = k("run", "--rm", "--network", "kt-app", "kt/net:1", "sh", "-c", GET % (5, ip, 8000))
     assert p.returncode == 0 and "hello-from-" in p.stdout, p.stderr
+    # by name: each member's /etc/hosts lists the others (read-only)
+    p = k("run", "--rm", "--name", "kt-b", "--network", "kt-app", "kt/net:1", "sh", "-c",
+          "cat /etc/hosts; (echo x >> /etc/hosts) 2>/dev/null || echo hosts-ro; " + GET % (5, "kt-a", 8000))
+    assert p.returncode == 0, p.stderr
+    assert "%s\tkt-a" % ip in p.stdout.splitlines() and "hosts-ro" in p.stdout and "hello-from-" in p.stdout
+    with open(k.inspect(a)["HostsPath"]) as f:
+        assert "kt-b" not in f.read()  # dropped from the others' when kt-b went
     members = json.loads(k.out("network", "inspect", nid[:12]))[0]["Containers"]
     assert list(members) == [a] and members[a]["Name"] == "kt-a"
     p = k("network", "rm", "kt-app")

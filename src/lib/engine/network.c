@@ -885,6 +885,100 @@ int keng_net_reattach(const struct keng *g, const char *id, const char *netns, j
 							: 0;
 }
 
+/* ---- /etc/hosts ---- */
+
+static const char *att_ip(json_object *a, char buf[64])
+{
+	json_object *ips = kj_get(kj_get(a, "result"), "ips");
+	const char *c = json_object_is_type(ips, json_type_array) && json_object_array_length(ips)
+				? kj_get_str(json_object_array_get_idx(ips, 0), "address")
+				: NULL;
+	snprintf(buf, 64, "%s", c ? c : "");
+	char *sl = strchr(buf, '/');
+	if (sl)
+		*sl = 0;
+	return *buf ? buf : NULL;
+}
+
+#define HOSTS_HEAD "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+
+/* Rewrite the hosts file of member MID: its own head, without the line
+ * of DROP (an ID), with ADD (a line) at the end.  In place: the file is a
+ * bind mount's source. */
+static void hosts_edit(const struct keng *g, const char *mid, const char *drop_ip, const char *add)
+{
+	_cleanup_free_ char *p = keng_path(g, mid, "hosts"), *text = NULL;
+	kerr ig = { 0 };
+	if (!p || kfs_read_file(p, &text, NULL, &ig) < 0)
+		return;
+	size_t cap = strlen(text) + (add ? strlen(add) : 0) + 2, n = 0;
+	_cleanup_free_ char *out = calloc(1, cap);
+	if (!out)
+		return;
+	for (char *line = text, *nl; line && *line; line = nl) {
+		nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		bool skip = drop_ip && !strncmp(line, drop_ip, strlen(drop_ip)) && line[strlen(drop_ip)] == '\t';
+		if (!skip) {
+			memcpy(out + n, line, len);
+			n += len;
+		}
+		nl = nl ? nl + 1 : NULL;
+	}
+	if (add) {
+		memcpy(out + n, add, strlen(add));
+		n += strlen(add);
+	}
+	kfs_write_file(p, out, n, 0644, 0, &ig);
+}
+
+int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, kerr *e)
+{
+	_cleanup_free_ char *p = keng_path(g, id, "hosts");
+	_cleanup_json_ json_object *all = attachments(g);
+	json_object *me = kj_get(all, id);
+	if (!p || !me)
+		return kerr_msg(e, ENOENT, "hosts of %.12s: not on a network", id);
+	const char *net = kj_get_str(me, "network") ?: "", *name = kj_get_str(me, "name") ?: "";
+	char ip[64], mine[512];
+	if (!att_ip(me, ip))
+		return kerr_msg(e, EIO, "hosts of %.12s: the network gave no address", id);
+	snprintf(mine, sizeof(mine), "%s\t%s%s%s\n", ip, hostname, strcmp(hostname, name) ? " " : "",
+		 strcmp(hostname, name) ? name : "");
+	size_t cap = sizeof(HOSTS_HEAD) + strlen(mine) + 1, n;
+	char *text = malloc(cap);
+	if (!text)
+		return kerr_errno(e, "hosts");
+	n = (size_t)snprintf(text, cap, "%s%s", HOSTS_HEAD, mine);
+	/* the default bridge's members do not know each other (Docker's too) */
+	if (strcmp(net, "bridge")) {
+		json_object_object_foreach(all, mid, a)
+		{
+			char mip[64];
+			_cleanup_free_ char *mp = keng_path(g, mid, "hosts");
+			if (!strcmp(mid, id) || strcmp(kj_get_str(a, "network") ?: "", net) || !att_ip(a, mip) || !mp ||
+			    access(mp, F_OK) < 0)
+				continue;
+			char line[512];
+			int l = snprintf(line, sizeof(line), "%s\t%s\n", mip, kj_get_str(a, "name") ?: "");
+			char *t = realloc(text, n + (size_t)l + 1);
+			if (!t) {
+				free(text);
+				return kerr_errno(e, "hosts");
+			}
+			text = t;
+			memcpy(text + n, line, (size_t)l + 1);
+			n += (size_t)l;
+			char add[512];
+			snprintf(add, sizeof(add), "%s\t%s\n", ip, name);
+			hosts_edit(g, mid, ip, add);
+		}
+	}
+	int rc = kfs_write_file(p, text, n, 0644, 0, e);
+	free(text);
+	return rc;
+}
+
 int keng_net_detach(const struct keng *g, const char *id, kerr *e)
 {
 	_cleanup_free_ char *p = att_path(g, id);
@@ -901,6 +995,14 @@ int keng_net_detach(const struct keng *g, const char *id, kerr *e)
 	 * kernel's own time): a DEL that enters it to delete the veth costs
 	 * ~20 ms more, mostly waiting for the kernel */
 	int rc = cni_del(a, NULL, e);
+	/* out of the other members' hosts files */
+	char ip[64];
+	const char *net = kj_get_str(a, "network") ?: "";
+	if (att_ip(a, ip) && strcmp(net, "bridge")) {
+		_cleanup_json_ json_object *all = attachments(g);
+		json_object_object_foreach(all, mid, o) if (strcmp(mid, id) && !strcmp(kj_get_str(o, "network") ?: "", net))
+			hosts_edit(g, mid, ip, NULL);
+	}
 	if (rc < 0)
 		return kerr_wrap(e, "network %s: release %.12s", kj_get_str(a, "network") ?: "", id);
 	unlink(p);

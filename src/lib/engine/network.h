@@ -63,6 +63,11 @@ int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const c
  * ports from the attachment; *settings the new NetworkSettings.  0 with
  * *settings NULL when ID has no attachment. */
 int keng_net_reattach(const struct keng *g, const char *id, const char *netns, json_object **settings, kerr *e);
+/* ROOT/containers/<id>/hosts, bind-mounted read-only on /etc/hosts:
+ * localhost, the container's address with HOSTNAME and its name, and on a
+ * user network every member's address and name (this container's line
+ * added to the other members' files too; detach drops it). */
+int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, kerr *e);
 /* DEL ID from its network and remove the attachment (none: 0).  Its
  * namespace is released before: the plugins are given none. */
 int keng_net_detach(const struct keng *g, const char *id, kerr *e);

@@ -476,6 +476,27 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 				.cni = cni };
 	if (keng_build(&b, &spec, &rec, e) < 0)
 		return -1;
+	if (cni) {
+		/* /etc/hosts: a file of the container's (keng_net_hosts, once the
+		 * network gave the address), bind-mounted read-only */
+		_cleanup_free_ char *hosts = kstr_printf("%s/hosts", j->tmp);
+		int hfd = kfs_mkpath_in_root(j->mfd, "/etc/hosts", 0, 0644);
+		if (hfd < 0)
+			return kerr_errno(e, "create the mount point /etc/hosts");
+		close(hfd);
+		if (!hosts || kfs_write_file(hosts, "", 0, 0644, 0, e) < 0)
+			return kerr_errno(e, "hosts");
+		json_object *m = json_object_new_object(), *mo = json_object_new_array();
+		json_object_object_add(m, "destination", json_object_new_string("/etc/hosts"));
+		json_object_object_add(m, "type", json_object_new_string("bind"));
+		json_object_object_add(m, "source", json_object_new_string(hosts));
+		static const char *const hopts[] = { "rbind", "ro", "nosuid", "nodev", "noexec" };
+		for (size_t i = 0; i < ARRAY_SIZE(hopts); i++)
+			json_object_array_add(mo, json_object_new_string(hopts[i]));
+		json_object_object_add(m, "options", mo);
+		json_object_array_add(kj_get(spec, "mounts"), m);
+		json_object_object_add(rec, "HostsPath", json_object_new_string(hosts));
+	}
 	if (b.userns) {
 		/* root in a user namespace: the same root again over idmapped
 		 * layers, so the namespace's root owns what the host's root owns
@@ -535,6 +556,8 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 			return -1;
 		j->attached = true;
 		json_object_object_add(rec, "NetworkSettings", settings);
+		if (keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id, e) < 0)
+			return -1;
 		/* Docker's PortBindings, with the host ports picked */
 		json_object *pb = json_object_new_object();
 		json_object_object_foreach(kj_get(settings, "Ports"), pk, pv) json_object_object_add(pb, pk, json_object_get(pv));
@@ -601,7 +624,8 @@ int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
 		_cleanup_free_ char *rj = keng_path(g, id, "container.json");
 		if (settings && rj) {
 			json_object_object_add(rec, "NetworkSettings", json_object_get(settings));
-			if (write_json(rj, rec, e) < 0)
+			if (write_json(rj, rec, e) < 0 ||
+			    keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id, e) < 0)
 				return -1;
 		}
 	}
@@ -840,7 +864,7 @@ static int inspect_of(const struct keng *g, const char *id, json_object *rec, js
 	free(lp);
 	json_object_object_add(o, "ResolvConfPath", json_object_new_string(""));
 	json_object_object_add(o, "HostnamePath", json_object_new_string(""));
-	json_object_object_add(o, "HostsPath", json_object_new_string(""));
+	json_object_object_add(o, "HostsPath", json_object_new_string(kj_get_str(rec, "HostsPath") ?: ""));
 	json_object *saved = kj_get(rec, "NetworkSettings");
 	if (saved) { /* a CNI network's, from create */
 		json_object_object_add(o, "NetworkSettings", json_object_get(saved));
