@@ -15,6 +15,9 @@
  *   ROOT/netns/<id>                   its network namespace (loopback up), bind-
  *                                     mounted; released by rm, or by the next
  *                                     create once the directory is gone
+ *   ROOT/netns/<id>.json              its CNI attachment (bridge or a user
+ *                                     network: engine/network.h), DELeted the
+ *                                     same way
  *
  * Contract.  keng_create builds everything before anything is visible:
  * the image is resolved and its layers found, the overlay is mounted
