@@ -115,8 +115,8 @@ static int ls_net_run(const struct cli_call *c)
 		} else if (a->quiet)
 			printf("%.*s\n", w, id);
 		else
-			printf("%-14.*s %-20s %-10s %s\n", w, id, kj_get_str(o, "Name") ?: "", kj_get_str(o, "Driver") ?: "",
-			       "local");
+			printf("%-14.*s %-20s %-10s %s\n", w, id, kj_get_str(o, "Name") ?: "",
+			       kj_get_str(o, "Driver") ?: "", "local");
 	}
 	json_object_put(all);
 	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;

@@ -40,12 +40,13 @@ static int port_run(const struct cli_call *c)
 		{
 			if (*want && strcmp(key, want))
 				continue;
-			for (size_t i = 0; json_object_is_type(binds, json_type_array) && i < json_object_array_length(binds);
-			     i++) {
+			for (size_t i = 0;
+			     json_object_is_type(binds, json_type_array) && i < json_object_array_length(binds); i++) {
 				json_object *b = json_object_array_get_idx(binds, i);
 				found = true;
 				if (*want)
-					printf("%s:%s\n", kj_get_str(b, "HostIp") ?: "", kj_get_str(b, "HostPort") ?: "");
+					printf("%s:%s\n", kj_get_str(b, "HostIp") ?: "",
+					       kj_get_str(b, "HostPort") ?: "");
 				else
 					printf("%s -> %s:%s\n", key, kj_get_str(b, "HostIp") ?: "",
 					       kj_get_str(b, "HostPort") ?: "");

@@ -108,7 +108,8 @@ static json_object *row(json_object *o, bool trunc)
 	if (json_object_is_type(pm, json_type_object)) {
 		json_object_object_foreach(pm, pk, pv)
 		{
-			for (size_t i = 0; json_object_is_type(pv, json_type_array) && i < json_object_array_length(pv); i++) {
+			for (size_t i = 0; json_object_is_type(pv, json_type_array) && i < json_object_array_length(pv);
+			     i++) {
 				json_object *b = json_object_array_get_idx(pv, i);
 				size_t l = strlen(ports);
 				snprintf(ports + l, sizeof(ports) - l, "%s%s:%s->%s", l ? ", " : "",

@@ -124,7 +124,8 @@ static json_object *plugin_list(const char *name, const char *bridge, const char
 	json_object_object_add(br, "isGateway", json_object_new_boolean(1));
 	json_object_object_add(br, "ipMasq", json_object_new_boolean(0)); /* kapsel's rules (rules_ensure) */
 	json_object_object_add(br, "hairpinMode", json_object_new_boolean(1));
-	json_object *range = json_object_new_object(), *set = json_object_new_array(), *ranges = json_object_new_array();
+	json_object *range = json_object_new_object(), *set = json_object_new_array(),
+		    *ranges = json_object_new_array();
 	json_object_object_add(range, "subnet", json_object_new_string(subnet));
 	if (gateway)
 		json_object_object_add(range, "gateway", json_object_new_string(gateway));
@@ -236,8 +237,7 @@ static int load_user(const struct keng *g, const char *name, json_object **out, 
 	return 0;
 }
 
-int keng_net_conflist(const struct keng *g, const struct keng_defaults *d, const char *net, json_object **out,
-		      kerr *e)
+int keng_net_conflist(const struct keng *g, const struct keng_defaults *d, const char *net, json_object **out, kerr *e)
 {
 	if (!strcmp(net, "bridge")) {
 		*out = plugin_list("bridge", d->bridge_name, d->bridge_subnet, NULL, NULL);
@@ -341,8 +341,9 @@ static int run_plugin(const char *cni_path, const char *type, const char *cmd, c
 			free(c);
 	}
 	if (!bin)
-		return kerr_msg(e, ENOENT, "network plugin %s not found in %s (apt-get install containernetworking-plugins)",
-				type, cni_path);
+		return kerr_msg(e, ENOENT,
+				"network plugin %s not found in %s (apt-get install containernetworking-plugins)", type,
+				cni_path);
 	const char *in = json_object_to_json_string_ext(conf, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	_cleanup_free_ char *ecmd = kstr_printf("CNI_COMMAND=%s", cmd), *eid = kstr_printf("CNI_CONTAINERID=%s", id),
 			    *ens = kstr_printf("CNI_NETNS=%s", netns ? netns : ""),
@@ -359,8 +360,10 @@ static int run_plugin(const char *cni_path, const char *type, const char *cmd, c
 	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
 		const char *msg = kj_get_str(res, "msg"), *det = kj_get_str(res, "details");
 		return kerr_msg(e, EIO, "network plugin %s %s: %s%s%s", type, cmd,
-				msg ? msg : WIFEXITED(st) ? "failed" : "killed", det && *det ? ": " : "",
-				det ? det : "");
+				msg             ? msg
+				: WIFEXITED(st) ? "failed"
+						: "killed",
+				det && *det ? ": " : "", det ? det : "");
 	}
 	if (result) {
 		if (!json_object_is_type(res, json_type_object))
@@ -383,15 +386,16 @@ static int run_plugin(const char *cni_path, const char *type, const char *cmd, c
 static char *rules_text(const char *name, const char *subnet, bool add)
 {
 	const char *a = add ? "-A" : "-D", *i = add ? "-I" : "-D";
-	return kstr_printf("*nat\n"
-			   "%s POSTROUTING -s %s ! -d %s -m comment --comment kapsel:%s -j MASQUERADE\n"
-			   "COMMIT\n"
-			   "*filter\n"
-			   "%s FORWARD -s %s -m comment --comment kapsel:%s -j ACCEPT\n"
-			   "%s FORWARD -d %s -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment "
-			   "kapsel:%s -j ACCEPT\n"
-			   "COMMIT\n",
-			   a, subnet, subnet, name, i, subnet, name, i, subnet, name);
+	return kstr_printf(
+		"*nat\n"
+		"%s POSTROUTING -s %s ! -d %s -m comment --comment kapsel:%s -j MASQUERADE\n"
+		"COMMIT\n"
+		"*filter\n"
+		"%s FORWARD -s %s -m comment --comment kapsel:%s -j ACCEPT\n"
+		"%s FORWARD -d %s -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment "
+		"kapsel:%s -j ACCEPT\n"
+		"COMMIT\n",
+		a, subnet, subnet, name, i, subnet, name, i, subnet, name);
 }
 
 static int rules_apply(const char *text, kerr *e)
@@ -488,7 +492,8 @@ static int cni_del(json_object *att, const char *netns, kerr *e)
 	const char *id = kj_get_str(att, "id") ?: "";
 	int rc = 0;
 	for (size_t i = json_object_is_type(pl, json_type_array) ? json_object_array_length(pl) : 0; i-- > 0;) {
-		_cleanup_json_ json_object *c = plugin_conf(list, i, kj_get(att, "portMappings"), kj_get(att, "result"));
+		_cleanup_json_ json_object *c =
+			plugin_conf(list, i, kj_get(att, "portMappings"), kj_get(att, "result"));
 		kerr pe = { 0 };
 		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "DEL", id, netns, c, NULL, &pe) < 0 &&
 		    rc == 0) {
@@ -602,24 +607,30 @@ int keng_ports_parse(char *const *publish, const struct keng_defaults *d, json_o
 		/* IP:HOST:CONTAINER, HOST:CONTAINER, CONTAINER (IP:: for a picked port) */
 		char *parts[3];
 		int n = 0;
-		for (char *s = buf, *c; n < 3; s = c + 1) {
+		for (char *s = buf;;) {
 			parts[n++] = s;
-			if (!(c = strchr(s, ':')))
-				break;
+			char *c = strchr(s, ':');
+			if (!c || n == 3)
+				break; /* the third part keeps what follows */
 			*c = 0;
+			s = c + 1;
 		}
 		if (n == 3 && strchr(parts[2], ':'))
-			return kerr_msg(e, EINVAL, "-p %s: expected [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp] (IPv6 is not supported)", *p);
+			return kerr_msg(
+				e, EINVAL,
+				"-p %s: expected [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp] (IPv6 is not supported)", *p);
 		const char *ip = n == 3 ? parts[0] : d->publish_address, *hp = n >= 2 ? parts[n - 2] : "";
 		int cport, hport = 0;
 		struct in_addr a;
 		if (port_num(parts[n - 1], strlen(parts[n - 1]), 1, &cport) < 0)
-			return kerr_msg(e, EINVAL, "-p %s: container port \"%s\" is not a number 1-65535 (ranges are not supported)",
-					*p, parts[n - 1]);
+			return kerr_msg(
+				e, EINVAL,
+				"-p %s: container port \"%s\" is not a number 1-65535 (ranges are not supported)", *p,
+				parts[n - 1]);
 		if (*hp && port_num(hp, strlen(hp), 0, &hport) < 0)
 			return kerr_msg(e, EINVAL, "-p %s: host port \"%s\" is not a number 0-65535", *p, hp);
-		if (!*ip)
-			ip = "0.0.0.0";
+		if (!*ip) /* ":8080:80" */
+			ip = d->publish_address;
 		if (inet_pton(AF_INET, ip, &a) != 1)
 			return kerr_msg(e, EINVAL, "-p %s: \"%s\" is not an IPv4 address", *p, ip);
 		json_object *m = json_object_new_object();
@@ -636,8 +647,7 @@ int keng_ports_parse(char *const *publish, const struct keng_defaults *d, json_o
 /* Bind IP:PORT/PROTO on the host (PORT 0: any): the port, or -1. */
 static int port_probe(const char *ip, int port, const char *proto)
 {
-	_cleanup_close_ int s =
-		socket(AF_INET, (strcmp(proto, "udp") ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int s = socket(AF_INET, (strcmp(proto, "udp") ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	socklen_t sl = sizeof(sa);
 	if (s < 0 || inet_pton(AF_INET, ip, &sa.sin_addr) != 1 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -691,14 +701,17 @@ static int ports_assign(const struct keng *g, json_object *mappings, kerr *e)
 		json_object_object_foreach(all, oid, a)
 		{
 			json_object *pm = kj_get(a, "portMappings");
-			for (size_t j = 0; json_object_is_type(pm, json_type_array) && j < json_object_array_length(pm); j++) {
+			for (size_t j = 0; json_object_is_type(pm, json_type_array) && j < json_object_array_length(pm);
+			     j++) {
 				json_object *o = json_object_array_get_idx(pm, j);
 				const char *oip = kj_get_str(o, "hostIP") ?: "0.0.0.0";
-				if (kj_get_i64(o, "hostPort", 0) == hp && !strcmp(kj_get_str(o, "protocol") ?: "tcp", proto) &&
+				if (kj_get_i64(o, "hostPort", 0) == hp &&
+				    !strcmp(kj_get_str(o, "protocol") ?: "tcp", proto) &&
 				    (!strcmp(oip, ip) || !strcmp(oip, "0.0.0.0") || !strcmp(ip, "0.0.0.0")))
-					return kerr_msg(e, EADDRINUSE,
-							"-p %s:%d:%d/%s: host port %d is already published by container %.12s",
-							ip, hp, cp, proto, hp, oid);
+					return kerr_msg(
+						e, EADDRINUSE,
+						"-p %s:%d:%d/%s: host port %d is already published by container %.12s",
+						ip, hp, cp, proto, hp, oid);
 			}
 		}
 		/* within this one container too */
@@ -815,7 +828,8 @@ static int attach_att(const struct keng *g, json_object *a, const char *netns, j
 	if (!strcmp(kj_get_str(a, "network") ?: "", "bridge")) {
 		const char *br = bridge_of(kj_get(a, "conflist"));
 		json_object *ifs = kj_get(res, "interfaces");
-		for (size_t i = 0; json_object_is_type(ifs, json_type_array) && i < json_object_array_length(ifs); i++) {
+		for (size_t i = 0; json_object_is_type(ifs, json_type_array) && i < json_object_array_length(ifs);
+		     i++) {
 			json_object *it = json_object_array_get_idx(ifs, i);
 			const char *nm = kj_get_str(it, "name");
 			if (nm && !kj_get(it, "sandbox") && (!br || strcmp(nm, br)) && port_isolate(nm, e) < 0)
@@ -834,8 +848,8 @@ undo:;
 }
 
 int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const char *id, const char *name,
-		    const char *net, json_object *conflist, const char *netns, json_object *mappings, json_object **settings,
-		    kerr *e)
+		    const char *net, json_object *conflist, const char *netns, json_object *mappings,
+		    json_object **settings, kerr *e)
 {
 	if (mappings && ports_assign(g, mappings, e) < 0)
 		return -1;
@@ -934,6 +948,13 @@ static void hosts_edit(const struct keng *g, const char *mid, const char *drop_i
 
 int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, kerr *e)
 {
+	/* a hostname with a blank or a control character in it would make
+	 * lines of its own: left out (the name is [a-zA-Z0-9_.-]) */
+	for (const char *c = hostname; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("_.-", *c)) {
+			hostname = "";
+			break;
+		}
 	_cleanup_free_ char *p = keng_path(g, id, "hosts");
 	_cleanup_json_ json_object *all = attachments(g);
 	json_object *me = kj_get(all, id);
@@ -943,8 +964,9 @@ int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, k
 	char ip[64], mine[512];
 	if (!att_ip(me, ip))
 		return kerr_msg(e, EIO, "hosts of %.12s: the network gave no address", id);
-	snprintf(mine, sizeof(mine), "%s\t%s%s%s\n", ip, hostname, strcmp(hostname, name) ? " " : "",
-		 strcmp(hostname, name) ? name : "");
+	bool both = *hostname && strcmp(hostname, name);
+	snprintf(mine, sizeof(mine), "%s\t%s%s%s\n", ip, *hostname ? hostname : name, both ? " " : "",
+		 both ? name : "");
 	size_t cap = sizeof(HOSTS_HEAD) + strlen(mine) + 1, n;
 	char *text = malloc(cap);
 	if (!text)
@@ -1000,7 +1022,8 @@ int keng_net_detach(const struct keng *g, const char *id, kerr *e)
 	const char *net = kj_get_str(a, "network") ?: "";
 	if (att_ip(a, ip) && strcmp(net, "bridge")) {
 		_cleanup_json_ json_object *all = attachments(g);
-		json_object_object_foreach(all, mid, o) if (strcmp(mid, id) && !strcmp(kj_get_str(o, "network") ?: "", net))
+		json_object_object_foreach(all, mid,
+					   o) if (strcmp(mid, id) && !strcmp(kj_get_str(o, "network") ?: "", net))
 			hosts_edit(g, mid, ip, NULL);
 	}
 	if (rc < 0)
@@ -1098,7 +1121,8 @@ static json_object *inspect_obj(const char *name, const char *id, const char *cr
 		json_object *n = kj_get(kj_get(s, "Networks"), name);
 		json_object *c = json_object_new_object();
 		char v4[80];
-		snprintf(v4, sizeof(v4), "%s/%d", kj_get_str(n, "IPAddress") ?: "", (int)kj_get_i64(n, "IPPrefixLen", 0));
+		snprintf(v4, sizeof(v4), "%s/%d", kj_get_str(n, "IPAddress") ?: "",
+			 (int)kj_get_i64(n, "IPPrefixLen", 0));
 		json_object_object_add(c, "Name", json_object_new_string(kj_get_str(a, "name") ?: ""));
 		json_object_object_add(c, "EndpointID", json_object_new_string(cid));
 		json_object_object_add(c, "MacAddress", json_object_new_string(kj_get_str(n, "MacAddress") ?: ""));
@@ -1131,8 +1155,8 @@ static int inspect_one(struct keng *g, const struct keng_defaults *d, const char
 	_cleanup_json_ json_object *l = NULL;
 	if (keng_net_conflist(g, d, name, &l, e) < 0)
 		return -1;
-	*out = inspect_obj(name, network_id(l, idbuf), kj_get_str(kj_get(l, "kapsel"), "created") ?: "0001-01-01T00:00:00Z",
-			   "bridge", l, all);
+	*out = inspect_obj(name, network_id(l, idbuf),
+			   kj_get_str(kj_get(l, "kapsel"), "created") ?: "0001-01-01T00:00:00Z", "bridge", l, all);
 	return 0;
 }
 
@@ -1220,11 +1244,14 @@ int keng_network_create(struct keng *g, const struct keng_defaults *d, const cha
 	char sbuf[40];
 	if (subnet) {
 		if (cidr_parse(subnet, &base, &pfx) < 0)
-			return kerr_msg(e, EINVAL, "--subnet %s: expected an IPv4 network like 10.91.0.0/24 (prefix 8-30, no host bits)",
-					subnet);
+			return kerr_msg(
+				e, EINVAL,
+				"--subnet %s: expected an IPv4 network like 10.91.0.0/24 (prefix 8-30, no host bits)",
+				subnet);
 		for (size_t i = 0; i < nu; i++)
 			if (cidr_overlap(base, pfx, used[i], usedp[i]))
-				return kerr_msg(e, EEXIST, "--subnet %s overlaps a subnet in use (a network's or the host's)",
+				return kerr_msg(e, EEXIST,
+						"--subnet %s overlaps a subnet in use (a network's or the host's)",
 						subnet);
 	} else {
 		bool ok = false;
@@ -1308,7 +1335,9 @@ int keng_network_remove(struct keng *g, const char *ref, kerr *e)
 		struct {
 			struct nlmsghdr h;
 			struct ifinfomsg i;
-		} req = { .h = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_DELLINK, .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK },
+		} req = { .h = { .nlmsg_len = sizeof(req),
+				 .nlmsg_type = RTM_DELLINK,
+				 .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK },
 			  .i = { .ifi_family = AF_UNSPEC, .ifi_index = (int)idx } };
 		_cleanup_close_ int s = idx ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) : -1;
 		char ans[512];

@@ -33,8 +33,7 @@ int keng_network_create(struct keng *g, const struct keng_defaults *d, const cha
 			const char *gateway, char id[65], kerr *e);
 /* Docker's network inspect object of NAME (a name or a unique ID prefix),
  * its Containers included. */
-int keng_network_inspect(struct keng *g, const struct keng_defaults *d, const char *name, json_object **out,
-			 kerr *e);
+int keng_network_inspect(struct keng *g, const struct keng_defaults *d, const char *name, json_object **out, kerr *e);
 /* The inspect objects of every network (bridge, host, none, then the
  * user networks by name): a JSON array. */
 int keng_network_list(struct keng *g, const struct keng_defaults *d, json_object **out, kerr *e);
@@ -46,8 +45,7 @@ int keng_network_remove(struct keng *g, const char *name, kerr *e);
 
 /* The conflist of NET (bridge or a user network), host-local's dataDir
  * set under ROOT; ENOENT names the flag. */
-int keng_net_conflist(const struct keng *g, const struct keng_defaults *d, const char *net, json_object **out,
-		      kerr *e);
+int keng_net_conflist(const struct keng *g, const struct keng_defaults *d, const char *net, json_object **out, kerr *e);
 /* -p [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp] into portMappings (hostIP
  * the kapsel.conf default where none is given, host port 0 until
  * attach picks one). */
@@ -57,8 +55,8 @@ int keng_ports_parse(char *const *publish, const struct keng_defaults *d, json_o
  * MAPPINGS (may be NULL) gets its free host ports picked.  On failure
  * everything added is deleted again. */
 int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const char *id, const char *name,
-		    const char *net, json_object *conflist, const char *netns, json_object *mappings, json_object **settings,
-		    kerr *e);
+		    const char *net, json_object *conflist, const char *netns, json_object *mappings,
+		    json_object **settings, kerr *e);
 /* ADD again after a reboot (the namespace is new): the same network and
  * ports from the attachment; *settings the new NetworkSettings.  0 with
  * *settings NULL when ID has no attachment. */

@@ -593,8 +593,8 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 			json_object_object_add(lx, "sysctl", sc);
 		}
 	} else {
-		return kerr_msg(e, EINVAL, "--network %s: kapsel has none (the default), host, bridge and user networks",
-				net);
+		return kerr_msg(e, EINVAL,
+				"--network %s: kapsel has none (the default), host, bridge and user networks", net);
 	}
 
 	/* root filesystem */

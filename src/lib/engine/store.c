@@ -443,11 +443,12 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	const char *net = o->network ? o->network : d->network;
 	bool cni = keng_net_is_cni(net);
 	_cleanup_json_ json_object *conflist = NULL, *mappings = NULL;
-	if (cni && (keng_net_conflist(g, d, net, &conflist, e) < 0 || keng_ports_parse(o->publish, d, &mappings, e) < 0))
+	if (cni &&
+	    (keng_net_conflist(g, d, net, &conflist, e) < 0 || keng_ports_parse(o->publish, d, &mappings, e) < 0))
 		return -1;
 	if (!cni && o->publish && o->publish[0])
-		return kerr_msg(e, EINVAL, "-p %s: --network %s publishes no ports (--network bridge does)", o->publish[0],
-				net);
+		return kerr_msg(e, EINVAL, "-p %s: --network %s publishes no ports (--network bridge does)",
+				o->publish[0], net);
 	if (!strcmp(net, "none") || cni) {
 		_cleanup_free_ char *nsdir = kstr_printf("%s/netns", g->root);
 		if (!nsdir || !(j->netns = keng_netns_path(g, id)))
@@ -560,7 +561,8 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 			return -1;
 		/* Docker's PortBindings, with the host ports picked */
 		json_object *pb = json_object_new_object();
-		json_object_object_foreach(kj_get(settings, "Ports"), pk, pv) json_object_object_add(pb, pk, json_object_get(pv));
+		json_object_object_foreach(kj_get(settings, "Ports"), pk, pv)
+			json_object_object_add(pb, pk, json_object_get(pv));
 		json_object_object_add(kj_get(rec, "HostConfig"), "PortBindings", pb);
 	}
 	/* the store is still locked: nothing removed the layers since; the
