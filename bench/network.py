@@ -13,6 +13,7 @@ system of the tool and its children.  Every run is checked (exit 0).
 Usage: bench/network.py [RUNS]   (KAPSEL_BUILD: the build dir, default build)"""
 import io
 import os
+import shlex
 import resource
 import shutil
 import statistics
@@ -98,7 +99,7 @@ def main():
             out = subprocess.run(["iptables-save", "-t", t], capture_output=True, text=True).stdout
             for line in out.splitlines():
                 if line.startswith("-A ") and SUBNET in line and "kapsel:bridge" in line:
-                    subprocess.run(["iptables", "-t", t, "-D"] + line.split()[1:], capture_output=True)
+                    subprocess.run(["iptables", "-t", t, "-D"] + shlex.split(line)[1:], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -6,6 +6,7 @@ the port rules), and `kapsel network`.  Every address is on this machine:
 the containers' namespaces are made by the tests."""
 import json
 import os
+import shlex
 import select
 import socket
 import subprocess
@@ -74,7 +75,7 @@ def k(tmp_path_factory):
     for t in ("nat", "filter"):
         for line in subprocess.run(["iptables-save", "-t", t], capture_output=True, text=True).stdout.splitlines():
             if SUBNET in line and "kapsel:bridge" in line and line.startswith("-A "):
-                subprocess.run(["iptables", "-t", t, "-D"] + line.split()[1:], capture_output=True)
+                subprocess.run(["iptables", "-t", t, "-D"] + shlex.split(line)[1:], capture_output=True)
     from clients import umount_under
     umount_under(str(root))
 
@@ -152,13 +153,17 @@ def test_loopback_up_in_a_root_user_namespace(k):
 def test_bridge_gets_an_address_in_the_subnet_and_reaches_the_gateway(k):
     # created first: the bridge and its gateway address exist from then on
     cid = k.out("create", "--network", "bridge", "kt/net:1", "sh", "-c",
-                "ip -o -4 addr show eth0; ip route; echo hi | nc %s 7001" % GATEWAY).strip()
+                "ip -o -4 addr show eth0; ip route; echo hi | nc %s $PORT" % GATEWAY).strip()
     ip = k.inspect(cid)["NetworkSettings"]["IPAddress"]
     assert ip.startswith("10.85.0.")
+    k.out("rm", cid)
     with socket.socket() as srv:
-        srv.bind((GATEWAY, 7001))
+        srv.bind((GATEWAY, 0))
         srv.listen(1)
         srv.settimeout(20)
+        cid = k.out("create", "--network", "bridge", "-e", "PORT=%d" % srv.getsockname()[1], "kt/net:1",
+                    "sh", "-c", "echo hi | nc %s $PORT" % GATEWAY).strip()
+        ip = k.inspect(cid)["NetworkSettings"]["IPAddress"]
         k.out("start", cid)
         conn, peer = srv.accept()
         with conn:
@@ -315,3 +320,20 @@ def test_network_create_refuses_bad_input(k):
     out = k.out("network", "prune", "-f")
     assert "kt-dup" in out
     assert "kt-dup" not in k.out("network", "ls")
+
+
+def test_networks_do_not_reach_each_other(k):
+    k.out("network", "create", "--subnet", USER_SUBNET % 7, "kt-n1")
+    k.out("network", "create", "--subnet", USER_SUBNET % 8, "kt-n2")
+    a = k.out("run", "-d", "--network", "kt-n1", "kt/net:1", "sh", "-c", HTTPD % 8000).strip()
+    ip = k.inspect(a)["NetworkSettings"]["Networks"]["kt-n1"]["IPAddress"]
+    assert "hello-from-" in http_get(ip, 8000)  # listening, and the host reaches it
+    for net in ("kt-n2", "bridge"):  # routed through the host: dropped
+        p = k("run", "--rm", "--network", net, "kt/net:1", "sh", "-c", GET % (2, ip, 8000))
+        assert p.returncode != 0 and "hello" not in p.stdout, (net, p.stdout)
+    p = k("run", "--rm", "--network", "kt-n1", "kt/net:1", "sh", "-c", GET % (5, ip, 8000))
+    assert "hello-from-" in p.stdout, p.stderr
+    k.out("rm", "-f", a)
+    assert any("kapsel:kt-n2" in r for r in iptables_rules("10.86.8.0/24"))
+    k.out("network", "rm", "kt-n1", "kt-n2")
+    assert not [r for r in iptables_rules("kapsel:kt-n") if "10.86." in r]

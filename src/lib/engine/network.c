@@ -383,19 +383,31 @@ static int run_plugin(const char *cni_path, const char *type, const char *cmd, c
  * once per boot (RUNTIME_ROOT/networks/NAME holds the boot ID), in one
  * iptables-restore; removed with the network. */
 
-static char *rules_text(const char *name, const char *subnet, bool add)
+/* The rules of network NAME (SUBNET): masquerade, forward accepts, and
+ * drops between it and each of PEERS (the other networks' subnets), which
+ * come last so that they sit above every network's accepts. */
+static char *rules_text(const char *name, const char *subnet, char *const *peers)
 {
-	const char *a = add ? "-A" : "-D", *i = add ? "-I" : "-D";
-	return kstr_printf(
+	char *t = kstr_printf(
 		"*nat\n"
-		"%s POSTROUTING -s %s ! -d %s -m comment --comment kapsel:%s -j MASQUERADE\n"
+		"-A POSTROUTING -s %s ! -d %s -m comment --comment kapsel:%s -j MASQUERADE\n"
 		"COMMIT\n"
 		"*filter\n"
-		"%s FORWARD -s %s -m comment --comment kapsel:%s -j ACCEPT\n"
-		"%s FORWARD -d %s -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment "
-		"kapsel:%s -j ACCEPT\n"
-		"COMMIT\n",
-		a, subnet, subnet, name, i, subnet, name, i, subnet, name);
+		"-I FORWARD -s %s -m comment --comment kapsel:%s -j ACCEPT\n"
+		"-I FORWARD -d %s -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment "
+		"kapsel:%s -j ACCEPT\n",
+		subnet, subnet, name, subnet, name, subnet, name);
+	for (char *const *p = peers; t && p && *p; p++) {
+		char *n = kstr_printf(
+			"%s-I FORWARD -s %s -d %s -m comment --comment kapsel:%s -j DROP\n"
+			"-I FORWARD -s %s -d %s -m comment --comment kapsel:%s -j DROP\n",
+			t, subnet, *p, name, *p, subnet, name);
+		free(t);
+		t = n;
+	}
+	char *n = t ? kstr_printf("%sCOMMIT\n", t) : NULL;
+	free(t);
+	return n;
 }
 
 static int rules_apply(const char *text, kerr *e)
@@ -422,40 +434,70 @@ static char *rules_marker(const struct keng *g, const char *name)
 	return kstr_printf("%s/networks/%s", g->runtime_root, name);
 }
 
-static int rules_ensure(const struct keng *g, json_object *list, kerr *e)
+/* Every network's subnet but NAME's (the default bridge's and the user
+ * networks'). */
+static char **peer_subnets(const struct keng *g, const struct keng_defaults *d, const char *name)
+{
+	_cleanup_strv_ char **names = NULL;
+	char **v = calloc(1, sizeof(char *));
+	kerr ig = { 0 };
+	if (!v)
+		return NULL;
+	if (strcmp(name, "bridge"))
+		kstrv_add(&v, d->bridge_subnet);
+	if (user_networks(g, &names, &ig) < 0)
+		return v;
+	for (char **n = names; *n; n++) {
+		_cleanup_json_ json_object *l = NULL;
+		const char *sub;
+		if (strcmp(*n, name) && load_user(g, *n, &l, &ig) == 0 && (sub = kj_get_str(first_range(l), "subnet")))
+			kstrv_add(&v, sub);
+		kerr_clear(&ig);
+	}
+	return v;
+}
+
+/* The marker: "BOOT_ID SUBNET" on its first line, then the rules put in
+ * (what rules_drop takes out again, whatever the networks are by then). */
+static int rules_ensure(const struct keng *g, const struct keng_defaults *d, json_object *list, kerr *e)
 {
 	const char *name = kj_get_str(list, "name") ?: "";
-	json_object *r = first_range(list);
-	const char *subnet = kj_get_str(r, "subnet");
+	const char *subnet = kj_get_str(first_range(list), "subnet");
 	if (!subnet)
 		return 0; /* not an IPAM kapsel knows: the plugins' own business */
 	_cleanup_free_ char *boot = NULL, *mark = rules_marker(g, name), *have = NULL, *want = NULL, *dir = NULL;
 	kerr ig = { 0 };
 	if (kfs_read_file("/proc/sys/kernel/random/boot_id", &boot, NULL, e) < 0)
 		return -1;
-	want = kstr_printf("%s %s", strtok(boot, "\n") ?: "", subnet);
+	want = kstr_printf("%s %s\n", strtok(boot, "\n") ?: "", subnet);
 	dir = kstr_printf("%s/networks", g->runtime_root);
 	if (!mark || !want || !dir)
 		return kerr_errno(e, "network %s", name);
-	if (kfs_read_file(mark, &have, NULL, &ig) == 0 && !strcmp(have, want))
+	if (kfs_read_file(mark, &have, NULL, &ig) == 0 && kstr_starts(have, want))
 		return 0;
-	_cleanup_free_ char *text = rules_text(name, subnet, true);
-	if (!text || rules_apply(text, e) < 0 || kfs_mkdir_p(dir, 0700, e) < 0 ||
-	    kfs_write_file(mark, want, strlen(want), 0600, 1, e) < 0)
-		return kerr_wrap(e, "network %s: masquerade and forward rules", name);
+	_cleanup_strv_ char **peers = peer_subnets(g, d, name);
+	_cleanup_free_ char *text = rules_text(name, subnet, peers), *both = NULL;
+	if (!text || !(both = kstr_printf("%s%s", want, text)))
+		return kerr_errno(e, "network %s", name);
+	if (rules_apply(text, e) < 0 || kfs_mkdir_p(dir, 0700, e) < 0 ||
+	    kfs_write_file(mark, both, strlen(both), 0600, 1, e) < 0)
+		return kerr_wrap(e, "network %s: masquerade, forward and isolation rules", name);
 	return 0;
 }
 
-static void rules_drop(const struct keng *g, json_object *list)
+static void rules_drop(const struct keng *g, const char *name)
 {
-	const char *name = kj_get_str(list, "name") ?: "", *subnet = kj_get_str(first_range(list), "subnet");
-	_cleanup_free_ char *mark = rules_marker(g, name);
-	if (!subnet || !mark || access(mark, F_OK) < 0)
-		return;
-	_cleanup_free_ char *text = rules_text(name, subnet, false);
+	_cleanup_free_ char *mark = rules_marker(g, name), *text = NULL;
 	kerr ig = { 0 };
-	if (text)
-		rules_apply(text, &ig);
+	if (!mark || kfs_read_file(mark, &text, NULL, &ig) < 0)
+		return;
+	char *body = strchr(text, '\n');
+	/* the same rules, deleted */
+	for (char *l = body; l && *l; l = strchr(l + 1, '\n'))
+		if ((l[1] == '-' && (l[2] == 'A' || l[2] == 'I')) && l[3] == ' ')
+			l[2] = 'D';
+	if (body)
+		rules_apply(body + 1, &ig);
 	unlink(mark);
 }
 
@@ -856,7 +898,7 @@ int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const c
 	_cleanup_free_ char *cdir = kstr_printf("%s/cni", g->root);
 	if (!cdir || kfs_mkdir_p(cdir, 0700, e) < 0)
 		return -1;
-	if (rules_ensure(g, conflist, e) < 0)
+	if (rules_ensure(g, d, conflist, e) < 0)
 		return -1;
 	/* a plugin that only maps ports is left out with none to map (and so
 	 * out of DEL, which runs the attachment's list) */
@@ -1326,8 +1368,7 @@ int keng_network_remove(struct keng *g, const char *ref, kerr *e)
 	load_user(g, name, &l, &ig);
 	if (unlink(p) < 0)
 		return kerr_errno(e, "network %s: remove %s", name, p);
-	if (l)
-		rules_drop(g, l);
+	rules_drop(g, name);
 	/* the bridge the plugin made (kapsel's own name) goes with it */
 	const char *br = bridge_of(l);
 	if (br && kstr_starts(br, "kapsel")) {
