@@ -337,3 +337,20 @@ def test_networks_do_not_reach_each_other(k):
     assert any("kapsel:kt-n2" in r for r in iptables_rules("10.86.8.0/24"))
     k.out("network", "rm", "kt-n1", "kt-n2")
     assert not [r for r in iptables_rules("kapsel:kt-n") if "10.86." in r]
+
+
+def test_start_after_a_reboot_adds_the_new_namespace_again(k):
+    cid = k.out("run", "-d", "--network", "bridge", "-p", "18095:80", "kt/net:1", "sh", "-c", HTTPD % 80).strip()
+    assert "hello-from-" in http_get("127.0.0.1", 18095)
+    k.out("stop", "-t", "0", cid)
+    # what a reboot leaves: no namespace mounted (and its veth gone)
+    subprocess.run(["umount", "-l", os.path.join(k.root, "netns", cid)], check=True)
+    k.out("start", cid)
+    ns = k.inspect(cid)["NetworkSettings"]
+    assert ns["IPAddress"].startswith("10.85.0.") and ns["Ports"]["80/tcp"][0]["HostPort"] == "18095"
+    assert "hello-from-" in http_get("127.0.0.1", 18095)
+    leases = [f for f in os.listdir(os.path.join(k.root, "cni", "bridge")) if f.startswith("10.")]
+    with open(os.path.join(k.root, "cni", "bridge", ns["IPAddress"])) as f:
+        assert f.read().startswith(cid)
+    assert len(leases) == 1  # the old one was released (DEL) before the new ADD
+    k.out("rm", "-f", cid)
