@@ -25,7 +25,8 @@ KAPSEL_COMMANDS.update({"import": "FILE|- [REPOSITORY[:TAG]]", "save": "NAME|ID.
 KAPSEL_COMMANDS.update({"create": "IMAGE [COMMAND [ARG...]]", "run": "IMAGE [COMMAND [ARG...]]", "start": "CONTAINER...",
                         "stop": "CONTAINER...", "kill": "CONTAINER...", "rm": "CONTAINER...", "ps": "",
                         "inspect": "CONTAINER...", "wait": "CONTAINER...", "rename": "CONTAINER NEW_NAME",
-                        "restart": "CONTAINER...", "container": "COMMAND ..."})
+                        "restart": "CONTAINER...", "container": "COMMAND ...", "network": "COMMAND ...",
+                        "port": "CONTAINER [PORT[/PROTO]]"})
 # -h is Docker's --hostname there
 HOSTNAME_H = ("create", "run")
 
@@ -55,7 +56,7 @@ def test_every_command_answers_help():
                 p = run(binary, cmd, flag)
                 assert p.returncode == 0 and p.stderr == "", (cmd, flag, p)
                 assert p.stdout.startswith(synopsis(prog, cmd, args)), (cmd, p.stdout)
-                if cmd not in ("policy", "image", "system", "container"):   # command groups
+                if cmd not in ("policy", "image", "system", "container", "network"):   # command groups
                     assert "  -h, --help " in p.stdout or "      --help " in p.stdout, (cmd, p.stdout)
             # help COMMAND says the same
             assert run(binary, "help", cmd).stdout == p.stdout, cmd
