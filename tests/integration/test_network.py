@@ -297,6 +297,14 @@ def test_user_network_members_talk(k):
         assert "kt-b" not in f.read()  # dropped from the others' when kt-b went
     members = json.loads(k.out("network", "inspect", nid[:12]))[0]["Containers"]
     assert list(members) == [a] and members[a]["Name"] == "kt-a"
+    # a new name is in the network's list and the members' hosts files
+    b = k.out("create", "--name", "kt-c", "--network", "kt-app", "kt/net:1", "true").strip()
+    k.out("rename", "kt-c", "kt-d")
+    with open(k.inspect(a)["HostsPath"]) as f:
+        text = f.read()
+    assert "\tkt-d\n" in text and "kt-c" not in text
+    assert json.loads(k.out("network", "inspect", "kt-app"))[0]["Containers"][b]["Name"] == "kt-d"
+    k.out("rm", b)
     p = k("network", "rm", "kt-app")
     assert p.returncode != 0 and "kt-a" in p.stderr and "remove it first" in p.stderr
     k.out("rm", "-f", a)

@@ -1043,6 +1043,23 @@ int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, k
 	return rc;
 }
 
+int keng_net_renamed(const struct keng *g, const char *id, const char *name, const char *hostname, kerr *e)
+{
+	_cleanup_free_ char *p = att_path(g, id);
+	_cleanup_json_ json_object *a = NULL;
+	if (!p)
+		return kerr_errno(e, "network");
+	if (read_json(p, &a, e) < 0) {
+		if (e->errnum != ENOENT)
+			return -1;
+		kerr_clear(e);
+		return 0;
+	}
+	json_object_object_add(a, "name", json_object_new_string(name));
+	/* keng_net_hosts rewrites the others' line of this address */
+	return write_json(p, a, e) < 0 || keng_net_hosts(g, id, hostname, e) < 0 ? -1 : 0;
+}
+
 int keng_net_detach(const struct keng *g, const char *id, kerr *e)
 {
 	_cleanup_free_ char *p = att_path(g, id);

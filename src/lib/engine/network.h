@@ -66,6 +66,9 @@ int keng_net_reattach(const struct keng *g, const char *id, const char *netns, j
  * user network every member's address and name (this container's line
  * added to the other members' files too; detach drops it). */
 int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, kerr *e);
+/* ID is named NAME now: its attachment, and the hosts files (its own and
+ * the other members') say so.  Not on a network: 0. */
+int keng_net_renamed(const struct keng *g, const char *id, const char *name, const char *hostname, kerr *e);
 /* DEL ID from its network and remove the attachment (none: 0).  Its
  * namespace is released before: the plugins are given none. */
 int keng_net_detach(const struct keng *g, const char *id, kerr *e);

@@ -762,6 +762,10 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
 	}
 	if (old && strcmp(old, name))
 		keng_names_drop(g, old, id);
+	_cleanup_json_ json_object *rec = NULL;
+	if (keng_record(g, id, &rec, e) < 0 ||
+	    keng_net_renamed(g, id, name, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id, e) < 0)
+		return kerr_wrap(e, "rename %.12s", id);
 	return 0;
 }
 
