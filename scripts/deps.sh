@@ -4,7 +4,7 @@
 set -eu
 need="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libjson-c-dev libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev"
 if [ "${1:-build}" = test ]; then
-	need="$need libcmocka-dev busybox-static python3-pytest crun runc rpm iproute2 hyperfine clang docker.io containerd podman python3-jsonschema python3-grpcio python3-protobuf containernetworking-plugins zstd conmon"
+	need="$need libcmocka-dev busybox-static python3-pytest crun runc rpm iproute2 hyperfine clang docker.io containerd podman python3-jsonschema python3-grpcio python3-protobuf containernetworking-plugins iptables zstd conmon"
 	# the cgroup v2 VM (tests/vm): Debian's kernel under qemu, its root made by mmdebstrap
 	need="$need qemu-system-x86 mmdebstrap linux-image-amd64 e2fsprogs kmod"
 	# the registry tests (tests/integration/test_registry.py)

@@ -40,8 +40,12 @@ const struct cli_option create_options[] = {
 	CLI_OPT_INT('c', "cpu-shares", A, cpu_shares, "N", 0, 262144, "CPU weight"),
 	CLI_OPT_INT(0, "pids-limit", A, pids_limit, "N", -1, INT32_MAX, "process limit (-1 or 0: none)"),
 	CLI_OPT_STRV(0, "ulimit", A, o.ulimits, "NAME=SOFT[:HARD]", "an rlimit (nofile, nproc ...)"),
-	CLI_OPT_STRING(0, "network", A, o.network, "MODE", "none (default, loopback only) or host"),
+	CLI_OPT_STRING(0, "network", A, o.network, "MODE",
+		       "none (default, loopback only), bridge, a user network (kapsel network create), or host"),
 	CLI_OPT_STRING(0, "net", A, o.network, "MODE", "the same as --network"),
+	CLI_OPT_STRV('p', "publish", A, o.publish, "[IP:][HOSTPORT:]PORT[/tcp|udp]",
+		     "publish a port of a bridge network's container (on 127.0.0.1 unless IP is given; "
+		     "no HOSTPORT: a free one)"),
 	CLI_OPT_STRV(0, "tmpfs", A, o.tmpfs, "PATH[:OPTS]", "a tmpfs (noexec,nosuid,nodev unless OPTS say exec)"),
 	CLI_OPT_STRV('v', "volume", A, o.volumes, "SRC:DST[:OPTS]",
 		     "a bind (SRC absolute) or named volume (nosuid,nodev); OPTS ro, rw, nocopy, propagation"),

@@ -119,7 +119,21 @@ static json_object *row(json_object *o, bool trunc)
 	json_object_object_add(r, "Names", json_object_new_string(*name == '/' ? name + 1 : name));
 	json_object_object_add(r, "Networks",
 			       json_object_new_string(kj_get_str(kj_get(o, "HostConfig"), "NetworkMode") ?: ""));
-	json_object_object_add(r, "Ports", json_object_new_string(""));
+	char ports[1024] = "";
+	json_object *pm = kj_get(kj_get(o, "NetworkSettings"), "Ports");
+	if (json_object_is_type(pm, json_type_object)) {
+		json_object_object_foreach(pm, pk, pv)
+		{
+			for (size_t i = 0; json_object_is_type(pv, json_type_array) && i < json_object_array_length(pv);
+			     i++) {
+				json_object *b = json_object_array_get_idx(pv, i);
+				size_t l = strlen(ports);
+				snprintf(ports + l, sizeof(ports) - l, "%s%s:%s->%s", l ? ", " : "",
+					 kj_get_str(b, "HostIp") ?: "", kj_get_str(b, "HostPort") ?: "", pk);
+			}
+		}
+	}
+	json_object_object_add(r, "Ports", json_object_new_string(ports));
 	json_object_object_add(r, "RunningFor", json_object_new_string(ago));
 	json_object_object_add(r, "Size", json_object_new_string("0B"));
 	json_object_object_add(r, "State", json_object_new_string(status));
@@ -160,7 +174,7 @@ static int ps_run(const struct cli_call *c)
 		} else
 			printf("%-12s   %-20s %-22s %-15s %-26s %-10s %s\n", kj_get_str(r, "ID"),
 			       kj_get_str(r, "Image"), kj_get_str(r, "Command"), kj_get_str(r, "RunningFor"),
-			       kj_get_str(r, "Status"), "", kj_get_str(r, "Names"));
+			       kj_get_str(r, "Status"), kj_get_str(r, "Ports"), kj_get_str(r, "Names"));
 		json_object_put(r);
 		json_object_put(o);
 	}

@@ -42,6 +42,8 @@ extern const struct cli_command cmd_restart;
 extern const struct cli_command cmd_container;
 extern const struct cli_command cmd_volume;
 extern const struct cli_command cmd_exec;
+extern const struct cli_command cmd_network;
+extern const struct cli_command cmd_port;
 extern const struct cli_command cmd_pull;
 extern const struct cli_command cmd_push;
 extern const struct cli_command cmd_login;

@@ -27,7 +27,8 @@ KAPSEL_COMMANDS.update({"create": "IMAGE [COMMAND [ARG...]]", "run": "IMAGE [COM
                         "inspect": "CONTAINER...", "wait": "CONTAINER...", "logs": "CONTAINER",
                         "rename": "CONTAINER NEW_NAME",
                         "restart": "CONTAINER...", "container": "COMMAND ...", "volume": "COMMAND ...",
-                        "exec": "CONTAINER COMMAND [ARG...]"})
+                        "exec": "CONTAINER COMMAND [ARG...]", "network": "COMMAND ...",
+                        "port": "CONTAINER [PORT[/PROTO]]"})
 KAPSEL_COMMANDS.update({"top": "CONTAINER [PS-OPTIONS...]", "diff": "CONTAINER", "export": "CONTAINER",
                         "cp": "CONTAINER:SRC DEST|-  or  SRC|- CONTAINER:DEST"})
 # -h is Docker's --hostname there
@@ -59,7 +60,7 @@ def test_every_command_answers_help():
                 p = run(binary, cmd, flag)
                 assert p.returncode == 0 and p.stderr == "", (cmd, flag, p)
                 assert p.stdout.startswith(synopsis(prog, cmd, args)), (cmd, p.stdout)
-                if cmd not in ("policy", "image", "system", "container", "volume"):   # command groups
+                if cmd not in ("policy", "image", "system", "container", "volume", "network"):   # command groups
                     assert "  -h, --help " in p.stdout or "      --help " in p.stdout, (cmd, p.stdout)
             # help COMMAND says the same
             assert run(binary, "help", cmd).stdout == p.stdout, cmd

@@ -233,7 +233,7 @@ def test_seccomp_unconfined_and_host_network_under_a_policy_that_allows_them(ima
 
 def test_bad_flags_name_themselves(images):
     for args, words in ((["--cap-add", "NOPE"], "--cap-add NOPE"), (["--ulimit", "nofile"], "--ulimit"),
-                        (["--network", "bridge"], "--network bridge"),
+                        (["--network", "nosuch"], "--network nosuch"), (["-p", "80"], "-p 80"),
                         (["--security-opt", "apparmor=x"], "--security-opt"),
                         (["--memory", "64m", "--memory-swap", "32m"], "--memory-swap"),
                         (["--restart", "always", "--rm"], "--rm"), (["-w", "rel"], "absolute"),

@@ -10,6 +10,7 @@
 #include "engine/convert.h"
 #include "engine/engine.h"
 #include "engine/mounts.h"
+#include "engine/network.h"
 #include "engine/spec.h"
 #include "engine/template.h"
 
@@ -348,10 +349,50 @@ static void test_defaults_builtin(void **state)
 	assert_true(d.read_only);
 	assert_string_equal(d.network, "none");
 	assert_string_equal(d.restart, "on-failure:5");
+	assert_string_equal(d.bridge_name, "kapsel0");
+	assert_string_equal(d.bridge_subnet, "10.89.0.0/16");
+	assert_string_equal(d.publish_address, "127.0.0.1");
 	keng_defaults_clear(&d);
 }
 
 /* The shipped data/kapsel.conf says exactly the built-in values. */
+/* -p's forms into portMappings; each bad one named. */
+static void test_ports_parse(void **state)
+{
+	(void)state;
+	struct keng_defaults d;
+	kerr e = { 0 };
+	assert_int_equal(keng_defaults_load("/nonexistent", &d, &e), 0);
+	char *good[] = { "80", "8080:80", "0.0.0.0:8081:81/udp", "10.1.2.3::82", NULL };
+	json_object *m = NULL;
+	if (keng_ports_parse(good, &d, &m, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN),
+			    "[{\"hostPort\":0,\"containerPort\":80,\"protocol\":\"tcp\",\"hostIP\":\"127.0.0.1\"},"
+			    "{\"hostPort\":8080,\"containerPort\":80,\"protocol\":\"tcp\",\"hostIP\":\"127.0.0.1\"},"
+			    "{\"hostPort\":8081,\"containerPort\":81,\"protocol\":\"udp\",\"hostIP\":\"0.0.0.0\"},"
+			    "{\"hostPort\":0,\"containerPort\":82,\"protocol\":\"tcp\",\"hostIP\":\"10.1.2.3\"}]");
+	json_object_put(m);
+	static const char *const bad[][2] = {
+		{ "0", "container port" },        { "65536", "container port" }, { "80/sctp", "tcp or udp" },
+		{ "x:80", "host port" },          { "1.2.3:80:80", "IPv4" },     { "::1:80:80", "IPv6" },
+		{ "80-81:80", "host port" },      { "", "container port" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *one[] = { (char *)bad[i][0], NULL };
+		kerr be = { 0 };
+		m = NULL;
+		if (keng_ports_parse(one, &d, &m, &be) != -1)
+			fail_msg("-p %s: accepted", bad[i][0]);
+		assert_null(m);
+		if (!strstr(be.msg, bad[i][1]))
+			fail_msg("-p %s: \"%s\" lacks \"%s\"", bad[i][0], be.msg, bad[i][1]);
+	}
+	assert_true(keng_net_is_cni("bridge") && keng_net_is_cni("mynet"));
+	assert_false(keng_net_is_cni("none") || keng_net_is_cni("host"));
+	keng_defaults_clear(&d);
+}
+
 static void test_defaults_shipped(void **state)
 {
 	(void)state;
@@ -383,6 +424,10 @@ static void test_defaults_shipped(void **state)
 	assert_string_equal(a.log_max_file, b.log_max_file);
 	assert_int_equal(a.userns_host_uid, b.userns_host_uid);
 	assert_int_equal(a.userns_size, b.userns_size);
+	assert_string_equal(a.bridge_name, b.bridge_name);
+	assert_string_equal(a.bridge_subnet, b.bridge_subnet);
+	assert_string_equal(a.publish_address, b.publish_address);
+	assert_string_equal(a.cni_path, b.cni_path);
 	keng_defaults_clear(&a);
 	keng_defaults_clear(&b);
 }
@@ -415,11 +460,28 @@ static void test_defaults_file(void **state)
 	assert_non_null(strstr(e.msg, "memroy"));
 	keng_defaults_clear(&d);
 	fd = open(p, O_WRONLY | O_TRUNC);
-	const char *badnet = "[run]\nnetwork = bridge\n";
+	const char *badnet = "[run]\nnetwork = ../x\n";
 	assert_int_equal(write(fd, badnet, strlen(badnet)), (ssize_t)strlen(badnet));
 	close(fd);
 	assert_int_equal(keng_defaults_load(p, &d, &e), -1);
 	assert_non_null(strstr(e.msg, "network"));
+	keng_defaults_clear(&d);
+	fd = open(p, O_WRONLY | O_TRUNC);
+	const char *bridge =
+		"[run]\nnetwork = bridge\n[network]\nbridge_subnet = 10.77.0.0/16\npublish_address = 0.0.0.0\n";
+	assert_int_equal(write(fd, bridge, strlen(bridge)), (ssize_t)strlen(bridge));
+	close(fd);
+	assert_int_equal(keng_defaults_load(p, &d, &e), 0);
+	assert_string_equal(d.network, "bridge");
+	assert_string_equal(d.bridge_subnet, "10.77.0.0/16");
+	assert_string_equal(d.publish_address, "0.0.0.0");
+	keng_defaults_clear(&d);
+	fd = open(p, O_WRONLY | O_TRUNC);
+	const char *badpub = "[network]\npublish_address = localhost\n";
+	assert_int_equal(write(fd, badpub, strlen(badpub)), (ssize_t)strlen(badpub));
+	close(fd);
+	assert_int_equal(keng_defaults_load(p, &d, &e), -1);
+	assert_non_null(strstr(e.msg, "publish_address"));
 	keng_defaults_clear(&d);
 	unlink(p);
 	int64_t n;
@@ -588,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_workdir),
 		cmocka_unit_test(test_defaults_builtin),
 		cmocka_unit_test(test_defaults_shipped),
+		cmocka_unit_test(test_ports_parse),
 		cmocka_unit_test(test_defaults_file),
 		cmocka_unit_test(test_label_reserved),
 		cmocka_unit_test(test_template),

@@ -95,6 +95,9 @@ static int child_setup(struct child_ctx *c, kerr *e)
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			return kerr_errno(e, "become root in the new user namespace");
 	}
+	/* a new network namespace: loopback up, as every engine does */
+	if ((s->ns_new_flags & CLONE_NEWNET) && kns_loopback_up(e) < 0)
+		return -1;
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return kerr_errno(e, "config.json: hostname: set \"%s\"", s->hostname);
 	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)

@@ -5,6 +5,7 @@
 #include "common/cleanup.h"
 #include "common/conf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,11 @@ static const char *const run_keys[] = {
 	"log_driver", "log_max_size", "log_max_file", "userns_host_uid", "userns_size", NULL,
 };
 
-static int set_str(char **dst, const struct kconf *c, const char *key)
+static const char *const network_keys[] = { "bridge_name", "bridge_subnet", "publish_address", "cni_path", NULL };
+
+static int set_str_in(char **dst, const struct kconf *c, const char *section, const char *key)
 {
-	const char *v = kconf_get(c, "run", key);
+	const char *v = kconf_get(c, section, key);
 	if (!v)
 		return 0;
 	char *n = strdup(v);
@@ -28,6 +31,11 @@ static int set_str(char **dst, const struct kconf *c, const char *key)
 	free(*dst);
 	*dst = n;
 	return 0;
+}
+
+static int set_str(char **dst, const struct kconf *c, const char *key)
+{
+	return set_str_in(dst, c, "run", key);
 }
 
 /* "1.5" CPUs -> 1.5e9; a bad value is EINVAL. */
@@ -70,11 +78,29 @@ int keng_defaults_load(const char *path, struct keng_defaults *d, kerr *e)
 	d->log_driver = strdup("json-file");
 	d->log_max_size = strdup("20m");
 	d->log_max_file = strdup("5");
-	if (!d->user || !d->network || !d->restart || !d->log_driver || !d->log_max_size || !d->log_max_file)
+	d->bridge_name = strdup("kapsel0");
+	d->bridge_subnet = strdup("10.89.0.0/16");
+	d->publish_address = strdup("127.0.0.1");
+	d->cni_path = strdup("/usr/lib/cni:/opt/cni/bin");
+	if (!d->user || !d->network || !d->restart || !d->log_driver || !d->log_max_size || !d->log_max_file ||
+	    !d->bridge_name || !d->bridge_subnet || !d->publish_address || !d->cni_path)
 		return kerr_errno(e, "defaults");
 	_cleanup_(kconf_freep) struct kconf *c = NULL;
-	if (kconf_load(path, true, &c, e) < 0 || kconf_check(c, "run", run_keys, e) < 0)
+	if (kconf_load(path, true, &c, e) < 0 || kconf_check(c, "run", run_keys, e) < 0 ||
+	    kconf_check(c, "network", network_keys, e) < 0)
 		return -1;
+	if (set_str_in(&d->bridge_name, c, "network", "bridge_name") < 0 ||
+	    set_str_in(&d->bridge_subnet, c, "network", "bridge_subnet") < 0 ||
+	    set_str_in(&d->publish_address, c, "network", "publish_address") < 0 ||
+	    set_str_in(&d->cni_path, c, "network", "cni_path") < 0)
+		return kerr_errno(e, "%s", path);
+	if (!*d->bridge_name || strlen(d->bridge_name) >= 16 || strchr(d->bridge_name, '/'))
+		return kerr_msg(e, EINVAL, "%s: [network] bridge_name = %s: an interface name (1-15 characters)", path,
+				d->bridge_name);
+	struct in_addr pa;
+	if (inet_pton(AF_INET, d->publish_address, &pa) != 1)
+		return kerr_msg(e, EINVAL, "%s: [network] publish_address = %s: not an IPv4 address", path,
+				d->publish_address);
 	if (set_str(&d->user, c, "user") < 0 || set_str(&d->network, c, "network") < 0 ||
 	    set_str(&d->restart, c, "restart") < 0 || set_str(&d->log_driver, c, "log_driver") < 0 ||
 	    set_str(&d->log_max_size, c, "log_max_size") < 0 || set_str(&d->log_max_file, c, "log_max_file") < 0)
@@ -95,8 +121,9 @@ int keng_defaults_load(const char *path, struct keng_defaults *d, kerr *e)
 	    kconf_get_int(c, "run", "userns_host_uid", 1, UINT32_MAX - 65536, &d->userns_host_uid, e) < 0 ||
 	    kconf_get_int(c, "run", "userns_size", 1, 65536 * 16, &d->userns_size, e) < 0)
 		return -1;
-	if (strcmp(d->network, "none") != 0 && strcmp(d->network, "host") != 0)
-		return kerr_msg(e, EINVAL, "%s: [run] network = %s: expected none or host", path, d->network);
+	if (!*d->network || strchr(d->network, '/'))
+		return kerr_msg(e, EINVAL, "%s: [run] network = %s: expected none, host, bridge or a network's name",
+				path, d->network);
 	return 0;
 }
 
@@ -108,5 +135,9 @@ void keng_defaults_clear(struct keng_defaults *d)
 	free(d->log_driver);
 	free(d->log_max_size);
 	free(d->log_max_file);
+	free(d->bridge_name);
+	free(d->bridge_subnet);
+	free(d->publish_address);
+	free(d->cni_path);
 	memset(d, 0, sizeof(*d));
 }

@@ -17,6 +17,9 @@
  *                                     create once the directory is gone
  *   ROOT/volumes/<name>/              a named volume (0700): volume.json and
  *                                     _data, the directory -v NAME mounts
+ *   ROOT/netns/<id>.json              its CNI attachment (bridge or a user
+ *                                     network: engine/network.h), DELeted the
+ *                                     same way
  *
  * Contract.  keng_create builds everything before anything is visible:
  * the image is resolved and its layers found, the overlay is mounted
@@ -60,6 +63,11 @@ struct keng_defaults {
 	char *log_driver;     /* "json-file" */
 	char *log_max_size, *log_max_file;
 	int64_t userns_host_uid, userns_size; /* --user 0: 0..size-1 -> host_uid.. */
+	/* [network] */
+	char *bridge_name;     /* "kapsel0": the default bridge network's */
+	char *bridge_subnet;   /* "10.89.0.0/16" */
+	char *publish_address; /* "127.0.0.1": -p's host address when none is given */
+	char *cni_path;        /* "/usr/lib/cni:/opt/cni/bin": where the CNI plugins are */
 };
 
 int keng_defaults_load(const char *conf_path, struct keng_defaults *d, kerr *e);
@@ -84,6 +92,7 @@ struct keng_opts {
 	const char *cpus;
 	char **ulimits; /* "nofile=1024[:2048]" */
 	const char *network;
+	char **publish; /* -p [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp] */
 	char **tmpfs;   /* "/path[:opts]" */
 	char **volumes; /* -v SRC:DST[:OPTS] (engine/mounts.h) */
 	char **mounts;  /* --mount type=...,target=... */

@@ -14,6 +14,7 @@
 #include "common/strv.h"
 #include "common/time.h"
 #include "linux/terminal.h"
+#include "network.h"
 #include "rootfs.h"
 #include "volume.h"
 #include "common/strv.h"
@@ -686,6 +687,11 @@ int keng_remove(struct keng *g, const char *id, bool force, bool volumes, kerr *
 	if (keng_umount(rootfs, e) < 0 || keng_umount(netns, e) < 0)
 		return kerr_wrap(e, "remove %.12s", id);
 	unlink(netns);
+	/* its lease and port rules (CNI DEL; the veth went with the namespace).
+	 * A DEL that fails leaves the attachment for the next sweep to try
+	 * again, and does not keep the container from going */
+	kerr ne = { 0 };
+	int nrc = keng_net_detach(g, id, &ne);
 	if (keng_rm_tree(dir, e) < 0)
 		return kerr_wrap(e, "remove %.12s", id);
 	if (name) /* after the record: until then the name is taken */
@@ -697,5 +703,10 @@ int keng_remove(struct keng *g, const char *id, bool force, bool volumes, kerr *
 	struct kstore *s = NULL;
 	int rc = kstore_open(g->root, KSTORE_EXCLUSIVE, &s, e) < 0 || keng_release_gone(g, s, e) < 0 ? -1 : 0;
 	kstore_close(s);
-	return rc < 0 ? kerr_wrap(e, "remove %.12s: release its image", id) : 0;
+	if (rc < 0)
+		return kerr_wrap(e, "remove %.12s: release its image", id);
+	if (nrc < 0)
+		return kerr_msg(e, ne.errnum, "remove %.12s: removed, but %s (the next create or rm tries again)", id,
+				ne.msg);
+	return 0;
 }

@@ -252,7 +252,14 @@ int keng_netns_create(const char *path, kerr *e)
 			strcpy(ifr.ifr_name, "lo");
 			if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
 				ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-				if (ioctl(s, SIOCSIFFLAGS, &ifr) == 0 &&
+				/* /proc/sys/net is the opener's namespace: non-root
+				 * servers bind ports below 1024, as in Docker (set here
+				 * for a user namespace that joins it, which cannot) */
+				int sfd = open("/proc/sys/net/ipv4/ip_unprivileged_port_start", O_WRONLY | O_CLOEXEC);
+				bool ok = sfd >= 0 && write(sfd, "0", 1) == 1;
+				if (sfd >= 0)
+					close(sfd);
+				if (ok && ioctl(s, SIOCSIFFLAGS, &ifr) == 0 &&
 				    mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) == 0)
 					r = 0;
 			}

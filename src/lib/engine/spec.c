@@ -784,22 +784,25 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 		for (size_t i = json_object_array_length(ns); i-- > 0;)
 			if (!strcmp(kj_get_str(json_object_array_get_idx(ns, i), "type") ?: "", "network"))
 				json_object_array_del_idx(ns, i, 1);
-	} else if (!strcmp(net, "none")) {
-		if (b->netns && !b->userns)
+	} else if (!strcmp(net, "none") || b->cni) {
+		/* a CNI network's namespace is joined by a user namespace too (its
+		 * root has no CAP_NET_ADMIN over it; keng_netns_create set the
+		 * sysctl below in it) */
+		if (b->netns && (!b->userns || b->cni))
 			for (size_t i = 0; i < json_object_array_length(ns); i++) {
 				json_object *n = json_object_array_get_idx(ns, i);
 				if (!strcmp(kj_get_str(n, "type") ?: "", "network"))
 					json_object_object_add(n, "path", json_object_new_string(b->netns));
 			}
 		/* non-root servers may bind ports below 1024, as in Docker */
-		json_object *sc = json_object_new_object();
-		json_object_object_add(sc, "net.ipv4.ip_unprivileged_port_start", json_object_new_string("0"));
-		json_object_object_add(lx, "sysctl", sc);
+		if (!(b->userns && b->cni)) {
+			json_object *sc = json_object_new_object();
+			json_object_object_add(sc, "net.ipv4.ip_unprivileged_port_start", json_object_new_string("0"));
+			json_object_object_add(lx, "sysctl", sc);
+		}
 	} else {
 		return kerr_msg(e, EINVAL,
-				"--network %s: kapsel has none (the default) and host; bridge networks are not "
-				"built yet",
-				net);
+				"--network %s: kapsel has none (the default), host, bridge and user networks", net);
 	}
 
 	if (keng_sysctls(o->sysctls, net, lx, host, e) < 0)

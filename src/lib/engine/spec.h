@@ -14,12 +14,13 @@ struct keng_build {
 	json_object *image; /* the image config document */
 	const char *id, *name, *image_id, *created;
 	int rootfd;                 /* the container's root, still writable */
-	const char *netns;          /* the namespace file (network none) */
+	const char *netns;          /* the namespace file (network none, or a CNI network) */
 	const char *volumes_dir;    /* ROOT/volumes: a named volume is DIR/NAME/_data */
 	struct keng_mount *umounts; /* out: -v's and --mount's, parents first (free with keng_build_clear) */
 	size_t n_umounts;
 	uid_t uid; /* out: the process's uid and gid (inside) */
 	gid_t gid;
+	bool cni;       /* a CNI network (bridge or a user network): netns joined even in a user namespace */
 	bool userns;    /* out: the process runs as root in a user namespace */
 	bool read_only; /* out: mount the root read-only */
 };

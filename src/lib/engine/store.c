@@ -9,6 +9,7 @@
 #include "common/strv.h"
 #include "common/time.h"
 #include "image/store.h"
+#include "network.h"
 #include "rootfs.h"
 #include "spec.h"
 #include "volume.h"
@@ -60,6 +61,7 @@ void keng_sweep_netns(const struct keng *g)
 		keng_umount(ns, &ig);
 		unlink(ns);
 	}
+	keng_net_sweep(g); /* after: the namespaces are released first */
 }
 
 int keng_release_gone(const struct keng *g, struct kstore *s, kerr *e)
@@ -392,6 +394,9 @@ struct create_job {
 	int mfd;
 	bool mounted;
 	char **new_volumes; /* ROOT/volumes/NAME made by this create */
+	const struct keng *g;
+	const char *id;
+	bool attached; /* to a CNI network: DEL it */
 };
 
 static void create_undo(struct create_job *j)
@@ -405,6 +410,8 @@ static void create_undo(struct create_job *j)
 		keng_umount(j->netns, &ig);
 		unlink(j->netns);
 	}
+	if (j->attached)
+		keng_net_detach(j->g, j->id, &ig);
 	if (j->mfd >= 0)
 		close(j->mfd);
 	if (j->tmp)
@@ -430,8 +437,9 @@ static int create_mounted(struct keng *g, const struct keng_defaults *d, const s
 		if (keng_shift_tree(upper, d->userns_host_uid, d->userns_size, e) < 0 ||
 		    (j->mfd = keng_overlay_open(layers, upper, work, ns, e)) < 0)
 			return -1;
-		/* the runtime makes the user namespace's own network namespace */
-		if (j->netns) {
+		/* the runtime makes the user namespace's own network namespace
+		 * (a CNI network's is joined) */
+		if (j->netns && !b->cni) {
 			kerr ig = { 0 };
 			keng_umount(j->netns, &ig);
 			unlink(j->netns);
@@ -456,6 +464,30 @@ static int create_mounted(struct keng *g, const struct keng_defaults *d, const s
 		if (r < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* A CNI network's /etc/hosts: a file of the container's (keng_net_hosts
+ * fills it once the network gave the address), bind-mounted read-only. */
+static int hosts_mount(struct create_job *j, json_object *spec, json_object *rec, kerr *e)
+{
+	_cleanup_free_ char *hosts = kstr_printf("%s/hosts", j->tmp);
+	int hfd = kfs_mkpath_in_root(j->mfd, "/etc/hosts", 0, 0644);
+	if (hfd < 0)
+		return kerr_errno(e, "create the mount point /etc/hosts");
+	close(hfd);
+	if (!hosts || kfs_write_file(hosts, "", 0, 0644, 0, e) < 0)
+		return kerr_errno(e, "hosts");
+	json_object *m = json_object_new_object(), *mo = json_object_new_array();
+	json_object_object_add(m, "destination", json_object_new_string("/etc/hosts"));
+	json_object_object_add(m, "type", json_object_new_string("bind"));
+	json_object_object_add(m, "source", json_object_new_string(hosts));
+	static const char *const hopts[] = { "rbind", "ro", "nosuid", "nodev", "noexec" };
+	for (size_t i = 0; i < ARRAY_SIZE(hopts); i++)
+		json_object_array_add(mo, json_object_new_string(hopts[i]));
+	json_object_object_add(m, "options", mo);
+	json_object_array_add(kj_get(spec, "mounts"), m);
+	json_object_object_add(rec, "HostsPath", json_object_new_string(hosts));
 	return 0;
 }
 
@@ -489,7 +521,15 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	if (kfs_mkdir_p(j->rootfs, 0755, e) < 0 || kfs_mkdir_p(upper, 0755, e) < 0 || kfs_mkdir_p(work, 0700, e) < 0)
 		return -1;
 	const char *net = o->network ? o->network : d->network;
-	if (!strcmp(net, "none")) {
+	bool cni = keng_net_is_cni(net);
+	_cleanup_json_ json_object *conflist = NULL, *mappings = NULL;
+	if (cni &&
+	    (keng_net_conflist(g, d, net, &conflist, e) < 0 || keng_ports_parse(o->publish, d, &mappings, e) < 0))
+		return -1;
+	if (!cni && o->publish && o->publish[0])
+		return kerr_msg(e, EINVAL, "-p %s: --network %s publishes no ports (--network bridge does)",
+				o->publish[0], net);
+	if (!strcmp(net, "none") || cni) {
 		_cleanup_free_ char *nsdir = kstr_printf("%s/netns", g->root);
 		if (!nsdir || !(j->netns = keng_netns_path(g, id)))
 			return kerr_errno(e, "create");
@@ -514,8 +554,13 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 				.created = created,
 				.rootfd = j->mfd,
 				.netns = j->netns,
-				.volumes_dir = vdir };
-	int rc = keng_build(&b, &spec, &rec, e) < 0 ? -1 : create_mounted(g, d, &b, layers, upper, work, j, e);
+				.volumes_dir = vdir,
+				.cni = cni };
+	if (keng_build(&b, &spec, &rec, e) < 0) {
+		keng_build_clear(&b);
+		return -1;
+	}
+	int rc = cni && hosts_mount(j, spec, rec, e) < 0 ? -1 : create_mounted(g, d, &b, layers, upper, work, j, e);
 	keng_build_clear(&b);
 	if (rc < 0)
 		return -1;
@@ -547,6 +592,22 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	if (keng_overlay_attach(j->mfd, b.read_only, j->rootfs, e) < 0)
 		return -1;
 	j->mounted = true;
+	if (cni) {
+		json_object *settings = NULL;
+		j->g = g;
+		j->id = id;
+		if (keng_net_attach(g, d, id, name, net, conflist, j->netns, mappings, &settings, e) < 0)
+			return -1;
+		j->attached = true;
+		json_object_object_add(rec, "NetworkSettings", settings);
+		if (keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id, e) < 0)
+			return -1;
+		/* Docker's PortBindings, with the host ports picked */
+		json_object *pb = json_object_new_object();
+		json_object_object_foreach(kj_get(settings, "Ports"), pk, pv)
+			json_object_object_add(pb, pk, json_object_get(pv));
+		json_object_object_add(kj_get(rec, "HostConfig"), "PortBindings", pb);
+	}
 	/* the store is still locked: nothing removed the layers since; the
 	 * name's link comes before the record that makes the container */
 	if (kstore_hold(s, img, id, e) < 0)
@@ -617,6 +678,17 @@ int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
 			return kerr_errno(e, "unlink %s", netns);
 		if (keng_netns_create(netns, e) < 0)
 			return -1;
+		/* a CNI network: ADD the new namespace (same network and ports) */
+		_cleanup_json_ json_object *settings = NULL;
+		if (keng_net_reattach(g, id, netns, &settings, e) < 0)
+			return -1;
+		_cleanup_free_ char *rj = keng_path(g, id, "container.json");
+		if (settings && rj) {
+			json_object_object_add(rec, "NetworkSettings", json_object_get(settings));
+			if (write_json(rj, rec, e) < 0 ||
+			    keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id, e) < 0)
+				return -1;
+		}
 	}
 	if (fs_is(rootfs, OVERLAYFS_MAGIC))
 		return 0;
@@ -654,6 +726,9 @@ static void sweep(struct keng *g)
 			continue;
 		struct create_job j = { .mfd = -1,
 					.mounted = true,
+					.g = g,
+					.id = de->d_name,
+					.attached = true,
 					.tmp = keng_path(g, de->d_name, NULL),
 					.rootfs = keng_path(g, de->d_name, "bundle/rootfs"),
 					.netns = keng_netns_path(g, de->d_name) };
@@ -747,6 +822,10 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
 	}
 	if (old && strcmp(old, name))
 		keng_names_drop(g, old, id);
+	_cleanup_json_ json_object *rec = NULL;
+	if (keng_record(g, id, &rec, e) < 0 ||
+	    keng_net_renamed(g, id, name, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id, e) < 0)
+		return kerr_wrap(e, "rename %.12s", id);
 	return 0;
 }
 
@@ -851,7 +930,14 @@ static int inspect_of(const struct keng *g, const char *id, json_object *rec, js
 	free(lp);
 	json_object_object_add(o, "ResolvConfPath", json_object_new_string(""));
 	json_object_object_add(o, "HostnamePath", json_object_new_string(""));
-	json_object_object_add(o, "HostsPath", json_object_new_string(""));
+	json_object_object_add(o, "HostsPath", json_object_new_string(kj_get_str(rec, "HostsPath") ?: ""));
+	json_object *saved = kj_get(rec, "NetworkSettings");
+	if (saved) { /* a CNI network's, from create */
+		json_object_object_add(o, "NetworkSettings", json_object_get(saved));
+		json_object_put(rec);
+		*out = o;
+		return 0;
+	}
 	json_object *ns = json_object_new_object(), *nets = json_object_new_object(), *n = json_object_new_object();
 	const char *mode = kj_get_str(kj_get(rec, "HostConfig"), "NetworkMode") ?: "none";
 	static const char *const empty[] = { "NetworkID",   "EndpointID",        "Gateway",    "IPAddress",

@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/nsfs.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int kns_open(const struct oci_ns *ns, kerr *e)
@@ -74,5 +76,20 @@ int kns_write_time_offsets(int procfd, const struct oci_spec *s, kerr *e)
 		 (long long)s->time_offset_boot_secs, s->time_offset_boot_nsecs);
 	if (kprocfs_write(procfd, "self/timens_offsets", buf, e) < 0)
 		return kerr_wrap(e, "config.json: linux.timeOffsets");
+	return 0;
+}
+
+int kns_loopback_up(kerr *e)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { 0 };
+	strcpy(ifr.ifr_name, "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return kerr_errno(e, "loopback of the new network namespace");
+	if (ifr.ifr_flags & IFF_UP)
+		return 0;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return kerr_errno(e, "bring up the loopback of the new network namespace");
 	return 0;
 }

@@ -21,5 +21,9 @@ int kns_join_fd(int fd, int type, kerr *e);
 int kns_write_idmaps(int procfd, pid_t pid, const struct oci_spec *s, kerr *e);
 /* Write self/timens_offsets (after unshare(CLONE_NEWTIME)) through PROCFD. */
 int kns_write_time_offsets(int procfd, const struct oci_spec *s, kerr *e);
+/* Bring up the loopback interface of the calling process's network
+ * namespace (a new one has lo down; a container init made there needs
+ * CAP_NET_ADMIN over it: after becoming root in its user namespace). */
+int kns_loopback_up(kerr *e);
 
 #endif

@@ -207,9 +207,15 @@ static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, cons
 			if (err == EPERM && !strcmp(m->type, "sysfs")) {
 				/* sysfs of the host's network namespace cannot be mounted
 				 * from a user namespace: bind the host's read-only */
-				if (mount("/sys", tpath, NULL, MS_BIND | MS_REC, NULL) == 0 &&
-				    bind_remount(tpath, flags | MS_RDONLY, e, m->destination) == 0)
-					goto mounted;
+				if (mount("/sys", tpath, NULL, MS_BIND | MS_REC, NULL) == 0) {
+					/* TPATH names the directory below the new mount:
+					 * the remount needs the mount itself */
+					char np[KFS_FDPATH_MAX];
+					_cleanup_close_ int top = kfs_open_in_root(rootfd, m->destination, O_PATH, 0);
+					if (top >= 0 &&
+					    bind_remount(kfs_fdpath(top, np), flags | MS_RDONLY, e, m->destination) == 0)
+						goto mounted;
+				}
 			}
 			return kerr_set(e, err, "mount %s (%s%s%s) on %s", m->source ? m->source : m->type,
 					m->type, data ? ", " : "", data ? data : "", m->destination);

@@ -1,0 +1,1409 @@
+/* Networks through the CNI plugins (network.h): the conflists, the
+ * plugins executed per the CNI spec (1.0.0), the attachments of the
+ * containers, the port mappings, `kapsel network`. */
+#include "network.h"
+
+#include "internal.h"
+#include "rootfs.h"
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/sha256.h"
+#include "common/str.h"
+#include "common/strv.h"
+#include "common/time.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <ifaddrs.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CNI_VERSION "1.0.0"
+#define IFNAME "eth0"
+
+extern char **environ;
+
+bool keng_net_is_cni(const char *net)
+{
+	return strcmp(net, "none") && strcmp(net, "host") && strncmp(net, "container:", 10);
+}
+
+static bool net_name_ok(const char *s)
+{
+	if (!isalnum((unsigned char)*s) || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+static int write_json(const char *path, json_object *o, kerr *e)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	return kfs_write_file(path, s, strlen(s), 0600, 1, e);
+}
+
+static int read_json(const char *path, json_object **out, kerr *e)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	*out = NULL;
+	if (kfs_read_file(path, &buf, &len, e) < 0)
+		return -1;
+	return (*out = kj_parse(path, buf, len, e)) ? 0 : -1;
+}
+
+/* ---- addresses ---- */
+
+/* "a.b.c.d/n" with no host bits set; host byte order. */
+static int cidr_parse(const char *s, uint32_t *base, int *prefix)
+{
+	char ip[32];
+	const char *slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof(ip))
+		return -1;
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = 0;
+	struct in_addr a;
+	char *end;
+	long n = strtol(slash + 1, &end, 10);
+	if (inet_pton(AF_INET, ip, &a) != 1 || end == slash + 1 || *end || n < 8 || n > 30)
+		return -1;
+	uint32_t b = ntohl(a.s_addr), mask = n ? ~0u << (32 - n) : 0;
+	if (b & ~mask)
+		return -1;
+	*base = b;
+	*prefix = (int)n;
+	return 0;
+}
+
+static void ip_str(uint32_t ip, char out[INET_ADDRSTRLEN])
+{
+	struct in_addr a = { .s_addr = htonl(ip) };
+	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
+}
+
+static bool cidr_overlap(uint32_t a, int pa, uint32_t b, int pb)
+{
+	int p = pa < pb ? pa : pb;
+	uint32_t mask = ~0u << (32 - p);
+	return (a & mask) == (b & mask);
+}
+
+/* ---- the conflists ---- */
+
+static json_object *plugin_list(const char *name, const char *bridge, const char *subnet, const char *gateway,
+				const char *datadir)
+{
+	json_object *l = json_object_new_object(), *plugins = json_object_new_array();
+	json_object_object_add(l, "cniVersion", json_object_new_string(CNI_VERSION));
+	json_object_object_add(l, "name", json_object_new_string(name));
+	json_object *br = json_object_new_object(), *ipam = json_object_new_object();
+	json_object_object_add(br, "type", json_object_new_string("bridge"));
+	json_object_object_add(br, "bridge", json_object_new_string(bridge));
+	json_object_object_add(br, "isGateway", json_object_new_boolean(1));
+	json_object_object_add(br, "ipMasq", json_object_new_boolean(0)); /* kapsel's rules (rules_ensure) */
+	json_object_object_add(br, "hairpinMode", json_object_new_boolean(1));
+	json_object *range = json_object_new_object(), *set = json_object_new_array(),
+		    *ranges = json_object_new_array();
+	json_object_object_add(range, "subnet", json_object_new_string(subnet));
+	if (gateway)
+		json_object_object_add(range, "gateway", json_object_new_string(gateway));
+	json_object_array_add(set, range);
+	json_object_array_add(ranges, set);
+	json_object *routes = json_object_new_array(), *def = json_object_new_object();
+	json_object_object_add(def, "dst", json_object_new_string("0.0.0.0/0"));
+	json_object_array_add(routes, def);
+	json_object_object_add(ipam, "type", json_object_new_string("host-local"));
+	json_object_object_add(ipam, "ranges", ranges);
+	json_object_object_add(ipam, "routes", routes);
+	if (datadir)
+		json_object_object_add(ipam, "dataDir", json_object_new_string(datadir));
+	json_object_object_add(br, "ipam", ipam);
+	json_object_array_add(plugins, br);
+	json_object *pm = json_object_new_object(), *caps = json_object_new_object();
+	json_object_object_add(pm, "type", json_object_new_string("portmap"));
+	json_object_object_add(caps, "portMappings", json_object_new_boolean(1));
+	json_object_object_add(pm, "capabilities", caps);
+	json_object_array_add(plugins, pm);
+	json_object_object_add(l, "plugins", plugins);
+	return l;
+}
+
+static char *networks_dir(const struct keng *g)
+{
+	return kstr_printf("%s/networks", g->root);
+}
+
+static char *network_file(const struct keng *g, const char *name)
+{
+	return kstr_printf("%s/networks/%s.json", g->root, name);
+}
+
+/* The first plugin's first range: subnet and gateway (NULL if none). */
+static json_object *first_range(json_object *l)
+{
+	json_object *pl = kj_get(l, "plugins");
+	for (size_t i = 0; json_object_is_type(pl, json_type_array) && i < json_object_array_length(pl); i++) {
+		json_object *ipam = kj_get(json_object_array_get_idx(pl, i), "ipam");
+		json_object *r = kj_get(ipam, "ranges");
+		if (json_object_is_type(r, json_type_array) && json_object_array_length(r)) {
+			json_object *set = json_object_array_get_idx(r, 0);
+			if (json_object_is_type(set, json_type_array) && json_object_array_length(set))
+				return json_object_array_get_idx(set, 0);
+		}
+	}
+	return NULL;
+}
+
+static const char *bridge_of(json_object *l)
+{
+	json_object *pl = kj_get(l, "plugins");
+	for (size_t i = 0; json_object_is_type(pl, json_type_array) && i < json_object_array_length(pl); i++) {
+		json_object *p = json_object_array_get_idx(pl, i);
+		if (!strcmp(kj_get_str(p, "type") ?: "", "bridge"))
+			return kj_get_str(p, "bridge");
+	}
+	return NULL;
+}
+
+static void set_datadir(const struct keng *g, json_object *l)
+{
+	_cleanup_free_ char *dd = kstr_printf("%s/cni", g->root);
+	json_object *pl = kj_get(l, "plugins");
+	for (size_t i = 0; dd && json_object_is_type(pl, json_type_array) && i < json_object_array_length(pl); i++) {
+		json_object *ipam = kj_get(json_object_array_get_idx(pl, i), "ipam");
+		if (ipam && !strcmp(kj_get_str(ipam, "type") ?: "", "host-local") && !kj_get(ipam, "dataDir"))
+			json_object_object_add(ipam, "dataDir", json_object_new_string(dd));
+	}
+}
+
+/* The user networks' names, sorted. */
+static int user_networks(const struct keng *g, char ***out, kerr *e)
+{
+	_cleanup_free_ char *dir = networks_dir(g);
+	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
+	if (!dir || !v)
+		return kerr_errno(e, "networks");
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d && errno != ENOENT)
+		return kerr_errno(e, "open %s", dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n <= 5 || strcmp(de->d_name + n - 5, ".json"))
+			continue;
+		de->d_name[n - 5] = 0;
+		if (net_name_ok(de->d_name) && kstrv_add(&v, de->d_name) < 0)
+			return kerr_errno(e, "networks");
+	}
+	qsort(v, kstrv_len(v), sizeof(char *), (int (*)(const void *, const void *))strcmp);
+	*out = steal_ptr(v);
+	return 0;
+}
+
+static int load_user(const struct keng *g, const char *name, json_object **out, kerr *e)
+{
+	_cleanup_free_ char *p = network_file(g, name);
+	if (!p)
+		return kerr_errno(e, "network %s", name);
+	if (read_json(p, out, e) < 0)
+		return -1;
+	if (!json_object_is_type(kj_get(*out, "plugins"), json_type_array)) {
+		json_object_put(*out);
+		*out = NULL;
+		return kerr_msg(e, EINVAL, "%s: not a CNI network configuration list (no \"plugins\")", p);
+	}
+	return 0;
+}
+
+int keng_net_conflist(const struct keng *g, const struct keng_defaults *d, const char *net, json_object **out, kerr *e)
+{
+	if (!strcmp(net, "bridge")) {
+		*out = plugin_list("bridge", d->bridge_name, d->bridge_subnet, NULL, NULL);
+	} else {
+		if (!net_name_ok(net))
+			return kerr_msg(e, EINVAL, "--network %s: not a network name", net);
+		if (load_user(g, net, out, e) < 0) {
+			if (e->errnum == ENOENT) {
+				kerr_clear(e);
+				return kerr_msg(e, ENOENT,
+						"--network %s: no such network (none, host, bridge or one "
+						"of kapsel network ls)",
+						net);
+			}
+			return -1;
+		}
+	}
+	set_datadir(g, *out);
+	return 0;
+}
+
+/* ---- running programs ---- */
+
+/* Run BIN with ARGV and ENVP, INPUT on its stdin (small: far below a
+ * pipe's buffer, written whole before reading), *out its stdout (may be
+ * NULL: not kept); returns its wait status, or -1. */
+static int spawn_io(const char *bin, char *const argv[], char *const envp[], const char *input, char **out, kerr *e)
+{
+	int inp[2], outp[2];
+	if (pipe2(inp, O_CLOEXEC) < 0)
+		return kerr_errno(e, "pipe");
+	if (pipe2(outp, O_CLOEXEC) < 0) {
+		close(inp[0]);
+		close(inp[1]);
+		return kerr_errno(e, "pipe");
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, inp[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+	pid_t pid;
+	int rc = posix_spawn(&pid, bin, &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(inp[0]);
+	close(outp[1]);
+	if (rc) {
+		close(inp[1]);
+		close(outp[0]);
+		return kerr_set(e, rc, "run %s", bin);
+	}
+	size_t len = strlen(input), off = 0;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	sigaction(SIGPIPE, &ign, &old);
+	while (off < len) {
+		ssize_t w = write(inp[1], input + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	close(inp[1]);
+	sigaction(SIGPIPE, &old, NULL);
+	char *buf = NULL;
+	kerr re = { 0 };
+	int rr = kfs_read_fd(outp[0], &buf, NULL, &re);
+	close(outp[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			free(buf);
+			return kerr_errno(e, "wait for %s", bin);
+		}
+	if (rr < 0) {
+		*e = re;
+		return -1;
+	}
+	if (out)
+		*out = buf;
+	else
+		free(buf);
+	return st;
+}
+
+#define SAFE_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Run plugin TYPE with COMMAND on CONF: *result its parsed stdout (ADD),
+ * or a CNI error result turned into E. */
+static int run_plugin(const char *cni_path, const char *type, const char *cmd, const char *id, const char *netns,
+		      json_object *conf, json_object **result, kerr *e)
+{
+	if (!*type || strchr(type, '/'))
+		return kerr_msg(e, EINVAL, "network plugin \"%s\": not a plugin name", type);
+	_cleanup_free_ char *bin = NULL;
+	_cleanup_strv_ char **dirs = kstrv_split(cni_path, ":");
+	for (char **p = dirs; p && *p && !bin; p++) {
+		char *c = kstr_printf("%s/%s", *p, type);
+		if (c && access(c, X_OK) == 0)
+			bin = c;
+		else
+			free(c);
+	}
+	if (!bin)
+		return kerr_msg(e, ENOENT,
+				"network plugin %s not found in %s (apt-get install containernetworking-plugins)", type,
+				cni_path);
+	const char *in = json_object_to_json_string_ext(conf, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	_cleanup_free_ char *ecmd = kstr_printf("CNI_COMMAND=%s", cmd), *eid = kstr_printf("CNI_CONTAINERID=%s", id),
+			    *ens = kstr_printf("CNI_NETNS=%s", netns ? netns : ""),
+			    *epath = kstr_printf("CNI_PATH=%s", cni_path);
+	if (!ecmd || !eid || !ens || !epath)
+		return kerr_errno(e, "network plugin %s", type);
+	char *envp[] = { ecmd, eid, ens, "CNI_IFNAME=" IFNAME, epath, SAFE_PATH, NULL };
+	char *argv[] = { (char *)type, NULL };
+	_cleanup_free_ char *out = NULL;
+	int st = spawn_io(bin, argv, envp, in, &out, e);
+	if (st < 0)
+		return kerr_wrap(e, "network plugin %s %s", type, cmd);
+	_cleanup_json_ json_object *res = out && *out ? json_tokener_parse(out) : NULL;
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		const char *msg = kj_get_str(res, "msg"), *det = kj_get_str(res, "details");
+		return kerr_msg(e, EIO, "network plugin %s %s: %s%s%s", type, cmd,
+				msg             ? msg
+				: WIFEXITED(st) ? "failed"
+						: "killed",
+				det && *det ? ": " : "", det ? det : "");
+	}
+	if (result) {
+		if (!json_object_is_type(res, json_type_object))
+			return kerr_msg(e, EIO, "network plugin %s %s: no result on stdout", type, cmd);
+		*result = steal_ptr(res);
+	}
+	return 0;
+}
+
+/* ---- kapsel's own rules of a network ----
+ *
+ * Masquerading out of the subnet and accepting its forwarded traffic
+ * (sent by it; to it when established, related or a published port's
+ * DNAT): one set per network, not the bridge plugin's ipMasq and the
+ * firewall plugin's chains per container, which cost ~60 ms of iptables
+ * runs at every create and again at every rm (docs/benchmarks.md).  Made
+ * once per boot (RUNTIME_ROOT/networks/NAME holds the boot ID), in one
+ * iptables-restore; removed with the network. */
+
+/* The rules of network NAME (SUBNET): masquerade, forward accepts, and
+ * drops between it and each of PEERS (the other networks' subnets), which
+ * come last so that they sit above every network's accepts. */
+static char *rules_text(const char *name, const char *subnet, char *const *peers)
+{
+	char *t = kstr_printf(
+		"*nat\n"
+		"-A POSTROUTING -s %s ! -d %s -m comment --comment kapsel:%s -j MASQUERADE\n"
+		"COMMIT\n"
+		"*filter\n"
+		"-I FORWARD -s %s -m comment --comment kapsel:%s -j ACCEPT\n"
+		"-I FORWARD -d %s -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment "
+		"kapsel:%s -j ACCEPT\n",
+		subnet, subnet, name, subnet, name, subnet, name);
+	for (char *const *p = peers; t && p && *p; p++) {
+		char *n = kstr_printf(
+			"%s-I FORWARD -s %s -d %s -m comment --comment kapsel:%s -j DROP\n"
+			"-I FORWARD -s %s -d %s -m comment --comment kapsel:%s -j DROP\n",
+			t, subnet, *p, name, *p, subnet, name);
+		free(t);
+		t = n;
+	}
+	char *n = t ? kstr_printf("%sCOMMIT\n", t) : NULL;
+	free(t);
+	return n;
+}
+
+static int rules_apply(const char *text, kerr *e)
+{
+	static const char *const bins[] = { "/usr/sbin/iptables-restore", "/sbin/iptables-restore",
+					    "/usr/bin/iptables-restore", NULL };
+	const char *bin = NULL;
+	for (size_t k = 0; bins[k] && !bin; k++)
+		if (access(bins[k], X_OK) == 0)
+			bin = bins[k];
+	if (!bin)
+		return kerr_msg(e, ENOENT, "iptables-restore not found (apt-get install iptables)");
+	char *argv[] = { "iptables-restore", "--noflush", "-w", NULL }, *envp[] = { SAFE_PATH, NULL };
+	int st = spawn_io(bin, argv, envp, text, NULL, e);
+	if (st < 0)
+		return -1;
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return kerr_msg(e, EIO, "iptables-restore failed (status %d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return 0;
+}
+
+static char *rules_marker(const struct keng *g, const char *name)
+{
+	return kstr_printf("%s/networks/%s", g->runtime_root, name);
+}
+
+/* Every network's subnet but NAME's (the default bridge's and the user
+ * networks'). */
+static char **peer_subnets(const struct keng *g, const struct keng_defaults *d, const char *name)
+{
+	_cleanup_strv_ char **names = NULL;
+	char **v = calloc(1, sizeof(char *));
+	kerr ig = { 0 };
+	if (!v)
+		return NULL;
+	if (strcmp(name, "bridge"))
+		kstrv_add(&v, d->bridge_subnet);
+	if (user_networks(g, &names, &ig) < 0)
+		return v;
+	for (char **n = names; *n; n++) {
+		_cleanup_json_ json_object *l = NULL;
+		const char *sub;
+		if (strcmp(*n, name) && load_user(g, *n, &l, &ig) == 0 && (sub = kj_get_str(first_range(l), "subnet")))
+			kstrv_add(&v, sub);
+		kerr_clear(&ig);
+	}
+	return v;
+}
+
+/* The marker: "BOOT_ID SUBNET" on its first line, then the rules put in
+ * (what rules_drop takes out again, whatever the networks are by then). */
+static int rules_ensure(const struct keng *g, const struct keng_defaults *d, json_object *list, kerr *e)
+{
+	const char *name = kj_get_str(list, "name") ?: "";
+	const char *subnet = kj_get_str(first_range(list), "subnet");
+	if (!subnet)
+		return 0; /* not an IPAM kapsel knows: the plugins' own business */
+	_cleanup_free_ char *boot = NULL, *mark = rules_marker(g, name), *have = NULL, *want = NULL, *dir = NULL;
+	kerr ig = { 0 };
+	if (kfs_read_file("/proc/sys/kernel/random/boot_id", &boot, NULL, e) < 0)
+		return -1;
+	want = kstr_printf("%s %s\n", strtok(boot, "\n") ?: "", subnet);
+	dir = kstr_printf("%s/networks", g->runtime_root);
+	if (!mark || !want || !dir)
+		return kerr_errno(e, "network %s", name);
+	if (kfs_read_file(mark, &have, NULL, &ig) == 0 && kstr_starts(have, want))
+		return 0;
+	_cleanup_strv_ char **peers = peer_subnets(g, d, name);
+	_cleanup_free_ char *text = rules_text(name, subnet, peers), *both = NULL;
+	if (!text || !(both = kstr_printf("%s%s", want, text)))
+		return kerr_errno(e, "network %s", name);
+	if (rules_apply(text, e) < 0 || kfs_mkdir_p(dir, 0700, e) < 0 ||
+	    kfs_write_file(mark, both, strlen(both), 0600, 1, e) < 0)
+		return kerr_wrap(e, "network %s: masquerade, forward and isolation rules", name);
+	return 0;
+}
+
+static void rules_drop(const struct keng *g, const char *name)
+{
+	_cleanup_free_ char *mark = rules_marker(g, name), *text = NULL;
+	kerr ig = { 0 };
+	if (!mark || kfs_read_file(mark, &text, NULL, &ig) < 0)
+		return;
+	char *body = strchr(text, '\n');
+	/* the same rules, deleted */
+	for (char *l = body; l && *l; l = strchr(l + 1, '\n'))
+		if ((l[1] == '-' && (l[2] == 'A' || l[2] == 'I')) && l[3] == ' ')
+			l[2] = 'D';
+	if (body)
+		rules_apply(body + 1, &ig);
+	unlink(mark);
+}
+
+static const char *cni_path_of(json_object *att)
+{
+	return kj_get_str(att, "cniPath") ?: "/usr/lib/cni:/opt/cni/bin";
+}
+
+/* The configuration of plugin I of LIST: the plugin's object with the
+ * list's name and version, the runtimeConfig its capabilities ask for,
+ * the previous result. */
+static json_object *plugin_conf(json_object *list, size_t i, json_object *mappings, json_object *prev)
+{
+	json_object *p = json_object_array_get_idx(kj_get(list, "plugins"), i), *c = NULL;
+	json_object_deep_copy(p, &c, NULL);
+	json_object_object_add(c, "cniVersion", json_object_new_string(kj_get_str(list, "cniVersion") ?: CNI_VERSION));
+	json_object_object_add(c, "name", json_object_new_string(kj_get_str(list, "name") ?: ""));
+	json_object_object_del(c, "capabilities");
+	if (mappings && kj_get_bool(kj_get(p, "capabilities"), "portMappings")) {
+		json_object *rc = json_object_new_object();
+		json_object_object_add(rc, "portMappings", json_object_get(mappings));
+		json_object_object_add(c, "runtimeConfig", rc);
+	}
+	if (prev)
+		json_object_object_add(c, "prevResult", json_object_get(prev));
+	return c;
+}
+
+/* DEL in reverse order, every plugin even after a failure; the first
+ * error is E. */
+static int cni_del(json_object *att, const char *netns, kerr *e)
+{
+	json_object *list = kj_get(att, "conflist"), *pl = kj_get(list, "plugins");
+	const char *id = kj_get_str(att, "id") ?: "";
+	int rc = 0;
+	for (size_t i = json_object_is_type(pl, json_type_array) ? json_object_array_length(pl) : 0; i-- > 0;) {
+		_cleanup_json_ json_object *c =
+			plugin_conf(list, i, kj_get(att, "portMappings"), kj_get(att, "result"));
+		kerr pe = { 0 };
+		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "DEL", id, netns, c, NULL, &pe) < 0 &&
+		    rc == 0) {
+			*e = pe;
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/* ADD through every plugin in order; *result the last one's. */
+static int cni_add(json_object *att, const char *netns, json_object **result, kerr *e)
+{
+	json_object *list = kj_get(att, "conflist"), *pl = kj_get(list, "plugins");
+	const char *id = kj_get_str(att, "id") ?: "";
+	json_object *prev = NULL;
+	size_t n = json_object_is_type(pl, json_type_array) ? json_object_array_length(pl) : 0;
+	if (!n)
+		return kerr_msg(e, EINVAL, "network %s has no plugins", kj_get_str(list, "name") ?: "");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_json_ json_object *c = plugin_conf(list, i, kj_get(att, "portMappings"), prev);
+		json_object *r = NULL;
+		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "ADD", id, netns, c, &r, e) < 0) {
+			json_object_put(prev);
+			return -1;
+		}
+		json_object_put(prev);
+		prev = r;
+	}
+	*result = prev;
+	return 0;
+}
+
+/* ---- isolated ports on the default bridge ---- */
+
+/* IFLA_BRPORT_ISOLATED on the bridge port IFNAME: it forwards to no other
+ * isolated port (the containers of "bridge" reach the gateway, not each
+ * other; those of a user network do). */
+static int port_isolate(const char *ifname, kerr *e)
+{
+	unsigned idx = if_nametoindex(ifname);
+	if (!idx)
+		return kerr_errno(e, "isolate %s", ifname);
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+		char buf[64];
+	} req = { 0 };
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.i));
+	req.h.nlmsg_type = RTM_SETLINK;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.i.ifi_family = AF_BRIDGE;
+	req.i.ifi_index = (int)idx;
+	struct rtattr *nest = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.h.nlmsg_len));
+	nest->rta_type = IFLA_PROTINFO | NLA_F_NESTED;
+	struct rtattr *a = RTA_DATA(nest);
+	a->rta_type = IFLA_BRPORT_ISOLATED;
+	a->rta_len = RTA_LENGTH(1);
+	*(unsigned char *)RTA_DATA(a) = 1;
+	nest->rta_len = (unsigned short)(RTA_LENGTH(0) + RTA_ALIGN(a->rta_len));
+	req.h.nlmsg_len = NLMSG_ALIGN(req.h.nlmsg_len) + RTA_ALIGN(nest->rta_len);
+	_cleanup_close_ int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (s < 0 || send(s, &req, req.h.nlmsg_len, 0) < 0)
+		return kerr_errno(e, "isolate %s: netlink", ifname);
+	char ans[1024];
+	ssize_t n = recv(s, ans, sizeof(ans), 0);
+	struct nlmsghdr *h = (struct nlmsghdr *)ans;
+	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) || h->nlmsg_type != NLMSG_ERROR)
+		return kerr_msg(e, EIO, "isolate %s: no answer from netlink", ifname);
+	int err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+	if (err)
+		return kerr_set(e, -err, "isolate the bridge port %s", ifname);
+	return 0;
+}
+
+/* ---- ports ---- */
+
+static int port_num(const char *s, size_t n, int min, int *out)
+{
+	if (!n || n > 5)
+		return -1;
+	int v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < min || v > 65535)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int keng_ports_parse(char *const *publish, const struct keng_defaults *d, json_object **out, kerr *e)
+{
+	*out = NULL;
+	if (!publish || !*publish)
+		return 0;
+	_cleanup_json_ json_object *arr = json_object_new_array();
+	for (char *const *p = publish; *p; p++) {
+		char buf[128];
+		snprintf(buf, sizeof(buf), "%s", *p);
+		const char *proto = "tcp";
+		char *sl = strchr(buf, '/');
+		if (sl) {
+			*sl = 0;
+			proto = sl + 1;
+			if (strcmp(proto, "tcp") && strcmp(proto, "udp"))
+				return kerr_msg(e, EINVAL, "-p %s: the protocol is tcp or udp, not \"%s\"", *p, proto);
+		}
+		/* IP:HOST:CONTAINER, HOST:CONTAINER, CONTAINER (IP:: for a picked port) */
+		char *parts[3];
+		int n = 0;
+		for (char *s = buf;;) {
+			parts[n++] = s;
+			char *c = strchr(s, ':');
+			if (!c || n == 3)
+				break; /* the third part keeps what follows */
+			*c = 0;
+			s = c + 1;
+		}
+		if (n == 3 && strchr(parts[2], ':'))
+			return kerr_msg(
+				e, EINVAL,
+				"-p %s: expected [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp] (IPv6 is not supported)", *p);
+		const char *ip = n == 3 ? parts[0] : d->publish_address, *hp = n >= 2 ? parts[n - 2] : "";
+		int cport, hport = 0;
+		struct in_addr a;
+		if (port_num(parts[n - 1], strlen(parts[n - 1]), 1, &cport) < 0)
+			return kerr_msg(
+				e, EINVAL,
+				"-p %s: container port \"%s\" is not a number 1-65535 (ranges are not supported)", *p,
+				parts[n - 1]);
+		if (*hp && port_num(hp, strlen(hp), 0, &hport) < 0)
+			return kerr_msg(e, EINVAL, "-p %s: host port \"%s\" is not a number 0-65535", *p, hp);
+		if (!*ip) /* ":8080:80" */
+			ip = d->publish_address;
+		if (inet_pton(AF_INET, ip, &a) != 1)
+			return kerr_msg(e, EINVAL, "-p %s: \"%s\" is not an IPv4 address", *p, ip);
+		json_object *m = json_object_new_object();
+		json_object_object_add(m, "hostPort", json_object_new_int(hport));
+		json_object_object_add(m, "containerPort", json_object_new_int(cport));
+		json_object_object_add(m, "protocol", json_object_new_string(proto));
+		json_object_object_add(m, "hostIP", json_object_new_string(ip));
+		json_object_array_add(arr, m);
+	}
+	*out = steal_ptr(arr);
+	return 0;
+}
+
+/* Bind IP:PORT/PROTO on the host (PORT 0: any): the port, or -1. */
+static int port_probe(const char *ip, int port, const char *proto)
+{
+	_cleanup_close_ int s = socket(AF_INET, (strcmp(proto, "udp") ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	socklen_t sl = sizeof(sa);
+	if (s < 0 || inet_pton(AF_INET, ip, &sa.sin_addr) != 1 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(s, (struct sockaddr *)&sa, &sl) < 0)
+		return -1;
+	return ntohs(sa.sin_port);
+}
+
+static char *att_path(const struct keng *g, const char *id)
+{
+	return kstr_printf("%s/netns/%s.json", g->root, id);
+}
+
+/* Every attachment (ID -> object). */
+static json_object *attachments(const struct keng *g)
+{
+	json_object *all = json_object_new_object();
+	_cleanup_free_ char *dir = kstr_printf("%s/netns", g->root);
+	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n != 69 || strcmp(de->d_name + 64, ".json"))
+			continue;
+		_cleanup_free_ char *p = kstr_printf("%s/%s", dir, de->d_name);
+		json_object *a = NULL;
+		kerr ig = { 0 };
+		if (p && read_json(p, &a, &ig) == 0) {
+			de->d_name[64] = 0;
+			json_object_object_add(all, de->d_name, a);
+		}
+	}
+	return all;
+}
+
+/* Free host ports for the mappings that have none; refuse a port another
+ * container publishes or a host process holds. */
+static int ports_assign(const struct keng *g, json_object *mappings, kerr *e)
+{
+	_cleanup_json_ json_object *all = attachments(g);
+	for (size_t i = 0; i < json_object_array_length(mappings); i++) {
+		json_object *m = json_object_array_get_idx(mappings, i);
+		const char *ip = kj_get_str(m, "hostIP") ?: "0.0.0.0", *proto = kj_get_str(m, "protocol") ?: "tcp";
+		int hp = (int)kj_get_i64(m, "hostPort", 0), cp = (int)kj_get_i64(m, "containerPort", 0);
+		if (hp == 0) {
+			if ((hp = port_probe(ip, 0, proto)) < 0)
+				return kerr_errno(e, "-p %s::%d/%s: pick a free host port", ip, cp, proto);
+			json_object_object_add(m, "hostPort", json_object_new_int(hp));
+			continue;
+		}
+		json_object_object_foreach(all, oid, a)
+		{
+			json_object *pm = kj_get(a, "portMappings");
+			for (size_t j = 0; json_object_is_type(pm, json_type_array) && j < json_object_array_length(pm);
+			     j++) {
+				json_object *o = json_object_array_get_idx(pm, j);
+				const char *oip = kj_get_str(o, "hostIP") ?: "0.0.0.0";
+				if (kj_get_i64(o, "hostPort", 0) == hp &&
+				    !strcmp(kj_get_str(o, "protocol") ?: "tcp", proto) &&
+				    (!strcmp(oip, ip) || !strcmp(oip, "0.0.0.0") || !strcmp(ip, "0.0.0.0")))
+					return kerr_msg(
+						e, EADDRINUSE,
+						"-p %s:%d:%d/%s: host port %d is already published by container %.12s",
+						ip, hp, cp, proto, hp, oid);
+			}
+		}
+		/* within this one container too */
+		for (size_t j = 0; j < i; j++) {
+			json_object *o = json_object_array_get_idx(mappings, j);
+			if (kj_get_i64(o, "hostPort", 0) == hp && !strcmp(kj_get_str(o, "protocol") ?: "tcp", proto))
+				return kerr_msg(e, EADDRINUSE, "-p: host port %d/%s given twice", hp, proto);
+		}
+		if (port_probe(ip, hp, proto) < 0)
+			return kerr_errno(e, "-p %s:%d:%d/%s: host port %d", ip, hp, cp, proto, hp);
+	}
+	return 0;
+}
+
+/* ---- attachments ---- */
+
+static int hex_id(const char *text, char id[65])
+{
+	unsigned char h[32];
+	ksha256(text, strlen(text), h);
+	for (int i = 0; i < 32; i++)
+		snprintf(id + 2 * i, 3, "%02x", h[i]);
+	return 0;
+}
+
+static const char *network_id(json_object *list, char buf[65])
+{
+	const char *id = kj_get_str(kj_get(list, "kapsel"), "id");
+	if (id)
+		return id;
+	_cleanup_free_ char *seed = kstr_printf("kapsel network %s", kj_get_str(list, "name") ?: "");
+	hex_id(seed ? seed : "", buf);
+	return buf;
+}
+
+/* Docker's NetworkSettings from the attachment A. */
+static json_object *settings_of(json_object *a, const char *netns)
+{
+	json_object *res = kj_get(a, "result"), *ips = kj_get(res, "ips"), *ifs = kj_get(res, "interfaces");
+	json_object *ip0 = json_object_is_type(ips, json_type_array) && json_object_array_length(ips)
+				   ? json_object_array_get_idx(ips, 0)
+				   : NULL;
+	char addr[64] = "";
+	int plen = 0;
+	const char *cidr = kj_get_str(ip0, "address");
+	if (cidr) {
+		snprintf(addr, sizeof(addr), "%s", cidr);
+		char *sl = strchr(addr, '/');
+		if (sl) {
+			plen = atoi(sl + 1);
+			*sl = 0;
+		}
+	}
+	const char *gw = kj_get_str(ip0, "gateway") ?: "", *mac = "";
+	int64_t ifi = kj_get_i64(ip0, "interface", -1);
+	if (ifi >= 0 && json_object_is_type(ifs, json_type_array) && (size_t)ifi < json_object_array_length(ifs))
+		mac = kj_get_str(json_object_array_get_idx(ifs, (size_t)ifi), "mac") ?: "";
+	const char *net = kj_get_str(a, "network") ?: "";
+	char nidbuf[65];
+	json_object *ns = json_object_new_object(), *nets = json_object_new_object(), *n = json_object_new_object();
+	json_object_object_add(n, "NetworkID", json_object_new_string(network_id(kj_get(a, "conflist"), nidbuf)));
+	json_object_object_add(n, "EndpointID", json_object_new_string(kj_get_str(a, "id") ?: ""));
+	json_object_object_add(n, "Gateway", json_object_new_string(gw));
+	json_object_object_add(n, "IPAddress", json_object_new_string(addr));
+	json_object_object_add(n, "IPPrefixLen", json_object_new_int(plen));
+	json_object_object_add(n, "IPv6Gateway", json_object_new_string(""));
+	json_object_object_add(n, "GlobalIPv6Address", json_object_new_string(""));
+	json_object_object_add(n, "MacAddress", json_object_new_string(mac));
+	json_object_object_add(nets, net, n);
+	bool dflt = !strcmp(net, "bridge");
+	json_object_object_add(ns, "Bridge", json_object_new_string(bridge_of(kj_get(a, "conflist")) ?: ""));
+	json_object_object_add(ns, "SandboxKey", json_object_new_string(netns));
+	json_object *ports = json_object_new_object(), *pm = kj_get(a, "portMappings");
+	for (size_t i = 0; json_object_is_type(pm, json_type_array) && i < json_object_array_length(pm); i++) {
+		json_object *m = json_object_array_get_idx(pm, i);
+		char key[32], hp[8];
+		snprintf(key, sizeof(key), "%d/%s", (int)kj_get_i64(m, "containerPort", 0),
+			 kj_get_str(m, "protocol") ?: "tcp");
+		snprintf(hp, sizeof(hp), "%d", (int)kj_get_i64(m, "hostPort", 0));
+		json_object *b = json_object_new_object(), *arr = kj_get(ports, key);
+		json_object_object_add(b, "HostIp", json_object_new_string(kj_get_str(m, "hostIP") ?: "0.0.0.0"));
+		json_object_object_add(b, "HostPort", json_object_new_string(hp));
+		if (!arr) {
+			arr = json_object_new_array();
+			json_object_object_add(ports, key, arr);
+		}
+		json_object_array_add(arr, b);
+	}
+	json_object_object_add(ns, "Ports", ports);
+	json_object_object_add(ns, "IPAddress", json_object_new_string(dflt ? addr : ""));
+	json_object_object_add(ns, "IPPrefixLen", json_object_new_int(dflt ? plen : 0));
+	json_object_object_add(ns, "Gateway", json_object_new_string(dflt ? gw : ""));
+	json_object_object_add(ns, "MacAddress", json_object_new_string(dflt ? mac : ""));
+	json_object_object_add(ns, "Networks", nets);
+	return ns;
+}
+
+/* ADD A's container, isolate its port on the default bridge, write the
+ * attachment; DEL again on failure. */
+static int attach_att(const struct keng *g, json_object *a, const char *netns, json_object **settings, kerr *e)
+{
+	const char *id = kj_get_str(a, "id") ?: "";
+	_cleanup_free_ char *p = att_path(g, id);
+	if (!p)
+		return kerr_errno(e, "network");
+	/* the attachment first: a kapsel killed during ADD leaves what the
+	 * sweep DELs */
+	if (write_json(p, a, e) < 0)
+		return -1;
+	json_object *res = NULL;
+	if (cni_add(a, netns, &res, e) < 0)
+		goto undo;
+	json_object_object_add(a, "result", res);
+	if (!strcmp(kj_get_str(a, "network") ?: "", "bridge")) {
+		const char *br = bridge_of(kj_get(a, "conflist"));
+		json_object *ifs = kj_get(res, "interfaces");
+		for (size_t i = 0; json_object_is_type(ifs, json_type_array) && i < json_object_array_length(ifs);
+		     i++) {
+			json_object *it = json_object_array_get_idx(ifs, i);
+			const char *nm = kj_get_str(it, "name");
+			if (nm && !kj_get(it, "sandbox") && (!br || strcmp(nm, br)) && port_isolate(nm, e) < 0)
+				goto undo;
+		}
+	}
+	if (write_json(p, a, e) < 0)
+		goto undo;
+	*settings = settings_of(a, netns);
+	return 0;
+undo:;
+	kerr ig = { 0 };
+	cni_del(a, netns, &ig);
+	unlink(p);
+	return -1;
+}
+
+int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const char *id, const char *name,
+		    const char *net, json_object *conflist, const char *netns, json_object *mappings,
+		    json_object **settings, kerr *e)
+{
+	if (mappings && ports_assign(g, mappings, e) < 0)
+		return -1;
+	_cleanup_free_ char *cdir = kstr_printf("%s/cni", g->root);
+	if (!cdir || kfs_mkdir_p(cdir, 0700, e) < 0)
+		return -1;
+	if (rules_ensure(g, d, conflist, e) < 0)
+		return -1;
+	/* a plugin that only maps ports is left out with none to map (and so
+	 * out of DEL, which runs the attachment's list) */
+	_cleanup_json_ json_object *eff = NULL;
+	json_object_deep_copy(conflist, &eff, NULL);
+	json_object *pl = kj_get(eff, "plugins");
+	for (size_t i = json_object_is_type(pl, json_type_array) ? json_object_array_length(pl) : 0;
+	     !(mappings && json_object_array_length(mappings)) && i-- > 0;)
+		if (!strcmp(kj_get_str(json_object_array_get_idx(pl, i), "type") ?: "", "portmap"))
+			json_object_array_del_idx(pl, i, 1);
+	_cleanup_json_ json_object *a = json_object_new_object();
+	json_object_object_add(a, "id", json_object_new_string(id));
+	json_object_object_add(a, "name", json_object_new_string(name));
+	json_object_object_add(a, "network", json_object_new_string(net));
+	json_object_object_add(a, "ifname", json_object_new_string(IFNAME));
+	json_object_object_add(a, "cniPath", json_object_new_string(d->cni_path));
+	json_object_object_add(a, "conflist", json_object_get(eff));
+	json_object_object_add(a, "portMappings", mappings ? json_object_get(mappings) : json_object_new_array());
+	return attach_att(g, a, netns, settings, e) < 0 ? kerr_wrap(e, "network %s", net) : 0;
+}
+
+int keng_net_reattach(const struct keng *g, const char *id, const char *netns, json_object **settings, kerr *e)
+{
+	*settings = NULL;
+	_cleanup_free_ char *p = att_path(g, id);
+	_cleanup_json_ json_object *a = NULL;
+	if (!p)
+		return kerr_errno(e, "network");
+	if (read_json(p, &a, e) < 0) {
+		if (e->errnum != ENOENT)
+			return -1;
+		kerr_clear(e);
+		return 0;
+	}
+	/* the rules and the lease of the namespace that is gone */
+	kerr ig = { 0 };
+	cni_del(a, NULL, &ig);
+	json_object_object_del(a, "result");
+	return attach_att(g, a, netns, settings, e) < 0 ? kerr_wrap(e, "network %s", kj_get_str(a, "network") ?: "")
+							: 0;
+}
+
+/* ---- /etc/hosts ---- */
+
+static const char *att_ip(json_object *a, char buf[64])
+{
+	json_object *ips = kj_get(kj_get(a, "result"), "ips");
+	const char *c = json_object_is_type(ips, json_type_array) && json_object_array_length(ips)
+				? kj_get_str(json_object_array_get_idx(ips, 0), "address")
+				: NULL;
+	snprintf(buf, 64, "%s", c ? c : "");
+	char *sl = strchr(buf, '/');
+	if (sl)
+		*sl = 0;
+	return *buf ? buf : NULL;
+}
+
+#define HOSTS_HEAD "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+
+/* Rewrite the hosts file of member MID: its own head, without the line
+ * of DROP (an ID), with ADD (a line) at the end.  In place: the file is a
+ * bind mount's source. */
+static void hosts_edit(const struct keng *g, const char *mid, const char *drop_ip, const char *add)
+{
+	_cleanup_free_ char *p = keng_path(g, mid, "hosts"), *text = NULL;
+	kerr ig = { 0 };
+	if (!p || kfs_read_file(p, &text, NULL, &ig) < 0)
+		return;
+	size_t cap = strlen(text) + (add ? strlen(add) : 0) + 2, n = 0;
+	_cleanup_free_ char *out = calloc(1, cap);
+	if (!out)
+		return;
+	for (char *line = text, *nl; line && *line; line = nl) {
+		nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		bool skip = drop_ip && !strncmp(line, drop_ip, strlen(drop_ip)) && line[strlen(drop_ip)] == '\t';
+		if (!skip) {
+			memcpy(out + n, line, len);
+			n += len;
+		}
+		nl = nl ? nl + 1 : NULL;
+	}
+	if (add) {
+		memcpy(out + n, add, strlen(add));
+		n += strlen(add);
+	}
+	kfs_write_file(p, out, n, 0644, 0, &ig);
+}
+
+int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, kerr *e)
+{
+	/* a hostname with a blank or a control character in it would make
+	 * lines of its own: left out (the name is [a-zA-Z0-9_.-]) */
+	for (const char *c = hostname; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("_.-", *c)) {
+			hostname = "";
+			break;
+		}
+	_cleanup_free_ char *p = keng_path(g, id, "hosts");
+	_cleanup_json_ json_object *all = attachments(g);
+	json_object *me = kj_get(all, id);
+	if (!p || !me)
+		return kerr_msg(e, ENOENT, "hosts of %.12s: not on a network", id);
+	const char *net = kj_get_str(me, "network") ?: "", *name = kj_get_str(me, "name") ?: "";
+	char ip[64], mine[512];
+	if (!att_ip(me, ip))
+		return kerr_msg(e, EIO, "hosts of %.12s: the network gave no address", id);
+	bool both = *hostname && strcmp(hostname, name);
+	snprintf(mine, sizeof(mine), "%s\t%s%s%s\n", ip, *hostname ? hostname : name, both ? " " : "",
+		 both ? name : "");
+	size_t cap = sizeof(HOSTS_HEAD) + strlen(mine) + 1, n;
+	char *text = malloc(cap);
+	if (!text)
+		return kerr_errno(e, "hosts");
+	n = (size_t)snprintf(text, cap, "%s%s", HOSTS_HEAD, mine);
+	/* the default bridge's members do not know each other (Docker's too) */
+	if (strcmp(net, "bridge")) {
+		json_object_object_foreach(all, mid, a)
+		{
+			char mip[64];
+			_cleanup_free_ char *mp = keng_path(g, mid, "hosts");
+			if (!strcmp(mid, id) || strcmp(kj_get_str(a, "network") ?: "", net) || !att_ip(a, mip) || !mp ||
+			    access(mp, F_OK) < 0)
+				continue;
+			char line[512];
+			int l = snprintf(line, sizeof(line), "%s\t%s\n", mip, kj_get_str(a, "name") ?: "");
+			char *t = realloc(text, n + (size_t)l + 1);
+			if (!t) {
+				free(text);
+				return kerr_errno(e, "hosts");
+			}
+			text = t;
+			memcpy(text + n, line, (size_t)l + 1);
+			n += (size_t)l;
+			char add[512];
+			snprintf(add, sizeof(add), "%s\t%s\n", ip, name);
+			hosts_edit(g, mid, ip, add);
+		}
+	}
+	int rc = kfs_write_file(p, text, n, 0644, 0, e);
+	free(text);
+	return rc;
+}
+
+int keng_net_renamed(const struct keng *g, const char *id, const char *name, const char *hostname, kerr *e)
+{
+	_cleanup_free_ char *p = att_path(g, id);
+	_cleanup_json_ json_object *a = NULL;
+	if (!p)
+		return kerr_errno(e, "network");
+	if (read_json(p, &a, e) < 0) {
+		if (e->errnum != ENOENT)
+			return -1;
+		kerr_clear(e);
+		return 0;
+	}
+	json_object_object_add(a, "name", json_object_new_string(name));
+	/* keng_net_hosts rewrites the others' line of this address */
+	return write_json(p, a, e) < 0 || keng_net_hosts(g, id, hostname, e) < 0 ? -1 : 0;
+}
+
+int keng_net_detach(const struct keng *g, const char *id, kerr *e)
+{
+	_cleanup_free_ char *p = att_path(g, id);
+	_cleanup_json_ json_object *a = NULL;
+	if (!p)
+		return kerr_errno(e, "network");
+	if (read_json(p, &a, e) < 0) {
+		if (e->errnum != ENOENT)
+			return -1;
+		kerr_clear(e);
+		return 0;
+	}
+	/* the namespace is released first (its veth goes with it, in the
+	 * kernel's own time): a DEL that enters it to delete the veth costs
+	 * ~20 ms more, mostly waiting for the kernel */
+	int rc = cni_del(a, NULL, e);
+	/* out of the other members' hosts files */
+	char ip[64];
+	const char *net = kj_get_str(a, "network") ?: "";
+	if (att_ip(a, ip) && strcmp(net, "bridge")) {
+		_cleanup_json_ json_object *all = attachments(g);
+		json_object_object_foreach(all, mid,
+					   o) if (strcmp(mid, id) && !strcmp(kj_get_str(o, "network") ?: "", net))
+			hosts_edit(g, mid, ip, NULL);
+	}
+	if (rc < 0)
+		return kerr_wrap(e, "network %s: release %.12s", kj_get_str(a, "network") ?: "", id);
+	unlink(p);
+	return 0;
+}
+
+void keng_net_sweep(const struct keng *g)
+{
+	_cleanup_json_ json_object *all = attachments(g);
+	json_object_object_foreach(all, id, a)
+	{
+		(void)a;
+		_cleanup_free_ char *cdir = keng_path(g, id, NULL);
+		struct stat st;
+		if (!cdir || stat(cdir, &st) == 0 || errno != ENOENT)
+			continue;
+		kerr ig = { 0 };
+		keng_net_detach(g, id, &ig);
+	}
+}
+
+/* ---- kapsel network ---- */
+
+static int resolve(const struct keng *g, const char *ref, char **name, kerr *e)
+{
+	if (!strcmp(ref, "bridge") || !strcmp(ref, "host") || !strcmp(ref, "none") || net_name_ok(ref)) {
+		_cleanup_free_ char *p = network_file(g, ref);
+		struct stat st;
+		if (!strcmp(ref, "bridge") || !strcmp(ref, "host") || !strcmp(ref, "none") || (p && stat(p, &st) == 0))
+			return (*name = strdup(ref)) ? 0 : kerr_errno(e, "network");
+	}
+	/* a unique ID prefix */
+	_cleanup_strv_ char **names = NULL;
+	if (user_networks(g, &names, e) < 0)
+		return -1;
+	char *found = NULL;
+	size_t rl = strlen(ref);
+	for (char **n = names; rl >= 3 && *n; n++) {
+		_cleanup_json_ json_object *l = NULL;
+		kerr ig = { 0 };
+		char buf[65];
+		if (load_user(g, *n, &l, &ig) < 0 || strncmp(network_id(l, buf), ref, rl))
+			continue;
+		if (found) {
+			free(found);
+			return kerr_msg(e, EINVAL, "network %s: the ID prefix names more than one network", ref);
+		}
+		found = strdup(*n);
+	}
+	if (!found)
+		return kerr_msg(e, ENOENT, "network %s not found", ref);
+	*name = found;
+	return 0;
+}
+
+static json_object *inspect_obj(const char *name, const char *id, const char *created, const char *driver,
+				json_object *list, json_object *all)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "Name", json_object_new_string(name));
+	json_object_object_add(o, "Id", json_object_new_string(id));
+	json_object_object_add(o, "Created", json_object_new_string(created));
+	json_object_object_add(o, "Scope", json_object_new_string("local"));
+	json_object_object_add(o, "Driver", json_object_new_string(driver));
+	json_object_object_add(o, "EnableIPv6", json_object_new_boolean(0));
+	json_object *ipam = json_object_new_object(), *cfg = json_object_new_array();
+	json_object_object_add(ipam, "Driver", json_object_new_string("default"));
+	json_object_object_add(ipam, "Options", json_object_new_object());
+	json_object *r = list ? first_range(list) : NULL;
+	if (r) {
+		json_object *c = json_object_new_object();
+		const char *sub = kj_get_str(r, "subnet") ?: "", *gw = kj_get_str(r, "gateway");
+		char gbuf[INET_ADDRSTRLEN] = "";
+		uint32_t base;
+		int pfx;
+		if (!gw && cidr_parse(sub, &base, &pfx) == 0)
+			ip_str(base + 1, gbuf);
+		json_object_object_add(c, "Subnet", json_object_new_string(sub));
+		json_object_object_add(c, "Gateway", json_object_new_string(gw ? gw : gbuf));
+		json_object_array_add(cfg, c);
+	}
+	json_object_object_add(ipam, "Config", cfg);
+	json_object_object_add(o, "IPAM", ipam);
+	json_object_object_add(o, "Internal", json_object_new_boolean(0));
+	json_object_object_add(o, "Attachable", json_object_new_boolean(0));
+	json_object_object_add(o, "Ingress", json_object_new_boolean(0));
+	json_object *cs = json_object_new_object();
+	json_object_object_foreach(all, cid, a)
+	{
+		if (strcmp(kj_get_str(a, "network") ?: "", name))
+			continue;
+		json_object *s = settings_of(a, "");
+		json_object *n = kj_get(kj_get(s, "Networks"), name);
+		json_object *c = json_object_new_object();
+		char v4[80];
+		snprintf(v4, sizeof(v4), "%s/%d", kj_get_str(n, "IPAddress") ?: "",
+			 (int)kj_get_i64(n, "IPPrefixLen", 0));
+		json_object_object_add(c, "Name", json_object_new_string(kj_get_str(a, "name") ?: ""));
+		json_object_object_add(c, "EndpointID", json_object_new_string(cid));
+		json_object_object_add(c, "MacAddress", json_object_new_string(kj_get_str(n, "MacAddress") ?: ""));
+		json_object_object_add(c, "IPv4Address", json_object_new_string(v4));
+		json_object_object_add(c, "IPv6Address", json_object_new_string(""));
+		json_object_object_add(cs, cid, c);
+		json_object_put(s);
+	}
+	json_object_object_add(o, "Containers", cs);
+	json_object *opts = json_object_new_object();
+	const char *br = list ? bridge_of(list) : NULL;
+	if (br)
+		json_object_object_add(opts, "com.docker.network.bridge.name", json_object_new_string(br));
+	json_object_object_add(o, "Options", opts);
+	json_object_object_add(o, "Labels", json_object_new_object());
+	return o;
+}
+
+static int inspect_one(struct keng *g, const struct keng_defaults *d, const char *name, json_object *all,
+		       json_object **out, kerr *e)
+{
+	char idbuf[65];
+	if (!strcmp(name, "host") || !strcmp(name, "none")) {
+		_cleanup_free_ char *seed = kstr_printf("kapsel network %s", name);
+		hex_id(seed ? seed : "", idbuf);
+		*out = inspect_obj(name, idbuf, "0001-01-01T00:00:00Z", !strcmp(name, "host") ? "host" : "null", NULL,
+				   all);
+		return 0;
+	}
+	_cleanup_json_ json_object *l = NULL;
+	if (keng_net_conflist(g, d, name, &l, e) < 0)
+		return -1;
+	*out = inspect_obj(name, network_id(l, idbuf),
+			   kj_get_str(kj_get(l, "kapsel"), "created") ?: "0001-01-01T00:00:00Z", "bridge", l, all);
+	return 0;
+}
+
+int keng_network_inspect(struct keng *g, const struct keng_defaults *d, const char *ref, json_object **out, kerr *e)
+{
+	_cleanup_free_ char *name = NULL;
+	if (resolve(g, ref, &name, e) < 0)
+		return -1;
+	_cleanup_json_ json_object *all = attachments(g);
+	return inspect_one(g, d, name, all, out, e);
+}
+
+int keng_network_list(struct keng *g, const struct keng_defaults *d, json_object **out, kerr *e)
+{
+	_cleanup_strv_ char **names = NULL;
+	if (user_networks(g, &names, e) < 0)
+		return -1;
+	_cleanup_json_ json_object *all = attachments(g), *arr = json_object_new_array();
+	static const char *const pre[] = { "bridge", "host", "none" };
+	for (size_t i = 0; i < 3 + kstrv_len(names); i++) {
+		json_object *o;
+		kerr one = { 0 };
+		if (inspect_one(g, d, i < 3 ? pre[i] : names[i - 3], all, &o, &one) < 0) {
+			if (i < 3) {
+				*e = one;
+				return -1;
+			}
+			continue; /* a broken file: inspect names it */
+		}
+		json_object_array_add(arr, o);
+	}
+	*out = steal_ptr(arr);
+	return 0;
+}
+
+int keng_network_create(struct keng *g, const struct keng_defaults *d, const char *name, const char *subnet,
+			const char *gateway, char id[65], kerr *e)
+{
+	if (!net_name_ok(name))
+		return kerr_msg(e, EINVAL, "network %s: a name is [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64", name);
+	if (!strcmp(name, "bridge") || !strcmp(name, "host") || !strcmp(name, "none"))
+		return kerr_msg(e, EPERM, "network %s: a predefined network", name);
+	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
+		return -1;
+	_cleanup_strv_ char **names = NULL;
+	if (user_networks(g, &names, e) < 0)
+		return -1;
+	if (kstrv_contains(names, name))
+		return kerr_msg(e, EEXIST, "network %s: a network with that name exists", name);
+	/* what the others use: subnets, bridge names */
+	uint32_t used[300];
+	int usedp[300];
+	size_t nu = 0;
+	_cleanup_strv_ char **bridges = NULL;
+	kstrv_add(&bridges, d->bridge_name);
+	if (cidr_parse(d->bridge_subnet, &used[nu], &usedp[nu]) == 0)
+		nu++;
+	for (char **n = names; *n && nu < 300; n++) {
+		_cleanup_json_ json_object *l = NULL;
+		kerr ig = { 0 };
+		if (load_user(g, *n, &l, &ig) < 0)
+			continue;
+		json_object *r = first_range(l);
+		if (r && cidr_parse(kj_get_str(r, "subnet") ?: "", &used[nu], &usedp[nu]) == 0)
+			nu++;
+		if (bridge_of(l))
+			kstrv_add(&bridges, bridge_of(l));
+	}
+	/* and the host's own addresses: another root's networks, Docker's, podman's */
+	struct ifaddrs *ifa = NULL;
+	if (getifaddrs(&ifa) == 0) {
+		for (struct ifaddrs *i = ifa; i && nu < 300; i = i->ifa_next)
+			if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && i->ifa_netmask &&
+			    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr != htonl(INADDR_LOOPBACK)) {
+				uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+				uint32_t m = ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
+				int p = __builtin_popcount(m);
+				used[nu] = a & m;
+				usedp[nu++] = p ? p : 32;
+			}
+		freeifaddrs(ifa);
+	}
+	uint32_t base;
+	int pfx;
+	char sbuf[40];
+	if (subnet) {
+		if (cidr_parse(subnet, &base, &pfx) < 0)
+			return kerr_msg(
+				e, EINVAL,
+				"--subnet %s: expected an IPv4 network like 10.91.0.0/24 (prefix 8-30, no host bits)",
+				subnet);
+		for (size_t i = 0; i < nu; i++)
+			if (cidr_overlap(base, pfx, used[i], usedp[i]))
+				return kerr_msg(e, EEXIST,
+						"--subnet %s overlaps a subnet in use (a network's or the host's)",
+						subnet);
+	} else {
+		bool ok = false;
+		for (uint32_t n = 0; n < 256 && !ok; n++) {
+			base = (10u << 24) | (90u << 16) | (n << 8);
+			pfx = 24;
+			ok = true;
+			for (size_t i = 0; i < nu && ok; i++)
+				ok = !cidr_overlap(base, pfx, used[i], usedp[i]);
+		}
+		if (!ok)
+			return kerr_msg(e, ENOSPC, "network %s: no free subnet in 10.90.0.0/16: give --subnet", name);
+		char ipb[INET_ADDRSTRLEN];
+		ip_str(base, ipb);
+		snprintf(sbuf, sizeof(sbuf), "%s/%d", ipb, pfx);
+		subnet = sbuf;
+	}
+	if (gateway) {
+		struct in_addr a;
+		uint32_t mask = ~0u << (32 - pfx);
+		if (inet_pton(AF_INET, gateway, &a) != 1)
+			return kerr_msg(e, EINVAL, "--gateway %s: not an IPv4 address", gateway);
+		uint32_t gw = ntohl(a.s_addr);
+		if ((gw & mask) != base || gw == base || gw == (base | ~mask))
+			return kerr_msg(e, EINVAL, "--gateway %s is not a host address of %s", gateway, subnet);
+	}
+	char bridge[32];
+	for (int n = 1; n < 100000; n++) {
+		snprintf(bridge, sizeof(bridge), "kapsel%d", n);
+		if (!kstrv_contains(bridges, bridge) && !if_nametoindex(bridge))
+			break;
+	}
+	unsigned char rnd[32];
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return kerr_errno(e, "getrandom");
+	for (int i = 0; i < 32; i++)
+		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	char created[KTIME_BUFSZ];
+	ktime_now(created, sizeof(created), KTIME_NANO_TRIM);
+	_cleanup_json_ json_object *l = plugin_list(name, bridge, subnet, gateway, NULL);
+	json_object *k = json_object_new_object();
+	json_object_object_add(k, "id", json_object_new_string(id));
+	json_object_object_add(k, "created", json_object_new_string(created));
+	json_object_object_add(l, "kapsel", k);
+	_cleanup_free_ char *dir = networks_dir(g), *p = network_file(g, name);
+	if (!dir || !p || kfs_mkdir_p(dir, 0700, e) < 0 || write_json(p, l, e) < 0)
+		return -1;
+	return 0;
+}
+
+int keng_network_remove(struct keng *g, const char *ref, kerr *e)
+{
+	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
+		return -1;
+	_cleanup_free_ char *name = NULL;
+	if (resolve(g, ref, &name, e) < 0)
+		return -1;
+	if (!strcmp(name, "bridge") || !strcmp(name, "host") || !strcmp(name, "none"))
+		return kerr_msg(e, EPERM, "network %s: a predefined network cannot be removed", name);
+	keng_net_sweep(g);
+	_cleanup_json_ json_object *all = attachments(g), *l = NULL;
+	json_object_object_foreach(all, cid, a)
+	{
+		if (!strcmp(kj_get_str(a, "network") ?: "", name))
+			return kerr_msg(e, EBUSY, "network %s: container %s (%.12s) is on it: remove it first", name,
+					kj_get_str(a, "name") ?: "", cid);
+	}
+	_cleanup_free_ char *p = network_file(g, name);
+	if (!p)
+		return kerr_errno(e, "network rm");
+	kerr ig = { 0 };
+	load_user(g, name, &l, &ig);
+	if (unlink(p) < 0)
+		return kerr_errno(e, "network %s: remove %s", name, p);
+	rules_drop(g, name);
+	/* the bridge the plugin made (kapsel's own name) goes with it */
+	const char *br = bridge_of(l);
+	if (br && kstr_starts(br, "kapsel")) {
+		unsigned idx = if_nametoindex(br);
+		struct {
+			struct nlmsghdr h;
+			struct ifinfomsg i;
+		} req = { .h = { .nlmsg_len = sizeof(req),
+				 .nlmsg_type = RTM_DELLINK,
+				 .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK },
+			  .i = { .ifi_family = AF_UNSPEC, .ifi_index = (int)idx } };
+		_cleanup_close_ int s = idx ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) : -1;
+		char ans[512];
+		if (s >= 0 && send(s, &req, sizeof(req), 0) > 0)
+			(void)!recv(s, ans, sizeof(ans), 0);
+	}
+	_cleanup_free_ char *lease = kstr_printf("%s/cni/%s", g->root, name);
+	if (lease)
+		keng_rm_tree(lease, &ig);
+	return 0;
+}

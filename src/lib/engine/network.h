@@ -1,0 +1,79 @@
+/* The networks of `kapsel run --network`: "bridge" (the default bridge,
+ * from kapsel.conf [network]) and user networks (`kapsel network
+ * create`), each a CNI network configuration list joined through the CNI
+ * plugins (Debian's containernetworking-plugins: bridge, host-local,
+ * portmap, firewall), executed as the CNI spec says (CNI_COMMAND ADD/DEL,
+ * the configuration on stdin, the result on stdout).
+ *
+ *   ROOT/networks/NAME.json   a user network: the conflist, with kapsel's
+ *                             own "kapsel": {"id", "created"} beside it
+ *   ROOT/netns/<id>.json      a container's attachment: its network, the
+ *                             conflist it was added with, the port
+ *                             mappings and the ADD result.  Outside the
+ *                             container's directory, so a container that
+ *                             kapsel-supervise removed (--rm) is still
+ *                             DELeted by the next sweep: its lease, veth
+ *                             and port rules released.
+ *   ROOT/cni/                 host-local's leases (its dataDir), so a
+ *                             --root of its own shares nothing with the
+ *                             host's /var/lib/cni.
+ */
+#ifndef KAPSEL_ENGINE_NETWORK_H
+#define KAPSEL_ENGINE_NETWORK_H
+
+#include "engine.h"
+
+/* Whether --network NET is a CNI network (not none, host or container:). */
+bool keng_net_is_cni(const char *net);
+
+/* Create the user network NAME (exclusive lock): SUBNET (CIDR, NULL: the
+ * first free 10.90.N.0/24), GATEWAY (NULL: the subnet's first address);
+ * *id its ID (65 bytes). */
+int keng_network_create(struct keng *g, const struct keng_defaults *d, const char *name, const char *subnet,
+			const char *gateway, char id[65], kerr *e);
+/* Docker's network inspect object of NAME (a name or a unique ID prefix),
+ * its Containers included. */
+int keng_network_inspect(struct keng *g, const struct keng_defaults *d, const char *name, json_object **out, kerr *e);
+/* The inspect objects of every network (bridge, host, none, then the
+ * user networks by name): a JSON array. */
+int keng_network_list(struct keng *g, const struct keng_defaults *d, json_object **out, kerr *e);
+/* Remove the user network NAME; EBUSY while a container is on it, EPERM
+ * for the predefined ones. */
+int keng_network_remove(struct keng *g, const char *name, kerr *e);
+
+/* ---- inside the engine ---- */
+
+/* The conflist of NET (bridge or a user network), host-local's dataDir
+ * set under ROOT; ENOENT names the flag. */
+int keng_net_conflist(const struct keng *g, const struct keng_defaults *d, const char *net, json_object **out, kerr *e);
+/* -p [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp] into portMappings (hostIP
+ * the kapsel.conf default where none is given, host port 0 until
+ * attach picks one). */
+int keng_ports_parse(char *const *publish, const struct keng_defaults *d, json_object **out, kerr *e);
+/* ADD the container ID (named NAME) to NET in the namespace NETNS:
+ * writes ROOT/netns/<id>.json, *settings is Docker's NetworkSettings.
+ * MAPPINGS (may be NULL) gets its free host ports picked.  On failure
+ * everything added is deleted again. */
+int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const char *id, const char *name,
+		    const char *net, json_object *conflist, const char *netns, json_object *mappings,
+		    json_object **settings, kerr *e);
+/* ADD again after a reboot (the namespace is new): the same network and
+ * ports from the attachment; *settings the new NetworkSettings.  0 with
+ * *settings NULL when ID has no attachment. */
+int keng_net_reattach(const struct keng *g, const char *id, const char *netns, json_object **settings, kerr *e);
+/* ROOT/containers/<id>/hosts, bind-mounted read-only on /etc/hosts:
+ * localhost, the container's address with HOSTNAME and its name, and on a
+ * user network every member's address and name (this container's line
+ * added to the other members' files too; detach drops it). */
+int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, kerr *e);
+/* ID is named NAME now: its attachment, and the hosts files (its own and
+ * the other members') say so.  Not on a network: 0. */
+int keng_net_renamed(const struct keng *g, const char *id, const char *name, const char *hostname, kerr *e);
+/* DEL ID from its network and remove the attachment (none: 0).  Its
+ * namespace is released before: the plugins are given none. */
+int keng_net_detach(const struct keng *g, const char *id, kerr *e);
+/* DEL the attachments whose container directory is gone (exclusive lock;
+ * after their namespaces are released). */
+void keng_net_sweep(const struct keng *g);
+
+#endif

@@ -1,0 +1,364 @@
+"""kapsel's networks from the outside: loopback in every network namespace,
+--network bridge and user networks through Debian's CNI plugins (an
+address in the subnet, the gateway reachable, -p from the host, two
+containers of one network talking, rm releasing the lease, the veth and
+the port rules), and `kapsel network`.  Every address is on this machine:
+the containers' namespaces are made by the tests."""
+import json
+import os
+import shlex
+import select
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, wait_gone
+from test_run import Kapsel
+
+sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "images"))
+import mkrunimage  # noqa: E402
+
+
+# the tests' own default bridge and user subnets, not the host's kapsel0
+BRIDGE = "ktnet%d" % (os.getpid() % 100000)
+SUBNET = "10.85.0.0/24"
+GATEWAY = "10.85.0.1"
+USER_SUBNET = "10.86.%d.0/24"
+
+
+class Net(Kapsel):
+    def __init__(self, root, conf):
+        super().__init__(root)
+        self.conf = conf
+
+    def argv(self, *args):
+        return super().argv(*args)[:3] + ["--config", self.conf, *args]
+
+    def att(self, cid):
+        with open(os.path.join(self.root, "netns", cid + ".json")) as f:
+            return json.load(f)
+
+
+def iptables_rules(word):
+    out = ""
+    for t in ("nat", "filter"):
+        out += subprocess.run(["iptables-save", "-t", t], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if word in line]
+
+
+@pytest.fixture(scope="module")
+def k(tmp_path_factory):
+    base = tmp_path_factory.mktemp("net")
+    rootfs = str(base / "rootfs")
+    subprocess.run(["sh", os.path.join(REPO, "tests", "fixtures", "mkrootfs.sh"), rootfs], check=True)
+    tar = str(base / "bb.tar")
+    mkrunimage.oci_image(tar, "kt/net:1", [mkrunimage.dir_layer(rootfs)], {"Cmd": ["sh"]})
+    conf = str(base / "kapsel.conf")
+    with open(os.path.join(REPO, "data", "kapsel.conf")) as f:
+        text = f.read()
+    text = text.replace("bridge_name = kapsel0", "bridge_name = " + BRIDGE)
+    text = text.replace("bridge_subnet = 10.89.0.0/16", "bridge_subnet = " + SUBNET)
+    with open(conf, "w") as f:
+        f.write(text)
+    root = base / "store"
+    k = Net(root, conf)
+    k.out("load", "-i", tar)
+    yield k
+    for cid in k.out("ps", "-aq", "--no-trunc").split():
+        k("rm", "-f", cid)
+    k("network", "prune", "-f")
+    subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True)
+    # kapsel's rules of the test's default bridge (kept for the host's)
+    for t in ("nat", "filter"):
+        for line in subprocess.run(["iptables-save", "-t", t], capture_output=True, text=True).stdout.splitlines():
+            if SUBNET in line and "kapsel:bridge" in line and line.startswith("-A "):
+                subprocess.run(["iptables", "-t", t, "-D"] + shlex.split(line)[1:], capture_output=True)
+    from clients import umount_under
+    umount_under(str(root))
+
+
+def http_get(host, port, timeout=10):
+    """GET / from HOST:PORT, retrying while the container's server is not
+    listening yet (connection refused) for at most TIMEOUT seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=2) as s:
+                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                data = b""
+                while True:
+                    b = s.recv(4096)
+                    if not b:
+                        return data.decode(errors="replace")
+                    data += b
+        except ConnectionRefusedError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.02)
+
+
+def host_address():
+    """A non-loopback IPv4 address of this machine (not a bridge's)."""
+    out = subprocess.run(["ip", "-o", "-4", "addr"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        f = line.split()
+        if f[1] != "lo" and not f[1].startswith(("ktnet", "kapsel", "cni-", "docker", "br-")):
+            return f[3].split("/")[0]
+    pytest.skip("no host address besides loopback")
+
+
+def wait_link_gone(name, timeout=10):
+    """Wait for the interface NAME to be deleted (RTM_DELLINK on netlink)."""
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)  # NETLINK_ROUTE
+    s.bind((0, 1))  # RTMGRP_LINK
+    end = time.monotonic() + timeout
+    try:
+        while os.path.exists("/sys/class/net/" + name):
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            if select.select([s], [], [], left)[0]:
+                s.recv(65536)
+        return True
+    finally:
+        s.close()
+
+
+# (busybox's wget crashes in these roots: nc speaks the HTTP)
+GET = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w %d %s %d"
+HTTPD = "mkdir -p /tmp/www && echo hello-from-$(hostname) > /tmp/www/index.html && exec httpd -f -p %d -h /tmp/www"
+
+
+# ---- loopback ----
+
+def test_loopback_up_in_the_default_namespace(k):
+    out = k.out("run", "--rm", "kt/net:1", "cat", "/sys/class/net/lo/operstate")
+    assert out.strip() == "unknown"  # lo's operstate when up ("down" when not)
+
+
+def test_loopback_up_in_a_root_user_namespace(k):
+    # the runtime makes this network namespace (owned by the user namespace)
+    p = k("run", "--rm", "--user", "0", "kt/net:1", "sh", "-c", "cat /sys/class/net/lo/operstate; ip -o -4 addr show lo")
+    assert p.returncode == 0, p.stderr
+    state, addr = p.stdout.splitlines()
+    assert state == "unknown"
+    assert "inet 127.0.0.1/8" in addr
+
+
+# ---- the default bridge ----
+
+def test_bridge_gets_an_address_in_the_subnet_and_reaches_the_gateway(k):
+    # created first: the bridge and its gateway address exist from then on
+    cid = k.out("create", "--network", "bridge", "kt/net:1", "sh", "-c",
+                "ip -o -4 addr show eth0; ip route; echo hi | nc %s $PORT" % GATEWAY).strip()
+    ip = k.inspect(cid)["NetworkSettings"]["IPAddress"]
+    assert ip.startswith("10.85.0.")
+    k.out("rm", cid)
+    with socket.socket() as srv:
+        srv.bind((GATEWAY, 0))
+        srv.listen(1)
+        srv.settimeout(20)
+        cid = k.out("create", "--network", "bridge", "-e", "PORT=%d" % srv.getsockname()[1], "kt/net:1",
+                    "sh", "-c", "echo hi | nc %s $PORT" % GATEWAY).strip()
+        ip = k.inspect(cid)["NetworkSettings"]["IPAddress"]
+        k.out("start", cid)
+        conn, peer = srv.accept()
+        with conn:
+            assert conn.recv(100) == b"hi\n"
+        assert peer[0] == ip
+    assert k.out("wait", cid).strip() == "0"
+    st = k.inspect(cid)
+    ns = st["NetworkSettings"]
+    assert ns["Gateway"] == GATEWAY and ns["IPPrefixLen"] == 24
+    assert ns["Networks"]["bridge"]["IPAddress"] == ip
+    assert len(ns["MacAddress"].split(":")) == 6
+    assert st["HostConfig"]["NetworkMode"] == "bridge"
+    k.out("rm", cid)
+
+
+def test_bridge_under_the_builtin_policy_and_as_root_in_a_user_namespace(k):
+    # no KAPSEL_POLICY: the runtime's built-in policy checks it; --user 0
+    # joins the engine's namespace (the runtime does not make one)
+    p = k("run", "--rm", "--network", "bridge", "--user", "0", "kt/net:1", "sh", "-c",
+          "id -u; ip -o -4 addr show eth0; cat /proc/sys/net/ipv4/ip_unprivileged_port_start;"
+          "ip link add dummy0 type dummy 2>&1 || echo no-net-admin")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == "0"
+    assert "inet 10.85.0." in lines[1]
+    assert lines[2] == "0"
+    assert lines[-1] == "no-net-admin"  # root of the user namespace owns nothing of it
+
+
+def test_publish_reaches_the_container_from_the_host(k):
+    cid = k.out("run", "-d", "--network", "bridge", "-p", "18080:80", "-p", "0.0.0.0::81", "kt/net:1", "sh", "-c",
+                (HTTPD % 80) + " & " + (HTTPD % 81)).strip()
+    ports = k.inspect(cid)["NetworkSettings"]["Ports"]
+    assert ports["80/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": "18080"}]
+    picked = int(ports["81/tcp"][0]["HostPort"])
+    assert ports["81/tcp"][0]["HostIp"] == "0.0.0.0" and picked > 0
+    assert k.out("port", cid, "80").strip() == "127.0.0.1:18080"
+    assert sorted(k.out("port", cid).splitlines()) == ["80/tcp -> 127.0.0.1:18080",
+                                                        "81/tcp -> 0.0.0.0:%d" % picked]
+    assert "127.0.0.1:18080->80/tcp" in k.out("ps")
+    p = k("port", cid, "82")
+    assert p.returncode == 1 and "82/tcp" in p.stderr
+    assert "hello-from-" in http_get("127.0.0.1", 18080)
+    host = host_address()
+    assert "hello-from-" in http_get(host, picked)
+    # published on 127.0.0.1 only (the default): not on the host's address
+    with pytest.raises(OSError):
+        socket.create_connection((host, 18080), timeout=2).close()
+    # a host port another container publishes is refused
+    p = k("run", "--rm", "--network", "bridge", "-p", "18080:80", "kt/net:1", "true")
+    assert p.returncode != 0 and "already published" in p.stderr
+    assert iptables_rules(cid)  # portmap's DNAT rules name the container
+    k.out("rm", "-f", cid)
+    assert not iptables_rules(cid)
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", 18080), timeout=2).close()
+
+
+def test_bad_publish_is_refused(k):
+    for spec, word in (("80/sctp", "tcp or udp"), ("http", "container port"), ("1.2.3:80:80", "IPv4"),
+                       ("99999:80", "host port"), ("80-90:80", "host port")):
+        p = k("run", "--rm", "--network", "bridge", "-p", spec, "kt/net:1", "true")
+        assert p.returncode != 0 and word in p.stderr, (spec, p.stderr)
+    p = k("run", "--rm", "-p", "80", "kt/net:1", "true")
+    assert p.returncode != 0 and "--network none publishes no ports" in p.stderr
+    p = k("run", "--rm", "--network", "nosuch", "kt/net:1", "true")
+    assert p.returncode != 0 and "no such network" in p.stderr
+
+
+def test_rm_releases_the_lease_the_veth_and_the_rules(k):
+    cid = k.out("create", "--network", "bridge", "-p", "18090:80", "kt/net:1", "true").strip()
+    ip = k.inspect(cid)["NetworkSettings"]["IPAddress"]
+    lease = os.path.join(k.root, "cni", "bridge", ip)
+    with open(lease) as f:
+        assert f.read().startswith(cid)
+    res = k.att(cid)["result"]
+    veth = [i["name"] for i in res["interfaces"] if "sandbox" not in i and i["name"] != BRIDGE][0]
+    assert os.path.exists("/sys/class/net/" + veth)
+    with open("/sys/class/net/%s/brport/isolated" % veth) as f:
+        assert f.read().strip() == "1"  # the default bridge's ports are isolated
+    assert iptables_rules(cid)
+    k.out("rm", cid)
+    assert not os.path.exists(lease)
+    assert not os.path.exists(os.path.join(k.root, "netns", cid + ".json"))
+    assert not iptables_rules(cid)
+    assert wait_link_gone(veth)
+
+
+def test_a_container_removed_by_the_supervisor_is_released_by_the_next_command(k):
+    cid = k.out("run", "-d", "--rm", "--network", "bridge", "kt/net:1", "true").strip()
+    ip = k.att(cid)["result"]["ips"][0]["address"].split("/")[0]
+    lease = os.path.join(k.root, "cni", "bridge", ip)
+    assert wait_gone(os.path.join(k.root, "containers", cid))
+    # kapsel-supervise cannot run the plugins: the next create's sweep does
+    assert os.path.exists(lease)
+    k.out("run", "--rm", "kt/net:1", "true")
+    assert not os.path.exists(lease)
+    assert not os.path.exists(os.path.join(k.root, "netns", cid + ".json"))
+
+
+def test_default_bridge_containers_do_not_reach_each_other(k):
+    a = k.out("run", "-d", "--network", "bridge", "kt/net:1", "sh", "-c", HTTPD % 8000).strip()
+    ip = k.inspect(a)["NetworkSettings"]["IPAddress"]
+    assert "hello-from-" in http_get(ip, 8000)  # the host (the gateway) does
+    p = k("run", "--rm", "--network", "bridge", "kt/net:1", "sh", "-c", GET % (2, ip, 8000))
+    assert p.returncode != 0 and "hello" not in p.stdout
+    k.out("rm", "-f", a)
+
+
+# ---- user networks ----
+
+def test_user_network_members_talk(k):
+    nid = k.out("network", "create", "--subnet", USER_SUBNET % 1, "kt-app").strip()
+    assert len(nid) == 64
+    net = json.loads(k.out("network", "inspect", "kt-app"))[0]
+    assert net["Id"] == nid and net["IPAM"]["Config"] == [{"Subnet": "10.86.1.0/24", "Gateway": "10.86.1.1"}]
+    assert "kt-app" in k.out("network", "ls")
+    a = k.out("run", "-d", "--name", "kt-a", "--network", "kt-app", "kt/net:1", "sh", "-c", HTTPD % 8000).strip()
+    ip = k.inspect(a)["NetworkSettings"]["Networks"]["kt-app"]["IPAddress"]
+    assert ip.startswith("10.86.1.")
+    assert k.inspect(a)["NetworkSettings"]["IPAddress"] == ""  # Docker's: only the default bridge's
+    assert "hello-from-" in http_get(ip, 8000)
+    p = k("run", "--rm", "--network", "kt-app", "kt/net:1", "sh", "-c", GET % (5, ip, 8000))
+    assert p.returncode == 0 and "hello-from-" in p.stdout, p.stderr
+    # by name: each member's /etc/hosts lists the others (read-only)
+    p = k("run", "--rm", "--name", "kt-b", "--network", "kt-app", "kt/net:1", "sh", "-c",
+          "cat /etc/hosts; (echo x >> /etc/hosts) 2>/dev/null || echo hosts-ro; " + GET % (5, "kt-a", 8000))
+    assert p.returncode == 0, p.stderr
+    assert "%s\tkt-a" % ip in p.stdout.splitlines() and "hosts-ro" in p.stdout and "hello-from-" in p.stdout
+    with open(k.inspect(a)["HostsPath"]) as f:
+        assert "kt-b" not in f.read()  # dropped from the others' when kt-b went
+    members = json.loads(k.out("network", "inspect", nid[:12]))[0]["Containers"]
+    assert list(members) == [a] and members[a]["Name"] == "kt-a"
+    # a new name is in the network's list and the members' hosts files
+    b = k.out("create", "--name", "kt-c", "--network", "kt-app", "kt/net:1", "true").strip()
+    k.out("rename", "kt-c", "kt-d")
+    with open(k.inspect(a)["HostsPath"]) as f:
+        text = f.read()
+    assert "\tkt-d\n" in text and "kt-c" not in text
+    assert json.loads(k.out("network", "inspect", "kt-app"))[0]["Containers"][b]["Name"] == "kt-d"
+    k.out("rm", b)
+    p = k("network", "rm", "kt-app")
+    assert p.returncode != 0 and "kt-a" in p.stderr and "remove it first" in p.stderr
+    k.out("rm", "-f", a)
+    assert k.out("network", "rm", "kt-app").strip() == "kt-app"
+    assert "kt-app" not in k.out("network", "ls")
+    assert not os.path.exists(os.path.join(k.root, "cni", "kt-app"))
+
+
+def test_network_create_refuses_bad_input(k):
+    for args, word in ((["--subnet", "10.86.2.1/24", "x1"], "no host bits"),
+                       (["--subnet", SUBNET, "x2"], "overlaps"),
+                       (["--subnet", "10.86.3.0/24", "--gateway", "10.86.4.1", "x3"], "not a host address"),
+                       (["bridge"], "predefined"), (["-bad"], "")):
+        p = k("network", "create", *args)
+        assert p.returncode != 0 and word in p.stderr, (args, p.stderr)
+    k.out("network", "create", "--subnet", USER_SUBNET % 5, "kt-dup")
+    p = k("network", "create", "--subnet", USER_SUBNET % 6, "kt-dup")
+    assert p.returncode != 0 and "exists" in p.stderr
+    p = k("network", "rm", "bridge")
+    assert p.returncode != 0 and "predefined" in p.stderr
+    out = k.out("network", "prune", "-f")
+    assert "kt-dup" in out
+    assert "kt-dup" not in k.out("network", "ls")
+
+
+def test_networks_do_not_reach_each_other(k):
+    k.out("network", "create", "--subnet", USER_SUBNET % 7, "kt-n1")
+    k.out("network", "create", "--subnet", USER_SUBNET % 8, "kt-n2")
+    a = k.out("run", "-d", "--network", "kt-n1", "kt/net:1", "sh", "-c", HTTPD % 8000).strip()
+    ip = k.inspect(a)["NetworkSettings"]["Networks"]["kt-n1"]["IPAddress"]
+    assert "hello-from-" in http_get(ip, 8000)  # listening, and the host reaches it
+    for net in ("kt-n2", "bridge"):  # routed through the host: dropped
+        p = k("run", "--rm", "--network", net, "kt/net:1", "sh", "-c", GET % (2, ip, 8000))
+        assert p.returncode != 0 and "hello" not in p.stdout, (net, p.stdout)
+    p = k("run", "--rm", "--network", "kt-n1", "kt/net:1", "sh", "-c", GET % (5, ip, 8000))
+    assert "hello-from-" in p.stdout, p.stderr
+    k.out("rm", "-f", a)
+    assert any("kapsel:kt-n2" in r for r in iptables_rules("10.86.8.0/24"))
+    k.out("network", "rm", "kt-n1", "kt-n2")
+    assert not [r for r in iptables_rules("kapsel:kt-n") if "10.86." in r]
+
+
+def test_start_after_a_reboot_adds_the_new_namespace_again(k):
+    cid = k.out("run", "-d", "--network", "bridge", "-p", "18095:80", "kt/net:1", "sh", "-c", HTTPD % 80).strip()
+    assert "hello-from-" in http_get("127.0.0.1", 18095)
+    k.out("stop", "-t", "0", cid)
+    # what a reboot leaves: no namespace mounted (and its veth gone)
+    subprocess.run(["umount", "-l", os.path.join(k.root, "netns", cid)], check=True)
+    k.out("start", cid)
+    ns = k.inspect(cid)["NetworkSettings"]
+    assert ns["IPAddress"].startswith("10.85.0.") and ns["Ports"]["80/tcp"][0]["HostPort"] == "18095"
+    assert "hello-from-" in http_get("127.0.0.1", 18095)
+    leases = [f for f in os.listdir(os.path.join(k.root, "cni", "bridge")) if f.startswith("10.")]
+    with open(os.path.join(k.root, "cni", "bridge", ns["IPAddress"])) as f:
+        assert f.read().startswith(cid)
+    assert len(leases) == 1  # the old one was released (DEL) before the new ADD
+    k.out("rm", "-f", cid)
