@@ -19,7 +19,7 @@ import urllib.request
 import pytest
 
 from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401 (fixtures)
-from conftest import BUILD, cgroup_read
+from conftest import BUILD, REPO, cgroup_read
 from test_podman import ULIMITS, podman  # noqa: F401 (fixture)
 from test_run import images  # noqa: F401 (fixture)
 
@@ -794,3 +794,42 @@ def test_a_full_log_disk_fires_and_resolves(tmp_path):
         if ex:
             ex.stop()
         subprocess.run(["umount", str(logs)], check=True)
+
+
+def test_shipped_unit_and_init_script(tmp_path):
+    unit = open(os.path.join(REPO, "data", "systemd", "kapsel-monitor.service")).read()
+    assert "\nExecStart=/usr/bin/kapsel monitor $MONITOR_OPTS\n" in unit
+    # uid 0 without root's powers: two capabilities, nothing else
+    assert "\nCapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_SYS_PTRACE\n" in unit
+    assert "\nNoNewPrivileges=yes\n" in unit and "\nProtectSystem=strict\n" in unit
+    if shutil.which("systemd-analyze"):
+        mine = tmp_path / "kapsel-monitor.service"
+        mine.write_text(unit.replace("/usr/bin/kapsel", KAPSEL))
+        p = subprocess.run(["systemd-analyze", "verify", str(mine)], capture_output=True, text=True)
+        assert "kapsel-monitor.service" not in p.stderr, p.stderr
+    # the init script: start, status, serve, stop
+    port = free_port()
+    env = dict(os.environ, KAPSEL=KAPSEL, PIDFILE=str(tmp_path / "pid"), LOGFILE=str(tmp_path / "log"),
+               MONITOR_OPTS=" ".join(["--listen", f"127.0.0.1:{port}", *src_args()]))
+    script = os.path.join(REPO, "data", "init.d", "kapsel-monitor")
+    assert subprocess.run(["sh", script, "status"], env=env, capture_output=True).returncode == 3
+    assert subprocess.run(["sh", script, "start"], env=env, capture_output=True, timeout=30).returncode == 0
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    assert r.read() == b"ok\n"
+                    break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline, open(tmp_path / "log").read()
+                time.sleep(0.1)
+        p = subprocess.run(["sh", script, "status"], env=env, capture_output=True, text=True)
+        assert p.returncode == 0 and "is running" in p.stdout
+    finally:
+        pid = int(open(tmp_path / "pid").read())
+        assert subprocess.run(["sh", script, "stop"], env=env, capture_output=True, timeout=30).returncode == 0
+    deadline = time.monotonic() + 30
+    while os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split()[2] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
