@@ -35,6 +35,7 @@ extern const struct cli_command cmd_wait;
 extern const struct cli_command cmd_rename;
 extern const struct cli_command cmd_restart;
 extern const struct cli_command cmd_container;
+extern const struct cli_command cmd_events;
 extern const struct cli_command cmd_pull;
 extern const struct cli_command cmd_push;
 extern const struct cli_command cmd_login;
@@ -90,7 +91,8 @@ extern const struct cli_option create_options[];
 	{                                                                                                          \
 		.o = { .read_only = -1, .memory = KENG_UNSET, .memory_swap = KENG_UNSET, .cpu_shares = KENG_UNSET, \
 		       .pids_limit = KENG_UNSET, .stop_timeout = -1, .health_interval = KENG_UNSET,                \
-		       .health_timeout = KENG_UNSET, .health_start_period = KENG_UNSET, .health_retries = -1 },    \
+		       .health_timeout = KENG_UNSET, .health_start_period = KENG_UNSET, .health_retries = -1,     \
+		       .health_start_interval = KENG_UNSET },                                                      \
 		.cpu_shares = -1, .pids_limit = INT32_MIN,                                                         \
 	}
 /* Create the container of C's IMAGE [COMMAND...] with C's create_args:

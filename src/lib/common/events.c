@@ -4,6 +4,7 @@
 
 #include "cleanup.h"
 #include "json.h"
+#include "loop.h"
 #include "jsonw.h"
 #include "strv.h"
 #include "time.h"
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -345,4 +347,144 @@ int kevent_parse_time(const char *what, const char *s, int64_t now_ns, int64_t *
 	}
 bad:
 	return kerr_msg(e, EINVAL, "%s %s: not an RFC 3339 time, Unix seconds or a duration (10m)", what, s);
+}
+
+/* ---- the reader ---- */
+
+struct kevent_reader {
+	struct kloop *loop;
+	struct kloop_source *src;
+	int ino, fd, dfd;
+	char *root;
+	kevent_line_fn fn;
+	void *data;
+	char buf[KEVENT_LINE_MAX * 2];
+	size_t len; /* bytes of an incomplete line */
+};
+
+/* Every complete line readable on FD now. */
+static int read_lines(struct kevent_reader *r, int fd, kerr *e)
+{
+	for (;;) {
+		ssize_t n = read(fd, r->buf + r->len, sizeof(r->buf) - r->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return kerr_errno(e, "read %s/%s", r->root, KEVENT_LOG);
+		if (n == 0)
+			return 0;
+		r->len += (size_t)n;
+		size_t start = 0;
+		for (char *nl; (nl = memchr(r->buf + start, '\n', r->len - start));) {
+			size_t l = (size_t)(nl - (r->buf + start));
+			*nl = 0;
+			if (l && r->fn(r->buf + start, l, r->data, e) < 0)
+				return -1;
+			start += l + 1;
+		}
+		memmove(r->buf, r->buf + start, r->len - start);
+		r->len -= start;
+		if (r->len == sizeof(r->buf)) /* no line is this long: not ours, skip it */
+			r->len = 0;
+	}
+}
+
+static void reopen(struct kevent_reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->len = 0;
+	r->fd = openat(r->dfd, KEVENT_LOG, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+static int on_inotify(struct kloop_source *src, int fd, uint32_t revents, void *data, kerr *e)
+{
+	(void)src, (void)revents;
+	struct kevent_reader *r = data;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n <= 0)
+		return 0;
+	for (char *p = buf; p < buf + n;) {
+		const struct inotify_event *ev = (const struct inotify_event *)p;
+		p += sizeof(*ev) + ev->len;
+		if (!ev->len || strcmp(ev->name, KEVENT_LOG))
+			continue;
+		if (ev->mask & IN_MOVED_FROM) {
+			/* rotated: the rest of the old file, then the new one */
+			if (r->fd >= 0 && read_lines(r, r->fd, e) < 0)
+				return -1;
+			close(r->fd);
+			r->fd = -1;
+			r->len = 0;
+		}
+		if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && r->fd < 0)
+			reopen(r);
+		if (r->fd < 0 && (ev->mask & IN_MODIFY))
+			reopen(r);
+		if (r->fd >= 0 && read_lines(r, r->fd, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int kevent_reader_open(struct kevent_reader **out, const char *root, struct kloop *l, bool from_start,
+		       kevent_line_fn fn, void *data, kerr *e)
+{
+	struct kevent_reader *r = calloc(1, sizeof(*r));
+	if (!r)
+		return kerr_set(e, ENOMEM, "events");
+	r->ino = r->fd = -1;
+	r->loop = l;
+	r->fn = fn;
+	r->data = data;
+	r->root = strdup(root);
+	if ((r->dfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		kerr_errno(e, "events: %s", root);
+		goto fail;
+	}
+	/* the watch first: nothing appended from now on is missed */
+	r->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (r->ino < 0 || inotify_add_watch(r->ino, root, IN_MODIFY | IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO) < 0) {
+		kerr_errno(e, "events: inotify on %s", root);
+		goto fail;
+	}
+	if (from_start) {
+		_cleanup_close_ int old = openat(r->dfd, KEVENT_LOG_OLD, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (old >= 0 && read_lines(r, old, e) < 0)
+			goto fail;
+		r->len = 0;
+	}
+	reopen(r);
+	if (r->fd >= 0) {
+		if (!from_start && lseek(r->fd, 0, SEEK_END) < 0) {
+			kerr_errno(e, "events: %s/%s", root, KEVENT_LOG);
+			goto fail;
+		}
+		if (from_start && read_lines(r, r->fd, e) < 0)
+			goto fail;
+	}
+	if (!(r->src = kloop_add_io(l, r->ino, EPOLLIN, on_inotify, r, e)))
+		goto fail;
+	*out = r;
+	return 0;
+fail:
+	kevent_reader_free(r);
+	return -1;
+}
+
+struct kevent_reader *kevent_reader_free(struct kevent_reader *r)
+{
+	if (!r)
+		return NULL;
+	kloop_remove(r->src);
+	if (r->ino >= 0)
+		close(r->ino);
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->dfd >= 0)
+		close(r->dfd);
+	free(r->root);
+	free(r);
+	return NULL;
 }

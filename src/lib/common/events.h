@@ -74,4 +74,16 @@ char *kevent_text(json_object *ev);
  * Nanoseconds since the epoch; WHAT names the flag in errors. */
 int kevent_parse_time(const char *what, const char *s, int64_t now_ns, int64_t *out, kerr *e);
 
+/* A reader of the journal: every complete line (without its '\n') goes to
+ * FN, first those already there when FROM_START (events.log.1, then
+ * events.log), then each new one as it is appended, through inotify on
+ * ROOT on loop L, across rotations.  FN returns 0 to go on, < 0 to stop
+ * the loop with E.  The reader's sources live on L until kevent_reader_free. */
+struct kloop;
+struct kevent_reader;
+typedef int (*kevent_line_fn)(const char *line, size_t len, void *data, kerr *e);
+int kevent_reader_open(struct kevent_reader **out, const char *root, struct kloop *l, bool from_start,
+		       kevent_line_fn fn, void *data, kerr *e);
+struct kevent_reader *kevent_reader_free(struct kevent_reader *r);
+
 #endif

@@ -94,6 +94,8 @@ struct keng_opts {
 	int64_t health_interval, health_timeout, health_start_period; /* ns, KENG_UNSET */
 	int health_retries;                                           /* -1 */
 	int no_healthcheck;
+	int64_t health_start_interval; /* ns, KENG_UNSET */
+	const char *health_on_failure; /* none kill restart stop (Podman's); NULL: none */
 };
 
 struct keng; /* the container store, locked */
@@ -129,6 +131,7 @@ struct keng_state {
 	char started_at[48], finished_at[48];
 	int restart_count;
 	char error[256];
+	char hint[512]; /* after a non-zero exit: the flag behind it (common/hints.h), or "" */
 };
 int keng_state(const struct keng *g, const char *id, struct keng_state *st, kerr *e);
 

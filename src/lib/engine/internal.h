@@ -35,4 +35,12 @@ int keng_status_write(const struct keng *g, const char *id, json_object *st, ker
  * Returns its exit status (>= 0) or -1. */
 int keng_runtime(const struct keng *g, const char *const *args, bool quiet, kerr *e);
 
+/* events.c: an event of container ID in ROOT/events.log, with one more
+ * attribute KEY=VALUE (KEY may be NULL); _rec with its record at hand
+ * (destroy: read before it goes).  Failures are warnings. */
+void keng_event(const struct keng *g, const char *id, const char *action, const char *key, const char *value);
+void keng_event_int(const struct keng *g, const char *id, const char *action, const char *key, long long value);
+void keng_event_rec(const struct keng *g, json_object *rec, const char *id, const char *action, const char *key,
+		    const char *value);
+
 #endif

@@ -376,6 +376,12 @@ static json_object *supervise_json(const struct keng *g, const char *id, const c
 		json_object_object_add(sh, "timeout_ns", json_object_new_int64(to > 0 ? to : 30000000000LL));
 		json_object_object_add(sh, "retries", json_object_new_int64(rt > 0 ? rt : 3));
 		json_object_object_add(sh, "start_period_ns", json_object_new_int64(sp));
+		/* Docker's 5 s between checks while starting in a start period */
+		int64_t si = kj_get_i64(hc, "StartInterval", 0);
+		json_object_object_add(sh, "start_interval_ns", json_object_new_int64(si > 0 ? si : sp > 0 ? 5000000000LL : 0));
+		const char *of = kj_get_str(c, "HealthcheckOnFailureAction");
+		if (of)
+			json_object_object_add(sh, "on_failure", json_object_new_string(of));
 	}
 	json_object_object_add(s, "healthcheck", sh);
 	json_object_object_add(s, "auto_remove", json_object_new_boolean(kj_get_bool(h, "AutoRemove")));
@@ -592,6 +598,7 @@ int keng_create(struct keng *g, const struct keng_opts *o, const struct keng_def
 		if (j.mfd >= 0)
 			close(j.mfd);
 		snprintf(id_out, 65, "%s", id);
+		keng_event(g, id, "create", NULL, NULL);
 	}
 	free(j.tmp);
 	free(j.rootfs);
@@ -612,6 +619,10 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
 	if (r)
 		return kerr_msg(e, EEXIST, "rename: the container name \"%s\" is in use by container %.12s", name,
 				other);
+	_cleanup_json_ json_object *rec = NULL;
+	if (keng_record(g, id, &rec, e) < 0)
+		return -1;
+	_cleanup_free_ char *old = strdup(kj_get_str(rec, "Name") ?: "");
 	/* the record, the supervisor's copy and the annotation the policy reads */
 	static const char *const files[] = { "container.json", "supervise.json", "bundle/config.json" };
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -631,6 +642,7 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
 		if (write_json(p, o, e) < 0)
 			return -1;
 	}
+	keng_event(g, id, "rename", "oldName", old ? old : "");
 	return 0;
 }
 
@@ -656,6 +668,7 @@ int keng_state(const struct keng *g, const char *id, struct keng_state *st, kerr
 	snprintf(st->started_at, sizeof(st->started_at), "%s", kj_get_str(s, "started_at") ?: "");
 	snprintf(st->finished_at, sizeof(st->finished_at), "%s", kj_get_str(s, "finished_at") ?: "");
 	snprintf(st->error, sizeof(st->error), "%s", kj_get_str(s, "error") ?: "");
+	snprintf(st->hint, sizeof(st->hint), "%s", kj_get_str(s, "hint") ?: "");
 	bool up = !strcmp(st->status, "running") || !strcmp(st->status, "restarting");
 	if (up && !alive(st->holder)) {
 		if (alive(st->pid))
@@ -700,6 +713,8 @@ int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *
 	json_object_object_add(s, "Error", json_object_new_string(st.error));
 	json_object_object_add(s, "StartedAt", json_object_new_string(docker_time(st.started_at)));
 	json_object_object_add(s, "FinishedAt", json_object_new_string(docker_time(st.finished_at)));
+	if (st.hint[0]) /* kapsel's own: the flag behind the error it exited on */
+		json_object_object_add(s, "Hint", json_object_new_string(st.hint));
 	_cleanup_json_ json_object *raw = NULL;
 	kerr ig = { 0 };
 	if (keng_status_read(g, id, &raw, &ig) == 0 && kj_get(raw, "health")) {

@@ -390,13 +390,15 @@ static void finish_run(struct ksup *s)
 	ksup_hint_compute(s);
 	if (s->st.hint[0])
 		fprintf(stderr, "kapsel-supervise: %s exited with %d; %s\n", s->c->id, s->st.exit_code, s->st.hint);
-	ksup_event_int(s, "die", "exitCode", s->st.exit_code);
 	kerr e;
 	if (runtime(s, -1, -1, -1, &e, "delete", "--force", s->c->id, NULL) < 0)
 		set_error(s, "%s", e.msg);
+	/* "die" once status.json says what follows (as Docker's, after the state) */
 	if (s->aborted) {
 		s->st.state = KSUP_DEAD;
 		set_error(s, "the start was abandoned: the process that started the supervisor went away");
+		ksup_save(s);
+		ksup_event_int(s, "die", "exitCode", s->st.exit_code);
 		done(s);
 		return;
 	}
@@ -404,6 +406,9 @@ static void finish_run(struct ksup *s)
 	int again = s->force_restart && !s->stopping;
 	s->force_restart = 0;
 	if (!again && !ksup_should_restart(s->c, s->st.exit_code, s->restarts, s->stopping)) {
+		s->st.state = KSUP_EXITED;
+		ksup_save(s);
+		ksup_event_int(s, "die", "exitCode", s->st.exit_code);
 		done(s);
 		return;
 	}
@@ -411,6 +416,7 @@ static void finish_run(struct ksup *s)
 	s->st.state = KSUP_RESTARTING;
 	s->phase = KSUP_PHASE_RESTARTING;
 	ksup_save(s);
+	ksup_event_int(s, "die", "exitCode", s->st.exit_code);
 	if (!s->restart_timer) {
 		s->restart_timer = kloop_add_timer(s->loop, 0, s->backoff, 0, on_restart, s, &e);
 		if (!s->restart_timer) {
