@@ -67,6 +67,11 @@ extern const struct cli_command cmd_scan;
 extern const struct cli_command cmd_image_sign;
 extern const struct cli_command cmd_image_verify;
 
+/* An image event in ROOT/events.log (common/events.h): ID the image's ID
+ * or reference, NAME its "name" attribute (NULL: ID).  A failure is a
+ * warning. */
+void kapsel_image_event(const struct cli_call *c, const char *action, const char *id, const char *name);
+
 /* Open the image store of --root with lock MODE (KSTORE_SHARED or
  * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code
  * returned (> 0). */

@@ -234,3 +234,18 @@ def test_hint_for_a_low_port_with_network_host(k):
     p = k("run", "--rm", "--network", "host", "kt/ev:1", "nc", "-l", "-p", "80", env=env)
     assert p.returncode != 0, p.stderr
     assert "--cap-add NET_BIND_SERVICE" in p.stderr.splitlines()[-1], p.stderr
+
+
+def test_image_events(k):
+    t0 = now()
+    k.out("tag", "kt/ev:1", "kt/ev:other")
+    k.out("rmi", "kt/ev:other")
+    out = k.out("events", "--since", t0, "--until", now(), "--filter", "type=image",
+                "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}")
+    assert out.splitlines() == ["image tag kt/ev:other", "image untag kt/ev:other"]
+    evs = [e for e in journal(k) if e["Type"] == "image"]
+    assert evs[0]["Action"] == "load" and evs[0]["id"].startswith("sha256:")
+    assert evs[0]["Actor"]["Attributes"]["name"] == "kt/ev:1"
+    # image= matches the image's events and its containers'
+    assert k.out("events", "--since", t0, "--until", now(), "-f", "image=kt/ev:other",
+                 "--format", "{{.Action}}").splitlines() == ["tag", "untag"]

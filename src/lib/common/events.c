@@ -225,26 +225,25 @@ static bool m_type(const char *want, json_object *ev)
 	return !strcmp(kj_get_str(ev, "Type") ?: "", want);
 }
 
-/* an image by reference, with or without its ":latest" */
+/* Docker's matchImage: the actor's ID or its image's name ("image" of a
+ * container, "name" of an image), as it is or without its tag */
 static bool same_image(const char *a, const char *want)
 {
 	if (!a)
 		return false;
 	if (!strcmp(a, want))
 		return true;
-	const char *slash = strrchr(want, '/');
-	bool tagged = strchr(slash ? slash : want, ':') || strchr(want, '@');
-	if (tagged)
+	if (strchr(a, '@'))
 		return false;
-	size_t n = strlen(want);
-	return !strncmp(a, want, n) && !strcmp(a + n, ":latest");
+	const char *slash = strrchr(a, '/'), *colon = strrchr(slash ? slash : a, ':');
+	return colon && strlen(want) == (size_t)(colon - a) && !strncmp(a, want, strlen(want));
 }
 
 static bool m_image(const char *want, json_object *ev)
 {
-	if (same_image(kj_get_str(attrs(ev), "image"), want) || same_image(kj_get_str(ev, "from"), want))
-		return true;
-	return !strcmp(kj_get_str(ev, "Type") ?: "", "image") && same_image(kj_get_str(kj_get(ev, "Actor"), "ID"), want);
+	bool image = !strcmp(kj_get_str(ev, "Type") ?: "", "image");
+	return same_image(kj_get_str(kj_get(ev, "Actor"), "ID"), want) ||
+	       same_image(kj_get_str(attrs(ev), image ? "name" : "image"), want);
 }
 
 static bool m_label(const char *want, json_object *ev)
@@ -355,6 +354,7 @@ struct kevent_reader {
 	struct kloop *loop;
 	struct kloop_source *src;
 	int ino, fd, dfd;
+	ino_t ino_cur; /* of FD */
 	char *root;
 	kevent_line_fn fn;
 	void *data;
@@ -389,12 +389,36 @@ static int read_lines(struct kevent_reader *r, int fd, kerr *e)
 	}
 }
 
-static void reopen(struct kevent_reader *r)
+/* Read on: the rest of the file we read, and when it was rotated away
+ * meanwhile, the file after it (events.log.1 when that is not ours: a
+ * second rotation came first), then the new events.log from its start.
+ * Idempotent: every inotify event of ROOT about events.log runs it. */
+static int sync_files(struct kevent_reader *r, kerr *e)
 {
-	if (r->fd >= 0)
+	if (r->fd >= 0 && read_lines(r, r->fd, e) < 0)
+		return -1;
+	struct stat now;
+	if (fstatat(r->dfd, KEVENT_LOG, &now, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0; /* none yet, or between a rename and the new file */
+	if (r->fd >= 0 && now.st_ino == r->ino_cur)
+		return 0;
+	if (r->fd >= 0) {
+		struct stat old;
+		if (fstatat(r->dfd, KEVENT_LOG_OLD, &old, AT_SYMLINK_NOFOLLOW) == 0 && old.st_ino != r->ino_cur) {
+			_cleanup_close_ int ofd = openat(r->dfd, KEVENT_LOG_OLD, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			r->len = 0;
+			if (ofd >= 0 && read_lines(r, ofd, e) < 0)
+				return -1;
+		}
 		close(r->fd);
+	}
 	r->len = 0;
 	r->fd = openat(r->dfd, KEVENT_LOG, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat sb;
+	if (r->fd < 0 || fstat(r->fd, &sb) < 0)
+		return 0;
+	r->ino_cur = sb.st_ino;
+	return read_lines(r, r->fd, e);
 }
 
 static int on_inotify(struct kloop_source *src, int fd, uint32_t revents, void *data, kerr *e)
@@ -405,27 +429,13 @@ static int on_inotify(struct kloop_source *src, int fd, uint32_t revents, void *
 	ssize_t n = read(fd, buf, sizeof(buf));
 	if (n <= 0)
 		return 0;
+	bool ours = false;
 	for (char *p = buf; p < buf + n;) {
 		const struct inotify_event *ev = (const struct inotify_event *)p;
 		p += sizeof(*ev) + ev->len;
-		if (!ev->len || strcmp(ev->name, KEVENT_LOG))
-			continue;
-		if (ev->mask & IN_MOVED_FROM) {
-			/* rotated: the rest of the old file, then the new one */
-			if (r->fd >= 0 && read_lines(r, r->fd, e) < 0)
-				return -1;
-			close(r->fd);
-			r->fd = -1;
-			r->len = 0;
-		}
-		if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && r->fd < 0)
-			reopen(r);
-		if (r->fd < 0 && (ev->mask & IN_MODIFY))
-			reopen(r);
-		if (r->fd >= 0 && read_lines(r, r->fd, e) < 0)
-			return -1;
+		ours |= ev->len && !strcmp(ev->name, KEVENT_LOG);
 	}
-	return 0;
+	return ours ? sync_files(r, e) : 0;
 }
 
 int kevent_reader_open(struct kevent_reader **out, const char *root, struct kloop *l, bool from_start,
@@ -455,12 +465,14 @@ int kevent_reader_open(struct kevent_reader **out, const char *root, struct kloo
 			goto fail;
 		r->len = 0;
 	}
-	reopen(r);
+	r->fd = openat(r->dfd, KEVENT_LOG, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (r->fd >= 0) {
-		if (!from_start && lseek(r->fd, 0, SEEK_END) < 0) {
+		struct stat sb;
+		if (fstat(r->fd, &sb) < 0 || (!from_start && lseek(r->fd, 0, SEEK_END) < 0)) {
 			kerr_errno(e, "events: %s/%s", root, KEVENT_LOG);
 			goto fail;
 		}
+		r->ino_cur = sb.st_ino;
 		if (from_start && read_lines(r, r->fd, e) < 0)
 			goto fail;
 	}
