@@ -1,4 +1,4 @@
-/* Unit tests for supervise/hints: each trap of the defaults gets the hint
+/* Unit tests for common/hints: each trap of the defaults gets the hint
  * naming its flag, from the messages real tools print; the latest line
  * decides; no hint for a clean exit or unrelated output; the tail ring
  * keeps the last bytes in order. */

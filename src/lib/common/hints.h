@@ -3,8 +3,9 @@
  * read-only root, EACCES from the non-root user or the noexec /tmp, EPERM
  * from the dropped capabilities) gets one line naming the flag that lifts
  * that default.  Read from the last bytes the container wrote (its stderr,
- * else its stdout), by the supervisor at exit; shown by `kapsel run`,
- * `kapsel start -a`, `inspect` (State.Error) and `kapsel logs`. */
+ * else its stdout), by the supervisor at exit (status.json "hint", its
+ * supervise.log) and by a foreground `kapsel run` (printed, and in
+ * status.json); `kapsel inspect` shows it as State.Hint. */
 #ifndef KAPSEL_HINTS_H
 #define KAPSEL_HINTS_H
 #include <stddef.h>
