@@ -249,3 +249,21 @@ def test_image_events(k):
     # image= matches the image's events and its containers'
     assert k.out("events", "--since", t0, "--until", now(), "-f", "image=kt/ev:other",
                  "--format", "{{.Action}}").splitlines() == ["tag", "untag"]
+
+
+def test_signals_passed_on_by_a_foreground_run_are_kill_events(k):
+    f = Follower(k, "--since", now(), "--format", "json", "--filter", "container=ev-sig")
+    try:
+        p = subprocess.Popen(k.argv("run", "--name", "ev-sig", "kt/ev:1", "sh", "-c",
+                                    "trap 'exit 7' TERM; sleep 1000 & wait"),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        f.until(lambda ln: json.loads(ln)["Action"] == "start")
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(30) == 7, p.stderr.read()
+        seen = f.until(lambda ln: json.loads(ln)["Action"] == "die")
+        kill = json.loads(seen[0])
+        assert kill["Action"] == "kill" and kill["Actor"]["Attributes"]["signal"] == "15"
+        assert json.loads(seen[-1])["Actor"]["Attributes"]["exitCode"] == "7"
+    finally:
+        f.stop()
+    k.out("rm", "ev-sig")

@@ -172,6 +172,8 @@ struct fg {
 	int err_fd;
 	struct kloop_source *err_src;
 	struct khint_tail tail; /* the last bytes of its stderr (of the terminal) */
+	const struct keng *g;   /* for the kill events of the signals passed on */
+	const char *id;
 };
 
 static int fg_signal(struct kloop_source *s, const struct signalfd_siginfo *si, void *data, kerr *e)
@@ -185,8 +187,8 @@ static int fg_signal(struct kloop_source *s, const struct signalfd_siginfo *si, 
 			kterm_resize(f->master);
 		return 0;
 	}
-	if (f->child)
-		kloop_child_signal(f->child, (int)si->ssi_signo, &ig);
+	if (f->child && kloop_child_signal(f->child, (int)si->ssi_signo, &ig) == 0)
+		keng_event_int(f->g, f->id, "kill", "signal", (long long)si->ssi_signo);
 	return 0;
 }
 
@@ -423,7 +425,7 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaddset(&fwd, sigs[i]);
-	struct fg f = { .master = -1, .err_fd = -1 };
+	struct fg f = { .master = -1, .err_fd = -1, .g = g, .id = id };
 	if (!kloop_add_signals(l, &fwd, fg_signal, &f, e))
 		return -1;
 	/* the container's init is reparented to us when the runtime exits */
