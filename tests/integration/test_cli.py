@@ -26,6 +26,7 @@ KAPSEL_COMMANDS.update({"create": "IMAGE [COMMAND [ARG...]]", "run": "IMAGE [COM
                         "stop": "CONTAINER...", "kill": "CONTAINER...", "rm": "CONTAINER...", "ps": "",
                         "inspect": "CONTAINER...", "wait": "CONTAINER...", "rename": "CONTAINER NEW_NAME",
                         "restart": "CONTAINER...", "container": "COMMAND ..."})
+KAPSEL_COMMANDS.update({"events": ""})
 # -h is Docker's --hostname there
 HOSTNAME_H = ("create", "run")
 
