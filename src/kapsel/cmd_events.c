@@ -38,7 +38,7 @@ struct events_run {
 	int64_t since, until; /* ns; INT64_MIN / INT64_MAX: none */
 	struct kloop *loop;
 	int rc;
-	bool done; /* past --until */
+	bool done; /* past --until, or nobody reads any more */
 };
 
 static int on_line(const char *line, size_t len, void *data, kerr *e)
@@ -68,8 +68,12 @@ static int on_line(const char *line, size_t len, void *data, kerr *e)
 		if (fr)
 			r->rc = fr;
 	}
-	if (fflush(stdout) != 0)
-		return kerr_errno(e, "stdout");
+	if (fflush(stdout) != 0) {
+		if (errno != EPIPE)
+			return kerr_errno(e, "stdout");
+		r->done = true; /* the reader went away (| head): done */
+		kloop_exit(r->loop, 0);
+	}
 	return 0;
 }
 

@@ -55,8 +55,10 @@ static void test_line_shape(void **st)
 	assert_true(n > 0);
 	assert_int_equal((size_t)n, strlen(buf));
 	assert_string_equal(buf,
-			    "{\"status\":\"die\",\"id\":\"" ID "\",\"from\":\"busybox:latest\",\"Type\":\"container\","
-			    "\"Action\":\"die\",\"Actor\":{\"ID\":\"" ID "\",\"Attributes\":{\"exitCode\":\"1\","
+			    "{\"status\":\"die\",\"id\":\"" ID
+			    "\",\"from\":\"busybox:latest\",\"Type\":\"container\","
+			    "\"Action\":\"die\",\"Actor\":{\"ID\":\"" ID
+			    "\",\"Attributes\":{\"exitCode\":\"1\","
 			    "\"image\":\"busybox:latest\",\"name\":\"web\",\"team\":\"blue\"}},\"scope\":\"local\","
 			    "\"time\":1796275200,\"timeNano\":1796275200123456789}\n");
 	/* no time: now */

@@ -30,8 +30,8 @@ static int by_key(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-static int build(const struct kevent *ev, const struct kevent_attr **sorted, size_t n, bool drop, int64_t ns,
-		 char *buf, kerr *e)
+static int build(const struct kevent *ev, const struct kevent_attr **sorted, size_t n, bool drop, int64_t ns, char *buf,
+		 kerr *e)
 {
 	struct jsonw w;
 	jsonw_init(&w);

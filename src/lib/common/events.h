@@ -30,7 +30,7 @@
 #define KEVENT_LOG_OLD "events.log.1"
 #define KEVENT_LOCK "events.log.lock"
 #define KEVENT_LOG_MAX (4 * 1024 * 1024) /* bytes before events.log is rotated */
-#define KEVENT_LINE_MAX 4096              /* PIPE_BUF: one atomic append */
+#define KEVENT_LINE_MAX 4096             /* PIPE_BUF: one atomic append */
 
 struct kevent_attr {
 	const char *key, *value;

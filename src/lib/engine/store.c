@@ -378,7 +378,10 @@ static json_object *supervise_json(const struct keng *g, const char *id, const c
 		json_object_object_add(sh, "start_period_ns", json_object_new_int64(sp));
 		/* Docker's 5 s between checks while starting in a start period */
 		int64_t si = kj_get_i64(hc, "StartInterval", 0);
-		json_object_object_add(sh, "start_interval_ns", json_object_new_int64(si > 0 ? si : sp > 0 ? 5000000000LL : 0));
+		json_object_object_add(sh, "start_interval_ns",
+				       json_object_new_int64(si > 0   ? si
+							     : sp > 0 ? 5000000000LL
+								      : 0));
 		const char *of = kj_get_str(c, "HealthcheckOnFailureAction");
 		if (of)
 			json_object_object_add(sh, "on_failure", json_object_new_string(of));

@@ -130,9 +130,10 @@ static int parse_health(struct ksup_config *c, struct jctx *j, json_object *h)
 		return 0;
 	if (kj_object(j, h, "healthcheck") < 0)
 		return -1;
-	static const char *const known[] = { "test",    "interval_ns",     "timeout_ns",
-					     "retries", "start_period_ns", "start_interval_ns",
-					     "on_failure", NULL };
+	static const char *const known[] = {
+		"test",       "interval_ns", "timeout_ns", "retries", "start_period_ns", "start_interval_ns",
+		"on_failure", NULL
+	};
 	if (only_fields(j, h, "healthcheck", known) < 0)
 		return -1;
 	char **test = NULL;

@@ -84,8 +84,7 @@ static void probe_end(struct ksup *s, int code, const char *why)
 			s->c->id);
 		ksup_restart_now(s);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 

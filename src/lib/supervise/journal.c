@@ -74,9 +74,12 @@ void ksup_event(struct ksup *s, const char *action, const char *key, const char 
 	a[n++] = (struct kevent_attr){ "name", name, false };
 	if (key)
 		a[n++] = (struct kevent_attr){ key, value, false };
-	struct kevent ev = {
-		.type = "container", .action = action, .id = s->c->id, .from = image, .attrs = a, .nattrs = n
-	};
+	struct kevent ev = { .type = "container",
+			     .action = action,
+			     .id = s->c->id,
+			     .from = image,
+			     .attrs = a,
+			     .nattrs = n };
 	if (kevent_append(s->events_root, &ev, 0, &e) < 0)
 		fprintf(stderr, "kapsel-supervise: %s\n", e.msg);
 	json_object_put(steal_ptr(rec));

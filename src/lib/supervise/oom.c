@@ -155,7 +155,8 @@ void ksup_oom_watch(struct ksup *s, pid_t pid)
 	char dir[PATH_MAX];
 	int v2;
 	if (cg_dir(pid, dir, sizeof(dir), &v2) < 0) {
-		fprintf(stderr, "kapsel-supervise: no memory cgroup for pid %d: OOM kills are not detected\n", (int)pid);
+		fprintf(stderr, "kapsel-supervise: no memory cgroup for pid %d: OOM kills are not detected\n",
+			(int)pid);
 		return;
 	}
 	if (snprintf(s->oom_file, sizeof(s->oom_file), "%s/%s", dir, v2 ? "memory.events" : "memory.oom_control") >=
