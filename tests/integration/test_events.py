@@ -255,9 +255,11 @@ def test_signals_passed_on_by_a_foreground_run_are_kill_events(k):
     f = Follower(k, "--since", now(), "--format", "json", "--filter", "container=ev-sig")
     try:
         p = subprocess.Popen(k.argv("run", "--name", "ev-sig", "kt/ev:1", "sh", "-c",
-                                    "trap 'exit 7' TERM; sleep 1000 & wait"),
+                                    "trap 'exit 7' TERM; echo ready; sleep 1000 & wait"),
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         f.until(lambda ln: json.loads(ln)["Action"] == "start")
+        # the trap is set (an init without a handler ignores SIGTERM)
+        assert p.stdout.readline() == b"ready\n"
         p.send_signal(signal.SIGTERM)
         assert p.wait(30) == 7, p.stderr.read()
         seen = f.until(lambda ln: json.loads(ln)["Action"] == "die")
