@@ -73,6 +73,10 @@ const struct cli_option create_options[] = {
 	CLI_OPT_DURATION(0, "health-start-period", A, o.health_start_period, "DURATION", 0, 0,
 			 "failures not counted before"),
 	CLI_OPT_INT(0, "health-retries", A, o.health_retries, "N", 0, 1000, "failures before unhealthy"),
+	CLI_OPT_DURATION(0, "health-start-interval", A, o.health_start_interval, "DURATION", 0, 0,
+			 "time between checks during the start period"),
+	CLI_OPT_STRING(0, "health-on-failure", A, o.health_on_failure, "ACTION",
+		       "none (default), kill, restart or stop an unhealthy container"),
 	CLI_OPT_FLAG(0, "no-healthcheck", A, o.no_healthcheck, "disable the image's HEALTHCHECK"),
 	CLI_OPT_END,
 };

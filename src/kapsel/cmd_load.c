@@ -36,7 +36,9 @@ static const struct cli_option load_options[] = {
 
 static void loaded(void *ud, const struct kstore_image *img, char *const *names)
 {
-	const struct load_args *a = ud;
+	const struct cli_call *c = ud;
+	const struct load_args *a = c->opts;
+	kapsel_image_event(c, "load", img->id, names && names[0] ? names[0] : NULL);
 	if (a->quiet)
 		return;
 	if (!names || !names[0])
@@ -161,7 +163,7 @@ static int load_run(const struct cli_call *c)
 	if (rc < 0)
 		kerr_wrap(&e, "load %s", from_stdin ? "stdin" : path);
 	else
-		rc = kstore_load(s, path, loaded, a, &e);
+		rc = kstore_load(s, path, loaded, (void *)c, &e);
 	ktrust_free(pol);
 	kstore_close(s);
 	if (rc < 0)

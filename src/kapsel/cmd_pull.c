@@ -64,8 +64,10 @@ static int pull_run(const struct cli_call *c)
 	if (kreg_pull(s, c->argv[0], &reg.o, &img, digest, &e) < 0) {
 		rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
 	} else if (a->quiet) {
+		kapsel_image_event(c, "pull", c->argv[0], NULL);
 		printf("%s\n", img->id);
 	} else {
+		kapsel_image_event(c, "pull", c->argv[0], NULL);
 		kapsel_progress_end(&sh);
 		printf("Digest: %s\nImage: %s\n", digest, img->id);
 	}

@@ -5,6 +5,7 @@
 #include "image/store.h"
 
 #include <stdio.h>
+#include <string.h>
 
 struct rmi_args {
 	int force;
@@ -17,8 +18,8 @@ static const struct cli_option rmi_options[] = {
 
 static void removed(void *ud, const char *what, const char *name)
 {
-	(void)ud;
 	printf("%s: %s\n", what, name);
+	kapsel_image_event(ud, !strcmp(what, "Untagged") ? "untag" : "delete", name, NULL);
 }
 
 static int rmi_run(const struct cli_call *c)
@@ -30,7 +31,7 @@ static int rmi_run(const struct cli_call *c)
 		return rc;
 	for (int i = 0; i < c->argc; i++) {
 		kerr e = { 0 };
-		if (kstore_remove(s, c->argv[i], a->force, removed, NULL, &e) < 0) {
+		if (kstore_remove(s, c->argv[i], a->force, removed, (void *)c, &e) < 0) {
 			fflush(stdout);
 			rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
 		}

@@ -51,6 +51,10 @@ static int run_run(const struct cli_call *c)
 	int code = keng_run_foreground(g, id, a->c.o.interactive, &e);
 	if (code < 0)
 		cli_error(c, KAPSEL_RUN_FAILED, "%s", e.msg);
+	struct keng_state st;
+	kerr se = { 0 };
+	if (code > 0 && keng_state(g, id, &st, &se) == 0 && st.hint[0])
+		fprintf(stderr, "kapsel: %s\n", st.hint);
 	if (a->c.o.auto_remove) {
 		kerr re = { 0 };
 		if (keng_remove(g, id, true, true, &re) < 0)

@@ -11,6 +11,10 @@ static int tag_run(const struct cli_call *c)
 		return rc;
 	kerr e = { 0 };
 	rc = kstore_tag(s, c->argv[0], c->argv[1], &e);
+	const struct kstore_image *img;
+	kerr ig = { 0 };
+	if (rc == 0 && kstore_resolve(s, c->argv[1], &img, NULL, &ig) == 0)
+		kapsel_image_event(c, "tag", img->id, c->argv[1]);
 	kstore_close(s);
 	return rc < 0 ? cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg) : CLI_EXIT_OK;
 }

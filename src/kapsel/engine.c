@@ -2,6 +2,8 @@
  * kapsel, the config file, resolving a container reference. */
 #include "kapsel.h"
 
+#include "common/events.h"
+#include "common/log.h"
 #include "common/str.h"
 #include "engine/template.h"
 
@@ -11,6 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+void kapsel_image_event(const struct cli_call *c, const char *action, const char *id, const char *name)
+{
+	const struct kapsel_globals *gl = c->globals;
+	struct kevent_attr a[] = { { "name", name ? name : id, false } };
+	struct kevent ev = { .type = "image", .action = action, .id = id, .attrs = a, .nattrs = 1 };
+	kerr e = { 0 };
+	if (kevent_append(gl->root, &ev, 0, &e) < 0)
+		klog_warn("%s", e.msg);
+}
 
 int kapsel_run_failed(const struct cli_call *c)
 {

@@ -44,6 +44,7 @@ extern const struct cli_command cmd_volume;
 extern const struct cli_command cmd_exec;
 extern const struct cli_command cmd_network;
 extern const struct cli_command cmd_port;
+extern const struct cli_command cmd_events;
 extern const struct cli_command cmd_pull;
 extern const struct cli_command cmd_push;
 extern const struct cli_command cmd_login;
@@ -75,6 +76,11 @@ extern const struct cli_command cmd_scan;
 extern const struct cli_command cmd_image_sign;
 extern const struct cli_command cmd_image_verify;
 
+/* An image event in ROOT/events.log (common/events.h): ID the image's ID
+ * or reference, NAME its "name" attribute (NULL: ID).  A failure is a
+ * warning. */
+void kapsel_image_event(const struct cli_call *c, const char *action, const char *id, const char *name);
+
 /* Open the image store of --root with lock MODE (KSTORE_SHARED or
  * KSTORE_EXCLUSIVE); on failure the error is reported and the exit code
  * returned (> 0). */
@@ -100,7 +106,8 @@ extern const struct cli_option create_options[];
 	{                                                                                                          \
 		.o = { .read_only = -1, .memory = KENG_UNSET, .memory_swap = KENG_UNSET, .cpu_shares = KENG_UNSET, \
 		       .pids_limit = KENG_UNSET, .stop_timeout = -1, .health_interval = KENG_UNSET,                \
-		       .health_timeout = KENG_UNSET, .health_start_period = KENG_UNSET, .health_retries = -1 },    \
+		       .health_timeout = KENG_UNSET, .health_start_period = KENG_UNSET, .health_retries = -1,     \
+		       .health_start_interval = KENG_UNSET },                                                      \
 		.cpu_shares = -1, .pids_limit = INT32_MIN,                                                         \
 	}
 /* Create the container of C's IMAGE [COMMAND...] with C's create_args:

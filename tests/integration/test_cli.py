@@ -28,7 +28,7 @@ KAPSEL_COMMANDS.update({"create": "IMAGE [COMMAND [ARG...]]", "run": "IMAGE [COM
                         "rename": "CONTAINER NEW_NAME",
                         "restart": "CONTAINER...", "container": "COMMAND ...", "volume": "COMMAND ...",
                         "exec": "CONTAINER COMMAND [ARG...]", "network": "COMMAND ...",
-                        "port": "CONTAINER [PORT[/PROTO]]"})
+                        "port": "CONTAINER [PORT[/PROTO]]", "events": ""})
 KAPSEL_COMMANDS.update({"top": "CONTAINER [PS-OPTIONS...]", "diff": "CONTAINER", "export": "CONTAINER",
                         "cp": "CONTAINER:SRC DEST|-  or  SRC|- CONTAINER:DEST"})
 # -h is Docker's --hostname there

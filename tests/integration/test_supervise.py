@@ -490,3 +490,121 @@ def test_a_new_supervisor_keeps_the_restart_count(ctr, runtime):
     # manager begins again at a start), restart_count counts them all
     assert st["restart_count"] == 2 and st["state"] == "exited" and st["exit_code"] == 1
     assert runtime.ids() == []
+
+
+# ---- events, OOM, hints, --health-on-failure ----
+
+def events(c):
+    """The journal's lines about C (ROOT/events.log, ROOT = the directory
+    above containers/)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(c.dir)), "events.log")
+    try:
+        with open(path) as f:
+            lines = [json.loads(line) for line in f]
+    except FileNotFoundError:
+        return []
+    return [e for e in lines if e["id"] == c.id]
+
+
+def test_events_of_a_run_are_in_the_journal(ctr):
+    c = ctr()
+    assert c.start(["sh", "-c", "exit 3"]).returncode == 0
+    c.wait_done()
+    ev = events(c)
+    assert [e["Action"] for e in ev] == ["start", "die"], ev
+    die = ev[1]
+    assert die["status"] == "die" and die["Type"] == "container" and die["scope"] == "local"
+    assert die["from"] == "kbox:latest" and die["Actor"]["ID"] == c.id
+    assert die["Actor"]["Attributes"] == {"exitCode": "3", "image": "kbox:latest", "name": "supervise-test"}
+    assert die["time"] == die["timeNano"] // 10**9 and ev[0]["timeNano"] <= die["timeNano"]
+
+
+def test_events_of_a_stop_and_a_restart(ctr):
+    c = ctr()
+    assert c.start(["sh", "-c", "exit 1"], restart={"policy": "on-failure", "max_retries": 1}).returncode == 0
+    c.wait_done()
+    assert [e["Action"] for e in events(c)] == ["start", "die", "restart", "start", "die"]
+    c = ctr()
+    assert c.start(["sleep", "1000"]).returncode == 0
+    assert c.ctl({"op": "stop", "timeout": 0})["ok"]
+    ev = events(c)
+    assert [e["Action"] for e in ev] == ["start", "kill", "die", "stop"]
+    assert ev[1]["Actor"]["Attributes"]["signal"] == "9"
+    assert ev[2]["Actor"]["Attributes"]["exitCode"] == "137"
+
+
+def test_an_oom_kill_is_recorded_and_an_event(ctr):
+    c = ctr()
+    c.config["linux"].setdefault("resources", {})["memory"] = {"limit": 16 << 20, "swap": 16 << 20}
+    assert c.start(["/bin/probe", "try", "alloc", "200"]).returncode == 0
+    st = c.wait_done()
+    assert st["oom_killed"] is True and st["exit_code"] == 137, st
+    acts = [e["Action"] for e in events(c)]
+    assert acts == ["start", "oom", "die"], acts
+
+
+def test_no_oom_without_one(ctr):
+    c = ctr()
+    c.config["linux"].setdefault("resources", {})["memory"] = {"limit": 16 << 20, "swap": 16 << 20}
+    assert c.start(["/bin/probe", "try", "alloc", "2"]).returncode == 0
+    st = c.wait_done()
+    assert st["oom_killed"] is False and "oom" not in [e["Action"] for e in events(c)]
+
+
+def test_a_hint_for_a_write_to_the_read_only_root(ctr):
+    c = ctr()
+    c.config["root"]["readonly"] = True
+    assert c.start(["sh", "-c", "echo x > /file"]).returncode == 0
+    st = c.wait_done()
+    assert st["exit_code"] != 0
+    assert "--read-only=false" in st["hint"], st
+    with open(os.path.join(c.dir, "supervise.log")) as f:
+        assert "--read-only=false" in f.read().splitlines()[-1]
+    # a clean exit has none
+    c = ctr()
+    assert c.start(["sh", "-c", "echo read-only file system"]).returncode == 0
+    assert c.wait_done()["hint"] is None
+
+
+def test_health_on_failure_kill_and_restart(ctr):
+    hc = {"test": ["CMD", "false"], "interval_ns": 100 * MS, "retries": 1, "on_failure": "kill"}
+    c = ctr()
+    assert c.start(["sleep", "1000"], healthcheck=hc).returncode == 0
+    st = c.wait_done()
+    assert st["state"] == "exited" and st["exit_code"] == 137 and st["restart_count"] == 0
+    acts = [e["Action"] for e in events(c)]
+    assert acts == ["start", "health_status: unhealthy", "kill", "die"], acts
+    # restart: again, whatever the policy ("no" here)
+    c = ctr()
+    hc = dict(hc, on_failure="restart")
+    assert c.start(["sleep", "1000"], healthcheck=hc, stop_timeout=0).returncode == 0
+    st = c.until(lambda s: s["restart_count"] >= 1 and s["state"] == "running")
+    assert c.ctl({"op": "stop", "timeout": 0})["ok"]
+    acts = [e["Action"] for e in events(c)]
+    assert acts[:5] == ["start", "health_status: unhealthy", "kill", "die", "restart"], acts
+
+
+def test_health_on_failure_stop_and_start_interval(ctr):
+    # the start interval (50 ms) runs the probes while starting, the
+    # interval (an hour) after: three failures before unhealthy come fast
+    hc = {"test": ["CMD", "false"], "interval_ns": 3600000 * MS, "start_interval_ns": 50 * MS,
+          "start_period_ns": 60000 * MS, "retries": 1, "on_failure": "stop"}
+    c = ctr()
+    assert c.start(["sleep", "1000"], healthcheck=hc, restart={"policy": "always"}).returncode == 0
+    st = c.until(lambda s: len(s["health"]["log"]) >= 3)
+    assert st["health"]["status"] == "starting"  # failures in the start period do not count
+    assert c.ctl({"op": "stop", "timeout": 0})["ok"]
+    # after the start period: stop, and no restart (policy always)
+    hc = dict(hc, start_period_ns=0, interval_ns=100 * MS)
+    c = ctr()
+    assert c.start(["sleep", "1000"], healthcheck=hc, restart={"policy": "always"}, stop_timeout=0).returncode == 0
+    st = c.wait_done()
+    assert st["state"] == "exited" and st["restart_count"] == 0
+    assert [e["Action"] for e in events(c)][-1] == "stop"
+
+
+def test_bad_health_on_failure_is_refused(ctr):
+    c = ctr()
+    hc = {"test": ["CMD", "true"], "on_failure": "explode"}
+    p = c.start(["true"], healthcheck=hc)
+    assert p.returncode == 1 and "healthcheck.on_failure" in p.stderr and "explode" in p.stderr

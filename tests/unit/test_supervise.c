@@ -104,6 +104,15 @@ static void test_config(void **st)
 	assert_int_equal(c.health.interval_ns, 5);
 	assert_int_equal(c.health.timeout_ns, KSUP_HEALTH_DEFAULT_TIMEOUT_NS); /* 0 or absent: Docker's */
 	assert_int_equal(c.health.retries, KSUP_HEALTH_DEFAULT_RETRIES);
+	assert_int_equal(c.health.start_interval_ns, 0); /* absent: the interval */
+	assert_int_equal(c.health.on_failure, KSUP_ON_FAILURE_NONE);
+	ksup_config_done(&c);
+	hc = "{" BASE ",\"healthcheck\":{\"test\":[\"CMD\",\"true\"],\"start_interval_ns\":7,"
+	     "\"on_failure\":\"restart\"}}";
+	if (ksup_config_parse(&c, "supervise.json", hc, strlen(hc), NULL, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(c.health.start_interval_ns, 7);
+	assert_int_equal(c.health.on_failure, KSUP_ON_FAILURE_RESTART);
 	ksup_config_done(&c);
 	hc = "{" BASE ",\"healthcheck\":{\"test\":[\"NONE\"]}}";
 	assert_int_equal(ksup_config_parse(&c, "supervise.json", hc, strlen(hc), NULL, &e), 0);
@@ -127,6 +136,11 @@ static void test_config_errors(void **st)
 	parse_fails(",\"healthcheck\":{\"test\":[\"CMD\",\"x\"],\"retries\":-2}", "healthcheck.retries");
 	parse_fails(",\"healthcheck\":{\"test\":[\"CMD\",\"x\"],\"interval_ns\":\"5s\"}", "healthcheck.interval_ns");
 	parse_fails(",\"healthcheck\":{\"interval_ns\":5}", "healthcheck.test: required");
+	parse_fails(",\"healthcheck\":{\"test\":[\"CMD\",\"x\"],\"on_failure\":\"explode\"}",
+		    "healthcheck.on_failure: \"explode\" is not one of none, kill, restart, stop");
+	parse_fails(",\"healthcheck\":{\"test\":[\"CMD\",\"x\"],\"on_failure\":3}", "healthcheck.on_failure");
+	parse_fails(",\"healthcheck\":{\"test\":[\"CMD\",\"x\"],\"start_interval_ns\":-1}",
+		    "healthcheck.start_interval_ns: must not be negative");
 	parse_fails(",\"log\":{\"opts\":{\"max-size\":\"big\"}}", "supervise.json: log.opts.max-size");
 	parse_fails(",\"extra\":1", "supervise.json: extra: unknown field");
 	char buf[256] = "{\"id\":\"XYZ\",\"bundle\":\"/b\",\"runtime\":\"/r\",\"runtime_root\":\"/x\"}";

@@ -110,6 +110,8 @@ struct keng_opts {
 	const char *init; /* --init: kapsel-init on the host, run as PID 1; NULL: none */
 	char **devices;   /* --device HOST[:CONTAINER][:PERMS] */
 	char **sysctls;   /* --sysctl KEY=VALUE */
+	int64_t health_start_interval; /* ns, KENG_UNSET */
+	const char *health_on_failure; /* none kill restart stop (Podman's); NULL: none */
 };
 
 /* Where --init's kapsel-init is in the container. */
@@ -157,6 +159,7 @@ struct keng_state {
 	char started_at[48], finished_at[48];
 	int restart_count;
 	char error[256];
+	char hint[512]; /* after a non-zero exit: the flag behind it (common/hints.h), or "" */
 };
 int keng_state(const struct keng *g, const char *id, struct keng_state *st, kerr *e);
 

@@ -55,9 +55,18 @@ int keng_runtime(const struct keng *g, const char *const *args, bool quiet, kerr
 /* fork + exec ARGV with stdin from STDIN_FD (-1: /dev/null) and, when
  * OUT_FD >= 0, stdout and stderr to it; signals unblocked in the child. */
 pid_t keng_spawn(char *const *argv, int stdin_fd, int out_fd, kerr *e);
+/* The same with stderr to ERR_FD when that is >= 0. */
+pid_t keng_spawn_err(char *const *argv, int stdin_fd, int out_fd, int err_fd, kerr *e);
 /* Wait for PID: its exit status, 128 + signal, or -1. */
 int keng_reap(pid_t pid, kerr *e);
 /* Copy what is readable on FROM to TO; 0 at EOF (or a write failure). */
 ssize_t keng_relay(int from, int to);
+/* events.c: an event of container ID in ROOT/events.log, with one more
+ * attribute KEY=VALUE (KEY may be NULL); _rec with its record at hand
+ * (destroy: read before it goes).  Failures are warnings. */
+void keng_event(const struct keng *g, const char *id, const char *action, const char *key, const char *value);
+void keng_event_int(const struct keng *g, const char *id, const char *action, const char *key, long long value);
+void keng_event_rec(const struct keng *g, json_object *rec, const char *id, const char *action, const char *key,
+		    const char *value);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "common/hints.h"
 #include "common/json.h"
 #include "common/loop.h"
 #include "common/signals.h"
@@ -33,7 +34,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-pid_t keng_spawn(char *const *argv, int stdin_fd, int out_fd, kerr *e)
+/* fork + exec ARGV with stdin from STDIN_FD (-1: /dev/null) and, when
+ * OUT_FD >= 0, stdout and stderr to it (stderr to ERR_FD when that is
+ * >= 0); signals unblocked in the child. */
+pid_t keng_spawn_err(char *const *argv, int stdin_fd, int out_fd, int err_fd, kerr *e)
 {
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -49,11 +53,18 @@ pid_t keng_spawn(char *const *argv, int stdin_fd, int out_fd, kerr *e)
 			_exit(127);
 		if (out_fd >= 0 && (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0))
 			_exit(127);
+		if (err_fd >= 0 && dup2(err_fd, 2) < 0)
+			_exit(127);
 		execv(argv[0], argv);
 		fprintf(stderr, "kapsel: exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	return pid;
+}
+
+pid_t keng_spawn(char *const *argv, int stdin_fd, int out_fd, kerr *e)
+{
+	return keng_spawn_err(argv, stdin_fd, out_fd, -1, e);
 }
 
 int keng_reap(pid_t pid, kerr *e)
@@ -191,6 +202,12 @@ struct fg {
 	struct kloop_source *listen_src, *create_src, *in_src, *out_src;
 	int create_status;
 	bool create_done;
+	/* without a terminal: the container's stderr through us, for the hint */
+	int err_fd;
+	struct kloop_source *err_src;
+	struct khint_tail tail; /* the last bytes of its stderr (of the terminal) */
+	const struct keng *g;   /* for the kill events of the signals passed on */
+	const char *id;
 };
 
 static int fg_signal(struct kloop_source *s, const struct signalfd_siginfo *si, void *data, kerr *e)
@@ -204,8 +221,8 @@ static int fg_signal(struct kloop_source *s, const struct signalfd_siginfo *si, 
 			kterm_resize(f->master);
 		return 0;
 	}
-	if (f->child)
-		kloop_child_signal(f->child, (int)si->ssi_signo, &ig);
+	if (f->child && kloop_child_signal(f->child, (int)si->ssi_signo, &ig) == 0)
+		keng_event_int(f->g, f->id, "kill", "signal", (long long)si->ssi_signo);
 	return 0;
 }
 
@@ -237,12 +254,16 @@ static int fg_create_exit(struct kloop_source *s, const siginfo_t *si, void *dat
 	return 0;
 }
 
-ssize_t keng_relay(int from, int to)
+/* Copy what is readable on FROM to TO (all of it), the bytes into TAIL
+ * too when it is not NULL; 0 at EOF. */
+static ssize_t relay_tail(int from, int to, struct khint_tail *tail)
 {
 	char buf[8192];
 	ssize_t n = read(from, buf, sizeof(buf));
 	if (n <= 0)
 		return n < 0 && (errno == EINTR || errno == EAGAIN) ? 1 : 0;
+	if (tail)
+		khint_tail_add(tail, buf, (size_t)n);
 	for (ssize_t off = 0; off < n;) {
 		ssize_t w = write(to, buf + off, (size_t)(n - off));
 		if (w < 0 && errno == EINTR)
@@ -254,14 +275,31 @@ ssize_t keng_relay(int from, int to)
 	return n;
 }
 
+ssize_t keng_relay(int from, int to)
+{
+	return relay_tail(from, to, NULL);
+}
+
 static int fg_out(struct kloop_source *s, int fd, uint32_t ev, void *data, kerr *e)
 {
 	(void)ev;
 	(void)e;
 	struct fg *f = data;
-	if (keng_relay(fd, 1) == 0) {
+	if (relay_tail(fd, 1, &f->tail) == 0) {
 		kloop_remove(s);
 		f->out_src = NULL;
+	}
+	return 0;
+}
+
+static int fg_err(struct kloop_source *s, int fd, uint32_t ev, void *data, kerr *e)
+{
+	(void)ev;
+	(void)e;
+	struct fg *f = data;
+	if (relay_tail(fd, 2, &f->tail) == 0) {
+		kloop_remove(s);
+		f->err_src = NULL;
 	}
 	return 0;
 }
@@ -346,6 +384,61 @@ static json_object *status_obj(const char *state, pid_t pid, pid_t holder, int c
 	return s;
 }
 
+/* Whether the kernel OOM-killed in the container's cgroup (the runtime's
+ * state says so while the cgroup lives: before the delete). */
+static bool fg_oom(const struct keng *g, const char *id)
+{
+	const char *argv[] = { g->runtime, "--root", g->runtime_root, "state", id, NULL };
+	_cleanup_close_ int out = memfd_create("runtime-state", MFD_CLOEXEC);
+	kerr ig = { 0 };
+	if (out < 0)
+		return false;
+	pid_t pid = keng_spawn_err((char *const *)argv, -1, out, -1, &ig);
+	if (pid < 0 || keng_reap(pid, &ig) != 0)
+		return false;
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (lseek(out, 0, SEEK_SET) < 0 || kfs_read_fd(out, &buf, &len, &ig) < 0)
+		return false;
+	_cleanup_json_ json_object *o = json_tokener_parse(buf);
+	return kj_get_bool(o, "oomKilled");
+}
+
+/* The hint for the run's last output (common/hints.h), or NULL. */
+static const char *fg_hint(const struct keng *g, const char *id, json_object *rec, struct fg *f, int code)
+{
+	char tail[KHINT_TAIL];
+	size_t n = khint_tail_get(&f->tail, tail);
+	if (!n || code == 0)
+		return NULL;
+	struct khint_ctx c = { .exit_code = code };
+	_cleanup_free_ char *cfgp = keng_path(g, id, "bundle/config.json");
+	_cleanup_json_ json_object *cfg = NULL;
+	kerr ig = { 0 };
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (cfgp && kfs_read_file(cfgp, &buf, &len, &ig) == 0)
+		cfg = json_tokener_parse(buf);
+	c.uid = (unsigned)kj_get_i64(kj_get(kj_get(cfg, "process"), "user"), "uid", 0);
+	c.read_only = kj_get_bool(kj_get(cfg, "root"), "readonly");
+	c.network_host = !strcmp(kj_get_str(kj_get(rec, "HostConfig"), "NetworkMode") ?: "", "host");
+	return khint(tail, n, &c);
+}
+
+/* Read what is left in FD (non-blocking) through to TO. */
+static void drain(int fd, int to, struct khint_tail *tail)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return;
+	for (int i = 0; i < 1024; i++) {
+		errno = 0;
+		ssize_t n = relay_tail(fd, to, tail);
+		if (n == 0 || (n == 1 && (errno == EAGAIN || errno == EINTR)))
+			break;
+	}
+}
+
 int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *e)
 {
 	_cleanup_free_ char *dir = keng_path(g, id, NULL), *bundle = keng_path(g, id, "bundle"),
@@ -366,7 +459,7 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaddset(&fwd, sigs[i]);
-	struct fg f = { .master = -1 };
+	struct fg f = { .master = -1, .err_fd = -1, .g = g, .id = id };
 	if (!kloop_add_signals(l, &fwd, fg_signal, &f, e))
 		return -1;
 	/* the container's init is reparented to us when the runtime exits */
@@ -381,11 +474,20 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 		argv[argc + 2] = id;
 		rc = create_with_console(l, &f, argv, argc, interactive, e);
 	} else {
+		/* stdout is ours, stderr comes through a pipe: its last bytes
+		 * give the hint */
 		argv[argc] = id;
-		pid_t rt = keng_spawn((char *const *)argv, interactive ? 0 : -1, -1, e);
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return kerr_errno(e, "pipe");
+		f.err_fd = p[0];
+		pid_t rt = keng_spawn_err((char *const *)argv, interactive ? 0 : -1, -1, p[1], e);
+		close(p[1]);
 		rc = rt < 0 ? -1 : keng_reap(rt, e);
 	}
-	_cleanup_close_ int master = f.master;
+	_cleanup_close_ int master = f.master, errfd = f.err_fd;
+	if (rc != 0 && errfd >= 0)
+		drain(errfd, 2, NULL); /* the runtime's own message */
 	if (rc != 0)
 		return rc < 0 ? -1 : kerr_msg(e, EIO, "kapsel-runtime create failed (exit %d)", rc);
 	_cleanup_free_ char *pidtxt = NULL;
@@ -397,7 +499,8 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 	_cleanup_json_ json_object *st = status_obj("running", pid, getpid(), 0, now, NULL);
 	kerr ig = { 0 };
 	const char *del[] = { "delete", "--force", id, NULL };
-	if (keng_status_write(g, id, st, e) < 0 || !(f.child = kloop_add_child(l, pid, 0, fg_child, &f, e))) {
+	if (keng_status_write(g, id, st, e) < 0 || !(f.child = kloop_add_child(l, pid, 0, fg_child, &f, e)) ||
+	    (errfd >= 0 && !(f.err_src = kloop_add_io(l, errfd, EPOLLIN, fg_err, &f, e)))) {
 		keng_runtime(g, del, true, &ig);
 		return -1;
 	}
@@ -418,7 +521,10 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 		keng_status_write(g, id, st, &ig);
 		return kerr_wrap(e, "start %.12s", id);
 	}
+	keng_event(g, id, "start", NULL, NULL);
 	rc = kloop_run(l, e);
+	if (errfd >= 0 && f.err_src)
+		drain(errfd, 2, &f.tail);
 	if (master >= 0) {
 		/* what the container wrote before it exited */
 		int fl = fcntl(master, F_GETFL);
@@ -429,15 +535,21 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 	}
 	if (rc < 0)
 		return -1;
+	bool oom = fg_oom(g, id);
 	if (keng_runtime(g, del, true, &ig) != 0)
 		kerr_clear(&ig);
 	char end[KTIME_BUFSZ];
 	ktime_now(end, sizeof(end), KTIME_NANO_TRIM);
 	json_object_put(st);
 	st = status_obj("exited", 0, 0, f.status, now, end);
-	if (keng_status_write(g, id, st, e) < 0)
-		return -1;
-	return f.status;
+	json_object_object_add(st, "oom_killed", json_object_new_boolean(oom));
+	const char *hint = fg_hint(g, id, rec, &f, f.status);
+	json_object_object_add(st, "hint", hint ? json_object_new_string(hint) : NULL);
+	int w = keng_status_write(g, id, st, e);
+	if (oom)
+		keng_event(g, id, "oom", NULL, NULL);
+	keng_event_int(g, id, "die", "exitCode", f.status);
+	return w < 0 ? -1 : f.status;
 }
 
 /* ---- detached, under kapsel-supervise ---- */
@@ -512,6 +624,8 @@ int keng_kill(struct keng *g, const char *id, int sig, kerr *e)
 	}
 	const char *args[] = { "kill", id, name + 3, NULL };
 	int rc = keng_runtime(g, args, true, e);
+	if (rc == 0)
+		keng_event_int(g, id, "kill", "signal", sig);
 	return rc == 0 ? 0 : rc < 0 ? -1 : kerr_wrap(e, "kill %.12s", id);
 }
 
@@ -592,8 +706,12 @@ int keng_stop(struct keng *g, const char *id, int timeout, kerr *e)
 	}
 	/* the holder records the exit; without one we do */
 	if (st.holder > 0 && (kill(st.holder, 0) == 0 || errno == EPERM))
-		return watch(st.holder, 0, e) < 0 ? -1 : 0;
-	return reap_orphan(g, id, &st, e);
+		r = watch(st.holder, 0, e) < 0 ? -1 : 0;
+	else
+		r = reap_orphan(g, id, &st, e);
+	if (r == 0)
+		keng_event(g, id, "stop", NULL, NULL);
+	return r;
 }
 
 int keng_wait(struct keng *g, const char *id, int *code, kerr *e)
@@ -668,7 +786,7 @@ int keng_remove(struct keng *g, const char *id, bool force, bool volumes, kerr *
 	_cleanup_json_ json_object *rec = NULL;
 	if (!vols)
 		return kerr_errno(e, "remove");
-	if (volumes && keng_record(g, id, &rec, &ig) == 0) {
+	if (keng_record(g, id, &rec, &ig) == 0 && volumes) {
 		json_object *ms = kj_get(rec, "Mounts");
 		for (size_t i = 0; ms && i < json_object_array_length(ms); i++) {
 			json_object *m = json_object_array_get_idx(ms, i);
@@ -696,6 +814,8 @@ int keng_remove(struct keng *g, const char *id, bool force, bool volumes, kerr *
 		return kerr_wrap(e, "remove %.12s", id);
 	if (name) /* after the record: until then the name is taken */
 		keng_names_drop(g, name, id);
+	if (rec)
+		keng_event_rec(g, rec, id, "destroy", NULL, NULL);
 	keng_sweep_netns(g);
 	if (keng_volume_remove_anonymous(g, vols, e) < 0)
 		return kerr_wrap(e, "remove %.12s", id);

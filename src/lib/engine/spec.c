@@ -578,9 +578,27 @@ static int healthcheck(const struct keng_opts *o, json_object *cfg, json_object 
 		const char *none[] = { "NONE", NULL };
 		json_object_object_add(hc, "Test", kj_new_strv(none));
 	}
+	if (o->health_on_failure) {
+		static const char *const actions[] = { "none", "kill", "restart", "stop", NULL };
+		bool ok = false;
+		for (const char *const *x = actions; *x; x++)
+			ok |= !strcmp(*x, o->health_on_failure);
+		if (!ok) {
+			json_object_put(hc);
+			return kerr_msg(e, EINVAL, "--health-on-failure %s: not one of none, kill, restart, stop",
+					o->health_on_failure);
+		}
+		/* Podman's field (Docker has none) */
+		json_object_object_add(config, "HealthcheckOnFailureAction",
+				       json_object_new_string(o->health_on_failure));
+	}
 	if (!hc && !o->health_cmd && o->health_interval == KENG_UNSET && o->health_timeout == KENG_UNSET &&
-	    o->health_start_period == KENG_UNSET && o->health_retries < 0)
+	    o->health_start_period == KENG_UNSET && o->health_retries < 0 && o->health_start_interval == KENG_UNSET) {
+		if (o->health_on_failure && strcmp(o->health_on_failure, "none"))
+			return kerr_msg(e, EINVAL, "--health-on-failure %s: no --health-cmd and no image HEALTHCHECK",
+					o->health_on_failure);
 		return 0;
+	}
 	if (!hc)
 		hc = json_object_new_object();
 	if (o->health_cmd) {
@@ -595,6 +613,8 @@ static int healthcheck(const struct keng_opts *o, json_object *cfg, json_object 
 		json_object_object_add(hc, "StartPeriod", json_object_new_int64(o->health_start_period));
 	if (o->health_retries >= 0)
 		json_object_object_add(hc, "Retries", json_object_new_int(o->health_retries));
+	if (o->health_start_interval != KENG_UNSET)
+		json_object_object_add(hc, "StartInterval", json_object_new_int64(o->health_start_interval));
 	if (!kj_get(hc, "Test"))
 		return json_object_put(hc), kerr_msg(e, EINVAL, "--health-*: no --health-cmd and no image HEALTHCHECK");
 	json_object_object_add(config, "Healthcheck", hc);

@@ -368,6 +368,15 @@ static json_object *supervise_json(const struct keng *g, const char *id, const c
 		json_object_object_add(sh, "timeout_ns", json_object_new_int64(to > 0 ? to : 30000000000LL));
 		json_object_object_add(sh, "retries", json_object_new_int64(rt > 0 ? rt : 3));
 		json_object_object_add(sh, "start_period_ns", json_object_new_int64(sp));
+		/* Docker's 5 s between checks while starting in a start period */
+		int64_t si = kj_get_i64(hc, "StartInterval", 0);
+		json_object_object_add(sh, "start_interval_ns",
+				       json_object_new_int64(si > 0   ? si
+							     : sp > 0 ? 5000000000LL
+								      : 0));
+		const char *of = kj_get_str(c, "HealthcheckOnFailureAction");
+		if (of)
+			json_object_object_add(sh, "on_failure", json_object_new_string(of));
 	}
 	json_object_object_add(s, "healthcheck", sh);
 	json_object_object_add(s, "auto_remove", json_object_new_boolean(kj_get_bool(h, "AutoRemove")));
@@ -777,6 +786,7 @@ int keng_create(struct keng *g, const struct keng_opts *o, const struct keng_def
 		if (j.mfd >= 0)
 			close(j.mfd);
 		snprintf(id_out, 65, "%s", id);
+		keng_event(g, id, "create", NULL, NULL);
 	}
 	free(j.tmp);
 	free(j.rootfs);
@@ -826,6 +836,9 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
 	if (keng_record(g, id, &rec, e) < 0 ||
 	    keng_net_renamed(g, id, name, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id, e) < 0)
 		return kerr_wrap(e, "rename %.12s", id);
+	/* Docker's oldName has the '/' */
+	_cleanup_free_ char *slashed_old = kstr_printf("/%s", old ? old : "");
+	keng_event(g, id, "rename", "oldName", slashed_old ? slashed_old : "");
 	return 0;
 }
 
@@ -849,6 +862,7 @@ static void state_of(json_object *s, struct keng_state *st)
 	snprintf(st->started_at, sizeof(st->started_at), "%s", kj_get_str(s, "started_at") ?: "");
 	snprintf(st->finished_at, sizeof(st->finished_at), "%s", kj_get_str(s, "finished_at") ?: "");
 	snprintf(st->error, sizeof(st->error), "%s", kj_get_str(s, "error") ?: "");
+	snprintf(st->hint, sizeof(st->hint), "%s", kj_get_str(s, "hint") ?: "");
 	bool up = !strcmp(st->status, "running") || !strcmp(st->status, "restarting");
 	if (up && !alive(st->holder)) {
 		if (alive(st->pid))
@@ -901,6 +915,8 @@ static int inspect_of(const struct keng *g, const char *id, json_object *rec, js
 	json_object_object_add(s, "Error", json_object_new_string(st.error));
 	json_object_object_add(s, "StartedAt", json_object_new_string(docker_time(st.started_at)));
 	json_object_object_add(s, "FinishedAt", json_object_new_string(docker_time(st.finished_at)));
+	if (st.hint[0]) /* kapsel's own: the flag behind the error it exited on */
+		json_object_object_add(s, "Hint", json_object_new_string(st.hint));
 	if (kj_get(raw, "health")) {
 		json_object *h = kj_get(raw, "health"), *dh = json_object_new_object(), *lg = NULL;
 		json_object_object_add(dh, "Status", json_object_new_string(kj_get_str(h, "status") ?: "starting"));

@@ -402,20 +402,24 @@ int kstore_add(struct kstore *s, struct kstore_pending *p, size_t np, kstore_loa
 		return -1;
 	}
 	free(b.v);
-	struct kstore_image **done = calloc(np ? np : 1, sizeof(*done));
+	/* indexes, not pointers: a later merge may move s->img (realloc) */
+	size_t *done = calloc(np ? np : 1, sizeof(*done));
 	if (!done)
 		return kerr_set(e, ENOMEM, "index");
-	for (size_t i = 0; i < np; i++)
-		if (!(done[i] = merge(s, &p[i], e))) {
+	for (size_t i = 0; i < np; i++) {
+		struct kstore_image *img = merge(s, &p[i], e);
+		if (!img) {
 			free(done);
 			return -1;
 		}
+		done[i] = (size_t)(img - s->img);
+	}
 	if (kstore_commit(s, e) < 0 || kstore_gc(s, e) < 0) {
 		free(done);
 		return -1;
 	}
 	for (size_t i = 0; fn && i < np; i++)
-		fn(ud, done[i], p[i].names);
+		fn(ud, &s->img[done[i]], p[i].names);
 	free(done);
 	return 0;
 }

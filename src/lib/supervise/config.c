@@ -20,6 +20,14 @@ static const char *const restart_table[] = {
 };
 KAPSEL_DEFINE_NAME_TABLE(ksup_restart, enum ksup_restart, restart_table);
 
+static const char *const on_failure_table[] = {
+	[KSUP_ON_FAILURE_NONE] = "none",
+	[KSUP_ON_FAILURE_KILL] = "kill",
+	[KSUP_ON_FAILURE_RESTART] = "restart",
+	[KSUP_ON_FAILURE_STOP] = "stop",
+};
+KAPSEL_DEFINE_NAME_TABLE(ksup_on_failure, enum ksup_on_failure, on_failure_table);
+
 static const char *const known_fields[] = {
 	"id",    "name", "image",   "image_id",    "bundle",       "runtime",     "runtime_root", "tty",
 	"stdin", "log",  "restart", "stop_signal", "stop_timeout", "healthcheck", "auto_remove",  NULL,
@@ -122,9 +130,10 @@ static int parse_health(struct ksup_config *c, struct jctx *j, json_object *h)
 		return 0;
 	if (kj_object(j, h, "healthcheck") < 0)
 		return -1;
-	static const char *const known[] = { "test",    "interval_ns",     "timeout_ns",
-					     "retries", "start_period_ns", "start_interval_ns",
-					     NULL };
+	static const char *const known[] = {
+		"test",       "interval_ns", "timeout_ns", "retries", "start_period_ns", "start_interval_ns",
+		"on_failure", NULL
+	};
 	if (only_fields(j, h, "healthcheck", known) < 0)
 		return -1;
 	char **test = NULL;
@@ -157,14 +166,21 @@ static int parse_health(struct ksup_config *c, struct jctx *j, json_object *h)
 	}
 	if (!c->health.argv)
 		return kerr_set(j->e, ENOMEM, "healthcheck");
-	int64_t startint;
 	if (health_duration(j, h, "interval_ns", KSUP_HEALTH_DEFAULT_INTERVAL_NS, &c->health.interval_ns) < 0 ||
 	    health_duration(j, h, "timeout_ns", KSUP_HEALTH_DEFAULT_TIMEOUT_NS, &c->health.timeout_ns) < 0 ||
 	    health_duration(j, h, "start_period_ns", 0, &c->health.start_period_ns) < 0 ||
-	    health_duration(j, h, "start_interval_ns", 0, &startint) < 0)
+	    health_duration(j, h, "start_interval_ns", 0, &c->health.start_interval_ns) < 0)
 		return -1;
-	if (startint)
-		return kj_fail(j, "healthcheck.start_interval_ns", "not supported yet (leave it 0)");
+	json_object *of = kj_get(h, "on_failure");
+	c->health.on_failure = KSUP_ON_FAILURE_NONE;
+	if (of) {
+		const char *name = json_object_is_type(of, json_type_string) ? json_object_get_string(of) : NULL;
+		int v = ksup_on_failure_from_name(name);
+		if (v < 0)
+			return kj_fail(j, "healthcheck.on_failure", "\"%s\" is not one of none, kill, restart, stop",
+				       name ? name : json_object_to_json_string(of));
+		c->health.on_failure = (enum ksup_on_failure)v;
+	}
 	c->health.retries = 0;
 	if (kj_int64(j, kj_get(h, "retries"), "healthcheck.retries", &c->health.retries) < 0)
 		return -1;

@@ -20,9 +20,15 @@ KAPSEL_DECLARE_NAME_TABLE(ksup_restart, enum ksup_restart);
 #define KSUP_HEALTH_DEFAULT_TIMEOUT_NS (30LL * 1000000000LL)
 #define KSUP_HEALTH_DEFAULT_RETRIES 3
 
+/* --health-on-failure (Podman's): what an unhealthy container gets */
+enum ksup_on_failure { KSUP_ON_FAILURE_NONE, KSUP_ON_FAILURE_KILL, KSUP_ON_FAILURE_RESTART, KSUP_ON_FAILURE_STOP };
+KAPSEL_DECLARE_NAME_TABLE(ksup_on_failure, enum ksup_on_failure);
+
 struct ksup_healthcheck {
 	char **argv; /* NULL: none; ["/bin/sh", "-c", CMD] for CMD-SHELL */
 	int64_t interval_ns, timeout_ns, start_period_ns, retries;
+	int64_t start_interval_ns; /* between probes while starting in the start period; 0: interval_ns */
+	enum ksup_on_failure on_failure;
 };
 
 struct ksup_config {

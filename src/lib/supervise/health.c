@@ -12,6 +12,7 @@
 #include "common/time.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ static void probe_end(struct ksup *s, int code, const char *why)
 		r->output[h->cur_len] = 0;
 	}
 	/* during the start period a failure does not count, a success ends it */
+	enum ksup_health_status was = st->health;
 	int in_start_period = kloop_now() - s->started < (uint64_t)s->c->health.start_period_ns;
 	if (code == 0) {
 		st->failing_streak = 0;
@@ -61,6 +63,39 @@ static void probe_end(struct ksup *s, int code, const char *why)
 			st->health = KSUP_UNHEALTHY;
 	}
 	ksup_save(s);
+	if (st->health == was)
+		return;
+	ksup_event(s, st->health == KSUP_HEALTHY ? "health_status: healthy" : "health_status: unhealthy", NULL, NULL);
+	if (st->health != KSUP_UNHEALTHY)
+		return;
+	/* --health-on-failure */
+	kerr ig;
+	switch (s->c->health.on_failure) {
+	case KSUP_ON_FAILURE_KILL:
+		fprintf(stderr, "kapsel-supervise: %s is unhealthy: killed (--health-on-failure kill)\n", s->c->id);
+		ksup_signal(s, SIGKILL, &ig);
+		break;
+	case KSUP_ON_FAILURE_STOP:
+		fprintf(stderr, "kapsel-supervise: %s is unhealthy: stopped (--health-on-failure stop)\n", s->c->id);
+		ksup_stop(s, s->c->stop_timeout);
+		break;
+	case KSUP_ON_FAILURE_RESTART:
+		fprintf(stderr, "kapsel-supervise: %s is unhealthy: restarted (--health-on-failure restart)\n",
+			s->c->id);
+		ksup_restart_now(s);
+		break;
+	default: break;
+	}
+}
+
+/* The period now: the start interval while starting in the start period. */
+static uint64_t period(struct ksup *s)
+{
+	const struct ksup_healthcheck *hc = &s->c->health;
+	if (hc->start_interval_ns > 0 && s->st.health == KSUP_HEALTH_STARTING &&
+	    kloop_now() - s->started < (uint64_t)hc->start_period_ns)
+		return (uint64_t)hc->start_interval_ns;
+	return (uint64_t)hc->interval_ns;
 }
 
 static int on_probe_exit(struct kloop_source *src, const siginfo_t *si, void *data, kerr *e)
@@ -119,6 +154,11 @@ static int on_interval(struct kloop_source *src, uint64_t exp, void *data, kerr 
 	(void)src, (void)exp, (void)e;
 	struct ksup *s = data;
 	struct ksup_health *h = &s->health;
+	uint64_t want = period(s);
+	if (want != h->period) {
+		h->period = want;
+		kloop_timer_set(h->interval, 0, want, want);
+	}
 	if (h->child || s->phase != KSUP_PHASE_RUNNING)
 		return 0; /* the last probe still runs: Docker skips too */
 	int p[2];
@@ -186,7 +226,7 @@ int ksup_health_start(struct ksup *s, kerr *e)
 		return 0;
 	s->st.health = KSUP_HEALTH_STARTING;
 	s->st.failing_streak = 0;
-	uint64_t iv = (uint64_t)s->c->health.interval_ns;
+	uint64_t iv = h->period = period(s);
 	if (!h->interval) {
 		h->interval = kloop_add_timer(s->loop, 0, iv, iv, on_interval, s, e);
 		return h->interval ? 0 : -1;

@@ -2,6 +2,7 @@
 #ifndef KAPSEL_SUPERVISE_INTERNAL_H
 #define KAPSEL_SUPERVISE_INTERNAL_H
 
+#include "common/hints.h"
 #include "common/loop.h"
 #include "logs/logs.h"
 #include "supervise/status.h"
@@ -30,6 +31,7 @@ struct ksup_health {
 	char cur_start[KTIME_BUFSZ];
 	char cur_out[KSUP_HEALTH_OUTPUT];
 	size_t cur_len;
+	uint64_t period; /* the interval timer's period now */
 };
 
 struct ksup {
@@ -53,15 +55,43 @@ struct ksup {
 	uint64_t started, backoff; /* CLOCK_MONOTONIC ns of the last start; the last delay */
 	char *iobuf;
 	struct ksup_health health;
+	int force_restart; /* --health-on-failure restart: again whatever the policy */
+	/* journal.c: the events, the hints */
+	char *events_root; /* ROOT of ROOT/events.log, NULL: no journal */
+	struct khint_tail tail_out, tail_err;
+	struct khint_ctx hint_ctx;
+	/* oom.c */
+	int oom_fd;
+	struct kloop_source *oom_src;
+	char oom_file[PATH_MAX]; /* memory.events or memory.oom_control; "": none */
+	uint64_t oom_seen;
 };
 
 void ksup_save(struct ksup *s);
 int ksup_signal(struct ksup *s, int sig, kerr *e);
 void ksup_stop(struct ksup *s, int64_t timeout);
+/* Stop the run as ksup_stop would, then start it again whatever the policy. */
+void ksup_restart_now(struct ksup *s);
 
 /* health.c: checks begin with a run (status "starting") and end with it */
 int ksup_health_start(struct ksup *s, kerr *e);
 void ksup_health_stop(struct ksup *s);
+
+/* journal.c: an event of the container in ROOT/events.log, with one more
+ * attribute KEY=VALUE (KEY may be NULL) */
+void ksup_journal_open(struct ksup *s);
+void ksup_journal_close(struct ksup *s);
+void ksup_event(struct ksup *s, const char *action, const char *key, const char *value);
+void ksup_event_int(struct ksup *s, const char *action, const char *key, long long value);
+/* st.hint from the tails of the output and the bundle's config.json,
+ * after a non-zero exit */
+void ksup_hint_compute(struct ksup *s);
+
+/* oom.c: watch the memory cgroup of PID for OOM kills; check reads the
+ * counter now (an "oom" event and oom_killed when it rose) */
+void ksup_oom_watch(struct ksup *s, pid_t pid);
+void ksup_oom_check(struct ksup *s);
+void ksup_oom_stop(struct ksup *s);
 
 /* ctl.c */
 int ksup_ctl_open(struct ksup *s, kerr *e);

@@ -152,6 +152,7 @@ static int on_output(struct kloop_source *src, int fd, uint32_t revents, void *d
 		return 0;
 	}
 	klogs_feed(s->logs, which, s->iobuf, (size_t)n);
+	khint_tail_add(which == KLOGS_STDERR ? &s->tail_err : &s->tail_out, s->iobuf, (size_t)n);
 	ksup_attach_output(s, which, s->iobuf, (size_t)n);
 	return 0;
 }
@@ -296,7 +297,11 @@ static int launch(struct ksup *s, kerr *e)
 	s->st.state = KSUP_RUNNING;
 	s->st.pid = pid;
 	s->st.exit_code = 0;
+	s->st.oom_killed = false;
 	s->st.error[0] = 0;
+	s->st.hint[0] = 0;
+	s->tail_out.len = s->tail_err.len = 0;
+	ksup_oom_watch(s, pid);
 	s->st.finished_at[0] = 0;
 	now(s->st.started_at);
 	s->started = kloop_now();
@@ -304,6 +309,7 @@ static int launch(struct ksup *s, kerr *e)
 	if (ksup_health_start(s, e) < 0)
 		goto fail;
 	ksup_save(s);
+	ksup_event(s, "start", NULL, NULL);
 	return 0;
 fail:
 	undo_launch(s);
@@ -345,6 +351,8 @@ static void done(struct ksup *s)
 	if (!s->st.finished_at[0])
 		now(s->st.finished_at);
 	ksup_save(s);
+	if (s->stopping && !s->aborted)
+		ksup_event(s, "stop", NULL, NULL);
 	ksup_ctl_done(s);
 	kloop_exit(s->loop, 0);
 }
@@ -355,6 +363,7 @@ static int on_restart(struct kloop_source *src, uint64_t exp, void *data, kerr *
 	struct ksup *s = data;
 	s->st.restart_count++;
 	s->restarts++;
+	ksup_event(s, "restart", NULL, NULL);
 	kerr le;
 	if (launch(s, &le) < 0) {
 		s->st.state = KSUP_DEAD;
@@ -375,17 +384,31 @@ static void finish_run(struct ksup *s)
 	s->child_src = NULL;
 	close_fd(&s->in_fd);
 	ksup_attach_end(s);
+	/* the cgroup goes with the runtime's delete: its OOM count first */
+	ksup_oom_check(s);
+	ksup_oom_stop(s);
+	ksup_hint_compute(s);
+	if (s->st.hint[0])
+		fprintf(stderr, "kapsel-supervise: %s exited with %d; %s\n", s->c->id, s->st.exit_code, s->st.hint);
 	kerr e;
 	if (runtime(s, -1, -1, -1, &e, "delete", "--force", s->c->id, NULL) < 0)
 		set_error(s, "%s", e.msg);
+	/* "die" once status.json says what follows (as Docker's, after the state) */
 	if (s->aborted) {
 		s->st.state = KSUP_DEAD;
 		set_error(s, "the start was abandoned: the process that started the supervisor went away");
+		ksup_save(s);
+		ksup_event_int(s, "die", "exitCode", s->st.exit_code);
 		done(s);
 		return;
 	}
 	uint64_t ran = kloop_now() - s->started;
-	if (!ksup_should_restart(s->c, s->st.exit_code, s->restarts, s->stopping)) {
+	int again = s->force_restart && !s->stopping;
+	s->force_restart = 0;
+	if (!again && !ksup_should_restart(s->c, s->st.exit_code, s->restarts, s->stopping)) {
+		s->st.state = KSUP_EXITED;
+		ksup_save(s);
+		ksup_event_int(s, "die", "exitCode", s->st.exit_code);
 		done(s);
 		return;
 	}
@@ -393,6 +416,7 @@ static void finish_run(struct ksup *s)
 	s->st.state = KSUP_RESTARTING;
 	s->phase = KSUP_PHASE_RESTARTING;
 	ksup_save(s);
+	ksup_event_int(s, "die", "exitCode", s->st.exit_code);
 	if (!s->restart_timer) {
 		s->restart_timer = kloop_add_timer(s->loop, 0, s->backoff, 0, on_restart, s, &e);
 		if (!s->restart_timer) {
@@ -441,8 +465,8 @@ static int on_kill_timer(struct kloop_source *src, uint64_t exp, void *data, ker
 	(void)src, (void)exp, (void)e;
 	struct ksup *s = data;
 	kerr ig;
-	if (s->child_src)
-		kloop_child_signal(s->child_src, SIGKILL, &ig);
+	if (s->child_src && kloop_child_signal(s->child_src, SIGKILL, &ig) == 0)
+		ksup_event_int(s, "kill", "signal", SIGKILL);
 	return 0;
 }
 
@@ -450,8 +474,13 @@ int ksup_signal(struct ksup *s, int sig, kerr *e)
 {
 	if (s->phase != KSUP_PHASE_RUNNING || !s->child_src)
 		return kerr_msg(e, ESRCH, "container %s is not running", s->c->id);
-	return kloop_child_signal(s->child_src, sig, e);
+	if (kloop_child_signal(s->child_src, sig, e) < 0)
+		return -1;
+	ksup_event_int(s, "kill", "signal", sig);
+	return 0;
 }
+
+static void terminate(struct ksup *s, int64_t timeout);
 
 void ksup_stop(struct ksup *s, int64_t timeout)
 {
@@ -461,11 +490,23 @@ void ksup_stop(struct ksup *s, int64_t timeout)
 		done(s);
 		return;
 	}
+	terminate(s, timeout);
+}
+
+void ksup_restart_now(struct ksup *s)
+{
+	s->force_restart = 1;
+	terminate(s, s->c->stop_timeout);
+}
+
+/* The stop signal, SIGKILL after TIMEOUT seconds. */
+static void terminate(struct ksup *s, int64_t timeout)
+{
 	if (s->phase != KSUP_PHASE_RUNNING)
 		return; /* it is ending already */
 	kerr ig;
-	if (timeout > 0)
-		kloop_child_signal(s->child_src, s->c->stop_signal, &ig);
+	if (timeout > 0 && kloop_child_signal(s->child_src, s->c->stop_signal, &ig) == 0)
+		ksup_event_int(s, "kill", "signal", s->c->stop_signal);
 	if (!s->kill_timer)
 		s->kill_timer =
 			kloop_add_timer(s->loop, 0, (uint64_t)timeout * KLOOP_NSEC_PER_SEC, 0, on_kill_timer, s, &ig);
@@ -530,7 +571,8 @@ int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, ker
 			  .out_fd = -1,
 			  .err_fd = -1,
 			  .in_fd = -1,
-			  .ctl_fd = -1 };
+			  .ctl_fd = -1,
+			  .oom_fd = -1 };
 	int r = -1;
 	snprintf(s.runtime_log, sizeof(s.runtime_log), "%s/runtime.log", dir);
 	signal(SIGPIPE, SIG_IGN);
@@ -544,6 +586,7 @@ int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, ker
 		had = 0;
 	s.st.supervisor_pid = getpid();
 	s.st.state = KSUP_CREATED;
+	ksup_journal_open(&s);
 	s.iobuf = malloc(KSUP_IOBUF);
 	if (!s.iobuf) {
 		kerr_set(e, ENOMEM, "supervise %s", c->id);
@@ -595,6 +638,7 @@ int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, ker
 	}
 	ksup_ctl_close(&s);
 	if (r >= 0 && c->auto_remove) {
+		ksup_event(&s, "destroy", NULL, NULL);
 		klogs_close(steal_ptr(s.logs));
 		if (chdir("/") == 0)
 			auto_remove(&s);
@@ -605,8 +649,10 @@ out:
 	close_fd(&s.err_fd);
 	close_fd(&s.in_fd);
 	close_fd(&s.hs_fd);
+	ksup_oom_stop(&s);
 	kloop_free(s.loop);
 	klogs_close(s.logs);
+	ksup_journal_close(&s);
 	free(s.iobuf);
 	if (r < 0)
 		kerr_wrap(e, "supervise %s", c->id);

@@ -66,6 +66,7 @@ int ksup_status_write(const char *dir, const struct ksup_status *st, kerr *e)
 	jsonw_key_int(&w, "log_dropped_lines", (int64_t)st->log_dropped_lines);
 	jsonw_key_int(&w, "log_dropped_bytes", (int64_t)st->log_dropped_bytes);
 	key_time(&w, "error", st->error);
+	key_time(&w, "hint", st->hint);
 	jsonw_obj_close(&w);
 	jsonw_raw(&w, "\n");
 	int r;

@@ -35,6 +35,7 @@ struct ksup_status {
 	int64_t restart_count;
 	uint64_t log_dropped_lines, log_dropped_bytes;
 	char error[1024];               /* "" (null) when there is none */
+	char hint[512];                 /* common/hints.h after a non-zero exit; "" (null): none */
 	enum ksup_health_status health; /* NONE: no health check (null) */
 	int64_t failing_streak;
 	struct ksup_health_result health_log[KSUP_HEALTH_LOG]; /* oldest first */

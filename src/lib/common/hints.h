@@ -3,16 +3,17 @@
  * read-only root, EACCES from the non-root user or the noexec /tmp, EPERM
  * from the dropped capabilities) gets one line naming the flag that lifts
  * that default.  Read from the last bytes the container wrote (its stderr,
- * else its stdout), by the supervisor at exit; shown by `kapsel run`,
- * `kapsel start -a`, `inspect` (State.Error) and `kapsel logs`. */
-#ifndef KAPSEL_SUPERVISE_HINTS_H
-#define KAPSEL_SUPERVISE_HINTS_H
+ * else its stdout), by the supervisor at exit (status.json "hint", its
+ * supervise.log) and by a foreground `kapsel run` (printed, and in
+ * status.json); `kapsel inspect` shows it as State.Hint. */
+#ifndef KAPSEL_HINTS_H
+#define KAPSEL_HINTS_H
 #include <stddef.h>
 
-#define KSUP_HINT_TAIL 4096 /* how many of the last bytes are read */
+#define KHINT_TAIL 4096 /* how many of the last bytes are read */
 
 /* What the hints need of the container beyond its output. */
-struct ksup_hint_ctx {
+struct khint_ctx {
 	int exit_code;
 	unsigned uid;      /* the process's uid inside the container */
 	int read_only;     /* root filesystem read-only */
@@ -23,16 +24,16 @@ struct ksup_hint_ctx {
  * not NUL-terminated), or NULL when there is none: exit code 0, or no
  * line that names a trap.  The latest matching line decides.  The text
  * is static. */
-const char *ksup_hint(const char *tail, size_t n, const struct ksup_hint_ctx *c);
+const char *khint(const char *tail, size_t n, const struct khint_ctx *c);
 
-/* A ring of the last KSUP_HINT_TAIL bytes of a stream. */
-struct ksup_tail {
-	char buf[KSUP_HINT_TAIL];
-	size_t len;  /* bytes held, <= KSUP_HINT_TAIL */
+/* A ring of the last KHINT_TAIL bytes of a stream. */
+struct khint_tail {
+	char buf[KHINT_TAIL];
+	size_t len;  /* bytes held, <= KHINT_TAIL */
 	size_t head; /* where the next byte goes */
 };
-void ksup_tail_add(struct ksup_tail *t, const char *p, size_t n);
-/* The bytes held, oldest first, into OUT (KSUP_HINT_TAIL bytes); returns
+void khint_tail_add(struct khint_tail *t, const char *p, size_t n);
+/* The bytes held, oldest first, into OUT (KHINT_TAIL bytes); returns
  * how many. */
-size_t ksup_tail_get(const struct ksup_tail *t, char *out);
+size_t khint_tail_get(const struct khint_tail *t, char *out);
 #endif

@@ -3,7 +3,7 @@
  * C library's strerror and common tools print them) and the flag that
  * lifts the default behind it.  Lines are read from the last one back:
  * the error nearest the exit is the one that ended the program. */
-#include "supervise/hints.h"
+#include "hints.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -63,7 +63,7 @@ static bool has(const char *hay, size_t n, const char *needle)
 	return false;
 }
 
-static bool applies(const struct rule *r, const struct ksup_hint_ctx *c)
+static bool applies(const struct rule *r, const struct khint_ctx *c)
 {
 	switch (r->when) {
 	case READ_ONLY:
@@ -77,7 +77,7 @@ static bool applies(const struct rule *r, const struct ksup_hint_ctx *c)
 	}
 }
 
-static const char *line_hint(const char *l, size_t n, const struct ksup_hint_ctx *c)
+static const char *line_hint(const char *l, size_t n, const struct khint_ctx *c)
 {
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
 		const struct rule *r = &rules[i];
@@ -92,7 +92,7 @@ static const char *line_hint(const char *l, size_t n, const struct ksup_hint_ctx
 	return NULL;
 }
 
-const char *ksup_hint(const char *tail, size_t n, const struct ksup_hint_ctx *c)
+const char *khint(const char *tail, size_t n, const struct khint_ctx *c)
 {
 	if (c->exit_code == 0 || !tail)
 		return NULL;
@@ -109,25 +109,25 @@ const char *ksup_hint(const char *tail, size_t n, const struct ksup_hint_ctx *c)
 	return NULL;
 }
 
-void ksup_tail_add(struct ksup_tail *t, const char *p, size_t n)
+void khint_tail_add(struct khint_tail *t, const char *p, size_t n)
 {
-	if (n >= KSUP_HINT_TAIL) {
-		memcpy(t->buf, p + n - KSUP_HINT_TAIL, KSUP_HINT_TAIL);
-		t->len = KSUP_HINT_TAIL;
+	if (n >= KHINT_TAIL) {
+		memcpy(t->buf, p + n - KHINT_TAIL, KHINT_TAIL);
+		t->len = KHINT_TAIL;
 		t->head = 0;
 		return;
 	}
-	size_t first = KSUP_HINT_TAIL - t->head < n ? KSUP_HINT_TAIL - t->head : n;
+	size_t first = KHINT_TAIL - t->head < n ? KHINT_TAIL - t->head : n;
 	memcpy(t->buf + t->head, p, first);
 	memcpy(t->buf, p + first, n - first);
-	t->head = (t->head + n) % KSUP_HINT_TAIL;
-	t->len = t->len + n > KSUP_HINT_TAIL ? KSUP_HINT_TAIL : t->len + n;
+	t->head = (t->head + n) % KHINT_TAIL;
+	t->len = t->len + n > KHINT_TAIL ? KHINT_TAIL : t->len + n;
 }
 
-size_t ksup_tail_get(const struct ksup_tail *t, char *out)
+size_t khint_tail_get(const struct khint_tail *t, char *out)
 {
-	size_t start = (t->head + KSUP_HINT_TAIL - t->len) % KSUP_HINT_TAIL;
-	size_t first = KSUP_HINT_TAIL - start < t->len ? KSUP_HINT_TAIL - start : t->len;
+	size_t start = (t->head + KHINT_TAIL - t->len) % KHINT_TAIL;
+	size_t first = KHINT_TAIL - start < t->len ? KHINT_TAIL - start : t->len;
 	memcpy(out, t->buf + start, first);
 	memcpy(out + first, t->buf, t->len - first);
 	return t->len;
