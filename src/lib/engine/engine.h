@@ -94,6 +94,10 @@ struct keng_opts {
 	int64_t health_interval, health_timeout, health_start_period; /* ns, KENG_UNSET */
 	int health_retries;                                           /* -1 */
 	int no_healthcheck;
+	/* logs: Docker's --log-driver and --log-opt KEY=VALUE (the supervisor
+	 * checks them, docs/supervise.md) */
+	const char *log_driver; /* NULL: kapsel.conf's */
+	char **log_opts;
 };
 
 struct keng; /* the container store, locked */

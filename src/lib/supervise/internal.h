@@ -53,6 +53,8 @@ struct ksup {
 	uint64_t started, backoff; /* CLOCK_MONOTONIC ns of the last start; the last delay */
 	char *iobuf;
 	struct ksup_health health;
+	int logs_paused, log_save_armed; /* a remote log: reads stopped; counters to save */
+	struct kloop_source *log_save_timer;
 };
 
 void ksup_save(struct ksup *s);
