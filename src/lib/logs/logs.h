@@ -126,6 +126,10 @@ int klogs_attach(struct klogs *l, struct kloop *loop, klogs_event_fn fn, void *d
 /* mode=blocking and max-buffer-size waiting: stop reading the container
  * until KLOGS_EV_ROOM.  (Fed anyway, what does not fit is dropped.) */
 bool klogs_full(const struct klogs *l);
+/* The container is done: send what a remote driver still holds (blocking,
+ * while the receiver takes it, 10 s at most), drop the rest.  True when
+ * that dropped lines (the counters changed).  klogs_close does it too. */
+bool klogs_drain(struct klogs *l);
 /* Bytes waiting to be sent. */
 size_t klogs_queued(const struct klogs *l);
 /* Feed bytes read from stream S. */

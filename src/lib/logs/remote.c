@@ -9,7 +9,8 @@
  * 5 s; fluentd: fluentd-retry-wait doubling to 60 s, at most
  * fluentd-max-retries times in a row before what waits is dropped).
  * Nothing here ever blocks the loop: stop and kill are answered whatever
- * the receiver does.  At close, what is still queued gets at most 1 s.
+ * the receiver does.  When the supervisor is done, klogs_drain sends what
+ * is left while it moves, 10 s at most.
  *
  * tcp+tls runs through kapsel-log-tls (src/supervise/log_tls.c), a relay
  * on a socketpair: the supervisor is linked statically and OpenSSL linked
@@ -38,7 +39,8 @@
 #define BACKOFF_FIRST (100 * KLOOP_NSEC_PER_MSEC)
 #define BACKOFF_MAX (5 * KLOOP_NSEC_PER_SEC)
 #define FLUENTD_BACKOFF_MAX (60 * KLOOP_NSEC_PER_SEC)
-#define CLOSE_BUDGET_MS 1000
+#define DRAIN_STALL KLOOP_NSEC_PER_SEC
+#define DRAIN_MAX (10 * KLOOP_NSEC_PER_SEC)
 /* mode=blocking: what may pile up past max-buffer-size while the caller
  * does not stop reading (a container that exited, its pipes drained) */
 #define BLOCKING_SLACK (256 * 1024)
@@ -408,18 +410,25 @@ static int stream_kind(enum klogs_transport t)
 	return t == KLOGS_T_UNIX || t == KLOGS_T_TCP || t == KLOGS_T_TLS;
 }
 
-static void disconnect(struct klogs_remote *r)
+/* GRACEFUL: the TLS relay is left to carry what it holds and end at our
+ * EOF (its writes time out), else it is killed */
+static void disconnect_how(struct klogs_remote *r, int graceful)
 {
 	kloop_remove(r->io);
 	r->io = NULL;
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;
-	if (r->relay > 0)
+	if (r->relay > 0 && !graceful)
 		kill(r->relay, SIGKILL); /* reaped by the caller's SIGCHLD handling */
 	r->relay = 0;
 	r->conn = KLOGS_DOWN;
 	r->q.off = 0; /* a message cut short goes again whole */
+}
+
+static void disconnect(struct klogs_remote *r)
+{
+	disconnect_how(r, 0);
 }
 
 static void pump(struct klogs *l);
@@ -651,13 +660,22 @@ static int connect_start(struct klogs *l, int initial, kerr *e)
 		}
 		if (g)
 			return kerr_msg(e, ENOENT, "resolve %s: %s", a->host, gai_strerror(g));
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		/* the first connect (before the container starts) waits up to
+		 * 5 s, so a receiver that is not there fails the start clearly */
+		fd = socket(ai->ai_family, ai->ai_socktype | (initial ? 0 : SOCK_NONBLOCK) | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			freeaddrinfo(ai);
 			return kerr_errno(e, "socket");
 		}
+		struct timeval tv = { CONNECT_TIMEOUT / KLOOP_NSEC_PER_SEC, 0 };
+		if (initial)
+			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+		if (rc < 0 && initial && errno == EINPROGRESS)
+			errno = ETIMEDOUT;
 		freeaddrinfo(ai);
+		if (initial)
+			fcntl(fd, F_SETFL, O_NONBLOCK);
 		if (rc < 0 && errno != EINPROGRESS) {
 			int err = errno;
 			close(fd);
@@ -825,21 +843,27 @@ void klogs_remote_write(struct klogs *l, enum klogs_stream s, const char *p, siz
 		r->full = true;
 }
 
-void klogs_remote_close(struct klogs *l)
+/* What is still queued when the supervisor is done: sent blocking, while
+ * it moves (a send that takes nothing for 1 s ends it) and for 10 s at
+ * most; the rest is dropped, counted.  The container is done by then:
+ * stop and wait were answered before. */
+bool klogs_drain(struct klogs *l)
 {
-	struct klogs_remote *r = l->r;
-	/* what is queued gets at most CLOSE_BUDGET_MS, blocking, then goes */
-	if (r->conn == KLOGS_UP && r->q.nrec) {
+	struct klogs_remote *r = l ? l->r : NULL;
+	if (!r || !r->q.nrec)
+		return false;
+	uint64_t before = l->dropped_lines;
+	if (r->conn == KLOGS_UP) {
 		kloop_remove(r->io);
 		r->io = NULL;
 		int fl = fcntl(r->fd, F_GETFL);
 		fcntl(r->fd, F_SETFL, fl & ~O_NONBLOCK);
-		uint64_t deadline = kloop_now() + CLOSE_BUDGET_MS * KLOOP_NSEC_PER_MSEC;
+		uint64_t deadline = kloop_now() + DRAIN_MAX;
 		while (r->q.nrec) {
 			uint64_t now = kloop_now();
 			if (now >= deadline)
 				break;
-			uint64_t left = deadline - now;
+			uint64_t left = deadline - now < DRAIN_STALL ? deadline - now : DRAIN_STALL;
 			struct timeval tv = { (time_t)(left / KLOOP_NSEC_PER_SEC),
 					      (suseconds_t)(left % KLOOP_NSEC_PER_SEC / 1000) };
 			setsockopt(r->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -856,11 +880,19 @@ void klogs_remote_close(struct klogs *l)
 			if (r->q.off >= n || !stream_kind(l->cfg.addr.t))
 				q_pop(&r->q);
 		}
+		fcntl(r->fd, F_SETFL, fl);
 	}
-	r->fn = NULL;
 	q_drop_all(l);
+	return l->dropped_lines != before;
+}
+
+void klogs_remote_close(struct klogs *l)
+{
+	struct klogs_remote *r = l->r;
+	r->fn = NULL;
+	klogs_drain(l);
 	kloop_remove(r->timer);
-	disconnect(r);
+	disconnect_how(r, r->conn == KLOGS_UP);
 	free(r->q.buf);
 	free(r->scratch);
 	free(r);

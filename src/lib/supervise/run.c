@@ -640,6 +640,8 @@ int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, ker
 		ksup_save(&s);
 	}
 	ksup_ctl_close(&s);
+	if (klogs_drain(s.logs) && !c->auto_remove) /* what a remote log still held, after stop/wait got their answer */
+		ksup_save(&s);
 	if (r >= 0 && c->auto_remove) {
 		klogs_close(steal_ptr(s.logs));
 		if (chdir("/") == 0)
