@@ -9,6 +9,7 @@ drops counted in inspect (non-blocking), the container held back
 (blocking), and stop within 2 s either way."""
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -111,7 +112,7 @@ class Rsyslog:
 module(load="imuxsock" SysSock.Use="off")
 input(type="imuxsock" Socket="{self.sock}" UseSpecialParser="off" UsePIDFromSystem="off")
 module(load="imudp")
-input(type="imudp" address="127.0.0.1" port="{self.udp}")
+input(type="imudp" address="127.0.0.1" port="{self.udp}" rcvbufSize="16m")
 module(load="imtcp")
 input(type="imtcp" address="127.0.0.1" port="{self.tcp}")
 template(name="t" type="string" string="%syslogfacility%|%syslogseverity%|%app-name%|%procid%|%msgid%|%hostname%|%msg%\\n")
@@ -521,8 +522,8 @@ def test_non_blocking_drops_and_counts(k):
 def test_blocking_holds_the_container_back_and_loses_nothing(k):
     pytest.importorskip("msgpack")
     r = FluentReceiver(read=False)
-    cid = k.run(["--log-driver", "fluentd", "--log-opt", f"fluentd-address=127.0.0.1:{r.port}", "--log-opt",
-                 "max-buffer-size=64k"], "yes 0123456789 | head -n 200000; echo flood-done")
+    cid = k.run(["--log-driver", "fluentd", "--log-opt", f"fluentd-address=127.0.0.1:{r.port}"],
+                "yes 0123456789 | head -n 200000; echo flood-done")
     # the receiver reads nothing: the container cannot get far
     w = subprocess.Popen([KAPSEL, "--root", k.root, "--config", CONF, "wait", cid], stdout=subprocess.PIPE)
     with pytest.raises(subprocess.TimeoutExpired):
@@ -568,6 +569,13 @@ def test_kill_is_quick_with_a_stuck_syslog(k, tmp_path):
     w = subprocess.Popen([KAPSEL, "--root", k.root, "--config", CONF, "wait", cid], stdout=subprocess.PIPE)
     with pytest.raises(subprocess.TimeoutExpired):
         w.wait(1)
+    # held back, not buffering what the container writes: 64 KiB queued
+    # and the rest of one 16 KiB read (here ~200 KiB of messages)
+    with open(os.path.join(k.root, "containers", cid, "status.json")) as f:
+        sup = json.load(f)["supervisor_pid"]
+    with open(f"/proc/{sup}/status") as f:
+        rss = int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
+    assert rss <= 2048, f"kapsel-supervise uses {rss} kB"
     t = time.monotonic()
     k.out("kill", cid)
     assert w.communicate(timeout=10)[0].strip() == b"137"

@@ -23,9 +23,10 @@
  *
  * The remote drivers (remote.c) queue encoded messages and send them from
  * the caller's event loop (klogs_attach), reconnecting with a back-off.
- * mode=blocking (default): while more than max-buffer-size waits, the
- * caller stops reading the container (klogs_full), which back-pressures
- * it.  mode=non-blocking: what does not fit in max-buffer-size is dropped.
+ * mode=blocking (default): while more than 64 KiB waits, the caller stops
+ * reading the container (klogs_full), which back-pressures it.
+ * mode=non-blocking (and fluentd-async): what does not fit in
+ * max-buffer-size is dropped.
  *
  * A write that fails (a full disk) or a message dropped loses that piece:
  * it is counted in dropped_lines/dropped_bytes, never a crash and never a
@@ -81,7 +82,7 @@ struct klogs_config {
 	int64_t max_size; /* bytes; -1: never rotate */
 	int64_t max_file; /* files kept, the current one included (>= 1) */
 	bool non_blocking;
-	int64_t max_buffer_size; /* bytes waiting at most (both modes) */
+	int64_t max_buffer_size; /* non-blocking: bytes waiting at most */
 	/* remote drivers */
 	struct klogs_addr addr;
 	char *tag; /* template: {{.ID}} {{.FullID}} {{.Name}} {{.ImageName}} {{.ImageID}} {{.ImageFullID}} {{.DaemonName}} */
@@ -123,7 +124,7 @@ typedef void (*klogs_event_fn)(struct klogs *l, enum klogs_event ev, void *data)
  * is an error, but for fluentd-async) and from then on reconnects with a
  * back-off.  File drivers need nothing (0). */
 int klogs_attach(struct klogs *l, struct kloop *loop, klogs_event_fn fn, void *data, kerr *e);
-/* mode=blocking and max-buffer-size waiting: stop reading the container
+/* mode=blocking and 64 KiB waiting: stop reading the container
  * until KLOGS_EV_ROOM.  (Fed anyway, what does not fit is dropped.) */
 bool klogs_full(const struct klogs *l);
 /* The container is done: send what a remote driver still holds (blocking,

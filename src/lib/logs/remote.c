@@ -41,9 +41,13 @@
 #define FLUENTD_BACKOFF_MAX (60 * KLOOP_NSEC_PER_SEC)
 #define DRAIN_STALL KLOOP_NSEC_PER_SEC
 #define DRAIN_MAX (10 * KLOOP_NSEC_PER_SEC)
-/* mode=blocking: what may pile up past max-buffer-size while the caller
- * does not stop reading (a container that exited, its pipes drained) */
-#define BLOCKING_SLACK (256 * 1024)
+/* mode=blocking: the caller stops reading past 64 KiB queued (Docker
+ * ignores max-buffer-size there: its copier waits on the driver).  What
+ * may pile up past that: the rest of one read (16 KiB of empty lines is
+ * ~2 MiB of messages), or what a container that exited left in its pipes
+ * (drained without waiting, sent by klogs_drain) */
+#define BLOCKING_QUEUE (64 * 1024)
+#define BLOCKING_SLACK (4 * 1024 * 1024)
 
 static const char *const format_table[] = {
 	[KLOGS_RFC5424] = "rfc5424",
@@ -725,6 +729,17 @@ static int send_front(struct klogs *l)
 	}
 }
 
+/* non-blocking, or fluentd-async: never hold the container back */
+static bool never_waits(const struct klogs_config *c)
+{
+	return c->non_blocking || (c->driver == KLOGS_FLUENTD && c->async);
+}
+
+static size_t high_water(const struct klogs_config *c)
+{
+	return never_waits(c) ? (size_t)c->max_buffer_size : BLOCKING_QUEUE;
+}
+
 static void pump(struct klogs *l)
 {
 	struct klogs_remote *r = l->r;
@@ -742,7 +757,7 @@ static void pump(struct klogs *l)
 	}
 	if (r->conn == KLOGS_UP)
 		want(r, stream_kind(l->cfg.addr.t) ? EPOLLIN : 0);
-	if (r->full && r->q.len <= (size_t)l->cfg.max_buffer_size / 2) {
+	if (r->full && r->q.len <= high_water(&l->cfg) / 2) {
 		r->full = false;
 		if (r->fn)
 			r->fn(l, KLOGS_EV_ROOM, r->data);
@@ -832,8 +847,8 @@ void klogs_remote_write(struct klogs *l, enum klogs_stream s, const char *p, siz
 	size_t len = c->driver == KLOGS_SYSLOG	 ? klogs_syslog_encode(r->scratch, KLOGS_MSG_MAX, c, &m)
 		     : c->driver == KLOGS_JOURNALD ? klogs_journald_encode(r->scratch, KLOGS_MSG_MAX, &m)
 						   : klogs_fluentd_encode(r->scratch, KLOGS_MSG_MAX, c, &m);
-	size_t max = (size_t)c->max_buffer_size;
-	bool never_wait = c->non_blocking || (c->driver == KLOGS_FLUENTD && c->async);
+	bool never_wait = never_waits(c);
+	size_t max = high_water(c);
 	if (r->q.len + len + 8 > max + (never_wait ? 0 : BLOCKING_SLACK) || q_push(&r->q, r->scratch, len, n) < 0) {
 		dropped(l, 1, n);
 		return;
