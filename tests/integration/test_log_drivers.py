@@ -515,6 +515,18 @@ def test_non_blocking_drops_and_counts(k):
     assert k.out("wait", cid, timeout=30).strip() == "0"
     drop = k.inspect(cid)["State"]["LogDropped"]
     assert drop["Lines"] > 100000 and drop["Bytes"] >= (drop["Lines"] - 1) * 40, drop
+    # while the container runs: status.json has the counters within a second
+    cid = k.run(["--log-driver", "fluentd", "--log-opt", f"fluentd-address=127.0.0.1:{r.port}", "--log-opt",
+                 "mode=non-blocking"], "yes 0123456789 | head -n 400000; exec sleep 60")
+    status = os.path.join(k.root, "containers", cid, "status.json")
+
+    def dropped():
+        with open(status) as f:
+            return json.load(f)["log_dropped_lines"] > 10000
+    assert _inotify_wait(status, 0x80 | 0x8, dropped, 20), k.suplog(cid)
+    state = k.inspect(cid)["State"]
+    assert state["Running"] and state["LogDropped"]["Lines"] > 10000, state
+    k.out("rm", "-f", cid)
     r.reading.set()
     r.close()
 
