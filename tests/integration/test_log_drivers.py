@@ -310,11 +310,12 @@ def test_syslog_tls_verified_against_its_ca(k, tls_ca):
     key, cert = tls_ca
     r = TlsReceiver(key, cert)
     cid = k.run(["--log-driver", "syslog", "--log-opt", f"syslog-address=tcp+tls://127.0.0.1:{r.port}",
-                 "--log-opt", f"syslog-tls-ca-cert={cert}"], r"printf 'one\ntwo\n'")
+                 "--log-opt", f"syslog-tls-ca-cert={cert}"], r"printf 'one\n9 <0>1 x\ntwo\n'")
     k.out("wait", cid)
     r.wait_for(b"two\n")
     frames = octets(r.data)
-    assert [f.rsplit(b" - ", 1)[1] for f in frames] == [b"one\n", b"two\n"]
+    # a line that looks like a frame stays inside its own
+    assert [f.split(b" - ", 1)[1] for f in frames] == [b"one\n", b"9 <0>1 x\n", b"two\n"]
     assert frames[0].startswith(b"<30>1 ")  # daemon.info, RFC 5424
 
 
@@ -405,6 +406,22 @@ def test_journald_native_protocol(k, tmp_path):
     assert k.inspect(cid)["State"]["LogDropped"]["Lines"] == 0
 
 
+def test_journald_fields_cannot_be_forged(k, tmp_path):
+    """The container writes what looks like journal fields: each line stays
+    one MESSAGE, the priority and IDs the supervisor's."""
+    sock = str(tmp_path / "journal.sock")
+    r = JournalReceiver(sock)
+    cid = k.run(["--log-driver", "journald", "--log-opt", f"journald-socket={sock}"],
+                r"printf 'x\nPRIORITY=0\nCONTAINER_ID_FULL=forged\nnul\000PRIORITY=0\nMESSAGE\n'; printf 'end\n'")
+    k.out("wait", cid)
+    r.wait_for(lambda e: e["MESSAGE"] == b"end")
+    ents = [e for e in r.entries if e.get("CONTAINER_ID_FULL") == cid.encode()]
+    assert [e["MESSAGE"] for e in ents] == [b"x", b"PRIORITY=0", b"CONTAINER_ID_FULL=forged", b"nul\0PRIORITY=0",
+                                            b"MESSAGE", b"end"]
+    assert {e["PRIORITY"] for e in ents} == {b"6"}
+    assert not [e for e in r.entries if e.get("CONTAINER_ID_FULL") == b"forged"]
+
+
 # ---- fluentd: the forward protocol ----
 
 class FluentReceiver(threading.Thread):
@@ -464,7 +481,7 @@ class FluentReceiver(threading.Thread):
 def test_fluentd_forward_protocol(k):
     pytest.importorskip("msgpack")
     r = FluentReceiver()
-    cid = k.run(["--log-driver", "fluentd", "--log-opt", f"fluentd-address=127.0.0.1:{r.port}", "--log-opt",
+    cid = k.run(["--log-driver", "fluentd", "--log-opt", f"fluentd-address=localhost:{r.port}", "--log-opt",
                  "fluentd-sub-second-precision=true"], SCRIPT, name="fl")
     k.out("wait", cid)
     r.wait_for(lambda e: e[2][b"log"] == b"no newline")

@@ -664,11 +664,19 @@ static int connect_start(struct klogs *l, int initial, kerr *e)
 		}
 		if (g)
 			return kerr_msg(e, ENOENT, "resolve %s: %s", a->host, gai_strerror(g));
+		/* a name with several addresses (localhost: ::1 and 127.0.0.1):
+		 * each attempt takes the next one after a failure */
+		struct addrinfo *all = ai;
+		size_t count = 0;
+		for (struct addrinfo *p = all; p; p = p->ai_next)
+			count++;
+		for (size_t i = r->failures % count; i; i--)
+			ai = ai->ai_next;
 		/* the first connect (before the container starts) waits up to
 		 * 5 s, so a receiver that is not there fails the start clearly */
 		fd = socket(ai->ai_family, ai->ai_socktype | (initial ? 0 : SOCK_NONBLOCK) | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
-			freeaddrinfo(ai);
+			freeaddrinfo(all);
 			return kerr_errno(e, "socket");
 		}
 		struct timeval tv = { CONNECT_TIMEOUT / KLOOP_NSEC_PER_SEC, 0 };
@@ -677,11 +685,19 @@ static int connect_start(struct klogs *l, int initial, kerr *e)
 		int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
 		if (rc < 0 && initial && errno == EINPROGRESS)
 			errno = ETIMEDOUT;
-		freeaddrinfo(ai);
+		int err = errno;
+		freeaddrinfo(all);
+		if (rc < 0 && initial && count > 1 && (size_t)r->failures + 1 < count) {
+			/* the first connect tries them all */
+			close(fd);
+			r->failures++;
+			int ret = connect_start(l, initial, e);
+			r->failures = 0;
+			return ret;
+		}
 		if (initial)
 			fcntl(fd, F_SETFL, O_NONBLOCK);
-		if (rc < 0 && errno != EINPROGRESS) {
-			int err = errno;
+		if (rc < 0 && err != EINPROGRESS) {
 			close(fd);
 			return kerr_set(e, err, "connect %s:%s", a->host, a->port);
 		}
