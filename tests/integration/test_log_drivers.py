@@ -473,8 +473,18 @@ class FluentReceiver(threading.Thread):
         assert ok, (len(self.events), self.events[-3:], why() if callable(why) else why)
 
     def close(self):
+        """Gone: the listener shut (a close alone leaves the thread blocked
+        in accept holding it open) and each connection reset."""
+        try:
+            self.ls.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.ls.close()
         for c in self.conns:
+            try:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass  # closed before
             c.close()
 
 
@@ -515,6 +525,25 @@ def test_fluentd_async_starts_without_a_receiver_and_delivers_later(k):
     assert r.events[0][0] == b"late"
     k.out("rm", "-f", cid)
     r.close()
+
+
+def test_fluentd_max_retries_bounds_the_wait(k):
+    """Blocking, and the receiver goes away: after fluentd-max-retries
+    failed connects what waits is dropped (counted) and the container goes
+    on, as Docker's fluentd logger gives up."""
+    pytest.importorskip("msgpack")
+    r = FluentReceiver(read=False)
+    cid = k.run(["--log-driver", "fluentd", "--log-opt", f"fluentd-address=127.0.0.1:{r.port}", "--log-opt",
+                 "fluentd-max-retries=1", "--log-opt", "fluentd-retry-wait=10ms"],
+                "yes 0123456789 | head -n 100000; echo done")
+    w = subprocess.Popen([KAPSEL, "--root", k.root, "--config", CONF, "wait", cid], stdout=subprocess.PIPE)
+    with pytest.raises(subprocess.TimeoutExpired):
+        w.wait(1)  # held back while the receiver is there but does not read
+    r.close()
+    assert w.communicate(timeout=30)[0].strip() == b"0"
+    drop = k.inspect(cid)["State"]["LogDropped"]
+    assert drop["Lines"] > 0, (drop, k.suplog(cid))
+    assert "fluentd log:" in k.suplog(cid)
 
 
 # ---- non-blocking, blocking, and stop when the receiver does not keep up ----

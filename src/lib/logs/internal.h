@@ -48,6 +48,7 @@ struct klogs_remote {
 	char tag[KLOGS_TAG_MAX];
 	char hostname[256];
 	char id[65];
+	int pid; /* syslog's PROCID: the supervisor's */
 };
 
 struct klogs {

@@ -436,6 +436,7 @@ static void disconnect(struct klogs_remote *r)
 }
 
 static void pump(struct klogs *l);
+static void room(struct klogs *l);
 static int connect_start(struct klogs *l, int initial, kerr *e);
 
 static void fail(struct klogs *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -459,9 +460,12 @@ static void fail(struct klogs *l, const char *fmt, ...)
 		first = (uint64_t)l->cfg.retry_wait_ns;
 		max = FLUENTD_BACKOFF_MAX;
 		if (r->failures > l->cfg.max_retries) {
-			/* Docker's fluentd gives up on what it holds after max-retries */
+			/* Docker's fluentd gives up on what it holds after max-retries;
+			 * what comes next gets its own retries, from retry-wait */
 			q_drop_all(l);
 			r->failures = 0;
+			r->backoff = 0;
+			room(l);
 		}
 	}
 	r->backoff = r->backoff ? (r->backoff * 2 > max ? max : r->backoff * 2) : first;
@@ -745,6 +749,19 @@ static int send_front(struct klogs *l)
 	}
 }
 
+static size_t high_water(const struct klogs_config *c);
+
+/* the caller stopped reading (klogs_full): read on once half is gone */
+static void room(struct klogs *l)
+{
+	struct klogs_remote *r = l->r;
+	if (r->full && r->q.len <= high_water(&l->cfg) / 2) {
+		r->full = false;
+		if (r->fn)
+			r->fn(l, KLOGS_EV_ROOM, r->data);
+	}
+}
+
 /* non-blocking, or fluentd-async: never hold the container back */
 static bool never_waits(const struct klogs_config *c)
 {
@@ -773,11 +790,7 @@ static void pump(struct klogs *l)
 	}
 	if (r->conn == KLOGS_UP)
 		want(r, stream_kind(l->cfg.addr.t) ? EPOLLIN : 0);
-	if (r->full && r->q.len <= high_water(&l->cfg) / 2) {
-		r->full = false;
-		if (r->fn)
-			r->fn(l, KLOGS_EV_ROOM, r->data);
-	}
+	room(l);
 }
 
 /* ---- the klogs side --------------------------------------------------------------- */
@@ -796,6 +809,7 @@ int klogs_remote_open(struct klogs *l, const char *id, kerr *e)
 	if (klogs_tag_expand(r->tag, sizeof(r->tag), c->tag, id, c->name ? c->name : "", c->image ? c->image : "",
 			     c->image_id ? c->image_id : "", e) < 0)
 		return -1;
+	r->pid = getpid();
 	if (gethostname(r->hostname, sizeof(r->hostname) - 1) < 0 || !r->hostname[0])
 		snprintf(r->hostname, sizeof(r->hostname), "localhost");
 	return 0;
@@ -858,7 +872,7 @@ void klogs_remote_write(struct klogs *l, enum klogs_stream s, const char *p, siz
 		.image = c->image ? c->image : "",
 		.tag = r->tag,
 		.hostname = r->hostname,
-		.pid = getpid(),
+		.pid = r->pid,
 	};
 	size_t len = c->driver == KLOGS_SYSLOG	 ? klogs_syslog_encode(r->scratch, KLOGS_MSG_MAX, c, &m)
 		     : c->driver == KLOGS_JOURNALD ? klogs_journald_encode(r->scratch, KLOGS_MSG_MAX, &m)
