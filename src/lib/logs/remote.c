@@ -477,14 +477,22 @@ static void up(struct klogs *l)
 {
 	struct klogs_remote *r = l->r;
 	r->conn = KLOGS_UP;
+	if (r->timer)
+		kloop_timer_stop(r->timer);
+}
+
+/* A message went out whole: the receiver works again (a connect alone
+ * does not say so: one that accepts and closes would be retried at once,
+ * over and over) */
+static void delivered(struct klogs *l)
+{
+	struct klogs_remote *r = l->r;
 	r->backoff = 0;
 	r->failures = 0;
 	if (r->last_error[0]) {
-		fprintf(stderr, "kapsel-supervise: %s log: connected again\n", klogs_driver_to_name(l->cfg.driver));
+		fprintf(stderr, "kapsel-supervise: %s log: sending again\n", klogs_driver_to_name(l->cfg.driver));
 		r->last_error[0] = 0;
 	}
-	if (r->timer)
-		kloop_timer_stop(r->timer);
 }
 
 static void want(struct klogs_remote *r, uint32_t ev)
@@ -787,6 +795,8 @@ static void pump(struct klogs *l)
 			return;
 		}
 		q_pop(&r->q);
+		if (r->failures || r->backoff)
+			delivered(l);
 	}
 	if (r->conn == KLOGS_UP)
 		want(r, stream_kind(l->cfg.addr.t) ? EPOLLIN : 0);
