@@ -36,7 +36,7 @@ struct klogs_remote {
 	klogs_event_fn fn;
 	void *data;
 	int fd;
-	pid_t relay; /* the kapsel-log-tls relay of tcp+tls */
+	int relay; /* a pidfd of the kapsel-log-tls relay of tcp+tls, or -1 */
 	enum klogs_conn conn;
 	uint64_t backoff;
 	int64_t failures; /* connection attempts failed in a row */

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -423,9 +424,12 @@ static void disconnect_how(struct klogs_remote *r, int graceful)
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;
-	if (r->relay > 0 && !graceful)
-		kill(r->relay, SIGKILL); /* reaped by the caller's SIGCHLD handling */
-	r->relay = 0;
+	/* by pidfd: the caller's SIGCHLD handling reaps it, its pid may be reused */
+	if (r->relay >= 0 && !graceful)
+		pidfd_send_signal(r->relay, SIGKILL, NULL, 0);
+	if (r->relay >= 0)
+		close(r->relay);
+	r->relay = -1;
 	r->conn = KLOGS_DOWN;
 	r->q.off = 0; /* a message cut short goes again whole */
 }
@@ -612,7 +616,7 @@ static int spawn_relay(struct klogs *l, int *fd, kerr *e)
 		_exit(127);
 	}
 	close(sp[1]);
-	l->r->relay = pid;
+	l->r->relay = pidfd_open(pid, 0);
 	*fd = sp[0];
 	return 0;
 }
@@ -812,6 +816,7 @@ int klogs_remote_open(struct klogs *l, const char *id, kerr *e)
 		return kerr_set(e, ENOMEM, "remote log");
 	l->r = r;
 	r->fd = -1;
+	r->relay = -1;
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	if (!(r->scratch = malloc(KLOGS_MSG_MAX)))
 		return kerr_set(e, ENOMEM, "remote log");
