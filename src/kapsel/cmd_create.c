@@ -113,7 +113,8 @@ static int check_log(const struct cli_call *c, const struct create_args *a, cons
 {
 	_cleanup_json_ json_object *log = json_object_new_object();
 	json_object *opts = json_object_new_object();
-	json_object_object_add(log, "driver", json_object_new_string(a->o.log_driver ? a->o.log_driver : d->log_driver));
+	json_object_object_add(log, "driver",
+			       json_object_new_string(a->o.log_driver ? a->o.log_driver : d->log_driver));
 	json_object_object_add(log, "opts", opts);
 	for (char **p = a->o.log_opts; p && *p; p++) {
 		const char *eq = strchr(*p, '=');

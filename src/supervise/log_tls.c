@@ -129,8 +129,10 @@ static int on_server(struct kloop_source *s, int fd, uint32_t ev, void *data, ke
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "ca", required_argument, NULL, 'a' },	  { "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },  { "skip-verify", no_argument, NULL, 's' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "skip-verify", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ca = NULL, *cert = NULL, *key = NULL;
@@ -148,7 +150,8 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (argc - optind != 2) {
-		fprintf(stderr, "usage: kapsel-log-tls [--ca FILE] [--cert FILE --key FILE] [--skip-verify] HOST PORT\n");
+		fprintf(stderr,
+			"usage: kapsel-log-tls [--ca FILE] [--cert FILE --key FILE] [--skip-verify] HOST PORT\n");
 		return 2;
 	}
 	const char *host = argv[optind], *port = argv[optind + 1];

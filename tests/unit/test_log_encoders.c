@@ -103,16 +103,18 @@ static void test_journald(void **st)
 	m.tag = "t";
 	size_t n = klogs_journald_encode(out, sizeof(out), &m);
 	/* a value with a newline: NAME \n u64le length value \n */
-	static const char want[] = "MESSAGE\n\x03\0\0\0\0\0\0\0a\nb\n"
-				   "PRIORITY=3\n"
-				   "CONTAINER_ID=0123456789ab\n"
-				   "CONTAINER_ID_FULL=" ID "\n"
-				   "CONTAINER_NAME=web\n"
-				   "CONTAINER_TAG=t\n"
-				   "IMAGE_NAME=busybox:latest\n"
-				   "SYSLOG_IDENTIFIER=t\n"
-				   "SYSLOG_TIMESTAMP=2026-12-03T07:08:09.0001234Z\n"
-				   "CONTAINER_PARTIAL_MESSAGE=true\n";
+	static const char want[] =
+		"MESSAGE\n\x03\0\0\0\0\0\0\0a\nb\n"
+		"PRIORITY=3\n"
+		"CONTAINER_ID=0123456789ab\n"
+		"CONTAINER_ID_FULL=" ID
+		"\n"
+		"CONTAINER_NAME=web\n"
+		"CONTAINER_TAG=t\n"
+		"IMAGE_NAME=busybox:latest\n"
+		"SYSLOG_IDENTIFIER=t\n"
+		"SYSLOG_TIMESTAMP=2026-12-03T07:08:09.0001234Z\n"
+		"CONTAINER_PARTIAL_MESSAGE=true\n";
 	bytes_are(out, n, want, sizeof(want) - 1);
 	/* a NUL takes the binary form too; a plain line the short one */
 	m = msg("x\0y", 3, KLOGS_STDOUT, 0);
@@ -154,7 +156,8 @@ static void test_journald_memfd(void **st)
 	memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
 	/* sealed: journald reads it knowing it cannot change */
 	int seals = fcntl(fd, F_GET_SEALS);
-	assert_true((seals & (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)) == (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW));
+	assert_true((seals & (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)) ==
+		    (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW));
 	char *got = malloc(n + 1);
 	assert_int_equal(pread(fd, got, n + 1, 0), (ssize_t)n);
 	assert_memory_equal(got, out, n);
@@ -179,12 +182,14 @@ static void test_fluentd(void **st)
 	m.tag = "t";
 	size_t n = klogs_fluentd_encode(out, sizeof(out), &c, &m);
 	/* [ "t", uint32 time, {container_id, container_name, source, log} ] */
-	static const char want[] = "\x93\xa1t\xce\x6b\x11\x15\x59\x84"
-				   "\xac"
-				   "container_id\xd9\x40" ID "\xae"
-				   "container_name\xa4/web"
-				   "\xa6source\xa6stdout"
-				   "\xa3log\xa2ok";
+	static const char want[] =
+		"\x93\xa1t\xce\x6b\x11\x15\x59\x84"
+		"\xac"
+		"container_id\xd9\x40" ID
+		"\xae"
+		"container_name\xa4/web"
+		"\xa6source\xa6stdout"
+		"\xa3log\xa2ok";
 	bytes_are(out, n, want, sizeof(want) - 1);
 	/* sub-second: EventTime (ext 0, sec and nsec big-endian); partial */
 	c.subsecond = true;
@@ -347,8 +352,8 @@ static void test_options(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_syslog),	cmocka_unit_test(test_journald), cmocka_unit_test(test_journald_memfd),
-		cmocka_unit_test(test_fluentd), cmocka_unit_test(test_tags),	  cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_syslog),  cmocka_unit_test(test_journald), cmocka_unit_test(test_journald_memfd),
+		cmocka_unit_test(test_fluentd), cmocka_unit_test(test_tags),     cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

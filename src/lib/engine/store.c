@@ -706,8 +706,10 @@ int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *
 	/* kapsel's: log lines the supervisor could not deliver (a full disk, a
 	 * remote log's receiver not keeping up with mode=non-blocking) */
 	json_object *ld = json_object_new_object();
-	json_object_object_add(ld, "Lines", json_object_new_int64(have_raw ? kj_get_i64(raw, "log_dropped_lines", 0) : 0));
-	json_object_object_add(ld, "Bytes", json_object_new_int64(have_raw ? kj_get_i64(raw, "log_dropped_bytes", 0) : 0));
+	json_object_object_add(ld, "Lines",
+			       json_object_new_int64(have_raw ? kj_get_i64(raw, "log_dropped_lines", 0) : 0));
+	json_object_object_add(ld, "Bytes",
+			       json_object_new_int64(have_raw ? kj_get_i64(raw, "log_dropped_bytes", 0) : 0));
 	json_object_object_add(s, "LogDropped", ld);
 	if (have_raw && kj_get(raw, "health")) {
 		json_object *h = kj_get(raw, "health"), *dh = json_object_new_object(), *lg = NULL;

@@ -18,12 +18,8 @@
 #include <unistd.h>
 
 static const char *const driver_table[] = {
-	[KLOGS_JSON_FILE] = "json-file",
-	[KLOGS_K8S_FILE] = "k8s-file",
-	[KLOGS_NONE] = "none",
-	[KLOGS_SYSLOG] = "syslog",
-	[KLOGS_JOURNALD] = "journald",
-	[KLOGS_FLUENTD] = "fluentd",
+	[KLOGS_JSON_FILE] = "json-file", [KLOGS_K8S_FILE] = "k8s-file", [KLOGS_NONE] = "none",
+	[KLOGS_SYSLOG] = "syslog",       [KLOGS_JOURNALD] = "journald", [KLOGS_FLUENTD] = "fluentd",
 };
 KAPSEL_DEFINE_NAME_TABLE(klogs_driver, enum klogs_driver, driver_table);
 
@@ -90,8 +86,7 @@ int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr
 	if (d) {
 		int v = klogs_driver_from_name(d);
 		if (v < 0)
-			return kerr_msg(e, EINVAL,
-					"%s: [logs] driver: unknown driver \"%s\" (" DRIVERS ")",
+			return kerr_msg(e, EINVAL, "%s: [logs] driver: unknown driver \"%s\" (" DRIVERS ")",
 					kconf_path(conf), d);
 		c->driver = v;
 	}
@@ -126,7 +121,6 @@ void klogs_config_done(struct klogs_config *c)
 	free(c->tls_relay);
 	c->tag = c->tls_ca = c->tls_cert = c->tls_key = c->name = c->image = c->image_id = c->tls_relay = NULL;
 }
-
 
 int klogs_config_parse(struct klogs_config *c, json_object *log, const char *file, kerr *e)
 {

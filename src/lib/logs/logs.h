@@ -90,12 +90,12 @@ struct klogs_config {
 	enum klogs_syslog_format format;
 	char *tls_ca, *tls_cert, *tls_key;
 	bool tls_skip_verify;
-	bool async;                       /* fluentd-async */
-	int64_t retry_wait_ns;            /* fluentd-retry-wait */
-	int64_t max_retries;              /* fluentd-max-retries; -1: no limit */
-	bool subsecond;                   /* fluentd-sub-second-precision */
-	char *name, *image, *image_id;    /* the container's (tags), set by the caller */
-	char *tls_relay;                  /* the kapsel-log-tls program, set by the caller */
+	bool async;                    /* fluentd-async */
+	int64_t retry_wait_ns;         /* fluentd-retry-wait */
+	int64_t max_retries;           /* fluentd-max-retries; -1: no limit */
+	bool subsecond;                /* fluentd-sub-second-precision */
+	char *name, *image, *image_id; /* the container's (tags), set by the caller */
+	char *tls_relay;               /* the kapsel-log-tls program, set by the caller */
 };
 /* Free the strings of C (not C). */
 void klogs_config_done(struct klogs_config *c);

@@ -75,10 +75,10 @@ static int parse_bool(const char *v, bool *out)
 
 static int facility(const char *v)
 {
-	static const char *const names[] = { "kern",     "user", "mail",   "daemon", "auth",   "syslog",
-					     "lpr",      "news", "uucp",   "cron",   "authpriv", "ftp",
-					     NULL,       NULL,   NULL,     NULL,     "local0", "local1",
-					     "local2",   "local3", "local4", "local5", "local6", "local7" };
+	static const char *const names[] = { "kern",   "user",   "mail",   "daemon", "auth",     "syslog",
+					     "lpr",    "news",   "uucp",   "cron",   "authpriv", "ftp",
+					     NULL,     NULL,     NULL,     NULL,     "local0",   "local1",
+					     "local2", "local3", "local4", "local5", "local6",   "local7" };
 	for (int i = 0; i < 24; i++)
 		if (names[i] && !strcmp(v, names[i]))
 			return i;
@@ -140,8 +140,8 @@ int klogs_remote_option(struct klogs_config *c, const char *k, const char *v, co
 			return klogs_addr_parse(&c->addr, c->driver, v, e) < 0 ? kerr_wrap(e, "%s", what) : 1;
 		if (!strcmp(k, "syslog-facility")) {
 			if ((c->facility = facility(v)) < 0)
-				return kerr_msg(e, EINVAL, "%s: \"%s\" is not a syslog facility (kern ... local7, 0-23)",
-						what, v);
+				return kerr_msg(e, EINVAL,
+						"%s: \"%s\" is not a syslog facility (kern ... local7, 0-23)", what, v);
 			return 1;
 		}
 		if (!strcmp(k, "syslog-format")) {
@@ -216,8 +216,8 @@ int klogs_remote_option(struct klogs_config *c, const char *k, const char *v, co
 int klogs_tag_expand(char *out, size_t cap, const char *tmpl, const char *id, const char *name, const char *image,
 		     const char *image_id, kerr *e)
 {
-	static const char *const fields[] = { "ID", "FullID", "Name", "ImageName", "ImageID", "ImageFullID", "DaemonName",
-					      NULL };
+	static const char *const fields[] = { "ID",      "FullID",      "Name",       "ImageName",
+					      "ImageID", "ImageFullID", "DaemonName", NULL };
 	if (!tmpl)
 		tmpl = "{{.ID}}";
 	if (!strncmp(image_id, "sha256:", 7))
@@ -725,8 +725,8 @@ static int connect_start(struct klogs *l, int initial, kerr *e)
 	}
 	if (r->loop) {
 		uint32_t ev = r->conn == KLOGS_CONNECTING ? (a->t == KLOGS_T_TLS ? EPOLLIN : EPOLLOUT)
-			      : stream_kind(a->t)		  ? EPOLLIN
-								  : 0;
+			      : stream_kind(a->t)         ? EPOLLIN
+							  : 0;
 		if (!(r->io = kloop_add_io(r->loop, r->fd, ev, on_io, l, e))) {
 			disconnect(r);
 			return -1;
@@ -889,7 +889,7 @@ void klogs_remote_write(struct klogs *l, enum klogs_stream s, const char *p, siz
 		.hostname = r->hostname,
 		.pid = r->pid,
 	};
-	size_t len = c->driver == KLOGS_SYSLOG	 ? klogs_syslog_encode(r->scratch, KLOGS_MSG_MAX, c, &m)
+	size_t len = c->driver == KLOGS_SYSLOG     ? klogs_syslog_encode(r->scratch, KLOGS_MSG_MAX, c, &m)
 		     : c->driver == KLOGS_JOURNALD ? klogs_journald_encode(r->scratch, KLOGS_MSG_MAX, &m)
 						   : klogs_fluentd_encode(r->scratch, KLOGS_MSG_MAX, c, &m);
 	bool never_wait = never_waits(c);

@@ -42,8 +42,8 @@ size_t klogs_syslog_encode(char *out, size_t cap, const struct klogs_config *c, 
 		h = (size_t)snprintf(head, sizeof(head), "<%d>%s %s %.*s[%d]: ", pri, stamp, m->hostname, 200, m->tag,
 				     m->pid);
 	} else {
-		if (ktime_format(ts, sizeof(ts), &m->ts, c->format == KLOGS_RFC5424MICRO ? KTIME_MICRO : KTIME_SECONDS) <
-		    0)
+		if (ktime_format(ts, sizeof(ts), &m->ts,
+				 c->format == KLOGS_RFC5424MICRO ? KTIME_MICRO : KTIME_SECONDS) < 0)
 			snprintf(ts, sizeof(ts), "-");
 		h = (size_t)snprintf(head, sizeof(head), "<%d>1 %s ", pri, ts);
 		h += header_field(head + h, m->hostname, 255);
