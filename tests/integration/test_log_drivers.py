@@ -270,6 +270,8 @@ class TlsReceiver(threading.Thread):
         self.ls = socket.create_server(("127.0.0.1", 0))
         self.port = self.ls.getsockname()[1]
         self.data = b""
+        self.conns = 0
+        self.cur = None
         self.cond = threading.Condition()
         self.start()
 
@@ -280,6 +282,10 @@ class TlsReceiver(threading.Thread):
                 s = self.ctx.wrap_socket(c, server_side=True)
             except (OSError, ssl.SSLError):
                 continue
+            with self.cond:
+                self.conns += 1
+                self.cur = s
+                self.data += b"<connection>"
             while True:
                 try:
                     b = s.recv(65536)
@@ -294,6 +300,13 @@ class TlsReceiver(threading.Thread):
     def wait_for(self, needle, timeout=20):
         with self.cond:
             assert self.cond.wait_for(lambda: needle in self.data, timeout), self.data[-200:]
+
+
+    def drop(self):
+        """Reset the connection under the sender."""
+        with self.cond:
+            self.cur.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.cur.shutdown(socket.SHUT_RDWR)
 
 
 def octets(data):
@@ -313,7 +326,7 @@ def test_syslog_tls_verified_against_its_ca(k, tls_ca):
                  "--log-opt", f"syslog-tls-ca-cert={cert}"], r"printf 'one\n9 <0>1 x\ntwo\n'")
     k.out("wait", cid)
     r.wait_for(b"two\n")
-    frames = octets(r.data)
+    frames = octets(r.data.replace(b"<connection>", b""))
     # a line that looks like a frame stays inside its own
     assert [f.split(b" - ", 1)[1] for f in frames] == [b"one\n", b"9 <0>1 x\n", b"two\n"]
     assert frames[0].startswith(b"<30>1 ")  # daemon.info, RFC 5424
@@ -333,6 +346,21 @@ def test_syslog_tls_refuses_an_unknown_ca(k, tls_ca):
                  "--log-opt", "syslog-tls-skip-verify=true"], "echo unverified")
     k.out("wait", cid)
     r.wait_for(b"unverified")
+
+
+def test_syslog_tls_reconnects(k, tls_ca):
+    """The server drops the connection: the relay ends, the supervisor
+    starts another and the lines go on."""
+    key, cert = tls_ca
+    r = TlsReceiver(key, cert)
+    cid = k.run(["--log-driver", "syslog", "--log-opt", f"syslog-address=tcp+tls://127.0.0.1:{r.port}",
+                 "--log-opt", f"syslog-tls-ca-cert={cert}"], "i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.05; done")
+    r.wait_for(b"tick3\n")
+    r.drop()
+    with r.cond:
+        assert r.cond.wait_for(lambda: r.conns == 2 and r.data.rsplit(b"<connection>", 1)[1].count(b"tick") >= 3,
+                               20), (r.data[-300:], k.suplog(cid))
+    k.out("rm", "-f", cid)
 
 
 # ---- journald: the native protocol on a private socket ----
