@@ -105,7 +105,8 @@ class Rsyslog:
         self.dir = d
         self.sock = os.path.join(d, "log.sock")
         self.out = os.path.join(d, "out.log")
-        self.udp, self.tcp = free_port(socket.SOCK_DGRAM), free_port()
+        self.udp = free_port(socket.SOCK_DGRAM)
+        portfile = os.path.join(d, "tcp.port")
         conf = os.path.join(d, "rsyslog.conf")
         with open(conf, "w") as f:
             f.write(f'''global(workDirectory="{d}" maxMessageSize="64k")
@@ -114,27 +115,33 @@ input(type="imuxsock" Socket="{self.sock}" UseSpecialParser="off" UsePIDFromSyst
 module(load="imudp")
 input(type="imudp" address="127.0.0.1" port="{self.udp}" rcvbufSize="16m")
 module(load="imtcp")
-input(type="imtcp" address="127.0.0.1" port="{self.tcp}")
+input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{portfile}")
 template(name="t" type="string" string="%syslogfacility%|%syslogseverity%|%app-name%|%procid%|%msgid%|%hostname%|%msg%\\n")
 *.* action(type="omfile" file="{self.out}" template="t")
 ''')
         self.p = subprocess.Popen(["rsyslogd", "-n", "-f", conf, "-i", os.path.join(d, "pid")],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        # ready once its sockets are there (the tcp one last)
+        # ready: the unix socket made, the tcp port written once imtcp
+        # listens, a udp probe through
         assert _inotify_wait(self.sock, 0x100, lambda: os.path.exists(self.sock), 10), "rsyslogd did not start"
-        for _ in range(2):
-            assert self._tcp_ready(), "rsyslogd's imtcp is not listening"
+        assert _inotify_wait(portfile, 0x100 | 0x8 | 0x80, lambda: self._port(portfile), 10), "no imtcp port"
+        self.tcp = self._port(portfile)
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for _ in range(50):  # a datagram sent before imudp binds is lost: again
+            u.sendto(b"<14>1 - - probe - - - udp-ready", ("127.0.0.1", self.udp))
+            if _inotify_wait(self.out, 0x2 | 0x100 | 0x8, lambda: any(b"udp-ready" in x for x in self.lines()), 0.2):
+                break
+        else:
+            raise AssertionError("rsyslogd's imudp does not answer")
+        u.close()
 
-    def _tcp_ready(self):
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.tcp), timeout=1).close()
-                return True
-            except OSError:
-                # rsyslogd opens its listeners a moment after the unix socket
-                time.sleep(0.05)
-        return False
+    @staticmethod
+    def _port(path):
+        try:
+            with open(path) as f:
+                return int(f.read().strip() or 0)
+        except (OSError, ValueError):
+            return 0
 
     def lines(self):
         try:
