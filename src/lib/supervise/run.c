@@ -548,6 +548,16 @@ static int on_signal(struct kloop_source *src, const struct signalfd_siginfo *si
 
 /* ---- the whole life --------------------------------------------------------- */
 
+/* After the answers: a `kapsel start` may have a new supervisor writing
+ * status.json already, which is then left alone */
+static void save_if_ours(struct ksup *s)
+{
+	struct ksup_status cur = { 0 };
+	kerr ig;
+	if (ksup_status_read(s->dir, &cur, &ig) == 1 && cur.supervisor_pid == s->st.supervisor_pid)
+		ksup_save(s);
+}
+
 static void handshake(struct ksup *s, const char *msg)
 {
 	if (s->hs_fd < 0)
@@ -641,7 +651,7 @@ int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, ker
 	}
 	ksup_ctl_close(&s);
 	if (klogs_drain(s.logs) && !c->auto_remove) /* what a remote log still held, after stop/wait got their answer */
-		ksup_save(&s);
+		save_if_ours(&s);
 	if (r >= 0 && c->auto_remove) {
 		klogs_close(steal_ptr(s.logs));
 		if (chdir("/") == 0)
