@@ -7,6 +7,8 @@ if [ "${1:-build}" = test ]; then
 	need="$need libcmocka-dev busybox-static python3-pytest crun runc rpm iproute2 hyperfine clang docker.io containerd podman python3-jsonschema python3-grpcio python3-protobuf containernetworking-plugins iptables zstd conmon"
 	# the cgroup v2 VM (tests/vm): Debian's kernel under qemu, its root made by mmdebstrap
 	need="$need qemu-system-x86 mmdebstrap linux-image-amd64 e2fsprogs kmod"
+	# the log drivers (tests/integration/test_log_drivers.py): a private rsyslogd, a fluentd receiver
+	need="$need rsyslog python3-msgpack"
 	# the registry tests (tests/integration/test_registry.py)
 	need="$need docker-registry skopeo apache2-utils"
 	# kapsel scan's rpm BerkeleyDB tests: real CentOS 5-8 Packages files, and db_load for made ones

@@ -5,9 +5,11 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "common/json.h"
 #include "common/strv.h"
 #include "engine/convert.h"
 #include "engine/engine.h"
+#include "logs/logs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -78,6 +80,10 @@ const struct cli_option create_options[] = {
 	CLI_OPT_STRING(0, "health-on-failure", A, o.health_on_failure, "ACTION",
 		       "none (default), kill, restart or stop an unhealthy container"),
 	CLI_OPT_FLAG(0, "no-healthcheck", A, o.no_healthcheck, "disable the image's HEALTHCHECK"),
+	CLI_OPT_STRING(0, "log-driver", A, o.log_driver, "DRIVER",
+		       "json-file (default), k8s-file, none, syslog, journald, fluentd"),
+	CLI_OPT_STRV(0, "log-opt", A, o.log_opts, "KEY=VALUE",
+		     "a log driver option (max-size, mode=non-blocking, syslog-address ...)"),
 	CLI_OPT_END,
 };
 
@@ -117,6 +123,33 @@ static int build_env(const struct cli_call *c, struct create_args *a)
 	return 0;
 }
 
+/* --log-driver and --log-opt checked as the supervisor will read them,
+ * so a bad one fails create, not a later start */
+static int check_log(const struct cli_call *c, const struct create_args *a, const struct keng_defaults *d)
+{
+	_cleanup_json_ json_object *log = json_object_new_object();
+	json_object *opts = json_object_new_object();
+	json_object_object_add(log, "driver",
+			       json_object_new_string(a->o.log_driver ? a->o.log_driver : d->log_driver));
+	json_object_object_add(log, "opts", opts);
+	for (char **p = a->o.log_opts; p && *p; p++) {
+		const char *eq = strchr(*p, '=');
+		if (!eq || eq == *p)
+			return cli_usage_error(c, "--log-opt %s: not KEY=VALUE", *p);
+		_cleanup_free_ char *key = strndup(*p, (size_t)(eq - *p));
+		json_object_object_add(opts, key, json_object_new_string(eq + 1));
+	}
+	struct klogs_config lc;
+	kerr e = { 0 };
+	int r = klogs_config_defaults(&lc, NULL, &e);
+	if (r == 0)
+		r = klogs_config_parse(&lc, log, "--log-opt", &e);
+	klogs_config_done(&lc);
+	if (r < 0)
+		return cli_usage_error(c, "%s", e.msg);
+	return 0;
+}
+
 int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65])
 {
 	struct create_args *a = c->opts;
@@ -140,6 +173,10 @@ int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65
 	if (keng_defaults_load(kapsel_conf_path(c), &d, &e) < 0) {
 		keng_defaults_clear(&d);
 		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
+	}
+	if ((rc = check_log(c, a, &d))) {
+		keng_defaults_clear(&d);
+		return rc;
 	}
 	rc = keng_create(g, &a->o, &d, id, &e);
 	keng_defaults_clear(&d);

@@ -100,6 +100,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	kconf_free(conf);
+	/* tcp+tls logs go through kapsel-log-tls, installed beside us */
+	char self[PATH_MAX];
+	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (sl > 0) {
+		self[sl] = 0;
+		char *slash = strrchr(self, '/');
+		if (slash && asprintf(&cfg.log.tls_relay, "%.*s/kapsel-log-tls", (int)(slash - self), self) < 0)
+			cfg.log.tls_relay = NULL;
+	}
 
 	int hs[2];
 	if (pipe2(hs, O_CLOEXEC) < 0) {

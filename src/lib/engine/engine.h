@@ -112,6 +112,10 @@ struct keng_opts {
 	char **sysctls;   /* --sysctl KEY=VALUE */
 	int64_t health_start_interval; /* ns, KENG_UNSET */
 	const char *health_on_failure; /* none kill restart stop (Podman's); NULL: none */
+	/* logs: Docker's --log-driver and --log-opt KEY=VALUE (the supervisor
+	 * checks them, docs/supervise.md) */
+	const char *log_driver; /* NULL: kapsel.conf's */
+	char **log_opts;
 };
 
 /* Where --init's kapsel-init is in the container. */

@@ -874,14 +874,22 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 		return -1;
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(o->auto_remove));
 	json_object *lc = json_object_new_object(), *lo = json_object_new_object();
-	json_object_object_add(lc, "Type", json_object_new_string(d->log_driver));
-	/* rotation is the file drivers' (the supervisor refuses options a driver does not take) */
-	if (!strcmp(d->log_driver, "json-file") || !strcmp(d->log_driver, "k8s-file")) {
+	const char *drv = o->log_driver ? o->log_driver : d->log_driver;
+	json_object_object_add(lc, "Type", json_object_new_string(drv));
+	json_object_object_add(lc, "Config", lo);
+	json_object_object_add(host, "LogConfig", lc);
+	if (!strcmp(drv, "json-file") || !strcmp(drv, "k8s-file")) { /* kapsel.conf's rotation */
 		json_object_object_add(lo, "max-size", json_object_new_string(d->log_max_size));
 		json_object_object_add(lo, "max-file", json_object_new_string(d->log_max_file));
 	}
-	json_object_object_add(lc, "Config", lo);
-	json_object_object_add(host, "LogConfig", lc);
+	for (char **p = o->log_opts; p && *p; p++) {
+		const char *eq = strchr(*p, '=');
+		if (!eq || eq == *p)
+			return kerr_msg(e, EINVAL, "--log-opt %s: not KEY=VALUE", *p);
+		char key[128];
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - *p), *p);
+		json_object_object_add(lo, key, json_object_new_string(eq + 1));
+	}
 
 	json_object_object_add(rec, "Id", json_object_new_string(b->id));
 	char nm[256];

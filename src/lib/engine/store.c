@@ -917,6 +917,12 @@ static int inspect_of(const struct keng *g, const char *id, json_object *rec, js
 	json_object_object_add(s, "FinishedAt", json_object_new_string(docker_time(st.finished_at)));
 	if (st.hint[0]) /* kapsel's own: the flag behind the error it exited on */
 		json_object_object_add(s, "Hint", json_object_new_string(st.hint));
+	/* kapsel's: log lines the supervisor could not deliver (a full disk, a
+	 * remote log's receiver not keeping up with mode=non-blocking) */
+	json_object *ld = json_object_new_object();
+	json_object_object_add(ld, "Lines", json_object_new_int64(kj_get_i64(raw, "log_dropped_lines", 0)));
+	json_object_object_add(ld, "Bytes", json_object_new_int64(kj_get_i64(raw, "log_dropped_bytes", 0)));
+	json_object_object_add(s, "LogDropped", ld);
 	if (kj_get(raw, "health")) {
 		json_object *h = kj_get(raw, "health"), *dh = json_object_new_object(), *lg = NULL;
 		json_object_object_add(dh, "Status", json_object_new_string(kj_get_str(h, "status") ?: "starting"));
@@ -940,7 +946,9 @@ static int inspect_of(const struct keng *g, const char *id, json_object *rec, js
 	}
 	json_object_object_add(o, "RestartCount", json_object_new_int(st.restart_count));
 	char *lp = keng_path(g, id, NULL);
-	char *log = lp ? kstr_printf("%s/%s-json.log", lp, id) : NULL;
+	const char *ldrv = kj_get_str(kj_get(kj_get(rec, "HostConfig"), "LogConfig"), "Type") ?: "json-file";
+	const char *lsuf = !strcmp(ldrv, "json-file") ? "-json.log" : !strcmp(ldrv, "k8s-file") ? "-k8s.log" : NULL;
+	char *log = lp && lsuf ? kstr_printf("%s/%s%s", lp, id, lsuf) : NULL; /* Docker's "" for the others */
 	json_object_object_add(o, "LogPath", json_object_new_string(log ? log : ""));
 	free(log);
 	free(lp);

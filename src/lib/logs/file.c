@@ -18,9 +18,8 @@
 #include <unistd.h>
 
 static const char *const driver_table[] = {
-	[KLOGS_JSON_FILE] = "json-file",
-	[KLOGS_K8S_FILE] = "k8s-file",
-	[KLOGS_NONE] = "none",
+	[KLOGS_JSON_FILE] = "json-file", [KLOGS_K8S_FILE] = "k8s-file", [KLOGS_NONE] = "none",
+	[KLOGS_SYSLOG] = "syslog",       [KLOGS_JOURNALD] = "journald", [KLOGS_FLUENTD] = "fluentd",
 };
 KAPSEL_DEFINE_NAME_TABLE(klogs_driver, enum klogs_driver, driver_table);
 
@@ -29,6 +28,8 @@ static const char *const stream_table[] = {
 	[KLOGS_STDERR] = "stderr",
 };
 KAPSEL_DEFINE_NAME_TABLE(klogs_stream, enum klogs_stream, stream_table);
+
+#define DRIVERS "json-file, k8s-file, none, syslog, journald, fluentd"
 
 static int set_max_file(int64_t *out, const char *what, const char *s, kerr *e)
 {
@@ -52,10 +53,31 @@ static int set_max_size(int64_t *out, const char *what, const char *s, kerr *e)
 	return 0;
 }
 
+/* the receiver a remote driver talks to when no address is given */
+static int default_address(struct klogs_config *c, kerr *e)
+{
+	if (c->driver == KLOGS_SYSLOG)
+		return klogs_addr_parse(&c->addr, c->driver, "unixgram:///dev/log", e);
+	if (c->driver == KLOGS_JOURNALD)
+		return klogs_addr_parse(&c->addr, c->driver, "unixgram:///run/systemd/journal/socket", e);
+	if (c->driver == KLOGS_FLUENTD)
+		return klogs_addr_parse(&c->addr, c->driver, "tcp://localhost:24224", e);
+	return 0;
+}
+
 int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr *e)
 {
-	static const char *const known[] = { "driver", "max-size", "max-file", NULL };
-	*c = (struct klogs_config){ KLOGS_JSON_FILE, KLOGS_DEFAULT_MAX_SIZE, KLOGS_DEFAULT_MAX_FILE };
+	static const char *const known[] = { "driver", "max-size", "max-file", "mode", "max-buffer-size", NULL };
+	*c = (struct klogs_config){
+		.driver = KLOGS_JSON_FILE,
+		.max_size = KLOGS_DEFAULT_MAX_SIZE,
+		.max_file = KLOGS_DEFAULT_MAX_FILE,
+		.max_buffer_size = KLOGS_DEFAULT_MAX_BUFFER,
+		.facility = 3, /* daemon, as Docker */
+		.format = KLOGS_RFC5424,
+		.retry_wait_ns = 1000000000LL, /* Docker's fluentd-retry-wait 1s */
+		.max_retries = INT32_MAX,      /* and fluentd-max-retries */
+	};
 	if (!conf)
 		return 0;
 	if (kconf_check(conf, "logs", known, e) < 0)
@@ -64,8 +86,7 @@ int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr
 	if (d) {
 		int v = klogs_driver_from_name(d);
 		if (v < 0)
-			return kerr_msg(e, EINVAL,
-					"%s: [logs] driver: unknown driver \"%s\" (json-file, k8s-file, none)",
+			return kerr_msg(e, EINVAL, "%s: [logs] driver: unknown driver \"%s\" (" DRIVERS ")",
 					kconf_path(conf), d);
 		c->driver = v;
 	}
@@ -78,7 +99,27 @@ int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr
 	snprintf(what, sizeof(what), "%s: [logs] max-file", kconf_path(conf));
 	if (s && set_max_file(&c->max_file, what, s, e) < 0)
 		return -1;
-	return 0;
+	static const char *const modes[] = { "mode", "max-buffer-size", NULL };
+	for (const char *const *k = modes; *k; k++) {
+		s = kconf_get(conf, "logs", *k);
+		snprintf(what, sizeof(what), "%s: [logs] %s", kconf_path(conf), *k);
+		if (s && klogs_remote_option(c, *k, s, what, e) < 0)
+			return -1;
+	}
+	return default_address(c, e);
+}
+
+void klogs_config_done(struct klogs_config *c)
+{
+	free(c->tag);
+	free(c->tls_ca);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->name);
+	free(c->image);
+	free(c->image_id);
+	free(c->tls_relay);
+	c->tag = c->tls_ca = c->tls_cert = c->tls_key = c->name = c->image = c->image_id = c->tls_relay = NULL;
 }
 
 int klogs_config_parse(struct klogs_config *c, json_object *log, const char *file, kerr *e)
@@ -100,9 +141,11 @@ int klogs_config_parse(struct klogs_config *c, json_object *log, const char *fil
 	if (drv) {
 		int v = klogs_driver_from_name(drv);
 		if (v < 0)
-			return kj_fail(&j, "log.driver", "unknown driver \"%s\" (json-file, k8s-file, none)", drv);
+			return kj_fail(&j, "log.driver", "unknown driver \"%s\" (" DRIVERS ")", drv);
 		c->driver = v;
 	}
+	if (default_address(c, e) < 0)
+		return -1;
 	json_object *opts = kj_get(log, "opts");
 	if (kj_object(&j, opts, "log.opts") < 0)
 		return -1;
@@ -118,7 +161,15 @@ int klogs_config_parse(struct klogs_config *c, json_object *log, const char *fil
 		snprintf(what, sizeof(what), "%s: %s", file, path);
 		if (c->driver == KLOGS_NONE)
 			return kj_fail(&j, path, "the none driver takes no options");
-		if (!strcmp(k, "max-size")) {
+		int file_driver = c->driver == KLOGS_JSON_FILE || c->driver == KLOGS_K8S_FILE;
+		int r = klogs_remote_option(c, k, s, what, e);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		if (!file_driver) {
+			return kj_fail(&j, path, "unknown option for the %s driver", klogs_driver_to_name(c->driver));
+		} else if (!strcmp(k, "max-size")) {
 			if (set_max_size(&c->max_size, what, s, e) < 0)
 				return -1;
 		} else if (!strcmp(k, "max-file")) {
@@ -129,7 +180,9 @@ int klogs_config_parse(struct klogs_config *c, json_object *log, const char *fil
 				return kj_fail(&j, path,
 					       "compression of rotated files is not supported (only \"false\")");
 		} else {
-			return kj_fail(&j, path, "unknown option for the %s driver (max-size, max-file, compress)",
+			return kj_fail(&j, path,
+				       "unknown option for the %s driver (max-size, max-file, compress, mode, "
+				       "max-buffer-size)",
 				       klogs_driver_to_name(c->driver));
 		}
 	}
@@ -236,6 +289,8 @@ static void piece(struct klogs *l, enum klogs_stream s, const char *p, size_t n,
 		klogs_json_file_write(l, s, p, n, partial);
 	else if (l->cfg.driver == KLOGS_K8S_FILE)
 		klogs_k8s_file_write(l, s, p, n, partial);
+	else if (klogs_is_remote(l->cfg.driver))
+		klogs_remote_write(l, s, p, n, partial);
 }
 
 /* The lines of one read share its time (Docker stamps each as it splits
@@ -309,7 +364,10 @@ int klogs_open(struct klogs **out, const struct klogs_config *c, const char *dir
 		return kerr_set(e, ENOMEM, "logs of %s", id);
 	l->cfg = *c;
 	l->fd = -1;
-	if (c->driver != KLOGS_NONE) {
+	if (klogs_is_remote(c->driver)) {
+		if (klogs_remote_open(l, id, e) < 0)
+			return kerr_wrap(e, "logs of %s", id);
+	} else if (c->driver != KLOGS_NONE) {
 		const char *suffix = c->driver == KLOGS_JSON_FILE ? "-json.log" : "-k8s.log";
 		if (snprintf(l->path, sizeof(l->path), "%s/%s%s", dir, id, suffix) >= (int)sizeof(l->path))
 			return kerr_set(e, ENAMETOOLONG, "logs of %s", id);
@@ -338,6 +396,8 @@ struct klogs *klogs_close(struct klogs *l)
 {
 	if (!l)
 		return NULL;
+	if (l->r)
+		klogs_remote_close(l);
 	if (l->fd >= 0)
 		close(l->fd);
 	free(l->out);

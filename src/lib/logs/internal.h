@@ -2,10 +2,12 @@
 #ifndef KAPSEL_LOGS_INTERNAL_H
 #define KAPSEL_LOGS_INTERNAL_H
 
+#include "common/loop.h"
 #include "common/time.h"
 #include "logs/logs.h"
 
 #include <limits.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* the write buffer: entries are gathered while one read is fed, and
@@ -15,6 +17,38 @@
 struct klogs_pending {
 	size_t len;
 	char buf[KLOGS_LINE_MAX];
+};
+
+/* The queue of a remote driver: records [u32 length][u32 line bytes][data]
+ * in one buffer grown as needed, consumed from HEAD. */
+struct klogs_queue {
+	char *buf;
+	size_t head, len, cap; /* live records in buf[head .. head+len) */
+	size_t off;            /* bytes of the first record's data sent (streams) */
+	size_t nrec;
+};
+
+enum klogs_conn { KLOGS_DOWN, KLOGS_CONNECTING, KLOGS_UP };
+
+struct klogs_remote {
+	struct kloop *loop;
+	struct kloop_source *io, *timer;
+	klogs_event_fn fn;
+	void *data;
+	int fd;
+	int relay; /* a pidfd of the kapsel-log-tls relay of tcp+tls, or -1 */
+	enum klogs_conn conn;
+	uint64_t backoff;
+	int64_t failures; /* connection attempts failed in a row */
+	bool full;        /* klogs_full said so: KLOGS_EV_ROOM owed */
+	bool dropped;     /* counters changed since the last event */
+	char last_error[256];
+	struct klogs_queue q;
+	char *scratch; /* KLOGS_MSG_MAX */
+	char tag[KLOGS_TAG_MAX];
+	char hostname[256];
+	char id[65];
+	int pid; /* syslog's PROCID: the supervisor's */
 };
 
 struct klogs {
@@ -32,7 +66,20 @@ struct klogs {
 	char now_text[KTIME_BUFSZ];
 	int now_len;
 	struct klogs_pending pending[_KLOGS_STREAM_MAX];
+	struct klogs_remote *r; /* syslog, journald, fluentd */
 };
+
+static inline bool klogs_is_remote(enum klogs_driver d)
+{
+	return d == KLOGS_SYSLOG || d == KLOGS_JOURNALD || d == KLOGS_FLUENTD;
+}
+/* remote.c */
+int klogs_remote_open(struct klogs *l, const char *id, kerr *e);
+void klogs_remote_write(struct klogs *l, enum klogs_stream s, const char *p, size_t n, int partial);
+void klogs_remote_close(struct klogs *l);
+/* An option of a remote driver (or mode / max-buffer-size of any): 1 when
+ * K was one, 0 when it is unknown, -1 on a bad value (E names WHAT). */
+int klogs_remote_option(struct klogs_config *c, const char *k, const char *v, const char *what, kerr *e);
 
 /* Writing one entry: klogs_begin (rotates a full file first), then
  * klogs_room(N) for a pointer with at least N (<= KLOGS_OUT_MAX) bytes of

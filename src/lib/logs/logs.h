@@ -14,9 +14,23 @@
  *              (F full line without its '\n', P a partial piece); rotated
  *              the same way.
  *   none       nothing is written.
+ *   syslog     one message a piece to syslog-address (unixgram:///dev/log by
+ *              default; unix, udp, tcp, tcp+tls), RFC 5424, 5424 with
+ *              microseconds or RFC 3164 (syslog.c).
+ *   journald   one entry a piece over the journal's native protocol
+ *              (journald.c).
+ *   fluentd    one forward-protocol event a piece, msgpack (fluentd.c).
  *
- * A write that fails (a full disk) loses that piece: it is counted in
- * dropped_lines/dropped_bytes, never a crash and never a stalled container. */
+ * The remote drivers (remote.c) queue encoded messages and send them from
+ * the caller's event loop (klogs_attach), reconnecting with a back-off.
+ * mode=blocking (default): while more than 64 KiB waits, the caller stops
+ * reading the container (klogs_full), which back-pressures it.
+ * mode=non-blocking (and fluentd-async): what does not fit in
+ * max-buffer-size is dropped.
+ *
+ * A write that fails (a full disk) or a message dropped loses that piece:
+ * it is counted in dropped_lines/dropped_bytes, never a crash and never a
+ * stalled container. */
 #ifndef KAPSEL_LOGS_H
 #define KAPSEL_LOGS_H
 
@@ -25,24 +39,66 @@
 #include "common/json.h"
 #include "common/names.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+struct kloop;
 
 #define KLOGS_LINE_MAX (16 * 1024) /* Docker's copier buffer: longer lines are split */
 #define KLOGS_DEFAULT_MAX_SIZE (20 * 1024 * 1024)
 #define KLOGS_DEFAULT_MAX_FILE 5
+#define KLOGS_DEFAULT_MAX_BUFFER (1024 * 1024) /* Docker's max-buffer-size default, 1m */
+#define KLOGS_TAG_MAX 256
 
-enum klogs_driver { KLOGS_JSON_FILE, KLOGS_K8S_FILE, KLOGS_NONE, _KLOGS_DRIVER_MAX };
+enum klogs_driver {
+	KLOGS_JSON_FILE,
+	KLOGS_K8S_FILE,
+	KLOGS_NONE,
+	KLOGS_SYSLOG,
+	KLOGS_JOURNALD,
+	KLOGS_FLUENTD,
+	_KLOGS_DRIVER_MAX
+};
+enum klogs_syslog_format { KLOGS_RFC5424, KLOGS_RFC5424MICRO, KLOGS_RFC3164, _KLOGS_SYSLOG_FORMAT_MAX };
+/* where a remote driver sends: unix stream or datagram socket, udp, tcp,
+ * tcp+tls (through the kapsel-log-tls relay) */
+enum klogs_transport { KLOGS_T_UNIX, KLOGS_T_UNIXGRAM, KLOGS_T_UDP, KLOGS_T_TCP, KLOGS_T_TLS, _KLOGS_T_MAX };
 enum klogs_stream { KLOGS_STDOUT, KLOGS_STDERR, _KLOGS_STREAM_MAX };
 
 KAPSEL_DECLARE_NAME_TABLE(klogs_driver, enum klogs_driver);
 KAPSEL_DECLARE_NAME_TABLE(klogs_stream, enum klogs_stream);
+KAPSEL_DECLARE_NAME_TABLE(klogs_syslog_format, enum klogs_syslog_format);
+
+struct klogs_addr {
+	enum klogs_transport t;
+	char path[108]; /* unix, unixgram */
+	char host[256], port[16];
+};
 
 struct klogs_config {
 	enum klogs_driver driver;
 	int64_t max_size; /* bytes; -1: never rotate */
 	int64_t max_file; /* files kept, the current one included (>= 1) */
+	bool non_blocking;
+	int64_t max_buffer_size; /* non-blocking: bytes waiting at most */
+	/* remote drivers */
+	struct klogs_addr addr;
+	char *tag; /* template: {{.ID}} {{.FullID}} {{.Name}} {{.ImageName}} {{.ImageID}} {{.ImageFullID}} {{.DaemonName}} */
+	int facility; /* syslog: 0..23 */
+	enum klogs_syslog_format format;
+	char *tls_ca, *tls_cert, *tls_key;
+	bool tls_skip_verify;
+	bool async;                    /* fluentd-async */
+	int64_t retry_wait_ns;         /* fluentd-retry-wait */
+	int64_t max_retries;           /* fluentd-max-retries; -1: no limit */
+	bool subsecond;                /* fluentd-sub-second-precision */
+	char *name, *image, *image_id; /* the container's (tags), set by the caller */
+	char *tls_relay;               /* the kapsel-log-tls program, set by the caller */
 };
+/* Free the strings of C (not C). */
+void klogs_config_done(struct klogs_config *c);
 
 /* The defaults: json-file, 20m x 5, then kapsel.conf's [logs] section
  * (keys driver, max-size, max-file; CONF may be NULL). */
@@ -54,8 +110,29 @@ int klogs_config_parse(struct klogs_config *c, json_object *log, const char *fil
 
 struct klogs;
 
-/* Open the driver's file under directory DIR for container ID. */
+/* Open the driver's file under directory DIR for container ID.  C must
+ * outlive the klogs. */
 int klogs_open(struct klogs **out, const struct klogs_config *c, const char *dir, const char *id, kerr *e);
+
+/* What a remote driver tells its caller (klogs_attach's FN). */
+enum klogs_event {
+	KLOGS_EV_ROOM,    /* after klogs_full: room again, read on */
+	KLOGS_EV_DROPPED, /* the dropped counters changed */
+};
+typedef void (*klogs_event_fn)(struct klogs *l, enum klogs_event ev, void *data);
+/* A remote driver sends from LOOP: connects (a receiver refusing at once
+ * is an error, but for fluentd-async) and from then on reconnects with a
+ * back-off.  File drivers need nothing (0). */
+int klogs_attach(struct klogs *l, struct kloop *loop, klogs_event_fn fn, void *data, kerr *e);
+/* mode=blocking and 64 KiB waiting: stop reading the container
+ * until KLOGS_EV_ROOM.  (Fed anyway, what does not fit is dropped.) */
+bool klogs_full(const struct klogs *l);
+/* The container is done: send what a remote driver still holds (blocking,
+ * while the receiver takes it, 10 s at most), drop the rest.  True when
+ * that dropped lines (the counters changed).  klogs_close does it too. */
+bool klogs_drain(struct klogs *l);
+/* Bytes waiting to be sent. */
+size_t klogs_queued(const struct klogs *l);
 /* Feed bytes read from stream S. */
 void klogs_feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n);
 /* Stream S ended: write what is pending as a partial piece. */
@@ -71,5 +148,38 @@ KAPSEL_DEFINE_CLEANUP(struct klogs *, klogs_close)
  * \u00XX, U+2028/U+2029 as \u2028/\u2029, each byte of invalid UTF-8 as
  * \ufffd).  OUT must have room for 6 * N + 2 bytes.  Returns the length. */
 size_t klogs_json_quote(char *out, const unsigned char *s, size_t n);
+
+/* ---- the encoders (exposed for the unit tests) ---- */
+
+/* What a message is stamped with. */
+struct klogs_msg {
+	enum klogs_stream stream;
+	const char *line;
+	size_t len;
+	bool partial;
+	struct timespec ts;
+	const char *id;       /* 64 hex */
+	const char *name;     /* the container's name ("" if none) */
+	const char *image;    /* its image reference */
+	const char *tag;      /* the expanded tag */
+	const char *hostname; /* syslog */
+	int pid;              /* syslog PROCID */
+};
+/* Expand TMPL (Docker's log tag template) for container ID into OUT (CAP
+ * bytes); an unknown {{...}} is an error. */
+int klogs_tag_expand(char *out, size_t cap, const char *tmpl, const char *id, const char *name, const char *image,
+		     const char *image_id, kerr *e);
+/* Parse Docker's syslog-address / fluentd-address into A. */
+int klogs_addr_parse(struct klogs_addr *a, enum klogs_driver d, const char *s, kerr *e);
+/* The encoded message into OUT (room for CAP bytes, at least
+ * KLOGS_MSG_MAX); returns its length. */
+#define KLOGS_MSG_MAX (KLOGS_LINE_MAX + 4096)
+size_t klogs_syslog_encode(char *out, size_t cap, const struct klogs_config *c, const struct klogs_msg *m);
+size_t klogs_journald_encode(char *out, size_t cap, const struct klogs_msg *m);
+size_t klogs_fluentd_encode(char *out, size_t cap, const struct klogs_config *c, const struct klogs_msg *m);
+/* Send a journal entry of N bytes on datagram socket FD (to ADDR, or
+ * connected): in one datagram, or when too big for one through a sealed
+ * memfd passed with SCM_RIGHTS, as sd_journal_send does.  -errno. */
+int klogs_journald_send(int fd, const char *buf, size_t n);
 
 #endif

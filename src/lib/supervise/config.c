@@ -231,6 +231,10 @@ int ksup_config_parse(struct ksup_config *c, const char *file, const char *buf, 
 		return -1;
 	if (klogs_config_parse(&c->log, kj_get(o, "log"), file, e) < 0)
 		return -1;
+	/* for the remote drivers' tags and fields */
+	if ((c->name && !(c->log.name = strdup(c->name))) || (c->image && !(c->log.image = strdup(c->image))) ||
+	    (c->image_id && !(c->log.image_id = strdup(c->image_id))))
+		return kerr_set(e, ENOMEM, "%s", file);
 	if (parse_restart(c, &j, o) < 0)
 		return -1;
 
@@ -276,5 +280,6 @@ void ksup_config_done(struct ksup_config *c)
 	for (char **a = c->health.argv; a && *a; a++)
 		free(*a);
 	free(c->health.argv);
+	klogs_config_done(&c->log);
 	*c = (struct ksup_config){ 0 };
 }

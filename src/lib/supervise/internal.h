@@ -65,6 +65,8 @@ struct ksup {
 	struct kloop_source *oom_src;
 	char oom_file[PATH_MAX]; /* memory.events or memory.oom_control; "": none */
 	uint64_t oom_seen;
+	int logs_paused, log_save_armed; /* a remote log: reads stopped; counters to save */
+	struct kloop_source *log_save_timer;
 };
 
 void ksup_save(struct ksup *s);

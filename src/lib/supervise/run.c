@@ -139,6 +139,44 @@ static void close_fd(int *fd)
 
 static void stream_closed(struct ksup *s, int which);
 
+/* mode=blocking: a remote log that cannot keep up stops our reads, and so
+ * the container's writes, until it has room (never once the init exited) */
+static void pause_output(struct ksup *s, int paused)
+{
+	kerr ig;
+	s->logs_paused = paused;
+	if (s->out_src)
+		kloop_io_set_events(s->out_src, paused ? 0 : EPOLLIN, &ig);
+	if (s->err_src)
+		kloop_io_set_events(s->err_src, paused ? 0 : EPOLLIN, &ig);
+}
+
+static int on_log_save(struct kloop_source *src, uint64_t exp, void *data, kerr *e)
+{
+	(void)src, (void)exp, (void)e;
+	struct ksup *s = data;
+	s->log_save_armed = 0;
+	if (s->phase != KSUP_PHASE_DONE)
+		ksup_save(s);
+	return 0;
+}
+
+static void on_logs(struct klogs *l, enum klogs_event ev, void *data)
+{
+	(void)l;
+	struct ksup *s = data;
+	if (ev == KLOGS_EV_ROOM && s->logs_paused)
+		pause_output(s, 0);
+	if (ev == KLOGS_EV_DROPPED) { /* status.json's counters, at most once a second */
+		kerr ig;
+		if (!s->log_save_timer)
+			s->log_save_timer = kloop_add_timer(s->loop, 0, KLOOP_NSEC_PER_SEC, 0, on_log_save, s, &ig);
+		else if (!s->log_save_armed)
+			kloop_timer_set(s->log_save_timer, 0, KLOOP_NSEC_PER_SEC, 0);
+		s->log_save_armed = s->log_save_timer != NULL;
+	}
+}
+
 static int on_output(struct kloop_source *src, int fd, uint32_t revents, void *data, kerr *e)
 {
 	(void)src, (void)revents, (void)e;
@@ -154,6 +192,8 @@ static int on_output(struct kloop_source *src, int fd, uint32_t revents, void *d
 	klogs_feed(s->logs, which, s->iobuf, (size_t)n);
 	khint_tail_add(which == KLOGS_STDERR ? &s->tail_err : &s->tail_out, s->iobuf, (size_t)n);
 	ksup_attach_output(s, which, s->iobuf, (size_t)n);
+	if (klogs_full(s->logs) && s->phase == KSUP_PHASE_RUNNING)
+		pause_output(s, 1);
 	return 0;
 }
 
@@ -450,6 +490,8 @@ static int on_exit_child(struct kloop_source *src, const siginfo_t *si, void *da
 	s->st.exit_code = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
 	now(s->st.finished_at);
 	s->phase = KSUP_PHASE_DRAINING;
+	if (s->logs_paused)
+		pause_output(s, 0); /* drained whatever the log does: what does not fit is dropped */
 	if (!s->out_src && !s->err_src) {
 		finish_run(s);
 		return 0;
@@ -547,6 +589,16 @@ static int on_signal(struct kloop_source *src, const struct signalfd_siginfo *si
 
 /* ---- the whole life --------------------------------------------------------- */
 
+/* After the answers: a `kapsel start` may have a new supervisor writing
+ * status.json already, which is then left alone */
+static void save_if_ours(struct ksup *s)
+{
+	struct ksup_status cur = { 0 };
+	kerr ig;
+	if (ksup_status_read(s->dir, &cur, &ig) == 1 && cur.supervisor_pid == s->st.supervisor_pid)
+		ksup_save(s);
+}
+
 static void handshake(struct ksup *s, const char *msg)
 {
 	if (s->hs_fd < 0)
@@ -602,8 +654,12 @@ int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, ker
 	sigaddset(&set, SIGCHLD);
 	if (!kloop_add_signals(s.loop, &set, on_signal, &s, e))
 		goto out;
-	if (klogs_open(&s.logs, &c->log, dir, c->id, e) < 0)
+	if (klogs_open(&s.logs, &c->log, dir, c->id, e) < 0 || klogs_attach(s.logs, s.loop, on_logs, &s, e) < 0) {
+		char msg[KERR_MSG_MAX + 8];
+		snprintf(msg, sizeof(msg), "error: %s\n", e->msg);
+		handshake(&s, msg);
 		goto out;
+	}
 	if (ksup_ctl_open(&s, e) < 0)
 		goto out;
 	if (launch(&s, e) < 0) {
@@ -637,6 +693,8 @@ int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, ker
 		ksup_save(&s);
 	}
 	ksup_ctl_close(&s);
+	if (klogs_drain(s.logs) && !c->auto_remove) /* what a remote log still held, after stop/wait got their answer */
+		save_if_ours(&s);
 	if (r >= 0 && c->auto_remove) {
 		ksup_event(&s, "destroy", NULL, NULL);
 		klogs_close(steal_ptr(s.logs));
@@ -650,8 +708,8 @@ out:
 	close_fd(&s.in_fd);
 	close_fd(&s.hs_fd);
 	ksup_oom_stop(&s);
+	klogs_close(s.logs); /* before the loop its sources are on */
 	kloop_free(s.loop);
-	klogs_close(s.logs);
 	ksup_journal_close(&s);
 	free(s.iobuf);
 	if (r < 0)

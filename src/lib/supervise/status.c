@@ -93,6 +93,7 @@ int ksup_status_read(const char *dir, struct ksup_status *st, kerr *e)
 	if (!o)
 		return -1;
 	st->restart_count = kj_get_i64(o, "restart_count", 0);
+	st->supervisor_pid = (pid_t)kj_get_i64(o, "supervisor_pid", 0);
 	st->exit_code = (int)kj_get_i64(o, "exit_code", 0);
 	const char *t = kj_get_str(o, "started_at");
 	snprintf(st->started_at, sizeof(st->started_at), "%s", t ? t : "");

@@ -44,8 +44,8 @@ struct ksup_status {
 
 int ksup_status_write(const char *dir, const struct ksup_status *st, kerr *e);
 /* Read DIR/status.json back into ST (the fields kept across a new
- * supervisor: restart_count, started_at, exit_code).  0 when there was
- * none, 1 when read. */
+ * supervisor: restart_count, started_at, exit_code; and supervisor_pid,
+ * whose it is).  0 when there was none, 1 when read. */
 int ksup_status_read(const char *dir, struct ksup_status *st, kerr *e);
 
 #endif
