@@ -205,3 +205,56 @@ def test_pull_keep_setuid(plain_registry, tmp_path):
     # the store that unpacked it the default way refuses to keep the bits for a second name
     p = kapsel(a, conf, "pull", "--keep-setuid", f"{reg.host}/keep/su:1", check=1)
     assert "setuid/setgid bits removed" in p.stderr, p.stderr
+
+
+def test_a_signed_index_covers_its_platform_manifest(plain_registry, tmp_path):
+    """cosign signing a multi-platform tag signs the index: a pull that
+    picks the platform's manifest from it accepts the index's signature."""
+    reg = plain_registry
+    conf, tar = make_image(tmp_path, reg, "team/idx", "idx")
+    key, pub = keypair(tmp_path, "k")
+    _, other = keypair(tmp_path, "other")
+    a = tmp_path / "a"
+    kapsel(a, conf, "load", "-i", tar, check=0)
+    digest = kapsel(a, conf, "push", "-q", f"{reg.host}/team/idx:1", check=0).stdout.strip()
+    st, _, body = req(reg, "GET", f"/v2/team/idx/manifests/{digest}", headers={"Accept": OCI_MANIFEST})
+    assert st == 200
+    index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                        "manifests": [{"mediaType": OCI_MANIFEST, "digest": digest, "size": len(body),
+                                       "platform": {"architecture": "amd64", "os": "linux"}}]}).encode()
+    st, _, err = req(reg, "PUT", "/v2/team/idx/manifests/multi", body=index,
+                     headers={"Content-Type": "application/vnd.oci.image.index.v1+json"})
+    assert st == 201, err
+    idigest = "sha256:" + hashlib.sha256(index).hexdigest()
+    # cosign's signature of the index, made here (cosign is not in Debian)
+    payload = json.dumps({"critical": {"identity": {"docker-reference": f"{reg.host}/team/idx"},
+                                       "image": {"docker-manifest-digest": idigest},
+                                       "type": "cosign container image signature"}, "optional": None},
+                         separators=(",", ":")).encode()
+    (tmp_path / "payload").write_bytes(payload)
+    der = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key, str(tmp_path / "payload")], check=True,
+                         capture_output=True).stdout
+    cfg = b"{}"
+    sig = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                      "digest": put_blob(reg, "team/idx", cfg), "size": len(cfg)},
+           "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                       "digest": put_blob(reg, "team/idx", payload), "size": len(payload),
+                       "annotations": {"dev.cosignproject.cosign/signature": base64.b64encode(der).decode()}}]}
+    st, _, err = req(reg, "PUT", f"/v2/team/idx/manifests/sha256-{idigest.split(':')[1]}.sig",
+                     body=json.dumps(sig).encode(), headers={"Content-Type": OCI_MANIFEST})
+    assert st == 201, err
+    ref = f"{reg.host}/team/idx:multi"
+    b = tmp_path / "b"
+    kapsel(b, conf, "pull", "-q", "--trust-policy", policy(tmp_path, reg, pub), ref, check=0)
+    info = json.loads(kapsel(b, conf, "image", "inspect", ref, check=0).stdout)[0]
+    assert any(r.endswith("@" + digest) for r in info["RepoDigests"]), info["RepoDigests"]
+    # the same index under another key's policy: refused, both looked at, nothing stored
+    c = tmp_path / "c"
+    p = kapsel(c, conf, "pull", "--trust-policy", policy(tmp_path, reg, other), ref, check=1)
+    assert "the index's signatures" in p.stderr and "does not verify" in p.stderr, p.stderr
+    assert snapshot(c)[1] == []
+    # the platform's manifest pulled by its own tag is not covered by the index's signature
+    d = tmp_path / "d"
+    p = kapsel(d, conf, "pull", "--trust-policy", policy(tmp_path, reg, pub), f"{reg.host}/team/idx:1", check=1)
+    assert "is not signed" in p.stderr, p.stderr

@@ -484,10 +484,12 @@ static void job_free(struct kstore *s, struct job *j)
 /* The image manifest MAN (digest MDIGEST, its bytes BODY) of R into the
  * store. */
 /* PF: the platform asked for with --platform, which the config must
- * name too (an image without an index, or an index that lies); NULL: any. */
+ * name too (an image without an index, or an index that lies); NULL: any.
+ * IDIGEST: the index MDIGEST was picked from (by digest), NULL: none. */
 static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *ref, json_object *man,
-		      const char *mdigest, const struct kreg_resp *body, const struct kreg_opts *o,
-		      const struct kreg_platform *pf, const struct kstore_image **out, kerr *e)
+		      const char *mdigest, const char *idigest, const struct kreg_resp *body,
+		      const struct kreg_opts *o, const struct kreg_platform *pf, const struct kstore_image **out,
+		      kerr *e)
 {
 	struct job j = { 0 };
 	struct kstore_sig *sigs = NULL;
@@ -515,11 +517,29 @@ static int pull_image(struct kstore *s, struct kreg *r, const struct kreg_ref *r
 	}
 	if (kreg_config_check(cfg, &m, pf, &diff_ids, e) < 0)
 		goto out;
-	/* the trust policy, before a layer is fetched */
+	/* the trust policy, before a layer is fetched: the platform manifest's
+	 * signatures, else (cosign signing a multi-platform tag signs its
+	 * index) the index's: the index names this manifest by digest, and
+	 * the manifest was checked against that digest */
 	if (kreg_get_signatures(r, mdigest, &sigs, &nsig, &fetch_err) < 0)
 		nsig = 0;
-	if (check_trust(o, r, ref->name, mdigest, sigs, nsig, &fetch_err, e) < 0)
-		goto out;
+	if (check_trust(o, r, ref->name, mdigest, sigs, nsig, &fetch_err, e) < 0) {
+		if (!idigest)
+			goto out;
+		struct kstore_sig *isigs = NULL;
+		size_t nis = 0;
+		kerr ife = { 0 }, ie = { 0 };
+		if (kreg_get_signatures(r, idigest, &isigs, &nis, &ife) < 0)
+			nis = 0;
+		int ok = nis > 0 && check_trust(o, r, ref->name, idigest, isigs, nis, &ife, &ie) == 0;
+		kstore_sigs_free(isigs, nis);
+		if (!ok) {
+			if (nis > 0)
+				kerr_msg(e, EPERM, "%.900s; the index's signatures: %.900s", e->msg, ie.msg);
+			goto out;
+		}
+		kerr_clear(e);
+	}
 	if (!(j.rec.id = strdup(cdigest)) || !(j.rec.manifest = strdup(mdigest)) ||
 	    !(j.rec.layers = calloc(nl, sizeof(*j.rec.layers))) || !(j.dl = calloc(nl, sizeof(*j.dl)))) {
 		kerr_set(e, ENOMEM, "pull");
@@ -597,7 +617,7 @@ int kreg_pull(struct kstore *s, const char *refs, const struct kreg_opts *o, con
 	}
 	struct kreg_resp p = { 0 };
 	_cleanup_json_ json_object *doc = NULL;
-	char mdigest[KSHA256_DIGEST], mt[128];
+	char mdigest[KSHA256_DIGEST], mt[128], idigest[KSHA256_DIGEST] = "";
 	int rc = get_manifest(&r, ref.digest ? ref.digest : ref.tag, ref.digest, &p, mdigest, &doc, mt, sizeof(mt), e);
 	if (rc == 0 &&
 	    (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST) || (!*mt && kj_get(doc, "manifests")))) {
@@ -605,6 +625,7 @@ int kreg_pull(struct kstore *s, const char *refs, const struct kreg_opts *o, con
 		int64_t csize;
 		if ((rc = kreg_pick_platform(doc, &pf, &child, &csize, e)) == 0) {
 			_cleanup_free_ char *want = strdup(child);
+			memcpy(idigest, mdigest, sizeof(idigest));
 			json_object_put(steal_ptr(doc));
 			kreg_resp_clear(&p);
 			rc = want ? get_manifest(&r, want, want, &p, mdigest, &doc, mt, sizeof(mt), e)
@@ -620,7 +641,8 @@ int kreg_pull(struct kstore *s, const char *refs, const struct kreg_opts *o, con
 			      mdigest, mt);
 	if (rc == 0) {
 		emit(o, KREG_EV_RESOLVED, mdigest, 0, 0);
-		rc = pull_image(s, &r, &ref, doc, mdigest, &p, o, o->platform && *o->platform ? &pf : NULL, &img, e);
+		rc = pull_image(s, &r, &ref, doc, mdigest, *idigest ? idigest : NULL, &p, o,
+				o->platform && *o->platform ? &pf : NULL, &img, e);
 	}
 	kreg_resp_clear(&p);
 	kreg_close(&r);
