@@ -603,3 +603,71 @@ def test_concurrent_logins_all_kept(tmp_path):
     finally:
         for s in servers:
             s.shutdown()
+
+
+HELPER = r'''#!/usr/bin/python3
+# docker-credential-ktest: a credential helper as Docker's protocol has
+# them, keeping credentials in $HOME/creds.json (the test's HOME)
+import json, os, sys
+path = os.path.join(os.environ["HOME"], "creds.json")
+db = json.load(open(path)) if os.path.exists(path) else {}
+verb, data = sys.argv[1], sys.stdin.read()
+with open(os.path.join(os.environ["HOME"], "calls"), "a") as f:
+    f.write(verb + " " + (data.strip() if verb != "store" else json.loads(data)["ServerURL"]) + "\n")
+if verb == "store":
+    d = json.loads(data)
+    db[d["ServerURL"]] = {"Username": d["Username"], "Secret": d["Secret"]}
+elif verb == "get":
+    if data.strip() not in db:
+        print("credentials not found in native keychain")
+        sys.exit(1)
+    print(json.dumps(dict(db[data.strip()], ServerURL=data.strip())))
+elif verb == "erase":
+    if db.pop(data.strip(), None) is None:
+        print("credentials not found in native keychain")
+        sys.exit(1)
+json.dump(db, open(path, "w"))
+'''
+
+
+def test_credential_helpers(registry, images, tmp_path):
+    registry.skopeo_copy("oci:" + images["bb"] + ":1", f"docker://{registry.host}/kapsel/cred:1")
+    bindir, home = tmp_path / "bin", tmp_path / "home"
+    bindir.mkdir()
+    home.mkdir()
+    (bindir / "docker-credential-ktest").write_text(HELPER)
+    os.chmod(bindir / "docker-credential-ktest", 0o755)
+    env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", HOME=str(home), SECRET_NOT_PASSED="x")
+    auth = tmp_path / "auth.json"
+    ref = f"{registry.host}/kapsel/cred:1"
+
+    def k(root, *args, input=None):
+        return subprocess.run([KAPSEL, "--root", str(root), *args], capture_output=True, text=True, input=input,
+                              env=env, timeout=120)
+    auth.write_text(json.dumps({"credsStore": "ktest"}))
+    p = k(tmp_path / "s0", "login", "--authfile", str(auth), "--certs-dir", registry.certs, "-u", USER,
+          "--password-stdin", registry.host, input=PASSWORD + "\n")
+    assert p.returncode == 0, p.stderr
+    # in the helper, not in the file
+    assert json.load(open(auth)) == {"credsStore": "ktest"}
+    assert json.load(open(home / "creds.json")) == {registry.host: {"Username": USER, "Secret": PASSWORD}}
+    p = k(tmp_path / "s1", "pull", "-q", "--authfile", str(auth), "--certs-dir", registry.certs, ref)
+    assert p.returncode == 0, p.stderr
+    assert (home / "calls").read_text().splitlines() == [f"store {registry.host}", f"get {registry.host}"]
+    # credHelpers for the host wins over credsStore
+    auth.write_text(json.dumps({"credsStore": "nothere", "credHelpers": {registry.host: "ktest"}}))
+    assert k(tmp_path / "s2", "pull", "-q", "--authfile", str(auth), "--certs-dir", registry.certs,
+             ref).returncode == 0
+    # a helper that is not installed is named; a name with a '/' is not run
+    for name, msg in (("nothere", "docker-credential-nothere"), ("../../bin/sh", "not a helper name")):
+        auth.write_text(json.dumps({"credsStore": name}))
+        p = k(tmp_path / "s3", "pull", "--authfile", str(auth), "--certs-dir", registry.certs, ref)
+        assert p.returncode == 1 and msg in p.stderr, p.stderr
+    # logout erases from the helper; then the registry refuses
+    auth.write_text(json.dumps({"credsStore": "ktest"}))
+    p = k(tmp_path / "s4", "logout", "--authfile", str(auth), registry.host)
+    assert p.returncode == 0, p.stderr
+    assert json.load(open(home / "creds.json")) == {}
+    p = k(tmp_path / "s5", "pull", "--authfile", str(auth), "--certs-dir", registry.certs, ref)
+    assert p.returncode == 1 and "unauthorized" in p.stderr, p.stderr
+    assert k(tmp_path / "s6", "logout", "--authfile", str(auth), registry.host).returncode == 1

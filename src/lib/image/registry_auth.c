@@ -3,7 +3,9 @@
  * base64("user:password")}}}, written 0600 by rename; other keys of the
  * file are kept as they are.  A read-modify-write (login, logout) holds
  * an exclusive flock on FILE.lock beside it, so two concurrent logins to
- * different registries both end up in the file. */
+ * different registries both end up in the file.  A file naming a
+ * credential helper for the registry (credHelpers, credsStore) keeps them
+ * in the helper instead (registry_cred.c). */
 #include "image/registry.h"
 #include "image/registry_int.h"
 
@@ -71,6 +73,11 @@ int kreg_auth_lookup(const char *file, const char *registry, char **out, kerr *e
 	_cleanup_json_ json_object *j = read_auth(file, e);
 	if (!j)
 		return -1;
+	const char *helper = kreg_cred_helper(j, registry, hub_key(registry));
+	if (helper)
+		return kreg_cred_get(helper, hub_key(registry) ? hub_key(registry) : registry, out, e) < 0
+			       ? kerr_wrap(e, "%s", file)
+			       : 0;
 	json_object *auths = kj_get(j, "auths");
 	json_object *ent = kj_get(auths, registry);
 	if (!ent && hub_key(registry))
@@ -125,6 +132,9 @@ int kreg_auth_store(const char *file, const char *registry, const char *user, co
 	_cleanup_json_ json_object *j = read_auth(file, e);
 	if (!j)
 		return -1;
+	const char *helper = kreg_cred_helper(j, registry, hub_key(registry));
+	if (helper)
+		return kreg_cred_store(helper, hub_key(registry) ? hub_key(registry) : registry, user, password, e);
 	json_object *auths = kj_get(j, "auths");
 	if (!auths) {
 		auths = json_object_new_object();
@@ -148,6 +158,9 @@ int kreg_logout(const char *registry, const char *auth_file, kerr *e)
 	_cleanup_json_ json_object *j = read_auth(auth_file, e);
 	if (!j)
 		return -1;
+	const char *helper = kreg_cred_helper(j, registry, hub_key(registry));
+	if (helper)
+		return kreg_cred_erase(helper, hub_key(registry) ? hub_key(registry) : registry, e);
 	json_object *auths = kj_get(j, "auths");
 	int had = 0;
 	if (kj_get(auths, registry)) {

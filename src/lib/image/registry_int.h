@@ -119,4 +119,13 @@ int kreg_auth_store(const char *file, const char *registry, const char *user, co
 /* base64 of N bytes / its decoding (NUL-terminated, *n its length). */
 char *kreg_b64(const void *buf, size_t n);
 
+/* registry_cred.c: Docker's credential helpers.  The helper the auth
+ * file's document DOC names for REGISTRY (credHelpers, else credsStore;
+ * HUB_KEY: Docker Hub's other key, or NULL), or NULL. */
+const char *kreg_cred_helper(json_object *doc, const char *registry, const char *hub_key);
+/* get: *BASIC base64(user:secret), NULL when the helper has none for SERVER. */
+int kreg_cred_get(const char *helper, const char *server, char **basic, kerr *e);
+int kreg_cred_store(const char *helper, const char *server, const char *user, const char *password, kerr *e);
+int kreg_cred_erase(const char *helper, const char *server, kerr *e);
+
 #endif
