@@ -131,38 +131,26 @@ static const struct cli_option inspect_net_options[] = {
 	CLI_OPT_END,
 };
 
+/* kapsel.conf's defaults for inspect_net_one (one command, one load) */
+static struct keng_defaults inspect_defaults;
+
+static int inspect_net_one(const struct cli_call *c, struct keng *g, const char *ref, json_object **out, kerr *e)
+{
+	(void)c;
+	return keng_network_inspect(g, &inspect_defaults, ref, out, e) < 0 ? -1 : 0;
+}
+
 static int inspect_net_run(const struct cli_call *c)
 {
 	const struct inspect_net_args *a = c->opts;
-	int rc = kapsel_format_check(c, a->format);
-	if (rc)
-		return rc;
-	struct keng *g;
-	struct keng_defaults d;
-	if ((rc = open_both(c, KENG_SHARED, &g, &d)))
-		return rc;
-	json_object *all = json_object_new_array();
-	for (int i = 0; i < c->argc; i++) {
-		kerr e = { 0 };
-		json_object *o;
-		if (keng_network_inspect(g, &d, c->argv[i], &o, &e) < 0) {
-			rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
-			continue;
-		}
-		if (a->format) {
-			int r = kapsel_format_print(c, a->format, o);
-			rc = r ? r : rc;
-			json_object_put(o);
-		} else
-			json_object_array_add(all, o);
+	kerr e = { 0 };
+	if (keng_defaults_load(kapsel_conf_path(c), &inspect_defaults, &e) < 0) {
+		keng_defaults_clear(&inspect_defaults);
+		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
 	}
-	keng_close(g);
-	keng_defaults_clear(&d);
-	if (!a->format)
-		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-									   JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(all);
-	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;
+	int rc = kapsel_inspect_each(c, a->format, inspect_net_one);
+	keng_defaults_clear(&inspect_defaults);
+	return rc;
 }
 
 static int rm_net_run(const struct cli_call *c)
