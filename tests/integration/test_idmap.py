@@ -222,3 +222,18 @@ def test_unsupported_filesystem_is_a_clear_error(bundle, runtime, tmp_path, host
     assert r.rc != 0, r
     assert f"config.json: mounts[{n}]: idmap /proc/sys" in r.err, r
     assert runtime.ids() == []
+
+
+@pytest.mark.skipif(not CRUN, reason="crun not installed")
+@pytest.mark.parametrize("name,make,msg", BAD, ids=[b[0] for b in BAD])
+def test_bad_idmap_config_with_crun(bundle, peers, owned, name, make, msg):
+    """crun 1.8, as measured: it refuses the same configs (with its own
+    words, some only when the kernel refuses the maps), but for "ridmap"
+    without mappings or a user namespace, which it mounts unmapped where
+    the spec says an error MUST be returned."""
+    bundle.config["mounts"].append(make(owned))
+    r = run_with(bundle, peers["crun"], "/bin/sh", "-c", "stat -c %u:%g /data")
+    if name == "idmap without userns":
+        assert r.rc == 0 and r.out == "1000:1000\n", r
+    else:
+        assert r.rc != 0, r
