@@ -66,8 +66,11 @@ static int features_run(const struct cli_call *call)
 	json_object *off = json_object_new_object();
 	json_object_object_add(off, "enabled", json_object_new_boolean(0));
 	json_object_object_add(lx, "intelRdt", json_object_get(off));
+	/* idmapped binds: uidMappings/gidMappings and "idmap"/"ridmap" */
 	json_object *me = json_object_new_object();
-	json_object_object_add(me, "idmap", json_object_get(off));
+	json_object *idm = json_object_new_object();
+	json_object_object_add(idm, "enabled", json_object_new_boolean(1));
+	json_object_object_add(me, "idmap", idm);
 	json_object_object_add(lx, "mountExtensions", me);
 	json_object_put(off);
 	json_object_object_add(f, "linux", lx);

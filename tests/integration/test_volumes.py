@@ -184,6 +184,59 @@ def test_root_in_a_user_namespace_owns_its_volume(k):
     assert os.stat(os.path.join(data(k, "kv-root"), "w")).st_uid == 100000
 
 
+def root_dir(k):
+    """A host directory of the host's root, with a root-only file."""
+    d = hostdir(k, owner=0)
+    os.chmod(d, 0o755)
+    with open(os.path.join(d, "secret"), "w") as f:
+        f.write("host root's\n")
+    os.chmod(os.path.join(d, "secret"), 0o600)
+    return d
+
+
+def test_userns_root_gains_nothing_on_a_host_roots_bind(k):
+    """The attacker's side: root of a user namespace (--user 0) binds a
+    directory of the host's root without asking for idmap: it is nobody's
+    inside, and the namespace's root can neither read the root-only file,
+    nor change it, nor create anything there."""
+    d = root_dir(k)
+    p = k("run", "--rm", "-u", "0", "-v", f"{d}:/mnt", "kv/plain:1", "sh", "-c",
+          "stat -c '%u %g' /mnt /mnt/secret; cat /mnt/secret; echo pwn >> /mnt/secret; echo x > /mnt/new;"
+          " chmod 666 /mnt/secret; true")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[:2] == ["65534 65534", "65534 65534"], p.stdout
+    assert "host root's" not in p.stdout
+    assert open(os.path.join(d, "secret")).read() == "host root's\n"
+    assert stat.S_IMODE(os.stat(os.path.join(d, "secret")).st_mode) == 0o600
+    assert os.listdir(d) == ["secret"]
+
+
+def test_bind_idmap_gives_the_namespace_root_the_host_roots_files(k):
+    """-v SRC:DST:idmap (asked for): the bind is shifted by the container's
+    mappings, so host 0 is its root, and what it writes is the host's
+    root's."""
+    d = root_dir(k)
+    p = k("run", "--rm", "-u", "0", "-v", f"{d}:/mnt:idmap", "kv/plain:1", "sh", "-c",
+          "stat -c '%u %g' /mnt /mnt/secret; cat /mnt/secret; echo x > /mnt/new; grep ' /mnt ' /proc/mounts")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[:3] == ["0 0", "0 0", "host root's"], p.stdout
+    assert "idmapped" in lines[3].split()[3].split(","), lines[3]
+    st = os.stat(os.path.join(d, "new"))
+    assert (st.st_uid, st.st_gid) == (0, 0)
+
+
+def test_idmap_needs_a_user_namespace_and_a_bind(k):
+    d = root_dir(k)
+    p = k("run", "--rm", "-v", f"{d}:/mnt:idmap", "kv/plain:1", "true")
+    assert p.returncode != 0
+    assert "idmap shifts the bind by the container's user namespace, and it has none" in p.stderr, p.stderr
+    p = k("run", "--rm", "-u", "0", "-v", "kv-idm:/mnt:idmap", "kv/plain:1", "true")
+    assert p.returncode != 0
+    assert "idmap is for a bind" in p.stderr, p.stderr
+    assert os.listdir(d) == ["secret"]
+
+
 def test_image_volume_is_tmpfs_unless_named(k):
     p = k("run", "--rm", "kv/seed:1", "grep", " /cache ", "/proc/mounts")
     assert p.stdout.split()[2] == "tmpfs", p.stdout

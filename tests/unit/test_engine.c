@@ -553,6 +553,12 @@ static void test_mount_v(void **state)
 	assert_int_equal(m.type, KENG_MOUNT_VOLUME);
 	assert_string_equal(m.source, "cache");
 	assert_true(m.nocopy && !m.ro);
+	assert_false(m.idmap);
+	assert_int_equal(keng_mount_parse_v("/host/dir:/data:idmap,ro", &m, &e), 0);
+	assert_true(m.idmap && m.ro);
+	assert_string_equal(m.mode, "idmap,ro");
+	assert_int_equal(keng_mount_parse_v("/host/dir:/data", &m, &e), 0);
+	assert_false(m.idmap); /* never by default */
 	assert_int_equal(keng_mount_parse_v("/anon", &m, &e), 0);
 	assert_int_equal(m.type, KENG_MOUNT_VOLUME);
 	assert_null(m.source);
@@ -561,6 +567,7 @@ static void test_mount_v(void **state)
 		{ "/a:/b:z", "invalid mode: z" },
 		{ "/a:/b:nocopy", "invalid mode: nocopy" }, /* a volume's option, not a bind's */
 		{ "vv:/b:rshared", "invalid mode: rshared" },
+		{ "vv:/b:idmap", "invalid mode: idmap is for a bind" },
 		{ "/a:/b:ro,rw", "conflict" },
 		{ "/a:/b:", "invalid volume specification" },
 		{ ":/b", "invalid volume specification" },

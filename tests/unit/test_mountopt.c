@@ -258,19 +258,26 @@ static void test_data_words(void **state)
 	}
 }
 
-static void test_idmap_unsupported(void **state)
+static void test_idmap(void **state)
 {
 	(void)state;
 	const char *w[] = { "idmap", "ridmap" };
 	for (int i = 0; i < 2; i++) {
 		struct kmount_flags f = { 0 };
-		assert_int_equal(kmountopt_apply(w[i], &f), KMOPT_UNSUPPORTED);
+		assert_int_equal(kmountopt_apply(w[i], &f), KMOPT_IDMAP);
+		assert_int_equal(f.idmap, i + 1);
+		/* nothing for mount(2): not a flag, not data, not a bind by itself */
 		assert_int_equal(f.set, 0);
 		assert_int_equal(f.clear, 0);
 		assert_int_equal(f.propagation, 0);
 		assert_true(f.attr_set == 0 && f.attr_clr == 0);
 		assert_false(f.bind);
 	}
+	/* the last one wins */
+	struct kmount_flags f = { 0 };
+	kmountopt_apply("ridmap", &f);
+	kmountopt_apply("idmap", &f);
+	assert_int_equal(f.idmap, 1);
 }
 
 static void test_tmpcopyup(void **state)
@@ -297,13 +304,12 @@ static void test_names(void **state)
 		enum kmountopt_kind k = kmountopt_apply(names[n], &f);
 		if (k == KMOPT_UNSUPPORTED || k == KMOPT_DATA)
 			fail_msg("kmountopt_names() lists \"%s\" of kind %d", names[n], k);
-		assert_string_not_equal(names[n], "idmap");
-		assert_string_not_equal(names[n], "ridmap");
 		/* no duplicates */
 		for (size_t j = 0; j < n; j++)
 			assert_string_not_equal(names[j], names[n]);
-		/* crun's extensions are checked in test_tmpcopyup */
-		if (k == KMOPT_EXTENSION) {
+		/* crun's extensions are checked in test_tmpcopyup, idmap and
+		 * ridmap in test_idmap */
+		if (k == KMOPT_EXTENSION || k == KMOPT_IDMAP) {
 			n_ext++;
 			continue;
 		}
@@ -315,9 +321,10 @@ static void test_names(void **state)
 		if (i == N_TABLE)
 			fail_msg("kmountopt_names() lists \"%s\", which the test table lacks", names[n]);
 	}
-	/* every supported word of the table is listed, and the two extensions */
+	/* every supported word of the table is listed, and the two extensions
+	 * and the two idmap words */
 	assert_int_equal(n - n_ext, N_TABLE);
-	assert_int_equal(n_ext, 2);
+	assert_int_equal(n_ext, 4);
 	/* stable across calls */
 	const char *const *again = kmountopt_names();
 	assert_ptr_equal(again, names);
@@ -334,7 +341,7 @@ int main(void)
 		cmocka_unit_test(test_sequences),
 		cmocka_unit_test(test_propagation_words),
 		cmocka_unit_test(test_data_words),
-		cmocka_unit_test(test_idmap_unsupported),
+		cmocka_unit_test(test_idmap),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_tmpcopyup),
 	};

@@ -513,9 +513,11 @@ static int create_prepare(struct create_job *j, kerr *e)
 	if (kcg_join_open(&j->cg, j->cgpath, &j->join, e) < 0)
 		return -1;
 	/* a new user namespace may not reach the rootfs and bind sources by
-	 * path: clone them as mount trees now, while privileged */
-	if ((s->ns_new_flags & CLONE_NEWUSER) && (s->ns_new_flags & CLONE_NEWNS) &&
-	    krootfs_trees_open(s, &j->trees, e) < 0)
+	 * path: clone them as mount trees now, while privileged; idmapped
+	 * binds are made here too (mount_setattr needs the host's privilege) */
+	j->trees.procfs = j->procfs;
+	int all = (s->ns_new_flags & CLONE_NEWUSER) && (s->ns_new_flags & CLONE_NEWNS);
+	if ((all || krootfs_has_idmap(s)) && krootfs_trees_open(s, &j->trees, all, e) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sv) < 0)
 		return kerr_errno(e, "socketpair");

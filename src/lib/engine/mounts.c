@@ -140,6 +140,13 @@ int keng_mount_parse_v(const char *spec, struct keng_mount *m, kerr *e)
 				return kerr_msg(e, EINVAL, "-v %s: invalid mode: %s (two propagations)", spec, opts);
 			if (!(m->propagation = strdup(*p)))
 				return kerr_errno(e, "-v");
+		} else if (!strcmp(*p, "idmap") && m->type == KENG_MOUNT_BIND) {
+			m->idmap = true;
+		} else if (!strcmp(*p, "idmap")) {
+			return kerr_msg(e, EINVAL,
+					"-v %s: invalid mode: idmap is for a bind (a named volume is owned by the "
+					"container's user already)",
+					spec);
 		} else if (!strcmp(*p, "z") || !strcmp(*p, "Z")) {
 			return kerr_msg(e, EINVAL,
 					"-v %s: invalid mode: %s (z and Z relabel for SELinux, which this host "
@@ -148,7 +155,7 @@ int keng_mount_parse_v(const char *spec, struct keng_mount *m, kerr *e)
 		} else {
 			return kerr_msg(e, EINVAL,
 					"-v %s: invalid mode: %s (kapsel knows ro, rw, nocopy for a volume, "
-					"and [r]private, [r]slave, [r]shared for a bind)",
+					"and [r]private, [r]slave, [r]shared, idmap for a bind)",
 					spec, *p);
 		}
 	}

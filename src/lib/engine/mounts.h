@@ -3,8 +3,10 @@
  *   -v SRC:DST[:OPTS]   SRC absolute: a bind; else a named volume; -v DST
  *                       alone: an anonymous volume.  OPTS: ro, rw, nocopy
  *                       (volumes), and a bind's propagation (private,
- *                       rprivate, slave, rslave, shared, rshared); anything
- *                       else (z, Z, ...) is refused.
+ *                       rprivate, slave, rslave, shared, rshared) and idmap
+ *                       (Podman's: the bind idmapped through the container's
+ *                       user namespace); anything else (z, Z, ...) is
+ *                       refused.
  *   --mount type=bind|volume|tmpfs,source=,target=,readonly[=BOOL],
  *           volume-nocopy[=BOOL],tmpfs-size=,tmpfs-mode=,bind-propagation=
  *
@@ -24,6 +26,7 @@ struct keng_mount {
 	char *source; /* bind: the host path; volume: its name, NULL for an anonymous one */
 	char *target; /* absolute, clean */
 	bool ro, nocopy;
+	bool idmap;         /* bind: -v ...:idmap */
 	bool anonymous;     /* a volume named by kapsel (-v DST, --mount without source) */
 	char *propagation;  /* bind: NULL is rprivate */
 	int64_t tmpfs_size; /* bytes, 0: kapsel.conf's */

@@ -298,6 +298,17 @@ static int umount_add(struct keng_build *b, const struct keng_mount *m, json_obj
 		const char *prop =
 			m->type == KENG_MOUNT_BIND ? m->propagation ? m->propagation : "rprivate" : "rprivate";
 		json_object_array_add(opts, json_object_new_string(prop));
+		if (m->idmap) {
+			/* asked for, never by default: the host's owners are shifted
+			 * by the container's own mappings, so its root owns what the
+			 * host's root owns in SRC (every mount below it too) */
+			if (!b->userns)
+				return kerr_msg(e, EINVAL,
+						"-v %s:%s:%s: idmap shifts the bind by the container's user namespace, "
+						"and it has none (root only in one: --user 0)",
+						m->source, m->target, m->mode ? m->mode : "");
+			json_object_array_add(opts, json_object_new_string("ridmap"));
+		}
 		json_object_object_add(sm, "options", opts);
 		json_object_array_add(ms, sm);
 		if (m->type == KENG_MOUNT_VOLUME)

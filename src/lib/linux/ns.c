@@ -66,6 +66,54 @@ int kns_write_idmaps(int procfd, pid_t pid, const struct oci_spec *s, kerr *e)
 	return 0;
 }
 
+int kns_userns_fd(int procfd, const struct oci_idmap *uid, size_t n_uid, const struct oci_idmap *gid, size_t n_gid,
+		  const char *what, kerr *e)
+{
+	int sync[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0)
+		return kerr_errno(e, "%s: socketpair", what);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int err = errno;
+		close(sync[0]);
+		close(sync[1]);
+		return kerr_set(e, err, "%s: fork", what);
+	}
+	if (pid == 0) {
+		/* unshare, say so, and live until the parent closes its end */
+		close(sync[0]);
+		char ok = unshare(CLONE_NEWUSER) == 0;
+		if (write(sync[1], &ok, 1) == 1 && ok)
+			(void)read(sync[1], &ok, 1);
+		_exit(0);
+	}
+	_cleanup_pid_ pid_t child = pid;
+	close(sync[1]);
+	_cleanup_close_ int rd = sync[0];
+	char ok = 0;
+	if (read(rd, &ok, 1) != 1 || !ok)
+		return kerr_msg(e, EPERM, "%s: unshare a user namespace for the idmapped mount", what);
+	char path[64];
+	if (write_map(procfd, child, "uid_map", uid, n_uid, e) < 0)
+		return kerr_wrap(e, "%s: uidMappings", what);
+	if (write_map(procfd, child, "gid_map", gid, n_gid, e) < 0)
+		return kerr_wrap(e, "%s: gidMappings", what);
+	/* the child's directory through the verified handle; its ns/user is a
+	 * magic link the kernel resolves to the namespace itself */
+	snprintf(path, sizeof(path), "%d/ns", (int)child);
+	_cleanup_close_ int nsdir = kprocfs_openat(procfd, path, O_PATH | O_DIRECTORY, e);
+	if (nsdir < 0)
+		return kerr_wrap(e, "%s", what);
+	int fd = openat(nsdir, "user", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kerr_errno(e, "%s: open /proc/%d/ns/user", what, (int)child);
+	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWUSER) {
+		close(fd);
+		return kerr_msg(e, EINVAL, "%s: /proc/%d/ns/user is not a user namespace", what, (int)child);
+	}
+	return fd;
+}
+
 int kns_write_time_offsets(int procfd, const struct oci_spec *s, kerr *e)
 {
 	char buf[256];

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "linux/devices.h"
 #include "linux/lsm.h"
+#include "linux/ns.h"
 #include "linux/procfs.h"
 #include "linux/procmount.h"
 #include "oci/spec.h"
@@ -249,7 +250,34 @@ static const char *root_of(const struct oci_spec *s, const struct krootfs_opts *
 	return o && o->root_tree >= 0 && o->root_buf[0] ? o->root_buf : s->root_path;
 }
 
-int krootfs_trees_open(const struct oci_spec *s, struct krootfs_opts *o, kerr *e)
+/* Make the detached tree T of mount I idmapped: its own mappings, or the
+ * container's user namespace ones. */
+static int idmap_tree(const struct oci_spec *s, const struct krootfs_opts *o, size_t i, int t, kerr *e)
+{
+	const struct oci_mount *m = &s->mounts[i];
+	char what[64];
+	snprintf(what, sizeof(what), "config.json: mounts[%zu]", i);
+	int own = m->n_uid_mappings > 0;
+	_cleanup_close_ int userns =
+		kns_userns_fd(o->procfs, own ? m->uid_mappings : s->uid_mappings, own ? m->n_uid_mappings : s->n_uid_mappings,
+			      own ? m->gid_mappings : s->gid_mappings, own ? m->n_gid_mappings : s->n_gid_mappings, what, e);
+	if (userns < 0)
+		return -1;
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
+	unsigned int fl = AT_EMPTY_PATH | (m->idmap == 2 ? AT_RECURSIVE : 0);
+	if (syscall(SYS_mount_setattr, t, "", fl, &attr, sizeof(attr)) < 0) {
+		int err = errno;
+		if (err == EINVAL)
+			return kerr_msg(e, EINVAL,
+					"%s: idmap %s: the filesystem there (or, with ridmap, one below it) does not "
+					"support idmapped mounts, or is idmapped already",
+					what, m->source);
+		return kerr_set(e, err, "%s: idmap %s", what, m->source);
+	}
+	return 0;
+}
+
+int krootfs_trees_open(const struct oci_spec *s, struct krootfs_opts *o, int all, kerr *e)
 {
 	o->root_tree = -1;
 	o->src_trees = calloc(s->n_mounts ? s->n_mounts : 1, sizeof(int));
@@ -257,18 +285,31 @@ int krootfs_trees_open(const struct oci_spec *s, struct krootfs_opts *o, kerr *e
 		return kerr_set(e, ENOMEM, "mount trees");
 	for (size_t i = 0; i < s->n_mounts; i++)
 		o->src_trees[i] = -1;
-	o->root_tree = syscall(SYS_open_tree, AT_FDCWD, s->root_path, OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC);
-	if (o->root_tree < 0)
-		return kerr_errno(e, "clone the rootfs %s", s->root_path);
+	if (all) {
+		o->root_tree = syscall(SYS_open_tree, AT_FDCWD, s->root_path,
+				       OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC);
+		if (o->root_tree < 0)
+			return kerr_errno(e, "clone the rootfs %s", s->root_path);
+	}
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		const struct oci_mount *m = &s->mounts[i];
-		if (!m->is_bind)
+		if (!m->is_bind || (!all && !m->idmap))
 			continue;
 		unsigned int fl = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
 		o->src_trees[i] = syscall(SYS_open_tree, AT_FDCWD, m->source, fl);
 		if (o->src_trees[i] < 0)
 			return kerr_errno(e, "mount %s: source %s", m->destination, m->source);
+		if (m->idmap && idmap_tree(s, o, i, o->src_trees[i], e) < 0)
+			return -1;
 	}
+	return 0;
+}
+
+int krootfs_has_idmap(const struct oci_spec *s)
+{
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (s->mounts[i].idmap)
+			return 1;
 	return 0;
 }
 

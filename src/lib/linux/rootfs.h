@@ -39,8 +39,14 @@ struct krootfs_opts {
 	char root_buf[64];              /* where the tree is attached */
 };
 
-/* In the runtime (host namespaces, privileged): open the trees. */
-int krootfs_trees_open(const struct oci_spec *s, struct krootfs_opts *o, kerr *e);
+/* In the runtime (host namespaces, privileged): open the trees, of the
+ * rootfs and every bind with ALL, else of the idmapped binds only.  An
+ * idmapped bind's tree gets its MOUNT_ATTR_IDMAP here (a user namespace
+ * built from its mappings through O->procfs), on its top mount, or with
+ * "ridmap" on every mount of the tree. */
+int krootfs_trees_open(const struct oci_spec *s, struct krootfs_opts *o, int all, kerr *e);
+/* Does any mount of S ask for an idmapped bind? */
+int krootfs_has_idmap(const struct oci_spec *s);
 void krootfs_trees_close(const struct oci_spec *s, struct krootfs_opts *o);
 
 /* Before pivot: propagation, the rootfs bind, every mount, devices. */

@@ -200,6 +200,8 @@ static int parse_process(struct jctx *c, json_object *o, struct oci_process *p)
 	return 0;
 }
 
+static int parse_idmaps(struct jctx *c, json_object *arr, const char *path, struct oci_idmap **out, size_t *n);
+
 static int parse_mounts(struct jctx *c, json_object *arr, struct oci_spec *s)
 {
 	char ip[256], fp[300];
@@ -262,6 +264,20 @@ static int parse_mounts(struct jctx *c, json_object *arr, struct oci_spec *s)
 		m->attr_clr = f.attr_clr;
 		m->is_bind = f.bind;
 		m->tmpcopyup = f.tmpcopyup;
+		m->idmap = f.idmap;
+		if (parse_idmaps(c, kj_get(it, "uidMappings"), P(fp, ip, "uidMappings"), &m->uid_mappings,
+				 &m->n_uid_mappings) < 0 ||
+		    parse_idmaps(c, kj_get(it, "gidMappings"), P(fp, ip, "gidMappings"), &m->gid_mappings,
+				 &m->n_gid_mappings) < 0)
+			return -1;
+		if (!m->n_uid_mappings != !m->n_gid_mappings)
+			return kj_fail(c, P(fp, ip, m->n_uid_mappings ? "gidMappings" : "uidMappings"),
+				       "missing: uidMappings and gidMappings go together");
+		if (m->n_uid_mappings && !m->idmap)
+			m->idmap = 1; /* mappings alone: as "idmap" */
+		if (m->idmap && !m->is_bind)
+			return kj_fail(c, P(fp, ip, m->n_uid_mappings ? "uidMappings" : "options"),
+				       "an idmapped mount must be a bind mount (\"bind\" or \"rbind\")");
 		if (m->tmpcopyup && (!m->type || strcmp(m->type, "tmpfs")))
 			return kj_fail(c, P(fp, ip, "options"), "tmpcopyup is for tmpfs mounts only");
 		if (!m->is_bind && !m->type)
@@ -359,8 +375,22 @@ static int parse_idmaps(struct jctx *c, json_object *arr, const char *path, stru
 			return c->e->msg[0] ? -1 : kj_fail(c, fp, "missing");
 		if (m->size == 0)
 			return kj_fail(c, fp, "must be greater than zero");
+		if ((uint64_t)m->container_id + m->size > (uint64_t)UINT32_MAX + 1 ||
+		    (uint64_t)m->host_id + m->size > (uint64_t)UINT32_MAX + 1)
+			return kj_fail(c, ip, "the range %u+%u or %u+%u goes past the 32-bit ids",
+				       m->container_id, m->size, m->host_id, m->size);
+		/* the kernel refuses overlapping ranges on either side */
+		for (size_t j = 0; j < i; j++) {
+			const struct oci_idmap *o = &(*out)[j];
+			if (m->container_id < o->container_id + o->size && o->container_id < m->container_id + m->size)
+				return kj_fail(c, P(fp, ip, "containerID"), "overlaps the range of %s[%zu]", path, j);
+			if (m->host_id < o->host_id + o->size && o->host_id < m->host_id + m->size)
+				return kj_fail(c, P(fp, ip, "hostID"), "overlaps the range of %s[%zu]", path, j);
+		}
 		*n = i + 1;
 	}
+	if (len > 340)
+		return kj_fail(c, path, "%zu mappings: the kernel takes at most 340", len);
 	return 0;
 }
 
@@ -603,6 +633,17 @@ int oci_spec_parse(const char *file, const char *buf, size_t len, struct oci_spe
 	    parse_kv(&c, kj_get(root, "annotations"), "annotations", &s->annotations, &s->n_annotations) < 0 ||
 	    parse_linux(&c, kj_get(root, "linux"), s) < 0)
 		goto fail;
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct oci_mount *m = &s->mounts[i];
+		char ip[64];
+		if (m->idmap && !m->n_uid_mappings && !(s->ns_new_flags & CLONE_NEWUSER)) {
+			snprintf(ip, sizeof(ip), "mounts[%zu].options", i);
+			kj_fail(&c, ip, "\"%s\" without uidMappings and gidMappings takes the container's user "
+				"namespace mappings, and linux.namespaces has no new user namespace",
+				m->idmap == 2 ? "ridmap" : "idmap");
+			goto fail;
+		}
+	}
 	if (s->hostname && *s->hostname && !(s->ns_new_flags & CLONE_NEWUTS) && !(s->ns_join_flags & CLONE_NEWUTS)) {
 		kj_fail(&c, "hostname", "setting a hostname needs a uts namespace");
 		goto fail;
@@ -744,6 +785,8 @@ void oci_spec_free(struct oci_spec *s)
 		free(s->mounts[i].type);
 		free(s->mounts[i].source);
 		free(s->mounts[i].data);
+		free(s->mounts[i].uid_mappings);
+		free(s->mounts[i].gid_mappings);
 		strv_free(s->mounts[i].options);
 	}
 	free(s->mounts);

@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct oci_idmap {
+	uint32_t container_id, host_id, size;
+};
+
 struct oci_mount {
 	char *destination, *type, *source;
 	char **options;                 /* as written */
@@ -20,15 +24,17 @@ struct oci_mount {
 	char *data;                     /* filesystem options: "size=64k,mode=755" */
 	int is_bind;
 	int tmpcopyup;
+	/* an idmapped bind: 0 no, 1 the top mount ("idmap", or mappings
+	 * alone), 2 every submount ("ridmap").  No mappings of its own: the
+	 * container's user namespace mappings (linux.uidMappings). */
+	int idmap;
+	struct oci_idmap *uid_mappings, *gid_mappings;
+	size_t n_uid_mappings, n_gid_mappings;
 };
 
 struct oci_rlimit {
 	int resource;
 	uint64_t soft, hard;
-};
-
-struct oci_idmap {
-	uint32_t container_id, host_id, size;
 };
 
 struct oci_ns {

@@ -86,10 +86,11 @@ static const struct opt opts[] = {
 	{ "tmpcopyup", KMOPT_EXTENSION, 0, 0, 0 },
 	{ "notmpcopyup", KMOPT_EXTENSION, 1, 0, 0 },
 
-	/* idmapped mounts need an open_tree/mount_setattr userns dance that
-	 * kapsel does not do yet: refuse rather than ignore. */
-	{ "idmap", KMOPT_UNSUPPORTED, 0, 0, 0 },
-	{ "ridmap", KMOPT_UNSUPPORTED, 0, 0, 0 },
+	/* runtime-spec 1.2: the bind is idmapped (mount_setattr
+	 * MOUNT_ATTR_IDMAP), on its top mount or, ridmap, on every submount
+	 * of an rbind; never passed to mount(2) */
+	{ "idmap", KMOPT_IDMAP, 0, 1, 0 },
+	{ "ridmap", KMOPT_IDMAP, 0, 2, 0 },
 };
 
 enum kmountopt_kind kmountopt_apply(const char *word, struct kmount_flags *f)
@@ -115,6 +116,9 @@ enum kmountopt_kind kmountopt_apply(const char *word, struct kmount_flags *f)
 			break;
 		case KMOPT_EXTENSION:
 			f->tmpcopyup = !o->clear;
+			break;
+		case KMOPT_IDMAP:
+			f->idmap = (int)o->flag;
 			break;
 		case KMOPT_RECURSIVE:
 			if (o->atime) {

@@ -16,9 +16,10 @@ struct kmount_flags {
 	uint64_t attr_set, attr_clr;/* MOUNT_ATTR_* applied recursively */
 	int bind;
 	int tmpcopyup;              /* copy the directory's content into a new tmpfs */
+	int idmap;                  /* "idmap" 1, "ridmap" 2 (recursive): an idmapped bind */
 };
 
-enum kmountopt_kind { KMOPT_DATA = 0, KMOPT_FLAG, KMOPT_PROPAGATION, KMOPT_RECURSIVE, KMOPT_EXTENSION, KMOPT_UNSUPPORTED };
+enum kmountopt_kind { KMOPT_DATA = 0, KMOPT_FLAG, KMOPT_PROPAGATION, KMOPT_RECURSIVE, KMOPT_EXTENSION, KMOPT_IDMAP, KMOPT_UNSUPPORTED };
 
 /* Fold one option into F.  Returns its kind. */
 enum kmountopt_kind kmountopt_apply(const char *opt, struct kmount_flags *f);
