@@ -115,9 +115,9 @@ static void auth_file(void **state)
 	assert_null(got);
 	/* Docker Hub under Docker's own key, other keys of the file kept */
 	assert_int_equal(kfs_write_file(path,
-					"{\"credsStore\":\"x\",\"auths\":{\"https://index.docker.io/v1/\":"
+					"{\"psFormat\":\"x\",\"auths\":{\"https://index.docker.io/v1/\":"
 					"{\"auth\":\"Ym9iOnB3\"}}}",
-					strlen("{\"credsStore\":\"x\",\"auths\":{\"https://index.docker.io/v1/\":"
+					strlen("{\"psFormat\":\"x\",\"auths\":{\"https://index.docker.io/v1/\":"
 					       "{\"auth\":\"Ym9iOnB3\"}}}"),
 					0600, 1, &e),
 			 0);
@@ -129,7 +129,7 @@ static void auth_file(void **state)
 	assert_int_equal(kreg_logout("docker.io", path, &e), -1);
 	assert_int_equal(e.errnum, ENOENT);
 	assert_int_equal(kfs_read_file(path, &text, NULL, &e), 0);
-	assert_non_null(strstr(text, "credsStore"));
+	assert_non_null(strstr(text, "psFormat"));
 	assert_non_null(strstr(text, "reg:5000"));
 	assert_null(strstr(text, "index.docker.io"));
 	free(text);
