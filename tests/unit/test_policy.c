@@ -2314,8 +2314,8 @@ struct badpol {
 };
 
 static const struct badpol bad_policies[] = {
-	{ "[bogus]\n", "policy.conf:1: unknown section [bogus] (policy, exempt, override, rules, harden)" },
-	{ "# c\n\n[Policy]\n", "policy.conf:3: unknown section [Policy] (policy, exempt, override, rules, harden)" },
+	{ "[bogus]\n", "policy.conf:1: unknown section [bogus] (policy, exempt, override, rules, harden, scan)" },
+	{ "# c\n\n[Policy]\n", "policy.conf:3: unknown section [Policy] (policy, exempt, override, rules, harden, scan)" },
 	{ "[policy\n", "policy.conf:1: a section header is [name]" },
 	{ "[policy] x\n", "policy.conf:1: a section header is [name]" },
 	{ "enforce = baseline\n", "policy.conf:1: \"enforce\" is outside any [section]" },
