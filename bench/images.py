@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """bench/images.py RUNS: `kapsel load` against `podman load` of the same
-archives, interleaved in one run, each load into a fresh, empty store.
+archives, interleaved in one run, each load into a fresh, empty store;
+then, with both images loaded into one kapsel store and one Podman store,
+`save` of each image to a file, `images` (the listing of the store) and
+`image inspect` of each image, kapsel and podman interleaved.
 
 Two legacy `docker save` archives (plain layer tars, as `docker save`
 writes them), made here from this machine's files so the bench needs no
@@ -13,6 +16,10 @@ layer directories, podman into its overlay storage).  Wall time is from
 fork to exit; CPU time is user + system of the tool and its children (on
 a busy machine the steadier of the two); the store is removed between
 runs, outside the timing.
+
+Podman's save writes its default docker-archive (plain layer tars),
+kapsel's an OCI layout with a manifest.json beside it: both copy every
+layer into one tar (neither compresses).
 
 Usage: bench/images.py [RUNS]   (KAPSEL_BUILD: the build dir, default build)"""
 import io
@@ -53,6 +60,59 @@ def run(cmd):
     return dt * 1000, (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) * 1000
 
 
+def podman(store, *args):
+    return ["podman", "--root", store + "/s", "--runroot", store + "/r", "--storage-driver", "overlay", *args]
+
+
+def row(label, tool, v, ref, cref):
+    wall = sorted(w for w, _ in v)
+    med, cpu = statistics.median(wall), statistics.median(c for _, c in v)
+    p90 = wall[max(0, int(len(wall) * 0.9) - 1)]
+    print(f"{label:8} {tool:14} {med:10.1f} {p90:8.1f} {med / ref:7.2f} {cpu:8.1f} {cpu / cref:9.2f}")
+
+
+def compare(label, cmds, runs, after=None):
+    """CMDS {tool: argv}, the last one the reference; interleaved runs."""
+    times = {t: [] for t in cmds}
+    for _ in range(runs):
+        for t, cmd in cmds.items():
+            times[t].append(run(cmd))
+            if after:
+                after()
+    last = list(cmds)[-1]
+    ref = statistics.median(w for w, _ in times[last])
+    cref = statistics.median(c for _, c in times[last])
+    for t, v in times.items():
+        row(label, t, v, ref, max(cref, 0.001))
+
+
+def store_ops(base, paths, runs):
+    """save, images and image inspect of the same loaded images."""
+    ks, ps = os.path.join(base, "kstore"), os.path.join(base, "pstore")
+    for path in paths.values():
+        run([KAPSEL, "--root", ks, "load", "-q", "-i", path])
+        run(podman(ps, "load", "-q", "-i", path))
+    out = os.path.join(base, "out.tar")
+
+    def rm_out():
+        os.unlink(out)
+    try:
+        for name in paths:
+            ref = f"bench/{name}:1"
+            compare(name, {"kapsel save": [KAPSEL, "--root", ks, "save", "-o", out, ref],
+                           "podman save": podman(ps, "save", "-q", "-o", out, ref)}, runs, rm_out)
+        compare("store", {"kapsel images": [KAPSEL, "--root", ks, "images"],
+                          "podman images": podman(ps, "images")}, runs * 4)
+        for name in paths:
+            ref = f"bench/{name}:1"
+            compare(name, {"kapsel inspect": [KAPSEL, "--root", ks, "image", "inspect", ref],
+                           "podman inspect": podman(ps, "image", "inspect", ref)}, runs * 4)
+        print(f"{'':8} (save: {runs} runs each; images and image inspect: {runs * 4} runs each, "
+              f"a store of {len(paths)} images)")
+    finally:
+        subprocess.run(["umount", "-R", ps + "/s/overlay"], capture_output=True)
+
+
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     base = tempfile.mkdtemp(prefix="kbench-img-")
@@ -62,8 +122,9 @@ def main():
             "debian": [tree_layer(["/usr/lib/python3"]), tree_layer(["/usr/share/perl"]), tree_layer(["/etc"])],
         }
         print(f"{'image':8} {'tool':14} {'median ms':>10} {'p90 ms':>8} {'ratio':>7} {'cpu ms':>8} {'cpu ratio':>9}")
+        paths = {}
         for name, layers in archives.items():
-            path = os.path.join(base, name + ".tar")
+            path = paths[name] = os.path.join(base, name + ".tar")
             mkimages.docker_save(path, [(f"bench/{name}:1", layers)])
             size = sum(len(x) for x in layers)
             times = {"kapsel load": [], "podman load": []}
@@ -73,21 +134,19 @@ def main():
                     if tool == "kapsel load":
                         cmd = [KAPSEL, "--root", store, "load", "-q", "-i", path]
                     else:
-                        cmd = ["podman", "--root", store + "/s", "--runroot", store + "/r", "--storage-driver",
-                               "overlay", "load", "-q", "-i", path]
+                        cmd = podman(store, "load", "-q", "-i", path)
                     times[tool].append(run(cmd))
                     subprocess.run(["umount", "-R", store + "/s/overlay"], capture_output=True)
                     shutil.rmtree(store, ignore_errors=True)
             ref = statistics.median(w for w, _ in times["podman load"])
             cref = statistics.median(c for _, c in times["podman load"])
             for tool, v in times.items():
-                wall = sorted(w for w, _ in v)
-                med, cpu = statistics.median(wall), statistics.median(c for _, c in v)
-                p90 = wall[max(0, int(len(wall) * 0.9) - 1)]
-                print(f"{name:8} {tool:14} {med:10.1f} {p90:8.1f} {med / ref:7.2f} {cpu:8.1f} {cpu / cref:9.2f}")
+                row(name, tool, v, ref, cref)
             print(f"{'':8} ({len(layers)} layers, {size / 1e6:.1f} MB of layer tars, {runs} runs each)")
+        store_ops(base, paths, runs)
     finally:
         subprocess.run(["umount", "-R", os.path.join(base, "store", "s", "overlay")], capture_output=True)
+        subprocess.run(["umount", "-R", os.path.join(base, "pstore", "s", "overlay")], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
 
 

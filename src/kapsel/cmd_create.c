@@ -168,8 +168,6 @@ int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65
 	a->o.init = init;
 	struct keng_defaults d;
 	kerr e = { 0 };
-	if (kapsel_scan_gate(c, a->o.image, &e) < 0)
-		return cli_error(c, kapsel_run_failed(c), "%s", e.msg);
 	if (keng_defaults_load(kapsel_conf_path(c), &d, &e) < 0) {
 		keng_defaults_clear(&d);
 		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
@@ -178,8 +176,17 @@ int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65
 		keng_defaults_clear(&d);
 		return rc;
 	}
+	char **ann = NULL;
+	if (kapsel_scan_gate(c, a->o.image, &ann, &e) < 0) {
+		kstrv_free(ann);
+		keng_defaults_clear(&d);
+		return cli_error(c, kapsel_run_failed(c), "%s", e.msg);
+	}
+	a->o.annotations = ann;
 	rc = keng_create(g, &a->o, &d, id, &e);
 	keng_defaults_clear(&d);
+	kstrv_free(a->o.annotations);
+	a->o.annotations = NULL;
 	kstrv_free(a->o.env);
 	a->o.env = NULL;
 	if (rc < 0)

@@ -14,6 +14,7 @@
 #include "common/json.h"
 #include "common/sha256.h"
 #include "common/str.h"
+#include "common/strv.h"
 #include "common/time.h"
 #include "image/image.h"
 #include "image/store.h"
@@ -27,6 +28,7 @@
 #include "scan/vulndb.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -641,24 +643,198 @@ static int scan_run(const struct cli_call *c)
 	return rc;
 }
 
-/* ---- the gate of create and run ---- */
+/* ---- the verdict of create and run ---- */
 
 KAPSEL_DEFINE_CLEANUP(struct kconf *, kconf_free)
 
-int kapsel_scan_gate(const struct cli_call *c, const char *image, kerr *e)
+#define VERDICT_VERSION 1
+#define VERDICT_FINDINGS 16 /* kept in the verdict, worst first */
+#define VERDICT_NAMED 3     /* named in the io.kapsel.scan.findings annotation */
+
+static int by_severity(const void *a, const void *b)
+{
+	const struct kscan_finding *x = *(const struct kscan_finding *const *)a, *y = *(const struct kscan_finding *const *)b;
+	if (x->severity != y->severity)
+		return x->severity > y->severity ? -1 : 1;
+	return strcmp(x->rec.id, y->rec.id);
+}
+
+/* The verdict of matching INV: the actionable findings (a fix exists
+ * and is not installed, not suppressed) counted per severity, the worst
+ * first. */
+static json_object *verdict_of(const char *image_id, const char *index, const struct kscan_inventory *inv,
+			       const struct kscan_result *res)
+{
+	_cleanup_free_ const struct kscan_finding **v = calloc(res->n + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	size_t n = 0, counts[KSEV_CRITICAL + 1] = { 0 };
+	for (size_t i = 0; i < res->n; i++) {
+		const struct kscan_finding *x = &res->v[i];
+		if (x->verdict != KSCAN_AFFECTED || x->suppressed || !x->actionable)
+			continue;
+		v[n++] = x;
+		counts[x->severity]++;
+	}
+	qsort(v, n, sizeof(*v), by_severity);
+	json_object *o = json_object_new_object(), *cj = json_object_new_object(), *fj = json_object_new_array();
+	json_object_object_add(o, "version", json_object_new_int(VERDICT_VERSION));
+	json_object_object_add(o, "image", json_object_new_string(image_id));
+	json_object_object_add(o, "index", json_object_new_string(index));
+	json_object_object_add(o, "worst", json_object_new_string(n ? kscan_severity_to_name(v[0]->severity) : "none"));
+	json_object_object_add(o, "actionable", json_object_new_int64((int64_t)n));
+	for (int s = KSEV_CRITICAL; s >= KSEV_UNKNOWN; s--)
+		if (counts[s])
+			json_object_object_add(cj, kscan_severity_to_name(s), json_object_new_int64((int64_t)counts[s]));
+	json_object_object_add(o, "counts", cj);
+	for (size_t i = 0; i < n && i < VERDICT_FINDINGS; i++) {
+		const struct kscan_pkg *p = &inv->pkgs[v[i]->pkg];
+		json_object *f = json_object_new_object();
+		json_object_object_add(f, "id", json_object_new_string(v[i]->rec.id));
+		json_object_object_add(f, "severity", json_object_new_string(kscan_severity_to_name(v[i]->severity)));
+		json_object_object_add(f, "package", json_object_new_string(p->name));
+		json_object_object_add(f, "version", json_object_new_string(p->version));
+		json_object_object_add(f, "source", json_object_new_string(p->source ? p->source : p->name));
+		json_object_object_add(f, "source_version",
+				       json_object_new_string(p->source_version ? p->source_version : p->version));
+		json_object_object_add(f, "fixed", json_object_new_string(v[i]->rec.fixed ? v[i]->rec.fixed : ""));
+		json_object_array_add(fj, f);
+	}
+	json_object_object_add(o, "findings", fj);
+	return o;
+}
+
+/* ROOT/scan/verdicts/<config hex>-<index hex>.json: the store verified
+ * the layers against the config's diff_ids, the index digest names the
+ * data; the gate applies no VEX, so nothing else changes the verdict. */
+static char *verdict_path(const char *scan_dir, const char *image_id, const char *index)
+{
+	if (!kstr_starts(image_id, "sha256:") || strlen(image_id) != 71 || strspn(image_id + 7, "0123456789abcdef") != 64 ||
+	    !kstr_starts(index, "sha256:") || strlen(index) != 71 || strspn(index + 7, "0123456789abcdef") != 64)
+		return NULL;
+	return kstr_printf("%s/verdicts/%s-%s.json", scan_dir, image_id + 7, index + 7);
+}
+
+/* A cached verdict of this image and index, or NULL (a miss: missing,
+ * unreadable, of another version or for other digests). */
+static json_object *verdict_load(const char *path, const char *image_id, const char *index)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	kerr ig = { 0 };
+	if (kfs_read_file(path, &buf, &len, &ig) < 0)
+		return NULL;
+	json_object *o = kj_parse(path, buf, len, &ig);
+	const char *w = kj_get_str(o, "worst");
+	if (!o || kj_get_i64(o, "version", 0) != VERDICT_VERSION || !kj_get_str(o, "image") ||
+	    strcmp(kj_get_str(o, "image"), image_id) || !kj_get_str(o, "index") || strcmp(kj_get_str(o, "index"), index) ||
+	    !w || (strcmp(w, "none") && kscan_severity_from_name(w) < 0) || !json_object_is_type(kj_get(o, "findings"), json_type_array)) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void verdict_store(const char *scan_dir, const char *path, json_object *v)
+{
+	kerr ig = { 0 };
+	_cleanup_free_ char *dir = kstr_printf("%s/verdicts", scan_dir);
+	const char *text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	/* a cache that cannot be written costs the next run a match, nothing more */
+	if (dir && kfs_mkdir_p(dir, 0700, &ig) == 0)
+		kfs_write_file(path, text, strlen(text), 0600, 1, &ig);
+}
+
+static void finding_text(char *buf, size_t n, json_object *f)
+{
+	snprintf(buf, n, "%s (%s) in %s %s (source %s %s), fixed in %s", kj_get_str(f, "id"), kj_get_str(f, "severity"),
+		 kj_get_str(f, "package"), kj_get_str(f, "version"), kj_get_str(f, "source"),
+		 kj_get_str(f, "source_version"), kj_get_str(f, "fixed"));
+}
+
+/* The verdict of IMAGE (a store reference) against the index in DIR:
+ * from the cache, else matched (the inventory from its own cache) and
+ * cached. */
+static int scan_verdict(const struct cli_call *c, const char *image, const char *dir, struct kvuln_db *db,
+			json_object **out, kerr *e)
 {
 	const struct kapsel_globals *g = c->globals;
-	static const char *const keys[] = { "refuse_on", "max_data_age", NULL };
+	struct kstore *s;
+	const struct kstore_image *img;
+	if (kstore_open(g->root, KSTORE_SHARED, &s, e) < 0)
+		return -1;
+	if (kstore_resolve(s, image, &img, NULL, e) < 0) {
+		kstore_close(s);
+		return -1;
+	}
+	_cleanup_free_ char *id = strdup(img->id);
+	kstore_close(s);
+	const char *index = kvuln_db_digest(db);
+	_cleanup_free_ char *path = id ? verdict_path(dir, id, index) : NULL;
+	if (path && (*out = verdict_load(path, id, index)))
+		return 0;
+	struct kscan_inventory inv;
+	struct kscan_meta m = { 0 };
+	_cleanup_free_ char *digest = NULL;
+	if (kapsel_scan_store_image(c, image, 0, &inv, &m, &digest, e) < 0)
+		return -1;
+	struct kscan_result res = { 0 };
+	int r = kscan_match(&inv, db, 0, NULL, &res, e);
+	if (r == 0 && !(*out = verdict_of(digest, index, &inv, &res)))
+		r = kerr_set(e, ENOMEM, "verdict");
+	if (r == 0 && path && !strcmp(digest, id))
+		verdict_store(dir, path, *out);
+	kscan_result_done(&res);
+	kscan_inventory_done(&inv);
+	return r;
+}
+
+static int add_ann(char ***ann, const char *key, const char *value)
+{
+	_cleanup_free_ char *kv = kstr_printf("%s=%s", key, value);
+	return kv ? kstrv_add(ann, kv) : -1;
+}
+
+/* The annotations the runtime's policy reads (rule S1, docs/policy.md). */
+static int verdict_annotations(json_object *v, char ***ann, kerr *e)
+{
+	json_object *fs = kj_get(v, "findings");
+	char named[1024] = "", one[400];
+	for (size_t i = 0; i < json_object_array_length(fs) && i < VERDICT_NAMED; i++) {
+		finding_text(one, sizeof(one), json_object_array_get_idx(fs, i));
+		size_t l = strlen(named);
+		snprintf(named + l, sizeof(named) - l, "%s%s", l ? "; " : "", one);
+	}
+	char count[32];
+	snprintf(count, sizeof(count), "%" PRId64, kj_get_i64(v, "actionable", 0));
+	if (add_ann(ann, "io.kapsel.scan.worst", kj_get_str(v, "worst")) < 0 ||
+	    add_ann(ann, "io.kapsel.scan.actionable", count) < 0 ||
+	    add_ann(ann, "io.kapsel.scan.findings", named) < 0 ||
+	    add_ann(ann, "io.kapsel.scan.index", kj_get_str(v, "index")) < 0)
+		return kerr_set(e, ENOMEM, "annotations");
+	return 0;
+}
+
+int kapsel_scan_gate(const struct cli_call *c, const char *image, char ***ann, kerr *e)
+{
+	const struct kapsel_globals *g = c->globals;
+	static const char *const keys[] = { "refuse_on", "max_data_age", "annotate", NULL };
 	_cleanup_(kconf_freep) struct kconf *conf = NULL;
 	if (kconf_load(g->config, true, &conf, e) < 0 || kconf_check(conf, "scan", keys, e) < 0)
 		return -1;
 	const char *on = kconf_get(conf, "scan", "refuse_on");
-	if (!on || !strcmp(on, "none"))
-		return 0;
-	int sev = kscan_severity_from_name(on);
-	if (sev < 0)
+	const char *annotate = kconf_get(conf, "scan", "annotate");
+	if (annotate && strcmp(annotate, "yes") && strcmp(annotate, "no"))
+		return kerr_msg(e, EINVAL, "%s: [scan] annotate: \"%s\" is not yes or no", g->config, annotate);
+	int sev = -1;
+	if (on && strcmp(on, "none") && (sev = kscan_severity_from_name(on)) < 0)
 		return kerr_msg(e, EINVAL, "%s: [scan] refuse_on: \"%s\" is not none, %s", g->config, on,
 				"unknown, negligible, low, medium, high or critical");
+	if (sev < 0 && !(annotate && !strcmp(annotate, "yes")))
+		return 0;
+	const char *why = sev >= 0 ? "[scan] refuse_on" : "[scan] annotate";
+	char whybuf[64];
+	snprintf(whybuf, sizeof(whybuf), "%s = %s", why, sev >= 0 ? on : "yes");
 	int64_t max_age = 168LL * 3600 * 1000000000LL;
 	const char *age = kconf_get(conf, "scan", "max_data_age");
 	if (age && kconf_get_duration(conf, "scan", "max_data_age", &max_age, e) < 0)
@@ -669,7 +845,7 @@ int kapsel_scan_gate(const struct cli_call *c, const char *image, kerr *e)
 	if (!dir)
 		return kerr_set(e, ENOMEM, "scan");
 	if (kvuln_db_open(dir, &db, e) < 0)
-		return kerr_wrap(e, "image %s: [scan] refuse_on = %s needs the vulnerability index", image, on);
+		return kerr_wrap(e, "image %s: %s needs the vulnerability index", image, whybuf);
 	int64_t oldest = INT64_MAX;
 	for (size_t i = 0; i < kvuln_db_nsources(db); i++) {
 		struct kvuln_source src;
@@ -680,41 +856,27 @@ int kapsel_scan_gate(const struct cli_call *c, const char *image, kerr *e)
 		kvuln_db_close(db);
 		return kerr_msg(
 			e, EPERM,
-			"image %s: [scan] refuse_on = %s: the vulnerability data in %s is older than %s (run `kapsel scan db update`)",
-			image, on, dir, age ? age : "168h");
+			"image %s: %s: the vulnerability data in %s is older than %s (run `kapsel scan db update`)",
+			image, whybuf, dir, age ? age : "168h");
 	}
-	struct kscan_inventory inv;
-	struct kscan_meta m = { 0 };
-	_cleanup_free_ char *digest = NULL;
-	if (kapsel_scan_store_image(c, image, 0, &inv, &m, &digest, e) < 0) {
-		kvuln_db_close(db);
-		return kerr_wrap(e, "image %s: [scan] refuse_on = %s: no verdict", image, on);
-	}
-	struct kscan_result res = { 0 };
-	int r = kscan_match(&inv, db, 0, NULL, &res, e);
-	size_t worst = SIZE_MAX, n = 0;
-	for (size_t i = 0; r == 0 && i < res.n; i++) {
-		const struct kscan_finding *x = &res.v[i];
-		if (x->verdict != KSCAN_AFFECTED || x->suppressed || !x->actionable || (int)x->severity < sev)
-			continue;
-		n++;
-		if (worst == SIZE_MAX || x->severity > res.v[worst].severity)
-			worst = i;
-	}
-	if (r == 0 && n) {
-		const struct kscan_finding *x = &res.v[worst];
-		const struct kscan_pkg *p = &inv.pkgs[x->pkg];
-		r = kerr_msg(
-			e, EPERM,
-			"image %s refused by [scan] refuse_on = %s: %s (%s) in %s %s (source %s %s), fixed in %s%s%.0zu%s",
-			image, on, x->rec.id, kscan_severity_to_name(x->severity), p->name, p->version, p->source,
-			p->source_version, x->rec.fixed, n > 1 ? ", and " : "", n > 1 ? n - 1 : 0,
-			n > 1 ? " more (kapsel scan IMAGE)" : "");
-	}
-	kscan_result_done(&res);
-	kscan_inventory_done(&inv);
+	_cleanup_json_ json_object *v = NULL;
+	int r = scan_verdict(c, image, dir, db, &v, e);
 	kvuln_db_close(db);
-	return r;
+	if (r < 0)
+		return kerr_wrap(e, "image %s: %s: no verdict", image, whybuf);
+	/* the gate before anything is made: the same verdict the runtime's
+	 * policy gets as annotations */
+	const char *worst = kj_get_str(v, "worst");
+	if (sev >= 0 && strcmp(worst, "none") && kscan_severity_from_name(worst) >= sev) {
+		int64_t n = 0;
+		for (int s = sev; s <= KSEV_CRITICAL; s++)
+			n += kj_get_i64(kj_get(v, "counts"), kscan_severity_to_name(s), 0);
+		char one[400];
+		finding_text(one, sizeof(one), json_object_array_get_idx(kj_get(v, "findings"), 0));
+		return kerr_msg(e, EPERM, "image %s refused by %s: %s%s%.0" PRId64 "%s", image, whybuf, one,
+				n > 1 ? ", and " : "", n > 1 ? n - 1 : 0, n > 1 ? " more (kapsel scan IMAGE)" : "");
+	}
+	return verdict_annotations(v, ann, e);
 }
 
 const struct cli_command cmd_scan = {

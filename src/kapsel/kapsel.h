@@ -113,11 +113,14 @@ extern const struct cli_option create_options[];
 /* Create the container of C's IMAGE [COMMAND...] with C's create_args:
  * its ID in ID, or the exit code (> 0) after reporting the error. */
 int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65]);
-/* kapsel.conf [scan] refuse_on = SEVERITY (cmd_scan.c): 0 when the image may
- * run; -1 (EPERM, naming the worst finding) when the scan finds an
- * actionable vulnerability at or above it, or reaches no verdict (no or
- * stale index, no package database). */
-int kapsel_scan_gate(const struct cli_call *c, const char *image, kerr *e);
+/* kapsel.conf [scan] refuse_on = SEVERITY or annotate = yes (cmd_scan.c):
+ * the image's scan verdict (cached by config and index digest), 0 when
+ * the image may run with *ANNOTATIONS the verdict as io.kapsel.scan.*
+ * KEY=VALUEs for config.json (the runtime's policy rule S1 reads them;
+ * NULL when neither key is set); -1 (EPERM, naming the worst finding)
+ * when an actionable vulnerability is at or above refuse_on, or no
+ * verdict is reached (no or stale index, no package database). */
+int kapsel_scan_gate(const struct cli_call *c, const char *image, char ***annotations, kerr *e);
 
 /* Open the container store of --root with lock MODE (KENG_SHARED or
  * KENG_EXCLUSIVE), kapsel-runtime and kapsel-supervise found beside this

@@ -972,6 +972,12 @@ def container_store(tmp_path_factory):
     mkrunimage.oci_image(tar, "scan-ctr:1", layers, {"Cmd": ["sh"]})
     root = base / "store"
     kapsel("load", "-i", tar, root=root, check=0)
+    # the same packages, labelled to look scanned clean (io.kapsel.* is reserved)
+    spoof = str(base / "spoof.tar")
+    mkrunimage.oci_image(spoof, "scan-spoof:1", layers,
+                         {"Cmd": ["sh"], "Labels": {"io.kapsel.scan.worst": "none", "io.kapsel.scan.findings": "",
+                                                   "io.kapsel.scan.actionable": "0"}})
+    kapsel("load", "-i", spoof, root=root, check=0)
     # the host file a hostile container points its status at
     host = base / "host-status"
     host.write_text(STATUS_HELLO.replace("hello", "host-only"))
@@ -1074,3 +1080,140 @@ def test_run_refuses_an_image_over_scan_refuse_on(container_store, tmp_path):
     assert run(conf(refuse_on="critical", max_data_age="1000h")).returncode == 0
     r = run(conf(refuse_on="bad"))
     assert r.returncode == 125 and "refuse_on" in r.stderr
+
+
+SCAN_TRACKER = {"hello-src": {
+    "CVE-2099-0900": {"releases": {"bookworm": {"status": "resolved", "fixed_version": "2.10-4", "urgency": "high"}}},
+    "CVE-2099-0901": {"releases": {"bookworm": {"status": "resolved", "fixed_version": "2.10-5",
+                                                "urgency": "medium"}}}}}
+
+
+def scan_conf(tmp_path, name, **scan):
+    base = open(os.path.join(REPO, "data", "kapsel.conf")).read()
+    p = tmp_path / name
+    p.write_text(base + "\n[scan]\n" + "".join(f"{k} = {v}\n" for k, v in scan.items()))
+    return str(p)
+
+
+def scan_policy(tmp_path, name, refuse_on):
+    p = tmp_path / name
+    p.write_text(f"[policy]\nlog = {tmp_path}/decisions.log\nsyslog = no\n[scan]\nrefuse_on = {refuse_on}\n")
+    return str(p)
+
+
+def created_annotations(root, conf, image, *flags, env=None):
+    r = kapsel("--config", conf, "create", *flags, image, "true", root=root, env=env)
+    assert r.returncode == 0, r.stderr
+    cid = r.stdout.strip()
+    ann = json.load(open(root / "containers" / cid / "bundle" / "config.json"))["annotations"]
+    kapsel("rm", "-f", cid, root=root, check=0)
+    return ann
+
+
+def test_runtime_policy_refuses_on_the_scan_verdict(container_store, tmp_path):
+    """[scan] annotate = yes hands the verdict to config.json; the runtime's
+    policy ([scan] refuse_on in policy.conf, rule S1) refuses the container
+    naming the finding; below its threshold, or without one, it runs."""
+    root, _, _ = container_store
+    tr = tmp_path / "tracker.json"
+    tr.write_text(json.dumps(SCAN_TRACKER))
+    db_update(root, tr)
+    conf = scan_conf(tmp_path, "annotate.conf", annotate="yes")
+    ann = created_annotations(root, conf, "scan-ctr:1")
+    assert ann["io.kapsel.scan.worst"] == "high" and ann["io.kapsel.scan.actionable"] == "2"
+    assert ann["io.kapsel.scan.findings"].startswith(
+        "CVE-2099-0900 (high) in hello 2.10-3 (source hello-src 2.10-3), fixed in 2.10-4; CVE-2099-0901 (medium)")
+    assert ann["io.kapsel.scan.index"].startswith("sha256:")
+    env = {"KAPSEL_POLICY": scan_policy(tmp_path, "high.conf", "high")}
+    r = kapsel("--config", conf, "run", "--rm", "scan-ctr:1", "true", root=root, env=env)
+    assert r.returncode == 125, (r.stdout, r.stderr)
+    assert "[S1 scan-verdict]" in r.stderr and "CVE-2099-0900 (high) in hello 2.10-3" in r.stderr, r.stderr
+    assert "(2 actionable)" in r.stderr
+    log = [json.loads(x) for x in open(tmp_path / "decisions.log")]
+    assert log[-1]["verdict"] == "deny" and [f["rule"] for f in log[-1]["failed"]] == ["S1"]
+    # nothing of it is left behind
+    assert kapsel("ps", "-aq", root=root).stdout.strip() == ""
+    env = {"KAPSEL_POLICY": scan_policy(tmp_path, "crit.conf", "critical")}
+    r = kapsel("--config", conf, "run", "--rm", "scan-ctr:1", "true", root=root, env=env)
+    assert r.returncode == 0, r.stderr
+    # no verdict in the bundle (annotate not set): S1 does not apply
+    plain = scan_conf(tmp_path, "plain.conf")
+    assert "io.kapsel.scan.worst" not in created_annotations(root, plain, "scan-ctr:1")
+    env = {"KAPSEL_POLICY": scan_policy(tmp_path, "high2.conf", "high")}
+    r = kapsel("--config", plain, "run", "--rm", "scan-ctr:1", "true", root=root, env=env)
+    assert r.returncode == 0, r.stderr
+    # a bad value is an error naming it
+    r = kapsel("--config", scan_conf(tmp_path, "bad.conf", annotate="maybe"), "run", "--rm", "scan-ctr:1", "true",
+               root=root)
+    assert r.returncode == 125 and "[scan] annotate" in r.stderr, r.stderr
+    bad = tmp_path / "badpol.conf"
+    bad.write_text("[scan]\nrefuse_on = severe\n")
+    r = kapsel("--config", conf, "run", "--rm", "scan-ctr:1", "true", root=root, env={"KAPSEL_POLICY": str(bad)})
+    assert r.returncode == 125 and "refuse_on" in r.stderr and "severe" in r.stderr, r.stderr
+
+
+def test_scan_verdict_cannot_be_spoofed_by_labels(container_store, tmp_path):
+    """An image labelled io.kapsel.scan.worst=none, or a --label saying so,
+    does not reach config.json: the engine's verdict is what the policy
+    reads, and the container is refused."""
+    root, _, _ = container_store
+    tr = tmp_path / "tracker.json"
+    tr.write_text(json.dumps(SCAN_TRACKER))
+    db_update(root, tr)
+    env = {"KAPSEL_POLICY": scan_policy(tmp_path, "high.conf", "high")}
+    conf = scan_conf(tmp_path, "annotate.conf", annotate="yes")
+    plain = scan_conf(tmp_path, "plain.conf")
+    ann = created_annotations(root, plain, "scan-spoof:1", "--label", "io.kapsel.scan.index=sha256:0")
+    assert not [k for k in ann if k.startswith("io.kapsel.scan.")], ann
+    ann = created_annotations(root, conf, "scan-spoof:1", "--label", "io.kapsel.scan.worst=none")
+    assert ann["io.kapsel.scan.worst"] == "high", ann
+    for flags in ([], ["--label", "io.kapsel.scan.worst=none", "--label", "io.kapsel.scan.findings="]):
+        r = kapsel("--config", conf, "run", "--rm", *flags, "scan-spoof:1", "true", root=root, env=env)
+        assert r.returncode == 125 and "[S1 scan-verdict]" in r.stderr and "CVE-2099-0900" in r.stderr, r.stderr
+
+
+def test_scan_verdict_cache(container_store, tmp_path):
+    """The verdict is cached by (config digest, index digest): a second run
+    neither walks the layers nor reads the inventory cache (its entry,
+    removed, is not made again), a cached entry is what the gate decides
+    on, and a new index is a miss."""
+    root, _, _ = container_store
+    tr = tmp_path / "tracker.json"
+    tr.write_text(json.dumps(SCAN_TRACKER))
+    db_update(root, tr)
+    vdir = root / "scan" / "verdicts"
+    shutil.rmtree(vdir, ignore_errors=True)
+    image_id = json.loads(kapsel("image", "inspect", "scan-ctr:1", root=root, check=0).stdout)[0]["Id"]
+    inv = root / "scan" / "cache" / (image_id.split(":")[1] + ".json")
+    conf = scan_conf(tmp_path, "crit.conf", refuse_on="critical")
+    kapsel("--config", conf, "run", "--rm", "scan-ctr:1", "true", root=root, check=0)
+    entries = os.listdir(vdir)
+    index = json.loads(kapsel("scan", "scan-ctr:1", "--format", "json", root=root).stdout)["index"]["digest"]
+    assert entries == [f"{image_id.split(':')[1]}-{index.split(':')[1]}.json"], entries
+    v = json.load(open(vdir / entries[0]))
+    assert v["worst"] == "high" and v["counts"] == {"high": 1, "medium": 1} and v["image"] == image_id
+    assert [f["id"] for f in v["findings"]] == ["CVE-2099-0900", "CVE-2099-0901"]
+    assert oct(os.stat(vdir / entries[0]).st_mode & 0o777) == "0o600"
+    # a hit: the inventory is not needed
+    inv.unlink()
+    kapsel("--config", conf, "run", "--rm", "scan-ctr:1", "true", root=root, check=0)
+    assert not inv.exists()
+    # the cached entry decides (a forged one shows it is read)
+    v["worst"], v["counts"] = "critical", {"critical": 1}
+    v["findings"][0].update(id="CVE-2099-CACHED", severity="critical")
+    (vdir / entries[0]).write_text(json.dumps(v))
+    r = kapsel("--config", conf, "run", "--rm", "scan-ctr:1", "true", root=root)
+    assert r.returncode == 125 and "CVE-2099-CACHED (critical)" in r.stderr, r.stderr
+    # an entry that does not parse is a miss, matched again and rewritten
+    (vdir / entries[0]).write_text("{")
+    kapsel("--config", conf, "run", "--rm", "scan-ctr:1", "true", root=root, check=0)
+    assert json.load(open(vdir / entries[0]))["worst"] == "high"
+    # new data: another index digest, another entry
+    t2 = json.loads(json.dumps(SCAN_TRACKER))
+    t2["hello-src"]["CVE-2099-0903"] = {"releases": {"bookworm": {"status": "resolved", "fixed_version": "2.10-9",
+                                                                   "urgency": "low"}}}
+    tr.write_text(json.dumps(t2))
+    db_update(root, tr)
+    kapsel("--config", conf, "run", "--rm", "scan-ctr:1", "true", root=root, check=0)
+    new = [x for x in os.listdir(vdir) if x != entries[0]]
+    assert len(new) == 1 and "CVE-2099-0903" in [f["id"] for f in json.load(open(vdir / new[0]))["findings"]]

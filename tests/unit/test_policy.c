@@ -339,7 +339,7 @@ static void test_rule_table(void **state)
 {
 	(void)state;
 	static const char *const ids[] = { "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12",
-					   "B13", "B14", "B15", "B16", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10" };
+					   "B13", "B14", "B15", "B16", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "S1" };
 	static const char *const fixable[] = { "B1", "B7", "B10", "B11", "B15", "B16", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
 					       "R10", NULL };
 	size_t n;
@@ -347,13 +347,14 @@ static void test_rule_table(void **state)
 	assert_int_equal(n, sizeof(ids) / sizeof(ids[0]));
 	for (size_t i = 0; i < n; i++) {
 		assert_string_equal(rs[i].id, ids[i]);
-		assert_int_equal(rs[i].level, ids[i][0] == 'B' ? KPOL_BASELINE : KPOL_RESTRICTED);
+		assert_int_equal(rs[i].level, ids[i][0] == 'R' ? KPOL_RESTRICTED : KPOL_BASELINE);
 		assert_non_null(rs[i].slug);
 		assert_non_null(rs[i].cis);
 		assert_true(rs[i].title && *rs[i].title);
 		assert_true(rs[i].remediation && *rs[i].remediation);
-		/* B16 alone depends on the host (AppArmor) */
-		assert_true(!strcmp(rs[i].id, "B16") ? !rs[i].check && rs[i].check_host : rs[i].check && !rs[i].check_host);
+		/* B16 depends on the host (AppArmor), S1 on the policy's [scan] */
+		assert_true(!strcmp(rs[i].id, "B16") || !strcmp(rs[i].id, "S1") ? !rs[i].check && rs[i].check_host
+										: rs[i].check && !rs[i].check_host);
 		int fx = 0;
 		for (const char *const *f = fixable; *f; f++)
 			fx |= !strcmp(*f, rs[i].id);
@@ -2082,6 +2083,79 @@ static void test_log_unwritable(void **state)
 	assert_int_equal(st.st_size, 0);
 }
 
+/* S1: the verdict kapsel run hands over as annotations, against the
+ * policy's [scan] refuse_on.  No threshold or no annotation: not
+ * applicable; a worst value that is no severity fails closed; the
+ * refusal names the finding. */
+static void ann(json_object *s, const char *k, const char *v)
+{
+	json_object *a = json_object_object_get(s, "annotations");
+	if (!a) {
+		a = json_object_new_object();
+		json_object_object_add(s, "annotations", a);
+	}
+	json_object_object_add(a, k, json_object_new_string(v));
+}
+
+static void test_scan_verdict(void **state)
+{
+	(void)state;
+	struct kpolicy p;
+	struct kpol_decision d;
+	kerr e = { 0 };
+	char ev[256];
+	const struct kpol_rule *s1 = rule("scan-verdict");
+	assert_string_equal(s1->id, "S1");
+	if (kpolicy_parse("p.conf", "[scan]\nrefuse_on = high\n", &p, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(p.scan_refuse_on, KPOL_SEV_HIGH);
+	json_object *s = base();
+	/* a bundle no kapsel made: no verdict, the rule does not apply */
+	assert_int_equal(kpol_rule_check(s1, &p, s, ev, sizeof(ev)), 0);
+	ann(s, "io.kapsel.scan.worst", "medium");
+	ann(s, "io.kapsel.scan.findings", "CVE-2099-0901 (medium) in hello 2.10-3, fixed in 2.10-5");
+	assert_int_equal(kpol_rule_check(s1, &p, s, ev, sizeof(ev)), 0);
+	ann(s, "io.kapsel.scan.worst", "none");
+	assert_int_equal(kpol_rule_check(s1, &p, s, ev, sizeof(ev)), 0);
+	ann(s, "io.kapsel.scan.worst", "critical");
+	ann(s, "io.kapsel.scan.findings", "CVE-2099-0900 (critical) in hello 2.10-3, fixed in 2.10-4");
+	ann(s, "io.kapsel.scan.actionable", "2");
+	assert_int_equal(kpol_rule_check(s1, &p, s, ev, sizeof(ev)), 1);
+	assert_string_equal(ev, "the image's worst fixable finding is critical ([scan] refuse_on = high): "
+				"CVE-2099-0900 (critical) in hello 2.10-3, fixed in 2.10-4 (2 actionable)");
+	p.syslog = KPOL_SYSLOG_NO;
+	free(p.log);
+	p.log = NULL;
+	assert_int_equal(kpolicy_decide(&p, "web", s, &d, &e), 0);
+	assert_int_equal(d.verdict, KPOL_DENY);
+	char msg[1024];
+	kpolicy_refusal(&p, &d, msg, sizeof(msg));
+	assert_non_null(strstr(msg, "[S1 scan-verdict]"));
+	assert_non_null(strstr(msg, "CVE-2099-0900 (critical) in hello 2.10-3"));
+	/* not a severity: fails closed, never read as "none" */
+	ann(s, "io.kapsel.scan.worst", "None");
+	assert_int_equal(kpol_rule_check(s1, &p, s, ev, sizeof(ev)), 1);
+	assert_non_null(strstr(ev, "not none or a severity"));
+	/* high is at the threshold */
+	ann(s, "io.kapsel.scan.worst", "high");
+	assert_int_equal(kpol_rule_check(s1, &p, s, ev, sizeof(ev)), 1);
+	/* refuse_on = none: no threshold, whatever the annotation says */
+	kpolicy_free(&p);
+	if (kpolicy_parse("p.conf", "[scan]\nrefuse_on = none\n", &p, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(p.scan_refuse_on, -1);
+	assert_int_equal(kpol_rule_check(s1, &p, s, ev, sizeof(ev)), 0);
+	kpolicy_free(&p);
+	/* the built-in policy has no threshold */
+	kpolicy_default(&p);
+	assert_int_equal(kpol_rule_check(s1, &p, s, ev, sizeof(ev)), 0);
+	kpolicy_free(&p);
+	json_object_put(s);
+	assert_string_equal(kpol_severity_to_name(KPOL_SEV_CRITICAL), "critical");
+	assert_int_equal(kpol_severity_from_name("unknown"), KPOL_SEV_UNKNOWN);
+	assert_int_equal(kpol_severity_from_name("none"), -1);
+}
+
 /* ---- kpolicy_parse ---- */
 
 static const char full_policy[] =
@@ -2240,8 +2314,8 @@ struct badpol {
 };
 
 static const struct badpol bad_policies[] = {
-	{ "[bogus]\n", "policy.conf:1: unknown section [bogus] (policy, exempt, override, rules, harden)" },
-	{ "# c\n\n[Policy]\n", "policy.conf:3: unknown section [Policy] (policy, exempt, override, rules, harden)" },
+	{ "[bogus]\n", "policy.conf:1: unknown section [bogus] (policy, exempt, override, rules, harden, scan)" },
+	{ "# c\n\n[Policy]\n", "policy.conf:3: unknown section [Policy] (policy, exempt, override, rules, harden, scan)" },
 	{ "[policy\n", "policy.conf:1: a section header is [name]" },
 	{ "[policy] x\n", "policy.conf:1: a section header is [name]" },
 	{ "enforce = baseline\n", "policy.conf:1: \"enforce\" is outside any [section]" },
@@ -2264,6 +2338,9 @@ static const struct badpol bad_policies[] = {
 	{ "[override]\nmax-level = baseline\n", "policy.conf:2: unknown key \"max-level\" in [override]" },
 	{ "[rules]\ndisable = B99\n", "policy.conf:2: disable: \"B99\" is not a rule id (see `policy rules`)" },
 	{ "[rules]\nenable = B1\n", "policy.conf:2: unknown key \"enable\" in [rules]" },
+	{ "[scan]\nrefuse_on = severe\n",
+	  "policy.conf:2: refuse_on: \"severe\" is not none, unknown, negligible, low, medium, high or critical" },
+	{ "[scan]\nfail_on = high\n", "policy.conf:2: unknown key \"fail_on\" in [scan]" },
 	{ "[harden]\nmemory = 12x\n", "policy.conf:2: memory: \"12x\" is not a size of at least 4m (e.g. 256m, 1g)" },
 	{ "[harden]\nmemory = 1m\n", "policy.conf:2: memory: \"1m\" is not a size of at least 4m (e.g. 256m, 1g)" },
 	{ "[harden]\nmemory = 4194303\n", "policy.conf:2: memory: \"4194303\" is not a size of at least 4m (e.g. 256m, 1g)" },
@@ -2492,6 +2569,7 @@ int main(void)
 		cmocka_unit_test(test_decide_exemptions),
 		cmocka_unit_test(test_decide_annotation),
 		cmocka_unit_test(test_decide_disabled),
+		cmocka_unit_test(test_scan_verdict),
 		cmocka_unit_test(test_refusal),
 		cmocka_unit_test(test_log),
 		cmocka_unit_test(test_log_unwritable),

@@ -116,6 +116,10 @@ struct keng_opts {
 	 * checks them, docs/supervise.md) */
 	const char *log_driver; /* NULL: kapsel.conf's */
 	char **log_opts;
+	/* KEY=VALUE annotations the program itself sets (the scan verdict,
+	 * io.kapsel.scan.*), after the labels: reserved keys are allowed
+	 * here, so this never carries anything a user or an image gave */
+	char **annotations;
 };
 
 /* Where --init's kapsel-init is in the container. */

@@ -866,6 +866,15 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 		json_object_object_add(ann, lk, json_object_new_string(kj_str(lv)));
 	json_object_object_add(ann, "io.kapsel.name", json_object_new_string(b->name));
 	json_object_object_add(ann, "io.kapsel.image", json_object_new_string(o->image));
+	for (char **p = o->annotations; p && *p; p++) {
+		const char *eq = strchr(*p, '=');
+		_cleanup_free_ char *key = eq && eq != *p ? strndup(*p, (size_t)(eq - *p)) : NULL;
+		if (!key) {
+			json_object_put(ann);
+			return kerr_msg(e, EINVAL, "annotation %s: not KEY=VALUE", *p);
+		}
+		json_object_object_add(ann, key, json_object_new_string(eq + 1));
+	}
 
 	/* stop signal, health, restart, logs */
 	const char *img_sig = kj_get_str(cfg, "StopSignal");

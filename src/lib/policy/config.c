@@ -24,6 +24,9 @@ KAPSEL_DEFINE_NAME_TABLE(kpol_level, enum kpol_level, level_table);
 static const char *const action_table[] = { [KPOL_REFUSE] = "refuse", [KPOL_HARDEN] = "harden", [KPOL_FIX] = "fix" };
 KAPSEL_DEFINE_NAME_TABLE(kpol_action, enum kpol_action, action_table);
 
+static const char *const severity_table[] = { "unknown", "negligible", "low", "medium", "high", "critical" };
+KAPSEL_DEFINE_NAME_TABLE(kpol_severity, enum kpol_severity, severity_table);
+
 const char *kpol_level_name(enum kpol_level l)
 {
 	return kpol_level_to_name(l);
@@ -66,6 +69,7 @@ void kpolicy_default(struct kpolicy *p)
 	 * seen as "nobody" by the container's root, which some images mind */
 	p->harden_userns_base = 0;
 	p->harden_userns_size = 65536;
+	p->scan_refuse_on = -1;
 }
 
 void kpolicy_free(struct kpolicy *p)
@@ -174,8 +178,8 @@ int kpolicy_parse(const char *file, const char *text, struct kpolicy *p, kerr *e
 			*close = '\0';
 			snprintf(section, sizeof(section), "%s", trim(s + 1));
 			if (strcmp(section, "policy") && strcmp(section, "exempt") && strcmp(section, "override") &&
-			    strcmp(section, "rules") && strcmp(section, "harden")) {
-				kerr_msg(e, EINVAL, "%s:%d: unknown section [%s] (policy, exempt, override, rules, harden)",
+			    strcmp(section, "rules") && strcmp(section, "harden") && strcmp(section, "scan")) {
+				kerr_msg(e, EINVAL, "%s:%d: unknown section [%s] (policy, exempt, override, rules, harden, scan)",
 					 file, lineno, section);
 				kpolicy_free(p);
 				return -1;
@@ -228,6 +232,13 @@ int kpolicy_parse(const char *file, const char *text, struct kpolicy *p, kerr *e
 			} else {
 				bad = "";
 			}
+		} else if (!strcmp(section, "scan")) {
+			if (strcmp(k, "refuse_on"))
+				bad = "";
+			else if (!strcmp(v, "none"))
+				p->scan_refuse_on = -1;
+			else if ((p->scan_refuse_on = kpol_severity_from_name(v)) < 0)
+				bad = "none, unknown, negligible, low, medium, high or critical";
 		} else if (!strcmp(section, "exempt")) {
 			int r = !strcmp(k, "image") ? add_pattern(p->exempt_image, &p->n_image, v)
 				: !strcmp(k, "name") ? add_pattern(p->exempt_name, &p->n_name, v)

@@ -50,10 +50,26 @@ struct kpolicy {
 	unsigned long long harden_nofile, harden_nproc;
 	long long harden_userns_base;   /* map root to this host uid (0: never) */
 	long long harden_userns_size;
+	/* [scan] refuse_on: refuse a container whose io.kapsel.scan.worst
+	 * annotation (the verdict kapsel run hands over) is at or above this
+	 * severity (enum kpol_severity); -1: none (rule S1 passes) */
+	int scan_refuse_on;
 	/* host facts the caller sets after load (the policy reads no host) */
 	const char *apparmor_default;   /* the profile a config without one gets
 					 * (kapsel-default), NULL: the host has no AppArmor */
 };
+
+/* The severities of `kapsel scan`, lowest first (its words: the
+ * io.kapsel.scan.worst annotation holds one, or "none"). */
+enum kpol_severity { KPOL_SEV_UNKNOWN, KPOL_SEV_NEGLIGIBLE, KPOL_SEV_LOW, KPOL_SEV_MEDIUM, KPOL_SEV_HIGH, KPOL_SEV_CRITICAL };
+KAPSEL_DECLARE_NAME_TABLE(kpol_severity, enum kpol_severity);
+
+/* The annotations of the scan verdict (written by kapsel run/create,
+ * never copied from an image's labels: io.kapsel.* is reserved). */
+#define KPOL_ANN_SCAN_WORST "io.kapsel.scan.worst"       /* a severity, or "none" */
+#define KPOL_ANN_SCAN_FINDINGS "io.kapsel.scan.findings" /* the worst ones, "; "-separated */
+#define KPOL_ANN_SCAN_ACTIONABLE "io.kapsel.scan.actionable"
+#define KPOL_ANN_SCAN_INDEX "io.kapsel.scan.index"
 
 const char *kpol_level_name(enum kpol_level l);
 int kpol_level_parse(const char *s, enum kpol_level *out);

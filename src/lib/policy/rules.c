@@ -1100,6 +1100,37 @@ static int b_apparmor_fix(json_object *s, const struct kpolicy *p, char *ch, siz
 	return 0;
 }
 
+/* ---- the image's scan verdict ---- */
+
+/* kapsel run/create hands the verdict of `kapsel scan` over as
+ * annotations (io.kapsel.* is never copied from an image's labels).  A
+ * bundle without them (made by another engine) has no verdict: the rule
+ * does not apply.  A worst value that is no severity fails closed. */
+static int s_verdict(json_object *s, const struct kpolicy *p, char *ev, size_t n)
+{
+	if (p->scan_refuse_on < 0)
+		return 0;
+	json_object *ann = get(s, "annotations");
+	const char *worst = str(get(ann, KPOL_ANN_SCAN_WORST));
+	if (!worst)
+		return 0;
+	if (!strcmp(worst, "none"))
+		return 0;
+	int sev = kpol_severity_from_name(worst);
+	if (sev < 0) {
+		snprintf(ev, n, "%s is \"%.40s\": not none or a severity", KPOL_ANN_SCAN_WORST, worst);
+		return 1;
+	}
+	if (sev < p->scan_refuse_on)
+		return 0;
+	const char *what = str(get(ann, KPOL_ANN_SCAN_FINDINGS));
+	const char *count = str(get(ann, KPOL_ANN_SCAN_ACTIONABLE));
+	snprintf(ev, n, "the image's worst fixable finding is %s ([scan] refuse_on = %s): %.160s%s%s%s", worst,
+		 kpol_severity_to_name(p->scan_refuse_on), what && *what ? what : "(no finding named)",
+		 count ? " (" : "", count ? count : "", count ? " actionable)" : "");
+	return 1;
+}
+
 static const struct kpol_rule rules[] = {
 	{ "B1", "capabilities", KPOL_BASELINE, "No capabilities beyond the default set", "5.3",
 	  "drop them: docker/podman --cap-drop, Kubernetes securityContext.capabilities", b_caps, b_caps_fix },
@@ -1155,6 +1186,9 @@ static const struct kpol_rule rules[] = {
 	  "--ulimit nofile=N:N --ulimit nproc=N:N", r_ulimits, r_ulimits_fix },
 	{ "R10", "mount-options", KPOL_RESTRICTED, "Every mount is nosuid and nodev, every tmpfs noexec", "5.13",
 	  "mount with nosuid,nodev (tmpfs also noexec): --tmpfs /tmp:rw,noexec,nosuid,nodev", r_mountopts, r_mountopts_fix },
+	{ "S1", "scan-verdict", KPOL_BASELINE, "The image has no fixable vulnerability at the policy's [scan] refuse_on",
+	  "", "update the packages the finding names (kapsel scan IMAGE lists the fixes), or raise [scan] refuse_on",
+	  NULL, NULL, 0, s_verdict },
 };
 
 const struct kpol_rule *kpol_rules(size_t *n)
