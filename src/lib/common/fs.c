@@ -491,14 +491,64 @@ static int64_t owner(int64_t set, int64_t have, const struct kfs_copy_opts *o)
 										       : have;
 }
 
+/* Owner, mode and times of what FD is (held open: a name the other side
+ * swaps for a symlink meanwhile changes nothing outside). */
+static int meta_fd(int fd, const struct stat *st, const struct kfs_copy_opts *o, const char *dname, kerr *e)
+{
+	/* chown first: it clears the setuid bits chmod then sets */
+	if (fchown(fd, owner(o->uid, st->st_uid, o), owner(o->gid, st->st_gid, o)) < 0 && errno != EPERM &&
+	    errno != EINVAL)
+		return kerr_errno(e, "copy: chown %s", dname);
+	if (fchmod(fd, st->st_mode & 07777 & ~o->strip) < 0)
+		return kerr_errno(e, "copy: chmod %s", dname);
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	futimens(fd, ts);
+	return 0;
+}
+
+/* The same for a name that is not opened for reading or writing (a
+ * symlink, a fifo, a device): never followed. */
+static int meta_at(int ddir, const char *dname, const struct stat *st, const struct kfs_copy_opts *o, kerr *e)
+{
+	if (fchownat(ddir, dname, owner(o->uid, st->st_uid, o), owner(o->gid, st->st_gid, o), AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno != EPERM && errno != EINVAL)
+		return kerr_errno(e, "copy: chown %s", dname);
+	if (!S_ISLNK(st->st_mode) && fchmodat(ddir, dname, st->st_mode & 07777 & ~o->strip, AT_SYMLINK_NOFOLLOW) < 0)
+		return kerr_errno(e, "copy: chmod %s", dname);
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	utimensat(ddir, dname, ts, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
+/* SNAME of SDIR opened for reading, and checked to be the regular file
+ * STAT said (O_NONBLOCK: one swapped for a fifo does not block us). */
+static int open_regular(int sdir, const char *sname, const struct stat *st)
+{
+	int fd = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat now;
+	if (fd >= 0 && (fstat(fd, &now) < 0 || !S_ISREG(now.st_mode) || now.st_ino != st->st_ino ||
+			now.st_dev != st->st_dev)) {
+		close(fd);
+		errno = ESTALE; /* changed under us */
+		return -1;
+	}
+	return fd;
+}
+
+#define COPY_DEPTH_MAX 1024
+
 static int copy_at(int sdir, const char *sname, int ddir, const char *dname, const struct kfs_copy_opts *o, int depth,
 		   kerr *e)
 {
 	struct stat st, have;
-	if (depth > 4096)
-		return kerr_msg(e, ELOOP, "copy %s: too deep", sname);
+	if (depth > COPY_DEPTH_MAX)
+		return kerr_msg(e, ELOOP, "copy %s: more than %d directories deep", sname, COPY_DEPTH_MAX);
 	if (fstatat(sdir, sname, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return kerr_errno(e, "copy: stat %s", sname);
+	if (S_ISSOCK(st.st_mode))
+		return 0; /* a socket is nothing without its listener: skipped, as tar does */
+	if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && o->no_special)
+		return kerr_msg(e, EPERM, "copy %s: %s is not copied", sname, special_name(st.st_mode));
 	bool exists = fstatat(ddir, dname, &have, AT_SYMLINK_NOFOLLOW) == 0;
 	if (!exists && errno != ENOENT)
 		return kerr_errno(e, "copy: stat %s", dname);
@@ -521,14 +571,18 @@ static int copy_at(int sdir, const char *sname, int ddir, const char *dname, con
 			return kerr_errno(e, "copy: open %s", cs < 0 ? sname : dname);
 		if (copy_children(cs, cd, o, depth, e) < 0)
 			return kerr_wrap(e, "%s", sname);
-	} else if (S_ISREG(st.st_mode)) {
-		_cleanup_close_ int in = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		return meta_fd(cd, &st, o, dname, e);
+	}
+	if (S_ISREG(st.st_mode)) {
+		_cleanup_close_ int in = open_regular(sdir, sname, &st);
 		_cleanup_close_ int out = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (in < 0 || out < 0)
 			return kerr_errno(e, "copy: open %s", in < 0 ? sname : dname);
 		if (copy_data(in, out, st.st_size) < 0)
 			return kerr_errno(e, "copy: %s", sname);
-	} else if (S_ISLNK(st.st_mode)) {
+		return meta_fd(out, &st, o, dname, e);
+	}
+	if (S_ISLNK(st.st_mode)) {
 		char target[PATH_MAX];
 		ssize_t l = readlinkat(sdir, sname, target, sizeof(target) - 1);
 		if (l < 0)
@@ -536,19 +590,10 @@ static int copy_at(int sdir, const char *sname, int ddir, const char *dname, con
 		target[l] = '\0';
 		if (symlinkat(target, ddir, dname) < 0)
 			return kerr_errno(e, "copy: symlink %s", dname);
-	} else if (o->no_special) {
-		return kerr_msg(e, EPERM, "copy %s: %s is not copied", sname, special_name(st.st_mode));
-	} else if (mknodat(ddir, dname, st.st_mode, st.st_rdev) < 0) {
+	} else if (mknodat(ddir, dname, st.st_mode & ~07777, st.st_rdev) < 0) {
 		return kerr_errno(e, "copy: mknod %s", dname);
 	}
-	if (fchownat(ddir, dname, owner(o->uid, st.st_uid, o), owner(o->gid, st.st_gid, o), AT_SYMLINK_NOFOLLOW) < 0 &&
-	    errno != EPERM && errno != EINVAL)
-		return kerr_errno(e, "copy: chown %s", dname);
-	if (!S_ISLNK(st.st_mode) && fchmodat(ddir, dname, st.st_mode & 07777 & ~o->strip, 0) < 0)
-		return kerr_errno(e, "copy: chmod %s", dname);
-	struct timespec ts[2] = { st.st_atim, st.st_mtim };
-	utimensat(ddir, dname, ts, AT_SYMLINK_NOFOLLOW);
-	return 0;
+	return meta_at(ddir, dname, &st, o, e);
 }
 
 int kfs_copy_at(int sdir, const char *sname, int ddir, const char *dname, const struct kfs_copy_opts *o, kerr *e)

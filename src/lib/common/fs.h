@@ -43,7 +43,11 @@ int kfs_copy_tree(int src, int dst, kerr *e);
  * namespace's range; MAP_SIZE 0: none).  STRIP: mode bits removed (S_ISUID | S_ISGID).  REPLACE: an
  * existing non-directory at the destination is replaced (a directory is
  * never replaced, a directory copied onto one merges).  NO_SPECIAL:
- * devices, fifos and sockets are refused. */
+ * device nodes are refused.  Sockets are skipped (nothing without their
+ * listener, as tar does); a regular file is opened O_NONBLOCK and checked
+ * to be the one stat saw, so one swapped for a fifo blocks nothing; owner,
+ * mode and times are set on the fds held, never through a name the other
+ * side could swap for a symlink. */
 struct kfs_copy_opts {
 	int64_t uid, gid;
 	int64_t map_from, map_to, map_size;

@@ -63,8 +63,9 @@ static int split(const char *path, char dir[PATH_MAX], char name[NAME_MAX + 1], 
 	char *last = strrchr(p, '/');
 	const char *base = last ? last + 1 : p;
 	if (!*base || !strcmp(base, "..")) {
-		/* the root, or a path ending in "..": the directory itself */
-		snprintf(dir, PATH_MAX, "%s", *p ? p : "/");
+		/* the root, ".", or a path ending in "..": the directory itself
+		 * (a relative "." is the current directory, never "/") */
+		snprintf(dir, PATH_MAX, "%s", *p ? p : *path == '/' ? "/" : ".");
 		snprintf(name, NAME_MAX + 1, ".");
 		*content = true;
 		return 0;
@@ -211,9 +212,11 @@ int keng_cp_out(struct keng *g, const char *id, const char *src, const char *des
 				   .map_from = host,
 				   .map_to = 0,
 				   .map_size = c->archive ? size : 0,
-				   .strip = c->archive ? 0 : S_ISUID | S_ISGID,
+				   /* the host's files: never a setuid file or a device
+				    * node of the container's making, even with -a */
+				   .strip = S_ISUID | S_ISGID,
 				   .replace = true,
-				   .no_special = !c->archive };
+				   .no_special = true };
 	return copy(&from, src, &to, dest, c->follow, &o, e);
 }
 
@@ -256,20 +259,25 @@ static int untar(int in, const char *tmp, kerr *e)
 		archive_entry_set_pathname(ent, full);
 		if (hl)
 			archive_entry_set_hardlink(ent, hfull);
-		if (archive_write_header(w, ent) != ARCHIVE_OK) {
+		if (archive_write_header(w, ent) < ARCHIVE_WARN) {
 			rc = kerr_msg(e, EINVAL, "cp: the tar on stdin: %s: %s", p, archive_error_string(w));
 			break;
 		}
 		const void *buf;
 		size_t len;
 		la_int64_t off;
+		bool wfail = false;
 		while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
-			if (archive_write_data_block(w, buf, len, off) != ARCHIVE_OK) {
-				r = ARCHIVE_FATAL;
+			if (archive_write_data_block(w, buf, len, off) < ARCHIVE_WARN) {
+				wfail = true;
 				break;
 			}
-		if (r != ARCHIVE_EOF || archive_write_finish_entry(w) != ARCHIVE_OK) {
-			rc = kerr_msg(e, EIO, "cp: the tar on stdin: %s: %s", p, archive_error_string(w));
+		if (wfail || archive_write_finish_entry(w) < ARCHIVE_WARN) {
+			rc = kerr_msg(e, EIO, "cp: the tar on stdin: %s: %s", p, archive_error_string(w) ?: "write failed");
+			break;
+		}
+		if (r != ARCHIVE_EOF) {
+			rc = kerr_msg(e, EINVAL, "cp: the tar on stdin: %s: %s", p, archive_error_string(a) ?: "read failed");
 			break;
 		}
 	}

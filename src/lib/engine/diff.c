@@ -66,8 +66,8 @@ static int add(struct diff *d, char kind, const char *path, kerr *e)
  * layers are not visible below (an opaque directory above). */
 static int walk(struct diff *d, int fd, const char *path, bool hidden, int depth, kerr *e)
 {
-	if (depth > 4096)
-		return kerr_msg(e, ELOOP, "diff: /%s: too deep", path);
+	if (depth > 1024)
+		return kerr_msg(e, ELOOP, "diff: /%s: more than 1024 directories deep", path);
 	_cleanup_closedir_ DIR *dir = fdopendir(fd);
 	if (!dir) {
 		close(fd);

@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,15 +30,15 @@
 struct link {
 	dev_t dev;
 	ino_t ino;
-	char *path;
+	char *path; /* NULL: a free slot */
 };
 
 struct exp {
 	struct archive *a;
 	dev_t dev;
 	int64_t map_host, map_size; /* the user namespace's range, size 0: none */
-	struct link *links;
-	size_t nlinks;
+	struct link *links;         /* open addressing by (dev, ino): hard links */
+	size_t nlinks, caplinks;
 };
 
 static int64_t unshift(const struct exp *x, int64_t id)
@@ -50,24 +51,44 @@ static int ar_fail(const struct exp *x, const char *path, kerr *e)
 	return kerr_msg(e, EIO, "export /%s: %s", path, archive_error_string(x->a));
 }
 
+static size_t link_slot(const struct exp *x, dev_t dev, ino_t ino)
+{
+	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)ino * 0xc2b2ae3d27d4eb4fULL);
+	size_t i = (size_t)(h & (x->caplinks - 1));
+	while (x->links[i].path && (x->links[i].dev != dev || x->links[i].ino != ino))
+		i = (i + 1) & (x->caplinks - 1);
+	return i;
+}
+
 /* The path an earlier entry of the same inode was written as, or NULL
- * (and this one remembered). */
+ * (and this one remembered); (const char *)-1 when out of memory.  A hash
+ * table: a tree of 10^5 hard links stays linear. */
 static const char *hardlink_of(struct exp *x, const struct stat *st, const char *path, kerr *e)
 {
-	for (size_t i = 0; i < x->nlinks; i++)
-		if (x->links[i].dev == st->st_dev && x->links[i].ino == st->st_ino)
-			return x->links[i].path;
-	struct link *v = realloc(x->links, (x->nlinks + 1) * sizeof(*v));
+	if (x->caplinks && x->links[link_slot(x, st->st_dev, st->st_ino)].path)
+		return x->links[link_slot(x, st->st_dev, st->st_ino)].path;
+	if (2 * (x->nlinks + 1) > x->caplinks) {
+		size_t cap = x->caplinks ? 2 * x->caplinks : 256;
+		struct link *old = x->links, *nv = calloc(cap, sizeof(*nv));
+		if (!nv) {
+			kerr_errno(e, "export");
+			return (const char *)-1;
+		}
+		size_t oldcap = x->caplinks;
+		x->links = nv;
+		x->caplinks = cap;
+		for (size_t k = 0; k < oldcap; k++)
+			if (old[k].path)
+				x->links[link_slot(x, old[k].dev, old[k].ino)] = old[k];
+		free(old);
+	}
 	char *p = strdup(path);
-	if (!v || !p) {
-		free(p);
-		if (v)
-			x->links = v;
+	if (!p) {
 		kerr_errno(e, "export");
 		return (const char *)-1;
 	}
-	x->links = v;
-	x->links[x->nlinks++] = (struct link){ st->st_dev, st->st_ino, p };
+	x->links[link_slot(x, st->st_dev, st->st_ino)] = (struct link){ st->st_dev, st->st_ino, p };
+	x->nlinks++;
 	return NULL;
 }
 
@@ -104,9 +125,16 @@ static int put(struct exp *x, int dfd, const char *name, const char *path, const
 			archive_entry_set_size(ent, 0);
 		}
 	}
-	if (rc == 0 && S_ISREG(st->st_mode) && archive_entry_size(ent) > 0 &&
-	    (fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		rc = kerr_errno(e, "export: open /%s", path);
+	if (rc == 0 && S_ISREG(st->st_mode) && archive_entry_size(ent) > 0) {
+		/* O_NONBLOCK, and the same file stat saw: one the container swaps
+		 * for a fifo meanwhile blocks nothing */
+		struct stat now;
+		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			rc = kerr_errno(e, "export: open /%s", path);
+		else if (fstat(fd, &now) < 0 || !S_ISREG(now.st_mode) || now.st_ino != st->st_ino)
+			rc = kerr_msg(e, ESTALE, "export: /%s changed while being read", path);
+	}
 	if (rc == 0 && archive_write_header(x->a, ent) != ARCHIVE_OK)
 		rc = ar_fail(x, path, e);
 	int64_t left = archive_entry_size(ent);
@@ -132,8 +160,8 @@ static int put(struct exp *x, int dfd, const char *name, const char *path, const
 
 static int walk(struct exp *x, int fd, const char *path, int depth, kerr *e)
 {
-	if (depth > 4096)
-		return kerr_msg(e, ELOOP, "export: /%s: too deep", path);
+	if (depth > 1024)
+		return kerr_msg(e, ELOOP, "export: /%s: more than 1024 directories deep", path);
 	_cleanup_closedir_ DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -149,8 +177,8 @@ static int walk(struct exp *x, int fd, const char *path, int depth, kerr *e)
 			return kerr_errno(e, "export");
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return kerr_errno(e, "export: /%s", p);
-		if (st.st_dev != x->dev)
-			continue; /* something mounted on the root from outside */
+		if (st.st_dev != x->dev || S_ISSOCK(st.st_mode))
+			continue; /* something mounted on the root from outside; a socket (as tar) */
 		if (put(x, dirfd(d), de->d_name, p, &st, e) < 0)
 			return -1;
 		if (!S_ISDIR(st.st_mode))
@@ -179,7 +207,7 @@ static int tar_close(struct exp *x, int rc, kerr *e)
 		rc = ar_fail(x, "", e);
 	if (x->a)
 		archive_write_free(x->a);
-	for (size_t i = 0; i < x->nlinks; i++)
+	for (size_t i = 0; i < x->caplinks; i++)
 		free(x->links[i].path);
 	free(x->links);
 	return rc;

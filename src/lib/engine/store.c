@@ -647,13 +647,23 @@ int keng_userns_range(const struct keng *g, const char *id, int64_t *host, int64
 
 /* ---- after a reboot ---- */
 
-#define OVERLAYFS_MAGIC 0x794c7630
 #define NSFS_MAGIC_ 0x6e736673
 
 static bool fs_is(const char *path, long magic)
 {
 	struct statfs sf;
 	return statfs(path, &sf) == 0 && sf.f_type == magic;
+}
+
+/* Something is mounted on ROOTFS: another device than bundle/'s (statfs's
+ * overlayfs magic would say yes for a state root that is itself on
+ * overlayfs, as in a container or a CI runner). */
+static bool rootfs_mounted(const char *rootfs)
+{
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s/..", rootfs);
+	struct stat a, b;
+	return stat(rootfs, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
 }
 
 int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
@@ -678,8 +688,13 @@ int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
 			want_netns = true;
 	}
 	if (want_netns && !fs_is(netns, NSFS_MAGIC_)) {
+		/* looked at again under the exclusive lock: two commands after a
+		 * reboot must not both make it (a flock's conversion lets another
+		 * in between) */
 		if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
 			return -1;
+	}
+	if (want_netns && !fs_is(netns, NSFS_MAGIC_)) {
 		_cleanup_free_ char *nsdir = kstr_printf("%s/netns", g->root);
 		if (!nsdir || kfs_mkdir_p(nsdir, 0700, e) < 0)
 			return -1;
@@ -699,12 +714,15 @@ int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
 				return -1;
 		}
 	}
-	if (fs_is(rootfs, OVERLAYFS_MAGIC))
+	if (rootfs_mounted(rootfs))
 		return 0;
 	/* the image is held for the container (kstore_hold): its layers are
-	 * there, and the store's lock keeps rmi off them meanwhile */
+	 * there, and the store's lock keeps rmi off them meanwhile; looked at
+	 * again once the lock is ours */
 	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
 		return -1;
+	if (rootfs_mounted(rootfs))
+		return 0;
 	_cleanup_(kstore_closep) struct kstore *s = NULL;
 	const struct kstore_image *img;
 	_cleanup_strv_ char **layers = NULL;
@@ -849,6 +867,34 @@ static bool alive(pid_t pid)
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+/* The boot's time (/proc/stat btime), 0 when unknown. */
+static time_t boot_time(void)
+{
+	static time_t bt = -1;
+	if (bt >= 0)
+		return bt;
+	bt = 0;
+	_cleanup_fclose_ FILE *f = fopen("/proc/stat", "re");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "btime ", 6)) {
+			bt = (time_t)strtoll(line + 6, NULL, 10);
+			break;
+		}
+	return bt;
+}
+
+/* A pid status.json recorded may be alive only if it was recorded since
+ * this boot: after a reboot the number may be any other process's. */
+static bool alive_since(pid_t pid, const char *started_at)
+{
+	struct timespec t;
+	if (started_at && *started_at && ktime_parse(started_at, &t) == 0 && boot_time() > 0 &&
+	    t.tv_sec < boot_time())
+		return false;
+	return alive(pid);
+}
+
 /* The state of status.json S (NULL: never started). */
 static void state_of(json_object *s, struct keng_state *st)
 {
@@ -864,8 +910,8 @@ static void state_of(json_object *s, struct keng_state *st)
 	snprintf(st->error, sizeof(st->error), "%s", kj_get_str(s, "error") ?: "");
 	snprintf(st->hint, sizeof(st->hint), "%s", kj_get_str(s, "hint") ?: "");
 	bool up = !strcmp(st->status, "running") || !strcmp(st->status, "restarting");
-	if (up && !alive(st->holder)) {
-		if (alive(st->pid))
+	if (up && !alive_since(st->holder, st->started_at)) {
+		if (alive_since(st->pid, st->started_at))
 			snprintf(st->error, sizeof(st->error),
 				 "its supervisor (pid %d) is gone; the container still runs", (int)st->holder);
 		else {

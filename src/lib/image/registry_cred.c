@@ -76,12 +76,14 @@ static int run_helper(const char *name, const char *verb, const char *in, char *
 	posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
 	static const char *const keep[] = { "PATH", "HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR",
 					    "GNUPGHOME", "PASSWORD_STORE_DIR", NULL };
-	char *env[8] = { 0 };
+	char *env[ARRAY_SIZE(keep)] = { 0 };
 	size_t ne = 0;
 	for (const char *const *k = keep; *k; k++)
 		for (char **v = environ; v && *v; v++)
-			if (!strncmp(*v, *k, strlen(*k)) && (*v)[strlen(*k)] == '=')
-				env[ne++] = *v;
+			if (!strncmp(*v, *k, strlen(*k)) && (*v)[strlen(*k)] == '=') {
+				env[ne++] = *v; /* the first one, as getenv: one slot each */
+				break;
+			}
 	char *argv[] = { prog, (char *)verb, NULL };
 	pid_t pid;
 	int rc = posix_spawnp(&pid, prog, &fa, NULL, argv, env);
@@ -153,6 +155,7 @@ int kreg_cred_get(const char *helper, const char *server, char **basic, kerr *e)
 		return kerr_msg(e, EACCES, "docker-credential-%s get %s: exit %d: %.300s", helper, server, st, out);
 	}
 	_cleanup_json_ json_object *j = kj_parse("credential helper answer", out, strlen(out), e);
+	explicit_bzero(out, strlen(out)); /* the secret is in J now, and soon in *BASIC only */
 	if (!j)
 		return kerr_wrap(e, "docker-credential-%s get %s", helper, server);
 	const char *user = kj_get_str(j, "Username"), *secret = kj_get_str(j, "Secret");
