@@ -164,6 +164,8 @@ if shutil.which("podman"):
     runs.append(("podman k8s-file", podman))
 if os.environ.get("DOCKER_HOST"):
     runs.append(("docker json-file", docker))
+if os.environ.get("BENCH_ONLY"):  # e.g. BENCH_ONLY=kapsel for a profile
+    runs = [r for r in runs if r[0] == os.environ["BENCH_ONLY"]]
 print(f"{LINES} lines of 100 bytes, one container (tests/fixtures/logwriter)")
 print(f"{'':18} {'lines/s':>10} {'CPU s':>8} {'CPU us/line':>12} {'counted':>10} {'helpers CPU s':>14}")
 for name, fn in runs:
