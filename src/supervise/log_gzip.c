@@ -98,8 +98,8 @@ int main(int argc, char **argv)
 	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, st.st_mode & 0777);
 	if (out < 0)
 		return fail("create", tmp), 1;
-	if (gz(in, out, src, tmp) < 0 || (fdatasync(out) < 0 && fail("sync", tmp)) || (close(out) < 0 && fail("close", tmp)) ||
-	    (rename(tmp, dst) < 0 && fail("rename to", dst))) {
+	if (gz(in, out, src, tmp) < 0 || (fdatasync(out) < 0 && fail("sync", tmp)) ||
+	    (close(out) < 0 && fail("close", tmp)) || (rename(tmp, dst) < 0 && fail("rename to", dst))) {
 		unlink(tmp);
 		return 1;
 	}

@@ -315,8 +315,10 @@ static void test_compress_recover(void **st)
 	clear();
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd),
-		 "cd %s && echo half > " ID "-json.log.1.gz.tmp && echo one > " ID "-json.log.1 && "
-		 "echo two > " ID "-json.log.2 && echo two | gzip > " ID "-json.log.2.gz && "
+		 "cd %s && echo half > " ID "-json.log.1.gz.tmp && echo one > " ID
+		 "-json.log.1 && "
+		 "echo two > " ID "-json.log.2 && echo two | gzip > " ID
+		 "-json.log.2.gz && "
 		 "echo three | gzip > " ID "-json.log.3.gz",
 		 dir);
 	assert_int_equal(system(cmd), 0);
@@ -337,8 +339,12 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quote),  cmocka_unit_test(test_split_k8s),     cmocka_unit_test(test_rotation),
-		cmocka_unit_test(test_config), cmocka_unit_test(test_conf_defaults), cmocka_unit_test(test_compress),
+		cmocka_unit_test(test_quote),
+		cmocka_unit_test(test_split_k8s),
+		cmocka_unit_test(test_rotation),
+		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_conf_defaults),
+		cmocka_unit_test(test_compress),
 		cmocka_unit_test(test_compress_recover),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,8 +13,8 @@
 KAPSEL_DEFINE_CLEANUP(struct kconf *, kconf_free)
 
 static const char *const run_keys[] = {
-	"user",       "memory",       "cpus",         "cpu_shares",      "pids_limit",  "nofile",  "nproc",
-	"read_only",  "network",      "tmp_size",     "run_size",        "volume_size", "restart", "stop_timeout",
+	"user",       "memory",       "cpus",         "cpu_shares",   "pids_limit",      "nofile",      "nproc",
+	"read_only",  "network",      "tmp_size",     "run_size",     "volume_size",     "restart",     "stop_timeout",
 	"log_driver", "log_max_size", "log_max_file", "log_compress", "userns_host_uid", "userns_size", NULL,
 };
 

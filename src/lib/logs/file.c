@@ -81,7 +81,8 @@ static int default_address(struct klogs_config *c, kerr *e)
 
 int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr *e)
 {
-	static const char *const known[] = { "driver", "max-size", "max-file", "compress", "mode", "max-buffer-size", NULL };
+	static const char *const known[] = { "driver", "max-size",        "max-file", "compress",
+					     "mode",   "max-buffer-size", NULL };
 	*c = (struct klogs_config){
 		.driver = KLOGS_JSON_FILE,
 		.max_size = KLOGS_DEFAULT_MAX_SIZE,
