@@ -198,6 +198,17 @@ def test_k8s_file_driver(k, tmp_path):
     assert k8s("logs", "--tail", "1", cid).stdout == b"no newline"
 
 
+def test_k8s_file_rotated_files_are_compressed_too(k, tmp_path):
+    k8s = k.with_conf(tmp_path, log_driver="k8s-file", log_max_size="4k", log_max_file="100")
+    cid = k8s.run_done("kt/plain:1", "seq", "1", "5000")
+    d = os.path.join(k.root, "containers", cid)
+    with open(os.path.join(d, "status.json")) as f:
+        assert wait_exit(json.load(f)["supervisor_pid"], 60)
+    names = [x for x in os.listdir(d) if x.startswith(cid + "-k8s.log.")]
+    assert len(names) >= 5 and all(x.endswith(".gz") for x in names), names
+    assert k8s("logs", cid).stdout.decode().splitlines() == [str(i) for i in range(1, 5001)]
+
+
 def test_a_driver_without_a_file_says_so(k, tmp_path):
     none = k.with_conf(tmp_path, log_driver="none")
     cid = none.run_done("kt/plain:1", "echo", "hi")
