@@ -307,6 +307,49 @@ static void test_compress(void **st)
 	free(cur), free(one), free(two);
 }
 
+/* mode=non-blocking: a rotation waiting for the compression never holds
+ * a feed back (the live file grows meanwhile); a helper that cannot run
+ * leaves the rotated file plain, every line still there */
+static void test_compress_non_blocking_and_failing(void **st)
+{
+	(void)st;
+	static const char *const helpers[] = { NULL, "/nonexistent/kapsel-log-gzip" };
+	const char *real = getenv("KAPSEL_LOG_GZIP");
+	if (!real)
+		skip();
+	for (int h = 0; h < 2; h++) {
+		clear();
+		struct klogs_config c = { KLOGS_JSON_FILE, 200, 3, .compress = true, .non_blocking = true };
+		c.gzip_helper = (char *)(h ? helpers[1] : real);
+		struct klogs *l = NULL;
+		struct kloop *loop = NULL;
+		kerr e;
+		int room = 0;
+		assert_int_equal(kloop_new(&loop, &e), 0);
+		assert_int_equal(klogs_open(&l, &c, dir, ID, &e), 0);
+		assert_int_equal(klogs_attach(l, loop, on_ev, &room, &e), 0);
+		int i = 0;
+		for (; i < 40; i++) {
+			char line[32];
+			int n = snprintf(line, sizeof(line), "line %02d\n", i);
+			assert_int_equal(klogs_feed(l, KLOGS_STDOUT, line, (size_t)n), n);
+			assert_false(klogs_full(l));
+		}
+		assert_int_equal(kloop_run(loop, &e), 0);
+		assert_int_equal(room, 0); /* nothing was held */
+		klogs_close(l);
+		kloop_free(loop);
+		if (h == 0) {
+			assert_true(exists("-json.log.1.gz"));
+			assert_false(exists("-json.log.1"));
+		} else {
+			assert_true(exists("-json.log.1"));
+			assert_false(exists("-json.log.1.gz"));
+			assert_false(exists("-json.log.1.gz.tmp"));
+		}
+	}
+}
+
 /* what a supervisor killed mid-compression leaves is made consistent at
  * the next open: the .tmp goes, a plain file whose .gz is whole goes */
 static void test_compress_recover(void **st)
@@ -345,7 +388,7 @@ int main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_conf_defaults),
 		cmocka_unit_test(test_compress),
-		cmocka_unit_test(test_compress_recover),
+		cmocka_unit_test(test_compress_recover), cmocka_unit_test(test_compress_non_blocking_and_failing),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	clear();
