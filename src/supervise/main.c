@@ -100,7 +100,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	kconf_free(conf);
-	/* tcp+tls logs go through kapsel-log-tls, installed beside us */
+	/* tcp+tls logs go through kapsel-log-tls, compress=true through
+	 * kapsel-log-gzip, both installed beside us */
 	char self[PATH_MAX];
 	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (sl > 0) {
@@ -108,6 +109,8 @@ int main(int argc, char **argv)
 		char *slash = strrchr(self, '/');
 		if (slash && asprintf(&cfg.log.tls_relay, "%.*s/kapsel-log-tls", (int)(slash - self), self) < 0)
 			cfg.log.tls_relay = NULL;
+		if (slash && asprintf(&cfg.log.gzip_helper, "%.*s/kapsel-log-gzip", (int)(slash - self), self) < 0)
+			cfg.log.gzip_helper = NULL;
 	}
 
 	int hs[2];

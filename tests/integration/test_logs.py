@@ -4,6 +4,7 @@ docker logs shows them: stdout and stderr apart, --tail, -t, --since and
 --until, -f ending when the container does, -f through rotations (a small
 log_max_size) losing no line, the k8s-file driver, and the drivers that
 keep no file."""
+import json
 import os
 import re
 import subprocess
@@ -11,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import BUILD, PROBE, REPO
+from conftest import BUILD, PROBE, REPO, wait_exit
 
 sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "images"))
 import mkrunimage  # noqa: E402
@@ -150,11 +151,42 @@ def test_follow_through_rotation_loses_no_line(k, tmp_path):
     lines = out.decode().splitlines()
     assert lines == ["line-%d" % i for i in range(n)], (len(lines), err)
     d = os.path.join(k.root, "containers", cid)
-    rotated = [x for x in os.listdir(d) if re.fullmatch(re.escape(cid) + r"-json\.log\.\d+", x)]
+    rotated = [x for x in os.listdir(d) if re.fullmatch(re.escape(cid) + r"-json\.log\.\d+(\.gz)?", x)]
     assert len(rotated) >= 50
     # read back afterwards: the rotated files oldest first, then --tail across them
     assert small("logs", cid).stdout.decode().splitlines() == lines
     assert small("logs", "--tail", "700", cid).stdout.decode().splitlines() == lines[-700:]
+
+
+def test_rotation_under_load_with_compression_loses_no_line(k, tmp_path):
+    # kapsel.conf's default compress=true: every rotated file is gzipped by
+    # the supervisor's child, the live one never; kapsel logs reads them all
+    small = k.with_conf(tmp_path, log_max_size="64k", log_max_file="1000", log_compress="true")
+    n = 100000
+    cid = small.run_done("kt/plain:1", "seq", "1", str(n))
+    d = os.path.join(k.root, "containers", cid)
+    with open(os.path.join(d, "status.json")) as f:
+        assert wait_exit(json.load(f)["supervisor_pid"], 60)  # its last compression done
+    names = [x for x in os.listdir(d) if x.startswith(cid + "-json.log.")]
+    assert len(names) >= 50
+    assert all(re.fullmatch(re.escape(cid) + r"-json\.log\.\d+\.gz", x) for x in names), names
+    for x in names:
+        with open(os.path.join(d, x), "rb") as f:
+            assert f.read(2) == b"\x1f\x8b"
+    with open(os.path.join(d, cid + "-json.log"), "rb") as f:
+        assert f.read(2) in (b"", b'{"')
+    assert small("logs", cid).stdout.decode().splitlines() == [str(i) for i in range(1, n + 1)]
+    assert small("logs", "--tail", "3", cid).stdout == b"%d\n%d\n%d\n" % (n - 2, n - 1, n)
+
+
+def test_compress_false_keeps_rotated_files_plain(k, tmp_path):
+    small = k.with_conf(tmp_path, log_max_size="4k", log_max_file="3", log_compress="false")
+    cid = small.run_done("kt/plain:1", "seq", "1", "3000")
+    d = os.path.join(k.root, "containers", cid)
+    assert sorted(x for x in os.listdir(d) if x.startswith(cid + "-json.log")) == [
+        cid + "-json.log", cid + "-json.log.1", cid + "-json.log.2"]
+    inspect = json.loads(small.out("inspect", cid))[0]
+    assert inspect["HostConfig"]["LogConfig"]["Config"]["compress"] == "false"
 
 
 def test_k8s_file_driver(k, tmp_path):
@@ -164,6 +196,17 @@ def test_k8s_file_driver(k, tmp_path):
     p = k8s("logs", cid)
     assert (p.stdout, p.stderr) == (b"out1\nout2\nno newline", b"err1\ntab\there <&>\n")
     assert k8s("logs", "--tail", "1", cid).stdout == b"no newline"
+
+
+def test_k8s_file_rotated_files_are_compressed_too(k, tmp_path):
+    k8s = k.with_conf(tmp_path, log_driver="k8s-file", log_max_size="4k", log_max_file="100")
+    cid = k8s.run_done("kt/plain:1", "seq", "1", "5000")
+    d = os.path.join(k.root, "containers", cid)
+    with open(os.path.join(d, "status.json")) as f:
+        assert wait_exit(json.load(f)["supervisor_pid"], 60)
+    names = [x for x in os.listdir(d) if x.startswith(cid + "-k8s.log.")]
+    assert len(names) >= 5 and all(x.endswith(".gz") for x in names), names
+    assert k8s("logs", cid).stdout.decode().splitlines() == [str(i) for i in range(1, 5001)]
 
 
 def test_a_driver_without_a_file_says_so(k, tmp_path):

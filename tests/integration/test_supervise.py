@@ -345,7 +345,8 @@ def test_tty_output_goes_through_the_terminal(ctr):
 def test_rotation_keeps_max_file_files(ctr):
     c = ctr()
     script = "i=0; while [ $i -lt 300 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done"
-    p = c.start(["sh", "-c", script], log={"driver": "json-file", "opts": {"max-size": "4k", "max-file": "3"}})
+    p = c.start(["sh", "-c", script],
+                log={"driver": "json-file", "opts": {"max-size": "4k", "max-file": "3", "compress": "false"}})
     assert p.returncode == 0, p.stderr
     c.wait_done()
     files = sorted(f for f in os.listdir(c.dir) if f.startswith(c.id + "-json.log"))
@@ -378,6 +379,87 @@ def test_auto_remove_removes_the_directory(ctr, runtime):
     assert c.start(["true"], auto_remove=True).returncode == 0
     assert wait_gone(c.dir)
     assert runtime.ids() == []
+
+
+def rotated_lines(c):
+    """Every line of the live and rotated files, oldest first, read as
+    kapsel logs reads them (a rotated file: plain if there, else .gz)."""
+    import gzip
+    base = c.log_path
+    files, k = [], 1
+    while True:
+        if os.path.exists("%s.%d" % (base, k)):
+            files.append(open("%s.%d" % (base, k), "rb").read())
+        elif os.path.exists("%s.%d.gz" % (base, k)):
+            files.append(gzip.open("%s.%d.gz" % (base, k)).read())
+        else:
+            break
+        k += 1
+    files.reverse()
+    files.append(open(base, "rb").read())
+    return [json.loads(x)["log"] for f in files for x in f.splitlines()]
+
+
+def gzip_children(pid):
+    """The supervisor's kapsel-log-gzip children: {pid: VmHWM kB}."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = f.read().split()
+    except OSError:
+        return out
+    for k in kids:
+        try:
+            st = open(f"/proc/{k}/status").read()
+        except OSError:
+            continue
+        if re.search(r"Name:\s+kapsel-log-gzip", st):
+            m = re.search(r"VmHWM:\s+(\d+) kB", st)
+            out[int(k)] = int(m.group(1)) if m else 0
+    return out
+
+
+def test_kill_9_mid_compression_leaves_every_line_once(ctr, runtime):
+    c = ctr()
+    log = {"driver": "json-file", "opts": {"max-size": "1m", "max-file": "1000", "compress": "true"}}
+    assert c.start(["seq", "1", "2000000"], log=log).returncode == 0
+    pid = c.status()["supervisor_pid"]
+    tmp = c.id + "-json.log.1.gz.tmp"
+    IN_CREATE = 0x100
+    assert _inotify_wait(os.path.join(c.dir, tmp), IN_CREATE, lambda: os.path.exists(os.path.join(c.dir, tmp)), 60)
+    gz = gzip_children(pid)
+    os.kill(pid, signal.SIGKILL)
+    assert wait_exit(pid)
+    for k in gz:  # the compressing child dies with it
+        assert wait_exit(k)
+    # the container's next write fails (EPIPE): gone too
+    runtime("delete", "--force", c.id)
+    lines = rotated_lines(c)
+    assert len(lines) > 20000
+    assert lines == ["%d\n" % i for i in range(1, len(lines) + 1)]
+    # the next supervisor tidies up: no .tmp, the lines as they were
+    assert c.start(["true"], log=log).returncode == 0
+    c.wait_done()
+    assert not os.path.exists(os.path.join(c.dir, tmp))
+    assert rotated_lines(c) == lines
+
+
+def test_compressing_child_is_small(ctr):
+    # the gzip child's peak RSS, from its /proc/PID/status while it works
+    c = ctr()
+    log = {"driver": "json-file", "opts": {"max-size": "2m", "max-file": "1000", "compress": "true"}}
+    assert c.start(["seq", "1", "1000000"], log=log).returncode == 0
+    pid = c.status()["supervisor_pid"]
+    tmp = os.path.join(c.dir, c.id + "-json.log.1.gz.tmp")
+    hwm = []
+
+    def caught():
+        if os.path.exists(tmp):
+            hwm.extend(gzip_children(pid).values())
+        return bool(hwm)
+    assert _inotify_wait(tmp, 0x100 | 0x2, caught, 60)
+    assert 0 < max(hwm) <= 1024, f"the compressing child uses {max(hwm)} kB"
+    c.wait_done()
 
 
 def test_supervisor_rss_is_at_most_1mb(ctr):

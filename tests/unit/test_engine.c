@@ -422,6 +422,7 @@ static void test_defaults_shipped(void **state)
 	assert_string_equal(a.log_driver, b.log_driver);
 	assert_string_equal(a.log_max_size, b.log_max_size);
 	assert_string_equal(a.log_max_file, b.log_max_file);
+	assert_int_equal(a.log_compress, b.log_compress);
 	assert_int_equal(a.userns_host_uid, b.userns_host_uid);
 	assert_int_equal(a.userns_size, b.userns_size);
 	assert_string_equal(a.bridge_name, b.bridge_name);

@@ -13,7 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
+
+#include "common/loop.h"
 
 #include <cmocka.h>
 
@@ -170,7 +174,14 @@ static void test_config(void **st)
 	parse_fails("{\"opts\":{\"max-file\":\"0\"}}", "log.opts.max-file");
 	parse_fails("{\"opts\":{\"max-file\":2}}", "log.opts.max-file: expected a string");
 	parse_fails("{\"opts\":{\"labels\":\"a\"}}", "log.opts.labels: unknown option");
-	parse_fails("{\"opts\":{\"compress\":\"true\"}}", "log.opts.compress");
+	parse_fails("{\"opts\":{\"compress\":\"yes\"}}", "log.opts.compress: \"yes\" is not true or false");
+	struct klogs_config cc;
+	assert_int_equal(klogs_config_defaults(&cc, NULL, &e), 0);
+	assert_true(cc.compress); /* on by default */
+	o = json_tokener_parse("{\"opts\":{\"compress\":\"false\"}}");
+	assert_int_equal(klogs_config_parse(&cc, o, "supervise.json", &e), 0);
+	json_object_put(o);
+	assert_false(cc.compress);
 	parse_fails("{\"driver\":\"none\",\"opts\":{\"max-file\":\"2\"}}", "takes no options");
 	parse_fails("{\"colour\":1}", "unknown field \"colour\"");
 }
@@ -194,13 +205,190 @@ static void test_conf_defaults(void **st)
 	kconf_free(k);
 }
 
+static int exists(const char *suffix)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/" ID "%s", dir, suffix);
+	return access(path, F_OK) == 0;
+}
+
+static char *read_gz(const char *suffix)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/" ID "%s", dir, suffix);
+	gzFile g = gzopen(path, "rb");
+	if (!g)
+		return NULL;
+	char *buf = calloc(1, 1 << 16);
+	int n = gzread(g, buf, (1 << 16) - 1);
+	gzclose(g);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void on_ev(struct klogs *l, enum klogs_event ev, void *data)
+{
+	(void)l;
+	if (ev == KLOGS_EV_ROOM)
+		++*(int *)data;
+}
+
+/* compress=true: the rotated file is gzipped by a child the loop waits
+ * for; while it runs a due rotation waits (klogs_full), then happens */
+static void test_compress(void **st)
+{
+	(void)st;
+	clear();
+	char *helper = getenv("KAPSEL_LOG_GZIP"); /* the build's kapsel-log-gzip */
+	if (!helper)
+		skip();
+	struct klogs_config c = { KLOGS_JSON_FILE, 200, 3, .compress = true, .gzip_helper = helper };
+	struct klogs *l = NULL;
+	struct kloop *loop = NULL;
+	kerr e;
+	int room = 0;
+	assert_int_equal(kloop_new(&loop, &e), 0);
+	assert_int_equal(klogs_open(&l, &c, dir, ID, &e), 0);
+	assert_int_equal(klogs_attach(l, loop, on_ev, &room, &e), 0);
+	int i = 0;
+	for (; !klogs_helper_pid(l); i++) {
+		char line[32];
+		int n = snprintf(line, sizeof(line), "line %02d\n", i);
+		klogs_feed(l, KLOGS_STDOUT, line, (size_t)n);
+	}
+	/* the first rotation started a compression: more lines fill the live
+	 * file past max-size, the next rotation waits for it */
+	for (; !klogs_full(l); i++) {
+		char line[32];
+		int n = snprintf(line, sizeof(line), "line %02d\n", i);
+		klogs_feed(l, KLOGS_STDOUT, line, (size_t)n);
+		assert_true(i < 200);
+	}
+	assert_true(exists("-json.log"));
+	/* the loop reaps the child, rotates (starting the second compression,
+	 * which it waits for too), says "room" */
+	int r = kloop_run(loop, &e);
+	if (r != 0)
+		fail_msg("loop: %d %s", r, e.msg);
+	assert_int_equal(room, 1);
+	assert_false(klogs_full(l));
+	assert_int_equal(klogs_helper_pid(l), 0);
+	char line[32];
+	int n = snprintf(line, sizeof(line), "line %02d\n", i++);
+	klogs_feed(l, KLOGS_STDOUT, line, (size_t)n);
+	klogs_close(l);
+	kloop_free(loop);
+	/* .1 and .2 are gzipped, whole; the live file never */
+	assert_false(exists("-json.log.1"));
+	assert_false(exists("-json.log.2"));
+	assert_false(exists("-json.log.1.gz.tmp"));
+	char *cur = read_log("-json.log"), *one = read_gz("-json.log.1.gz"), *two = read_gz("-json.log.2.gz");
+	assert_non_null(cur);
+	assert_non_null(one);
+	assert_non_null(two);
+	assert_int_equal(memcmp(cur, "{\"log\"", 6), 0);
+	assert_non_null(strstr(two, "line 00\\n"));
+	assert_true(strlen(two) >= 200);
+	/* every line once, in order */
+	char all[1 << 17];
+	snprintf(all, sizeof(all), "%s%s%s", two, one, cur);
+	char *p = all;
+	for (int k = 0; k < i; k++) {
+		char want[32];
+		snprintf(want, sizeof(want), "line %02d\\n", k);
+		char *q = strstr(p, want);
+		if (!q)
+			fail_msg("line %d missing", k);
+		p = q + strlen(want);
+	}
+	free(cur), free(one), free(two);
+}
+
+/* mode=non-blocking: a rotation waiting for the compression never holds
+ * a feed back (the live file grows meanwhile); a helper that cannot run
+ * leaves the rotated file plain, every line still there */
+static void test_compress_non_blocking_and_failing(void **st)
+{
+	(void)st;
+	static const char *const helpers[] = { NULL, "/nonexistent/kapsel-log-gzip" };
+	const char *real = getenv("KAPSEL_LOG_GZIP");
+	if (!real)
+		skip();
+	for (int h = 0; h < 2; h++) {
+		clear();
+		struct klogs_config c = { KLOGS_JSON_FILE, 200, 3, .compress = true, .non_blocking = true };
+		c.gzip_helper = (char *)(h ? helpers[1] : real);
+		struct klogs *l = NULL;
+		struct kloop *loop = NULL;
+		kerr e;
+		int room = 0;
+		assert_int_equal(kloop_new(&loop, &e), 0);
+		assert_int_equal(klogs_open(&l, &c, dir, ID, &e), 0);
+		assert_int_equal(klogs_attach(l, loop, on_ev, &room, &e), 0);
+		int i = 0;
+		for (; i < 40; i++) {
+			char line[32];
+			int n = snprintf(line, sizeof(line), "line %02d\n", i);
+			assert_int_equal(klogs_feed(l, KLOGS_STDOUT, line, (size_t)n), n);
+			assert_false(klogs_full(l));
+		}
+		assert_int_equal(kloop_run(loop, &e), 0);
+		assert_int_equal(room, 0); /* nothing was held */
+		klogs_close(l);
+		kloop_free(loop);
+		if (h == 0) {
+			assert_true(exists("-json.log.1.gz"));
+			assert_false(exists("-json.log.1"));
+		} else {
+			assert_true(exists("-json.log.1"));
+			assert_false(exists("-json.log.1.gz"));
+			assert_false(exists("-json.log.1.gz.tmp"));
+		}
+	}
+}
+
+/* what a supervisor killed mid-compression leaves is made consistent at
+ * the next open: the .tmp goes, a plain file whose .gz is whole goes */
+static void test_compress_recover(void **st)
+{
+	(void)st;
+	clear();
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && echo half > " ID "-json.log.1.gz.tmp && echo one > " ID
+		 "-json.log.1 && "
+		 "echo two > " ID "-json.log.2 && echo two | gzip > " ID
+		 "-json.log.2.gz && "
+		 "echo three | gzip > " ID "-json.log.3.gz",
+		 dir);
+	assert_int_equal(system(cmd), 0);
+	struct klogs_config c = { KLOGS_JSON_FILE, 200, 5, .compress = true };
+	struct klogs *l = NULL;
+	kerr e;
+	assert_int_equal(klogs_open(&l, &c, dir, ID, &e), 0);
+	klogs_close(l);
+	assert_false(exists("-json.log.1.gz.tmp"));
+	assert_true(exists("-json.log.1"));
+	assert_false(exists("-json.log.2"));
+	assert_true(exists("-json.log.2.gz"));
+	assert_true(exists("-json.log.3.gz"));
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quote),  cmocka_unit_test(test_split_k8s),     cmocka_unit_test(test_rotation),
-		cmocka_unit_test(test_config), cmocka_unit_test(test_conf_defaults),
+		cmocka_unit_test(test_quote),
+		cmocka_unit_test(test_split_k8s),
+		cmocka_unit_test(test_rotation),
+		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_conf_defaults),
+		cmocka_unit_test(test_compress),
+		cmocka_unit_test(test_compress_recover), cmocka_unit_test(test_compress_non_blocking_and_failing),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	clear();

@@ -13,9 +13,9 @@
 KAPSEL_DEFINE_CLEANUP(struct kconf *, kconf_free)
 
 static const char *const run_keys[] = {
-	"user",       "memory",       "cpus",         "cpu_shares",      "pids_limit",  "nofile",  "nproc",
-	"read_only",  "network",      "tmp_size",     "run_size",        "volume_size", "restart", "stop_timeout",
-	"log_driver", "log_max_size", "log_max_file", "userns_host_uid", "userns_size", NULL,
+	"user",       "memory",       "cpus",         "cpu_shares",   "pids_limit",      "nofile",      "nproc",
+	"read_only",  "network",      "tmp_size",     "run_size",     "volume_size",     "restart",     "stop_timeout",
+	"log_driver", "log_max_size", "log_max_file", "log_compress", "userns_host_uid", "userns_size", NULL,
 };
 
 static const char *const network_keys[] = { "bridge_name", "bridge_subnet", "publish_address", "cni_path", NULL };
@@ -65,6 +65,7 @@ int keng_defaults_load(const char *path, struct keng_defaults *d, kerr *e)
 		.nofile = 1024,
 		.nproc = 512,
 		.read_only = true,
+		.log_compress = true,
 		.tmp_size = 64LL << 20,
 		.run_size = 16LL << 20,
 		.volume_size = 64LL << 20,
@@ -114,6 +115,7 @@ int keng_defaults_load(const char *path, struct keng_defaults *d, kerr *e)
 	    kconf_get_int(c, "run", "nofile", 1, 1 << 30, &d->nofile, e) < 0 ||
 	    kconf_get_int(c, "run", "nproc", 1, 1 << 30, &d->nproc, e) < 0 ||
 	    kconf_get_bool(c, "run", "read_only", &d->read_only, e) < 0 ||
+	    kconf_get_bool(c, "run", "log_compress", &d->log_compress, e) < 0 ||
 	    kconf_get_size(c, "run", "tmp_size", &d->tmp_size, e) < 0 ||
 	    kconf_get_size(c, "run", "run_size", &d->run_size, e) < 0 ||
 	    kconf_get_size(c, "run", "volume_size", &d->volume_size, e) < 0 ||

@@ -62,6 +62,7 @@ struct keng_defaults {
 	int64_t stop_timeout; /* seconds */
 	char *log_driver;     /* "json-file" */
 	char *log_max_size, *log_max_file;
+	bool log_compress;                    /* rotated log files gzipped (true) */
 	int64_t userns_host_uid, userns_size; /* --user 0: 0..size-1 -> host_uid.. */
 	/* [network] */
 	char *bridge_name;     /* "kapsel0": the default bridge network's */

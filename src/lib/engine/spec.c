@@ -901,6 +901,7 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 	if (!strcmp(drv, "json-file") || !strcmp(drv, "k8s-file")) { /* kapsel.conf's rotation */
 		json_object_object_add(lo, "max-size", json_object_new_string(d->log_max_size));
 		json_object_object_add(lo, "max-file", json_object_new_string(d->log_max_file));
+		json_object_object_add(lo, "compress", json_object_new_string(d->log_compress ? "true" : "false"));
 	}
 	for (char **p = o->log_opts; p && *p; p++) {
 		const char *eq = strchr(*p, '=');

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *const driver_table[] = {
@@ -53,6 +56,17 @@ static int set_max_size(int64_t *out, const char *what, const char *s, kerr *e)
 	return 0;
 }
 
+static int set_bool(bool *out, const char *what, const char *s, kerr *e)
+{
+	if (!strcmp(s, "true") || !strcmp(s, "1"))
+		*out = true;
+	else if (!strcmp(s, "false") || !strcmp(s, "0"))
+		*out = false;
+	else
+		return kerr_msg(e, EINVAL, "%s: \"%s\" is not true or false", what, s);
+	return 0;
+}
+
 /* the receiver a remote driver talks to when no address is given */
 static int default_address(struct klogs_config *c, kerr *e)
 {
@@ -67,11 +81,13 @@ static int default_address(struct klogs_config *c, kerr *e)
 
 int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr *e)
 {
-	static const char *const known[] = { "driver", "max-size", "max-file", "mode", "max-buffer-size", NULL };
+	static const char *const known[] = { "driver", "max-size",        "max-file", "compress",
+					     "mode",   "max-buffer-size", NULL };
 	*c = (struct klogs_config){
 		.driver = KLOGS_JSON_FILE,
 		.max_size = KLOGS_DEFAULT_MAX_SIZE,
 		.max_file = KLOGS_DEFAULT_MAX_FILE,
+		.compress = true,
 		.max_buffer_size = KLOGS_DEFAULT_MAX_BUFFER,
 		.facility = 3, /* daemon, as Docker */
 		.format = KLOGS_RFC5424,
@@ -99,6 +115,10 @@ int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr
 	snprintf(what, sizeof(what), "%s: [logs] max-file", kconf_path(conf));
 	if (s && set_max_file(&c->max_file, what, s, e) < 0)
 		return -1;
+	s = kconf_get(conf, "logs", "compress");
+	snprintf(what, sizeof(what), "%s: [logs] compress", kconf_path(conf));
+	if (s && set_bool(&c->compress, what, s, e) < 0)
+		return -1;
 	static const char *const modes[] = { "mode", "max-buffer-size", NULL };
 	for (const char *const *k = modes; *k; k++) {
 		s = kconf_get(conf, "logs", *k);
@@ -119,7 +139,9 @@ void klogs_config_done(struct klogs_config *c)
 	free(c->image);
 	free(c->image_id);
 	free(c->tls_relay);
+	free(c->gzip_helper);
 	c->tag = c->tls_ca = c->tls_cert = c->tls_key = c->name = c->image = c->image_id = c->tls_relay = NULL;
+	c->gzip_helper = NULL;
 }
 
 int klogs_config_parse(struct klogs_config *c, json_object *log, const char *file, kerr *e)
@@ -176,9 +198,8 @@ int klogs_config_parse(struct klogs_config *c, json_object *log, const char *fil
 			if (set_max_file(&c->max_file, what, s, e) < 0)
 				return -1;
 		} else if (!strcmp(k, "compress")) {
-			if (strcmp(s, "false"))
-				return kj_fail(&j, path,
-					       "compression of rotated files is not supported (only \"false\")");
+			if (set_bool(&c->compress, what, s, e) < 0)
+				return -1;
 		} else {
 			return kj_fail(&j, path,
 				       "unknown option for the %s driver (max-size, max-file, compress, mode, "
@@ -203,24 +224,106 @@ static int file_open(struct klogs *l, kerr *e)
 	return 0;
 }
 
-/* Docker's order: <path>.N-1 -> .N ... <path> -> .1, then a new <path>.
- * With max-file 1 the full file is replaced by a new one (a reader that has
- * it open still reads it to its end). */
+/* ---- compression of rotated files (compress=true) ----------------------- */
+
+static int on_gz_done(struct kloop_source *src, const siginfo_t *si, void *data, kerr *e)
+{
+	(void)si, (void)e;
+	struct klogs *l = data;
+	kloop_remove(src);
+	l->gz_src = NULL;
+	l->gz_pid = 0;
+	if (l->rotate_due) { /* the rotation that waited, and the reads with it */
+		klogs_begin(l);
+		if (l->fn && !l->cfg.non_blocking)
+			l->fn(l, KLOGS_EV_ROOM, l->data);
+	}
+	return 0;
+}
+
+/* Gzip <path>.1 in a child the loop waits for: kapsel-log-gzip (zlib
+ * stays out of the supervisor, whose every page counts).  It writes
+ * .1.gz.tmp, syncs it, renames it to .1.gz and only then removes .1: a
+ * kill at any point leaves every line in exactly one file (a reader
+ * prefers .1 while both are there) but for the .tmp, which klogs_open
+ * removes.  Without a loop or helper (or when the fork fails) the file
+ * stays as it is, uncompressed and readable. */
+static void gz_start(struct klogs *l)
+{
+	if (!l->loop || !l->cfg.gzip_helper)
+		return;
+	char src[PATH_MAX + 8], dst[PATH_MAX + 8];
+	snprintf(src, sizeof(src), "%s.1", l->path);
+	snprintf(dst, sizeof(dst), "%s.1.gz", l->path);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		/* dies with the supervisor: a restarted one finds a consistent state */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		(void)!nice(10);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execl(l->cfg.gzip_helper, l->cfg.gzip_helper, src, dst, (char *)NULL);
+		dprintf(2, "exec %s: %s\n", l->cfg.gzip_helper, strerror(errno));
+		_exit(127);
+	}
+	kerr ig;
+	l->gz_src = kloop_add_child(l->loop, pid, 0, on_gz_done, l, &ig);
+	if (!l->gz_src) { /* cannot watch it: wait here rather than leave a zombie */
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	l->gz_pid = pid;
+}
+
+/* What a supervisor killed mid-compression left (klogs_open): the .tmp
+ * goes; a rotated file present both plain and compressed was compressed
+ * whole (the rename comes last but one), so the plain one goes. */
+static void gz_recover(struct klogs *l)
+{
+	char p[PATH_MAX + 40], gz[PATH_MAX + 40];
+	for (int64_t i = 1; i <= 1000; i++) {
+		snprintf(gz, sizeof(gz), "%s.%" PRId64 ".gz.tmp", l->path, i);
+		int had_tmp = unlink(gz) == 0;
+		snprintf(gz, sizeof(gz), "%s.%" PRId64 ".gz", l->path, i);
+		snprintf(p, sizeof(p), "%s.%" PRId64, l->path, i);
+		bool has_gz = access(gz, F_OK) == 0, has_plain = access(p, F_OK) == 0;
+		if (has_gz && has_plain)
+			unlink(p);
+		if (!has_gz && !has_plain && !had_tmp)
+			break;
+	}
+}
+
+/* Docker's order: <path>.N-1 -> .N ... <path> -> .1, then a new <path>;
+ * each rotated file may be plain or .gz.  With max-file 1 the full file is
+ * replaced by a new one (a reader that has it open still reads it to its
+ * end).  With compress the new .1 is then gzipped by a child. */
 static void file_rotate(struct klogs *l)
 {
 	char from[PATH_MAX + 24], to[PATH_MAX + 24];
 	if (l->cfg.max_file < 2) {
 		unlink(l->path);
 	} else {
-		for (int64_t i = l->cfg.max_file - 1; i >= 1; i--) {
-			snprintf(to, sizeof(to), "%s.%" PRId64, l->path, i);
-			if (i == 1)
-				snprintf(from, sizeof(from), "%s", l->path);
-			else
-				snprintf(from, sizeof(from), "%s.%" PRId64, l->path, i - 1);
-			if (rename(from, to) < 0 && errno != ENOENT)
-				break;
+		static const char *const ext[] = { "", ".gz" };
+		for (int x = 0; x < 2; x++) {
+			snprintf(to, sizeof(to), "%s.%" PRId64 "%s", l->path, l->cfg.max_file - 1, ext[x]);
+			unlink(to);
 		}
+		for (int64_t i = l->cfg.max_file - 1; i >= 2; i--)
+			for (int x = 0; x < 2; x++) {
+				snprintf(to, sizeof(to), "%s.%" PRId64 "%s", l->path, i, ext[x]);
+				snprintf(from, sizeof(from), "%s.%" PRId64 "%s", l->path, i - 1, ext[x]);
+				rename(from, to);
+			}
+		snprintf(to, sizeof(to), "%s.1", l->path);
+		rename(l->path, to);
 	}
 	close(l->fd);
 	kerr ig;
@@ -228,6 +331,8 @@ static void file_rotate(struct klogs *l)
 		close(l->fd);
 		l->fd = -1;
 	}
+	if (l->cfg.compress && l->cfg.max_file >= 2)
+		gz_start(l);
 }
 
 /* Write out the gathered entries; a failed write (a full disk) drops
@@ -254,6 +359,11 @@ static void write_out(struct klogs *l)
 void klogs_begin(struct klogs *l)
 {
 	if (l->cfg.max_size > 0 && l->size >= l->cfg.max_size) {
+		if (l->gz_pid) { /* .1 is still being compressed: rotate when it is done */
+			l->rotate_due = true;
+			return;
+		}
+		l->rotate_due = false;
 		write_out(l);
 		if (l->fd >= 0)
 			file_rotate(l);
@@ -281,7 +391,7 @@ void klogs_end(struct klogs *l, size_t payload)
 
 /* ---- line assembly ----------------------------------------------------- */
 
-static void feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n);
+static size_t feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n);
 
 static void piece(struct klogs *l, enum klogs_stream s, const char *p, size_t n, int partial)
 {
@@ -303,19 +413,36 @@ static void stamp(struct klogs *l)
 		l->now_len = 0;
 }
 
-void klogs_feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n)
+size_t klogs_feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n)
 {
 	if (l->cfg.driver == KLOGS_NONE)
-		return;
+		return n;
 	stamp(l);
-	feed(l, s, buf, n);
+	size_t used = feed(l, s, buf, n);
 	write_out(l);
+	return used;
 }
 
-static void feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n)
+void klogs_settle(struct klogs *l)
+{
+	if (!l->gz_pid)
+		return;
+	while (waitpid(l->gz_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	kloop_remove(l->gz_src);
+	l->gz_src = NULL;
+	l->gz_pid = 0;
+	if (l->rotate_due)
+		klogs_begin(l);
+}
+
+static size_t feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n)
 {
 	struct klogs_pending *pd = &l->pending[s];
+	size_t total = n;
 	while (n > 0) {
+		if (klogs_file_full(l)) /* a rotation waits for the compression: so does the rest */
+			return total - n;
 		const char *nl = memchr(buf, '\n', n);
 		size_t upto = nl ? (size_t)(nl - buf) : n;
 		if (pd->len + upto >= KLOGS_LINE_MAX) {
@@ -332,7 +459,7 @@ static void feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n
 		if (!nl) {
 			memcpy(pd->buf + pd->len, buf, n);
 			pd->len += n;
-			return;
+			return total;
 		}
 		if (pd->len) {
 			memcpy(pd->buf + pd->len, buf, upto);
@@ -344,6 +471,7 @@ static void feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n
 		buf += upto + 1;
 		n -= upto + 1;
 	}
+	return total;
 }
 
 void klogs_flush(struct klogs *l, enum klogs_stream s)
@@ -373,6 +501,7 @@ int klogs_open(struct klogs **out, const struct klogs_config *c, const char *dir
 			return kerr_set(e, ENAMETOOLONG, "logs of %s", id);
 		if (file_open(l, e) < 0)
 			return kerr_wrap(e, "logs of %s", id);
+		gz_recover(l);
 		l->out = malloc(KLOGS_OUT_MAX);
 		if (!l->out)
 			return kerr_set(e, ENOMEM, "logs of %s", id);
@@ -387,6 +516,16 @@ void klogs_counters(const struct klogs *l, uint64_t *dropped_lines, uint64_t *dr
 	*dropped_bytes = l ? l->dropped_bytes : 0;
 }
 
+pid_t klogs_helper_pid(const struct klogs *l)
+{
+	return l ? l->gz_pid : 0;
+}
+
+bool klogs_file_full(const struct klogs *l)
+{
+	return l->rotate_due && l->gz_pid && !l->cfg.non_blocking;
+}
+
 const char *klogs_path(const struct klogs *l)
 {
 	return l->path;
@@ -398,6 +537,11 @@ struct klogs *klogs_close(struct klogs *l)
 		return NULL;
 	if (l->r)
 		klogs_remote_close(l);
+	if (l->gz_pid) { /* the compression finishes (the files stay consistent either way) */
+		while (waitpid(l->gz_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		kloop_remove(l->gz_src);
+	}
 	if (l->fd >= 0)
 		close(l->fd);
 	free(l->out);

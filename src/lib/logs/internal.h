@@ -67,12 +67,23 @@ struct klogs {
 	int now_len;
 	struct klogs_pending pending[_KLOGS_STREAM_MAX];
 	struct klogs_remote *r; /* syslog, journald, fluentd */
+	/* compress=true: the child gzipping the newest rotated file (one at a
+	 * time), watched from the caller's loop; a rotation due meanwhile waits
+	 * (the live file grows past max-size, mode=blocking pauses the reads) */
+	struct kloop *loop;
+	klogs_event_fn fn;
+	void *data;
+	struct kloop_source *gz_src;
+	pid_t gz_pid;
+	bool rotate_due;
 };
 
 static inline bool klogs_is_remote(enum klogs_driver d)
 {
 	return d == KLOGS_SYSLOG || d == KLOGS_JOURNALD || d == KLOGS_FLUENTD;
 }
+/* file.c: a rotation waits for the compression (mode=blocking) */
+bool klogs_file_full(const struct klogs *l);
 /* remote.c */
 int klogs_remote_open(struct klogs *l, const char *id, kerr *e);
 void klogs_remote_write(struct klogs *l, enum klogs_stream s, const char *p, size_t n, int partial);

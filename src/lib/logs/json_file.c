@@ -39,15 +39,36 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* The bytes written as they are: printable ASCII and DEL but " \ < > &. */
+#define PLAIN(c) ((c) >= 0x20 && (c) < 0x80 && (c) != '"' && (c) != '\\' && (c) != '<' && (c) != '>' && (c) != '&')
+#define PLAIN4(c) PLAIN(c), PLAIN((c) + 1), PLAIN((c) + 2), PLAIN((c) + 3)
+#define PLAIN16(c) PLAIN4(c), PLAIN4((c) + 4), PLAIN4((c) + 8), PLAIN4((c) + 12)
+#define PLAIN64(c) PLAIN16(c), PLAIN16((c) + 16), PLAIN16((c) + 32), PLAIN16((c) + 48)
+static const unsigned char plain[256] = { PLAIN64(0), PLAIN64(64), PLAIN64(128), PLAIN64(192) };
+
 /* Escape from S[0..N) into OUT while at least 6 bytes of CAP are left
  * (the most one input byte becomes); *USED gets the bytes consumed.  A
- * UTF-8 sequence is never cut: it is consumed whole or not at all. */
+ * UTF-8 sequence is never cut: it is consumed whole or not at all.  This
+ * runs over every byte of every line: a run of plain bytes is found by
+ * table and copied at once. */
 size_t klogs_json_escape(char *out, size_t cap, const unsigned char *s, size_t n, size_t *used)
 {
 	static const char hex[] = "0123456789abcdef";
 	char *o = out, *end = out + cap;
 	size_t i = 0;
 	while (i < n && end - o >= 6) {
+		/* the plain run, as far as the room allows (one byte each) */
+		size_t lim = n - i, room = (size_t)(end - o) - 5;
+		if (room < lim)
+			lim = room;
+		size_t k = 0;
+		while (k < lim && plain[s[i + k]])
+			k++;
+		memcpy(o, s + i, k);
+		o += k;
+		i += k;
+		if (i >= n || end - o < 6)
+			break;
 		unsigned char b = s[i];
 		if (b < 0x80) {
 			if (b >= 0x20 && b != '\\' && b != '"' && b != '<' && b != '>' && b != '&') {

@@ -9,7 +9,9 @@
  *   json-file  DIR/<id>-json.log, one {"log","stream","time"} object per
  *              piece, byte for byte as Docker writes them (Go's escaping,
  *              "\n" at the end of a full line's text only); rotated at
- *              max-size into <id>-json.log.1 ... .<max-file - 1>.
+ *              max-size into <id>-json.log.1 ... .<max-file - 1>; with
+ *              compress=true (the default) each rotated file is gzipped
+ *              to .N.gz by a child process (never the live file).
  *   k8s-file   DIR/<id>-k8s.log in the CRI format: "TIME STREAM F|P text\n"
  *              (F full line without its '\n', P a partial piece); rotated
  *              the same way.
@@ -42,6 +44,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 struct kloop;
@@ -81,6 +84,7 @@ struct klogs_config {
 	enum klogs_driver driver;
 	int64_t max_size; /* bytes; -1: never rotate */
 	int64_t max_file; /* files kept, the current one included (>= 1) */
+	bool compress;    /* rotated files gzipped (NAME.N.gz), off the hot path */
 	bool non_blocking;
 	int64_t max_buffer_size; /* non-blocking: bytes waiting at most */
 	/* remote drivers */
@@ -96,12 +100,13 @@ struct klogs_config {
 	bool subsecond;                /* fluentd-sub-second-precision */
 	char *name, *image, *image_id; /* the container's (tags), set by the caller */
 	char *tls_relay;               /* the kapsel-log-tls program, set by the caller */
+	char *gzip_helper;             /* the kapsel-log-gzip program (compress), set by the caller */
 };
 /* Free the strings of C (not C). */
 void klogs_config_done(struct klogs_config *c);
 
 /* The defaults: json-file, 20m x 5, then kapsel.conf's [logs] section
- * (keys driver, max-size, max-file; CONF may be NULL). */
+ * (keys driver, max-size, max-file, compress; CONF may be NULL). */
 int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr *e);
 /* Apply LOG ({"driver": ..., "opts": {...}}, Docker's --log-driver and
  * --log-opt) over C.  Errors name FILE and the field ("log.opts.max-size").
@@ -133,11 +138,20 @@ bool klogs_full(const struct klogs *l);
 bool klogs_drain(struct klogs *l);
 /* Bytes waiting to be sent. */
 size_t klogs_queued(const struct klogs *l);
-/* Feed bytes read from stream S. */
-void klogs_feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n);
+/* Feed bytes read from stream S.  Returns how many were taken: all, but
+ * in mode=blocking while a rotation waits for the compression of the last
+ * rotated file (klogs_full): the caller keeps the rest, stops reading and
+ * feeds it again at KLOGS_EV_ROOM. */
+size_t klogs_feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t n);
+/* Wait here for a compression still running, then rotate if that is due
+ * (a stream's end, where nothing may wait for the loop). */
+void klogs_settle(struct klogs *l);
 /* Stream S ended: write what is pending as a partial piece. */
 void klogs_flush(struct klogs *l, enum klogs_stream s);
 void klogs_counters(const struct klogs *l, uint64_t *dropped_lines, uint64_t *dropped_bytes);
+/* The process compressing a rotated file (0: none): the caller's reaper
+ * must leave it to klogs. */
+pid_t klogs_helper_pid(const struct klogs *l);
 /* The log file's path ("" for none). */
 const char *klogs_path(const struct klogs *l);
 struct klogs *klogs_close(struct klogs *l);

@@ -843,6 +843,9 @@ static const char *where(const struct klogs_addr *a, char *buf, size_t n)
 int klogs_attach(struct klogs *l, struct kloop *loop, klogs_event_fn fn, void *data, kerr *e)
 {
 	struct klogs_remote *r = l->r;
+	l->loop = loop;
+	l->fn = fn;
+	l->data = data;
 	if (!r)
 		return 0;
 	r->loop = loop;
@@ -864,7 +867,7 @@ int klogs_attach(struct klogs *l, struct kloop *loop, klogs_event_fn fn, void *d
 
 bool klogs_full(const struct klogs *l)
 {
-	return l->r && l->r->full;
+	return (l->r && l->r->full) || klogs_file_full(l);
 }
 
 size_t klogs_queued(const struct klogs *l)

@@ -66,6 +66,10 @@ struct ksup {
 	char oom_file[PATH_MAX]; /* memory.events or memory.oom_control; "": none */
 	uint64_t oom_seen;
 	int logs_paused, log_save_armed; /* a remote log: reads stopped; counters to save */
+	/* the rest of a read klogs_feed did not take (a rotation waits for its
+	 * compression), in iobuf: fed at KLOGS_EV_ROOM, no read before */
+	size_t held_off, held_len;
+	int held_stream;
 	struct kloop_source *log_save_timer;
 };
 

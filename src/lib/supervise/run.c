@@ -138,6 +138,7 @@ static void close_fd(int *fd)
 }
 
 static void stream_closed(struct ksup *s, int which);
+static void feed_held(struct ksup *s, int wait);
 
 /* mode=blocking: a remote log that cannot keep up stops our reads, and so
  * the container's writes, until it has room (never once the init exited) */
@@ -165,6 +166,11 @@ static void on_logs(struct klogs *l, enum klogs_event ev, void *data)
 {
 	(void)l;
 	struct ksup *s = data;
+	if (ev == KLOGS_EV_ROOM && s->held_len) { /* what a read left before the pause first */
+		feed_held(s, 0);
+		if (s->held_len)
+			return;
+	}
 	if (ev == KLOGS_EV_ROOM && s->logs_paused)
 		pause_output(s, 0);
 	if (ev == KLOGS_EV_DROPPED) { /* status.json's counters, at most once a second */
@@ -177,10 +183,26 @@ static void on_logs(struct klogs *l, enum klogs_event ev, void *data)
 	}
 }
 
+/* Feed what a read left in iobuf before the pause; WAIT: for as long as
+ * the compression takes (the reads cannot wait: the container is gone). */
+static void feed_held(struct ksup *s, int wait)
+{
+	while (s->held_len) {
+		size_t used = klogs_feed(s->logs, s->held_stream, s->iobuf + s->held_off, s->held_len);
+		s->held_off += used;
+		s->held_len -= used;
+		if (!s->held_len || !wait)
+			break;
+		klogs_settle(s->logs);
+	}
+}
+
 static int on_output(struct kloop_source *src, int fd, uint32_t revents, void *data, kerr *e)
 {
 	(void)src, (void)revents, (void)e;
 	struct ksup *s = data;
+	/* a paused pipe still reports its hang-up: iobuf is needed again */
+	feed_held(s, 1);
 	int which = fd == s->err_fd ? KLOGS_STDERR : KLOGS_STDOUT;
 	ssize_t n = read(fd, s->iobuf, KSUP_IOBUF);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -189,11 +211,17 @@ static int on_output(struct kloop_source *src, int fd, uint32_t revents, void *d
 		stream_closed(s, which);
 		return 0;
 	}
-	klogs_feed(s->logs, which, s->iobuf, (size_t)n);
+	size_t used = klogs_feed(s->logs, which, s->iobuf, (size_t)n);
 	khint_tail_add(which == KLOGS_STDERR ? &s->tail_err : &s->tail_out, s->iobuf, (size_t)n);
 	ksup_attach_output(s, which, s->iobuf, (size_t)n);
-	if (klogs_full(s->logs) && s->phase == KSUP_PHASE_RUNNING)
+	if (used < (size_t)n) { /* a rotation waits for its compression: hold the rest, read no more */
+		s->held_stream = which;
+		s->held_off = used;
+		s->held_len = (size_t)n - used;
 		pause_output(s, 1);
+	} else if (klogs_full(s->logs) && s->phase == KSUP_PHASE_RUNNING) {
+		pause_output(s, 1);
+	}
 	return 0;
 }
 
@@ -201,6 +229,7 @@ static void finish_run(struct ksup *s);
 
 static void stream_closed(struct ksup *s, int which)
 {
+	feed_held(s, 1); /* the rest of the last read, before the end */
 	klogs_flush(s->logs, which);
 	if (which == KLOGS_STDERR) {
 		kloop_remove(s->err_src);
@@ -490,6 +519,7 @@ static int on_exit_child(struct kloop_source *src, const siginfo_t *si, void *da
 	s->st.exit_code = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
 	now(s->st.finished_at);
 	s->phase = KSUP_PHASE_DRAINING;
+	feed_held(s, 1);
 	if (s->logs_paused)
 		pause_output(s, 0); /* drained whatever the log does: what does not fit is dropped */
 	if (!s->out_src && !s->err_src) {
@@ -570,7 +600,8 @@ static void reap_strays(struct ksup *s)
 		return;
 	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n")) {
 		pid_t pid = atoi(tok);
-		if (pid <= 0 || (s->child_src && pid == s->st.pid) || pid == s->health.pid)
+		if (pid <= 0 || (s->child_src && pid == s->st.pid) || pid == s->health.pid ||
+		    pid == klogs_helper_pid(s->logs))
 			continue;
 		waitpid(pid, NULL, WNOHANG);
 	}
