@@ -111,6 +111,10 @@ struct rd {
 	struct assembly as[_KLOGS_STREAM_MAX];
 	struct tcache tc;
 	bool past_until;
+	/* the time of the last entry read: a follow tells a rotated file it
+	 * read already (compressed since, under another inode) by it */
+	struct timespec seen;
+	bool have_seen;
 };
 
 /* ---- json-file lines ---------------------------------------------------- */
@@ -535,6 +539,8 @@ static int emit(struct rd *r, const struct timespec *t, enum klogs_stream s, con
 
 static int deliver(struct rd *r, const struct piece *pc)
 {
+	r->seen = pc->t;
+	r->have_seen = true;
 	struct assembly *a = &r->as[pc->s];
 	if (!a->open && !pc->partial)
 		return emit(r, &pc->t, pc->s, pc->text, pc->len, false, pc->attrs);
@@ -698,7 +704,10 @@ static int fwd_init(struct rd *r, struct fwd *f, const struct lfile *lf, off_t o
 {
 	*f = (struct fwd){ .fd = lf->fd, .off = off };
 	if (lf->gz) {
+		/* a dup shares the offset: from the start, whatever read it before */
 		int fd = dup(lf->fd);
+		if (fd >= 0)
+			lseek(fd, 0, SEEK_SET);
 		if (fd < 0 || !(f->gz = gzdopen(fd, "rb"))) {
 			if (fd >= 0)
 				close(fd);
@@ -1181,6 +1190,21 @@ static int read_rotated_since(struct follow *fl)
 			if (fl->mark.fd >= 0 && f.dev == fl->mark.dev && f.ino == fl->mark.ino) {
 				lfile_close(&f);
 				break;
+			}
+			/* the mark compressed since (kapsel-log-gzip: another inode),
+			 * or older: its first entry is not after the last one read */
+			if (r->have_seen) {
+				struct timespec first, last;
+				bool hl;
+				int b = file_bounds(r, &f, &first, &last, &hl);
+				if (b < 0) {
+					lfile_close(&f);
+					goto fail;
+				}
+				if (b > 0 && ts_cmp(&first, &r->seen) <= 0) {
+					lfile_close(&f);
+					break;
+				}
 			}
 			bool dup = false;
 			for (size_t i = 0; i < n; i++)
