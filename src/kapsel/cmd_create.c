@@ -29,6 +29,9 @@ const struct cli_option create_options[] = {
 	CLI_OPT_STRING('u', "user", A, o.user, "USER[:GROUP]",
 		       "run as USER (default: the image's USER, else 65534); "
 		       "0 or root runs in a user namespace"),
+	CLI_OPT_STRING(0, "userns", A, o.userns, "MODE",
+		       "private (default: root runs in a user namespace) or host (root is the host's root: "
+		       "the runtime's policy refuses it, rule R1, unless it exempts the container)"),
 	CLI_OPT_STRV(0, "group-add", A, o.group_add, "GROUP", "an additional group"),
 	CLI_OPT_FLAG(0, "read-only", A, o.read_only, "the root filesystem read-only (default true; --read-only=false)"),
 	CLI_OPT_LIST(0, "cap-add", A, o.cap_add, "CAP", "add a capability (all are dropped by default)"),

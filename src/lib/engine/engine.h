@@ -116,6 +116,14 @@ struct keng_opts {
 	 * checks them, docs/supervise.md) */
 	const char *log_driver; /* NULL: kapsel.conf's */
 	char **log_opts;
+	/* --userns: NULL, "" or "private" (root in a user namespace, the
+	 * default); "host": root is the host's root, checked by the runtime at
+	 * the restricted level (rule R1 refuses it unless the policy exempts) */
+	const char *userns;
+	char **add_hosts;   /* --add-host HOST:IP (IP may be host-gateway) */
+	char **dns;         /* --dns IP */
+	char **dns_search;  /* --dns-search DOMAIN */
+	char **dns_options; /* --dns-option OPT */
 };
 
 /* Where --init's kapsel-init is in the container. */

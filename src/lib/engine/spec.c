@@ -699,7 +699,14 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 	json_object_object_add(user, "additionalGids", ag);
 	json_object_object_add(proc, "user", user);
 	json_object_object_add(config, "User", json_object_new_string(o->user ? o->user : img_user ? img_user : ""));
-	b->userns = u.uid == 0;
+	const char *um = o->userns ? o->userns : "";
+	bool host_userns = !strcmp(um, "host");
+	if (!host_userns && *um && strcmp(um, "private")) {
+		keng_user_clear(&u);
+		return kerr_msg(e, EINVAL, "--userns %s: kapsel has private (the default) and host", um);
+	}
+	b->userns = u.uid == 0 && !host_userns;
+	b->root_on_host = u.uid == 0 && host_userns;
 	b->uid = u.uid;
 	b->gid = u.gid;
 	if (b->userns) {
@@ -718,7 +725,7 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 		/* devpts' gid=5 must be mapped: it is, inside the range */
 	}
 	char umode[32];
-	snprintf(umode, sizeof(umode), "%s", b->userns ? "private" : "");
+	snprintf(umode, sizeof(umode), "%s", b->userns ? "private" : host_userns ? "host" : "");
 	json_object_object_add(host, "UsernsMode", json_object_new_string(umode));
 	json_object_object_add(host, "GroupAdd", jstrv(o->group_add));
 
@@ -855,6 +862,10 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 		json_object_object_add(ann, lk, json_object_new_string(kj_str(lv)));
 	json_object_object_add(ann, "io.kapsel.name", json_object_new_string(b->name));
 	json_object_object_add(ann, "io.kapsel.image", json_object_new_string(o->image));
+	/* the host's root: checked at the restricted level, whose R1 refuses it
+	 * unless the runtime's policy exempts the container (or disables R1) */
+	if (b->root_on_host)
+		json_object_object_add(ann, "io.kapsel.policy.level", json_object_new_string("restricted"));
 
 	/* stop signal, health, restart, logs */
 	const char *img_sig = kj_get_str(cfg, "StopSignal");
