@@ -68,3 +68,62 @@ def test_userns_modes_in_inspect_and_bad_mode(k):
     p = k("create", "--userns", "keep-id", "kt/plain:1", "true")
     assert p.returncode != 0
     assert "--userns keep-id: kapsel has private (the default) and host" in p.stderr
+
+
+# ---- --add-host, --dns ----
+
+def test_add_host_on_network_none(k):
+    p = k("run", "--rm", "--add-host", "db.local:192.0.2.7", "--add-host", "v6:[2001:db8::1]", "kt/plain:1",
+          "sh", "-c", "cat /etc/hosts; echo x >> /etc/hosts 2>/dev/null || echo hosts-ro; cat /etc/resolv.conf")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["127.0.0.1", "localhost"]
+    assert "192.0.2.7\tdb.local" in lines and "2001:db8::1\tv6" in lines
+    assert "hosts-ro" in lines
+    assert lines[-1] == "nameserver 192.0.2.53"  # no --dns: the image's resolv.conf
+
+
+def test_add_host_in_inspect_and_the_file_is_the_containers(k):
+    cid = k.out("create", "--add-host", "a:10.1.2.3", "kt/plain:1", "true").strip()
+    j = k.inspect(cid)
+    assert j["HostConfig"]["ExtraHosts"] == ["a:10.1.2.3"]
+    assert j["HostsPath"].startswith(str(k.base / "store")) and j["HostsPath"].endswith(cid + "/hosts")
+    assert "10.1.2.3\ta\n" in open(j["HostsPath"]).read()
+    assert j["ResolvConfPath"] == ""
+    # without the flags the image's own files stay
+    cid = k.out("create", "kt/plain:1", "true").strip()
+    j = k.inspect(cid)
+    assert j["HostsPath"] == "" and j["HostConfig"]["ExtraHosts"] == []
+
+
+def test_dns_flags_write_resolv_conf(k):
+    p = k("run", "--rm", "--dns", "192.0.2.1", "--dns", "2001:db8::53", "--dns-search", "example.org",
+          "--dns-search", "corp.example", "--dns-option", "ndots:2", "--dns-option", "edns0", "kt/plain:1",
+          "sh", "-c", "cat /etc/resolv.conf; echo x >> /etc/resolv.conf 2>/dev/null || echo resolv-ro")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["nameserver 192.0.2.1", "nameserver 2001:db8::53",
+                                     "search example.org corp.example", "options ndots:2 edns0", "resolv-ro"]
+    # --dns-search alone keeps the image's nameservers
+    p = k("run", "--rm", "--dns-search", "example.org", "kt/plain:1", "cat", "/etc/resolv.conf")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["nameserver 192.0.2.53", "search example.org"]
+    cid = k.out("create", "--dns", "192.0.2.1", "--dns-option", "ndots:1", "kt/plain:1", "true").strip()
+    j = k.inspect(cid)
+    assert j["HostConfig"]["Dns"] == ["192.0.2.1"] and j["HostConfig"]["DnsOptions"] == ["ndots:1"]
+    assert j["ResolvConfPath"].endswith(cid + "/resolv.conf")
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--add-host", "nocolon"], "--add-host nocolon: expected HOST:IP"),
+    (["--add-host", "a b:1.2.3.4"], "is not a host name"),
+    (["--add-host", "x:1.2.3.999"], "\"1.2.3.999\" is not an IP address"),
+    (["--add-host", "gw:host-gateway"], "host-gateway is the gateway of the container's network"),
+    (["--dns", "dns.example"], "--dns dns.example: not an IP address"),
+    (["--dns-search", "a\nnameserver 6.6.6.6"], "not a domain name"),
+    (["--dns-option", "ndots:1 x"], "not a resolver option"),
+    (["--network", "host", "--dns", "1.1.1.1"], "--network host uses the host's"),
+])
+def test_bad_names_flags_are_refused(k, args, msg):
+    p = k("create", *args, "kt/plain:1", "true")
+    assert p.returncode != 0
+    assert msg in p.stderr, p.stderr

@@ -19,6 +19,7 @@
 #include "vocab/caps.h"
 #include "vocab/rlimits.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -668,6 +669,80 @@ static json_object *labels_obj(json_object *img_labels, char **user, kerr *e, in
 	return l;
 }
 
+static bool ip_ok(const char *ip)
+{
+	unsigned char buf[16];
+	char v6[64];
+	size_t n = strlen(ip);
+	if (n > 2 && ip[0] == '[' && ip[n - 1] == ']' && n - 2 < sizeof(v6)) { /* [::1] */
+		snprintf(v6, sizeof(v6), "%.*s", (int)(n - 2), ip + 1);
+		ip = v6;
+	}
+	return inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1;
+}
+
+static bool word_ok(const char *w, const char *extra)
+{
+	if (!*w || strlen(w) > 253)
+		return false;
+	for (const char *c = w; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr(extra, *c))
+			return false;
+	return true;
+}
+
+/* --add-host, --dns, --dns-search, --dns-option: checked here, written
+ * into the container's own /etc/hosts and /etc/resolv.conf at create
+ * (store.c); HostConfig keeps them as Docker's fields */
+static int names_flags(const struct keng_opts *o, const char *net, bool cni, json_object *host, kerr *e)
+{
+	bool any = (o->add_hosts && *o->add_hosts) || (o->dns && *o->dns) || (o->dns_search && *o->dns_search) ||
+		   (o->dns_options && *o->dns_options);
+	if (any && !strcmp(net, "host"))
+		return kerr_msg(e, EINVAL,
+				"--add-host and --dns* give the container files of its own; --network host uses "
+				"the host's /etc/hosts and /etc/resolv.conf");
+	json_object *xh = json_object_new_array();
+	json_object_object_add(host, "ExtraHosts", xh);
+	for (char **p = o->add_hosts; p && *p; p++) {
+		const char *sep = strpbrk(*p, ":=");
+		if (!sep || sep == *p)
+			return kerr_msg(e, EINVAL, "--add-host %s: expected HOST:IP", *p);
+		char name[256];
+		snprintf(name, sizeof(name), "%.*s", (int)(sep - *p), *p);
+		if ((size_t)(sep - *p) >= sizeof(name) || !word_ok(name, "_.-"))
+			return kerr_msg(e, EINVAL, "--add-host %s: \"%s\" is not a host name", *p, name);
+		const char *ip = sep + 1;
+		if (!strcmp(ip, "host-gateway")) {
+			if (!cni)
+				return kerr_msg(e, EINVAL,
+						"--add-host %s: host-gateway is the gateway of the container's network, "
+						"and --network %s has none (use --network bridge or a user network, or "
+						"give the address)",
+						*p, net);
+		} else if (!ip_ok(ip))
+			return kerr_msg(e, EINVAL, "--add-host %s: \"%s\" is not an IP address", *p, ip);
+		char *line = kstr_printf("%s:%s", name, ip);
+		if (!line)
+			return kerr_errno(e, "--add-host");
+		json_object_array_add(xh, json_object_new_string(line));
+		free(line);
+	}
+	for (char **p = o->dns; p && *p; p++)
+		if (!ip_ok(*p) || **p == '[')
+			return kerr_msg(e, EINVAL, "--dns %s: not an IP address", *p);
+	for (char **p = o->dns_search; p && *p; p++)
+		if (!word_ok(*p, "_.-"))
+			return kerr_msg(e, EINVAL, "--dns-search %s: not a domain name", *p);
+	for (char **p = o->dns_options; p && *p; p++)
+		if (!word_ok(*p, "_.-:"))
+			return kerr_msg(e, EINVAL, "--dns-option %s: not a resolver option (ndots:2, edns0 ...)", *p);
+	json_object_object_add(host, "Dns", o->dns ? jstrv(o->dns) : json_object_new_array());
+	json_object_object_add(host, "DnsSearch", o->dns_search ? jstrv(o->dns_search) : json_object_new_array());
+	json_object_object_add(host, "DnsOptions", o->dns_options ? jstrv(o->dns_options) : json_object_new_array());
+	return 0;
+}
+
 int keng_build(struct keng_build *b, json_object **spec_out, json_object **record_out, kerr *e)
 {
 	const struct keng_opts *o = b->o;
@@ -832,7 +907,7 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 				"--network %s: kapsel has none (the default), host, bridge and user networks", net);
 	}
 
-	if (keng_sysctls(o->sysctls, net, lx, host, e) < 0)
+	if (keng_sysctls(o->sysctls, net, lx, host, e) < 0 || names_flags(o, net, b->cni, host, e) < 0)
 		return -1;
 
 	/* root filesystem */

@@ -476,28 +476,91 @@ static int create_mounted(struct keng *g, const struct keng_defaults *d, const s
 	return 0;
 }
 
-/* A CNI network's /etc/hosts: a file of the container's (keng_net_hosts
- * fills it once the network gave the address), bind-mounted read-only. */
-static int hosts_mount(struct create_job *j, json_object *spec, json_object *rec, kerr *e)
+/* The container's own /etc/hosts or /etc/resolv.conf (FILE "hosts" or
+ * "resolv.conf"): ROOT/containers/<id>/FILE with TEXT, bind-mounted
+ * read-only on /etc/FILE (its mount point made inside the root); KEY is
+ * the record's HostsPath or ResolvConfPath. */
+static int etc_mount(struct create_job *j, json_object *spec, json_object *rec, const char *file, const char *key,
+		     const char *text, kerr *e)
 {
-	_cleanup_free_ char *hosts = kstr_printf("%s/hosts", j->tmp);
-	int hfd = kfs_mkpath_in_root(j->mfd, "/etc/hosts", 0, 0644);
+	_cleanup_free_ char *src = kstr_printf("%s/%s", j->tmp, file), *dst = kstr_printf("/etc/%s", file);
+	if (!src || !dst)
+		return kerr_errno(e, "%s", file);
+	int hfd = kfs_mkpath_in_root(j->mfd, dst, 0, 0644);
 	if (hfd < 0)
-		return kerr_errno(e, "create the mount point /etc/hosts");
+		return kerr_errno(e, "create the mount point %s", dst);
 	close(hfd);
-	if (!hosts || kfs_write_file(hosts, "", 0, 0644, 0, e) < 0)
-		return kerr_errno(e, "hosts");
+	if (kfs_write_file(src, text, strlen(text), 0644, 0, e) < 0)
+		return -1;
 	json_object *m = json_object_new_object(), *mo = json_object_new_array();
-	json_object_object_add(m, "destination", json_object_new_string("/etc/hosts"));
+	json_object_object_add(m, "destination", json_object_new_string(dst));
 	json_object_object_add(m, "type", json_object_new_string("bind"));
-	json_object_object_add(m, "source", json_object_new_string(hosts));
+	json_object_object_add(m, "source", json_object_new_string(src));
 	static const char *const hopts[] = { "rbind", "ro", "nosuid", "nodev", "noexec" };
 	for (size_t i = 0; i < ARRAY_SIZE(hopts); i++)
 		json_object_array_add(mo, json_object_new_string(hopts[i]));
 	json_object_object_add(m, "options", mo);
 	json_object_array_add(kj_get(spec, "mounts"), m);
-	json_object_object_add(rec, "HostsPath", json_object_new_string(hosts));
+	json_object_object_add(rec, key, json_object_new_string(src));
 	return 0;
+}
+
+static void add_line(char **buf, size_t *n, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *t = *buf ? realloc(*buf, *n + la + lb + 1) : NULL;
+	if (!t) {
+		free(*buf);
+		*buf = NULL;
+		return;
+	}
+	memcpy(t + *n, a, la);
+	memcpy(t + *n + la, b, lb + 1);
+	*n += la + lb;
+	*buf = t;
+}
+
+/* --dns, --dns-search, --dns-option: the container's resolv.conf.  Without
+ * --dns the nameservers are the image's own (its /etc/resolv.conf read
+ * inside the root), the search and options lines are the flags'. */
+static int resolv_mount(struct create_job *j, const struct keng_opts *o, json_object *spec, json_object *rec,
+			kerr *e)
+{
+	size_t n = 0;
+	char *text = strdup("");
+	if (o->dns && *o->dns) {
+		for (char **p = o->dns; *p && text; p++) {
+			add_line(&text, &n, "nameserver ", *p);
+			add_line(&text, &n, "\n", "");
+		}
+	} else {
+		_cleanup_free_ char *img = NULL;
+		_cleanup_close_ int fd = kfs_open_in_root(j->mfd, "/etc/resolv.conf", O_RDONLY | O_CLOEXEC, 0);
+		kerr ig = { 0 };
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && kfs_read_fd(fd, &img, NULL, &ig) == 0)
+			for (char *l = strtok(img, "\n"); l && text; l = strtok(NULL, "\n"))
+				if (!strncmp(l, "nameserver", 10) && (l[10] == ' ' || l[10] == '\t')) {
+					add_line(&text, &n, l, "\n");
+				}
+	}
+	if (o->dns_search && *o->dns_search && text) {
+		add_line(&text, &n, "search", "");
+		for (char **p = o->dns_search; *p && text; p++)
+			add_line(&text, &n, " ", *p);
+		add_line(&text, &n, "\n", "");
+	}
+	if (o->dns_options && *o->dns_options && text) {
+		add_line(&text, &n, "options", "");
+		for (char **p = o->dns_options; *p && text; p++)
+			add_line(&text, &n, " ", *p);
+		add_line(&text, &n, "\n", "");
+	}
+	if (!text)
+		return kerr_errno(e, "resolv.conf");
+	int rc = etc_mount(j, spec, rec, "resolv.conf", "ResolvConfPath", text, e);
+	free(text);
+	return rc;
 }
 
 static int create_steps(struct keng *g, const struct keng_opts *o, const struct keng_defaults *d, const char *id,
@@ -569,7 +632,21 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 		keng_build_clear(&b);
 		return -1;
 	}
-	int rc = cni && hosts_mount(j, spec, rec, e) < 0 ? -1 : create_mounted(g, d, &b, layers, upper, work, j, e);
+	/* its own /etc/hosts on a CNI network (keng_net_hosts fills it once the
+	 * network gave the address) or with --add-host; resolv.conf with --dns* */
+	bool own_hosts = cni || (o->add_hosts && *o->add_hosts);
+	bool own_resolv = (o->dns && *o->dns) || (o->dns_search && *o->dns_search) ||
+			  (o->dns_options && *o->dns_options);
+	int rc = 0;
+	if (own_hosts && etc_mount(j, spec, rec, "hosts", "HostsPath", "", e) < 0)
+		rc = -1;
+	else if (own_hosts && !cni &&
+		 keng_net_hosts(g, id, "", kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
+		rc = -1;
+	else if (own_resolv && resolv_mount(j, o, spec, rec, e) < 0)
+		rc = -1;
+	if (rc == 0)
+		rc = create_mounted(g, d, &b, layers, upper, work, j, e);
 	keng_build_clear(&b);
 	if (rc < 0)
 		return -1;
@@ -609,7 +686,8 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 			return -1;
 		j->attached = true;
 		json_object_object_add(rec, "NetworkSettings", settings);
-		if (keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id, e) < 0)
+		if (keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id,
+				   kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
 			return -1;
 		/* Docker's PortBindings, with the host ports picked */
 		json_object *pb = json_object_new_object();
@@ -695,7 +773,8 @@ int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
 		if (settings && rj) {
 			json_object_object_add(rec, "NetworkSettings", json_object_get(settings));
 			if (write_json(rj, rec, e) < 0 ||
-			    keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id, e) < 0)
+			    keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id,
+				   kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
 				return -1;
 		}
 	}
@@ -834,7 +913,8 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
 		keng_names_drop(g, old, id);
 	_cleanup_json_ json_object *rec = NULL;
 	if (keng_record(g, id, &rec, e) < 0 ||
-	    keng_net_renamed(g, id, name, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id, e) < 0)
+	    keng_net_renamed(g, id, name, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id,
+			     kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
 		return kerr_wrap(e, "rename %.12s", id);
 	/* Docker's oldName has the '/' */
 	_cleanup_free_ char *slashed_old = kstr_printf("/%s", old ? old : "");
@@ -952,7 +1032,7 @@ static int inspect_of(const struct keng *g, const char *id, json_object *rec, js
 	json_object_object_add(o, "LogPath", json_object_new_string(log ? log : ""));
 	free(log);
 	free(lp);
-	json_object_object_add(o, "ResolvConfPath", json_object_new_string(""));
+	json_object_object_add(o, "ResolvConfPath", json_object_new_string(kj_get_str(rec, "ResolvConfPath") ?: ""));
 	json_object_object_add(o, "HostnamePath", json_object_new_string(""));
 	json_object_object_add(o, "HostsPath", json_object_new_string(kj_get_str(rec, "HostsPath") ?: ""));
 	json_object *saved = kj_get(rec, "NetworkSettings");
