@@ -127,3 +127,27 @@ def test_bad_names_flags_are_refused(k, args, msg):
     p = k("create", *args, "kt/plain:1", "true")
     assert p.returncode != 0
     assert msg in p.stderr, p.stderr
+
+
+# ---- a command that cannot start: Docker's 127 and 126 ----
+
+@pytest.mark.parametrize("cmd,code,msg", [
+    (["/no/such/program"], 127, 'exec: "/no/such/program": no such file in the container'),
+    (["nosuchprogram"], 127, 'exec: "nosuchprogram": executable file not found in $PATH'),
+    (["/tmp"], 126, 'exec: "/tmp": not a regular file'),
+    (["/etc/passwd"], 126, "exec /etc/passwd: Permission denied"),  # there, not executable
+])
+def test_run_and_exec_exit_126_127(k, cmd, code, msg):
+    before = set(k.out("ps", "-aq").split())
+    p = k("run", "--rm", "kt/plain:1", *cmd)
+    assert p.returncode == code, (p.stdout, p.stderr)
+    assert msg in p.stderr
+    assert set(k.out("ps", "-aq").split()) == before  # --rm removed it all the same
+    cid = k.out("run", "-d", "kt/plain:1", "sleep", "60").strip()
+    try:
+        p = k("exec", cid, *cmd)
+        assert p.returncode == code, (p.stdout, p.stderr)
+        assert msg in p.stderr
+        assert k("exec", cid, "sh", "-c", "exit 126").returncode == 126  # the program's own code
+    finally:
+        k("rm", "-f", cid)

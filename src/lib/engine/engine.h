@@ -225,7 +225,9 @@ int keng_inspect_all(const struct keng *g, json_object ***out, size_t *n, kerr *
 
 /* Run the container in the foreground: kapsel-runtime run with this
  * process's stdio, status.json kept by this process, the exit code
- * returned (>= 0).  The store lock is released while it runs. */
+ * returned (>= 0; 127 when the program is not in the container, 126 when
+ * it cannot be executed, the container then left as it was).  The store
+ * lock is released while it runs. */
 int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *e);
 /* Start it under kapsel-supervise (detached): returns once it runs. */
 int keng_start(struct keng *g, const char *id, kerr *e);
