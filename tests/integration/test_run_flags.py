@@ -151,3 +151,37 @@ def test_run_and_exec_exit_126_127(k, cmd, code, msg):
         assert k("exec", cid, "sh", "-c", "exit 126").returncode == 126  # the program's own code
     finally:
         k("rm", "-f", cid)
+
+
+# ---- ps reads ps.json, believed only while it matches the record ----
+
+def test_ps_summary_follows_the_record(k):
+    cid = k.out("create", "--name", "psa", "-l", "tier=web", "kt/plain:1", "sleep", "5").strip()
+    d = k.base / "store" / "containers" / cid
+    summ = json.loads((d / "ps.json").read_text())
+    assert summ["Name"] == "/psa" and summ["Config"]["Labels"]["tier"] == "web"
+    row = [json.loads(l) for l in k.out("ps", "-a", "--format", "json").splitlines()]
+    mine = [r for r in row if r["ID"] == cid[:12]][0]
+    assert (mine["Names"], mine["Command"], mine["State"], mine["Labels"]) == ("psa", '"sleep 5"', "created",
+                                                                             "tier=web")
+    k.out("rename", "psa", "psb")
+    assert json.loads((d / "ps.json").read_text())["Name"] == "/psb"
+    assert "psb" in k.out("ps", "-a", "--format", "{{.Names}}").split()
+    # container.json rewritten without its ps.json following (a crash
+    # between the two writes): the stale ps.json is not believed
+    summ = json.loads((d / "ps.json").read_text())
+    summ["Name"] = "/liar"
+    (d / "ps.json").write_text(json.dumps(summ))
+    assert "liar" in k.out("ps", "-a", "--format", "{{.Names}}").split()  # the stamp still matches
+    (d / "container.json.new").write_text((d / "container.json").read_text())
+    os.rename(d / "container.json.new", d / "container.json")
+    names = k.out("ps", "-a", "--format", "{{.Names}}").split()
+    assert "psb" in names and "liar" not in names
+    (d / "ps.json").unlink()  # a store of an older kapsel
+    assert "psb" in k.out("ps", "-a", "--format", "{{.Names}}").split()
+    # the state is status.json's, as inspect's
+    k.out("start", cid)
+    st = [json.loads(l) for l in k.out("ps", "--format", "json").splitlines()]
+    assert [r["State"] for r in st if r["ID"] == cid[:12]] == ["running"]
+    assert k.inspect(cid)["State"]["Status"] == "running"
+    k.out("rm", "-f", cid)

@@ -218,10 +218,14 @@ int keng_cp_in(struct keng *g, const char *id, const char *src, int in, const ch
 /* Docker's inspect object (Id, Name, State, Config, HostConfig, Mounts,
  * NetworkSettings ...). */
 int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *e);
-/* The inspect objects of every container, newest first, each record and
- * status read once (ps); *out has *n entries and a NULL after them: put
- * each and free the array. */
-int keng_inspect_all(const struct keng *g, json_object ***out, size_t *n, kerr *e);
+/* For `ps`: every container, newest first (*out has *n entries and a NULL
+ * after them: put each and free the array), of each only what ps shows, in
+ * the inspect object's shape (Id, Name, Created, Path, Args, Config.Image,
+ * Config.Labels, HostConfig.NetworkMode, Mounts' Type/Name/Source,
+ * NetworkSettings.Ports, State's Status, ExitCode, Error, StartedAt,
+ * FinishedAt), from ROOT/containers/<id>/ps.json while it matches the
+ * record (the record itself otherwise) and status.json. */
+int keng_ps_all(const struct keng *g, json_object ***out, size_t *n, kerr *e);
 
 /* Run the container in the foreground: kapsel-runtime run with this
  * process's stdio, status.json kept by this process, the exit code

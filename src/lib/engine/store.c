@@ -213,7 +213,7 @@ int keng_list(const struct keng *g, char ***ids, kerr *e)
 {
 	json_object **v;
 	size_t n;
-	if (keng_inspect_all(g, &v, &n, e) < 0)
+	if (keng_ps_all(g, &v, &n, e) < 0)
 		return -1;
 	char **out = calloc(1, sizeof(char *));
 	int rc = out ? 0 : -1;
@@ -325,6 +325,90 @@ static int write_json(const char *path, json_object *o, kerr *e)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	return kfs_write_file(path, s, strlen(s), 0600, 1, e);
+}
+
+/* ---- ps.json: what `kapsel ps` shows of container.json ----
+ *
+ * A copy of the few fields of the record ps reads (Id, Name, Created,
+ * Path, Args, Config.Image, Config.Labels, HostConfig.NetworkMode, the
+ * Mounts' Type/Name/Source, NetworkSettings.Ports), in the record's own
+ * shape, written (temp + rename) after each write of container.json, with
+ * the record's stamp (inode, size, mtime): ps believes it only while
+ * container.json still has that stamp, and reads the record itself
+ * otherwise (a crash between the two writes, a store of an older kapsel). */
+
+static void stamp_of(const struct stat *st, char buf[96])
+{
+	snprintf(buf, 96, "%llu:%lld:%lld.%09ld", (unsigned long long)st->st_ino, (long long)st->st_size,
+		 (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+}
+
+static void copy_key(json_object *to, json_object *from, const char *key)
+{
+	json_object *v = kj_get(from, key);
+	if (v)
+		json_object_object_add(to, key, json_object_get(v));
+}
+
+static json_object *ps_summary(json_object *rec)
+{
+	json_object *o = json_object_new_object(), *cfg = json_object_new_object(), *hc = json_object_new_object();
+	static const char *const top[] = { "Id", "Name", "Created", "Path", "Args", NULL };
+	for (const char *const *k = top; *k; k++)
+		copy_key(o, rec, *k);
+	copy_key(cfg, kj_get(rec, "Config"), "Image");
+	copy_key(cfg, kj_get(rec, "Config"), "Labels");
+	json_object_object_add(o, "Config", cfg);
+	copy_key(hc, kj_get(rec, "HostConfig"), "NetworkMode");
+	json_object_object_add(o, "HostConfig", hc);
+	json_object *ms = kj_get(rec, "Mounts"), *om = json_object_new_array();
+	for (size_t i = 0; json_object_is_type(ms, json_type_array) && i < json_object_array_length(ms); i++) {
+		json_object *m = json_object_array_get_idx(ms, i), *c = json_object_new_object();
+		copy_key(c, m, "Type");
+		copy_key(c, m, "Name");
+		copy_key(c, m, "Source");
+		json_object_array_add(om, c);
+	}
+	json_object_object_add(o, "Mounts", om);
+	json_object *ports = kj_get(kj_get(rec, "NetworkSettings"), "Ports");
+	if (ports) {
+		json_object *ns = json_object_new_object();
+		json_object_object_add(ns, "Ports", json_object_get(ports));
+		json_object_object_add(o, "NetworkSettings", ns);
+	}
+	return o;
+}
+
+/* container.json of ID is REC now: ps.json follows (or goes, so that ps
+ * reads the record) */
+static void ps_write(const struct keng *g, const char *id, json_object *rec)
+{
+	_cleanup_free_ char *rj = keng_path(g, id, "container.json"), *pj = keng_path(g, id, "ps.json");
+	struct stat st;
+	char stamp[96];
+	kerr ig = { 0 };
+	if (!rj || !pj)
+		return;
+	if (stat(rj, &st) < 0) {
+		unlink(pj);
+		return;
+	}
+	stamp_of(&st, stamp);
+	json_object *o = ps_summary(rec);
+	json_object_object_add(o, "Stamp", json_object_new_string(stamp));
+	const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (kfs_write_file(pj, txt, strlen(txt), 0600, 1, &ig) < 0)
+		unlink(pj);
+	json_object_put(o);
+}
+
+/* write container.json of ID, then its ps.json */
+static int record_write(const struct keng *g, const char *id, const char *rj, json_object *rec, kerr *e)
+{
+	if (write_json(rj, rec, e) < 0)
+		return -1;
+	ps_write(g, id, rec);
+	return 0;
 }
 
 static json_object *supervise_json(const struct keng *g, const char *id, const char *dir, json_object *rec)
@@ -699,7 +783,7 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	 * name's link comes before the record that makes the container */
 	if (kstore_hold(s, img, id, e) < 0)
 		return -1;
-	if (keng_names_set(g, name, id, e) < 0 || write_json(rj, rec, e) < 0) {
+	if (keng_names_set(g, name, id, e) < 0 || record_write(g, id, rj, rec, e) < 0) {
 		kerr ig = { 0 };
 		kstore_release(s, id, &ig);
 		return -1;
@@ -772,7 +856,7 @@ int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
 		_cleanup_free_ char *rj = keng_path(g, id, "container.json");
 		if (settings && rj) {
 			json_object_object_add(rec, "NetworkSettings", json_object_get(settings));
-			if (write_json(rj, rec, e) < 0 ||
+			if (record_write(g, id, rj, rec, e) < 0 ||
 			    keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id,
 				   kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
 				return -1;
@@ -906,7 +990,7 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
 		else if (kj_get(o, "annotations"))
 			json_object_object_add(kj_get(o, "annotations"), "io.kapsel.name",
 					       json_object_new_string(name));
-		if (write_json(p, o, e) < 0)
+		if (i == 0 ? record_write(g, id, p, o, e) < 0 : write_json(p, o, e) < 0)
 			return -1;
 	}
 	if (old && strcmp(old, name))
@@ -1078,23 +1162,103 @@ static int by_created(const void *a, const void *b)
 	return strcmp(cb, ca);
 }
 
-int keng_inspect_all(const struct keng *g, json_object ***out, size_t *n, kerr *e)
+/* read DIRFD/NAME whole into *OUT (NUL-terminated); -1 with errno */
+static int read_at(int dirfd, const char *name, char **out, size_t *len)
 {
-	_cleanup_strv_ char **ids = NULL;
-	if (ids_unsorted(g, &ids, e) < 0)
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	kerr ig = { 0 };
+	if (fd < 0)
 		return -1;
-	size_t cnt = kstrv_len(ids), k = 0;
-	json_object **v = calloc(cnt + 1, sizeof(*v));
+	if (kfs_read_fd(fd, out, len, &ig) < 0) {
+		errno = ig.errnum ? ig.errnum : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* the ps object of ID: its ps.json when the stamp is container.json's
+ * (RST), else the record's summary; NULL when it is gone meanwhile */
+static json_object *ps_of(int cfd, const char *id, const struct stat *rst)
+{
+	char name[96], stamp[96];
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	json_object *o = NULL;
+	kerr ig = { 0 };
+	stamp_of(rst, stamp);
+	snprintf(name, sizeof(name), "%s/ps.json", id);
+	if (read_at(cfd, name, &buf, &len) == 0) {
+		o = json_tokener_parse(buf);
+		if (o && strcmp(kj_get_str(o, "Stamp") ?: "", stamp)) {
+			json_object_put(o);
+			o = NULL;
+		}
+	}
+	if (!o) {
+		free(buf);
+		buf = NULL;
+		snprintf(name, sizeof(name), "%s/container.json", id);
+		json_object *rec;
+		if (read_at(cfd, name, &buf, &len) < 0 || !(rec = kj_parse(name, buf, len, &ig)))
+			return NULL;
+		o = ps_summary(rec);
+		json_object_put(rec);
+	}
+	free(buf);
+	buf = NULL;
+	/* the state, as inspect's */
+	struct keng_state st;
+	json_object *raw = NULL;
+	snprintf(name, sizeof(name), "%s/status.json", id);
+	if (read_at(cfd, name, &buf, &len) == 0)
+		raw = kj_parse(name, buf, len, &ig);
+	state_of(raw, &st);
+	json_object_put(raw);
+	json_object *so = json_object_new_object();
+	json_object_object_add(so, "Status", json_object_new_string(st.status));
+	json_object_object_add(so, "ExitCode", json_object_new_int(st.exit_code));
+	json_object_object_add(so, "Error", json_object_new_string(st.error));
+	json_object_object_add(so, "StartedAt", json_object_new_string(docker_time(st.started_at)));
+	json_object_object_add(so, "FinishedAt", json_object_new_string(docker_time(st.finished_at)));
+	json_object_object_add(o, "State", so);
+	return o;
+}
+
+int keng_ps_all(const struct keng *g, json_object ***out, size_t *n, kerr *e)
+{
+	_cleanup_closedir_ DIR *d = opendir(g->cdir);
+	if (!d)
+		return kerr_errno(e, "open %s", g->cdir);
+	size_t cap = 64, k = 0;
+	json_object **v = calloc(cap + 1, sizeof(*v));
 	if (!v)
 		return kerr_errno(e, "containers");
-	for (char **p = ids; *p; p++) {
-		kerr ig = { 0 };
-		json_object *rec;
-		/* one removed meanwhile is left out */
-		if (keng_record(g, *p, &rec, &ig) == 0 && inspect_of(g, *p, rec, &v[k], &ig) == 0)
-			k++;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char rp[96];
+		struct stat rst;
+		snprintf(rp, sizeof(rp), "%.64s/container.json", de->d_name);
+		/* a directory without its record is not a container (yet) */
+		if (!is_id(de->d_name) || fstatat(dirfd(d), rp, &rst, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		json_object *o = ps_of(dirfd(d), de->d_name, &rst);
+		if (!o)
+			continue; /* removed meanwhile */
+		if (k == cap) {
+			json_object **t = realloc(v, (2 * cap + 1) * sizeof(*v));
+			if (!t) {
+				json_object_put(o);
+				for (size_t i = 0; i < k; i++)
+					json_object_put(v[i]);
+				free(v);
+				return kerr_errno(e, "containers");
+			}
+			v = t;
+			cap *= 2;
+		}
+		v[k++] = o;
+		v[k] = NULL;
 	}
-	/* newest first (RFC 3339 in UTC sorts as text) */
 	qsort(v, k, sizeof(*v), by_created);
 	*out = v;
 	*n = k;
