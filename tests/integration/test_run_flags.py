@@ -185,3 +185,22 @@ def test_ps_summary_follows_the_record(k):
     assert [r["State"] for r in st if r["ID"] == cid[:12]] == ["running"]
     assert k.inspect(cid)["State"]["Status"] == "running"
     k.out("rm", "-f", cid)
+
+
+def test_rm_containers_have_a_volatile_upper(k):
+    # --rm: the upper goes with the container, so overlayfs does not sync
+    # the upper filesystem at the unmount; a kept container's upper is synced
+    cid = k.out("run", "-d", "--rm", "kt/plain:1", "sleep", "30").strip()
+    keep = k.out("create", "kt/plain:1", "true").strip()
+    try:
+        opts = {}
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                parts = line.split()
+                for c in (cid, keep):
+                    if parts[4].endswith(c + "/bundle/rootfs"):
+                        opts[c] = parts[-1].split(",")
+        assert "fsync=volatile" in opts[cid], opts
+        assert "fsync=volatile" not in opts[keep], opts
+    finally:
+        k("rm", "-f", cid, keep)

@@ -327,6 +327,20 @@ static int write_json(const char *path, json_object *o, kerr *e)
 	return kfs_write_file(path, s, strlen(s), 0600, 1, e);
 }
 
+/* overlayfs leaves WORK/work/incompat/volatile behind a volatile mount and
+ * refuses to mount the upper again while it is there */
+static void volatile_clear(const char *work)
+{
+	_cleanup_free_ char *m = kstr_printf("%s/work/incompat/volatile", work),
+			    *inc = kstr_printf("%s/work/incompat", work),
+			    *dirty = kstr_printf("%s/work/incompat/volatile/dirty", work);
+	if (m && inc && dirty) {
+		unlink(dirty);
+		rmdir(m);
+		rmdir(inc);
+	}
+}
+
 /* ---- ps.json: what `kapsel ps` shows of container.json ----
  *
  * A copy of the few fields of the record ps reads (Id, Name, Created,
@@ -527,8 +541,10 @@ static int create_mounted(struct keng *g, const struct keng_defaults *d, const s
 			return -1;
 		close(j->mfd);
 		j->mfd = -1;
+		if (b->o->auto_remove) /* the first mount's volatile marker */
+			volatile_clear(work);
 		if (keng_shift_tree(upper, d->userns_host_uid, d->userns_size, e) < 0 ||
-		    (j->mfd = keng_overlay_open(layers, upper, work, ns, e)) < 0)
+		    (j->mfd = keng_overlay_open(layers, upper, work, ns, b->o->auto_remove, e)) < 0)
 			return -1;
 		/* the runtime makes the user namespace's own network namespace
 		 * (a CNI network's is joined) */
@@ -697,7 +713,7 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 			return -1;
 		}
 	}
-	if ((j->mfd = keng_overlay_open(layers, upper, work, -1, e)) < 0)
+	if ((j->mfd = keng_overlay_open(layers, upper, work, -1, o->auto_remove, e)) < 0)
 		return -1;
 	char created[KTIME_BUFSZ];
 	ktime_now(created, sizeof(created), KTIME_NANO_TRIM);
@@ -878,7 +894,12 @@ int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
 	_cleanup_close_ int ns = -1;
 	if (userns && (ns = keng_userns_fd(kj_get_i64(um, "hostID", -1), kj_get_i64(um, "size", 0), e)) < 0)
 		return -1;
-	_cleanup_close_ int mfd = keng_overlay_open(layers, upper, work, ns, e);
+	/* a --rm container's upper was volatile: after a crash overlayfs wants
+	 * its marker gone first (what it lost goes with the container anyway) */
+	bool vol = kj_get_bool(kj_get(rec, "HostConfig"), "AutoRemove");
+	if (vol)
+		volatile_clear(work);
+	_cleanup_close_ int mfd = keng_overlay_open(layers, upper, work, ns, vol, e);
 	if (mfd < 0)
 		return -1;
 	bool ro = kj_get_bool(kj_get(rec, "HostConfig"), "ReadonlyRootfs");
@@ -1302,7 +1323,7 @@ int keng_rootfs_open(const struct keng *g, const char *id, kerr *e)
 		return kerr_wrap(e, "container %s", id);
 	if (kstrv_add(&layers, upper) < 0)
 		return kerr_errno(e, "container %s", id);
-	int mfd = keng_overlay_open(layers, NULL, NULL, -1, e);
+	int mfd = keng_overlay_open(layers, NULL, NULL, -1, false, e);
 	if (mfd < 0)
 		return kerr_wrap(e, "container %s: its root, from %zu layers and its upper directory", id,
 				 kstrv_len(layers) - 1);
