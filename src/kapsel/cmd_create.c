@@ -29,6 +29,9 @@ const struct cli_option create_options[] = {
 	CLI_OPT_STRING('u', "user", A, o.user, "USER[:GROUP]",
 		       "run as USER (default: the image's USER, else 65534); "
 		       "0 or root runs in a user namespace"),
+	CLI_OPT_STRING(0, "userns", A, o.userns, "MODE",
+		       "private (default: root runs in a user namespace) or host (root is the host's root: "
+		       "the runtime's policy refuses it, rule R1, unless it exempts the container)"),
 	CLI_OPT_STRV(0, "group-add", A, o.group_add, "GROUP", "an additional group"),
 	CLI_OPT_FLAG(0, "read-only", A, o.read_only, "the root filesystem read-only (default true; --read-only=false)"),
 	CLI_OPT_LIST(0, "cap-add", A, o.cap_add, "CAP", "add a capability (all are dropped by default)"),
@@ -68,6 +71,11 @@ const struct cli_option create_options[] = {
 	CLI_OPT_FLAG(0, "init", A, init, "run kapsel-init as PID 1: signals passed on, orphans reaped"),
 	CLI_OPT_STRV(0, "device", A, o.devices, "HOST[:CONTAINER][:PERMS]",
 		     "a host device (PERMS some of rwm, default rwm; the policy decides)"),
+	CLI_OPT_STRV(0, "add-host", A, o.add_hosts, "HOST:IP",
+		     "a line of the container's /etc/hosts (IP host-gateway: its network's gateway)"),
+	CLI_OPT_STRV(0, "dns", A, o.dns, "IP", "a nameserver of the container's /etc/resolv.conf (default: the image's file)"),
+	CLI_OPT_STRV(0, "dns-search", A, o.dns_search, "DOMAIN", "a search domain of its /etc/resolv.conf"),
+	CLI_OPT_STRV(0, "dns-option", A, o.dns_options, "OPT", "a resolver option of its /etc/resolv.conf (ndots:2 ...)"),
 	CLI_OPT_STRV(0, "sysctl", A, o.sysctls, "KEY=VALUE", "a setting of the container's namespaces (net.*, kernel.shm* ...)"),
 	CLI_OPT_STRING(0, "health-cmd", A, o.health_cmd, "CMD", "health check command (run by the supervisor)"),
 	CLI_OPT_DURATION(0, "health-interval", A, o.health_interval, "DURATION", 0, 0, "time between checks"),

@@ -151,7 +151,7 @@ static int ps_run(const struct cli_call *c)
 		return rc;
 	json_object **all;
 	size_t n;
-	if (keng_inspect_all(g, &all, &n, &e) < 0) {
+	if (keng_ps_all(g, &all, &n, &e) < 0) {
 		keng_close(g);
 		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
 	}

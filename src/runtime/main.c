@@ -7,6 +7,8 @@
  * the log (--log, which containerd and Docker read back) and to stderr. */
 #include "runtime.h"
 
+#include "linux/process.h"
+
 #include "common/log.h"
 
 #include <stdio.h>
@@ -50,7 +52,9 @@ static void report(const char *msg)
 int fail(const kerr *e)
 {
 	report(e->msg);
-	return CLI_EXIT_FAILURE;
+	/* a program that cannot start: Docker's 127 (not found) and 126 */
+	int st = kproc_exec_status(e);
+	return st ? st : CLI_EXIT_FAILURE;
 }
 
 static int setup(const struct cli_call *c)

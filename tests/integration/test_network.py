@@ -193,6 +193,18 @@ def test_bridge_under_the_builtin_policy_and_as_root_in_a_user_namespace(k):
     assert lines[-1] == "no-net-admin"  # root of the user namespace owns nothing of it
 
 
+def test_add_host_gateway_and_dns_on_the_bridge(k):
+    p = k("run", "--rm", "--network", "bridge", "--hostname", "web", "--add-host", "hostgw:host-gateway",
+          "--add-host", "db:192.0.2.9", "--dns", "192.0.2.53", "kt/net:1", "sh", "-c",
+          "cat /etc/hosts; cat /etc/resolv.conf")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["127.0.0.1", "localhost"]
+    assert any(l.startswith("10.85.0.") and "\tweb " in l for l in lines), lines
+    assert GATEWAY + "\thostgw" in lines and "192.0.2.9\tdb" in lines
+    assert lines[-1] == "nameserver 192.0.2.53"
+
+
 def test_publish_reaches_the_container_from_the_host(k):
     cid = k.out("run", "-d", "--network", "bridge", "-p", "18080:80", "-p", "0.0.0.0::81", "kt/net:1", "sh", "-c",
                 (HTTPD % 80) + " & " + (HTTPD % 81)).strip()

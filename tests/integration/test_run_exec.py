@@ -50,7 +50,7 @@ def test_output_and_exit_code(k):
     assert (p.returncode, p.stdout, p.stderr) == (7, "out\n", "err\n")
     assert k("exec", "kx", "true").returncode == 0
     p = k("exec", "kx", "/no/such/program")
-    assert p.returncode != 0
+    assert p.returncode == 127 and "no such file in the container" in p.stderr
     # stdin only with -i
     assert k("exec", "-i", "kx", "cat", input="typed\n").stdout == "typed\n"
     assert k("exec", "kx", "cat", input="typed\n").stdout == ""

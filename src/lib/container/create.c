@@ -204,7 +204,8 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c)
 		klog_error("%s", e.msg);
 		if (klog_fd() != 2)
 			dprintf(2, "%s: %s\n", klog_ident(), e.msg);
-		_exit(127);
+		/* execve itself failed: 127 not found, 126 cannot execute */
+		_exit(!strncmp(e.msg, "exec ", 5) ? kproc_execve_status(e.errnum) : 127);
 	}
 	_exit(127);
 }

@@ -244,7 +244,7 @@ static void __attribute__((noreturn)) exec_intermediate(struct exec_child *c)
 		close(c->sync);
 		klaunch_exec(&l, &e);
 		dprintf(2, "%s exec: %s\n", klog_ident(), e.msg);
-		_exit(127);
+		_exit(kproc_execve_status(e.errnum));
 	}
 	if (ksync_send(c->sync, KSYNC_PID, pid, &e) < 0)
 		_exit(1);

@@ -121,6 +121,14 @@ struct keng_opts {
 	 * io.kapsel.scan.*), after the labels: reserved keys are allowed
 	 * here, so this never carries anything a user or an image gave */
 	char **annotations;
+	/* --userns: NULL, "" or "private" (root in a user namespace, the
+	 * default); "host": root is the host's root, checked by the runtime at
+	 * the restricted level (rule R1 refuses it unless the policy exempts) */
+	const char *userns;
+	char **add_hosts;   /* --add-host HOST:IP (IP may be host-gateway) */
+	char **dns;         /* --dns IP */
+	char **dns_search;  /* --dns-search DOMAIN */
+	char **dns_options; /* --dns-option OPT */
 };
 
 /* Where --init's kapsel-init is in the container. */
@@ -215,14 +223,20 @@ int keng_cp_in(struct keng *g, const char *id, const char *src, int in, const ch
 /* Docker's inspect object (Id, Name, State, Config, HostConfig, Mounts,
  * NetworkSettings ...). */
 int keng_inspect(const struct keng *g, const char *id, json_object **out, kerr *e);
-/* The inspect objects of every container, newest first, each record and
- * status read once (ps); *out has *n entries and a NULL after them: put
- * each and free the array. */
-int keng_inspect_all(const struct keng *g, json_object ***out, size_t *n, kerr *e);
+/* For `ps`: every container, newest first (*out has *n entries and a NULL
+ * after them: put each and free the array), of each only what ps shows, in
+ * the inspect object's shape (Id, Name, Created, Path, Args, Config.Image,
+ * Config.Labels, HostConfig.NetworkMode, Mounts' Type/Name/Source,
+ * NetworkSettings.Ports, State's Status, ExitCode, Error, StartedAt,
+ * FinishedAt), from ROOT/containers/<id>/ps.json while it matches the
+ * record (the record itself otherwise) and status.json. */
+int keng_ps_all(const struct keng *g, json_object ***out, size_t *n, kerr *e);
 
 /* Run the container in the foreground: kapsel-runtime run with this
  * process's stdio, status.json kept by this process, the exit code
- * returned (>= 0).  The store lock is released while it runs. */
+ * returned (>= 0; 127 when the program is not in the container, 126 when
+ * it cannot be executed, the container then left as it was).  The store
+ * lock is released while it runs. */
 int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *e);
 /* Start it under kapsel-supervise (detached): returns once it runs. */
 int keng_start(struct keng *g, const char *id, kerr *e);

@@ -192,7 +192,9 @@ int keng_exec(struct keng *g, const char *id, const struct keng_exec *x, kerr *e
 		struct keng_user u = { 0 };
 		if (keng_user_in_root(rootfd, x->user, NULL, &u, e) < 0)
 			return kerr_wrap(e, "-u");
-		if (u.uid == 0 && !userns) {
+		/* a --userns host root container already runs as the host's root
+		 * (the policy let it): its exec may too */
+		if (u.uid == 0 && !userns && kj_get_i64(kj_get(kj_get(spec, "process"), "user"), "uid", -1) != 0) {
 			keng_user_clear(&u);
 			return kerr_msg(e, EPERM,
 					"-u %s: root runs only in a user namespace, and this container has none "

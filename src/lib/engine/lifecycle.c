@@ -488,6 +488,10 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 	_cleanup_close_ int master = f.master, errfd = f.err_fd;
 	if (rc != 0 && errfd >= 0)
 		drain(errfd, 2, NULL); /* the runtime's own message */
+	/* the program is not in the container (127) or cannot be executed
+	 * (126): Docker's codes, the runtime's message already on stderr */
+	if (rc == 126 || rc == 127)
+		return rc;
 	if (rc != 0)
 		return rc < 0 ? -1 : kerr_msg(e, EIO, "kapsel-runtime create failed (exit %d)", rc);
 	_cleanup_free_ char *pidtxt = NULL;

@@ -988,7 +988,42 @@ static void hosts_edit(const struct keng *g, const char *mid, const char *drop_i
 	kfs_write_file(p, out, n, 0644, 0, &ig);
 }
 
-int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, kerr *e)
+/* --add-host's "HOST:IP" entries (checked at create) as lines; host-gateway
+ * is the gateway of attachment ME. */
+static int extra_lines(json_object *extra, json_object *me, char **text, size_t *n, kerr *e)
+{
+	for (size_t i = 0; json_object_is_type(extra, json_type_array) && i < json_object_array_length(extra); i++) {
+		const char *x = json_object_get_string(json_object_array_get_idx(extra, i)), *sep = strchr(x, ':');
+		if (!sep)
+			continue;
+		const char *ip = sep + 1;
+		char gw[64], v6[64];
+		if (!strcmp(ip, "host-gateway")) {
+			json_object *ips = kj_get(kj_get(me, "result"), "ips");
+			const char *g0 = json_object_is_type(ips, json_type_array) && json_object_array_length(ips)
+						 ? kj_get_str(json_object_array_get_idx(ips, 0), "gateway")
+						 : NULL;
+			if (!g0)
+				return kerr_msg(e, EIO, "--add-host %s: the network gave no gateway", x);
+			snprintf(gw, sizeof(gw), "%s", g0);
+			ip = gw;
+		} else if (*ip == '[') {
+			snprintf(v6, sizeof(v6), "%.*s", (int)strlen(ip) - 2, ip + 1);
+			ip = v6;
+		}
+		char line[512];
+		int l = snprintf(line, sizeof(line), "%s\t%.*s\n", ip, (int)(sep - x), x);
+		char *t = realloc(*text, *n + (size_t)l + 1);
+		if (!t)
+			return kerr_errno(e, "hosts");
+		*text = t;
+		memcpy(*text + *n, line, (size_t)l + 1);
+		*n += (size_t)l;
+	}
+	return 0;
+}
+
+int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, json_object *extra, kerr *e)
 {
 	/* a hostname with a blank or a control character in it would make
 	 * lines of its own: left out (the name is [a-zA-Z0-9_.-]) */
@@ -1000,8 +1035,17 @@ int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, k
 	_cleanup_free_ char *p = keng_path(g, id, "hosts");
 	_cleanup_json_ json_object *all = attachments(g);
 	json_object *me = kj_get(all, id);
-	if (!p || !me)
-		return kerr_msg(e, ENOENT, "hosts of %.12s: not on a network", id);
+	if (!p)
+		return kerr_errno(e, "hosts");
+	if (!me) { /* network none: localhost and --add-host's */
+		size_t n = strlen(HOSTS_HEAD);
+		_cleanup_free_ char *text = strdup(HOSTS_HEAD);
+		if (!text)
+			return kerr_errno(e, "hosts");
+		if (extra_lines(extra, NULL, &text, &n, e) < 0)
+			return -1;
+		return kfs_write_file(p, text, n, 0644, 0, e);
+	}
 	const char *net = kj_get_str(me, "network") ?: "", *name = kj_get_str(me, "name") ?: "";
 	char ip[64], mine[512];
 	if (!att_ip(me, ip))
@@ -1038,12 +1082,17 @@ int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, k
 			hosts_edit(g, mid, ip, add);
 		}
 	}
+	if (extra_lines(extra, me, &text, &n, e) < 0) {
+		free(text);
+		return -1;
+	}
 	int rc = kfs_write_file(p, text, n, 0644, 0, e);
 	free(text);
 	return rc;
 }
 
-int keng_net_renamed(const struct keng *g, const char *id, const char *name, const char *hostname, kerr *e)
+int keng_net_renamed(const struct keng *g, const char *id, const char *name, const char *hostname,
+		     json_object *extra, kerr *e)
 {
 	_cleanup_free_ char *p = att_path(g, id);
 	_cleanup_json_ json_object *a = NULL;
@@ -1057,7 +1106,7 @@ int keng_net_renamed(const struct keng *g, const char *id, const char *name, con
 	}
 	json_object_object_add(a, "name", json_object_new_string(name));
 	/* keng_net_hosts rewrites the others' line of this address */
-	return write_json(p, a, e) < 0 || keng_net_hosts(g, id, hostname, e) < 0 ? -1 : 0;
+	return write_json(p, a, e) < 0 || keng_net_hosts(g, id, hostname, extra, e) < 0 ? -1 : 0;
 }
 
 int keng_net_detach(const struct keng *g, const char *id, kerr *e)

@@ -64,11 +64,14 @@ int keng_net_reattach(const struct keng *g, const char *id, const char *netns, j
 /* ROOT/containers/<id>/hosts, bind-mounted read-only on /etc/hosts:
  * localhost, the container's address with HOSTNAME and its name, and on a
  * user network every member's address and name (this container's line
- * added to the other members' files too; detach drops it). */
-int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, kerr *e);
+ * added to the other members' files too; detach drops it), then EXTRA's
+ * (HostConfig.ExtraHosts, --add-host HOST:IP, host-gateway the network's
+ * gateway).  Not on a network (none): localhost and EXTRA's only. */
+int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, json_object *extra, kerr *e);
 /* ID is named NAME now: its attachment, and the hosts files (its own and
  * the other members') say so.  Not on a network: 0. */
-int keng_net_renamed(const struct keng *g, const char *id, const char *name, const char *hostname, kerr *e);
+int keng_net_renamed(const struct keng *g, const char *id, const char *name, const char *hostname,
+		     json_object *extra, kerr *e);
 /* DEL ID from its network and remove the attachment (none: 0).  Its
  * namespace is released before: the plugins are given none. */
 int keng_net_detach(const struct keng *g, const char *id, kerr *e);

@@ -154,7 +154,8 @@ int keng_shift_tree(const char *dir, int64_t host, int64_t size, kerr *e)
 	return 0;
 }
 
-int keng_overlay_open(char *const *lower_in, const char *upper, const char *work, int userns, kerr *e)
+int keng_overlay_open(char *const *lower_in, const char *upper, const char *work, int userns, bool volatile_upper,
+		      kerr *e)
 {
 	_cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
@@ -174,6 +175,10 @@ int keng_overlay_open(char *const *lower_in, const char *upper, const char *work
 		else if (!(lower[i] = userns >= 0 ? kstr_printf("/proc/self/fd/%d", fds[i]) : strdup(lower_in[i])))
 			rc = kerr_errno(e, "overlay");
 	}
+	/* a --rm container's upper goes with it: no sync of the whole upper
+	 * filesystem at the unmount (ms of writeback on a busy host) */
+	if (rc == 0 && volatile_upper && upper && fsconfig(fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
+		rc = kerr_errno(e, "overlay volatile");
 	if (rc == 0)
 		rc = overlay_config(fs, lower, upper, work, e);
 	for (size_t i = 0; i < n; i++)

@@ -16,8 +16,12 @@
  * layers (the container's own UPPER is shifted by keng_shift_tree).  The
  * mount is nosuid,nodev and detached: the returned fd is its root,
  * writable until keng_overlay_attach.  UPPER and WORK NULL: a read-only
- * overlay of LOWER alone. */
-int keng_overlay_open(char *const *lower, const char *upper, const char *work, int userns, kerr *e);
+ * overlay of LOWER alone.  VOLATILE_UPPER: overlayfs' "volatile" (no sync
+ * of the upper filesystem, for a --rm container's upper that goes with it;
+ * after a crash the upper may be incomplete, and overlayfs refuses it until
+ * WORK/work/incompat/volatile (and its "dirty" file) is removed). */
+int keng_overlay_open(char *const *lower, const char *upper, const char *work, int userns, bool volatile_upper,
+		      kerr *e);
 /* A user namespace mapping 0..SIZE-1 to HOST.. (uids and gids); its fd. */
 int keng_userns_fd(int64_t host, int64_t size, kerr *e);
 /* Shift the owners of everything under DIR (the container's own upper

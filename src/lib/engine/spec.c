@@ -19,6 +19,7 @@
 #include "vocab/caps.h"
 #include "vocab/rlimits.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -679,6 +680,80 @@ static json_object *labels_obj(json_object *img_labels, char **user, kerr *e, in
 	return l;
 }
 
+static bool ip_ok(const char *ip)
+{
+	unsigned char buf[16];
+	char v6[64];
+	size_t n = strlen(ip);
+	if (n > 2 && ip[0] == '[' && ip[n - 1] == ']' && n - 2 < sizeof(v6)) { /* [::1] */
+		snprintf(v6, sizeof(v6), "%.*s", (int)(n - 2), ip + 1);
+		ip = v6;
+	}
+	return inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1;
+}
+
+static bool word_ok(const char *w, const char *extra)
+{
+	if (!*w || strlen(w) > 253)
+		return false;
+	for (const char *c = w; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr(extra, *c))
+			return false;
+	return true;
+}
+
+/* --add-host, --dns, --dns-search, --dns-option: checked here, written
+ * into the container's own /etc/hosts and /etc/resolv.conf at create
+ * (store.c); HostConfig keeps them as Docker's fields */
+static int names_flags(const struct keng_opts *o, const char *net, bool cni, json_object *host, kerr *e)
+{
+	bool any = (o->add_hosts && *o->add_hosts) || (o->dns && *o->dns) || (o->dns_search && *o->dns_search) ||
+		   (o->dns_options && *o->dns_options);
+	if (any && !strcmp(net, "host"))
+		return kerr_msg(e, EINVAL,
+				"--add-host and --dns* give the container files of its own; --network host uses "
+				"the host's /etc/hosts and /etc/resolv.conf");
+	json_object *xh = json_object_new_array();
+	json_object_object_add(host, "ExtraHosts", xh);
+	for (char **p = o->add_hosts; p && *p; p++) {
+		const char *sep = strpbrk(*p, ":=");
+		if (!sep || sep == *p)
+			return kerr_msg(e, EINVAL, "--add-host %s: expected HOST:IP", *p);
+		char name[256];
+		snprintf(name, sizeof(name), "%.*s", (int)(sep - *p), *p);
+		if ((size_t)(sep - *p) >= sizeof(name) || !word_ok(name, "_.-"))
+			return kerr_msg(e, EINVAL, "--add-host %s: \"%s\" is not a host name", *p, name);
+		const char *ip = sep + 1;
+		if (!strcmp(ip, "host-gateway")) {
+			if (!cni)
+				return kerr_msg(e, EINVAL,
+						"--add-host %s: host-gateway is the gateway of the container's network, "
+						"and --network %s has none (use --network bridge or a user network, or "
+						"give the address)",
+						*p, net);
+		} else if (!ip_ok(ip))
+			return kerr_msg(e, EINVAL, "--add-host %s: \"%s\" is not an IP address", *p, ip);
+		char *line = kstr_printf("%s:%s", name, ip);
+		if (!line)
+			return kerr_errno(e, "--add-host");
+		json_object_array_add(xh, json_object_new_string(line));
+		free(line);
+	}
+	for (char **p = o->dns; p && *p; p++)
+		if (!ip_ok(*p) || **p == '[')
+			return kerr_msg(e, EINVAL, "--dns %s: not an IP address", *p);
+	for (char **p = o->dns_search; p && *p; p++)
+		if (!word_ok(*p, "_.-"))
+			return kerr_msg(e, EINVAL, "--dns-search %s: not a domain name", *p);
+	for (char **p = o->dns_options; p && *p; p++)
+		if (!word_ok(*p, "_.-:"))
+			return kerr_msg(e, EINVAL, "--dns-option %s: not a resolver option (ndots:2, edns0 ...)", *p);
+	json_object_object_add(host, "Dns", o->dns ? jstrv(o->dns) : json_object_new_array());
+	json_object_object_add(host, "DnsSearch", o->dns_search ? jstrv(o->dns_search) : json_object_new_array());
+	json_object_object_add(host, "DnsOptions", o->dns_options ? jstrv(o->dns_options) : json_object_new_array());
+	return 0;
+}
+
 int keng_build(struct keng_build *b, json_object **spec_out, json_object **record_out, kerr *e)
 {
 	const struct keng_opts *o = b->o;
@@ -710,7 +785,14 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 	json_object_object_add(user, "additionalGids", ag);
 	json_object_object_add(proc, "user", user);
 	json_object_object_add(config, "User", json_object_new_string(o->user ? o->user : img_user ? img_user : ""));
-	b->userns = u.uid == 0;
+	const char *um = o->userns ? o->userns : "";
+	bool host_userns = !strcmp(um, "host");
+	if (!host_userns && *um && strcmp(um, "private")) {
+		keng_user_clear(&u);
+		return kerr_msg(e, EINVAL, "--userns %s: kapsel has private (the default) and host", um);
+	}
+	b->userns = u.uid == 0 && !host_userns;
+	b->root_on_host = u.uid == 0 && host_userns;
 	b->uid = u.uid;
 	b->gid = u.gid;
 	if (b->userns) {
@@ -729,7 +811,7 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 		/* devpts' gid=5 must be mapped: it is, inside the range */
 	}
 	char umode[32];
-	snprintf(umode, sizeof(umode), "%s", b->userns ? "private" : "");
+	snprintf(umode, sizeof(umode), "%s", b->userns ? "private" : host_userns ? "host" : "");
 	json_object_object_add(host, "UsernsMode", json_object_new_string(umode));
 	json_object_object_add(host, "GroupAdd", jstrv(o->group_add));
 
@@ -836,7 +918,7 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 				"--network %s: kapsel has none (the default), host, bridge and user networks", net);
 	}
 
-	if (keng_sysctls(o->sysctls, net, lx, host, e) < 0)
+	if (keng_sysctls(o->sysctls, net, lx, host, e) < 0 || names_flags(o, net, b->cni, host, e) < 0)
 		return -1;
 
 	/* root filesystem */
@@ -875,6 +957,10 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 		}
 		json_object_object_add(ann, key, json_object_new_string(eq + 1));
 	}
+	/* the host's root: checked at the restricted level, whose R1 refuses it
+	 * unless the runtime's policy exempts the container (or disables R1) */
+	if (b->root_on_host)
+		json_object_object_add(ann, "io.kapsel.policy.level", json_object_new_string("restricted"));
 
 	/* stop signal, health, restart, logs */
 	const char *img_sig = kj_get_str(cfg, "StopSignal");

@@ -22,6 +22,7 @@ struct keng_build {
 	gid_t gid;
 	bool cni;       /* a CNI network (bridge or a user network): netns joined even in a user namespace */
 	bool userns;    /* out: the process runs as root in a user namespace */
+	bool root_on_host; /* out: --userns host with uid 0 */
 	bool read_only; /* out: mount the root read-only */
 };
 

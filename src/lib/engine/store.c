@@ -213,7 +213,7 @@ int keng_list(const struct keng *g, char ***ids, kerr *e)
 {
 	json_object **v;
 	size_t n;
-	if (keng_inspect_all(g, &v, &n, e) < 0)
+	if (keng_ps_all(g, &v, &n, e) < 0)
 		return -1;
 	char **out = calloc(1, sizeof(char *));
 	int rc = out ? 0 : -1;
@@ -325,6 +325,104 @@ static int write_json(const char *path, json_object *o, kerr *e)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	return kfs_write_file(path, s, strlen(s), 0600, 1, e);
+}
+
+/* overlayfs leaves WORK/work/incompat/volatile behind a volatile mount and
+ * refuses to mount the upper again while it is there */
+static void volatile_clear(const char *work)
+{
+	_cleanup_free_ char *m = kstr_printf("%s/work/incompat/volatile", work),
+			    *inc = kstr_printf("%s/work/incompat", work),
+			    *dirty = kstr_printf("%s/work/incompat/volatile/dirty", work);
+	if (m && inc && dirty) {
+		unlink(dirty);
+		rmdir(m);
+		rmdir(inc);
+	}
+}
+
+/* ---- ps.json: what `kapsel ps` shows of container.json ----
+ *
+ * A copy of the few fields of the record ps reads (Id, Name, Created,
+ * Path, Args, Config.Image, Config.Labels, HostConfig.NetworkMode, the
+ * Mounts' Type/Name/Source, NetworkSettings.Ports), in the record's own
+ * shape, written (temp + rename) after each write of container.json, with
+ * the record's stamp (inode, size, mtime): ps believes it only while
+ * container.json still has that stamp, and reads the record itself
+ * otherwise (a crash between the two writes, a store of an older kapsel). */
+
+static void stamp_of(const struct stat *st, char buf[96])
+{
+	snprintf(buf, 96, "%llu:%lld:%lld.%09ld", (unsigned long long)st->st_ino, (long long)st->st_size,
+		 (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+}
+
+static void copy_key(json_object *to, json_object *from, const char *key)
+{
+	json_object *v = kj_get(from, key);
+	if (v)
+		json_object_object_add(to, key, json_object_get(v));
+}
+
+static json_object *ps_summary(json_object *rec)
+{
+	json_object *o = json_object_new_object(), *cfg = json_object_new_object(), *hc = json_object_new_object();
+	static const char *const top[] = { "Id", "Name", "Created", "Path", "Args", NULL };
+	for (const char *const *k = top; *k; k++)
+		copy_key(o, rec, *k);
+	copy_key(cfg, kj_get(rec, "Config"), "Image");
+	copy_key(cfg, kj_get(rec, "Config"), "Labels");
+	json_object_object_add(o, "Config", cfg);
+	copy_key(hc, kj_get(rec, "HostConfig"), "NetworkMode");
+	json_object_object_add(o, "HostConfig", hc);
+	json_object *ms = kj_get(rec, "Mounts"), *om = json_object_new_array();
+	for (size_t i = 0; json_object_is_type(ms, json_type_array) && i < json_object_array_length(ms); i++) {
+		json_object *m = json_object_array_get_idx(ms, i), *c = json_object_new_object();
+		copy_key(c, m, "Type");
+		copy_key(c, m, "Name");
+		copy_key(c, m, "Source");
+		json_object_array_add(om, c);
+	}
+	json_object_object_add(o, "Mounts", om);
+	json_object *ports = kj_get(kj_get(rec, "NetworkSettings"), "Ports");
+	if (ports) {
+		json_object *ns = json_object_new_object();
+		json_object_object_add(ns, "Ports", json_object_get(ports));
+		json_object_object_add(o, "NetworkSettings", ns);
+	}
+	return o;
+}
+
+/* container.json of ID is REC now: ps.json follows (or goes, so that ps
+ * reads the record) */
+static void ps_write(const struct keng *g, const char *id, json_object *rec)
+{
+	_cleanup_free_ char *rj = keng_path(g, id, "container.json"), *pj = keng_path(g, id, "ps.json");
+	struct stat st;
+	char stamp[96];
+	kerr ig = { 0 };
+	if (!rj || !pj)
+		return;
+	if (stat(rj, &st) < 0) {
+		unlink(pj);
+		return;
+	}
+	stamp_of(&st, stamp);
+	json_object *o = ps_summary(rec);
+	json_object_object_add(o, "Stamp", json_object_new_string(stamp));
+	const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (kfs_write_file(pj, txt, strlen(txt), 0600, 1, &ig) < 0)
+		unlink(pj);
+	json_object_put(o);
+}
+
+/* write container.json of ID, then its ps.json */
+static int record_write(const struct keng *g, const char *id, const char *rj, json_object *rec, kerr *e)
+{
+	if (write_json(rj, rec, e) < 0)
+		return -1;
+	ps_write(g, id, rec);
+	return 0;
 }
 
 static json_object *supervise_json(const struct keng *g, const char *id, const char *dir, json_object *rec)
@@ -443,8 +541,10 @@ static int create_mounted(struct keng *g, const struct keng_defaults *d, const s
 			return -1;
 		close(j->mfd);
 		j->mfd = -1;
+		if (b->o->auto_remove) /* the first mount's volatile marker */
+			volatile_clear(work);
 		if (keng_shift_tree(upper, d->userns_host_uid, d->userns_size, e) < 0 ||
-		    (j->mfd = keng_overlay_open(layers, upper, work, ns, e)) < 0)
+		    (j->mfd = keng_overlay_open(layers, upper, work, ns, b->o->auto_remove, e)) < 0)
 			return -1;
 		/* the runtime makes the user namespace's own network namespace
 		 * (a CNI network's is joined) */
@@ -476,28 +576,91 @@ static int create_mounted(struct keng *g, const struct keng_defaults *d, const s
 	return 0;
 }
 
-/* A CNI network's /etc/hosts: a file of the container's (keng_net_hosts
- * fills it once the network gave the address), bind-mounted read-only. */
-static int hosts_mount(struct create_job *j, json_object *spec, json_object *rec, kerr *e)
+/* The container's own /etc/hosts or /etc/resolv.conf (FILE "hosts" or
+ * "resolv.conf"): ROOT/containers/<id>/FILE with TEXT, bind-mounted
+ * read-only on /etc/FILE (its mount point made inside the root); KEY is
+ * the record's HostsPath or ResolvConfPath. */
+static int etc_mount(struct create_job *j, json_object *spec, json_object *rec, const char *file, const char *key,
+		     const char *text, kerr *e)
 {
-	_cleanup_free_ char *hosts = kstr_printf("%s/hosts", j->tmp);
-	int hfd = kfs_mkpath_in_root(j->mfd, "/etc/hosts", 0, 0644);
+	_cleanup_free_ char *src = kstr_printf("%s/%s", j->tmp, file), *dst = kstr_printf("/etc/%s", file);
+	if (!src || !dst)
+		return kerr_errno(e, "%s", file);
+	int hfd = kfs_mkpath_in_root(j->mfd, dst, 0, 0644);
 	if (hfd < 0)
-		return kerr_errno(e, "create the mount point /etc/hosts");
+		return kerr_errno(e, "create the mount point %s", dst);
 	close(hfd);
-	if (!hosts || kfs_write_file(hosts, "", 0, 0644, 0, e) < 0)
-		return kerr_errno(e, "hosts");
+	if (kfs_write_file(src, text, strlen(text), 0644, 0, e) < 0)
+		return -1;
 	json_object *m = json_object_new_object(), *mo = json_object_new_array();
-	json_object_object_add(m, "destination", json_object_new_string("/etc/hosts"));
+	json_object_object_add(m, "destination", json_object_new_string(dst));
 	json_object_object_add(m, "type", json_object_new_string("bind"));
-	json_object_object_add(m, "source", json_object_new_string(hosts));
+	json_object_object_add(m, "source", json_object_new_string(src));
 	static const char *const hopts[] = { "rbind", "ro", "nosuid", "nodev", "noexec" };
 	for (size_t i = 0; i < ARRAY_SIZE(hopts); i++)
 		json_object_array_add(mo, json_object_new_string(hopts[i]));
 	json_object_object_add(m, "options", mo);
 	json_object_array_add(kj_get(spec, "mounts"), m);
-	json_object_object_add(rec, "HostsPath", json_object_new_string(hosts));
+	json_object_object_add(rec, key, json_object_new_string(src));
 	return 0;
+}
+
+static void add_line(char **buf, size_t *n, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *t = *buf ? realloc(*buf, *n + la + lb + 1) : NULL;
+	if (!t) {
+		free(*buf);
+		*buf = NULL;
+		return;
+	}
+	memcpy(t + *n, a, la);
+	memcpy(t + *n + la, b, lb + 1);
+	*n += la + lb;
+	*buf = t;
+}
+
+/* --dns, --dns-search, --dns-option: the container's resolv.conf.  Without
+ * --dns the nameservers are the image's own (its /etc/resolv.conf read
+ * inside the root), the search and options lines are the flags'. */
+static int resolv_mount(struct create_job *j, const struct keng_opts *o, json_object *spec, json_object *rec,
+			kerr *e)
+{
+	size_t n = 0;
+	char *text = strdup("");
+	if (o->dns && *o->dns) {
+		for (char **p = o->dns; *p && text; p++) {
+			add_line(&text, &n, "nameserver ", *p);
+			add_line(&text, &n, "\n", "");
+		}
+	} else {
+		_cleanup_free_ char *img = NULL;
+		_cleanup_close_ int fd = kfs_open_in_root(j->mfd, "/etc/resolv.conf", O_RDONLY | O_CLOEXEC, 0);
+		kerr ig = { 0 };
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && kfs_read_fd(fd, &img, NULL, &ig) == 0)
+			for (char *l = strtok(img, "\n"); l && text; l = strtok(NULL, "\n"))
+				if (!strncmp(l, "nameserver", 10) && (l[10] == ' ' || l[10] == '\t')) {
+					add_line(&text, &n, l, "\n");
+				}
+	}
+	if (o->dns_search && *o->dns_search && text) {
+		add_line(&text, &n, "search", "");
+		for (char **p = o->dns_search; *p && text; p++)
+			add_line(&text, &n, " ", *p);
+		add_line(&text, &n, "\n", "");
+	}
+	if (o->dns_options && *o->dns_options && text) {
+		add_line(&text, &n, "options", "");
+		for (char **p = o->dns_options; *p && text; p++)
+			add_line(&text, &n, " ", *p);
+		add_line(&text, &n, "\n", "");
+	}
+	if (!text)
+		return kerr_errno(e, "resolv.conf");
+	int rc = etc_mount(j, spec, rec, "resolv.conf", "ResolvConfPath", text, e);
+	free(text);
+	return rc;
 }
 
 static int create_steps(struct keng *g, const struct keng_opts *o, const struct keng_defaults *d, const char *id,
@@ -550,7 +713,7 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 			return -1;
 		}
 	}
-	if ((j->mfd = keng_overlay_open(layers, upper, work, -1, e)) < 0)
+	if ((j->mfd = keng_overlay_open(layers, upper, work, -1, o->auto_remove, e)) < 0)
 		return -1;
 	char created[KTIME_BUFSZ];
 	ktime_now(created, sizeof(created), KTIME_NANO_TRIM);
@@ -569,7 +732,21 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 		keng_build_clear(&b);
 		return -1;
 	}
-	int rc = cni && hosts_mount(j, spec, rec, e) < 0 ? -1 : create_mounted(g, d, &b, layers, upper, work, j, e);
+	/* its own /etc/hosts on a CNI network (keng_net_hosts fills it once the
+	 * network gave the address) or with --add-host; resolv.conf with --dns* */
+	bool own_hosts = cni || (o->add_hosts && *o->add_hosts);
+	bool own_resolv = (o->dns && *o->dns) || (o->dns_search && *o->dns_search) ||
+			  (o->dns_options && *o->dns_options);
+	int rc = 0;
+	if (own_hosts && etc_mount(j, spec, rec, "hosts", "HostsPath", "", e) < 0)
+		rc = -1;
+	else if (own_hosts && !cni &&
+		 keng_net_hosts(g, id, "", kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
+		rc = -1;
+	else if (own_resolv && resolv_mount(j, o, spec, rec, e) < 0)
+		rc = -1;
+	if (rc == 0)
+		rc = create_mounted(g, d, &b, layers, upper, work, j, e);
 	keng_build_clear(&b);
 	if (rc < 0)
 		return -1;
@@ -609,7 +786,8 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 			return -1;
 		j->attached = true;
 		json_object_object_add(rec, "NetworkSettings", settings);
-		if (keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id, e) < 0)
+		if (keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id,
+				   kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
 			return -1;
 		/* Docker's PortBindings, with the host ports picked */
 		json_object *pb = json_object_new_object();
@@ -621,7 +799,7 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	 * name's link comes before the record that makes the container */
 	if (kstore_hold(s, img, id, e) < 0)
 		return -1;
-	if (keng_names_set(g, name, id, e) < 0 || write_json(rj, rec, e) < 0) {
+	if (keng_names_set(g, name, id, e) < 0 || record_write(g, id, rj, rec, e) < 0) {
 		kerr ig = { 0 };
 		kstore_release(s, id, &ig);
 		return -1;
@@ -709,8 +887,9 @@ int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
 		_cleanup_free_ char *rj = keng_path(g, id, "container.json");
 		if (settings && rj) {
 			json_object_object_add(rec, "NetworkSettings", json_object_get(settings));
-			if (write_json(rj, rec, e) < 0 ||
-			    keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id, e) < 0)
+			if (record_write(g, id, rj, rec, e) < 0 ||
+			    keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id,
+				   kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
 				return -1;
 		}
 	}
@@ -733,7 +912,12 @@ int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
 	_cleanup_close_ int ns = -1;
 	if (userns && (ns = keng_userns_fd(kj_get_i64(um, "hostID", -1), kj_get_i64(um, "size", 0), e)) < 0)
 		return -1;
-	_cleanup_close_ int mfd = keng_overlay_open(layers, upper, work, ns, e);
+	/* a --rm container's upper was volatile: after a crash overlayfs wants
+	 * its marker gone first (what it lost goes with the container anyway) */
+	bool vol = kj_get_bool(kj_get(rec, "HostConfig"), "AutoRemove");
+	if (vol)
+		volatile_clear(work);
+	_cleanup_close_ int mfd = keng_overlay_open(layers, upper, work, ns, vol, e);
 	if (mfd < 0)
 		return -1;
 	bool ro = kj_get_bool(kj_get(rec, "HostConfig"), "ReadonlyRootfs");
@@ -845,14 +1029,15 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
 		else if (kj_get(o, "annotations"))
 			json_object_object_add(kj_get(o, "annotations"), "io.kapsel.name",
 					       json_object_new_string(name));
-		if (write_json(p, o, e) < 0)
+		if (i == 0 ? record_write(g, id, p, o, e) < 0 : write_json(p, o, e) < 0)
 			return -1;
 	}
 	if (old && strcmp(old, name))
 		keng_names_drop(g, old, id);
 	_cleanup_json_ json_object *rec = NULL;
 	if (keng_record(g, id, &rec, e) < 0 ||
-	    keng_net_renamed(g, id, name, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id, e) < 0)
+	    keng_net_renamed(g, id, name, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id,
+			     kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
 		return kerr_wrap(e, "rename %.12s", id);
 	/* Docker's oldName has the '/' */
 	_cleanup_free_ char *slashed_old = kstr_printf("/%s", old ? old : "");
@@ -998,7 +1183,7 @@ static int inspect_of(const struct keng *g, const char *id, json_object *rec, js
 	json_object_object_add(o, "LogPath", json_object_new_string(log ? log : ""));
 	free(log);
 	free(lp);
-	json_object_object_add(o, "ResolvConfPath", json_object_new_string(""));
+	json_object_object_add(o, "ResolvConfPath", json_object_new_string(kj_get_str(rec, "ResolvConfPath") ?: ""));
 	json_object_object_add(o, "HostnamePath", json_object_new_string(""));
 	json_object_object_add(o, "HostsPath", json_object_new_string(kj_get_str(rec, "HostsPath") ?: ""));
 	json_object *saved = kj_get(rec, "NetworkSettings");
@@ -1044,23 +1229,103 @@ static int by_created(const void *a, const void *b)
 	return strcmp(cb, ca);
 }
 
-int keng_inspect_all(const struct keng *g, json_object ***out, size_t *n, kerr *e)
+/* read DIRFD/NAME whole into *OUT (NUL-terminated); -1 with errno */
+static int read_at(int dirfd, const char *name, char **out, size_t *len)
 {
-	_cleanup_strv_ char **ids = NULL;
-	if (ids_unsorted(g, &ids, e) < 0)
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	kerr ig = { 0 };
+	if (fd < 0)
 		return -1;
-	size_t cnt = kstrv_len(ids), k = 0;
-	json_object **v = calloc(cnt + 1, sizeof(*v));
+	if (kfs_read_fd(fd, out, len, &ig) < 0) {
+		errno = ig.errnum ? ig.errnum : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* the ps object of ID: its ps.json when the stamp is container.json's
+ * (RST), else the record's summary; NULL when it is gone meanwhile */
+static json_object *ps_of(int cfd, const char *id, const struct stat *rst)
+{
+	char name[96], stamp[96];
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	json_object *o = NULL;
+	kerr ig = { 0 };
+	stamp_of(rst, stamp);
+	snprintf(name, sizeof(name), "%s/ps.json", id);
+	if (read_at(cfd, name, &buf, &len) == 0) {
+		o = json_tokener_parse(buf);
+		if (o && strcmp(kj_get_str(o, "Stamp") ?: "", stamp)) {
+			json_object_put(o);
+			o = NULL;
+		}
+	}
+	if (!o) {
+		free(buf);
+		buf = NULL;
+		snprintf(name, sizeof(name), "%s/container.json", id);
+		json_object *rec;
+		if (read_at(cfd, name, &buf, &len) < 0 || !(rec = kj_parse(name, buf, len, &ig)))
+			return NULL;
+		o = ps_summary(rec);
+		json_object_put(rec);
+	}
+	free(buf);
+	buf = NULL;
+	/* the state, as inspect's */
+	struct keng_state st;
+	json_object *raw = NULL;
+	snprintf(name, sizeof(name), "%s/status.json", id);
+	if (read_at(cfd, name, &buf, &len) == 0)
+		raw = kj_parse(name, buf, len, &ig);
+	state_of(raw, &st);
+	json_object_put(raw);
+	json_object *so = json_object_new_object();
+	json_object_object_add(so, "Status", json_object_new_string(st.status));
+	json_object_object_add(so, "ExitCode", json_object_new_int(st.exit_code));
+	json_object_object_add(so, "Error", json_object_new_string(st.error));
+	json_object_object_add(so, "StartedAt", json_object_new_string(docker_time(st.started_at)));
+	json_object_object_add(so, "FinishedAt", json_object_new_string(docker_time(st.finished_at)));
+	json_object_object_add(o, "State", so);
+	return o;
+}
+
+int keng_ps_all(const struct keng *g, json_object ***out, size_t *n, kerr *e)
+{
+	_cleanup_closedir_ DIR *d = opendir(g->cdir);
+	if (!d)
+		return kerr_errno(e, "open %s", g->cdir);
+	size_t cap = 64, k = 0;
+	json_object **v = calloc(cap + 1, sizeof(*v));
 	if (!v)
 		return kerr_errno(e, "containers");
-	for (char **p = ids; *p; p++) {
-		kerr ig = { 0 };
-		json_object *rec;
-		/* one removed meanwhile is left out */
-		if (keng_record(g, *p, &rec, &ig) == 0 && inspect_of(g, *p, rec, &v[k], &ig) == 0)
-			k++;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char rp[96];
+		struct stat rst;
+		snprintf(rp, sizeof(rp), "%.64s/container.json", de->d_name);
+		/* a directory without its record is not a container (yet) */
+		if (!is_id(de->d_name) || fstatat(dirfd(d), rp, &rst, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		json_object *o = ps_of(dirfd(d), de->d_name, &rst);
+		if (!o)
+			continue; /* removed meanwhile */
+		if (k == cap) {
+			json_object **t = realloc(v, (2 * cap + 1) * sizeof(*v));
+			if (!t) {
+				json_object_put(o);
+				for (size_t i = 0; i < k; i++)
+					json_object_put(v[i]);
+				free(v);
+				return kerr_errno(e, "containers");
+			}
+			v = t;
+			cap *= 2;
+		}
+		v[k++] = o;
+		v[k] = NULL;
 	}
-	/* newest first (RFC 3339 in UTC sorts as text) */
 	qsort(v, k, sizeof(*v), by_created);
 	*out = v;
 	*n = k;
@@ -1104,7 +1369,7 @@ int keng_rootfs_open(const struct keng *g, const char *id, kerr *e)
 		return kerr_wrap(e, "container %s", id);
 	if (kstrv_add(&layers, upper) < 0)
 		return kerr_errno(e, "container %s", id);
-	int mfd = keng_overlay_open(layers, NULL, NULL, -1, e);
+	int mfd = keng_overlay_open(layers, NULL, NULL, -1, false, e);
 	if (mfd < 0)
 		return kerr_wrap(e, "container %s: its root, from %zu layers and its upper directory", id,
 				 kstrv_len(layers) - 1);

@@ -47,8 +47,13 @@ int kproc_find_program(const struct oci_process *p, char out[PATH_MAX], kerr *e)
 		} else {
 			snprintf(out, PATH_MAX, "%s", prog);
 		}
-		if (!is_executable_file(out))
+		if (!is_executable_file(out)) {
+			struct stat st;
+			_cleanup_close_ int fd = kfs_open_in_root(AT_FDCWD, out, O_PATH, 0);
+			if (fd >= 0 && fstat(fd, &st) == 0) /* there, but a directory, a device ... */
+				return kerr_msg(e, EACCES, "exec: \"%s\": not a regular file", prog);
 			return kerr_msg(e, ENOENT, "exec: \"%s\": no such file in the container", prog);
+		}
 		return 0;
 	}
 	const char *path = env_path(p);
@@ -167,4 +172,17 @@ int kproc_cloexec_fds(int preserve, kerr *e)
 			return kerr_errno(e, "preserve fd %d", fd);
 	}
 	return 0;
+}
+
+int kproc_exec_status(const kerr *e)
+{
+	/* kproc_find_program's messages, maybe wrapped ("create ID: exec: ...") */
+	if (!strstr(e->msg, "exec: \""))
+		return 0;
+	return e->errnum == ENOENT ? 127 : e->errnum == EACCES ? 126 : 0;
+}
+
+int kproc_execve_status(int err)
+{
+	return err == ENOENT || err == ENOTDIR || err == ELOOP ? 127 : 126;
 }

@@ -14,6 +14,12 @@ struct oci_process;
 /* Find ARGS[0] on PATH from ENV, inside the current root.  OUT receives the
  * path to execve. */
 int kproc_find_program(const struct oci_process *p, char out[PATH_MAX], kerr *e);
+/* Docker's exit codes for a program that cannot start: 127 when E is
+ * kproc_find_program's "not found" (ENOENT), 126 when it is there but
+ * cannot be executed (EACCES); 0 for any other error. */
+int kproc_exec_status(const kerr *e);
+/* The same for execve's errno ERR: 127 not found, 126 otherwise. */
+int kproc_execve_status(int err);
 /* Open the cwd inside the current root (no magic links). Returns O_PATH fd. */
 int kproc_open_cwd(const struct oci_process *p, kerr *e);
 /* groups, gid, uid, capabilities (keeping caps across setuid). */

@@ -1,0 +1,206 @@
+"""kapsel run's --userns, --add-host and --dns flags and the exit codes of a
+command that cannot start (126, 127), from the outside with a busybox
+image in a temporary --root."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import PROBE, REPO
+from test_run import Kapsel
+
+sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "images"))
+import mkrunimage  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def k(tmp_path_factory):
+    base = tmp_path_factory.mktemp("flags")
+    rootfs = str(base / "rootfs")
+    subprocess.run(["sh", os.path.join(REPO, "tests", "fixtures", "mkrootfs.sh"), rootfs, PROBE], check=True)
+    with open(os.path.join(rootfs, "etc", "resolv.conf"), "w") as f:
+        f.write("nameserver 192.0.2.53\n")
+    kk = Kapsel(base / "store")
+    tar = str(base / "plain.tar")
+    mkrunimage.oci_image(tar, "kt/plain:1", [mkrunimage.dir_layer(rootfs)], {"Cmd": ["sh"]})
+    kk.out("load", "-i", tar)
+    kk.base = base
+    yield kk
+    for cid in kk.out("ps", "-aq", "--no-trunc").split():
+        kk("rm", "-f", cid)
+    from clients import umount_under
+    umount_under(str(base / "store"))
+
+
+# ---- --userns ----
+
+def test_userns_host_root_is_refused_by_the_policy(k):
+    p = k("run", "--rm", "--user", "0", "--userns", "host", "kt/plain:1", "id")
+    assert p.returncode == 125, (p.stdout, p.stderr)
+    assert "R1" in p.stderr and "run-as-root" in p.stderr, p.stderr
+    assert p.stdout == ""
+
+
+def test_userns_host_root_runs_when_the_policy_exempts_it(k):
+    pol = str(k.base / "exempt.conf")
+    with open(pol, "w") as f:
+        f.write("[exempt]\nname = hostroot-*\n")
+    p = k("run", "--rm", "--name", "hostroot-1", "--user", "0", "--userns", "host", "kt/plain:1",
+          "sh", "-c", "id -u; cat /proc/self/uid_map", env={"KAPSEL_POLICY": pol})
+    assert p.returncode == 0, p.stderr
+    uid, umap = p.stdout.split("\n", 1)
+    assert uid == "0"
+    assert umap.split() == ["0", "0", "4294967295"]  # the host's own user namespace
+    # the same name without --userns host is root in a user namespace
+    p = k("run", "--rm", "--name", "hostroot-2", "--user", "0", "kt/plain:1", "cat", "/proc/self/uid_map",
+          env={"KAPSEL_POLICY": pol})
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split()[:2] == ["0", "100000"]
+
+
+def test_userns_modes_in_inspect_and_bad_mode(k):
+    cid = k.out("create", "--userns", "host", "kt/plain:1", "true").strip()
+    assert k.inspect(cid)["HostConfig"]["UsernsMode"] == "host"
+    cid = k.out("create", "--userns", "private", "--user", "0", "kt/plain:1", "true").strip()
+    assert k.inspect(cid)["HostConfig"]["UsernsMode"] == "private"
+    p = k("create", "--userns", "keep-id", "kt/plain:1", "true")
+    assert p.returncode != 0
+    assert "--userns keep-id: kapsel has private (the default) and host" in p.stderr
+
+
+# ---- --add-host, --dns ----
+
+def test_add_host_on_network_none(k):
+    p = k("run", "--rm", "--add-host", "db.local:192.0.2.7", "--add-host", "v6:[2001:db8::1]", "kt/plain:1",
+          "sh", "-c", "cat /etc/hosts; echo x >> /etc/hosts 2>/dev/null || echo hosts-ro; cat /etc/resolv.conf")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["127.0.0.1", "localhost"]
+    assert "192.0.2.7\tdb.local" in lines and "2001:db8::1\tv6" in lines
+    assert "hosts-ro" in lines
+    assert lines[-1] == "nameserver 192.0.2.53"  # no --dns: the image's resolv.conf
+
+
+def test_add_host_in_inspect_and_the_file_is_the_containers(k):
+    cid = k.out("create", "--add-host", "a:10.1.2.3", "kt/plain:1", "true").strip()
+    j = k.inspect(cid)
+    assert j["HostConfig"]["ExtraHosts"] == ["a:10.1.2.3"]
+    assert j["HostsPath"].startswith(str(k.base / "store")) and j["HostsPath"].endswith(cid + "/hosts")
+    assert "10.1.2.3\ta\n" in open(j["HostsPath"]).read()
+    assert j["ResolvConfPath"] == ""
+    # without the flags the image's own files stay
+    cid = k.out("create", "kt/plain:1", "true").strip()
+    j = k.inspect(cid)
+    assert j["HostsPath"] == "" and j["HostConfig"]["ExtraHosts"] == []
+
+
+def test_dns_flags_write_resolv_conf(k):
+    p = k("run", "--rm", "--dns", "192.0.2.1", "--dns", "2001:db8::53", "--dns-search", "example.org",
+          "--dns-search", "corp.example", "--dns-option", "ndots:2", "--dns-option", "edns0", "kt/plain:1",
+          "sh", "-c", "cat /etc/resolv.conf; echo x >> /etc/resolv.conf 2>/dev/null || echo resolv-ro")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["nameserver 192.0.2.1", "nameserver 2001:db8::53",
+                                     "search example.org corp.example", "options ndots:2 edns0", "resolv-ro"]
+    # --dns-search alone keeps the image's nameservers
+    p = k("run", "--rm", "--dns-search", "example.org", "kt/plain:1", "cat", "/etc/resolv.conf")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["nameserver 192.0.2.53", "search example.org"]
+    cid = k.out("create", "--dns", "192.0.2.1", "--dns-option", "ndots:1", "kt/plain:1", "true").strip()
+    j = k.inspect(cid)
+    assert j["HostConfig"]["Dns"] == ["192.0.2.1"] and j["HostConfig"]["DnsOptions"] == ["ndots:1"]
+    assert j["ResolvConfPath"].endswith(cid + "/resolv.conf")
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--add-host", "nocolon"], "--add-host nocolon: expected HOST:IP"),
+    (["--add-host", "a b:1.2.3.4"], "is not a host name"),
+    (["--add-host", "x:1.2.3.999"], "\"1.2.3.999\" is not an IP address"),
+    (["--add-host", "gw:host-gateway"], "host-gateway is the gateway of the container's network"),
+    (["--dns", "dns.example"], "--dns dns.example: not an IP address"),
+    (["--dns-search", "a\nnameserver 6.6.6.6"], "not a domain name"),
+    (["--dns-option", "ndots:1 x"], "not a resolver option"),
+    (["--network", "host", "--dns", "1.1.1.1"], "--network host uses the host's"),
+])
+def test_bad_names_flags_are_refused(k, args, msg):
+    p = k("create", *args, "kt/plain:1", "true")
+    assert p.returncode != 0
+    assert msg in p.stderr, p.stderr
+
+
+# ---- a command that cannot start: Docker's 127 and 126 ----
+
+@pytest.mark.parametrize("cmd,code,msg", [
+    (["/no/such/program"], 127, 'exec: "/no/such/program": no such file in the container'),
+    (["nosuchprogram"], 127, 'exec: "nosuchprogram": executable file not found in $PATH'),
+    (["/tmp"], 126, 'exec: "/tmp": not a regular file'),
+    (["/etc/passwd"], 126, "exec /etc/passwd: Permission denied"),  # there, not executable
+])
+def test_run_and_exec_exit_126_127(k, cmd, code, msg):
+    before = set(k.out("ps", "-aq").split())
+    p = k("run", "--rm", "kt/plain:1", *cmd)
+    assert p.returncode == code, (p.stdout, p.stderr)
+    assert msg in p.stderr
+    assert set(k.out("ps", "-aq").split()) == before  # --rm removed it all the same
+    cid = k.out("run", "-d", "kt/plain:1", "sleep", "60").strip()
+    try:
+        p = k("exec", cid, *cmd)
+        assert p.returncode == code, (p.stdout, p.stderr)
+        assert msg in p.stderr
+        assert k("exec", cid, "sh", "-c", "exit 126").returncode == 126  # the program's own code
+    finally:
+        k("rm", "-f", cid)
+
+
+# ---- ps reads ps.json, believed only while it matches the record ----
+
+def test_ps_summary_follows_the_record(k):
+    cid = k.out("create", "--name", "psa", "-l", "tier=web", "kt/plain:1", "sleep", "5").strip()
+    d = k.base / "store" / "containers" / cid
+    summ = json.loads((d / "ps.json").read_text())
+    assert summ["Name"] == "/psa" and summ["Config"]["Labels"]["tier"] == "web"
+    row = [json.loads(l) for l in k.out("ps", "-a", "--format", "json").splitlines()]
+    mine = [r for r in row if r["ID"] == cid[:12]][0]
+    assert (mine["Names"], mine["Command"], mine["State"], mine["Labels"]) == ("psa", '"sleep 5"', "created",
+                                                                             "tier=web")
+    k.out("rename", "psa", "psb")
+    assert json.loads((d / "ps.json").read_text())["Name"] == "/psb"
+    assert "psb" in k.out("ps", "-a", "--format", "{{.Names}}").split()
+    # container.json rewritten without its ps.json following (a crash
+    # between the two writes): the stale ps.json is not believed
+    summ = json.loads((d / "ps.json").read_text())
+    summ["Name"] = "/liar"
+    (d / "ps.json").write_text(json.dumps(summ))
+    assert "liar" in k.out("ps", "-a", "--format", "{{.Names}}").split()  # the stamp still matches
+    (d / "container.json.new").write_text((d / "container.json").read_text())
+    os.rename(d / "container.json.new", d / "container.json")
+    names = k.out("ps", "-a", "--format", "{{.Names}}").split()
+    assert "psb" in names and "liar" not in names
+    (d / "ps.json").unlink()  # a store of an older kapsel
+    assert "psb" in k.out("ps", "-a", "--format", "{{.Names}}").split()
+    # the state is status.json's, as inspect's
+    k.out("start", cid)
+    st = [json.loads(l) for l in k.out("ps", "--format", "json").splitlines()]
+    assert [r["State"] for r in st if r["ID"] == cid[:12]] == ["running"]
+    assert k.inspect(cid)["State"]["Status"] == "running"
+    k.out("rm", "-f", cid)
+
+
+def test_rm_containers_have_a_volatile_upper(k):
+    # --rm: the upper goes with the container, so overlayfs does not sync
+    # the upper filesystem at the unmount; a kept container's upper is synced
+    cid = k.out("run", "-d", "--rm", "kt/plain:1", "sleep", "30").strip()
+    keep = k.out("create", "kt/plain:1", "true").strip()
+    try:
+        opts = {}
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                parts = line.split()
+                for c in (cid, keep):
+                    if parts[4].endswith(c + "/bundle/rootfs"):
+                        opts[c] = parts[-1].split(",")
+        assert "fsync=volatile" in opts[cid], opts
+        assert "fsync=volatile" not in opts[keep], opts
+    finally:
+        k("rm", "-f", cid, keep)
