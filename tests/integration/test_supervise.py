@@ -396,7 +396,12 @@ def rotated_lines(c):
             break
         k += 1
     files.reverse()
-    files.append(open(base, "rb").read())
+    live = open(base, "rb").read()
+    # a supervisor killed -9 in the middle of a write() leaves the live
+    # file's last line cut (kapsel logs counts it as corrupt): only there
+    if live and not live.endswith(b"\n"):
+        live = live[:live.rfind(b"\n") + 1]
+    files.append(live)
     return [json.loads(x)["log"] for f in files for x in f.splitlines()]
 
 
