@@ -58,7 +58,7 @@ struct monitor_args {
 static const struct monitor_args monitor_defaults = {
 	.listen = "127.0.0.1:9338",
 	.interval = 5000000000ll,
-	.history = 600000000000ll,
+	.history = 3600000000000ll,
 };
 
 /* the dashboard's files (generated from data/dashboard by embed.py) */
@@ -83,7 +83,7 @@ static const struct cli_option monitor_options[] = {
 	CLI_OPT_DURATION(0, "interval", struct monitor_args, interval, "DURATION", 100000000ll, 3600000000000ll,
 			 "time between samples for the dashboard, API and alerts (default 5s)"),
 	CLI_OPT_DURATION(0, "history", struct monitor_args, history, "DURATION", 0, 86400000000000ll,
-			 "samples kept per container for the dashboard's charts (default 10m)"),
+			 "what the dashboard's charts and the API's history cover (default 1h)"),
 	KMON_SRC_OPTIONS(struct monitor_args, src),
 	CLI_OPT_END,
 };
