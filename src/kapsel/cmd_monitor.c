@@ -12,9 +12,10 @@
  *
  * Only loopback is served unless TLS (--tls-cert/--tls-key) or basic auth
  * (--basic-auth-file) is configured, or --insecure-listen is given.
- * /metrics reads cgroupfs, /proc and the engines' state on each scrape.
- * The main thread's event loop also samples every container each
- * --interval into the store (a history of --history), evaluates the alert
+ * The main thread's event loop samples every container each --interval:
+ * renders the sample as /metrics text (both formats; a scrape is served
+ * from it and reads no cgroup file), keeps it in the store (a history of
+ * --history, store.h), evaluates the alert
  * rules (--alerts FILE) and sends their transitions to syslog and an
  * Alertmanager; the API and dashboard read the store.  The HTTP side is
  * libmicrohttpd's own thread; one mutex guards the store and alerts. */
@@ -98,6 +99,7 @@ struct mon {
 	struct kmon_alerts_conf conf;
 	int syslog_fd; /* -1 */
 	char generator[96];
+	int serving; /* the first sample (before listening) evaluates no alert */
 	/* /metrics as the last sample rendered it, per format; its gzip made
 	 * at the first scrape that asks for it (mlock guards them) */
 	pthread_mutex_t mlock;
@@ -465,7 +467,8 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	kerr ue = { 0 };
 	pthread_mutex_lock(&m->lock);
 	if (kmon_store_update(&m->store, &l, rd, now, &ue) < 0 ||
-	    kmon_alerts_eval(&m->alerts, &m->conf, &m->store, disks, nd, now, on_transition, m, &ue) < 0)
+	    (m->serving &&
+	     kmon_alerts_eval(&m->alerts, &m->conf, &m->store, disks, nd, now, on_transition, m, &ue) < 0))
 		fprintf(stderr, "kapsel monitor: %s\n", ue.msg);
 	int firing = 0;
 	for (int k = 0; k < KMON_R_N; k++)
@@ -481,12 +484,17 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 		names[k] = kmon_rule_alertname(k);
 		counts[k] = kmon_alerts_firing(&m->alerts, k);
 	}
-	/* the restart counts as the store has them now (Docker's: new start times) */
+	/* the restart counts as the store has them now (Docker's: new start
+	 * times); a container between two restarts (stopped, still listed)
+	 * keeps its series, under the cgroup it last ran in */
 	for (size_t i = 0; i < m->store.n; i++) {
 		const struct kmon_entry *en = &m->store.e[i];
-		if (en->touched && en->c.running)
-			for (int f = 0; f < 2; f++)
-				kmon_prom_add_state(p[f], &en->c, en->restarts);
+		if (!en->touched || !en->cgroup_seen)
+			continue;
+		struct kmon_container c = en->c;
+		c.cgroup = en->cgroup_seen;
+		for (int f = 0; f < 2; f++)
+			kmon_prom_add_state(p[f], &c, en->restarts);
 	}
 	pthread_mutex_unlock(&m->lock);
 	free(rd);
@@ -595,6 +603,7 @@ static int monitor_run(const struct cli_call *c)
 		kerr_set(&e, errno ? errno : EADDRINUSE, "listen on %s", a->listen);
 		goto out;
 	}
+	m.serving = 1;
 	snprintf(m.generator, sizeof(m.generator), "%s://%s/", cert ? "https" : "http", a->listen);
 	fprintf(stderr, "kapsel monitor: serving %s://%s/metrics\n", cert ? "https" : "http", a->listen);
 	if (kloop_run(l, &e) < 0)

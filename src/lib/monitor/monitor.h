@@ -173,7 +173,7 @@ int kmon_prom_finish(struct kmon_prom *p, char **out, size_t *len, kerr *e);
 /* C's kapsel_container_restarts_total (RESTARTS; -1: unknown, no series)
  * and kapsel_container_health_status{status="starting"|"healthy"|"unhealthy"}
  * (1 for C->health, 0 for the other two; no series without a health
- * check), for a running C, after the families of kmon_prom_add. */
+ * check), after the families of kmon_prom_add. */
 void kmon_prom_add_state(struct kmon_prom *p, const struct kmon_container *c, int64_t restarts);
 /* kapsel_alerts_firing{alertname=NAMES[i]} COUNTS[i], a gauge family after
  * the containers' (the monitor's own rules, alerts.h). */

@@ -536,8 +536,6 @@ void kmon_prom_add_state(struct kmon_prom *p, const struct kmon_container *c, in
 	static const char *const health[] = { "starting", "healthy", "unhealthy" };
 	char vb[32];
 	struct em m = { .f = p->f, .c = c, .b = &p->state[0], .fam = &state_families[0] };
-	if (!c->running)
-		return;
 	if (restarts >= 0) {
 		snprintf(vb, sizeof(vb), "%" PRId64, restarts);
 		line(&m, vb, NULL);

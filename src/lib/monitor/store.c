@@ -39,6 +39,7 @@ static void container_free(struct kmon_container *c)
 static void entry_done(struct kmon_entry *e)
 {
 	container_free(&e->c);
+	free(e->cgroup_seen);
 	free(e->ring);
 	free(e->cring);
 }
@@ -284,6 +285,7 @@ int kmon_store_update(struct kmon_store *st, struct kmon_list *l, const struct k
 			old->touched = 1;
 			old->ring = NULL;
 			old->cring = NULL;
+			old->cgroup_seen = NULL;
 			/* a new start of the same container: a restart */
 			if (c->restarts >= 0 && x->c.restarts >= 0 && c->restarts > x->c.restarts) {
 				for (int64_t k = x->c.restarts; k < c->restarts; k++)
@@ -317,6 +319,10 @@ int kmon_store_update(struct kmon_store *st, struct kmon_list *l, const struct k
 			x->restarts = x->c.restarts;
 		x->touched = 1;
 		set_state(x, x->c.running ? "running" : "stopped", now);
+		if (x->c.running && (!x->cgroup_seen || strcmp(x->cgroup_seen, x->c.cgroup))) {
+			free(x->cgroup_seen);
+			x->cgroup_seen = kstr_dup(x->c.cgroup);
+		}
 		if (x->c.running) {
 			x->seen_running = 1;
 			take_reading(x, &r[i], now, st->per_coarse);

@@ -81,6 +81,7 @@ struct kmon_hacc {
 
 struct kmon_entry {
 	struct kmon_container c; /* as last discovered (running 0 once gone) */
+	char *cgroup_seen;       /* its cgroup when last seen running (NULL never) */
 	const char *state;       /* "running", "stopped", "gone" */
 	double state_since;      /* unix time it took that state */
 	int seen_running;        /* this monitor saw it running */
