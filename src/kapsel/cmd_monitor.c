@@ -489,10 +489,11 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	 * keeps its series, under the cgroup it last ran in */
 	for (size_t i = 0; i < m->store.n; i++) {
 		const struct kmon_entry *en = &m->store.e[i];
-		if (!en->touched || !en->cgroup_seen)
+		const char *cg = en->cgroup_seen ? en->cgroup_seen : en->c.cgroup;
+		if (!en->touched || !cg || !cg[0])
 			continue;
 		struct kmon_container c = en->c;
-		c.cgroup = en->cgroup_seen;
+		c.cgroup = (char *)cg;
 		for (int f = 0; f < 2; f++)
 			kmon_prom_add_state(p[f], &c, en->restarts);
 	}
