@@ -35,6 +35,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <malloc.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -518,6 +519,9 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 		}
 		kmon_prom_free(p[f]);
 	}
+	/* the sample's buffers back to the kernel: they are most of the heap
+	 * between two samples */
+	malloc_trim(0);
 	if (payload) {
 		kerr pe = { 0 };
 		if (kmon_alerts_post(m->conf.alertmanager, payload, &pe) < 0) {
