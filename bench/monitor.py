@@ -1,5 +1,6 @@
 """Exporter cost per scrape: start each exporter on a free loopback port,
-scrape /metrics SCRAPES times in a row, and read its CPU time (utime +
+scrape /metrics SCRAPES times in a row, then once in 15 s (the share of a
+core at that pace, its own sampling included), and read its CPU time (utime +
 stime from /proc/PID/stat) and RSS (VmRSS after, VmHWM peak) around that.
 
     python3 bench/monitor.py SCRAPES "KAPSEL MONITOR CMD" NODE_EXPORTER"""
@@ -71,9 +72,15 @@ def measure(name, argv, port, scrapes):
             lat.append(time.monotonic() - s)
         wall = time.monotonic() - t0
         c1 = cpu_ms(p.pid)
+        # then Prometheus' usual pace: one scrape in a 15 s window, the
+        # exporter's own sampling (kapsel's --interval) included
+        c2 = cpu_ms(p.pid)
+        urllib.request.urlopen(url, timeout=30).read()
+        time.sleep(15)
+        core = (cpu_ms(p.pid) - c2) / 15000 * 100
         lat.sort()
         return (name, idle, status_kib(p.pid, "VmRSS"), status_kib(p.pid, "VmHWM"), (c1 - c0) / scrapes,
-                lat[len(lat) // 2] * 1e3, lat[int(len(lat) * 0.99) - 1] * 1e3, size, uss_kib(p.pid))
+                lat[len(lat) // 2] * 1e3, lat[int(len(lat) * 0.99) - 1] * 1e3, size, uss_kib(p.pid), core)
     finally:
         p.terminate()
         p.wait()
@@ -87,9 +94,9 @@ def main():
         measure("node-exporter", [sys.argv[3], f"--web.listen-address=127.0.0.1:{np_}"], np_, scrapes),
     ]
     print(f"\n/metrics, {scrapes} scrapes   RSS idle KiB  RSS after  peak KiB  USS KiB  CPU ms/scrape  p50 ms  p99 ms  "
-          "bytes")
+          "bytes  % core at 15 s")
     for r in rows:
-        print(f"{r[0]:<24} {r[1]:12d} {r[2]:10d} {r[3]:9d} {r[8]:8d} {r[4]:14.2f} {r[5]:7.2f} {r[6]:7.2f} {r[7]:6d}")
+        print(f"{r[0]:<24} {r[1]:12d} {r[2]:10d} {r[3]:9d} {r[8]:8d} {r[4]:14.2f} {r[5]:7.2f} {r[6]:7.2f} {r[7]:6d} {r[9]:8.2f}")
     k, n = rows[0], rows[1]
     print(f"kapsel/node-exporter: RSS after {k[2] / n[2]:.2f}, USS {k[8] / n[8]:.2f}, CPU per scrape {k[4] / n[4]:.2f}")
 

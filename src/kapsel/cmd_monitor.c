@@ -12,9 +12,10 @@
  *
  * Only loopback is served unless TLS (--tls-cert/--tls-key) or basic auth
  * (--basic-auth-file) is configured, or --insecure-listen is given.
- * /metrics reads cgroupfs, /proc and the engines' state on each scrape.
- * The main thread's event loop also samples every container each
- * --interval into the store (a history of --history), evaluates the alert
+ * The main thread's event loop samples every container each --interval:
+ * renders the sample as /metrics text (both formats; a scrape is served
+ * from it and reads no cgroup file), keeps it in the store (a history of
+ * --history, store.h), evaluates the alert
  * rules (--alerts FILE) and sends their transitions to syslog and an
  * Alertmanager; the API and dashboard read the store.  The HTTP side is
  * libmicrohttpd's own thread; one mutex guards the store and alerts. */
@@ -34,6 +35,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <malloc.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -58,7 +60,7 @@ struct monitor_args {
 static const struct monitor_args monitor_defaults = {
 	.listen = "127.0.0.1:9338",
 	.interval = 5000000000ll,
-	.history = 600000000000ll,
+	.history = 3600000000000ll,
 };
 
 /* the dashboard's files (generated from data/dashboard by embed.py) */
@@ -83,7 +85,7 @@ static const struct cli_option monitor_options[] = {
 	CLI_OPT_DURATION(0, "interval", struct monitor_args, interval, "DURATION", 100000000ll, 3600000000000ll,
 			 "time between samples for the dashboard, API and alerts (default 5s)"),
 	CLI_OPT_DURATION(0, "history", struct monitor_args, history, "DURATION", 0, 86400000000000ll,
-			 "samples kept per container for the dashboard's charts (default 10m)"),
+			 "what the dashboard's charts and the API's history cover (default 1h)"),
 	KMON_SRC_OPTIONS(struct monitor_args, src),
 	CLI_OPT_END,
 };
@@ -98,6 +100,12 @@ struct mon {
 	struct kmon_alerts_conf conf;
 	int syslog_fd; /* -1 */
 	char generator[96];
+	int serving; /* the first sample (before listening) evaluates no alert */
+	/* /metrics as the last sample rendered it, per format; its gzip made
+	 * at the first scrape that asks for it (mlock guards them) */
+	pthread_mutex_t mlock;
+	char *body[2], *gz[2];
+	size_t len[2], gzlen[2];
 };
 
 /* ------------------------------------------------------------ address */
@@ -229,53 +237,30 @@ static int wants_gzip(const char *ae)
 	return 0;
 }
 
+/* The last sample's text in format F (gzip'ed when Accept-Encoding
+ * allows): a scrape reads no cgroup file (the tick does, every --interval). */
 static enum MHD_Result metrics(struct mon *m, struct MHD_Connection *conn)
 {
-	struct kmon_list l;
-	kerr e = { 0 };
-	if (kmon_discover(&m->src, &l, &e) < 0)
-		return text(conn, 500, e.msg);
 	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	enum kmon_prom_format f = kmon_prom_negotiate(accept);
-	struct kmon_prom *p = kmon_prom_new(f);
-	struct kmon_sample *s = malloc(sizeof(*s)); /* one at a time */
-	int r = p && s ? 0 : kerr_set(&e, ENOMEM, "metrics");
-	for (size_t i = 0; r == 0 && i < l.n; i++) {
-		kerr se = { 0 };
-		if (kmon_sample_read(&m->host, "/proc", &l.c[i], 0, s, &se) < 0)
-			l.c[i].running = 0; /* gone between discovery and reading */
-		kmon_prom_add(p, &l.c[i], s);
-		kmon_sample_done(s);
-	}
-	const char *names[KMON_R_N];
-	size_t counts[KMON_R_N];
-	pthread_mutex_lock(&m->lock);
-	for (int k = 0; k < KMON_R_N; k++) {
-		names[k] = kmon_rule_alertname(k);
-		counts[k] = kmon_alerts_firing(&m->alerts, k);
-	}
-	pthread_mutex_unlock(&m->lock);
-	if (p)
-		kmon_prom_alerts(p, names, counts, KMON_R_N);
-	char *body = NULL;
-	size_t len = 0;
-	if (r == 0)
-		r = kmon_prom_finish(p, &body, &len, &e);
-	kmon_prom_free(p);
-	free(s);
-	kmon_list_done(&l);
-	if (r < 0)
-		return text(conn, 500, e.msg);
 	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	if (wants_gzip(ae)) {
-		size_t zlen;
-		char *z = gzip(body, len, &zlen);
-		if (z) {
-			free(body);
-			return reply(conn, 200, kmon_prom_content_type(f), z, zlen, "gzip");
-		}
+	int z = wants_gzip(ae);
+	pthread_mutex_lock(&m->mlock);
+	if (!m->body[f]) {
+		pthread_mutex_unlock(&m->mlock);
+		return text(conn, 503, "no sample yet\n");
 	}
-	return reply(conn, 200, kmon_prom_content_type(f), body, len, NULL);
+	if (z && !m->gz[f])
+		m->gz[f] = gzip(m->body[f], m->len[f], &m->gzlen[f]);
+	z = z && m->gz[f];
+	size_t len = z ? m->gzlen[f] : m->len[f];
+	char *body = malloc(len ? len : 1);
+	if (body)
+		memcpy(body, z ? m->gz[f] : m->body[f], len);
+	pthread_mutex_unlock(&m->mlock);
+	if (!body)
+		return text(conn, 500, "out of memory\n");
+	return reply(conn, 200, kmon_prom_content_type(f), body, len, z ? "gzip" : NULL);
 }
 
 static enum MHD_Result json(struct MHD_Connection *conn, unsigned status, char *body)
@@ -446,21 +431,27 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	}
 	struct kmon_reading *rd = calloc(l.n + 1, sizeof(*rd));
 	struct kmon_sample *s = malloc(sizeof(*s)); /* one at a time */
-	if (!rd || !s) {
+	struct kmon_prom *p[2] = { kmon_prom_new(KMON_PROM_TEXT), kmon_prom_new(KMON_PROM_OPENMETRICS) };
+	if (!rd || !s || !p[0] || !p[1]) {
 		free(rd);
 		free(s);
+		kmon_prom_free(p[0]);
+		kmon_prom_free(p[1]);
 		kmon_list_done(&l);
 		return 0;
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		kerr se = { 0 };
 		if (!l.c[i].running)
-			continue;
-		if (kmon_sample_read(&m->host, "/proc", &l.c[i], 0, s, &se) < 0) {
-			l.c[i].running = 0; /* gone between discovery and reading */
-			continue;
-		}
-		kmon_reading_from(s, m->store.memtotal, &rd[i]);
+			continue; /* stopped: in the store, not in /metrics */
+		memset(s, 0, sizeof(*s));
+		s->n_net = -1;
+		if (kmon_sample_read(&m->host, "/proc", &l.c[i], 0, s, &se) < 0)
+			l.c[i].running = 0; /* gone between discovery and reading: only its info series */
+		else
+			kmon_reading_from(s, m->store.memtotal, &rd[i]);
+		kmon_prom_add(p[0], &l.c[i], s);
+		kmon_prom_add(p[1], &l.c[i], s);
 		kmon_sample_done(s);
 	}
 	free(s);
@@ -477,7 +468,8 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	kerr ue = { 0 };
 	pthread_mutex_lock(&m->lock);
 	if (kmon_store_update(&m->store, &l, rd, now, &ue) < 0 ||
-	    kmon_alerts_eval(&m->alerts, &m->conf, &m->store, disks, nd, now, on_transition, m, &ue) < 0)
+	    (m->serving &&
+	     kmon_alerts_eval(&m->alerts, &m->conf, &m->store, disks, nd, now, on_transition, m, &ue) < 0))
 		fprintf(stderr, "kapsel monitor: %s\n", ue.msg);
 	int firing = 0;
 	for (int k = 0; k < KMON_R_N; k++)
@@ -487,9 +479,49 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 		m->alerts.dirty = 0;
 		m->alerts.last_sent = now;
 	}
+	const char *names[KMON_R_N];
+	size_t counts[KMON_R_N];
+	for (int k = 0; k < KMON_R_N; k++) {
+		names[k] = kmon_rule_alertname(k);
+		counts[k] = kmon_alerts_firing(&m->alerts, k);
+	}
+	/* the restart counts as the store has them now (Docker's: new start
+	 * times); a container between two restarts (stopped, still listed)
+	 * keeps its series, under the cgroup it last ran in */
+	for (size_t i = 0; i < m->store.n; i++) {
+		const struct kmon_entry *en = &m->store.e[i];
+		const char *cg = en->cgroup_seen ? en->cgroup_seen : en->c.cgroup;
+		if (!en->touched || !cg || !cg[0])
+			continue;
+		struct kmon_container c = en->c;
+		c.cgroup = (char *)cg;
+		for (int f = 0; f < 2; f++)
+			kmon_prom_add_state(p[f], &c, en->restarts);
+	}
 	pthread_mutex_unlock(&m->lock);
 	free(rd);
 	kmon_list_done(&l);
+	for (int f = 0; f < 2; f++) {
+		char *body = NULL;
+		size_t len = 0;
+		kerr pe = { 0 };
+		kmon_prom_alerts(p[f], names, counts, KMON_R_N);
+		if (kmon_prom_finish(p[f], &body, &len, &pe) < 0) {
+			fprintf(stderr, "kapsel monitor: %s\n", pe.msg);
+		} else {
+			pthread_mutex_lock(&m->mlock);
+			free(m->body[f]);
+			free(m->gz[f]);
+			m->body[f] = body;
+			m->len[f] = len;
+			m->gz[f] = NULL;
+			pthread_mutex_unlock(&m->mlock);
+		}
+		kmon_prom_free(p[f]);
+	}
+	/* the sample's buffers back to the kernel: they are most of the heap
+	 * between two samples */
+	malloc_trim(0);
 	if (payload) {
 		kerr pe = { 0 };
 		if (kmon_alerts_post(m->conf.alertmanager, payload, &pe) < 0) {
@@ -555,10 +587,13 @@ static int monitor_run(const struct cli_call *c)
 	size_t hist = (size_t)(a->history / a->interval) + 1;
 	kmon_store_init(&m.store, hist, fmax(600, m.conf.r[KMON_R_DOWN].for_s * 2), interval);
 	pthread_mutex_init(&m.lock, NULL);
+	pthread_mutex_init(&m.mlock, NULL);
+	/* the first sample before serving: /metrics answers from it */
+	tick(NULL, 1, &m, &e);
 	/* the signals are blocked before libmicrohttpd's thread inherits the mask */
 	if (kloop_new(&l, &e) < 0 || !kloop_add_signal(l, SIGINT, on_signal, NULL, &e) ||
 	    !kloop_add_signal(l, SIGTERM, on_signal, NULL, &e) ||
-	    !kloop_add_timer(l, 0, 1, (uint64_t)a->interval, tick, &m, &e))
+	    !kloop_add_timer(l, 0, (uint64_t)a->interval, (uint64_t)a->interval, tick, &m, &e))
 		goto out;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0) |
 			 (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
@@ -573,6 +608,7 @@ static int monitor_run(const struct cli_call *c)
 		kerr_set(&e, errno ? errno : EADDRINUSE, "listen on %s", a->listen);
 		goto out;
 	}
+	m.serving = 1;
 	snprintf(m.generator, sizeof(m.generator), "%s://%s/", cert ? "https" : "http", a->listen);
 	fprintf(stderr, "kapsel monitor: serving %s://%s/metrics\n", cert ? "https" : "http", a->listen);
 	if (kloop_run(l, &e) < 0)
@@ -589,6 +625,10 @@ done:
 	kmon_alerts_conf_done(&m.conf);
 	if (m.syslog_fd >= 0)
 		close(m.syslog_fd);
+	for (int f = 0; f < 2; f++) {
+		free(m.body[f]);
+		free(m.gz[f]);
+	}
 	free(m.user);
 	free(m.password);
 	return rc;

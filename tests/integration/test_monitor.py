@@ -262,12 +262,19 @@ def test_metrics_real_containers(dockerd, docker_ctr, podman, tmp_path):
         assert headers["Content-Encoding"] == "gzip"
         promtool(gzip.decompress(body).decode())
 
-        # a container started and one removed are seen by the next scrape
+        # a scrape answers from the last sample: a container started and
+        # one removed are seen once the next sample (--interval) is taken
         new = docker_ctr("monitor-m2")
         dockerd("rm", "-f", cid, check=True)
-        text = ex.get()[2].decode()
-        ids = "".join(series(text, "container_last_seen"))
-        assert f"/docker/{new}" in ids and f"/docker/{cid}" not in ids
+        deadline = time.monotonic() + 30
+        while True:
+            text = ex.get()[2].decode()
+            ids = "".join(series(text, "container_last_seen"))
+            if f"/docker/{new}" in ids and f"/docker/{cid}" not in ids:
+                break
+            assert time.monotonic() < deadline, ids
+            time.sleep(0.2)
+        promtool(text)
         assert ex.get("/healthz")[2] == b"ok\n"
         with pytest.raises(urllib.error.HTTPError) as err:
             ex.get("/nope")
@@ -674,6 +681,7 @@ def test_alerts_config_errors(tmp_path):
     assert p.returncode == 1 and "missing.conf" in p.stderr
 
 
+@need_promtool
 def test_kapsel_run_containers_health_and_restarts(images, tmp_path):
     """kapsel's own containers: health and the restart count from the
     supervisor's status.json; a crash loop fires ContainerRestarting."""
@@ -702,6 +710,25 @@ def test_kapsel_run_containers_health_and_restarts(images, tmp_path):
         a = next(a for a in doc["alerts"] if a["alertname"] == "ContainerRestarting")
         assert a["labels"]["name"] == "mon-loop" and a["value"] >= 2
         assert ex.json("/api/containers/mon-loop")["restarts"] >= 2
+        # the same in /metrics: the restart counter and the health gauge
+        deadline = time.monotonic() + 30
+        while True:
+            text = ex.get()[2].decode()
+            restarts = {k: v for k, v in series(text, "kapsel_container_restarts_total").items()
+                        if 'name="mon-loop"' in k}
+            if restarts and max(restarts.values()) >= 2:
+                break
+            assert time.monotonic() < deadline, (ex.json("/api/containers/mon-loop"), restarts)
+            time.sleep(0.1)
+        promtool(text)
+        assert [v for k, v in series(text, "kapsel_container_restarts_total").items() if 'name="mon-hc"' in k] == [0]
+        health = {k.split(",", 1)[0]: v for k, v in series(text, "kapsel_container_health_status").items()
+                  if 'name="mon-hc"' in k}
+        assert health == {'status="starting"': 0, 'status="healthy"': 1, 'status="unhealthy"': 0}, health
+        assert not [k for k in series(text, "kapsel_container_health_status") if 'name="mon-loop"' in k]
+        fams = openmetrics(ex.get(headers={"Accept": "application/openmetrics-text"})[2].decode())
+        assert fams["kapsel_container_restarts"].type == "counter"
+        assert fams["kapsel_container_health_status"].type == "gauge"
         assert any("ContainerRestarting firing: mon-loop restarted" in x for x in ex.log)
     finally:
         ex.stop()

@@ -199,6 +199,53 @@ static void on_tr(const struct kmon_alert *a, void *data)
 		kmon_alert_line(a, s->lines[s->n++], sizeof(s->lines[0]));
 }
 
+/* An hour at 20 s: the last 10 minutes (31 samples) as they are, older
+ * ones folded three to a point (mean CPU %, peak memory); the oldest
+ * coarse points dropped once the hour is full. */
+static void test_store_history_coarse(void **state)
+{
+	(void)state;
+	struct kmon_store st;
+	kmon_store_init(&st, 3600 / 20 + 1, 600, 20);
+	assert_int_equal(st.fine, 31);
+	assert_int_equal(st.per_coarse, 3);
+	assert_int_equal(st.coarse, 50);
+	const char *const ids[] = { "bbbb1111", "hist" };
+	struct kmon_reading r[1];
+	double cpu = 0;
+	for (int k = 0; k < 41; k++) { /* CPU % k (of 20 s), memory 100 * (k % 3) */
+		cpu += 20.0 * k / 100.0;
+		r[0] = rd(20.0 * k, cpu, 100 * (uint64_t)(k % 3), 0, 0);
+		round1(&st, 1000 + 20 * k, r, 1, ids);
+	}
+	const struct kmon_entry *en = &st.e[0];
+	/* 41 samples: 31 fine, 10 folded: three coarse points and one partial */
+	assert_int_equal(kmon_entry_npoints(en), 3 + 1 + 31);
+	const struct kmon_hpoint *q = kmon_entry_point(en, 0);
+	/* samples 0, 1, 2: CPU unknown, 1, 2 (mean 1.5); memory 0, 100, 200 */
+	assert_true(q->cpu_pct > 1.49 && q->cpu_pct < 1.51);
+	assert_int_equal(q->mem, 200);
+	assert_true(q->t == 1040);
+	q = kmon_entry_point(en, 3); /* the partial one: sample 9 */
+	assert_true(q->cpu_pct > 8.99 && q->cpu_pct < 9.01 && q->t == 1180);
+	q = kmon_entry_point(en, 4); /* the oldest fine point: sample 10 */
+	assert_true(q->cpu_pct > 9.99 && q->cpu_pct < 10.01 && q->t == 1200);
+	assert_true(kmon_entry_point(en, 34)->t == 1800);
+	assert_null(kmon_entry_point(en, 35));
+	for (int k = 41; k < 400; k++) {
+		cpu += 20.0 * k / 100.0;
+		r[0] = rd(20.0 * k, cpu, 0, 0, 0);
+		round1(&st, 1000 + 20 * k, r, 1, ids);
+	}
+	en = &st.e[0];
+	assert_true(kmon_entry_npoints(en) <= 50 + 1 + 31);
+	assert_true(kmon_entry_npoints(en) >= 50 + 31);
+	/* the span: about an hour */
+	double span = kmon_entry_point(en, kmon_entry_npoints(en) - 1)->t - kmon_entry_point(en, 0)->t;
+	assert_true(span >= 3600 - 60 && span <= 3600);
+	kmon_store_done(&st);
+}
+
 static void test_alerts_conf(void **state)
 {
 	(void)state;
@@ -376,6 +423,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store_and_api),
 		cmocka_unit_test(test_store_restarts),
+		cmocka_unit_test(test_store_history_coarse),
 		cmocka_unit_test(test_alerts_conf),
 		cmocka_unit_test(test_alerts_memory),
 		cmocka_unit_test(test_alerts_down_unhealthy_disk),

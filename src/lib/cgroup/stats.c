@@ -37,6 +37,20 @@ static int pick(const struct kcg_host *h, const char *path, const char *ctl, con
 	return 0;
 }
 
+/* pick without the stat of a v1 directory: its first file read finds it
+ * missing (each reader sets its figures only from files it read).  For
+ * the controllers with no cgroup2 fallback below. */
+static int pick_v1_fast(const struct kcg_host *h, const char *path, const char *ctl, const char *v2file, char *out,
+			size_t n, int *v2)
+{
+	int idx = kcg_find(h, ctl);
+	if (idx >= 0 && !h->hier[idx].v2) {
+		*v2 = 0;
+		return snprintf(out, n, "%s%s", h->hier[idx].mount, path) < (int)n ? 0 : -1;
+	}
+	return pick(h, path, ctl, v2file, out, n, v2);
+}
+
 int kcg_stats_read(const struct kcg_host *h, const char *path, struct kcg_stats *s, kerr *e)
 {
 	return kcg_stats_read_flags(h, path, 0, s, e);
@@ -56,9 +70,9 @@ int kcg_stats_read_flags(const struct kcg_host *h, const char *path, unsigned fl
 	kcg_read_scope(1);
 
 	int have_cpuacct = 0;
-	if (pick(h, path, "cpuacct", "cpu.stat", dir, sizeof(dir), &v2) == 0 && !v2) {
+	if (pick_v1_fast(h, path, "cpuacct", "cpu.stat", dir, sizeof(dir), &v2) == 0 && !v2) {
 		kcg_v1_stats_cpuacct(dir, s);
-		have_cpuacct = 1;
+		have_cpuacct = !!(s->have & KCG_HAVE_CPU); /* missing: the cgroup2 fallback below */
 	}
 	if (pick(h, path, "cpu", "cpu.stat", dir, sizeof(dir), &v2) == 0) {
 		if (v2 && !have_cpuacct)
@@ -68,9 +82,9 @@ int kcg_stats_read_flags(const struct kcg_host *h, const char *path, unsigned fl
 	} else if (!have_cpuacct && h->unified >= 0 && dir_of(h, h->unified, path, dir, sizeof(dir)) == 0) {
 		kcg_v2_stats_cpu(dir, s); /* cpu.stat usage is core in v2 */
 	}
-	if (pick(h, path, "memory", "memory.current", dir, sizeof(dir), &v2) == 0)
+	if (pick_v1_fast(h, path, "memory", "memory.current", dir, sizeof(dir), &v2) == 0)
 		(v2 ? kcg_v2_stats_memory : kcg_v1_stats_memory)(dir, s);
-	if (pick(h, path, "pids", "pids.current", dir, sizeof(dir), &v2) == 0)
+	if (pick_v1_fast(h, path, "pids", "pids.current", dir, sizeof(dir), &v2) == 0)
 		(v2 ? kcg_v2_stats_pids : kcg_v1_stats_pids)(dir, s);
 	int idx = kcg_find(h, "blkio");
 	if (idx >= 0 && dir_of(h, idx, path, dir, sizeof(dir)) == 0)

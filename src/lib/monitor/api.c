@@ -107,7 +107,7 @@ static void container(struct jsonw *w, const struct kmon_entry *en, int history)
 	if (history) {
 		jsonw_key(w, "history");
 		jsonw_arr_open(w);
-		for (size_t i = 0; i < en->n; i++) {
+		for (size_t i = 0, np = kmon_entry_npoints(en); i < np; i++) {
 			const struct kmon_hpoint *q = kmon_entry_point(en, i);
 			jsonw_obj_open(w);
 			num(w, "t", q->t, 1);

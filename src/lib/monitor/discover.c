@@ -278,6 +278,14 @@ static void scan_kapsel(struct disc *d, const char *root)
 				const char *name = kv_get(st.annotations, "io.kapsel.name");
 				c->image = img ? kstr_dup(img) : NULL;
 				c->name = name ? kstr_dup(name) : NULL;
+				if (!live && st.cgroup_path && st.cgroup_path[0]) {
+					/* stopped (between restarts): the cgroup it runs in */
+					char *cg = kstr_dup(st.cgroup_path);
+					if (cg) {
+						free(c->cgroup);
+						c->cgroup = cg;
+					}
+				}
 				kapsel_status(c, st.bundle);
 			}
 		}

@@ -170,6 +170,11 @@ struct kmon_prom;
 struct kmon_prom *kmon_prom_new(enum kmon_prom_format f);
 void kmon_prom_add(struct kmon_prom *p, const struct kmon_container *c, const struct kmon_sample *s);
 int kmon_prom_finish(struct kmon_prom *p, char **out, size_t *len, kerr *e);
+/* C's kapsel_container_restarts_total (RESTARTS; -1: unknown, no series)
+ * and kapsel_container_health_status{status="starting"|"healthy"|"unhealthy"}
+ * (1 for C->health, 0 for the other two; no series without a health
+ * check), after the families of kmon_prom_add. */
+void kmon_prom_add_state(struct kmon_prom *p, const struct kmon_container *c, int64_t restarts);
 /* kapsel_alerts_firing{alertname=NAMES[i]} COUNTS[i], a gauge family after
  * the containers' (the monitor's own rules, alerts.h). */
 void kmon_prom_alerts(struct kmon_prom *p, const char *const *names, const size_t *counts, size_t n);

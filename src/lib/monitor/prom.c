@@ -521,7 +521,30 @@ struct kmon_prom {
 	enum kmon_prom_format f;
 	struct kmon_buf fam[N_FAMILIES + 1];
 	struct kmon_buf alerts; /* kapsel_alerts_firing, with its header */
+	struct kmon_buf state[2]; /* restarts, health: kmon_prom_add_state */
 };
+
+static const struct family state_families[2] = {
+	{ "kapsel_container_restarts_total", T_COUNTER, NULL,
+	  "Restarts of the container: its supervisor's count, or new start times the monitor saw.", NULL },
+	{ "kapsel_container_health_status", T_GAUGE, NULL,
+	  "1 for the container's health check status (starting, healthy, unhealthy), 0 for the others.", NULL },
+};
+
+void kmon_prom_add_state(struct kmon_prom *p, const struct kmon_container *c, int64_t restarts)
+{
+	static const char *const health[] = { "starting", "healthy", "unhealthy" };
+	char vb[32];
+	struct em m = { .f = p->f, .c = c, .b = &p->state[0], .fam = &state_families[0] };
+	if (restarts >= 0) {
+		snprintf(vb, sizeof(vb), "%" PRId64, restarts);
+		line(&m, vb, NULL);
+	}
+	m.b = &p->state[1];
+	m.fam = &state_families[1];
+	for (size_t i = 0; c->health[0] && i < sizeof(health) / sizeof(*health); i++)
+		line(&m, strcmp(c->health, health[i]) ? "0" : "1", "status", health[i], NULL);
+}
 
 static const struct family alerts_family = { "kapsel_alerts_firing", T_GAUGE, NULL,
 					     "Alerts the monitor's own rules have firing, by alert name.", NULL };
@@ -554,6 +577,8 @@ void kmon_prom_free(struct kmon_prom *p)
 	for (size_t k = 0; k <= N_FAMILIES; k++)
 		free(p->fam[k].p);
 	free(p->alerts.p);
+	free(p->state[0].p);
+	free(p->state[1].p);
 	free(p);
 }
 
@@ -581,6 +606,13 @@ int kmon_prom_finish(struct kmon_prom *p, char **out, size_t *len, kerr *e)
 		b.oom |= p->fam[k].oom;
 		free(p->fam[k].p);
 		p->fam[k] = (struct kmon_buf){ 0 }; /* as soon as copied: the peak is one copy */
+	}
+	for (int k = 0; k < 2; k++) {
+		if (!p->state[k].len)
+			continue;
+		header(&m, &state_families[k]);
+		kmon_buf_put(&b, p->state[k].p, p->state[k].len);
+		b.oom |= p->state[k].oom;
 	}
 	kmon_buf_put(&b, p->alerts.p ? p->alerts.p : "", p->alerts.len);
 	b.oom |= p->alerts.oom;

@@ -12,6 +12,11 @@ void kmon_store_init(struct kmon_store *st, size_t hist, double keep_gone, doubl
 {
 	memset(st, 0, sizeof(*st));
 	st->hist = hist ? hist : 1;
+	size_t fine = interval > 0 ? (size_t)(KMON_FINE_S / interval) + 1 : st->hist;
+	st->fine = fine < st->hist ? fine : st->hist;
+	double per = interval > 0 ? KMON_COARSE_S / interval : 1;
+	st->per_coarse = per >= 1 ? (size_t)(per + 0.5) : 1;
+	st->coarse = (st->hist - st->fine + st->per_coarse - 1) / st->per_coarse;
 	st->keep_gone = keep_gone;
 	st->interval = interval;
 	st->memtotal = kmon_memtotal("/proc");
@@ -34,7 +39,9 @@ static void container_free(struct kmon_container *c)
 static void entry_done(struct kmon_entry *e)
 {
 	container_free(&e->c);
+	free(e->cgroup_seen);
 	free(e->ring);
+	free(e->cring);
 }
 
 void kmon_store_done(struct kmon_store *st)
@@ -45,9 +52,67 @@ void kmon_store_done(struct kmon_store *st)
 	memset(st, 0, sizeof(*st));
 }
 
+/* The accumulator as a point (the mean of each rate's known values). */
+static void acc_point(const struct kmon_hacc *a, struct kmon_hpoint *out)
+{
+	float *f[5];
+	*out = a->p;
+	f[0] = &out->cpu_pct, f[1] = &out->rx_rate, f[2] = &out->tx_rate, f[3] = &out->blk_read_rate,
+	f[4] = &out->blk_write_rate;
+	for (int k = 0; k < 5; k++)
+		*f[k] = a->known[k] ? (float)(a->sum[k] / a->known[k]) : -1;
+}
+
+size_t kmon_entry_npoints(const struct kmon_entry *e)
+{
+	return e->cn + (e->acc.count > 0) + e->n;
+}
+
 const struct kmon_hpoint *kmon_entry_point(const struct kmon_entry *e, size_t i)
 {
+	static __thread struct kmon_hpoint partial;
+	if (i < e->cn)
+		return &e->cring[(e->chead + i) % e->ccap];
+	i -= e->cn;
+	if (e->acc.count > 0 && i == 0) {
+		acc_point(&e->acc, &partial);
+		return &partial;
+	}
+	i -= e->acc.count > 0;
 	return i < e->n ? &e->ring[(e->head + i) % e->cap] : NULL;
+}
+
+/* Q, just out of the fine ring, into the coarse point being filled; a full
+ * one into the coarse ring (the oldest dropped). */
+static void fold(struct kmon_entry *e, const struct kmon_hpoint *q, size_t per)
+{
+	struct kmon_hacc *a = &e->acc;
+	if (!e->ccap)
+		return;
+	const float v[5] = { q->cpu_pct, q->rx_rate, q->tx_rate, q->blk_read_rate, q->blk_write_rate };
+	for (int k = 0; k < 5; k++)
+		if (v[k] >= 0) {
+			a->sum[k] += v[k];
+			a->known[k]++;
+		}
+	a->p.t = q->t;
+	a->p.have |= q->have;
+	if (q->mem > a->p.mem)
+		a->p.mem = q->mem;
+	if (q->pids > a->p.pids)
+		a->p.pids = q->pids;
+	if (++a->count < per)
+		return;
+	struct kmon_hpoint c;
+	acc_point(a, &c);
+	if (e->cn < e->ccap) {
+		e->cring[(e->chead + e->cn) % e->ccap] = c;
+		e->cn++;
+	} else {
+		e->cring[e->chead] = c;
+		e->chead = (e->chead + 1) % e->ccap;
+	}
+	memset(a, 0, sizeof(*a));
 }
 
 const struct kmon_point *kmon_entry_last(const struct kmon_entry *e)
@@ -78,7 +143,7 @@ static struct kmon_entry *find_id(struct kmon_store *st, const char *id, enum km
 	return NULL;
 }
 
-static void push_point(struct kmon_entry *e, const struct kmon_point *q)
+static void push_point(struct kmon_entry *e, const struct kmon_point *q, size_t per)
 {
 	struct kmon_hpoint hp = { .t = q->t,
 				  .cpu_pct = (float)q->cpu_pct,
@@ -96,6 +161,7 @@ static void push_point(struct kmon_entry *e, const struct kmon_point *q)
 		e->ring[(e->head + e->n) % e->cap] = *p;
 		e->n++;
 	} else {
+		fold(e, &e->ring[e->head], per);
 		e->ring[e->head] = *p;
 		e->head = (e->head + 1) % e->cap;
 	}
@@ -148,7 +214,7 @@ void kmon_reading_from(const struct kmon_sample *s, uint64_t memtotal, struct km
 }
 
 /* The point of reading R of E (against E's previous one). */
-static void take_reading(struct kmon_entry *e, const struct kmon_reading *r, double now)
+static void take_reading(struct kmon_entry *e, const struct kmon_reading *r, double now, size_t per)
 {
 	struct kmon_point p = { .t = now,
 				.cpu_pct = -1,
@@ -188,7 +254,7 @@ static void take_reading(struct kmon_entry *e, const struct kmon_reading *r, dou
 		if ((both & KMON_RD_OOM) && r->oom_kills > q->oom_kills)
 			e->last_oom_t = now;
 	}
-	push_point(e, &p);
+	push_point(e, &p, per);
 	e->prev = *r;
 	e->have_prev = 1;
 }
@@ -218,6 +284,8 @@ int kmon_store_update(struct kmon_store *st, struct kmon_list *l, const struct k
 			*x = *old;
 			old->touched = 1;
 			old->ring = NULL;
+			old->cring = NULL;
+			old->cgroup_seen = NULL;
 			/* a new start of the same container: a restart */
 			if (c->restarts >= 0 && x->c.restarts >= 0 && c->restarts > x->c.restarts) {
 				for (int64_t k = x->c.restarts; k < c->restarts; k++)
@@ -233,9 +301,14 @@ int kmon_store_update(struct kmon_store *st, struct kmon_list *l, const struct k
 				x->have_prev = 0; /* new counters */
 			container_free(&x->c);
 		} else {
-			x->cap = st->hist;
+			x->cap = st->fine;
 			x->ring = calloc(x->cap, sizeof(*x->ring));
-			if (!x->ring) {
+			x->ccap = st->coarse;
+			x->cring = x->ccap ? calloc(x->ccap, sizeof(*x->cring)) : NULL;
+			if (!x->ring || (x->ccap && !x->cring)) {
+				free(x->ring);
+				free(x->cring);
+				memset(x, 0, sizeof(*x));
 				nn--;
 				continue;
 			}
@@ -246,9 +319,13 @@ int kmon_store_update(struct kmon_store *st, struct kmon_list *l, const struct k
 			x->restarts = x->c.restarts;
 		x->touched = 1;
 		set_state(x, x->c.running ? "running" : "stopped", now);
+		if (x->c.running && (!x->cgroup_seen || strcmp(x->cgroup_seen, x->c.cgroup))) {
+			free(x->cgroup_seen);
+			x->cgroup_seen = kstr_dup(x->c.cgroup);
+		}
 		if (x->c.running) {
 			x->seen_running = 1;
-			take_reading(x, &r[i], now);
+			take_reading(x, &r[i], now, st->per_coarse);
 		} else {
 			x->have_prev = 0;
 		}

@@ -66,15 +66,32 @@ void kmon_reading_from(const struct kmon_sample *s, uint64_t memtotal, struct km
 
 #define KMON_RESTARTS_KEPT 64
 
+/* The history: the last KMON_FINE_S seconds at every sample, older ones
+ * (up to --history) folded into one point per KMON_COARSE_S seconds (the
+ * mean of CPU % and the rates, the peak of memory and PIDs, the time of
+ * the bucket's last sample): an hour at 5 s is 120 + 50 points. */
+#define KMON_FINE_S 600
+#define KMON_COARSE_S 60
+struct kmon_hacc {
+	double sum[5]; /* cpu_pct, rx, tx, blk read, blk write: the known ones */
+	unsigned known[5];
+	struct kmon_hpoint p; /* t, mem, pids, have so far */
+	size_t count;         /* samples folded in */
+};
+
 struct kmon_entry {
 	struct kmon_container c; /* as last discovered (running 0 once gone) */
+	char *cgroup_seen;       /* its cgroup when last seen running (NULL never) */
 	const char *state;       /* "running", "stopped", "gone" */
 	double state_since;      /* unix time it took that state */
 	int seen_running;        /* this monitor saw it running */
 	struct kmon_point last;  /* the newest sample's figures (have_last) */
 	int have_last;
-	struct kmon_hpoint *ring; /* the last HIST points, oldest at head */
+	struct kmon_hpoint *ring; /* the last st->fine points, oldest at head */
 	size_t head, n, cap;
+	struct kmon_hpoint *cring; /* the coarse points before them, oldest at chead */
+	size_t chead, cn, ccap;
+	struct kmon_hacc acc; /* the coarse point being filled */
 	int64_t restarts;                     /* the engine's count, or what this monitor saw */
 	double restart_t[KMON_RESTARTS_KEPT]; /* when the last restarts were seen (a ring) */
 	size_t n_restart_t;
@@ -88,7 +105,10 @@ struct kmon_entry {
 struct kmon_store {
 	struct kmon_entry *e; /* sorted as the last discovery (engine, name), gone ones last */
 	size_t n, cap;
-	size_t hist;       /* points kept per container */
+	size_t hist;       /* samples the history spans */
+	size_t fine;       /* of them kept as they are (KMON_FINE_S) */
+	size_t coarse;     /* coarse points kept before them */
+	size_t per_coarse; /* samples folded into one coarse point */
 	double keep_gone;  /* seconds */
 	uint64_t memtotal; /* the host's, for Docker's limit */
 	double updated;    /* unix time of the last update */
@@ -101,7 +121,9 @@ void kmon_store_done(struct kmon_store *st);
 int kmon_store_update(struct kmon_store *st, struct kmon_list *l, const struct kmon_reading *r, double now, kerr *e);
 /* The newest point of E, NULL before its first sample. */
 const struct kmon_point *kmon_entry_last(const struct kmon_entry *e);
-/* The I-th point of E's history, oldest first (I < E->n). */
+/* The points of E's history: coarse ones, then every sample's. */
+size_t kmon_entry_npoints(const struct kmon_entry *e);
+/* The I-th point of E's history, oldest first (I < kmon_entry_npoints). */
 const struct kmon_hpoint *kmon_entry_point(const struct kmon_entry *e, size_t i);
 /* Restarts seen within WINDOW seconds before NOW. */
 size_t kmon_entry_restarts_since(const struct kmon_entry *e, double now, double window);
