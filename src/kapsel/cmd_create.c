@@ -95,40 +95,10 @@ const struct cli_option create_options[] = {
 	CLI_OPT_END,
 };
 
-/* -e and --env-file into o->env: files first, then -e, a bare KEY from
- * our environment (dropped when we have none, as Docker does). */
+/* -e and --env-file into o->env */
 static int build_env(const struct cli_call *c, struct create_args *a)
 {
-	_cleanup_strv_ char **all = NULL, **env = NULL;
-	if (!(env = calloc(1, sizeof(char *))))
-		return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
-	for (char **f = a->env_files; f && *f; f++) {
-		kerr e = { 0 };
-		_cleanup_free_ char *text = NULL;
-		_cleanup_strv_ char **lines = NULL;
-		if (kfs_read_file(*f, &text, NULL, &e) < 0 || keng_env_file_parse(*f, text, &lines, &e) < 0)
-			return cli_error(c, CLI_EXIT_USAGE, "--env-file: %s", e.msg);
-		for (char **l = lines; *l; l++)
-			kstrv_add(&all, *l);
-	}
-	for (char **p = a->env; p && *p; p++)
-		kstrv_add(&all, *p);
-	for (char **p = all; p && *p; p++) {
-		if (strchr(*p, '=')) {
-			if (**p == '=')
-				return cli_usage_error(c, "-e %s: an empty variable name", *p);
-			kstrv_add(&env, *p);
-			continue;
-		}
-		const char *v = getenv(*p);
-		if (v) {
-			_cleanup_free_ char *kv = NULL;
-			if (asprintf(&kv, "%s=%s", *p, v) < 0 || kstrv_add(&env, kv) < 0)
-				return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
-		}
-	}
-	a->o.env = steal_ptr(env);
-	return 0;
+	return kapsel_env(c, a->env_files, a->env, &a->o.env);
 }
 
 /* --log-driver and --log-opt checked as the supervisor will read them,

@@ -33,40 +33,6 @@ static const struct cli_option exec_options[] = {
 };
 #undef A
 
-/* --env-file's then -e's entries, a bare KEY from our environment
- * (dropped when we have none, as Docker does). */
-static int env_list(const struct cli_call *c, const struct exec_args *a, char ***out)
-{
-	_cleanup_strv_ char **all = calloc(1, sizeof(char *)), **env = calloc(1, sizeof(char *));
-	if (!all || !env)
-		return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
-	for (char **f = a->env_files; f && *f; f++) {
-		kerr e = { 0 };
-		_cleanup_free_ char *text = NULL;
-		_cleanup_strv_ char **lines = NULL;
-		if (kfs_read_file(*f, &text, NULL, &e) < 0 || keng_env_file_parse(*f, text, &lines, &e) < 0)
-			return cli_error(c, CLI_EXIT_USAGE, "--env-file: %s", e.msg);
-		for (char **l = lines; *l; l++)
-			kstrv_add(&all, *l);
-	}
-	for (char **p = a->env; p && *p; p++)
-		kstrv_add(&all, *p);
-	for (char **p = all; *p; p++) {
-		if (**p == '=')
-			return cli_usage_error(c, "-e %s: an empty variable name", *p);
-		if (strchr(*p, '=')) {
-			kstrv_add(&env, *p);
-			continue;
-		}
-		const char *v = getenv(*p);
-		_cleanup_free_ char *kv = NULL;
-		if (v && (asprintf(&kv, "%s=%s", *p, v) < 0 || kstrv_add(&env, kv) < 0))
-			return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
-	}
-	*out = steal_ptr(env);
-	return 0;
-}
-
 static int exec_run(const struct cli_call *c)
 {
 	const struct exec_args *a = c->opts;
@@ -83,7 +49,7 @@ static int exec_run(const struct cli_call *c)
 			       .tty = a->tty,
 			       .interactive = a->interactive,
 			       .detach = a->detach };
-	int rc = env_list(c, a, &x.env);
+	int rc = kapsel_env(c, a->env_files, a->env, &x.env);
 	if (rc)
 		return rc;
 	struct keng *g;

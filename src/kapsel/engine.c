@@ -2,9 +2,13 @@
  * kapsel, the config file, resolving a container reference. */
 #include "kapsel.h"
 
+#include "common/cleanup.h"
 #include "common/events.h"
+#include "common/fs.h"
 #include "common/log.h"
 #include "common/str.h"
+#include "common/strv.h"
+#include "engine/convert.h"
 #include "engine/template.h"
 
 #include <errno.h>
@@ -162,5 +166,40 @@ int kapsel_format_print(const struct cli_call *c, const char *format, json_objec
 		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
 	printf("%s\n", s);
 	free(s);
+	return 0;
+}
+
+int kapsel_env(const struct cli_call *c, char **env_files, char **env_args, char ***out)
+{
+	_cleanup_strv_ char **all = calloc(1, sizeof(char *)), **env = calloc(1, sizeof(char *));
+	if (!all || !env)
+		return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+	for (char **f = env_files; f && *f; f++) {
+		kerr e = { 0 };
+		_cleanup_free_ char *text = NULL;
+		_cleanup_strv_ char **lines = NULL;
+		if (kfs_read_file(*f, &text, NULL, &e) < 0 || keng_env_file_parse(*f, text, &lines, &e) < 0)
+			return cli_error(c, CLI_EXIT_USAGE, "--env-file: %s", e.msg);
+		for (char **l = lines; *l; l++)
+			if (kstrv_add(&all, *l) < 0)
+				return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+	}
+	for (char **p = env_args; p && *p; p++)
+		if (kstrv_add(&all, *p) < 0)
+			return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+	for (char **p = all; *p; p++) {
+		if (**p == '=')
+			return cli_usage_error(c, "-e %s: an empty variable name", *p);
+		if (strchr(*p, '=')) {
+			if (kstrv_add(&env, *p) < 0)
+				return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+			continue;
+		}
+		const char *v = getenv(*p);
+		_cleanup_free_ char *kv = NULL;
+		if (v && (asprintf(&kv, "%s=%s", *p, v) < 0 || kstrv_add(&env, kv) < 0))
+			return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+	}
+	*out = steal_ptr(env);
 	return 0;
 }

@@ -127,6 +127,10 @@ int kapsel_scan_gate(const struct cli_call *c, const char *image, char ***annota
  * program (KAPSEL_RUNTIME, KAPSEL_SUPERVISE override). */
 int kapsel_engine(const struct cli_call *c, int mode, struct keng **out);
 const char *kapsel_conf_path(const struct cli_call *c);
+/* The environment of --env-file FILES then -e ARGS (Docker's order): a
+ * bare KEY takes kapsel's own value, dropped when it has none.  Returns 0
+ * with *OUT, or the exit code after reporting (create, run, exec). */
+int kapsel_env(const struct cli_call *c, char **env_files, char **env_args, char ***out);
 /* PROG beside kapsel (or in the build tree's SUBDIR); NULL if neither. */
 char *kapsel_find_beside(const char *prog, const char *subdir);
 /* Resolve REF to an ID, reporting a failure (returns the exit code). */
