@@ -9,6 +9,8 @@
 #include "common/strv.h"
 #include "engine/convert.h"
 #include "engine/engine.h"
+#include "image/store.h"
+#include "image/trust.h"
 #include "logs/logs.h"
 
 #include <errno.h>
@@ -69,6 +71,8 @@ const struct cli_option create_options[] = {
 	CLI_OPT_FLAG('i', "interactive", A, o.interactive, "keep stdin open"),
 	CLI_OPT_FLAG(0, "rm", A, o.auto_remove, "remove the container when it exits"),
 	CLI_OPT_FLAG(0, "init", A, init, "run kapsel-init as PID 1: signals passed on, orphans reaped"),
+	CLI_OPT_STRING(0, "trust-policy", A, trust_policy, "FILE",
+		       "the trust policy the image must satisfy (default " KTRUST_POLICY ")"),
 	CLI_OPT_STRV(0, "device", A, o.devices, "HOST[:CONTAINER][:PERMS]",
 		     "a host device (PERMS some of rwm, default rwm; the policy decides)"),
 	CLI_OPT_STRV(0, "add-host", A, o.add_hosts, "HOST:IP",
@@ -94,6 +98,39 @@ const struct cli_option create_options[] = {
 		     "a log driver option (max-size, mode=non-blocking, syslog-address ...)"),
 	CLI_OPT_END,
 };
+
+/* The trust policy, as load and pull obey it: the image by the name it
+ * was given (by ID or digest: every name it has, none: the default
+ * scope) with the signatures the store keeps for its manifest. */
+static int check_trust(const struct cli_call *c, const struct create_args *a)
+{
+	kerr e = { 0 };
+	struct ktrust_policy *pol = NULL;
+	if (ktrust_load(a->trust_policy, &pol, &e) < 0) {
+		ktrust_free(pol);
+		return cli_error(c, kapsel_run_failed(c), "%s", e.msg);
+	}
+	struct kstore *s = NULL;
+	int rc = kapsel_store(c, KSTORE_SHARED, &s);
+	const struct kstore_image *img;
+	const char *how = NULL;
+	if (rc == 0 && kstore_resolve(s, a->o.image, &img, &how, &e) < 0)
+		rc = cli_error(c, kapsel_run_failed(c), "%s", e.msg);
+	else if (rc == 0) {
+		const char *one[] = { how, NULL };
+		char *const *names = how ? (char *const *)one : img->names;
+		for (size_t i = 0; rc == 0 && (i == 0 || (names && names[i])); i++) {
+			const char *name = names ? names[i] : NULL;
+			if (ktrust_check_stored(pol, s, name, img->manifest, NULL, 0, &e) < 0)
+				rc = cli_error(c, kapsel_run_failed(c), "%s: %s", a->o.image, e.msg);
+			if (!name)
+				break;
+		}
+	}
+	kstore_close(s);
+	ktrust_free(pol);
+	return rc;
+}
 
 /* -e and --env-file into o->env */
 static int build_env(const struct cli_call *c, struct create_args *a)
@@ -144,6 +181,8 @@ int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65
 	if (a->init && !(init = kapsel_find_beside("kapsel-init", "init")))
 		return cli_error(c, kapsel_run_failed(c), "--init: kapsel-init is not installed beside kapsel");
 	a->o.init = init;
+	if ((rc = check_trust(c, a)))
+		return rc;
 	struct keng_defaults d;
 	kerr e = { 0 };
 	if (keng_defaults_load(kapsel_conf_path(c), &d, &e) < 0) {

@@ -99,6 +99,7 @@ struct create_args {
 	char **env, **env_files;
 	int cpu_shares, pids_limit;
 	int init;
+	const char *trust_policy; /* --trust-policy: the one create/run obey (default /etc/kapsel/trust.json) */
 };
 extern const struct cli_option create_options[];
 /* What create_args start as: every limit "not given" (kapsel.conf's then). */

@@ -193,3 +193,40 @@ def test_save_load_carries_signatures(tmp_path):
     rewrite_tar(out, broken, corrupt)
     p = kapsel(victim, "load", "-i", broken, check=1)
     assert "digest mismatch" in p.stderr, p.stderr
+
+
+def test_run_obeys_the_policy(tmp_path):
+    import shutil as _sh
+    root = tmp_path / "store"
+    key, pub = keypair(tmp_path, "k")
+    sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "images"))
+    import mkrunimage
+    rootfs = str(tmp_path / "rootfs")
+    subprocess.run(["sh", os.path.join(REPO, "tests", "fixtures", "mkrootfs.sh"), rootfs,
+                    os.path.join(BUILD, "tests", "probe")], check=True)
+    tar = str(tmp_path / "run.tar")
+    mkrunimage.oci_image(tar, "localhost:5000/team/run:1", [mkrunimage.dir_layer(rootfs)], {"Cmd": ["true"]})
+    kapsel(root, "load", "-i", tar, check=0)
+    conf = os.path.join(REPO, "data", "kapsel.conf")
+    sig = [{"type": "sigstoreSigned", "keyPath": pub, "signedIdentity": {"type": "matchRepository"}}]
+    pol = policy(tmp_path, {"default": [{"type": "insecureAcceptAnything"}],
+                            "transports": {"docker": {"localhost:5000/team": sig}}})
+
+    def run(*args):
+        return subprocess.run([KAPSEL, "--root", str(root), "--config", conf, "run", "--rm", *args],
+                              capture_output=True, text=True, timeout=120)
+    # unsigned: refused before anything is made, by name and by ID alike
+    p = run("--trust-policy", pol, "localhost:5000/team/run:1")
+    assert p.returncode == 125 and "is not signed" in p.stderr, p.stderr
+    [info] = json.loads(kapsel(root, "image", "inspect", "localhost:5000/team/run:1", check=0).stdout)
+    p = run("--trust-policy", pol, info["Id"])
+    assert p.returncode == 125 and 'localhost:5000/team"][0]: sigstoreSigned' in p.stderr, p.stderr
+    assert not os.path.exists(root / "containers") or os.listdir(root / "containers") == ["lock"]
+    # signed: it runs
+    kapsel(root, "image", "sign", "--key", key, "localhost:5000/team/run:1", check=0)
+    p = run("--trust-policy", pol, "localhost:5000/team/run:1")
+    assert p.returncode == 0, p.stderr
+    # the default policy (no /etc/kapsel/trust.json here: accept anything) lets it run unsigned too
+    _sh.rmtree(root / "signatures")
+    if not os.path.exists("/etc/kapsel/trust.json"):
+        assert run("localhost:5000/team/run:1").returncode == 0
