@@ -114,6 +114,9 @@ try:
                     "100000"])
         rows.append(measure("conmon", "conmon", before))
 finally:
+    # whatever ran, its supervisors and containers go before the store does
+    for i in range(N):
+        subprocess.run(K + ["rm", "-f", f"i{i}"], capture_output=True)
     subprocess.run(P + ["rm", "-af", "-t", "0"], capture_output=True)
     subprocess.run(P + ["system", "reset", "-f"], capture_output=True)
     subprocess.run(["umount", "-R", "-l", work], stderr=subprocess.DEVNULL)
