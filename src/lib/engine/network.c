@@ -920,19 +920,29 @@ int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const c
 	return attach_att(g, a, netns, settings, e) < 0 ? kerr_wrap(e, "network %s", net) : 0;
 }
 
-int keng_net_reattach(const struct keng *g, const char *id, const char *netns, json_object **settings, kerr *e)
+/* The attachment file P: 1 with *A, 0 when there is none (the container
+ * is on no CNI network), -1 on an error. */
+static int read_att(const char *p, json_object **a, kerr *e)
 {
-	*settings = NULL;
-	_cleanup_free_ char *p = att_path(g, id);
-	_cleanup_json_ json_object *a = NULL;
 	if (!p)
 		return kerr_errno(e, "network");
-	if (read_json(p, &a, e) < 0) {
+	if (read_json(p, a, e) < 0) {
 		if (e->errnum != ENOENT)
 			return -1;
 		kerr_clear(e);
 		return 0;
 	}
+	return 1;
+}
+
+int keng_net_reattach(const struct keng *g, const char *id, const char *netns, json_object **settings, kerr *e)
+{
+	*settings = NULL;
+	_cleanup_free_ char *p = att_path(g, id);
+	_cleanup_json_ json_object *a = NULL;
+	int have = read_att(p, &a, e);
+	if (have <= 0)
+		return have;
 	/* the rules and the lease of the namespace that is gone */
 	kerr ig = { 0 };
 	cni_del(a, NULL, &ig);
@@ -1096,14 +1106,9 @@ int keng_net_renamed(const struct keng *g, const char *id, const char *name, con
 {
 	_cleanup_free_ char *p = att_path(g, id);
 	_cleanup_json_ json_object *a = NULL;
-	if (!p)
-		return kerr_errno(e, "network");
-	if (read_json(p, &a, e) < 0) {
-		if (e->errnum != ENOENT)
-			return -1;
-		kerr_clear(e);
-		return 0;
-	}
+	int have = read_att(p, &a, e);
+	if (have <= 0)
+		return have;
 	json_object_object_add(a, "name", json_object_new_string(name));
 	/* keng_net_hosts rewrites the others' line of this address */
 	return write_json(p, a, e) < 0 || keng_net_hosts(g, id, hostname, extra, e) < 0 ? -1 : 0;
@@ -1113,14 +1118,9 @@ int keng_net_detach(const struct keng *g, const char *id, kerr *e)
 {
 	_cleanup_free_ char *p = att_path(g, id);
 	_cleanup_json_ json_object *a = NULL;
-	if (!p)
-		return kerr_errno(e, "network");
-	if (read_json(p, &a, e) < 0) {
-		if (e->errnum != ENOENT)
-			return -1;
-		kerr_clear(e);
-		return 0;
-	}
+	int have = read_att(p, &a, e);
+	if (have <= 0)
+		return have;
 	/* the namespace is released first (its veth goes with it, in the
 	 * kernel's own time): a DEL that enters it to delete the veth costs
 	 * ~20 ms more, mostly waiting for the kernel */

@@ -58,7 +58,7 @@ static void warn(struct disc *d, const char *fmt, ...)
 	kstrv_add(&d->l->warnings, buf);
 }
 
-static void container_done(struct kmon_container *c)
+void kmon_container_clear(struct kmon_container *c)
 {
 	free(c->id);
 	free(c->name);
@@ -75,7 +75,7 @@ static void container_done(struct kmon_container *c)
 void kmon_list_done(struct kmon_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		container_done(&l->c[i]);
+		kmon_container_clear(&l->c[i]);
 	free(l->c);
 	kstrv_free(l->warnings);
 	memset(l, 0, sizeof(*l));
@@ -157,7 +157,7 @@ static struct kmon_container *add(struct disc *d, enum kmon_engine engine, const
 	c->restarts = c->log_dropped = -1;
 	c->labels = calloc(1, sizeof(char *));
 	if (!c->id || !c->labels) {
-		container_done(c);
+		kmon_container_clear(c);
 		return NULL;
 	}
 	l->n++;

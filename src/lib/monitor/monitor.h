@@ -74,6 +74,8 @@ struct kmon_list {
  * SRC->all), sorted by engine then name. */
 int kmon_discover(const struct kmon_sources *src, struct kmon_list *out, kerr *e);
 void kmon_list_done(struct kmon_list *l);
+/* Free what C holds (its strings and labels) and zero it. */
+void kmon_container_clear(struct kmon_container *c);
 /* The container QUERY names: full id, a unique id prefix, or a name.
  * NULL with e (ENOENT: no such container; EINVAL: the prefix is ambiguous). */
 const struct kmon_container *kmon_find(const struct kmon_list *l, const char *query, kerr *e);

@@ -22,23 +22,9 @@ void kmon_store_init(struct kmon_store *st, size_t hist, double keep_gone, doubl
 	st->memtotal = kmon_memtotal("/proc");
 }
 
-static void container_free(struct kmon_container *c)
-{
-	free(c->id);
-	free(c->name);
-	free(c->image);
-	free(c->ns);
-	free(c->cgroup);
-	kstrv_free(c->labels);
-	free(c->pod);
-	free(c->pod_namespace);
-	free(c->k8s_container);
-	memset(c, 0, sizeof(*c));
-}
-
 static void entry_done(struct kmon_entry *e)
 {
-	container_free(&e->c);
+	kmon_container_clear(&e->c);
 	free(e->cgroup_seen);
 	free(e->ring);
 	free(e->cring);
@@ -299,7 +285,7 @@ int kmon_store_update(struct kmon_store *st, struct kmon_list *l, const struct k
 				x->last_drop_t = now;
 			if (c->started != x->c.started)
 				x->have_prev = 0; /* new counters */
-			container_free(&x->c);
+			kmon_container_clear(&x->c);
 		} else {
 			x->cap = st->fine;
 			x->ring = calloc(x->cap, sizeof(*x->ring));
