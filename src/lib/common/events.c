@@ -500,3 +500,23 @@ struct kevent_reader *kevent_reader_free(struct kevent_reader *r)
 	free(r);
 	return NULL;
 }
+
+size_t kevent_container_attrs(json_object *labels, const char *image, const char *name, const char *key,
+			      const char *value, struct kevent_attr *a, size_t max)
+{
+	size_t n = 0;
+	if (labels && json_object_is_type(labels, json_type_object)) {
+		json_object_object_foreach(labels, k, v)
+		{
+			if (n >= max - 3)
+				break;
+			if (strcmp(k, "image") && strcmp(k, "name") && (!key || strcmp(k, key)))
+				a[n++] = (struct kevent_attr){ k, kj_str(v), true };
+		}
+	}
+	a[n++] = (struct kevent_attr){ "image", image, false };
+	a[n++] = (struct kevent_attr){ "name", name, false };
+	if (key)
+		a[n++] = (struct kevent_attr){ key, value, false };
+	return n;
+}

@@ -54,6 +54,11 @@ int kevent_line(const struct kevent *ev, char *buf, kerr *e);
 
 /* Append EV to ROOT/events.log, rotating at MAX bytes (0: KEVENT_LOG_MAX). */
 int kevent_append(const char *root, const struct kevent *ev, off_t max, kerr *e);
+/* A container event's attributes into A (MAX entries, MAX >= 3): its
+ * LABELS (an object, may be NULL; none named image, name or KEY), then
+ * image, name and KEY=VALUE (KEY may be NULL).  Returns how many. */
+size_t kevent_container_attrs(json_object *labels, const char *image, const char *name, const char *key,
+			      const char *value, struct kevent_attr *a, size_t max);
 
 /* --filter KEY=VALUE, KEY one of container, event, type, image, label. */
 struct kevent_filter {

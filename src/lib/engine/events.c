@@ -24,21 +24,7 @@ void keng_event_rec(const struct keng *g, json_object *rec, const char *id, cons
 	json_object *cfg = kj_get(rec, "Config");
 	const char *image = kj_get_str(cfg, "Image") ?: "";
 	struct kevent_attr a[MAX_ATTRS];
-	size_t n = 0;
-	json_object *labels = kj_get(cfg, "Labels");
-	if (labels && json_object_is_type(labels, json_type_object)) {
-		json_object_object_foreach(labels, k, v)
-		{
-			if (n >= MAX_ATTRS - 3)
-				break;
-			if (strcmp(k, "image") && strcmp(k, "name") && (!key || strcmp(k, key)))
-				a[n++] = (struct kevent_attr){ k, kj_str(v), true };
-		}
-	}
-	a[n++] = (struct kevent_attr){ "image", image, false };
-	a[n++] = (struct kevent_attr){ "name", name, false };
-	if (key)
-		a[n++] = (struct kevent_attr){ key, value, false };
+	size_t n = kevent_container_attrs(kj_get(cfg, "Labels"), image, name, key, value, a, MAX_ATTRS);
 	struct kevent ev = { .type = "container", .action = action, .id = id, .from = image, .attrs = a, .nattrs = n };
 	kerr e = { 0 };
 	if (kevent_append(g->root, &ev, 0, &e) < 0)

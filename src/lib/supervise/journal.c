@@ -59,21 +59,8 @@ void ksup_event(struct ksup *s, const char *action, const char *key, const char 
 		name = s->c->name ? s->c->name : "";
 	const char *image = s->c->image ? s->c->image : "";
 	struct kevent_attr a[MAX_ATTRS];
-	size_t n = 0;
-	json_object *labels = kj_get(kj_get(rec, "Config"), "Labels");
-	if (labels && json_object_is_type(labels, json_type_object)) {
-		json_object_object_foreach(labels, k, v)
-		{
-			if (n >= MAX_ATTRS - 3)
-				break;
-			if (strcmp(k, "image") && strcmp(k, "name") && (!key || strcmp(k, key)))
-				a[n++] = (struct kevent_attr){ k, kj_str(v), true };
-		}
-	}
-	a[n++] = (struct kevent_attr){ "image", image, false };
-	a[n++] = (struct kevent_attr){ "name", name, false };
-	if (key)
-		a[n++] = (struct kevent_attr){ key, value, false };
+	size_t n = kevent_container_attrs(kj_get(kj_get(rec, "Config"), "Labels"), image, name, key, value, a,
+					  MAX_ATTRS);
 	struct kevent ev = { .type = "container",
 			     .action = action,
 			     .id = s->c->id,
