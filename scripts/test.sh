@@ -78,13 +78,21 @@ if CC=clang scripts/build.sh build-fuzz -Dfuzz=enabled -Db_sanitize=address,unde
 	for t in config policy seccomp dockerfile image apply manifest scan_dpkg scan_apk scan_data scan_rpmdb; do
 		corpus=$(mktemp -d)
 		cp tests/fuzz/corpus/$t/* "$corpus"/
-		if build-fuzz/tests/fuzz/fuzz_$t -max_total_time="${KAPSEL_FUZZ_SECONDS:-15}" -rss_limit_mb=2048 \
-			-artifact_prefix="$corpus/" "$corpus" >"$log" 2>&1; then
+		rc=0
+		build-fuzz/tests/fuzz/fuzz_$t -max_total_time="${KAPSEL_FUZZ_SECONDS:-15}" -rss_limit_mb=2048 \
+			-artifact_prefix="$corpus/" "$corpus" >"$log" 2>&1 || rc=$?
+		if [ "$rc" -eq 0 ]; then
 			echo "fuzz_$t: $(grep -E '^Done' "$log")"
 			passed=$((passed + 1))
 		else
-			echo "fuzz_$t FAILED:"
+			# the whole report: a failure with no ERROR line (a signal from
+			# outside, an exit) is only told by its status and last lines
+			echo "fuzz_$t FAILED (exit status $rc):"
 			grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -5
+			tail -n 25 "$log"
+			for a in "$corpus"/crash-* "$corpus"/leak-* "$corpus"/timeout-* "$corpus"/oom-*; do
+				[ -f "$a" ] && { echo "input $a (base64):"; base64 -w 0 "$a" | head -c 4096; echo; }
+			done
 			failed=$((failed + 1))
 		fi
 		rm -rf "$corpus"

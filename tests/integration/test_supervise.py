@@ -467,13 +467,28 @@ def test_compressing_child_is_small(ctr):
     c.wait_done()
 
 
-def test_supervisor_rss_is_at_most_1mb(ctr):
-    c = ctr()
-    assert c.start(["sh", "-c", "echo hello; sleep 1000"]).returncode == 0
-    pid = c.status()["supervisor_pid"]
-    rss = int(re.search(r"VmRSS:\s+(\d+) kB", open(f"/proc/{pid}/status").read()).group(1))
-    assert rss <= 1024, f"kapsel-supervise uses {rss} kB"
-    assert c.ctl({"op": "stop", "timeout": 0})["ok"]
+def smaps_kb(pid, field):
+    return int(re.search(field + r":\s+(\d+) kB", open(f"/proc/{pid}/smaps_rollup").read()).group(1))
+
+
+def test_supervisor_memory_is_within_its_budget(ctr):
+    """The issue's budget: RSS <= 1.5 MiB, PSS <= 1 MiB.  The static binary's
+    text is shared by every supervisor on the host (and the kernel's
+    fault-around maps cached text 64 KiB at a time, so RSS moves with the
+    layout): PSS, taken with two supervisors running, is what one costs."""
+    pids = []
+    for _ in range(2):
+        c = ctr()
+        assert c.start(["sh", "-c", "echo hello; sleep 1000"]).returncode == 0
+        pids.append((c, c.status()["supervisor_pid"]))
+    for c, pid in pids:
+        rss, pss, anon = smaps_kb(pid, "Rss"), smaps_kb(pid, "Pss"), smaps_kb(pid, "Anonymous")
+        assert rss <= 1536, f"kapsel-supervise uses {rss} kB RSS"
+        assert pss <= 1024, f"kapsel-supervise uses {pss} kB PSS"
+        # its own memory (heap, stack, data) is a small part of it
+        assert anon <= 512, f"kapsel-supervise has {anon} kB anonymous memory"
+    for c, _ in pids:
+        assert c.ctl({"op": "stop", "timeout": 0})["ok"]
 
 
 # Output that tests every corner of Docker's json-file encoding: HTML
@@ -695,3 +710,43 @@ def test_bad_health_on_failure_is_refused(ctr):
     hc = {"test": ["CMD", "true"], "on_failure": "explode"}
     p = c.start(["true"], healthcheck=hc)
     assert p.returncode == 1 and "healthcheck.on_failure" in p.stderr and "explode" in p.stderr
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MiB tmpfs for container directories: a disk the logs fill up."""
+    d = tmp_path / "small"
+    d.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(d)], check=True)
+    made = []
+    yield d, made
+    for c in made:
+        try:
+            pid = c.status()["supervisor_pid"]
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+                wait_exit(pid)
+        except (OSError, ValueError, KeyError):
+            pass
+    subprocess.run(["umount", "-l", str(d)], check=True)
+
+
+def test_a_full_log_disk_keeps_every_exit_code(small_disk, rootfs, runtime):
+    d, made = small_disk
+    c = Container(str(d), rootfs, runtime)
+    made.append(c)
+    # about 3.4 MB of json-file lines per run, three runs on a 2 MiB disk
+    p = c.start(["sh", "-c", "seq 1 60000; exit 7"], restart={"policy": "on-failure", "max_retries": 2},
+                log={"driver": "json-file", "opts": {"max-size": "-1", "compress": "false"}})
+    assert p.returncode == 0, p.stderr
+    st = c.wait_done()
+    # every run's end was recorded though the logs had taken all the room
+    assert st["state"] == "exited" and st["exit_code"] == 7, st
+    assert st["restart_count"] == 2
+    assert st["log_dropped_lines"] > 0 and st["log_dropped_bytes"] > 0
+    # the log holds whole lines only, the first ones, in order
+    lines = c.log()
+    nums = [int(x["log"]) for x in lines]
+    assert nums == list(range(1, len(nums) + 1))
+    assert len(nums) + st["log_dropped_lines"] == 3 * 60000
+    assert runtime.ids() == []

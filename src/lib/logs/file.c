@@ -4,6 +4,7 @@
 #include "logs/internal.h"
 
 #include "common/cleanup.h"
+#include "common/loop.h"
 #include "common/str.h"
 #include "common/units.h"
 
@@ -335,23 +336,60 @@ static void file_rotate(struct klogs *l)
 		gz_start(l);
 }
 
-/* Write out the gathered entries; a failed write (a full disk) drops
- * them, counted. */
+void klogs_set_room(struct klogs *l, klogs_room_fn fn, void *data)
+{
+	l->room_fn = fn;
+	l->room_data = data;
+}
+
+void klogs_hold(struct klogs *l)
+{
+	if (!l->held) {
+		l->held = true;
+		l->held_try_ns = kloop_now();
+	}
+}
+
+/* Held: may the file be written again?  Asked once a second at most. */
+static bool room_back(struct klogs *l)
+{
+	uint64_t now = kloop_now();
+	if (now - l->held_try_ns < 1000000000ULL)
+		return false;
+	l->held_try_ns = now;
+	if (l->room_fn && !l->room_fn(l->room_data))
+		return false;
+	l->held = false;
+	return true;
+}
+
+/* Write out the gathered entries.  A failed write drops them all, counted,
+ * and what it did write is cut off again (the file ends on a whole line);
+ * a full disk holds the writes (klogs_hold) until there is room. */
 static void write_out(struct klogs *l)
 {
 	size_t off = 0;
-	while (l->fd >= 0 && off < l->outlen) {
+	int err = 0;
+	if (l->held && !room_back(l))
+		err = ENOSPC;
+	while (!err && l->fd >= 0 && off < l->outlen) {
 		ssize_t w = write(l->fd, l->out + off, l->outlen - off);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			err = w < 0 ? errno : ENOSPC;
 			break;
+		}
 		off += (size_t)w;
 	}
 	if (off < l->outlen) {
 		l->dropped_lines += l->outlines;
 		l->dropped_bytes += l->outpayload;
-		l->size -= (int64_t)(l->outlen - off);
+		l->size -= (int64_t)l->outlen;
+		if (off > 0 && ftruncate(l->fd, l->size) < 0)
+			l->size += (int64_t)off; /* the cut-off entry stays: counted as dropped */
+		if (err == ENOSPC || err == EDQUOT)
+			klogs_hold(l);
 	}
 	l->outlen = l->outlines = l->outpayload = 0;
 }

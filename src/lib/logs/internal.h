@@ -76,6 +76,11 @@ struct klogs {
 	struct kloop_source *gz_src;
 	pid_t gz_pid;
 	bool rotate_due;
+	/* the disk is full: entries dropped until room_fn says it is back */
+	bool held;
+	uint64_t held_try_ns;
+	klogs_room_fn room_fn;
+	void *room_data;
 };
 
 static inline bool klogs_is_remote(enum klogs_driver d)

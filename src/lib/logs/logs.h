@@ -129,6 +129,14 @@ typedef void (*klogs_event_fn)(struct klogs *l, enum klogs_event ev, void *data)
  * is an error, but for fluentd-async) and from then on reconnects with a
  * back-off.  File drivers need nothing (0). */
 int klogs_attach(struct klogs *l, struct kloop *loop, klogs_event_fn fn, void *data, kerr *e);
+/* A log file's filesystem filled up (ENOSPC, EDQUOT) or klogs_hold: the
+ * file drivers drop what comes (counted) rather than take the last room
+ * from the caller's own records, and ask FN, at most once a second, whether
+ * they may write again (FN makes its room first; no FN: retry).  An entry
+ * a full disk cut short is taken back: the file holds whole lines only. */
+typedef bool (*klogs_room_fn)(void *data);
+void klogs_set_room(struct klogs *l, klogs_room_fn fn, void *data);
+void klogs_hold(struct klogs *l);
 /* mode=blocking and 64 KiB waiting: stop reading the container
  * until KLOGS_EV_ROOM.  (Fed anyway, what does not fit is dropped.) */
 bool klogs_full(const struct klogs *l);

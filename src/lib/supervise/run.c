@@ -110,8 +110,24 @@ void ksup_save(struct ksup *s)
 {
 	klogs_counters(s->logs, &s->st.log_dropped_lines, &s->st.log_dropped_bytes);
 	kerr e;
-	if (ksup_status_write(s->dir, &s->st, &e) < 0)
+	int r = ksup_status_write(s->dir, &s->st, &e);
+	if (r < 0 && (e.errnum == ENOSPC || e.errnum == EDQUOT)) {
+		/* the disk is full: the reserve makes room for this record, and
+		 * the logs may not take it back until the reserve is whole again */
+		ksup_reserve_free(s->dir);
+		if (s->logs)
+			klogs_hold(s->logs);
+		r = ksup_status_write(s->dir, &s->st, &e);
+	}
+	if (r < 0)
 		fprintf(stderr, "kapsel-supervise: %s\n", e.msg);
+}
+
+/* The logs may write again once the status record's room is back. */
+static bool logs_room(void *data)
+{
+	struct ksup *s = data;
+	return ksup_reserve_make(s->dir) == 0;
 }
 
 static void set_error(struct ksup *s, const char *fmt, ...)
@@ -685,12 +701,15 @@ int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, ker
 	sigaddset(&set, SIGCHLD);
 	if (!kloop_add_signals(s.loop, &set, on_signal, &s, e))
 		goto out;
+	if (ksup_reserve_make(dir) < 0)
+		fprintf(stderr, "kapsel-supervise: %s: no room for status.reserve\n", c->id);
 	if (klogs_open(&s.logs, &c->log, dir, c->id, e) < 0 || klogs_attach(s.logs, s.loop, on_logs, &s, e) < 0) {
 		char msg[KERR_MSG_MAX + 8];
 		snprintf(msg, sizeof(msg), "error: %s\n", e->msg);
 		handshake(&s, msg);
 		goto out;
 	}
+	klogs_set_room(s.logs, logs_room, &s);
 	if (ksup_ctl_open(&s, e) < 0)
 		goto out;
 	if (launch(&s, e) < 0) {

@@ -6,9 +6,12 @@
 #include "common/jsonw.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const state_table[] = {
 	[KSUP_CREATED] = "created", [KSUP_RUNNING] = "running", [KSUP_RESTARTING] = "restarting",
@@ -76,6 +79,52 @@ int ksup_status_write(const char *dir, const struct ksup_status *st, kerr *e)
 		r = kfs_write_file(path, w.buf, w.len, 0600, 1, e);
 	jsonw_free(&w);
 	return r;
+}
+
+/* More than a status.json can be: the health log's outputs are bounded */
+#define RESERVE_SIZE (64 * 1024)
+
+static void reserve_path(const char *dir, char *path, size_t size)
+{
+	snprintf(path, size, "%s/status.reserve", dir);
+}
+
+int ksup_reserve_make(const char *dir)
+{
+	char path[PATH_MAX];
+	reserve_path(dir, path, sizeof(path));
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= RESERVE_SIZE &&
+	    st.st_blocks * 512 >= RESERVE_SIZE)
+		return 0;
+	/* fallocate(2), not posix_fallocate: no emulation pulled into the
+	 * supervisor's pages (its RSS budget is 1 MiB) */
+	int r = fallocate(fd, 0, 0, RESERVE_SIZE) < 0 ? errno : 0;
+	if (r == EOPNOTSUPP) { /* a filesystem without fallocate: real blocks */
+		static const char zero[4096];
+		r = 0;
+		for (off_t off = 0; off < RESERVE_SIZE && !r; off += (off_t)sizeof(zero))
+			if (pwrite(fd, zero, sizeof(zero), off) != (ssize_t)sizeof(zero))
+				r = errno ? errno : ENOSPC;
+		if (!r && fsync(fd) < 0)
+			r = errno;
+	}
+	if (r) {
+		/* half a reserve would be counted as a whole one next time */
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+void ksup_reserve_free(const char *dir)
+{
+	char path[PATH_MAX];
+	reserve_path(dir, path, sizeof(path));
+	unlink(path);
 }
 
 int ksup_status_read(const char *dir, struct ksup_status *st, kerr *e)

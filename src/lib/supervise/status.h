@@ -43,6 +43,12 @@ struct ksup_status {
 };
 
 int ksup_status_write(const char *dir, const struct ksup_status *st, kerr *e);
+/* DIR/status.reserve: room held on the container directory's filesystem
+ * for status.json, so that a disk the logs filled up still takes the
+ * exit code.  Make it (0 when it is there, whole; -1: no room for it) or
+ * give it back (before status.json is written again on a full disk). */
+int ksup_reserve_make(const char *dir);
+void ksup_reserve_free(const char *dir);
 /* Read DIR/status.json back into ST (the fields kept across a new
  * supervisor: restart_count, started_at, exit_code; and supervisor_pid,
  * whose it is).  0 when there was none, 1 when read. */
