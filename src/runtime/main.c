@@ -96,6 +96,7 @@ int main(int argc, char **argv)
 {
 	struct globals g = { .root = "/run/kapsel", .argv = argv };
 	static char root[4096];
+	kproc_runtime_umask();
 	if (getenv("XDG_RUNTIME_DIR") && geteuid() != 0) {
 		snprintf(root, sizeof(root), "%s/kapsel", getenv("XDG_RUNTIME_DIR"));
 		g.root = root;

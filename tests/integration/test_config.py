@@ -235,6 +235,42 @@ def test_user_groups_and_umask(bundle):
     assert info["groups"] == [] and info["umask"] == "0022"
 
 
+def cgroup_mounts():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            fstype = fields[fields.index("-") + 1]
+            if fstype in ("cgroup", "cgroup2"):
+                yield fields[4]
+
+
+def test_a_callers_umask_reaches_the_process_not_the_runtimes_own_dirs(bundle, runtime):
+    # kapsel-supervise calls the runtime under umask 077: the container
+    # process keeps it (runtime-spec: unchanged when process.user.umask is
+    # absent), but the cgroups the runtime makes are 0755 all the same,
+    # or a later container in a user namespace cannot walk through them
+    parent = "kapsel-umask-" + bundle.id
+    bundle.config["linux"]["cgroupsPath"] = f"/{parent}/{bundle.id}"
+    bundle.config["process"]["user"] = {"uid": 1000, "gid": 1000}
+    bundle.args("/bin/probe", "sleep", "600")
+    r = bundle.run("--detach", preexec_fn=lambda: os.umask(0o077))
+    assert r.rc == 0, r
+    made = []
+    try:
+        made = [os.path.join(m, parent) for m in cgroup_mounts() if os.path.isdir(os.path.join(m, parent))]
+        assert made, "no cgroup made under " + parent
+        for d in made:
+            for p in (d, os.path.join(d, bundle.id)):
+                assert oct(os.stat(p).st_mode & 0o777) == "0o755", p
+        pid = runtime.state(bundle.id)["pid"]
+        with open(f"/proc/{pid}/status") as f:
+            assert "Umask:\t0077\n" in f.read()
+    finally:
+        runtime("delete", "--force", bundle.id)
+        for d in made:
+            os.rmdir(d)
+
+
 def test_rlimits(bundle):
     bundle.config["process"]["rlimits"] = [
         {"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200},

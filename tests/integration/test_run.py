@@ -136,6 +136,7 @@ def test_no_flags_hardening_from_inside(images):
               "echo nofile=$(ulimit -n) nproc=$(ulimit -u);"
               "echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max);"
               "echo pids=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max);"
+              "echo umask=$(umask);"
               "cat /proc/keys | wc -c")
     p = images("run", "--rm", "kt/plain:1", "sh", "-c", script)
     out = p.stdout
@@ -154,6 +155,7 @@ def test_no_flags_hardening_from_inside(images):
     assert nets[0] == "lo" and nets[1] == "unknown"  # loopback, and up (operstate of lo is "unknown")
     assert "nofile=1024 nproc=512" in out
     assert "mem=268435456" in out and "pids=512" in out
+    assert "umask=0022" in out  # Docker's, not the supervisor's own 077
     assert out.strip().endswith("0")  # /proc/keys masked
 
 

@@ -783,6 +783,8 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 	for (size_t i = 0; i < u.ngids; i++)
 		json_object_array_add(ag, json_object_new_int64(u.gids[i]));
 	json_object_object_add(user, "additionalGids", ag);
+	/* Docker's 0022, never the supervisor's own 077 */
+	json_object_object_add(user, "umask", json_object_new_int(022));
 	json_object_object_add(proc, "user", user);
 	json_object_object_add(config, "User", json_object_new_string(o->user ? o->user : img_user ? img_user : ""));
 	const char *um = o->userns ? o->userns : "";

@@ -35,6 +35,13 @@ static int is_executable_file(const char *path)
 	return S_ISREG(st.st_mode);
 }
 
+static mode_t caller_umask = 022;
+
+void kproc_runtime_umask(void)
+{
+	caller_umask = umask(022);
+}
+
 int kproc_find_program(const struct oci_process *p, char out[PATH_MAX], kerr *e)
 {
 	const char *prog = p->args[0];
@@ -122,8 +129,7 @@ int kproc_set_identity(const struct oci_process *p, int setgroups_allowed, kerr 
 		return kerr_errno(e, "reset keepcaps");
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return kerr_errno(e, "set no_new_privs");
-	if (p->has_umask)
-		umask(p->umask);
+	umask(p->has_umask ? p->umask : caller_umask);
 	return 0;
 }
 

@@ -22,7 +22,15 @@ int kproc_exec_status(const kerr *e);
 int kproc_execve_status(int err);
 /* Open the cwd inside the current root (no magic links). Returns O_PATH fd. */
 int kproc_open_cwd(const struct oci_process *p, kerr *e);
-/* groups, gid, uid, capabilities (keeping caps across setuid). */
+/* The runtime works under umask 022 whatever its caller's is, so the
+ * directories it makes (cgroups, mount points, state) have the modes it
+ * asks for: a caller's 077 made the shared cgroup parents 0700, which a
+ * later container in a user namespace cannot walk through.  Called once
+ * at startup; returns nothing, remembers the caller's umask. */
+void kproc_runtime_umask(void);
+/* groups, gid, uid, capabilities (keeping caps across setuid); the
+ * umask is process.user.umask, else the caller's (runtime-spec: "not
+ * changed from the calling process' umask"). */
 int kproc_set_identity(const struct oci_process *p, int setgroups_allowed, kerr *e);
 /* fchdir to the fd from kproc_open_cwd and verify it is under "/". */
 int kproc_enter_cwd(int cwdfd, const char *cwd, kerr *e);
