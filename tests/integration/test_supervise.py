@@ -712,6 +712,16 @@ def test_bad_health_on_failure_is_refused(ctr):
     assert p.returncode == 1 and "healthcheck.on_failure" in p.stderr and "explode" in p.stderr
 
 
+def wait_for(pred, timeout=20):
+    """Poll PRED (a process's wait channel has no event to wait on)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False
+
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A 2 MiB tmpfs for container directories: a disk the logs fill up."""
@@ -732,12 +742,13 @@ def small_disk(tmp_path):
 
 
 def test_a_full_log_disk_keeps_every_exit_code(small_disk, rootfs, runtime):
+    """mode=non-blocking: lines are dropped, counted, never the exit code."""
     d, made = small_disk
     c = Container(str(d), rootfs, runtime)
     made.append(c)
     # about 3.4 MB of json-file lines per run, three runs on a 2 MiB disk
     p = c.start(["sh", "-c", "seq 1 60000; exit 7"], restart={"policy": "on-failure", "max_retries": 2},
-                log={"driver": "json-file", "opts": {"max-size": "-1", "compress": "false"}})
+                log={"driver": "json-file", "opts": {"max-size": "-1", "compress": "false", "mode": "non-blocking"}})
     assert p.returncode == 0, p.stderr
     st = c.wait_done()
     # every run's end was recorded though the logs had taken all the room
@@ -750,3 +761,44 @@ def test_a_full_log_disk_keeps_every_exit_code(small_disk, rootfs, runtime):
     assert nums == list(range(1, len(nums) + 1))
     assert len(nums) + st["log_dropped_lines"] == 3 * 60000
     assert runtime.ids() == []
+
+
+def test_a_full_log_disk_back_pressures_a_blocking_container(small_disk, rootfs, runtime):
+    """mode=blocking (the default): the container waits for the room, and
+    goes on once there is some; what was lost is one write's lines."""
+    d, made = small_disk
+    filler = d / "filler"
+    with open(filler, "wb") as f:
+        f.write(b"x" * (1536 * 1024))
+    c = Container(str(d), rootfs, runtime)
+    made.append(c)
+    p = c.start(["sh", "-c", "seq 1 20000; exit 7"],
+                log={"driver": "json-file", "opts": {"max-size": "-1", "compress": "false"}})
+    assert p.returncode == 0, p.stderr
+    st = c.until(lambda st: st["log_dropped_lines"] > 0)
+    assert st["state"] == "running"
+    # the container is stopped at its write to stdout, and stays there
+    def wchan():
+        with open(f"/proc/{st['pid']}/task/{st['pid']}/children") as f:
+            kids = f.read().split()
+        with open(f"/proc/{kids[0] if kids else st['pid']}/wchan") as f:
+            return f.read()
+    assert wait_for(lambda: wchan().endswith("pipe_write")), wchan()
+    dropped = c.status()["log_dropped_lines"]
+    # nothing to wait on for "nothing happens": two of the held driver's
+    # once-a-second room checks go by, and it is still stopped
+    time.sleep(2.2)
+    assert wchan().endswith("pipe_write")
+    st2 = c.status()
+    assert st2["state"] == "running" and st2["log_dropped_lines"] == dropped, st2
+    os.unlink(filler)
+    st = c.wait_done()
+    assert st["state"] == "exited" and st["exit_code"] == 7, st
+    nums = [int(x["log"]) for x in c.log()]
+    assert len(nums) + st["log_dropped_lines"] == 20000
+    # whole lines, in order; the lost ones are one gap of at most one
+    # 16 KiB write (json-file lines here are ~60 bytes)
+    assert nums == sorted(set(nums))
+    gaps = [(a, b) for a, b in zip(nums, nums[1:]) if b != a + 1]
+    assert len(gaps) <= 1 and nums[0] == 1 and nums[-1] == 20000, gaps
+    assert 0 < st["log_dropped_lines"] <= 16384 // 50

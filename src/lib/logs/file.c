@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -221,7 +222,7 @@ static int file_open(struct klogs *l, kerr *e)
 	struct stat st;
 	if (fstat(l->fd, &st) < 0)
 		return kerr_errno(e, "stat %s", l->path);
-	l->size = st.st_size;
+	l->size = l->whole = st.st_size;
 	return 0;
 }
 
@@ -342,30 +343,57 @@ void klogs_set_room(struct klogs *l, klogs_room_fn fn, void *data)
 	l->room_data = data;
 }
 
-void klogs_hold(struct klogs *l)
-{
-	if (!l->held) {
-		l->held = true;
-		l->held_try_ns = kloop_now();
-	}
-}
-
 /* Held: may the file be written again?  Asked once a second at most. */
 static bool room_back(struct klogs *l)
 {
 	uint64_t now = kloop_now();
-	if (now - l->held_try_ns < 1000000000ULL)
+	if (now - l->held_try_ns < KLOOP_NSEC_PER_SEC)
 		return false;
 	l->held_try_ns = now;
+	/* the caller's own room first (its reserve, made whole again), then
+	 * room for a few writes beside it */
 	if (l->room_fn && !l->room_fn(l->room_data))
 		return false;
-	l->held = false;
+	struct statvfs vfs;
+	if (l->fd >= 0 && fstatvfs(l->fd, &vfs) == 0 && vfs.f_bavail * vfs.f_frsize < 4 * KLOGS_OUT_MAX)
+		return false;
+	l->held = l->held_drop = false;
+	if (l->held_timer)
+		kloop_timer_stop(l->held_timer);
 	return true;
 }
 
+/* mode=blocking: the reads wait for the room, asked here once a second */
+static int on_held_timer(struct kloop_source *src, uint64_t exp, void *data, kerr *e)
+{
+	(void)src, (void)exp, (void)e;
+	struct klogs *l = data;
+	if (l->held && room_back(l) && l->fn)
+		l->fn(l, KLOGS_EV_ROOM, l->data);
+	return 0;
+}
+
+void klogs_hold(struct klogs *l)
+{
+	if (l->held)
+		return;
+	l->held = true;
+	l->held_try_ns = kloop_now();
+	if (l->cfg.non_blocking || !l->loop)
+		return;
+	kerr ig;
+	if (!l->held_timer)
+		l->held_timer = kloop_add_timer(l->loop, 0, KLOOP_NSEC_PER_SEC, KLOOP_NSEC_PER_SEC, on_held_timer, l, &ig);
+	else
+		kloop_timer_set(l->held_timer, 0, KLOOP_NSEC_PER_SEC, KLOOP_NSEC_PER_SEC);
+	if (!l->held_timer) /* no timer: nothing would end the wait */
+		l->held_drop = true;
+}
+
 /* Write out the gathered entries.  A failed write drops them all, counted,
- * and what it did write is cut off again (the file ends on a whole line);
- * a full disk holds the writes (klogs_hold) until there is room. */
+ * and the file is cut back to where they began (or to the start of the
+ * entry being written, whose rest is dropped too): it ends on a whole
+ * line.  A full disk holds the writes (klogs_hold) until there is room. */
 static void write_out(struct klogs *l)
 {
 	size_t off = 0;
@@ -385,11 +413,20 @@ static void write_out(struct klogs *l)
 	if (off < l->outlen) {
 		l->dropped_lines += l->outlines;
 		l->dropped_bytes += l->outpayload;
-		l->size -= (int64_t)l->outlen;
-		if (off > 0 && ftruncate(l->fd, l->size) < 0)
-			l->size += (int64_t)off; /* the cut-off entry stays: counted as dropped */
+		/* back to the last whole entry on disk: the batch may begin with
+		 * the rest of an entry whose start an earlier write put there */
+		int64_t ondisk = l->size - (int64_t)l->outlen + (int64_t)off, cut = l->whole;
+		if (l->in_entry)
+			l->skip = true;
+		if (l->fd >= 0 && ondisk > cut && ftruncate(l->fd, cut) < 0)
+			cut = ondisk; /* a cut-off line stays */
+		l->size = l->whole = cut;
 		if (err == ENOSPC || err == EDQUOT)
 			klogs_hold(l);
+		if (l->fn) /* the counters reach status.json while it runs */
+			l->fn(l, KLOGS_EV_DROPPED, l->data);
+	} else {
+		l->whole = l->in_entry ? l->entry_start : l->size;
 	}
 	l->outlen = l->outlines = l->outpayload = 0;
 }
@@ -399,13 +436,16 @@ void klogs_begin(struct klogs *l)
 	if (l->cfg.max_size > 0 && l->size >= l->cfg.max_size) {
 		if (l->gz_pid) { /* .1 is still being compressed: rotate when it is done */
 			l->rotate_due = true;
-			return;
+		} else {
+			l->rotate_due = false;
+			write_out(l);
+			if (l->fd >= 0)
+				file_rotate(l);
 		}
-		l->rotate_due = false;
-		write_out(l);
-		if (l->fd >= 0)
-			file_rotate(l);
 	}
+	l->in_entry = true;
+	l->skip = false;
+	l->entry_start = l->size;
 }
 
 char *klogs_room(struct klogs *l, size_t need)
@@ -417,12 +457,21 @@ char *klogs_room(struct klogs *l, size_t need)
 
 void klogs_wrote(struct klogs *l, size_t n)
 {
+	if (l->skip) /* the entry's start is gone: so is the rest */
+		return;
 	l->outlen += n;
 	l->size += (int64_t)n;
 }
 
 void klogs_end(struct klogs *l, size_t payload)
 {
+	l->in_entry = false;
+	if (l->skip) {
+		l->skip = false;
+		l->dropped_lines++;
+		l->dropped_bytes += payload;
+		return;
+	}
 	l->outlines++;
 	l->outpayload += payload;
 }
@@ -463,6 +512,8 @@ size_t klogs_feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t 
 
 void klogs_settle(struct klogs *l)
 {
+	if (l->held && !room_back(l)) /* a stream's end waits for no disk: the rest is dropped, counted */
+		l->held_drop = true;
 	if (!l->gz_pid)
 		return;
 	while (waitpid(l->gz_pid, NULL, 0) < 0 && errno == EINTR)
@@ -561,7 +612,9 @@ pid_t klogs_helper_pid(const struct klogs *l)
 
 bool klogs_file_full(const struct klogs *l)
 {
-	return l->rotate_due && l->gz_pid && !l->cfg.non_blocking;
+	if (l->cfg.non_blocking)
+		return false;
+	return (l->rotate_due && l->gz_pid) || (l->held && !l->held_drop);
 }
 
 const char *klogs_path(const struct klogs *l)
@@ -580,6 +633,8 @@ struct klogs *klogs_close(struct klogs *l)
 			;
 		kloop_remove(l->gz_src);
 	}
+	if (l->held_timer)
+		kloop_remove(l->held_timer);
 	if (l->fd >= 0)
 		close(l->fd);
 	free(l->out);

@@ -76,11 +76,19 @@ struct klogs {
 	struct kloop_source *gz_src;
 	pid_t gz_pid;
 	bool rotate_due;
-	/* the disk is full: entries dropped until room_fn says it is back */
-	bool held;
+	/* the disk is full: until room_fn says it is back, mode=blocking stops
+	 * the reads (klogs_file_full; retried from a timer), non-blocking drops */
+	bool held, held_drop; /* held_drop: the stream ended, drop meanwhile */
 	uint64_t held_try_ns;
 	klogs_room_fn room_fn;
 	void *room_data;
+	struct kloop_source *held_timer;
+	/* the entry being written: where it starts in the file; skip: a failed
+	 * write cut its start off, the rest of it is dropped too.  whole: the
+	 * end of the last entry that is all on disk, where a failed write
+	 * cuts the file back to */
+	int64_t entry_start, whole;
+	bool in_entry, skip;
 };
 
 static inline bool klogs_is_remote(enum klogs_driver d)
