@@ -76,7 +76,9 @@ def test_exec_process_file_and_detach(bundle, runtime, tmp_path):
     r = runtime("exec", "--process", str(pf), "--detach", "--pid-file", str(pidfile), bundle.id)
     assert r.rc == 0, r
     pid = int(pidfile.read_text())
+    # exec returns once the process is the program, never mid-setup
     status = open(f"/proc/{pid}/status").read()
+    assert status.startswith("Name:\tprobe\n"), status
     assert "\nUid:\t123\t123\t123\t123\n" in status
     assert "\nNoNewPrivs:\t1\n" in status and "\nSeccomp:\t2\n" in status
     assert pid in cgroup_procs(bundle.id)

@@ -241,7 +241,8 @@ static void __attribute__((noreturn)) exec_intermediate(struct exec_child *c)
 		prctl(PR_SET_PDEATHSIG, 0);
 		if (ksync_send(c->sync, KSYNC_READY, getpid(), &e) < 0)
 			_exit(127);
-		close(c->sync);
+		/* c->sync stays open: its close at execve (CLOEXEC) tells the
+		 * runtime the process is the program now */
 		klaunch_exec(&l, &e);
 		dprintf(2, "%s exec: %s\n", klog_ident(), e.msg);
 		_exit(kproc_execve_status(e.errnum));
@@ -382,6 +383,19 @@ static int exec_container(struct kexec_opts *o, pid_t *pidp, kerr *e)
 			kerr_msg(e, EPROTO, "exec: unexpected sync message %d", m.type);
 			goto out;
 		}
+	}
+	/* the pid file and --detach's return come once the process has
+	 * exec'd (or died trying): never while it still sets itself up */
+	for (;;) {
+		char b;
+		ssize_t n = recv(sv[0], &b, 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0) {
+			kerr_msg(e, EPROTO, "exec: unexpected sync message after READY");
+			goto out;
+		}
+		break;
 	}
 	if (pair[0] >= 0) {
 		o->console_fd_out = kterm_recv_fd(pair[0], e);
