@@ -117,11 +117,22 @@ static int logs_run(const struct cli_call *c)
 	const char *type = kj_get_str(kj_get(kj_get(ins, "HostConfig"), "LogConfig"), "Type");
 	const char *logpath = kj_get_str(ins, "LogPath");
 	int drv = klogs_driver_from_name(type ? type : "json-file");
-	if (drv != KLOGS_JSON_FILE && drv != KLOGS_K8S_FILE) {
-		rc = cli_error(c, CLI_EXIT_FAILURE,
-			       "%s: its log driver is %s: kapsel logs reads the json-file and k8s-file drivers' files "
-			       "only (create it with log_driver = json-file or k8s-file)",
-			       ref, type ? type : "unknown");
+	if (drv == KLOGS_SYSLOG || drv == KLOGS_JOURNALD || drv == KLOGS_FLUENTD) {
+		/* what went out, read from the local copy it keeps */
+		if (!logpath || !*logpath) {
+			rc = cli_error(c, CLI_EXIT_FAILURE,
+				       "%s: its log driver is %s and it keeps no local copy (cache-disabled): its "
+				       "lines are with the receiver",
+				       ref, type);
+			json_object_put(ins);
+			return rc;
+		}
+		drv = KLOGS_JSON_FILE;
+	} else if (drv != KLOGS_JSON_FILE && drv != KLOGS_K8S_FILE) {
+		rc = cli_error(c, CLI_EXIT_FAILURE, "%s: its log driver is %s: nothing is logged (kapsel logs reads the json-file and "
+			       "k8s-file drivers' files and a remote driver's local copy)",
+			       ref,
+			       type ? type : "unknown");
 		json_object_put(ins);
 		return rc;
 	}

@@ -213,8 +213,47 @@ def test_syslog_to_rsyslog(k, rsyslog, transport):
     check_tricky(out)
     ins = k.inspect(cid)
     assert ins["HostConfig"]["LogConfig"]["Type"] == "syslog"
-    assert ins["LogPath"] == ""
+    assert ins["LogPath"].endswith(f"/{cid}-json.log")  # the local copy (dual logging)
     assert ins["State"]["LogDropped"] == {"Lines": 0, "Bytes": 0}
+    if transport == "unixgram":
+        check_local_copy(k, cid)
+
+
+def check_local_copy(k, cid):
+    """kapsel logs of a remote driver's container: its local copy, SCRIPT's
+    output exactly as a json-file container's."""
+    p = subprocess.run([KAPSEL, "--root", k.root, "--config", CONF, "logs", cid], capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    want = b"hello\nbad \xef\xbf\xbd\xef\xbf\xbd utf8\nnul a\x00b\ncr a\rb\n" + BIG + b"\nno newline"
+    assert p.stdout == want
+    assert p.stderr == b"to stderr\n"
+
+
+def test_a_remote_drivers_local_copy_follows_its_options(k, rsyslog):
+    addr = ["--log-driver", "syslog", "--log-opt", f"syslog-address=udp://127.0.0.1:{rsyslog.udp}"]
+    # no copy: kapsel logs says where the lines are
+    cid = k.run([*addr, "--log-opt", "cache-disabled=true"], "echo gone-out-only")
+    k.out("wait", cid)
+    rsyslog.wait_for(b"gone-out-only")
+    assert k.inspect(cid)["LogPath"] == ""
+    p = k("logs", cid)
+    assert p.returncode != 0 and "keeps no local copy (cache-disabled)" in p.stderr, p.stderr
+    # a small copy, rotated and not compressed, every line still sent
+    tcp = ["--log-driver", "syslog", "--log-opt", f"syslog-address=tcp://127.0.0.1:{rsyslog.tcp}"]
+    cid = k.run([*tcp, "--log-opt", "cache-max-size=10k", "--log-opt", "cache-max-file=2", "--log-opt",
+                 "cache-compress=false", "--log-opt", "tag=rot-{{.ID}}"], "seq 1 2000")
+    k.out("wait", cid)
+    app = b"rot-" + cid[:12].encode()
+    assert _inotify_wait(rsyslog.out, 0x2 | 0x100 | 0x8, lambda: len(rsyslog_messages(rsyslog, app)) == 2000, 20)
+    d = os.path.dirname(k.inspect(cid)["LogPath"])
+    names = sorted(n for n in os.listdir(d) if n.startswith(cid + "-json.log"))
+    assert names == [cid + "-json.log", cid + "-json.log.1"], names
+    kept = k.out("logs", cid).split()
+    assert kept == [str(i) for i in range(2001 - len(kept), 2001)] and 100 < len(kept) < 2000
+    for bad, want in [("cache-max-size=lots", "log.opts.cache-max-size"), ("cache-size=1m", "cache-disabled, "),
+                      ("cache-disabled=maybe", "log.opts.cache-disabled")]:
+        p = k("create", *addr, "--log-opt", bad, IMAGE, "true")
+        assert p.returncode != 0 and want in p.stderr, (bad, p.stderr)
 
 
 def test_syslog_rfc3164_and_micro(k, rsyslog):

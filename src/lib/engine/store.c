@@ -1178,8 +1178,13 @@ static int inspect_of(const struct keng *g, const char *id, json_object *rec, js
 	json_object_object_add(o, "RestartCount", json_object_new_int(st.restart_count));
 	char *lp = keng_path(g, id, NULL);
 	const char *ldrv = kj_get_str(kj_get(kj_get(rec, "HostConfig"), "LogConfig"), "Type") ?: "json-file";
-	const char *lsuf = !strcmp(ldrv, "json-file") ? "-json.log" : !strcmp(ldrv, "k8s-file") ? "-k8s.log" : NULL;
-	char *log = lp && lsuf ? kstr_printf("%s/%s%s", lp, id, lsuf) : NULL; /* Docker's "" for the others */
+	bool remote = strcmp(ldrv, "json-file") && strcmp(ldrv, "k8s-file") && strcmp(ldrv, "none");
+	const char *lsuf = !strcmp(ldrv, "k8s-file") ? "-k8s.log" : strcmp(ldrv, "none") ? "-json.log" : NULL;
+	char *log = lp && lsuf ? kstr_printf("%s/%s%s", lp, id, lsuf) : NULL;
+	if (log && remote && access(log, F_OK) != 0) { /* a remote driver's local copy, if it keeps one */
+		free(log);
+		log = NULL;
+	}
 	json_object_object_add(o, "LogPath", json_object_new_string(log ? log : ""));
 	free(log);
 	free(lp);

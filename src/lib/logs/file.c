@@ -83,13 +83,14 @@ static int default_address(struct klogs_config *c, kerr *e)
 
 int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr *e)
 {
-	static const char *const known[] = { "driver", "max-size",        "max-file", "compress",
-					     "mode",   "max-buffer-size", NULL };
+	static const char *const known[] = { "driver", "max-size",        "max-file",       "compress",
+					     "mode",   "max-buffer-size", "cache-disabled", NULL };
 	*c = (struct klogs_config){
 		.driver = KLOGS_JSON_FILE,
 		.max_size = KLOGS_DEFAULT_MAX_SIZE,
 		.max_file = KLOGS_DEFAULT_MAX_FILE,
 		.compress = true,
+		.cache = true,
 		.max_buffer_size = KLOGS_DEFAULT_MAX_BUFFER,
 		.facility = 3, /* daemon, as Docker */
 		.format = KLOGS_RFC5424,
@@ -121,6 +122,12 @@ int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr
 	snprintf(what, sizeof(what), "%s: [logs] compress", kconf_path(conf));
 	if (s && set_bool(&c->compress, what, s, e) < 0)
 		return -1;
+	s = kconf_get(conf, "logs", "cache-disabled");
+	snprintf(what, sizeof(what), "%s: [logs] cache-disabled", kconf_path(conf));
+	bool off = false;
+	if (s && set_bool(&off, what, s, e) < 0)
+		return -1;
+	c->cache = !off;
 	static const char *const modes[] = { "mode", "max-buffer-size", NULL };
 	for (const char *const *k = modes; *k; k++) {
 		s = kconf_get(conf, "logs", *k);
@@ -191,7 +198,28 @@ int klogs_config_parse(struct klogs_config *c, json_object *log, const char *fil
 			return -1;
 		if (r > 0)
 			continue;
-		if (!file_driver) {
+		if (!file_driver && !strncmp(k, "cache-", 6)) {
+			/* the local copy of a remote driver (Docker's dual logging) */
+			bool off = !c->cache;
+			if (!strcmp(k, "cache-disabled")) {
+				if (set_bool(&off, what, s, e) < 0)
+					return -1;
+				c->cache = !off;
+			} else if (!strcmp(k, "cache-max-size")) {
+				if (set_max_size(&c->max_size, what, s, e) < 0)
+					return -1;
+			} else if (!strcmp(k, "cache-max-file")) {
+				if (set_max_file(&c->max_file, what, s, e) < 0)
+					return -1;
+			} else if (!strcmp(k, "cache-compress")) {
+				if (set_bool(&c->compress, what, s, e) < 0)
+					return -1;
+			} else {
+				return kj_fail(&j, path,
+					       "unknown option (cache-disabled, cache-max-size, cache-max-file, "
+					       "cache-compress)");
+			}
+		} else if (!file_driver) {
 			return kj_fail(&j, path, "unknown option for the %s driver", klogs_driver_to_name(c->driver));
 		} else if (!strcmp(k, "max-size")) {
 			if (set_max_size(&c->max_size, what, s, e) < 0)
@@ -379,7 +407,8 @@ void klogs_hold(struct klogs *l)
 		return;
 	l->held = true;
 	l->held_try_ns = kloop_now();
-	if (l->cfg.non_blocking || !l->loop)
+	/* a remote driver's local copy never holds the container back */
+	if (l->cfg.non_blocking || !l->loop || klogs_is_remote(l->cfg.driver))
 		return;
 	kerr ig;
 	if (!l->held_timer)
@@ -388,6 +417,18 @@ void klogs_hold(struct klogs *l)
 		kloop_timer_set(l->held_timer, 0, KLOOP_NSEC_PER_SEC, KLOOP_NSEC_PER_SEC);
 	if (!l->held_timer) /* no timer: nothing would end the wait */
 		l->held_drop = true;
+}
+
+/* What a file write loses: the container's lines for the file drivers; for
+ * a remote driver only its local copy's (the line went out) */
+static uint64_t *drop_lines(struct klogs *l)
+{
+	return klogs_is_remote(l->cfg.driver) ? &l->cache_dropped_lines : &l->dropped_lines;
+}
+
+static uint64_t *drop_bytes(struct klogs *l)
+{
+	return klogs_is_remote(l->cfg.driver) ? &l->cache_dropped_bytes : &l->dropped_bytes;
 }
 
 /* Write out the gathered entries.  A failed write drops them all, counted,
@@ -411,8 +452,8 @@ static void write_out(struct klogs *l)
 		off += (size_t)w;
 	}
 	if (off < l->outlen) {
-		l->dropped_lines += l->outlines;
-		l->dropped_bytes += l->outpayload;
+		*drop_lines(l) += l->outlines;
+		*drop_bytes(l) += l->outpayload;
 		/* back to the last whole entry on disk: the batch may begin with
 		 * the rest of an entry whose start an earlier write put there */
 		int64_t ondisk = l->size - (int64_t)l->outlen + (int64_t)off, cut = l->whole;
@@ -468,8 +509,8 @@ void klogs_end(struct klogs *l, size_t payload)
 	l->in_entry = false;
 	if (l->skip) {
 		l->skip = false;
-		l->dropped_lines++;
-		l->dropped_bytes += payload;
+		*drop_lines(l) += 1;
+		*drop_bytes(l) += payload;
 		return;
 	}
 	l->outlines++;
@@ -486,8 +527,11 @@ static void piece(struct klogs *l, enum klogs_stream s, const char *p, size_t n,
 		klogs_json_file_write(l, s, p, n, partial);
 	else if (l->cfg.driver == KLOGS_K8S_FILE)
 		klogs_k8s_file_write(l, s, p, n, partial);
-	else if (klogs_is_remote(l->cfg.driver))
+	else if (klogs_is_remote(l->cfg.driver)) {
 		klogs_remote_write(l, s, p, n, partial);
+		if (l->fd >= 0) /* the local copy */
+			klogs_json_file_write(l, s, p, n, partial);
+	}
 }
 
 /* The lines of one read share its time (Docker stamps each as it splits
@@ -581,11 +625,10 @@ int klogs_open(struct klogs **out, const struct klogs_config *c, const char *dir
 		return kerr_set(e, ENOMEM, "logs of %s", id);
 	l->cfg = *c;
 	l->fd = -1;
-	if (klogs_is_remote(c->driver)) {
-		if (klogs_remote_open(l, id, e) < 0)
-			return kerr_wrap(e, "logs of %s", id);
-	} else if (c->driver != KLOGS_NONE) {
-		const char *suffix = c->driver == KLOGS_JSON_FILE ? "-json.log" : "-k8s.log";
+	if (klogs_is_remote(c->driver) && klogs_remote_open(l, id, e) < 0)
+		return kerr_wrap(e, "logs of %s", id);
+	if (c->driver == KLOGS_JSON_FILE || c->driver == KLOGS_K8S_FILE || (klogs_is_remote(c->driver) && c->cache)) {
+		const char *suffix = c->driver == KLOGS_K8S_FILE ? "-k8s.log" : "-json.log";
 		if (snprintf(l->path, sizeof(l->path), "%s/%s%s", dir, id, suffix) >= (int)sizeof(l->path))
 			return kerr_set(e, ENAMETOOLONG, "logs of %s", id);
 		if (file_open(l, e) < 0)
@@ -614,7 +657,7 @@ bool klogs_file_full(const struct klogs *l)
 {
 	if (l->cfg.non_blocking)
 		return false;
-	return (l->rotate_due && l->gz_pid) || (l->held && !l->held_drop);
+	return (l->rotate_due && l->gz_pid) || (l->held && !l->held_drop && !klogs_is_remote(l->cfg.driver));
 }
 
 const char *klogs_path(const struct klogs *l)

@@ -57,6 +57,7 @@ struct klogs {
 	int fd;
 	int64_t size;
 	uint64_t dropped_lines, dropped_bytes;
+	uint64_t cache_dropped_lines, cache_dropped_bytes; /* a remote driver's local copy's */
 	/* entries waiting for one write(2) at the end of a feed */
 	char *out;
 	size_t outlen;

@@ -24,15 +24,16 @@
  *   fluentd    one forward-protocol event a piece, msgpack (fluentd.c).
  *
  * The remote drivers (remote.c) queue encoded messages and send them from
- * the caller's event loop (klogs_attach), reconnecting with a back-off.
+ * the caller's event loop (klogs_attach), reconnecting with a back-off;
+ * each keeps a json-file copy for kapsel logs unless cache-disabled.
  * mode=blocking (default): while more than 64 KiB waits, the caller stops
  * reading the container (klogs_full), which back-pressures it.
  * mode=non-blocking (and fluentd-async): what does not fit in
  * max-buffer-size is dropped.
  *
  * A write that fails (a full disk) or a message dropped loses that piece:
- * it is counted in dropped_lines/dropped_bytes, never a crash and never a
- * stalled container. */
+ * it is counted in dropped_lines/dropped_bytes, never a crash; a full disk
+ * holds a blocking file driver's reads until there is room again. */
 #ifndef KAPSEL_LOGS_H
 #define KAPSEL_LOGS_H
 
@@ -85,6 +86,10 @@ struct klogs_config {
 	int64_t max_size; /* bytes; -1: never rotate */
 	int64_t max_file; /* files kept, the current one included (>= 1) */
 	bool compress;    /* rotated files gzipped (NAME.N.gz), off the hot path */
+	/* a remote driver keeps a json-file copy for kapsel logs (Docker's dual
+	 * logging; cache-disabled=true: none), sized by max-size, max-file and
+	 * compress (cache-max-size, cache-max-file, cache-compress) */
+	bool cache;
 	bool non_blocking;
 	int64_t max_buffer_size; /* non-blocking: bytes waiting at most */
 	/* remote drivers */
@@ -130,10 +135,12 @@ typedef void (*klogs_event_fn)(struct klogs *l, enum klogs_event ev, void *data)
  * back-off.  File drivers need nothing (0). */
 int klogs_attach(struct klogs *l, struct kloop *loop, klogs_event_fn fn, void *data, kerr *e);
 /* A log file's filesystem filled up (ENOSPC, EDQUOT) or klogs_hold: the
- * file drivers drop what comes (counted) rather than take the last room
- * from the caller's own records, and ask FN, at most once a second, whether
- * they may write again (FN makes its room first; no FN: retry).  An entry
- * a full disk cut short is taken back: the file holds whole lines only. */
+ * file drivers write nothing rather than take the last room from the
+ * caller's own records (mode=blocking: klogs_full until then, the reads
+ * wait; non-blocking and a remote driver's copy: dropped, counted), and
+ * ask FN, at most once a second, whether they may write again (FN makes
+ * its room first; no FN: retry).  An entry a full disk cut short is taken
+ * back: the file holds whole lines only. */
 typedef bool (*klogs_room_fn)(void *data);
 void klogs_set_room(struct klogs *l, klogs_room_fn fn, void *data);
 void klogs_hold(struct klogs *l);
