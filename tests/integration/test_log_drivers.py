@@ -585,6 +585,55 @@ def test_fluentd_forward_protocol(k):
     r.close()
 
 
+def test_labels_and_env_become_fields(k, tmp_path):
+    """Docker's labels, labels-regex, env, env-regex: the container's labels
+    and variables they name are fields of every message; never one of the
+    driver's own, never a journal's trusted (_) field, never what was not
+    asked for."""
+    sock = str(tmp_path / "journal.sock")
+    r = JournalReceiver(sock)
+    meta = ["--label", "com.example.team=web", "--label", "other=no", "--label", "_SYSTEMD_UNIT=forged",
+            "--label", "message=forged", "--label", "zz.a=regex", "-e", "DEPLOY=blue", "-e", "SECRET=s3",
+            "-e", "ENV_A=1", "-e", "ENV_B=2"]
+    cid = k.run(["--log-driver", "journald", "--log-opt", f"journald-socket={sock}", *meta,
+                 "--log-opt", "labels=com.example.team,_SYSTEMD_UNIT,message,missing",
+                 "--log-opt", "labels-regex=^zz", "--log-opt", "env=DEPLOY", "--log-opt", "env-regex=^ENV_"],
+                "echo with-fields")
+    k.out("wait", cid)
+    r.wait_for(lambda e: e["MESSAGE"] == b"with-fields")
+    e = [x for x in r.entries if x["MESSAGE"] == b"with-fields"][0]
+    assert e["COM_EXAMPLE_TEAM"] == b"web" and e["ZZ_A"] == b"regex"
+    assert e["DEPLOY"] == b"blue" and e["ENV_A"] == b"1" and e["ENV_B"] == b"2"
+    assert e["SYSTEMD_UNIT"] == b"forged" and "_SYSTEMD_UNIT" not in e  # no trusted field from a label
+    assert "SECRET" not in e and "OTHER" not in e and "MISSING" not in e
+    # one MESSAGE, the line's
+    assert e["MESSAGE"] == b"with-fields"
+    # the supervisor got the environment only because env was asked for
+    sup = json.load(open(os.path.join(k.root, "containers", cid, "supervise.json")))
+    assert "DEPLOY=blue" in sup["env"]
+    cid2 = k.run(["--log-driver", "journald", "--log-opt", f"journald-socket={sock}", "-e", "SECRET=s3"],
+                 "echo without")
+    k.out("wait", cid2)
+    sup = json.load(open(os.path.join(k.root, "containers", cid2, "supervise.json")))
+    assert "env" not in sup and "labels" not in sup
+    # fluentd: the record's keys as given
+    pytest.importorskip("msgpack")
+    f = FluentReceiver()
+    cid = k.run(["--log-driver", "fluentd", "--log-opt", f"fluentd-address=localhost:{f.port}", *meta,
+                 "--label", "log=forged", "--log-opt", "labels=com.example.team,log", "--log-opt", "env=DEPLOY"],
+                "echo fluent-fields")
+    k.out("wait", cid)
+    f.wait_for(lambda ev: ev[2][b"log"] == b"fluent-fields")
+    rec = [ev[2] for ev in f.events if ev[2][b"log"] == b"fluent-fields"][0]
+    assert rec[b"com.example.team"] == b"web" and rec[b"DEPLOY"] == b"blue"
+    assert set(rec) == {b"container_id", b"container_name", b"source", b"log", b"com.example.team", b"DEPLOY"}
+    f.close()
+    for opts, want in [(["--log-driver", "syslog", "--log-opt", "labels=a"], "has no fields to put them in"),
+                       (["--log-driver", "journald", "--log-opt", "env-regex=(("], "POSIX extended regex")]:
+        p = k("create", *opts, IMAGE, "true")
+        assert p.returncode != 0 and want in p.stderr, (opts, p.stderr)
+
+
 def test_fluentd_async_starts_without_a_receiver_and_delivers_later(k):
     pytest.importorskip("msgpack")
     port = free_port()

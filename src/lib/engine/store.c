@@ -446,6 +446,12 @@ static json_object *supervise_json(const struct keng *g, const char *id, const c
 	json_object_deep_copy(kj_get(lc, "Config"), &opts, NULL);
 	json_object_object_add(log, "opts", opts ? opts : json_object_new_object());
 	json_object_object_add(s, "log", log);
+	/* what the log drivers' labels and env options pick fields from: only
+	 * when they are asked for (env holds the container's secrets too) */
+	if (kj_get(opts, "labels") || kj_get(opts, "labels-regex"))
+		json_object_object_add(s, "labels", json_object_get(kj_get(c, "Labels")));
+	if (kj_get(opts, "env") || kj_get(opts, "env-regex"))
+		json_object_object_add(s, "env", json_object_get(kj_get(c, "Env")));
 	json_object *rp = kj_get(h, "RestartPolicy"), *r = json_object_new_object();
 	json_object_object_add(r, "policy", json_object_new_string(kj_get_str(rp, "Name") ?: "no"));
 	json_object_object_add(r, "max_retries", json_object_new_int64(kj_get_i64(rp, "MaximumRetryCount", 0)));

@@ -149,6 +149,16 @@ void klogs_config_done(struct klogs_config *c)
 	free(c->image_id);
 	free(c->tls_relay);
 	free(c->gzip_helper);
+	free(c->x_labels);
+	free(c->x_labels_re);
+	free(c->x_env);
+	free(c->x_env_re);
+	for (size_t i = 0; i < 2 * c->nextra; i++)
+		free(c->extra[i]);
+	free(c->extra);
+	c->x_labels = c->x_labels_re = c->x_env = c->x_env_re = NULL;
+	c->extra = NULL;
+	c->nextra = 0;
 	c->tag = c->tls_ca = c->tls_cert = c->tls_key = c->name = c->image = c->image_id = c->tls_relay = NULL;
 	c->gzip_helper = NULL;
 }

@@ -2,12 +2,13 @@
  *   [tag, time, {"container_id": ID, "container_name": "/NAME",
  *                "source": "stdout"|"stderr", "log": LINE}]
  * msgpack-encoded, as Docker's fluentd driver sends them (a 16 KiB piece
- * of a longer line adds "partial_message": "true").  time is whole
+ * of a longer line adds "partial_message": "true", the labels and
+ * variables the labels and env options name follow).  time is whole
  * seconds, or with fluentd-sub-second-precision the EventTime extension
  * (type 0: seconds and nanoseconds, big-endian u32 each).
  *
  * The encoder is hand-written: it writes six kinds of msgpack value
- * (fixarray, fixmap, str, uint, ext 8), ~40 lines, where libmsgpack-c
+ * (fixarray, fixmap and map 16, str, uint, ext 8), ~40 lines, where libmsgpack-c
  * would be one more library linked statically into every supervisor. */
 #include "logs/internal.h"
 
@@ -50,7 +51,10 @@ size_t klogs_fluentd_encode(char *out, size_t cap, const struct klogs_config *c,
 {
 	/* the fixed parts take < 1 KiB (a tag, a name, an ID); the line fits
 	 * in KLOGS_MSG_MAX with room to spare */
-	if (cap < m->len + 1024 + strlen(m->tag) + strlen(m->name))
+	size_t extra = 0;
+	for (size_t i = 0; i < 2 * m->nextra; i++)
+		extra += strlen(m->extra[i]) + 5;
+	if (cap < m->len + 1024 + strlen(m->tag) + strlen(m->name) + extra)
 		return 0;
 	char *o = out;
 	*o++ = (char)0x93;
@@ -64,7 +68,13 @@ size_t klogs_fluentd_encode(char *out, size_t cap, const struct klogs_config *c,
 		*o++ = (char)0xce;
 		o += be(o, (uint64_t)m->ts.tv_sec, 4);
 	}
-	*o++ = (char)(0x80 | (m->partial ? 5 : 4));
+	size_t fields = (m->partial ? 5 : 4) + m->nextra;
+	if (fields < 16) {
+		*o++ = (char)(0x80 | fields);
+	} else {
+		*o++ = (char)0xde;
+		o += be(o, fields, 2);
+	}
 	o += cstr(o, "container_id");
 	o += cstr(o, m->id);
 	o += cstr(o, "container_name");
@@ -79,5 +89,7 @@ size_t klogs_fluentd_encode(char *out, size_t cap, const struct klogs_config *c,
 		o += cstr(o, "partial_message");
 		o += cstr(o, "true");
 	}
+	for (size_t i = 0; i < 2 * m->nextra; i++)
+		o += cstr(o, m->extra[i]);
 	return (size_t)(o - out);
 }

@@ -10,7 +10,8 @@
  * (6 stdout, 3 stderr), CONTAINER_ID (12 hex), CONTAINER_ID_FULL,
  * CONTAINER_NAME, CONTAINER_TAG, SYSLOG_IDENTIFIER (both the tag),
  * IMAGE_NAME, SYSLOG_TIMESTAMP, and CONTAINER_PARTIAL_MESSAGE=true for a
- * 16 KiB piece of a longer line. */
+ * 16 KiB piece of a longer line; then the labels and variables the labels
+ * and env options name (klogs_config_extra). */
 #include "logs/internal.h"
 
 #include <errno.h>
@@ -64,6 +65,8 @@ size_t klogs_journald_encode(char *out, size_t cap, const struct klogs_msg *m)
 		o = sfield(out, o, cap, "SYSLOG_TIMESTAMP", ts);
 	if (m->partial)
 		o = sfield(out, o, cap, "CONTAINER_PARTIAL_MESSAGE", "true");
+	for (size_t i = 0; i < m->nextra; i++) /* labels, env: named as the journal wants them */
+		o = sfield(out, o, cap, m->extra[2 * i], m->extra[2 * i + 1]);
 	return o;
 }
 

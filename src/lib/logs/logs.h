@@ -104,6 +104,11 @@ struct klogs_config {
 	int64_t max_retries;           /* fluentd-max-retries; -1: no limit */
 	bool subsecond;                /* fluentd-sub-second-precision */
 	char *name, *image, *image_id; /* the container's (tags), set by the caller */
+	/* journald, fluentd: labels, labels-regex, env, env-regex as given, and
+	 * the fields they make (klogs_config_extra): NAME, VALUE pairs */
+	char *x_labels, *x_labels_re, *x_env, *x_env_re;
+	char **extra;
+	size_t nextra;
 	char *tls_relay;               /* the kapsel-log-tls program, set by the caller */
 	char *gzip_helper;             /* the kapsel-log-gzip program (compress), set by the caller */
 };
@@ -117,6 +122,16 @@ int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr
  * --log-opt) over C.  Errors name FILE and the field ("log.opts.max-size").
  * NULL LOG keeps C. */
 int klogs_config_parse(struct klogs_config *c, json_object *log, const char *file, kerr *e);
+
+/* The extra fields of each message, Docker's labels / labels-regex / env /
+ * env-regex options: the container's LABELS (an object of strings) and ENV
+ * (["NAME=value", ...]) named in the comma-separated lists or matched by
+ * the regexes (POSIX extended, unanchored), a variable over a label of
+ * the same name; for journald the names made upper case, [A-Z0-9_], no
+ * leading '_'; never one of the driver's own fields.  At most
+ * KLOGS_EXTRA_MAX bytes in all, or an error. */
+#define KLOGS_EXTRA_MAX 2048
+int klogs_config_extra(struct klogs_config *c, json_object *labels, json_object *env, kerr *e);
 
 struct klogs;
 
@@ -193,6 +208,8 @@ struct klogs_msg {
 	const char *tag;      /* the expanded tag */
 	const char *hostname; /* syslog */
 	int pid;              /* syslog PROCID */
+	const char *const *extra; /* journald, fluentd: NAME, VALUE pairs */
+	size_t nextra;
 };
 /* Expand TMPL (Docker's log tag template) for container ID into OUT (CAP
  * bytes); an unknown {{...}} is an error. */
@@ -202,7 +219,7 @@ int klogs_tag_expand(char *out, size_t cap, const char *tmpl, const char *id, co
 int klogs_addr_parse(struct klogs_addr *a, enum klogs_driver d, const char *s, kerr *e);
 /* The encoded message into OUT (room for CAP bytes, at least
  * KLOGS_MSG_MAX); returns its length. */
-#define KLOGS_MSG_MAX (KLOGS_LINE_MAX + 4096)
+#define KLOGS_MSG_MAX (KLOGS_LINE_MAX + 4096 + KLOGS_EXTRA_MAX)
 size_t klogs_syslog_encode(char *out, size_t cap, const struct klogs_config *c, const struct klogs_msg *m);
 size_t klogs_journald_encode(char *out, size_t cap, const struct klogs_msg *m);
 size_t klogs_fluentd_encode(char *out, size_t cap, const struct klogs_config *c, const struct klogs_msg *m);

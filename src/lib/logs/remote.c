@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -135,6 +136,25 @@ int klogs_remote_option(struct klogs_config *c, const char *k, const char *v, co
 		return set_string(&c->tag, v, what, e) < 0 ? -1 : 1;
 	}
 	bool b;
+	if (!strcmp(k, "labels") || !strcmp(k, "env") || !strcmp(k, "labels-regex") || !strcmp(k, "env-regex")) {
+		if (c->driver == KLOGS_SYSLOG)
+			return kerr_msg(e, EINVAL,
+					"%s: a syslog message has no fields to put them in (journald and fluentd "
+					"take labels, labels-regex, env, env-regex; Docker's syslog ignores them)",
+					what);
+		char **dst = k[0] == 'l' ? (k[6] ? &c->x_labels_re : &c->x_labels) : k[3] ? &c->x_env_re : &c->x_env;
+		if (strstr(k, "-regex")) {
+			regex_t re;
+			int rc = regcomp(&re, v, REG_EXTENDED | REG_NOSUB);
+			if (rc) {
+				char msg[128];
+				regerror(rc, &re, msg, sizeof(msg));
+				return kerr_msg(e, EINVAL, "%s: \"%s\": %s (a POSIX extended regex)", what, v, msg);
+			}
+			regfree(&re);
+		}
+		return set_string(dst, v, what, e) < 0 ? -1 : 1;
+	}
 	if (c->driver == KLOGS_SYSLOG) {
 		if (!strcmp(k, "syslog-address"))
 			return klogs_addr_parse(&c->addr, c->driver, v, e) < 0 ? kerr_wrap(e, "%s", what) : 1;
@@ -209,6 +229,145 @@ int klogs_remote_option(struct klogs_config *c, const char *k, const char *v, co
 		return 1;
 	}
 	return 0;
+}
+
+/* ---- extra fields: labels, env ------------------------------------------------ */
+
+/* journald's field names: upper case letters, digits and '_', never a
+ * leading '_' (those are the journal's trusted fields), as Docker makes
+ * them from a label or variable name */
+static void journal_name(char *k)
+{
+	char *o = k;
+	for (const char *p = k; *p; p++) {
+		char ch = *p >= 'a' && *p <= 'z' ? (char)(*p - 32) : (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ? *p : '_';
+		if (o == k && ch == '_')
+			continue;
+		*o++ = ch;
+	}
+	*o = 0;
+}
+
+/* the fields the driver writes itself: an extra one never replaces them */
+static bool own_field(enum klogs_driver d, const char *k)
+{
+	static const char *const journald[] = { "MESSAGE",        "PRIORITY",          "CONTAINER_ID",
+						"CONTAINER_ID_FULL", "CONTAINER_NAME", "CONTAINER_TAG",
+						"IMAGE_NAME",     "SYSLOG_IDENTIFIER", "SYSLOG_TIMESTAMP",
+						"CONTAINER_PARTIAL_MESSAGE", NULL };
+	static const char *const fluentd[] = { "container_id", "container_name", "source", "log", "partial_message",
+					       NULL };
+	for (const char *const *f = d == KLOGS_JOURNALD ? journald : fluentd; *f; f++)
+		if (!strcmp(*f, k))
+			return true;
+	return false;
+}
+
+static bool listed(const char *list, const char *k)
+{
+	size_t n = strlen(k);
+	for (const char *p = list; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == n && !memcmp(p, k, n))
+			return true;
+		p = comma ? comma + 1 : p + len;
+	}
+	return false;
+}
+
+static int add_extra(struct klogs_config *c, const char *key, size_t klen, const char *val, kerr *e)
+{
+	char *k = strndup(key, klen), *v = strdup(val);
+	char **x = realloc(c->extra, (c->nextra + 1) * 2 * sizeof(*x));
+	if (!k || !v || !x) {
+		free(k), free(v);
+		if (x)
+			c->extra = x;
+		return kerr_set(e, ENOMEM, "log extra fields");
+	}
+	c->extra = x;
+	if (c->driver == KLOGS_JOURNALD)
+		journal_name(k);
+	for (size_t i = 0; i < c->nextra; i++)
+		if (!strcmp(x[2 * i], k)) { /* a label and a variable of one name: the variable's, as Docker */
+			free(x[2 * i + 1]);
+			x[2 * i + 1] = v;
+			free(k);
+			return 0;
+		}
+	if (!*k || own_field(c->driver, k)) {
+		free(k), free(v);
+		return 0;
+	}
+	x[2 * c->nextra] = k;
+	x[2 * c->nextra + 1] = v;
+	c->nextra++;
+	return 0;
+}
+
+static int match(const char *re_text, regex_t *re, bool *have, kerr *e)
+{
+	if (!re_text)
+		return 0;
+	if (regcomp(re, re_text, REG_EXTENDED | REG_NOSUB))
+		return kerr_msg(e, EINVAL, "log.opts: \"%s\" is not a POSIX extended regex", re_text);
+	*have = true;
+	return 0;
+}
+
+int klogs_config_extra(struct klogs_config *c, json_object *labels, json_object *env, kerr *e)
+{
+	if (!c->x_labels && !c->x_labels_re && !c->x_env && !c->x_env_re)
+		return 0;
+	regex_t lre, ere;
+	bool have_l = false, have_e = false;
+	int rc = 0;
+	if (match(c->x_labels_re, &lre, &have_l, e) < 0 || match(c->x_env_re, &ere, &have_e, e) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (json_object_is_type(labels, json_type_object)) {
+		json_object_object_foreach(labels, k, v)
+		{
+			if (!json_object_is_type(v, json_type_string))
+				continue;
+			if ((listed(c->x_labels, k) || (have_l && !regexec(&lre, k, 0, NULL, 0))) &&
+			    add_extra(c, k, strlen(k), json_object_get_string(v), e) < 0) {
+				rc = -1;
+				goto out;
+			}
+		}
+	}
+	size_t n = json_object_is_type(env, json_type_array) ? json_object_array_length(env) : 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *kv = json_object_get_string(json_object_array_get_idx(env, i));
+		const char *eq = kv ? strchr(kv, '=') : NULL;
+		if (!eq || eq == kv)
+			continue;
+		char name[256];
+		if ((size_t)(eq - kv) >= sizeof(name))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - kv), kv);
+		if ((listed(c->x_env, name) || (have_e && !regexec(&ere, name, 0, NULL, 0))) &&
+		    add_extra(c, name, strlen(name), eq + 1, e) < 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	size_t total = 0;
+	for (size_t i = 0; i < 2 * c->nextra; i++)
+		total += strlen(c->extra[i]) + 12;
+	if (total > KLOGS_EXTRA_MAX)
+		rc = kerr_msg(e, EINVAL,
+			      "log.opts: the extra fields (labels, env) come to %zu bytes, at most %d: name fewer",
+			      total, KLOGS_EXTRA_MAX);
+out:
+	if (have_l)
+		regfree(&lre);
+	if (have_e)
+		regfree(&ere);
+	return rc;
 }
 
 /* ---- tags and addresses ------------------------------------------------------ */
@@ -891,6 +1050,8 @@ void klogs_remote_write(struct klogs *l, enum klogs_stream s, const char *p, siz
 		.tag = r->tag,
 		.hostname = r->hostname,
 		.pid = r->pid,
+		.extra = (const char *const *)c->extra,
+		.nextra = c->nextra,
 	};
 	size_t len = c->driver == KLOGS_SYSLOG     ? klogs_syslog_encode(r->scratch, KLOGS_MSG_MAX, c, &m)
 		     : c->driver == KLOGS_JOURNALD ? klogs_journald_encode(r->scratch, KLOGS_MSG_MAX, &m)

@@ -30,7 +30,8 @@ KAPSEL_DEFINE_NAME_TABLE(ksup_on_failure, enum ksup_on_failure, on_failure_table
 
 static const char *const known_fields[] = {
 	"id",    "name", "image",   "image_id",    "bundle",       "runtime",     "runtime_root", "tty",
-	"stdin", "log",  "restart", "stop_signal", "stop_timeout", "healthcheck", "auto_remove",  NULL,
+	"stdin", "log",  "restart", "stop_signal", "stop_timeout", "healthcheck", "auto_remove",  "labels",
+	"env",   NULL,
 };
 
 /* Fail on a member of object O not in KNOWN; PATH names O (NULL: the top
@@ -231,6 +232,14 @@ int ksup_config_parse(struct ksup_config *c, const char *file, const char *buf, 
 		return -1;
 	if (klogs_config_parse(&c->log, kj_get(o, "log"), file, e) < 0)
 		return -1;
+	/* the container's labels and env, for the remote drivers' extra fields */
+	json_object *labels = kj_get(o, "labels"), *env = kj_get(o, "env");
+	if (labels && !json_object_is_type(labels, json_type_object))
+		return kj_fail(&j, "labels", "expected an object of strings");
+	if (env && !json_object_is_type(env, json_type_array))
+		return kj_fail(&j, "env", "expected an array of \"NAME=value\" strings");
+	if (klogs_config_extra(&c->log, labels, env, e) < 0)
+		return kerr_wrap(e, "%s", file);
 	/* for the remote drivers' tags and fields */
 	if ((c->name && !(c->log.name = strdup(c->name))) || (c->image && !(c->log.image = strdup(c->image))) ||
 	    (c->image_id && !(c->log.image_id = strdup(c->image_id))))
