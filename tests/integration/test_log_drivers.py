@@ -500,10 +500,13 @@ def test_journald_fields_cannot_be_forged(k, tmp_path):
 
 class FluentReceiver(threading.Thread):
     """A forward-protocol server: [tag, time, record] events, unpacked
-    with python3-msgpack.  READ=False: accepts but never reads."""
+    with python3-msgpack.  READ=False: accepts but never reads.  ACK: it
+    answers {"ack": chunk} to each event that asks; CUT_AT=N: the first
+    connection is closed at its Nth event, unanswered."""
 
-    def __init__(self, read=True, port=0):
+    def __init__(self, read=True, port=0, ack=False, cut_at=0):
         super().__init__(daemon=True)
+        self.ack, self.cut_at = ack, cut_at
         self.ls = socket.create_server(("127.0.0.1", port))
         self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         self.port = self.ls.getsockname()[1]
@@ -540,6 +543,12 @@ class FluentReceiver(threading.Thread):
                 with self.cond:
                     self.events.append(ev)
                     self.cond.notify_all()
+                    cut = self.cut_at and len(self.events) == self.cut_at
+                if cut:
+                    c.close()
+                    return
+                if self.ack and len(ev) == 4:
+                    c.sendall(msgpack.packb({"ack": ev[3][b"chunk"]}))
 
     def wait_for(self, pred, timeout=20, why=""):
         with self.cond:
@@ -632,6 +641,91 @@ def test_labels_and_env_become_fields(k, tmp_path):
                        (["--log-driver", "journald", "--log-opt", "env-regex=(("], "POSIX extended regex")]:
         p = k("create", *opts, IMAGE, "true")
         assert p.returncode != 0 and want in p.stderr, (opts, p.stderr)
+
+
+@pytest.mark.parametrize("when", ["running", "at-exit"])
+def test_fluentd_request_ack_loses_nothing_when_the_receiver_dies(k, when):
+    """fluentd-request-ack: each event is kept until its ack; the receiver
+    closes the connection on the 50th without answering: that event comes
+    again, same chunk, and every line is there, in order.  While the
+    container runs (the loop reconnects) and when it has exited (the
+    supervisor's last send reconnects)."""
+    pytest.importorskip("msgpack")
+    r = FluentReceiver(ack=True, cut_at=50)
+    script = "seq 1 300; exec sleep 600" if when == "running" else "seq 1 300"
+    cid = k.run(["--log-driver", "fluentd", "--log-opt", f"fluentd-address=localhost:{r.port}", "--log-opt",
+                 "fluentd-request-ack=true", "--log-opt", "fluentd-retry-wait=100ms"], script)
+    if when == "at-exit":
+        k.out("wait", cid)
+    r.wait_for(lambda e: e[2][b"log"] == b"300")
+    if when == "running":
+        k.out("kill", cid)
+        k.out("wait", cid)
+    evs = list(r.events)
+    assert all(len(e) == 4 and len(e[3][b"chunk"]) == 32 for e in evs)
+    chunks = [e[3][b"chunk"] for e in evs]
+    assert chunks[49] == chunks[50] and len(set(chunks)) == 300  # the cut one, again; the rest once
+    assert [e[2][b"log"] for e in evs[:50] + evs[51:]] == [str(i).encode() for i in range(1, 301)]
+    assert k.inspect(cid)["State"]["LogDropped"]["Lines"] == 0
+    # without the option: no chunk asked for
+    r.close()
+    r = FluentReceiver()
+    cid = k.run(["--log-driver", "fluentd", "--log-opt", f"fluentd-address=localhost:{r.port}"], "echo plain")
+    k.out("wait", cid)
+    r.wait_for(lambda e: e[2][b"log"] == b"plain")
+    assert len(r.events[0]) == 3
+    r.close()
+
+
+def pipe_drained(pid):
+    """The container's stdout is all read: its writer done (it made
+    /tmp/done after) and its pipe empty."""
+    import fcntl
+    import termios
+    if not os.path.exists(f"/proc/{pid}/root/tmp/done"):
+        return False
+    fd = os.open(f"/proc/{pid}/fd/1", os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0] == 0
+    finally:
+        os.close(fd)
+
+
+def test_fluentd_buffer_limit_counts_events(k):
+    """fluentd-buffer-limit: the events queued at most.  A receiver that does
+    not read: 100,000 lines fit in a 64m buffer (and the kernel's), not in
+    10 events; kept + dropped = all either way."""
+    pytest.importorskip("msgpack")
+    got = {}
+    for limit in (None, "10"):
+        r = FluentReceiver(read=False)
+        opts = ["--log-driver", "fluentd", "--log-opt", f"fluentd-address=localhost:{r.port}", "--log-opt",
+                "mode=non-blocking", "--log-opt", "max-buffer-size=64m", "--log-opt", "cache-disabled=true"]
+        if limit:
+            opts += ["--log-opt", f"fluentd-buffer-limit={limit}"]
+        cid = k.run(opts, "seq 1 100000; touch /tmp/done; exec sleep 600")
+        pid = k.inspect(cid)["State"]["Pid"]
+        deadline = time.monotonic() + 30
+        while not pipe_drained(pid):
+            assert time.monotonic() < deadline, "the supervisor did not read the container's output"
+            time.sleep(0.05)
+        r.reading.set()
+        k.out("kill", cid)
+        k.out("wait", cid)
+        # the supervisor sends what it holds, then its counters are final
+        deadline = time.monotonic() + 30
+        while True:
+            dropped = k.inspect(cid)["State"]["LogDropped"]["Lines"]
+            if len(r.events) + dropped >= 100000 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert len(r.events) + dropped == 100000, (limit, len(r.events), dropped)
+        assert [e[2][b"log"] for e in r.events[:3]] == [b"1", b"2", b"3"]
+        got[limit] = dropped
+        r.close()
+    assert got[None] == 0 and got["10"] > 50000, got
+    p = k("create", "--log-driver", "fluentd", "--log-opt", "fluentd-buffer-limit=0", IMAGE, "true")
+    assert p.returncode != 0 and "a number of events from 1" in p.stderr
 
 
 def test_fluentd_async_starts_without_a_receiver_and_delivers_later(k):

@@ -96,6 +96,7 @@ int klogs_config_defaults(struct klogs_config *c, const struct kconf *conf, kerr
 		.format = KLOGS_RFC5424,
 		.retry_wait_ns = 1000000000LL, /* Docker's fluentd-retry-wait 1s */
 		.max_retries = INT32_MAX,      /* and fluentd-max-retries */
+		.buffer_limit = 1048576,       /* and fluentd-buffer-limit */
 	};
 	if (!conf)
 		return 0;

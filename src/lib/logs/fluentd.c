@@ -3,7 +3,9 @@
  *                "source": "stdout"|"stderr", "log": LINE}]
  * msgpack-encoded, as Docker's fluentd driver sends them (a 16 KiB piece
  * of a longer line adds "partial_message": "true", the labels and
- * variables the labels and env options name follow).  time is whole
+ * variables the labels and env options name follow).  With
+ * fluentd-request-ack a fourth element, the option {"chunk": ID}: the
+ * receiver answers {"ack": ID} once it has the event (remote.c waits).  time is whole
  * seconds, or with fluentd-sub-second-precision the EventTime extension
  * (type 0: seconds and nanoseconds, big-endian u32 each).
  *
@@ -57,7 +59,7 @@ size_t klogs_fluentd_encode(char *out, size_t cap, const struct klogs_config *c,
 	if (cap < m->len + 1024 + strlen(m->tag) + strlen(m->name) + extra)
 		return 0;
 	char *o = out;
-	*o++ = (char)0x93;
+	*o++ = (char)(m->chunk ? 0x94 : 0x93);
 	o += cstr(o, m->tag);
 	if (c->subsecond) {
 		*o++ = (char)0xd7;
@@ -91,5 +93,10 @@ size_t klogs_fluentd_encode(char *out, size_t cap, const struct klogs_config *c,
 	}
 	for (size_t i = 0; i < 2 * m->nextra; i++)
 		o += cstr(o, m->extra[i]);
+	if (m->chunk) { /* the option the receiver answers with {"ack": chunk}: last, so the id ends the event */
+		*o++ = (char)0x81;
+		o += cstr(o, "chunk");
+		o += str(o, m->chunk, KLOGS_CHUNK_LEN);
+	}
 	return (size_t)(o - out);
 }

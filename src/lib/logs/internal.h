@@ -44,6 +44,12 @@ struct klogs_remote {
 	bool dropped;     /* counters changed since the last event */
 	char last_error[256];
 	struct klogs_queue q;
+	/* fluentd-request-ack: the head event went out, its ack is awaited
+	 * (the answer gathered in ack); chunk ids are seed, then seq */
+	bool awaiting;
+	unsigned char ack[64];
+	size_t acklen;
+	uint64_t chunk_seed, chunk_seq;
 	char *scratch; /* KLOGS_MSG_MAX */
 	char tag[KLOGS_TAG_MAX];
 	char hostname[256];

@@ -103,6 +103,8 @@ struct klogs_config {
 	int64_t retry_wait_ns;         /* fluentd-retry-wait */
 	int64_t max_retries;           /* fluentd-max-retries; -1: no limit */
 	bool subsecond;                /* fluentd-sub-second-precision */
+	bool request_ack;              /* fluentd-request-ack: each event kept until acked */
+	int64_t buffer_limit;          /* fluentd-buffer-limit: events queued at most */
 	char *name, *image, *image_id; /* the container's (tags), set by the caller */
 	/* journald, fluentd: labels, labels-regex, env, env-regex as given, and
 	 * the fields they make (klogs_config_extra): NAME, VALUE pairs */
@@ -131,6 +133,7 @@ int klogs_config_parse(struct klogs_config *c, json_object *log, const char *fil
  * leading '_'; never one of the driver's own fields.  At most
  * KLOGS_EXTRA_MAX bytes in all, or an error. */
 #define KLOGS_EXTRA_MAX 2048
+#define KLOGS_CHUNK_LEN 32
 int klogs_config_extra(struct klogs_config *c, json_object *labels, json_object *env, kerr *e);
 
 struct klogs;
@@ -209,6 +212,7 @@ struct klogs_msg {
 	const char *hostname; /* syslog */
 	int pid;              /* syslog PROCID */
 	const char *const *extra; /* journald, fluentd: NAME, VALUE pairs */
+	const char *chunk;        /* fluentd-request-ack: the event's id, KLOGS_CHUNK_LEN chars */
 	size_t nextra;
 };
 /* Expand TMPL (Docker's log tag template) for container ID into OUT (CAP

@@ -12,6 +12,12 @@
  * the receiver does.  When the supervisor is done, klogs_drain sends what
  * is left while it moves, 10 s at most.
  *
+ * fluentd-request-ack: an event stays at the head of the queue once sent
+ * until the receiver's {"ack": CHUNK} for it comes (ACK_WAIT at most, or
+ * the connection is failed); a connection lost meanwhile sends it again,
+ * same chunk id: at least once, never lost.  fluentd-buffer-limit bounds
+ * the events queued (blocking: the reads stop there; otherwise dropped).
+ *
  * tcp+tls runs through kapsel-log-tls (src/supervise/log_tls.c), a relay
  * on a socketpair: the supervisor is linked statically and OpenSSL linked
  * in would cost it ~900 KiB of RSS even unused. */
@@ -31,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -43,6 +50,8 @@
 #define FLUENTD_BACKOFF_MAX (60 * KLOOP_NSEC_PER_SEC)
 #define DRAIN_STALL KLOOP_NSEC_PER_SEC
 #define DRAIN_MAX (10 * KLOOP_NSEC_PER_SEC)
+#define ACK_WAIT (30 * KLOOP_NSEC_PER_SEC)
+#define DRAIN_RECONNECTS 3
 /* mode=blocking: the caller stops reading past 64 KiB queued (Docker
  * ignores max-buffer-size there: its copier waits on the driver).  What
  * may pile up past that: the rest of one read (16 KiB of empty lines is
@@ -217,6 +226,21 @@ int klogs_remote_option(struct klogs_config *c, const char *k, const char *v, co
 		if (ns <= 0)
 			return kerr_msg(e, EINVAL, "%s: \"%s\": a wait must be positive", what, v);
 		c->retry_wait_ns = ns;
+		return 1;
+	}
+	if (!strcmp(k, "fluentd-request-ack")) {
+		if (parse_bool(v, &b) < 0)
+			return kerr_msg(e, EINVAL, "%s: \"%s\" is not a boolean", what, v);
+		c->request_ack = b;
+		return 1;
+	}
+	if (!strcmp(k, "fluentd-buffer-limit")) {
+		char *end;
+		errno = 0;
+		long long n = strtoll(v, &end, 10);
+		if (errno || end == v || *end || n < 1)
+			return kerr_msg(e, EINVAL, "%s: \"%s\" is not a number of events from 1", what, v);
+		c->buffer_limit = n;
 		return 1;
 	}
 	if (!strcmp(k, "fluentd-max-retries")) {
@@ -591,6 +615,8 @@ static void disconnect_how(struct klogs_remote *r, int graceful)
 	r->relay = -1;
 	r->conn = KLOGS_DOWN;
 	r->q.off = 0; /* a message cut short goes again whole */
+	r->awaiting = false; /* and one not acked goes again */
+	r->acklen = 0;
 }
 
 static void disconnect(struct klogs_remote *r)
@@ -665,6 +691,49 @@ static void want(struct klogs_remote *r, uint32_t ev)
 		kloop_io_set_events(r->io, ev, &ig);
 }
 
+static bool acking(const struct klogs *l)
+{
+	return l->cfg.driver == KLOGS_FLUENTD && l->cfg.request_ack;
+}
+
+/* The receiver's answer in r->ack: {"ack": ID} (a msgpack map of one str
+ * or bin).  1: a whole answer, its ID the head event's (popped); 0: more
+ * to come; -1: not an answer, or another event's. */
+static int ack_take(struct klogs *l)
+{
+	struct klogs_remote *r = l->r;
+	const unsigned char *a = r->ack;
+	size_t n = r->acklen, h;
+	if (n >= 1 && a[0] != 0x81)
+		return -1;
+	if (n >= 5 && memcmp(a + 1, "\xa3" "ack", 4))
+		return -1;
+	if (n < 6)
+		return 0;
+	size_t len;
+	if ((a[5] & 0xe0) == 0xa0)
+		len = a[5] & 0x1f, h = 6;
+	else if (a[5] == 0xd9 || a[5] == 0xc4)
+		len = n >= 7 ? a[6] : 0, h = 7;
+	else
+		return -1;
+	if (n < h)
+		return 0;
+	if (len != KLOGS_CHUNK_LEN)
+		return -1;
+	if (n < h + len)
+		return 0;
+	uint32_t rn, pl;
+	const char *p = q_front(&r->q, &rn, &pl);
+	if (!r->q.nrec || rn < KLOGS_CHUNK_LEN || memcmp(p + rn - KLOGS_CHUNK_LEN, a + h, KLOGS_CHUNK_LEN))
+		return -1;
+	memmove(r->ack, a + h + len, n - h - len);
+	r->acklen = n - h - len;
+	r->awaiting = false;
+	q_pop(&r->q);
+	return 1;
+}
+
 static int on_io(struct kloop_source *src, int fd, uint32_t revents, void *data, kerr *e)
 {
 	(void)src, (void)e;
@@ -698,7 +767,31 @@ static int on_io(struct kloop_source *src, int fd, uint32_t revents, void *data,
 		pump(l);
 		return 0;
 	}
-	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+	if ((revents & EPOLLIN) && acking(l)) {
+		ssize_t n = recv(fd, r->ack + r->acklen, sizeof(r->ack) - r->acklen, MSG_DONTWAIT);
+		if (n == 0) {
+			fail(l, "closed by the receiver");
+			return 0;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			fail(l, "%s", strerror(errno));
+			return 0;
+		}
+		if (n > 0)
+			r->acklen += (size_t)n;
+		while (r->awaiting && ack_take(l) > 0) {
+			kloop_timer_stop(r->timer);
+			if (r->failures || r->backoff)
+				delivered(l);
+			pump(l);
+		}
+		if (r->acklen && (!r->awaiting || ack_take(l) < 0)) {
+			fail(l, "an answer that is not the ack of the event sent");
+			return 0;
+		}
+		if (!(revents & EPOLLOUT))
+			return 0;
+	} else if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		char buf[512];
 		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n == 0 && stream_kind(l->cfg.addr.t)) {
@@ -725,6 +818,11 @@ static int on_timer(struct kloop_source *src, uint64_t exp, void *data, kerr *e)
 	struct klogs *l = data;
 	if (l->r->conn == KLOGS_CONNECTING) {
 		fail(l, "connect: timed out");
+		return 0;
+	}
+	if (l->r->conn == KLOGS_UP) {
+		if (l->r->awaiting)
+			fail(l, "no ack in %d s", (int)(ACK_WAIT / KLOOP_NSEC_PER_SEC));
 		return 0;
 	}
 	kerr ce;
@@ -922,11 +1020,17 @@ static int send_front(struct klogs *l)
 
 static size_t high_water(const struct klogs_config *c);
 
+/* fluentd-buffer-limit: events queued at most */
+static size_t event_limit(const struct klogs_config *c)
+{
+	return c->driver == KLOGS_FLUENTD ? (size_t)c->buffer_limit : SIZE_MAX;
+}
+
 /* the caller stopped reading (klogs_full): read on once half is gone */
 static void room(struct klogs *l)
 {
 	struct klogs_remote *r = l->r;
-	if (r->full && r->q.len <= high_water(&l->cfg) / 2) {
+	if (r->full && r->q.len <= high_water(&l->cfg) / 2 && r->q.nrec <= event_limit(&l->cfg) / 2) {
 		r->full = false;
 		if (r->fn)
 			r->fn(l, KLOGS_EV_ROOM, r->data);
@@ -947,7 +1051,7 @@ static size_t high_water(const struct klogs_config *c)
 static void pump(struct klogs *l)
 {
 	struct klogs_remote *r = l->r;
-	while (r->conn == KLOGS_UP && r->q.nrec) {
+	while (r->conn == KLOGS_UP && r->q.nrec && !r->awaiting) {
 		int rc = send_front(l);
 		if (rc == 0) {
 			want(r, EPOLLOUT | (stream_kind(l->cfg.addr.t) ? EPOLLIN : 0));
@@ -956,6 +1060,11 @@ static void pump(struct klogs *l)
 		if (rc < 0) {
 			fail(l, "send: %s", strerror(-rc));
 			return;
+		}
+		if (acking(l)) { /* popped when its ack comes */
+			r->awaiting = true;
+			kloop_timer_set(r->timer, 0, ACK_WAIT, 0);
+			break;
 		}
 		q_pop(&r->q);
 		if (r->failures || r->backoff)
@@ -984,6 +1093,8 @@ int klogs_remote_open(struct klogs *l, const char *id, kerr *e)
 			     c->image_id ? c->image_id : "", e) < 0)
 		return -1;
 	r->pid = getpid();
+	if (getrandom(&r->chunk_seed, sizeof(r->chunk_seed), 0) != sizeof(r->chunk_seed))
+		r->chunk_seed = ((uint64_t)r->pid << 32) ^ (uint64_t)kloop_now();
 	if (gethostname(r->hostname, sizeof(r->hostname) - 1) < 0 || !r->hostname[0])
 		snprintf(r->hostname, sizeof(r->hostname), "localhost");
 	return 0;
@@ -1053,17 +1164,25 @@ void klogs_remote_write(struct klogs *l, enum klogs_stream s, const char *p, siz
 		.extra = (const char *const *)c->extra,
 		.nextra = c->nextra,
 	};
+	char chunk[KLOGS_CHUNK_LEN + 1];
+	if (acking(l)) { /* unique: 64 random bits of this supervisor, then a count */
+		snprintf(chunk, sizeof(chunk), "%016llx%016llx", (unsigned long long)r->chunk_seed,
+			 (unsigned long long)++r->chunk_seq);
+		m.chunk = chunk;
+	}
 	size_t len = c->driver == KLOGS_SYSLOG     ? klogs_syslog_encode(r->scratch, KLOGS_MSG_MAX, c, &m)
 		     : c->driver == KLOGS_JOURNALD ? klogs_journald_encode(r->scratch, KLOGS_MSG_MAX, &m)
 						   : klogs_fluentd_encode(r->scratch, KLOGS_MSG_MAX, c, &m);
 	bool never_wait = never_waits(c);
 	size_t max = high_water(c);
-	if (r->q.len + len + 8 > max + (never_wait ? 0 : BLOCKING_SLACK) || q_push(&r->q, r->scratch, len, n) < 0) {
+	size_t limit = event_limit(c);
+	if (r->q.len + len + 8 > max + (never_wait ? 0 : BLOCKING_SLACK) || (never_wait && r->q.nrec >= limit) ||
+	    q_push(&r->q, r->scratch, len, n) < 0) {
 		dropped(l, 1, n);
 		return;
 	}
 	pump(l);
-	if (!never_wait && r->q.len >= max)
+	if (!never_wait && (r->q.len >= max || r->q.nrec >= limit))
 		r->full = true;
 }
 
@@ -1077,34 +1196,64 @@ bool klogs_drain(struct klogs *l)
 	if (!r || !r->q.nrec)
 		return false;
 	uint64_t before = l->dropped_lines;
-	if (r->conn == KLOGS_UP) {
-		kloop_remove(r->io);
-		r->io = NULL;
-		int fl = fcntl(r->fd, F_GETFL);
-		fcntl(r->fd, F_SETFL, fl & ~O_NONBLOCK);
-		uint64_t deadline = kloop_now() + DRAIN_MAX;
-		while (r->q.nrec) {
-			uint64_t now = kloop_now();
-			if (now >= deadline)
+	/* a connection that was up and is lost meanwhile is made again (a
+	 * receiver restarting, or one that closes on an event it did not ack) */
+	int reconnects = r->conn == KLOGS_UP ? DRAIN_RECONNECTS : 0;
+	uint64_t deadline = kloop_now() + DRAIN_MAX;
+	while (r->q.nrec) {
+		uint64_t now = kloop_now();
+		if (now >= deadline)
+			break;
+		if (r->conn != KLOGS_UP) {
+			if (reconnects-- <= 0)
 				break;
-			uint64_t left = deadline - now < DRAIN_STALL ? deadline - now : DRAIN_STALL;
-			struct timeval tv = { (time_t)(left / KLOOP_NSEC_PER_SEC),
-					      (suseconds_t)(left % KLOOP_NSEC_PER_SEC / 1000) };
-			setsockopt(r->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-			uint32_t n, pl;
-			const char *p = q_front(&r->q, &n, &pl);
-			ssize_t w = l->cfg.driver == KLOGS_JOURNALD
-					    ? (klogs_journald_send(r->fd, p, n) < 0 ? -1 : (ssize_t)n)
-					    : send(r->fd, p + r->q.off, n - r->q.off, MSG_NOSIGNAL);
-			if (w < 0 && errno == EINTR)
+			struct timespec pause = { 0, BACKOFF_FIRST };
+			nanosleep(&pause, NULL);
+			kerr ce;
+			if (connect_start(l, 1, &ce) < 0 || r->conn != KLOGS_UP) {
+				disconnect(r);
 				continue;
-			if (w < 0)
-				break;
-			r->q.off += (size_t)w;
-			if (r->q.off >= n || !stream_kind(l->cfg.addr.t))
-				q_pop(&r->q);
+			}
 		}
-		fcntl(r->fd, F_SETFL, fl);
+		if (r->io) { /* from here on blocking, with timeouts */
+			kloop_remove(r->io);
+			r->io = NULL;
+			fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) & ~O_NONBLOCK);
+		}
+		uint64_t left = deadline - now < DRAIN_STALL ? deadline - now : DRAIN_STALL;
+		struct timeval tv = { (time_t)(left / KLOOP_NSEC_PER_SEC),
+				      (suseconds_t)(left % KLOOP_NSEC_PER_SEC / 1000) };
+		uint32_t n, pl;
+		const char *p = q_front(&r->q, &n, &pl);
+		if (r->awaiting) { /* fluentd-request-ack: its answer first */
+			setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+			ssize_t got = recv(r->fd, r->ack + r->acklen, sizeof(r->ack) - r->acklen, 0);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break; /* 1 s without a word: done */
+			if (got > 0)
+				r->acklen += (size_t)got;
+			if (got <= 0 || ack_take(l) < 0) /* 0: more to read; 1: popped, the next goes */
+				disconnect(r);
+			continue;
+		}
+		setsockopt(r->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		ssize_t w = l->cfg.driver == KLOGS_JOURNALD ? (klogs_journald_send(r->fd, p, n) < 0 ? -1 : (ssize_t)n)
+							    : send(r->fd, p + r->q.off, n - r->q.off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break; /* a send that takes nothing for 1 s ends it */
+		if (w < 0) {
+			disconnect(r);
+			continue;
+		}
+		r->q.off += (size_t)w;
+		if (acking(l) && r->q.off >= n)
+			r->awaiting = true;
+		else if (r->q.off >= n || !stream_kind(l->cfg.addr.t))
+			q_pop(&r->q);
 	}
 	q_drop_all(l);
 	return l->dropped_lines != before;
