@@ -349,12 +349,86 @@ static void test_options(void **st)
 	parse_fails("{\"driver\":\"gelf\"}", "unknown driver \"gelf\"");
 }
 
+/* labels / env: what they pick, journald's names, the driver's own fields
+ * and the journal's trusted ones never made, a variable over a label, the
+ * 2 KiB bound; the fields in a journald entry and a fluentd record. */
+static void test_extra(void **st)
+{
+	(void)st;
+	struct klogs_config c;
+	kerr e = { 0 };
+	assert_int_equal(klogs_config_defaults(&c, NULL, &e), 0);
+	json_object *o = json_tokener_parse("{\"driver\":\"journald\",\"opts\":{\"labels\":\"team,_SYSTEMD_UNIT,message,"
+					    "dup\",\"labels-regex\":\"^zz\",\"env\":\"DEPLOY,dup\",\"env-regex\":\"^ENV_\"}}");
+	assert_int_equal(klogs_config_parse(&c, o, "s.json", &e), 0);
+	json_object_put(o);
+	json_object *labels = json_tokener_parse("{\"team\":\"web\",\"_SYSTEMD_UNIT\":\"x\",\"message\":\"forged\","
+						 "\"zz.a-b\":\"r\",\"other\":\"no\",\"dup\":\"label\"}");
+	json_object *env = json_tokener_parse("[\"DEPLOY=blue=green\",\"SECRET=s\",\"ENV_A=1\",\"dup=var\",\"=bad\",\"NOEQ\"]");
+	assert_int_equal(klogs_config_extra(&c, labels, env, &e), 0);
+	const char *want[] = { "TEAM", "web", "SYSTEMD_UNIT", "x", "ZZ_A_B", "r", "DUP", "var", "DEPLOY", "blue=green",
+			       "ENV_A", "1" };
+	assert_int_equal(c.nextra, 6);
+	for (size_t i = 0; i < 12; i++)
+		assert_string_equal(c.extra[i], want[i]);
+	struct klogs_msg m = msg("hi", 2, KLOGS_STDOUT, 0);
+	m.extra = (const char *const *)c.extra;
+	m.nextra = c.nextra;
+	size_t n = klogs_journald_encode(out, sizeof(out), &m);
+	assert_non_null(memmem(out, n, "\nSYSLOG_TIMESTAMP=", 18));
+	static const char fields[] = "\nTEAM=web\nSYSTEMD_UNIT=x\nZZ_A_B=r\nDUP=var\nDEPLOY=blue=green\nENV_A=1\n";
+	assert_non_null(memmem(out, n, fields, sizeof(fields) - 1));
+	assert_null(memmem(out, n, "forged", 6));
+	assert_null(memmem(out, n, "\n_", 2));
+	klogs_config_done(&c);
+	json_object_put(labels);
+
+	/* fluentd: the names as they are, a map 16 past 15 fields, the chunk last */
+	assert_int_equal(klogs_config_defaults(&c, NULL, &e), 0);
+	o = json_tokener_parse("{\"driver\":\"fluentd\",\"opts\":{\"env-regex\":\"^V\"}}");
+	assert_int_equal(klogs_config_parse(&c, o, "s.json", &e), 0);
+	json_object_put(o);
+	json_object_put(env);
+	env = json_tokener_parse("[\"V1=a\",\"V2=a\",\"V3=a\",\"V4=a\",\"V5=a\",\"V6=a\",\"V7=a\",\"V8=a\",\"V9=a\","
+				 "\"V10=a\",\"V11=a\",\"V12=a\",\"log=x\"]");
+	assert_int_equal(klogs_config_extra(&c, NULL, env, &e), 0);
+	assert_int_equal(c.nextra, 12);
+	m = msg("hi", 2, KLOGS_STDOUT, 0);
+	m.extra = (const char *const *)c.extra;
+	m.nextra = c.nextra;
+	m.chunk = "0123456789abcdef0123456789abcdef";
+	n = klogs_fluentd_encode(out, sizeof(out), &c, &m);
+	assert_int_equal((unsigned char)out[0], 0x94);
+	assert_non_null(memmem(out, n, "\xde\x00\x10", 3)); /* 4 + 12 fields */
+	BYTES_ARE(out + n - 41, 41, "\x81\xa5" "chunk" "\xd9\x20" "0123456789abcdef0123456789abcdef");
+	klogs_config_done(&c);
+	json_object_put(env);
+
+	/* more than 2 KiB of fields is an error, as is a regex that is not one */
+	assert_int_equal(klogs_config_defaults(&c, NULL, &e), 0);
+	o = json_tokener_parse("{\"driver\":\"fluentd\",\"opts\":{\"env\":\"BIG\"}}");
+	assert_int_equal(klogs_config_parse(&c, o, "s.json", &e), 0);
+	json_object_put(o);
+	char big[3000] = "BIG=";
+	memset(big + 4, 'x', sizeof(big) - 5);
+	env = json_object_new_array();
+	json_object_array_add(env, json_object_new_string(big));
+	assert_int_equal(klogs_config_extra(&c, NULL, env, &e), -1);
+	assert_non_null(strstr(e.msg, "at most 2048"));
+	json_object_put(env);
+	klogs_config_done(&c);
+	parse_fails("{\"driver\":\"journald\",\"opts\":{\"labels-regex\":\"((\"}}", "POSIX extended regex");
+	parse_fails("{\"driver\":\"syslog\",\"opts\":{\"env\":\"A\"}}", "has no fields to put them in");
+	parse_fails("{\"driver\":\"fluentd\",\"opts\":{\"fluentd-buffer-limit\":\"0\"}}", "number of events from 1");
+	parse_fails("{\"driver\":\"fluentd\",\"opts\":{\"fluentd-request-ack\":\"perhaps\"}}", "is not a boolean");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syslog),  cmocka_unit_test(test_journald), cmocka_unit_test(test_journald_memfd),
 		cmocka_unit_test(test_fluentd), cmocka_unit_test(test_tags),     cmocka_unit_test(test_addresses),
-		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_options), cmocka_unit_test(test_extra),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
