@@ -234,9 +234,34 @@ def test_publish_reaches_the_container_from_the_host(k):
         socket.create_connection(("127.0.0.1", 18080), timeout=2).close()
 
 
+def test_publish_port_ranges(k):
+    """Docker's ranges: HOST-RANGE:CONTAINER-RANGE pairwise, a container
+    range alone on picked host ports, a host range for one container port
+    on its first free port (the next container gets the next one)."""
+    cid = k.out("run", "-d", "--network", "bridge", "-p", "18100-18101:80-81", "-p", "82-83/udp", "-p",
+                "18110-18112:84", "kt/net:1", "sh", "-c", (HTTPD % 80) + " & " + (HTTPD % 81)).strip()
+    ports = k.inspect(cid)["NetworkSettings"]["Ports"]
+    assert ports["80/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": "18100"}]
+    assert ports["81/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": "18101"}]
+    assert int(ports["82/udp"][0]["HostPort"]) > 0 and int(ports["83/udp"][0]["HostPort"]) > 0
+    assert ports["84/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": "18110"}]
+    assert "hello-from-" in http_get("127.0.0.1", 18101)
+    # the range's first port is taken by the container above: the next one
+    other = k.out("create", "--network", "bridge", "-p", "18110-18112:84", "kt/net:1", "true").strip()
+    assert k.inspect(other)["NetworkSettings"]["Ports"]["84/tcp"][0]["HostPort"] == "18111"
+    # and a host process's port is skipped too
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 18112))
+        p = k("create", "--network", "bridge", "-p", "18110-18112:84", "kt/net:1", "true")
+        assert p.returncode != 0 and "no free host port in 18110-18112" in p.stderr, p.stderr
+    k.out("rm", "-f", cid, other)
+
+
 def test_bad_publish_is_refused(k):
     for spec, word in (("80/sctp", "tcp or udp"), ("http", "container port"), ("1.2.3:80:80", "IPv4"),
-                       ("99999:80", "host port"), ("80-90:80", "host port")):
+                       ("99999:80", "host port"), ("90-80:80", "host port"), ("80-85:80-81", "as many host ports"),
+                       ("8080:80-81", "as many host ports"), ("0-1:80-81", "host port 0"),
+                       ("1-2000:1-2000", "more than 1024")):
         p = k("run", "--rm", "--network", "bridge", "-p", spec, "kt/net:1", "true")
         assert p.returncode != 0 and word in p.stderr, (spec, p.stderr)
     p = k("run", "--rm", "-p", "80", "kt/net:1", "true")

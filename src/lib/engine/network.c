@@ -629,6 +629,32 @@ static int port_num(const char *s, size_t n, int min, int *out)
 	return 0;
 }
 
+/* "N" or "LO-HI" (LO <= HI): the first and last port */
+static int port_range(const char *s, int min, int *lo, int *hi)
+{
+	const char *dash = strchr(s, '-');
+	if (!dash)
+		return port_num(s, strlen(s), min, lo) < 0 ? -1 : (*hi = *lo, 0);
+	if (port_num(s, (size_t)(dash - s), min, lo) < 0 || port_num(dash + 1, strlen(dash + 1), min, hi) < 0 ||
+	    *hi < *lo)
+		return -1;
+	return 0;
+}
+
+#define MAX_MAPPINGS 1024
+
+static void add_mapping(json_object *arr, int hport, int hend, int cport, const char *proto, const char *ip)
+{
+	json_object *m = json_object_new_object();
+	json_object_object_add(m, "hostPort", json_object_new_int(hport));
+	if (hend > hport) /* a host range for one container port: ports_assign picks in it */
+		json_object_object_add(m, "hostPortEnd", json_object_new_int(hend));
+	json_object_object_add(m, "containerPort", json_object_new_int(cport));
+	json_object_object_add(m, "protocol", json_object_new_string(proto));
+	json_object_object_add(m, "hostIP", json_object_new_string(ip));
+	json_object_array_add(arr, m);
+}
+
 int keng_ports_parse(char *const *publish, const struct keng_defaults *d, json_object **out, kerr *e)
 {
 	*out = NULL;
@@ -662,25 +688,34 @@ int keng_ports_parse(char *const *publish, const struct keng_defaults *d, json_o
 				e, EINVAL,
 				"-p %s: expected [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp] (IPv6 is not supported)", *p);
 		const char *ip = n == 3 ? parts[0] : d->publish_address, *hp = n >= 2 ? parts[n - 2] : "";
-		int cport, hport = 0;
+		int c1, c2, h1 = 0, h2 = 0;
 		struct in_addr a;
-		if (port_num(parts[n - 1], strlen(parts[n - 1]), 1, &cport) < 0)
-			return kerr_msg(
-				e, EINVAL,
-				"-p %s: container port \"%s\" is not a number 1-65535 (ranges are not supported)", *p,
-				parts[n - 1]);
-		if (*hp && port_num(hp, strlen(hp), 0, &hport) < 0)
-			return kerr_msg(e, EINVAL, "-p %s: host port \"%s\" is not a number 0-65535", *p, hp);
+		if (port_range(parts[n - 1], 1, &c1, &c2) < 0)
+			return kerr_msg(e, EINVAL,
+					"-p %s: container port \"%s\" is not a port 1-65535 or a range LOW-HIGH of them",
+					*p, parts[n - 1]);
+		if (*hp && port_range(hp, 0, &h1, &h2) < 0)
+			return kerr_msg(e, EINVAL, "-p %s: host port \"%s\" is not a port 0-65535 or a range LOW-HIGH of them",
+					*p, hp);
 		if (!*ip) /* ":8080:80" */
 			ip = d->publish_address;
 		if (inet_pton(AF_INET, ip, &a) != 1)
 			return kerr_msg(e, EINVAL, "-p %s: \"%s\" is not an IPv4 address", *p, ip);
-		json_object *m = json_object_new_object();
-		json_object_object_add(m, "hostPort", json_object_new_int(hport));
-		json_object_object_add(m, "containerPort", json_object_new_int(cport));
-		json_object_object_add(m, "protocol", json_object_new_string(proto));
-		json_object_object_add(m, "hostIP", json_object_new_string(ip));
-		json_object_array_add(arr, m);
+		int nc = c2 - c1 + 1, nh = h2 - h1 + 1;
+		if (*hp && nc > 1 && nh != nc)
+			return kerr_msg(e, EINVAL,
+					"-p %s: %d container ports need as many host ports, or none (picked), not %d", *p,
+					nc, nh);
+		if (*hp && nc > 1 && h1 == 0)
+			return kerr_msg(e, EINVAL, "-p %s: host port 0 in a range", *p);
+		if (json_object_array_length(arr) + (size_t)nc > MAX_MAPPINGS)
+			return kerr_msg(e, EINVAL, "-p %s: more than %d published ports for one container", *p,
+					MAX_MAPPINGS);
+		if (nc == 1)
+			add_mapping(arr, h1, h2, c1, proto, ip);
+		else
+			for (int i = 0; i < nc; i++)
+				add_mapping(arr, *hp ? h1 + i : 0, 0, c1 + i, proto, ip);
 	}
 	*out = steal_ptr(arr);
 	return 0;
@@ -725,8 +760,38 @@ static json_object *attachments(const struct keng *g)
 	return all;
 }
 
-/* Free host ports for the mappings that have none; refuse a port another
- * container publishes or a host process holds. */
+/* Who has HP/PROTO on IP already: another container's attachment in ALL
+ * (its ID in *WHO), or one of this container's first N MAPPINGS (*WHO
+ * NULL): 1, else 0. */
+static int port_taken(json_object *all, json_object *mappings, size_t n, const char *ip, int hp, const char *proto,
+		      const char **who)
+{
+	json_object_object_foreach(all, oid, a)
+	{
+		json_object *pm = kj_get(a, "portMappings");
+		for (size_t j = 0; json_object_is_type(pm, json_type_array) && j < json_object_array_length(pm); j++) {
+			json_object *o = json_object_array_get_idx(pm, j);
+			const char *oip = kj_get_str(o, "hostIP") ?: "0.0.0.0";
+			if (kj_get_i64(o, "hostPort", 0) == hp && !strcmp(kj_get_str(o, "protocol") ?: "tcp", proto) &&
+			    (!strcmp(oip, ip) || !strcmp(oip, "0.0.0.0") || !strcmp(ip, "0.0.0.0"))) {
+				*who = oid;
+				return 1;
+			}
+		}
+	}
+	for (size_t j = 0; j < n; j++) {
+		json_object *o = json_object_array_get_idx(mappings, j);
+		if (kj_get_i64(o, "hostPort", 0) == hp && !strcmp(kj_get_str(o, "protocol") ?: "tcp", proto)) {
+			*who = NULL;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Free host ports for the mappings that have none or a range (the first
+ * free one in it); refuse a port another container publishes or a host
+ * process holds. */
 static int ports_assign(const struct keng *g, json_object *mappings, kerr *e)
 {
 	_cleanup_json_ json_object *all = attachments(g);
@@ -734,34 +799,31 @@ static int ports_assign(const struct keng *g, json_object *mappings, kerr *e)
 		json_object *m = json_object_array_get_idx(mappings, i);
 		const char *ip = kj_get_str(m, "hostIP") ?: "0.0.0.0", *proto = kj_get_str(m, "protocol") ?: "tcp";
 		int hp = (int)kj_get_i64(m, "hostPort", 0), cp = (int)kj_get_i64(m, "containerPort", 0);
+		int end = (int)kj_get_i64(m, "hostPortEnd", 0);
+		const char *who;
 		if (hp == 0) {
 			if ((hp = port_probe(ip, 0, proto)) < 0)
 				return kerr_errno(e, "-p %s::%d/%s: pick a free host port", ip, cp, proto);
 			json_object_object_add(m, "hostPort", json_object_new_int(hp));
 			continue;
 		}
-		json_object_object_foreach(all, oid, a)
-		{
-			json_object *pm = kj_get(a, "portMappings");
-			for (size_t j = 0; json_object_is_type(pm, json_type_array) && j < json_object_array_length(pm);
-			     j++) {
-				json_object *o = json_object_array_get_idx(pm, j);
-				const char *oip = kj_get_str(o, "hostIP") ?: "0.0.0.0";
-				if (kj_get_i64(o, "hostPort", 0) == hp &&
-				    !strcmp(kj_get_str(o, "protocol") ?: "tcp", proto) &&
-				    (!strcmp(oip, ip) || !strcmp(oip, "0.0.0.0") || !strcmp(ip, "0.0.0.0")))
-					return kerr_msg(
-						e, EADDRINUSE,
-						"-p %s:%d:%d/%s: host port %d is already published by container %.12s",
-						ip, hp, cp, proto, hp, oid);
-			}
+		if (end > hp) {
+			int got = -1;
+			for (int h = hp; h <= end && got < 0; h++)
+				if (!port_taken(all, mappings, i, ip, h, proto, &who) && port_probe(ip, h, proto) == h)
+					got = h;
+			if (got < 0)
+				return kerr_msg(e, EADDRINUSE, "-p %s:%d-%d:%d/%s: no free host port in %d-%d", ip, hp, end,
+						cp, proto, hp, end);
+			json_object_object_add(m, "hostPort", json_object_new_int(got));
+			json_object_object_del(m, "hostPortEnd");
+			continue;
 		}
-		/* within this one container too */
-		for (size_t j = 0; j < i; j++) {
-			json_object *o = json_object_array_get_idx(mappings, j);
-			if (kj_get_i64(o, "hostPort", 0) == hp && !strcmp(kj_get_str(o, "protocol") ?: "tcp", proto))
-				return kerr_msg(e, EADDRINUSE, "-p: host port %d/%s given twice", hp, proto);
-		}
+		if (port_taken(all, mappings, i, ip, hp, proto, &who))
+			return who ? kerr_msg(e, EADDRINUSE,
+					      "-p %s:%d:%d/%s: host port %d is already published by container %.12s", ip,
+					      hp, cp, proto, hp, who)
+				   : kerr_msg(e, EADDRINUSE, "-p: host port %d/%s given twice", hp, proto);
 		if (port_probe(ip, hp, proto) < 0)
 			return kerr_errno(e, "-p %s:%d:%d/%s: host port %d", ip, hp, cp, proto, hp);
 	}
