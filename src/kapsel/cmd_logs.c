@@ -119,6 +119,11 @@ static int logs_run(const struct cli_call *c)
 	int drv = klogs_driver_from_name(type ? type : "json-file");
 	if (drv == KLOGS_SYSLOG || drv == KLOGS_JOURNALD || drv == KLOGS_FLUENTD) {
 		/* what went out, read from the local copy it keeps */
+		bool ran = strcmp(st.started_at, "") && strcmp(st.started_at, "0001-01-01T00:00:00Z");
+		if ((!logpath || !*logpath) && !ran) { /* its copy is made at the first start */
+			json_object_put(ins);
+			return CLI_EXIT_OK;
+		}
 		if (!logpath || !*logpath) {
 			rc = cli_error(c, CLI_EXIT_FAILURE,
 				       "%s: its log driver is %s and it keeps no local copy (cache-disabled): its "

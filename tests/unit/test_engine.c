@@ -363,7 +363,8 @@ static void test_ports_parse(void **state)
 	struct keng_defaults d;
 	kerr e = { 0 };
 	assert_int_equal(keng_defaults_load("/nonexistent", &d, &e), 0);
-	char *good[] = { "80", "8080:80", "0.0.0.0:8081:81/udp", "10.1.2.3::82", NULL };
+	char *good[] = { "80", "8080:80", "0.0.0.0:8081:81/udp", "10.1.2.3::82", "9000-9001:90-91", "92-93/udp",
+			 "9100-9105:94", NULL };
 	json_object *m = NULL;
 	if (keng_ports_parse(good, &d, &m, &e) < 0)
 		fail_msg("%s", e.msg);
@@ -371,12 +372,19 @@ static void test_ports_parse(void **state)
 			    "[{\"hostPort\":0,\"containerPort\":80,\"protocol\":\"tcp\",\"hostIP\":\"127.0.0.1\"},"
 			    "{\"hostPort\":8080,\"containerPort\":80,\"protocol\":\"tcp\",\"hostIP\":\"127.0.0.1\"},"
 			    "{\"hostPort\":8081,\"containerPort\":81,\"protocol\":\"udp\",\"hostIP\":\"0.0.0.0\"},"
-			    "{\"hostPort\":0,\"containerPort\":82,\"protocol\":\"tcp\",\"hostIP\":\"10.1.2.3\"}]");
+			    "{\"hostPort\":0,\"containerPort\":82,\"protocol\":\"tcp\",\"hostIP\":\"10.1.2.3\"},"
+			    "{\"hostPort\":9000,\"containerPort\":90,\"protocol\":\"tcp\",\"hostIP\":\"127.0.0.1\"},"
+			    "{\"hostPort\":9001,\"containerPort\":91,\"protocol\":\"tcp\",\"hostIP\":\"127.0.0.1\"},"
+			    "{\"hostPort\":0,\"containerPort\":92,\"protocol\":\"udp\",\"hostIP\":\"127.0.0.1\"},"
+			    "{\"hostPort\":0,\"containerPort\":93,\"protocol\":\"udp\",\"hostIP\":\"127.0.0.1\"},"
+			    "{\"hostPort\":9100,\"hostPortEnd\":9105,\"containerPort\":94,\"protocol\":\"tcp\","
+			    "\"hostIP\":\"127.0.0.1\"}]");
 	json_object_put(m);
 	static const char *const bad[][2] = {
 		{ "0", "container port" },        { "65536", "container port" }, { "80/sctp", "tcp or udp" },
 		{ "x:80", "host port" },          { "1.2.3:80:80", "IPv4" },     { "::1:80:80", "IPv6" },
-		{ "80-81:80", "host port" },      { "", "container port" },
+		{ "81-80:80", "host port" },      { "", "container port" },      { "80-81:90-92", "as many host ports" },
+		{ "8080:80-81", "as many" },      { "80-", "container port" },   { "1-1025", "more than 1024" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *one[] = { (char *)bad[i][0], NULL };

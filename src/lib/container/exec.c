@@ -24,6 +24,7 @@
 #include "oci/spec.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -385,8 +386,14 @@ static int exec_container(struct kexec_opts *o, pid_t *pidp, kerr *e)
 		}
 	}
 	/* the pid file and --detach's return come once the process has
-	 * exec'd (or died trying): never while it still sets itself up */
-	for (;;) {
+	 * exec'd (or died trying): never while it still sets itself up (10 s
+	 * at most: an execve a seccomp agent holds does not hold us) */
+	for (struct pollfd pfd = { .fd = sv[0], .events = POLLIN };;) {
+		int pr = poll(&pfd, 1, 10000);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			break;
 		char b;
 		ssize_t n = recv(sv[0], &b, 1, 0);
 		if (n < 0 && errno == EINTR)

@@ -1,6 +1,7 @@
 #include "exe.h"
 
 #include "common/cleanup.h"
+#include "linux/process.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +57,9 @@ int kexe_reexec_sealed(char *const *argv, kerr *e)
 	}
 	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
 		return kerr_errno(e, "seal the runtime copy");
+	umask(kproc_caller_umask()); /* the copy's main sees the caller's, as this one did */
 	fexecve(mfd, argv, environ);
-	return kerr_errno(e, "re-exec from the sealed copy");
+	int err = errno;
+	umask(022);
+	return kerr_set(e, err, "re-exec from the sealed copy");
 }

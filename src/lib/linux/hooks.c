@@ -3,10 +3,12 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "linux/process.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -55,6 +57,7 @@ static int run_one(const struct oci_hook *h, const char *state, kerr *e)
 		sigset_t all;
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
+		umask(kproc_caller_umask()); /* as a hook under runc: the caller's */
 		execve(h->path, h->args && h->args[0] ? h->args : def_args, h->env ? h->env : no_env);
 		dprintf(2, "%s: hook %s: %s\n", klog_ident(), h->path, strerror(errno));
 		_exit(127);

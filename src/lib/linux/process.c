@@ -42,6 +42,11 @@ void kproc_runtime_umask(void)
 	caller_umask = umask(022);
 }
 
+mode_t kproc_caller_umask(void)
+{
+	return caller_umask;
+}
+
 int kproc_find_program(const struct oci_process *p, char out[PATH_MAX], kerr *e)
 {
 	const char *prog = p->args[0];

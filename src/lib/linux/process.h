@@ -28,6 +28,9 @@ int kproc_open_cwd(const struct oci_process *p, kerr *e);
  * later container in a user namespace cannot walk through.  Called once
  * at startup; returns nothing, remembers the caller's umask. */
 void kproc_runtime_umask(void);
+/* The caller's umask kproc_runtime_umask saw (022 before it ran): hooks
+ * and a re-exec of the runtime get it back. */
+mode_t kproc_caller_umask(void);
 /* groups, gid, uid, capabilities (keeping caps across setuid); the
  * umask is process.user.umask, else the caller's (runtime-spec: "not
  * changed from the calling process' umask"). */

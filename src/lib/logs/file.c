@@ -368,9 +368,10 @@ static void file_rotate(struct klogs *l)
 	}
 	close(l->fd);
 	kerr ig;
-	if (file_open(l, &ig) < 0) {
-		close(l->fd);
+	if (file_open(l, &ig) < 0) { /* what comes is dropped (counted) until room_back opens it */
 		l->fd = -1;
+		l->size = l->whole = 0;
+		klogs_hold(l);
 	}
 	if (l->cfg.compress && l->cfg.max_file >= 2)
 		gz_start(l);
@@ -382,39 +383,47 @@ void klogs_set_room(struct klogs *l, klogs_room_fn fn, void *data)
 	l->room_data = data;
 }
 
-/* Held: may the file be written again?  Asked once a second at most. */
-static bool room_back(struct klogs *l)
+/* Held: may the file be written again?  Asked once a second at most
+ * (FORCE: the timer's tick, which is that second).  A file a rotation
+ * could not reopen is opened again here. */
+static bool room_back(struct klogs *l, bool force)
 {
 	uint64_t now = kloop_now();
-	if (now - l->held_try_ns < KLOOP_NSEC_PER_SEC)
+	if (!force && now - l->held_try_ns < KLOOP_NSEC_PER_SEC)
 		return false;
 	l->held_try_ns = now;
 	/* the caller's own room first (its reserve, made whole again), then
 	 * room for a few writes beside it */
 	if (l->room_fn && !l->room_fn(l->room_data))
 		return false;
+	kerr ig;
+	if (l->fd < 0 && file_open(l, &ig) < 0)
+		return false;
 	struct statvfs vfs;
-	if (l->fd >= 0 && fstatvfs(l->fd, &vfs) == 0 && vfs.f_bavail * vfs.f_frsize < 4 * KLOGS_OUT_MAX)
+	if (fstatvfs(l->fd, &vfs) == 0 && vfs.f_bavail * vfs.f_frsize < 4 * KLOGS_OUT_MAX)
 		return false;
 	l->held = l->held_drop = false;
-	if (l->held_timer)
-		kloop_timer_stop(l->held_timer);
 	return true;
 }
 
-/* mode=blocking: the reads wait for the room, asked here once a second */
+/* mode=blocking: the reads wait for the room, asked here once a second.
+ * The hold may also end elsewhere (a write's own check): the reads are
+ * resumed here, at the next tick, either way. */
 static int on_held_timer(struct kloop_source *src, uint64_t exp, void *data, kerr *e)
 {
-	(void)src, (void)exp, (void)e;
+	(void)exp, (void)e;
 	struct klogs *l = data;
-	if (l->held && room_back(l) && l->fn)
+	if (l->held && !room_back(l, true))
+		return 0;
+	kloop_timer_stop(src);
+	if (l->fn)
 		l->fn(l, KLOGS_EV_ROOM, l->data);
 	return 0;
 }
 
 void klogs_hold(struct klogs *l)
 {
-	if (l->held)
+	if (l->held || !l->path[0]) /* none: no file to hold */
 		return;
 	l->held = true;
 	l->held_try_ns = kloop_now();
@@ -428,6 +437,12 @@ void klogs_hold(struct klogs *l)
 		kloop_timer_set(l->held_timer, 0, KLOOP_NSEC_PER_SEC, KLOOP_NSEC_PER_SEC);
 	if (!l->held_timer) /* no timer: nothing would end the wait */
 		l->held_drop = true;
+}
+
+void klogs_new_run(struct klogs *l)
+{
+	if (l)
+		l->held_drop = false; /* a stream that ended while held dropped; the new ones wait again */
 }
 
 /* What a file write loses: the container's lines for the file drivers; for
@@ -450,7 +465,7 @@ static void write_out(struct klogs *l)
 {
 	size_t off = 0;
 	int err = 0;
-	if (l->held && !room_back(l))
+	if (l->held && !room_back(l, false))
 		err = ENOSPC;
 	while (!err && l->fd >= 0 && off < l->outlen) {
 		ssize_t w = write(l->fd, l->out + off, l->outlen - off);
@@ -475,7 +490,7 @@ static void write_out(struct klogs *l)
 		l->size = l->whole = cut;
 		if (err == ENOSPC || err == EDQUOT)
 			klogs_hold(l);
-		if (l->fn) /* the counters reach status.json while it runs */
+		if (l->fn && !klogs_is_remote(l->cfg.driver)) /* the counters reach status.json while it runs */
 			l->fn(l, KLOGS_EV_DROPPED, l->data);
 	} else {
 		l->whole = l->in_entry ? l->entry_start : l->size;
@@ -567,7 +582,7 @@ size_t klogs_feed(struct klogs *l, enum klogs_stream s, const char *buf, size_t 
 
 void klogs_settle(struct klogs *l)
 {
-	if (l->held && !room_back(l)) /* a stream's end waits for no disk: the rest is dropped, counted */
+	if (l->held && !room_back(l, false)) /* a stream's end waits for no disk: the rest is dropped, counted */
 		l->held_drop = true;
 	if (!l->gz_pid)
 		return;
@@ -668,7 +683,9 @@ bool klogs_file_full(const struct klogs *l)
 {
 	if (l->cfg.non_blocking)
 		return false;
-	return (l->rotate_due && l->gz_pid) || (l->held && !l->held_drop && !klogs_is_remote(l->cfg.driver));
+	if (klogs_is_remote(l->cfg.driver)) /* its local copy grows meanwhile */
+		return false;
+	return (l->rotate_due && l->gz_pid) || (l->held && !l->held_drop);
 }
 
 const char *klogs_path(const struct klogs *l)

@@ -50,6 +50,7 @@ struct klogs_remote {
 	unsigned char ack[64];
 	size_t acklen;
 	uint64_t chunk_seed, chunk_seq;
+	uint64_t connect_cap; /* klogs_drain: a connect takes at most this (ns; 0: the usual) */
 	char *scratch; /* KLOGS_MSG_MAX */
 	char tag[KLOGS_TAG_MAX];
 	char hostname[256];

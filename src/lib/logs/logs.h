@@ -162,6 +162,9 @@ int klogs_attach(struct klogs *l, struct kloop *loop, klogs_event_fn fn, void *d
 typedef bool (*klogs_room_fn)(void *data);
 void klogs_set_room(struct klogs *l, klogs_room_fn fn, void *data);
 void klogs_hold(struct klogs *l);
+/* A new run of the container (a restart): its streams wait for a held
+ * disk again (the last run's end dropped meanwhile). */
+void klogs_new_run(struct klogs *l);
 /* mode=blocking and 64 KiB waiting: stop reading the container
  * until KLOGS_EV_ROOM.  (Fed anyway, what does not fit is dropped.) */
 bool klogs_full(const struct klogs *l);

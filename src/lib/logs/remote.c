@@ -704,6 +704,8 @@ static int ack_take(struct klogs *l)
 	struct klogs_remote *r = l->r;
 	const unsigned char *a = r->ack;
 	size_t n = r->acklen, h;
+	if (!r->q.nrec)
+		return -1;
 	if (n >= 1 && a[0] != 0x81)
 		return -1;
 	if (n >= 5 && memcmp(a + 1, "\xa3" "ack", 4))
@@ -715,6 +717,8 @@ static int ack_take(struct klogs *l)
 		len = a[5] & 0x1f, h = 6;
 	else if (a[5] == 0xd9 || a[5] == 0xc4)
 		len = n >= 7 ? a[6] : 0, h = 7;
+	else if (a[5] == 0xda || a[5] == 0xc5) /* str 16, bin 16 */
+		len = n >= 8 ? (size_t)a[6] << 8 | a[7] : 0, h = 8;
 	else
 		return -1;
 	if (n < h)
@@ -725,7 +729,7 @@ static int ack_take(struct klogs *l)
 		return 0;
 	uint32_t rn, pl;
 	const char *p = q_front(&r->q, &rn, &pl);
-	if (!r->q.nrec || rn < KLOGS_CHUNK_LEN || memcmp(p + rn - KLOGS_CHUNK_LEN, a + h, KLOGS_CHUNK_LEN))
+	if (rn < KLOGS_CHUNK_LEN || memcmp(p + rn - KLOGS_CHUNK_LEN, a + h, KLOGS_CHUNK_LEN))
 		return -1;
 	memmove(r->ack, a + h + len, n - h - len);
 	r->acklen = n - h - len;
@@ -885,6 +889,15 @@ static int unix_connect(int fd, const char *path)
 	return connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 }
 
+/* NS as a socket timeout: never {0, 0}, which is none */
+static struct timeval ns_timeval(uint64_t ns)
+{
+	struct timeval tv = { (time_t)(ns / KLOOP_NSEC_PER_SEC), (suseconds_t)(ns % KLOOP_NSEC_PER_SEC / 1000) };
+	if (!tv.tv_sec && tv.tv_usec < 1000)
+		tv.tv_usec = 1000;
+	return tv;
+}
+
 /* Start a connection; INITIAL: the one klogs_attach makes, which waits
  * for the TLS relay's word (at most 10 s) so a start fails clearly. */
 static int connect_start(struct klogs *l, int initial, kerr *e)
@@ -898,6 +911,8 @@ static int connect_start(struct klogs *l, int initial, kerr *e)
 			return -1;
 		if (initial) {
 			struct timeval tv = { 10, 0 };
+			if (r->connect_cap && r->connect_cap < 10 * KLOOP_NSEC_PER_SEC)
+				tv = ns_timeval(r->connect_cap);
 			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 			char buf[512];
 			ssize_t n = read(fd, buf, sizeof(buf) - 1);
@@ -953,6 +968,8 @@ static int connect_start(struct klogs *l, int initial, kerr *e)
 			return kerr_errno(e, "socket");
 		}
 		struct timeval tv = { CONNECT_TIMEOUT / KLOOP_NSEC_PER_SEC, 0 };
+		if (r->connect_cap && r->connect_cap < CONNECT_TIMEOUT)
+			tv = ns_timeval(r->connect_cap);
 		if (initial)
 			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
@@ -1198,11 +1215,11 @@ bool klogs_drain(struct klogs *l)
 	uint64_t before = l->dropped_lines;
 	/* a connection that was up and is lost meanwhile is made again (a
 	 * receiver restarting, or one that closes on an event it did not ack) */
-	int reconnects = r->conn == KLOGS_UP ? DRAIN_RECONNECTS : 0;
+	int reconnects = r->conn == KLOGS_UP ? DRAIN_RECONNECTS : 0, blocking_fd = -1;
 	uint64_t deadline = kloop_now() + DRAIN_MAX;
 	while (r->q.nrec) {
 		uint64_t now = kloop_now();
-		if (now >= deadline)
+		if (now + KLOOP_NSEC_PER_MSEC >= deadline)
 			break;
 		if (r->conn != KLOGS_UP) {
 			if (reconnects-- <= 0)
@@ -1210,19 +1227,29 @@ bool klogs_drain(struct klogs *l)
 			struct timespec pause = { 0, BACKOFF_FIRST };
 			nanosleep(&pause, NULL);
 			kerr ce;
-			if (connect_start(l, 1, &ce) < 0 || r->conn != KLOGS_UP) {
+			now = kloop_now();
+			if (now + KLOOP_NSEC_PER_MSEC >= deadline)
+				break;
+			r->connect_cap = deadline - now; /* within the drain's time */
+			int rc = connect_start(l, 1, &ce);
+			r->connect_cap = 0;
+			blocking_fd = -1; /* a new socket, maybe under the old number */
+			if (rc < 0 || r->conn != KLOGS_UP) {
 				disconnect(r);
 				continue;
 			}
 		}
-		if (r->io) { /* from here on blocking, with timeouts */
+		if (r->fd != blocking_fd) { /* from here on blocking, with timeouts */
 			kloop_remove(r->io);
 			r->io = NULL;
 			fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) & ~O_NONBLOCK);
+			blocking_fd = r->fd;
 		}
+		now = kloop_now();
+		if (now + KLOOP_NSEC_PER_MSEC >= deadline)
+			break;
 		uint64_t left = deadline - now < DRAIN_STALL ? deadline - now : DRAIN_STALL;
-		struct timeval tv = { (time_t)(left / KLOOP_NSEC_PER_SEC),
-				      (suseconds_t)(left % KLOOP_NSEC_PER_SEC / 1000) };
+		struct timeval tv = ns_timeval(left);
 		uint32_t n, pl;
 		const char *p = q_front(&r->q, &n, &pl);
 		if (r->awaiting) { /* fluentd-request-ack: its answer first */

@@ -327,6 +327,7 @@ static int launch(struct ksup *s, kerr *e)
 	char sock[PATH_MAX] = "";
 	int p[2];
 
+	klogs_new_run(s->logs);
 	if (c->tty) {
 		/* bound relative to DIR (our working directory), named to the
 		 * runtime through /proc: both fit in sun_path whatever DIR is */
