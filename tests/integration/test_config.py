@@ -272,6 +272,9 @@ def test_a_callers_umask_reaches_the_process_not_the_runtimes_own_dirs(bundle, r
 
 
 def test_rlimits(bundle):
+    # a uid of its own: RLIMIT_NPROC counts every process of the uid on the
+    # host, and other containers run as 65534
+    bundle.config["process"]["user"] = {"uid": 43210, "gid": 43210}
     bundle.config["process"]["rlimits"] = [
         {"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200},
         {"type": "RLIMIT_NPROC", "soft": 50, "hard": 60},

@@ -1,7 +1,8 @@
 /* docker/: the Engine API client against a fake daemon on a unix socket in
- * a temporary directory (one thread, one answer per connection): parsed
+ * a temporary directory (one thread, a connection at a time): parsed
  * answers, the status and message of an error answer, bodies that are not
- * JSON, an unreachable socket, and addresses that are refused. */
+ * JSON, chunked and EOF-framed bodies, kept-alive connections, an
+ * unreachable socket, and addresses that are refused. */
 #include "docker/docker.h"
 
 #include <errno.h>
@@ -38,19 +39,19 @@ static const struct {
 	{ "/list", 200, "[1,2,3]" },
 };
 
-static void *serve(void *arg)
+static int accepts;
+
+/* One connection: answers until the client closes it, or an answer that
+ * ends it ("Connection: close", an EOF-framed body, /bye's silent close). */
+static void converse(int c)
 {
-	(void)arg;
 	for (;;) {
-		int c = accept(lfd, NULL, NULL);
-		if (c < 0)
-			return NULL;
 		char req[4096];
 		size_t n = 0;
 		while (n < sizeof(req) - 1 && !memmem(req, n, "\r\n\r\n", 4)) {
 			ssize_t r = read(c, req + n, sizeof(req) - 1 - n);
 			if (r <= 0)
-				break;
+				return;
 			n += (size_t)r;
 		}
 		req[n] = '\0';
@@ -59,22 +60,49 @@ static void *serve(void *arg)
 		const char *ua = strstr(req, "User-Agent: ");
 		if (ua)
 			snprintf(last_agent, sizeof(last_agent), "%.*s", (int)strcspn(ua + 12, "\r\n"), ua + 12);
-		int status = 404;
-		const char *body = "{\"message\":\"page not found\"}";
-		for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++)
-			if (!strcmp(answers[i].path, path)) {
-				status = answers[i].status;
-				body = answers[i].body;
-			}
 		char out[8192];
-		int len = snprintf(out, sizeof(out),
-				   "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-				   "Connection: close\r\n\r\n%s",
-				   status, status == 204 ? (size_t)0 : strlen(body), status == 204 ? "" : body);
-		if (write(c, out, (size_t)len) < 0) {
-			close(c);
-			return NULL;
+		int len;
+		if (!strcmp(path, "/chunked")) /* Go's net/http for a big body: chunks, kept alive */
+			len = snprintf(out, sizeof(out),
+				       "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+				       "1\r\n[\r\n4;ext=1\r\n1,2,\r\nA\r\n3,4,5,6,7]\r\n0\r\nX-Trailer: t\r\n\r\n");
+		else if (!strcmp(path, "/keep") || !strcmp(path, "/bye"))
+			len = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+		else if (!strcmp(path, "/eof"))
+			len = snprintf(out, sizeof(out), "HTTP/1.0 200 OK\r\n\r\n[\"to the end\"]");
+		else if (!strcmp(path, "/garbage"))
+			len = snprintf(out, sizeof(out), "SSH-2.0-OpenSSH\r\n\r\n");
+		else if (!strcmp(path, "/short"))
+			len = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n[1,");
+		else {
+			int status = 404;
+			const char *body = "{\"message\":\"page not found\"}";
+			for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++)
+				if (!strcmp(answers[i].path, path)) {
+					status = answers[i].status;
+					body = answers[i].body;
+				}
+			len = snprintf(out, sizeof(out),
+				       "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+				       "Connection: close\r\n\r\n%s",
+				       status, status == 204 ? (size_t)0 : strlen(body), status == 204 ? "" : body);
 		}
+		if (write(c, out, (size_t)len) < 0)
+			return;
+		if (strcmp(path, "/chunked") && strcmp(path, "/keep"))
+			return; /* /bye: closed without a word, as an idle timeout does */
+	}
+}
+
+static void *serve(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		int c = accept(lfd, NULL, NULL);
+		if (c < 0)
+			return NULL;
+		__atomic_add_fetch(&accepts, 1, __ATOMIC_SEQ_CST);
+		converse(c);
 		close(c);
 	}
 }
@@ -160,6 +188,43 @@ static void test_error_answers(void **state)
 	kdocker_free(d);
 }
 
+/* Framing as Go's net/http sends it, connections kept and reused, one the
+ * daemon closed meanwhile replaced, and answers that are not HTTP. */
+static void test_framing_and_keep_alive(void **state)
+{
+	(void)state;
+	struct kdocker *d = client();
+	json_object *o = NULL;
+	kerr e;
+	int before = __atomic_load_n(&accepts, __ATOMIC_SEQ_CST);
+	assert_int_equal(kdocker_get_json(d, "/chunked", &o, &e), 0);
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), "[1,2,3,4,5,6,7]");
+	json_object_put(o);
+	assert_int_equal(kdocker_get_json(d, "/keep", &o, &e), 0);
+	json_object_put(o);
+	assert_int_equal(kdocker_get_json(d, "/chunked", &o, &e), 0);
+	json_object_put(o);
+	assert_int_equal(__atomic_load_n(&accepts, __ATOMIC_SEQ_CST), before + 1); /* one connection for all three */
+	/* /bye answers and closes unannounced: the kept connection is dead,
+	 * the next request makes a new one and succeeds */
+	assert_int_equal(kdocker_get_json(d, "/bye", &o, &e), 0);
+	json_object_put(o);
+	usleep(20000);
+	assert_int_equal(kdocker_get_json(d, "/keep", &o, &e), 0);
+	json_object_put(o);
+	assert_int_equal(__atomic_load_n(&accepts, __ATOMIC_SEQ_CST), before + 2);
+	/* a body to the end of the connection (HTTP/1.0) */
+	assert_int_equal(kdocker_get_json(d, "/eof", &o, &e), 0);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(o, 0)), "to the end");
+	json_object_put(o);
+	/* not HTTP, and a body cut short */
+	assert_int_equal(kdocker_get(d, "/garbage", &o, &e), -1);
+	assert_non_null(strstr(e.msg, "GET /garbage: not an HTTP/1.1 answer"));
+	assert_int_equal(kdocker_get(d, "/short", &o, &e), -1);
+	assert_non_null(strstr(e.msg, "GET /short"));
+	kdocker_free(d);
+}
+
 static void test_unreachable_and_bad_hosts(void **state)
 {
 	(void)state;
@@ -198,6 +263,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_version_and_json),
+		cmocka_unit_test(test_framing_and_keep_alive),
 		cmocka_unit_test(test_error_answers),
 		cmocka_unit_test(test_unreachable_and_bad_hosts),
 	};

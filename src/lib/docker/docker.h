@@ -3,13 +3,13 @@
  * Contract: kdocker_new() only checks the address (unix:///path or /path;
  * tcp, ssh and http are refused) and connects lazily.  Every request is a
  * blocking GET with a 3 s connect and 30 s total timeout.  The client is
- * thread-safe: concurrent requests each take a pooled libcurl handle (kept
- * alive between requests).  Errors name the socket and the endpoint, and
+ * thread-safe: concurrent requests each take a pooled connection (kept
+ * alive between requests; HTTP/1.1 written in client.c, no libcurl).  Errors name the socket and the endpoint, and
  * for an answer that is not 2xx the HTTP status and the daemon's
  * "message": "unix:///var/run/docker.sock: GET /containers/x/json answered
  * 404: No such container: x".  An unreachable daemon is ECONNREFUSED with
  * the likely reason (no socket, not a socket, permission, refused).  Used by
- * `kapsel audit`; the monitor's discovery is the next user. */
+ * `kapsel audit` and the monitor's discovery. */
 #ifndef KAPSEL_DOCKER_H
 #define KAPSEL_DOCKER_H
 
