@@ -104,9 +104,36 @@ struct mon {
 	/* /metrics as the last sample rendered it, per format; its gzip made
 	 * at the first scrape that asks for it (mlock guards them) */
 	pthread_mutex_t mlock;
-	char *body[2], *gz[2];
-	size_t len[2], gzlen[2];
+	struct blob *body[2], *gz[2];
 };
+
+/* A rendered body, shared by the answers that send it (no copy per
+ * scrape: with 1000 containers it is megabytes), freed with the last. */
+struct blob {
+	int refs;
+	size_t len;
+	char *data;
+};
+
+static struct blob *blob_new(char *data, size_t len)
+{
+	struct blob *b = malloc(sizeof(*b));
+	if (!b) {
+		free(data);
+		return NULL;
+	}
+	*b = (struct blob){ 1, len, data };
+	return b;
+}
+
+static void blob_unref(void *p)
+{
+	struct blob *b = p;
+	if (b && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		free(b->data);
+		free(b);
+	}
+}
 
 /* ------------------------------------------------------------ address */
 
@@ -172,14 +199,11 @@ static int read_auth(const char *path, struct mon *m, kerr *e)
 
 /* ------------------------------------------------------------- serving */
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, char *body, size_t len,
-			     const char *encoding)
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type, struct MHD_Response *r,
+			       const char *encoding)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
+	if (!r)
 		return MHD_NO;
-	}
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
@@ -190,6 +214,15 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 	enum MHD_Result ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, char *body, size_t len,
+			     const char *encoding)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r)
+		free(body);
+	return respond(conn, status, type, r, encoding);
 }
 
 static enum MHD_Result text(struct MHD_Connection *conn, unsigned status, const char *msg)
@@ -250,17 +283,21 @@ static enum MHD_Result metrics(struct mon *m, struct MHD_Connection *conn)
 		pthread_mutex_unlock(&m->mlock);
 		return text(conn, 503, "no sample yet\n");
 	}
-	if (z && !m->gz[f])
-		m->gz[f] = gzip(m->body[f], m->len[f], &m->gzlen[f]);
+	if (z && !m->gz[f]) {
+		size_t zl = 0;
+		char *zd = gzip(m->body[f]->data, m->body[f]->len, &zl);
+		m->gz[f] = zd ? blob_new(zd, zl) : NULL;
+	}
 	z = z && m->gz[f];
-	size_t len = z ? m->gzlen[f] : m->len[f];
-	char *body = malloc(len ? len : 1);
-	if (body)
-		memcpy(body, z ? m->gz[f] : m->body[f], len);
+	struct blob *b = z ? m->gz[f] : m->body[f];
+	__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_unlock(&m->mlock);
-	if (!body)
+	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data, blob_unref, b);
+	if (!r) {
+		blob_unref(b);
 		return text(conn, 500, "out of memory\n");
-	return reply(conn, 200, kmon_prom_content_type(f), body, len, z ? "gzip" : NULL);
+	}
+	return respond(conn, 200, kmon_prom_content_type(f), r, z ? "gzip" : NULL);
 }
 
 static enum MHD_Result json(struct MHD_Connection *conn, unsigned status, char *body)
@@ -509,11 +546,11 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 		if (kmon_prom_finish(p[f], &body, &len, &pe) < 0) {
 			fprintf(stderr, "kapsel monitor: %s\n", pe.msg);
 		} else {
+			struct blob *nb = blob_new(body, len);
 			pthread_mutex_lock(&m->mlock);
-			free(m->body[f]);
-			free(m->gz[f]);
-			m->body[f] = body;
-			m->len[f] = len;
+			blob_unref(m->body[f]);
+			blob_unref(m->gz[f]);
+			m->body[f] = nb;
 			m->gz[f] = NULL;
 			pthread_mutex_unlock(&m->mlock);
 		}
@@ -626,8 +663,8 @@ done:
 	if (m.syslog_fd >= 0)
 		close(m.syslog_fd);
 	for (int f = 0; f < 2; f++) {
-		free(m.body[f]);
-		free(m.gz[f]);
+		blob_unref(m.body[f]);
+		blob_unref(m.gz[f]);
 	}
 	free(m.user);
 	free(m.password);

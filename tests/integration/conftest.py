@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 import uuid
 
 import pytest
@@ -253,6 +254,17 @@ def wait_file(path, timeout=30):
     """Wait until PATH exists, with inotify on its directory (Linux)."""
     IN_CREATE, IN_MOVED_TO, IN_CLOSE_WRITE = 0x100, 0x80, 0x8
     return _inotify_wait(path, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE, lambda: os.path.exists(path), timeout)
+
+
+def wait_for(pred, timeout=30, step=0.05):
+    """Poll PRED until it holds (for states no event announces: a wait
+    channel, a ps line): True, or False after TIMEOUT seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
 
 
 def wait_gone(path, timeout=30):

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401
-from conftest import BUILD, PERMISSIVE_POLICY, PROBE, REPO
+from conftest import BUILD, PERMISSIVE_POLICY, PROBE, REPO, wait_for
 
 sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "images"))
 import mkrunimage  # noqa: E402
@@ -439,15 +439,6 @@ def test_container_prune(images):
     finally:
         images("kill", "kt-alive")
         fg.wait(timeout=30)
-
-
-def wait_for(pred, timeout=30):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_foreground_stop_kill_wait(images):

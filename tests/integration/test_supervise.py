@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from conftest import BUILD, RUNTIME, _inotify_wait, wait_exit, wait_file, wait_gone
+from conftest import BUILD, RUNTIME, _inotify_wait, wait_exit, wait_file, wait_for, wait_gone
 from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401 (fixtures)
 
 SUPERVISE = os.environ.get("KAPSEL_SUPERVISE") or os.path.join(BUILD, "src", "supervise", "kapsel-supervise")
@@ -712,14 +712,6 @@ def test_bad_health_on_failure_is_refused(ctr):
     assert p.returncode == 1 and "healthcheck.on_failure" in p.stderr and "explode" in p.stderr
 
 
-def wait_for(pred, timeout=20):
-    """Poll PRED (a process's wait channel has no event to wait on)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ KLAZY_VOID(mhd, MHD_stop_daemon, (struct MHD_Daemon * d), (d))
 KLAZY_VOID(mhd, MHD_destroy_response, (resp * r), (r))
 KLAZY_VOID(mhd, MHD_free, (void *p), (p))
 M(resp *, MHD_create_response_from_buffer, (size_t n, void *buf, enum MHD_ResponseMemoryMode mode), (n, buf, mode))
+M(resp *, MHD_create_response_from_buffer_with_free_callback_cls,
+  (size_t n, void *buf, MHD_ContentReaderFreeCallback fn, void *cls), (n, buf, fn, cls))
 M(enum MHD_Result, MHD_add_response_header, (resp * r, const char *h, const char *v), (r, h, v))
 M(enum MHD_Result, MHD_queue_response, (conn * c, unsigned int status, resp *r), (c, status, r))
 M(enum MHD_Result, MHD_queue_basic_auth_fail_response, (conn * c, const char *realm, resp *r), (c, realm, r))

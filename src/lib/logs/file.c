@@ -209,38 +209,28 @@ int klogs_config_parse(struct klogs_config *c, json_object *log, const char *fil
 			return -1;
 		if (r > 0)
 			continue;
-		if (!file_driver && !strncmp(k, "cache-", 6)) {
-			/* the local copy of a remote driver (Docker's dual logging) */
-			bool off = !c->cache;
-			if (!strcmp(k, "cache-disabled")) {
-				if (set_bool(&off, what, s, e) < 0)
-					return -1;
-				c->cache = !off;
-			} else if (!strcmp(k, "cache-max-size")) {
-				if (set_max_size(&c->max_size, what, s, e) < 0)
-					return -1;
-			} else if (!strcmp(k, "cache-max-file")) {
-				if (set_max_file(&c->max_file, what, s, e) < 0)
-					return -1;
-			} else if (!strcmp(k, "cache-compress")) {
-				if (set_bool(&c->compress, what, s, e) < 0)
-					return -1;
-			} else {
-				return kj_fail(&j, path,
-					       "unknown option (cache-disabled, cache-max-size, cache-max-file, "
-					       "cache-compress)");
-			}
-		} else if (!file_driver) {
+		/* a remote driver's local copy (Docker's dual logging) takes the
+		 * file options as cache-max-size, ..., and cache-disabled */
+		const char *fk = !file_driver && !strncmp(k, "cache-", 6) ? k + 6 : k;
+		bool cache = fk != k, off = !c->cache;
+		if (!file_driver && !cache)
 			return kj_fail(&j, path, "unknown option for the %s driver", klogs_driver_to_name(c->driver));
-		} else if (!strcmp(k, "max-size")) {
+		if (!strcmp(fk, "max-size")) {
 			if (set_max_size(&c->max_size, what, s, e) < 0)
 				return -1;
-		} else if (!strcmp(k, "max-file")) {
+		} else if (!strcmp(fk, "max-file")) {
 			if (set_max_file(&c->max_file, what, s, e) < 0)
 				return -1;
-		} else if (!strcmp(k, "compress")) {
+		} else if (!strcmp(fk, "compress")) {
 			if (set_bool(&c->compress, what, s, e) < 0)
 				return -1;
+		} else if (cache && !strcmp(fk, "disabled")) {
+			if (set_bool(&off, what, s, e) < 0)
+				return -1;
+			c->cache = !off;
+		} else if (cache) {
+			return kj_fail(&j, path,
+				       "unknown option (cache-disabled, cache-max-size, cache-max-file, cache-compress)");
 		} else {
 			return kj_fail(&j, path,
 				       "unknown option for the %s driver (max-size, max-file, compress, mode, "

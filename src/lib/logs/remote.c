@@ -110,6 +110,18 @@ static int set_string(char **dst, const char *v, const char *what, kerr *e)
 	return 0;
 }
 
+/* a decimal count of at least MIN */
+static int count(const char *v, long long min, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (errno || end == v || *end || n < min)
+		return -1;
+	*out = n;
+	return 0;
+}
+
 static int set_path(char **dst, const char *v, const char *what, kerr *e)
 {
 	if (*v != '/')
@@ -234,24 +246,14 @@ int klogs_remote_option(struct klogs_config *c, const char *k, const char *v, co
 		c->request_ack = b;
 		return 1;
 	}
-	if (!strcmp(k, "fluentd-buffer-limit")) {
-		char *end;
-		errno = 0;
-		long long n = strtoll(v, &end, 10);
-		if (errno || end == v || *end || n < 1)
-			return kerr_msg(e, EINVAL, "%s: \"%s\" is not a number of events from 1", what, v);
-		c->buffer_limit = n;
-		return 1;
-	}
-	if (!strcmp(k, "fluentd-max-retries")) {
-		char *end;
-		errno = 0;
-		long long n = strtoll(v, &end, 10);
-		if (errno || end == v || *end || n < 0)
-			return kerr_msg(e, EINVAL, "%s: \"%s\" is not a number of retries from 0", what, v);
-		c->max_retries = n;
-		return 1;
-	}
+	if (!strcmp(k, "fluentd-buffer-limit"))
+		return count(v, 1, &c->buffer_limit) < 0
+			       ? kerr_msg(e, EINVAL, "%s: \"%s\" is not a number of events from 1", what, v)
+			       : 1;
+	if (!strcmp(k, "fluentd-max-retries"))
+		return count(v, 0, &c->max_retries) < 0
+			       ? kerr_msg(e, EINVAL, "%s: \"%s\" is not a number of retries from 0", what, v)
+			       : 1;
 	return 0;
 }
 
