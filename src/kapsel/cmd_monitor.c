@@ -483,7 +483,7 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 			continue; /* stopped: in the store, not in /metrics */
 		memset(s, 0, sizeof(*s));
 		s->n_net = -1;
-		if (kmon_sample_read(&m->host, "/proc", &l.c[i], 0, s, &se) < 0)
+		if (kmon_sample_read(&m->host, "/proc", &l.c[i], KMON_SAMPLE_SPEC, s, &se) < 0)
 			l.c[i].running = 0; /* gone between discovery and reading: only its info series */
 		else
 			kmon_reading_from(s, m->store.memtotal, &rd[i]);

@@ -221,7 +221,8 @@ def test_stats_live_refresh_in_a_terminal(dockerd, docker_ctr):
 
 @need_promtool
 def test_metrics_real_containers(dockerd, docker_ctr, podman, tmp_path):
-    cid = docker_ctr("monitor-m1", "--memory", "64m", "--label", "role=" + EVIL, "--label", "env.secret.not=1")
+    cid = docker_ctr("monitor-m1", "--memory", "64m", "--label", "role=" + EVIL, "--label", "env.secret.not=1",
+                     "--cpus", "0.5", "--cpu-shares", "512", "--memory-reservation", "32m")
     pm = podman("run", "-d", "--name", "monitor-pm1", *ULIMITS, "--memory", "32m", "localhost/kbox", "probe",
                 "sleep", "600", check=True).stdout.strip()
     ex = Exporter(src_args(dockerd, podman))
@@ -238,6 +239,15 @@ def test_metrics_real_containers(dockerd, docker_ctr, podman, tmp_path):
         assert pms and 'name="monitor-pm1"' in pms[0] and 'image="localhost/kbox:latest"' in pms[0]
         limit = series(text, "container_spec_memory_limit_bytes")
         assert [v for k, v in limit.items() if f"/docker/{cid}" in k] == [64 << 20]
+        # the limits as set, cAdvisor's container_spec_*: --cpus 0.5 is a
+        # 50000 us quota of a 100000 us period
+        for name, want in (("container_spec_cpu_quota", 50000), ("container_spec_cpu_period", 100000),
+                           ("container_spec_cpu_shares", 512),
+                           ("container_spec_memory_reservation_limit_bytes", 32 << 20)):
+            assert [v for k, v in series(text, name).items() if f"/docker/{cid}" in k] == [want], name
+        # podman's has no quota: no quota series, the default shares
+        assert not [k for k in series(text, "container_spec_cpu_quota") if f"libpod-{pm}" in k]
+        assert [v for k, v in series(text, "container_spec_cpu_shares").items() if f"libpod-{pm}" in k] == [1024]
         assert [v for k, v in limit.items() if f"libpod-{pm}" in k] == [32 << 20]
         assert any(f"/docker/{cid}" in k for k in series(text, "container_oom_events_total"))
         assert any(f"/docker/{cid}" in k for k in series(text, "container_threads"))

@@ -25,11 +25,15 @@ int kcg_v1_devices_transition(const struct kcg_write *w, size_t n, const char *l
  * Missing files leave the fields out. */
 void kcg_v1_stats_cpuacct(const char *dir, struct kcg_stats *s);
 void kcg_v1_stats_cpu(const char *dir, struct kcg_stats *s);
+void kcg_v1_stats_cpu_spec(const char *dir, struct kcg_stats *s);
+void kcg_v1_stats_mem_spec(const char *dir, struct kcg_stats *s);
 void kcg_v1_stats_memory(const char *dir, struct kcg_stats *s);
 void kcg_v1_stats_pids(const char *dir, struct kcg_stats *s);
 void kcg_v1_stats_blkio(const char *dir, struct kcg_stats *s);
 void kcg_v1_stats_hugetlb(const char *dir, struct kcg_stats *s);
 void kcg_v2_stats_cpu(const char *dir, struct kcg_stats *s);
+void kcg_v2_stats_cpu_spec(const char *dir, struct kcg_stats *s);
+void kcg_v2_stats_mem_spec(const char *dir, struct kcg_stats *s);
 void kcg_v2_stats_memory(const char *dir, struct kcg_stats *s);
 void kcg_v2_stats_pids(const char *dir, struct kcg_stats *s);
 void kcg_v2_stats_io(const char *dir, struct kcg_stats *s);

@@ -79,11 +79,16 @@ int kcg_stats_read_flags(const struct kcg_host *h, const char *path, unsigned fl
 			kcg_v2_stats_cpu(dir, s);
 		else if (!v2)
 			kcg_v1_stats_cpu(dir, s);
+		if (flags & KCG_STATS_SPEC)
+			(v2 ? kcg_v2_stats_cpu_spec : kcg_v1_stats_cpu_spec)(dir, s);
 	} else if (!have_cpuacct && h->unified >= 0 && dir_of(h, h->unified, path, dir, sizeof(dir)) == 0) {
 		kcg_v2_stats_cpu(dir, s); /* cpu.stat usage is core in v2 */
 	}
-	if (pick_v1_fast(h, path, "memory", "memory.current", dir, sizeof(dir), &v2) == 0)
+	if (pick_v1_fast(h, path, "memory", "memory.current", dir, sizeof(dir), &v2) == 0) {
 		(v2 ? kcg_v2_stats_memory : kcg_v1_stats_memory)(dir, s);
+		if (flags & KCG_STATS_SPEC)
+			(v2 ? kcg_v2_stats_mem_spec : kcg_v1_stats_mem_spec)(dir, s);
+	}
 	if (pick_v1_fast(h, path, "pids", "pids.current", dir, sizeof(dir), &v2) == 0)
 		(v2 ? kcg_v2_stats_pids : kcg_v1_stats_pids)(dir, s);
 	int idx = kcg_find(h, "blkio");

@@ -19,9 +19,12 @@
 int kcg_stats_read(const struct kcg_host *h, const char *path, struct kcg_stats *out, kerr *e);
 /* The same with FLAGS leaving out what a caller does not show:
  * KCG_STATS_NO_KMEM v1 kmem and kmem.tcp (8 files, runc's JSON only),
- * KCG_STATS_NO_PERCPU the per-CPU lists (3 files). */
+ * KCG_STATS_NO_PERCPU the per-CPU lists (3 files); with KCG_STATS_SPEC the
+ * limits too (cpu shares/weight, CFS period and quota, memory soft limit). */
 #define KCG_STATS_NO_KMEM 1u
 #define KCG_STATS_NO_PERCPU 2u
+/* also the limits as set (S->spec: 3 or 4 more files) */
+#define KCG_STATS_SPEC 4u
 int kcg_stats_read_flags(const struct kcg_host *h, const char *path, unsigned flags, struct kcg_stats *out, kerr *e);
 
 /* runc's `events --stats` data of S:

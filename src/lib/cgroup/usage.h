@@ -30,6 +30,8 @@ enum {
 	KCG_HAVE_PIDS = 1u << 7,      /* pids.current, pids.limit */
 	KCG_HAVE_BLKIO = 1u << 8,     /* dev[] */
 	KCG_HAVE_HUGETLB = 1u << 9,   /* huge[] (may be empty) */
+	KCG_HAVE_CPU_SPEC = 1u << 10, /* spec.cpu_shares, cpu_period, cpu_quota (KCG_STATS_SPEC) */
+	KCG_HAVE_MEM_RESERVATION = 1u << 11, /* spec.mem_reservation (KCG_STATS_SPEC) */
 };
 
 /* struct kcg_memc.have */
@@ -89,6 +91,13 @@ struct kcg_stats {
 	struct {
 		uint64_t current, limit; /* limit UINT64_MAX: "max" */
 	} pids;
+	/* the limits as set (KCG_STATS_SPEC), cAdvisor's container_spec_*:
+	 * shares (v2: cpu.weight as shares), the CFS period and quota in
+	 * microseconds (quota 0: none), the memory soft limit (v1
+	 * soft_limit_in_bytes, v2 memory.low; UINT64_MAX: none) */
+	struct {
+		uint64_t cpu_shares, cpu_period, cpu_quota, mem_reservation;
+	} spec;
 	struct kcg_blkdev dev[KCG_STATS_MAX_DEVS];
 	unsigned n_dev;
 	struct kcg_hugetlb huge[KCG_STATS_MAX_HUGE];

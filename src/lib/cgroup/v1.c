@@ -281,6 +281,29 @@ void kcg_v1_stats_cpu(const char *dir, struct kcg_stats *s)
 	}
 }
 
+void kcg_v1_stats_cpu_spec(const char *dir, struct kcg_stats *s)
+{
+	_cleanup_free_ char *q = NULL;
+	uint64_t shares, period;
+	if (kcg_read_u64(dir, "cpu.shares", &shares) < 0 || kcg_read_u64(dir, "cpu.cfs_period_us", &period) < 0 ||
+	    kcg_read_text(dir, "cpu.cfs_quota_us", &q) < 0)
+		return;
+	long long quota = strtoll(q, NULL, 10); /* -1: none */
+	s->spec.cpu_shares = shares;
+	s->spec.cpu_period = period;
+	s->spec.cpu_quota = quota > 0 ? (uint64_t)quota : 0;
+	s->have |= KCG_HAVE_CPU_SPEC;
+}
+
+void kcg_v1_stats_mem_spec(const char *dir, struct kcg_stats *s)
+{
+	uint64_t v;
+	if (kcg_read_u64(dir, "memory.soft_limit_in_bytes", &v) == 0) {
+		s->spec.mem_reservation = v >= (1ull << 62) ? UINT64_MAX : v; /* the page-rounded LLONG_MAX: none */
+		s->have |= KCG_HAVE_MEM_RESERVATION;
+	}
+}
+
 static void mem_entry(const char *dir, const char *prefix, struct kcg_memc *m)
 {
 	static const struct {

@@ -277,6 +277,33 @@ void kcg_v2_stats_cpu(const char *dir, struct kcg_stats *s)
 	}
 }
 
+void kcg_v2_stats_cpu_spec(const char *dir, struct kcg_stats *s)
+{
+	_cleanup_free_ char *max = NULL;
+	uint64_t weight;
+	if (kcg_read_u64(dir, "cpu.weight", &weight) < 0 || kcg_read_text(dir, "cpu.max", &max) < 0 || weight < 1 ||
+	    weight > 10000)
+		return;
+	unsigned long long period = 0;
+	char quota[32] = "";
+	if (sscanf(max, "%31s %llu", quota, &period) != 2)
+		return;
+	/* cpu.weight back to v1 shares, as cAdvisor reads it */
+	s->spec.cpu_shares = 2 + (weight - 1) * 262142 / 9999;
+	s->spec.cpu_period = period;
+	s->spec.cpu_quota = strcmp(quota, "max") ? strtoull(quota, NULL, 10) : 0;
+	s->have |= KCG_HAVE_CPU_SPEC;
+}
+
+void kcg_v2_stats_mem_spec(const char *dir, struct kcg_stats *s)
+{
+	uint64_t v;
+	if (kcg_read_u64(dir, "memory.low", &v) == 0) {
+		s->spec.mem_reservation = v; /* "max": UINT64_MAX */
+		s->have |= KCG_HAVE_MEM_RESERVATION;
+	}
+}
+
 static void mem_read(const char *dir, const char *pfx, struct kcg_memc *m)
 {
 	char f[64];

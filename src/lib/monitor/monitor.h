@@ -113,6 +113,7 @@ struct kmon_sample {
  * per-CPU usage (Docker's percpu_usage). */
 #define KMON_SAMPLE_HOST_CPU 1u
 #define KMON_SAMPLE_PERCPU 2u
+#define KMON_SAMPLE_SPEC 4u /* the limits as set too (container_spec_*) */
 int kmon_sample_read(const struct kcg_host *h, const char *proc, const struct kmon_container *c, unsigned flags,
 		     struct kmon_sample *s, kerr *e);
 void kmon_sample_done(struct kmon_sample *s);

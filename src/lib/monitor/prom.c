@@ -251,6 +251,12 @@ MEM_GAUGE(f_spec_mem_limit, s->mem.usage.limit >= (1ull << 62) ? 0 : s->mem.usag
 	  s->mem.usage.have &KCG_MC_LIMIT)
 MEM_GAUGE(f_spec_swap_limit, s->mem.swap_limit >= (1ull << 62) ? 0 : s->mem.swap_limit, s->have &KCG_HAVE_SWAP)
 MEM_GAUGE(f_threads_max, s->pids.limit == UINT64_MAX ? 0 : s->pids.limit, s->have &KCG_HAVE_PIDS)
+MEM_GAUGE(f_spec_mem_reservation, s->spec.mem_reservation >= (1ull << 62) ? 0 : s->spec.mem_reservation,
+	  s->have &KCG_HAVE_MEM_RESERVATION)
+/* cAdvisor's: microseconds as the cgroup says them; the quota only when set */
+MEM_GAUGE(f_spec_cpu_period, s->spec.cpu_period, s->have &KCG_HAVE_CPU_SPEC)
+MEM_GAUGE(f_spec_cpu_quota, s->spec.cpu_quota, (s->have & KCG_HAVE_CPU_SPEC) && s->spec.cpu_quota)
+MEM_GAUGE(f_spec_cpu_shares, s->spec.cpu_shares, s->have &KCG_HAVE_CPU_SPEC)
 
 static void f_mem_failures(struct em *m)
 {
@@ -418,6 +424,11 @@ static const struct family families[] = {
 	{ "container_spec_memory_limit_bytes", T_GAUGE, "bytes", "Memory limit for the container.", f_spec_mem_limit },
 	{ "container_spec_memory_swap_limit_bytes", T_GAUGE, "bytes", "Memory swap limit for the container.",
 	  f_spec_swap_limit },
+	{ "container_spec_memory_reservation_limit_bytes", T_GAUGE, "bytes",
+	  "Memory reservation limit for the container.", f_spec_mem_reservation },
+	{ "container_spec_cpu_period", T_GAUGE, NULL, "CPU period of the container.", f_spec_cpu_period },
+	{ "container_spec_cpu_quota", T_GAUGE, NULL, "CPU quota of the container.", f_spec_cpu_quota },
+	{ "container_spec_cpu_shares", T_GAUGE, NULL, "CPU share of the container.", f_spec_cpu_shares },
 	{ "container_threads", T_GAUGE, NULL, "Number of threads running inside the container", f_threads },
 	{ "container_threads_max", T_GAUGE, NULL,
 	  "Maximum number of threads allowed inside the container, infinity if value is zero", f_threads_max },
