@@ -745,6 +745,41 @@ def test_kapsel_run_containers_health_and_restarts(images, tmp_path):
         images("rm", "-f", "mon-hc", "mon-loop", env=env)
 
 
+def test_dropped_log_lines_fire_the_alert(images, tmp_path):
+    """A kapsel container whose fluentd receiver never reads, mode=
+    non-blocking with a 4k buffer: the supervisor drops lines (status.json)
+    and the daemon's ContainerLogLinesDropped fires with their count."""
+    from test_run import supervise_bin
+    if not supervise_bin():
+        pytest.skip("kapsel-supervise is not built")
+    env = {"KAPSEL_SUPERVISE": supervise_bin()}
+    # connects are taken by the kernel's backlog; nothing is ever read
+    ls = socket.create_server(("127.0.0.1", 0))
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    port = ls.getsockname()[1]
+    conf = tmp_path / "alerts.conf"
+    conf.write_text("[log_disk]\nenabled = false\n[syslog]\nenabled = false\n")
+    try:
+        images.out("run", "-d", "--name", "mon-drop", "--log-driver", "fluentd", "--log-opt",
+                   f"fluentd-address=127.0.0.1:{port}", "--log-opt", "mode=non-blocking", "--log-opt",
+                   "max-buffer-size=4k", "--log-opt", "cache-disabled=true", "kt/plain:1", "sh", "-c",
+                   "yes 0123456789 | head -n 300000; exec sleep 600", env=env)
+        ex = Exporter(["--interval", "250ms", "--alerts", str(conf),
+                       *src_args(runtime_root=os.path.join(images.root, "run"))])
+        try:
+            doc = ex.wait_json("/api/alerts", lambda d: any(a["alertname"] == "ContainerLogLinesDropped" and
+                                                             a["state"] == "firing" for a in d["alerts"]), timeout=60)
+            a = next(a for a in doc["alerts"] if a["alertname"] == "ContainerLogLinesDropped")
+            assert a["labels"]["name"] == "mon-drop" and 0 < a["value"] <= 300000, a
+            assert a["value"] <= images.inspect("mon-drop")["State"]["LogDropped"]["Lines"]
+            assert any("ContainerLogLinesDropped firing: the log of mon-drop dropped lines" in x for x in ex.log)
+        finally:
+            ex.stop()
+    finally:
+        images("rm", "-f", "mon-drop", env=env)
+        ls.close()
+
+
 def test_a_real_oom_kill_fires_the_daemons_alert(dockerd, docker_ctr):
     """A process driven past --memory 32m is OOM-killed: the daemon's own
     ContainerOOMKilled fires (no Prometheus needed), severity critical."""
