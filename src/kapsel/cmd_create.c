@@ -58,6 +58,8 @@ const struct cli_option create_options[] = {
 		     "a bind (SRC absolute) or named volume (nosuid,nodev); OPTS ro, rw, nocopy, propagation"),
 	CLI_OPT_STRV(0, "mount", A, o.mounts, "type=bind|volume|tmpfs,source=,target=[,readonly]",
 		     "a mount, Docker's --mount syntax"),
+	CLI_OPT_STRV(0, "volumes-from", A, o.volumes_from, "CONTAINER[:ro|rw]",
+		     "the volumes and binds of another container, at the same places (its mode, or the one given)"),
 	CLI_OPT_STRV('l', "label", A, o.labels, "KEY=VALUE", "a label"),
 	CLI_OPT_STRING('h', "hostname", A, o.hostname, "NAME", "the container's hostname (default: its short ID)"),
 	CLI_OPT_STRING(0, "stop-signal", A, o.stop_signal, "SIGNAL",

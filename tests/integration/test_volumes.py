@@ -355,6 +355,45 @@ def test_volume_commands(k):
     assert os.stat(os.path.join(k.root, "volumes")).st_mode & 0o777 == 0o700
 
 
+def test_volumes_from(k):
+    """--volumes-from: another container's named volumes and binds at the
+    same places, with their mode or the one given; a -v or --tmpfs at one
+    of those places wins; a tmpfs of the other stays its own."""
+    d = hostdir(k)
+    vol = "vf-" + uuid.uuid4().hex[:8]
+    other = "vf-other-" + uuid.uuid4().hex[:8]
+    src = k.out("create", "--name", "vf-src", "-v", f"{vol}:/data", "-v", f"{d}:/host:ro", "--tmpfs", "/scratch",
+                "kv/plain:1", "true").strip()
+    k.out("run", "--rm", "--user", "65534", "-v", f"{vol}:/data", "kv/plain:1", "sh", "-c", "echo shared > /data/f")
+    p = k("run", "--rm", "--volumes-from", "vf-src", "kv/plain:1", "sh", "-c",
+          "cat /data/f; echo more >> /data/f && echo data-rw; touch /host/x 2>&1; grep -c ' /scratch ' /proc/mounts; true")
+    lines = p.stdout.splitlines()
+    assert lines[0] == "shared" and "data-rw" in lines and "Read-only file system" in p.stdout, (p.stdout, p.stderr)
+    assert lines[-1] == "0"  # the other's tmpfs is not brought
+    # :ro makes every one read-only
+    p = k("run", "--rm", "--volumes-from", "vf-src:ro", "kv/plain:1", "sh", "-c", "touch /data/g 2>&1; cat /data/f")
+    assert "Read-only file system" in p.stdout and "shared\nmore" in p.stdout, p.stdout
+    # a -v at the same place replaces it
+    p = k("run", "--rm", "--volumes-from", "vf-src", "-v", f"{other}:/data", "kv/plain:1", "ls", "/data")
+    assert p.returncode == 0 and p.stdout.strip() == "", p.stdout
+    cid = k.out("create", "--volumes-from", src[:12], "kv/plain:1", "true").strip()
+    ins = k.inspect(cid)
+    assert ins["HostConfig"]["VolumesFrom"] == [src[:12]]
+    mounts = {m["Destination"]: m for m in ins["Mounts"]}
+    assert mounts["/data"]["Name"] == vol and mounts["/data"]["RW"] is True
+    assert mounts["/host"]["Source"] == d and mounts["/host"]["RW"] is False
+    assert "/scratch" not in mounts
+    # the volume is in use by both now
+    k.out("rm", src)
+    p = k("volume", "rm", vol)
+    assert p.returncode != 0 and "in use" in p.stderr, p.stderr
+    k.out("rm", cid)
+    k.out("volume", "rm", vol, other)
+    for bad, want in (("nosuch", "--volumes-from nosuch"), ("x:rx", "the mode is ro or rw")):
+        p = k("create", "--volumes-from", bad, "kv/plain:1", "true")
+        assert p.returncode != 0 and want in p.stderr, (bad, p.stderr)
+
+
 def test_inspect_mounts(k):
     d = hostdir(k)
     cid = k.out("create", "-v", f"{d}:/b:ro,rslave", "-v", "kv-insp:/v", "kv/plain:1", "true").strip()

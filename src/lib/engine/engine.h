@@ -97,6 +97,7 @@ struct keng_opts {
 	char **tmpfs;   /* "/path[:opts]" */
 	char **volumes; /* -v SRC:DST[:OPTS] (engine/mounts.h) */
 	char **mounts;  /* --mount type=...,target=... */
+	char **volumes_from; /* --volumes-from CONTAINER[:ro|rw]: its volumes and binds, at their places */
 	char **labels;  /* KEY=VALUE */
 	const char *hostname;
 	const char *stop_signal;

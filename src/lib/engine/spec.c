@@ -214,13 +214,33 @@ static int sort_by_depth(json_object *ms, size_t from)
 	return 0;
 }
 
-/* -v and --mount into b->umounts: parsed, anonymous volumes named, no two
- * at one place, parents before children. */
+/* One of --volumes-from's mounts (a record's Mounts entry) into M. */
+static int from_mount(json_object *rm, struct keng_mount *m, kerr *e)
+{
+	const char *type = kj_get_str(rm, "Type") ?: "", *mode = kj_get_str(rm, "Mode") ?: "";
+	m->type = !strcmp(type, "volume") ? KENG_MOUNT_VOLUME : KENG_MOUNT_BIND;
+	const char *src = kj_get_str(rm, m->type == KENG_MOUNT_VOLUME ? "Name" : "Source");
+	const char *dst = kj_get_str(rm, "Destination");
+	const char *prop = kj_get_str(rm, "Propagation");
+	m->tmpfs_mode = -1;
+	m->ro = !kj_get_bool(rm, "RW");
+	m->idmap = strstr(mode, "idmap") != NULL;
+	if (!src || !dst || !(m->source = strdup(src)) || !(m->target = strdup(dst)) || !(m->mode = strdup(mode)) ||
+	    (m->type == KENG_MOUNT_BIND && prop && *prop && !(m->propagation = strdup(prop))))
+		return kerr_msg(e, EINVAL, "--volumes-from: a mount without source or destination");
+	return 0;
+}
+
+/* -v, --mount and --volumes-from into b->umounts: parsed, anonymous
+ * volumes named, no two at one place (a -v or --mount replaces what
+ * --volumes-from brings there), parents before children. */
 static int umounts_parse(struct keng_build *b, kerr *e)
 {
-	size_t n = kstrv_len(b->o->volumes) + kstrv_len(b->o->mounts);
-	if (!(b->umounts = calloc(n + 1, sizeof(*b->umounts))))
+	size_t own = kstrv_len(b->o->volumes) + kstrv_len(b->o->mounts);
+	size_t nfrom = b->volumes_from ? json_object_array_length(b->volumes_from) : 0;
+	if (!(b->umounts = calloc(own + nfrom + 1, sizeof(*b->umounts))))
 		return kerr_errno(e, "mounts");
+	size_t n = own;
 	for (size_t i = 0; i < n; i++) {
 		struct keng_mount *m = &b->umounts[i];
 		size_t nv = kstrv_len(b->o->volumes);
@@ -246,6 +266,26 @@ static int umounts_parse(struct keng_build *b, kerr *e)
 				return kerr_msg(e, EINVAL, "Duplicate mount point: %s (--tmpfs and a volume)",
 						m->target);
 		}
+	}
+	for (size_t k = 0; k < nfrom; k++) {
+		struct keng_mount *m = &b->umounts[n];
+		if (from_mount(json_object_array_get_idx(b->volumes_from, k), m, e) < 0) {
+			b->n_umounts++;
+			return -1;
+		}
+		bool taken = false;
+		for (size_t j = 0; j < n; j++)
+			taken = taken || !strcmp(b->umounts[j].target, m->target);
+		for (char **t = b->o->tmpfs; t && *t && !taken; t++) {
+			size_t l = strcspn(*t, ":");
+			taken = strlen(m->target) == l && !strncmp(*t, m->target, l);
+		}
+		if (taken) { /* -v, --mount or --tmpfs there: theirs */
+			keng_mount_clear(m);
+			continue;
+		}
+		n++;
+		b->n_umounts++;
 	}
 	/* parents first, else a later mount hides an earlier one's child */
 	for (size_t i = 1; i < n; i++)
@@ -335,6 +375,7 @@ static int mounts(struct keng_build *b, json_object *spec, json_object *host, js
 	if (umounts_parse(b, e) < 0)
 		return -1;
 	json_object_object_add(host, "Binds", jstrv(b->o->volumes));
+	json_object_object_add(host, "VolumesFrom", jstrv(b->o->volumes_from));
 	drop_mount(ms, "/tmp");
 	drop_mount(ms, "/run");
 	json_object *tm = json_object_new_object();

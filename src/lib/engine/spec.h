@@ -16,7 +16,8 @@ struct keng_build {
 	int rootfd;                 /* the container's root, still writable */
 	const char *netns;          /* the namespace file (network none, or a CNI network) */
 	const char *volumes_dir;    /* ROOT/volumes: a named volume is DIR/NAME/_data */
-	struct keng_mount *umounts; /* out: -v's and --mount's, parents first (free with keng_build_clear) */
+	json_object *volumes_from;  /* --volumes-from's mounts: [{Type, Name|Source, Destination, RW, Propagation, Mode}] */
+	struct keng_mount *umounts; /* out: -v's, --mount's and --volumes-from's, parents first (free with keng_build_clear) */
 	size_t n_umounts;
 	uid_t uid; /* out: the process's uid and gid (inside) */
 	gid_t gid;

@@ -723,8 +723,38 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 		return -1;
 	char created[KTIME_BUFSZ];
 	ktime_now(created, sizeof(created), KTIME_NANO_TRIM);
+	/* --volumes-from: the other containers' volumes and binds, their mode
+	 * or the one given (":ro", ":rw") */
+	_cleanup_json_ json_object *from = json_object_new_array();
+	for (char **p = o->volumes_from; p && *p; p++) {
+		char ref[256], fid[65];
+		snprintf(ref, sizeof(ref), "%s", *p);
+		char *colon = strrchr(ref, ':');
+		const char *mode = NULL;
+		if (colon && (!strcmp(colon + 1, "ro") || !strcmp(colon + 1, "rw"))) {
+			mode = colon + 1;
+			*colon = 0;
+		} else if (colon) {
+			return kerr_msg(e, EINVAL, "--volumes-from %s: the mode is ro or rw, not \"%s\"", *p, colon + 1);
+		}
+		_cleanup_json_ json_object *frec = NULL;
+		if (keng_resolve(g, ref, fid, e) < 0 || keng_record(g, fid, &frec, e) < 0)
+			return kerr_wrap(e, "--volumes-from %s", *p);
+		json_object *fm = kj_get(frec, "Mounts");
+		for (size_t i = 0; json_object_is_type(fm, json_type_array) && i < json_object_array_length(fm); i++) {
+			json_object *m = json_object_array_get_idx(fm, i), *c = NULL;
+			const char *t = kj_get_str(m, "Type") ?: "";
+			if (strcmp(t, "volume") && strcmp(t, "bind"))
+				continue; /* a tmpfs is the container's own */
+			json_object_deep_copy(m, &c, NULL);
+			if (mode)
+				json_object_object_add(c, "RW", json_object_new_boolean(!strcmp(mode, "rw")));
+			json_object_array_add(from, c);
+		}
+	}
 	struct keng_build b = { .o = o,
 				.d = d,
+				.volumes_from = from,
 				.image = icfg,
 				.id = id,
 				.name = name,
