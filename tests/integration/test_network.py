@@ -6,6 +6,7 @@ the port rules), and `kapsel network`.  Every address is on this machine:
 the containers' namespaces are made by the tests."""
 import json
 import os
+import re
 import shlex
 import select
 import socket
@@ -257,6 +258,48 @@ def test_publish_port_ranges(k):
     k.out("rm", "-f", cid, other)
 
 
+def test_network_container_shares_the_others_stack(k):
+    """--network container:A: A's interfaces, loopback and /etc/hosts;
+    refused while A is not running, with -p, --dns, --add-host and a net.*
+    sysctl (they would be A's)."""
+    a = k.out("run", "-d", "--network", "bridge", "--name", "net-a", "kt/net:1", "sh", "-c", HTTPD % 8080).strip()
+    try:
+        def mac(out):  # from netlink: a user namespace's /sys may show the host's devices
+            m = re.search(r"link/ether (\S+)", out)
+            return m and m.group(1)
+        mine = mac(k.out("exec", a, "ip", "-o", "link", "show", "eth0"))
+        assert mine
+        # A's server on A's loopback, reached from B's
+        p = k("run", "--rm", "--network", "container:net-a", "kt/net:1", "sh", "-c",
+              "ip -o link show eth0; cat /etc/hosts; for i in 1 2 3 4 5 6 7 8 9 10; do "
+              + (GET % (2, "127.0.0.1", 8080)) + " && break; sleep 0.3; done")
+        assert p.returncode == 0, p.stderr
+        lines = p.stdout.splitlines()
+        assert mac(lines[0]) == mine
+        ip = k.inspect(a)["NetworkSettings"]["IPAddress"]
+        assert any(l.startswith(ip) for l in lines), p.stdout  # A's /etc/hosts
+        assert "hello-from-" in p.stdout
+        # root in a user namespace joins it too
+        p = k("run", "--rm", "--user", "0", "--network", "container:net-a", "kt/net:1", "ip", "-o", "link", "show",
+              "eth0")
+        assert p.returncode == 0 and mac(p.stdout) == mine, (p.stdout, p.stderr)
+        b = k.out("create", "--network", "container:net-a", "kt/net:1", "true").strip()
+        assert k.inspect(b)["HostConfig"]["NetworkMode"] == "container:" + a
+        k.out("rm", b)
+        for extra, want in ((["-p", "80"], "publishes no ports"), (["--dns", "192.0.2.53"], "other container's"),
+                            (["--add-host", "x:192.0.2.1"], "other container's"),
+                            (["--sysctl", "net.ipv4.ip_forward=1"], "other container's network namespace")):
+            p = k("create", "--network", "container:net-a", *extra, "kt/net:1", "true")
+            assert p.returncode != 0 and want in p.stderr, (extra, p.stderr)
+        k.out("stop", "-t", "1", a)
+        p = k("create", "--network", "container:net-a", "kt/net:1", "true")
+        assert p.returncode != 0 and "not running" in p.stderr, p.stderr
+        p = k("create", "--network", "container:nosuch", "kt/net:1", "true")
+        assert p.returncode != 0 and "nosuch" in p.stderr, p.stderr
+    finally:
+        k("rm", "-f", a)
+
+
 def test_bad_publish_is_refused(k):
     for spec, word in (("80/sctp", "tcp or udp"), ("http", "container port"), ("1.2.3:80:80", "IPv4"),
                        ("99999:80", "host port"), ("90-80:80", "host port"), ("80-85:80-81", "as many host ports"),
@@ -399,3 +442,4 @@ def test_start_after_a_reboot_adds_the_new_namespace_again(k):
         assert f.read().startswith(cid)
     assert len(leases) == 1  # the old one was released (DEL) before the new ADD
     k.out("rm", "-f", cid)
+

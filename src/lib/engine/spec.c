@@ -754,6 +754,11 @@ static int names_flags(const struct keng_opts *o, const char *net, bool cni, jso
 		return kerr_msg(e, EINVAL,
 				"--add-host and --dns* give the container files of its own; --network host uses "
 				"the host's /etc/hosts and /etc/resolv.conf");
+	if (any && kstr_starts(net, "container:"))
+		return kerr_msg(e, EINVAL,
+				"--add-host and --dns* give the container files of its own; --network %s uses the "
+				"other container's /etc/hosts and /etc/resolv.conf",
+				net);
 	json_object *xh = json_object_new_array();
 	json_object_object_add(host, "ExtraHosts", xh);
 	for (char **p = o->add_hosts; p && *p; p++) {
@@ -956,9 +961,17 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 			json_object_object_add(sc, "net.ipv4.ip_unprivileged_port_start", json_object_new_string("0"));
 			json_object_object_add(lx, "sysctl", sc);
 		}
+	} else if (b->netns_join) { /* another container's: joined, its settings its own */
+		for (size_t i = 0; i < json_object_array_length(ns); i++) {
+			json_object *n = json_object_array_get_idx(ns, i);
+			if (!strcmp(kj_get_str(n, "type") ?: "", "network"))
+				json_object_object_add(n, "path", json_object_new_string(b->netns_join));
+		}
 	} else {
 		return kerr_msg(e, EINVAL,
-				"--network %s: kapsel has none (the default), host, bridge and user networks", net);
+				"--network %s: kapsel has none (the default), host, bridge, user networks and "
+				"container:NAME",
+				net);
 	}
 
 	if (keng_sysctls(o->sysctls, net, lx, host, e) < 0 || names_flags(o, net, b->cni, host, e) < 0)

@@ -15,6 +15,7 @@ struct keng_build {
 	const char *id, *name, *image_id, *created;
 	int rootfd;                 /* the container's root, still writable */
 	const char *netns;          /* the namespace file (network none, or a CNI network) */
+	const char *netns_join;     /* --network container:X: X's namespace (its file, or /proc/PID/ns/net) */
 	const char *volumes_dir;    /* ROOT/volumes: a named volume is DIR/NAME/_data */
 	json_object *volumes_from;  /* --volumes-from's mounts: [{Type, Name|Source, Destination, RW, Propagation, Mode}] */
 	struct keng_mount *umounts; /* out: -v's, --mount's and --volumes-from's, parents first (free with keng_build_clear) */

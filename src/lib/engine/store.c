@@ -586,6 +586,20 @@ static int create_mounted(struct keng *g, const struct keng_defaults *d, const s
  * "resolv.conf"): ROOT/containers/<id>/FILE with TEXT, bind-mounted
  * read-only on /etc/FILE (its mount point made inside the root); KEY is
  * the record's HostsPath or ResolvConfPath. */
+/* SRC read-only at DST (a file of /etc) in config.json's mounts */
+static void etc_bind(json_object *spec, const char *src, const char *dst)
+{
+	json_object *m = json_object_new_object(), *mo = json_object_new_array();
+	json_object_object_add(m, "destination", json_object_new_string(dst));
+	json_object_object_add(m, "type", json_object_new_string("bind"));
+	json_object_object_add(m, "source", json_object_new_string(src));
+	static const char *const hopts[] = { "rbind", "ro", "nosuid", "nodev", "noexec" };
+	for (size_t i = 0; i < ARRAY_SIZE(hopts); i++)
+		json_object_array_add(mo, json_object_new_string(hopts[i]));
+	json_object_object_add(m, "options", mo);
+	json_object_array_add(kj_get(spec, "mounts"), m);
+}
+
 static int etc_mount(struct create_job *j, json_object *spec, json_object *rec, const char *file, const char *key,
 		     const char *text, kerr *e)
 {
@@ -598,16 +612,28 @@ static int etc_mount(struct create_job *j, json_object *spec, json_object *rec, 
 	close(hfd);
 	if (kfs_write_file(src, text, strlen(text), 0644, 0, e) < 0)
 		return -1;
-	json_object *m = json_object_new_object(), *mo = json_object_new_array();
-	json_object_object_add(m, "destination", json_object_new_string(dst));
-	json_object_object_add(m, "type", json_object_new_string("bind"));
-	json_object_object_add(m, "source", json_object_new_string(src));
-	static const char *const hopts[] = { "rbind", "ro", "nosuid", "nodev", "noexec" };
-	for (size_t i = 0; i < ARRAY_SIZE(hopts); i++)
-		json_object_array_add(mo, json_object_new_string(hopts[i]));
-	json_object_object_add(m, "options", mo);
-	json_object_array_add(kj_get(spec, "mounts"), m);
+	etc_bind(spec, src, dst);
 	json_object_object_add(rec, key, json_object_new_string(src));
+	return 0;
+}
+
+/* --network container:X: X's own /etc/hosts and resolv.conf (it has them
+ * on a CNI network, with --add-host or --dns*), read-only, as Docker
+ * shares them; none: the image's, as X sees them too. */
+static int etc_share(json_object *spec, json_object *rec, json_object *other, kerr *e)
+{
+	static const struct {
+		const char *key, *dst;
+	} f[] = { { "HostsPath", "/etc/hosts" }, { "ResolvConfPath", "/etc/resolv.conf" } };
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		const char *src = kj_get_str(other, f[i].key);
+		if (!src || !*src)
+			continue;
+		if (access(src, F_OK) < 0)
+			return kerr_errno(e, "--network container: its %s %s", f[i].dst, src);
+		etc_bind(spec, src, f[i].dst);
+		json_object_object_add(rec, f[i].key, json_object_new_string(src));
+	}
 	return 0;
 }
 
@@ -707,6 +733,28 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	if (!cni && o->publish && o->publish[0])
 		return kerr_msg(e, EINVAL, "-p %s: --network %s publishes no ports (--network bridge does)",
 				o->publish[0], net);
+	/* --network container:X: X's network namespace, /etc/hosts and
+	 * resolv.conf (X running, as Docker wants it) */
+	char join_ns[PATH_MAX] = "", join_id[65] = "";
+	_cleanup_json_ json_object *join_rec = NULL;
+	if (kstr_starts(net, "container:")) {
+		struct keng_state jst;
+		if (keng_resolve(g, net + 10, join_id, e) < 0 || keng_record(g, join_id, &join_rec, e) < 0 ||
+		    keng_state(g, join_id, &jst, e) < 0)
+			return kerr_wrap(e, "--network %s", net);
+		if (!jst.pid)
+			return kerr_msg(e, EINVAL, "--network %s: it is not running (%s): start it first", net,
+					jst.status);
+		const char *jmode = kj_get_str(kj_get(join_rec, "HostConfig"), "NetworkMode") ?: "";
+		if (!strcmp(jmode, "host"))
+			return kerr_msg(e, EPERM, "--network %s: it is on the host's network (--network host)", net);
+		_cleanup_free_ char *nsf = keng_netns_path(g, join_id);
+		struct stat nst;
+		if (nsf && stat(nsf, &nst) == 0) /* its namespace file (none, a CNI network): outlives its restarts */
+			snprintf(join_ns, sizeof(join_ns), "%s", nsf);
+		else /* the namespace its runtime made (a user namespace's) */
+			snprintf(join_ns, sizeof(join_ns), "/proc/%d/ns/net", (int)jst.pid);
+	}
 	if (!strcmp(net, "none") || cni) {
 		_cleanup_free_ char *nsdir = kstr_printf("%s/netns", g->root);
 		if (!nsdir || !(j->netns = keng_netns_path(g, id)))
@@ -762,6 +810,7 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 				.created = created,
 				.rootfd = j->mfd,
 				.netns = j->netns,
+				.netns_join = join_ns[0] ? join_ns : NULL,
 				.volumes_dir = vdir,
 				.cni = cni };
 	if (keng_build(&b, &spec, &rec, e) < 0) {
@@ -774,7 +823,15 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	bool own_resolv = (o->dns && *o->dns) || (o->dns_search && *o->dns_search) ||
 			  (o->dns_options && *o->dns_options);
 	int rc = 0;
-	if (own_hosts && etc_mount(j, spec, rec, "hosts", "HostsPath", "", e) < 0)
+	if (join_ns[0]) {
+		char mode[80];
+		snprintf(mode, sizeof(mode), "container:%s", join_id);
+		json_object_object_add(kj_get(rec, "HostConfig"), "NetworkMode", json_object_new_string(mode));
+		rc = etc_share(spec, rec, join_rec, e);
+	}
+	if (rc < 0)
+		;
+	else if (own_hosts && etc_mount(j, spec, rec, "hosts", "HostsPath", "", e) < 0)
 		rc = -1;
 	else if (own_hosts && !cni &&
 		 keng_net_hosts(g, id, "", kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)

@@ -45,6 +45,11 @@ int keng_sysctls(char **kvs, const char *network, json_object *lx, json_object *
 						"--sysctl %s: with --network host it is the host's network namespace's "
 						"setting",
 						key);
+			if (kstr_starts(network, "container:"))
+				return kerr_msg(e, EPERM,
+						"--sysctl %s: with --network %s it is the other container's network "
+						"namespace's setting",
+						key, network);
 		} else if (!ipc_key(key))
 			return kerr_msg(e, EPERM,
 					"--sysctl %s: not a setting of the container's own namespaces (net.*, "
