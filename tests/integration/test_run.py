@@ -750,8 +750,11 @@ def test_init_passes_the_stop_signal_and_reaps_orphans(images):
             i = images.inspect(name)
             assert i["HostConfig"]["Init"] is (True if init else None)
             pid1 = i["State"]["Pid"]
-            comm = open(f"/proc/{pid1}/comm").read().strip()
-            assert comm == ("kapsel-init" if init else "sleep")
+            # run -d returns once the container started: its sh may not have
+            # exec'd sleep yet (busybox may pass through /proc/self/exe)
+            want = "kapsel-init" if init else "sleep"
+            assert wait_for(lambda: open(f"/proc/{pid1}/comm").read().strip() == want), \
+                open(f"/proc/{pid1}/comm").read()
             if init:
                 # the orphan was reaped by kapsel-init
                 assert wait_for(lambda: len(open(f"/proc/{pid1}/task/{pid1}/children").read().split()) == 1)
