@@ -502,6 +502,31 @@ static int explain(FILE *f, const struct kscan_inventory *inv, const struct ksca
 	return 0;
 }
 
+/* The VEX documents FILES into VEX (later ones win); DIGEST (may be
+ * NULL): "sha256:..." of them all, in order, for the gate's cache key. */
+static int vex_load(char *const *files, struct kscan_vex *vex, char digest[KSHA256_DIGEST], kerr *e)
+{
+	struct ksha256 h;
+	ksha256_init(&h);
+	for (char *const *v = files; v && *v; v++) {
+		_cleanup_free_ char *buf = NULL;
+		size_t len;
+		if (kfs_read_file(*v, &buf, &len, e) < 0 || kscan_vex_read(vex, buf, len, *v, e) < 0) {
+			kscan_vex_done(vex);
+			ksha256_release(&h);
+			return -1;
+		}
+		uint64_t n = len;
+		ksha256_update(&h, &n, sizeof(n));
+		ksha256_update(&h, buf, len);
+	}
+	uint8_t sum[KSHA256_LEN];
+	ksha256_final(&h, sum);
+	if (digest)
+		ksha256_digest(sum, digest);
+	return 0;
+}
+
 static int scan_run(const struct cli_call *c)
 {
 	const struct scan_args *a = c->opts;
@@ -580,16 +605,11 @@ static int scan_run(const struct cli_call *c)
 		return data_error(c, &e);
 	}
 	struct kscan_vex vex = { 0 };
-	for (char **v = a->vex; db && v && *v; v++) {
-		_cleanup_free_ char *buf = NULL;
-		size_t len;
-		if (kfs_read_file(*v, &buf, &len, &e) < 0 || kscan_vex_read(&vex, buf, len, *v, &e) < 0) {
-			kscan_vex_done(&vex);
-			kscan_result_done(&res);
-			kscan_inventory_done(&inv);
-			kvuln_db_close(db);
-			return data_error(c, &e);
-		}
+	if (db && vex_load(a->vex, &vex, NULL, &e) < 0) {
+		kscan_result_done(&res);
+		kscan_inventory_done(&inv);
+		kvuln_db_close(db);
+		return data_error(c, &e);
 	}
 	if (vex.n)
 		kscan_vex_apply(&vex, &inv, &res);
@@ -662,8 +682,8 @@ static int by_severity(const void *a, const void *b)
 /* The verdict of matching INV: the actionable findings (a fix exists
  * and is not installed, not suppressed) counted per severity, the worst
  * first. */
-static json_object *verdict_of(const char *image_id, const char *index, const struct kscan_inventory *inv,
-			       const struct kscan_result *res)
+static json_object *verdict_of(const char *image_id, const char *index, const char *vex,
+			       const struct kscan_inventory *inv, const struct kscan_result *res)
 {
 	_cleanup_free_ const struct kscan_finding **v = calloc(res->n + 1, sizeof(*v));
 	if (!v)
@@ -681,6 +701,8 @@ static json_object *verdict_of(const char *image_id, const char *index, const st
 	json_object_object_add(o, "version", json_object_new_int(VERDICT_VERSION));
 	json_object_object_add(o, "image", json_object_new_string(image_id));
 	json_object_object_add(o, "index", json_object_new_string(index));
+	if (vex)
+		json_object_object_add(o, "vex", json_object_new_string(vex));
 	json_object_object_add(o, "worst", json_object_new_string(n ? kscan_severity_to_name(v[0]->severity) : "none"));
 	json_object_object_add(o, "actionable", json_object_new_int64((int64_t)n));
 	for (int s = KSEV_CRITICAL; s >= KSEV_UNKNOWN; s--)
@@ -704,20 +726,26 @@ static json_object *verdict_of(const char *image_id, const char *index, const st
 	return o;
 }
 
-/* ROOT/scan/verdicts/<config hex>-<index hex>.json: the store verified
- * the layers against the config's diff_ids, the index digest names the
- * data; the gate applies no VEX, so nothing else changes the verdict. */
-static char *verdict_path(const char *scan_dir, const char *image_id, const char *index)
+static bool is_digest(const char *d)
 {
-	if (!kstr_starts(image_id, "sha256:") || strlen(image_id) != 71 || strspn(image_id + 7, "0123456789abcdef") != 64 ||
-	    !kstr_starts(index, "sha256:") || strlen(index) != 71 || strspn(index + 7, "0123456789abcdef") != 64)
+	return d && kstr_starts(d, "sha256:") && strlen(d) == 71 && strspn(d + 7, "0123456789abcdef") == 64;
+}
+
+/* ROOT/scan/verdicts/<config hex>-<index hex>[-<vex hex>].json: the store
+ * verified the layers against the config's diff_ids, the index digest
+ * names the data, the VEX digest the documents [scan] vex names (their
+ * content, in order): nothing else changes the verdict. */
+static char *verdict_path(const char *scan_dir, const char *image_id, const char *index, const char *vex)
+{
+	if (!is_digest(image_id) || !is_digest(index) || (vex && !is_digest(vex)))
 		return NULL;
-	return kstr_printf("%s/verdicts/%s-%s.json", scan_dir, image_id + 7, index + 7);
+	return kstr_printf("%s/verdicts/%s-%s%s%s.json", scan_dir, image_id + 7, index + 7, vex ? "-" : "",
+			   vex ? vex + 7 : "");
 }
 
 /* A cached verdict of this image and index, or NULL (a miss: missing,
  * unreadable, of another version or for other digests). */
-static json_object *verdict_load(const char *path, const char *image_id, const char *index)
+static json_object *verdict_load(const char *path, const char *image_id, const char *index, const char *vex)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
@@ -728,6 +756,7 @@ static json_object *verdict_load(const char *path, const char *image_id, const c
 	const char *w = kj_get_str(o, "worst");
 	if (!o || kj_get_i64(o, "version", 0) != VERDICT_VERSION || !kj_get_str(o, "image") ||
 	    strcmp(kj_get_str(o, "image"), image_id) || !kj_get_str(o, "index") || strcmp(kj_get_str(o, "index"), index) ||
+	    strcmp(kj_get_str(o, "vex") ?: "", vex ?: "") ||
 	    !w || (strcmp(w, "none") && kscan_severity_from_name(w) < 0) || !json_object_is_type(kj_get(o, "findings"), json_type_array)) {
 		json_object_put(o);
 		return NULL;
@@ -756,7 +785,7 @@ static void finding_text(char *buf, size_t n, json_object *f)
  * from the cache, else matched (the inventory from its own cache) and
  * cached. */
 static int scan_verdict(const struct cli_call *c, const char *image, const char *dir, struct kvuln_db *db,
-			json_object **out, kerr *e)
+			const struct kscan_vex *vex, const char *vex_digest, json_object **out, kerr *e)
 {
 	const struct kapsel_globals *g = c->globals;
 	struct kstore *s;
@@ -770,8 +799,8 @@ static int scan_verdict(const struct cli_call *c, const char *image, const char 
 	_cleanup_free_ char *id = strdup(img->id);
 	kstore_close(s);
 	const char *index = kvuln_db_digest(db);
-	_cleanup_free_ char *path = id ? verdict_path(dir, id, index) : NULL;
-	if (path && (*out = verdict_load(path, id, index)))
+	_cleanup_free_ char *path = id ? verdict_path(dir, id, index, vex_digest) : NULL;
+	if (path && (*out = verdict_load(path, id, index, vex_digest)))
 		return 0;
 	struct kscan_inventory inv;
 	struct kscan_meta m = { 0 };
@@ -780,7 +809,9 @@ static int scan_verdict(const struct cli_call *c, const char *image, const char 
 		return -1;
 	struct kscan_result res = { 0 };
 	int r = kscan_match(&inv, db, 0, NULL, &res, e);
-	if (r == 0 && !(*out = verdict_of(digest, index, &inv, &res)))
+	if (r == 0 && vex && vex->n)
+		kscan_vex_apply(vex, &inv, &res); /* not_affected, fixed: suppressed, not actionable */
+	if (r == 0 && !(*out = verdict_of(digest, index, vex_digest, &inv, &res)))
 		r = kerr_set(e, ENOMEM, "verdict");
 	if (r == 0 && path && !strcmp(digest, id))
 		verdict_store(dir, path, *out);
@@ -810,7 +841,8 @@ static int verdict_annotations(json_object *v, char ***ann, kerr *e)
 	if (add_ann(ann, "io.kapsel.scan.worst", kj_get_str(v, "worst")) < 0 ||
 	    add_ann(ann, "io.kapsel.scan.actionable", count) < 0 ||
 	    add_ann(ann, "io.kapsel.scan.findings", named) < 0 ||
-	    add_ann(ann, "io.kapsel.scan.index", kj_get_str(v, "index")) < 0)
+	    add_ann(ann, "io.kapsel.scan.index", kj_get_str(v, "index")) < 0 ||
+	    (kj_get_str(v, "vex") && add_ann(ann, "io.kapsel.scan.vex", kj_get_str(v, "vex")) < 0))
 		return kerr_set(e, ENOMEM, "annotations");
 	return 0;
 }
@@ -818,7 +850,7 @@ static int verdict_annotations(json_object *v, char ***ann, kerr *e)
 int kapsel_scan_gate(const struct cli_call *c, const char *image, char ***ann, kerr *e)
 {
 	const struct kapsel_globals *g = c->globals;
-	static const char *const keys[] = { "refuse_on", "max_data_age", "annotate", NULL };
+	static const char *const keys[] = { "refuse_on", "max_data_age", "annotate", "vex", NULL };
 	_cleanup_(kconf_freep) struct kconf *conf = NULL;
 	if (kconf_load(g->config, true, &conf, e) < 0 || kconf_check(conf, "scan", keys, e) < 0)
 		return -1;
@@ -859,8 +891,33 @@ int kapsel_scan_gate(const struct cli_call *c, const char *image, char ***ann, k
 			"image %s: %s: the vulnerability data in %s is older than %s (run `kapsel scan db update`)",
 			image, whybuf, dir, age ? age : "168h");
 	}
+	/* [scan] vex = FILE[, FILE...]: the operator's VEX documents, applied
+	 * as `kapsel scan --vex` applies them */
+	_cleanup_strv_ char **vexf = NULL;
+	const char *vexs = kconf_get(conf, "scan", "vex");
+	for (const char *p = vexs; p && *p;) {
+		size_t n = strcspn(p, ",");
+		_cleanup_free_ char *one = strndup(p, n);
+		char *t = one;
+		while (t && (*t == ' ' || *t == '\t'))
+			t++;
+		for (size_t l = t ? strlen(t) : 0; l && (t[l - 1] == ' ' || t[l - 1] == '\t'); l--)
+			t[l - 1] = 0;
+		if (!t || (*t && kstrv_add(&vexf, t) < 0)) {
+			kvuln_db_close(db);
+			return kerr_set(e, ENOMEM, "[scan] vex");
+		}
+		p += n + (p[n] == ',');
+	}
+	struct kscan_vex vex = { 0 };
+	char vdig[KSHA256_DIGEST];
+	if (vexf && vex_load(vexf, &vex, vdig, e) < 0) {
+		kvuln_db_close(db);
+		return kerr_wrap(e, "%s: [scan] vex", g->config);
+	}
 	_cleanup_json_ json_object *v = NULL;
-	int r = scan_verdict(c, image, dir, db, &v, e);
+	int r = scan_verdict(c, image, dir, db, &vex, vexf ? vdig : NULL, &v, e);
+	kscan_vex_done(&vex);
 	kvuln_db_close(db);
 	if (r < 0)
 		return kerr_wrap(e, "image %s: %s: no verdict", image, whybuf);

@@ -1072,6 +1072,33 @@ def test_run_refuses_an_image_over_scan_refuse_on(container_store, tmp_path):
     assert run(conf(refuse_on="critical")).returncode == 0
     assert run(conf(refuse_on="none")).returncode == 0
     assert run(conf()).returncode == 0
+    # [scan] vex: the operator's VEX documents, the gate applies them; the
+    # verdict's cache is keyed by their content
+    vex = tmp_path / "gate.openvex.json"
+
+    def vex_says(status):
+        vex.write_text(json.dumps({
+            "@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.invalid/vex/gate", "author": "ops",
+            "timestamp": "2026-12-04T00:00:00Z", "version": 1,
+            "statements": [{"vulnerability": {"name": "CVE-2099-0900"}, "products": [{"@id": "pkg:deb/debian/hello"}],
+                            "status": status, "justification": "vulnerable_code_not_present"}]}))
+    vex_says("not_affected")
+    vc = conf(refuse_on="high", vex=f"{vex} , {vex}")
+    r = run(vc)
+    assert r.returncode == 0, r.stderr
+    r = kapsel("--config", conf(refuse_on="medium", vex=str(vex)), "create", "scan-ctr:1", root=root)
+    assert r.returncode != 0 and "CVE-2099-0901" in r.stderr and "CVE-2099-0900" not in r.stderr, r.stderr
+    cached = sorted(os.listdir(root / "scan" / "verdicts"))
+    assert any(n.count("-") == 2 for n in cached), cached  # <image>-<index>-<vex>
+    vex_says("affected")  # annotates only: refused again, the cached verdict not used
+    r = run(vc)
+    assert r.returncode == 125 and "CVE-2099-0900" in r.stderr, r.stderr
+    vex_says("not_affected")
+    ann = created_annotations(root, conf(annotate="yes", vex=str(vex)), "scan-ctr:1")
+    assert ann["io.kapsel.scan.vex"].startswith("sha256:") and ann["io.kapsel.scan.worst"] == "medium", ann
+    vex.write_text("{not json")
+    r = run(vc)
+    assert r.returncode == 125 and "[scan] vex" in r.stderr and str(vex) in r.stderr, r.stderr
     # stale data is no verdict
     os.utime(tr, (time.time() - 30 * 86400,) * 2)
     db_update(root, tr)
