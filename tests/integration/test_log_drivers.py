@@ -551,8 +551,20 @@ class FluentReceiver(threading.Thread):
                     c.sendall(msgpack.packb({"ack": ev[3][b"chunk"]}))
 
     def wait_for(self, pred, timeout=20, why=""):
+        # each event is looked at once: a scan of all at every one of
+        # 200,000 events would starve the reading thread (and the
+        # supervisor's last send, which gives up on a receiver that takes
+        # nothing for 1 s)
+        seen = [0]
+
+        def found():
+            for e in self.events[seen[0]:]:
+                if pred(e):
+                    return True
+            seen[0] = len(self.events)
+            return False
         with self.cond:
-            ok = self.cond.wait_for(lambda: any(pred(e) for e in self.events), timeout)
+            ok = self.cond.wait_for(found, timeout)
         assert ok, (len(self.events), self.events[-3:], why() if callable(why) else why)
 
     def close(self):
