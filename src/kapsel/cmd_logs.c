@@ -116,11 +116,11 @@ static int logs_run(const struct cli_call *c)
 	keng_close(g);
 	const char *type = kj_get_str(kj_get(kj_get(ins, "HostConfig"), "LogConfig"), "Type");
 	const char *logpath = kj_get_str(ins, "LogPath");
+	bool started = strcmp(st.started_at, "") && strcmp(st.started_at, "0001-01-01T00:00:00Z");
 	int drv = klogs_driver_from_name(type ? type : "json-file");
 	if (drv == KLOGS_SYSLOG || drv == KLOGS_JOURNALD || drv == KLOGS_FLUENTD) {
 		/* what went out, read from the local copy it keeps */
-		bool ran = strcmp(st.started_at, "") && strcmp(st.started_at, "0001-01-01T00:00:00Z");
-		if ((!logpath || !*logpath) && !ran) { /* its copy is made at the first start */
+		if ((!logpath || !*logpath) && !started) { /* its copy is made at the first start */
 			json_object_put(ins);
 			return CLI_EXIT_OK;
 		}
@@ -149,7 +149,6 @@ static int logs_run(const struct cli_call *c)
 		return cli_error(c, CLI_EXIT_FAILURE, "%s: no LogPath in its record", ref);
 	}
 	*slash = 0;
-	bool started = strcmp(st.started_at, "") && strcmp(st.started_at, "0001-01-01T00:00:00Z");
 	json_object_put(ins);
 
 	bool up = !strcmp(st.status, "running") || !strcmp(st.status, "restarting");

@@ -14,6 +14,7 @@
 #include "docker/docker.h"
 
 #include "common/json.h"
+#include "common/loop.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -28,7 +29,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #define POOL_MAX 16
@@ -99,11 +99,9 @@ const char *kdocker_socket(const struct kdocker *d)
 
 /* ---- the connection ---- */
 
-static int64_t now_ms(void)
+static int64_t now_ms(void) /* the loop's monotonic clock */
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(kloop_now() / KLOOP_NSEC_PER_MSEC);
 }
 
 /* Wait for EV on FD until DEADLINE (ms): 0 ready, -ETIMEDOUT, -errno. */
