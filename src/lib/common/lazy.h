@@ -57,4 +57,16 @@ void *klazy_sym(struct klazy_lib *lib, const char *name);
 		static klazy_t_ _Atomic klazy_slot_;                     \
 		KLAZY_RESOLVE(lib, klazy_t_, klazy_slot_, #name) args;   \
 	}
+/* A release function of one pointer that does nothing for NULL (as all
+ * of the libraries' own do): a NULL never loads the library, so a command
+ * that frees what it never made does not pay for it (ktrust_free's
+ * EVP_PKEY_free(NULL) cost every `kapsel run` 1-2 ms). */
+#define KLAZY_FREE(lib, name, type)                                      \
+	void name(type *p)                                               \
+	{                                                                \
+		typedef void (*klazy_t_)(type *);                        \
+		static klazy_t_ _Atomic klazy_slot_;                     \
+		if (p)                                                   \
+			KLAZY_RESOLVE(lib, klazy_t_, klazy_slot_, #name)(p); \
+	}
 #endif

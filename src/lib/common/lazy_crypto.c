@@ -12,12 +12,12 @@ static struct klazy_lib crypto = { .soname = "libcrypto.so.3", .package = "libss
 
 KLAZY_FN(crypto, BIO *, BIO_new_mem_buf, (const void *buf, int len), (buf, len))
 KLAZY_FN(crypto, int, BIO_free, (BIO *b), (b))
-KLAZY_VOID(crypto, ECDSA_SIG_free, (ECDSA_SIG *s), (s))
+KLAZY_FREE(crypto, ECDSA_SIG_free, ECDSA_SIG)
 KLAZY_FN(crypto, ECDSA_SIG *, d2i_ECDSA_SIG, (ECDSA_SIG **a, const unsigned char **in, long len), (a, in, len))
 KLAZY_FN(crypto, int, EVP_DecodeBlock, (unsigned char *t, const unsigned char *f, int n), (t, f, n))
 KLAZY_FN(crypto, int, EVP_EncodeBlock, (unsigned char *t, const unsigned char *f, int n), (t, f, n))
 KLAZY_FN(crypto, EVP_MD_CTX *, EVP_MD_CTX_new, (void), ())
-KLAZY_VOID(crypto, EVP_MD_CTX_free, (EVP_MD_CTX *c), (c))
+KLAZY_FREE(crypto, EVP_MD_CTX_free, EVP_MD_CTX)
 KLAZY_FN(crypto, const EVP_MD *, EVP_sha256, (void), ())
 KLAZY_FN(crypto, int, EVP_DigestInit_ex, (EVP_MD_CTX *c, const EVP_MD *t, ENGINE *en), (c, t, en))
 KLAZY_FN(crypto, int, EVP_DigestUpdate, (EVP_MD_CTX *c, const void *d, size_t n), (c, d, n))
@@ -32,7 +32,7 @@ KLAZY_FN(crypto, int, EVP_DigestVerifyInit,
 KLAZY_FN(crypto, int, EVP_DigestVerify,
 	 (EVP_MD_CTX *c, const unsigned char *sig, size_t siglen, const unsigned char *tbs, size_t tbslen),
 	 (c, sig, siglen, tbs, tbslen))
-KLAZY_VOID(crypto, EVP_PKEY_free, (EVP_PKEY *k), (k))
+KLAZY_FREE(crypto, EVP_PKEY_free, EVP_PKEY)
 KLAZY_FN(crypto, const char *, EVP_PKEY_get0_type_name, (const EVP_PKEY *k), (k))
 KLAZY_FN(crypto, int, EVP_PKEY_get_base_id, (const EVP_PKEY *k), (k))
 KLAZY_FN(crypto, int, EVP_PKEY_get_utf8_string_param,

@@ -13,9 +13,9 @@ static struct klazy_lib mhd = { .soname = "libmicrohttpd.so.12", .package = "lib
 typedef struct MHD_Connection conn;
 typedef struct MHD_Response resp;
 
-KLAZY_VOID(mhd, MHD_stop_daemon, (struct MHD_Daemon * d), (d))
-KLAZY_VOID(mhd, MHD_destroy_response, (resp * r), (r))
-KLAZY_VOID(mhd, MHD_free, (void *p), (p))
+KLAZY_FREE(mhd, MHD_stop_daemon, struct MHD_Daemon)
+KLAZY_FREE(mhd, MHD_destroy_response, resp)
+KLAZY_FREE(mhd, MHD_free, void)
 M(resp *, MHD_create_response_from_buffer, (size_t n, void *buf, enum MHD_ResponseMemoryMode mode), (n, buf, mode))
 M(resp *, MHD_create_response_from_buffer_with_free_callback_cls,
   (size_t n, void *buf, MHD_ContentReaderFreeCallback fn, void *cls), (n, buf, fn, cls))

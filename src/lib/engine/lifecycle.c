@@ -3,7 +3,10 @@
  * and its control socket (SUPERVISE_CONTRACT.md, docs/supervise.md). */
 #include "internal.h"
 
+#include "cgroup/cgroup.h"
+#include "cgroup/stats.h"
 #include "image/store.h"
+#include "oci/state.h"
 
 #include "common/cleanup.h"
 #include "common/fs.h"
@@ -316,9 +319,9 @@ static int fg_in(struct kloop_source *s, int fd, uint32_t ev, void *data, kerr *
 	return 0;
 }
 
-/* Run the runtime's create with a console socket and wait for both the
- * master and create's exit.  Returns create's status (>= 0) or -1. */
-static int create_with_console(struct kloop *l, struct fg *f, const char **argv, size_t argc, bool interactive, kerr *e)
+/* Run the runtime's `run --detach` with a console socket and wait for both
+ * the master and the runtime's exit.  Returns its status (>= 0) or -1. */
+static int run_with_console(struct kloop *l, struct fg *f, const char **argv, size_t argc, bool interactive, kerr *e)
 {
 	char dir[] = "/tmp/kapsel-console-XXXXXX";
 	if (!mkdtemp(dir))
@@ -348,7 +351,7 @@ static int create_with_console(struct kloop *l, struct fg *f, const char **argv,
 	kloop_remove(f->create_src);
 	f->listen_src = f->create_src = NULL;
 	if (f->create_status == 0 && f->master < 0)
-		kerr_msg(e, EIO, "kapsel-runtime create sent no terminal");
+		kerr_msg(e, EIO, "kapsel-runtime run sent no terminal");
 	else
 		rc = f->create_status;
 out:
@@ -384,24 +387,19 @@ static json_object *status_obj(const char *state, pid_t pid, pid_t holder, int c
 	return s;
 }
 
-/* Whether the kernel OOM-killed in the container's cgroup (the runtime's
- * state says so while the cgroup lives: before the delete). */
+/* Whether the kernel OOM-killed in the container's cgroup: its counter,
+ * read here while the cgroup lives (before the delete), from the cgroup
+ * the runtime's state names; no `state` process on every run. */
 static bool fg_oom(const struct keng *g, const char *id)
 {
-	const char *argv[] = { g->runtime, "--root", g->runtime_root, "state", id, NULL };
-	_cleanup_close_ int out = memfd_create("runtime-state", MFD_CLOEXEC);
+	struct kstate st = { 0 };
+	struct kcg_host h;
+	uint64_t n = 0;
 	kerr ig = { 0 };
-	if (out < 0)
-		return false;
-	pid_t pid = keng_spawn_err((char *const *)argv, -1, out, -1, &ig);
-	if (pid < 0 || keng_reap(pid, &ig) != 0)
-		return false;
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	if (lseek(out, 0, SEEK_SET) < 0 || kfs_read_fd(out, &buf, &len, &ig) < 0)
-		return false;
-	_cleanup_json_ json_object *o = json_tokener_parse(buf);
-	return kj_get_bool(o, "oomKilled");
+	bool oom = kstate_read(g->runtime_root, id, &st, &ig) == 0 && st.cgroup_path &&
+		   kcg_host_detect(&h, &ig) == 0 && kcg_oom_count(&h, st.cgroup_path, &n, &ig) == 0 && n > 0;
+	kstate_free(&st);
+	return oom;
 }
 
 /* The hint for the run's last output (common/hints.h), or NULL. */
@@ -465,14 +463,16 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 	/* the container's init is reparented to us when the runtime exits */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return kerr_errno(e, "PR_SET_CHILD_SUBREAPER");
+	/* create and start in one runtime process (`run --detach`: it deletes
+	 * what it made when the start fails) */
 	const char *argv[16] = {
-		g->runtime, "--root", g->runtime_root, "create", "--bundle", bundle, "--pid-file", pidf
+		g->runtime, "--root", g->runtime_root, "run", "--detach", "--bundle", bundle, "--pid-file", pidf
 	};
-	size_t argc = 8;
+	size_t argc = 9;
 	int rc;
 	if (tty) {
 		argv[argc + 2] = id;
-		rc = create_with_console(l, &f, argv, argc, interactive, e);
+		rc = run_with_console(l, &f, argv, argc, interactive, e);
 	} else {
 		/* stdout is ours, stderr comes through a pipe: its last bytes
 		 * give the hint */
@@ -493,7 +493,7 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 	if (rc == 126 || rc == 127)
 		return rc;
 	if (rc != 0)
-		return rc < 0 ? -1 : kerr_msg(e, EIO, "kapsel-runtime create failed (exit %d)", rc);
+		return rc < 0 ? -1 : kerr_msg(e, EIO, "kapsel-runtime run failed (exit %d)", rc);
 	_cleanup_free_ char *pidtxt = NULL;
 	if (kfs_read_file(pidf, &pidtxt, NULL, e) < 0)
 		return -1;
@@ -515,15 +515,6 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 			return -1;
 		}
 		kterm_local_raw(master);
-	}
-	const char *start[] = { "start", id, NULL };
-	if (keng_runtime(g, start, true, e) != 0) {
-		kterm_local_restore();
-		keng_runtime(g, del, true, &ig);
-		json_object_put(st);
-		st = status_obj("exited", 0, 0, 128, now, now);
-		keng_status_write(g, id, st, &ig);
-		return kerr_wrap(e, "start %.12s", id);
 	}
 	keng_event(g, id, "start", NULL, NULL);
 	rc = kloop_run(l, e);
