@@ -50,6 +50,8 @@ const struct cli_option create_options[] = {
 	CLI_OPT_STRING(0, "network", A, o.network, "MODE",
 		       "none (default, loopback only), bridge, a user network (kapsel network create), or host"),
 	CLI_OPT_STRING(0, "net", A, o.network, "MODE", "the same as --network"),
+	CLI_OPT_STRV(0, "network-alias", A, o.network_aliases, "NAME",
+		     "another name of the container on its user network (its members' /etc/hosts)"),
 	CLI_OPT_STRV('p', "publish", A, o.publish, "[IP:][HOSTPORT:]PORT[/tcp|udp]",
 		     "publish a port of a bridge network's container (on 127.0.0.1 unless IP is given; "
 		     "no HOSTPORT: a free one)"),

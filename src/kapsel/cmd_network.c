@@ -1,4 +1,4 @@
-/* kapsel network create|ls|inspect|rm|prune: the user networks
+/* kapsel network create|ls|inspect|rm|prune|connect|disconnect: the user networks
  * (ROOT/networks/NAME.json, CNI conflists; engine/network.h) beside the
  * predefined bridge, host and none, with Docker's output. */
 #include "kapsel.h"
@@ -218,6 +218,58 @@ static int prune_net_run(const struct cli_call *c)
 	return fflush(stdout) == 0 ? rc : CLI_EXIT_FAILURE;
 }
 
+struct connect_args {
+	char **aliases;
+};
+
+static const struct cli_option connect_options[] = {
+	CLI_OPT_STRV(0, "alias", struct connect_args, aliases, "NAME",
+		     "another name of the container on this network (its members' /etc/hosts)"),
+	CLI_OPT_END,
+};
+
+static int connect_run(const struct cli_call *c)
+{
+	const struct connect_args *a = c->opts;
+	struct keng *g;
+	struct keng_defaults d;
+	int rc = open_both(c, KENG_EXCLUSIVE, &g, &d);
+	if (rc)
+		return rc;
+	kerr e = { 0 };
+	rc = keng_network_connect(g, &d, c->argv[0], c->argv[1], a->aliases, &e);
+	keng_close(g);
+	keng_defaults_clear(&d);
+	if (rc < 0)
+		return cli_error(c, e.errnum == EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE, "%s", e.msg);
+	return CLI_EXIT_OK;
+}
+
+struct disconnect_args {
+	int force;
+};
+
+static const struct cli_option disconnect_options[] = {
+	CLI_OPT_FLAG('f', "force", struct disconnect_args, force,
+		     "take it off even when the network plugins fail to release it"),
+	CLI_OPT_END,
+};
+
+static int disconnect_run(const struct cli_call *c)
+{
+	const struct disconnect_args *a = c->opts;
+	struct keng *g;
+	int rc = kapsel_engine(c, KENG_EXCLUSIVE, &g);
+	if (rc)
+		return rc;
+	kerr e = { 0 };
+	rc = keng_network_disconnect(g, c->argv[0], c->argv[1], a->force, &e);
+	keng_close(g);
+	if (rc < 0)
+		return cli_error(c, e.errnum == EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE, "%s", e.msg);
+	return CLI_EXIT_OK;
+}
+
 static const struct cli_command cmd_network_create = {
 	.name = "create",
 	.run = create_net_run,
@@ -261,14 +313,34 @@ static const struct cli_command cmd_network_prune = {
 	CLI_CMD_OPTIONS(struct prune_net_args, prune_net_options),
 };
 
+static const struct cli_command cmd_network_connect = {
+	.name = "connect",
+	.run = connect_run,
+	.min_args = 2,
+	.max_args = 2,
+	.args = "NETWORK CONTAINER",
+	.summary = "put a container (on bridge or a user network, created or running) on another network too",
+	CLI_CMD_OPTIONS(struct connect_args, connect_options),
+};
+static const struct cli_command cmd_network_disconnect = {
+	.name = "disconnect",
+	.run = disconnect_run,
+	.min_args = 2,
+	.max_args = 2,
+	.args = "NETWORK CONTAINER",
+	.summary = "take a container off a network (its interface goes while it runs)",
+	CLI_CMD_OPTIONS(struct disconnect_args, disconnect_options),
+};
+
 static const struct cli_command *const network_commands[] = {
-	&cmd_network_create, &cmd_network_ls, &cmd_network_inspect, &cmd_network_rm, &cmd_network_prune, NULL,
+	&cmd_network_create, &cmd_network_ls,      &cmd_network_inspect,    &cmd_network_rm,
+	&cmd_network_prune,  &cmd_network_connect, &cmd_network_disconnect, NULL,
 };
 
 const struct cli_command cmd_network = {
 	.name = "network",
 	.min_args = 0,
 	.max_args = -1,
-	.summary = "manage networks (create, ls, inspect, rm, prune)",
+	.summary = "manage networks (create, ls, inspect, rm, prune, connect, disconnect)",
 	.subcommands = network_commands,
 };

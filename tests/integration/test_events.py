@@ -142,7 +142,7 @@ def test_events_bad_arguments(k):
     p = k("events", "--filter", "colour=red")
     assert p.returncode == 2 and "colour" in p.stderr
     p = k("events", "--filter", "type=volume")
-    assert p.returncode == 2 and "container and image" in p.stderr
+    assert p.returncode == 2 and "container, image and network" in p.stderr
     p = k("events", "--since", "yesterday")
     assert p.returncode == 2 and "--since yesterday" in p.stderr
     p = k("events", "--format", "{{range .}}")

@@ -443,3 +443,94 @@ def test_start_after_a_reboot_adds_the_new_namespace_again(k):
     assert len(leases) == 1  # the old one was released (DEL) before the new ADD
     k.out("rm", "-f", cid)
 
+
+
+def members_line(k, cid, name):
+    """The line of NAME in CID's /etc/hosts, or None."""
+    with open(k.inspect(cid)["HostsPath"]) as f:
+        for line in f.read().splitlines():
+            if name in line.split("\t", 1)[-1].split():
+                return line
+    return None
+
+
+def test_network_connect_and_disconnect(k):
+    k.out("network", "create", "--subnet", USER_SUBNET % 11, "kt-c1")
+    k.out("network", "create", "--subnet", USER_SUBNET % 12, "kt-c2")
+    srv = k.out("run", "-d", "--name", "kt-srv", "--network", "kt-c1", "kt/net:1", "sh", "-c", HTTPD % 8000).strip()
+    web = k.out("run", "-d", "--name", "kt-web", "--network", "kt-c2", "--network-alias", "webby", "kt/net:1",
+                "sh", "-c", "exec sleep 1000").strip()
+    ip1 = k.inspect(srv)["NetworkSettings"]["Networks"]["kt-c1"]["IPAddress"]
+    assert "hello-from-" in http_get(ip1, 8000)
+    assert k.inspect(web)["NetworkSettings"]["Networks"]["kt-c2"]["Aliases"] == ["webby"]
+    # kt-c2 does not reach kt-srv before the connect
+    p = k("exec", web, "sh", "-c", GET % (2, ip1, 8000))
+    assert "hello" not in p.stdout
+    k.out("network", "connect", "--alias", "api", "kt-c2", "kt-srv")
+    nets = k.inspect(srv)["NetworkSettings"]["Networks"]
+    assert sorted(nets) == ["kt-c1", "kt-c2"], nets
+    ip2 = nets["kt-c2"]["IPAddress"]
+    assert ip2.startswith("10.86.12.") and nets["kt-c2"]["Aliases"] == ["api"]
+    assert nets["kt-c2"]["EndpointID"] != nets["kt-c1"]["EndpointID"]
+    # the running container has a second interface; the members know it by name and alias
+    assert "eth1:" in k.out("exec", srv, "cat", "/proc/net/dev")
+    assert members_line(k, web, "api") == "%s\tkt-srv api" % ip2
+    assert members_line(k, srv, "webby") is not None  # and it knows kt-c2's members
+    p = k("exec", web, "sh", "-c", GET % (5, "api", 8000))
+    assert "hello-from-" in p.stdout, p.stderr
+    members = json.loads(k.out("network", "inspect", "kt-c2"))[0]["Containers"]
+    assert sorted(members) == sorted([srv, web]) and members[srv]["IPv4Address"] == ip2 + "/24"
+    ev = k.out("events", "--since", "1m", "--until", "0s", "--filter", "type=network", "--format", "json")
+    ev = [json.loads(line) for line in ev.splitlines()]
+    assert [(e["Action"], e["Actor"]["Attributes"]["container"], e["Actor"]["Attributes"]["name"]) for e in ev] \
+        == [("connect", srv, "kt-c2")], ev
+    # twice, or from a mode that has no networks: refused, named
+    p = k("network", "connect", "kt-c2", "kt-srv")
+    assert p.returncode != 0 and "already on network kt-c2" in p.stderr
+    lone = k.out("create", "--name", "kt-lone", "kt/net:1", "true").strip()
+    p = k("network", "connect", "kt-c2", "kt-lone")
+    assert p.returncode != 0 and "--network none" in p.stderr
+    p = k("network", "connect", "kt-nope", "kt-srv")
+    assert p.returncode != 0 and "kt-nope not found" in p.stderr
+    p = k("network", "rm", "kt-c2")
+    assert p.returncode != 0 and "disconnect or remove it first" in p.stderr
+    k.out("rm", lone)
+    # the connection survives a reboot: start adds both networks to the new namespace
+    k.out("stop", "-t", "0", srv)
+    subprocess.run(["umount", "-l", os.path.join(k.root, "netns", srv)], check=True)
+    k.out("start", srv)
+    nets = k.inspect(srv)["NetworkSettings"]["Networks"]
+    assert sorted(nets) == ["kt-c1", "kt-c2"], nets
+    ip1, ip2 = nets["kt-c1"]["IPAddress"], nets["kt-c2"]["IPAddress"]
+    assert "hello-from-" in http_get(ip2, 8000)
+    assert members_line(k, web, "api") == "%s\tkt-srv api" % ip2  # the old address's line is gone
+    # disconnect: the interface goes while it runs, the others forget it
+    k.out("network", "disconnect", "kt-c2", "kt-srv")
+    assert "eth1:" not in k.out("exec", srv, "cat", "/proc/net/dev")
+    assert sorted(k.inspect(srv)["NetworkSettings"]["Networks"]) == ["kt-c1"]
+    assert members_line(k, web, "api") is None and members_line(k, srv, "webby") is None
+    assert not os.path.exists(os.path.join(k.root, "cni", "kt-c2", ip2))  # its lease released
+    assert not os.path.exists(os.path.join(k.root, "netns", srv + ".1.json"))  # eth1's attachment
+    assert "hello-from-" in http_get(ip1, 8000)  # still on kt-c1
+    p = k("network", "disconnect", "kt-c2", "kt-srv")
+    assert p.returncode != 0 and "not on network kt-c2" in p.stderr
+    # a created container joins too; rm releases every network it is on
+    c = k.out("create", "--name", "kt-two", "--network", "kt-c1", "kt/net:1", "true").strip()
+    k.out("network", "connect", "kt-c2", "kt-two")
+    ipc = k.inspect(c)["NetworkSettings"]["Networks"]["kt-c2"]["IPAddress"]
+    assert os.path.exists(os.path.join(k.root, "cni", "kt-c2", ipc))
+    k.out("rm", c)
+    assert not os.path.exists(os.path.join(k.root, "cni", "kt-c2", ipc))
+    assert not [f for f in os.listdir(os.path.join(k.root, "netns")) if f.startswith(c)]
+    k.out("rm", "-f", srv, web)
+    k.out("network", "rm", "kt-c1", "kt-c2")
+
+
+def test_network_alias_only_on_a_user_network(k):
+    for net in ("bridge", "none"):
+        p = k("run", "--rm", "--network", net, "--network-alias", "x", "kt/net:1", "true")
+        assert p.returncode != 0 and "aliases are names on a user network" in p.stderr, (net, p.stderr)
+    k.out("network", "create", "--subnet", USER_SUBNET % 13, "kt-al")
+    p = k("run", "--rm", "--network", "kt-al", "--network-alias", "bad name", "kt/net:1", "true")
+    assert p.returncode != 0 and "alias bad name" in p.stderr
+    k.out("network", "rm", "kt-al")

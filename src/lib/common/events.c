@@ -164,12 +164,12 @@ int kevent_filter_add(struct kevent_filter *f, const char *expr, kerr *e)
 			continue;
 		char ***v = (char ***)((char *)f + keys[i].off);
 		if (!strcmp(keys[i].key, "type")) {
-			static const char *const types[] = { "container", "image", NULL };
+			static const char *const types[] = { "container", "image", "network", NULL };
 			bool ok = false;
 			for (const char *const *t = types; *t; t++)
 				ok |= !strcmp(*t, eq + 1);
 			if (!ok)
-				return kerr_msg(e, EINVAL, "--filter %s: the types are container and image", expr);
+				return kerr_msg(e, EINVAL, "--filter %s: the types are container, image and network", expr);
 		}
 		if (kstrv_add(v, eq + 1) < 0)
 			return kerr_set(e, ENOMEM, "--filter");

@@ -38,7 +38,7 @@ struct kevent_attr {
 };
 
 struct kevent {
-	const char *type;   /* "container", "image" */
+	const char *type;   /* "container", "image", "network" */
 	const char *action; /* "die", "health_status: healthy", ... */
 	const char *id;     /* the full ID (an image's: its reference or ID) */
 	const char *from;   /* a container's image; NULL: no "from" */

@@ -29,6 +29,8 @@ int keng_release_gone(const struct keng *g, struct kstore *s, kerr *e);
 /* container.json / status.json of ID, parsed; status.json missing is NULL
  * with 0. */
 int keng_record(const struct keng *g, const char *id, json_object **out, kerr *e);
+/* Write REC as ID's container.json (atomically), then its ps.json. */
+int keng_record_write(const struct keng *g, const char *id, json_object *rec, kerr *e);
 int keng_status_read(const struct keng *g, const char *id, json_object **out, kerr *e);
 /* Write status.json (temp + rename). */
 int keng_status_write(const struct keng *g, const char *id, json_object *st, kerr *e);

@@ -7,6 +7,7 @@
 #include "rootfs.h"
 
 #include "common/cleanup.h"
+#include "common/events.h"
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/sha256.h"
@@ -327,7 +328,7 @@ static int spawn_io(const char *bin, char *const argv[], char *const envp[], con
 /* Run plugin TYPE with COMMAND on CONF: *result its parsed stdout (ADD),
  * or a CNI error result turned into E. */
 static int run_plugin(const char *cni_path, const char *type, const char *cmd, const char *id, const char *netns,
-		      json_object *conf, json_object **result, kerr *e)
+		      const char *ifname, json_object *conf, json_object **result, kerr *e)
 {
 	if (!*type || strchr(type, '/'))
 		return kerr_msg(e, EINVAL, "network plugin \"%s\": not a plugin name", type);
@@ -347,10 +348,10 @@ static int run_plugin(const char *cni_path, const char *type, const char *cmd, c
 	const char *in = json_object_to_json_string_ext(conf, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	_cleanup_free_ char *ecmd = kstr_printf("CNI_COMMAND=%s", cmd), *eid = kstr_printf("CNI_CONTAINERID=%s", id),
 			    *ens = kstr_printf("CNI_NETNS=%s", netns ? netns : ""),
-			    *epath = kstr_printf("CNI_PATH=%s", cni_path);
-	if (!ecmd || !eid || !ens || !epath)
+			    *epath = kstr_printf("CNI_PATH=%s", cni_path), *eif = kstr_printf("CNI_IFNAME=%s", ifname);
+	if (!ecmd || !eid || !ens || !epath || !eif)
 		return kerr_errno(e, "network plugin %s", type);
-	char *envp[] = { ecmd, eid, ens, "CNI_IFNAME=" IFNAME, epath, SAFE_PATH, NULL };
+	char *envp[] = { ecmd, eid, ens, eif, epath, SAFE_PATH, NULL };
 	char *argv[] = { (char *)type, NULL };
 	_cleanup_free_ char *out = NULL;
 	int st = spawn_io(bin, argv, envp, in, &out, e);
@@ -506,6 +507,11 @@ static const char *cni_path_of(json_object *att)
 	return kj_get_str(att, "cniPath") ?: "/usr/lib/cni:/opt/cni/bin";
 }
 
+static const char *ifname_of(json_object *att)
+{
+	return kj_get_str(att, "ifname") ?: IFNAME;
+}
+
 /* The configuration of plugin I of LIST: the plugin's object with the
  * list's name and version, the runtimeConfig its capabilities ask for,
  * the previous result. */
@@ -537,7 +543,8 @@ static int cni_del(json_object *att, const char *netns, kerr *e)
 		_cleanup_json_ json_object *c =
 			plugin_conf(list, i, kj_get(att, "portMappings"), kj_get(att, "result"));
 		kerr pe = { 0 };
-		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "DEL", id, netns, c, NULL, &pe) < 0 &&
+		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "DEL", id, netns, ifname_of(att), c, NULL,
+			       &pe) < 0 &&
 		    rc == 0) {
 			*e = pe;
 			rc = -1;
@@ -558,7 +565,8 @@ static int cni_add(json_object *att, const char *netns, json_object **result, ke
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_json_ json_object *c = plugin_conf(list, i, kj_get(att, "portMappings"), prev);
 		json_object *r = NULL;
-		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "ADD", id, netns, c, &r, e) < 0) {
+		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "ADD", id, netns, ifname_of(att), c, &r,
+			       e) < 0) {
 			json_object_put(prev);
 			return -1;
 		}
@@ -733,31 +741,102 @@ static int port_probe(const char *ip, int port, const char *proto)
 	return ntohs(sa.sin_port);
 }
 
-static char *att_path(const struct keng *g, const char *id)
+/* ROOT/netns/<id>.json is the attachment of eth0 (the network the
+ * container was created on), ROOT/netns/<id>.<N>.json the one of ethN
+ * (`network connect`). */
+static char *att_path(const struct keng *g, const char *id, const char *ifname)
 {
-	return kstr_printf("%s/netns/%s.json", g->root, id);
+	if (!ifname || !strcmp(ifname, IFNAME))
+		return kstr_printf("%s/netns/%s.json", g->root, id);
+	return kstr_printf("%s/netns/%s.%s.json", g->root, id, ifname + 3);
 }
 
-/* Every attachment (ID -> object). */
+/* N of ethN */
+static int if_index(json_object *a)
+{
+	const char *n = ifname_of(a);
+	return strncmp(n, "eth", 3) ? 0 : atoi(n + 3);
+}
+
+/* The interface number an attachment file NAME is of (<64 hex>.json: 0,
+ * <64 hex>.<N>.json: N), -1 for another file. */
+static int att_file_index(const char *name)
+{
+	size_t n = strlen(name);
+	if (n < 69 || n > 74 || strcmp(name + n - 5, ".json"))
+		return -1;
+	for (int i = 0; i < 64; i++)
+		if (!isxdigit((unsigned char)name[i]) || isupper((unsigned char)name[i]))
+			return -1;
+	if (n == 69)
+		return 0;
+	if (name[64] != '.' || name[65] == '0')
+		return -1;
+	int k = 0;
+	for (size_t i = 65; i < n - 5; i++) {
+		if (!isdigit((unsigned char)name[i]))
+			return -1;
+		k = k * 10 + (name[i] - '0');
+	}
+	return k;
+}
+
+static int att_cmp(const void *x, const void *y)
+{
+	json_object *a = *(json_object *const *)x, *b = *(json_object *const *)y;
+	int c = strcmp(kj_get_str(a, "id") ?: "", kj_get_str(b, "id") ?: "");
+	return c ? c : if_index(a) - if_index(b);
+}
+
+/* Every attachment: an array, by container ID and interface. */
 static json_object *attachments(const struct keng *g)
 {
-	json_object *all = json_object_new_object();
+	json_object *all = json_object_new_array();
 	_cleanup_free_ char *dir = kstr_printf("%s/netns", g->root);
 	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		if (n != 69 || strcmp(de->d_name + 64, ".json"))
+		int k = att_file_index(de->d_name);
+		if (k < 0)
 			continue;
 		_cleanup_free_ char *p = kstr_printf("%s/%s", dir, de->d_name);
 		json_object *a = NULL;
 		kerr ig = { 0 };
-		if (p && read_json(p, &a, &ig) == 0) {
-			de->d_name[64] = 0;
-			json_object_object_add(all, de->d_name, a);
-		}
+		if (!p || read_json(p, &a, &ig) < 0)
+			continue;
+		/* the file's name says whose and which interface */
+		char id[65], ifn[16];
+		snprintf(id, sizeof(id), "%.64s", de->d_name);
+		snprintf(ifn, sizeof(ifn), "eth%d", k);
+		json_object_object_add(a, "id", json_object_new_string(id));
+		json_object_object_add(a, "ifname", json_object_new_string(ifn));
+		json_object_array_add(all, a);
 	}
+	json_object_array_sort(all, att_cmp);
 	return all;
+}
+
+/* The attachments of container ID in ALL (references), by interface. */
+static json_object *atts_of(json_object *all, const char *id)
+{
+	json_object *m = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *a = json_object_array_get_idx(all, i);
+		if (!strcmp(kj_get_str(a, "id") ?: "", id))
+			json_object_array_add(m, json_object_get(a));
+	}
+	return m;
+}
+
+/* ID's attachment to NET in ALL, or NULL. */
+static json_object *att_on(json_object *all, const char *id, const char *net)
+{
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *a = json_object_array_get_idx(all, i);
+		if (!strcmp(kj_get_str(a, "id") ?: "", id) && !strcmp(kj_get_str(a, "network") ?: "", net))
+			return a;
+	}
+	return NULL;
 }
 
 /* Who has HP/PROTO on IP already: another container's attachment in ALL
@@ -766,15 +845,14 @@ static json_object *attachments(const struct keng *g)
 static int port_taken(json_object *all, json_object *mappings, size_t n, const char *ip, int hp, const char *proto,
 		      const char **who)
 {
-	json_object_object_foreach(all, oid, a)
-	{
-		json_object *pm = kj_get(a, "portMappings");
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *a = json_object_array_get_idx(all, i), *pm = kj_get(a, "portMappings");
 		for (size_t j = 0; json_object_is_type(pm, json_type_array) && j < json_object_array_length(pm); j++) {
 			json_object *o = json_object_array_get_idx(pm, j);
 			const char *oip = kj_get_str(o, "hostIP") ?: "0.0.0.0";
 			if (kj_get_i64(o, "hostPort", 0) == hp && !strcmp(kj_get_str(o, "protocol") ?: "tcp", proto) &&
 			    (!strcmp(oip, ip) || !strcmp(oip, "0.0.0.0") || !strcmp(ip, "0.0.0.0"))) {
-				*who = oid;
+				*who = kj_get_str(a, "id") ?: "";
 				return 1;
 			}
 		}
@@ -851,74 +929,135 @@ static const char *network_id(json_object *list, char buf[65])
 	return buf;
 }
 
-/* Docker's NetworkSettings from the attachment A. */
-static json_object *settings_of(json_object *a, const char *netns)
+/* The endpoint of attachment A: the container on the network, one ID. */
+static const char *endpoint_id(json_object *a, char buf[65])
+{
+	_cleanup_free_ char *seed =
+		kstr_printf("kapsel endpoint %s %s", kj_get_str(a, "id") ?: "", kj_get_str(a, "network") ?: "");
+	hex_id(seed ? seed : "", buf);
+	return buf;
+}
+
+/* The address of attachment A (no prefix) in BUF, its prefix length,
+ * gateway and MAC; NULL when the network gave none. */
+static const char *att_addr(json_object *a, char buf[64], int *plen, const char **gw, const char **mac)
 {
 	json_object *res = kj_get(a, "result"), *ips = kj_get(res, "ips"), *ifs = kj_get(res, "interfaces");
 	json_object *ip0 = json_object_is_type(ips, json_type_array) && json_object_array_length(ips)
 				   ? json_object_array_get_idx(ips, 0)
 				   : NULL;
-	char addr[64] = "";
-	int plen = 0;
 	const char *cidr = kj_get_str(ip0, "address");
-	if (cidr) {
-		snprintf(addr, sizeof(addr), "%s", cidr);
-		char *sl = strchr(addr, '/');
-		if (sl) {
-			plen = atoi(sl + 1);
-			*sl = 0;
-		}
+	snprintf(buf, 64, "%s", cidr ? cidr : "");
+	char *sl = strchr(buf, '/');
+	if (plen)
+		*plen = sl ? atoi(sl + 1) : 0;
+	if (sl)
+		*sl = 0;
+	if (gw)
+		*gw = kj_get_str(ip0, "gateway") ?: "";
+	if (mac) {
+		int64_t ifi = kj_get_i64(ip0, "interface", -1);
+		*mac = "";
+		if (ifi >= 0 && json_object_is_type(ifs, json_type_array) && (size_t)ifi < json_object_array_length(ifs))
+			*mac = kj_get_str(json_object_array_get_idx(ifs, (size_t)ifi), "mac") ?: "";
 	}
-	const char *gw = kj_get_str(ip0, "gateway") ?: "", *mac = "";
-	int64_t ifi = kj_get_i64(ip0, "interface", -1);
-	if (ifi >= 0 && json_object_is_type(ifs, json_type_array) && (size_t)ifi < json_object_array_length(ifs))
-		mac = kj_get_str(json_object_array_get_idx(ifs, (size_t)ifi), "mac") ?: "";
+	return *buf ? buf : NULL;
+}
+
+static const char *att_ip(json_object *a, char buf[64])
+{
+	return att_addr(a, buf, NULL, NULL, NULL);
+}
+
+/* Docker's NetworkSettings.Networks entry of attachment A. */
+static json_object *network_entry(json_object *a)
+{
+	char addr[64], nidbuf[65], eidbuf[65];
+	int plen;
+	const char *gw, *mac;
+	att_addr(a, addr, &plen, &gw, &mac);
 	const char *net = kj_get_str(a, "network") ?: "";
-	char nidbuf[65];
-	json_object *ns = json_object_new_object(), *nets = json_object_new_object(), *n = json_object_new_object();
+	json_object *n = json_object_new_object(), *al = kj_get(a, "aliases");
+	json_object_object_add(n, "Aliases", json_object_is_type(al, json_type_array) && json_object_array_length(al)
+						     ? json_object_get(al)
+						     : NULL);
 	json_object_object_add(n, "NetworkID", json_object_new_string(network_id(kj_get(a, "conflist"), nidbuf)));
-	json_object_object_add(n, "EndpointID", json_object_new_string(kj_get_str(a, "id") ?: ""));
+	json_object_object_add(n, "EndpointID", json_object_new_string(endpoint_id(a, eidbuf)));
 	json_object_object_add(n, "Gateway", json_object_new_string(gw));
 	json_object_object_add(n, "IPAddress", json_object_new_string(addr));
 	json_object_object_add(n, "IPPrefixLen", json_object_new_int(plen));
 	json_object_object_add(n, "IPv6Gateway", json_object_new_string(""));
 	json_object_object_add(n, "GlobalIPv6Address", json_object_new_string(""));
+	json_object_object_add(n, "GlobalIPv6PrefixLen", json_object_new_int(0));
 	json_object_object_add(n, "MacAddress", json_object_new_string(mac));
-	json_object_object_add(nets, net, n);
-	bool dflt = !strcmp(net, "bridge");
-	json_object_object_add(ns, "Bridge", json_object_new_string(bridge_of(kj_get(a, "conflist")) ?: ""));
-	json_object_object_add(ns, "SandboxKey", json_object_new_string(netns));
-	json_object *ports = json_object_new_object(), *pm = kj_get(a, "portMappings");
-	for (size_t i = 0; json_object_is_type(pm, json_type_array) && i < json_object_array_length(pm); i++) {
-		json_object *m = json_object_array_get_idx(pm, i);
-		char key[32], hp[8];
-		snprintf(key, sizeof(key), "%d/%s", (int)kj_get_i64(m, "containerPort", 0),
-			 kj_get_str(m, "protocol") ?: "tcp");
-		snprintf(hp, sizeof(hp), "%d", (int)kj_get_i64(m, "hostPort", 0));
-		json_object *b = json_object_new_object(), *arr = kj_get(ports, key);
-		json_object_object_add(b, "HostIp", json_object_new_string(kj_get_str(m, "hostIP") ?: "0.0.0.0"));
-		json_object_object_add(b, "HostPort", json_object_new_string(hp));
-		if (!arr) {
-			arr = json_object_new_array();
-			json_object_object_add(ports, key, arr);
-		}
-		json_object_array_add(arr, b);
+	/* the names it is known by on a user network (/etc/hosts lines) */
+	json_object *dns = NULL;
+	if (strcmp(net, "bridge")) {
+		dns = json_object_new_array();
+		json_object_array_add(dns, json_object_new_string(kj_get_str(a, "name") ?: ""));
+		for (size_t i = 0; json_object_is_type(al, json_type_array) && i < json_object_array_length(al); i++)
+			json_object_array_add(dns, json_object_get(json_object_array_get_idx(al, i)));
 	}
+	json_object_object_add(n, "DNSNames", dns);
+	return n;
+}
+
+/* Docker's NetworkSettings of a container from its attachments MINE (by
+ * interface: the ports are eth0's), SandboxKey NETNS; the top-level
+ * address fields are the default bridge's, as Docker's. */
+static json_object *settings_of(json_object *mine, const char *netns)
+{
+	json_object *ns = json_object_new_object(), *nets = json_object_new_object(), *ports = json_object_new_object();
+	json_object *dflt = NULL;
+	size_t n = json_object_array_length(mine);
+	for (size_t k = 0; k < n; k++) {
+		json_object *a = json_object_array_get_idx(mine, k), *pm = kj_get(a, "portMappings");
+		const char *net = kj_get_str(a, "network") ?: "";
+		json_object *entry = network_entry(a);
+		json_object_object_add(nets, net, entry);
+		if (!strcmp(net, "bridge"))
+			dflt = entry;
+		for (size_t i = 0; json_object_is_type(pm, json_type_array) && i < json_object_array_length(pm); i++) {
+			json_object *m = json_object_array_get_idx(pm, i);
+			char key[32], hp[8];
+			snprintf(key, sizeof(key), "%d/%s", (int)kj_get_i64(m, "containerPort", 0),
+				 kj_get_str(m, "protocol") ?: "tcp");
+			snprintf(hp, sizeof(hp), "%d", (int)kj_get_i64(m, "hostPort", 0));
+			json_object *b = json_object_new_object(), *arr = kj_get(ports, key);
+			json_object_object_add(b, "HostIp", json_object_new_string(kj_get_str(m, "hostIP") ?: "0.0.0.0"));
+			json_object_object_add(b, "HostPort", json_object_new_string(hp));
+			if (!arr) {
+				arr = json_object_new_array();
+				json_object_object_add(ports, key, arr);
+			}
+			json_object_array_add(arr, b);
+		}
+	}
+	json_object *first = n ? json_object_array_get_idx(mine, 0) : NULL;
+	json_object_object_add(ns, "Bridge", json_object_new_string(first ? bridge_of(kj_get(first, "conflist")) ?: "" : ""));
+	json_object_object_add(ns, "SandboxKey", json_object_new_string(netns));
 	json_object_object_add(ns, "Ports", ports);
-	json_object_object_add(ns, "IPAddress", json_object_new_string(dflt ? addr : ""));
-	json_object_object_add(ns, "IPPrefixLen", json_object_new_int(dflt ? plen : 0));
-	json_object_object_add(ns, "Gateway", json_object_new_string(dflt ? gw : ""));
-	json_object_object_add(ns, "MacAddress", json_object_new_string(dflt ? mac : ""));
+	json_object_object_add(ns, "IPAddress", json_object_new_string(kj_get_str(dflt, "IPAddress") ?: ""));
+	json_object_object_add(ns, "IPPrefixLen", json_object_new_int((int)kj_get_i64(dflt, "IPPrefixLen", 0)));
+	json_object_object_add(ns, "Gateway", json_object_new_string(kj_get_str(dflt, "Gateway") ?: ""));
+	json_object_object_add(ns, "MacAddress", json_object_new_string(kj_get_str(dflt, "MacAddress") ?: ""));
 	json_object_object_add(ns, "Networks", nets);
 	return ns;
 }
 
+int keng_net_settings(const struct keng *g, const char *id, const char *netns, json_object **settings)
+{
+	_cleanup_json_ json_object *all = attachments(g), *mine = atts_of(all, id);
+	*settings = settings_of(mine, netns);
+	return (int)json_object_array_length(mine);
+}
+
 /* ADD A's container, isolate its port on the default bridge, write the
  * attachment; DEL again on failure. */
-static int attach_att(const struct keng *g, json_object *a, const char *netns, json_object **settings, kerr *e)
+static int attach_att(const struct keng *g, json_object *a, const char *netns, kerr *e)
 {
 	const char *id = kj_get_str(a, "id") ?: "";
-	_cleanup_free_ char *p = att_path(g, id);
+	_cleanup_free_ char *p = att_path(g, id, ifname_of(a));
 	if (!p)
 		return kerr_errno(e, "network");
 	/* the attachment first: a kapsel killed during ADD leaves what the
@@ -942,7 +1081,6 @@ static int attach_att(const struct keng *g, json_object *a, const char *netns, j
 	}
 	if (write_json(p, a, e) < 0)
 		goto undo;
-	*settings = settings_of(a, netns);
 	return 0;
 undo:;
 	kerr ig = { 0 };
@@ -951,9 +1089,51 @@ undo:;
 	return -1;
 }
 
+/* The attachment of ID (named NAME) to NET through CONFLIST (a copy:
+ * portmap left out with no MAPPINGS to map, and so out of DEL, which runs
+ * the attachment's list) on interface IFNAME. */
+static json_object *att_new(const struct keng_defaults *d, const char *id, const char *name, const char *net,
+			    json_object *conflist, const char *ifname, json_object *mappings, char *const *aliases)
+{
+	json_object *eff = NULL;
+	json_object_deep_copy(conflist, &eff, NULL);
+	json_object *pl = kj_get(eff, "plugins");
+	for (size_t i = json_object_is_type(pl, json_type_array) ? json_object_array_length(pl) : 0;
+	     !(mappings && json_object_array_length(mappings)) && i-- > 0;)
+		if (!strcmp(kj_get_str(json_object_array_get_idx(pl, i), "type") ?: "", "portmap"))
+			json_object_array_del_idx(pl, i, 1);
+	json_object *a = json_object_new_object(), *al = json_object_new_array();
+	for (char *const *p = aliases; p && *p; p++)
+		json_object_array_add(al, json_object_new_string(*p));
+	json_object_object_add(a, "id", json_object_new_string(id));
+	json_object_object_add(a, "name", json_object_new_string(name));
+	json_object_object_add(a, "network", json_object_new_string(net));
+	json_object_object_add(a, "ifname", json_object_new_string(ifname));
+	json_object_object_add(a, "cniPath", json_object_new_string(d->cni_path));
+	json_object_object_add(a, "conflist", eff);
+	json_object_object_add(a, "portMappings", mappings ? json_object_get(mappings) : json_object_new_array());
+	json_object_object_add(a, "aliases", al);
+	return a;
+}
+
+int keng_net_aliases_check(const char *net, char *const *aliases, kerr *e)
+{
+	if (!aliases || !*aliases)
+		return 0;
+	if (!keng_net_is_cni(net) || !strcmp(net, "bridge"))
+		return kerr_msg(e, EINVAL,
+				"--network-alias %s: aliases are names on a user network (kapsel network create), "
+				"not on --network %s",
+				aliases[0], net);
+	for (char *const *p = aliases; *p; p++)
+		if (!net_name_ok(*p))
+			return kerr_msg(e, EINVAL, "alias %s: a name is [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64", *p);
+	return 0;
+}
+
 int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const char *id, const char *name,
 		    const char *net, json_object *conflist, const char *netns, json_object *mappings,
-		    json_object **settings, kerr *e)
+		    char *const *aliases, json_object **settings, kerr *e)
 {
 	if (mappings && ports_assign(g, mappings, e) < 0)
 		return -1;
@@ -962,77 +1142,46 @@ int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const c
 		return -1;
 	if (rules_ensure(g, d, conflist, e) < 0)
 		return -1;
-	/* a plugin that only maps ports is left out with none to map (and so
-	 * out of DEL, which runs the attachment's list) */
-	_cleanup_json_ json_object *eff = NULL;
-	json_object_deep_copy(conflist, &eff, NULL);
-	json_object *pl = kj_get(eff, "plugins");
-	for (size_t i = json_object_is_type(pl, json_type_array) ? json_object_array_length(pl) : 0;
-	     !(mappings && json_object_array_length(mappings)) && i-- > 0;)
-		if (!strcmp(kj_get_str(json_object_array_get_idx(pl, i), "type") ?: "", "portmap"))
-			json_object_array_del_idx(pl, i, 1);
-	_cleanup_json_ json_object *a = json_object_new_object();
-	json_object_object_add(a, "id", json_object_new_string(id));
-	json_object_object_add(a, "name", json_object_new_string(name));
-	json_object_object_add(a, "network", json_object_new_string(net));
-	json_object_object_add(a, "ifname", json_object_new_string(IFNAME));
-	json_object_object_add(a, "cniPath", json_object_new_string(d->cni_path));
-	json_object_object_add(a, "conflist", json_object_get(eff));
-	json_object_object_add(a, "portMappings", mappings ? json_object_get(mappings) : json_object_new_array());
-	return attach_att(g, a, netns, settings, e) < 0 ? kerr_wrap(e, "network %s", net) : 0;
+	_cleanup_json_ json_object *a = att_new(d, id, name, net, conflist, IFNAME, mappings, aliases);
+	if (attach_att(g, a, netns, e) < 0)
+		return kerr_wrap(e, "network %s", net);
+	_cleanup_json_ json_object *mine = json_object_new_array();
+	json_object_array_add(mine, json_object_get(a));
+	*settings = settings_of(mine, netns);
+	return 0;
 }
 
-/* The attachment file P: 1 with *A, 0 when there is none (the container
- * is on no CNI network), -1 on an error. */
-static int read_att(const char *p, json_object **a, kerr *e)
-{
-	if (!p)
-		return kerr_errno(e, "network");
-	if (read_json(p, a, e) < 0) {
-		if (e->errnum != ENOENT)
-			return -1;
-		kerr_clear(e);
-		return 0;
-	}
-	return 1;
-}
+static void peers_forget(const struct keng *g, json_object *all, json_object *a);
 
 int keng_net_reattach(const struct keng *g, const char *id, const char *netns, json_object **settings, kerr *e)
 {
 	*settings = NULL;
-	_cleanup_free_ char *p = att_path(g, id);
-	_cleanup_json_ json_object *a = NULL;
-	int have = read_att(p, &a, e);
-	if (have <= 0)
-		return have;
-	/* the rules and the lease of the namespace that is gone */
-	kerr ig = { 0 };
-	cni_del(a, NULL, &ig);
-	json_object_object_del(a, "result");
-	return attach_att(g, a, netns, settings, e) < 0 ? kerr_wrap(e, "network %s", kj_get_str(a, "network") ?: "")
-							: 0;
+	_cleanup_json_ json_object *all = attachments(g), *mine = atts_of(all, id);
+	if (!json_object_array_length(mine))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(mine); i++) {
+		json_object *a = json_object_array_get_idx(mine, i);
+		/* the rules and the lease of the namespace that is gone, its
+		 * address out of the members' hosts files (the new one may
+		 * differ) */
+		kerr ig = { 0 };
+		cni_del(a, NULL, &ig);
+		peers_forget(g, all, a);
+		json_object_object_del(a, "result");
+		if (attach_att(g, a, netns, e) < 0)
+			return kerr_wrap(e, "network %s", kj_get_str(a, "network") ?: "");
+	}
+	*settings = settings_of(mine, netns);
+	return 0;
 }
 
 /* ---- /etc/hosts ---- */
 
-static const char *att_ip(json_object *a, char buf[64])
-{
-	json_object *ips = kj_get(kj_get(a, "result"), "ips");
-	const char *c = json_object_is_type(ips, json_type_array) && json_object_array_length(ips)
-				? kj_get_str(json_object_array_get_idx(ips, 0), "address")
-				: NULL;
-	snprintf(buf, 64, "%s", c ? c : "");
-	char *sl = strchr(buf, '/');
-	if (sl)
-		*sl = 0;
-	return *buf ? buf : NULL;
-}
-
 #define HOSTS_HEAD "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 
 /* Rewrite the hosts file of member MID: its own head, without the line
- * of DROP (an ID), with ADD (a line) at the end.  In place: the file is a
- * bind mount's source. */
+ * of DROP (an address), with ADD (a line) at the end.  In place: the file
+ * is a bind mount's source. */
 static void hosts_edit(const struct keng *g, const char *mid, const char *drop_ip, const char *add)
 {
 	_cleanup_free_ char *p = keng_path(g, mid, "hosts"), *text = NULL;
@@ -1060,6 +1209,36 @@ static void hosts_edit(const struct keng *g, const char *mid, const char *drop_i
 	kfs_write_file(p, out, n, 0644, 0, &ig);
 }
 
+/* Append LINE to the growing TEXT of *N bytes. */
+static int text_add(char **text, size_t *n, const char *line, kerr *e)
+{
+	size_t l = strlen(line);
+	char *t = realloc(*text, *n + l + 1);
+	if (!t)
+		return kerr_errno(e, "hosts");
+	*text = t;
+	memcpy(*text + *n, line, l + 1);
+	*n += l;
+	return 0;
+}
+
+/* The line of attachment A's container on its network: its address, then
+ * FIRST (the hostname; may be "" or its name), its name and its aliases. */
+static void member_line(json_object *a, const char *ip, const char *first, char *out, size_t cap)
+{
+	const char *name = kj_get_str(a, "name") ?: "";
+	size_t n = (size_t)snprintf(out, cap, "%s\t%s", ip, *first ? first : name);
+	if (*first && strcmp(first, name) && n < cap)
+		n += (size_t)snprintf(out + n, cap - n, " %s", name);
+	json_object *al = kj_get(a, "aliases");
+	for (size_t i = 0; json_object_is_type(al, json_type_array) && i < json_object_array_length(al) && n < cap; i++)
+		n += (size_t)snprintf(out + n, cap - n, " %s", json_object_get_string(json_object_array_get_idx(al, i)));
+	if (n < cap - 1)
+		snprintf(out + n, cap - n, "\n");
+	else
+		snprintf(out + cap - 2, 2, "\n");
+}
+
 /* --add-host's "HOST:IP" entries (checked at create) as lines; host-gateway
  * is the gateway of attachment ME. */
 static int extra_lines(json_object *extra, json_object *me, char **text, size_t *n, kerr *e)
@@ -1071,11 +1250,11 @@ static int extra_lines(json_object *extra, json_object *me, char **text, size_t 
 		const char *ip = sep + 1;
 		char gw[64], v6[64];
 		if (!strcmp(ip, "host-gateway")) {
-			json_object *ips = kj_get(kj_get(me, "result"), "ips");
-			const char *g0 = json_object_is_type(ips, json_type_array) && json_object_array_length(ips)
-						 ? kj_get_str(json_object_array_get_idx(ips, 0), "gateway")
-						 : NULL;
-			if (!g0)
+			const char *g0 = NULL;
+			char buf[64];
+			if (me)
+				att_addr(me, buf, NULL, &g0, NULL);
+			if (!g0 || !*g0)
 				return kerr_msg(e, EIO, "--add-host %s: the network gave no gateway", x);
 			snprintf(gw, sizeof(gw), "%s", g0);
 			ip = gw;
@@ -1084,13 +1263,9 @@ static int extra_lines(json_object *extra, json_object *me, char **text, size_t 
 			ip = v6;
 		}
 		char line[512];
-		int l = snprintf(line, sizeof(line), "%s\t%.*s\n", ip, (int)(sep - x), x);
-		char *t = realloc(*text, *n + (size_t)l + 1);
-		if (!t)
-			return kerr_errno(e, "hosts");
-		*text = t;
-		memcpy(*text + *n, line, (size_t)l + 1);
-		*n += (size_t)l;
+		snprintf(line, sizeof(line), "%s\t%.*s\n", ip, (int)(sep - x), x);
+		if (text_add(text, n, line, e) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -1105,109 +1280,128 @@ int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, j
 			break;
 		}
 	_cleanup_free_ char *p = keng_path(g, id, "hosts");
-	_cleanup_json_ json_object *all = attachments(g);
-	json_object *me = kj_get(all, id);
+	_cleanup_json_ json_object *all = attachments(g), *mine = atts_of(all, id);
 	if (!p)
 		return kerr_errno(e, "hosts");
-	if (!me) { /* network none: localhost and --add-host's */
-		size_t n = strlen(HOSTS_HEAD);
-		_cleanup_free_ char *text = strdup(HOSTS_HEAD);
-		if (!text)
-			return kerr_errno(e, "hosts");
-		if (extra_lines(extra, NULL, &text, &n, e) < 0)
+	size_t n = 0;
+	_cleanup_free_ char *text = NULL;
+	if (text_add(&text, &n, HOSTS_HEAD, e) < 0)
+		return -1;
+	/* its own line on each of its networks, then the other members of
+	 * each user network (the default bridge's members do not know each
+	 * other, Docker's neither), its line added to theirs */
+	for (size_t k = 0; k < json_object_array_length(mine); k++) {
+		json_object *me = json_object_array_get_idx(mine, k);
+		char ip[64], line[1024];
+		if (!att_ip(me, ip))
+			return kerr_msg(e, EIO, "hosts of %.12s: network %s gave no address", id,
+					kj_get_str(me, "network") ?: "");
+		member_line(me, ip, hostname, line, sizeof(line));
+		if (text_add(&text, &n, line, e) < 0)
 			return -1;
-		return kfs_write_file(p, text, n, 0644, 0, e);
 	}
-	const char *net = kj_get_str(me, "network") ?: "", *name = kj_get_str(me, "name") ?: "";
-	char ip[64], mine[512];
-	if (!att_ip(me, ip))
-		return kerr_msg(e, EIO, "hosts of %.12s: the network gave no address", id);
-	bool both = *hostname && strcmp(hostname, name);
-	snprintf(mine, sizeof(mine), "%s\t%s%s%s\n", ip, *hostname ? hostname : name, both ? " " : "",
-		 both ? name : "");
-	size_t cap = sizeof(HOSTS_HEAD) + strlen(mine) + 1, n;
-	char *text = malloc(cap);
-	if (!text)
-		return kerr_errno(e, "hosts");
-	n = (size_t)snprintf(text, cap, "%s%s", HOSTS_HEAD, mine);
-	/* the default bridge's members do not know each other (Docker's too) */
-	if (strcmp(net, "bridge")) {
-		json_object_object_foreach(all, mid, a)
-		{
-			char mip[64];
+	for (size_t k = 0; k < json_object_array_length(mine); k++) {
+		json_object *me = json_object_array_get_idx(mine, k);
+		const char *net = kj_get_str(me, "network") ?: "";
+		char ip[64], add[1024];
+		if (!strcmp(net, "bridge") || !att_ip(me, ip))
+			continue;
+		member_line(me, ip, "", add, sizeof(add));
+		for (size_t i = 0; i < json_object_array_length(all); i++) {
+			json_object *a = json_object_array_get_idx(all, i);
+			const char *mid = kj_get_str(a, "id") ?: "";
+			char mip[64], line[1024];
 			_cleanup_free_ char *mp = keng_path(g, mid, "hosts");
 			if (!strcmp(mid, id) || strcmp(kj_get_str(a, "network") ?: "", net) || !att_ip(a, mip) || !mp ||
 			    access(mp, F_OK) < 0)
 				continue;
-			char line[512];
-			int l = snprintf(line, sizeof(line), "%s\t%s\n", mip, kj_get_str(a, "name") ?: "");
-			char *t = realloc(text, n + (size_t)l + 1);
-			if (!t) {
-				free(text);
-				return kerr_errno(e, "hosts");
-			}
-			text = t;
-			memcpy(text + n, line, (size_t)l + 1);
-			n += (size_t)l;
-			char add[512];
-			snprintf(add, sizeof(add), "%s\t%s\n", ip, name);
+			member_line(a, mip, "", line, sizeof(line));
+			if (text_add(&text, &n, line, e) < 0)
+				return -1;
 			hosts_edit(g, mid, ip, add);
 		}
 	}
-	if (extra_lines(extra, me, &text, &n, e) < 0) {
-		free(text);
+	json_object *first = json_object_array_length(mine) ? json_object_array_get_idx(mine, 0) : NULL;
+	if (extra_lines(extra, first, &text, &n, e) < 0)
 		return -1;
-	}
-	int rc = kfs_write_file(p, text, n, 0644, 0, e);
-	free(text);
-	return rc;
+	return kfs_write_file(p, text, n, 0644, 0, e);
 }
 
 int keng_net_renamed(const struct keng *g, const char *id, const char *name, const char *hostname,
 		     json_object *extra, kerr *e)
 {
-	_cleanup_free_ char *p = att_path(g, id);
-	_cleanup_json_ json_object *a = NULL;
-	int have = read_att(p, &a, e);
-	if (have <= 0)
-		return have;
-	json_object_object_add(a, "name", json_object_new_string(name));
+	_cleanup_json_ json_object *all = attachments(g), *mine = atts_of(all, id);
+	if (!json_object_array_length(mine))
+		return 0;
+	for (size_t k = 0; k < json_object_array_length(mine); k++) {
+		json_object *a = json_object_array_get_idx(mine, k);
+		_cleanup_free_ char *p = att_path(g, id, ifname_of(a));
+		json_object_object_add(a, "name", json_object_new_string(name));
+		if (!p || write_json(p, a, e) < 0)
+			return p ? -1 : kerr_errno(e, "network");
+	}
 	/* keng_net_hosts rewrites the others' line of this address */
-	return write_json(p, a, e) < 0 || keng_net_hosts(g, id, hostname, extra, e) < 0 ? -1 : 0;
+	return keng_net_hosts(g, id, hostname, extra, e);
+}
+
+/* DEL attachment A (in NETNS, or NULL when its namespace is gone), its
+ * line out of the other members' hosts files, its file removed (kept
+ * when DEL failed: the next sweep tries again). */
+/* The line of attachment A out of the hosts files of its network's other
+ * members in ALL. */
+static void peers_forget(const struct keng *g, json_object *all, json_object *a)
+{
+	const char *id = kj_get_str(a, "id") ?: "", *net = kj_get_str(a, "network") ?: "";
+	char ip[64];
+	if (!att_ip(a, ip) || !strcmp(net, "bridge"))
+		return;
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *o = json_object_array_get_idx(all, i);
+		const char *mid = kj_get_str(o, "id") ?: "";
+		if (strcmp(mid, id) && !strcmp(kj_get_str(o, "network") ?: "", net))
+			hosts_edit(g, mid, ip, NULL);
+	}
+}
+
+static int detach_att(const struct keng *g, json_object *all, json_object *a, const char *netns, kerr *e)
+{
+	const char *id = kj_get_str(a, "id") ?: "", *net = kj_get_str(a, "network") ?: "";
+	int rc = cni_del(a, netns, e);
+	peers_forget(g, all, a);
+	if (rc < 0)
+		return kerr_wrap(e, "network %s: release %.12s", net, id);
+	_cleanup_free_ char *p = att_path(g, id, ifname_of(a));
+	if (p)
+		unlink(p);
+	return 0;
 }
 
 int keng_net_detach(const struct keng *g, const char *id, kerr *e)
 {
-	_cleanup_free_ char *p = att_path(g, id);
-	_cleanup_json_ json_object *a = NULL;
-	int have = read_att(p, &a, e);
-	if (have <= 0)
-		return have;
+	_cleanup_json_ json_object *all = attachments(g), *mine = atts_of(all, id);
+	int rc = 0;
 	/* the namespace is released first (its veth goes with it, in the
 	 * kernel's own time): a DEL that enters it to delete the veth costs
 	 * ~20 ms more, mostly waiting for the kernel */
-	int rc = cni_del(a, NULL, e);
-	/* out of the other members' hosts files */
-	char ip[64];
-	const char *net = kj_get_str(a, "network") ?: "";
-	if (att_ip(a, ip) && strcmp(net, "bridge")) {
-		_cleanup_json_ json_object *all = attachments(g);
-		json_object_object_foreach(all, mid,
-					   o) if (strcmp(mid, id) && !strcmp(kj_get_str(o, "network") ?: "", net))
-			hosts_edit(g, mid, ip, NULL);
+	for (size_t k = json_object_array_length(mine); k-- > 0;) {
+		kerr one = { 0 };
+		if (detach_att(g, all, json_object_array_get_idx(mine, k), NULL, &one) < 0 && rc == 0) {
+			*e = one;
+			rc = -1;
+		}
 	}
-	if (rc < 0)
-		return kerr_wrap(e, "network %s: release %.12s", kj_get_str(a, "network") ?: "", id);
-	unlink(p);
-	return 0;
+	return rc;
 }
 
 void keng_net_sweep(const struct keng *g)
 {
 	_cleanup_json_ json_object *all = attachments(g);
-	json_object_object_foreach(all, id, a)
-	{
-		(void)a;
+	const char *last = "";
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		const char *id = kj_get_str(json_object_array_get_idx(all, i), "id") ?: "";
+		if (!strcmp(id, last))
+			continue;
+		last = id;
 		_cleanup_free_ char *cdir = keng_path(g, id, NULL);
 		struct stat st;
 		if (!cdir || stat(cdir, &st) == 0 || errno != ENOENT)
@@ -1215,6 +1409,47 @@ void keng_net_sweep(const struct keng *g)
 		kerr ig = { 0 };
 		keng_net_detach(g, id, &ig);
 	}
+}
+
+/* ---- network connect, disconnect ---- */
+
+int keng_net_connect(const struct keng *g, const struct keng_defaults *d, const char *id, const char *name,
+		     const char *net, char *const *aliases, const char *netns, kerr *e)
+{
+	if (keng_net_aliases_check(net, aliases, e) < 0)
+		return -1;
+	_cleanup_json_ json_object *all = attachments(g), *mine = atts_of(all, id), *conflist = NULL;
+	if (att_on(all, id, net))
+		return kerr_msg(e, EEXIST, "container %s is already on network %s", name, net);
+	/* the first free ethN */
+	int k = 0;
+	for (bool used = true; used; k += used) {
+		used = false;
+		for (size_t i = 0; i < json_object_array_length(mine); i++)
+			used |= if_index(json_object_array_get_idx(mine, i)) == k;
+	}
+	if (k > 999)
+		return kerr_msg(e, ENOSPC, "container %s is on too many networks", name);
+	char ifn[16];
+	snprintf(ifn, sizeof(ifn), "eth%d", k);
+	_cleanup_free_ char *cdir = kstr_printf("%s/cni", g->root);
+	if (!cdir || kfs_mkdir_p(cdir, 0700, e) < 0)
+		return -1;
+	if (keng_net_conflist(g, d, net, &conflist, e) < 0 || rules_ensure(g, d, conflist, e) < 0)
+		return -1;
+	_cleanup_json_ json_object *a = att_new(d, id, name, net, conflist, ifn, NULL, aliases);
+	return attach_att(g, a, netns, e) < 0 ? kerr_wrap(e, "network %s", net) : 0;
+}
+
+int keng_net_disconnect(const struct keng *g, const char *id, const char *name, const char *net, const char *netns,
+			kerr *e)
+{
+	_cleanup_json_ json_object *all = attachments(g);
+	json_object *a = att_on(all, id, net);
+	if (!a)
+		return kerr_msg(e, ENOENT, "container %s is not on network %s", name, net);
+	/* in the namespace: the container lives on, its interface must go */
+	return detach_att(g, all, a, netns, e);
 }
 
 /* ---- kapsel network ---- */
@@ -1283,23 +1518,23 @@ static json_object *inspect_obj(const char *name, const char *id, const char *cr
 	json_object_object_add(o, "Attachable", json_object_new_boolean(0));
 	json_object_object_add(o, "Ingress", json_object_new_boolean(0));
 	json_object *cs = json_object_new_object();
-	json_object_object_foreach(all, cid, a)
-	{
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *a = json_object_array_get_idx(all, i);
 		if (strcmp(kj_get_str(a, "network") ?: "", name))
 			continue;
-		json_object *s = settings_of(a, "");
-		json_object *n = kj_get(kj_get(s, "Networks"), name);
+		char addr[64], eid[65];
+		int plen;
+		const char *mac;
+		att_addr(a, addr, &plen, NULL, &mac);
 		json_object *c = json_object_new_object();
 		char v4[80];
-		snprintf(v4, sizeof(v4), "%s/%d", kj_get_str(n, "IPAddress") ?: "",
-			 (int)kj_get_i64(n, "IPPrefixLen", 0));
+		snprintf(v4, sizeof(v4), "%s/%d", addr, plen);
 		json_object_object_add(c, "Name", json_object_new_string(kj_get_str(a, "name") ?: ""));
-		json_object_object_add(c, "EndpointID", json_object_new_string(cid));
-		json_object_object_add(c, "MacAddress", json_object_new_string(kj_get_str(n, "MacAddress") ?: ""));
+		json_object_object_add(c, "EndpointID", json_object_new_string(endpoint_id(a, eid)));
+		json_object_object_add(c, "MacAddress", json_object_new_string(mac));
 		json_object_object_add(c, "IPv4Address", json_object_new_string(v4));
 		json_object_object_add(c, "IPv6Address", json_object_new_string(""));
-		json_object_object_add(cs, cid, c);
-		json_object_put(s);
+		json_object_object_add(cs, kj_get_str(a, "id") ?: "", c);
 	}
 	json_object_object_add(o, "Containers", cs);
 	json_object *opts = json_object_new_object();
@@ -1483,11 +1718,12 @@ int keng_network_remove(struct keng *g, const char *ref, kerr *e)
 		return kerr_msg(e, EPERM, "network %s: a predefined network cannot be removed", name);
 	keng_net_sweep(g);
 	_cleanup_json_ json_object *all = attachments(g), *l = NULL;
-	json_object_object_foreach(all, cid, a)
-	{
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *a = json_object_array_get_idx(all, i);
 		if (!strcmp(kj_get_str(a, "network") ?: "", name))
-			return kerr_msg(e, EBUSY, "network %s: container %s (%.12s) is on it: remove it first", name,
-					kj_get_str(a, "name") ?: "", cid);
+			return kerr_msg(e, EBUSY,
+					"network %s: container %s (%.12s) is on it: disconnect or remove it first", name,
+					kj_get_str(a, "name") ?: "", kj_get_str(a, "id") ?: "");
 	}
 	_cleanup_free_ char *p = network_file(g, name);
 	if (!p)
@@ -1517,4 +1753,116 @@ int keng_network_remove(struct keng *g, const char *ref, kerr *e)
 	if (lease)
 		keng_rm_tree(lease, &ig);
 	return 0;
+}
+
+/* Docker's network event: type network, the network's ID, the container
+ * and the network's name and type as attributes. */
+static void net_event(const struct keng *g, const char *action, const char *net, json_object *list, const char *cid)
+{
+	char nid[65];
+	struct kevent_attr a[] = { { "container", cid, false }, { "name", net, false }, { "type", "bridge", false } };
+	struct kevent ev = {
+		.type = "network", .action = action, .id = network_id(list, nid), .attrs = a, .nattrs = 3
+	};
+	kerr ig = { 0 };
+	kevent_append(g->root, &ev, 0, &ig);
+}
+
+/* The container CREF for network connect/disconnect NET: *id, *rec, and
+ * its mode allows a second network (not none, host or container:). */
+static int net_container(struct keng *g, const char *cref, const char *net, const char *verb, char id[65],
+			 json_object **rec, kerr *e)
+{
+	if (keng_resolve(g, cref, id, e) < 0 || keng_record(g, id, rec, e) < 0)
+		return -1;
+	const char *mode = kj_get_str(kj_get(*rec, "HostConfig"), "NetworkMode") ?: "none";
+	if (!keng_net_is_cni(mode))
+		return kerr_msg(e, EINVAL,
+				"network %s %s: container %s is on --network %s: only a container on bridge or a "
+				"user network joins or leaves others",
+				verb, net, cref, mode);
+	return 0;
+}
+
+/* After connect or disconnect: the record's NetworkSettings, its hosts
+ * file, the event. */
+static int net_changed(struct keng *g, const char *id, json_object *rec, const char *net, const char *action,
+		       kerr *e)
+{
+	_cleanup_free_ char *netns = keng_netns_path(g, id);
+	json_object *settings = NULL;
+	if (!netns)
+		return kerr_errno(e, "network");
+	keng_net_settings(g, id, netns, &settings);
+	json_object_object_add(rec, "NetworkSettings", settings);
+	if (keng_record_write(g, id, rec, e) < 0 ||
+	    keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id,
+			   kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
+		return -1;
+	_cleanup_json_ json_object *list = NULL;
+	kerr ig = { 0 };
+	if (load_user(g, net, &list, &ig) < 0 || !list) {
+		json_object_put(list);
+		list = json_object_new_object();
+		json_object_object_add(list, "name", json_object_new_string(net));
+	}
+	net_event(g, action, net, list, id);
+	return 0;
+}
+
+int keng_network_connect(struct keng *g, const struct keng_defaults *d, const char *netref, const char *cref,
+			 char *const *aliases, kerr *e)
+{
+	_cleanup_free_ char *net = NULL;
+	_cleanup_json_ json_object *rec = NULL;
+	char id[65];
+	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0 || resolve(g, netref, &net, e) < 0)
+		return -1;
+	if (!keng_net_is_cni(net))
+		return kerr_msg(e, EINVAL, "network connect %s: a container joins bridge or a user network, not %s",
+				netref, net);
+	if (net_container(g, cref, net, "connect", id, &rec, e) < 0)
+		return -1;
+	/* its namespace (made again after a reboot, its networks added) */
+	if (keng_mounts_ensure(g, id, e) < 0)
+		return -1;
+	const char *name = kj_get_str(rec, "Name") ?: "";
+	name += *name == '/';
+	_cleanup_free_ char *netns = keng_netns_path(g, id);
+	if (!netns)
+		return kerr_errno(e, "network");
+	if (keng_net_connect(g, d, id, name, net, aliases, netns, e) < 0)
+		return kerr_wrap(e, "network connect");
+	return net_changed(g, id, rec, net, "connect", e);
+}
+
+int keng_network_disconnect(struct keng *g, const char *netref, const char *cref, bool force, kerr *e)
+{
+	_cleanup_free_ char *net = NULL;
+	_cleanup_json_ json_object *rec = NULL;
+	char id[65];
+	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0 || resolve(g, netref, &net, e) < 0 ||
+	    net_container(g, cref, net, "disconnect", id, &rec, e) < 0)
+		return -1;
+	const char *name = kj_get_str(rec, "Name") ?: "";
+	name += *name == '/';
+	_cleanup_free_ char *netns = keng_netns_path(g, id);
+	struct statfs sf;
+	if (!netns)
+		return kerr_errno(e, "network");
+	/* a namespace that is gone (a reboot) has no interface to remove */
+	bool live = statfs(netns, &sf) == 0 && sf.f_type == 0x6e736673 /* NSFS_MAGIC */;
+	if (keng_net_disconnect(g, id, name, net, live ? netns : NULL, e) < 0) {
+		if (!force || e->errnum == ENOENT)
+			return kerr_wrap(e, "network disconnect");
+		/* -f: the attachment goes even when its DEL failed (what the
+		 * plugins hold may stay: a lease, a veth) */
+		_cleanup_json_ json_object *all = attachments(g);
+		json_object *a = att_on(all, id, net);
+		_cleanup_free_ char *p = a ? att_path(g, id, ifname_of(a)) : NULL;
+		if (p && unlink(p) < 0 && errno != ENOENT)
+			return kerr_errno(e, "network disconnect -f: remove %s", p);
+		kerr_clear(e);
+	}
+	return net_changed(g, id, rec, net, "disconnect", e);
 }

@@ -7,9 +7,11 @@
  *
  *   ROOT/networks/NAME.json   a user network: the conflist, with kapsel's
  *                             own "kapsel": {"id", "created"} beside it
- *   ROOT/netns/<id>.json      a container's attachment: its network, the
- *                             conflist it was added with, the port
- *                             mappings and the ADD result.  Outside the
+ *   ROOT/netns/<id>.json      a container's attachment on eth0 (the
+ *                             network it was created on): its network,
+ *                             the conflist it was added with, the port
+ *                             mappings, its aliases and the ADD result;
+ *   ROOT/netns/<id>.<N>.json  the one on ethN (`network connect`).  Outside the
  *                             container's directory, so a container that
  *                             kapsel-supervise removed (--rm) is still
  *                             DELeted by the next sweep: its lease, veth
@@ -40,6 +42,16 @@ int keng_network_list(struct keng *g, const struct keng_defaults *d, json_object
 /* Remove the user network NAME; EBUSY while a container is on it, EPERM
  * for the predefined ones. */
 int keng_network_remove(struct keng *g, const char *name, kerr *e);
+/* Connect container CONTAINER (a name or an ID prefix) to network NET (a
+ * name or an ID prefix) as well, with ALIASES (may be NULL) on it: the
+ * container is on bridge or a user network already, created or running;
+ * its record, /etc/hosts (and the other members') and the events say
+ * so. */
+int keng_network_connect(struct keng *g, const struct keng_defaults *d, const char *net, const char *container,
+			 char *const *aliases, kerr *e);
+/* Take CONTAINER off NET (its interface removed while it runs); FORCE
+ * drops the attachment even when the plugins' DEL failed. */
+int keng_network_disconnect(struct keng *g, const char *net, const char *container, bool force, kerr *e);
 
 /* ---- inside the engine ---- */
 
@@ -50,21 +62,36 @@ int keng_net_conflist(const struct keng *g, const struct keng_defaults *d, const
  * the kapsel.conf default where none is given, host port 0 until
  * attach picks one). */
 int keng_ports_parse(char *const *publish, const struct keng_defaults *d, json_object **out, kerr *e);
-/* ADD the container ID (named NAME) to NET in the namespace NETNS:
- * writes ROOT/netns/<id>.json, *settings is Docker's NetworkSettings.
- * MAPPINGS (may be NULL) gets its free host ports picked.  On failure
- * everything added is deleted again. */
+/* ADD the container ID (named NAME) to NET in the namespace NETNS, on
+ * eth0: writes ROOT/netns/<id>.json, *settings is Docker's
+ * NetworkSettings.  MAPPINGS (may be NULL) gets its free host ports
+ * picked; ALIASES (NULL-terminated, may be NULL) are its other names on a
+ * user network.  On failure everything added is deleted again. */
 int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const char *id, const char *name,
 		    const char *net, json_object *conflist, const char *netns, json_object *mappings,
-		    json_object **settings, kerr *e);
+		    char *const *aliases, json_object **settings, kerr *e);
+/* ALIASES are names (net_name_ok) and NET a user network: EINVAL else. */
+int keng_net_aliases_check(const char *net, char *const *aliases, kerr *e);
+/* ADD ID (named NAME, in the namespace NETNS) to NET as well, on the first
+ * free ethN (network connect): EEXIST when it is on NET already. */
+int keng_net_connect(const struct keng *g, const struct keng_defaults *d, const char *id, const char *name,
+		     const char *net, char *const *aliases, const char *netns, kerr *e);
+/* DEL ID (named NAME) from NET in its namespace NETNS (its interface
+ * removed, the container keeps running): ENOENT when it is not on NET. */
+int keng_net_disconnect(const struct keng *g, const char *id, const char *name, const char *net, const char *netns,
+			kerr *e);
+/* *settings: Docker's NetworkSettings of ID from all its attachments
+ * (SandboxKey NETNS); returns how many it has. */
+int keng_net_settings(const struct keng *g, const char *id, const char *netns, json_object **settings);
 /* ADD again after a reboot (the namespace is new): the same network and
  * ports from the attachment; *settings the new NetworkSettings.  0 with
  * *settings NULL when ID has no attachment. */
 int keng_net_reattach(const struct keng *g, const char *id, const char *netns, json_object **settings, kerr *e);
 /* ROOT/containers/<id>/hosts, bind-mounted read-only on /etc/hosts:
- * localhost, the container's address with HOSTNAME and its name, and on a
- * user network every member's address and name (this container's line
- * added to the other members' files too; detach drops it), then EXTRA's
+ * localhost, the container's address on each of its networks with
+ * HOSTNAME, its name and aliases, and on each user network every member's
+ * address, name and aliases (this container's line added to the other
+ * members' files too; detach drops it), then EXTRA's
  * (HostConfig.ExtraHosts, --add-host HOST:IP, host-gateway the network's
  * gateway).  Not on a network (none): localhost and EXTRA's only. */
 int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, json_object *extra, kerr *e);
@@ -72,7 +99,7 @@ int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, j
  * the other members') say so.  Not on a network: 0. */
 int keng_net_renamed(const struct keng *g, const char *id, const char *name, const char *hostname,
 		     json_object *extra, kerr *e);
-/* DEL ID from its network and remove the attachment (none: 0).  Its
+/* DEL ID from its networks and remove the attachments (none: 0).  Its
  * namespace is released before: the plugins are given none. */
 int keng_net_detach(const struct keng *g, const char *id, kerr *e);
 /* DEL the attachments whose container directory is gone (exclusive lock;

@@ -425,6 +425,12 @@ static int record_write(const struct keng *g, const char *id, const char *rj, js
 	return 0;
 }
 
+int keng_record_write(const struct keng *g, const char *id, json_object *rec, kerr *e)
+{
+	_cleanup_free_ char *rj = keng_path(g, id, "container.json");
+	return rj ? record_write(g, id, rj, rec, e) : kerr_errno(e, "container.json");
+}
+
 static json_object *supervise_json(const struct keng *g, const char *id, const char *dir, json_object *rec)
 {
 	json_object *c = kj_get(rec, "Config"), *h = kj_get(rec, "HostConfig");
@@ -730,6 +736,8 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	if (cni &&
 	    (keng_net_conflist(g, d, net, &conflist, e) < 0 || keng_ports_parse(o->publish, d, &mappings, e) < 0))
 		return -1;
+	if (keng_net_aliases_check(net, o->network_aliases, e) < 0)
+		return -1;
 	if (!cni && o->publish && o->publish[0])
 		return kerr_msg(e, EINVAL, "-p %s: --network %s publishes no ports (--network bridge does)",
 				o->publish[0], net);
@@ -875,7 +883,8 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 		json_object *settings = NULL;
 		j->g = g;
 		j->id = id;
-		if (keng_net_attach(g, d, id, name, net, conflist, j->netns, mappings, &settings, e) < 0)
+		if (keng_net_attach(g, d, id, name, net, conflist, j->netns, mappings, o->network_aliases, &settings,
+				    e) < 0)
 			return -1;
 		j->attached = true;
 		json_object_object_add(rec, "NetworkSettings", settings);
