@@ -47,9 +47,10 @@ const struct cli_option create_options[] = {
 	CLI_OPT_INT('c', "cpu-shares", A, cpu_shares, "N", 0, 262144, "CPU weight"),
 	CLI_OPT_INT(0, "pids-limit", A, pids_limit, "N", -1, INT32_MAX, "process limit (-1 or 0: none)"),
 	CLI_OPT_STRV(0, "ulimit", A, o.ulimits, "NAME=SOFT[:HARD]", "an rlimit (nofile, nproc ...)"),
-	CLI_OPT_STRING(0, "network", A, o.network, "MODE",
-		       "none (default, loopback only), bridge, a user network (kapsel network create), or host"),
-	CLI_OPT_STRING(0, "net", A, o.network, "MODE", "the same as --network"),
+	CLI_OPT_STRV(0, "network", A, networks, "MODE",
+		     "none (default, loopback only), bridge, a user network (kapsel network create), or host; "
+		     "again for more networks (bridge or user ones)"),
+	CLI_OPT_STRV(0, "net", A, networks, "MODE", "the same as --network"),
 	CLI_OPT_STRV(0, "network-alias", A, o.network_aliases, "NAME",
 		     "another name of the container on its user network (its members' /etc/hosts)"),
 	CLI_OPT_STRV('p', "publish", A, o.publish, "[IP:][HOSTPORT:]PORT[/tcp|udp]",
@@ -174,6 +175,8 @@ int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65
 	struct create_args *a = c->opts;
 	a->o.image = c->argv[0];
 	a->o.args = c->argc > 1 ? c->argv + 1 : NULL;
+	a->o.network = a->networks ? a->networks[0] : NULL;
+	a->o.networks_more = a->networks && a->networks[0] ? a->networks + 1 : NULL;
 	if (a->cpu_shares >= 0)
 		a->o.cpu_shares = a->cpu_shares;
 	if (a->pids_limit != INT32_MIN)

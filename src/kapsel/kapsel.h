@@ -97,6 +97,7 @@ int kapsel_run_failed(const struct cli_call *c);
 struct create_args {
 	struct keng_opts o;
 	char **env, **env_files;
+	char **networks; /* --network, --net: the first is o.network, the others o.networks_more */
 	int cpu_shares, pids_limit;
 	int init;
 	const char *trust_policy; /* --trust-policy: the one create/run obey (default /etc/kapsel/trust.json) */

@@ -534,3 +534,26 @@ def test_network_alias_only_on_a_user_network(k):
     p = k("run", "--rm", "--network", "kt-al", "--network-alias", "bad name", "kt/net:1", "true")
     assert p.returncode != 0 and "alias bad name" in p.stderr
     k.out("network", "rm", "kt-al")
+
+
+def test_run_on_two_networks(k):
+    k.out("network", "create", "--subnet", USER_SUBNET % 14, "kt-m1")
+    k.out("network", "create", "--subnet", USER_SUBNET % 15, "kt-m2")
+    p = k("run", "--rm", "--name", "kt-multi", "--network", "kt-m1", "--network", "kt-m2", "--network-alias", "mm",
+          "kt/net:1", "sh", "-c", "cat /proc/net/dev /etc/hosts")
+    assert p.returncode == 0, p.stderr
+    assert "eth0:" in p.stdout and "eth1:" in p.stdout
+    lines = [line for line in p.stdout.splitlines() if "kt-multi" in line]
+    assert [line.split("\t")[0].rsplit(".", 1)[0] for line in lines] == ["10.86.14", "10.86.15"], lines
+    assert lines[0].endswith(" kt-multi mm") and lines[1].endswith(" kt-multi")  # the alias on the first
+    cid = k.out("create", "--network", "kt-m1", "--net", "kt-m2", "kt/net:1", "true").strip()
+    assert sorted(k.inspect(cid)["NetworkSettings"]["Networks"]) == ["kt-m1", "kt-m2"]
+    k.out("rm", cid)
+    for args, word in ((["--network", "kt-m1", "--network", "kt-m1"], "given twice"),
+                       (["--network", "none", "--network", "kt-m1"], "go together"),
+                       (["--network", "kt-m1", "--network", "host"], "go together"),
+                       (["--network", "kt-m1", "--network", "kt-nothere"], "kt-nothere")):
+        p = k("create", *args, "kt/net:1", "true")
+        assert p.returncode != 0 and word in p.stderr, (args, p.stderr)
+    assert not [f for f in os.listdir(os.path.join(k.root, "cni", "kt-m1")) if f.startswith("10.")]
+    k.out("network", "rm", "kt-m1", "kt-m2")

@@ -93,7 +93,8 @@ struct keng_opts {
 	const char *cpus;
 	char **ulimits; /* "nofile=1024[:2048]" */
 	const char *network;
-	char **network_aliases; /* --network-alias NAME: more names on a user network */
+	char **networks_more;   /* the other --network: connected after the first (bridge or user networks) */
+	char **network_aliases; /* --network-alias NAME: more names on its (first) user network */
 	char **publish; /* -p [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp] */
 	char **tmpfs;   /* "/path[:opts]" */
 	char **volumes; /* -v SRC:DST[:OPTS] (engine/mounts.h) */

@@ -738,6 +738,18 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 		return -1;
 	if (keng_net_aliases_check(net, o->network_aliases, e) < 0)
 		return -1;
+	/* more networks: each a CNI one, each once, there (before anything is made) */
+	for (char **m = o->networks_more; m && *m; m++) {
+		_cleanup_json_ json_object *l = NULL;
+		if (!cni || !keng_net_is_cni(*m))
+			return kerr_msg(e, EINVAL,
+					"--network %s --network %s: only bridge and user networks go together", net,
+					*m);
+		if (!strcmp(*m, net) || kstrv_contains(m + 1, *m))
+			return kerr_msg(e, EINVAL, "--network %s: given twice", *m);
+		if (keng_net_conflist(g, d, *m, &l, e) < 0)
+			return -1;
+	}
 	if (!cni && o->publish && o->publish[0])
 		return kerr_msg(e, EINVAL, "-p %s: --network %s publishes no ports (--network bridge does)",
 				o->publish[0], net);
@@ -887,6 +899,13 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 				    e) < 0)
 			return -1;
 		j->attached = true;
+		for (char **m = o->networks_more; m && *m; m++)
+			if (keng_net_connect(g, d, id, name, *m, NULL, j->netns, e) < 0)
+				return kerr_wrap(e, "network %s", *m);
+		if (o->networks_more && *o->networks_more) {
+			json_object_put(settings);
+			keng_net_settings(g, id, j->netns, &settings);
+		}
 		json_object_object_add(rec, "NetworkSettings", settings);
 		if (keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id,
 				   kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
