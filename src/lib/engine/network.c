@@ -3,6 +3,8 @@
  * containers, the port mappings, `kapsel network`. */
 #include "network.h"
 
+#include "attach.h"
+#include "hosts.h"
 #include "internal.h"
 #include "rootfs.h"
 
@@ -39,7 +41,6 @@
 #include <unistd.h>
 
 #define CNI_VERSION "1.0.0"
-#define IFNAME "eth0"
 
 extern char **environ;
 
@@ -507,11 +508,6 @@ static const char *cni_path_of(json_object *att)
 	return kj_get_str(att, "cniPath") ?: "/usr/lib/cni:/opt/cni/bin";
 }
 
-static const char *ifname_of(json_object *att)
-{
-	return kj_get_str(att, "ifname") ?: IFNAME;
-}
-
 /* The configuration of plugin I of LIST: the plugin's object with the
  * list's name and version, the runtimeConfig its capabilities ask for,
  * the previous result. */
@@ -543,7 +539,7 @@ static int cni_del(json_object *att, const char *netns, kerr *e)
 		_cleanup_json_ json_object *c =
 			plugin_conf(list, i, kj_get(att, "portMappings"), kj_get(att, "result"));
 		kerr pe = { 0 };
-		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "DEL", id, netns, ifname_of(att), c, NULL,
+		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "DEL", id, netns, keng_att_ifname(att), c, NULL,
 			       &pe) < 0 &&
 		    rc == 0) {
 			*e = pe;
@@ -565,7 +561,7 @@ static int cni_add(json_object *att, const char *netns, json_object **result, ke
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_json_ json_object *c = plugin_conf(list, i, kj_get(att, "portMappings"), prev);
 		json_object *r = NULL;
-		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "ADD", id, netns, ifname_of(att), c, &r,
+		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "ADD", id, netns, keng_att_ifname(att), c, &r,
 			       e) < 0) {
 			json_object_put(prev);
 			return -1;
@@ -579,7 +575,7 @@ static int cni_add(json_object *att, const char *netns, json_object **result, ke
 
 /* ---- isolated ports on the default bridge ---- */
 
-/* IFLA_BRPORT_ISOLATED on the bridge port IFNAME: it forwards to no other
+/* IFLA_BRPORT_ISOLATED on the bridge port KENG_ETH0: it forwards to no other
  * isolated port (the containers of "bridge" reach the gateway, not each
  * other; those of a user network do). */
 static int port_isolate(const char *ifname, kerr *e)
@@ -741,104 +737,6 @@ static int port_probe(const char *ip, int port, const char *proto)
 	return ntohs(sa.sin_port);
 }
 
-/* ROOT/netns/<id>.json is the attachment of eth0 (the network the
- * container was created on), ROOT/netns/<id>.<N>.json the one of ethN
- * (`network connect`). */
-static char *att_path(const struct keng *g, const char *id, const char *ifname)
-{
-	if (!ifname || !strcmp(ifname, IFNAME))
-		return kstr_printf("%s/netns/%s.json", g->root, id);
-	return kstr_printf("%s/netns/%s.%s.json", g->root, id, ifname + 3);
-}
-
-/* N of ethN */
-static int if_index(json_object *a)
-{
-	const char *n = ifname_of(a);
-	return strncmp(n, "eth", 3) ? 0 : atoi(n + 3);
-}
-
-/* The interface number an attachment file NAME is of (<64 hex>.json: 0,
- * <64 hex>.<N>.json: N), -1 for another file. */
-static int att_file_index(const char *name)
-{
-	size_t n = strlen(name);
-	if (n < 69 || n > 74 || strcmp(name + n - 5, ".json"))
-		return -1;
-	for (int i = 0; i < 64; i++)
-		if (!isxdigit((unsigned char)name[i]) || isupper((unsigned char)name[i]))
-			return -1;
-	if (n == 69)
-		return 0;
-	if (name[64] != '.' || name[65] == '0')
-		return -1;
-	int k = 0;
-	for (size_t i = 65; i < n - 5; i++) {
-		if (!isdigit((unsigned char)name[i]))
-			return -1;
-		k = k * 10 + (name[i] - '0');
-	}
-	return k;
-}
-
-static int att_cmp(const void *x, const void *y)
-{
-	json_object *a = *(json_object *const *)x, *b = *(json_object *const *)y;
-	int c = strcmp(kj_get_str(a, "id") ?: "", kj_get_str(b, "id") ?: "");
-	return c ? c : if_index(a) - if_index(b);
-}
-
-/* Every attachment: an array, by container ID and interface. */
-static json_object *attachments(const struct keng *g)
-{
-	json_object *all = json_object_new_array();
-	_cleanup_free_ char *dir = kstr_printf("%s/netns", g->root);
-	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		int k = att_file_index(de->d_name);
-		if (k < 0)
-			continue;
-		_cleanup_free_ char *p = kstr_printf("%s/%s", dir, de->d_name);
-		json_object *a = NULL;
-		kerr ig = { 0 };
-		if (!p || read_json(p, &a, &ig) < 0)
-			continue;
-		/* the file's name says whose and which interface */
-		char id[65], ifn[16];
-		snprintf(id, sizeof(id), "%.64s", de->d_name);
-		snprintf(ifn, sizeof(ifn), "eth%d", k);
-		json_object_object_add(a, "id", json_object_new_string(id));
-		json_object_object_add(a, "ifname", json_object_new_string(ifn));
-		json_object_array_add(all, a);
-	}
-	json_object_array_sort(all, att_cmp);
-	return all;
-}
-
-/* The attachments of container ID in ALL (references), by interface. */
-static json_object *atts_of(json_object *all, const char *id)
-{
-	json_object *m = json_object_new_array();
-	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		json_object *a = json_object_array_get_idx(all, i);
-		if (!strcmp(kj_get_str(a, "id") ?: "", id))
-			json_object_array_add(m, json_object_get(a));
-	}
-	return m;
-}
-
-/* ID's attachment to NET in ALL, or NULL. */
-static json_object *att_on(json_object *all, const char *id, const char *net)
-{
-	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		json_object *a = json_object_array_get_idx(all, i);
-		if (!strcmp(kj_get_str(a, "id") ?: "", id) && !strcmp(kj_get_str(a, "network") ?: "", net))
-			return a;
-	}
-	return NULL;
-}
-
 /* Who has HP/PROTO on IP already: another container's attachment in ALL
  * (its ID in *WHO), or one of this container's first N MAPPINGS (*WHO
  * NULL): 1, else 0. */
@@ -872,7 +770,7 @@ static int port_taken(json_object *all, json_object *mappings, size_t n, const c
  * process holds. */
 static int ports_assign(const struct keng *g, json_object *mappings, kerr *e)
 {
-	_cleanup_json_ json_object *all = attachments(g);
+	_cleanup_json_ json_object *all = keng_atts(g);
 	for (size_t i = 0; i < json_object_array_length(mappings); i++) {
 		json_object *m = json_object_array_get_idx(mappings, i);
 		const char *ip = kj_get_str(m, "hostIP") ?: "0.0.0.0", *proto = kj_get_str(m, "protocol") ?: "tcp";
@@ -938,44 +836,13 @@ static const char *endpoint_id(json_object *a, char buf[65])
 	return buf;
 }
 
-/* The address of attachment A (no prefix) in BUF, its prefix length,
- * gateway and MAC; NULL when the network gave none. */
-static const char *att_addr(json_object *a, char buf[64], int *plen, const char **gw, const char **mac)
-{
-	json_object *res = kj_get(a, "result"), *ips = kj_get(res, "ips"), *ifs = kj_get(res, "interfaces");
-	json_object *ip0 = json_object_is_type(ips, json_type_array) && json_object_array_length(ips)
-				   ? json_object_array_get_idx(ips, 0)
-				   : NULL;
-	const char *cidr = kj_get_str(ip0, "address");
-	snprintf(buf, 64, "%s", cidr ? cidr : "");
-	char *sl = strchr(buf, '/');
-	if (plen)
-		*plen = sl ? atoi(sl + 1) : 0;
-	if (sl)
-		*sl = 0;
-	if (gw)
-		*gw = kj_get_str(ip0, "gateway") ?: "";
-	if (mac) {
-		int64_t ifi = kj_get_i64(ip0, "interface", -1);
-		*mac = "";
-		if (ifi >= 0 && json_object_is_type(ifs, json_type_array) && (size_t)ifi < json_object_array_length(ifs))
-			*mac = kj_get_str(json_object_array_get_idx(ifs, (size_t)ifi), "mac") ?: "";
-	}
-	return *buf ? buf : NULL;
-}
-
-static const char *att_ip(json_object *a, char buf[64])
-{
-	return att_addr(a, buf, NULL, NULL, NULL);
-}
-
 /* Docker's NetworkSettings.Networks entry of attachment A. */
 static json_object *network_entry(json_object *a)
 {
 	char addr[64], nidbuf[65], eidbuf[65];
 	int plen;
 	const char *gw, *mac;
-	att_addr(a, addr, &plen, &gw, &mac);
+	keng_att_addr(a, addr, &plen, &gw, &mac);
 	const char *net = kj_get_str(a, "network") ?: "";
 	json_object *n = json_object_new_object(), *al = kj_get(a, "aliases");
 	json_object_object_add(n, "Aliases", json_object_is_type(al, json_type_array) && json_object_array_length(al)
@@ -1047,7 +914,7 @@ static json_object *settings_of(json_object *mine, const char *netns)
 
 int keng_net_settings(const struct keng *g, const char *id, const char *netns, json_object **settings)
 {
-	_cleanup_json_ json_object *all = attachments(g), *mine = atts_of(all, id);
+	_cleanup_json_ json_object *all = keng_atts(g), *mine = keng_atts_of(all, id);
 	*settings = settings_of(mine, netns);
 	return (int)json_object_array_length(mine);
 }
@@ -1057,7 +924,7 @@ int keng_net_settings(const struct keng *g, const char *id, const char *netns, j
 static int attach_att(const struct keng *g, json_object *a, const char *netns, kerr *e)
 {
 	const char *id = kj_get_str(a, "id") ?: "";
-	_cleanup_free_ char *p = att_path(g, id, ifname_of(a));
+	_cleanup_free_ char *p = keng_att_path(g, id, keng_att_ifname(a));
 	if (!p)
 		return kerr_errno(e, "network");
 	/* the attachment first: a kapsel killed during ADD leaves what the
@@ -1091,7 +958,7 @@ undo:;
 
 /* The attachment of ID (named NAME) to NET through CONFLIST (a copy:
  * portmap left out with no MAPPINGS to map, and so out of DEL, which runs
- * the attachment's list) on interface IFNAME. */
+ * the attachment's list) on interface KENG_ETH0. */
 static json_object *att_new(const struct keng_defaults *d, const char *id, const char *name, const char *net,
 			    json_object *conflist, const char *ifname, json_object *mappings, char *const *aliases)
 {
@@ -1142,7 +1009,7 @@ int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const c
 		return -1;
 	if (rules_ensure(g, d, conflist, e) < 0)
 		return -1;
-	_cleanup_json_ json_object *a = att_new(d, id, name, net, conflist, IFNAME, mappings, aliases);
+	_cleanup_json_ json_object *a = att_new(d, id, name, net, conflist, KENG_ETH0, mappings, aliases);
 	if (attach_att(g, a, netns, e) < 0)
 		return kerr_wrap(e, "network %s", net);
 	_cleanup_json_ json_object *mine = json_object_new_array();
@@ -1151,12 +1018,10 @@ int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const c
 	return 0;
 }
 
-static void peers_forget(const struct keng *g, json_object *all, json_object *a);
-
 int keng_net_reattach(const struct keng *g, const char *id, const char *netns, json_object **settings, kerr *e)
 {
 	*settings = NULL;
-	_cleanup_json_ json_object *all = attachments(g), *mine = atts_of(all, id);
+	_cleanup_json_ json_object *all = keng_atts(g), *mine = keng_atts_of(all, id);
 	if (!json_object_array_length(mine))
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(mine); i++) {
@@ -1166,7 +1031,7 @@ int keng_net_reattach(const struct keng *g, const char *id, const char *netns, j
 		 * differ) */
 		kerr ig = { 0 };
 		cni_del(a, NULL, &ig);
-		peers_forget(g, all, a);
+		keng_hosts_forget(g, all, a);
 		json_object_object_del(a, "result");
 		if (attach_att(g, a, netns, e) < 0)
 			return kerr_wrap(e, "network %s", kj_get_str(a, "network") ?: "");
@@ -1175,167 +1040,15 @@ int keng_net_reattach(const struct keng *g, const char *id, const char *netns, j
 	return 0;
 }
 
-/* ---- /etc/hosts ---- */
-
-#define HOSTS_HEAD "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-
-/* Rewrite the hosts file of member MID: its own head, without the line
- * of DROP (an address), with ADD (a line) at the end.  In place: the file
- * is a bind mount's source. */
-static void hosts_edit(const struct keng *g, const char *mid, const char *drop_ip, const char *add)
-{
-	_cleanup_free_ char *p = keng_path(g, mid, "hosts"), *text = NULL;
-	kerr ig = { 0 };
-	if (!p || kfs_read_file(p, &text, NULL, &ig) < 0)
-		return;
-	size_t cap = strlen(text) + (add ? strlen(add) : 0) + 2, n = 0;
-	_cleanup_free_ char *out = calloc(1, cap);
-	if (!out)
-		return;
-	for (char *line = text, *nl; line && *line; line = nl) {
-		nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
-		bool skip = drop_ip && !strncmp(line, drop_ip, strlen(drop_ip)) && line[strlen(drop_ip)] == '\t';
-		if (!skip) {
-			memcpy(out + n, line, len);
-			n += len;
-		}
-		nl = nl ? nl + 1 : NULL;
-	}
-	if (add) {
-		memcpy(out + n, add, strlen(add));
-		n += strlen(add);
-	}
-	kfs_write_file(p, out, n, 0644, 0, &ig);
-}
-
-/* Append LINE to the growing TEXT of *N bytes. */
-static int text_add(char **text, size_t *n, const char *line, kerr *e)
-{
-	size_t l = strlen(line);
-	char *t = realloc(*text, *n + l + 1);
-	if (!t)
-		return kerr_errno(e, "hosts");
-	*text = t;
-	memcpy(*text + *n, line, l + 1);
-	*n += l;
-	return 0;
-}
-
-/* The line of attachment A's container on its network: its address, then
- * FIRST (the hostname; may be "" or its name), its name and its aliases. */
-static void member_line(json_object *a, const char *ip, const char *first, char *out, size_t cap)
-{
-	const char *name = kj_get_str(a, "name") ?: "";
-	size_t n = (size_t)snprintf(out, cap, "%s\t%s", ip, *first ? first : name);
-	if (*first && strcmp(first, name) && n < cap)
-		n += (size_t)snprintf(out + n, cap - n, " %s", name);
-	json_object *al = kj_get(a, "aliases");
-	for (size_t i = 0; json_object_is_type(al, json_type_array) && i < json_object_array_length(al) && n < cap; i++)
-		n += (size_t)snprintf(out + n, cap - n, " %s", json_object_get_string(json_object_array_get_idx(al, i)));
-	if (n < cap - 1)
-		snprintf(out + n, cap - n, "\n");
-	else
-		snprintf(out + cap - 2, 2, "\n");
-}
-
-/* --add-host's "HOST:IP" entries (checked at create) as lines; host-gateway
- * is the gateway of attachment ME. */
-static int extra_lines(json_object *extra, json_object *me, char **text, size_t *n, kerr *e)
-{
-	for (size_t i = 0; json_object_is_type(extra, json_type_array) && i < json_object_array_length(extra); i++) {
-		const char *x = json_object_get_string(json_object_array_get_idx(extra, i)), *sep = strchr(x, ':');
-		if (!sep)
-			continue;
-		const char *ip = sep + 1;
-		char gw[64], v6[64];
-		if (!strcmp(ip, "host-gateway")) {
-			const char *g0 = NULL;
-			char buf[64];
-			if (me)
-				att_addr(me, buf, NULL, &g0, NULL);
-			if (!g0 || !*g0)
-				return kerr_msg(e, EIO, "--add-host %s: the network gave no gateway", x);
-			snprintf(gw, sizeof(gw), "%s", g0);
-			ip = gw;
-		} else if (*ip == '[') {
-			snprintf(v6, sizeof(v6), "%.*s", (int)strlen(ip) - 2, ip + 1);
-			ip = v6;
-		}
-		char line[512];
-		snprintf(line, sizeof(line), "%s\t%.*s\n", ip, (int)(sep - x), x);
-		if (text_add(text, n, line, e) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, json_object *extra, kerr *e)
-{
-	/* a hostname with a blank or a control character in it would make
-	 * lines of its own: left out (the name is [a-zA-Z0-9_.-]) */
-	for (const char *c = hostname; *c; c++)
-		if (!isalnum((unsigned char)*c) && !strchr("_.-", *c)) {
-			hostname = "";
-			break;
-		}
-	_cleanup_free_ char *p = keng_path(g, id, "hosts");
-	_cleanup_json_ json_object *all = attachments(g), *mine = atts_of(all, id);
-	if (!p)
-		return kerr_errno(e, "hosts");
-	size_t n = 0;
-	_cleanup_free_ char *text = NULL;
-	if (text_add(&text, &n, HOSTS_HEAD, e) < 0)
-		return -1;
-	/* its own line on each of its networks, then the other members of
-	 * each user network (the default bridge's members do not know each
-	 * other, Docker's neither), its line added to theirs */
-	for (size_t k = 0; k < json_object_array_length(mine); k++) {
-		json_object *me = json_object_array_get_idx(mine, k);
-		char ip[64], line[1024];
-		if (!att_ip(me, ip))
-			return kerr_msg(e, EIO, "hosts of %.12s: network %s gave no address", id,
-					kj_get_str(me, "network") ?: "");
-		member_line(me, ip, hostname, line, sizeof(line));
-		if (text_add(&text, &n, line, e) < 0)
-			return -1;
-	}
-	for (size_t k = 0; k < json_object_array_length(mine); k++) {
-		json_object *me = json_object_array_get_idx(mine, k);
-		const char *net = kj_get_str(me, "network") ?: "";
-		char ip[64], add[1024];
-		if (!strcmp(net, "bridge") || !att_ip(me, ip))
-			continue;
-		member_line(me, ip, "", add, sizeof(add));
-		for (size_t i = 0; i < json_object_array_length(all); i++) {
-			json_object *a = json_object_array_get_idx(all, i);
-			const char *mid = kj_get_str(a, "id") ?: "";
-			char mip[64], line[1024];
-			_cleanup_free_ char *mp = keng_path(g, mid, "hosts");
-			if (!strcmp(mid, id) || strcmp(kj_get_str(a, "network") ?: "", net) || !att_ip(a, mip) || !mp ||
-			    access(mp, F_OK) < 0)
-				continue;
-			member_line(a, mip, "", line, sizeof(line));
-			if (text_add(&text, &n, line, e) < 0)
-				return -1;
-			hosts_edit(g, mid, ip, add);
-		}
-	}
-	json_object *first = json_object_array_length(mine) ? json_object_array_get_idx(mine, 0) : NULL;
-	if (extra_lines(extra, first, &text, &n, e) < 0)
-		return -1;
-	return kfs_write_file(p, text, n, 0644, 0, e);
-}
-
 int keng_net_renamed(const struct keng *g, const char *id, const char *name, const char *hostname,
 		     json_object *extra, kerr *e)
 {
-	_cleanup_json_ json_object *all = attachments(g), *mine = atts_of(all, id);
+	_cleanup_json_ json_object *all = keng_atts(g), *mine = keng_atts_of(all, id);
 	if (!json_object_array_length(mine))
 		return 0;
 	for (size_t k = 0; k < json_object_array_length(mine); k++) {
 		json_object *a = json_object_array_get_idx(mine, k);
-		_cleanup_free_ char *p = att_path(g, id, ifname_of(a));
+		_cleanup_free_ char *p = keng_att_path(g, id, keng_att_ifname(a));
 		json_object_object_add(a, "name", json_object_new_string(name));
 		if (!p || write_json(p, a, e) < 0)
 			return p ? -1 : kerr_errno(e, "network");
@@ -1347,30 +1060,14 @@ int keng_net_renamed(const struct keng *g, const char *id, const char *name, con
 /* DEL attachment A (in NETNS, or NULL when its namespace is gone), its
  * line out of the other members' hosts files, its file removed (kept
  * when DEL failed: the next sweep tries again). */
-/* The line of attachment A out of the hosts files of its network's other
- * members in ALL. */
-static void peers_forget(const struct keng *g, json_object *all, json_object *a)
-{
-	const char *id = kj_get_str(a, "id") ?: "", *net = kj_get_str(a, "network") ?: "";
-	char ip[64];
-	if (!att_ip(a, ip) || !strcmp(net, "bridge"))
-		return;
-	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		json_object *o = json_object_array_get_idx(all, i);
-		const char *mid = kj_get_str(o, "id") ?: "";
-		if (strcmp(mid, id) && !strcmp(kj_get_str(o, "network") ?: "", net))
-			hosts_edit(g, mid, ip, NULL);
-	}
-}
-
 static int detach_att(const struct keng *g, json_object *all, json_object *a, const char *netns, kerr *e)
 {
 	const char *id = kj_get_str(a, "id") ?: "", *net = kj_get_str(a, "network") ?: "";
 	int rc = cni_del(a, netns, e);
-	peers_forget(g, all, a);
+	keng_hosts_forget(g, all, a);
 	if (rc < 0)
 		return kerr_wrap(e, "network %s: release %.12s", net, id);
-	_cleanup_free_ char *p = att_path(g, id, ifname_of(a));
+	_cleanup_free_ char *p = keng_att_path(g, id, keng_att_ifname(a));
 	if (p)
 		unlink(p);
 	return 0;
@@ -1378,7 +1075,7 @@ static int detach_att(const struct keng *g, json_object *all, json_object *a, co
 
 int keng_net_detach(const struct keng *g, const char *id, kerr *e)
 {
-	_cleanup_json_ json_object *all = attachments(g), *mine = atts_of(all, id);
+	_cleanup_json_ json_object *all = keng_atts(g), *mine = keng_atts_of(all, id);
 	int rc = 0;
 	/* the namespace is released first (its veth goes with it, in the
 	 * kernel's own time): a DEL that enters it to delete the veth costs
@@ -1395,7 +1092,7 @@ int keng_net_detach(const struct keng *g, const char *id, kerr *e)
 
 void keng_net_sweep(const struct keng *g)
 {
-	_cleanup_json_ json_object *all = attachments(g);
+	_cleanup_json_ json_object *all = keng_atts(g);
 	const char *last = "";
 	for (size_t i = 0; i < json_object_array_length(all); i++) {
 		const char *id = kj_get_str(json_object_array_get_idx(all, i), "id") ?: "";
@@ -1418,15 +1115,15 @@ int keng_net_connect(const struct keng *g, const struct keng_defaults *d, const 
 {
 	if (keng_net_aliases_check(net, aliases, e) < 0)
 		return -1;
-	_cleanup_json_ json_object *all = attachments(g), *mine = atts_of(all, id), *conflist = NULL;
-	if (att_on(all, id, net))
+	_cleanup_json_ json_object *all = keng_atts(g), *mine = keng_atts_of(all, id), *conflist = NULL;
+	if (keng_att_on(all, id, net))
 		return kerr_msg(e, EEXIST, "container %s is already on network %s", name, net);
 	/* the first free ethN */
 	int k = 0;
 	for (bool used = true; used; k += used) {
 		used = false;
 		for (size_t i = 0; i < json_object_array_length(mine); i++)
-			used |= if_index(json_object_array_get_idx(mine, i)) == k;
+			used |= keng_att_index(json_object_array_get_idx(mine, i)) == k;
 	}
 	if (k > 999)
 		return kerr_msg(e, ENOSPC, "container %s is on too many networks", name);
@@ -1444,8 +1141,8 @@ int keng_net_connect(const struct keng *g, const struct keng_defaults *d, const 
 int keng_net_disconnect(const struct keng *g, const char *id, const char *name, const char *net, const char *netns,
 			kerr *e)
 {
-	_cleanup_json_ json_object *all = attachments(g);
-	json_object *a = att_on(all, id, net);
+	_cleanup_json_ json_object *all = keng_atts(g);
+	json_object *a = keng_att_on(all, id, net);
 	if (!a)
 		return kerr_msg(e, ENOENT, "container %s is not on network %s", name, net);
 	/* in the namespace: the container lives on, its interface must go */
@@ -1525,7 +1222,7 @@ static json_object *inspect_obj(const char *name, const char *id, const char *cr
 		char addr[64], eid[65];
 		int plen;
 		const char *mac;
-		att_addr(a, addr, &plen, NULL, &mac);
+		keng_att_addr(a, addr, &plen, NULL, &mac);
 		json_object *c = json_object_new_object();
 		char v4[80];
 		snprintf(v4, sizeof(v4), "%s/%d", addr, plen);
@@ -1570,7 +1267,7 @@ int keng_network_inspect(struct keng *g, const struct keng_defaults *d, const ch
 	_cleanup_free_ char *name = NULL;
 	if (resolve(g, ref, &name, e) < 0)
 		return -1;
-	_cleanup_json_ json_object *all = attachments(g);
+	_cleanup_json_ json_object *all = keng_atts(g);
 	return inspect_one(g, d, name, all, out, e);
 }
 
@@ -1579,7 +1276,7 @@ int keng_network_list(struct keng *g, const struct keng_defaults *d, json_object
 	_cleanup_strv_ char **names = NULL;
 	if (user_networks(g, &names, e) < 0)
 		return -1;
-	_cleanup_json_ json_object *all = attachments(g), *arr = json_object_new_array();
+	_cleanup_json_ json_object *all = keng_atts(g), *arr = json_object_new_array();
 	static const char *const pre[] = { "bridge", "host", "none" };
 	for (size_t i = 0; i < 3 + kstrv_len(names); i++) {
 		json_object *o;
@@ -1717,7 +1414,7 @@ int keng_network_remove(struct keng *g, const char *ref, kerr *e)
 	if (!strcmp(name, "bridge") || !strcmp(name, "host") || !strcmp(name, "none"))
 		return kerr_msg(e, EPERM, "network %s: a predefined network cannot be removed", name);
 	keng_net_sweep(g);
-	_cleanup_json_ json_object *all = attachments(g), *l = NULL;
+	_cleanup_json_ json_object *all = keng_atts(g), *l = NULL;
 	for (size_t i = 0; i < json_object_array_length(all); i++) {
 		json_object *a = json_object_array_get_idx(all, i);
 		if (!strcmp(kj_get_str(a, "network") ?: "", name))
@@ -1857,9 +1554,9 @@ int keng_network_disconnect(struct keng *g, const char *netref, const char *cref
 			return kerr_wrap(e, "network disconnect");
 		/* -f: the attachment goes even when its DEL failed (what the
 		 * plugins hold may stay: a lease, a veth) */
-		_cleanup_json_ json_object *all = attachments(g);
-		json_object *a = att_on(all, id, net);
-		_cleanup_free_ char *p = a ? att_path(g, id, ifname_of(a)) : NULL;
+		_cleanup_json_ json_object *all = keng_atts(g);
+		json_object *a = keng_att_on(all, id, net);
+		_cleanup_free_ char *p = a ? keng_att_path(g, id, keng_att_ifname(a)) : NULL;
 		if (p && unlink(p) < 0 && errno != ENOENT)
 			return kerr_errno(e, "network disconnect -f: remove %s", p);
 		kerr_clear(e);

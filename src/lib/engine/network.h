@@ -87,14 +87,6 @@ int keng_net_settings(const struct keng *g, const char *id, const char *netns, j
  * ports from the attachment; *settings the new NetworkSettings.  0 with
  * *settings NULL when ID has no attachment. */
 int keng_net_reattach(const struct keng *g, const char *id, const char *netns, json_object **settings, kerr *e);
-/* ROOT/containers/<id>/hosts, bind-mounted read-only on /etc/hosts:
- * localhost, the container's address on each of its networks with
- * HOSTNAME, its name and aliases, and on each user network every member's
- * address, name and aliases (this container's line added to the other
- * members' files too; detach drops it), then EXTRA's
- * (HostConfig.ExtraHosts, --add-host HOST:IP, host-gateway the network's
- * gateway).  Not on a network (none): localhost and EXTRA's only. */
-int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, json_object *extra, kerr *e);
 /* ID is named NAME now: its attachment, and the hosts files (its own and
  * the other members') say so.  Not on a network: 0. */
 int keng_net_renamed(const struct keng *g, const char *id, const char *name, const char *hostname,

@@ -9,6 +9,7 @@
 #include "common/strv.h"
 #include "common/time.h"
 #include "image/store.h"
+#include "hosts.h"
 #include "network.h"
 #include "rootfs.h"
 #include "spec.h"
