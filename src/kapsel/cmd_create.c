@@ -53,6 +53,7 @@ const struct cli_option create_options[] = {
 	CLI_OPT_STRV(0, "net", A, networks, "MODE", "the same as --network"),
 	CLI_OPT_STRV(0, "network-alias", A, o.network_aliases, "NAME",
 		     "another name of the container on its user network (its members' /etc/hosts)"),
+	CLI_OPT_STRING(0, "ip", A, o.ip, "IP", "its IPv4 address on its (first) user network (default: the next free)"),
 	CLI_OPT_STRV('p', "publish", A, o.publish, "[IP:][HOSTPORT:]PORT[/tcp|udp]",
 		     "publish a port of a bridge network's container (on 127.0.0.1 unless IP is given; "
 		     "no HOSTPORT: a free one)"),

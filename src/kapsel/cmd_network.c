@@ -220,11 +220,13 @@ static int prune_net_run(const struct cli_call *c)
 
 struct connect_args {
 	char **aliases;
+	const char *ip;
 };
 
 static const struct cli_option connect_options[] = {
 	CLI_OPT_STRV(0, "alias", struct connect_args, aliases, "NAME",
 		     "another name of the container on this network (its members' /etc/hosts)"),
+	CLI_OPT_STRING(0, "ip", struct connect_args, ip, "IP", "its IPv4 address there (default: the next free)"),
 	CLI_OPT_END,
 };
 
@@ -237,7 +239,7 @@ static int connect_run(const struct cli_call *c)
 	if (rc)
 		return rc;
 	kerr e = { 0 };
-	rc = keng_network_connect(g, &d, c->argv[0], c->argv[1], a->aliases, &e);
+	rc = keng_network_connect(g, &d, c->argv[0], c->argv[1], a->aliases, a->ip, &e);
 	keng_close(g);
 	keng_defaults_clear(&d);
 	if (rc < 0)

@@ -557,3 +557,31 @@ def test_run_on_two_networks(k):
         assert p.returncode != 0 and word in p.stderr, (args, p.stderr)
     assert not [f for f in os.listdir(os.path.join(k.root, "cni", "kt-m1")) if f.startswith("10.")]
     k.out("network", "rm", "kt-m1", "kt-m2")
+
+
+def test_an_address_asked_for(k):
+    k.out("network", "create", "--subnet", USER_SUBNET % 16, "kt-ip")
+    k.out("network", "create", "--subnet", USER_SUBNET % 17, "kt-ip2")
+    a = k.out("run", "-d", "--name", "kt-fixed", "--network", "kt-ip", "--ip", "10.86.16.77", "kt/net:1", "sh", "-c",
+              HTTPD % 8000).strip()
+    assert k.inspect(a)["NetworkSettings"]["Networks"]["kt-ip"]["IPAddress"] == "10.86.16.77"
+    assert "hello-from-" in http_get("10.86.16.77", 8000)
+    # taken: the plugin says so; outside the subnet, the gateway, a bad one, a network without: refused first
+    p = k("create", "--network", "kt-ip", "--ip", "10.86.16.77", "kt/net:1", "true")
+    assert p.returncode != 0 and "10.86.16.77" in p.stderr, p.stderr
+    for ip, net, word in (("10.86.99.5", "kt-ip", "not a host address"), ("10.86.16.1", "kt-ip", "gateway"),
+                          ("10.86.16.255", "kt-ip", "not a host address"), ("banana", "kt-ip", "not an IPv4"),
+                          ("10.85.0.9", "bridge", "on a user network")):
+        p = k("create", "--network", net, "--ip", ip, "kt/net:1", "true")
+        assert p.returncode != 0 and word in p.stderr, (ip, p.stderr)
+    k.out("network", "connect", "--ip", "10.86.17.9", "kt-ip2", "kt-fixed")
+    assert k.inspect(a)["NetworkSettings"]["Networks"]["kt-ip2"]["IPAddress"] == "10.86.17.9"
+    # the same addresses after a reboot
+    k.out("stop", "-t", "0", a)
+    subprocess.run(["umount", "-l", os.path.join(k.root, "netns", a)], check=True)
+    k.out("start", a)
+    nets = k.inspect(a)["NetworkSettings"]["Networks"]
+    assert (nets["kt-ip"]["IPAddress"], nets["kt-ip2"]["IPAddress"]) == ("10.86.16.77", "10.86.17.9")
+    assert "hello-from-" in http_get("10.86.17.9", 8000)
+    k.out("rm", "-f", a)
+    k.out("network", "rm", "kt-ip", "kt-ip2")

@@ -95,6 +95,7 @@ struct keng_opts {
 	const char *network;
 	char **networks_more;   /* the other --network: connected after the first (bridge or user networks) */
 	char **network_aliases; /* --network-alias NAME: more names on its (first) user network */
+	const char *ip;         /* --ip: its address on its (first) user network; NULL: picked */
 	char **publish; /* -p [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp] */
 	char **tmpfs;   /* "/path[:opts]" */
 	char **volumes; /* -v SRC:DST[:OPTS] (engine/mounts.h) */

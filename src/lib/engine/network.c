@@ -329,7 +329,7 @@ static int spawn_io(const char *bin, char *const argv[], char *const envp[], con
 /* Run plugin TYPE with COMMAND on CONF: *result its parsed stdout (ADD),
  * or a CNI error result turned into E. */
 static int run_plugin(const char *cni_path, const char *type, const char *cmd, const char *id, const char *netns,
-		      const char *ifname, json_object *conf, json_object **result, kerr *e)
+		      const char *ifname, const char *ip, json_object *conf, json_object **result, kerr *e)
 {
 	if (!*type || strchr(type, '/'))
 		return kerr_msg(e, EINVAL, "network plugin \"%s\": not a plugin name", type);
@@ -349,10 +349,13 @@ static int run_plugin(const char *cni_path, const char *type, const char *cmd, c
 	const char *in = json_object_to_json_string_ext(conf, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	_cleanup_free_ char *ecmd = kstr_printf("CNI_COMMAND=%s", cmd), *eid = kstr_printf("CNI_CONTAINERID=%s", id),
 			    *ens = kstr_printf("CNI_NETNS=%s", netns ? netns : ""),
-			    *epath = kstr_printf("CNI_PATH=%s", cni_path), *eif = kstr_printf("CNI_IFNAME=%s", ifname);
-	if (!ecmd || !eid || !ens || !epath || !eif)
+			    *epath = kstr_printf("CNI_PATH=%s", cni_path), *eif = kstr_printf("CNI_IFNAME=%s", ifname),
+			    /* an address asked for: host-local's IP argument (the
+			     * other plugins told to ignore what they do not know) */
+			    *eargs = kstr_printf("CNI_ARGS=%s%s", ip ? "IgnoreUnknown=1;IP=" : "", ip ? ip : "");
+	if (!ecmd || !eid || !ens || !epath || !eif || !eargs)
 		return kerr_errno(e, "network plugin %s", type);
-	char *envp[] = { ecmd, eid, ens, eif, epath, SAFE_PATH, NULL };
+	char *envp[] = { ecmd, eid, ens, eif, epath, SAFE_PATH, ip ? eargs : NULL, NULL };
 	char *argv[] = { (char *)type, NULL };
 	_cleanup_free_ char *out = NULL;
 	int st = spawn_io(bin, argv, envp, in, &out, e);
@@ -539,7 +542,8 @@ static int cni_del(json_object *att, const char *netns, kerr *e)
 		_cleanup_json_ json_object *c =
 			plugin_conf(list, i, kj_get(att, "portMappings"), kj_get(att, "result"));
 		kerr pe = { 0 };
-		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "DEL", id, netns, keng_att_ifname(att), c, NULL,
+		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "DEL", id, netns, keng_att_ifname(att),
+			       kj_get_str(att, "ip"), c, NULL,
 			       &pe) < 0 &&
 		    rc == 0) {
 			*e = pe;
@@ -561,7 +565,8 @@ static int cni_add(json_object *att, const char *netns, json_object **result, ke
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_json_ json_object *c = plugin_conf(list, i, kj_get(att, "portMappings"), prev);
 		json_object *r = NULL;
-		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "ADD", id, netns, keng_att_ifname(att), c, &r,
+		if (run_plugin(cni_path_of(att), kj_get_str(c, "type") ?: "", "ADD", id, netns, keng_att_ifname(att),
+			       kj_get_str(att, "ip"), c, &r,
 			       e) < 0) {
 			json_object_put(prev);
 			return -1;
@@ -960,7 +965,8 @@ undo:;
  * portmap left out with no MAPPINGS to map, and so out of DEL, which runs
  * the attachment's list) on interface KENG_ETH0. */
 static json_object *att_new(const struct keng_defaults *d, const char *id, const char *name, const char *net,
-			    json_object *conflist, const char *ifname, json_object *mappings, char *const *aliases)
+			    json_object *conflist, const char *ifname, json_object *mappings, char *const *aliases,
+			    const char *ip)
 {
 	json_object *eff = NULL;
 	json_object_deep_copy(conflist, &eff, NULL);
@@ -980,7 +986,41 @@ static json_object *att_new(const struct keng_defaults *d, const char *id, const
 	json_object_object_add(a, "conflist", eff);
 	json_object_object_add(a, "portMappings", mappings ? json_object_get(mappings) : json_object_new_array());
 	json_object_object_add(a, "aliases", al);
+	if (ip)
+		json_object_object_add(a, "ip", json_object_new_string(ip));
 	return a;
+}
+
+int keng_net_ip_check(const struct keng *g, const struct keng_defaults *d, const char *net, const char *ip, kerr *e)
+{
+	if (!ip)
+		return 0;
+	if (!keng_net_is_cni(net) || !strcmp(net, "bridge"))
+		return kerr_msg(e, EINVAL, "--ip %s: an address is asked for on a user network, not on --network %s",
+				ip, net);
+	struct in_addr a;
+	if (inet_pton(AF_INET, ip, &a) != 1)
+		return kerr_msg(e, EINVAL, "--ip %s: not an IPv4 address", ip);
+	_cleanup_json_ json_object *l = NULL;
+	if (keng_net_conflist(g, d, net, &l, e) < 0)
+		return -1;
+	json_object *r = first_range(l);
+	const char *sub = kj_get_str(r, "subnet") ?: "", *gw = kj_get_str(r, "gateway");
+	uint32_t base, x = ntohl(a.s_addr);
+	int pfx;
+	if (cidr_parse(sub, &base, &pfx) < 0)
+		return kerr_msg(e, EINVAL, "network %s has no IPv4 subnet", net);
+	uint32_t mask = ~0u << (32 - pfx);
+	char gbuf[INET_ADDRSTRLEN];
+	if (!gw) {
+		ip_str(base + 1, gbuf);
+		gw = gbuf;
+	}
+	if ((x & mask) != base || x == base || x == (base | ~mask))
+		return kerr_msg(e, EINVAL, "--ip %s is not a host address of network %s (%s)", ip, net, sub);
+	if (!strcmp(ip, gw))
+		return kerr_msg(e, EINVAL, "--ip %s is the gateway of network %s", ip, net);
+	return 0;
 }
 
 int keng_net_aliases_check(const char *net, char *const *aliases, kerr *e)
@@ -1000,7 +1040,7 @@ int keng_net_aliases_check(const char *net, char *const *aliases, kerr *e)
 
 int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const char *id, const char *name,
 		    const char *net, json_object *conflist, const char *netns, json_object *mappings,
-		    char *const *aliases, json_object **settings, kerr *e)
+		    char *const *aliases, const char *ip, json_object **settings, kerr *e)
 {
 	if (mappings && ports_assign(g, mappings, e) < 0)
 		return -1;
@@ -1009,7 +1049,7 @@ int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const c
 		return -1;
 	if (rules_ensure(g, d, conflist, e) < 0)
 		return -1;
-	_cleanup_json_ json_object *a = att_new(d, id, name, net, conflist, KENG_ETH0, mappings, aliases);
+	_cleanup_json_ json_object *a = att_new(d, id, name, net, conflist, KENG_ETH0, mappings, aliases, ip);
 	if (attach_att(g, a, netns, e) < 0)
 		return kerr_wrap(e, "network %s", net);
 	_cleanup_json_ json_object *mine = json_object_new_array();
@@ -1111,9 +1151,9 @@ void keng_net_sweep(const struct keng *g)
 /* ---- network connect, disconnect ---- */
 
 int keng_net_connect(const struct keng *g, const struct keng_defaults *d, const char *id, const char *name,
-		     const char *net, char *const *aliases, const char *netns, kerr *e)
+		     const char *net, char *const *aliases, const char *ip, const char *netns, kerr *e)
 {
-	if (keng_net_aliases_check(net, aliases, e) < 0)
+	if (keng_net_aliases_check(net, aliases, e) < 0 || keng_net_ip_check(g, d, net, ip, e) < 0)
 		return -1;
 	_cleanup_json_ json_object *all = keng_atts(g), *mine = keng_atts_of(all, id), *conflist = NULL;
 	if (keng_att_on(all, id, net))
@@ -1134,7 +1174,7 @@ int keng_net_connect(const struct keng *g, const struct keng_defaults *d, const 
 		return -1;
 	if (keng_net_conflist(g, d, net, &conflist, e) < 0 || rules_ensure(g, d, conflist, e) < 0)
 		return -1;
-	_cleanup_json_ json_object *a = att_new(d, id, name, net, conflist, ifn, NULL, aliases);
+	_cleanup_json_ json_object *a = att_new(d, id, name, net, conflist, ifn, NULL, aliases, ip);
 	return attach_att(g, a, netns, e) < 0 ? kerr_wrap(e, "network %s", net) : 0;
 }
 
@@ -1508,7 +1548,7 @@ static int net_changed(struct keng *g, const char *id, json_object *rec, const c
 }
 
 int keng_network_connect(struct keng *g, const struct keng_defaults *d, const char *netref, const char *cref,
-			 char *const *aliases, kerr *e)
+			 char *const *aliases, const char *ip, kerr *e)
 {
 	_cleanup_free_ char *net = NULL;
 	_cleanup_json_ json_object *rec = NULL;
@@ -1528,7 +1568,7 @@ int keng_network_connect(struct keng *g, const struct keng_defaults *d, const ch
 	_cleanup_free_ char *netns = keng_netns_path(g, id);
 	if (!netns)
 		return kerr_errno(e, "network");
-	if (keng_net_connect(g, d, id, name, net, aliases, netns, e) < 0)
+	if (keng_net_connect(g, d, id, name, net, aliases, ip, netns, e) < 0)
 		return kerr_wrap(e, "network connect");
 	return net_changed(g, id, rec, net, "connect", e);
 }

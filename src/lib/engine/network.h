@@ -43,12 +43,13 @@ int keng_network_list(struct keng *g, const struct keng_defaults *d, json_object
  * for the predefined ones. */
 int keng_network_remove(struct keng *g, const char *name, kerr *e);
 /* Connect container CONTAINER (a name or an ID prefix) to network NET (a
- * name or an ID prefix) as well, with ALIASES (may be NULL) on it: the
+ * name or an ID prefix) as well, with ALIASES (may be NULL) on it and the
+ * address IP (may be NULL: host-local picks one): the
  * container is on bridge or a user network already, created or running;
  * its record, /etc/hosts (and the other members') and the events say
  * so. */
 int keng_network_connect(struct keng *g, const struct keng_defaults *d, const char *net, const char *container,
-			 char *const *aliases, kerr *e);
+			 char *const *aliases, const char *ip, kerr *e);
 /* Take CONTAINER off NET (its interface removed while it runs); FORCE
  * drops the attachment even when the plugins' DEL failed. */
 int keng_network_disconnect(struct keng *g, const char *net, const char *container, bool force, kerr *e);
@@ -66,16 +67,21 @@ int keng_ports_parse(char *const *publish, const struct keng_defaults *d, json_o
  * eth0: writes ROOT/netns/<id>.json, *settings is Docker's
  * NetworkSettings.  MAPPINGS (may be NULL) gets its free host ports
  * picked; ALIASES (NULL-terminated, may be NULL) are its other names on a
- * user network.  On failure everything added is deleted again. */
+ * user network, IP (may be NULL) the address asked for (host-local's IP
+ * argument: the same one after a reboot).  On failure everything added is deleted again. */
 int keng_net_attach(const struct keng *g, const struct keng_defaults *d, const char *id, const char *name,
 		    const char *net, json_object *conflist, const char *netns, json_object *mappings,
-		    char *const *aliases, json_object **settings, kerr *e);
+		    char *const *aliases, const char *ip, json_object **settings, kerr *e);
+/* IP (may be NULL: none asked for) is a host address of the user network
+ * NET's subnet, not its gateway: EINVAL else (the plugin refuses one in
+ * use when it is asked for it). */
+int keng_net_ip_check(const struct keng *g, const struct keng_defaults *d, const char *net, const char *ip, kerr *e);
 /* ALIASES are names (net_name_ok) and NET a user network: EINVAL else. */
 int keng_net_aliases_check(const char *net, char *const *aliases, kerr *e);
 /* ADD ID (named NAME, in the namespace NETNS) to NET as well, on the first
  * free ethN (network connect): EEXIST when it is on NET already. */
 int keng_net_connect(const struct keng *g, const struct keng_defaults *d, const char *id, const char *name,
-		     const char *net, char *const *aliases, const char *netns, kerr *e);
+		     const char *net, char *const *aliases, const char *ip, const char *netns, kerr *e);
 /* DEL ID (named NAME) from NET in its namespace NETNS (its interface
  * removed, the container keeps running): ENOENT when it is not on NET. */
 int keng_net_disconnect(const struct keng *g, const char *id, const char *name, const char *net, const char *netns,

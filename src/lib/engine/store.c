@@ -737,7 +737,7 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	if (cni &&
 	    (keng_net_conflist(g, d, net, &conflist, e) < 0 || keng_ports_parse(o->publish, d, &mappings, e) < 0))
 		return -1;
-	if (keng_net_aliases_check(net, o->network_aliases, e) < 0)
+	if (keng_net_aliases_check(net, o->network_aliases, e) < 0 || keng_net_ip_check(g, d, net, o->ip, e) < 0)
 		return -1;
 	/* more networks: each a CNI one, each once, there (before anything is made) */
 	for (char **m = o->networks_more; m && *m; m++) {
@@ -896,12 +896,12 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 		json_object *settings = NULL;
 		j->g = g;
 		j->id = id;
-		if (keng_net_attach(g, d, id, name, net, conflist, j->netns, mappings, o->network_aliases, &settings,
-				    e) < 0)
+		if (keng_net_attach(g, d, id, name, net, conflist, j->netns, mappings, o->network_aliases, o->ip,
+				    &settings, e) < 0)
 			return -1;
 		j->attached = true;
 		for (char **m = o->networks_more; m && *m; m++)
-			if (keng_net_connect(g, d, id, name, *m, NULL, j->netns, e) < 0)
+			if (keng_net_connect(g, d, id, name, *m, NULL, NULL, j->netns, e) < 0)
 				return kerr_wrap(e, "network %s", *m);
 		if (o->networks_more && *o->networks_more) {
 			json_object_put(settings);
