@@ -14,9 +14,11 @@
 #include "logs/logs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define A struct create_args
 
@@ -44,6 +46,19 @@ const struct cli_option create_options[] = {
 	CLI_OPT_SIZE(0, "memory-swap", A, o.memory_swap, "BYTES",
 		     "memory plus swap (-1: unlimited swap; default = --memory)"),
 	CLI_OPT_STRING(0, "cpus", A, o.cpus, "N", "CPU limit (0: none)"),
+	CLI_OPT_SIZE(0, "memory-reservation", A, o.memory_reservation, "BYTES",
+		     "a soft memory limit, below --memory (reclaimed first under pressure)"),
+	CLI_OPT_SIZE(0, "cpu-period", A, o.cpu_period, "US", "the CFS period in microseconds (with --cpu-quota)"),
+	CLI_OPT_SIZE(0, "cpu-quota", A, o.cpu_quota, "US", "CPU time per period in microseconds (not with --cpus)"),
+	CLI_OPT_STRING(0, "cpuset-cpus", A, o.cpuset_cpus, "LIST", "the CPUs it may run on (0-3,5)"),
+	CLI_OPT_STRING(0, "cpuset-mems", A, o.cpuset_mems, "LIST", "the memory nodes it may use (0,1)"),
+	CLI_OPT_INT(0, "blkio-weight", A, o.blkio_weight, "N", 0, 1000, "block IO weight, 10-1000 (0: none)"),
+	CLI_OPT_STRV(0, "device-read-bps", A, o.device_read_bps, "PATH:RATE", "read bytes a second from a block device (1mb)"),
+	CLI_OPT_STRV(0, "device-write-bps", A, o.device_write_bps, "PATH:RATE", "write bytes a second to a block device"),
+	CLI_OPT_STRV(0, "device-read-iops", A, o.device_read_iops, "PATH:RATE", "read operations a second from a block device"),
+	CLI_OPT_STRV(0, "device-write-iops", A, o.device_write_iops, "PATH:RATE", "write operations a second to a block device"),
+	CLI_OPT_INT(0, "oom-score-adj", A, o.oom_score_adj, "N", -1000, 1000, "the OOM killer's preference (-1000..1000)"),
+	CLI_OPT_SIZE(0, "shm-size", A, o.shm_size, "BYTES", "the size of /dev/shm (default 64m)"),
 	CLI_OPT_INT('c', "cpu-shares", A, cpu_shares, "N", 0, 262144, "CPU weight"),
 	CLI_OPT_INT(0, "pids-limit", A, pids_limit, "N", -1, INT32_MAX, "process limit (-1 or 0: none)"),
 	CLI_OPT_STRV(0, "ulimit", A, o.ulimits, "NAME=SOFT[:HARD]", "an rlimit (nofile, nproc ...)"),
@@ -66,6 +81,12 @@ const struct cli_option create_options[] = {
 		     "the volumes and binds of another container, at the same places (its mode, or the one given)"),
 	CLI_OPT_STRV('l', "label", A, o.labels, "KEY=VALUE", "a label"),
 	CLI_OPT_STRING('h', "hostname", A, o.hostname, "NAME", "the container's hostname (default: its short ID)"),
+	CLI_OPT_STRING(0, "domainname", A, o.domainname, "NAME", "the container's NIS domain name"),
+	CLI_OPT_STRV(0, "expose", A, o.expose, "PORT[-END][/PROTO]", "a port it serves (published by -P)"),
+	CLI_OPT_FLAG('P', "publish-all", A, o.publish_all,
+		     "publish every exposed port (the image's and --expose's) on a picked host port"),
+	CLI_OPT_STRV(0, "label-file", A, label_files, "FILE", "read labels from FILE (KEY=VALUE lines)"),
+	CLI_OPT_STRING(0, "cidfile", A, cidfile, "FILE", "write the container's ID to FILE (which must not exist)"),
 	CLI_OPT_STRING(0, "stop-signal", A, o.stop_signal, "SIGNAL",
 		       "signal for kapsel stop (default: the image's, "
 		       "else SIGTERM)"),
@@ -171,6 +192,63 @@ static int check_log(const struct cli_call *c, const struct create_args *a, cons
 	return 0;
 }
 
+/* --label-file's lines (KEY=VALUE; a bare KEY is an empty label; blank
+ * and # lines skipped), then --label's, into o.labels. */
+static int build_labels(const struct cli_call *c, struct create_args *a)
+{
+	if (!a->label_files)
+		return 0;
+	_cleanup_strv_ char **all = calloc(1, sizeof(char *));
+	if (!all)
+		return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+	for (char **f = a->label_files; *f; f++) {
+		kerr e = { 0 };
+		_cleanup_free_ char *text = NULL;
+		if (kfs_read_file(*f, &text, NULL, &e) < 0)
+			return cli_error(c, CLI_EXIT_USAGE, "--label-file: %s", e.msg);
+		int n = 0;
+		for (char *line = text, *nl; line; line = nl) {
+			n++;
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl++ = 0;
+			size_t len = strlen(line);
+			if (len && line[len - 1] == '\r')
+				line[--len] = 0;
+			while (*line == ' ' || *line == '\t')
+				line++;
+			if (!*line || *line == '#')
+				continue;
+			if (*line == '=')
+				return cli_error(c, CLI_EXIT_USAGE, "--label-file %s:%d: an empty label name", *f, n);
+			_cleanup_free_ char *kv = strchr(line, '=') ? strdup(line) : NULL;
+			if (!kv && asprintf(&kv, "%s=", line) < 0)
+				kv = NULL;
+			if (!kv || kstrv_add(&all, kv) < 0)
+				return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+		}
+	}
+	for (char **p = a->o.labels; p && *p; p++)
+		if (kstrv_add(&all, *p) < 0)
+			return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+	kstrv_free(a->o.labels);
+	a->o.labels = steal_ptr(all);
+	return 0;
+}
+
+/* --cidfile: the ID in FILE, made here (O_EXCL: an existing one is an
+ * error, as Docker's). */
+static int write_cidfile(const struct cli_call *c, const char *path, const char *id)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return cli_error(c, kapsel_run_failed(c), "--cidfile %s: %s", path, strerror(errno));
+	size_t n = strlen(id);
+	if (write(fd, id, n) != (ssize_t)n)
+		return cli_error(c, kapsel_run_failed(c), "--cidfile %s: %s", path, strerror(errno));
+	return 0;
+}
+
 int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65])
 {
 	struct create_args *a = c->opts;
@@ -183,8 +261,11 @@ int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65
 	if (a->pids_limit != INT32_MIN)
 		a->o.pids_limit = a->pids_limit;
 	int rc = build_env(c, a);
-	if (rc)
+	if (rc || (rc = build_labels(c, a)))
 		return rc;
+	if (a->cidfile && access(a->cidfile, F_OK) == 0)
+		return cli_error(c, kapsel_run_failed(c),
+				 "--cidfile %s: the file exists (another container's?): remove it first", a->cidfile);
 	_cleanup_free_ char *init = NULL;
 	if (a->init && !(init = kapsel_find_beside("kapsel-init", "init")))
 		return cli_error(c, kapsel_run_failed(c), "--init: kapsel-init is not installed beside kapsel");
@@ -216,6 +297,11 @@ int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65
 	a->o.env = NULL;
 	if (rc < 0)
 		return cli_error(c, kapsel_run_failed(c), "%s", e.msg);
+	if (a->cidfile && (rc = write_cidfile(c, a->cidfile, id))) {
+		kerr ig = { 0 };
+		keng_remove(g, id, true, false, &ig);
+		return rc;
+	}
 	return 0;
 }
 

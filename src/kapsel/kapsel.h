@@ -98,6 +98,8 @@ struct create_args {
 	struct keng_opts o;
 	char **env, **env_files;
 	char **networks; /* --network, --net: the first is o.network, the others o.networks_more */
+	char **label_files; /* --label-file: KEY=VALUE lines, before --label's */
+	const char *cidfile; /* --cidfile: the ID written there (the file must not exist) */
 	int cpu_shares, pids_limit;
 	int init;
 	const char *trust_policy; /* --trust-policy: the one create/run obey (default /etc/kapsel/trust.json) */
@@ -109,7 +111,9 @@ extern const struct cli_option create_options[];
 		.o = { .read_only = -1, .memory = KENG_UNSET, .memory_swap = KENG_UNSET, .cpu_shares = KENG_UNSET, \
 		       .pids_limit = KENG_UNSET, .stop_timeout = -1, .health_interval = KENG_UNSET,                \
 		       .health_timeout = KENG_UNSET, .health_start_period = KENG_UNSET, .health_retries = -1,     \
-		       .health_start_interval = KENG_UNSET },                                                      \
+		       .health_start_interval = KENG_UNSET, .memory_reservation = KENG_UNSET,                       \
+		       .cpu_period = KENG_UNSET, .cpu_quota = KENG_UNSET, .shm_size = KENG_UNSET,                  \
+		       .blkio_weight = -1, .oom_score_adj = KENG_NO_OOM_ADJ },                                    \
 		.cpu_shares = -1, .pids_limit = INT32_MIN,                                                         \
 	}
 /* Create the container of C's IMAGE [COMMAND...] with C's create_args:

@@ -585,3 +585,25 @@ def test_an_address_asked_for(k):
     assert "hello-from-" in http_get("10.86.17.9", 8000)
     k.out("rm", "-f", a)
     k.out("network", "rm", "kt-ip", "kt-ip2")
+
+
+def test_publish_all_exposed_ports(k, tmp_path):
+    rootfs = os.path.join(os.path.dirname(str(k.root)), "rootfs")
+    tar = str(tmp_path / "exp.tar")
+    mkrunimage.oci_image(tar, "kt/exposed:1", [mkrunimage.dir_layer(rootfs)],
+                         {"Cmd": ["sh"], "ExposedPorts": {"8000/tcp": {}, "9000/udp": {}}})
+    k.out("load", "-i", tar)
+    cid = k.out("run", "-d", "--network", "bridge", "-P", "--expose", "8001", "-p", "18097:9000/udp",
+                "kt/exposed:1", "sh", "-c", HTTPD % 8000).strip()
+    ports = k.inspect(cid)["NetworkSettings"]["Ports"]
+    assert sorted(ports) == ["8000/tcp", "8001/tcp", "9000/udp"], ports
+    assert ports["9000/udp"] == [{"HostIp": "127.0.0.1", "HostPort": "18097"}]  # -p wins over -P
+    hp = int(ports["8000/tcp"][0]["HostPort"])
+    assert ports["8000/tcp"][0]["HostIp"] == "127.0.0.1" and hp > 1024
+    assert "hello-from-" in http_get("127.0.0.1", hp)
+    st = k.inspect(cid)
+    assert st["HostConfig"]["PublishAllPorts"] is True
+    assert sorted(st["Config"]["ExposedPorts"]) == ["8000/tcp", "8001/tcp", "9000/udp"]
+    assert "8000/tcp -> 127.0.0.1:%d" % hp in k.out("port", cid)
+    k.out("rm", "-f", cid)
+    k.out("rmi", "kt/exposed:1")

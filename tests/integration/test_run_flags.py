@@ -204,3 +204,87 @@ def test_rm_containers_have_a_volatile_upper(k):
         assert "fsync=volatile" not in opts[keep], opts
     finally:
         k("rm", "-f", cid, keep)
+
+
+# ---- resource flags beyond the defaults ----
+
+def test_resource_flags_reach_the_cgroup_and_the_process(k, tmp_path):
+    v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+    blk = next((d for d in ("/dev/vda", "/dev/sda", "/dev/nvme0n1") if os.path.exists(d)), None)
+    if v2:
+        files = "cpu.max memory.low cpuset.cpus io.max io.bfq.weight"
+    else:
+        files = ("cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpuset/cpuset.cpus memory/memory.soft_limit_in_bytes "
+                 "blkio/blkio.throttle.read_bps_device blkio/blkio.bfq.weight")
+    args = ["--memory", "64m", "--memory-reservation", "32m", "--cpu-period", "50000", "--cpu-quota", "25000",
+            "--cpuset-cpus", "0", "--blkio-weight", "300", "--oom-score-adj", "200", "--shm-size", "8m",
+            "--domainname", "example.org"]
+    if blk:
+        args += ["--device-read-bps", blk + ":1mb"]
+    script = ("cat /proc/self/oom_score_adj /proc/sys/kernel/domainname; df -k /dev/shm | tail -1; "
+              "for f in %s; do echo \"$f=$(cat /sys/fs/cgroup/$f 2>&1 | tr '\\n' ' ')\"; done" % files)
+    p = k("run", "--rm", *args, "kt/plain:1", "sh", "-c", script)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == "200" and lines[1] == "example.org"
+    assert lines[2].split()[1] == "8192"  # /dev/shm's size in KiB
+    got = dict(line.split("=", 1) for line in lines[3:])
+    got = {kk: v.strip() for kk, v in got.items()}
+    if v2:
+        assert got["cpu.max"] == "25000 50000" and got["memory.low"] == str(32 << 20)
+        assert got["cpuset.cpus"] == "0"
+    else:
+        assert got["cpu/cpu.cfs_quota_us"] == "25000" and got["cpu/cpu.cfs_period_us"] == "50000"
+        assert got["cpuset/cpuset.cpus"] == "0" and got["memory/memory.soft_limit_in_bytes"] == str(32 << 20)
+        if blk:
+            st = os.stat(blk)
+            assert got["blkio/blkio.throttle.read_bps_device"] == "%d:%d %d" % (
+                os.major(st.st_rdev), os.minor(st.st_rdev), 1 << 20)
+    # the record says so with Docker's names
+    cid = k.out("create", *args, "kt/plain:1", "true").strip()
+    h = k.inspect(cid)["HostConfig"]
+    assert (h["MemoryReservation"], h["CpuPeriod"], h["CpuQuota"], h["CpusetCpus"], h["BlkioWeight"],
+            h["OomScoreAdj"], h["ShmSize"]) == (32 << 20, 50000, 25000, "0", 300, 200, 8 << 20)
+    assert k.inspect(cid)["Config"]["Domainname"] == "example.org"
+    if blk:
+        assert h["BlkioDeviceReadBps"] == [{"Path": blk, "Rate": 1 << 20}]
+    k.out("rm", cid)
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--cpus", "1", "--cpu-quota", "50000"], "give one of them"),
+    (["--memory", "32m", "--memory-reservation", "64m"], "above --memory"),
+    (["--cpuset-cpus", "3-1"], "expected a list"),
+    (["--cpu-period", "10"], "from 1000 to 1000000"),
+    (["--blkio-weight", "5"], "from 10 to 1000"),
+    (["--device-read-bps", "/etc/passwd:1mb"], "not a block device"),
+    (["--device-write-iops", "/dev/null"], "expected PATH:RATE"),
+    (["--oom-score-adj", "5000"], "--oom-score-adj"),
+    (["--shm-size", "0"], "--shm-size"),
+    (["--domainname", "bad name"], "--domainname"),
+    (["--expose", "70000"], "--expose 70000"),
+    (["-P", "--expose", "80"], "-P: --network none publishes no ports"),
+])
+def test_bad_resource_flags_are_refused(k, args, msg):
+    p = k("create", *args, "kt/plain:1", "true")
+    assert p.returncode != 0 and msg in p.stderr, (args, p.stderr)
+
+
+def test_label_file_and_cidfile(k, tmp_path):
+    lf = tmp_path / "labels"
+    lf.write_text("# team labels\n\nteam=web\nbare\r\ntier=front\n")
+    cidf = str(tmp_path / "cid")
+    cid = k.out("create", "--label-file", str(lf), "--label", "tier=back", "--cidfile", cidf, "kt/plain:1",
+                "true").strip()
+    with open(cidf) as f:
+        assert f.read() == cid
+    labels = k.inspect(cid)["Config"]["Labels"]
+    assert labels["team"] == "web" and labels["bare"] == "" and labels["tier"] == "back"  # --label wins
+    before = k.out("ps", "-aq")
+    p = k("create", "--cidfile", cidf, "kt/plain:1", "true")
+    assert p.returncode != 0 and "exists" in p.stderr
+    assert k.out("ps", "-aq") == before  # nothing made
+    lf.write_text("=x\n")
+    p = k("create", "--label-file", str(lf), "kt/plain:1", "true")
+    assert p.returncode != 0 and "empty label name" in p.stderr
+    k.out("rm", cid)

@@ -43,6 +43,7 @@
 #include <sys/types.h>
 
 #define KENG_UNSET INT64_MIN
+#define KENG_NO_OOM_ADJ INT32_MIN
 
 /* The defaults of kapsel.conf [run] (docs/run.md); keng_defaults_load
  * starts from the built-in values below and applies the file. */
@@ -91,6 +92,14 @@ struct keng_opts {
 	char **security_opt;
 	int64_t memory, memory_swap, cpu_shares, pids_limit; /* KENG_UNSET */
 	const char *cpus;
+	int64_t memory_reservation, cpu_period, cpu_quota, shm_size; /* KENG_UNSET */
+	const char *cpuset_cpus, *cpuset_mems;                        /* NULL: any */
+	int blkio_weight;                                             /* -1: none */
+	char **device_read_bps, **device_write_bps, **device_read_iops, **device_write_iops; /* PATH:RATE */
+	int oom_score_adj;                                            /* KENG_NO_OOM_ADJ: none */
+	const char *domainname;
+	int publish_all;  /* -P: every exposed port on a picked host port */
+	char **expose;    /* --expose PORT[-END][/PROTO] */
 	char **ulimits; /* "nofile=1024[:2048]" */
 	const char *network;
 	char **networks_more;   /* the other --network: connected after the first (bridge or user networks) */

@@ -12,6 +12,7 @@
 #include "common/strv.h"
 #include "common/units.h"
 #include "convert.h"
+#include "limits.h"
 #include "mounts.h"
 #include "volume.h"
 #include "oci/defaults.h"
@@ -533,53 +534,6 @@ static int rlimits(const struct keng_opts *o, const struct keng_defaults *d, jso
 	return 0;
 }
 
-static int resources(const struct keng_opts *o, const struct keng_defaults *d, json_object *lx, json_object *host,
-		     kerr *e)
-{
-	json_object *res = kj_get(lx, "resources");
-	int64_t mem = o->memory != KENG_UNSET ? o->memory : d->memory;
-	int64_t swap = o->memory_swap != KENG_UNSET ? o->memory_swap : mem;
-	if (mem < 0)
-		mem = 0;
-	if (mem > 0 && mem < (6 << 20))
-		return kerr_msg(e, EINVAL, "--memory %lld: the minimum is 6m", (long long)mem);
-	if (mem > 0 && swap >= 0 && swap < mem)
-		return kerr_msg(e, EINVAL, "--memory-swap %lld is below --memory %lld (it counts memory plus swap)",
-				(long long)swap, (long long)mem);
-	json_object_object_del(res, "memory");
-	if (mem > 0) {
-		json_object *m = json_object_new_object();
-		json_object_object_add(m, "limit", json_object_new_int64(mem));
-		json_object_object_add(m, "swap", json_object_new_int64(swap));
-		json_object_object_add(res, "memory", m);
-	}
-	json_object_object_add(host, "Memory", json_object_new_int64(mem));
-	json_object_object_add(host, "MemorySwap", json_object_new_int64(mem > 0 ? swap : 0));
-	int64_t nano = d->nano_cpus;
-	if (o->cpus && keng_cpus_parse(o->cpus, &nano, e) < 0)
-		return -1;
-	int64_t shares = o->cpu_shares != KENG_UNSET ? o->cpu_shares : d->cpu_shares;
-	json_object *cpu = json_object_new_object();
-	if (shares > 0)
-		json_object_object_add(cpu, "shares", json_object_new_int64(shares));
-	if (nano > 0) {
-		json_object_object_add(cpu, "quota", json_object_new_int64(nano / 10000));
-		json_object_object_add(cpu, "period", json_object_new_int64(100000));
-	}
-	json_object_object_add(res, "cpu", cpu);
-	json_object_object_add(host, "NanoCpus", json_object_new_int64(nano));
-	json_object_object_add(host, "CpuShares", json_object_new_int64(shares));
-	int64_t pids = o->pids_limit != KENG_UNSET ? o->pids_limit : d->pids_limit;
-	json_object_object_del(res, "pids");
-	if (pids > 0) {
-		json_object *p = json_object_new_object();
-		json_object_object_add(p, "limit", json_object_new_int64(pids));
-		json_object_object_add(res, "pids", p);
-	}
-	json_object_object_add(host, "PidsLimit", pids > 0 ? json_object_new_int64(pids) : NULL);
-	return 0;
-}
-
 /* ---- security options ---- */
 
 static int security(const struct keng_opts *o, json_object *proc, json_object *lx, json_object *host, kerr *e)
@@ -800,6 +754,54 @@ static int names_flags(const struct keng_opts *o, const char *net, bool cni, jso
 	return 0;
 }
 
+/* The exposed ports: the image's ExposedPorts ("80/tcp") and --expose's
+ * (PORT[-END][/tcp|udp], a range one port each), "PORT/PROTO" each, once. */
+int keng_exposed(json_object *img_cfg, char *const *expose, char ***out, kerr *e)
+{
+	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
+	if (!v)
+		return kerr_errno(e, "--expose");
+	json_object *img_ports = kj_get(img_cfg, "ExposedPorts");
+	if (!json_object_is_type(img_ports, json_type_object))
+		img_ports = NULL;
+	struct json_object_iterator it = { 0 }, iend = { 0 };
+	if (img_ports) {
+		it = json_object_iter_begin(img_ports);
+		iend = json_object_iter_end(img_ports);
+	}
+	for (; img_ports && !json_object_iter_equal(&it, &iend); json_object_iter_next(&it)) {
+		const char *ik = json_object_iter_peek_name(&it);
+		char buf[32];
+		int port;
+		char proto[8] = "tcp";
+		if (sscanf(ik, "%d/%7s", &port, proto) < 1 || port < 1 || port > 65535 ||
+		    (strcmp(proto, "tcp") && strcmp(proto, "udp")))
+			continue; /* sctp and the like: not published */
+		snprintf(buf, sizeof(buf), "%d/%s", port, proto);
+		if (!kstrv_contains(v, buf) && kstrv_add(&v, buf) < 0)
+			return kerr_errno(e, "--expose");
+	}
+	for (char *const *p = expose; p && *p; p++) {
+		char proto[8] = "tcp", *end;
+		const char *sl = strchr(*p, '/');
+		if (sl && snprintf(proto, sizeof(proto), "%s", sl + 1) && strcmp(proto, "tcp") && strcmp(proto, "udp"))
+			return kerr_msg(e, EINVAL, "--expose %s: the protocol is tcp or udp", *p);
+		long lo = strtol(*p, &end, 10), hi = lo;
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		if (end == *p || (*end && *end != '/') || lo < 1 || hi > 65535 || hi < lo || hi - lo >= 1024)
+			return kerr_msg(e, EINVAL, "--expose %s: expected PORT[-END][/tcp|udp] (1-65535)", *p);
+		for (long n = lo; n <= hi; n++) {
+			char buf[32];
+			snprintf(buf, sizeof(buf), "%ld/%s", n, proto);
+			if (!kstrv_contains(v, buf) && kstrv_add(&v, buf) < 0)
+				return kerr_errno(e, "--expose");
+		}
+	}
+	*out = steal_ptr(v);
+	return 0;
+}
+
 int keng_build(struct keng_build *b, json_object **spec_out, json_object **record_out, kerr *e)
 {
 	const struct keng_opts *o = b->o;
@@ -916,7 +918,24 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 	const char *hostname = o->hostname ? o->hostname : hn;
 	json_object_object_add(spec, "hostname", json_object_new_string(hostname));
 	json_object_object_add(config, "Hostname", json_object_new_string(hostname));
-	json_object_object_add(config, "Domainname", json_object_new_string(""));
+	if (o->domainname) {
+		for (const char *c = o->domainname; *c; c++)
+			if (!isalnum((unsigned char)*c) && !strchr("-.", *c))
+				return kerr_msg(e, EINVAL, "--domainname %s: letters, digits, '-' and '.'",
+						o->domainname);
+		if (strlen(o->domainname) > 64)
+			return kerr_msg(e, EINVAL, "--domainname %s: at most 64 characters", o->domainname);
+		json_object_object_add(spec, "domainname", json_object_new_string(o->domainname));
+	}
+	json_object_object_add(config, "Domainname", json_object_new_string(o->domainname ? o->domainname : ""));
+	_cleanup_strv_ char **exposed = NULL;
+	if (keng_exposed(cfg, o->expose, &exposed, e) < 0)
+		return -1;
+	json_object *ep_obj = exposed && *exposed ? json_object_new_object() : NULL;
+	for (char **p = exposed; p && *p; p++)
+		json_object_object_add(ep_obj, *p, json_object_new_object());
+	json_object_object_add(config, "ExposedPorts", ep_obj);
+	json_object_object_add(host, "PublishAllPorts", json_object_new_boolean(o->publish_all));
 	json_object_object_add(config, "AttachStdin", json_object_new_boolean(o->interactive));
 	json_object_object_add(config, "AttachStdout", json_object_new_boolean(1));
 	json_object_object_add(config, "AttachStderr", json_object_new_boolean(1));
@@ -934,7 +953,7 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 	json_object_object_add(host, "CapDrop", jstrv(o->cap_drop));
 	json_object_object_add(host, "Privileged", json_object_new_boolean(0));
 	if (security(o, proc, lx, host, e) < 0 || rlimits(o, d, proc, host, e) < 0 ||
-	    resources(o, d, lx, host, e) < 0 || keng_devices(o->devices, b->userns, lx, host, e) < 0)
+	    keng_resources(o, d, spec, host, e) < 0 || keng_devices(o->devices, b->userns, lx, host, e) < 0)
 		return -1;
 
 	/* network */

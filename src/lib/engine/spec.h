@@ -32,6 +32,10 @@ struct keng_build {
  * user in the image's /etc/passwd and /etc/group, creates the working
  * directory and the mount points inside the root. */
 int keng_build(struct keng_build *b, json_object **spec, json_object **record, kerr *e);
+/* The ports the container exposes: IMG_CFG's ExposedPorts (the image
+ * config's "config"), then EXPOSE's (--expose PORT[-END][/PROTO]), each
+ * "PORT/PROTO" once (a NULL-terminated list in *OUT). */
+int keng_exposed(json_object *img_cfg, char *const *expose, char ***out, kerr *e);
 
 /* A label key the policy reads (io.kapsel.*, io.kubernetes.*, ...): an
  * image's label with such a key is not copied into the annotations, so an

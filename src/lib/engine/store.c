@@ -737,6 +737,29 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	if (cni &&
 	    (keng_net_conflist(g, d, net, &conflist, e) < 0 || keng_ports_parse(o->publish, d, &mappings, e) < 0))
 		return -1;
+	/* -P: every exposed port -p does not publish, each on a picked host port */
+	if (o->publish_all) {
+		_cleanup_strv_ char **exposed = NULL;
+		_cleanup_json_ json_object *more = NULL;
+		if (!cni)
+			return kerr_msg(e, EINVAL, "-P: --network %s publishes no ports (--network bridge does)", net);
+		if (keng_exposed(kj_get(icfg, "config"), o->expose, &exposed, e) < 0 ||
+		    keng_ports_parse(exposed, d, &more, e) < 0)
+			return -1;
+		if (!mappings)
+			mappings = json_object_new_array();
+		for (size_t i = 0; more && i < json_object_array_length(more); i++) {
+			json_object *m = json_object_array_get_idx(more, i);
+			bool have = false;
+			for (size_t k = 0; k < json_object_array_length(mappings) && !have; k++) {
+				json_object *x = json_object_array_get_idx(mappings, k);
+				have = kj_get_i64(x, "containerPort", 0) == kj_get_i64(m, "containerPort", -1) &&
+				       !strcmp(kj_get_str(x, "protocol") ?: "", kj_get_str(m, "protocol") ?: "");
+			}
+			if (!have)
+				json_object_array_add(mappings, json_object_get(m));
+		}
+	}
 	if (keng_net_aliases_check(net, o->network_aliases, e) < 0 || keng_net_ip_check(g, d, net, o->ip, e) < 0)
 		return -1;
 	/* more networks: each a CNI one, each once, there (before anything is made) */
