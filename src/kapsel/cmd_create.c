@@ -82,6 +82,12 @@ const struct cli_option create_options[] = {
 	CLI_OPT_STRV('l', "label", A, o.labels, "KEY=VALUE", "a label"),
 	CLI_OPT_STRING('h', "hostname", A, o.hostname, "NAME", "the container's hostname (default: its short ID)"),
 	CLI_OPT_STRING(0, "domainname", A, o.domainname, "NAME", "the container's NIS domain name"),
+	CLI_OPT_STRING(0, "pid", A, o.pid_mode, "MODE",
+		       "private (default), host or container:NAME (the runtime's policy decides: rule B2)"),
+	CLI_OPT_STRING(0, "ipc", A, o.ipc_mode, "MODE",
+		       "private (default), shareable, none, host or container:NAME (the policy decides)"),
+	CLI_OPT_STRING(0, "uts", A, o.uts_mode, "MODE", "private (default) or host (the policy decides)"),
+	CLI_OPT_FLAG(0, "privileged", A, privileged, "refused: kapsel runs no privileged container (see --help)"),
 	CLI_OPT_STRV(0, "expose", A, o.expose, "PORT[-END][/PROTO]", "a port it serves (published by -P)"),
 	CLI_OPT_FLAG('P', "publish-all", A, o.publish_all,
 		     "publish every exposed port (the image's and --expose's) on a picked host port"),
@@ -98,6 +104,9 @@ const struct cli_option create_options[] = {
 	CLI_OPT_FLAG('i', "interactive", A, o.interactive, "keep stdin open"),
 	CLI_OPT_FLAG(0, "rm", A, o.auto_remove, "remove the container when it exits"),
 	CLI_OPT_FLAG(0, "init", A, init, "run kapsel-init as PID 1: signals passed on, orphans reaped"),
+	CLI_OPT_STRING(0, "pull", A, pull, "WHEN",
+		       "missing (default: pull the image when the store lacks it), always, never"),
+	CLI_OPT_STRING(0, "platform", A, platform, "OS/ARCH[/VARIANT]", "the image of an index to pull"),
 	CLI_OPT_STRING(0, "trust-policy", A, trust_policy, "FILE",
 		       "the trust policy the image must satisfy (default " KTRUST_POLICY ")"),
 	CLI_OPT_STRV(0, "device", A, o.devices, "HOST[:CONTAINER][:PERMS]",
@@ -249,6 +258,41 @@ static int write_cidfile(const struct cli_call *c, const char *path, const char 
 	return 0;
 }
 
+/* --pull: the image from its registry when it is missing (Docker's
+ * default) or always; its display on stderr (stdout is the program's). */
+static int pull_if(const struct cli_call *c, const struct create_args *a)
+{
+	const char *when = a->pull ? a->pull : "missing";
+	if (strcmp(when, "missing") && strcmp(when, "always") && strcmp(when, "never"))
+		return cli_usage_error(c, "--pull %s: missing, always or never", when);
+	if (!strcmp(when, "never"))
+		return 0;
+	if (!strcmp(when, "missing")) {
+		struct kstore *s = NULL;
+		const struct kstore_image *img;
+		kerr e = { 0 };
+		int rc = kapsel_store(c, KSTORE_SHARED, &s);
+		if (rc)
+			return rc;
+		rc = kstore_resolve(s, a->o.image, &img, NULL, &e);
+		kstore_close(s);
+		struct kreg_ref r = { 0 };
+		/* there, or not a name a registry has (an ID prefix): as it is */
+		if (rc == 0 || e.errnum != ENOENT || strspn(a->o.image, "0123456789abcdef") == strlen(a->o.image))
+			return 0;
+		int bad = kreg_ref_parse(a->o.image, &r, &e);
+		kreg_ref_clear(&r);
+		if (bad < 0)
+			return 0;
+		fprintf(stderr, "Unable to find image '%s' locally\n", a->o.image);
+	}
+	struct kapsel_pull_how h = { .platform = a->platform,
+				     .trust_policy = a->trust_policy,
+				     .to_stderr = 1,
+				     .fail_code = kapsel_run_failed(c) };
+	return kapsel_pull_image(c, &h, a->o.image);
+}
+
 int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65])
 {
 	struct create_args *a = c->opts;
@@ -260,6 +304,11 @@ int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65
 		a->o.cpu_shares = a->cpu_shares;
 	if (a->pids_limit != INT32_MIN)
 		a->o.pids_limit = a->pids_limit;
+	if (a->privileged)
+		return cli_usage_error(c, "--privileged: kapsel runs no container with every capability, every host "
+					  "device and no seccomp filter; give it what it needs, each checked by the "
+					  "runtime's policy: --cap-add CAP, --device HOST_DEV, --security-opt "
+					  "seccomp=unconfined, --user 0");
 	int rc = build_env(c, a);
 	if (rc || (rc = build_labels(c, a)))
 		return rc;
@@ -270,7 +319,7 @@ int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65
 	if (a->init && !(init = kapsel_find_beside("kapsel-init", "init")))
 		return cli_error(c, kapsel_run_failed(c), "--init: kapsel-init is not installed beside kapsel");
 	a->o.init = init;
-	if ((rc = check_trust(c, a)))
+	if ((rc = pull_if(c, a)) || (rc = check_trust(c, a)))
 		return rc;
 	struct keng_defaults d;
 	kerr e = { 0 };

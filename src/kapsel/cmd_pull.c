@@ -31,23 +31,27 @@ static const struct cli_option pull_options[] = {
 	CLI_OPT_END,
 };
 
-static int pull_run(const struct cli_call *c)
+int kapsel_pull_image(const struct cli_call *c, const struct kapsel_pull_how *h, const char *ref)
 {
-	struct pull_args *a = c->opts;
 	struct kapsel_registry reg;
-	int rc = kapsel_registry_setup(c, &a->reg, &reg);
+	struct kapsel_registry_args none = { 0 };
+	FILE *out = h->to_stderr ? stderr : stdout;
+	int fail = h->fail_code ? h->fail_code : CLI_EXIT_FAILURE;
+	int rc = kapsel_registry_setup(c, h->reg ? h->reg : &none, &reg);
 	if (rc)
 		return rc;
 	struct ktrust_policy *pol = NULL;
 	kerr e = { 0 };
-	if (ktrust_load(a->trust_policy, &pol, &e) < 0) {
+	if (ktrust_load(h->trust_policy, &pol, &e) < 0) {
 		kapsel_registry_done(&reg);
-		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
+		return cli_error(c, fail, "%s", e.msg);
 	}
 	reg.o.trust = pol;
-	struct kapsel_progress sh = { .tty = isatty(1), .quiet = a->quiet, .words = &kapsel_pull_words };
-	reg.o.platform = a->platform;
-	reg.o.parallel = a->parallel;
+	struct kapsel_progress sh = {
+		.tty = isatty(fileno(out)), .quiet = h->quiet, .out = out, .words = &kapsel_pull_words
+	};
+	reg.o.platform = h->platform;
+	reg.o.parallel = h->parallel;
 	reg.o.progress = kapsel_progress_event;
 	reg.o.ud = &sh;
 	struct kstore *s;
@@ -56,26 +60,40 @@ static int pull_run(const struct cli_call *c)
 		kapsel_registry_done(&reg);
 		return rc;
 	}
-	kstore_set_keep(s, KAPSEL_KEEP(a));
+	kstore_set_keep(s, h->keep);
 	const struct kstore_image *img;
 	char digest[72];
-	if (!a->quiet)
-		printf("Pulling %s\n", c->argv[0]);
-	if (kreg_pull(s, c->argv[0], &reg.o, &img, digest, &e) < 0) {
-		rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
-	} else if (a->quiet) {
-		kapsel_image_event(c, "pull", c->argv[0], NULL);
-		printf("%s\n", img->id);
+	if (!h->quiet)
+		fprintf(out, "Pulling %s\n", ref);
+	if (kreg_pull(s, ref, &reg.o, &img, digest, &e) < 0) {
+		rc = cli_error(c, fail, "%s", e.msg);
+	} else if (h->quiet) {
+		kapsel_image_event(c, "pull", ref, NULL);
+		if (!h->to_stderr)
+			printf("%s\n", img->id);
 	} else {
-		kapsel_image_event(c, "pull", c->argv[0], NULL);
+		kapsel_image_event(c, "pull", ref, NULL);
 		kapsel_progress_end(&sh);
-		printf("Digest: %s\nImage: %s\n", digest, img->id);
+		fprintf(out, "Digest: %s\n%s: %s\n", digest, h->to_stderr ? "Status: Downloaded newer image" : "Image",
+			h->to_stderr ? ref : img->id);
 	}
 	kstore_close(s);
 	kapsel_progress_done(&sh);
 	kapsel_registry_done(&reg);
 	ktrust_free(pol);
-	return rc ? rc : fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+	return rc ? rc : fflush(out) == 0 ? CLI_EXIT_OK : fail;
+}
+
+static int pull_run(const struct cli_call *c)
+{
+	struct pull_args *a = c->opts;
+	struct kapsel_pull_how h = { .reg = &a->reg,
+				     .platform = a->platform,
+				     .trust_policy = a->trust_policy,
+				     .parallel = a->parallel,
+				     .keep = KAPSEL_KEEP(a),
+				     .quiet = a->quiet };
+	return kapsel_pull_image(c, &h, c->argv[0]);
 }
 
 const struct cli_command cmd_pull = {

@@ -100,6 +100,8 @@ struct create_args {
 	char **networks; /* --network, --net: the first is o.network, the others o.networks_more */
 	char **label_files; /* --label-file: KEY=VALUE lines, before --label's */
 	const char *cidfile; /* --cidfile: the ID written there (the file must not exist) */
+	const char *pull, *platform; /* --pull missing|always|never, --platform of the pull */
+	int privileged;              /* --privileged: refused with the flags to use instead */
 	int cpu_shares, pids_limit;
 	int init;
 	const char *trust_policy; /* --trust-policy: the one create/run obey (default /etc/kapsel/trust.json) */
@@ -187,6 +189,18 @@ struct kapsel_registry {
 int kapsel_registry_setup(const struct cli_call *c, const struct kapsel_registry_args *a, struct kapsel_registry *out);
 void kapsel_registry_done(struct kapsel_registry *r);
 
+/* Pull REF into the store (cmd_pull.c) as H says: `kapsel pull`, and
+ * `run --pull` (its display on stderr, its failure the run's 125). */
+struct kapsel_pull_how {
+	const struct kapsel_registry_args *reg; /* NULL: the defaults */
+	const char *platform, *trust_policy;    /* NULL: this host's, the default policy */
+	int parallel;                           /* 0: the default */
+	unsigned keep;                          /* KAPSEL_KEEP */
+	int quiet, to_stderr;
+	int fail_code; /* 0: CLI_EXIT_FAILURE */
+};
+int kapsel_pull_image(const struct cli_call *c, const struct kapsel_pull_how *h, const char *ref);
+
 /* The transfer display of pull and push (progress.c): a kreg_progress_fn
  * with a struct kapsel_progress as its UD. */
 struct kapsel_progress_words {
@@ -196,6 +210,7 @@ extern const struct kapsel_progress_words kapsel_pull_words, kapsel_push_words;
 struct kapsel_progress_row;
 struct kapsel_progress {
 	int tty, quiet;
+	FILE *out; /* NULL: stdout */
 	const struct kapsel_progress_words *words;
 	struct kapsel_progress_row *rows;
 	size_t n, drawn;

@@ -51,14 +51,20 @@ static struct kapsel_progress_row *row_of(struct kapsel_progress *p, const char 
 	return r;
 }
 
+/* where the display goes: stdout, or the run's stderr */
+static FILE *out_of(const struct kapsel_progress *p)
+{
+	return p->out ? p->out : stdout;
+}
+
 static void draw(struct kapsel_progress *p)
 {
 	static const char bar[] = "========================================";
 	if (p->drawn)
-		printf("\033[%zuA", p->drawn);
+		fprintf(out_of(p), "\033[%zuA", p->drawn);
 	for (size_t i = 0; i < p->n; i++) {
 		struct kapsel_progress_row *r = &p->rows[i];
-		printf("\r\033[K%s: %s", r->id, r->status);
+		fprintf(out_of(p), "\r\033[K%s: %s", r->id, r->status);
 		if (r->status == p->words->moving && r->total > 0) {
 			char done[32], total[32], rate[40] = "";
 			double dt = now_s() - r->t0;
@@ -69,12 +75,12 @@ static void draw(struct kapsel_progress *p)
 				strcat(rate, "/s");
 			}
 			int w = (int)(40 * r->done / r->total);
-			printf("  [%.*s>%*s]  %s/%s  %s", w, bar, 40 - w, "", done, total, rate);
+			fprintf(out_of(p), "  [%.*s>%*s]  %s/%s  %s", w, bar, 40 - w, "", done, total, rate);
 		}
-		putchar('\n');
+		fputc('\n', out_of(p));
 	}
 	p->drawn = p->n;
-	fflush(stdout);
+	fflush(out_of(p));
 }
 
 void kapsel_progress_event(void *ud, enum kreg_event ev, const char *digest, int64_t done, int64_t total)
@@ -98,7 +104,7 @@ void kapsel_progress_event(void *ud, enum kreg_event ev, const char *digest, int
 	r->total = total;
 	if (!p->tty) {
 		if (ev == KREG_EV_EXISTS || ev == KREG_EV_DONE || ev == KREG_EV_RETRY || ev == KREG_EV_MOUNTED)
-			printf("%s: %s\n", r->id, status);
+			fprintf(out_of(p), "%s: %s\n", r->id, status);
 		return;
 	}
 	double t = now_s();

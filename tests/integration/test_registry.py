@@ -7,12 +7,14 @@ password, an untrusted CA and a plain-HTTP registry are refused with the
 store unchanged; Bearer tokens and a download cut in the middle through a
 proxy."""
 import hashlib
+import io
 import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
+import tarfile
 import time
 
 import pytest
@@ -671,3 +673,32 @@ def test_credential_helpers(registry, images, tmp_path):
     p = k(tmp_path / "s5", "pull", "--authfile", str(auth), "--certs-dir", registry.certs, ref)
     assert p.returncode == 1 and "unauthorized" in p.stderr, p.stderr
     assert k(tmp_path / "s6", "logout", "--authfile", str(auth), registry.host).returncode == 1
+
+
+def test_run_pulls_a_missing_image(plain_registry, tmp_path):
+    reg = plain_registry
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        data = open("/bin/busybox", "rb").read()
+        ti = tarfile.TarInfo("bin/busybox")
+        ti.mode, ti.size = 0o755, len(data)
+        t.addfile(ti, io.BytesIO(data))
+    [ident] = mkimages.oci_layout(str(tmp_path / "lay"), [("1", [buf.getvalue()])], "gzip", as_dir=True)
+    reg.skopeo_copy("oci:" + str(tmp_path / "lay") + ":1", f"docker://{reg.host}/plain/bbrun:1")
+    conf = tmp_path / "kapsel.conf"
+    conf.write_text(f"[registries]\ninsecure = {reg.host}\n")
+    root = tmp_path / "store"
+    ref = f"{reg.host}/plain/bbrun:1"
+    p = kapsel(root, "run", "--rm", "--pull", "never", "--user", "0", ref, "/bin/busybox", "echo", "hi", conf=conf)
+    assert p.returncode == 125 and "No such image" in p.stderr and "Pulling" not in p.stderr
+    p = kapsel(root, "run", "--rm", "--user", "0", ref, "/bin/busybox", "echo", "hi", conf=conf)  # --pull missing
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "hi\n"  # the pull's display is on stderr
+    assert "Unable to find image '%s' locally" % ref in p.stderr and "Pulling " + ref in p.stderr
+    assert image_ids(root) == {ident}
+    p = kapsel(root, "run", "--rm", "--user", "0", ref, "/bin/busybox", "echo", "again", conf=conf)
+    assert p.returncode == 0 and p.stdout == "again\n" and "Pulling" not in p.stderr
+    p = kapsel(root, "run", "--rm", "--pull", "always", "--user", "0", ref, "/bin/busybox", "true", conf=conf)
+    assert p.returncode == 0 and "Pulling " + ref in p.stderr, p.stderr
+    p = kapsel(root, "create", f"{reg.host}/plain/nothere:1", conf=conf)
+    assert p.returncode == 1 and "nothere" in p.stderr and "manifest unknown" in p.stderr

@@ -288,3 +288,42 @@ def test_label_file_and_cidfile(k, tmp_path):
     p = k("create", "--label-file", str(lf), "kt/plain:1", "true")
     assert p.returncode != 0 and "empty label name" in p.stderr
     k.out("rm", cid)
+
+
+def test_privileged_is_refused_with_the_flags_to_use(k):
+    p = k("run", "--rm", "--privileged", "kt/plain:1", "true")
+    assert p.returncode == 2 and "--cap-add" in p.stderr and "--device" in p.stderr, p.stderr
+
+
+def test_host_namespaces_go_to_the_policy(k):
+    for flag, rule in (("--pid", "B2"), ("--ipc", "B3"), ("--uts", "B5")):
+        p = k("run", "--rm", flag, "host", "kt/plain:1", "true")
+        assert p.returncode == 125 and "[%s " % rule in p.stderr, (flag, p.stderr)
+    p = k("create", "--uts", "host", "--hostname", "x", "kt/plain:1", "true")
+    assert p.returncode != 0 and "--uts host" in p.stderr
+    for flag, word in (("--pid", "private (the default), host or container:NAME"), ("--uts", "private (the default) or host"),
+                       ("--ipc", "shareable, none")):
+        p = k("create", flag, "bogus", "kt/plain:1", "true")
+        assert p.returncode != 0 and word in p.stderr, (flag, p.stderr)
+
+
+def test_pid_and_ipc_of_another_container(k):
+    src = k.out("run", "-d", "--name", "ns-src", "--ipc", "shareable", "--shm-size", "4m", "kt/plain:1", "sh", "-c",
+                "echo shared > /dev/shm/x && exec sleep 1000").strip()
+    assert k.inspect(src)["HostConfig"]["IpcMode"] == "shareable"
+    p = k("run", "--rm", "--pid", "container:ns-src", "--ipc", "container:ns-src", "kt/plain:1", "sh", "-c",
+          "cat /proc/1/cmdline | tr '\\0' ' '; echo; cat /dev/shm/x; readlink /proc/self/ns/ipc")
+    assert p.returncode == 0, p.stderr
+    cmd, shm, ipcns = p.stdout.splitlines()
+    assert cmd.strip() == "sleep 1000" and shm == "shared"  # its PID 1 and its /dev/shm
+    pid = k.inspect(src)["State"]["Pid"]
+    assert ipcns == os.readlink("/proc/%d/ns/ipc" % pid)
+    h = k.inspect(k.out("create", "--pid", "container:ns-src", "kt/plain:1", "true").strip())["HostConfig"]
+    assert h["PidMode"] == "container:" + src and h["IpcMode"] == "private"
+    other = k.out("run", "-d", "kt/plain:1", "sleep", "1000").strip()
+    p = k("create", "--ipc", "container:" + other, "kt/plain:1", "true")
+    assert p.returncode != 0 and "not shareable" in p.stderr
+    shm = os.path.join(str(k.root), "containers", src, "shm")
+    assert os.path.ismount(shm)
+    k.out("rm", "-f", src, other)
+    assert not os.path.exists(shm)  # unmounted and gone with the container

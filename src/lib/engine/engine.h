@@ -98,6 +98,7 @@ struct keng_opts {
 	char **device_read_bps, **device_write_bps, **device_read_iops, **device_write_iops; /* PATH:RATE */
 	int oom_score_adj;                                            /* KENG_NO_OOM_ADJ: none */
 	const char *domainname;
+	const char *pid_mode, *ipc_mode, *uts_mode; /* --pid, --ipc, --uts: NULL private, host, container:NAME */
 	int publish_all;  /* -P: every exposed port on a picked host port */
 	char **expose;    /* --expose PORT[-END][/PROTO] */
 	char **ulimits; /* "nofile=1024[:2048]" */

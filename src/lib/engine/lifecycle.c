@@ -797,7 +797,8 @@ int keng_remove(struct keng *g, const char *id, bool force, bool volumes, kerr *
 	const char *del[] = { "delete", "--force", id, NULL };
 	if (!rstate || access(rstate, F_OK) == 0 || errno != ENOENT)
 		keng_runtime(g, del, true, &ig);
-	if (keng_umount(rootfs, e) < 0 || keng_umount(netns, e) < 0)
+	_cleanup_free_ char *shm = keng_path(g, id, "shm");
+	if (keng_umount(rootfs, e) < 0 || keng_umount(netns, e) < 0 || (shm && keng_umount(shm, e) < 0))
 		return kerr_wrap(e, "remove %.12s", id);
 	unlink(netns);
 	/* its lease and port rules (CNI DEL; the veth went with the namespace).

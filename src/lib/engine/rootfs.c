@@ -289,6 +289,26 @@ int keng_netns_create(const char *path, kerr *e)
 	return 0;
 }
 
+int keng_shm_mount(const char *dir, int64_t size, kerr *e)
+{
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return kerr_errno(e, "mkdir %s", dir);
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s/..", dir);
+	struct stat a, b;
+	if (lstat(dir, &a) < 0 || stat(parent, &b) < 0)
+		return kerr_errno(e, "stat %s", dir);
+	if (!S_ISDIR(a.st_mode))
+		return kerr_msg(e, ENOTDIR, "%s is not a directory", dir);
+	if (a.st_dev != b.st_dev)
+		return 0; /* mounted already */
+	char opts[64];
+	snprintf(opts, sizeof(opts), "mode=1777,size=%lldk", (long long)((size + 1023) / 1024));
+	if (mount("shm", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+		return kerr_errno(e, "mount a tmpfs on %s", dir);
+	return 0;
+}
+
 int keng_umount(const char *path, kerr *e)
 {
 	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)

@@ -37,6 +37,11 @@ int keng_netns_create(const char *path, kerr *e);
 /* rm -rf PATH without crossing into a mount below it (nftw FTW_MOUNT). */
 int keng_rm_tree(const char *path, kerr *e);
 
+/* A tmpfs of SIZE bytes (mode 1777, nosuid,nodev,noexec) on the directory
+ * DIR (made when missing), unless one is there already: the /dev/shm of
+ * an --ipc shareable container, which others may join. */
+int keng_shm_mount(const char *dir, int64_t size, kerr *e);
+
 /* Detach whatever is mounted on PATH (ENOENT and "not mounted" are fine). */
 int keng_umount(const char *path, kerr *e);
 

@@ -802,6 +802,43 @@ int keng_exposed(json_object *img_cfg, char *const *expose, char ***out, kerr *e
 	return 0;
 }
 
+/* --pid, --ipc, --uts: MODE (NULL: private) for the namespace TYPE: a
+ * new one (private; ipc's shareable and none too), the host's (the
+ * namespace left out: the runtime's policy decides, rules B2/B3), or
+ * another container's (JOIN, its /proc/PID/ns path, ID its ID). */
+static int ns_mode(const char *flag, const char *mode, const char *type, const char *join, const char *id,
+		   json_object *lx, json_object *host, const char *key, kerr *e)
+{
+	json_object *ns = kj_get(lx, "namespaces");
+	bool ipc = !strcmp(type, "ipc");
+	const char *m = mode ? mode : "";
+	char rec[96];
+	snprintf(rec, sizeof(rec), "%s", ipc && !*m ? "private" : m);
+	if (!*m || !strcmp(m, "private") || (ipc && (!strcmp(m, "shareable") || !strcmp(m, "none")))) {
+		json_object_object_add(host, key, json_object_new_string(rec));
+		return 0;
+	}
+	bool container = kstr_starts(m, "container:") && strcmp(type, "uts");
+	if (strcmp(m, "host") && !container)
+		return kerr_msg(e, EINVAL, "%s %s: %s", flag, m,
+				!strcmp(type, "uts")  ? "private (the default) or host"
+				: ipc                 ? "private (the default), shareable, none, host or container:NAME"
+						      : "private (the default), host or container:NAME");
+	for (size_t i = json_object_array_length(ns); i-- > 0;) {
+		json_object *n = json_object_array_get_idx(ns, i);
+		if (strcmp(kj_get_str(n, "type") ?: "", type))
+			continue;
+		if (container)
+			json_object_object_add(n, "path", json_object_new_string(join));
+		else
+			json_object_array_del_idx(ns, i, 1);
+	}
+	if (container)
+		snprintf(rec, sizeof(rec), "container:%s", id);
+	json_object_object_add(host, key, json_object_new_string(rec));
+	return 0;
+}
+
 int keng_build(struct keng_build *b, json_object **spec_out, json_object **record_out, kerr *e)
 {
 	const struct keng_opts *o = b->o;
@@ -995,6 +1032,29 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 
 	if (keng_sysctls(o->sysctls, net, lx, host, e) < 0 || names_flags(o, net, b->cni, host, e) < 0)
 		return -1;
+	if (o->uts_mode && !strcmp(o->uts_mode, "host") && o->hostname)
+		return kerr_msg(e, EINVAL, "--hostname %s with --uts host: the host's name is the host's", o->hostname);
+	if (ns_mode("--pid", o->pid_mode, "pid", b->pidns_join, b->pid_join_id, lx, host, "PidMode", e) < 0 ||
+	    ns_mode("--ipc", o->ipc_mode, "ipc", b->ipcns_join, b->ipc_join_id, lx, host, "IpcMode", e) < 0 ||
+	    ns_mode("--uts", o->uts_mode, "uts", NULL, NULL, lx, host, "UTSMode", e) < 0)
+		return -1;
+	if (o->uts_mode && !strcmp(o->uts_mode, "host"))
+		json_object_object_del(spec, "hostname");
+	if (o->ipc_mode && !strcmp(o->ipc_mode, "none")) /* no /dev/shm */
+		drop_mount(kj_get(spec, "mounts"), "/dev/shm");
+	/* the IPC namespace of the host or of X: its /dev/shm (POSIX shared
+	 * memory) too, as Docker's, nosuid,nodev,noexec */
+	const char *shm_src = o->ipc_mode && !strcmp(o->ipc_mode, "host") ? "/dev/shm" : b->shm_dir;
+	if (shm_src) {
+		json_object *ms = kj_get(spec, "mounts"), *m = json_object_new_object();
+		drop_mount(ms, "/dev/shm");
+		json_object_object_add(m, "destination", json_object_new_string("/dev/shm"));
+		json_object_object_add(m, "type", json_object_new_string("bind"));
+		json_object_object_add(m, "source", json_object_new_string(shm_src));
+		static const char *const bo[] = { "rbind", "nosuid", "nodev", "noexec", NULL };
+		json_object_object_add(m, "options", kj_new_strv(bo));
+		json_object_array_add(ms, m);
+	}
 
 	/* root filesystem */
 	b->read_only = o->read_only >= 0 ? o->read_only : d->read_only;

@@ -16,6 +16,9 @@ struct keng_build {
 	int rootfd;                 /* the container's root, still writable */
 	const char *netns;          /* the namespace file (network none, or a CNI network) */
 	const char *netns_join;     /* --network container:X: X's namespace (its file, or /proc/PID/ns/net) */
+	const char *pidns_join, *ipcns_join; /* --pid/--ipc container:X: /proc/PID/ns/pid, ipc of X's init */
+	const char *pid_join_id, *ipc_join_id; /* X's full ID */
+	const char *shm_dir; /* the /dev/shm bound in: --ipc shareable's own tmpfs, container:X's (NULL: a tmpfs of its own) */
 	const char *volumes_dir;    /* ROOT/volumes: a named volume is DIR/NAME/_data */
 	json_object *volumes_from;  /* --volumes-from's mounts: [{Type, Name|Source, Destination, RW, Propagation, Mode}] */
 	struct keng_mount *umounts; /* out: -v's, --mount's and --volumes-from's, parents first (free with keng_build_clear) */

@@ -517,6 +517,7 @@ struct create_job {
 	const struct keng *g;
 	const char *id;
 	bool attached; /* to a CNI network: DEL it */
+	bool shm;      /* --ipc shareable's tmpfs on tmp/shm */
 };
 
 static void create_undo(struct create_job *j)
@@ -526,6 +527,11 @@ static void create_undo(struct create_job *j)
 		keng_rm_tree(*v, &ig);
 	if (j->mounted)
 		keng_umount(j->rootfs, &ig);
+	if (j->shm && j->tmp) {
+		_cleanup_free_ char *shm = kstr_printf("%s/shm", j->tmp);
+		if (shm)
+			keng_umount(shm, &ig);
+	}
 	if (j->netns) {
 		keng_umount(j->netns, &ig);
 		unlink(j->netns);
@@ -702,6 +708,28 @@ static int resolv_mount(struct create_job *j, const struct keng_opts *o, json_ob
 	return rc;
 }
 
+/* FLAG container:X (MODE; anything else: nothing to do): X running, *ID
+ * its full ID, PATH its init's /proc/PID/ns/TYPE. */
+static int join_container(const struct keng *g, const char *flag, const char *mode, const char *type, char id[65],
+			  char path[64], kerr *e)
+{
+	if (!mode || !kstr_starts(mode, "container:"))
+		return 0;
+	struct keng_state st;
+	_cleanup_json_ json_object *rec = NULL;
+	if (keng_resolve(g, mode + 10, id, e) < 0 || keng_state(g, id, &st, e) < 0 || keng_record(g, id, &rec, e) < 0)
+		return kerr_wrap(e, "%s %s", flag, mode);
+	if (!st.pid)
+		return kerr_msg(e, EINVAL, "%s %s: it is not running (%s): start it first", flag, mode, st.status);
+	/* its /dev/shm is shared too: one the host can reach (Docker's rule) */
+	if (!strcmp(type, "ipc") &&
+	    strcmp(kj_get_str(kj_get(rec, "HostConfig"), "IpcMode") ?: "", "shareable"))
+		return kerr_msg(e, EINVAL, "%s %s: its IPC is not shareable: create it with --ipc shareable", flag,
+				mode);
+	snprintf(path, 64, "/proc/%d/ns/%s", (int)st.pid, type);
+	return 0;
+}
+
 static int create_steps(struct keng *g, const struct keng_opts *o, const struct keng_defaults *d, const char *id,
 			const char *name, struct create_job *j, kerr *e)
 {
@@ -799,6 +827,23 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 		else /* the namespace its runtime made (a user namespace's) */
 			snprintf(join_ns, sizeof(join_ns), "/proc/%d/ns/net", (int)jst.pid);
 	}
+	/* --pid/--ipc container:X: the namespaces of X's init (running) */
+	char pid_ns[64] = "", ipc_ns[64] = "", pid_id[65] = "", ipc_id[65] = "";
+	if (join_container(g, "--pid", o->pid_mode, "pid", pid_id, pid_ns, e) < 0 ||
+	    join_container(g, "--ipc", o->ipc_mode, "ipc", ipc_id, ipc_ns, e) < 0)
+		return -1;
+	/* --ipc shareable: its /dev/shm a tmpfs of ROOT/containers/<id>/shm,
+	 * which container:X binds */
+	_cleanup_free_ char *shm_dir = NULL;
+	if (o->ipc_mode && !strcmp(o->ipc_mode, "shareable")) {
+		if (!(shm_dir = kstr_printf("%s/shm", j->tmp)))
+			return kerr_errno(e, "create");
+		if (keng_shm_mount(shm_dir, o->shm_size != KENG_UNSET ? o->shm_size : 64 << 20, e) < 0)
+			return -1;
+		j->shm = true;
+	} else if (ipc_ns[0] && !(shm_dir = keng_path(g, ipc_id, "shm"))) {
+		return kerr_errno(e, "create");
+	}
 	if (!strcmp(net, "none") || cni) {
 		_cleanup_free_ char *nsdir = kstr_printf("%s/netns", g->root);
 		if (!nsdir || !(j->netns = keng_netns_path(g, id)))
@@ -855,6 +900,11 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 				.rootfd = j->mfd,
 				.netns = j->netns,
 				.netns_join = join_ns[0] ? join_ns : NULL,
+				.pidns_join = pid_ns[0] ? pid_ns : NULL,
+				.ipcns_join = ipc_ns[0] ? ipc_ns : NULL,
+				.pid_join_id = pid_id,
+				.ipc_join_id = ipc_id,
+				.shm_dir = shm_dir,
 				.volumes_dir = vdir,
 				.cni = cni };
 	if (keng_build(&b, &spec, &rec, e) < 0) {
@@ -1037,6 +1087,13 @@ int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
 				   kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
 				return -1;
 		}
+	}
+	/* an --ipc shareable container's /dev/shm (a reboot took it) */
+	json_object *hc = kj_get(rec, "HostConfig");
+	if (!strcmp(kj_get_str(hc, "IpcMode") ?: "", "shareable")) {
+		_cleanup_free_ char *shm = keng_path(g, id, "shm");
+		if (!shm || keng_shm_mount(shm, kj_get_i64(hc, "ShmSize", 64 << 20), e) < 0)
+			return shm ? -1 : kerr_errno(e, "mounts");
 	}
 	if (rootfs_mounted(rootfs))
 		return 0;

@@ -425,6 +425,10 @@ static void auto_remove(struct ksup *s)
 	snprintf(rootfs, sizeof(rootfs), "%s/bundle/rootfs", s->dir);
 	if (umount2(rootfs, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
 		fprintf(stderr, "kapsel-supervise: umount %s: %s\n", rootfs, strerror(errno));
+	/* an --ipc shareable container's /dev/shm */
+	snprintf(rootfs, sizeof(rootfs), "%s/shm", s->dir);
+	if (umount2(rootfs, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		fprintf(stderr, "kapsel-supervise: umount %s: %s\n", rootfs, strerror(errno));
 	if (nftw(s->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
 		fprintf(stderr, "kapsel-supervise: remove %s: %s\n", s->dir, strerror(errno));
 }
