@@ -26,33 +26,54 @@ static int open_both(const struct cli_call *c, int mode, struct keng **g, struct
 }
 
 struct create_net_args {
-	const char *subnet, *gateway, *driver;
+	char **subnets, **gateways;
+	const char *driver;
+	int ipv6;
 };
 
 static const struct cli_option create_net_options[] = {
-	CLI_OPT_STRING(0, "subnet", struct create_net_args, subnet, "CIDR",
-		       "the network's IPv4 subnet (default: the first free 10.90.N.0/24)"),
-	CLI_OPT_STRING(0, "gateway", struct create_net_args, gateway, "IP",
-		       "the bridge's address (default: the subnet's first)"),
+	CLI_OPT_STRV(0, "subnet", struct create_net_args, subnets, "CIDR",
+		     "the network's IPv4 subnet (default: the first free 10.90.N.0/24); again for its IPv6 one"),
+	CLI_OPT_STRV(0, "gateway", struct create_net_args, gateways, "IP",
+		     "the bridge's address in a --subnet (default: the subnet's first)"),
+	CLI_OPT_FLAG(0, "ipv6", struct create_net_args, ipv6,
+		     "IPv6 too (its --subnet, default: a unique local fdXX:XXXX:XXXX::/64)"),
 	CLI_OPT_STRING('d', "driver", struct create_net_args, driver, "DRIVER", "bridge (the only one)"),
 	CLI_OPT_END,
 };
+
+/* One address of each family at most in V (--subnet, --gateway). */
+static int by_family(const struct cli_call *c, const char *flag, char **v, const char **v4, const char **v6)
+{
+	for (char **p = v; p && *p; p++) {
+		const char **slot = strchr(*p, ':') ? v6 : v4;
+		if (*slot)
+			return cli_usage_error(c, "%s %s: one %s %s at most", flag, *p, slot == v6 ? "IPv6" : "IPv4",
+					       flag);
+		*slot = *p;
+	}
+	return 0;
+}
 
 static int create_net_run(const struct cli_call *c)
 {
 	const struct create_net_args *a = c->opts;
 	if (a->driver && strcmp(a->driver, "bridge"))
 		return cli_usage_error(c, "--driver %s: kapsel's networks are bridge networks", a->driver);
-	if (a->gateway && !a->subnet)
+	const char *sub = NULL, *sub6 = NULL, *gw = NULL, *gw6 = NULL;
+	int rc = by_family(c, "--subnet", a->subnets, &sub, &sub6);
+	if (rc || (rc = by_family(c, "--gateway", a->gateways, &gw, &gw6)))
+		return rc;
+	if (gw && !sub)
 		return cli_usage_error(c, "--gateway needs --subnet");
 	struct keng *g;
 	struct keng_defaults d;
-	int rc = open_both(c, KENG_EXCLUSIVE, &g, &d);
+	rc = open_both(c, KENG_EXCLUSIVE, &g, &d);
 	if (rc)
 		return rc;
 	kerr e = { 0 };
 	char id[65];
-	rc = keng_network_create(g, &d, c->argv[0], a->subnet, a->gateway, id, &e);
+	rc = keng_network_create(g, &d, c->argv[0], sub, gw, a->ipv6 || sub6, sub6, gw6, id, &e);
 	keng_close(g);
 	keng_defaults_clear(&d);
 	if (rc < 0)

@@ -607,3 +607,48 @@ def test_publish_all_exposed_ports(k, tmp_path):
     assert "8000/tcp -> 127.0.0.1:%d" % hp in k.out("port", cid)
     k.out("rm", "-f", cid)
     k.out("rmi", "kt/exposed:1")
+
+
+def ip6tables_rules(word):
+    out = ""
+    for t in ("nat", "filter"):
+        out += subprocess.run(["ip6tables-save", "-t", t], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if word in line]
+
+
+def test_ipv6_network(k):
+    nid = k.out("network", "create", "--subnet", USER_SUBNET % 18, "--subnet", "fd86:18::/64", "kt-v6").strip()
+    net = json.loads(k.out("network", "inspect", "kt-v6"))[0]
+    assert net["Id"] == nid and net["EnableIPv6"] is True
+    assert net["IPAM"]["Config"] == [{"Subnet": "10.86.18.0/24", "Gateway": "10.86.18.1"},
+                                     {"Subnet": "fd86:18::/64", "Gateway": "fd86:18::1"}]
+    a = k.out("run", "-d", "--name", "kt-six", "--network", "kt-v6", "kt/net:1", "sh", "-c", HTTPD % 8000).strip()
+    n = k.inspect(a)["NetworkSettings"]["Networks"]["kt-v6"]
+    ip6 = n["GlobalIPv6Address"]
+    assert ip6.startswith("fd86:18::") and n["GlobalIPv6PrefixLen"] == 64 and n["IPv6Gateway"] == "fd86:18::1"
+    assert n["IPAddress"].startswith("10.86.18.")
+    assert json.loads(k.out("network", "inspect", "kt-v6"))[0]["Containers"][a]["IPv6Address"] == ip6 + "/64"
+    # a member reaches it over IPv6, and knows its IPv6 address by name
+    p = k("run", "--rm", "--network", "kt-v6", "kt/net:1", "sh", "-c",
+          "grep kt-six /etc/hosts; " + GET % (5, ip6, 8000))
+    assert p.returncode == 0 and "hello-from-" in p.stdout, p.stderr
+    assert "%s\tkt-six" % ip6 in p.stdout.splitlines()
+    # the host reaches it too; its rules are in ip6tables, once
+    assert "hello-from-" in http_get(ip6, 8000)
+    masq = [r for r in ip6tables_rules("kapsel:kt-v6") if "MASQUERADE" in r]
+    assert len(masq) == 1 and "fd86:18::/64" in masq[0], masq
+    # another IPv6 network (a unique local /64 made up) does not reach it
+    k.out("network", "create", "--ipv6", "kt-v6b")
+    sub6 = json.loads(k.out("network", "inspect", "kt-v6b"))[0]["IPAM"]["Config"][1]["Subnet"]
+    assert sub6.startswith("fd") and sub6.endswith("::/64"), sub6
+    p = k("run", "--rm", "--network", "kt-v6b", "kt/net:1", "sh", "-c", GET % (2, ip6, 8000))
+    assert "hello" not in p.stdout
+    for args, word in ((["--subnet", "fd86:19::1/64", "x6a"], "no host bits"),
+                       (["--subnet", "fd86:18:0:0:1::/80", "x6b"], "overlaps network kt-v6"),
+                       (["--subnet", "fd86:20::/64", "--subnet", "fd86:21::/64", "x6c"], "one IPv6 --subnet"),
+                       (["--subnet", "fd86:22::/64", "--gateway", "fd86:23::1", "x6d"], "not a host address")):
+        p = k("network", "create", *args)
+        assert p.returncode != 0 and word in p.stderr, (args, p.stderr)
+    k.out("rm", "-f", a)
+    k.out("network", "rm", "kt-v6", "kt-v6b")
+    assert not ip6tables_rules("kapsel:kt-v6")

@@ -7,6 +7,7 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/strv.h"
+#include "engine/cidr.h"
 #include "engine/convert.h"
 #include "engine/engine.h"
 #include "engine/mounts.h"
@@ -650,6 +651,39 @@ static void test_mount_flag(void **state)
 	keng_mount_clear(&m);
 }
 
+static void test_cidr(void **state)
+{
+	(void)state;
+	uint32_t b;
+	int p;
+	assert_int_equal(keng_cidr4_parse("10.86.1.0/24", &b, &p), 0);
+	assert_int_equal(b, 0x0a560100u);
+	assert_int_equal(p, 24);
+	assert_int_equal(keng_cidr4_parse("10.86.1.1/24", &b, &p), -1); /* host bits */
+	assert_int_equal(keng_cidr4_parse("10.86.1.0/31", &b, &p), -1);
+	assert_true(keng_cidr4_overlap(0x0a560000u, 16, 0x0a560100u, 24));
+	assert_false(keng_cidr4_overlap(0x0a560100u, 24, 0x0a560200u, 24));
+	uint8_t a6[16], c6[16];
+	int p6, q6;
+	assert_int_equal(keng_cidr6_parse("fd86:18::/64", a6, &p6), 0);
+	assert_int_equal(p6, 64);
+	assert_int_equal(a6[0], 0xfd);
+	assert_int_equal(a6[1], 0x86);
+	assert_int_equal(keng_cidr6_parse("fd86:18::1/64", c6, &q6), -1); /* host bits */
+	assert_int_equal(keng_cidr6_parse("fd86:18:0:0:8000::/65", c6, &q6), 0);
+	assert_int_equal(keng_cidr6_parse("fd86:18:0:0:8000::/64", c6, &q6), -1);
+	assert_int_equal(keng_cidr6_parse("fd86::/8", c6, &q6), -1);         /* prefix 16..124 */
+	assert_int_equal(keng_cidr6_parse("10.0.0.0/24", c6, &q6), -1);
+	assert_int_equal(keng_cidr6_parse("fd86:18:0:0:1::/80", c6, &q6), 0);
+	assert_true(keng_cidr6_overlap(a6, p6, c6, q6));
+	assert_int_equal(keng_cidr6_parse("fd86:19::/64", c6, &q6), 0);
+	assert_false(keng_cidr6_overlap(a6, p6, c6, q6));
+	uint8_t ip[16] = { 0xfd, 0x86, 0, 0x18, [15] = 7 };
+	assert_true(keng_cidr6_contains(a6, p6, ip));
+	ip[7] = 1;
+	assert_false(keng_cidr6_contains(a6, p6, ip));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -672,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_template),
 		cmocka_unit_test(test_mount_v),
 		cmocka_unit_test(test_mount_flag),
+		cmocka_unit_test(test_cidr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

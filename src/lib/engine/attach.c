@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,12 +120,16 @@ json_object *keng_att_on(json_object *all, const char *id, const char *net)
 
 /* The address of attachment A (no prefix) in BUF, its prefix length,
  * gateway and MAC; NULL when the network gave none. */
-const char *keng_att_addr(json_object *a, char buf[64], int *plen, const char **gw, const char **mac)
+/* The first address of family V6 in A's result. */
+static const char *addr_of(json_object *a, bool v6, char buf[64], int *plen, const char **gw, const char **mac)
 {
 	json_object *res = kj_get(a, "result"), *ips = kj_get(res, "ips"), *ifs = kj_get(res, "interfaces");
-	json_object *ip0 = json_object_is_type(ips, json_type_array) && json_object_array_length(ips)
-				   ? json_object_array_get_idx(ips, 0)
-				   : NULL;
+	json_object *ip0 = NULL;
+	for (size_t i = 0; !ip0 && json_object_is_type(ips, json_type_array) && i < json_object_array_length(ips); i++) {
+		json_object *x = json_object_array_get_idx(ips, i);
+		if (!strchr(kj_get_str(x, "address") ?: "", ':') == !v6)
+			ip0 = x;
+	}
 	const char *cidr = kj_get_str(ip0, "address");
 	snprintf(buf, 64, "%s", cidr ? cidr : "");
 	char *sl = strchr(buf, '/');
@@ -141,6 +146,16 @@ const char *keng_att_addr(json_object *a, char buf[64], int *plen, const char **
 			*mac = kj_get_str(json_object_array_get_idx(ifs, (size_t)ifi), "mac") ?: "";
 	}
 	return *buf ? buf : NULL;
+}
+
+const char *keng_att_addr(json_object *a, char buf[64], int *plen, const char **gw, const char **mac)
+{
+	return addr_of(a, false, buf, plen, gw, mac);
+}
+
+const char *keng_att_addr6(json_object *a, char buf[64], int *plen, const char **gw)
+{
+	return addr_of(a, true, buf, plen, gw, NULL);
 }
 
 const char *keng_att_ip(json_object *a, char buf[64])

@@ -29,9 +29,11 @@ json_object *keng_atts(const struct keng *g);
 json_object *keng_atts_of(json_object *all, const char *id);
 /* ID's attachment to NET in ALL (borrowed), or NULL. */
 json_object *keng_att_on(json_object *all, const char *id, const char *net);
-/* A's first address without its prefix in BUF (NULL when the network
+/* A's (first IPv4) address without its prefix in BUF (NULL when the network
  * gave none), and where not NULL its prefix length, gateway and MAC. */
 const char *keng_att_addr(json_object *a, char buf[64], int *plen, const char **gw, const char **mac);
 const char *keng_att_ip(json_object *a, char buf[64]);
+/* A's IPv6 address (a network with --ipv6), prefix length and gateway. */
+const char *keng_att_addr6(json_object *a, char buf[64], int *plen, const char **gw);
 
 #endif

@@ -18,11 +18,21 @@
 
 #define HOSTS_HEAD "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 
-/* Rewrite the hosts file of member MID: its own head, without the line
- * of DROP (an address), with ADD (a line) at the end.  In place: the file
- * is a bind mount's source. */
-static void hosts_edit(const struct keng *g, const char *mid, const char *drop_ip, const char *add)
+static bool line_of(const char *line, const char *ip)
 {
+	return *ip && !strncmp(line, ip, strlen(ip)) && line[strlen(ip)] == '\t';
+}
+
+/* Rewrite the hosts file of member MID: its own head, without the lines
+ * of DROP's addresses (an attachment; may be NULL), with ADD (lines) at
+ * the end.  In place: the file is a bind mount's source. */
+static void hosts_edit(const struct keng *g, const char *mid, json_object *drop, const char *add)
+{
+	char d4[64] = "", d6[64] = "";
+	if (drop) {
+		keng_att_ip(drop, d4);
+		keng_att_addr6(drop, d6, NULL, NULL);
+	}
 	_cleanup_free_ char *p = keng_path(g, mid, "hosts"), *text = NULL;
 	kerr ig = { 0 };
 	if (!p || kfs_read_file(p, &text, NULL, &ig) < 0)
@@ -34,7 +44,7 @@ static void hosts_edit(const struct keng *g, const char *mid, const char *drop_i
 	for (char *line = text, *nl; line && *line; line = nl) {
 		nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
-		bool skip = drop_ip && !strncmp(line, drop_ip, strlen(drop_ip)) && line[strlen(drop_ip)] == '\t';
+		bool skip = line_of(line, d4) || line_of(line, d6);
 		if (!skip) {
 			memcpy(out + n, line, len);
 			n += len;
@@ -61,9 +71,9 @@ static int text_add(char **text, size_t *n, const char *line, kerr *e)
 	return 0;
 }
 
-/* The line of attachment A's container on its network: its address, then
- * FIRST (the hostname; may be "" or its name), its name and its aliases. */
-static void member_line(json_object *a, const char *ip, const char *first, char *out, size_t cap)
+/* One line for an address: IP, then FIRST (the hostname; may be "" or
+ * its name), A's name and aliases. */
+static size_t one_line(json_object *a, const char *ip, const char *first, char *out, size_t cap)
 {
 	const char *name = kj_get_str(a, "name") ?: "";
 	size_t n = (size_t)snprintf(out, cap, "%s\t%s", ip, *first ? first : name);
@@ -72,10 +82,25 @@ static void member_line(json_object *a, const char *ip, const char *first, char 
 	json_object *al = kj_get(a, "aliases");
 	for (size_t i = 0; json_object_is_type(al, json_type_array) && i < json_object_array_length(al) && n < cap; i++)
 		n += (size_t)snprintf(out + n, cap - n, " %s", json_object_get_string(json_object_array_get_idx(al, i)));
-	if (n < cap - 1)
-		snprintf(out + n, cap - n, "\n");
-	else
-		snprintf(out + cap - 2, 2, "\n");
+	if (n >= cap - 1)
+		n = cap - 2;
+	out[n++] = '\n';
+	out[n] = 0;
+	return n;
+}
+
+/* The lines of attachment A's container on its network: its IPv4
+ * address's, then its IPv6 one's (a network with --ipv6).  0 when the
+ * network gave it no address. */
+static size_t member_lines(json_object *a, const char *first, char *out, size_t cap)
+{
+	char ip[64], ip6[64];
+	if (!keng_att_ip(a, ip))
+		return 0;
+	size_t n = one_line(a, ip, first, out, cap);
+	if (keng_att_addr6(a, ip6, NULL, NULL) && n < cap - 1)
+		n += one_line(a, ip6, first, out + n, cap - n);
+	return n;
 }
 
 /* --add-host's "HOST:IP" entries (checked at create) as lines; host-gateway
@@ -131,33 +156,30 @@ int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, j
 	 * other, Docker's neither), its line added to theirs */
 	for (size_t k = 0; k < json_object_array_length(mine); k++) {
 		json_object *me = json_object_array_get_idx(mine, k);
-		char ip[64], line[1024];
-		if (!keng_att_ip(me, ip))
+		char line[2048];
+		if (!member_lines(me, hostname, line, sizeof(line)))
 			return kerr_msg(e, EIO, "hosts of %.12s: network %s gave no address", id,
 					kj_get_str(me, "network") ?: "");
-		member_line(me, ip, hostname, line, sizeof(line));
 		if (text_add(&text, &n, line, e) < 0)
 			return -1;
 	}
 	for (size_t k = 0; k < json_object_array_length(mine); k++) {
 		json_object *me = json_object_array_get_idx(mine, k);
 		const char *net = kj_get_str(me, "network") ?: "";
-		char ip[64], add[1024];
-		if (!strcmp(net, "bridge") || !keng_att_ip(me, ip))
+		char add[2048];
+		if (!strcmp(net, "bridge") || !member_lines(me, "", add, sizeof(add)))
 			continue;
-		member_line(me, ip, "", add, sizeof(add));
 		for (size_t i = 0; i < json_object_array_length(all); i++) {
 			json_object *a = json_object_array_get_idx(all, i);
 			const char *mid = kj_get_str(a, "id") ?: "";
-			char mip[64], line[1024];
+			char line[2048];
 			_cleanup_free_ char *mp = keng_path(g, mid, "hosts");
-			if (!strcmp(mid, id) || strcmp(kj_get_str(a, "network") ?: "", net) || !keng_att_ip(a, mip) || !mp ||
-			    access(mp, F_OK) < 0)
+			if (!strcmp(mid, id) || strcmp(kj_get_str(a, "network") ?: "", net) || !mp ||
+			    access(mp, F_OK) < 0 || !member_lines(a, "", line, sizeof(line)))
 				continue;
-			member_line(a, mip, "", line, sizeof(line));
 			if (text_add(&text, &n, line, e) < 0)
 				return -1;
-			hosts_edit(g, mid, ip, add);
+			hosts_edit(g, mid, me, add);
 		}
 	}
 	json_object *first = json_object_array_length(mine) ? json_object_array_get_idx(mine, 0) : NULL;
@@ -172,14 +194,13 @@ int keng_net_hosts(const struct keng *g, const char *id, const char *hostname, j
 void keng_hosts_forget(const struct keng *g, json_object *all, json_object *a)
 {
 	const char *id = kj_get_str(a, "id") ?: "", *net = kj_get_str(a, "network") ?: "";
-	char ip[64];
-	if (!keng_att_ip(a, ip) || !strcmp(net, "bridge"))
+	if (!strcmp(net, "bridge"))
 		return;
 	for (size_t i = 0; i < json_object_array_length(all); i++) {
 		json_object *o = json_object_array_get_idx(all, i);
 		const char *mid = kj_get_str(o, "id") ?: "";
 		if (strcmp(mid, id) && !strcmp(kj_get_str(o, "network") ?: "", net))
-			hosts_edit(g, mid, ip, NULL);
+			hosts_edit(g, mid, a, NULL);
 	}
 }
 

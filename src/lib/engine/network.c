@@ -4,6 +4,7 @@
 #include "network.h"
 
 #include "attach.h"
+#include "cidr.h"
 #include "hosts.h"
 #include "internal.h"
 #include "rootfs.h"
@@ -75,47 +76,10 @@ static int read_json(const char *path, json_object **out, kerr *e)
 	return (*out = kj_parse(path, buf, len, e)) ? 0 : -1;
 }
 
-/* ---- addresses ---- */
-
-/* "a.b.c.d/n" with no host bits set; host byte order. */
-static int cidr_parse(const char *s, uint32_t *base, int *prefix)
-{
-	char ip[32];
-	const char *slash = strchr(s, '/');
-	if (!slash || (size_t)(slash - s) >= sizeof(ip))
-		return -1;
-	memcpy(ip, s, (size_t)(slash - s));
-	ip[slash - s] = 0;
-	struct in_addr a;
-	char *end;
-	long n = strtol(slash + 1, &end, 10);
-	if (inet_pton(AF_INET, ip, &a) != 1 || end == slash + 1 || *end || n < 8 || n > 30)
-		return -1;
-	uint32_t b = ntohl(a.s_addr), mask = n ? ~0u << (32 - n) : 0;
-	if (b & ~mask)
-		return -1;
-	*base = b;
-	*prefix = (int)n;
-	return 0;
-}
-
-static void ip_str(uint32_t ip, char out[INET_ADDRSTRLEN])
-{
-	struct in_addr a = { .s_addr = htonl(ip) };
-	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
-}
-
-static bool cidr_overlap(uint32_t a, int pa, uint32_t b, int pb)
-{
-	int p = pa < pb ? pa : pb;
-	uint32_t mask = ~0u << (32 - p);
-	return (a & mask) == (b & mask);
-}
-
 /* ---- the conflists ---- */
 
 static json_object *plugin_list(const char *name, const char *bridge, const char *subnet, const char *gateway,
-				const char *datadir)
+				const char *subnet6, const char *gateway6, const char *datadir)
 {
 	json_object *l = json_object_new_object(), *plugins = json_object_new_array();
 	json_object_object_add(l, "cniVersion", json_object_new_string(CNI_VERSION));
@@ -136,6 +100,16 @@ static json_object *plugin_list(const char *name, const char *bridge, const char
 	json_object *routes = json_object_new_array(), *def = json_object_new_object();
 	json_object_object_add(def, "dst", json_object_new_string("0.0.0.0/0"));
 	json_object_array_add(routes, def);
+	if (subnet6) { /* a second range set: an IPv6 address too, and its default route */
+		json_object *r6 = json_object_new_object(), *set6 = json_object_new_array(), *def6 = json_object_new_object();
+		json_object_object_add(r6, "subnet", json_object_new_string(subnet6));
+		if (gateway6)
+			json_object_object_add(r6, "gateway", json_object_new_string(gateway6));
+		json_object_array_add(set6, r6);
+		json_object_array_add(ranges, set6);
+		json_object_object_add(def6, "dst", json_object_new_string("::/0"));
+		json_object_array_add(routes, def6);
+	}
 	json_object_object_add(ipam, "type", json_object_new_string("host-local"));
 	json_object_object_add(ipam, "ranges", ranges);
 	json_object_object_add(ipam, "routes", routes);
@@ -173,6 +147,24 @@ static json_object *first_range(json_object *l)
 			json_object *set = json_object_array_get_idx(r, 0);
 			if (json_object_is_type(set, json_type_array) && json_object_array_length(set))
 				return json_object_array_get_idx(set, 0);
+		}
+	}
+	return NULL;
+}
+
+/* The IPv6 range (the first range whose subnet has a ':'), or NULL. */
+static json_object *range6(json_object *l)
+{
+	json_object *pl = kj_get(l, "plugins");
+	for (size_t i = 0; json_object_is_type(pl, json_type_array) && i < json_object_array_length(pl); i++) {
+		json_object *r = kj_get(kj_get(json_object_array_get_idx(pl, i), "ipam"), "ranges");
+		for (size_t k = 0; json_object_is_type(r, json_type_array) && k < json_object_array_length(r); k++) {
+			json_object *set = json_object_array_get_idx(r, k);
+			json_object *r0 = json_object_is_type(set, json_type_array) && json_object_array_length(set)
+						  ? json_object_array_get_idx(set, 0)
+						  : NULL;
+			if (strchr(kj_get_str(r0, "subnet") ?: "", ':'))
+				return r0;
 		}
 	}
 	return NULL;
@@ -242,7 +234,7 @@ static int load_user(const struct keng *g, const char *name, json_object **out, 
 int keng_net_conflist(const struct keng *g, const struct keng_defaults *d, const char *net, json_object **out, kerr *e)
 {
 	if (!strcmp(net, "bridge")) {
-		*out = plugin_list("bridge", d->bridge_name, d->bridge_subnet, NULL, NULL);
+		*out = plugin_list("bridge", d->bridge_name, d->bridge_subnet, NULL, NULL, NULL, NULL);
 	} else {
 		if (!net_name_ok(net))
 			return kerr_msg(e, EINVAL, "--network %s: not a network name", net);
@@ -415,47 +407,52 @@ static char *rules_text(const char *name, const char *subnet, char *const *peers
 	return n;
 }
 
-static int rules_apply(const char *text, kerr *e)
+/* TEXT through iptables-restore (V6: ip6tables-restore). */
+static int rules_apply(const char *text, bool v6, kerr *e)
 {
-	static const char *const bins[] = { "/usr/sbin/iptables-restore", "/sbin/iptables-restore",
-					    "/usr/bin/iptables-restore", NULL };
-	const char *bin = NULL;
-	for (size_t k = 0; bins[k] && !bin; k++)
-		if (access(bins[k], X_OK) == 0)
-			bin = bins[k];
-	if (!bin)
-		return kerr_msg(e, ENOENT, "iptables-restore not found (apt-get install iptables)");
-	char *argv[] = { "iptables-restore", "--noflush", "-w", NULL }, *envp[] = { SAFE_PATH, NULL };
+	const char *prog = v6 ? "ip6tables-restore" : "iptables-restore";
+	static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", NULL };
+	char bin[64] = "";
+	for (size_t k = 0; dirs[k] && !*bin; k++) {
+		snprintf(bin, sizeof(bin), "%s/%s", dirs[k], prog);
+		if (access(bin, X_OK) < 0)
+			*bin = 0;
+	}
+	if (!*bin)
+		return kerr_msg(e, ENOENT, "%s not found (apt-get install iptables)", prog);
+	char *argv[] = { (char *)prog, "--noflush", "-w", NULL }, *envp[] = { SAFE_PATH, NULL };
 	int st = spawn_io(bin, argv, envp, text, NULL, e);
 	if (st < 0)
 		return -1;
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		return kerr_msg(e, EIO, "iptables-restore failed (status %d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		return kerr_msg(e, EIO, "%s failed (status %d)", prog, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	return 0;
 }
 
-static char *rules_marker(const struct keng *g, const char *name)
+/* RUNTIME_ROOT/networks/NAME (IPv4), RUNTIME_ROOT/networks6/NAME (IPv6) */
+static char *rules_marker(const struct keng *g, const char *name, bool v6)
 {
-	return kstr_printf("%s/networks/%s", g->runtime_root, name);
+	return kstr_printf("%s/networks%s/%s", g->runtime_root, v6 ? "6" : "", name);
 }
 
 /* Every network's subnet but NAME's (the default bridge's and the user
- * networks'). */
-static char **peer_subnets(const struct keng *g, const struct keng_defaults *d, const char *name)
+ * networks'; V6: their IPv6 ones). */
+static char **peer_subnets(const struct keng *g, const struct keng_defaults *d, const char *name, bool v6)
 {
 	_cleanup_strv_ char **names = NULL;
 	char **v = calloc(1, sizeof(char *));
 	kerr ig = { 0 };
 	if (!v)
 		return NULL;
-	if (strcmp(name, "bridge"))
+	if (strcmp(name, "bridge") && !v6)
 		kstrv_add(&v, d->bridge_subnet);
 	if (user_networks(g, &names, &ig) < 0)
 		return v;
 	for (char **n = names; *n; n++) {
 		_cleanup_json_ json_object *l = NULL;
 		const char *sub;
-		if (strcmp(*n, name) && load_user(g, *n, &l, &ig) == 0 && (sub = kj_get_str(first_range(l), "subnet")))
+		if (strcmp(*n, name) && load_user(g, *n, &l, &ig) == 0 &&
+		    (sub = kj_get_str(v6 ? range6(l) : first_range(l), "subnet")))
 			kstrv_add(&v, sub);
 		kerr_clear(&ig);
 	}
@@ -464,46 +461,61 @@ static char **peer_subnets(const struct keng *g, const struct keng_defaults *d, 
 
 /* The marker: "BOOT_ID SUBNET" on its first line, then the rules put in
  * (what rules_drop takes out again, whatever the networks are by then). */
-static int rules_ensure(const struct keng *g, const struct keng_defaults *d, json_object *list, kerr *e)
+static int rules_ensure_family(const struct keng *g, const struct keng_defaults *d, json_object *list, bool v6,
+			       kerr *e)
 {
 	const char *name = kj_get_str(list, "name") ?: "";
-	const char *subnet = kj_get_str(first_range(list), "subnet");
+	const char *subnet = kj_get_str(v6 ? range6(list) : first_range(list), "subnet");
 	if (!subnet)
-		return 0; /* not an IPAM kapsel knows: the plugins' own business */
-	_cleanup_free_ char *boot = NULL, *mark = rules_marker(g, name), *have = NULL, *want = NULL, *dir = NULL;
+		return 0; /* not an IPAM kapsel knows (or no IPv6): the plugins' own business */
+	_cleanup_free_ char *boot = NULL, *mark = rules_marker(g, name, v6), *have = NULL, *want = NULL,
+			    *dir = NULL;
 	kerr ig = { 0 };
 	if (kfs_read_file("/proc/sys/kernel/random/boot_id", &boot, NULL, e) < 0)
 		return -1;
 	want = kstr_printf("%s %s\n", strtok(boot, "\n") ?: "", subnet);
-	dir = kstr_printf("%s/networks", g->runtime_root);
+	dir = kstr_printf("%s/networks%s", g->runtime_root, v6 ? "6" : "");
 	if (!mark || !want || !dir)
 		return kerr_errno(e, "network %s", name);
 	if (kfs_read_file(mark, &have, NULL, &ig) == 0 && kstr_starts(have, want))
 		return 0;
-	_cleanup_strv_ char **peers = peer_subnets(g, d, name);
+	_cleanup_strv_ char **peers = peer_subnets(g, d, name, v6);
 	_cleanup_free_ char *text = rules_text(name, subnet, peers), *both = NULL;
 	if (!text || !(both = kstr_printf("%s%s", want, text)))
 		return kerr_errno(e, "network %s", name);
-	if (rules_apply(text, e) < 0 || kfs_mkdir_p(dir, 0700, e) < 0 ||
+	if (rules_apply(text, v6, e) < 0 || kfs_mkdir_p(dir, 0700, e) < 0 ||
 	    kfs_write_file(mark, both, strlen(both), 0600, 1, e) < 0)
-		return kerr_wrap(e, "network %s: masquerade, forward and isolation rules", name);
+		return kerr_wrap(e, "network %s: %s masquerade, forward and isolation rules", name, v6 ? "IPv6" : "IPv4");
 	return 0;
+}
+
+static int bridge_nodad(const char *name, kerr *e);
+
+/* Before an ADD to LIST: its rules, and an IPv6 network's bridge. */
+static int rules_ensure(const struct keng *g, const struct keng_defaults *d, json_object *list, kerr *e)
+{
+	const char *br = bridge_of(list);
+	if (range6(list) && br && bridge_nodad(br, e) < 0)
+		return kerr_wrap(e, "network %s", kj_get_str(list, "name") ?: "");
+	return rules_ensure_family(g, d, list, false, e) < 0 ? -1 : rules_ensure_family(g, d, list, true, e);
 }
 
 static void rules_drop(const struct keng *g, const char *name)
 {
-	_cleanup_free_ char *mark = rules_marker(g, name), *text = NULL;
-	kerr ig = { 0 };
-	if (!mark || kfs_read_file(mark, &text, NULL, &ig) < 0)
-		return;
-	char *body = strchr(text, '\n');
-	/* the same rules, deleted */
-	for (char *l = body; l && *l; l = strchr(l + 1, '\n'))
-		if ((l[1] == '-' && (l[2] == 'A' || l[2] == 'I')) && l[3] == ' ')
-			l[2] = 'D';
-	if (body)
-		rules_apply(body + 1, &ig);
-	unlink(mark);
+	for (int v6 = 0; v6 < 2; v6++) {
+		_cleanup_free_ char *mark = rules_marker(g, name, v6), *text = NULL;
+		kerr ig = { 0 };
+		if (!mark || kfs_read_file(mark, &text, NULL, &ig) < 0)
+			continue;
+		char *body = strchr(text, '\n');
+		/* the same rules, deleted */
+		for (char *l = body; l && *l; l = strchr(l + 1, '\n'))
+			if ((l[1] == '-' && (l[2] == 'A' || l[2] == 'I')) && l[3] == ' ')
+				l[2] = 'D';
+		if (body)
+			rules_apply(body + 1, v6, &ig);
+		unlink(mark);
+	}
 }
 
 static const char *cni_path_of(json_object *att)
@@ -583,6 +595,24 @@ static int cni_add(json_object *att, const char *netns, json_object **result, ke
 /* IFLA_BRPORT_ISOLATED on the bridge port KENG_ETH0: it forwards to no other
  * isolated port (the containers of "bridge" reach the gateway, not each
  * other; those of a user network do). */
+/* Send the netlink request H (NLM_F_ACK) and read its answer: 0, or the
+ * kernel's error for WHAT of NAME. */
+static int nl_call(struct nlmsghdr *h, const char *what, const char *name, kerr *e)
+{
+	_cleanup_close_ int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (s < 0 || send(s, h, h->nlmsg_len, 0) < 0)
+		return kerr_errno(e, "%s %s: netlink", what, name);
+	char ans[1024];
+	ssize_t n = recv(s, ans, sizeof(ans), 0);
+	struct nlmsghdr *r = (struct nlmsghdr *)ans;
+	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) || r->nlmsg_type != NLMSG_ERROR)
+		return kerr_msg(e, EIO, "%s %s: no answer from netlink", what, name);
+	int err = ((struct nlmsgerr *)NLMSG_DATA(r))->error;
+	if (err)
+		return kerr_set(e, -err, "%s %s", what, name);
+	return 0;
+}
+
 static int port_isolate(const char *ifname, kerr *e)
 {
 	unsigned idx = if_nametoindex(ifname);
@@ -606,18 +636,44 @@ static int port_isolate(const char *ifname, kerr *e)
 	*(unsigned char *)RTA_DATA(a) = 1;
 	nest->rta_len = (unsigned short)(RTA_LENGTH(0) + RTA_ALIGN(a->rta_len));
 	req.h.nlmsg_len = NLMSG_ALIGN(req.h.nlmsg_len) + RTA_ALIGN(nest->rta_len);
-	_cleanup_close_ int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (s < 0 || send(s, &req, req.h.nlmsg_len, 0) < 0)
-		return kerr_errno(e, "isolate %s: netlink", ifname);
-	char ans[1024];
-	ssize_t n = recv(s, ans, sizeof(ans), 0);
-	struct nlmsghdr *h = (struct nlmsghdr *)ans;
-	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) || h->nlmsg_type != NLMSG_ERROR)
-		return kerr_msg(e, EIO, "isolate %s: no answer from netlink", ifname);
-	int err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-	if (err)
-		return kerr_set(e, -err, "isolate the bridge port %s", ifname);
-	return 0;
+	return nl_call(&req.h, "isolate the bridge port", ifname, e);
+}
+
+/* The bridge NAME of an IPv6 network, made before the plugin gives it its
+ * gateway address, with duplicate address detection off: else the address
+ * stays "tentative" for a second or two after the bridge is made and the
+ * host does not reach the first containers (the plugin makes a missing
+ * bridge with DAD on).  A bridge that is there is left as it is. */
+static int bridge_nodad(const char *name, kerr *e)
+{
+	if (if_nametoindex(name))
+		return 0;
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+		char buf[128];
+	} req = { 0 };
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.i));
+	req.h.nlmsg_type = RTM_NEWLINK;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+	req.i.ifi_family = AF_UNSPEC;
+	struct rtattr *a = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.h.nlmsg_len));
+	a->rta_type = IFLA_IFNAME;
+	a->rta_len = (unsigned short)RTA_LENGTH(strlen(name) + 1);
+	memcpy(RTA_DATA(a), name, strlen(name) + 1);
+	req.h.nlmsg_len = NLMSG_ALIGN(req.h.nlmsg_len) + RTA_ALIGN(a->rta_len);
+	struct rtattr *li = (struct rtattr *)((char *)&req + req.h.nlmsg_len);
+	li->rta_type = IFLA_LINKINFO;
+	struct rtattr *kind = RTA_DATA(li);
+	kind->rta_type = IFLA_INFO_KIND;
+	kind->rta_len = RTA_LENGTH(sizeof("bridge"));
+	memcpy(RTA_DATA(kind), "bridge", sizeof("bridge"));
+	li->rta_len = (unsigned short)(RTA_LENGTH(0) + RTA_ALIGN(kind->rta_len));
+	req.h.nlmsg_len += RTA_ALIGN(li->rta_len);
+	if (nl_call(&req.h, "make the bridge", name, e) < 0)
+		return e->errnum == EEXIST ? (kerr_clear(e), 0) : -1;
+	_cleanup_free_ char *p = kstr_printf("/proc/sys/net/ipv6/conf/%s/accept_dad", name);
+	return p ? kfs_write_file(p, "0", 1, 0644, 0, e) : kerr_errno(e, "bridge %s", name);
 }
 
 /* ---- ports ---- */
@@ -858,9 +914,13 @@ static json_object *network_entry(json_object *a)
 	json_object_object_add(n, "Gateway", json_object_new_string(gw));
 	json_object_object_add(n, "IPAddress", json_object_new_string(addr));
 	json_object_object_add(n, "IPPrefixLen", json_object_new_int(plen));
-	json_object_object_add(n, "IPv6Gateway", json_object_new_string(""));
-	json_object_object_add(n, "GlobalIPv6Address", json_object_new_string(""));
-	json_object_object_add(n, "GlobalIPv6PrefixLen", json_object_new_int(0));
+	char a6[64];
+	int p6 = 0;
+	const char *gw6 = "";
+	keng_att_addr6(a, a6, &p6, &gw6);
+	json_object_object_add(n, "IPv6Gateway", json_object_new_string(gw6));
+	json_object_object_add(n, "GlobalIPv6Address", json_object_new_string(a6));
+	json_object_object_add(n, "GlobalIPv6PrefixLen", json_object_new_int(p6));
 	json_object_object_add(n, "MacAddress", json_object_new_string(mac));
 	/* the names it is known by on a user network (/etc/hosts lines) */
 	json_object *dns = NULL;
@@ -1008,12 +1068,12 @@ int keng_net_ip_check(const struct keng *g, const struct keng_defaults *d, const
 	const char *sub = kj_get_str(r, "subnet") ?: "", *gw = kj_get_str(r, "gateway");
 	uint32_t base, x = ntohl(a.s_addr);
 	int pfx;
-	if (cidr_parse(sub, &base, &pfx) < 0)
+	if (keng_cidr4_parse(sub, &base, &pfx) < 0)
 		return kerr_msg(e, EINVAL, "network %s has no IPv4 subnet", net);
 	uint32_t mask = ~0u << (32 - pfx);
 	char gbuf[INET_ADDRSTRLEN];
 	if (!gw) {
-		ip_str(base + 1, gbuf);
+		keng_ip4_str(base + 1, gbuf);
 		gw = gbuf;
 	}
 	if ((x & mask) != base || x == base || x == (base | ~mask))
@@ -1232,7 +1292,8 @@ static json_object *inspect_obj(const char *name, const char *id, const char *cr
 	json_object_object_add(o, "Created", json_object_new_string(created));
 	json_object_object_add(o, "Scope", json_object_new_string("local"));
 	json_object_object_add(o, "Driver", json_object_new_string(driver));
-	json_object_object_add(o, "EnableIPv6", json_object_new_boolean(0));
+	json_object *r6 = list ? range6(list) : NULL;
+	json_object_object_add(o, "EnableIPv6", json_object_new_boolean(r6 != NULL));
 	json_object *ipam = json_object_new_object(), *cfg = json_object_new_array();
 	json_object_object_add(ipam, "Driver", json_object_new_string("default"));
 	json_object_object_add(ipam, "Options", json_object_new_object());
@@ -1243,8 +1304,22 @@ static json_object *inspect_obj(const char *name, const char *id, const char *cr
 		char gbuf[INET_ADDRSTRLEN] = "";
 		uint32_t base;
 		int pfx;
-		if (!gw && cidr_parse(sub, &base, &pfx) == 0)
-			ip_str(base + 1, gbuf);
+		if (!gw && keng_cidr4_parse(sub, &base, &pfx) == 0)
+			keng_ip4_str(base + 1, gbuf);
+		json_object_object_add(c, "Subnet", json_object_new_string(sub));
+		json_object_object_add(c, "Gateway", json_object_new_string(gw ? gw : gbuf));
+		json_object_array_add(cfg, c);
+	}
+	if (r6) {
+		json_object *c = json_object_new_object();
+		const char *sub = kj_get_str(r6, "subnet") ?: "", *gw = kj_get_str(r6, "gateway");
+		char gbuf[INET6_ADDRSTRLEN] = "";
+		uint8_t b6[16];
+		int p6;
+		if (!gw && keng_cidr6_parse(sub, b6, &p6) == 0) {
+			b6[15] |= 1; /* host-local's default: the subnet's first address */
+			inet_ntop(AF_INET6, b6, gbuf, sizeof(gbuf));
+		}
 		json_object_object_add(c, "Subnet", json_object_new_string(sub));
 		json_object_object_add(c, "Gateway", json_object_new_string(gw ? gw : gbuf));
 		json_object_array_add(cfg, c);
@@ -1270,7 +1345,11 @@ static json_object *inspect_obj(const char *name, const char *id, const char *cr
 		json_object_object_add(c, "EndpointID", json_object_new_string(endpoint_id(a, eid)));
 		json_object_object_add(c, "MacAddress", json_object_new_string(mac));
 		json_object_object_add(c, "IPv4Address", json_object_new_string(v4));
-		json_object_object_add(c, "IPv6Address", json_object_new_string(""));
+		char a6[64], v6[80] = "";
+		int p6;
+		if (keng_att_addr6(a, a6, &p6, NULL))
+			snprintf(v6, sizeof(v6), "%s/%d", a6, p6);
+		json_object_object_add(c, "IPv6Address", json_object_new_string(v6));
 		json_object_object_add(cs, kj_get_str(a, "id") ?: "", c);
 	}
 	json_object_object_add(o, "Containers", cs);
@@ -1334,9 +1413,72 @@ int keng_network_list(struct keng *g, const struct keng_defaults *d, json_object
 	return 0;
 }
 
-int keng_network_create(struct keng *g, const struct keng_defaults *d, const char *name, const char *subnet,
-			const char *gateway, char id[65], kerr *e)
+/* The IPv6 subnet of a new network: SUBNET6 checked (no overlap with
+ * NAMES' or the host's), or a unique local /64 (RFC 4193: fd, 40 random
+ * bits, subnet 0) made of RND; GATEWAY6 checked.  In OUT, OUT_GW. */
+static int ipv6_subnet(const struct keng *g, char **names, const char *subnet6, const char *gateway6,
+		       const unsigned char rnd[5], char out[INET6_ADDRSTRLEN + 8], kerr *e)
 {
+	uint8_t base[16];
+	int pfx;
+	if (subnet6) {
+		if (keng_cidr6_parse(subnet6, base, &pfx) < 0)
+			return kerr_msg(e, EINVAL,
+					"--subnet %s: expected an IPv6 network like fd00:1:2:3::/64 (prefix 16-124, no "
+					"host bits)",
+					subnet6);
+	} else {
+		memset(base, 0, sizeof(base));
+		base[0] = 0xfd;
+		memcpy(base + 1, rnd, 5);
+		pfx = 64;
+	}
+	/* the others': the user networks' and the host's own addresses */
+	for (char **n = names; *n; n++) {
+		_cleanup_json_ json_object *l = NULL;
+		kerr ig = { 0 };
+		uint8_t ob[16];
+		int op;
+		if (load_user(g, *n, &l, &ig) == 0 && keng_cidr6_parse(kj_get_str(range6(l), "subnet") ?: "", ob, &op) == 0 &&
+		    keng_cidr6_overlap(base, pfx, ob, op))
+			return kerr_msg(e, EEXIST, "--subnet %s overlaps network %s's", subnet6 ? subnet6 : "(made)", *n);
+	}
+	struct ifaddrs *ifa = NULL;
+	if (getifaddrs(&ifa) == 0) {
+		for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+			if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6)
+				continue;
+			const uint8_t *a = ((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr.s6_addr;
+			if ((a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)a))
+				continue;
+			if (keng_cidr6_contains(base, pfx, a)) {
+				freeifaddrs(ifa);
+				return kerr_msg(e, EEXIST, "--subnet %s: an address of the host (%s) is in it",
+						subnet6 ? subnet6 : "(made)", i->ifa_name);
+			}
+		}
+		freeifaddrs(ifa);
+	}
+	if (gateway6) {
+		struct in6_addr gw;
+		if (inet_pton(AF_INET6, gateway6, &gw) != 1)
+			return kerr_msg(e, EINVAL, "--gateway %s: not an IPv6 address", gateway6);
+		if (!keng_cidr6_contains(base, pfx, gw.s6_addr) || !memcmp(gw.s6_addr, base, 16))
+			return kerr_msg(e, EINVAL, "--gateway %s is not a host address of the IPv6 subnet", gateway6);
+	}
+	char ab[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, base, ab, sizeof(ab));
+	snprintf(out, INET6_ADDRSTRLEN + 8, "%s/%d", ab, pfx);
+	return 0;
+}
+
+int keng_network_create(struct keng *g, const struct keng_defaults *d, const char *name, const char *subnet,
+			const char *gateway, bool ipv6, const char *subnet6, const char *gateway6, char id[65], kerr *e)
+{
+	if ((subnet6 || gateway6) && !ipv6)
+		return kerr_msg(e, EINVAL, "network %s: an IPv6 --subnet or --gateway needs --ipv6", name);
+	if (gateway6 && !subnet6)
+		return kerr_msg(e, EINVAL, "network %s: an IPv6 --gateway needs its --subnet", name);
 	if (!net_name_ok(name))
 		return kerr_msg(e, EINVAL, "network %s: a name is [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64", name);
 	if (!strcmp(name, "bridge") || !strcmp(name, "host") || !strcmp(name, "none"))
@@ -1354,7 +1496,7 @@ int keng_network_create(struct keng *g, const struct keng_defaults *d, const cha
 	size_t nu = 0;
 	_cleanup_strv_ char **bridges = NULL;
 	kstrv_add(&bridges, d->bridge_name);
-	if (cidr_parse(d->bridge_subnet, &used[nu], &usedp[nu]) == 0)
+	if (keng_cidr4_parse(d->bridge_subnet, &used[nu], &usedp[nu]) == 0)
 		nu++;
 	for (char **n = names; *n && nu < 300; n++) {
 		_cleanup_json_ json_object *l = NULL;
@@ -1362,7 +1504,7 @@ int keng_network_create(struct keng *g, const struct keng_defaults *d, const cha
 		if (load_user(g, *n, &l, &ig) < 0)
 			continue;
 		json_object *r = first_range(l);
-		if (r && cidr_parse(kj_get_str(r, "subnet") ?: "", &used[nu], &usedp[nu]) == 0)
+		if (r && keng_cidr4_parse(kj_get_str(r, "subnet") ?: "", &used[nu], &usedp[nu]) == 0)
 			nu++;
 		if (bridge_of(l))
 			kstrv_add(&bridges, bridge_of(l));
@@ -1385,13 +1527,13 @@ int keng_network_create(struct keng *g, const struct keng_defaults *d, const cha
 	int pfx;
 	char sbuf[40];
 	if (subnet) {
-		if (cidr_parse(subnet, &base, &pfx) < 0)
+		if (keng_cidr4_parse(subnet, &base, &pfx) < 0)
 			return kerr_msg(
 				e, EINVAL,
 				"--subnet %s: expected an IPv4 network like 10.91.0.0/24 (prefix 8-30, no host bits)",
 				subnet);
 		for (size_t i = 0; i < nu; i++)
-			if (cidr_overlap(base, pfx, used[i], usedp[i]))
+			if (keng_cidr4_overlap(base, pfx, used[i], usedp[i]))
 				return kerr_msg(e, EEXIST,
 						"--subnet %s overlaps a subnet in use (a network's or the host's)",
 						subnet);
@@ -1402,12 +1544,12 @@ int keng_network_create(struct keng *g, const struct keng_defaults *d, const cha
 			pfx = 24;
 			ok = true;
 			for (size_t i = 0; i < nu && ok; i++)
-				ok = !cidr_overlap(base, pfx, used[i], usedp[i]);
+				ok = !keng_cidr4_overlap(base, pfx, used[i], usedp[i]);
 		}
 		if (!ok)
 			return kerr_msg(e, ENOSPC, "network %s: no free subnet in 10.90.0.0/16: give --subnet", name);
 		char ipb[INET_ADDRSTRLEN];
-		ip_str(base, ipb);
+		keng_ip4_str(base, ipb);
 		snprintf(sbuf, sizeof(sbuf), "%s/%d", ipb, pfx);
 		subnet = sbuf;
 	}
@@ -1426,14 +1568,18 @@ int keng_network_create(struct keng *g, const struct keng_defaults *d, const cha
 		if (!kstrv_contains(bridges, bridge) && !if_nametoindex(bridge))
 			break;
 	}
-	unsigned char rnd[32];
+	unsigned char rnd[37];
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return kerr_errno(e, "getrandom");
 	for (int i = 0; i < 32; i++)
 		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	char sub6[INET6_ADDRSTRLEN + 8] = "";
+	if (ipv6 && ipv6_subnet(g, names, subnet6, gateway6, rnd + 32, sub6, e) < 0)
+		return -1;
 	char created[KTIME_BUFSZ];
 	ktime_now(created, sizeof(created), KTIME_NANO_TRIM);
-	_cleanup_json_ json_object *l = plugin_list(name, bridge, subnet, gateway, NULL);
+	_cleanup_json_ json_object *l =
+		plugin_list(name, bridge, subnet, gateway, ipv6 ? sub6 : NULL, gateway6, NULL);
 	json_object *k = json_object_new_object();
 	json_object_object_add(k, "id", json_object_new_string(id));
 	json_object_object_add(k, "created", json_object_new_string(created));
@@ -1481,10 +1627,8 @@ int keng_network_remove(struct keng *g, const char *ref, kerr *e)
 				 .nlmsg_type = RTM_DELLINK,
 				 .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK },
 			  .i = { .ifi_family = AF_UNSPEC, .ifi_index = (int)idx } };
-		_cleanup_close_ int s = idx ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) : -1;
-		char ans[512];
-		if (s >= 0 && send(s, &req, sizeof(req), 0) > 0)
-			(void)!recv(s, ans, sizeof(ans), 0);
+		if (idx)
+			nl_call(&req.h, "remove the bridge", br, &ig);
 	}
 	_cleanup_free_ char *lease = kstr_printf("%s/cni/%s", g->root, name);
 	if (lease)

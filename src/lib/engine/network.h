@@ -30,9 +30,10 @@ bool keng_net_is_cni(const char *net);
 
 /* Create the user network NAME (exclusive lock): SUBNET (CIDR, NULL: the
  * first free 10.90.N.0/24), GATEWAY (NULL: the subnet's first address);
- * *id its ID (65 bytes). */
+ * with IPV6 an IPv6 subnet too: SUBNET6 (NULL: a unique local /64 made
+ * up), GATEWAY6 (NULL: its first address); *id its ID (65 bytes). */
 int keng_network_create(struct keng *g, const struct keng_defaults *d, const char *name, const char *subnet,
-			const char *gateway, char id[65], kerr *e);
+			const char *gateway, bool ipv6, const char *subnet6, const char *gateway6, char id[65], kerr *e);
 /* Docker's network inspect object of NAME (a name or a unique ID prefix),
  * its Containers included. */
 int keng_network_inspect(struct keng *g, const struct keng_defaults *d, const char *name, json_object **out, kerr *e);
