@@ -1,6 +1,8 @@
 /* Networks through the CNI plugins (network.h): the conflists, the
- * plugins executed per the CNI spec (1.0.0), the attachments of the
- * containers, the port mappings, `kapsel network`. */
+ * plugins executed per the CNI spec (1.0.0), kapsel's iptables and
+ * ip6tables rules of each network, the containers' attachments ADDed and
+ * DELeted (their files: attach.c; their /etc/hosts: hosts.c), the port
+ * mappings, `kapsel network` with connect and disconnect. */
 #include "network.h"
 
 #include "attach.h"
