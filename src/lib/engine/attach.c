@@ -1,6 +1,7 @@
 /* The attachment files (attach.h). */
 #include "attach.h"
 
+#include "conflist.h"
 #include "internal.h"
 
 #include "common/cleanup.h"
@@ -163,3 +164,12 @@ const char *keng_att_ip(json_object *a, char buf[64])
 	return keng_att_addr(a, buf, NULL, NULL, NULL);
 }
 
+
+/* The endpoint of attachment A: the container on the network, one ID. */
+const char *keng_att_endpoint_id(json_object *a, char buf[65])
+{
+	_cleanup_free_ char *seed =
+		kstr_printf("kapsel endpoint %s %s", kj_get_str(a, "id") ?: "", kj_get_str(a, "network") ?: "");
+	keng_hex_id(seed ? seed : "", buf);
+	return buf;
+}

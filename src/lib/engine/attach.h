@@ -35,5 +35,7 @@ const char *keng_att_addr(json_object *a, char buf[64], int *plen, const char **
 const char *keng_att_ip(json_object *a, char buf[64]);
 /* A's IPv6 address (a network with --ipv6), prefix length and gateway. */
 const char *keng_att_addr6(json_object *a, char buf[64], int *plen, const char **gw);
+/* The endpoint ID of A: its container on its network. */
+const char *keng_att_endpoint_id(json_object *a, char buf[65]);
 
 #endif

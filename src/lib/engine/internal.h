@@ -36,6 +36,8 @@ int keng_status_read(const struct keng *g, const char *id, json_object **out, ke
 int keng_status_write(const struct keng *g, const char *id, json_object *st, kerr *e);
 /* Parse the JSON file PATH; with MISSING_OK a missing file is NULL with 0. */
 int keng_read_json(const char *path, json_object **out, bool missing_ok, kerr *e);
+/* Write O to PATH (mode 0600, temp + rename), pretty-printed. */
+int keng_write_json(const char *path, json_object *o, kerr *e);
 /* The user namespace range of ID's config.json: its root is HOST.., SIZE
  * ids (0: no user namespace). */
 int keng_userns_range(const struct keng *g, const char *id, int64_t *host, int64_t *size, kerr *e);

@@ -7,23 +7,19 @@
 
 #include "attach.h"
 #include "cidr.h"
+#include "conflist.h"
 #include "hosts.h"
 #include "internal.h"
 #include "rootfs.h"
 
 #include "common/cleanup.h"
-#include "common/events.h"
 #include "common/fs.h"
 #include "common/json.h"
-#include "common/sha256.h"
 #include "common/str.h"
 #include "common/strv.h"
-#include "common/time.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <ifaddrs.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
@@ -36,14 +32,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CNI_VERSION "1.0.0"
 
 extern char **environ;
 
@@ -52,208 +45,7 @@ bool keng_net_is_cni(const char *net)
 	return strcmp(net, "none") && strcmp(net, "host") && strncmp(net, "container:", 10);
 }
 
-static bool net_name_ok(const char *s)
-{
-	if (!isalnum((unsigned char)*s) || strlen(s) > 64)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
-			return false;
-	return true;
-}
-
-static int write_json(const char *path, json_object *o, kerr *e)
-{
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-	return kfs_write_file(path, s, strlen(s), 0600, 1, e);
-}
-
-static int read_json(const char *path, json_object **out, kerr *e)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	*out = NULL;
-	if (kfs_read_file(path, &buf, &len, e) < 0)
-		return -1;
-	return (*out = kj_parse(path, buf, len, e)) ? 0 : -1;
-}
-
 /* ---- the conflists ---- */
-
-static json_object *plugin_list(const char *name, const char *bridge, const char *subnet, const char *gateway,
-				const char *subnet6, const char *gateway6, const char *datadir)
-{
-	json_object *l = json_object_new_object(), *plugins = json_object_new_array();
-	json_object_object_add(l, "cniVersion", json_object_new_string(CNI_VERSION));
-	json_object_object_add(l, "name", json_object_new_string(name));
-	json_object *br = json_object_new_object(), *ipam = json_object_new_object();
-	json_object_object_add(br, "type", json_object_new_string("bridge"));
-	json_object_object_add(br, "bridge", json_object_new_string(bridge));
-	json_object_object_add(br, "isGateway", json_object_new_boolean(1));
-	json_object_object_add(br, "ipMasq", json_object_new_boolean(0)); /* kapsel's rules (rules_ensure) */
-	json_object_object_add(br, "hairpinMode", json_object_new_boolean(1));
-	json_object *range = json_object_new_object(), *set = json_object_new_array(),
-		    *ranges = json_object_new_array();
-	json_object_object_add(range, "subnet", json_object_new_string(subnet));
-	if (gateway)
-		json_object_object_add(range, "gateway", json_object_new_string(gateway));
-	json_object_array_add(set, range);
-	json_object_array_add(ranges, set);
-	json_object *routes = json_object_new_array(), *def = json_object_new_object();
-	json_object_object_add(def, "dst", json_object_new_string("0.0.0.0/0"));
-	json_object_array_add(routes, def);
-	if (subnet6) { /* a second range set: an IPv6 address too, and its default route */
-		json_object *r6 = json_object_new_object(), *set6 = json_object_new_array(), *def6 = json_object_new_object();
-		json_object_object_add(r6, "subnet", json_object_new_string(subnet6));
-		if (gateway6)
-			json_object_object_add(r6, "gateway", json_object_new_string(gateway6));
-		json_object_array_add(set6, r6);
-		json_object_array_add(ranges, set6);
-		json_object_object_add(def6, "dst", json_object_new_string("::/0"));
-		json_object_array_add(routes, def6);
-	}
-	json_object_object_add(ipam, "type", json_object_new_string("host-local"));
-	json_object_object_add(ipam, "ranges", ranges);
-	json_object_object_add(ipam, "routes", routes);
-	if (datadir)
-		json_object_object_add(ipam, "dataDir", json_object_new_string(datadir));
-	json_object_object_add(br, "ipam", ipam);
-	json_object_array_add(plugins, br);
-	json_object *pm = json_object_new_object(), *caps = json_object_new_object();
-	json_object_object_add(pm, "type", json_object_new_string("portmap"));
-	json_object_object_add(caps, "portMappings", json_object_new_boolean(1));
-	json_object_object_add(pm, "capabilities", caps);
-	json_object_array_add(plugins, pm);
-	json_object_object_add(l, "plugins", plugins);
-	return l;
-}
-
-static char *networks_dir(const struct keng *g)
-{
-	return kstr_printf("%s/networks", g->root);
-}
-
-static char *network_file(const struct keng *g, const char *name)
-{
-	return kstr_printf("%s/networks/%s.json", g->root, name);
-}
-
-/* The first plugin's first range: subnet and gateway (NULL if none). */
-static json_object *first_range(json_object *l)
-{
-	json_object *pl = kj_get(l, "plugins");
-	for (size_t i = 0; json_object_is_type(pl, json_type_array) && i < json_object_array_length(pl); i++) {
-		json_object *ipam = kj_get(json_object_array_get_idx(pl, i), "ipam");
-		json_object *r = kj_get(ipam, "ranges");
-		if (json_object_is_type(r, json_type_array) && json_object_array_length(r)) {
-			json_object *set = json_object_array_get_idx(r, 0);
-			if (json_object_is_type(set, json_type_array) && json_object_array_length(set))
-				return json_object_array_get_idx(set, 0);
-		}
-	}
-	return NULL;
-}
-
-/* The IPv6 range (the first range whose subnet has a ':'), or NULL. */
-static json_object *range6(json_object *l)
-{
-	json_object *pl = kj_get(l, "plugins");
-	for (size_t i = 0; json_object_is_type(pl, json_type_array) && i < json_object_array_length(pl); i++) {
-		json_object *r = kj_get(kj_get(json_object_array_get_idx(pl, i), "ipam"), "ranges");
-		for (size_t k = 0; json_object_is_type(r, json_type_array) && k < json_object_array_length(r); k++) {
-			json_object *set = json_object_array_get_idx(r, k);
-			json_object *r0 = json_object_is_type(set, json_type_array) && json_object_array_length(set)
-						  ? json_object_array_get_idx(set, 0)
-						  : NULL;
-			if (strchr(kj_get_str(r0, "subnet") ?: "", ':'))
-				return r0;
-		}
-	}
-	return NULL;
-}
-
-static const char *bridge_of(json_object *l)
-{
-	json_object *pl = kj_get(l, "plugins");
-	for (size_t i = 0; json_object_is_type(pl, json_type_array) && i < json_object_array_length(pl); i++) {
-		json_object *p = json_object_array_get_idx(pl, i);
-		if (!strcmp(kj_get_str(p, "type") ?: "", "bridge"))
-			return kj_get_str(p, "bridge");
-	}
-	return NULL;
-}
-
-static void set_datadir(const struct keng *g, json_object *l)
-{
-	_cleanup_free_ char *dd = kstr_printf("%s/cni", g->root);
-	json_object *pl = kj_get(l, "plugins");
-	for (size_t i = 0; dd && json_object_is_type(pl, json_type_array) && i < json_object_array_length(pl); i++) {
-		json_object *ipam = kj_get(json_object_array_get_idx(pl, i), "ipam");
-		if (ipam && !strcmp(kj_get_str(ipam, "type") ?: "", "host-local") && !kj_get(ipam, "dataDir"))
-			json_object_object_add(ipam, "dataDir", json_object_new_string(dd));
-	}
-}
-
-/* The user networks' names, sorted. */
-static int user_networks(const struct keng *g, char ***out, kerr *e)
-{
-	_cleanup_free_ char *dir = networks_dir(g);
-	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
-	if (!dir || !v)
-		return kerr_errno(e, "networks");
-	_cleanup_closedir_ DIR *d = opendir(dir);
-	if (!d && errno != ENOENT)
-		return kerr_errno(e, "open %s", dir);
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		if (n <= 5 || strcmp(de->d_name + n - 5, ".json"))
-			continue;
-		de->d_name[n - 5] = 0;
-		if (net_name_ok(de->d_name) && kstrv_add(&v, de->d_name) < 0)
-			return kerr_errno(e, "networks");
-	}
-	qsort(v, kstrv_len(v), sizeof(char *), (int (*)(const void *, const void *))strcmp);
-	*out = steal_ptr(v);
-	return 0;
-}
-
-static int load_user(const struct keng *g, const char *name, json_object **out, kerr *e)
-{
-	_cleanup_free_ char *p = network_file(g, name);
-	if (!p)
-		return kerr_errno(e, "network %s", name);
-	if (read_json(p, out, e) < 0)
-		return -1;
-	if (!json_object_is_type(kj_get(*out, "plugins"), json_type_array)) {
-		json_object_put(*out);
-		*out = NULL;
-		return kerr_msg(e, EINVAL, "%s: not a CNI network configuration list (no \"plugins\")", p);
-	}
-	return 0;
-}
-
-int keng_net_conflist(const struct keng *g, const struct keng_defaults *d, const char *net, json_object **out, kerr *e)
-{
-	if (!strcmp(net, "bridge")) {
-		*out = plugin_list("bridge", d->bridge_name, d->bridge_subnet, NULL, NULL, NULL, NULL);
-	} else {
-		if (!net_name_ok(net))
-			return kerr_msg(e, EINVAL, "--network %s: not a network name", net);
-		if (load_user(g, net, out, e) < 0) {
-			if (e->errnum == ENOENT) {
-				kerr_clear(e);
-				return kerr_msg(e, ENOENT,
-						"--network %s: no such network (none, host, bridge or one "
-						"of kapsel network ls)",
-						net);
-			}
-			return -1;
-		}
-	}
-	set_datadir(g, *out);
-	return 0;
-}
 
 /* ---- running programs ---- */
 
@@ -448,13 +240,13 @@ static char **peer_subnets(const struct keng *g, const struct keng_defaults *d, 
 		return NULL;
 	if (strcmp(name, "bridge") && !v6)
 		kstrv_add(&v, d->bridge_subnet);
-	if (user_networks(g, &names, &ig) < 0)
+	if (keng_user_networks(g, &names, &ig) < 0)
 		return v;
 	for (char **n = names; *n; n++) {
 		_cleanup_json_ json_object *l = NULL;
 		const char *sub;
-		if (strcmp(*n, name) && load_user(g, *n, &l, &ig) == 0 &&
-		    (sub = kj_get_str(v6 ? range6(l) : first_range(l), "subnet")))
+		if (strcmp(*n, name) && keng_network_load(g, *n, &l, &ig) == 0 &&
+		    (sub = kj_get_str(v6 ? keng_conflist_range6(l) : keng_conflist_range4(l), "subnet")))
 			kstrv_add(&v, sub);
 		kerr_clear(&ig);
 	}
@@ -467,7 +259,7 @@ static int rules_ensure_family(const struct keng *g, const struct keng_defaults 
 			       kerr *e)
 {
 	const char *name = kj_get_str(list, "name") ?: "";
-	const char *subnet = kj_get_str(v6 ? range6(list) : first_range(list), "subnet");
+	const char *subnet = kj_get_str(v6 ? keng_conflist_range6(list) : keng_conflist_range4(list), "subnet");
 	if (!subnet)
 		return 0; /* not an IPAM kapsel knows (or no IPv6): the plugins' own business */
 	_cleanup_free_ char *boot = NULL, *mark = rules_marker(g, name, v6), *have = NULL, *want = NULL,
@@ -496,13 +288,13 @@ static int bridge_nodad(const char *name, kerr *e);
 /* Before an ADD to LIST: its rules, and an IPv6 network's bridge. */
 static int rules_ensure(const struct keng *g, const struct keng_defaults *d, json_object *list, kerr *e)
 {
-	const char *br = bridge_of(list);
-	if (range6(list) && br && bridge_nodad(br, e) < 0)
+	const char *br = keng_conflist_bridge(list);
+	if (keng_conflist_range6(list) && br && bridge_nodad(br, e) < 0)
 		return kerr_wrap(e, "network %s", kj_get_str(list, "name") ?: "");
 	return rules_ensure_family(g, d, list, false, e) < 0 ? -1 : rules_ensure_family(g, d, list, true, e);
 }
 
-static void rules_drop(const struct keng *g, const char *name)
+void keng_net_rules_drop(const struct keng *g, const char *name)
 {
 	for (int v6 = 0; v6 < 2; v6++) {
 		_cleanup_free_ char *mark = rules_marker(g, name, v6), *text = NULL;
@@ -871,34 +663,6 @@ static int ports_assign(const struct keng *g, json_object *mappings, kerr *e)
 
 /* ---- attachments ---- */
 
-static int hex_id(const char *text, char id[65])
-{
-	unsigned char h[32];
-	ksha256(text, strlen(text), h);
-	for (int i = 0; i < 32; i++)
-		snprintf(id + 2 * i, 3, "%02x", h[i]);
-	return 0;
-}
-
-static const char *network_id(json_object *list, char buf[65])
-{
-	const char *id = kj_get_str(kj_get(list, "kapsel"), "id");
-	if (id)
-		return id;
-	_cleanup_free_ char *seed = kstr_printf("kapsel network %s", kj_get_str(list, "name") ?: "");
-	hex_id(seed ? seed : "", buf);
-	return buf;
-}
-
-/* The endpoint of attachment A: the container on the network, one ID. */
-static const char *endpoint_id(json_object *a, char buf[65])
-{
-	_cleanup_free_ char *seed =
-		kstr_printf("kapsel endpoint %s %s", kj_get_str(a, "id") ?: "", kj_get_str(a, "network") ?: "");
-	hex_id(seed ? seed : "", buf);
-	return buf;
-}
-
 /* Docker's NetworkSettings.Networks entry of attachment A. */
 static json_object *network_entry(json_object *a)
 {
@@ -911,8 +675,8 @@ static json_object *network_entry(json_object *a)
 	json_object_object_add(n, "Aliases", json_object_is_type(al, json_type_array) && json_object_array_length(al)
 						     ? json_object_get(al)
 						     : NULL);
-	json_object_object_add(n, "NetworkID", json_object_new_string(network_id(kj_get(a, "conflist"), nidbuf)));
-	json_object_object_add(n, "EndpointID", json_object_new_string(endpoint_id(a, eidbuf)));
+	json_object_object_add(n, "NetworkID", json_object_new_string(keng_network_id(kj_get(a, "conflist"), nidbuf)));
+	json_object_object_add(n, "EndpointID", json_object_new_string(keng_att_endpoint_id(a, eidbuf)));
 	json_object_object_add(n, "Gateway", json_object_new_string(gw));
 	json_object_object_add(n, "IPAddress", json_object_new_string(addr));
 	json_object_object_add(n, "IPPrefixLen", json_object_new_int(plen));
@@ -968,7 +732,7 @@ static json_object *settings_of(json_object *mine, const char *netns)
 		}
 	}
 	json_object *first = n ? json_object_array_get_idx(mine, 0) : NULL;
-	json_object_object_add(ns, "Bridge", json_object_new_string(first ? bridge_of(kj_get(first, "conflist")) ?: "" : ""));
+	json_object_object_add(ns, "Bridge", json_object_new_string(first ? keng_conflist_bridge(kj_get(first, "conflist")) ?: "" : ""));
 	json_object_object_add(ns, "SandboxKey", json_object_new_string(netns));
 	json_object_object_add(ns, "Ports", ports);
 	json_object_object_add(ns, "IPAddress", json_object_new_string(kj_get_str(dflt, "IPAddress") ?: ""));
@@ -996,14 +760,14 @@ static int attach_att(const struct keng *g, json_object *a, const char *netns, k
 		return kerr_errno(e, "network");
 	/* the attachment first: a kapsel killed during ADD leaves what the
 	 * sweep DELs */
-	if (write_json(p, a, e) < 0)
+	if (keng_write_json(p, a, e) < 0)
 		return -1;
 	json_object *res = NULL;
 	if (cni_add(a, netns, &res, e) < 0)
 		goto undo;
 	json_object_object_add(a, "result", res);
 	if (!strcmp(kj_get_str(a, "network") ?: "", "bridge")) {
-		const char *br = bridge_of(kj_get(a, "conflist"));
+		const char *br = keng_conflist_bridge(kj_get(a, "conflist"));
 		json_object *ifs = kj_get(res, "interfaces");
 		for (size_t i = 0; json_object_is_type(ifs, json_type_array) && i < json_object_array_length(ifs);
 		     i++) {
@@ -1013,7 +777,7 @@ static int attach_att(const struct keng *g, json_object *a, const char *netns, k
 				goto undo;
 		}
 	}
-	if (write_json(p, a, e) < 0)
+	if (keng_write_json(p, a, e) < 0)
 		goto undo;
 	return 0;
 undo:;
@@ -1066,7 +830,7 @@ int keng_net_ip_check(const struct keng *g, const struct keng_defaults *d, const
 	_cleanup_json_ json_object *l = NULL;
 	if (keng_net_conflist(g, d, net, &l, e) < 0)
 		return -1;
-	json_object *r = first_range(l);
+	json_object *r = keng_conflist_range4(l);
 	const char *sub = kj_get_str(r, "subnet") ?: "", *gw = kj_get_str(r, "gateway");
 	uint32_t base, x = ntohl(a.s_addr);
 	int pfx;
@@ -1095,7 +859,7 @@ int keng_net_aliases_check(const char *net, char *const *aliases, kerr *e)
 				"not on --network %s",
 				aliases[0], net);
 	for (char *const *p = aliases; *p; p++)
-		if (!net_name_ok(*p))
+		if (!keng_net_name_ok(*p))
 			return kerr_msg(e, EINVAL, "alias %s: a name is [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64", *p);
 	return 0;
 }
@@ -1152,7 +916,7 @@ int keng_net_renamed(const struct keng *g, const char *id, const char *name, con
 		json_object *a = json_object_array_get_idx(mine, k);
 		_cleanup_free_ char *p = keng_att_path(g, id, keng_att_ifname(a));
 		json_object_object_add(a, "name", json_object_new_string(name));
-		if (!p || write_json(p, a, e) < 0)
+		if (!p || keng_write_json(p, a, e) < 0)
 			return p ? -1 : kerr_errno(e, "network");
 	}
 	/* keng_net_hosts rewrites the others' line of this address */
@@ -1251,501 +1015,15 @@ int keng_net_disconnect(const struct keng *g, const char *id, const char *name, 
 	return detach_att(g, all, a, netns, e);
 }
 
-/* ---- kapsel network ---- */
-
-static int resolve(const struct keng *g, const char *ref, char **name, kerr *e)
+void keng_net_bridge_drop(const char *name)
 {
-	if (!strcmp(ref, "bridge") || !strcmp(ref, "host") || !strcmp(ref, "none") || net_name_ok(ref)) {
-		_cleanup_free_ char *p = network_file(g, ref);
-		struct stat st;
-		if (!strcmp(ref, "bridge") || !strcmp(ref, "host") || !strcmp(ref, "none") || (p && stat(p, &st) == 0))
-			return (*name = strdup(ref)) ? 0 : kerr_errno(e, "network");
-	}
-	/* a unique ID prefix */
-	_cleanup_strv_ char **names = NULL;
-	if (user_networks(g, &names, e) < 0)
-		return -1;
-	char *found = NULL;
-	size_t rl = strlen(ref);
-	for (char **n = names; rl >= 3 && *n; n++) {
-		_cleanup_json_ json_object *l = NULL;
-		kerr ig = { 0 };
-		char buf[65];
-		if (load_user(g, *n, &l, &ig) < 0 || strncmp(network_id(l, buf), ref, rl))
-			continue;
-		if (found) {
-			free(found);
-			return kerr_msg(e, EINVAL, "network %s: the ID prefix names more than one network", ref);
-		}
-		found = strdup(*n);
-	}
-	if (!found)
-		return kerr_msg(e, ENOENT, "network %s not found", ref);
-	*name = found;
-	return 0;
-}
-
-static json_object *inspect_obj(const char *name, const char *id, const char *created, const char *driver,
-				json_object *list, json_object *all)
-{
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "Name", json_object_new_string(name));
-	json_object_object_add(o, "Id", json_object_new_string(id));
-	json_object_object_add(o, "Created", json_object_new_string(created));
-	json_object_object_add(o, "Scope", json_object_new_string("local"));
-	json_object_object_add(o, "Driver", json_object_new_string(driver));
-	json_object *r6 = list ? range6(list) : NULL;
-	json_object_object_add(o, "EnableIPv6", json_object_new_boolean(r6 != NULL));
-	json_object *ipam = json_object_new_object(), *cfg = json_object_new_array();
-	json_object_object_add(ipam, "Driver", json_object_new_string("default"));
-	json_object_object_add(ipam, "Options", json_object_new_object());
-	json_object *r = list ? first_range(list) : NULL;
-	if (r) {
-		json_object *c = json_object_new_object();
-		const char *sub = kj_get_str(r, "subnet") ?: "", *gw = kj_get_str(r, "gateway");
-		char gbuf[INET_ADDRSTRLEN] = "";
-		uint32_t base;
-		int pfx;
-		if (!gw && keng_cidr4_parse(sub, &base, &pfx) == 0)
-			keng_ip4_str(base + 1, gbuf);
-		json_object_object_add(c, "Subnet", json_object_new_string(sub));
-		json_object_object_add(c, "Gateway", json_object_new_string(gw ? gw : gbuf));
-		json_object_array_add(cfg, c);
-	}
-	if (r6) {
-		json_object *c = json_object_new_object();
-		const char *sub = kj_get_str(r6, "subnet") ?: "", *gw = kj_get_str(r6, "gateway");
-		char gbuf[INET6_ADDRSTRLEN] = "";
-		uint8_t b6[16];
-		int p6;
-		if (!gw && keng_cidr6_parse(sub, b6, &p6) == 0) {
-			b6[15] |= 1; /* host-local's default: the subnet's first address */
-			inet_ntop(AF_INET6, b6, gbuf, sizeof(gbuf));
-		}
-		json_object_object_add(c, "Subnet", json_object_new_string(sub));
-		json_object_object_add(c, "Gateway", json_object_new_string(gw ? gw : gbuf));
-		json_object_array_add(cfg, c);
-	}
-	json_object_object_add(ipam, "Config", cfg);
-	json_object_object_add(o, "IPAM", ipam);
-	json_object_object_add(o, "Internal", json_object_new_boolean(0));
-	json_object_object_add(o, "Attachable", json_object_new_boolean(0));
-	json_object_object_add(o, "Ingress", json_object_new_boolean(0));
-	json_object *cs = json_object_new_object();
-	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		json_object *a = json_object_array_get_idx(all, i);
-		if (strcmp(kj_get_str(a, "network") ?: "", name))
-			continue;
-		char addr[64], eid[65];
-		int plen;
-		const char *mac;
-		keng_att_addr(a, addr, &plen, NULL, &mac);
-		json_object *c = json_object_new_object();
-		char v4[80];
-		snprintf(v4, sizeof(v4), "%s/%d", addr, plen);
-		json_object_object_add(c, "Name", json_object_new_string(kj_get_str(a, "name") ?: ""));
-		json_object_object_add(c, "EndpointID", json_object_new_string(endpoint_id(a, eid)));
-		json_object_object_add(c, "MacAddress", json_object_new_string(mac));
-		json_object_object_add(c, "IPv4Address", json_object_new_string(v4));
-		char a6[64], v6[80] = "";
-		int p6;
-		if (keng_att_addr6(a, a6, &p6, NULL))
-			snprintf(v6, sizeof(v6), "%s/%d", a6, p6);
-		json_object_object_add(c, "IPv6Address", json_object_new_string(v6));
-		json_object_object_add(cs, kj_get_str(a, "id") ?: "", c);
-	}
-	json_object_object_add(o, "Containers", cs);
-	json_object *opts = json_object_new_object();
-	const char *br = list ? bridge_of(list) : NULL;
-	if (br)
-		json_object_object_add(opts, "com.docker.network.bridge.name", json_object_new_string(br));
-	json_object_object_add(o, "Options", opts);
-	json_object_object_add(o, "Labels", json_object_new_object());
-	return o;
-}
-
-static int inspect_one(struct keng *g, const struct keng_defaults *d, const char *name, json_object *all,
-		       json_object **out, kerr *e)
-{
-	char idbuf[65];
-	if (!strcmp(name, "host") || !strcmp(name, "none")) {
-		_cleanup_free_ char *seed = kstr_printf("kapsel network %s", name);
-		hex_id(seed ? seed : "", idbuf);
-		*out = inspect_obj(name, idbuf, "0001-01-01T00:00:00Z", !strcmp(name, "host") ? "host" : "null", NULL,
-				   all);
-		return 0;
-	}
-	_cleanup_json_ json_object *l = NULL;
-	if (keng_net_conflist(g, d, name, &l, e) < 0)
-		return -1;
-	*out = inspect_obj(name, network_id(l, idbuf),
-			   kj_get_str(kj_get(l, "kapsel"), "created") ?: "0001-01-01T00:00:00Z", "bridge", l, all);
-	return 0;
-}
-
-int keng_network_inspect(struct keng *g, const struct keng_defaults *d, const char *ref, json_object **out, kerr *e)
-{
-	_cleanup_free_ char *name = NULL;
-	if (resolve(g, ref, &name, e) < 0)
-		return -1;
-	_cleanup_json_ json_object *all = keng_atts(g);
-	return inspect_one(g, d, name, all, out, e);
-}
-
-int keng_network_list(struct keng *g, const struct keng_defaults *d, json_object **out, kerr *e)
-{
-	_cleanup_strv_ char **names = NULL;
-	if (user_networks(g, &names, e) < 0)
-		return -1;
-	_cleanup_json_ json_object *all = keng_atts(g), *arr = json_object_new_array();
-	static const char *const pre[] = { "bridge", "host", "none" };
-	for (size_t i = 0; i < 3 + kstrv_len(names); i++) {
-		json_object *o;
-		kerr one = { 0 };
-		if (inspect_one(g, d, i < 3 ? pre[i] : names[i - 3], all, &o, &one) < 0) {
-			if (i < 3) {
-				*e = one;
-				return -1;
-			}
-			continue; /* a broken file: inspect names it */
-		}
-		json_object_array_add(arr, o);
-	}
-	*out = steal_ptr(arr);
-	return 0;
-}
-
-/* The IPv6 subnet of a new network: SUBNET6 checked (no overlap with
- * NAMES' or the host's), or a unique local /64 (RFC 4193: fd, 40 random
- * bits, subnet 0) made of RND; GATEWAY6 checked.  In OUT, OUT_GW. */
-static int ipv6_subnet(const struct keng *g, char **names, const char *subnet6, const char *gateway6,
-		       const unsigned char rnd[5], char out[INET6_ADDRSTRLEN + 8], kerr *e)
-{
-	uint8_t base[16];
-	int pfx;
-	if (subnet6) {
-		if (keng_cidr6_parse(subnet6, base, &pfx) < 0)
-			return kerr_msg(e, EINVAL,
-					"--subnet %s: expected an IPv6 network like fd00:1:2:3::/64 (prefix 16-124, no "
-					"host bits)",
-					subnet6);
-	} else {
-		memset(base, 0, sizeof(base));
-		base[0] = 0xfd;
-		memcpy(base + 1, rnd, 5);
-		pfx = 64;
-	}
-	/* the others': the user networks' and the host's own addresses */
-	for (char **n = names; *n; n++) {
-		_cleanup_json_ json_object *l = NULL;
-		kerr ig = { 0 };
-		uint8_t ob[16];
-		int op;
-		if (load_user(g, *n, &l, &ig) == 0 && keng_cidr6_parse(kj_get_str(range6(l), "subnet") ?: "", ob, &op) == 0 &&
-		    keng_cidr6_overlap(base, pfx, ob, op))
-			return kerr_msg(e, EEXIST, "--subnet %s overlaps network %s's", subnet6 ? subnet6 : "(made)", *n);
-	}
-	struct ifaddrs *ifa = NULL;
-	if (getifaddrs(&ifa) == 0) {
-		for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-			if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6)
-				continue;
-			const uint8_t *a = ((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr.s6_addr;
-			if ((a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)a))
-				continue;
-			if (keng_cidr6_contains(base, pfx, a)) {
-				freeifaddrs(ifa);
-				return kerr_msg(e, EEXIST, "--subnet %s: an address of the host (%s) is in it",
-						subnet6 ? subnet6 : "(made)", i->ifa_name);
-			}
-		}
-		freeifaddrs(ifa);
-	}
-	if (gateway6) {
-		struct in6_addr gw;
-		if (inet_pton(AF_INET6, gateway6, &gw) != 1)
-			return kerr_msg(e, EINVAL, "--gateway %s: not an IPv6 address", gateway6);
-		if (!keng_cidr6_contains(base, pfx, gw.s6_addr) || !memcmp(gw.s6_addr, base, 16))
-			return kerr_msg(e, EINVAL, "--gateway %s is not a host address of the IPv6 subnet", gateway6);
-	}
-	char ab[INET6_ADDRSTRLEN];
-	inet_ntop(AF_INET6, base, ab, sizeof(ab));
-	snprintf(out, INET6_ADDRSTRLEN + 8, "%s/%d", ab, pfx);
-	return 0;
-}
-
-int keng_network_create(struct keng *g, const struct keng_defaults *d, const char *name, const char *subnet,
-			const char *gateway, bool ipv6, const char *subnet6, const char *gateway6, char id[65], kerr *e)
-{
-	if ((subnet6 || gateway6) && !ipv6)
-		return kerr_msg(e, EINVAL, "network %s: an IPv6 --subnet or --gateway needs --ipv6", name);
-	if (gateway6 && !subnet6)
-		return kerr_msg(e, EINVAL, "network %s: an IPv6 --gateway needs its --subnet", name);
-	if (!net_name_ok(name))
-		return kerr_msg(e, EINVAL, "network %s: a name is [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64", name);
-	if (!strcmp(name, "bridge") || !strcmp(name, "host") || !strcmp(name, "none"))
-		return kerr_msg(e, EPERM, "network %s: a predefined network", name);
-	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
-		return -1;
-	_cleanup_strv_ char **names = NULL;
-	if (user_networks(g, &names, e) < 0)
-		return -1;
-	if (kstrv_contains(names, name))
-		return kerr_msg(e, EEXIST, "network %s: a network with that name exists", name);
-	/* what the others use: subnets, bridge names */
-	uint32_t used[300];
-	int usedp[300];
-	size_t nu = 0;
-	_cleanup_strv_ char **bridges = NULL;
-	kstrv_add(&bridges, d->bridge_name);
-	if (keng_cidr4_parse(d->bridge_subnet, &used[nu], &usedp[nu]) == 0)
-		nu++;
-	for (char **n = names; *n && nu < 300; n++) {
-		_cleanup_json_ json_object *l = NULL;
-		kerr ig = { 0 };
-		if (load_user(g, *n, &l, &ig) < 0)
-			continue;
-		json_object *r = first_range(l);
-		if (r && keng_cidr4_parse(kj_get_str(r, "subnet") ?: "", &used[nu], &usedp[nu]) == 0)
-			nu++;
-		if (bridge_of(l))
-			kstrv_add(&bridges, bridge_of(l));
-	}
-	/* and the host's own addresses: another root's networks, Docker's, podman's */
-	struct ifaddrs *ifa = NULL;
-	if (getifaddrs(&ifa) == 0) {
-		for (struct ifaddrs *i = ifa; i && nu < 300; i = i->ifa_next)
-			if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && i->ifa_netmask &&
-			    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr != htonl(INADDR_LOOPBACK)) {
-				uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
-				uint32_t m = ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
-				int p = __builtin_popcount(m);
-				used[nu] = a & m;
-				usedp[nu++] = p ? p : 32;
-			}
-		freeifaddrs(ifa);
-	}
-	uint32_t base;
-	int pfx;
-	char sbuf[40];
-	if (subnet) {
-		if (keng_cidr4_parse(subnet, &base, &pfx) < 0)
-			return kerr_msg(
-				e, EINVAL,
-				"--subnet %s: expected an IPv4 network like 10.91.0.0/24 (prefix 8-30, no host bits)",
-				subnet);
-		for (size_t i = 0; i < nu; i++)
-			if (keng_cidr4_overlap(base, pfx, used[i], usedp[i]))
-				return kerr_msg(e, EEXIST,
-						"--subnet %s overlaps a subnet in use (a network's or the host's)",
-						subnet);
-	} else {
-		bool ok = false;
-		for (uint32_t n = 0; n < 256 && !ok; n++) {
-			base = (10u << 24) | (90u << 16) | (n << 8);
-			pfx = 24;
-			ok = true;
-			for (size_t i = 0; i < nu && ok; i++)
-				ok = !keng_cidr4_overlap(base, pfx, used[i], usedp[i]);
-		}
-		if (!ok)
-			return kerr_msg(e, ENOSPC, "network %s: no free subnet in 10.90.0.0/16: give --subnet", name);
-		char ipb[INET_ADDRSTRLEN];
-		keng_ip4_str(base, ipb);
-		snprintf(sbuf, sizeof(sbuf), "%s/%d", ipb, pfx);
-		subnet = sbuf;
-	}
-	if (gateway) {
-		struct in_addr a;
-		uint32_t mask = ~0u << (32 - pfx);
-		if (inet_pton(AF_INET, gateway, &a) != 1)
-			return kerr_msg(e, EINVAL, "--gateway %s: not an IPv4 address", gateway);
-		uint32_t gw = ntohl(a.s_addr);
-		if ((gw & mask) != base || gw == base || gw == (base | ~mask))
-			return kerr_msg(e, EINVAL, "--gateway %s is not a host address of %s", gateway, subnet);
-	}
-	char bridge[32];
-	for (int n = 1; n < 100000; n++) {
-		snprintf(bridge, sizeof(bridge), "kapsel%d", n);
-		if (!kstrv_contains(bridges, bridge) && !if_nametoindex(bridge))
-			break;
-	}
-	unsigned char rnd[37];
-	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return kerr_errno(e, "getrandom");
-	for (int i = 0; i < 32; i++)
-		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
-	char sub6[INET6_ADDRSTRLEN + 8] = "";
-	if (ipv6 && ipv6_subnet(g, names, subnet6, gateway6, rnd + 32, sub6, e) < 0)
-		return -1;
-	char created[KTIME_BUFSZ];
-	ktime_now(created, sizeof(created), KTIME_NANO_TRIM);
-	_cleanup_json_ json_object *l =
-		plugin_list(name, bridge, subnet, gateway, ipv6 ? sub6 : NULL, gateway6, NULL);
-	json_object *k = json_object_new_object();
-	json_object_object_add(k, "id", json_object_new_string(id));
-	json_object_object_add(k, "created", json_object_new_string(created));
-	json_object_object_add(l, "kapsel", k);
-	_cleanup_free_ char *dir = networks_dir(g), *p = network_file(g, name);
-	if (!dir || !p || kfs_mkdir_p(dir, 0700, e) < 0 || write_json(p, l, e) < 0)
-		return -1;
-	return 0;
-}
-
-int keng_network_remove(struct keng *g, const char *ref, kerr *e)
-{
-	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0)
-		return -1;
-	_cleanup_free_ char *name = NULL;
-	if (resolve(g, ref, &name, e) < 0)
-		return -1;
-	if (!strcmp(name, "bridge") || !strcmp(name, "host") || !strcmp(name, "none"))
-		return kerr_msg(e, EPERM, "network %s: a predefined network cannot be removed", name);
-	keng_net_sweep(g);
-	_cleanup_json_ json_object *all = keng_atts(g), *l = NULL;
-	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		json_object *a = json_object_array_get_idx(all, i);
-		if (!strcmp(kj_get_str(a, "network") ?: "", name))
-			return kerr_msg(e, EBUSY,
-					"network %s: container %s (%.12s) is on it: disconnect or remove it first", name,
-					kj_get_str(a, "name") ?: "", kj_get_str(a, "id") ?: "");
-	}
-	_cleanup_free_ char *p = network_file(g, name);
-	if (!p)
-		return kerr_errno(e, "network rm");
+	unsigned idx = if_nametoindex(name);
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+	} req = { .h = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_DELLINK, .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK },
+		  .i = { .ifi_family = AF_UNSPEC, .ifi_index = (int)idx } };
 	kerr ig = { 0 };
-	load_user(g, name, &l, &ig);
-	if (unlink(p) < 0)
-		return kerr_errno(e, "network %s: remove %s", name, p);
-	rules_drop(g, name);
-	/* the bridge the plugin made (kapsel's own name) goes with it */
-	const char *br = bridge_of(l);
-	if (br && kstr_starts(br, "kapsel")) {
-		unsigned idx = if_nametoindex(br);
-		struct {
-			struct nlmsghdr h;
-			struct ifinfomsg i;
-		} req = { .h = { .nlmsg_len = sizeof(req),
-				 .nlmsg_type = RTM_DELLINK,
-				 .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK },
-			  .i = { .ifi_family = AF_UNSPEC, .ifi_index = (int)idx } };
-		if (idx)
-			nl_call(&req.h, "remove the bridge", br, &ig);
-	}
-	_cleanup_free_ char *lease = kstr_printf("%s/cni/%s", g->root, name);
-	if (lease)
-		keng_rm_tree(lease, &ig);
-	return 0;
-}
-
-/* Docker's network event: type network, the network's ID, the container
- * and the network's name and type as attributes. */
-static void net_event(const struct keng *g, const char *action, const char *net, json_object *list, const char *cid)
-{
-	char nid[65];
-	struct kevent_attr a[] = { { "container", cid, false }, { "name", net, false }, { "type", "bridge", false } };
-	struct kevent ev = {
-		.type = "network", .action = action, .id = network_id(list, nid), .attrs = a, .nattrs = 3
-	};
-	kerr ig = { 0 };
-	kevent_append(g->root, &ev, 0, &ig);
-}
-
-/* The container CREF for network connect/disconnect NET: *id, *rec, and
- * its mode allows a second network (not none, host or container:). */
-static int net_container(struct keng *g, const char *cref, const char *net, const char *verb, char id[65],
-			 json_object **rec, kerr *e)
-{
-	if (keng_resolve(g, cref, id, e) < 0 || keng_record(g, id, rec, e) < 0)
-		return -1;
-	const char *mode = kj_get_str(kj_get(*rec, "HostConfig"), "NetworkMode") ?: "none";
-	if (!keng_net_is_cni(mode))
-		return kerr_msg(e, EINVAL,
-				"network %s %s: container %s is on --network %s: only a container on bridge or a "
-				"user network joins or leaves others",
-				verb, net, cref, mode);
-	return 0;
-}
-
-/* After connect or disconnect: the record's NetworkSettings, its hosts
- * file, the event. */
-static int net_changed(struct keng *g, const char *id, json_object *rec, const char *net, const char *action,
-		       kerr *e)
-{
-	_cleanup_free_ char *netns = keng_netns_path(g, id);
-	json_object *settings = NULL;
-	if (!netns)
-		return kerr_errno(e, "network");
-	keng_net_settings(g, id, netns, &settings);
-	json_object_object_add(rec, "NetworkSettings", settings);
-	if (keng_record_write(g, id, rec, e) < 0 ||
-	    keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id,
-			   kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
-		return -1;
-	_cleanup_json_ json_object *list = NULL;
-	kerr ig = { 0 };
-	if (load_user(g, net, &list, &ig) < 0 || !list) {
-		json_object_put(list);
-		list = json_object_new_object();
-		json_object_object_add(list, "name", json_object_new_string(net));
-	}
-	net_event(g, action, net, list, id);
-	return 0;
-}
-
-int keng_network_connect(struct keng *g, const struct keng_defaults *d, const char *netref, const char *cref,
-			 char *const *aliases, const char *ip, kerr *e)
-{
-	_cleanup_free_ char *net = NULL;
-	_cleanup_json_ json_object *rec = NULL;
-	char id[65];
-	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0 || resolve(g, netref, &net, e) < 0)
-		return -1;
-	if (!keng_net_is_cni(net))
-		return kerr_msg(e, EINVAL, "network connect %s: a container joins bridge or a user network, not %s",
-				netref, net);
-	if (net_container(g, cref, net, "connect", id, &rec, e) < 0)
-		return -1;
-	/* its namespace (made again after a reboot, its networks added) */
-	if (keng_mounts_ensure(g, id, e) < 0)
-		return -1;
-	const char *name = kj_get_str(rec, "Name") ?: "";
-	name += *name == '/';
-	_cleanup_free_ char *netns = keng_netns_path(g, id);
-	if (!netns)
-		return kerr_errno(e, "network");
-	if (keng_net_connect(g, d, id, name, net, aliases, ip, netns, e) < 0)
-		return kerr_wrap(e, "network connect");
-	return net_changed(g, id, rec, net, "connect", e);
-}
-
-int keng_network_disconnect(struct keng *g, const char *netref, const char *cref, bool force, kerr *e)
-{
-	_cleanup_free_ char *net = NULL;
-	_cleanup_json_ json_object *rec = NULL;
-	char id[65];
-	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0 || resolve(g, netref, &net, e) < 0 ||
-	    net_container(g, cref, net, "disconnect", id, &rec, e) < 0)
-		return -1;
-	const char *name = kj_get_str(rec, "Name") ?: "";
-	name += *name == '/';
-	_cleanup_free_ char *netns = keng_netns_path(g, id);
-	struct statfs sf;
-	if (!netns)
-		return kerr_errno(e, "network");
-	/* a namespace that is gone (a reboot) has no interface to remove */
-	bool live = statfs(netns, &sf) == 0 && sf.f_type == 0x6e736673 /* NSFS_MAGIC */;
-	if (keng_net_disconnect(g, id, name, net, live ? netns : NULL, e) < 0) {
-		if (!force || e->errnum == ENOENT)
-			return kerr_wrap(e, "network disconnect");
-		/* -f: the attachment goes even when its DEL failed (what the
-		 * plugins hold may stay: a lease, a veth) */
-		_cleanup_json_ json_object *all = keng_atts(g);
-		json_object *a = keng_att_on(all, id, net);
-		_cleanup_free_ char *p = a ? keng_att_path(g, id, keng_att_ifname(a)) : NULL;
-		if (p && unlink(p) < 0 && errno != ENOENT)
-			return kerr_errno(e, "network disconnect -f: remove %s", p);
-		kerr_clear(e);
-	}
-	return net_changed(g, id, rec, net, "disconnect", e);
+	if (idx)
+		nl_call(&req.h, "remove the bridge", name, &ig);
 }

@@ -101,6 +101,10 @@ int keng_net_renamed(const struct keng *g, const char *id, const char *name, con
 /* DEL ID from its networks and remove the attachments (none: 0).  Its
  * namespace is released before: the plugins are given none. */
 int keng_net_detach(const struct keng *g, const char *id, kerr *e);
+/* Take network NAME's iptables and ip6tables rules out again. */
+void keng_net_rules_drop(const struct keng *g, const char *name);
+/* Remove the bridge NAME (network rm: the one the plugin made). */
+void keng_net_bridge_drop(const char *name);
 /* DEL the attachments whose container directory is gone (exclusive lock;
  * after their namespaces are released). */
 void keng_net_sweep(const struct keng *g);

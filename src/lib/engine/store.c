@@ -322,7 +322,7 @@ static int make_name(const struct keng *g, const unsigned char *rnd, char *out, 
 	return kerr_msg(e, EEXIST, "no free container name: give one with --name");
 }
 
-static int write_json(const char *path, json_object *o, kerr *e)
+int keng_write_json(const char *path, json_object *o, kerr *e)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	return kfs_write_file(path, s, strlen(s), 0600, 1, e);
@@ -420,7 +420,7 @@ static void ps_write(const struct keng *g, const char *id, json_object *rec)
 /* write container.json of ID, then its ps.json */
 static int record_write(const struct keng *g, const char *id, const char *rj, json_object *rec, kerr *e)
 {
-	if (write_json(rj, rec, e) < 0)
+	if (keng_write_json(rj, rec, e) < 0)
 		return -1;
 	ps_write(g, id, rec);
 	return 0;
@@ -960,7 +960,7 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	json_object_object_add(rec, "Runtime", json_object_new_string(g->runtime));
 	if (!(sup = supervise_json(g, id, dir, rec)))
 		return kerr_errno(e, "supervise.json");
-	if (write_json(cj, spec, e) < 0 || write_json(sj, sup, e) < 0)
+	if (keng_write_json(cj, spec, e) < 0 || keng_write_json(sj, sup, e) < 0)
 		return -1;
 	if (keng_overlay_attach(j->mfd, b.read_only, j->rootfs, e) < 0)
 		return -1;
@@ -1231,7 +1231,7 @@ int keng_rename(struct keng *g, const char *id, const char *name, kerr *e)
 		else if (kj_get(o, "annotations"))
 			json_object_object_add(kj_get(o, "annotations"), "io.kapsel.name",
 					       json_object_new_string(name));
-		if (i == 0 ? record_write(g, id, p, o, e) < 0 : write_json(p, o, e) < 0)
+		if (i == 0 ? record_write(g, id, p, o, e) < 0 : keng_write_json(p, o, e) < 0)
 			return -1;
 	}
 	if (old && strcmp(old, name))
