@@ -185,12 +185,16 @@ def test_bridge_under_the_builtin_policy_and_as_root_in_a_user_namespace(k):
     # joins the engine's namespace (the runtime does not make one)
     p = k("run", "--rm", "--network", "bridge", "--user", "0", "kt/net:1", "sh", "-c",
           "id -u; ip -o -4 addr show eth0; cat /proc/sys/net/ipv4/ip_unprivileged_port_start;"
-          "ip link add dummy0 type dummy 2>&1 || echo no-net-admin")
+          "ls /sys/class/net | tr '\\n' ' '; echo; ip link add dummy0 type dummy 2>&1 || echo no-net-admin")
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
     assert lines[0] == "0"
     assert "inet 10.85.0." in lines[1]
     assert lines[2] == "0"
+    # a sysfs of that namespace (the runtime makes it: the user namespace
+    # may not), not the host's /sys
+    assert sorted(lines[3].split()) == ["eth0", "lo"], p.stdout
+    assert "warning" not in p.stderr, p.stderr
     assert lines[-1] == "no-net-admin"  # root of the user namespace owns nothing of it
 
 
@@ -264,7 +268,7 @@ def test_network_container_shares_the_others_stack(k):
     sysctl (they would be A's)."""
     a = k.out("run", "-d", "--network", "bridge", "--name", "net-a", "kt/net:1", "sh", "-c", HTTPD % 8080).strip()
     try:
-        def mac(out):  # from netlink: a user namespace's /sys may show the host's devices
+        def mac(out):  # from netlink
             m = re.search(r"link/ether (\S+)", out)
             return m and m.group(1)
         mine = mac(k.out("exec", a, "ip", "-o", "link", "show", "eth0"))
@@ -279,10 +283,12 @@ def test_network_container_shares_the_others_stack(k):
         ip = k.inspect(a)["NetworkSettings"]["IPAddress"]
         assert any(l.startswith(ip) for l in lines), p.stdout  # A's /etc/hosts
         assert "hello-from-" in p.stdout
-        # root in a user namespace joins it too
-        p = k("run", "--rm", "--user", "0", "--network", "container:net-a", "kt/net:1", "ip", "-o", "link", "show",
-              "eth0")
+        # root in a user namespace joins it too, and its /sys is A's namespace's
+        p = k("run", "--rm", "--user", "0", "--network", "container:net-a", "kt/net:1", "sh", "-c",
+              "ip -o link show eth0; cat /sys/class/net/eth0/address; ls /sys/class/net | tr '\\n' ' '")
         assert p.returncode == 0 and mac(p.stdout) == mine, (p.stdout, p.stderr)
+        lines = p.stdout.splitlines()
+        assert lines[1] == mine and sorted(lines[2].split()) == ["eth0", "lo"], p.stdout
         b = k.out("create", "--network", "container:net-a", "kt/net:1", "true").strip()
         assert k.inspect(b)["HostConfig"]["NetworkMode"] == "container:" + a
         k.out("rm", b)

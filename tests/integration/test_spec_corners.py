@@ -1,19 +1,24 @@
 """Corners of the runtime-spec, side by side with runc and crun where they
 are installed: the state prestart and createRuntime hooks read on stdin,
-a config with no mount namespace, a mount namespace joined by path, and
-what the spec says MUST fail.  The expectations are the spec's and those
+a config with no mount namespace, a mount namespace joined by path, what
+the spec says MUST fail, and the sysfs of a user namespace on a network
+namespace it does not own.  The expectations are the spec's and those
 of the OCI runtime-tools validation programs (hooks_stdin, linux_ns_itype,
 linux_ns_path); what runc 1.1 and crun 1.8 do differently is asserted as
 measured, so a change in either shows."""
 import json
 import os
 import shutil
+import stat
 import subprocess
+import sys
+import tempfile
+import uuid
 
 import pytest
 
 from clients import umount_under
-from conftest import Runtime, cgroup_dirs, copy_rootfs
+from conftest import RUNTIME, Runtime, cgroup_dirs, copy_rootfs
 
 OTHERS = [n for n in ("runc", "crun") if shutil.which(n)]
 
@@ -288,3 +293,186 @@ def test_lsm_label_the_host_cannot_apply_is_an_error(bundle, runtimes, key, valu
         if name == "kapsel":
             assert f"process.{key}" in r.err, r
         assert rt.ids() == [] or rt("delete", "--force", bundle.id + name).rc == 0
+
+
+# ---- (e) a user namespace on a network namespace it does not own: /sys ----
+#
+# A sysfs shows the devices of the network namespace of whoever mounts it,
+# and the kernel lets only a holder of CAP_SYS_ADMIN over that namespace's
+# owner mount one: root of a new user namespace may not mount a sysfs of a
+# namespace made in the host's (by `ip netns add`, a CNI plugin, another
+# container).  kapsel-runtime makes it in the runtime instead, read-only;
+# crun 1.8 binds the host's /sys there, runc 1.1 fails.
+
+@pytest.fixture
+def netns():
+    """A network namespace made in the host's user namespace, as `ip netns
+    add` (or a CNI plugin) makes one, with a device of its own: (path,
+    the devices its sysfs lists).  Deleted afterwards."""
+    name = "kt" + uuid.uuid4().hex[:10]
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        # a dummy where the kernel has the driver, else a bridge
+        for dev, kind in (("kdummy0", "dummy"), ("kbridge0", "bridge")):
+            if subprocess.run(["ip", "-n", name, "link", "add", dev, "type", kind], capture_output=True).returncode == 0:
+                break
+        else:
+            pytest.skip("neither a dummy nor a bridge device can be made here")
+        yield f"/run/netns/{name}", sorted(["lo", dev])
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], check=True)
+
+
+@pytest.fixture
+def reachable(bundle, tmp_path):
+    """BUNDLE's root in a directory a user namespace's root can reach: runc
+    and crun open it by path from inside the namespace (kapsel-runtime
+    clones it while privileged)."""
+    d = tempfile.mkdtemp(prefix="kapsel-sysfs-")
+    os.chmod(d, 0o755)
+    bundle.config["root"]["path"] = copy_rootfs(bundle.config["root"]["path"], os.path.join(d, "rootfs"))
+    yield
+    umount_under(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def with_namespaces(bundle, user=False, net="new"):
+    """BUNDLE's container with a user namespace (0..65535 -> 300000..) or
+    not, and the network namespace NET: "new", a path, or None (the
+    runtime's); its program runs as root of it."""
+    lx = bundle.config["linux"]
+    lx["namespaces"] = [n for n in lx["namespaces"] if n["type"] not in ("user", "network")]
+    if user:
+        lx["namespaces"].append({"type": "user"})
+        lx["uidMappings"] = lx["gidMappings"] = [{"containerID": 0, "hostID": 300000, "size": 65536}]
+    if net == "new":
+        lx["namespaces"].append({"type": "network"})
+    elif net:
+        lx["namespaces"].append({"type": "network", "path": net})
+    bundle.config["process"]["user"] = {"uid": 0, "gid": 0}
+
+
+# the devices, the device number of /sys, a write under /sys, what is mounted on /sys
+SYSFS = ("ls /sys/class/net | tr '\\n' ' '; echo; stat -c %d /sys; touch /sys/kapsel-probe 2>&1 | tail -1;"
+         "grep -E ' /sys(/| )' /proc/self/mountinfo")
+
+
+def sysfs_seen(r):
+    """What SYSFS printed: (devices, st_dev of /sys, the write's error, mountinfo lines of /sys and below)."""
+    lines = r.out.splitlines()
+    assert len(lines) >= 4, r
+    return sorted(lines[0].split()), int(lines[1]), lines[2], lines[3:]
+
+
+def run_sysfs(bundle, rt, cid):
+    bundle.args("/bin/sh", "-c", SYSFS)
+    bundle.write()
+    return rt("run", "--bundle", bundle.path, cid)
+
+
+def test_userns_on_a_joined_netns_gets_a_read_only_sysfs_of_that_namespace(bundle, runtimes, netns, reachable):
+    path, devices = netns
+    host = sorted(os.listdir("/sys/class/net"))
+    assert host != devices  # the host has devices the namespace has not
+    with_namespaces(bundle, user=True, net=path)
+    for name, rt in runtimes.items():
+        r = run_sysfs(bundle, rt, bundle.id + name)
+        if name == "runc":
+            # runc 1.1 tries mount(2) and fails
+            assert r.rc == 1 and 'error mounting \\"sysfs\\" to rootfs at \\"/sys\\"' in r.err and \
+                "operation not permitted" in r.err, r
+            continue
+        assert r.rc == 0, (name, r)
+        seen, dev, write, mounts = sysfs_seen(r)
+        assert write.endswith("Read-only file system"), (name, r)
+        if name == "crun":
+            # crun 1.8 binds the host's /sys: the host's devices, not the namespace's
+            assert dev == os.stat("/sys").st_dev and "lo" in seen and not (set(devices) - {"lo"}) & set(seen), r
+            continue
+        # a sysfs of the namespace the container joined, not the host's bound
+        assert seen == devices, r
+        assert dev != os.stat("/sys").st_dev, r
+        assert mounts[0].split()[4:6] == ["/sys", "ro,nosuid,nodev,noexec,relatime"], r
+        assert " - sysfs sysfs " in mounts[0], r
+        assert "warning" not in r.err, r
+
+
+@pytest.mark.parametrize("user,net", [(False, "joined"), (True, "new")], ids=["no-userns-joined-netns", "userns-new-netns"])
+def test_sysfs_the_container_mounts_itself_lists_its_namespace(bundle, runtimes, netns, reachable, user, net):
+    """Without a user namespace (root of the host's mounts the sysfs of the
+    joined namespace), or with a network namespace of its own: the
+    container mounts its sysfs itself, as before, and it lists that
+    namespace's devices."""
+    path, devices = netns
+    with_namespaces(bundle, user=user, net=path if net == "joined" else "new")
+    for name, rt in runtimes.items():
+        r = run_sysfs(bundle, rt, bundle.id + name)
+        assert r.rc == 0, (name, r)
+        seen, dev, write, _ = sysfs_seen(r)
+        assert seen == (devices if net == "joined" else ["lo"]), (name, r)
+        assert dev != os.stat("/sys").st_dev and write.endswith("Read-only file system"), (name, r)
+
+
+def test_userns_on_the_runtimes_netns_gets_a_sysfs_of_its_own(bundle, runtime):
+    """No network namespace listed: the container shares the runtime's, and
+    its sysfs is a new one of that namespace (the host's devices, which are
+    its own here), not the host's /sys bound with its submounts."""
+    with_namespaces(bundle, user=True, net=None)
+    r = run_sysfs(bundle, runtime, bundle.id)
+    assert r.rc == 0, r
+    seen, dev, write, mounts = sysfs_seen(r)
+    assert "lo" in seen and set(seen) & set(os.listdir("/sys/class/net")) - {"lo"}, r
+    # the same superblock as the host's (one sysfs per network namespace),
+    # but a mount of its root alone: none of the host's submounts of /sys
+    # (its cgroup tree), only what the config mounts there
+    assert dev == os.stat("/sys").st_dev and write.endswith("Read-only file system"), r
+    assert mounts[0].split()[3:5] == ["/", "/sys"] and " - sysfs sysfs " in mounts[0], r
+    assert [m.split()[4] for m in mounts[1:]].count("/sys/fs/cgroup") == 1, r
+
+
+NO_FSOPEN = """\
+import ctypes, errno, os, sys
+lib = ctypes.CDLL("libseccomp.so.2")
+lib.seccomp_init.restype = ctypes.c_void_p
+lib.seccomp_init.argtypes = [ctypes.c_uint32]
+lib.seccomp_rule_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint]
+lib.seccomp_load.argtypes = [ctypes.c_void_p]
+ctx = lib.seccomp_init(0x7fff0000)  # SCMP_ACT_ALLOW
+nr = lib.seccomp_syscall_resolve_name(b"fsopen")
+assert lib.seccomp_rule_add(ctx, 0x00050000 | errno.EPERM, nr, 0) == 0  # SCMP_ACT_ERRNO(EPERM)
+assert lib.seccomp_load(ctx) == 0
+os.execv(%r, [%r] + sys.argv[1:])
+"""
+
+
+def test_runtime_that_cannot_make_the_sysfs_binds_the_hosts_read_only_and_says_so(bundle, runtime, netns, tmp_path):
+    """The last resort: a runtime whose fsopen() is refused (a seccomp
+    filter put on it here) cannot make the sysfs, and the container cannot
+    either: the host's /sys is bound, read-only all through (its
+    submounts too), and both steps are warnings naming why."""
+    wrapper = tmp_path / "kapsel-runtime-no-fsopen"
+    wrapper.write_text(f"#!{sys.executable}\n" + NO_FSOPEN % (RUNTIME, RUNTIME))
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    rt = Runtime(runtime.root, binary=str(wrapper))
+    path, devices = netns
+    with_namespaces(bundle, user=True, net=path)
+    r = run_sysfs(bundle, rt, bundle.id)
+    assert r.rc == 0, r
+    assert "the runtime cannot make a sysfs of the container's network namespace (fsopen sysfs: Operation not " \
+           "permitted)" in r.err, r
+    assert "the host's /sys is bound read-only instead, whose /sys/class/net lists the host's network devices" \
+        in r.err, r
+    seen, dev, write, mounts = sysfs_seen(r)
+    assert dev == os.stat("/sys").st_dev and "lo" in seen and not (set(devices) - {"lo"}) & set(seen), r
+    assert write.endswith("Read-only file system"), r
+    assert all(m.split()[5].startswith("ro,") for m in mounts), r
+
+
+@pytest.mark.parametrize("target,msg", [("/proc/self/ns/uts", "is a uts namespace, not a network namespace"),
+                                        ("/etc/hostname", "is not a namespace file")])
+def test_userns_netns_path_that_is_not_a_network_namespace_is_refused(bundle, runtime, target, msg):
+    """The path is opened once, by the runtime, and checked before its
+    sysfs is made or it is joined."""
+    with_namespaces(bundle, user=True, net=target)
+    r = run_sysfs(bundle, runtime, bundle.id)
+    assert r.rc == 1 and f"config.json: linux.namespaces: {target} {msg}" in r.err, r

@@ -71,6 +71,7 @@ struct child_ctx {
 	const struct klsm_host *lsm;
 	struct krootfs_opts *trees; /* mount trees cloned by the parent */
 	int procfs;          /* verified procfs handle, opened by the parent */
+	int netns;           /* the network namespace to join, opened by the parent, or -1 */
 };
 
 extern char **environ;
@@ -210,6 +211,16 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c)
 	_exit(127);
 }
 
+/* Open namespace NS of the config to join it.  The network namespace the
+ * parent made the sysfs in (krootfs_sysfs_by_runtime) is the fd it opened,
+ * not its path again: the one the sysfs shows.  The caller owns the fd. */
+static int open_ns(const struct child_ctx *c, const struct oci_ns *ns, kerr *e)
+{
+	if (ns->type == CLONE_NEWNET && c->netns >= 0)
+		return c->netns;
+	return kns_open(ns, e);
+}
+
 /* Slow path: join namespaces by path, unshare the new ones, then fork the
  * init so that it lands in the pid (and time) namespace. */
 static void __attribute__((noreturn)) intermediate_main(struct child_ctx *c)
@@ -224,7 +235,7 @@ static void __attribute__((noreturn)) intermediate_main(struct child_ctx *c)
 	for (size_t i = 0; i < s->n_namespaces && n < 16; i++) {
 		if (!s->namespaces[i].path)
 			continue;
-		int fd = kns_open(&s->namespaces[i], &e);
+		int fd = open_ns(c, &s->namespaces[i], &e);
 		if (fd < 0)
 			goto fail;
 		/* the user namespace first: the others may belong to it */
@@ -366,7 +377,7 @@ struct create_job {
 	char dir[PATH_MAX], fifo[PATH_MAX + 16], cgpath[PATH_MAX], created[64];
 	struct kcg_host cg;
 	struct kseccomp *sc;
-	int sv[2], console, console_pair[2], fifo_fd, procfs;
+	int sv[2], console, console_pair[2], fifo_fd, procfs, netns;
 	pid_t pid, mid;
 	int made_dir, made_cg;
 	struct kcg_join join;
@@ -380,10 +391,10 @@ static void create_job_init(struct create_job *j, struct kcreate_opts *o)
 	memset(j, 0, sizeof(*j));
 	j->o = o;
 	j->sv[0] = j->sv[1] = j->console = j->console_pair[0] = j->console_pair[1] = -1;
-	j->fifo_fd = j->procfs = -1;
+	j->fifo_fd = j->procfs = j->netns = -1;
 	j->pid = j->mid = -1;
 	j->join = (struct kcg_join){ .n = 0, .v2_dir = -1, .v2_procs = -1 };
-	j->trees.root_tree = -1;
+	j->trees.root_tree = j->trees.sysfs_netns = -1;
 }
 
 static void close_fd(int *fd)
@@ -420,6 +431,7 @@ static void create_done(struct create_job *j, int failed)
 	close_fd(&j->console_pair[0]);
 	close_fd(&j->fifo_fd);
 	close_fd(&j->procfs);
+	close_fd(&j->netns);
 	kcg_join_close(&j->join);
 	if (j->s)
 		krootfs_trees_close(j->s, &j->trees);
@@ -518,7 +530,18 @@ static int create_prepare(struct create_job *j, kerr *e)
 	 * binds are made here too (mount_setattr needs the host's privilege) */
 	j->trees.procfs = j->procfs;
 	int all = (s->ns_new_flags & CLONE_NEWUSER) && (s->ns_new_flags & CLONE_NEWNS);
-	if ((all || krootfs_has_idmap(s)) && krootfs_trees_open(s, &j->trees, all, e) < 0)
+	/* a sysfs the container's user namespace may not mount is made here
+	 * too, in the network namespace it joins: opened once, here, and
+	 * joined through this fd */
+	if (krootfs_sysfs_by_runtime(s)) {
+		for (size_t i = 0; i < s->n_namespaces; i++)
+			if (s->namespaces[i].type == CLONE_NEWNET && s->namespaces[i].path &&
+			    (j->netns = kns_open(&s->namespaces[i], e)) < 0)
+				return -1;
+		j->trees.sysfs = 1;
+		j->trees.sysfs_netns = j->netns;
+	}
+	if ((all || krootfs_has_idmap(s) || j->trees.sysfs) && krootfs_trees_open(s, &j->trees, all, e) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sv) < 0)
 		return kerr_errno(e, "socketpair");
@@ -535,7 +558,7 @@ static int create_spawn(struct create_job *j, kerr *e)
 	*c = (struct child_ctx){
 		.s = s, .o = j->o, .cg = &j->cg, .cg_path = j->cgpath, .fifo_path = j->fifo, .fifo_fd = j->fifo_fd,
 		.seccomp = j->sc, .sync = j->sv[1], .console = j->console, .slow = 0, .join = &j->join,
-		.lsm = &j->lsm, .trees = &j->trees, .procfs = j->procfs,
+		.lsm = &j->lsm, .trees = &j->trees, .procfs = j->procfs, .netns = j->netns,
 	};
 	int joined = s->ns_join_flags;
 	c->slow = (joined & (CLONE_NEWUSER | CLONE_NEWPID)) || ((s->ns_new_flags & CLONE_NEWUSER) && joined) ||
@@ -571,7 +594,7 @@ static int create_spawn(struct create_job *j, kerr *e)
 			for (size_t i = 0; i < s->n_namespaces; i++) {
 				if (!s->namespaces[i].path)
 					continue;
-				int fd = kns_open(&s->namespaces[i], &ce);
+				int fd = open_ns(c, &s->namespaces[i], &ce);
 				if (fd < 0 || kns_join_fd(fd, s->namespaces[i].type, &ce) < 0) {
 					ksync_send_error(j->sv[1], &ce);
 					_exit(1);

@@ -12,10 +12,10 @@
 #include "oci/spec.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/mount.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +137,27 @@ static int mount_cgroup(const struct krootfs_opts *o, const char *tpath, const s
 	return 0;
 }
 
+/* The last resort for a sysfs the container may not mount (EPERM: its
+ * user namespace does not own the network namespace) and the runtime did
+ * not make (krootfs_trees_open warned why): the host's /sys, bound with
+ * its submounts and made read-only all through.  Its /sys/class/net lists
+ * the host's devices, not the container's: a warning says so. */
+static int host_sysfs(const struct oci_mount *m, const char *tpath, int rootfd)
+{
+	if (mount("/sys", tpath, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return -1;
+	/* TPATH names the directory below the new mount: the mount itself */
+	_cleanup_close_ int top = kfs_open_in_root(rootfd, m->destination, O_PATH, 0);
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					       MOUNT_ATTR_NOEXEC };
+	if (top < 0 || syscall(SYS_mount_setattr, top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return -1;
+	klog_warn("mount %s: no sysfs of the container's network namespace (the runtime made none, and its user "
+		  "namespace may not mount one): the host's /sys is bound read-only instead, whose /sys/class/net "
+		  "lists the host's network devices", m->destination);
+	return 0;
+}
+
 static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, const struct oci_mount *m,
 		    int tree, int rootfd, kerr *e)
 {
@@ -181,6 +202,10 @@ static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, cons
 		tpath = kfs_fdpath(tfd, fp);
 		if ((m->flags & REMOUNT_FLAGS) && bind_remount(tpath, m->flags, e, m->destination) < 0)
 			return -1;
+	} else if (tree >= 0) {
+		/* a sysfs the runtime made (krootfs_trees_open) */
+		if (syscall(SYS_move_mount, tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return kerr_errno(e, "mount %s: attach the sysfs the runtime made", m->destination);
 	} else if (!strcmp(m->type, "cgroup") || !strcmp(m->type, "cgroup2")) {
 		if (mount_cgroup(o, tpath, m, rootfd, e) < 0)
 			return -1;
@@ -205,19 +230,8 @@ static int do_mount(const struct oci_spec *s, const struct krootfs_opts *o, cons
 		}
 		if (mount(m->source ? m->source : m->type, tpath, m->type, flags, data) < 0) {
 			int err = errno;
-			if (err == EPERM && !strcmp(m->type, "sysfs")) {
-				/* sysfs of the host's network namespace cannot be mounted
-				 * from a user namespace: bind the host's read-only */
-				if (mount("/sys", tpath, NULL, MS_BIND | MS_REC, NULL) == 0) {
-					/* TPATH names the directory below the new mount:
-					 * the remount needs the mount itself */
-					char np[KFS_FDPATH_MAX];
-					_cleanup_close_ int top = kfs_open_in_root(rootfd, m->destination, O_PATH, 0);
-					if (top >= 0 &&
-					    bind_remount(kfs_fdpath(top, np), flags | MS_RDONLY, e, m->destination) == 0)
-						goto mounted;
-				}
-			}
+			if (err == EPERM && !strcmp(m->type, "sysfs") && host_sysfs(m, tpath, rootfd) == 0)
+				goto mounted;
 			return kerr_set(e, err, "mount %s (%s%s%s) on %s", m->source ? m->source : m->type,
 					m->type, data ? ", " : "", data ? data : "", m->destination);
 		}
@@ -277,6 +291,123 @@ static int idmap_tree(const struct oci_spec *s, const struct krootfs_opts *o, si
 	return 0;
 }
 
+static int is_sysfs(const struct oci_mount *m)
+{
+	return !m->is_bind && !strcmp(m->type, "sysfs");
+}
+
+int krootfs_sysfs_by_runtime(const struct oci_spec *s)
+{
+	int ns = s->ns_new_flags | s->ns_join_flags;
+	if (!(ns & CLONE_NEWUSER) || !(ns & CLONE_NEWNS) || (s->ns_new_flags & CLONE_NEWNET))
+		return 0;
+	/* a user namespace joined by path is joined first: a network
+	 * namespace it can join then is one it may mount a sysfs of */
+	if ((s->ns_join_flags & CLONE_NEWUSER) && (s->ns_join_flags & CLONE_NEWNET))
+		return 0;
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (is_sysfs(&s->mounts[i]))
+			return 1;
+	return 0;
+}
+
+/* The spec's filesystem options (sysfs takes none today): what mount(2)
+ * would be given, one fsconfig() each, so that the same ones fail. */
+static int sysfs_options(int fs, const char *data, kerr *e)
+{
+	_cleanup_free_ char *copy = strdup(data);
+	if (!copy)
+		return kerr_set(e, ENOMEM, "sysfs options");
+	char *save = NULL;
+	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+		if (eq)
+			*eq = '\0';
+		if (fsconfig(fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o, eq ? eq + 1 : NULL, 0) < 0)
+			return kerr_errno(e, "sysfs option \"%s\"", o);
+	}
+	return 0;
+}
+
+/* A sysfs of the calling thread's network namespace, detached: read-only
+ * whatever M says (the container does not own that namespace: as the
+ * host's /sys it replaces), nosuid, nodev, noexec, M's atime flags. */
+static int sysfs_tree(const struct oci_mount *m, kerr *e)
+{
+	unsigned int attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	if (m->flags & MS_NOATIME)
+		attr |= MOUNT_ATTR_NOATIME;
+	else if (m->flags & MS_STRICTATIME)
+		attr |= MOUNT_ATTR_STRICTATIME;
+	if (m->flags & MS_NODIRATIME)
+		attr |= MOUNT_ATTR_NODIRATIME;
+	if (m->flags & MS_NOSYMFOLLOW)
+		attr |= MOUNT_ATTR_NOSYMFOLLOW;
+
+	_cleanup_close_ int fs = fsopen("sysfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return kerr_errno(e, "fsopen sysfs");
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", m->source ? m->source : "sysfs", 0) < 0)
+		return kerr_errno(e, "sysfs source \"%s\"", m->source ? m->source : "sysfs");
+	if (m->data && sysfs_options(fs, m->data, e) < 0)
+		return -1;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return kerr_errno(e, "create a sysfs");
+	int t = fsmount(fs, FSMOUNT_CLOEXEC, attr);
+	if (t < 0)
+		return kerr_errno(e, "fsmount sysfs");
+	return t;
+}
+
+struct sysfs_job {
+	const struct oci_spec *s;
+	struct krootfs_opts *o;
+	size_t at;           /* the mount being made */
+	int rc;
+	kerr e;
+};
+
+/* A thread of its own: a sysfs takes the network namespace of the task
+ * that makes it (the kernel checks CAP_SYS_ADMIN over that namespace's
+ * owner, which the runtime's root has), and the thread's setns() goes
+ * with it, leaving the runtime where it was. */
+static void *sysfs_thread(void *arg)
+{
+	struct sysfs_job *j = arg;
+	if (j->o->sysfs_netns >= 0 && setns(j->o->sysfs_netns, CLONE_NEWNET) < 0) {
+		j->rc = kerr_errno(&j->e, "join the container's network namespace");
+		return NULL;
+	}
+	for (; j->at < j->s->n_mounts; j->at++) {
+		if (!is_sysfs(&j->s->mounts[j->at]))
+			continue;
+		int t = sysfs_tree(&j->s->mounts[j->at], &j->e);
+		if (t < 0) {
+			j->rc = -1;
+			return NULL;
+		}
+		j->o->src_trees[j->at] = t;
+	}
+	return NULL;
+}
+
+static void sysfs_trees(const struct oci_spec *s, struct krootfs_opts *o)
+{
+	struct sysfs_job j = { .s = s, .o = o };
+	while (j.at < s->n_mounts && !is_sysfs(&s->mounts[j.at]))
+		j.at++;
+	pthread_t t;
+	int err = pthread_create(&t, NULL, sysfs_thread, &j);
+	if (err)
+		j.rc = kerr_set(&j.e, err, "start a thread");
+	else
+		pthread_join(t, NULL);
+	if (j.rc < 0)
+		klog_warn("config.json: mounts[%zu]: the runtime cannot make a sysfs of the container's network "
+			  "namespace (%s): the container mounts it itself, or binds the host's /sys read-only", j.at,
+			  j.e.msg);
+}
+
 int krootfs_trees_open(const struct oci_spec *s, struct krootfs_opts *o, int all, kerr *e)
 {
 	o->root_tree = -1;
@@ -302,6 +433,8 @@ int krootfs_trees_open(const struct oci_spec *s, struct krootfs_opts *o, int all
 		if (m->idmap && idmap_tree(s, o, i, o->src_trees[i], e) < 0)
 			return -1;
 	}
+	if (o->sysfs)
+		sysfs_trees(s, o);
 	return 0;
 }
 

@@ -35,18 +35,35 @@ struct krootfs_opts {
 	 * clones them as detached mount trees while still privileged, and
 	 * krootfs_prepare() attaches those instead. */
 	int root_tree;                  /* -1: bind the rootfs by path */
-	int *src_trees;                 /* per mount, -1 where not a bind */
+	int *src_trees;                 /* per mount, -1 where the runtime made nothing */
 	char root_buf[64];              /* where the tree is attached */
+	/* A sysfs belongs to the network namespace of whoever mounts it, and
+	 * only a holder of CAP_SYS_ADMIN over that namespace's owner may: from
+	 * a user namespace that does not own the container's network namespace
+	 * (one joined by path, or the runtime's) mount(2) fails with EPERM.
+	 * With SYSFS set, krootfs_trees_open() makes each sysfs mount itself,
+	 * in the network namespace SYSFS_NETNS (an fd; -1: the runtime's own),
+	 * and krootfs_prepare() attaches it. */
+	int sysfs;
+	int sysfs_netns;
 };
 
 /* In the runtime (host namespaces, privileged): open the trees, of the
  * rootfs and every bind with ALL, else of the idmapped binds only.  An
  * idmapped bind's tree gets its MOUNT_ATTR_IDMAP here (a user namespace
  * built from its mappings through O->procfs), on its top mount, or with
- * "ridmap" on every mount of the tree. */
+ * "ridmap" on every mount of the tree.  With O->sysfs, each sysfs mount
+ * is made here too, by a thread that joins O->sysfs_netns: read-only,
+ * nosuid, nodev, noexec, detached.  One the runtime cannot make is a
+ * warning, and left to the container (whose last resort is the host's
+ * /sys, bound read-only: rootfs.c's host_sysfs). */
 int krootfs_trees_open(const struct oci_spec *s, struct krootfs_opts *o, int all, kerr *e);
 /* Does any mount of S ask for an idmapped bind? */
 int krootfs_has_idmap(const struct oci_spec *s);
+/* Does S have a sysfs mount the container cannot make itself: a new user
+ * namespace with a network namespace joined by path or the runtime's, or a
+ * user namespace joined by path with the runtime's network namespace? */
+int krootfs_sysfs_by_runtime(const struct oci_spec *s);
 void krootfs_trees_close(const struct oci_spec *s, struct krootfs_opts *o);
 
 /* Before pivot: propagation, the rootfs bind, every mount, devices. */
