@@ -327,3 +327,53 @@ def test_pid_and_ipc_of_another_container(k):
     assert os.path.ismount(shm)
     k.out("rm", "-f", src, other)
     assert not os.path.exists(shm)  # unmounted and gone with the container
+
+
+def cgroup_file(pid, controller, v1name, v2name):
+    """The value of a cgroup file of PID: v1's CONTROLLER/V1NAME or v2's V2NAME."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f.read().splitlines():
+            _, ctrls, path = line.split(":", 2)
+            if controller in ctrls.split(","):
+                with open("/sys/fs/cgroup/%s%s/%s" % (controller, path, v1name)) as g:
+                    return g.read().strip()
+            if ctrls == "" and os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+                with open("/sys/fs/cgroup%s/%s" % (path, v2name)) as g:
+                    return g.read().strip()
+    raise AssertionError("no %s cgroup for %d" % (controller, pid))
+
+
+def test_update_changes_limits_live_and_the_restart_policy(k):
+    cid = k.out("run", "-d", "--name", "up-1", "kt/plain:1", "sleep", "1000").strip()
+    pid = k.inspect(cid)["State"]["Pid"]
+    assert k.out("update", "--memory", "128m", "--cpus", "0.5", "--pids-limit", "100", "--restart", "no",
+                 "up-1").strip() == "up-1"
+    assert cgroup_file(pid, "memory", "memory.limit_in_bytes", "memory.max") == str(128 << 20)
+    assert cgroup_file(pid, "pids", "pids.max", "pids.max") == "100"
+    assert cgroup_file(pid, "cpu", "cpu.cfs_quota_us", "cpu.max").split()[0] == "50000"
+    h = k.inspect(cid)["HostConfig"]
+    assert (h["Memory"], h["MemorySwap"], h["NanoCpus"], h["PidsLimit"]) == (128 << 20, 128 << 20, 500000000, 100)
+    assert h["RestartPolicy"] == {"Name": "no", "MaximumRetryCount": 0}
+    with open(os.path.join(k.root, "containers", cid, "bundle", "config.json")) as f:
+        res = json.load(f)["linux"]["resources"]
+    assert res["memory"]["limit"] == 128 << 20 and res["pids"]["limit"] == 100  # what a restart makes
+    # refused before anything changes
+    for args, word in ((["--memory", "4m"], "minimum is 6m"), (["--memory-reservation", "1g"], "above --memory"),
+                       (["--cpus", "1", "--cpu-quota", "50000"], "give one of them"), ([], "nothing to change"),
+                       (["--restart", "sometimes"], "expected no, on-failure")):
+        p = k("update", *args, "up-1")
+        assert p.returncode != 0 and word in p.stderr, (args, p.stderr)
+    assert cgroup_file(pid, "memory", "memory.limit_in_bytes", "memory.max") == str(128 << 20)
+    # the supervisor took "no": a kill ends it for good (on-failure:5, the default, would restart it)
+    k.out("kill", "up-1")
+    assert k.out("wait", "up-1").strip() == "137"
+    st = k.inspect(cid)["State"]
+    assert st["Status"] == "exited" and k.inspect(cid)["RestartCount"] == 0
+    # a stopped container takes new limits for its next start
+    k.out("update", "--memory", "96m", "up-1")
+    k.out("start", "up-1")
+    pid = k.inspect(cid)["State"]["Pid"]
+    assert cgroup_file(pid, "memory", "memory.limit_in_bytes", "memory.max") == str(96 << 20)
+    k.out("rm", "-f", cid)
+    p = k("update", "--memory", "96m", "nosuch-container")
+    assert p.returncode != 0 and "nosuch-container" in p.stderr

@@ -194,6 +194,18 @@ struct keng_state {
 };
 int keng_state(const struct keng *g, const char *id, struct keng_state *st, kerr *e);
 
+/* `kapsel update`: the changes (KENG_UNSET, NULL, -1: unchanged). */
+struct keng_update {
+	int64_t memory, memory_swap, memory_reservation, cpu_shares, cpu_period, cpu_quota, pids_limit;
+	const char *cpus, *cpuset_cpus, *cpuset_mems;
+	int blkio_weight;
+	const char *restart; /* no, on-failure[:N], always, unless-stopped */
+};
+/* Change REF's limits (live when it runs: the runtime's update first) and
+ * restart policy (its supervisor told); config.json, the record and
+ * supervise.json follow; an "update" event. */
+int keng_update(struct keng *g, const struct keng_defaults *d, const char *ref, const struct keng_update *u, kerr *e);
+
 /* `docker top`: the runtime's ps of the running container, ps(1) run with
  * PS_ARGS (NULL or empty: -ef), its header and the container's lines on
  * this process's stdout. */

@@ -29,6 +29,13 @@ int keng_release_gone(const struct keng *g, struct kstore *s, kerr *e);
 /* container.json / status.json of ID, parsed; status.json missing is NULL
  * with 0. */
 int keng_record(const struct keng *g, const char *id, json_object **out, kerr *e);
+/* ID's supervisor is there (its process alive, its socket made). */
+struct keng_state;
+bool keng_supervised(const struct keng *g, const char *id, const struct keng_state *st);
+/* REQ to ID's supervisor's control socket; *REPLY its answer (may be NULL). */
+int keng_ctl_call(const struct keng *g, const char *id, json_object *req, json_object **reply, kerr *e);
+/* supervise.json of ID from its record REC (store.c). */
+int keng_supervise_json_write(const struct keng *g, const char *id, json_object *rec, kerr *e);
 /* Write REC as ID's container.json (atomically), then its ps.json. */
 int keng_record_write(const struct keng *g, const char *id, json_object *rec, kerr *e);
 int keng_status_read(const struct keng *g, const char *id, json_object **out, kerr *e);

@@ -137,7 +137,7 @@ int keng_top(const struct keng *g, const char *id, char *const *ps_args, kerr *e
 
 /* ---- the supervisor's control socket ---- */
 
-static int ctl_call(const struct keng *g, const char *id, json_object *req, json_object **reply, kerr *e)
+int keng_ctl_call(const struct keng *g, const char *id, json_object *req, json_object **reply, kerr *e)
 {
 	_cleanup_free_ char *path = keng_path(g, id, "ctl.sock"), *dir = keng_path(g, id, NULL);
 	if (!path || !dir)
@@ -186,7 +186,7 @@ static int ctl_call(const struct keng *g, const char *id, json_object *req, json
 }
 
 /* The supervisor's socket is there and its process alive. */
-static bool supervised(const struct keng *g, const char *id, const struct keng_state *st)
+bool keng_supervised(const struct keng *g, const char *id, const struct keng_state *st)
 {
 	_cleanup_free_ char *path = keng_path(g, id, "ctl.sock");
 	struct stat sb;
@@ -611,11 +611,11 @@ int keng_kill(struct keng *g, const char *id, int sig, kerr *e)
 		return kerr_msg(e, EINVAL, "signal %d: unknown", sig);
 	if (sig == SIGKILL || sig == ksignal_parse(kj_get_str(kj_get(rec, "Config"), "StopSignal") ?: "SIGTERM"))
 		mark_stopped(g, id);
-	if (supervised(g, id, &st)) {
+	if (keng_supervised(g, id, &st)) {
 		_cleanup_json_ json_object *req = json_object_new_object();
 		json_object_object_add(req, "op", json_object_new_string("kill"));
 		json_object_object_add(req, "signal", json_object_new_string(name + 3));
-		return ctl_call(g, id, req, NULL, e);
+		return keng_ctl_call(g, id, req, NULL, e);
 	}
 	const char *args[] = { "kill", id, name + 3, NULL };
 	int rc = keng_runtime(g, args, true, e);
@@ -681,11 +681,11 @@ int keng_stop(struct keng *g, const char *id, int timeout, kerr *e)
 	json_object *cfg = kj_get(rec, "Config");
 	if (timeout < 0)
 		timeout = (int)kj_get_i64(cfg, "StopTimeout", 10);
-	if (supervised(g, id, &st)) {
+	if (keng_supervised(g, id, &st)) {
 		_cleanup_json_ json_object *req = json_object_new_object();
 		json_object_object_add(req, "op", json_object_new_string("stop"));
 		json_object_object_add(req, "timeout", json_object_new_int(timeout));
-		return ctl_call(g, id, req, NULL, e);
+		return keng_ctl_call(g, id, req, NULL, e);
 	}
 	int sig = ksignal_parse(kj_get_str(cfg, "StopSignal") ?: "SIGTERM");
 	if (keng_kill(g, id, sig > 0 ? sig : SIGTERM, e) < 0)
@@ -718,10 +718,10 @@ int keng_wait(struct keng *g, const char *id, int *code, kerr *e)
 		*code = st.exit_code;
 		return 0;
 	}
-	if (supervised(g, id, &st)) {
+	if (keng_supervised(g, id, &st)) {
 		_cleanup_json_ json_object *req = json_object_new_object(), *rep = NULL;
 		json_object_object_add(req, "op", json_object_new_string("wait"));
-		if (ctl_call(g, id, req, &rep, e) == 0) {
+		if (keng_ctl_call(g, id, req, &rep, e) == 0) {
 			*code = (int)kj_get_i64(rep, "exit_code", 0);
 			return 0;
 		}
@@ -753,11 +753,11 @@ int keng_remove(struct keng *g, const char *id, bool force, bool volumes, kerr *
 		kerr ig = { 0 };
 		int code;
 		keng_relock(g, -1, &ig);
-		if (supervised(g, id, &st)) {
+		if (keng_supervised(g, id, &st)) {
 			_cleanup_json_ json_object *req = json_object_new_object();
 			json_object_object_add(req, "op", json_object_new_string("stop"));
 			json_object_object_add(req, "timeout", json_object_new_int(0));
-			ctl_call(g, id, req, NULL, &ig);
+			keng_ctl_call(g, id, req, NULL, &ig);
 		} else if (keng_kill(g, id, SIGKILL, &ig) == 0 || st.pid > 0) {
 			if (watch(st.pid, 0, e) < 0)
 				return -1;

@@ -628,7 +628,7 @@ static int healthcheck(const struct keng_opts *o, json_object *cfg, json_object 
 	return 0;
 }
 
-static int restart_policy(const char *s, bool auto_remove, json_object *host, kerr *e)
+int keng_restart_policy(const char *s, bool auto_remove, json_object *host, kerr *e)
 {
 	char name[32];
 	long max = 0;
@@ -1111,7 +1111,7 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 			       json_object_new_int(o->stop_timeout >= 0 ? o->stop_timeout : (int)d->stop_timeout));
 	if (healthcheck(o, cfg, config, e) < 0)
 		return -1;
-	if (restart_policy(o->restart ? o->restart : o->auto_remove ? "no" : d->restart, o->auto_remove, host, e) < 0)
+	if (keng_restart_policy(o->restart ? o->restart : o->auto_remove ? "no" : d->restart, o->auto_remove, host, e) < 0)
 		return -1;
 	json_object_object_add(host, "AutoRemove", json_object_new_boolean(o->auto_remove));
 	json_object *lc = json_object_new_object(), *lo = json_object_new_object();

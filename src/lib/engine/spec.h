@@ -38,6 +38,9 @@ int keng_build(struct keng_build *b, json_object **spec, json_object **record, k
 /* The ports the container exposes: IMG_CFG's ExposedPorts (the image
  * config's "config"), then EXPOSE's (--expose PORT[-END][/PROTO]), each
  * "PORT/PROTO" once (a NULL-terminated list in *OUT). */
+/* --restart S (no, on-failure[:N], always, unless-stopped) as HOST's
+ * RestartPolicy; EINVAL with AUTO_REMOVE unless S is no. */
+int keng_restart_policy(const char *s, bool auto_remove, json_object *host, kerr *e);
 int keng_exposed(json_object *img_cfg, char *const *expose, char ***out, kerr *e);
 
 /* A label key the policy reads (io.kapsel.*, io.kubernetes.*, ...): an

@@ -494,6 +494,15 @@ static json_object *supervise_json(const struct keng *g, const char *id, const c
 	return s;
 }
 
+int keng_supervise_json_write(const struct keng *g, const char *id, json_object *rec, kerr *e)
+{
+	_cleanup_free_ char *dir = keng_path(g, id, NULL), *sj = keng_path(g, id, "supervise.json");
+	_cleanup_json_ json_object *sup = dir ? supervise_json(g, id, dir, rec) : NULL;
+	if (!sup || !sj)
+		return kerr_errno(e, "supervise.json");
+	return keng_write_json(sj, sup, e);
+}
+
 static char *join(char *const *v, char sep)
 {
 	size_t len = 1;

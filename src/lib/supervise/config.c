@@ -110,6 +110,18 @@ static int parse_restart(struct ksup_config *c, struct jctx *j, json_object *o)
 	return 0;
 }
 
+int ksup_config_restart(struct ksup_config *c, json_object *o, kerr *e)
+{
+	struct ksup_config t = *c;
+	struct jctx j = { "update", e };
+	t.max_retries = 0;
+	if (parse_restart(&t, &j, o) < 0)
+		return -1;
+	c->restart = t.restart;
+	c->max_retries = t.max_retries;
+	return 0;
+}
+
 static int health_duration(struct jctx *j, json_object *h, const char *key, int64_t def, int64_t *out)
 {
 	char path[64];

@@ -44,6 +44,9 @@ struct ksup_config {
 };
 
 /* Read DIR/supervise.json; CONF (may be NULL) gives the log defaults. */
+/* The "restart" object of O (supervise.json's shape) into C's policy and
+ * maximum, checked as the file's (`kapsel update --restart`). */
+int ksup_config_restart(struct ksup_config *c, json_object *o, kerr *e);
 int ksup_config_load(struct ksup_config *c, const char *dir, const struct kconf *conf, kerr *e);
 /* The same from a buffer (FILE names it in errors). */
 int ksup_config_parse(struct ksup_config *c, const char *file, const char *buf, size_t len, const struct kconf *conf,

@@ -202,7 +202,7 @@ static int handle(struct ksup_conn *c, const char *line)
 		return fail(c, "request: not a JSON object");
 	const char *op = kj_get_str(o, "op");
 	if (!op)
-		return fail(c, "request: op: required (stop, kill, attach, wait)");
+		return fail(c, "request: op: required (stop, kill, update, attach, wait)");
 	if (!strcmp(op, "stop")) {
 		json_object *t = kj_get(o, "timeout");
 		int64_t timeout = s->c->stop_timeout;
@@ -228,6 +228,13 @@ static int handle(struct ksup_conn *c, const char *line)
 		c->closing = 1;
 		return reply(c, 1, NULL, NULL, 0);
 	}
+	if (!strcmp(op, "update")) {
+		kerr e;
+		if (ksup_config_restart(s->c, o, &e) < 0)
+			return fail(c, "%s", e.msg);
+		c->closing = 1;
+		return reply(c, 1, NULL, NULL, 0);
+	}
 	if (!strcmp(op, "wait")) {
 		c->kind = CONN_WAIT;
 		return 0;
@@ -244,7 +251,7 @@ static int handle(struct ksup_conn *c, const char *line)
 		c->kind = CONN_ATTACH;
 		return reply(c, 1, NULL, NULL, 0);
 	}
-	return fail(c, "request: op: unknown operation \"%s\" (stop, kill, attach, wait)", op);
+	return fail(c, "request: op: unknown operation \"%s\" (stop, kill, update, attach, wait)", op);
 }
 
 static int on_conn(struct kloop_source *src, int fd, uint32_t revents, void *data, kerr *e)

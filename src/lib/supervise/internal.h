@@ -35,7 +35,7 @@ struct ksup_health {
 };
 
 struct ksup {
-	const struct ksup_config *c;
+	struct ksup_config *c; /* its restart policy changes with `kapsel update --restart` */
 	const char *dir;
 	char runtime_log[PATH_MAX];
 	struct kloop *loop;

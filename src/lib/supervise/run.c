@@ -667,7 +667,7 @@ static void handshake(struct ksup *s, const char *msg)
 	}
 }
 
-int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, kerr *e)
+int ksup_run(struct ksup_config *c, const char *dir, int handshake_fd, kerr *e)
 {
 	struct ksup s = { .c = c,
 			  .dir = dir,

@@ -30,6 +30,6 @@ int ksup_should_restart(const struct ksup_config *c, int code, int64_t restarts,
  * how long the container ran (ns). */
 uint64_t ksup_next_backoff(uint64_t prev, uint64_t ran);
 
-int ksup_run(const struct ksup_config *c, const char *dir, int handshake_fd, kerr *e);
+int ksup_run(struct ksup_config *c, const char *dir, int handshake_fd, kerr *e);
 
 #endif
