@@ -36,7 +36,7 @@ static int prune_run(const struct cli_call *c)
 			kerr_clear(&e);
 			continue; /* removed meanwhile */
 		}
-		if (!strcmp(st.status, "running") || !strcmp(st.status, "restarting"))
+		if (!strcmp(st.status, "running") || !strcmp(st.status, "restarting") || !strcmp(st.status, "paused"))
 			continue;
 		if (keng_remove(g, *p, false, false, &e) < 0)
 			rc = cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);

@@ -151,7 +151,7 @@ static int logs_run(const struct cli_call *c)
 	*slash = 0;
 	json_object_put(ins);
 
-	bool up = !strcmp(st.status, "running") || !strcmp(st.status, "restarting");
+	bool up = !strcmp(st.status, "running") || !strcmp(st.status, "restarting") || !strcmp(st.status, "paused");
 	/* a running container without a supervisor's socket is held by a
 	 * foreground kapsel run: nothing is logged, nothing to follow */
 	char sock[PATH_MAX + 16];

@@ -65,9 +65,9 @@ static json_object *row(json_object *o, bool trunc)
 	const char *status = kj_get_str(st, "Status") ?: "";
 	char id[65], human[64], stext[160];
 	snprintf(id, sizeof(id), trunc ? "%.12s" : "%s", kj_get_str(o, "Id") ?: "");
-	if (!strcmp(status, "running")) {
+	if (!strcmp(status, "running") || !strcmp(status, "paused")) {
 		kunits_human_duration(age(kj_get_str(st, "StartedAt")), human, sizeof(human));
-		snprintf(stext, sizeof(stext), "Up %s", human);
+		snprintf(stext, sizeof(stext), "Up %s%s", human, !strcmp(status, "paused") ? " (Paused)" : "");
 	} else if (!strcmp(status, "exited")) {
 		kunits_human_duration(age(kj_get_str(st, "FinishedAt")), human, sizeof(human));
 		snprintf(stext, sizeof(stext), "Exited (%lld) %s ago", (long long)kj_get_i64(st, "ExitCode", 0), human);
@@ -161,7 +161,7 @@ static int ps_run(const struct cli_call *c)
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = all[i];
 		const char *status = kj_get_str(kj_get(o, "State"), "Status") ?: "";
-		if (!a->all && strcmp(status, "running") && strcmp(status, "restarting")) {
+		if (!a->all && strcmp(status, "running") && strcmp(status, "restarting") && strcmp(status, "paused")) {
 			json_object_put(o);
 			continue;
 		}

@@ -36,7 +36,7 @@ static int start_one(const struct cli_call *c, struct keng *g, const char *id, k
 static bool wanted(const struct keng *g, const char *id, const struct keng_state *st, json_object *rec)
 {
 	const char *policy = kj_get_str(kj_get(kj_get(rec, "HostConfig"), "RestartPolicy"), "Name") ?: "no";
-	if (!strcmp(st->status, "running") || !strcmp(st->status, "restarting"))
+	if (!strcmp(st->status, "running") || !strcmp(st->status, "restarting") || !strcmp(st->status, "paused"))
 		return false; /* up already: its supervisor survived */
 	if (!strcmp(policy, "always"))
 		return true;

@@ -39,6 +39,7 @@ extern const struct cli_command cmd_cp;
 extern const struct cli_command cmd_logs;
 extern const struct cli_command cmd_rename;
 extern const struct cli_command cmd_update;
+extern const struct cli_command cmd_pause, cmd_unpause;
 extern const struct cli_command cmd_restart;
 extern const struct cli_command cmd_container;
 extern const struct cli_command cmd_volume;

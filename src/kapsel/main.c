@@ -33,7 +33,7 @@ static const struct cli_command *const commands[] = {
 	&cmd_audit, &cmd_images, &cmd_image, &cmd_load, &cmd_monitor, &cmd_rmi, &cmd_scan, &cmd_stats, &cmd_tag, &cmd_version,
 	&cmd_pull, &cmd_push, &cmd_login, &cmd_logout, &cmd_import, &cmd_save, &cmd_system,
 	&cmd_create, &cmd_run, &cmd_start, &cmd_stop, &cmd_kill, &cmd_rm, &cmd_ps, &cmd_inspect, &cmd_wait, &cmd_logs,
-	&cmd_rename, &cmd_update, &cmd_restart, &cmd_container, &cmd_volume, &cmd_exec, &cmd_network, &cmd_port, &cmd_events,
+	&cmd_rename, &cmd_update, &cmd_pause, &cmd_unpause, &cmd_restart, &cmd_container, &cmd_volume, &cmd_exec, &cmd_network, &cmd_port, &cmd_events,
 	&cmd_top, &cmd_diff, &cmd_export, &cmd_cp, NULL,
 };
 

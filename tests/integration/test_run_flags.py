@@ -5,10 +5,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
-from conftest import PROBE, REPO
+from conftest import PROBE, REPO, wait_for
 from test_run import Kapsel
 
 sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "images"))
@@ -377,3 +378,39 @@ def test_update_changes_limits_live_and_the_restart_policy(k):
     k.out("rm", "-f", cid)
     p = k("update", "--memory", "96m", "nosuch-container")
     assert p.returncode != 0 and "nosuch-container" in p.stderr
+
+
+def test_pause_freezes_and_unpause_thaws(k):
+    cid = k.out("run", "-d", "--name", "pz-1", "--health-cmd", "true", "--health-interval", "1s", "kt/plain:1", "sh",
+                "-c", "while true; do echo x >> /tmp/ticks; sleep 0.1; done").strip()
+    pid = k.inspect(cid)["State"]["Pid"]
+    ticks = "/proc/%d/root/tmp/ticks" % pid
+
+    def count():
+        with open(ticks) as f:
+            return len(f.read().splitlines())
+
+    assert wait_for(lambda: os.path.exists(ticks) and count() > 2)
+    assert k.out("pause", "pz-1").strip() == "pz-1"
+    st = k.inspect(cid)["State"]
+    assert (st["Status"], st["Running"], st["Paused"]) == ("paused", True, True)
+    assert "(Paused)" in k.out("ps")  # listed as up, as Docker's ps
+    n = count()
+    time.sleep(1.5)  # an absence over time: 15 ticks it would have written
+    assert count() == n  # frozen: nothing more is written
+    health = len(k.inspect(cid)["State"]["Health"]["Log"])
+    for cmd, word in ((["exec", "pz-1", "true"], "paused"), (["stop", "pz-1"], "unpause it"),
+                      (["kill", "pz-1"], "unpause it"), (["start", "pz-1"], "paused"),
+                      (["pause", "pz-1"], "not running")):
+        p = k(*cmd)
+        assert p.returncode != 0 and word in p.stderr, (cmd, p.stderr)
+    time.sleep(1.2)  # more than a health interval
+    assert len(k.inspect(cid)["State"]["Health"]["Log"]) == health  # no probe while paused
+    k.out("unpause", "pz-1")
+    assert k.inspect(cid)["State"]["Status"] == "running"
+    assert wait_for(lambda: count() > n + 2)
+    p = k("unpause", "pz-1")
+    assert p.returncode != 0 and "not paused" in p.stderr
+    k.out("pause", "pz-1")
+    k.out("rm", "-f", "pz-1")  # thawed, then killed
+    assert cid not in k.out("ps", "-aq", "--no-trunc")

@@ -193,6 +193,11 @@ struct keng_state {
 	char hint[512]; /* after a non-zero exit: the flag behind it (common/hints.h), or "" */
 };
 int keng_state(const struct keng *g, const char *id, struct keng_state *st, kerr *e);
+/* Freeze (PAUSE) or thaw ID's processes: the runtime's pause/resume and
+ * DIR/paused, which makes its status "paused" (Docker's); a "pause" or
+ * "unpause" event. */
+#define KENG_PAUSED_MARK "paused"
+int keng_pause(struct keng *g, const char *id, bool pause, kerr *e);
 
 /* `kapsel update`: the changes (KENG_UNSET, NULL, -1: unchanged). */
 struct keng_update {

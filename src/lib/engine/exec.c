@@ -163,6 +163,8 @@ int keng_exec(struct keng *g, const char *id, const struct keng_exec *x, kerr *e
 	struct keng_state st;
 	if (keng_state(g, id, &st, e) < 0)
 		return -1;
+	if (!strcmp(st.status, "paused"))
+		return kerr_msg(e, EINVAL, "container %s is paused: unpause it first (kapsel unpause)", id);
 	if (strcmp(st.status, "running"))
 		return kerr_msg(e, EINVAL, "container %s is not running", id);
 	if (!x->cmd || !x->cmd[0])

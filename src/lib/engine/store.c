@@ -1321,12 +1321,25 @@ static void state_of(json_object *s, struct keng_state *st)
 		st->pid = 0;
 }
 
+/* A running container that `kapsel pause` froze: DIRFD/ID/paused. */
+static void paused_of(int dirfd, const char *id, struct keng_state *st)
+{
+	char p[96];
+	snprintf(p, sizeof(p), "%.64s/" KENG_PAUSED_MARK, id);
+	struct stat sb;
+	if (!strcmp(st->status, "running") && fstatat(dirfd, p, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		snprintf(st->status, sizeof(st->status), "paused");
+}
+
 int keng_state(const struct keng *g, const char *id, struct keng_state *st, kerr *e)
 {
 	_cleanup_json_ json_object *s = NULL;
 	if (keng_status_read(g, id, &s, e) < 0)
 		return -1;
 	state_of(s, st);
+	_cleanup_close_ int cfd = open(g->cdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cfd >= 0)
+		paused_of(cfd, id, st);
 	return 0;
 }
 
@@ -1345,10 +1358,14 @@ static int inspect_of(const struct keng *g, const char *id, json_object *rec, js
 		return -1;
 	}
 	state_of(raw, &st);
+	_cleanup_close_ int cfd = open(g->cdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cfd >= 0)
+		paused_of(cfd, id, &st);
+	bool paused = !strcmp(st.status, "paused");
 	json_object *s = json_object_new_object();
 	json_object_object_add(s, "Status", json_object_new_string(st.status));
-	json_object_object_add(s, "Running", json_object_new_boolean(!strcmp(st.status, "running")));
-	json_object_object_add(s, "Paused", json_object_new_boolean(0));
+	json_object_object_add(s, "Running", json_object_new_boolean(!strcmp(st.status, "running") || paused));
+	json_object_object_add(s, "Paused", json_object_new_boolean(paused));
 	json_object_object_add(s, "Restarting", json_object_new_boolean(!strcmp(st.status, "restarting")));
 	json_object_object_add(s, "OOMKilled", json_object_new_boolean(st.oom_killed));
 	json_object_object_add(s, "Dead", json_object_new_boolean(!strcmp(st.status, "dead")));
@@ -1497,6 +1514,7 @@ static json_object *ps_of(int cfd, const char *id, const struct stat *rst)
 		raw = kj_parse(name, buf, len, &ig);
 	state_of(raw, &st);
 	json_object_put(raw);
+	paused_of(cfd, id, &st);
 	json_object *so = json_object_new_object();
 	json_object_object_add(so, "Status", json_object_new_string(st.status));
 	json_object_object_add(so, "ExitCode", json_object_new_int(st.exit_code));

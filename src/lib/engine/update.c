@@ -121,7 +121,7 @@ int keng_update(struct keng *g, const struct keng_defaults *d, const char *ref, 
 	struct keng_state st;
 	if (keng_state(g, id, &st, e) < 0)
 		return -1;
-	bool running = !strcmp(st.status, "running") && st.pid > 0;
+	bool running = (!strcmp(st.status, "running") || !strcmp(st.status, "paused")) && st.pid > 0;
 	if (limits) {
 		struct keng_opts o;
 		char cpus[32];

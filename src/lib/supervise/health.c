@@ -161,6 +161,12 @@ static int on_interval(struct kloop_source *src, uint64_t exp, void *data, kerr 
 	}
 	if (h->child || s->phase != KSUP_PHASE_RUNNING)
 		return 0; /* the last probe still runs: Docker skips too */
+	/* paused (`kapsel pause` made DIR/paused): a probe would freeze with
+	 * it; none runs, as in Docker */
+	char mark[PATH_MAX];
+	snprintf(mark, sizeof(mark), "%s/paused", s->dir);
+	if (access(mark, F_OK) == 0)
+		return 0;
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return 0;

@@ -322,6 +322,10 @@ static void undo_launch(struct ksup *s)
 
 static int launch(struct ksup *s, kerr *e)
 {
+	/* a new run is not paused (`kapsel pause`'s mark of the last one) */
+	char mark[PATH_MAX];
+	snprintf(mark, sizeof(mark), "%s/paused", s->dir);
+	unlink(mark);
 	const struct ksup_config *c = s->c;
 	_cleanup_close_ int cin = -1, cout = -1, cerr = -1, console = -1;
 	char sock[PATH_MAX] = "";
