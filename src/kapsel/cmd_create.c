@@ -293,13 +293,87 @@ static int pull_if(const struct cli_call *c, const struct create_args *a)
 	return kapsel_pull_image(c, &h, a->o.image);
 }
 
+/* The networks of --network: NAME, or Docker's name=NAME,alias=A,ip=IP;
+ * the first is o.network (its aliases and address o.network_aliases and
+ * o.ip), the others o.networks_more.  What it allocates is freed by
+ * networks_done. */
+static int build_networks(const struct cli_call *c, struct create_args *a)
+{
+	size_t n = kstrv_len(a->networks);
+	if (!n)
+		return 0;
+	struct keng_net_more *more = calloc(n, sizeof(*more));
+	if (!more)
+		return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+	a->more = more;
+	for (size_t i = 0; i < n; i++) {
+		struct keng_net_more *m = &more[i];
+		const char *v = a->networks[i];
+		if (!strchr(v, '=')) {
+			m->name = v;
+			continue;
+		}
+		_cleanup_strv_ char **parts = kstrv_split(v, ",");
+		for (char **p = parts; p && *p; p++) {
+			char *eq = strchr(*p, '=');
+			if (!eq)
+				return cli_usage_error(c, "--network %s: \"%s\" is not KEY=VALUE", v, *p);
+			*eq = 0;
+			const char *key = *p, *val = eq + 1;
+			char *keep = strdup(val);
+			if (!keep || kstrv_add(&a->net_strings, keep) < 0) {
+				free(keep);
+				return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+			}
+			free(keep);
+			val = a->net_strings[kstrv_len(a->net_strings) - 1];
+			if (!strcmp(key, "name"))
+				m->name = val;
+			else if (!strcmp(key, "alias")) {
+				if (kstrv_add(&m->aliases, val) < 0)
+					return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+			} else if (!strcmp(key, "ip"))
+				m->ip = val;
+			else if (!strcmp(key, "ip6") || !strcmp(key, "mac-address") || !strcmp(key, "link-local-ip") ||
+				 !strcmp(key, "driver-opt") || !strcmp(key, "gw-priority"))
+				return cli_usage_error(c, "--network %s: %s is not supported by kapsel (name, alias, ip are)",
+						       v, key);
+			else
+				return cli_usage_error(c, "--network %s: unknown key \"%s\" (name, alias, ip)", v, key);
+		}
+		if (!m->name || !*m->name)
+			return cli_usage_error(c, "--network %s: name= is missing", v);
+	}
+	a->o.network = more[0].name;
+	for (char **p = more[0].aliases; p && *p; p++)
+		if (kstrv_add(&a->o.network_aliases, *p) < 0)
+			return cli_error(c, CLI_EXIT_FAILURE, "out of memory");
+	if (more[0].ip) {
+		if (a->o.ip && strcmp(a->o.ip, more[0].ip))
+			return cli_usage_error(c, "--ip %s and --network ...,ip=%s: give one address", a->o.ip, more[0].ip);
+		a->o.ip = more[0].ip;
+	}
+	a->o.networks_more = more + 1;
+	a->o.n_networks_more = n - 1;
+	return 0;
+}
+
+static void networks_done(struct create_args *a)
+{
+	for (size_t i = 0; a->more && i < kstrv_len(a->networks); i++)
+		kstrv_free(a->more[i].aliases);
+	free(a->more);
+	a->more = NULL;
+	kstrv_free(a->net_strings);
+	a->net_strings = NULL;
+}
+
 int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65])
 {
 	struct create_args *a = c->opts;
 	a->o.image = c->argv[0];
 	a->o.args = c->argc > 1 ? c->argv + 1 : NULL;
-	a->o.network = a->networks ? a->networks[0] : NULL;
-	a->o.networks_more = a->networks && a->networks[0] ? a->networks + 1 : NULL;
+
 	if (a->cpu_shares >= 0)
 		a->o.cpu_shares = a->cpu_shares;
 	if (a->pids_limit != INT32_MIN)
@@ -338,7 +412,15 @@ int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65
 		return cli_error(c, kapsel_run_failed(c), "%s", e.msg);
 	}
 	a->o.annotations = ann;
+	if ((rc = build_networks(c, a))) {
+		networks_done(a);
+		keng_defaults_clear(&d);
+		kstrv_free(a->o.annotations);
+		a->o.annotations = NULL;
+		return rc;
+	}
 	rc = keng_create(g, &a->o, &d, id, &e);
+	networks_done(a);
 	keng_defaults_clear(&d);
 	kstrv_free(a->o.annotations);
 	a->o.annotations = NULL;

@@ -100,6 +100,8 @@ struct create_args {
 	struct keng_opts o;
 	char **env, **env_files;
 	char **networks; /* --network, --net: the first is o.network, the others o.networks_more */
+	struct keng_net_more *more; /* what build_networks made of them */
+	char **net_strings;         /* the values it cut out of them */
 	char **label_files; /* --label-file: KEY=VALUE lines, before --label's */
 	const char *cidfile; /* --cidfile: the ID written there (the file must not exist) */
 	const char *pull, *platform; /* --pull missing|always|never, --platform of the pull */

@@ -658,3 +658,23 @@ def test_ipv6_network(k):
     k.out("rm", "-f", a)
     k.out("network", "rm", "kt-v6", "kt-v6b")
     assert not ip6tables_rules("kapsel:kt-v6")
+
+
+def test_network_flag_with_keys(k):
+    k.out("network", "create", "--subnet", USER_SUBNET % 19, "kt-k1")
+    k.out("network", "create", "--subnet", USER_SUBNET % 20, "kt-k2")
+    cid = k.out("create", "--name", "kt-keys", "--network", "name=kt-k1,alias=one,alias=uno,ip=10.86.19.50",
+                "--network", "name=kt-k2,alias=two,ip=10.86.20.60", "kt/net:1", "true").strip()
+    nets = k.inspect(cid)["NetworkSettings"]["Networks"]
+    assert (nets["kt-k1"]["IPAddress"], nets["kt-k1"]["Aliases"]) == ("10.86.19.50", ["one", "uno"])
+    assert (nets["kt-k2"]["IPAddress"], nets["kt-k2"]["Aliases"]) == ("10.86.20.60", ["two"])
+    assert k.inspect(cid)["HostConfig"]["NetworkMode"] == "kt-k1"
+    k.out("rm", cid)
+    for spec, word in (("name=kt-k1,ip6=fd00::5", "ip6 is not supported"), ("alias=x", "name= is missing"),
+                       ("name=kt-k1,colour=red", "unknown key \"colour\""), ("name=kt-k1,alias", "not KEY=VALUE"),
+                       ("name=kt-k1,alias=bad name", "alias bad name")):
+        p = k("create", "--network", spec, "kt/net:1", "true")
+        assert p.returncode != 0 and word in p.stderr, (spec, p.stderr)
+    p = k("create", "--network", "name=kt-k1", "--network", "name=kt-k2,alias=bad name", "kt/net:1", "true")
+    assert p.returncode != 0 and "alias bad name" in p.stderr
+    k.out("network", "rm", "kt-k1", "kt-k2")

@@ -103,7 +103,14 @@ struct keng_opts {
 	char **expose;    /* --expose PORT[-END][/PROTO] */
 	char **ulimits; /* "nofile=1024[:2048]" */
 	const char *network;
-	char **networks_more;   /* the other --network: connected after the first (bridge or user networks) */
+	/* the other --network: connected after the first (bridge or user
+	 * networks), each with its aliases and address (may be NULL) */
+	const struct keng_net_more {
+		const char *name;
+		char **aliases;
+		const char *ip;
+	} *networks_more;
+	size_t n_networks_more;
 	char **network_aliases; /* --network-alias NAME: more names on its (first) user network */
 	const char *ip;         /* --ip: its address on its (first) user network; NULL: picked */
 	char **publish; /* -p [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp] */

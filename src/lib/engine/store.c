@@ -800,15 +800,20 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 	if (keng_net_aliases_check(net, o->network_aliases, e) < 0 || keng_net_ip_check(g, d, net, o->ip, e) < 0)
 		return -1;
 	/* more networks: each a CNI one, each once, there (before anything is made) */
-	for (char **m = o->networks_more; m && *m; m++) {
+	for (size_t i = 0; i < o->n_networks_more; i++) {
+		const struct keng_net_more *m = &o->networks_more[i];
 		_cleanup_json_ json_object *l = NULL;
-		if (!cni || !keng_net_is_cni(*m))
+		if (!cni || !keng_net_is_cni(m->name))
 			return kerr_msg(e, EINVAL,
 					"--network %s --network %s: only bridge and user networks go together", net,
-					*m);
-		if (!strcmp(*m, net) || kstrv_contains(m + 1, *m))
-			return kerr_msg(e, EINVAL, "--network %s: given twice", *m);
-		if (keng_net_conflist(g, d, *m, &l, e) < 0)
+					m->name);
+		bool twice = !strcmp(m->name, net);
+		for (size_t k = i + 1; k < o->n_networks_more; k++)
+			twice |= !strcmp(o->networks_more[k].name, m->name);
+		if (twice)
+			return kerr_msg(e, EINVAL, "--network %s: given twice", m->name);
+		if (keng_net_conflist(g, d, m->name, &l, e) < 0 || keng_net_aliases_check(m->name, m->aliases, e) < 0 ||
+		    keng_net_ip_check(g, d, m->name, m->ip, e) < 0)
 			return -1;
 	}
 	if (!cni && o->publish && o->publish[0])
@@ -982,10 +987,12 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 				    &settings, e) < 0)
 			return -1;
 		j->attached = true;
-		for (char **m = o->networks_more; m && *m; m++)
-			if (keng_net_connect(g, d, id, name, *m, NULL, NULL, j->netns, e) < 0)
-				return kerr_wrap(e, "network %s", *m);
-		if (o->networks_more && *o->networks_more) {
+		for (size_t i = 0; i < o->n_networks_more; i++) {
+			const struct keng_net_more *m = &o->networks_more[i];
+			if (keng_net_connect(g, d, id, name, m->name, m->aliases, m->ip, j->netns, e) < 0)
+				return kerr_wrap(e, "network %s", m->name);
+		}
+		if (o->n_networks_more) {
 			json_object_put(settings);
 			keng_net_settings(g, id, j->netns, &settings);
 		}
