@@ -53,6 +53,7 @@
 struct monitor_args {
 	struct kmon_src_args src; /* first: see KMON_SRC_OPTIONS */
 	const char *listen, *tls_cert, *tls_key, *auth_file, *alerts;
+	char **enable_metrics;
 	int insecure;
 	int64_t interval, history; /* ns */
 };
@@ -86,6 +87,8 @@ static const struct cli_option monitor_options[] = {
 			 "time between samples for the dashboard, API and alerts (default 5s)"),
 	CLI_OPT_DURATION(0, "history", struct monitor_args, history, "DURATION", 0, 86400000000000ll,
 			 "what the dashboard's charts and the API's history cover (default 1h)"),
+	CLI_OPT_LIST(0, "enable-metrics", struct monitor_args, enable_metrics, "GROUP[,GROUP]",
+		     "metric groups off by default, as cAdvisor's: percpu (a CPU usage series per CPU, cgroup v1)"),
 	KMON_SRC_OPTIONS(struct monitor_args, src),
 	CLI_OPT_END,
 };
@@ -98,7 +101,8 @@ struct mon {
 	struct kmon_store store;
 	struct kmon_alerts alerts;
 	struct kmon_alerts_conf conf;
-	int syslog_fd; /* -1 */
+	unsigned groups; /* --enable-metrics: 1u << enum kmon_metric_group */
+	int syslog_fd;   /* -1 */
 	char generator[96];
 	int serving; /* the first sample (before listening) evaluates no alert */
 	/* /metrics as the last sample rendered it, per format; its gzip made
@@ -469,6 +473,9 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	struct kmon_reading *rd = calloc(l.n + 1, sizeof(*rd));
 	struct kmon_sample *s = malloc(sizeof(*s)); /* one at a time */
 	struct kmon_prom *p[2] = { kmon_prom_new(KMON_PROM_TEXT), kmon_prom_new(KMON_PROM_OPENMETRICS) };
+	kmon_prom_enable(p[0], m->groups);
+	kmon_prom_enable(p[1], m->groups);
+	unsigned sflags = KMON_SAMPLE_SPEC | (m->groups & (1u << KMON_MG_PERCPU) ? KMON_SAMPLE_PERCPU : 0);
 	if (!rd || !s || !p[0] || !p[1]) {
 		free(rd);
 		free(s);
@@ -483,7 +490,7 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 			continue; /* stopped: in the store, not in /metrics */
 		memset(s, 0, sizeof(*s));
 		s->n_net = -1;
-		if (kmon_sample_read(&m->host, "/proc", &l.c[i], KMON_SAMPLE_SPEC, s, &se) < 0)
+		if (kmon_sample_read(&m->host, "/proc", &l.c[i], sflags, s, &se) < 0)
 			l.c[i].running = 0; /* gone between discovery and reading: only its info series */
 		else
 			kmon_reading_from(s, m->store.memtotal, &rd[i]);
@@ -600,6 +607,12 @@ static int monitor_run(const struct cli_call *c)
 		return cli_usage_error(c, "%s", e.msg);
 	if (!a->tls_cert != !a->tls_key)
 		return cli_usage_error(c, "--tls-cert and --tls-key go together");
+	for (char **g = a->enable_metrics; g && *g; g++) {
+		int k = kmon_metric_group_from_name(*g);
+		if (k < 0)
+			return cli_usage_error(c, "--enable-metrics: unknown metric group \"%s\" (known: percpu)", *g);
+		m.groups |= 1u << k;
+	}
 	if (a->auth_file && read_auth(a->auth_file, &m, &e) < 0)
 		goto out;
 	if (!loopback && !a->tls_cert && !m.user && !a->insecure) {

@@ -19,7 +19,7 @@ import urllib.request
 import pytest
 
 from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401 (fixtures)
-from conftest import BUILD, REPO, cgroup_read
+from conftest import BUILD, REPO, cgroup_read, wait_for
 from test_podman import ULIMITS, podman  # noqa: F401 (fixture)
 from test_run import images  # noqa: F401 (fixture)
 
@@ -251,6 +251,10 @@ def test_metrics_real_containers(dockerd, docker_ctr, podman, tmp_path):
         assert [v for k, v in limit.items() if f"libpod-{pm}" in k] == [32 << 20]
         assert any(f"/docker/{cid}" in k for k in series(text, "container_oom_events_total"))
         assert any(f"/docker/{cid}" in k for k in series(text, "container_threads"))
+        # per-CPU series are opt-in (--enable-metrics percpu), as cAdvisor's
+        assert [k for k in series(text, "container_cpu_usage_seconds_total") if f"/docker/{cid}" in k] == [
+            k for k in series(text, "container_cpu_usage_seconds_total") if f"/docker/{cid}" in k
+            and 'cpu="total"' in k]
         # labels only in the info series, escaped
         info = [k for k in series(text, "kapsel_container_info") if f"/docker/{cid}" in k][0]
         assert 'label_role="quote\\" back\\\\slash\\nnewline"' in info
@@ -292,6 +296,41 @@ def test_metrics_real_containers(dockerd, docker_ctr, podman, tmp_path):
     finally:
         ex.stop()
         podman("rm", "-f", pm)
+
+
+@need_promtool
+def test_percpu_series(dockerd, docker_ctr):
+    """--enable-metrics percpu: cAdvisor's container_cpu_usage_seconds_total
+    {cpu="cpu00"}, ... from cgroup v1's cpuacct.usage_percpu, one per CPU
+    the container ran on (here each CPU in turn, taskset), summing to the
+    cpu="total" series beside them."""
+    if not os.path.isdir("/sys/fs/cgroup/cpuacct"):
+        pytest.skip("no cgroup v1 cpuacct hierarchy (cgroup2 has no per-CPU counter)")
+    ncpu = os.cpu_count()
+    spins = "; ".join(f"taskset -c {i} probe try spin 0.5" for i in range(ncpu))
+    cid = docker_ctr("monitor-percpu", cmd=("sh", "-c", spins + "; touch /tmp/done; exec probe sleep 600"))
+    path = f"/docker/{cid}"
+    assert wait_for(lambda: dockerd("exec", cid, "test", "-e", "/tmp/done").returncode == 0, timeout=60)
+    ex = Exporter(["--interval", "200ms", "--enable-metrics", "percpu", *src_args(dockerd)])
+    try:
+        time.sleep(0.5)  # a sample of the container asleep
+        text = ex.get()[2].decode()
+        promtool(text)
+        cpu = {re.search(r'cpu="([^"]*)"', k).group(1): v
+               for k, v in series(text, "container_cpu_usage_seconds_total").items() if f'id="{path}"' in k}
+        used = [int(v) for v in cgroup_read(path, "cpuacct", "cpuacct.usage_percpu").split()]
+        assert len(used) >= ncpu
+        assert set(cpu) == {"total"} | {"cpu%02d" % i for i, v in enumerate(used) if v > 0}, cpu
+        assert {"cpu%02d" % i for i in range(ncpu)} <= set(cpu), cpu  # it ran on each
+        total = cpu.pop("total")
+        assert abs(sum(cpu.values()) - total) <= 0.005 + total * 0.01, (cpu, total)
+        fams = openmetrics(ex.get(headers={"Accept": "application/openmetrics-text"})[2].decode())
+        labels = {s.labels["cpu"] for s in fams["container_cpu_usage_seconds"].samples if s.labels["id"] == path}
+        assert labels == set(cpu) | {"total"}
+    finally:
+        ex.stop()
+    p = kapsel("monitor", "--enable-metrics", "percpu,sched", *src_args(), check=False)
+    assert p.returncode == 2 and 'unknown metric group "sched"' in p.stderr
 
 
 @need_promtool
