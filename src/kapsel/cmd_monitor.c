@@ -103,6 +103,7 @@ struct mon {
 	struct kmon_alerts_conf conf;
 	unsigned groups; /* --enable-metrics: 1u << enum kmon_metric_group */
 	int syslog_fd;   /* -1 */
+	struct kmon_notifier *notifier; /* the Alertmanager posts' thread, or NULL */
 	char generator[96];
 	int serving; /* the first sample (before listening) evaluates no alert */
 	/* /metrics as the last sample rendered it, per format; its gzip made
@@ -509,8 +510,11 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	}
 	double now = wall_now();
 	char *payload = NULL;
+	uint64_t seq = 0;
 	kerr ue = { 0 };
 	pthread_mutex_lock(&m->lock);
+	if (m->notifier) /* before the evaluation forgets the resolutions delivered */
+		kmon_alerts_delivered(&m->alerts, kmon_notifier_delivered(m->notifier));
 	if (kmon_store_update(&m->store, &l, rd, now, &ue) < 0 ||
 	    (m->serving &&
 	     kmon_alerts_eval(&m->alerts, &m->conf, &m->store, disks, nd, now, on_transition, m, &ue) < 0))
@@ -518,11 +522,11 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	int firing = 0;
 	for (int k = 0; k < KMON_R_N; k++)
 		firing |= kmon_alerts_firing(&m->alerts, k) > 0;
-	if (m->conf.alertmanager && (m->alerts.dirty || (firing && now - m->alerts.last_sent >= m->conf.resend))) {
-		payload = kmon_alerts_alertmanager_json(&m->alerts, now, m->conf.resend, m->generator);
-		m->alerts.dirty = 0;
-		m->alerts.last_sent = now;
-	}
+	/* transitions at once; the firing set, and resolutions not delivered
+	 * yet, again every resend */
+	int again = firing || kmon_alerts_undelivered(&m->alerts);
+	if (m->notifier && (m->alerts.dirty || (again && now - m->alerts.last_sent >= m->conf.resend)))
+		payload = kmon_alerts_payload(&m->alerts, now, m->conf.resend, m->generator, &seq);
 	const char *names[KMON_R_N];
 	size_t counts[KMON_R_N];
 	for (int k = 0; k < KMON_R_N; k++) {
@@ -566,15 +570,17 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	/* the sample's buffers back to the kernel: they are most of the heap
 	 * between two samples */
 	malloc_trim(0);
-	if (payload) {
-		kerr pe = { 0 };
-		if (kmon_alerts_post(m->conf.alertmanager, payload, &pe) < 0) {
-			fprintf(stderr, "kapsel monitor: %s\n", pe.msg);
-			to_syslog(m, LOG_ERR, pe.msg);
-		}
-		free(payload);
-	}
+	if (payload) /* posted by the notifier's thread: nothing here waits for Alertmanager */
+		kmon_notifier_send(m->notifier, payload, seq);
 	return 0;
+}
+
+/* the notifier's failures (rate-limited there), from its thread */
+static void on_notify(const char *msg, int failed, void *data)
+{
+	struct mon *m = data;
+	fprintf(stderr, "kapsel monitor: %s\n", msg);
+	to_syslog(m, failed ? LOG_ERR : LOG_NOTICE, msg);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -638,6 +644,9 @@ static int monitor_run(const struct cli_call *c)
 	kmon_store_init(&m.store, hist, fmax(600, m.conf.r[KMON_R_DOWN].for_s * 2), interval);
 	pthread_mutex_init(&m.lock, NULL);
 	pthread_mutex_init(&m.mlock, NULL);
+	if (m.conf.alertmanager &&
+	    kmon_notifier_start(m.conf.alertmanager, on_notify, &m, &m.notifier, &e) < 0)
+		goto out;
 	/* the first sample before serving: /metrics answers from it */
 	tick(NULL, 1, &m, &e);
 	/* the signals are blocked before libmicrohttpd's thread inherits the mask */
@@ -670,6 +679,7 @@ out:
 done:
 	if (d)
 		MHD_stop_daemon(d);
+	kmon_notifier_stop(m.notifier);
 	kmon_store_done(&m.store);
 	kmon_alerts_done(&m.alerts);
 	kmon_alerts_conf_done(&m.conf);

@@ -721,6 +721,81 @@ socket = {tmp_path / "log.sock"}
         log.close()
 
 
+def test_a_stalled_alertmanager_holds_up_nothing(tmp_path):
+    """An Alertmanager stand-in that takes each POST and answers it only
+    after 10 s: meanwhile /metrics and /healthz answer at once and the
+    samples go on; the alert arrives when the stand-in answers, and then
+    its resolution, made while the first post stalled (the payloads made
+    meanwhile replaced one another, the resolution carried over)."""
+    import datetime
+    import http.server
+    got = []  # (time answered, alerts posted)
+    arrived = threading.Event()
+
+    class Stall(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            arrived.set()
+            time.sleep(10)
+            got.append((time.time(), json.loads(body)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stall)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(logs)], check=True)
+    conf = tmp_path / "alerts.conf"
+    conf.write_text(f"[log_disk]\nthreshold = 80\nfor = 0\npaths = {logs}\n[syslog]\nenabled = false\n"
+                    f"[alertmanager]\nurl = http://127.0.0.1:{srv.server_address[1]}\nresend = 1\n")
+    ex = None
+    try:
+        (logs / "big.log").write_bytes(b"x" * (900 << 10))
+        ex = Exporter(["--interval", "200ms", "--alerts", str(conf), *src_args()])
+        assert arrived.wait(30), ex.log
+        t0 = ex.json("/api/containers")["time"]
+        slowest = 0
+        for _ in range(10):  # 2 s into the 10 s the post stalls
+            for path in ("/metrics", "/healthz", "/api/alerts"):
+                start = time.monotonic()
+                assert ex.get(path)[0] == 200
+                slowest = max(slowest, time.monotonic() - start)
+            time.sleep(0.2)
+        assert slowest < 0.5, slowest
+        assert ex.json("/api/containers")["time"] - t0 >= 1.5  # sampled every 200 ms all along
+        assert not got
+        # resolved while the first post still stalls
+        unlinked = time.time()
+        (logs / "big.log").unlink()
+        ex.wait_json("/api/alerts", lambda d: d["alerts"] == [])
+
+        def t(a, key):
+            return datetime.datetime.fromisoformat(a[key].replace("Z", "+00:00")).timestamp()
+        assert wait_for(lambda: got, timeout=30)
+        when, alerts = got[0]
+        assert [a["labels"]["alertname"] for a in alerts] == ["KapselLogDiskFull"]
+        a = alerts[0]
+        assert a["labels"]["path"] == str(logs)
+        assert abs(t(a, "endsAt") - t(a, "startsAt") - 4) < 0.5  # firing: 4 resends ahead
+        assert wait_for(lambda: len(got) >= 2, timeout=40), got
+        when, alerts = got[1]
+        assert [a["labels"]["path"] for a in alerts] == [str(logs)]
+        assert unlinked <= t(alerts[0], "endsAt") < unlinked + 2  # resolved, when it resolved
+        start = time.monotonic()
+        ex.stop()
+        assert time.monotonic() - start < 5
+        ex = None
+    finally:
+        if ex:
+            ex.stop()
+        srv.shutdown()
+        subprocess.run(["umount", str(logs)], check=True)
+
+
 def test_alerts_config_errors(tmp_path):
     bad = tmp_path / "alerts.conf"
     bad.write_text("[memory]\nthreshold = lots\n")
