@@ -264,8 +264,13 @@ static void test_prom_percpu(void **state)
 	s.cg.cpu.percpu[1] = 0;
 	s.cg.cpu.percpu[11] = 2000000001ull;
 	char *none[] = { NULL };
-	struct kmon_container c = { .id = "a1", .name = "n", .image = "i", .cgroup = "/a1", .labels = none,
-				    .running = 1, .engine = KMON_KAPSEL };
+	struct kmon_container c = { .id = "a1",
+				    .name = "n",
+				    .image = "i",
+				    .cgroup = "/a1",
+				    .labels = none,
+				    .running = 1,
+				    .engine = KMON_KAPSEL };
 	char *out;
 	size_t len;
 	kerr e = { 0 };
@@ -280,12 +285,13 @@ static void test_prom_percpu(void **state)
 		kmon_prom_add(p, &c, &s);
 		assert_int_equal(kmon_prom_finish(p, &out, &len, &e), 0);
 		kmon_prom_free(p);
-		assert_non_null(strstr(out, "container_cpu_usage_seconds_total{cpu=\"total\",id=\"/a1\",image=\"i\","
-					    "name=\"n\"} 3.000000000\n"
-					    "container_cpu_usage_seconds_total{cpu=\"cpu00\",id=\"/a1\",image=\"i\","
-					    "name=\"n\"} 1.000000000\n"
-					    "container_cpu_usage_seconds_total{cpu=\"cpu11\",id=\"/a1\",image=\"i\","
-					    "name=\"n\"} 2.000000001\n"));
+		assert_non_null(strstr(out,
+				       "container_cpu_usage_seconds_total{cpu=\"total\",id=\"/a1\",image=\"i\","
+				       "name=\"n\"} 3.000000000\n"
+				       "container_cpu_usage_seconds_total{cpu=\"cpu00\",id=\"/a1\",image=\"i\","
+				       "name=\"n\"} 1.000000000\n"
+				       "container_cpu_usage_seconds_total{cpu=\"cpu11\",id=\"/a1\",image=\"i\","
+				       "name=\"n\"} 2.000000001\n"));
 		assert_null(strstr(out, "cpu01"));
 		free(out);
 	}
