@@ -129,7 +129,7 @@ struct capsets {
 static int get_caps(struct capsets *c)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-	struct __user_cap_data_struct d[2];
+	struct __user_cap_data_struct d[2] = { 0 }; /* (valgrind: capget's writes are not all seen) */
 	if (syscall(SYS_capget, &hdr, d) < 0)
 		return -1;
 	c->eff = (uint64_t)d[1].effective << 32 | d[0].effective;
