@@ -17,8 +17,11 @@
  * from it and reads no cgroup file), keeps it in the store (a history of
  * --history, store.h), evaluates the alert
  * rules (--alerts FILE) and sends their transitions to syslog and an
- * Alertmanager; the API and dashboard read the store.  The HTTP side is
- * libmicrohttpd's own thread; one mutex guards the store and alerts. */
+ * Alertmanager (whose posts a thread of their own makes: notify.c); the
+ * API and dashboard read the store.  The HTTP side is libmicrohttpd's own
+ * thread, on a socket bound before --user switches to an unprivileged
+ * user (linux/privdrop.h: before any thread starts); one mutex guards the
+ * store and alerts. */
 #include "kapsel.h"
 
 #include "common/cleanup.h"
