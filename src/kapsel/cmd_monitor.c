@@ -17,8 +17,11 @@
  * from it and reads no cgroup file), keeps it in the store (a history of
  * --history, store.h), evaluates the alert
  * rules (--alerts FILE) and sends their transitions to syslog and an
- * Alertmanager; the API and dashboard read the store.  The HTTP side is
- * libmicrohttpd's own thread; one mutex guards the store and alerts. */
+ * Alertmanager (whose posts a thread of their own makes: notify.c); the
+ * API and dashboard read the store.  The HTTP side is libmicrohttpd's own
+ * thread, on a socket bound before --user switches to an unprivileged
+ * user (linux/privdrop.h: before any thread starts); one mutex guards the
+ * store and alerts. */
 #include "kapsel.h"
 
 #include "common/cleanup.h"
@@ -27,6 +30,7 @@
 #include "common/jsonw.h"
 #include "common/str.h"
 #include "common/strv.h"
+#include "linux/privdrop.h"
 #include "monitor/alerts.h"
 #include "monitor/api.h"
 #include "monitor/monitor.h"
@@ -34,6 +38,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <pwd.h>
 #include <microhttpd.h>
 #include <malloc.h>
 #include <math.h>
@@ -52,7 +59,8 @@
 
 struct monitor_args {
 	struct kmon_src_args src; /* first: see KMON_SRC_OPTIONS */
-	const char *listen, *tls_cert, *tls_key, *auth_file, *alerts;
+	const char *listen, *tls_cert, *tls_key, *auth_file, *alerts, *user;
+	char **enable_metrics;
 	int insecure;
 	int64_t interval, history; /* ns */
 };
@@ -86,6 +94,10 @@ static const struct cli_option monitor_options[] = {
 			 "time between samples for the dashboard, API and alerts (default 5s)"),
 	CLI_OPT_DURATION(0, "history", struct monitor_args, history, "DURATION", 0, 86400000000000ll,
 			 "what the dashboard's charts and the API's history cover (default 1h)"),
+	CLI_OPT_STRING(0, "user", struct monitor_args, user, "USER[:GROUP]",
+		       "once listening, run as USER keeping only CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE"),
+	CLI_OPT_LIST(0, "enable-metrics", struct monitor_args, enable_metrics, "GROUP[,GROUP]",
+		     "metric groups off by default, as cAdvisor's: percpu (a CPU usage series per CPU, cgroup v1)"),
 	KMON_SRC_OPTIONS(struct monitor_args, src),
 	CLI_OPT_END,
 };
@@ -98,7 +110,9 @@ struct mon {
 	struct kmon_store store;
 	struct kmon_alerts alerts;
 	struct kmon_alerts_conf conf;
-	int syslog_fd; /* -1 */
+	unsigned groups;                /* --enable-metrics: 1u << enum kmon_metric_group */
+	int syslog_fd;                  /* -1 */
+	struct kmon_notifier *notifier; /* the Alertmanager posts' thread, or NULL */
 	char generator[96];
 	int serving; /* the first sample (before listening) evaluates no alert */
 	/* /metrics as the last sample rendered it, per format; its gzip made
@@ -173,6 +187,74 @@ static int parse_listen(const char *s, struct sockaddr_storage *sa, int *loopbac
 	} else {
 		return kerr_msg(e, EINVAL, "--listen \"%s\": \"%s\" is not a numeric IPv4 or IPv6 address", s, host);
 	}
+	return 0;
+}
+
+/* The listening socket, bound while the process may still bind any port
+ * (before --user): libmicrohttpd is handed it.  IPv6 only on an IPv6
+ * address, as libmicrohttpd makes its own. */
+static int listen_socket(const struct sockaddr_storage *sa, const char *listen_s, kerr *e)
+{
+	int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int on = 1;
+	if (fd < 0)
+		return kerr_errno(e, "listen on %s: socket", listen_s);
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (sa->ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	socklen_t len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (bind(fd, (const struct sockaddr *)sa, len) < 0 || listen(fd, SOMAXCONN) < 0) {
+		kerr_errno(e, "listen on %s", listen_s);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 0 when a socket of TYPE may connect to the unix socket PATH, else the
+ * errno (EACCES: no write permission on it) */
+static int reach(const char *path, int type)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	_cleanup_close_ int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return errno;
+	return connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS && errno != EAGAIN ? errno
+													      : 0;
+}
+
+/* Running as a user other than root (--user, or started so): the sockets
+ * it talks to must take its connections.  Docker's (root:docker 0660) is
+ * connected to anew at every sample, so a connection made before the
+ * switch would not do: the user needs the right itself (group docker).  A
+ * socket nobody listens on is as before (no Docker, no syslog daemon:
+ * skipped). */
+static int check_sockets(const struct mon *m, kerr *e)
+{
+	char who[96];
+	struct passwd *pw = getpwuid(geteuid());
+	snprintf(who, sizeof(who), "%s%s(uid %u)", pw ? pw->pw_name : "", pw ? " " : "", (unsigned)geteuid());
+	const char *host = m->src.docker_host ? m->src.docker_host : "unix:///var/run/docker.sock";
+	const char *sock = kstr_starts(host, "unix://") ? host + 7 : host;
+	struct stat st;
+	if (*sock && stat(sock, &st) == 0 && reach(sock, SOCK_STREAM) == EACCES) {
+		struct group *g = getgrgid(st.st_gid);
+		const char *gn = g ? g->gr_name : "docker";
+		return kerr_msg(e, EACCES,
+				"user %s cannot connect to Docker's socket %s (group %s, mode %04o): put the user in "
+				"that group (adduser %s %s; systemd: SupplementaryGroups=%s), or leave Docker out "
+				"(--docker-host \"\")",
+				who, sock, gn, (unsigned)(st.st_mode & 07777), pw ? pw->pw_name : "USER", gn, gn);
+	}
+	if (m->syslog_fd >= 0 && stat(m->conf.syslog_socket, &st) == 0 &&
+	    reach(m->conf.syslog_socket, SOCK_DGRAM) == EACCES)
+		return kerr_msg(e, EACCES,
+				"user %s cannot write the syslog socket %s (mode %04o): name one it may write, or "
+				"[syslog] enabled = false",
+				who, m->conf.syslog_socket, (unsigned)(st.st_mode & 07777));
 	return 0;
 }
 
@@ -469,6 +551,9 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	struct kmon_reading *rd = calloc(l.n + 1, sizeof(*rd));
 	struct kmon_sample *s = malloc(sizeof(*s)); /* one at a time */
 	struct kmon_prom *p[2] = { kmon_prom_new(KMON_PROM_TEXT), kmon_prom_new(KMON_PROM_OPENMETRICS) };
+	kmon_prom_enable(p[0], m->groups);
+	kmon_prom_enable(p[1], m->groups);
+	unsigned sflags = KMON_SAMPLE_SPEC | (m->groups & (1u << KMON_MG_PERCPU) ? KMON_SAMPLE_PERCPU : 0);
 	if (!rd || !s || !p[0] || !p[1]) {
 		free(rd);
 		free(s);
@@ -483,7 +568,7 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 			continue; /* stopped: in the store, not in /metrics */
 		memset(s, 0, sizeof(*s));
 		s->n_net = -1;
-		if (kmon_sample_read(&m->host, "/proc", &l.c[i], KMON_SAMPLE_SPEC, s, &se) < 0)
+		if (kmon_sample_read(&m->host, "/proc", &l.c[i], sflags, s, &se) < 0)
 			l.c[i].running = 0; /* gone between discovery and reading: only its info series */
 		else
 			kmon_reading_from(s, m->store.memtotal, &rd[i]);
@@ -502,8 +587,11 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	}
 	double now = wall_now();
 	char *payload = NULL;
+	uint64_t seq = 0;
 	kerr ue = { 0 };
 	pthread_mutex_lock(&m->lock);
+	if (m->notifier) /* before the evaluation forgets the resolutions delivered */
+		kmon_alerts_delivered(&m->alerts, kmon_notifier_delivered(m->notifier));
 	if (kmon_store_update(&m->store, &l, rd, now, &ue) < 0 ||
 	    (m->serving &&
 	     kmon_alerts_eval(&m->alerts, &m->conf, &m->store, disks, nd, now, on_transition, m, &ue) < 0))
@@ -511,11 +599,11 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	int firing = 0;
 	for (int k = 0; k < KMON_R_N; k++)
 		firing |= kmon_alerts_firing(&m->alerts, k) > 0;
-	if (m->conf.alertmanager && (m->alerts.dirty || (firing && now - m->alerts.last_sent >= m->conf.resend))) {
-		payload = kmon_alerts_alertmanager_json(&m->alerts, now, m->conf.resend, m->generator);
-		m->alerts.dirty = 0;
-		m->alerts.last_sent = now;
-	}
+	/* transitions at once; the firing set, and resolutions not delivered
+	 * yet, again every resend */
+	int again = firing || kmon_alerts_undelivered(&m->alerts);
+	if (m->notifier && (m->alerts.dirty || (again && now - m->alerts.last_sent >= m->conf.resend)))
+		payload = kmon_alerts_payload(&m->alerts, now, m->conf.resend, m->generator, &seq);
 	const char *names[KMON_R_N];
 	size_t counts[KMON_R_N];
 	for (int k = 0; k < KMON_R_N; k++) {
@@ -559,15 +647,17 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 	/* the sample's buffers back to the kernel: they are most of the heap
 	 * between two samples */
 	malloc_trim(0);
-	if (payload) {
-		kerr pe = { 0 };
-		if (kmon_alerts_post(m->conf.alertmanager, payload, &pe) < 0) {
-			fprintf(stderr, "kapsel monitor: %s\n", pe.msg);
-			to_syslog(m, LOG_ERR, pe.msg);
-		}
-		free(payload);
-	}
+	if (payload) /* posted by the notifier's thread: nothing here waits for Alertmanager */
+		kmon_notifier_send(m->notifier, payload, seq);
 	return 0;
+}
+
+/* the notifier's failures (rate-limited there), from its thread */
+static void on_notify(const char *msg, int failed, void *data)
+{
+	struct mon *m = data;
+	fprintf(stderr, "kapsel monitor: %s\n", msg);
+	to_syslog(m, failed ? LOG_ERR : LOG_NOTICE, msg);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -595,11 +685,23 @@ static int monitor_run(const struct cli_call *c)
 	_cleanup_free_ char *cert = NULL, *key = NULL;
 	_cleanup_(kloop_freep) struct kloop *l = NULL;
 	struct MHD_Daemon *d = NULL;
+	struct kpriv_user u;
+	_cleanup_close_ int lfd = -1;
 
 	if (parse_listen(a->listen, &sa, &loopback, &e) < 0)
 		return cli_usage_error(c, "%s", e.msg);
 	if (!a->tls_cert != !a->tls_key)
 		return cli_usage_error(c, "--tls-cert and --tls-key go together");
+	for (char **g = a->enable_metrics; g && *g; g++) {
+		int k = kmon_metric_group_from_name(*g);
+		if (k < 0)
+			return cli_usage_error(c, "--enable-metrics: unknown metric group \"%s\" (known: percpu)", *g);
+		m.groups |= 1u << k;
+	}
+	if (a->user && kpriv_lookup(a->user, &u, &e) < 0) {
+		kerr_wrap(&e, "--user %s", a->user);
+		goto out;
+	}
 	if (a->auth_file && read_auth(a->auth_file, &m, &e) < 0)
 		goto out;
 	if (!loopback && !a->tls_cert && !m.user && !a->insecure) {
@@ -620,11 +722,30 @@ static int monitor_run(const struct cli_call *c)
 		goto out;
 	if (m.conf.syslog)
 		m.syslog_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if ((lfd = listen_socket(&sa, a->listen, &e)) < 0)
+		goto out;
+	/* what needs root is done (the socket bound; the TLS key, auth file and
+	 * rules read): the rest runs as --user, with only the capabilities
+	 * that read root's 0700 state (CAP_DAC_READ_SEARCH) and other users'
+	 * /proc/PID where /proc hides them (CAP_SYS_PTRACE).  Before any
+	 * thread starts. */
+	if (a->user && kpriv_become(&u, 1ull << CAP_DAC_READ_SEARCH | 1ull << CAP_SYS_PTRACE, &e) < 0)
+		goto out;
+	/* --user asked for: a socket it cannot use is an error; started as
+	 * another user (systemd's DynamicUser) a warning */
+	if (geteuid() != 0 && check_sockets(&m, &e) < 0) {
+		if (a->user)
+			goto out;
+		fprintf(stderr, "kapsel monitor: warning: %s\n", e.msg);
+		e = (kerr){ 0 };
+	}
 	double interval = (double)a->interval / 1e9;
 	size_t hist = (size_t)(a->history / a->interval) + 1;
 	kmon_store_init(&m.store, hist, fmax(600, m.conf.r[KMON_R_DOWN].for_s * 2), interval);
 	pthread_mutex_init(&m.lock, NULL);
 	pthread_mutex_init(&m.mlock, NULL);
+	if (m.conf.alertmanager && kmon_notifier_start(m.conf.alertmanager, on_notify, &m, &m.notifier, &e) < 0)
+		goto out;
 	/* the first sample before serving: /metrics answers from it */
 	tick(NULL, 1, &m, &e);
 	/* the signals are blocked before libmicrohttpd's thread inherits the mask */
@@ -635,16 +756,17 @@ static int monitor_run(const struct cli_call *c)
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0) |
 			 (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
 	d = cert ? MHD_start_daemon(flags, 0, NULL, NULL, handle, &m, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				    MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_CONNECTION_LIMIT, 64u,
+				    MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_CONNECTION_LIMIT, 64u,
 				    MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_HTTPS_MEM_CERT, cert,
 				    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END)
 		 : MHD_start_daemon(flags, 0, NULL, NULL, handle, &m, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				    MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_CONNECTION_LIMIT, 64u,
+				    MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_CONNECTION_LIMIT, 64u,
 				    MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!d) {
-		kerr_set(&e, errno ? errno : EADDRINUSE, "listen on %s", a->listen);
+		kerr_set(&e, errno ? errno : EINVAL, "serve on %s", a->listen);
 		goto out;
 	}
+	lfd = -1; /* libmicrohttpd's now: closed by MHD_stop_daemon */
 	m.serving = 1;
 	snprintf(m.generator, sizeof(m.generator), "%s://%s/", cert ? "https" : "http", a->listen);
 	fprintf(stderr, "kapsel monitor: serving %s://%s/metrics\n", cert ? "https" : "http", a->listen);
@@ -657,6 +779,7 @@ out:
 done:
 	if (d)
 		MHD_stop_daemon(d);
+	kmon_notifier_stop(m.notifier);
 	kmon_store_done(&m.store);
 	kmon_alerts_done(&m.alerts);
 	kmon_alerts_conf_done(&m.conf);

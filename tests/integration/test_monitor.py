@@ -19,7 +19,7 @@ import urllib.request
 import pytest
 
 from clients import dockerd, image_rootfs_tar, runtime_bin  # noqa: F401 (fixtures)
-from conftest import BUILD, REPO, cgroup_read
+from conftest import BUILD, REPO, cgroup_read, wait_for
 from test_podman import ULIMITS, podman  # noqa: F401 (fixture)
 from test_run import images  # noqa: F401 (fixture)
 
@@ -57,11 +57,11 @@ def free_port():
 
 
 class Exporter:
-    def __init__(self, args):
+    def __init__(self, args, wrap=()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # KAPSEL_MONITOR_WRAP="valgrind -q --error-exitcode=9 --leak-check=full": the daemon under a checker
-        wrap = os.environ.get("KAPSEL_MONITOR_WRAP", "").split()
+        wrap = [*wrap, *os.environ.get("KAPSEL_MONITOR_WRAP", "").split()]
         self.proc = subprocess.Popen([*wrap, KAPSEL, "monitor", "--listen", f"127.0.0.1:{self.port}", *args],
                                      stderr=subprocess.PIPE, text=True)
         # it says so once it listens
@@ -251,6 +251,10 @@ def test_metrics_real_containers(dockerd, docker_ctr, podman, tmp_path):
         assert [v for k, v in limit.items() if f"libpod-{pm}" in k] == [32 << 20]
         assert any(f"/docker/{cid}" in k for k in series(text, "container_oom_events_total"))
         assert any(f"/docker/{cid}" in k for k in series(text, "container_threads"))
+        # per-CPU series are opt-in (--enable-metrics percpu), as cAdvisor's
+        assert [k for k in series(text, "container_cpu_usage_seconds_total") if f"/docker/{cid}" in k] == [
+            k for k in series(text, "container_cpu_usage_seconds_total") if f"/docker/{cid}" in k
+            and 'cpu="total"' in k]
         # labels only in the info series, escaped
         info = [k for k in series(text, "kapsel_container_info") if f"/docker/{cid}" in k][0]
         assert 'label_role="quote\\" back\\\\slash\\nnewline"' in info
@@ -295,6 +299,41 @@ def test_metrics_real_containers(dockerd, docker_ctr, podman, tmp_path):
 
 
 @need_promtool
+def test_percpu_series(dockerd, docker_ctr):
+    """--enable-metrics percpu: cAdvisor's container_cpu_usage_seconds_total
+    {cpu="cpu00"}, ... from cgroup v1's cpuacct.usage_percpu, one per CPU
+    the container ran on (here each CPU in turn, taskset), summing to the
+    cpu="total" series beside them."""
+    if not os.path.isdir("/sys/fs/cgroup/cpuacct"):
+        pytest.skip("no cgroup v1 cpuacct hierarchy (cgroup2 has no per-CPU counter)")
+    ncpu = os.cpu_count()
+    spins = "; ".join(f"taskset -c {i} probe try spin 0.5" for i in range(ncpu))
+    cid = docker_ctr("monitor-percpu", cmd=("sh", "-c", spins + "; touch /tmp/done; exec probe sleep 600"))
+    path = f"/docker/{cid}"
+    assert wait_for(lambda: dockerd("exec", cid, "test", "-e", "/tmp/done").returncode == 0, timeout=60)
+    ex = Exporter(["--interval", "200ms", "--enable-metrics", "percpu", *src_args(dockerd)])
+    try:
+        time.sleep(0.5)  # a sample of the container asleep
+        text = ex.get()[2].decode()
+        promtool(text)
+        cpu = {re.search(r'cpu="([^"]*)"', k).group(1): v
+               for k, v in series(text, "container_cpu_usage_seconds_total").items() if f'id="{path}"' in k}
+        used = [int(v) for v in cgroup_read(path, "cpuacct", "cpuacct.usage_percpu").split()]
+        assert len(used) >= ncpu
+        assert set(cpu) == {"total"} | {"cpu%02d" % i for i, v in enumerate(used) if v > 0}, cpu
+        assert {"cpu%02d" % i for i in range(ncpu)} <= set(cpu), cpu  # it ran on each
+        total = cpu.pop("total")
+        assert abs(sum(cpu.values()) - total) <= 0.005 + total * 0.01, (cpu, total)
+        fams = openmetrics(ex.get(headers={"Accept": "application/openmetrics-text"})[2].decode())
+        labels = {s.labels["cpu"] for s in fams["container_cpu_usage_seconds"].samples if s.labels["id"] == path}
+        assert labels == set(cpu) | {"total"}
+    finally:
+        ex.stop()
+    p = kapsel("monitor", "--enable-metrics", "percpu,sched", *src_args(), check=False)
+    assert p.returncode == 2 and 'unknown metric group "sched"' in p.stderr
+
+
+@need_promtool
 def test_oom_kill_is_counted(dockerd, docker_ctr):
     cid = docker_ctr("monitor-oom", "--memory", "32m", "--memory-swap", "32m", cmd=("sh", "-c",
                      "probe try alloc 100; exec probe sleep 600"))
@@ -325,6 +364,120 @@ def test_kapsel_runtime_containers(bundle, runtime):
         runtime("delete", "--force", bundle.id)
     p = kapsel("stats", "--no-stream", "--format", "{{.Name}}", *src_args(runtime_root=runtime.root))
     assert p.stdout == ""
+
+
+DAEMON_CAPS = (1 << 2) | (1 << 19)  # CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE
+
+
+def proc_status(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.split(":", 1) for line in f.read().splitlines())
+
+
+def test_monitor_as_an_unprivileged_user(bundle, runtime, tmp_path):
+    """--user nobody: once listening the daemon is uid and gid 65534 with
+    CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE alone (no_new_privs set), and
+    still sees a kapsel container of root's: its 0700 root-owned state
+    (CAP_DAC_READ_SEARCH), and, on a /proc mounted hidepid=invisible (where
+    other users' processes are only there for CAP_SYS_PTRACE), its cgroup
+    and its network counters.  Unlike uid 0 with those two capabilities,
+    its uid cannot write root's 0644 files."""
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    bundle.config["process"]["user"] = {"uid": 0, "gid": 0}
+    bundle.args("/bin/probe", "sleep", "600")
+    bundle.config["annotations"] = {"io.kapsel.name": "monitor-user", "org.opencontainers.image.ref.name": "kbox:1"}
+    assert bundle.run("--detach").rc == 0
+    ifname = "kmon%d" % (os.getpid() % 10000)
+    try:
+        pid = runtime.state(bundle.id)["pid"]
+        assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
+        assert proc_status(pid)["Uid"].split()[0] != str(nobody.pw_uid)  # another user's process
+        # an interface beside loopback in its namespace (a veth whose peer
+        # stays here, up, without an address), with traffic out of it (ARP)
+        subprocess.run(["ip", "link", "add", ifname, "type", "veth", "peer", "name", ifname + "p"], check=True)
+        subprocess.run(["ip", "link", "set", ifname + "p", "up"], check=True)
+        subprocess.run(["ip", "link", "set", ifname, "netns", str(pid)], check=True)
+        ns = ["nsenter", "-t", str(pid), "-n"]
+        subprocess.run([*ns, "ip", "addr", "add", "10.123.45.1/24", "dev", ifname], check=True)
+        subprocess.run([*ns, "ip", "link", "set", ifname, "up"], check=True)
+        subprocess.run([*ns, "/bin/busybox", "ping", "-c", "2", "-W", "1", "10.123.45.2"], capture_output=True)
+        hidepid = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                   'mount -t proc -o hidepid=invisible proc /proc && exec "$@"', "sh"]
+        ex = Exporter(["--user", "nobody", "--interval", "200ms", *src_args(runtime_root=runtime.root)], wrap=hidepid)
+        try:
+            st = proc_status(ex.proc.pid)
+            assert st["Uid"].split() == [str(nobody.pw_uid)] * 4, st["Uid"]
+            assert st["Gid"].split() == [str(nobody.pw_gid)] * 4, st["Gid"]
+            assert st["Groups"].split() == [str(g) for g in os.getgrouplist("nobody", nobody.pw_gid)]
+            assert int(st["CapEff"], 16) == int(st["CapPrm"], 16) == int(st["CapBnd"], 16) == DAEMON_CAPS, st
+            assert int(st["CapInh"], 16) == int(st["CapAmb"], 16) == 0
+            assert st["NoNewPrivs"].strip() == "1"
+            text = ex.get()[2].decode()
+            promtool(text)
+
+            def mine(name):
+                return {k: v for k, v in series(text, name).items() if 'name="monitor-user"' in k}
+            assert mine("container_memory_working_set_bytes") and mine("container_cpu_usage_seconds_total")
+            assert [k for k in mine("container_last_seen") if f'id="/kapsel/{bundle.id}"' in k], text
+            tx = [v for k, v in mine("container_network_transmit_packets_total").items() if ifname in k]
+            assert tx and tx[0] >= 1, mine("container_network_transmit_packets_total")
+            assert ex.json("/api/containers/monitor-user")["state"] == "running"
+        finally:
+            ex.stop()
+    finally:
+        runtime("delete", "--force", bundle.id)
+        subprocess.run(["ip", "link", "del", ifname + "p"], capture_output=True)  # gone with its namespace
+    # what the switch buys: root's 0644 file, written by uid 0 with the
+    # daemon's two capabilities, not by the daemon's uid with them
+    f = tmp_path / "root-owned"
+    f.write_text("x\n")
+    f.chmod(0o644)
+    caps = ["--inh-caps=-all,+dac_read_search,+sys_ptrace", "--ambient-caps=-all,+dac_read_search,+sys_ptrace",
+            "--bounding-set=-all,+dac_read_search,+sys_ptrace"]
+    as_root = subprocess.run(["setpriv", *caps, "sh", "-c", f"echo root >> {f}"], capture_output=True, text=True)
+    as_user = subprocess.run(["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--init-groups",
+                              *caps, "sh", "-c", f"echo user >> {f}"], capture_output=True, text=True)
+    assert as_root.returncode == 0, as_root.stderr
+    assert as_user.returncode != 0 and "Permission denied" in as_user.stderr, as_user
+    assert f.read_text() == "x\nroot\n"
+
+
+def test_user_and_dockers_socket(dockerd, docker_ctr):
+    """Docker's socket (root:docker 0660) is connected to at every sample:
+    --user nobody is refused with the fix in the message, nobody:docker
+    sees Docker's containers by name."""
+    st = os.stat(dockerd.sock)
+    import grp
+    group = grp.getgrgid(st.st_gid).gr_name
+    assert st.st_mode & 0o777 == 0o660 and group == "docker"
+    p = kapsel("monitor", "--listen", f"127.0.0.1:{free_port()}", "--user", "nobody", *src_args(dockerd), check=False)
+    assert p.returncode == 1, p.stderr
+    assert f"cannot connect to Docker's socket {dockerd.sock} (group docker, mode 0660)" in p.stderr
+    assert "adduser nobody docker" in p.stderr
+    cid = docker_ctr("monitor-u1")
+    ex = Exporter(["--user", "nobody:docker", *src_args(dockerd)])
+    try:
+        st = proc_status(ex.proc.pid)
+        assert st["Gid"].split() == [str(grp.getgrnam("docker").gr_gid)] * 4
+        text = ex.get()[2].decode()
+        assert [k for k in series(text, "container_last_seen") if f"/docker/{cid}" in k and 'name="monitor-u1"' in k]
+    finally:
+        ex.stop()
+
+
+def test_user_errors():
+    p = kapsel("monitor", "--user", "no-such-user", *src_args(), check=False)
+    assert p.returncode == 1 and '--user no-such-user: no such user "no-such-user"' in p.stderr, p.stderr
+    p = kapsel("monitor", "--user", "nobody:no-such-group", *src_args(), check=False)
+    assert p.returncode == 1 and 'no such group "no-such-group"' in p.stderr, p.stderr
+    p = kapsel("monitor", "--user", "root", *src_args(), check=False)
+    assert p.returncode == 1 and "uid 0" in p.stderr, p.stderr
+    # started without root's powers, it says so and does not start
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", KAPSEL, "monitor",
+                        "--listen", f"127.0.0.1:{free_port()}", "--user", "nobody", *src_args()],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1 and "switch to user nobody" in p.stderr and "start as root" in p.stderr, p.stderr
 
 
 def test_listen_refuses_non_loopback_without_tls_or_auth(tmp_path):
@@ -682,6 +835,81 @@ socket = {tmp_path / "log.sock"}
         log.close()
 
 
+def test_a_stalled_alertmanager_holds_up_nothing(tmp_path):
+    """An Alertmanager stand-in that takes each POST and answers it only
+    after 10 s: meanwhile /metrics and /healthz answer at once and the
+    samples go on; the alert arrives when the stand-in answers, and then
+    its resolution, made while the first post stalled (the payloads made
+    meanwhile replaced one another, the resolution carried over)."""
+    import datetime
+    import http.server
+    got = []  # (time answered, alerts posted)
+    arrived = threading.Event()
+
+    class Stall(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            arrived.set()
+            time.sleep(10)
+            got.append((time.time(), json.loads(body)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stall)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(logs)], check=True)
+    conf = tmp_path / "alerts.conf"
+    conf.write_text(f"[log_disk]\nthreshold = 80\nfor = 0\npaths = {logs}\n[syslog]\nenabled = false\n"
+                    f"[alertmanager]\nurl = http://127.0.0.1:{srv.server_address[1]}\nresend = 1\n")
+    ex = None
+    try:
+        (logs / "big.log").write_bytes(b"x" * (900 << 10))
+        ex = Exporter(["--interval", "200ms", "--alerts", str(conf), *src_args()])
+        assert arrived.wait(30), ex.log
+        t0 = ex.json("/api/containers")["time"]
+        slowest = 0
+        for _ in range(10):  # 2 s into the 10 s the post stalls
+            for path in ("/metrics", "/healthz", "/api/alerts"):
+                start = time.monotonic()
+                assert ex.get(path)[0] == 200
+                slowest = max(slowest, time.monotonic() - start)
+            time.sleep(0.2)
+        assert slowest < 0.5, slowest
+        assert ex.json("/api/containers")["time"] - t0 >= 1.5  # sampled every 200 ms all along
+        assert not got
+        # resolved while the first post still stalls
+        unlinked = time.time()
+        (logs / "big.log").unlink()
+        ex.wait_json("/api/alerts", lambda d: d["alerts"] == [])
+
+        def t(a, key):
+            return datetime.datetime.fromisoformat(a[key].replace("Z", "+00:00")).timestamp()
+        assert wait_for(lambda: got, timeout=30)
+        when, alerts = got[0]
+        assert [a["labels"]["alertname"] for a in alerts] == ["KapselLogDiskFull"]
+        a = alerts[0]
+        assert a["labels"]["path"] == str(logs)
+        assert abs(t(a, "endsAt") - t(a, "startsAt") - 4) < 0.5  # firing: 4 resends ahead
+        assert wait_for(lambda: len(got) >= 2, timeout=40), got
+        when, alerts = got[1]
+        assert [a["labels"]["path"] for a in alerts] == [str(logs)]
+        assert unlinked <= t(alerts[0], "endsAt") < unlinked + 2  # resolved, when it resolved
+        start = time.monotonic()
+        ex.stop()
+        assert time.monotonic() - start < 5
+        ex = None
+    finally:
+        if ex:
+            ex.stop()
+        srv.shutdown()
+        subprocess.run(["umount", str(logs)], check=True)
+
+
 def test_alerts_config_errors(tmp_path):
     bad = tmp_path / "alerts.conf"
     bad.write_text("[memory]\nthreshold = lots\n")
@@ -871,8 +1099,10 @@ def test_a_full_log_disk_fires_and_resolves(tmp_path):
 def test_shipped_unit_and_init_script(tmp_path):
     unit = open(os.path.join(REPO, "data", "systemd", "kapsel-monitor.service")).read()
     assert "\nExecStart=/usr/bin/kapsel monitor $MONITOR_OPTS\n" in unit
-    # uid 0 without root's powers: two capabilities, nothing else
+    # a user of its own (systemd switches) with two capabilities, nothing else
+    assert "\nDynamicUser=yes\n" in unit
     assert "\nCapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_SYS_PTRACE\n" in unit
+    assert "\nAmbientCapabilities=CAP_DAC_READ_SEARCH CAP_SYS_PTRACE\n" in unit
     assert "\nNoNewPrivileges=yes\n" in unit and "\nProtectSystem=strict\n" in unit
     if shutil.which("systemd-analyze"):
         mine = tmp_path / "kapsel-monitor.service"
@@ -882,9 +1112,13 @@ def test_shipped_unit_and_init_script(tmp_path):
     # the init script: start, status, serve, stop
     port = free_port()
     env = dict(os.environ, KAPSEL=KAPSEL, PIDFILE=str(tmp_path / "pid"), LOGFILE=str(tmp_path / "log"),
-               MONITOR_OPTS=" ".join(["--listen", f"127.0.0.1:{port}", *src_args()]))
+               MONITOR_OPTS=" ".join(["--listen", f"127.0.0.1:{port}", *src_args()]), MONITOR_USER="nobody")
     script = os.path.join(REPO, "data", "init.d", "kapsel-monitor")
     assert subprocess.run(["sh", script, "status"], env=env, capture_output=True).returncode == 3
+    # the default user must exist (the script says how to make it)
+    p = subprocess.run(["sh", script, "start"], env=dict(env, MONITOR_USER="no-such-user"), capture_output=True,
+                       text=True)
+    assert p.returncode == 1 and "no user no-such-user: create it (adduser --system" in p.stderr, p.stderr
     assert subprocess.run(["sh", script, "start"], env=env, capture_output=True, timeout=30).returncode == 0
     try:
         deadline = time.monotonic() + 30
@@ -898,6 +1132,9 @@ def test_shipped_unit_and_init_script(tmp_path):
                 time.sleep(0.1)
         p = subprocess.run(["sh", script, "status"], env=env, capture_output=True, text=True)
         assert p.returncode == 0 and "is running" in p.stdout
+        # --user MONITOR_USER: serving as nobody, with the two capabilities
+        st = proc_status(int(open(tmp_path / "pid").read()))
+        assert st["Uid"].split() == ["65534"] * 4 and int(st["CapEff"], 16) == DAEMON_CAPS, st
     finally:
         pid = int(open(tmp_path / "pid").read())
         assert subprocess.run(["sh", script, "stop"], env=env, capture_output=True, timeout=30).returncode == 0

@@ -252,6 +252,51 @@ static void test_prom_write(void **state)
 	free(out);
 }
 
+/* the percpu group: off by default; on, cAdvisor's cpu="cpu00".. beside
+ * cpu="total", CPUs at 0 left out as cAdvisor does */
+static void test_prom_percpu(void **state)
+{
+	(void)state;
+	static struct kmon_sample s;
+	sample_fill(&s, 3000000000ull, 1);
+	s.cg.cpu.n_percpu = 12;
+	s.cg.cpu.percpu[0] = 1000000000ull;
+	s.cg.cpu.percpu[1] = 0;
+	s.cg.cpu.percpu[11] = 2000000001ull;
+	char *none[] = { NULL };
+	struct kmon_container c = { .id = "a1",
+				    .name = "n",
+				    .image = "i",
+				    .cgroup = "/a1",
+				    .labels = none,
+				    .running = 1,
+				    .engine = KMON_KAPSEL };
+	char *out;
+	size_t len;
+	kerr e = { 0 };
+	assert_int_equal(kmon_prom_write(&c, &s, 1, KMON_PROM_TEXT, &out, &len, &e), 0);
+	assert_null(strstr(out, "cpu=\"cpu"));
+	free(out);
+	assert_int_equal(kmon_metric_group_from_name("percpu"), KMON_MG_PERCPU);
+	assert_int_equal(kmon_metric_group_from_name("sched"), -1);
+	for (int f = 0; f < 2; f++) {
+		struct kmon_prom *p = kmon_prom_new(f ? KMON_PROM_OPENMETRICS : KMON_PROM_TEXT);
+		kmon_prom_enable(p, 1u << KMON_MG_PERCPU);
+		kmon_prom_add(p, &c, &s);
+		assert_int_equal(kmon_prom_finish(p, &out, &len, &e), 0);
+		kmon_prom_free(p);
+		assert_non_null(strstr(out,
+				       "container_cpu_usage_seconds_total{cpu=\"total\",id=\"/a1\",image=\"i\","
+				       "name=\"n\"} 3.000000000\n"
+				       "container_cpu_usage_seconds_total{cpu=\"cpu00\",id=\"/a1\",image=\"i\","
+				       "name=\"n\"} 1.000000000\n"
+				       "container_cpu_usage_seconds_total{cpu=\"cpu11\",id=\"/a1\",image=\"i\","
+				       "name=\"n\"} 2.000000001\n"));
+		assert_null(strstr(out, "cpu01"));
+		free(out);
+	}
+}
+
 static void test_negotiate(void **state)
 {
 	(void)state;
@@ -391,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_docker_figures),
 		cmocka_unit_test(test_prom_escape),
 		cmocka_unit_test(test_prom_write),
+		cmocka_unit_test(test_prom_percpu),
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test_teardown(test_discover, discover_teardown),
 	};

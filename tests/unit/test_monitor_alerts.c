@@ -344,7 +344,7 @@ static void test_alerts_memory(void **state)
 	o = parse(kmon_api_alerts(&al));
 	assert_int_equal(json_object_array_length(kj_get(o, "alerts")), 0);
 	json_object_put(o);
-	kmon_alerts_gc(&al);
+	kmon_alerts_gc(&al, &c, 104);
 	assert_int_equal(al.n, 0);
 	assert_null(kmon_alerts_alertmanager_json(&al, 104, 60, NULL));
 
@@ -418,6 +418,74 @@ static void test_alerts_down_unhealthy_disk(void **state)
 	assert_non_null(strstr(e.msg, "/no/such/dir"));
 }
 
+/* One disk alert through payloads that are not delivered: its resolution
+ * stays in every payload until one that carried it is delivered (a
+ * replaced or failed post loses nothing), a later firing supersedes it,
+ * and an undelivered one goes 4 resends after it resolved. */
+static void test_alerts_resolution_until_delivered(void **state)
+{
+	(void)state;
+	struct kmon_alerts_conf c;
+	kerr e = { 0 };
+	assert_int_equal(kmon_alerts_conf_parse("t", "[log_disk]\nfor = 0\n[alertmanager]\nurl = http://am\nresend = 10\n",
+						&c, &e),
+			 0);
+	struct kmon_store st;
+	kmon_store_init(&st, 4, 60, 1);
+	struct kmon_alerts al = { 0 };
+	struct seen s = { 0 };
+	struct kmon_disk full = { "/var/log", 85 }, ok = { "/var/log", 20 };
+	uint64_t seq = 0;
+	assert_int_equal(kmon_alerts_eval(&al, &c, &st, &full, 1, 100, on_tr, &s, &e), 0);
+	assert_true(al.dirty);
+	free(kmon_alerts_payload(&al, 100, 10, NULL, &seq));
+	assert_int_equal(seq, 1);
+	assert_false(al.dirty);
+	/* resolved; its payloads (2, 3) are not delivered */
+	assert_int_equal(kmon_alerts_eval(&al, &c, &st, &ok, 1, 101, on_tr, &s, &e), 0);
+	assert_true(al.dirty);
+	free(kmon_alerts_payload(&al, 101, 10, NULL, &seq));
+	assert_int_equal(seq, 2);
+	kmon_alerts_delivered(&al, 1); /* the firing one only */
+	assert_int_equal(kmon_alerts_eval(&al, &c, &st, &ok, 1, 102, on_tr, &s, &e), 0);
+	assert_int_equal(s.n, 2); /* firing, resolved: no "inactive" for the kept resolution */
+	assert_int_equal(kmon_alerts_undelivered(&al), 1);
+	json_object *o = parse(kmon_alerts_payload(&al, 112, 10, NULL, &seq));
+	assert_int_equal(seq, 3);
+	assert_int_equal(json_object_array_length(o), 1);
+	assert_non_null(strstr(kj_get_str(json_object_array_get_idx(o, 0), "endsAt"), ":01:41"));
+	json_object_put(o);
+	/* payload 3 delivered: forgotten at the next evaluation */
+	kmon_alerts_delivered(&al, 3);
+	assert_int_equal(kmon_alerts_undelivered(&al), 0);
+	assert_int_equal(kmon_alerts_eval(&al, &c, &st, &ok, 1, 113, on_tr, &s, &e), 0);
+	assert_int_equal(al.n, 0);
+	assert_null(kmon_alerts_payload(&al, 113, 10, NULL, &seq));
+
+	/* fires, resolves undelivered, fires again: only the firing one is sent */
+	assert_int_equal(kmon_alerts_eval(&al, &c, &st, &full, 1, 120, on_tr, &s, &e), 0);
+	assert_int_equal(kmon_alerts_eval(&al, &c, &st, &ok, 1, 121, on_tr, &s, &e), 0);
+	free(kmon_alerts_payload(&al, 121, 10, NULL, &seq));
+	assert_int_equal(kmon_alerts_eval(&al, &c, &st, &full, 1, 122, on_tr, &s, &e), 0);
+	assert_int_equal(al.n, 2);
+	o = parse(kmon_alerts_payload(&al, 122, 10, NULL, &seq));
+	assert_int_equal(json_object_array_length(o), 1);
+	assert_non_null(strstr(kj_get_str(json_object_array_get_idx(o, 0), "endsAt"), ":02:42")); /* 122 + 40 */
+	json_object_put(o);
+	/* resolved again, never delivered: kept 4 resends (40 s), then gone */
+	assert_int_equal(kmon_alerts_eval(&al, &c, &st, &ok, 1, 123, on_tr, &s, &e), 0);
+	assert_int_equal(kmon_alerts_undelivered(&al), 2);
+	assert_int_equal(kmon_alerts_eval(&al, &c, &st, &ok, 1, 160, on_tr, &s, &e), 0);
+	assert_int_equal(al.n, 2);
+	assert_int_equal(kmon_alerts_eval(&al, &c, &st, &ok, 1, 162, on_tr, &s, &e), 0);
+	assert_int_equal(al.n, 1); /* the one of 121 */
+	assert_int_equal(kmon_alerts_eval(&al, &c, &st, &ok, 1, 164, on_tr, &s, &e), 0);
+	assert_int_equal(al.n, 0);
+	kmon_alerts_done(&al);
+	kmon_store_done(&st);
+	kmon_alerts_conf_done(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_alerts_conf),
 		cmocka_unit_test(test_alerts_memory),
 		cmocka_unit_test(test_alerts_down_unhealthy_disk),
+		cmocka_unit_test(test_alerts_resolution_until_delivered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,6 +63,7 @@ int kcg_stats_read_flags(const struct kcg_host *h, const char *path, unsigned fl
 	memset(s, 0, sizeof(*s));
 	s->no_kmem = !!(flags & KCG_STATS_NO_KMEM);
 	s->no_percpu = !!(flags & KCG_STATS_NO_PERCPU);
+	s->no_percpu_split = !!(flags & KCG_STATS_NO_PERCPU_SPLIT);
 	for (int i = 0; i < h->n && !found; i++)
 		found = dir_of(h, i, path, dir, sizeof(dir)) == 0;
 	if (!found)

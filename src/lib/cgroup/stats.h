@@ -19,10 +19,15 @@
 int kcg_stats_read(const struct kcg_host *h, const char *path, struct kcg_stats *out, kerr *e);
 /* The same with FLAGS leaving out what a caller does not show:
  * KCG_STATS_NO_KMEM v1 kmem and kmem.tcp (8 files, runc's JSON only),
- * KCG_STATS_NO_PERCPU the per-CPU lists (3 files); with KCG_STATS_SPEC the
- * limits too (cpu shares/weight, CFS period and quota, memory soft limit). */
+ * KCG_STATS_NO_PERCPU the per-CPU lists (3 files), KCG_STATS_NO_PERCPU_SPLIT
+ * only their user and system halves (2 files: the per-CPU usage alone is
+ * what Docker's JSON and the exporter show); with KCG_STATS_SPEC the
+ * limits too (cpu shares/weight, CFS period and quota, memory soft limit).
+ * The per-CPU lists are v1's (cpuacct.usage_percpu*): cgroup2 keeps no
+ * per-CPU counter, n_percpu stays 0 there. */
 #define KCG_STATS_NO_KMEM 1u
 #define KCG_STATS_NO_PERCPU 2u
+#define KCG_STATS_NO_PERCPU_SPLIT 8u
 /* also the limits as set (S->spec: 3 or 4 more files) */
 #define KCG_STATS_SPEC 4u
 int kcg_stats_read_flags(const struct kcg_host *h, const char *path, unsigned flags, struct kcg_stats *out, kerr *e);

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* the per-CPU lists hold the first 256 possible CPUs (the kernel writes
+ * one value per possible CPU) */
 #define KCG_STATS_MAX_CPUS 256
 #define KCG_STATS_MAX_DEVS 32
 #define KCG_STATS_MAX_RAW 96
@@ -63,7 +65,7 @@ struct kcg_stats {
 	unsigned have;
 	int v2_memory;          /* the memory figures came from cgroup2 */
 	int v2_io;              /* the block IO figures came from cgroup2 (io.stat) */
-	int no_kmem, no_percpu; /* read without them (stats.h KCG_STATS_NO_*) */
+	int no_kmem, no_percpu, no_percpu_split; /* read without them (stats.h KCG_STATS_NO_*) */
 	struct {
 		uint64_t total, user, kernel;
 		uint64_t percpu[KCG_STATS_MAX_CPUS], percpu_user[KCG_STATS_MAX_CPUS], percpu_kernel[KCG_STATS_MAX_CPUS];

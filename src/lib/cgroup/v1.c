@@ -252,9 +252,10 @@ void kcg_v1_stats_cpuacct(const char *dir, struct kcg_stats *s)
 		s->have |= KCG_HAVE_CPU;
 	if (!s->no_percpu && (n = read_list(dir, "cpuacct.usage_percpu", s->cpu.percpu, KCG_STATS_MAX_CPUS)) >= 0)
 		s->cpu.n_percpu = (unsigned)n;
-	if (!s->no_percpu && (n = read_list(dir, "cpuacct.usage_percpu_sys", s->cpu.percpu_kernel, KCG_STATS_MAX_CPUS)) >= 0)
+	int split = !s->no_percpu && !s->no_percpu_split;
+	if (split && (n = read_list(dir, "cpuacct.usage_percpu_sys", s->cpu.percpu_kernel, KCG_STATS_MAX_CPUS)) >= 0)
 		s->cpu.n_percpu_kernel = (unsigned)n;
-	if (!s->no_percpu && (n = read_list(dir, "cpuacct.usage_percpu_user", s->cpu.percpu_user, KCG_STATS_MAX_CPUS)) >= 0)
+	if (split && (n = read_list(dir, "cpuacct.usage_percpu_user", s->cpu.percpu_user, KCG_STATS_MAX_CPUS)) >= 0)
 		s->cpu.n_percpu_user = (unsigned)n;
 	/* cpuacct.stat counts USER_HZ ticks */
 	long hz = sysconf(_SC_CLK_TCK);

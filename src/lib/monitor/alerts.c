@@ -235,16 +235,36 @@ void kmon_alerts_done(struct kmon_alerts *al)
 	memset(al, 0, sizeof(*al));
 }
 
-void kmon_alerts_gc(struct kmon_alerts *al)
+void kmon_alerts_gc(struct kmon_alerts *al, const struct kmon_alerts_conf *c, double now)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < al->n; i++) {
-		if (al->a[i].state == KMON_A_RESOLVED || al->a[i].state == KMON_A_INACTIVE)
+		const struct kmon_alert *a = &al->a[i];
+		int done = a->state == KMON_A_INACTIVE ||
+			   (a->state == KMON_A_RESOLVED &&
+			    (!c->alertmanager || (a->resolved_seq && al->delivered >= a->resolved_seq) ||
+			     now - a->resolved_at > 4 * c->resend));
+		if (done)
 			alert_free(&al->a[i]);
 		else
 			al->a[k++] = al->a[i];
 	}
 	al->n = k;
+}
+
+size_t kmon_alerts_undelivered(const struct kmon_alerts *al)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < al->n; i++)
+		k += al->a[i].state == KMON_A_RESOLVED &&
+		     (!al->a[i].resolved_seq || al->delivered < al->a[i].resolved_seq);
+	return k;
+}
+
+void kmon_alerts_delivered(struct kmon_alerts *al, uint64_t seq)
+{
+	if (seq > al->delivered)
+		al->delivered = seq;
 }
 
 size_t kmon_alerts_firing(const struct kmon_alerts *al, enum kmon_rule r)
@@ -405,7 +425,7 @@ int kmon_alerts_eval(struct kmon_alerts *al, const struct kmon_alerts_conf *c, c
 		     const struct kmon_disk *disks, size_t nd, double now, kmon_alert_fn fn, void *data, kerr *e)
 {
 	struct eval v = { .al = al, .c = c, .now = now, .fn = fn, .data = data, .e = e };
-	kmon_alerts_gc(al);
+	kmon_alerts_gc(al, c, now);
 	for (size_t i = 0; i < al->n; i++)
 		al->a[i].seen = 0;
 	for (size_t i = 0; i < st->n; i++)
@@ -422,7 +442,7 @@ int kmon_alerts_eval(struct kmon_alerts *al, const struct kmon_alerts_conf *c, c
 	}
 	for (size_t i = 0; i < al->n; i++) {
 		struct kmon_alert *a = &al->a[i];
-		if (a->seen)
+		if (a->seen || a->state == KMON_A_RESOLVED) /* resolved: kept until delivered */
 			continue;
 		transition(&v, a, a->state == KMON_A_FIRING ? KMON_A_RESOLVED : KMON_A_INACTIVE);
 	}
@@ -478,6 +498,37 @@ static void key_num(struct jsonw *w, const char *key, double v)
 	w->need_comma = 1;
 }
 
+/* A resolution of A's rule and key that need not be sent: the alert
+ * fires again, or resolved once more later (Alertmanager knows an alert
+ * by its labels: one state per post). */
+static int superseded(const struct kmon_alerts *al, const struct kmon_alert *a)
+{
+	if (a->state != KMON_A_RESOLVED)
+		return 0;
+	for (size_t i = 0; i < al->n; i++) {
+		const struct kmon_alert *b = &al->a[i];
+		if (b == a || b->rule != a->rule || strcmp(b->key, a->key))
+			continue;
+		if (b->state == KMON_A_FIRING || (b->state == KMON_A_RESOLVED && b->resolved_at > a->resolved_at))
+			return 1;
+	}
+	return 0;
+}
+
+char *kmon_alerts_payload(struct kmon_alerts *al, double now, double resend, const char *generator, uint64_t *seq)
+{
+	char *body = kmon_alerts_alertmanager_json(al, now, resend, generator);
+	al->dirty = 0;
+	al->last_sent = now;
+	if (!body)
+		return NULL;
+	*seq = ++al->seq;
+	for (size_t i = 0; i < al->n; i++)
+		if (al->a[i].state == KMON_A_RESOLVED && !al->a[i].resolved_seq)
+			al->a[i].resolved_seq = *seq;
+	return body;
+}
+
 char *kmon_alerts_alertmanager_json(const struct kmon_alerts *al, double now, double resend, const char *generator)
 {
 	struct jsonw w;
@@ -486,7 +537,7 @@ char *kmon_alerts_alertmanager_json(const struct kmon_alerts *al, double now, do
 	size_t k = 0;
 	for (size_t i = 0; i < al->n; i++) {
 		const struct kmon_alert *a = &al->a[i];
-		if (a->state != KMON_A_FIRING && a->state != KMON_A_RESOLVED)
+		if ((a->state != KMON_A_FIRING && a->state != KMON_A_RESOLVED) || superseded(al, a))
 			continue;
 		k++;
 		jsonw_obj_open(&w);

@@ -24,7 +24,12 @@
  * firing at once); a false condition resolves a firing alert and drops a
  * pending one (state "inactive").  Every transition is handed to the
  * caller's callback (syslog, one line each); the Alertmanager payload
- * holds the firing alerts and those resolved in this round. */
+ * holds the firing alerts and the resolved ones not delivered yet: a
+ * resolved alert is kept (and carried by every payload) until a payload
+ * that carried it was delivered, or until Alertmanager has resolved it by
+ * itself (4 × resend after the resolution: the endsAt of the last firing
+ * post is no later), so no resolution of an alert sent as firing is lost
+ * to a failed or replaced post. */
 #ifndef KAPSEL_MONITOR_ALERTS_H
 #define KAPSEL_MONITOR_ALERTS_H
 
@@ -33,6 +38,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define KMON_ALERTS_CONF "/etc/kapsel/alerts.conf"
 #define KMON_ALERTS_MAX_PATHS 16 /* log_disk paths */
@@ -90,14 +96,17 @@ struct kmon_alert {
 	enum kmon_alert_state state;
 	double active_since; /* the condition has held since */
 	double fired_at, resolved_at;
-	int seen; /* (evaluation) */
+	uint64_t resolved_seq; /* the first payload that carried the resolution (0: none yet) */
+	int seen;              /* (evaluation) */
 };
 
 struct kmon_alerts {
 	struct kmon_alert *a;
 	size_t n, cap;
-	double last_sent; /* the last Alertmanager post */
-	int dirty;        /* a firing or resolved transition not posted yet */
+	double last_sent;   /* the last Alertmanager payload made */
+	int dirty;          /* a firing or resolved transition not posted yet */
+	uint64_t seq;       /* payloads made (kmon_alerts_payload) */
+	uint64_t delivered; /* the newest payload Alertmanager took (kmon_alerts_delivered) */
 };
 
 /* A filesystem's use, for log_disk. */
@@ -114,8 +123,9 @@ typedef void (*kmon_alert_fn)(const struct kmon_alert *a, void *data);
  * for each transition (A->state is the new state). */
 int kmon_alerts_eval(struct kmon_alerts *al, const struct kmon_alerts_conf *c, const struct kmon_store *st,
 		     const struct kmon_disk *disks, size_t nd, double now, kmon_alert_fn fn, void *data, kerr *e);
-/* Forget the resolved alerts (after they were posted). */
-void kmon_alerts_gc(struct kmon_alerts *al);
+/* Forget the inactive alerts, and the resolved ones that need no post any
+ * more (delivered, none configured in C, or 4 × resend old at NOW). */
+void kmon_alerts_gc(struct kmon_alerts *al, const struct kmon_alerts_conf *c, double now);
 void kmon_alerts_done(struct kmon_alerts *al);
 /* Count of firing alerts of rule R. */
 size_t kmon_alerts_firing(const struct kmon_alerts *al, enum kmon_rule r);
@@ -128,11 +138,35 @@ void kmon_alert_line(const struct kmon_alert *a, char *buf, size_t n);
 /* Alertmanager's POST /api/v2/alerts body: a JSON array of
  * {labels, annotations, startsAt, endsAt, generatorURL} for the firing
  * (endsAt NOW + 4 × RESEND, as Prometheus does) and resolved (endsAt the
- * resolution) alerts; NULL when there are none. */
+ * resolution) alerts; a resolution is left out where the same rule and
+ * key fires again or resolved later.  NULL when there are none. */
 char *kmon_alerts_alertmanager_json(const struct kmon_alerts *al, double now, double resend, const char *generator);
-/* POST BODY to URL/api/v2/alerts (libcurl, a 5 s timeout); an answer
- * other than 2xx is an error naming it. */
-int kmon_alerts_post(const char *url, const char *body, kerr *e);
+/* The next payload to post (kmon_alerts_alertmanager_json), numbered:
+ * *SEQ = ++AL->seq, which the resolutions it carries remember; clears
+ * dirty, sets last_sent.  NULL when there is nothing to send. */
+char *kmon_alerts_payload(struct kmon_alerts *al, double now, double resend, const char *generator, uint64_t *seq);
+/* Payload SEQ (and so every older one's content) was delivered. */
+void kmon_alerts_delivered(struct kmon_alerts *al, uint64_t seq);
+/* Resolved alerts a payload still has to deliver. */
+size_t kmon_alerts_undelivered(const struct kmon_alerts *al);
+
+/* The posts to an Alertmanager, off the caller's thread (notify.c): one
+ * worker thread and a one-payload slot, the newest payload wins (each is
+ * the whole current set).  LOG(MSG, FAILED, DATA) is called from the
+ * worker: for the first failure, then at most one a minute while posts
+ * fail (with their count), and for the first success after failures. */
+struct kmon_notifier;
+typedef void (*kmon_notify_log_fn)(const char *msg, int failed, void *data);
+/* Start the worker posting to URL/api/v2/alerts; *OUT its handle. */
+int kmon_notifier_start(const char *url, kmon_notify_log_fn log, void *data, struct kmon_notifier **out, kerr *e);
+/* Hand BODY (malloc'ed, taken) over as payload SEQ; a payload not taken
+ * by the worker yet is replaced (and freed).  Never blocks on the network. */
+void kmon_notifier_send(struct kmon_notifier *n, char *body, uint64_t seq);
+/* The newest SEQ whose post Alertmanager answered with 2xx (0: none). */
+uint64_t kmon_notifier_delivered(struct kmon_notifier *n);
+/* Stop the worker (a post in flight is aborted within a second; a payload
+ * not sent is dropped) and free N.  NULL is fine. */
+void kmon_notifier_stop(struct kmon_notifier *n);
 
 /* /api/alerts: {"alerts": [{alertname, state, labels, summary, value,
  * activeSince, firedAt}]} of the pending and firing alerts. */

@@ -110,7 +110,8 @@ struct kmon_sample {
 /* Read C's cgroup and network now (H: the host's layout).  FLAGS:
  * KMON_SAMPLE_HOST_CPU also the host's CPU time and online CPUs (Docker's
  * CPU %; /proc/stat is costly to generate), KMON_SAMPLE_PERCPU the
- * per-CPU usage (Docker's percpu_usage). */
+ * per-CPU usage (Docker's percpu_usage, the exporter's percpu group; one
+ * more file, cgroup v1 only). */
 #define KMON_SAMPLE_HOST_CPU 1u
 #define KMON_SAMPLE_PERCPU 2u
 #define KMON_SAMPLE_SPEC 4u /* the limits as set too (container_spec_*) */
@@ -159,6 +160,15 @@ const char *kmon_prom_content_type(enum kmon_prom_format f);
  * application/openmetrics-text (without q=0), else text 0.0.4. */
 enum kmon_prom_format kmon_prom_negotiate(const char *accept);
 
+/* Metric groups left out unless enabled (kmon_prom_enable), as cAdvisor
+ * leaves them out by default and its --enable_metrics names them:
+ *   percpu  container_cpu_usage_seconds_total{cpu="cpu00"}, {cpu="cpu01"}, ...
+ *           (cAdvisor's "cpu%02d"), one per CPU the container used (v1's
+ *           cpuacct.usage_percpu; cgroup2 has no per-CPU counter), beside
+ *           cpu="total"; the samples must be read with KMON_SAMPLE_PERCPU */
+enum kmon_metric_group { KMON_MG_PERCPU, KMON_MG_N };
+KAPSEL_DECLARE_NAME_TABLE(kmon_metric_group, enum kmon_metric_group); /* "percpu" */
+
 /* The metrics of containers C[0..N) with their samples S[0..N), with
  * cAdvisor's names, types, units and base labels (id = cgroup path, name,
  * image; container, pod, namespace for Kubernetes pods), plus one
@@ -171,6 +181,8 @@ int kmon_prom_write(const struct kmon_container *c, const struct kmon_sample *s,
  * not all): new, add each, finish (the text into *OUT), free. */
 struct kmon_prom;
 struct kmon_prom *kmon_prom_new(enum kmon_prom_format f);
+/* Also the metric groups GROUPS (1u << enum kmon_metric_group), from now on. */
+void kmon_prom_enable(struct kmon_prom *p, unsigned groups);
 void kmon_prom_add(struct kmon_prom *p, const struct kmon_container *c, const struct kmon_sample *s);
 int kmon_prom_finish(struct kmon_prom *p, char **out, size_t *len, kerr *e);
 /* C's kapsel_container_restarts_total (RESTARTS; -1: unknown, no series)

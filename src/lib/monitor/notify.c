@@ -1,13 +1,73 @@
-/* Alert notifications to an Alertmanager (alerts.h): one POST of the
- * alerts JSON to URL/api/v2/alerts with libcurl. */
+/* Alert notifications to an Alertmanager (alerts.h): the POST of the
+ * alerts JSON to URL/api/v2/alerts with libcurl, on a worker thread of its
+ * own, so that a slow or dead Alertmanager never holds up the sampling
+ * loop (nor, through its lock, a scrape).
+ *
+ * Why a thread and not libcurl's multi interface on the daemon's event
+ * loop (common/loop.h): there is one request at a time and what is handed
+ * over is one string; the multi interface would need its socket and timer
+ * callbacks wired into the loop, and the easy interface's blocking post
+ * is then no one's problem.  The thread waits on nothing but its
+ * condition variable and libcurl's own socket; every signal is blocked in
+ * it (the loop's signalfd takes them).
+ *
+ * The queue is one slot, the newest payload wins: each payload is the
+ * whole current set (every firing alert, and every resolved one no
+ * payload delivered yet: alerts.c keeps those until one that carried them
+ * was delivered), so a payload replaced before it was posted loses
+ * nothing, and coalescing is what Alertmanager wants (the current set,
+ * re-sent periodically).  Bounds: one request at a time, 3 s to connect
+ * and 15 s in all (Prometheus waits 10 s), at most 3 attempts of a
+ * payload 1 s and 4 s apart, cut short by a newer payload; then it is
+ * dropped, and the caller's next resend brings the set again.  Failures
+ * go to the log callback rate-limited: the first, then at most one a
+ * minute with the count since, and the first success after them.
+ * Stopping aborts a post in flight within a second (libcurl's progress
+ * callback). */
 #include "monitor/alerts.h"
 
 #include "common/str.h"
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#define CONNECT_MS 3000L
+#define TIMEOUT_MS 15000L
+#define ATTEMPTS 3
+#define LOG_EVERY_S 60.0
+
+static const double backoff_s[ATTEMPTS - 1] = { 1, 4 };
+
+struct kmon_notifier {
+	char *url; /* URL/api/v2/alerts */
+	kmon_notify_log_fn log;
+	void *data;
+	pthread_t thread;
+	pthread_mutex_t lock; /* slot, seq, stop */
+	pthread_cond_t cond;  /* a payload came, or stop */
+	char *slot;           /* the payload not taken yet, or NULL */
+	uint64_t slot_seq;
+	atomic_int stop;
+	_Atomic uint64_t delivered;
+	/* the worker's own */
+	unsigned long failures; /* since the last success */
+	unsigned long unlogged; /* failures not logged yet */
+	double last_log;        /* monotonic s of the last failure logged */
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static size_t discard(char *p, size_t size, size_t n, void *data)
 {
@@ -16,42 +76,205 @@ static size_t discard(char *p, size_t size, size_t n, void *data)
 	return size * n;
 }
 
-int kmon_alerts_post(const char *url, const char *body, kerr *e)
+/* libcurl's progress callback, at least once a second: nonzero aborts */
+static int aborted(void *data, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
-	size_t n = strlen(url);
-	while (n && url[n - 1] == '/')
-		n--;
-	char *full = kstr_printf("%.*s/api/v2/alerts", (int)n, url);
-	CURL *c = full ? curl_easy_init() : NULL;
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	struct kmon_notifier *n = data;
+	return atomic_load(&n->stop);
+}
+
+static int post(struct kmon_notifier *n, const char *body, kerr *e)
+{
+	CURL *c = curl_easy_init();
 	struct curl_slist *h = c ? curl_slist_append(NULL, "Content-Type: application/json") : NULL;
 	if (!h) {
 		if (c)
 			curl_easy_cleanup(c);
-		free(full);
-		return kerr_set(e, ENOMEM, "alertmanager %s", url);
+		return kerr_set(e, ENOMEM, "alertmanager %s", n->url);
 	}
 	char errbuf[CURL_ERROR_SIZE] = "";
-	curl_easy_setopt(c, CURLOPT_URL, full);
+	curl_easy_setopt(c, CURLOPT_URL, n->url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_MS);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, aborted);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, n);
 	CURLcode rc = curl_easy_perform(c);
 	long status = 0;
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(h);
-	int r = 0;
 	if (rc != CURLE_OK)
-		r = kerr_msg(e, EIO, "alertmanager %s: %s", full, *errbuf ? errbuf : curl_easy_strerror(rc));
-	else if (status < 200 || status > 299)
-		r = kerr_msg(e, EIO, "alertmanager %s: HTTP %ld", full, status);
-	free(full);
-	return r;
+		return kerr_msg(e, EIO, "alertmanager %s: %s", n->url, *errbuf ? errbuf : curl_easy_strerror(rc));
+	if (status < 200 || status > 299)
+		return kerr_msg(e, EIO, "alertmanager %s: HTTP %ld", n->url, status);
+	return 0;
+}
+
+static void failed(struct kmon_notifier *n, const kerr *e)
+{
+	n->failures++;
+	n->unlogged++;
+	double now = mono_s();
+	if (n->failures > 1 && now - n->last_log < LOG_EVERY_S)
+		return;
+	char msg[sizeof(e->msg) + 96];
+	if (n->unlogged > 1)
+		snprintf(msg, sizeof(msg), "%s (%lu failed posts since the last line)", e->msg, n->unlogged);
+	else
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+	n->log(msg, 1, n->data);
+	n->unlogged = 0;
+	n->last_log = now;
+}
+
+static void succeeded(struct kmon_notifier *n)
+{
+	if (n->failures) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "alertmanager %.160s: delivered again after %lu failed posts", n->url,
+			 n->failures);
+		n->log(msg, 0, n->data);
+	}
+	n->failures = n->unlogged = 0;
+}
+
+/* Wait until a payload is in the slot, STOP, or (UNTIL > 0) monotonic
+ * time UNTIL; with the lock held. */
+static void wait_slot(struct kmon_notifier *n, double until)
+{
+	while (!n->slot && !atomic_load(&n->stop)) {
+		if (until <= 0) {
+			pthread_cond_wait(&n->cond, &n->lock);
+			continue;
+		}
+		double left = until - mono_s();
+		if (left <= 0)
+			return;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		long long ns = (long long)ts.tv_nsec + (long long)(left * 1e9);
+		ts.tv_sec += (time_t)(ns / 1000000000LL);
+		ts.tv_nsec = (long)(ns % 1000000000LL);
+		pthread_cond_timedwait(&n->cond, &n->lock, &ts);
+	}
+}
+
+static void *worker(void *data)
+{
+	struct kmon_notifier *n = data;
+	pthread_mutex_lock(&n->lock);
+	for (;;) {
+		wait_slot(n, 0);
+		if (atomic_load(&n->stop))
+			break;
+		char *body = n->slot;
+		uint64_t seq = n->slot_seq;
+		n->slot = NULL;
+		for (int attempt = 0; body; attempt++) {
+			pthread_mutex_unlock(&n->lock);
+			kerr e = { 0 };
+			int r = post(n, body, &e);
+			if (r == 0) {
+				atomic_store(&n->delivered, seq);
+				succeeded(n);
+			} else if (!atomic_load(&n->stop)) {
+				failed(n, &e);
+			}
+			pthread_mutex_lock(&n->lock);
+			if (r == 0 || attempt + 1 >= ATTEMPTS || atomic_load(&n->stop)) {
+				free(body);
+				body = NULL;
+				break;
+			}
+			/* again after the back-off, unless a newer payload came */
+			wait_slot(n, mono_s() + backoff_s[attempt]);
+			if (n->slot || atomic_load(&n->stop)) {
+				free(body);
+				body = NULL;
+			}
+		}
+		if (atomic_load(&n->stop))
+			break;
+	}
+	pthread_mutex_unlock(&n->lock);
+	return NULL;
+}
+
+int kmon_notifier_start(const char *url, kmon_notify_log_fn log, void *data, struct kmon_notifier **out, kerr *e)
+{
+	size_t len = strlen(url);
+	while (len && url[len - 1] == '/')
+		len--;
+	struct kmon_notifier *n = calloc(1, sizeof(*n));
+	if (!n || !(n->url = kstr_printf("%.*s/api/v2/alerts", (int)len, url))) {
+		free(n);
+		return kerr_set(e, ENOMEM, "alertmanager %s", url);
+	}
+	n->log = log;
+	n->data = data;
+	pthread_mutex_init(&n->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&n->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	/* every signal blocked in the worker from its first instruction */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int r = pthread_create(&n->thread, NULL, worker, n);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		pthread_cond_destroy(&n->cond);
+		pthread_mutex_destroy(&n->lock);
+		free(n->url);
+		free(n);
+		return kerr_set(e, r, "alertmanager %s: start the notifier thread", url);
+	}
+	*out = n;
+	return 0;
+}
+
+void kmon_notifier_send(struct kmon_notifier *n, char *body, uint64_t seq)
+{
+	pthread_mutex_lock(&n->lock);
+	free(n->slot); /* not taken yet: the newer one has all it had */
+	n->slot = body;
+	n->slot_seq = seq;
+	pthread_cond_signal(&n->cond);
+	pthread_mutex_unlock(&n->lock);
+}
+
+uint64_t kmon_notifier_delivered(struct kmon_notifier *n)
+{
+	return atomic_load(&n->delivered);
+}
+
+void kmon_notifier_stop(struct kmon_notifier *n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&n->lock);
+	atomic_store(&n->stop, 1);
+	pthread_cond_signal(&n->cond);
+	pthread_mutex_unlock(&n->lock);
+	pthread_join(n->thread, NULL);
+	free(n->slot);
+	pthread_cond_destroy(&n->cond);
+	pthread_mutex_destroy(&n->lock);
+	free(n->url);
+	free(n);
 }

@@ -114,9 +114,13 @@ enum kmon_prom_format kmon_prom_negotiate(const char *accept)
 
 /* ------------------------------------------------------------ emitting */
 
+static const char *const metric_group_table[] = { [KMON_MG_PERCPU] = "percpu" };
+KAPSEL_DEFINE_NAME_TABLE(kmon_metric_group, enum kmon_metric_group, metric_group_table);
+
 struct em {
 	struct kmon_buf *b;
 	enum kmon_prom_format f;
+	unsigned groups; /* enabled metric groups, 1u << enum kmon_metric_group */
 	const struct kmon_container *c;
 	const struct kmon_sample *s;
 	const struct family *fam;
@@ -190,11 +194,21 @@ static const char *secs(char buf[32], uint64_t ns)
 #define HAVE(bit) (m->s->cg.have & (bit))
 #define V(x) u64(vb, (x))
 
+/* cpu="total", and with the percpu group cAdvisor's cpu="cpu00", ... for
+ * each CPU the container used (cAdvisor leaves out the zeros: the
+ * possible CPUs never online, the ones it never ran on) */
 static void f_cpu_usage(struct em *m)
 {
-	char vb[32];
+	char vb[32], cpu[16];
+	const struct kcg_stats *s = &m->s->cg;
 	if (HAVE(KCG_HAVE_CPU))
-		line(m, secs(vb, m->s->cg.cpu.total), "cpu", "total", NULL);
+		line(m, secs(vb, s->cpu.total), "cpu", "total", NULL);
+	for (unsigned i = 0; (m->groups & (1u << KMON_MG_PERCPU)) && i < s->cpu.n_percpu; i++) {
+		if (!s->cpu.percpu[i])
+			continue;
+		snprintf(cpu, sizeof(cpu), "cpu%02u", i);
+		line(m, secs(vb, s->cpu.percpu[i]), "cpu", cpu, NULL);
+	}
 }
 static void f_cpu_user(struct em *m)
 {
@@ -530,6 +544,7 @@ static const struct family info_family = { "kapsel_container_info", T_GAUGE, NUL
  * added one at a time, and the families are joined in order at the end. */
 struct kmon_prom {
 	enum kmon_prom_format f;
+	unsigned groups;
 	struct kmon_buf fam[N_FAMILIES + 1];
 	struct kmon_buf alerts; /* kapsel_alerts_firing, with its header */
 	struct kmon_buf state[2]; /* restarts, health: kmon_prom_add_state */
@@ -581,6 +596,12 @@ struct kmon_prom *kmon_prom_new(enum kmon_prom_format f)
 	return p;
 }
 
+void kmon_prom_enable(struct kmon_prom *p, unsigned groups)
+{
+	if (p)
+		p->groups |= groups;
+}
+
 void kmon_prom_free(struct kmon_prom *p)
 {
 	if (!p)
@@ -595,7 +616,7 @@ void kmon_prom_free(struct kmon_prom *p)
 
 void kmon_prom_add(struct kmon_prom *p, const struct kmon_container *c, const struct kmon_sample *s)
 {
-	struct em m = { .f = p->f, .c = c, .s = s };
+	struct em m = { .f = p->f, .groups = p->groups, .c = c, .s = s };
 	for (size_t k = 0; c->running && k < N_FAMILIES; k++) {
 		m.b = &p->fam[k];
 		m.fam = &families[k];

@@ -40,7 +40,7 @@ int kmon_sample_read(const struct kcg_host *h, const char *proc, const struct km
 	/* the time first: the CPU counters are the first files read */
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &wall);
-	unsigned cgf = KCG_STATS_NO_KMEM | (flags & KMON_SAMPLE_PERCPU ? 0 : KCG_STATS_NO_PERCPU) |
+	unsigned cgf = KCG_STATS_NO_KMEM | KCG_STATS_NO_PERCPU_SPLIT | (flags & KMON_SAMPLE_PERCPU ? 0 : KCG_STATS_NO_PERCPU) |
 		       (flags & KMON_SAMPLE_SPEC ? KCG_STATS_SPEC : 0);
 	if (c->running && kcg_stats_read_flags(h, c->cgroup, cgf, &s->cg, e) < 0)
 		return kerr_wrap(e, "stats of %s", c->name);
