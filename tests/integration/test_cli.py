@@ -25,7 +25,8 @@ KAPSEL_COMMANDS.update({"import": "FILE|- [REPOSITORY[:TAG]]", "save": "NAME|ID.
 KAPSEL_COMMANDS.update({"create": "IMAGE [COMMAND [ARG...]]", "run": "IMAGE [COMMAND [ARG...]]", "start": "CONTAINER...",
                         "stop": "CONTAINER...", "kill": "CONTAINER...", "rm": "CONTAINER...", "ps": "",
                         "inspect": "CONTAINER...", "wait": "CONTAINER...", "logs": "CONTAINER",
-                        "rename": "CONTAINER NEW_NAME",
+                        "rename": "CONTAINER NEW_NAME", "update": "CONTAINER...", "pause": "CONTAINER...",
+                        "unpause": "CONTAINER...",
                         "restart": "CONTAINER...", "container": "COMMAND ...", "volume": "COMMAND ...",
                         "exec": "CONTAINER COMMAND [ARG...]", "network": "COMMAND ...",
                         "port": "CONTAINER [PORT[/PROTO]]", "events": ""})
