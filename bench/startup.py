@@ -6,7 +6,7 @@ anything, against `podman` doing the same, interleaved in one run.
   images    `images` of an empty store
   ps        `ps -a` with no containers
 
-kapsel links libcurl, libarchive and libmicrohttpd lazily (src/lib/common/
+kapsel links libcurl, libarchive, libssl, libcrypto and libsqlite3 lazily (src/lib/common/
 lazy.c): a command that never pulls, unpacks or serves does not pay for
 their relocations and their own dependencies (nghttp2, libssh2, gnutls,
 krb5, libxml2...).  Set KAPSEL_BASE to a second build dir to compare a

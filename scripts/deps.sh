@@ -18,7 +18,7 @@ if [ "${1:-build}" = test ]; then
 	need="$need chromium prometheus-alertmanager"
 fi
 # the monitor (kapsel monitor's HTTP server and gzip; promtool in its tests)
-need="$need libmicrohttpd-dev zlib1g-dev"
+need="$need zlib1g-dev"
 [ "${1:-build}" = test ] && need="$need prometheus python3-prometheus-client"
 missing=""
 for p in $need; do

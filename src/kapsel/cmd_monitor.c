@@ -1,5 +1,5 @@
 /* kapsel monitor: the Prometheus exporter, the dashboard, its JSON API and
- * the alert rules (libmicrohttpd).
+ * the alert rules.
  *
  *   GET /metrics   every container on the host, cAdvisor's metric names
  *                  (src/lib/monitor/prom.c); Prometheus text 0.0.4, or
@@ -18,7 +18,7 @@
  * --history, store.h), evaluates the alert
  * rules (--alerts FILE) and sends their transitions to syslog and an
  * Alertmanager (whose posts a thread of their own makes: notify.c); the
- * API and dashboard read the store.  The HTTP side is libmicrohttpd's own
+ * API and dashboard read the store.  The HTTP side is common/httpd.c's
  * thread, on a socket bound before --user switches to an unprivileged
  * user (linux/privdrop.h: before any thread starts); one mutex guards the
  * store and alerts. */
@@ -26,6 +26,7 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "common/httpd.h"
 #include "common/loop.h"
 #include "common/jsonw.h"
 #include "common/str.h"
@@ -41,7 +42,6 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
-#include <microhttpd.h>
 #include <malloc.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -105,7 +105,7 @@ static const struct cli_option monitor_options[] = {
 struct mon {
 	struct kmon_sources src;
 	struct kcg_host host;
-	char *user, *password; /* basic auth, or NULL */
+	char *basic;          /* basic auth: base64 of USER:PASSWORD, or NULL */
 	pthread_mutex_t lock;  /* store and alerts */
 	struct kmon_store store;
 	struct kmon_alerts alerts;
@@ -191,8 +191,8 @@ static int parse_listen(const char *s, struct sockaddr_storage *sa, int *loopbac
 }
 
 /* The listening socket, bound while the process may still bind any port
- * (before --user): libmicrohttpd is handed it.  IPv6 only on an IPv6
- * address, as libmicrohttpd makes its own. */
+ * (before --user), then handed to the HTTP server.  IPv6 only on an
+ * IPv6 address (no v4-mapped addresses). */
 static int listen_socket(const struct sockaddr_storage *sa, const char *listen_s, kerr *e)
 {
 	int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -273,44 +273,29 @@ static int read_auth(const char *path, struct mon *m, kerr *e)
 	char *colon = strchr(buf, ':');
 	if (!colon || colon == buf || !colon[1])
 		return kerr_msg(e, EINVAL, "--basic-auth-file %s: the first line must be USER:PASSWORD", path);
-	*colon = '\0';
-	m->user = kstr_dup(buf);
-	m->password = kstr_dup(colon + 1);
-	return m->user && m->password ? 0 : kerr_set(e, ENOMEM, "--basic-auth-file");
+	m->basic = kstr_base64(buf, strlen(buf));
+	explicit_bzero(buf, strlen(buf));
+	return m->basic ? 0 : kerr_set(e, ENOMEM, "--basic-auth-file");
 }
 
 /* ------------------------------------------------------------- serving */
 
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type, struct MHD_Response *r,
-			       const char *encoding)
+#define SAFE_HEADERS                                                                 \
+	"X-Content-Type-Options: nosniff\r\n"                                        \
+	"Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n"
+#define DATA_HEADERS SAFE_HEADERS "Cache-Control: no-store\r\nVary: Accept, Accept-Encoding\r\n"
+
+static void text(struct khttp_resp *rs, unsigned status, const char *msg)
 {
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	if (encoding)
-		MHD_add_response_header(r, "Content-Encoding", encoding);
-	MHD_add_response_header(r, "Vary", "Accept, Accept-Encoding");
-	enum MHD_Result ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	*rs = (struct khttp_resp){ .status = status, .headers = DATA_HEADERS, .body = msg, .len = strlen(msg) };
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, char *body, size_t len,
-			     const char *encoding)
+static void json(struct khttp_resp *rs, unsigned status, char *body)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!r)
-		free(body);
-	return respond(conn, status, type, r, encoding);
-}
-
-static enum MHD_Result text(struct MHD_Connection *conn, unsigned status, const char *msg)
-{
-	char *body = kstr_dup(msg);
-	return body ? reply(conn, status, "text/plain; charset=utf-8", body, strlen(body), NULL) : MHD_NO;
+	if (!body)
+		return text(rs, 500, "out of memory\n");
+	*rs = (struct khttp_resp){ .status = status, .type = "application/json", .headers = DATA_HEADERS,
+				   .body = body, .len = strlen(body), .release = free, .arg = body };
 }
 
 /* gzip of IN (a gzip header: windowBits 15 + 16) */
@@ -352,18 +337,17 @@ static int wants_gzip(const char *ae)
 	return 0;
 }
 
-/* The last sample's text in format F (gzip'ed when Accept-Encoding
- * allows): a scrape reads no cgroup file (the tick does, every --interval). */
-static enum MHD_Result metrics(struct mon *m, struct MHD_Connection *conn)
+/* The last sample's text in the format asked for (gzip'ed when
+ * Accept-Encoding allows): a scrape reads no cgroup file (the tick does,
+ * every --interval). */
+static void metrics(struct mon *m, const struct khttp_req *rq, struct khttp_resp *rs)
 {
-	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-	enum kmon_prom_format f = kmon_prom_negotiate(accept);
-	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	int z = wants_gzip(ae);
+	enum kmon_prom_format f = kmon_prom_negotiate(rq->accept);
+	int z = wants_gzip(rq->accept_encoding);
 	pthread_mutex_lock(&m->mlock);
 	if (!m->body[f]) {
 		pthread_mutex_unlock(&m->mlock);
-		return text(conn, 503, "no sample yet\n");
+		return text(rs, 503, "no sample yet\n");
 	}
 	if (z && !m->gz[f]) {
 		size_t zl = 0;
@@ -374,29 +358,22 @@ static enum MHD_Result metrics(struct mon *m, struct MHD_Connection *conn)
 	struct blob *b = z ? m->gz[f] : m->body[f];
 	__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_unlock(&m->mlock);
-	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data, blob_unref, b);
-	if (!r) {
-		blob_unref(b);
-		return text(conn, 500, "out of memory\n");
-	}
-	return respond(conn, 200, kmon_prom_content_type(f), r, z ? "gzip" : NULL);
+	*rs = (struct khttp_resp){ .status = 200, .type = kmon_prom_content_type(f), .encoding = z ? "gzip" : NULL,
+				   .headers = DATA_HEADERS, .body = b->data, .len = b->len,
+				   .release = blob_unref, .arg = b };
 }
 
-static enum MHD_Result json(struct MHD_Connection *conn, unsigned status, char *body)
+static void api(struct mon *m, const struct khttp_req *rq, struct khttp_resp *rs)
 {
-	if (!body)
-		return text(conn, 500, "out of memory\n");
-	return reply(conn, status, "application/json", body, strlen(body), NULL);
-}
-
-static enum MHD_Result api(struct mon *m, struct MHD_Connection *conn, const char *url)
-{
+	const char *url = rq->path;
 	char *body = NULL;
 	unsigned status = 200;
 	pthread_mutex_lock(&m->lock);
 	if (!strcmp(url, "/api/containers")) {
-		const char *h = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "history");
-		body = h && strcmp(h, "0") ? kmon_api_containers_history(&m->store) : kmon_api_containers(&m->store);
+		char h[8];
+		body = khttp_query_get(rq->query, "history", h, sizeof(h)) && strcmp(h, "0")
+			       ? kmon_api_containers_history(&m->store)
+			       : kmon_api_containers(&m->store);
 	} else if (!strcmp(url, "/api/alerts")) {
 		body = kmon_api_alerts(&m->alerts);
 	} else if (kstr_starts(url, "/api/containers/") && url[16]) {
@@ -415,81 +392,57 @@ static enum MHD_Result api(struct mon *m, struct MHD_Connection *conn, const cha
 		}
 	} else {
 		pthread_mutex_unlock(&m->lock);
-		return text(conn, 404, "not found\n");
+		return text(rs, 404, "not found\n");
 	}
 	pthread_mutex_unlock(&m->lock);
-	return json(conn, status, body);
+	json(rs, status, body);
 }
 
-static enum MHD_Result asset(struct MHD_Connection *conn, const struct kmon_asset *a)
+/* "Basic " and the base64 of USER:PASSWORD, compared with every byte
+ * (the time does not tell how much matched) */
+static int authorized(const struct mon *m, const char *authz)
 {
-	/* static bytes: no copy */
-	struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", a->type);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	enum MHD_Result ret = MHD_queue_response(conn, 200, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static int authorized(struct mon *m, struct MHD_Connection *conn)
-{
-	if (!m->user)
+	if (!m->basic)
 		return 1;
-	char *pass = NULL;
-	char *user = MHD_basic_auth_get_username_password(conn, &pass);
-	int ok = user && pass && !strcmp(user, m->user) && strlen(pass) == strlen(m->password);
-	/* compare every byte: the time does not tell how much matched */
+	if (!authz || strncasecmp(authz, "Basic ", 6))
+		return 0;
+	const char *cred = authz + 6 + strspn(authz + 6, " ");
+	size_t n = strlen(m->basic);
+	if (strlen(cred) != n)
+		return 0;
 	unsigned char diff = 0;
-	for (size_t i = 0; ok && pass[i]; i++)
-		diff |= (unsigned char)(pass[i] ^ m->password[i]);
-	ok = ok && !diff;
-	MHD_free(user);
-	MHD_free(pass);
-	return ok;
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(cred[i] ^ m->basic[i]);
+	return !diff;
 }
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-			      const char *version, const char *upload, size_t *upload_size, void **con_cls)
+static void handle(const struct khttp_req *rq, struct khttp_resp *rs, void *data)
 {
-	(void)version;
-	(void)upload;
-	struct mon *m = cls;
-	if (!*con_cls) { /* first call: headers only */
-		*con_cls = m;
-		return MHD_YES;
-	}
-	if (*upload_size) /* no bodies here */
-		return MHD_NO;
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return text(conn, 405, "only GET and HEAD\n");
-	if (!authorized(m, conn)) {
-		char *body = kstr_dup("unauthorized\n");
-		struct MHD_Response *r =
-			body ? MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE) : NULL;
-		if (!r) {
-			free(body);
-			return MHD_NO;
-		}
-		enum MHD_Result ret = MHD_queue_basic_auth_fail_response(conn, "kapsel monitor", r);
-		MHD_destroy_response(r);
-		return ret;
+	struct mon *m = data;
+	const char *url = rq->path;
+	if (!authorized(m, rq->authorization)) {
+		*rs = (struct khttp_resp){ .status = 401,
+					   .headers = "WWW-Authenticate: Basic realm=\"kapsel monitor\", "
+						      "charset=\"UTF-8\"\r\n" SAFE_HEADERS,
+					   .body = "unauthorized\n",
+					   .len = 13 };
+		return;
 	}
 	if (!strcmp(url, "/metrics"))
-		return metrics(m, conn);
+		return metrics(m, rq, rs);
 	if (!strcmp(url, "/healthz"))
-		return text(conn, 200, "ok\n");
+		return text(rs, 200, "ok\n");
 	if (kstr_starts(url, "/api/"))
-		return api(m, conn, url);
+		return api(m, rq, rs);
 	for (const struct kmon_asset *a = kmon_assets; a->path; a++)
-		if (!strcmp(url, a->path))
-			return asset(conn, a);
-	return text(conn, 404, "not found: /, /api/containers, /api/alerts, /metrics and /healthz are served\n");
+		if (!strcmp(url, a->path)) { /* static bytes: no copy */
+			*rs = (struct khttp_resp){ .status = 200, .type = a->type,
+						   .headers = SAFE_HEADERS "X-Frame-Options: DENY\r\n"
+									   "Referrer-Policy: no-referrer\r\n",
+						   .body = a->data, .len = a->len };
+			return;
+		}
+	text(rs, 404, "not found: /, /api/containers, /api/alerts, /metrics and /healthz are served\n");
 }
 
 /* ------------------------------------------------------ samples, alerts */
@@ -660,12 +613,6 @@ static void on_notify(const char *msg, int failed, void *data)
 	to_syslog(m, failed ? LOG_ERR : LOG_NOTICE, msg);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	(void)cls;
-	vfprintf(stderr, fmt, ap);
-}
-
 static int on_signal(struct kloop_source *s, const struct signalfd_siginfo *si, void *data, kerr *e)
 {
 	(void)si;
@@ -682,9 +629,9 @@ static int monitor_run(const struct cli_call *c)
 	struct sockaddr_storage sa;
 	int loopback = 0, rc = CLI_EXIT_FAILURE;
 	kerr e = { 0 };
-	_cleanup_free_ char *cert = NULL, *key = NULL;
+	struct khttpd_tls *tls = NULL;
 	_cleanup_(kloop_freep) struct kloop *l = NULL;
-	struct MHD_Daemon *d = NULL;
+	struct khttpd *d = NULL;
 	struct kpriv_user u;
 	_cleanup_close_ int lfd = -1;
 
@@ -704,7 +651,7 @@ static int monitor_run(const struct cli_call *c)
 	}
 	if (a->auth_file && read_auth(a->auth_file, &m, &e) < 0)
 		goto out;
-	if (!loopback && !a->tls_cert && !m.user && !a->insecure) {
+	if (!loopback && !a->tls_cert && !m.basic && !a->insecure) {
 		cli_usage_error(c,
 				"refusing to serve metrics on non-loopback %s without TLS (--tls-cert/--tls-key) or "
 				"basic auth (--basic-auth-file); --insecure-listen overrides",
@@ -712,8 +659,7 @@ static int monitor_run(const struct cli_call *c)
 		rc = CLI_EXIT_USAGE;
 		goto done;
 	}
-	if (a->tls_cert &&
-	    (kfs_read_file(a->tls_cert, &cert, NULL, &e) < 0 || kfs_read_file(a->tls_key, &key, NULL, &e) < 0))
+	if (a->tls_cert && khttpd_tls_new(a->tls_cert, a->tls_key, &tls, &e) < 0)
 		goto out;
 	kmon_src_from_args(&a->src, &m.src);
 	if (kcg_host_detect(&m.host, &e) < 0)
@@ -748,28 +694,18 @@ static int monitor_run(const struct cli_call *c)
 		goto out;
 	/* the first sample before serving: /metrics answers from it */
 	tick(NULL, 1, &m, &e);
-	/* the signals are blocked before libmicrohttpd's thread inherits the mask */
+	/* the signals are blocked before the HTTP server's thread inherits the mask */
 	if (kloop_new(&l, &e) < 0 || !kloop_add_signal(l, SIGINT, on_signal, NULL, &e) ||
 	    !kloop_add_signal(l, SIGTERM, on_signal, NULL, &e) ||
 	    !kloop_add_timer(l, 0, (uint64_t)a->interval, (uint64_t)a->interval, tick, &m, &e))
 		goto out;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0) |
-			 (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-	d = cert ? MHD_start_daemon(flags, 0, NULL, NULL, handle, &m, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				    MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_CONNECTION_LIMIT, 64u,
-				    MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_HTTPS_MEM_CERT, cert,
-				    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END)
-		 : MHD_start_daemon(flags, 0, NULL, NULL, handle, &m, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				    MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_CONNECTION_LIMIT, 64u,
-				    MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
-	if (!d) {
-		kerr_set(&e, errno ? errno : EINVAL, "serve on %s", a->listen);
+	struct khttpd_conf hc = { .fd = lfd, .tls = tls, .handler = handle, .data = &m };
+	lfd = -1; /* the server's now, closed by khttpd_stop() */
+	if (khttpd_start(&hc, &d, &e) < 0)
 		goto out;
-	}
-	lfd = -1; /* libmicrohttpd's now: closed by MHD_stop_daemon */
 	m.serving = 1;
-	snprintf(m.generator, sizeof(m.generator), "%s://%s/", cert ? "https" : "http", a->listen);
-	fprintf(stderr, "kapsel monitor: serving %s://%s/metrics\n", cert ? "https" : "http", a->listen);
+	snprintf(m.generator, sizeof(m.generator), "%s://%s/", tls ? "https" : "http", a->listen);
+	fprintf(stderr, "kapsel monitor: serving %s://%s/metrics\n", tls ? "https" : "http", a->listen);
 	if (kloop_run(l, &e) < 0)
 		goto out;
 	rc = CLI_EXIT_OK;
@@ -777,8 +713,8 @@ out:
 	if (rc != CLI_EXIT_OK)
 		cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);
 done:
-	if (d)
-		MHD_stop_daemon(d);
+	khttpd_stop(d);
+	khttpd_tls_free(tls);
 	kmon_notifier_stop(m.notifier);
 	kmon_store_done(&m.store);
 	kmon_alerts_done(&m.alerts);
@@ -789,8 +725,7 @@ done:
 		blob_unref(m.body[f]);
 		blob_unref(m.gz[f]);
 	}
-	free(m.user);
-	free(m.password);
+	free(m.basic);
 	return rc;
 }
 

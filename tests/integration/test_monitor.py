@@ -601,6 +601,26 @@ def test_tls_and_a_non_loopback_address_with_it(tmp_path):
         ctx = ssl.create_default_context(cafile=str(cert))
         with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=ctx, timeout=30) as r:
             assert r.status == 200 and r.read() == b"ok\n"
+        # keep-alive over TLS: several answers on one connection, a big one among them
+        import http.client
+        c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
+        for path in ("/metrics", "/", "/healthz"):
+            c.request("GET", path)
+            resp = c.getresponse()
+            assert resp.status == 200 and resp.read(), path
+        c.close()
+        # below TLS 1.2: the server refuses (this client could speak 1.1:
+        # security level 0; the alert is the server's)
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            old.load_verify_locations(str(cert))
+            old.set_ciphers("DEFAULT:@SECLEVEL=0")
+            old.minimum_version = old.maximum_version = ssl.TLSVersion.TLSv1_1
+        with pytest.raises(ssl.SSLError, match="PROTOCOL_VERSION"):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                old.wrap_socket(s, server_hostname="127.0.0.1")
         # plain HTTP on the TLS port gets no metrics
         with pytest.raises((urllib.error.URLError, ConnectionError, http_client_errors())):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
@@ -609,6 +629,93 @@ def test_tls_and_a_non_loopback_address_with_it(tmp_path):
         assert proc.wait(timeout=30) == 0
     p = kapsel("monitor", "--tls-cert", str(cert), *src_args(), check=False)
     assert p.returncode == 2 and "--tls-cert and --tls-key go together" in p.stderr
+
+
+def raw_http(port, data, timeout=10):
+    """What the server sends back to DATA until it closes (or TIMEOUT)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        out = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                return out
+            out += b
+
+
+def mapped(pid, name):
+    return any(name in line for line in open(f"/proc/{pid}/maps"))
+
+
+def test_http_server_protocol():
+    """kapsel monitor's own HTTP/1.1 server (common/httpd.c): keep-alive
+    and pipelining, HEAD, the methods and requests it refuses, HTTP/1.0's
+    close, the connection limit, and no TLS library mapped when none is
+    configured."""
+    import http.client
+    ex = Exporter(src_args())
+    try:
+        assert not mapped(ex.proc.pid, "libgnutls") and not mapped(ex.proc.pid, "libssl")
+        # two requests in one write: two answers, in order, one connection
+        r = raw_http(ex.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                              b"GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert r.startswith(b"HTTP/1.1 200 OK\r\n"), r
+        assert r.count(b"HTTP/1.1 ") == 2 and b"HTTP/1.1 404 Not Found\r\n" in r, r
+        assert r.index(b"ok\n") < r.index(b"404 Not Found"), r
+        # keep-alive through a real client: several answers, one connection
+        c = http.client.HTTPConnection("127.0.0.1", ex.port, timeout=10)
+        for path in ("/metrics", "/healthz", "/api/alerts"):
+            c.request("GET", path)
+            resp = c.getresponse()
+            assert resp.status == 200 and resp.read(), path
+        sock = c.sock
+        c.request("HEAD", "/metrics")
+        resp = c.getresponse()
+        assert resp.status == 200 and c.sock is sock
+        assert int(resp.getheader("Content-Length")) > 100 and resp.read() == b""
+        c.close()
+        # the date as RFC 9110 has it
+        status, headers, _ = ex.get("/healthz")
+        assert re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT", headers["Date"])
+        refused = {
+            b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc": b"405 Method Not Allowed",
+            b"GET /healthz HTTP/1.1\r\n\r\n": b"400 Bad Request",  # 1.1 without Host
+            b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n": b"400 Bad Request",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello": b"400 Bad Request",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n": b"400 Bad",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n": b"400 Bad Request",
+            b"GET /a%00b HTTP/1.0\r\n\r\n": b"400 Bad Request",
+            b"GET /a%zz HTTP/1.0\r\n\r\n": b"400 Bad Request",
+            b"GET healthz HTTP/1.0\r\n\r\n": b"400 Bad Request",
+            b"GET /healthz HTTP/2.0\r\n\r\n": b"505 HTTP Version Not Supported",
+            b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n": b"431 Request Header Fields Too Large",
+        }
+        for req, want in refused.items():
+            r = raw_http(ex.port, req)
+            assert r.startswith(b"HTTP/1.1 " + want), (req[:60], r)
+            assert b"Connection: close\r\n" in r, (req[:60], r)
+        r = raw_http(ex.port, b"OPTIONS /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert b"Allow: GET, HEAD\r\n" in r, r
+        # HTTP/1.0 closes unless asked; a percent-escape and the absolute form are understood
+        assert raw_http(ex.port, b"GET /health%7a HTTP/1.0\r\n\r\n").endswith(b"\r\n\r\nok\n")
+        assert raw_http(ex.port, b"GET http://h:1/healthz HTTP/1.0\r\n\r\n").endswith(b"\r\n\r\nok\n")
+        # 64 connections at most: the 65th is closed at once, the others still served
+        held = [socket.create_connection(("127.0.0.1", ex.port), timeout=10) for _ in range(64)]
+        time.sleep(0.2)
+        extra = socket.create_connection(("127.0.0.1", ex.port), timeout=10)
+        extra.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+        try:
+            assert extra.recv(100) == b""
+        except ConnectionResetError:
+            pass
+        extra.close()
+        held[0].sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+        assert held[0].recv(4096).startswith(b"HTTP/1.1 200 OK")
+        for s in held:
+            s.close()
+        assert wait_for(lambda: raw_http(ex.port, b"GET /healthz HTTP/1.0\r\n\r\n").endswith(b"ok\n"))
+    finally:
+        ex.stop()
 
 
 def http_client_errors():

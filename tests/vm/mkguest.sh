@@ -21,7 +21,7 @@ suite=bookworm
 # the profiles runc and crun are compared with; libcurl4, libarchive13 and
 # libssl3 for `kapsel audit` (what the kapsel binary links).
 packages="python3 python3-pytest busybox-static crun runc kmod iproute2 procps mount util-linux
-libjson-c5 libseccomp2 libbpf1 apparmor libcurl4 libarchive13 libssl3 libmicrohttpd12 libsqlite3-0"
+libjson-c5 libseccomp2 libbpf1 apparmor libcurl4 libarchive13 libssl3 libsqlite3-0"
 
 key=$( (echo "$suite $packages"; cat "$0") | sha256sum | cut -c1-16)
 dir="$cache/guest-$key"

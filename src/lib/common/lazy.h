@@ -1,12 +1,12 @@
 /* Libraries loaded when first used, not at every start of `kapsel`.
  *
- * libcurl, libarchive and libmicrohttpd bring about forty shared objects
+ * libcurl and libarchive bring about forty shared objects
  * with them (GnuTLS, Kerberos, LDAP, libxml2, ICU, libstdc++...); binding
  * them costs a `kapsel ps` 9 of its 11 ms on this machine (measured with
  * `perf stat -r 30` on an empty main() linked with and without them),
  * while most commands never call them; libcrypto and libsqlite3 add ~5800
  * symbol relocations, ~1.2 ms of a `kapsel ps`'s start (LD_DEBUG=statistics).
- * So `kapsel` does not link them: lazy_curl.c, lazy_archive.c, lazy_mhd.c,
+ * So `kapsel` does not link them: lazy_curl.c, lazy_archive.c, lazy_ssl.c,
  * lazy_crypto.c and lazy_sqlite.c define the functions kapsel
  * calls, each of which dlopen()s its library by soname on the first call
  * and jumps to the library's own function from then on (its address kept

@@ -4,6 +4,7 @@
 #include "common/lazy.h"
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -15,7 +16,6 @@ KLAZY_FN(crypto, int, BIO_free, (BIO *b), (b))
 KLAZY_FREE(crypto, ECDSA_SIG_free, ECDSA_SIG)
 KLAZY_FN(crypto, ECDSA_SIG *, d2i_ECDSA_SIG, (ECDSA_SIG **a, const unsigned char **in, long len), (a, in, len))
 KLAZY_FN(crypto, int, EVP_DecodeBlock, (unsigned char *t, const unsigned char *f, int n), (t, f, n))
-KLAZY_FN(crypto, int, EVP_EncodeBlock, (unsigned char *t, const unsigned char *f, int n), (t, f, n))
 KLAZY_FN(crypto, EVP_MD_CTX *, EVP_MD_CTX_new, (void), ())
 KLAZY_FREE(crypto, EVP_MD_CTX_free, EVP_MD_CTX)
 KLAZY_FN(crypto, const EVP_MD *, EVP_sha256, (void), ())
@@ -41,3 +41,6 @@ KLAZY_FN(crypto, EVP_PKEY *, PEM_read_bio_PUBKEY, (BIO *b, EVP_PKEY **x, pem_pas
 	 (b, x, cb, u))
 KLAZY_FN(crypto, EVP_PKEY *, PEM_read_bio_PrivateKey, (BIO *b, EVP_PKEY **x, pem_password_cb *cb, void *u),
 	 (b, x, cb, u))
+KLAZY_FN(crypto, unsigned long, ERR_get_error, (void), ())
+KLAZY_VOID(crypto, ERR_clear_error, (void), ())
+KLAZY_VOID(crypto, ERR_error_string_n, (unsigned long err, char *buf, size_t len), (err, buf, len))

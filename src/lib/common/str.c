@@ -60,3 +60,21 @@ int kstr_icontains(const char *hay, const char *needle)
 {
 	return hay && strcasestr(hay, needle) != NULL;
 }
+
+char *kstr_base64(const void *buf, size_t n)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = buf;
+	char *out = malloc(4 * ((n + 2) / 3) + 1), *w = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		*w++ = abc[v >> 18 & 63];
+		*w++ = abc[v >> 12 & 63];
+		*w++ = i + 1 < n ? abc[v >> 6 & 63] : '=';
+		*w++ = i + 2 < n ? abc[v & 63] : '=';
+	}
+	*w = '\0';
+	return out;
+}

@@ -24,14 +24,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-char *kreg_b64(const void *buf, size_t n)
-{
-	char *out = malloc(4 * ((n + 2) / 3) + 1);
-	if (out)
-		EVP_EncodeBlock((unsigned char *)out, buf, (int)n);
-	return out;
-}
-
 /* The auth file's document (an empty one when FILE does not exist). */
 static json_object *read_auth(const char *file, kerr *e)
 {
@@ -141,7 +133,7 @@ int kreg_auth_store(const char *file, const char *registry, const char *user, co
 		json_object_object_add(j, "auths", auths);
 	}
 	_cleanup_free_ char *pair = NULL, *b = NULL;
-	if (!(pair = kstr_printf("%s:%s", user, password)) || !(b = kreg_b64(pair, strlen(pair))))
+	if (!(pair = kstr_printf("%s:%s", user, password)) || !(b = kstr_base64(pair, strlen(pair))))
 		return kerr_set(e, ENOMEM, "%s", file);
 	json_object *ent = json_object_new_object();
 	json_object_object_add(ent, "auth", json_object_new_string(b));
@@ -188,7 +180,7 @@ int kreg_login(const char *registry, const char *user, const char *password, con
 	if (kreg_open(&r, registry, NULL, &anon, 0, e) < 0)
 		return kerr_wrap(e, "login %s", registry);
 	_cleanup_free_ char *pair = NULL;
-	if (!(pair = kstr_printf("%s:%s", user, password)) || !(r.basic = kreg_b64(pair, strlen(pair)))) {
+	if (!(pair = kstr_printf("%s:%s", user, password)) || !(r.basic = kstr_base64(pair, strlen(pair)))) {
 		kreg_close(&r);
 		return kerr_set(e, ENOMEM, "login %s", registry);
 	}

@@ -167,7 +167,7 @@ int kreg_cred_get(const char *helper, const char *server, char **basic, kerr *e)
 				"user name and password",
 				helper, server);
 	_cleanup_free_ char *pair = kstr_printf("%s:%s", user, secret);
-	if (!pair || !(*basic = kreg_b64(pair, strlen(pair))))
+	if (!pair || !(*basic = kstr_base64(pair, strlen(pair))))
 		return kerr_set(e, ENOMEM, "credentials");
 	explicit_bzero(pair, strlen(pair));
 	return 0;

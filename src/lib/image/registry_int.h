@@ -116,8 +116,6 @@ int kreg_get_signatures(struct kreg *r, const char *mdigest, struct kstore_sig *
 /* base64(user:password) for REGISTRY from FILE, or NULL (none, or no file). */
 int kreg_auth_lookup(const char *file, const char *registry, char **out, kerr *e);
 int kreg_auth_store(const char *file, const char *registry, const char *user, const char *password, kerr *e);
-/* base64 of N bytes / its decoding (NUL-terminated, *n its length). */
-char *kreg_b64(const void *buf, size_t n);
 
 /* registry_cred.c: Docker's credential helpers.  The helper the auth
  * file's document DOC names for REGISTRY (credHelpers, else credsStore;

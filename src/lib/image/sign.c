@@ -6,6 +6,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/sha256.h"
+#include "common/str.h"
 
 #include <errno.h>
 #include <openssl/bio.h>
@@ -141,14 +142,6 @@ ksign_key *ksign_public_key_file(const char *path, kerr *e)
 	return key_file(path, 0, e);
 }
 
-char *ksign_b64(const void *buf, size_t len)
-{
-	char *out = malloc(4 * ((len + 2) / 3) + 1);
-	if (out)
-		EVP_EncodeBlock((unsigned char *)out, buf, (int)len);
-	return out;
-}
-
 int ksign_unb64(const char *text, unsigned char **out, size_t *len, kerr *e)
 {
 	/* EVP_DecodeBlock takes no whitespace and keeps the padding's zeros:
@@ -190,7 +183,7 @@ char *ksign_sign(ksign_key *key, const void *buf, size_t len, kerr *e)
 	char *out = NULL;
 	if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
 	    EVP_DigestSign(md, NULL, &slen, buf, len) != 1 || !(sig = malloc(slen)) ||
-	    EVP_DigestSign(md, sig, &slen, buf, len) != 1 || !(out = ksign_b64(sig, slen)))
+	    EVP_DigestSign(md, sig, &slen, buf, len) != 1 || !(out = kstr_base64(sig, slen)))
 		kerr_msg(e, EIO, "sign: OpenSSL failed");
 	free(sig);
 	EVP_MD_CTX_free(md);

@@ -54,9 +54,8 @@ char *ksign_sign(ksign_key *key, const void *buf, size_t len, kerr *e);
  * not verify") or EINVAL (not base64, not a DER signature) otherwise. */
 int ksign_verify(ksign_key *key, const void *buf, size_t len, const char *sig_b64, kerr *e);
 
-/* Base64 (standard alphabet, padded) of BUF, and back (NUL-terminated,
+/* Base64 back to bytes (kstr_base64 the other way; NUL-terminated,
  * whitespace ignored; -1 with EINVAL for anything else). */
-char *ksign_b64(const void *buf, size_t len);
 int ksign_unb64(const char *text, unsigned char **out, size_t *len, kerr *e);
 
 #endif

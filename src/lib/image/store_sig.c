@@ -6,6 +6,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/sha256.h"
+#include "common/str.h"
 #include "image/sign.h"
 #include "image/store_int.h"
 
@@ -57,7 +58,7 @@ int kstore_sig_add(struct kstore *s, const char *digest, const char *payload, si
 		return -1;
 	if (!known_manifest(s, digest))
 		return kerr_msg(e, ENOENT, "store %s: no image has the manifest %s", s->root, digest);
-	_cleanup_free_ char *p64 = ksign_b64(payload, len);
+	_cleanup_free_ char *p64 = kstr_base64(payload, len);
 	if (!p64)
 		return kerr_set(e, ENOMEM, "signature");
 	_cleanup_json_ json_object *rec = json_object_new_object();
