@@ -3,7 +3,11 @@ scrape /metrics SCRAPES times in a row, then once in 15 s (the share of a
 core at that pace, its own sampling included), and read its CPU time (utime +
 stime from /proc/PID/stat) and RSS (VmRSS after, VmHWM peak) around that.
 
-    python3 bench/monitor.py SCRAPES "KAPSEL MONITOR CMD" NODE_EXPORTER"""
+    python3 bench/monitor.py SCRAPES "KAPSEL MONITOR CMD" NODE_EXPORTER
+
+KAPSEL_BENCH_SOAK=SECONDS first lets kapsel's monitor run that long before
+measuring, so its history (an hour by default: 3900 s fills it) is as full
+as it gets in production; its RSS is printed every minute meanwhile."""
 import os
 import shlex
 import socket
@@ -56,11 +60,15 @@ def wait_up(url, proc):
     raise SystemExit("exporter did not come up")
 
 
-def measure(name, argv, port, scrapes):
+def measure(name, argv, port, scrapes, soak=0):
     url = f"http://127.0.0.1:{port}/metrics"
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_up(url, p)
+        for m in range(int(soak // 60)):
+            time.sleep(60)
+            print(f"{name}: {m + 1} min: RSS {status_kib(p.pid, 'VmRSS')} KiB", file=sys.stderr, flush=True)
+        time.sleep(soak % 60)
         idle = status_kib(p.pid, "VmRSS")
         c0 = cpu_ms(p.pid)
         t0 = time.monotonic()
@@ -90,7 +98,8 @@ def main():
     scrapes = int(sys.argv[1])
     kp, np_ = free_port(), free_port()
     rows = [
-        measure("kapsel monitor", shlex.split(sys.argv[2]) + ["--listen", f"127.0.0.1:{kp}"], kp, scrapes),
+        measure("kapsel monitor", shlex.split(sys.argv[2]) + ["--listen", f"127.0.0.1:{kp}"], kp, scrapes,
+                float(os.environ.get("KAPSEL_BENCH_SOAK", "0"))),
         measure("node-exporter", [sys.argv[3], f"--web.listen-address=127.0.0.1:{np_}"], np_, scrapes),
     ]
     print(f"\n/metrics, {scrapes} scrapes   RSS idle KiB  RSS after  peak KiB  USS KiB  CPU ms/scrape  p50 ms  p99 ms  "

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #define EVIL "\"</td><img src=x onerror=alert(1)>\n\\\xff"
@@ -81,10 +82,10 @@ static void test_store_and_api(void **state)
 	(void)state;
 	struct kmon_store st;
 	kmon_store_init(&st, 3, 60, 1);
-	struct kmon_reading r[2] = { rd(10, 1.0, 100, 1000, 0), rd(10, 0, 5, 0, 0) };
+	struct kmon_reading r[2] = { rd(10, 1.0, 102400, 1024000, 0), rd(10, 0, 5, 0, 0) };
 	round1(&st, 100, r, 2, IDS);
 	for (int k = 1; k <= 4; k++) { /* 0.5 s of CPU a second, 1000 bytes/s in */
-		r[0] = rd(10 + k, 1.0 + 0.5 * k, 100 * (k + 1), 1000, 1000 * (uint64_t)k);
+		r[0] = rd(10 + k, 1.0 + 0.5 * k, 102400 * (k + 1), 1024000, 1000 * (uint64_t)k);
 		r[1] = rd(10 + k, 0, 5, 0, 0);
 		round1(&st, 100 + k, r, 2, IDS);
 	}
@@ -98,8 +99,8 @@ static void test_store_and_api(void **state)
 	assert_string_equal(kj_get_str(web, "state"), "running");
 	assert_true(json_object_get_double(kj_get(web, "cpu_percent")) > 49.9);
 	assert_true(json_object_get_double(kj_get(web, "cpu_percent")) < 50.1);
-	assert_int_equal(kj_get_i64(web, "memory_usage", 0), 500);
-	assert_int_equal(kj_get_i64(web, "memory_limit", 0), 1000);
+	assert_int_equal(kj_get_i64(web, "memory_usage", 0), 512000);
+	assert_int_equal(kj_get_i64(web, "memory_limit", 0), 1024000);
 	assert_true(json_object_get_double(kj_get(web, "memory_percent")) == 50.0);
 	assert_int_equal(kj_get_i64(web, "pids", 0), 3);
 	assert_int_equal(kj_get_i64(web, "pids_limit", 0), 10);
@@ -127,7 +128,7 @@ static void test_store_and_api(void **state)
 	assert_int_equal(json_object_array_length(h), 3);
 	assert_true(json_object_get_double(kj_get(json_object_array_get_idx(h, 0), "t")) == 102.0);
 	assert_true(json_object_get_double(kj_get(json_object_array_get_idx(h, 2), "t")) == 104.0);
-	assert_int_equal(kj_get_i64(json_object_array_get_idx(h, 2), "memory_usage", 0), 500);
+	assert_int_equal(kj_get_i64(json_object_array_get_idx(h, 2), "memory_usage", 0), 512000);
 	assert_true(json_object_get_double(kj_get(json_object_array_get_idx(h, 2), "cpu_percent")) == 50.0);
 	assert_true(json_object_get_double(kj_get(json_object_array_get_idx(h, 2), "net_rx_rate")) == 1000.0);
 	json_object_put(o);
@@ -213,24 +214,24 @@ static void test_store_history_coarse(void **state)
 	const char *const ids[] = { "bbbb1111", "hist" };
 	struct kmon_reading r[1];
 	double cpu = 0;
-	for (int k = 0; k < 41; k++) { /* CPU % k (of 20 s), memory 100 * (k % 3) */
+	for (int k = 0; k < 41; k++) { /* CPU % k (of 20 s), memory 100 KiB * (k % 3) */
 		cpu += 20.0 * k / 100.0;
-		r[0] = rd(20.0 * k, cpu, 100 * (uint64_t)(k % 3), 0, 0);
+		r[0] = rd(20.0 * k, cpu, 102400 * (uint64_t)(k % 3), 0, 0);
 		round1(&st, 1000 + 20 * k, r, 1, ids);
 	}
 	const struct kmon_entry *en = &st.e[0];
 	/* 41 samples: 31 fine, 10 folded: three coarse points and one partial */
 	assert_int_equal(kmon_entry_npoints(en), 3 + 1 + 31);
 	const struct kmon_hpoint *q = kmon_entry_point(en, 0);
-	/* samples 0, 1, 2: CPU unknown, 1, 2 (mean 1.5); memory 0, 100, 200 */
+	/* samples 0, 1, 2: CPU unknown, 1, 2 (mean 1.5); memory 0, 100, 200 KiB */
 	assert_true(q->cpu_pct > 1.49 && q->cpu_pct < 1.51);
-	assert_int_equal(q->mem, 200);
-	assert_true(q->t == 1040);
+	assert_int_equal(q->mem_kib, 200);
+	assert_true(kmon_hpoint_t(&st, q) == 1040);
 	q = kmon_entry_point(en, 3); /* the partial one: sample 9 */
-	assert_true(q->cpu_pct > 8.99 && q->cpu_pct < 9.01 && q->t == 1180);
+	assert_true(q->cpu_pct > 8.99 && q->cpu_pct < 9.01 && kmon_hpoint_t(&st, q) == 1180);
 	q = kmon_entry_point(en, 4); /* the oldest fine point: sample 10 */
-	assert_true(q->cpu_pct > 9.99 && q->cpu_pct < 10.01 && q->t == 1200);
-	assert_true(kmon_entry_point(en, 34)->t == 1800);
+	assert_true(q->cpu_pct > 9.99 && q->cpu_pct < 10.01 && kmon_hpoint_t(&st, q) == 1200);
+	assert_true(kmon_hpoint_t(&st, kmon_entry_point(en, 34)) == 1800);
 	assert_null(kmon_entry_point(en, 35));
 	for (int k = 41; k < 400; k++) {
 		cpu += 20.0 * k / 100.0;
@@ -241,8 +242,41 @@ static void test_store_history_coarse(void **state)
 	assert_true(kmon_entry_npoints(en) <= 50 + 1 + 31);
 	assert_true(kmon_entry_npoints(en) >= 50 + 31);
 	/* the span: about an hour */
-	double span = kmon_entry_point(en, kmon_entry_npoints(en) - 1)->t - kmon_entry_point(en, 0)->t;
+	double span = kmon_hpoint_t(&st, kmon_entry_point(en, kmon_entry_npoints(en) - 1)) -
+		      kmon_hpoint_t(&st, kmon_entry_point(en, 0));
 	assert_true(span >= 3600 - 60 && span <= 3600);
+	kmon_store_done(&st);
+}
+
+/* History times to the centisecond at a sub-second interval, and still
+ * right once the store's time base moves on (497 days in). */
+static void test_store_history_times(void **state)
+{
+	(void)state;
+	struct kmon_store st;
+	kmon_store_init(&st, 6, 60, 0.2);
+	const char *const ids[] = { "cccc1111", "t" };
+	struct kmon_reading r[1];
+	double t = 1.7e9 + 0.37;
+	for (int k = 0; k < 3; k++) {
+		r[0] = rd(0.2 * k, 0, 4096, 0, 0);
+		round1(&st, t + 0.2 * k, r, 1, ids);
+	}
+	const struct kmon_entry *en = &st.e[0];
+	assert_int_equal(kmon_entry_npoints(en), 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(fabs(kmon_hpoint_t(&st, kmon_entry_point(en, i)) - (t + 0.2 * (double)i)) < 0.006);
+	double t0 = st.t0;
+	t += 500 * 86400.0; /* 4.32e9 cs after the base */
+	for (int k = 0; k < 6; k++) {
+		r[0] = rd(0.2 * k, 0, 4096, 0, 0);
+		round1(&st, t + 0.2 * k, r, 1, ids);
+	}
+	assert_true(st.t0 > t0 + 490 * 86400.0 && st.t0 < t);
+	en = &st.e[0];
+	assert_int_equal(kmon_entry_npoints(en), 6);
+	for (size_t i = 0; i < 6; i++)
+		assert_true(fabs(kmon_hpoint_t(&st, kmon_entry_point(en, i)) - (t + 0.2 * (double)i)) < 0.006);
 	kmon_store_done(&st);
 }
 
@@ -492,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_store_and_api),
 		cmocka_unit_test(test_store_restarts),
 		cmocka_unit_test(test_store_history_coarse),
+		cmocka_unit_test(test_store_history_times),
 		cmocka_unit_test(test_alerts_conf),
 		cmocka_unit_test(test_alerts_memory),
 		cmocka_unit_test(test_alerts_down_unhealthy_disk),

@@ -58,7 +58,7 @@ static void u64(struct jsonw *w, const char *key, uint64_t v, int known)
 	w->need_comma = 1;
 }
 
-static void container(struct jsonw *w, const struct kmon_entry *en, int history)
+static void container(struct jsonw *w, const struct kmon_store *st, const struct kmon_entry *en, int history)
 {
 	const struct kmon_container *c = &en->c;
 	const struct kmon_point *p = kmon_entry_last(en);
@@ -110,9 +110,9 @@ static void container(struct jsonw *w, const struct kmon_entry *en, int history)
 		for (size_t i = 0, np = kmon_entry_npoints(en); i < np; i++) {
 			const struct kmon_hpoint *q = kmon_entry_point(en, i);
 			jsonw_obj_open(w);
-			num(w, "t", q->t, 1);
+			num(w, "t", kmon_hpoint_t(st, q), 1);
 			numf(w, "cpu_percent", q->cpu_pct);
-			u64(w, "memory_usage", q->mem, q->have & KMON_P_MEM);
+			u64(w, "memory_usage", (uint64_t)q->mem_kib << 10, q->have & KMON_P_MEM);
 			u64(w, "pids", q->pids, q->have & KMON_P_PIDS);
 			numf(w, "net_rx_rate", q->rx_rate);
 			numf(w, "net_tx_rate", q->tx_rate);
@@ -144,7 +144,7 @@ static char *containers(const struct kmon_store *st, int history)
 	jsonw_key(&w, "containers");
 	jsonw_arr_open(&w);
 	for (size_t i = 0; i < st->n; i++)
-		container(&w, &st->e[i], history);
+		container(&w, st, &st->e[i], history);
 	jsonw_arr_close(&w);
 	jsonw_obj_close(&w);
 	return done(&w);
@@ -165,6 +165,6 @@ char *kmon_api_container(const struct kmon_store *st, const struct kmon_entry *e
 	(void)st;
 	struct jsonw w;
 	jsonw_init(&w);
-	container(&w, en, 1);
+	container(&w, st, en, 1);
 	return done(&w);
 }

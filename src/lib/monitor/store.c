@@ -5,6 +5,7 @@
 #include "common/strv.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,10 +82,10 @@ static void fold(struct kmon_entry *e, const struct kmon_hpoint *q, size_t per)
 			a->sum[k] += v[k];
 			a->known[k]++;
 		}
-	a->p.t = q->t;
+	a->p.t_cs = q->t_cs;
 	a->p.have |= q->have;
-	if (q->mem > a->p.mem)
-		a->p.mem = q->mem;
+	if (q->mem_kib > a->p.mem_kib)
+		a->p.mem_kib = q->mem_kib;
 	if (q->pids > a->p.pids)
 		a->p.pids = q->pids;
 	if (++a->count < per)
@@ -129,16 +130,46 @@ static struct kmon_entry *find_id(struct kmon_store *st, const char *id, enum km
 	return NULL;
 }
 
-static void push_point(struct kmon_entry *e, const struct kmon_point *q, size_t per)
+double kmon_hpoint_t(const struct kmon_store *st, const struct kmon_hpoint *p)
 {
-	struct kmon_hpoint hp = { .t = q->t,
+	return st->t0 + p->t_cs / 100.0;
+}
+
+/* A time base no point is older than: the store's, moved on once the
+ * newest points come near 2^32 cs (497 days) after it.  History spans a
+ * day at most, so a base days behind NOW leaves every kept point >= 0. */
+static void rebase(struct kmon_store *st, double now)
+{
+	if (!st->t0)
+		st->t0 = floor(now);
+	if ((now - st->t0) * 100.0 < 4e9)
+		return;
+	double t0 = floor(now) - 4 * 86400;
+	uint32_t d = (uint32_t)((t0 - st->t0) * 100.0);
+	for (size_t i = 0; i < st->n; i++) {
+		struct kmon_entry *e = &st->e[i];
+		for (size_t k = 0; k < e->cap; k++)
+			e->ring[k].t_cs = e->ring[k].t_cs > d ? e->ring[k].t_cs - d : 0;
+		for (size_t k = 0; k < e->ccap; k++)
+			e->cring[k].t_cs = e->cring[k].t_cs > d ? e->cring[k].t_cs - d : 0;
+		e->acc.p.t_cs = e->acc.p.t_cs > d ? e->acc.p.t_cs - d : 0;
+	}
+	st->t0 = t0;
+}
+
+static void push_point(struct kmon_entry *e, const struct kmon_point *q, const struct kmon_store *st)
+{
+	size_t per = st->per_coarse;
+	uint64_t kib = q->mem >> 10, pids = q->pids;
+	double cs = (q->t - st->t0) * 100.0 + 0.5;
+	struct kmon_hpoint hp = { .t_cs = cs > 0 ? (uint32_t)cs : 0,
 				  .cpu_pct = (float)q->cpu_pct,
 				  .rx_rate = (float)q->rx_rate,
 				  .tx_rate = (float)q->tx_rate,
 				  .blk_read_rate = (float)q->blk_read_rate,
 				  .blk_write_rate = (float)q->blk_write_rate,
-				  .mem = q->mem,
-				  .pids = (uint32_t)q->pids,
+				  .mem_kib = kib > UINT32_MAX ? UINT32_MAX : (uint32_t)kib,
+				  .pids = pids >= 1u << 30 ? (1u << 30) - 1 : (uint32_t)pids,
 				  .have = (uint8_t)(q->have & (KMON_P_MEM | KMON_P_PIDS)) };
 	const struct kmon_hpoint *p = &hp;
 	e->last = *q;
@@ -200,7 +231,7 @@ void kmon_reading_from(const struct kmon_sample *s, uint64_t memtotal, struct km
 }
 
 /* The point of reading R of E (against E's previous one). */
-static void take_reading(struct kmon_entry *e, const struct kmon_reading *r, double now, size_t per)
+static void take_reading(struct kmon_entry *e, const struct kmon_reading *r, double now, const struct kmon_store *st)
 {
 	struct kmon_point p = { .t = now,
 				.cpu_pct = -1,
@@ -240,7 +271,7 @@ static void take_reading(struct kmon_entry *e, const struct kmon_reading *r, dou
 		if ((both & KMON_RD_OOM) && r->oom_kills > q->oom_kills)
 			e->last_oom_t = now;
 	}
-	push_point(e, &p, per);
+	push_point(e, &p, st);
 	e->prev = *r;
 	e->have_prev = 1;
 }
@@ -255,6 +286,7 @@ static void set_state(struct kmon_entry *e, const char *state, double now)
 
 int kmon_store_update(struct kmon_store *st, struct kmon_list *l, const struct kmon_reading *r, double now, kerr *e)
 {
+	rebase(st, now);
 	for (size_t i = 0; i < st->n; i++)
 		st->e[i].touched = 0;
 	/* the new order: this discovery's, then the gone ones */
@@ -311,7 +343,7 @@ int kmon_store_update(struct kmon_store *st, struct kmon_list *l, const struct k
 		}
 		if (x->c.running) {
 			x->seen_running = 1;
-			take_reading(x, &r[i], now, st->per_coarse);
+			take_reading(x, &r[i], now, st);
 		} else {
 			x->have_prev = 0;
 		}

@@ -34,15 +34,17 @@ struct kmon_point {
 };
 enum { KMON_P_MEM = 1u, KMON_P_PIDS = 2u, KMON_P_OOM = 4u };
 
-/* A point of the history ring: the figures the charts draw, in 48 bytes
- * (10 minutes at 5 s for 1000 containers: 6 MB).  Unknown rates < 0. */
+/* A point of the history ring: the figures the charts draw, in 32 bytes
+ * (an hour at 5 s is 170 points: 5.4 MB for 1000 containers).  Unknown
+ * rates < 0; memory and PIDs saturate. */
 struct kmon_hpoint {
-	double t;
+	uint32_t t_cs; /* centiseconds since the store's t0 (kmon_hpoint_t) */
 	float cpu_pct, rx_rate, tx_rate, blk_read_rate, blk_write_rate;
-	uint64_t mem;
-	uint32_t pids;
-	uint8_t have; /* KMON_P_MEM, KMON_P_PIDS */
+	uint32_t mem_kib;   /* up to 4 TiB */
+	uint32_t pids : 30; /* up to 2^30 - 1 */
+	uint32_t have : 2;  /* KMON_P_MEM, KMON_P_PIDS */
 };
+_Static_assert(sizeof(struct kmon_hpoint) == 32, "a history point is 32 bytes");
 
 /* What the store keeps of one sample: its counters (a kmon_sample holds
  * kilobytes; the daemon reads one at a time and keeps this). */
@@ -113,6 +115,7 @@ struct kmon_store {
 	uint64_t memtotal; /* the host's, for Docker's limit */
 	double updated;    /* unix time of the last update */
 	double interval;   /* seconds between updates (for the API) */
+	double t0;         /* the history points' time base: unix time (moved on before 2^32 cs) */
 };
 
 void kmon_store_init(struct kmon_store *st, size_t hist, double keep_gone, double interval);
@@ -125,6 +128,8 @@ const struct kmon_point *kmon_entry_last(const struct kmon_entry *e);
 size_t kmon_entry_npoints(const struct kmon_entry *e);
 /* The I-th point of E's history, oldest first (I < kmon_entry_npoints). */
 const struct kmon_hpoint *kmon_entry_point(const struct kmon_entry *e, size_t i);
+/* P's unix time. */
+double kmon_hpoint_t(const struct kmon_store *st, const struct kmon_hpoint *p);
 /* Restarts seen within WINDOW seconds before NOW. */
 size_t kmon_entry_restarts_since(const struct kmon_entry *e, double now, double window);
 /* The container QUERY names (full id, unique id prefix, or name); NULL
