@@ -699,6 +699,10 @@ def test_http_server_protocol():
         # HTTP/1.0 closes unless asked; a percent-escape and the absolute form are understood
         assert raw_http(ex.port, b"GET /health%7a HTTP/1.0\r\n\r\n").endswith(b"\r\n\r\nok\n")
         assert raw_http(ex.port, b"GET http://h:1/healthz HTTP/1.0\r\n\r\n").endswith(b"\r\n\r\nok\n")
+        # the absolute form without a path is "/" (the dashboard): it once crashed the server (fuzz_http)
+        assert raw_http(ex.port, b"GET http://h HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.1 200 OK\r\n")
+        assert raw_http(ex.port, b"GET http://h?x=1 HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.1 200 OK\r\n")
+        assert ex.proc.poll() is None
         # 64 connections at most: the 65th is closed at once, the others still served
         held = [socket.create_connection(("127.0.0.1", ex.port), timeout=10) for _ in range(64)]
         time.sleep(0.2)

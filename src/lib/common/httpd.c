@@ -417,15 +417,15 @@ static size_t head_end(const struct conn *c)
 	return 0;
 }
 
-/* Parse the head of END bytes in place and answer it. */
-static void handle(struct conn *c, size_t end)
+#define REFUSE(st, msg) (h->status = (st), h->why = (msg), h->keep = 0, (void)0)
+
+void khttp_parse(char *buf, size_t end, struct khttp_req *rq, struct khttp_head *h)
 {
-	struct khttpd *h = c->h;
-	char *b = c->buf, *stop = c->buf + end;
-	while (*b == '\r' || *b == '\n')
+	char *b = buf, *stop = buf + end;
+	*rq = (struct khttp_req){ 0 };
+	*h = (struct khttp_head){ 0 };
+	while (b < stop && (*b == '\r' || *b == '\n'))
 		b++;
-	c->used = end;
-	c->keep = 0;
 	/* the lines, NUL-terminated in place */
 	char *lines[128];
 	size_t nl = 0;
@@ -434,100 +434,123 @@ static void handle(struct conn *c, size_t end)
 		if (!nlp)
 			break;
 		char *e = nlp > p && nlp[-1] == '\r' ? nlp - 1 : nlp;
-		*e = '\0';
 		if (e == p) /* the empty line */
 			break;
 		if (memchr(p, '\0', (size_t)(e - p)) || memchr(p, '\r', (size_t)(e - p)))
-			return fail(c, 400, NULL, "bad request: a NUL or CR inside a line\n");
+			return REFUSE(400, "bad request: a NUL or CR inside a line\n");
+		*e = '\0';
 		if (nl == sizeof(lines) / sizeof(lines[0]))
-			return fail(c, 431, NULL, "too many header fields\n");
+			return REFUSE(431, "too many header fields\n");
 		lines[nl++] = p;
 		p = nlp + 1;
 	}
+	if (!nl)
+		return REFUSE(400, "bad request: no request line\n");
 	/* METHOD SP TARGET SP HTTP/1.x */
 	char *method = lines[0], *sp1 = strchr(method, ' ');
 	char *target = sp1 ? sp1 + 1 : NULL, *sp2 = target ? strchr(target, ' ') : NULL;
 	char *version = sp2 ? sp2 + 1 : NULL;
 	if (!sp2 || sp1 == method || sp2 == target || strchr(version, ' '))
-		return fail(c, 400, NULL, "bad request line\n");
+		return REFUSE(400, "bad request line\n");
 	*sp1 = *sp2 = '\0';
 	for (char *p = method; *p; p++)
 		if (!is_tchar((unsigned char)*p))
-			return fail(c, 400, NULL, "bad request method\n");
+			return REFUSE(400, "bad request method\n");
 	int minor;
 	if (!strcmp(version, "HTTP/1.1"))
 		minor = 1;
 	else if (!strcmp(version, "HTTP/1.0"))
 		minor = 0;
 	else if (!strncmp(version, "HTTP/", 5))
-		return fail(c, 505, NULL, "only HTTP/1.0 and HTTP/1.1\n");
+		return REFUSE(505, "only HTTP/1.0 and HTTP/1.1\n");
 	else
-		return fail(c, 400, NULL, "bad request line\n");
+		return REFUSE(400, "bad request line\n");
 
-	struct khttp_req rq = { .method = method };
-	const char *host = NULL, *connection = NULL;
+	const char *connection = NULL;
 	int hosts = 0, body = 0;
 	for (size_t i = 1; i < nl; i++) {
 		char *name = lines[i], *colon = strchr(name, ':');
 		if (*name == ' ' || *name == '\t')
-			return fail(c, 400, NULL, "bad request: folded header line\n");
+			return REFUSE(400, "bad request: folded header line\n");
 		if (!colon || colon == name)
-			return fail(c, 400, NULL, "bad request: a header line without a name\n");
+			return REFUSE(400, "bad request: a header line without a name\n");
 		*colon = '\0';
 		for (char *p = name; *p; p++)
 			if (!is_tchar((unsigned char)*p))
-				return fail(c, 400, NULL, "bad request: bad header name\n");
+				return REFUSE(400, "bad request: bad header name\n");
 		char *v = colon + 1, *ve = v + strlen(v);
 		v += strspn(v, " \t");
 		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
 			*--ve = '\0';
 		if (!strcasecmp(name, "Host"))
-			host = v, hosts++;
+			hosts++;
 		else if (!strcasecmp(name, "Connection"))
 			connection = v;
 		else if (!strcasecmp(name, "Accept"))
-			rq.accept = v;
+			rq->accept = v;
 		else if (!strcasecmp(name, "Accept-Encoding"))
-			rq.accept_encoding = v;
+			rq->accept_encoding = v;
 		else if (!strcasecmp(name, "Authorization"))
-			rq.authorization = v;
+			rq->authorization = v;
 		else if (!strcasecmp(name, "Transfer-Encoding") || (!strcasecmp(name, "Content-Length") && strcmp(v, "0")))
 			body = 1;
 	}
 	if (minor == 1 && hosts != 1)
-		return fail(c, 400, NULL, "bad request: HTTP/1.1 needs one Host header\n");
-	(void)host;
-	c->keep = minor ? !(connection && has_token(connection, "close"))
+		return REFUSE(400, "bad request: HTTP/1.1 needs one Host header\n");
+	h->keep = minor ? !(connection && has_token(connection, "close"))
 			: connection && has_token(connection, "keep-alive");
-	int head_only = !strcmp(method, "HEAD");
-	if (strcmp(method, "GET") && !head_only) {
-		c->keep = c->keep && !body;
-		struct khttp_resp rs = { .status = 405, .headers = "Allow: GET, HEAD\r\n",
-					 .body = "only GET and HEAD\n", .len = 18 };
-		return respond(c, &rs, 0);
+	h->head_only = !strcmp(method, "HEAD");
+	if (strcmp(method, "GET") && !h->head_only) {
+		h->status = 405;
+		h->why = "only GET and HEAD\n";
+		h->keep = h->keep && !body; /* a body unread: the connection cannot go on */
+		return;
 	}
-	if (body) /* its length not read: the connection cannot go on */
-		return fail(c, 400, NULL, "bad request: no request body is accepted here\n");
-	/* origin-form, or absolute-form (http://host/path) */
+	if (body)
+		return REFUSE(400, "bad request: no request body is accepted here\n");
+	/* origin-form, or absolute-form (http://host[/path][?query]) */
+	char *q;
+	rq->query = "";
 	if (!strncasecmp(target, "http://", 7) || !strncasecmp(target, "https://", 8)) {
-		char *p = strchr(target + (target[4] == ':' ? 7 : 8), '/');
-		target = p ? p : (char *)"/";
+		char *auth = target + (target[4] == ':' ? 7 : 8);
+		char *p = auth + strcspn(auth, "/?");
+		if (*p == '/') {
+			target = p;
+		} else { /* no path: "/", written over the scheme (in the buffer, never a literal) */
+			if (*p == '?')
+				rq->query = p + 1;
+			target[0] = '/';
+			target[1] = '\0';
+		}
 	}
 	if (*target != '/')
-		return fail(c, 400, NULL, "bad request target\n");
-	char *q = strchr(target, '?');
-	rq.query = "";
-	if (q) {
+		return REFUSE(400, "bad request target\n");
+	if ((q = strchr(target, '?'))) {
 		*q = '\0';
-		rq.query = q + 1;
+		rq->query = q + 1;
 	}
 	if (pct_decode(target, 0) < 0)
-		return fail(c, 400, NULL, "bad request target: a bad %-escape\n");
-	rq.path = target;
+		return REFUSE(400, "bad request target: a bad %-escape\n");
+	rq->method = method;
+	rq->path = target;
+}
 
+/* Parse the head of END bytes in place and answer it. */
+static void handle(struct conn *c, size_t end)
+{
+	struct khttp_req rq;
+	struct khttp_head hd;
+	c->used = end;
+	khttp_parse(c->buf, end, &rq, &hd);
+	c->keep = hd.keep;
+	if (hd.status) {
+		struct khttp_resp rs = { .status = hd.status, .headers = hd.status == 405 ? "Allow: GET, HEAD\r\n" : NULL,
+					 .body = hd.why, .len = strlen(hd.why) };
+		return respond(c, &rs, 0);
+	}
 	struct khttp_resp rs = { .status = 200 };
-	h->handler(&rq, &rs, h->data);
-	respond(c, &rs, head_only);
+	c->h->handler(&rq, &rs, c->h->data);
+	respond(c, &rs, hd.head_only);
 }
 
 /* ------------------------------------------------------------- driving */

@@ -63,6 +63,19 @@ int khttpd_start(const struct khttpd_conf *c, struct khttpd **out, kerr *e);
  * closed, every pending body released.  NULL is fine. */
 void khttpd_stop(struct khttpd *h);
 
+/* What khttp_parse() made of a request head. */
+struct khttp_head {
+	unsigned status; /* 0: a request for the handler; else the server's own answer (400, 405, 431, 505) */
+	const char *why; /* that answer's body */
+	int keep;        /* the connection goes on after the answer */
+	int head_only;   /* HEAD: no body sent */
+};
+
+/* Parse the request head in BUF's first END bytes (up to and with its
+ * empty line) in place: RQ's strings point into BUF.  The server's own
+ * parser, here for its libFuzzer target. */
+void khttp_parse(char *buf, size_t end, struct khttp_req *rq, struct khttp_head *h);
+
 /* The value of KEY in the query string Q, percent-decoded ('+' is a
  * space) into BUF; 1 when found and it fits, else 0. */
 int khttp_query_get(const char *q, const char *key, char *buf, size_t size);
