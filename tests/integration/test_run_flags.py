@@ -330,6 +330,53 @@ def test_pid_and_ipc_of_another_container(k):
     assert not os.path.exists(shm)  # unmounted and gone with the container
 
 
+def test_pid_and_ipc_join_the_other_container_as_it_runs_now(k):
+    """The namespaces B joins are A's init's at B's start, not the pid
+    create saw: after A restarts that pid is another process's (attack
+    side: B would join whatever got the number)."""
+    a = k.out("run", "-d", "--name", "ns-a", "--ipc", "shareable", "kt/plain:1", "sleep", "1000").strip()
+    b = k.out("create", "--name", "ns-b", "--pid", "container:ns-a", "--ipc", "container:ns-a", "kt/plain:1",
+              "sh", "-c", "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid; exec sleep 1000").strip()
+    first = k.inspect(a)["State"]["Pid"]
+    k.out("stop", "-t", "1", "ns-a")
+    # A stopped: B does not start (nor joins a stranger that got A's pid)
+    p = k("start", "ns-b")
+    assert p.returncode != 0 and "cannot join" in p.stderr and "non running container" in p.stderr \
+        and "ns-a" in p.stderr, p.stderr
+    k.out("start", "ns-a")
+    now = k.inspect(a)["State"]["Pid"]
+    assert now and now != first
+    k.out("start", "ns-b")
+    assert wait_for(lambda: len(k.out("logs", "ns-b").split()) == 2), (k.out("logs", "ns-b"), k.inspect(b)["State"])
+    ipc, pid = k.out("logs", "ns-b").split()
+    assert ipc == os.readlink("/proc/%d/ns/ipc" % now) and pid == os.readlink("/proc/%d/ns/pid" % now)
+    # the supervisor's own restarts look again too (kapsel restart: a new A first)
+    k.out("restart", "-t", "1", "ns-a")
+    k.out("restart", "-t", "1", "ns-b")
+    again = k.inspect(a)["State"]["Pid"]
+    assert wait_for(lambda: len(k.out("logs", "ns-b").split()) == 4), (k.out("logs", "ns-b"), k.inspect(b)["State"])
+    assert k.out("logs", "ns-b").split()[2] == os.readlink("/proc/%d/ns/ipc" % again)
+    k.out("rm", "-f", b, a)
+
+
+def test_a_supervisor_restart_joins_the_other_container_as_it_runs_now(k):
+    """B's restart policy relaunches B in its supervisor: it looks at A's
+    status.json, not at the pid of B's create."""
+    a = k.out("run", "-d", "--name", "rs-a", "--ipc", "shareable", "kt/plain:1", "sleep", "1000").strip()
+    b = k.out("run", "-d", "--name", "rs-b", "--restart", "always", "--ipc", "container:rs-a", "kt/plain:1", "sh",
+              "-c", "readlink /proc/self/ns/ipc; sleep 2; exit 3").strip()
+    k.out("restart", "-t", "1", "rs-a")  # A's init is another process now
+    now = k.inspect(a)["State"]["Pid"]
+    # B's next run (its supervisor's restart) is in A's namespace of now
+    assert wait_for(lambda: len(k.out("logs", "rs-b").split()) >= 2, timeout=30), k.inspect(b)["State"]
+    assert k.out("logs", "rs-b").split()[-1] == os.readlink("/proc/%d/ns/ipc" % now)
+    k.out("stop", "-t", "1", "rs-a")
+    # A stopped: B's next restart fails with the message
+    assert wait_for(lambda: "non running container: rs-a" in (k.inspect(b)["State"]["Error"] or ""), timeout=30), \
+        k.inspect(b)["State"]
+    k.out("rm", "-f", b, a)
+
+
 def cgroup_file(pid, controller, v1name, v2name):
     """The value of a cgroup file of PID: v1's CONTROLLER/V1NAME or v2's V2NAME."""
     with open("/proc/%d/cgroup" % pid) as f:
