@@ -415,6 +415,24 @@ def cgroup_file(pid, controller, v1name, v2name):
     raise AssertionError("no %s cgroup for %d" % (controller, pid))
 
 
+def test_update_removes_limits_live(k):
+    """--memory 0, --pids-limit -1, --cpus 0 take the limit off the running
+    cgroup, not only off config.json (the runtime's update keeps a field
+    left out)."""
+    cid = k.out("run", "-d", "--name", "up-0", "--memory", "64m", "--pids-limit", "50", "--cpus", "0.5", "kt/plain:1",
+                "sleep", "1000").strip()
+    pid = k.inspect(cid)["State"]["Pid"]
+    assert cgroup_file(pid, "memory", "memory.limit_in_bytes", "memory.max") == str(64 << 20)
+    k.out("update", "--memory", "0", "--pids-limit", "-1", "--cpus", "0", "up-0")
+    mem = cgroup_file(pid, "memory", "memory.limit_in_bytes", "memory.max")
+    assert mem == "max" or int(mem) > 1 << 60, mem  # v1's "unlimited" is a page-rounded 2^63-1
+    assert cgroup_file(pid, "pids", "pids.max", "pids.max") == "max"
+    assert cgroup_file(pid, "cpu", "cpu.cfs_quota_us", "cpu.max").split()[0] in ("-1", "max")
+    h = k.inspect(cid)["HostConfig"]
+    assert (h["Memory"], h["NanoCpus"], h["PidsLimit"]) == (0, 0, None), h
+    k.out("rm", "-f", cid)
+
+
 def test_update_changes_limits_live_and_the_restart_policy(k):
     cid = k.out("run", "-d", "--name", "up-1", "kt/plain:1", "sleep", "1000").strip()
     pid = k.inspect(cid)["State"]["Pid"]
