@@ -302,6 +302,9 @@ def test_host_namespaces_go_to_the_policy(k):
         assert p.returncode == 125 and "[%s " % rule in p.stderr, (flag, p.stderr)
     p = k("create", "--uts", "host", "--hostname", "x", "kt/plain:1", "true")
     assert p.returncode != 0 and "--uts host" in p.stderr
+    # the host's NIS domain neither (setdomainname in the host's namespace)
+    p = k("create", "--uts", "host", "--domainname", "x", "kt/plain:1", "true")
+    assert p.returncode != 0 and "--domainname x with --uts host" in p.stderr, p.stderr
     for flag, word in (("--pid", "private (the default), host or container:NAME"), ("--uts", "private (the default) or host"),
                        ("--ipc", "shareable, none")):
         p = k("create", flag, "bogus", "kt/plain:1", "true")
