@@ -393,10 +393,20 @@ int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65
 	if (a->init && !(init = kapsel_find_beside("kapsel-init", "init")))
 		return cli_error(c, kapsel_run_failed(c), "--init: kapsel-init is not installed beside kapsel");
 	a->o.init = init;
-	if ((rc = pull_if(c, a)) || (rc = check_trust(c, a)))
+	/* the pull goes at the registry's pace (minutes, or a stall): not
+	 * under the engine's exclusive lock, which would hold every ps, stop
+	 * and logs meanwhile; create resolves the image again under it */
+	kerr e = { 0 };
+	if (keng_relock(g, -1, &e) < 0)
+		return cli_error(c, kapsel_run_failed(c), "%s", e.msg);
+	rc = pull_if(c, a);
+	if (!rc)
+		rc = check_trust(c, a);
+	if (keng_relock(g, KENG_EXCLUSIVE, &e) < 0)
+		return cli_error(c, kapsel_run_failed(c), "%s", e.msg);
+	if (rc)
 		return rc;
 	struct keng_defaults d;
-	kerr e = { 0 };
 	if (keng_defaults_load(kapsel_conf_path(c), &d, &e) < 0) {
 		keng_defaults_clear(&d);
 		return cli_error(c, CLI_EXIT_FAILURE, "%s", e.msg);

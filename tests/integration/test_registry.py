@@ -454,6 +454,36 @@ def test_pull_killed_midway_leaves_the_store_as_it_was(plain_registry, images, t
         proxy.stop()
 
 
+def test_create_pulls_without_the_engine_lock(plain_registry, images, tmp_path):
+    """A create's pull stalled at the registry holds no other command:
+    ps (the engine's shared lock) answers meanwhile."""
+    reg = plain_registry
+    reg.skopeo_copy("oci:" + images["bb"] + ":1", f"docker://{reg.host}/locked/bb:1")
+    proxy = Proxy(reg, stall=True)
+    try:
+        conf = tmp_path / "kapsel.conf"
+        conf.write_text(f"[registries]\ninsecure = {proxy.host}\n")
+        root = tmp_path / "store"
+        kapsel(root, "ps", "-a", check=True)
+        p = subprocess.Popen([KAPSEL, "--root", str(root), "--config", str(conf), "create",
+                              f"{proxy.host}/locked/bb:1", "true"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        try:
+            assert proxy.stalled.wait(30)
+            q = subprocess.run([KAPSEL, "--root", str(root), "ps", "-a"], capture_output=True, text=True, timeout=10)
+            assert q.returncode == 0, q.stderr
+            proxy.release.set()
+            out, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        # the stalled layer failed or finished: either way the create said so, and nothing is left locked
+        assert kapsel(root, "ps", "-a", check=True)
+    finally:
+        proxy.stop()
+
+
 def push_raw(reg, repo, tag, blobs, manifest):
     """Blobs and a manifest into the plain registry as they are (no
     client's checks): for images that lie."""

@@ -310,10 +310,37 @@ def test_host_namespaces_go_to_the_policy(k):
         assert p.returncode == 125 and "[%s " % rule in p.stderr, (flag, p.stderr)
     p = k("create", "--uts", "host", "--hostname", "x", "kt/plain:1", "true")
     assert p.returncode != 0 and "--uts host" in p.stderr
+    # the host's NIS domain neither (setdomainname in the host's namespace)
+    p = k("create", "--uts", "host", "--domainname", "x", "kt/plain:1", "true")
+    assert p.returncode != 0 and "--domainname x with --uts host" in p.stderr, p.stderr
     for flag, word in (("--pid", "private (the default), host or container:NAME"), ("--uts", "private (the default) or host"),
                        ("--ipc", "shareable, none")):
         p = k("create", flag, "bogus", "kt/plain:1", "true")
         assert p.returncode != 0 and word in p.stderr, (flag, p.stderr)
+
+
+def test_stop_kill_and_restart_of_a_paused_container(k):
+    """Docker's: the signal, then the thaw; the container exits as a
+    running one does (TERM handled, the stop timeout not waited out)."""
+    k.out("run", "-d", "--name", "pz-stop", "--restart", "no", "kt/plain:1", "sh", "-c", "trap 'exit 7' TERM; while :; do sleep 0.1; done")
+    k.out("pause", "pz-stop")
+    t = time.monotonic()
+    k.out("stop", "-t", "20", "pz-stop")
+    st = k.inspect("pz-stop")["State"]
+    assert (st["Status"], st["ExitCode"], st["Paused"]) == ("exited", 7, False), st
+    assert time.monotonic() - t < 15  # the TERM got through: no SIGKILL after the timeout
+    k.out("start", "pz-stop")  # the paused mark went with the thaw
+    k.out("pause", "pz-stop")
+    k.out("kill", "pz-stop")
+    assert wait_for(lambda: k.inspect("pz-stop")["State"]["Status"] == "exited"), k.inspect("pz-stop")["State"]
+    assert k.inspect("pz-stop")["State"]["ExitCode"] == 137  # KILL, delivered at the thaw
+    k.out("start", "pz-stop")
+    k.out("pause", "pz-stop")
+    pid = k.inspect("pz-stop")["State"]["Pid"]
+    k.out("restart", "-t", "20", "pz-stop")
+    st = k.inspect("pz-stop")["State"]
+    assert st["Status"] == "running" and st["Pid"] != pid and not st["Paused"], st
+    k.out("rm", "-f", "pz-stop")
 
 
 def test_pid_and_ipc_of_another_container(k):
@@ -338,6 +365,53 @@ def test_pid_and_ipc_of_another_container(k):
     assert not os.path.exists(shm)  # unmounted and gone with the container
 
 
+def test_pid_and_ipc_join_the_other_container_as_it_runs_now(k):
+    """The namespaces B joins are A's init's at B's start, not the pid
+    create saw: after A restarts that pid is another process's (attack
+    side: B would join whatever got the number)."""
+    a = k.out("run", "-d", "--name", "ns-a", "--ipc", "shareable", "kt/plain:1", "sleep", "1000").strip()
+    b = k.out("create", "--name", "ns-b", "--pid", "container:ns-a", "--ipc", "container:ns-a", "kt/plain:1",
+              "sh", "-c", "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid; exec sleep 1000").strip()
+    first = k.inspect(a)["State"]["Pid"]
+    k.out("stop", "-t", "1", "ns-a")
+    # A stopped: B does not start (nor joins a stranger that got A's pid)
+    p = k("start", "ns-b")
+    assert p.returncode != 0 and "cannot join" in p.stderr and "non running container" in p.stderr \
+        and "ns-a" in p.stderr, p.stderr
+    k.out("start", "ns-a")
+    now = k.inspect(a)["State"]["Pid"]
+    assert now and now != first
+    k.out("start", "ns-b")
+    assert wait_for(lambda: len(k.out("logs", "ns-b").split()) == 2), (k.out("logs", "ns-b"), k.inspect(b)["State"])
+    ipc, pid = k.out("logs", "ns-b").split()
+    assert ipc == os.readlink("/proc/%d/ns/ipc" % now) and pid == os.readlink("/proc/%d/ns/pid" % now)
+    # the supervisor's own restarts look again too (kapsel restart: a new A first)
+    k.out("restart", "-t", "1", "ns-a")
+    k.out("restart", "-t", "1", "ns-b")
+    again = k.inspect(a)["State"]["Pid"]
+    assert wait_for(lambda: len(k.out("logs", "ns-b").split()) == 4), (k.out("logs", "ns-b"), k.inspect(b)["State"])
+    assert k.out("logs", "ns-b").split()[2] == os.readlink("/proc/%d/ns/ipc" % again)
+    k.out("rm", "-f", b, a)
+
+
+def test_a_supervisor_restart_joins_the_other_container_as_it_runs_now(k):
+    """B's restart policy relaunches B in its supervisor: it looks at A's
+    status.json, not at the pid of B's create."""
+    a = k.out("run", "-d", "--name", "rs-a", "--ipc", "shareable", "kt/plain:1", "sleep", "1000").strip()
+    b = k.out("run", "-d", "--name", "rs-b", "--restart", "always", "--ipc", "container:rs-a", "kt/plain:1", "sh",
+              "-c", "readlink /proc/self/ns/ipc; sleep 2; exit 3").strip()
+    k.out("restart", "-t", "1", "rs-a")  # A's init is another process now
+    now = k.inspect(a)["State"]["Pid"]
+    # B's next run (its supervisor's restart) is in A's namespace of now
+    assert wait_for(lambda: len(k.out("logs", "rs-b").split()) >= 2, timeout=30), k.inspect(b)["State"]
+    assert k.out("logs", "rs-b").split()[-1] == os.readlink("/proc/%d/ns/ipc" % now)
+    k.out("stop", "-t", "1", "rs-a")
+    # A stopped: B's next restart fails with the message
+    assert wait_for(lambda: "non running container: rs-a" in (k.inspect(b)["State"]["Error"] or ""), timeout=30), \
+        k.inspect(b)["State"]
+    k.out("rm", "-f", b, a)
+
+
 def cgroup_file(pid, controller, v1name, v2name):
     """The value of a cgroup file of PID: v1's CONTROLLER/V1NAME or v2's V2NAME."""
     with open("/proc/%d/cgroup" % pid) as f:
@@ -350,6 +424,24 @@ def cgroup_file(pid, controller, v1name, v2name):
                 with open("/sys/fs/cgroup%s/%s" % (path, v2name)) as g:
                     return g.read().strip()
     raise AssertionError("no %s cgroup for %d" % (controller, pid))
+
+
+def test_update_removes_limits_live(k):
+    """--memory 0, --pids-limit -1, --cpus 0 take the limit off the running
+    cgroup, not only off config.json (the runtime's update keeps a field
+    left out)."""
+    cid = k.out("run", "-d", "--name", "up-0", "--memory", "64m", "--pids-limit", "50", "--cpus", "0.5", "kt/plain:1",
+                "sleep", "1000").strip()
+    pid = k.inspect(cid)["State"]["Pid"]
+    assert cgroup_file(pid, "memory", "memory.limit_in_bytes", "memory.max") == str(64 << 20)
+    k.out("update", "--memory", "0", "--pids-limit", "-1", "--cpus", "0", "up-0")
+    mem = cgroup_file(pid, "memory", "memory.limit_in_bytes", "memory.max")
+    assert mem == "max" or int(mem) > 1 << 60, mem  # v1's "unlimited" is a page-rounded 2^63-1
+    assert cgroup_file(pid, "pids", "pids.max", "pids.max") == "max"
+    assert cgroup_file(pid, "cpu", "cpu.cfs_quota_us", "cpu.max").split()[0] in ("-1", "max")
+    h = k.inspect(cid)["HostConfig"]
+    assert (h["Memory"], h["NanoCpus"], h["PidsLimit"]) == (0, 0, None), h
+    k.out("rm", "-f", cid)
 
 
 def test_update_changes_limits_live_and_the_restart_policy(k):
@@ -407,8 +499,7 @@ def test_pause_freezes_and_unpause_thaws(k):
     time.sleep(1.5)  # an absence over time: 15 ticks it would have written
     assert count() == n  # frozen: nothing more is written
     health = len(k.inspect(cid)["State"]["Health"]["Log"])
-    for cmd, word in ((["exec", "pz-1", "true"], "paused"), (["stop", "pz-1"], "unpause it"),
-                      (["kill", "pz-1"], "unpause it"), (["start", "pz-1"], "paused"),
+    for cmd, word in ((["exec", "pz-1", "true"], "paused"), (["start", "pz-1"], "paused"),
                       (["pause", "pz-1"], "not running")):
         p = k(*cmd)
         assert p.returncode != 0 and word in p.stderr, (cmd, p.stderr)

@@ -476,3 +476,20 @@ def test_userns_netns_path_that_is_not_a_network_namespace_is_refused(bundle, ru
     with_namespaces(bundle, user=True, net=target)
     r = run_sysfs(bundle, runtime, bundle.id)
     assert r.rc == 1 and f"config.json: linux.namespaces: {target} {msg}" in r.err, r
+
+
+def test_domainname_without_a_uts_namespace_is_refused_and_the_host_keeps_its_own(bundle, runtime):
+    """setdomainname() in the runtime's own UTS namespace would rename the
+    host's NIS domain (attack side: a config.json with domainname and no
+    uts namespace; the test's policy is the permissive one, so only this
+    check stands in the way)."""
+    before = os.getdomainname() if hasattr(os, "getdomainname") else open("/proc/sys/kernel/domainname").read()
+    bundle.config["linux"]["namespaces"] = [n for n in bundle.config["linux"]["namespaces"] if n["type"] != "uts"]
+    bundle.config.pop("hostname", None)
+    bundle.config["domainname"] = "kapsel-owned"
+    bundle.args("/bin/true")
+    bundle.write()
+    r = runtime("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc != 0 and "domainname" in r.err and "uts namespace" in r.err, r
+    after = os.getdomainname() if hasattr(os, "getdomainname") else open("/proc/sys/kernel/domainname").read()
+    assert after == before

@@ -447,7 +447,7 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 	if (keng_record(g, id, &rec, e) < 0)
 		return -1;
 	bool tty = kj_get_bool(kj_get(rec, "Config"), "Tty");
-	if (keng_relock(g, -1, e) < 0)
+	if (keng_joins_refresh(g, id, e) < 0 || keng_relock(g, -1, e) < 0)
 		return -1;
 	_cleanup_(kloop_freep) struct kloop *l = NULL;
 	if (kloop_new(&l, e) < 0)
@@ -582,7 +582,7 @@ int keng_start(struct keng *g, const char *id, kerr *e)
 	_cleanup_free_ char *dir = keng_path(g, id, NULL), *mark = keng_path(g, id, STOPPED_MARK);
 	if (!dir || !mark)
 		return kerr_errno(e, "start");
-	if (keng_mounts_ensure(g, id, e) < 0)
+	if (keng_mounts_ensure(g, id, e) < 0 || keng_joins_refresh(g, id, e) < 0)
 		return kerr_wrap(e, "start %.12s", id);
 	if (unlink(mark) < 0 && errno != ENOENT)
 		return kerr_errno(e, "unlink %s", mark);
@@ -606,26 +606,38 @@ int keng_kill(struct keng *g, const char *id, int sig, kerr *e)
 	_cleanup_json_ json_object *rec = NULL;
 	if (keng_state(g, id, &st, e) < 0 || keng_record(g, id, &rec, e) < 0)
 		return -1;
-	if (!strcmp(st.status, "paused"))
-		return kerr_msg(e, EINVAL, "container %.12s is paused: unpause it before stopping or killing it", id);
-	if (strcmp(st.status, "running"))
+	bool paused = !strcmp(st.status, "paused");
+	if (strcmp(st.status, "running") && !paused)
 		return kerr_msg(e, EINVAL, "container %.12s is not running (%s)", id, st.status);
 	const char *name = ksignal_name(sig);
 	if (!name)
 		return kerr_msg(e, EINVAL, "signal %d: unknown", sig);
 	if (sig == SIGKILL || sig == ksignal_parse(kj_get_str(kj_get(rec, "Config"), "StopSignal") ?: "SIGTERM"))
 		mark_stopped(g, id);
+	int rc;
 	if (keng_supervised(g, id, &st)) {
 		_cleanup_json_ json_object *req = json_object_new_object();
 		json_object_object_add(req, "op", json_object_new_string("kill"));
 		json_object_object_add(req, "signal", json_object_new_string(name + 3));
-		return keng_ctl_call(g, id, req, NULL, e);
+		rc = keng_ctl_call(g, id, req, NULL, e);
+	} else {
+		const char *args[] = { "kill", id, name + 3, NULL };
+		rc = keng_runtime(g, args, true, e);
+		if (rc == 0)
+			keng_event_int(g, id, "kill", "signal", sig);
+		else if (rc > 0)
+			rc = kerr_wrap(e, "kill %.12s", id);
 	}
-	const char *args[] = { "kill", id, name + 3, NULL };
-	int rc = keng_runtime(g, args, true, e);
-	if (rc == 0)
-		keng_event_int(g, id, "kill", "signal", sig);
-	return rc == 0 ? 0 : rc < 0 ? -1 : kerr_wrap(e, "kill %.12s", id);
+	/* paused: the signal waits in the frozen tasks (a v1 freezer holds even
+	 * SIGKILL), the thaw delivers it, as Docker's kill and stop do */
+	if (rc == 0 && paused) {
+		kerr te = { 0 };
+		struct keng_state now;
+		/* a cgroup v2 freezer lets SIGKILL through: gone already is fine */
+		if (keng_pause(g, id, false, &te) < 0 && keng_state(g, id, &now, e) == 0 && !strcmp(now.status, "paused"))
+			return kerr_msg(e, te.errnum, "kill %.12s: thaw: %s", id, te.msg);
+	}
+	return rc;
 }
 
 struct waiter {
@@ -679,12 +691,17 @@ int keng_stop(struct keng *g, const char *id, int timeout, kerr *e)
 	_cleanup_json_ json_object *rec = NULL;
 	if (keng_state(g, id, &st, e) < 0 || keng_record(g, id, &rec, e) < 0)
 		return -1;
-	if (!strcmp(st.status, "paused"))
-		return kerr_msg(e, EINVAL, "container %.12s is paused: unpause it before stopping or killing it", id);
+	json_object *cfg = kj_get(rec, "Config");
+	if (!strcmp(st.status, "paused")) {
+		/* the stop signal first, then the thaw (keng_kill): the frozen
+		 * tasks wake to it; the wait below is as for a running one */
+		int sig = ksignal_parse(kj_get_str(cfg, "StopSignal") ?: "SIGTERM");
+		if (keng_kill(g, id, sig > 0 ? sig : SIGTERM, e) < 0 || keng_state(g, id, &st, e) < 0)
+			return -1;
+	}
 	if (strcmp(st.status, "running"))
 		return 0;
 	mark_stopped(g, id);
-	json_object *cfg = kj_get(rec, "Config");
 	if (timeout < 0)
 		timeout = (int)kj_get_i64(cfg, "StopTimeout", 10);
 	if (keng_supervised(g, id, &st)) {

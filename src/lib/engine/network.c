@@ -174,20 +174,31 @@ static int run_plugin(const char *cni_path, const char *type, const char *cmd, c
  * once per boot (RUNTIME_ROOT/networks/NAME holds the boot ID), in one
  * iptables-restore; removed with the network. */
 
-/* The rules of network NAME (SUBNET): masquerade, forward accepts, and
- * drops between it and each of PEERS (the other networks' subnets), which
- * come last so that they sit above every network's accepts. */
-static char *rules_text(const char *name, const char *subnet, char *const *peers)
+/* The rules of network NAME (SUBNET, bridge BR): masquerade, forward
+ * accepts, and drops between it and each of PEERS (the other networks'
+ * subnets), which come last so that they sit above every network's
+ * accepts.  -I puts each rule on top: the first here is the lowest, the
+ * drop of whatever else comes in for the subnet from another interface
+ * than BR (a LAN neighbour routing the subnet via this host: a new
+ * connection to a container's address that no published port DNAT'ed),
+ * where the FORWARD policy (often ACCEPT) would let it through. */
+static char *rules_text(const char *name, const char *subnet, const char *br, char *const *peers)
 {
+	_cleanup_free_ char *drop =
+		br ? kstr_printf("-I FORWARD ! -i %s -d %s -m comment --comment kapsel:%s -j DROP\n", br, subnet, name)
+		   : strdup("");
+	if (!drop)
+		return NULL;
 	char *t = kstr_printf(
 		"*nat\n"
 		"-A POSTROUTING -s %s ! -d %s -m comment --comment kapsel:%s -j MASQUERADE\n"
 		"COMMIT\n"
 		"*filter\n"
+		"%s"
 		"-I FORWARD -s %s -m comment --comment kapsel:%s -j ACCEPT\n"
 		"-I FORWARD -d %s -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment "
 		"kapsel:%s -j ACCEPT\n",
-		subnet, subnet, name, subnet, name, subnet, name);
+		subnet, subnet, name, drop, subnet, name, subnet, name);
 	for (char *const *p = peers; t && p && *p; p++) {
 		char *n = kstr_printf(
 			"%s-I FORWARD -s %s -d %s -m comment --comment kapsel:%s -j DROP\n"
@@ -253,7 +264,21 @@ static char **peer_subnets(const struct keng *g, const struct keng_defaults *d, 
 	return v;
 }
 
-/* The marker: "BOOT_ID SUBNET" on its first line, then the rules put in
+#define RULES_VERSION "v2" /* v2: the drop of what is not from the bridge */
+
+/* The rules of marker TEXT (changed: its first line is skipped), deleted. */
+static void rules_undo(char *text, bool v6)
+{
+	kerr ig = { 0 };
+	char *body = strchr(text, '\n');
+	for (char *l = body; l && *l; l = strchr(l + 1, '\n'))
+		if ((l[1] == '-' && (l[2] == 'A' || l[2] == 'I')) && l[3] == ' ')
+			l[2] = 'D';
+	if (body)
+		rules_apply(body + 1, v6, &ig);
+}
+
+/* The marker: "BOOT_ID SUBNET VERSION" on its first line, then the rules put in
  * (what rules_drop takes out again, whatever the networks are by then). */
 static int rules_ensure_family(const struct keng *g, const struct keng_defaults *d, json_object *list, bool v6,
 			       kerr *e)
@@ -267,14 +292,17 @@ static int rules_ensure_family(const struct keng *g, const struct keng_defaults 
 	kerr ig = { 0 };
 	if (kfs_read_file("/proc/sys/kernel/random/boot_id", &boot, NULL, e) < 0)
 		return -1;
-	want = kstr_printf("%s %s\n", strtok(boot, "\n") ?: "", subnet);
+	/* RULES_VERSION: rules of an older kapsel are taken out and made anew */
+	want = kstr_printf("%s %s " RULES_VERSION "\n", strtok(boot, "\n") ?: "", subnet);
 	dir = kstr_printf("%s/networks%s", g->runtime_root, v6 ? "6" : "");
 	if (!mark || !want || !dir)
 		return kerr_errno(e, "network %s", name);
 	if (kfs_read_file(mark, &have, NULL, &ig) == 0 && kstr_starts(have, want))
 		return 0;
+	if (have && kstr_starts(have, boot)) /* this boot's, by an older kapsel */
+		rules_undo(have, v6);
 	_cleanup_strv_ char **peers = peer_subnets(g, d, name, v6);
-	_cleanup_free_ char *text = rules_text(name, subnet, peers), *both = NULL;
+	_cleanup_free_ char *text = rules_text(name, subnet, keng_conflist_bridge(list), peers), *both = NULL;
 	if (!text || !(both = kstr_printf("%s%s", want, text)))
 		return kerr_errno(e, "network %s", name);
 	if (rules_apply(text, v6, e) < 0 || kfs_mkdir_p(dir, 0700, e) < 0 ||
@@ -301,13 +329,7 @@ void keng_net_rules_drop(const struct keng *g, const char *name)
 		kerr ig = { 0 };
 		if (!mark || kfs_read_file(mark, &text, NULL, &ig) < 0)
 			continue;
-		char *body = strchr(text, '\n');
-		/* the same rules, deleted */
-		for (char *l = body; l && *l; l = strchr(l + 1, '\n'))
-			if ((l[1] == '-' && (l[2] == 'A' || l[2] == 'I')) && l[3] == ' ')
-				l[2] = 'D';
-		if (body)
-			rules_apply(body + 1, v6, &ig);
+		rules_undo(text, v6);
 		unlink(mark);
 	}
 }

@@ -1034,6 +1034,9 @@ int keng_build(struct keng_build *b, json_object **spec_out, json_object **recor
 		return -1;
 	if (o->uts_mode && !strcmp(o->uts_mode, "host") && o->hostname)
 		return kerr_msg(e, EINVAL, "--hostname %s with --uts host: the host's name is the host's", o->hostname);
+	if (o->uts_mode && !strcmp(o->uts_mode, "host") && o->domainname)
+		return kerr_msg(e, EINVAL, "--domainname %s with --uts host: the host's NIS domain is the host's",
+				o->domainname);
 	if (ns_mode("--pid", o->pid_mode, "pid", b->pidns_join, b->pid_join_id, lx, host, "PidMode", e) < 0 ||
 	    ns_mode("--ipc", o->ipc_mode, "ipc", b->ipcns_join, b->ipc_join_id, lx, host, "IpcMode", e) < 0 ||
 	    ns_mode("--uts", o->uts_mode, "uts", NULL, NULL, lx, host, "UTSMode", e) < 0)

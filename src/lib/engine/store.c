@@ -491,6 +491,28 @@ static json_object *supervise_json(const struct keng *g, const char *id, const c
 	}
 	json_object_object_add(s, "healthcheck", sh);
 	json_object_object_add(s, "auto_remove", json_object_new_boolean(kj_get_bool(h, "AutoRemove")));
+	/* --pid/--ipc/--network container:X: X's directory, where the
+	 * supervisor's restarts look for X's init (keng_joins_refresh is
+	 * kapsel start's) */
+	static const char *const keys[][2] = { { "PidMode", "pid" }, { "IpcMode", "ipc" }, { "NetworkMode", "network" } };
+	json_object *joins = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *m = kj_get_str(h, keys[i][0]) ?: "";
+		char xid[65];
+		kerr ig = { 0 };
+		if (!kstr_starts(m, "container:") || keng_resolve(g, m + 10, xid, &ig) < 0)
+			continue;
+		_cleanup_free_ char *xdir = keng_path(g, xid, NULL), *xname = keng_record_name(g, xid);
+		json_object *j = json_object_new_object();
+		json_object_object_add(j, "type", json_object_new_string(keys[i][1]));
+		json_object_object_add(j, "dir", json_object_new_string(xdir ? xdir : ""));
+		json_object_object_add(j, "name", json_object_new_string(xname ? xname : xid));
+		if (!joins)
+			joins = json_object_new_array();
+		json_object_array_add(joins, j);
+	}
+	if (joins)
+		json_object_object_add(s, "joins", joins);
 	return s;
 }
 
@@ -1053,6 +1075,87 @@ static bool rootfs_mounted(const char *rootfs)
 	snprintf(parent, sizeof(parent), "%s/..", rootfs);
 	struct stat a, b;
 	return stat(rootfs, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+/* --pid, --ipc, --network container:X (KEY of the record): the namespace
+ * is X's init's now, not the pid create saw (X restarted since, or the
+ * host rebooted: that pid is anyone's).  X running, as Docker wants it;
+ * for --ipc its /dev/shm tmpfs mounted first (B binds it).  *NEW_PATH
+ * "" when MODE joins nothing or the path is not a /proc one (--network
+ * with X's namespace file: that outlives X's restarts). */
+static int join_now(struct keng *g, const char *mode, const char *type, const char *what, const char *old,
+		    char new_path[64], kerr *e)
+{
+	new_path[0] = 0;
+	if (!mode || !kstr_starts(mode, "container:"))
+		return 0;
+	if (!strcmp(type, "net") && (!old || !kstr_starts(old, "/proc/")))
+		return 0;
+	char xid[65];
+	struct keng_state st;
+	_cleanup_json_ json_object *xrec = NULL;
+	if (keng_resolve(g, mode + 10, xid, e) < 0 || keng_state(g, xid, &st, e) < 0 ||
+	    keng_record(g, xid, &xrec, e) < 0)
+		return kerr_wrap(e, "cannot join %s namespace of container %.12s", what, mode + 10);
+	_cleanup_free_ char *xname = keng_record_name(g, xid);
+	if (!st.pid)
+		return kerr_msg(e, EINVAL, "cannot join %s namespace of a non running container: %s (%s): start it first",
+				what, xname ? xname : xid, st.status);
+	if (!strcmp(type, "ipc")) {
+		json_object *xh = kj_get(xrec, "HostConfig");
+		_cleanup_free_ char *shm = keng_path(g, xid, "shm");
+		if (!shm)
+			return kerr_errno(e, "join");
+		if (keng_shm_mount(shm, kj_get_i64(xh, "ShmSize", 64 << 20), e) < 0)
+			return kerr_wrap(e, "--ipc %s", mode);
+	}
+	snprintf(new_path, 64, "/proc/%d/ns/%s", (int)st.pid, type);
+	return 0;
+}
+
+int keng_joins_refresh(struct keng *g, const char *id, kerr *e)
+{
+	static const struct {
+		const char *key, *type, *spec_type, *what;
+	} joins[] = {
+		{ "PidMode", "pid", "pid", "PID" },
+		{ "IpcMode", "ipc", "ipc", "IPC" },
+		{ "NetworkMode", "net", "network", "network" },
+	};
+	_cleanup_free_ char *cfgp = keng_path(g, id, "bundle/config.json");
+	_cleanup_json_ json_object *rec = NULL, *spec = NULL;
+	if (!cfgp)
+		return kerr_errno(e, "config.json");
+	if (keng_record(g, id, &rec, e) < 0)
+		return -1;
+	json_object *hc = kj_get(rec, "HostConfig");
+	bool any = false;
+	for (size_t i = 0; i < ARRAY_SIZE(joins); i++)
+		any |= kstr_starts(kj_get_str(hc, joins[i].key) ?: "", "container:");
+	if (!any)
+		return 0;
+	/* X's shm mounted once, config.json written once: two starts at a time
+	 * take turns */
+	if (keng_relock(g, KENG_EXCLUSIVE, e) < 0 || keng_read_json(cfgp, &spec, false, e) < 0)
+		return -1;
+	json_object *nss = kj_get(kj_get(spec, "linux"), "namespaces");
+	bool changed = false;
+	for (size_t i = 0; i < ARRAY_SIZE(joins); i++) {
+		for (size_t k = 0; json_object_is_type(nss, json_type_array) && k < json_object_array_length(nss); k++) {
+			json_object *ns = json_object_array_get_idx(nss, k);
+			if (strcmp(kj_get_str(ns, "type") ?: "", joins[i].spec_type))
+				continue;
+			const char *old = kj_get_str(ns, "path");
+			char now[64];
+			if (join_now(g, kj_get_str(hc, joins[i].key), joins[i].type, joins[i].what, old, now, e) < 0)
+				return -1;
+			if (now[0] && (!old || strcmp(old, now))) {
+				json_object_object_add(ns, "path", json_object_new_string(now));
+				changed = true;
+			}
+		}
+	}
+	return changed ? keng_write_json(cfgp, spec, e) : 0;
 }
 
 int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)

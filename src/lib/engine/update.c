@@ -97,6 +97,39 @@ static void opts_clear(struct keng_opts *o)
 	kstrv_free(o->device_write_iops);
 }
 
+/* RES's object KEY (made when missing). */
+static json_object *sub(json_object *res, const char *key)
+{
+	json_object *o = kj_get(res, key);
+	if (!o) {
+		o = json_object_new_object();
+		json_object_object_add(res, key, o);
+	}
+	return o;
+}
+
+/* A limit removed (--memory 0, --pids-limit 0 or -1, --cpus 0): config.json
+ * leaves the field out, which is right for the next start, but the
+ * runtime's update keeps a field left out as the cgroup has it.  The live
+ * update gets the runtime-spec's "no limit" (-1) for every limit OLD
+ * (the record's HostConfig) had and NEW (update's) has not. */
+static int unlimits(json_object *old, json_object *new, json_object *res)
+{
+	if (!res)
+		return -1;
+	if (kj_get_i64(old, "Memory", 0) > 0 && kj_get_i64(new, "Memory", 0) <= 0) {
+		json_object *m = sub(res, "memory");
+		json_object_object_add(m, "limit", json_object_new_int64(-1));
+		json_object_object_add(m, "swap", json_object_new_int64(-1));
+	}
+	if (kj_get_i64(old, "PidsLimit", 0) > 0 && kj_get_i64(new, "PidsLimit", 0) <= 0)
+		json_object_object_add(sub(res, "pids"), "limit", json_object_new_int64(-1));
+	bool had = kj_get_i64(old, "NanoCpus", 0) > 0 || kj_get_i64(old, "CpuQuota", 0) > 0;
+	if (had && kj_get_i64(new, "NanoCpus", 0) <= 0 && kj_get_i64(new, "CpuQuota", 0) <= 0)
+		json_object_object_add(sub(res, "cpu"), "quota", json_object_new_int64(-1));
+	return 0;
+}
+
 int keng_update(struct keng *g, const struct keng_defaults *d, const char *ref, const struct keng_update *u, kerr *e)
 {
 	char id[65];
@@ -134,7 +167,10 @@ int keng_update(struct keng *g, const struct keng_defaults *d, const char *ref, 
 		json_object *res = kj_get(kj_get(spec, "linux"), "resources");
 		/* live first: what the kernel refuses changes nothing */
 		if (running) {
-			const char *txt = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN);
+			_cleanup_json_ json_object *live = NULL;
+			if (json_object_deep_copy(res, &live, NULL) < 0 || unlimits(h, host, live) < 0)
+				return kerr_errno(e, "update %s", ref);
+			const char *txt = json_object_to_json_string_ext(live, JSON_C_TO_STRING_PLAIN);
 			if (kfs_write_file(tmp, txt, strlen(txt), 0600, 1, e) < 0)
 				return -1;
 			const char *args[] = { "update", "--resources", tmp, id, NULL };

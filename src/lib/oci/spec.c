@@ -648,6 +648,13 @@ int oci_spec_parse(const char *file, const char *buf, size_t len, struct oci_spe
 		kj_fail(&c, "hostname", "setting a hostname needs a uts namespace");
 		goto fail;
 	}
+	/* setdomainname() in the host's UTS namespace would rename the host's
+	 * NIS domain: refused as the hostname is (runc's rule too) */
+	if (s->domainname && *s->domainname && !(s->ns_new_flags & CLONE_NEWUTS) &&
+	    !(s->ns_join_flags & CLONE_NEWUTS)) {
+		kj_fail(&c, "domainname", "setting a domainname needs a uts namespace");
+		goto fail;
+	}
 	*out = s;
 	return 0;
 fail:

@@ -31,7 +31,7 @@ KAPSEL_DEFINE_NAME_TABLE(ksup_on_failure, enum ksup_on_failure, on_failure_table
 static const char *const known_fields[] = {
 	"id",    "name", "image",   "image_id",    "bundle",       "runtime",     "runtime_root", "tty",
 	"stdin", "log",  "restart", "stop_signal", "stop_timeout", "healthcheck", "auto_remove",  "labels",
-	"env",   NULL,
+	"env",   "joins", NULL,
 };
 
 /* Fail on a member of object O not in KNOWN; PATH names O (NULL: the top
@@ -204,6 +204,27 @@ static int parse_health(struct ksup_config *c, struct jctx *j, json_object *h)
 	return 0;
 }
 
+static int parse_joins(struct ksup_config *c, struct jctx *j, json_object *a)
+{
+	static const char *const fields[] = { "type", "dir", "name", NULL };
+	if (!a)
+		return 0;
+	if (!json_object_is_type(a, json_type_array) || json_object_array_length(a) > KSUP_JOINS_MAX)
+		return kj_fail(j, "joins", "expected an array of at most %d objects", KSUP_JOINS_MAX);
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *o = json_object_array_get_idx(a, i);
+		struct ksup_join *x = &c->joins[c->n_joins++];
+		if (!json_object_is_type(o, json_type_object))
+			return kj_fail(j, "joins", "expected an array of objects");
+		if (only_fields(j, o, "joins[]", fields) < 0 || required_str(j, o, "type", &x->type) < 0 ||
+		    absolute(j, o, "dir", &x->dir) < 0 || kj_string(j, kj_get(o, "name"), "joins[].name", &x->name) < 0)
+			return -1;
+		if (strcmp(x->type, "pid") && strcmp(x->type, "ipc") && strcmp(x->type, "network"))
+			return kj_fail(j, "joins[].type", "\"%s\" is not one of pid, ipc, network", x->type);
+	}
+	return 0;
+}
+
 int ksup_config_parse(struct ksup_config *c, const char *file, const char *buf, size_t len, const struct kconf *conf,
 		      kerr *e)
 {
@@ -272,7 +293,7 @@ int ksup_config_parse(struct ksup_config *c, const char *file, const char *buf, 
 	if (c->stop_timeout < 0 || c->stop_timeout > 86400 * 365)
 		return kj_fail(&j, "stop_timeout", "%lld is not a number of seconds from 0",
 			       (long long)c->stop_timeout);
-	if (parse_health(c, &j, kj_get(o, "healthcheck")) < 0)
+	if (parse_health(c, &j, kj_get(o, "healthcheck")) < 0 || parse_joins(c, &j, kj_get(o, "joins")) < 0)
 		return -1;
 	return 0;
 }
@@ -301,6 +322,11 @@ void ksup_config_done(struct ksup_config *c)
 	for (char **a = c->health.argv; a && *a; a++)
 		free(*a);
 	free(c->health.argv);
+	for (size_t i = 0; i < c->n_joins; i++) {
+		free(c->joins[i].type);
+		free(c->joins[i].dir);
+		free(c->joins[i].name);
+	}
 	klogs_config_done(&c->log);
 	*c = (struct ksup_config){ 0 };
 }

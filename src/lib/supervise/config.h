@@ -31,6 +31,16 @@ struct ksup_healthcheck {
 	enum ksup_on_failure on_failure;
 };
 
+/* --pid/--ipc/--network container:X: the namespace of X's init as X's
+ * status.json has it at every launch (config.json's /proc/PID path is
+ * rewritten: the pid create saw is anyone's once X restarted) */
+#define KSUP_JOINS_MAX 3
+struct ksup_join {
+	char *type; /* the runtime-spec's: "pid", "ipc", "network" */
+	char *dir;  /* X's directory (its status.json) */
+	char *name; /* X's name, for the error */
+};
+
 struct ksup_config {
 	char *id, *name, *image, *image_id;
 	char *bundle, *runtime, *runtime_root;
@@ -41,6 +51,8 @@ struct ksup_config {
 	int stop_signal;
 	int64_t stop_timeout; /* seconds */
 	struct ksup_healthcheck health;
+	struct ksup_join joins[KSUP_JOINS_MAX];
+	size_t n_joins;
 };
 
 /* Read DIR/supervise.json; CONF (may be NULL) gives the log defaults. */

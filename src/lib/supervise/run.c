@@ -320,6 +320,79 @@ static void undo_launch(struct ksup *s)
 	close_fd(&s->in_fd);
 }
 
+/* PID is the container X's supervisor's child (it is a subreaper: X's
+ * init is reparented to it), HOLDER alive: the pid X's status.json names
+ * is X's init, not a process that got the number after X or the host
+ * went away. */
+static bool init_of(pid_t pid, pid_t holder)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	_cleanup_free_ char *buf = NULL;
+	kerr ig = { 0 };
+	if (pid <= 0 || holder <= 0 || kill(holder, 0) < 0 || kfs_read_file(path, &buf, NULL, &ig) < 0)
+		return false;
+	const char *pp = strstr(buf, "\nPPid:");
+	return pp && atoi(pp + 6) == holder;
+}
+
+/* supervise.json's joins: config.json's /proc/PID/ns paths pointed at the
+ * init X runs now (a restart of ours comes after X may have restarted
+ * too); X not running is this launch's error, as Docker's. */
+static int joins_refresh(struct ksup *s, kerr *e)
+{
+	const struct ksup_config *c = s->c;
+	if (!c->n_joins)
+		return 0;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/config.json", c->bundle);
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (kfs_read_file(path, &buf, &len, e) < 0)
+		return -1;
+	_cleanup_json_ json_object *spec = kj_parse(path, buf, len, e);
+	if (!spec)
+		return -1;
+	json_object *nss = kj_get(kj_get(spec, "linux"), "namespaces");
+	bool changed = false;
+	for (size_t i = 0; i < c->n_joins; i++) {
+		const struct ksup_join *x = &c->joins[i];
+		const char *what = x->name && *x->name ? x->name : x->dir;
+		for (size_t k = 0; json_object_is_type(nss, json_type_array) && k < json_object_array_length(nss); k++) {
+			json_object *ns = json_object_array_get_idx(nss, k);
+			const char *old = kj_get_str(ns, "path");
+			if (strcmp(kj_get_str(ns, "type") ?: "", x->type) || !old || strncmp(old, "/proc/", 6))
+				continue;
+			/* X's status.json as its supervisor wrote it (not
+			 * ksup_status_read: that keeps what a new supervisor of
+			 * our own takes over) */
+			char sp[PATH_MAX];
+			snprintf(sp, sizeof(sp), "%s/status.json", x->dir);
+			_cleanup_free_ char *sbuf = NULL;
+			size_t slen;
+			kerr ig = { 0 };
+			_cleanup_json_ json_object *st =
+				kfs_read_file(sp, &sbuf, &slen, &ig) == 0 ? kj_parse(sp, sbuf, slen, &ig) : NULL;
+			pid_t pid = (pid_t)kj_get_i64(st, "pid", 0);
+			if (strcmp(kj_get_str(st, "state") ?: "", "running") ||
+			    !init_of(pid, (pid_t)kj_get_i64(st, "supervisor_pid", 0)))
+				return kerr_msg(e, EINVAL, "cannot join %s namespace of a non running container: %s",
+						x->type, what);
+			char now[64];
+			snprintf(now, sizeof(now), "/proc/%d/ns/%s", (int)pid,
+				 !strcmp(x->type, "network") ? "net" : x->type);
+			if (strcmp(old, now)) {
+				json_object_object_add(ns, "path", json_object_new_string(now));
+				changed = true;
+			}
+		}
+	}
+	if (!changed)
+		return 0;
+	const char *txt = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY);
+	return kfs_write_file(path, txt, strlen(txt), 0600, 1, e);
+}
+
 static int launch(struct ksup *s, kerr *e)
 {
 	/* a new run is not paused (`kapsel pause`'s mark of the last one) */
@@ -356,7 +429,9 @@ static int launch(struct ksup *s, kerr *e)
 	}
 	char pidfile[PATH_MAX];
 	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", s->dir);
-	int r;
+	int r = joins_refresh(s, e);
+	if (r < 0)
+		goto fail_nodelete;
 	if (c->tty)
 		r = runtime(s, -1, -1, -1, e, "create", "--bundle", c->bundle, "--pid-file", pidfile,
 			    "--console-socket", sock, c->id, NULL);
