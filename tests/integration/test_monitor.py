@@ -674,6 +674,19 @@ def test_http_server_protocol():
         assert resp.status == 200 and c.sock is sock
         assert int(resp.getheader("Content-Length")) > 100 and resp.read() == b""
         c.close()
+        # HTTP/1.0 keep-alive is said back, and ApacheBench (HTTP/1.0) keeps its connections
+        with socket.create_connection(("127.0.0.1", ex.port), timeout=10) as s:
+            for _ in range(2):
+                s.sendall(b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+                r = b""
+                while not r.endswith(b"ok\n"):
+                    r += s.recv(4096)
+                assert b"Connection: keep-alive\r\n" in r, r
+        if shutil.which("ab"):
+            p = subprocess.run(["ab", "-k", "-n", "200", "-c", "4", f"{ex.url}/metrics"], capture_output=True,
+                               text=True, timeout=60)
+            assert re.search(r"^Keep-Alive requests:\s+200$", p.stdout, re.M), p.stdout
+            assert re.search(r"^Failed requests:\s+0$", p.stdout, re.M), p.stdout
         # the date as RFC 9110 has it
         status, headers, _ = ex.get("/healthz")
         assert re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT", headers["Date"])

@@ -53,6 +53,7 @@ struct conn {
 	enum cstate st;
 	uint32_t events;   /* asked of epoll */
 	int keep;          /* read the next request after this response */
+	int http10;        /* ... which says so: an HTTP/1.0 client's keep-alive */
 	uint64_t deadline; /* CLOCK_MONOTONIC ns */
 	size_t in;         /* bytes in buf */
 	size_t used;       /* of them, the request being answered */
@@ -296,7 +297,7 @@ static void respond(struct conn *c, const struct khttp_resp *rs, int head_only)
 			 status, reason(status), date, rs->type ? rs->type : "text/plain; charset=utf-8", rs->len,
 			 rs->encoding ? "Content-Encoding: " : "", rs->encoding ? rs->encoding : "",
 			 rs->encoding ? "\r\n" : "", rs->headers ? rs->headers : "",
-			 c->keep ? "" : "Connection: close\r\n");
+			 !c->keep ? "Connection: close\r\n" : c->http10 ? "Connection: keep-alive\r\n" : "");
 	c->release = rs->release;
 	c->arg = rs->arg;
 	if (n < 0 || (size_t)n >= sizeof(c->head)) {
@@ -497,6 +498,7 @@ void khttp_parse(char *buf, size_t end, struct khttp_req *rq, struct khttp_head 
 	}
 	if (minor == 1 && hosts != 1)
 		return REFUSE(400, "bad request: HTTP/1.1 needs one Host header\n");
+	h->http10 = !minor;
 	h->keep = minor ? !(connection && has_token(connection, "close"))
 			: connection && has_token(connection, "keep-alive");
 	h->head_only = !strcmp(method, "HEAD");
@@ -543,6 +545,7 @@ static void handle(struct conn *c, size_t end)
 	c->used = end;
 	khttp_parse(c->buf, end, &rq, &hd);
 	c->keep = hd.keep;
+	c->http10 = hd.http10;
 	if (hd.status) {
 		struct khttp_resp rs = { .status = hd.status, .headers = hd.status == 405 ? "Allow: GET, HEAD\r\n" : NULL,
 					 .body = hd.why, .len = strlen(hd.why) };

@@ -69,6 +69,7 @@ struct khttp_head {
 	const char *why; /* that answer's body */
 	int keep;        /* the connection goes on after the answer */
 	int head_only;   /* HEAD: no body sent */
+	int http10;      /* an HTTP/1.0 request: keep-alive is said, not assumed */
 };
 
 /* Parse the request head in BUF's first END bytes (up to and with its
