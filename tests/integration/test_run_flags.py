@@ -260,6 +260,22 @@ def test_resource_flags_reach_the_cgroup_and_the_process(k, tmp_path):
     k.out("rm", cid)
 
 
+def test_negative_oom_score_adj_is_refused_by_the_policy(k):
+    """B17: at -500 the OOM killer would take the host's processes first.
+    One message with the rule and its fix; nothing is left behind."""
+    before = k.out("ps", "-aq")
+    p = k("run", "--rm", "--oom-score-adj", "-500", "kt/plain:1", "true")
+    assert p.returncode == 125, (p.stdout, p.stderr)
+    # the runtime's refusal, whole on one line: the rule, the evidence, the fix
+    line = next((l for l in p.stderr.splitlines() if "[B17 oom-score-adj]" in l), "")
+    assert "refused by the kapsel policy" in line and "process.oomScoreAdj is -500" in line, p.stderr
+    assert "fix: remove --oom-score-adj below 0" in line, p.stderr
+    assert k.out("ps", "-aq") == before
+    # a likelier victim is no one else's problem
+    p = k("run", "--rm", "--oom-score-adj", "300", "kt/plain:1", "cat", "/proc/self/oom_score_adj")
+    assert p.returncode == 0 and p.stdout == "300\n", p.stderr
+
+
 @pytest.mark.parametrize("args,msg", [
     (["--cpus", "1", "--cpu-quota", "50000"], "give one of them"),
     (["--memory", "32m", "--memory-reservation", "64m"], "above --memory"),

@@ -339,7 +339,8 @@ static void test_rule_table(void **state)
 {
 	(void)state;
 	static const char *const ids[] = { "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12",
-					   "B13", "B14", "B15", "B16", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "S1" };
+					   "B13", "B14", "B15", "B16", "B17", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10",
+					   "S1" };
 	static const char *const fixable[] = { "B1", "B7", "B10", "B11", "B15", "B16", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
 					       "R10", NULL };
 	size_t n;
@@ -369,7 +370,8 @@ static void test_rule_table(void **state)
 	}
 	assert_string_equal(kpol_rule_find("host-network")->id, "B4");
 	assert_string_equal(kpol_rule_find("no-new-privileges")->id, "R3");
-	assert_null(kpol_rule_find("B17"));
+	assert_string_equal(kpol_rule_find("oom-score-adj")->id, "B17");
+	assert_null(kpol_rule_find("B18"));
 	assert_null(kpol_rule_find("b1"));
 	assert_null(kpol_rule_find(""));
 
@@ -520,6 +522,14 @@ static const struct edge edges[] = {
 	{ "B15", "sysfs rw then ro", { "mounts" },
 	  { "[{'destination':'/sys','type':'sysfs','source':'sysfs','options':['nosuid','noexec','nodev','rw','ro']}]" }, PASS },
 	{ "B15", "no sysfs", { "mounts" }, { "[]" }, PASS },
+	/* B17: a negative oom_score_adj has the host's processes killed first */
+	{ "B17", "oomScoreAdj -500", { "process.oomScoreAdj" }, { "-500" }, FAIL },
+	{ "B17", "oomScoreAdj -1000", { "process.oomScoreAdj" }, { "-1000" }, FAIL },
+	{ "B17", "oomScoreAdj -1", { "process.oomScoreAdj" }, { "-1" }, FAIL },
+	{ "B17", "oomScoreAdj -500.0 (read as -500 by the spec)", { "process.oomScoreAdj" }, { "-500.0" }, FAIL },
+	{ "B17", "oomScoreAdj 0", { "process.oomScoreAdj" }, { "0" }, PASS },
+	{ "B17", "oomScoreAdj 1000", { "process.oomScoreAdj" }, { "1000" }, PASS },
+	{ "B17", "no oomScoreAdj", { "process.oomScoreAdj" }, { DEL }, PASS },
 	/* B12 */
 	{ "B12", "kernel.msgmax", { "linux.sysctl" }, { "{'net.ipv4.ip_unprivileged_port_start':'0','kernel.msgmax':'65536'}" }, FAIL },
 	{ "B12", "net.ipv4.ip_forward (namespaced, not in the safe set)", { "linux.sysctl" }, { "{'net.ipv4.ip_forward':'1'}" }, FAIL },
@@ -688,6 +698,16 @@ static void test_evidence(void **state)
 	patch(s, "linux.sysctl", "{'kernel.msgmax':'1','net.ipv4.ip_forward':'1'}");
 	assert_int_equal(check(s, "B12", ev, sizeof(ev)), 1);
 	assert_string_equal(ev, "kernel.msgmax, net.ipv4.ip_forward");
+	json_object_put(s);
+
+	s = base();
+	patch(s, "process.oomScoreAdj", "-1000");
+	assert_int_equal(check(s, "B17", ev, sizeof(ev)), 1);
+	assert_string_equal(ev, "process.oomScoreAdj is -1000: the OOM killer would never kill the container, "
+				"and kill host processes instead");
+	patch(s, "process.oomScoreAdj", "-500");
+	assert_int_equal(check(s, "B17", ev, sizeof(ev)), 1);
+	assert_string_equal(ev, "process.oomScoreAdj is -500: the OOM killer would kill host processes before the container");
 	json_object_put(s);
 
 	s = base();
