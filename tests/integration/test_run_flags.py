@@ -288,6 +288,9 @@ def test_negative_oom_score_adj_is_refused_by_the_policy(k):
     (["--shm-size", "0"], "--shm-size"),
     (["--domainname", "bad name"], "--domainname"),
     (["--expose", "70000"], "--expose 70000"),
+    (["--expose", "80/"], "--expose 80/: no protocol after the /: give tcp or udp"),
+    (["--expose", "80-81/"], "--expose 80-81/: no protocol after the /"),
+    (["--expose", "80/sctp"], "--expose 80/sctp: the protocol is tcp or udp"),
     (["-P", "--expose", "80"], "-P: --network none publishes no ports"),
 ])
 def test_bad_resource_flags_are_refused(k, args, msg):
