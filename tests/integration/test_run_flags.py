@@ -279,7 +279,16 @@ def test_negative_oom_score_adj_is_refused_by_the_policy(k):
 @pytest.mark.parametrize("args,msg", [
     (["--cpus", "1", "--cpu-quota", "50000"], "give one of them"),
     (["--memory", "32m", "--memory-reservation", "64m"], "above --memory"),
-    (["--cpuset-cpus", "3-1"], "expected a list"),
+    (["--cpuset-cpus", "3-1"], "--cpuset-cpus 3-1: expected a list like 0-3,5"),
+    (["--cpuset-cpus", "1,"], "--cpuset-cpus 1,: expected a list"),
+    (["--cpuset-cpus", ",1"], "--cpuset-cpus ,1: expected a list"),
+    (["--cpuset-cpus", "1-"], "--cpuset-cpus 1-: expected a list"),
+    (["--cpuset-cpus", "-1"], "--cpuset-cpus -1: expected a list"),
+    (["--cpuset-cpus", "0-+1"], "--cpuset-cpus 0-+1: expected a list"),
+    (["--cpuset-cpus", " 1"], "--cpuset-cpus  1: expected a list"),
+    (["--cpuset-cpus", "1x"], "--cpuset-cpus 1x: expected a list"),
+    (["--cpuset-cpus", "8192"], "--cpuset-cpus 8192: expected a list"),
+    (["--cpuset-mems", "1,,2"], "--cpuset-mems 1,,2: expected a list"),
     (["--cpu-period", "10"], "from 1000 to 1000000"),
     (["--blkio-weight", "5"], "from 10 to 1000"),
     (["--device-read-bps", "/etc/passwd:1mb"], "not a block device"),
@@ -296,6 +305,32 @@ def test_negative_oom_score_adj_is_refused_by_the_policy(k):
 def test_bad_resource_flags_are_refused(k, args, msg):
     p = k("create", *args, "kt/plain:1", "true")
     assert p.returncode != 0 and msg in p.stderr, (args, p.stderr)
+
+
+@pytest.mark.parametrize("given,canonical", [
+    ("3,1", "1,3"), ("1,0", "0-1"), ("1,1,0", "0-1"), ("5,0-2,1", "0-2,5"), ("4-6,2-5", "2-6"), ("7", "7"),
+    ("0-0", "0"),
+])
+def test_cpuset_lists_in_any_order(k, given, canonical):
+    """The kernel and Docker take a cpuset list in any order, with repeats:
+    kapsel too, written in the kernel's canonical form (spec and record)."""
+    cid = k.out("create", "--cpuset-cpus", given, "--cpuset-mems", "0,0", "kt/plain:1", "true").strip()
+    try:
+        h = k.inspect(cid)["HostConfig"]
+        assert (h["CpusetCpus"], h["CpusetMems"]) == (canonical, "0"), h
+        spec = json.load(open(os.path.join(k.root, "containers", cid, "bundle", "config.json")))
+        assert spec["linux"]["resources"]["cpu"]["cpus"] == canonical
+    finally:
+        k.out("rm", cid)
+
+
+def test_cpuset_out_of_order_reaches_the_cgroup(k):
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    given = ",".join(str(c) for c in reversed(cpus)) + ",%d" % cpus[0]  # "1,0,0": backwards, a repeat
+    want = "%d-%d" % (cpus[0], cpus[1]) if len(cpus) == 2 and cpus[1] == cpus[0] + 1 else ",".join(map(str, cpus))
+    p = k("run", "--rm", "--cpuset-cpus", given, "kt/plain:1", "sh", "-c",
+          "cat /sys/fs/cgroup/cpuset.cpus 2>/dev/null || cat /sys/fs/cgroup/cpuset/cpuset.cpus")
+    assert p.returncode == 0 and p.stdout.strip() == want, (given, p.stdout, p.stderr)
 
 
 def test_label_file_and_cidfile(k, tmp_path):
