@@ -319,6 +319,24 @@ def test_bad_publish_is_refused(k):
     assert p.returncode != 0 and "no such network" in p.stderr
 
 
+def test_publish_and_publish_all_together_stay_under_the_cap(k):
+    """-p's list and -P's are each within 1024 ports: together they are
+    not, and nothing is made (no container, no lease, no port rule)."""
+    before = k.out("ps", "-aq")
+    rules = len(iptables_rules("kapsel"))
+    p = k("create", "--network", "bridge", "-p", "20000-20999:3000-3999", "-P", "--expose", "5000-5099",
+          "kt/net:1", "true")
+    assert p.returncode != 0, p.stdout
+    assert "-p and -P: more than 1024 published ports for one container (1000 from -p, 100 exposed)" in p.stderr, \
+        p.stderr
+    assert k.out("ps", "-aq") == before and len(iptables_rules("kapsel")) == rules
+    # -P alone past the cap names -P, not a -p that was never given
+    p = k("create", "--network", "bridge", "-P", "--expose", "5000-5999", "--expose", "7000-7099", "kt/net:1", "true")
+    assert p.returncode != 0 and "-P: 1100 exposed ports, more than 1024 published ports" in p.stderr, p.stderr
+    # (an exposed port -p publishes already is one mapping, not two:
+    # test_publish_all_exposed_ports; 1000 real mappings take a minute)
+
+
 def test_rm_releases_the_lease_the_veth_and_the_rules(k):
     cid = k.out("create", "--network", "bridge", "-p", "18090:80", "kt/net:1", "true").strip()
     ip = k.inspect(cid)["NetworkSettings"]["IPAddress"]
