@@ -6,6 +6,7 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/json.h"
+#include "common/str.h"
 #include "common/strv.h"
 #include "engine/convert.h"
 #include "engine/engine.h"
@@ -258,6 +259,15 @@ static int write_cidfile(const struct cli_call *c, const char *path, const char 
 	return 0;
 }
 
+/* A reference the store only ever takes as an image ID: "sha256:HEX"
+ * (kstore_resolve never reads it as a name, so a pull by that name could
+ * not be found afterwards) or 64 hex digits, a whole ID (Docker refuses
+ * to pull such a name too). */
+static bool image_id_only(const char *ref)
+{
+	return kstr_starts(ref, "sha256:") || (strlen(ref) == 64 && strspn(ref, "0123456789abcdef") == 64);
+}
+
 /* --pull: the image from its registry when it is missing (Docker's
  * default) or always; its display on stderr (stdout is the program's). */
 static int pull_if(const struct cli_call *c, const struct create_args *a)
@@ -277,8 +287,11 @@ static int pull_if(const struct cli_call *c, const struct create_args *a)
 		rc = kstore_resolve(s, a->o.image, &img, NULL, &e);
 		kstore_close(s);
 		struct kreg_ref r = { 0 };
-		/* there, or not a name a registry has (an ID prefix): as it is */
-		if (rc == 0 || e.errnum != ENOENT || strspn(a->o.image, "0123456789abcdef") == strlen(a->o.image))
+		/* there (by name or by a unique ID prefix), or an ID a registry
+		 * has no name for: as it is.  A short all-hex reference ("cafe",
+		 * "deadbeef") that matched no local ID is a name, pulled as
+		 * Docker pulls it */
+		if (rc == 0 || e.errnum != ENOENT || image_id_only(a->o.image))
 			return 0;
 		int bad = kreg_ref_parse(a->o.image, &r, &e);
 		kreg_ref_clear(&r);
