@@ -247,16 +247,32 @@ static int build_labels(const struct cli_call *c, struct create_args *a)
 }
 
 /* --cidfile: the ID in FILE, made here (O_EXCL: an existing one is an
- * error, as Docker's). */
+ * error, as Docker's).  A failed write leaves no file: it is ours (made
+ * by the O_EXCL open), and an empty or cut ID in it would name nothing
+ * (the caller removes the container), yet block the next --cidfile. */
 static int write_cidfile(const struct cli_call *c, const char *path, const char *id)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return cli_error(c, kapsel_run_failed(c), "--cidfile %s: %s", path, strerror(errno));
 	size_t n = strlen(id);
-	if (write(fd, id, n) != (ssize_t)n)
-		return cli_error(c, kapsel_run_failed(c), "--cidfile %s: %s", path, strerror(errno));
-	return 0;
+	ssize_t w = write(fd, id, n);
+	int err = w < 0 ? errno : ENOSPC; /* a short write: the file system is full */
+	if (w == (ssize_t)n && close(steal_fd(fd)) == 0)
+		return 0;
+	if (w == (ssize_t)n)
+		err = errno; /* close reports a delayed write error (NFS) */
+	unlink(path);
+	return cli_error(c, kapsel_run_failed(c), "--cidfile %s: %s", path, strerror(err));
+}
+
+void kapsel_cidfile_remove(const char *path, const char *id)
+{
+	_cleanup_free_ char *text = NULL;
+	kerr ig = { 0 };
+	/* only the file we wrote: the ID in it is ours */
+	if (path && kfs_read_file(path, &text, NULL, &ig) == 0 && !strcmp(text, id))
+		unlink(path);
 }
 
 /* A reference the store only ever takes as an image ID: "sha256:HEX"

@@ -333,6 +333,33 @@ def test_cpuset_out_of_order_reaches_the_cgroup(k):
     assert p.returncode == 0 and p.stdout.strip() == want, (given, p.stdout, p.stderr)
 
 
+def test_cidfile_goes_with_a_container_that_is_removed_again(k, tmp_path):
+    """The --cidfile kapsel wrote names a container: when that container
+    is removed again (run -d whose start the policy refuses; the ID that
+    could not be written whole), the file goes too."""
+    before = k.out("ps", "-aq")
+    cidf = str(tmp_path / "cid")
+    p = k("run", "-d", "--cidfile", cidf, "--oom-score-adj", "-500", "kt/plain:1", "true")
+    assert p.returncode == 125 and "[B17 oom-score-adj]" in p.stderr, p.stderr
+    assert not os.path.exists(cidf) and k.out("ps", "-aq") == before
+    # a full file system: the open makes the file, the write fails
+    full = tmp_path / "full"
+    full.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(full)], check=True)
+    try:
+        with open(full / "fill", "wb") as f:
+            try:
+                f.write(b"x" * 65536)
+                f.flush()
+            except OSError:
+                pass
+        p = k("create", "--cidfile", str(full / "cid"), "kt/plain:1", "true")
+        assert p.returncode != 0 and "--cidfile %s/cid: No space left on device" % full in p.stderr, p.stderr
+        assert not os.path.exists(full / "cid") and k.out("ps", "-aq") == before
+    finally:
+        subprocess.run(["umount", str(full)], check=True)
+
+
 def test_label_file_and_cidfile(k, tmp_path):
     lf = tmp_path / "labels"
     lf.write_text("# team labels\n\nteam=web\nbare\r\ntier=front\n")
