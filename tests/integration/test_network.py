@@ -478,47 +478,6 @@ def members_line(k, cid, name):
     return None
 
 
-def test_network_connect_is_undone_when_the_record_or_hosts_file_cannot_be_written(k):
-    """The attach succeeded, then the record or the container's hosts file
-    could not be written (an honest fault: the file is immutable, chattr
-    +i, so the kernel refuses the write even to root).  The connect fails
-    and leaves nothing: no interface, no lease, no attachment, no line in
-    the other member's hosts file, the record as it was."""
-    k.out("network", "create", "--subnet", USER_SUBNET % 24, "kt-rb")
-    a = k.out("create", "--name", "kt-rb-a", "--network", "kt-rb", "kt/net:1", "true").strip()
-    b = k.out("create", "--name", "kt-rb-b", "--network", "bridge", "kt/net:1", "true").strip()
-    cdir = os.path.join(k.root, "containers", b)
-
-    def leases():
-        return sorted(f for f in os.listdir(os.path.join(k.root, "cni", "kt-rb")) if f.startswith("10."))
-
-    before = leases()
-    try:
-        for f in ("hosts", "container.json"):
-            path = os.path.join(cdir, f)
-            subprocess.run(["chattr", "+i", path], check=True)
-            try:
-                p = k("network", "connect", "kt-rb", "kt-rb-b")
-            finally:
-                subprocess.run(["chattr", "-i", path], check=True)
-            assert p.returncode != 0 and "network connect kt-rb (undone)" in p.stderr, (f, p.stderr)
-            assert sorted(k.inspect(b)["NetworkSettings"]["Networks"]) == ["bridge"], f
-            assert leases() == before, f
-            assert not os.path.exists(os.path.join(k.root, "netns", b + ".1.json")), f  # eth1's attachment
-            links = subprocess.run(["nsenter", "--net=" + os.path.join(k.root, "netns", b), "ip", "-o", "link"],
-                                   capture_output=True, text=True, check=True).stdout
-            assert not re.search(r"\beth1[@:]", links), (f, links)
-            assert members_line(k, a, "kt-rb-b") is None, f
-            assert b not in json.loads(k.out("network", "inspect", "kt-rb"))[0]["Containers"], f
-        # nothing half-done is in the way: the same connect works now
-        k.out("network", "connect", "kt-rb", "kt-rb-b")
-        assert sorted(k.inspect(b)["NetworkSettings"]["Networks"]) == ["bridge", "kt-rb"]
-        assert members_line(k, a, "kt-rb-b") is not None
-    finally:
-        k("rm", "-f", a, b)
-        k("network", "rm", "kt-rb")
-
-
 def test_network_connect_and_disconnect(k):
     k.out("network", "create", "--subnet", USER_SUBNET % 11, "kt-c1")
     k.out("network", "create", "--subnet", USER_SUBNET % 12, "kt-c2")
@@ -589,6 +548,49 @@ def test_network_connect_and_disconnect(k):
     assert not [f for f in os.listdir(os.path.join(k.root, "netns")) if f.startswith(c)]
     k.out("rm", "-f", srv, web)
     k.out("network", "rm", "kt-c1", "kt-c2")
+
+
+def test_network_connect_is_undone_when_the_record_or_hosts_file_cannot_be_written(k):
+    """The attach succeeded, then the record or the container's hosts file
+    could not be written (an honest fault: the file is immutable, chattr
+    +i, so the kernel refuses the write even to root).  The connect fails
+    and leaves nothing: no interface, no lease, no attachment, no line in
+    the other member's hosts file, the record as it was."""
+    k.out("network", "create", "--subnet", USER_SUBNET % 24, "kt-rb")
+    a = k.out("create", "--name", "kt-rb-a", "--network", "kt-rb", "kt/net:1", "true").strip()
+    b = k.out("create", "--name", "kt-rb-b", "--network", "bridge", "kt/net:1", "true").strip()
+    cdir = os.path.join(k.root, "containers", b)
+
+    def leases():
+        return sorted(f for f in os.listdir(os.path.join(k.root, "cni", "kt-rb")) if f.startswith("10."))
+
+    before = leases()
+    try:
+        for f in ("hosts", "container.json"):
+            path = os.path.join(cdir, f)
+            subprocess.run(["chattr", "+i", path], check=True)
+            try:
+                p = k("network", "connect", "kt-rb", "kt-rb-b")
+            finally:
+                subprocess.run(["chattr", "-i", path], check=True)
+            assert p.returncode != 0 and "network connect kt-rb (undone)" in p.stderr, (f, p.stderr)
+            assert sorted(k.inspect(b)["NetworkSettings"]["Networks"]) == ["bridge"], f
+            assert leases() == before, f
+            assert not os.path.exists(os.path.join(k.root, "netns", b + ".1.json")), f  # eth1's attachment
+            links = subprocess.run(["nsenter", "--net=" + os.path.join(k.root, "netns", b), "ip", "-o", "link"],
+                                   capture_output=True, text=True, check=True).stdout
+            assert not re.search(r"\beth1[@:]", links), (f, links)
+            assert members_line(k, a, "kt-rb-b") is None, f
+            assert b not in json.loads(k.out("network", "inspect", "kt-rb"))[0]["Containers"], f
+        ev = k.out("events", "--since", "1m", "--until", "0s", "--filter", "type=network", "--format", "json")
+        assert b not in ev  # no connect event for what was undone
+        # nothing half-done is in the way: the same connect works now
+        k.out("network", "connect", "kt-rb", "kt-rb-b")
+        assert sorted(k.inspect(b)["NetworkSettings"]["Networks"]) == ["bridge", "kt-rb"]
+        assert members_line(k, a, "kt-rb-b") is not None
+    finally:
+        k("rm", "-f", a, b)
+        k("network", "rm", "kt-rb")
 
 
 def test_network_alias_only_on_a_user_network(k):
