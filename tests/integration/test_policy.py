@@ -356,6 +356,29 @@ def test_builtin_policy_refuses_a_negative_oom_score_adj_and_names_the_fix(bundl
     assert "B17" not in r.err
 
 
+def test_oom_score_adj_down_to_the_runtimes_own(bundle):
+    """B17's one exception: a container as shielded as the runtime that
+    starts it (under containerd, itself at -999, the CRI's pause container
+    asks for -998): allowed; one point lower: refused, naming the runtime's."""
+    rt = builtin_runtime(bundle)
+    if subprocess.run(["choom", "-n", "-998", "--", "true"], capture_output=True).returncode != 0:
+        pytest.skip("this host's root lacks CAP_SYS_RESOURCE: no runtime runs below 0 here")
+
+    def lower():
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("-998")
+
+    bundle.config["process"]["oomScoreAdj"] = -998
+    bundle.args("/bin/sh", "-c", "cat /proc/self/oom_score_adj")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id, preexec_fn=lower)
+    assert r.rc == 0 and r.out.strip() == "-998" and "B17" not in r.err, r
+    bundle.config["process"]["oomScoreAdj"] = -999
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id, preexec_fn=lower)
+    assert r.rc == 1 and "[B17 oom-score-adj]" in r.err and "(the runtime's own is -998)" in r.err, r.err
+
+
 def test_builtin_policy_completes_a_partial_mask_list_and_makes_sysfs_readonly(bundle):
     """A client that masked only /proc/asound and mounted /sys writable:
     from inside, /proc/keys and /proc/timer_list read empty, /proc/irq and /sys

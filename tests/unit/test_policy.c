@@ -353,8 +353,9 @@ static void test_rule_table(void **state)
 		assert_non_null(rs[i].cis);
 		assert_true(rs[i].title && *rs[i].title);
 		assert_true(rs[i].remediation && *rs[i].remediation);
-		/* B16 depends on the host (AppArmor), S1 on the policy's [scan] */
-		assert_true(!strcmp(rs[i].id, "B16") || !strcmp(rs[i].id, "S1") ? !rs[i].check && rs[i].check_host
+		/* B16 depends on the host (AppArmor), B17 on the runtime's own oom_score_adj, S1 on the
+		 * policy's [scan] */
+		assert_true(!strcmp(rs[i].id, "B16") || !strcmp(rs[i].id, "B17") || !strcmp(rs[i].id, "S1") ? !rs[i].check && rs[i].check_host
 										: rs[i].check && !rs[i].check_host);
 		int fx = 0;
 		for (const char *const *f = fixable; *f; f++)
@@ -737,6 +738,35 @@ static void test_evidence(void **state)
 }
 
 /* Every evidence string fits, however many things are wrong. */
+/* B17 lets a container go as low as the runtime's own oom_score_adj
+ * (containerd's CRI: the pause container at -998 under a runtime at -999),
+ * never lower. */
+static void test_oom_floor(void **state)
+{
+	(void)state;
+	char ev[256];
+	json_object *s = base();
+	const struct kpol_rule *r = rule("B17");
+	struct kpolicy p = defpol;
+	p.oom_score_adj_floor = -999;
+	patch(s, "process.oomScoreAdj", "-998");
+	assert_int_equal(kpol_rule_check(r, &p, s, ev, sizeof(ev)), 0);
+	assert_int_equal(kpol_rule_check(r, &defpol, s, ev, sizeof(ev)), 1);
+	patch(s, "process.oomScoreAdj", "-999");
+	assert_int_equal(kpol_rule_check(r, &p, s, ev, sizeof(ev)), 0);
+	patch(s, "process.oomScoreAdj", "-1000");
+	assert_int_equal(kpol_rule_check(r, &p, s, ev, sizeof(ev)), 1);
+	assert_string_equal(ev, "process.oomScoreAdj is -1000: the OOM killer would never kill the container, "
+				"and kill host processes instead (the runtime's own is -999)");
+	/* a runtime that is itself a likelier victim allows no less than 0 */
+	p.oom_score_adj_floor = 300;
+	patch(s, "process.oomScoreAdj", "-1");
+	assert_int_equal(kpol_rule_check(r, &p, s, ev, sizeof(ev)), 1);
+	patch(s, "process.oomScoreAdj", "0");
+	assert_int_equal(kpol_rule_check(r, &p, s, ev, sizeof(ev)), 0);
+	json_object_put(s);
+}
+
 static void test_evidence_overflow(void **state)
 {
 	(void)state;
@@ -2577,6 +2607,7 @@ int main(void)
 		cmocka_unit_test(test_base_is_compliant),
 		cmocka_unit_test(test_rule_edges),
 		cmocka_unit_test(test_evidence),
+		cmocka_unit_test(test_oom_floor),
 		cmocka_unit_test(test_evidence_overflow),
 		cmocka_unit_test(test_namespaces),
 		cmocka_unit_test(test_cgroup_ns),
