@@ -6,6 +6,7 @@
 #include "common/cleanup.h"
 #include "common/fs.h"
 #include "common/json.h"
+#include "common/str.h"
 #include "common/strv.h"
 #include "engine/convert.h"
 #include "engine/engine.h"
@@ -246,16 +247,41 @@ static int build_labels(const struct cli_call *c, struct create_args *a)
 }
 
 /* --cidfile: the ID in FILE, made here (O_EXCL: an existing one is an
- * error, as Docker's). */
+ * error, as Docker's).  A failed write leaves no file: it is ours (made
+ * by the O_EXCL open), and an empty or cut ID in it would name nothing
+ * (the caller removes the container), yet block the next --cidfile. */
 static int write_cidfile(const struct cli_call *c, const char *path, const char *id)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return cli_error(c, kapsel_run_failed(c), "--cidfile %s: %s", path, strerror(errno));
 	size_t n = strlen(id);
-	if (write(fd, id, n) != (ssize_t)n)
-		return cli_error(c, kapsel_run_failed(c), "--cidfile %s: %s", path, strerror(errno));
-	return 0;
+	ssize_t w = write(fd, id, n);
+	int err = w < 0 ? errno : ENOSPC; /* a short write: the file system is full */
+	if (w == (ssize_t)n && close(steal_fd(fd)) == 0)
+		return 0;
+	if (w == (ssize_t)n)
+		err = errno; /* close reports a delayed write error (NFS) */
+	unlink(path);
+	return cli_error(c, kapsel_run_failed(c), "--cidfile %s: %s", path, strerror(err));
+}
+
+void kapsel_cidfile_remove(const char *path, const char *id)
+{
+	_cleanup_free_ char *text = NULL;
+	kerr ig = { 0 };
+	/* only the file we wrote: the ID in it is ours */
+	if (path && kfs_read_file(path, &text, NULL, &ig) == 0 && !strcmp(text, id))
+		unlink(path);
+}
+
+/* A reference the store only ever takes as an image ID: "sha256:HEX"
+ * (kstore_resolve never reads it as a name, so a pull by that name could
+ * not be found afterwards) or 64 hex digits, a whole ID (Docker refuses
+ * to pull such a name too). */
+static bool image_id_only(const char *ref)
+{
+	return kstr_starts(ref, "sha256:") || (strlen(ref) == 64 && strspn(ref, "0123456789abcdef") == 64);
 }
 
 /* --pull: the image from its registry when it is missing (Docker's
@@ -277,8 +303,11 @@ static int pull_if(const struct cli_call *c, const struct create_args *a)
 		rc = kstore_resolve(s, a->o.image, &img, NULL, &e);
 		kstore_close(s);
 		struct kreg_ref r = { 0 };
-		/* there, or not a name a registry has (an ID prefix): as it is */
-		if (rc == 0 || e.errnum != ENOENT || strspn(a->o.image, "0123456789abcdef") == strlen(a->o.image))
+		/* there (by name or by a unique ID prefix), or an ID a registry
+		 * has no name for: as it is.  A short all-hex reference ("cafe",
+		 * "deadbeef") that matched no local ID is a name, pulled as
+		 * Docker pulls it */
+		if (rc == 0 || e.errnum != ENOENT || image_id_only(a->o.image))
 			return 0;
 		int bad = kreg_ref_parse(a->o.image, &r, &e);
 		kreg_ref_clear(&r);

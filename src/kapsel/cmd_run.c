@@ -39,7 +39,9 @@ static int run_run(const struct cli_call *c)
 	if (a->detach) {
 		if (keng_start(g, id, &e) < 0) {
 			kerr ig = { 0 };
-			keng_remove(g, id, true, true, &ig);
+			/* the container goes again: so does the ID we wrote for it */
+			if (keng_remove(g, id, true, true, &ig) == 0)
+				kapsel_cidfile_remove(a->c.cidfile, id);
 			keng_close(g);
 			return cli_error(c, KAPSEL_RUN_FAILED, "%s", e.msg);
 		}

@@ -125,6 +125,9 @@ extern const struct cli_option create_options[];
 /* Create the container of C's IMAGE [COMMAND...] with C's create_args:
  * its ID in ID, or the exit code (> 0) after reporting the error. */
 int kapsel_create_container(const struct cli_call *c, struct keng *g, char id[65]);
+/* Remove the --cidfile PATH that create wrote for ID (a file holding
+ * anything else is left alone), when the container is removed again. */
+void kapsel_cidfile_remove(const char *path, const char *id);
 /* kapsel.conf [scan] refuse_on = SEVERITY or annotate = yes (cmd_scan.c):
  * the image's scan verdict (cached by config and index digest), 0 when
  * the image may run with *ANNOTATIONS the verdict as io.kapsel.scan.*

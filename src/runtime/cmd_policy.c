@@ -4,6 +4,7 @@
 
 #include "common/jsonw.h"
 #include "linux/lsm.h"
+#include "linux/process.h"
 #include "oci/spec.h"
 #include "policy/policy.h"
 
@@ -91,6 +92,7 @@ static int explain_run(const struct cli_call *c)
 	struct klsm_host lsm;
 	klsm_detect("", &lsm);
 	p.apparmor_default = klsm_default_apparmor(&lsm);
+	p.oom_score_adj_floor = kproc_own_oom_score_adj();
 	if (oci_spec_load(c->argv[0], &s, &e) < 0) {
 		kpolicy_free(&p);
 		return no_verdict(&e);

@@ -319,6 +319,24 @@ def test_bad_publish_is_refused(k):
     assert p.returncode != 0 and "no such network" in p.stderr
 
 
+def test_publish_and_publish_all_together_stay_under_the_cap(k):
+    """-p's list and -P's are each within 1024 ports: together they are
+    not, and nothing is made (no container, no lease, no port rule)."""
+    before = k.out("ps", "-aq")
+    rules = len(iptables_rules("kapsel"))
+    p = k("create", "--network", "bridge", "-p", "20000-20999:3000-3999", "-P", "--expose", "5000-5099",
+          "kt/net:1", "true")
+    assert p.returncode != 0, p.stdout
+    assert "-p and -P: more than 1024 published ports for one container (1000 from -p, 100 exposed)" in p.stderr, \
+        p.stderr
+    assert k.out("ps", "-aq") == before and len(iptables_rules("kapsel")) == rules
+    # -P alone past the cap names -P, not a -p that was never given
+    p = k("create", "--network", "bridge", "-P", "--expose", "5000-5999", "--expose", "7000-7099", "kt/net:1", "true")
+    assert p.returncode != 0 and "-P: 1100 exposed ports, more than 1024 published ports" in p.stderr, p.stderr
+    # (an exposed port -p publishes already is one mapping, not two:
+    # test_publish_all_exposed_ports; 1000 real mappings take a minute)
+
+
 def test_rm_releases_the_lease_the_veth_and_the_rules(k):
     cid = k.out("create", "--network", "bridge", "-p", "18090:80", "kt/net:1", "true").strip()
     ip = k.inspect(cid)["NetworkSettings"]["IPAddress"]
@@ -530,6 +548,49 @@ def test_network_connect_and_disconnect(k):
     assert not [f for f in os.listdir(os.path.join(k.root, "netns")) if f.startswith(c)]
     k.out("rm", "-f", srv, web)
     k.out("network", "rm", "kt-c1", "kt-c2")
+
+
+def test_network_connect_is_undone_when_the_record_or_hosts_file_cannot_be_written(k):
+    """The attach succeeded, then the record or the container's hosts file
+    could not be written (an honest fault: the file is immutable, chattr
+    +i, so the kernel refuses the write even to root).  The connect fails
+    and leaves nothing: no interface, no lease, no attachment, no line in
+    the other member's hosts file, the record as it was."""
+    k.out("network", "create", "--subnet", USER_SUBNET % 24, "kt-rb")
+    a = k.out("create", "--name", "kt-rb-a", "--network", "kt-rb", "kt/net:1", "true").strip()
+    b = k.out("create", "--name", "kt-rb-b", "--network", "bridge", "kt/net:1", "true").strip()
+    cdir = os.path.join(k.root, "containers", b)
+
+    def leases():
+        return sorted(f for f in os.listdir(os.path.join(k.root, "cni", "kt-rb")) if f.startswith("10."))
+
+    before = leases()
+    try:
+        for f in ("hosts", "container.json"):
+            path = os.path.join(cdir, f)
+            subprocess.run(["chattr", "+i", path], check=True)
+            try:
+                p = k("network", "connect", "kt-rb", "kt-rb-b")
+            finally:
+                subprocess.run(["chattr", "-i", path], check=True)
+            assert p.returncode != 0 and "network connect kt-rb (undone)" in p.stderr, (f, p.stderr)
+            assert sorted(k.inspect(b)["NetworkSettings"]["Networks"]) == ["bridge"], f
+            assert leases() == before, f
+            assert not os.path.exists(os.path.join(k.root, "netns", b + ".1.json")), f  # eth1's attachment
+            links = subprocess.run(["nsenter", "--net=" + os.path.join(k.root, "netns", b), "ip", "-o", "link"],
+                                   capture_output=True, text=True, check=True).stdout
+            assert not re.search(r"\beth1[@:]", links), (f, links)
+            assert members_line(k, a, "kt-rb-b") is None, f
+            assert b not in json.loads(k.out("network", "inspect", "kt-rb"))[0]["Containers"], f
+        ev = k.out("events", "--since", "1m", "--until", "0s", "--filter", "type=network", "--format", "json")
+        assert b not in ev  # no connect event for what was undone
+        # nothing half-done is in the way: the same connect works now
+        k.out("network", "connect", "kt-rb", "kt-rb-b")
+        assert sorted(k.inspect(b)["NetworkSettings"]["Networks"]) == ["bridge", "kt-rb"]
+        assert members_line(k, a, "kt-rb-b") is not None
+    finally:
+        k("rm", "-f", a, b)
+        k("network", "rm", "kt-rb")
 
 
 def test_network_alias_only_on_a_user_network(k):

@@ -116,6 +116,8 @@ ATTACKS = {
     "sysctl": (lambda c: c["linux"].update(sysctl={"kernel.msgmax": "65536"}), "B12"),
     "device": (lambda c: c["linux"].update(devices=[{"path": "/dev/xvda", "type": "b", "major": 8, "minor": 0}]),
                "B9"),
+    # never chosen by the OOM killer: the host's processes are killed instead
+    "oom-score-adj": (lambda c: c["process"].update(oomScoreAdj=-500), "B17"),
 }
 
 
@@ -306,7 +308,7 @@ def test_builtin_policy_warns_restricted_without_applying_it(bundle):
 
 
 @pytest.mark.parametrize("attack", ["host-network", "host-pid", "sys-admin", "host-root", "sysctl", "device",
-                                    "proc-elsewhere"])
+                                    "proc-elsewhere", "oom-score-adj"])
 def test_builtin_policy_refuses_what_was_asked_for(attack, bundle):
     rt = builtin_runtime(bundle)
     change, rule = ATTACKS[attack]
@@ -320,6 +322,61 @@ def test_builtin_policy_refuses_what_was_asked_for(attack, bundle):
     assert "[B10 " not in r.err
     assert rt.ids() == [] and not cgroup_dirs("/kapsel/" + bundle.id)
     assert builtin_decision(bundle.id)["verdict"] == "deny"
+
+
+def test_builtin_policy_refuses_a_negative_oom_score_adj_and_names_the_fix(bundle, tmp_path):
+    """B17: a container at -500 (or -1000) would outlive the host's own
+    processes when memory runs out.  The built-in policy refuses it with the
+    fix; an exempt container is the policy's to let through (the kernel may
+    still refuse the write without CAP_SYS_RESOURCE); 0..1000 run."""
+    rt = builtin_runtime(bundle)
+    bundle.config["process"]["oomScoreAdj"] = -500
+    bundle.args("/bin/true")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc == 1, r
+    assert ("refused by the kapsel policy (enforce level baseline, built-in): [B17 oom-score-adj]" in r.err
+            and "process.oomScoreAdj is -500" in r.err and "fix: remove --oom-score-adj below 0" in r.err), r.err
+    assert rt.ids() == [] and not cgroup_dirs("/kapsel/" + bundle.id)
+    # exempt: the policy lets it through, and says why
+    pol, log = policy_file(tmp_path, "[policy]\nlog = @LOG@\nsyslog = no\n[exempt]\nname = oom-*\n")
+    r = Runtime(bundle.runtime.root, policy=pol)("run", "--bundle", bundle.path, "oom-1")
+    assert "refused by the kapsel policy" not in r.err, r.err
+    d = decisions(log)[-1]
+    assert d["id"] == "oom-1" and d["verdict"] == "allow" and d["level_reason"].startswith("exempt: name matches")
+    assert "B17" in [f["rule"] for f in d["failed"]]  # still recorded
+    if r.rc != 0:  # this host's root may lack CAP_SYS_RESOURCE: the kernel's refusal, not the policy's
+        assert "process.oomScoreAdj: -500 (lowering it needs CAP_SYS_RESOURCE)" in r.err, r.err
+    # a positive value (a likelier victim) harms nobody else: it runs
+    bundle.config["process"]["oomScoreAdj"] = 500
+    bundle.args("/bin/sh", "-c", "cat /proc/self/oom_score_adj")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id)
+    assert r.rc == 0 and r.out.strip() == "500", r
+    assert "B17" not in r.err
+
+
+def test_oom_score_adj_down_to_the_runtimes_own(bundle):
+    """B17's one exception: a container as shielded as the runtime that
+    starts it (under containerd, itself at -999, the CRI's pause container
+    asks for -998): allowed; one point lower: refused, naming the runtime's."""
+    rt = builtin_runtime(bundle)
+    if subprocess.run(["choom", "-n", "-998", "--", "true"], capture_output=True).returncode != 0:
+        pytest.skip("this host's root lacks CAP_SYS_RESOURCE: no runtime runs below 0 here")
+
+    def lower():
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("-998")
+
+    bundle.config["process"]["oomScoreAdj"] = -998
+    bundle.args("/bin/sh", "-c", "cat /proc/self/oom_score_adj")
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id, preexec_fn=lower)
+    assert r.rc == 0 and r.out.strip() == "-998" and "B17" not in r.err, r
+    bundle.config["process"]["oomScoreAdj"] = -999
+    bundle.write()
+    r = rt("run", "--bundle", bundle.path, bundle.id, preexec_fn=lower)
+    assert r.rc == 1 and "[B17 oom-score-adj]" in r.err and "(the runtime's own is -998)" in r.err, r.err
 
 
 def test_builtin_policy_completes_a_partial_mask_list_and_makes_sysfs_readonly(bundle):

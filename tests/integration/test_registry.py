@@ -733,3 +733,9 @@ def test_run_pulls_a_missing_image(plain_registry, tmp_path):
     assert p.returncode == 0 and "Pulling " + ref in p.stderr, p.stderr
     p = kapsel(root, "create", f"{reg.host}/plain/nothere:1", conf=conf)
     assert p.returncode == 1 and "nothere" in p.stderr and "manifest unknown" in p.stderr
+    # an all-hex repository is a name like any other: pulled when missing
+    # (a bare "cafe" is Docker Hub's: test_run.py checks it is pulled)
+    reg.skopeo_copy("oci:" + str(tmp_path / "lay") + ":1", f"docker://{reg.host}/cafe:1")
+    p = kapsel(root, "run", "--rm", "--user", "0", f"{reg.host}/cafe:1", "/bin/busybox", "echo", "hex", conf=conf)
+    assert p.returncode == 0 and p.stdout == "hex\n", p.stderr
+    assert "Unable to find image '%s/cafe:1' locally" % reg.host in p.stderr

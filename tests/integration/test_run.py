@@ -167,6 +167,31 @@ def test_the_runtime_policy_still_checks(images):
     assert "B4" in p.stderr and "host-network" in p.stderr
 
 
+def test_pull_missing_takes_an_all_hex_reference_as_a_name_unless_it_is_a_local_id(images):
+    """"cafe" is a name (docker.io/library/cafe) when no local image ID
+    starts with it: --pull missing pulls it as Docker does; a unique ID
+    prefix is the local image, never pulled; a whole ID (64 hex, or
+    sha256:...) is never pulled either."""
+    # the pull goes to a proxy that is not there: refused at once, no network
+    noproxy = {"https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "no_proxy": "",
+               "NO_PROXY": ""}
+    p = images("run", "--rm", "--pull", "never", "cafe", "true")
+    assert p.returncode == 125 and "No such image: cafe" in p.stderr and "Unable to find" not in p.stderr, p.stderr
+    for ref in ("cafe", "deadbeef"):
+        p = images("run", "--rm", ref, "true", env=noproxy, timeout=60)
+        assert p.returncode == 125, (ref, p.stderr)
+        assert "Unable to find image '%s' locally" % ref in p.stderr and "Pulling " + ref in p.stderr, p.stderr
+    iid = json.loads(images.out("image", "inspect", "kt/plain:1"))[0]["Id"]
+    hexid = iid.split(":", 1)[1]
+    for prefix in (hexid[:12], hexid, iid):
+        p = images("run", "--rm", prefix, "true", env=noproxy)
+        assert p.returncode == 0 and "Unable to find" not in p.stderr, (prefix, p.stderr)
+    missing = "%064x" % (int(hexid, 16) ^ 1)
+    for ref in (missing, "sha256:" + missing):
+        p = images("run", "--rm", ref, "true", env=noproxy)
+        assert p.returncode == 125 and "No such image" in p.stderr and "Unable to find" not in p.stderr, (ref, p.stderr)
+
+
 # ---- the ways out ----
 
 def test_read_only_false(images):

@@ -260,10 +260,35 @@ def test_resource_flags_reach_the_cgroup_and_the_process(k, tmp_path):
     k.out("rm", cid)
 
 
+def test_negative_oom_score_adj_is_refused_by_the_policy(k):
+    """B17: at -500 the OOM killer would take the host's processes first.
+    One message with the rule and its fix; nothing is left behind."""
+    before = k.out("ps", "-aq")
+    p = k("run", "--rm", "--oom-score-adj", "-500", "kt/plain:1", "true")
+    assert p.returncode == 125, (p.stdout, p.stderr)
+    # the runtime's refusal, whole on one line: the rule, the evidence, the fix
+    line = next((l for l in p.stderr.splitlines() if "[B17 oom-score-adj]" in l), "")
+    assert "refused by the kapsel policy" in line and "process.oomScoreAdj is -500" in line, p.stderr
+    assert "fix: remove --oom-score-adj below 0" in line, p.stderr
+    assert k.out("ps", "-aq") == before
+    # a likelier victim is no one else's problem
+    p = k("run", "--rm", "--oom-score-adj", "300", "kt/plain:1", "cat", "/proc/self/oom_score_adj")
+    assert p.returncode == 0 and p.stdout == "300\n", p.stderr
+
+
 @pytest.mark.parametrize("args,msg", [
     (["--cpus", "1", "--cpu-quota", "50000"], "give one of them"),
     (["--memory", "32m", "--memory-reservation", "64m"], "above --memory"),
-    (["--cpuset-cpus", "3-1"], "expected a list"),
+    (["--cpuset-cpus", "3-1"], "--cpuset-cpus 3-1: expected a list like 0-3,5"),
+    (["--cpuset-cpus", "1,"], "--cpuset-cpus 1,: expected a list"),
+    (["--cpuset-cpus", ",1"], "--cpuset-cpus ,1: expected a list"),
+    (["--cpuset-cpus", "1-"], "--cpuset-cpus 1-: expected a list"),
+    (["--cpuset-cpus", "-1"], "--cpuset-cpus -1: expected a list"),
+    (["--cpuset-cpus", "0-+1"], "--cpuset-cpus 0-+1: expected a list"),
+    (["--cpuset-cpus", " 1"], "--cpuset-cpus  1: expected a list"),
+    (["--cpuset-cpus", "1x"], "--cpuset-cpus 1x: expected a list"),
+    (["--cpuset-cpus", "8192"], "--cpuset-cpus 8192: expected a list"),
+    (["--cpuset-mems", "1,,2"], "--cpuset-mems 1,,2: expected a list"),
     (["--cpu-period", "10"], "from 1000 to 1000000"),
     (["--blkio-weight", "5"], "from 10 to 1000"),
     (["--device-read-bps", "/etc/passwd:1mb"], "not a block device"),
@@ -272,11 +297,67 @@ def test_resource_flags_reach_the_cgroup_and_the_process(k, tmp_path):
     (["--shm-size", "0"], "--shm-size"),
     (["--domainname", "bad name"], "--domainname"),
     (["--expose", "70000"], "--expose 70000"),
+    (["--expose", "80/"], "--expose 80/: no protocol after the /: give tcp or udp"),
+    (["--expose", "80-81/"], "--expose 80-81/: no protocol after the /"),
+    (["--expose", "80/sctp"], "--expose 80/sctp: the protocol is tcp or udp"),
     (["-P", "--expose", "80"], "-P: --network none publishes no ports"),
 ])
 def test_bad_resource_flags_are_refused(k, args, msg):
     p = k("create", *args, "kt/plain:1", "true")
     assert p.returncode != 0 and msg in p.stderr, (args, p.stderr)
+
+
+@pytest.mark.parametrize("given,canonical", [
+    ("3,1", "1,3"), ("1,0", "0-1"), ("1,1,0", "0-1"), ("5,0-2,1", "0-2,5"), ("4-6,2-5", "2-6"), ("7", "7"),
+    ("0-0", "0"),
+])
+def test_cpuset_lists_in_any_order(k, given, canonical):
+    """The kernel and Docker take a cpuset list in any order, with repeats:
+    kapsel too, written in the kernel's canonical form (spec and record)."""
+    cid = k.out("create", "--cpuset-cpus", given, "--cpuset-mems", "0,0", "kt/plain:1", "true").strip()
+    try:
+        h = k.inspect(cid)["HostConfig"]
+        assert (h["CpusetCpus"], h["CpusetMems"]) == (canonical, "0"), h
+        spec = json.load(open(os.path.join(k.root, "containers", cid, "bundle", "config.json")))
+        assert spec["linux"]["resources"]["cpu"]["cpus"] == canonical
+    finally:
+        k.out("rm", cid)
+
+
+def test_cpuset_out_of_order_reaches_the_cgroup(k):
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    given = ",".join(str(c) for c in reversed(cpus)) + ",%d" % cpus[0]  # "1,0,0": backwards, a repeat
+    want = "%d-%d" % (cpus[0], cpus[1]) if len(cpus) == 2 and cpus[1] == cpus[0] + 1 else ",".join(map(str, cpus))
+    p = k("run", "--rm", "--cpuset-cpus", given, "kt/plain:1", "sh", "-c",
+          "cat /sys/fs/cgroup/cpuset.cpus 2>/dev/null || cat /sys/fs/cgroup/cpuset/cpuset.cpus")
+    assert p.returncode == 0 and p.stdout.strip() == want, (given, p.stdout, p.stderr)
+
+
+def test_cidfile_goes_with_a_container_that_is_removed_again(k, tmp_path):
+    """The --cidfile kapsel wrote names a container: when that container
+    is removed again (run -d whose start the policy refuses; the ID that
+    could not be written whole), the file goes too."""
+    before = k.out("ps", "-aq")
+    cidf = str(tmp_path / "cid")
+    p = k("run", "-d", "--cidfile", cidf, "--oom-score-adj", "-500", "kt/plain:1", "true")
+    assert p.returncode == 125 and "[B17 oom-score-adj]" in p.stderr, p.stderr
+    assert not os.path.exists(cidf) and k.out("ps", "-aq") == before
+    # a full file system: the open makes the file, the write fails
+    full = tmp_path / "full"
+    full.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(full)], check=True)
+    try:
+        with open(full / "fill", "wb") as f:
+            try:
+                f.write(b"x" * 65536)
+                f.flush()
+            except OSError:
+                pass
+        p = k("create", "--cidfile", str(full / "cid"), "kt/plain:1", "true")
+        assert p.returncode != 0 and "--cidfile %s/cid: No space left on device" % full in p.stderr, p.stderr
+        assert not os.path.exists(full / "cid") and k.out("ps", "-aq") == before
+    finally:
+        subprocess.run(["umount", str(full)], check=True)
 
 
 def test_label_file_and_cidfile(k, tmp_path):

@@ -339,7 +339,8 @@ static void test_rule_table(void **state)
 {
 	(void)state;
 	static const char *const ids[] = { "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12",
-					   "B13", "B14", "B15", "B16", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "S1" };
+					   "B13", "B14", "B15", "B16", "B17", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10",
+					   "S1" };
 	static const char *const fixable[] = { "B1", "B7", "B10", "B11", "B15", "B16", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
 					       "R10", NULL };
 	size_t n;
@@ -352,8 +353,9 @@ static void test_rule_table(void **state)
 		assert_non_null(rs[i].cis);
 		assert_true(rs[i].title && *rs[i].title);
 		assert_true(rs[i].remediation && *rs[i].remediation);
-		/* B16 depends on the host (AppArmor), S1 on the policy's [scan] */
-		assert_true(!strcmp(rs[i].id, "B16") || !strcmp(rs[i].id, "S1") ? !rs[i].check && rs[i].check_host
+		/* B16 depends on the host (AppArmor), B17 on the runtime's own oom_score_adj, S1 on the
+		 * policy's [scan] */
+		assert_true(!strcmp(rs[i].id, "B16") || !strcmp(rs[i].id, "B17") || !strcmp(rs[i].id, "S1") ? !rs[i].check && rs[i].check_host
 										: rs[i].check && !rs[i].check_host);
 		int fx = 0;
 		for (const char *const *f = fixable; *f; f++)
@@ -369,7 +371,8 @@ static void test_rule_table(void **state)
 	}
 	assert_string_equal(kpol_rule_find("host-network")->id, "B4");
 	assert_string_equal(kpol_rule_find("no-new-privileges")->id, "R3");
-	assert_null(kpol_rule_find("B17"));
+	assert_string_equal(kpol_rule_find("oom-score-adj")->id, "B17");
+	assert_null(kpol_rule_find("B18"));
 	assert_null(kpol_rule_find("b1"));
 	assert_null(kpol_rule_find(""));
 
@@ -520,6 +523,14 @@ static const struct edge edges[] = {
 	{ "B15", "sysfs rw then ro", { "mounts" },
 	  { "[{'destination':'/sys','type':'sysfs','source':'sysfs','options':['nosuid','noexec','nodev','rw','ro']}]" }, PASS },
 	{ "B15", "no sysfs", { "mounts" }, { "[]" }, PASS },
+	/* B17: a negative oom_score_adj has the host's processes killed first */
+	{ "B17", "oomScoreAdj -500", { "process.oomScoreAdj" }, { "-500" }, FAIL },
+	{ "B17", "oomScoreAdj -1000", { "process.oomScoreAdj" }, { "-1000" }, FAIL },
+	{ "B17", "oomScoreAdj -1", { "process.oomScoreAdj" }, { "-1" }, FAIL },
+	{ "B17", "oomScoreAdj -500.0 (read as -500 by the spec)", { "process.oomScoreAdj" }, { "-500.0" }, FAIL },
+	{ "B17", "oomScoreAdj 0", { "process.oomScoreAdj" }, { "0" }, PASS },
+	{ "B17", "oomScoreAdj 1000", { "process.oomScoreAdj" }, { "1000" }, PASS },
+	{ "B17", "no oomScoreAdj", { "process.oomScoreAdj" }, { DEL }, PASS },
 	/* B12 */
 	{ "B12", "kernel.msgmax", { "linux.sysctl" }, { "{'net.ipv4.ip_unprivileged_port_start':'0','kernel.msgmax':'65536'}" }, FAIL },
 	{ "B12", "net.ipv4.ip_forward (namespaced, not in the safe set)", { "linux.sysctl" }, { "{'net.ipv4.ip_forward':'1'}" }, FAIL },
@@ -691,6 +702,16 @@ static void test_evidence(void **state)
 	json_object_put(s);
 
 	s = base();
+	patch(s, "process.oomScoreAdj", "-1000");
+	assert_int_equal(check(s, "B17", ev, sizeof(ev)), 1);
+	assert_string_equal(ev, "process.oomScoreAdj is -1000: the OOM killer would never kill the container, "
+				"and kill host processes instead");
+	patch(s, "process.oomScoreAdj", "-500");
+	assert_int_equal(check(s, "B17", ev, sizeof(ev)), 1);
+	assert_string_equal(ev, "process.oomScoreAdj is -500: the OOM killer would kill host processes before the container");
+	json_object_put(s);
+
+	s = base();
 	patch(s, "linux.resources.memory.swap", "-1");
 	assert_int_equal(check(s, "R6", ev, sizeof(ev)), 1);
 	assert_string_equal(ev, "swap is not limited (memory.swap unset or -1)");
@@ -717,6 +738,35 @@ static void test_evidence(void **state)
 }
 
 /* Every evidence string fits, however many things are wrong. */
+/* B17 lets a container go as low as the runtime's own oom_score_adj
+ * (containerd's CRI: the pause container at -998 under a runtime at -999),
+ * never lower. */
+static void test_oom_floor(void **state)
+{
+	(void)state;
+	char ev[256];
+	json_object *s = base();
+	const struct kpol_rule *r = rule("B17");
+	struct kpolicy p = defpol;
+	p.oom_score_adj_floor = -999;
+	patch(s, "process.oomScoreAdj", "-998");
+	assert_int_equal(kpol_rule_check(r, &p, s, ev, sizeof(ev)), 0);
+	assert_int_equal(kpol_rule_check(r, &defpol, s, ev, sizeof(ev)), 1);
+	patch(s, "process.oomScoreAdj", "-999");
+	assert_int_equal(kpol_rule_check(r, &p, s, ev, sizeof(ev)), 0);
+	patch(s, "process.oomScoreAdj", "-1000");
+	assert_int_equal(kpol_rule_check(r, &p, s, ev, sizeof(ev)), 1);
+	assert_string_equal(ev, "process.oomScoreAdj is -1000: the OOM killer would never kill the container, "
+				"and kill host processes instead (the runtime's own is -999)");
+	/* a runtime that is itself a likelier victim allows no less than 0 */
+	p.oom_score_adj_floor = 300;
+	patch(s, "process.oomScoreAdj", "-1");
+	assert_int_equal(kpol_rule_check(r, &p, s, ev, sizeof(ev)), 1);
+	patch(s, "process.oomScoreAdj", "0");
+	assert_int_equal(kpol_rule_check(r, &p, s, ev, sizeof(ev)), 0);
+	json_object_put(s);
+}
+
 static void test_evidence_overflow(void **state)
 {
 	(void)state;
@@ -2557,6 +2607,7 @@ int main(void)
 		cmocka_unit_test(test_base_is_compliant),
 		cmocka_unit_test(test_rule_edges),
 		cmocka_unit_test(test_evidence),
+		cmocka_unit_test(test_oom_floor),
 		cmocka_unit_test(test_evidence_overflow),
 		cmocka_unit_test(test_namespaces),
 		cmocka_unit_test(test_cgroup_ns),

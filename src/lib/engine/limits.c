@@ -14,35 +14,64 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-/* A cpuset list ("0-3,5"): digits, commas and ranges, ascending. */
-static int cpuset_check(const char *flag, const char *s, kerr *e)
+#define CPUSET_MAX 8191
+
+/* A cpuset list ("0-3,5"): numbers and LO-HI ranges, comma-separated, in
+ * any order and with repeats, as the kernel's cpuset.cpus and Docker take
+ * it ("3,1" is "1,3"); a range HI below its LO, an empty item ("1,") or
+ * anything but digits is refused.  *OUT is the kernel's canonical form,
+ * ascending with runs folded ("1,3", "0-2,5"), what the spec and the
+ * record then hold. */
+static int cpuset_norm(const char *flag, const char *s, char **out, kerr *e)
 {
+	unsigned char set[(CPUSET_MAX + 1) / 8] = { 0 };
 	const char *p = s;
-	long last = -1;
 	if (!*s)
 		return kerr_msg(e, EINVAL, "%s \"\": empty", flag);
-	while (*p) {
+	for (;;) {
 		char *end;
-		long a = strtol(p, &end, 10), b;
-		if (end == p || a < 0 || a > 8191 || a <= last)
+		if (*p < '0' || *p > '9')
 			goto bad;
-		b = a;
+		long a = strtol(p, &end, 10), b = a;
+		if (a > CPUSET_MAX)
+			goto bad;
 		if (*end == '-') {
 			p = end + 1;
+			if (*p < '0' || *p > '9')
+				goto bad;
 			b = strtol(p, &end, 10);
-			if (end == p || b < a || b > 8191)
+			if (b < a || b > CPUSET_MAX)
 				goto bad;
 		}
-		last = b;
-		if (*end == ',')
-			end++;
-		else if (*end)
+		for (long n = a; n <= b; n++)
+			set[n / 8] |= 1u << (n % 8);
+		if (!*end)
+			break;
+		if (*end != ',')
 			goto bad;
-		p = end;
+		p = end + 1;
 	}
+	/* at most 4096 items of "NNNN," */
+	_cleanup_free_ char *buf = malloc(4096 * 5 + 1);
+	if (!buf)
+		return kerr_errno(e, "%s", flag);
+	size_t len = 0;
+	buf[0] = '\0';
+	for (long n = 0; n <= CPUSET_MAX; n++) {
+		if (!(set[n / 8] & (1u << (n % 8))))
+			continue;
+		long m = n;
+		while (m < CPUSET_MAX && (set[(m + 1) / 8] & (1u << ((m + 1) % 8))))
+			m++;
+		len += m > n ? (size_t)sprintf(buf + len, "%s%ld-%ld", len ? "," : "", n, m)
+			     : (size_t)sprintf(buf + len, "%s%ld", len ? "," : "", n);
+		n = m;
+	}
+	*out = steal_ptr(buf);
 	return 0;
 bad:
-	return kerr_msg(e, EINVAL, "%s %s: expected a list like 0-3,5 (ascending)", flag, s);
+	return kerr_msg(e, EINVAL, "%s %s: expected a list like 0-3,5 (a range LO-HI with LO <= HI, numbers to %d)",
+			flag, s, CPUSET_MAX);
 }
 
 /* --device-*-bps/-iops PATH:RATE entries into the spec's array KEY and
@@ -145,9 +174,10 @@ static int cpu(const struct keng_opts *o, const struct keng_defaults *d, json_ob
 	if (quota > 0 && quota < 1000)
 		return kerr_msg(e, EINVAL, "--cpu-quota %lld: at least 1000 (microseconds), or -1/0 for none",
 				(long long)quota);
-	if (o->cpuset_cpus && cpuset_check("--cpuset-cpus", o->cpuset_cpus, e) < 0)
+	_cleanup_free_ char *cpus = NULL, *mems = NULL;
+	if (o->cpuset_cpus && cpuset_norm("--cpuset-cpus", o->cpuset_cpus, &cpus, e) < 0)
 		return -1;
-	if (o->cpuset_mems && cpuset_check("--cpuset-mems", o->cpuset_mems, e) < 0)
+	if (o->cpuset_mems && cpuset_norm("--cpuset-mems", o->cpuset_mems, &mems, e) < 0)
 		return -1;
 	int64_t shares = o->cpu_shares != KENG_UNSET ? o->cpu_shares : d->cpu_shares;
 	json_object *c = json_object_new_object();
@@ -162,17 +192,17 @@ static int cpu(const struct keng_opts *o, const struct keng_defaults *d, json_ob
 	} else if (period) {
 		json_object_object_add(c, "period", json_object_new_int64(period));
 	}
-	if (o->cpuset_cpus)
-		json_object_object_add(c, "cpus", json_object_new_string(o->cpuset_cpus));
-	if (o->cpuset_mems)
-		json_object_object_add(c, "mems", json_object_new_string(o->cpuset_mems));
+	if (cpus)
+		json_object_object_add(c, "cpus", json_object_new_string(cpus));
+	if (mems)
+		json_object_object_add(c, "mems", json_object_new_string(mems));
 	json_object_object_add(res, "cpu", c);
 	json_object_object_add(host, "NanoCpus", json_object_new_int64(nano));
 	json_object_object_add(host, "CpuShares", json_object_new_int64(shares));
 	json_object_object_add(host, "CpuPeriod", json_object_new_int64(period));
 	json_object_object_add(host, "CpuQuota", json_object_new_int64(quota > 0 ? quota : 0));
-	json_object_object_add(host, "CpusetCpus", json_object_new_string(o->cpuset_cpus ?: ""));
-	json_object_object_add(host, "CpusetMems", json_object_new_string(o->cpuset_mems ?: ""));
+	json_object_object_add(host, "CpusetCpus", json_object_new_string(cpus ?: ""));
+	json_object_object_add(host, "CpusetMems", json_object_new_string(mems ?: ""));
 	return 0;
 }
 

@@ -434,10 +434,9 @@ static int net_container(struct keng *g, const char *cref, const char *net, cons
 	return 0;
 }
 
-/* After connect or disconnect: the record's NetworkSettings, its hosts
- * file, the event. */
-static int net_changed(struct keng *g, const char *id, json_object *rec, const char *net, const char *action,
-		       kerr *e)
+/* The record's NetworkSettings and the hosts files (its own, and its
+ * line in the other members') from the attachments as they are now. */
+static int net_record(struct keng *g, const char *id, json_object *rec, kerr *e)
 {
 	_cleanup_free_ char *netns = keng_netns_path(g, id);
 	json_object *settings = NULL;
@@ -448,6 +447,15 @@ static int net_changed(struct keng *g, const char *id, json_object *rec, const c
 	if (keng_record_write(g, id, rec, e) < 0 ||
 	    keng_net_hosts(g, id, kj_get_str(kj_get(rec, "Config"), "Hostname") ?: id,
 			   kj_get(kj_get(rec, "HostConfig"), "ExtraHosts"), e) < 0)
+		return -1;
+	return 0;
+}
+
+/* After connect or disconnect: the record, the hosts files, the event. */
+static int net_changed(struct keng *g, const char *id, json_object *rec, const char *net, const char *action,
+		       kerr *e)
+{
+	if (net_record(g, id, rec, e) < 0)
 		return -1;
 	_cleanup_json_ json_object *list = NULL;
 	kerr ig = { 0 };
@@ -483,7 +491,19 @@ int keng_network_connect(struct keng *g, const struct keng_defaults *d, const ch
 		return kerr_errno(e, "network");
 	if (keng_net_connect(g, d, id, name, net, aliases, ip, netns, e) < 0)
 		return kerr_wrap(e, "network connect");
-	return net_changed(g, id, rec, net, "connect", e);
+	if (net_changed(g, id, rec, net, "connect", e) == 0)
+		return 0;
+	/* attached, but the record or the hosts file cannot say so: a
+	 * container on a network that inspect, disconnect and its own
+	 * /etc/hosts do not know of.  Undone: the interface, the lease, its
+	 * line in the other members' hosts files (detach), then the record
+	 * and the hosts file written again from what is left, best effort
+	 * (the write that failed may fail again: the old record stays) */
+	kerr ig = { 0 };
+	if (keng_net_disconnect(g, id, name, net, netns, &ig) < 0)
+		return kerr_wrap(e, "network connect %s (and undoing it failed: %s)", net, ig.msg);
+	net_record(g, id, rec, &ig);
+	return kerr_wrap(e, "network connect %s (undone)", net);
 }
 
 int keng_network_disconnect(struct keng *g, const char *netref, const char *cref, bool force, kerr *e)

@@ -522,8 +522,6 @@ static int port_range(const char *s, int min, int *lo, int *hi)
 	return 0;
 }
 
-#define MAX_MAPPINGS 1024
-
 static void add_mapping(json_object *arr, int hport, int hend, int cport, const char *proto, const char *ip)
 {
 	json_object *m = json_object_new_object();
@@ -589,9 +587,9 @@ int keng_ports_parse(char *const *publish, const struct keng_defaults *d, json_o
 					nc, nh);
 		if (*hp && nc > 1 && h1 == 0)
 			return kerr_msg(e, EINVAL, "-p %s: host port 0 in a range", *p);
-		if (json_object_array_length(arr) + (size_t)nc > MAX_MAPPINGS)
+		if (json_object_array_length(arr) + (size_t)nc > KENG_MAX_PORT_MAPPINGS)
 			return kerr_msg(e, EINVAL, "-p %s: more than %d published ports for one container", *p,
-					MAX_MAPPINGS);
+					KENG_MAX_PORT_MAPPINGS);
 		if (nc == 1)
 			add_mapping(arr, h1, h2, c1, proto, ip);
 		else

@@ -60,6 +60,8 @@ int keng_network_disconnect(struct keng *g, const char *net, const char *contain
 /* The conflist of NET (bridge or a user network), host-local's dataDir
  * set under ROOT; ENOENT names the flag. */
 int keng_net_conflist(const struct keng *g, const struct keng_defaults *d, const char *net, json_object **out, kerr *e);
+/* The most port mappings one container has, -p's and -P's together. */
+#define KENG_MAX_PORT_MAPPINGS 1024
 /* -p [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp] into portMappings (hostIP
  * the kapsel.conf default where none is given, host port 0 until
  * attach picks one). */

@@ -784,8 +784,17 @@ int keng_exposed(json_object *img_cfg, char *const *expose, char ***out, kerr *e
 	for (char *const *p = expose; p && *p; p++) {
 		char proto[8] = "tcp", *end;
 		const char *sl = strchr(*p, '/');
-		if (sl && snprintf(proto, sizeof(proto), "%s", sl + 1) && strcmp(proto, "tcp") && strcmp(proto, "udp"))
-			return kerr_msg(e, EINVAL, "--expose %s: the protocol is tcp or udp", *p);
+		/* "80/" names no protocol: refused rather than guessed (a
+		 * protocol was meant to follow), and never written as the
+		 * ExposedPorts key "80/", which no reader of the record parses */
+		if (sl && !sl[1])
+			return kerr_msg(e, EINVAL, "--expose %s: no protocol after the /: give tcp or udp, or leave out the /",
+					*p);
+		if (sl) {
+			snprintf(proto, sizeof(proto), "%s", sl + 1);
+			if (strcmp(proto, "tcp") && strcmp(proto, "udp"))
+				return kerr_msg(e, EINVAL, "--expose %s: the protocol is tcp or udp", *p);
+		}
 		long lo = strtol(*p, &end, 10), hi = lo;
 		if (*end == '-')
 			hi = strtol(end + 1, &end, 10);

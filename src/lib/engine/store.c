@@ -802,11 +802,19 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 		_cleanup_json_ json_object *more = NULL;
 		if (!cni)
 			return kerr_msg(e, EINVAL, "-P: --network %s publishes no ports (--network bridge does)", net);
-		if (keng_exposed(kj_get(icfg, "config"), o->expose, &exposed, e) < 0 ||
-		    keng_ports_parse(exposed, d, &more, e) < 0)
+		if (keng_exposed(kj_get(icfg, "config"), o->expose, &exposed, e) < 0)
+			return -1;
+		/* each exposed port is one mapping of the merged list (its own,
+		 * or the -p one it matches): more than the cap is refused here,
+		 * as -P, not as a -p that was never given */
+		if (kstrv_len(exposed) > KENG_MAX_PORT_MAPPINGS)
+			return kerr_msg(e, EINVAL, "-P: %zu exposed ports, more than %d published ports for one container",
+					kstrv_len(exposed), KENG_MAX_PORT_MAPPINGS);
+		if (keng_ports_parse(exposed, d, &more, e) < 0)
 			return -1;
 		if (!mappings)
 			mappings = json_object_new_array();
+		size_t n_publish = json_object_array_length(mappings);
 		for (size_t i = 0; more && i < json_object_array_length(more); i++) {
 			json_object *m = json_object_array_get_idx(more, i);
 			bool have = false;
@@ -815,8 +823,16 @@ static int create_steps(struct keng *g, const struct keng_opts *o, const struct 
 				have = kj_get_i64(x, "containerPort", 0) == kj_get_i64(m, "containerPort", -1) &&
 				       !strcmp(kj_get_str(x, "protocol") ?: "", kj_get_str(m, "protocol") ?: "");
 			}
-			if (!have)
-				json_object_array_add(mappings, json_object_get(m));
+			if (have)
+				continue;
+			/* -p's list and -P's were each within the cap: together
+			 * they must be too (the portmap plugin gets them all) */
+			if (json_object_array_length(mappings) >= KENG_MAX_PORT_MAPPINGS)
+				return kerr_msg(e, EINVAL,
+						"-p and -P: more than %d published ports for one container (%zu from -p, "
+						"%zu exposed)",
+						KENG_MAX_PORT_MAPPINGS, n_publish, json_object_array_length(more));
+			json_object_array_add(mappings, json_object_get(m));
 		}
 	}
 	if (keng_net_aliases_check(net, o->network_aliases, e) < 0 || keng_net_ip_check(g, d, net, o->ip, e) < 0)

@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <linux/close_range.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -149,6 +150,21 @@ int kproc_set_oom_score_adj(int procfd, const struct oci_process *p, pid_t pid, 
 		return kerr_wrap(e, "config.json: process.oomScoreAdj: %d%s", p->oom_score_adj,
 				 p->oom_score_adj < 0 ? " (lowering it needs CAP_SYS_RESOURCE)" : "");
 	return 0;
+}
+
+int kproc_own_oom_score_adj(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	long v = strtol(buf, NULL, 10);
+	return v < -1000 || v > 1000 ? 0 : (int)v;
 }
 
 int kproc_check_preserved_fds(int preserve, kerr *e)

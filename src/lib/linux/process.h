@@ -41,6 +41,8 @@ int kproc_enter_cwd(int cwdfd, const char *cwd, kerr *e);
  * user namespace the init may be in (where /proc/self/oom_score_adj would
  * belong to an unmapped root), through the verified procfs handle PROCFD. */
 int kproc_set_oom_score_adj(int procfd, const struct oci_process *p, pid_t pid, kerr *e);
+/* The calling process's own oom_score_adj (0 when unreadable). */
+int kproc_own_oom_score_adj(void);
 /* Before the runtime opens anything of its own: the fds 3..3+PRESERVE-1
  * the caller hands the container are open, and none of them is the
  * runtime's (its log file).  Otherwise a closed slot would later hold one

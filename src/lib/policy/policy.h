@@ -57,6 +57,8 @@ struct kpolicy {
 	/* host facts the caller sets after load (the policy reads no host) */
 	const char *apparmor_default;   /* the profile a config without one gets
 					 * (kapsel-default), NULL: the host has no AppArmor */
+	int oom_score_adj_floor;        /* the runtime's own oom_score_adj (/proc/self): B17
+					 * lets a container go as low as it, not lower (0: none) */
 };
 
 /* The severities of `kapsel scan`, lowest first (its words: the

@@ -1100,6 +1100,40 @@ static int b_apparmor_fix(json_object *s, const struct kpolicy *p, char *ch, siz
 	return 0;
 }
 
+/* ---- the OOM killer ---- */
+
+/* A negative oom_score_adj makes the kernel prefer every other process
+ * when memory runs out: at -1000 the container is never chosen, so a
+ * container that fills memory (with no limit, or the host's limit) has
+ * the host's own processes killed in its place.  Lowering it needs
+ * CAP_SYS_RESOURCE, which the runtime has and writes it with: the policy
+ * is what stops a client from asking.  0..1000 only make the container a
+ * likelier victim, which harms nobody else.
+ *
+ * The one exception is the runtime's own score (p->oom_score_adj_floor):
+ * a container as shielded as the process that starts it is what the
+ * kernel gives any child without CAP_SYS_RESOURCE.  Under containerd
+ * (itself at -999) that is the CRI's pause container at -998 and
+ * kubelet's Guaranteed pods at -997; under `kapsel run` or Docker's
+ * default, 0. */
+static int b_oom(json_object *s, const struct kpolicy *p, char *ev, size_t n)
+{
+	json_object *adj = get(get(s, "process"), "oomScoreAdj");
+	/* the spec parser takes -500.0 for -500: read a double as one too */
+	if (!adj || (!json_object_is_type(adj, json_type_int) && !json_object_is_type(adj, json_type_double)))
+		return 0;
+	double v = json_object_get_double(adj);
+	int floor = p->oom_score_adj_floor < 0 ? p->oom_score_adj_floor : 0;
+	if (!(v < floor))
+		return 0;
+	int w = snprintf(ev, n, "process.oomScoreAdj is %.0f: the OOM killer would %s", v,
+			 v <= -1000 ? "never kill the container, and kill host processes instead"
+				    : "kill host processes before the container");
+	if (floor < 0 && w > 0 && (size_t)w < n)
+		snprintf(ev + w, n - (size_t)w, " (the runtime's own is %d)", floor);
+	return 1;
+}
+
 /* ---- the image's scan verdict ---- */
 
 /* kapsel run/create hands the verdict of `kapsel scan` over as
@@ -1166,6 +1200,10 @@ static const struct kpol_rule rules[] = {
 	{ "B16", "apparmor", KPOL_BASELINE, "The process is confined by AppArmor where the host has it", "5.1",
 	  "remove --security-opt apparmor=unconfined / appArmorProfile type Unconfined: name a profile, or leave it "
 	  "to kapsel-default", NULL, b_apparmor_fix, 1, b_apparmor },
+	{ "B17", "oom-score-adj", KPOL_BASELINE, "The process is not shielded from the OOM killer", "",
+	  "remove --oom-score-adj below 0 / a negative process.oomScoreAdj (0 to 1000 is allowed, and down to "
+	  "the runtime's own oom_score_adj)",
+	  NULL, NULL, 0, b_oom },
 	{ "R1", "run-as-root", KPOL_RESTRICTED, "The process does not run as root on the host", "4.1, 5.31",
 	  "--user UID, USER in the Dockerfile, runAsNonRoot: true, or a user namespace (userns-remap)", r_root, r_root_fix },
 	{ "R2", "minimal-capabilities", KPOL_RESTRICTED, "Capabilities are limited to NET_BIND_SERVICE", "5.3",
