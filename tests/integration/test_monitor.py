@@ -968,10 +968,12 @@ def test_a_stalled_alertmanager_holds_up_nothing(tmp_path):
     import datetime
     import http.server
     got = []  # (time answered, alerts posted)
+    seen = []  # (path, Authorization)
     arrived = threading.Event()
 
     class Stall(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
+            seen.append((self.path, self.headers["Authorization"]))
             body = self.rfile.read(int(self.headers["Content-Length"]))
             arrived.set()
             time.sleep(10)
@@ -989,7 +991,7 @@ def test_a_stalled_alertmanager_holds_up_nothing(tmp_path):
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(logs)], check=True)
     conf = tmp_path / "alerts.conf"
     conf.write_text(f"[log_disk]\nthreshold = 80\nfor = 0\npaths = {logs}\n[syslog]\nenabled = false\n"
-                    f"[alertmanager]\nurl = http://127.0.0.1:{srv.server_address[1]}\nresend = 1\n")
+                    f"[alertmanager]\nurl = http://am:s%3Acret@127.0.0.1:{srv.server_address[1]}/\nresend = 1\n")
     ex = None
     try:
         (logs / "big.log").write_bytes(b"x" * (900 << 10))
@@ -1014,6 +1016,10 @@ def test_a_stalled_alertmanager_holds_up_nothing(tmp_path):
         def t(a, key):
             return datetime.datetime.fromisoformat(a[key].replace("Z", "+00:00")).timestamp()
         assert wait_for(lambda: got, timeout=30)
+        # posted by kapsel's own client (no libcurl loaded), basic auth from the URL
+        import base64
+        assert seen[0] == ("/api/v2/alerts", "Basic " + base64.b64encode(b"am:s:cret").decode()), seen
+        assert not mapped(ex.proc.pid, "libcurl")
         when, alerts = got[0]
         assert [a["labels"]["alertname"] for a in alerts] == ["KapselLogDiskFull"]
         a = alerts[0]

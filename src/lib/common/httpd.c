@@ -338,9 +338,7 @@ static int hexval(char ch)
 	return -1;
 }
 
-/* percent-decode S in place (PLUS: '+' is a space); -1 on a bad escape or
- * a NUL */
-static int pct_decode(char *s, int plus)
+int khttp_pct_decode(char *s, int plus)
 {
 	char *w = s;
 	for (char *r = s; *r; r++) {
@@ -372,7 +370,7 @@ int khttp_query_get(const char *q, const char *key, char *buf, size_t size)
 				return 0;
 			memcpy(buf, v, vl);
 			buf[vl] = '\0';
-			return pct_decode(buf, 1) == 0;
+			return khttp_pct_decode(buf, 1) == 0;
 		}
 		p = *end ? end + 1 : end;
 	}
@@ -531,7 +529,7 @@ void khttp_parse(char *buf, size_t end, struct khttp_req *rq, struct khttp_head 
 		*q = '\0';
 		rq->query = q + 1;
 	}
-	if (pct_decode(target, 0) < 0)
+	if (khttp_pct_decode(target, 0) < 0)
 		return REFUSE(400, "bad request target: a bad %-escape\n");
 	rq->method = method;
 	rq->path = target;

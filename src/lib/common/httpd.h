@@ -77,6 +77,10 @@ struct khttp_head {
  * parser, here for its libFuzzer target. */
 void khttp_parse(char *buf, size_t end, struct khttp_req *rq, struct khttp_head *h);
 
+/* Percent-decode S in place (PLUS: '+' is a space too); -1 on a bad
+ * escape or an escaped NUL. */
+int khttp_pct_decode(char *s, int plus);
+
 /* The value of KEY in the query string Q, percent-decoded ('+' is a
  * space) into BUF; 1 when found and it fits, else 0. */
 int khttp_query_get(const char *q, const char *key, char *buf, size_t size);

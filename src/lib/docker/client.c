@@ -3,9 +3,7 @@
  * socket is local and plain, and libcurl brings OpenSSL with it, which it
  * initializes whatever the URL (3.1 MiB of RSS in `kapsel monitor`, whose
  * budget is 5 MiB with 100 containers: bench/monitor.sh, docs/benchmarks.md).
- * What an answer may be is what Go's net/http sends: a status line,
- * headers, and a body framed by Content-Length, by chunked transfer coding,
- * or by the end of the connection.
+ * The exchange itself is common/httpc.c's.
  *
  * Connections are kept alive and pooled (a request takes an idle one or
  * makes one), so concurrent requests each have their own; a kept one the
@@ -13,8 +11,8 @@
  * came.  Deadlines: 3 s to connect, 30 s for the whole request. */
 #include "docker/docker.h"
 
+#include "common/httpc.h"
 #include "common/json.h"
-#include "common/loop.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,8 +32,6 @@
 #define POOL_MAX 16
 #define CONNECT_MS 3000
 #define REQUEST_MS 30000
-#define HEAD_MAX (64 * 1024)
-#define BODY_MAX ((size_t)256 << 20)
 
 struct kdocker {
 	char *socket;
@@ -99,27 +95,6 @@ const char *kdocker_socket(const struct kdocker *d)
 
 /* ---- the connection ---- */
 
-static int64_t now_ms(void) /* the loop's monotonic clock */
-{
-	return (int64_t)(kloop_now() / KLOOP_NSEC_PER_MSEC);
-}
-
-/* Wait for EV on FD until DEADLINE (ms): 0 ready, -ETIMEDOUT, -errno. */
-static int wait_fd(int fd, short ev, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		struct pollfd p = { .fd = fd, .events = ev };
-		int r = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
 static int unreachable(const struct kdocker *d, int err, kerr *e)
 {
 	struct stat st;
@@ -149,7 +124,7 @@ static int dial(const struct kdocker *d, kerr *e)
 		int err = errno;
 		if (err == EINPROGRESS || err == EAGAIN) {
 			socklen_t sl = sizeof(err);
-			int w = wait_fd(fd, POLLOUT, now_ms() + CONNECT_MS);
+			int w = khttpc_wait(fd, POLLOUT, khttpc_now_ms() + CONNECT_MS, NULL);
 			err = w < 0 ? -w : getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0 ? errno : err;
 		}
 		if (err) {
@@ -185,212 +160,6 @@ static void give_back(struct kdocker *d, int fd)
 
 /* ---- one exchange ---- */
 
-struct rx {
-	int fd;
-	int64_t deadline;
-	char *p; /* what came, p[0 .. len) */
-	size_t len, cap, off; /* off: what is parsed */
-	int eof;
-};
-
-/* More bytes: 1, 0 at the end of the connection, -errno. */
-static int rx_more(struct rx *r)
-{
-	if (r->len + 4096 + 1 > r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16384;
-		if (cap > BODY_MAX + HEAD_MAX + 4096)
-			return -EFBIG;
-		char *np = realloc(r->p, cap);
-		if (!np)
-			return -ENOMEM;
-		r->p = np;
-		r->cap = cap;
-	}
-	for (;;) {
-		ssize_t n = recv(r->fd, r->p + r->len, r->cap - r->len - 1, 0);
-		if (n > 0) {
-			r->len += (size_t)n;
-			r->p[r->len] = 0;
-			return 1;
-		}
-		if (n == 0) {
-			r->eof = 1;
-			return 0;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		int w = wait_fd(r->fd, POLLIN, r->deadline);
-		if (w < 0)
-			return w;
-	}
-}
-
-/* A line ending at CRLF from r->off: its length (without CRLF), the
- * offset moved past it; -EAGAIN when it is not all there yet. */
-static long rx_line(struct rx *r, const char **line)
-{
-	char *nl = r->len > r->off ? memchr(r->p + r->off, '\n', r->len - r->off) : NULL;
-	if (!nl)
-		return r->len - r->off > HEAD_MAX ? -EPROTO : -EAGAIN;
-	*line = r->p + r->off;
-	size_t n = (size_t)(nl - *line);
-	r->off += n + 1;
-	return (long)(n && (*line)[n - 1] == '\r' ? n - 1 : n);
-}
-
-static int rx_need_line(struct rx *r, const char **line, long *n)
-{
-	for (;;) {
-		*n = rx_line(r, line);
-		if (*n != -EAGAIN)
-			return *n < 0 ? (int)*n : 0;
-		int m = rx_more(r);
-		if (m <= 0)
-			return m < 0 ? m : -EPROTO;
-	}
-}
-
-/* At least N bytes past r->off. */
-static int rx_need(struct rx *r, size_t n)
-{
-	while (r->len - r->off < n) {
-		int m = rx_more(r);
-		if (m <= 0)
-			return m < 0 ? m : -EPROTO;
-	}
-	return 0;
-}
-
-struct answer {
-	int status;
-	char *body;
-	size_t len;
-	int keep; /* the connection may be used again */
-};
-
-static int header_is(const char *line, long n, const char *name, const char **value)
-{
-	size_t k = strlen(name);
-	if ((size_t)n <= k || strncasecmp(line, name, k) || line[k] != ':')
-		return 0;
-	const char *v = line + k + 1;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	*value = v;
-	return 1;
-}
-
-/* Read an answer: 0, -EPIPE when the connection ended before its first
- * byte (a kept one the daemon closed), -errno else. */
-static int read_answer(struct rx *r, struct answer *a)
-{
-	const char *line, *v;
-	long n;
-	if (r->len == 0) {
-		int m = rx_more(r);
-		if (m <= 0)
-			return m == 0 || m == -ECONNRESET ? -EPIPE : m;
-	}
-	int rc = rx_need_line(r, &line, &n);
-	if (rc < 0)
-		return rc;
-	int minor = 0;
-	if (n < 12 || sscanf(line, "HTTP/1.%d %3d", &minor, &a->status) != 2 || a->status < 100)
-		return -EPROTO;
-	long long clen = -1;
-	int chunked = 0, close_after = minor == 0;
-	for (;;) {
-		if ((rc = rx_need_line(r, &line, &n)) < 0)
-			return rc;
-		if (n == 0)
-			break;
-		if (header_is(line, n, "Content-Length", &v)) {
-			char *end;
-			errno = 0;
-			clen = strtoll(v, &end, 10);
-			if (errno || end == v || clen < 0 || (size_t)clen > BODY_MAX)
-				return -EPROTO;
-		} else if (header_is(line, n, "Transfer-Encoding", &v)) {
-			chunked = !strncasecmp(v, "chunked", 7);
-			if (!chunked)
-				return -EPROTO;
-		} else if (header_is(line, n, "Connection", &v)) {
-			close_after = close_after || !strncasecmp(v, "close", 5);
-		}
-	}
-	/* the body, gathered in place from r->off on */
-	size_t start = r->off, out = r->off;
-	int bodyless = a->status == 204 || a->status == 304 || a->status < 200;
-	if (bodyless) {
-		clen = 0;
-		chunked = 0;
-	}
-	if (chunked) {
-		for (;;) {
-			if ((rc = rx_need_line(r, &line, &n)) < 0)
-				return rc;
-			char *end;
-			errno = 0;
-			unsigned long long size = strtoull(line, &end, 16);
-			if (errno || end == line || (*end && *end != ';' && *end != '\r' && *end != ' ') ||
-			    size > BODY_MAX || out - start + size > BODY_MAX)
-				return -EPROTO;
-			if (size == 0)
-				break;
-			if ((rc = rx_need(r, size + 2)) < 0)
-				return rc;
-			if (r->p[r->off + size] != '\r' || r->p[r->off + size + 1] != '\n')
-				return -EPROTO;
-			memmove(r->p + out, r->p + r->off, size);
-			out += size;
-			r->off += size + 2;
-		}
-		for (;;) { /* trailers, up to the empty line */
-			if ((rc = rx_need_line(r, &line, &n)) < 0)
-				return rc;
-			if (n == 0)
-				break;
-		}
-	} else if (clen >= 0) {
-		if ((rc = rx_need(r, (size_t)clen)) < 0)
-			return rc;
-		out = r->off = r->off + (size_t)clen;
-	} else { /* to the end of the connection */
-		while (!r->eof)
-			if ((rc = rx_more(r)) < 0)
-				return rc;
-		out = r->off = r->len;
-		close_after = 1;
-	}
-	a->body = r->p + start;
-	a->len = out - start;
-	a->body[a->len] = 0;
-	a->keep = !close_after && r->off == r->len;
-	return 0;
-}
-
-static int send_all(int fd, const char *p, size_t n, int64_t deadline)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w > 0) {
-			p += w;
-			n -= (size_t)w;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno != EAGAIN)
-			return errno == ECONNRESET ? -EPIPE : -errno;
-		int r = wait_fd(fd, POLLOUT, deadline);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 int kdocker_get(struct kdocker *d, const char *path, json_object **out, kerr *e)
 {
 	*out = NULL;
@@ -400,17 +169,17 @@ int kdocker_get(struct kdocker *d, const char *path, json_object **out, kerr *e)
 			  d->agent);
 	if (rl < 0 || (size_t)rl >= sizeof(req))
 		return kerr_msg(e, ENAMETOOLONG, "unix://%s: GET %.64s...: the request is too long", d->socket, path);
-	int64_t deadline = now_ms() + REQUEST_MS;
+	int64_t deadline = khttpc_now_ms() + REQUEST_MS;
 	for (int attempt = 0;; attempt++) {
 		int reused;
 		int fd = take(d, &reused, e);
 		if (fd < 0)
 			return -1;
-		struct rx r = { .fd = fd, .deadline = deadline };
-		struct answer a = { 0 };
-		int rc = send_all(fd, req, (size_t)rl, deadline);
+		struct khttpc_rx r = { .fd = fd, .deadline = deadline };
+		struct khttpc_answer a = { 0 };
+		int rc = khttpc_send_all(fd, req, (size_t)rl, deadline, NULL);
 		if (rc == 0)
-			rc = read_answer(&r, &a);
+			rc = khttpc_read_answer(&r, &a);
 		if (rc == -EPIPE && reused && attempt == 0) { /* the daemon closed the kept one: a new one */
 			close(fd);
 			free(r.p);
@@ -422,10 +191,7 @@ int kdocker_get(struct kdocker *d, const char *path, json_object **out, kerr *e)
 			if (rc == -ENOMEM)
 				return kerr_set(e, ENOMEM, "GET %s", path);
 			return kerr_msg(e, ECONNREFUSED, "the Docker daemon at unix://%s: GET %s: %s", d->socket, path,
-					rc == -EPROTO  ? "not an HTTP/1.1 answer kapsel reads"
-					: rc == -EFBIG ? "the answer is larger than 256 MiB"
-					: rc == -EPIPE ? "the connection ended before the answer"
-						       : strerror(-rc));
+					khttpc_strerror(rc));
 		}
 		if (a.keep)
 			give_back(d, fd);

@@ -22,10 +22,17 @@
  * dropped, and the caller's next resend brings the set again.  Failures
  * go to the log callback rate-limited: the first, then at most one a
  * minute with the count since, and the first success after them.
- * Stopping aborts a post in flight within a second (libcurl's progress
- * callback). */
+ * Stopping aborts a post in flight within a second.
+ *
+ * An http:// URL is posted by kapsel's own HTTP/1.1 client (common/
+ * httpc.h): libcurl would load OpenSSL and initialize it for a plain
+ * connection, 6 MiB of the daemon's RSS (5.7 -> 11.4 MiB measured, no
+ * containers).  An https:// one goes through libcurl (TLS verified against
+ * the system's CAs), which is loaded at its first post. */
 #include "monitor/alerts.h"
 
+#include "common/httpc.h"
+#include "common/httpd.h"
 #include "common/str.h"
 
 #include <curl/curl.h>
@@ -36,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define CONNECT_MS 3000L
@@ -87,8 +95,98 @@ static int aborted(void *data, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl
 	return atomic_load(&n->stop);
 }
 
+/* "http://[USER[:PASSWORD]@]HOST[:PORT][/PATH]" into its parts (in BUF) */
+struct target {
+	char buf[1024];
+	const char *host, *port, *path;
+	char *auth; /* "Basic ..." (malloc'ed), or NULL */
+	char hostport[300];
+};
+
+static int parse_http(const char *url, struct target *t, kerr *e)
+{
+	memset(t, 0, sizeof(*t));
+	if (strncasecmp(url, "http://", 7) || strlen(url + 7) >= sizeof(t->buf))
+		return kerr_msg(e, EINVAL, "alertmanager %s: not an http:// URL kapsel can post to", url);
+	strcpy(t->buf, url + 7);
+	char *a = t->buf, *slash = a + strcspn(a, "/?#");
+	t->path = *slash == '/' ? url + 7 + (slash - a) : "/";
+	*slash = '\0';
+	char *at = strrchr(a, '@');
+	if (at) {
+		*at = '\0';
+		if (khttp_pct_decode(a, 0) < 0 || !(t->auth = kstr_base64(a, strlen(a))))
+			return kerr_msg(e, EINVAL, "alertmanager %s: a bad user:password in the URL", url);
+		a = at + 1;
+	}
+	snprintf(t->hostport, sizeof(t->hostport), "%s", a);
+	char *colon;
+	if (*a == '[') { /* [v6]:port */
+		char *close = strchr(a, ']');
+		if (!close || (close[1] && close[1] != ':'))
+			return kerr_msg(e, EINVAL, "alertmanager %s: a bad IPv6 address", url);
+		*close = '\0';
+		t->host = a + 1;
+		colon = close[1] ? close + 1 : NULL;
+	} else {
+		t->host = a;
+		colon = strchr(a, ':');
+	}
+	if (colon)
+		*colon = '\0';
+	t->port = colon && colon[1] ? colon + 1 : "80";
+	if (!*t->host || strspn(t->port, "0123456789") != strlen(t->port) || atoi(t->port) < 1 || atoi(t->port) > 65535)
+		return kerr_msg(e, EINVAL, "alertmanager %s: a bad host or port", url);
+	return 0;
+}
+
+/* The POST on kapsel's own client: a connection per post (one at most
+ * every few seconds), closed after the answer. */
+static int post_plain(struct kmon_notifier *n, const char *body, kerr *e)
+{
+	struct target t;
+	if (parse_http(n->url, &t, e) < 0) {
+		free(t.auth);
+		return -1;
+	}
+	size_t blen = strlen(body);
+	char *req = kstr_printf("POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: kapsel-monitor\r\n"
+				"Content-Type: application/json\r\nContent-Length: %zu\r\n%s%s%sConnection: close\r\n\r\n",
+				t.path, t.hostport, blen, t.auth ? "Authorization: Basic " : "", t.auth ? t.auth : "",
+				t.auth ? "\r\n" : "");
+	free(t.auth);
+	if (!req)
+		return kerr_set(e, ENOMEM, "alertmanager %s", n->url);
+	int64_t start = khttpc_now_ms();
+	kerr de = { 0 };
+	int fd = khttpc_dial_tcp(t.host, t.port, start + CONNECT_MS, &n->stop, &de);
+	if (fd < 0) {
+		free(req);
+		return kerr_msg(e, EIO, "alertmanager %s: %s", n->url, de.msg);
+	}
+	int64_t deadline = start + TIMEOUT_MS;
+	struct khttpc_rx r = { .fd = fd, .deadline = deadline, .cancel = &n->stop };
+	struct khttpc_answer a = { 0 };
+	int rc = khttpc_send_all(fd, req, strlen(req), deadline, &n->stop);
+	if (!rc)
+		rc = khttpc_send_all(fd, body, blen, deadline, &n->stop);
+	if (!rc)
+		rc = khttpc_read_answer(&r, &a);
+	close(fd);
+	free(req);
+	free(r.p);
+	if (rc < 0)
+		return kerr_msg(e, EIO, "alertmanager %s: %s", n->url, khttpc_strerror(rc));
+	if (a.status < 200 || a.status > 299)
+		return kerr_msg(e, EIO, "alertmanager %s: HTTP %d", n->url, a.status);
+	return 0;
+}
+
 static int post(struct kmon_notifier *n, const char *body, kerr *e)
 {
+	if (!strncasecmp(n->url, "http://", 7))
+		return post_plain(n, body, e);
+
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = c ? curl_slist_append(NULL, "Content-Type: application/json") : NULL;
 	if (!h) {
