@@ -77,7 +77,7 @@ count_summary vm
 echo "== fuzz targets (libFuzzer, ${KAPSEL_FUZZ_SECONDS:-15} s each from the seed corpus) =="
 if CC=clang scripts/build.sh build-fuzz -Dfuzz=enabled -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dbuildtype=debug; then
-	for t in config http policy seccomp dockerfile image apply manifest scan_dpkg scan_apk scan_data scan_rpmdb; do
+	for t in config http http_answer policy seccomp dockerfile image apply manifest scan_dpkg scan_apk scan_data scan_rpmdb; do
 		corpus=$(mktemp -d)
 		cp tests/fuzz/corpus/$t/* "$corpus"/
 		rc=0

@@ -307,9 +307,15 @@ def test_bad_resource_flags_are_refused(k, args, msg):
     assert p.returncode != 0 and msg in p.stderr, (args, p.stderr)
 
 
+# the longest canonical list: pairs a gap apart up to 8191 (26 KB; a
+# buffer sized for single numbers once overflowed on it)
+PAIRS = ",".join(f"{a}-{a + 1}" for a in range(0, 8190, 3))
+
+
 @pytest.mark.parametrize("given,canonical", [
     ("3,1", "1,3"), ("1,0", "0-1"), ("1,1,0", "0-1"), ("5,0-2,1", "0-2,5"), ("4-6,2-5", "2-6"), ("7", "7"),
-    ("0-0", "0"),
+    ("0-0", "0"), (",".join(str(n) for n in range(8191, -1, -2)), ",".join(str(n) for n in range(1, 8192, 2))),
+    (PAIRS, PAIRS),
 ])
 def test_cpuset_lists_in_any_order(k, given, canonical):
     """The kernel and Docker take a cpuset list in any order, with repeats:

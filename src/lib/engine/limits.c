@@ -26,6 +26,7 @@ static int cpuset_norm(const char *flag, const char *s, char **out, kerr *e)
 {
 	unsigned char set[(CPUSET_MAX + 1) / 8] = { 0 };
 	const char *p = s;
+	_cleanup_free_ char *buf = NULL;
 	if (!*s)
 		return kerr_msg(e, EINVAL, "%s \"\": empty", flag);
 	for (;;) {
@@ -51,11 +52,11 @@ static int cpuset_norm(const char *flag, const char *s, char **out, kerr *e)
 			goto bad;
 		p = end + 1;
 	}
-	/* at most 4096 items of "NNNN," */
-	_cleanup_free_ char *buf = malloc(4096 * 5 + 1);
-	if (!buf)
+	/* items are at least a gap apart: at most (CPUSET_MAX + 2) / 2 of
+	 * them, each at most "NNNN-NNNN," */
+	size_t cap = (CPUSET_MAX + 2) / 2 * 10 + 1, len = 0;
+	if (!(buf = malloc(cap)))
 		return kerr_errno(e, "%s", flag);
-	size_t len = 0;
 	buf[0] = '\0';
 	for (long n = 0; n <= CPUSET_MAX; n++) {
 		if (!(set[n / 8] & (1u << (n % 8))))
@@ -63,8 +64,11 @@ static int cpuset_norm(const char *flag, const char *s, char **out, kerr *e)
 		long m = n;
 		while (m < CPUSET_MAX && (set[(m + 1) / 8] & (1u << ((m + 1) % 8))))
 			m++;
-		len += m > n ? (size_t)sprintf(buf + len, "%s%ld-%ld", len ? "," : "", n, m)
-			     : (size_t)sprintf(buf + len, "%s%ld", len ? "," : "", n);
+		int w = m > n ? snprintf(buf + len, cap - len, "%s%ld-%ld", len ? "," : "", n, m)
+			      : snprintf(buf + len, cap - len, "%s%ld", len ? "," : "", n);
+		if (w < 0 || (size_t)w >= cap - len)
+			return kerr_msg(e, E2BIG, "%s %s: too long", flag, s);
+		len += (size_t)w;
 		n = m;
 	}
 	*out = steal_ptr(buf);
