@@ -137,6 +137,26 @@ void khttpd_tls_free(struct khttpd_tls *t)
 
 /* ------------------------------------------------------------ conn io */
 
+/* What an SSL call's result R means: > 0 done (R), 0 the peer's end
+ * (close_notify), -EAGAIN with c->events set to what to wait for, -EPROTO. */
+static ssize_t tls_result(struct conn *c, int r)
+{
+	if (r > 0)
+		return r;
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		c->events = EPOLLIN;
+		return -EAGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		c->events = EPOLLOUT;
+		return -EAGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	default:
+		return -EPROTO;
+	}
+}
+
 /* > 0 bytes, 0 at the peer's end, -EAGAIN with c->events set to what to
  * wait for, or another -errno */
 static ssize_t conn_read(struct conn *c, void *buf, size_t n)
@@ -152,21 +172,7 @@ static ssize_t conn_read(struct conn *c, void *buf, size_t n)
 		return errno == EINTR ? -EAGAIN : -errno;
 	}
 	ERR_clear_error();
-	int r = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
-	if (r > 0)
-		return r;
-	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_WANT_READ:
-		c->events = EPOLLIN;
-		return -EAGAIN;
-	case SSL_ERROR_WANT_WRITE:
-		c->events = EPOLLOUT;
-		return -EAGAIN;
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
-	default:
-		return -EPROTO;
-	}
+	return tls_result(c, SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n));
 }
 
 static ssize_t conn_write(struct conn *c, const char *a, size_t an, const char *b, size_t bn)
@@ -187,19 +193,8 @@ static ssize_t conn_write(struct conn *c, const char *a, size_t an, const char *
 	const char *p = an ? a : b;
 	size_t n = an ? an : bn;
 	ERR_clear_error();
-	int r = SSL_write(c->ssl, p, n > (1u << 20) ? (1 << 20) : (int)n);
-	if (r > 0)
-		return r;
-	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_WANT_READ:
-		c->events = EPOLLIN;
-		return -EAGAIN;
-	case SSL_ERROR_WANT_WRITE:
-		c->events = EPOLLOUT;
-		return -EAGAIN;
-	default:
-		return -EPROTO;
-	}
+	ssize_t r = tls_result(c, SSL_write(c->ssl, p, n > (1u << 20) ? (1 << 20) : (int)n));
+	return r == 0 ? -EPROTO : r; /* an SSL_write never "ends" */
 }
 
 static void release_body(struct conn *c)
@@ -564,17 +559,12 @@ static int drive(struct conn *c)
 		switch (c->st) {
 		case C_HANDSHAKE: {
 			ERR_clear_error();
-			int r = SSL_accept(c->ssl);
-			if (r == 1) {
+			ssize_t r = tls_result(c, SSL_accept(c->ssl));
+			if (r > 0) {
 				c->st = C_READ;
 				break;
 			}
-			int err = SSL_get_error(c->ssl, r);
-			if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-				c->events = err == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT;
-				return 0;
-			}
-			return -1;
+			return r == -EAGAIN ? 0 : -1;
 		}
 		case C_READ: {
 			size_t end = head_end(c);
