@@ -120,6 +120,7 @@ struct mon {
 	 * mlock guards them */
 	pthread_mutex_t mlock;
 	struct blob *gz[2];
+	struct blob *plain[2]; /* gz inflated, made at the first scrape that takes no gzip; or NULL */
 };
 
 /* A rendered body, shared by the answers that send it (no copy per
@@ -365,30 +366,28 @@ static int wants_gzip(const char *ae)
 
 /* The last sample's text in the format asked for: a scrape reads no
  * cgroup file (the tick does, every --interval).  Sent as it is kept
- * (gzip) when Accept-Encoding allows, else inflated for this answer. */
+ * (gzip) when Accept-Encoding allows, else inflated: once per sample, the
+ * copy shared by the scrapes that take no gzip until the next sample. */
 static void metrics(struct mon *m, const struct khttp_req *rq, struct khttp_resp *rs)
 {
 	enum kmon_prom_format f = kmon_prom_negotiate(rq->accept);
+	int z = wants_gzip(rq->accept_encoding);
 	pthread_mutex_lock(&m->mlock);
-	struct blob *b = m->gz[f];
+	if (!z && m->gz[f] && !m->plain[f]) { /* one copy for every such scrape of this sample */
+		char *p = gunzip(m->gz[f]);
+		if ((m->plain[f] = p ? blob_new(p, m->gz[f]->plain) : NULL))
+			m->plain[f]->plain = m->gz[f]->plain;
+	}
+	struct blob *b = z ? m->gz[f] : m->plain[f];
 	if (b)
 		__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
+	int sampled = m->gz[f] != NULL;
 	pthread_mutex_unlock(&m->mlock);
 	if (!b)
-		return text(rs, 503, "no sample yet\n");
-	if (wants_gzip(rq->accept_encoding)) {
-		*rs = (struct khttp_resp){ .status = 200, .type = kmon_prom_content_type(f), .encoding = "gzip",
-					   .headers = DATA_HEADERS, .body = b->data, .len = b->len,
-					   .release = blob_unref, .arg = b };
-		return;
-	}
-	char *plain = gunzip(b);
-	size_t len = b->plain;
-	blob_unref(b);
-	if (!plain)
-		return text(rs, 500, "out of memory\n");
-	*rs = (struct khttp_resp){ .status = 200, .type = kmon_prom_content_type(f), .headers = DATA_HEADERS,
-				   .body = plain, .len = len, .release = free, .arg = plain };
+		return text(rs, sampled ? 500 : 503, sampled ? "out of memory\n" : "no sample yet\n");
+	*rs = (struct khttp_resp){ .status = 200, .type = kmon_prom_content_type(f), .encoding = z ? "gzip" : NULL,
+				   .headers = DATA_HEADERS, .body = b->data, .len = b->len,
+				   .release = blob_unref, .arg = b };
 }
 
 static void api(struct mon *m, const struct khttp_req *rq, struct khttp_resp *rs)
@@ -625,7 +624,9 @@ static int tick(struct kloop_source *src, uint64_t expirations, void *data, kerr
 				nb->plain = len;
 				pthread_mutex_lock(&m->mlock);
 				blob_unref(m->gz[f]);
+				blob_unref(m->plain[f]);
 				m->gz[f] = nb;
+				m->plain[f] = NULL;
 				pthread_mutex_unlock(&m->mlock);
 			} else {
 				fprintf(stderr, "kapsel monitor: /metrics: out of memory (the last sample's is served)\n");
@@ -757,8 +758,10 @@ done:
 	kmon_alerts_conf_done(&m.conf);
 	if (m.syslog_fd >= 0)
 		close(m.syslog_fd);
-	for (int f = 0; f < 2; f++)
+	for (int f = 0; f < 2; f++) {
 		blob_unref(m.gz[f]);
+		blob_unref(m.plain[f]);
+	}
 	free(m.basic);
 	return rc;
 }

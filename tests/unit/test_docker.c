@@ -72,7 +72,24 @@ static void converse(int c)
 			len = snprintf(out, sizeof(out), "HTTP/1.0 200 OK\r\n\r\n[\"to the end\"]");
 		else if (!strcmp(path, "/garbage"))
 			len = snprintf(out, sizeof(out), "SSH-2.0-OpenSSH\r\n\r\n");
-		else if (!strcmp(path, "/short"))
+		else if (!strcmp(path, "/interim")) /* a 100 Continue first: not the answer */
+			len = snprintf(out, sizeof(out),
+				       "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 7\r\n"
+				       "Connection: close\r\n\r\n[1,0,0]");
+		else if (!strcmp(path, "/loose")) /* no length: strtoll would take the body's "3" */
+			len = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n3abc");
+		else if (!strcmp(path, "/bighead")) { /* 70 lines of 1000 bytes: each fits a line, not a head */
+			len = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\n");
+			if (write(c, out, (size_t)len) < 0)
+				return;
+			memset(out, 'h', 1000);
+			memcpy(out, "X-Pad: ", 7);
+			memcpy(out + 998, "\r\n", 2);
+			for (int i = 0; i < 70; i++)
+				if (write(c, out, 1000) < 0)
+					return;
+			len = snprintf(out, sizeof(out), "Content-Length: 2\r\n\r\n{}");
+		} else if (!strcmp(path, "/short"))
 			len = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n[1,");
 		else {
 			int status = 404;
@@ -222,6 +239,15 @@ static void test_framing_and_keep_alive(void **state)
 	assert_non_null(strstr(e.msg, "GET /garbage: not an HTTP/1.x answer"));
 	assert_int_equal(kdocker_get(d, "/short", &o, &e), -1);
 	assert_non_null(strstr(e.msg, "GET /short"));
+	/* an interim 100 is read over; a length that is no number, and a head
+	 * of 70 KB, are refused */
+	assert_int_equal(kdocker_get_json(d, "/interim", &o, &e), 0);
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), "[1,0,0]");
+	json_object_put(o);
+	assert_int_equal(kdocker_get(d, "/loose", &o, &e), -1);
+	assert_non_null(strstr(e.msg, "GET /loose: not an HTTP/1.x answer"));
+	assert_int_equal(kdocker_get(d, "/bighead", &o, &e), -1);
+	assert_non_null(strstr(e.msg, "GET /bighead: the answer is larger than"));
 	kdocker_free(d);
 }
 

@@ -277,6 +277,25 @@ static void test_store_history_times(void **state)
 	assert_int_equal(kmon_entry_npoints(en), 6);
 	for (size_t i = 0; i < 6; i++)
 		assert_true(fabs(kmon_hpoint_t(&st, kmon_entry_point(en, i)) - (t + 0.2 * (double)i)) < 0.006);
+	/* the clock stepped back 10 days: the base follows, new points are right */
+	t -= 10 * 86400.0;
+	for (int k = 0; k < 6; k++) {
+		r[0] = rd(0.2 * k, 0, 4096, 0, 0);
+		round1(&st, t + 0.2 * k, r, 1, ids);
+	}
+	assert_true(st.t0 < t);
+	en = &st.e[0];
+	for (size_t i = 0; i < 6; i++)
+		assert_true(fabs(kmon_hpoint_t(&st, kmon_entry_point(en, i)) - (t + 0.2 * (double)i)) < 0.006);
+	/* and forward 600 days (past 2^32 cs in one step) */
+	t += 600 * 86400.0;
+	for (int k = 0; k < 6; k++) {
+		r[0] = rd(0.2 * k, 0, 4096, 0, 0);
+		round1(&st, t + 0.2 * k, r, 1, ids);
+	}
+	en = &st.e[0];
+	for (size_t i = 0; i < 6; i++)
+		assert_true(fabs(kmon_hpoint_t(&st, kmon_entry_point(en, i)) - (t + 0.2 * (double)i)) < 0.006);
 	kmon_store_done(&st);
 }
 

@@ -80,7 +80,7 @@ const char *khttpc_strerror(int rc)
 {
 	switch (rc) {
 	case -EPROTO: return "not an HTTP/1.x answer";
-	case -EFBIG: return "the answer is larger than 256 MiB";
+	case -EFBIG: return "the answer is larger than kapsel reads (64 KiB of head, 256 MiB of body, or the caller's less)";
 	case -EPIPE: return "the connection ended before the answer";
 	case -ETIMEDOUT: return "timed out";
 	case -ECANCELED: return "cancelled";
@@ -158,6 +158,36 @@ static int rx_need(struct khttpc_rx *r, size_t n)
 	return 0;
 }
 
+/* The number in V[0 .. N) of BASE 10 or 16: digits first, then only
+ * blanks (or, in a chunk-size line, a ';' and its extensions); -1 for
+ * anything else or above MAX.  Bounded by the line: strtoull would skip
+ * a CR/LF and read on into the next line. */
+static long long parse_num(const char *v, size_t n, int base, unsigned long long max)
+{
+	unsigned long long x = 0;
+	size_t i = 0;
+	for (; i < n; i++) {
+		int d = v[i] >= '0' && v[i] <= '9'		       ? v[i] - '0'
+			: base == 16 && v[i] >= 'a' && v[i] <= 'f' ? v[i] - 'a' + 10
+			: base == 16 && v[i] >= 'A' && v[i] <= 'F' ? v[i] - 'A' + 10
+								    : -1;
+		if (d < 0)
+			break;
+		x = x * (unsigned)base + (unsigned)d;
+		if (x > max)
+			return -1;
+	}
+	if (i == 0)
+		return -1;
+	for (; i < n; i++) {
+		if (base == 16 && v[i] == ';')
+			break;
+		if (v[i] != ' ' && v[i] != '\t')
+			return -1;
+	}
+	return (long long)x;
+}
+
 static int header_is(const char *line, long n, const char *name, const char **value)
 {
 	size_t k = strlen(name);
@@ -179,36 +209,49 @@ int khttpc_read_answer(struct khttpc_rx *r, struct khttpc_answer *a)
 		if (m <= 0)
 			return m == 0 || m == -ECONNRESET ? -EPIPE : m;
 	}
-	int rc = rx_need_line(r, &line, &n);
-	if (rc < 0)
-		return rc;
-	int minor = 0;
-	if (n < 12 || sscanf(line, "HTTP/1.%d %3d", &minor, &a->status) != 2 || a->status < 100)
-		return -EPROTO;
-	long long clen = -1;
-	int chunked = 0, close_after = minor == 0;
-	for (;;) {
+	size_t max_body = r->max_body ? r->max_body : KHTTPC_BODY_MAX;
+	int rc, minor = 0;
+	long long clen;
+	int chunked, close_after;
+	for (int interim = 0;; interim++) { /* interim answers (1xx) before the final one: read over */
+		size_t head = r->off;
+		if (interim > 8)
+			return -EPROTO;
 		if ((rc = rx_need_line(r, &line, &n)) < 0)
 			return rc;
-		if (n == 0)
-			break;
-		if (header_is(line, n, "Content-Length", &v)) {
-			char *end;
-			errno = 0;
-			clen = strtoll(v, &end, 10);
-			if (errno || end == v || clen < 0 || (size_t)clen > KHTTPC_BODY_MAX)
-				return -EPROTO;
-		} else if (header_is(line, n, "Transfer-Encoding", &v)) {
-			chunked = !strncasecmp(v, "chunked", 7);
-			if (!chunked)
-				return -EPROTO;
-		} else if (header_is(line, n, "Connection", &v)) {
-			close_after = close_after || !strncasecmp(v, "close", 5);
+		if (n < 12 || sscanf(line, "HTTP/1.%d %3d", &minor, &a->status) != 2 || a->status < 100 ||
+		    a->status > 999)
+			return -EPROTO;
+		clen = -1;
+		chunked = 0;
+		close_after = minor == 0;
+		for (;;) {
+			if ((rc = rx_need_line(r, &line, &n)) < 0)
+				return rc;
+			if (r->off - head > KHTTPC_HEAD_MAX)
+				return -EFBIG;
+			if (n == 0)
+				break;
+			if (header_is(line, n, "Content-Length", &v)) {
+				clen = parse_num(v, (size_t)(line + n - v), 10, max_body);
+				if (clen < 0)
+					return -EPROTO;
+			} else if (header_is(line, n, "Transfer-Encoding", &v)) {
+				chunked = !strncasecmp(v, "chunked", 7);
+				if (!chunked)
+					return -EPROTO;
+			} else if (header_is(line, n, "Connection", &v)) {
+				close_after = close_after || !strncasecmp(v, "close", 5);
+			}
 		}
+		if (a->status >= 200)
+			break;
+		if (a->status == 101) /* a protocol switch nobody asked for */
+			return -EPROTO;
 	}
 	/* the body, gathered in place from r->off on */
 	size_t start = r->off, out = r->off;
-	int bodyless = a->status == 204 || a->status == 304 || a->status < 200;
+	int bodyless = a->status == 204 || a->status == 304;
 	if (bodyless) {
 		clen = 0;
 		chunked = 0;
@@ -217,12 +260,12 @@ int khttpc_read_answer(struct khttpc_rx *r, struct khttpc_answer *a)
 		for (;;) {
 			if ((rc = rx_need_line(r, &line, &n)) < 0)
 				return rc;
-			char *end;
-			errno = 0;
-			unsigned long long size = strtoull(line, &end, 16);
-			if (errno || end == line || (*end && *end != ';' && *end != '\r' && *end != ' ') ||
-			    size > KHTTPC_BODY_MAX || out - start + size > KHTTPC_BODY_MAX)
+			long long sz = parse_num(line, (size_t)n, 16, max_body);
+			if (sz < 0)
 				return -EPROTO;
+			if (out - start + (size_t)sz > max_body)
+				return -EFBIG;
+			size_t size = (size_t)sz;
 			if (size == 0)
 				break;
 			if ((rc = rx_need(r, size + 2)) < 0)
@@ -244,9 +287,12 @@ int khttpc_read_answer(struct khttpc_rx *r, struct khttpc_answer *a)
 			return rc;
 		out = r->off = r->off + (size_t)clen;
 	} else { /* to the end of the connection */
-		while (!r->eof)
+		while (!r->eof) {
 			if ((rc = rx_more(r)) < 0)
 				return rc;
+			if (r->len - r->off > max_body)
+				return -EFBIG;
+		}
 		out = r->off = r->len;
 		close_after = 1;
 	}

@@ -5,8 +5,10 @@
  *
  * An answer is what Go's net/http and the like send: a status line,
  * headers, and a body framed by Content-Length, by chunked transfer
- * coding, or by the end of the connection; a head of at most
- * KHTTPC_HEAD_MAX bytes, a body of at most KHTTPC_BODY_MAX. */
+ * coding, or by the end of the connection, after any interim (1xx)
+ * answers; a head of at most KHTTPC_HEAD_MAX bytes, a body of at most
+ * KHTTPC_BODY_MAX (or the reader's max_body).  Numbers are read strictly
+ * (digits only, within their line). */
 #ifndef KAPSEL_HTTPC_H
 #define KAPSEL_HTTPC_H
 #include "common/err.h"
@@ -39,6 +41,7 @@ struct khttpc_rx {
 	int fd;
 	int64_t deadline;
 	const atomic_int *cancel;
+	size_t max_body;      /* 0: KHTTPC_BODY_MAX */
 	char *p;              /* what came, p[0 .. len) */
 	size_t len, cap, off; /* off: what is parsed */
 	int eof;

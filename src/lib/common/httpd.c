@@ -37,6 +37,10 @@
 #include <unistd.h>
 
 #define LINGER_NS 2000000000ull
+#define RESPONSE_TIMEOUTS 6 /* a whole answer within 6 timeouts (60 s) */
+#define BUDGET_REQUESTS 8   /* per wake-up of a connection */
+#define BUDGET_BYTES (256u << 10)
+#define BUDGET_READS 16
 
 struct khttpd_tls {
 	SSL_CTX *ctx;
@@ -54,7 +58,8 @@ struct conn {
 	uint32_t events;   /* asked of epoll */
 	int keep;          /* read the next request after this response */
 	int http10;        /* ... which says so: an HTTP/1.0 client's keep-alive */
-	uint64_t deadline; /* CLOCK_MONOTONIC ns */
+	uint64_t deadline;      /* CLOCK_MONOTONIC ns */
+	uint64_t resp_deadline; /* the answer being sent, whole */
 	size_t in;         /* bytes in buf */
 	size_t used;       /* of them, the request being answered */
 	char buf[KHTTPD_HEAD_MAX];
@@ -123,6 +128,8 @@ int khttpd_tls_new(const char *cert, const char *key, struct khttpd_tls **out, k
 		return r;
 	}
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* a client's renegotiations would be handshakes on the server's one thread */
+	SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION);
 	*out = t;
 	return 0;
 }
@@ -165,11 +172,11 @@ static ssize_t conn_read(struct conn *c, void *buf, size_t n)
 		ssize_t r = recv(c->fd, buf, n, 0);
 		if (r >= 0)
 			return r;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			c->events = EPOLLIN;
 			return -EAGAIN;
 		}
-		return errno == EINTR ? -EAGAIN : -errno;
+		return -errno;
 	}
 	ERR_clear_error();
 	return tls_result(c, SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n));
@@ -555,7 +562,16 @@ static void handle(struct conn *c, size_t end)
 static int drive(struct conn *c)
 {
 	struct khttpd *h = c->h;
+	/* a share of the thread per wake-up: a client pipelining without
+	 * pause, or one fast reader of a big body, must not hold up the
+	 * others (nor the sweep); level-triggered epoll calls again */
+	unsigned requests = 0, reads = 0;
+	size_t written = 0;
 	for (;;) {
+		if (requests >= BUDGET_REQUESTS || written >= BUDGET_BYTES || reads >= BUDGET_READS) {
+			c->events = c->st == C_CLOSING ? EPOLLIN : EPOLLIN | EPOLLOUT;
+			return 0;
+		}
 		switch (c->st) {
 		case C_HANDSHAKE: {
 			ERR_clear_error();
@@ -569,12 +585,15 @@ static int drive(struct conn *c)
 		case C_READ: {
 			size_t end = head_end(c);
 			if (end) {
+				requests++;
 				handle(c, end);
+				c->resp_deadline = now_ns() + RESPONSE_TIMEOUTS * h->timeout;
 				break;
 			}
 			if (c->in == sizeof(c->buf)) {
 				c->used = c->in;
 				fail(c, 431, NULL, "request head too large\n");
+				c->resp_deadline = now_ns() + RESPONSE_TIMEOUTS * h->timeout;
 				break;
 			}
 			ssize_t n = conn_read(c, c->buf + c->in, sizeof(c->buf) - c->in);
@@ -609,12 +628,18 @@ static int drive(struct conn *c)
 			size_t hn = (size_t)n < c->hlen - c->hoff ? (size_t)n : c->hlen - c->hoff;
 			c->hoff += hn;
 			c->boff += (size_t)n - hn;
-			c->deadline = now_ns() + h->timeout; /* progress */
+			written += (size_t)n;
+			/* progress: another timeout, within the whole answer's */
+			uint64_t d = now_ns() + h->timeout;
+			c->deadline = d < c->resp_deadline ? d : c->resp_deadline;
 			break;
 		}
 		case C_CLOSING: {
 			char sink[4096];
+			if (now_ns() >= c->deadline)
+				return -1;
 			ssize_t n = recv(c->fd, sink, sizeof(sink), 0);
+			reads++;
 			if (n > 0)
 				break;
 			if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -642,6 +667,19 @@ static int on_conn(struct kloop_source *s, int fd, uint32_t revents, void *data,
 	return 0;
 }
 
+/* Full: the connection waiting longest for a request (idle between two,
+ * or a head still coming) makes room; one being answered keeps its slot.
+ * So sockets held open without a request cannot lock out a scraper. */
+static void evict_one(struct khttpd *h)
+{
+	struct conn *victim = NULL;
+	for (struct conn *c = h->conns; c; c = c->next) /* newest first: the last one found is the oldest */
+		if (c->st == C_READ || c->st == C_HANDSHAKE || c->st == C_CLOSING)
+			victim = c;
+	if (victim)
+		conn_free(victim);
+}
+
 static int on_accept(struct kloop_source *s, int fd, uint32_t revents, void *data, kerr *e)
 {
 	(void)s;
@@ -659,6 +697,8 @@ static int on_accept(struct kloop_source *s, int fd, uint32_t revents, void *dat
 			}
 			return 0; /* EAGAIN, or the peer gone already */
 		}
+		if (h->n >= h->max)
+			evict_one(h);
 		struct conn *c = h->n < h->max ? calloc(1, sizeof(*c)) : NULL;
 		if (!c) {
 			close(cfd);

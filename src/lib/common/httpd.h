@@ -4,8 +4,11 @@
  * (400), HTTP/1.0 and 1.1 with keep-alive and pipelining, TLS 1.2+ through
  * OpenSSL when khttpd_tls_new() made a context.  A request head is at most
  * KHTTPD_HEAD_MAX bytes (431 beyond); a connection that does not complete
- * its request, or lets a response make no progress, for the timeout is
- * closed; connections beyond the limit are closed when accepted.
+ * its request, or lets a response make no progress, for the timeout, or
+ * takes six timeouts for one response, is closed; when the connections
+ * are at the limit, the one waiting longest for a request makes room for
+ * a new one.  A connection gets a bounded share of the thread per wake-up
+ * (8 requests, 256 KiB), so one client cannot hold up the others.
  *
  * The handler runs on the server's thread, once per request; it fills the
  * response, whose body it keeps alive until RELEASE is called (once, when
@@ -16,7 +19,7 @@
 
 #include <stddef.h>
 
-#define KHTTPD_HEAD_MAX 8192
+#define KHTTPD_HEAD_MAX 16384
 
 struct khttpd;
 struct khttpd_tls;

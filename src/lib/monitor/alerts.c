@@ -156,6 +156,12 @@ static int apply(const struct kconf *k, struct kmon_alerts_conf *c, kerr *e)
 		if (!kstr_starts(url, "http://") && !kstr_starts(url, "https://"))
 			return kerr_msg(e, EINVAL, "%s: [alertmanager] url: \"%s\" is not an http:// or https:// URL",
 					kconf_path(k), url);
+		/* /api/v2/alerts goes after it */
+		if (strpbrk(url, "?# \t\r\n"))
+			return kerr_msg(e, EINVAL,
+					"%s: [alertmanager] url: the Alertmanager's base URL, without a query (?), "
+					"a fragment (#) or blanks",
+					kconf_path(k));
 		free(c->alertmanager);
 		if (!(c->alertmanager = kstr_dup(url)))
 			return kerr_set(e, ENOMEM, "alert rules");

@@ -22,7 +22,9 @@
  * dropped, and the caller's next resend brings the set again.  Failures
  * go to the log callback rate-limited: the first, then at most one a
  * minute with the count since, and the first success after them.
- * Stopping aborts a post in flight within a second.
+ * Stopping aborts a post in flight within a second (but for the name
+ * lookup of a host name, which is getaddrinfo's, with its own timeouts:
+ * an address in the URL has none).
  *
  * An http:// URL is posted by kapsel's own HTTP/1.1 client (common/
  * httpc.h): libcurl would load OpenSSL and initialize it for a plain
@@ -54,7 +56,8 @@
 static const double backoff_s[ATTEMPTS - 1] = { 1, 4 };
 
 struct kmon_notifier {
-	char *url; /* URL/api/v2/alerts */
+	char *url;   /* URL/api/v2/alerts */
+	char *shown; /* the same without a user:password, for messages */
 	kmon_notify_log_fn log;
 	void *data;
 	pthread_t thread;
@@ -103,11 +106,11 @@ struct target {
 	char hostport[300];
 };
 
-static int parse_http(const char *url, struct target *t, kerr *e)
+static int parse_http(const char *url, const char *shown, struct target *t, kerr *e)
 {
 	memset(t, 0, sizeof(*t));
 	if (strncasecmp(url, "http://", 7) || strlen(url + 7) >= sizeof(t->buf))
-		return kerr_msg(e, EINVAL, "alertmanager %s: not an http:// URL kapsel can post to", url);
+		return kerr_msg(e, EINVAL, "alertmanager %s: not an http:// URL kapsel can post to", shown);
 	strcpy(t->buf, url + 7);
 	char *a = t->buf, *slash = a + strcspn(a, "/?#");
 	t->path = *slash == '/' ? url + 7 + (slash - a) : "/";
@@ -116,7 +119,7 @@ static int parse_http(const char *url, struct target *t, kerr *e)
 	if (at) {
 		*at = '\0';
 		if (khttp_pct_decode(a, 0) < 0 || !(t->auth = kstr_base64(a, strlen(a))))
-			return kerr_msg(e, EINVAL, "alertmanager %s: a bad user:password in the URL", url);
+			return kerr_msg(e, EINVAL, "alertmanager %s: a bad user:password in the URL", shown);
 		a = at + 1;
 	}
 	snprintf(t->hostport, sizeof(t->hostport), "%s", a);
@@ -124,7 +127,7 @@ static int parse_http(const char *url, struct target *t, kerr *e)
 	if (*a == '[') { /* [v6]:port */
 		char *close = strchr(a, ']');
 		if (!close || (close[1] && close[1] != ':'))
-			return kerr_msg(e, EINVAL, "alertmanager %s: a bad IPv6 address", url);
+			return kerr_msg(e, EINVAL, "alertmanager %s: a bad IPv6 address", shown);
 		*close = '\0';
 		t->host = a + 1;
 		colon = close[1] ? close + 1 : NULL;
@@ -136,7 +139,7 @@ static int parse_http(const char *url, struct target *t, kerr *e)
 		*colon = '\0';
 	t->port = colon && colon[1] ? colon + 1 : "80";
 	if (!*t->host || strspn(t->port, "0123456789") != strlen(t->port) || atoi(t->port) < 1 || atoi(t->port) > 65535)
-		return kerr_msg(e, EINVAL, "alertmanager %s: a bad host or port", url);
+		return kerr_msg(e, EINVAL, "alertmanager %s: a bad host or port", shown);
 	return 0;
 }
 
@@ -145,7 +148,7 @@ static int parse_http(const char *url, struct target *t, kerr *e)
 static int post_plain(struct kmon_notifier *n, const char *body, kerr *e)
 {
 	struct target t;
-	if (parse_http(n->url, &t, e) < 0) {
+	if (parse_http(n->url, n->shown, &t, e) < 0) {
 		free(t.auth);
 		return -1;
 	}
@@ -156,16 +159,17 @@ static int post_plain(struct kmon_notifier *n, const char *body, kerr *e)
 				t.auth ? "\r\n" : "");
 	free(t.auth);
 	if (!req)
-		return kerr_set(e, ENOMEM, "alertmanager %s", n->url);
+		return kerr_set(e, ENOMEM, "alertmanager %s", n->shown);
 	int64_t start = khttpc_now_ms();
 	kerr de = { 0 };
 	int fd = khttpc_dial_tcp(t.host, t.port, start + CONNECT_MS, &n->stop, &de);
 	if (fd < 0) {
 		free(req);
-		return kerr_msg(e, EIO, "alertmanager %s: %s", n->url, de.msg);
+		return kerr_msg(e, EIO, "alertmanager %s: %s", n->shown, de.msg);
 	}
 	int64_t deadline = start + TIMEOUT_MS;
-	struct khttpc_rx r = { .fd = fd, .deadline = deadline, .cancel = &n->stop };
+	/* only the status matters: an answer bigger than this is no Alertmanager's */
+	struct khttpc_rx r = { .fd = fd, .deadline = deadline, .cancel = &n->stop, .max_body = 64 << 10 };
 	struct khttpc_answer a = { 0 };
 	int rc = khttpc_send_all(fd, req, strlen(req), deadline, &n->stop);
 	if (!rc)
@@ -176,9 +180,9 @@ static int post_plain(struct kmon_notifier *n, const char *body, kerr *e)
 	free(req);
 	free(r.p);
 	if (rc < 0)
-		return kerr_msg(e, EIO, "alertmanager %s: %s", n->url, khttpc_strerror(rc));
+		return kerr_msg(e, EIO, "alertmanager %s: %s", n->shown, khttpc_strerror(rc));
 	if (a.status < 200 || a.status > 299)
-		return kerr_msg(e, EIO, "alertmanager %s: HTTP %d", n->url, a.status);
+		return kerr_msg(e, EIO, "alertmanager %s: HTTP %d", n->shown, a.status);
 	return 0;
 }
 
@@ -192,7 +196,7 @@ static int post(struct kmon_notifier *n, const char *body, kerr *e)
 	if (!h) {
 		if (c)
 			curl_easy_cleanup(c);
-		return kerr_set(e, ENOMEM, "alertmanager %s", n->url);
+		return kerr_set(e, ENOMEM, "alertmanager %s", n->shown);
 	}
 	char errbuf[CURL_ERROR_SIZE] = "";
 	curl_easy_setopt(c, CURLOPT_URL, n->url);
@@ -215,9 +219,9 @@ static int post(struct kmon_notifier *n, const char *body, kerr *e)
 	curl_easy_cleanup(c);
 	curl_slist_free_all(h);
 	if (rc != CURLE_OK)
-		return kerr_msg(e, EIO, "alertmanager %s: %s", n->url, *errbuf ? errbuf : curl_easy_strerror(rc));
+		return kerr_msg(e, EIO, "alertmanager %s: %s", n->shown, *errbuf ? errbuf : curl_easy_strerror(rc));
 	if (status < 200 || status > 299)
-		return kerr_msg(e, EIO, "alertmanager %s: HTTP %ld", n->url, status);
+		return kerr_msg(e, EIO, "alertmanager %s: HTTP %ld", n->shown, status);
 	return 0;
 }
 
@@ -242,7 +246,7 @@ static void succeeded(struct kmon_notifier *n)
 {
 	if (n->failures) {
 		char msg[256];
-		snprintf(msg, sizeof(msg), "alertmanager %.160s: delivered again after %lu failed posts", n->url,
+		snprintf(msg, sizeof(msg), "alertmanager %.160s: delivered again after %lu failed posts", n->shown,
 			 n->failures);
 		n->log(msg, 0, n->data);
 	}
@@ -317,7 +321,17 @@ int kmon_notifier_start(const char *url, kmon_notify_log_fn log, void *data, str
 	while (len && url[len - 1] == '/')
 		len--;
 	struct kmon_notifier *n = calloc(1, sizeof(*n));
-	if (!n || !(n->url = kstr_printf("%.*s/api/v2/alerts", (int)len, url))) {
+	const char *auth = strstr(url, "://"), *at = auth ? strchr(auth + 3, '@') : NULL;
+	if (at && at > url + len)
+		at = NULL;
+	if (at && memchr(auth + 3, '/', (size_t)(at - auth - 3)))
+		at = NULL; /* an '@' in the path, not a user */
+	if (!n || !(n->url = kstr_printf("%.*s/api/v2/alerts", (int)len, url)) ||
+	    !(n->shown = at ? kstr_printf("%.*s%.*s/api/v2/alerts", (int)(auth + 3 - url), url, (int)(url + len - at - 1),
+					  at + 1)
+			    : kstr_dup(n->url))) {
+		if (n)
+			free(n->url);
 		free(n);
 		return kerr_set(e, ENOMEM, "alertmanager %s", url);
 	}
@@ -339,8 +353,9 @@ int kmon_notifier_start(const char *url, kmon_notify_log_fn log, void *data, str
 		pthread_cond_destroy(&n->cond);
 		pthread_mutex_destroy(&n->lock);
 		free(n->url);
+		free(n->shown);
 		free(n);
-		return kerr_set(e, r, "alertmanager %s: start the notifier thread", url);
+		return kerr_set(e, r, "alertmanager: start the notifier thread");
 	}
 	*out = n;
 	return 0;
@@ -374,5 +389,6 @@ void kmon_notifier_stop(struct kmon_notifier *n)
 	pthread_cond_destroy(&n->cond);
 	pthread_mutex_destroy(&n->lock);
 	free(n->url);
+	free(n->shown);
 	free(n);
 }

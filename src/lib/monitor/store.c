@@ -135,24 +135,34 @@ double kmon_hpoint_t(const struct kmon_store *st, const struct kmon_hpoint *p)
 	return st->t0 + p->t_cs / 100.0;
 }
 
-/* A time base no point is older than: the store's, moved on once the
- * newest points come near 2^32 cs (497 days) after it.  History spans a
- * day at most, so a base days behind NOW leaves every kept point >= 0. */
+/* A time base no point is older than: days behind the first sample, moved
+ * on once the newest points come near 2^32 cs (497 days) after it, and
+ * moved back when the clock is stepped back behind it.  History spans a
+ * day at most, so a base 4 days behind NOW keeps every point it needs
+ * (older ones saturate at the base, or at 2^32 - 1). */
 static void rebase(struct kmon_store *st, double now)
 {
-	if (!st->t0)
-		st->t0 = floor(now);
-	if ((now - st->t0) * 100.0 < 4e9)
-		return;
 	double t0 = floor(now) - 4 * 86400;
-	uint32_t d = (uint32_t)((t0 - st->t0) * 100.0);
+	if (!st->t0) {
+		st->t0 = t0;
+		return;
+	}
+	double ahead = (now - st->t0) * 100.0;
+	if (ahead >= 0 && ahead < 4e9)
+		return;
+	double dd = (t0 - st->t0) * 100.0; /* > 0: forward, < 0: back */
+	uint32_t d = fabs(dd) >= 4294967295.0 ? UINT32_MAX : (uint32_t)fabs(dd);
 	for (size_t i = 0; i < st->n; i++) {
 		struct kmon_entry *e = &st->e[i];
-		for (size_t k = 0; k < e->cap; k++)
-			e->ring[k].t_cs = e->ring[k].t_cs > d ? e->ring[k].t_cs - d : 0;
-		for (size_t k = 0; k < e->ccap; k++)
-			e->cring[k].t_cs = e->cring[k].t_cs > d ? e->cring[k].t_cs - d : 0;
-		e->acc.p.t_cs = e->acc.p.t_cs > d ? e->acc.p.t_cs - d : 0;
+		for (size_t k = 0; k < e->cap + e->ccap + 1; k++) {
+			uint32_t *t = k < e->cap		? &e->ring[k].t_cs
+				      : k < e->cap + e->ccap ? &e->cring[k - e->cap].t_cs
+							     : &e->acc.p.t_cs;
+			if (dd > 0)
+				*t = *t > d ? *t - d : 0;
+			else
+				*t = *t < UINT32_MAX - d ? *t + d : UINT32_MAX;
+		}
 	}
 	st->t0 = t0;
 }
@@ -162,7 +172,7 @@ static void push_point(struct kmon_entry *e, const struct kmon_point *q, const s
 	size_t per = st->per_coarse;
 	uint64_t kib = q->mem >> 10, pids = q->pids;
 	double cs = (q->t - st->t0) * 100.0 + 0.5;
-	struct kmon_hpoint hp = { .t_cs = cs > 0 ? (uint32_t)cs : 0,
+	struct kmon_hpoint hp = { .t_cs = cs <= 0 ? 0 : cs >= 4294967295.0 ? UINT32_MAX : (uint32_t)cs,
 				  .cpu_pct = (float)q->cpu_pct,
 				  .rx_rate = (float)q->rx_rate,
 				  .tx_rate = (float)q->tx_rate,
