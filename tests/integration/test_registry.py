@@ -418,14 +418,20 @@ def test_retries_docker_v2_manifest_and_push_scope(plain_registry, images, tmp_p
         proxy.stop()
 
 
-def test_pull_killed_midway_leaves_the_store_as_it_was(plain_registry, images, tmp_path):
-    reg = plain_registry
-    reg.skopeo_copy("oci:" + images["bb"] + ":1", f"docker://{reg.host}/killed/bb:1")
+def stalled_registry(reg, images, tmp_path, repo):
+    """busybox pushed to REPO:1, and a proxy in front of the registry that
+    stalls its first blob: the proxy, a kapsel.conf naming it insecure and
+    the store's path."""
+    reg.skopeo_copy("oci:" + images["bb"] + ":1", f"docker://{reg.host}/{repo}:1")
     proxy = Proxy(reg, stall=True)
+    conf = tmp_path / "kapsel.conf"
+    conf.write_text(f"[registries]\ninsecure = {proxy.host}\n")
+    return proxy, conf, tmp_path / "store"
+
+
+def test_pull_killed_midway_leaves_the_store_as_it_was(plain_registry, images, tmp_path):
+    proxy, conf, root = stalled_registry(plain_registry, images, tmp_path, "killed/bb")
     try:
-        conf = tmp_path / "kapsel.conf"
-        conf.write_text(f"[registries]\ninsecure = {proxy.host}\n")
-        root = tmp_path / "store"
         kapsel(root, "load", "-i", images["multi"], check=True)
         before = snapshot(root)
         p = subprocess.Popen([KAPSEL, "--root", str(root), "--config", str(conf), "pull",
@@ -457,13 +463,8 @@ def test_pull_killed_midway_leaves_the_store_as_it_was(plain_registry, images, t
 def test_create_pulls_without_the_engine_lock(plain_registry, images, tmp_path):
     """A create's pull stalled at the registry holds no other command:
     ps (the engine's shared lock) answers meanwhile."""
-    reg = plain_registry
-    reg.skopeo_copy("oci:" + images["bb"] + ":1", f"docker://{reg.host}/locked/bb:1")
-    proxy = Proxy(reg, stall=True)
+    proxy, conf, root = stalled_registry(plain_registry, images, tmp_path, "locked/bb")
     try:
-        conf = tmp_path / "kapsel.conf"
-        conf.write_text(f"[registries]\ninsecure = {proxy.host}\n")
-        root = tmp_path / "store"
         kapsel(root, "ps", "-a", check=True)
         p = subprocess.Popen([KAPSEL, "--root", str(root), "--config", str(conf), "create",
                               f"{proxy.host}/locked/bb:1", "true"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
