@@ -349,7 +349,9 @@ static int apply_policy(struct kcreate_opts *o, struct oci_spec **s, kerr *e)
 		return -1;
 	klsm_detect("", &lsm);
 	pol.apparmor_default = klsm_default_apparmor(&lsm);
-	pol.oom_score_adj_floor = kproc_own_oom_score_adj();
+	/* read only when B17 has a negative score to judge: no open on every create */
+	if ((*s)->process.has_oom_score_adj && (*s)->process.oom_score_adj < 0)
+		pol.oom_score_adj_floor = kproc_own_oom_score_adj();
 	if (kpolicy_enforce(&pol, o->id, (*s)->bundle, (*s)->root, &d, e) < 0)
 		goto out;
 	for (size_t i = 0; i < d.n_findings; i++)

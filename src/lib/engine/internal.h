@@ -50,8 +50,11 @@ int keng_write_json(const char *path, json_object *o, kerr *e);
 int keng_userns_range(const struct keng *g, const char *id, int64_t *host, int64_t *size, kerr *e);
 /* The --pid/--ipc/--network container:X namespaces of ID's config.json
  * pointed at X's init as it is now (X running, or an error naming it):
- * before every launch of the runtime with that config. */
-int keng_joins_refresh(struct keng *g, const char *id, kerr *e);
+ * before every launch of the runtime with that config.  REC: ID's record
+ * when the caller has it (NULL: read here). */
+int keng_joins_refresh(struct keng *g, const char *id, json_object *rec, kerr *e);
+/* keng_mounts_ensure with the container's record REC already read (NULL: read it). */
+int keng_mounts_ensure_rec(struct keng *g, const char *id, json_object *rec, kerr *e);
 /* The name in ID's container.json, without Docker's '/'; NULL if none. */
 char *keng_record_name(const struct keng *g, const char *id);
 /* The name index (names.c).  get: 1 with the ID of the container NAME

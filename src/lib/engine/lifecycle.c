@@ -447,7 +447,7 @@ int keng_run_foreground(struct keng *g, const char *id, bool interactive, kerr *
 	if (keng_record(g, id, &rec, e) < 0)
 		return -1;
 	bool tty = kj_get_bool(kj_get(rec, "Config"), "Tty");
-	if (keng_joins_refresh(g, id, e) < 0 || keng_relock(g, -1, e) < 0)
+	if (keng_joins_refresh(g, id, rec, e) < 0 || keng_relock(g, -1, e) < 0)
 		return -1;
 	_cleanup_(kloop_freep) struct kloop *l = NULL;
 	if (kloop_new(&l, e) < 0)
@@ -580,9 +580,12 @@ int keng_start(struct keng *g, const char *id, kerr *e)
 				"kapsel-supervise is not installed beside kapsel (or set KAPSEL_SUPERVISE): a "
 				"detached container needs it");
 	_cleanup_free_ char *dir = keng_path(g, id, NULL), *mark = keng_path(g, id, STOPPED_MARK);
+	_cleanup_json_ json_object *rec = NULL;
 	if (!dir || !mark)
 		return kerr_errno(e, "start");
-	if (keng_mounts_ensure(g, id, e) < 0 || keng_joins_refresh(g, id, e) < 0)
+	/* the record read once for both */
+	if (keng_record(g, id, &rec, e) < 0 || keng_mounts_ensure_rec(g, id, rec, e) < 0 ||
+	    keng_joins_refresh(g, id, rec, e) < 0)
 		return kerr_wrap(e, "start %.12s", id);
 	if (unlink(mark) < 0 && errno != ENOENT)
 		return kerr_errno(e, "unlink %s", mark);

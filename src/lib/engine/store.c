@@ -1129,7 +1129,7 @@ static int join_now(struct keng *g, const char *mode, const char *type, const ch
 	return 0;
 }
 
-int keng_joins_refresh(struct keng *g, const char *id, kerr *e)
+int keng_joins_refresh(struct keng *g, const char *id, json_object *rec, kerr *e)
 {
 	static const struct {
 		const char *key, *type, *spec_type, *what;
@@ -1139,12 +1139,12 @@ int keng_joins_refresh(struct keng *g, const char *id, kerr *e)
 		{ "NetworkMode", "net", "network", "network" },
 	};
 	_cleanup_free_ char *cfgp = keng_path(g, id, "bundle/config.json");
-	_cleanup_json_ json_object *rec = NULL, *spec = NULL;
+	_cleanup_json_ json_object *own = NULL, *spec = NULL;
 	if (!cfgp)
 		return kerr_errno(e, "config.json");
-	if (keng_record(g, id, &rec, e) < 0)
+	if (!rec && keng_record(g, id, &own, e) < 0)
 		return -1;
-	json_object *hc = kj_get(rec, "HostConfig");
+	json_object *hc = kj_get(rec ? rec : own, "HostConfig");
 	bool any = false;
 	for (size_t i = 0; i < ARRAY_SIZE(joins); i++)
 		any |= kstr_starts(kj_get_str(hc, joins[i].key) ?: "", "container:");
@@ -1176,14 +1176,21 @@ int keng_joins_refresh(struct keng *g, const char *id, kerr *e)
 
 int keng_mounts_ensure(struct keng *g, const char *id, kerr *e)
 {
+	return keng_mounts_ensure_rec(g, id, NULL, e);
+}
+
+int keng_mounts_ensure_rec(struct keng *g, const char *id, json_object *rec, kerr *e)
+{
 	_cleanup_free_ char *rootfs = keng_path(g, id, "bundle/rootfs"), *cfgp = keng_path(g, id, "bundle/config.json");
 	_cleanup_free_ char *upper = keng_path(g, id, "upper"), *work = keng_path(g, id, "work");
 	_cleanup_free_ char *netns = keng_netns_path(g, id);
 	if (!rootfs || !cfgp || !upper || !work || !netns)
 		return kerr_errno(e, "mounts");
-	_cleanup_json_ json_object *rec = NULL, *spec = NULL;
-	if (keng_record(g, id, &rec, e) < 0 || keng_read_json(cfgp, &spec, false, e) < 0)
+	_cleanup_json_ json_object *own = NULL, *spec = NULL;
+	if ((!rec && keng_record(g, id, &own, e) < 0) || keng_read_json(cfgp, &spec, false, e) < 0)
 		return -1;
+	if (!rec)
+		rec = own;
 	/* the user namespace and the network namespace the container was made with */
 	json_object *lx = kj_get(spec, "linux"), *uml = kj_get(lx, "uidMappings"), *nss = kj_get(lx, "namespaces");
 	json_object *um = json_object_is_type(uml, json_type_array) ? json_object_array_get_idx(uml, 0) : NULL;
